@@ -1,2 +1,73 @@
-// placeholder, replaced below
-export {};
+// The sockit program. Commands are listed here with a one-line summary and
+// loaded only when run, so start-up costs one small module.
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+
+export interface CommandModule {
+  /** run with the arguments after the command name; resolves to the exit code */
+  run(argv: string[]): Promise<number>;
+}
+
+interface Entry {
+  name: string;
+  aliases?: string[];
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+export const commands: Entry[] = [];
+
+function find(word: string | undefined): Entry | undefined {
+  return word === undefined ? undefined : commands.find((c) => c.name === word || c.aliases?.includes(word));
+}
+
+function version(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
+function program(): Command {
+  const p = new Command('sockit')
+    .description("a network toolkit in the spirit of Stevens' Unix Network Programming")
+    .version(version(), '-V, --version')
+    .usage('<command> [options]')
+    .exitOverride()
+    .addHelpText('after', '\nRun `sockit <command> --help` for a command\'s options; `man sockit` for the whole story.');
+  for (const c of commands) {
+    p.command(c.name).aliases(c.aliases ?? []).description(c.summary);
+  }
+  return p;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const entry = find(argv[0]);
+  let code: number;
+  if (entry) {
+    const mod = await entry.load();
+    code = await mod.run(argv.slice(1));
+  } else {
+    code = topLevel(argv);
+  }
+  process.exitCode = code;
+}
+
+function topLevel(argv: string[]): number {
+  const p = program();
+  p.configureOutput({ writeErr: () => {}, outputError: () => {} });
+  if (argv.length === 0) {
+    process.stdout.write(p.helpInformation());
+    return 2;
+  }
+  try {
+    p.parse(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      const word = argv[0];
+      const msg = word && !word.startsWith('-') ? `unknown command '${word}'` : e.message.replace(/^error: /, '').split('\n')[0];
+      process.stderr.write(`sockit: ${msg} (see sockit --help)\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,85 @@
+// What every command shares: one-line usage errors with exit 2, JSON lines,
+// colour only on a TTY (NO_COLOR honoured), and a commander set up to fail
+// the same way.
+import { Chalk, type ChalkInstance } from 'chalk';
+import { Command, CommanderError } from 'commander';
+
+/** Bad input: printed as `sockit <cmd>: <message>`, exit 2. */
+export class UsageError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
+    super(message);
+    this.name = 'UsageError';
+    this.exitCode = exitCode;
+  }
+}
+
+export const debug = process.env.SOCKIT_DEBUG === '1';
+
+/** Colour for a stream: only on a TTY, never with NO_COLOR set (no-color.org). */
+export function colour(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+  const on = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  return new Chalk({ level: on ? 1 : 0 });
+}
+
+/** One JSON object per line. BigInts become numbers (ns values fit easily in doubles here). */
+export function jsonLine(obj: object, out: NodeJS.WritableStream = process.stdout): void {
+  out.write(JSON.stringify(obj, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)) + '\n');
+}
+
+/**
+ * A commander Command for a sockit subcommand: parse errors become
+ * UsageError (one line, exit 2) instead of commander's own exit.
+ */
+export function makeCommand(name: string): Command {
+  const cmd = new Command(name);
+  cmd
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} })
+    .showSuggestionAfterError(true)
+    .helpOption('--help', 'display help for command');
+  return cmd;
+}
+
+/** Parse argv with a command from makeCommand; returns false when help/version was shown. */
+export function parseArgs(cmd: Command, argv: string[]): boolean {
+  try {
+    cmd.parse(argv, { from: 'user' });
+    return true;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return false;
+      throw new UsageError(e.message.replace(/^error: /, '').split('\n')[0]);
+    }
+    throw e;
+  }
+}
+
+/** Integer option parser for commander: rejects '3x', '-1' when min > -1, and so on. */
+export function intArg(what: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^[-+]?\d+$/.test(v.trim())) throw new UsageError(`invalid ${what}: '${v}'`);
+    const n = Number(v);
+    if (n < min || n > max) throw new UsageError(`invalid ${what}: '${v}': out of range: ${min} <= value <= ${max}`);
+    return n;
+  };
+}
+
+/**
+ * Run a command's main: exit code from its result; UsageError and other
+ * failures as one line on stderr (a stack trace only with SOCKIT_DEBUG=1).
+ */
+export async function runMain(name: string, main: () => Promise<number>): Promise<number> {
+  try {
+    return await main();
+  } catch (e) {
+    return reportError(name, e);
+  }
+}
+
+export function reportError(name: string, e: unknown): number {
+  if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`sockit ${name}: ${msg}\n`);
+  return e instanceof UsageError ? e.exitCode : 2;
+}

@@ -1,0 +1,76 @@
+// Nonblocking connect with a timeout: UNP 16.3 connect_nonb. The socket is
+// created (and may be configured) before connect, which Node's net cannot do.
+import * as C from './constants.js';
+import { isSystemError, native, type SystemError } from './native/index.js';
+import { Socket, inetAddress, type SockAddr } from './socket.js';
+
+export interface ConnectOptions {
+  /** give up after this many milliseconds (ETIMEDOUT); 0 or undefined waits for the kernel */
+  timeoutMs?: number;
+  /** local address (and port) to bind first */
+  source?: string;
+  sourcePort?: number;
+  /** socket type; SOCK_STREAM by default (SOCK_DGRAM just associates) */
+  type?: number;
+  /** set options on the new socket before connect(2) */
+  configure?: (s: Socket) => void;
+  signal?: AbortSignal;
+}
+
+export interface Connected {
+  socket: Socket;
+  /** connect duration, ns, CLOCK_MONOTONIC from just before connect(2) */
+  elapsedNs: bigint;
+  local: SockAddr | null;
+  remote: SockAddr | null;
+}
+
+export function systemError(errno: number, syscall: string): SystemError {
+  const code = native.errname(errno) ?? `E${errno}`;
+  const err = new Error(`${syscall} ${code}: ${native.strerror(errno)}`) as SystemError;
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  return err;
+}
+
+const ETIMEDOUT = 110;
+
+/**
+ * Connect to address:port. Resolves with the connected socket, or rejects
+ * with a system error: ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT
+ * (our timeout or the kernel's) ...
+ */
+export async function connectNonb(address: string, port: number, opts: ConnectOptions = {}): Promise<Connected> {
+  const remote = inetAddress(address, port);
+  const sock = Socket.open(remote.family, opts.type ?? C.SOCK_STREAM, 0);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    opts.configure?.(sock);
+    if (opts.source !== undefined || opts.sourcePort) {
+      sock.bind(inetAddress(opts.source ?? (remote.family === C.AF_INET ? '0.0.0.0' : '::'), opts.sourcePort ?? 0));
+    }
+    const start = native.clock(C.CLOCK_MONOTONIC);
+    if (!sock.connectStart(remote)) {
+      const ac = new AbortController();
+      const onAbort = () => ac.abort(opts.signal?.reason);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.timeoutMs && opts.timeoutMs > 0) timer = setTimeout(() => ac.abort(systemError(ETIMEDOUT, 'connect')), opts.timeoutMs);
+      try {
+        await sock.waitWritable(ac.signal);
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+      const err = sock.pendingError();
+      if (err !== 0) throw systemError(err, 'connect');
+    }
+    const elapsedNs = native.clock(C.CLOCK_MONOTONIC) - start;
+    return { socket: sock, elapsedNs, local: sock.localAddress(), remote: sock.remoteAddress() };
+  } catch (e) {
+    sock.close();
+    if (!isSystemError(e) && opts.signal?.aborted) throw opts.signal.reason ?? e;
+    throw e;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,300 @@
+// An ICMP endpoint, opened the way iputils does (UNP 28.5): an unprivileged
+// ping socket (SOCK_DGRAM/IPPROTO_ICMP[V6]) when the kernel allows it, a raw
+// socket otherwise. Both deliver the same events, so callers never branch on
+// which one they got.
+import { readFileSync } from 'node:fs';
+import * as bpf from './bpf.js';
+import * as C from './constants.js';
+import { isSystemError, native, type RecvResult } from './native/index.js';
+import * as icmp4 from './packet/icmp4.js';
+import * as icmp6 from './packet/icmp6.js';
+import * as ipv4 from './packet/ipv4.js';
+import { type SendResult, Socket, inetAddress } from './socket.js';
+import * as structs from './structs.js';
+
+export type IcmpMessage = icmp4.Message | icmp6.Message;
+export type IcmpMode = 'dgram' | 'raw';
+
+/** One ICMP message received, in the same shape whichever socket delivered it. */
+export interface IcmpPacket {
+  /** who sent the ICMP message: the replying host, or the router reporting an error */
+  from: string;
+  message: IcmpMessage;
+  /** ICMP bytes (header + data) as received */
+  bytes: number;
+  /** TTL / hop limit of the IP packet that carried it, when known */
+  ttl?: number;
+  /** kernel receive time (SO_TIMESTAMPNS, CLOCK_REALTIME ns) */
+  rxNs?: bigint;
+  /** the IPv4 header, raw IPv4 sockets only */
+  ip?: ipv4.IPv4Header;
+  /** the echo request an error is about, when the quote holds one */
+  original?: { id: number; seq: number; data: Buffer };
+}
+
+/** An error the local stack raised for something we sent (IP_RECVERR, origin local). */
+export interface LocalError {
+  errno: number;
+  code: string;
+  /** e.g. the path MTU for EMSGSIZE */
+  info: number;
+  /** the echo request it is about, when the kernel returned it */
+  original?: { id: number; seq: number };
+}
+
+export interface IcmpEvents {
+  packet(p: IcmpPacket): void;
+  localError?(e: LocalError): void;
+  /** bytes that did not decode; never thrown */
+  malformed?(from: string, error: string): void;
+}
+
+export interface ListenOptions {
+  family: 4 | 6;
+  /** force a mechanism; default: ping socket, then raw */
+  mode?: IcmpMode;
+  /** source address to bind */
+  source?: string;
+  /** SO_BINDTODEVICE */
+  device?: string;
+  /** ICMP types to accept on a raw socket (default: echo reply and the errors) */
+  accept?: number[];
+}
+
+/** Neither a ping socket nor a raw socket could be opened; `message` says what to change. */
+export class IcmpPermissionError extends Error {
+  readonly code = 'EPERM';
+  constructor(message: string) {
+    super(message);
+    this.name = 'IcmpPermissionError';
+  }
+}
+
+const DEFAULT_ACCEPT4 = [icmp4.ECHO_REPLY, icmp4.DEST_UNREACH, icmp4.SOURCE_QUENCH, icmp4.REDIRECT, icmp4.TIME_EXCEEDED, icmp4.PARAMETER_PROBLEM];
+const DEFAULT_ACCEPT6 = [icmp6.ECHO_REPLY, icmp6.DEST_UNREACH, icmp6.PACKET_TOO_BIG, icmp6.TIME_EXCEEDED, icmp6.PARAM_PROB];
+
+/** Messages handled per readiness callback before yielding to the loop. */
+const BATCH = 64;
+
+export class IcmpEndpoint {
+  readonly family: 4 | 6;
+  readonly mode: IcmpMode;
+  readonly socket: Socket;
+  /**
+   * The echo identifier replies will carry: chosen by the kernel for a ping
+   * socket (its local "port"), by the caller for a raw one (setIdent).
+   */
+  ident: number;
+  private ttl = -1;
+  private readonly rbuf = Buffer.allocUnsafe(65536 + 512);
+  private readonly ebuf = Buffer.allocUnsafe(2048);
+
+  constructor(family: 4 | 6, mode: IcmpMode, socket: Socket) {
+    this.family = family;
+    this.mode = mode;
+    this.socket = socket;
+    this.ident = mode === 'dgram' ? (socket.localAddress() as { port: number }).port : process.pid & 0xffff;
+  }
+
+  /** Raw sockets: the identifier to put in echo requests (and filter replies by). */
+  setIdent(id: number): void {
+    if (this.mode === 'raw') this.ident = id & 0xffff;
+  }
+
+  /**
+   * Raw sockets: attach a BPF filter so echo replies for other identifiers
+   * (other pings on this host) never wake us. A ping socket needs none: the
+   * kernel already delivers by identifier.
+   */
+  filterEchoReplies(): void {
+    if (this.mode !== 'raw') return;
+    const prog = bpf.echoReplyFilter(this.ident, this.family === 4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY, this.family === 4);
+    this.socket.setsockopt(C.SOL_SOCKET, C.SO_ATTACH_FILTER, bpf.encode(prog));
+  }
+
+  /** Unicast TTL / hop limit for what we send next (one setsockopt when it changes). */
+  setTtl(ttl: number): void {
+    if (ttl === this.ttl) return;
+    if (this.family === 4) this.socket.setsockopt(C.IPPROTO_IP, C.IP_TTL, ttl);
+    else this.socket.setsockopt(C.IPPROTO_IPV6, C.IPV6_UNICAST_HOPS, ttl);
+    this.ttl = ttl;
+  }
+
+  /** Encode (checksum included where the kernel does not do it) and send. */
+  send(message: IcmpMessage, to: string, flags = 0): SendResult {
+    const wire = this.family === 4 ? icmp4.encode(message as icmp4.Message) : icmp6.encode(message as icmp6.Message);
+    return this.socket.send(wire, inetAddress(to, 0), flags);
+  }
+
+  /** Send bytes already encoded (a caller reusing one buffer per probe). */
+  sendRaw(wire: Uint8Array, to: string, flags = 0): SendResult {
+    return this.socket.send(wire, inetAddress(to, 0), flags);
+  }
+
+  /** Deliver every received message to `events` until close() or listen(null). */
+  listen(events: IcmpEvents | null): void {
+    if (!events) {
+      this.socket.onReadable(null);
+      return;
+    }
+    this.socket.onReadable(() => {
+      // error queue first: on a ping socket that is where ICMP errors arrive
+      for (let i = 0; i < BATCH && !this.socket.isClosed; i++) {
+        const r = this.socket.recvError(this.ebuf);
+        if (!r) break;
+        this.onErrorQueue(r, events);
+      }
+      for (let i = 0; i < BATCH && !this.socket.isClosed; i++) {
+        const r = this.socket.recv(this.rbuf);
+        if (!r) break;
+        this.onPacket(r, events);
+      }
+    });
+  }
+
+  private onPacket(r: RecvResult, events: IcmpEvents): void {
+    const from = r.address && 'address' in r.address ? r.address.address : '';
+    let data: Buffer = this.rbuf.subarray(0, Math.min(r.bytes, this.rbuf.length));
+    let ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
+    let ip: ipv4.IPv4Header | undefined;
+    if (this.family === 4 && this.mode === 'raw') {
+      const d = ipv4.decode(data);
+      if (!d.ok) return events.malformed?.(from, `${d.codec}: ${d.error}`);
+      ip = d.value.header;
+      ttl = ip.ttl;
+      data = d.value.payload;
+    }
+    data = Buffer.from(data); // the receive buffer is reused: hand out a copy
+    const m = this.family === 4 ? icmp4.decode(data) : icmp6.decode(data);
+    if (!m.ok) return events.malformed?.(from, `${m.codec}: ${m.error}`);
+    const p: IcmpPacket = { from, message: m.value, bytes: data.length, ttl, rxNs: r.control.timestampNs, ip };
+    const b = m.value.body;
+    if (b.kind === 'error' && b.quote?.echo) {
+      const q = b.quote;
+      p.original = { id: q.echo!.id, seq: q.echo!.seq, data: q.transport.subarray(8) };
+    }
+    events.packet(p);
+  }
+
+  // ICMP errors about a ping socket's echoes arrive on the error queue as
+  // sock_extended_err; rebuild the message so callers see what a raw socket
+  // would have delivered.
+  private onErrorQueue(r: RecvResult, events: IcmpEvents): void {
+    const ee = r.control.error;
+    if (!ee) return;
+    const quoted = Buffer.from(this.ebuf.subarray(0, Math.min(r.bytes, this.ebuf.length)));
+    const original = quoted.length >= 8 ? { id: quoted.readUInt16BE(4), seq: quoted.readUInt16BE(6), data: quoted.subarray(8) } : undefined;
+    if (ee.origin === C.SO_EE_ORIGIN_ICMP || ee.origin === C.SO_EE_ORIGIN_ICMP6) {
+      // a raw socket receives the ICMP message itself too: report it once
+      if (this.mode === 'raw') return;
+      const message: IcmpMessage = { type: ee.type, code: ee.code, body: { kind: 'error', original: quoted, mtu: ee.info } };
+      events.packet({
+        from: ee.offender?.address ?? '',
+        message,
+        bytes: 8 + quoted.length,
+        rxNs: r.control.timestampNs,
+        ttl: this.family === 4 ? r.control.ttl : r.control.hopLimit,
+        original,
+      });
+    } else if (ee.origin === C.SO_EE_ORIGIN_LOCAL) {
+      const code = errnoName(ee.errno);
+      events.localError?.({ errno: ee.errno, code, info: ee.info, original });
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function errnoName(e: number): string {
+  return native.errname(e) ?? `E${e}`;
+}
+
+function configure(ep: IcmpEndpoint, opts: ListenOptions): void {
+  const s = ep.socket;
+  s.setsockopt(C.SOL_SOCKET, C.SO_TIMESTAMPNS, 1);
+  if (opts.family === 4) {
+    s.setsockopt(C.IPPROTO_IP, C.IP_RECVERR, 1);
+    if (ep.mode === 'dgram') s.setsockopt(C.IPPROTO_IP, C.IP_RECVTTL, 1);
+    else {
+      // ICMP_FILTER: a set bit blocks that type (raw(7))
+      let mask = 0xffffffff;
+      for (const t of opts.accept ?? DEFAULT_ACCEPT4) if (t < 32) mask &= ~(1 << t);
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(mask >>> 0);
+      s.setsockopt(C.SOL_RAW, C.ICMP_FILTER, b);
+    }
+  } else {
+    s.setsockopt(C.IPPROTO_IPV6, C.IPV6_RECVERR, 1);
+    s.setsockopt(C.IPPROTO_IPV6, C.IPV6_RECVHOPLIMIT, 1);
+    if (ep.mode === 'raw') {
+      const accept = new Set(opts.accept ?? DEFAULT_ACCEPT6);
+      const blocked = new Set(Array.from({ length: 256 }, (_, t) => t).filter((t) => !accept.has(t)));
+      s.setsockopt(C.IPPROTO_ICMPV6, C.ICMP6_FILTER, structs.icmp6Filter.encode(blocked));
+    }
+  }
+  if (opts.device) s.setsockopt(C.SOL_SOCKET, C.SO_BINDTODEVICE, Buffer.from(opts.device + '\0'));
+}
+
+function pingGroupRange(): string {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().replace(/\s+/, ' ');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The one-line fix when the mechanisms tried are not allowed. */
+export function permissionHint(tried: IcmpMode[] = ['dgram', 'raw']): string {
+  const gid = process.getgid?.() ?? -1;
+  const why: string[] = [];
+  const fix: string[] = [];
+  if (tried.includes('dgram')) {
+    why.push(`ping sockets are closed to group ${gid} (net.ipv4.ping_group_range = ${pingGroupRange()})`);
+    fix.push('sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"');
+  }
+  if (tried.includes('raw')) {
+    why.push('raw sockets need CAP_NET_RAW');
+    fix.push(`sudo setcap cap_net_raw+ep "${process.execPath}"`, 'run as root');
+  }
+  return `no permission for an ICMP socket: ${why.join(' and ')}; fix: ${fix.join(', or ')}`;
+}
+
+/**
+ * Open an ICMP endpoint. Ping socket first (unprivileged), raw second;
+ * throws IcmpPermissionError saying what to change when neither is allowed.
+ * Other failures (bad source address ...) throw the system error.
+ */
+export function listen(opts: ListenOptions): IcmpEndpoint {
+  const domain = opts.family === 4 ? C.AF_INET : C.AF_INET6;
+  const proto = opts.family === 4 ? C.IPPROTO_ICMP : C.IPPROTO_ICMPV6;
+  const tries: IcmpMode[] = opts.mode ? [opts.mode] : ['dgram', 'raw'];
+  let last: unknown;
+  for (const mode of tries) {
+    let sock: Socket;
+    try {
+      sock = Socket.open(domain, mode === 'dgram' ? C.SOCK_DGRAM : C.SOCK_RAW, proto);
+    } catch (e) {
+      // EACCES: not in ping_group_range; EPERM: no CAP_NET_RAW;
+      // EAFNOSUPPORT/EPROTONOSUPPORT: a kernel without ping sockets
+      if (isSystemError(e) && ['EACCES', 'EPERM', 'EAFNOSUPPORT', 'EPROTONOSUPPORT'].includes(e.code)) {
+        last = e;
+        continue;
+      }
+      throw e;
+    }
+    try {
+      // a ping socket gets its identifier from bind (port 0: the kernel picks)
+      if (opts.source || mode === 'dgram') sock.bind(inetAddress(opts.source ?? (opts.family === 4 ? '0.0.0.0' : '::'), 0));
+      const ep = new IcmpEndpoint(opts.family, mode, sock);
+      configure(ep, opts);
+      return ep;
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+  }
+  if (isSystemError(last) && (last.code === 'EACCES' || last.code === 'EPERM')) throw new IcmpPermissionError(permissionHint(tries));
+  throw last;
+}

@@ -1,0 +1,217 @@
+// The socket core on real loopback sockets.
+import net from 'node:net';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import * as C from '../../src/stack/constants.js';
+import { connectNonb } from '../../src/stack/connect.js';
+import { listen, type IcmpPacket } from '../../src/stack/icmp.js';
+import { native } from '../../src/stack/native/index.js';
+import * as icmp4 from '../../src/stack/packet/icmp4.js';
+import * as icmp6 from '../../src/stack/packet/icmp6.js';
+import { Socket, inetAddress } from '../../src/stack/socket.js';
+import { linger, timeval } from '../../src/stack/structs.js';
+import { isRoot, rootReason } from '../helpers/root.js';
+
+function waitFor<T>(setup: (done: (v: T) => void) => void, ms = 3000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms);
+    setup((v) => { clearTimeout(t); resolve(v); });
+  });
+}
+
+describe('errors', () => {
+  it('carry code, negative errno and syscall like Node', () => {
+    const s = Socket.open(C.AF_INET, C.SOCK_DGRAM);
+    try {
+      s.bind(inetAddress('198.51.100.77', 0)); // not configured here
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'EADDRNOTAVAIL', errno: -99, syscall: 'bind' });
+      expect((e as Error).message).toBe('bind EADDRNOTAVAIL: Cannot assign requested address');
+    } finally {
+      s.close();
+    }
+    expect(() => native.socket(12345, C.SOCK_DGRAM, 0)).toThrow(expect.objectContaining({ code: 'EAFNOSUPPORT', syscall: 'socket' }));
+    expect(() => native.getsockopt(-1, C.SOL_SOCKET, C.SO_TYPE, 4)).toThrow(expect.objectContaining({ code: 'EBADF', errno: -9 }));
+    expect(() => native.bind(0, { family: 2, address: 'nonsense', port: 1 } as never)).toThrow(TypeError);
+  });
+});
+
+describe('socket options as structs', () => {
+  it('SO_LINGER and SO_RCVTIMEO round-trip', () => {
+    const s = Socket.open(C.AF_INET, C.SOCK_STREAM);
+    try {
+      expect(linger.decode(s.getsockopt(C.SOL_SOCKET, C.SO_LINGER, linger.size))).toEqual({ onoff: 0, linger: 0 });
+      s.setsockopt(C.SOL_SOCKET, C.SO_LINGER, linger.encode({ onoff: 1, linger: 5 }));
+      const l = s.getsockopt(C.SOL_SOCKET, C.SO_LINGER, linger.size);
+      expect(l.length).toBe(8);
+      expect(linger.decode(l)).toEqual({ onoff: 1, linger: 5 });
+
+      s.setsockopt(C.SOL_SOCKET, C.SO_RCVTIMEO, timeval.encode(timeval.fromSeconds(1.5)));
+      const tv = s.getsockopt(C.SOL_SOCKET, C.SO_RCVTIMEO, timeval.size);
+      expect(tv.length).toBe(16);
+      expect(timeval.decode(tv)).toEqual({ sec: 1, usec: 500000 });
+      // the kernel reports the length it wrote, even when given more room
+      expect(s.getsockopt(C.SOL_SOCKET, C.SO_TYPE, 64).length).toBe(4);
+      expect(s.getInt(C.SOL_SOCKET, C.SO_TYPE)).toBe(C.SOCK_STREAM);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('nonblocking connect', () => {
+  it('connects to a listener and reports the time taken', async () => {
+    const server = net.createServer((c) => c.end('hi\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const c = await connectNonb('127.0.0.1', port, { timeoutMs: 2000 });
+      expect(c.remote).toMatchObject({ address: '127.0.0.1', port });
+      expect(c.elapsedNs).toBeGreaterThan(0n);
+      // data flows through Node's streams once the fd is handed over
+      const ns = c.socket.toNetSocket();
+      const [data] = await once(ns, 'data');
+      expect(String(data)).toBe('hi\n');
+      ns.destroy();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('is refused by a closed port (v4 and v6)', async () => {
+    for (const host of ['127.0.0.1', '::1']) {
+      const probe = net.createServer();
+      await new Promise<void>((r) => probe.listen(0, host, r));
+      const port = (probe.address() as net.AddressInfo).port;
+      await new Promise((r) => probe.close(r));
+      await expect(connectNonb(host, port, { timeoutMs: 2000 })).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect', errno: -111 });
+    }
+  });
+
+  it('lets options be set before connect and binds a source', async () => {
+    const server = net.createServer((c) => c.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const c = await connectNonb('127.0.0.1', port, {
+        source: '127.0.0.2',
+        configure: (s) => s.setsockopt(C.IPPROTO_TCP, C.TCP_MAXSEG, 1000),
+      });
+      expect(c.local).toMatchObject({ address: '127.0.0.2' });
+      expect(c.socket.getInt(C.IPPROTO_TCP, C.TCP_MAXSEG)).toBeLessThanOrEqual(1000);
+      c.socket.close();
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('readiness on the event loop', () => {
+  it('drains in batches and never starves the loop', async () => {
+    const rx = Socket.open(C.AF_INET, C.SOCK_DGRAM).bind(inetAddress('127.0.0.1', 0));
+    const tx = Socket.open(C.AF_INET, C.SOCK_DGRAM);
+    rx.setsockopt(C.SOL_SOCKET, C.SO_RCVBUF, 1 << 20);
+    const to = rx.localAddress()!;
+    const N = 600;
+    for (let i = 0; i < N; i++) expect(tx.send(Buffer.from([i & 0xff]), to).bytes).toBe(1);
+    let received = 0;
+    let callbacks = 0;
+    let immediateRanAt = -1;
+    const buf = Buffer.alloc(16);
+    setImmediate(() => { immediateRanAt = received; });
+    await waitFor<void>((done) => {
+      rx.onReadable(() => {
+        callbacks++;
+        for (let i = 0; i < 64 && rx.recv(buf); i++) received++;
+        if (received === N) done();
+      });
+    });
+    rx.close();
+    tx.close();
+    expect(received).toBe(N);
+    expect(callbacks).toBeGreaterThanOrEqual(N / 64);
+    // the loop ran other work before the queue was drained
+    expect(immediateRanAt).toBeGreaterThanOrEqual(0);
+    expect(immediateRanAt).toBeLessThan(N);
+  });
+
+  it('hands a listening fd to net.Server', async () => {
+    const l = Socket.open(C.AF_INET6, C.SOCK_STREAM);
+    l.setsockopt(C.IPPROTO_IPV6, C.IPV6_V6ONLY, 1);
+    l.bind(inetAddress('::1', 0)).listen(16);
+    const port = (l.localAddress() as { port: number }).port;
+    const server = net.createServer((c) => c.end('from fd\n'));
+    await new Promise<void>((r) => l.toNetServer(server, r));
+    const client = net.connect(port, '::1');
+    const [data] = await once(client, 'data');
+    expect(String(data)).toBe('from fd\n');
+    client.destroy();
+    server.close();
+  });
+
+  it('reports a pending socket error as an error readiness (POLLERR)', async () => {
+    const s = Socket.open(C.AF_INET, C.SOCK_DGRAM);
+    s.setsockopt(C.IPPROTO_IP, C.IP_RECVERR, 1);
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as net.AddressInfo).port;
+    closed.close();
+    s.connectStart(inetAddress('127.0.0.1', port)); // UDP: nobody listens there
+    const ready = waitFor<{ error: boolean }>((done) => s.onReadable((r) => { s.onReadable(null); done(r); }));
+    s.send(Buffer.from('x'));
+    expect((await ready).error).toBe(true);
+    const ee = s.recvError(Buffer.alloc(64));
+    expect(ee?.control.error).toMatchObject({ errno: 111, origin: C.SO_EE_ORIGIN_ICMP, type: 3, code: 3 });
+    expect(ee?.control.error?.offender).toMatchObject({ address: '127.0.0.1' });
+    s.close();
+  });
+});
+
+describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : rootReason})`, () => {
+  for (const family of [4, 6] as const) {
+    it(`IPv${family} to loopback with kernel timestamp and ${family === 4 ? 'TTL' : 'hop limit'}`, async () => {
+      const ep = listen({ family, mode: 'raw' });
+      expect(ep.mode).toBe('raw');
+      ep.setIdent(0xabcd);
+      ep.filterEchoReplies();
+      const dst = family === 4 ? '127.0.0.1' : '::1';
+      const mod = family === 4 ? icmp4 : icmp6;
+      const got = waitFor<IcmpPacket>((done) => ep.listen({ packet: done }));
+      const sent = ep.send(mod.echo(mod.ECHO_REQUEST as never, ep.ident, 42, Buffer.from('sockit core test')), dst);
+      const p = await got;
+      ep.close();
+      expect(sent.bytes).toBe(24);
+      expect(p.from).toBe(dst);
+      expect(p.message).toMatchObject({ type: mod.ECHO_REPLY, body: { kind: 'echo', id: 0xabcd, seq: 42 } });
+      expect((p.message.body as icmp4.Echo).data.toString()).toBe('sockit core test');
+      expect(p.ttl).toBe(64);
+      expect(typeof p.rxNs).toBe('bigint');
+      const rtt = p.rxNs! - sent.realNs;
+      expect(rtt).toBeGreaterThan(0n);
+      expect(rtt).toBeLessThan(1_000_000_000n);
+    });
+  }
+
+  it('the identifier filter keeps other pings\' replies from waking us', async () => {
+    const a = listen({ family: 4, mode: 'raw' });
+    const b = listen({ family: 4, mode: 'raw' });
+    a.setIdent(1111);
+    b.setIdent(2222);
+    a.filterEchoReplies();
+    const seenByA: number[] = [];
+    a.listen({ packet: (p) => seenByA.push((p.message.body as icmp4.Echo).id) });
+    const bDone = waitFor<void>((done) => {
+      let n = 0;
+      b.listen({ packet: () => { if (++n === 20) done(); } });
+    });
+    for (let i = 0; i < 20; i++) b.send(icmp4.echo(icmp4.ECHO_REQUEST, 2222, i, Buffer.alloc(8)), '127.0.0.1');
+    await bDone;
+    a.send(icmp4.echo(icmp4.ECHO_REQUEST, 1111, 1, Buffer.alloc(8)), '127.0.0.1');
+    await waitFor<void>((done) => { const t = setInterval(() => { if (seenByA.length) { clearInterval(t); done(); } }, 5); });
+    a.close();
+    b.close();
+    // B's 20 replies (and the echo requests both sockets see on lo) never reached A
+    expect(seenByA).toEqual([1111]);
+  });
+});
