@@ -86,6 +86,8 @@ export class IcmpEndpoint {
    */
   ident: number;
   private ttl = -1;
+  private lastTo = '';
+  private lastAddr: Buffer | null = null;
   private readonly rbuf = Buffer.allocUnsafe(65536 + 512);
   private readonly ebuf = Buffer.allocUnsafe(2048);
 
@@ -123,12 +125,17 @@ export class IcmpEndpoint {
   /** Encode (checksum included where the kernel does not do it) and send. */
   send(message: IcmpMessage, to: string, flags = 0): SendResult {
     const wire = this.family === 4 ? icmp4.encode(message as icmp4.Message) : icmp6.encode(message as icmp6.Message);
-    return this.socket.send(wire, inetAddress(to, 0), flags);
+    return this.sendRaw(wire, to, flags);
   }
 
   /** Send bytes already encoded (a caller reusing one buffer per probe). */
   sendRaw(wire: Uint8Array, to: string, flags = 0): SendResult {
-    return this.socket.send(wire, inetAddress(to, 0), flags);
+    // the destination rarely changes: keep its struct sockaddr encoded
+    if (to !== this.lastTo || !this.lastAddr) {
+      this.lastAddr = native.sockaddr(inetAddress(to, 0));
+      this.lastTo = to;
+    }
+    return this.socket.send(wire, this.lastAddr, flags);
   }
 
   /** Deliver every received message to `events` until close() or listen(null). */
@@ -137,25 +144,29 @@ export class IcmpEndpoint {
       this.socket.onReadable(null);
       return;
     }
-    this.socket.onReadable(() => {
-      // error queue first: on a ping socket that is where ICMP errors arrive
-      for (let i = 0; i < BATCH && !this.socket.isClosed; i++) {
-        const r = this.socket.recvError(this.ebuf);
-        if (!r) break;
-        this.onErrorQueue(r, events);
+    this.socket.onReadable((ready) => {
+      // the error queue signals itself with POLLERR: that is where a ping
+      // socket's ICMP errors and every socket's local errors arrive
+      if (ready.error) {
+        for (let i = 0; i < BATCH && !this.socket.isClosed; i++) {
+          const r = this.socket.recvError(this.ebuf);
+          if (!r) break;
+          this.onErrorQueue(r, events);
+        }
       }
       for (let i = 0; i < BATCH && !this.socket.isClosed; i++) {
-        const r = this.socket.recv(this.rbuf);
-        if (!r) break;
-        this.onPacket(r, events);
+        const n = this.socket.recvFast(this.rbuf);
+        if (n < 0) break;
+        this.onPacket(n, events);
       }
     });
   }
 
-  private onPacket(r: RecvResult, events: IcmpEvents): void {
-    const from = r.address && 'address' in r.address ? r.address.address : '';
-    let data: Buffer = this.rbuf.subarray(0, Math.min(r.bytes, this.rbuf.length));
-    let ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
+  private onPacket(n: number, events: IcmpEvents): void {
+    const from = native.last.sourceAddress();
+    let ttl = native.last.ttl();
+    const rxNs = native.last.timestampNs();
+    let data: Buffer = this.rbuf.subarray(0, Math.min(n, this.rbuf.length));
     let ip: ipv4.IPv4Header | undefined;
     if (this.family === 4 && this.mode === 'raw') {
       const d = ipv4.decode(data);
@@ -167,7 +178,7 @@ export class IcmpEndpoint {
     data = Buffer.from(data); // the receive buffer is reused: hand out a copy
     const m = this.family === 4 ? icmp4.decode(data) : icmp6.decode(data);
     if (!m.ok) return events.malformed?.(from, `${m.codec}: ${m.error}`);
-    const p: IcmpPacket = { from, message: m.value, bytes: data.length, ttl, rxNs: r.control.timestampNs, ip };
+    const p: IcmpPacket = { from, message: m.value, bytes: data.length, ttl, rxNs, ip };
     const b = m.value.body;
     if (b.kind === 'error' && b.quote?.echo) {
       const q = b.quote;

@@ -3,10 +3,10 @@
 // data paths. No policy: what to send, when and why is the caller's.
 import net from 'node:net';
 import * as C from './constants.js';
-import { type Control, type Inet6Address, type InetAddress, type Poller, type RecvResult, type SockAddr, native } from './native/index.js';
+import { type AddrArg, type Control, type Inet6Address, type InetAddress, type Poller, type RecvResult, type SockAddr, native } from './native/index.js';
 import { addressFamily } from './packet/addr.js';
 
-export type { Control, RecvResult, SockAddr, InetAddress, Inet6Address };
+export type { AddrArg, Control, RecvResult, SockAddr, InetAddress, Inet6Address };
 
 /** A sockaddr for an IPv4/IPv6 literal (scope id from `%ifname` or a number). */
 export function inetAddress(address: string, port = 0): InetAddress | Inet6Address {
@@ -97,13 +97,13 @@ export class Socket {
     return this.closed;
   }
 
-  bind(addr: SockAddr): this {
+  bind(addr: AddrArg): this {
     native.bind(this.fd, addr);
     return this;
   }
 
   /** connect(2) without waiting: true when connected at once, false on EINPROGRESS. */
-  connectStart(addr: SockAddr): boolean {
+  connectStart(addr: AddrArg): boolean {
     return native.connect(this.fd, addr);
   }
 
@@ -156,7 +156,7 @@ export class Socket {
   }
 
   /** sendto(2) with send stamps taken just before the syscall. */
-  send(data: Uint8Array, addr: SockAddr | null = null, flags = 0): SendResult {
+  send(data: Uint8Array, addr: AddrArg | null = null, flags = 0): SendResult {
     const bytes = native.sendto(this.fd, data, flags, addr, this.stamps);
     return { bytes, monoNs: this.stamps[0], realNs: this.stamps[1] };
   }
@@ -164,6 +164,15 @@ export class Socket {
   /** recvmsg(2) into buf; null when nothing is queued. */
   recv(buf: Uint8Array, flags = 0): RecvResult | null {
     return native.recvmsg(this.fd, buf, flags);
+  }
+
+  /**
+   * recvmsg(2) for hot loops: the byte count, or -1 when nothing is queued;
+   * source, TTL, timestamp and the rest wait in native.last until the next
+   * receive on any socket.
+   */
+  recvFast(buf: Uint8Array, flags = 0): number {
+    return native.recvmsgFast(this.fd, buf, flags);
   }
 
   /** recvmsg(2, MSG_ERRQUEUE): one queued extended error, or null. */

@@ -1,16 +1,19 @@
-// Typed view of the N-API addon built from sockit.c (see binding.gyp).
-// Nothing here adds behaviour: each function is the syscall of the same name.
+// The N-API addon built from sockit.c (see binding.gyp), and a typed view
+// of it. The addon speaks bytes: addresses are struct sockaddr Buffers and
+// recvmsg fills caller-owned arrays. `native` below takes and returns typed
+// values instead, and adds no behaviour: each function is its syscall.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as sockaddr from '../sockaddr.js';
+import { formatIPv4, formatIPv6 } from '../packet/addr.js';
 
-export interface InetAddress { family: 2; address: string; port: number }
-export interface Inet6Address { family: 10; address: string; port: number; flowinfo?: number; scopeid?: number }
-export interface UnixAddress { family: 1; path: string }
-export interface NetlinkAddress { family: 16; pid: number; groups: number }
-export interface PacketAddress { family: 17; protocol: number; ifindex: number; hatype?: number; pkttype?: number; addr?: Buffer }
-export type SockAddr = InetAddress | Inet6Address | UnixAddress | NetlinkAddress | PacketAddress;
+export type { SockAddr, InetAddress, Inet6Address, UnixAddress, NetlinkAddress, PacketAddress } from '../sockaddr.js';
+type SockAddr = sockaddr.SockAddr;
+
+/** An address argument: an address object, or a struct sockaddr already encoded (sockaddr.encode). */
+export type AddrArg = SockAddr | Buffer;
 
 /** struct sock_extended_err plus SO_EE_OFFENDER, from IP_RECVERR / IPV6_RECVERR. */
 export interface ExtendedError {
@@ -20,7 +23,7 @@ export interface ExtendedError {
   code: number;     // ICMP code
   info: number;     // e.g. the next-hop MTU for frag-needed / packet-too-big
   data: number;
-  offender?: InetAddress | Inet6Address;
+  offender?: sockaddr.InetAddress | sockaddr.Inet6Address;
 }
 
 export interface Control {
@@ -33,10 +36,10 @@ export interface Control {
   error?: ExtendedError;       // IP_RECVERR / IPV6_RECVERR
   credentials?: { pid: number; uid: number; gid: number };
   rights?: number[];
-  other?: { level: number; type: number; data: Buffer }[];
 }
 
 export interface RecvResult {
+  /** bytes received (the datagram's full length when MSG_TRUNC was passed) */
   bytes: number;
   flags: number;
   address: SockAddr | null;
@@ -50,21 +53,22 @@ export interface Poller {
   ref(on: boolean): void;
 }
 
-export interface Native {
+/** The addon as built: bytes in, bytes out. */
+export interface Binding {
   socket(domain: number, type: number, protocol: number): number;
   socketpair(domain: number, type: number, protocol: number): [number, number];
   close(fd: number): void;
-  bind(fd: number, addr: SockAddr): void;
-  connect(fd: number, addr: SockAddr | { family: 0 }): boolean;
+  bind(fd: number, addr: Buffer): void;
+  connect(fd: number, addr: Buffer): boolean;
   listen(fd: number, backlog: number): void;
-  accept(fd: number): { fd: number; address: SockAddr | null } | null;
-  getsockname(fd: number): SockAddr | null;
-  getpeername(fd: number): SockAddr | null;
+  accept(fd: number): { fd: number; address: Buffer } | null;
+  getsockname(fd: number): Buffer;
+  getpeername(fd: number): Buffer;
   shutdown(fd: number, how: number): void;
   setsockopt(fd: number, level: number, name: number, value: number | boolean | Uint8Array): void;
   getsockopt(fd: number, level: number, name: number, size: number): Buffer;
-  sendto(fd: number, data: Uint8Array, flags: number, addr: SockAddr | null, stamps?: BigInt64Array | null): number;
-  recvmsg(fd: number, buffer: Uint8Array, flags: number): RecvResult | null;
+  sendto(fd: number, data: Uint8Array, flags: number, addr: Buffer | null, stamps: BigInt64Array | null): number;
+  recvmsg(fd: number, buffer: Uint8Array, flags: number, meta: Int32Array, addrs: Buffer, ts: BigInt64Array): number;
   clock(id: number): bigint;
   strerror(errno: number): string;
   errname(errno: number): string | undefined;
@@ -87,18 +91,135 @@ export function isSystemError(e: unknown): e is SystemError {
   return e instanceof Error && typeof (e as SystemError).code === 'string' && typeof (e as SystemError).syscall === 'string';
 }
 
-function load(): Native {
+function load(): Binding {
   const require = createRequire(import.meta.url);
   // dist/stack/native/index.js and src/stack/native/index.ts are both three
   // levels below the package root, where node-gyp leaves build/.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   for (const kind of ['Release', 'Debug']) {
     const file = join(root, 'build', kind, 'sockit.node');
-    if (existsSync(file)) return require(file) as Native;
+    if (existsSync(file)) return require(file) as Binding;
   }
   const err = new Error('the native addon is not built: run `npm install` (or `npm run build`) in ' + root) as SystemError;
   err.code = 'ERR_SOCKIT_NO_ADDON';
   throw err;
 }
 
-export const native: Native = load();
+export const binding: Binding = load();
+
+// recvmsg's report slots (the M_* enum in sockit.c)
+const M = {
+  FLAGS: 0, NAMELEN: 1, TTL: 2, TOS: 3, HOPLIMIT: 4, TCLASS: 5, HAS_TS: 6,
+  PKT_IFINDEX: 7, PKT_ADDRLEN: 8,
+  EE: 9, EE_ERRNO: 10, EE_ORIGIN: 11, EE_TYPE: 12, EE_CODE: 13, EE_INFO: 14, EE_DATA: 15, EE_OFFLEN: 16,
+  CRED: 17, CRED_PID: 18, CRED_UID: 19, CRED_GID: 20,
+  NRIGHTS: 21, RIGHTS0: 22, LEN: 30,
+} as const;
+const A_OFFENDER = 128, A_PKTADDR = 256, A_SPECDST = 272, ADDRS_LEN = 288;
+
+// one set of report arrays: JS is single-threaded and each result is read
+// out before the next call
+const meta = new Int32Array(M.LEN);
+const addrs = Buffer.alloc(ADDRS_LEN);
+const ts = new BigInt64Array(1);
+
+function addr(a: AddrArg): Buffer {
+  return Buffer.isBuffer(a) ? a : sockaddr.encode(a);
+}
+
+function control(): Control {
+  const c: Control = {};
+  if (meta[M.HAS_TS]) c.timestampNs = ts[0];
+  if (meta[M.TTL] >= 0) c.ttl = meta[M.TTL];
+  if (meta[M.TOS] >= 0) c.tos = meta[M.TOS];
+  if (meta[M.HOPLIMIT] >= 0) c.hopLimit = meta[M.HOPLIMIT];
+  if (meta[M.TCLASS] >= 0) c.tclass = meta[M.TCLASS];
+  if (meta[M.PKT_ADDRLEN] > 0) {
+    const v4 = meta[M.PKT_ADDRLEN] === 4;
+    c.pktinfo = { ifindex: meta[M.PKT_IFINDEX], address: v4 ? formatIPv4(addrs, A_PKTADDR) : formatIPv6(addrs, A_PKTADDR) };
+    if (v4) c.pktinfo.specDst = formatIPv4(addrs, A_SPECDST);
+  }
+  if (meta[M.EE]) {
+    c.error = {
+      errno: meta[M.EE_ERRNO], origin: meta[M.EE_ORIGIN], type: meta[M.EE_TYPE], code: meta[M.EE_CODE],
+      info: meta[M.EE_INFO] >>> 0, data: meta[M.EE_DATA] >>> 0,
+    };
+    const off = meta[M.EE_OFFLEN] > 0 ? sockaddr.decode(addrs, A_OFFENDER, meta[M.EE_OFFLEN]) : null;
+    if (off && (off.family === 2 || off.family === 10)) c.error.offender = off;
+  }
+  if (meta[M.CRED]) c.credentials = { pid: meta[M.CRED_PID], uid: meta[M.CRED_UID] >>> 0, gid: meta[M.CRED_GID] >>> 0 };
+  if (meta[M.NRIGHTS] > 0) c.rights = Array.from(meta.subarray(M.RIGHTS0, M.RIGHTS0 + meta[M.NRIGHTS]));
+  return c;
+}
+
+/** The syscalls with typed addresses and results. */
+export const native = {
+  socket: binding.socket,
+  socketpair: binding.socketpair,
+  close: binding.close,
+  listen: binding.listen,
+  shutdown: binding.shutdown,
+  setsockopt: binding.setsockopt,
+  getsockopt: binding.getsockopt,
+  clock: binding.clock,
+  strerror: binding.strerror,
+  errname: binding.errname,
+  if_nametoindex: binding.if_nametoindex,
+  if_indextoname: binding.if_indextoname,
+  setns: binding.setns,
+  pidfd_open: binding.pidfd_open,
+  pidfd_getfd: binding.pidfd_getfd,
+  Poller: binding.Poller,
+  /** encode an address once, for a caller sending to it many times */
+  sockaddr: sockaddr.encode,
+  bind(fd: number, a: AddrArg): void {
+    binding.bind(fd, addr(a));
+  },
+  /** true when connected at once, false on EINPROGRESS; { family: 0 } dissolves a UDP association */
+  connect(fd: number, a: AddrArg): boolean {
+    return binding.connect(fd, addr(a));
+  },
+  accept(fd: number): { fd: number; address: SockAddr | null } | null {
+    const r = binding.accept(fd);
+    return r && { fd: r.fd, address: sockaddr.decode(r.address) };
+  },
+  getsockname(fd: number): SockAddr | null {
+    return sockaddr.decode(binding.getsockname(fd));
+  },
+  getpeername(fd: number): SockAddr | null {
+    return sockaddr.decode(binding.getpeername(fd));
+  },
+  /** bytes sent, -1 on EAGAIN; stamps (BigInt64Array(2)) gets CLOCK_MONOTONIC and CLOCK_REALTIME ns read just before the syscall */
+  sendto(fd: number, data: Uint8Array, flags: number, a: AddrArg | null, stamps: BigInt64Array | null = null): number {
+    return binding.sendto(fd, data, flags, a === null ? null : addr(a), stamps);
+  },
+  /** recvmsg(2) into buf; null when nothing is queued */
+  recvmsg(fd: number, buf: Uint8Array, flags: number): RecvResult | null {
+    const n = binding.recvmsg(fd, buf, flags, meta, addrs, ts);
+    if (n < 0) return null;
+    return { bytes: n, flags: meta[M.FLAGS], address: meta[M.NAMELEN] > 0 ? sockaddr.decode(addrs, 0, meta[M.NAMELEN]) : null, control: control() };
+  },
+  /**
+   * recvmsg(2) for hot loops: returns the byte count (-1 when nothing is
+   * queued) and leaves the rest in `last` until the next call, building no
+   * objects unless asked.
+   */
+  recvmsgFast(fd: number, buf: Uint8Array, flags: number): number {
+    return binding.recvmsg(fd, buf, flags, meta, addrs, ts);
+  },
+  last: {
+    flags: () => meta[M.FLAGS],
+    address: () => (meta[M.NAMELEN] > 0 ? sockaddr.decode(addrs, 0, meta[M.NAMELEN]) : null),
+    /** source IP address text of the last message, without building an object */
+    sourceAddress(): string {
+      const fam = meta[M.NAMELEN] >= 2 ? addrs[0] | (addrs[1] << 8) : 0;
+      return fam === 2 ? formatIPv4(addrs, 4) : fam === 10 ? formatIPv6(addrs, 8) : '';
+    },
+    ttl: () => (meta[M.TTL] >= 0 ? meta[M.TTL] : meta[M.HOPLIMIT] >= 0 ? meta[M.HOPLIMIT] : undefined),
+    timestampNs: () => (meta[M.HAS_TS] ? ts[0] : undefined),
+    hasError: () => meta[M.EE] === 1,
+    control,
+  },
+};
+
+export type Native = typeof native;

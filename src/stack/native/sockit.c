@@ -6,12 +6,9 @@
  * Failures throw an Error carrying `code` ('EACCES'), `errno` (negative,
  * as Node's own errors do) and `syscall`.
  *
- * Addresses cross the boundary as plain objects:
- *   AF_INET   { family: 2,  address: '192.0.2.1', port }
- *   AF_INET6  { family: 10, address: '2001:db8::1', port, flowinfo, scopeid }
- *   AF_UNIX   { family: 1,  path }            (path '' = unnamed; '\0x' = abstract)
- *   AF_NETLINK{ family: 16, pid, groups }
- *   AF_PACKET { family: 17, protocol, ifindex, hatype, pkttype, addr: Buffer }
+ * Addresses cross the boundary as Buffers holding a struct sockaddr, and
+ * recvmsg reports into caller-owned typed arrays rather than building
+ * objects: src/stack/native/index.ts turns both into typed values.
  */
 #include <node_api.h>
 #include <uv.h>
@@ -125,29 +122,6 @@ static int is_nullish(napi_env env, napi_value v) {
   return t == napi_undefined || t == napi_null;
 }
 
-/* Optional integer property; returns def when absent. */
-static int prop_int(napi_env env, napi_value obj, const char *name, int64_t def, int64_t *out) {
-  bool has = false;
-  napi_value v;
-  *out = def;
-  if (napi_has_named_property(env, obj, name, &has) != napi_ok) return 0;
-  if (!has) return 1;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return 0;
-  if (is_nullish(env, v)) return 1;
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t != napi_number) return 0;
-  return napi_get_value_int64(env, v, out) == napi_ok;
-}
-
-static int prop_str(napi_env env, napi_value obj, const char *name, char *buf, size_t cap, size_t *len) {
-  napi_value v;
-  napi_valuetype t;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return 0;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) return 0;
-  return napi_get_value_string_utf8(env, v, buf, cap, len) == napi_ok;
-}
-
 static int get_buffer(napi_env env, napi_value v, void **data, size_t *len) {
   bool ok = false;
   if (napi_is_buffer(env, v, &ok) != napi_ok || !ok) {
@@ -181,194 +155,39 @@ static void set_int(napi_env env, napi_value obj, const char *name, int64_t n) {
   napi_set_named_property(env, obj, name, make_int(env, n));
 }
 
-static void set_str(napi_env env, napi_value obj, const char *name, const char *s, size_t len) {
-  napi_value v;
-  napi_create_string_utf8(env, s, len, &v);
-  napi_set_named_property(env, obj, name, v);
-}
-
-static void set_bigint(napi_env env, napi_value obj, const char *name, int64_t n) {
-  napi_value v;
-  napi_create_bigint_int64(env, n, &v);
-  napi_set_named_property(env, obj, name, v);
-}
-
-static void set_copy(napi_env env, napi_value obj, const char *name, const void *p, size_t len) {
-  napi_value v;
-  void *dst;
-  napi_create_buffer_copy(env, len, p, &dst, &v);
-  napi_set_named_property(env, obj, name, v);
-}
-
 static int64_t clock_ns(clockid_t id) {
   struct timespec ts;
   clock_gettime(id, &ts);
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* ---------- sockaddr <-> object ---------- */
+/* ---------- addresses ---------- */
 
-/* Parse an address object into ss; returns length, 0 on a thrown error. */
-static socklen_t to_sockaddr(napi_env env, napi_value obj, struct sockaddr_storage *ss) {
-  int64_t family = 0;
-  napi_valuetype t;
+/* Addresses cross the boundary as Buffers holding a struct sockaddr
+ * (sockaddr.ts encodes and decodes them). Returns the length, 0 on a thrown
+ * error. */
+static socklen_t to_sockaddr(napi_env env, napi_value v, struct sockaddr_storage *ss) {
+  void *data;
+  size_t len;
+  if (!get_buffer(env, v, &data, &len)) {
+    throw_type(env, "address must be a Buffer holding a struct sockaddr");
+    return 0;
+  }
+  if (len < sizeof(sa_family_t) || len > sizeof *ss) {
+    throw_errno(env, "sockaddr", EINVAL);
+    return 0;
+  }
   memset(ss, 0, sizeof *ss);
-  if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object) {
-    throw_type(env, "address must be an object");
-    return 0;
-  }
-  if (!prop_int(env, obj, "family", 0, &family)) {
-    throw_type(env, "address.family must be a number");
-    return 0;
-  }
-  char text[INET6_ADDRSTRLEN + 1];
-  size_t len = 0;
-  int64_t port, n;
-  switch (family) {
-    case AF_INET: {
-      struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-      sin->sin_family = AF_INET;
-      if (!prop_int(env, obj, "port", 0, &port) || port < 0 || port > 65535) {
-        throw_type(env, "address.port must be 0..65535");
-        return 0;
-      }
-      sin->sin_port = htons((uint16_t)port);
-      if (!prop_str(env, obj, "address", text, sizeof text, &len) ||
-          inet_pton(AF_INET, text, &sin->sin_addr) != 1) {
-        throw_type(env, "address.address must be an IPv4 address");
-        return 0;
-      }
-      return sizeof *sin;
-    }
-    case AF_INET6: {
-      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-      sin6->sin6_family = AF_INET6;
-      if (!prop_int(env, obj, "port", 0, &port) || port < 0 || port > 65535) {
-        throw_type(env, "address.port must be 0..65535");
-        return 0;
-      }
-      sin6->sin6_port = htons((uint16_t)port);
-      if (!prop_str(env, obj, "address", text, sizeof text, &len) ||
-          inet_pton(AF_INET6, text, &sin6->sin6_addr) != 1) {
-        throw_type(env, "address.address must be an IPv6 address");
-        return 0;
-      }
-      if (!prop_int(env, obj, "flowinfo", 0, &n)) return throw_type(env, "address.flowinfo"), 0;
-      sin6->sin6_flowinfo = htonl((uint32_t)n);
-      if (!prop_int(env, obj, "scopeid", 0, &n)) return throw_type(env, "address.scopeid"), 0;
-      sin6->sin6_scope_id = (uint32_t)n;
-      return sizeof *sin6;
-    }
-    case AF_UNIX: {
-      struct sockaddr_un *sun = (struct sockaddr_un *)ss;
-      char path[sizeof sun->sun_path + 1];
-      sun->sun_family = AF_UNIX;
-      if (!prop_str(env, obj, "path", path, sizeof path, &len)) {
-        throw_type(env, "address.path must be a string");
-        return 0;
-      }
-      if (len >= sizeof sun->sun_path) {
-        throw_errno(env, "sockaddr_un", ENAMETOOLONG);
-        return 0;
-      }
-      memcpy(sun->sun_path, path, len);
-      /* abstract names start with NUL and are not NUL-terminated */
-      if (len > 0 && path[0] == '\0') return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-      return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (len ? 1 : 0));
-    }
-    case AF_NETLINK: {
-      struct sockaddr_nl *snl = (struct sockaddr_nl *)ss;
-      snl->nl_family = AF_NETLINK;
-      if (!prop_int(env, obj, "pid", 0, &n)) return throw_type(env, "address.pid"), 0;
-      snl->nl_pid = (uint32_t)n;
-      if (!prop_int(env, obj, "groups", 0, &n)) return throw_type(env, "address.groups"), 0;
-      snl->nl_groups = (uint32_t)n;
-      return sizeof *snl;
-    }
-    case AF_PACKET: {
-      struct sockaddr_ll *sll = (struct sockaddr_ll *)ss;
-      sll->sll_family = AF_PACKET;
-      if (!prop_int(env, obj, "protocol", 0, &n)) return throw_type(env, "address.protocol"), 0;
-      sll->sll_protocol = htons((uint16_t)n);
-      if (!prop_int(env, obj, "ifindex", 0, &n)) return throw_type(env, "address.ifindex"), 0;
-      sll->sll_ifindex = (int)n;
-      if (!prop_int(env, obj, "hatype", 0, &n)) return throw_type(env, "address.hatype"), 0;
-      sll->sll_hatype = (unsigned short)n;
-      if (!prop_int(env, obj, "pkttype", 0, &n)) return throw_type(env, "address.pkttype"), 0;
-      sll->sll_pkttype = (unsigned char)n;
-      bool has = false;
-      napi_has_named_property(env, obj, "addr", &has);
-      if (has) {
-        napi_value a;
-        void *data;
-        size_t alen;
-        napi_get_named_property(env, obj, "addr", &a);
-        if (!is_nullish(env, a)) {
-          if (!get_buffer(env, a, &data, &alen) || alen > 8) return throw_type(env, "address.addr"), 0;
-          memcpy(sll->sll_addr, data, alen);
-          sll->sll_halen = (unsigned char)alen;
-        }
-      }
-      return sizeof *sll;
-    }
-    default:
-      throw_errno(env, "sockaddr", EAFNOSUPPORT);
-      return 0;
-  }
+  memcpy(ss, data, len);
+  return (socklen_t)len;
 }
 
-static napi_value from_sockaddr(napi_env env, const struct sockaddr *sa, socklen_t len) {
-  napi_value obj;
-  char text[INET6_ADDRSTRLEN];
-  if (len == 0 || sa == NULL) {
-    napi_get_null(env, &obj);
-    return obj;
-  }
-  napi_create_object(env, &obj);
-  set_int(env, obj, "family", sa->sa_family);
-  switch (sa->sa_family) {
-    case AF_INET: {
-      const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-      inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
-      set_str(env, obj, "address", text, NAPI_AUTO_LENGTH);
-      set_int(env, obj, "port", ntohs(sin->sin_port));
-      break;
-    }
-    case AF_INET6: {
-      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-      inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
-      set_str(env, obj, "address", text, NAPI_AUTO_LENGTH);
-      set_int(env, obj, "port", ntohs(sin6->sin6_port));
-      set_int(env, obj, "flowinfo", ntohl(sin6->sin6_flowinfo));
-      set_int(env, obj, "scopeid", sin6->sin6_scope_id);
-      break;
-    }
-    case AF_UNIX: {
-      const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
-      size_t n = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
-      if (n > 0 && sun->sun_path[0] != '\0') n = strnlen(sun->sun_path, n);
-      set_str(env, obj, "path", sun->sun_path, n);
-      break;
-    }
-    case AF_NETLINK: {
-      const struct sockaddr_nl *snl = (const struct sockaddr_nl *)sa;
-      set_int(env, obj, "pid", snl->nl_pid);
-      set_int(env, obj, "groups", snl->nl_groups);
-      break;
-    }
-    case AF_PACKET: {
-      const struct sockaddr_ll *sll = (const struct sockaddr_ll *)sa;
-      set_int(env, obj, "protocol", ntohs(sll->sll_protocol));
-      set_int(env, obj, "ifindex", sll->sll_ifindex);
-      set_int(env, obj, "hatype", sll->sll_hatype);
-      set_int(env, obj, "pkttype", sll->sll_pkttype);
-      set_copy(env, obj, "addr", sll->sll_addr, sll->sll_halen <= 8 ? sll->sll_halen : 8);
-      break;
-    }
-    default:
-      break;
-  }
-  return obj;
+static napi_value sockaddr_buffer(napi_env env, const struct sockaddr_storage *ss, socklen_t len) {
+  napi_value out;
+  void *dst;
+  if (len > sizeof *ss) len = sizeof *ss;
+  napi_create_buffer_copy(env, len, ss, &dst, &out);
+  return out;
 }
 
 /* ---------- socket lifecycle ---------- */
@@ -420,24 +239,15 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
 }
 
 /* connect(fd, address) -> true when connected now, false when EINPROGRESS.
- * An address of { family: 0 } (AF_UNSPEC) dissolves a datagram association. */
+ * An AF_UNSPEC address dissolves a datagram association. */
 static napi_value js_connect(napi_env env, napi_callback_info info) {
   ARGS(2);
   int32_t fd;
   struct sockaddr_storage ss;
   socklen_t len;
   if (!get_int(env, argv[0], &fd)) return throw_type(env, "connect(fd, address)");
-  int64_t family = -1;
-  napi_valuetype t;
-  napi_typeof(env, argv[1], &t);
-  if (t == napi_object && prop_int(env, argv[1], "family", -1, &family) && family == AF_UNSPEC) {
-    memset(&ss, 0, sizeof ss);
-    ss.ss_family = AF_UNSPEC;
-    len = sizeof(struct sockaddr);
-  } else {
-    len = to_sockaddr(env, argv[1], &ss);
-    if (len == 0) return NULL;
-  }
+  len = to_sockaddr(env, argv[1], &ss);
+  if (len == 0) return NULL;
   napi_value result;
   int rc;
   do rc = connect(fd, (struct sockaddr *)&ss, len); while (rc < 0 && errno == EINTR);
@@ -479,7 +289,7 @@ static napi_value js_accept(napi_env env, napi_callback_info info) {
   }
   napi_create_object(env, &obj);
   set_int(env, obj, "fd", nfd);
-  napi_set_named_property(env, obj, "address", from_sockaddr(env, (struct sockaddr *)&ss, len));
+  napi_set_named_property(env, obj, "address", sockaddr_buffer(env, &ss, len));
   return obj;
 }
 
@@ -492,7 +302,7 @@ static napi_value name_common(napi_env env, napi_callback_info info, int peer) {
   memset(&ss, 0, sizeof ss);
   int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len);
   if (rc < 0) return throw_errno(env, peer ? "getpeername" : "getsockname", errno);
-  return from_sockaddr(env, (struct sockaddr *)&ss, len);
+  return sockaddr_buffer(env, &ss, len);
 }
 
 static napi_value js_getsockname(napi_env env, napi_callback_info info) { return name_common(env, info, 0); }
@@ -625,167 +435,144 @@ static napi_value js_sendto(napi_env env, napi_callback_info info) {
   return make_int(env, rc);
 }
 
-/* Parse one control message into the control object. */
-static void parse_cmsg(napi_env env, napi_value ctl, napi_value extra, uint32_t *nextra, struct cmsghdr *c) {
+/* recvmsg reports through caller-owned arrays, so no objects are built on
+ * the hot path. meta is an Int32Array of M_LEN slots, -1 where absent: */
+enum {
+  M_FLAGS, M_NAMELEN, M_TTL, M_TOS, M_HOPLIMIT, M_TCLASS, M_HAS_TS,
+  M_PKT_IFINDEX, M_PKT_ADDRLEN,
+  M_EE, M_EE_ERRNO, M_EE_ORIGIN, M_EE_TYPE, M_EE_CODE, M_EE_INFO, M_EE_DATA, M_EE_OFFLEN,
+  M_CRED, M_CRED_PID, M_CRED_UID, M_CRED_GID,
+  M_NRIGHTS, M_RIGHTS0,
+  M_LEN = M_RIGHTS0 + 8
+};
+/* addrs is a Buffer of ADDRS_LEN: the source sockaddr, the offender
+ * sockaddr, the pktinfo destination address, the pktinfo spec_dst (IPv4) */
+#define A_NAME 0
+#define A_OFFENDER 128
+#define A_PKTADDR 256
+#define A_SPECDST 272
+#define ADDRS_LEN 288
+
+static void parse_cmsg(struct cmsghdr *c, int32_t *meta, unsigned char *addrs, int64_t *ts) {
   const unsigned char *d = CMSG_DATA(c);
   size_t dlen = c->cmsg_len - CMSG_LEN(0);
-  if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS_OLD && dlen >= sizeof(struct timespec)) {
-    struct timespec ts;
-    memcpy(&ts, d, sizeof ts);
-    set_bigint(env, ctl, "timestampNs", (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-    return;
-  }
-  if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMP_OLD && dlen >= sizeof(struct timeval)) {
-    struct timeval tv;
-    memcpy(&tv, d, sizeof tv);
-    set_bigint(env, ctl, "timestampNs", (int64_t)tv.tv_sec * 1000000000LL + (int64_t)tv.tv_usec * 1000);
-    return;
-  }
-  if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS && dlen >= sizeof(struct ucred)) {
-    struct ucred cr;
-    napi_value o;
-    memcpy(&cr, d, sizeof cr);
-    napi_create_object(env, &o);
-    set_int(env, o, "pid", cr.pid);
-    set_int(env, o, "uid", cr.uid);
-    set_int(env, o, "gid", cr.gid);
-    napi_set_named_property(env, ctl, "credentials", o);
-    return;
-  }
-  if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-    size_t n = dlen / sizeof(int);
-    napi_value arr;
-    napi_create_array_with_length(env, n, &arr);
-    for (size_t i = 0; i < n; i++) {
-      int fd;
-      memcpy(&fd, d + i * sizeof(int), sizeof fd);
-      napi_set_element(env, arr, (uint32_t)i, make_int(env, fd));
-    }
-    napi_set_named_property(env, ctl, "rights", arr);
-    return;
-  }
-  if (c->cmsg_level == IPPROTO_IP && (c->cmsg_type == IP_TTL || c->cmsg_type == IP_TOS)) {
-    int v = 0;
-    if (dlen >= sizeof(int)) memcpy(&v, d, sizeof v);
-    else if (dlen >= 1) v = d[0];
-    set_int(env, ctl, c->cmsg_type == IP_TTL ? "ttl" : "tos", v);
-    return;
-  }
-  if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && dlen >= sizeof(struct in_pktinfo)) {
-    struct in_pktinfo pi;
-    char a[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
-    napi_value o;
-    memcpy(&pi, d, sizeof pi);
-    napi_create_object(env, &o);
-    set_int(env, o, "ifindex", pi.ipi_ifindex);
-    inet_ntop(AF_INET, &pi.ipi_addr, a, sizeof a);
-    inet_ntop(AF_INET, &pi.ipi_spec_dst, s, sizeof s);
-    set_str(env, o, "address", a, NAPI_AUTO_LENGTH);
-    set_str(env, o, "specDst", s, NAPI_AUTO_LENGTH);
-    napi_set_named_property(env, ctl, "pktinfo", o);
-    return;
-  }
-  if (c->cmsg_level == IPPROTO_IPV6 && (c->cmsg_type == IPV6_HOPLIMIT || c->cmsg_type == IPV6_TCLASS) &&
-      dlen >= sizeof(int)) {
-    int v;
-    memcpy(&v, d, sizeof v);
-    set_int(env, ctl, c->cmsg_type == IPV6_HOPLIMIT ? "hopLimit" : "tclass", v);
-    return;
-  }
-  if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && dlen >= sizeof(struct in6_pktinfo)) {
-    struct in6_pktinfo pi;
-    char a[INET6_ADDRSTRLEN];
-    napi_value o;
-    memcpy(&pi, d, sizeof pi);
-    napi_create_object(env, &o);
-    set_int(env, o, "ifindex", pi.ipi6_ifindex);
-    inet_ntop(AF_INET6, &pi.ipi6_addr, a, sizeof a);
-    set_str(env, o, "address", a, NAPI_AUTO_LENGTH);
-    napi_set_named_property(env, ctl, "pktinfo", o);
-    return;
-  }
-  if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-       (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
-      dlen >= sizeof(struct sock_extended_err)) {
-    struct sock_extended_err ee;
-    napi_value o;
-    memcpy(&ee, d, sizeof ee);
-    napi_create_object(env, &o);
-    set_int(env, o, "errno", ee.ee_errno);
-    set_int(env, o, "origin", ee.ee_origin);
-    set_int(env, o, "type", ee.ee_type);
-    set_int(env, o, "code", ee.ee_code);
-    set_int(env, o, "info", ee.ee_info);
-    set_int(env, o, "data", ee.ee_data);
-    /* SO_EE_OFFENDER: the sockaddr that follows the struct */
-    size_t off = sizeof(struct sock_extended_err);
-    if (dlen > off) {
-      const struct sockaddr *sa = (const struct sockaddr *)(d + off);
-      socklen_t salen = (socklen_t)(dlen - off);
-      if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof ss);
-        memcpy(&ss, sa, salen < sizeof ss ? salen : sizeof ss);
-        napi_set_named_property(env, o, "offender", from_sockaddr(env, (struct sockaddr *)&ss, salen));
+  int is_ee = 0;
+  if (c->cmsg_level == SOL_SOCKET) {
+    if (c->cmsg_type == SO_TIMESTAMPNS_OLD && dlen >= sizeof(struct timespec)) {
+      struct timespec t;
+      memcpy(&t, d, sizeof t);
+      *ts = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+      meta[M_HAS_TS] = 1;
+    } else if (c->cmsg_type == SO_TIMESTAMP_OLD && dlen >= sizeof(struct timeval)) {
+      struct timeval t;
+      memcpy(&t, d, sizeof t);
+      *ts = (int64_t)t.tv_sec * 1000000000LL + (int64_t)t.tv_usec * 1000;
+      meta[M_HAS_TS] = 1;
+    } else if (c->cmsg_type == SCM_CREDENTIALS && dlen >= sizeof(struct ucred)) {
+      struct ucred cr;
+      memcpy(&cr, d, sizeof cr);
+      meta[M_CRED] = 1;
+      meta[M_CRED_PID] = cr.pid;
+      meta[M_CRED_UID] = (int32_t)cr.uid;
+      meta[M_CRED_GID] = (int32_t)cr.gid;
+    } else if (c->cmsg_type == SCM_RIGHTS) {
+      size_t n = dlen / sizeof(int);
+      for (size_t i = 0; i < n; i++) {
+        int fd;
+        memcpy(&fd, d + i * sizeof(int), sizeof fd);
+        if (meta[M_NRIGHTS] < M_LEN - M_RIGHTS0) meta[M_RIGHTS0 + meta[M_NRIGHTS]++] = fd;
+        else close(fd); /* no slot to report it in: do not leak it */
       }
     }
-    napi_set_named_property(env, ctl, "error", o);
-    return;
+  } else if (c->cmsg_level == IPPROTO_IP) {
+    if (c->cmsg_type == IP_TTL || c->cmsg_type == IP_TOS) {
+      int v = 0;
+      if (dlen >= sizeof(int)) memcpy(&v, d, sizeof v);
+      else if (dlen >= 1) v = d[0];
+      meta[c->cmsg_type == IP_TTL ? M_TTL : M_TOS] = v;
+    } else if (c->cmsg_type == IP_PKTINFO && dlen >= sizeof(struct in_pktinfo)) {
+      struct in_pktinfo pi;
+      memcpy(&pi, d, sizeof pi);
+      meta[M_PKT_IFINDEX] = pi.ipi_ifindex;
+      meta[M_PKT_ADDRLEN] = 4;
+      memcpy(addrs + A_PKTADDR, &pi.ipi_addr, 4);
+      memcpy(addrs + A_SPECDST, &pi.ipi_spec_dst, 4);
+    } else if (c->cmsg_type == IP_RECVERR) {
+      is_ee = 1;
+    }
+  } else if (c->cmsg_level == IPPROTO_IPV6) {
+    if ((c->cmsg_type == IPV6_HOPLIMIT || c->cmsg_type == IPV6_TCLASS) && dlen >= sizeof(int)) {
+      int v;
+      memcpy(&v, d, sizeof v);
+      meta[c->cmsg_type == IPV6_HOPLIMIT ? M_HOPLIMIT : M_TCLASS] = v;
+    } else if (c->cmsg_type == IPV6_PKTINFO && dlen >= sizeof(struct in6_pktinfo)) {
+      struct in6_pktinfo pi;
+      memcpy(&pi, d, sizeof pi);
+      meta[M_PKT_IFINDEX] = pi.ipi6_ifindex;
+      meta[M_PKT_ADDRLEN] = 16;
+      memcpy(addrs + A_PKTADDR, &pi.ipi6_addr, 16);
+    } else if (c->cmsg_type == IPV6_RECVERR) {
+      is_ee = 1;
+    }
   }
-  /* anything else is passed through raw */
-  napi_value o;
-  napi_create_object(env, &o);
-  set_int(env, o, "level", c->cmsg_level);
-  set_int(env, o, "type", c->cmsg_type);
-  set_copy(env, o, "data", d, dlen);
-  napi_set_element(env, extra, (*nextra)++, o);
+  if (is_ee && dlen >= sizeof(struct sock_extended_err)) {
+    struct sock_extended_err e;
+    memcpy(&e, d, sizeof e);
+    meta[M_EE] = 1;
+    meta[M_EE_ERRNO] = (int32_t)e.ee_errno;
+    meta[M_EE_ORIGIN] = e.ee_origin;
+    meta[M_EE_TYPE] = e.ee_type;
+    meta[M_EE_CODE] = e.ee_code;
+    meta[M_EE_INFO] = (int32_t)e.ee_info;
+    meta[M_EE_DATA] = (int32_t)e.ee_data;
+    /* SO_EE_OFFENDER: the sockaddr that follows the struct */
+    size_t off = sizeof e, n = dlen > off ? dlen - off : 0;
+    if (n > 128) n = 128;
+    if (n >= sizeof(sa_family_t) && ((const struct sockaddr *)(d + off))->sa_family != AF_UNSPEC) {
+      memcpy(addrs + A_OFFENDER, d + off, n);
+      meta[M_EE_OFFLEN] = (int32_t)n;
+    }
+  }
 }
 
-/* recvmsg(fd, buffer, flags) -> null when nothing is queued, else
- * { bytes, flags, address, control }. bytes may exceed buffer.length when
- * MSG_TRUNC is passed (the datagram's real length). */
+/* recvmsg(fd, buffer, flags, meta, addrs, ts) -> bytes received (the
+ * datagram's real length with MSG_TRUNC), or -1 when nothing is queued.
+ * meta: Int32Array(M_LEN); addrs: Buffer(ADDRS_LEN); ts: BigInt64Array(1). */
 static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
-  ARGS(3);
+  ARGS(6);
   int32_t fd, flags = 0;
-  void *data;
-  size_t len;
-  if (!get_int(env, argv[0], &fd)) return throw_type(env, "recvmsg(fd, buffer, flags)");
+  void *data, *mp, *ap, *tp;
+  size_t len, mlen, alen, tlen;
+  if (!get_int(env, argv[0], &fd)) return throw_type(env, "recvmsg(fd, buffer, flags, meta, addrs, ts)");
   if (!get_buffer(env, argv[1], &data, &len)) return throw_type(env, "recvmsg buffer must be a Buffer");
   if (!is_nullish(env, argv[2]) && !get_int(env, argv[2], &flags)) return throw_type(env, "recvmsg flags");
-  struct sockaddr_storage ss;
+  if (!get_buffer(env, argv[3], &mp, &mlen) || mlen < M_LEN * sizeof(int32_t)) return throw_type(env, "recvmsg meta must be an Int32Array(30)");
+  if (!get_buffer(env, argv[4], &ap, &alen) || alen < ADDRS_LEN) return throw_type(env, "recvmsg addrs must be a Buffer(288)");
+  if (!get_buffer(env, argv[5], &tp, &tlen) || tlen < sizeof(int64_t)) return throw_type(env, "recvmsg ts must be a BigInt64Array(1)");
+  int32_t *meta = mp;
+  unsigned char *addrs = ap;
   union {
     char buf[1024];
     struct cmsghdr align;
   } cbuf;
   struct iovec iov = { .iov_base = data, .iov_len = len };
   struct msghdr msg = {
-    .msg_name = &ss, .msg_namelen = sizeof ss,
+    .msg_name = addrs + A_NAME, .msg_namelen = 128,
     .msg_iov = &iov, .msg_iovlen = 1,
     .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf,
   };
   ssize_t rc;
   do rc = recvmsg(fd, &msg, flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (rc < 0 && errno == EINTR);
-  napi_value out;
   if (rc < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      napi_get_null(env, &out);
-      return out;
-    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
     return throw_errno(env, "recvmsg", errno);
   }
-  napi_value ctl, extra;
-  uint32_t nextra = 0;
-  napi_create_object(env, &out);
-  set_int(env, out, "bytes", rc);
-  set_int(env, out, "flags", msg.msg_flags);
-  napi_set_named_property(env, out, "address", from_sockaddr(env, (struct sockaddr *)&ss, msg.msg_namelen));
-  napi_create_object(env, &ctl);
-  napi_create_array(env, &extra);
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-    parse_cmsg(env, ctl, extra, &nextra, c);
-  if (nextra) napi_set_named_property(env, ctl, "other", extra);
-  napi_set_named_property(env, out, "control", ctl);
-  return out;
+  for (int i = 0; i < M_LEN; i++) meta[i] = -1;
+  meta[M_FLAGS] = msg.msg_flags;
+  meta[M_NAMELEN] = (int32_t)msg.msg_namelen;
+  meta[M_HAS_TS] = meta[M_EE] = meta[M_CRED] = meta[M_NRIGHTS] = meta[M_PKT_ADDRLEN] = meta[M_EE_OFFLEN] = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) parse_cmsg(c, meta, addrs, tp);
+  return make_int(env, rc);
 }
 
 /* ---------- readiness on Node's loop ---------- */

@@ -1,0 +1,41 @@
+// Shared bits for the side-by-side benches: run a command, time it, print ratios.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+export function requireBuilt() {
+  if (!existsSync(new URL('../dist/stack/index.js', import.meta.url))) {
+    console.error('bench: build first (npm install, or npm run build)');
+    process.exit(2);
+  }
+}
+
+export function have(tool) {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
+/** Run argv, return { ms, code, stdout, stderr }. */
+export function timed(argv, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { ms, code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function row(label, ours, theirs, unit, higherIsBetter) {
+  const ratio = ours / theirs;
+  const verdict = higherIsBetter ? (ratio >= 1 ? 'sockit ahead' : 'anchor ahead') : ratio <= 1 ? 'sockit ahead' : 'anchor ahead';
+  console.log(`${label.padEnd(34)} sockit ${fmt(ours).padStart(10)} ${unit.padEnd(6)} anchor ${fmt(theirs).padStart(10)} ${unit.padEnd(6)} ratio ${ratio.toFixed(2)}x (${verdict})`);
+}
+
+function fmt(n) {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(3);
+}
