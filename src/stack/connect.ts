@@ -17,12 +17,8 @@ export interface ConnectOptions {
   signal?: AbortSignal;
 }
 
-export interface Connected {
+export interface Connected extends ConnectResult {
   socket: Socket;
-  /** connect duration, ns, CLOCK_MONOTONIC from just before connect(2) */
-  elapsedNs: bigint;
-  local: SockAddr | null;
-  remote: SockAddr | null;
 }
 
 export function systemError(errno: number, syscall: string): SystemError {
@@ -36,41 +32,56 @@ export function systemError(errno: number, syscall: string): SystemError {
 
 const ETIMEDOUT = 110;
 
+export interface ConnectResult {
+  /** connect duration, ns, CLOCK_MONOTONIC from just before connect(2) */
+  elapsedNs: bigint;
+  local: SockAddr | null;
+  remote: SockAddr | null;
+}
+
 /**
- * Connect to address:port. Resolves with the connected socket, or rejects
- * with a system error: ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT
- * (our timeout or the kernel's) ...
+ * connect(2) an existing socket without blocking, bounded by a timeout.
+ * Rejects with a system error (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH,
+ * ETIMEDOUT: ours or the kernel's). The socket stays the caller's to close.
+ */
+export async function connectSocket(sock: Socket, remote: SockAddr, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ConnectResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const start = native.clock(C.CLOCK_MONOTONIC);
+  if (!sock.connectStart(remote)) {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.timeoutMs && opts.timeoutMs > 0) timer = setTimeout(() => ac.abort(systemError(ETIMEDOUT, 'connect')), opts.timeoutMs);
+    try {
+      await sock.waitWritable(ac.signal);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+    }
+    const err = sock.pendingError();
+    if (err !== 0) throw systemError(err, 'connect');
+  }
+  const elapsedNs = native.clock(C.CLOCK_MONOTONIC) - start;
+  return { elapsedNs, local: sock.localAddress(), remote: sock.remoteAddress() };
+}
+
+/**
+ * UNP's connect_nonb: a new socket (configured by opts.configure, bound to
+ * opts.source) connected to address:port within the timeout. Closes the
+ * socket when the connect fails.
  */
 export async function connectNonb(address: string, port: number, opts: ConnectOptions = {}): Promise<Connected> {
   const remote = inetAddress(address, port);
   const sock = Socket.open(remote.family, opts.type ?? C.SOCK_STREAM, 0);
-  let timer: NodeJS.Timeout | undefined;
   try {
     opts.configure?.(sock);
     if (opts.source !== undefined || opts.sourcePort) {
       sock.bind(inetAddress(opts.source ?? (remote.family === C.AF_INET ? '0.0.0.0' : '::'), opts.sourcePort ?? 0));
     }
-    const start = native.clock(C.CLOCK_MONOTONIC);
-    if (!sock.connectStart(remote)) {
-      const ac = new AbortController();
-      const onAbort = () => ac.abort(opts.signal?.reason);
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (opts.timeoutMs && opts.timeoutMs > 0) timer = setTimeout(() => ac.abort(systemError(ETIMEDOUT, 'connect')), opts.timeoutMs);
-      try {
-        await sock.waitWritable(ac.signal);
-      } finally {
-        opts.signal?.removeEventListener('abort', onAbort);
-      }
-      const err = sock.pendingError();
-      if (err !== 0) throw systemError(err, 'connect');
-    }
-    const elapsedNs = native.clock(C.CLOCK_MONOTONIC) - start;
-    return { socket: sock, elapsedNs, local: sock.localAddress(), remote: sock.remoteAddress() };
+    return { socket: sock, ...(await connectSocket(sock, remote, opts)) };
   } catch (e) {
     sock.close();
     if (!isSystemError(e) && opts.signal?.aborted) throw opts.signal.reason ?? e;
     throw e;
-  } finally {
-    if (timer) clearTimeout(timer);
   }
 }

@@ -3,7 +3,7 @@ export * as C from './constants.js';
 export { native, isSystemError, type SystemError, type SockAddr, type Control, type RecvResult, type ExtendedError } from './native/index.js';
 export { Socket, inetAddress, formatDotted, formatHostPort, type SendResult } from './socket.js';
 export { listen, IcmpEndpoint, IcmpPermissionError, permissionHint, type IcmpPacket, type IcmpMessage, type LocalError, type ListenOptions } from './icmp.js';
-export { connectNonb, systemError, type ConnectOptions, type Connected } from './connect.js';
+export { connectNonb, connectSocket, systemError, type ConnectOptions, type Connected, type ConnectResult } from './connect.js';
 export * as packet from './packet/index.js';
 export * as bpf from './bpf.js';
 export * as structs from './structs.js';
