@@ -15,7 +15,9 @@ interface Entry {
   load: () => Promise<CommandModule>;
 }
 
-export const commands: Entry[] = [];
+export const commands: Entry[] = [
+  { name: 'ping', summary: 'send ICMP ECHO_REQUEST to network hosts (iputils ping)', load: () => import('./commands/ping.js') },
+];
 
 function find(word: string | undefined): Entry | undefined {
   return word === undefined ? undefined : commands.find((c) => c.name === word || c.aliases?.includes(word));

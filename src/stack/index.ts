@@ -7,3 +7,4 @@ export { connectNonb, connectSocket, systemError, type ConnectOptions, type Conn
 export * as packet from './packet/index.js';
 export * as bpf from './bpf.js';
 export * as structs from './structs.js';
+export { resolveHost, nameOf, AddressNamer, type Resolved, type ResolvedAddress, type ResolveError } from './resolve.js';

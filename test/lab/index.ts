@@ -12,9 +12,10 @@
 //
 // Needs root (CAP_SYS_ADMIN + CAP_NET_ADMIN); tests gate on `isRoot`.
 import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { planChain, nextHop, type Family, type Plan, type PlannedEnd, type PlannedLink, type PlannedNode, type Role } from './plan.js';
 import {
-  check, deleteNetns, deleteNetnsSync, killGroup, listNetns, pidAlive, run, spawnTracked, withinNetns, writeSysctls,
+  ETC_NETNS_DIR, check, deleteNetns, deleteNetnsSync, killGroup, listNetns, pidAlive, run, spawnTracked, withinNetns, writeSysctls,
   type ExecResult, type Sysctl,
 } from './proc.js';
 
@@ -588,6 +589,18 @@ export class Lab {
     const host = `${address}/${family === 4 ? 32 : 128}`;
     await Promise.all(this.nodes.filter((n) => n !== node).map((n) =>
       check(['ip', '-n', n.name, 'route', 'replace', host, 'via', nextHop(this.plan, n.index, node.index, family)])));
+  }
+
+  /**
+   * Give the node its own /etc/hosts (lines like '192.0.2.33 dsthost'):
+   * `ip netns exec` bind-mounts /etc/netns/<ns>/hosts over /etc/hosts, so
+   * getaddrinfo/getnameinfo in commands run there see these names. Removed
+   * with the lab.
+   */
+  hosts(node: LabNode, lines: string[]): void {
+    const dir = `${ETC_NETNS_DIR}/${this.ns(node)}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/hosts`, ['127.0.0.1 localhost', '::1 localhost ip6-localhost', ...lines].join('\n') + '\n');
   }
 
   // ---------- lifecycle ----------

@@ -75,6 +75,8 @@ export interface Binding {
   if_nametoindex(name: string): number;
   if_indextoname(index: number): string;
   setns(fd: number, nstype: number): void;
+  getaddrinfo(host: string, family: number, socktype: number, flags: number): Promise<{ canonname: string | null; addresses: Buffer[] }>;
+  getnameinfo(addr: Buffer, flags: number): Promise<{ host: string; service: string }>;
   pidfd_open(pid: number): number;
   pidfd_getfd(pidfd: number, fd: number): number;
   Poller: new (fd: number, cb: (err: Error | null, events: number) => void) => Poller;
