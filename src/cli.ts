@@ -15,7 +15,9 @@ interface Entry {
   load: () => Promise<CommandModule>;
 }
 
-export const commands: Entry[] = [];
+export const commands: Entry[] = [
+  { name: 'sockopt', aliases: ['checkopts'], summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options", load: () => import('./commands/sockopt.js') },
+];
 
 function find(word: string | undefined): Entry | undefined {
   return word === undefined ? undefined : commands.find((c) => c.name === word || c.aliases?.includes(word));
@@ -39,6 +41,11 @@ function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `sockit ... | head`: a reader that went away ends the output, not with a stack trace
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   const entry = find(argv[0]);
   let code: number;
   if (entry) {
