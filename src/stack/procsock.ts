@@ -122,12 +122,24 @@ export function processName(pid: number): string {
   }
 }
 
-function readTable(pid: number, name: string): string {
+function readTable(pid: number | 'self', name: string): string {
   try {
     return readFileSync(`/proc/${pid}/net/${name}`, 'utf8');
   } catch {
     return ''; // the protocol is not built in (no /proc/net/raw6 without IPv6)
   }
+}
+
+/** Every socket the tables of a process's network namespace list, by inode. */
+function netTables(pid: number | 'self'): Map<number, ProcNetEntry> {
+  const tables = new Map<number, ProcNetEntry>();
+  const add = (m: Map<number, ProcNetEntry>) => m.forEach((v, k) => tables.set(k, v));
+  for (const proto of ['tcp', 'udp', 'raw'] as const) {
+    add(parseProcNetInet(readTable(pid, proto), proto, 4));
+    add(parseProcNetInet(readTable(pid, `${proto}6`), proto, 6));
+  }
+  add(parseProcNetUnix(readTable(pid, 'unix')));
+  return tables;
 }
 
 /** The socket descriptors of a process with what /proc/PID/net says of each. */
@@ -154,16 +166,15 @@ export function processSockets(pid: number): ProcSocket[] {
     const m = /^socket:\[(\d+)\]$/.exec(target);
     if (m) sockets.push({ fd: Number(name), inode: Number(m[1]) });
   }
-  const tables = new Map<number, ProcNetEntry>();
-  const add = (m: Map<number, ProcNetEntry>) => m.forEach((v, k) => tables.set(k, v));
-  for (const proto of ['tcp', 'udp', 'raw'] as const) {
-    add(parseProcNetInet(readTable(pid, proto), proto, 4));
-    add(parseProcNetInet(readTable(pid, `${proto}6`), proto, 6));
-  }
-  add(parseProcNetUnix(readTable(pid, 'unix')));
+  // A socket belongs to the namespace it was made in, which need not be the
+  // process's current one (a parent elsewhere made its stdio socketpair):
+  // what the target's tables lack is looked up in ours.
+  const theirs = netTables(pid);
+  let ours: Map<number, ProcNetEntry> | undefined;
+  const lookup = (inode: number) => theirs.get(inode) ?? (ours ??= netTables('self')).get(inode);
   return sockets
     .sort((a, b) => a.fd - b.fd)
-    .map(({ fd, inode }) => ({ fd, inode, ...(tables.get(inode) ?? { kind: 'socket', state: '', local: '', remote: '' }) }));
+    .map(({ fd, inode }) => ({ fd, inode, ...(lookup(inode) ?? { kind: 'socket', state: '', local: '', remote: '' }) }));
 }
 
 /**

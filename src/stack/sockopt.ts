@@ -683,9 +683,13 @@ export function formatValue(o: SockOpt, v: OptionValue, compact = false): string
   }
 }
 
-/** A value as plain JSON data (Buffers as hex). */
+/** A value as plain JSON data: Buffers as hex, 64-bit counters as numbers while exact, else strings. */
 export function jsonValue(o: SockOpt, v: OptionValue): unknown {
   if (o.type === 'bytes') return (v as Buffer).toString('hex');
+  if (o.type === 'tcp_info') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) =>
+      [k, typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString()) : x]));
+  }
   return v;
 }
 
@@ -696,7 +700,8 @@ export function formatTcpInfo(v: structs.TcpInfo): string[] {
   const lines = [
     `state ${tcpState(v.state)}, ca_state ${structs.TCP_CA_STATES[v.ca_state] ?? v.ca_state}, options ${opts}` +
       (v.options & 4 ? `, wscale ${v.snd_wscale},${v.rcv_wscale}` : ''),
-    `rtt ${ms(v.rtt)}, rttvar ${ms(v.rttvar)}` + (v.min_rtt !== undefined ? `, min_rtt ${ms(v.min_rtt)}` : '') +
+    // min_rtt is ~0U until the first RTT sample
+    `rtt ${ms(v.rtt)}, rttvar ${ms(v.rttvar)}` + (v.min_rtt !== undefined && v.min_rtt !== 0xffffffff ? `, min_rtt ${ms(v.min_rtt)}` : '') +
       `, rto ${ms(v.rto)}, ato ${ms(v.ato)}`,
     `snd_mss ${v.snd_mss}, rcv_mss ${v.rcv_mss}, advmss ${v.advmss}, pmtu ${v.pmtu}`,
     `snd_cwnd ${v.snd_cwnd}, snd_ssthresh ${v.snd_ssthresh}, rcv_ssthresh ${v.rcv_ssthresh}, rcv_space ${v.rcv_space}` +
@@ -777,7 +782,7 @@ export function explainRejection(o: SockOpt, err: SystemError, kind: SockKind | 
       why = `no interface '${String(value)}'`;
       break;
     case 'EINVAL':
-      why = `the kernel refused the value for ${o.name}`;
+      why = kind && !o.appliesTo.includes(kind) ? `${o.name} does not apply to ${kind} sockets` : `the kernel refused the value for ${o.name}`;
       break;
     case 'EPROTO':
       why = `${o.name} needs a datagram socket`;
