@@ -146,8 +146,8 @@ function missing<N extends string, T extends ValueType>(name: N, level: number, 
 const S = C.SOL_SOCKET, IP = C.IPPROTO_IP, IP6 = C.IPPROTO_IPV6, TCPL = C.IPPROTO_TCP, SCTP = C.IPPROTO_SCTP;
 const NO_SCTP = 'sockit has no SCTP sockets';
 
-/** Every option sockit knows, in checkopts order: by level, the book's options first. */
-export const OPTIONS = [
+// Typed entries: each keeps its literal name and value type (see ValueOf).
+const TYPED = [
   // SOL_SOCKET (UNP 7.5, figure 7.1)
   opt('SO_BROADCAST', S, C.SO_BROADCAST, 'flag', INET_DGRAM, 'both', 'Permit sending of broadcast datagrams'),
   opt('SO_DEBUG', S, C.SO_DEBUG, 'flag', TCP, 'both', 'Enable debug tracing', { privilege: 'CAP_NET_ADMIN' }),
@@ -265,21 +265,27 @@ export const OPTIONS = [
   opt('TCP_NOTSENT_LOWAT', TCPL, C.TCP_NOTSENT_LOWAT, 'int', TCP, 'both', 'Unsent bytes below which the socket is writable'),
   opt('TCP_INFO', TCPL, C.TCP_INFO, 'tcp_info', TCP, 'get', 'Connection state, RTT, window and counters'),
 
-  // IPPROTO_SCTP (UNP 7.10, figure 7.2)
-  ...['SCTP_ADAPTION_LAYER', 'SCTP_ASSOCINFO', 'SCTP_AUTOCLOSE', 'SCTP_DEFAULT_SEND_PARAM', 'SCTP_DISABLE_FRAGMENTS',
-    'SCTP_EVENTS', 'SCTP_GET_PEER_ADDR_INFO', 'SCTP_I_WANT_MAPPED_V4_ADDR', 'SCTP_INITMSG', 'SCTP_MAXBURST',
-    'SCTP_MAXSEG', 'SCTP_NODELAY', 'SCTP_PEER_ADDR_PARAMS', 'SCTP_PRIMARY_ADDR', 'SCTP_RTOINFO',
-    'SCTP_SET_PEER_PRIMARY_ADDR', 'SCTP_STATUS'].map((n) => missing(n, SCTP, 'int', 'SCTP option (UNP 7.10)', NO_SCTP)),
 ] as const;
 
-type Entry = (typeof OPTIONS)[number];
-/** The names of the options sockit knows (the SCTP ones, typed plain string, drop out). */
-export type OptionName = Extract<Entry['name'], `${string}_${string}`>;
+// IPPROTO_SCTP (UNP 7.10, figure 7.2)
+const SCTP_OPTIONS: readonly SockOpt[] = [
+  'SCTP_ADAPTION_LAYER', 'SCTP_ASSOCINFO', 'SCTP_AUTOCLOSE', 'SCTP_DEFAULT_SEND_PARAM', 'SCTP_DISABLE_FRAGMENTS',
+  'SCTP_EVENTS', 'SCTP_GET_PEER_ADDR_INFO', 'SCTP_I_WANT_MAPPED_V4_ADDR', 'SCTP_INITMSG', 'SCTP_MAXBURST',
+  'SCTP_MAXSEG', 'SCTP_NODELAY', 'SCTP_PEER_ADDR_PARAMS', 'SCTP_PRIMARY_ADDR', 'SCTP_RTOINFO',
+  'SCTP_SET_PEER_PRIMARY_ADDR', 'SCTP_STATUS',
+].map((n) => missing(n, SCTP, 'int', 'SCTP option (UNP 7.10)', NO_SCTP));
+
+/** Every option sockit knows, in checkopts order: by level, the book's options first. */
+export const OPTIONS: readonly SockOpt[] = [...TYPED, ...SCTP_OPTIONS];
+
+type Entry = (typeof TYPED)[number];
+/** The names of the options sockit can get or set. */
+export type OptionName = Entry['name'];
 type TypeOf<N extends string> = Extract<Entry, { name: N }>['type'];
 /** The typed value of option N, e.g. number for 'SO_RCVBUF', Linger for 'SO_LINGER'. */
 export type ValueOf<N extends string> = N extends OptionName ? ValueTypes[TypeOf<N>] : OptionValue;
 
-const BY_NAME = new Map<string, SockOpt>(OPTIONS.map((o) => [o.name, o as SockOpt]));
+const BY_NAME = new Map<string, SockOpt>(OPTIONS.map((o) => [o.name, o]));
 const ALIASES: Record<string, string> = {
   IPV6_ADD_MEMBERSHIP: 'IPV6_JOIN_GROUP',
   IPV6_DROP_MEMBERSHIP: 'IPV6_LEAVE_GROUP',
@@ -396,7 +402,8 @@ export function getRaw(sock: Socket, o: SockOpt): Buffer {
 
 /** getsockopt(2), decoded: getOption(s, 'SO_RCVBUF') is a number. Throws the system error. */
 export function getOption<N extends OptionName>(sock: Socket, name: N): ValueOf<N>;
-export function getOption(sock: Socket, name: string | SockOpt): OptionValue;
+/** getsockopt(2) of an option looked up at run time (findOption / requireOption). */
+export function getOption(sock: Socket, option: SockOpt): OptionValue;
 export function getOption(sock: Socket, name: string | SockOpt): OptionValue {
   const o = typeof name === 'string' ? requireOption(name) : name;
   return codec(o).decode(getRaw(sock, o));
@@ -404,7 +411,8 @@ export function getOption(sock: Socket, name: string | SockOpt): OptionValue {
 
 /** setsockopt(2) with a typed value: setOption(s, 'SO_RCVBUF', 65536). Throws the system error. */
 export function setOption<N extends OptionName>(sock: Socket, name: N, value: ValueOf<N>): void;
-export function setOption(sock: Socket, name: string | SockOpt, value: OptionValue): void;
+/** setsockopt(2) of an option looked up at run time, with a value from parseValue. */
+export function setOption(sock: Socket, option: SockOpt, value: OptionValue): void;
 export function setOption(sock: Socket, name: string | SockOpt, value: OptionValue): void {
   const o = typeof name === 'string' ? requireOption(name) : name;
   usable(o);
@@ -674,7 +682,8 @@ export function formatValue(o: SockOpt, v: OptionValue, compact = false): string
     case 'icmp_filter': return formatFilter(v as IcmpTypeFilter, 31);
     case 'ip6_mtuinfo': {
       const m = v as structs.Ip6MtuInfo;
-      return compact ? String(m.mtu) : `mtu = ${m.mtu}, address = ${m.address}`;
+      // getsockopt(IPV6_PATHMTU) fills in only the MTU (ipv6(7))
+      return compact ? String(m.mtu) : `mtu = ${m.mtu}`;
     }
     case 'tcp_info': {
       const t = v as structs.TcpInfo;
@@ -749,7 +758,7 @@ export function explainAdjustment(o: SockOpt, requested: OptionValue, actual: Op
     if (got > 2 * req) return `raised to the kernel minimum, socket(7)`;
     return 'adjusted by the kernel';
   }
-  if (o.type === 'timeval') return 'rounded by the kernel to its clock tick (jiffies)';
+  if (o.type === 'timeval') return 'rounded up by the kernel to whole clock ticks (jiffies)';
   if (o.type === 'int' && req === -1) return '-1 selects the system default';
   return 'adjusted by the kernel';
 }
@@ -766,9 +775,11 @@ function congestionControls(): string {
 export function explainRejection(o: SockOpt, err: SystemError, kind: SockKind | undefined, value?: OptionValue): string {
   const head = `${err.code} (${native.strerror(-err.errno)})`;
   let why: string | undefined;
+  const elsewhere = kind !== undefined && !o.appliesTo.includes(kind);
   switch (err.code) {
     case 'ENOPROTOOPT':
-      why = kind && !o.appliesTo.includes(kind) ? `${o.name} does not apply to ${kind} sockets` : `this kernel has no ${o.name} here`;
+    case 'EOPNOTSUPP':
+      why = elsewhere ? `${o.name} does not apply to ${kind} sockets` : `this kernel has no ${o.name} here`;
       break;
     case 'EPERM':
     case 'EACCES':
@@ -782,7 +793,7 @@ export function explainRejection(o: SockOpt, err: SystemError, kind: SockKind | 
       why = `no interface '${String(value)}'`;
       break;
     case 'EINVAL':
-      why = kind && !o.appliesTo.includes(kind) ? `${o.name} does not apply to ${kind} sockets` : `the kernel refused the value for ${o.name}`;
+      why = elsewhere ? `${o.name} does not apply to ${kind} sockets` : `the kernel refused the value for ${o.name}`;
       break;
     case 'EPROTO':
       why = `${o.name} needs a datagram socket`;

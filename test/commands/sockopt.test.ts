@@ -149,6 +149,12 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     expect(r.stdout.trim()).toBe(`SO_RCVBUF: requested ${max + 4096}; actual ${2 * max} (clamped to net.core.rmem_max = ${max}, then doubled, socket(7))`);
   });
 
+  it('a timeout shorter than a clock tick is rounded up, and says so', async () => {
+    const r = await sockit(['sockopt', 'set', 'SO_RCVTIMEO=100us']);
+    expect(r.stdout).toMatch(/^SO_RCVTIMEO: requested 0 sec, 100 usec; actual 0 sec, (\d+) usec \(rounded up by the kernel to whole clock ticks \(jiffies\)\)\n$/);
+    expect(Number(r.stdout.match(/actual 0 sec, (\d+)/)![1])).toBeGreaterThanOrEqual(1000); // HZ <= 1000
+  });
+
   it('get reads options on the socket picked, the book\'s by default', async () => {
     const r = await sockit(['sockopt', 'get', 'IPV6_V6ONLY', 'IPV6_UNICAST_HOPS', 'SO_TYPE', 'TCP_INFO']);
     expect(r.code).toBe(0);

@@ -113,7 +113,7 @@ static void show(int level, int level6, int name, int type) {
     }
     case T_MTUINFO: {
       struct ip6_mtuinfo *m = (struct ip6_mtuinfo *)val.bytes;
-      printf("mtu = %u, address = %s\n", m->ip6m_mtu, inet_ntop(AF_INET6, &m->ip6m_addr.sin6_addr, buf, sizeof buf));
+      printf("mtu = %u\n", m->ip6m_mtu);
       break;
     }
     case T_TCP_INFO: {
