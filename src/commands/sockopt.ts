@@ -6,7 +6,6 @@
 //   sockit sockopt --table                                 defaults across socket types
 //   sockit sockopt get|set [socket] NAME[=VALUE] ...       set in order, read back
 //   sockit sockopt --pid PID [--fd N]                      a process's sockets / one's options
-import Table from 'cli-table3';
 import { UsageError, colour, intArg, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
 import { isSystemError, native, type SystemError } from '../stack/native/index.js';
 import { borrowSocket, processName, processSockets, type ProcSocket } from '../stack/procsock.js';
@@ -136,7 +135,7 @@ function checkopts(o: Opts): number {
 
 const NOT_HERE = new Set(['ENOPROTOOPT', 'EOPNOTSUPP']);
 
-function table(o: Opts): number {
+async function table(o: Opts): Promise<number> {
   const socks = new Sockets();
   const c = colour();
   const kinds = SOCK_KINDS;
@@ -177,6 +176,7 @@ function table(o: Opts): number {
     jsonLine({ event: 'summary', options: rows.length, differing, unavailable });
     return 0;
   }
+  const { default: Table } = await import('cli-table3'); // only --table pays for loading it
   const t = new Table({
     head: ['option', ...kinds],
     style: { head: [], border: [], compact: true },

@@ -758,7 +758,7 @@ export function explainAdjustment(o: SockOpt, requested: OptionValue, actual: Op
     if (got > 2 * req) return `raised to the kernel minimum, socket(7)`;
     return 'adjusted by the kernel';
   }
-  if (o.type === 'timeval') return 'rounded up by the kernel to whole clock ticks (jiffies)';
+  if (o.type === 'timeval') return 'rounded up by the kernel to whole clock ticks';
   if (o.type === 'int' && req === -1) return '-1 selects the system default';
   return 'adjusted by the kernel';
 }

@@ -8,12 +8,7 @@
 //
 // Values print in the book's formats (flag on/off, %d, linger, timeval) and,
 // for the types the book lacks, in the formats sockit documents.
-interface Opt {
-  name: string;
-  levelName: string;
-  type: string;
-  perFamily?: boolean;
-}
+// Plain JS (types in checkopts-c.d.mts): bench/sockopt.mjs runs it too.
 
 const PRELUDE = String.raw`#define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -133,13 +128,14 @@ int main(int argc, char **argv) {
   pick = argc > 1 && strcmp(argv[1], "book") ? argv[1] : NULL;
 `;
 
-const TYPES: Record<string, string> = {
+const TYPES = {
   flag: 'T_FLAG', int: 'T_INT', linger: 'T_LINGER', timeval: 'T_TIMEVAL', in_addr: 'T_IN_ADDR', string: 'T_STRING',
   bytes: 'T_BYTES', ucred: 'T_UCRED', icmp6_filter: 'T_ICMP6_FILTER', icmp_filter: 'T_ICMP_FILTER',
   ip6_mtuinfo: 'T_MTUINFO', tcp_info: 'T_TCP_INFO',
 };
 
-export function checkoptsSource(options: readonly Opt[]): string {
+/** @param {readonly { name: string, levelName: string, type: string, perFamily?: boolean }[]} options */
+export function checkoptsSource(options) {
   const body = options.map((o) => [
     `  printf("%s: ", "${o.name}");`,
     `#ifdef ${o.name}`,
