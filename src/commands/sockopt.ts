@@ -9,7 +9,8 @@
 import { UsageError, colour, intArg, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
 import { isSystemError, native, type SystemError } from '../stack/native/index.js';
 import { borrowSocket, processName, processSockets, type ProcSocket } from '../stack/procsock.js';
-import type { Socket } from '../stack/socket.js';
+import { SOL_SOCKET } from '../stack/constants.js';
+import { formatHostPort, type Socket } from '../stack/socket.js';
 import {
   OPTIONS, OptionValueError, SOCK_KINDS, bookKind, explainAdjustment, explainRejection, findOption, formatOption,
   formatTcpInfo, formatValue, jsonValue, kindOf, openKind, parseValue, readOption, setOption,
@@ -244,7 +245,7 @@ function parseAssignment(word: string, mode: 'get' | 'set'): Assignment {
 function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
   if (words.length === 0) throw new UsageError(`${mode} needs at least one option NAME${mode === 'set' ? '=VALUE' : '[=VALUE]'}`);
   const assignments = words.map((w) => parseAssignment(w, mode));
-  const kind = socketChoice(o).kindFor(assignments.find((a) => a.opt.level !== 1)?.opt ?? assignments[0].opt);
+  const kind = socketChoice(o).kindFor(assignments.find((a) => a.opt.level !== SOL_SOCKET)?.opt ?? assignments[0].opt);
   let sock: Socket;
   try {
     sock = openKind(kind);
@@ -329,12 +330,11 @@ function listProcess(pid: number, o: Opts): number {
 
 function describe(sock: Socket): string {
   const kind = kindOf(sock.domain, sock.type) ?? `domain ${sock.domain} type ${sock.type}`;
-  const fmt = (a: ReturnType<Socket['localAddress']>) => (a && 'address' in a ? (a.family === 10 ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`) : a && 'path' in a ? a.path || '(unnamed)' : '*');
   let peer = '';
   try {
-    peer = ` -> ${fmt(sock.remoteAddress())}`;
+    peer = ` -> ${formatHostPort(sock.remoteAddress())}`;
   } catch { /* not connected */ }
-  return `${kind} ${fmt(sock.localAddress())}${peer}`;
+  return `${kind} ${formatHostPort(sock.localAddress())}${peer}`;
 }
 
 function liveSocket(pid: number, fd: number, o: Opts): number {

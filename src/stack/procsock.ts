@@ -104,6 +104,9 @@ function fixFor(pid: number): string {
     scope = Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim());
   } catch { /* no Yama */ }
   if (scope === 3) return 'no process may: kernel.yama.ptrace_scope = 3 disables ptrace until reboot';
+  if (process.geteuid?.() === 0) {
+    return 'none from here: root is refused too, so the process is beyond this root\'s CAP_SYS_PTRACE (another user namespace, or a security module)';
+  }
   if (scope === 2) return `run as root (CAP_SYS_PTRACE): kernel.yama.ptrace_scope = 2 admits no one else`;
   if (scope === 1) return `run as root, or as the same user (uid ${owner}) with kernel.yama.ptrace_scope = 0 (it is 1: sudo sysctl -w kernel.yama.ptrace_scope=0)`;
   return `run as the same user (uid ${owner}) or as root`;
