@@ -26,16 +26,16 @@ interface Opts {
 
 const out = (line = '') => process.stdout.write(line + '\n');
 const strerror = (e: SystemError) => native.strerror(-e.errno);
-const options = OPTIONS as readonly SockOpt[];
+const options = OPTIONS;
 
 // ---------- which socket ----------
 
 /** The user's pick, as a function from option to kind (the book's socket per level where they left it open). */
-function socketChoice(o: Opts): { picked: boolean; kindFor: (opt: SockOpt) => SockKind } {
+function socketChoice(o: Opts): { kindFor: (opt: SockOpt) => SockKind } {
   if (o.type) {
     if (!SOCK_KINDS.includes(o.type as SockKind)) throw new UsageError(`unknown socket type '${o.type}' (one of ${SOCK_KINDS.join(', ')})`);
     if (o.tcp || o.udp || o.raw || o.unix || o.ipv4 || o.ipv6) throw new UsageError('--type excludes --tcp/--udp/--raw/--unix/-4/-6');
-    return { picked: true, kindFor: () => o.type as SockKind };
+    return { kindFor: () => o.type as SockKind };
   }
   const protos = (['tcp', 'udp', 'raw', 'unix'] as const).filter((p) => o[p]);
   if (protos.length > 1) throw new UsageError(`choose one of --tcp, --udp, --raw, --unix (not ${protos.map((p) => '--' + p).join(' and ')})`);
@@ -43,11 +43,10 @@ function socketChoice(o: Opts): { picked: boolean; kindFor: (opt: SockOpt) => So
   const proto = protos[0];
   if (proto === 'unix') {
     if (o.ipv4 || o.ipv6) throw new UsageError('--unix takes no -4/-6');
-    return { picked: true, kindFor: () => 'unix-stream' };
+    return { kindFor: () => 'unix-stream' };
   }
   const fam = o.ipv4 ? '4' : o.ipv6 ? '6' : undefined;
   return {
-    picked: proto !== undefined || fam !== undefined,
     kindFor: (opt) => {
       const book = bookKind(opt);
       return `${proto ?? book.slice(0, 3)}${fam ?? book.slice(3)}` as SockKind;
@@ -84,7 +83,7 @@ function errorJson(e: SystemError) {
   return { code: e.code, errno: -e.errno, message: strerror(e) };
 }
 
-function readingJson(r: Reading, kind: SockKind, label = 'default = ') {
+function readingJson(r: Reading, kind: SockKind | 'other', label = 'default = ') {
   const o = r.option;
   return {
     event: 'option', name: o.name, level: o.levelName, socket: kind, type: o.type,
@@ -218,7 +217,6 @@ function list(o: Opts): number {
 interface Assignment {
   word: string;
   opt: SockOpt;
-  text?: string;
   value?: OptionValue;
 }
 
@@ -233,9 +231,8 @@ function parseAssignment(word: string, mode: 'get' | 'set'): Assignment {
     if (opt.access === 'set') throw new UsageError(`${opt.name} can only be set (give ${opt.name}=VALUE)`);
     return { word, opt };
   }
-  const text = word.slice(eq + 1);
   try {
-    return { word, opt, text, value: parseValue(opt, text) };
+    return { word, opt, value: parseValue(opt, word.slice(eq + 1)) };
   } catch (e) {
     if (e instanceof OptionValueError) throw new UsageError(e.message);
     throw e;
@@ -329,7 +326,8 @@ function listProcess(pid: number, o: Opts): number {
 }
 
 function describe(sock: Socket): string {
-  const kind = kindOf(sock.domain, sock.type) ?? `domain ${sock.domain} type ${sock.type}`;
+  const kind = kindOf(sock.domain, sock.type);
+  if (!kind) return `domain ${sock.domain} type ${sock.type} protocol ${sock.protocol}`;
   let peer = '';
   try {
     peer = ` -> ${formatHostPort(sock.remoteAddress())}`;
@@ -346,18 +344,15 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
     if (o.json) jsonLine({ event: 'socket', pid, fd, socket: kind ?? null, domain: sock.domain, type: sock.type, protocol: sock.protocol, text: head });
     else out(head);
     let info: TcpInfo | undefined;
+    // the options of its type; of a type sockopt does not compare (netlink, packet ...) the generic ones
+    const applies = (opt: SockOpt) => (kind ? opt.appliesTo.includes(kind) : opt.level === SOL_SOCKET);
     for (const opt of options) {
       // SO_ERROR is skipped: reading it clears the owner's pending error
-      if (opt.undefined || opt.access === 'set' || opt.name === 'SO_ERROR') continue;
-      if (!kind || !opt.appliesTo.includes(kind)) continue;
+      if (opt.undefined || opt.access === 'set' || opt.name === 'SO_ERROR' || !applies(opt)) continue;
       const r = readOption(sock, opt);
       if (r.error) errors++;
-      if (opt.type === 'tcp_info' && r.value !== undefined) {
-        info = r.value as TcpInfo;
-        if (o.json) jsonLine({ ...readingJson(r, kind, ''), text: undefined });
-        continue;
-      }
-      if (o.json) jsonLine(readingJson(r, kind, ''));
+      if (o.json) jsonLine(readingJson(r, kind ?? 'other', ''));
+      else if (opt.type === 'tcp_info' && r.value !== undefined) info = r.value as TcpInfo; // printed last, in full
       else out(`${opt.name}: ${formatOption(r, '')}`);
     }
     if (info && !o.json) {

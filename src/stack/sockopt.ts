@@ -300,7 +300,7 @@ export function findOption(name: string): SockOpt | undefined {
 
 export function requireOption(name: string): SockOpt {
   const o = findOption(name);
-  if (!o) throw new OptionValueError(`unknown socket option '${name}' (see sockit sockopt --list)`);
+  if (!o) throw new OptionValueError(`unknown socket option '${name}'`);
   return o;
 }
 
