@@ -1,33 +1,31 @@
 // Compile a small C program with the system's cc, for tests that compare
-// sockit with what the C API says. Binaries live in one temporary directory
-// per test process, removed on exit.
+// sockit with what the C API says. Binaries are cached by content hash in
+// one directory under the system temp dir, so reruns reuse them and nothing
+// piles up; a new binary is renamed into place, so parallel test files agree.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-let dir: string | undefined;
+const dir = join(tmpdir(), `sockit-cc-${process.getuid?.() ?? 0}`);
 
-function workDir(): string {
-  if (!dir) {
-    dir = mkdtempSync(join(tmpdir(), 'sockit-cc-'));
-    chmodSync(dir, 0o755); // lab processes running as nobody may exec from here
-    const d = dir;
-    process.on('exit', () => rmSync(d, { recursive: true, force: true }));
-  }
-  return dir;
-}
-
-/** Compile `source` (or a file) to an executable; returns its path. Throws with cc's diagnostics. */
+/** Compile `source` to an executable; returns its path. Throws with cc's diagnostics. */
 export function compileC(name: string, source: string): string {
-  const d = workDir();
-  const src = join(d, `${name}.c`);
-  const bin = join(d, name);
-  writeFileSync(src, source);
+  const bin = join(dir, `${name}-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`);
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755); // lab processes running as nobody may exec from here
+  const tmp = `${bin}.${process.pid}`;
+  writeFileSync(`${tmp}.c`, source);
   try {
-    execFileSync('cc', ['-std=gnu11', '-O0', '-o', bin, src], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('cc', ['-std=gnu11', '-O0', '-o', tmp, `${tmp}.c`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    renameSync(tmp, bin);
   } catch (e) {
     throw new Error(`cc ${name}.c failed:\n${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`);
+  } finally {
+    rmSync(`${tmp}.c`, { force: true });
+    rmSync(tmp, { force: true });
   }
   return bin;
 }
