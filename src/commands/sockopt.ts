@@ -75,8 +75,9 @@ class Sockets {
   }
 }
 
+/** Why a socket could not be opened, when we know: '' or 'raw sockets need ...'. */
 function socketHint(kind: SockKind, e: SystemError): string {
-  return kind.startsWith('raw') && (e.code === 'EPERM' || e.code === 'EACCES') ? ' (raw sockets need CAP_NET_RAW: run as root)' : '';
+  return kind.startsWith('raw') && (e.code === 'EPERM' || e.code === 'EACCES') ? 'raw sockets need CAP_NET_RAW: run as root' : '';
 }
 
 function errorJson(e: SystemError) {
@@ -115,7 +116,7 @@ function checkopts(o: Opts): number {
       if (isSystemError(s)) {
         counts.errors++;
         if (o.json) jsonLine({ event: 'option', name: opt.name, level: opt.levelName, socket: kind, type: opt.type, socketError: errorJson(s), text: `socket error: ${strerror(s)}` });
-        else out(`${opt.name}: socket error: ${strerror(s)}${socketHint(kind, s)}`);
+        else out(`${opt.name}: socket error: ${strerror(s)}${socketHint(kind, s) && ` (${socketHint(kind, s)})`}`);
         continue;
       }
       const r = readOption(s, opt);
@@ -189,7 +190,8 @@ async function table(o: Opts): Promise<number> {
   }
   out(t.toString());
   out(`* ${differing} options differ between socket types; - not applicable (ENOPROTOOPT/EOPNOTSUPP)` +
-    (unavailable.length ? `; n/a: no ${unavailable.join(', ')} socket (${strerror(rows[0].cells[unavailable[0]] as SystemError)}${unavailable.some((k) => k.startsWith('raw')) ? ': raw sockets need CAP_NET_RAW' : ''})` : ''));
+    (unavailable.length ? `; n/a: no ${unavailable.join(', ')} socket (${strerror(rows[0].cells[unavailable[0]] as SystemError)}` +
+      `${socketHint(unavailable[0], rows[0].cells[unavailable[0]] as SystemError) && `: ${socketHint(unavailable[0], rows[0].cells[unavailable[0]] as SystemError)}`})` : ''));
   return 0;
 }
 
@@ -247,7 +249,7 @@ function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
   try {
     sock = openKind(kind);
   } catch (e) {
-    if (isSystemError(e)) throw new UsageError(`cannot open a ${kind} socket: ${e.code} (${strerror(e)})${socketHint(kind, e)}`);
+    if (isSystemError(e)) throw new UsageError(`cannot open a ${kind} socket: ${e.code} (${strerror(e)})${socketHint(kind, e) && `; ${socketHint(kind, e)}`}`);
     throw e;
   }
   let rejected = 0;

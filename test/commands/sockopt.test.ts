@@ -212,7 +212,7 @@ describe('sockit sockopt: bad input is one line and exit 2', () => {
 
 interface Server { pid: number; listener: number; client: number; accepted: number; port: number }
 
-describe.skipIf(!isRoot)(`sockit sockopt --pid: a live server's sockets, read from outside (${isRoot ? 'namespace' : needsRootReason})`, () => {
+describe.skipIf(!isRoot)(`sockit sockopt in a lab namespace: a live server read from outside (--pid), and an unprivileged user (${isRoot ? 'namespace' : needsRootReason})`, () => {
   let lab: Lab;
   let server: Server;
   const RCVBUF = 50000;
@@ -277,6 +277,19 @@ describe.skipIf(!isRoot)(`sockit sockopt --pid: a live server's sockets, read fr
     const list = await sockitIn(lab, lab.dst, ['sockopt', '--pid', String(server.pid)], { user: 'nobody' });
     expect(list.code).toBe(2);
     expect(list.stderr).toMatch(new RegExp(`^sockit sockopt: cannot list the descriptors of process ${server.pid}: /proc/${server.pid}/fd: EACCES \\(Permission denied\\); fix: .*uid 0.*\\n$`));
+  });
+
+  it('without privilege a raw socket is refused in one line; checkopts and --table go on without it', async () => {
+    const r = await sockitIn(lab, lab.dst, ['sockopt', '--raw', 'get', 'ICMP_FILTER'], { user: 'nobody' });
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'sockit sockopt: cannot open a raw4 socket: EPERM (Operation not permitted); raw sockets need CAP_NET_RAW: run as root\n' });
+    const book = await sockitIn(lab, lab.dst, ['sockopt'], { user: 'nobody' });
+    expect(book.code).toBe(0);
+    expect(book.stdout).toContain('ICMP6_FILTER: socket error: Operation not permitted (raw sockets need CAP_NET_RAW: run as root)\n');
+    expect(book.stdout).toContain('SO_KEEPALIVE: default = off\n');
+    const table = await sockitIn(lab, lab.dst, ['sockopt', '--table', '--json'], { user: 'nobody' });
+    const rows = lines(table.stdout);
+    expect(rows.pop()).toMatchObject({ unavailable: ['raw4', 'raw6'] });
+    expect(rows.find((x) => x.name === 'SO_TYPE')?.values.raw4.socketError).toMatchObject({ code: 'EPERM' });
   });
 
   it('a descriptor that is not a socket, or not open, is named as such', async () => {
