@@ -187,3 +187,10 @@ export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
 
 export const CLONE_NEWNET = 0x40000000;
+
+// fcntl(2) commands and the O_ASYNC file status flag (SIGIO on readiness)
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const F_SETOWN = 8;
+export const F_GETOWN = 9;
+export const O_ASYNC = 0o20000;

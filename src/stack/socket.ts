@@ -51,6 +51,14 @@ export interface SendResult {
   realNs: bigint;
 }
 
+export interface NetSocketOptions {
+  allowHalfOpen?: boolean;
+  /** read into this one buffer, no allocation per read (net.Socket `onread`) */
+  onread?: net.OnReadOpts;
+  /** bytes Node queues before write() returns false (16 KiB by default) */
+  writableHighWaterMark?: number;
+}
+
 export type ReadyHandler = (ready: { readable: boolean; writable: boolean; error: boolean }) => void;
 
 /**
@@ -273,9 +281,15 @@ export class Socket {
    * Hand a connected (or connecting-complete) stream socket to Node as a
    * net.Socket, so data flows through Node's streams. This Socket is done after.
    */
-  toNetSocket(opts: { allowHalfOpen?: boolean } = {}): net.Socket {
+  toNetSocket(opts: NetSocketOptions = {}): net.Socket {
     const fd = this.release();
-    return new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: opts.allowHalfOpen ?? false });
+    // net.Socket takes onread (Node >= 12) and hands writableHighWaterMark to stream.Duplex
+    const o: net.SocketConstructorOpts & { writableHighWaterMark?: number; onread?: net.OnReadOpts } = {
+      fd, readable: true, writable: true, allowHalfOpen: opts.allowHalfOpen ?? false,
+    };
+    if (opts.onread) o.onread = opts.onread;
+    if (opts.writableHighWaterMark) o.writableHighWaterMark = opts.writableHighWaterMark;
+    return new net.Socket(o);
   }
 
   /** Hand a listening stream socket to a net.Server (server.listen({ fd })). */

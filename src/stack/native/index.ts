@@ -79,6 +79,7 @@ export interface Binding {
   getnameinfo(addr: Buffer, flags: number): Promise<{ host: string; service: string }>;
   pidfd_open(pid: number): number;
   pidfd_getfd(pidfd: number, fd: number): number;
+  fcntl(fd: number, cmd: number, arg?: number): number;
   Poller: new (fd: number, cb: (err: Error | null, events: number) => void) => Poller;
 }
 
@@ -172,6 +173,7 @@ export const native = {
   setns: binding.setns,
   pidfd_open: binding.pidfd_open,
   pidfd_getfd: binding.pidfd_getfd,
+  fcntl: binding.fcntl,
   Poller: binding.Poller,
   /** encode an address once, for a caller sending to it many times */
   sockaddr: sockaddr.encode,

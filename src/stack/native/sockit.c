@@ -965,6 +965,19 @@ static napi_value js_pidfd_getfd(napi_env env, napi_callback_info info) {
   return make_int(env, fd);
 }
 
+/* fcntl(fd, cmd, arg) -> int: the integer-argument commands only (F_GETFL,
+ * F_SETFL, F_GETOWN, F_SETOWN ...); Node has no way to set O_ASYNC. */
+static napi_value js_fcntl(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t fd, cmd, arg = 0;
+  if (!get_int(env, argv[0], &fd) || !get_int(env, argv[1], &cmd)) return throw_type(env, "fcntl(fd, cmd, arg)");
+  if (!is_nullish(env, argv[2]) && !get_int(env, argv[2], &arg)) return throw_type(env, "fcntl arg must be an integer");
+  int rc;
+  do rc = fcntl(fd, cmd, arg); while (rc < 0 && errno == EINTR);
+  if (rc < 0) return throw_errno(env, "fcntl", errno);
+  return make_int(env, rc);
+}
+
 /* ---------- module ---------- */
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
@@ -995,6 +1008,7 @@ NAPI_MODULE_INIT() {
     FN("getnameinfo", js_getnameinfo),
     FN("pidfd_open", js_pidfd_open),
     FN("pidfd_getfd", js_pidfd_getfd),
+    FN("fcntl", js_fcntl),
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
 

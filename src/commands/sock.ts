@@ -1,0 +1,501 @@
+// sockit sock: W. R. Stevens' sock (UNP appendix C.3, TCPv1 appendix C),
+// every option with the original's letters and messages, plus IPv6 and
+// unix-domain sockets, and the throughput of a source or sink (★).
+//
+//   sockit sock [options] <host> <port>              interactive client
+//   sockit sock [options] -s [<IPaddr>] <port>       interactive server
+//   sockit sock [options] -i <host> <port>           "source" client
+//   sockit sock [options] -i -s [<IPaddr>] <port>    "sink" server
+//   ... --unix PATH instead of host and port
+import { unlinkSync } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import { CommanderError } from 'commander';
+import * as C from '../stack/constants.js';
+import type { SockAddr } from '../stack/native/index.js';
+import { addressFamily, parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
+import { formatDotted } from '../stack/socket.js';
+import {
+  type DatagramEvent, type Local, MAX_SROUTE, type SockConfig, type SockEvent, SockFailure, type Summary, type Target,
+  acceptLoop, cliopen, defaultConfig, loopDgram, loopStream, resolveHops, servopen, sinkDgram, sinkStream, sourceDgram,
+  sourceStream, splitDotted,
+} from '../stack/sock/index.js';
+import type { Linger, Timeval } from '../stack/structs.js';
+import { UsageError, jsonLine, makeCommand, parseArgs, reportError } from './common.js';
+
+const NAME = 'sock';
+
+// the original's usage text (main.c), with sockit's additions marked ★
+const USAGE = `usage: sock [ options ] <host> <port>              (for client; default)
+       sock [ options ] -s [ <IPaddr> ] <port>     (for server)
+       sock [ options ] -i <host> <port>           (for "source" client)
+       sock [ options ] -i -s [ <IPaddr> ] <port>  (for "sink" server)
+       sock [ options ] [ -s ] --unix <path>       (★ unix-domain socket)`;
+
+interface Parsed {
+  cfg: SockConfig;
+  target?: Target;
+  local?: Local;
+  json: boolean;
+  cbreak: boolean;
+  onesbcast: boolean;
+}
+
+/** atoi with a complaint: sock's numeric option arguments. */
+function num(letter: string, min = 0, max = 2147483647) {
+  return (v: string): number => {
+    if (!/^[-+]?\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max) throw new UsageError(`invalid -${letter} option: '${v}'`);
+    return Number(v);
+  };
+}
+
+function parse(argv: string[]): Parsed | null {
+  const cfg = defaultConfig();
+  const hops: { strict: boolean; host: string }[] = [];
+  const cmd = makeCommand(NAME)
+    .description("Stevens' sock: a TCP/UDP/unix client, server, source and sink with every socket option")
+    .usage('[options] <host> <port>  |  -s [<IPaddr>] <port>  |  --unix <path>')
+    .argument('[args...]', 'host and port (client), [address] port (server)')
+    .option('-b <n>', "bind n as client's local port number", num('b', 0, 65535))
+    .option('-c', 'convert newline to CR/LF & vice versa')
+    .option('-f <a.b.c.d.p>', 'foreign IP address = a.b.c.d, foreign port # = p (UDP server)')
+    .option('-g <a.b.c.d>', 'loose source route (up to 9)')
+    .option('-h', 'issue TCP half close on standard input EOF')
+    .option('-i', '"source" data to socket, "sink" data from socket (w/-s)')
+    .option('-j <a.b.c.d>', 'join multicast group')
+    .option('-k', 'write or writev in chunks')
+    .option('-l <a.b.c.d.p>', "client's local IP address = a.b.c.d, local port # = p")
+    .option('-n <n>', '# buffers to write for "source" client (default 1024)', num('n'))
+    .option('-o', 'do NOT connect UDP client')
+    .option('-p <n>', '# ms to pause before each read or write (source/sink)', num('p'))
+    .option('-q <n>', 'size of listen queue for TCP server (default 5)', num('q'))
+    .option('-r <n>', '# bytes per read() for "sink" server (default 1024)', num('r', 1))
+    .option('-s', 'operate as server instead of client')
+    .option('-t <n>', 'set multicast ttl', num('t', 0, 255))
+    .option('-u', 'use UDP instead of TCP')
+    .option('-v', 'verbose')
+    .option('-w <n>', '# bytes per write() for "source" client (default 1024)', num('w', 0))
+    .option('-x <n>', '# ms for SO_RCVTIMEO (receive timeout)', num('x'))
+    .option('-y <n>', '# ms for SO_SNDTIMEO (send timeout)', num('y'))
+    .option('-A', 'SO_REUSEADDR option')
+    .option('-B', 'SO_BROADCAST option')
+    .option('-C', 'set terminal to cbreak mode')
+    .option('-D', 'SO_DEBUG option')
+    .option('-E', 'IP_RECVDSTADDR option (IP_PKTINFO on Linux)')
+    .option('-F', 'fork after connection accepted (TCP concurrent server; a handler per connection here)')
+    .option('-G <a.b.c.d>', 'strict source route (up to 9)')
+    .option('-H <n>', 'IP_TOS option (16=min del, 8=max thru, 4=max rel, 2=min$)', num('H', 0, 255))
+    .option('-I', 'SIGIO signal')
+    .option('-J <n>', 'IP_TTL option', num('J', 0, 255))
+    .option('-K', 'SO_KEEPALIVE option')
+    .option('-L <n>', 'SO_LINGER option, n = linger time', num('L'))
+    .option('-N', 'TCP_NODELAY option')
+    .option('-O <n>', '# ms to pause after listen, but before first accept', num('O'))
+    .option('-P <n>', '# ms to pause before first read or write (source/sink)', num('P'))
+    .option('-Q <n>', '# ms to pause after receiving FIN, but before close', num('Q'))
+    .option('-R <n>', 'SO_RCVBUF option', num('R', 1))
+    .option('-S <n>', 'SO_SNDBUF option', num('S', 1))
+    .option('-T', 'SO_REUSEPORT option')
+    .option('-U <n>', 'enter urgent mode before write number n (source only)', num('U', 1))
+    .option('-V', 'use writev() instead of write(); enables -k too')
+    .option('-W', 'ignore write errors for sink client')
+    .option('-X <n>', 'TCP_MAXSEG option (set MSS)', num('X', 1))
+    .option('-Y', 'SO_DONTROUTE option')
+    .option('-Z', 'MSG_PEEK')
+    .option('-2', 'IP_ONESBCAST option (BSD only)')
+    .option('-4', '★ IPv4 only')
+    .option('-6', '★ IPv6 only (and an IPv6 wildcard server)')
+    .option('--unix <path>', '★ unix-domain socket at path (@name: abstract); -u for datagrams')
+    .option('--json', '★ events as JSON lines (stdout for a source or sink, stderr otherwise)')
+    .addHelpText('before', `${USAGE}\n`)
+    .addHelpText('after', '\nExit status: 0 done, 1 a system call failed, 2 bad usage. See sockit-sock(1).');
+  cmd.on('option:v', () => cfg.verbose++);
+  cmd.on('option:g', (v: string) => hops.push({ strict: false, host: v }));
+  cmd.on('option:G', (v: string) => hops.push({ strict: true, host: v }));
+  try {
+    if (!parseArgs(cmd, argv)) return null;
+  } catch (e) {
+    // getopt(3) with opterr = 0: the book's "unrecognized option"
+    const m = e instanceof UsageError && /^unknown option '([^']*)'/.exec(e.message);
+    if (m) throw new UsageError(`unrecognized option '${m[1]}'`);
+    if (e instanceof UsageError && /argument missing/.test(e.message)) throw new UsageError(e.message.replace(/^option '([^ ]*).*/, "option requires an argument -- '$1'"));
+    throw e;
+  }
+  const o = cmd.opts();
+  if (o.b !== undefined) cfg.bindport = o.b;
+  cfg.crlf = !!o.c;
+  if (o.f !== undefined) {
+    const d = splitDotted(o.f);
+    if (!d) throw new UsageError('invalid -f option');
+    cfg.foreign = { ip: d.address, port: d.port };
+  }
+  cfg.halfclose = !!o.h;
+  cfg.sourcesink = !!o.i;
+  if (o.j !== undefined) {
+    const fam = addressFamily(o.j);
+    const first = fam === 4 ? parseIPv4(o.j)![0] : fam === 6 ? parseIPv6(o.j)![0] : 0;
+    if (!(fam === 4 && (first & 0xf0) === 0xe0) && !(fam === 6 && first === 0xff)) throw new UsageError(`invalid multicast address: ${o.j}`);
+    cfg.joinip = o.j;
+  }
+  cfg.chunkwrite = !!o.k;
+  if (o.l !== undefined) {
+    const d = splitDotted(o.l);
+    if (!d) throw new UsageError('invalid -l option');
+    if (!/^\d+$/.test(d.port) || Number(d.port) > 65535) throw new UsageError('invalid -l option');
+    cfg.bindport = Number(d.port);
+    cfg.localip = d.address;
+  }
+  if (o.n !== undefined) cfg.nbuf = o.n;
+  cfg.connectudp = !o.o;
+  if (o.p !== undefined) cfg.pauserw = o.p;
+  if (o.q !== undefined) cfg.listenq = o.q;
+  if (o.r !== undefined) cfg.readlen = o.r;
+  cfg.server = !!o.s;
+  if (o.t !== undefined) cfg.mcastttl = o.t;
+  cfg.udp = !!o.u;
+  if (o.w !== undefined) cfg.writelen = o.w;
+  if (o.x !== undefined) cfg.rcvtimeo = o.x;
+  if (o.y !== undefined) cfg.sndtimeo = o.y;
+  cfg.reuseaddr = !!o.A;
+  cfg.broadcast = !!o.B;
+  cfg.debug = !!o.D;
+  cfg.recvdstaddr = !!o.E;
+  cfg.dofork = !!o.F;
+  if (o.H !== undefined) cfg.iptos = o.H;
+  cfg.sigio = !!o.I;
+  if (o.J !== undefined) cfg.ipttl = o.J;
+  cfg.keepalive = !!o.K;
+  if (o.L !== undefined) cfg.linger = o.L;
+  cfg.nodelay = !!o.N;
+  if (o.O !== undefined) cfg.pauselisten = o.O;
+  if (o.P !== undefined) cfg.pauseinit = o.P;
+  if (o.Q !== undefined) cfg.pauseclose = o.Q;
+  if (o.R !== undefined) cfg.rcvbuflen = o.R;
+  if (o.S !== undefined) cfg.sndbuflen = o.S;
+  cfg.reuseport = !!o.T;
+  if (o.U !== undefined) cfg.urgwrite = o.U;
+  if (o.V) cfg.usewritev = cfg.chunkwrite = true;
+  cfg.ignorewerr = !!o.W;
+  if (o.X !== undefined) cfg.maxseg = o.X;
+  cfg.dontroute = !!o.Y;
+  cfg.msgpeek = !!o.Z;
+  if (o['4'] && o['6']) throw new UsageError("can't specify -4 and -6");
+  cfg.family = o['4'] ? 4 : o['6'] ? 6 : 0;
+  if (hops.length > MAX_SROUTE) throw new UsageError(`too many source routes with: ${hops[MAX_SROUTE].host}`);
+  if (hops.length) cfg.sroute = { strict: hops[0].strict, hops: hops.map((h) => h.host) };
+
+  // "check for options that don't make sense" (main.c)
+  if (cfg.udp && cfg.halfclose) throw new UsageError("can't specify -h and -u");
+  if (cfg.udp && cfg.debug) throw new UsageError("can't specify -D and -u");
+  if (cfg.udp && cfg.linger >= 0) throw new UsageError("can't specify -L and -u");
+  if (cfg.udp && cfg.nodelay) throw new UsageError("can't specify -N and -u");
+  if (!cfg.udp && cfg.foreign) throw new UsageError("can't specify -f with TCP");
+
+  const args = cmd.args;
+  const parsed: Parsed = { cfg, json: !!o.json, cbreak: !!o.C, onesbcast: !!o['2'] };
+  if (o.unix !== undefined) {
+    cfg.unix = o.unix;
+    if (args.length) throw new UsageError('--unix takes no <host> or <port>');
+    for (const [set, letter] of [[o.b, 'b'], [o.l, 'l'], [o.f, 'f'], [o.j, 'j'], [hops.length || undefined, 'g'], [o['4'] || o['6'] || undefined, '4/-6']] as const) {
+      if (set !== undefined) throw new UsageError(`can't specify -${letter} with --unix`);
+    }
+    if (cfg.server) parsed.local = { unix: o.unix };
+    else parsed.target = { unix: o.unix };
+  } else if (!cfg.server) {
+    if (args.length !== 2) throw new UsageError('missing <hostname> and/or <port>');
+    parsed.target = { host: args[0], port: args[1] };
+  } else if (args.length === 2) {
+    // a server given host and port binds that address instead of the wildcard
+    parsed.local = { host: args[0], port: args[1] };
+  } else if (args.length === 1) {
+    parsed.local = { port: args[0] };
+  } else {
+    throw new UsageError('missing <port>');
+  }
+  return parsed;
+}
+
+// ---------- printing: the book's lines ----------
+
+/** a.b.c.d.p as sock prints it; unix paths as they are (@ for abstract names). */
+function dotted(sa: SockAddr | null): string {
+  if (sa?.family === C.AF_UNIX) return sa.path === '' ? '(unnamed)' : sa.path.startsWith('\0') ? `@${sa.path.slice(1)}` : sa.path;
+  return formatDotted(sa);
+}
+
+/** Just the address, as loopudp.c's "from %s" prints inet_ntoa(). */
+function hostOf(sa: SockAddr | null): string {
+  if (sa?.family === C.AF_INET || sa?.family === C.AF_INET6) return sa.address;
+  return dotted(sa);
+}
+
+function show(v: unknown): string {
+  return Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function optionLine(e: Extract<SockEvent, { event: 'option' }>): string {
+  const adj = e.adjusted ? ` (requested ${show(e.requested)}: ${e.adjusted})` : '';
+  switch (e.name) {
+    case 'SO_RCVBUF':
+    case 'SO_SNDBUF':
+    case 'TCP_MAXSEG':
+      return `${e.name} = ${show(e.value)}${adj}`;
+    case 'IP_TOS':
+    case 'IP_TTL':
+    case 'IP_MULTICAST_TTL':
+    case 'IPV6_TCLASS':
+    case 'IPV6_UNICAST_HOPS':
+    case 'IPV6_MULTICAST_HOPS':
+      return `${e.name} set to ${show(e.value)}${adj}`;
+    case 'SO_LINGER': {
+      const l = e.value as Linger;
+      return `linger ${l.onoff ? 'on' : 'off'}, time = ${l.linger}`;
+    }
+    case 'SO_RCVTIMEO':
+    case 'SO_SNDTIMEO': {
+      const t = e.value as Timeval;
+      return `${e.name}: ${t.sec}.${String(t.usec).padStart(6, '0')}${adj}`;
+    }
+    case 'IP_OPTIONS':
+      return `IP_OPTIONS = ${show(e.value)}`;
+    default:
+      return `${e.name} set`;
+  }
+}
+
+const pad2 = (n: number) => String(n).padStart(2, ' ');
+
+/** The line sock prints for an event (stderr), or undefined for those printed elsewhere. */
+function text(e: SockEvent | DatagramEvent): string {
+  switch (e.event) {
+    case 'connected': return `connected on ${dotted(e.local)} to ${dotted(e.remote)}`;
+    case 'connection': return `connection on ${dotted(e.local)} from ${dotted(e.remote)}`;
+    case 'listening': return `listening on ${dotted(e.local)}`;
+    case 'option': return optionLine(e);
+    case 'multicast': return 'multicast group joined';
+    case 'source-route': return `source route to ${e.hop}`;
+    case 'source-route-size': return `source route size ${e.bytes} bytes`;
+    case 'iov': return `iov[${pad2(e.index)}].iov_base = ${e.offset.toString(16)}, iov[${pad2(e.index)}].iov_len = ${e.length}`;
+    case 'wrote': return e.urgent ? `wrote ${e.bytes} byte of urgent data` : `wrote ${e.bytes} bytes`;
+    case 'received': return `received ${e.bytes} bytes${e.peek ? ' (MSG_PEEK)' : ''}`;
+    case 'urgent': return `received 1 byte of urgent data (${e.byte})`;
+    case 'closed': return 'connection closed by peer';
+    case 'pausing': return 'pausing before close';
+    case 'sigio': return 'SIGIO';
+    case 'error': return `sockit ${NAME}: ${e.message}`;
+    case 'warning': return `sockit ${NAME}: warning: ${e.message}`;
+    case 'summary': return summaryLine(e.summary);
+    case 'datagram': return `from ${hostOf(e.from)}${e.to ? `, to ${e.to}` : ''}: `;
+  }
+}
+
+/** ★ bytes, seconds and throughput at the end of a source or sink. */
+export function summaryLine(s: Summary): string {
+  const dgram = s.proto === 'udp' || s.proto === 'unix-dgram';
+  const what = dgram ? 'datagrams' : s.mode === 'source' ? 'writes' : 'reads';
+  const rate = s.seconds > 0
+    ? `${(s.bytes / s.seconds / 1e6).toFixed(2)} MB/s (${((s.bytes * 8) / s.seconds / 1e9).toFixed(3)} Gbit/s)`
+    : 'n/a MB/s';
+  return `${s.mode}: ${s.bytes} bytes in ${s.seconds.toFixed(3)} seconds = ${rate}, ${s.count} ${what}`;
+}
+
+function addrJson(sa: SockAddr | null) {
+  return sa === null ? null : { ...sa, text: dotted(sa) };
+}
+
+function jsonOf(e: SockEvent | DatagramEvent): object {
+  switch (e.event) {
+    case 'connected':
+    case 'connection':
+      return { event: e.event, local: addrJson(e.local), remote: addrJson(e.remote), text: text(e) };
+    case 'listening':
+      return { event: e.event, local: addrJson(e.local), text: text(e) };
+    case 'option':
+      return { ...e, requested: Buffer.isBuffer(e.requested) ? e.requested.toString('hex') : e.requested, value: Buffer.isBuffer(e.value) ? e.value.toString('hex') : e.value, text: text(e) };
+    case 'datagram':
+      return { event: e.event, from: addrJson(e.from), to: e.to, truncated: e.truncated };
+    case 'summary': {
+      const s = e.summary;
+      return {
+        event: 'summary', ...s, local: addrJson(s.local), remote: addrJson(s.remote),
+        bitsPerSecond: s.seconds > 0 ? Math.round((s.bytes * 8) / s.seconds) : null,
+        maxRssKiB: process.resourceUsage().maxRSS, text: summaryLine(s),
+      };
+    }
+    case 'error':
+    case 'warning':
+      return { ...e, text: text(e) };
+    default:
+      return { ...e, text: text(e) };
+  }
+}
+
+/**
+ * Where events go: the book's lines on stderr, the summary on stdout, a
+ * datagram's "from" inline with the data on stdout; with --json every event
+ * as a JSON line, on stdout for a source or sink and on stderr when stdout
+ * carries the data.
+ */
+function printer(json: boolean, cfg: SockConfig): (e: SockEvent | DatagramEvent) => void {
+  if (json) {
+    const to = cfg.sourcesink ? process.stdout : process.stderr;
+    return (e) => jsonLine(jsonOf(e), to);
+  }
+  return (e) => {
+    if (e.event === 'summary') {
+      process.stdout.write(text(e) + '\n');
+    } else if (e.event === 'datagram') {
+      // loopudp.c: "from a.b.c.d: " (verbose), then "(datagram truncated)", then the data
+      if (cfg.verbose) process.stdout.write(text(e));
+      if (e.truncated) process.stdout.write('(datagram truncated)\n');
+    } else {
+      process.stderr.write(text(e) + '\n');
+    }
+  };
+}
+
+// ---------- standard input for -F ----------
+
+/**
+ * Under -F every connection has its own loop; standard input is read once
+ * and each chunk goes to every connection open at the time (the book's
+ * forked children race for it instead). A connection that starts after EOF
+ * sees EOF at once.
+ */
+class Broadcast {
+  private readonly outs = new Set<PassThrough>();
+  private ended = false;
+  constructor(input: Readable) {
+    input.on('data', (d: Buffer) => {
+      for (const o of this.outs) o.write(d);
+    });
+    input.on('end', () => {
+      this.ended = true;
+      for (const o of this.outs) o.end();
+    });
+  }
+  subscribe(): PassThrough {
+    const p = new PassThrough();
+    if (this.ended) p.end();
+    else this.outs.add(p);
+    return p;
+  }
+  unsubscribe(p: PassThrough): void {
+    this.outs.delete(p);
+    p.destroy();
+  }
+}
+
+// ---------- main ----------
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parse(argv);
+  if (!parsed) return 0;
+  const { cfg } = parsed;
+  const print = printer(parsed.json, cfg);
+  const emit = (e: SockEvent) => print(e);
+  const cleanups: (() => void)[] = [];
+  const stdin = process.stdin;
+
+  if (parsed.onesbcast) emit({ event: 'warning', message: 'IP_ONESBCAST not supported by host (Linux sends to 255.255.255.255 as given; use -B)' });
+  if (cfg.sroute) cfg.sroute.hops = await resolveHops(cfg.sroute.hops);
+  if (cfg.sigio) {
+    // before O_ASYNC is set: SIGIO's default action ends the process
+    const onSigio = () => print({ event: 'sigio' });
+    process.on('SIGIO', onSigio);
+    cleanups.push(() => process.off('SIGIO', onSigio));
+  }
+  if (parsed.cbreak && !cfg.sourcesink) {
+    if (stdin.isTTY) {
+      // raw mode is as close as Node comes to cbreak: ^C still ends sock
+      stdin.setRawMode(true);
+      const onCtrlC = (d: Buffer) => {
+        if (!d.includes(3)) return;
+        stdin.setRawMode(false);
+        process.kill(process.pid, 'SIGINT');
+      };
+      stdin.on('data', onCtrlC);
+      cleanups.push(() => {
+        stdin.off('data', onCtrlC);
+        stdin.setRawMode(false);
+      });
+    } else {
+      emit({ event: 'warning', message: '-C: standard input is not a terminal' });
+    }
+  }
+  const summary = (s: Summary) => print({ event: 'summary', summary: s });
+
+  try {
+    if (!cfg.server) {
+      const o = await cliopen(cfg, parsed.target!, emit);
+      if (cfg.sourcesink) {
+        summary(cfg.udp ? await sourceDgram(o.sock, cfg, emit, o.remote) : await sourceStream(o.sock, cfg, emit));
+      } else {
+        const io = { input: stdin, output: process.stdout };
+        if (cfg.udp) await loopDgram(o.sock, cfg, io, print, o.remote);
+        else await loopStream(o.sock, cfg, io, emit);
+      }
+      return 0;
+    }
+
+    const l = await servopen(cfg, parsed.local!, emit);
+    try {
+      if (cfg.udp) {
+        if (cfg.sourcesink) {
+          // a UDP sink ends at a zero-length datagram, or here at SIGINT/SIGTERM with its summary
+          const ac = new AbortController();
+          const stop = () => ac.abort();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          cleanups.push(() => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+          });
+          summary(await sinkDgram(l.sock, cfg, emit, ac.signal));
+        } else {
+          await loopDgram(l.sock, cfg, { input: stdin, output: process.stdout }, print, null);
+        }
+        return 0;
+      }
+      const broadcast = cfg.dofork && !cfg.sourcesink ? new Broadcast(stdin) : undefined;
+      await acceptLoop(l.sock, cfg, emit, async (conn) => {
+        if (cfg.sourcesink) return summary(await sinkStream(conn, cfg, emit));
+        if (!broadcast) return loopStream(conn, cfg, { input: stdin, output: process.stdout }, emit);
+        const input = broadcast.subscribe();
+        try {
+          await loopStream(conn, cfg, { input, output: process.stdout }, emit);
+        } finally {
+          broadcast.unsubscribe(input);
+        }
+      });
+      return 0;
+    } finally {
+      if (!l.sock.isClosed) l.sock.close();
+      if (l.created) {
+        try {
+          unlinkSync(l.created);
+        } catch {
+          // gone already
+        }
+      }
+    }
+  } finally {
+    for (const c of cleanups) c();
+    // the loop may end with standard input still open (a terminal, a pipe)
+    stdin.pause();
+    if (!stdin.destroyed && (stdin.listenerCount('data') === 0)) stdin.destroy();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (e) {
+    if (e instanceof SockFailure) {
+      // err_sys / err_quit: exit 1; bad input: exit 2
+      process.stderr.write(`sockit ${NAME}: ${e.message}\n`);
+      return e.usage ? 2 : 1;
+    }
+    if (e instanceof CommanderError) return reportError(NAME, new UsageError(e.message));
+    return reportError(NAME, e);
+  }
+}
