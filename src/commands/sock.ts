@@ -232,8 +232,11 @@ function show(v: unknown): string {
   return Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
+const seconds6 = (t: Timeval) => `${t.sec}.${String(t.usec).padStart(6, '0')}`;
+
 function optionLine(e: Extract<SockEvent, { event: 'option' }>): string {
-  const adj = e.adjusted ? ` (requested ${show(e.requested)}: ${e.adjusted})` : '';
+  const req = e.name === 'SO_RCVTIMEO' || e.name === 'SO_SNDTIMEO' ? seconds6(e.requested as Timeval) : show(e.requested);
+  const adj = e.adjusted ? ` (requested ${req}: ${e.adjusted})` : '';
   switch (e.name) {
     case 'SO_RCVBUF':
     case 'SO_SNDBUF':
@@ -251,10 +254,8 @@ function optionLine(e: Extract<SockEvent, { event: 'option' }>): string {
       return `linger ${l.onoff ? 'on' : 'off'}, time = ${l.linger}`;
     }
     case 'SO_RCVTIMEO':
-    case 'SO_SNDTIMEO': {
-      const t = e.value as Timeval;
-      return `${e.name}: ${t.sec}.${String(t.usec).padStart(6, '0')}${adj}`;
-    }
+    case 'SO_SNDTIMEO':
+      return `${e.name}: ${seconds6(e.value as Timeval)}${adj}`;
     case 'IP_OPTIONS':
       return `IP_OPTIONS = ${show(e.value)}`;
     default:
@@ -437,19 +438,21 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
 
+    // a UDP sink ends at a zero-length datagram, or at SIGINT/SIGTERM with its summary
+    const ac = new AbortController();
+    if (cfg.udp && cfg.sourcesink) {
+      const stop = () => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      cleanups.push(() => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      });
+    }
     const l = await servopen(cfg, parsed.local!, emit);
     try {
       if (cfg.udp) {
         if (cfg.sourcesink) {
-          // a UDP sink ends at a zero-length datagram, or here at SIGINT/SIGTERM with its summary
-          const ac = new AbortController();
-          const stop = () => ac.abort();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-          cleanups.push(() => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-          });
           summary(await sinkDgram(l.sock, cfg, emit, ac.signal));
         } else {
           await loopDgram(l.sock, cfg, { input: stdin, output: process.stdout }, print, null);

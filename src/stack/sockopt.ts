@@ -759,6 +759,8 @@ export function explainAdjustment(o: SockOpt, requested: OptionValue, actual: Op
     return 'adjusted by the kernel';
   }
   if (o.type === 'timeval') return 'rounded up by the kernel to whole clock ticks';
+  if (o.name === 'IP_TOS' && (req & ~3) === (got & ~3)) return 'the ECN bits of a TCP socket are the kernel\'s, ip(7)';
+  if (o.name === 'TCP_MAXSEG' && got < req) return 'the MSS in use, less the TCP options every segment carries, tcp(7)';
   if (o.type === 'int' && req === -1) return '-1 selects the system default';
   return 'adjusted by the kernel';
 }

@@ -392,7 +392,10 @@ export async function servopen(cfg: SockConfig, where: Local, emit: Emit): Promi
       failWith("can't bind local address", e);
     }
     const local = sock.localAddress();
-    if ((bound.family === C.AF_INET || bound.family === C.AF_INET6) && bound.port === 0) emit({ event: 'listening', local });
+    // ★ port 0: say which port the kernel chose, once the socket takes traffic
+    const ready = () => {
+      if ((bound.family === C.AF_INET || bound.family === C.AF_INET6) && bound.port === 0) emit({ event: 'listening', local });
+    };
     if ((bound.family === C.AF_INET || bound.family === C.AF_INET6) && isMulticast(bound)) {
       try {
         join(sock, bound.address, () => {});
@@ -418,6 +421,7 @@ export async function servopen(cfg: SockConfig, where: Local, emit: Emit): Promi
         }
       }
       sockopts(sock, cfg, true, emit, peer);
+      ready();
       return { sock, remote: peer, local, created };
     }
     buffers(sock, cfg, emit);
@@ -427,6 +431,7 @@ export async function servopen(cfg: SockConfig, where: Local, emit: Emit): Promi
     } catch (e) {
       failWith('listen() error', e);
     }
+    ready();
     if (cfg.pauselisten) await sleep(cfg.pauselisten); // lets the connection queue build up
     return { sock, remote: null, local, created };
   } catch (e) {

@@ -1,0 +1,463 @@
+// sockit sock as a user runs it: loopback clients and servers, the book's
+// verbose lines and messages, and a namespace lab for multicast and names.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Running, sockit, startSockit, startSockitIn, sockitIn } from '../helpers/cli.js';
+import { Lab, isRoot, needsRootReason } from '../lab/index.js';
+
+/** A sockit sock server on an ephemeral port: the port from its "listening on" line. */
+async function server(args: string[], where = '127.0.0.1', encoding?: BufferEncoding): Promise<{ srv: Running; port: number }> {
+  const srv = startSockit(['sock', '-s', ...args, ...(where ? [where] : []), '0'], { encoding });
+  const m = await srv.waitFor(args.includes('--json') && args.includes('-i') ? 'stdout' : 'stderr', /listening on \S+\.(\d+)/);
+  return { srv, port: Number(m[1]) };
+}
+
+/** A Node server on loopback for the other end of a test. */
+async function nodeServer(onConn: (s: net.Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
+  const srv = net.createServer({ allowHalfOpen: true }, onConn);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+const bytesOf = (latin1: string) => Buffer.from(latin1, 'latin1');
+
+/** A UDP port nothing listens on (bound, read, released). */
+async function freeUdpPort(): Promise<number> {
+  const { createSocket } = await import('node:dgram');
+  const u = createSocket('udp4');
+  await new Promise<void>((r) => u.bind(0, '127.0.0.1', r));
+  const port = u.address().port;
+  await new Promise<void>((r) => u.close(() => r()));
+  return port;
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter(Boolean);
+}
+
+function json(text: string): Record<string, any>[] {
+  return lines(text).map((l) => JSON.parse(l) as Record<string, any>);
+}
+
+describe('sockit sock: bad input gets the original\'s messages and exit 2', () => {
+  const cases: [string[], string][] = [
+    [['-h', '-u', '127.0.0.1', '7'], "can't specify -h and -u"],
+    [['-D', '-u', '127.0.0.1', '7'], "can't specify -D and -u"],
+    [['-L', '0', '-u', '127.0.0.1', '7'], "can't specify -L and -u"],
+    [['-N', '-u', '127.0.0.1', '7'], "can't specify -N and -u"],
+    [['-f', '127.0.0.1.9', '-s', '7'], "can't specify -f with TCP"],
+    [['-f', 'nodot', '-u', '-s', '7'], 'invalid -f option'],
+    [['-l', 'nodot', '127.0.0.1', '7'], 'invalid -l option'],
+    [['127.0.0.1'], 'missing <hostname> and/or <port>'],
+    [['-s'], 'missing <port>'],
+    [['127.0.0.1', '70000'], 'invalid port number: 70000 (0 to 65535)'],
+    [['127.0.0.1', 'nosuchservice'], 'getservbyname() error for: nosuchservice/tcp'],
+    [['nosuchhost.invalid', '7'], 'invalid hostname: nosuchhost.invalid'],
+    [['-s', 'nosuchhost.invalid', '7'], 'invalid host name for server: nosuchhost.invalid'],
+    [['-j', '10.1.2.3', '-u', '-s', '7'], 'invalid multicast address: 10.1.2.3'],
+    [['-z', '127.0.0.1', '7'], "unrecognized option '-z'"],
+    [['-n', 'ten', '127.0.0.1', '7'], "invalid -n option: 'ten'"],
+    [['-4', '::1', '7'], 'invalid hostname: ::1'],
+    [['--unix', '/tmp/x', '127.0.0.1', '7'], '--unix takes no <host> or <port>'],
+    [[...Array.from({ length: 10 }, () => ['-g', '192.0.2.1']).flat(), '127.0.0.1', '7'], 'too many source routes with: 192.0.2.1'],
+  ];
+  for (const [args, message] of cases) {
+    it(`${args.join(' ').slice(0, 60)} -> ${message}`, async () => {
+      const r = await sockit(['sock', ...args]);
+      expect(r.stderr).toBe(`sockit sock: ${message}\n`);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+    });
+  }
+
+  it('a refused connection is a system error: exit 1 with strerror, as err_sys', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const r = await sockit(['sock', '127.0.0.1', String(port)]);
+    expect(r.stderr).toBe('sockit sock: connect() error: Connection refused\n');
+    expect(r.code).toBe(1);
+  });
+
+  it('--help shows the book\'s usage lines', async () => {
+    const r = await sockit(['sock', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('usage: sock [ options ] <host> <port>              (for client; default)');
+    expect(r.stdout).toContain('-h              issue TCP half close on standard input EOF');
+  });
+});
+
+describe('sockit sock: TCP client and server', () => {
+  it('a large binary standard input crosses byte for byte, client to server and server to client', async () => {
+    const up = randomBytes(3 << 20);
+    const down = randomBytes(1 << 20);
+    // client -> server: the client half-closes at its EOF, the server's stdin stays open
+    const a = await server(['-v'], '127.0.0.1', 'latin1');
+    const cli = await sockit(['sock', '-h', '127.0.0.1', String(a.port)], { input: up, encoding: 'latin1', timeoutMs: 20_000 });
+    const srv = await a.srv.done;
+    expect(cli.code).toBe(0);
+    expect(srv.code).toBe(0);
+    expect(bytesOf(srv.stdout).equals(up)).toBe(true);
+    expect(lines(srv.stderr)).toEqual([
+      expect.stringMatching(/^listening on 127\.0\.0\.1\.\d+$/),
+      expect.stringMatching(/^connection on 127\.0\.0\.1\.\d+ from 127\.0\.0\.1\.\d+$/),
+      expect.stringMatching(/^TCP_MAXSEG = \d+$/),
+      'connection closed by peer',
+    ]);
+    // server -> client: the server half-closes (-h) at its EOF, the client's stdin stays open
+    const b = await server(['-h'], '127.0.0.1');
+    const client = startSockit(['sock', '-v', '127.0.0.1', String(b.port)], { encoding: 'latin1' });
+    await client.waitFor('stderr', /^connected on/m);
+    b.srv.child.stdin!.end(down);
+    const [c, s2] = await Promise.all([client.done, b.srv.done]);
+    expect(c.code).toBe(0);
+    expect(s2.code).toBe(0);
+    expect(bytesOf(c.stdout).equals(down)).toBe(true);
+    expect(c.stderr).toMatch(/^connection closed by peer$/m);
+  });
+
+  it('echo: what goes out comes back byte for byte through a peer that echoes', async () => {
+    const data = randomBytes(2 << 20);
+    const echo = await nodeServer((s) => s.pipe(s));
+    try {
+      const r = await sockit(['sock', '-h', '127.0.0.1', String(echo.port)], { input: data, encoding: 'latin1', timeoutMs: 20_000 });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(bytesOf(r.stdout).equals(data)).toBe(true);
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it('-h: the peer sees EOF and can still reply', async () => {
+    let seen = -1;
+    const peer = await nodeServer((s) => {
+      let n = 0;
+      s.on('data', (d: Buffer) => (n += d.length));
+      s.on('end', () => {
+        seen = n;
+        s.end(`got ${n} bytes after your FIN\n`);
+      });
+    });
+    try {
+      const r = await sockit(['sock', '-h', '-v', '127.0.0.1', String(peer.port)], { input: 'x'.repeat(5000) });
+      expect(r.code).toBe(0);
+      expect(seen).toBe(5000);
+      expect(r.stdout).toBe('got 5000 bytes after your FIN\n');
+      expect(r.stderr).toMatch(/connection closed by peer\n$/);
+      // without -h the book's client closes at standard input EOF: no reply arrives
+      const r2 = await sockit(['sock', '127.0.0.1', String(peer.port)], { input: 'y'.repeat(10) });
+      expect(r2.code).toBe(0);
+      expect(r2.stdout).toBe('');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('-L 0: close sends a reset and the peer reads ECONNRESET', async () => {
+    const { srv, port } = await server(['-v']);
+    const cli = await sockit(['sock', '-v', '-L', '0', '127.0.0.1', String(port)], { input: 'abc' });
+    expect(cli.code).toBe(0);
+    expect(cli.stderr).toMatch(/^linger on, time = 0$/m);
+    const s = await srv.done;
+    expect(s.stdout).toBe('abc');
+    expect(s.stderr).toMatch(/^sockit sock: recv error: Connection reset by peer$/m);
+    expect(s.code).toBe(1);
+  });
+
+  it('-N -K -R -S -L -X -H -J -x -y -A -T -Y: each option is set, read back and printed, with the kernel\'s adjustments', async () => {
+    const opts = ['-N', '-K', '-R', '20000', '-S', '30000', '-L', '4', '-X', '1200', '-H', '17', '-J', '9', '-x', '1500', '-y', '2000', '-A', '-T', '-Y'];
+    const { srv, port } = await server(['-v', ...opts]);
+    const cli = await sockit(['sock', '-v', ...opts, '127.0.0.1', String(port)], { input: 'hi' });
+    const s = await srv.done;
+    expect(cli.code).toBe(0);
+    for (const out of [cli.stderr, s.stderr]) {
+      const l = lines(out);
+      expect(l).toContain('SO_REUSEADDR set');
+      expect(l).toContain('SO_REUSEPORT set');
+      expect(l).toContain('SO_DONTROUTE set');
+      expect(l).toContain('SO_RCVBUF = 40000 (requested 20000: doubled by the kernel for bookkeeping overhead, socket(7))');
+      expect(l).toContain('SO_SNDBUF = 60000 (requested 30000: doubled by the kernel for bookkeeping overhead, socket(7))');
+      expect(l).toContain("IP_TOS set to 16 (requested 17: the ECN bits of a TCP socket are the kernel's, ip(7))");
+      expect(l).toContain('IP_TTL set to 9');
+      expect(l).toContain('TCP_MAXSEG = 1200');
+      expect(l).toContain('SO_KEEPALIVE set');
+      expect(l).toContain('TCP_NODELAY set');
+      expect(l).toContain('linger on, time = 4');
+      expect(l).toContain('SO_RCVTIMEO: 1.500000');
+      expect(l).toContain('SO_SNDTIMEO: 2.000000');
+      // the connected socket's MSS: the timestamps option takes 12 bytes of the 1200
+      expect(l).toContain('TCP_MAXSEG = 1188 (requested 1200: the MSS in use, less the TCP options every segment carries, tcp(7))');
+    }
+    // the book's order: options before connect, then the connection, then the rest
+    const l = lines(cli.stderr);
+    expect(l.findIndex((x) => x.startsWith('IP_TTL'))).toBeLessThan(l.findIndex((x) => x.startsWith('connected on')));
+    expect(l.findIndex((x) => x.startsWith('connected on'))).toBeLessThan(l.indexOf('SO_KEEPALIVE set'));
+  });
+
+  it('-b and -l bind the client; -c converts newlines; -Z reads everything twice (peek, then read)', async () => {
+    const a = await server(['-Z']);
+    const cli = await sockit(['sock', '-v', '-c', '-l', '127.0.0.1.0', '127.0.0.1', String(a.port)], { input: 'one\ntwo\n' });
+    const s = await a.srv.done;
+    expect(cli.code).toBe(0);
+    expect(s.stdout).toBe('one\r\ntwo\r\none\r\ntwo\r\n');
+    const free = net.createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const bindport = (free.address() as net.AddressInfo).port;
+    await new Promise((r) => free.close(r));
+    const b = await server(['-v']);
+    const c2 = await sockit(['sock', '-v', '-b', String(bindport), '127.0.0.1', String(b.port)], { input: 'x' });
+    expect(c2.stderr).toMatch(new RegExp(`^connected on 127\\.0\\.0\\.1\\.${bindport} to 127\\.0\\.0\\.1\\.${b.port}$`, 'm'));
+    expect((await b.srv.done).stderr).toMatch(new RegExp(`from 127\\.0\\.0\\.1\\.${bindport}$`, 'm'));
+  });
+
+  it('-k writes in 16 chunks, -V in one writev: the iov lines of write.c', async () => {
+    for (const flag of ['-k', '-V']) {
+      const { srv, port } = await server([]);
+      const cli = await sockit(['sock', '-v', flag, '-h', '127.0.0.1', String(port)], { input: 'abcdefghijklmnopqrstuvwxyz0123' });
+      expect(cli.code).toBe(0);
+      const iov = lines(cli.stderr).filter((l) => l.startsWith('iov['));
+      expect(iov).toHaveLength(15);
+      expect(iov[0]).toBe('iov[ 0].iov_base = 0, iov[ 0].iov_len = 2');
+      expect(iov[14]).toBe('iov[14].iov_base = 1c, iov[14].iov_len = 2');
+      expect((await srv.done).stdout).toBe('abcdefghijklmnopqrstuvwxyz0123');
+    }
+  });
+
+  it('-I: SIGIO arrives as data does (fcntl O_ASYNC)', async () => {
+    const { srv, port } = await server(['-I', '-v']);
+    const cli = startSockit(['sock', '-h', '127.0.0.1', String(port)]);
+    await srv.waitFor('stderr', /^connection on/m);
+    cli.child.stdin!.end('ping\n');
+    const s = await srv.waitFor('stdout', /ping/);
+    expect(s[0]).toBe('ping');
+    srv.child.stdin!.end();
+    const r = await srv.done;
+    await cli.done;
+    expect(lines(r.stderr)).toContain('FIOASYNC set');
+    expect(lines(r.stderr)).toContain('SIGIO');
+  });
+});
+
+describe('sockit sock: source and sink', () => {
+  it('TCP: -n buffers of -w bytes of the printable pattern, and the sink\'s count and throughput', async () => {
+    const { srv, port } = await server(['-i', '-r', '4096'], '127.0.0.1');
+    const cli = await sockit(['sock', '-i', '-n', '64', '-w', '1000', '127.0.0.1', String(port)]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/^source: 64000 bytes in \d+\.\d{3} seconds = [\d.]+ MB\/s \([\d.]+ Gbit\/s\), 64 writes\n$/);
+    const s = await srv.done;
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/^sink: 64000 bytes in \d+\.\d{3} seconds = .*, \d+ reads\n$/);
+  });
+
+  it('the pattern is the book\'s: printable ASCII from space to tilde, over and over', async () => {
+    const got: Buffer[] = [];
+    const peer = await nodeServer((s) => s.on('data', (d: Buffer) => got.push(d)).on('end', () => s.end()));
+    try {
+      const r = await sockit(['sock', '-i', '-n', '2', '-w', '100', '127.0.0.1', String(peer.port)]);
+      expect(r.code).toBe(0);
+      const all = Buffer.concat(got).toString('latin1');
+      const one = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~' + ' !"#$';
+      expect(all).toBe(one + one);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('-v: the source\'s "wrote" lines, the sink\'s "received" lines; --json has the same events and a summary', async () => {
+    const { srv, port } = await server(['-i', '-v', '--json']);
+    const cli = await sockit(['sock', '-i', '-v', '-n', '3', '-w', '500', '-p', '20', '127.0.0.1', String(port)]);
+    expect(lines(cli.stderr).filter((l) => l.startsWith('wrote'))).toEqual(['wrote 500 bytes', 'wrote 500 bytes', 'wrote 500 bytes']);
+    const ev = json((await srv.done).stdout);
+    expect(ev[0]).toMatchObject({ event: 'listening', local: { family: 2, address: '127.0.0.1', port } });
+    expect(ev.filter((e) => e.event === 'received').map((e) => e.bytes)).toEqual([500, 500, 500]);
+    const sum = ev.at(-1)!;
+    expect(sum).toMatchObject({ event: 'summary', mode: 'sink', proto: 'tcp', bytes: 1500, count: 3, remote: { address: '127.0.0.1' } });
+    expect(sum.maxRssKiB).toBeGreaterThan(1000);
+    expect(sum.text).toMatch(/^sink: 1500 bytes in /);
+  });
+
+  it('-U: the urgent byte travels out of band, not in the stream', async () => {
+    const { srv, port } = await server(['-i', '-v']);
+    const cli = await sockit(['sock', '-i', '-v', '-n', '4', '-w', '100', '-p', '30', '-U', '3', '127.0.0.1', String(port)]);
+    expect(lines(cli.stderr).filter((l) => l.startsWith('wrote'))).toEqual([
+      'wrote 100 bytes', 'wrote 100 bytes', 'wrote 1 byte of urgent data', 'wrote 100 bytes', 'wrote 100 bytes',
+    ]);
+    const s = await srv.done;
+    expect(lines(s.stderr)).toContain('received 1 byte of urgent data (3)');
+    // 400 bytes in the stream: the urgent byte is not among them
+    expect(s.stdout).toMatch(/^sink: 400 bytes /);
+  });
+
+  it('-x: a sink that waits longer than SO_RCVTIMEO fails as a blocking read would', async () => {
+    const { srv, port } = await server(['-i', '-x', '200']);
+    const cli = startSockit(['sock', '127.0.0.1', String(port)]);
+    const s = await srv.done;
+    cli.child.stdin!.end();
+    await cli.done;
+    expect(s.stderr).toMatch(/^sockit sock: recv error: Resource temporarily unavailable$/m);
+    expect(s.code).toBe(1);
+  });
+
+  it('UDP: the sink counts the source\'s datagrams and stops at its zero-length end mark', async () => {
+    const { srv, port } = await server(['-u', '-i', '-v']);
+    const cli = await sockit(['sock', '-u', '-i', '-n', '20', '-w', '300', '127.0.0.1', String(port)]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/^source: 6000 bytes in .*, 20 datagrams\n$/);
+    const s = await srv.done;
+    expect(s.code).toBe(0);
+    expect(lines(s.stderr).filter((l) => l === 'received 300 bytes')).toHaveLength(20);
+    expect(lines(s.stderr).at(-1)).toBe('connection closed by peer');
+    expect(s.stdout).toMatch(/^sink: 6000 bytes in .*, 20 datagrams\n$/);
+  });
+
+  it('UDP: a sink stopped by SIGTERM still prints its summary', async () => {
+    const { srv } = await server(['-u', '-i']);
+    srv.child.kill('SIGTERM');
+    const s = await srv.done;
+    expect(s.code).toBe(0);
+    expect(s.stdout).toBe('sink: 0 bytes in 0.000 seconds = n/a MB/s, 0 datagrams\n');
+  });
+
+  it('UDP -W: a source reports ECONNREFUSED (an ICMP port unreachable) and goes on; without -W it stops', async () => {
+    const port = String(await freeUdpPort());
+    const args = ['sock', '-u', '-i', '-n', '3', '-w', '10', '-p', '50', '127.0.0.1', port];
+    const on = await sockit([...args.slice(0, 1), '-W', ...args.slice(1)]);
+    expect(on.code).toBe(0);
+    // the first send draws the ICMP error, the second reports it, the third goes out again
+    expect(lines(on.stderr)).toEqual(['sockit sock: write returned -1, expected 10: Connection refused']);
+    expect(on.stdout).toMatch(/^source: 20 bytes in .*, 2 datagrams\n$/);
+    const off = await sockit(args);
+    expect(off.stderr).toBe('sockit sock: write returned -1, expected 10: Connection refused\n');
+    expect(off.code).toBe(1);
+  });
+
+  it('-F: one server handles 50 clients at once', async () => {
+    const { srv, port } = await server(['-i', '-F', '-v', '-q', '64']);
+    const clients = await Promise.all(Array.from({ length: 50 }, () => new Promise<net.Socket>((resolve, reject) => {
+      const c = net.connect(port, '127.0.0.1', () => resolve(c));
+      c.on('error', reject);
+    })));
+    // all 50 are being served before any of them has sent a byte
+    await srv.waitFor('stderr', /^(?:connection on [^\n]*\n(?:TCP_MAXSEG[^\n]*\n)?){50}/m);
+    expect(srv.stdout()).toBe('');
+    await Promise.all(clients.map((c, i) => new Promise<void>((r) => c.end(Buffer.alloc(100 + i, 0x61), () => r()))));
+    await srv.waitFor('stdout', /^(?:sink: [^\n]*\n){50}/);
+    srv.child.kill('SIGTERM');
+    await srv.done;
+    const sizes = lines(srv.stdout()).map((l) => Number(/^sink: (\d+) bytes/.exec(l)![1])).sort((a, b) => a - b);
+    expect(sizes).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+  });
+});
+
+describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
+  it('UDP server: -v says where each datagram came from, -E where it went (IP_PKTINFO)', async () => {
+    const { srv, port } = await server(['-u', '-v', '-E']);
+    const cli = await sockit(['sock', '-u', '127.0.0.1', String(port)], { input: 'hello\n' });
+    expect(cli.code).toBe(0);
+    await srv.waitFor('stdout', /hello/);
+    srv.child.stdin!.end();
+    const s = await srv.done;
+    expect(s.stdout).toBe('from 127.0.0.1, to 127.0.0.1: hello\n');
+    expect(lines(s.stderr)).toContain('IP_PKTINFO set');
+  });
+
+  describe('unix', () => {
+    let dir: string;
+    beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'sockit-sock-')); });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('stream: client to server through a path, removed when the server ends', async () => {
+      const path = join(dir, 's');
+      const srv = startSockit(['sock', '-s', '-v', '--unix', path]);
+      await new Promise((r) => setTimeout(r, 0));
+      for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
+      const data = randomBytes(1 << 20);
+      const cli = await sockit(['sock', '-v', '-h', '--unix', path], { input: data, encoding: 'latin1' });
+      const s = await (srv.child.stdin!.end(), srv.done);
+      expect(cli.code).toBe(0);
+      expect(cli.stderr.split('\n')[0]).toBe(`connected on (unnamed) to ${path}`);
+      expect(lines(s.stderr)[0]).toBe(`connection on ${path} from (unnamed)`);
+      expect(Buffer.byteLength(s.stdout, 'utf8')).toBeGreaterThan(0);
+      expect(existsSync(path)).toBe(false);
+    });
+
+    it('stream source and sink; datagrams through an abstract name', async () => {
+      const path = join(dir, 'sink');
+      const srv = startSockit(['sock', '-i', '-s', '--unix', path]);
+      for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
+      const cli = await sockit(['sock', '-i', '-n', '10', '-w', '4096', '--unix', path]);
+      expect(cli.stdout).toMatch(/^source: 40960 bytes .*, 10 writes\n$/);
+      expect((await srv.done).stdout).toMatch(/^sink: 40960 bytes /);
+
+      const name = `@sockit-test-${process.pid}`;
+      const d = startSockit(['sock', '-u', '-s', '-v', '--unix', name]);
+      await new Promise((r) => setTimeout(r, 300));
+      const c = await sockit(['sock', '-u', '-v', '--unix', name], { input: 'dgram\n' });
+      expect(c.code).toBe(0);
+      expect(c.stderr).toMatch(new RegExp(`^connected on @[0-9a-f]{5} to ${name}$`, 'm'));
+      const got = await d.waitFor('stdout', /^from (@[0-9a-f]{5}): dgram\n/);
+      expect(c.stderr).toContain(`connected on ${got[1]} `);
+      d.child.stdin!.end();
+      await d.done;
+    });
+  });
+
+  it('IPv6: ::1 and a wildcard -6 server', async () => {
+    const { srv, port } = await server(['-v', '-6'], '');
+    const cli = await sockit(['sock', '-v', '-h', '::1', String(port)], { input: 'six\n' });
+    expect(cli.code).toBe(0);
+    expect(cli.stderr).toMatch(new RegExp(`^connected on ::1\\.\\d+ to ::1\\.${port}$`, 'm'));
+    const s = await srv.done;
+    expect(s.stdout).toBe('six\n');
+    expect(s.stderr).toMatch(new RegExp(`^connection on ::1\\.${port} from ::1\\.\\d+$`, 'm'));
+  });
+});
+
+describe.skipIf(!isRoot)(`sockit sock in the lab (${isRoot ? 'namespaces' : needsRootReason})`, () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 0, ipv6: true, name: 'sock' });
+    // multicast leaves by eth0 (a back-to-back pair has no default route)
+    await Promise.all([lab.src, lab.dst].map((n) => lab.exec(n, ['ip', 'route', 'add', '239.0.0.0/8', 'dev', 'eth0'])));
+  });
+  afterAll(async () => { await lab?.close(); });
+
+  it('-j: a sink joined to a group receives what another namespace sends to it', async () => {
+    const sink = startSockitIn(lab, lab.dst, ['sock', '-u', '-i', '-s', '-v', '-j', '239.1.2.3', '5001']);
+    await sink.waitFor('stderr', /^IP_ADD_MEMBERSHIP set$/m);
+    const src = await sockitIn(lab, lab.src, ['sock', '-u', '-i', '-v', '-t', '1', '-n', '5', '-w', '100', '-p', '10', '239.1.2.3', '5001']);
+    expect(src.code).toBe(0);
+    expect(lines(src.stderr)).toContain('IP_MULTICAST_TTL set to 1');
+    const s = await sink.done;
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/^sink: 500 bytes in .*, 5 datagrams\n$/);
+  });
+
+  it('a server bound to the group joins it itself ("multicast group joined")', async () => {
+    const srv = startSockitIn(lab, lab.dst, ['sock', '-u', '-s', '-v', '239.1.2.4', '5002']);
+    await srv.waitFor('stderr', /^multicast group joined$/m);
+    await sockitIn(lab, lab.src, ['sock', '-u', '239.1.2.4', '5002'], { input: 'to the group\n' });
+    await srv.waitFor('stdout', /to the group/);
+    srv.child.stdin!.end();
+    expect((await srv.done).stdout).toBe(`from ${lab.src.v4}: to the group\n`);
+  });
+
+  it('IPv6 by name across the namespaces', async () => {
+    lab.hosts(lab.src, [`${lab.dst.v6} dst6`]);
+    const srv = startSockitIn(lab, lab.dst, ['sock', '-s', '-v', '-6', '5003']);
+    await new Promise((r) => setTimeout(r, 300));
+    const cli = await sockitIn(lab, lab.src, ['sock', '-v', '-h', 'dst6', '5003'], { input: 'over v6\n' });
+    srv.child.stdin!.end();
+    const s = await srv.done;
+    expect(cli.code).toBe(0);
+    expect(cli.stderr).toMatch(new RegExp(`^connected on ${lab.src.v6}\\.\\d+ to ${lab.dst.v6}\\.5003$`, 'm'));
+    expect(s.stdout).toBe('over v6\n');
+    expect(s.stderr).toMatch(new RegExp(`^connection on ${lab.dst.v6}\\.5003 from ${lab.src.v6}\\.\\d+$`, 'm'));
+  });
+});
