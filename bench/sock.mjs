@@ -1,0 +1,93 @@
+// sockit sock source -> sink over loopback TCP next to iperf3 single stream,
+// in the same run: 4 GiB in 128 KiB writes, rounds alternating between the
+// two so both see the same machine. Prints each round, the medians, the
+// throughput ratio and the sink's peak RSS. Client and server share the
+// machine's cores, as iperf3's do.
+//   node bench/sock.mjs [rounds] [bytes]
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { have, median, requireBuilt, root, row } from './common.mjs';
+
+requireBuilt();
+if (!have('iperf3')) {
+  console.error('bench: iperf3 is needed for the comparison (apt-get install iperf3)');
+  process.exit(2);
+}
+const rounds = Number(process.argv[2] ?? 3);
+const bytes = Number(process.argv[3] ?? 4 * 2 ** 30);
+const wlen = 128 * 1024;
+const sockit = [process.execPath, join(root, 'bin', 'sockit'), 'sock'];
+
+/** Spawn argv; resolves with its output when it ends, rejects on a non-zero exit. */
+function start(argv) {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters = [];
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    stdout += d;
+    for (const w of waiters) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const done = new Promise((resolve, reject) => {
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${argv.join(' ')} exited ${code}:\n${stderr}`))));
+  });
+  const waitFor = (re) => new Promise((resolve, reject) => {
+    const check = () => {
+      const m = stdout.match(re);
+      if (m) resolve(m);
+    };
+    waiters.push(check);
+    check();
+    done.catch(reject);
+  });
+  return { child, done, waitFor };
+}
+
+async function sockitRound() {
+  const sink = start([...sockit, '-i', '-s', '-r', String(wlen), '--json', '127.0.0.1', '0']);
+  const [, port] = await sink.waitFor(/"event":"listening".*?"port":(\d+)/);
+  const src = start([...sockit, '-i', '-n', String(Math.ceil(bytes / wlen)), '-w', String(wlen), '127.0.0.1', port]);
+  await src.done;
+  const out = await sink.done;
+  const summary = out.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'summary');
+  return { gbps: summary.bitsPerSecond / 1e9, rssMiB: summary.maxRssKiB / 1024, bytes: summary.bytes };
+}
+
+/** A TCP port the kernel hands out, released for iperf3 (which cannot take port 0). */
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function iperfRound() {
+  const port = await freePort();
+  const server = start(['iperf3', '-s', '-1', '--forceflush', '-p', String(port)]);
+  await server.waitFor(/Server listening/);
+  const client = start(['iperf3', '-c', '127.0.0.1', '-p', String(port), '-n', String(bytes), '-l', String(wlen), '-J']);
+  const report = JSON.parse(await client.done);
+  await server.done;
+  return { gbps: report.end.sum_received.bits_per_second / 1e9 };
+}
+
+console.log(`sockit sock -i (Node streams over the fd) vs iperf3, TCP loopback, ${bytes} bytes in ${wlen}-byte writes, ${rounds} rounds`);
+const ours = [];
+const theirs = [];
+let rss = 0;
+for (let i = 1; i <= rounds; i++) {
+  const s = await sockitRound();
+  const p = await iperfRound();
+  ours.push(s.gbps);
+  theirs.push(p.gbps);
+  rss = Math.max(rss, s.rssMiB);
+  console.log(`round ${i}: sockit ${s.gbps.toFixed(2)} Gbit/s (sink ${s.bytes} bytes, RSS ${s.rssMiB.toFixed(1)} MiB), iperf3 ${p.gbps.toFixed(2)} Gbit/s, ratio ${(s.gbps / p.gbps).toFixed(2)}`);
+}
+row('TCP source -> sink, median (Gbit/s)', median(ours), median(theirs), 'Gbit/s', true);
+// each round's pair ran back to back on the same machine: their ratio is the fairer figure
+const ratio = median(ours.map((o, i) => o / theirs[i]));
+console.log(`median of the rounds' ratios ${ratio.toFixed(2)}x: goal >= 0.80x iperf3 ${ratio >= 0.8 ? 'met' : 'NOT met'}, moonshot 1.0x ${ratio >= 1 ? 'met' : 'not met'}; sink peak RSS ${rss.toFixed(1)} MiB`);
