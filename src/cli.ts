@@ -15,7 +15,11 @@ interface Entry {
   load: () => Promise<CommandModule>;
 }
 
-export const commands: Entry[] = [];
+export const commands: Entry[] = [
+  { name: 'connect', summary: 'nonblocking connect with a timeout, once or as repeated probes', load: () => import('./commands/connect.js') },
+  { name: 'echo', summary: "the book's echo client and server, TCP and UDP", load: () => import('./commands/echo.js') },
+  { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },
+];
 
 function find(word: string | undefined): Entry | undefined {
   return word === undefined ? undefined : commands.find((c) => c.name === word || c.aliases?.includes(word));
