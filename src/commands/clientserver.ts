@@ -101,8 +101,9 @@ export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: 
   server.on('error', () => { /* reported with its connection's close */ });
   const { signalled, remove } = firstSignal(() => server.destroyAll());
   await signalled;
+  const drained = server.shutdown(); // the listening socket is closed now
   if (o.json) jsonLine({ type: 'shutdown', open: server.connections });
-  await server.shutdown();
+  await drained;
   remove();
   if (o.json) jsonLine({ type: 'summary', proto: 'tcp', ...totals });
   return 0;

@@ -67,6 +67,7 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
   /** open connections, with why each is being closed once known */
   private readonly open = new Map<net.Socket, { reason?: string }>();
   private readonly opts: TcpServerOptions;
+  private drained: (() => void) | undefined;
 
   private constructor(opts: TcpServerOptions) {
     super();
@@ -114,6 +115,7 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
       this.open.delete(s);
       const durationNs = native.clock(C.CLOCK_MONOTONIC) - start;
       this.emit('close', { peer: p, bytesRead: s.bytesRead, bytesWritten: s.bytesWritten, durationNs, reason: state.reason });
+      if (this.open.size === 0) this.drained?.();
     });
     // a connection the peer has reset may lack an address by now
     if (s.remoteAddress === undefined) {
@@ -124,11 +126,12 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
     this.opts.handler(s, p);
   }
 
-  /** Stop accepting (the listening socket closes); resolves when no connection is left. */
+  /** Stop accepting (the listening socket closes); resolves when the last connection's 'close' has been emitted. */
   shutdown(): Promise<void> {
+    if (this.server.listening) this.server.close();
     return new Promise((resolve) => {
-      if (!this.server.listening && this.open.size === 0) return resolve();
-      this.server.close(() => resolve());
+      if (this.open.size === 0) resolve();
+      else this.drained = resolve;
     });
   }
 

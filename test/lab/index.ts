@@ -13,8 +13,9 @@
 // Needs root (CAP_SYS_ADMIN + CAP_NET_ADMIN); tests gate on `isRoot`.
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { planChain, nextHop, type Family, type Plan, type PlannedEnd, type PlannedLink, type PlannedNode, type Role } from './plan.js';
+import { mkdir, writeFile } from 'node:fs/promises';
 import {
-  check, deleteNetns, deleteNetnsSync, killGroup, listNetns, pidAlive, run, spawnTracked, withinNetns, writeSysctls,
+  NETNS_ETC, check, deleteNetns, deleteNetnsSync, killGroup, listNetns, pidAlive, run, spawnTracked, withinNetns, writeSysctls,
   type ExecResult, type Sysctl,
 } from './proc.js';
 
@@ -588,6 +589,18 @@ export class Lab {
     const host = `${address}/${family === 4 ? 32 : 128}`;
     await Promise.all(this.nodes.filter((n) => n !== node).map((n) =>
       check(['ip', '-n', n.name, 'route', 'replace', host, 'via', nextHop(this.plan, n.index, node.index, family)])));
+  }
+
+  /**
+   * The node's own /etc/hosts: ip-netns(8) exec bind-mounts
+   * /etc/netns/<name>/hosts over /etc/hosts, so getaddrinfo in commands run
+   * by exec()/spawn() on the node resolves these names (one
+   * "address name…" entry a line). Removed with the lab.
+   */
+  async hosts(node: LabNode, entries: string): Promise<void> {
+    const dir = `${NETNS_ETC}/${this.ns(node)}`;
+    await mkdir(dir, { recursive: true });
+    await writeFile(`${dir}/hosts`, `127.0.0.1 localhost\n::1 localhost\n${entries.trim()}\n`);
   }
 
   // ---------- lifecycle ----------
