@@ -78,7 +78,15 @@ function firstSignal(again: () => void): { signalled: Promise<void>; remove: () 
  * resolves to 0.
  */
 export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: Peer) => void): Promise<number> {
-  const server = await bound(() => TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler }));
+  let server: TcpServer | undefined;
+  // signals are ours from before the port is announced
+  const { signalled, remove } = firstSignal(() => server?.destroyAll());
+  try {
+    server = await bound(() => TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler }));
+  } catch (e) {
+    remove();
+    throw e;
+  }
   const me = server.address();
   if (o.json) jsonLine({ type: 'listening', proto: 'tcp', address: me.address, port: me.port });
   else if (o.verbose) process.stdout.write(`listening on ${where(me)}\n`);
@@ -99,7 +107,6 @@ export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: 
     }
   });
   server.on('error', () => { /* reported with its connection's close */ });
-  const { signalled, remove } = firstSignal(() => server.destroyAll());
   await signalled;
   const drained = server.shutdown(); // the listening socket is closed now
   if (o.json) jsonLine({ type: 'shutdown', open: server.connections });
@@ -111,7 +118,14 @@ export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: 
 
 /** A UDP server (UNP 8.3) until SIGINT/SIGTERM, then 0. */
 export async function serveUdp(o: ServerOptions, handler: (msg: Buffer, reply: (data: Uint8Array | string) => void) => void): Promise<number> {
-  const server = await bound(() => UdpServer.open({ host: o.bind, port: o.port }, (msg, _from, reply) => handler(msg, reply)));
+  const { signalled, remove } = firstSignal(() => {});
+  let server: UdpServer;
+  try {
+    server = await bound(() => UdpServer.open({ host: o.bind, port: o.port }, (msg, _from, reply) => handler(msg, reply)));
+  } catch (e) {
+    remove();
+    throw e;
+  }
   const me = server.address();
   if (o.json) jsonLine({ type: 'listening', proto: 'udp', address: me.address, port: me.port });
   else if (o.verbose) process.stdout.write(`listening on ${where(me)}\n`);
@@ -123,7 +137,6 @@ export async function serveUdp(o: ServerOptions, handler: (msg: Buffer, reply: (
     else if (o.verbose) process.stdout.write(`datagram from ${d.from.address}, port ${d.from.port}, ${d.bytes} bytes\n`);
   });
   server.on('error', () => { /* a failed reply: the datagram is lost, as UDP may lose it */ });
-  const { signalled, remove } = firstSignal(() => {});
   await signalled;
   await server.close();
   remove();
