@@ -8,23 +8,28 @@ import {
   type InetSockAddr, type Peer,
 } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
-import { errSys, strerrorOf, intArg, jsonLine, makeCommand, onTerminate, secondsArg, UsageError } from './common.js';
+import { errSys, intArg, jsonLine, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from './common.js';
 
 /** A failure that is not bad input: one line, exit 1. */
 export function failure(message: string): UsageError {
   return new UsageError(message, 1);
 }
 
-/** Split `sockit <cmd> server|client …`; the mode word comes first, as in `ip link`. */
-export function mode(cmd: string, argv: string[]): 'server' | 'client' | 'help' {
-  const word = argv[0];
-  if (word === 'server' || word === 'client') return word;
-  if (word === undefined || word === '--help' || word === '-h' || word === 'help') return 'help';
-  throw new UsageError(`unknown mode '${word}' (use: sockit ${cmd} server | sockit ${cmd} client)`);
-}
-
-export function modeHelp(cmd: string, what: string): string {
-  return `Usage: sockit ${cmd} server [options]\n       sockit ${cmd} client [options] host [port]\n\n${what}\nRun \`sockit ${cmd} server --help\` or \`sockit ${cmd} client --help\` for the options.\n`;
+/**
+ * `sockit <cmd> server …` or `sockit <cmd> client …`: the mode word comes
+ * first, as in `ip link`; bare `sockit <cmd>` prints both usages (exit 2).
+ */
+export function runModes(argv: string[], cmd: string, what: string, modes: Record<'server' | 'client', (argv: string[]) => Promise<number>>): Promise<number> {
+  return runMain(cmd, async () => {
+    const word = argv[0];
+    if (word === 'server' || word === 'client') return modes[word](argv.slice(1));
+    if (word === undefined || word === '--help' || word === '-h' || word === 'help') {
+      process.stdout.write(`Usage: sockit ${cmd} server [options]\n       sockit ${cmd} client [options] host [port]\n\n${what}\n` +
+        `Run \`sockit ${cmd} server --help\` or \`sockit ${cmd} client --help\` for the options.\n`);
+      return word === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown mode '${word}' (use: sockit ${cmd} server | sockit ${cmd} client)`);
+  });
 }
 
 // ---------- servers ----------
@@ -52,24 +57,30 @@ export function serverCommand(name: string, defaultPort: number): Command {
 
 const where = (p: Peer) => `${p.address === '::' || p.address === '0.0.0.0' ? '*' : p.address}.${p.port}`;
 
-async function bound<T>(start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (e) {
-    // "bind error: Address already in use", as err_sys prints it
-    if ((e as NodeJS.ErrnoException).errno !== undefined) throw new UsageError(errSys(e, 'bind'));
-    throw e;
-  }
-}
-
-/** Resolves at the first SIGINT/SIGTERM; `again` runs at every later one. */
-function firstSignal(again: () => void): { signalled: Promise<void>; remove: () => void } {
+/**
+ * Take SIGINT/SIGTERM (before the port is announced, so no signal is
+ * missed), then bind with start(). `signalled` resolves at the first
+ * signal; `again` runs at every later one. A failed bind is the book's
+ * "bind error: Address already in use", exit 2.
+ */
+async function bindServer<T>(start: () => Promise<T>, again: () => void): Promise<{ server: T; signalled: Promise<void>; remove: () => void }> {
   let count = 0;
   let remove = () => {};
   const signalled = new Promise<void>((resolve) => {
     remove = onTerminate(() => (++count === 1 ? resolve() : again()));
   });
-  return { signalled, remove };
+  try {
+    return { server: await start(), signalled, remove };
+  } catch (e) {
+    remove();
+    if ((e as NodeJS.ErrnoException).errno !== undefined) throw new UsageError(errSys(e, 'bind'));
+    throw e;
+  }
+}
+
+function announce(o: ServerOptions, proto: 'tcp' | 'udp', me: Peer): void {
+  if (o.json) jsonLine({ type: 'listening', proto, address: me.address, port: me.port });
+  else if (o.verbose) process.stdout.write(`listening on ${where(me)}\n`);
 }
 
 /**
@@ -78,18 +89,12 @@ function firstSignal(again: () => void): { signalled: Promise<void>; remove: () 
  * resolves to 0.
  */
 export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: Peer) => void): Promise<number> {
-  let server: TcpServer | undefined;
-  // signals are ours from before the port is announced
-  const { signalled, remove } = firstSignal(() => server?.destroyAll());
-  try {
-    server = await bound(() => TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler }));
-  } catch (e) {
-    remove();
-    throw e;
-  }
-  const me = server.address();
-  if (o.json) jsonLine({ type: 'listening', proto: 'tcp', address: me.address, port: me.port });
-  else if (o.verbose) process.stdout.write(`listening on ${where(me)}\n`);
+  let tcp: TcpServer | undefined;
+  const { server, signalled, remove } = await bindServer(
+    async () => (tcp = await TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler })),
+    () => tcp?.destroyAll(),
+  );
+  announce(o, 'tcp', server.address());
   const totals = { connections: 0, bytes_in: 0, bytes_out: 0 };
   server.on('connection', (p) => {
     totals.connections++;
@@ -118,17 +123,11 @@ export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: 
 
 /** A UDP server (UNP 8.3) until SIGINT/SIGTERM, then 0. */
 export async function serveUdp(o: ServerOptions, handler: (msg: Buffer, reply: (data: Uint8Array | string) => void) => void): Promise<number> {
-  const { signalled, remove } = firstSignal(() => {});
-  let server: UdpServer;
-  try {
-    server = await bound(() => UdpServer.open({ host: o.bind, port: o.port }, (msg, _from, reply) => handler(msg, reply)));
-  } catch (e) {
-    remove();
-    throw e;
-  }
-  const me = server.address();
-  if (o.json) jsonLine({ type: 'listening', proto: 'udp', address: me.address, port: me.port });
-  else if (o.verbose) process.stdout.write(`listening on ${where(me)}\n`);
+  const { server, signalled, remove } = await bindServer(
+    () => UdpServer.open({ host: o.bind, port: o.port }, (msg, _from, reply) => handler(msg, reply)),
+    () => {},
+  );
+  announce(o, 'udp', server.address());
   const totals = { datagrams: 0, bytes_in: 0 };
   server.on('datagram', (d) => {
     totals.datagrams++;

@@ -3,10 +3,10 @@
 import type net from 'node:net';
 import { formatHostPort } from '../stack/index.js';
 import {
-  clientCommand, failure, mode, modeHelp, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
+  clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
   type ClientOptions, type ServerOptions,
 } from './clientserver.js';
-import { errSys, jsonLine, parseArgs, runMain } from './common.js';
+import { errSys, jsonLine, parseArgs } from './common.js';
 
 const DAYTIME = '13'; // RFC 867
 
@@ -26,14 +26,7 @@ function daytime(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  return runMain('daytime', async () => {
-    const m = mode('daytime', argv);
-    if (m === 'help') {
-      process.stdout.write(modeHelp('daytime', 'RFC 867 daytime server and client (UNP 1.2, 1.5), TCP or UDP (-u).'));
-      return argv.length === 0 ? 2 : 0;
-    }
-    return m === 'server' ? server(argv.slice(1)) : client(argv.slice(1));
-  });
+  return runModes(argv, 'daytime', 'RFC 867 daytime server and client (UNP 1.2, 1.5), TCP or UDP (-u).', { server, client });
 }
 
 async function server(argv: string[]): Promise<number> {

@@ -4,23 +4,16 @@ import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { UdpClient } from '../stack/index.js';
 import {
-  clientCommand, failure, mode, modeHelp, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
+  clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
   type ClientOptions, type ServerOptions,
 } from './clientserver.js';
-import { errSys, parseArgs, runMain, secondsArg } from './common.js';
+import { errSys, parseArgs, secondsArg } from './common.js';
 
 const SERV_PORT = '9877'; // unp.h
 const MAXLINE = 4096;     // unp.h: fgets reads at most MAXLINE-1 bytes
 
 export async function run(argv: string[]): Promise<number> {
-  return runMain('echo', async () => {
-    const m = mode('echo', argv);
-    if (m === 'help') {
-      process.stdout.write(modeHelp('echo', "The book's echo server and client (UNP chapters 5, 6 and 8), TCP or UDP (-u)."));
-      return argv.length === 0 ? 2 : 0;
-    }
-    return m === 'server' ? server(argv.slice(1)) : client(argv.slice(1));
-  });
+  return runModes(argv, 'echo', "The book's echo server and client (UNP chapters 5, 6 and 8), TCP or UDP (-u).", { server, client });
 }
 
 // ---------- server ----------
