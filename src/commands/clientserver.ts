@@ -156,8 +156,8 @@ export function clientCommand(name: string): Command {
     .argument('<host>', 'server name or address')
     .argument('[port]', 'port number or service name')
     .option('-u, --udp', 'use UDP instead of TCP')
-    .option('-t, --timeout <sec>', 'TCP: connect timeout (default: the kernel\'s); UDP: wait this long for a reply before sending again (default 1)', secondsArg('timeout', 0, 86400))
-    .option('-r, --retries <n>', 'UDP: times to send again before giving up', intArg('retries', 0, 100), 3);
+    .option('-t, --timeout <sec>', 'TCP: connect timeout (default: the kernel\'s); UDP: wait this long for a reply before sending again (default: 1)', secondsArg('timeout', 0, 86400))
+    .option('-r, --retries <n>', 'UDP: times to send again before giving up', intArg('retries', 0, 100), 2);
 }
 
 /** The server's addresses (getaddrinfo order); bad names and ports are usage errors. */

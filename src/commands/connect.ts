@@ -9,9 +9,9 @@ import { addressFamily } from '../stack/packet/addr.js';
 import { errSys, strerrorOf, intArg, jsonLine, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
 
 interface Options {
-  timeout: number;
+  timeout?: number;
   count?: number;
-  interval: number;
+  interval?: number;
   source?: string;
   json?: boolean;
   4?: boolean;
@@ -98,9 +98,9 @@ export async function run(argv: string[]): Promise<number> {
       .description('nonblocking connect with a timeout to every address of a host (UNP connect_nonb)')
       .argument('<host>', 'host name or address')
       .argument('<port>', 'port number or service name')
-      .option('-t, --timeout <sec>', 'give up on an address after this long (0: the kernel\'s own timeout)', secondsArg('timeout', 0, 86400), 5000)
+      .option('-t, --timeout <sec>', 'give up on an address after this long, 0 for the kernel\'s own timeout (default: 5)', secondsArg('timeout', 0, 86400))
       .option('-c, --count <n>', 'probe this many times and print a summary', intArg('count', 1, 1_000_000))
-      .option('-i, --interval <sec>', 'time between the starts of probes', secondsArg('interval', 0, 86400), 1000)
+      .option('-i, --interval <sec>', 'time between the starts of probes (default: 1)', secondsArg('interval', 0, 86400))
       .option('-4', 'IPv4 addresses only')
       .option('-6', 'IPv6 addresses only')
       .option('-s, --source <addr>', 'bind to this local address first')
@@ -123,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
       for (let seq = 1; seq <= probes && !ac.signal.aborted; seq++) {
         const probeStart = performance.now();
         try {
-          for await (const a of tcpConnectEach(addresses, { timeoutMs: opts.timeout, source: opts.source, signal: ac.signal })) {
+          for await (const a of tcpConnectEach(addresses, { timeoutMs: opts.timeout ?? 5000, source: opts.source, signal: ac.signal })) {
             if (!a.ok && a.error.syscall === 'bind') throw new UsageError(errSys(a.error, 'bind'));
             stats.add(a);
             report(a, seq, json);
@@ -133,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
           if (ac.signal.aborted && !isSystemError(e)) break; // interrupted: summary below
           throw e;
         }
-        if (seq < probes) await sleep(opts.interval - (performance.now() - probeStart), ac.signal);
+        if (seq < probes) await sleep((opts.interval ?? 1000) - (performance.now() - probeStart), ac.signal);
       }
     } finally {
       removeHandlers();
