@@ -53,7 +53,7 @@ export interface TcpServerOptions extends ListenOptions {
 export interface TcpServerEvents {
   connection: [Peer];
   close: [ConnectionEnd];
-  /** an error on a connection (ECONNRESET, EPIPE…); the connection is closed */
+  /** an error on a connection (ECONNRESET, EPIPE…; the connection is closed) or from accept(2) */
   error: [Error];
 }
 
@@ -72,7 +72,7 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
   private constructor(opts: TcpServerOptions) {
     super();
     this.opts = opts;
-    this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (s) => this.accept(s));
+    this.server = net.createServer({ allowHalfOpen: true }, (s) => this.accept(s));
   }
 
   static listen(opts: TcpServerOptions): Promise<TcpServer> {
@@ -82,6 +82,7 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
       // no host: Node binds :: (dual stack), or 0.0.0.0 where IPv6 is off
       t.server.listen({ port: opts.port, host: opts.host, backlog: 511 }, () => {
         t.server.off('error', reject);
+        t.server.on('error', (e) => t.emit('error', e)); // accept(2) failures: the server goes on
         resolve(t);
       });
     });

@@ -64,13 +64,16 @@ describe('sockit echo over TCP', () => {
   });
 
   it('serves 200 concurrent clients, every one byte-exact', async () => {
+    const closes = () => server.events().filter((e) => e.type === 'close');
+    const earlier = closes().length;
     const payloads = Array.from({ length: 200 }, (_, i) => randomBytes(16384 + i * 97));
     const echoed = await Promise.all(payloads.map((p) => roundTrip(port, p)));
     echoed.forEach((e, i) => expect(e.equals(payloads[i]!), `client ${i}`).toBe(true));
-    const closes = () => server.events().filter((e) => e.type === 'close');
     // each connection closes with its byte counts once both sides are done
-    await server.line(() => closes().length >= 201);
-    expect(closes().slice(-200).every((c) => c.bytes_in === c.bytes_out)).toBe(true);
+    await server.line(() => closes().length >= earlier + 200);
+    const ours = closes().slice(earlier);
+    expect(ours.every((c) => c.bytes_in === c.bytes_out)).toBe(true);
+    expect(ours.reduce((n, c) => n + (c.bytes_in as number), 0)).toBe(payloads.reduce((n, p) => n + p.length, 0));
   });
 
   it('does not buffer without bound for a client that sends but never reads (RSS stays flat)', async () => {
