@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import { Command } from 'commander';
 import {
-  formatHostPort, hostServ, ResolveError, servPort, TcpServer, tcpConnect, UdpClient, UdpServer,
+  formatHostPort, hostServ, isResolveError, servPort, TcpServer, tcpConnect, UdpClient, UdpServer,
   type InetSockAddr, type Peer,
 } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
@@ -167,7 +167,7 @@ export async function serverAddresses(host: string, service: string, proto: 'tcp
   try {
     return await hostServ(host, port);
   } catch (e) {
-    if (e instanceof ResolveError) throw new UsageError(`${host}: ${e.message}`);
+    if (isResolveError(e)) throw new UsageError(`${host}: ${e.message}`);
     throw e;
   }
 }

@@ -2,7 +2,7 @@
 // the order of UNP 11.12 tcp_connect; with -c, repeated probes and a
 // summary in the manner of ping(8).
 import {
-  C, formatDotted, hostServ, isSystemError, ResolveError, servPort, tcpConnectEach,
+  C, formatDotted, hostServ, isSystemError, isResolveError, servPort, tcpConnectEach,
   type Attempt, type Family, type InetSockAddr,
 } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
@@ -34,7 +34,7 @@ async function destinations(host: string, service: string, family: Family, sourc
   try {
     addresses = await hostServ(host, port, family || sourceFamily);
   } catch (e) {
-    if (e instanceof ResolveError) throw new UsageError(`${host}: ${e.message}`);
+    if (isResolveError(e)) throw new UsageError(`${host}: ${e.message}`);
     throw e;
   }
   return { port, addresses };

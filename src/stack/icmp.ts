@@ -28,8 +28,8 @@ export interface IcmpPacket {
   rxNs?: bigint;
   /** the IPv4 header, raw IPv4 sockets only */
   ip?: ipv4.IPv4Header;
-  /** the echo request an error is about, when the quote holds one */
-  original?: { id: number; seq: number; data: Buffer };
+  /** the echo request an error is about, when the quote holds one, and where it was sent */
+  original?: { id: number; seq: number; data: Buffer; dst?: string };
 }
 
 /** An error the local stack raised for something we sent (IP_RECVERR, origin local). */
@@ -182,7 +182,7 @@ export class IcmpEndpoint {
     const b = m.value.body;
     if (b.kind === 'error' && b.quote?.echo) {
       const q = b.quote;
-      p.original = { id: q.echo!.id, seq: q.echo!.seq, data: q.transport.subarray(8) };
+      p.original = { id: q.echo!.id, seq: q.echo!.seq, data: q.transport.subarray(8), dst: q.ip.dst };
     }
     events.packet(p);
   }
@@ -194,7 +194,8 @@ export class IcmpEndpoint {
     const ee = r.control.error;
     if (!ee) return;
     const quoted = Buffer.from(this.ebuf.subarray(0, Math.min(r.bytes, this.ebuf.length)));
-    const original = quoted.length >= 8 ? { id: quoted.readUInt16BE(4), seq: quoted.readUInt16BE(6), data: quoted.subarray(8) } : undefined;
+    const dst = r.address && 'address' in r.address ? r.address.address : undefined;
+    const original = quoted.length >= 8 ? { id: quoted.readUInt16BE(4), seq: quoted.readUInt16BE(6), data: quoted.subarray(8), dst } : undefined;
     if (ee.origin === C.SO_EE_ORIGIN_ICMP || ee.origin === C.SO_EE_ORIGIN_ICMP6) {
       // a raw socket receives the ICMP message itself too: report it once
       if (this.mode === 'raw') return;
@@ -209,7 +210,7 @@ export class IcmpEndpoint {
       });
     } else if (ee.origin === C.SO_EE_ORIGIN_LOCAL) {
       const code = errnoName(ee.errno);
-      events.localError?.({ errno: ee.errno, code, info: ee.info, original });
+      events.localError?.({ errno: ee.errno, code, info: ee.info, original: original && { id: original.id, seq: original.seq } });
     }
   }
 

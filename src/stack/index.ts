@@ -4,9 +4,10 @@ export { native, isSystemError, type SystemError, type SockAddr, type Control, t
 export { Socket, inetAddress, formatDotted, formatHostPort, type SendResult } from './socket.js';
 export { listen, IcmpEndpoint, IcmpPermissionError, permissionHint, type IcmpPacket, type IcmpMessage, type LocalError, type ListenOptions } from './icmp.js';
 export { connectNonb, connectSocket, tcpConnect, tcpConnectEach, systemError, type Attempt, type ConnectOptions, type Connected, type ConnectResult } from './connect.js';
-export { hostServ, servPort, canonicalAddress, familyOf, ResolveError, type Family, type InetSockAddr } from './hostserv.js';
+export { hostServ, servPort, isResolveError, type Family, type InetSockAddr } from './hostserv.js';
 export { TcpServer, UdpServer, unmapped, type Peer, type ConnectionEnd, type Datagram, type TcpServerOptions } from './servers.js';
 export { UdpClient, type RequestOptions } from './udpclient.js';
 export * as packet from './packet/index.js';
 export * as bpf from './bpf.js';
 export * as structs from './structs.js';
+export { resolveHost, nameOf, AddressNamer, type Resolved, type ResolvedAddress, type ResolveError } from './resolve.js';

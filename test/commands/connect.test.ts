@@ -143,7 +143,7 @@ describe.skipIf(!isRoot)(`sockit connect across the lab (${isRoot ? 'namespaces'
   it('a host with a dead and a live address connects on the second', async () => {
     // dual.lab has both of dst's addresses (src's own /etc/hosts); the one
     // getaddrinfo puts first silently drops SYNs
-    await lab.hosts(lab.src, `${lab.dst.v6} dual.lab\n${lab.dst.v4} dual.lab`);
+    lab.hosts(lab.src, [`${lab.dst.v6} dual.lab`, `${lab.dst.v4} dual.lab`]);
     const ahosts = await lab.exec(lab.src, ['getent', 'ahosts', 'dual.lab']);
     const [dead, live, ...more] = ahosts.stdout.split('\n').filter((l) => / STREAM /.test(l)).map((l) => l.split(/\s+/)[0]!);
     expect([dead, live].sort()).toEqual([lab.dst.v4, lab.dst.v6].sort());

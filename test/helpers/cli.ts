@@ -11,7 +11,10 @@ export interface CliResult {
   signal: string | null;
   stdout: string;
   stderr: string;
-  /** stdout as bytes, for binary output */
+}
+
+/** A host run's result, with stdout also as bytes (for binary output). */
+export interface CliBytesResult extends CliResult {
   stdoutBytes: Buffer;
 }
 
@@ -22,7 +25,7 @@ export interface CliOptions {
 }
 
 /** sockit on this host (loopback tests). NO_COLOR is set unless env overrides it. */
-export function sockit(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+export function sockit(args: string[], opts: CliOptions = {}): Promise<CliBytesResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [sockitBin, ...args], {
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
@@ -52,7 +55,7 @@ export async function sockitIn(lab: Lab, node: LabNode, args: string[], opts: Cl
     timeoutMs: opts.timeoutMs ?? 30_000,
     env: { NO_COLOR: '1', ...opts.env },
   });
-  return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, stdoutBytes: Buffer.from(r.stdout) };
+  return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A long-running sockit (a server) and what it has printed so far. */

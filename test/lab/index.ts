@@ -12,10 +12,10 @@
 //
 // Needs root (CAP_SYS_ADMIN + CAP_NET_ADMIN); tests gate on `isRoot`.
 import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { planChain, nextHop, type Family, type Plan, type PlannedEnd, type PlannedLink, type PlannedNode, type Role } from './plan.js';
-import { mkdir, writeFile } from 'node:fs/promises';
 import {
-  NETNS_ETC, check, deleteNetns, deleteNetnsSync, killGroup, listNetns, pidAlive, run, spawnTracked, withinNetns, writeSysctls,
+  ETC_NETNS_DIR, check, deleteNetns, deleteNetnsSync, killGroup, listNetns, pidAlive, run, spawnTracked, withinNetns, writeSysctls,
   type ExecResult, type Sysctl,
 } from './proc.js';
 
@@ -592,15 +592,15 @@ export class Lab {
   }
 
   /**
-   * The node's own /etc/hosts: ip-netns(8) exec bind-mounts
-   * /etc/netns/<name>/hosts over /etc/hosts, so getaddrinfo in commands run
-   * by exec()/spawn() on the node resolves these names (one
-   * "address name…" entry a line). Removed with the lab.
+   * Give the node its own /etc/hosts (lines like '192.0.2.33 dsthost'):
+   * `ip netns exec` bind-mounts /etc/netns/<ns>/hosts over /etc/hosts, so
+   * getaddrinfo/getnameinfo in commands run there see these names. Removed
+   * with the lab.
    */
-  async hosts(node: LabNode, entries: string): Promise<void> {
-    const dir = `${NETNS_ETC}/${this.ns(node)}`;
-    await mkdir(dir, { recursive: true });
-    await writeFile(`${dir}/hosts`, `127.0.0.1 localhost\n::1 localhost\n${entries.trim()}\n`);
+  hosts(node: LabNode, lines: string[]): void {
+    const dir = `${ETC_NETNS_DIR}/${this.ns(node)}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/hosts`, ['127.0.0.1 localhost', '::1 localhost ip6-localhost', ...lines].join('\n') + '\n');
   }
 
   // ---------- lifecycle ----------

@@ -1,17 +1,10 @@
 // Child-process and namespace plumbing for the lab (no lab state here).
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { native } from '../../src/stack/native/index.js';
 
 const CLONE_NEWNET = 0x40000000;
 export const NETNS_DIR = '/run/netns';
-/** per-namespace /etc files that `ip netns exec` bind-mounts (ip-netns(8)) */
-export const NETNS_ETC = '/etc/netns';
-
-/** Remove the /etc/netns/<name> directories of deleted namespaces. */
-function removeEtc(names: readonly string[]): void {
-  for (const n of names) if (n && !n.includes('/')) rmSync(`${NETNS_ETC}/${n}`, { recursive: true, force: true });
-}
 
 export interface ExecResult {
   code: number | null;
@@ -173,16 +166,23 @@ export function killPids(pids: readonly number[]): void {
 export function deleteNetnsSync(names: readonly string[]): void {
   if (names.length === 0) return;
   killPids(netnsPids(names));
+  removeEtcNetns(names);
   spawnSync('ip', ['-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join(''), stdio: ['pipe', 'ignore', 'ignore'] });
-  removeEtc(names);
 }
 
 export async function deleteNetns(names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   killPids(netnsPids(names));
+  removeEtcNetns(names);
   // -force: keep going past a namespace somebody already removed
   await run(['ip', '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') });
-  removeEtc(names);
+}
+
+/** `ip netns exec NS` bind-mounts files from /etc/netns/NS/ over /etc (ip-netns(8)): per-namespace hosts files. */
+export const ETC_NETNS_DIR = '/etc/netns';
+
+function removeEtcNetns(names: readonly string[]): void {
+  for (const n of names) rmSync(`${ETC_NETNS_DIR}/${n}`, { recursive: true, force: true });
 }
 
 export function listNetns(): string[] {

@@ -1,7 +1,7 @@
 // host_serv: names and services to socket addresses.
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
-import { hostServ, ResolveError, servPort } from '../../src/stack/hostserv.js';
+import { hostServ, isResolveError, servPort } from '../../src/stack/hostserv.js';
 
 describe('servPort', () => {
   it('reads numbers and /etc/services names', () => {
@@ -19,6 +19,7 @@ describe('hostServ', () => {
   it('takes literals as they are, in canonical form, with the port', async () => {
     expect(await hostServ('127.0.0.1', 7)).toEqual([{ family: C.AF_INET, address: '127.0.0.1', port: 7 }]);
     expect(await hostServ('0:0::1', 9)).toEqual([{ family: C.AF_INET6, address: '::1', port: 9, scopeid: 0 }]);
+    expect(await hostServ('fe80::1%1', 9)).toEqual([{ family: C.AF_INET6, address: 'fe80::1', port: 9, scopeid: 1 }]);
   });
 
   it('refuses a literal of the other family, as getaddrinfo does', async () => {
@@ -33,7 +34,7 @@ describe('hostServ', () => {
 
   it('fails with gai_strerror\'s text', async () => {
     const e = await hostServ('no-such-host.invalid', 7).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(ResolveError);
-    expect((e as Error).message).toBe('Name or service not known');
+    expect(isResolveError(e)).toBe(true);
+    expect(e).toMatchObject({ code: 'EAI_NONAME', message: 'Name or service not known' });
   });
 });

@@ -75,6 +75,8 @@ export interface Binding {
   if_nametoindex(name: string): number;
   if_indextoname(index: number): string;
   setns(fd: number, nstype: number): void;
+  getaddrinfo(host: string, family: number, socktype: number, flags: number): Promise<{ canonname: string | null; addresses: Buffer[] }>;
+  getnameinfo(addr: Buffer, flags: number): Promise<{ host: string; service: string }>;
   pidfd_open(pid: number): number;
   pidfd_getfd(pidfd: number, fd: number): number;
   Poller: new (fd: number, cb: (err: Error | null, events: number) => void) => Poller;
@@ -122,6 +124,7 @@ const A_OFFENDER = 128, A_PKTADDR = 256, A_SPECDST = 272, ADDRS_LEN = 288;
 const meta = new Int32Array(M.LEN);
 const addrs = Buffer.alloc(ADDRS_LEN);
 const ts = new BigInt64Array(1);
+
 
 function addr(a: AddrArg): Buffer {
   return Buffer.isBuffer(a) ? a : sockaddr.encode(a);
@@ -212,6 +215,7 @@ export const native = {
     address: () => (meta[M.NAMELEN] > 0 ? sockaddr.decode(addrs, 0, meta[M.NAMELEN]) : null),
     /** source IP address text of the last message, without building an object */
     sourceAddress(): string {
+      // sa_family is host order (little-endian here)
       const fam = meta[M.NAMELEN] >= 2 ? addrs[0] | (addrs[1] << 8) : 0;
       return fam === 2 ? formatIPv4(addrs, 4) : fam === 10 ? formatIPv6(addrs, 8) : '';
     },

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <arpa/inet.h>
@@ -730,6 +731,153 @@ static napi_value poller_ref(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------- name resolution (libc, on the threadpool) ---------- */
+
+/* getaddrinfo(3) and getnameinfo(3) as Promises. Node's dns module cannot
+ * return the canonical name (AI_CANONNAME) nor getnameinfo's numeric
+ * fallback, and tools print both. Failures reject with an Error whose code
+ * is the EAI_* name and whose message is gai_strerror(3). */
+
+static const char *eai_name(int rc) {
+  switch (rc) {
+#define G(x) case x: return #x;
+    G(EAI_BADFLAGS) G(EAI_NONAME) G(EAI_AGAIN) G(EAI_FAIL) G(EAI_FAMILY)
+    G(EAI_SOCKTYPE) G(EAI_SERVICE) G(EAI_MEMORY) G(EAI_SYSTEM) G(EAI_OVERFLOW)
+#ifdef EAI_NODATA
+    G(EAI_NODATA)
+#endif
+#ifdef EAI_ADDRFAMILY
+    G(EAI_ADDRFAMILY)
+#endif
+#undef G
+    default: return "EAI_UNKNOWN";
+  }
+}
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int is_gai;
+  /* getaddrinfo */
+  char host[1026];
+  int family, socktype, flags;
+  struct addrinfo *res;
+  /* getnameinfo */
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  char name[NI_MAXHOST];
+  char serv[NI_MAXSERV];
+  int rc, sys_errno;
+} resolve_req;
+
+static void resolve_execute(napi_env env, void *data) {
+  resolve_req *r = data;
+  if (r->is_gai) {
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = r->family;
+    hints.ai_socktype = r->socktype;
+    hints.ai_flags = r->flags;
+    r->rc = getaddrinfo(r->host, NULL, &hints, &r->res);
+  } else {
+    r->rc = getnameinfo((struct sockaddr *)&r->ss, r->sslen, r->name, sizeof r->name, r->serv, sizeof r->serv, r->flags);
+  }
+  r->sys_errno = errno;
+}
+
+static void resolve_complete(napi_env env, napi_status status, void *data) {
+  resolve_req *r = data;
+  napi_value out;
+  if (r->rc != 0) {
+    napi_value err, msg, code;
+    const char *text = r->rc == EAI_SYSTEM ? strerror(r->sys_errno) : gai_strerror(r->rc);
+    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, eai_name(r->rc), NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, msg, &err);
+    set_int(env, err, "errno", r->rc);
+    napi_value sysv;
+    napi_create_string_utf8(env, r->is_gai ? "getaddrinfo" : "getnameinfo", NAPI_AUTO_LENGTH, &sysv);
+    napi_set_named_property(env, err, "syscall", sysv);
+    napi_reject_deferred(env, r->deferred, err);
+  } else if (r->is_gai) {
+    napi_value list, cn;
+    uint32_t i = 0;
+    napi_create_object(env, &out);
+    napi_create_array(env, &list);
+    if (r->res && r->res->ai_canonname)
+      napi_create_string_utf8(env, r->res->ai_canonname, NAPI_AUTO_LENGTH, &cn);
+    else
+      napi_get_null(env, &cn);
+    napi_set_named_property(env, out, "canonname", cn);
+    for (struct addrinfo *ai = r->res; ai; ai = ai->ai_next) {
+      struct sockaddr_storage ss;
+      memset(&ss, 0, sizeof ss);
+      memcpy(&ss, ai->ai_addr, ai->ai_addrlen <= sizeof ss ? ai->ai_addrlen : sizeof ss);
+      napi_set_element(env, list, i++, sockaddr_buffer(env, &ss, ai->ai_addrlen));
+    }
+    napi_set_named_property(env, out, "addresses", list);
+    napi_resolve_deferred(env, r->deferred, out);
+  } else {
+    napi_value host, serv;
+    napi_create_object(env, &out);
+    napi_create_string_utf8(env, r->name, NAPI_AUTO_LENGTH, &host);
+    napi_create_string_utf8(env, r->serv, NAPI_AUTO_LENGTH, &serv);
+    napi_set_named_property(env, out, "host", host);
+    napi_set_named_property(env, out, "service", serv);
+    napi_resolve_deferred(env, r->deferred, out);
+  }
+  if (r->res) freeaddrinfo(r->res);
+  napi_delete_async_work(env, r->work);
+  free(r);
+}
+
+static napi_value queue_resolve(napi_env env, resolve_req *r, const char *what) {
+  napi_value promise, name;
+  napi_create_promise(env, &r->deferred, &promise);
+  napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, resolve_execute, resolve_complete, r, &r->work);
+  napi_queue_async_work(env, r->work);
+  return promise;
+}
+
+/* getaddrinfo(host, family, socktype, flags) -> Promise<{ canonname, addresses: Buffer[] }> */
+static napi_value js_getaddrinfo(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  resolve_req *r = calloc(1, sizeof *r);
+  if (!r) return throw_errno(env, "calloc", ENOMEM);
+  size_t len;
+  int32_t family = 0, socktype = 0, flags = 0;
+  if (napi_get_value_string_utf8(env, argv[0], r->host, sizeof r->host, &len) != napi_ok || len >= sizeof r->host - 1 ||
+      !get_int(env, argv[1], &family) || !get_int(env, argv[2], &socktype) || !get_int(env, argv[3], &flags)) {
+    free(r);
+    return throw_type(env, "getaddrinfo(host, family, socktype, flags)");
+  }
+  r->is_gai = 1;
+  r->family = family;
+  r->socktype = socktype;
+  r->flags = flags;
+  return queue_resolve(env, r, "sockit:getaddrinfo");
+}
+
+/* getnameinfo(sockaddr, flags) -> Promise<{ host, service }> */
+static napi_value js_getnameinfo(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  resolve_req *r = calloc(1, sizeof *r);
+  if (!r) return throw_errno(env, "calloc", ENOMEM);
+  int32_t flags = 0;
+  r->sslen = to_sockaddr(env, argv[0], &r->ss);
+  if (r->sslen == 0) {
+    free(r);
+    return NULL;
+  }
+  if (!get_int(env, argv[1], &flags)) {
+    free(r);
+    return throw_type(env, "getnameinfo(sockaddr, flags)");
+  }
+  r->flags = flags;
+  return queue_resolve(env, r, "sockit:getnameinfo");
+}
+
 /* ---------- misc syscalls ---------- */
 
 /* clock(id) -> clock_gettime(id) in nanoseconds as a BigInt
@@ -843,6 +991,8 @@ NAPI_MODULE_INIT() {
     FN("if_nametoindex", js_if_nametoindex),
     FN("if_indextoname", js_if_indextoname),
     FN("setns", js_setns),
+    FN("getaddrinfo", js_getaddrinfo),
+    FN("getnameinfo", js_getnameinfo),
     FN("pidfd_open", js_pidfd_open),
     FN("pidfd_getfd", js_pidfd_getfd),
   };

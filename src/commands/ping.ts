@@ -1,0 +1,589 @@
+// sockit ping: iputils ping on the socket core (UNP 28.5). Options, output
+// and exit codes follow iputils 20221126; the engine is src/stack/ping.ts.
+import { Option } from 'commander';
+import { IcmpPermissionError } from '../stack/icmp.js';
+import { isSystemError, native } from '../stack/native/index.js';
+import { parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
+import * as icmp4 from '../stack/packet/icmp4.js';
+import * as icmp6 from '../stack/packet/icmp6.js';
+import { MAX_DUP_CHK, MINUSERINTERVAL, type PingEvent, PingSession, type PingStats } from '../stack/ping.js';
+import { IcmpProbe, type PmtuMode } from '../stack/probe/icmp.js';
+import { AddressNamer, type ResolveError, resolveHost } from '../stack/resolve.js';
+import { sourceAddressFor } from '../stack/route.js';
+import { UsageError, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
+
+const NAME = 'ping';
+const LONG_MAX = '9223372036854775807';
+const INT_MAX = 2147483647;
+
+interface Opts {
+  count?: number;
+  interval?: number; // ms
+  size: number;
+  ttl?: number;
+  timeout: number; // -W, ms
+  deadline: number; // -w, s
+  flood: boolean;
+  quiet: boolean;
+  numeric: boolean;
+  timestamps: boolean; // -D
+  outstanding: boolean; // -O
+  pattern?: Buffer;
+  patternText?: string;
+  tos?: number;
+  preload: number;
+  iface?: string; // -I
+  pmtu?: PmtuMode;
+  audible: boolean;
+  adaptive: boolean;
+  verbose: boolean;
+  json: boolean;
+  family: 0 | 4 | 6;
+  mode?: 'dgram' | 'raw';
+  sndbuf?: number;
+  mark?: number;
+  debug: boolean;
+  dontroute: boolean;
+}
+
+// strtol_or_err's wording
+function intArg(min: number, max: number | string) {
+  return (v: string): number => {
+    if (!/^[-+]?\d+$/.test(v.trim())) throw new UsageError(`invalid argument: '${v}'`);
+    const n = Number(v);
+    if (n < min || n > Number(max)) throw new UsageError(`invalid argument: '${v}': out of range: ${min} <= value <= ${max}`);
+    return n;
+  };
+}
+
+function seconds(what: string) {
+  return (v: string): number => {
+    const n = Number(v.replace(',', '.'));
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > INT_MAX / 1000) throw new UsageError(`${what}: ${v}`);
+    return Math.trunc(n * 1000);
+  };
+}
+
+// iputils parsetos: decimal or 0x hex, 0..255
+function tosArg(v: string): number {
+  const hex = /^0[xX]/.test(v);
+  const body = hex ? v.slice(2) : v;
+  if (!(hex ? /^[0-9a-fA-F]+$/ : /^-?\d+$/).test(body)) throw new UsageError(`bad TOS value: ${v}`);
+  const n = parseInt(body, hex ? 16 : 10);
+  if (n > 255 || n < 0) throw new UsageError(`the decimal value of TOS bits must be in range 0-255: ${n}`);
+  return n;
+}
+
+// iputils fill(): up to 16 bytes of hex
+function patternArg(v: string): string {
+  const bad = v.search(/[^0-9a-fA-F]/);
+  if (bad >= 0) throw new UsageError(`patterns must be specified as hex digits: ${v.slice(bad)}`);
+  return v;
+}
+
+function patternBytes(v: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < v.length && bytes.length < 16; i += 2) bytes.push(parseInt(v.slice(i, i + 2), 16));
+  return Buffer.from(bytes);
+}
+
+function pmtuArg(v: string): PmtuMode {
+  if (v === 'do' || v === 'want' || v === 'dont') return v;
+  throw new UsageError(`invalid -M argument: ${v}`);
+}
+
+/** inet_aton(3): the IPv4 forms iputils takes as numeric ("127.1", "0x7f000001" ...). */
+export function inetAton(s: string): string | null {
+  const parts = s.split('.');
+  if (parts.length < 1 || parts.length > 4 || parts.some((p) => p === '')) return null;
+  const nums: number[] = [];
+  for (const p of parts) {
+    let n: number;
+    if (/^0[xX][0-9a-fA-F]*$/.test(p)) n = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]*$/.test(p)) n = parseInt(p, 8);
+    else if (/^[1-9]\d*$/.test(p)) n = parseInt(p, 10);
+    else return null;
+    nums.push(n);
+  }
+  const last = nums.pop()!;
+  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return null;
+  let v = 0;
+  nums.forEach((n, i) => (v += n * 2 ** (24 - 8 * i)));
+  v += last;
+  return [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff].join('.');
+}
+
+function parse(argv: string[]): { opts: Opts; target: string } | null {
+  const cmd = makeCommand(NAME)
+    .description('send ICMP ECHO_REQUEST to network hosts')
+    .usage('[options] <destination>')
+    .argument('[destination]', 'dns name or ip address')
+    .option('-4', 'use IPv4')
+    .option('-6', 'use IPv6')
+    .option('-a', 'use audible ping')
+    .option('-A', 'use adaptive ping')
+    .option('-c <count>', 'stop after <count> replies', intArg(1, LONG_MAX))
+    .option('-d', 'use SO_DEBUG socket option')
+    .option('-D', 'print timestamps')
+    .option('-f', 'flood ping')
+    .option('-i <interval>', 'seconds between sending each packet', seconds('bad timing interval'))
+    .option('-I <interface>', 'either interface name or address')
+    .option('-l <preload>', 'send <preload> number of packages while waiting replies', intArg(1, MAX_DUP_CHK))
+    .option('-m <mark>', 'tag the packets going out', intArg(0, 4294967295))
+    .option('-M <pmtud opt>', 'define mtu discovery, can be one of <do|dont|want>', pmtuArg)
+    .option('-n', 'no dns name resolution')
+    .option('-O', 'report outstanding replies')
+    .option('-p <pattern>', 'contents of padding byte', patternArg)
+    .option('-q', 'quiet output')
+    .option('-Q <tclass>', 'use quality of service <tclass> bits', tosArg)
+    .option('-r', 'use SO_DONTROUTE socket option')
+    .option('-s <size>', 'use <size> as number of data bytes to be sent', intArg(0, INT_MAX))
+    .option('-S <size>', 'use <size> as SO_SNDBUF socket option value', intArg(1, INT_MAX))
+    .option('-t <ttl>', 'define time to live', intArg(0, 255))
+    .option('-v', 'verbose output')
+    .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg(0, INT_MAX))
+    .option('-W <timeout>', 'time to wait for response', seconds('bad linger time'))
+    .option('--json', 'print JSON lines: one object per event, then a summary')
+    .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
+    .addHelpText('after', '\nExit status: 0 when replies came, 1 when none did (or -w ended short of -c), 2 on errors.\nSee sockit-ping(1).');
+  try {
+    if (!parseArgs(cmd, argv)) return null;
+  } catch (e) {
+    // getopt's words for unknown options, as iputils users know them
+    const m = e instanceof UsageError && /^unknown option '(-{1,2})([^']*)'/.exec(e.message);
+    if (m) throw new UsageError(m[1] === '-' ? `invalid option -- '${m[2]}'` : `unrecognized option '--${m[2]}'`);
+    throw e;
+  }
+  const o = cmd.opts();
+  if (o['4'] && o['6']) throw new UsageError('only one -4 or -6 option may be specified');
+  const target = cmd.args[cmd.args.length - 1];
+  if (cmd.args.length === 0 || target === undefined) throw new UsageError('usage error: Destination address required');
+  if (cmd.args.length > 1) throw new UsageError(`usage error: too many destinations: ${cmd.args.join(' ')}`);
+  return {
+    target,
+    opts: {
+      count: o.c, interval: o.i, size: o.s ?? 56, ttl: o.t, timeout: o.W ?? 10_000, deadline: o.w ?? 0,
+      flood: !!o.f, quiet: !!o.q, numeric: !!o.n || !!o.f, timestamps: !!o.D, outstanding: !!o.O,
+      patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
+      audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family: o['4'] ? 4 : o['6'] ? 6 : 0,
+      mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
+    },
+  };
+}
+
+// ---- text of ICMP errors, as iputils prints them ----
+
+export function describe4(type: number, code: number, info: number): string {
+  switch (type) {
+    case icmp4.ECHO_REPLY: return 'Echo Reply';
+    case icmp4.DEST_UNREACH:
+      return ([
+        'Destination Net Unreachable', 'Destination Host Unreachable', 'Destination Protocol Unreachable',
+        'Destination Port Unreachable', `Frag needed and DF set (mtu = ${info})`, 'Source Route Failed',
+        'Destination Net Unknown', 'Destination Host Unknown', 'Source Host Isolated', 'Destination Net Prohibited',
+        'Destination Host Prohibited', 'Destination Net Unreachable for Type of Service',
+        'Destination Host Unreachable for Type of Service', 'Packet filtered', 'Precedence Violation', 'Precedence Cutoff',
+      ][code] ?? `Dest Unreachable, Bad Code: ${code}`);
+    case icmp4.SOURCE_QUENCH: return 'Source Quench';
+    case icmp4.REDIRECT:
+      return ['Redirect Network', 'Redirect Host', 'Redirect Type of Service and Network', 'Redirect Type of Service and Host'][code] ?? `Redirect, Bad Code: ${code}`;
+    case icmp4.ECHO_REQUEST: return 'Echo Request';
+    case icmp4.TIME_EXCEEDED:
+      return ['Time to live exceeded', 'Frag reassembly time exceeded'][code] ?? `Time exceeded, Bad Code: ${code}`;
+    case icmp4.PARAMETER_PROBLEM: return `Parameter problem: pointer = ${info}`;
+    default: return `Bad ICMP type: ${type}`;
+  }
+}
+
+export function describe6(type: number, code: number, info: number): string {
+  switch (type) {
+    case icmp6.DEST_UNREACH:
+      return 'Destination unreachable: ' + (['No route', 'Administratively prohibited', 'Beyond scope of source address', 'Address unreachable', 'Port unreachable'][code] ?? `Unknown code ${code}`);
+    case icmp6.PACKET_TOO_BIG: return `Packet too big: mtu=${info}` + (code ? `, code=${code}` : '');
+    case icmp6.TIME_EXCEEDED: return 'Time exceeded: ' + (['Hop limit', 'Defragmentation failure'][code] ?? `code ${code}`);
+    case icmp6.PARAM_PROB:
+      return 'Parameter problem: ' + (['Wrong header field ', 'Unknown header ', 'Unknown option '][code] ?? `code ${code} `) + `at ${info}`;
+    case icmp6.ECHO_REQUEST: return 'Echo request';
+    case icmp6.ECHO_REPLY: return 'Echo reply';
+    case 130: return 'MLD Query';
+    case 131: return 'MLD Report';
+    case 132: return 'MLD Reduction';
+    default: return `unknown icmp type: ${type}`;
+  }
+}
+
+/** " time=0.045 ms": iputils' rounding to 3 significant-ish digits (microseconds in). */
+export function formatTime(us: number): string {
+  if (us >= 100000 - 50) return `${Math.trunc((us + 500) / 1000)}`;
+  if (us >= 10000 - 5) return `${Math.trunc((us + 50) / 1000)}.${Math.trunc(((us + 50) % 1000) / 100)}`;
+  if (us >= 1000) return `${Math.trunc((us + 5) / 1000)}.${String(Math.trunc(((us + 5) % 1000) / 10)).padStart(2, '0')}`;
+  return `${Math.trunc(us / 1000)}.${String(us % 1000).padStart(3, '0')}`;
+}
+
+/** %ld.%03ld of microseconds */
+function ms3(us: number): string {
+  const neg = us < 0 ? '-' : '';
+  const a = Math.abs(us);
+  return `${neg}${Math.trunc(a / 1000)}.${String(a % 1000).padStart(3, '0')}`;
+}
+
+/** printf's %g (6 significant digits) */
+export function formatG(v: number): string {
+  if (v === 0) return '0';
+  const exp = Math.floor(Math.log10(Math.abs(v)));
+  if (exp < -4 || exp >= 6) {
+    const [m, e] = v.toExponential(5).split('e');
+    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
+    const n = Number(e);
+    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  const s = v.toFixed(Math.max(0, 5 - exp));
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+/** The statistics block iputils prints at the end. */
+export function summaryText(host: string, s: PingStats): string {
+  let out = `\n--- ${host} ping statistics ---\n`;
+  out += `${s.ntransmitted} packets transmitted, ${s.nreceived} received`;
+  if (s.nrepeats) out += `, +${s.nrepeats} duplicates`;
+  if (s.nchecksum) out += `, +${s.nchecksum} corrupted`;
+  if (s.nerrors) out += `, +${s.nerrors} errors`;
+  if (s.ntransmitted) out += `, ${formatG(s.lossPercent)}% packet loss, time ${s.elapsedMs}ms`;
+  out += '\n';
+  let comma = '';
+  const r = s.rttSummary();
+  if (r) {
+    out += `rtt min/avg/max/mdev = ${ms3(r.min)}/${ms3(r.avg)}/${ms3(r.max)}/${ms3(r.mdev)} ms`;
+    comma = ', ';
+  }
+  if (s.pipesize > 1) {
+    out += `${comma}pipe ${s.pipesize}`;
+    comma = ', ';
+  }
+  const ie = s.ipgEwma();
+  if (ie) out += `${comma}ipg/ewma ${ms3(ie.ipg)}/${ms3(ie.ewma)} ms`;
+  return out + '\n';
+}
+
+function nowStamp(): string {
+  const ns = native.clock(0);
+  return `[${ns / 1_000_000_000n}.${String((ns % 1_000_000_000n) / 1000n).padStart(6, '0')}] `;
+}
+
+/** Writes in order even when some lines wait for a name lookup. */
+class Out {
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private flood = '';
+  private floodScheduled = false;
+
+  line(text: string | Promise<string>, stream: NodeJS.WriteStream = process.stdout): void {
+    this.flushFlood();
+    if (typeof text === 'string' && this.pending === 0) {
+      stream.write(text);
+      return;
+    }
+    this.pending++;
+    this.queue = this.queue.then(async () => {
+      stream.write(await text);
+      this.pending--;
+    });
+  }
+
+  /** flood marks, batched per event-loop turn (the same bytes as iputils, fewer writes) */
+  mark(s: string): void {
+    this.flood += s;
+    if (!this.floodScheduled) {
+      this.floodScheduled = true;
+      setImmediate(() => this.flushFlood());
+    }
+  }
+
+  private flushFlood(): void {
+    this.floodScheduled = false;
+    if (this.flood) {
+      const f = this.flood;
+      this.flood = '';
+      if (this.pending === 0) process.stdout.write(f);
+      else this.line(f);
+    }
+  }
+
+  async drain(): Promise<void> {
+    this.flushFlood();
+    await this.queue;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parse(argv);
+  if (!parsed) return 0;
+  const { opts: o, target } = parsed;
+  const privileged = process.getuid?.() === 0;
+
+  // resolve once (getaddrinfo, AI_CANONNAME)
+  let resolved;
+  try {
+    resolved = await resolveHost(target, o.family);
+  } catch (e) {
+    const err = e as ResolveError;
+    throw new UsageError(`${target}: ${err.message}`);
+  }
+  const dst = resolved.addresses[0];
+  if (!dst) throw new UsageError(`${target}: Address family for hostname not supported`);
+  const family = dst.family;
+  const v4 = family === 4;
+  // the largest ICMP data an IPv4 / IPv6 packet can carry (no jumbograms)
+  const maxData = v4 ? 65507 : 65527;
+  if (o.size > maxData) throw new UsageError(`invalid argument: '${o.size}': out of range: 0 <= value <= ${maxData}`);
+  const numericTarget = v4 ? inetAton(target) !== null : target.includes(':');
+  const numeric = o.numeric || numericTarget;
+  // iputils: the canonical name for IPv4 names, the name as given for IPv6
+  const hostname = v4 && !numericTarget ? resolved.canonname : target;
+
+  // interval rules (iputils setup())
+  let intervalMs = o.interval ?? 1000;
+  if (o.flood && o.interval === undefined) intervalMs = 0;
+  if (!privileged && intervalMs < MINUSERINTERVAL) throw new UsageError(`cannot flood; minimal interval allowed for user is ${MINUSERINTERVAL}ms`);
+  if (!privileged && o.preload > 3) throw new UsageError(`cannot set preload to value greater than 3: ${o.preload}`);
+
+  // -I: a source address or an interface
+  let source: string | undefined;
+  let device: string | undefined;
+  if (o.iface) {
+    if (o.iface.includes(':')) {
+      const [addr, dev] = o.iface.split('%');
+      if (!parseIPv6(addr)) throw new UsageError(`invalid source address: ${o.iface}`);
+      source = addr;
+      device = dev;
+    } else if (parseIPv4(o.iface)) source = o.iface;
+    else device = o.iface;
+  }
+  const strictSource = source !== undefined;
+
+  // which source the kernel would pick (iputils' probe connect)
+  if (!source) {
+    try {
+      source = sourceAddressFor(dst.address, { device, tos: o.tos, mark: o.mark });
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      if (e.code === 'ENODEV' && device) throw new UsageError(`SO_BINDTODEVICE ${device}: ${native.strerror(-e.errno)}`);
+      if (e.code === 'EACCES' && v4) throw new UsageError('Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
+      throw new UsageError(`connect: ${native.strerror(-e.errno)}`);
+    }
+  }
+
+  let method: IcmpProbe;
+  try {
+    method = new IcmpProbe({
+      target: dst.address, family, mode: o.mode, source: strictSource ? source : undefined, device,
+      ttl: o.ttl, tos: o.tos, pmtu: o.pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute,
+      // iputils: room for the preload in the receive buffer, at least 64 KiB
+      rcvbuf: Math.max(65536, (o.size + 8 + Math.ceil((o.size + 8) / 512) * (20 + 16 + 64 + 160)) * o.preload),
+    });
+  } catch (e) {
+    if (e instanceof IcmpPermissionError) throw new UsageError(e.message);
+    if (isSystemError(e)) {
+      const what = e.syscall === 'setsockopt' && device ? `SO_BINDTODEVICE ${device}` : e.syscall;
+      throw new UsageError(`${what}: ${native.strerror(-e.errno)}`);
+    }
+    throw e;
+  }
+
+  const out = new Out();
+  const namer = new AddressNamer(numeric);
+  const prAddr = (a: string) => namer.format(a);
+  const ts = () => (o.timestamps ? nowStamp() : '');
+  const json = o.json;
+  const datalen = o.size;
+  const flood = o.flood && !o.quiet && !json;
+  const screenWidth = process.stdout.isTTY ? process.stdout.columns || INT_MAX : INT_MAX;
+
+  if (o.verbose) {
+    process.stderr.write(
+      `sockit ${NAME}: ${method.mechanism} (${method.unprivileged ? 'SOCK_DGRAM, unprivileged' : 'SOCK_RAW, CAP_NET_RAW'})` +
+      `${method.unprivileged ? '' : `, ident ${method.ident}`}\n`,
+    );
+  }
+
+  if (json) {
+    jsonLine({
+      type: 'start', host: hostname, address: dst.address, family, source: source ?? null, device: device ?? null,
+      data_bytes: datalen, packet_bytes: datalen + method.headerBytes, mechanism: method.mechanism, ident: method.ident,
+    });
+  } else {
+    if (o.patternText && !o.quiet) out.line(`PATTERN: 0x${o.pattern!.toString('hex')}\n`);
+    const from = device || strictSource ? `from ${v4 ? source : await prAddr(source!)} ${device ?? ''}: ` : '';
+    if (v4) out.line(`PING ${hostname} (${dst.address}) ${from}${datalen}(${datalen + 28}) bytes of data.\n`);
+    else out.line(`PING ${hostname}(${await prAddr(dst.address)}) ${from}${datalen} data bytes\n`);
+  }
+
+  let exitCode = 0;
+  const done = new Promise<void>((resolve) => {
+    const session = new PingSession(
+      method,
+      {
+        count: o.count ?? 0, intervalMs, flood: o.flood, preload: o.preload, deadlineS: o.deadline, lingerMs: o.timeout,
+        dataLen: datalen, pattern: o.pattern, adaptive: o.adaptive, outstanding: o.outstanding, privileged, quiet: o.quiet,
+      },
+      (e) => render(e),
+    );
+
+    const onInt = () => session.stop();
+    const onQuit = () => statusLine(session.stats);
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onInt);
+    process.on('SIGQUIT', onQuit);
+
+    function statusLine(s: PingStats): void {
+      const loss = s.ntransmitted ? Math.trunc(((s.ntransmitted - s.nreceived) * 100) / s.ntransmitted) : 0;
+      if (json) {
+        jsonLine({ type: 'status', transmitted: s.ntransmitted, received: s.nreceived, loss_percent: loss });
+        return;
+      }
+      let line = `\r${s.nreceived}/${s.ntransmitted} packets, ${loss}% loss`;
+      if (s.nreceived && s.timing) {
+        const tavg = Math.trunc(s.tsum / (s.nreceived + s.nrepeats));
+        line += `, min/avg/ewma/max = ${ms3(s.tmin)}/${ms3(tavg)}/${ms3(Math.trunc(s.rtt / 8))}/${ms3(s.tmax)} ms`;
+      }
+      process.stderr.write(line + '\n');
+    }
+
+    function render(e: PingEvent): void {
+      switch (e.type) {
+        case 'sent':
+          if (flood) {
+            const s = session.stats;
+            if ((o.preload < screenWidth && s.pipesize < screenWidth) || session.inFlight < screenWidth) out.mark('.');
+          }
+          return;
+        case 'reply': {
+          if (json) {
+            jsonLine({
+              type: 'reply', seq: e.seq, from: e.from, bytes: e.bytes, ttl: e.ttl ?? null,
+              time_ms: e.rttUs === undefined ? null : e.rttUs / 1000, dup: e.dup, truncated: e.truncated, late: e.late,
+              checksum_ok: e.checksumOk, different_address: e.wrongSource, timestamp: Number(native.clock(0) / 1000n) / 1e6,
+            });
+            return;
+          }
+          if (o.quiet) return;
+          if (flood) {
+            out.mark(e.checksumOk ? '\b \b' : '\bC');
+            if (o.audible) out.mark('\x07');
+            return;
+          }
+          const stamp = ts();
+          out.line(prAddr(e.from).then((from) => {
+            let l = `${stamp}${e.bytes} bytes from ${from}: icmp_seq=${e.seq}`;
+            if (o.verbose && !method.unprivileged) l += ` ident=${method.ident}`;
+            if (e.ttl !== undefined) l += ` ttl=${e.ttl}`;
+            if (e.truncated) return l + ' (truncated)\n';
+            if (e.rttUs !== undefined) l += ` time=${formatTime(e.rttUs)} ms`;
+            if (e.dup) l += ' (DUP!)';
+            if (!e.checksumOk) l += ' (BAD CHECKSUM!)';
+            if (e.wrongSource) l += ' (DIFFERENT ADDRESS!)';
+            if (e.mismatch) {
+              const m = e.mismatch;
+              l += `\nwrong data byte #${m.index} should be 0x${m.expected.toString(16)} but was 0x${m.actual.toString(16)}`;
+              for (let i = 0; i < m.received.length; i++) {
+                if (i % 32 === 0) l += `\n#${i + 16}\t`;
+                l += `${m.received[i].toString(16)} `;
+              }
+            }
+            if (o.audible) l += '\x07';
+            return l + '\n';
+          }));
+          if (e.clockWentBack !== undefined) out.line(`sockit ${NAME}: Warning: time of day goes back (${e.clockWentBack}us), taking countermeasures\n`, process.stderr);
+          return;
+        }
+        case 'icmp-error': {
+          const text = v4 ? describe4(e.icmpType, e.icmpCode, e.mtu) : describe6(e.icmpType, e.icmpCode, e.mtu);
+          if (json) {
+            jsonLine({ type: 'icmp_error', seq: e.seq, from: e.from, icmp_type: e.icmpType, icmp_code: e.icmpCode, mtu: e.mtu || null, message: text });
+            return;
+          }
+          if (o.quiet) return;
+          if (flood) {
+            out.mark('\bE');
+            return;
+          }
+          const stamp = ts();
+          out.line(prAddr(e.from).then((from) => `${stamp}From ${from} icmp_seq=${e.seq} ${text}\n`));
+          return;
+        }
+        case 'icmp-notice': {
+          const text = describe4(e.icmpType, e.icmpCode, 0) + (e.icmpType === icmp4.REDIRECT ? `(New nexthop: ${e.gateway})` : '');
+          if (json) {
+            jsonLine({ type: 'icmp_notice', seq: e.seq, from: e.from, icmp_type: e.icmpType, icmp_code: e.icmpCode, gateway: e.gateway ?? null, message: text });
+            return;
+          }
+          if (o.quiet || o.flood) return;
+          const stamp = ts();
+          out.line(prAddr(e.from).then((from) => `${stamp}From ${from}: icmp_seq=${e.seq} ${text}\n`));
+          return;
+        }
+        case 'local-error': {
+          const text = e.code === 'EMSGSIZE'
+            ? `local error: message too long, mtu${v4 ? '=' : ': '}${e.info}`
+            : `local error: ${native.strerror(e.errno)}`;
+          if (json) {
+            jsonLine({ type: 'local_error', errno: e.errno, code: e.code, mtu: e.code === 'EMSGSIZE' ? e.info : null, message: text });
+            return;
+          }
+          if (o.quiet) return;
+          if (flood) out.mark('E');
+          else out.line(`sockit ${NAME}: ${text}\n`, process.stderr);
+          return;
+        }
+        case 'send-error': {
+          const text = `sendmsg: ${native.strerror(-e.error.errno)}`;
+          if (json) jsonLine({ type: 'send_error', code: e.error.code, message: text });
+          else if (!o.quiet) {
+            if (flood) out.mark('E');
+            else out.line(`sockit ${NAME}: ${text}\n`, process.stderr);
+          }
+          return;
+        }
+        case 'no-answer-yet':
+          if (json) jsonLine({ type: 'no_answer_yet', seq: e.seq });
+          else out.line(`${ts()}no answer yet for icmp_seq=${e.seq}\n`);
+          return;
+        case 'timeout':
+          if (json) jsonLine({ type: 'timeout', seq: e.seq });
+          return;
+        case 'done': {
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onInt);
+          process.off('SIGQUIT', onQuit);
+          const s = e.stats;
+          exitCode = s.exitCode;
+          if (json) {
+            const r = s.rttSummary();
+            const ie = s.ipgEwma();
+            jsonLine({
+              type: 'summary', host: hostname, address: dst.address, transmitted: s.ntransmitted, received: s.nreceived,
+              duplicates: s.nrepeats, corrupted: s.nchecksum, errors: s.nerrors,
+              loss_percent: s.ntransmitted ? Number(formatG(s.lossPercent)) : 0, time_ms: s.elapsedMs,
+              rtt_ms: r && { min: r.min / 1000, avg: r.avg / 1000, max: r.max / 1000, mdev: r.mdev / 1000 },
+              pipe: s.pipesize > 1 ? s.pipesize : null, ipg_ms: ie ? ie.ipg / 1000 : null, ewma_ms: ie ? ie.ewma / 1000 : null,
+              exit_code: exitCode,
+            });
+          } else {
+            out.line(summaryText(hostname, s));
+          }
+          resolve();
+          return;
+        }
+      }
+    }
+
+    session.start();
+  });
+  await done;
+  await out.drain();
+  return exitCode;
+}
+
+export function run(argv: string[]): Promise<number> {
+  return runMain(NAME, () => main(argv));
+}

@@ -1,0 +1,527 @@
+// The ping engine (UNP 28.5, with iputils' scheduling and statistics): it
+// sends probes through a ProbeMethod, matches what comes back, keeps the
+// counts exactly as iputils does and emits typed events. Presentation (the
+// iputils text, flood dots, JSON) is the command's business.
+import * as C from './constants.js';
+import { isSystemError, native, type SystemError } from './native/index.js';
+import type { ProbeEvent, ProbeMethod } from './probe/index.js';
+
+/** iputils ping.h */
+export const MININTERVAL = 10; // ms: flood's pace when nothing comes back
+export const MINUSERINTERVAL = 2; // ms: the floor for unprivileged users
+export const MAX_DUP_CHK = 0x10000;
+/** data bytes that carry the send time and sequence (iputils: sizeof(struct timeval)) */
+export const STAMP_BYTES = 16;
+
+export interface PingOptions {
+  /** stop after this many replies (+ errors); 0: no limit */
+  count: number;
+  /** ms between probes; 0 with flood */
+  intervalMs: number;
+  flood: boolean;
+  /** probes sent before waiting for replies (-l) */
+  preload: number;
+  /** seconds before stopping whatever happens (-w); 0: none */
+  deadlineS: number;
+  /** ms to wait for a reply when none came (-W); default 10 s */
+  lingerMs: number;
+  /** ICMP data bytes (-s) */
+  dataLen: number;
+  /** fill pattern (-p), repeated over the data */
+  pattern?: Buffer;
+  adaptive: boolean;
+  /** report probes with no answer yet when the next one goes (-O) */
+  outstanding: boolean;
+  /** root: no 2 ms floor for adaptive intervals */
+  privileged: boolean;
+  /** -q: iputils counts local errors only when it prints them */
+  quiet: boolean;
+  /** emit 'timeout' for probes unanswered this long (ms); defaults to lingerMs */
+  probeTimeoutMs?: number;
+}
+
+export interface DataMismatch {
+  /** byte index into the data (after the ICMP header) */
+  index: number;
+  expected: number;
+  actual: number;
+  /** the received data from STAMP_BYTES on, for the dump */
+  received: Buffer;
+}
+
+export type PingEvent =
+  | { type: 'sent'; seq: number; ntransmitted: number }
+  | {
+      type: 'reply';
+      seq: number;
+      from: string;
+      /** ICMP bytes received */
+      bytes: number;
+      ttl?: number;
+      /** round trip in whole microseconds; undefined when the data is too short to time */
+      rttUs?: number;
+      dup: boolean;
+      checksumOk: boolean;
+      /** fewer bytes than were sent */
+      truncated: boolean;
+      /** answers a probe already reported as timed out */
+      late: boolean;
+      /** not from the address pinged */
+      wrongSource: boolean;
+      mismatch?: DataMismatch;
+      /** the clock went backwards; rtt taken as 0 */
+      clockWentBack?: number;
+    }
+  | { type: 'icmp-error'; seq: number; from: string; icmpType: number; icmpCode: number; mtu: number }
+  | { type: 'icmp-notice'; seq: number; from: string; icmpType: number; icmpCode: number; gateway?: string }
+  | { type: 'local-error'; errno: number; code: string; info: number; counted: boolean }
+  | { type: 'send-error'; error: SystemError }
+  | { type: 'no-answer-yet'; seq: number }
+  | { type: 'timeout'; seq: number }
+  | { type: 'done'; stats: PingStats };
+
+/** The counters iputils keeps, in its units (microseconds, milliseconds). */
+export class PingStats {
+  ntransmitted = 0;
+  nreceived = 0;
+  nrepeats = 0;
+  nchecksum = 0;
+  nerrors = 0;
+  tmin = Number.MAX_SAFE_INTEGER; // us
+  tmax = 0;
+  tsum = 0; // us, an integer
+  tsum2 = 0; // us^2, a double as in iputils
+  /** smoothed rtt times 8, us (iputils' rtt) */
+  rtt = 0;
+  pipesize = -1;
+  /** whether replies carry timing (data >= 16 bytes) */
+  timing = false;
+  /** ms from the first probe to the last, rounded as iputils does */
+  elapsedMs = 0;
+  /** ns, for ipg */
+  elapsedNs = 0n;
+  /** iputils prints ipg/ewma when the interval is 0, with -f or with -A */
+  showIpg = false;
+  deadline = 0;
+  npackets = 0;
+
+  /** percentage lost, as iputils' (float) cast then %g gives it */
+  get lossPercent(): number {
+    if (!this.ntransmitted) return 0;
+    return Math.fround(((this.ntransmitted - this.nreceived) * 100) / this.ntransmitted);
+  }
+
+  /** iputils' finish(): min, avg, max, mdev in microseconds (integers), or null without replies/timing */
+  rttSummary(): { min: number; avg: number; max: number; mdev: number } | null {
+    if (!this.nreceived || !this.timing) return null;
+    const total = this.nreceived + this.nrepeats;
+    const tmavg = Math.trunc(this.tsum / total);
+    let tmvar: number;
+    if (this.tsum < 0x7fffffff) {
+      // (tsum2 - (tsum * tsum) / total) / total, with the integer division done in 64 bits
+      const sq = Number((BigInt(this.tsum) * BigInt(this.tsum)) / BigInt(total));
+      tmvar = Math.trunc((this.tsum2 - sq) / total);
+    } else {
+      tmvar = Math.trunc(this.tsum2 / total - tmavg * tmavg);
+    }
+    return { min: this.tmin, avg: tmavg, max: this.tmax, mdev: llsqrt(tmvar) };
+  }
+
+  /** ipg and ewma in microseconds, when iputils prints them */
+  ipgEwma(): { ipg: number; ewma: number } | null {
+    if (!(this.nreceived && this.showIpg && this.ntransmitted > 1)) return null;
+    const us = Number(this.elapsedNs / 1000n);
+    return { ipg: Math.trunc(us / (this.ntransmitted - 1)), ewma: Math.trunc(this.rtt / 8) };
+  }
+
+  /** iputils' exit status: 1 when nothing came back, or a deadline run fell short of -c */
+  get exitCode(): number {
+    return !this.nreceived || (this.deadline && this.nreceived < this.npackets) ? 1 : 0;
+  }
+}
+
+/**
+ * iputils' llsqrt, to the bit: Newton's iteration stopped at the first step
+ * that does not decrease, returning that step (so 8 gives 3, not 2).
+ * Non-positive input comes back as is.
+ */
+export function llsqrt(a: number): number {
+  if (a <= 0) return a;
+  const A = BigInt(a);
+  let prev: bigint | null = null;
+  let x = A;
+  while (prev === null || x < prev) {
+    prev = x;
+    x = (x + A / x) / 2n;
+  }
+  return Number(x);
+}
+
+/** The data iputils sends: byte i is i, or the -p pattern repeated. */
+export function fillData(dataLen: number, pattern?: Buffer): Buffer {
+  const d = Buffer.alloc(dataLen);
+  if (pattern && pattern.length) for (let i = 0; i < dataLen; i++) d[i] = pattern[i % pattern.length];
+  else for (let i = 0; i < dataLen; i++) d[i] = i & 0xff;
+  return d;
+}
+
+function monoNs(): bigint {
+  return native.clock(C.CLOCK_MONOTONIC);
+}
+
+/**
+ * One ping run. Call start(); events arrive through onEvent; the run ends
+ * with a 'done' event (count reached, deadline, linger, or stop()).
+ */
+export class PingSession {
+  readonly stats = new PingStats();
+  private readonly o: PingOptions;
+  private readonly method: ProbeMethod;
+  private readonly onEvent: (e: PingEvent) => void;
+  private readonly data: Buffer;
+  private readonly rcvd = new Uint8Array(MAX_DUP_CHK / 8);
+  /** send stamps by 16-bit sequence, with the full sequence they belong to */
+  private readonly sentReal = new BigInt64Array(MAX_DUP_CHK);
+  private readonly sentMono = new BigInt64Array(MAX_DUP_CHK);
+  private readonly sentSeq = new Int32Array(MAX_DUP_CHK).fill(-1);
+  private readonly timedOut = new Uint8Array(MAX_DUP_CHK / 8);
+  /** probes answered by an ICMP error (not replies, but not waiting either) */
+  private readonly errored = new Uint8Array(MAX_DUP_CHK / 8);
+  private interval: number;
+  private acked = 0;
+  private tokens = 0;
+  private curTime = -1n; // ms-resolution bookkeeping in ns, CLOCK_MONOTONIC
+  private startTime = 0n;
+  private rttAddend = 0;
+  private oomCount = 0;
+  private exiting = false;
+  private finished = false;
+  private exitScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** when the armed timer fires (performance.now() ms) */
+  private timerDue = 0;
+  private exitTimer: NodeJS.Timeout | null = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private timeoutScan = 0; // next seq (full) to check for probe timeouts
+
+  constructor(method: ProbeMethod, opts: PingOptions, onEvent: (e: PingEvent) => void) {
+    this.method = method;
+    this.o = opts;
+    this.onEvent = onEvent;
+    this.interval = opts.flood && opts.intervalMs === 0 ? 0 : opts.intervalMs;
+    this.data = fillData(opts.dataLen, opts.pattern);
+    this.stats.timing = opts.dataLen >= STAMP_BYTES;
+    this.stats.showIpg = this.interval === 0 || opts.flood || opts.adaptive;
+    this.stats.deadline = opts.deadlineS;
+    this.stats.npackets = opts.count;
+  }
+
+  get inFlight(): number {
+    // iputils in_flight(): transmitted minus acked, 16-bit
+    const diff = (this.stats.ntransmitted - this.acked) & 0xffff;
+    return diff <= 0x7fff ? diff : 0;
+  }
+
+  start(): void {
+    this.method.start((e) => this.onProbeEvent(e));
+    this.startTime = monoNs();
+    if (this.o.deadlineS) this.deadlineTimer = setTimeout(() => this.stop(), this.o.deadlineS * 1000);
+    this.tick();
+  }
+
+  /** SIGINT, the deadline, the linger timer: stop sending and report. */
+  stop(): void {
+    this.exiting = true;
+    this.finish();
+  }
+
+  // ---- sending (iputils pinger + main_loop's send part) ----
+
+  private tick(): void {
+    if (this.finished) return;
+    if (this.checkDone()) return;
+    let next: number;
+    do {
+      next = this.pinger();
+      next = this.scheduleExit(next);
+      if (this.finished) return;
+    } while (next <= 0);
+    // a timer already due by then can stay: firing early only re-runs pinger,
+    // and flood mode calls tick() once per reply
+    const due = performance.now() + next;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.tick();
+    }, next);
+  }
+
+  private pinger(): number {
+    const s = this.stats;
+    const o = this.o;
+    if (this.exiting || (o.count && s.ntransmitted >= o.count && !o.deadlineS)) return 1000;
+    const now = monoNs();
+    if (this.curTime < 0n) {
+      this.curTime = now;
+      this.tokens = this.interval * (o.preload - 1);
+    } else {
+      let ntokens = Number((now - this.curTime) / 1_000_000n);
+      if (!this.interval) {
+        // unlimited flood: with nothing back, 100 probes a second
+        if (ntokens < MININTERVAL && this.inFlight >= o.preload) return MININTERVAL - ntokens;
+      }
+      ntokens += this.tokens;
+      const cap = this.interval * o.preload;
+      if (cap < ntokens) ntokens = cap;
+      if (ntokens < this.interval) return this.interval - ntokens;
+      this.curTime = now;
+      this.tokens = ntokens - this.interval;
+    }
+
+    if (o.outstanding && s.ntransmitted > 0 && !this.rcvdTest(s.ntransmitted & 0xffff)) {
+      this.onEvent({ type: 'no-answer-yet', seq: s.ntransmitted % MAX_DUP_CHK });
+    }
+    this.scanTimeouts(now);
+
+    const seq = s.ntransmitted + 1;
+    const idx = seq & 0xffff;
+    this.rcvdClear(idx);
+    this.timedOut[idx >> 3] &= ~(1 << (idx & 7));
+    this.errored[idx >> 3] &= ~(1 << (idx & 7));
+    const stampNow = this.stats.timing ? native.clock(C.CLOCK_REALTIME) : 0n;
+    if (this.stats.timing) {
+      this.data.writeBigInt64BE(stampNow, 0);
+      this.data.writeUInt32BE(seq >>> 0, 8);
+    }
+    try {
+      const r = this.method.send({ seq: idx, payload: this.data });
+      if (r.bytes < 0) {
+        // socket buffer full (EAGAIN): try again shortly
+        this.tokens += this.interval;
+        return MININTERVAL;
+      }
+      this.sentReal[idx] = r.realNs;
+      this.sentMono[idx] = r.monoNs;
+      this.sentSeq[idx] = seq | 0;
+      this.oomCount = 0;
+      this.advanceTransmitted();
+      this.onEvent({ type: 'sent', seq: idx, ntransmitted: s.ntransmitted });
+      return this.interval - this.tokens;
+    } catch (e) {
+      return this.sendFailed(e);
+    }
+  }
+
+  private sendFailed(e: unknown): number {
+    if (!isSystemError(e)) throw e;
+    if (e.code === 'ENOBUFS' || e.code === 'ENOMEM') {
+      // device queue overflow: slow down (adaptive mode), give up after the linger time
+      this.tokens = 0;
+      this.rttAddend += this.stats.rtt < 8 * 50000 ? this.stats.rtt / 8 : 50000;
+      if (this.o.adaptive) this.updateInterval();
+      const nores = Math.min(schint(this.interval / 2), 500);
+      this.oomCount++;
+      if (this.oomCount * nores < this.o.lingerMs) return nores;
+    }
+    // a hard local error: count the probe as sent. EMSGSIZE and friends also
+    // queue an IP_RECVERR entry, which arrives as a local-error event.
+    this.advanceTransmitted();
+    if (e.code !== 'EMSGSIZE') this.onEvent({ type: 'send-error', error: e });
+    this.tokens = 0;
+    return schint(this.interval);
+  }
+
+  private advanceTransmitted(): void {
+    this.stats.ntransmitted++;
+    // invalidate acked when the 16-bit sequence wraps
+    if (((this.stats.ntransmitted - this.acked) & 0xffff) > 0x7fff) this.acked = (this.stats.ntransmitted + 1) & 0xffff;
+  }
+
+  /** iputils schedule_exit: once the last probe is out, wait 2 rtt (or the linger) and stop. */
+  private scheduleExit(next: number): number {
+    const o = this.o;
+    if (!(o.count && this.stats.ntransmitted >= o.count && !o.deadlineS)) return next;
+    if (this.exitScheduled) return next;
+    this.exitScheduled = true;
+    let waitUs: number;
+    if (this.stats.nreceived) {
+      waitUs = 2 * this.stats.tmax;
+      if (waitUs < 1000 * this.interval) waitUs = 1000 * this.interval;
+    } else {
+      waitUs = o.lingerMs * 1000;
+    }
+    if (next < 0 || next < waitUs / 1000) next = Math.trunc(waitUs / 1000);
+    this.exitTimer = setTimeout(() => this.stop(), waitUs / 1000);
+    return next;
+  }
+
+  private updateInterval(): void {
+    const est = this.stats.rtt ? this.stats.rtt / 8 : this.interval * 1000;
+    this.interval = Math.trunc((est + this.rttAddend + 500) / 1000);
+    if (!this.o.privileged && this.interval < MINUSERINTERVAL) this.interval = MINUSERINTERVAL;
+  }
+
+  // ---- receiving (iputils parse_reply + gather_statistics) ----
+
+  private onProbeEvent(e: ProbeEvent): void {
+    if (this.finished) return;
+    switch (e.type) {
+      case 'reply':
+        this.onReply(e);
+        break;
+      case 'icmp-error':
+        // v4 acknowledges the sequence (pipe size); v6 does not (iputils)
+        if (this.method.family === 4) this.acknowledge(e.seq);
+        this.errored[(e.seq & 0xffff) >> 3] |= 1 << (e.seq & 7);
+        this.stats.nerrors++;
+        this.onEvent({ type: 'icmp-error', seq: e.seq, from: e.from, icmpType: e.icmpType, icmpCode: e.icmpCode, mtu: e.mtu });
+        break;
+      case 'icmp-notice':
+        this.onEvent({ type: 'icmp-notice', seq: e.seq, from: e.from, icmpType: e.icmpType, icmpCode: e.icmpCode, gateway: e.gateway });
+        break;
+      case 'local-error':
+        if (!this.o.quiet) this.stats.nerrors++;
+        this.onEvent({ type: 'local-error', errno: e.errno, code: e.code, info: e.info, counted: !this.o.quiet });
+        break;
+    }
+    if (this.checkDone()) return;
+    // flood and preload: the next probe goes as soon as there is room
+    if (this.interval === 0 && this.inFlight < this.o.preload) this.tick();
+  }
+
+  private onReply(e: Extract<ProbeEvent, { type: 'reply' }>): void {
+    const s = this.stats;
+    const seq = e.seq;
+    s.nreceived++;
+    const csfailed = !e.checksumOk;
+    if (!csfailed) this.acknowledge(seq);
+
+    let rttUs: number | undefined;
+    let clockWentBack: number | undefined;
+    const data = e.data ?? Buffer.alloc(0);
+    if (s.timing && e.bytes >= 8 + STAMP_BYTES && data.length >= STAMP_BYTES) {
+      const fullSeq = data.readUInt32BE(8) | 0;
+      // the stamp taken just before sendto(2); the one in the data for a
+      // reply so late its slot was reused
+      const sent = this.sentSeq[seq] === fullSeq ? this.sentReal[seq] : data.readBigInt64BE(0);
+      const rx = e.rxNs ?? native.clock(C.CLOCK_REALTIME);
+      rttUs = Number((rx - sent) / 1000n);
+      if (rttUs < 0) {
+        clockWentBack = rttUs;
+        rttUs = 0;
+      }
+      if (!csfailed) {
+        s.tsum += rttUs;
+        s.tsum2 += rttUs * rttUs;
+        if (rttUs < s.tmin) s.tmin = rttUs;
+        if (rttUs > s.tmax) s.tmax = rttUs;
+        if (!s.rtt) s.rtt = rttUs * 8;
+        else s.rtt += rttUs - Math.trunc(s.rtt / 8);
+        if (this.o.adaptive) this.updateInterval();
+      }
+    }
+
+    let dup = false;
+    if (csfailed) {
+      s.nchecksum++;
+      s.nreceived--;
+    } else if (this.rcvdTest(seq)) {
+      s.nrepeats++;
+      s.nreceived--;
+      dup = true;
+    } else {
+      this.rcvdSet(seq);
+    }
+
+    const truncated = e.bytes < this.o.dataLen + 8;
+    let mismatch: DataMismatch | undefined;
+    if (!truncated) {
+      for (let i = STAMP_BYTES; i < this.o.dataLen && i < data.length; i++) {
+        if (data[i] !== this.data[i]) {
+          mismatch = { index: i, expected: this.data[i], actual: data[i], received: Buffer.from(data.subarray(STAMP_BYTES, this.o.dataLen)) };
+          break;
+        }
+      }
+    }
+    const late = (this.timedOut[seq >> 3] & (1 << (seq & 7))) !== 0;
+    this.onEvent({
+      type: 'reply', seq, from: e.from, bytes: e.bytes, ttl: e.ttl, rttUs, dup, checksumOk: !csfailed, truncated, late,
+      wrongSource: e.from !== this.method.target, mismatch, clockWentBack,
+    });
+  }
+
+  private acknowledge(seq: number): void {
+    const diff = (this.stats.ntransmitted - seq) & 0xffff;
+    if (diff <= 0x7fff) {
+      if (diff + 1 > this.stats.pipesize) this.stats.pipesize = diff + 1;
+      const ahead = ((seq - this.acked) << 16) >> 16; // int16_t(seq - acked)
+      if (ahead > 0 || ((this.stats.ntransmitted - this.acked) & 0xffff) > 0x7fff) this.acked = seq;
+    }
+  }
+
+  private rcvdTest(seq: number): boolean {
+    const b = seq % MAX_DUP_CHK;
+    return (this.rcvd[b >> 3] & (1 << (b & 7))) !== 0;
+  }
+
+  private rcvdSet(seq: number): void {
+    const b = seq % MAX_DUP_CHK;
+    this.rcvd[b >> 3] |= 1 << (b & 7);
+  }
+
+  private rcvdClear(seq: number): void {
+    const b = seq % MAX_DUP_CHK;
+    this.rcvd[b >> 3] &= ~(1 << (b & 7));
+  }
+
+  /** Report probes unanswered for longer than the probe timeout (once each). */
+  private scanTimeouts(now: bigint | null): void {
+    const limitNs = BigInt(Math.round((this.o.probeTimeoutMs ?? this.o.lingerMs) * 1e6));
+    const last = this.stats.ntransmitted;
+    while (this.timeoutScan < last) {
+      const full = this.timeoutScan + 1;
+      const idx = full & 0xffff;
+      if (this.sentSeq[idx] === (full | 0)) {
+        if (now !== null && now - this.sentMono[idx] < limitNs) break;
+        if (!this.rcvdTest(idx) && !(this.errored[idx >> 3] & (1 << (idx & 7)))) {
+          this.timedOut[idx >> 3] |= 1 << (idx & 7);
+          this.onEvent({ type: 'timeout', seq: idx });
+        }
+      }
+      this.timeoutScan++;
+    }
+  }
+
+  // ---- ending ----
+
+  private checkDone(): boolean {
+    const s = this.stats;
+    const o = this.o;
+    if (this.exiting || (o.count && s.nreceived + s.nerrors >= o.count) || (o.deadlineS && s.nerrors)) {
+      this.finish();
+      return true;
+    }
+    return false;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const t of [this.timer, this.exitTimer, this.deadlineTimer]) if (t) clearTimeout(t);
+    this.method.close();
+    this.scanTimeouts(null);
+    const s = this.stats;
+    // iputils: "time" runs from setup to the last send decision
+    const end = this.curTime < 0n ? this.startTime : this.curTime;
+    s.elapsedNs = end - this.startTime;
+    s.elapsedMs = Number((s.elapsedNs + 500_000n) / 1_000_000n);
+    this.onEvent({ type: 'done', stats: s });
+  }
+}
+
+/** iputils SCHINT: intervals below MININTERVAL count as MININTERVAL. */
+function schint(ms: number): number {
+  return ms <= MININTERVAL ? MININTERVAL : ms;
+}

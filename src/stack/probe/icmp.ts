@@ -1,0 +1,165 @@
+// The ICMP echo probe method (ping, traceroute -I): echo requests on the
+// core's ICMP endpoint, so a ping socket when allowed and a raw one otherwise.
+import * as C from '../constants.js';
+import { type IcmpEndpoint, type IcmpPacket, listen } from '../icmp.js';
+import * as icmp4 from '../packet/icmp4.js';
+import * as icmp6 from '../packet/icmp6.js';
+import { checksum } from '../packet/checksum.js';
+import type { SendResult } from '../socket.js';
+import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
+
+export type PmtuMode = 'do' | 'want' | 'dont';
+
+export interface IcmpProbeOptions {
+  target: string;
+  family: Family;
+  /** force a mechanism; default ping socket, then raw */
+  mode?: 'dgram' | 'raw';
+  /** bind to this source address */
+  source?: string;
+  /** SO_BINDTODEVICE */
+  device?: string;
+  /** echo identifier for a raw socket (a ping socket's is chosen by the kernel); random by default */
+  ident?: number;
+  /** default TTL / hop limit */
+  ttl?: number;
+  /** IP_TOS / IPV6_TCLASS */
+  tos?: number;
+  /** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER */
+  pmtu?: PmtuMode;
+  sndbuf?: number;
+  rcvbuf?: number;
+  /** SO_MARK */
+  mark?: number;
+  /** SO_DEBUG, SO_DONTROUTE */
+  debug?: boolean;
+  dontroute?: boolean;
+}
+
+const PMTU = { dont: C.IP_PMTUDISC_DONT, want: C.IP_PMTUDISC_WANT, do: C.IP_PMTUDISC_DO } as const;
+
+export class IcmpProbe implements ProbeMethod {
+  readonly name = 'icmp';
+  readonly family: Family;
+  readonly target: string;
+  readonly headerBytes: number;
+  private readonly ep: IcmpEndpoint;
+  private wire = Buffer.alloc(0);
+  private ttl = -1;
+
+  constructor(opts: IcmpProbeOptions) {
+    this.family = opts.family;
+    this.target = opts.target;
+    // IPv4 header + ICMP header; iputils counts no IPv6 header ("56 data bytes")
+    this.headerBytes = opts.family === 4 ? 28 : 8;
+    this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device });
+    try {
+      if (this.ep.mode === 'raw') {
+        this.ep.setIdent(opts.ident ?? Math.floor(Math.random() * 0x10000));
+        this.ep.filterEchoReplies();
+      }
+      this.configure(opts);
+    } catch (e) {
+      this.ep.close();
+      throw e;
+    }
+  }
+
+  get mechanism(): string {
+    return this.ep.mode === 'dgram' ? 'ping socket' : 'raw socket';
+  }
+
+  get unprivileged(): boolean {
+    return this.ep.mode === 'dgram';
+  }
+
+  get ident(): number {
+    return this.ep.ident;
+  }
+
+  /** The socket, for options no field here covers. */
+  get socket() {
+    return this.ep.socket;
+  }
+
+  private configure(o: IcmpProbeOptions): void {
+    const s = this.ep.socket;
+    const v4 = this.family === 4;
+    if (o.ttl !== undefined) this.setTtl(o.ttl);
+    if (o.tos !== undefined) v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_TOS, o.tos) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_TCLASS, o.tos);
+    if (o.pmtu !== undefined) v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_MTU_DISCOVER, PMTU[o.pmtu]) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_MTU_DISCOVER, PMTU[o.pmtu]);
+    if (o.sndbuf !== undefined) s.setsockopt(C.SOL_SOCKET, C.SO_SNDBUF, o.sndbuf);
+    if (o.rcvbuf !== undefined) s.setsockopt(C.SOL_SOCKET, C.SO_RCVBUF, o.rcvbuf);
+    if (o.mark !== undefined) s.setsockopt(C.SOL_SOCKET, C.SO_MARK, o.mark);
+    if (o.debug) s.setsockopt(C.SOL_SOCKET, C.SO_DEBUG, 1);
+    if (o.dontroute) s.setsockopt(C.SOL_SOCKET, C.SO_DONTROUTE, 1);
+  }
+
+  private setTtl(ttl: number): void {
+    if (ttl === this.ttl) return;
+    this.ep.setTtl(ttl);
+    if (this.family === 4) this.ep.socket.setsockopt(C.IPPROTO_IP, C.IP_MULTICAST_TTL, ttl);
+    else this.ep.socket.setsockopt(C.IPPROTO_IPV6, C.IPV6_MULTICAST_HOPS, ttl);
+    this.ttl = ttl;
+  }
+
+  send(p: Probe): SendResult {
+    if (p.ttl !== undefined) this.setTtl(p.ttl);
+    const len = icmp4.HEADER + p.payload.length;
+    if (this.wire.length !== len) this.wire = Buffer.alloc(len);
+    const w = this.wire;
+    w[0] = this.family === 4 ? icmp4.ECHO_REQUEST : icmp6.ECHO_REQUEST;
+    w[1] = 0;
+    w.writeUInt16BE(0, 2);
+    w.writeUInt16BE(this.ep.ident, 4); // a ping socket overwrites it with its own
+    w.writeUInt16BE(p.seq & 0xffff, 6);
+    p.payload.copy(w, 8);
+    // the kernel checksums ping sockets and ICMPv6; a raw IPv4 socket sends what we give it
+    if (this.family === 4 && this.ep.mode === 'raw') w.writeUInt16BE(checksum(w), 2);
+    return this.ep.sendRaw(w, this.target);
+  }
+
+  start(onEvent: (e: ProbeEvent) => void): void {
+    this.ep.listen({
+      packet: (p) => this.onPacket(p, onEvent),
+      localError: (e) => onEvent({ type: 'local-error', seq: e.original?.seq, errno: e.errno, code: e.code, info: e.info }),
+    });
+  }
+
+  private ours(id: number): boolean {
+    // a ping socket only ever sees its own identifier
+    return this.ep.mode === 'dgram' || id === this.ep.ident;
+  }
+
+  private onPacket(p: IcmpPacket, onEvent: (e: ProbeEvent) => void): void {
+    const m = p.message;
+    const v4 = this.family === 4;
+    if (m.body.kind === 'echo') {
+      if (m.type !== (v4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY) || !this.ours(m.body.id)) return;
+      onEvent({
+        type: 'reply', seq: m.body.seq, from: p.from, ttl: p.ttl, rxNs: p.rxNs, bytes: p.bytes, data: m.body.data,
+        // ICMPv6 checksums are verified by the kernel before delivery
+        checksumOk: v4 ? m.checksumOk !== false : true,
+      });
+      return;
+    }
+    if (m.body.kind !== 'error' || !p.original) return;
+    const o = p.original;
+    // an error about an echo request of ours, sent to our target
+    if (!this.ours(o.id) || (o.dst !== undefined && o.dst !== this.target)) return;
+    const notice = v4 && (m.type === icmp4.REDIRECT || m.type === icmp4.SOURCE_QUENCH);
+    if (notice) {
+      onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: (m.body as icmp4.ErrorBody).gateway });
+      return;
+    }
+    onEvent({ type: 'icmp-error', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, mtu: m.body.mtu, ttl: p.ttl, rxNs: p.rxNs, reached: false });
+  }
+
+  ref(on: boolean): void {
+    this.ep.socket.ref(on);
+  }
+
+  close(): void {
+    this.ep.close();
+  }
+}

@@ -1,0 +1,91 @@
+// One probe-method interface for ping and traceroute (traceroute 2.x's
+// mod-icmp/mod-udp/mod-tcp; UNP 28.5/28.6): a method opens its sockets,
+// sends probe number `seq` with a given TTL, and reports what came back as
+// typed events. The loops that schedule probes and print know no method's
+// details; adding a method touches one file.
+import type { SendResult } from '../socket.js';
+
+export type Family = 4 | 6;
+
+export interface Probe {
+  /** probe number; methods put its low 16 bits on the wire (echo sequence, port offset ...) */
+  seq: number;
+  /** TTL / hop limit for this probe; the socket default when absent */
+  ttl?: number;
+  /** bytes after the transport header (ICMP echo data, UDP payload) */
+  payload: Buffer;
+}
+
+/** What came back for a probe (or for nothing in particular, for local errors). */
+export type ProbeEvent =
+  | {
+      /** the destination answered the probe itself (echo reply, SYN-ACK/RST, ...) */
+      type: 'reply';
+      seq: number;
+      from: string;
+      /** TTL / hop limit the answer arrived with */
+      ttl?: number;
+      /** kernel receive time, CLOCK_REALTIME ns */
+      rxNs?: bigint;
+      /** bytes of the answer as the tools count them (ICMP header + data for echo) */
+      bytes: number;
+      /** the echoed data (echo methods) */
+      data?: Buffer;
+      checksumOk: boolean;
+    }
+  | {
+      /** an ICMP error about one of our probes */
+      type: 'icmp-error';
+      seq: number;
+      from: string;
+      icmpType: number;
+      icmpCode: number;
+      /** next-hop MTU (frag needed / packet too big), else 0 */
+      mtu: number;
+      ttl?: number;
+      rxNs?: bigint;
+      /** the error means the probe reached the destination (UDP port unreachable from it) */
+      reached: boolean;
+    }
+  | {
+      /** redirect / source quench about one of our probes: informative, not an error */
+      type: 'icmp-notice';
+      seq: number;
+      from: string;
+      icmpType: number;
+      icmpCode: number;
+      /** a redirect's new next hop */
+      gateway?: string;
+    }
+  | {
+      /** the local stack refused something we sent (IP_RECVERR origin local: EMSGSIZE ...) */
+      type: 'local-error';
+      seq?: number;
+      errno: number;
+      code: string;
+      /** e.g. the path MTU for EMSGSIZE */
+      info: number;
+    };
+
+export interface ProbeMethod {
+  /** 'icmp', 'udp', 'tcp' ... */
+  readonly name: string;
+  readonly family: Family;
+  /** how it talks to the kernel, for -v: 'ping socket', 'raw socket', 'udp socket + IP_RECVERR' */
+  readonly mechanism: string;
+  /** true when no privilege was needed */
+  readonly unprivileged: boolean;
+  /** the destination address */
+  readonly target: string;
+  /** the identifier probes carry (echo id), when the method has one */
+  readonly ident?: number;
+  /** bytes of IP and transport header each probe adds to its payload (for "56(84) bytes") */
+  readonly headerBytes: number;
+  /** Send one probe; throws the system error when sendto(2) fails (EMSGSIZE, ENOBUFS ...). */
+  send(probe: Probe): SendResult;
+  /** Deliver events until close(). */
+  start(onEvent: (e: ProbeEvent) => void): void;
+  /** Keep the process alive while waiting (default true). */
+  ref(on: boolean): void;
+  close(): void;
+}

@@ -1,0 +1,82 @@
+// Name resolution through libc, as the classic tools do it: getaddrinfo(3)
+// with AI_CANONNAME (the header's host name) and getnameinfo(3), whose
+// numeric fallback for an address without a name is part of what ping
+// prints ("93.184.216.34 (93.184.216.34)").
+import * as C from './constants.js';
+import { binding } from './native/index.js';
+import { addressFamily } from './packet/addr.js';
+import * as sockaddr from './sockaddr.js';
+
+export const AI_CANONNAME = 0x0002;
+export const NI_NUMERICHOST = 0x0001;
+export const NI_NAMEREQD = 0x0008;
+
+export interface ResolvedAddress {
+  family: 4 | 6;
+  address: string;
+  scopeid?: number;
+}
+
+export interface Resolved {
+  /** the canonical name (AI_CANONNAME); the input for a literal address */
+  canonname: string;
+  /** in getaddrinfo's order, duplicates removed */
+  addresses: ResolvedAddress[];
+}
+
+/** A getaddrinfo/getnameinfo failure: code is EAI_*, message is gai_strerror(3). */
+export interface ResolveError extends Error {
+  code: string;
+}
+
+/** getaddrinfo(3): family 0 for either. Rejects with a ResolveError. */
+export async function resolveHost(host: string, family: 0 | 4 | 6 = 0): Promise<Resolved> {
+  const af = family === 4 ? C.AF_INET : family === 6 ? C.AF_INET6 : C.AF_UNSPEC;
+  const r = await binding.getaddrinfo(host, af, C.SOCK_DGRAM, AI_CANONNAME);
+  const seen = new Set<string>();
+  const addresses: ResolvedAddress[] = [];
+  for (const b of r.addresses) {
+    const sa = sockaddr.decode(b);
+    if (!sa || (sa.family !== C.AF_INET && sa.family !== C.AF_INET6)) continue;
+    const key = `${sa.address}%${sa.family === C.AF_INET6 ? sa.scopeid ?? 0 : 0}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    addresses.push(sa.family === C.AF_INET ? { family: 4, address: sa.address } : { family: 6, address: sa.address, scopeid: sa.scopeid });
+  }
+  return { canonname: r.canonname ?? host, addresses };
+}
+
+/**
+ * getnameinfo(3) of an address. With flags 0 (the default) a name that
+ * cannot be found comes back as the numeric address, as in libc; a failed
+ * lookup (no resolver reachable) rejects.
+ */
+export async function nameOf(address: string, flags = 0): Promise<string> {
+  const fam = addressFamily(address);
+  if (!fam) throw new TypeError(`not an IP address: ${address}`);
+  const sa = sockaddr.encode(fam === 4 ? { family: C.AF_INET, address, port: 0 } : { family: C.AF_INET6, address, port: 0 });
+  return (await binding.getnameinfo(sa, flags)).host;
+}
+
+/**
+ * ping's pr_addr(): "name (address)", or just the address when numeric
+ * output was asked for or no name could be had. Names are cached.
+ */
+export class AddressNamer {
+  private readonly cache = new Map<string, Promise<string>>();
+  constructor(readonly numeric: boolean) {}
+
+  /** The printed form, resolved (never rejects). */
+  format(address: string): Promise<string> {
+    if (this.numeric) return Promise.resolve(address);
+    let p = this.cache.get(address);
+    if (!p) {
+      p = nameOf(address).then(
+        (name) => (name ? `${name} (${address})` : address),
+        () => address,
+      );
+      this.cache.set(address, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,356 @@
+// sockit ping against iputils ping, on loopback and in a lab of namespaces.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatG, formatTime, inetAton, summaryText } from '../../src/commands/ping.js';
+import { PingStats, llsqrt } from '../../src/stack/ping.js';
+import { type CliResult, sockit, sockitIn } from '../helpers/cli.js';
+import { isRoot, rootReason } from '../helpers/root.js';
+import { Lab, needsRootReason } from '../lab/index.js';
+
+/** Timing varies between runs; everything else must match iputils to the byte. */
+function normalize(text: string): string {
+  return text
+    .replace(/time=[\d.]+ ms/g, 'time=T ms')
+    .replace(/time \d+ms/g, 'time Tms')
+    .replace(/rtt min\/avg\/max\/mdev = [\d./]+ ms/g, 'rtt min/avg/max/mdev = T ms')
+    .replace(/ipg\/ewma [\d./]+ ms/g, 'ipg/ewma T ms');
+}
+
+function jsonLines(r: CliResult): Record<string, unknown>[] {
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function summaryOf(r: CliResult): Record<string, unknown> {
+  const s = jsonLines(r).find((o) => o.type === 'summary');
+  if (!s) throw new Error(`no summary in:\n${r.stdout}\n${r.stderr}`);
+  return s;
+}
+
+describe('iputils arithmetic', () => {
+  it('rounds times as iputils prints them', () => {
+    expect(formatTime(45)).toBe('0.045');
+    expect(formatTime(999)).toBe('0.999');
+    expect(formatTime(1000)).toBe('1.00');
+    expect(formatTime(1234)).toBe('1.23');
+    expect(formatTime(9994)).toBe('9.99');
+    expect(formatTime(9995)).toBe('10.0'); // 10000 - 5 switches to one decimal
+    expect(formatTime(12345)).toBe('12.3');
+    expect(formatTime(99949)).toBe('99.9');
+    expect(formatTime(99950)).toBe('100');
+    expect(formatTime(123456)).toBe('123');
+  });
+
+  it('formats loss like printf %g of a float', () => {
+    expect(formatG(Math.fround(100 / 3))).toBe('33.3333');
+    expect(formatG(Math.fround(200 / 3))).toBe('66.6667');
+    expect(formatG(Math.fround(100))).toBe('100');
+    expect(formatG(Math.fround(0.001))).toBe('0.001');
+    expect(formatG(Math.fround(12.5))).toBe('12.5');
+    expect(formatG(0)).toBe('0');
+  });
+
+  it('takes mdev from the same integer square root as iputils', () => {
+    expect([0, 1, 2, 3, 4, 8, 10, 16, 99, 100].map(llsqrt)).toEqual([0, 1, 1, 2, 2, 3, 3, 4, 10, 10]);
+    const s = new PingStats();
+    s.timing = true;
+    // three replies of 35, 40, 41 us: avg 38, var (35²+40²+41²)/3 - 38² = 6.88.. -> 6, llsqrt(6) = 2
+    for (const t of [35, 40, 41]) { s.nreceived++; s.tsum += t; s.tsum2 += t * t; s.tmin = Math.min(s.tmin, t); s.tmax = Math.max(s.tmax, t); }
+    s.ntransmitted = 4;
+    s.elapsedMs = 404;
+    expect(summaryText('h', s)).toBe(
+      '\n--- h ping statistics ---\n4 packets transmitted, 3 received, 25% packet loss, time 404ms\nrtt min/avg/max/mdev = 0.035/0.038/0.041/0.002 ms\n',
+    );
+  });
+
+  it('takes inet_aton forms as numeric targets', () => {
+    expect(inetAton('127.1')).toBe('127.0.0.1');
+    expect(inetAton('0x7f000001')).toBe('127.0.0.1');
+    expect(inetAton('2130706433')).toBe('127.0.0.1');
+    expect(inetAton('010.0.0.1')).toBe('8.0.0.1');
+    expect(inetAton('localhost')).toBeNull();
+    expect(inetAton('1.2.3.256')).toBeNull();
+  });
+});
+
+describe('bad input: one line, exit 2', () => {
+  const cases: [string[], string][] = [
+    [['-c', '0', '127.0.0.1'], "sockit ping: invalid argument: '0': out of range: 1 <= value <= 9223372036854775807"],
+    [['-c', '-1', '127.0.0.1'], "sockit ping: invalid argument: '-1': out of range: 1 <= value <= 9223372036854775807"],
+    [['-c', 'x', '127.0.0.1'], "sockit ping: invalid argument: 'x'"],
+    [['-s', '70000', '127.0.0.1'], "sockit ping: invalid argument: '70000': out of range: 0 <= value <= 65507"],
+    [['-Z', '127.0.0.1'], "sockit ping: invalid option -- 'Z'"],
+    [['--bogus', '127.0.0.1'], "sockit ping: unrecognized option '--bogus'"],
+    [[], 'sockit ping: usage error: Destination address required'],
+    [['nosuch.invalid'], 'sockit ping: nosuch.invalid: Name or service not known'],
+    [['-4', '-6', '::1'], 'sockit ping: only one -4 or -6 option may be specified'],
+    [['-M', 'maybe', '127.0.0.1'], 'sockit ping: invalid -M argument: maybe'],
+    [['-i', 'x', '127.0.0.1'], 'sockit ping: bad timing interval: x'],
+    [['-p', 'zz', '127.0.0.1'], 'sockit ping: patterns must be specified as hex digits: zz'],
+  ];
+  for (const [args, line] of cases) {
+    it(`ping ${args.join(' ') || '(nothing)'}`, async () => {
+      const r = await sockit(['ping', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(line + '\n');
+      expect(r.stdout).toBe('');
+    });
+  }
+
+  it('refuses a sub-2 ms interval to an unprivileged user, as iputils does', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const argv = [process.execPath, 'bin/sockit', 'ping', '-c', '1', '-i', '0.001', '127.0.0.1'];
+    // as root, drop to nobody for this one run
+    const r = isRoot
+      ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], { encoding: 'utf8' })
+      : spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('sockit ping: cannot flood; minimal interval allowed for user is 2ms\n');
+  });
+});
+
+describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason})`, () => {
+  for (const dst of ['127.0.0.1', '::1', 'localhost']) {
+    it(`ping -c 3 ${dst} prints what iputils prints`, async () => {
+      const args = ['-c', '3', '-i', '0.05', dst];
+      const ours = await sockit(['ping', ...args]);
+      const { spawnSync } = await import('node:child_process');
+      const theirs = spawnSync('ping', args, { encoding: 'utf8' });
+      expect(ours.code).toBe(0);
+      expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+      expect(ours.stdout).toMatch(/^64 bytes from .*: icmp_seq=3 ttl=64 time=\d+\.\d{3} ms$/m);
+      expect(ours.stdout).toMatch(/^3 packets transmitted, 3 received, 0% packet loss, time \d+ms$/m);
+    });
+  }
+
+  it('-q, -s, -D and -p', async () => {
+    const q = await sockit(['ping', '-q', '-c', '2', '-i', '0.05', '127.0.0.1']);
+    expect(q.stdout).toMatch(/^PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.\n\n--- 127\.0\.0\.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time \d+ms\nrtt min\/avg\/max\/mdev = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms\n$/);
+    const small = await sockit(['ping', '-c', '1', '-s', '8', '127.0.0.1']);
+    // under 16 bytes there is no room for the send time: no time=, no rtt line
+    expect(small.stdout).toContain('16 bytes from 127.0.0.1: icmp_seq=1 ttl=64\n');
+    expect(small.stdout).not.toContain('rtt');
+    const d = await sockit(['ping', '-D', '-c', '1', '127.0.0.1']);
+    expect(d.stdout).toMatch(/^\[\d{10}\.\d{6}\] 64 bytes from 127\.0\.0\.1: icmp_seq=1 ttl=64 time=/m);
+    const p = await sockit(['ping', '-c', '1', '-p', 'ff00', '127.0.0.1']);
+    expect(p.stdout.split('\n')[0]).toBe('PATTERN: 0xff00');
+    expect(p.code).toBe(0); // the echoed pattern checks out: no "wrong data byte"
+    expect(p.stdout).not.toContain('wrong data');
+  });
+
+  it('--json: one object per reply, then a summary', async () => {
+    const r = await sockit(['ping', '--json', '-c', '3', '-i', '0.05', '127.0.0.1']);
+    const lines = jsonLines(r);
+    expect(lines.map((l) => l.type)).toEqual(['start', 'reply', 'reply', 'reply', 'summary']);
+    expect(lines[1]).toMatchObject({ seq: 1, from: '127.0.0.1', bytes: 64, ttl: 64, dup: false });
+    expect(typeof lines[1].time_ms).toBe('number');
+    expect(lines[4]).toMatchObject({ transmitted: 3, received: 3, errors: 0, loss_percent: 0, exit_code: 0 });
+    expect(r.code).toBe(0);
+  });
+
+  it('flood mode prints iputils\' dots and backspaces', async () => {
+    const r = await sockit(['ping', '-f', '-c', '5', '127.0.0.1']);
+    const body = r.stdout.split('\n')[1];
+    expect(body).toBe('.\b \b'.repeat(5));
+    expect(r.stdout).toMatch(/ipg\/ewma [\d.]+\/[\d.]+ ms\n$/);
+  });
+
+  it('SIGINT prints the summary; SIGQUIT the status line', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['bin/sockit', 'ping', '-i', '0.05', '127.0.0.1'], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    await new Promise<void>((res) => { const t = setInterval(() => { if ((out.match(/icmp_seq/g) ?? []).length >= 3) { clearInterval(t); res(); } }, 10); });
+    child.kill('SIGQUIT');
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(code).toBe(0);
+    expect(err).toMatch(/^\r\d+\/\d+ packets, \d+% loss, min\/avg\/ewma\/max = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms\n$/);
+    expect(out).toMatch(/--- 127\.0\.0\.1 ping statistics ---\n(\d+) packets transmitted, \1 received/);
+  });
+});
+
+describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRootReason})`, () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 2, ipv6: true, name: 'ping' });
+    lab.hosts(lab.src, [`${lab.dst.v4} dsthost dstalias`, `${lab.routers[1].v4} router2`, `${lab.dst.v6} dsthost6`]);
+  });
+  afterAll(async () => { await lab?.close(); });
+
+  async function both(args: string[]): Promise<{ ours: CliResult; theirs: CliResult }> {
+    const ours = await sockitIn(lab, lab.src, ['ping', ...args]);
+    const t = await lab.exec(lab.src, ['ping', ...args]);
+    return { ours, theirs: { code: t.code, signal: t.signal, stdout: t.stdout, stderr: t.stderr } };
+  }
+
+  it('three hops away the reply TTL is 62, as iputils says', async () => {
+    const { ours, theirs } = await both(['-c', '2', '-i', '0.05', lab.dst.v4]);
+    expect(ours.stdout).toContain(`64 bytes from ${lab.dst.v4}: icmp_seq=1 ttl=62 time=`);
+    expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+    expect(ours.code).toBe(0);
+  });
+
+  it('IPv6: hop limit 62 and iputils\' header', async () => {
+    const { ours, theirs } = await both(['-c', '2', '-i', '0.05', lab.dst.v6]);
+    expect(ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v6}(${lab.dst.v6}) 56 data bytes`);
+    expect(ours.stdout).toContain(`64 bytes from ${lab.dst.v6}: icmp_seq=1 ttl=62 time=`);
+    expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+  });
+
+  it('-t 1: From 192.0.2.1 icmp_seq=1 Time to live exceeded, exit 1', async () => {
+    const { ours, theirs } = await both(['-c', '2', '-i', '0.05', '-t', '1', lab.dst.v4]);
+    expect(ours.stdout).toContain('From 192.0.2.1 icmp_seq=1 Time to live exceeded\n');
+    expect(ours.stdout).toContain('2 packets transmitted, 0 received, +2 errors, 100% packet loss');
+    expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+    expect(ours.code).toBe(1);
+    expect(theirs.code).toBe(1);
+  });
+
+  it('IPv6 -t 1: Time exceeded: Hop limit', async () => {
+    const { ours, theirs } = await both(['-c', '1', '-t', '1', lab.dst.v6]);
+    expect(ours.stdout).toContain(`From ${lab.routers[0].v6} icmp_seq=1 Time exceeded: Hop limit\n`);
+    expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+  });
+
+  it('names: canonical name in the header, getnameinfo names on replies and errors', async () => {
+    const r = await both(['-c', '1', 'dstalias']);
+    expect(r.ours.stdout.split('\n')[0]).toBe(`PING dsthost (${lab.dst.v4}) 56(84) bytes of data.`);
+    expect(r.ours.stdout).toContain(`64 bytes from dsthost (${lab.dst.v4}): icmp_seq=1 ttl=62`);
+    expect(normalize(r.ours.stdout)).toBe(normalize(r.theirs.stdout));
+    const e = await both(['-c', '1', '-t', '2', 'dsthost']);
+    expect(e.ours.stdout).toContain(`From router2 (${lab.routers[1].v4}) icmp_seq=1 Time to live exceeded`);
+    expect(normalize(e.ours.stdout)).toBe(normalize(e.theirs.stdout));
+    const n = await both(['-n', '-c', '1', '-t', '2', 'dsthost']);
+    expect(n.ours.stdout).toContain(`From ${lab.routers[1].v4} icmp_seq=1 Time to live exceeded`);
+  });
+
+  it('an unreachable route gives the unreachable lines and exit 1', async () => {
+    await lab.unreachable(lab.routers[1], `${lab.dst.v4}/32`, 'host');
+    try {
+      const { ours, theirs } = await both(['-c', '2', '-i', '0.05', lab.dst.v4]);
+      expect(ours.stdout).toContain(`From ${lab.routers[1].v4} icmp_seq=1 Destination Host Unreachable\n`);
+      expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+      expect(ours.code).toBe(1);
+    } finally {
+      await lab.exec(lab.routers[1], ['ip', 'route', 'del', `${lab.dst.v4}/32`]);
+    }
+  });
+
+  it('a silent host: exit 1 once -W has passed after the last probe', async () => {
+    await lab.silent(lab.dst, 'all');
+    try {
+      const t0 = performance.now();
+      const r = await sockitIn(lab, lab.src, ['ping', '-c', '2', '-i', '0.1', '-W', '0.5', lab.dst.v4]);
+      const took = performance.now() - t0;
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('2 packets transmitted, 0 received, 100% packet loss');
+      expect(took).toBeGreaterThanOrEqual(600); // 0.1 s between probes + 0.5 s linger
+      // -w 2: probes at 0 s and 1 s, then the deadline
+      const w = await both(['-w', '2', lab.dst.v4]);
+      expect(w.ours.code).toBe(1);
+      expect(w.ours.stdout).toMatch(/^2 packets transmitted, 0 received, 100% packet loss, time 10\d\dms$/m);
+      expect(normalize(w.ours.stdout)).toBe(normalize(w.theirs.stdout));
+    } finally {
+      await lab.silent(lab.dst, 'none');
+    }
+  });
+
+  it('under 30% random loss the summary equals the routers\' nftables counters exactly', async () => {
+    const req = await lab.loss(lab.routers[0], 30, { match: 'icmp type echo-request' });
+    const rep = await lab.loss(lab.routers[1], 30, { match: 'icmp type echo-reply' });
+    const r = await sockitIn(lab, lab.src, ['ping', '--json', '-q', '-c', '200', '-i', '0.005', '-W', '1', lab.dst.v4]);
+    const s = summaryOf(r);
+    const c1 = await lab.counters(lab.routers[0]);
+    const c2 = await lab.counters(lab.routers[1]);
+    await lab.loss(lab.routers[0], 0, { match: 'icmp type echo-request' });
+    await lab.loss(lab.routers[1], 0, { match: 'icmp type echo-reply' });
+    // every request crossed r1's rule; every reply that reached src passed r2's
+    expect(s.transmitted).toBe(200);
+    expect(c1[req.dropped].packets + c1[req.passed].packets).toBe(200);
+    expect(s.received).toBe(c2[rep.passed].packets);
+    expect(c2[rep.passed].packets + c2[rep.dropped].packets).toBe(c1[req.passed].packets);
+    expect(s.received).toBeGreaterThan(60); // about 200 * 0.7 * 0.7 = 98
+    expect(s.received).toBeLessThan(160);
+    expect(s.errors).toBe(0);
+    expect(r.code).toBe(0);
+  });
+
+  it('duplicates are flagged (DUP!) and counted', async () => {
+    // the destination sends every echo reply twice (nft dup)
+    await lab.nft(lab.dst, `add table ip twice\nadd chain ip twice out { type filter hook output priority 0; }\nadd rule ip twice out icmp type echo-reply dup to ${lab.src.v4} device eth0`);
+    try {
+      // the run ends with the third reply, before its copy: two duplicates
+      const r = await sockitIn(lab, lab.src, ['ping', '-c', '3', '-i', '0.1', lab.dst.v4]);
+      expect(r.stdout).toMatch(/icmp_seq=1 ttl=62 time=[\d.]+ ms \(DUP!\)\n/);
+      expect(r.stdout).toContain('3 packets transmitted, 3 received, +2 duplicates, 0% packet loss');
+      const t = await lab.exec(lab.src, ['ping', '-c', '3', '-i', '0.1', lab.dst.v4]);
+      expect(normalize(r.stdout)).toBe(normalize(t.stdout));
+    } finally {
+      await lab.nft(lab.dst, 'delete table ip twice');
+    }
+  });
+
+  it('-M do over a 1400-byte link: frag needed from the router, then local errors', async () => {
+    await lab.mtu(1, 1400);
+    try {
+      const r = await sockitIn(lab, lab.src, ['ping', '-c', '2', '-i', '0.1', '-M', 'do', '-s', '1400', lab.dst.v4]);
+      expect(r.stdout).toContain(`From ${lab.routers[0].v4} icmp_seq=1 Frag needed and DF set (mtu = 1400)\n`);
+      expect(r.stderr).toBe('sockit ping: local error: message too long, mtu=1400\n');
+      expect(r.stdout).toContain('2 packets transmitted, 0 received, +2 errors, 100% packet loss');
+      expect(r.code).toBe(1);
+      const fits = await sockitIn(lab, lab.src, ['ping', '-c', '1', '-M', 'do', '-s', '1372', lab.dst.v4]);
+      expect(fits.stdout).toContain(`1380 bytes from ${lab.dst.v4}: icmp_seq=1 ttl=62`);
+    } finally {
+      await lab.mtu(1, 1500);
+    }
+  });
+
+  it('five concurrent pings (raw sockets) each count only their own replies', async () => {
+    await lab.pingGroupRange(lab.src, false);
+    const runs = await Promise.all(Array.from({ length: 5 }, () =>
+      sockitIn(lab, lab.src, ['ping', '--json', '-c', '20', '-i', '0.01', lab.dst.v4])));
+    const idents = new Set<unknown>();
+    for (const r of runs) {
+      const lines = jsonLines(r);
+      expect(lines[0].mechanism).toBe('raw socket');
+      idents.add(lines[0].ident);
+      expect(summaryOf(r)).toMatchObject({ transmitted: 20, received: 20, duplicates: 0, errors: 0 });
+      expect(lines.filter((l) => l.type === 'reply').map((l) => l.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    }
+    expect(idents.size).toBe(5);
+  });
+
+  it('unprivileged: nobody pings through a ping socket once ping_group_range allows it', async () => {
+    await lab.pingGroupRange(lab.src, true);
+    try {
+      const ok = await sockitIn(lab, lab.src, ['ping', '-v', '-c', '2', '-i', '0.05', lab.dst.v4], { user: 'nobody' });
+      expect(ok.code).toBe(0);
+      expect(ok.stderr).toBe('sockit ping: ping socket (SOCK_DGRAM, unprivileged)\n');
+      expect(ok.stdout).toContain(`64 bytes from ${lab.dst.v4}: icmp_seq=2 ttl=62 time=`);
+      const err = await sockitIn(lab, lab.src, ['ping', '-c', '1', '-t', '1', lab.dst.v4], { user: 'nobody' });
+      expect(err.stdout).toContain('From 192.0.2.1 icmp_seq=1 Time to live exceeded\n'); // via IP_RECVERR
+    } finally {
+      await lab.pingGroupRange(lab.src, false);
+    }
+    const denied = await sockitIn(lab, lab.src, ['ping', '-c', '1', lab.dst.v4], { user: 'nobody' });
+    expect(denied.code).toBe(2);
+    expect(denied.stdout).toBe('');
+    expect(denied.stderr).toBe(
+      'sockit ping: no permission for an ICMP socket: ping sockets are closed to group 65534 (net.ipv4.ping_group_range = 1 0) ' +
+      `and raw sockets need CAP_NET_RAW; fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647", or sudo setcap cap_net_raw+ep "${process.execPath}", or run as root\n`,
+    );
+  });
+
+  it('-O reports probes with no answer yet', async () => {
+    await lab.nft(lab.dst, 'add table inet seq2\nadd chain inet seq2 in { type filter hook input priority 0; }\nadd rule inet seq2 in icmp type echo-request icmp sequence 2 drop');
+    try {
+      const { ours, theirs } = await both(['-c', '3', '-i', '0.1', '-O', '-W', '0.2', lab.dst.v4]);
+      expect(ours.stdout).toContain('no answer yet for icmp_seq=2\n');
+      expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+    } finally {
+      await lab.nft(lab.dst, 'delete table inet seq2');
+    }
+  });
+});
