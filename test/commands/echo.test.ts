@@ -158,6 +158,24 @@ describe('sockit echo server lifecycle', () => {
     }
   });
 
+  it('a second signal closes the connections still open', async () => {
+    const { server, port } = await startServer([]);
+    try {
+      const open = net.connect({ port, host: '127.0.0.1' });
+      open.on('error', () => {});
+      const closed = new Promise((r) => open.once('close', r));
+      await server.json('connection');
+      server.kill('SIGINT');
+      await server.json('shutdown');
+      server.kill('SIGINT');
+      await closed;
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      expect(server.events().find((e) => e.type === 'close')).toMatchObject({ reason: 'shutdown' });
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('closes a connection idle longer than -t', async () => {
     const { server, port } = await startServer(['-t', '0.2']);
     try {
