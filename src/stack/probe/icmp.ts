@@ -149,7 +149,7 @@ export class IcmpProbe implements ProbeMethod {
     if (!this.ours(o.id) || (o.dst !== undefined && o.dst !== this.target)) return;
     const notice = v4 && (m.type === icmp4.REDIRECT || m.type === icmp4.SOURCE_QUENCH);
     if (notice) {
-      onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: (m.body as icmp4.ErrorBody).gateway });
+      onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: m.body.gateway });
       return;
     }
     onEvent({ type: 'icmp-error', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, mtu: m.body.mtu, ttl: p.ttl, rxNs: p.rxNs, reached: false });
