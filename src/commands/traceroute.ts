@@ -13,7 +13,7 @@ import { nameOf, type ResolveError, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
 import {
   DEF_DATA_LEN, DEF_HOPS, DEF_NUM_PROBES, DEF_SIM_PROBES, DEF_WAIT, MAX_HOPS, MAX_PROBES, MTU_PACKET_LEN,
-  type ProbeResult, type TracerouteEvent, TracerouteSession,
+  type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession,
 } from '../stack/traceroute.js';
 import { OrderedOutput, UsageError, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
 
@@ -22,15 +22,9 @@ const MAX_PACKET_LEN = 65000;
 const METHODS = ['default', 'udp', 'icmp', 'tcp'] as const;
 type Method = (typeof METHODS)[number];
 
-interface Opts {
+interface Opts extends Pick<TracerouteOptions, 'firstHop' | 'maxHops' | 'nqueries' | 'simProbes' | 'wait' | 'sendWait'> {
   method: Method;
   family: 0 | 4 | 6;
-  firstHop: number;
-  maxHops: number;
-  nqueries: number;
-  simProbes: number;
-  wait: { max: number; here: number; near: number };
-  sendWait: number;
   port?: number;
   numeric: boolean;
   source?: string;
@@ -54,7 +48,7 @@ function floatArg(v: string): number {
 }
 
 /** -w MAX[,HERE,NEAR]: MAX alone turns the adaptive rules off (traceroute(8)). */
-export function waitArg(v: string): { max: number; here: number; near: number } {
+export function waitArg(v: string): TracerouteOptions['wait'] {
   const parts = v.split(/[,/]/);
   const nums = parts.map((p) => (p.trim() === '' ? NaN : Number(p)));
   if (parts.length > 3 || nums.some((n) => !Number.isFinite(n))) throw new UsageError(`Cannot handle option argument \`${v}'`);
