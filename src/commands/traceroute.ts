@@ -268,10 +268,10 @@ async function trace(o: Opts, target: string, packetLen: number): Promise<number
         case 'hop':
           if (o.json) {
             const addresses = [...new Set(e.probes.map((p) => p.from).filter((a) => a !== null))];
-            jsonLine({
+            out.write(JSON.stringify({
               type: 'hop', hop: e.hop, addresses, final: e.final,
               probes: e.probes.map((p) => ({ address: p.from, rtt_ms: p.rttMs, annotation: p.annotation || null })),
-            });
+            }) + '\n');
           }
           return;
         case 'error': {

@@ -66,6 +66,7 @@ describe('bad input: one line, exit 2', () => {
     [['127.0.0.1', '70000'], 'sockit traceroute: too big packetlen 70000 specified'],
     [['-6', '-s', '127.0.0.1', '::1'], 'sockit traceroute: IP version mismatch in addresses specified'],
     [[], 'sockit traceroute: Specify "host" missing argument.'],
+    [['-s', '192.0.2.200', '127.0.0.1'], 'sockit traceroute: bind: Cannot assign requested address'],
   ];
   for (const [args, line] of cases) {
     it(`traceroute ${args.join(' ') || '(nothing)'}`, async () => {

@@ -50,6 +50,14 @@ export class UdpProbe implements ProbeMethod {
     this.name = o.fixedPort ? 'udp' : 'default';
     this.headerBytes = (o.family === 4 ? 20 : 40) + 8;
     this.nextPort = o.port ?? (o.fixedPort ? DEF_UDP_PORT : DEF_START_PORT);
+    // sockets are opened per probe: try the options once now, so a bad
+    // source address or device fails here rather than at the first probe
+    const trial = Socket.open(o.family === 4 ? C.AF_INET : C.AF_INET6, C.SOCK_DGRAM);
+    try {
+      tuneSocket(trial, o.family, o);
+    } finally {
+      trial.close();
+    }
   }
 
   /** Open, tune and connect a socket for the probe, then send; the socket stays until release(seq). */
