@@ -217,9 +217,13 @@ export class Socket {
     this.poller?.ref(on);
   }
 
+  private wanted(): number {
+    return (this.readHandler ? C.POLL_READABLE : 0) | (this.writeWaiters.length ? C.POLL_WRITABLE : 0);
+  }
+
   private rearm(): void {
     if (this.closed) return;
-    const want = (this.readHandler ? C.POLL_READABLE : 0) | (this.writeWaiters.length ? C.POLL_WRITABLE : 0);
+    const want = this.wanted();
     if (want === 0) {
       if (this.events !== 0) this.poller?.stop();
       this.events = 0;
@@ -245,7 +249,8 @@ export class Socket {
       for (const w of waiters) w({ error });
     }
     if (readable && this.readHandler) this.readHandler({ readable, writable, error });
-    if (!this.closed) this.rearm(); // interest may have changed; cheap when it has not
+    // libuv stopped the handle on POLLERR; otherwise re-arm only if interest changed
+    if (!this.closed && (error || this.wanted() !== this.events)) this.rearm();
   }
 
   private stopPolling(): void {

@@ -125,6 +125,7 @@ const meta = new Int32Array(M.LEN);
 const addrs = Buffer.alloc(ADDRS_LEN);
 const ts = new BigInt64Array(1);
 
+
 function addr(a: AddrArg): Buffer {
   return Buffer.isBuffer(a) ? a : sockaddr.encode(a);
 }
@@ -214,6 +215,7 @@ export const native = {
     address: () => (meta[M.NAMELEN] > 0 ? sockaddr.decode(addrs, 0, meta[M.NAMELEN]) : null),
     /** source IP address text of the last message, without building an object */
     sourceAddress(): string {
+      // sa_family is host order (little-endian here)
       const fam = meta[M.NAMELEN] >= 2 ? addrs[0] | (addrs[1] << 8) : 0;
       return fam === 2 ? formatIPv4(addrs, 4) : fam === 10 ? formatIPv6(addrs, 8) : '';
     },

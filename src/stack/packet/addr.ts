@@ -15,8 +15,18 @@ export function parseIPv4(text: string): Buffer | null {
   return out;
 }
 
+// formatted addresses, direct-mapped by value: a packet loop sees few addresses
+const cacheKey = new Float64Array(64).fill(-1);
+const cacheText: string[] = new Array(64).fill('');
+
 export function formatIPv4(buf: Uint8Array, offset = 0): string {
-  return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+  const v = ((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]) >>> 0;
+  const slot = (v ^ (v >>> 8) ^ (v >>> 16)) & 63;
+  if (cacheKey[slot] === v) return cacheText[slot];
+  const text = `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+  cacheKey[slot] = v;
+  cacheText[slot] = text;
+  return text;
 }
 
 export function parseIPv6(text: string): Buffer | null {

@@ -31,6 +31,7 @@ export interface IPv4Packet {
 }
 
 export const MIN_HEADER = 20;
+const NO_OPTIONS = Buffer.alloc(0);
 
 export function decode(buf: Buffer, offset = 0): DecodeResult<IPv4Packet> {
   const have = buf.length - offset;
@@ -58,7 +59,7 @@ export function decode(buf: Buffer, offset = 0): DecodeResult<IPv4Packet> {
     checksumOk: verify(buf, offset, offset + headerLength),
     src: formatIPv4(buf, offset + 12),
     dst: formatIPv4(buf, offset + 16),
-    options: Buffer.from(buf.subarray(offset + MIN_HEADER, offset + headerLength)),
+    options: headerLength > MIN_HEADER ? Buffer.from(buf.subarray(offset + MIN_HEADER, offset + headerLength)) : NO_OPTIONS,
   };
   const end = Math.min(buf.length, offset + totalLength);
   const payload = buf.subarray(offset + headerLength, end);
