@@ -17,6 +17,8 @@ interface Entry {
 
 export const commands: Entry[] = [
   { name: 'ping', summary: 'send ICMP ECHO_REQUEST to network hosts (iputils ping)', load: () => import('./commands/ping.js') },
+  { name: 'traceroute', aliases: ['tracert'], summary: 'print the route packets trace to network host (traceroute 2.x)', load: () => import('./commands/traceroute.js') },
+  { name: 'sockopt', aliases: ['checkopts'], summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options", load: () => import('./commands/sockopt.js') },
   { name: 'connect', summary: 'nonblocking connect with a timeout, once or as repeated probes', load: () => import('./commands/connect.js') },
   { name: 'echo', summary: "the book's echo client and server, TCP and UDP", load: () => import('./commands/echo.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },
@@ -44,6 +46,11 @@ function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `sockit ... | head`: a reader that went away ends the output, not with a stack trace
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   const entry = find(argv[0]);
   let code: number;
   if (entry) {

@@ -19,6 +19,7 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_IPV6 = 41;
 export const IPPROTO_ICMPV6 = 58;
+export const IPPROTO_SCTP = 132;
 export const IPPROTO_RAW = 255;
 
 export const SOL_SOCKET = 1;
@@ -87,7 +88,19 @@ export const IP_MULTICAST_TTL = 33;
 export const IP_MULTICAST_LOOP = 34;
 export const IP_ADD_MEMBERSHIP = 35;
 export const IP_DROP_MEMBERSHIP = 36;
+export const IP_UNBLOCK_SOURCE = 37;
+export const IP_BLOCK_SOURCE = 38;
+export const IP_ADD_SOURCE_MEMBERSHIP = 39;
+export const IP_DROP_SOURCE_MEMBERSHIP = 40;
 export const IP_MULTICAST_ALL = 49;
+
+// RFC 3678 protocol-independent multicast API (IPPROTO_IP or IPPROTO_IPV6)
+export const MCAST_JOIN_GROUP = 42;
+export const MCAST_BLOCK_SOURCE = 43;
+export const MCAST_UNBLOCK_SOURCE = 44;
+export const MCAST_LEAVE_GROUP = 45;
+export const MCAST_JOIN_SOURCE_GROUP = 46;
+export const MCAST_LEAVE_SOURCE_GROUP = 47;
 
 export const IP_PMTUDISC_DONT = 0;
 export const IP_PMTUDISC_WANT = 1;
@@ -113,6 +126,11 @@ export const IPV6_RECVPKTINFO = 49;
 export const IPV6_PKTINFO = 50;
 export const IPV6_RECVHOPLIMIT = 51;
 export const IPV6_HOPLIMIT = 52;
+export const IPV6_RECVHOPOPTS = 53;
+export const IPV6_RECVRTHDR = 56;
+export const IPV6_RECVDSTOPTS = 58;
+export const IPV6_RECVPATHMTU = 60;
+export const IPV6_PATHMTU = 61;
 export const IPV6_RECVTCLASS = 66;
 export const IPV6_TCLASS = 67;
 export const IPV6_DONTFRAG = 62;

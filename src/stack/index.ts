@@ -11,3 +11,6 @@ export * as packet from './packet/index.js';
 export * as bpf from './bpf.js';
 export * as structs from './structs.js';
 export { resolveHost, nameOf, AddressNamer, type Resolved, type ResolvedAddress, type ResolveError } from './resolve.js';
+export * as sockopt from './sockopt.js';
+export { getOption, setOption, formatOption, findOption, type SockOpt, type SockKind, type OptionName, type OptionValue } from './sockopt.js';
+export { processSockets, borrowSocket, ProcessAccessError, type ProcSocket } from './procsock.js';

@@ -2,6 +2,7 @@
 // pseudo-header, so encode() fills it only when given one; raw and ping
 // sockets have the kernel fill it (RFC 3542 3.1).
 import { type PseudoHeader, checksum as cksum, pseudoHeaderSum, verify } from './checksum.js';
+import { HEADER, encodingLength, echo as echoMessage, type Body, type ErrorBody, type Message } from './icmp-message.js';
 import * as quote from './quote.js';
 import { type DecodeResult, ok, truncated } from './result.js';
 
@@ -30,43 +31,8 @@ export const REJECT_ROUTE = 6;
 export const EXC_HOPLIMIT = 0;
 export const EXC_FRAGTIME = 1;
 
-export const HEADER = 8;
+export { HEADER, encodingLength, type Echo, type ErrorBody, type Raw, type Body, type Message } from './icmp-message.js';
 export const PROTOCOL = 58;
-
-export interface Echo {
-  kind: 'echo';
-  id: number;
-  seq: number;
-  data: Buffer;
-}
-
-export interface ErrorBody {
-  kind: 'error';
-  original: Buffer;
-  quote?: quote.Quote;
-  quoteError?: string;
-  /** MTU of a packet too big, else 0 */
-  mtu: number;
-  /** pointer of a parameter problem */
-  pointer?: number;
-  extensions?: Buffer;
-}
-
-export interface Raw {
-  kind: 'raw';
-  data: Buffer;
-}
-
-export type Body = Echo | ErrorBody | Raw;
-
-export interface Message {
-  type: number;
-  code: number;
-  checksum?: number;
-  /** set by decode when a pseudo-header was given */
-  checksumOk?: boolean;
-  body: Body;
-}
 
 export function isError(type: number): boolean {
   return type < 128;
@@ -117,14 +83,6 @@ export function decode(buf: Buffer, offset = 0, ph?: PseudoHeader): DecodeResult
   return ok(m, have);
 }
 
-export function encodingLength(m: Message): number {
-  switch (m.body.kind) {
-    case 'echo': return HEADER + m.body.data.length;
-    case 'error': return HEADER + m.body.original.length + (m.body.extensions?.length ?? 0);
-    case 'raw': return 4 + m.body.data.length;
-  }
-}
-
 export function encode(m: Message, ph?: PseudoHeader, buf?: Buffer, offset = 0): Buffer {
   const len = encodingLength(m);
   const out = buf ?? Buffer.alloc(offset + len);
@@ -153,5 +111,5 @@ export function encode(m: Message, ph?: PseudoHeader, buf?: Buffer, offset = 0):
 }
 
 export function echo(type: typeof ECHO_REQUEST | typeof ECHO_REPLY, id: number, seq: number, data: Buffer): Message {
-  return { type, code: 0, body: { kind: 'echo', id, seq, data } };
+  return echoMessage(type, id, seq, data);
 }
