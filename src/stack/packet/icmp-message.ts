@@ -2,6 +2,7 @@
 // data { type, code, checksum, body }. icmp4.ts and icmp6.ts encode and
 // decode it, each with its own wire details.
 import type * as quote from './quote.js';
+import type { DecodeResult } from './result.js';
 
 export const HEADER = 8;
 
@@ -57,4 +58,28 @@ export function encodingLength(m: Message): number {
 /** An echo request or reply: the common case made short. */
 export function echo(type: number, id: number, seq: number, data: Buffer): Message {
   return { type, code: 0, body: { kind: 'echo', id, seq, data } };
+}
+
+/**
+ * The part of an error message both families decode alike: the quoted
+ * datagram, split from RFC 4884 extensions when `words` (the length field,
+ * in units of `unit` bytes) announces them, and decoded with `decodeQuote`.
+ */
+export function errorBody(
+  buf: Buffer, offset: number, end: number, words: number, unit: 4 | 8,
+  decodeQuote: (b: Buffer) => DecodeResult<quote.Quote>,
+): ErrorBody {
+  let originalEnd = end;
+  let extensions: Buffer | undefined;
+  if (words > 0 && offset + HEADER + words * unit < end) {
+    originalEnd = offset + HEADER + words * unit;
+    extensions = Buffer.from(buf.subarray(originalEnd, end));
+  }
+  const original = buf.subarray(offset + HEADER, originalEnd);
+  const body: ErrorBody = { kind: 'error', original, mtu: 0 };
+  if (extensions) body.extensions = extensions;
+  const q = decodeQuote(original);
+  if (q.ok) body.quote = q.value;
+  else body.quoteError = `${q.codec}: ${q.error}`;
+  return body;
 }

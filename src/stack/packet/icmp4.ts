@@ -2,7 +2,7 @@
 // A message is plain data { type, code, checksum, body }; encode/decode are free functions.
 import { formatIPv4, parseIPv4 } from './addr.js';
 import { checksum as cksum, verify } from './checksum.js';
-import { HEADER, encodingLength, echo as echoMessage, type Body, type ErrorBody, type Message } from './icmp-message.js';
+import { HEADER, encodingLength, echo as echoMessage, errorBody, type Body, type ErrorBody, type Message } from './icmp-message.js';
 import * as quote from './quote.js';
 import { type DecodeResult, ok, truncated } from './result.js';
 
@@ -46,22 +46,10 @@ export function isError(type: number): boolean {
 
 function decodeError(type: number, code: number, buf: Buffer, offset: number, end: number): ErrorBody {
   // RFC 4884: byte 5 is the length of the original datagram in 32-bit words
-  const words = type === REDIRECT ? 0 : buf[offset + 5];
-  let originalEnd = end;
-  let extensions: Buffer | undefined;
-  if (words > 0 && offset + HEADER + words * 4 < end) {
-    originalEnd = offset + HEADER + words * 4;
-    extensions = Buffer.from(buf.subarray(originalEnd, end));
-  }
-  const original = buf.subarray(offset + HEADER, originalEnd);
-  const body: ErrorBody = { kind: 'error', original, mtu: 0 };
+  const body = errorBody(buf, offset, end, type === REDIRECT ? 0 : buf[offset + 5], 4, quote.decode4);
   if (type === DEST_UNREACH && code === FRAG_NEEDED) body.mtu = buf.readUInt16BE(offset + 6);
   if (type === PARAMETER_PROBLEM) body.pointer = buf[offset + 4];
   if (type === REDIRECT) body.gateway = formatIPv4(buf, offset + 4);
-  if (extensions) body.extensions = extensions;
-  const q = quote.decode4(original);
-  if (q.ok) body.quote = q.value;
-  else body.quoteError = `${q.codec}: ${q.error}`;
   return body;
 }
 

@@ -2,7 +2,7 @@
 // pseudo-header, so encode() fills it only when given one; raw and ping
 // sockets have the kernel fill it (RFC 3542 3.1).
 import { type PseudoHeader, checksum as cksum, pseudoHeaderSum, verify } from './checksum.js';
-import { HEADER, encodingLength, echo as echoMessage, type Body, type ErrorBody, type Message } from './icmp-message.js';
+import { HEADER, encodingLength, echo as echoMessage, errorBody, type Body, type ErrorBody, type Message } from './icmp-message.js';
 import * as quote from './quote.js';
 import { type DecodeResult, ok, truncated } from './result.js';
 
@@ -41,20 +41,9 @@ export function isError(type: number): boolean {
 function decodeError(type: number, buf: Buffer, offset: number, end: number): ErrorBody {
   // RFC 4884: byte 4 is the original datagram's length in 64-bit words (not for packet too big)
   const words = type === DEST_UNREACH || type === TIME_EXCEEDED ? buf[offset + 4] : 0;
-  let originalEnd = end;
-  let extensions: Buffer | undefined;
-  if (words > 0 && offset + HEADER + words * 8 < end) {
-    originalEnd = offset + HEADER + words * 8;
-    extensions = Buffer.from(buf.subarray(originalEnd, end));
-  }
-  const original = buf.subarray(offset + HEADER, originalEnd);
-  const body: ErrorBody = { kind: 'error', original, mtu: 0 };
+  const body = errorBody(buf, offset, end, words, 8, quote.decode6);
   if (type === PACKET_TOO_BIG) body.mtu = buf.readUInt32BE(offset + 4);
   if (type === PARAM_PROB) body.pointer = buf.readUInt32BE(offset + 4);
-  if (extensions) body.extensions = extensions;
-  const q = quote.decode6(original);
-  if (q.ok) body.quote = q.value;
-  else body.quoteError = `${q.codec}: ${q.error}`;
   return body;
 }
 
