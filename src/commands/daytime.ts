@@ -5,7 +5,7 @@ import { formatHostPort } from '../stack/index.js';
 import {
   clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
   type ClientOptions, type ServerOptions,
-} from './clientserver.js';
+} from './lib/clientserver.js';
 import { errSys, jsonLine, parseArgs } from './common.js';
 
 const DAYTIME = '13'; // RFC 867

@@ -6,7 +6,7 @@ import type { UdpClient } from '../stack/index.js';
 import {
   clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
   type ClientOptions, type ServerOptions,
-} from './clientserver.js';
+} from './lib/clientserver.js';
 import { errSys, parseArgs, secondsArg } from './common.js';
 
 const SERV_PORT = '9877'; // unp.h

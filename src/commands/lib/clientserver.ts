@@ -6,9 +6,9 @@ import { Command } from 'commander';
 import {
   formatHostPort, hostServ, isResolveError, servPort, TcpServer, tcpConnect, UdpClient, UdpServer,
   type InetSockAddr, type Peer,
-} from '../stack/index.js';
-import { addressFamily } from '../stack/packet/addr.js';
-import { errSys, intArg, jsonLine, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from './common.js';
+} from '../../stack/index.js';
+import { addressFamily } from '../../stack/packet/addr.js';
+import { errSys, intArg, jsonLine, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
 
 /** A failure that is not bad input: one line, exit 1. */
 export function failure(message: string): UsageError {
