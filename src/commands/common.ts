@@ -3,6 +3,7 @@
 // the same way.
 import { Chalk, type ChalkInstance } from 'chalk';
 import { Command, CommanderError } from 'commander';
+import { native } from '../stack/native/index.js';
 
 /** Bad input: printed as `sockit <cmd>: <message>`, exit 2. */
 export class UsageError extends Error {
@@ -82,4 +83,69 @@ export function reportError(name: string, e: unknown): number {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`sockit ${name}: ${msg}\n`);
   return e instanceof UsageError ? e.exitCode : 2;
+}
+
+/** Seconds option parser for commander ("5", "0.5"), returned in ms. */
+export function secondsArg(what: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^\+?(\d+\.?\d*|\.\d+)$/.test(v.trim())) throw new UsageError(`invalid ${what}: '${v}'`);
+    const n = Number(v);
+    if (n < min || n > max) throw new UsageError(`invalid ${what}: '${v}': out of range: ${min} <= value <= ${max}`);
+    return Math.round(n * 1000);
+  };
+}
+
+/**
+ * A system error as the book's err_sys prints it: "connect error: Connection
+ * refused" (syscall, then strerror(3) of the errno).
+ */
+export function errSys(e: unknown, syscall?: string): string {
+  return `${syscall ?? (e as NodeJS.ErrnoException)?.syscall ?? 'system'} error: ${strerrorOf(e)}`;
+}
+
+/** strerror(3) of a system error's errno (Node's and the core's are both negated), else its message. */
+export function strerrorOf(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const errno = typeof err?.errno === 'number' ? Math.abs(err.errno) : 0;
+  return errno ? native.strerror(errno) : (err?.message ?? String(e));
+}
+
+/**
+ * Run `fn` on SIGINT and SIGTERM (each time one arrives) instead of
+ * dying; returns the function that removes the handlers.
+ */
+export function onTerminate(fn: (signal: NodeJS.Signals) => void): () => void {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  for (const s of signals) process.on(s, fn);
+  return () => {
+    for (const s of signals) process.off(s, fn);
+  };
+}
+
+/**
+ * Writes text in the order it was given, even when some of it waits for a
+ * name lookup: plain strings go out at once while nothing is waiting.
+ */
+export class OrderedOutput {
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
+
+  write(text: string | Promise<string>, stream: NodeJS.WritableStream = this.stream): void {
+    if (typeof text === 'string' && this.pending === 0) {
+      stream.write(text);
+      return;
+    }
+    this.pending++;
+    this.queue = this.queue.then(async () => {
+      stream.write(await text);
+      this.pending--;
+    });
+  }
+
+  /** Resolves once everything given so far is written. */
+  drain(): Promise<void> {
+    return this.queue;
+  }
 }

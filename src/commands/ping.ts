@@ -10,7 +10,7 @@ import { MAX_DUP_CHK, MINUSERINTERVAL, type PingEvent, PingSession, type PingSta
 import { IcmpProbe, type PmtuMode } from '../stack/probe/icmp.js';
 import { AddressNamer, type ResolveError, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
-import { UsageError, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
+import { OrderedOutput, UsageError, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
 
 const NAME = 'ping';
 const LONG_MAX = '9223372036854775807';
@@ -270,24 +270,15 @@ function nowStamp(): string {
   return `[${ns / 1_000_000_000n}.${String((ns % 1_000_000_000n) / 1000n).padStart(6, '0')}] `;
 }
 
-/** Writes in order even when some lines wait for a name lookup. */
+/** Lines in order (some wait for a name lookup), with flood marks batched in between. */
 class Out {
-  private queue: Promise<void> = Promise.resolve();
-  private pending = 0;
+  private readonly ordered = new OrderedOutput();
   private flood = '';
   private floodScheduled = false;
 
   line(text: string | Promise<string>, stream: NodeJS.WriteStream = process.stdout): void {
     this.flushFlood();
-    if (typeof text === 'string' && this.pending === 0) {
-      stream.write(text);
-      return;
-    }
-    this.pending++;
-    this.queue = this.queue.then(async () => {
-      stream.write(await text);
-      this.pending--;
-    });
+    this.ordered.write(text, stream);
   }
 
   /** flood marks, batched per event-loop turn (the same bytes as iputils, fewer writes) */
@@ -304,14 +295,13 @@ class Out {
     if (this.flood) {
       const f = this.flood;
       this.flood = '';
-      if (this.pending === 0) process.stdout.write(f);
-      else this.line(f);
+      this.ordered.write(f);
     }
   }
 
   async drain(): Promise<void> {
     this.flushFlood();
-    await this.queue;
+    await this.ordered.drain();
   }
 }
 

@@ -20,7 +20,7 @@ import {
   sourceStream, splitDotted,
 } from '../stack/sock/index.js';
 import type { Linger, Timeval } from '../stack/structs.js';
-import { UsageError, jsonLine, makeCommand, parseArgs, reportError } from './common.js';
+import { UsageError, jsonLine, makeCommand, onTerminate, parseArgs, reportError } from './common.js';
 
 const NAME = 'sock';
 
@@ -365,7 +365,9 @@ function printer(json: boolean, cfg: SockConfig): (e: SockEvent | DatagramEvent)
 class Broadcast {
   private readonly outs = new Set<PassThrough>();
   private ended = false;
-  constructor(input: Readable) {
+  constructor(private readonly input: Readable) {
+    // read only while a connection is open: what is typed before one waits for it
+    input.pause();
     input.on('data', (d: Buffer) => {
       for (const o of this.outs) o.write(d);
     });
@@ -376,17 +378,30 @@ class Broadcast {
   }
   subscribe(): PassThrough {
     const p = new PassThrough();
-    if (this.ended) p.end();
-    else this.outs.add(p);
+    if (this.ended) {
+      p.end();
+    } else {
+      this.outs.add(p);
+      this.input.resume();
+    }
     return p;
   }
   unsubscribe(p: PassThrough): void {
     this.outs.delete(p);
     p.destroy();
+    if (this.outs.size === 0) this.input.pause();
   }
 }
 
 // ---------- main ----------
+
+function removePath(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const parsed = parse(argv);
@@ -440,16 +455,18 @@ async function main(argv: string[]): Promise<number> {
 
     // a UDP sink ends at a zero-length datagram, or at SIGINT/SIGTERM with its summary
     const ac = new AbortController();
-    if (cfg.udp && cfg.sourcesink) {
-      const stop = () => ac.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      cleanups.push(() => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      });
-    }
+    if (cfg.udp && cfg.sourcesink) cleanups.push(onTerminate(() => ac.abort()));
     const l = await servopen(cfg, parsed.local!, emit);
+    const created = l.created;
+    if (created && !(cfg.udp && cfg.sourcesink)) {
+      // a unix socket path goes with its server, also when a signal ends it
+      const off = onTerminate((signal) => {
+        off();
+        removePath(created);
+        process.kill(process.pid, signal);
+      });
+      cleanups.push(off);
+    }
     try {
       if (cfg.udp) {
         if (cfg.sourcesink) {
@@ -473,13 +490,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     } finally {
       if (!l.sock.isClosed) l.sock.close();
-      if (l.created) {
-        try {
-          unlinkSync(l.created);
-        } catch {
-          // gone already
-        }
-      }
+      if (created) removePath(created);
     }
   } finally {
     for (const c of cleanups) c();

@@ -2,7 +2,7 @@
 // created (and may be configured) before connect, which Node's net cannot do.
 import * as C from './constants.js';
 import { isSystemError, native, type SystemError } from './native/index.js';
-import { Socket, inetAddress, type SockAddr } from './socket.js';
+import { Socket, inetAddress, type Inet6Address, type InetAddress, type SockAddr } from './socket.js';
 
 export interface ConnectOptions {
   /** give up after this many milliseconds (ETIMEDOUT); 0 or undefined waits for the kernel */
@@ -84,4 +84,43 @@ export async function connectNonb(address: string, port: number, opts: ConnectOp
     if (!isSystemError(e) && opts.signal?.aborted) throw opts.signal.reason ?? e;
     throw e;
   }
+}
+
+/** One connect attempt of tcpConnectEach: a connected socket, or the error. */
+export type Attempt =
+  | { remote: SockAddr; elapsedNs: bigint; ok: true; connected: Connected }
+  | { remote: SockAddr; elapsedNs: bigint; ok: false; error: SystemError };
+
+/**
+ * UNP 11.12 tcp_connect, one attempt at a time: connect_nonb to each
+ * address in order, yielding every attempt, until one connects (the last
+ * attempt yielded then holds the socket, which is the caller's to close).
+ * Errors other than a system error (an abort) are thrown.
+ */
+export async function* tcpConnectEach(addresses: readonly (InetAddress | Inet6Address)[], opts: ConnectOptions = {}): AsyncGenerator<Attempt> {
+  for (const remote of addresses) {
+    const start = native.clock(C.CLOCK_MONOTONIC);
+    try {
+      const connected = await connectNonb(remote.address + zone(remote), remote.port, opts);
+      yield { remote, elapsedNs: connected.elapsedNs, ok: true, connected };
+      return;
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      yield { remote, elapsedNs: native.clock(C.CLOCK_MONOTONIC) - start, ok: false, error: e };
+    }
+  }
+}
+
+/** tcp_connect: the first address that connects, or the last attempt's error. */
+export async function tcpConnect(addresses: readonly (InetAddress | Inet6Address)[], opts: ConnectOptions = {}): Promise<Connected> {
+  let last: SystemError | undefined;
+  for await (const a of tcpConnectEach(addresses, opts)) {
+    if (a.ok) return a.connected;
+    last = a.error;
+  }
+  throw last ?? new RangeError('tcp_connect: no address to try');
+}
+
+function zone(sa: InetAddress | Inet6Address): string {
+  return sa.family === C.AF_INET6 && sa.scopeid ? `%${sa.scopeid}` : '';
 }

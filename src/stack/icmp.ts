@@ -9,10 +9,12 @@ import { isSystemError, native, type RecvResult } from './native/index.js';
 import * as icmp4 from './packet/icmp4.js';
 import * as icmp6 from './packet/icmp6.js';
 import * as ipv4 from './packet/ipv4.js';
+import type { Message } from './packet/icmp-message.js';
 import { type SendResult, Socket, inetAddress } from './socket.js';
 import * as structs from './structs.js';
 
-export type IcmpMessage = icmp4.Message | icmp6.Message;
+/** ICMPv4 and ICMPv6 messages share one shape (packet/icmp-message.ts). */
+export type IcmpMessage = Message;
 export type IcmpMode = 'dgram' | 'raw';
 
 /** One ICMP message received, in the same shape whichever socket delivered it. */

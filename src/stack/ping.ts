@@ -98,8 +98,8 @@ export class PingStats {
   timing = false;
   /** ms from the first probe to the last, rounded as iputils does */
   elapsedMs = 0;
-  /** ns, for ipg */
-  elapsedNs = 0n;
+  /** the same in microseconds, for ipg */
+  elapsedUs = 0;
   /** iputils prints ipg/ewma when the interval is 0, with -f or with -A */
   showIpg = false;
   deadline = 0;
@@ -130,8 +130,7 @@ export class PingStats {
   /** ipg and ewma in microseconds, when iputils prints them */
   ipgEwma(): { ipg: number; ewma: number } | null {
     if (!(this.nreceived && this.showIpg && this.ntransmitted > 1)) return null;
-    const us = Number(this.elapsedNs / 1000n);
-    return { ipg: Math.trunc(us / (this.ntransmitted - 1)), ewma: Math.trunc(this.rtt / 8) };
+    return { ipg: Math.trunc(this.elapsedUs / (this.ntransmitted - 1)), ewma: Math.trunc(this.rtt / 8) };
   }
 
   /** iputils' exit status: 1 when nothing came back, or a deadline run fell short of -c */
@@ -165,10 +164,6 @@ export function fillData(dataLen: number, pattern?: Buffer): Buffer {
   return d;
 }
 
-function monoNs(): bigint {
-  return native.clock(C.CLOCK_MONOTONIC);
-}
-
 /**
  * One ping run. Call start(); events arrive through onEvent; the run ends
  * with a 'done' event (count reached, deadline, linger, or stop()).
@@ -182,7 +177,8 @@ export class PingSession {
   private readonly rcvd = new Uint8Array(MAX_DUP_CHK / 8);
   /** send stamps by 16-bit sequence, with the full sequence they belong to */
   private readonly sentReal = new BigInt64Array(MAX_DUP_CHK);
-  private readonly sentMono = new BigInt64Array(MAX_DUP_CHK);
+  /** performance.now() at each send, for probe timeouts */
+  private readonly sentAt = new Float64Array(MAX_DUP_CHK);
   private readonly sentSeq = new Int32Array(MAX_DUP_CHK).fill(-1);
   private readonly timedOut = new Uint8Array(MAX_DUP_CHK / 8);
   /** probes answered by an ICMP error (not replies, but not waiting either) */
@@ -190,8 +186,10 @@ export class PingSession {
   private interval: number;
   private acked = 0;
   private tokens = 0;
-  private curTime = -1n; // ms-resolution bookkeeping in ns, CLOCK_MONOTONIC
-  private startTime = 0n;
+  // iputils keeps CLOCK_MONOTONIC_RAW in whole milliseconds for its token
+  // bucket; performance.now() is the same monotonic clock, in ms
+  private curTime = -1;
+  private startTime = 0;
   private rttAddend = 0;
   private oomCount = 0;
   private exiting = false;
@@ -224,7 +222,7 @@ export class PingSession {
 
   start(): void {
     this.method.start((e) => this.onProbeEvent(e));
-    this.startTime = monoNs();
+    this.startTime = performance.now();
     if (this.o.deadlineS) this.deadlineTimer = setTimeout(() => this.stop(), this.o.deadlineS * 1000);
     this.tick();
   }
@@ -262,12 +260,12 @@ export class PingSession {
     const s = this.stats;
     const o = this.o;
     if (this.exiting || (o.count && s.ntransmitted >= o.count && !o.deadlineS)) return 1000;
-    const now = monoNs();
-    if (this.curTime < 0n) {
+    const now = performance.now();
+    if (this.curTime < 0) {
       this.curTime = now;
       this.tokens = this.interval * (o.preload - 1);
     } else {
-      let ntokens = Number((now - this.curTime) / 1_000_000n);
+      let ntokens = Math.trunc(now - this.curTime);
       if (!this.interval) {
         // unlimited flood: with nothing back, 100 probes a second
         if (ntokens < MININTERVAL && this.inFlight >= o.preload) return MININTERVAL - ntokens;
@@ -290,9 +288,10 @@ export class PingSession {
     this.rcvdClear(idx);
     this.timedOut[idx >> 3] &= ~(1 << (idx & 7));
     this.errored[idx >> 3] &= ~(1 << (idx & 7));
-    const stampNow = this.stats.timing ? native.clock(C.CLOCK_REALTIME) : 0n;
     if (this.stats.timing) {
-      this.data.writeBigInt64BE(stampNow, 0);
+      // the send time (epoch ms) and the full sequence travel in the data,
+      // for replies too late to find their send stamp in the table
+      this.data.writeDoubleBE(performance.timeOrigin + now, 0);
       this.data.writeUInt32BE(seq >>> 0, 8);
     }
     try {
@@ -303,7 +302,7 @@ export class PingSession {
         return MININTERVAL;
       }
       this.sentReal[idx] = r.realNs;
-      this.sentMono[idx] = r.monoNs;
+      this.sentAt[idx] = now;
       this.sentSeq[idx] = seq | 0;
       this.oomCount = 0;
       this.advanceTransmitted();
@@ -405,9 +404,10 @@ export class PingSession {
       const fullSeq = data.readUInt32BE(8) | 0;
       // the stamp taken just before sendto(2); the one in the data for a
       // reply so late its slot was reused
-      const sent = this.sentSeq[seq] === fullSeq ? this.sentReal[seq] : data.readBigInt64BE(0);
       const rx = e.rxNs ?? native.clock(C.CLOCK_REALTIME);
-      rttUs = Number((rx - sent) / 1000n);
+      rttUs = this.sentSeq[seq] === fullSeq
+        ? Number((rx - this.sentReal[seq]) / 1000n)
+        : Math.trunc((Number(rx) / 1e6 - data.readDoubleBE(0)) * 1000);
       if (rttUs < 0) {
         clockWentBack = rttUs;
         rttUs = 0;
@@ -477,14 +477,14 @@ export class PingSession {
   }
 
   /** Report probes unanswered for longer than the probe timeout (once each). */
-  private scanTimeouts(now: bigint | null): void {
-    const limitNs = BigInt(Math.round((this.o.probeTimeoutMs ?? this.o.lingerMs) * 1e6));
+  private scanTimeouts(now: number | null): void {
+    const limit = this.o.probeTimeoutMs ?? this.o.lingerMs;
     const last = this.stats.ntransmitted;
     while (this.timeoutScan < last) {
       const full = this.timeoutScan + 1;
       const idx = full & 0xffff;
       if (this.sentSeq[idx] === (full | 0)) {
-        if (now !== null && now - this.sentMono[idx] < limitNs) break;
+        if (now !== null && now - this.sentAt[idx] < limit) break;
         if (!this.rcvdTest(idx) && !(this.errored[idx >> 3] & (1 << (idx & 7)))) {
           this.timedOut[idx >> 3] |= 1 << (idx & 7);
           this.onEvent({ type: 'timeout', seq: idx });
@@ -514,9 +514,9 @@ export class PingSession {
     this.scanTimeouts(null);
     const s = this.stats;
     // iputils: "time" runs from setup to the last send decision
-    const end = this.curTime < 0n ? this.startTime : this.curTime;
-    s.elapsedNs = end - this.startTime;
-    s.elapsedMs = Number((s.elapsedNs + 500_000n) / 1_000_000n);
+    const end = this.curTime < 0 ? this.startTime : this.curTime;
+    s.elapsedUs = Math.trunc((end - this.startTime) * 1000);
+    s.elapsedMs = Math.trunc(end - this.startTime + 0.5);
     this.onEvent({ type: 'done', stats: s });
   }
 }

@@ -2,7 +2,6 @@
 // with AI_CANONNAME (the header's host name) and getnameinfo(3), whose
 // numeric fallback for an address without a name is part of what ping
 // prints ("93.184.216.34 (93.184.216.34)").
-import { readFileSync } from 'node:fs';
 import * as C from './constants.js';
 import { binding } from './native/index.js';
 import { addressFamily } from './packet/addr.js';
@@ -82,24 +81,3 @@ export class AddressNamer {
   }
 }
 
-/**
- * getservbyname(3) from /etc/services: the port of a service name (or
- * alias) for "tcp" or "udp", undefined when it is not listed.
- */
-export function serviceByName(name: string, proto: 'tcp' | 'udp', file = '/etc/services'): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').trim();
-    if (!line) continue;
-    const [service, portProto, ...aliases] = line.split(/\s+/);
-    const m = /^(\d+)\/(\w+)$/.exec(portProto ?? '');
-    if (!m || m[2] !== proto) continue;
-    if (service === name || aliases.includes(name)) return Number(m[1]);
-  }
-  return undefined;
-}

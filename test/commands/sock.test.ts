@@ -6,14 +6,26 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, sockit, startSockit, startSockitIn, sockitIn } from '../helpers/cli.js';
+import { type Running, sockit, sockitIn, startSockit, startSockitIn } from '../helpers/cli.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 
 /** A sockit sock server on an ephemeral port: the port from its "listening on" line. */
-async function server(args: string[], where = '127.0.0.1', encoding?: BufferEncoding): Promise<{ srv: Running; port: number }> {
-  const srv = startSockit(['sock', '-s', ...args, ...(where ? [where] : []), '0'], { encoding });
-  const m = await srv.waitFor(args.includes('--json') && args.includes('-i') ? 'stdout' : 'stderr', /listening on \S+\.(\d+)/);
-  return { srv, port: Number(m[1]) };
+async function server(args: string[], where = '127.0.0.1'): Promise<{ srv: Running; port: number }> {
+  const srv = startSockit(['sock', '-s', ...args, ...(where ? [where] : []), '0']);
+  const json = args.includes('--json') && args.includes('-i');
+  const line = await srv.line(/listening on \S+\.\d+/, 10_000, json ? 'stdout' : 'stderr');
+  return { srv, port: Number(/listening on \S+\.(\d+)/.exec(line)![1]) };
+}
+
+/** The server once it has ended: its exit and everything it printed. */
+async function ended(srv: Running) {
+  const { code, signal } = await srv.exited;
+  return { code, signal, stdout: srv.stdout, stderr: srv.stderr, stdoutBytes: srv.stdoutBytes };
+}
+
+/** Wait until `pred` holds of what `srv` printed so far. */
+async function until(srv: Running, stream: 'stdout' | 'stderr', pred: (text: string) => boolean, ms = 10_000): Promise<void> {
+  await srv.line(() => pred(srv[stream]), ms, stream);
 }
 
 /** A Node server on loopback for the other end of a test. */
@@ -23,7 +35,6 @@ async function nodeServer(onConn: (s: net.Socket) => void): Promise<{ port: numb
   return { port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) };
 }
 
-const bytesOf = (latin1: string) => Buffer.from(latin1, 'latin1');
 
 /** A UDP port nothing listens on (bound, read, released). */
 async function freeUdpPort(): Promise<number> {
@@ -97,12 +108,12 @@ describe('sockit sock: TCP client and server', () => {
     const up = randomBytes(3 << 20);
     const down = randomBytes(1 << 20);
     // client -> server: the client half-closes at its EOF, the server's stdin stays open
-    const a = await server(['-v'], '127.0.0.1', 'latin1');
-    const cli = await sockit(['sock', '-h', '127.0.0.1', String(a.port)], { input: up, encoding: 'latin1', timeoutMs: 20_000 });
-    const srv = await a.srv.done;
+    const a = await server(['-v']);
+    const cli = await sockit(['sock', '-h', '127.0.0.1', String(a.port)], { input: up, timeoutMs: 20_000 });
+    const srv = await ended(a.srv);
     expect(cli.code).toBe(0);
     expect(srv.code).toBe(0);
-    expect(bytesOf(srv.stdout).equals(up)).toBe(true);
+    expect(srv.stdoutBytes.equals(up)).toBe(true);
     expect(lines(srv.stderr)).toEqual([
       expect.stringMatching(/^listening on 127\.0\.0\.1\.\d+$/),
       expect.stringMatching(/^connection on 127\.0\.0\.1\.\d+ from 127\.0\.0\.1\.\d+$/),
@@ -111,13 +122,13 @@ describe('sockit sock: TCP client and server', () => {
     ]);
     // server -> client: the server half-closes (-h) at its EOF, the client's stdin stays open
     const b = await server(['-h'], '127.0.0.1');
-    const client = startSockit(['sock', '-v', '127.0.0.1', String(b.port)], { encoding: 'latin1' });
-    await client.waitFor('stderr', /^connected on/m);
+    const client = startSockit(['sock', '-v', '127.0.0.1', String(b.port)]);
+    await client.line(/^connected on/m, 10_000, 'stderr');
     b.srv.child.stdin!.end(down);
-    const [c, s2] = await Promise.all([client.done, b.srv.done]);
+    const [c, s2] = await Promise.all([ended(client), ended(b.srv)]);
     expect(c.code).toBe(0);
     expect(s2.code).toBe(0);
-    expect(bytesOf(c.stdout).equals(down)).toBe(true);
+    expect(c.stdoutBytes.equals(down)).toBe(true);
     expect(c.stderr).toMatch(/^connection closed by peer$/m);
   });
 
@@ -125,10 +136,10 @@ describe('sockit sock: TCP client and server', () => {
     const data = randomBytes(2 << 20);
     const echo = await nodeServer((s) => s.pipe(s));
     try {
-      const r = await sockit(['sock', '-h', '127.0.0.1', String(echo.port)], { input: data, encoding: 'latin1', timeoutMs: 20_000 });
+      const r = await sockit(['sock', '-h', '127.0.0.1', String(echo.port)], { input: data, timeoutMs: 20_000 });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(bytesOf(r.stdout).equals(data)).toBe(true);
+      expect(r.stdoutBytes.equals(data)).toBe(true);
     } finally {
       await echo.close();
     }
@@ -164,7 +175,7 @@ describe('sockit sock: TCP client and server', () => {
     const cli = await sockit(['sock', '-v', '-L', '0', '127.0.0.1', String(port)], { input: 'abc' });
     expect(cli.code).toBe(0);
     expect(cli.stderr).toMatch(/^linger on, time = 0$/m);
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(s.stdout).toBe('abc');
     expect(s.stderr).toMatch(/^sockit sock: recv error: Connection reset by peer$/m);
     expect(s.code).toBe(1);
@@ -174,7 +185,7 @@ describe('sockit sock: TCP client and server', () => {
     const opts = ['-N', '-K', '-R', '20000', '-S', '30000', '-L', '4', '-X', '1200', '-H', '17', '-J', '9', '-x', '1500', '-y', '2000', '-A', '-T', '-Y'];
     const { srv, port } = await server(['-v', ...opts]);
     const cli = await sockit(['sock', '-v', ...opts, '127.0.0.1', String(port)], { input: 'hi' });
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(cli.code).toBe(0);
     for (const out of [cli.stderr, s.stderr]) {
       const l = lines(out);
@@ -203,7 +214,7 @@ describe('sockit sock: TCP client and server', () => {
   it('-b and -l bind the client; -c converts newlines; -Z reads everything twice (peek, then read)', async () => {
     const a = await server(['-Z']);
     const cli = await sockit(['sock', '-v', '-c', '-l', '127.0.0.1.0', '127.0.0.1', String(a.port)], { input: 'one\ntwo\n' });
-    const s = await a.srv.done;
+    const s = await ended(a.srv);
     expect(cli.code).toBe(0);
     expect(s.stdout).toBe('one\r\ntwo\r\none\r\ntwo\r\n');
     const free = net.createServer();
@@ -213,7 +224,7 @@ describe('sockit sock: TCP client and server', () => {
     const b = await server(['-v']);
     const c2 = await sockit(['sock', '-v', '-b', String(bindport), '127.0.0.1', String(b.port)], { input: 'x' });
     expect(c2.stderr).toMatch(new RegExp(`^connected on 127\\.0\\.0\\.1\\.${bindport} to 127\\.0\\.0\\.1\\.${b.port}$`, 'm'));
-    expect((await b.srv.done).stderr).toMatch(new RegExp(`from 127\\.0\\.0\\.1\\.${bindport}$`, 'm'));
+    expect((await ended(b.srv)).stderr).toMatch(new RegExp(`from 127\\.0\\.0\\.1\\.${bindport}$`, 'm'));
   });
 
   it('-k writes in 16 chunks, -V in one writev: the iov lines of write.c', async () => {
@@ -225,20 +236,19 @@ describe('sockit sock: TCP client and server', () => {
       expect(iov).toHaveLength(15);
       expect(iov[0]).toBe('iov[ 0].iov_base = 0, iov[ 0].iov_len = 2');
       expect(iov[14]).toBe('iov[14].iov_base = 1c, iov[14].iov_len = 2');
-      expect((await srv.done).stdout).toBe('abcdefghijklmnopqrstuvwxyz0123');
+      expect((await ended(srv)).stdout).toBe('abcdefghijklmnopqrstuvwxyz0123');
     }
   });
 
   it('-I: SIGIO arrives as data does (fcntl O_ASYNC)', async () => {
     const { srv, port } = await server(['-I', '-v']);
     const cli = startSockit(['sock', '-h', '127.0.0.1', String(port)]);
-    await srv.waitFor('stderr', /^connection on/m);
+    await srv.line(/^connection on/m, 10_000, 'stderr');
     cli.child.stdin!.end('ping\n');
-    const s = await srv.waitFor('stdout', /ping/);
-    expect(s[0]).toBe('ping');
+    expect(await srv.line(/ping/, 10_000, 'stdout')).toBe('ping');
     srv.child.stdin!.end();
-    const r = await srv.done;
-    await cli.done;
+    const r = await ended(srv);
+    await ended(cli);
     expect(lines(r.stderr)).toContain('FIOASYNC set');
     expect(lines(r.stderr)).toContain('SIGIO');
   });
@@ -250,7 +260,7 @@ describe('sockit sock: source and sink', () => {
     const cli = await sockit(['sock', '-i', '-n', '64', '-w', '1000', '127.0.0.1', String(port)]);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(/^source: 64000 bytes in \d+\.\d{3} seconds = [\d.]+ MB\/s \([\d.]+ Gbit\/s\), 64 writes\n$/);
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/^sink: 64000 bytes in \d+\.\d{3} seconds = .*, \d+ reads\n$/);
   });
@@ -273,7 +283,7 @@ describe('sockit sock: source and sink', () => {
     const { srv, port } = await server(['-i', '-v', '--json']);
     const cli = await sockit(['sock', '-i', '-v', '-n', '3', '-w', '500', '-p', '20', '127.0.0.1', String(port)]);
     expect(lines(cli.stderr).filter((l) => l.startsWith('wrote'))).toEqual(['wrote 500 bytes', 'wrote 500 bytes', 'wrote 500 bytes']);
-    const ev = json((await srv.done).stdout);
+    const ev = json((await ended(srv)).stdout);
     expect(ev[0]).toMatchObject({ event: 'listening', local: { family: 2, address: '127.0.0.1', port } });
     expect(ev.filter((e) => e.event === 'received').map((e) => e.bytes)).toEqual([500, 500, 500]);
     const sum = ev.at(-1)!;
@@ -288,7 +298,7 @@ describe('sockit sock: source and sink', () => {
     expect(lines(cli.stderr).filter((l) => l.startsWith('wrote'))).toEqual([
       'wrote 100 bytes', 'wrote 100 bytes', 'wrote 1 byte of urgent data', 'wrote 100 bytes', 'wrote 100 bytes',
     ]);
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(lines(s.stderr)).toContain('received 1 byte of urgent data (3)');
     // 400 bytes in the stream: the urgent byte is not among them
     expect(s.stdout).toMatch(/^sink: 400 bytes /);
@@ -297,9 +307,9 @@ describe('sockit sock: source and sink', () => {
   it('-x: a sink that waits longer than SO_RCVTIMEO fails as a blocking read would', async () => {
     const { srv, port } = await server(['-i', '-x', '200']);
     const cli = startSockit(['sock', '127.0.0.1', String(port)]);
-    const s = await srv.done;
+    const s = await ended(srv);
     cli.child.stdin!.end();
-    await cli.done;
+    await ended(cli);
     expect(s.stderr).toMatch(/^sockit sock: recv error: Resource temporarily unavailable$/m);
     expect(s.code).toBe(1);
   });
@@ -309,7 +319,7 @@ describe('sockit sock: source and sink', () => {
     const cli = await sockit(['sock', '-u', '-i', '-n', '20', '-w', '300', '127.0.0.1', String(port)]);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(/^source: 6000 bytes in .*, 20 datagrams\n$/);
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(s.code).toBe(0);
     expect(lines(s.stderr).filter((l) => l === 'received 300 bytes')).toHaveLength(20);
     expect(lines(s.stderr).at(-1)).toBe('connection closed by peer');
@@ -319,7 +329,7 @@ describe('sockit sock: source and sink', () => {
   it('UDP: a sink stopped by SIGTERM still prints its summary', async () => {
     const { srv } = await server(['-u', '-i']);
     srv.child.kill('SIGTERM');
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(s.code).toBe(0);
     expect(s.stdout).toBe('sink: 0 bytes in 0.000 seconds = n/a MB/s, 0 datagrams\n');
   });
@@ -344,14 +354,28 @@ describe('sockit sock: source and sink', () => {
       c.on('error', reject);
     })));
     // all 50 are being served before any of them has sent a byte
-    await srv.waitFor('stderr', /^(?:connection on [^\n]*\n(?:TCP_MAXSEG[^\n]*\n)?){50}/m);
-    expect(srv.stdout()).toBe('');
+    await until(srv, 'stderr', (t) => lines(t).filter((l) => l.startsWith('connection on ')).length === 50);
+    expect(srv.stdout).toBe('');
     await Promise.all(clients.map((c, i) => new Promise<void>((r) => c.end(Buffer.alloc(100 + i, 0x61), () => r()))));
-    await srv.waitFor('stdout', /^(?:sink: [^\n]*\n){50}/);
+    await until(srv, 'stdout', (t) => lines(t).filter((l) => l.startsWith('sink: ')).length === 50);
     srv.child.kill('SIGTERM');
-    await srv.done;
-    const sizes = lines(srv.stdout()).map((l) => Number(/^sink: (\d+) bytes/.exec(l)![1])).sort((a, b) => a - b);
+    await ended(srv);
+    const sizes = lines(srv.stdout).map((l) => Number(/^sink: (\d+) bytes/.exec(l)![1])).sort((a, b) => a - b);
     expect(sizes).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+  });
+  it('-F interactive: standard input goes to every open connection; its EOF closes them all', async () => {
+    const { srv, port } = await server(['-F', '-v']);
+    const a = startSockit(['sock', '127.0.0.1', String(port)]);
+    const b = startSockit(['sock', '127.0.0.1', String(port)]);
+    await until(srv, 'stderr', (t) => lines(t).filter((l) => l.startsWith('connection on ')).length === 2);
+    srv.child.stdin!.write('to all\n');
+    expect(await a.line(/to all/)).toBe('to all');
+    expect(await b.line(/to all/)).toBe('to all');
+    srv.child.stdin!.end();
+    const [ra, rb] = await Promise.all([ended(a), ended(b)]);
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    srv.kill();
+    await srv.exited;
   });
 });
 
@@ -360,9 +384,9 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
     const { srv, port } = await server(['-u', '-v', '-E']);
     const cli = await sockit(['sock', '-u', '127.0.0.1', String(port)], { input: 'hello\n' });
     expect(cli.code).toBe(0);
-    await srv.waitFor('stdout', /hello/);
+    await srv.line(/hello/, 10_000, 'stdout');
     srv.child.stdin!.end();
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(s.stdout).toBe('from 127.0.0.1, to 127.0.0.1: hello\n');
     expect(lines(s.stderr)).toContain('IP_PKTINFO set');
   });
@@ -378,8 +402,8 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
       await new Promise((r) => setTimeout(r, 0));
       for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
       const data = randomBytes(1 << 20);
-      const cli = await sockit(['sock', '-v', '-h', '--unix', path], { input: data, encoding: 'latin1' });
-      const s = await (srv.child.stdin!.end(), srv.done);
+      const cli = await sockit(['sock', '-v', '-h', '--unix', path], { input: data });
+      const s = (srv.child.stdin!.end(), await ended(srv));
       expect(cli.code).toBe(0);
       expect(cli.stderr.split('\n')[0]).toBe(`connected on (unnamed) to ${path}`);
       expect(lines(s.stderr)[0]).toBe(`connection on ${path} from (unnamed)`);
@@ -393,7 +417,7 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
       for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
       const cli = await sockit(['sock', '-i', '-n', '10', '-w', '4096', '--unix', path]);
       expect(cli.stdout).toMatch(/^source: 40960 bytes .*, 10 writes\n$/);
-      expect((await srv.done).stdout).toMatch(/^sink: 40960 bytes /);
+      expect((await ended(srv)).stdout).toMatch(/^sink: 40960 bytes /);
 
       const name = `@sockit-test-${process.pid}`;
       const d = startSockit(['sock', '-u', '-s', '-v', '--unix', name]);
@@ -401,10 +425,10 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
       const c = await sockit(['sock', '-u', '-v', '--unix', name], { input: 'dgram\n' });
       expect(c.code).toBe(0);
       expect(c.stderr).toMatch(new RegExp(`^connected on @[0-9a-f]{5} to ${name}$`, 'm'));
-      const got = await d.waitFor('stdout', /^from (@[0-9a-f]{5}): dgram\n/);
+      const got = /^from (@[0-9a-f]{5}): dgram$/.exec(await d.line(/^from @[0-9a-f]{5}: dgram$/, 10_000, 'stdout'))!;
       expect(c.stderr).toContain(`connected on ${got[1]} `);
       d.child.stdin!.end();
-      await d.done;
+      await ended(d);
     });
   });
 
@@ -413,7 +437,7 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
     const cli = await sockit(['sock', '-v', '-h', '::1', String(port)], { input: 'six\n' });
     expect(cli.code).toBe(0);
     expect(cli.stderr).toMatch(new RegExp(`^connected on ::1\\.\\d+ to ::1\\.${port}$`, 'm'));
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(s.stdout).toBe('six\n');
     expect(s.stderr).toMatch(new RegExp(`^connection on ::1\\.${port} from ::1\\.\\d+$`, 'm'));
   });
@@ -430,31 +454,31 @@ describe.skipIf(!isRoot)(`sockit sock in the lab (${isRoot ? 'namespaces' : need
 
   it('-j: a sink joined to a group receives what another namespace sends to it', async () => {
     const sink = startSockitIn(lab, lab.dst, ['sock', '-u', '-i', '-s', '-v', '-j', '239.1.2.3', '5001']);
-    await sink.waitFor('stderr', /^IP_ADD_MEMBERSHIP set$/m);
+    await sink.line(/^IP_ADD_MEMBERSHIP set$/m, 10_000, 'stderr');
     const src = await sockitIn(lab, lab.src, ['sock', '-u', '-i', '-v', '-t', '1', '-n', '5', '-w', '100', '-p', '10', '239.1.2.3', '5001']);
     expect(src.code).toBe(0);
     expect(lines(src.stderr)).toContain('IP_MULTICAST_TTL set to 1');
-    const s = await sink.done;
+    const s = await ended(sink);
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/^sink: 500 bytes in .*, 5 datagrams\n$/);
   });
 
   it('a server bound to the group joins it itself ("multicast group joined")', async () => {
-    const srv = startSockitIn(lab, lab.dst, ['sock', '-u', '-s', '-v', '239.1.2.4', '5002']);
-    await srv.waitFor('stderr', /^multicast group joined$/m);
+    const srv = startSockitIn(lab, lab.dst, ['sock', '-u', '-s', '-v', '239.1.2.4', '5002'], { stdin: 'pipe' });
+    await srv.line(/^multicast group joined$/m, 10_000, 'stderr');
     await sockitIn(lab, lab.src, ['sock', '-u', '239.1.2.4', '5002'], { input: 'to the group\n' });
-    await srv.waitFor('stdout', /to the group/);
+    await srv.line(/to the group/, 10_000, 'stdout');
     srv.child.stdin!.end();
-    expect((await srv.done).stdout).toBe(`from ${lab.src.v4}: to the group\n`);
+    expect((await ended(srv)).stdout).toBe(`from ${lab.src.v4}: to the group\n`);
   });
 
   it('IPv6 by name across the namespaces', async () => {
     lab.hosts(lab.src, [`${lab.dst.v6} dst6`]);
-    const srv = startSockitIn(lab, lab.dst, ['sock', '-s', '-v', '-6', '5003']);
+    const srv = startSockitIn(lab, lab.dst, ['sock', '-s', '-v', '-6', '5003'], { stdin: 'pipe' });
     await new Promise((r) => setTimeout(r, 300));
     const cli = await sockitIn(lab, lab.src, ['sock', '-v', '-h', 'dst6', '5003'], { input: 'over v6\n' });
     srv.child.stdin!.end();
-    const s = await srv.done;
+    const s = await ended(srv);
     expect(cli.code).toBe(0);
     expect(cli.stderr).toMatch(new RegExp(`^connected on ${lab.src.v6}\\.\\d+ to ${lab.dst.v6}\\.5003$`, 'm'));
     expect(s.stdout).toBe('over v6\n');

@@ -1,11 +1,7 @@
 // The sock core: the book's bytes (pattern, CR/LF, chunks, source routes),
 // ports and services, options read back, and connections over loopback.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
-import { serviceByName } from '../../src/stack/resolve.js';
 import { Socket } from '../../src/stack/socket.js';
 import { explainAdjustment, findOption } from '../../src/stack/sockopt.js';
 import {
@@ -60,27 +56,12 @@ describe('sock bytes', () => {
 describe('ports and services', () => {
   it('a number 0-65535, or a name from /etc/services for the protocol', () => {
     expect(parsePort('7', 'tcp')).toBe(7);
+    expect(parsePort('echo', 'udp')).toBe(7);
     expect(parsePort('65535', 'udp')).toBe(65535);
     expect(() => parsePort('70000', 'tcp')).toThrow(new SockFailure('invalid port number: 70000 (0 to 65535)', { usage: true }));
     const e = (() => { try { parsePort('no-such-service', 'udp'); } catch (x) { return x as SockFailure; } })();
     expect(e?.message).toBe('getservbyname() error for: no-such-service/udp');
     expect(e?.usage).toBe(true);
-  });
-
-  it('serviceByName reads names, aliases and protocols, and skips comments', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sockit-services-'));
-    try {
-      const file = join(dir, 'services');
-      writeFileSync(file, '# comment\necho\t7/tcp\necho\t7/udp\ndiscard\t9/tcp\t\tsink null # trailing\nonlyudp\t4444/udp\n');
-      expect(serviceByName('echo', 'tcp', file)).toBe(7);
-      expect(serviceByName('sink', 'tcp', file)).toBe(9);
-      expect(serviceByName('null', 'udp', file)).toBeUndefined();
-      expect(serviceByName('onlyudp', 'tcp', file)).toBeUndefined();
-      expect(serviceByName('onlyudp', 'udp', file)).toBe(4444);
-      expect(serviceByName('echo', 'tcp', join(dir, 'missing'))).toBeUndefined();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
 

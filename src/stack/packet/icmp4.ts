@@ -2,6 +2,7 @@
 // A message is plain data { type, code, checksum, body }; encode/decode are free functions.
 import { formatIPv4, parseIPv4 } from './addr.js';
 import { checksum as cksum, verify } from './checksum.js';
+import { HEADER, encodingLength, echo as echoMessage, errorBody, type Body, type ErrorBody, type Message } from './icmp-message.js';
 import * as quote from './quote.js';
 import { type DecodeResult, ok, truncated } from './result.js';
 
@@ -37,48 +38,7 @@ export const PREC_CUTOFF = 15;
 export const EXC_TTL = 0;
 export const EXC_FRAGTIME = 1;
 
-export const HEADER = 8;
-
-export interface Echo {
-  kind: 'echo';
-  id: number;
-  seq: number;
-  data: Buffer;
-}
-
-/** Destination unreachable, time exceeded, parameter problem, redirect, source quench. */
-export interface ErrorBody {
-  kind: 'error';
-  /** the quoted original datagram, extensions excluded */
-  original: Buffer;
-  quote?: quote.Quote;
-  quoteError?: string;
-  /** next-hop MTU of a frag-needed unreachable (RFC 1191), else 0 */
-  mtu: number;
-  /** pointer of a parameter problem */
-  pointer?: number;
-  /** gateway of a redirect */
-  gateway?: string;
-  /** RFC 4884 extension structure, when the length field announces one */
-  extensions?: Buffer;
-}
-
-export interface Raw {
-  kind: 'raw';
-  /** bytes after the 4-byte type/code/checksum */
-  data: Buffer;
-}
-
-export type Body = Echo | ErrorBody | Raw;
-
-export interface Message {
-  type: number;
-  code: number;
-  checksum?: number;
-  /** set by decode: the checksum verified */
-  checksumOk?: boolean;
-  body: Body;
-}
+export { HEADER, encodingLength, type Echo, type ErrorBody, type Raw, type Body, type Message } from './icmp-message.js';
 
 export function isError(type: number): boolean {
   return type === DEST_UNREACH || type === TIME_EXCEEDED || type === PARAMETER_PROBLEM || type === REDIRECT || type === SOURCE_QUENCH;
@@ -86,22 +46,10 @@ export function isError(type: number): boolean {
 
 function decodeError(type: number, code: number, buf: Buffer, offset: number, end: number): ErrorBody {
   // RFC 4884: byte 5 is the length of the original datagram in 32-bit words
-  const words = type === REDIRECT ? 0 : buf[offset + 5];
-  let originalEnd = end;
-  let extensions: Buffer | undefined;
-  if (words > 0 && offset + HEADER + words * 4 < end) {
-    originalEnd = offset + HEADER + words * 4;
-    extensions = Buffer.from(buf.subarray(originalEnd, end));
-  }
-  const original = buf.subarray(offset + HEADER, originalEnd);
-  const body: ErrorBody = { kind: 'error', original, mtu: 0 };
+  const body = errorBody(buf, offset, end, type === REDIRECT ? 0 : buf[offset + 5], 4, quote.decode4);
   if (type === DEST_UNREACH && code === FRAG_NEEDED) body.mtu = buf.readUInt16BE(offset + 6);
   if (type === PARAMETER_PROBLEM) body.pointer = buf[offset + 4];
   if (type === REDIRECT) body.gateway = formatIPv4(buf, offset + 4);
-  if (extensions) body.extensions = extensions;
-  const q = quote.decode4(original);
-  if (q.ok) body.quote = q.value;
-  else body.quoteError = `${q.codec}: ${q.error}`;
   return body;
 }
 
@@ -120,14 +68,6 @@ export function decode(buf: Buffer, offset = 0): DecodeResult<Message> {
     body = { kind: 'raw', data: buf.subarray(offset + 4, end) };
   }
   return ok({ type, code, checksum: buf.readUInt16BE(offset + 2), checksumOk: verify(buf, offset, end), body }, have);
-}
-
-export function encodingLength(m: Message): number {
-  switch (m.body.kind) {
-    case 'echo': return HEADER + m.body.data.length;
-    case 'error': return HEADER + m.body.original.length + (m.body.extensions?.length ?? 0);
-    case 'raw': return 4 + m.body.data.length;
-  }
 }
 
 /** The message with its checksum computed. */
@@ -165,5 +105,5 @@ export function encode(m: Message, buf?: Buffer, offset = 0): Buffer {
 
 /** An echo request/reply: the common case made short. */
 export function echo(type: typeof ECHO_REQUEST | typeof ECHO_REPLY, id: number, seq: number, data: Buffer): Message {
-  return { type, code: 0, body: { kind: 'echo', id, seq, data } };
+  return echoMessage(type, id, seq, data);
 }

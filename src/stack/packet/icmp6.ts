@@ -2,6 +2,7 @@
 // pseudo-header, so encode() fills it only when given one; raw and ping
 // sockets have the kernel fill it (RFC 3542 3.1).
 import { type PseudoHeader, checksum as cksum, pseudoHeaderSum, verify } from './checksum.js';
+import { HEADER, encodingLength, echo as echoMessage, errorBody, type Body, type ErrorBody, type Message } from './icmp-message.js';
 import * as quote from './quote.js';
 import { type DecodeResult, ok, truncated } from './result.js';
 
@@ -30,43 +31,8 @@ export const REJECT_ROUTE = 6;
 export const EXC_HOPLIMIT = 0;
 export const EXC_FRAGTIME = 1;
 
-export const HEADER = 8;
+export { HEADER, encodingLength, type Echo, type ErrorBody, type Raw, type Body, type Message } from './icmp-message.js';
 export const PROTOCOL = 58;
-
-export interface Echo {
-  kind: 'echo';
-  id: number;
-  seq: number;
-  data: Buffer;
-}
-
-export interface ErrorBody {
-  kind: 'error';
-  original: Buffer;
-  quote?: quote.Quote;
-  quoteError?: string;
-  /** MTU of a packet too big, else 0 */
-  mtu: number;
-  /** pointer of a parameter problem */
-  pointer?: number;
-  extensions?: Buffer;
-}
-
-export interface Raw {
-  kind: 'raw';
-  data: Buffer;
-}
-
-export type Body = Echo | ErrorBody | Raw;
-
-export interface Message {
-  type: number;
-  code: number;
-  checksum?: number;
-  /** set by decode when a pseudo-header was given */
-  checksumOk?: boolean;
-  body: Body;
-}
 
 export function isError(type: number): boolean {
   return type < 128;
@@ -75,20 +41,9 @@ export function isError(type: number): boolean {
 function decodeError(type: number, buf: Buffer, offset: number, end: number): ErrorBody {
   // RFC 4884: byte 4 is the original datagram's length in 64-bit words (not for packet too big)
   const words = type === DEST_UNREACH || type === TIME_EXCEEDED ? buf[offset + 4] : 0;
-  let originalEnd = end;
-  let extensions: Buffer | undefined;
-  if (words > 0 && offset + HEADER + words * 8 < end) {
-    originalEnd = offset + HEADER + words * 8;
-    extensions = Buffer.from(buf.subarray(originalEnd, end));
-  }
-  const original = buf.subarray(offset + HEADER, originalEnd);
-  const body: ErrorBody = { kind: 'error', original, mtu: 0 };
+  const body = errorBody(buf, offset, end, words, 8, quote.decode6);
   if (type === PACKET_TOO_BIG) body.mtu = buf.readUInt32BE(offset + 4);
   if (type === PARAM_PROB) body.pointer = buf.readUInt32BE(offset + 4);
-  if (extensions) body.extensions = extensions;
-  const q = quote.decode6(original);
-  if (q.ok) body.quote = q.value;
-  else body.quoteError = `${q.codec}: ${q.error}`;
   return body;
 }
 
@@ -115,14 +70,6 @@ export function decode(buf: Buffer, offset = 0, ph?: PseudoHeader): DecodeResult
     }
   }
   return ok(m, have);
-}
-
-export function encodingLength(m: Message): number {
-  switch (m.body.kind) {
-    case 'echo': return HEADER + m.body.data.length;
-    case 'error': return HEADER + m.body.original.length + (m.body.extensions?.length ?? 0);
-    case 'raw': return 4 + m.body.data.length;
-  }
 }
 
 export function encode(m: Message, ph?: PseudoHeader, buf?: Buffer, offset = 0): Buffer {
@@ -153,5 +100,5 @@ export function encode(m: Message, ph?: PseudoHeader, buf?: Buffer, offset = 0):
 }
 
 export function echo(type: typeof ECHO_REQUEST | typeof ECHO_REPLY, id: number, seq: number, data: Buffer): Message {
-  return { type, code: 0, body: { kind: 'echo', id, seq, data } };
+  return echoMessage(type, id, seq, data);
 }

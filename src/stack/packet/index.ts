@@ -8,4 +8,5 @@ export * as icmp6 from './icmp6.js';
 export * as udp from './udp.js';
 export * as tcp from './tcp.js';
 export * as quote from './quote.js';
+export * as icmp from './icmp-message.js';
 export type { DecodeResult, Decoded, DecodeFailure } from './result.js';

@@ -8,7 +8,8 @@ import { checksum } from '../packet/checksum.js';
 import type { SendResult } from '../socket.js';
 import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
 
-export type PmtuMode = 'do' | 'want' | 'dont';
+/** IP_MTU_DISCOVER modes (ip(7)); 'probe' sets DF but ignores the path MTU (traceroute -F) */
+export type PmtuMode = 'do' | 'want' | 'dont' | 'probe';
 
 export interface IcmpProbeOptions {
   target: string;
@@ -36,7 +37,7 @@ export interface IcmpProbeOptions {
   dontroute?: boolean;
 }
 
-const PMTU = { dont: C.IP_PMTUDISC_DONT, want: C.IP_PMTUDISC_WANT, do: C.IP_PMTUDISC_DO } as const;
+export const PMTU = { dont: C.IP_PMTUDISC_DONT, want: C.IP_PMTUDISC_WANT, do: C.IP_PMTUDISC_DO, probe: C.IP_PMTUDISC_PROBE } as const;
 
 export class IcmpProbe implements ProbeMethod {
   readonly name = 'icmp';
@@ -149,7 +150,7 @@ export class IcmpProbe implements ProbeMethod {
     if (!this.ours(o.id) || (o.dst !== undefined && o.dst !== this.target)) return;
     const notice = v4 && (m.type === icmp4.REDIRECT || m.type === icmp4.SOURCE_QUENCH);
     if (notice) {
-      onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: (m.body as icmp4.ErrorBody).gateway });
+      onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: m.body.gateway });
       return;
     }
     onEvent({ type: 'icmp-error', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, mtu: m.body.mtu, ttl: p.ttl, rxNs: p.rxNs, reached: false });

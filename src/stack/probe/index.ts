@@ -32,6 +32,8 @@ export type ProbeEvent =
       /** the echoed data (echo methods) */
       data?: Buffer;
       checksumOk: boolean;
+      /** TCP flags of the answer, as tcpdump prints them ('S.', 'R.'), for TCP methods */
+      flags?: string;
     }
   | {
       /** an ICMP error about one of our probes */
@@ -85,6 +87,11 @@ export interface ProbeMethod {
   send(probe: Probe): SendResult;
   /** Deliver events until close(). */
   start(onEvent: (e: ProbeEvent) => void): void;
+  /**
+   * The caller is done with probe `seq` (answered or given up): free what it
+   * holds (traceroute's per-probe UDP socket or TCP port). Optional.
+   */
+  release?(seq: number): void;
   /** Keep the process alive while waiting (default true). */
   ref(on: boolean): void;
   close(): void;

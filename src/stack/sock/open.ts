@@ -5,7 +5,8 @@ import * as C from '../constants.js';
 import { connectSocket } from '../connect.js';
 import { isSystemError, native, type SockAddr } from '../native/index.js';
 import { addressFamily, parseIPv4, parseIPv6 } from '../packet/addr.js';
-import { resolveHost, serviceByName } from '../resolve.js';
+import { hostServ, servPort } from '../hostserv.js';
+import { resolveHost } from '../resolve.js';
 import { Socket, inetAddress, type Inet6Address, type InetAddress } from '../socket.js';
 import { explainAdjustment, findOption, getOption, setOption, type OptionValue } from '../sockopt.js';
 import { MAX_SROUTE, sourceRouteOption } from './bytes.js';
@@ -27,44 +28,20 @@ export function unixAddress(path: string): SockAddr {
 
 /** A port: a number from 0 to 65535, or a service name from /etc/services. */
 export function parsePort(text: string, proto: 'tcp' | 'udp'): number {
-  if (/^\d+$/.test(text)) {
-    const n = Number(text);
-    if (n > 65535) throw new SockFailure(`invalid port number: ${text} (0 to 65535)`, { usage: true });
-    return n;
-  }
-  const p = serviceByName(text, proto);
-  if (p === undefined) throw new SockFailure(`getservbyname() error for: ${text}/${proto}`, { usage: true });
-  return p;
-}
-
-function familyOk(cfg: SockConfig, fam: 4 | 6): boolean {
-  return cfg.family === 0 || cfg.family === fam;
+  const p = servPort(text, proto);
+  if (p !== null) return p;
+  if (/^\d+$/.test(text)) throw new SockFailure(`invalid port number: ${text} (0 to 65535)`, { usage: true });
+  throw new SockFailure(`getservbyname() error for: ${text}/${proto}`, { usage: true });
 }
 
 /**
- * The addresses of a host, in getaddrinfo's order: a literal (with a %zone
- * for IPv6) as is, a name through the resolver. `what` words the failure.
+ * The addresses of a host in getaddrinfo's order (UNP 11.11 host_serv):
+ * literals, with a %zone for IPv6, and names of the family asked for.
+ * `what` words the failure as the book does.
  */
 export async function addressesOf(host: string, port: number, cfg: SockConfig, what: string): Promise<Inet[]> {
-  const bare = host.split('%')[0];
-  const fam = addressFamily(bare);
-  if (fam) {
-    if (!familyOk(cfg, fam)) throw new SockFailure(`${what}: ${host}`, { usage: true });
-    try {
-      return [inetAddress(host, port)];
-    } catch {
-      throw new SockFailure(`${what}: ${host}`, { usage: true });
-    }
-  }
-  try {
-    const r = await resolveHost(host, cfg.family);
-    const out = r.addresses.map((a): Inet => (a.family === 4
-      ? { family: C.AF_INET, address: a.address, port }
-      : { family: C.AF_INET6, address: a.address, port, scopeid: a.scopeid ?? 0 }));
-    if (out.length) return out;
-  } catch {
-    // fall through: the book's message
-  }
+  const found = await hostServ(host, port, cfg.family).catch(() => []);
+  if (found.length) return found;
   throw new SockFailure(`${what}: ${host}`, { usage: true });
 }
 

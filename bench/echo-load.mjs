@@ -1,0 +1,168 @@
+// Echo server under load: 1,000 concurrent TCP clients on loopback, each
+// sending 100 request lines one at a time (send, wait for the echo, next),
+// against `sockit echo server`, the reference C server in bench/echo-server.c
+// (compiled here with cc) and socat (fork per connection, PIPE), one after
+// the other in the same run. Prints requests/s, p99 latency and peak RSS.
+//   node bench/echo-load.mjs [clients] [requests-per-client] [--no-socat]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { have, requireBuilt, root, row } from './common.mjs';
+
+requireBuilt();
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const CLIENTS = Number(args[0] ?? 1000);
+const REQUESTS = Number(args[1] ?? 100);
+const withSocat = !process.argv.includes('--no-socat') && have('socat');
+const HOST = '127.0.0.1';
+
+// every client and server needs a descriptor: raise the soft limit by re-running under sh
+if (!process.env.ECHO_LOAD_FDS) {
+  const r = spawnSync('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)],
+    { stdio: 'inherit', env: { ...process.env, ECHO_LOAD_FDS: '1' } });
+  process.exit(r.status ?? 1);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, HOST, () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitListening(port, child) {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}) before listening`);
+    const ok = await new Promise((resolve) => {
+      const s = net.connect({ port, host: HOST }, () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('server did not listen');
+}
+
+/** RSS of a process and all its descendants, KiB (socat forks one process per client). */
+function treeRssKiB(pid) {
+  const kids = new Map();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(e));
+    } catch { /* gone */ }
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))[1]);
+    } catch { /* gone */ }
+    stack.push(...(kids.get(p) ?? []));
+  }
+  return total;
+}
+
+/** One client: connect, then REQUESTS request lines, each awaited; latencies (ns) pushed to `lat`. */
+function connect(port) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: HOST, noDelay: true }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+function converse(s, id, lat) {
+  return new Promise((resolve, reject) => {
+    let i = 0;
+    let buf = '';
+    let line = '';
+    let t0 = 0n;
+    const send = () => {
+      line = `request ${id} ${i} ${'x'.repeat(40)}\n`;
+      t0 = process.hrtime.bigint();
+      s.write(line);
+    };
+    s.setEncoding('utf8');
+    s.on('data', (d) => {
+      buf += d;
+      if (buf.length < line.length) return;
+      if (buf !== line) return reject(new Error(`client ${id}: echo mismatch`));
+      lat.push(Number(process.hrtime.bigint() - t0));
+      buf = '';
+      if (++i === REQUESTS) {
+        s.end();
+        return resolve();
+      }
+      send();
+    });
+    s.on('error', reject);
+    send();
+  });
+}
+
+async function load(argv) {
+  const port = await freePort();
+  const child = spawn(argv[0], argv.slice(1).map((a) => a.replace('PORT', String(port))), { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitListening(port, child);
+  let peak = treeRssKiB(child.pid);
+  const sampler = setInterval(() => (peak = Math.max(peak, treeRssKiB(child.pid))), 100);
+  // connect everyone first, 100 at a time (the listen backlog is 511), then talk
+  const socks = [];
+  for (let i = 0; i < CLIENTS; i += 100) socks.push(...(await Promise.all(Array.from({ length: Math.min(100, CLIENTS - i) }, () => connect(port)))));
+  const lat = [];
+  const t0 = process.hrtime.bigint();
+  await Promise.all(socks.map((s, id) => converse(s, id, lat)));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  clearInterval(sampler);
+  peak = Math.max(peak, treeRssKiB(child.pid));
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  child.kill('SIGTERM');
+  const end = await exited;
+  lat.sort((a, b) => a - b);
+  return {
+    rps: lat.length / secs,
+    p50: lat[Math.floor(lat.length * 0.5)] / 1e6,
+    p99: lat[Math.floor(lat.length * 0.99)] / 1e6,
+    rssMiB: peak / 1024,
+    end,
+  };
+}
+
+if (!have('cc')) {
+  console.error('bench: cc is needed for the reference server (apt-get install gcc)');
+  process.exit(2);
+}
+const dir = mkdtempSync(join(tmpdir(), 'sockit-echo-'));
+const cbin = join(dir, 'echo-server');
+const cc = spawnSync('cc', ['-O2', '-o', cbin, join(root, 'bench', 'echo-server.c')], { stdio: 'inherit' });
+if (cc.status !== 0) process.exit(2);
+
+try {
+  console.log(`echo server: ${CLIENTS} concurrent TCP clients x ${REQUESTS} request lines each, loopback`);
+  const ours = await load([process.execPath, join(root, 'bin', 'sockit'), 'echo', 'server', '-b', HOST, '-p', 'PORT']);
+  const ref = await load([cbin, HOST, 'PORT']);
+  if (ours.end.code !== 0) console.log(`note: sockit's server exited ${ours.end.code ?? ours.end.signal} on SIGTERM`);
+  console.log('vs the reference C server (epoll, one thread):');
+  row('requests/s', ours.rps, ref.rps, 'req/s', true);
+  row('p50 latency', ours.p50, ref.p50, 'ms', false);
+  row('p99 latency', ours.p99, ref.p99, 'ms', false);
+  row('peak RSS', ours.rssMiB, ref.rssMiB, 'MiB', false);
+  if (withSocat) {
+    const soc = await load(['socat', `TCP-LISTEN:PORT,bind=${HOST},fork,reuseaddr,backlog=1024`, 'PIPE']);
+    console.log('vs socat (a process per connection):');
+    row('requests/s', ours.rps, soc.rps, 'req/s', true);
+    row('p50 latency', ours.p50, soc.p50, 'ms', false);
+    row('p99 latency', ours.p99, soc.p99, 'ms', false);
+    row('peak RSS (all processes)', ours.rssMiB, soc.rssMiB, 'MiB', false);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,117 @@
+// sockit echo: the book's echo server and client. TCP: str_echo and str_cli
+// (UNP 5.3, 5.5, 6.7); UDP: dg_echo and dg_cli (8.3, 8.6, 8.8, 14.2).
+import type net from 'node:net';
+import type { Readable } from 'node:stream';
+import type { UdpClient } from '../stack/index.js';
+import {
+  clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
+  type ClientOptions, type ServerOptions,
+} from './lib/clientserver.js';
+import { errSys, parseArgs, secondsArg } from './common.js';
+
+const SERV_PORT = '9877'; // unp.h
+const MAXLINE = 4096;     // unp.h: fgets reads at most MAXLINE-1 bytes
+
+export async function run(argv: string[]): Promise<number> {
+  return runModes(argv, 'echo', "The book's echo server and client (UNP chapters 5, 6 and 8), TCP or UDP (-u).", { server, client });
+}
+
+// ---------- server ----------
+
+async function server(argv: string[]): Promise<number> {
+  const cmd = serverCommand('echo server', Number(SERV_PORT))
+    .description('echo every byte back: a concurrent TCP server, or a UDP server answering each datagram')
+    .option('-t, --idle <sec>', 'close a TCP connection idle this long', secondsArg('idle timeout', 0.001, 86400))
+    .usage('[-u] [-p port] [-b addr] [-t idle] [-v] [--json]');
+  if (!parseArgs(cmd, argv)) return 0;
+  const o = cmd.opts<ServerOptions>();
+  if (o.udp) return serveUdp(o, (msg, reply) => reply(msg)); // dg_echo
+  // str_echo with backpressure: pipe() stops reading while the peer is not
+  // reading our writes, so the kernel's windows (not our memory) hold the rest
+  return serveTcp(o, (s) => s.pipe(s));
+}
+
+// ---------- client ----------
+
+async function client(argv: string[]): Promise<number> {
+  const cmd = clientCommand('echo client')
+    .description('copy standard input to an echo server and its replies to standard output')
+    .usage('[-u] [-t timeout] [-r retries] host [port]');
+  if (!parseArgs(cmd, argv)) return 0;
+  const o = cmd.opts<ClientOptions>();
+  const [host, service = SERV_PORT] = cmd.args as [string, string?];
+  if (o.udp) {
+    const c = await udpClient(host, service);
+    try {
+      return await dgCli(process.stdin, c, o);
+    } finally {
+      c.close();
+    }
+  }
+  return strCli(process.stdin, await tcpClient(host, service, o.timeout));
+}
+
+/**
+ * UNP 6.7 str_cli: stdin to the socket and the socket to stdout at once; at
+ * EOF on stdin shutdown(SHUT_WR) and keep reading until the server's EOF.
+ * An EOF from the server before ours is "server terminated prematurely".
+ */
+function strCli(input: Readable, sock: net.Socket): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let stdinEof = false;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      input.unpipe(sock);
+      input.destroy();
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(0);
+    };
+    input.once('end', () => (stdinEof = true));
+    input.on('error', (e) => finish(failure(errSys(e, 'read'))));
+    input.pipe(sock); // ends the socket at EOF: shutdown(SHUT_WR)
+    sock.pipe(process.stdout, { end: false });
+    sock.on('end', () => finish(stdinEof ? undefined : failure('str_cli: server terminated prematurely')));
+    sock.on('error', (e) => finish(failure(errSys(e))));
+    process.stdout.on('error', (e) => finish(failure(errSys(e, 'write'))));
+  });
+}
+
+/** fgets(3) over a stream: lines of at most max-1 bytes, newline kept; the tail without one too. */
+async function* fgets(input: Readable, max: number): AsyncGenerator<Buffer> {
+  let pending: Buffer = Buffer.alloc(0);
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let start = 0;
+    for (;;) {
+      const nl = pending.indexOf(10, start);
+      const end = nl >= 0 && nl - start < max - 1 ? nl + 1 : pending.length - start >= max - 1 ? start + max - 1 : -1;
+      if (end < 0) break;
+      yield pending.subarray(start, end);
+      start = end;
+    }
+    pending = pending.subarray(start);
+  }
+  if (pending.length) yield pending;
+}
+
+/**
+ * UNP 8.6 dg_cli with 8.8's check of the reply's sender and 14.2's
+ * timeout: a datagram a line, each answered before the next is sent.
+ */
+async function dgCli(input: Readable, c: UdpClient, o: ClientOptions): Promise<number> {
+  for await (const line of fgets(input, MAXLINE)) {
+    let reply: Buffer;
+    try {
+      // an echo reply is the request itself: anything else from the server is a late duplicate
+      reply = await c.request(line, { timeoutMs: o.timeout ?? 1000, retries: o.retries, accept: (r) => r.equals(line) });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ETIMEDOUT') throw failure('dg_cli: socket timeout');
+      throw failure(errSys(e));
+    }
+    if (!process.stdout.write(reply)) await new Promise((r) => process.stdout.once('drain', r));
+  }
+  return 0;
+}

@@ -1,0 +1,60 @@
+// Names to socket addresses: UNP 11.11 host_serv. Hosts go through libc's
+// getaddrinfo(3) (resolve.ts: /etc/hosts, NSS, DNS), services through
+// /etc/services as getservbyname(3) reads it.
+import { readFileSync } from 'node:fs';
+import * as C from './constants.js';
+import { resolveHost, type ResolveError } from './resolve.js';
+import type { Inet6Address, InetAddress } from './socket.js';
+
+export type Family = 0 | 4 | 6;
+export type InetSockAddr = InetAddress | Inet6Address;
+
+let services: Map<string, number> | undefined;
+
+/** /etc/services as "name/proto" -> port, aliases included (read once). */
+function serviceTable(): Map<string, number> {
+  if (services) return services;
+  services = new Map();
+  let text = '';
+  try { text = readFileSync('/etc/services', 'utf8'); } catch { /* no file: numbers only */ }
+  for (const raw of text.split('\n')) {
+    const fields = raw.replace(/#.*/, '').trim().split(/\s+/);
+    const m = /^(\d+)\/(\w+)$/.exec(fields[1] ?? '');
+    if (!m) continue;
+    for (const name of [fields[0], ...fields.slice(2)]) {
+      const key = `${name}/${m[2]}`;
+      if (name && !services.has(key)) services.set(key, Number(m[1]));
+    }
+  }
+  return services;
+}
+
+/**
+ * A port from a number ("7") or a service name ("echo", getservbyname(3)).
+ * Null when it is neither.
+ */
+export function servPort(service: string, proto: 'tcp' | 'udp' = 'tcp'): number | null {
+  if (/^\d+$/.test(service)) {
+    const n = Number(service);
+    return n <= 65535 ? n : null;
+  }
+  return serviceTable().get(`${service}/${proto}`) ?? null;
+}
+
+/**
+ * Every address of `host` in getaddrinfo's order (RFC 6724 sorting), as
+ * sockaddrs with `port`; only one family when `family` is 4 or 6. Literals
+ * (with an optional `%zone` for IPv6) come back as they are. Rejects with
+ * resolve.ts's ResolveError: an EAI_* code and gai_strerror(3)'s text.
+ */
+export async function hostServ(host: string, port: number, family: Family = 0): Promise<InetSockAddr[]> {
+  const { addresses } = await resolveHost(host, family);
+  return addresses.map((a): InetSockAddr => (a.family === 4
+    ? { family: C.AF_INET, address: a.address, port }
+    : { family: C.AF_INET6, address: a.address, port, scopeid: a.scopeid ?? 0 }));
+}
+
+/** Whether e is a getaddrinfo/getnameinfo failure (EAI_* code). */
+export function isResolveError(e: unknown): e is ResolveError {
+  return e instanceof Error && typeof (e as ResolveError).code === 'string' && (e as ResolveError).code.startsWith('EAI_');
+}

@@ -1,0 +1,145 @@
+// The UDP probe methods of traceroute 2.x (UNP 28.6), with no privilege at
+// all: each probe goes out on its own connected UDP socket with IP_RECVERR /
+// IPV6_RECVERR, so the kernel queues the ICMP error it provokes on that
+// socket's error queue, naming the router in SO_EE_OFFENDER. The default
+// method walks destination ports up from 33434, one per probe; -U keeps one
+// port (53).
+import * as C from '../constants.js';
+import { type RecvResult, native } from '../native/index.js';
+import { type SendResult, Socket, inetAddress } from '../socket.js';
+import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
+import { type TuneOptions, isNotice, isPortUnreachable, setTtl, tuneSocket } from './tune.js';
+
+export const DEF_START_PORT = 33434;
+export const DEF_UDP_PORT = 53;
+
+export interface UdpProbeOptions extends TuneOptions {
+  target: string;
+  family: Family;
+  /** destination port of the first probe (default 33434, or 53 when fixed) */
+  port?: number;
+  /** every probe to the same port (traceroute -U) instead of one port per probe */
+  fixedPort?: boolean;
+}
+
+interface Pending {
+  socket: Socket;
+  port: number;
+}
+
+export class UdpProbe implements ProbeMethod {
+  readonly name: string;
+  readonly family: Family;
+  readonly target: string;
+  readonly mechanism = 'udp socket + IP_RECVERR';
+  readonly unprivileged = true;
+  /** IP header + UDP header */
+  readonly headerBytes: number;
+  private readonly o: UdpProbeOptions;
+  private nextPort: number;
+  private readonly pending = new Map<number, Pending>();
+  private onEvent: ((e: ProbeEvent) => void) | null = null;
+  private referenced = true;
+  private readonly ebuf = Buffer.allocUnsafe(2048);
+  private readonly rbuf = Buffer.allocUnsafe(65536);
+
+  constructor(o: UdpProbeOptions) {
+    this.o = o;
+    this.family = o.family;
+    this.target = o.target;
+    this.name = o.fixedPort ? 'udp' : 'default';
+    this.headerBytes = (o.family === 4 ? 20 : 40) + 8;
+    this.nextPort = o.port ?? (o.fixedPort ? DEF_UDP_PORT : DEF_START_PORT);
+    // sockets are opened per probe: try the options once now, so a bad
+    // source address or device fails here rather than at the first probe
+    const trial = Socket.open(o.family === 4 ? C.AF_INET : C.AF_INET6, C.SOCK_DGRAM);
+    try {
+      tuneSocket(trial, o.family, o);
+    } finally {
+      trial.close();
+    }
+  }
+
+  /** Open, tune and connect a socket for the probe, then send; the socket stays until release(seq). */
+  send(p: Probe): SendResult {
+    const port = this.nextPort;
+    if (!this.o.fixedPort) this.nextPort = port >= 65535 ? 1 : port + 1;
+    const s = Socket.open(this.family === 4 ? C.AF_INET : C.AF_INET6, C.SOCK_DGRAM);
+    try {
+      tuneSocket(s, this.family, this.o);
+      if (p.ttl !== undefined) setTtl(s, this.family, p.ttl);
+      s.connectStart(inetAddress(this.target, port));
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    this.release(p.seq);
+    this.pending.set(p.seq, { socket: s, port });
+    if (!this.referenced) s.ref(false);
+    if (this.onEvent) this.watch(p.seq, s);
+    // a failed send (EMSGSIZE ...) keeps the socket: its error queue says more
+    return s.send(p.payload);
+  }
+
+  start(onEvent: (e: ProbeEvent) => void): void {
+    this.onEvent = onEvent;
+    for (const [seq, p] of this.pending) this.watch(seq, p.socket);
+  }
+
+  private watch(seq: number, s: Socket): void {
+    s.onReadable((ready) => {
+      if (ready.error) {
+        for (let i = 0; i < 8 && !s.isClosed; i++) {
+          const r = s.recvError(this.ebuf);
+          if (!r) break;
+          this.onError(seq, r);
+        }
+      }
+      for (let i = 0; i < 8 && !s.isClosed; i++) {
+        const r = s.recv(this.rbuf);
+        if (!r) break;
+        // a datagram back from the destination: it was reached
+        const from = r.address && 'address' in r.address ? r.address.address : this.target;
+        const ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
+        this.onEvent?.({ type: 'reply', seq, from, ttl, rxNs: r.control.timestampNs, bytes: r.bytes, checksumOk: true });
+      }
+    });
+  }
+
+  private onError(seq: number, r: RecvResult): void {
+    const ee = r.control.error;
+    if (!ee || !this.onEvent) return;
+    const ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
+    if (ee.origin === C.SO_EE_ORIGIN_ICMP || ee.origin === C.SO_EE_ORIGIN_ICMP6) {
+      const from = ee.offender?.address ?? '';
+      if (isNotice(this.family, ee.type)) {
+        this.onEvent({ type: 'icmp-notice', seq, from, icmpType: ee.type, icmpCode: ee.code });
+        return;
+      }
+      this.onEvent({
+        type: 'icmp-error', seq, from, icmpType: ee.type, icmpCode: ee.code, mtu: ee.info, ttl, rxNs: r.control.timestampNs,
+        reached: isPortUnreachable(this.family, ee.type, ee.code),
+      });
+    } else if (ee.origin === C.SO_EE_ORIGIN_LOCAL) {
+      this.onEvent({ type: 'local-error', seq, errno: ee.errno, code: native.errname(ee.errno) ?? `E${ee.errno}`, info: ee.info });
+    }
+  }
+
+  release(seq: number): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    p.socket.close();
+    this.pending.delete(seq);
+  }
+
+  ref(on: boolean): void {
+    this.referenced = on;
+    for (const p of this.pending.values()) p.socket.ref(on);
+  }
+
+  close(): void {
+    for (const p of this.pending.values()) p.socket.close();
+    this.pending.clear();
+    this.onEvent = null;
+  }
+}

@@ -1,0 +1,178 @@
+// sockit connect: nonblocking connect with a timeout, on loopback and across the lab.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab, isRoot, needsRootReason } from '../lab/index.js';
+import { type Running, sockit, sockitIn, startSockitIn } from '../helpers/cli.js';
+
+const CONNECTED = (addr: string, port: number) => new RegExp(`^connected to ${addr.replaceAll('.', '\\.')}\\.${port} in \\d+\\.\\d{3} ms$`);
+
+function listen(host = '127.0.0.1'): Promise<net.Server> {
+  return new Promise((resolve) => {
+    const s = net.createServer((c) => c.destroy()).listen(0, host, () => resolve(s));
+  });
+}
+
+async function closedPort(): Promise<number> {
+  const s = await listen();
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('sockit connect on loopback', () => {
+  let server: net.Server;
+  let port: number;
+  beforeAll(async () => {
+    server = await listen();
+    ({ port } = server.address() as net.AddressInfo);
+  });
+  afterAll(() => { server?.close(); });
+
+  it('connects and prints the time in the book\'s address.port form, exit 0', async () => {
+    const r = await sockit(['connect', '127.0.0.1', String(port)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stdout.trimEnd()).toMatch(CONNECTED('127.0.0.1', port));
+  });
+
+  it('prints "connect error: Connection refused" for a closed port, exit 1', async () => {
+    const closed = await closedPort();
+    const r = await sockit(['connect', 'localhost', String(closed)]);
+    expect(r).toMatchObject({ code: 1, stderr: '', stdout: `connect error: Connection refused (127.0.0.1.${closed})\n` });
+  });
+
+  it('probes -c times with a ping-style summary', async () => {
+    const r = await sockit(['connect', '-c', '3', '-i', '0.05', '127.0.0.1', String(port)]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    for (const l of lines.slice(0, 3)) expect(l).toMatch(CONNECTED('127.0.0.1', port));
+    expect(lines[3]).toBe('');
+    expect(lines[4]).toBe(`--- 127.0.0.1 port ${port} connect statistics ---`);
+    expect(lines[5]).toMatch(/^3 attempts, 3 connected, 0 failed, time \d+ms$/);
+    const m = /^rtt min\/avg\/max\/mdev = (\d+\.\d{3})\/(\d+\.\d{3})\/(\d+\.\d{3})\/(\d+\.\d{3}) ms$/.exec(lines[6]!);
+    expect(m).not.toBeNull();
+    const [min, avg, max] = m!.slice(1, 4).map(Number);
+    expect(min).toBeLessThanOrEqual(avg!);
+    expect(avg).toBeLessThanOrEqual(max!);
+  });
+
+  it('counts failures and exits 1 when no probe connected', async () => {
+    const closed = await closedPort();
+    const r = await sockit(['connect', '-c', '2', '-i', '0', '127.0.0.1', String(closed)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\n2 attempts, 0 connected, 2 failed, time \d+ms\n$/);
+    expect(r.stdout).not.toMatch(/rtt/);
+  });
+
+  it('--json: an object per attempt, then a summary', async () => {
+    const r = await sockit(['connect', '--json', '-c', '2', '-i', '0', '127.0.0.1', String(port)]);
+    expect(r.code).toBe(0);
+    const objs = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs).toHaveLength(3);
+    expect(objs[0]).toMatchObject({ type: 'attempt', seq: 1, address: '127.0.0.1', port, family: 4, connected: true });
+    expect(objs[1]).toMatchObject({ type: 'attempt', seq: 2, connected: true });
+    expect(objs[0]!.local).toMatch(/^127\.0\.0\.1\.\d+$/);
+    expect(objs[2]).toMatchObject({ type: 'summary', host: '127.0.0.1', port, attempts: 2, connected: 2, failed: 0 });
+    expect(objs[2]!.min_ms as number).toBeLessThanOrEqual(objs[2]!.max_ms as number);
+  });
+
+  it('takes a service name', async () => {
+    const r = await sockit(['connect', '--json', '127.0.0.1', 'echo']);
+    expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'attempt', address: '127.0.0.1', port: 7 });
+  });
+
+  it('binds the -s source address first', async () => {
+    const r = await sockit(['connect', '--json', '-s', '127.0.0.2', '127.0.0.1', String(port)]);
+    expect(r.code).toBe(0);
+    const first = JSON.parse(r.stdout.split('\n')[0]!) as Record<string, unknown>;
+    expect(first.local).toMatch(/^127\.0\.0\.2\.\d+$/);
+  });
+
+  it.each([
+    [['connect'], "missing required argument 'host'"],
+    [['connect', '127.0.0.1'], "missing required argument 'port'"],
+    [['connect', '127.0.0.1', '0'], "invalid port: '0'"],
+    [['connect', '127.0.0.1', 'nosuchservice'], "invalid port: 'nosuchservice'"],
+    [['connect', '-t', '-1', '127.0.0.1', '7'], "invalid timeout: '-1'"],
+    [['connect', '-t', '1s', '127.0.0.1', '7'], "invalid timeout: '1s'"],
+    [['connect', '-c', '0', '127.0.0.1', '7'], "invalid count: '0': out of range: 1 <= value <= 1000000"],
+    [['connect', '-i', 'x', '127.0.0.1', '7'], "invalid interval: 'x'"],
+    [['connect', '-4', '-6', 'localhost', '7'], 'only one of -4 and -6'],
+    [['connect', '-4', '::1', '7'], '::1: Address family for hostname not supported'],
+    [['connect', '-s', 'me', '127.0.0.1', '7'], "invalid source address: 'me'"],
+    [['connect', '-s', '::1', '-4', '127.0.0.1', '7'], 'source address ::1 is not IPv4'],
+    [['connect', '-s', '192.0.2.77', '127.0.0.1', '7'], 'bind error: Cannot assign requested address'],
+    [['connect', 'no-such-host.invalid', '7'], 'no-such-host.invalid: Name or service not known'],
+    [['connect', '--bogus', '127.0.0.1', '7'], "unknown option '--bogus'"],
+  ])('bad input %j: one line, exit 2', async (args, message) => {
+    const r = await sockit(args);
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit connect: ${message}\n` });
+  });
+});
+
+describe.skipIf(!isRoot)(`sockit connect across the lab (${isRoot ? 'namespaces' : needsRootReason})`, () => {
+  let lab: Lab;
+  let echo: Running;
+  const PORT = 7777;
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 1, ipv6: true, name: 'connect' });
+    echo = startSockitIn(lab, lab.dst, ['echo', 'server', '-p', String(PORT), '--json']);
+    await echo.json('listening');
+  });
+  afterAll(async () => { await lab?.close(); });
+
+  it('connects across a router', async () => {
+    const r = await sockitIn(lab, lab.src, ['connect', lab.dst.v4, String(PORT)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd()).toMatch(CONNECTED(lab.dst.v4, PORT));
+  });
+
+  it('times out within the timeout against a host whose firewall drops SYNs', async () => {
+    await lab.dropTcpSyn(lab.dst, 7001);
+    const r = await sockitIn(lab, lab.src, ['connect', '--json', '-t', '0.5', lab.dst.v4, '7001']);
+    expect(r.code).toBe(1);
+    const [attempt] = r.stdout.split('\n').map((l) => (l ? JSON.parse(l) as Record<string, unknown> : null));
+    expect(attempt).toMatchObject({ connected: false, error: 'ETIMEDOUT', message: 'Connection timed out' });
+    expect(attempt!.time_ms as number).toBeGreaterThanOrEqual(490);
+    expect(attempt!.time_ms as number).toBeLessThan(1500);
+    const text = await sockitIn(lab, lab.src, ['connect', '-t', '0.3', lab.dst.v6, '7001']);
+    expect(text).toMatchObject({ code: 1, stdout: `connect error: Connection timed out (${lab.dst.v6}.7001)\n` });
+  });
+
+  it('a host with a dead and a live address connects on the second', async () => {
+    // dual.lab has both of dst's addresses (src's own /etc/hosts); the one
+    // getaddrinfo puts first silently drops SYNs
+    lab.hosts(lab.src, [`${lab.dst.v6} dual.lab`, `${lab.dst.v4} dual.lab`]);
+    const ahosts = await lab.exec(lab.src, ['getent', 'ahosts', 'dual.lab']);
+    const [dead, live, ...more] = ahosts.stdout.split('\n').filter((l) => / STREAM /.test(l)).map((l) => l.split(/\s+/)[0]!);
+    expect([dead, live].sort()).toEqual([lab.dst.v4, lab.dst.v6].sort());
+    expect(more).toEqual([]);
+    const ip = dead!.includes(':') ? 'ip6' : 'ip';
+    await lab.nft(lab.dst, `add rule inet lab input ${ip} daddr ${dead} tcp dport ${PORT} tcp flags & (fin|syn|rst|ack) == syn drop`);
+    const r = await sockitIn(lab, lab.src, ['connect', '-t', '0.5', 'dual.lab', String(PORT)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`connect error: Connection timed out (${dead}.${PORT})`);
+    expect(lines[1]).toMatch(CONNECTED(live!, PORT));
+    expect(lines).toHaveLength(2);
+  });
+
+  it('reports a router\'s host unreachable as "No route to host"', async () => {
+    await lab.unreachable(lab.routers[0]!, `${lab.dst.v4}/32`, 'host');
+    try {
+      const r = await sockitIn(lab, lab.src, ['connect', '-t', '3', lab.dst.v4, String(PORT)]);
+      expect(r).toMatchObject({ code: 1, stdout: `connect error: No route to host (${lab.dst.v4}.${PORT})\n` });
+    } finally {
+      await lab.exec(lab.routers[0]!, ['ip', 'route', 'del', `${lab.dst.v4}/32`]);
+    }
+  });
+
+  it('reports a missing route as "Network is unreachable" (last: it removes src\'s default route)', async () => {
+    await lab.unreachable(lab.src, '203.0.113.0/24', 'net');
+    const r = await sockitIn(lab, lab.src, ['connect', '-c', '2', '-i', '0', '203.0.113.9', '80']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^connect error: Network is unreachable \(203\.0\.113\.9\.80\)\nconnect error: Network is unreachable \(203\.0\.113\.9\.80\)\n\n--- 203\.0\.113\.9 port 80 connect statistics ---\n2 attempts, 0 connected, 2 failed, time \d+ms\n$/);
+  });
+});

@@ -1,0 +1,77 @@
+// sockit daytime: RFC 867 client against server, TCP and UDP, on loopback.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ctime } from '../../src/commands/daytime.js';
+import { type Running, sockit, startSockit } from '../helpers/cli.js';
+
+// "%.24s\r\n" of ctime(3): "Thu Nov 21 11:40:32 2026\r\n"
+const DAYTIME = /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3]\d \d\d:\d\d:\d\d \d{4}\r\n$/;
+
+/** The reply read back as a time: within a minute of now (TZ is shared with the server). */
+function near(text: string): boolean {
+  const t = new Date(text.trim().replace(/^\w+ /, '')).getTime();
+  return Math.abs(t - Date.now()) < 60_000;
+}
+
+describe('ctime', () => {
+  it('pads the day of the month with a space and uses local time, as ctime(3)', () => {
+    expect(ctime(new Date(2026, 0, 5, 7, 8, 9))).toBe('Mon Jan  5 07:08:09 2026');
+    expect(ctime(new Date(1999, 11, 31, 23, 59, 59))).toBe('Fri Dec 31 23:59:59 1999');
+  });
+});
+
+for (const proto of ['tcp', 'udp'] as const) {
+  const u = proto === 'udp' ? ['-u'] : [];
+  describe(`sockit daytime over ${proto.toUpperCase()}`, () => {
+    let server: Running;
+    let port: number;
+    beforeAll(async () => {
+      server = startSockit(['daytime', 'server', ...u, '-p', '0', '-b', '127.0.0.1', '--json']);
+      ({ port } = await server.json<{ port: number }>('listening'));
+    });
+    afterAll(async () => { await server?.stop(); });
+
+    it('the client prints what the server sends', async () => {
+      const r = await sockit(['daytime', 'client', ...u, '127.0.0.1', String(port)]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(DAYTIME);
+      expect(near(r.stdout)).toBe(true);
+      await server.json(proto === 'tcp' ? 'connection' : 'datagram');
+    });
+
+    it('--json gives the reply and a summary', async () => {
+      const r = await sockit(['daytime', 'client', ...u, '--json', 'localhost', String(port)]);
+      expect(r.code).toBe(0);
+      const [reply, summary] = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(reply).toMatchObject({ type: 'reply', proto, from: `127.0.0.1:${port}` });
+      expect(reply!.text).toMatch(DAYTIME);
+      expect(summary).toMatchObject({ type: 'summary', bytes: 26 });
+    });
+
+    it('the server exits 0 on SIGTERM', async () => {
+      const s = startSockit(['daytime', 'server', ...u, '-p', '0', '-b', '127.0.0.1', '-v']);
+      await s.line(/^listening on 127\.0\.0\.1\.\d+$/);
+      s.kill('SIGTERM');
+      expect(await s.exited).toEqual({ code: 0, signal: null });
+    });
+  });
+}
+
+describe('sockit daytime errors', () => {
+  it('a UDP client with no server says "socket timeout", exit 1', async () => {
+    const r = await sockit(['daytime', 'client', '-u', '-t', '0.05', '-r', '1', '127.0.0.1', '9']);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'sockit daytime: socket timeout\n' });
+  });
+
+  it.each([
+    [['daytime', 'client'], "missing required argument 'host'"],
+    [['daytime', 'client', '127.0.0.1', 'x'], "invalid port: 'x'"],
+    [['daytime', 'client', '-r', 'many', '127.0.0.1'], "invalid retries: 'many'"],
+    [['daytime', 'server', '-p', 'x'], "invalid port: 'x'"],
+    [['daytime', 'server', 'extra'], 'too many arguments. Expected 0 arguments but got 1.'],
+    [['daytime', 'now'], "unknown mode 'now' (use: sockit daytime server | sockit daytime client)"],
+  ])('bad input %j: one line, exit 2', async (args, message) => {
+    const r = await sockit(args);
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit daytime: ${message}\n` });
+  });
+});

@@ -1,0 +1,294 @@
+// sockit echo: the book's echo server and client over loopback, as a user runs them.
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as C from '../../src/stack/constants.js';
+import { connectSocket } from '../../src/stack/connect.js';
+import { Socket, inetAddress } from '../../src/stack/socket.js';
+import { type Running, sockit, startSockit } from '../helpers/cli.js';
+
+async function startServer(args: string[]): Promise<{ server: Running; port: number }> {
+  const server = startSockit(['echo', 'server', '-p', '0', '--json', ...args]);
+  const { port } = await server.json<{ port: number }>('listening');
+  return { server, port };
+}
+
+/** Connect, send `data`, half-close, and collect everything echoed until the server's EOF. */
+function roundTrip(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const got: Buffer[] = [];
+    s.on('data', (b: Buffer) => got.push(b));
+    s.on('end', () => { s.end(); resolve(Buffer.concat(got)); });
+    s.on('error', reject);
+    s.end(data);
+  });
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]);
+}
+
+function freePort(type: 'tcp' | 'udp'): Promise<number> {
+  return new Promise((resolve) => {
+    if (type === 'tcp') {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as net.AddressInfo;
+        s.close(() => resolve(port));
+      });
+    } else {
+      const s = dgram.createSocket('udp4').bind(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
+    }
+  });
+}
+
+describe('sockit echo over TCP', () => {
+  let server: Running;
+  let port: number;
+  beforeAll(async () => ({ server, port } = await startServer([])));
+  afterAll(async () => { await server?.stop(); });
+
+  it('carries 1 MiB of random bytes through the client byte for byte (cat big | client | cmp)', async () => {
+    const big = randomBytes(1 << 20);
+    const r = await sockit(['echo', 'client', '127.0.0.1', String(port)], { input: big });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdoutBytes.length).toBe(big.length);
+    expect(r.stdoutBytes.equals(big)).toBe(true);
+  });
+
+  it('serves 200 concurrent clients, every one byte-exact', async () => {
+    const closes = () => server.events().filter((e) => e.type === 'close');
+    const earlier = closes().length;
+    const payloads = Array.from({ length: 200 }, (_, i) => randomBytes(16384 + i * 97));
+    const echoed = await Promise.all(payloads.map((p) => roundTrip(port, p)));
+    echoed.forEach((e, i) => expect(e.equals(payloads[i]!), `client ${i}`).toBe(true));
+    // each connection closes with its byte counts once both sides are done
+    await server.line(() => closes().length >= earlier + 200);
+    const ours = closes().slice(earlier);
+    expect(ours.every((c) => c.bytes_in === c.bytes_out)).toBe(true);
+    expect(ours.reduce((n, c) => n + (c.bytes_in as number), 0)).toBe(payloads.reduce((n, p) => n + p.length, 0));
+  });
+
+  it('does not buffer without bound for a client that sends but never reads (RSS stays flat)', async () => {
+    const before = rssKiB(server.pid);
+    // a client with a small receive buffer that only writes
+    const raw = Socket.open(C.AF_INET, C.SOCK_STREAM);
+    raw.setsockopt(C.SOL_SOCKET, C.SO_RCVBUF, 4096);
+    await connectSocket(raw, inetAddress('127.0.0.1', port), { timeoutMs: 5000 });
+    const hog = raw.toNetSocket();
+    hog.pause();
+    const chunk = randomBytes(1 << 16);
+    let pushed = 0;
+    // write until the kernel stops taking data: no 'drain' for 500 ms
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        while (pushed < 512 << 20) {
+          pushed += chunk.length;
+          if (!hog.write(chunk)) {
+            const t = setTimeout(resolve, 500);
+            hog.once('drain', () => { clearTimeout(t); pump(); });
+            return;
+          }
+        }
+        resolve();
+      };
+      pump();
+    });
+    const after = rssKiB(server.pid);
+    // the stall came long before 512 MiB, and the server kept (almost) none of it
+    expect(pushed).toBeLessThan(256 << 20);
+    expect(after - before, `server RSS ${before} -> ${after} KiB after the client pushed ${pushed >> 20} MiB`).toBeLessThan(32 * 1024);
+    // others are still served meanwhile
+    expect((await roundTrip(port, Buffer.from('still here\n'))).toString()).toBe('still here\n');
+    hog.destroy();
+  });
+
+  it('prints "connection from <addr>, port <port>" per connection with -v', async () => {
+    const v = startSockit(['echo', 'server', '-p', '0', '-b', '127.0.0.1', '-v']);
+    try {
+      const listening = await v.line(/^listening on /);
+      const p = Number(/\.(\d+)$/.exec(listening)![1]);
+      expect(listening).toBe(`listening on 127.0.0.1.${p}`);
+      const s = net.connect({ port: p, host: '127.0.0.1' });
+      await new Promise((r) => s.once('connect', r));
+      expect(await v.line(/^connection from/)).toBe(`connection from 127.0.0.1, port ${s.localPort}`);
+      s.destroy();
+    } finally {
+      await v.stop();
+    }
+  });
+});
+
+describe('sockit echo server lifecycle', () => {
+  it('on SIGTERM stops accepting, finishes open connections, and exits 0', async () => {
+    const { server, port } = await startServer([]);
+    try {
+      const open = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      const echoed: Buffer[] = [];
+      open.on('data', (b: Buffer) => echoed.push(b));
+      open.write('before\n');
+      await server.json('connection');
+      server.kill('SIGTERM');
+      expect(await server.json('shutdown')).toEqual({ type: 'shutdown', open: 1 });
+      // the listening socket is gone: a new client is refused
+      const refused = await new Promise<string>((resolve) => {
+        const s = net.connect({ port, host: '127.0.0.1' });
+        s.on('connect', () => { s.destroy(); resolve('connected'); });
+        s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+      // the open connection is still served to the end
+      const ended = new Promise((r) => open.once('end', r));
+      open.end('after\n');
+      await ended;
+      open.end();
+      expect(Buffer.concat(echoed).toString()).toBe('before\nafter\n');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      expect(server.stderr).toBe('');
+      expect(server.events().at(-1)).toMatchObject({ type: 'summary', proto: 'tcp', connections: 1, bytes_in: 13, bytes_out: 13 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a second signal closes the connections still open', async () => {
+    const { server, port } = await startServer([]);
+    try {
+      const open = net.connect({ port, host: '127.0.0.1' });
+      open.on('error', () => {});
+      const closed = new Promise((r) => open.once('close', r));
+      await server.json('connection');
+      server.kill('SIGINT');
+      await server.json('shutdown');
+      server.kill('SIGINT');
+      await closed;
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      expect(server.events().find((e) => e.type === 'close')).toMatchObject({ reason: 'shutdown' });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('closes a connection idle longer than -t', async () => {
+    const { server, port } = await startServer(['-t', '0.2']);
+    try {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      s.resume();
+      const t0 = performance.now();
+      await new Promise((r) => s.once('close', r));
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(150);
+      expect(await server.json('close')).toMatchObject({ reason: 'idle', bytes_in: 0 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('reports bind errors as the book does, exit 2', async () => {
+    const holder = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => holder.once('listening', r));
+    const { port } = holder.address() as net.AddressInfo;
+    const r = await sockit(['echo', 'server', '-b', '127.0.0.1', '-p', String(port)]);
+    holder.close();
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'sockit echo: bind error: Address already in use\n' });
+  });
+});
+
+describe('sockit echo client errors', () => {
+  it('says "str_cli: server terminated prematurely" when the server closes first', async () => {
+    const rude = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1');
+    await new Promise((r) => rude.once('listening', r));
+    const { port } = rude.address() as net.AddressInfo;
+    const c = startSockit(['echo', 'client', '127.0.0.1', String(port)]); // stdin stays open
+    try {
+      expect(await c.exited).toEqual({ code: 1, signal: null });
+      expect(c.stderr).toBe('sockit echo: str_cli: server terminated prematurely\n');
+    } finally {
+      await c.stop();
+      rude.close();
+    }
+  });
+
+  it('prints tcp_connect\'s error when nothing listens, exit 1', async () => {
+    const port = await freePort('tcp');
+    const r = await sockit(['echo', 'client', '127.0.0.1', String(port)], { input: 'x\n' });
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: `sockit echo: tcp_connect error for 127.0.0.1, ${port}: Connection refused\n` });
+  });
+
+  it.each([
+    [['echo'], /^sockit echo: |^Usage/],
+    [['echo', 'sideways'], /^sockit echo: unknown mode 'sideways'/],
+    [['echo', 'client'], /^sockit echo: missing required argument 'host'/],
+    [['echo', 'client', '127.0.0.1', 'nosuchservice'], /^sockit echo: invalid port: 'nosuchservice'/],
+    [['echo', 'client', '127.0.0.1', '65536'], /^sockit echo: invalid port: '65536'/],
+    [['echo', 'client', '-u', '-t', 'soon', '127.0.0.1'], /^sockit echo: invalid timeout: 'soon'/],
+    [['echo', 'client', 'no-such-host.invalid'], /^sockit echo: no-such-host.invalid: Name or service not known/],
+    [['echo', 'server', '-p', '70000'], /^sockit echo: invalid port: '70000'/],
+    [['echo', 'server', '-b', 'example'], /^sockit echo: invalid bind address: 'example'/],
+    [['echo', 'server', '-t', '-1'], /^sockit echo: /],
+    [['echo', 'server', '--bogus'], /^sockit echo: unknown option '--bogus'/],
+  ])('bad input %j: one line, exit 2', async (args, message) => {
+    const r = await sockit(args);
+    expect(r.code).toBe(2);
+    if (args.length === 1) return; // bare `sockit echo` prints its usage
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('sockit echo over UDP', () => {
+  let server: Running;
+  let port: number;
+  beforeAll(async () => ({ server, port } = await startServer(['-u'])));
+  afterAll(async () => { await server?.stop(); });
+
+  it('echoes 1000 datagrams, one a line, in order', async () => {
+    const input = Array.from({ length: 1000 }, (_, i) => `datagram ${i} ${'x'.repeat(i % 50)}\n`).join('');
+    const r = await sockit(['echo', 'client', '-u', '127.0.0.1', String(port)], { input });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(input);
+    await server.line(() => server.events().filter((e) => e.type === 'datagram').length >= 1000);
+  });
+
+  it('ignores a reply from anyone but the server and says so (UNP 8.8)', async () => {
+    // a server that answers first from another address and port, then itself
+    const real = dgram.createSocket('udp4');
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((r) => real.bind(0, '127.0.0.1', r));
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.2', r));
+    real.on('message', (msg, rinfo) => {
+      stranger.send(Buffer.from('spoofed\n'), rinfo.port, rinfo.address, () => real.send(msg, rinfo.port, rinfo.address));
+    });
+    try {
+      const r = await sockit(['echo', 'client', '-u', '127.0.0.1', String(real.address().port)], { input: 'hello\n' });
+      expect(r.stdout).toBe('hello\n');
+      expect(r.stderr).toBe(`reply from 127.0.0.2:${stranger.address().port} (ignored)\n`);
+      expect(r.code).toBe(0);
+    } finally {
+      real.close();
+      stranger.close();
+    }
+  });
+
+  it('retransmits, then gives up with "dg_cli: socket timeout", exit 1', async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    let seen = 0;
+    silent.on('message', () => seen++);
+    try {
+      const r = await sockit(['echo', 'client', '-u', '-t', '0.1', '-r', '2', '127.0.0.1', String(silent.address().port)], { input: 'anyone?\n' });
+      expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'sockit echo: dg_cli: socket timeout\n' });
+      expect(seen).toBe(3); // the first send and two retransmissions
+    } finally {
+      silent.close();
+    }
+  });
+});

@@ -1,0 +1,262 @@
+// sockit traceroute against traceroute 2.x, in labs of namespaces.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeText, waitArg } from '../../src/commands/traceroute.js';
+import type { ProbeResult } from '../../src/stack/traceroute.js';
+import { type CliResult, sockit, sockitIn } from '../helpers/cli.js';
+import { Lab, isRoot, needsRootReason } from '../lab/index.js';
+
+/** Hop number -> the addresses on its line, in order ('*' for no answer), from traceroute's text. */
+function hopList(out: string): string[][] {
+  return out.split('\n').slice(1).filter((l) => /^\s*\d+ /.test(l)).map((l) => {
+    const words = l.trim().split(/\s+/).slice(1);
+    return words.filter((w) => w === '*' || /^[\d.]+$/.test(w) && w.split('.').length === 4 || w.includes(':') && !w.startsWith('('));
+  });
+}
+
+/** The distinct answering addresses of each hop. */
+function hopAddresses(out: string): string[][] {
+  return hopList(out).map((h) => [...new Set(h.filter((w) => w !== '*'))]);
+}
+
+function normalize(text: string): string {
+  return text.replace(/ {2}\d+\.\d{3} ms/g, '  T ms');
+}
+
+function jsonLines(r: CliResult): Record<string, unknown>[] {
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+const probe = (index: number, from: string | null, rttMs: number | null, annotation = ''): ProbeResult =>
+  ({ hop: 7, index, from, rttMs, ttl: null, annotation, final: false, icmp: null, flags: null });
+
+describe('traceroute text', () => {
+  it('prints a hop line as traceroute does: address once, again only when it changes', () => {
+    const a = (x: string) => x;
+    const p0 = probe(0, '192.0.2.1', 0.5123);
+    const p1 = probe(1, '192.0.2.1', 0.488);
+    const p2 = probe(2, '192.0.2.9', 0.47, '!H');
+    expect(probeText(p0, [], a) + probeText(p1, [p0], a) + probeText(p2, [p0, p1], a))
+      .toBe('\n 7  192.0.2.1  0.512 ms  0.488 ms 192.0.2.9  0.470 ms !H');
+    const s0 = probe(0, null, null);
+    const s1 = probe(1, '192.0.2.1', 1);
+    const s2 = probe(2, null, null);
+    expect(probeText(s0, [], a) + probeText(s1, [s0], a) + probeText(s2, [s0, s1], a)).toBe('\n 7  * 192.0.2.1  1.000 ms *');
+    // a local "message too long" has a time but no address
+    expect(probeText(probe(0, null, 0.012, '!F-1500'), [], a)).toBe('\n 7  *  0.012 ms !F-1500');
+  });
+
+  it('reads -w as MAX[,HERE,NEAR]; MAX alone turns the adaptive rules off', () => {
+    expect(waitArg('5,3,10')).toEqual({ max: 5, here: 3, near: 10 });
+    expect(waitArg('2')).toEqual({ max: 2, here: 0, near: 0 });
+    expect(waitArg('1.5/2')).toEqual({ max: 1.5, here: 2, near: 0 });
+    expect(() => waitArg('x')).toThrow();
+  });
+});
+
+describe('bad input: one line, exit 2', () => {
+  const cases: [string[], string][] = [
+    [['nosuch.invalid'], 'sockit traceroute: nosuch.invalid: Name or service not known'],
+    [['-m', '0', '127.0.0.1'], 'sockit traceroute: first hop out of range'],
+    [['-f', '40', '-m', '30', '127.0.0.1'], 'sockit traceroute: first hop out of range'],
+    [['-m', '256', '127.0.0.1'], 'sockit traceroute: max hops cannot be more than 255'],
+    [['-q', '11', '127.0.0.1'], 'sockit traceroute: no more than 10 probes per hop'],
+    [['-q', '0', '127.0.0.1'], 'sockit traceroute: no more than 10 probes per hop'],
+    [['-M', 'dccp', '127.0.0.1'], 'sockit traceroute: Unknown traceroute module dccp'],
+    [['-w', '-1', '127.0.0.1'], 'sockit traceroute: bad wait specifications `-1,0,0\' used'],
+    [['127.0.0.1', '70000'], 'sockit traceroute: too big packetlen 70000 specified'],
+    [['-6', '-s', '127.0.0.1', '::1'], 'sockit traceroute: IP version mismatch in addresses specified'],
+    [[], 'sockit traceroute: Specify "host" missing argument.'],
+    [['-s', '192.0.2.200', '127.0.0.1'], 'sockit traceroute: bind: Cannot assign requested address'],
+  ];
+  for (const [args, line] of cases) {
+    it(`traceroute ${args.join(' ') || '(nothing)'}`, async () => {
+      const r = await sockit(['traceroute', ...args]);
+      expect(r.stderr).toBe(line + '\n');
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+    });
+  }
+});
+
+const METHODS: [string, string[]][] = [['udp (default)', []], ['-U', ['-U']], ['-I', ['-I']], ['-T', ['-T']]];
+
+for (const routers of [2, 4]) {
+  describe.skipIf(!isRoot)(`a ${routers + 1}-hop chain (${isRoot ? 'namespaces' : needsRootReason})`, () => {
+    let lab: Lab;
+    beforeAll(async () => { lab = await Lab.chain({ routers, ipv6: true, name: `tr${routers}` }); });
+    afterAll(async () => { await lab?.close(); });
+
+    for (const family of [4, 6] as const) {
+      for (const [label, flags] of METHODS) {
+        it(`IPv${family} ${label}: the routers, then the destination, as traceroute finds them`, async () => {
+          const dst = family === 4 ? lab.dst.v4 : lab.dst.v6;
+          const want = [...lab.routers.map((r) => (family === 4 ? r.v4 : r.v6)), dst].map((a) => [a]);
+          const ours = await sockitIn(lab, lab.src, ['traceroute', '-n', ...flags, dst]);
+          expect(ours.stderr).toBe('');
+          expect(ours.code).toBe(0);
+          expect(hopAddresses(ours.stdout)).toEqual(want);
+          const theirs = await lab.exec(lab.src, ['traceroute', '-n', ...flags, dst]);
+          expect(hopAddresses(theirs.stdout)).toEqual(want);
+          // the same bytes but for the times
+          expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+        });
+      }
+    }
+  });
+}
+
+describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRootReason})`, () => {
+  let lab: Lab;
+  beforeAll(async () => { lab = await Lab.chain({ routers: 3, ipv6: true, name: 'trtrbl' }); });
+  afterAll(async () => { await lab?.close(); });
+
+  for (const family of [4, 6] as const) {
+    it(`IPv${family}: a silent router is '* * *' and the trace goes on past it`, async () => {
+      await lab.silent(lab.routers[1], 'icmp-errors');
+      try {
+        const dst = family === 4 ? lab.dst.v4 : lab.dst.v6;
+        const r = await sockitIn(lab, lab.src, ['traceroute', '-n', dst]);
+        const at = (n: { v4: string; v6: string }) => [family === 4 ? n.v4 : n.v6];
+        expect(hopAddresses(r.stdout)).toEqual([at(lab.routers[0]), [], at(lab.routers[2]), [dst]]);
+        expect(r.stdout.split('\n')[2]).toBe(' 2  * * *');
+        const theirs = await lab.exec(lab.src, ['traceroute', '-n', dst]);
+        expect(hopAddresses(theirs.stdout)).toEqual(hopAddresses(r.stdout));
+      } finally {
+        await lab.silent(lab.routers[1], 'none');
+      }
+    });
+  }
+
+  it('IPv4: no route at a router gives !H and the trace stops there', async () => {
+    await lab.unreachable(lab.routers[1], `${lab.dst.v4}/32`, 'host');
+    try {
+      // few probes at once: the kernel lets a router send only 5 such errors in a burst
+      const r = await sockitIn(lab, lab.src, ['traceroute', '-n', '-N', '3', lab.dst.v4]);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(3);
+      expect(lines[2]).toMatch(new RegExp(`^ 2  ${lab.routers[1].v4.replaceAll('.', '\\.')}( {2}\\d+\\.\\d{3} ms !H){3}$`));
+    } finally {
+      await lab.exec(lab.routers[1], ['ip', 'route', 'del', `${lab.dst.v4}/32`]);
+    }
+  });
+
+  for (const [kind, note] of [['net', '!N'], ['prohibit', '!X']] as const) {
+    it(`IPv6: a router's ${kind} route gives ${note} and the trace stops there`, async () => {
+      await lab.unreachable(lab.routers[1], `${lab.dst.v6}/128`, kind);
+      try {
+        const r = await sockitIn(lab, lab.src, ['traceroute', '-n', lab.dst.v6]);
+        const lines = r.stdout.trimEnd().split('\n');
+        expect(lines).toHaveLength(3);
+        expect(lines[2]).toMatch(new RegExp(`^ 2  ${lab.routers[1].v6}( {2}\\d+\\.\\d{3} ms ${note}){3}$`));
+        const theirs = await lab.exec(lab.src, ['traceroute', '-n', lab.dst.v6]);
+        expect(normalize(r.stdout)).toBe(normalize(theirs.stdout));
+      } finally {
+        await lab.exec(lab.routers[1], ['ip', '-6', 'route', 'del', `${lab.dst.v6}/128`]);
+      }
+    });
+  }
+
+  for (const family of [4, 6] as const) {
+    it(`IPv${family} --mtu: a 1400-byte link reports F=1400 at the hop past its router`, async () => {
+      await lab.mtu(2, 1400); // r2 - r3: r2's "frag needed" answers the probes meant for hop 3
+      try {
+        const dst = family === 4 ? lab.dst.v4 : lab.dst.v6;
+        for (const flags of [[], ['-I']]) {
+          const r = await sockitIn(lab, lab.src, ['traceroute', '-n', '--mtu', ...flags, dst]);
+          const lines = r.stdout.trimEnd().split('\n');
+          expect(lines[0]).toBe(`traceroute to ${dst} (${dst}), 30 hops max, 65000 byte packets`);
+          expect(lines[1]).toMatch(/^ 1  \S+ {2}\d+\.\d{3} ms F=1500 /);
+          expect(lines[2]).not.toContain('F=');
+          expect(lines[3]).toMatch(/^ 3  \S+ {2}\d+\.\d{3} ms F=1400 /);
+          const theirs = await lab.exec(lab.src, ['traceroute', '-n', '--mtu', ...flags, dst]);
+          expect(normalize(r.stdout)).toBe(normalize(theirs.stdout));
+        }
+      } finally {
+        await lab.mtu(2, 1500);
+      }
+    });
+  }
+});
+
+describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : needsRootReason})`, () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 1, ipv6: true, name: 'trtcp' });
+    lab.hosts(lab.src, [`${lab.routers[0].v4} router1`, `${lab.dst.v4} dsthost`, `${lab.routers[0].v6} router1-6`, `${lab.dst.v6} dsthost6`]);
+  });
+  afterAll(async () => { await lab?.close(); });
+
+  it('-T to an open and to a closed port: both reached, and no connection is left behind', async () => {
+    const server = lab.spawn(lab.dst, ['socat', 'TCP-LISTEN:8080,fork,reuseaddr', 'SYSTEM:true']);
+    try {
+      // wait for the listener
+      for (let i = 0; i < 100; i++) {
+        const ss = await lab.exec(lab.dst, ['ss', '-Htln', 'sport = :8080']);
+        if (ss.stdout.includes('8080')) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (const port of ['8080', '8081']) {
+        const r = await sockitIn(lab, lab.src, ['traceroute', '-n', '-T', '-p', port, lab.dst.v4]);
+        expect(hopAddresses(r.stdout)).toEqual([[lab.routers[0].v4], [lab.dst.v4]]);
+        const json = jsonLines(await sockitIn(lab, lab.src, ['traceroute', '-n', '--json', '-T', '-p', port, lab.dst.v4]));
+        const last = json.filter((o) => o.type === 'probe' && o.hop === 2);
+        expect(last.map((o) => o.tcp_flags)).toEqual(port === '8080' ? ['S.', 'S.', 'S.'] : ['R.', 'R.', 'R.']);
+        expect(json.at(-1)).toMatchObject({ type: 'summary', reached: true, hops: 2 });
+      }
+      // the SYN-ACKs were answered with RSTs by the kernel: nothing half-open or open
+      await new Promise((r) => setTimeout(r, 50));
+      const ss = await lab.exec(lab.dst, ['ss', '-Htan', 'sport = :8080']);
+      expect(ss.stdout.split('\n').filter((l) => l && !/^LISTEN/.test(l))).toEqual([]);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+
+  it('as nobody: UDP finds the same hops with no privilege; TCP says why it cannot', async () => {
+    const root = await sockitIn(lab, lab.src, ['traceroute', '-n', lab.dst.v6]);
+    const nobody = await sockitIn(lab, lab.src, ['traceroute', '-n', lab.dst.v6], { user: 'nobody' });
+    expect(nobody.code).toBe(0);
+    expect(hopAddresses(nobody.stdout)).toEqual(hopAddresses(root.stdout));
+    expect(hopAddresses(nobody.stdout)).toEqual([[lab.routers[0].v6], [lab.dst.v6]]);
+    const v4 = await sockitIn(lab, lab.src, ['traceroute', '-n', lab.dst.v4], { user: 'nobody' });
+    expect(hopAddresses(v4.stdout)).toEqual([[lab.routers[0].v4], [lab.dst.v4]]);
+    const tcp = await sockitIn(lab, lab.src, ['traceroute', '-T', lab.dst.v4], { user: 'nobody' });
+    expect(tcp.code).toBe(2);
+    expect(tcp.stdout).toBe('');
+    expect(tcp.stderr).toMatch(/^sockit traceroute: the TCP method needs a raw socket, which needs CAP_NET_RAW: [^\n]*\n$/);
+  });
+
+  it('-I as nobody uses a ping socket when ping_group_range allows it, else says what to change', async () => {
+    await lab.pingGroupRange(lab.src, true);
+    try {
+      const r = await sockitIn(lab, lab.src, ['traceroute', '-n', '-I', lab.dst.v4], { user: 'nobody' });
+      expect(r.code).toBe(0);
+      expect(hopAddresses(r.stdout)).toEqual([[lab.routers[0].v4], [lab.dst.v4]]);
+    } finally {
+      await lab.pingGroupRange(lab.src, false);
+    }
+    const denied = await sockitIn(lab, lab.src, ['traceroute', '-n', '-I', lab.dst.v4], { user: 'nobody' });
+    expect(denied.code).toBe(2);
+    expect(denied.stderr).toMatch(/^sockit traceroute: no permission for an ICMP socket: [^\n]*\n$/);
+  });
+
+  it('names hops through the resolver unless -n, as traceroute does', async () => {
+    const ours = await sockitIn(lab, lab.src, ['traceroute', 'dsthost']);
+    expect(ours.stdout).toMatch(new RegExp(`^traceroute to dsthost \\(${lab.dst.v4}\\), 30 hops max, 60 byte packets\n 1  router1 \\(${lab.routers[0].v4}\\)  \\d`));
+    expect(ours.stdout).toContain(` 2  dsthost (${lab.dst.v4})  `);
+    const theirs = await lab.exec(lab.src, ['traceroute', 'dsthost']);
+    expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+  });
+
+  it('--json: one object per probe and per hop, then a summary', async () => {
+    const r = await sockitIn(lab, lab.src, ['traceroute', '-n', '--json', '-q', '2', lab.dst.v4]);
+    const lines = jsonLines(r);
+    expect(lines.map((l) => l.type)).toEqual(['start', 'probe', 'probe', 'hop', 'probe', 'probe', 'hop', 'summary']);
+    expect(lines[0]).toMatchObject({ host: lab.dst.v4, address: lab.dst.v4, family: 4, method: 'default', max_hops: 30, packet_bytes: 60 });
+    expect(lines[1]).toMatchObject({ hop: 1, probe: 1, address: lab.routers[0].v4, annotation: null, final: false, icmp_type: 11 });
+    expect(typeof lines[1].rtt_ms).toBe('number');
+    expect(lines[3]).toMatchObject({ hop: 1, addresses: [lab.routers[0].v4], final: false });
+    expect(lines[6]).toMatchObject({ hop: 2, addresses: [lab.dst.v4], final: true });
+    expect(lines[7]).toMatchObject({ type: 'summary', hops: 2, reached: true, exit_code: 0 });
+  });
+});
