@@ -15,7 +15,7 @@ import type { SockAddr } from '../stack/native/index.js';
 import { addressFamily, parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
 import { formatDotted } from '../stack/socket.js';
 import {
-  type DatagramEvent, type Local, MAX_SROUTE, type SockConfig, type SockEvent, SockFailure, type Summary, type Target,
+  type Local, MAX_SROUTE, type SockConfig, type SockEvent, SockFailure, type Summary, type Target,
   acceptLoop, cliopen, defaultConfig, loopDgram, loopStream, resolveHops, servopen, sinkDgram, sinkStream, sourceDgram,
   sourceStream, splitDotted,
 } from '../stack/sock/index.js';
@@ -48,6 +48,68 @@ function num(letter: string, min = 0, max = 2147483647) {
   };
 }
 
+type FlagKey = { [K in keyof SockConfig]: SockConfig[K] extends boolean ? K : never }[keyof SockConfig];
+type NumberKey = { [K in keyof SockConfig]: number extends SockConfig[K] ? K : never }[keyof SockConfig];
+
+/**
+ * The original's options (main.c's getopt string and usage text): a flag
+ * sets a boolean of the config, a number a number (in [min, max]); the rest
+ * are read by parse() itself.
+ */
+const OPTIONS: { flag: string; help: string; flagKey?: FlagKey; numKey?: NumberKey; range?: [number, number] }[] = [
+  { flag: '-b <n>', help: "bind n as client's local port number", numKey: 'bindport', range: [0, 65535] },
+  { flag: '-c', help: 'convert newline to CR/LF & vice versa', flagKey: 'crlf' },
+  { flag: '-f <a.b.c.d.p>', help: 'foreign IP address = a.b.c.d, foreign port # = p (UDP server)' },
+  { flag: '-g <a.b.c.d>', help: 'loose source route (up to 9)' },
+  { flag: '-h', help: 'issue TCP half close on standard input EOF', flagKey: 'halfclose' },
+  { flag: '-i', help: '"source" data to socket, "sink" data from socket (w/-s)', flagKey: 'sourcesink' },
+  { flag: '-j <a.b.c.d>', help: 'join multicast group' },
+  { flag: '-k', help: 'write or writev in chunks', flagKey: 'chunkwrite' },
+  { flag: '-l <a.b.c.d.p>', help: "client's local IP address = a.b.c.d, local port # = p" },
+  { flag: '-n <n>', help: '# buffers to write for "source" client (default 1024)', numKey: 'nbuf' },
+  { flag: '-o', help: 'do NOT connect UDP client' },
+  { flag: '-p <n>', help: '# ms to pause before each read or write (source/sink)', numKey: 'pauserw' },
+  { flag: '-q <n>', help: 'size of listen queue for TCP server (default 5)', numKey: 'listenq' },
+  { flag: '-r <n>', help: '# bytes per read() for "sink" server (default 1024)', numKey: 'readlen', range: [1, 2147483647] },
+  { flag: '-s', help: 'operate as server instead of client', flagKey: 'server' },
+  { flag: '-t <n>', help: 'set multicast ttl', numKey: 'mcastttl', range: [0, 255] },
+  { flag: '-u', help: 'use UDP instead of TCP', flagKey: 'udp' },
+  { flag: '-v', help: 'verbose' },
+  { flag: '-w <n>', help: '# bytes per write() for "source" client (default 1024)', numKey: 'writelen' },
+  { flag: '-x <n>', help: '# ms for SO_RCVTIMEO (receive timeout)', numKey: 'rcvtimeo' },
+  { flag: '-y <n>', help: '# ms for SO_SNDTIMEO (send timeout)', numKey: 'sndtimeo' },
+  { flag: '-A', help: 'SO_REUSEADDR option', flagKey: 'reuseaddr' },
+  { flag: '-B', help: 'SO_BROADCAST option', flagKey: 'broadcast' },
+  { flag: '-C', help: 'set terminal to cbreak mode' },
+  { flag: '-D', help: 'SO_DEBUG option', flagKey: 'debug' },
+  { flag: '-E', help: 'IP_RECVDSTADDR option (IP_PKTINFO on Linux)', flagKey: 'recvdstaddr' },
+  { flag: '-F', help: 'fork after connection accepted (TCP concurrent server; a handler per connection here)', flagKey: 'dofork' },
+  { flag: '-G <a.b.c.d>', help: 'strict source route (up to 9)' },
+  { flag: '-H <n>', help: 'IP_TOS option (16=min del, 8=max thru, 4=max rel, 2=min$)', numKey: 'iptos', range: [0, 255] },
+  { flag: '-I', help: 'SIGIO signal', flagKey: 'sigio' },
+  { flag: '-J <n>', help: 'IP_TTL option', numKey: 'ipttl', range: [0, 255] },
+  { flag: '-K', help: 'SO_KEEPALIVE option', flagKey: 'keepalive' },
+  { flag: '-L <n>', help: 'SO_LINGER option, n = linger time', numKey: 'linger' },
+  { flag: '-N', help: 'TCP_NODELAY option', flagKey: 'nodelay' },
+  { flag: '-O <n>', help: '# ms to pause after listen, but before first accept', numKey: 'pauselisten' },
+  { flag: '-P <n>', help: '# ms to pause before first read or write (source/sink)', numKey: 'pauseinit' },
+  { flag: '-Q <n>', help: '# ms to pause after receiving FIN, but before close', numKey: 'pauseclose' },
+  { flag: '-R <n>', help: 'SO_RCVBUF option', numKey: 'rcvbuflen', range: [1, 2147483647] },
+  { flag: '-S <n>', help: 'SO_SNDBUF option', numKey: 'sndbuflen', range: [1, 2147483647] },
+  { flag: '-T', help: 'SO_REUSEPORT option', flagKey: 'reuseport' },
+  { flag: '-U <n>', help: 'enter urgent mode before write number n (source only)', numKey: 'urgwrite', range: [1, 2147483647] },
+  { flag: '-V', help: 'use writev() instead of write(); enables -k too', flagKey: 'usewritev' },
+  { flag: '-W', help: 'ignore write errors for sink client', flagKey: 'ignorewerr' },
+  { flag: '-X <n>', help: 'TCP_MAXSEG option (set MSS)', numKey: 'maxseg', range: [1, 2147483647] },
+  { flag: '-Y', help: 'SO_DONTROUTE option', flagKey: 'dontroute' },
+  { flag: '-Z', help: 'MSG_PEEK', flagKey: 'msgpeek' },
+  { flag: '-2', help: 'IP_ONESBCAST option (BSD only)' },
+  { flag: '-4', help: '★ IPv4 only' },
+  { flag: '-6', help: '★ IPv6 only (and an IPv6 wildcard server)' },
+  { flag: '--unix <path>', help: '★ unix-domain socket at path (@name: abstract); -u for datagrams' },
+  { flag: '--json', help: '★ events as JSON lines (stdout for a source or sink, stderr otherwise)' },
+];
+
 function parse(argv: string[]): Parsed | null {
   const cfg = defaultConfig();
   const hops: { strict: boolean; host: string }[] = [];
@@ -55,59 +117,12 @@ function parse(argv: string[]): Parsed | null {
     .description("Stevens' sock: a TCP/UDP/unix client, server, source and sink with every socket option")
     .usage('[options] <host> <port>  |  -s [<IPaddr>] <port>  |  --unix <path>')
     .argument('[args...]', 'host and port (client), [address] port (server)')
-    .option('-b <n>', "bind n as client's local port number", num('b', 0, 65535))
-    .option('-c', 'convert newline to CR/LF & vice versa')
-    .option('-f <a.b.c.d.p>', 'foreign IP address = a.b.c.d, foreign port # = p (UDP server)')
-    .option('-g <a.b.c.d>', 'loose source route (up to 9)')
-    .option('-h', 'issue TCP half close on standard input EOF')
-    .option('-i', '"source" data to socket, "sink" data from socket (w/-s)')
-    .option('-j <a.b.c.d>', 'join multicast group')
-    .option('-k', 'write or writev in chunks')
-    .option('-l <a.b.c.d.p>', "client's local IP address = a.b.c.d, local port # = p")
-    .option('-n <n>', '# buffers to write for "source" client (default 1024)', num('n'))
-    .option('-o', 'do NOT connect UDP client')
-    .option('-p <n>', '# ms to pause before each read or write (source/sink)', num('p'))
-    .option('-q <n>', 'size of listen queue for TCP server (default 5)', num('q'))
-    .option('-r <n>', '# bytes per read() for "sink" server (default 1024)', num('r', 1))
-    .option('-s', 'operate as server instead of client')
-    .option('-t <n>', 'set multicast ttl', num('t', 0, 255))
-    .option('-u', 'use UDP instead of TCP')
-    .option('-v', 'verbose')
-    .option('-w <n>', '# bytes per write() for "source" client (default 1024)', num('w', 0))
-    .option('-x <n>', '# ms for SO_RCVTIMEO (receive timeout)', num('x'))
-    .option('-y <n>', '# ms for SO_SNDTIMEO (send timeout)', num('y'))
-    .option('-A', 'SO_REUSEADDR option')
-    .option('-B', 'SO_BROADCAST option')
-    .option('-C', 'set terminal to cbreak mode')
-    .option('-D', 'SO_DEBUG option')
-    .option('-E', 'IP_RECVDSTADDR option (IP_PKTINFO on Linux)')
-    .option('-F', 'fork after connection accepted (TCP concurrent server; a handler per connection here)')
-    .option('-G <a.b.c.d>', 'strict source route (up to 9)')
-    .option('-H <n>', 'IP_TOS option (16=min del, 8=max thru, 4=max rel, 2=min$)', num('H', 0, 255))
-    .option('-I', 'SIGIO signal')
-    .option('-J <n>', 'IP_TTL option', num('J', 0, 255))
-    .option('-K', 'SO_KEEPALIVE option')
-    .option('-L <n>', 'SO_LINGER option, n = linger time', num('L'))
-    .option('-N', 'TCP_NODELAY option')
-    .option('-O <n>', '# ms to pause after listen, but before first accept', num('O'))
-    .option('-P <n>', '# ms to pause before first read or write (source/sink)', num('P'))
-    .option('-Q <n>', '# ms to pause after receiving FIN, but before close', num('Q'))
-    .option('-R <n>', 'SO_RCVBUF option', num('R', 1))
-    .option('-S <n>', 'SO_SNDBUF option', num('S', 1))
-    .option('-T', 'SO_REUSEPORT option')
-    .option('-U <n>', 'enter urgent mode before write number n (source only)', num('U', 1))
-    .option('-V', 'use writev() instead of write(); enables -k too')
-    .option('-W', 'ignore write errors for sink client')
-    .option('-X <n>', 'TCP_MAXSEG option (set MSS)', num('X', 1))
-    .option('-Y', 'SO_DONTROUTE option')
-    .option('-Z', 'MSG_PEEK')
-    .option('-2', 'IP_ONESBCAST option (BSD only)')
-    .option('-4', '★ IPv4 only')
-    .option('-6', '★ IPv6 only (and an IPv6 wildcard server)')
-    .option('--unix <path>', '★ unix-domain socket at path (@name: abstract); -u for datagrams')
-    .option('--json', '★ events as JSON lines (stdout for a source or sink, stderr otherwise)')
     .addHelpText('before', `${USAGE}\n`)
     .addHelpText('after', '\nExit status: 0 done, 1 a system call failed, 2 bad usage. See sockit-sock(1).');
+  for (const d of OPTIONS) {
+    if (d.numKey) cmd.option(d.flag, d.help, num(d.flag[1], ...(d.range ?? [0, 2147483647])));
+    else cmd.option(d.flag, d.help);
+  }
   cmd.on('option:v', () => cfg.verbose++);
   cmd.on('option:g', (v: string) => hops.push({ strict: false, host: v }));
   cmd.on('option:G', (v: string) => hops.push({ strict: true, host: v }));
@@ -117,67 +132,34 @@ function parse(argv: string[]): Parsed | null {
     // getopt(3) with opterr = 0: the book's "unrecognized option"
     const m = e instanceof UsageError && /^unknown option '([^']*)'/.exec(e.message);
     if (m) throw new UsageError(`unrecognized option '${m[1]}'`);
-    if (e instanceof UsageError && /argument missing/.test(e.message)) throw new UsageError(e.message.replace(/^option '([^ ]*).*/, "option requires an argument -- '$1'"));
+    if (e instanceof UsageError && /argument missing/.test(e.message)) throw new UsageError(e.message.replace(/^option '-+([^ ']*).*/, "option requires an argument -- '$1'"));
     throw e;
   }
   const o = cmd.opts();
-  if (o.b !== undefined) cfg.bindport = o.b;
-  cfg.crlf = !!o.c;
+  for (const d of OPTIONS) {
+    const v: unknown = o[d.flag[1]];
+    if (d.flagKey && v) cfg[d.flagKey] = true;
+    if (d.numKey && v !== undefined) cfg[d.numKey] = v as number;
+  }
+  if (cfg.usewritev) cfg.chunkwrite = true; // -V implies -k
+  cfg.connectudp = !o.o;
   if (o.f !== undefined) {
     const d = splitDotted(o.f);
     if (!d) throw new UsageError('invalid -f option');
     cfg.foreign = { ip: d.address, port: d.port };
   }
-  cfg.halfclose = !!o.h;
-  cfg.sourcesink = !!o.i;
   if (o.j !== undefined) {
     const fam = addressFamily(o.j);
     const first = fam === 4 ? parseIPv4(o.j)![0] : fam === 6 ? parseIPv6(o.j)![0] : 0;
     if (!(fam === 4 && (first & 0xf0) === 0xe0) && !(fam === 6 && first === 0xff)) throw new UsageError(`invalid multicast address: ${o.j}`);
     cfg.joinip = o.j;
   }
-  cfg.chunkwrite = !!o.k;
   if (o.l !== undefined) {
     const d = splitDotted(o.l);
-    if (!d) throw new UsageError('invalid -l option');
-    if (!/^\d+$/.test(d.port) || Number(d.port) > 65535) throw new UsageError('invalid -l option');
+    if (!d || !/^\d+$/.test(d.port) || Number(d.port) > 65535) throw new UsageError('invalid -l option');
     cfg.bindport = Number(d.port);
     cfg.localip = d.address;
   }
-  if (o.n !== undefined) cfg.nbuf = o.n;
-  cfg.connectudp = !o.o;
-  if (o.p !== undefined) cfg.pauserw = o.p;
-  if (o.q !== undefined) cfg.listenq = o.q;
-  if (o.r !== undefined) cfg.readlen = o.r;
-  cfg.server = !!o.s;
-  if (o.t !== undefined) cfg.mcastttl = o.t;
-  cfg.udp = !!o.u;
-  if (o.w !== undefined) cfg.writelen = o.w;
-  if (o.x !== undefined) cfg.rcvtimeo = o.x;
-  if (o.y !== undefined) cfg.sndtimeo = o.y;
-  cfg.reuseaddr = !!o.A;
-  cfg.broadcast = !!o.B;
-  cfg.debug = !!o.D;
-  cfg.recvdstaddr = !!o.E;
-  cfg.dofork = !!o.F;
-  if (o.H !== undefined) cfg.iptos = o.H;
-  cfg.sigio = !!o.I;
-  if (o.J !== undefined) cfg.ipttl = o.J;
-  cfg.keepalive = !!o.K;
-  if (o.L !== undefined) cfg.linger = o.L;
-  cfg.nodelay = !!o.N;
-  if (o.O !== undefined) cfg.pauselisten = o.O;
-  if (o.P !== undefined) cfg.pauseinit = o.P;
-  if (o.Q !== undefined) cfg.pauseclose = o.Q;
-  if (o.R !== undefined) cfg.rcvbuflen = o.R;
-  if (o.S !== undefined) cfg.sndbuflen = o.S;
-  cfg.reuseport = !!o.T;
-  if (o.U !== undefined) cfg.urgwrite = o.U;
-  if (o.V) cfg.usewritev = cfg.chunkwrite = true;
-  cfg.ignorewerr = !!o.W;
-  if (o.X !== undefined) cfg.maxseg = o.X;
-  cfg.dontroute = !!o.Y;
-  cfg.msgpeek = !!o.Z;
   if (o['4'] && o['6']) throw new UsageError("can't specify -4 and -6");
   cfg.family = o['4'] ? 4 : o['6'] ? 6 : 0;
   if (hops.length > MAX_SROUTE) throw new UsageError(`too many source routes with: ${hops[MAX_SROUTE].host}`);
@@ -265,8 +247,8 @@ function optionLine(e: Extract<SockEvent, { event: 'option' }>): string {
 
 const pad2 = (n: number) => String(n).padStart(2, ' ');
 
-/** The line sock prints for an event (stderr), or undefined for those printed elsewhere. */
-function text(e: SockEvent | DatagramEvent): string {
+/** The line sock prints for an event. */
+function text(e: SockEvent): string {
   switch (e.event) {
     case 'connected': return `connected on ${dotted(e.local)} to ${dotted(e.remote)}`;
     case 'connection': return `connection on ${dotted(e.local)} from ${dotted(e.remote)}`;
@@ -303,7 +285,7 @@ function addrJson(sa: SockAddr | null) {
   return sa === null ? null : { ...sa, text: dotted(sa) };
 }
 
-function jsonOf(e: SockEvent | DatagramEvent): object {
+function jsonOf(e: SockEvent): object {
   switch (e.event) {
     case 'connected':
     case 'connection':
@@ -336,7 +318,7 @@ function jsonOf(e: SockEvent | DatagramEvent): object {
  * as a JSON line, on stdout for a source or sink and on stderr when stdout
  * carries the data.
  */
-function printer(json: boolean, cfg: SockConfig): (e: SockEvent | DatagramEvent) => void {
+function printer(json: boolean, cfg: SockConfig): (e: SockEvent) => void {
   if (json) {
     const to = cfg.sourcesink ? process.stdout : process.stderr;
     return (e) => jsonLine(jsonOf(e), to);
@@ -407,8 +389,7 @@ async function main(argv: string[]): Promise<number> {
   const parsed = parse(argv);
   if (!parsed) return 0;
   const { cfg } = parsed;
-  const print = printer(parsed.json, cfg);
-  const emit = (e: SockEvent) => print(e);
+  const emit = printer(parsed.json, cfg);
   const cleanups: (() => void)[] = [];
   const stdin = process.stdin;
 
@@ -416,7 +397,7 @@ async function main(argv: string[]): Promise<number> {
   if (cfg.sroute) cfg.sroute.hops = await resolveHops(cfg.sroute.hops);
   if (cfg.sigio) {
     // before O_ASYNC is set: SIGIO's default action ends the process
-    const onSigio = () => print({ event: 'sigio' });
+    const onSigio = () => emit({ event: 'sigio' });
     process.on('SIGIO', onSigio);
     cleanups.push(() => process.off('SIGIO', onSigio));
   }
@@ -438,7 +419,7 @@ async function main(argv: string[]): Promise<number> {
       emit({ event: 'warning', message: '-C: standard input is not a terminal' });
     }
   }
-  const summary = (s: Summary) => print({ event: 'summary', summary: s });
+  const summary = (s: Summary) => emit({ event: 'summary', summary: s });
 
   try {
     if (!cfg.server) {
@@ -447,7 +428,7 @@ async function main(argv: string[]): Promise<number> {
         summary(cfg.udp ? await sourceDgram(o.sock, cfg, emit, o.remote) : await sourceStream(o.sock, cfg, emit));
       } else {
         const io = { input: stdin, output: process.stdout };
-        if (cfg.udp) await loopDgram(o.sock, cfg, io, print, o.remote);
+        if (cfg.udp) await loopDgram(o.sock, cfg, io, emit, o.remote);
         else await loopStream(o.sock, cfg, io, emit);
       }
       return 0;
@@ -472,7 +453,7 @@ async function main(argv: string[]): Promise<number> {
         if (cfg.sourcesink) {
           summary(await sinkDgram(l.sock, cfg, emit, ac.signal));
         } else {
-          await loopDgram(l.sock, cfg, { input: stdin, output: process.stdout }, print, null);
+          await loopDgram(l.sock, cfg, { input: stdin, output: process.stdout }, emit, null);
         }
         return 0;
       }

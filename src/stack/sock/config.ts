@@ -125,6 +125,8 @@ export type SockEvent =
   | { event: 'error'; message: string }
   /** something Linux or Node cannot do, said once */
   | { event: 'warning'; message: string }
+  /** a datagram a verbose UDP server (or -o client) read: "from a.b.c.d: ", with -E ", to a.b.c.d" */
+  | { event: 'datagram'; from: SockAddr | null; to?: string; truncated: boolean }
   | { event: 'summary'; summary: Summary };
 
 /** ★ The end of a source or sink: bytes, seconds and throughput. */

@@ -7,10 +7,7 @@ import { systemError } from '../connect.js';
 import type { Socket } from '../socket.js';
 import { crlfAdd, crlfStrip, pattern } from './bytes.js';
 import { type Emit, type SockConfig, SockFailure, type Summary, sleep } from './config.js';
-import type { StdIO } from './stream.js';
-
-/** A datagram as the verbose loop reports it ("from a.b.c.d: ", with -E ", to a.b.c.d"). */
-export type DatagramEvent = { event: 'datagram'; from: SockAddr | null; to?: string; truncated: boolean };
+import { pauseClose, readInput, type StdIO } from './stream.js';
 
 function proto(sock: Socket): Summary['proto'] {
   return sock.domain === C.AF_UNIX ? 'unix-dgram' : 'udp';
@@ -46,31 +43,26 @@ function readDatagrams(sock: Socket, each: () => boolean | void, onError: (e: Sy
  * from (and with -E where it went); a connected client stops at a
  * zero-length datagram.
  */
-export async function loopDgram(sock: Socket, cfg: SockConfig, io: StdIO, emit: (e: DatagramEvent | Parameters<Emit>[0]) => void, target: SockAddr | null): Promise<void> {
+export async function loopDgram(sock: Socket, cfg: SockConfig, io: StdIO, emit: Emit, target: SockAddr | null): Promise<void> {
   if (cfg.pauseinit) await sleep(cfg.pauseinit);
   const connected = cfg.server ? cfg.foreign !== undefined : cfg.connectudp;
   const buf = Buffer.allocUnsafe(cfg.readlen);
   await new Promise<void>((resolve, reject) => {
     let finished = false;
+    let stopInput = () => {};
     const finish = (err?: unknown) => {
       if (finished) return;
       finished = true;
-      io.input.off('data', onInput);
-      io.input.off('end', onInputEnd);
-      io.input.pause();
+      stopInput();
       if (!sock.isClosed) sock.onReadable(null);
       if (err) {
         sock.close();
         return reject(err);
       }
-      const close = async () => {
-        if (cfg.pauseclose) {
-          if (cfg.verbose) emit({ event: 'pausing' });
-          await sleep(cfg.pauseclose);
-        }
+      pauseClose(cfg, emit).then(() => {
         sock.close();
-      };
-      close().then(resolve, reject);
+        resolve();
+      }, reject);
     };
 
     const writeOut = (data: Buffer): boolean => io.output.write(Buffer.from(cfg.crlf ? crlfStrip(data) : data));
@@ -121,10 +113,6 @@ export async function loopDgram(sock: Socket, cfg: SockConfig, io: StdIO, emit: 
         }
       }
     };
-    const onInput = (chunk: Buffer) => {
-      io.input.pause();
-      consume(chunk).then(() => !finished && io.input.resume(), finish);
-    };
     const onInputEnd = () => {
       if (!cfg.halfclose) return finish();
       try {
@@ -135,9 +123,7 @@ export async function loopDgram(sock: Socket, cfg: SockConfig, io: StdIO, emit: 
     };
 
     readDatagrams(sock, readOne, onReadError);
-    io.input.on('data', onInput);
-    io.input.on('end', onInputEnd);
-    io.input.resume();
+    stopInput = readInput(io.input, consume, onInputEnd, finish);
   });
 }
 
@@ -182,10 +168,7 @@ export async function sourceDgram(sock: Socket, cfg: SockConfig, emit: Emit, tar
     } catch {
       // the end mark is a courtesy
     }
-    if (cfg.pauseclose) {
-      if (cfg.verbose) emit({ event: 'pausing' });
-      await sleep(cfg.pauseclose);
-    }
+    await pauseClose(cfg, emit);
     return { mode: 'source', proto: proto(sock), bytes, count: sent, seconds: elapsed, local, remote };
   } finally {
     sock.close();
@@ -261,10 +244,7 @@ export async function sinkDgram(sock: Socket, cfg: SockConfig, emit: Emit, signa
       };
       readDatagrams(sock, each, onError);
     });
-    if (cfg.pauseclose) {
-      if (cfg.verbose) emit({ event: 'pausing' });
-      await sleep(cfg.pauseclose);
-    }
+    await pauseClose(cfg, emit);
     return { mode: 'sink', proto: proto(sock), bytes, count, seconds: Number(last - first) / 1e9, local, remote };
   } finally {
     sock.close();

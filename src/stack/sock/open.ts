@@ -255,13 +255,17 @@ export interface Opened {
  * need a connection. Each address of a name is tried in turn.
  */
 export async function cliopen(cfg: SockConfig, target: Target, emit: Emit): Promise<Opened> {
-  if ('unix' in target) return cliopenUnix(cfg, target.unix, emit);
+  if ('unix' in target) {
+    // a datagram client needs a name to be answered: autobind (unix(7))
+    return clientOn(open(C.AF_UNIX, cfg), unixAddress(target.unix), cfg, emit, cfg.udp ? { family: C.AF_UNIX, path: '' } : undefined);
+  }
   const port = parsePort(target.port, proto(cfg));
   const candidates = await addressesOf(target.host, port, cfg, 'invalid hostname');
   let last: unknown;
   for (const remote of candidates) {
     try {
-      return await cliopenInet(cfg, remote, emit);
+      const local = localFor(remote, cfg);
+      return await clientOn(open(remote.family, cfg), remote, cfg, emit, local);
     } catch (e) {
       last = e;
       // another address of the name may answer (UNP 11.12 tcp_connect)
@@ -271,17 +275,20 @@ export async function cliopen(cfg: SockConfig, target: Target, emit: Emit): Prom
   throw last;
 }
 
-async function cliopenInet(cfg: SockConfig, remote: Inet, emit: Emit): Promise<Opened> {
-  const sock = open(remote.family, cfg);
+/** The client's own address: -l, -b, and always for UDP (an ephemeral port); undefined to let connect choose. */
+function localFor(remote: Inet, cfg: SockConfig): Inet | undefined {
+  if (cfg.bindport === 0 && cfg.localip === undefined && !cfg.udp) return undefined;
+  if (cfg.localip === undefined) return wildcard(remote.family, cfg.bindport);
+  const fam = addressFamily(cfg.localip.split('%')[0]);
+  if (fam !== (remote.family === C.AF_INET ? 4 : 6)) throw new SockFailure(`invalid IP address: ${cfg.localip}`, { usage: true });
+  return inetAddress(cfg.localip, cfg.bindport);
+}
+
+/** cliopen.c on a new socket: reuse, bind, buffers, options, connect, the options after. */
+async function clientOn(sock: Socket, remote: SockAddr, cfg: SockConfig, emit: Emit, local?: SockAddr): Promise<Opened> {
   try {
     reuse(sock, cfg, emit);
-    if (cfg.bindport !== 0 || cfg.localip !== undefined || cfg.udp) {
-      let local = wildcard(remote.family, cfg.bindport);
-      if (cfg.localip !== undefined) {
-        const fam = addressFamily(cfg.localip.split('%')[0]);
-        if (fam !== (remote.family === C.AF_INET ? 4 : 6)) throw new SockFailure(`invalid IP address: ${cfg.localip}`, { usage: true });
-        local = inetAddress(cfg.localip, cfg.bindport);
-      }
+    if (local) {
       try {
         sock.bind(local);
       } catch (e) {
@@ -297,35 +304,10 @@ async function cliopenInet(cfg: SockConfig, remote: Inet, emit: Emit): Promise<O
         failWith('connect() error', e);
       }
     }
-    const local = sock.localAddress();
-    if (cfg.verbose) emit({ event: 'connected', local, remote });
+    const bound = sock.localAddress();
+    if (cfg.verbose) emit({ event: 'connected', local: bound, remote });
     sockopts(sock, cfg, true, emit, remote);
-    return { sock, remote, local };
-  } catch (e) {
-    sock.close();
-    throw e;
-  }
-}
-
-async function cliopenUnix(cfg: SockConfig, path: string, emit: Emit): Promise<Opened> {
-  const sock = open(C.AF_UNIX, cfg);
-  const remote = unixAddress(path);
-  try {
-    // a datagram client needs a name to be answered: autobind (unix(7))
-    if (cfg.udp) sock.bind({ family: C.AF_UNIX, path: '' });
-    buffers(sock, cfg, emit);
-    sockopts(sock, cfg, false, emit, remote);
-    if (!cfg.udp || cfg.connectudp) {
-      try {
-        await connectSocket(sock, remote);
-      } catch (e) {
-        failWith('connect() error', e);
-      }
-    }
-    const local = sock.localAddress();
-    if (cfg.verbose) emit({ event: 'connected', local, remote });
-    sockopts(sock, cfg, true, emit, remote);
-    return { sock, remote, local };
+    return { sock, remote, local: bound };
   } catch (e) {
     sock.close();
     throw e;

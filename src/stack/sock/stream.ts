@@ -19,6 +19,29 @@ export interface StdIO {
 
 const EAGAIN = 11;
 
+/**
+ * Read standard input a chunk at a time, each handled (`each` resolves)
+ * before the next is read; returns the function that stops reading.
+ */
+export function readInput(input: Readable, each: (chunk: Buffer) => Promise<void>, onEnd: () => void, onError: (e: unknown) => void): () => void {
+  let stopped = false;
+  const onData = (chunk: Buffer) => {
+    input.pause();
+    each(chunk).then(() => {
+      if (!stopped) input.resume();
+    }, onError);
+  };
+  input.on('data', onData);
+  input.on('end', onEnd);
+  input.resume();
+  return () => {
+    stopped = true;
+    input.off('data', onData);
+    input.off('end', onEnd);
+    input.pause();
+  };
+}
+
 /** A connection for reading: MSG_PEEK and MSG_OOB need the core, the rest runs on Node's streams. */
 function readConn(sock: Socket, cfg: SockConfig, onUrgent?: (byte: number) => void): Conn {
   if (cfg.msgpeek || onUrgent) return new CoreConn(sock, { readlen: cfg.readlen, peek: cfg.msgpeek, onUrgent });
@@ -46,7 +69,8 @@ function seconds(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-async function pauseClose(cfg: SockConfig, emit: Emit): Promise<void> {
+/** -Q: the pause before close (after the peer's FIN), said with -v. */
+export async function pauseClose(cfg: SockConfig, emit: Emit): Promise<void> {
   if (!cfg.pauseclose) return;
   if (cfg.verbose) emit({ event: 'pausing' });
   await sleep(cfg.pauseclose);
@@ -104,12 +128,11 @@ export async function loopStream(sock: Socket, cfg: SockConfig, io: StdIO, emit:
 
   await new Promise<void>((resolve, reject) => {
     let finished = false;
+    let stopInput = () => {};
     const finish = (err?: unknown) => {
       if (finished) return;
       finished = true;
-      io.input.off('data', onInput);
-      io.input.off('end', onInputEnd);
-      io.input.pause();
+      stopInput();
       conn.pause();
       if (err) {
         conn.close();
@@ -128,12 +151,6 @@ export async function loopStream(sock: Socket, cfg: SockConfig, io: StdIO, emit:
         const piece = chunk.subarray(off, off + cfg.readlen);
         await dowrite(cfg.crlf ? crlfAdd(piece) : piece);
       }
-    };
-    const onInput = (chunk: Buffer) => {
-      io.input.pause();
-      consume(chunk).then(() => {
-        if (!finished) io.input.resume();
-      }, (e) => finish(e));
     };
     const onInputEnd = () => {
       conn.flushed().then(() => {
@@ -158,9 +175,7 @@ export async function loopStream(sock: Socket, cfg: SockConfig, io: StdIO, emit:
       },
       (e) => finish(readFailure(e)),
     );
-    io.input.on('data', onInput);
-    io.input.on('end', onInputEnd);
-    io.input.resume();
+    stopInput = readInput(io.input, consume, onInputEnd, finish);
   });
 }
 
