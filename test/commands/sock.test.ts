@@ -209,6 +209,13 @@ describe('sockit sock: TCP client and server', () => {
     const l = lines(cli.stderr);
     expect(l.findIndex((x) => x.startsWith('IP_TTL'))).toBeLessThan(l.findIndex((x) => x.startsWith('connected on')));
     expect(l.findIndex((x) => x.startsWith('connected on'))).toBeLessThan(l.indexOf('SO_KEEPALIVE set'));
+    // without -v the same options are set in silence, as in the book
+    const quiet = await server(opts);
+    const q = await sockit(['sock', ...opts, '127.0.0.1', String(quiet.port)], { input: 'hi' });
+    const qs = await ended(quiet.srv);
+    expect([q.code, q.stderr, q.stdout]).toEqual([0, '', '']);
+    expect(lines(qs.stderr)).toEqual([`listening on 127.0.0.1.${quiet.port}`]);
+    expect(qs.stdout).toBe('hi');
   });
 
   it('-b and -l bind the client; -c converts newlines; -Z reads everything twice (peek, then read)', async () => {

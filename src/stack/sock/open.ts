@@ -114,14 +114,21 @@ function setAndRead(sock: Socket, name: string, value: OptionValue, emit: Emit, 
   return got;
 }
 
+/** The book prints what it set only `if (verbose)`; warnings always. */
+function verboseOnly(cfg: SockConfig, emit: Emit): Emit {
+  return cfg.verbose ? emit : (e) => (e.event === 'warning' || e.event === 'error') && emit(e);
+}
+
 /** buffers.c: SO_RCVBUF and SO_SNDBUF, before connect or listen so the window scale fits. */
 export function buffers(sock: Socket, cfg: SockConfig, emit: Emit): void {
+  emit = verboseOnly(cfg, emit);
   if (cfg.rcvbuflen) setAndRead(sock, 'SO_RCVBUF', cfg.rcvbuflen, emit);
   if (cfg.sndbuflen) setAndRead(sock, 'SO_SNDBUF', cfg.sndbuflen, emit);
 }
 
 /** SO_REUSEADDR / SO_REUSEPORT, before bind. */
 function reuse(sock: Socket, cfg: SockConfig, emit: Emit): void {
+  emit = verboseOnly(cfg, emit);
   if (cfg.reuseaddr) setAndRead(sock, 'SO_REUSEADDR', true, emit);
   if (cfg.reuseport) setAndRead(sock, 'SO_REUSEPORT', true, emit);
 }
@@ -142,6 +149,7 @@ function join(sock: Socket, group: string, emit: Emit): void {
  * `remote` is the destination, for a source route.
  */
 export function sockopts(sock: Socket, cfg: SockConfig, doall: boolean, emit: Emit, remote?: SockAddr | null): void {
+  emit = verboseOnly(cfg, emit);
   const st = state.get(sock) ?? {};
   state.set(sock, st);
   const v6 = sock.domain === C.AF_INET6;
