@@ -321,6 +321,36 @@ describe('sockit sock: source and sink', () => {
     expect(s.code).toBe(1);
   });
 
+  it('-O -P -Q: the pauses of a server, and "pausing before close" after the peer\'s FIN', async () => {
+    const { srv, port } = await server(['-i', '-v', '-O', '50', '-P', '50', '-Q', '100']);
+    const cli = await sockit(['sock', '-i', '-n', '2', '-w', '10', '127.0.0.1', String(port)]);
+    expect(cli.code).toBe(0);
+    const s = await ended(srv);
+    expect(s.code).toBe(0);
+    expect(lines(s.stderr).slice(-2)).toEqual(['connection closed by peer', 'pausing before close']);
+  });
+
+  it('TCP -W: a source reports each failed write and goes on; without -W the first failure ends it', async () => {
+    // a peer that resets the connection when the first bytes arrive
+    const peer = await nodeServer((c) => c.once('data', () => c.resetAndDestroy()));
+    try {
+      const args = ['-i', '-n', '20', '-w', '1000', '-p', '20', '127.0.0.1', String(peer.port)];
+      const on = await sockit(['sock', '-W', ...args]);
+      expect(on.code).toBe(0);
+      const errors = lines(on.stderr);
+      expect(errors.length).toBeGreaterThan(0);
+      for (const e of errors) expect(e).toMatch(/^sockit sock: write returned -1, expected 1000: (Broken pipe|Connection reset by peer)$/);
+      const m = /^source: (\d+) bytes in .*, (\d+) writes\n$/.exec(on.stdout)!;
+      expect(Number(m[2])).toBe(20 - errors.length);
+      expect(Number(m[1])).toBe(1000 * Number(m[2]));
+      const off = await sockit(['sock', ...args]);
+      expect(off.code).toBe(1);
+      expect(off.stderr).toMatch(/^sockit sock: write returned -1, expected 1000: (Broken pipe|Connection reset by peer)\n$/);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('UDP: the sink counts the source\'s datagrams and stops at its zero-length end mark', async () => {
     const { srv, port } = await server(['-u', '-i', '-v']);
     const cli = await sockit(['sock', '-u', '-i', '-n', '20', '-w', '300', '127.0.0.1', String(port)]);

@@ -213,6 +213,7 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
   };
   const writeOne = (): Promise<SystemError | undefined> => new Promise((resolve) => conn.write(wbuf, resolve));
   const t0 = process.hrtime.bigint();
+  let failed = 0;
   try {
     if (!cfg.verbose && !cfg.pauserw && !cfg.urgwrite && !cfg.ignorewerr && !cfg.sndtimeo) {
       for (let i = 1; i <= cfg.nbuf && !conn.failed; i++) {
@@ -229,6 +230,7 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
         const err = await bounded(writeOne());
         if (err) {
           if (!cfg.ignorewerr) throw new SockFailure(expected, { cause: err });
+          failed++;
           emit({ event: 'error', message: new SockFailure(expected, { cause: err }).message });
           if (!sock.isClosed) sock.pendingError(); // "also call getsockopt() to clear so_error"
         } else if (cfg.verbose) {
@@ -244,7 +246,8 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
   const elapsed = seconds(t0);
   await pauseClose(cfg, emit);
   conn.close();
-  return { mode: 'source', proto: kind, bytes: cfg.nbuf * cfg.writelen, count: cfg.nbuf, seconds: elapsed, local, remote };
+  const count = cfg.nbuf - failed;
+  return { mode: 'source', proto: kind, bytes: count * cfg.writelen, count, seconds: elapsed, local, remote };
 }
 
 /**
