@@ -1,7 +1,7 @@
 // sockit sock as a user runs it: loopback clients and servers, the book's
 // verbose lines and messages, and a namespace lab for multicast and names.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,23 @@ async function server(args: string[], where = '127.0.0.1'): Promise<{ srv: Runni
 async function ended(srv: Running) {
   const { code, signal } = await srv.exited;
   return { code, signal, stdout: srv.stdout, stderr: srv.stderr, stdoutBytes: srv.stdoutBytes };
+}
+
+/**
+ * Wait until a unix socket is bound (and listening, for a stream socket):
+ * /proc/net/unix lists it with its path (abstract names with @) and flags.
+ */
+async function unixReady(path: string, type: 'stream' | 'dgram'): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const ready = readFileSync('/proc/net/unix', 'utf8').split('\n').some((l) => {
+      const f = l.trim().split(/\s+/);
+      // Num RefCount Protocol Flags Type St Inode Path; __SO_ACCEPTCON (0x10000) when listening
+      return f[7] === path && (type === 'dgram' ? f[4] === '0002' : f[4] === '0001' && (parseInt(f[3], 16) & 0x10000) !== 0);
+    });
+    if (ready) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${path} is not ready after 5 s`);
 }
 
 /** Wait until `pred` holds of what `srv` printed so far. */
@@ -436,29 +453,28 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
     it('stream: client to server through a path, removed when the server ends', async () => {
       const path = join(dir, 's');
       const srv = startSockit(['sock', '-s', '-v', '--unix', path]);
-      await new Promise((r) => setTimeout(r, 0));
-      for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
+      await unixReady(path, 'stream');
       const data = randomBytes(1 << 20);
       const cli = await sockit(['sock', '-v', '-h', '--unix', path], { input: data });
-      const s = (srv.child.stdin!.end(), await ended(srv));
+      const s = await ended(srv);
       expect(cli.code).toBe(0);
       expect(cli.stderr.split('\n')[0]).toBe(`connected on (unnamed) to ${path}`);
       expect(lines(s.stderr)[0]).toBe(`connection on ${path} from (unnamed)`);
-      expect(Buffer.byteLength(s.stdout, 'utf8')).toBeGreaterThan(0);
+      expect(s.stdoutBytes.equals(data)).toBe(true);
       expect(existsSync(path)).toBe(false);
     });
 
     it('stream source and sink; datagrams through an abstract name', async () => {
       const path = join(dir, 'sink');
       const srv = startSockit(['sock', '-i', '-s', '--unix', path]);
-      for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
+      await unixReady(path, 'stream');
       const cli = await sockit(['sock', '-i', '-n', '10', '-w', '4096', '--unix', path]);
       expect(cli.stdout).toMatch(/^source: 40960 bytes .*, 10 writes\n$/);
       expect((await ended(srv)).stdout).toMatch(/^sink: 40960 bytes /);
 
       const name = `@sockit-test-${process.pid}`;
       const d = startSockit(['sock', '-u', '-s', '-v', '--unix', name]);
-      await new Promise((r) => setTimeout(r, 300));
+      await unixReady(name, 'dgram');
       const c = await sockit(['sock', '-u', '-v', '--unix', name], { input: 'dgram\n' });
       expect(c.code).toBe(0);
       expect(c.stderr).toMatch(new RegExp(`^connected on @[0-9a-f]{5} to ${name}$`, 'm'));
@@ -511,14 +527,13 @@ describe.skipIf(!isRoot)(`sockit sock in the lab (${isRoot ? 'namespaces' : need
 
   it('IPv6 by name across the namespaces', async () => {
     lab.hosts(lab.src, [`${lab.dst.v6} dst6`]);
-    const srv = startSockitIn(lab, lab.dst, ['sock', '-s', '-v', '-6', '5003'], { stdin: 'pipe' });
-    await new Promise((r) => setTimeout(r, 300));
-    const cli = await sockitIn(lab, lab.src, ['sock', '-v', '-h', 'dst6', '5003'], { input: 'over v6\n' });
-    srv.child.stdin!.end();
+    const srv = startSockitIn(lab, lab.dst, ['sock', '-s', '-v', '-6', '0'], { stdin: 'pipe' });
+    const port = /\.(\d+)$/.exec(await srv.line(/^listening on :::?\.\d+$/, 10_000, 'stderr'))![1];
+    const cli = await sockitIn(lab, lab.src, ['sock', '-v', '-h', 'dst6', port], { input: 'over v6\n' });
     const s = await ended(srv);
     expect(cli.code).toBe(0);
-    expect(cli.stderr).toMatch(new RegExp(`^connected on ${lab.src.v6}\\.\\d+ to ${lab.dst.v6}\\.5003$`, 'm'));
+    expect(cli.stderr).toMatch(new RegExp(`^connected on ${lab.src.v6}\\.\\d+ to ${lab.dst.v6}\\.${port}$`, 'm'));
     expect(s.stdout).toBe('over v6\n');
-    expect(s.stderr).toMatch(new RegExp(`^connection on ${lab.dst.v6}\\.5003 from ${lab.src.v6}\\.\\d+$`, 'm'));
+    expect(s.stderr).toMatch(new RegExp(`^connection on ${lab.dst.v6}\\.${port} from ${lab.src.v6}\\.\\d+$`, 'm'));
   });
 });

@@ -21,23 +21,30 @@ const EAGAIN = 11;
 
 /**
  * Read standard input a chunk at a time, each handled (`each` resolves)
- * before the next is read; returns the function that stops reading.
+ * before the next is read, and EOF only after the last is handled (a
+ * paused stream may still announce its end); returns the function that
+ * stops reading.
  */
 export function readInput(input: Readable, each: (chunk: Buffer) => Promise<void>, onEnd: () => void, onError: (e: unknown) => void): () => void {
   let stopped = false;
+  let busy: Promise<void> = Promise.resolve();
   const onData = (chunk: Buffer) => {
     input.pause();
-    each(chunk).then(() => {
+    busy = each(chunk).then(() => {
       if (!stopped) input.resume();
-    }, onError);
+    });
+    busy.catch(onError);
+  };
+  const onInputEnd = () => {
+    busy.then(() => !stopped && onEnd(), () => {});
   };
   input.on('data', onData);
-  input.on('end', onEnd);
+  input.on('end', onInputEnd);
   input.resume();
   return () => {
     stopped = true;
     input.off('data', onData);
-    input.off('end', onEnd);
+    input.off('end', onInputEnd);
     input.pause();
   };
 }
