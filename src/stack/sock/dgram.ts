@@ -7,7 +7,7 @@ import { systemError } from '../connect.js';
 import type { Socket } from '../socket.js';
 import { crlfAdd, crlfStrip, pattern } from './bytes.js';
 import { type Emit, type SockConfig, SockFailure, type Summary, sleep } from './config.js';
-import { pauseClose, readInput, type StdIO } from './stream.js';
+import { pauseClose, readInput, type StdIO, watchdog } from './stream.js';
 
 function proto(sock: Socket): Summary['proto'] {
   return sock.domain === C.AF_UNIX ? 'unix-dgram' : 'udp';
@@ -191,27 +191,21 @@ export async function sinkDgram(sock: Socket, cfg: SockConfig, emit: Emit, signa
   let remote: SockAddr | null = null;
   try {
     await new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
       let done = false;
       const stop = (err?: unknown) => {
         if (done) return;
         done = true;
-        if (timer) clearTimeout(timer);
+        dog.stop();
         signal?.removeEventListener('abort', onAbort);
         sock.onReadable(null);
         if (err) reject(err);
         else resolve();
       };
+      // -x: no datagram within SO_RCVTIMEO fails with EAGAIN, as a blocking recv would
+      const dog = watchdog(cfg.rcvtimeo, () => stop(new SockFailure('recv error', { cause: systemError(11, 'recv') })));
       const onAbort = () => stop();
       if (signal?.aborted) return stop();
       signal?.addEventListener('abort', onAbort, { once: true });
-      // -x: no datagram within SO_RCVTIMEO fails with EAGAIN, as a blocking recv would
-      const arm = () => {
-        if (!cfg.rcvtimeo) return;
-        if (timer) timer.refresh();
-        else timer = setTimeout(() => stop(new SockFailure('recv error', { cause: systemError(11, 'recv') })), cfg.rcvtimeo);
-      };
-      arm();
       const onError = (e: SystemError) => stop(new SockFailure('recv error', { cause: e }));
       const each = (): boolean => {
         if (done) return false;
@@ -222,7 +216,7 @@ export async function sinkDgram(sock: Socket, cfg: SockConfig, emit: Emit, signa
         }
         const n = sock.recvFast(buf);
         if (n < 0) return false;
-        arm();
+        dog.kick();
         if (remote === null) remote = native.last.address();
         if (n === 0) {
           if (cfg.verbose) emit({ event: 'closed' });

@@ -55,8 +55,8 @@ function readConn(sock: Socket, cfg: SockConfig, onUrgent?: (byte: number) => vo
   return new NetConn(sock, { readlen: cfg.readlen });
 }
 
-/** Fires `fail` when `ms` pass without a kick (SO_RCVTIMEO/SO_SNDTIMEO on a nonblocking descriptor). */
-function watchdog(ms: number, fail: () => void) {
+/** Fires `fail` when `ms` (0: never) pass without a kick: SO_RCVTIMEO for a sink on a nonblocking descriptor. */
+export function watchdog(ms: number, fail: () => void) {
   let t: NodeJS.Timeout | undefined;
   const arm = () => {
     if (!ms) return;
