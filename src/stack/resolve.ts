@@ -80,4 +80,3 @@ export class AddressNamer {
     return p;
   }
 }
-
