@@ -56,12 +56,15 @@ export function parseArgs(cmd: Command, argv: string[]): boolean {
   }
 }
 
-/** Integer option parser for commander: rejects '3x', '-1' when min > -1, and so on. */
-export function intArg(what: string, min: number, max: number) {
+/**
+ * Integer option parser for commander: rejects '3x', '-1' when min > -1, and
+ * so on. `max` may be given as text when it is beyond a double (LONG_MAX).
+ */
+export function intArg(what: string, min: number, max: number | string) {
   return (v: string): number => {
     if (!/^[-+]?\d+$/.test(v.trim())) throw new UsageError(`invalid ${what}: '${v}'`);
     const n = Number(v);
-    if (n < min || n > max) throw new UsageError(`invalid ${what}: '${v}': out of range: ${min} <= value <= ${max}`);
+    if (n < min || n > Number(max)) throw new UsageError(`invalid ${what}: '${v}': out of range: ${min} <= value <= ${max}`);
     return n;
   };
 }

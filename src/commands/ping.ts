@@ -10,7 +10,7 @@ import { MAX_DUP_CHK, MINUSERINTERVAL, type PingEvent, PingSession, type PingSta
 import { IcmpProbe, type PmtuMode } from '../stack/probe/icmp.js';
 import { AddressNamer, type ResolveError, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
-import { OrderedOutput, UsageError, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
+import { OrderedOutput, UsageError, intArg, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
 
 const NAME = 'ping';
 const LONG_MAX = '9223372036854775807';
@@ -44,16 +44,6 @@ interface Opts {
   mark?: number;
   debug: boolean;
   dontroute: boolean;
-}
-
-// strtol_or_err's wording
-function intArg(min: number, max: number | string) {
-  return (v: string): number => {
-    if (!/^[-+]?\d+$/.test(v.trim())) throw new UsageError(`invalid argument: '${v}'`);
-    const n = Number(v);
-    if (n < min || n > Number(max)) throw new UsageError(`invalid argument: '${v}': out of range: ${min} <= value <= ${max}`);
-    return n;
-  };
 }
 
 function seconds(what: string) {
@@ -122,14 +112,14 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-6', 'use IPv6')
     .option('-a', 'use audible ping')
     .option('-A', 'use adaptive ping')
-    .option('-c <count>', 'stop after <count> replies', intArg(1, LONG_MAX))
+    .option('-c <count>', 'stop after <count> replies', intArg('argument', 1, LONG_MAX))
     .option('-d', 'use SO_DEBUG socket option')
     .option('-D', 'print timestamps')
     .option('-f', 'flood ping')
     .option('-i <interval>', 'seconds between sending each packet', seconds('bad timing interval'))
     .option('-I <interface>', 'either interface name or address')
-    .option('-l <preload>', 'send <preload> number of packages while waiting replies', intArg(1, MAX_DUP_CHK))
-    .option('-m <mark>', 'tag the packets going out', intArg(0, 4294967295))
+    .option('-l <preload>', 'send <preload> number of packages while waiting replies', intArg('argument', 1, MAX_DUP_CHK))
+    .option('-m <mark>', 'tag the packets going out', intArg('argument', 0, 4294967295))
     .option('-M <pmtud opt>', 'define mtu discovery, can be one of <do|dont|want>', pmtuArg)
     .option('-n', 'no dns name resolution')
     .option('-O', 'report outstanding replies')
@@ -137,11 +127,11 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-q', 'quiet output')
     .option('-Q <tclass>', 'use quality of service <tclass> bits', tosArg)
     .option('-r', 'use SO_DONTROUTE socket option')
-    .option('-s <size>', 'use <size> as number of data bytes to be sent', intArg(0, INT_MAX))
-    .option('-S <size>', 'use <size> as SO_SNDBUF socket option value', intArg(1, INT_MAX))
-    .option('-t <ttl>', 'define time to live', intArg(0, 255))
+    .option('-s <size>', 'use <size> as number of data bytes to be sent', intArg('argument', 0, INT_MAX))
+    .option('-S <size>', 'use <size> as SO_SNDBUF socket option value', intArg('argument', 1, INT_MAX))
+    .option('-t <ttl>', 'define time to live', intArg('argument', 0, 255))
     .option('-v', 'verbose output')
-    .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg(0, INT_MAX))
+    .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg('argument', 0, INT_MAX))
     .option('-W <timeout>', 'time to wait for response', seconds('bad linger time'))
     .option('--json', 'print JSON lines: one object per event, then a summary')
     .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
