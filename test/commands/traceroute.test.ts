@@ -78,6 +78,12 @@ describe('bad input: one line, exit 2', () => {
   }
 });
 
+// Exact per-probe comparisons run with -w 2 (MAX alone), which turns off
+// traceroute's HERE/NEAR waits: with lab round trips of ~20 us, HERE = 3 x rtt
+// gives a hop's later probes ~60 us, and either tool prints '*' whenever the
+// machine is busy. The adaptive rules are tested in test/stack/traceroute.test.ts.
+const FIXED_WAIT = ['-w', '2'];
+
 const METHODS: [string, string[]][] = [['udp (default)', []], ['-U', ['-U']], ['-I', ['-I']], ['-T', ['-T']]];
 
 for (const routers of [2, 4]) {
@@ -91,11 +97,12 @@ for (const routers of [2, 4]) {
         it(`IPv${family} ${label}: the routers, then the destination, as traceroute finds them`, async () => {
           const dst = family === 4 ? lab.dst.v4 : lab.dst.v6;
           const want = [...lab.routers.map((r) => (family === 4 ? r.v4 : r.v6)), dst].map((a) => [a]);
-          const ours = await sockitIn(lab, lab.src, ['traceroute', '-n', ...flags, dst]);
+          const args = ['traceroute', '-n', ...FIXED_WAIT, ...flags, dst];
+          const ours = await sockitIn(lab, lab.src, args);
           expect(ours.stderr).toBe('');
           expect(ours.code).toBe(0);
           expect(hopAddresses(ours.stdout)).toEqual(want);
-          const theirs = await lab.exec(lab.src, ['traceroute', '-n', ...flags, dst]);
+          const theirs = await lab.exec(lab.src, args);
           expect(hopAddresses(theirs.stdout)).toEqual(want);
           // the same bytes but for the times
           expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
@@ -131,7 +138,7 @@ describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRo
     await lab.unreachable(lab.routers[1], `${lab.dst.v4}/32`, 'host');
     try {
       // few probes at once: the kernel lets a router send only 5 such errors in a burst
-      const r = await sockitIn(lab, lab.src, ['traceroute', '-n', '-N', '3', lab.dst.v4]);
+      const r = await sockitIn(lab, lab.src, ['traceroute', '-n', ...FIXED_WAIT, '-N', '3', lab.dst.v4]);
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines).toHaveLength(3);
       expect(lines[2]).toMatch(new RegExp(`^ 2  ${lab.routers[1].v4.replaceAll('.', '\\.')}( {2}\\d+\\.\\d{3} ms !H){3}$`));
@@ -144,11 +151,11 @@ describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRo
     it(`IPv6: a router's ${kind} route gives ${note} and the trace stops there`, async () => {
       await lab.unreachable(lab.routers[1], `${lab.dst.v6}/128`, kind);
       try {
-        const r = await sockitIn(lab, lab.src, ['traceroute', '-n', lab.dst.v6]);
+        const r = await sockitIn(lab, lab.src, ['traceroute', '-n', ...FIXED_WAIT, lab.dst.v6]);
         const lines = r.stdout.trimEnd().split('\n');
         expect(lines).toHaveLength(3);
         expect(lines[2]).toMatch(new RegExp(`^ 2  ${lab.routers[1].v6}( {2}\\d+\\.\\d{3} ms ${note}){3}$`));
-        const theirs = await lab.exec(lab.src, ['traceroute', '-n', lab.dst.v6]);
+        const theirs = await lab.exec(lab.src, ['traceroute', '-n', ...FIXED_WAIT, lab.dst.v6]);
         expect(normalize(r.stdout)).toBe(normalize(theirs.stdout));
       } finally {
         await lab.exec(lab.routers[1], ['ip', '-6', 'route', 'del', `${lab.dst.v6}/128`]);
@@ -162,13 +169,13 @@ describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRo
       try {
         const dst = family === 4 ? lab.dst.v4 : lab.dst.v6;
         for (const flags of [[], ['-I']]) {
-          const r = await sockitIn(lab, lab.src, ['traceroute', '-n', '--mtu', ...flags, dst]);
+          const r = await sockitIn(lab, lab.src, ['traceroute', '-n', ...FIXED_WAIT, '--mtu', ...flags, dst]);
           const lines = r.stdout.trimEnd().split('\n');
           expect(lines[0]).toBe(`traceroute to ${dst} (${dst}), 30 hops max, 65000 byte packets`);
           expect(lines[1]).toMatch(/^ 1  \S+ {2}\d+\.\d{3} ms F=1500 /);
           expect(lines[2]).not.toContain('F=');
           expect(lines[3]).toMatch(/^ 3  \S+ {2}\d+\.\d{3} ms F=1400 /);
-          const theirs = await lab.exec(lab.src, ['traceroute', '-n', '--mtu', ...flags, dst]);
+          const theirs = await lab.exec(lab.src, ['traceroute', '-n', ...FIXED_WAIT, '--mtu', ...flags, dst]);
           expect(normalize(r.stdout)).toBe(normalize(theirs.stdout));
         }
       } finally {
@@ -241,10 +248,10 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
   });
 
   it('names hops through the resolver unless -n, as traceroute does', async () => {
-    const ours = await sockitIn(lab, lab.src, ['traceroute', 'dsthost']);
+    const ours = await sockitIn(lab, lab.src, ['traceroute', ...FIXED_WAIT, 'dsthost']);
     expect(ours.stdout).toMatch(new RegExp(`^traceroute to dsthost \\(${lab.dst.v4}\\), 30 hops max, 60 byte packets\n 1  router1 \\(${lab.routers[0].v4}\\)  \\d`));
     expect(ours.stdout).toContain(` 2  dsthost (${lab.dst.v4})  `);
-    const theirs = await lab.exec(lab.src, ['traceroute', 'dsthost']);
+    const theirs = await lab.exec(lab.src, ['traceroute', ...FIXED_WAIT, 'dsthost']);
     expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
   });
 
