@@ -12,6 +12,7 @@ import * as ipv4 from './packet/ipv4.js';
 import type { Message } from './packet/icmp-message.js';
 import { type SendResult, Socket, inetAddress } from './socket.js';
 import * as structs from './structs.js';
+import { verify } from './packet/checksum.js';
 
 /** ICMPv4 and ICMPv6 messages share one shape (packet/icmp-message.ts). */
 export type IcmpMessage = Message;
@@ -44,8 +45,30 @@ export interface LocalError {
   original?: { id: number; seq: number };
 }
 
+/**
+ * An echo reply, as the receive loop hands it out without decoding objects
+ * (the common case in a flood). One object is reused: its fields, and the
+ * `data` view into the receive buffer, are valid only during the call.
+ */
+export interface EchoReply {
+  from: string;
+  id: number;
+  seq: number;
+  /** TTL / hop limit it arrived with, when known */
+  ttl: number | undefined;
+  /** ICMP bytes (header + data) */
+  bytes: number;
+  checksumOk: boolean;
+  /** the echoed data, after the ICMP header */
+  data: Buffer;
+  /** kernel receive time, ns since native timeBase; NaN without one */
+  rxRelNs: number;
+}
+
 export interface IcmpEvents {
   packet(p: IcmpPacket): void;
+  /** echo replies go here instead of packet() when given */
+  echoReply?(r: EchoReply): void;
   localError?(e: LocalError): void;
   /** bytes that did not decode; never thrown */
   malformed?(from: string, error: string): void;
@@ -92,6 +115,10 @@ export class IcmpEndpoint {
   private lastAddr: Buffer | null = null;
   private readonly rbuf = Buffer.allocUnsafe(65536 + 512);
   private readonly ebuf = Buffer.allocUnsafe(2048);
+  private readonly echo: EchoReply = { from: '', id: 0, seq: 0, ttl: undefined, bytes: 0, checksumOk: true, data: Buffer.alloc(0), rxRelNs: NaN };
+  // the last view of rbuf handed out as echo data, reused while its bounds hold
+  private viewStart = -1;
+  private viewEnd = -1;
 
   constructor(family: 4 | 6, mode: IcmpMode, socket: Socket) {
     this.family = family;
@@ -140,6 +167,15 @@ export class IcmpEndpoint {
     return this.socket.send(wire, this.lastAddr, flags);
   }
 
+  /** sendRaw() for hot loops: bytes sent (-1 on EAGAIN); the stamp is in socket.lastSendRelNs. */
+  sendQuick(wire: Uint8Array, to: string, flags = 0): number {
+    if (to !== this.lastTo || !this.lastAddr) {
+      this.lastAddr = native.sockaddr(inetAddress(to, 0));
+      this.lastTo = to;
+    }
+    return this.socket.sendQuick(wire, this.lastAddr, flags);
+  }
+
   /** Deliver every received message to `events` until close() or listen(null). */
   listen(events: IcmpEvents | null): void {
     if (!events) {
@@ -159,9 +195,49 @@ export class IcmpEndpoint {
       for (let i = 0; i < BATCH && !this.socket.isClosed; i++) {
         const n = this.socket.recvFast(this.rbuf);
         if (n < 0) break;
-        this.onPacket(n, events);
+        if (!events.echoReply || !this.onEchoReply(n, events.echoReply)) this.onPacket(n, events);
       }
     });
+  }
+
+  /**
+   * The echo reply fast path: a whole, unfragmented datagram carrying an
+   * echo reply is read in place. Anything else returns false and takes the
+   * decoding path, which reports the same fields.
+   */
+  private onEchoReply(n: number, handler: (r: EchoReply) => void): boolean {
+    const b = this.rbuf;
+    if (n > b.length) return false;
+    const v4 = this.family === 4;
+    let off = 0;
+    let ttl: number | undefined;
+    if (v4 && this.mode === 'raw') {
+      if (n < 28 || b[0] >> 4 !== 4 || b[9] !== 1) return false;
+      off = (b[0] & 15) * 4;
+      // the total length must be what arrived, and no fragment
+      if (off < 20 || n < off + 8 || ((b[2] << 8) | b[3]) !== n || (((b[6] << 8) | b[7]) & 0x3fff) !== 0) return false;
+      ttl = b[8];
+    } else {
+      if (n < 8) return false;
+      ttl = native.last.ttl();
+    }
+    if (b[off] !== (v4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY)) return false;
+    const e = this.echo;
+    e.from = native.last.sourceAddress();
+    e.id = (b[off + 4] << 8) | b[off + 5];
+    e.seq = (b[off + 6] << 8) | b[off + 7];
+    e.ttl = ttl;
+    e.bytes = n - off;
+    // the kernel verifies ICMPv6 checksums before delivery (RFC 4443); ICMPv4 ones are ours to check
+    e.checksumOk = v4 ? verify(b, off, n) : true;
+    if (off + 8 !== this.viewStart || n !== this.viewEnd) {
+      e.data = b.subarray(off + 8, n);
+      this.viewStart = off + 8;
+      this.viewEnd = n;
+    }
+    e.rxRelNs = native.last.timestampRelNs();
+    handler(e);
+    return true;
   }
 
   private onPacket(n: number, events: IcmpEvents): void {

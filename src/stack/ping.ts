@@ -3,8 +3,8 @@
 // counts exactly as iputils does and emits typed events. Presentation (the
 // iputils text, flood dots, JSON) is the command's business.
 import * as C from './constants.js';
-import { isSystemError, native, type SystemError } from './native/index.js';
-import type { ProbeEvent, ProbeMethod } from './probe/index.js';
+import { isSystemError, native, timeBase, toRelNs, type SystemError } from './native/index.js';
+import type { Probe, ProbeEvent, ProbeMethod } from './probe/index.js';
 
 /** iputils ping.h */
 export const MININTERVAL = 10; // ms: flood's pace when nothing comes back
@@ -174,9 +174,11 @@ export class PingSession {
   private readonly method: ProbeMethod;
   private readonly onEvent: (e: PingEvent) => void;
   private readonly data: Buffer;
+  /** the one probe description, refilled for each send */
+  private readonly probe: Probe;
   private readonly rcvd = new Uint8Array(MAX_DUP_CHK / 8);
-  /** send stamps by 16-bit sequence, with the full sequence they belong to */
-  private readonly sentReal = new BigInt64Array(MAX_DUP_CHK);
+  /** send stamps (CLOCK_REALTIME ns since native timeBase) by 16-bit sequence, with the full sequence they belong to */
+  private readonly sentReal = new Float64Array(MAX_DUP_CHK);
   /** performance.now() at each send, for probe timeouts */
   private readonly sentAt = new Float64Array(MAX_DUP_CHK);
   private readonly sentSeq = new Int32Array(MAX_DUP_CHK).fill(-1);
@@ -208,6 +210,7 @@ export class PingSession {
     this.onEvent = onEvent;
     this.interval = opts.flood && opts.intervalMs === 0 ? 0 : opts.intervalMs;
     this.data = fillData(opts.dataLen, opts.pattern);
+    this.probe = { seq: 0, payload: this.data };
     this.stats.timing = opts.dataLen >= STAMP_BYTES;
     this.stats.showIpg = this.interval === 0 || opts.flood || opts.adaptive;
     this.stats.deadline = opts.deadlineS;
@@ -291,17 +294,28 @@ export class PingSession {
     if (this.stats.timing) {
       // the send time (epoch ms) and the full sequence travel in the data,
       // for replies too late to find their send stamp in the table
-      this.data.writeDoubleBE(performance.timeOrigin + now, 0);
+      this.data.writeDoubleBE(TIME_ORIGIN + now, 0);
       this.data.writeUInt32BE(seq >>> 0, 8);
     }
     try {
-      const r = this.method.send({ seq: idx, payload: this.data });
-      if (r.bytes < 0) {
+      const m = this.method;
+      this.probe.seq = idx;
+      let bytes: number;
+      let sent: number;
+      if (m.sendQuick) {
+        bytes = m.sendQuick(this.probe);
+        sent = m.lastSendRelNs!;
+      } else {
+        const r = m.send(this.probe);
+        bytes = r.bytes;
+        sent = toRelNs(r.realNs);
+      }
+      if (bytes < 0) {
         // socket buffer full (EAGAIN): try again shortly
         this.tokens += this.interval;
         return MININTERVAL;
       }
-      this.sentReal[idx] = r.realNs;
+      this.sentReal[idx] = sent;
       this.sentAt[idx] = now;
       this.sentSeq[idx] = seq | 0;
       this.oomCount = 0;
@@ -399,15 +413,15 @@ export class PingSession {
 
     let rttUs: number | undefined;
     let clockWentBack: number | undefined;
-    const data = e.data ?? Buffer.alloc(0);
+    const data = e.data ?? NO_DATA;
     if (s.timing && e.bytes >= 8 + STAMP_BYTES && data.length >= STAMP_BYTES) {
       const fullSeq = data.readUInt32BE(8) | 0;
       // the stamp taken just before sendto(2); the one in the data for a
       // reply so late its slot was reused
-      const rx = e.rxNs ?? native.clock(C.CLOCK_REALTIME);
+      const rx = e.rxRelNs ?? toRelNs(native.clock(C.CLOCK_REALTIME));
       rttUs = this.sentSeq[seq] === fullSeq
-        ? Number((rx - this.sentReal[seq]) / 1000n)
-        : Math.trunc((Number(rx) / 1e6 - data.readDoubleBE(0)) * 1000);
+        ? Math.trunc((rx - this.sentReal[seq]) / 1000)
+        : Math.trunc((BASE_MS + rx / 1e6 - data.readDoubleBE(0)) * 1000);
       if (rttUs < 0) {
         clockWentBack = rttUs;
         rttUs = 0;
@@ -520,6 +534,12 @@ export class PingSession {
     this.onEvent({ type: 'done', stats: s });
   }
 }
+
+const NO_DATA = Buffer.alloc(0);
+/** epoch ms of performance.now()'s zero (a getter call otherwise, on every send) */
+const TIME_ORIGIN = performance.timeOrigin;
+/** native timeBase in epoch milliseconds, for send times carried in the data */
+const BASE_MS = Number(timeBase) / 1e6;
 
 /** iputils SCHINT: intervals below MININTERVAL count as MININTERVAL. */
 function schint(ms: number): number {

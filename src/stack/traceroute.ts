@@ -6,7 +6,7 @@
 // the destination (or an unreachable error) answered. Presentation is the
 // command's business.
 import * as C from './constants.js';
-import { isSystemError, native, type SystemError } from './native/index.js';
+import { fromRelNs, isSystemError, native, type SystemError } from './native/index.js';
 import type { Family, ProbeEvent, ProbeMethod } from './probe/index.js';
 
 export const DEF_HOPS = 30;
@@ -385,7 +385,8 @@ export class TracerouteSession {
       pb.err = `!F-${e.info}`;
       pb.final = true;
     }
-    pb.recvReal = (e.type !== 'local-error' ? e.rxNs : undefined) ?? native.clock(C.CLOCK_REALTIME);
+    const rx = e.type !== 'local-error' ? e.rxRelNs : undefined;
+    pb.recvReal = rx !== undefined ? fromRelNs(rx) : native.clock(C.CLOCK_REALTIME);
     pb.recvTtl = (e.type !== 'local-error' ? e.ttl : undefined) ?? 0;
     if (this.o.mtuDiscovery && info >= this.o.headerLen && info < this.o.headerLen + this.dataLen) {
       // the next hop needs smaller packets: resend this probe that size, noting F=NUM

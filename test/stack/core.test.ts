@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
 import { connectNonb } from '../../src/stack/connect.js';
-import { listen, type IcmpPacket } from '../../src/stack/icmp.js';
-import { native } from '../../src/stack/native/index.js';
+import { type EchoReply, listen, type IcmpPacket } from '../../src/stack/icmp.js';
+import { fromRelNs, native, relNsAt, timeBase, toRelNs } from '../../src/stack/native/index.js';
 import * as icmp4 from '../../src/stack/packet/icmp4.js';
 import * as icmp6 from '../../src/stack/packet/icmp6.js';
 import { Socket, inetAddress } from '../../src/stack/socket.js';
@@ -168,6 +168,17 @@ describe('readiness on the event loop', () => {
   });
 });
 
+describe('times as Numbers', () => {
+  it('ns since timeBase, exact far from the base, and back', () => {
+    const stamps = new BigInt64Array([native.clock(C.CLOCK_REALTIME), timeBase + 2n ** 45n + 12345n, timeBase - 987654321n]);
+    const halves = new Uint32Array(stamps.buffer);
+    expect(relNsAt(halves, 0)).toBe(Number(stamps[0] - timeBase));
+    expect(relNsAt(halves, 1)).toBe(2 ** 45 + 12345);
+    expect(relNsAt(halves, 2)).toBe(-987654321);
+    for (const t of stamps) expect(fromRelNs(toRelNs(t))).toBe(t);
+  });
+});
+
 describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : rootReason})`, () => {
   for (const family of [4, 6] as const) {
     it(`IPv${family} to loopback with kernel timestamp and ${family === 4 ? 'TTL' : 'hop limit'}`, async () => {
@@ -190,6 +201,59 @@ describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : ro
       const rtt = p.rxNs! - sent.realNs;
       expect(rtt).toBeGreaterThan(0n);
       expect(rtt).toBeLessThan(1_000_000_000n);
+    });
+  }
+
+  for (const family of [4, 6] as const) {
+    it(`IPv${family}: the echo-reply fast path reports what the decoder reports${family === 4 ? ', bad checksums too' : ''}`, async () => {
+      const mod = family === 4 ? icmp4 : icmp6;
+      const dst = family === 4 ? '127.0.0.1' : '::1';
+      const fast = listen({ family, mode: 'raw' });
+      const slow = listen({ family, mode: 'raw' });
+      const injector = listen({ family, mode: 'raw' });
+      for (const ep of [fast, slow]) {
+        ep.setIdent(0x5150);
+        ep.filterEchoReplies();
+      }
+      type Seen = Omit<EchoReply, 'data'> & { data: string };
+      const fromFast = new Map<number, Seen>();
+      const fromSlow = new Map<number, Seen>();
+      const cases = [
+        { seq: 1, data: Buffer.from('abc'), corrupt: false },
+        { seq: 2, data: Buffer.from(Array.from({ length: 56 }, (_, i) => i)), corrupt: family === 4 },
+        { seq: 3, data: Buffer.alloc(0), corrupt: false },
+      ];
+      const all = Promise.all([
+        waitFor<void>((done) => fast.listen({
+          packet: () => { throw new Error('an echo reply took the decoding path'); },
+          // the object and its data view are reused: copy what we keep
+          echoReply: (r) => { fromFast.set(r.seq, { ...r, data: r.data.toString('hex') }); if (fromFast.size === cases.length) done(); },
+        })),
+        waitFor<void>((done) => slow.listen({
+          packet: (p) => {
+            const b = p.message.body as icmp4.Echo;
+            fromSlow.set(b.seq, {
+              from: p.from, id: b.id, seq: b.seq, ttl: p.ttl, bytes: p.bytes, data: b.data.toString('hex'),
+              checksumOk: family === 4 ? p.message.checksumOk !== false : true, rxRelNs: toRelNs(p.rxNs!),
+            });
+            if (fromSlow.size === cases.length) done();
+          },
+        })),
+      ]);
+      for (const c of cases) {
+        const wire = mod.encode(mod.echo(mod.ECHO_REPLY as never, 0x5150, c.seq, c.data) as never);
+        if (c.corrupt) wire[2] ^= 0xff;
+        injector.sendRaw(wire, dst);
+      }
+      await all;
+      for (const ep of [fast, slow, injector]) ep.close();
+      for (const c of cases) {
+        const f = fromFast.get(c.seq)!;
+        // one skb, cloned to both sockets: the same kernel timestamp, to the nanosecond
+        expect(f).toEqual(fromSlow.get(c.seq));
+        expect(f).toMatchObject({ from: dst, id: 0x5150, bytes: 8 + c.data.length, data: c.data.toString('hex'), checksumOk: !c.corrupt, ttl: 64 });
+        expect(Number.isFinite(f.rxRelNs)).toBe(true);
+      }
     });
   }
 

@@ -3,7 +3,7 @@
 // answer after set delays, so the rules can be timed without a network.
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
-import { native } from '../../src/stack/native/index.js';
+import { native, toRelNs } from '../../src/stack/native/index.js';
 import type { Probe, ProbeEvent, ProbeMethod } from '../../src/stack/probe/index.js';
 import type { SendResult } from '../../src/stack/socket.js';
 import { type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession, annotate, ttl2hops } from '../../src/stack/traceroute.js';
@@ -35,9 +35,9 @@ class ScriptedPath implements ProbeMethod {
     if (a) {
       this.timers.push(setTimeout(() => {
         const from = a.from ?? (a.reply ? this.target : `192.0.2.${ttl}`);
-        const rxNs = native.clock(C.CLOCK_REALTIME);
-        if (a.reply) this.onEvent?.({ type: 'reply', seq: p.seq, from, rxNs, bytes: 1, checksumOk: true });
-        else this.onEvent?.({ type: 'icmp-error', seq: p.seq, from, icmpType: a.type ?? 11, icmpCode: a.code ?? 0, mtu: 0, rxNs, ttl: 64 - ttl, reached: false });
+        const rxRelNs = toRelNs(native.clock(C.CLOCK_REALTIME));
+        if (a.reply) this.onEvent?.({ type: 'reply', seq: p.seq, from, rxRelNs, bytes: 1, checksumOk: true });
+        else this.onEvent?.({ type: 'icmp-error', seq: p.seq, from, icmpType: a.type ?? 11, icmpCode: a.code ?? 0, mtu: 0, rxRelNs, ttl: 64 - ttl, reached: false });
       }, a.ms));
     }
     return r;

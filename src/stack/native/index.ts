@@ -126,6 +126,32 @@ const meta = new Int32Array(M.LEN);
 const addrs = Buffer.alloc(ADDRS_LEN);
 const ts = new BigInt64Array(1);
 
+// Hot paths keep times as Numbers: CLOCK_REALTIME nanoseconds since
+// timeBase, read once at load. A double holds that exactly for 104 days,
+// where reading a bigint would allocate one per packet. relNsAt reads a
+// BigInt64Array slot through a Uint32Array view of the same memory.
+export const timeBase: bigint = binding.clock(0);
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const LO = LITTLE ? 0 : 1, HI = LITTLE ? 1 : 0;
+const baseLo = Number(timeBase & 0xffffffffn), baseHi = Number(timeBase >> 32n);
+
+/** Slot i of a BigInt64Array of CLOCK_REALTIME ns (viewed as `halves`), as ns since timeBase. */
+export function relNsAt(halves: Uint32Array, i: number): number {
+  return ((halves[2 * i + HI] | 0) - baseHi) * 4294967296 + (halves[2 * i + LO] - baseLo);
+}
+
+/** CLOCK_REALTIME ns (bigint) as ns since timeBase. */
+export function toRelNs(ns: bigint): number {
+  return Number(ns - timeBase);
+}
+
+/** ns since timeBase back to CLOCK_REALTIME ns. */
+export function fromRelNs(rel: number): bigint {
+  return timeBase + BigInt(Math.round(rel));
+}
+
+const tsHalves = new Uint32Array(ts.buffer);
+
 
 function addr(a: AddrArg): Buffer {
   return Buffer.isBuffer(a) ? a : sockaddr.encode(a);
@@ -223,6 +249,8 @@ export const native = {
     },
     ttl: () => (meta[M.TTL] >= 0 ? meta[M.TTL] : meta[M.HOPLIMIT] >= 0 ? meta[M.HOPLIMIT] : undefined),
     timestampNs: () => (meta[M.HAS_TS] ? ts[0] : undefined),
+    /** the kernel receive time as ns since timeBase; NaN without one */
+    timestampRelNs: () => (meta[M.HAS_TS] ? relNsAt(tsHalves, 0) : NaN),
     hasError: () => meta[M.EE] === 1,
     control,
   },

@@ -6,7 +6,7 @@ import * as icmp4 from '../packet/icmp4.js';
 import * as icmp6 from '../packet/icmp6.js';
 import { checksum } from '../packet/checksum.js';
 import type { SendResult } from '../socket.js';
-import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
+import { type Family, type Probe, type ProbeEvent, type ProbeMethod, relTime } from './index.js';
 
 /** IP_MTU_DISCOVER modes (ip(7)); 'probe' sets DF but ignores the path MTU (traceroute -F) */
 export type PmtuMode = 'do' | 'want' | 'dont' | 'probe';
@@ -105,6 +105,19 @@ export class IcmpProbe implements ProbeMethod {
   }
 
   send(p: Probe): SendResult {
+    return this.ep.sendRaw(this.build(p), this.target);
+  }
+
+  sendQuick(p: Probe): number {
+    return this.ep.sendQuick(this.build(p), this.target);
+  }
+
+  get lastSendRelNs(): number {
+    return this.ep.socket.lastSendRelNs;
+  }
+
+  /** The echo request for a probe, in a buffer reused from probe to probe. */
+  private build(p: Probe): Buffer {
     if (p.ttl !== undefined) this.setTtl(p.ttl);
     const len = icmp4.HEADER + p.payload.length;
     if (this.wire.length !== len) this.wire = Buffer.alloc(len);
@@ -117,12 +130,20 @@ export class IcmpProbe implements ProbeMethod {
     p.payload.copy(w, 8);
     // the kernel checksums ping sockets and ICMPv6; a raw IPv4 socket sends what we give it
     if (this.family === 4 && this.ep.mode === 'raw') w.writeUInt16BE(checksum(w), 2);
-    return this.ep.sendRaw(w, this.target);
+    return w;
   }
 
   start(onEvent: (e: ProbeEvent) => void): void {
+    const v4 = this.family === 4;
     this.ep.listen({
       packet: (p) => this.onPacket(p, onEvent),
+      echoReply: (r) => {
+        if (!this.ours(r.id)) return;
+        onEvent({
+          type: 'reply', seq: r.seq, from: r.from, ttl: r.ttl, rxRelNs: Number.isNaN(r.rxRelNs) ? undefined : r.rxRelNs,
+          bytes: r.bytes, data: r.data, checksumOk: v4 ? r.checksumOk : true,
+        });
+      },
       localError: (e) => onEvent({ type: 'local-error', seq: e.original?.seq, errno: e.errno, code: e.code, info: e.info }),
     });
   }
@@ -138,7 +159,7 @@ export class IcmpProbe implements ProbeMethod {
     if (m.body.kind === 'echo') {
       if (m.type !== (v4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY) || !this.ours(m.body.id)) return;
       onEvent({
-        type: 'reply', seq: m.body.seq, from: p.from, ttl: p.ttl, rxNs: p.rxNs, bytes: p.bytes, data: m.body.data,
+        type: 'reply', seq: m.body.seq, from: p.from, ttl: p.ttl, rxRelNs: relTime(p.rxNs), bytes: p.bytes, data: m.body.data,
         // ICMPv6 checksums are verified by the kernel before delivery
         checksumOk: v4 ? m.checksumOk !== false : true,
       });
@@ -153,7 +174,7 @@ export class IcmpProbe implements ProbeMethod {
       onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: m.body.gateway });
       return;
     }
-    onEvent({ type: 'icmp-error', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, mtu: m.body.mtu, ttl: p.ttl, rxNs: p.rxNs, reached: false });
+    onEvent({ type: 'icmp-error', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, mtu: m.body.mtu, ttl: p.ttl, rxRelNs: relTime(p.rxNs), reached: false });
   }
 
   ref(on: boolean): void {

@@ -3,6 +3,7 @@
 // sends probe number `seq` with a given TTL, and reports what came back as
 // typed events. The loops that schedule probes and print know no method's
 // details; adding a method touches one file.
+import { toRelNs } from '../native/index.js';
 import type { SendResult } from '../socket.js';
 
 export type Family = 4 | 6;
@@ -25,11 +26,11 @@ export type ProbeEvent =
       from: string;
       /** TTL / hop limit the answer arrived with */
       ttl?: number;
-      /** kernel receive time, CLOCK_REALTIME ns */
-      rxNs?: bigint;
+      /** kernel receive time: CLOCK_REALTIME ns since native timeBase (a Number, exact) */
+      rxRelNs?: number;
       /** bytes of the answer as the tools count them (ICMP header + data for echo) */
       bytes: number;
-      /** the echoed data (echo methods) */
+      /** the echoed data (echo methods); valid only during the event callback */
       data?: Buffer;
       checksumOk: boolean;
       /** TCP flags of the answer, as tcpdump prints them ('S.', 'R.'), for TCP methods */
@@ -45,7 +46,7 @@ export type ProbeEvent =
       /** next-hop MTU (frag needed / packet too big), else 0 */
       mtu: number;
       ttl?: number;
-      rxNs?: bigint;
+      rxRelNs?: number;
       /** the error means the probe reached the destination (UDP port unreachable from it) */
       reached: boolean;
     }
@@ -85,6 +86,13 @@ export interface ProbeMethod {
   readonly headerBytes: number;
   /** Send one probe; throws the system error when sendto(2) fails (EMSGSIZE, ENOBUFS ...). */
   send(probe: Probe): SendResult;
+  /**
+   * send() for hot loops, when the method has it: the bytes sent (-1 on
+   * EAGAIN) without a result object; the send stamp is then lastSendRelNs.
+   */
+  sendQuick?(probe: Probe): number;
+  /** CLOCK_REALTIME just before the last sendQuick(), as ns since native timeBase */
+  readonly lastSendRelNs?: number;
   /** Deliver events until close(). */
   start(onEvent: (e: ProbeEvent) => void): void;
   /**
@@ -95,4 +103,9 @@ export interface ProbeMethod {
   /** Keep the process alive while waiting (default true). */
   ref(on: boolean): void;
   close(): void;
+}
+
+/** A kernel timestamp (CLOCK_REALTIME ns) as ProbeEvent carries it. */
+export function relTime(ns: bigint | undefined): number | undefined {
+  return ns === undefined ? undefined : toRelNs(ns);
 }

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import * as C from '../constants.js';
 import { type RecvResult, isSystemError, native } from '../native/index.js';
+import { relTime } from './index.js';
 import * as ipv4 from '../packet/ipv4.js';
 import * as tcp from '../packet/tcp.js';
 import { type SendResult, Socket, inetAddress } from '../socket.js';
@@ -181,7 +182,7 @@ export class TcpProbe implements ProbeMethod {
     if (!(seg.flags.rst || seg.flags.syn)) return;
     const from = r.address && 'address' in r.address ? r.address.address : this.target;
     onEvent({
-      type: 'reply', seq, from, ttl, rxNs: r.control.timestampNs, bytes: data.length, checksumOk: true, flags: tcp.flagString(seg.flags),
+      type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: data.length, checksumOk: true, flags: tcp.flagString(seg.flags),
     });
   }
 
@@ -200,7 +201,7 @@ export class TcpProbe implements ProbeMethod {
       if (seq === undefined) return;
       const from = ee.offender?.address ?? '';
       if (isNotice(this.family, ee.type)) onEvent({ type: 'icmp-notice', seq, from, icmpType: ee.type, icmpCode: ee.code });
-      else onEvent({ type: 'icmp-error', seq, from, icmpType: ee.type, icmpCode: ee.code, mtu: ee.info, ttl, rxNs: r.control.timestampNs, reached: false });
+      else onEvent({ type: 'icmp-error', seq, from, icmpType: ee.type, icmpCode: ee.code, mtu: ee.info, ttl, rxRelNs: relTime(r.control.timestampNs), reached: false });
     } else if (ee.origin === C.SO_EE_ORIGIN_LOCAL) {
       onEvent({ type: 'local-error', seq, errno: ee.errno, code: native.errname(ee.errno) ?? `E${ee.errno}`, info: ee.info });
     }

@@ -6,6 +6,7 @@
 // port (53).
 import * as C from '../constants.js';
 import { type RecvResult, native } from '../native/index.js';
+import { relTime } from './index.js';
 import { type SendResult, Socket, inetAddress } from '../socket.js';
 import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
 import { type TuneOptions, isNotice, isPortUnreachable, setTtl, tuneSocket } from './tune.js';
@@ -101,7 +102,7 @@ export class UdpProbe implements ProbeMethod {
         // a datagram back from the destination: it was reached
         const from = r.address && 'address' in r.address ? r.address.address : this.target;
         const ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
-        this.onEvent?.({ type: 'reply', seq, from, ttl, rxNs: r.control.timestampNs, bytes: r.bytes, checksumOk: true });
+        this.onEvent?.({ type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: r.bytes, checksumOk: true });
       }
     });
   }
@@ -117,7 +118,7 @@ export class UdpProbe implements ProbeMethod {
         return;
       }
       this.onEvent({
-        type: 'icmp-error', seq, from, icmpType: ee.type, icmpCode: ee.code, mtu: ee.info, ttl, rxNs: r.control.timestampNs,
+        type: 'icmp-error', seq, from, icmpType: ee.type, icmpCode: ee.code, mtu: ee.info, ttl, rxRelNs: relTime(r.control.timestampNs),
         reached: isPortUnreachable(this.family, ee.type, ee.code),
       });
     } else if (ee.origin === C.SO_EE_ORIGIN_LOCAL) {
