@@ -24,11 +24,13 @@ async function core(family) {
       seq = (seq + 1) & 0xffff;
       wire.writeUInt16BE(seq, 6);
       if (family === 4) { wire.writeUInt16BE(0, 2); wire.writeUInt16BE(packet.checksum.checksum(wire), 2); }
-      ep.sendRaw(wire, dst);
+      ep.sendQuick(wire, dst);
     };
+    // the hot-loop forms: echo replies read in place, sends without a result object
     ep.listen({
-      packet(p) {
-        if (p.message.body.kind !== 'echo' || p.message.body.seq !== seq) return;
+      packet() {},
+      echoReply(r) {
+        if (r.seq !== seq) return;
         rtts++;
         if (process.hrtime.bigint() >= end) return resolve();
         send();

@@ -2,7 +2,14 @@
 //  1. flood: `ping -f -q -c N 127.0.0.1` wall time        (goal: sockit <= 1.0x)
 //  2. latency: `ping -i 0.01 -c 500 127.0.0.1` median RTT   (goal: within +10 us)
 //  3. start-up: `sockit ping -c 1 127.0.0.1` next to `node -e 0`
+// and, for the flood, the bound any Node program meets: the same round trips
+// in a C loop of bare sendto/recvmsg (bench/ping-floor.c, the kernel's share)
+// plus `node -e 0` (Node's own start-up).
 //   node bench/ping.mjs [flood-count]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { have, median, root, row, timed } from './common.mjs';
 
 const sockit = [process.execPath, `${root}bin/sockit`, 'ping'];
@@ -28,12 +35,37 @@ function rtts(argv) {
 
 console.log(`sockit ping vs iputils ping (${process.getuid() === 0 ? 'root: raw sockets' : 'unprivileged'})`);
 // alternate the order so neither side always runs on a warm cache
-const fo = [], fi = [];
+let floorBin = null;
+const tmp = mkdtempSync(join(tmpdir(), 'sockit-bench-'));
+if (have('cc') && process.getuid() === 0) {
+  const bin = join(tmp, 'ping-floor');
+  if (spawnSync('cc', ['-O2', '-o', bin, join(root, 'bench', 'ping-floor.c')], { stdio: 'inherit' }).status === 0) floorBin = bin;
+}
+function floorLoop() {
+  const r = timed([floorBin, String(N)]);
+  if (r.code !== 0) throw new Error(`ping-floor failed:\n${r.stderr}`);
+  return Number(r.stdout);
+}
+
+const fo = [], fi = [], ff = [], fn = [];
 for (let i = 0; i < 3; i++) {
   fi.push(flood(['ping']));
   fo.push(flood(sockit));
+  if (floorBin) ff.push(floorLoop());
+  fn.push(timed([process.execPath, '-e', '0']).ms);
 }
+rmSync(tmp, { recursive: true, force: true });
+const us = (ms) => `${((ms * 1000) / N).toFixed(2)} us`;
 row(`flood -c ${N} wall time (median of 3)`, median(fo), median(fi), 'ms', false);
+console.log(`${''.padEnd(34)} per round trip: sockit ${us(median(fo))}, iputils ${us(median(fi))} (start-up included)`);
+if (floorBin) {
+  const bound = median(ff) + median(fn);
+  console.log(`${''.padEnd(34)} kernel floor (C sendto+recvmsg loop) ${median(ff).toFixed(0)} ms = ${us(median(ff))}; node -e 0 ${median(fn).toFixed(0)} ms`);
+  row('  bound for any Node ping (sum)', bound, median(fi), 'ms', false);
+  row('  sockit against that bound', median(fo), bound, 'ms', false);
+} else {
+  console.log(`${''.padEnd(34)} (the kernel-floor line needs root and cc)`);
+}
 
 const lo = rtts(sockit);
 const li = rtts(['ping']);
