@@ -1,7 +1,7 @@
 // What every command shares: one-line usage errors with exit 2, JSON lines,
 // colour only on a TTY (NO_COLOR honoured), and a commander set up to fail
 // the same way.
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { Command, CommanderError } from 'commander';
 import { native } from '../stack/native/index.js';
 
@@ -17,9 +17,13 @@ export class UsageError extends Error {
 
 export const debug = process.env.SOCKIT_DEBUG === '1';
 
-/** Colour for a stream: only on a TTY, never with NO_COLOR set (no-color.org). */
-export function colour(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+/**
+ * Colour for a stream: only on a TTY, never with NO_COLOR set (no-color.org).
+ * chalk loads here, on first use, so commands that print no colour never pay for it.
+ */
+export async function colour(stream: NodeJS.WriteStream = process.stdout): Promise<ChalkInstance> {
   const on = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  const { Chalk } = await import('chalk');
   return new Chalk({ level: on ? 1 : 0 });
 }
 

@@ -138,7 +138,7 @@ const NOT_HERE = new Set(['ENOPROTOOPT', 'EOPNOTSUPP']);
 
 async function table(o: Opts): Promise<number> {
   const socks = new Sockets();
-  const c = colour();
+  const c = await colour();
   const kinds = SOCK_KINDS;
   const rows: { opt: SockOpt; cells: Record<string, Reading | SystemError> }[] = [];
   try {
