@@ -159,21 +159,21 @@ export class IcmpEndpoint {
 
   /** Send bytes already encoded (a caller reusing one buffer per probe). */
   sendRaw(wire: Uint8Array, to: string, flags = 0): SendResult {
-    // the destination rarely changes: keep its struct sockaddr encoded
-    if (to !== this.lastTo || !this.lastAddr) {
-      this.lastAddr = native.sockaddr(inetAddress(to, 0));
-      this.lastTo = to;
-    }
-    return this.socket.send(wire, this.lastAddr, flags);
+    return this.socket.send(wire, this.sockaddrFor(to), flags);
   }
 
   /** sendRaw() for hot loops: bytes sent (-1 on EAGAIN); the stamp is in socket.lastSendRelNs. */
   sendQuick(wire: Uint8Array, to: string, flags = 0): number {
+    return this.socket.sendQuick(wire, this.sockaddrFor(to), flags);
+  }
+
+  // the destination rarely changes: keep its struct sockaddr encoded
+  private sockaddrFor(to: string): Buffer {
     if (to !== this.lastTo || !this.lastAddr) {
       this.lastAddr = native.sockaddr(inetAddress(to, 0));
       this.lastTo = to;
     }
-    return this.socket.sendQuick(wire, this.lastAddr, flags);
+    return this.lastAddr;
   }
 
   /** Deliver every received message to `events` until close() or listen(null). */
