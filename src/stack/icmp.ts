@@ -84,6 +84,8 @@ export interface ListenOptions {
   device?: string;
   /** ICMP types to accept on a raw socket (default: echo reply and the errors) */
   accept?: number[];
+  /** the echo identifier a ping socket binds as its port (default: the kernel picks); raw sockets take theirs from setIdent */
+  ident?: number;
 }
 
 /** Neither a ping socket nor a raw socket could be opened; `message` says what to change. */
@@ -376,7 +378,9 @@ export function listen(opts: ListenOptions): IcmpEndpoint {
     }
     try {
       // a ping socket gets its identifier from bind (port 0: the kernel picks)
-      if (opts.source || mode === 'dgram') sock.bind(inetAddress(opts.source ?? (opts.family === 4 ? '0.0.0.0' : '::'), 0));
+      if (opts.source || mode === 'dgram') {
+        sock.bind(inetAddress(opts.source ?? (opts.family === 4 ? '0.0.0.0' : '::'), mode === 'dgram' ? opts.ident ?? 0 : 0));
+      }
       const ep = new IcmpEndpoint(opts.family, mode, sock);
       configure(ep, opts);
       return ep;

@@ -38,6 +38,8 @@ export interface PingOptions {
   quiet: boolean;
   /** emit 'timeout' for probes unanswered this long (ms); defaults to lingerMs */
   probeTimeoutMs?: number;
+  /** a broadcast or multicast destination: replies from anyone are expected, not "different address" */
+  multicast?: boolean;
 }
 
 export interface DataMismatch {
@@ -462,7 +464,7 @@ export class PingSession {
     const late = (this.timedOut[seq >> 3] & (1 << (seq & 7))) !== 0;
     this.onEvent({
       type: 'reply', seq, from: e.from, bytes: e.bytes, ttl: e.ttl, rttUs, dup, checksumOk: !csfailed, truncated, late,
-      wrongSource: e.from !== this.method.target, mismatch, clockWentBack,
+      wrongSource: !this.o.multicast && e.from !== this.method.target, mismatch, clockWentBack,
     });
   }
 

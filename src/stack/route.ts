@@ -11,6 +11,8 @@ export interface RouteProbeOptions {
   mark?: number;
   /** the destination port to connect to (ping uses 1025) */
   port?: number;
+  /** SO_BROADCAST: a broadcast destination is allowed (connect gives EACCES otherwise) */
+  broadcast?: boolean;
 }
 
 /** Resolves the source address; throws the system error connect(2) gives (ENETUNREACH, EACCES ...). */
@@ -21,6 +23,7 @@ export function sourceAddressFor(target: string, opts: RouteProbeOptions = {}): 
     if (opts.device) s.setsockopt(C.SOL_SOCKET, C.SO_BINDTODEVICE, Buffer.from(opts.device + '\0'));
     if (opts.tos !== undefined && remote.family === C.AF_INET) s.setsockopt(C.IPPROTO_IP, C.IP_TOS, opts.tos);
     if (opts.mark !== undefined) s.setsockopt(C.SOL_SOCKET, C.SO_MARK, opts.mark);
+    if (opts.broadcast) s.setsockopt(C.SOL_SOCKET, C.SO_BROADCAST, 1);
     s.connectStart(remote);
     const local = s.localAddress();
     return local && 'address' in local ? local.address : '';

@@ -20,7 +20,7 @@ export interface IcmpProbeOptions {
   source?: string;
   /** SO_BINDTODEVICE */
   device?: string;
-  /** echo identifier for a raw socket (a ping socket's is chosen by the kernel); random by default */
+  /** echo identifier: a raw socket's is random by default, a ping socket's chosen by the kernel unless given */
   ident?: number;
   /** default TTL / hop limit */
   ttl?: number;
@@ -35,6 +35,8 @@ export interface IcmpProbeOptions {
   /** SO_DEBUG, SO_DONTROUTE */
   debug?: boolean;
   dontroute?: boolean;
+  /** SO_BROADCAST: allow a broadcast destination */
+  broadcast?: boolean;
 }
 
 export const PMTU = { dont: C.IP_PMTUDISC_DONT, want: C.IP_PMTUDISC_WANT, do: C.IP_PMTUDISC_DO, probe: C.IP_PMTUDISC_PROBE } as const;
@@ -53,7 +55,7 @@ export class IcmpProbe implements ProbeMethod {
     this.target = opts.target;
     // IPv4 header + ICMP header; iputils counts no IPv6 header ("56 data bytes")
     this.headerBytes = opts.family === 4 ? 28 : 8;
-    this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device });
+    this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident });
     try {
       if (this.ep.mode === 'raw') {
         this.ep.setIdent(opts.ident ?? Math.floor(Math.random() * 0x10000));
@@ -94,6 +96,7 @@ export class IcmpProbe implements ProbeMethod {
     if (o.mark !== undefined) s.setsockopt(C.SOL_SOCKET, C.SO_MARK, o.mark);
     if (o.debug) s.setsockopt(C.SOL_SOCKET, C.SO_DEBUG, 1);
     if (o.dontroute) s.setsockopt(C.SOL_SOCKET, C.SO_DONTROUTE, 1);
+    if (o.broadcast) s.setsockopt(C.SOL_SOCKET, C.SO_BROADCAST, 1);
   }
 
   private setTtl(ttl: number): void {
