@@ -1,7 +1,7 @@
 // The sockit program. Commands are listed here with a one-line summary and
 // loaded only when run, so start-up costs one small module.
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
+import { sockitVersion } from './commands/common.js';
 
 export interface CommandModule {
   /** run with the arguments after the command name; resolves to the exit code */
@@ -29,14 +29,10 @@ function find(word: string | undefined): Entry | undefined {
   return word === undefined ? undefined : commands.find((c) => c.name === word || c.aliases?.includes(word));
 }
 
-function version(): string {
-  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-}
-
 function program(): Command {
   const p = new Command('sockit')
     .description("a network toolkit in the spirit of Stevens' Unix Network Programming")
-    .version(version(), '-V, --version')
+    .version(sockitVersion(), '-V, --version')
     .usage('<command> [options]')
     .exitOverride()
     .addHelpText('after', '\nRun `sockit <command> --help` for a command\'s options; `man sockit` for the whole story.');

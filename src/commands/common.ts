@@ -3,6 +3,7 @@
 // the same way.
 import type { ChalkInstance } from 'chalk';
 import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
 import { native } from '../stack/native/index.js';
 
 /** Bad input: printed as `sockit <cmd>: <message>`, exit 2. */
@@ -16,6 +17,11 @@ export class UsageError extends Error {
 }
 
 export const debug = process.env.SOCKIT_DEBUG === '1';
+
+/** The package version (package.json, two levels above dist/commands/). */
+export function sockitVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
 
 /**
  * Colour for a stream: only on a TTY, never with NO_COLOR set (no-color.org).

@@ -10,7 +10,7 @@ import { MAX_DUP_CHK, MINUSERINTERVAL, type PingEvent, PingSession, type PingSta
 import { IcmpProbe, type PmtuMode } from '../stack/probe/icmp.js';
 import { AddressNamer, type ResolveError, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
-import { OrderedOutput, UsageError, intArg, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
+import { OrderedOutput, UsageError, intArg, jsonLine, makeCommand, parseArgs, runMain, sockitVersion } from './common.js';
 
 const NAME = 'ping';
 const LONG_MAX = '9223372036854775807';
@@ -44,6 +44,9 @@ interface Opts {
   mark?: number;
   debug: boolean;
   dontroute: boolean;
+  broadcast: boolean; // -b
+  sticky: boolean; // -B
+  ident?: number; // -e
 }
 
 function seconds(what: string) {
@@ -103,6 +106,13 @@ export function inetAton(s: string): string | null {
   return [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff].join('.');
 }
 
+/** 224.0.0.0/4 or ff00::/8 */
+function isMulticast(address: string): boolean {
+  if (address.includes(':')) return /^ff/i.test(address);
+  const first = Number(address.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
+
 function parse(argv: string[]): { opts: Opts; target: string } | null {
   const cmd = makeCommand(NAME)
     .description('send ICMP ECHO_REQUEST to network hosts')
@@ -112,9 +122,12 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-6', 'use IPv6')
     .option('-a', 'use audible ping')
     .option('-A', 'use adaptive ping')
+    .option('-b', 'allow pinging broadcast')
+    .option('-B', 'sticky source address')
     .option('-c <count>', 'stop after <count> replies', intArg('argument', 1, LONG_MAX))
     .option('-d', 'use SO_DEBUG socket option')
     .option('-D', 'print timestamps')
+    .option('-e <identifier>', 'define identifier for ping session, default is random for SOCK_RAW and kernel defined for SOCK_DGRAM', intArg('argument', 0, 65535))
     .option('-f', 'flood ping')
     .option('-i <interval>', 'seconds between sending each packet', seconds('bad timing interval'))
     .option('-I <interface>', 'either interface name or address')
@@ -131,6 +144,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-S <size>', 'use <size> as SO_SNDBUF socket option value', intArg('argument', 1, INT_MAX))
     .option('-t <ttl>', 'define time to live', intArg('argument', 0, 255))
     .option('-v', 'verbose output')
+    .option('-V', 'print version and exit')
     .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg('argument', 0, INT_MAX))
     .option('-W <timeout>', 'time to wait for response', seconds('bad linger time'))
     .option('--json', 'print JSON lines: one object per event, then a summary')
@@ -145,6 +159,10 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     throw e;
   }
   const o = cmd.opts();
+  if (o.V) {
+    process.stdout.write(`ping from sockit ${sockitVersion()}\n`);
+    return null;
+  }
   if (o['4'] && o['6']) throw new UsageError('only one -4 or -6 option may be specified');
   const target = cmd.args[cmd.args.length - 1];
   if (cmd.args.length === 0 || target === undefined) throw new UsageError('usage error: Destination address required');
@@ -157,6 +175,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family: o['4'] ? 4 : o['6'] ? 6 : 0,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e,
     },
   };
 }
@@ -339,25 +358,52 @@ async function main(argv: string[]): Promise<number> {
     } else if (parseIPv4(o.iface)) source = o.iface;
     else device = o.iface;
   }
-  const strictSource = source !== undefined;
+  // -B binds the source the kernel picks now, as -I with an address does
+  const strictSource = source !== undefined || o.sticky;
 
-  // which source the kernel would pick (iputils' probe connect)
+  // which source the kernel would pick (iputils' probe connect); a
+  // broadcast destination refuses the connect with EACCES until SO_BROADCAST
   if (!source) {
+    const probe = (broadcast: boolean) => sourceAddressFor(dst.address, { device, tos: o.tos, mark: o.mark, broadcast });
     try {
-      source = sourceAddressFor(dst.address, { device, tos: o.tos, mark: o.mark });
+      try {
+        source = probe(false);
+      } catch (e) {
+        if (!(isSystemError(e) && e.code === 'EACCES' && v4)) throw e;
+        if (!o.broadcast) throw new UsageError('Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
+        process.stderr.write('WARNING: pinging broadcast address\n');
+        source = probe(true);
+      }
     } catch (e) {
       if (!isSystemError(e)) throw e;
       if (e.code === 'ENODEV' && device) throw new UsageError(`SO_BINDTODEVICE ${device}: ${native.strerror(-e.errno)}`);
-      if (e.code === 'EACCES' && v4) throw new UsageError('Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
       throw new UsageError(`connect: ${native.strerror(-e.errno)}`);
     }
+  }
+
+  // broadcast and multicast (iputils): users wait at least a second between
+  // probes, nothing is fragmented, and replies come from many addresses
+  const multicast = o.broadcast || isMulticast(dst.address);
+  let pmtu = o.pmtu;
+  if (multicast) {
+    const what = v4 ? 'broadcast' : 'multicast';
+    if (!privileged && intervalMs < 1000) throw new UsageError(`${what} ping with too short interval: ${intervalMs}`);
+    if (!privileged && pmtu !== undefined && pmtu !== 'do') throw new UsageError(`${what} ping does not fragment`);
+    pmtu ??= 'do';
+  }
+
+  // -e 0: a ping socket cannot have identifier 0 (the kernel picks one): raw
+  let mode = o.mode;
+  if (o.ident === 0 && !mode) {
+    mode = 'raw';
+    if (o.verbose) process.stderr.write(`sockit ${NAME}: WARNING: ident 0 => forcing raw socket\n`);
   }
 
   let method: IcmpProbe;
   try {
     method = new IcmpProbe({
-      target: dst.address, family, mode: o.mode, source: strictSource ? source : undefined, device,
-      ttl: o.ttl, tos: o.tos, pmtu: o.pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute,
+      target: dst.address, family, mode, source: strictSource ? source : undefined, device, ident: o.ident,
+      ttl: o.ttl, tos: o.tos, pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
       // iputils: room for the preload in the receive buffer, at least 64 KiB
       rcvbuf: Math.max(65536, (o.size + 8 + Math.ceil((o.size + 8) / 512) * (20 + 16 + 64 + 160)) * o.preload),
     });
@@ -404,7 +450,7 @@ async function main(argv: string[]): Promise<number> {
       method,
       {
         count: o.count ?? 0, intervalMs, flood: o.flood, preload: o.preload, deadlineS: o.deadline, lingerMs: o.timeout,
-        dataLen: datalen, pattern: o.pattern, adaptive: o.adaptive, outstanding: o.outstanding, privileged, quiet: o.quiet,
+        dataLen: datalen, pattern: o.pattern, adaptive: o.adaptive, outstanding: o.outstanding, privileged, quiet: o.quiet, multicast,
       },
       (e) => render(e),
     );
@@ -459,7 +505,8 @@ async function main(argv: string[]): Promise<number> {
             if (e.ttl !== undefined) l += ` ttl=${e.ttl}`;
             if (e.truncated) return l + ' (truncated)\n';
             if (e.rttUs !== undefined) l += ` time=${formatTime(e.rttUs)} ms`;
-            if (e.dup) l += ' (DUP!)';
+            // many hosts answer a broadcast: iputils marks the repeats only with -v
+            if (e.dup && (!multicast || o.verbose)) l += ' (DUP!)';
             if (!e.checksumOk) l += ' (BAD CHECKSUM!)';
             if (e.wrongSource) l += ' (DIFFERENT ADDRESS!)';
             if (e.mismatch) {

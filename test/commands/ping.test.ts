@@ -26,6 +26,12 @@ function summaryOf(r: CliResult): Record<string, unknown> {
 }
 
 describe('iputils arithmetic', () => {
+  it('-V prints the version and exits 0, whatever else is on the line', async () => {
+    const r = await sockit(['ping', '-V', '-c', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`ping from sockit ${(await import('../../package.json', { with: { type: 'json' } })).default.version}\n`);
+  });
+
   it('rounds times as iputils prints them', () => {
     expect(formatTime(45)).toBe('0.045');
     expect(formatTime(999)).toBe('0.999');
@@ -341,6 +347,69 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
       'sockit ping: no permission for an ICMP socket: ping sockets are closed to group 65534 (net.ipv4.ping_group_range = 1 0) ' +
       `and raw sockets need CAP_NET_RAW; fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647", or sudo setcap cap_net_raw+ep "${process.execPath}", or run as root\n`,
     );
+  });
+
+  it('-b: every host on the link answers a broadcast; repeats unmarked unless -v; no broadcast without -b', async () => {
+    // link 0 is src - r1, a /28: its broadcast address is the prefix + 15
+    const [net] = lab.links[0]!.prefix.v4.split('/');
+    const bcast = net!.split('.').map((b, i) => (i === 3 ? String(Number(b) + 15) : b)).join('.');
+    const hosts = [lab.src, lab.routers[0]!];
+    const answer = (on: boolean) => Promise.all(hosts.map((n) => lab.exec(n, ['sysctl', '-qw', `net.ipv4.icmp_echo_ignore_broadcasts=${on ? 0 : 1}`])));
+    await answer(true);
+    try {
+      const { ours, theirs } = await both(['-b', '-c', '3', '-i', '0.2', bcast]);
+      for (const r of [ours, theirs]) {
+        expect(r.stderr).toBe('WARNING: pinging broadcast address\n');
+        expect(r.code).toBe(0);
+      }
+      expect(ours.stdout.split('\n')[0]).toBe(theirs.stdout.split('\n')[0]);
+      const replies = (out: string) => [...out.matchAll(/^64 bytes from ([\d.]+): icmp_seq=(\d+) ttl=64 time=[\d.]+ ms$/gm)];
+      const froms = (out: string) => [...new Set(replies(out).map((m) => m[1]))].sort();
+      // the sender answers its own broadcast too (it is on the link), and r1 does
+      expect(froms(ours.stdout)).toEqual([lab.src.v4, lab.routers[0]!.v4].sort());
+      expect(froms(ours.stdout)).toEqual(froms(theirs.stdout));
+      expect(ours.stdout).not.toMatch(/DUP!|DIFFERENT ADDRESS/);
+      const m = /(\d+) packets transmitted, (\d+) received, \+(\d+) duplicates/.exec(ours.stdout);
+      expect(m).not.toBeNull();
+      expect(replies(ours.stdout).length).toBe(Number(m![2]) + Number(m![3]));
+
+      const verbose = await sockitIn(lab, lab.src, ['ping', '-v', '-b', '-c', '2', '-i', '0.2', bcast]);
+      expect(verbose.stdout).toMatch(/icmp_seq=1 .*ttl=64 time=[\d.]+ ms \(DUP!\)\n/);
+
+      const refused = await sockitIn(lab, lab.src, ['ping', '-c', '1', bcast]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toBe('sockit ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n');
+      const user = await sockitIn(lab, lab.src, ['ping', '-b', '-c', '1', '-i', '0.5', bcast], { user: 'nobody' });
+      expect(user.code).toBe(2);
+      expect(user.stderr).toBe('WARNING: pinging broadcast address\nsockit ping: broadcast ping with too short interval: 500\n');
+    } finally {
+      await answer(false);
+    }
+  });
+
+  it('-e sets the identifier: on a raw socket, and as the port a ping socket binds', async () => {
+    const raw = await sockitIn(lab, lab.src, ['ping', '-v', '-e', '4660', '-c', '1', lab.dst.v4]);
+    expect(raw.stdout).toMatch(/icmp_seq=1 ident=4660 ttl=62 time=/);
+    await lab.pingGroupRange(lab.src, true);
+    try {
+      const dgram = await sockitIn(lab, lab.src, ['ping', '--json', '-e', '4660', '-c', '1', lab.dst.v4], { user: 'nobody' });
+      expect(dgram.code).toBe(0);
+      expect(JSON.parse(dgram.stdout.split('\n')[0]!)).toMatchObject({ type: 'start', mechanism: 'ping socket', ident: 4660 });
+      // identifier 0 is not a ping socket's to have: -e 0 takes a raw socket, which nobody may not open
+      const zero = await sockitIn(lab, lab.src, ['ping', '-e', '0', '-c', '1', lab.dst.v4], { user: 'nobody' });
+      expect(zero.code).toBe(2);
+      expect(zero.stderr).toMatch(/^sockit ping: no permission for an ICMP socket: raw sockets need CAP_NET_RAW/);
+    } finally {
+      await lab.pingGroupRange(lab.src, false);
+    }
+    const bad = await sockitIn(lab, lab.src, ['ping', '-e', '65536', lab.dst.v4]);
+    expect(bad.stderr).toBe("sockit ping: invalid argument: '65536': out of range: 0 <= value <= 65535\n");
+  });
+
+  it('-B binds the source the kernel chose, and says so in the header as iputils does', async () => {
+    const { ours, theirs } = await both(['-B', '-c', '1', lab.dst.v4]);
+    expect(ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v4} (${lab.dst.v4}) from ${lab.src.v4} : 56(84) bytes of data.`);
+    expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
   });
 
   it('-O reports probes with no answer yet', async () => {
