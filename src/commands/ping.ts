@@ -45,6 +45,8 @@ interface Opts {
   debug: boolean;
   dontroute: boolean;
   broadcast: boolean; // -b
+  noLoop: boolean; // -L
+  userLatency: boolean; // -U
   sticky: boolean; // -B
   ident?: number; // -e
 }
@@ -131,6 +133,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-f', 'flood ping')
     .option('-i <interval>', 'seconds between sending each packet', seconds('bad timing interval'))
     .option('-I <interface>', 'either interface name or address')
+    .option('-L', 'suppress loopback of multicast packets')
     .option('-l <preload>', 'send <preload> number of packages while waiting replies', intArg('argument', 1, MAX_DUP_CHK))
     .option('-m <mark>', 'tag the packets going out', intArg('argument', 0, 4294967295))
     .option('-M <pmtud opt>', 'define mtu discovery, can be one of <do|dont|want>', pmtuArg)
@@ -143,6 +146,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-s <size>', 'use <size> as number of data bytes to be sent', intArg('argument', 0, INT_MAX))
     .option('-S <size>', 'use <size> as SO_SNDBUF socket option value', intArg('argument', 1, INT_MAX))
     .option('-t <ttl>', 'define time to live', intArg('argument', 0, 255))
+    .option('-U', 'print user-to-user latency')
     .option('-v', 'verbose output')
     .option('-V', 'print version and exit')
     .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg('argument', 0, INT_MAX))
@@ -175,7 +179,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family: o['4'] ? 4 : o['6'] ? 6 : 0,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U,
     },
   };
 }
@@ -404,6 +408,7 @@ async function main(argv: string[]): Promise<number> {
     method = new IcmpProbe({
       target: dst.address, family, mode, source: strictSource ? source : undefined, device, ident: o.ident,
       ttl: o.ttl, tos: o.tos, pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
+      multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency,
       // iputils: room for the preload in the receive buffer, at least 64 KiB
       rcvbuf: Math.max(65536, (o.size + 8 + Math.ceil((o.size + 8) / 512) * (20 + 16 + 64 + 160)) * o.preload),
     });

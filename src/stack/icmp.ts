@@ -86,6 +86,8 @@ export interface ListenOptions {
   accept?: number[];
   /** the echo identifier a ping socket binds as its port (default: the kernel picks); raw sockets take theirs from setIdent */
   ident?: number;
+  /** kernel receive timestamps (SO_TIMESTAMPNS); default on */
+  timestamps?: boolean;
 }
 
 /** Neither a ping socket nor a raw socket could be opened; `message` says what to change. */
@@ -305,7 +307,7 @@ function errnoName(e: number): string {
 
 function configure(ep: IcmpEndpoint, opts: ListenOptions): void {
   const s = ep.socket;
-  s.setsockopt(C.SOL_SOCKET, C.SO_TIMESTAMPNS, 1);
+  if (opts.timestamps !== false) s.setsockopt(C.SOL_SOCKET, C.SO_TIMESTAMPNS, 1);
   if (opts.family === 4) {
     s.setsockopt(C.IPPROTO_IP, C.IP_RECVERR, 1);
     if (ep.mode === 'dgram') s.setsockopt(C.IPPROTO_IP, C.IP_RECVTTL, 1);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatG, formatTime, inetAton, summaryText } from '../../src/commands/ping.js';
 import { PingStats, llsqrt } from '../../src/stack/ping.js';
-import { type CliResult, sockit, sockitIn } from '../helpers/cli.js';
+import { type CliResult, sockit, sockitIn, startSockit } from '../helpers/cli.js';
 import { isRoot, rootReason } from '../helpers/root.js';
 import { Lab, needsRootReason } from '../lab/index.js';
 
@@ -157,6 +157,25 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
     const body = r.stdout.split('\n')[1];
     expect(body).toBe('.\b \b'.repeat(5));
     expect(r.stdout).toMatch(/ipg\/ewma [\d.]+\/[\d.]+ ms\n$/);
+  });
+
+  it('-U, -L and -b show on the live socket (read back with sockit sockopt --pid)', async () => {
+    async function optionsOf(args: string[]): Promise<Record<string, unknown>> {
+      const ping = startSockit(['ping', ...args, '-i', '0.2', '-c', '50', '127.0.0.1']);
+      try {
+        await ping.line(/icmp_seq=1 /);
+        const list = jsonLines(await sockit(['sockopt', '--pid', String(ping.pid), '--json']));
+        const sock = list.find((e) => e.event === 'socket' && e.kind === 'raw4');
+        expect(sock).toBeDefined();
+        const opts = jsonLines(await sockit(['sockopt', '--pid', String(ping.pid), '--fd', String(sock!.fd), '--json']));
+        return Object.fromEntries(opts.filter((e) => e.event === 'option').map((e) => [e.name, e.value]));
+      } finally {
+        await ping.stop();
+      }
+    }
+    expect(await optionsOf([])).toMatchObject({ SO_TIMESTAMPNS: true, IP_MULTICAST_LOOP: true, SO_BROADCAST: false });
+    // -U: no kernel receive stamps, replies are timed when read; -L: no multicast loopback
+    expect(await optionsOf(['-U', '-L', '-b'])).toMatchObject({ SO_TIMESTAMPNS: false, IP_MULTICAST_LOOP: false, SO_BROADCAST: true });
   });
 
   it('SIGINT prints the summary; SIGQUIT the status line', async () => {

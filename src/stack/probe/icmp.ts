@@ -37,6 +37,10 @@ export interface IcmpProbeOptions {
   dontroute?: boolean;
   /** SO_BROADCAST: allow a broadcast destination */
   broadcast?: boolean;
+  /** false: multicast we send is not looped back to this host (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP) */
+  multicastLoop?: boolean;
+  /** false: no kernel receive timestamps; replies are timed when read */
+  timestamps?: boolean;
 }
 
 export const PMTU = { dont: C.IP_PMTUDISC_DONT, want: C.IP_PMTUDISC_WANT, do: C.IP_PMTUDISC_DO, probe: C.IP_PMTUDISC_PROBE } as const;
@@ -55,7 +59,7 @@ export class IcmpProbe implements ProbeMethod {
     this.target = opts.target;
     // IPv4 header + ICMP header; iputils counts no IPv6 header ("56 data bytes")
     this.headerBytes = opts.family === 4 ? 28 : 8;
-    this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident });
+    this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident, timestamps: opts.timestamps });
     try {
       if (this.ep.mode === 'raw') {
         this.ep.setIdent(opts.ident ?? Math.floor(Math.random() * 0x10000));
@@ -97,6 +101,7 @@ export class IcmpProbe implements ProbeMethod {
     if (o.debug) s.setsockopt(C.SOL_SOCKET, C.SO_DEBUG, 1);
     if (o.dontroute) s.setsockopt(C.SOL_SOCKET, C.SO_DONTROUTE, 1);
     if (o.broadcast) s.setsockopt(C.SOL_SOCKET, C.SO_BROADCAST, 1);
+    if (o.multicastLoop === false) v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_MULTICAST_LOOP, 0) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_MULTICAST_LOOP, 0);
   }
 
   private setTtl(ttl: number): void {
