@@ -46,6 +46,7 @@ interface Opts {
   dontroute: boolean;
   broadcast: boolean; // -b
   noLoop: boolean; // -L
+  connect: boolean; // -C
   userLatency: boolean; // -U
   sticky: boolean; // -B
   ident?: number; // -e
@@ -127,6 +128,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-b', 'allow pinging broadcast')
     .option('-B', 'sticky source address')
     .option('-c <count>', 'stop after <count> replies', intArg('argument', 1, LONG_MAX))
+    .option('-C', 'call connect() syscall on socket creation')
     .option('-d', 'use SO_DEBUG socket option')
     .option('-D', 'print timestamps')
     .option('-e <identifier>', 'define identifier for ping session, default is random for SOCK_RAW and kernel defined for SOCK_DGRAM', intArg('argument', 0, 65535))
@@ -179,7 +181,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family: o['4'] ? 4 : o['6'] ? 6 : 0,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C,
     },
   };
 }
@@ -408,14 +410,14 @@ async function main(argv: string[]): Promise<number> {
     method = new IcmpProbe({
       target: dst.address, family, mode, source: strictSource ? source : undefined, device, ident: o.ident,
       ttl: o.ttl, tos: o.tos, pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
-      multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency,
+      multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency, connect: o.connect,
       // iputils: room for the preload in the receive buffer, at least 64 KiB
       rcvbuf: Math.max(65536, (o.size + 8 + Math.ceil((o.size + 8) / 512) * (20 + 16 + 64 + 160)) * o.preload),
     });
   } catch (e) {
     if (e instanceof IcmpPermissionError) throw new UsageError(e.message);
     if (isSystemError(e)) {
-      const what = e.syscall === 'setsockopt' && device ? `SO_BINDTODEVICE ${device}` : e.syscall;
+      const what = e.syscall === 'setsockopt' && device ? `SO_BINDTODEVICE ${device}` : e.syscall === 'connect' ? 'connect failed' : e.syscall;
       throw new UsageError(`${what}: ${native.strerror(-e.errno)}`);
     }
     throw e;

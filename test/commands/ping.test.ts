@@ -159,7 +159,7 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
     expect(r.stdout).toMatch(/ipg\/ewma [\d.]+\/[\d.]+ ms\n$/);
   });
 
-  it('-U, -L and -b show on the live socket (read back with sockit sockopt --pid)', async () => {
+  it('-U, -L, -b and -C show on the live socket (read back with sockit sockopt --pid)', async () => {
     async function optionsOf(args: string[]): Promise<Record<string, unknown>> {
       const ping = startSockit(['ping', ...args, '-i', '0.2', '-c', '50', '127.0.0.1']);
       try {
@@ -168,14 +168,14 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
         const sock = list.find((e) => e.event === 'socket' && e.kind === 'raw4');
         expect(sock).toBeDefined();
         const opts = jsonLines(await sockit(['sockopt', '--pid', String(ping.pid), '--fd', String(sock!.fd), '--json']));
-        return Object.fromEntries(opts.filter((e) => e.event === 'option').map((e) => [e.name, e.value]));
+        return { ...Object.fromEntries(opts.filter((e) => e.event === 'option').map((e) => [e.name, e.value])), remote: sock!.remote };
       } finally {
         await ping.stop();
       }
     }
-    expect(await optionsOf([])).toMatchObject({ SO_TIMESTAMPNS: true, IP_MULTICAST_LOOP: true, SO_BROADCAST: false });
-    // -U: no kernel receive stamps, replies are timed when read; -L: no multicast loopback
-    expect(await optionsOf(['-U', '-L', '-b'])).toMatchObject({ SO_TIMESTAMPNS: false, IP_MULTICAST_LOOP: false, SO_BROADCAST: true });
+    expect(await optionsOf([])).toMatchObject({ SO_TIMESTAMPNS: true, IP_MULTICAST_LOOP: true, SO_BROADCAST: false, remote: '0.0.0.0:*' });
+    // -U: no kernel receive stamps, replies are timed when read; -L: no multicast loopback; -C: connected
+    expect(await optionsOf(['-U', '-L', '-b', '-C'])).toMatchObject({ SO_TIMESTAMPNS: false, IP_MULTICAST_LOOP: false, SO_BROADCAST: true, remote: '127.0.0.1:*' });
   });
 
   it('SIGINT prints the summary; SIGQUIT the status line', async () => {

@@ -5,7 +5,7 @@ import { type IcmpEndpoint, type IcmpPacket, listen } from '../icmp.js';
 import * as icmp4 from '../packet/icmp4.js';
 import * as icmp6 from '../packet/icmp6.js';
 import { checksum } from '../packet/checksum.js';
-import type { SendResult } from '../socket.js';
+import { type SendResult, inetAddress } from '../socket.js';
 import { type Family, type Probe, type ProbeEvent, type ProbeMethod, relTime } from './index.js';
 
 /** IP_MTU_DISCOVER modes (ip(7)); 'probe' sets DF but ignores the path MTU (traceroute -F) */
@@ -41,6 +41,8 @@ export interface IcmpProbeOptions {
   multicastLoop?: boolean;
   /** false: no kernel receive timestamps; replies are timed when read */
   timestamps?: boolean;
+  /** connect(2) the socket to the target: only its datagrams are received */
+  connect?: boolean;
 }
 
 export const PMTU = { dont: C.IP_PMTUDISC_DONT, want: C.IP_PMTUDISC_WANT, do: C.IP_PMTUDISC_DO, probe: C.IP_PMTUDISC_PROBE } as const;
@@ -101,6 +103,7 @@ export class IcmpProbe implements ProbeMethod {
     if (o.debug) s.setsockopt(C.SOL_SOCKET, C.SO_DEBUG, 1);
     if (o.dontroute) s.setsockopt(C.SOL_SOCKET, C.SO_DONTROUTE, 1);
     if (o.broadcast) s.setsockopt(C.SOL_SOCKET, C.SO_BROADCAST, 1);
+    if (o.connect) s.connectStart(inetAddress(this.target, 0));
     if (o.multicastLoop === false) v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_MULTICAST_LOOP, 0) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_MULTICAST_LOOP, 0);
   }
 
