@@ -47,6 +47,7 @@ interface Opts {
   broadcast: boolean; // -b
   noLoop: boolean; // -L
   connect: boolean; // -C
+  recordRoute: boolean; // -R
   userLatency: boolean; // -U
   sticky: boolean; // -B
   ident?: number; // -e
@@ -109,6 +110,113 @@ export function inetAton(s: string): string | null {
   return [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff].join('.');
 }
 
+// ---- IP options, as iputils' pr_options prints them after a reply ----
+
+const IPOPT_NOP = 1;
+const IPOPT_RR = 7;
+const IPOPT_LSRR = 131;
+const IPOPT_SSRR = 137;
+const IPOPT_MINOFF = 4;
+
+/** NOP, then record route with room for 9 addresses: 40 bytes, the most IPv4 allows. */
+function recordRouteOption(): Buffer {
+  const b = Buffer.alloc(40);
+  b[0] = IPOPT_NOP;
+  b[1] = IPOPT_RR;
+  b[2] = 39;
+  b[3] = IPOPT_MINOFF;
+  return b;
+}
+
+type OptionItem =
+  | { kind: 'nop' }
+  | { kind: 'rr'; same: boolean; addresses: string[] }
+  | { kind: 'srr'; strict: boolean; addresses: string[] }
+  | { kind: 'unknown'; type: number };
+
+/** The last route recorded, for "(same route)": its pointer byte and addresses, as iputils compares them. */
+interface RouteMemory {
+  last: Buffer | null;
+}
+
+function addressesAt(opts: Buffer, from: number, bytes: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; ; i += 4) {
+    const a = from + i + 4 <= opts.length ? opts.subarray(from + i, from + i + 4) : Buffer.alloc(4);
+    out.push(Array.from(a).join('.'));
+    if (bytes - i - 4 <= 0) break;
+  }
+  return out;
+}
+
+/** iputils' pr_options walk, its quirks included (a source route is read from its pointer byte on). */
+export function ipOptionItems(opts: Buffer, memory: RouteMemory): OptionItem[] {
+  const items: OptionItem[] = [];
+  let p = 0;
+  let total = opts.length;
+  while (total > 0) {
+    const type = opts[p]!;
+    if (type === 0) break; // end of options
+    if (type === IPOPT_NOP) {
+      items.push({ kind: 'nop' });
+      total--;
+      p++;
+      continue;
+    }
+    const olen = opts[p + 1] ?? 0;
+    if (olen < 2 || olen > total) break;
+    if (type === IPOPT_SSRR || type === IPOPT_LSRR) {
+      const j = olen;
+      items.push({ kind: 'srr', strict: type === IPOPT_SSRR, addresses: j > IPOPT_MINOFF ? addressesAt(opts, p + 2, j - IPOPT_MINOFF) : [] });
+    } else if (type === IPOPT_RR) {
+      let i = Math.min(opts[p + 2] ?? 0, olen);
+      i -= IPOPT_MINOFF;
+      if (i > 0) {
+        const seen = opts.subarray(p + 2, p + 2 + i);
+        if (memory.last && memory.last.equals(seen)) items.push({ kind: 'rr', same: true, addresses: [] });
+        else {
+          memory.last = Buffer.from(seen);
+          items.push({ kind: 'rr', same: false, addresses: addressesAt(opts, p + 3, i) });
+        }
+      }
+    } else {
+      items.push({ kind: 'unknown', type });
+    }
+    total -= olen;
+    p += olen;
+  }
+  return items;
+}
+
+async function optionsText(items: OptionItem[], name: (a: string) => Promise<string>): Promise<string> {
+  const list = async (addresses: string[]) =>
+    (await Promise.all(addresses.map((a) => (a === '0.0.0.0' ? a : name(a))))).map((a) => `\t${a}\n`).join('');
+  let s = '';
+  for (const it of items) {
+    if (it.kind === 'nop') s += '\nNOP';
+    else if (it.kind === 'rr') s += it.same ? '\t(same route)' : `\nRR: ${await list(it.addresses)}`;
+    else if (it.kind === 'srr') s += `\n${it.strict ? 'S' : 'L'}SRR: ${await list(it.addresses)}`;
+    else s += `\nunknown option ${it.type.toString(16)}`;
+  }
+  return s;
+}
+
+/** The addresses a record-route option holds so far, for --json. */
+function recordedRoute(opts: Buffer): string[] {
+  for (let p = 0; p + 1 < opts.length;) {
+    if (opts[p] === 0) break;
+    if (opts[p] === IPOPT_NOP) { p++; continue; }
+    const olen = opts[p + 1]!;
+    if (olen < 2) break;
+    if (opts[p] === IPOPT_RR) {
+      const used = Math.min(opts[p + 2] ?? 0, olen) - IPOPT_MINOFF;
+      return used > 0 ? addressesAt(opts, p + 3, used) : [];
+    }
+    p += olen;
+  }
+  return [];
+}
+
 /** 224.0.0.0/4 or ff00::/8 */
 function isMulticast(address: string): boolean {
   if (address.includes(':')) return /^ff/i.test(address);
@@ -145,6 +253,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-q', 'quiet output')
     .option('-Q <tclass>', 'use quality of service <tclass> bits', tosArg)
     .option('-r', 'use SO_DONTROUTE socket option')
+    .option('-R', 'record route')
     .option('-s <size>', 'use <size> as number of data bytes to be sent', intArg('argument', 0, INT_MAX))
     .option('-S <size>', 'use <size> as SO_SNDBUF socket option value', intArg('argument', 1, INT_MAX))
     .option('-t <ttl>', 'define time to live', intArg('argument', 0, 255))
@@ -181,7 +290,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family: o['4'] ? 4 : o['6'] ? 6 : 0,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R,
     },
   };
 }
@@ -404,6 +513,12 @@ async function main(argv: string[]): Promise<number> {
     mode = 'raw';
     if (o.verbose) process.stderr.write(`sockit ${NAME}: WARNING: ident 0 => forcing raw socket\n`);
   }
+  // -R: the replies' IP options are read from the IP header, which only a raw socket shows
+  if (o.recordRoute) {
+    if (!v4) throw new UsageError('-R: record route is an IPv4 option');
+    if (mode === 'dgram') throw new UsageError('-R: record route needs a raw socket (a ping socket does not show the replies\' IP header)');
+    mode = 'raw';
+  }
 
   let method: IcmpProbe;
   try {
@@ -411,6 +526,7 @@ async function main(argv: string[]): Promise<number> {
       target: dst.address, family, mode, source: strictSource ? source : undefined, device, ident: o.ident,
       ttl: o.ttl, tos: o.tos, pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
       multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency, connect: o.connect,
+      ipOptions: o.recordRoute ? recordRouteOption() : undefined,
       // iputils: room for the preload in the receive buffer, at least 64 KiB
       rcvbuf: Math.max(65536, (o.size + 8 + Math.ceil((o.size + 8) / 512) * (20 + 16 + 64 + 160)) * o.preload),
     });
@@ -424,6 +540,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const out = new Out();
+  const routes: RouteMemory = { last: null };
   const namer = new AddressNamer(numeric);
   const prAddr = (a: string) => namer.format(a);
   const ts = () => (o.timestamps ? nowStamp() : '');
@@ -447,7 +564,7 @@ async function main(argv: string[]): Promise<number> {
   } else {
     if (o.patternText && !o.quiet) out.line(`PATTERN: 0x${o.pattern!.toString('hex')}\n`);
     const from = device || strictSource ? `from ${v4 ? source : await prAddr(source!)} ${device ?? ''}: ` : '';
-    if (v4) out.line(`PING ${hostname} (${dst.address}) ${from}${datalen}(${datalen + 28}) bytes of data.\n`);
+    if (v4) out.line(`PING ${hostname} (${dst.address}) ${from}${datalen}(${datalen + method.headerBytes}) bytes of data.\n`);
     else out.line(`PING ${hostname}(${await prAddr(dst.address)}) ${from}${datalen} data bytes\n`);
   }
 
@@ -496,6 +613,7 @@ async function main(argv: string[]): Promise<number> {
               type: 'reply', seq: e.seq, from: e.from, bytes: e.bytes, ttl: e.ttl ?? null,
               time_ms: e.rttUs === undefined ? null : e.rttUs / 1000, dup: e.dup, truncated: e.truncated, late: e.late,
               checksum_ok: e.checksumOk, different_address: e.wrongSource, timestamp: Number(native.clock(0) / 1000n) / 1e6,
+              ...(e.ipOptions ? { record_route: recordedRoute(e.ipOptions) } : {}),
             });
             return;
           }
@@ -506,7 +624,9 @@ async function main(argv: string[]): Promise<number> {
             return;
           }
           const stamp = ts();
-          out.line(prAddr(e.from).then((from) => {
+          // decided now, in arrival order: "(same route)" compares with the previous reply
+          const options = e.ipOptions && !e.truncated ? ipOptionItems(e.ipOptions, routes) : [];
+          out.line(Promise.all([prAddr(e.from), optionsText(options, prAddr)]).then(([from, optText]) => {
             let l = `${stamp}${e.bytes} bytes from ${from}: icmp_seq=${e.seq}`;
             if (o.verbose && !method.unprivileged) l += ` ident=${method.ident}`;
             if (e.ttl !== undefined) l += ` ttl=${e.ttl}`;
@@ -525,7 +645,7 @@ async function main(argv: string[]): Promise<number> {
               }
             }
             if (o.audible) l += '\x07';
-            return l + '\n';
+            return l + optText + '\n';
           }));
           if (e.clockWentBack !== undefined) out.line(`sockit ${NAME}: Warning: time of day goes back (${e.clockWentBack}us), taking countermeasures\n`, process.stderr);
           return;

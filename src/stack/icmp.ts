@@ -63,6 +63,8 @@ export interface EchoReply {
   data: Buffer;
   /** kernel receive time, ns since native timeBase; NaN without one */
   rxRelNs: number;
+  /** the IP options the reply carried (raw IPv4 sockets only; empty without) */
+  ipOptions: Buffer;
 }
 
 export interface IcmpEvents {
@@ -102,6 +104,8 @@ export class IcmpPermissionError extends Error {
 const DEFAULT_ACCEPT4 = [icmp4.ECHO_REPLY, icmp4.DEST_UNREACH, icmp4.SOURCE_QUENCH, icmp4.REDIRECT, icmp4.TIME_EXCEEDED, icmp4.PARAMETER_PROBLEM];
 const DEFAULT_ACCEPT6 = [icmp6.ECHO_REPLY, icmp6.DEST_UNREACH, icmp6.PACKET_TOO_BIG, icmp6.TIME_EXCEEDED, icmp6.PARAM_PROB];
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** Messages handled per readiness callback before yielding to the loop. */
 const BATCH = 64;
 
@@ -119,7 +123,7 @@ export class IcmpEndpoint {
   private lastAddr: Buffer | null = null;
   private readonly rbuf = Buffer.allocUnsafe(65536 + 512);
   private readonly ebuf = Buffer.allocUnsafe(2048);
-  private readonly echo: EchoReply = { from: '', id: 0, seq: 0, ttl: undefined, bytes: 0, checksumOk: true, data: Buffer.alloc(0), rxRelNs: NaN };
+  private readonly echo: EchoReply = { from: '', id: 0, seq: 0, ttl: undefined, bytes: 0, checksumOk: true, data: NO_BYTES, rxRelNs: NaN, ipOptions: NO_BYTES };
   // the last view of rbuf handed out as echo data, reused while its bounds hold
   private viewStart = -1;
   private viewEnd = -1;
@@ -240,6 +244,7 @@ export class IcmpEndpoint {
       this.viewEnd = n;
     }
     e.rxRelNs = native.last.timestampRelNs();
+    e.ipOptions = off > 20 ? b.subarray(20, off) : NO_BYTES;
     handler(e);
     return true;
   }

@@ -73,6 +73,8 @@ export type PingEvent =
       mismatch?: DataMismatch;
       /** the clock went backwards; rtt taken as 0 */
       clockWentBack?: number;
+      /** IP options the reply carried (record route ...), when the method sees them */
+      ipOptions?: Buffer;
     }
   | { type: 'icmp-error'; seq: number; from: string; icmpType: number; icmpCode: number; mtu: number }
   | { type: 'icmp-notice'; seq: number; from: string; icmpType: number; icmpCode: number; gateway?: string }
@@ -465,6 +467,7 @@ export class PingSession {
     this.onEvent({
       type: 'reply', seq, from: e.from, bytes: e.bytes, ttl: e.ttl, rttUs, dup, checksumOk: !csfailed, truncated, late,
       wrongSource: !this.o.multicast && e.from !== this.method.target, mismatch, clockWentBack,
+      ipOptions: e.ipOptions && Buffer.from(e.ipOptions),
     });
   }
 

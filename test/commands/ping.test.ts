@@ -1,6 +1,6 @@
 // sockit ping against iputils ping, on loopback and in a lab of namespaces.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatG, formatTime, inetAton, summaryText } from '../../src/commands/ping.js';
+import { formatG, formatTime, inetAton, ipOptionItems, summaryText } from '../../src/commands/ping.js';
 import { PingStats, llsqrt } from '../../src/stack/ping.js';
 import { type CliResult, sockit, sockitIn, startSockit } from '../helpers/cli.js';
 import { isRoot, rootReason } from '../helpers/root.js';
@@ -30,6 +30,23 @@ describe('iputils arithmetic', () => {
     const r = await sockit(['ping', '-V', '-c', '1']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`ping from sockit ${(await import('../../package.json', { with: { type: 'json' } })).default.version}\n`);
+  });
+
+  it('walks IP options as iputils does: NOP, record route (then "same route"), unknown types, end of list', () => {
+    const rr = (addrs: number[][]) => {
+      const b = Buffer.alloc(40);
+      b[0] = 1; b[1] = 7; b[2] = 39; b[3] = 4 + 4 * addrs.length;
+      addrs.forEach((a, i) => b.set(a, 4 + 4 * i));
+      return b;
+    };
+    const memory = { last: null };
+    const route = [[192, 0, 2, 1], [192, 0, 2, 18]];
+    expect(ipOptionItems(rr(route), memory)).toEqual([{ kind: 'nop' }, { kind: 'rr', same: false, addresses: ['192.0.2.1', '192.0.2.18'] }]);
+    expect(ipOptionItems(rr(route), memory)).toEqual([{ kind: 'nop' }, { kind: 'rr', same: true, addresses: [] }]);
+    expect(ipOptionItems(rr([[192, 0, 2, 1]]), memory)[1]).toEqual({ kind: 'rr', same: false, addresses: ['192.0.2.1'] });
+    // a timestamp option (68) is not decoded; 0 ends the list; a length past the end stops the walk
+    expect(ipOptionItems(Buffer.from([68, 4, 5, 0, 1, 0, 7, 9]), memory)).toEqual([{ kind: 'unknown', type: 68 }, { kind: 'nop' }]);
+    expect(ipOptionItems(Buffer.from([1, 7, 200, 4]), memory)).toEqual([{ kind: 'nop' }]);
   });
 
   it('rounds times as iputils prints them', () => {
@@ -196,11 +213,13 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
   });
 });
 
+const HOSTS = (lab: Lab) => [`${lab.dst.v4} dsthost dstalias`, `${lab.routers[1]!.v4} router2`, `${lab.dst.v6} dsthost6`];
+
 describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRootReason})`, () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 2, ipv6: true, name: 'ping' });
-    lab.hosts(lab.src, [`${lab.dst.v4} dsthost dstalias`, `${lab.routers[1].v4} router2`, `${lab.dst.v6} dsthost6`]);
+    lab.hosts(lab.src, HOSTS(lab));
   });
   afterAll(async () => { await lab?.close(); });
 
@@ -429,6 +448,33 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     const { ours, theirs } = await both(['-B', '-c', '1', lab.dst.v4]);
     expect(ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v4} (${lab.dst.v4}) from ${lab.src.v4} : 56(84) bytes of data.`);
     expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+  });
+
+  it('-R records the route there and back, "(same route)" after, as iputils prints it (names too)', async () => {
+    const numeric = await both(['-R', '-c', '3', '-i', '0.1', lab.dst.v4]);
+    expect(numeric.ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v4} (${lab.dst.v4}) 56(124) bytes of data.`);
+    // src, r1, r2 out; dst's way back; r2, r1 in (each router records the address it forwards from)
+    expect(numeric.ours.stdout).toMatch(/icmp_seq=1 ttl=62 time=[\d.]+ ms\nRR: (\t[\d.]+\n){6,9}\n/);
+    expect(numeric.ours.stdout).toMatch(/icmp_seq=2 ttl=62 time=[\d.]+ ms\t\(same route\)\n/);
+    expect(normalize(numeric.ours.stdout)).toBe(normalize(numeric.theirs.stdout));
+    // every address on the route gets a name for this one (no DNS to wait for), then the usual hosts file is back
+    const everyAddress = lab.links.flatMap((l, i) => [`${l.left.v4} l${i}left`, `${l.right.v4} l${i}right`]);
+    lab.hosts(lab.src, [`${lab.dst.v4} dsthost`, ...everyAddress.filter((h) => !h.startsWith(`${lab.dst.v4} `))]);
+    try {
+      const named = await both(['-R', '-c', '1', 'dsthost']);
+      expect(named.ours.stdout).toMatch(/\nRR: \tl0left \([\d.]+\)\n\tl1left \(/);
+      expect(normalize(named.ours.stdout)).toBe(normalize(named.theirs.stdout));
+    } finally {
+      lab.hosts(lab.src, HOSTS(lab));
+    }
+
+    const json = jsonLines(await sockitIn(lab, lab.src, ['ping', '--json', '-R', '-c', '1', lab.dst.v4]));
+    const route = json.find((e) => e.type === 'reply')!.record_route as string[];
+    expect(route[0]).toBe(lab.src.v4);
+    expect(route).toContain(lab.dst.v4);
+    const v6 = await sockitIn(lab, lab.src, ['ping', '-R', '-c', '1', lab.dst.v6]);
+    expect(v6.stderr).toBe('sockit ping: -R: record route is an IPv4 option\n');
+    expect(v6.code).toBe(2);
   });
 
   it('-O reports probes with no answer yet', async () => {

@@ -43,6 +43,8 @@ export interface IcmpProbeOptions {
   timestamps?: boolean;
   /** connect(2) the socket to the target: only its datagrams are received */
   connect?: boolean;
+  /** IPv4 options for every probe (IP_OPTIONS), e.g. record route; counted in headerBytes */
+  ipOptions?: Buffer;
 }
 
 export const PMTU = { dont: C.IP_PMTUDISC_DONT, want: C.IP_PMTUDISC_WANT, do: C.IP_PMTUDISC_DO, probe: C.IP_PMTUDISC_PROBE } as const;
@@ -60,7 +62,7 @@ export class IcmpProbe implements ProbeMethod {
     this.family = opts.family;
     this.target = opts.target;
     // IPv4 header + ICMP header; iputils counts no IPv6 header ("56 data bytes")
-    this.headerBytes = opts.family === 4 ? 28 : 8;
+    this.headerBytes = opts.family === 4 ? 28 + (opts.ipOptions?.length ?? 0) : 8;
     this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident, timestamps: opts.timestamps });
     try {
       if (this.ep.mode === 'raw') {
@@ -104,6 +106,7 @@ export class IcmpProbe implements ProbeMethod {
     if (o.dontroute) s.setsockopt(C.SOL_SOCKET, C.SO_DONTROUTE, 1);
     if (o.broadcast) s.setsockopt(C.SOL_SOCKET, C.SO_BROADCAST, 1);
     if (o.connect) s.connectStart(inetAddress(this.target, 0));
+    if (o.ipOptions && v4) s.setsockopt(C.IPPROTO_IP, C.IP_OPTIONS, o.ipOptions);
     if (o.multicastLoop === false) v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_MULTICAST_LOOP, 0) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_MULTICAST_LOOP, 0);
   }
 
@@ -152,7 +155,7 @@ export class IcmpProbe implements ProbeMethod {
         if (!this.ours(r.id)) return;
         onEvent({
           type: 'reply', seq: r.seq, from: r.from, ttl: r.ttl, rxRelNs: Number.isNaN(r.rxRelNs) ? undefined : r.rxRelNs,
-          bytes: r.bytes, data: r.data, checksumOk: v4 ? r.checksumOk : true,
+          bytes: r.bytes, data: r.data, checksumOk: v4 ? r.checksumOk : true, ipOptions: r.ipOptions.length ? r.ipOptions : undefined,
         });
       },
       localError: (e) => onEvent({ type: 'local-error', seq: e.original?.seq, errno: e.errno, code: e.code, info: e.info }),
@@ -171,6 +174,7 @@ export class IcmpProbe implements ProbeMethod {
       if (m.type !== (v4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY) || !this.ours(m.body.id)) return;
       onEvent({
         type: 'reply', seq: m.body.seq, from: p.from, ttl: p.ttl, rxRelNs: relTime(p.rxNs), bytes: p.bytes, data: m.body.data,
+        ipOptions: p.ip?.options.length ? p.ip.options : undefined,
         // ICMPv6 checksums are verified by the kernel before delivery
         checksumOk: v4 ? m.checksumOk !== false : true,
       });

@@ -33,6 +33,8 @@ export type ProbeEvent =
       /** the echoed data (echo methods); valid only during the event callback */
       data?: Buffer;
       checksumOk: boolean;
+      /** IP options the answer carried, when the method sees them; valid only during the event callback */
+      ipOptions?: Buffer;
       /** TCP flags of the answer, as tcpdump prints them ('S.', 'R.'), for TCP methods */
       flags?: string;
     }
