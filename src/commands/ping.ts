@@ -48,6 +48,7 @@ interface Opts {
   noLoop: boolean; // -L
   connect: boolean; // -C
   recordRoute: boolean; // -R
+  timestamp?: 'tsonly' | 'tsandaddr'; // -T
   userLatency: boolean; // -U
   sticky: boolean; // -B
   ident?: number; // -e
@@ -114,6 +115,9 @@ export function inetAton(s: string): string | null {
 
 const IPOPT_NOP = 1;
 const IPOPT_RR = 7;
+const IPOPT_TS = 68;
+const IPOPT_TS_TSONLY = 0;
+const IPOPT_TS_TSANDADDR = 1;
 const IPOPT_LSRR = 131;
 const IPOPT_SSRR = 137;
 const IPOPT_MINOFF = 4;
@@ -128,8 +132,20 @@ function recordRouteOption(): Buffer {
   return b;
 }
 
+/** The timestamp option: 9 stamps, or 4 address and stamp pairs. */
+function timestampOption(type: 'tsonly' | 'tsandaddr'): Buffer {
+  const b = Buffer.alloc(type === 'tsonly' ? 40 : 36);
+  b[0] = IPOPT_TS;
+  b[1] = b.length;
+  b[2] = 5;
+  b[3] = type === 'tsonly' ? IPOPT_TS_TSONLY : IPOPT_TS_TSANDADDR;
+  return b;
+}
+
 type OptionItem =
   | { kind: 'nop' }
+  /** text, with { address } where a name may go */
+  | { kind: 'ts'; parts: (string | { address: string })[] }
   | { kind: 'rr'; same: boolean; addresses: string[] }
   | { kind: 'srr'; strict: boolean; addresses: string[] }
   | { kind: 'unknown'; type: number };
@@ -179,6 +195,9 @@ export function ipOptionItems(opts: Buffer, memory: RouteMemory): OptionItem[] {
           items.push({ kind: 'rr', same: false, addresses: addressesAt(opts, p + 3, i) });
         }
       }
+    } else if (type === IPOPT_TS) {
+      const parts = timestampParts(opts, p, olen);
+      if (parts) items.push({ kind: 'ts', parts });
     } else {
       items.push({ kind: 'unknown', type });
     }
@@ -186,6 +205,44 @@ export function ipOptionItems(opts: Buffer, memory: RouteMemory): OptionItem[] {
     p += olen;
   }
   return items;
+}
+
+/** iputils' timestamp printing: the first standard time absolute, the rest relative to the one before. */
+function timestampParts(opts: Buffer, p: number, olen: number): (string | { address: string })[] | null {
+  let i = Math.min(opts[p + 2] ?? 0, olen) - 5;
+  if (i <= 0) return null;
+  const flags = opts[p + 3] ?? 0;
+  const parts: (string | { address: string })[] = ['\nTS: '];
+  let c = p + 4;
+  const u32 = () => {
+    const v = c + 4 <= opts.length ? opts.readUInt32BE(c) : 0;
+    c += 4;
+    return v;
+  };
+  let stdtime = 0;
+  let nonstdtime = 0;
+  for (;;) {
+    if ((flags & 0xf) !== IPOPT_TS_TSONLY) {
+      const a = u32();
+      parts.push('\t', { address: [a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff].join('.') });
+      i -= 4;
+      if (i <= 0) break;
+    }
+    const l = u32();
+    if (l & 0x80000000) {
+      const v = l & 0x7fffffff;
+      parts.push(nonstdtime === 0 ? `\t${v} absolute not-standard` : `\t${v - nonstdtime} not-standard`);
+      nonstdtime = v;
+    } else {
+      parts.push(stdtime === 0 ? `\t${l} absolute` : `\t${l - stdtime}`);
+      stdtime = l;
+    }
+    i -= 4;
+    parts.push('\n');
+    if (i <= 0) break;
+  }
+  if (flags >> 4) parts.push(`Unrecorded hops: ${flags >> 4}\n`);
+  return parts;
 }
 
 async function optionsText(items: OptionItem[], name: (a: string) => Promise<string>): Promise<string> {
@@ -196,6 +253,9 @@ async function optionsText(items: OptionItem[], name: (a: string) => Promise<str
     if (it.kind === 'nop') s += '\nNOP';
     else if (it.kind === 'rr') s += it.same ? '\t(same route)' : `\nRR: ${await list(it.addresses)}`;
     else if (it.kind === 'srr') s += `\n${it.strict ? 'S' : 'L'}SRR: ${await list(it.addresses)}`;
+    else if (it.kind === 'ts') {
+      for (const part of it.parts) s += typeof part === 'string' ? part : part.address === '0.0.0.0' ? part.address : await name(part.address);
+    }
     else s += `\nunknown option ${it.type.toString(16)}`;
   }
   return s;
@@ -254,6 +314,11 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-Q <tclass>', 'use quality of service <tclass> bits', tosArg)
     .option('-r', 'use SO_DONTROUTE socket option')
     .option('-R', 'record route')
+    .option('-T <timestamp>', 'define timestamp, can be one of <tsonly|tsandaddr|tsprespec>', (v: string) => {
+      if (v === 'tsprespec') throw new UsageError('-T tsprespec: prespecified hops are not supported yet');
+      if (v !== 'tsonly' && v !== 'tsandaddr') throw new UsageError(`invalid timestamp type: ${v}`);
+      return v;
+    })
     .option('-s <size>', 'use <size> as number of data bytes to be sent', intArg('argument', 0, INT_MAX))
     .option('-S <size>', 'use <size> as SO_SNDBUF socket option value', intArg('argument', 1, INT_MAX))
     .option('-t <ttl>', 'define time to live', intArg('argument', 0, 255))
@@ -279,6 +344,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     return null;
   }
   if (o['4'] && o['6']) throw new UsageError('only one -4 or -6 option may be specified');
+  if (o.R && o.T) throw new UsageError('only one of -T or -R may be used');
   const target = cmd.args[cmd.args.length - 1];
   if (cmd.args.length === 0 || target === undefined) throw new UsageError('usage error: Destination address required');
   if (cmd.args.length > 1) throw new UsageError(`usage error: too many destinations: ${cmd.args.join(' ')}`);
@@ -290,7 +356,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family: o['4'] ? 4 : o['6'] ? 6 : 0,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T,
     },
   };
 }
@@ -513,10 +579,11 @@ async function main(argv: string[]): Promise<number> {
     mode = 'raw';
     if (o.verbose) process.stderr.write(`sockit ${NAME}: WARNING: ident 0 => forcing raw socket\n`);
   }
-  // -R: the replies' IP options are read from the IP header, which only a raw socket shows
-  if (o.recordRoute) {
-    if (!v4) throw new UsageError('-R: record route is an IPv4 option');
-    if (mode === 'dgram') throw new UsageError('-R: record route needs a raw socket (a ping socket does not show the replies\' IP header)');
+  // -R, -T: the replies' IP options are read from the IP header, which only a raw socket shows
+  const ipOption = o.recordRoute ? '-R' : o.timestamp ? '-T' : undefined;
+  if (ipOption) {
+    if (!v4) throw new UsageError(`${ipOption}: IP options are IPv4's`);
+    if (mode === 'dgram') throw new UsageError(`${ipOption}: IP options need a raw socket (a ping socket does not show the replies' IP header)`);
     mode = 'raw';
   }
 
@@ -526,7 +593,7 @@ async function main(argv: string[]): Promise<number> {
       target: dst.address, family, mode, source: strictSource ? source : undefined, device, ident: o.ident,
       ttl: o.ttl, tos: o.tos, pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
       multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency, connect: o.connect,
-      ipOptions: o.recordRoute ? recordRouteOption() : undefined,
+      ipOptions: o.recordRoute ? recordRouteOption() : o.timestamp ? timestampOption(o.timestamp) : undefined,
       // iputils: room for the preload in the receive buffer, at least 64 KiB
       rcvbuf: Math.max(65536, (o.size + 8 + Math.ceil((o.size + 8) / 512) * (20 + 16 + 64 + 160)) * o.preload),
     });
@@ -564,7 +631,8 @@ async function main(argv: string[]): Promise<number> {
   } else {
     if (o.patternText && !o.quiet) out.line(`PATTERN: 0x${o.pattern!.toString('hex')}\n`);
     const from = device || strictSource ? `from ${v4 ? source : await prAddr(source!)} ${device ?? ''}: ` : '';
-    if (v4) out.line(`PING ${hostname} (${dst.address}) ${from}${datalen}(${datalen + method.headerBytes}) bytes of data.\n`);
+    // iputils counts 40 bytes for any IP option it sends, whatever its length
+    if (v4) out.line(`PING ${hostname} (${dst.address}) ${from}${datalen}(${datalen + 28 + (ipOption ? 40 : 0)}) bytes of data.\n`);
     else out.line(`PING ${hostname}(${await prAddr(dst.address)}) ${from}${datalen} data bytes\n`);
   }
 

@@ -44,8 +44,12 @@ describe('iputils arithmetic', () => {
     expect(ipOptionItems(rr(route), memory)).toEqual([{ kind: 'nop' }, { kind: 'rr', same: false, addresses: ['192.0.2.1', '192.0.2.18'] }]);
     expect(ipOptionItems(rr(route), memory)).toEqual([{ kind: 'nop' }, { kind: 'rr', same: true, addresses: [] }]);
     expect(ipOptionItems(rr([[192, 0, 2, 1]]), memory)[1]).toEqual({ kind: 'rr', same: false, addresses: ['192.0.2.1'] });
-    // a timestamp option (68) is not decoded; 0 ends the list; a length past the end stops the walk
-    expect(ipOptionItems(Buffer.from([68, 4, 5, 0, 1, 0, 7, 9]), memory)).toEqual([{ kind: 'unknown', type: 68 }, { kind: 'nop' }]);
+    // security (130) is not decoded; 0 ends the list; a length past the end stops the walk
+    expect(ipOptionItems(Buffer.from([130, 4, 5, 0, 1, 0, 7, 9]), memory)).toEqual([{ kind: 'unknown', type: 130 }, { kind: 'nop' }]);
+    // timestamps: the first absolute, then differences; the overflow nibble as unrecorded hops
+    expect(ipOptionItems(Buffer.from([68, 12, 13, 0x20, 0, 0, 1, 0, 0, 0, 1, 5]), memory)).toEqual([
+      { kind: 'ts', parts: ['\nTS: ', '\t256 absolute', '\n', '\t5', '\n', 'Unrecorded hops: 2\n'] },
+    ]);
     expect(ipOptionItems(Buffer.from([1, 7, 200, 4]), memory)).toEqual([{ kind: 'nop' }]);
   });
 
@@ -473,8 +477,29 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     expect(route[0]).toBe(lab.src.v4);
     expect(route).toContain(lab.dst.v4);
     const v6 = await sockitIn(lab, lab.src, ['ping', '-R', '-c', '1', lab.dst.v6]);
-    expect(v6.stderr).toBe('sockit ping: -R: record route is an IPv4 option\n');
+    expect(v6.stderr).toBe("sockit ping: -R: IP options are IPv4's\n");
     expect(v6.code).toBe(2);
+  });
+
+  it('-T tsonly / tsandaddr: the hops\' timestamps as iputils prints them', async () => {
+    // the stamps are milliseconds since midnight UT: equal between the tools only in shape
+    const stamps = (t: string) => normalize(t).replace(/\t-?\d+( absolute)?\n/g, '\tN$1\n');
+    for (const type of ['tsonly', 'tsandaddr']) {
+      const { ours, theirs } = await both(['-T', type, '-c', '2', '-i', '0.1', lab.dst.v4]);
+      expect(ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v4} (${lab.dst.v4}) 56(124) bytes of data.`);
+      expect(ours.stdout).toMatch(type === 'tsonly' ? /ms\nTS: \t\d+ absolute\n(\t-?\d+\n){3,}/ : new RegExp(`ms\\nTS: \\t${lab.src.v4.replace(/\./g, '\\.')}\\t\\d+ absolute\\n`));
+      expect(stamps(ours.stdout)).toBe(stamps(theirs.stdout));
+    }
+    for (const [args, err] of [
+      [['-R', '-T', 'tsonly'], 'only one of -T or -R may be used'],
+      [['-T', 'often'], 'invalid timestamp type: often'],
+      [['-T', 'tsprespec'], '-T tsprespec: prespecified hops are not supported yet'],
+      [['-6', '-T', 'tsonly'], "-T: IP options are IPv4's"],
+    ] as const) {
+      const r = await sockitIn(lab, lab.src, ['ping', ...args, '-c', '1', args[0] === '-6' ? lab.dst.v6 : lab.dst.v4]);
+      expect(r.stderr).toBe(`sockit ping: ${err}\n`);
+      expect(r.code).toBe(2);
+    }
   });
 
   it('-O reports probes with no answer yet', async () => {
