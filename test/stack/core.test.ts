@@ -215,25 +215,32 @@ describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : ro
         ep.setIdent(0x5150);
         ep.filterEchoReplies();
       }
-      type Seen = Omit<EchoReply, 'data'> & { data: string };
+      type Seen = Omit<EchoReply, 'data' | 'ipOptions'> & { data: string; ipOptions: string };
       const fromFast = new Map<number, Seen>();
       const fromSlow = new Map<number, Seen>();
       const cases = [
         { seq: 1, data: Buffer.from('abc'), corrupt: false },
         { seq: 2, data: Buffer.from(Array.from({ length: 56 }, (_, i) => i)), corrupt: family === 4 },
         { seq: 3, data: Buffer.alloc(0), corrupt: false },
+        // IPv4: a datagram with a record-route option, so the IP header is 60 bytes
+        ...(family === 4 ? [{ seq: 4, data: Buffer.from('options'), corrupt: false, options: true }] : []),
       ];
+      const withOptions = listen({ family, mode: 'raw' });
+      if (family === 4) withOptions.socket.setsockopt(C.IPPROTO_IP, C.IP_OPTIONS, Buffer.from([1, 7, 39, 4, ...new Array(36).fill(0)]));
       const all = Promise.all([
         waitFor<void>((done) => fast.listen({
           packet: () => { throw new Error('an echo reply took the decoding path'); },
           // the object and its data view are reused: copy what we keep
-          echoReply: (r) => { fromFast.set(r.seq, { ...r, data: r.data.toString('hex') }); if (fromFast.size === cases.length) done(); },
+          echoReply: (r) => {
+            fromFast.set(r.seq, { ...r, data: r.data.toString('hex'), ipOptions: r.ipOptions.toString('hex') });
+            if (fromFast.size === cases.length) done();
+          },
         })),
         waitFor<void>((done) => slow.listen({
           packet: (p) => {
             const b = p.message.body as icmp4.Echo;
             fromSlow.set(b.seq, {
-              from: p.from, id: b.id, seq: b.seq, ttl: p.ttl, bytes: p.bytes, data: b.data.toString('hex'),
+              from: p.from, id: b.id, seq: b.seq, ttl: p.ttl, bytes: p.bytes, data: b.data.toString('hex'), ipOptions: p.ip?.options.toString('hex') ?? '',
               checksumOk: family === 4 ? p.message.checksumOk !== false : true, rxRelNs: toRelNs(p.rxNs!),
             });
             if (fromSlow.size === cases.length) done();
@@ -243,16 +250,18 @@ describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : ro
       for (const c of cases) {
         const wire = mod.encode(mod.echo(mod.ECHO_REPLY as never, 0x5150, c.seq, c.data) as never);
         if (c.corrupt) wire[2] ^= 0xff;
-        injector.sendRaw(wire, dst);
+        ('options' in c ? withOptions : injector).sendRaw(wire, dst);
       }
       await all;
-      for (const ep of [fast, slow, injector]) ep.close();
+      for (const ep of [fast, slow, injector, withOptions]) ep.close();
       for (const c of cases) {
         const f = fromFast.get(c.seq)!;
         // one skb, cloned to both sockets: the same kernel timestamp, to the nanosecond
         expect(f).toEqual(fromSlow.get(c.seq));
         expect(f).toMatchObject({ from: dst, id: 0x5150, bytes: 8 + c.data.length, data: c.data.toString('hex'), checksumOk: !c.corrupt, ttl: 64 });
         expect(Number.isFinite(f.rxRelNs)).toBe(true);
+        // NOP, record route with two hops filled in: the sender's output and loopback's input, both 127.0.0.1
+        expect(f.ipOptions).toBe('options' in c ? `0107270c${'7f000001'.repeat(2)}${'00'.repeat(28)}` : '');
       }
     });
   }
