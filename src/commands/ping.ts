@@ -284,7 +284,8 @@ function isMulticast(address: string): boolean {
   return first >= 224 && first <= 239;
 }
 
-function parse(argv: string[]): { opts: Opts; target: string } | null {
+/** Parsed options and target, or the exit status when there is nothing to ping (-V, -h, --help). */
+function parse(argv: string[]): { opts: Opts; target: string } | number {
   const cmd = makeCommand(NAME)
     .description('send ICMP ECHO_REQUEST to network hosts')
     .usage('[options] <destination>')
@@ -314,7 +315,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-Q <tclass>', 'use quality of service <tclass> bits', tosArg)
     .option('-r', 'use SO_DONTROUTE socket option')
     .option('-R', 'record route')
-    .option('-T <timestamp>', 'define timestamp, can be one of <tsonly|tsandaddr|tsprespec>', (v: string) => {
+    .option('-T <timestamp>', 'define timestamp, can be one of <tsonly|tsandaddr>', (v: string) => {
       if (v === 'tsprespec') throw new UsageError('-T tsprespec: prespecified hops are not supported yet');
       if (v !== 'tsonly' && v !== 'tsandaddr') throw new UsageError(`invalid timestamp type: ${v}`);
       return v;
@@ -325,13 +326,14 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
     .option('-U', 'print user-to-user latency')
     .option('-v', 'verbose output')
     .option('-V', 'print version and exit')
+    .option('-h', 'usage on standard error, exit 2 (as iputils)')
     .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg('argument', 0, INT_MAX))
     .option('-W <timeout>', 'time to wait for response', seconds('bad linger time'))
     .option('--json', 'print JSON lines: one object per event, then a summary')
     .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
     .addHelpText('after', '\nExit status: 0 when replies came, 1 when none did (or -w ended short of -c), 2 on errors.\nSee sockit-ping(1).');
   try {
-    if (!parseArgs(cmd, argv)) return null;
+    if (!parseArgs(cmd, argv)) return 0;
   } catch (e) {
     // getopt's words for unknown options, as iputils users know them
     const m = e instanceof UsageError && /^unknown option '(-{1,2})([^']*)'/.exec(e.message);
@@ -341,7 +343,11 @@ function parse(argv: string[]): { opts: Opts; target: string } | null {
   const o = cmd.opts();
   if (o.V) {
     process.stdout.write(`ping from sockit ${sockitVersion()}\n`);
-    return null;
+    return 0;
+  }
+  if (o.h) {
+    process.stderr.write(cmd.helpInformation());
+    return 2;
   }
   if (o['4'] && o['6']) throw new UsageError('only one -4 or -6 option may be specified');
   if (o.R && o.T) throw new UsageError('only one of -T or -R may be used');
@@ -497,7 +503,7 @@ class Out {
 
 async function main(argv: string[]): Promise<number> {
   const parsed = parse(argv);
-  if (!parsed) return 0;
+  if (typeof parsed === 'number') return parsed;
   const { opts: o, target } = parsed;
   const privileged = process.getuid?.() === 0;
 

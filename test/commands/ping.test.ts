@@ -26,6 +26,18 @@ function summaryOf(r: CliResult): Record<string, unknown> {
 }
 
 describe('iputils arithmetic', () => {
+  it('-h: usage on standard error and exit 2, as iputils; --help on standard output, exit 0', async () => {
+    const h = await sockit(['ping', '-h']);
+    expect(h.code).toBe(2);
+    expect(h.stdout).toBe('');
+    expect(h.stderr).toMatch(/^Usage: ping \[options\] <destination>\n[\s\S]*-R +record route\n/);
+    const help = await sockit(['ping', '--help']);
+    expect(help.code).toBe(0);
+    // the same option list, then the exit-status note
+    expect(help.stdout.startsWith(h.stderr)).toBe(true);
+    expect(help.stdout).toContain('Exit status: 0 when replies came');
+  });
+
   it('-V prints the version and exits 0, whatever else is on the line', async () => {
     const r = await sockit(['ping', '-V', '-c', '1']);
     expect(r.code).toBe(0);
