@@ -3,7 +3,7 @@
 import type net from 'node:net';
 import { formatHostPort } from '../stack/index.js';
 import {
-  clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
+  clientCommand, clientFamily, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
   type ClientOptions, type ServerOptions,
 } from './lib/clientserver.js';
 import { errSys, jsonLine, parseArgs } from './common.js';
@@ -52,11 +52,12 @@ async function client(argv: string[]): Promise<number> {
   if (!parseArgs(cmd, argv)) return 0;
   const o = cmd.opts<ClientOptions & { json?: boolean }>();
   const [host, service = DAYTIME] = cmd.args as [string, string?];
+  const family = clientFamily(o);
   const start = performance.now();
   let from: string;
   let text: Buffer;
   if (o.udp) {
-    const c = await udpClient(host, service);
+    const c = await udpClient(host, service, family);
     try {
       // any datagram asks for the time; the book sends one byte
       text = await c.request(Buffer.alloc(1), { timeoutMs: o.timeout ?? 1000, retries: o.retries });
@@ -68,7 +69,7 @@ async function client(argv: string[]): Promise<number> {
     }
     from = formatHostPort(c.server);
   } else {
-    const s = await tcpClient(host, service, o.timeout);
+    const s = await tcpClient(host, service, o.timeout, family);
     from = `${s.remoteAddress?.includes(':') ? `[${s.remoteAddress}]` : s.remoteAddress}:${s.remotePort}`;
     text = await readAll(s);
   }

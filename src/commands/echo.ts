@@ -4,7 +4,7 @@ import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { UdpClient } from '../stack/index.js';
 import {
-  clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
+  clientCommand, clientFamily, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
   type ClientOptions, type ServerOptions,
 } from './lib/clientserver.js';
 import { errSys, parseArgs, secondsArg } from './common.js';
@@ -40,15 +40,16 @@ async function client(argv: string[]): Promise<number> {
   if (!parseArgs(cmd, argv)) return 0;
   const o = cmd.opts<ClientOptions>();
   const [host, service = SERV_PORT] = cmd.args as [string, string?];
+  const family = clientFamily(o);
   if (o.udp) {
-    const c = await udpClient(host, service);
+    const c = await udpClient(host, service, family);
     try {
       return await dgCli(process.stdin, c, o);
     } finally {
       c.close();
     }
   }
-  return strCli(process.stdin, await tcpClient(host, service, o.timeout));
+  return strCli(process.stdin, await tcpClient(host, service, o.timeout, family));
 }
 
 /**

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
 import { connectSocket } from '../../src/stack/connect.js';
 import { Socket, inetAddress } from '../../src/stack/socket.js';
-import { type Running, sockit, startSockit } from '../helpers/cli.js';
+import { type Running, sockit, sockitIn, startSockit, startSockitIn } from '../helpers/cli.js';
+import { isRoot } from '../helpers/root.js';
+import { Lab, needsRootReason } from '../lab/index.js';
 
 async function startServer(args: string[]): Promise<{ server: Running; port: number }> {
   const server = startSockit(['echo', 'server', '-p', '0', '--json', ...args]);
@@ -229,6 +231,8 @@ describe('sockit echo client errors', () => {
     [['echo', 'client', '127.0.0.1', '65536'], /^sockit echo: invalid port: '65536'/],
     [['echo', 'client', '-u', '-t', 'soon', '127.0.0.1'], /^sockit echo: invalid timeout: 'soon'/],
     [['echo', 'client', 'no-such-host.invalid'], /^sockit echo: no-such-host.invalid: Name or service not known/],
+    [['echo', 'client', '-4', '-6', '127.0.0.1'], /^sockit echo: only one -4 or -6 option may be specified$/m],
+    [['echo', 'client', '-6', '127.0.0.1'], /^sockit echo: 127.0.0.1: Address family for hostname not supported$/m],
     [['echo', 'server', '-p', '70000'], /^sockit echo: invalid port: '70000'/],
     [['echo', 'server', '-b', 'example'], /^sockit echo: invalid bind address: 'example'/],
     [['echo', 'server', '-t', '-1'], /^sockit echo: /],
@@ -289,6 +293,45 @@ describe('sockit echo over UDP', () => {
       expect(seen).toBe(3); // the first send and two retransmissions
     } finally {
       silent.close();
+    }
+  });
+});
+
+describe.skipIf(!isRoot)(`echo and daytime clients pick a family with -4 / -6 (${isRoot ? 'lab: a name with both' : needsRootReason})`, () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 0, ipv6: true, name: 'family' });
+    lab.hosts(lab.src, [`${lab.dst.v4} dual`, `${lab.dst.v6} dual`]);
+  });
+  afterAll(async () => { await lab?.close(); });
+
+  it('the TCP echo client connects over the family asked for', async () => {
+    const server = startSockitIn(lab, lab.dst, ['echo', 'server', '-p', '7007', '-v']);
+    try {
+      await server.line(/^listening on /);
+      for (const flag of ['-6', '-4'] as const) {
+        const r = await sockitIn(lab, lab.src, ['echo', 'client', flag, 'dual', '7007'], { input: `via ${flag}\n` });
+        expect(r).toMatchObject({ code: 0, stdout: `via ${flag}\n` });
+        // the server saw the client's address of that family
+        const src = flag === '-6' ? lab.src.v6 : lab.src.v4;
+        expect(await server.line((l) => l.startsWith(`connection from ${src},`))).toMatch(/, port \d+$/);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('the UDP daytime client asks over the family given', async () => {
+    const server = startSockitIn(lab, lab.dst, ['daytime', 'server', '-u', '-p', '7013', '-v']);
+    try {
+      await server.line(/^listening on /);
+      for (const [flag, to] of [['-6', `[${lab.dst.v6}]:7013`], ['-4', `${lab.dst.v4}:7013`]] as const) {
+        const r = await sockitIn(lab, lab.src, ['daytime', 'client', '-u', '--json', flag, 'dual', '7013']);
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'reply', proto: 'udp', from: to });
+      }
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -5,7 +5,7 @@ import type net from 'node:net';
 import { Command } from 'commander';
 import {
   formatHostPort, hostServ, isResolveError, servPort, TcpServer, tcpConnect, UdpClient, UdpServer,
-  type InetSockAddr, type Peer,
+  type Family, type InetSockAddr, type Peer,
 } from '../../stack/index.js';
 import { addressFamily } from '../../stack/packet/addr.js';
 import { errSys, intArg, jsonLine, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
@@ -149,6 +149,14 @@ export interface ClientOptions {
   udp?: boolean;
   timeout?: number;
   retries: number;
+  '4'?: boolean;
+  '6'?: boolean;
+}
+
+/** -4 / -6 as a getaddrinfo family (0: any); both at once is a usage error. */
+export function clientFamily(o: ClientOptions): Family {
+  if (o['4'] && o['6']) throw new UsageError('only one -4 or -6 option may be specified');
+  return o['4'] ? 4 : o['6'] ? 6 : 0;
 }
 
 export function clientCommand(name: string): Command {
@@ -156,16 +164,18 @@ export function clientCommand(name: string): Command {
     .argument('<host>', 'server name or address')
     .argument('[port]', 'port number or service name')
     .option('-u, --udp', 'use UDP instead of TCP')
+    .option('-4', 'IPv4 addresses only')
+    .option('-6', 'IPv6 addresses only')
     .option('-t, --timeout <sec>', 'TCP: connect timeout (default: the kernel\'s); UDP: wait this long for a reply before sending again (default: 1)', secondsArg('timeout', 0, 86400))
     .option('-r, --retries <n>', 'UDP: times to send again before giving up', intArg('retries', 0, 100), 2);
 }
 
 /** The server's addresses (getaddrinfo order); bad names and ports are usage errors. */
-export async function serverAddresses(host: string, service: string, proto: 'tcp' | 'udp'): Promise<InetSockAddr[]> {
+export async function serverAddresses(host: string, service: string, proto: 'tcp' | 'udp', family: Family = 0): Promise<InetSockAddr[]> {
   const port = servPort(service, proto);
   if (port === null || port === 0) throw new UsageError(`invalid port: '${service}'`);
   try {
-    return await hostServ(host, port);
+    return await hostServ(host, port, family);
   } catch (e) {
     if (isResolveError(e)) throw new UsageError(`${host}: ${e.message}`);
     throw e;
@@ -173,8 +183,8 @@ export async function serverAddresses(host: string, service: string, proto: 'tcp
 }
 
 /** UNP 11.12 tcp_connect: the first address that answers, as a net.Socket, or exit 1 with the book's line. */
-export async function tcpClient(host: string, service: string, timeoutMs: number | undefined): Promise<net.Socket> {
-  const addresses = await serverAddresses(host, service, 'tcp');
+export async function tcpClient(host: string, service: string, timeoutMs: number | undefined, family: Family = 0): Promise<net.Socket> {
+  const addresses = await serverAddresses(host, service, 'tcp', family);
   try {
     const { socket } = await tcpConnect(addresses, { timeoutMs });
     return socket.toNetSocket({ allowHalfOpen: true });
@@ -184,8 +194,8 @@ export async function tcpClient(host: string, service: string, timeoutMs: number
 }
 
 /** A UDP client to the first address (UNP 11.14 udp_client), reporting strangers' datagrams on stderr (8.8). */
-export async function udpClient(host: string, service: string): Promise<UdpClient> {
-  const [server] = await serverAddresses(host, service, 'udp');
+export async function udpClient(host: string, service: string, family: Family = 0): Promise<UdpClient> {
+  const [server] = await serverAddresses(host, service, 'udp', family);
   const client = new UdpClient(server!);
   client.on('ignored', (from) => process.stderr.write(`reply from ${formatHostPort({ family: from.family === 4 ? 2 : 10, address: from.address, port: from.port })} (ignored)\n`));
   return client;
