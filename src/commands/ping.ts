@@ -49,6 +49,7 @@ interface Opts {
   connect: boolean; // -C
   recordRoute: boolean; // -R
   timestamp?: 'tsonly' | 'tsandaddr'; // -T
+  flowLabel?: number; // -F
   userLatency: boolean; // -U
   sticky: boolean; // -B
   ident?: number; // -e
@@ -60,6 +61,16 @@ function seconds(what: string) {
     if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > INT_MAX / 1000) throw new UsageError(`${what}: ${v}`);
     return Math.trunc(n * 1000);
   };
+}
+
+// iputils parseflow: decimal or 0x hex, 20 bits
+function flowArg(v: string): number {
+  const hex = /^0[xX]/.test(v);
+  const digits = hex ? v.slice(2) : v;
+  if (!(hex ? /^[0-9a-fA-F]*$/ : /^\d*$/).test(digits)) throw new UsageError(`bad value for flowinfo: ${v}`);
+  const n = digits === '' ? 0 : parseInt(digits, hex ? 16 : 10);
+  if (n > 0xfffff) throw new UsageError(`flow value is greater than 20 bits: ${v}`);
+  return n;
 }
 
 // iputils parsetos: decimal or 0x hex, 0..255
@@ -302,6 +313,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
     .option('-D', 'print timestamps')
     .option('-e <identifier>', 'define identifier for ping session, default is random for SOCK_RAW and kernel defined for SOCK_DGRAM', intArg('argument', 0, 65535))
     .option('-f', 'flood ping')
+    .option('-F <flowlabel>', 'define flow label, default is random', flowArg)
     .option('-i <interval>', 'seconds between sending each packet', seconds('bad timing interval'))
     .option('-I <interface>', 'either interface name or address')
     .option('-L', 'suppress loopback of multicast packets')
@@ -362,7 +374,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family: o['4'] ? 4 : o['6'] ? 6 : 0,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, flowLabel: o.F,
     },
   };
 }
@@ -612,6 +624,17 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
 
+  // -F: a label already leased elsewhere (another ping's, for its linger time) is EPERM, as for iputils
+  if (!v4 && o.flowLabel !== undefined) {
+    try {
+      method.setFlowLabel(o.flowLabel);
+    } catch (e) {
+      method.close();
+      if (isSystemError(e)) throw new UsageError(`can't set flowlabel: ${native.strerror(-e.errno)}`);
+      throw e;
+    }
+  }
+
   const out = new Out();
   const routes: RouteMemory = { last: null };
   const namer = new AddressNamer(numeric);
@@ -639,7 +662,10 @@ async function main(argv: string[]): Promise<number> {
     const from = device || strictSource ? `from ${v4 ? source : await prAddr(source!)} ${device ?? ''}: ` : '';
     // iputils counts 40 bytes for any IP option it sends, whatever its length
     if (v4) out.line(`PING ${hostname} (${dst.address}) ${from}${datalen}(${datalen + 28 + (ipOption ? 40 : 0)}) bytes of data.\n`);
-    else out.line(`PING ${hostname}(${await prAddr(dst.address)}) ${from}${datalen} data bytes\n`);
+    else {
+      const flow = o.flowLabel ? `, flow 0x${o.flowLabel.toString(16).padStart(5, '0')}, ` : '';
+      out.line(`PING ${hostname}(${await prAddr(dst.address)}) ${flow}${from}${datalen} data bytes\n`);
+    }
   }
 
   let exitCode = 0;

@@ -122,6 +122,12 @@ export const IPV6_MTU_DISCOVER = 23;
 export const IPV6_MTU = 24;
 export const IPV6_RECVERR = 25;
 export const IPV6_V6ONLY = 26;
+export const IPV6_FLOWLABEL_MGR = 32;
+export const IPV6_FLOWINFO_SEND = 33;
+// struct in6_flowlabel_req (linux/in6.h)
+export const IPV6_FL_A_GET = 0;
+export const IPV6_FL_F_CREATE = 1;
+export const IPV6_FL_S_EXCL = 1;
 export const IPV6_RECVPKTINFO = 49;
 export const IPV6_PKTINFO = 50;
 export const IPV6_RECVHOPLIMIT = 51;

@@ -121,6 +121,8 @@ export class IcmpEndpoint {
   private ttl = -1;
   private lastTo = '';
   private lastAddr: Buffer | null = null;
+  /** IPv6 flow label put in the destination address (sin6_flowinfo) */
+  private flowLabel = 0;
   private readonly rbuf = Buffer.allocUnsafe(65536 + 512);
   private readonly ebuf = Buffer.allocUnsafe(2048);
   private readonly echo: EchoReply = { from: '', id: 0, seq: 0, ttl: undefined, bytes: 0, checksumOk: true, data: NO_BYTES, rxRelNs: NaN, ipOptions: NO_BYTES };
@@ -178,10 +180,30 @@ export class IcmpEndpoint {
   // the destination rarely changes: keep its struct sockaddr encoded
   private sockaddrFor(to: string): Buffer {
     if (to !== this.lastTo || !this.lastAddr) {
-      this.lastAddr = native.sockaddr(inetAddress(to, 0));
+      const sa = inetAddress(to, 0);
+      this.lastAddr = native.sockaddr('scopeid' in sa ? { ...sa, flowinfo: this.flowLabel } : sa);
       this.lastTo = to;
     }
     return this.lastAddr;
+  }
+
+  /**
+   * IPv6: send with this flow label toward `to` (ipv6(7) IPV6_FLOWLABEL_MGR:
+   * the label is leased exclusively to this socket, then IPV6_FLOWINFO_SEND
+   * makes the kernel take it from the destination address).
+   */
+  setFlowLabel(to: string, label: number): void {
+    if (this.family !== 6) return;
+    const req = Buffer.alloc(32); // struct in6_flowlabel_req
+    native.sockaddr(inetAddress(to, 0)).copy(req, 0, 8, 24); // flr_dst: sin6_addr
+    req.writeUInt32BE(label & 0xfffff, 16); // flr_label
+    req[20] = C.IPV6_FL_A_GET; // flr_action
+    req[21] = C.IPV6_FL_S_EXCL; // flr_share
+    req.writeUInt16LE(C.IPV6_FL_F_CREATE, 22); // flr_flags, host order
+    this.socket.setsockopt(C.IPPROTO_IPV6, C.IPV6_FLOWLABEL_MGR, req);
+    this.socket.setsockopt(C.IPPROTO_IPV6, C.IPV6_FLOWINFO_SEND, 1);
+    this.flowLabel = label & 0xfffff;
+    this.lastAddr = null;
   }
 
   /** Deliver every received message to `events` until close() or listen(null). */

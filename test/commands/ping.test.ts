@@ -514,6 +514,32 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     }
   });
 
+  it('-F: IPv6 probes carry the flow label (the destination\'s nftables counter sees it), the header says so', async () => {
+    await lab.nft(lab.dst, [
+      'add table ip6 flowtest',
+      'add counter ip6 flowtest labelled',
+      'add chain ip6 flowtest in { type filter hook input priority 0; }',
+      'add rule ip6 flowtest in ip6 flowlabel 0x12345 icmpv6 type echo-request counter name labelled',
+    ].join('\n'));
+    try {
+      const ours = await sockitIn(lab, lab.src, ['ping', '-F', '0x12345', '-c', '3', '-i', '0.1', lab.dst.v6]);
+      expect(ours.code).toBe(0);
+      expect(ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v6}(${lab.dst.v6}) , flow 0x12345, 56 data bytes`);
+      expect((await lab.counters(lab.dst)).labelled!.packets).toBe(3);
+      // a label is leased to one socket (and lingers after it): iputils gets its own, and prints the same
+      const theirs = await lab.exec(lab.src, ['ping', '-F', '0x54321', '-c', '3', '-i', '0.1', lab.dst.v6]);
+      expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout).replace('flow 0x54321', 'flow 0x12345'));
+      const taken = await sockitIn(lab, lab.src, ['ping', '-F', '0x12345', '-c', '1', lab.dst.v6]);
+      expect(taken).toMatchObject({ code: 2, stderr: "sockit ping: can't set flowlabel: Operation not permitted\n" });
+    } finally {
+      await lab.nft(lab.dst, 'delete table ip6 flowtest');
+    }
+    for (const [v, err] of [['0x123456', 'flow value is greater than 20 bits: 0x123456'], ['zz', 'bad value for flowinfo: zz']]) {
+      const r = await sockitIn(lab, lab.src, ['ping', '-F', v!, lab.dst.v6]);
+      expect(r).toMatchObject({ code: 2, stderr: `sockit ping: ${err}\n` });
+    }
+  });
+
   it('-O reports probes with no answer yet', async () => {
     await lab.nft(lab.dst, 'add table inet seq2\nadd chain inet seq2 in { type filter hook input priority 0; }\nadd rule inet seq2 in icmp type echo-request icmp sequence 2 drop');
     try {

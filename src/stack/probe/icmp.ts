@@ -110,6 +110,11 @@ export class IcmpProbe implements ProbeMethod {
     if (o.multicastLoop === false) v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_MULTICAST_LOOP, 0) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_MULTICAST_LOOP, 0);
   }
 
+  /** IPv6: every probe from now on carries this flow label (20 bits), leased to this socket. */
+  setFlowLabel(label: number): void {
+    this.ep.setFlowLabel(this.target, label);
+  }
+
   private setTtl(ttl: number): void {
     if (ttl === this.ttl) return;
     this.ep.setTtl(ttl);
