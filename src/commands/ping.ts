@@ -3,7 +3,7 @@
 import { Option } from 'commander';
 import { IcmpPermissionError } from '../stack/icmp.js';
 import { isSystemError, native } from '../stack/native/index.js';
-import { parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
+import { formatIPv4, parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
 import * as icmp4 from '../stack/packet/icmp4.js';
 import * as icmp6 from '../stack/packet/icmp6.js';
 import { MAX_DUP_CHK, MINUSERINTERVAL, type PingEvent, PingSession, type PingStats } from '../stack/ping.js';
@@ -166,11 +166,15 @@ interface RouteMemory {
   last: Buffer | null;
 }
 
+/** An address from an option, 0.0.0.0 past its end. */
+function optionAddress(opts: Buffer, at: number): string {
+  return at + 4 <= opts.length ? formatIPv4(opts, at) : '0.0.0.0';
+}
+
 function addressesAt(opts: Buffer, from: number, bytes: number): string[] {
   const out: string[] = [];
   for (let i = 0; ; i += 4) {
-    const a = from + i + 4 <= opts.length ? opts.subarray(from + i, from + i + 4) : Buffer.alloc(4);
-    out.push(Array.from(a).join('.'));
+    out.push(optionAddress(opts, from + i));
     if (bytes - i - 4 <= 0) break;
   }
   return out;
@@ -225,21 +229,17 @@ function timestampParts(opts: Buffer, p: number, olen: number): (string | { addr
   const flags = opts[p + 3] ?? 0;
   const parts: (string | { address: string })[] = ['\nTS: '];
   let c = p + 4;
-  const u32 = () => {
-    const v = c + 4 <= opts.length ? opts.readUInt32BE(c) : 0;
-    c += 4;
-    return v;
-  };
   let stdtime = 0;
   let nonstdtime = 0;
   for (;;) {
     if ((flags & 0xf) !== IPOPT_TS_TSONLY) {
-      const a = u32();
-      parts.push('\t', { address: [a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff].join('.') });
+      parts.push('\t', { address: optionAddress(opts, c) });
+      c += 4;
       i -= 4;
       if (i <= 0) break;
     }
-    const l = u32();
+    const l = c + 4 <= opts.length ? opts.readUInt32BE(c) : 0;
+    c += 4;
     if (l & 0x80000000) {
       const v = l & 0x7fffffff;
       parts.push(nonstdtime === 0 ? `\t${v} absolute not-standard` : `\t${v - nonstdtime} not-standard`);
@@ -272,20 +272,10 @@ async function optionsText(items: OptionItem[], name: (a: string) => Promise<str
   return s;
 }
 
-/** The addresses a record-route option holds so far, for --json. */
+/** The addresses a record-route option holds so far, for --json (the same walk, no "same route" memory). */
 function recordedRoute(opts: Buffer): string[] {
-  for (let p = 0; p + 1 < opts.length;) {
-    if (opts[p] === 0) break;
-    if (opts[p] === IPOPT_NOP) { p++; continue; }
-    const olen = opts[p + 1]!;
-    if (olen < 2) break;
-    if (opts[p] === IPOPT_RR) {
-      const used = Math.min(opts[p + 2] ?? 0, olen) - IPOPT_MINOFF;
-      return used > 0 ? addressesAt(opts, p + 3, used) : [];
-    }
-    p += olen;
-  }
-  return [];
+  const rr = ipOptionItems(opts, { last: null }).find((it) => it.kind === 'rr');
+  return rr?.kind === 'rr' ? rr.addresses : [];
 }
 
 /** 224.0.0.0/4 or ff00::/8 */

@@ -12,6 +12,7 @@ import * as ipv4 from './packet/ipv4.js';
 import type { Message } from './packet/icmp-message.js';
 import { type SendResult, Socket, inetAddress } from './socket.js';
 import * as structs from './structs.js';
+import { parseIPv6 } from './packet/addr.js';
 import { verify } from './packet/checksum.js';
 
 /** ICMPv4 and ICMPv6 messages share one shape (packet/icmp-message.ts). */
@@ -195,7 +196,9 @@ export class IcmpEndpoint {
   setFlowLabel(to: string, label: number): void {
     if (this.family !== 6) return;
     const req = Buffer.alloc(32); // struct in6_flowlabel_req
-    native.sockaddr(inetAddress(to, 0)).copy(req, 0, 8, 24); // flr_dst: sin6_addr
+    const dst = parseIPv6(to.split('%')[0]!);
+    if (!dst) throw new TypeError(`not an IPv6 address: ${to}`);
+    dst.copy(req, 0); // flr_dst
     req.writeUInt32BE(label & 0xfffff, 16); // flr_label
     req[20] = C.IPV6_FL_A_GET; // flr_action
     req[21] = C.IPV6_FL_S_EXCL; // flr_share
