@@ -33,6 +33,15 @@ export async function colour(stream: NodeJS.WriteStream = process.stdout): Promi
   return new Chalk({ level: on ? 1 : 0 });
 }
 
+/**
+ * -4 / -6 as an address family (0: either). Giving both is a usage error,
+ * worded as the command's anchor tool words it.
+ */
+export function familyFlag(o: { '4'?: boolean; '6'?: boolean }, conflict: string): 0 | 4 | 6 {
+  if (o['4'] && o['6']) throw new UsageError(conflict);
+  return o['4'] ? 4 : o['6'] ? 6 : 0;
+}
+
 /** One JSON object per line. BigInts become numbers (ns values fit easily in doubles here). */
 export function jsonLine(obj: object, out: NodeJS.WritableStream = process.stdout): void {
   out.write(JSON.stringify(obj, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)) + '\n');

@@ -6,7 +6,7 @@ import {
   type Attempt, type Family, type InetSockAddr,
 } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
-import { errSys, strerrorOf, intArg, jsonLine, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
+import { errSys, familyFlag, strerrorOf, intArg, jsonLine, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
 
 interface Options {
   timeout?: number;
@@ -109,8 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!parseArgs(cmd, argv)) return 0;
     const opts = cmd.opts<Options>();
     const [host, service] = cmd.args as [string, string];
-    if (opts[4] && opts[6]) throw new UsageError('only one of -4 and -6');
-    const family: Family = opts[4] ? 4 : opts[6] ? 6 : 0;
+    const family: Family = familyFlag(opts, 'only one of -4 and -6');
     const { port, addresses } = await destinations(host, service, family, opts.source);
     const json = opts.json === true;
 

@@ -3,10 +3,10 @@
 import type net from 'node:net';
 import { formatHostPort } from '../stack/index.js';
 import {
-  clientCommand, clientFamily, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
+  clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
   type ClientOptions, type ServerOptions,
 } from './lib/clientserver.js';
-import { errSys, jsonLine, parseArgs } from './common.js';
+import { errSys, familyFlag, jsonLine, parseArgs } from './common.js';
 
 const DAYTIME = '13'; // RFC 867
 
@@ -52,7 +52,7 @@ async function client(argv: string[]): Promise<number> {
   if (!parseArgs(cmd, argv)) return 0;
   const o = cmd.opts<ClientOptions & { json?: boolean }>();
   const [host, service = DAYTIME] = cmd.args as [string, string?];
-  const family = clientFamily(o);
+  const family = familyFlag(o, 'only one -4 or -6 option may be specified');
   const start = performance.now();
   let from: string;
   let text: Buffer;

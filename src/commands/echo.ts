@@ -4,10 +4,10 @@ import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { UdpClient } from '../stack/index.js';
 import {
-  clientCommand, clientFamily, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
+  clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
   type ClientOptions, type ServerOptions,
 } from './lib/clientserver.js';
-import { errSys, parseArgs, secondsArg } from './common.js';
+import { errSys, familyFlag, parseArgs, secondsArg } from './common.js';
 
 const SERV_PORT = '9877'; // unp.h
 const MAXLINE = 4096;     // unp.h: fgets reads at most MAXLINE-1 bytes
@@ -40,7 +40,7 @@ async function client(argv: string[]): Promise<number> {
   if (!parseArgs(cmd, argv)) return 0;
   const o = cmd.opts<ClientOptions>();
   const [host, service = SERV_PORT] = cmd.args as [string, string?];
-  const family = clientFamily(o);
+  const family = familyFlag(o, 'only one -4 or -6 option may be specified');
   if (o.udp) {
     const c = await udpClient(host, service, family);
     try {

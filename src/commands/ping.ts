@@ -10,7 +10,7 @@ import { MAX_DUP_CHK, MINUSERINTERVAL, type PingEvent, PingSession, type PingSta
 import { IcmpProbe, type PmtuMode } from '../stack/probe/icmp.js';
 import { AddressNamer, type ResolveError, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
-import { OrderedOutput, UsageError, intArg, jsonLine, makeCommand, parseArgs, runMain, sockitVersion } from './common.js';
+import { OrderedOutput, UsageError, familyFlag, intArg, jsonLine, makeCommand, parseArgs, runMain, sockitVersion } from './common.js';
 
 const NAME = 'ping';
 const LONG_MAX = '9223372036854775807';
@@ -351,7 +351,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
     process.stderr.write(cmd.helpInformation());
     return 2;
   }
-  if (o['4'] && o['6']) throw new UsageError('only one -4 or -6 option may be specified');
+  const family = familyFlag(o, 'only one -4 or -6 option may be specified');
   if (o.R && o.T) throw new UsageError('only one of -T or -R may be used');
   const target = cmd.args[cmd.args.length - 1];
   if (cmd.args.length === 0 || target === undefined) throw new UsageError('usage error: Destination address required');
@@ -362,7 +362,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
       count: o.c, interval: o.i, size: o.s ?? 56, ttl: o.t, timeout: o.W ?? 10_000, deadline: o.w ?? 0,
       flood: !!o.f, quiet: !!o.q, numeric: !!o.n || !!o.f, timestamps: !!o.D, outstanding: !!o.O,
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
-      audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family: o['4'] ? 4 : o['6'] ? 6 : 0,
+      audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
       broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, flowLabel: o.F,
     },

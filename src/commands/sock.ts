@@ -20,7 +20,7 @@ import {
   sourceStream, splitDotted,
 } from '../stack/sock/index.js';
 import type { Linger, Timeval } from '../stack/structs.js';
-import { UsageError, jsonLine, makeCommand, onTerminate, parseArgs, reportError } from './common.js';
+import { UsageError, familyFlag, jsonLine, makeCommand, onTerminate, parseArgs, reportError } from './common.js';
 
 const NAME = 'sock';
 
@@ -160,8 +160,7 @@ function parse(argv: string[]): Parsed | null {
     cfg.bindport = Number(d.port);
     cfg.localip = d.address;
   }
-  if (o['4'] && o['6']) throw new UsageError("can't specify -4 and -6");
-  cfg.family = o['4'] ? 4 : o['6'] ? 6 : 0;
+  cfg.family = familyFlag(o, "can't specify -4 and -6");
   if (hops.length > MAX_SROUTE) throw new UsageError(`too many source routes with: ${hops[MAX_SROUTE].host}`);
   if (hops.length) cfg.sroute = { strict: hops[0].strict, hops: hops.map((h) => h.host) };
 

@@ -15,7 +15,7 @@ import {
   DEF_DATA_LEN, DEF_HOPS, DEF_NUM_PROBES, DEF_SIM_PROBES, DEF_WAIT, MAX_HOPS, MAX_PROBES, MTU_PACKET_LEN,
   type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession,
 } from '../stack/traceroute.js';
-import { OrderedOutput, UsageError, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
+import { OrderedOutput, UsageError, familyFlag, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
 
 const NAME = 'traceroute';
 const MAX_PACKET_LEN = 65000;
@@ -100,7 +100,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     if (!(METHODS as readonly string[]).includes(o.module)) throw new UsageError(`Unknown traceroute module ${o.module}`);
     method = o.module as Method;
   }
-  if (o['4'] && o['6']) throw new UsageError('only one of -4 and -6 may be given');
+  const family = familyFlag(o, 'only one of -4 and -6 may be given');
   const firstHop = o.first ?? 1;
   const maxHops = o.maxHops ?? DEF_HOPS;
   if (!firstHop || firstHop > maxHops) throw new UsageError('first hop out of range');
@@ -116,7 +116,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     target,
     packetLen,
     opts: {
-      method, family: o['4'] ? 4 : o['6'] ? 6 : 0, firstHop, maxHops, nqueries, simProbes: Math.max(1, o.simQueries ?? DEF_SIM_PROBES),
+      method, family, firstHop, maxHops, nqueries, simProbes: Math.max(1, o.simQueries ?? DEF_SIM_PROBES),
       wait: o.wait ?? { ...DEF_WAIT }, sendWait, port: o.port || undefined, numeric: !!o.n, source: o.source, device: o.interface,
       dontFragment: !!o.dontFragment || !!o.mtu, mtu: !!o.mtu, tos: o.tos, json: !!o.json,
     },

@@ -153,11 +153,6 @@ export interface ClientOptions {
   '6'?: boolean;
 }
 
-/** -4 / -6 as a getaddrinfo family (0: any); both at once is a usage error. */
-export function clientFamily(o: ClientOptions): Family {
-  if (o['4'] && o['6']) throw new UsageError('only one -4 or -6 option may be specified');
-  return o['4'] ? 4 : o['6'] ? 6 : 0;
-}
 
 export function clientCommand(name: string): Command {
   return makeCommand(name)
