@@ -1,0 +1,69 @@
+// The Node twin of ping-floor.c, for bench/ping.mjs: the same N echo round
+// trips to 127.0.0.1 on the same raw socket, each one a call of sockit's
+// addon for sendto(2) and for recvmsg(2), with no ping logic around them
+// (no payload time, no statistics, no output). This is the least time a
+// ping written in JavaScript over this addon can take: what it adds to the
+// C loop is Node's start-up and the cost of crossing into C twice per round
+// trip.
+//   node bench/ping-floor.mjs 100000
+// prints the loop's wall time in milliseconds (start-up is outside it; time
+// the process to include it).
+import { binding } from '../dist/stack/native/index.js';
+import * as C from '../dist/stack/constants.js';
+
+const n = Number(process.argv[2] ?? 100000);
+let fd;
+try {
+  fd = binding.socket(C.AF_INET, C.SOCK_RAW, C.IPPROTO_ICMP);
+} catch (e) {
+  console.error(`ping-floor: socket: ${e.message} (needs CAP_NET_RAW)`);
+  process.exit(2);
+}
+binding.setsockopt(fd, C.SOL_SOCKET, C.SO_TIMESTAMPNS, 1);
+const onlyEchoReply = Buffer.alloc(4);
+onlyEchoReply.writeUInt32LE(~1 >>> 0); // a set bit blocks that ICMP type
+binding.setsockopt(fd, C.SOL_RAW, C.ICMP_FILTER, onlyEchoReply);
+
+const to = Buffer.alloc(16);
+to.writeUInt16LE(C.AF_INET, 0); // sa_family, host order
+to.set([127, 0, 0, 1], 4);
+const req = Buffer.alloc(64);
+req[0] = 8; // echo request
+const rbuf = Buffer.alloc(256);
+const meta = new Int32Array(30), addrs = Buffer.alloc(288), ts = new BigInt64Array(1);
+const id = process.pid & 0xffff;
+
+function cksum(p, len) {
+  let s = 0;
+  for (let i = 0; i + 1 < len; i += 2) s += (p[i] << 8) | p[i + 1];
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+let got = 0;
+const t0 = performance.now();
+for (let seq = 0; seq < n; seq++) {
+  req[2] = req[3] = 0;
+  req[4] = id >> 8, req[5] = id & 0xff;
+  req[6] = (seq >> 8) & 0xff, req[7] = seq & 0xff;
+  const c = cksum(req, req.length);
+  req[2] = c >> 8, req[3] = c & 0xff;
+  binding.sendto(fd, req, 0, to, null);
+  for (;;) {
+    // the addon's recvmsg never blocks: the reply is usually queued before sendto returns
+    const r = binding.recvmsg(fd, rbuf, 0, meta, addrs, ts);
+    if (r < 0) continue;
+    const hl = (rbuf[0] & 15) * 4;
+    if (r >= hl + 8 && rbuf[hl] === 0 && ((rbuf[hl + 4] << 8) | rbuf[hl + 5]) === id) {
+      got++;
+      break;
+    }
+  }
+}
+const ms = performance.now() - t0;
+binding.close(fd);
+if (got !== n) {
+  console.error(`ping-floor: ${got} of ${n} replies`);
+  process.exit(1);
+}
+console.log(ms.toFixed(1));
