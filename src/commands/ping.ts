@@ -48,7 +48,9 @@ interface Opts {
   noLoop: boolean; // -L
   connect: boolean; // -C
   recordRoute: boolean; // -R
-  timestamp?: 'tsonly' | 'tsandaddr'; // -T
+  timestamp?: TimestampType; // -T
+  /** -T tsprespec: the hops asked to stamp, as given */
+  prespec?: string[];
   flowLabel?: number; // -F
   userLatency: boolean; // -U
   sticky: boolean; // -B
@@ -129,6 +131,9 @@ const IPOPT_RR = 7;
 const IPOPT_TS = 68;
 const IPOPT_TS_TSONLY = 0;
 const IPOPT_TS_TSANDADDR = 1;
+const IPOPT_TS_PRESPEC = 3;
+/** iputils: -T tsprespec names at most 4 hops (the option has room for 4 address and stamp pairs) */
+const MAX_PRESPEC = 4;
 const IPOPT_LSRR = 131;
 const IPOPT_SSRR = 137;
 const IPOPT_MINOFF = 4;
@@ -143,13 +148,20 @@ function recordRouteOption(): Buffer {
   return b;
 }
 
-/** The timestamp option: 9 stamps, or 4 address and stamp pairs. */
-function timestampOption(type: 'tsonly' | 'tsandaddr'): Buffer {
-  const b = Buffer.alloc(type === 'tsonly' ? 40 : 36);
+type TimestampType = 'tsonly' | 'tsandaddr' | 'tsprespec';
+
+/**
+ * The timestamp option: room for 9 stamps (tsonly), for 4 address and stamp
+ * pairs (tsandaddr), or the prespecified hops' addresses, each followed by
+ * the slot its stamp goes in (tsprespec: only those hops stamp, in order).
+ */
+function timestampOption(type: TimestampType, hops: string[] = []): Buffer {
+  const b = Buffer.alloc(type === 'tsonly' ? 40 : type === 'tsandaddr' ? 36 : 4 + hops.length * 8);
   b[0] = IPOPT_TS;
   b[1] = b.length;
   b[2] = 5;
-  b[3] = type === 'tsonly' ? IPOPT_TS_TSONLY : IPOPT_TS_TSANDADDR;
+  b[3] = type === 'tsonly' ? IPOPT_TS_TSONLY : type === 'tsandaddr' ? IPOPT_TS_TSANDADDR : IPOPT_TS_PRESPEC;
+  hops.forEach((h, i) => parseIPv4(h)!.copy(b, 4 + i * 8));
   return b;
 }
 
@@ -222,37 +234,61 @@ export function ipOptionItems(opts: Buffer, memory: RouteMemory): OptionItem[] {
   return items;
 }
 
-/** iputils' timestamp printing: the first standard time absolute, the rest relative to the one before. */
-function timestampParts(opts: Buffer, p: number, olen: number): (string | { address: string })[] | null {
+/** One slot of a timestamp option: the hop's address (not in tsonly), then its stamp if it got that far. */
+interface StampEntry {
+  address?: string;
+  /** milliseconds since midnight UT, or any value when not standard */
+  stamp?: number;
+  standard?: boolean;
+}
+
+/** The timestamp option's slots in use, walked as iputils' pr_options walks them; null when none. */
+function timestampEntries(opts: Buffer, p: number, olen: number): { entries: StampEntry[]; flags: number } | null {
   let i = Math.min(opts[p + 2] ?? 0, olen) - 5;
   if (i <= 0) return null;
   const flags = opts[p + 3] ?? 0;
-  const parts: (string | { address: string })[] = ['\nTS: '];
+  const entries: StampEntry[] = [];
   let c = p + 4;
-  let stdtime = 0;
-  let nonstdtime = 0;
   for (;;) {
+    const e: StampEntry = {};
+    entries.push(e);
     if ((flags & 0xf) !== IPOPT_TS_TSONLY) {
-      parts.push('\t', { address: optionAddress(opts, c) });
+      e.address = optionAddress(opts, c);
       c += 4;
       i -= 4;
       if (i <= 0) break;
     }
     const l = c + 4 <= opts.length ? opts.readUInt32BE(c) : 0;
     c += 4;
-    if (l & 0x80000000) {
-      const v = l & 0x7fffffff;
+    e.standard = (l & 0x80000000) === 0;
+    e.stamp = l & 0x7fffffff;
+    i -= 4;
+    if (i <= 0) break;
+  }
+  return { entries, flags };
+}
+
+/** iputils' timestamp printing: the first standard time absolute, the rest relative to the one before. */
+function timestampParts(opts: Buffer, p: number, olen: number): (string | { address: string })[] | null {
+  const ts = timestampEntries(opts, p, olen);
+  if (!ts) return null;
+  const parts: (string | { address: string })[] = ['\nTS: '];
+  let stdtime = 0;
+  let nonstdtime = 0;
+  for (const e of ts.entries) {
+    if (e.address !== undefined) parts.push('\t', { address: e.address });
+    if (e.stamp === undefined) break;
+    const v = e.stamp;
+    if (!e.standard) {
       parts.push(nonstdtime === 0 ? `\t${v} absolute not-standard` : `\t${v - nonstdtime} not-standard`);
       nonstdtime = v;
     } else {
-      parts.push(stdtime === 0 ? `\t${l} absolute` : `\t${l - stdtime}`);
-      stdtime = l;
+      parts.push(stdtime === 0 ? `\t${v} absolute` : `\t${v - stdtime}`);
+      stdtime = v;
     }
-    i -= 4;
     parts.push('\n');
-    if (i <= 0) break;
   }
-  if (flags >> 4) parts.push(`Unrecorded hops: ${flags >> 4}\n`);
+  if (ts.flags >> 4) parts.push(`Unrecorded hops: ${ts.flags >> 4}\n`);
   return parts;
 }
 
@@ -272,10 +308,38 @@ async function optionsText(items: OptionItem[], name: (a: string) => Promise<str
   return s;
 }
 
-/** The addresses a record-route option holds so far, for --json (the same walk, no "same route" memory). */
-function recordedRoute(opts: Buffer): string[] {
-  const rr = ipOptionItems(opts, { last: null }).find((it) => it.kind === 'rr');
-  return rr?.kind === 'rr' ? rr.addresses : [];
+/**
+ * A reply's IP options for --json: the addresses a record-route option holds
+ * so far, or a timestamp option's slots (absolute stamps, address when it
+ * has one, overflowed hops); the same walks as the text, without "same route".
+ */
+function optionsJson(opts: Buffer): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let p = 0;
+  while (p < opts.length) {
+    const type = opts[p]!;
+    if (type === 0) break;
+    if (type === IPOPT_NOP) {
+      p++;
+      continue;
+    }
+    const olen = opts[p + 1] ?? 0;
+    if (olen < 2 || p + olen > opts.length) break;
+    if (type === IPOPT_RR) {
+      const rr = ipOptionItems(opts.subarray(p, p + olen), { last: null }).find((it) => it.kind === 'rr');
+      out.record_route = rr?.kind === 'rr' ? rr.addresses : [];
+    } else if (type === IPOPT_TS) {
+      const ts = timestampEntries(opts, p, olen);
+      out.ip_timestamps = (ts?.entries ?? []).map((e) => ({
+        ...(e.address !== undefined ? { address: e.address } : {}),
+        ms_since_midnight_ut: e.stamp ?? null,
+        ...(e.stamp !== undefined && !e.standard ? { standard: false } : {}),
+      }));
+      out.unrecorded_hops = (ts?.flags ?? opts[p + 3] ?? 0) >> 4;
+    }
+    p += olen;
+  }
+  return out;
 }
 
 /** 224.0.0.0/4 or ff00::/8 */
@@ -291,6 +355,8 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
     .description('send ICMP ECHO_REQUEST to network hosts')
     .usage('[options] <destination>')
     .argument('[destination]', 'dns name or ip address')
+    // -T tsprespec takes hops before the destination; anything else extra is refused below
+    .allowExcessArguments()
     .option('-4', 'use IPv4')
     .option('-6', 'use IPv6')
     .option('-a', 'use audible ping')
@@ -317,9 +383,8 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
     .option('-Q <tclass>', 'use quality of service <tclass> bits', tosArg)
     .option('-r', 'use SO_DONTROUTE socket option')
     .option('-R', 'record route')
-    .option('-T <timestamp>', 'define timestamp, can be one of <tsonly|tsandaddr>', (v: string) => {
-      if (v === 'tsprespec') throw new UsageError('-T tsprespec: prespecified hops are not supported yet');
-      if (v !== 'tsonly' && v !== 'tsandaddr') throw new UsageError(`invalid timestamp type: ${v}`);
+    .option('-T <timestamp>', 'define timestamp, can be one of <tsonly|tsandaddr|tsprespec>', (v: string) => {
+      if (v !== 'tsonly' && v !== 'tsandaddr' && v !== 'tsprespec') throw new UsageError(`invalid timestamp type: ${v}`);
       return v;
     })
     .option('-s <size>', 'use <size> as number of data bytes to be sent', intArg('argument', 0, INT_MAX))
@@ -355,7 +420,10 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
   if (o.R && o.T) throw new UsageError('only one of -T or -R may be used');
   const target = cmd.args[cmd.args.length - 1];
   if (cmd.args.length === 0 || target === undefined) throw new UsageError('usage error: Destination address required');
-  if (cmd.args.length > 1) throw new UsageError(`usage error: too many destinations: ${cmd.args.join(' ')}`);
+  // -T tsprespec [hop1 ... hop4] destination: the hops asked to stamp
+  const prespec = o.T === 'tsprespec' ? cmd.args.slice(0, -1) : undefined;
+  if (prespec && prespec.length > MAX_PRESPEC) throw new UsageError(`-T tsprespec: at most ${MAX_PRESPEC} hops before the destination: ${prespec.join(' ')}`);
+  if (!prespec && cmd.args.length > 1) throw new UsageError(`usage error: too many destinations: ${cmd.args.join(' ')}`);
   return {
     target,
     opts: {
@@ -364,7 +432,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, flowLabel: o.F,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F,
     },
   };
 }
@@ -528,6 +596,20 @@ async function main(argv: string[]): Promise<number> {
   const numeric = o.numeric || numericTarget;
   // iputils: the canonical name for IPv4 names, the name as given for IPv6
   const hostname = v4 && !numericTarget ? resolved.canonname : target;
+  // -T tsprespec's hops, resolved as the destination is (IPv6 is refused with the other IP options below)
+  const hops: string[] = [];
+  if (o.prespec && v4) {
+    for (const hop of o.prespec) {
+      try {
+        const a = (await resolveHost(hop, 4)).addresses[0];
+        if (!a) throw new UsageError(`${hop}: Address family for hostname not supported`);
+        hops.push(a.address);
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        throw new UsageError(`${hop}: ${(e as ResolveError).message}`);
+      }
+    }
+  }
 
   // interval rules (iputils setup())
   let intervalMs = o.interval ?? 1000;
@@ -553,7 +635,8 @@ async function main(argv: string[]): Promise<number> {
   // which source the kernel would pick (iputils' probe connect); a
   // broadcast destination refuses the connect with EACCES until SO_BROADCAST
   if (!source) {
-    const probe = (broadcast: boolean) => sourceAddressFor(dst.address, { device, tos: o.tos, mark: o.mark, broadcast });
+    // (iputils asks about the first prespecified hop when there is one)
+    const probe = (broadcast: boolean) => sourceAddressFor(hops[0] ?? dst.address, { device, tos: o.tos, mark: o.mark, broadcast });
     try {
       try {
         source = probe(false);
@@ -601,7 +684,7 @@ async function main(argv: string[]): Promise<number> {
       target: dst.address, family, mode, source: strictSource ? source : undefined, device, ident: o.ident,
       ttl: o.ttl, tos: o.tos, pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
       multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency, connect: o.connect,
-      ipOptions: o.recordRoute ? recordRouteOption() : o.timestamp ? timestampOption(o.timestamp) : undefined,
+      ipOptions: o.recordRoute ? recordRouteOption() : o.timestamp ? timestampOption(o.timestamp, hops) : undefined,
       // iputils: room for the preload in the receive buffer, at least 64 KiB
       rcvbuf: Math.max(65536, (o.size + 8 + Math.ceil((o.size + 8) / 512) * (20 + 16 + 64 + 160)) * o.preload),
     });
@@ -703,7 +786,7 @@ async function main(argv: string[]): Promise<number> {
               type: 'reply', seq: e.seq, from: e.from, bytes: e.bytes, ttl: e.ttl ?? null,
               time_ms: e.rttUs === undefined ? null : e.rttUs / 1000, dup: e.dup, truncated: e.truncated, late: e.late,
               checksum_ok: e.checksumOk, different_address: e.wrongSource, timestamp: Number(native.clock(0) / 1000n) / 1e6,
-              ...(e.ipOptions ? { record_route: recordedRoute(e.ipOptions) } : {}),
+              ...(e.ipOptions && e.ipOptions.length > 0 ? optionsJson(e.ipOptions) : {}),
             });
             return;
           }

@@ -493,7 +493,7 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     expect(v6.code).toBe(2);
   });
 
-  it('-T tsonly / tsandaddr: the hops\' timestamps as iputils prints them', async () => {
+  it('-T tsonly / tsandaddr / tsprespec: the hops\' timestamps as iputils prints them, and in --json', async () => {
     // the stamps are milliseconds since midnight UT: equal between the tools only in shape
     const stamps = (t: string) => normalize(t).replace(/\t-?\d+( absolute)?\n/g, '\tN$1\n');
     for (const type of ['tsonly', 'tsandaddr']) {
@@ -502,16 +502,37 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
       expect(ours.stdout).toMatch(type === 'tsonly' ? /ms\nTS: \t\d+ absolute\n(\t-?\d+\n){3,}/ : new RegExp(`ms\\nTS: \\t${lab.src.v4.replace(/\./g, '\\.')}\\t\\d+ absolute\\n`));
       expect(stamps(ours.stdout)).toBe(stamps(theirs.stdout));
     }
+    // tsprespec: only the hops named stamp, each in its own slot, by name or address
+    const r1 = lab.routers[0]!.v4, r2 = lab.routers[1]!.v4;
+    const pre = await both(['-T', 'tsprespec', r1, 'router2', '-c', '2', '-i', '0.1', lab.dst.v4]);
+    expect(pre.ours.code).toBe(0);
+    expect(pre.ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v4} (${lab.dst.v4}) 56(124) bytes of data.`);
+    const esc = (a: string) => a.replace(/\./g, '\\.');
+    expect(pre.ours.stdout).toMatch(new RegExp(`ms\\nTS: \\t${esc(r1)}\\t\\d+ absolute\\n\\t(router2 \\()?${esc(r2)}\\)?\\t-?\\d+\\n`));
+    expect(stamps(pre.ours.stdout)).toBe(stamps(pre.theirs.stdout));
+    const json = jsonLines(await sockitIn(lab, lab.src, ['ping', '--json', '-T', 'tsprespec', r1, r2, '-c', '1', lab.dst.v4]));
+    const reply = json.find((e) => e.type === 'reply')!;
+    expect(reply.record_route).toBeUndefined();
+    const slots = reply.ip_timestamps as { address: string; ms_since_midnight_ut: number }[];
+    expect(slots.map((t) => t.address)).toEqual([r1, r2]);
+    for (const t of slots) expect(t.ms_since_midnight_ut).toBeGreaterThanOrEqual(0);
+    expect(reply.unrecorded_hops).toBeTypeOf('number');
+
     for (const [args, err] of [
       [['-R', '-T', 'tsonly'], 'only one of -T or -R may be used'],
       [['-T', 'often'], 'invalid timestamp type: often'],
-      [['-T', 'tsprespec'], '-T tsprespec: prespecified hops are not supported yet'],
+      [['-T', 'tsprespec', 'a', 'b', 'c', 'd', 'e'], '-T tsprespec: at most 4 hops before the destination: a b c d e'],
+      [['-T', 'tsonly', r1], `usage error: too many destinations: ${r1} ${lab.dst.v4}`],
       [['-6', '-T', 'tsonly'], "-T: IP options are IPv4's"],
     ] as const) {
       const r = await sockitIn(lab, lab.src, ['ping', ...args, '-c', '1', args[0] === '-6' ? lab.dst.v6 : lab.dst.v4]);
       expect(r.stderr).toBe(`sockit ping: ${err}\n`);
       expect(r.code).toBe(2);
     }
+    // a hop that does not resolve is named in the one line (the lab has no resolver: getaddrinfo's own words)
+    const unknown = await sockitIn(lab, lab.src, ['ping', '-T', 'tsprespec', 'nosuch.invalid', '-c', '1', lab.dst.v4]);
+    expect(unknown.stderr).toMatch(/^sockit ping: nosuch\.invalid: (Name or service not known|Temporary failure in name resolution)\n$/);
+    expect(unknown.code).toBe(2);
   });
 
   it('-F: IPv6 probes carry the flow label (the destination\'s nftables counter sees it), the header says so', async () => {
