@@ -6,8 +6,9 @@ import { isSystemError, native } from '../stack/native/index.js';
 import { formatIPv4, parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
 import * as icmp4 from '../stack/packet/icmp4.js';
 import * as icmp6 from '../stack/packet/icmp6.js';
+import * as ni from '../stack/packet/nodeinfo.js';
 import { MAX_DUP_CHK, MINUSERINTERVAL, type PingEvent, PingSession, type PingStats } from '../stack/ping.js';
-import { IcmpProbe, type PmtuMode } from '../stack/probe/icmp.js';
+import { IcmpProbe, type NodeInfoQuery, type PmtuMode } from '../stack/probe/icmp.js';
 import { AddressNamer, type ResolveError, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
 import { OrderedOutput, UsageError, familyFlag, intArg, jsonLine, makeCommand, parseArgs, runMain, sockitVersion } from './common.js';
@@ -55,6 +56,146 @@ interface Opts {
   userLatency: boolean; // -U
   sticky: boolean; // -B
   ident?: number; // -e
+  nodeInfo?: NodeInfoRequest; // -N
+}
+
+// ---- -N: IPv6 node information queries (RFC 4620), iputils' option words ----
+
+/** What -N asked: a query type (none: -N changes nothing, as in iputils), flags, and a subject when not the destination. */
+interface NodeInfoRequest {
+  qtype?: number;
+  flags: number;
+  subject?: { type: 'ipv6' | 'ipv4' | 'name'; fqdn?: boolean; text: string };
+}
+
+const NI_QUERIES: Record<string, { qtype: number; flag?: number }> = {
+  name: { qtype: ni.QTYPE_NODENAME },
+  fqdn: { qtype: ni.QTYPE_NODENAME },
+  ipv6: { qtype: ni.QTYPE_NODEADDR },
+  'ipv6-all': { qtype: ni.QTYPE_NODEADDR, flag: ni.FLAG_ALL },
+  'ipv6-compatible': { qtype: ni.QTYPE_NODEADDR, flag: ni.FLAG_COMPAT },
+  'ipv6-linklocal': { qtype: ni.QTYPE_NODEADDR, flag: ni.FLAG_LINKLOCAL },
+  'ipv6-sitelocal': { qtype: ni.QTYPE_NODEADDR, flag: ni.FLAG_SITELOCAL },
+  'ipv6-global': { qtype: ni.QTYPE_NODEADDR, flag: ni.FLAG_GLOBAL },
+  ipv4: { qtype: ni.QTYPE_IPV4ADDR },
+  'ipv4-all': { qtype: ni.QTYPE_IPV4ADDR, flag: ni.FLAG_ALL },
+};
+
+const NI_HELP = `sockit ping -6 -N <nodeinfo opt>
+Help:
+  help
+Query:
+  name
+  ipv6
+  ipv6-all
+  ipv6-compatible
+  ipv6-global
+  ipv6-linklocal
+  ipv6-sitelocal
+  ipv4
+  ipv4-all
+Subject:
+  subject-ipv6=addr
+  subject-ipv4=addr
+  subject-name=name
+  subject-fqdn=name
+`;
+
+/** Thrown by -N help: print the list, exit 0. */
+class NodeInfoHelp extends Error {}
+
+/** Fold one -N word into the request, with iputils' conflicts. */
+function nodeInfoArg(v: string, req: NodeInfoRequest = { flags: 0 }): NodeInfoRequest {
+  if (v === 'help') throw new NodeInfoHelp();
+  const q = NI_QUERIES[v];
+  if (q) {
+    if (req.qtype !== undefined && req.qtype !== q.qtype) throw new UsageError('Qtype conflict');
+    req.qtype = q.qtype;
+    req.flags |= q.flag ?? 0;
+    return req;
+  }
+  const m = /^subject-(ipv6|ipv4|name|fqdn)=(.*)$/s.exec(v);
+  if (!m) throw new UsageError(`invalid -N option: ${v} (-N help lists them)`);
+  const type = m[1] === 'fqdn' ? 'name' : (m[1] as 'ipv6' | 'ipv4' | 'name');
+  if (req.subject && req.subject.type !== type) throw new UsageError('Subject type conflict');
+  // subject-name guesses from the dots whether the name is fully qualified; subject-fqdn says it is
+  req.subject = { type, text: m[2]!, fqdn: m[1] === 'fqdn' ? true : m[1] === 'name' ? m[2]!.replace(/\.$/, '').includes('.') : undefined };
+  return req;
+}
+
+/** The query -N asked for, its subject resolved (getaddrinfo for addresses, wire form for names). */
+async function nodeInfoQuery(req: NodeInfoRequest, destination: string): Promise<NodeInfoQuery> {
+  const base = { qtype: req.qtype!, flags: req.flags };
+  const sub = req.subject;
+  if (!sub) return { ...base, subjectType: ni.SUBJECT_IPV6, subject: parseIPv6(destination)! };
+  if (sub.type === 'name') {
+    try {
+      // a scope (name%eth0) is not part of the subject
+      return { ...base, subjectType: ni.SUBJECT_NAME, subject: ni.encodeName(sub.text.split('%')[0]!, sub.fqdn !== false) };
+    } catch (e) {
+      if (e instanceof RangeError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  const family = sub.type === 'ipv6' ? 6 : 4;
+  let address: string | undefined;
+  try {
+    address = (await resolveHost(sub.text, family)).addresses[0]?.address;
+  } catch (e) {
+    throw new UsageError(`${sub.text}: ${(e as ResolveError).message}`);
+  }
+  if (!address) throw new UsageError(`${sub.text}: Address family for hostname not supported`);
+  return family === 6
+    ? { ...base, subjectType: ni.SUBJECT_IPV6, subject: parseIPv6(address)! }
+    : { ...base, subjectType: ni.SUBJECT_IPV4, subject: parseIPv4(address)! };
+}
+
+/** The reply's answer as iputils prints it after "from ADDR:", ending "; seq=N;". */
+export function nodeInfoText(wire: Buffer): string {
+  const d = ni.decode(wire);
+  if (!d.ok) return ` parse error (too short)`;
+  const m = d.value;
+  let s = '';
+  if (m.code === ni.SUCCESS) {
+    if (m.qtype === ni.QTYPE_NODENAME) {
+      const names = ni.decodeNames(m.data);
+      if (!names.ok) s += ' parse error (too short)';
+      else {
+        s += names.value.names.map((n) => ` ${n.name}${n.fqdn ? '.' : ''}`).join(',');
+        if (names.value.truncated) s += `${names.value.names.length ? ',' : ''} parse error (truncated)`;
+      }
+    } else if (m.qtype === ni.QTYPE_NODEADDR || m.qtype === ni.QTYPE_IPV4ADDR) {
+      const a = ni.decodeAddresses(m.data, m.qtype === ni.QTYPE_IPV4ADDR ? 4 : 6);
+      s += a.addresses.map((x) => ` ${x.address}`).join(',');
+      if (a.truncated) s += `${a.addresses.length ? ',' : ''} parse error (truncated)`;
+      if (m.flags & ni.FLAG_TRUNCATE) s += ' (truncated)';
+    } else {
+      s += ` unknown qtype(0x${m.qtype.toString(16).padStart(2, '0')})`;
+    }
+  } else if (m.code === ni.REFUSED) s += ' refused';
+  else if (m.code === ni.UNKNOWN_QTYPE) s += ' unknown';
+  // iputils byte-swaps the one-byte code here (ntohs): code 3 prints as 300
+  else s += ` unknown code(${((m.code << 8) & 0xffff).toString(16).padStart(2, '0')})`;
+  return `${s}; seq=${m.nonce.readUInt16BE(0)};`;
+}
+
+/** The reply's answer for --json. */
+function nodeInfoJson(wire: Buffer): Record<string, unknown> {
+  const d = ni.decode(wire);
+  if (!d.ok) return { error: d.error };
+  const m = d.value;
+  const result = m.code === ni.SUCCESS ? 'success' : m.code === ni.REFUSED ? 'refused' : m.code === ni.UNKNOWN_QTYPE ? 'unknown qtype' : `code ${m.code}`;
+  const out: Record<string, unknown> = { result, qtype: m.qtype, flags: m.flags };
+  if (m.code !== ni.SUCCESS) return out;
+  if (m.qtype === ni.QTYPE_NODENAME) {
+    const names = ni.decodeNames(m.data);
+    if (names.ok) Object.assign(out, { ttl: names.value.ttl, names: names.value.names.map((n) => n.name + (n.fqdn ? '.' : '')), parse_error: names.value.truncated });
+    else out.parse_error = true;
+  } else if (m.qtype === ni.QTYPE_NODEADDR || m.qtype === ni.QTYPE_IPV4ADDR) {
+    const a = ni.decodeAddresses(m.data, m.qtype === ni.QTYPE_IPV4ADDR ? 4 : 6);
+    Object.assign(out, { addresses: a.addresses, parse_error: a.truncated, truncated: (m.flags & ni.FLAG_TRUNCATE) !== 0 });
+  }
+  return out;
 }
 
 function seconds(what: string) {
@@ -370,6 +511,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
     .option('-e <identifier>', 'define identifier for ping session, default is random for SOCK_RAW and kernel defined for SOCK_DGRAM', intArg('argument', 0, 65535))
     .option('-f', 'flood ping')
     .option('-F <flowlabel>', 'define flow label, default is random', flowArg)
+    .option('-N <nodeinfo opt>', 'use IPv6 node info query, try <help> as argument', nodeInfoArg)
     .option('-i <interval>', 'seconds between sending each packet', seconds('bad timing interval'))
     .option('-I <interface>', 'either interface name or address')
     .option('-L', 'suppress loopback of multicast packets')
@@ -402,6 +544,10 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
   try {
     if (!parseArgs(cmd, argv)) return 0;
   } catch (e) {
+    if (e instanceof NodeInfoHelp) {
+      process.stdout.write(NI_HELP);
+      return 0;
+    }
     // getopt's words for unknown options, as iputils users know them
     const m = e instanceof UsageError && /^unknown option '(-{1,2})([^']*)'/.exec(e.message);
     if (m) throw new UsageError(m[1] === '-' ? `invalid option -- '${m[2]}'` : `unrecognized option '--${m[2]}'`);
@@ -432,7 +578,7 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
       patternText: o.p, pattern: o.p ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, nodeInfo: o.N?.qtype !== undefined ? o.N : undefined, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F,
     },
   };
 }
@@ -677,6 +823,14 @@ async function main(argv: string[]): Promise<number> {
     if (mode === 'dgram') throw new UsageError(`${ipOption}: IP options need a raw socket (a ping socket does not show the replies' IP header)`);
     mode = 'raw';
   }
+  // -N: node information queries, about the destination unless a subject is named; raw ICMPv6 only
+  let nodeInfo: NodeInfoQuery | undefined;
+  if (o.nodeInfo) {
+    if (v4) throw new UsageError("-N: node information queries are IPv6's");
+    if (mode === 'dgram') throw new UsageError('-N: node information queries need a raw socket (a ping socket sends only echo requests)');
+    mode = 'raw';
+    nodeInfo = await nodeInfoQuery(o.nodeInfo, dst.address);
+  }
 
   let method: IcmpProbe;
   try {
@@ -685,6 +839,7 @@ async function main(argv: string[]): Promise<number> {
       ttl: o.ttl, tos: o.tos, pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
       multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency, connect: o.connect,
       ipOptions: o.recordRoute ? recordRouteOption() : o.timestamp ? timestampOption(o.timestamp, hops) : undefined,
+      nodeInfo,
       // iputils: room for the preload in the receive buffer, at least 64 KiB
       rcvbuf: Math.max(65536, (o.size + 8 + Math.ceil((o.size + 8) / 512) * (20 + 16 + 64 + 160)) * o.preload),
     });
@@ -747,7 +902,8 @@ async function main(argv: string[]): Promise<number> {
       method,
       {
         count: o.count ?? 0, intervalMs, flood: o.flood, preload: o.preload, deadlineS: o.deadline, lingerMs: o.timeout,
-        dataLen: datalen, pattern: o.pattern, adaptive: o.adaptive, outstanding: o.outstanding, privileged, quiet: o.quiet, multicast,
+        // a node information query carries no data of ours: nothing to time or check (iputils)
+        dataLen: nodeInfo ? 0 : datalen, pattern: o.pattern, adaptive: o.adaptive, outstanding: o.outstanding, privileged, quiet: o.quiet, multicast,
       },
       (e) => render(e),
     );
@@ -787,6 +943,7 @@ async function main(argv: string[]): Promise<number> {
               time_ms: e.rttUs === undefined ? null : e.rttUs / 1000, dup: e.dup, truncated: e.truncated, late: e.late,
               checksum_ok: e.checksumOk, different_address: e.wrongSource, timestamp: Number(native.clock(0) / 1000n) / 1e6,
               ...(e.ipOptions && e.ipOptions.length > 0 ? optionsJson(e.ipOptions) : {}),
+              ...(e.nodeInfo ? { node_info: nodeInfoJson(e.nodeInfo) } : {}),
             });
             return;
           }
@@ -800,7 +957,7 @@ async function main(argv: string[]): Promise<number> {
           // decided now, in arrival order: "(same route)" compares with the previous reply
           const options = e.ipOptions && !e.truncated ? ipOptionItems(e.ipOptions, routes) : [];
           out.line(Promise.all([prAddr(e.from), optionsText(options, prAddr)]).then(([from, optText]) => {
-            let l = `${stamp}${e.bytes} bytes from ${from}: icmp_seq=${e.seq}`;
+            let l = `${stamp}${e.bytes} bytes from ${from}:${e.nodeInfo ? nodeInfoText(e.nodeInfo) : ` icmp_seq=${e.seq}`}`;
             if (o.verbose && !method.unprivileged) l += ` ident=${method.ident}`;
             if (e.ttl !== undefined) l += ` ttl=${e.ttl}`;
             if (e.truncated) return l + ' (truncated)\n';

@@ -75,6 +75,8 @@ export type PingEvent =
       clockWentBack?: number;
       /** IP options the reply carried (record route ...), when the method sees them */
       ipOptions?: Buffer;
+      /** a node information reply (RFC 4620), the whole ICMPv6 message */
+      nodeInfo?: Buffer;
     }
   | { type: 'icmp-error'; seq: number; from: string; icmpType: number; icmpCode: number; mtu: number }
   | { type: 'icmp-notice'; seq: number; from: string; icmpType: number; icmpCode: number; gateway?: string }
@@ -466,8 +468,10 @@ export class PingSession {
     const late = (this.timedOut[seq >> 3] & (1 << (seq & 7))) !== 0;
     this.onEvent({
       type: 'reply', seq, from: e.from, bytes: e.bytes, ttl: e.ttl, rttUs, dup, checksumOk: !csfailed, truncated, late,
-      wrongSource: !this.o.multicast && e.from !== this.method.target, mismatch, clockWentBack,
+      // (iputils does not compare a node information reply's source: a name subject may be anyone's)
+      wrongSource: !this.o.multicast && !e.nodeInfo && e.from !== this.method.target, mismatch, clockWentBack,
       ipOptions: e.ipOptions && Buffer.from(e.ipOptions),
+      nodeInfo: e.nodeInfo && Buffer.from(e.nodeInfo),
     });
   }
 

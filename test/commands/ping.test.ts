@@ -535,6 +535,78 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     expect(unknown.code).toBe(2);
   });
 
+  it('-N: node information queries (RFC 4620) to a responder, printed as iputils prints the answers', async () => {
+    // Linux answers none itself: a small responder written apart from sockit (test/lab/ni-responder.py)
+    const cfg = {
+      names: [['dsthost.example', true], ['www.@', true], ['dsthost', false]],
+      v6: [lab.dst.v6, 'fe80::1234'], v4: [lab.dst.v4], refuse_v4_subject: true,
+    };
+    const responder = lab.spawn(lab.dst, ['python3', 'test/lab/ni-responder.py', JSON.stringify(cfg)]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        responder.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('ready')) resolve(); });
+        responder.on('exit', (code) => reject(new Error(`ni-responder exited ${code}`)));
+      });
+      const dst = lab.dst.v6;
+      for (const [args, answer] of [
+        // names: a compression pointer (www.example.) and a single-label name (no dot)
+        [['-N', 'name'], ' dsthost.example., www.example., dsthost'],
+        [['-N', 'ipv6'], ` ${dst}, fe80::1234`],
+        [['-N', 'ipv6-global'], ` ${dst}`],
+        [['-N', 'ipv6-linklocal'], ' fe80::1234'],
+        [['-N', 'ipv4'], ` ${lab.dst.v4}`],
+        [['-N', 'name', '-N', `subject-ipv6=${dst}`], ' dsthost.example., www.example., dsthost'],
+        [['-N', 'ipv4', '-N', 'subject-name=DSTHOST.example'], ` ${lab.dst.v4}`],
+        [['-N', 'ipv4', '-N', `subject-ipv4=${lab.dst.v4}`], ' refused'],
+      ] as const) {
+        const { ours, theirs } = await both([...args, '-c', '2', '-i', '0.1', dst]);
+        expect(ours.stdout.split('\n')[0]).toBe(`PING ${dst}(${dst}) 56 data bytes`);
+        expect(ours.stdout).toContain(`bytes from ${dst}:${answer}; seq=1; ttl=62\n`);
+        expect(ours.stdout).toContain(`:${answer}; seq=2; ttl=62\n`);
+        expect(ours.stdout).toMatch(/\n2 packets transmitted, 2 received, 0% packet loss, time \d+ms\n\n?$/);
+        expect(ours.stdout).not.toContain('rtt min');
+        expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+        expect(ours.code).toBe(0);
+      }
+      // a subject the responder does not have: no answer, as for iputils
+      const other = await both(['-N', 'name', '-N', 'subject-name=elsewhere', '-c', '1', '-W', '0.5', dst]);
+      expect(other.ours.stdout).toContain('1 packets transmitted, 0 received, 100% packet loss');
+      expect(other.ours.code).toBe(1);
+      expect(normalize(other.ours.stdout)).toBe(normalize(other.theirs.stdout));
+
+      const json = jsonLines(await sockitIn(lab, lab.src, ['ping', '--json', '-N', 'ipv6', '-c', '1', dst]));
+      const reply = json.find((e) => e.type === 'reply')!;
+      expect(reply).toMatchObject({ seq: 1, from: dst, ttl: 62, time_ms: null, different_address: false });
+      expect(reply.node_info).toEqual({
+        result: 'success', qtype: 3, flags: 0, parse_error: false, truncated: false,
+        addresses: [{ ttl: 60, address: dst }, { ttl: 60, address: 'fe80::1234' }],
+      });
+      const names = jsonLines(await sockitIn(lab, lab.src, ['ping', '--json', '-N', 'name', '-c', '1', dst]));
+      expect(names.find((e) => e.type === 'reply')!.node_info).toMatchObject({ result: 'success', names: ['dsthost.example.', 'www.example.', 'dsthost'] });
+    } finally {
+      responder.kill();
+    }
+
+    // one line and exit 2 for what cannot be asked; -N help lists the words on stdout
+    for (const [args, err] of [
+      [['-N', 'nickname', lab.dst.v6], 'invalid -N option: nickname (-N help lists them)'],
+      [['-N', 'name', '-N', 'ipv6', lab.dst.v6], 'Qtype conflict'],
+      [['-N', 'subject-ipv4=192.0.2.1', '-N', 'subject-name=x', lab.dst.v6], 'Subject type conflict'],
+      [['-N', 'name', lab.dst.v4], "-N: node information queries are IPv6's"],
+      [['-N', 'name', '--mode', 'dgram', lab.dst.v6], '-N: node information queries need a raw socket (a ping socket sends only echo requests)'],
+    ] as const) {
+      const r = await sockitIn(lab, lab.src, ['ping', ...args]);
+      expect(r.stderr).toBe(`sockit ping: ${err}\n`);
+      expect(r.code).toBe(2);
+    }
+    const help = await sockitIn(lab, lab.src, ['ping', '-N', 'help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^sockit ping -6 -N <nodeinfo opt>\nHelp:\n  help\nQuery:\n  name\n[^]*  subject-fqdn=name\n$/);
+    const nobody = await sockitIn(lab, lab.src, ['ping', '-N', 'name', '-c', '1', lab.dst.v6], { user: 'nobody' });
+    expect(nobody.stderr).toMatch(/^sockit ping: no permission for an ICMP socket: raw sockets need CAP_NET_RAW/);
+    expect(nobody.code).toBe(2);
+  });
+
   it('-F: IPv6 probes carry the flow label (the destination\'s nftables counter sees it), the header says so', async () => {
     await lab.nft(lab.dst, [
       'add table ip6 flowtest',

@@ -4,6 +4,7 @@ import * as C from '../constants.js';
 import { type IcmpEndpoint, type IcmpPacket, listen } from '../icmp.js';
 import * as icmp4 from '../packet/icmp4.js';
 import * as icmp6 from '../packet/icmp6.js';
+import * as nodeinfo from '../packet/nodeinfo.js';
 import { checksum } from '../packet/checksum.js';
 import { type SendResult, inetAddress } from '../socket.js';
 import { type Family, type Probe, type ProbeEvent, type ProbeMethod, relTime } from './index.js';
@@ -45,6 +46,21 @@ export interface IcmpProbeOptions {
   connect?: boolean;
   /** IPv4 options for every probe (IP_OPTIONS), e.g. record route; counted in headerBytes */
   ipOptions?: Buffer;
+  /**
+   * IPv6, raw socket: send RFC 4620 node information queries instead of echo
+   * requests (iputils' ping -N); replies come as 'reply' events with nodeInfo
+   */
+  nodeInfo?: NodeInfoQuery;
+}
+
+/** What a node information probe asks, and about what. */
+export interface NodeInfoQuery {
+  qtype: number;
+  flags: number;
+  /** nodeinfo.SUBJECT_IPV6 / SUBJECT_NAME / SUBJECT_IPV4 */
+  subjectType: number;
+  /** the subject in wire form (an address, or an encoded name) */
+  subject: Buffer;
 }
 
 export const PMTU = { dont: C.IP_PMTUDISC_DONT, want: C.IP_PMTUDISC_WANT, do: C.IP_PMTUDISC_DO, probe: C.IP_PMTUDISC_PROBE } as const;
@@ -57,13 +73,20 @@ export class IcmpProbe implements ProbeMethod {
   private readonly ep: IcmpEndpoint;
   private wire = Buffer.alloc(0);
   private ttl = -1;
+  private readonly ni?: NodeInfoQuery;
+  /** node information: the nonce of each 16-bit sequence in flight (its 6 random bytes after the sequence) */
+  private nonces?: Buffer;
 
   constructor(opts: IcmpProbeOptions) {
     this.family = opts.family;
     this.target = opts.target;
     // IPv4 header + ICMP header; iputils counts no IPv6 header ("56 data bytes")
     this.headerBytes = opts.family === 4 ? 28 + (opts.ipOptions?.length ?? 0) : 8;
-    this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident, timestamps: opts.timestamps });
+    if (opts.nodeInfo && (opts.family !== 6 || opts.mode !== 'raw')) throw new TypeError('node information queries go on a raw ICMPv6 socket');
+    this.ni = opts.nodeInfo;
+    if (this.ni) this.nonces = Buffer.alloc(0x10000 * 6);
+    const accept = this.ni ? [icmp6.ECHO_REPLY, icmp6.DEST_UNREACH, icmp6.PACKET_TOO_BIG, icmp6.TIME_EXCEEDED, icmp6.PARAM_PROB, nodeinfo.REPLY] : undefined;
+    this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident, timestamps: opts.timestamps, accept });
     try {
       if (this.ep.mode === 'raw') {
         this.ep.setIdent(opts.ident ?? Math.floor(Math.random() * 0x10000));
@@ -138,6 +161,7 @@ export class IcmpProbe implements ProbeMethod {
   /** The echo request for a probe, in a buffer reused from probe to probe. */
   private build(p: Probe): Buffer {
     if (p.ttl !== undefined) this.setTtl(p.ttl);
+    if (this.ni) return this.buildQuery(p.seq & 0xffff);
     const len = icmp4.HEADER + p.payload.length;
     if (this.wire.length !== len) this.wire = Buffer.alloc(len);
     const w = this.wire;
@@ -150,6 +174,22 @@ export class IcmpProbe implements ProbeMethod {
     // the kernel checksums ping sockets and ICMPv6; a raw IPv4 socket sends what we give it
     if (this.family === 4 && this.ep.mode === 'raw') w.writeUInt16BE(checksum(w), 2);
     return w;
+  }
+
+  /** A node information query: the sequence and 6 fresh random bytes as its nonce. */
+  private buildQuery(seq: number): Buffer {
+    const q = this.ni!;
+    const nonce = Buffer.alloc(nodeinfo.NONCE_BYTES);
+    nonce.writeUInt16BE(seq, 0);
+    for (let i = 2; i < nonce.length; i++) nonce[i] = Math.floor(Math.random() * 256);
+    nonce.copy(this.nonces!, seq * 6, 2);
+    return nodeinfo.encode({ type: nodeinfo.QUERY, code: q.subjectType, qtype: q.qtype, flags: q.flags, nonce, data: q.subject });
+  }
+
+  /** The sequence a reply's nonce belongs to, or -1 when it is not one we sent. */
+  private nonceSeq(nonce: Buffer): number {
+    const seq = nonce.readUInt16BE(0);
+    return nonce.subarray(2).equals(this.nonces!.subarray(seq * 6, seq * 6 + 6)) ? seq : -1;
   }
 
   start(onEvent: (e: ProbeEvent) => void): void {
@@ -175,6 +215,16 @@ export class IcmpProbe implements ProbeMethod {
   private onPacket(p: IcmpPacket, onEvent: (e: ProbeEvent) => void): void {
     const m = p.message;
     const v4 = this.family === 4;
+    if (this.ni && m.type === nodeinfo.REPLY && m.body.kind === 'raw') {
+      // the whole message again: type, code and checksum, then what decode() kept
+      const wire = Buffer.concat([Buffer.from([m.type, m.code, 0, 0]), m.body.data]);
+      const ni = nodeinfo.decode(wire);
+      if (!ni.ok) return;
+      const seq = this.nonceSeq(ni.value.nonce);
+      if (seq < 0) return;
+      onEvent({ type: 'reply', seq, from: p.from, ttl: p.ttl, rxRelNs: relTime(p.rxNs), bytes: p.bytes, checksumOk: true, nodeInfo: wire });
+      return;
+    }
     if (m.body.kind === 'echo') {
       if (m.type !== (v4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY) || !this.ours(m.body.id)) return;
       onEvent({

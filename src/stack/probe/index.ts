@@ -37,6 +37,8 @@ export type ProbeEvent =
       ipOptions?: Buffer;
       /** TCP flags of the answer, as tcpdump prints them ('S.', 'R.'), for TCP methods */
       flags?: string;
+      /** a node information reply (RFC 4620), the whole ICMPv6 message, when that was the probe */
+      nodeInfo?: Buffer;
     }
   | {
       /** an ICMP error about one of our probes */
