@@ -150,51 +150,68 @@ async function nodeInfoQuery(req: NodeInfoRequest, destination: string): Promise
     : { ...base, subjectType: ni.SUBJECT_IPV4, subject: parseIPv4(address)! };
 }
 
+/** A node information reply, read once for the text and for --json. */
+interface NodeInfoAnswer {
+  code: number;
+  qtype: number;
+  flags: number;
+  /** the sequence in the nonce */
+  seq: number;
+  /** Node Name: its TTL and names; undefined when the data is too short for the TTL */
+  ttl?: number;
+  names?: ni.ReplyName[];
+  addresses?: ni.ReplyAddress[];
+  /** a name or address ran off the end (those before it are kept) */
+  cut?: boolean;
+  tooShort?: boolean;
+}
+
+function nodeInfoAnswer(wire: Buffer): NodeInfoAnswer | null {
+  const d = ni.decode(wire);
+  if (!d.ok) return null;
+  const m = d.value;
+  const a: NodeInfoAnswer = { code: m.code, qtype: m.qtype, flags: m.flags, seq: m.nonce.readUInt16BE(0) };
+  if (m.code !== ni.SUCCESS) return a;
+  if (m.qtype === ni.QTYPE_NODENAME) {
+    const names = ni.decodeNames(m.data);
+    if (!names.ok) a.tooShort = true;
+    else Object.assign(a, { ttl: names.value.ttl, names: names.value.names, cut: names.value.truncated });
+  } else if (m.qtype === ni.QTYPE_NODEADDR || m.qtype === ni.QTYPE_IPV4ADDR) {
+    const list = ni.decodeAddresses(m.data, m.qtype === ni.QTYPE_IPV4ADDR ? 4 : 6);
+    Object.assign(a, { addresses: list.addresses, cut: list.truncated });
+  }
+  return a;
+}
+
 /** The reply's answer as iputils prints it after "from ADDR:", ending "; seq=N;". */
 export function nodeInfoText(wire: Buffer): string {
-  const d = ni.decode(wire);
-  if (!d.ok) return ` parse error (too short)`;
-  const m = d.value;
+  const a = nodeInfoAnswer(wire);
+  if (!a) return ' parse error (too short)';
   let s = '';
-  if (m.code === ni.SUCCESS) {
-    if (m.qtype === ni.QTYPE_NODENAME) {
-      const names = ni.decodeNames(m.data);
-      if (!names.ok) s += ' parse error (too short)';
-      else {
-        s += names.value.names.map((n) => ` ${n.name}${n.fqdn ? '.' : ''}`).join(',');
-        if (names.value.truncated) s += `${names.value.names.length ? ',' : ''} parse error (truncated)`;
-      }
-    } else if (m.qtype === ni.QTYPE_NODEADDR || m.qtype === ni.QTYPE_IPV4ADDR) {
-      const a = ni.decodeAddresses(m.data, m.qtype === ni.QTYPE_IPV4ADDR ? 4 : 6);
-      s += a.addresses.map((x) => ` ${x.address}`).join(',');
-      if (a.truncated) s += `${a.addresses.length ? ',' : ''} parse error (truncated)`;
-      if (m.flags & ni.FLAG_TRUNCATE) s += ' (truncated)';
-    } else {
-      s += ` unknown qtype(0x${m.qtype.toString(16).padStart(2, '0')})`;
-    }
-  } else if (m.code === ni.REFUSED) s += ' refused';
-  else if (m.code === ni.UNKNOWN_QTYPE) s += ' unknown';
+  if (a.code === ni.SUCCESS) {
+    const list = a.names?.map((n) => ` ${n.name}${n.fqdn ? '.' : ''}`) ?? a.addresses?.map((x) => ` ${x.address}`);
+    if (a.tooShort) s += ' parse error (too short)';
+    else if (list) {
+      s += list.join(',');
+      if (a.cut) s += `${list.length ? ',' : ''} parse error (truncated)`;
+      if (a.addresses && a.flags & ni.FLAG_TRUNCATE) s += ' (truncated)';
+    } else s += ` unknown qtype(0x${a.qtype.toString(16).padStart(2, '0')})`;
+  } else if (a.code === ni.REFUSED) s += ' refused';
+  else if (a.code === ni.UNKNOWN_QTYPE) s += ' unknown';
   // iputils byte-swaps the one-byte code here (ntohs): code 3 prints as 300
-  else s += ` unknown code(${((m.code << 8) & 0xffff).toString(16).padStart(2, '0')})`;
-  return `${s}; seq=${m.nonce.readUInt16BE(0)};`;
+  else s += ` unknown code(${((a.code << 8) & 0xffff).toString(16).padStart(2, '0')})`;
+  return `${s}; seq=${a.seq};`;
 }
 
 /** The reply's answer for --json. */
 function nodeInfoJson(wire: Buffer): Record<string, unknown> {
-  const d = ni.decode(wire);
-  if (!d.ok) return { error: d.error };
-  const m = d.value;
-  const result = m.code === ni.SUCCESS ? 'success' : m.code === ni.REFUSED ? 'refused' : m.code === ni.UNKNOWN_QTYPE ? 'unknown qtype' : `code ${m.code}`;
-  const out: Record<string, unknown> = { result, qtype: m.qtype, flags: m.flags };
-  if (m.code !== ni.SUCCESS) return out;
-  if (m.qtype === ni.QTYPE_NODENAME) {
-    const names = ni.decodeNames(m.data);
-    if (names.ok) Object.assign(out, { ttl: names.value.ttl, names: names.value.names.map((n) => n.name + (n.fqdn ? '.' : '')), parse_error: names.value.truncated });
-    else out.parse_error = true;
-  } else if (m.qtype === ni.QTYPE_NODEADDR || m.qtype === ni.QTYPE_IPV4ADDR) {
-    const a = ni.decodeAddresses(m.data, m.qtype === ni.QTYPE_IPV4ADDR ? 4 : 6);
-    Object.assign(out, { addresses: a.addresses, parse_error: a.truncated, truncated: (m.flags & ni.FLAG_TRUNCATE) !== 0 });
-  }
+  const a = nodeInfoAnswer(wire);
+  if (!a) return { result: 'malformed' };
+  const result = a.code === ni.SUCCESS ? 'success' : a.code === ni.REFUSED ? 'refused' : a.code === ni.UNKNOWN_QTYPE ? 'unknown qtype' : `code ${a.code}`;
+  const out: Record<string, unknown> = { result, qtype: a.qtype, flags: a.flags };
+  if (a.tooShort) out.parse_error = true;
+  if (a.names) Object.assign(out, { ttl: a.ttl, names: a.names.map((n) => n.name + (n.fqdn ? '.' : '')), parse_error: a.cut });
+  if (a.addresses) Object.assign(out, { addresses: a.addresses, parse_error: a.cut, truncated: (a.flags & ni.FLAG_TRUNCATE) !== 0 });
   return out;
 }
 
@@ -309,7 +326,7 @@ function timestampOption(type: TimestampType, hops: string[] = []): Buffer {
 type OptionItem =
   | { kind: 'nop' }
   /** text, with { address } where a name may go */
-  | { kind: 'ts'; parts: (string | { address: string })[] }
+  | { kind: 'ts'; entries: StampEntry[]; flags: number }
   | { kind: 'rr'; same: boolean; addresses: string[] }
   | { kind: 'srr'; strict: boolean; addresses: string[] }
   | { kind: 'unknown'; type: number };
@@ -364,8 +381,8 @@ export function ipOptionItems(opts: Buffer, memory: RouteMemory): OptionItem[] {
         }
       }
     } else if (type === IPOPT_TS) {
-      const parts = timestampParts(opts, p, olen);
-      if (parts) items.push({ kind: 'ts', parts });
+      const ts = timestampEntries(opts, p, olen);
+      if (ts) items.push({ kind: 'ts', ...ts });
     } else {
       items.push({ kind: 'unknown', type });
     }
@@ -409,31 +426,8 @@ function timestampEntries(opts: Buffer, p: number, olen: number): { entries: Sta
   return { entries, flags };
 }
 
-/** iputils' timestamp printing: the first standard time absolute, the rest relative to the one before. */
-function timestampParts(opts: Buffer, p: number, olen: number): (string | { address: string })[] | null {
-  const ts = timestampEntries(opts, p, olen);
-  if (!ts) return null;
-  const parts: (string | { address: string })[] = ['\nTS: '];
-  let stdtime = 0;
-  let nonstdtime = 0;
-  for (const e of ts.entries) {
-    if (e.address !== undefined) parts.push('\t', { address: e.address });
-    if (e.stamp === undefined) break;
-    const v = e.stamp;
-    if (!e.standard) {
-      parts.push(nonstdtime === 0 ? `\t${v} absolute not-standard` : `\t${v - nonstdtime} not-standard`);
-      nonstdtime = v;
-    } else {
-      parts.push(stdtime === 0 ? `\t${v} absolute` : `\t${v - stdtime}`);
-      stdtime = v;
-    }
-    parts.push('\n');
-  }
-  if (ts.flags >> 4) parts.push(`Unrecorded hops: ${ts.flags >> 4}\n`);
-  return parts;
-}
-
-async function optionsText(items: OptionItem[], name: (a: string) => Promise<string>): Promise<string> {
+/** The text iputils prints after a reply for its IP options (pr_options), names looked up with `name`. */
+export async function optionsText(items: OptionItem[], name: (a: string) => Promise<string>): Promise<string> {
   const list = async (addresses: string[]) =>
     (await Promise.all(addresses.map((a) => (a === '0.0.0.0' ? a : name(a))))).map((a) => `\t${a}\n`).join('');
   let s = '';
@@ -442,7 +436,23 @@ async function optionsText(items: OptionItem[], name: (a: string) => Promise<str
     else if (it.kind === 'rr') s += it.same ? '\t(same route)' : `\nRR: ${await list(it.addresses)}`;
     else if (it.kind === 'srr') s += `\n${it.strict ? 'S' : 'L'}SRR: ${await list(it.addresses)}`;
     else if (it.kind === 'ts') {
-      for (const part of it.parts) s += typeof part === 'string' ? part : part.address === '0.0.0.0' ? part.address : await name(part.address);
+      // the first standard time absolute, the rest relative to the one before
+      s += '\nTS: ';
+      let stdtime = 0;
+      let nonstdtime = 0;
+      for (const e of it.entries) {
+        if (e.address !== undefined) s += `\t${e.address === '0.0.0.0' ? e.address : await name(e.address)}`;
+        if (e.stamp === undefined) break;
+        if (!e.standard) {
+          s += nonstdtime === 0 ? `\t${e.stamp} absolute not-standard` : `\t${e.stamp - nonstdtime} not-standard`;
+          nonstdtime = e.stamp;
+        } else {
+          s += stdtime === 0 ? `\t${e.stamp} absolute` : `\t${e.stamp - stdtime}`;
+          stdtime = e.stamp;
+        }
+        s += '\n';
+      }
+      if (it.flags >> 4) s += `Unrecorded hops: ${it.flags >> 4}\n`;
     }
     else s += `\nunknown option ${it.type.toString(16)}`;
   }
@@ -452,33 +462,21 @@ async function optionsText(items: OptionItem[], name: (a: string) => Promise<str
 /**
  * A reply's IP options for --json: the addresses a record-route option holds
  * so far, or a timestamp option's slots (absolute stamps, address when it
- * has one, overflowed hops); the same walks as the text, without "same route".
+ * has one) and the hops that found it full; the walk the text takes, without
+ * "same route".
  */
 function optionsJson(opts: Buffer): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  let p = 0;
-  while (p < opts.length) {
-    const type = opts[p]!;
-    if (type === 0) break;
-    if (type === IPOPT_NOP) {
-      p++;
-      continue;
-    }
-    const olen = opts[p + 1] ?? 0;
-    if (olen < 2 || p + olen > opts.length) break;
-    if (type === IPOPT_RR) {
-      const rr = ipOptionItems(opts.subarray(p, p + olen), { last: null }).find((it) => it.kind === 'rr');
-      out.record_route = rr?.kind === 'rr' ? rr.addresses : [];
-    } else if (type === IPOPT_TS) {
-      const ts = timestampEntries(opts, p, olen);
-      out.ip_timestamps = (ts?.entries ?? []).map((e) => ({
+  for (const it of ipOptionItems(opts, { last: null })) {
+    if (it.kind === 'rr') out.record_route = it.addresses;
+    else if (it.kind === 'ts') {
+      out.ip_timestamps = it.entries.map((e) => ({
         ...(e.address !== undefined ? { address: e.address } : {}),
         ms_since_midnight_ut: e.stamp ?? null,
         ...(e.stamp !== undefined && !e.standard ? { standard: false } : {}),
       }));
-      out.unrecorded_hops = (ts?.flags ?? opts[p + 3] ?? 0) >> 4;
+      out.unrecorded_hops = it.flags >> 4;
     }
-    p += olen;
   }
   return out;
 }

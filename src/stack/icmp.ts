@@ -102,8 +102,9 @@ export class IcmpPermissionError extends Error {
   }
 }
 
-const DEFAULT_ACCEPT4 = [icmp4.ECHO_REPLY, icmp4.DEST_UNREACH, icmp4.SOURCE_QUENCH, icmp4.REDIRECT, icmp4.TIME_EXCEEDED, icmp4.PARAMETER_PROBLEM];
-const DEFAULT_ACCEPT6 = [icmp6.ECHO_REPLY, icmp6.DEST_UNREACH, icmp6.PACKET_TOO_BIG, icmp6.TIME_EXCEEDED, icmp6.PARAM_PROB];
+/** The ICMP types a raw socket lets in by default: echo replies and the errors. */
+export const DEFAULT_ACCEPT4 = [icmp4.ECHO_REPLY, icmp4.DEST_UNREACH, icmp4.SOURCE_QUENCH, icmp4.REDIRECT, icmp4.TIME_EXCEEDED, icmp4.PARAMETER_PROBLEM];
+export const DEFAULT_ACCEPT6 = [icmp6.ECHO_REPLY, icmp6.DEST_UNREACH, icmp6.PACKET_TOO_BIG, icmp6.TIME_EXCEEDED, icmp6.PARAM_PROB];
 
 const NO_BYTES = Buffer.alloc(0);
 

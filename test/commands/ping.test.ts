@@ -1,6 +1,6 @@
 // sockit ping against iputils ping, on loopback and in a lab of namespaces.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatG, formatTime, inetAton, ipOptionItems, summaryText } from '../../src/commands/ping.js';
+import { formatG, formatTime, inetAton, ipOptionItems, optionsText, summaryText } from '../../src/commands/ping.js';
 import { PingStats, llsqrt } from '../../src/stack/ping.js';
 import { type CliResult, sockit, sockitIn, startSockit } from '../helpers/cli.js';
 import { isRoot, rootReason } from '../helpers/root.js';
@@ -44,7 +44,7 @@ describe('iputils arithmetic', () => {
     expect(r.stdout).toBe(`ping from sockit ${(await import('../../package.json', { with: { type: 'json' } })).default.version}\n`);
   });
 
-  it('walks IP options as iputils does: NOP, record route (then "same route"), unknown types, end of list', () => {
+  it('walks IP options as iputils does: NOP, record route (then "same route"), timestamps, unknown types, end of list', async () => {
     const rr = (addrs: number[][]) => {
       const b = Buffer.alloc(40);
       b[0] = 1; b[1] = 7; b[2] = 39; b[3] = 4 + 4 * addrs.length;
@@ -59,9 +59,16 @@ describe('iputils arithmetic', () => {
     // security (130) is not decoded; 0 ends the list; a length past the end stops the walk
     expect(ipOptionItems(Buffer.from([130, 4, 5, 0, 1, 0, 7, 9]), memory)).toEqual([{ kind: 'unknown', type: 130 }, { kind: 'nop' }]);
     // timestamps: the first absolute, then differences; the overflow nibble as unrecorded hops
-    expect(ipOptionItems(Buffer.from([68, 12, 13, 0x20, 0, 0, 1, 0, 0, 0, 1, 5]), memory)).toEqual([
-      { kind: 'ts', parts: ['\nTS: ', '\t256 absolute', '\n', '\t5', '\n', 'Unrecorded hops: 2\n'] },
+    const ts = ipOptionItems(Buffer.from([68, 12, 13, 0x20, 0, 0, 1, 0, 0, 0, 1, 5]), memory);
+    expect(ts).toEqual([
+      { kind: 'ts', flags: 0x20, entries: [{ stamp: 256, standard: true }, { stamp: 261, standard: true }] },
     ]);
+    expect(await optionsText(ts, async (a) => a)).toBe('\nTS: \t256 absolute\n\t5\nUnrecorded hops: 2\n');
+    // with addresses (tsandaddr), named by the lookup given; a non-standard stamp; an address with no stamp yet
+    const named = ipOptionItems(Buffer.from([68, 20, 21, 0x01, 192, 0, 2, 1, 0x80, 0, 0, 9, 192, 0, 2, 18, 0x80, 0, 0, 12, 0, 0]), memory);
+    expect(await optionsText(named, async (a) => `n(${a})`)).toBe('\nTS: \tn(192.0.2.1)\t9 absolute not-standard\n\tn(192.0.2.18)\t3 not-standard\n');
+    const half = ipOptionItems(Buffer.from([68, 20, 17, 0x01, 192, 0, 2, 1, 0x80, 0, 0, 9, 192, 0, 2, 18, 0x80, 0, 0, 12]), memory);
+    expect(await optionsText(half, async (a) => a)).toBe('\nTS: \t192.0.2.1\t9 absolute not-standard\n\t192.0.2.18');
     expect(ipOptionItems(Buffer.from([1, 7, 200, 4]), memory)).toEqual([{ kind: 'nop' }]);
   });
 

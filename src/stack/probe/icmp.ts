@@ -1,7 +1,7 @@
 // The ICMP echo probe method (ping, traceroute -I): echo requests on the
 // core's ICMP endpoint, so a ping socket when allowed and a raw one otherwise.
 import * as C from '../constants.js';
-import { type IcmpEndpoint, type IcmpPacket, listen } from '../icmp.js';
+import { DEFAULT_ACCEPT6, type IcmpEndpoint, type IcmpPacket, listen } from '../icmp.js';
 import * as icmp4 from '../packet/icmp4.js';
 import * as icmp6 from '../packet/icmp6.js';
 import * as nodeinfo from '../packet/nodeinfo.js';
@@ -85,7 +85,7 @@ export class IcmpProbe implements ProbeMethod {
     if (opts.nodeInfo && (opts.family !== 6 || opts.mode !== 'raw')) throw new TypeError('node information queries go on a raw ICMPv6 socket');
     this.ni = opts.nodeInfo;
     if (this.ni) this.nonces = Buffer.alloc(0x10000 * 6);
-    const accept = this.ni ? [icmp6.ECHO_REPLY, icmp6.DEST_UNREACH, icmp6.PACKET_TOO_BIG, icmp6.TIME_EXCEEDED, icmp6.PARAM_PROB, nodeinfo.REPLY] : undefined;
+    const accept = this.ni ? [...DEFAULT_ACCEPT6, nodeinfo.REPLY] : undefined;
     this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident, timestamps: opts.timestamps, accept });
     try {
       if (this.ep.mode === 'raw') {
