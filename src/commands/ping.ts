@@ -123,6 +123,18 @@ function nodeInfoArg(v: string, req: NodeInfoRequest = { flags: 0 }): NodeInfoRe
   return req;
 }
 
+/** The first address of a name or address given with an option (a -T hop, an -N subject); getaddrinfo's words when there is none. */
+async function addressOf(text: string, family: 4 | 6): Promise<string> {
+  let address: string | undefined;
+  try {
+    address = (await resolveHost(text, family)).addresses[0]?.address;
+  } catch (e) {
+    throw new UsageError(`${text}: ${(e as ResolveError).message}`);
+  }
+  if (!address) throw new UsageError(`${text}: Address family for hostname not supported`);
+  return address;
+}
+
 /** The query -N asked for, its subject resolved (getaddrinfo for addresses, wire form for names). */
 async function nodeInfoQuery(req: NodeInfoRequest, destination: string): Promise<NodeInfoQuery> {
   const base = { qtype: req.qtype!, flags: req.flags };
@@ -138,13 +150,7 @@ async function nodeInfoQuery(req: NodeInfoRequest, destination: string): Promise
     }
   }
   const family = sub.type === 'ipv6' ? 6 : 4;
-  let address: string | undefined;
-  try {
-    address = (await resolveHost(sub.text, family)).addresses[0]?.address;
-  } catch (e) {
-    throw new UsageError(`${sub.text}: ${(e as ResolveError).message}`);
-  }
-  if (!address) throw new UsageError(`${sub.text}: Address family for hostname not supported`);
+  const address = await addressOf(sub.text, family);
   return family === 6
     ? { ...base, subjectType: ni.SUBJECT_IPV6, subject: parseIPv6(address)! }
     : { ...base, subjectType: ni.SUBJECT_IPV4, subject: parseIPv4(address)! };
@@ -743,16 +749,7 @@ async function main(argv: string[]): Promise<number> {
   // -T tsprespec's hops, resolved as the destination is (IPv6 is refused with the other IP options below)
   const hops: string[] = [];
   if (o.prespec && v4) {
-    for (const hop of o.prespec) {
-      try {
-        const a = (await resolveHost(hop, 4)).addresses[0];
-        if (!a) throw new UsageError(`${hop}: Address family for hostname not supported`);
-        hops.push(a.address);
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        throw new UsageError(`${hop}: ${(e as ResolveError).message}`);
-      }
-    }
+    for (const hop of o.prespec) hops.push(await addressOf(hop, 4));
   }
 
   // interval rules (iputils setup())
