@@ -10,6 +10,7 @@
 // the process to include it).
 import { binding } from '../dist/stack/native/index.js';
 import * as C from '../dist/stack/constants.js';
+import { checksum } from '../dist/stack/packet/checksum.js';
 
 const n = Number(process.argv[2] ?? 100000);
 let fd;
@@ -33,21 +34,13 @@ const rbuf = Buffer.alloc(256);
 const meta = new Int32Array(30), addrs = Buffer.alloc(288), ts = new BigInt64Array(1);
 const id = process.pid & 0xffff;
 
-function cksum(p, len) {
-  let s = 0;
-  for (let i = 0; i + 1 < len; i += 2) s += (p[i] << 8) | p[i + 1];
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
-
 let got = 0;
 const t0 = performance.now();
 for (let seq = 0; seq < n; seq++) {
   req[2] = req[3] = 0;
   req[4] = id >> 8, req[5] = id & 0xff;
   req[6] = (seq >> 8) & 0xff, req[7] = seq & 0xff;
-  const c = cksum(req, req.length);
-  req[2] = c >> 8, req[3] = c & 0xff;
+  req.writeUInt16BE(checksum(req), 2);
   binding.sendto(fd, req, 0, to, null);
   for (;;) {
     // the addon's recvmsg never blocks: the reply is usually queued before sendto returns
