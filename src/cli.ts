@@ -1,7 +1,12 @@
 // The sockit program. Commands are listed here with a one-line summary and
-// loaded only when run, so start-up costs one small module.
+// loaded only when run, so start-up costs one small module. Nothing here
+// imports the native addon: --help, --version and help work without it.
 import { Command, CommanderError } from 'commander';
-import { sockitVersion } from './commands/common.js';
+import { dirname, join, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { guardStdout } from './cli/stdio.js';
+import { reportError, sockitVersion } from './cli/run.js';
+import { hasSummary, jsonLine } from './output/json.js';
 
 export interface CommandModule {
   /** run with the arguments after the command name; resolves to the exit code */
@@ -34,28 +39,62 @@ function program(): Command {
     .description("a network toolkit in the spirit of Stevens' Unix Network Programming")
     .version(sockitVersion(), '-V, --version')
     .usage('<command> [options]')
+    .helpOption('-h, --help', 'display help for command')
     .exitOverride()
-    .addHelpText('after', '\nRun `sockit <command> --help` for a command\'s options; `man sockit` for the whole story.');
+    .addHelpText('after', '\nRun `sockit help <command>` (or `sockit <command> --help`) for a command\'s options; `man sockit` for the whole story.');
+  p.command('help [command]').description('display help for a command');
   for (const c of commands) {
     p.command(c.name).aliases(c.aliases ?? []).description(c.summary);
   }
   return p;
 }
 
+/** The fix for a missing addon, for where this copy of sockit lives. */
+function addonFix(): string {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const parent = dirname(root);
+  if (basename(parent) !== 'node_modules') return `run \`npm install\` in ${root}`;
+  // <prefix>/lib/node_modules/sockit is a global install
+  return basename(dirname(parent)) === 'lib' ? 'run `npm rebuild -g sockit`' : `run \`npm rebuild sockit\` in ${dirname(parent)}`;
+}
+
+/** --json among the options (not after `--`). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+async function load(entry: Entry): Promise<CommandModule> {
+  try {
+    return await entry.load();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_SOCKIT_NO_ADDON') {
+      throw new Error(`${(e as Error).message}: ${addonFix()}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
-  // `sockit ... | head`: a reader that went away ends the output, not with a stack trace
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(process.exitCode ?? 0);
-  });
-  const entry = find(argv[0]);
+  let entry = find(argv[0]);
+  // `sockit help ping` is `sockit ping --help`
+  if (argv[0] === 'help' && find(argv[1])) {
+    entry = find(argv[1]);
+    argv = [argv[1]!, '--help'];
+  }
+  guardStdout(entry?.name ?? '');
   let code: number;
   if (entry) {
-    const mod = await entry.load();
-    code = await mod.run(argv.slice(1));
+    try {
+      code = await (await load(entry)).run(argv.slice(1));
+    } catch (e) {
+      code = reportError(entry.name, e);
+    }
   } else {
     code = topLevel(argv);
   }
+  // --json: the last line of every run is a summary with the exit code, also when it ended early
+  if (entry && wantsJson(argv) && !hasSummary()) jsonLine({ type: 'summary', exit_code: code });
   process.exitCode = code;
 }
 
@@ -63,7 +102,15 @@ function topLevel(argv: string[]): number {
   const p = program();
   p.configureOutput({ writeErr: () => {}, outputError: () => {} });
   if (argv.length === 0) {
-    process.stdout.write(p.helpInformation());
+    process.stderr.write(p.helpInformation());
+    return 2;
+  }
+  if (argv[0] === 'help') {
+    if (argv.length === 1) {
+      process.stdout.write(p.helpInformation());
+      return 0;
+    }
+    process.stderr.write(`sockit: unknown command '${argv[1]}' (see sockit --help)\n`);
     return 2;
   }
   try {
@@ -72,7 +119,7 @@ function topLevel(argv: string[]): number {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-      const word = argv[0];
+      const word = argv[0] === 'help' ? argv[1] : argv[0];
       const msg = word && !word.startsWith('-') ? `unknown command '${word}'` : e.message.replace(/^error: /, '').split('\n')[0];
       process.stderr.write(`sockit: ${msg} (see sockit --help)\n`);
       return 2;

@@ -3,9 +3,9 @@
 import { Option } from 'commander';
 import { IcmpPermissionError } from '../stack/icmp.js';
 import { isSystemError, native } from '../stack/native/index.js';
-import { formatIPv4, parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
+import { formatIPv4, isMulticast, parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
 import * as icmp4 from '../stack/packet/icmp4.js';
-import * as icmp6 from '../stack/packet/icmp6.js';
+import { describe4, describe6 } from '../stack/packet/icmp-names.js';
 import * as ni from '../stack/packet/nodeinfo.js';
 import { MAX_DUP_CHK, MINUSERINTERVAL, type PingEvent, PingSession, type PingStats } from '../stack/ping.js';
 import { IcmpProbe, type NodeInfoQuery, type PmtuMode } from '../stack/probe/icmp.js';
@@ -487,16 +487,9 @@ function optionsJson(opts: Buffer): Record<string, unknown> {
   return out;
 }
 
-/** 224.0.0.0/4 or ff00::/8 */
-function isMulticast(address: string): boolean {
-  if (address.includes(':')) return /^ff/i.test(address);
-  const first = Number(address.split('.')[0]);
-  return first >= 224 && first <= 239;
-}
-
 /** Parsed options and target, or the exit status when there is nothing to ping (-V, -h, --help). */
 function parse(argv: string[]): { opts: Opts; target: string } | number {
-  const cmd = makeCommand(NAME)
+  const cmd = makeCommand(NAME, { shortHelp: false })
     .description('send ICMP ECHO_REQUEST to network hosts')
     .usage('[options] <destination>')
     .argument('[destination]', 'dns name or ip address')
@@ -585,47 +578,6 @@ function parse(argv: string[]): { opts: Opts; target: string } | number {
       broadcast: !!o.b, sticky: !!o.B, ident: o.e, nodeInfo: o.N?.qtype !== undefined ? o.N : undefined, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F,
     },
   };
-}
-
-// ---- text of ICMP errors, as iputils prints them ----
-
-export function describe4(type: number, code: number, info: number): string {
-  switch (type) {
-    case icmp4.ECHO_REPLY: return 'Echo Reply';
-    case icmp4.DEST_UNREACH:
-      return ([
-        'Destination Net Unreachable', 'Destination Host Unreachable', 'Destination Protocol Unreachable',
-        'Destination Port Unreachable', `Frag needed and DF set (mtu = ${info})`, 'Source Route Failed',
-        'Destination Net Unknown', 'Destination Host Unknown', 'Source Host Isolated', 'Destination Net Prohibited',
-        'Destination Host Prohibited', 'Destination Net Unreachable for Type of Service',
-        'Destination Host Unreachable for Type of Service', 'Packet filtered', 'Precedence Violation', 'Precedence Cutoff',
-      ][code] ?? `Dest Unreachable, Bad Code: ${code}`);
-    case icmp4.SOURCE_QUENCH: return 'Source Quench';
-    case icmp4.REDIRECT:
-      return ['Redirect Network', 'Redirect Host', 'Redirect Type of Service and Network', 'Redirect Type of Service and Host'][code] ?? `Redirect, Bad Code: ${code}`;
-    case icmp4.ECHO_REQUEST: return 'Echo Request';
-    case icmp4.TIME_EXCEEDED:
-      return ['Time to live exceeded', 'Frag reassembly time exceeded'][code] ?? `Time exceeded, Bad Code: ${code}`;
-    case icmp4.PARAMETER_PROBLEM: return `Parameter problem: pointer = ${info}`;
-    default: return `Bad ICMP type: ${type}`;
-  }
-}
-
-export function describe6(type: number, code: number, info: number): string {
-  switch (type) {
-    case icmp6.DEST_UNREACH:
-      return 'Destination unreachable: ' + (['No route', 'Administratively prohibited', 'Beyond scope of source address', 'Address unreachable', 'Port unreachable'][code] ?? `Unknown code ${code}`);
-    case icmp6.PACKET_TOO_BIG: return `Packet too big: mtu=${info}` + (code ? `, code=${code}` : '');
-    case icmp6.TIME_EXCEEDED: return 'Time exceeded: ' + (['Hop limit', 'Defragmentation failure'][code] ?? `code ${code}`);
-    case icmp6.PARAM_PROB:
-      return 'Parameter problem: ' + (['Wrong header field ', 'Unknown header ', 'Unknown option '][code] ?? `code ${code} `) + `at ${info}`;
-    case icmp6.ECHO_REQUEST: return 'Echo request';
-    case icmp6.ECHO_REPLY: return 'Echo reply';
-    case 130: return 'MLD Query';
-    case 131: return 'MLD Report';
-    case 132: return 'MLD Reduction';
-    default: return `unknown icmp type: ${type}`;
-  }
 }
 
 /** " time=0.045 ms": iputils' rounding to 3 significant-ish digits (microseconds in). */

@@ -20,7 +20,7 @@ import {
   sourceStream, splitDotted,
 } from '../stack/sock/index.js';
 import type { Linger, Timeval } from '../stack/structs.js';
-import { UsageError, familyFlag, jsonLine, makeCommand, onTerminate, parseArgs, reportError } from './common.js';
+import { UsageError, familyFlag, jsonLineUntyped, makeCommand, onTerminate, parseArgs, reportError } from './common.js';
 
 const NAME = 'sock';
 
@@ -113,7 +113,7 @@ const OPTIONS: { flag: string; help: string; flagKey?: FlagKey; numKey?: NumberK
 function parse(argv: string[]): Parsed | null {
   const cfg = defaultConfig();
   const hops: { strict: boolean; host: string }[] = [];
-  const cmd = makeCommand(NAME)
+  const cmd = makeCommand(NAME, { shortHelp: false })
     .description("Stevens' sock: a TCP/UDP/unix client, server, source and sink with every socket option")
     .usage('[options] <host> <port>  |  -s [<IPaddr>] <port>  |  --unix <path>')
     .argument('[args...]', 'host and port (client), [address] port (server)')
@@ -320,7 +320,7 @@ function jsonOf(e: SockEvent): object {
 function printer(json: boolean, cfg: SockConfig): (e: SockEvent) => void {
   if (json) {
     const to = cfg.sourcesink ? process.stdout : process.stderr;
-    return (e) => jsonLine(jsonOf(e), to);
+    return (e) => jsonLineUntyped(jsonOf(e), to);
   }
   return (e) => {
     if (e.event === 'summary') {

@@ -6,7 +6,7 @@
 //   sockit sockopt --table                                 defaults across socket types
 //   sockit sockopt get|set [socket] NAME[=VALUE] ...       set in order, read back
 //   sockit sockopt --pid PID [--fd N]                      a process's sockets / one's options
-import { UsageError, colour, intArg, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
+import { UsageError, colour, intArg, jsonLineUntyped, makeCommand, parseArgs, runMain } from './common.js';
 import { isSystemError, native, type SystemError } from '../stack/native/index.js';
 import { borrowSocket, processName, processSockets, type ProcSocket } from '../stack/procsock.js';
 import { SOL_SOCKET } from '../stack/constants.js';
@@ -108,27 +108,27 @@ function checkopts(o: Opts): number {
       if (opt.undefined) {
         counts.undefined++;
         const r: Reading = { option: opt, undefined: opt.undefined };
-        if (o.json) jsonLine(readingJson(r, kind));
+        if (o.json) jsonLineUntyped(readingJson(r, kind));
         else out(`${opt.name}: ${formatOption(r)}`);
         continue;
       }
       const s = socks.get(kind);
       if (isSystemError(s)) {
         counts.errors++;
-        if (o.json) jsonLine({ event: 'option', name: opt.name, level: opt.levelName, socket: kind, type: opt.type, socketError: errorJson(s), text: `socket error: ${strerror(s)}` });
+        if (o.json) jsonLineUntyped({ event: 'option', name: opt.name, level: opt.levelName, socket: kind, type: opt.type, socketError: errorJson(s), text: `socket error: ${strerror(s)}` });
         else out(`${opt.name}: socket error: ${strerror(s)}${socketHint(kind, s) && ` (${socketHint(kind, s)})`}`);
         continue;
       }
       const r = readOption(s, opt);
       if (r.error) counts.errors++;
       else counts.values++;
-      if (o.json) jsonLine(readingJson(r, kind));
+      if (o.json) jsonLineUntyped(readingJson(r, kind));
       else out(`${opt.name}: ${formatOption(r)}`);
     }
   } finally {
     socks.closeAll();
   }
-  if (o.json) jsonLine({ event: 'summary', ...counts });
+  if (o.json) jsonLineUntyped({ event: 'summary', ...counts });
   return 0;
 }
 
@@ -172,9 +172,9 @@ async function table(o: Opts): Promise<number> {
       }
       const differ = differs(kinds.map((k) => cellText(opt, cells[k])));
       if (differ) differing++;
-      jsonLine({ event: 'row', name: opt.name, level: opt.levelName, type: opt.type, differ, values });
+      jsonLineUntyped({ event: 'row', name: opt.name, level: opt.levelName, type: opt.type, differ, values });
     }
-    jsonLine({ event: 'summary', options: rows.length, differing, unavailable });
+    jsonLineUntyped({ event: 'summary', options: rows.length, differing, unavailable });
     return 0;
   }
   const { default: Table } = await import('cli-table3'); // only --table pays for loading it
@@ -204,13 +204,13 @@ function list(o: Opts): number {
       appliesTo: opt.appliesTo, description: opt.description, ...(opt.undefined ? { undefined: opt.undefined } : {}),
       ...(opt.privilege ? { privilege: opt.privilege } : {}),
     };
-    if (o.json) jsonLine({ event: 'option', ...row });
+    if (o.json) jsonLineUntyped({ event: 'option', ...row });
     else {
       const where = opt.undefined ? `(undefined: ${opt.undefined})` : `${opt.access === 'both' ? 'get/set' : opt.access + ' only'}, ${opt.appliesTo.join(' ')}`;
       out(`${opt.name.padEnd(27)} ${opt.levelName.padEnd(14)} ${opt.type.padEnd(16)} ${opt.description} [${where}]`);
     }
   }
-  if (o.json) jsonLine({ event: 'summary', options: options.length });
+  if (o.json) jsonLineUntyped({ event: 'summary', options: options.length });
   return 0;
 }
 
@@ -271,12 +271,12 @@ function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
       if (err) {
         rejected++;
         const why = explainRejection(a.opt, err, kind, a.value);
-        if (o.json) jsonLine({ event: 'option', name: a.opt.name, socket: kind, requested: jsonValue(a.opt, a.value!), rejected: { ...errorJson(err), reason: why } });
+        if (o.json) jsonLineUntyped({ event: 'option', name: a.opt.name, socket: kind, requested: jsonValue(a.opt, a.value!), rejected: { ...errorJson(err), reason: why } });
         process.stderr.write(`sockit sockopt: ${a.word}: setsockopt rejected it: ${why}\n`);
         continue;
       }
       if (a.opt.access === 'set') {
-        if (o.json) jsonLine({ event: 'option', name: a.opt.name, socket: kind, requested: jsonValue(a.opt, a.value!), actual: null });
+        if (o.json) jsonLineUntyped({ event: 'option', name: a.opt.name, socket: kind, requested: jsonValue(a.opt, a.value!), actual: null });
         else out(`${a.opt.name}: requested ${formatValue(a.opt, a.value!)}; set (it cannot be read back)`);
         continue;
       }
@@ -284,7 +284,7 @@ function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
       if (r.error) failedReads++;
       const note = a.value !== undefined && r.value !== undefined ? explainAdjustment(a.opt, a.value, r.value) : undefined;
       if (o.json) {
-        jsonLine({
+        jsonLineUntyped({
           event: 'option', name: a.opt.name, level: a.opt.levelName, socket: kind, type: a.opt.type,
           ...(a.value !== undefined ? { requested: jsonValue(a.opt, a.value) } : {}),
           ...(r.value !== undefined ? { actual: jsonValue(a.opt, r.value) } : {}),
@@ -300,7 +300,7 @@ function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
   } finally {
     sock.close();
   }
-  if (o.json) jsonLine({ event: 'summary', socket: kind, options: assignments.length, rejected, failedReads });
+  if (o.json) jsonLineUntyped({ event: 'summary', socket: kind, options: assignments.length, rejected, failedReads });
   return rejected ? 2 : failedReads ? 1 : 0;
 }
 
@@ -310,8 +310,8 @@ function listProcess(pid: number, o: Opts): number {
   const socks = processSockets(pid);
   const comm = processName(pid);
   if (o.json) {
-    for (const s of socks) jsonLine({ event: 'socket', pid, ...s });
-    jsonLine({ event: 'summary', pid, comm, sockets: socks.length });
+    for (const s of socks) jsonLineUntyped({ event: 'socket', pid, ...s });
+    jsonLineUntyped({ event: 'summary', pid, comm, sockets: socks.length });
     return 0;
   }
   out(`pid ${pid} (${comm}): ${socks.length} socket${socks.length === 1 ? '' : 's'}`);
@@ -343,7 +343,7 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
   let errors = 0;
   try {
     const head = `fd ${fd} of pid ${pid} (${processName(pid)}): ${describe(sock)}`;
-    if (o.json) jsonLine({ event: 'socket', pid, fd, socket: kind ?? null, domain: sock.domain, type: sock.type, protocol: sock.protocol, text: head });
+    if (o.json) jsonLineUntyped({ event: 'socket', pid, fd, socket: kind ?? null, domain: sock.domain, type: sock.type, protocol: sock.protocol, text: head });
     else out(head);
     let info: TcpInfo | undefined;
     // the options of its type; of a type sockopt does not compare (netlink, packet ...) the generic ones
@@ -353,7 +353,7 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
       if (opt.undefined || opt.access === 'set' || opt.name === 'SO_ERROR' || !applies(opt)) continue;
       const r = readOption(sock, opt);
       if (r.error) errors++;
-      if (o.json) jsonLine(readingJson(r, kind ?? 'other', ''));
+      if (o.json) jsonLineUntyped(readingJson(r, kind ?? 'other', ''));
       else if (opt.type === 'tcp_info' && r.value !== undefined) info = r.value as TcpInfo; // printed last, in full
       else out(`${opt.name}: ${formatOption(r, '')}`);
     }
@@ -364,7 +364,7 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
   } finally {
     sock.close(); // our duplicate only
   }
-  if (o.json) jsonLine({ event: 'summary', pid, fd, errors });
+  if (o.json) jsonLineUntyped({ event: 'summary', pid, fd, errors });
   return 0;
 }
 
@@ -372,7 +372,7 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
 
 export async function run(argv: string[]): Promise<number> {
   return runMain('sockopt', async () => {
-    const cmd = makeCommand('sockit sockopt')
+    const cmd = makeCommand('sockopt')
       .description("UNP's checkopts: socket option defaults, get/set with the kernel's adjustments, options of a live socket")
       .usage('[get|set NAME[=VALUE]...] [options]')
       .argument('[words...]', 'get|set followed by NAME or NAME=VALUE (e.g. set SO_RCVBUF=64k SO_LINGER=1,5)')

@@ -16,6 +16,7 @@ import {
   type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession,
 } from '../stack/traceroute.js';
 import { OrderedOutput, UsageError, familyFlag, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
+import { jsonText } from '../output/index.js';
 
 const NAME = 'traceroute';
 const MAX_PACKET_LEN = 65000;
@@ -286,10 +287,10 @@ async function trace(o: Opts, target: string, packetLen: number): Promise<number
           process.off('SIGINT', onInt);
           process.off('SIGTERM', onInt);
           if (o.json) {
-            out.write(JSON.stringify({
+            out.write(jsonText({
               type: 'summary', host: target, address: dst.address, hops: e.hops, reached: e.reached, final: e.final,
-              probes_sent: e.probesSent, time_ms: Math.round(e.elapsedMs * 1000) / 1000, exit_code: exitCode,
-            }) + '\n');
+              probes_sent: e.probesSent, time_ms: e.elapsedMs, exit_code: exitCode,
+            }));
           } else if (exitCode === 0) out.write('\n');
           resolve();
           return;

@@ -3,7 +3,7 @@
 // /etc/services as getservbyname(3) reads it.
 import { readFileSync } from 'node:fs';
 import * as C from './constants.js';
-import { resolveHost, type ResolveError } from './resolve.js';
+import { resolveHost } from './resolve.js';
 import type { Inet6Address, InetAddress } from './socket.js';
 
 export type Family = 0 | 4 | 6;
@@ -54,7 +54,4 @@ export async function hostServ(host: string, port: number, family: Family = 0): 
     : { family: C.AF_INET6, address: a.address, port, scopeid: a.scopeid ?? 0 }));
 }
 
-/** Whether e is a getaddrinfo/getnameinfo failure (EAI_* code). */
-export function isResolveError(e: unknown): e is ResolveError {
-  return e instanceof Error && typeof (e as ResolveError).code === 'string' && (e as ResolveError).code.startsWith('EAI_');
-}
+export { isResolveError } from './errors.js';

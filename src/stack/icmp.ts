@@ -2,7 +2,8 @@
 // ping socket (SOCK_DGRAM/IPPROTO_ICMP[V6]) when the kernel allows it, a raw
 // socket otherwise. Both deliver the same events, so callers never branch on
 // which one they got.
-import { readFileSync } from 'node:fs';
+import { PermissionError } from './errors.js';
+import { sysctl } from './sysctl.js';
 import * as bpf from './bpf.js';
 import * as C from './constants.js';
 import { isSystemError, native, type RecvResult } from './native/index.js';
@@ -94,12 +95,9 @@ export interface ListenOptions {
 }
 
 /** Neither a ping socket nor a raw socket could be opened; `message` says what to change. */
-export class IcmpPermissionError extends Error {
+export class IcmpPermissionError extends PermissionError {
+  override readonly name = 'IcmpPermissionError';
   readonly code = 'EPERM';
-  constructor(message: string) {
-    super(message);
-    this.name = 'IcmpPermissionError';
-  }
 }
 
 /** The ICMP types a raw socket lets in by default: echo replies and the errors. */
@@ -363,27 +361,23 @@ function configure(ep: IcmpEndpoint, opts: ListenOptions): void {
 }
 
 function pingGroupRange(): string {
-  try {
-    return readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().replace(/\s+/, ' ');
-  } catch {
-    return 'unknown';
-  }
+  return sysctl('net.ipv4.ping_group_range') ?? 'unknown';
 }
 
 /** The one-line fix when the mechanisms tried are not allowed. */
-export function permissionHint(tried: IcmpMode[] = ['dgram', 'raw']): string {
+export function permissionHint(tried: IcmpMode[] = ['dgram', 'raw']): IcmpPermissionError {
   const gid = process.getgid?.() ?? -1;
   const why: string[] = [];
   const fix: string[] = [];
   if (tried.includes('dgram')) {
     why.push(`ping sockets are closed to group ${gid} (net.ipv4.ping_group_range = ${pingGroupRange()})`);
-    fix.push('sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"');
+    fix.push('sudo sysctl -w net.ipv4.ping_group_range="0 2147483647" (ping sockets for every group; no privilege needed after)');
   }
   if (tried.includes('raw')) {
     why.push('raw sockets need CAP_NET_RAW');
-    fix.push(`sudo setcap cap_net_raw+ep "${process.execPath}"`, 'run as root');
+    fix.push('run as root', `sudo setcap cap_net_raw+ep "${process.execPath}" (gives raw sockets to every Node program)`);
   }
-  return `no permission for an ICMP socket: ${why.join(' and ')}; fix: ${fix.join(', or ')}`;
+  return new IcmpPermissionError(why.join(' and '), fix, 'no permission for an ICMP socket');
 }
 
 /**
@@ -422,6 +416,6 @@ export function listen(opts: ListenOptions): IcmpEndpoint {
       throw e;
     }
   }
-  if (isSystemError(last) && (last.code === 'EACCES' || last.code === 'EPERM')) throw new IcmpPermissionError(permissionHint(tries));
+  if (isSystemError(last) && (last.code === 'EACCES' || last.code === 'EPERM')) throw permissionHint(tries);
   throw last;
 }

@@ -2,6 +2,7 @@
 // with /proc/PID/net/* (read in that process's network namespace, proc(5)),
 // and a duplicate of one of them taken with pidfd_open(2) + pidfd_getfd(2)
 // (Linux 5.6; needs ptrace access to the process) so its options can be read.
+import { sysctl, sysctlNumber } from './sysctl.js';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import * as C from './constants.js';
 import { isSystemError, native } from './native/index.js';
@@ -99,10 +100,7 @@ function fixFor(pid: number): string {
   try {
     owner = String(statSync(`/proc/${pid}`).uid);
   } catch { /* gone: the caller's next step says so */ }
-  let scope: number | undefined;
-  try {
-    scope = Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim());
-  } catch { /* no Yama */ }
+  const scope = sysctlNumber('kernel.yama.ptrace_scope'); // undefined: no Yama
   if (scope === 3) return 'no process may: kernel.yama.ptrace_scope = 3 disables ptrace until reboot';
   if (process.geteuid?.() === 0) {
     return 'none from here: root is refused too, so the process is beyond this root\'s CAP_SYS_PTRACE (another user namespace, or a security module)';
@@ -209,7 +207,7 @@ export function borrowSocket(pid: number, fd: number): Socket {
       case 'ESRCH':
         throw noProcess(pid);
       case 'ENOSYS':
-        throw new Error(`pidfd_getfd(2) needs Linux 5.6 or later (this kernel: ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()})`);
+        throw new Error(`pidfd_getfd(2) needs Linux 5.6 or later (this kernel: ${sysctl('kernel.osrelease') ?? '?'})`);
       default:
         throw e;
     }

@@ -3,6 +3,7 @@
 // numeric fallback for an address without a name is part of what ping
 // prints ("93.184.216.34 (93.184.216.34)").
 import * as C from './constants.js';
+import { ResolveError } from './errors.js';
 import { binding } from './native/index.js';
 import { addressFamily } from './packet/addr.js';
 import * as sockaddr from './sockaddr.js';
@@ -24,15 +25,12 @@ export interface Resolved {
   addresses: ResolvedAddress[];
 }
 
-/** A getaddrinfo/getnameinfo failure: code is EAI_*, message is gai_strerror(3). */
-export interface ResolveError extends Error {
-  code: string;
-}
+export { ResolveError } from './errors.js';
 
 /** getaddrinfo(3): family 0 for either. Rejects with a ResolveError. */
 export async function resolveHost(host: string, family: 0 | 4 | 6 = 0): Promise<Resolved> {
   const af = family === 4 ? C.AF_INET : family === 6 ? C.AF_INET6 : C.AF_UNSPEC;
-  const r = await binding.getaddrinfo(host, af, C.SOCK_DGRAM, AI_CANONNAME);
+  const r = await binding.getaddrinfo(host, af, C.SOCK_DGRAM, AI_CANONNAME).catch(asResolveError);
   const seen = new Set<string>();
   const addresses: ResolvedAddress[] = [];
   for (const b of r.addresses) {
@@ -55,7 +53,12 @@ export async function nameOf(address: string, flags = 0): Promise<string> {
   const fam = addressFamily(address);
   if (!fam) throw new TypeError(`not an IP address: ${address}`);
   const sa = sockaddr.encode(fam === 4 ? { family: C.AF_INET, address, port: 0 } : { family: C.AF_INET6, address, port: 0 });
-  return (await binding.getnameinfo(sa, flags)).host;
+  return (await binding.getnameinfo(sa, flags).catch(asResolveError)).host;
+}
+
+/** The addon rejects with { code: 'EAI_*', message: gai_strerror, syscall }: one ResolveError for every caller. */
+function asResolveError(e: { code: string; message: string; syscall?: string }): never {
+  throw new ResolveError(e.code, e.message, e.syscall === 'getnameinfo' ? 'getnameinfo' : 'getaddrinfo');
 }
 
 /**

@@ -3,7 +3,7 @@
 // the socket types it applies to and a one-line description; typed get/set
 // over a Socket; parsing of the values users type; formatting in the style
 // of UNP's checkopts (figure 7.3/7.4). No printing here: commands print.
-import { readFileSync } from 'node:fs';
+import { sysctl, sysctlNumber } from './sysctl.js';
 import * as C from './constants.js';
 import { isSystemError, native, type SystemError } from './native/index.js';
 import { formatIPv6, parseIPv4, parseIPv6 } from './packet/addr.js';
@@ -732,15 +732,6 @@ export function formatTcpInfo(v: structs.TcpInfo): string[] {
 
 // ---------- what the kernel did with a value ----------
 
-function sysctl(path: string): number | undefined {
-  try {
-    const n = Number(readFileSync(`/proc/sys/${path}`, 'utf8').trim().split(/\s+/)[0]);
-    return Number.isFinite(n) ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Why the value read back differs from the one set (socket(7), tcp(7)), or
  * undefined when they agree.
@@ -752,7 +743,7 @@ export function explainAdjustment(o: SockOpt, requested: OptionValue, actual: Op
   const got = actual as number;
   if (o.name === 'SO_RCVBUF' || o.name === 'SO_SNDBUF') {
     const key = o.name === 'SO_RCVBUF' ? 'net.core.rmem_max' : 'net.core.wmem_max';
-    const max = sysctl(key.replaceAll('.', '/'));
+    const max = sysctlNumber(key);
     if (got === 2 * req) return 'doubled by the kernel for bookkeeping overhead, socket(7)';
     if (max !== undefined && req > max && got === 2 * max) return `clamped to ${key} = ${max}, then doubled, socket(7)`;
     if (got > 2 * req) return `raised to the kernel minimum, socket(7)`;
@@ -766,11 +757,7 @@ export function explainAdjustment(o: SockOpt, requested: OptionValue, actual: Op
 }
 
 function congestionControls(): string {
-  try {
-    return readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim();
-  } catch {
-    return '?';
-  }
+  return sysctl('net.ipv4.tcp_available_congestion_control') ?? '?';
 }
 
 /** A short reason for a setsockopt(2) the kernel refused, naming the errno. */

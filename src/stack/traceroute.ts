@@ -6,6 +6,7 @@
 // the destination (or an unreachable error) answered. Presentation is the
 // command's business.
 import * as C from './constants.js';
+import { annotate } from './packet/icmp-names.js';
 import { fromRelNs, isSystemError, native, type SystemError } from './native/index.js';
 import type { Family, ProbeEvent, ProbeMethod } from './probe/index.js';
 
@@ -107,43 +108,7 @@ export function ttl2hops(ttl: number): number {
   return (ttl <= 64 ? 65 : ttl <= 128 ? 129 : 256) - ttl;
 }
 
-/**
- * traceroute's annotation for an ICMP error (its parse_icmp_res): null for
- * a time exceeded in transit (not final), '' for a port unreachable (the
- * destination: final, nothing printed), '!H', '!N', '!F-<mtu>' ... (final).
- */
-export function annotate(family: Family, type: number, code: number, info: number): string | null {
-  if (family === 4) {
-    if (type === 11 && code === 0) return null;
-    if (type === 3) {
-      switch (code) {
-        case 0: case 6: case 8: case 11: return '!N';
-        case 1: case 7: case 12: return '!H';
-        case 9: case 10: case 13: return '!X';
-        case 3: return '';
-        case 2: return '!P';
-        case 4: return `!F-${info}`;
-        case 5: return '!S';
-        case 14: return '!V';
-        case 15: return '!C';
-        default: return `!<${code}>`;
-      }
-    }
-  } else {
-    if (type === 3 && code === 0) return null;
-    if (type === 1) {
-      switch (code) {
-        case 0: return '!N';
-        case 2: case 3: return '!H';
-        case 1: return '!X';
-        case 4: return '';
-        default: return `!<${code}>`;
-      }
-    }
-    if (type === 2) return `!F-${info}`;
-  }
-  return `!<${type}-${code}>`;
-}
+export { annotate } from './packet/icmp-names.js';
 
 function mono(): bigint {
   return native.clock(C.CLOCK_MONOTONIC);

@@ -30,7 +30,7 @@ describe('iputils arithmetic', () => {
     const h = await sockit(['ping', '-h']);
     expect(h.code).toBe(2);
     expect(h.stdout).toBe('');
-    expect(h.stderr).toMatch(/^Usage: ping \[options\] <destination>\n[\s\S]*-R +record route\n/);
+    expect(h.stderr).toMatch(/^Usage: sockit ping \[options\] <destination>\n[\s\S]*-R +record route\n/);
     const help = await sockit(['ping', '--help']);
     expect(help.code).toBe(0);
     // the same option list, then the exit-status note
@@ -406,7 +406,8 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     expect(denied.stdout).toBe('');
     expect(denied.stderr).toBe(
       'sockit ping: no permission for an ICMP socket: ping sockets are closed to group 65534 (net.ipv4.ping_group_range = 1 0) ' +
-      `and raw sockets need CAP_NET_RAW; fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647", or sudo setcap cap_net_raw+ep "${process.execPath}", or run as root\n`,
+      'and raw sockets need CAP_NET_RAW; fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647" (ping sockets for every group; no privilege needed after), ' +
+      `or run as root, or sudo setcap cap_net_raw+ep "${process.execPath}" (gives raw sockets to every Node program)\n`,
     );
   });
 

@@ -230,7 +230,7 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
     const tcp = await sockitIn(lab, lab.src, ['traceroute', '-T', lab.dst.v4], { user: 'nobody' });
     expect(tcp.code).toBe(2);
     expect(tcp.stdout).toBe('');
-    expect(tcp.stderr).toMatch(/^sockit traceroute: the TCP method needs a raw socket, which needs CAP_NET_RAW: [^\n]*\n$/);
+    expect(tcp.stderr).toMatch(/^sockit traceroute: no permission: the TCP method needs a raw socket, which needs CAP_NET_RAW; fix: use the default \(UDP\) method[^\n]*\n$/);
   });
 
   it('-I as nobody uses a ping socket when ping_group_range allows it, else says what to change', async () => {

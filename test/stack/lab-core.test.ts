@@ -54,7 +54,8 @@ describe.skipIf(!isRoot)(`socket core in the lab (${isRoot ? 'namespaces' : need
       expect(denied.permission).toBe(true);
       expect(denied.error).toBe(
         'no permission for an ICMP socket: ping sockets are closed to group 65534 (net.ipv4.ping_group_range = 1 0) and raw sockets need CAP_NET_RAW; ' +
-        `fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647", or sudo setcap cap_net_raw+ep "${process.execPath}", or run as root`,
+        'fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647" (ping sockets for every group; no privilege needed after), or run as root, ' +
+        `or sudo setcap cap_net_raw+ep "${process.execPath}" (gives raw sockets to every Node program)`,
       );
     });
 

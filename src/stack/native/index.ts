@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as sockaddr from '../sockaddr.js';
+import { useStrerror, type SystemError } from '../errors.js';
 import { formatIPv4, formatIPv6 } from '../packet/addr.js';
 
 export type { SockAddr, InetAddress, Inet6Address, UnixAddress, NetlinkAddress, PacketAddress } from '../sockaddr.js';
@@ -83,16 +84,8 @@ export interface Binding {
   Poller: new (fd: number, cb: (err: Error | null, events: number) => void) => Poller;
 }
 
-/** The error every native call throws: like Node's system errors. */
-export interface SystemError extends Error {
-  code: string;
-  errno: number;
-  syscall: string;
-}
-
-export function isSystemError(e: unknown): e is SystemError {
-  return e instanceof Error && typeof (e as SystemError).code === 'string' && typeof (e as SystemError).syscall === 'string';
-}
+/** The error every native call throws: like Node's system errors (errors.ts). */
+export { isSystemError, type SystemError } from '../errors.js';
 
 function load(): Binding {
   const require = createRequire(import.meta.url);
@@ -103,12 +96,13 @@ function load(): Binding {
     const file = join(root, 'build', kind, 'sockit.node');
     if (existsSync(file)) return require(file) as Binding;
   }
-  const err = new Error('the native addon is not built: run `npm install` (or `npm run build`) in ' + root) as SystemError;
+  const err = new Error(`the native addon is not built (no ${join(root, 'build', 'Release', 'sockit.node')})`) as SystemError;
   err.code = 'ERR_SOCKIT_NO_ADDON';
   throw err;
 }
 
 export const binding: Binding = load();
+useStrerror(binding.strerror);
 
 // recvmsg's report slots (the M_* enum in sockit.c)
 const M = {

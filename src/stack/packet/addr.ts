@@ -98,3 +98,10 @@ export function parseAddress(text: string): Buffer | null {
 export function formatAddress(buf: Uint8Array, offset = 0, length = buf.length - offset): string {
   return length === 4 ? formatIPv4(buf, offset) : formatIPv6(buf, offset);
 }
+
+/** 224.0.0.0/4 or ff00::/8 (RFC 5771, RFC 4291 2.7); false for what is not an address. */
+export function isMulticast(address: string): boolean {
+  const v4 = parseIPv4(address);
+  if (v4) return (v4[0]! & 0xf0) === 0xe0;
+  return parseIPv6(address)?.[0] === 0xff;
+}

@@ -6,7 +6,8 @@
 // Each probe's source port is held by a bound, never connected nor listening
 // stream socket, so the kernel answers a SYN-ACK with a RST by itself: no
 // connection is left behind at the target.
-import { readFileSync } from 'node:fs';
+import { PermissionError } from '../errors.js';
+import { sysctlNumber } from '../sysctl.js';
 import * as C from '../constants.js';
 import { type RecvResult, isSystemError, native } from '../native/index.js';
 import { relTime } from './index.js';
@@ -26,12 +27,15 @@ export interface TcpProbeOptions extends TuneOptions {
 }
 
 /** No raw socket could be opened; `message` says what to change. */
-export class TcpPermissionError extends Error {
+export class TcpPermissionError extends PermissionError {
+  override readonly name = 'TcpPermissionError';
   readonly code = 'EPERM';
   constructor() {
-    super(`the TCP method needs a raw socket, which needs CAP_NET_RAW: run as root, or sudo setcap cap_net_raw+ep "${process.execPath}"; ` +
-      'the default (UDP) method needs no privilege');
-    this.name = 'TcpPermissionError';
+    super('the TCP method needs a raw socket, which needs CAP_NET_RAW', [
+      'use the default (UDP) method, which needs no privilege',
+      'run as root',
+      `sudo setcap cap_net_raw+ep "${process.execPath}" (which gives raw sockets to every Node program)`,
+    ], 'no permission');
   }
 }
 
@@ -42,11 +46,7 @@ interface Pending {
 }
 
 function sysctlOn(name: string): boolean {
-  try {
-    return readFileSync(`/proc/sys/net/ipv4/tcp_${name}`, 'utf8').trim() === '1';
-  } catch {
-    return false;
-  }
+  return sysctlNumber(`net.ipv4.tcp_${name}`) === 1;
 }
 
 /** The SYN's options as the kernel's settings would have them (traceroute -T's default "sysctl" mode). */

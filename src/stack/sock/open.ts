@@ -4,7 +4,7 @@
 import * as C from '../constants.js';
 import { connectSocket } from '../connect.js';
 import { isSystemError, native, type SockAddr } from '../native/index.js';
-import { addressFamily, parseIPv4, parseIPv6 } from '../packet/addr.js';
+import { addressFamily, isMulticast, parseIPv4, parseIPv6 } from '../packet/addr.js';
 import { hostServ, servPort } from '../hostserv.js';
 import { resolveHost } from '../resolve.js';
 import { Socket, inetAddress, type Inet6Address, type InetAddress } from '../socket.js';
@@ -47,11 +47,6 @@ export async function addressesOf(host: string, port: number, cfg: SockConfig, w
 
 function wildcard(fam: number, port: number): Inet {
   return fam === C.AF_INET6 ? { family: C.AF_INET6, address: '::', port, scopeid: 0 } : { family: C.AF_INET, address: '0.0.0.0', port };
-}
-
-function isMulticast(a: Inet): boolean {
-  if (a.family === C.AF_INET) return (parseIPv4(a.address)![0] & 0xf0) === 0xe0;
-  return parseIPv6(a.address)![0] === 0xff;
 }
 
 function proto(cfg: SockConfig): 'tcp' | 'udp' {
@@ -363,7 +358,7 @@ export async function servopen(cfg: SockConfig, where: Local, emit: Emit): Promi
     const ready = () => {
       if ((bound.family === C.AF_INET || bound.family === C.AF_INET6) && bound.port === 0) emit({ event: 'listening', local });
     };
-    if ((bound.family === C.AF_INET || bound.family === C.AF_INET6) && isMulticast(bound)) {
+    if ((bound.family === C.AF_INET || bound.family === C.AF_INET6) && isMulticast(bound.address)) {
       try {
         join(sock, bound.address, () => {});
       } catch (e) {

@@ -1,0 +1,32 @@
+// Signals as the anchor tools take them. A command that traps SIGINT to
+// print its summary still dies of it afterwards when its anchor does
+// (traceroute: the shell sees 130 and stops an `&&` chain); ping's anchor
+// exits with its own status instead.
+import { constants as osConstants } from 'node:os';
+
+export type TerminateSignal = 'SIGINT' | 'SIGTERM';
+const TERMINATE: readonly TerminateSignal[] = ['SIGINT', 'SIGTERM'];
+
+/**
+ * Run `fn` on SIGINT and SIGTERM (each time one arrives) instead of dying;
+ * returns the function that removes the handlers.
+ */
+export function onTerminate(fn: (signal: TerminateSignal) => void): () => void {
+  for (const s of TERMINATE) process.on(s, fn);
+  return () => {
+    for (const s of TERMINATE) process.off(s, fn);
+  };
+}
+
+/** Once output is flushed: die of `signal` (its default action), as a process without a handler would. */
+export function dieOf(signal: NodeJS.Signals): never {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // the default action is immediate; should it be blocked, exit as a shell would report it
+  process.exit(signalStatus(signal));
+}
+
+/** The status a shell reports for a death by signal: 128 + its number. */
+export function signalStatus(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
+}

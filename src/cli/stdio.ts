@@ -1,0 +1,75 @@
+// Standard output and input for a command: a failed write or read is one
+// line on stderr and exit 1 (iputils' "ping: write error"), never a stack
+// trace nor silence; a reader that went away (EPIPE) ends the run quietly.
+import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { strerror, systemError, type SystemError } from '../stack/errors.js';
+
+/** Node reopens a closed descriptor 0-2 as /dev/null, read-write: the only trace `>&-` leaves. */
+function reopenedByNode(fd: number): boolean {
+  try {
+    if (readlinkSync(`/proc/self/fd/${fd}`) !== '/dev/null') return false;
+    const flags = /^flags:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return flags !== null && (parseInt(flags[1]!, 8) & 3) === 2; // O_RDWR
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether standard output was closed when sockit started (`>&-`). A parent
+ * that hands every descriptor /dev/null read-write (systemd's null, Node's
+ * 'ignore') looks the same, so it counts only while stderr is something else:
+ * then there is someone to tell.
+ */
+export function stdoutWasClosed(): boolean {
+  return reopenedByNode(1) && !reopenedByNode(2);
+}
+
+let reported = false;
+
+/** The one line for a failed write, then exit 1 (EPIPE: exit quietly with the status so far). */
+export function writeFailed(cmd: string, e: NodeJS.ErrnoException): never {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (!reported) {
+    reported = true;
+    const errno = typeof e.errno === 'number' ? e.errno : 0;
+    process.stderr.write(`sockit${cmd ? ` ${cmd}` : ''}: write error${errno ? `: ${strerror(errno)}` : ''}\n`);
+  }
+  process.exit(1);
+}
+
+/**
+ * Watch standard output for the rest of the run: an asynchronous write error
+ * (a pipe, a socket) and a synchronous one (a file, /dev/full) both end in
+ * writeFailed; a stdout closed at start-up fails its first write with EBADF.
+ */
+export function guardStdout(cmd: string): void {
+  const out = process.stdout;
+  out.on('error', (e: NodeJS.ErrnoException) => writeFailed(cmd, e));
+  const write = out.write;
+  const closed = stdoutWasClosed();
+  out.write = function guarded(this: NodeJS.WriteStream, ...args: unknown[]): boolean {
+    if (closed) writeFailed(cmd, systemError('write', 9, 'EBADF'));
+    try {
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    } catch (e) {
+      writeFailed(cmd, e as NodeJS.ErrnoException);
+    }
+  } as typeof out.write;
+}
+
+/** A failed read of standard input (a directory, a closed descriptor) as the one line and exit 1. */
+export function readFailed(cmd: string, e: NodeJS.ErrnoException): never {
+  process.stderr.write(`sockit ${cmd}: read error: ${typeof e.errno === 'number' ? strerror(e.errno) : e.message}\n`);
+  process.exit(1);
+}
+
+/** Standard input, checked before a command reads it: a directory is EISDIR at once (Node would read nothing). */
+export function checkStdin(): SystemError | null {
+  try {
+    if (fstatSync(0).isDirectory()) return systemError('read', 21, 'EISDIR');
+  } catch (e) {
+    return e as SystemError;
+  }
+  return null;
+}
