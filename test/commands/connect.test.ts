@@ -2,7 +2,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
-import { type Running, sockit, sockitIn, startSockitIn } from '../helpers/cli.js';
+import { type Running, sockit, sockitIn, startSockit, startSockitIn } from '../helpers/cli.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
 
 const CONNECTED = (addr: string, port: number) => new RegExp(`^connected to ${addr.replaceAll('.', '\\.')}\\.${port} in \\d+\\.\\d{3} ms$`);
 
@@ -65,28 +66,47 @@ describe('sockit connect on loopback', () => {
     expect(r.stdout).not.toMatch(/rtt/);
   });
 
-  it('--json: an object per attempt, then a summary', async () => {
+  it('--json: start, a connection record per attempt, then a summary, in the vocabulary', async () => {
     const r = await sockit(['connect', '--json', '-c', '2', '-i', '0', '127.0.0.1', String(port)]);
     expect(r.code).toBe(0);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     const objs = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(objs).toHaveLength(3);
-    expect(objs[0]).toMatchObject({ type: 'attempt', seq: 1, address: '127.0.0.1', port, family: 4, connected: true });
-    expect(objs[1]).toMatchObject({ type: 'attempt', seq: 2, connected: true });
-    expect(objs[0]!.local).toMatch(/^127\.0\.0\.1\.\d+$/);
-    expect(objs[2]).toMatchObject({ type: 'summary', host: '127.0.0.1', port, attempts: 2, connected: 2, failed: 0 });
-    expect(objs[2]!.min_ms as number).toBeLessThanOrEqual(objs[2]!.max_ms as number);
+    expect(objs).toHaveLength(4);
+    expect(objs[0]).toEqual({ type: 'start', host: '127.0.0.1', port, addresses: ['127.0.0.1'], timeout_ms: 5000 });
+    const remote = { family: 4, address: '127.0.0.1', port };
+    expect(objs[1]).toMatchObject({ type: 'connection', proto: 'tcp', seq: 1, remote, local: { family: 4, address: '127.0.0.1' } });
+    expect(objs[2]).toMatchObject({ type: 'connection', seq: 2, remote });
+    expect((objs[1]!.local as { port: number }).port).toBeGreaterThan(0);
+    expect(objs[3]).toMatchObject({ type: 'summary', host: '127.0.0.1', port, attempts: 2, connected: 2, failed: 0, exit_code: 0 });
+    const times = [objs[1]!.time_ms, objs[2]!.time_ms] as number[];
+    expect(objs[3]!.min_ms).toBe(Math.min(...times));
+    expect(objs[3]!.max_ms).toBe(Math.max(...times));
+  });
+
+  it('--json: a refused connect is an error record with code and message, exit 1', async () => {
+    const closed = await closedPort();
+    const r = await sockit(['connect', '--json', '127.0.0.1', String(closed)]);
+    expect(r.code).toBe(1);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    const objs = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs[1]).toMatchObject({
+      type: 'error', kind: 'connect', seq: 1, remote: { family: 4, address: '127.0.0.1', port: closed }, code: 'ECONNREFUSED', message: 'Connection refused',
+    });
+    expect(objs[2]).toMatchObject({ type: 'summary', attempts: 1, connected: 0, failed: 1, exit_code: 1 });
+    expect(objs[2]).not.toHaveProperty('min_ms');
   });
 
   it('takes a service name', async () => {
     const r = await sockit(['connect', '--json', '127.0.0.1', 'echo']);
-    expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'attempt', address: '127.0.0.1', port: 7 });
+    expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'start', port: 7 });
+    expect(JSON.parse(r.stdout.split('\n')[1]!)).toMatchObject({ remote: { address: '127.0.0.1', port: 7 } });
   });
 
   it('binds the -s source address first', async () => {
     const r = await sockit(['connect', '--json', '-s', '127.0.0.2', '127.0.0.1', String(port)]);
     expect(r.code).toBe(0);
-    const first = JSON.parse(r.stdout.split('\n')[0]!) as Record<string, unknown>;
-    expect(first.local).toMatch(/^127\.0\.0\.2\.\d+$/);
+    const attempt = JSON.parse(r.stdout.split('\n')[1]!) as { local: { address: string } };
+    expect(attempt.local.address).toBe('127.0.0.2');
   });
 
   it.each([
@@ -132,8 +152,9 @@ describe.skipIf(!isRoot)(`sockit connect across the lab (${isRoot ? 'namespaces'
     await lab.dropTcpSyn(lab.dst, 7001);
     const r = await sockitIn(lab, lab.src, ['connect', '--json', '-t', '0.5', lab.dst.v4, '7001']);
     expect(r.code).toBe(1);
-    const [attempt] = r.stdout.split('\n').map((l) => (l ? JSON.parse(l) as Record<string, unknown> : null));
-    expect(attempt).toMatchObject({ connected: false, error: 'ETIMEDOUT', message: 'Connection timed out' });
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    const [, attempt] = r.stdout.split('\n').map((l) => (l ? JSON.parse(l) as Record<string, unknown> : null));
+    expect(attempt).toMatchObject({ type: 'timeout', seq: 1, code: 'ETIMEDOUT', message: 'Connection timed out' });
     expect(attempt!.time_ms as number).toBeGreaterThanOrEqual(490);
     expect(attempt!.time_ms as number).toBeLessThan(1500);
     const text = await sockitIn(lab, lab.src, ['connect', '-t', '0.3', lab.dst.v6, '7001']);

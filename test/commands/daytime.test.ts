@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctime } from '../../src/commands/daytime.js';
 import { type Running, sockit, startSockit } from '../helpers/cli.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
 
 // "%.24s\r\n" of ctime(3): "Thu Nov 21 11:40:32 2026\r\n"
 const DAYTIME = /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3]\d \d\d:\d\d:\d\d \d{4}\r\n$/;
@@ -26,7 +27,7 @@ for (const proto of ['tcp', 'udp'] as const) {
     let port: number;
     beforeAll(async () => {
       server = startSockit(['daytime', 'server', ...u, '-p', '0', '-b', '127.0.0.1', '--json']);
-      ({ port } = await server.json<{ port: number }>('listening'));
+      ({ local: { port } } = await server.json<{ local: { port: number } }>('listening'));
     });
     afterAll(async () => { await server?.stop(); });
 
@@ -42,10 +43,18 @@ for (const proto of ['tcp', 'udp'] as const) {
     it('--json gives the reply and a summary', async () => {
       const r = await sockit(['daytime', 'client', ...u, '--json', 'localhost', String(port)]);
       expect(r.code).toBe(0);
-      const [reply, summary] = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(reply).toMatchObject({ type: 'reply', proto, from: `127.0.0.1:${port}` });
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+      const records = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const remote = { family: 4, address: '127.0.0.1', port };
+      // TCP: the connection first (UDP has none)
+      if (proto === 'tcp') expect(records.shift()).toMatchObject({ type: 'connection', proto, remote, local: { family: 4, address: '127.0.0.1' } });
+      const [reply, summary] = records;
+      expect(reply).toMatchObject({ type: 'reply', proto, remote, bytes: 26 });
       expect(reply!.text).toMatch(DAYTIME);
-      expect(summary).toMatchObject({ type: 'summary', bytes: 26 });
+      expect(near(reply!.text as string)).toBe(true);
+      expect(summary).toMatchObject({ type: 'summary', proto, bytes: 26, exit_code: 0 });
+      expect(summary!.time_ms).toBe(reply!.time_ms);
+      expect(records).toHaveLength(2);
     });
 
     it('the server exits 0 on SIGTERM', async () => {

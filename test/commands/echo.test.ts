@@ -13,8 +13,8 @@ import { Lab, needsRootReason } from '../lab/index.js';
 
 async function startServer(args: string[]): Promise<{ server: Running; port: number }> {
   const server = startSockit(['echo', 'server', '-p', '0', '--json', ...args]);
-  const { port } = await server.json<{ port: number }>('listening');
-  return { server, port };
+  const { local } = await server.json<{ local: { port: number } }>('listening');
+  return { server, port: local.port };
 }
 
 /** Connect, send `data`, half-close, and collect everything echoed until the server's EOF. */
@@ -325,10 +325,10 @@ describe.skipIf(!isRoot)(`echo and daytime clients pick a family with -4 / -6 ($
     const server = startSockitIn(lab, lab.dst, ['daytime', 'server', '-u', '-p', '7013', '-v']);
     try {
       await server.line(/^listening on /);
-      for (const [flag, to] of [['-6', `[${lab.dst.v6}]:7013`], ['-4', `${lab.dst.v4}:7013`]] as const) {
+      for (const [flag, to] of [['-6', { family: 6, address: lab.dst.v6, port: 7013 }], ['-4', { family: 4, address: lab.dst.v4, port: 7013 }]] as const) {
         const r = await sockitIn(lab, lab.src, ['daytime', 'client', '-u', '--json', flag, 'dual', '7013']);
         expect(r.code).toBe(0);
-        expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'reply', proto: 'udp', from: to });
+        expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'reply', proto: 'udp', remote: to });
       }
     } finally {
       await server.stop();
