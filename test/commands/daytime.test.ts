@@ -79,8 +79,60 @@ describe('sockit daytime errors', () => {
     [['daytime', 'server', '-p', 'x'], "invalid port: 'x'"],
     [['daytime', 'server', 'extra'], 'too many arguments. Expected 0 arguments but got 1.'],
     [['daytime', 'now'], "unknown mode 'now' (use: sockit daytime server | sockit daytime client)"],
+    [['daytime', 'client', '-u', '-t', '0', '127.0.0.1'], "invalid timeout: '0': a UDP client must wait for its reply (-t 0 means the kernel's connect timeout, for TCP only)"],
   ])('bad input %j: one line, exit 2', async (args, message) => {
     const r = await sockit(args);
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit daytime: ${message}\n` });
+  });
+});
+
+describe('sockit daytime help and --json failures', () => {
+  it.each([
+    [['daytime', 'client', '-h'], /^Usage: sockit daytime client \[-u\] \[-4\|-6\] \[-t timeout\] \[-r retries\] \[--json\] host \[port\]\n/],
+    [['daytime', 'server', '-h'], /^Usage: sockit daytime server \[-u\] \[-p port\] \[-b addr\] \[-v\] \[--json\]\n/],
+    [['daytime', '--help'], /^Usage: sockit daytime server \[options\]\n {7}sockit daytime client \[options\] host \[port\]\n/],
+  ])('%j prints the help on stdout, exit 0', async (args, usage) => {
+    const r = await sockit(args);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(usage);
+  });
+
+  it('-t 0 over TCP is the kernel\'s connect timeout (documented), not an error', async () => {
+    const server = startSockit(['daytime', 'server', '-p', '0', '-b', '127.0.0.1', '--json']);
+    try {
+      const { local } = await server.json<{ local: { port: number } }>('listening');
+      const r = await sockit(['daytime', 'client', '-t', '0', '127.0.0.1', String(local.port)]);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(DAYTIME);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a UDP client without an answer: a timeout record, the summary, exit 1', async () => {
+    const r = await sockit(['daytime', 'client', '-u', '--json', '-t', '0.05', '-r', '2', '127.0.0.1', '9']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('sockit daytime: socket timeout\n');
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'timeout', proto: 'udp', remote: { family: 4, address: '127.0.0.1', port: 9 }, sent: 3, code: 'ETIMEDOUT', message: 'socket timeout' },
+      { type: 'summary', exit_code: 1 },
+    ]);
+  });
+
+  it('the server\'s records, then on SIGINT exit 0 with the summary last', async () => {
+    const s = startSockit(['daytime', 'server', '-p', '0', '-b', '127.0.0.1', '--json']);
+    try {
+      const { local } = await s.json<{ local: { port: number } }>('listening');
+      await sockit(['daytime', 'client', '127.0.0.1', String(local.port)]);
+      const close = await s.json<{ bytes_out: number; duration_ms: number }>('close');
+      expect(close).toMatchObject({ type: 'close', proto: 'tcp', bytes_in: 0, bytes_out: 26 });
+      s.kill('SIGINT');
+      expect(await s.exited).toEqual({ code: 0, signal: null });
+      expect(vocabularyProblems(s.stdout, 0)).toEqual([]);
+      expect(s.events().at(-1)).toEqual({ type: 'summary', proto: 'tcp', connections: 1, bytes_in: 0, bytes_out: 26, exit_code: 0 });
+    } finally {
+      await s.stop();
+    }
   });
 });
