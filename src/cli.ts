@@ -107,7 +107,7 @@ function topLevel(argv: string[]): number {
   }
   if (argv[0] === 'help') {
     if (argv.length === 1) {
-      process.stdout.write(p.helpInformation());
+      p.outputHelp(); // as --help: with the text added after it
       return 0;
     }
     process.stderr.write(`sockit: unknown command '${argv[1]}' (see sockit --help)\n`);
