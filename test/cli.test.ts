@@ -114,9 +114,23 @@ describe('sockit without its native addon (never built: --ignore-scripts, a fail
     expect(await run(local, ['--version'])).toMatchObject({ code: 0, stderr: '', stdout: (await sockit(['--version'])).stdout });
   });
 
+  it.each([
+    [['connect', '-h']], [['help', 'connect']], [['echo', 'client', '-h']], [['echo', 'server', '--help']],
+    [['daytime', 'client', '-h']], [['daytime', 'server', '-h']], [['echo', '-h']],
+  ])('%j: the command\'s help, the same as with the addon, exit 0', async (args) => {
+    const r = await run(local, args);
+    expect(r).toMatchObject({ code: 0, stderr: '', stdout: (await sockit(args)).stdout });
+    expect(r.stdout).toMatch(/^Usage: sockit /);
+  });
+
+  it('usage errors are found before the addon is needed', async () => {
+    const r = await run(local, ['daytime', 'client', '-u', '-t', '0', '127.0.0.1']);
+    expect(r).toMatchObject({ code: 2, stderr: (await sockit(['daytime', 'client', '-u', '-t', '0', '127.0.0.1'])).stderr });
+  });
+
   it('a command in a checkout: one line with the fix (`npm install` there), exit 2, no stack trace', async () => {
     const dir = join(tmp, 'checkout');
-    for (const c of [['ping', '-c1', '127.0.0.1'], ['connect', '127.0.0.1', '7'], ['echo', 'client', '127.0.0.1']]) {
+    for (const c of [['ping', '-c1', '127.0.0.1'], ['connect', '127.0.0.1', '7'], ['echo', 'client', '127.0.0.1'], ['daytime', 'server', '-p', '0']]) {
       const r = await run(local, c);
       expect(r, c.join(' ')).toMatchObject({
         code: 2, stdout: '',

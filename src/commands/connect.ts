@@ -1,14 +1,11 @@
 // sockit connect: UNP 16.3 connect_nonb over every address of a host, in
 // the order of UNP 11.12 tcp_connect; with -c, repeated probes and a
 // summary in the manner of ping(8).
-import {
-  formatDotted, hostServ, isSystemError, isResolveError, servPort, tcpConnectEach,
-  type Attempt, type Family, type InetSockAddr,
-} from '../stack/index.js';
+import type { Attempt, Family, InetSockAddr } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
 import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
-import { endOf } from './lib/clientserver.js';
-import { dieOf, errSys, familyFlag, strerrorOf, intArg, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
+import { endOf, loadCore } from './lib/clientserver.js';
+import { dieOf, errSys, familyFlag, isResolveError, isSystemError, strerrorOf, intArg, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
 
 interface Options {
   timeout?: number;
@@ -24,6 +21,7 @@ const ms = (ns: bigint) => Number(ns) / 1e6;
 
 /** Resolve host and port as tcp_connect would, turning failures into usage errors. */
 async function destinations(host: string, service: string, family: Family, source: string | undefined): Promise<{ port: number; addresses: InetSockAddr[] }> {
+  const { hostServ, servPort } = await loadCore();
   const port = servPort(service, 'tcp');
   if (port === null || port === 0) throw new UsageError(`invalid port: '${service}'`);
   let sourceFamily: Family = 0;
@@ -102,7 +100,8 @@ function summaryText(e: Extract<ConnectEvent, { type: 'summary' }>): string | nu
     (rtt ? `rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((x) => x.toFixed(3)).join('/')} ms\n` : '');
 }
 
-export const presenter: Presenter<ConnectEvent> = {
+/** connect's text and records; formatDotted is the core's "address.port" (UNP's sock_ntop). */
+export const presenter = (formatDotted: (sa: Attempt['remote']) => string): Presenter<ConnectEvent> => ({
   toRecord(e) {
     switch (e.type) {
       case 'start':
@@ -125,7 +124,7 @@ export const presenter: Presenter<ConnectEvent> = {
         return summaryText(e);
     }
   },
-};
+});
 
 function sleep(msec: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -159,7 +158,8 @@ export async function run(argv: string[]): Promise<number> {
     const [host, service] = cmd.args as [string, string];
     const family: Family = familyFlag(opts, 'only one of -4 and -6');
     const { port, addresses } = await destinations(host, service, family, opts.source);
-    const out = renderer(presenter, opts.json === true);
+    const { formatDotted, tcpConnectEach } = await loadCore();
+    const out = renderer(presenter(formatDotted), opts.json === true);
     const timeoutMs = opts.timeout ?? 5000;
     out.emit({ type: 'start', host, port, addresses, timeoutMs });
 

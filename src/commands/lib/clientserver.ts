@@ -3,13 +3,14 @@
 // and reaching the server. Not a command itself.
 import type net from 'node:net';
 import { Command } from 'commander';
-import {
-  formatHostPort, hostServ, isResolveError, servPort, TcpServer, tcpConnect, UdpClient, UdpServer,
-  type ConnectionEnd, type Datagram, type Family, type InetSockAddr, type Peer, type SockAddr,
-} from '../../stack/index.js';
+import type * as Stack from '../../stack/index.js';
+import type { ConnectionEnd, Datagram, Family, InetSockAddr, Peer, SockAddr, TcpServer, UdpClient } from '../../stack/index.js';
 import { addressFamily } from '../../stack/packet/addr.js';
 import { jsonLine, renderer, type JsonRecord, type Presenter } from '../../output/index.js';
-import { errSys, Failure, intArg, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
+import { errSys, Failure, intArg, isResolveError, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
+
+/** The socket core (and its native addon), loaded once the options are parsed: -h and usage errors work without it. */
+export const loadCore = (): Promise<typeof Stack> => import('../../stack/index.js');
 
 /** A socket's end as sockit(1) JSON OUTPUT names it: {"family": 4, "address": "192.0.2.1", "port": 7}. */
 export interface SocketEnd {
@@ -155,6 +156,7 @@ export function serverPresenter(verbose: boolean): Presenter<ServerEvent> {
  * resolves to 0.
  */
 export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: Peer) => void): Promise<number> {
+  const { TcpServer } = await loadCore();
   let tcp: TcpServer | undefined;
   const { server, signalled, remove } = await bindServer(
     async () => (tcp = await TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler })),
@@ -185,6 +187,7 @@ export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: 
 
 /** A UDP server (UNP 8.3) until SIGINT/SIGTERM, then 0. */
 export async function serveUdp(o: ServerOptions, handler: (msg: Buffer, reply: (data: Uint8Array | string) => void) => void): Promise<number> {
+  const { UdpServer } = await loadCore();
   const { server, signalled, remove } = await bindServer(
     () => UdpServer.open({ host: o.bind, port: o.port }, (msg, _from, reply) => handler(msg, reply)),
     () => {},
@@ -237,6 +240,7 @@ export function checkClient(o: ClientOptions): void {
 
 /** The server's addresses (getaddrinfo order); bad names and ports are usage errors. */
 export async function serverAddresses(host: string, service: string, proto: 'tcp' | 'udp', family: Family = 0): Promise<InetSockAddr[]> {
+  const { hostServ, servPort } = await loadCore();
   const port = servPort(service, proto);
   if (port === null || port === 0) throw new UsageError(`invalid port: '${service}'`);
   try {
@@ -256,6 +260,7 @@ export interface TcpClientConnection {
 /** UNP 11.12 tcp_connect: the first address that answers, as a net.Socket, or exit 1 with the book's line. */
 export async function tcpClient(host: string, service: string, timeoutMs: number | undefined, family: Family = 0): Promise<TcpClientConnection> {
   const addresses = await serverAddresses(host, service, 'tcp', family);
+  const { tcpConnect } = await loadCore();
   try {
     const c = await tcpConnect(addresses, { timeoutMs });
     const record = { type: 'connection', proto: 'tcp', local: endOf(c.local), remote: endOf(c.remote), time_ms: Number(c.elapsedNs) / 1e6 };
@@ -273,6 +278,7 @@ export async function tcpClient(host: string, service: string, timeoutMs: number
  */
 export async function udpClient(host: string, service: string, family: Family = 0, json = false): Promise<UdpClient> {
   const [server] = await serverAddresses(host, service, 'udp', family);
+  const { formatHostPort, UdpClient } = await loadCore();
   const client = new UdpClient(server!);
   client.on('ignored', (from, bytes) => {
     const text = `reply from ${formatHostPort({ family: from.family === 4 ? 2 : 10, address: from.address, port: from.port })} (ignored)`;
