@@ -130,6 +130,53 @@ describe('sockit connect on loopback', () => {
     const r = await sockit(args);
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit connect: ${message}\n` });
   });
+
+  describe('sockit connect -c takes signals as iputils ping does', () => {
+    async function connectKilled(signal: NodeJS.Signals, args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+      const c = startSockit(['connect', '-c', '1000', '-i', '0.2', ...args]);
+      try {
+        await c.line(() => (c.stdout.match(/^(connected|connect error|\{"type":"(connection|error)")/gm) ?? []).length >= 3);
+        c.kill(signal);
+        return { ...(await c.exited), stdout: c.stdout, stderr: c.stderr };
+      } finally {
+        await c.stop();
+      }
+    }
+
+    it('SIGINT: the statistics, then exit 0 when something answered (ping: the same)', async () => {
+      const ping = await pingKilled('SIGINT');
+      expect(ping).toMatchObject({ code: 0, signal: null });
+      expect(ping.stdout).toMatch(/\n\n--- 127\.0\.0\.1 ping statistics ---\n\d+ packets transmitted, \d+ received, 0% packet loss, time \d+ms\nrtt min\/avg\/max\/mdev = [\d./]+ ms\n$/);
+      const r = await connectKilled('SIGINT', ['127.0.0.1', String(port)]);
+      expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
+      expect(r.stdout).toMatch(new RegExp(`\\n\\n--- 127\\.0\\.0\\.1 port ${port} connect statistics ---\\n(\\d+) attempts, \\1 connected, 0 failed, time \\d+ms\\nrtt min/avg/max/mdev = [\\d./]+ ms\\n$`));
+    });
+
+    it('SIGINT with nothing connected: the statistics, exit 1', async () => {
+      const closed = await closedPort();
+      const r = await connectKilled('SIGINT', ['127.0.0.1', String(closed)]);
+      expect(r).toMatchObject({ code: 1, signal: null });
+      expect(r.stdout).toMatch(/\n(\d+) attempts, 0 connected, \1 failed, time \d+ms\n$/);
+    });
+
+    it('SIGINT with --json: the summary is the last line, with the exit code', async () => {
+      const r = await connectKilled('SIGINT', ['--json', '127.0.0.1', String(port)]);
+      expect(r).toMatchObject({ code: 0, signal: null });
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+      const last = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!) as Record<string, unknown>;
+      expect(last).toMatchObject({ type: 'summary', exit_code: 0, failed: 0 });
+      expect(last.attempts).toBeGreaterThanOrEqual(3);
+    });
+
+    it('SIGTERM kills it without statistics (ping: the same)', async () => {
+      const ping = await pingKilled('SIGTERM');
+      expect(ping).toMatchObject({ code: null, signal: 'SIGTERM' });
+      expect(ping.stdout).not.toMatch(/statistics/);
+      const r = await connectKilled('SIGTERM', ['127.0.0.1', String(port)]);
+      expect(r).toMatchObject({ code: null, signal: 'SIGTERM' });
+      expect(r.stdout).not.toMatch(/statistics/);
+    });
+  });
 });
 
 /** iputils ping on loopback, killed with `signal` after its third reply. */
@@ -144,61 +191,6 @@ async function pingKilled(signal: NodeJS.Signals): Promise<{ code: number | null
   child.kill(signal);
   return { ...(await exited), stdout };
 }
-
-describe('sockit connect -c takes signals as iputils ping does', () => {
-  let server: net.Server;
-  let port: number;
-  beforeAll(async () => {
-    server = await listen();
-    ({ port } = server.address() as net.AddressInfo);
-  });
-  afterAll(() => { server?.close(); });
-
-  async function connectKilled(signal: NodeJS.Signals, args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-    const c = startSockit(['connect', '-c', '1000', '-i', '0.2', ...args]);
-    try {
-      await c.line(() => (c.stdout.match(/^(connected|connect error|\{"type":"(connection|error)")/gm) ?? []).length >= 3);
-      c.kill(signal);
-      return { ...(await c.exited), stdout: c.stdout, stderr: c.stderr };
-    } finally {
-      await c.stop();
-    }
-  }
-
-  it('SIGINT: the statistics, then exit 0 when something answered (ping: the same)', async () => {
-    const ping = await pingKilled('SIGINT');
-    expect(ping).toMatchObject({ code: 0, signal: null });
-    expect(ping.stdout).toMatch(/\n\n--- 127\.0\.0\.1 ping statistics ---\n\d+ packets transmitted, \d+ received, 0% packet loss, time \d+ms\nrtt min\/avg\/max\/mdev = [\d./]+ ms\n$/);
-    const r = await connectKilled('SIGINT', ['127.0.0.1', String(port)]);
-    expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
-    expect(r.stdout).toMatch(new RegExp(`\\n\\n--- 127\\.0\\.0\\.1 port ${port} connect statistics ---\\n(\\d+) attempts, \\1 connected, 0 failed, time \\d+ms\\nrtt min/avg/max/mdev = [\\d./]+ ms\\n$`));
-  });
-
-  it('SIGINT with nothing connected: the statistics, exit 1', async () => {
-    const closed = await closedPort();
-    const r = await connectKilled('SIGINT', ['127.0.0.1', String(closed)]);
-    expect(r).toMatchObject({ code: 1, signal: null });
-    expect(r.stdout).toMatch(/\n(\d+) attempts, 0 connected, \1 failed, time \d+ms\n$/);
-  });
-
-  it('SIGINT with --json: the summary is the last line, with the exit code', async () => {
-    const r = await connectKilled('SIGINT', ['--json', '127.0.0.1', String(port)]);
-    expect(r).toMatchObject({ code: 0, signal: null });
-    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    const last = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(last).toMatchObject({ type: 'summary', exit_code: 0, failed: 0 });
-    expect(last.attempts).toBeGreaterThanOrEqual(3);
-  });
-
-  it('SIGTERM kills it without statistics (ping: the same)', async () => {
-    const ping = await pingKilled('SIGTERM');
-    expect(ping).toMatchObject({ code: null, signal: 'SIGTERM' });
-    expect(ping.stdout).not.toMatch(/statistics/);
-    const r = await connectKilled('SIGTERM', ['127.0.0.1', String(port)]);
-    expect(r).toMatchObject({ code: null, signal: 'SIGTERM' });
-    expect(r.stdout).not.toMatch(/statistics/);
-  });
-});
 
 describe('sockit connect -h', () => {
   it('prints the help with a usage line that starts with sockit, exit 0', async () => {
