@@ -29,6 +29,40 @@ function serviceTable(): Map<string, number> {
   return services;
 }
 
+/** struct servent: one /etc/services line (UNP 11.5). */
+export interface ServEnt {
+  name: string;
+  port: number;
+  proto: string;
+  aliases: string[];
+}
+
+let servents: ServEnt[] | undefined;
+
+/** Every /etc/services entry in file order (read once). */
+function serventTable(): ServEnt[] {
+  if (servents) return servents;
+  servents = [];
+  let text = '';
+  try { text = readFileSync('/etc/services', 'utf8'); } catch { /* no file: no entries */ }
+  for (const raw of text.split('\n')) {
+    const [name, portProto, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
+    const m = /^(\d+)\/(\S+)$/.exec(portProto ?? '');
+    if (name && m) servents.push({ name, port: Number(m[1]), proto: m[2]!, aliases });
+  }
+  return servents;
+}
+
+/** getservbyname(3): the first entry named `name` (or with it as an alias), of `proto` when given. */
+export function getservbyname(name: string, proto?: string): ServEnt | null {
+  return serventTable().find((s) => (s.name === name || s.aliases.includes(name)) && (!proto || s.proto === proto)) ?? null;
+}
+
+/** getservbyport(3): the first entry for `port`, of `proto` when given. */
+export function getservbyport(port: number, proto?: string): ServEnt | null {
+  return serventTable().find((s) => s.port === port && (!proto || s.proto === proto)) ?? null;
+}
+
 /**
  * A port from a number ("7") or a service name ("echo", getservbyname(3)).
  * Null when it is neither.
