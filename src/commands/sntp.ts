@@ -4,14 +4,14 @@
 import { hostServ, isResolveError, type InetSockAddr } from '../stack/hostserv.js';
 import * as ntp from '../stack/packet/ntp.js';
 import { NTP_GROUP4, NTP_GROUP6, best, listen, query, type SntpOutcome, type SntpSample } from '../stack/sntp.js';
-import { addressFamily } from '../stack/packet/addr.js';
+import { addressFamily, isMulticast } from '../stack/packet/addr.js';
 import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
 import { UsageError, familyFlag, intArg, jsonLine, makeCommand, onTerminate, parseArgs, runMain, secondsArg } from './common.js';
 
 interface Options {
   count: number;
-  timeout: number;
-  port: number;
+  timeout?: number;
+  port?: number;
   listen?: string | boolean;
   json?: boolean;
   4?: boolean;
@@ -73,8 +73,8 @@ function command() {
     .option('-4', 'IPv4 only')
     .option('-6', 'IPv6 only')
     .option('-c, --count <n>', 'samples to take; the best is reported (ntpdig\'s clock_select)', intArg('count', 1, 100), 1)
-    .option('-t, --timeout <s>', 'wait this long for each reply (default 5)', secondsArg('timeout', 0.001, 3600), 5000)
-    .option('-p, --port <port>', 'server port, or with --listen the port to bind (default 123)', intArg('port', 1, 65535), ntp.PORT)
+    .option('-t, --timeout <s>', 'seconds to wait for each reply (default: 5)', secondsArg('timeout', 0.001, 3600))
+    .option('-p, --port <port>', `server port, or with --listen the port to bind (default: ${ntp.PORT})`, intArg('port', 1, 65535))
     .option('--listen [group]', `listen for NTP packets: join ${NTP_GROUP4} and ${NTP_GROUP6} (or group) on every multicast interface`)
     .option('--json', 'JSON lines (sockit(1) JSON OUTPUT)');
 }
@@ -83,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   return runMain('sntp', async () => {
     const cmd = command();
     if (!parseArgs(cmd, argv)) return 0;
-    const o = cmd.opts<Options>();
+    const o = { timeout: 5000, port: ntp.PORT, ...cmd.opts<Options>() };
     const [host] = cmd.args as [string?];
     if (o.listen !== undefined) {
       if (host !== undefined) throw new UsageError(`unexpected argument '${host}' with --listen`);
@@ -105,7 +105,7 @@ async function resolve(host: string, port: number, family: 0 | 4 | 6): Promise<I
   throw new UsageError(`${host}: no address`);
 }
 
-async function client(o: Options, host: string): Promise<number> {
+async function client(o: Required<Pick<Options, 'timeout' | 'port'>> & Options, host: string): Promise<number> {
   const server = await resolve(host, o.port, familyFlag(o, 'only one of -4 and -6 may be given'));
   const out = renderer(clientPresenter, Boolean(o.json));
   if (o.json) jsonLine({ type: 'start', host, to: end(server), samples: o.count, timeout_ms: o.timeout });
@@ -146,9 +146,9 @@ export function ssntpText(bytes: Buffer, receivedNs: bigint): string {
   return `${head}clock difference = ${sec} sec, ${usecAll - sec * 1_000_000n} usec\n`;
 }
 
-async function listener(o: Options): Promise<number> {
+async function listener(o: Required<Pick<Options, 'port'>> & Options): Promise<number> {
   const groups = typeof o.listen === 'string' ? [o.listen] : [NTP_GROUP4, NTP_GROUP6];
-  for (const g of groups) if (!addressFamily(g)) throw new UsageError(`invalid group address: '${g}'`);
+  for (const g of groups) if (!addressFamily(g) || !isMulticast(g)) throw new UsageError(`not a multicast group address: '${g}'`);
   const json = Boolean(o.json);
   const sockNtop = (g: string, port: number) => (g.includes(':') ? `[${g}]:${port}` : `${g}:${port}`);
   let packets = 0;
