@@ -165,6 +165,16 @@ describe.skipIf(!isRoot)(`sockit lookup on names of a lab's /etc/hosts (${isRoot
     });
   }
 
+  it('-6 --all: IPv6 addresses and the IPv4 ones mapped (AI_V4MAPPED | AI_ALL); without it, only IPv6', async () => {
+    const all = await sockitIn(lab, lab.src, ['lookup', '-6', '--all', '--socktype', 'stream', 'dst']);
+    expect(all.code).toBe(0);
+    expect(all.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort()).toEqual([`::ffff:${lab.dst.v4}`, lab.dst.v6].sort());
+    const six = await sockitIn(lab, lab.src, ['lookup', '-6', '--socktype', 'stream', 'dst']);
+    expect(six.stdout).toBe(`${lab.dst.v6.padEnd(15)} STREAM dst.lab.example\n`);
+    const passive = await sockitIn(lab, lab.src, ['lookup', '--passive', '--socktype', 'dgram', '*', 'ntp']);
+    expect(passive.stdout).toBe('0.0.0.0         DGRAM  123/udp \n::              DGRAM  123/udp \n');
+  });
+
   it('--no-fqdn keeps the first label of a local name; an alias resolves to its canonical name', async () => {
     const r = await sockitIn(lab, lab.src, ['lookup', '-x', '--no-fqdn', '198.51.100.7']);
     expect(r.code).toBe(0);
