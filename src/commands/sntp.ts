@@ -44,7 +44,7 @@ function replyRecord(e: Extract<Event, { kind: 'reply' }>): JsonRecord {
   const p = e.s.packet;
   return {
     type: 'reply', seq: e.seq, from: end(e.server), version: p.version, mode: p.mode, stratum: p.stratum,
-    leap: ntp.LEAP_NAMES[p.leap], poll: p.poll, precision: p.precision, precision_ms: 2 ** p.precision * 1e3,
+    leap: ntp.LEAP_NAMES[p.leap], poll: p.poll, precision: p.precision,
     reference_id: ntp.referenceIdText(p), root_delay_ms: p.rootDelay * 1e3, root_dispersion_ms: p.rootDispersion * 1e3,
     offset_ms: ms(e.s.offsetNs), delay_ms: ms(e.s.delayNs), error_ms: ms(e.s.errorNs),
     originate_timestamp_ms: ms(e.s.t1), receive_timestamp_ms: ms(e.s.t2), transmit_timestamp_ms: ms(e.s.t3), destination_timestamp_ms: ms(e.s.t4),

@@ -10,12 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sockit, sockitIn, startSockitIn, type Running } from '../helpers/cli.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
+import { ntpdigLine, ssntpText } from '../../src/commands/sntp.js';
+import * as ntp from '../../src/stack/packet/ntp.js';
+import type { SntpSample } from '../../src/stack/sntp.js';
 
 const RESPONDER = fileURLToPath(new URL('../fixtures/ntp-responder.py', import.meta.url));
 // ntpdig's report: "2026-12-01 23:22:48.332488 (+0000) -0.002170 +/- 0.002336 host s8 no-leap"
 const NTPDIG_LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \([+-]\d{4}\) ([+-]\d+\.\d{6}) \+\/- (\d+\.\d{6}) (.+) s(\d+) (no-leap|add-leap|del-leap|unsync)\n$/;
 
 type Json = Record<string, unknown>;
+
+const REPLY: ntp.NtpPacket = {
+  leap: 0, version: 4, mode: ntp.MODE_SERVER, stratum: 2, poll: 6, precision: -23, rootDelay: 0, rootDispersion: 0,
+  referenceId: 0xc0000201, referenceTime: 0n, originateTime: 1n, receiveTime: 1n, transmitTime: 1n,
+};
 
 // one NTPv3 broadcast-mode packet (stratum 3) to 224.0.1.1:123 out of the interface with address argv[1]
 const MULTICAST_SENDER = `
@@ -39,6 +47,31 @@ function responder(fault: string): Promise<{ port: number; child: ChildProcess }
     child.once('exit', (code) => reject(new Error(`responder exited ${code}`)));
   });
 }
+
+describe('the printed forms', () => {
+  it("ssntp's line normalises the clock difference as the book does (seconds down, microseconds in [0, 1e6))", () => {
+        const sent = 1_796_167_368_000_000_000n;
+    const pkt = (mode: number) => ntp.encode({ ...REPLY, mode, version: 4, stratum: 8, transmitTime: ntp.fromUnixNs(sent) });
+    expect(ssntpText(pkt(5), sent + 1_250_000n)).toBe('\nv4, mode 5, strat 8, clock difference = 0 sec, 1250 usec\n');
+    expect(ssntpText(pkt(5), sent - 1_000_000n)).toBe('\nv4, mode 5, strat 8, clock difference = -1 sec, 999000 usec\n');
+    expect(ssntpText(pkt(5), sent + 2_000_000_000n)).toBe('\nv4, mode 5, strat 8, clock difference = 2 sec, 0 usec\n');
+    expect(ssntpText(pkt(3), sent)).toBe('\nv4, mode 3, strat 8, client\n');
+    expect(ssntpText(Buffer.alloc(12), sent)).toBe('\npacket too small: 12 bytes\n');
+  });
+
+  it("the client's report is ntpdig's line: local time with microseconds, signed offset, error, host, address, stratum, leap", () => {
+        const t3 = BigInt(Date.UTC(2026, 11, 1, 23, 22, 48)) * 1_000_000n + 58_608_000n;
+    const s = { packet: { ...REPLY, stratum: 8, leap: 0 }, t3, offsetNs: -2_170_000, errorNs: 2_336_000 } as SntpSample;
+    const line = ntpdigLine('ntp.example', '192.0.2.1', s);
+    const d = new Date(Date.UTC(2026, 11, 1, 23, 22, 48));
+    const tz = -d.getTimezoneOffset();
+    const two = (n: number) => String(n).padStart(2, '0');
+    const local = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    const zone = `${tz < 0 ? '-' : '+'}${two(Math.floor(Math.abs(tz) / 60))}${two(Math.abs(tz) % 60)}`;
+    expect(line).toBe(`${local}.058608 (${zone}) -0.002170 +/- 0.002336 ntp.example 192.0.2.1 s8 no-leap\n`);
+    expect(ntpdigLine('192.0.2.1', '192.0.2.1', s)).toMatch(/ \+\/- 0\.002336 192\.0\.2\.1 s8 no-leap\n$/);
+  });
+});
 
 describe('sockit sntp against a faulty responder (RFC 4330 section 5 checks)', () => {
   const cases: [string, string, RegExp][] = [
