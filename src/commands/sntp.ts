@@ -108,7 +108,7 @@ async function resolve(host: string, port: number, family: 0 | 4 | 6): Promise<I
 async function client(o: Required<Pick<Options, 'timeout' | 'port'>> & Options, host: string): Promise<number> {
   const server = await resolve(host, o.port, familyFlag(o, 'only one of -4 and -6 may be given'));
   const out = renderer(clientPresenter, Boolean(o.json));
-  if (o.json) jsonLine({ type: 'start', host, to: end(server), samples: o.count, timeout_ms: o.timeout });
+  if (o.json) jsonLine({ type: 'start', host, address: server.address, family: fam(server), port: server.port, samples: o.count, timeout_ms: o.timeout });
   const good: SntpSample[] = [];
   for (let seq = 1; seq <= o.count; seq++) {
     const r = await query(server, o.timeout);
