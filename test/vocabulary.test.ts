@@ -2,7 +2,9 @@
 // (JSON OUTPUT) mechanically: a `type` on every record, snake_case keys,
 // *_ms durations, addresses as strings, ports as numbers, family 4/6/"unix",
 // and a last `summary` whose exit_code is the process's exit status.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, sockit, startSockit } from './helpers/cli.js';
 import { vocabularyProblems } from './helpers/vocabulary.js';
@@ -16,6 +18,19 @@ async function server(args: string[]): Promise<{ s: Running; port: number }> {
   const s = startSockit(args);
   const l = await s.json<{ local: { port: number } }>('listening');
   return { s, port: l.local.port };
+}
+
+/** test/fixtures/ntp-responder.py answering well on loopback: its port, and the function that stops it. */
+function ntpResponder(): Promise<{ port: number; stop: () => void }> {
+  const child = spawn('python3', [fileURLToPath(new URL('./fixtures/ntp-responder.py', import.meta.url)), 'good'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => {
+      const m = /^port (\d+)/.exec(d.toString());
+      if (m) resolve({ port: Number(m[1]), stop: () => child.kill() });
+      else reject(new Error(`responder said ${d}`));
+    });
+    child.once('error', reject);
+  });
 }
 
 /** SIGTERM a server and give back what it printed, once it has exited. */
@@ -109,6 +124,31 @@ describe('every command\'s --json keeps the vocabulary', () => {
     expect(types(refused.stdout)).toEqual(['start', 'error', 'summary']);
   });
 
+  it.each([
+    [['lookup', '--json', 'localhost', 'echo']],
+    [['lookup', '--json', '-x', '127.0.0.1', '22']],
+    [['lookup', '--json', '--services', 'smtp']],
+  ])('%j', async (args) => {
+    const r = await sockit(args);
+    expect(r.code).toBe(0);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(records(r.stdout).length).toBeGreaterThan(1);
+  });
+
+  it('sntp against a responder on loopback, and against a silent port', async () => {
+    const ntp = await ntpResponder();
+    try {
+      const r = await sockit(['sntp', '--json', '-c', '2', '-p', String(ntp.port), '127.0.0.1']);
+      expect(r.code).toBe(0);
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    } finally {
+      ntp.stop();
+    }
+    const silent = await sockit(['sntp', '--json', '-t', '0.2', '-p', '9', '127.0.0.1']);
+    expect(silent.code).toBe(1);
+    expect(vocabularyProblems(silent.stdout, silent.code)).toEqual([]);
+  });
+
   for (const proto of ['tcp', 'udp'] as const) {
     const u = proto === 'udp' ? ['-u'] : [];
     it(`echo client and server over ${proto.toUpperCase()}`, async () => {
@@ -151,6 +191,7 @@ describe('every command\'s --json keeps the vocabulary', () => {
     [['daytime', 'client', '--json', '-u', 'no-such-host.invalid']],
     [['sock', '-i', '--json', 'no-such-host.invalid', '7']],
     [['sockopt', '--json', 'get', 'SO_NO_SUCH_OPTION']],
+    [['sntp', '--json', 'no-such-host.invalid']],
   ])('a run that ends on an error: %j', async (args) => {
     const r = await sockit(args);
     expect(r.code).toBe(2);
