@@ -100,7 +100,7 @@ function summaryText(e: Extract<ConnectEvent, { type: 'summary' }>): string | nu
     (rtt ? `rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((x) => x.toFixed(3)).join('/')} ms\n` : '');
 }
 
-/** connect's text and records; formatDotted is the core's "address.port" (UNP's sock_ntop). */
+/** connect's text and records; formatDotted is the core's address.port form (the book's, as in netstat). */
 export const presenter = (formatDotted: (sa: Attempt['remote']) => string): Presenter<ConnectEvent> => ({
   toRecord(e) {
     switch (e.type) {
