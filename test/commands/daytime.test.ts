@@ -1,4 +1,5 @@
 // sockit daytime: RFC 867 client against server, TCP and UDP, on loopback.
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctime } from '../../src/commands/daytime.js';
 import { type Running, sockit, startSockit } from '../helpers/cli.js';
@@ -133,6 +134,26 @@ describe('sockit daytime help and --json failures', () => {
       expect(s.events().at(-1)).toEqual({ type: 'summary', proto: 'tcp', connections: 1, bytes_in: 0, bytes_out: 26, exit_code: 0 });
     } finally {
       await s.stop();
+    }
+  });
+});
+
+describe('sockit daytime client and SIGINT', () => {
+  it('dies of it, as the book\'s daytimetcpcli (no handler: the shell sees 130)', async () => {
+    // a server that accepts and never writes nor closes: the client waits in read()
+    const accepted: net.Socket[] = [];
+    const mute = net.createServer((s) => accepted.push(s)).listen(0, '127.0.0.1');
+    await new Promise((r) => mute.once('listening', r));
+    const c = startSockit(['daytime', 'client', '127.0.0.1', String((mute.address() as net.AddressInfo).port)]);
+    try {
+      while (accepted.length === 0) await new Promise((r) => setTimeout(r, 10));
+      c.kill('SIGINT');
+      expect(await c.exited).toEqual({ code: null, signal: 'SIGINT' });
+      expect(c.stdout).toBe('');
+    } finally {
+      await c.stop();
+      for (const s of accepted) s.destroy();
+      mute.close();
     }
   });
 });

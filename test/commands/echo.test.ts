@@ -372,15 +372,16 @@ describe('sockit echo --json', () => {
 });
 
 describe('sockit echo client and signals', () => {
-  it('dies of SIGINT as the book\'s str_cli does (no handler: the shell sees 130)', async () => {
+  it.each([['SIGINT'], ['SIGTERM']] as const)('dies of %s as the book\'s str_cli does (no handler: the shell sees 128+n)', async (signal) => {
     const { server, port } = await startServer(['-b', '127.0.0.1']);
     const c = startSockit(['echo', 'client', '127.0.0.1', String(port)]); // stdin stays open
     try {
       await server.json('connection');
       c.child.stdin!.write('hi\n');
       await c.line(/^hi$/);
-      c.kill('SIGINT');
-      expect(await c.exited).toEqual({ code: null, signal: 'SIGINT' });
+      c.kill(signal);
+      expect(await c.exited).toEqual({ code: null, signal });
+      expect(c.stderr).toBe('');
     } finally {
       await c.stop();
       await server.stop();
