@@ -4,7 +4,7 @@
 import type { Attempt, Family, InetSockAddr } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
 import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
-import { endOf, loadCore } from './lib/clientserver.js';
+import { endOf, loadCore, resolveFailure, writeRecordOf } from './lib/clientserver.js';
 import { dieOf, errSys, familyFlag, isResolveError, isSystemError, strerrorOf, intArg, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
 
 interface Options {
@@ -34,7 +34,7 @@ async function destinations(host: string, service: string, family: Family, sourc
   try {
     addresses = await hostServ(host, port, family || sourceFamily);
   } catch (e) {
-    if (isResolveError(e)) throw new UsageError(`${host}: ${e.message}`);
+    if (isResolveError(e)) throw resolveFailure(host, e);
     throw e;
   }
   return { port, addresses };
@@ -140,59 +140,64 @@ function sleep(msec: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  return runMain('connect', async () => {
-    const cmd = makeCommand('connect')
-      .description('nonblocking connect with a timeout to every address of a host (UNP connect_nonb)')
-      .argument('<host>', 'host name or address')
-      .argument('<port>', 'port number or service name')
-      .option('-t, --timeout <sec>', 'give up on an address after this long, 0 for the kernel\'s own timeout (default: 5)', secondsArg('timeout', 0, 86400))
-      .option('-c, --count <n>', 'probe this many times and print a summary', intArg('count', 1, 1_000_000))
-      .option('-i, --interval <sec>', 'time between the starts of probes (default: 1)', secondsArg('interval', 0, 86400))
-      .option('-4', 'IPv4 addresses only')
-      .option('-6', 'IPv6 addresses only')
-      .option('-s, --source <addr>', 'bind to this local address first')
-      .option('--json', 'JSON lines: start, a connection, error or timeout record per attempt, then a summary')
-      .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] host port');
-    if (!parseArgs(cmd, argv)) return 0;
-    const opts = cmd.opts<Options>();
-    const [host, service] = cmd.args as [string, string];
-    const family: Family = familyFlag(opts, 'only one of -4 and -6');
-    const { port, addresses } = await destinations(host, service, family, opts.source);
-    const { formatDotted, tcpConnectEach } = await loadCore();
-    const out = renderer(presenter(formatDotted), opts.json === true);
-    const timeoutMs = opts.timeout ?? 5000;
-    out.emit({ type: 'start', host, port, addresses, timeoutMs });
+  return runMain('connect', () => connect(argv).catch((e: unknown) => {
+    writeRecordOf(e, argv.includes('--json'));
+    throw e;
+  }));
+}
 
-    const stats = new Stats();
-    // as iputils ping: SIGINT ends the probes with the summary and the status
-    // (sigexit), SIGTERM kills it (no handler: the shell sees 143)
-    const ac = new AbortController();
-    const removeHandlers = onTerminate((signal) => (signal === 'SIGTERM' ? dieOf(signal) : ac.abort()));
-    const start = process.hrtime.bigint();
-    const probes = opts.count ?? 1;
-    try {
-      for (let seq = 1; seq <= probes && !ac.signal.aborted; seq++) {
-        const probeStart = performance.now();
-        try {
-          for await (const a of tcpConnectEach(addresses, { timeoutMs, source: opts.source, signal: ac.signal })) {
-            if (!a.ok && a.error.syscall === 'bind') throw new UsageError(errSys(a.error, 'bind'));
-            stats.add(a);
-            out.emit({ type: 'attempt', seq, attempt: a });
-            if (a.ok) a.connected.socket.close();
-          }
-        } catch (e) {
-          if (ac.signal.aborted && !isSystemError(e)) break; // interrupted: summary below
-          throw e;
+async function connect(argv: string[]): Promise<number> {
+  const cmd = makeCommand('connect')
+    .description('nonblocking connect with a timeout to every address of a host (UNP connect_nonb)')
+    .argument('<host>', 'host name or address')
+    .argument('<port>', 'port number or service name')
+    .option('-t, --timeout <sec>', 'give up on an address after this long, 0 for the kernel\'s own timeout (default: 5)', secondsArg('timeout', 0, 86400))
+    .option('-c, --count <n>', 'probe this many times and print a summary', intArg('count', 1, 1_000_000))
+    .option('-i, --interval <sec>', 'time between the starts of probes (default: 1)', secondsArg('interval', 0, 86400))
+    .option('-4', 'IPv4 addresses only')
+    .option('-6', 'IPv6 addresses only')
+    .option('-s, --source <addr>', 'bind to this local address first')
+    .option('--json', 'JSON lines: start, a connection, error or timeout record per attempt, then a summary')
+    .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] host port');
+  if (!parseArgs(cmd, argv)) return 0;
+  const opts = cmd.opts<Options>();
+  const [host, service] = cmd.args as [string, string];
+  const family: Family = familyFlag(opts, 'only one of -4 and -6');
+  const { port, addresses } = await destinations(host, service, family, opts.source);
+  const { formatDotted, tcpConnectEach } = await loadCore();
+  const out = renderer(presenter(formatDotted), opts.json === true);
+  const timeoutMs = opts.timeout ?? 5000;
+  out.emit({ type: 'start', host, port, addresses, timeoutMs });
+
+  const stats = new Stats();
+  // as iputils ping: SIGINT ends the probes with the summary and the status
+  // (sigexit), SIGTERM kills it (no handler: the shell sees 143)
+  const ac = new AbortController();
+  const removeHandlers = onTerminate((signal) => (signal === 'SIGTERM' ? dieOf(signal) : ac.abort()));
+  const start = process.hrtime.bigint();
+  const probes = opts.count ?? 1;
+  try {
+    for (let seq = 1; seq <= probes && !ac.signal.aborted; seq++) {
+      const probeStart = performance.now();
+      try {
+        for await (const a of tcpConnectEach(addresses, { timeoutMs, source: opts.source, signal: ac.signal })) {
+          if (!a.ok && a.error.syscall === 'bind') throw new UsageError(errSys(a.error, 'bind'));
+          stats.add(a);
+          out.emit({ type: 'attempt', seq, attempt: a });
+          if (a.ok) a.connected.socket.close();
         }
-        if (seq < probes) await sleep((opts.interval ?? 1000) - (performance.now() - probeStart), ac.signal);
+      } catch (e) {
+        if (ac.signal.aborted && !isSystemError(e)) break; // interrupted: summary below
+        throw e;
       }
-    } finally {
-      removeHandlers();
+      if (seq < probes) await sleep((opts.interval ?? 1000) - (performance.now() - probeStart), ac.signal);
     }
-    const exitCode = stats.connected > 0 ? 0 : 1;
-    const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-    out.emit({ type: 'summary', host, port, stats, elapsedMs, probes: opts.count !== undefined, exitCode });
-    await out.drain();
-    return exitCode;
-  });
+  } finally {
+    removeHandlers();
+  }
+  const exitCode = stats.connected > 0 ? 0 : 1;
+  const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+  out.emit({ type: 'summary', host, port, stats, elapsedMs, probes: opts.count !== undefined, exitCode });
+  await out.drain();
+  return exitCode;
 }

@@ -97,6 +97,16 @@ describe('sockit connect on loopback', () => {
     expect(objs[2]).not.toHaveProperty('min_ms');
   });
 
+  it('--json: a name that does not resolve is an error record of kind resolve, then the summary, exit 2', async () => {
+    const r = await sockit(['connect', '--json', 'no-such-host.invalid', '7']);
+    expect(r).toMatchObject({ code: 2, stderr: 'sockit connect: no-such-host.invalid: Name or service not known\n' });
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'error', kind: 'resolve', host: 'no-such-host.invalid', code: 'EAI_NONAME', message: 'Name or service not known' },
+      { type: 'summary', exit_code: 2 },
+    ]);
+  });
+
   it('takes a service name', async () => {
     const r = await sockit(['connect', '--json', '127.0.0.1', 'echo']);
     expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'start', port: 7 });

@@ -121,6 +121,16 @@ describe('sockit daytime help and --json failures', () => {
     ]);
   });
 
+  it('a name that does not resolve: an error record of kind resolve, the summary, exit 2', async () => {
+    const r = await sockit(['daytime', 'client', '--json', 'no-such-host.invalid']);
+    expect(r).toMatchObject({ code: 2, stderr: 'sockit daytime: no-such-host.invalid: Name or service not known\n' });
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'error', kind: 'resolve', host: 'no-such-host.invalid', code: 'EAI_NONAME', message: 'Name or service not known' },
+      { type: 'summary', exit_code: 2 },
+    ]);
+  });
+
   it('the server\'s records, then on SIGINT exit 0 with the summary last', async () => {
     const s = startSockit(['daytime', 'server', '-p', '0', '-b', '127.0.0.1', '--json']);
     try {

@@ -329,6 +329,17 @@ describe('sockit echo --json', () => {
     ]);
   });
 
+  it('a name that does not resolve: an error record of kind resolve, the summary, exit 2', async () => {
+    for (const u of [[], ['-u']]) {
+      const r = await sockit(['echo', 'client', ...u, '--json', 'no-such-host.invalid']);
+      expect(r).toMatchObject({ code: 2, stderr: 'sockit echo: no-such-host.invalid: Name or service not known\n' });
+      expect(records(r.stdout)).toEqual([
+        { type: 'error', kind: 'resolve', host: 'no-such-host.invalid', code: 'EAI_NONAME', message: 'Name or service not known' },
+        { type: 'summary', exit_code: 2 },
+      ]);
+    }
+  });
+
   it('a UDP client without an answer: a timeout record, the summary, exit 1', async () => {
     const silent = dgram.createSocket('udp4');
     await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));

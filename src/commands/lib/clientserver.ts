@@ -26,15 +26,30 @@ export function endOf(sa: SockAddr | Peer | null): SocketEnd | null {
   return { family, address: sa.address, port: sa.port };
 }
 
-/** A client's failure (not bad input): one line, exit 1; with --json also `record` (an error or timeout). */
-export class ClientFailure extends Failure {
-  constructor(message: string, readonly record?: JsonRecord) {
-    super(message);
-  }
+/** The records that errors end a --json run with (before the summary cli.ts adds). */
+const records = new WeakMap<Error, JsonRecord>();
+
+/** Give an error its own record (an error or timeout), written before the summary when --json is on. */
+export function withRecord<E extends Error>(e: E, record: JsonRecord): E {
+  records.set(e, record);
+  return e;
 }
 
-export function failure(message: string, record?: JsonRecord): ClientFailure {
-  return new ClientFailure(message, record);
+/** With --json, write the record an error was given (if any). */
+export function writeRecordOf(e: unknown, json: boolean): void {
+  const r = e instanceof Error ? records.get(e) : undefined;
+  if (json && r) jsonLine(r);
+}
+
+/** A client's failure (not bad input): one line, exit 1; with --json also `record`. */
+export function failure(message: string, record?: JsonRecord): Failure {
+  const f = new Failure(message);
+  return record ? withRecord(f, record) : f;
+}
+
+/** A name that does not resolve (getaddrinfo's EAI_*): bad input, exit 2, and an `error` record of kind resolve. */
+export function resolveFailure(host: string, e: { code: string; message: string }): UsageError {
+  return withRecord(new UsageError(`${host}: ${e.message}`), { type: 'error', kind: 'resolve', host, code: e.code, message: e.message });
 }
 
 /** --json among the options. */
@@ -51,8 +66,7 @@ export function runModes(argv: string[], cmd: string, what: string, modes: Recor
       try {
         return await modes[word](argv.slice(1));
       } catch (e) {
-        // the failure's own record goes before the summary cli.ts adds
-        if (e instanceof ClientFailure && e.record && wantsJson(argv)) jsonLine(e.record);
+        writeRecordOf(e, wantsJson(argv));
         throw e;
       }
     }
@@ -246,7 +260,7 @@ export async function serverAddresses(host: string, service: string, proto: 'tcp
   try {
     return await hostServ(host, port, family);
   } catch (e) {
-    if (isResolveError(e)) throw new UsageError(`${host}: ${e.message}`);
+    if (isResolveError(e)) throw resolveFailure(host, e);
     throw e;
   }
 }
@@ -289,6 +303,6 @@ export async function udpClient(host: string, service: string, family: Family = 
 }
 
 /** A UDP request that got no reply: the book's line, and its `timeout` record. */
-export function udpTimeout(message: string, c: UdpClient, sent: number): ClientFailure {
+export function udpTimeout(message: string, c: UdpClient, sent: number): Failure {
   return failure(message, { type: 'timeout', proto: 'udp', remote: endOf(c.server), sent, code: 'ETIMEDOUT', message });
 }
