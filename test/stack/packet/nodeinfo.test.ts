@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeInfoText } from '../../../src/commands/ping.js';
+import { nodeInfoText } from '../../../src/commands/ping/text.js';
 import { parseIPv4, parseIPv6 } from '../../../src/stack/packet/addr.js';
 import * as ni from '../../../src/stack/packet/nodeinfo.js';
 import { neverThrows } from '../../helpers/fuzz.js';
