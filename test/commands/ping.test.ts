@@ -1,7 +1,6 @@
 // sockit ping against iputils ping, on loopback and in a lab of namespaces.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatG, formatTime, optionsText, summaryText } from '../../src/commands/ping/text.js';
-import { inetAton } from '../../src/stack/packet/addr.js';
 import { ipOptionItems } from '../../src/stack/packet/ipoptions.js';
 import { PingStats, llsqrt } from '../../src/stack/ping/index.js';
 import { type CliResult, Running, sockit, sockitIn, startSockit } from '../helpers/cli.js';
@@ -116,14 +115,6 @@ describe('iputils arithmetic', () => {
     );
   });
 
-  it('takes inet_aton forms as numeric targets', () => {
-    expect(inetAton('127.1')).toBe('127.0.0.1');
-    expect(inetAton('0x7f000001')).toBe('127.0.0.1');
-    expect(inetAton('2130706433')).toBe('127.0.0.1');
-    expect(inetAton('010.0.0.1')).toBe('8.0.0.1');
-    expect(inetAton('localhost')).toBeNull();
-    expect(inetAton('1.2.3.256')).toBeNull();
-  });
 });
 
 describe('bad input: one line, exit 2', () => {
