@@ -302,6 +302,12 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
     expect(ours.code).toBe(1);
     expect(theirs.code).toBe(1);
+    // --json: each an error record of kind icmp, with the errno the kernel gives a socket for it (ping_err)
+    const json = jsonRun(await sockitIn(lab, lab.src, ['ping', '--json', '-c', '2', '-i', '0.05', '-t', '1', lab.dst.v4]));
+    expect(json.filter((e) => e.type === 'error')).toEqual([1, 2].map((seq) => ({
+      type: 'error', kind: 'icmp', seq, from: '192.0.2.1', icmp_type: 11, icmp_code: 0, code: 'EHOSTUNREACH', mtu: null, message: 'Time to live exceeded',
+    })));
+    expect(json.at(-1)).toMatchObject({ type: 'summary', transmitted: 2, received: 0, errors: 2, exit_code: 1 });
   });
 
   it('IPv6 -t 1: Time exceeded: Hop limit', async () => {

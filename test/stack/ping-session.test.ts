@@ -2,52 +2,10 @@
 // ProbeMethod interface, not a kernel mock): iputils' scheduling, ending
 // rules, statistics and exit status, without waiting on the wall clock.
 import { describe, expect, it } from 'vitest';
-import type { Clock, TimerHandle, Timers } from '../../src/stack/clock.js';
-import { timeBase } from '../../src/stack/clock.js';
 import { type PingEvent, type PingOptions, PingSession } from '../../src/stack/ping/index.js';
 import type { Probe, ProbeEvent, ProbeMethod } from '../../src/stack/probe/index.js';
 import type { SendResult } from '../../src/stack/socket.js';
-
-/** A clock that moves only when told, and the timers that run on it. */
-class ScriptedTime implements Clock, Timers {
-  now = 0;
-  private seq = 0;
-  private timers: { due: number; seq: number; fn: () => void }[] = [];
-
-  nowMs = () => this.now;
-  monoNs = () => BigInt(Math.round(this.now * 1e6));
-  realRelNs = () => Math.round(this.now * 1e6);
-  realNs = () => timeBase + BigInt(Math.round(this.now * 1e6));
-
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = { due: this.now + Math.max(ms, 0), seq: this.seq++, fn };
-    this.timers.push(t);
-    return t;
-  }
-  clearTimeout(t: TimerHandle): void {
-    this.timers = this.timers.filter((x) => x !== t);
-  }
-  setImmediate(fn: () => void): TimerHandle {
-    return this.setTimeout(fn, 0);
-  }
-
-  /** Run every timer due up to `until` (ms), in order of due time then of arming; false when none is left. */
-  runUntil(until: number): void {
-    for (;;) {
-      this.timers.sort((a, b) => a.due - b.due || a.seq - b.seq);
-      const t = this.timers[0];
-      if (!t || t.due > until) break;
-      this.timers.shift();
-      this.now = t.due;
-      t.fn();
-    }
-    this.now = Math.max(this.now, until);
-  }
-
-  get pending(): number {
-    return this.timers.length;
-  }
-}
+import { ScriptedTime } from '../helpers/scripted-time.js';
 
 /** How the scripted network answers probe number `seq` (1-based): an rtt in ms, several (duplicates), or none. */
 type Answer = (seq: number) => number | number[] | null;

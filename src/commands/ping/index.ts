@@ -6,6 +6,7 @@
 import { type Clock, systemClock } from '../../stack/clock.js';
 import { strerror } from '../../stack/errors.js';
 import { inetAton } from '../../stack/packet/addr.js';
+import { icmpErrno } from '../../stack/packet/icmp-names.js';
 import { ipOptionItems, type RouteMemory } from '../../stack/packet/ipoptions.js';
 import * as ni from '../../stack/packet/nodeinfo.js';
 import {
@@ -65,7 +66,7 @@ function nodeInfoRecord(wire: Buffer): Record<string, unknown> {
 
 /** A setup warning as a record. */
 function warningRecord(w: PingWarning): JsonRecord {
-  return { type: 'warning', kind: w.kind, message: warningText(w).replace(/^sockit ping: /, '').trimEnd() };
+  return { type: 'warning', kind: w.kind.replace(/-/g, '_'), message: warningText(w).replace(/^sockit ping: /, '').trimEnd() };
 }
 
 /** iputils says it forces a raw socket for -e 0 only with -v */
@@ -111,7 +112,8 @@ class PingPresenter implements Presenter<Shown> {
         ...(e.nodeInfo ? { node_info: nodeInfoRecord(e.nodeInfo) } : {}),
       };
       case 'icmp-error': return {
-        type: 'error', kind: 'icmp', seq: e.seq, from: e.from, icmp_type: e.icmpType, icmp_code: e.icmpCode, mtu: e.mtu || null, message: icmpErrorText(t.family, e),
+        type: 'error', kind: 'icmp', seq: e.seq, from: e.from, icmp_type: e.icmpType, icmp_code: e.icmpCode, code: icmpErrno(t.family, e.icmpType, e.icmpCode),
+        mtu: e.mtu || null, message: icmpErrorText(t.family, e),
       };
       case 'icmp-notice': return {
         type: 'warning', kind: 'icmp', seq: e.seq, from: e.from, icmp_type: e.icmpType, icmp_code: e.icmpCode, gateway: e.gateway ?? null, message: icmpNoticeText(e),
