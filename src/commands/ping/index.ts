@@ -13,7 +13,7 @@ import {
   type PingEvent, type PingSession, type PingSetup, PingSetupError, type PingStats, type PingWarning, createSession, setupPing,
 } from '../../stack/ping/index.js';
 import { AddressNamer, resolveHost } from '../../stack/resolve.js';
-import type { JsonRecord, Presenter, Text } from '../../output/index.js';
+import { type JsonRecord, type Presenter, type Text, renderer } from '../../output/index.js';
 import { UsageError, dieOf, jsonLine, onTerminate, OrderedOutput, runMain } from '../common.js';
 import { type Opts, addressOf, nodeInfoQuery, parse } from './options.js';
 import {
@@ -23,7 +23,7 @@ import {
 const INT_MAX = 2147483647;
 
 /** What ping shows: the session's events, and the command's own (header, warnings, SIGQUIT's status). */
-type Shown = PingEvent | { type: 'start' } | { type: 'clock-back'; us: number } | { type: 'warning'; warning: PingWarning } | { type: 'status'; stats: PingStats };
+type Shown = PingEvent | { type: 'start' } | { type: 'clock-back'; us: number } | { type: 'status'; stats: PingStats };
 
 /** The destination as resolved, and how iputils names it. */
 interface Target {
@@ -101,7 +101,6 @@ class PingPresenter implements Presenter<Shown> {
           data_bytes: this.o.size, packet_bytes: this.o.size + m.headerBytes, mechanism: m.mechanism, ident: m.ident,
         };
       }
-      case 'warning': return warningRecord(e.warning);
       case 'clock-back': return { type: 'warning', kind: 'clock', message: clockBackText(e.us).replace(/^sockit ping: /, '').trimEnd() };
       case 'status': return { type: 'status', transmitted: e.stats.ntransmitted, received: e.stats.nreceived, loss_percent: statusLoss(e.stats) };
       case 'sent': return null;
@@ -160,7 +159,6 @@ class PingPresenter implements Presenter<Shown> {
     const { o, t } = this;
     switch (e.type) {
       case 'start': return this.header();
-      case 'warning': return warningShown(e.warning, o.verbose) ? { stderr: warningText(e.warning) } : null;
       case 'status': return { stderr: statusText(e.stats) };
       case 'clock-back': return { stderr: clockBackText(e.us) };
       case 'sent': case 'timeout': return null;
@@ -240,7 +238,7 @@ class TextOut {
   }
 }
 
-/** The renderer --json asks for: the presenter's records as JSON lines, or its text and flood marks. */
+/** The renderer --json asks for (src/output's, with flood marks batched): the presenter's records as JSON lines, or its text and flood marks. */
 function render(p: PingPresenter, json: boolean): { emit(e: Shown): void; drain(): Promise<void> } {
   if (json) {
     return { emit: (e) => { const r = p.toRecord(e); if (r) jsonLine(r); }, drain: () => Promise.resolve() };
@@ -308,10 +306,8 @@ async function main(argv: string[]): Promise<number> {
   const { opts: o, target } = parsed;
   const t = await resolveTarget(o, target);
   // warnings during setup go out as they happen, before the header or an error (iputils)
-  const ready = await setup(o, t, (w) => {
-    if (o.json) jsonLine(warningRecord(w));
-    else if (warningShown(w, o.verbose)) process.stderr.write(warningText(w));
-  });
+  const warnings = renderer<PingWarning>({ toRecord: warningRecord, toText: (w) => (warningShown(w, o.verbose) ? { stderr: warningText(w) } : null) }, o.json);
+  const ready = await setup(o, t, (w) => warnings.emit(w));
   const presenter = new PingPresenter(o, t, ready);
   const out = render(presenter, o.json);
   const m = ready.method;
