@@ -121,7 +121,7 @@ export type PingSetupProblem =
 /** A setup iputils would refuse: the problem, for the caller to word; exit status 2. */
 export class PingSetupError extends UsageError {
   constructor(readonly problem: PingSetupProblem) {
-    super(problem.kind === 'system' ? `${problem.step}: ${problem.error.message}` : `ping setup: ${problem.kind}`);
+    super(problem.kind === 'system' ? `${problem.step}: ${problem.error.message}` : `ping setup refused (${problem.kind}): ${JSON.stringify(problem)}`);
   }
 }
 
