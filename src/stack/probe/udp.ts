@@ -129,31 +129,30 @@ export class UdpProbe implements ProbeMethod {
   }
 }
 
-/** traceroute 2.x's default method (mod-udp.c "udp" without -U): a new destination port per probe, from 33434. */
-export const defaultMethod: MethodDescriptor = {
-  name: 'default',
+/** mod-udp.c's two modules: "default" walks the destination ports, "udp" (-U) keeps one. */
+function udpDescriptor(name: 'default' | 'udp', fixedPort: boolean, rest: Pick<MethodDescriptor, 'description' | 'port'> & { flag?: string }): MethodDescriptor {
+  return {
+    name,
+    ...rest,
+    options: [],
+    unprivileged: 'yes',
+    open(o) {
+      noOptions(name, o.methodOptions);
+      const method = new UdpProbe({ ...o, fixedPort });
+      return { method, layout: sizedLayout(o.family, UDP_HEADER, 0, o.packetLen), firstSeq: 1 };
+    },
+  };
+}
+
+/** traceroute 2.x's default method: a new destination port per probe, from 33434. */
+export const defaultMethod = udpDescriptor('default', false, {
   description: 'UDP datagrams to unlikely ports, one more per probe (no privilege needed)',
   port: { meaning: 'the first destination port, one more for each probe', default: DEF_START_PORT },
-  options: [],
-  unprivileged: 'yes',
-  open(o) {
-    noOptions('default', o.methodOptions);
-    const method = new UdpProbe({ ...o, fixedPort: false });
-    return { method, layout: sizedLayout(o.family, UDP_HEADER, 0, o.packetLen), firstSeq: 1 };
-  },
-};
+});
 
-/** traceroute -U (mod-udp.c "udp"): every probe to one port, 53 by default. */
-export const udpMethod: MethodDescriptor = {
-  name: 'udp',
+/** traceroute -U: every probe to one port, 53 by default. */
+export const udpMethod = udpDescriptor('udp', true, {
   flag: 'U',
   description: 'UDP datagrams to one port (default 53), for paths that pass only it',
   port: { meaning: 'the destination port of every probe', default: DEF_UDP_PORT },
-  options: [],
-  unprivileged: 'yes',
-  open(o) {
-    noOptions('udp', o.methodOptions);
-    const method = new UdpProbe({ ...o, fixedPort: true });
-    return { method, layout: sizedLayout(o.family, UDP_HEADER, 0, o.packetLen), firstSeq: 1 };
-  },
-};
+});
