@@ -84,7 +84,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     .option('-z, --sendwait <sendwait>', 'minimal time interval between probes (seconds; milliseconds when 10 or more)', floatArg)
     .option('--mtu', 'discover MTU along the path being traced; implies -F -N 1')
     .option('--json', 'print JSON lines (sockit(1) JSON OUTPUT): start, a reply or timeout per probe, a hop per TTL, then a summary')
-    .addHelpText('after', '\nExit status: 0 when the trace ran (reached or not), 1 on a failure during it, 2 on bad input.\nSee sockit-traceroute(1).');
+    .addHelpText('after', '\nExit status: 0 when the trace ran (reached or not), 1 on a failure during it, 2 on bad input;\nSIGINT or SIGTERM stops it and kills it by that signal (the shell sees 130 or 143), as traceroute.\nSee sockit-traceroute(1).');
   // traceroute 2.x: the last method option wins (-I, -T, -U, -M NAME)
   let method = probeMethod('default')!;
   for (const flag of ['icmp', 'tcp', 'udp']) cmd.on(`option:${flag}`, () => { method = methodByFlag(flag[0]!.toUpperCase())!; });

@@ -222,6 +222,17 @@ describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRo
       const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.map((l) => l.type)).toEqual(['start', 'reply', 'reply', 'reply', 'hop', 'summary']);
       expect(lines.at(-1)).toMatchObject({ hops: 1, reached: false, signal: 'SIGINT', exit_code: 130 });
+      // in a shell: `&&` stops, the status is 130, for traceroute and for sockit alike
+      const chain = async (cmd: string) => {
+        const sh = new Running(lab.spawn(lab.src, ['sh', '-c', `${cmd} && echo next; echo status=$?`], { env: { NO_COLOR: '1' } }));
+        while (!hop1.test(sh.stdout)) await new Promise((res) => setTimeout(res, 20));
+        const { execFileSync } = await import('node:child_process');
+        process.kill(Number(execFileSync('pgrep', ['-P', String(sh.pid)], { encoding: 'utf8' }).trim()), 'SIGINT');
+        await sh.exited;
+        return sh.stdout.slice(sh.stdout.lastIndexOf(' ms') + 3);
+      };
+      expect(await chain(`${process.execPath} ${sockitBin} ${args.join(' ')}`)).toBe('status=130\n');
+      expect(await chain(args.join(' '))).toBe('status=130\n');
     } finally {
       await lab.silent(lab.routers[1], 'none');
     }
