@@ -5,7 +5,8 @@
 // order, as soon as each can be told; probing stops after the hop where
 // the destination (or an unreachable error) answered. Presentation is the
 // command's business.
-import { type Clock, type TimerHandle, type Timers, systemClock, systemTimers, timeBase } from './clock.js';
+import { type Clock, type TimerHandle, type Timers, systemClock, systemTimers } from './clock.js';
+import { fromRelNs } from './native/index.js';
 import { type SystemError, isSystemError, systemError } from './errors.js';
 import { annotate } from './packet/icmp-names.js';
 import type { ProbeEvent, ProbeMethod } from './probe/index.js';
@@ -111,11 +112,6 @@ export function ttl2hops(ttl: number): number {
 }
 
 export { annotate } from './packet/icmp-names.js';
-
-/** A kernel receive stamp (ns since the clock's timeBase) back to CLOCK_REALTIME ns. */
-function fromRelNs(rel: number): bigint {
-  return timeBase + BigInt(Math.round(rel));
-}
 
 /**
  * One trace. Call start(); events arrive through onEvent, in hop order,
