@@ -13,8 +13,7 @@ import {
   DEF_HOPS, DEF_NUM_PROBES, DEF_SIM_PROBES, DEF_WAIT, MAX_HOPS, MAX_PROBES, MTU_PACKET_LEN,
   type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession,
 } from '../stack/traceroute.js';
-import { type Presenter, type Text, renderer } from '../output/index.js';
-import type { JsonRecord } from '../output/json.js';
+import { type JsonRecord, type Presenter, type Text, renderer } from '../output/index.js';
 import { UsageError, dieOf, familyFlag, makeCommand, onTerminate, parseArgs, runMain, signalStatus } from './common.js';
 
 const NAME = 'traceroute';
@@ -175,8 +174,6 @@ type TraceEvent =
   | { type: 'start'; start: Start }
   | { type: 'probe'; probe: ProbeResult; earlier: readonly ProbeResult[]; name: string | null }
   | { type: 'hop'; hop: number; probes: ProbeResult[]; final: boolean }
-  /** the text output's line end before an error line (stdout; no record) */
-  | { type: 'break' }
   | { type: 'error'; error: SystemError | Error }
   | { type: 'done'; done: Extract<TracerouteEvent, { type: 'done' }>; exitCode: number; signal: NodeJS.Signals | null };
 
@@ -195,10 +192,9 @@ function presenter(o: Opts, host: string, dst: ResolvedAddress): Presenter<Trace
           return probeText(e.probe, e.probe.index === 0 ? [] : e.earlier, (a) => addrText(a, e.name, o.numeric), showFlags);
         case 'hop':
           return null;
-        case 'break':
-          return '\n';
         case 'error':
-          return { stderr: `sockit ${NAME}: ${errorText(e.error)}\n` };
+          // traceroute's error(): the line end of the hop being printed goes to stderr, then perror's line
+          return { stderr: `\nsockit ${NAME}: ${errorText(e.error)}\n` };
         case 'done':
           return e.signal || e.exitCode !== 0 ? null : '\n';
       }
@@ -214,8 +210,6 @@ function presenter(o: Opts, host: string, dst: ResolvedAddress): Presenter<Trace
             type: 'hop', hop: e.hop, addresses: [...new Set(e.probes.map((p) => p.from).filter((a) => a !== null))], final: e.final,
             probes: e.probes.map((p) => ({ from: p.from, rtt_ms: p.rttMs, annotation: p.annotation || null })),
           };
-        case 'break':
-          return null;
         case 'error':
           return errorRecord(e.error);
         case 'done':
@@ -367,7 +361,8 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
           return;
         case 'error':
           exitCode = 1;
-          events.push({ type: 'break' });
+          // stderr has the one line with --json too, as for an error before the trace
+          if (o.json) process.stderr.write(`sockit ${NAME}: ${errorText(e.error)}\n`);
           events.push(e);
           return;
         case 'done':

@@ -257,6 +257,29 @@ describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRo
     });
   }
 
+  it('a send that fails ends the trace, exit 1: stdout as traceroute leaves it, the error after a line end on stderr', async () => {
+    await lab.unreachable(lab.src, '203.0.113.0/24', 'prohibit');
+    try {
+      const args = ['traceroute', '-n', '203.0.113.1'];
+      const ours = await sockitIn(lab, lab.src, args);
+      const theirs = await lab.exec(lab.src, args);
+      expect([ours.code, theirs.code]).toEqual([1, 1]);
+      expect(ours.stdout).toBe(theirs.stdout);
+      expect(theirs.stderr).toBe('\nconnect: Permission denied\n');
+      expect(ours.stderr).toBe('\nsockit traceroute: connect: Permission denied\n');
+      const json = await sockitIn(lab, lab.src, ['traceroute', '--json', ...args.slice(1)]);
+      expect(json.code).toBe(1);
+      expect(json.stderr).toBe('sockit traceroute: connect: Permission denied\n');
+      expect(vocabularyProblems(json.stdout, json.code)).toEqual([]);
+      const lines = jsonLines(json);
+      expect(lines.map((l) => l.type)).toEqual(['start', 'error', 'summary']);
+      expect(lines[1]).toEqual({ type: 'error', kind: 'send', code: 'EACCES', message: 'connect: Permission denied' });
+      expect(lines[2]).toMatchObject({ hops: 0, reached: false, exit_code: 1 });
+    } finally {
+      await lab.exec(lab.src, ['ip', 'route', 'del', '203.0.113.0/24']);
+    }
+  });
+
   it('IPv4: no route at a router gives !H and the trace stops there', async () => {
     await lab.unreachable(lab.routers[1], `${lab.dst.v4}/32`, 'host');
     try {
