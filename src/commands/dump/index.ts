@@ -156,10 +156,12 @@ function textSink(o: Opts, start: CaptureStart): Sink {
   const tcp = new TcpState();
   void start;
   let buf = '';
+  let shown = 0; // -# counts the packets printed, as tcpdump's packets_captured
   return {
     packet(p) {
+      shown++;
       const d = dissect(p.linktype, p.data, p.len);
-      let line = (o.number ? `${String(p.number).padStart(5)}  ` : '') + clock.text(p.sec, p.nsec) + packetText(d.layers, p.len, topts, tcp);
+      let line = (o.number ? `${String(shown).padStart(5)}  ` : '') + clock.text(p.sec, p.nsec) + packetText(d.layers, p.len, topts, tcp);
       const body = (n: number) => (n > 1 ? p.data : p.data.subarray(Math.min(d.linkHeaderLength, p.data.length)));
       if (o.X) line += body(o.X).length ? hexAsciiText(body(o.X)) : '';
       else if (o.x) line += body(o.x).length ? hexText(body(o.x)) : '';
@@ -185,7 +187,7 @@ function jsonSink(_o: Opts): Sink {
 function writerSink(o: Opts, start: CaptureStart): Sink {
   let w: CaptureWriter;
   try {
-    w = new CaptureWriter(o.write!, o.format ?? 'pcap', Boolean(o.nano) || start.nano);
+    w = new CaptureWriter(o.write!, o.format ?? 'pcap', Boolean(o.nano));
   } catch (e) {
     throw new Failure(`${o.write}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
   }

@@ -432,11 +432,13 @@ export class Clock {
 }
 
 function deltaText([s, n]: [number, number], [s0, n0]: [number, number], nano: boolean): string {
-  let ds = s - s0, dn = n - n0;
-  if (nano ? false : true) { dn = Math.floor(n / 1000) - Math.floor(n0 / 1000); if (dn < 0) { ds--; dn += 1e6; } }
-  else if (dn < 0) { ds--; dn += 1e9; }
-  const neg = ds < 0;
-  if (neg) ds = -ds;
-  const frac = nano ? String(dn).padStart(9, '0') : String(dn).padStart(6, '0');
-  return `${neg ? '-' : ' '}${two(Math.floor(ds / 3600))}:${two(Math.floor(ds / 60) % 60)}:${two(ds % 60)}.${frac}`;
+  // the difference in the printed unit; negative when a later packet carries an earlier time
+  const unit = nano ? 1e9 : 1e6;
+  const frac = (x: number) => (nano ? x : Math.floor(x / 1000));
+  let d = (s - s0) * unit + (frac(n) - frac(n0));
+  const neg = d < 0;
+  if (neg) d = -d;
+  const ds = Math.floor(d / unit);
+  const f = String(d - ds * unit).padStart(nano ? 9 : 6, '0');
+  return `${neg ? '-' : ' '}${two(Math.floor(ds / 3600))}:${two(Math.floor(ds / 60) % 60)}:${two(ds % 60)}.${f}`;
 }

@@ -96,7 +96,8 @@ export async function* readCapture(source: AsyncIterable<Buffer>): AsyncGenerato
 
 async function* readPcap(src: Chunks): AsyncGenerator<CaptureEvent> {
   if (!(await src.fill(pcap.FILE_HEADER))) {
-    yield { kind: 'error', text: `truncated dump file; tried to read ${pcap.FILE_HEADER} file header bytes, only got ${src.available}`, truncated: true };
+    // libpcap has read the magic already: it counts the rest
+    yield { kind: 'error', text: `truncated dump file; tried to read ${pcap.FILE_HEADER} file header bytes, only got ${src.available - 4}`, truncated: true };
     return;
   }
   const fh = pcap.decodeFileHeader(src.take(pcap.FILE_HEADER));

@@ -148,7 +148,7 @@ export class Gen {
       default:
         if (q.proto === 'ether' || q.proto === 'link') return this.etherHost(q.dir, id);
         if (mask !== undefined) throw new UsageError("'mask' goes with 'net'");
-        return this.host(q, id, 32);
+        return this.host(q, id);
     }
   }
 
@@ -160,9 +160,10 @@ export class Gen {
     return this.dir(dir, () => at(6), () => at(0));
   }
 
-  private host(q: Qualifiers, id: string, bits: number, explicitMask?: number): Pred {
+  private host(q: Qualifiers, id: string, prefix?: number, explicitMask?: number): Pred {
     const v4 = parseIPv4(id) ?? partialIPv4(id, q.type === 'net');
     if (v4) {
+      const bits = prefix ?? 32;
       const addr = v4.readUInt32BE(0);
       const mask = explicitMask ?? (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
       if ((addr & ~mask) >>> 0 !== 0) throw new UsageError(`non-network bits set in "${id}"`);
@@ -176,6 +177,7 @@ export class Gen {
     }
     const v6 = id.includes(':') ? parseIPv6(id) : null;
     if (v6) {
+      const bits = prefix ?? 128;
       if (q.proto !== undefined && q.proto !== 'ip6') throw new UsageError(`'${q.proto} host' is not a valid qualifier for an IPv6 address`);
       const words = (off: number): Pred => {
         let p: Pred | null = null;
@@ -206,7 +208,7 @@ export class Gen {
     if (mask !== undefined) {
       const m = parseIPv4(mask);
       if (!m) throw new UsageError(`bad mask ${mask}`);
-      return this.host(q, id, 32, m.readUInt32BE(0));
+      return this.host(q, id, undefined, m.readUInt32BE(0));
     }
     if (id.includes(':')) return this.host(q, id, 128);
     const parts = id.split('.').length;

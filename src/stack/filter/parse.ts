@@ -20,7 +20,7 @@ export function tokenize(text: string): Token[] {
     if (/\s/.test(c)) { i++; continue; }
     word++;
     // addresses and names; inside [] a ':' is the size separator
-    const wordRe = depth > 0 ? /^[A-Za-z0-9_.\\]+(-[A-Za-z][A-Za-z0-9_]*)*/ : /^[A-Za-z0-9_.:\\]+(-[A-Za-z0-9][A-Za-z0-9_.:]*)*/;
+    const wordRe = depth > 0 ? /^[A-Za-z0-9_.\\]+(-[A-Za-z][A-Za-z0-9_]*)*/ : /^[A-Za-z0-9_.:\\]+(-[A-Za-z0-9][A-Za-z0-9_.:]*)*(\/\d+)?/;
     const m = wordRe.exec(text.slice(i));
     if (m && !(m[0].startsWith(':') && m[0].length === 1)) {
       const w = m[0];
