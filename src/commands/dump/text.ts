@@ -49,15 +49,18 @@ function linkText(layers: Layer[], wire: number, o: TextOptions): string {
   return '';
 }
 
+/** tcpdump's marks for a header the capture cut short: " [|ip6]", "IP  [|ip]" ... */
+function truncatedText(l: Extract<Layer, { layer: 'truncated' }>): string {
+  if (l.codec === 'ip') return 'IP  [|ip]';
+  if (l.src !== undefined) return `IP6 ${l.src} > ${l.dst}:  [|${l.codec}]`;
+  return ` [|${l.codec}]`;
+}
+
 /** The line for a packet, without its timestamp and newline. */
 export function packetText(layers: Layer[], wire: number, o: TextOptions, tcpState: TcpState): string {
   const head = o.link ? linkText(layers, wire, o) : '';
   const i = layers.findIndex((l) => l.layer !== 'ether' && l.layer !== 'vlan' && l.layer !== 'sll' && l.layer !== 'null');
-  if (i < 0) {
-    const l = layers[0];
-    if (l?.layer === 'truncated') return `${head}[|${l.codec}]`;
-    return head;
-  }
+  if (i < 0) return head;
   return head + networkText(layers, i, wire, o, tcpState);
 }
 
@@ -67,7 +70,7 @@ function networkText(layers: Layer[], i: number, wire: number, o: TextOptions, t
     case 'ipv4': return ip4Text(layers, i, o, ts);
     case 'ipv6': return ip6Text(layers, i, o, ts);
     case 'arp': { const t = arpText(l); return o.link ? t.replace(/^R?ARP, /, '') : t; }
-    case 'truncated': return `[|${l.codec}]`;
+    case 'truncated': return truncatedText(l);
     case 'data': {
       const link = layers[i - 1];
       const type = link && 'ethertype' in link ? link.ethertype : undefined;
@@ -141,7 +144,13 @@ function transportText(layers: Layer[], i: number, src: string, dst: string, o: 
     case 'udp': return udpText(l, layers[i + 1], src, dst, o);
     case 'icmp': return icmpText(l, src, dst, o, ts);
     case 'icmp6': return icmp6Text(l, o);
-    case 'truncated': return `${src} > ${dst}: [|${l.codec}]`;
+    case 'data': return '';
+    case 'truncated':
+      // print-udp.c: the ports, then "[|udp]" after an empty summary
+      if (l.ports && l.codec === 'udp') return `${endpoint(src, l.ports[0])} > ${endpoint(dst, l.ports[1])}:  [|udp]`;
+      if (l.ports && l.codec === 'tcp') return `${endpoint(src, l.ports[0])} > ${endpoint(dst, l.ports[1])}:  [|tcp]`;
+      if (l.codec === 'icmp6') return ' [|icmp6]';
+      return `${src} > ${dst}:  [|${l.codec}]`;
     default: return `${src} > ${dst}: `;
   }
 }
@@ -279,6 +288,7 @@ const UNREACH: Record<number, string> = {
 };
 
 function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: TcpState): string {
+  if (c.short) return `${src} > ${dst}:  [|icmp]`;
   let s = `${src} > ${dst}: ICMP `;
   const q = c.quote;
   const qip = q?.[0]?.layer === 'ipv4' ? q[0] : undefined;
@@ -346,6 +356,7 @@ function icmp6Text(c: Icmp6Layer, _o: TextOptions): string {
     case 4: s += `parameter problem, ${['erroneous - octet', 'next header - octet', 'option - octet'][c.code] ?? 'code-#'} ${c.pointer}`; break;
     default: s += `type-#${c.type}`;
   }
+  if (c.short) return s.replace(/, (who has|tgt is|id|\d+ group|[0-9a-f:]+ udp port|[0-9a-f:]+ tcp port|max resp).*$/, '').replace(/ for $/, '') + ' [|icmp6]';
   return s + `, length ${c.length}`;
 }
 

@@ -179,7 +179,7 @@ function ipAny(buf: Buffer, p: number, layers: Layer[], wire: number): void {
 
 function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   const r = ipv4.decode(buf, p);
-  if (!r.ok) return cut(layers, r.codec, r.error);
+  if (!r.ok) return cut(layers, 'ip', r.error);
   const { header, payload, partial } = r.value;
   layers.push({ layer: 'ipv4', header, checksumOk: header.checksumOk, partial });
   if (header.fragmentOffset !== 0) { layers.push({ layer: 'data', length: header.totalLength - header.headerLength }); return; }
@@ -188,7 +188,12 @@ function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
 
 function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   const r = ipv6.decode(buf, p);
-  if (!r.ok) return cut(layers, r.codec, r.error);
+  if (!r.ok) {
+    // a short fixed header, or an extension header cut off (tcpdump's [|ip6] and [|hbhopt])
+    if (buf.length - p < ipv6.HEADER || buf[p]! >> 4 !== 6) return cut(layers, 'ip6', r.error);
+    layers.push({ layer: 'truncated', codec: buf[p + 6] === 0 ? 'hbhopt' : 'ip6', error: r.error, src: formatIPv6(buf, p + 8), dst: formatIPv6(buf, p + 24) });
+    return;
+  }
   const v = r.value;
   const start = v.payload.byteOffset - buf.byteOffset;
   const upperLength = v.header.payloadLength - (start - p - ipv6.HEADER);
@@ -212,9 +217,13 @@ function upper(protocol: number, buf: Buffer, p: number, end: number, length: nu
   else layers.push({ layer: 'data', length });
 }
 
+function truncatedPorts(buf: Buffer, p: number, layers: Layer[], codec: string, error: string): void {
+  layers.push({ layer: 'truncated', codec, error, ports: buf.length - p >= 4 ? [buf.readUInt16BE(p), buf.readUInt16BE(p + 2)] : undefined });
+}
+
 function tcpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void {
   const r = tcp.decode(buf, p);
-  if (!r.ok) return cut(layers, r.codec, r.error);
+  if (!r.ok) return truncatedPorts(buf, p, layers, r.codec, r.error);
   const seg = r.value;
   layers.push({ layer: 'tcp', segment: seg, length: length - seg.headerLength });
   if (length - seg.headerLength <= 0) return;
@@ -224,7 +233,7 @@ function tcpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void
 
 function udpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void {
   const r = udp.decode(buf, p);
-  if (!r.ok) return cut(layers, r.codec, r.error);
+  if (!r.ok) return truncatedPorts(buf, p, layers, r.codec, r.error);
   const u = r.value;
   layers.push({ layer: 'udp', srcPort: u.srcPort, dstPort: u.dstPort, ulen: u.length, checksum: u.checksum, length: u.length - udp.HEADER });
   const port = PORTS[u.srcPort] ?? PORTS[u.dstPort];
@@ -236,7 +245,7 @@ function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
   const type = buf[p]!, code = buf[p + 1]!;
   const l: IcmpLayer = { layer: 'icmp', type, code, checksum: buf.readUInt16BE(p + 2), length };
   layers.push(l);
-  if (buf.length - p < 8) return;
+  if (buf.length - p < 8) { l.short = true; return; }
   if (type === 0 || type === 8 || type === 13 || type === 14 || type === 15 || type === 16) {
     l.id = buf.readUInt16BE(p + 4);
     l.seq = buf.readUInt16BE(p + 6);
@@ -247,6 +256,7 @@ function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
     const q: Layer[] = [];
     if (buf.length - p > 8) ip4(buf, p + 8, q);
     l.quote = q;
+    if (q[0]?.layer !== 'ipv4') l.short = true;
   }
 }
 
@@ -256,21 +266,22 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
   const l: Icmp6Layer = { layer: 'icmp6', type, code, checksum: buf.readUInt16BE(p + 2), length };
   layers.push(l);
   const have = buf.length - p;
+  const need = (n: number) => { if (have < n) l.short = true; return have >= n; };
   if (type === 128 || type === 129) {
-    if (have >= 8) { l.id = buf.readUInt16BE(p + 4); l.seq = buf.readUInt16BE(p + 6); }
+    if (need(8)) { l.id = buf.readUInt16BE(p + 4); l.seq = buf.readUInt16BE(p + 6); }
   } else if (type === 135 || type === 136 || type === 137) {
-    if (have >= 24) l.target = formatIPv6(buf, p + 8);
+    if (need(24)) l.target = formatIPv6(buf, p + 8);
     if (type === 136 && have >= 5) l.naFlags = { router: (buf[p + 4]! & 0x80) !== 0, solicited: (buf[p + 4]! & 0x40) !== 0, override: (buf[p + 4]! & 0x20) !== 0 };
   } else if (type === 130 || type === 131 || type === 132) {
-    if (have >= 6) l.maxDelay = buf.readUInt16BE(p + 4);
-    if (have >= 24) l.target = formatIPv6(buf, p + 8);
+    if (need(24)) { l.maxDelay = buf.readUInt16BE(p + 4); l.target = formatIPv6(buf, p + 8); }
   } else if (type === 143) {
-    if (have >= 8) l.records = buf.readUInt16BE(p + 6);
+    if (need(8)) l.records = buf.readUInt16BE(p + 6);
   } else if (type >= 1 && type <= 4) {
     if (type === 2 && have >= 8) l.mtu = buf.readUInt32BE(p + 4);
     if (type === 4 && have >= 8) l.pointer = buf.readUInt32BE(p + 4);
     const q: Layer[] = [];
     if (have > 8) ip6(buf, p + 8, q);
     l.quote = q;
+    if (q[0]?.layer !== 'ipv6' && type !== 2) l.short = true;
   }
 }

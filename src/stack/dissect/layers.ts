@@ -29,6 +29,7 @@ export interface IcmpLayer {
   id?: number; seq?: number; mtu?: number; gateway?: string; pointer?: number;
   /** the datagram an error quotes, dissected from its IP header */
   quote?: Layer[];
+  short?: boolean;
 }
 export interface Icmp6Layer {
   layer: 'icmp6'; type: number; code: number; checksum: number; length: number;
@@ -40,6 +41,8 @@ export interface Icmp6Layer {
   records?: number;
   maxDelay?: number;
   quote?: Layer[];
+  /** the capture ended before the fields the type needs */
+  short?: boolean;
 }
 export interface DnsQuestion { name: string; type: number; class: number }
 export interface DnsRecord { name: string; type: number; class: number; ttl: number; data: string }
@@ -55,7 +58,7 @@ export interface NtpLayer { layer: 'ntp'; version: number; mode: number; stratum
 /** Bytes the dissector does not decode further. */
 export interface DataLayer { layer: 'data'; length: number }
 /** Where decoding gave up: what was being decoded and why. */
-export interface TruncatedLayer { layer: 'truncated'; codec: string; error: string }
+export interface TruncatedLayer { layer: 'truncated'; codec: string; error: string; /** the ports, when a short transport header still holds them */ ports?: [number, number]; /** the addresses, when the network header was whole */ src?: string; dst?: string }
 
 export type Layer =
   | EtherLayer | VlanLayer | SllLayer | NullLayer | ArpLayer | Ipv4Layer | Ipv6Layer
