@@ -356,7 +356,7 @@ function icmp6Text(c: Icmp6Layer, _o: TextOptions): string {
     case 4: s += `parameter problem, ${['erroneous - octet', 'next header - octet', 'option - octet'][c.code] ?? 'code-#'} ${c.pointer}`; break;
     default: s += `type-#${c.type}`;
   }
-  if (c.short) return s.replace(/, (who has|tgt is|id|\d+ group|[0-9a-f:]+ udp port|[0-9a-f:]+ tcp port|max resp).*$/, '').replace(/ for $/, '') + ' [|icmp6]';
+  if (c.short) return s.replace(/, (who has|tgt is|id|\S+ group|[0-9a-f:]+ udp port|[0-9a-f:]+ tcp port|max resp).*$/, '').replace(/ for $/, '') + ' [|icmp6]';
   return s + `, length ${c.length}`;
 }
 
