@@ -171,3 +171,45 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     }
   });
 });
+
+describe('sockit dump -d and bad expressions', () => {
+  // the expressions whose program libpcap's optimizer leaves in the shape sockit's
+  // generator (with its load elimination and jump threading) produces
+  const SAME_AS_TCPDUMP = [
+    'ip', 'arp', 'ip6', 'icmp', 'tcp', 'udp', 'icmp6', 'ip6 proto 6', 'ip proto 6', 'vlan', 'len > 100', 'greater 50', 'ip[2:2] > 100',
+    'ether broadcast', 'ether multicast', 'ether[0] & 1 = 1', 'ip6 host 2001:db8::1', 'ether host 02:00:00:00:00:01',
+    'tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn', 'icmp or arp',
+  ];
+  it(`prints the program tcpdump -d prints, for ${SAME_AS_TCPDUMP.length} expressions`, async () => {
+    for (const e of SAME_AS_TCPDUMP) {
+      const want = spawnSync('tcpdump', ['-d', e], { encoding: 'utf8' });
+      const got = await sockit(['dump', '-d', e]);
+      expect(got.stdout, e).toBe(want.stdout);
+      expect(got.code).toBe(0);
+    }
+  });
+
+  it('a bad expression is one line naming the word, exit 2', async () => {
+    for (const [e, word] of [['tcp and', 'the end'], ['host 192.0.2.1 xor 7', "'xor' (word 3)"], ['port 99999', "'99999' (word 2)"], ['host no.such.name', "'no.such.name' (word 2)"], ['ip[1:3] = 0', "'3'"]]) {
+      const r = await sockit(['dump', '-d', e!]);
+      expect(r.code, e).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^sockit dump: expression: /);
+      expect(lines[0]).toContain(word);
+    }
+  });
+
+  it('usage errors and a missing file are one line each', async () => {
+    const missing = await sockit(['dump', '-n', '/nonexistent/x.pcap']);
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toBe('sockit dump: /nonexistent/x.pcap: No such file or directory\n');
+    const count = await sockit(['dump', '-c', 'x', '-']);
+    expect(count.code).toBe(2);
+    expect(count.stderr).toBe('sockit dump: invalid packet count x\n');
+    const none = await sockit(['dump']);
+    expect(none.code).toBe(2);
+    expect(none.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});

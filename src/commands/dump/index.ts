@@ -86,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
   if (!parseArgs(cmd, normaliseArgv(argv))) return 0;
   const o = cmd.opts<Opts>();
   const args = [...(cmd.args as string[])];
-  const file = o.read ?? args.shift();
+  // -d compiles without reading: every argument is the expression unless -r names a file
+  const file = o.read ?? (o.d ? undefined : args.shift());
   const expression = args.join(' ').trim();
   if (file === undefined && !o.d) throw new UsageError('no file to read: sockit dump [-r] FILE|- [expression]');
   if (o.t > 5) throw new UsageError('only -t, -tt, -ttt, -tttt and -ttttt are timestamp formats');

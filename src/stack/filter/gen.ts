@@ -375,7 +375,141 @@ export function emit(p: Pred, snaplen: number): Insn[] {
   return resolve(code, labels);
 }
 
-function resolve(code: Pending[], labels: number[]): Insn[] {
+/**
+ * Drop a load whose value A already holds on every path to it (the part of
+ * libpcap's optimizer that matters most for -d): jumps only go forward, so
+ * one pass in order sees every predecessor first.
+ */
+function dropKnownLoads(code: Pending[], labels: number[]): Pending[] {
+  const incoming = new Map<number, (string | null)[]>();
+  const at = (pos: number, state: string | null) => { const l = incoming.get(pos) ?? []; l.push(state); incoming.set(pos, l); };
+  const keep: Pending[] = [];
+  let state: string | null = null, reachable = true;
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i]!;
+    const from: (string | null)[] = [...(reachable ? [state] : []), ...(incoming.get(i) ?? [])];
+    state = from.length > 0 && from.every((s) => s === from[0]) ? from[0]! : null;
+    reachable = true;
+    const cls = c.ins.code & 0x07;
+    if (cls === LD && c.t === undefined && c.ja === undefined) {
+      const key = `${c.ins.code}/${c.ins.k}`;
+      if (state === key) continue;
+      state = (c.ins.code & 0xe0) === MEM ? null : key;
+    } else if (cls === LDX || (cls === MISC && (c.ins.code & 0xf8) !== 0x80)) {
+      if (state?.startsWith(`${LD | IND}`) || (state !== null && (Number(state.split('/')[0]) & 0xe0) === IND)) state = null;
+    } else if (cls === ALU || cls === MISC) {
+      state = null;
+    } else if (c.ja !== undefined) {
+      at(labels[c.ja]!, state);
+      reachable = false;
+    } else if (c.t !== undefined) {
+      at(labels[c.t]!, state);
+      at(labels[c.f!]!, state);
+      reachable = false;
+    } else if (cls === RET) {
+      reachable = false;
+    }
+    keep.push(c);
+  }
+  return keep;
+}
+
+const isAbsLoad = (i: Insn) => (i.code & 0x07) === LD && (i.code & 0xe0) === ABS;
+const keyOf = (i: Insn) => `${i.code}/${i.k}`;
+
+/**
+ * Jump threading on what an edge already knows: past `ldh [12]; jeq #0x800`
+ * the false edge knows [12] != 0x800 and the true edge [12] = 0x800, so a
+ * later test of the same bytes is decided there and the edge goes straight
+ * to its outcome (what libpcap's optimizer does for `tcp`, `port` ...).
+ */
+type Facts = Map<string, { eq?: number; ne: Set<number> }>;
+
+function meet(list: { facts: Facts; a: string | null }[]): { facts: Facts; a: string | null } {
+  if (list.length === 0) return { facts: new Map(), a: null };
+  const [first, ...rest] = list;
+  const facts: Facts = new Map();
+  for (const [key, f] of first!.facts) {
+    let eq = f.eq;
+    let ne = new Set(f.ne);
+    let everywhere = true;
+    for (const o of rest) {
+      const g = o.facts.get(key);
+      if (!g) { everywhere = false; break; }
+      if (g.eq !== eq) eq = undefined;
+      ne = new Set([...ne].filter((v) => g.ne.has(v) || (g.eq !== undefined && g.eq !== v)));
+    }
+    if (everywhere && (eq !== undefined || ne.size)) facts.set(key, { eq, ne });
+  }
+  return { facts, a: list.every((x) => x.a === first!.a) ? first!.a : null };
+}
+
+function withFact(facts: Facts, key: string, eq: boolean, v: number): Facts {
+  const out: Facts = new Map([...facts].map(([k, f]) => [k, { eq: f.eq, ne: new Set(f.ne) }]));
+  const f = out.get(key) ?? { ne: new Set<number>() };
+  if (eq) f.eq = v; else f.ne.add(v);
+  out.set(key, f);
+  return out;
+}
+
+/**
+ * Jump threading on what a path already knows about the packet's bytes:
+ * past `ldh [12]; jeq #0x800` the false edge knows [12] != 0x800, the true
+ * edge [12] = 0x800, and what a path knows stays true further on (packet
+ * bytes do not change), so a later test of the same bytes is decided and the
+ * edge goes straight to its outcome, as libpcap's optimizer does.
+ */
+function threadJumps(code: Pending[], labels: number[]): void {
+  const incoming = new Map<number, { facts: Facts; a: string | null }[]>();
+  const add = (pos: number, st: { facts: Facts; a: string | null }) => { const l = incoming.get(pos) ?? []; l.push(st); incoming.set(pos, l); };
+  let st: { facts: Facts; a: string | null } | null = { facts: new Map(), a: null };
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i]!;
+    st = meet([...(st ? [st] : []), ...(incoming.get(i) ?? [])]);
+    if (c.ja !== undefined) { add(labels[c.ja]!, st); st = null; continue; }
+    if (c.t === undefined) {
+      const cls = c.ins.code & 0x07;
+      if (cls === RET) { st = null; continue; }
+      st = { facts: st.facts, a: isAbsLoad(c.ins) ? keyOf(c.ins) : cls === ST || cls === JMP ? st.a : null };
+      continue;
+    }
+    const a = st.a;
+    const isEq = c.ins.code === (JMP | JEQ | K) && a !== null;
+    for (const edge of ['t', 'f'] as const) {
+      let facts = isEq ? withFact(st.facts, a!, edge === 't', c.ins.k >>> 0) : st.facts;
+      let ea = a;
+      for (let hops = 0; hops < 64; hops++) {
+        let pos = labels[c[edge]!]!;
+        const head = code[pos];
+        let key = ea;
+        if (head && head.t === undefined && head.ja === undefined && isAbsLoad(head.ins)) { key = keyOf(head.ins); pos++; }
+        const j = code[pos];
+        if (!j || j.t === undefined || j.ins.code !== (JMP | JEQ | K) || key === null) break;
+        const f = facts.get(key);
+        const k2 = j.ins.k >>> 0;
+        const outcome = f?.eq !== undefined ? f.eq === k2 : f?.ne.has(k2) ? false : undefined;
+        if (outcome === undefined) break;
+        c[edge] = outcome ? j.t : j.f!;
+        facts = withFact(facts, key, outcome, k2);
+        ea = key;
+      }
+      add(labels[c[edge]!]!, { facts, a: ea === a ? a : ea });
+    }
+    st = null;
+  }
+}
+
+function resolve(all: Pending[], labels: number[]): Insn[] {
+  threadJumps(all, labels);
+  const code = dropKnownLoads(all, labels);
+  if (code.length !== all.length) {
+    // renumber the labels onto the kept instructions (a label on a dropped load moves to the next kept one)
+    const kept = new Set(code);
+    const map: number[] = [];
+    let j = 0;
+    for (let i = 0; i <= all.length; i++) { map[i] = j; if (i < all.length && kept.has(all[i]!)) j++; }
+    for (let l = 0; l < labels.length; l++) labels[l] = map[labels[l]!]!;
+  }
   // a jump to the very next instruction is dropped; then offsets are filled in
   const keep = code.filter((c, i) => !(c.ja !== undefined && labels[c.ja] === i + 1));
   if (keep.length !== code.length) {
