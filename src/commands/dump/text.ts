@@ -415,6 +415,9 @@ function fraction(nsec: number, nano: boolean): string {
 }
 
 export class Clock {
+  // the date part changes once a second: kept between packets
+  private lastSec = -1;
+  private lastText = '';
   private first: [number, number] | undefined;
   private prev: [number, number] | undefined;
   constructor(private readonly format: TimeFormat, private readonly nano: boolean) {}
@@ -424,13 +427,14 @@ export class Clock {
     switch (this.format) {
       case 'none': return '';
       case 'unix': return `${sec}.${fraction(nsec, this.nano)} `;
-      case 'default': {
-        const d = new Date(sec * 1000);
-        return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${fraction(nsec, this.nano)} `;
-      }
-      case 'date': {
-        const d = new Date(sec * 1000);
-        return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${fraction(nsec, this.nano)} `;
+      case 'default': case 'date': {
+        if (sec !== this.lastSec) {
+          const d = new Date(sec * 1000);
+          const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.`;
+          this.lastText = this.format === 'date' ? `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${time}` : time;
+          this.lastSec = sec;
+        }
+        return `${this.lastText}${fraction(nsec, this.nano)} `;
       }
       case 'delta': case 'since-first': {
         const ref = this.format === 'delta' ? this.prev : this.first;

@@ -25,7 +25,20 @@ export const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6
 
 type Next = (buf: Buffer, p: number, layers: Layer[], wire: number) => void;
 
+// formatted MAC addresses, direct-mapped by their last bytes: a file holds few
+const macKey = new Float64Array(64).fill(-1);
+const macText: string[] = new Array<string>(64).fill('');
+
 export function mac(b: Buffer, o: number): string {
+  const hi = (b[o]! << 8) | b[o + 1]!, lo = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+  const v = hi * 4294967296 + lo;
+  const slot = (lo ^ (lo >>> 11) ^ hi) & 63;
+  if (macKey[slot] === v) return macText[slot]!;
+  macKey[slot] = v;
+  return (macText[slot] = macString(b, o));
+}
+
+function macString(b: Buffer, o: number): string {
   let s = '';
   for (let i = 0; i < 6; i++) s += (i ? ':' : '') + (b[o + i]! < 16 ? '0' : '') + b[o + i]!.toString(16);
   return s;
