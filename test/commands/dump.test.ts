@@ -62,7 +62,7 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     expect(tcpdump(['-n', '-e', '-r', c.us]).stdout).toMatch(/vlan 20, p 3/);
   });
 
-  for (const flags of [[], ['-tt'], ['-e'], ['-q'], ['-x'], ['-X'], ['-xx'], ['-XX'], ['-A'], ['-#'], ['-S'], ['-ttt'], ['-tttt'], ['-ttttt'], ['-e', '-q', '-#']]) {
+  for (const flags of [[], ['-tt'], ['-e'], ['-q'], ['-x'], ['-X'], ['-xx'], ['-XX'], ['-A'], ['-#'], ['-S'], ['-ttt'], ['-tttt'], ['-ttttt'], ['-e', '-q', '-#'], ['-v'], ['-v', '-e', '-X']]) {
     it(`prints what tcpdump -n ${flags.join(' ')} -r F prints, for pcap µs, pcap ns and pcapng`, async () => {
       for (const f of files()) {
         const want = tcpdump(['-n', ...flags, '-r', f]);

@@ -105,7 +105,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 interface Sink {
-  packet(p: CapturePacket): void;
+  /** a promise when the reader should wait (stdout is full) */
+  packet(p: CapturePacket): void | Promise<void>;
   end(): Promise<void>;
 }
 
@@ -131,7 +132,8 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
       read++;
       if (prog && runFilter(prog, ev.packet.data, ev.packet.len) === 0) continue;
       matched++;
-      sink!.packet(ev.packet);
+      const wait = sink!.packet(ev.packet);
+      if (wait) await wait;
       if (o.count !== undefined && matched >= o.count) break;
     } else if (ev.kind === 'note') {
       if (o.json) jsonLine({ type: 'warning', message: ev.text });
@@ -161,14 +163,19 @@ function textSink(o: Opts, start: CaptureStart): Sink {
   return {
     packet(p) {
       shown++;
-      const d = dissect(p.linktype, p.data, p.len);
+      const d = dissect(p.linktype, p.data, p.len, { checksums: o.v > 0 });
       let line = (o.number ? `${String(shown).padStart(5)}  ` : '') + clock.text(p.sec, p.nsec) + packetText(d.layers, p.len, topts, tcp);
       const body = (n: number) => (n > 1 ? p.data : p.data.subarray(Math.min(d.linkHeaderLength, p.data.length)));
       if (o.X) line += body(o.X).length ? hexAsciiText(body(o.X)) : '';
       else if (o.x) line += body(o.x).length ? hexText(body(o.x)) : '';
       else if (o.A) line += asciiText(body(1));
       buf += line + '\n';
-      if (buf.length > 65536) { process.stdout.write(buf); buf = ''; }
+      if (buf.length > 65536) {
+        const full = !process.stdout.write(buf);
+        buf = '';
+        // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
+        if (full) return new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+      }
     },
     end() {
       if (buf) process.stdout.write(buf);

@@ -69,7 +69,11 @@ function networkText(layers: Layer[], i: number, wire: number, o: TextOptions, t
   switch (l.layer) {
     case 'ipv4': return ip4Text(layers, i, o, ts);
     case 'ipv6': return ip6Text(layers, i, o, ts);
-    case 'arp': { const t = arpText(l); return o.link ? t.replace(/^R?ARP, /, '') : t; }
+    case 'arp': {
+      let t = arpText(l);
+      if (o.verbose && l.hrd === 1 && l.pro === 0x0800) t = t.replace(/^(R?ARP), /, '$1, Ethernet (len 6), IPv4 (len 4), ');
+      return o.link ? t.replace(/^R?ARP, /, '') : t;
+    }
     case 'truncated': return truncatedText(l);
     case 'data': {
       const link = layers[i - 1];
@@ -90,7 +94,7 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     const flags = [h.mf ? '+' : '', h.df ? 'DF' : ''].filter(Boolean).join(', ') || 'none';
     s += `(tos 0x${h.tos.toString(16)}${ecn(h.tos)}, ttl ${h.ttl}, id ${h.id}, offset ${h.fragmentOffset}, flags [${flags}], ` +
       `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}` +
-      `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${goodIpSum(h).toString(16)})!`})\n    `;
+      `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${(ip.goodChecksum ?? 0).toString(16)})!`})\n    `;
   }
   const inner = layers[i + 1];
   if (h.fragmentOffset !== 0 || !inner || inner.layer === 'data') {
@@ -101,10 +105,6 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
 
 function ecn(tos: number): string {
   return ['', ',ECT(1)', ',ECT(0)', ',CE'][tos & 3]!;
-}
-
-function goodIpSum(h: Ipv4Layer['header']): number {
-  return h.checksum; // shown only when the header sum fails; the correct value needs the bytes
 }
 
 function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): string {
@@ -120,7 +120,7 @@ function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
   // ip6_print: the addresses here unless the first header is TCP/UDP/DCCP/SCTP, whose line names the ports
   if (![6, 17, 33, 132].includes(h.nextHeader)) s += `${h.src} > ${h.dst}: `;
   for (const e of ip.extensions) {
-    if (e.type === 0) s += o.verbose ? 'HBH ' : 'HBH ';
+    if (e.type === 0) s += o.verbose ? `HBH ${hopOptionsText(ip)}` : 'HBH ';
     else if (e.type === 60) s += 'DSTOPT ';
     else if (e.type === 43) s += 'srcrt ';
     else if (e.type === 44 && ip.fragment) {
@@ -132,6 +132,20 @@ function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
   const inner = layers[i + 1];
   if (!inner || inner.layer === 'data') return s + `ip-proto-${ip.protocol} ${inner?.layer === 'data' ? inner.length : 0}`;
   return s + transportText(layers, i + 1, h.src, h.dst, o, ts);
+}
+
+/** print-ip6opts.c: "(rtalert: 0x0000) (padn) " */
+function hopOptionsText(ip: Ipv6Layer): string {
+  let s = '';
+  for (const x of ip.hopOptions ?? []) {
+    if (x.type === 0) s += '(pad1)';
+    else if (x.type === 1) s += '(padn)';
+    else if (x.type === 5 && x.value.length === 2) s += `(rtalert: 0x${hex4(x.value.readUInt16BE(0))})`;
+    else if (x.type === 0xc2 && x.value.length === 4) s += `(jumbo: ${x.value.readUInt32BE(0)})`;
+    else s += `(opt_type 0x${x.type.toString(16).padStart(2, '0')}: len=${x.value.length})`;
+    s += ' ';
+  }
+  return s;
 }
 
 /** "192.0.2.1.58302" (print-tcp.c tcpport_string; IPv6 the same). */
@@ -195,6 +209,7 @@ function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string,
   let s = `${endpoint(src, g.srcPort)} > ${endpoint(dst, g.dstPort)}: `;
   if (o.quiet) return s + `tcp ${t.length}`;
   s += `Flags [${tcpFlagText(g.flags)}]`;
+  if (o.verbose && t.sum) s += `, cksum 0x${hex4(t.sum.value)} ${t.sum.value === t.sum.good ? '(correct)' : `(incorrect -> 0x${hex4(t.sum.good)})`}`;
   let { seq, ack } = { seq: g.seq, ack: g.ack };
   if (!o.absolute && g.flags.ack) ({ seq, ack } = ts.relative(src, dst, g.srcPort, g.dstPort, g.seq, g.ack, g.flags.syn));
   const length = t.length;
@@ -225,7 +240,12 @@ function tcpOptionText(x: TcpLayer['segment']['options'][number]): string {
 }
 
 function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string, o: TextOptions): string {
-  const s = `${endpoint(src, u.srcPort)} > ${endpoint(dst, u.dstPort)}: `;
+  let s = `${endpoint(src, u.srcPort)} > ${endpoint(dst, u.dstPort)}: `;
+  // print-udp.c: IPv6's mandatory checksum at -v, IPv4's only at -vv
+  if (u.sum && (o.verbose > 1 || (o.verbose && src.includes(':')))) {
+    if (u.checksum === 0 && !src.includes(':')) s += '[no cksum] ';
+    else s += u.sum.value === u.sum.good ? '[udp sum ok] ' : `[bad udp cksum 0x${hex4(u.sum.value)} -> 0x${hex4(u.sum.good)}!] `;
+  }
   if (o.quiet) return s + `UDP, length ${u.length}`;
   if (next?.layer === 'dns') return s + dnsText(next, o).slice(1);
   if (next?.layer === 'ntp') return s + `NTPv${next.version}, ${NTP_MODES[next.mode]}, length ${next.length}`;
@@ -251,7 +271,7 @@ function dnsText(d: DnsLayer, _o: TextOptions): string {
     s += `${d.id}${DNS_OPS[d.opcode]}${DNS_RCODES[d.rcode] ?? ` Resp${d.rcode}`}${d.aa ? '*' : ''}${d.ra ? '' : '-'}${d.tc ? '|' : ''}`;
     if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
     s += ` ${d.ancount}/${d.nscount}/${d.arcount}`;
-    s += d.answers.map((a) => ` ${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`).join(',');
+    s += d.answers.map((a) => ` ${_o.verbose ? `${a.name} ` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`).join(',');
     if (d.truncated) s += ' [|domain]';
   } else {
     s += `${d.id}${DNS_OPS[d.opcode]}${d.rd ? '+' : ''}${d.cd ? '%' : ''}`;
@@ -325,7 +345,31 @@ function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: Tc
 
 const UNREACH6: Record<number, string> = { 0: 'unreachable route', 1: 'unreachable prohibited', 2: 'beyond scope', 3: 'unreachable address', 4: 'unreachable port', 5: 'unreachable policy', 6: 'unreachable reject route' };
 
-function icmp6Text(c: Icmp6Layer, _o: TextOptions): string {
+const ND_OPTIONS: Record<number, string> = { 1: 'source link-address', 2: 'destination link-address', 3: 'prefix info', 4: 'redirected header', 5: 'mtu' };
+const MLD_RECORDS = ['', 'is_in', 'is_ex', 'to_in', 'to_ex', 'allow', 'block'];
+
+/** print-icmp6.c at -v: the checksum verdict first, lengths moved, ND options and MLDv2 records spelled out. */
+function icmp6Verbose(c: Icmp6Layer): string {
+  const sum = c.sum ? (c.sum.value === c.sum.good ? '[icmp6 sum ok] ' : `[bad icmp6 cksum 0x${hex4(c.sum.value)} -> 0x${hex4(c.sum.good)}!] `) : '';
+  const opts = (c.ndOptions ?? []).map((x) => `\n\t  ${ND_OPTIONS[x.type] ?? `opt_type 0x${x.type.toString(16).padStart(2, '0')}`} option (${x.type}), length ${x.length} (${x.length / 8})${x.address ? `: ${x.address}` : ''}`).join('');
+  switch (c.type) {
+    case 128: case 129: return `${sum}ICMP6, echo ${c.type === 128 ? 'request' : 'reply'}, id ${c.id}, seq ${c.seq}`;
+    case 133: return `${sum}ICMP6, router solicitation, length ${c.length}${opts}`;
+    case 135: return `${sum}ICMP6, neighbor solicitation, length ${c.length}, who has ${c.target}${opts}`;
+    case 136: {
+      const f = c.naFlags!;
+      const flags = [f.router ? 'router' : '', f.solicited ? 'solicited' : '', f.override ? 'override' : ''].filter(Boolean).join(', ') || 'none';
+      return `${sum}ICMP6, neighbor advertisement, length ${c.length}, tgt is ${c.target}, Flags [${flags}]${opts}`;
+    }
+    case 143: return `${sum}ICMP6, multicast listener report v2, ${c.records} group record(s)` +
+      (c.groups ?? []).map((g) => ` [gaddr ${g.group} ${MLD_RECORDS[g.type] ?? `type-#${g.type}`}, ${g.sources} source(s)]`).join('');
+    case 1: case 3: return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false }).replace(/, length \d+$/, '');
+    default: return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false });
+  }
+}
+
+function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
+  if (o.verbose && !c.short) return icmp6Verbose(c);
   let s = 'ICMP6, ';
   const q = c.quote;
   const qip = q?.[0]?.layer === 'ipv6' ? q[0] : undefined;

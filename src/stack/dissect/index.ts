@@ -7,6 +7,7 @@ import * as ipv6 from '../packet/ipv6.js';
 import * as tcp from '../packet/tcp.js';
 import * as udp from '../packet/udp.js';
 import { formatIPv4, formatIPv6 } from '../packet/addr.js';
+import { fold, sum16 } from '../packet/checksum.js';
 import * as lt from '../capture/linktype.js';
 import { decodeDns } from './dns.js';
 import type { Dissection, Icmp6Layer, IcmpLayer, Layer } from './layers.js';
@@ -95,8 +96,16 @@ const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[
   },
 };
 
+export interface DissectOptions {
+  /** check IP, TCP, UDP and ICMPv6 checksums (what tcpdump -v reports) */
+  checksums?: boolean;
+}
+
+let checking = false;
+
 /** Decode a captured frame of a link type; `wire` is its length on the wire. */
-export function dissect(linktype: number, buf: Buffer, wire = buf.length): Dissection {
+export function dissect(linktype: number, buf: Buffer, wire = buf.length, opts: DissectOptions = {}): Dissection {
+  checking = opts.checksums === true;
   const layers: Layer[] = [];
   const link = LINK[linktype];
   if (!link) return { layers: [{ layer: 'data', length: buf.length }], linkHeaderLength: 0 };
@@ -190,11 +199,19 @@ function ipAny(buf: Buffer, p: number, layers: Layer[], wire: number): void {
   else ip4(buf, p, layers, wire);
 }
 
+/** The pseudo-header's partial sum for the transport header being decoded (RFC 793 3.1, RFC 8200 8.1). */
+let pseudo: ((protocol: number, length: number) => number) | null = null;
+
 function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   const r = ipv4.decode(buf, p);
   if (!r.ok) return cut(layers, 'ip', r.error);
   const { header, payload, partial } = r.value;
-  layers.push({ layer: 'ipv4', header, checksumOk: header.checksumOk, partial });
+  const l4: Layer = { layer: 'ipv4', header, checksumOk: header.checksumOk, partial };
+  if (!header.checksumOk) l4.goodChecksum = ~fold(sum16(buf, p, p + header.headerLength) - header.checksum) & 0xffff;
+  layers.push(l4);
+  const addrs = sum16(buf, p + 12, p + 20);
+  // a fragment's checksum covers bytes it does not hold: not checked (tcpdump neither)
+  pseudo = header.mf ? null : (protocol, length) => addrs + protocol + length;
   if (header.fragmentOffset !== 0) { layers.push({ layer: 'data', length: header.totalLength - header.headerLength }); return; }
   upper(header.protocol, buf, p + header.headerLength, p + header.headerLength + payload.length, header.totalLength - header.headerLength, layers);
 }
@@ -217,9 +234,33 @@ function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
     for (const e of v.extensions) { q += e.length; if (e.type === ipv6.NEXT_FRAGMENT) break; }
     fragmentLength = v.header.payloadLength - (q - p - ipv6.HEADER);
   }
-  layers.push({ layer: 'ipv6', header: v.header, extensions: v.extensions, protocol: v.protocol, fragment: v.fragment, fragmentLength });
+  const l6: Layer = { layer: 'ipv6', header: v.header, extensions: v.extensions, protocol: v.protocol, fragment: v.fragment, fragmentLength };
+  if (v.header.nextHeader === 0 && v.extensions[0]) l6.hopOptions = hopOptions(buf, p + ipv6.HEADER + 2, p + ipv6.HEADER + v.extensions[0].length);
+  layers.push(l6);
+  const addrs = sum16(buf, p + 8, p + 40);
+  pseudo = v.fragment ? null : (protocol, length) => addrs + Math.floor(length / 0x10000) + (length & 0xffff) + protocol;
   if (v.fragment && v.fragment.offset !== 0) { layers.push({ layer: 'data', length: fragmentLength ?? 0 }); return; }
   upper(v.protocol, buf, start, start + v.payload.length, upperLength, layers);
+}
+
+function hopOptions(buf: Buffer, p: number, end: number): { type: number; value: Buffer }[] {
+  const out: { type: number; value: Buffer }[] = [];
+  while (p < end) {
+    const type = buf[p]!;
+    if (type === 0) { out.push({ type, value: buf.subarray(p, p) }); p++; continue; } // Pad1
+    if (p + 2 > end) break;
+    const len = buf[p + 1]!;
+    out.push({ type, value: buf.subarray(p + 2, Math.min(end, p + 2 + len)) });
+    p += 2 + len;
+  }
+  return out;
+}
+
+/** The checksum check of a transport message of `length` bytes at p, when all of it was captured. */
+function sumCheck(buf: Buffer, p: number, length: number, protocol: number, field: number): { value: number; good: number } | undefined {
+  if (!checking || !pseudo || buf.length - p < length || length < 0) return undefined;
+  const value = buf.readUInt16BE(p + field);
+  return { value, good: ~fold(sum16(buf, p, p + length, pseudo(protocol, length)) - value) & 0xffff };
 }
 
 /** IP payload from `p` to `end` (captured); `length` is what the IP header says it holds. */
@@ -238,7 +279,7 @@ function tcpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void
   const r = tcp.decode(buf, p);
   if (!r.ok) return truncatedPorts(buf, p, layers, r.codec, r.error);
   const seg = r.value;
-  layers.push({ layer: 'tcp', segment: seg, length: length - seg.headerLength });
+  layers.push({ layer: 'tcp', segment: seg, length: length - seg.headerLength, sum: sumCheck(buf, p, length, IPPROTO_TCP, 16) });
   if (length - seg.headerLength <= 0) return;
   const port = PORTS[seg.srcPort] ?? PORTS[seg.dstPort];
   if (port) port(buf, p + seg.headerLength, buf.length, layers, true);
@@ -248,7 +289,7 @@ function udpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void
   const r = udp.decode(buf, p);
   if (!r.ok) return truncatedPorts(buf, p, layers, r.codec, r.error);
   const u = r.value;
-  layers.push({ layer: 'udp', srcPort: u.srcPort, dstPort: u.dstPort, ulen: u.length, checksum: u.checksum, length: u.length - udp.HEADER });
+  layers.push({ layer: 'udp', srcPort: u.srcPort, dstPort: u.dstPort, ulen: u.length, checksum: u.checksum, length: u.length - udp.HEADER, sum: sumCheck(buf, p, u.length, IPPROTO_UDP, 6) });
   const port = PORTS[u.srcPort] ?? PORTS[u.dstPort];
   if (port) port(buf, p + udp.HEADER, Math.min(buf.length, p + u.length), layers, false);
 }
@@ -276,9 +317,11 @@ function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
 function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
   if (buf.length - p < 4) return cut(layers, 'icmp6', 'truncated');
   const type = buf[p]!, code = buf[p + 1]!;
-  const l: Icmp6Layer = { layer: 'icmp6', type, code, checksum: buf.readUInt16BE(p + 2), length };
+  const l: Icmp6Layer = { layer: 'icmp6', type, code, checksum: buf.readUInt16BE(p + 2), length, sum: sumCheck(buf, p, length, IPPROTO_ICMPV6, 2) };
   layers.push(l);
   const have = buf.length - p;
+  if (type >= 133 && type <= 137) l.ndOptions = ndOptions(buf, p + (type === 133 ? 8 : type === 134 ? 16 : type === 137 ? 40 : 24), buf.length);
+  if (type === 143 && have >= 8) l.groups = mldRecords(buf, p + 8, buf.length, buf.readUInt16BE(p + 6));
   const need = (n: number) => { if (have < n) l.short = true; return have >= n; };
   if (type === 128 || type === 129) {
     if (need(8)) { l.id = buf.readUInt16BE(p + 4); l.seq = buf.readUInt16BE(p + 6); }
@@ -297,4 +340,25 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
     l.quote = q;
     if (q[0]?.layer !== 'ipv6' && type !== 2) l.short = true;
   }
+}
+
+function ndOptions(buf: Buffer, p: number, end: number): { type: number; length: number; address: string }[] {
+  const out: { type: number; length: number; address: string }[] = [];
+  while (p + 2 <= end) {
+    const type = buf[p]!, len = buf[p + 1]! * 8;
+    if (len === 0 || p + len > end) break;
+    out.push({ type, length: len, address: (type === 1 || type === 2) && len === 8 ? mac(buf, p + 2) : '' });
+    p += len;
+  }
+  return out;
+}
+
+function mldRecords(buf: Buffer, p: number, end: number, n: number): { type: number; group: string; sources: number }[] {
+  const out: { type: number; group: string; sources: number }[] = [];
+  for (let i = 0; i < n && p + 20 <= end; i++) {
+    const sources = buf.readUInt16BE(p + 2);
+    out.push({ type: buf[p]!, group: formatIPv6(buf, p + 4), sources });
+    p += 20 + 16 * sources + 4 * buf[p + 1]!;
+  }
+  return out;
 }

@@ -13,15 +13,19 @@ export interface ArpLayer {
   /** bytes after the link header, padding included (what tcpdump calls length) */
   length: number;
 }
-export interface Ipv4Layer { layer: 'ipv4'; header: IPv4Header; checksumOk: boolean; partial: boolean }
+export interface Ipv4Layer { layer: 'ipv4'; header: IPv4Header; checksumOk: boolean; partial: boolean; /** the header checksum it should carry, when it carries another */ goodChecksum?: number }
 export interface Ipv6Layer {
   layer: 'ipv6'; header: IPv6Header; extensions: ExtensionHeader[]; protocol: number;
+  /** hop-by-hop options: type and value (RFC 8200 4.2) */
+  hopOptions?: { type: number; value: Buffer }[];
   fragment?: { offset: number; more: boolean; id: number };
   /** bytes after the fragment header (frag (offset|length)) */
   fragmentLength?: number;
 }
-export interface TcpLayer { layer: 'tcp'; segment: TcpSegment; /** payload bytes by the IP length */ length: number }
-export interface UdpLayer { layer: 'udp'; srcPort: number; dstPort: number; ulen: number; checksum: number; /** payload bytes by the IP length */ length: number }
+/** A transport checksum checked against its pseudo-header (dissect's `checksums` option, for -v). */
+export interface ChecksumCheck { value: number; good: number }
+export interface TcpLayer { layer: 'tcp'; segment: TcpSegment; /** payload bytes by the IP length */ length: number; sum?: ChecksumCheck }
+export interface UdpLayer { layer: 'udp'; srcPort: number; dstPort: number; ulen: number; checksum: number; /** payload bytes by the IP length */ length: number; sum?: ChecksumCheck }
 export interface IcmpLayer {
   layer: 'icmp'; type: number; code: number; checksum: number;
   /** the ICMP message length (the IP payload) */
@@ -43,6 +47,11 @@ export interface Icmp6Layer {
   quote?: Layer[];
   /** the capture ended before the fields the type needs */
   short?: boolean;
+  sum?: ChecksumCheck;
+  /** ND options (RFC 4861 4.6): type and link-layer address */
+  ndOptions?: { type: number; length: number; address: string }[];
+  /** MLDv2 report records: type and group (RFC 3810 5.2) */
+  groups?: { type: number; group: string; sources: number }[];
 }
 export interface DnsQuestion { name: string; type: number; class: number }
 export interface DnsRecord { name: string; type: number; class: number; ttl: number; data: string }
