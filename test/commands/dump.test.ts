@@ -117,6 +117,16 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     expect((await sockit(['dump', '-n', '-c', '3', c.us, 'ip'])).stdout).toBe(first.stdout);
   });
 
+  it('reads standard input (-r - and a bare -) as tcpdump -r - does', async () => {
+    const bytes = readFileSync(c.ng);
+    const want = spawnSync('tcpdump', ['-n', '-r', '-'], { input: bytes, encoding: 'latin1' });
+    for (const args of [['-r', '-'], ['-']]) {
+      const got = await sockit(['dump', '-n', ...args], { input: bytes });
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stderr).toBe(want.stderr);
+    }
+  });
+
   it('writes pcap and pcapng that tcpdump and tshark read back as the original', async () => {
     const want = tcpdump(['-n', '-r', c.us]).stdout;
     for (const [format, name] of [['pcap', 'out.pcap'], ['pcapng', 'out.pcapng']] as const) {

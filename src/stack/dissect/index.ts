@@ -6,6 +6,7 @@ import * as ipv4 from '../packet/ipv4.js';
 import * as ipv6 from '../packet/ipv6.js';
 import * as tcp from '../packet/tcp.js';
 import * as udp from '../packet/udp.js';
+import * as ntp from '../packet/ntp.js';
 import { formatIPv4, formatIPv6 } from '../packet/addr.js';
 import { fold, sum16 } from '../packet/checksum.js';
 import * as lt from '../capture/linktype.js';
@@ -91,8 +92,9 @@ const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[
     layers.push(decodeDns(buf, p, end));
   },
   123: (buf, p, end, layers) => {
-    if (end - p < 1) return cut(layers, 'ntp', 'truncated');
-    layers.push({ layer: 'ntp', version: (buf[p]! >> 3) & 7, mode: buf[p]! & 7, stratum: end - p > 1 ? buf[p + 1]! : 0, length: end - p });
+    const r = ntp.decode(buf.subarray(0, end), p);
+    if (!r.ok) return cut(layers, 'ntp', r.error);
+    layers.push({ layer: 'ntp', version: r.value.version, mode: r.value.mode, stratum: r.value.stratum, length: end - p });
   },
 };
 

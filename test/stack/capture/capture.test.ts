@@ -95,6 +95,19 @@ describe('pcap files', () => {
     expect((await sockit(['dump', '-n', plain], { env: { TZ: 'UTC' } })).stdout).toBe(tcpdump(['-n', '-r', plain]).stdout);
   });
 
+  it('NTP on port 123 and DNS on port 53 read as tcpdump reads them (the NTP codec of src/stack/packet)', async () => {
+    const ph = { src: '192.0.2.1', dst: '192.0.2.2' };
+    const ntp = Buffer.alloc(48);
+    ntp[0] = (4 << 3) | 3; // RFC 4330: VN 4, mode 3 (client)
+    const reply = Buffer.from(ntp); reply[0] = (4 << 3) | 4; reply[1] = 2;
+    const frames = [ntp, reply].map((m, i) => ({ sec: 10, frac: i, data: ether(ipv4.encode({ protocol: 17, src: i ? ph.dst : ph.src, dst: i ? ph.src : ph.dst }, udp.encode({ srcPort: i ? 123 : 40123, dstPort: i ? 40123 : 123 }, m, ph))) }));
+    const f = join(dir, 'ntp.pcap');
+    writeFileSync(f, pcap(true, false, 1, frames));
+    const want = tcpdump(['-n', '-r', f]);
+    expect(want.stdout).toMatch(/NTPv4, Client, length 48\n.*NTPv4, Server, length 48/);
+    expect((await sockit(['dump', '-n', f], { env: { TZ: 'UTC' } })).stdout).toBe(want.stdout);
+  });
+
   it('a snapshot shorter than the packet: the line for what was captured, as tcpdump prints it', async () => {
     const full = ether(udp4(3));
     const f = join(dir, 'snap.pcap');
