@@ -49,7 +49,7 @@ function command() {
     .option('--nano', 'timestamps with nanoseconds')
     .option('-e', 'print the link-level header')
     .option('-q', 'quiet: less protocol information')
-    .option('-v', 'verbose (the IP header fields)', count, 0)
+    .option('-v', 'verbose: IP header fields, checksum verdicts, ND options, MLDv2 records', count, 0)
     .option('-x', 'the packet in hex, without (-xx: with) the link header', count, 0)
     .option('-X', 'the packet in hex and ASCII, without (-XX: with) the link header', count, 0)
     .option('-A', 'the packet in ASCII, without the link header')
@@ -127,7 +127,7 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
       prog = expression ? compileFilter(expression, ev.start.linktype, ev.start.snaplen) : null;
       process.stderr.write(`reading from file ${file}, link-type ${linkTypeText(ev.start.linktype)}, snapshot length ${ev.start.snaplen}\n`);
       sink = o.write ? writerSink(o, ev.start) : o.json ? jsonSink(o) : textSink(o, ev.start);
-      if (o.json) jsonLine({ type: 'start', file: file === '-' ? null : file, format: ev.start.format, link_type: ev.start.linktype, link_type_name: linkTypeName(ev.start.linktype) ?? null, snapshot_length: ev.start.snaplen });
+      if (o.json) jsonLine({ type: 'start', file: file === '-' ? null : file, format: ev.start.format, link_type: ev.start.linktype, link_type_name: linkTypeName(ev.start.linktype) ?? null, snapshot_bytes: ev.start.snaplen });
     } else if (ev.kind === 'packet') {
       read++;
       if (prog && runFilter(prog, ev.packet.data, ev.packet.len) === 0) continue;

@@ -19,14 +19,14 @@ function layerRecord(l: Layer, family: 4 | 6 | null, src: string, dst: string): 
       const h = l.header;
       return {
         layer: 'ipv4', family: 4, source: h.src, destination: h.dst, tos: h.tos, ttl: h.ttl, id: h.id, df: h.df, mf: h.mf,
-        fragment_offset: h.fragmentOffset, protocol: h.protocol, total_length: h.totalLength, header_bytes: h.headerLength, checksum_ok: l.checksumOk,
+        fragment_offset: h.fragmentOffset, protocol: h.protocol, total_bytes: h.totalLength, header_bytes: h.headerLength, checksum_ok: l.checksumOk,
       };
     }
     case 'ipv6': {
       const h = l.header;
       return {
         layer: 'ipv6', family: 6, source: h.src, destination: h.dst, traffic_class: h.trafficClass, flow_label: h.flowLabel, hop_limit: h.hopLimit,
-        payload_length: h.payloadLength, extensions: l.extensions.map((e) => e.type), protocol: l.protocol,
+        payload_bytes: h.payloadLength, extensions: l.extensions.map((e) => e.type), protocol: l.protocol,
         fragment: l.fragment ? { offset: l.fragment.offset, more: l.fragment.more, id: l.fragment.id } : null,
       };
     }
