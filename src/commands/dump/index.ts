@@ -1,0 +1,217 @@
+// sockit dump: tcpdump's reading interface (tcpdump -r F [expression]) on
+// sockit's own pcap/pcapng reader, dissectors and pcap-filter compiler.
+// `sockit dump [-r] FILE|- [expression]`: the lines of `tcpdump -n -r F`.
+import { checkStdin, readFailed } from '../../cli/stdio.js';
+import { openSource, readCapture, linkTypeName, linkTypeText, CaptureWriter, type CaptureFormat, type CapturePacket, type CaptureStart } from '../../stack/capture/index.js';
+import { dissect } from '../../stack/dissect/index.js';
+import { compileFilter, filterImage, runFilter, type Insn } from '../../stack/filter/index.js';
+import { Failure, UsageError, jsonLine, makeCommand, parseArgs, runMain } from '../common.js';
+import { packetRecord } from './json.js';
+import { Clock, TcpState, asciiText, hexAsciiText, hexText, packetText, type TextOptions, type TimeFormat } from './text.js';
+
+const NAME = 'dump';
+
+interface Opts {
+  read?: string;
+  numeric?: boolean;
+  count?: number;
+  t: number;
+  nano?: boolean;
+  e?: boolean;
+  q?: boolean;
+  v: number;
+  x: number;
+  X: number;
+  A?: boolean;
+  S?: boolean;
+  number?: boolean;
+  d?: boolean;
+  write?: string;
+  format?: CaptureFormat;
+  json?: boolean;
+}
+
+const count = (_v: string, n: number) => n + 1;
+const TIME_FORMATS: TimeFormat[] = ['default', 'none', 'unix', 'delta', 'date', 'since-first'];
+
+function command() {
+  return makeCommand(NAME)
+    .description("read pcap and pcapng files and print them as `tcpdump -n -r` does; filter with pcap-filter(7) expressions")
+    .usage('[-r] FILE|- [options] [expression]')
+    .argument('[args...]', 'the file (unless -r gives it), then the filter expression')
+    .option('-r, --read <file>', 'the capture file to read (- for standard input)')
+    .option('-n, --numeric', "don't convert addresses and ports to names (sockit dump always prints numbers)")
+    .option('-c, --count <n>', 'exit after n matching packets', (v: string) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`invalid packet count ${v}`);
+      return Number(v);
+    })
+    .option('-t', 'no timestamp; -tt seconds since the epoch; -ttt delta from the previous packet; -tttt date and time; -ttttt delta from the first packet', count, 0)
+    .option('--nano', 'timestamps with nanoseconds')
+    .option('-e', 'print the link-level header')
+    .option('-q', 'quiet: less protocol information')
+    .option('-v', 'verbose: IP header fields, checksum verdicts, ND options, MLDv2 records', count, 0)
+    .option('-x', 'the packet in hex, without (-xx: with) the link header', count, 0)
+    .option('-X', 'the packet in hex and ASCII, without (-XX: with) the link header', count, 0)
+    .option('-A', 'the packet in ASCII, without the link header')
+    .option('-S', 'absolute TCP sequence numbers')
+    .option('--number', 'a packet number at the start of each line (-#)')
+    .option('-d', 'print the compiled filter program as tcpdump -d does, and exit')
+    .option('-w, --write <file>', 'write the matching packets to a capture file (- for standard output) instead of printing them')
+    .option('--format <format>', 'the format -w writes: pcap (the default) or pcapng', (v: string) => {
+      if (v !== 'pcap' && v !== 'pcapng') throw new UsageError(`invalid format '${v}' (pcap or pcapng)`);
+      return v;
+    })
+    .option('--json', 'one JSON `packet` record per packet with each layer decoded, then a summary');
+}
+
+/** -# is not a flag commander can name: it becomes --number, also inside a cluster (-n#). */
+export function normaliseArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    if (/^-[^-]/.test(a) && a.includes('#')) {
+      const rest = a.replace(/#/g, '');
+      if (rest !== '-') out.push(rest);
+      out.push('--number');
+    } else out.push(a);
+  }
+  return out;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  return runMain(NAME, () => main(argv));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cmd = command();
+  if (!parseArgs(cmd, normaliseArgv(argv))) return 0;
+  const o = cmd.opts<Opts>();
+  const args = [...(cmd.args as string[])];
+  // -d compiles without reading: every argument is the expression unless -r names a file
+  const file = o.read ?? (o.d ? undefined : args.shift());
+  const expression = args.join(' ').trim();
+  if (file === undefined && !o.d) throw new UsageError('no file to read: sockit dump [-r] FILE|- [expression]');
+  if (o.t > 5) throw new UsageError('only -t, -tt, -ttt, -tttt and -ttttt are timestamp formats');
+  if (o.d) {
+    // tcpdump -d: the program for Ethernet and the default snaplen when no file says otherwise
+    const prog = compileFilter(expression, 1, 262144);
+    process.stdout.write(filterImage(prog));
+    return 0;
+  }
+  if (file === '-') {
+    const bad = checkStdin();
+    if (bad) readFailed(NAME, bad);
+  }
+  return dump(file!, expression, o);
+}
+
+interface Sink {
+  /** a promise when the reader should wait (stdout is full) */
+  packet(p: CapturePacket): void | Promise<void>;
+  end(): Promise<void>;
+}
+
+async function dump(file: string, expression: string, o: Opts): Promise<number> {
+  const source = openSource(file);
+  const opened = new Promise<void>((resolve, reject) => {
+    if (file === '-') resolve();
+    source.once('open', () => resolve());
+    source.once('error', (e: NodeJS.ErrnoException) => reject(new Failure(`${file}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.message}`)));
+  });
+  await opened;
+  let prog: Insn[] | null = null;
+  let sink: Sink | undefined;
+  let read = 0, matched = 0;
+  let exit = 0;
+  for await (const ev of readCapture(source)) {
+    if (ev.kind === 'start') {
+      prog = expression ? compileFilter(expression, ev.start.linktype, ev.start.snaplen) : null;
+      process.stderr.write(`reading from file ${file}, link-type ${linkTypeText(ev.start.linktype)}, snapshot length ${ev.start.snaplen}\n`);
+      sink = o.write ? writerSink(o, ev.start) : o.json ? jsonSink(o) : textSink(o, ev.start);
+      if (o.json) jsonLine({ type: 'start', file: file === '-' ? null : file, format: ev.start.format, link_type: ev.start.linktype, link_type_name: linkTypeName(ev.start.linktype) ?? null, snapshot_bytes: ev.start.snaplen });
+    } else if (ev.kind === 'packet') {
+      read++;
+      if (prog && runFilter(prog, ev.packet.data, ev.packet.len) === 0) continue;
+      matched++;
+      const wait = sink!.packet(ev.packet);
+      if (wait) await wait;
+      if (o.count !== undefined && matched >= o.count) break;
+    } else if (ev.kind === 'note') {
+      if (o.json) jsonLine({ type: 'warning', message: ev.text });
+    } else {
+      await sink?.end();
+      sink = undefined;
+      const message = sink === undefined && read === 0 && !ev.truncated ? ev.text : ev.text;
+      if (o.json) jsonLine({ type: 'error', kind: 'file', code: ev.truncated ? 'truncated' : 'malformed', message });
+      process.stderr.write(`sockit dump: ${message}\n`);
+      exit = 1;
+    }
+  }
+  source.destroy();
+  await sink?.end();
+  if (o.json) jsonLine({ type: 'summary', exit_code: exit, packets: read, matched });
+  return exit;
+}
+
+/** Lines out in large writes: one write per 64 KiB, not per packet. */
+function textSink(o: Opts, start: CaptureStart): Sink {
+  const topts: TextOptions = { link: Boolean(o.e), quiet: Boolean(o.q), verbose: o.v, absolute: Boolean(o.S) };
+  const clock = new Clock(TIME_FORMATS[o.t]!, Boolean(o.nano));
+  const tcp = new TcpState();
+  void start;
+  let buf = '';
+  let shown = 0; // -# counts the packets printed, as tcpdump's packets_captured
+  return {
+    packet(p) {
+      shown++;
+      const d = dissect(p.linktype, p.data, p.len, { checksums: o.v > 0 });
+      let line = (o.number ? `${String(shown).padStart(5)}  ` : '') + clock.text(p.sec, p.nsec) + packetText(d.layers, p.len, topts, tcp);
+      const body = (n: number) => (n > 1 ? p.data : p.data.subarray(Math.min(d.linkHeaderLength, p.data.length)));
+      if (o.X) line += body(o.X).length ? hexAsciiText(body(o.X)) : '';
+      else if (o.x) line += body(o.x).length ? hexText(body(o.x)) : '';
+      else if (o.A) line += asciiText(body(1));
+      buf += line + '\n';
+      if (buf.length > 65536) {
+        const full = !process.stdout.write(buf);
+        buf = '';
+        // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
+        if (full) return new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+      }
+    },
+    end() {
+      if (buf) process.stdout.write(buf);
+      buf = '';
+      return Promise.resolve();
+    },
+  };
+}
+
+function jsonSink(_o: Opts): Sink {
+  return {
+    packet(p) { jsonLine(packetRecord(p, dissect(p.linktype, p.data, p.len))); },
+    end: () => Promise.resolve(),
+  };
+}
+
+function writerSink(o: Opts, start: CaptureStart): Sink {
+  let w: CaptureWriter;
+  try {
+    w = new CaptureWriter(o.write!, o.format ?? 'pcap', Boolean(o.nano));
+  } catch (e) {
+    throw new Failure(`${o.write}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+  }
+  w.begin(start.linktype, start.snaplen);
+  return {
+    packet(p) {
+      try {
+        w.write(p);
+      } catch (e) {
+        if (e instanceof RangeError) throw new Failure(e.message);
+        throw e;
+      }
+    },
+    end() {
+      w.close();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,503 @@
+// tcpdump's wording for a dissected packet (tcpdump 4.99 print-*.c): the
+// one line of `tcpdump -n -r F`, its -e -q -v variants, the -x/-X/-A dumps
+// and the timestamp formats. Facts copied, not code.
+import type {
+  ArpLayer, DnsLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer,
+} from '../../stack/dissect/index.js';
+
+export interface TextOptions {
+  /** -e: the link-level header */
+  link: boolean;
+  /** -q: less protocol information */
+  quiet: boolean;
+  /** -v count */
+  verbose: number;
+  /** -S: absolute TCP sequence numbers */
+  absolute: boolean;
+}
+
+const ETHERTYPE_NAMES: Record<number, string> = {
+  0x0800: 'IPv4', 0x0806: 'ARP', 0x8035: 'Reverse ARP', 0x86dd: 'IPv6', 0x8100: '802.1Q', 0x88a8: '802.1Q-QinQ', 0x9100: '802.1Q-QinQ',
+  0x88cc: 'LLDP', 0x8847: 'MPLS unicast', 0x8848: 'MPLS multicast', 0x888e: 'EAPOL', 0x8863: 'PPPoE D', 0x8864: 'PPPoE S', 0x0842: 'Wake-on-LAN',
+};
+
+const IPPROTO_NAMES: Record<number, string> = {
+  0: 'Options', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 17: 'UDP', 41: 'IPv6', 43: 'Routing', 44: 'Fragment', 47: 'GRE',
+  50: 'ESP', 51: 'AH', 58: 'ICMPv6', 59: 'none', 60: 'DSTOPT', 89: 'OSPF', 103: 'PIM', 112: 'VRRP', 132: 'SCTP',
+};
+
+export function ethertypeName(t: number): string {
+  return ETHERTYPE_NAMES[t] ?? 'Unknown';
+}
+
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+
+/** -e for Ethernet: "src > dst, ethertype IPv4 (0x0800), length 98: " (print-ether.c). */
+function linkText(layers: Layer[], wire: number, o: TextOptions): string {
+  const l = layers[0];
+  if (!l) return '';
+  if (l.layer === 'ether') {
+    let s = `${l.src} > ${l.dst}, `;
+    s += o.quiet ? `${ethertypeName(l.ethertype)}, length ${wire}: ` : `ethertype ${ethertypeName(l.ethertype)} (0x${hex4(l.ethertype)}), length ${wire}: `;
+    for (const v of layers) {
+      if (v.layer !== 'vlan') continue;
+      s += `vlan ${v.id}, p ${v.pcp}${v.dei ? ', DEI' : ''}, ` + (o.quiet ? `${ethertypeName(v.ethertype)}, ` : `ethertype ${ethertypeName(v.ethertype)} (0x${hex4(v.ethertype)}), `);
+    }
+    return s;
+  }
+  if (l.layer === 'null') return `AF ${l.family === 2 ? 'IPv4' : 'IPv6'} (${l.family}), length ${wire}: `;
+  return '';
+}
+
+/** tcpdump's marks for a header the capture cut short: " [|ip6]", "IP  [|ip]" ... */
+function truncatedText(l: Extract<Layer, { layer: 'truncated' }>): string {
+  if (l.codec === 'ip') return 'IP  [|ip]';
+  if (l.src !== undefined) return `IP6 ${l.src} > ${l.dst}:  [|${l.codec}]`;
+  return ` [|${l.codec}]`;
+}
+
+/** The line for a packet, without its timestamp and newline. */
+export function packetText(layers: Layer[], wire: number, o: TextOptions, tcpState: TcpState): string {
+  const head = o.link ? linkText(layers, wire, o) : '';
+  const i = layers.findIndex((l) => l.layer !== 'ether' && l.layer !== 'vlan' && l.layer !== 'sll' && l.layer !== 'null');
+  if (i < 0) return head;
+  return head + networkText(layers, i, wire, o, tcpState);
+}
+
+function networkText(layers: Layer[], i: number, wire: number, o: TextOptions, ts: TcpState): string {
+  const l = layers[i]!;
+  switch (l.layer) {
+    case 'ipv4': return ip4Text(layers, i, o, ts);
+    case 'ipv6': return ip6Text(layers, i, o, ts);
+    case 'arp': {
+      let t = arpText(l);
+      if (o.verbose && l.hrd === 1 && l.pro === 0x0800) t = t.replace(/^(R?ARP), /, '$1, Ethernet (len 6), IPv4 (len 4), ');
+      return o.link ? t.replace(/^R?ARP, /, '') : t;
+    }
+    case 'truncated': return truncatedText(l);
+    case 'data': {
+      const link = layers[i - 1];
+      const type = link && 'ethertype' in link ? link.ethertype : undefined;
+      if (type !== undefined && type <= 1500) return `${o.link ? '' : ''}802.3, length ${type}: LLC`;
+      if (type !== undefined) return o.link ? `` : `ethertype ${ethertypeName(type)} (0x${hex4(type)}), length ${wire}: `;
+      return '';
+    }
+    default: return '';
+  }
+}
+
+function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): string {
+  const ip = layers[i] as Ipv4Layer;
+  const h = ip.header;
+  let s = o.link ? '' : 'IP ';
+  if (o.verbose) {
+    const flags = [h.mf ? '+' : '', h.df ? 'DF' : ''].filter(Boolean).join(', ') || 'none';
+    s += `(tos 0x${h.tos.toString(16)}${ecn(h.tos)}, ttl ${h.ttl}, id ${h.id}, offset ${h.fragmentOffset}, flags [${flags}], ` +
+      `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}` +
+      `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${(ip.goodChecksum ?? 0).toString(16)})!`})\n    `;
+  }
+  const inner = layers[i + 1];
+  if (h.fragmentOffset !== 0 || !inner || inner.layer === 'data') {
+    return s + `${h.src} > ${h.dst}: ` + `ip-proto-${h.protocol}`;
+  }
+  return s + transportText(layers, i + 1, h.src, h.dst, o, ts);
+}
+
+function ecn(tos: number): string {
+  return ['', ',ECT(1)', ',ECT(0)', ',CE'][tos & 3]!;
+}
+
+function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): string {
+  const ip = layers[i] as Ipv6Layer;
+  const h = ip.header;
+  let s = o.link ? '' : 'IP6 ';
+  if (o.verbose) {
+    s += '(';
+    if (h.trafficClass) s += `class 0x${h.trafficClass.toString(16)}, `;
+    if (h.flowLabel) s += `flowlabel 0x${h.flowLabel.toString(16).padStart(5, '0')}, `;
+    s += `hlim ${h.hopLimit}, next-header ${IPPROTO_NAMES[h.nextHeader] ?? 'unknown'} (${h.nextHeader}) payload length: ${h.payloadLength}) `;
+  }
+  // ip6_print: the addresses here unless the first header is TCP/UDP/DCCP/SCTP, whose line names the ports
+  if (![6, 17, 33, 132].includes(h.nextHeader)) s += `${h.src} > ${h.dst}: `;
+  for (const e of ip.extensions) {
+    if (e.type === 0) s += o.verbose ? `HBH ${hopOptionsText(ip)}` : 'HBH ';
+    else if (e.type === 60) s += 'DSTOPT ';
+    else if (e.type === 43) s += 'srcrt ';
+    else if (e.type === 44 && ip.fragment) {
+      s += `frag (${o.verbose ? `0x${ip.fragment.id.toString(16).padStart(8, '0')}:` : ''}${ip.fragment.offset}|${ip.fragmentLength})`;
+      if (ip.fragment.offset !== 0) return s;
+      s += ' ';
+    }
+  }
+  const inner = layers[i + 1];
+  if (!inner || inner.layer === 'data') return s + `ip-proto-${ip.protocol} ${inner?.layer === 'data' ? inner.length : 0}`;
+  return s + transportText(layers, i + 1, h.src, h.dst, o, ts);
+}
+
+/** print-ip6opts.c: "(rtalert: 0x0000) (padn) " */
+function hopOptionsText(ip: Ipv6Layer): string {
+  let s = '';
+  for (const x of ip.hopOptions ?? []) {
+    if (x.type === 0) s += '(pad1)';
+    else if (x.type === 1) s += '(padn)';
+    else if (x.type === 5 && x.value.length === 2) s += `(rtalert: 0x${hex4(x.value.readUInt16BE(0))})`;
+    else if (x.type === 0xc2 && x.value.length === 4) s += `(jumbo: ${x.value.readUInt32BE(0)})`;
+    else s += `(opt_type 0x${x.type.toString(16).padStart(2, '0')}: len=${x.value.length})`;
+    s += ' ';
+  }
+  return s;
+}
+
+/** "192.0.2.1.58302" (print-tcp.c tcpport_string; IPv6 the same). */
+const endpoint = (addr: string, port: number) => `${addr}.${port}`;
+
+function transportText(layers: Layer[], i: number, src: string, dst: string, o: TextOptions, ts: TcpState): string {
+  const l = layers[i]!;
+  switch (l.layer) {
+    case 'tcp': return tcpText(l, layers[i + 1], src, dst, o, ts);
+    case 'udp': return udpText(l, layers[i + 1], src, dst, o);
+    case 'icmp': return icmpText(l, src, dst, o, ts);
+    case 'icmp6': return icmp6Text(l, o);
+    case 'data': return '';
+    case 'truncated':
+      // print-udp.c: the ports, then "[|udp]" after an empty summary
+      if (l.ports && l.codec === 'udp') return `${endpoint(src, l.ports[0])} > ${endpoint(dst, l.ports[1])}:  [|udp]`;
+      if (l.ports && l.codec === 'tcp') return `${endpoint(src, l.ports[0])} > ${endpoint(dst, l.ports[1])}:  [|tcp]`;
+      if (l.codec === 'icmp6') return ' [|icmp6]';
+      return `${src} > ${dst}:  [|${l.codec}]`;
+    default: return `${src} > ${dst}: `;
+  }
+}
+
+// print-tcp.c tcp_flag_values, in its order
+const TCP_FLAGS: [number, string][] = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']];
+
+export function tcpFlagText(f: TcpLayer['segment']['flags']): string {
+  const bits = (f.fin ? 1 : 0) | (f.syn ? 2 : 0) | (f.rst ? 4 : 0) | (f.psh ? 8 : 0) | (f.ack ? 0x10 : 0) | (f.urg ? 0x20 : 0) | (f.ece ? 0x40 : 0) | (f.cwr ? 0x80 : 0);
+  let s = '';
+  for (const [b, c] of TCP_FLAGS) if (bits & b) s += c;
+  return s || 'none';
+}
+
+/** tcpdump's per-conversation initial sequence numbers (print-tcp.c tcp_seq_hash). */
+export class TcpState {
+  private readonly seqs = new Map<string, { seq: number; ack: number }>();
+
+  /** seq and ack as printed: relative to the conversation's first ACK-bearing segment unless -S. */
+  relative(src: string, dst: string, sport: number, dport: number, seq: number, ack: number, syn: boolean): { seq: number; ack: number } {
+    let rev = sport > dport;
+    if (sport === dport) rev = compareAddress(src, dst) > 0;
+    const key = rev ? `${dst} ${src} ${dport} ${sport}` : `${src} ${dst} ${sport} ${dport}`;
+    const th = this.seqs.get(key);
+    if (!th || syn) {
+      this.seqs.set(key, rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 });
+      return { seq, ack };
+    }
+    return rev ? { seq: (seq - th.ack) >>> 0, ack: (ack - th.seq) >>> 0 } : { seq: (seq - th.seq) >>> 0, ack: (ack - th.ack) >>> 0 };
+  }
+}
+
+/** memcmp of two addresses in network order. */
+function compareAddress(a: string, b: string): number {
+  const pa = a.includes(':') ? a : a.split('.').map((x) => x.padStart(3, '0')).join('.');
+  const pb = b.includes(':') ? b : b.split('.').map((x) => x.padStart(3, '0')).join('.');
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
+}
+
+function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string, o: TextOptions, ts: TcpState): string {
+  const g = t.segment;
+  let s = `${endpoint(src, g.srcPort)} > ${endpoint(dst, g.dstPort)}: `;
+  if (o.quiet) return s + `tcp ${t.length}`;
+  s += `Flags [${tcpFlagText(g.flags)}]`;
+  if (o.verbose && t.sum) s += `, cksum 0x${hex4(t.sum.value)} ${t.sum.value === t.sum.good ? '(correct)' : `(incorrect -> 0x${hex4(t.sum.good)})`}`;
+  let { seq, ack } = { seq: g.seq, ack: g.ack };
+  if (!o.absolute && g.flags.ack) ({ seq, ack } = ts.relative(src, dst, g.srcPort, g.dstPort, g.seq, g.ack, g.flags.syn));
+  const length = t.length;
+  if (o.verbose > 1 || length > 0 || g.flags.syn || g.flags.fin || g.flags.rst) {
+    s += `, seq ${seq}`;
+    if (length > 0) s += `:${(seq + length) >>> 0}`;
+  }
+  if (g.flags.ack) s += `, ack ${ack}`;
+  s += `, win ${g.window}`;
+  if (g.flags.urg) s += `, urg ${g.urgent}`;
+  if (g.options.length) s += `, options [${g.options.map(tcpOptionText).join(',')}]`;
+  s += `, length ${length}`;
+  if (next?.layer === 'dns') s += dnsText(next, o);
+  return s;
+}
+
+function tcpOptionText(x: TcpLayer['segment']['options'][number]): string {
+  switch (x.kind) {
+    case 'eol': return 'eol';
+    case 'nop': return 'nop';
+    case 'mss': return `mss ${x.value}`;
+    case 'windowScale': return `wscale ${x.shift}`;
+    case 'sackPermitted': return 'sackOK';
+    case 'sack': return `sack ${x.blocks.length} ${x.blocks.map(([a, b]) => `{${a}:${b}}`).join('')}`;
+    case 'timestamps': return `TS val ${x.value} ecr ${x.echo}`;
+    case 'unknown': return `unknown-${x.type} 0x${x.data.toString('hex')}`;
+  }
+}
+
+function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string, o: TextOptions): string {
+  let s = `${endpoint(src, u.srcPort)} > ${endpoint(dst, u.dstPort)}: `;
+  // print-udp.c: IPv6's mandatory checksum at -v, IPv4's only at -vv
+  if (u.sum && (o.verbose > 1 || (o.verbose && src.includes(':')))) {
+    if (u.checksum === 0 && !src.includes(':')) s += '[no cksum] ';
+    else s += u.sum.value === u.sum.good ? '[udp sum ok] ' : `[bad udp cksum 0x${hex4(u.sum.value)} -> 0x${hex4(u.sum.good)}!] `;
+  }
+  if (o.quiet) return s + `UDP, length ${u.length}`;
+  if (next?.layer === 'dns') return s + dnsText(next, o).slice(1);
+  if (next?.layer === 'ntp') return s + `NTPv${next.version}, ${NTP_MODES[next.mode]}, length ${next.length}`;
+  return s + `UDP, length ${u.length}`;
+}
+
+const NTP_MODES = ['Reserved', 'Symmetric Active', 'Symmetric Passive', 'Client', 'Server', 'Broadcast', 'Control Message', 'Reserved'];
+
+const DNS_TYPES: Record<number, string> = {
+  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 35: 'NAPTR', 41: 'OPT',
+  43: 'DS', 46: 'RRSIG', 47: 'NSEC', 48: 'DNSKEY', 64: 'SVCB', 65: 'HTTPS', 255: 'ANY', 257: 'CAA',
+};
+const DNS_RCODES = ['', ' FormErr', ' ServFail', ' NXDomain', ' NotImp', ' Refused', ' YXDomain', ' YXRRSet', ' NXRRSet', ' NotAuth', ' NotZone'];
+const DNS_OPS = ['', ' inv_q', ' stat', ' op3', ' notify', ' update', ' op6', ' op7', ' op8', ' updateA', ' updateD', ' updateDA', ' updateM', ' updateMA', ' zoneInit', ' zoneRef'];
+
+const dnsType = (t: number) => DNS_TYPES[t] ?? `Type${t}`;
+
+/** print-domain.c ns_print, non-verbose: " 1234+ A? example.com. (29)". */
+function dnsText(d: DnsLayer, _o: TextOptions): string {
+  let s = ' ';
+  if (d.length < 12) return ` [|domain]`;
+  if (d.qr) {
+    s += `${d.id}${DNS_OPS[d.opcode]}${DNS_RCODES[d.rcode] ?? ` Resp${d.rcode}`}${d.aa ? '*' : ''}${d.ra ? '' : '-'}${d.tc ? '|' : ''}`;
+    if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
+    s += ` ${d.ancount}/${d.nscount}/${d.arcount}`;
+    s += d.answers.map((a) => ` ${_o.verbose ? `${a.name} ` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`).join(',');
+    if (d.truncated) s += ' [|domain]';
+  } else {
+    s += `${d.id}${DNS_OPS[d.opcode]}${d.rd ? '+' : ''}${d.cd ? '%' : ''}`;
+    if (d.ancount) s += ` [${d.ancount}a]`;
+    if (d.nscount) s += ` [${d.nscount}n]`;
+    if (d.arcount) s += ` [${d.arcount}au]`;
+    if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
+    const q = d.questions[0];
+    if (q) s += ` ${dnsType(q.type)}${q.class !== 1 ? ` ${q.class}` : ''}? ${q.name}`;
+    else if (d.qdcount) s += ' [|domain]';
+  }
+  return s + ` (${d.length})`;
+}
+
+function arpText(a: ArpLayer): string {
+  if (a.pro !== 0x0800) return `ARP, ${arpOp(a.op)}, length ${a.length}`;
+  switch (a.op) {
+    case 1: return `ARP, Request who-has ${a.tpa}${a.tha !== '00:00:00:00:00:00' ? ` (${a.tha})` : ''} tell ${a.spa}, length ${a.length}`;
+    case 2: return `ARP, Reply ${a.spa} is-at ${a.sha}, length ${a.length}`;
+    case 3: return `RARP, Request who-is ${a.tha} tell ${a.sha}, length ${a.length}`;
+    case 4: return `RARP, Reply ${a.tha} at ${a.tpa}, length ${a.length}`;
+    default: return `ARP, ${arpOp(a.op)}, length ${a.length}`;
+  }
+}
+
+const arpOp = (op: number) => ['', 'Request', 'Reply', 'Reverse Request', 'Reverse Reply'][op] ?? `Unknown (${op})`;
+
+// print-icmp.c unreach / time exceeded wording
+const UNREACH: Record<number, string> = {
+  0: 'net %d unreachable', 1: 'host %d unreachable', 5: '%d unreachable - source route failed', 6: 'net %d unreachable - unknown',
+  7: 'host %d unreachable - unknown', 8: 'host %d unreachable - isolated', 9: 'net %d unreachable - admin prohibited',
+  10: 'host %d unreachable - admin prohibited', 11: 'net %d unreachable - tos prohibited', 12: 'host %d unreachable - tos prohibited',
+  13: 'host %d unreachable - admin prohibited filter', 14: 'host %d unreachable - host precedence violation', 15: 'host %d unreachable - precedence cutoff',
+};
+
+function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: TcpState): string {
+  if (c.short) return `${src} > ${dst}:  [|icmp]`;
+  let s = `${src} > ${dst}: ICMP `;
+  const q = c.quote;
+  const qip = q?.[0]?.layer === 'ipv4' ? q[0] : undefined;
+  switch (c.type) {
+    case 0: s += `echo reply, id ${c.id}, seq ${c.seq}`; break;
+    case 8: s += `echo request, id ${c.id}, seq ${c.seq}`; break;
+    case 3: {
+      const to = qip?.header.dst ?? '';
+      if (c.code === 2) s += `${to} protocol ${qip?.header.protocol} unreachable`;
+      else if (c.code === 3) {
+        const t = q?.[1];
+        if (t?.layer === 'udp') s += `${to} udp port ${t.dstPort} unreachable`;
+        else if (t?.layer === 'tcp') s += `${to} tcp port ${t.segment.dstPort} unreachable`;
+        else s += `${to} protocol ${qip?.header.protocol} port unreachable`;
+      } else if (c.code === 4) s += `${to} unreachable - need to frag (mtu ${c.mtu})`;
+      else s += (UNREACH[c.code] ?? `${to} unreachable - #${c.code}`).replace('%d', to);
+      break;
+    }
+    case 11: s += c.code === 0 ? 'time exceeded in-transit' : c.code === 1 ? 'ip reassembly time exceeded' : `time exceeded-#${c.code}`; break;
+    case 5: s += `redirect ${qip?.header.dst ?? ''} to ${['net', 'host', 'tos-net', 'tos-host'][c.code] ?? `#${c.code}`} ${c.gateway}`; break;
+    case 12: s += c.code === 0 ? `parameter problem - octet ${c.pointer}` : `parameter problem - code ${c.code}`; break;
+    case 13: s += `time stamp query id ${c.id} seq ${c.seq}`; break;
+    case 14: s += `time stamp reply id ${c.id} seq ${c.seq}`; break;
+    case 4: s += 'source quench'; break;
+    default: s += `type-#${c.type}`;
+  }
+  s += `, length ${c.length}`;
+  if (o.verbose && q && qip) {
+    const inner = ip4Text(q, 0, { ...o }, ts);
+    s += `\n\t${inner}`;
+  }
+  return s;
+}
+
+const UNREACH6: Record<number, string> = { 0: 'unreachable route', 1: 'unreachable prohibited', 2: 'beyond scope', 3: 'unreachable address', 4: 'unreachable port', 5: 'unreachable policy', 6: 'unreachable reject route' };
+
+const ND_OPTIONS: Record<number, string> = { 1: 'source link-address', 2: 'destination link-address', 3: 'prefix info', 4: 'redirected header', 5: 'mtu' };
+const MLD_RECORDS = ['', 'is_in', 'is_ex', 'to_in', 'to_ex', 'allow', 'block'];
+
+/** print-icmp6.c at -v: the checksum verdict first, lengths moved, ND options and MLDv2 records spelled out. */
+function icmp6Verbose(c: Icmp6Layer): string {
+  const sum = c.sum ? (c.sum.value === c.sum.good ? '[icmp6 sum ok] ' : `[bad icmp6 cksum 0x${hex4(c.sum.value)} -> 0x${hex4(c.sum.good)}!] `) : '';
+  const opts = (c.ndOptions ?? []).map((x) => `\n\t  ${ND_OPTIONS[x.type] ?? `opt_type 0x${x.type.toString(16).padStart(2, '0')}`} option (${x.type}), length ${x.length} (${x.length / 8})${x.address ? `: ${x.address}` : ''}`).join('');
+  switch (c.type) {
+    case 128: case 129: return `${sum}ICMP6, echo ${c.type === 128 ? 'request' : 'reply'}, id ${c.id}, seq ${c.seq}`;
+    case 133: return `${sum}ICMP6, router solicitation, length ${c.length}${opts}`;
+    case 135: return `${sum}ICMP6, neighbor solicitation, length ${c.length}, who has ${c.target}${opts}`;
+    case 136: {
+      const f = c.naFlags!;
+      const flags = [f.router ? 'router' : '', f.solicited ? 'solicited' : '', f.override ? 'override' : ''].filter(Boolean).join(', ') || 'none';
+      return `${sum}ICMP6, neighbor advertisement, length ${c.length}, tgt is ${c.target}, Flags [${flags}]${opts}`;
+    }
+    case 143: return `${sum}ICMP6, multicast listener report v2, ${c.records} group record(s)` +
+      (c.groups ?? []).map((g) => ` [gaddr ${g.group} ${MLD_RECORDS[g.type] ?? `type-#${g.type}`}, ${g.sources} source(s)]`).join('');
+    case 1: case 3: return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false }).replace(/, length \d+$/, '');
+    default: return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false });
+  }
+}
+
+function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
+  if (o.verbose && !c.short) return icmp6Verbose(c);
+  let s = 'ICMP6, ';
+  const q = c.quote;
+  const qip = q?.[0]?.layer === 'ipv6' ? q[0] : undefined;
+  switch (c.type) {
+    case 128: s += `echo request, id ${c.id}, seq ${c.seq}`; break;
+    case 129: s += `echo reply, id ${c.id}, seq ${c.seq}`; break;
+    case 133: s += 'router solicitation'; break;
+    case 134: s += 'router advertisement'; break;
+    case 135: s += `neighbor solicitation, who has ${c.target}`; break;
+    case 136: s += `neighbor advertisement, tgt is ${c.target}`; break;
+    case 137: s += `redirect, ${c.target}`; break;
+    case 130: s += `multicast listener query`; break;
+    case 131: s += `multicast listener report max resp delay: ${c.maxDelay} addr: ${c.target}`; break;
+    case 132: s += `multicast listener done max resp delay: ${c.maxDelay} addr: ${c.target}`; break;
+    case 143: s += `multicast listener report v2, ${c.records} group record(s)`; break;
+    case 1: {
+      s += `destination unreachable, ${UNREACH6[c.code] ?? `unknown unreach code (${c.code})`}`;
+      const t = q?.[1];
+      if (c.code === 4 && qip) {
+        if (t?.layer === 'udp') s += `, ${qip.header.dst} udp port ${t.dstPort}`;
+        else if (t?.layer === 'tcp') s += `, ${qip.header.dst} tcp port ${t.segment.dstPort}`;
+        else s += `, ${qip.header.dst}`;
+      } else if (qip) s += ` ${qip.header.dst}`;
+      break;
+    }
+    case 2: s += `packet too big, mtu ${c.mtu}`; break;
+    case 3: s += c.code === 0 ? `time exceeded in-transit${qip ? ` for ${qip.header.dst}` : ''}` : c.code === 1 ? 'ip6 reassembly time exceeded' : `time exceeded, unknown code (${c.code})`; break;
+    case 4: s += `parameter problem, ${['erroneous - octet', 'next header - octet', 'option - octet'][c.code] ?? 'code-#'} ${c.pointer}`; break;
+    default: s += `type-#${c.type}`;
+  }
+  if (c.short) return s.replace(/, (who has|tgt is|id|\S+ group|[0-9a-f:]+ udp port|[0-9a-f:]+ tcp port|max resp).*$/, '').replace(/ for $/, '') + ' [|icmp6]';
+  return s + `, length ${c.length}`;
+}
+
+// ---------- the dumps (print-ascii.c) ----------
+
+const graph = (c: number) => c > 0x20 && c < 0x7f;
+
+/** -x: "\n\t0x0000:  4500 0054 ..." lines of 16 bytes. */
+export function hexText(b: Buffer): string {
+  let s = '';
+  for (let off = 0; off < b.length; off += 16) {
+    s += `\n\t0x${hex4(off)}: `;
+    const end = Math.min(b.length, off + 16);
+    for (let i = off; i < end; i += 2) s += i + 1 < end ? ` ${hex2(b[i]!)}${hex2(b[i + 1]!)}` : ` ${hex2(b[i]!)}`;
+  }
+  return s;
+}
+
+/** -X: hex and ASCII side by side. */
+export function hexAsciiText(b: Buffer): string {
+  let s = '';
+  for (let off = 0; off < b.length; off += 16) {
+    const end = Math.min(b.length, off + 16);
+    let h = '', a = '';
+    for (let i = off; i < end; i += 2) {
+      h += i + 1 < end ? ` ${hex2(b[i]!)}${hex2(b[i + 1]!)}` : ` ${hex2(b[i]!)}`;
+      a += graph(b[i]!) ? String.fromCharCode(b[i]!) : '.';
+      if (i + 1 < end) a += graph(b[i + 1]!) ? String.fromCharCode(b[i + 1]!) : '.';
+    }
+    s += `\n\t0x${hex4(off)}: ${h.padEnd(40)}  ${a}`;
+  }
+  return s;
+}
+
+/** -A: the bytes as ASCII, CR before LF dropped. */
+export function asciiText(b: Buffer): string {
+  let s = '\n';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 13) { if (i + 1 === b.length || b[i + 1] !== 10) s += '.'; }
+    else s += graph(c) || c === 9 || c === 32 || c === 10 ? String.fromCharCode(c) : '.';
+  }
+  return s;
+}
+
+const hex2 = (n: number) => (n < 16 ? '0' : '') + n.toString(16);
+
+// ---------- timestamps (print.c ts_print) ----------
+
+export type TimeFormat = 'default' | 'none' | 'unix' | 'delta' | 'date' | 'since-first';
+
+const two = (n: number) => (n < 10 ? '0' : '') + n;
+
+function fraction(nsec: number, nano: boolean): string {
+  return nano ? String(nsec).padStart(9, '0') : String(Math.floor(nsec / 1000)).padStart(6, '0');
+}
+
+export class Clock {
+  // the date part changes once a second: kept between packets
+  private lastSec = -1;
+  private lastText = '';
+  private first: [number, number] | undefined;
+  private prev: [number, number] | undefined;
+  constructor(private readonly format: TimeFormat, private readonly nano: boolean) {}
+
+  /** The timestamp and its trailing space ('' for -t). */
+  text(sec: number, nsec: number): string {
+    switch (this.format) {
+      case 'none': return '';
+      case 'unix': return `${sec}.${fraction(nsec, this.nano)} `;
+      case 'default': case 'date': {
+        if (sec !== this.lastSec) {
+          const d = new Date(sec * 1000);
+          const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.`;
+          this.lastText = this.format === 'date' ? `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${time}` : time;
+          this.lastSec = sec;
+        }
+        return `${this.lastText}${fraction(nsec, this.nano)} `;
+      }
+      case 'delta': case 'since-first': {
+        const ref = this.format === 'delta' ? this.prev : this.first;
+        this.first ??= [sec, nsec];
+        this.prev = [sec, nsec];
+        return deltaText(ref ? [sec, nsec] : [0, 0], ref ?? [0, 0], this.nano) + ' ';
+      }
+    }
+  }
+}
+
+function deltaText([s, n]: [number, number], [s0, n0]: [number, number], nano: boolean): string {
+  // the difference in the printed unit; negative when a later packet carries an earlier time
+  const unit = nano ? 1e9 : 1e6;
+  const frac = (x: number) => (nano ? x : Math.floor(x / 1000));
+  let d = (s - s0) * unit + (frac(n) - frac(n0));
+  const neg = d < 0;
+  if (neg) d = -d;
+  const ds = Math.floor(d / unit);
+  const f = String(d - ds * unit).padStart(nano ? 9 : 6, '0');
+  return `${neg ? '-' : ' '}${two(Math.floor(ds / 3600))}:${two(Math.floor(ds / 60) % 60)}:${two(ds % 60)}.${f}`;
+}

@@ -1,0 +1,225 @@
+// sockit dump against tcpdump and tshark on traffic made in a lab: the same
+// lines for the same files, the same packets for the same filters, files
+// written that both read back, and clean failures on damaged files.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sockit } from '../helpers/cli.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
+import { Lab, isRoot, needsRootReason } from '../lab/index.js';
+import { type Captures, makeCaptures } from './dump-captures.js';
+
+function tcpdump(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('tcpdump', args, { encoding: 'latin1', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The expressions sockit must select exactly as tcpdump does (pcap-filter(7)). */
+export const EXPRESSIONS = [
+  'ip', 'ip6', 'arp', 'rarp', 'tcp', 'udp', 'icmp', 'icmp6', 'not ip', 'not tcp and not udp',
+  'host 192.0.2.1', 'src host 192.0.2.1', 'dst host 192.0.2.1', 'host 192.0.2.17 or 192.0.2.1', 'host 192.0.2.33',
+  'ip host 192.0.2.33', 'arp host 192.0.2.1', 'src or dst host 192.0.2.2', 'src and dst host 192.0.2.1',
+  'host 2001:db8::1', 'src host 2001:db8:0:1::1', 'dst host 2001:db8:0:1::1', 'ip6 host 2001:db8::2',
+  'net 192.0.2.0/24', 'net 192.0.2.32/28', 'src net 192.0.2.0/28', 'net 192.0.2.32 mask 255.255.255.240', 'net 2001:db8::/32', 'dst net 2001:db8:0:1::/64', 'net 192.0.2',
+  'port 5001', 'tcp port 5001', 'udp port 53', 'src port 53', 'dst port 53', 'port 53 or 5001', 'udp port 9999 or 53', 'portrange 5000-5002',
+  'tcp portrange 1-1024', 'udp dst portrange 33434-33534', 'tcp src port 5001', 'ip6 and tcp port 5001', 'ip and udp',
+  'ether broadcast', 'ether multicast', 'multicast', 'broadcast', 'ip multicast', 'ip6 multicast',
+  'less 100', 'greater 1000', 'len > 1400', 'len <= 60', 'ip proto 1', 'ip6 proto 58', 'ip proto 17', 'proto 6',
+  'ip[8] = 1', 'ip[8] < 3', 'ip[6:2] & 0x1fff != 0', 'ip[2:2] > 1000', 'tcp[tcpflags] & tcp-syn != 0', 'tcp[13] & (tcp-syn|tcp-ack) = tcp-syn',
+  'tcp[tcpflags] & tcp-rst != 0', 'tcp[tcpflags] & (tcp-fin|tcp-rst) != 0', 'icmp[icmptype] = icmp-echo', 'icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply',
+  'icmp[0] = 11', 'icmp[icmptype] = icmp-unreach', 'icmp6[icmp6type] = icmp6-neighborsolicit', 'icmp6[0] = 128 or icmp6[0] = 129',
+  'icmp6[icmp6type] = icmp6-echo', 'udp[8:2] = 4242', 'tcp[((tcp[12] & 0xf0) >> 2):1] = 0x68', 'ip[0] & 0xf != 5', 'ether[0] & 1 = 1', 'ether[12:2] = 0x8100',
+  'vlan', 'vlan 10', 'vlan 20 and udp', 'vlan and arp', 'not vlan', 'ether host ff:ff:ff:ff:ff:ff', 'ether proto 0x0806',
+  'ip and (tcp or icmp)', '(udp or tcp) and not port 53', 'icmp or arp or udp port 53', 'not (ip or ip6)', '!arp && !icmp6', 'tcp || udp',
+  'host 192.0.2.1 and not host 192.0.2.33', 'udp and len - 42 > 10', 'ip[9] * 2 = 34', 'ip[2:2] - 20 > 1000', 'ip[2:2] / 4 < 30', 'ip[2:2] % 2 = 1', 'udp[4:2] ^ 0 > 20',
+];
+
+/** The packets an expression selects, by their -tt timestamps. */
+const stamps = (out: string) => out.split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+
+describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespaces' : needsRootReason})`, () => {
+  let lab: Lab;
+  let c: Captures;
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 1, ipv6: true, name: 'dump' });
+    c = await makeCaptures(lab);
+  }, 120_000);
+  afterAll(async () => {
+    await lab?.close();
+    if (c && !process.env.SOCKIT_KEEP_CAPTURES) rmSync(c.dir, { recursive: true, force: true });
+  });
+
+  const files = () => [c.us, c.ns, c.ng];
+
+  it('captured what the tests need', () => {
+    const all = tcpdump(['-n', '-r', c.us]).stdout;
+    for (const want of [
+      /Flags \[S\]/, /Flags \[R\.\]/, /Flags \[P\.\]/, /UDP, length/, /ICMP echo request/, /time exceeded in-transit/, /udp port 9999 unreachable/,
+      /ICMP6, echo request/, /neighbor solicitation/, /neighbor advertisement/, /ARP, Request/, /ARP, Reply/, /4242\+ A\? host\.example\./,
+      /4243\* 2\/0\/0 CNAME alias\.example\., A 192\.0\.2\.99/, /NXDomain/, /frag \(0\|/, /ip-proto-1/, /multicast listener report/,
+    ]) expect(all).toMatch(want);
+    expect(tcpdump(['-n', '-e', '-r', c.us]).stdout).toMatch(/vlan 20, p 3/);
+  });
+
+  for (const flags of [[], ['-tt'], ['-e'], ['-q'], ['-x'], ['-X'], ['-xx'], ['-XX'], ['-A'], ['-#'], ['-S'], ['-ttt'], ['-tttt'], ['-ttttt'], ['-e', '-q', '-#'], ['-v'], ['-v', '-e', '-X']]) {
+    it(`prints what tcpdump -n ${flags.join(' ')} -r F prints, for pcap µs, pcap ns and pcapng`, async () => {
+      for (const f of files()) {
+        const want = tcpdump(['-n', ...flags, '-r', f]);
+        const got = await sockit(['dump', '-n', ...flags, '-r', f]);
+        expect(got.stderr).toBe(want.stderr);
+        expect(got.stdout.split('\n')).toEqual(want.stdout.split('\n'));
+        expect(got.code).toBe(0);
+      }
+    });
+  }
+
+  it('honours TZ and --nano as tcpdump does', async () => {
+    for (const tz of ['UTC', 'Asia/Kolkata', 'America/St_Johns']) {
+      for (const flags of [[], ['--nano'], ['-tttt', '--nano']]) {
+        const want = tcpdump(['-n', ...flags, '-r', c.ns], { TZ: tz });
+        const got = await sockit(['dump', '-n', ...flags, c.ns], { env: { TZ: tz } });
+        expect(got.stdout).toBe(want.stdout);
+      }
+    }
+  });
+
+  it(`selects the packets tcpdump selects, for ${EXPRESSIONS.length} expressions`, async () => {
+    expect(EXPRESSIONS.length).toBeGreaterThanOrEqual(60);
+    const { compileFilter, runFilter } = await import('../../src/stack/filter/index.js');
+    const { readCapture } = await import('../../src/stack/capture/index.js');
+    for (const f of [c.us, c.ng]) {
+      const packets: { n: string; data: Buffer; len: number; lt: number }[] = [];
+      for await (const ev of readCapture((async function* () { yield readFileSync(f); })())) {
+        if (ev.kind === 'packet') packets.push({ n: `${ev.packet.sec}.${String(Math.floor(ev.packet.nsec / 1000)).padStart(6, '0')}`, data: Buffer.from(ev.packet.data), len: ev.packet.len, lt: ev.packet.linktype });
+      }
+      let nonEmpty = 0;
+      for (const e of EXPRESSIONS) {
+        const want = tcpdump(['-n', '-tt', '-r', f, e]);
+        expect(want.code, `tcpdump ${e}: ${want.stderr}`).toBe(0);
+        const prog = compileFilter(e, packets[0]!.lt, 262144);
+        const got = packets.filter((p) => runFilter(prog, p.data, p.len) > 0).map((p) => p.n);
+        expect(got, `${f}: ${e}`).toEqual(stamps(want.stdout));
+        if (got.length > 0 && got.length < packets.length) nonEmpty++;
+      }
+      // the expressions tell packets apart: most select some but not all
+      expect(nonEmpty).toBeGreaterThan(EXPRESSIONS.length / 2);
+    }
+  });
+
+  it('filters on the command line as tcpdump does (the expression in one word or many)', async () => {
+    for (const e of ['tcp port 5001', 'icmp or arp', 'vlan 20 and udp', 'not ip6']) {
+      const want = tcpdump(['-n', '-r', c.us, e]);
+      expect((await sockit(['dump', '-n', '-r', c.us, e])).stdout).toBe(want.stdout);
+      expect((await sockit(['dump', '-n', c.us, ...e.split(' ')])).stdout).toBe(want.stdout);
+    }
+    const first = tcpdump(['-n', '-c', '3', '-r', c.us, 'ip']);
+    expect((await sockit(['dump', '-n', '-c', '3', c.us, 'ip'])).stdout).toBe(first.stdout);
+  });
+
+  it('reads standard input (-r - and a bare -) as tcpdump -r - does', async () => {
+    const bytes = readFileSync(c.ng);
+    const want = spawnSync('tcpdump', ['-n', '-r', '-'], { input: bytes, encoding: 'latin1' });
+    for (const args of [['-r', '-'], ['-']]) {
+      const got = await sockit(['dump', '-n', ...args], { input: bytes });
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stderr).toBe(want.stderr);
+    }
+  });
+
+  it('writes pcap and pcapng that tcpdump and tshark read back as the original', async () => {
+    const want = tcpdump(['-n', '-r', c.us]).stdout;
+    for (const [format, name] of [['pcap', 'out.pcap'], ['pcapng', 'out.pcapng']] as const) {
+      const out = join(c.dir, name);
+      const w = await sockit(['dump', '-r', c.us, '-w', out, '--format', format]);
+      expect(w.code).toBe(0);
+      expect(w.stdout).toBe('');
+      expect(tcpdump(['-n', '-r', out]).stdout).toBe(want);
+      expect((await sockit(['dump', '-n', out])).stdout).toBe(want);
+      const ts = spawnSync('tshark', ['-n', '-r', out, '-T', 'fields', '-e', 'frame.len', '-e', 'frame.time_epoch'], { encoding: 'utf8' });
+      const orig = spawnSync('tshark', ['-n', '-r', c.us, '-T', 'fields', '-e', 'frame.len', '-e', 'frame.time_epoch'], { encoding: 'utf8' });
+      expect(ts.status).toBe(0);
+      expect(ts.stdout).toBe(orig.stdout);
+    }
+    // a filter while writing keeps what tcpdump -w keeps
+    const mine = join(c.dir, 'icmp-mine.pcap'), theirs = join(c.dir, 'icmp-theirs.pcap');
+    await sockit(['dump', '-r', c.ns, '-w', mine, 'icmp or icmp6']);
+    tcpdump(['-r', c.ns, '-w', theirs, 'icmp or icmp6']);
+    expect(tcpdump(['-n', '--nano', '-r', mine]).stdout).toBe(tcpdump(['-n', '--nano', '-r', theirs]).stdout);
+    expect(readFileSync(mine).subarray(24)).toEqual(readFileSync(theirs).subarray(24));
+  });
+
+  it('prints one JSON packet record per packet in the vocabulary, then a summary', async () => {
+    const r = await sockit(['dump', '--json', '-r', c.us]);
+    expect(r.code).toBe(0);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const count = tcpdump(['-n', '-r', c.us]).stdout.split('\n').filter(Boolean).length;
+    expect(recs.filter((x) => x.type === 'packet')).toHaveLength(count);
+    expect(recs.at(-1)).toMatchObject({ type: 'summary', exit_code: 0, packets: count, matched: count });
+    const syn = recs.find((x) => x.type === 'packet' && x.layers.some((l: any) => l.layer === 'tcp' && l.flags === 'S'))!;
+    const tcp = syn.layers.find((l: any) => l.layer === 'tcp');
+    expect(tcp.destination).toEqual({ family: 4, address: lab.dst.v4, port: 5001 });
+    expect(syn.layers.map((l: any) => l.layer)).toEqual(['ether', 'ipv4', 'tcp']);
+    const dns = recs.find((x) => x.type === 'packet' && x.layers.some((l: any) => l.layer === 'dns' && l.response && l.id === 4243))!;
+    expect(dns.layers.at(-1).answers.map((a: any) => a.data)).toEqual(['alias.example.', '192.0.2.99']);
+  });
+
+  it('every truncation of a file prints what was read, then one line, exit as tcpdump does', async () => {
+    const whole = readFileSync(c.us);
+    const cuts = [0, 3, 10, 24, 30, 39, 40, 41, 100, 500, whole.length - 1];
+    for (const n of cuts) {
+      const f = join(c.dir, `cut-${n}.pcap`);
+      writeFileSync(f, whole.subarray(0, n));
+      const want = tcpdump(['-n', '-r', f]);
+      const got = await sockit(['dump', '-n', '-r', f]);
+      expect(got.stdout, `cut at ${n}`).toBe(want.stdout);
+      expect(got.code, `cut at ${n}`).toBe(want.code);
+      const theirs = want.stderr.split('\n').filter((l) => l.startsWith('tcpdump:')).map((l) => l.replace(/^tcpdump: (pcap_loop: )?/, ''));
+      const mine = got.stderr.split('\n').filter((l) => l.startsWith('sockit dump:')).map((l) => l.replace(/^sockit dump: /, ''));
+      expect(mine, `cut at ${n}`).toEqual(theirs);
+    }
+  });
+});
+
+describe('sockit dump -d and bad expressions', () => {
+  // the expressions whose program libpcap's optimizer leaves in the shape sockit's
+  // generator (with its load elimination and jump threading) produces
+  const SAME_AS_TCPDUMP = [
+    'ip', 'arp', 'ip6', 'icmp', 'tcp', 'udp', 'icmp6', 'ip6 proto 6', 'ip proto 6', 'vlan', 'len > 100', 'greater 50', 'ip[2:2] > 100',
+    'ether broadcast', 'ether multicast', 'ether[0] & 1 = 1', 'ip6 host 2001:db8::1', 'ether host 02:00:00:00:00:01',
+    'tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn', 'icmp or arp',
+  ];
+  it(`prints the program tcpdump -d prints, for ${SAME_AS_TCPDUMP.length} expressions`, async () => {
+    for (const e of SAME_AS_TCPDUMP) {
+      const want = spawnSync('tcpdump', ['-d', e], { encoding: 'utf8' });
+      const got = await sockit(['dump', '-d', e]);
+      expect(got.stdout, e).toBe(want.stdout);
+      expect(got.code).toBe(0);
+    }
+  });
+
+  it('a bad expression is one line naming the word, exit 2', async () => {
+    for (const [e, word] of [['tcp and', 'the end'], ['host 192.0.2.1 xor 7', "'xor' (word 3)"], ['port 99999', "'99999' (word 2)"], ['host no.such.name', "'no.such.name' (word 2)"], ['ip[1:3] = 0', "'3'"]]) {
+      const r = await sockit(['dump', '-d', e!]);
+      expect(r.code, e).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^sockit dump: expression: /);
+      expect(lines[0]).toContain(word);
+    }
+  });
+
+  it('usage errors and a missing file are one line each', async () => {
+    const missing = await sockit(['dump', '-n', '/nonexistent/x.pcap']);
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toBe('sockit dump: /nonexistent/x.pcap: No such file or directory\n');
+    const count = await sockit(['dump', '-c', 'x', '-']);
+    expect(count.code).toBe(2);
+    expect(count.stderr).toBe('sockit dump: invalid packet count x\n');
+    const none = await sockit(['dump']);
+    expect(none.code).toBe(2);
+    expect(none.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});
