@@ -3,7 +3,10 @@
 // *_ms durations, addresses as strings, ports as numbers, family 4/6/"unix",
 // and a last `summary` whose exit_code is the process's exit status.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, sockit, startSockit } from './helpers/cli.js';
@@ -31,6 +34,18 @@ function ntpResponder(): Promise<{ port: number; stop: () => void }> {
     });
     child.once('error', reject);
   });
+}
+
+/** tcpdump -w of one ping -c1 on loopback (request and reply): a real capture for dump to read. */
+async function loopbackCapture(file: string): Promise<void> {
+  const td = spawn('tcpdump', ['-i', 'lo', '-U', '-w', file, '-c', '2', 'icmp and host 127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => td.on('close', resolve));
+  await new Promise<void>((resolve, reject) => {
+    td.stderr.on('data', (d: Buffer) => { if (/listening on/.test(d.toString())) resolve(); });
+    td.once('error', reject);
+  });
+  await new Promise<void>((resolve) => spawn('ping', ['-c1', '127.0.0.1'], { stdio: 'ignore' }).on('close', () => resolve()));
+  expect(await exited).toBe(0);
 }
 
 /** SIGTERM a server and give back what it printed, once it has exited. */
@@ -133,6 +148,23 @@ describe('every command\'s --json keeps the vocabulary', () => {
     expect(r.code).toBe(0);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     expect(records(r.stdout).length).toBeGreaterThan(1);
+  });
+
+  it('dump -r of a capture tcpdump wrote', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockit-vocab-'));
+    try {
+      const file = join(dir, 'ping.pcap');
+      await loopbackCapture(file);
+      const r = await sockit(['dump', '--json', '-r', file]);
+      expect(r.code).toBe(0);
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+      expect(types(r.stdout).filter((t) => t === 'packet')).toHaveLength(2);
+      const missing = await sockit(['dump', '--json', '-r', join(dir, 'none.pcap')]);
+      expect(missing.code).not.toBe(0);
+      expect(vocabularyProblems(missing.stdout, missing.code)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sntp against a responder on loopback, and against a silent port', async () => {
