@@ -27,6 +27,8 @@ export const commands: Entry[] = [
   { name: 'sockopt', aliases: ['checkopts'], summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options", load: () => import('./commands/sockopt.js') },
   { name: 'connect', summary: 'nonblocking connect with a timeout, once or as repeated probes', load: () => import('./commands/connect.js') },
   { name: 'echo', summary: "the book's echo client and server, TCP and UDP", load: () => import('./commands/echo.js') },
+  { name: 'ss', summary: 'socket statistics over netlink sock_diag (iproute2 ss)', load: () => import('./commands/ss/index.js') },
+  { name: 'netstat', summary: 'network connections, as net-tools netstat prints them, over sock_diag', load: () => import('./commands/netstat/index.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },
 ];
 

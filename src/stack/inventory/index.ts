@@ -7,7 +7,7 @@ import { isSystemError } from '../errors.js';
 import { NETLINK_SOCK_DIAG } from '../abi/netlink.js';
 import {
   SOCK_DIAG_BY_FAMILY, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
-  UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN, UDIAG_SHOW_VFS, UDIAG_SHOW_MEMINFO,
+  UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
   type InetDiagMsg, type UnixDiagMsg,
 } from '../abi/sock_diag.js';
 import { NetlinkSocket, type DumpOutcome } from '../netlink/socket.js';
@@ -95,11 +95,14 @@ export class Inventory {
     return 'proc';
   }
 
-  /** Stream the unix sockets of the given types (SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5). */
-  async unix(types: Set<number>, states: number, withMem: boolean, fn: (s: UnixSocket) => void): Promise<Source> {
+  /**
+   * Stream the unix sockets of the given types (SOCK_STREAM 1, SOCK_DGRAM 2,
+   * SOCK_SEQPACKET 5); `show` adds UDIAG_SHOW_* bits to name, peer and queues.
+   */
+  async unix(types: Set<number>, states: number, show: number, fn: (s: UnixSocket) => void): Promise<Source> {
     const nl = this.netlink();
     if (nl) {
-      const show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_VFS | (withMem ? UDIAG_SHOW_MEMINFO : 0);
+      show |= UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN;
       const r = await nl.dump(SOCK_DIAG_BY_FAMILY, unixDiagReq.encode({ states, show }), (b, o, end) => {
         const d = unixDiagMsg.decode(b, o, end);
         if (!d.ok) {
