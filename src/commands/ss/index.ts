@@ -44,7 +44,7 @@ const QUERY: Record<string, Db[]> = {
 interface Options {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
   numeric?: boolean; resolve?: boolean; processes?: boolean; extended?: boolean; options?: boolean;
-  memory?: boolean; info?: boolean; header: boolean; '4'?: boolean; '6'?: boolean;
+  memory?: boolean; info?: boolean; header: boolean; ipv4?: boolean; ipv6?: boolean;
   family?: string[]; query?: string[]; json?: boolean;
 }
 
@@ -66,8 +66,8 @@ export function select(o: Options, args: string[]): { sel: Selection; rest: stri
   if (o.udp) dbSet('udp');
   if (o.raw) dbSet('raw');
   if (o.unix) afSet('unix');
-  if (o['4']) afSet(4);
-  if (o['6']) afSet(6);
+  if (o.ipv4) afSet(4);
+  if (o.ipv6) afSet(6);
   for (const f of o.family ?? []) {
     if (f === 'inet') afSet(4);
     else if (f === 'inet6') afSet(6);
