@@ -176,7 +176,7 @@ function servicePort(name: string): number | null {
 async function show(o: Options, sel: Selection, filter: Filter | null): Promise<number> {
   const owners = o.processes ? scanOwners() : undefined;
   const text: TextOptions = {
-    numeric: Boolean(o.numeric), processes: Boolean(o.processes), extended: Boolean(o.extended), timers: Boolean(o.options),
+    numeric: Boolean(o.numeric), processes: Boolean(o.processes), extended: Boolean(o.extended), timers: Boolean(o.options || o.extended), // ss: -e sets show_options too
     memory: Boolean(o.memory), owners, ifname: interfaceName, cgroupPath,
   };
   const disabled = new Array<boolean>(10).fill(false);

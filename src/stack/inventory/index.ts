@@ -74,7 +74,7 @@ export class Inventory {
   async inet(table: InetTable, family: 4 | 6, states: number, ext: number, fn: (s: InetSocket) => void): Promise<Source> {
     const nl = this.netlink();
     if (nl) {
-      const req = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext, states, rawProtocol: table === 'raw' ? IPPROTO.raw : 0 });
+      const req = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext, states, rawProtocol: 0 });
       const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
         const d = inetDiagMsg.decode(b, o, end);
         if (d.ok) {

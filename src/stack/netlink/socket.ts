@@ -91,7 +91,11 @@ export class NetlinkSocket {
       const start = o + NLMSG_HDRLEN, end = o + h.len;
       o += d.length;
       if (h.seq !== seq) continue; // a late reply to an earlier request
-      if (h.type === NLMSG_DONE) return { ok: true, messages: 0 };
+      if (h.type === NLMSG_DONE) {
+        // a dump that failed says so in NLMSG_DONE's int (netlink_dump_done): ENOENT when raw_diag is not loaded
+        const err = end - start >= 4 ? b.readInt32LE(start) : 0;
+        return err < 0 ? { ok: false, kind: 'error', error: systemError('netlink', err) } : { ok: true, messages: 0 };
+      }
       if (h.type === NLMSG_NOOP) continue;
       if (h.type === NLMSG_OVERRUN) return { ok: false, kind: 'error', error: systemError('recvmsg', 105, 'ENOBUFS') };
       if (h.type === NLMSG_ERROR) {
