@@ -107,8 +107,18 @@ function shown(s: InetSocket, f: Flags): boolean {
   return remote !== f.listening;
 }
 
+/** stdout in 64 KiB writes: one write per line would be one syscall per socket */
+function buffered(): { out: (t: string) => void; flush: () => void } {
+  let pending = '';
+  const flush = () => {
+    if (pending) process.stdout.write(pending);
+    pending = '';
+  };
+  return { out: (t) => { pending += t; if (pending.length >= 65536) flush(); }, flush };
+}
+
 async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
-  const out = (t: string) => void process.stdout.write(t);
+  const { out, flush } = buffered();
   let owners: Owners | undefined;
   if (f.programs) {
     owners = scanOwners();
@@ -154,6 +164,7 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
     }
   } finally {
     inv.close();
+    flush();
   }
   return count;
 }

@@ -70,7 +70,7 @@ export class Table {
   render(): void {
     if (this.rows.length === 0) return;
     const w = this.widths();
-    const out: string[] = [];
+    let out = '';
     for (const t of this.rows) {
       let line = '';
       let started = false;
@@ -86,23 +86,31 @@ export class Table {
         if (w[i] && ALIGN_RIGHT.has(i)) {
           const s = w[i] - tok.length - printed;
           if (s > 0) {
-            line += ' '.repeat(s);
+            line += spaces(s);
             printed += s;
           }
         }
         line += tok;
         printed += tok.length;
-        if (w[i] && !ALIGN_RIGHT.has(i) && w[i] - printed > 0) line += ' '.repeat(w[i] - printed);
+        if (w[i] && !ALIGN_RIGHT.has(i) && w[i] - printed > 0) line += spaces(w[i] - printed);
       }
-      out.push(line);
+      out += line + '\n';
+      if (out.length >= WRITE_CHUNK) {
+        this.write(out);
+        out = '';
+      }
     }
-    this.write(out.join('\n') + '\n');
+    if (out) this.write(out);
     this.rows = [];
     this.bytes = 0;
     this.pendingExt = 0;
     this.maxLen.fill(0);
   }
 }
+
+const WRITE_CHUNK = 64 * 1024;
+const SPACES = ' '.repeat(256);
+const spaces = (n: number): string => (n <= 256 ? SPACES.slice(0, n) : ' '.repeat(n));
 
 /** render_calc_width's second pass: break lines at the screen width, spread the spare space. */
 function spread(w: number[], screen: number): void {
@@ -146,7 +154,7 @@ export interface TextOptions {
   memory: boolean;
   owners?: { get(inode: number): Owner[] | undefined };
   ifname(index: number): string | undefined;
-  cgroupPath(id: bigint): string;
+  cgroupPath(id: number): string;
 }
 
 const UNIX_NETID: Record<number, string> = { 1: 'u_str', 5: 'u_seq' };

@@ -116,7 +116,8 @@ export interface InetDiagMsg {
   v6only?: number;
   mark?: number;
   protocol?: number;
-  cgroupId?: bigint;
+  /** INET_DIAG_CGROUP_ID: the cgroup v2 directory's inode (a u64; exact below 2^53) */
+  cgroupId?: number;
 }
 
 const MSG_LEN = 72;
@@ -182,7 +183,7 @@ function inetAttr(m: InetDiagMsg, b: Buffer, type: number, p: number, n: number)
     case INET_DIAG_SKV6ONLY: if (n >= 1) m.v6only = b[p]; break;
     case INET_DIAG_MARK: if (n >= 4) m.mark = u32(b, p); break;
     case INET_DIAG_PROTOCOL: if (n >= 1) m.protocol = b[p]; break;
-    case INET_DIAG_CGROUP_ID: if (n >= 8) m.cgroupId = b.readBigUInt64LE(p); break;
+    case INET_DIAG_CGROUP_ID: if (n >= 8) m.cgroupId = u32(b, p) + u32(b, p + 4) * 2 ** 32; break;
     default: break; // attributes this decoder does not know are skipped
   }
 }

@@ -40,9 +40,9 @@ function cgroup2Root(): string | undefined {
   return undefined;
 }
 
-let cgroups: Map<bigint, string> | undefined;
+let cgroups: Map<number, string> | undefined;
 
-function walk(dir: string, rel: string, out: Map<bigint, string>, depth: number): void {
+function walk(dir: string, rel: string, out: Map<number, string>, depth: number): void {
   if (depth > 32) return;
   let entries: import('node:fs').Dirent[];
   try {
@@ -54,7 +54,7 @@ function walk(dir: string, rel: string, out: Map<bigint, string>, depth: number)
     if (!e.isDirectory()) continue;
     const path = `${dir}/${e.name}`;
     try {
-      out.set(BigInt(statSync(path).ino), `${rel}/${e.name}`);
+      out.set(statSync(path).ino, `${rel}/${e.name}`);
     } catch {
       continue;
     }
@@ -63,13 +63,13 @@ function walk(dir: string, rel: string, out: Map<bigint, string>, depth: number)
 }
 
 /** The cgroup v2 path of a cgroup id ("/" for the root), "unreachable:ID" as ss says when unknown. */
-export function cgroupPath(id: bigint): string {
+export function cgroupPath(id: number): string {
   if (!cgroups) {
     cgroups = new Map();
     const root = cgroup2Root();
     if (root) {
       try {
-        cgroups.set(BigInt(statSync(root).ino), '/');
+        cgroups.set(statSync(root).ino, '/');
       } catch { /* unreadable */ }
       walk(root, '', cgroups, 0);
     }
