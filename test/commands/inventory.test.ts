@@ -108,6 +108,18 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     expect(picked.stdout.trim().split('\n')).toHaveLength(2);
   });
 
+  it('on a terminal the columns use its width, as ss spreads them (script(1) gives both a pty)', async () => {
+    for (const cols of [40, 80, 132, 200]) {
+      for (const args of ['-tan', '-xa', '-tuanp']) {
+        const tty = (cmd: string) => lab.exec(lab.src, ['script', '-qec', `stty cols ${cols} rows 50; ${cmd}`, '/dev/null']);
+        const theirs = await tty(`ss ${args}`);
+        const ours = await tty(`${process.execPath} bin/sockit ss ${args}`);
+        expect(lines(ours.stdout, 1), `${cols} columns, ${args}`).toEqual(lines(theirs.stdout, 1));
+        expect(ours.stdout.split('\n')[0]!.replace(/\r$/, '').length, `${cols} columns`).toBeGreaterThanOrEqual(Math.min(cols, 60));
+      }
+    }
+  });
+
   const netstatCases: string[][] = [
     ['-tan'], ['-tuln'], ['-uan'], ['-wan'], ['-xa'], ['-x'], ['-xl'], ['-tn'], ['-tanp'], ['-tanee'], ['-tanpee'],
     ['-tanoW'], ['-tuwan'], ['-an'], ['-4an'], ['-6an'], ['-tanW'], ['-xap'],
