@@ -8,7 +8,7 @@ import {
 import { parseFilter, matches, FilterError, type Filter } from '../../stack/inventory/filter.js';
 import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory/system.js';
 import { servPort } from '../../stack/hostserv.js';
-import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
+import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
 import { UsageError, jsonLine, makeCommand, parseArgs } from '../common.js';
 import { COL, SS_STATE, Table, inetTokens, netid, unixTokens, type TextOptions } from './text.js';
 import { socketRecord } from '../lib/inventory-json.js';
@@ -129,7 +129,7 @@ function command() {
     .option('-e, --extended', 'show detailed socket information')
     .option('-o, --options', 'show timer information')
     .option('-m, --memory', 'show socket memory usage')
-    .option('-i, --info', 'show internal TCP information (in --json; the text omits it)')
+    .option('-i, --info', 'show internal TCP information')
     .option('-H, --no-header', 'Suppress header line')
     .option('-4, --ipv4', 'display only IP version 4 sockets')
     .option('-6, --ipv6', 'display only IP version 6 sockets')
@@ -177,7 +177,7 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
   const owners = o.processes ? scanOwners() : undefined;
   const text: TextOptions = {
     numeric: Boolean(o.numeric), processes: Boolean(o.processes), extended: Boolean(o.extended), timers: Boolean(o.options || o.extended), // ss: -e sets show_options too
-    memory: Boolean(o.memory), owners, ifname: interfaceName, cgroupPath,
+    memory: Boolean(o.memory), info: Boolean(o.info), owners, ifname: interfaceName, cgroupPath,
   };
   const disabled = new Array<boolean>(10).fill(false);
   disabled[COL.NETID] = sel.dbs.size === 1;
@@ -205,7 +205,7 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
     }
     let ext = 0;
     if (o.memory) ext |= extBit(INET_DIAG_MEMINFO) | extBit(INET_DIAG_SKMEMINFO);
-    if (o.info || o.json) ext |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_CONG);
+    if (o.info || o.json) ext |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_VEGASINFO) | extBit(INET_DIAG_CONG);
     for (const w of walks(sel)) {
       sources.add(await inv.inet(w.table, w.family, sel.states & ALL_STATES, ext, (s: InetSocket) => emit(s, () => inetTokens(s, text))));
     }

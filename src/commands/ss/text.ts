@@ -6,6 +6,7 @@
 // rendered when about 4 MiB of tokens have piled up (BUF_CHUNKS_MAX).
 import { protocolName, serviceName } from '../../stack/inventory/names.js';
 import type { InetSocket, Owner, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
+import { tcpInfoText } from './tcpinfo.js';
 
 export const COL = { NETID: 0, STATE: 1, RECVQ: 2, SENDQ: 3, ADDR: 4, SERV: 5, RADDR: 6, RSERV: 7, EXT: 8, PROC: 9 } as const;
 const ALIGN_RIGHT = new Set<number>([COL.ADDR, COL.RADDR]);
@@ -152,6 +153,7 @@ export interface TextOptions {
   extended: boolean;
   timers: boolean;
   memory: boolean;
+  info: boolean;
   owners?: { get(inode: number): Owner[] | undefined };
   ifname(index: number): string | undefined;
   cgroupPath(id: number): string;
@@ -230,7 +232,9 @@ export function inetTokens(s: InetSocket, o: TextOptions): string[] {
     if (s.family === 10 && s.v6only !== undefined) ext += ` v6only:${s.v6only}`;
     if (s.shutdown !== undefined) ext += shutdownMark(s.shutdown);
   }
-  if (o.memory) ext += '\n\t' + skmem(s.skmeminfo, s.meminfo);
+  // ss: a second line for -m, and for -i but on UDP sockets (inet_show_sock)
+  // (ss's /proc readers print no second line)
+  if (!s.proc && (o.memory || (o.info && s.table !== 'udp'))) ext += '\n\t' + skmem(s.skmeminfo, s.meminfo) + (o.info ? tcpInfoText(s, o.numeric, o.timers) : '');
   return [
     netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue).padEnd(6), String(s.wqueue).padEnd(6),
     (ifname ? `${local}%${ifname}` : local) + ':', service(s.sport, s.table, o.numeric),

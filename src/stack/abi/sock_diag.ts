@@ -19,9 +19,11 @@ export const INET_DIAG_TOS = 5;
 export const INET_DIAG_TCLASS = 6;
 export const INET_DIAG_SKMEMINFO = 7;
 export const INET_DIAG_SHUTDOWN = 8;
+export const INET_DIAG_DCTCPINFO = 9;
 export const INET_DIAG_PROTOCOL = 10;
 export const INET_DIAG_SKV6ONLY = 11;
 export const INET_DIAG_MARK = 15;
+export const INET_DIAG_BBRINFO = 16;
 export const INET_DIAG_CGROUP_ID = 21;
 
 /** idiag_ext bit asking for attribute a (the kernel's 1 << (a - 1)) */
@@ -110,6 +112,12 @@ export interface InetDiagMsg {
   meminfo?: InetDiagMeminfo;
   skmeminfo?: SkMeminfo;
   cong?: string;
+  /** struct tcpvegas_info (INET_DIAG_VEGASINFO) */
+  vegas?: { enabled: number; rttcnt: number; rtt: number; minrtt: number };
+  /** struct tcp_dctcp_info (INET_DIAG_DCTCPINFO) */
+  dctcp?: { enabled: number; ce_state: number; alpha: number; ab_ecn: number; ab_tot: number };
+  /** struct tcp_bbr_info (INET_DIAG_BBRINFO): bw in bytes/s, min_rtt in us, gains << 8 */
+  bbr?: { bw: number; min_rtt: number; pacing_gain: number; cwnd_gain: number };
   tos?: number;
   tclass?: number;
   shutdown?: number;
@@ -177,6 +185,15 @@ function inetAttr(m: InetDiagMsg, b: Buffer, type: number, p: number, n: number)
       break;
     case INET_DIAG_SKMEMINFO: m.skmeminfo = u32s(b, p, n); break;
     case INET_DIAG_CONG: m.cong = cstring(b, p, n); break;
+    case INET_DIAG_VEGASINFO:
+      if (n >= 16) m.vegas = { enabled: u32(b, p), rttcnt: u32(b, p + 4), rtt: u32(b, p + 8), minrtt: u32(b, p + 12) };
+      break;
+    case INET_DIAG_DCTCPINFO:
+      if (n >= 16) m.dctcp = { enabled: b[p] | (b[p + 1] << 8), ce_state: b[p + 2] | (b[p + 3] << 8), alpha: u32(b, p + 4), ab_ecn: u32(b, p + 8), ab_tot: u32(b, p + 12) };
+      break;
+    case INET_DIAG_BBRINFO:
+      if (n >= 20) m.bbr = { bw: u32(b, p) + u32(b, p + 4) * 2 ** 32, min_rtt: u32(b, p + 8), pacing_gain: u32(b, p + 12), cwnd_gain: u32(b, p + 16) };
+      break;
     case INET_DIAG_TOS: if (n >= 1) m.tos = b[p]; break;
     case INET_DIAG_TCLASS: if (n >= 1) m.tclass = b[p]; break;
     case INET_DIAG_SHUTDOWN: if (n >= 1) m.shutdown = b[p]; break;

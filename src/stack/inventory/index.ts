@@ -22,6 +22,8 @@ export const IPPROTO: Record<InetTable, number> = { tcp: 6, udp: 17, raw: 255 };
 
 export interface InetSocket extends InetDiagMsg {
   table: InetTable;
+  /** read from /proc/net (no attributes: no tcp_info, no memory) */
+  proc?: true;
 }
 
 export interface UnixSocket extends UnixDiagMsg {
@@ -90,6 +92,7 @@ export class Inventory {
       if (!(states & (1 << m.state))) continue;
       const s = m as InetSocket;
       s.table = table;
+      s.proc = true;
       fn(s);
     }
     return 'proc';
