@@ -147,6 +147,24 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     });
   }
 
+  it('netstat -i and -ia: the interface table from RTM_GETLINK is the one netstat reads from /proc/net/dev', async () => {
+    // down, so only -a shows them; vx10 after vx9 (nstrcmp)
+    for (const [a, b] of [['vx9', 'vy9'], ['vx10', 'vy10']]) {
+      expect((await lab.exec(lab.src, ['ip', 'link', 'add', a!, 'type', 'veth', 'peer', 'name', b!])).code).toBe(0);
+    }
+    // eth0's packet counters move with the link's IPv6 chatter between the two runs: masked
+    const mask = (t: string) => t.replace(/^(eth0 +\d+) +\d+(.{22}) +\d+/m, '$1 RX$2 TX');
+    for (const args of [['-i'], ['-ia'], ['-ian']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(mask(ours.stdout), args.join(' ')).toBe(mask(theirs.stdout));
+    }
+    const j = await sockitIn(lab, lab.src, ['netstat', '-ia', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    const names = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name?: string }).map((r) => r.name).filter(Boolean);
+    expect(names).toEqual(['eth0', 'lo', 'vx9', 'vx10', 'vy9', 'vy10']);
+  });
+
   it('shows what the fixture opened (ss -tan --json, in the JSON vocabulary)', async () => {
     const r = await sockitIn(lab, lab.src, ['ss', '-tan', '--json']);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);

@@ -2,11 +2,12 @@
 // inventory (sock_diag for TCP, UDP and RAW; /proc/net/unix for unix
 // sockets, whose RefCnt and Flags only it has). Which sockets a table lists
 // follows netstat.c: TCP by the remote port, UDP and RAW by the remote address.
-import { Inventory, scanOwners, type InetSocket, type InetTable, type Owners, type UnixSocket, type ProcUnix } from '../../stack/inventory/index.js';
+import { Inventory, links, scanOwners, type InetSocket, type InetTable, type Owners, type UnixSocket, type ProcUnix } from '../../stack/inventory/index.js';
 import { nameOf } from '../../stack/resolve.js';
 import { UsageError, jsonLine, makeCommand, parseArgs, onTerminate } from '../common.js';
 import { socketRecord } from '../lib/inventory-json.js';
 import { interfaceName } from '../../stack/inventory/system.js';
+import { IFACE_HEADER, IFACE_TITLE, interfaceLine, nstrcmp } from './interfaces.js';
 import {
   TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags,
 } from './text.js';
@@ -14,7 +15,7 @@ import {
 interface Options {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
   numeric?: boolean; numericHosts?: boolean; numericPorts?: boolean; numericUsers?: boolean;
-  extend?: boolean; programs?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
+  extend?: boolean; programs?: boolean; interfaces?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
   inet?: boolean; inet6?: boolean; json?: boolean;
 }
 
@@ -40,6 +41,7 @@ function command() {
     .option('-p, --programs', 'display PID/Program name for sockets')
     .option('-o, --timers', 'display timers')
     .option('-W, --wide', "don't truncate IP addresses")
+    .option('-i, --interfaces', 'display interface table')
     .option('-c, --continuous', 'continuous listing, every second')
     .option('-4, --inet', 'IPv4 only')
     .option('-6, --inet6', 'IPv6 only')
@@ -81,14 +83,29 @@ export async function run(argv: string[]): Promise<number> {
   let stop = false;
   if (o.continuous) onTerminate(() => { stop = true; });
   let count = 0;
+  let first = true;
   for (;;) {
-    count += await listing(plan, flags, Boolean(o.json));
+    count += o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
+    first = false;
     if (!o.continuous || stop) break;
     await new Promise((r) => setTimeout(r, 1000));
     if (stop) break;
   }
   if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count });
   return 0;
+}
+
+/** netstat -i: the interfaces that are up (all with -a), sorted as net-tools sorts them */
+async function interfaces(f: Flags, json: boolean, title: boolean): Promise<number> {
+  const { links: all, malformed } = await links();
+  if (malformed) process.stderr.write(`sockit netstat: a malformed RTM_GETLINK reply: ${malformed.error}\n`);
+  const shown = all.filter((l) => f.all || (l.flags & 1) !== 0).sort((a, b) => nstrcmp(a.name ?? '', b.name ?? ''));
+  if (json) {
+    for (const l of shown) jsonLine({ type: 'interface', name: l.name ?? null, index: l.index, mtu: l.mtu ?? null, flags: l.flags, stats: l.stats ?? null });
+    return shown.length;
+  }
+  process.stdout.write((title ? IFACE_TITLE : '') + IFACE_HEADER + shown.map(interfaceLine).join(''));
+  return shown.length;
 }
 
 interface Plan {

@@ -4,7 +4,10 @@
 // state filter sent to the kernel as idiag_states. When netlink is refused
 // (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
 import { isSystemError } from '../errors.js';
-import { NETLINK_SOCK_DIAG } from '../abi/netlink.js';
+import { NETLINK_ROUTE, NETLINK_SOCK_DIAG } from '../abi/netlink.js';
+import { RTM_GETLINK, RTM_NEWLINK, ifinfomsg, type Link } from '../abi/rtnetlink.js';
+
+export type { Link, LinkStats } from '../abi/rtnetlink.js';
 import {
   SOCK_DIAG_BY_FAMILY, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
   UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
@@ -150,5 +153,25 @@ export class Inventory {
   close(): void {
     this.nl?.close();
     this.nl = null;
+  }
+}
+
+/** Every network interface with its counters (RTM_GETLINK, IFLA_STATS64), in the kernel's order. */
+export async function links(): Promise<{ links: Link[]; malformed?: DecodeFailure }> {
+  const nl = NetlinkSocket.open(NETLINK_ROUTE);
+  try {
+    const out: Link[] = [];
+    let malformed: DecodeFailure | undefined;
+    const r = await nl.dump(RTM_GETLINK, ifinfomsg.encode(), (b, o, end, h) => {
+      if (h.type !== RTM_NEWLINK) return;
+      const d = ifinfomsg.decode(b, o, end);
+      if (d.ok) out.push(d.value);
+      else malformed = d;
+    });
+    if (!r.ok && r.kind === 'error') throw r.error;
+    if (!r.ok) malformed = r.failure;
+    return { links: out, malformed };
+  } finally {
+    nl.close();
   }
 }
