@@ -165,6 +165,27 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     expect(names).toEqual(['eth0', 'lo', 'vx9', 'vx10', 'vy9', 'vy10']);
   });
 
+  it('netstat -r: the routing table from RTM_GETROUTE is the one netstat reads from /proc/net/route', async () => {
+    // names without DNS (there is none here): the gateway and the host route's target from the lab's hosts file
+    lab.hosts(lab.src, [`${lab.dst.v4} gw-dst`, '203.0.113.5 host-five']);
+    for (const route of [
+      ['198.51.100.0/24', 'via', lab.dst.v4], ['203.0.113.5/32', 'via', lab.dst.v4], ['unreachable', '203.0.113.64/26'],
+      ['198.51.100.128/25', 'dev', 'eth0', 'metric', '7', 'advmss', '1400', 'window', '1000'], ['default', 'via', lab.dst.v4],
+    ]) {
+      const r = await lab.exec(lab.src, ['ip', 'route', 'add', ...route]);
+      expect(r.code, `${route.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    for (const args of [['-r'], ['-rn'], ['-rne'], ['-rnee'], ['-re']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
+      if (!args[0]!.includes('n')) expect(ours.stdout).toMatch(/^default +gw-dst .*\n(.*\n)*host-five +gw-dst +255\.255\.255\.255 UGH /m);
+    }
+    const j = await sockitIn(lab, lab.src, ['netstat', '-rn', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(j.stdout).toContain(`{"type":"route","destination":"198.51.100.0","prefix_length":24,"gateway":"${lab.dst.v4}","interface":"eth0"`);
+  });
+
   it('shows what the fixture opened (ss -tan --json, in the JSON vocabulary)', async () => {
     const r = await sockitIn(lab, lab.src, ['ss', '-tan', '--json']);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);

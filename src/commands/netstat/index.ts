@@ -2,12 +2,14 @@
 // inventory (sock_diag for TCP, UDP and RAW; /proc/net/unix for unix
 // sockets, whose RefCnt and Flags only it has). Which sockets a table lists
 // follows netstat.c: TCP by the remote port, UDP and RAW by the remote address.
-import { Inventory, links, scanOwners, type InetSocket, type InetTable, type Owners, type UnixSocket, type ProcUnix } from '../../stack/inventory/index.js';
+import { Inventory, links, routes4, scanOwners, type InetSocket, type InetTable, type Owners, type UnixSocket, type ProcUnix } from '../../stack/inventory/index.js';
 import { nameOf } from '../../stack/resolve.js';
+import { formatIPv4 } from '../../stack/packet/addr.js';
 import { UsageError, jsonLine, makeCommand, parseArgs, onTerminate } from '../common.js';
 import { socketRecord } from '../lib/inventory-json.js';
 import { interfaceName } from '../../stack/inventory/system.js';
 import { IFACE_HEADER, IFACE_TITLE, interfaceLine, nstrcmp } from './interfaces.js';
+import { procRoutes, routeLine, routeTitle } from './routes.js';
 import {
   TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags,
 } from './text.js';
@@ -15,7 +17,7 @@ import {
 interface Options {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
   numeric?: boolean; numericHosts?: boolean; numericPorts?: boolean; numericUsers?: boolean;
-  extend?: boolean; programs?: boolean; interfaces?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
+  extend?: boolean; programs?: boolean; interfaces?: boolean; route?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
   inet?: boolean; inet6?: boolean; json?: boolean;
 }
 
@@ -42,6 +44,7 @@ function command() {
     .option('-o, --timers', 'display timers')
     .option('-W, --wide', "don't truncate IP addresses")
     .option('-i, --interfaces', 'display interface table')
+    .option('-r, --route', 'display routing table')
     .option('-c, --continuous', 'continuous listing, every second')
     .option('-4, --inet', 'IPv4 only')
     .option('-6, --inet6', 'IPv6 only')
@@ -85,7 +88,8 @@ export async function run(argv: string[]): Promise<number> {
   let count = 0;
   let first = true;
   for (;;) {
-    count += o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
+    if (o.interfaces && o.route) throw new UsageError('-i and -r cannot be combined');
+    count += o.route ? await routing(flags, Boolean(o.json)) : o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
     first = false;
     if (!o.continuous || stop) break;
     await new Promise((r) => setTimeout(r, 1000));
@@ -105,6 +109,36 @@ async function interfaces(f: Flags, json: boolean, title: boolean): Promise<numb
     return shown.length;
   }
   process.stdout.write((title ? IFACE_TITLE : '') + IFACE_HEADER + shown.map(interfaceLine).join(''));
+  return shown.length;
+}
+
+/** netstat -r: -e swaps the headers as netstat does (no -e: MSS Window irtt; -e: Metric Ref Use) */
+async function routing(f: Flags, json: boolean): Promise<number> {
+  const { routes, malformed } = await routes4();
+  if (malformed) process.stderr.write(`sockit netstat: a malformed RTM_GETROUTE reply: ${malformed.error}\n`);
+  const shown = procRoutes(routes);
+  const ext = f.extend === 1 ? 2 : f.extend === 2 ? 1 : f.extend;
+  if (json) {
+    for (const r of shown) {
+      jsonLine({
+        type: 'route', destination: r.dst ? formatIPv4(r.dst) : '0.0.0.0', prefix_length: r.dstLen,
+        gateway: r.gateway ? formatIPv4(r.gateway) : null, interface: (r.oif ? interfaceName(r.oif) : undefined) ?? null,
+        metric: r.priority ?? 0, flags: r.rtf,
+      });
+    }
+    return shown.length;
+  }
+  const names = new Map<string, string>();
+  if (!f.numericHosts) {
+    const hosts = new Set<string>();
+    for (const r of shown) {
+      if (r.gateway) hosts.add(formatIPv4(r.gateway));
+      if (r.dst && r.dstLen === 32) hosts.add(formatIPv4(r.dst));
+    }
+    await Promise.all([...hosts].map(async (a) => names.set(a, await nameOf(a).catch(() => a))));
+  }
+  const n = { numeric: f.numericHosts, host: (a: string) => names.get(a) ?? a, ifname: interfaceName };
+  process.stdout.write(routeTitle(ext) + shown.map((r) => routeLine(r, ext, n)).join(''));
   return shown.length;
 }
 

@@ -51,3 +51,66 @@ export const ifinfomsg = {
     return ok(l, end - offset);
   },
 };
+
+export const RTM_NEWROUTE = 24;
+export const RTM_GETROUTE = 26;
+export const RTA_DST = 1;
+export const RTA_OIF = 4;
+export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_METRICS = 8;
+export const RTA_TABLE = 15;
+export const RTAX_WINDOW = 3;
+export const RTAX_RTT = 4;
+export const RTAX_ADVMSS = 8;
+export const RT_TABLE_MAIN = 254;
+// rtm_type (enum rtn_type)
+export const RTN_UNICAST = 1;
+export const RTN_BLACKHOLE = 6;
+export const RTN_UNREACHABLE = 7;
+export const RTN_PROHIBIT = 8;
+export const RTN_THROW = 9;
+
+/** struct rtmsg with the attributes netstat -r shows */
+export interface Route {
+  family: number;
+  dstLen: number;   // rtm_dst_len
+  table: number;    // RTA_TABLE, else rtm_table
+  protocol: number;
+  scope: number;
+  type: number;     // rtm_type
+  flags: number;    // rtm_flags
+  dst?: Buffer;
+  gateway?: Buffer;
+  oif?: number;
+  priority?: number;
+  metrics: Record<number, number>;
+}
+
+export const rtmsg = {
+  size: 12,
+  /** A dump request for one family. */
+  encode(family: number): Buffer {
+    const b = Buffer.alloc(12);
+    b[0] = family;
+    return b;
+  },
+  decode(b: Buffer, offset = 0, end = b.length): DecodeResult<Route> {
+    if (end - offset < 12) return truncated('rtmsg', 12, end - offset, offset);
+    const r: Route = {
+      family: b[offset], dstLen: b[offset + 1], table: b[offset + 4], protocol: b[offset + 5], scope: b[offset + 6],
+      type: b[offset + 7], flags: b.readUInt32LE(offset + 8), metrics: {},
+    };
+    let nested: string | null = null;
+    const bad = walkAttrs(b, offset + 12, end, (t, p, n) => {
+      if (t === RTA_DST) r.dst = Buffer.from(b.subarray(p, p + n));
+      else if (t === RTA_GATEWAY) r.gateway = Buffer.from(b.subarray(p, p + n));
+      else if (t === RTA_OIF && n >= 4) r.oif = b.readUInt32LE(p);
+      else if (t === RTA_PRIORITY && n >= 4) r.priority = b.readUInt32LE(p);
+      else if (t === RTA_TABLE && n >= 4) r.table = b.readUInt32LE(p);
+      else if (t === RTA_METRICS) nested ??= walkAttrs(b, p, p + n, (mt, mp, mn) => { if (mn >= 4) r.metrics[mt] = b.readUInt32LE(mp); });
+    });
+    if (bad ?? nested) return fail('rtmsg', (bad ?? nested)!, offset);
+    return ok(r, end - offset);
+  },
+};

@@ -5,9 +5,9 @@
 // (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
 import { isSystemError } from '../errors.js';
 import { NETLINK_ROUTE, NETLINK_SOCK_DIAG } from '../abi/netlink.js';
-import { RTM_GETLINK, RTM_NEWLINK, ifinfomsg, type Link } from '../abi/rtnetlink.js';
+import { RTM_GETLINK, RTM_GETROUTE, RTM_NEWLINK, RTM_NEWROUTE, ifinfomsg, rtmsg, type Link, type Route } from '../abi/rtnetlink.js';
 
-export type { Link, LinkStats } from '../abi/rtnetlink.js';
+export type { Link, LinkStats, Route } from '../abi/rtnetlink.js';
 import {
   SOCK_DIAG_BY_FAMILY, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
   UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
@@ -171,6 +171,26 @@ export async function links(): Promise<{ links: Link[]; malformed?: DecodeFailur
     if (!r.ok && r.kind === 'error') throw r.error;
     if (!r.ok) malformed = r.failure;
     return { links: out, malformed };
+  } finally {
+    nl.close();
+  }
+}
+
+/** The IPv4 routes of the main table (RTM_GETROUTE), in the kernel's order. */
+export async function routes4(): Promise<{ routes: Route[]; malformed?: DecodeFailure }> {
+  const nl = NetlinkSocket.open(NETLINK_ROUTE);
+  try {
+    const out: Route[] = [];
+    let malformed: DecodeFailure | undefined;
+    const r = await nl.dump(RTM_GETROUTE, rtmsg.encode(2), (b, o, end, h) => {
+      if (h.type !== RTM_NEWROUTE) return;
+      const d = rtmsg.decode(b, o, end);
+      if (d.ok) out.push(d.value);
+      else malformed = d;
+    });
+    if (!r.ok && r.kind === 'error') throw r.error;
+    if (!r.ok) malformed = r.failure;
+    return { routes: out, malformed };
   } finally {
     nl.close();
   }
