@@ -165,6 +165,22 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     expect(names).toEqual(['eth0', 'lo', 'vx9', 'vx10', 'vy9', 'vy10']);
   });
 
+  it('netstat -g: group memberships from /proc/net/igmp and igmp6, as netstat prints them', async () => {
+    // a group joined on eth0 besides the kernel's own (all-hosts, all-nodes)
+    expect((await lab.exec(lab.src, ['ip', 'addr', 'add', '239.1.2.3/32', 'dev', 'eth0', 'autojoin'])).code).toBe(0);
+    for (const args of [['-g'], ['-gn'], ['-g4n'], ['-g6n']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      // in /proc's order; -4/-6 add the connection tables, compared sorted
+      if (args[0]!.length === 3) expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
+      else expect(lines(ours.stdout, 0), args.join(' ')).toEqual(lines(theirs.stdout, 0));
+    }
+    const j = await sockitIn(lab, lab.src, ['netstat', '-gn', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(j.stdout).toContain('{"type":"membership","family":4,"interface":"eth0","refcnt":1,"group":"239.1.2.3"}');
+    expect(j.stdout).toContain('{"type":"membership","family":6,"interface":"lo","refcnt":1,"group":"ff02::1"}');
+  });
+
   it('netstat -r: the routing table from RTM_GETROUTE is the one netstat reads from /proc/net/route', async () => {
     // names without DNS (there is none here): the gateway and the host route's target from the lab's hosts file
     lab.hosts(lab.src, [`${lab.dst.v4} gw-dst`, '203.0.113.5 host-five']);

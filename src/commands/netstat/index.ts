@@ -10,6 +10,8 @@ import { socketRecord } from '../lib/inventory-json.js';
 import { interfaceName } from '../../stack/inventory/system.js';
 import { IFACE_HEADER, IFACE_TITLE, interfaceLine, nstrcmp } from './interfaces.js';
 import { procRoutes, routeLine, routeTitle } from './routes.js';
+import { GROUPS_TITLE, groupLine, parseIgmp, parseIgmp6 } from './groups.js';
+import { readProcNet } from '../../stack/inventory/index.js';
 import {
   TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags,
 } from './text.js';
@@ -17,7 +19,7 @@ import {
 interface Options {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
   numeric?: boolean; numericHosts?: boolean; numericPorts?: boolean; numericUsers?: boolean;
-  extend?: boolean; programs?: boolean; interfaces?: boolean; route?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
+  extend?: boolean; programs?: boolean; interfaces?: boolean; route?: boolean; groups?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
   inet?: boolean; inet6?: boolean; json?: boolean;
 }
 
@@ -45,6 +47,7 @@ function command() {
     .option('-W, --wide', "don't truncate IP addresses")
     .option('-i, --interfaces', 'display interface table')
     .option('-r, --route', 'display routing table')
+    .option('-g, --groups', 'display multicast group memberships')
     .option('-c, --continuous', 'continuous listing, every second')
     .option('-4, --inet', 'IPv4 only')
     .option('-6, --inet6', 'IPv6 only')
@@ -89,7 +92,9 @@ export async function run(argv: string[]): Promise<number> {
   let first = true;
   for (;;) {
     if (o.interfaces && o.route) throw new UsageError('-i and -r cannot be combined');
-    count += o.route ? await routing(flags, Boolean(o.json)) : o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
+    // -4/-6 turn on every inet table, so netstat -g4 prints them before the groups
+    if (o.groups && (o.inet || o.inet6)) count += await listing({ ...plan, unix: false }, flags, Boolean(o.json));
+    count += o.groups ? await groups(flags, Boolean(o.json), { v4: Boolean(v4), v6: Boolean(v6) }) : o.route ? await routing(flags, Boolean(o.json)) : o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
     first = false;
     if (!o.continuous || stop) break;
     await new Promise((r) => setTimeout(r, 1000));
@@ -110,6 +115,19 @@ async function interfaces(f: Flags, json: boolean, title: boolean): Promise<numb
   }
   process.stdout.write((title ? IFACE_TITLE : '') + IFACE_HEADER + shown.map(interfaceLine).join(''));
   return shown.length;
+}
+
+/** netstat -g: /proc/net/igmp then /proc/net/igmp6 */
+async function groups(f: Flags, json: boolean, fam: { v4: boolean; v6: boolean }): Promise<number> {
+  const all = [...(fam.v4 ? parseIgmp(readProcNet('igmp')) : []), ...(fam.v6 ? parseIgmp6(readProcNet('igmp6')) : [])];
+  if (json) {
+    for (const m of all) jsonLine({ type: 'membership', family: m.family, interface: m.device, refcnt: m.refcnt, group: m.group });
+    return all.length;
+  }
+  const names = new Map<string, string>();
+  if (!f.numericHosts) await Promise.all([...new Set(all.map((m) => m.group))].map(async (a) => names.set(a, numericHost(await nameOf(a).catch(() => a)))));
+  process.stdout.write(GROUPS_TITLE + all.map((m) => groupLine(m, names.get(m.group) ?? m.group)).join(''));
+  return all.length;
 }
 
 /** netstat -r: -e swaps the headers as netstat does (no -e: MSS Window irtt; -e: Metric Ref Use) */
