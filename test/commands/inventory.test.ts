@@ -106,6 +106,17 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     });
   }
 
+  it('ss -s: the summary from /proc/net/sockstat and snmp is ss\'s', async () => {
+    for (const args of [['-s'], ['-s', '-a'], ['-s', '-tn']]) {
+      const { theirs, ours } = await both('ss', args);
+      expect(ours.code).toBe(0);
+      expect(lines(ours.stdout, 9), args.join(' ')).toEqual(lines(theirs.stdout, 9));
+    }
+    const j = await sockitIn(lab, lab.src, ['ss', '-s', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(JSON.parse(j.stdout.split('\n')[0]!)).toMatchObject({ type: 'sockstat', tcp_tws: 1, raw4: 1, raw6: 1 });
+  });
+
   it('the expression filter selects what ss selects', async () => {
     const filters = [
       ['sport', '=', `:${fx.tcp4_lo}`], ['dport', 'eq', `:${fx.tcp4_lo}`], ['src', '127.0.0.1'], ['dst', '[::1]'],

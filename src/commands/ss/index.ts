@@ -12,6 +12,7 @@ import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG,
 import { UsageError, jsonLine, makeCommand, parseArgs } from '../common.js';
 import { COL, SS_STATE, Table, inetTokens, netid, unixTokens, type TextOptions } from './text.js';
 import { socketRecord } from '../lib/inventory-json.js';
+import { sockstat, summaryText } from './summary.js';
 
 // the socket tables (ss's *_DB) sockit knows
 type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq';
@@ -45,7 +46,7 @@ interface Options {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
   numeric?: boolean; resolve?: boolean; processes?: boolean; extended?: boolean; options?: boolean;
   memory?: boolean; info?: boolean; header: boolean; ipv4?: boolean; ipv6?: boolean;
-  family?: string[]; query?: string[]; json?: boolean;
+  family?: string[]; query?: string[]; json?: boolean; summary?: boolean;
 }
 
 export interface Selection {
@@ -113,6 +114,11 @@ export function select(o: Options, args: string[]): { sel: Selection; rest: stri
   return { sel: { dbs, families, states }, rest: args.slice(i) };
 }
 
+/** whether any option chose tables or families (ss's do_default cleared) */
+function selectsTables(o: Options): boolean {
+  return Boolean(o.tcp || o.udp || o.raw || o.unix || o.ipv4 || o.ipv6 || o.family?.length || o.query?.length);
+}
+
 function command() {
   return makeCommand('ss')
     .description('socket statistics: iproute2 ss over netlink sock_diag')
@@ -130,6 +136,7 @@ function command() {
     .option('-o, --options', 'show timer information')
     .option('-m, --memory', 'show socket memory usage')
     .option('-i, --info', 'show internal TCP information')
+    .option('-s, --summary', 'show socket usage summary')
     .option('-H, --no-header', 'Suppress header line')
     .option('-4, --ipv4', 'display only IP version 4 sockets')
     .option('-6, --ipv6', 'display only IP version 6 sockets')
@@ -153,6 +160,16 @@ export async function run(argv: string[]): Promise<number> {
   const cmd = command();
   if (!parseArgs(cmd, argv)) return 0;
   const o = cmd.opts<Options>();
+  if (o.summary) {
+    const s = sockstat();
+    if (o.json) jsonLine({ type: 'sockstat', ...s });
+    else process.stdout.write(summaryText(s));
+    // ss: a summary alone ends the run (do_default and no filter words)
+    if (!selectsTables(o) && cmd.args.length === 0) {
+      if (o.json) jsonLine({ type: 'summary', exit_code: 0 });
+      return 0;
+    }
+  }
   // -4/-6 together is what ss's preferred_family makes of it: the last wins; sockit shows both
   const { sel, rest } = select(o, cmd.args);
   if (sel.dbs.size === 0 || sel.families.size === 0 || sel.states === 0) {
