@@ -266,6 +266,33 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
   });
 });
 
+describe.skipIf(!isRoot)('ss -K closes sockets (SOCK_DESTROY)', () => {
+  it('closes what ss -K closes and prints it as ss does; as nobody it says what is missing', async () => {
+    const lab = await Lab.chain({ routers: 0, name: 'sskill' });
+    try {
+      // two pairs, one for each tool, made apart from sockit
+      const py = 'import socket,sys\nkeep=[]\nfor p in (4321,4322):\n  l=socket.socket(); l.bind(("127.0.0.1",p)); l.listen(); c=socket.create_connection(("127.0.0.1",p)); a,_=l.accept(); keep+=[l,c,a]\nprint("ready",flush=True)\nsys.stdin.read()';
+      const holder = lab.spawn(lab.src, ['python3', '-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      const denied = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322'], { user: 'nobody' });
+      expect(denied.stderr).toBe('sockit ss: no permission: closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN; fix: run as root, or grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"\n');
+      expect(denied.code).toBe(2);
+      const theirs = await lab.exec(lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4321']);
+      const ours = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322']);
+      const norm = (t: string) => t.replace(/:432[12]\b/g, ':PORT').replace(/127\.0\.0\.1:\d{5}/g, '127.0.0.1:EPH');
+      expect(ours.code).toBe(0);
+      expect(norm(ours.stdout)).toBe(norm(theirs.stdout));
+      expect(ours.stdout).toMatch(/^ESTAB .*127\.0\.0\.1:4322 *$/m);
+      // gone: only the listeners are left
+      const left = await lab.exec(lab.src, ['ss', '-tnH']);
+      expect(left.stdout).toBe('');
+      holder.stdin!.end();
+    } finally {
+      await lab.close();
+    }
+  });
+});
+
 describe.skipIf(!isRoot)('bad input', () => {
   it.each([
     [['ss', '-t', 'dportt', '=', ':22'], "sockit ss: bad filter at 'dportt': expected src, dst, sport, dport, dev, fwmark, autobound, not or '('"],

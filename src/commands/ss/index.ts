@@ -9,7 +9,7 @@ import { parseFilter, matches, FilterError, type Filter } from '../../stack/inve
 import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory/system.js';
 import { servPort } from '../../stack/hostserv.js';
 import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
-import { UsageError, jsonLine, makeCommand, parseArgs } from '../common.js';
+import { Failure, PermissionError, UsageError, jsonLine, makeCommand, parseArgs, strerrorOf } from '../common.js';
 import { COL, SS_STATE, Table, inetTokens, netid, unixTokens, type TextOptions } from './text.js';
 import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
@@ -46,7 +46,7 @@ interface Options {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
   numeric?: boolean; resolve?: boolean; processes?: boolean; extended?: boolean; options?: boolean;
   memory?: boolean; info?: boolean; header: boolean; ipv4?: boolean; ipv6?: boolean;
-  family?: string[]; query?: string[]; json?: boolean; summary?: boolean;
+  family?: string[]; query?: string[]; json?: boolean; summary?: boolean; kill?: boolean;
 }
 
 export interface Selection {
@@ -137,6 +137,7 @@ function command() {
     .option('-m, --memory', 'show socket memory usage')
     .option('-i, --info', 'show internal TCP information')
     .option('-s, --summary', 'show socket usage summary')
+    .option('-K, --kill', 'forcibly close sockets, display what was closed (SOCK_DESTROY, CAP_NET_ADMIN)')
     .option('-H, --no-header', 'Suppress header line')
     .option('-4, --ipv4', 'display only IP version 4 sockets')
     .option('-6, --ipv6', 'display only IP version 6 sockets')
@@ -186,6 +187,23 @@ export async function run(argv: string[]): Promise<number> {
   return show(o, sel, filter);
 }
 
+/** ss -K for one socket: true when the kernel closed it (kill_inet_sock); EOPNOTSUPP counted, ENOENT (gone) skipped */
+async function kill(inv: Inventory, s: InetSocket, unsupported: { count: number }): Promise<boolean> {
+  const r = await inv.destroy(s);
+  if (r.ok) return true;
+  if (r.kind === 'malformed') throw new Failure(`SOCK_DESTROY: a malformed reply: ${r.failure.error}`);
+  const code = r.error.code;
+  if (code === 'ENOENT') return false;
+  if (code === 'EOPNOTSUPP') {
+    unsupported.count++;
+    return false;
+  }
+  if (code === 'EPERM' || code === 'EACCES') {
+    throw new PermissionError('closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN', ['run as root', 'grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"']);
+  }
+  throw new Failure(`SOCK_DESTROY answers: ${strerrorOf(r.error)}`);
+}
+
 function servicePort(name: string): number | null {
   return servPort(name, 'tcp') ?? servPort(name, 'udp');
 }
@@ -211,6 +229,7 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
   };
   const inv = new Inventory();
   const sources = new Set<string>();
+  const unsupported = { count: 0 };
   try {
     const types = new Set<number>();
     if (sel.dbs.has('u_str')) types.add(1);
@@ -224,12 +243,20 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
     if (o.memory) ext |= extBit(INET_DIAG_MEMINFO) | extBit(INET_DIAG_SKMEMINFO);
     if (o.info || o.json) ext |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_VEGASINFO) | extBit(INET_DIAG_CONG);
     for (const w of walks(sel)) {
-      sources.add(await inv.inet(w.table, w.family, sel.states & ALL_STATES, ext, (s: InetSocket) => emit(s, () => inetTokens(s, text))));
+      const doomed: InetSocket[] = [];
+      sources.add(await inv.inet(w.table, w.family, sel.states & ALL_STATES, ext, (s: InetSocket) => {
+        if (!o.kill) emit(s, () => inetTokens(s, text));
+        else if (!filter || matches(filter, s)) doomed.push(s);
+      }));
+      for (const s of doomed) if (await kill(inv, s, unsupported)) emit(s, () => inetTokens(s, text));
     }
   } finally {
     inv.close();
   }
   table?.render();
+  if (unsupported.count) {
+    process.stderr.write(`sockit ss: SOCK_DESTROY: Operation not supported for ${unsupported.count} socket${unsupported.count > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`);
+  }
   for (const r of inv.reports) if (r.malformed) process.stderr.write(`sockit ss: a malformed sock_diag reply: ${r.malformed.codec}: ${r.malformed.error}\n`);
   if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count, source: [...sources].join(',') || null });
   return 0;

@@ -1,7 +1,7 @@
 // sock_diag(7) structs in host order: inet_diag_req_v2 / inet_diag_msg
 // (<linux/inet_diag.h>), unix_diag_req / unix_diag_msg (<linux/unix_diag.h>)
 // and their attributes. Pure codecs: decode never throws.
-import { formatIPv4, formatIPv6 } from '../packet/addr.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../packet/addr.js';
 import { fail, ok, truncated, type DecodeResult } from '../packet/result.js';
 import { tcpInfo, type TcpInfo } from '../structs.js';
 import { walkAttrs } from './netlink.js';
@@ -44,12 +44,23 @@ export const UNIX_DIAG_RQLEN = 4;
 export const UNIX_DIAG_MEMINFO = 5;
 export const UNIX_DIAG_SHUTDOWN = 6;
 
+/** struct inet_diag_sockid: which socket (all zero: every socket) */
+export interface InetDiagSockid {
+  sport: number;
+  dport: number;
+  src: string;
+  dst: string;
+  ifindex: number;
+  cookie: string; // hex, as inet_diag_msg decodes it
+}
+
 export interface InetDiagReqV2 {
   family: number;       // sdiag_family
   protocol: number;     // sdiag_protocol
   ext: number;          // idiag_ext: extBit() of the attributes wanted
   rawProtocol?: number; // the pad byte, sdiag_raw_protocol for IPPROTO_RAW dumps
   states: number;       // idiag_states: 1 << TCP_* of the states wanted
+  id?: InetDiagSockid;
 }
 
 export const inetDiagReqV2 = {
@@ -61,6 +72,16 @@ export const inetDiagReqV2 = {
     b[2] = r.ext;
     b[3] = r.rawProtocol ?? 0;
     b.writeUInt32LE(r.states >>> 0, 4);
+    if (r.id) {
+      b.writeUInt16BE(r.id.sport, 8);
+      b.writeUInt16BE(r.id.dport, 10);
+      (parseIPv4(r.id.src) ?? parseIPv6(r.id.src) ?? Buffer.alloc(0)).copy(b, 12);
+      (parseIPv4(r.id.dst) ?? parseIPv6(r.id.dst) ?? Buffer.alloc(0)).copy(b, 28);
+      b.writeUInt32LE(r.id.ifindex >>> 0, 44);
+      const c = BigInt(`0x${r.id.cookie || '0'}`);
+      b.writeUInt32LE(Number(c & 0xffffffffn), 48);
+      b.writeUInt32LE(Number(c >> 32n), 52);
+    }
     return b;
   },
 };

@@ -9,7 +9,7 @@ import { RTM_GETLINK, RTM_GETROUTE, RTM_NEWLINK, RTM_NEWROUTE, ifinfomsg, rtmsg,
 
 export type { Link, LinkStats, Route } from '../abi/rtnetlink.js';
 import {
-  SOCK_DIAG_BY_FAMILY, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
+  SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
   UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
   type InetDiagMsg, type UnixDiagMsg,
 } from '../abi/sock_diag.js';
@@ -150,9 +150,27 @@ export class Inventory {
     return false;
   }
 
+  /**
+   * Close a socket (SOCK_DESTROY, needs CAP_NET_ADMIN and a kernel with
+   * CONFIG_INET_DIAG_DESTROY): ok, or the kernel's error (EOPNOTSUPP: not
+   * for this socket or kernel; ENOENT: already gone; EPERM: no capability).
+   */
+  async destroy(s: InetSocket): Promise<DumpOutcome> {
+    this.killer ??= NetlinkSocket.open(NETLINK_SOCK_DIAG);
+    const req = inetDiagReqV2.encode({
+      family: s.family, protocol: IPPROTO[s.table], ext: 0, states: 0, rawProtocol: s.table === 'raw' ? s.protocol ?? 0 : 0,
+      id: { sport: s.sport, dport: s.dport, src: s.src, dst: s.dst, ifindex: s.ifindex, cookie: s.cookie },
+    });
+    return this.killer.request(SOCK_DESTROY, req);
+  }
+
+  private killer: NetlinkSocket | null = null;
+
   close(): void {
     this.nl?.close();
     this.nl = null;
+    this.killer?.close();
+    this.killer = null;
   }
 }
 

@@ -9,7 +9,7 @@ import { native, type Poller } from '../native/index.js';
 import type { DecodeFailure } from '../packet/result.js';
 import { fail } from '../packet/result.js';
 import {
-  NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_DUMP, NLM_F_REQUEST, nlmsgerr, nlmsghdr,
+  NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nlmsgerr, nlmsghdr,
   NLMSG_HDRLEN, type Nlmsghdr,
 } from '../abi/netlink.js';
 
@@ -74,6 +74,38 @@ export class NetlinkSocket {
       }
       if (r.ok) r.messages += messages + this.counted;
       return r;
+    }
+  }
+
+  /**
+   * Send one request with NLM_F_ACK and wait for its NLMSG_ERROR: ok, the
+   * kernel's errno as a system error, or a malformed reply.
+   */
+  async request(type: number, payload: Uint8Array): Promise<DumpOutcome> {
+    const seq = ++this.seq >>> 0;
+    try {
+      native.sendto(this.fd, nlmsghdr.encode({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: 0 }, payload), 0, null);
+    } catch (e) {
+      if (isSystemError(e)) return { ok: false, kind: 'error', error: e };
+      throw e;
+    }
+    for (;;) {
+      const n = native.recvmsgFast(this.fd, this.buf, 0);
+      if (n < 0) {
+        await this.readable();
+        continue;
+      }
+      let o = 0;
+      while (o < n) {
+        const d = nlmsghdr.decode(this.buf, o, n);
+        if (!d.ok) return { ok: false, kind: 'malformed', failure: d };
+        const start = o + NLMSG_HDRLEN, end = o + d.value.len;
+        o += d.length;
+        if (d.value.seq !== seq || d.value.type !== NLMSG_ERROR) continue;
+        const e = nlmsgerr.decode(this.buf, start, end);
+        if (!e.ok) return { ok: false, kind: 'malformed', failure: e };
+        return e.value.error === 0 ? { ok: true, messages: 0 } : { ok: false, kind: 'error', error: systemError('netlink', e.value.error) };
+      }
     }
   }
 
