@@ -110,7 +110,14 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     for (const args of [['-s'], ['-s', '-a'], ['-s', '-tn']]) {
       const { theirs, ours } = await both('ss', args);
       expect(ours.code).toBe(0);
-      expect(lines(ours.stdout, 9), args.join(' ')).toEqual(lines(theirs.stdout, 9));
+      // "Total" counts every socket of the namespace at the moment it is read, the
+      // reader's own included (ss has none open yet; node has its own): masked, but near
+      const total = (t: string) => Number(/^Total: (\d+)/.exec(t)?.[1]);
+      expect(Math.abs(total(ours.stdout) - total(theirs.stdout)), args.join(' ')).toBeLessThanOrEqual(3);
+      // TCP's "alloc" (the first number, and "closed" from it) also counts sockets not yet
+      // freed (sock_put after an RCU grace period): it can differ by one between two reads
+      const mask = (t: string) => t.replace(/^Total: \d+/, 'Total: N').replace(/^TCP: +\d+ \(estab (\d+), closed \d+,/m, 'TCP: N (estab $1, closed N,');
+      expect(lines(mask(ours.stdout), 9), args.join(' ')).toEqual(lines(mask(theirs.stdout), 9));
     }
     const j = await sockitIn(lab, lab.src, ['ss', '-s', '--json']);
     expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
