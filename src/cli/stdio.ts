@@ -15,14 +15,26 @@ function reopenedByNode(fd: number): boolean {
   }
 }
 
+const SHELLS = new Set(['sh', 'ash', 'dash', 'bash', 'zsh', 'ksh', 'mksh', 'fish', 'busybox', 'csh', 'tcsh']);
+
+/** Whether the parent process is a shell: a shell's `>file` opens write-only, never read-write. */
+function parentIsShell(): boolean {
+  try {
+    return SHELLS.has(readFileSync(`/proc/${process.ppid}/comm`, 'utf8').trim());
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Whether standard output was closed when sockit started (`>&-`). A parent
- * that hands every descriptor /dev/null read-write (systemd's null, Node's
- * 'ignore') looks the same, so it counts only while stderr is something else:
+ * Whether standard output was closed when sockit started (`>&-`). Programs
+ * that hand a child /dev/null read-write (Python's DEVNULL, Node's 'ignore',
+ * systemd's null) look the same, so it counts only when a shell started us
+ * (a shell's redirections are write-only) and stderr is something else:
  * then there is someone to tell.
  */
 export function stdoutWasClosed(): boolean {
-  return reopenedByNode(1) && !reopenedByNode(2);
+  return reopenedByNode(1) && !reopenedByNode(2) && parentIsShell();
 }
 
 let reported = false;

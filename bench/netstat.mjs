@@ -1,0 +1,105 @@
+// sockit ss / sockit netstat next to iproute2 ss and net-tools netstat on
+// the same sockets: N loopback TCP connections (2N sockets) held by one
+// helper process in a namespace of their own, at ~2,000 and ~19,800
+// sockets. Prints wall time (median), the cost of one more socket (the
+// slope between the two sizes, so start-up cancels out) and sockit's peak
+// RSS, with ratios. NODE_EXTRA_CA_CERTS is unset for every run (it costs
+// each Node start tens of ms and users do not have it). Needs root.
+//   node bench/netstat.mjs [runs] [small-connections] [large-connections]
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { median, requireBuilt, root, row } from './common.mjs';
+
+requireBuilt();
+if (process.getuid() !== 0) {
+  console.error('bench: needs root (a network namespace of its own)');
+  process.exit(2);
+}
+const runs = Number(process.argv[2] ?? 5);
+const sizes = [Number(process.argv[3] ?? 1000), Number(process.argv[4] ?? 9900)];
+const ns = `sockit-bench-${process.pid}`;
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+const sockit = [process.execPath, join(root, 'bin', 'sockit')];
+
+// one process holding n connections to its own listener (python: written apart from sockit)
+const HELPER = `
+import socket, sys
+n = int(sys.argv[1])
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(4096)
+keep = [l]
+for i in range(n):
+    c = socket.socket(); c.connect(l.getsockname()); a, _ = l.accept(); keep += [c, a]
+print(len(keep), flush=True)
+sys.stdin.read()
+`;
+
+// wall time and peak RSS of one run, measured by a parent that waits for it (ru_maxrss)
+const MEASURE = `
+import os, resource, subprocess, sys, tempfile, time
+# a file, not /dev/null: src/cli/stdio.ts takes a /dev/null stdout with a piped stderr for a closed one
+with tempfile.TemporaryFile(dir='/dev/shm') as out:
+    t = time.monotonic()
+    subprocess.run(sys.argv[1:], stdout=out, check=True)
+print((time.monotonic() - t) * 1000, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+`;
+
+function measure(argv) {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'python3', '-c', MEASURE, ...argv], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+  const [ms, kb] = r.stdout.trim().split(' ').map(Number);
+  return { ms, kb };
+}
+
+function output(argv) {
+  return spawnSync('ip', ['netns', 'exec', ns, ...argv], { env, encoding: 'utf8', maxBuffer: 256 << 20 }).stdout;
+}
+
+async function hold(n) {
+  const child = spawn('ip', ['netns', 'exec', ns, 'sh', '-c', `ulimit -n 20000 && exec python3 -c "$0" ${n}`, HELPER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const count = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`helper exited ${code}`)));
+  });
+  return { child, sockets: count - 1 };
+}
+
+const cases = [
+  ['ss -tan', ['ss', '-tan']], ['netstat -tan', ['netstat', '-tan']],
+  ['ss -tanp', ['ss', '-tanp']], ['netstat -tanp', ['netstat', '-tanp']],
+];
+
+spawnSync('ip', ['netns', 'add', ns]);
+spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+const results = {};
+try {
+  for (const n of sizes) {
+    const { child, sockets } = await hold(n);
+    try {
+      const sorted = (s) => s.split('\n').sort().join('\n');
+      for (const [, argv] of cases) {
+        if (sorted(output([...sockit, ...argv])) !== sorted(output(argv))) throw new Error(`sockit ${argv.join(' ')} and ${argv.join(' ')} disagree: run the tests`);
+      }
+      for (const [name, argv] of cases) {
+        const ours = Array.from({ length: runs }, () => measure([...sockit, ...argv]));
+        const theirs = Array.from({ length: runs }, () => measure(argv).ms);
+        results[`${name}@${n}`] = { sockets, ours: median(ours.map((x) => x.ms)), theirs: median(theirs), rss: Math.max(...ours.map((x) => x.kb)) };
+      }
+    } finally {
+      child.stdin.end();
+      child.kill();
+    }
+  }
+} finally {
+  spawnSync('ip', ['netns', 'del', ns]);
+}
+
+console.log(`sockit ss/netstat vs ss (iproute2) / netstat (net-tools), median of ${runs} runs, NODE_EXTRA_CA_CERTS unset`);
+for (const [name] of cases) {
+  const [a, b] = sizes.map((n) => results[`${name}@${n}`]);
+  row(`${name}, ${a.sockets} sockets (ms)`, a.ours, a.theirs, 'ms', false);
+  row(`${name}, ${b.sockets} sockets (ms)`, b.ours, b.theirs, 'ms', false);
+  const per = (x, y) => ((y - x) / (b.sockets - a.sockets)) * 1000;
+  row(`${name}, slope per socket (us)`, per(a.ours, b.ours), per(a.theirs, b.theirs), 'us', false);
+  console.log(`${name.padEnd(34)} sockit peak RSS ${(a.rss / 1024).toFixed(1)} MiB at ${a.sockets} sockets, ${(b.rss / 1024).toFixed(1)} MiB at ${b.sockets}`);
+}

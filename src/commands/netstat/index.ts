@@ -1,0 +1,264 @@
+// sockit netstat: net-tools netstat's connection tables over the sockit
+// inventory (sock_diag for TCP, UDP and RAW; /proc/net/unix for unix
+// sockets, whose RefCnt and Flags only it has). Which sockets a table lists
+// follows netstat.c: TCP by the remote port, UDP and RAW by the remote address.
+import { Inventory, links, routes4, scanOwners, type InetSocket, type InetTable, type Owners, type UnixSocket, type ProcUnix } from '../../stack/inventory/index.js';
+import { nameOf } from '../../stack/resolve.js';
+import { formatIPv4 } from '../../stack/packet/addr.js';
+import { UsageError, jsonLine, makeCommand, parseArgs, onTerminate } from '../common.js';
+import { socketRecord } from '../lib/inventory-json.js';
+import { interfaceName } from '../../stack/inventory/system.js';
+import { IFACE_HEADER, IFACE_TITLE, interfaceLine, nstrcmp } from './interfaces.js';
+import { procRoutes, routeLine, routeTitle } from './routes.js';
+import { GROUPS_TITLE, groupLine, parseIgmp, parseIgmp6 } from './groups.js';
+import { readProcNet } from '../../stack/inventory/index.js';
+import {
+  TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags,
+} from './text.js';
+
+interface Options {
+  tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
+  numeric?: boolean; numericHosts?: boolean; numericPorts?: boolean; numericUsers?: boolean;
+  extend?: boolean; programs?: boolean; interfaces?: boolean; route?: boolean; groups?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
+  inet?: boolean; inet6?: boolean; json?: boolean;
+}
+
+// TCP states /proc/net/tcp lists (every one but CLOSE), as idiag_states bits
+const TCP_PROC_STATES = ((1 << 12) - 2) & ~(1 << 7);
+const ALL = (1 << 12) - 2;
+
+function command() {
+  return makeCommand('netstat')
+    .description('print network connections as net-tools netstat does, read over netlink sock_diag')
+    .usage('[-tuwx] [-lan] [-eWop] [-46] [-c] [--json]')
+    .option('-t, --tcp', 'TCP sockets')
+    .option('-u, --udp', 'UDP sockets')
+    .option('-w, --raw', 'RAW sockets')
+    .option('-x, --unix', 'UNIX domain sockets')
+    .option('-l, --listening', 'display listening server sockets')
+    .option('-a, --all', 'display all sockets (default: connected)')
+    .option('-n, --numeric', "don't resolve names")
+    .option('--numeric-hosts', "don't resolve host names")
+    .option('--numeric-ports', "don't resolve port names")
+    .option('--numeric-users', "don't resolve user names")
+    .option('-e, --extend', 'display other/more information (twice: User and Inode)')
+    .option('-p, --programs', 'display PID/Program name for sockets')
+    .option('-o, --timers', 'display timers')
+    .option('-W, --wide', "don't truncate IP addresses")
+    .option('-i, --interfaces', 'display interface table')
+    .option('-r, --route', 'display routing table')
+    .option('-g, --groups', 'display multicast group memberships')
+    .option('-c, --continuous', 'continuous listing, every second')
+    .option('-4, --inet', 'IPv4 only')
+    .option('-6, --inet6', 'IPv6 only')
+    .option('--json', 'one JSON object per socket, then a summary');
+}
+
+/** -e counts (netstat's flag_exp starts at 1, each -e adds one) */
+function extendCount(argv: string[]): number {
+  let n = 1;
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a === '--extend') n++;
+    else if (/^-[^-]/.test(a)) n += [...a.slice(1)].filter((c) => c === 'e').length;
+  }
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = command();
+  if (!parseArgs(cmd, argv)) return 0;
+  const o = cmd.opts<Options>();
+  if (cmd.args.length) throw new UsageError(`unexpected argument '${cmd.args[0]}'`);
+  const flags: Flags = {
+    all: Boolean(o.all), listening: Boolean(o.listening),
+    numericHosts: Boolean(o.numeric || o.numericHosts), numericPorts: Boolean(o.numeric || o.numericPorts),
+    numericUsers: Boolean(o.numeric || o.numericUsers), extend: extendCount(argv),
+    programs: Boolean(o.programs), timers: Boolean(o.timers), wide: Boolean(o.wide),
+  };
+  // netstat.c main: -4/-6 alone mean every inet protocol; any protocol without them means both families
+  let { tcp, udp, raw } = o;
+  const v4 = o.inet || (!o.inet && !o.inet6), v6 = o.inet6 || (!o.inet && !o.inet6);
+  if ((o.inet || o.inet6) && !(tcp || udp || raw)) tcp = udp = raw = true;
+  const anyArg = Boolean(tcp || udp || raw || o.unix);
+  const plan: Plan = {
+    tables: (['tcp', 'udp', 'raw'] as const).filter((t) => !anyArg || { tcp, udp, raw }[t]),
+    families: [...(v4 ? [4 as const] : []), ...(v6 ? [6 as const] : [])],
+    unix: !anyArg || Boolean(o.unix), inet: !anyArg || Boolean(tcp || udp || raw),
+  };
+  let stop = false;
+  if (o.continuous) onTerminate(() => { stop = true; });
+  let count = 0;
+  let first = true;
+  for (;;) {
+    if (o.interfaces && o.route) throw new UsageError('-i and -r cannot be combined');
+    // -4/-6 turn on every inet table, so netstat -g4 prints them before the groups
+    if (o.groups && (o.inet || o.inet6)) count += await listing({ ...plan, unix: false }, flags, Boolean(o.json));
+    count += o.groups ? await groups(flags, Boolean(o.json), { v4: Boolean(v4), v6: Boolean(v6) }) : o.route ? await routing(flags, Boolean(o.json)) : o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
+    first = false;
+    if (!o.continuous || stop) break;
+    await new Promise((r) => setTimeout(r, 1000));
+    if (stop) break;
+  }
+  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count });
+  return 0;
+}
+
+/** netstat -i: the interfaces that are up (all with -a), sorted as net-tools sorts them */
+async function interfaces(f: Flags, json: boolean, title: boolean): Promise<number> {
+  const { links: all, malformed } = await links();
+  if (malformed) process.stderr.write(`sockit netstat: a malformed RTM_GETLINK reply: ${malformed.error}\n`);
+  const shown = all.filter((l) => f.all || (l.flags & 1) !== 0).sort((a, b) => nstrcmp(a.name ?? '', b.name ?? ''));
+  if (json) {
+    for (const l of shown) jsonLine({ type: 'interface', name: l.name ?? null, index: l.index, mtu: l.mtu ?? null, flags: l.flags, stats: l.stats ?? null });
+    return shown.length;
+  }
+  process.stdout.write((title ? IFACE_TITLE : '') + IFACE_HEADER + shown.map(interfaceLine).join(''));
+  return shown.length;
+}
+
+/** netstat -g: /proc/net/igmp then /proc/net/igmp6 */
+async function groups(f: Flags, json: boolean, fam: { v4: boolean; v6: boolean }): Promise<number> {
+  const all = [...(fam.v4 ? parseIgmp(readProcNet('igmp')) : []), ...(fam.v6 ? parseIgmp6(readProcNet('igmp6')) : [])];
+  if (json) {
+    for (const m of all) jsonLine({ type: 'membership', family: m.family, interface: m.device, refcnt: m.refcnt, group: m.group });
+    return all.length;
+  }
+  const names = new Map<string, string>();
+  if (!f.numericHosts) await Promise.all([...new Set(all.map((m) => m.group))].map(async (a) => names.set(a, numericHost(await nameOf(a).catch(() => a)))));
+  process.stdout.write(GROUPS_TITLE + all.map((m) => groupLine(m, names.get(m.group) ?? m.group)).join(''));
+  return all.length;
+}
+
+/** netstat -r: -e swaps the headers as netstat does (no -e: MSS Window irtt; -e: Metric Ref Use) */
+async function routing(f: Flags, json: boolean): Promise<number> {
+  const { routes, malformed } = await routes4();
+  if (malformed) process.stderr.write(`sockit netstat: a malformed RTM_GETROUTE reply: ${malformed.error}\n`);
+  const shown = procRoutes(routes);
+  const ext = f.extend === 1 ? 2 : f.extend === 2 ? 1 : f.extend;
+  if (json) {
+    for (const r of shown) {
+      jsonLine({
+        type: 'route', destination: r.dst ? formatIPv4(r.dst) : '0.0.0.0', prefix_length: r.dstLen,
+        gateway: r.gateway ? formatIPv4(r.gateway) : null, interface: (r.oif ? interfaceName(r.oif) : undefined) ?? null,
+        metric: r.priority ?? 0, flags: r.rtf,
+      });
+    }
+    return shown.length;
+  }
+  const names = new Map<string, string>();
+  if (!f.numericHosts) {
+    const hosts = new Set<string>();
+    for (const r of shown) {
+      if (r.gateway) hosts.add(formatIPv4(r.gateway));
+      if (r.dst && r.dstLen === 32) hosts.add(formatIPv4(r.dst));
+    }
+    await Promise.all([...hosts].map(async (a) => names.set(a, await nameOf(a).catch(() => a))));
+  }
+  const n = { numeric: f.numericHosts, host: (a: string) => names.get(a) ?? a, ifname: interfaceName };
+  process.stdout.write(routeTitle(ext) + shown.map((r) => routeLine(r, ext, n)).join(''));
+  return shown.length;
+}
+
+interface Plan {
+  tables: InetTable[];
+  families: (4 | 6)[];
+  unix: boolean;
+  inet: boolean;
+}
+
+const NOT_ALL = '(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)\n';
+
+/** netstat's filter for one inet socket (tcp_do_one / udp_do_one / raw_do_one) */
+function shown(s: InetSocket, f: Flags): boolean {
+  if (f.all) return true;
+  const remote = s.table === 'tcp' ? s.dport !== 0 : !/^(0\.0\.0\.0|::)$/.test(s.dst);
+  return remote !== f.listening;
+}
+
+/** stdout in 64 KiB writes: one write per line would be one syscall per socket */
+function buffered(): { out: (t: string) => void; flush: () => void } {
+  let pending = '';
+  const flush = () => {
+    if (pending) process.stdout.write(pending);
+    pending = '';
+  };
+  return { out: (t) => { pending += t; if (pending.length >= 65536) flush(); }, flush };
+}
+
+async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
+  const { out, flush } = buffered();
+  let owners: Owners | undefined;
+  if (f.programs) {
+    owners = scanOwners();
+    if (owners.denied && !json) process.stderr.write(NOT_ALL);
+  }
+  // netstat keeps the first process it finds for an inode; ss's list has it last
+  const program = (inode: number) => {
+    const l = owners?.get(inode);
+    const first = l?.[l.length - 1];
+    return first ? programCell(first.pid, first.program) : undefined;
+  };
+  let count = 0;
+  const inv = new Inventory();
+  try {
+    if (plan.inet) {
+      if (!json) out(inetTitle(f));
+      for (const table of plan.tables) {
+        for (const family of plan.families) {
+          const rows: InetSocket[] = [];
+          const states = table === 'tcp' ? TCP_PROC_STATES : ALL;
+          await inv.inet(table, family, states, 0, (s) => {
+            if (!shown(s, f)) return;
+            count++;
+            if (json) jsonLine(socketRecord(s, { netid: family === 6 ? `${table}6` : table, state: TCP_STATE[s.state] ?? String(s.state), owners: owners?.get(s.inode)?.slice(-1), ifname: interfaceName }));
+            else if (f.numericHosts) out(inetRow(s, family, f, program(s.inode), new Map()));
+            else rows.push(s);
+          });
+          if (rows.length) {
+            const names = await hostNames(rows);
+            out(rows.map((s) => inetRow(s, family, f, program(s.inode), names)).join(''));
+          }
+        }
+      }
+    }
+    if (plan.unix) {
+      if (!json) out(unixTitle(f));
+      for (const s of inv.procUnix()) {
+        if (!unixShown(s, f)) continue;
+        count++;
+        if (json) jsonLine(socketRecord(s, { netid: 'unix', state: unixStateName(s), owners: owners?.get(s.inode)?.slice(-1), ifname: interfaceName }));
+        else out(unixLine(s, f, program(s.inode)));
+      }
+    }
+  } finally {
+    inv.close();
+    flush();
+  }
+  return count;
+}
+
+function unixStateName(s: UnixSocket & ProcUnix): string {
+  return ['FREE', (s.flags & (1 << 16)) ? 'LISTENING' : 'UNCONNECTED', 'CONNECTING', 'CONNECTED', 'DISCONNECTING'][s.sockState] ?? 'UNKNOWN';
+}
+
+/** INET_rresolve / INET6_rresolve for each address once: a name, or the number when none */
+async function hostNames(rows: InetSocket[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const todo = new Set<string>();
+  for (const s of rows) todo.add(s.src).add(s.dst);
+  await Promise.all([...todo].map(async (a) => {
+    if (a === '::') return void names.set(a, '[::]');
+    if (a === '0.0.0.0') return void names.set(a, a);
+    const name = await nameOf(a).catch(() => a);
+    names.set(a, numericHost(name));
+  }));
+  return names;
+}
+
+function inetRow(s: InetSocket, family: 4 | 6, f: Flags, program: string | undefined, names: Map<string, string>): string {
+  const host = (a: string) => (f.numericHosts ? numericHost(a) : names.get(a) ?? numericHost(a));
+  const local = endpoint(host(s.src), portName(s.sport, s.table, f.numericPorts), f.wide);
+  const remote = endpoint(host(s.dst), portName(s.dport, s.table, f.numericPorts), f.wide);
+  return inetLine(s, family === 6 ? `${s.table}6` : s.table, local, remote, f, program);
+}

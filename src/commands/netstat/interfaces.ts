@@ -1,0 +1,42 @@
+// netstat -i: net-tools' "Kernel Interface table" (lib/interface.c
+// ife_print_short), from RTM_GETLINK's IFLA_STATS64 counted as
+// /proc/net/dev counts them (dev_seq_printf_stats), in nstrcmp order.
+import type { Link } from '../../stack/inventory/index.js';
+
+export const IFACE_TITLE = 'Kernel Interface table\n';
+export const IFACE_HEADER = 'Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n';
+
+// IFF_* bits in the order ife_print_short prints their letters
+const FLAGS: [number, string][] = [
+  [0x200, 'A'], [0x2, 'B'], [0x4, 'D'], [0x8, 'L'], [0x1000, 'M'], [0x8000, 'd'], [0x100, 'P'],
+  [0x20, 'N'], [0x80, 'O'], [0x10, 'p'], [0x800, 's'], [0x400, 'm'], [0x40, 'R'], [0x1, 'U'],
+];
+
+/** net-tools' nstrcmp: names compared with their trailing numbers as numbers (eth2 < eth10) */
+export function nstrcmp(a: string, b: string): number {
+  const split = (s: string) => { const m = /^(.*?)(\d*)$/.exec(s)!; return [m[1], m[2]] as const; };
+  const [ap, an] = split(a), [bp, bn] = split(b);
+  const n = Math.min(ap.length, bp.length);
+  const head = ap.slice(0, n) < bp.slice(0, n) ? -1 : ap.slice(0, n) > bp.slice(0, n) ? 1 : 0;
+  if (head) return head;
+  if (ap.length !== bp.length) return ap.length > bp.length ? 1 : -1;
+  const av = Number(an || 0), bv = Number(bn || 0);
+  if (av !== bv) return av < bv ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function interfaceLine(l: Link): string {
+  const s = l.stats;
+  let line = `${(l.name ?? '').slice(0, 15).padEnd(15)} ${String(l.mtu ?? 0).padStart(5)} `;
+  if (s) {
+    const v = (k: keyof typeof s) => s[k] ?? 0;
+    const rxErr = v('rx_errors') + v('rx_length_errors') + v('rx_over_errors') + v('rx_crc_errors') + v('rx_frame_errors');
+    line += `${String(v('rx_packets')).padStart(8)} ${String(rxErr).padStart(6)} ${String(v('rx_dropped') + v('rx_missed_errors')).padStart(6)} ${String(v('rx_fifo_errors')).padEnd(6)} `;
+    line += `${String(v('tx_packets')).padStart(8)} ${String(v('tx_errors')).padStart(6)} ${String(v('tx_dropped')).padStart(6)} ${String(v('tx_fifo_errors')).padStart(6)} `;
+  } else {
+    line += '     - no statistics available -'.padEnd(56);
+  }
+  if (l.flags === 0) line += '[NO FLAGS]';
+  for (const [bit, c] of FLAGS) if (l.flags & bit) line += c;
+  return line + '\n';
+}

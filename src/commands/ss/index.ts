@@ -1,0 +1,263 @@
+// sockit ss: iproute2's ss(8) over the sockit inventory (sock_diag). The
+// tables, families and states are chosen as misc/ss.c chooses them
+// (filter_db_set, filter_af_set, filter_merge_defaults); the state filter
+// goes to the kernel, the expression filter is evaluated here.
+import {
+  ALL_STATES, Inventory, scanOwners, type InetSocket, type InetTable, type Owner, type SocketEntry, type UnixSocket,
+} from '../../stack/inventory/index.js';
+import { parseFilter, matches, FilterError, type Filter } from '../../stack/inventory/filter.js';
+import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory/system.js';
+import { servPort } from '../../stack/hostserv.js';
+import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
+import { Failure, PermissionError, UsageError, jsonLine, makeCommand, parseArgs, strerrorOf } from '../common.js';
+import { COL, SS_STATE, Table, inetTokens, netid, unixTokens, type TextOptions } from './text.js';
+import { socketRecord } from '../lib/inventory-json.js';
+import { sockstat, summaryText } from './summary.js';
+
+// the socket tables (ss's *_DB) sockit knows
+type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq';
+const UNIX_DBS: Db[] = ['u_dgr', 'u_str', 'u_seq'];
+const INET_DBS: Db[] = ['tcp', 'udp', 'raw'];
+
+// TCP_* states as bits (ss's SS_*)
+const S = { ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10, CLOSING: 11 };
+const SS_ALL = (1 << 12) - 1;
+const SS_CONN = SS_ALL & ~((1 << S.LISTEN) | (1 << S.CLOSE) | (1 << S.TIME_WAIT) | (1 << S.SYN_RECV));
+const DB_STATES: Record<Db, number> = { tcp: SS_CONN, udp: 1 << S.ESTABLISHED, raw: 1 << S.ESTABLISHED, u_dgr: 1 << S.CLOSE, u_str: SS_CONN, u_seq: SS_CONN };
+const DB_FAMILY: Record<Db, 'inet' | 'unix'> = { tcp: 'inet', udp: 'inet', raw: 'inet', u_dgr: 'unix', u_str: 'unix', u_seq: 'unix' };
+
+const STATE_NAMES: Record<string, number> = {
+  established: 1 << S.ESTABLISHED, 'syn-sent': 1 << S.SYN_SENT, 'syn-recv': 1 << S.SYN_RECV, 'syn-rcv': 1 << S.SYN_RECV,
+  'fin-wait-1': 1 << S.FIN_WAIT1, 'fin-wait-2': 1 << S.FIN_WAIT2, 'time-wait': 1 << S.TIME_WAIT,
+  unconnected: 1 << S.CLOSE, close: 1 << S.CLOSE, closed: 1 << S.CLOSE, 'close-wait': 1 << S.CLOSE_WAIT,
+  'last-ack': 1 << S.LAST_ACK, listening: 1 << S.LISTEN, closing: 1 << S.CLOSING,
+  all: SS_ALL, connected: SS_ALL & ~((1 << S.CLOSE) | (1 << S.LISTEN)),
+  synchronized: SS_ALL & ~((1 << S.CLOSE) | (1 << S.LISTEN) | (1 << S.SYN_SENT)),
+  bucket: (1 << S.SYN_RECV) | (1 << S.TIME_WAIT), big: SS_ALL & ~((1 << S.SYN_RECV) | (1 << S.TIME_WAIT)),
+};
+
+const QUERY: Record<string, Db[]> = {
+  all: [...INET_DBS, ...UNIX_DBS], inet: INET_DBS, tcp: ['tcp'], udp: ['udp'], raw: ['raw'],
+  unix: UNIX_DBS, unix_stream: ['u_str'], u_str: ['u_str'], unix_dgram: ['u_dgr'], u_dgr: ['u_dgr'],
+  unix_seqpacket: ['u_seq'], u_seq: ['u_seq'],
+};
+
+interface Options {
+  tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
+  numeric?: boolean; resolve?: boolean; processes?: boolean; extended?: boolean; options?: boolean;
+  memory?: boolean; info?: boolean; header: boolean; ipv4?: boolean; ipv6?: boolean;
+  family?: string[]; query?: string[]; json?: boolean; summary?: boolean; kill?: boolean;
+}
+
+export interface Selection {
+  dbs: Set<Db>;
+  families: Set<4 | 6 | 'unix'>;
+  states: number;
+}
+
+/** Turn ss's options and leading state words into tables, families and states (misc/ss.c main). */
+export function select(o: Options, args: string[]): { sel: Selection; rest: string[] } {
+  const dbs = new Set<Db>();
+  const families = new Set<4 | 6 | 'unix'>();
+  let states = 0, stateFilter = 0, doDefault = true;
+  const dbSet = (d: Db) => { dbs.add(d); states |= DB_STATES[d]; doDefault = false; };
+  const afSet = (f: 4 | 6 | 'unix') => { families.add(f); states |= SS_CONN; doDefault = false; };
+  // getopt order does not matter for these: each only adds
+  if (o.tcp) dbSet('tcp');
+  if (o.udp) dbSet('udp');
+  if (o.raw) dbSet('raw');
+  if (o.unix) afSet('unix');
+  if (o.ipv4) afSet(4);
+  if (o.ipv6) afSet(6);
+  for (const f of o.family ?? []) {
+    if (f === 'inet') afSet(4);
+    else if (f === 'inet6') afSet(6);
+    else if (f === 'unix') afSet('unix');
+    else throw new UsageError(`"${f}" is invalid family (sockit knows inet, inet6 and unix)`);
+  }
+  if (o.all) stateFilter = SS_ALL;
+  if (o.listening) stateFilter = (1 << S.LISTEN) | (1 << S.CLOSE);
+  if (o.query?.length) {
+    dbs.clear();
+    stateFilter ||= SS_CONN;
+    doDefault = false;
+    for (const q of o.query.flatMap((x) => x.split(','))) {
+      const off = q.startsWith('!');
+      const list = QUERY[off ? q.slice(1) : q];
+      if (!list) throw new UsageError(`"${q}" is illegal socket table id`);
+      for (const d of list) off ? dbs.delete(d) : dbSet(d);
+    }
+  }
+  let i = 0, saw = false;
+  while (i < args.length && (args[i] === 'state' || args[i] === 'exclude' || args[i] === 'excl')) {
+    const word = args[i + 1];
+    if (word === undefined) throw new UsageError(`bad filter at '${args[i]}': expected a state name after it`);
+    const bits = STATE_NAMES[word.toLowerCase()];
+    if (bits === undefined) throw new UsageError(`wrong state name: ${word}`);
+    if (args[i] === 'state') stateFilter = (saw ? stateFilter : 0) | bits;
+    else stateFilter = (saw ? stateFilter : SS_ALL) & ~bits;
+    saw = true;
+    i += 2;
+  }
+  if (doDefault) {
+    stateFilter ||= SS_CONN;
+    for (const d of QUERY.all) dbSet(d);
+  }
+  if (stateFilter) states = stateFilter;
+  // filter_merge_defaults: a table brings its families, a family its tables
+  for (const d of dbs) {
+    if (DB_FAMILY[d] === 'unix') families.add('unix');
+    else if (!families.has(4) && !families.has(6)) { families.add(4); families.add(6); }
+  }
+  if (families.has('unix') && !UNIX_DBS.some((d) => dbs.has(d))) UNIX_DBS.forEach((d) => dbs.add(d));
+  if ((families.has(4) || families.has(6)) && !INET_DBS.some((d) => dbs.has(d))) INET_DBS.forEach((d) => dbs.add(d));
+  return { sel: { dbs, families, states }, rest: args.slice(i) };
+}
+
+/** whether any option chose tables or families (ss's do_default cleared) */
+function selectsTables(o: Options): boolean {
+  return Boolean(o.tcp || o.udp || o.raw || o.unix || o.ipv4 || o.ipv6 || o.family?.length || o.query?.length);
+}
+
+function command() {
+  return makeCommand('ss')
+    .description('socket statistics: iproute2 ss over netlink sock_diag')
+    .usage('[options] [ state STATE-FILTER ] [ EXPRESSION ]')
+    .option('-t, --tcp', 'display TCP sockets')
+    .option('-u, --udp', 'display UDP sockets')
+    .option('-w, --raw', 'display RAW sockets')
+    .option('-x, --unix', 'display Unix domain sockets')
+    .option('-l, --listening', 'display listening sockets')
+    .option('-a, --all', 'display all sockets')
+    .option('-n, --numeric', "don't resolve service names")
+    .option('-r, --resolve', 'resolve host names (sockit: accepted, addresses stay numeric)')
+    .option('-p, --processes', 'show process using socket')
+    .option('-e, --extended', 'show detailed socket information')
+    .option('-o, --options', 'show timer information')
+    .option('-m, --memory', 'show socket memory usage')
+    .option('-i, --info', 'show internal TCP information')
+    .option('-s, --summary', 'show socket usage summary')
+    .option('-K, --kill', 'forcibly close sockets, display what was closed (SOCK_DESTROY, CAP_NET_ADMIN)')
+    .option('-H, --no-header', 'Suppress header line')
+    .option('-4, --ipv4', 'display only IP version 4 sockets')
+    .option('-6, --ipv6', 'display only IP version 6 sockets')
+    .option('-f, --family <FAMILY>', 'display sockets of type FAMILY: inet, inet6, unix', (v: string, p: string[] = []) => [...p, v])
+    .option('-A, --query <QUERY>', 'QUERY := {all|inet|tcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket}[,QUERY]', (v: string, p: string[] = []) => [...p, v])
+    .option('--json', 'one JSON object per socket, then a summary')
+    .argument('[filter...]', 'state words and an expression (ss(8) FILTER)');
+}
+
+/** The inet tables and families ss walks, in its order (unix, raw, udp, tcp; IPv4 then IPv6). */
+function walks(sel: Selection): { table: InetTable; family: 4 | 6 }[] {
+  const out: { table: InetTable; family: 4 | 6 }[] = [];
+  for (const table of ['raw', 'udp', 'tcp'] as const) {
+    if (!sel.dbs.has(table)) continue;
+    for (const family of [4, 6] as const) if (sel.families.has(family)) out.push({ table, family });
+  }
+  return out;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = command();
+  if (!parseArgs(cmd, argv)) return 0;
+  const o = cmd.opts<Options>();
+  if (o.summary) {
+    const s = sockstat();
+    if (o.json) jsonLine({ type: 'sockstat', ...s });
+    else process.stdout.write(summaryText(s));
+    // ss: a summary alone ends the run (do_default and no filter words)
+    if (!selectsTables(o) && cmd.args.length === 0) {
+      if (o.json) jsonLine({ type: 'summary', exit_code: 0 });
+      return 0;
+    }
+  }
+  // -4/-6 together is what ss's preferred_family makes of it: the last wins; sockit shows both
+  const { sel, rest } = select(o, cmd.args);
+  if (sel.dbs.size === 0 || sel.families.size === 0 || sel.states === 0) {
+    process.stderr.write('sockit ss: no socket tables to show with such filter.\n');
+    return 0;
+  }
+  let filter: Filter | null;
+  try {
+    filter = parseFilter(rest, { service: (n) => servicePort(n), ifindex: interfaceIndex });
+  } catch (e) {
+    if (e instanceof FilterError) throw new UsageError(e.message);
+    throw e;
+  }
+  return show(o, sel, filter);
+}
+
+/** ss -K for one socket: true when the kernel closed it (kill_inet_sock); EOPNOTSUPP counted, ENOENT (gone) skipped */
+async function kill(inv: Inventory, s: InetSocket, unsupported: { count: number }): Promise<boolean> {
+  const r = await inv.destroy(s);
+  if (r.ok) return true;
+  if (r.kind === 'malformed') throw new Failure(`SOCK_DESTROY: a malformed reply: ${r.failure.error}`);
+  const code = r.error.code;
+  if (code === 'ENOENT') return false;
+  if (code === 'EOPNOTSUPP') {
+    unsupported.count++;
+    return false;
+  }
+  if (code === 'EPERM' || code === 'EACCES') {
+    throw new PermissionError('closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN', ['run as root', 'grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"']);
+  }
+  throw new Failure(`SOCK_DESTROY answers: ${strerrorOf(r.error)}`);
+}
+
+function servicePort(name: string): number | null {
+  return servPort(name, 'tcp') ?? servPort(name, 'udp');
+}
+
+async function show(o: Options, sel: Selection, filter: Filter | null): Promise<number> {
+  const owners = o.processes ? scanOwners() : undefined;
+  const text: TextOptions = {
+    numeric: Boolean(o.numeric), processes: Boolean(o.processes), extended: Boolean(o.extended), timers: Boolean(o.options || o.extended), // ss: -e sets show_options too
+    memory: Boolean(o.memory), info: Boolean(o.info), owners, ifname: interfaceName, cgroupPath,
+  };
+  const disabled = new Array<boolean>(10).fill(false);
+  disabled[COL.NETID] = sel.dbs.size === 1;
+  disabled[COL.STATE] = (sel.states & (sel.states - 1)) === 0;
+  const out = (s: string) => void process.stdout.write(s);
+  const table = o.json ? null : new Table(disabled, out, process.stdout.isTTY ? process.stdout.columns || 80 : null);
+  if (table && o.header) table.header();
+  let count = 0;
+  const emit = (s: SocketEntry, tokens: () => string[]) => {
+    if (filter && !matches(filter, s)) return;
+    count++;
+    if (table) table.row(tokens());
+    else jsonLine(socketRecord(s, { netid: netid(s), state: SS_STATE[s.state] ?? 'UNKNOWN', owners: owners?.get(s.inode) as Owner[] | undefined, ifname: interfaceName }));
+  };
+  const inv = new Inventory();
+  const sources = new Set<string>();
+  const unsupported = { count: 0 };
+  try {
+    const types = new Set<number>();
+    if (sel.dbs.has('u_str')) types.add(1);
+    if (sel.dbs.has('u_dgr')) types.add(2);
+    if (sel.dbs.has('u_seq')) types.add(5);
+    if (types.size && sel.families.has('unix')) {
+      const show = (o.memory ? UDIAG_SHOW_MEMINFO : 0) | (o.extended ? UDIAG_SHOW_VFS | UDIAG_SHOW_ICONS : 0);
+      sources.add(await inv.unix(types, sel.states, show, (s: UnixSocket) => emit(s, () => unixTokens(s, text))));
+    }
+    let ext = 0;
+    if (o.memory) ext |= extBit(INET_DIAG_MEMINFO) | extBit(INET_DIAG_SKMEMINFO);
+    if (o.info || o.json) ext |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_VEGASINFO) | extBit(INET_DIAG_CONG);
+    for (const w of walks(sel)) {
+      const doomed: InetSocket[] = [];
+      sources.add(await inv.inet(w.table, w.family, sel.states & ALL_STATES, ext, (s: InetSocket) => {
+        if (!o.kill) emit(s, () => inetTokens(s, text));
+        else if (!filter || matches(filter, s)) doomed.push(s);
+      }));
+      for (const s of doomed) if (await kill(inv, s, unsupported)) emit(s, () => inetTokens(s, text));
+    }
+  } finally {
+    inv.close();
+  }
+  table?.render();
+  if (unsupported.count) {
+    process.stderr.write(`sockit ss: SOCK_DESTROY: Operation not supported for ${unsupported.count} socket${unsupported.count > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`);
+  }
+  for (const r of inv.reports) if (r.malformed) process.stderr.write(`sockit ss: a malformed sock_diag reply: ${r.malformed.codec}: ${r.malformed.error}\n`);
+  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count, source: [...sources].join(',') || null });
+  return 0;
+}

@@ -1,0 +1,259 @@
+// ss's text: the column model of iproute2 misc/ss.c (6.1). Every field is a
+// token of a column; widths come from the longest token (the header's
+// included) plus the column's left delimiter. On a pipe the columns are as
+// compact as that; on a TTY the spare width of the terminal is spread over
+// them (render_calc_width). Output is buffered as ss buffers it, and
+// rendered when about 4 MiB of tokens have piled up (BUF_CHUNKS_MAX).
+import { protocolName, serviceName } from '../../stack/inventory/names.js';
+import type { InetSocket, Owner, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
+import { tcpInfoText } from './tcpinfo.js';
+
+export const COL = { NETID: 0, STATE: 1, RECVQ: 2, SENDQ: 3, ADDR: 4, SERV: 5, RADDR: 6, RSERV: 7, EXT: 8, PROC: 9 } as const;
+const ALIGN_RIGHT = new Set<number>([COL.ADDR, COL.RADDR]);
+const LDELIM = ['', ' ', ' ', ' ', ' ', '', ' ', '', '', ''];
+// ss 6.1 keeps the "Process" header in the EXT column (no delimiter): the
+// header reads "Peer Address:PortProcess", as it does there.
+const HEADER = ['Netid', 'State', 'Recv-Q', 'Send-Q', 'Local Address:', 'Port', 'Peer Address:', 'Port', 'Process', ''];
+
+/** sstate_name[] of ss, indexed by TCP_* */
+export const SS_STATE = ['UNKNOWN', 'ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'UNCONN', 'CLOSE-WAIT', 'LAST-ACK', 'LISTEN', 'CLOSING'];
+const TIMER = ['off', 'on', 'keepalive', 'timewait', 'persist', 'unknown'];
+
+/** A 1 MiB chunk less its header, and when ss renders (at the 5th chunk). */
+const CHUNK = 1024 * 1024 - 16;
+const RENDER_AT = 4 * CHUNK;
+
+export class Table {
+  private readonly maxLen = new Array<number>(10).fill(0);
+  private rows: string[][] = [];
+  private bytes = 0;
+
+  constructor(private readonly disabled: boolean[], private readonly write: (s: string) => void, private readonly screenWidth: number | null) {}
+
+  header(): void {
+    this.row(HEADER.map((h, i) => (i === COL.PROC ? '' : h)));
+  }
+
+  // ss measures a field when it moves past it: the last line's EXT is never
+  // measured before the final render, so it is held back here
+  private pendingExt = 0;
+
+  row(tokens: string[]): void {
+    if (this.pendingExt > this.maxLen[COL.EXT]) this.maxLen[COL.EXT] = this.pendingExt;
+    for (let i = 0; i < 10; i++) {
+      if (this.disabled[i]) continue;
+      const n = tokens[i].length;
+      if (i !== COL.EXT && n > this.maxLen[i]) this.maxLen[i] = n;
+      this.bytes += 2 + ((n + 1) & ~1);
+    }
+    this.pendingExt = this.disabled[COL.EXT] ? 0 : tokens[COL.EXT].length;
+    this.rows.push(tokens);
+    if (this.bytes >= RENDER_AT) {
+      if (this.pendingExt > this.maxLen[COL.EXT]) this.maxLen[COL.EXT] = this.pendingExt;
+      this.pendingExt = 0;
+      this.render();
+    }
+  }
+
+  private widths(): number[] {
+    const w = new Array<number>(10).fill(0);
+    let first = true;
+    for (let i = 0; i < 10; i++) {
+      if (this.disabled[i]) continue;
+      w[i] = !first && this.maxLen[i] ? this.maxLen[i] + LDELIM[i].length : this.maxLen[i];
+      if (this.screenWidth !== null) w[i] = Math.min(w[i], this.screenWidth);
+      if (w[i]) first = false;
+    }
+    if (this.screenWidth !== null) spread(w, this.screenWidth);
+    return w;
+  }
+
+  render(): void {
+    if (this.rows.length === 0) return;
+    const w = this.widths();
+    let out = '';
+    for (const t of this.rows) {
+      let line = '';
+      let started = false;
+      for (let i = 0; i < 10; i++) {
+        if (this.disabled[i]) continue;
+        let printed = 0;
+        if (started) {
+          line += LDELIM[i];
+          printed = LDELIM[i].length;
+        }
+        started = true;
+        const tok = t[i];
+        if (w[i] && ALIGN_RIGHT.has(i)) {
+          const s = w[i] - tok.length - printed;
+          if (s > 0) {
+            line += spaces(s);
+            printed += s;
+          }
+        }
+        line += tok;
+        printed += tok.length;
+        if (w[i] && !ALIGN_RIGHT.has(i) && w[i] - printed > 0) line += spaces(w[i] - printed);
+      }
+      out += line + '\n';
+      if (out.length >= WRITE_CHUNK) {
+        this.write(out);
+        out = '';
+      }
+    }
+    if (out) this.write(out);
+    this.rows = [];
+    this.bytes = 0;
+    this.pendingExt = 0;
+    this.maxLen.fill(0);
+  }
+}
+
+const WRITE_CHUNK = 64 * 1024;
+const SPACES = ' '.repeat(256);
+const spaces = (n: number): string => (n <= 256 ? SPACES.slice(0, n) : ' '.repeat(n));
+
+/** render_calc_width's second pass: break lines at the screen width, spread the spare space. */
+function spread(w: number[], screen: number): void {
+  let len = 0, linecols = 0, eol = -1;
+  for (let c = 0; c < 10; c++) {
+    if (!w[c]) continue;
+    linecols++;
+    len += w[c];
+    let last = true;
+    for (let t = c + 1; t < 10; t++) if (w[t]) { last = false; break; }
+    if (!last && len < screen) continue;
+    if (len !== screen) {
+      if (len > screen) {
+        len -= w[c];
+        c--;
+        linecols--;
+      }
+      const pad = screen - len;
+      const spacing = linecols ? Math.floor(pad / linecols) : 0;
+      let rem = linecols ? pad % linecols : 0;
+      for (let t = c; t > eol; t--) {
+        if (!w[t]) continue;
+        w[t] += spacing;
+        if (rem) {
+          w[t]++;
+          rem--;
+        }
+      }
+    }
+    eol = c;
+    len = 0;
+    linecols = 0;
+  }
+}
+
+export interface TextOptions {
+  numeric: boolean;
+  processes: boolean;
+  extended: boolean;
+  timers: boolean;
+  memory: boolean;
+  info: boolean;
+  owners?: { get(inode: number): Owner[] | undefined };
+  ifname(index: number): string | undefined;
+  cgroupPath(id: number): string;
+}
+
+const UNIX_NETID: Record<number, string> = { 1: 'u_str', 5: 'u_seq' };
+
+/** ss's netid for a record */
+export function netid(s: SocketEntry): string {
+  if (s.table === 'unix') return UNIX_NETID[s.type] ?? 'u_dgr';
+  return s.table;
+}
+
+const IN6_ANY = '::';
+
+function inetAddr(address: string, family: number, v6only: boolean): string {
+  if (family === 2) return address;
+  if (!v6only && address === IN6_ANY) return '*';
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function service(port: number, table: InetSocket['table'], numeric: boolean): string {
+  if (port === 0) return '*';
+  if (numeric) return String(port);
+  if (table === 'raw') return protocolName(port) ?? String(port);
+  return serviceName(port, table) ?? String(port);
+}
+
+/** print_ms_timer: "1min30sec", "2.500ms"-style fragments as ss writes them */
+export function msTimer(timeout: number): string {
+  let secs = Math.floor(timeout / 1000);
+  const minutes = Math.floor(secs / 60);
+  secs %= 60;
+  let msecs = timeout % 1000;
+  let buf = '';
+  if (minutes) {
+    msecs = 0;
+    buf = `${minutes}min`;
+    if (minutes > 9) secs = 0;
+  }
+  if (secs) {
+    if (secs > 9) msecs = 0;
+    buf += `${secs}${msecs ? '.' : 'sec'}`;
+  }
+  if (msecs) buf += `${String(msecs).padStart(3, '0')}ms`;
+  return buf;
+}
+
+export function users(list: Owner[] | undefined): string {
+  if (!list?.length) return '';
+  return ` users:(${list.map((o) => `("${o.comm}",pid=${o.pid},fd=${o.fd})`).join(',')})`;
+}
+
+function skmem(m: UnixSocket['skmeminfo'] | undefined, meminfo?: InetSocket['meminfo']): string {
+  if (!m) return meminfo ? ` mem:(r${meminfo.rmem},w${meminfo.wmem},f${meminfo.fmem},t${meminfo.tmem})` : '';
+  let s = ` skmem:(r${m.rmem_alloc ?? 0},rb${m.rcvbuf ?? 0},t${m.wmem_alloc ?? 0},tb${m.sndbuf ?? 0},f${m.fwd_alloc ?? 0},w${m.wmem_queued ?? 0},o${m.optmem ?? 0}`;
+  if (m.backlog !== undefined) s += `,bl${m.backlog}`;
+  if (m.drops !== undefined) s += `,d${m.drops}`;
+  return s + ')';
+}
+
+const shutdownMark = (mask: number): string => ` ${mask & 1 ? '-' : '<'}-${mask & 2 ? '-' : '>'}`;
+
+/** The ten tokens of one inet socket. */
+export function inetTokens(s: InetSocket, o: TextOptions): string[] {
+  const v6only = s.family === 10 && s.v6only === 1;
+  const ifname = s.ifindex ? o.ifname(s.ifindex) : undefined;
+  const local = inetAddr(s.src, s.family, v6only);
+  let ext = o.processes ? users(o.owners?.get(s.inode)) : '';
+  if (o.timers && s.timer) ext += ` timer:(${TIMER[Math.min(s.timer, 5)]},${msTimer(s.expires)},${s.retrans})`;
+  if (o.extended) {
+    if (s.uid) ext += ` uid:${s.uid}`;
+    ext += ` ino:${s.inode} sk:${s.cookie}`;
+    if (s.mark) ext += ` fwmark:0x${s.mark.toString(16)}`;
+    if (s.cgroupId) ext += ` cgroup:${o.cgroupPath(s.cgroupId)}`;
+    if (s.family === 10 && s.v6only !== undefined) ext += ` v6only:${s.v6only}`;
+    if (s.shutdown !== undefined) ext += shutdownMark(s.shutdown);
+  }
+  // ss: a second line for -m, and for -i but on UDP sockets (inet_show_sock)
+  // (ss's /proc readers print no second line)
+  if (!s.proc && (o.memory || (o.info && s.table !== 'udp'))) ext += '\n\t' + skmem(s.skmeminfo, s.meminfo) + (o.info ? tcpInfoText(s, o.numeric, o.timers) : '');
+  return [
+    netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue).padEnd(6), String(s.wqueue).padEnd(6),
+    (ifname ? `${local}%${ifname}` : local) + ':', service(s.sport, s.table, o.numeric),
+    inetAddr(s.dst, s.family, v6only) + ':', service(s.dport, s.table, o.numeric), ext, '',
+  ];
+}
+
+/** The ten tokens of one unix socket. */
+export function unixTokens(s: UnixSocket, o: TextOptions): string[] {
+  let ext = o.processes ? users(o.owners?.get(s.inode)) : '';
+  if (o.memory) ext += skmem(s.skmeminfo);
+  if (o.extended) {
+    if (s.shutdown !== undefined) ext += shutdownMark(s.shutdown);
+    if (s.vfs) // ss applies glibc's major()/minor() to the kernel's s_dev, and so do we
+      ext += ` ino:${s.vfs.ino} dev:${(s.vfs.dev >>> 8) & 0xfff}/${(s.vfs.dev & 0xff) | ((s.vfs.dev >>> 12) & 0xfff00)}`;
+    if (s.icons) ext += ' peers:' + s.icons.map((i) => ` ${i}`).join('');
+  }
+  return [
+    netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue ?? 0).padEnd(6), String(s.wqueue ?? 0).padEnd(6),
+    `${s.name ?? '*'} `, String(s.inode), '* ', String(s.peer ?? 0), ext, '',
+  ];
+}

@@ -1,0 +1,116 @@
+// rtnetlink structs in host order (<linux/rtnetlink.h>, <linux/if_link.h>):
+// struct ifinfomsg with IFLA_IFNAME, IFLA_MTU and IFLA_STATS64
+// (struct rtnl_link_stats64). Pure codecs: decode never throws.
+import { fail, ok, truncated, type DecodeResult } from '../packet/result.js';
+import { walkAttrs } from './netlink.js';
+
+export const RTM_NEWLINK = 16;
+export const RTM_GETLINK = 18;
+export const IFLA_IFNAME = 3;
+export const IFLA_MTU = 4;
+export const IFLA_STATS64 = 23;
+
+/** struct rtnl_link_stats64, in its field order */
+export const LINK_STATS64 = [
+  'rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes', 'rx_errors', 'tx_errors', 'rx_dropped', 'tx_dropped',
+  'multicast', 'collisions', 'rx_length_errors', 'rx_over_errors', 'rx_crc_errors', 'rx_frame_errors',
+  'rx_fifo_errors', 'rx_missed_errors', 'tx_aborted_errors', 'tx_carrier_errors', 'tx_fifo_errors',
+  'tx_heartbeat_errors', 'tx_window_errors', 'rx_compressed', 'tx_compressed', 'rx_nohandler',
+] as const;
+export type LinkStats = Partial<Record<(typeof LINK_STATS64)[number], number>>;
+
+export interface Link {
+  index: number;   // ifi_index
+  type: number;    // ifi_type (ARPHRD_*)
+  flags: number;   // ifi_flags (IFF_*)
+  name?: string;
+  mtu?: number;
+  stats?: LinkStats;
+}
+
+export const ifinfomsg = {
+  size: 16,
+  /** A request for every link: family AF_UNSPEC, all zero. */
+  encode(): Buffer {
+    return Buffer.alloc(16);
+  },
+  decode(b: Buffer, offset = 0, end = b.length): DecodeResult<Link> {
+    if (end - offset < 16) return truncated('ifinfomsg', 16, end - offset, offset);
+    const l: Link = { type: b.readUInt16LE(offset + 2), index: b.readInt32LE(offset + 4), flags: b.readUInt32LE(offset + 8) };
+    const bad = walkAttrs(b, offset + 16, end, (t, p, n) => {
+      if (t === IFLA_IFNAME) l.name = b.toString('latin1', p, p + n).replace(/\0.*$/s, '');
+      else if (t === IFLA_MTU && n >= 4) l.mtu = b.readUInt32LE(p);
+      else if (t === IFLA_STATS64) {
+        const s: LinkStats = {};
+        // u64 counters as numbers: exact below 2^53
+        for (let k = 0; k < LINK_STATS64.length && 8 * k + 8 <= n; k++) s[LINK_STATS64[k]] = b.readUInt32LE(p + 8 * k) + b.readUInt32LE(p + 8 * k + 4) * 2 ** 32;
+        l.stats = s;
+      }
+    });
+    if (bad) return fail('ifinfomsg', bad, offset);
+    return ok(l, end - offset);
+  },
+};
+
+export const RTM_NEWROUTE = 24;
+export const RTM_GETROUTE = 26;
+export const RTA_DST = 1;
+export const RTA_OIF = 4;
+export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_METRICS = 8;
+export const RTA_TABLE = 15;
+export const RTAX_WINDOW = 3;
+export const RTAX_RTT = 4;
+export const RTAX_ADVMSS = 8;
+export const RT_TABLE_MAIN = 254;
+// rtm_type (enum rtn_type)
+export const RTN_UNICAST = 1;
+export const RTN_BLACKHOLE = 6;
+export const RTN_UNREACHABLE = 7;
+export const RTN_PROHIBIT = 8;
+export const RTN_THROW = 9;
+
+/** struct rtmsg with the attributes netstat -r shows */
+export interface Route {
+  family: number;
+  dstLen: number;   // rtm_dst_len
+  table: number;    // RTA_TABLE, else rtm_table
+  protocol: number;
+  scope: number;
+  type: number;     // rtm_type
+  flags: number;    // rtm_flags
+  dst?: Buffer;
+  gateway?: Buffer;
+  oif?: number;
+  priority?: number;
+  metrics: Record<number, number>;
+}
+
+export const rtmsg = {
+  size: 12,
+  /** A dump request for one family. */
+  encode(family: number): Buffer {
+    const b = Buffer.alloc(12);
+    b[0] = family;
+    return b;
+  },
+  decode(b: Buffer, offset = 0, end = b.length): DecodeResult<Route> {
+    if (end - offset < 12) return truncated('rtmsg', 12, end - offset, offset);
+    const r: Route = {
+      family: b[offset], dstLen: b[offset + 1], table: b[offset + 4], protocol: b[offset + 5], scope: b[offset + 6],
+      type: b[offset + 7], flags: b.readUInt32LE(offset + 8), metrics: {},
+    };
+    let nested: string | null = null;
+    const bad = walkAttrs(b, offset + 12, end, (t, p, n) => {
+      if (t === RTA_DST) r.dst = Buffer.from(b.subarray(p, p + n));
+      else if (t === RTA_GATEWAY) r.gateway = Buffer.from(b.subarray(p, p + n));
+      else if (t === RTA_OIF && n >= 4) r.oif = b.readUInt32LE(p);
+      else if (t === RTA_PRIORITY && n >= 4) r.priority = b.readUInt32LE(p);
+      else if (t === RTA_TABLE && n >= 4) r.table = b.readUInt32LE(p);
+      else if (t === RTA_METRICS) nested ??= walkAttrs(b, p, p + n, (mt, mp, mn) => { if (mn >= 4) r.metrics[mt] = b.readUInt32LE(mp); });
+    });
+    if (bad ?? nested) return fail('rtmsg', (bad ?? nested)!, offset);
+    return ok(r, end - offset);
+  },
+};

@@ -1,0 +1,270 @@
+// ss's expression language (ss(8) FILTER, iproute2 misc/ssfilter.y),
+// parsed to a tree and evaluated in the process against each record:
+//   src/dst HOST[/PREFIX][:PORT]   sport/dport OP [:]PORT   dev NAME
+//   fwmark MARK[/MASK]   autobound   and or not && || !   ( )
+// with juxtaposition meaning and. OP is = == eq != ne neq > gt < lt >= ge
+// geq <= le leq. A parse error names the word it stopped at.
+import { parseIPv4, parseIPv6 } from '../packet/addr.js';
+import type { SocketEntry } from './index.js';
+import { sysctl } from '../sysctl.js';
+
+let portRange: [number, number] | undefined;
+function localPortRange(): [number, number] {
+  if (portRange) return portRange;
+  const v = (sysctl('net.ipv4.ip_local_port_range') ?? '1024 65535').trim().split(/\s+/).map(Number);
+  return (portRange = [v[0] ?? 1024, v[1] ?? 65535]);
+}
+
+export type Cmp = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
+
+export interface HostCond {
+  /** IPv4/IPv6 address bytes, or a unix path pattern */
+  addr?: Buffer;
+  path?: string;
+  prefix?: number;
+  port?: number;
+}
+
+export type Filter =
+  | { op: 'and' | 'or'; a: Filter; b: Filter }
+  | { op: 'not'; a: Filter }
+  | { op: 'src' | 'dst'; host: HostCond }
+  | { op: 'sport' | 'dport'; cmp: Cmp; port: number }
+  | { op: 'dev'; ifindex: number; name: string }
+  | { op: 'fwmark'; mark: number; mask: number }
+  | { op: 'autobound' };
+
+/** A filter that does not parse: the word it stopped at and what it wanted there. */
+export class FilterError extends Error {
+  override readonly name = 'FilterError';
+  constructor(readonly word: string, readonly expected: string) {
+    super(`bad filter at '${word}': expected ${expected}`);
+  }
+}
+
+const CMP: Record<string, Cmp> = {
+  '=': 'eq', '==': 'eq', eq: 'eq', '!=': 'ne', ne: 'ne', neq: 'ne',
+  '>': 'gt', gt: 'gt', '<': 'lt', lt: 'lt', '>=': 'ge', ge: 'ge', geq: 'ge', '<=': 'le', le: 'le', leq: 'le',
+};
+
+/** Split the words as ss's lexer does: parentheses and ! stand alone. */
+export function tokenize(args: string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    for (const w of a.split(/\s+/)) {
+      let rest = w;
+      while (rest) {
+        const m = /^(\(|\)|&&|\|\||!=|!|[^()!&|]+|&|\|)/.exec(rest)!;
+        out.push(m[1]);
+        rest = rest.slice(m[1].length);
+      }
+    }
+  }
+  return out.filter((t) => t !== '');
+}
+
+export interface FilterContext {
+  /** a service name to a port ("ssh" -> 22), null when unknown */
+  service(name: string): number | null;
+  /** an interface name to its index, 0 when there is none */
+  ifindex(name: string): number;
+}
+
+const PRIMARY = "src, dst, sport, dport, dev, fwmark, autobound, not or '('";
+
+/** Parse ss's filter words; throws FilterError. An empty list is no filter (null). */
+export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
+  const t = tokenize(args);
+  if (t.length === 0) return null;
+  let i = 0;
+  const peek = () => t[i];
+  const next = () => t[i++];
+  const word = () => (i < t.length ? t[i] : '(end)');
+
+  function or(): Filter {
+    let a = and();
+    while (peek() === 'or' || peek() === '||' || peek() === '|' || peek() === ',') {
+      next();
+      a = { op: 'or', a, b: and() };
+    }
+    return a;
+  }
+  function and(): Filter {
+    let a = unary();
+    for (;;) {
+      const w = peek();
+      if (w === 'and' || w === '&&' || w === '&') {
+        next();
+        a = { op: 'and', a, b: unary() };
+      } else if (w !== undefined && w !== ')' && w !== 'or' && w !== '||' && w !== '|' && w !== ',') {
+        a = { op: 'and', a, b: unary() }; // juxtaposition
+      } else return a;
+    }
+  }
+  function unary(): Filter {
+    const w = peek();
+    if (w === 'not' || w === '!') {
+      next();
+      return { op: 'not', a: unary() };
+    }
+    if (w === '(') {
+      next();
+      const e = or();
+      if (peek() !== ')') throw new FilterError(word(), "')'");
+      next();
+      return e;
+    }
+    return primary();
+  }
+  function cmpWord(): Cmp | null {
+    const c = CMP[peek() ?? ''];
+    if (c) next();
+    return c ?? null;
+  }
+  function primary(): Filter {
+    const w = peek();
+    switch (w) {
+      case 'src': case 'dst': {
+        next();
+        const c = cmpWord() ?? 'eq';
+        if (c !== 'eq' && c !== 'ne') throw new FilterError(t[i - 1], `= or != after ${w}`);
+        const f: Filter = { op: w, host: hostCond(w) };
+        return c === 'ne' ? { op: 'not', a: f } : f;
+      }
+      case 'sport': case 'dport': {
+        next();
+        const c = cmpWord() ?? 'eq';
+        return { op: w, cmp: c, port: portOf(w) };
+      }
+      case 'dev': {
+        next();
+        if (peek() === '=' || peek() === '==') next();
+        const name = next();
+        if (name === undefined) throw new FilterError('(end)', 'an interface name after dev');
+        const ifindex = /^\d+$/.test(name) ? Number(name) : ctx.ifindex(name);
+        if (!ifindex) throw new FilterError(name, 'an interface name or index after dev');
+        return { op: 'dev', ifindex, name };
+      }
+      case 'fwmark': {
+        next();
+        if (peek() === '=' || peek() === '==') next();
+        const v = next() ?? '(end)';
+        const m = /^(0x[0-9a-f]+|\d+)(?:\/(0x[0-9a-f]+|\d+))?$/i.exec(v);
+        if (!m) throw new FilterError(v, 'MARK[/MASK] after fwmark');
+        return { op: 'fwmark', mark: Number(m[1]) >>> 0, mask: m[2] === undefined ? 0xffffffff : Number(m[2]) >>> 0 };
+      }
+      case 'autobound': next(); return { op: 'autobound' };
+      default: throw new FilterError(word(), PRIMARY);
+    }
+  }
+  function portOf(what: string): number {
+    const v = next();
+    if (v === undefined) throw new FilterError('(end)', `a port after ${what}`);
+    const p = port(v.replace(/^\*?:/, ''));
+    if (p === null) throw new FilterError(v, `a port number or service name after ${what}`);
+    return p;
+  }
+  function port(s: string): number | null {
+    if (/^\d+$/.test(s)) return Number(s) <= 65535 ? Number(s) : null;
+    return ctx.service(s);
+  }
+  function hostCond(what: string): HostCond {
+    const v = next();
+    if (v === undefined) throw new FilterError('(end)', `an address after ${what}`);
+    const bad = () => new FilterError(v, `HOST[/PREFIX][:PORT], [IPV6]:PORT or a unix path after ${what}`);
+    if (v.startsWith('/') || v.startsWith('@')) return { path: v };
+    let host = v, p: number | undefined;
+    const br = /^\[([^\]]+)\](?::(.+))?$/.exec(v);
+    if (br) {
+      host = br[1];
+      if (br[2] !== undefined) p = port(br[2]) ?? (() => { throw bad(); })();
+    } else if (v.split(':').length === 2 || v.startsWith('*:') || v.startsWith(':')) {
+      const k = v.lastIndexOf(':');
+      host = v.slice(0, k);
+      const ps = v.slice(k + 1);
+      if (ps !== '*' && ps !== '') p = port(ps) ?? (() => { throw bad(); })();
+    }
+    if (host === '' || host === '*') return p === undefined ? {} : { port: p };
+    let prefix: number | undefined;
+    const slash = host.indexOf('/');
+    if (slash >= 0) {
+      prefix = Number(host.slice(slash + 1));
+      host = host.slice(0, slash);
+      if (!Number.isInteger(prefix)) throw bad();
+    }
+    const addr = parseIPv4(host) ?? parseIPv6(host);
+    if (!addr || (prefix !== undefined && (prefix < 0 || prefix > addr.length * 8))) throw bad();
+    return { addr, prefix: prefix ?? addr.length * 8, ...(p === undefined ? {} : { port: p }) };
+  }
+
+  const e = or();
+  if (i < t.length) throw new FilterError(word(), "and, or, or the end of the filter");
+  return e;
+}
+
+function prefixMatch(a: Buffer, p: Buffer, bits: number): boolean {
+  if (a.length !== p.length) return false;
+  const full = bits >> 3;
+  for (let k = 0; k < full; k++) if (a[k] !== p[k]) return false;
+  const rem = bits & 7;
+  if (rem === 0) return true;
+  const mask = (0xff << (8 - rem)) & 0xff;
+  return (a[full] & mask) === (p[full] & mask);
+}
+
+const MAPPED = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+
+function addrMatch(text: string, h: HostCond): boolean {
+  if (!h.addr) return true;
+  let a = parseIPv4(text) ?? parseIPv6(text);
+  if (!a) return false;
+  // ss: a v4-mapped socket matches an IPv4 rule (inet2_addr_match)
+  if (h.addr.length === 4 && a.length === 16 && a.subarray(0, 12).equals(MAPPED)) a = a.subarray(12);
+  return prefixMatch(a, h.addr, h.prefix ?? h.addr.length * 8);
+}
+
+function globMatch(name: string, pattern: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(name);
+}
+
+function cmp(v: number, c: Cmp, p: number): boolean {
+  switch (c) {
+    case 'eq': return v === p;
+    case 'ne': return v !== p;
+    case 'gt': return v > p;
+    case 'lt': return v < p;
+    case 'ge': return v >= p;
+    case 'le': return v <= p;
+  }
+}
+
+/** Whether a socket passes the filter. */
+export function matches(f: Filter, s: SocketEntry): boolean {
+  switch (f.op) {
+    case 'and': return matches(f.a, s) && matches(f.b, s);
+    case 'or': return matches(f.a, s) || matches(f.b, s);
+    case 'not': return !matches(f.a, s);
+    case 'src': case 'dst': {
+      if (s.table === 'unix') {
+        if (f.host.path === undefined) return f.host.addr === undefined && f.host.port === undefined;
+        return f.op === 'src' ? globMatch(s.name ?? '*', f.host.path) : false;
+      }
+      if (f.host.path !== undefined) return false;
+      const port = f.op === 'src' ? s.sport : s.dport;
+      if (f.host.port !== undefined && port !== f.host.port) return false;
+      return addrMatch(f.op === 'src' ? s.src : s.dst, f.host);
+    }
+    case 'sport': case 'dport':
+      if (s.table === 'unix') return false;
+      return cmp(f.op === 'sport' ? s.sport : s.dport, f.cmp, f.port);
+    case 'dev': return s.table !== 'unix' && s.ifindex === f.ifindex;
+    case 'fwmark': return s.table !== 'unix' && ((s.mark ?? 0) & f.mask) === f.mark;
+    case 'autobound': {
+      // ss's run_ssfilter: the local port lies in the ephemeral range
+      if (s.table === 'unix') return false;
+      const [low, high] = localPortRange();
+      return s.sport >= low && s.sport <= high;
+    }
+  }
+}

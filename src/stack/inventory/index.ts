@@ -1,0 +1,215 @@
+// The socket inventory behind sockit ss and sockit netstat: every socket of
+// the network namespace, streamed one record at a time from sock_diag
+// (sock_diag(7); IPv4 and IPv6 dumped separately, as ss does), with the
+// state filter sent to the kernel as idiag_states. When netlink is refused
+// (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
+import { isSystemError } from '../errors.js';
+import { NETLINK_ROUTE, NETLINK_SOCK_DIAG } from '../abi/netlink.js';
+import { RTM_GETLINK, RTM_GETROUTE, RTM_NEWLINK, RTM_NEWROUTE, ifinfomsg, rtmsg, type Link, type Route } from '../abi/rtnetlink.js';
+
+export type { Link, LinkStats, Route } from '../abi/rtnetlink.js';
+import {
+  SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
+  UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
+  type InetDiagMsg, type UnixDiagMsg,
+} from '../abi/sock_diag.js';
+import { NetlinkSocket, type DumpOutcome } from '../netlink/socket.js';
+import type { DecodeFailure } from '../packet/result.js';
+import { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
+
+export { scanOwners, type Owner, type Owners } from './owners.js';
+export { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
+
+export type InetTable = 'tcp' | 'udp' | 'raw';
+export const IPPROTO: Record<InetTable, number> = { tcp: 6, udp: 17, raw: 255 };
+
+export interface InetSocket extends InetDiagMsg {
+  table: InetTable;
+  /** read from /proc/net (no attributes: no tcp_info, no memory) */
+  proc?: true;
+}
+
+export interface UnixSocket extends UnixDiagMsg {
+  table: 'unix';
+  /** from /proc/net/unix only */
+  refcnt?: number;
+  flags?: number;
+}
+
+export type SocketEntry = InetSocket | UnixSocket;
+
+/** TCP_* states (<net/tcp_states.h>) as idiag_states bits */
+export const ALL_STATES = (1 << 12) - 2;
+
+export type Source = 'netlink' | 'proc';
+
+/** Where records came from, and what the walk met that the caller may report. */
+export interface Report {
+  source: Source;
+  /** a reply that was malformed: the dump stopped there */
+  malformed?: DecodeFailure;
+}
+
+/** The environment switch that forces the /proc/net fallback (documented in sockit-ss(1)). */
+export const FORCE_PROC_ENV = 'SOCKIT_INVENTORY';
+
+export class Inventory {
+  private nl: NetlinkSocket | null = null;
+  private refused = false;
+  readonly reports: Report[] = [];
+
+  constructor(private readonly force: Source | undefined = process.env[FORCE_PROC_ENV] === 'proc' ? 'proc' : undefined) {}
+
+  private netlink(): NetlinkSocket | null {
+    if (this.force === 'proc' || this.refused) return null;
+    if (this.nl) return this.nl;
+    try {
+      this.nl = NetlinkSocket.open(NETLINK_SOCK_DIAG);
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      this.refused = true; // EACCES/EPERM (a seccomp or LSM policy), EAFNOSUPPORT
+    }
+    return this.nl;
+  }
+
+  /**
+   * Stream the sockets of one inet table and family whose state is in
+   * `states` (idiag_states); `ext` asks for attributes (extBit()).
+   */
+  async inet(table: InetTable, family: 4 | 6, states: number, ext: number, fn: (s: InetSocket) => void): Promise<Source> {
+    const nl = this.netlink();
+    if (nl) {
+      const req = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext, states, rawProtocol: 0 });
+      const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+        const d = inetDiagMsg.decode(b, o, end);
+        if (d.ok) {
+          const s = d.value as InetSocket;
+          s.table = table;
+          fn(s);
+        } else this.reports.push({ source: 'netlink', malformed: d });
+      });
+      if (this.settled(r)) return 'netlink';
+    }
+    const text = readProcNet(family === 4 ? table : `${table}6`);
+    for (const m of parseProcInet(text, family)) {
+      if (!(states & (1 << m.state))) continue;
+      const s = m as InetSocket;
+      s.table = table;
+      s.proc = true;
+      fn(s);
+    }
+    return 'proc';
+  }
+
+  /**
+   * Stream the unix sockets of the given types (SOCK_STREAM 1, SOCK_DGRAM 2,
+   * SOCK_SEQPACKET 5); `show` adds UDIAG_SHOW_* bits to name, peer and queues.
+   */
+  async unix(types: Set<number>, states: number, show: number, fn: (s: UnixSocket) => void): Promise<Source> {
+    const nl = this.netlink();
+    if (nl) {
+      show |= UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN;
+      const r = await nl.dump(SOCK_DIAG_BY_FAMILY, unixDiagReq.encode({ states, show }), (b, o, end) => {
+        const d = unixDiagMsg.decode(b, o, end);
+        if (!d.ok) {
+          this.reports.push({ source: 'netlink', malformed: d });
+          return;
+        }
+        if (!types.has(d.value.type)) return;
+        const s = d.value as UnixSocket;
+        s.table = 'unix';
+        fn(s);
+      });
+      if (this.settled(r)) return 'netlink';
+    }
+    for (const m of this.procUnix()) {
+      if (!types.has(m.type) || !(states & (1 << m.state))) continue;
+      fn(m);
+    }
+    return 'proc';
+  }
+
+  /** /proc/net/unix as records (netstat -x reads it for RefCnt and Flags). */
+  *procUnix(): Generator<UnixSocket & ProcUnix> {
+    for (const m of parseProcUnix(readProcNet('unix'))) {
+      const s = m as UnixSocket & ProcUnix;
+      s.table = 'unix';
+      yield s;
+    }
+  }
+
+  /** true when the dump ended (well or malformed); false: fall back to /proc */
+  private settled(r: DumpOutcome): boolean {
+    if (r.ok) return true;
+    if (r.kind === 'malformed') {
+      this.reports.push({ source: 'netlink', malformed: r.failure });
+      return true;
+    }
+    // ENOENT: the diag module for this protocol is not loaded (udp_diag, raw_diag);
+    // EACCES/EPERM/EINVAL: refused. /proc/net has the same sockets.
+    return false;
+  }
+
+  /**
+   * Close a socket (SOCK_DESTROY, needs CAP_NET_ADMIN and a kernel with
+   * CONFIG_INET_DIAG_DESTROY): ok, or the kernel's error (EOPNOTSUPP: not
+   * for this socket or kernel; ENOENT: already gone; EPERM: no capability).
+   */
+  async destroy(s: InetSocket): Promise<DumpOutcome> {
+    this.killer ??= NetlinkSocket.open(NETLINK_SOCK_DIAG);
+    const req = inetDiagReqV2.encode({
+      family: s.family, protocol: IPPROTO[s.table], ext: 0, states: 0, rawProtocol: s.table === 'raw' ? s.protocol ?? 0 : 0,
+      id: { sport: s.sport, dport: s.dport, src: s.src, dst: s.dst, ifindex: s.ifindex, cookie: s.cookie },
+    });
+    return this.killer.request(SOCK_DESTROY, req);
+  }
+
+  private killer: NetlinkSocket | null = null;
+
+  close(): void {
+    this.nl?.close();
+    this.nl = null;
+    this.killer?.close();
+    this.killer = null;
+  }
+}
+
+/** Every network interface with its counters (RTM_GETLINK, IFLA_STATS64), in the kernel's order. */
+export async function links(): Promise<{ links: Link[]; malformed?: DecodeFailure }> {
+  const nl = NetlinkSocket.open(NETLINK_ROUTE);
+  try {
+    const out: Link[] = [];
+    let malformed: DecodeFailure | undefined;
+    const r = await nl.dump(RTM_GETLINK, ifinfomsg.encode(), (b, o, end, h) => {
+      if (h.type !== RTM_NEWLINK) return;
+      const d = ifinfomsg.decode(b, o, end);
+      if (d.ok) out.push(d.value);
+      else malformed = d;
+    });
+    if (!r.ok && r.kind === 'error') throw r.error;
+    if (!r.ok) malformed = r.failure;
+    return { links: out, malformed };
+  } finally {
+    nl.close();
+  }
+}
+
+/** The IPv4 routes of the main table (RTM_GETROUTE), in the kernel's order. */
+export async function routes4(): Promise<{ routes: Route[]; malformed?: DecodeFailure }> {
+  const nl = NetlinkSocket.open(NETLINK_ROUTE);
+  try {
+    const out: Route[] = [];
+    let malformed: DecodeFailure | undefined;
+    const r = await nl.dump(RTM_GETROUTE, rtmsg.encode(2), (b, o, end, h) => {
+      if (h.type !== RTM_NEWROUTE) return;
+      const d = rtmsg.decode(b, o, end);
+      if (d.ok) out.push(d.value);
+      else malformed = d;
+    });
+    if (!r.ok && r.kind === 'error') throw r.error;
+    if (!r.ok) malformed = r.failure;
+    return { routes: out, malformed };
+  } finally {
+    nl.close();
+  }
+}

@@ -1,0 +1,166 @@
+// A netlink socket (netlink(7)) over the native layer: one request at a
+// time, each with its own sequence number, its multipart reply read in large
+// batches (one recvmsg per kernel skb, up to 32 KiB each: netlink_recvmsg's
+// max_recvmsg_len) until NLMSG_DONE. NLMSG_ERROR becomes the system-error
+// type; a truncated or malformed reply is a typed failure, never thrown.
+import * as C from '../constants.js';
+import { isSystemError, systemError, type SystemError } from '../errors.js';
+import { native, type Poller } from '../native/index.js';
+import type { DecodeFailure } from '../packet/result.js';
+import { fail } from '../packet/result.js';
+import {
+  NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nlmsgerr, nlmsghdr,
+  NLMSG_HDRLEN, type Nlmsghdr,
+} from '../abi/netlink.js';
+
+const MSG_TRUNC = 0x20;
+const UV_READABLE = 1;
+/** the receive buffer: a dump skb is at most 32 KiB; 64 KiB leaves room for a larger one */
+export const RECV_BUFFER = 64 * 1024;
+
+/** One reply message: its header and its payload at b[offset, end). */
+export type MessageHandler = (b: Buffer, offset: number, end: number, h: Nlmsghdr) => void;
+
+export type DumpOutcome =
+  | { ok: true; messages: number }
+  | { ok: false; kind: 'error'; error: SystemError }
+  | { ok: false; kind: 'malformed'; failure: DecodeFailure };
+
+export class NetlinkSocket {
+  private seq: number;
+  private readonly buf = Buffer.allocUnsafe(RECV_BUFFER);
+  private poller: Poller | null = null;
+  private closed = false;
+
+  private constructor(readonly fd: number, readonly protocol: number) {
+    this.seq = (Date.now() / 1000) >>> 0; // iproute2's rtnl_open starts at time(NULL)
+  }
+
+  /** socket(AF_NETLINK, SOCK_RAW, protocol); the kernel picks the port id at the first send. */
+  static open(protocol: number): NetlinkSocket {
+    return new NetlinkSocket(native.socket(C.AF_NETLINK, C.SOCK_RAW, protocol), protocol);
+  }
+
+  /** Adopt a descriptor (a test's socketpair end standing in for the kernel). */
+  static adopt(fd: number, protocol = 0): NetlinkSocket {
+    return new NetlinkSocket(fd, protocol);
+  }
+
+  /** Send a dump request (NLM_F_REQUEST|NLM_F_DUMP) and hand each reply message to fn. */
+  async dump(type: number, payload: Uint8Array, fn: MessageHandler): Promise<DumpOutcome> {
+    const seq = ++this.seq >>> 0;
+    const req = nlmsghdr.encode({ type, flags: NLM_F_REQUEST | NLM_F_DUMP, seq, pid: 0 }, payload);
+    try {
+      native.sendto(this.fd, req, 0, null);
+    } catch (e) {
+      if (isSystemError(e)) return { ok: false, kind: 'error', error: e };
+      throw e;
+    }
+    let messages = 0;
+    for (;;) {
+      const n = native.recvmsgFast(this.fd, this.buf, 0);
+      if (n < 0) {
+        await this.readable();
+        continue;
+      }
+      if (native.last.flags() & MSG_TRUNC) {
+        return { ok: false, kind: 'malformed', failure: fail('netlink', `a reply of ${n} bytes did not fit the ${RECV_BUFFER}-byte buffer (MSG_TRUNC)`, 0) };
+      }
+      if (n === 0) return { ok: false, kind: 'malformed', failure: fail('netlink', 'the peer closed before NLMSG_DONE', 0) };
+      const r = this.batch(n, seq, fn);
+      if (r === 'more') {
+        messages += this.counted;
+        continue;
+      }
+      if (r.ok) r.messages += messages + this.counted;
+      return r;
+    }
+  }
+
+  /**
+   * Send one request with NLM_F_ACK and wait for its NLMSG_ERROR: ok, the
+   * kernel's errno as a system error, or a malformed reply.
+   */
+  async request(type: number, payload: Uint8Array): Promise<DumpOutcome> {
+    const seq = ++this.seq >>> 0;
+    try {
+      native.sendto(this.fd, nlmsghdr.encode({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: 0 }, payload), 0, null);
+    } catch (e) {
+      if (isSystemError(e)) return { ok: false, kind: 'error', error: e };
+      throw e;
+    }
+    for (;;) {
+      const n = native.recvmsgFast(this.fd, this.buf, 0);
+      if (n < 0) {
+        await this.readable();
+        continue;
+      }
+      let o = 0;
+      while (o < n) {
+        const d = nlmsghdr.decode(this.buf, o, n);
+        if (!d.ok) return { ok: false, kind: 'malformed', failure: d };
+        const start = o + NLMSG_HDRLEN, end = o + d.value.len;
+        o += d.length;
+        if (d.value.seq !== seq || d.value.type !== NLMSG_ERROR) continue;
+        const e = nlmsgerr.decode(this.buf, start, end);
+        if (!e.ok) return { ok: false, kind: 'malformed', failure: e };
+        return e.value.error === 0 ? { ok: true, messages: 0 } : { ok: false, kind: 'error', error: systemError('netlink', e.value.error) };
+      }
+    }
+  }
+
+  private counted = 0;
+
+  /** Walk one datagram of messages; 'more' until NLMSG_DONE or an error ends the dump. */
+  private batch(n: number, seq: number, fn: MessageHandler): 'more' | DumpOutcome {
+    const b = this.buf;
+    this.counted = 0;
+    let o = 0;
+    while (o < n) {
+      const d = nlmsghdr.decode(b, o, n);
+      if (!d.ok) return { ok: false, kind: 'malformed', failure: d };
+      const h = d.value;
+      const start = o + NLMSG_HDRLEN, end = o + h.len;
+      o += d.length;
+      if (h.seq !== seq) continue; // a late reply to an earlier request
+      if (h.type === NLMSG_DONE) {
+        // a dump that failed says so in NLMSG_DONE's int (netlink_dump_done): ENOENT when raw_diag is not loaded
+        const err = end - start >= 4 ? b.readInt32LE(start) : 0;
+        return err < 0 ? { ok: false, kind: 'error', error: systemError('netlink', err) } : { ok: true, messages: 0 };
+      }
+      if (h.type === NLMSG_NOOP) continue;
+      if (h.type === NLMSG_OVERRUN) return { ok: false, kind: 'error', error: systemError('recvmsg', 105, 'ENOBUFS') };
+      if (h.type === NLMSG_ERROR) {
+        const e = nlmsgerr.decode(b, start, end);
+        if (!e.ok) return { ok: false, kind: 'malformed', failure: e };
+        if (e.value.error === 0) continue; // an ACK
+        return { ok: false, kind: 'error', error: systemError('netlink', e.value.error) };
+      }
+      this.counted++;
+      fn(b, start, end, h);
+    }
+    return 'more';
+  }
+
+  private readable(): Promise<void> {
+    return new Promise((resolve) => {
+      const p = (this.poller ??= new native.Poller(this.fd, () => {
+        p.stop();
+        const r = this.waiting;
+        this.waiting = null;
+        r?.();
+      }));
+      this.waiting = resolve;
+      p.start(UV_READABLE);
+    });
+  }
+
+  private waiting: (() => void) | null = null;
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.poller?.close();
+    native.close(this.fd);
+  }
+}

@@ -1,0 +1,322 @@
+// sockit ss and sockit netstat against iproute2 ss and net-tools netstat,
+// in a lab namespace holding only the sockets test/fixtures/sockets.py
+// opens (every kind: listeners, pairs, TIME_WAIT, UDP, raw, unix, IPv6,
+// v4-mapped). Both tools run in the same namespace, as root and as nobody;
+// lines are compared sorted, with the timers that move between the two
+// runs masked explicitly.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { Lab, isRoot, type User } from '../lab/index.js';
+import { sockitIn } from '../helpers/cli.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
+
+interface Fixture {
+  tcp4_any: number; tcp4_lo: number; tcp6_only: number; tcp6_dual: number; tcp4_client: number;
+  tcp6_client: number; mapped_client: number; timewait_client: number;
+  udp4_any: number; udp4_lo: number; udp_connected: number; udp6: number;
+  stream_path: string; dgram_path: string; abstract: string; pid: number;
+}
+
+/** ss's timers ("timer:(timewait,59sec,0)") and netstat's ("timewait (59.87/0/0)") count down between runs */
+const maskTimers = (s: string) => s
+  .replace(/timer:\((\w+),[^,]*,(\d+)\)/g, 'timer:($1,T,$2)')
+  .replace(/\b(on\d?|off|keepalive|timewait|probe) \(\d+\.\d\d\//g, '$1 (T/');
+
+/** Header lines first, the rest sorted: the two tools need not dump in one order. */
+function lines(text: string, header: number): string[] {
+  const all = maskTimers(text).split('\n');
+  if (all.at(-1) === '') all.pop();
+  const out: string[] = [];
+  let i = 0;
+  // netstat prints two tables, each with a two-line title
+  const block: string[] = [];
+  const flush = () => { out.push(...block.sort()); block.length = 0; };
+  for (const l of all) {
+    if (i++ < header || /^(Active |Proto |State |Netid |Recv-Q )/.test(l)) {
+      flush();
+      out.push(l);
+    } else block.push(l);
+  }
+  flush();
+  return out;
+}
+
+describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace', () => {
+  let lab: Lab;
+  let fixture: ChildProcess;
+  let fx: Fixture;
+  let dir: string;
+
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 0, ipv6: true, name: 'netstat' });
+    dir = mkdtempSync(join(tmpdir(), 'sockit-inv-'));
+    chmodSync(dir, 0o755);
+    fixture = lab.spawn(lab.src, ['python3', 'test/fixtures/sockets.py', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    fx = await new Promise<Fixture>((resolve, reject) => {
+      let out = '';
+      fixture.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out) as Fixture);
+      });
+      fixture.on('exit', (code) => reject(new Error(`sockets.py exited ${code}`)));
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    fixture?.stdin?.end();
+    await lab?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function both(tool: 'ss' | 'netstat', args: string[], user: User = 'root', env: Record<string, string> = {}) {
+    const theirs = await lab.exec(lab.src, [tool, ...args], { user });
+    const ours = await sockitIn(lab, lab.src, [tool, ...args], { user, env });
+    return { theirs, ours };
+  }
+
+  const ssCases: string[][] = [
+    ['-tan'], ['-tuln'], ['-uan'], ['-wan'], ['-xa'], ['-xl'], ['-x'], ['-tanp'], ['-tane'], ['-tano'], ['-tanoe'],
+    ['-ta', '-n', '-H'], ['-tan4'], ['-tan6'], ['-an', '-f', 'inet'], ['-A', 'tcp,udp', '-n'],
+    ['-tn', 'state', 'established'], ['-tn', 'state', 'listening'], ['-tan', 'exclude', 'time-wait'],
+    ['-tn', 'state', 'connected'], ['-tun', 'state', 'all'], ['-xn', 'state', 'connected'],
+  ];
+  for (const args of ssCases) {
+    it(`sockit ss ${args.join(' ')} is ss ${args.join(' ')}`, async () => {
+      const { theirs, ours } = await both('ss', args);
+      expect(ours.code).toBe(0);
+      expect(lines(ours.stdout, 1)).toEqual(lines(theirs.stdout, 1));
+    });
+  }
+
+  // -i's values move between two runs (rtt, last*, rates, busy) and the width of
+  // the Process column is the longest of those lines: values masked, blanks folded
+  const maskInfo = (t: string) => maskTimers(t)
+    .replace(/\b(lastsnd|lastrcv|lastack|busy|rtt|rto|minrtt|ato|rcv_rtt|delivered|segs_out|segs_in|bytes_acked|bytes_sent|bytes_received|data_segs_out|data_segs_in|rcv_space|rcv_ssthresh|cwnd|skmem):\S+/g, '$1:N')
+    .replace(/\b(send|pacing_rate|delivery_rate) \S+bps/g, '$1 Nbps').replace(/bw:[^,]+,mrtt:[^,)]+/g, 'bw:N,mrtt:N')
+    .replace(/ app_limited/g, '').replace(/[ \t]+/g, ' ').replace(/ $/gm, '');
+  for (const args of [['-tin'], ['-tinpeom'], ['-uain'], ['-wain']]) {
+    it(`sockit ss ${args.join(' ')} is ss ${args.join(' ')} (tcp_info values masked)`, async () => {
+      const { theirs, ours } = await both('ss', args);
+      expect(ours.code).toBe(0);
+      const norm = (t: string) => maskInfo(t.replace(/\n\t/g, ' \\t ')).split('\n').sort();
+      expect(norm(ours.stdout)).toEqual(norm(theirs.stdout));
+    });
+  }
+
+  it('ss -s: the summary from /proc/net/sockstat and snmp is ss\'s', async () => {
+    for (const args of [['-s'], ['-s', '-a'], ['-s', '-tn']]) {
+      const { theirs, ours } = await both('ss', args);
+      expect(ours.code).toBe(0);
+      // "Total" counts every socket of the namespace at the moment it is read, the
+      // reader's own included (ss has none open yet; node has its own): masked, but near
+      const total = (t: string) => Number(/^Total: (\d+)/.exec(t)?.[1]);
+      expect(Math.abs(total(ours.stdout) - total(theirs.stdout)), args.join(' ')).toBeLessThanOrEqual(3);
+      // TCP's "alloc" (the first number, and "closed" from it) also counts sockets not yet
+      // freed (sock_put after an RCU grace period): it can differ by one between two reads
+      const mask = (t: string) => t.replace(/^Total: \d+/, 'Total: N').replace(/^TCP: +\d+ \(estab (\d+), closed \d+,/m, 'TCP: N (estab $1, closed N,');
+      expect(lines(mask(ours.stdout), 9), args.join(' ')).toEqual(lines(mask(theirs.stdout), 9));
+    }
+    const j = await sockitIn(lab, lab.src, ['ss', '-s', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(JSON.parse(j.stdout.split('\n')[0]!)).toMatchObject({ type: 'sockstat', tcp_tws: 1, raw4: 1, raw6: 1 });
+  });
+
+  it('the expression filter selects what ss selects', async () => {
+    const filters = [
+      ['sport', '=', `:${fx.tcp4_lo}`], ['dport', 'eq', `:${fx.tcp4_lo}`], ['src', '127.0.0.1'], ['dst', '[::1]'],
+      ['(', 'sport', '>', ':1024', 'and', 'dport', '<', ':1024', ')'], ['not', 'src', '127.0.0.0/8'],
+      ['src', `[::ffff:127.0.0.1]:${fx.tcp6_dual}`], ['dst', '127.0.0.1', 'or', 'dst', '[::1]'],
+      [`sport >= :${fx.tcp6_dual} && ! dport = :0`], ['src', '*:' + String(fx.tcp4_any)], ['dport', '!=', `:${fx.tcp4_lo}`],
+    ];
+    for (const f of filters) {
+      const { theirs, ours } = await both('ss', ['-tan', ...f]);
+      expect(ours.code, f.join(' ')).toBe(0);
+      expect(lines(ours.stdout, 1), f.join(' ')).toEqual(lines(theirs.stdout, 1));
+    }
+    // the filter picked something: a listener and its accepted pair
+    const picked = await sockitIn(lab, lab.src, ['ss', '-tanH', 'sport', '=', `:${fx.tcp4_lo}`]);
+    expect(picked.stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('on a terminal the columns use its width, as ss spreads them (script(1) gives both a pty)', async () => {
+    for (const cols of [40, 80, 132, 200]) {
+      for (const args of ['-tan', '-xa', '-tuanp']) {
+        const tty = (cmd: string) => lab.exec(lab.src, ['script', '-qec', `stty cols ${cols} rows 50; ${cmd}`, '/dev/null']);
+        const theirs = await tty(`ss ${args}`);
+        const ours = await tty(`${process.execPath} bin/sockit ss ${args}`);
+        expect(lines(ours.stdout, 1), `${cols} columns, ${args}`).toEqual(lines(theirs.stdout, 1));
+        expect(ours.stdout.split('\n')[0]!.replace(/\r$/, '').length, `${cols} columns`).toBeGreaterThanOrEqual(Math.min(cols, 60));
+      }
+    }
+  });
+
+  const netstatCases: string[][] = [
+    ['-tan'], ['-tuln'], ['-uan'], ['-wan'], ['-xa'], ['-x'], ['-xl'], ['-tn'], ['-tanp'], ['-tanee'], ['-tanpee'],
+    ['-tanoW'], ['-tuwan'], ['-an'], ['-4an'], ['-6an'], ['-tanW'], ['-xap'],
+  ];
+  for (const args of netstatCases) {
+    it(`sockit netstat ${args.join(' ')} is netstat ${args.join(' ')}`, async () => {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(lines(ours.stdout, 0)).toEqual(lines(theirs.stdout, 0));
+    });
+  }
+
+  it('netstat -i and -ia: the interface table from RTM_GETLINK is the one netstat reads from /proc/net/dev', async () => {
+    // down, so only -a shows them; vx10 after vx9 (nstrcmp)
+    for (const [a, b] of [['vx9', 'vy9'], ['vx10', 'vy10']]) {
+      expect((await lab.exec(lab.src, ['ip', 'link', 'add', a!, 'type', 'veth', 'peer', 'name', b!])).code).toBe(0);
+    }
+    // eth0's packet counters move with the link's IPv6 chatter between the two runs: masked
+    const mask = (t: string) => t.replace(/^(eth0 +\d+) +\d+(.{22}) +\d+/m, '$1 RX$2 TX');
+    for (const args of [['-i'], ['-ia'], ['-ian']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(mask(ours.stdout), args.join(' ')).toBe(mask(theirs.stdout));
+    }
+    const j = await sockitIn(lab, lab.src, ['netstat', '-ia', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    const names = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name?: string }).map((r) => r.name).filter(Boolean);
+    expect(names).toEqual(['eth0', 'lo', 'vx9', 'vx10', 'vy9', 'vy10']);
+  });
+
+  it('netstat -g: group memberships from /proc/net/igmp and igmp6, as netstat prints them', async () => {
+    // a group joined on eth0 besides the kernel's own (all-hosts, all-nodes)
+    expect((await lab.exec(lab.src, ['ip', 'addr', 'add', '239.1.2.3/32', 'dev', 'eth0', 'autojoin'])).code).toBe(0);
+    for (const args of [['-g'], ['-gn'], ['-g4n'], ['-g6n']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      // in /proc's order; -4/-6 add the connection tables, compared sorted
+      if (args[0]!.length === 3) expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
+      else expect(lines(ours.stdout, 0), args.join(' ')).toEqual(lines(theirs.stdout, 0));
+    }
+    const j = await sockitIn(lab, lab.src, ['netstat', '-gn', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(j.stdout).toContain('{"type":"membership","family":4,"interface":"eth0","refcnt":1,"group":"239.1.2.3"}');
+    expect(j.stdout).toContain('{"type":"membership","family":6,"interface":"lo","refcnt":1,"group":"ff02::1"}');
+  });
+
+  it('netstat -r: the routing table from RTM_GETROUTE is the one netstat reads from /proc/net/route', async () => {
+    // names without DNS (there is none here): the gateway and the host route's target from the lab's hosts file
+    lab.hosts(lab.src, [`${lab.dst.v4} gw-dst`, '203.0.113.5 host-five']);
+    for (const route of [
+      ['198.51.100.0/24', 'via', lab.dst.v4], ['203.0.113.5/32', 'via', lab.dst.v4], ['unreachable', '203.0.113.64/26'],
+      ['198.51.100.128/25', 'dev', 'eth0', 'metric', '7', 'advmss', '1400', 'window', '1000'], ['default', 'via', lab.dst.v4],
+    ]) {
+      const r = await lab.exec(lab.src, ['ip', 'route', 'add', ...route]);
+      expect(r.code, `${route.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    for (const args of [['-r'], ['-rn'], ['-rne'], ['-rnee'], ['-re']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
+      if (!args[0]!.includes('n')) expect(ours.stdout).toMatch(/^default +gw-dst .*\n(.*\n)*host-five +gw-dst +255\.255\.255\.255 UGH /m);
+    }
+    const j = await sockitIn(lab, lab.src, ['netstat', '-rn', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(j.stdout).toContain(`{"type":"route","destination":"198.51.100.0","prefix_length":24,"gateway":"${lab.dst.v4}","interface":"eth0"`);
+  });
+
+  it('shows what the fixture opened (ss -tan --json, in the JSON vocabulary)', async () => {
+    const r = await sockitIn(lab, lab.src, ['ss', '-tan', '--json']);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const sockets = recs.filter((x) => x.type === 'socket');
+    const listen = sockets.find((x) => x.state === 'LISTEN' && x.local.port === fx.tcp4_lo);
+    expect(listen).toMatchObject({ netid: 'tcp', local: { family: 4, address: '127.0.0.1', port: fx.tcp4_lo } });
+    const queued = sockets.find((x) => x.state === 'ESTAB' && x.local.port === fx.tcp4_lo);
+    expect(queued).toMatchObject({ recv_q: 1000, peer: { family: 4, address: '127.0.0.1', port: fx.tcp4_client } });
+    expect(queued!.tcp_info.rtt_ms).toBeGreaterThan(0);
+    const mapped = sockets.find((x) => x.local.port === fx.tcp6_dual && x.state === 'ESTAB');
+    expect(mapped).toMatchObject({ local: { family: 6, address: '::ffff:127.0.0.1' } });
+    expect(sockets.find((x) => x.state === 'TIME-WAIT' && x.local.port === fx.timewait_client)?.timer?.name).toBe('timewait');
+    expect(sockets.find((x) => x.local.port === fx.tcp6_only && x.state === 'LISTEN')?.v6only).toBe(true);
+    expect(recs.at(-1)).toMatchObject({ type: 'summary', exit_code: 0, sockets: sockets.length, source: 'netlink' });
+  });
+
+  it('netstat -xa --json and ss -xap --json name the unix sockets', async () => {
+    const r = await sockitIn(lab, lab.src, ['ss', '-xap', '--json']);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const stream = recs.find((x) => x.local?.path === fx.stream_path && x.state === 'LISTEN');
+    expect(stream).toMatchObject({ netid: 'u_str', users: [{ comm: 'python3', pid: fx.pid }] });
+    expect(recs.find((x) => x.local?.path === `@${fx.abstract}`)).toMatchObject({ netid: 'u_seq', state: 'LISTEN' });
+    const n = await sockitIn(lab, lab.src, ['netstat', '-xa', '--json']);
+    expect(vocabularyProblems(n.stdout, n.code)).toEqual([]);
+    const dgram = n.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).find((x) => x.local?.path === fx.dgram_path);
+    expect(dgram).toMatchObject({ type: 'socket', netid: 'unix', refcnt: 2 });
+  });
+
+  for (const [tool, args] of [['ss', ['-tan']], ['ss', ['-xa']], ['ss', ['-tanp']], ['netstat', ['-tan']], ['netstat', ['-tuwanp']], ['netstat', ['-xap']]] as const) {
+    it(`as nobody: sockit ${tool} ${args.join(' ')} is ${tool} ${args.join(' ')} (stderr too)`, async () => {
+      const { theirs, ours } = await both(tool, [...args], 'nobody');
+      expect(ours.code).toBe(0);
+      expect(lines(ours.stdout, tool === 'ss' ? 1 : 0)).toEqual(lines(theirs.stdout, tool === 'ss' ? 1 : 0));
+      expect(ours.stderr).toBe(theirs.stderr);
+    });
+  }
+
+  it('netlink refused: the /proc/net fallback (SOCKIT_INVENTORY=proc) gives what ss reads from /proc', async () => {
+    for (const args of [['-tan'], ['-uan'], ['-tuln']]) {
+      // PROC_ROOT makes ss itself parse /proc/net/* instead of asking sock_diag
+      const theirs = await lab.exec(lab.src, ['env', 'PROC_ROOT=/proc', 'ss', ...args]);
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_INVENTORY: 'proc' } });
+      expect(lines(ours.stdout, 1), args.join(' ')).toEqual(lines(theirs.stdout, 1));
+      const json = await sockitIn(lab, lab.src, ['ss', ...args, '--json'], { env: { SOCKIT_INVENTORY: 'proc' } });
+      expect(JSON.parse(json.stdout.trim().split('\n').at(-1)!)).toMatchObject({ source: 'proc' });
+    }
+    const n = await both('netstat', ['-tuwan'], 'root', { SOCKIT_INVENTORY: 'proc' });
+    expect(lines(n.ours.stdout, 0)).toEqual(lines(n.theirs.stdout, 0));
+  });
+});
+
+describe.skipIf(!isRoot)('ss -K closes sockets (SOCK_DESTROY)', () => {
+  it('closes what ss -K closes and prints it as ss does; as nobody it says what is missing', async () => {
+    const lab = await Lab.chain({ routers: 0, name: 'sskill' });
+    try {
+      // two pairs, one for each tool, made apart from sockit
+      const py = 'import socket,sys\nkeep=[]\nfor p in (4321,4322):\n  l=socket.socket(); l.bind(("127.0.0.1",p)); l.listen(); c=socket.create_connection(("127.0.0.1",p)); a,_=l.accept(); keep+=[l,c,a]\nprint("ready",flush=True)\nsys.stdin.read()';
+      const holder = lab.spawn(lab.src, ['python3', '-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      const denied = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322'], { user: 'nobody' });
+      expect(denied.stderr).toBe('sockit ss: no permission: closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN; fix: run as root, or grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"\n');
+      expect(denied.code).toBe(2);
+      const theirs = await lab.exec(lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4321']);
+      const ours = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322']);
+      const norm = (t: string) => t.replace(/:432[12]\b/g, ':PORT').replace(/127\.0\.0\.1:\d{5}/g, '127.0.0.1:EPH');
+      expect(ours.code).toBe(0);
+      expect(norm(ours.stdout)).toBe(norm(theirs.stdout));
+      expect(ours.stdout).toMatch(/^ESTAB .*127\.0\.0\.1:4322 *$/m);
+      // gone: only the listeners are left
+      const left = await lab.exec(lab.src, ['ss', '-tnH']);
+      expect(left.stdout).toBe('');
+      holder.stdin!.end();
+    } finally {
+      await lab.close();
+    }
+  });
+});
+
+describe.skipIf(!isRoot)('bad input', () => {
+  it.each([
+    [['ss', '-t', 'dportt', '=', ':22'], "sockit ss: bad filter at 'dportt': expected src, dst, sport, dport, dev, fwmark, autobound, not or '('"],
+    [['ss', '-t', '(', 'sport', '=', ':22'], "sockit ss: bad filter at '(end)': expected ')'"],
+    [['ss', '-t', 'sport', '=', ':nosuchservice'], "sockit ss: bad filter at ':nosuchservice': expected a port number or service name after sport"],
+    [['ss', '-t', 'src', '300.1.1.1'], "sockit ss: bad filter at '300.1.1.1': expected HOST[/PREFIX][:PORT], [IPV6]:PORT or a unix path after src"],
+    [['ss', '-t', 'state', 'bogus'], 'sockit ss: wrong state name: bogus'],
+    [['ss', '-f', 'ipx'], 'sockit ss: "ipx" is invalid family (sockit knows inet, inet6 and unix)'],
+    [['netstat', '--bogus'], "sockit netstat: unknown option '--bogus'"],
+  ])('%j: one line, exit 2', async (args, line) => {
+    const lab = await Lab.chain({ routers: 0, name: 'nsbad' });
+    try {
+      const r = await sockitIn(lab, lab.src, args);
+      expect(r.stderr).toBe(`${line}\n`);
+      expect(r.code).toBe(2);
+    } finally {
+      await lab.close();
+    }
+  });
+});

@@ -1,0 +1,261 @@
+// The netlink framing and sock_diag codecs, and the netlink socket against a
+// fake kernel: the other end of a socketpair that answers with whatever
+// bytes a test writes (good dumps, NLMSG_ERROR, errors in NLMSG_DONE,
+// truncated and malformed messages). Nothing here may throw.
+import { describe, expect, it } from 'vitest';
+import { native } from '../../src/stack/native/index.js';
+import * as C from '../../src/stack/constants.js';
+import {
+  NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI, encodeAttr, nlmsghdr, walkAttrs,
+} from '../../src/stack/abi/netlink.js';
+import {
+  INET_DIAG_CONG, INET_DIAG_INFO, INET_DIAG_SHUTDOWN, INET_DIAG_SKMEMINFO, INET_DIAG_SKV6ONLY, INET_DIAG_TOS, INET_DIAG_MARK,
+  SOCK_DIAG_BY_FAMILY, UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
+} from '../../src/stack/abi/sock_diag.js';
+import { NetlinkSocket } from '../../src/stack/netlink/socket.js';
+import { parseProcInet, parseProcUnix } from '../../src/stack/inventory/procnet.js';
+import { FilterError, matches, parseFilter, tokenize } from '../../src/stack/inventory/filter.js';
+import type { InetSocket } from '../../src/stack/inventory/index.js';
+import { neverThrows } from '../helpers/fuzz.js';
+
+/** an inet_diag_msg for 192.0.2.1:80 -> 198.51.100.7:40000, ESTABLISHED, with attributes */
+function inetMsg(attrs: Buffer[] = []): Buffer {
+  const m = Buffer.alloc(72);
+  m[0] = 2; m[1] = 1; m[2] = 1; m[3] = 2;
+  m.writeUInt16BE(80, 4); m.writeUInt16BE(40000, 6);
+  Buffer.from([192, 0, 2, 1]).copy(m, 8);
+  Buffer.from([198, 51, 100, 7]).copy(m, 24);
+  m.writeUInt32LE(3, 40);              // idiag_if
+  m.writeUInt32LE(0xdeadbeef, 44); m.writeUInt32LE(0x1, 48); // cookie
+  m.writeUInt32LE(200, 52); m.writeUInt32LE(5, 56); m.writeUInt32LE(7, 60);
+  m.writeUInt32LE(1000, 64); m.writeUInt32LE(4242, 68);
+  return Buffer.concat([m, ...attrs]);
+}
+
+function u8(v: number): Buffer { return Buffer.from([v]); }
+function u32s(...v: number[]): Buffer { const b = Buffer.alloc(4 * v.length); v.forEach((x, i) => b.writeUInt32LE(x, 4 * i)); return b; }
+
+describe('netlink framing', () => {
+  it('nlmsghdr: encode then decode', () => {
+    const b = nlmsghdr.encode({ type: SOCK_DIAG_BY_FAMILY, flags: 0x301, seq: 7, pid: 0 }, inetDiagReqV2.encode({ family: 2, protocol: 6, ext: 2, states: 0xfff }));
+    expect(b.length).toBe(72);
+    const d = nlmsghdr.decode(b);
+    expect(d).toMatchObject({ ok: true, value: { len: 72, type: 20, flags: 0x301, seq: 7, pid: 0 }, length: 72 });
+  });
+
+  it('nlmsghdr: a length shorter than the header or past the end is a typed failure', () => {
+    const b = nlmsghdr.encode({ type: 3, flags: 0, seq: 1, pid: 0 }, Buffer.alloc(4));
+    b.writeUInt32LE(8, 0);
+    expect(nlmsghdr.decode(b)).toMatchObject({ ok: false, codec: 'nlmsghdr' });
+    b.writeUInt32LE(400, 0);
+    expect(nlmsghdr.decode(b)).toMatchObject({ ok: false, error: 'truncated: need 400 bytes, have 20' });
+    neverThrows((x) => nlmsghdr.decode(x), nlmsghdr.encode({ type: 3, flags: 2, seq: 9, pid: 1 }, Buffer.alloc(4)));
+  });
+
+  it('walkAttrs: every attribute, then stops at a bad length', () => {
+    const run = Buffer.concat([encodeAttr(4, Buffer.from('cubic\0')), encodeAttr(5, u8(0x10))]);
+    const seen: number[][] = [];
+    expect(walkAttrs(run, 0, run.length, (t, o, n) => seen.push([t, o, n]))).toBeNull();
+    expect(seen).toEqual([[4, 4, 6], [5, 16, 1]]);
+    const bad = Buffer.from(run);
+    bad.writeUInt16LE(200, 12);
+    expect(walkAttrs(bad, 0, bad.length, () => {})).toMatch(/overruns/);
+    bad.writeUInt16LE(2, 12);
+    expect(walkAttrs(bad, 0, bad.length, () => {})).toMatch(/shorter than its header/);
+  });
+});
+
+describe('sock_diag codecs', () => {
+  it('inet_diag_msg with INFO, SKMEMINFO, CONG, TOS, SHUTDOWN, SKV6ONLY, MARK', () => {
+    const info = Buffer.alloc(104); // Linux 2.6's struct tcp_info: the decoder takes shorter structs
+    info[0] = 1; info.writeUInt32LE(123456, 68); // rtt, us
+    const m = inetMsg([
+      encodeAttr(INET_DIAG_INFO, info), encodeAttr(INET_DIAG_SKMEMINFO, u32s(1, 2, 3, 4, 5, 6, 7, 8, 9)),
+      encodeAttr(INET_DIAG_CONG, Buffer.from('cubic\0')), encodeAttr(INET_DIAG_TOS, u8(0x10)),
+      encodeAttr(INET_DIAG_SHUTDOWN, u8(2)), encodeAttr(INET_DIAG_SKV6ONLY, u8(1)), encodeAttr(INET_DIAG_MARK, u32s(0x2a)),
+      encodeAttr(99, Buffer.alloc(3)), // unknown: skipped
+    ]);
+    const d = inetDiagMsg.decode(m);
+    expect(d.ok).toBe(true);
+    if (!d.ok) return;
+    expect(d.value).toMatchObject({
+      family: 2, state: 1, timer: 1, retrans: 2, sport: 80, dport: 40000, src: '192.0.2.1', dst: '198.51.100.7',
+      ifindex: 3, cookie: '1deadbeef', expires: 200, rqueue: 5, wqueue: 7, uid: 1000, inode: 4242,
+      cong: 'cubic', tos: 0x10, shutdown: 2, v6only: 1, mark: 0x2a,
+      skmeminfo: { rmem_alloc: 1, rcvbuf: 2, wmem_alloc: 3, sndbuf: 4, fwd_alloc: 5, wmem_queued: 6, optmem: 7, backlog: 8, drops: 9 },
+    });
+    expect(d.value.info).toMatchObject({ state: 1, rtt: 123456 });
+    expect(d.value.info?.min_rtt).toBeUndefined();
+    neverThrows((x) => inetDiagMsg.decode(x), m);
+  });
+
+  it('inet_diag_msg: IPv6, and a malformed attribute run is a failure', () => {
+    const m = inetMsg();
+    m[0] = 10;
+    Buffer.from('20010db8000000000000000000000001', 'hex').copy(m, 8);
+    Buffer.from('00000000000000000000ffffc0000201', 'hex').copy(m, 24);
+    expect(inetDiagMsg.decode(m)).toMatchObject({ ok: true, value: { src: '2001:db8::1', dst: '::ffff:192.0.2.1' } });
+    const bad = Buffer.concat([m, Buffer.from([200, 0, 2, 0])]);
+    expect(inetDiagMsg.decode(bad)).toMatchObject({ ok: false, codec: 'inet_diag_msg' });
+    m[0] = 1;
+    expect(inetDiagMsg.decode(m)).toMatchObject({ ok: false, error: 'idiag_family 1 is neither AF_INET nor AF_INET6' });
+  });
+
+  it('unix_diag_msg: path, abstract name as @, peer, queues', () => {
+    const head = Buffer.alloc(16);
+    head[0] = 1; head[1] = 5; head[2] = 10; head.writeUInt32LE(99, 4);
+    const m = Buffer.concat([head, encodeAttr(UNIX_DIAG_NAME, Buffer.from('\0sockit\0x')), encodeAttr(UNIX_DIAG_PEER, u32s(100)), encodeAttr(UNIX_DIAG_RQLEN, u32s(3, 4))]);
+    expect(unixDiagMsg.decode(m)).toMatchObject({ ok: true, value: { type: 5, state: 10, inode: 99, name: '@sockit@x', peer: 100, rqueue: 3, wqueue: 4 } });
+    const p = Buffer.concat([head, encodeAttr(UNIX_DIAG_NAME, Buffer.from('/run/x.sock'))]);
+    expect(unixDiagMsg.decode(p)).toMatchObject({ ok: true, value: { name: '/run/x.sock' } });
+    neverThrows((x) => unixDiagMsg.decode(x), m);
+    expect(unixDiagReq.encode({ states: 0xfff, show: 0x17 }).length).toBe(24);
+  });
+});
+
+/** A fake kernel: the other end of a datagram socketpair. */
+function fakePeer() {
+  const [ours, theirs] = native.socketpair(C.AF_UNIX, C.SOCK_DGRAM, 0);
+  const nl = NetlinkSocket.adopt(ours);
+  const buf = Buffer.alloc(4096);
+  return {
+    nl,
+    /** the request the socket sent: its sequence number */
+    request(): number {
+      const n = native.recvmsgFast(theirs, buf, 0);
+      expect(n).toBeGreaterThan(16);
+      return buf.readUInt32LE(8);
+    },
+    send(...msgs: Buffer[]): void {
+      native.sendto(theirs, Buffer.concat(msgs), 0, null);
+    },
+    close(): void {
+      nl.close();
+      native.close(theirs);
+    },
+  };
+}
+
+const msg = (type: number, seq: number, payload: Buffer, flags = NLM_F_MULTI) => nlmsghdr.encode({ type, flags, seq, pid: 0 }, payload);
+const i32 = (v: number) => { const b = Buffer.alloc(4); b.writeInt32LE(v, 0); return b; };
+
+describe('the netlink socket against a fake peer', () => {
+  it('a dump in two batches, with a stale reply to skip, ends at NLMSG_DONE', async () => {
+    const p = fakePeer();
+    try {
+      const got: number[] = [];
+      const done = p.nl.dump(SOCK_DIAG_BY_FAMILY, Buffer.alloc(56), (b, o, e) => {
+        const d = inetDiagMsg.decode(b, o, e);
+        if (d.ok) got.push(d.value.inode);
+      });
+      const seq = p.request();
+      p.send(msg(20, seq - 1, inetMsg()), msg(20, seq, inetMsg()));
+      await new Promise((r) => setTimeout(r, 10)); // the socket waits in the poller meanwhile
+      p.send(msg(20, seq, inetMsg()), msg(NLMSG_DONE, seq, i32(0)));
+      expect(await done).toEqual({ ok: true, messages: 2 });
+      expect(got).toEqual([4242, 4242]);
+    } finally {
+      p.close();
+    }
+  });
+
+  it('NLMSG_ERROR and an error in NLMSG_DONE become system errors', async () => {
+    const p = fakePeer();
+    try {
+      let done = p.nl.dump(SOCK_DIAG_BY_FAMILY, Buffer.alloc(56), () => {});
+      let seq = p.request();
+      p.send(msg(NLMSG_ERROR, seq, Buffer.concat([i32(-13), Buffer.alloc(16)]), 0));
+      expect(await done).toMatchObject({ ok: false, kind: 'error', error: { code: 'EACCES', errno: -13, syscall: 'netlink' } });
+      done = p.nl.dump(SOCK_DIAG_BY_FAMILY, Buffer.alloc(56), () => {});
+      seq = p.request();
+      p.send(msg(NLMSG_DONE, seq, i32(-2)));
+      expect(await done).toMatchObject({ ok: false, kind: 'error', error: { code: 'ENOENT' } });
+    } finally {
+      p.close();
+    }
+  });
+
+  it('a truncated message and random bytes are typed failures, never thrown', async () => {
+    const p = fakePeer();
+    try {
+      let done = p.nl.dump(SOCK_DIAG_BY_FAMILY, Buffer.alloc(56), () => {});
+      let seq = p.request();
+      const cut = msg(20, seq, inetMsg());
+      cut.writeUInt32LE(500, 0);
+      p.send(cut);
+      expect(await done).toMatchObject({ ok: false, kind: 'malformed', failure: { codec: 'nlmsghdr' } });
+      done = p.nl.dump(SOCK_DIAG_BY_FAMILY, Buffer.alloc(56), () => {});
+      seq = p.request();
+      p.send(Buffer.from([1, 2, 3]));
+      expect(await done).toMatchObject({ ok: false, kind: 'malformed' });
+      done = p.nl.dump(SOCK_DIAG_BY_FAMILY, Buffer.alloc(56), () => {});
+      seq = p.request();
+      p.send(msg(NLMSG_ERROR, seq, Buffer.alloc(2), 0));
+      expect(await done).toMatchObject({ ok: false, kind: 'malformed', failure: { codec: 'nlmsgerr' } });
+    } finally {
+      p.close();
+    }
+  });
+});
+
+describe('/proc/net parsers', () => {
+  it('tcp and tcp6 rows', () => {
+    const tcp = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+      '   0: 0100007F:0016 0100007F:9C40 01 00000010:00000020 02:000000C8 00000000  1000        3 4242 1 0 20 4 30 10 -1\n';
+    const [s] = [...parseProcInet(tcp, 4)];
+    expect(s).toMatchObject({ family: 2, state: 1, src: '127.0.0.1', sport: 22, dst: '127.0.0.1', dport: 40000, wqueue: 16, rqueue: 32, timer: 2, expires: 2000, retrans: 3, uid: 1000, inode: 4242 });
+    const tcp6 = 'header\n   0: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1\n';
+    expect([...parseProcInet(tcp6, 6)][0]).toMatchObject({ src: '::1', sport: 80, state: 10, inode: 77 });
+  });
+
+  it('unix rows: listeners, abstract names, paths with spaces', () => {
+    const text = 'Num       RefCount Protocol Flags    Type St Inode Path\n' +
+      '0000000000000000: 00000002 00000000 00010000 0001 01 100 /run/a b.sock\n' +
+      '0000000000000000: 00000003 00000000 00000000 0002 03 101\n' +
+      '0000000000000000: 00000002 00000000 00010000 0005 01 102 @abs\n';
+    expect([...parseProcUnix(text)]).toMatchObject([
+      { type: 1, state: 10, inode: 100, refcnt: 2, flags: 0x10000, sockState: 1, name: '/run/a b.sock' },
+      { type: 2, state: 1, inode: 101, refcnt: 3, sockState: 3 },
+      { type: 5, state: 10, name: '@abs' },
+    ]);
+  });
+});
+
+describe("ss's filter language", () => {
+  const ctx = { service: (n: string) => (n === 'ssh' ? 22 : null), ifindex: (n: string) => (n === 'lo' ? 1 : 0) };
+  const sock = (o: Partial<InetSocket>): InetSocket => ({
+    table: 'tcp', family: 2, state: 1, timer: 0, retrans: 0, sport: 22, dport: 40000, src: '192.0.2.1', dst: '198.51.100.7',
+    ifindex: 0, cookie: '0', expires: 0, rqueue: 0, wqueue: 0, uid: 0, inode: 1, ...o,
+  });
+
+  it('splits words as ss does', () => {
+    expect(tokenize(['(sport', '=', ':ssh)', '&&!dst', '10.0.0.0/8'])).toEqual(['(', 'sport', '=', ':ssh', ')', '&&', '!', 'dst', '10.0.0.0/8']);
+  });
+
+  it('evaluates ports, prefixes, v4-mapped, and/or/not and juxtaposition', () => {
+    const f = (words: string) => parseFilter(words.split(' '), ctx)!;
+    expect(matches(f('sport = :ssh'), sock({}))).toBe(true);
+    expect(matches(f('sport eq 22'), sock({}))).toBe(true);
+    expect(matches(f('dport > :1024 sport < :1024'), sock({}))).toBe(true);
+    expect(matches(f('dport le :1024 or src 192.0.2.0/24'), sock({}))).toBe(true);
+    expect(matches(f('not src 192.0.2.0/24'), sock({}))).toBe(false);
+    expect(matches(f('dst 198.51.100.0/23:40000'), sock({}))).toBe(true);
+    expect(matches(f('dst 198.51.100.0/23:40001'), sock({}))).toBe(false);
+    expect(matches(f('src 192.0.2.1'), sock({ family: 10, src: '::ffff:192.0.2.1' }))).toBe(true);
+    expect(matches(f('src [2001:db8::1]:22'), sock({ family: 10, src: '2001:db8::1' }))).toBe(true);
+    expect(matches(f('( sport != :22 || dport ge :40000 ) && ! dev lo'), sock({}))).toBe(true);
+    expect(matches(f('dev lo'), sock({ ifindex: 1 }))).toBe(true);
+    expect(matches(f('fwmark 0x10/0xf0'), sock({ mark: 0x1f }))).toBe(true);
+  });
+
+  it('points at the word it cannot parse', () => {
+    const err = (words: string[]) => { try { parseFilter(words, ctx); return null; } catch (e) { return e as FilterError; } };
+    expect(err(['dportt', '=', ':22'])?.message).toBe("bad filter at 'dportt': expected src, dst, sport, dport, dev, fwmark, autobound, not or '('");
+    expect(err(['sport', '=', ':nope'])?.word).toBe(':nope');
+    expect(err(['(', 'sport', '=', ':22'])?.message).toBe("bad filter at '(end)': expected ')'");
+    expect(err(['dev', 'nosuchif0'])?.word).toBe('nosuchif0');
+    expect(err(['src', '192.0.2.1/33'])?.word).toBe('192.0.2.1/33');
+    expect(err(['sport', '=', ':22', ')'])?.message).toBe("bad filter at ')': expected and, or, or the end of the filter");
+    expect(parseFilter([], ctx)).toBeNull();
+  });
+});
