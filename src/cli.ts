@@ -2,8 +2,6 @@
 // loaded only when run, so start-up costs one small module. Nothing here
 // imports the native addon: --help, --version and help work without it.
 import { Command, CommanderError } from 'commander';
-import { dirname, join, basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { guardStdout } from './cli/stdio.js';
 import { reportError, sockitVersion } from './cli/run.js';
 import { hasSummary, jsonLine } from './output/json.js';
@@ -54,30 +52,10 @@ function program(): Command {
   return p;
 }
 
-/** The fix for a missing addon, for where this copy of sockit lives. */
-function addonFix(): string {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const parent = dirname(root);
-  if (basename(parent) !== 'node_modules') return `run \`npm install\` in ${root}`;
-  // <prefix>/lib/node_modules/sockit is a global install
-  return basename(dirname(parent)) === 'lib' ? 'run `npm rebuild -g sockit`' : `run \`npm rebuild sockit\` in ${dirname(parent)}`;
-}
-
 /** --json among the options (not after `--`). */
 function wantsJson(argv: string[]): boolean {
   const end = argv.indexOf('--');
   return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
-}
-
-async function load(entry: Entry): Promise<CommandModule> {
-  try {
-    return await entry.load();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_SOCKIT_NO_ADDON') {
-      throw new Error(`${(e as Error).message}: ${addonFix()}`, { cause: e });
-    }
-    throw e;
-  }
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -91,7 +69,7 @@ export async function main(argv: string[]): Promise<void> {
   let code: number;
   if (entry) {
     try {
-      code = await (await load(entry)).run(argv.slice(1));
+      code = await (await entry.load()).run(argv.slice(1)); // a missing addon: reportError adds the fix
     } catch (e) {
       code = reportError(entry.name, e);
     }
@@ -112,7 +90,7 @@ function topLevel(argv: string[]): number {
   }
   if (argv[0] === 'help') {
     if (argv.length === 1) {
-      process.stdout.write(p.helpInformation());
+      p.outputHelp(); // as --help: with the text added after it
       return 0;
     }
     process.stderr.write(`sockit: unknown command '${argv[1]}' (see sockit --help)\n`);

@@ -1,12 +1,11 @@
 // sockit connect: UNP 16.3 connect_nonb over every address of a host, in
 // the order of UNP 11.12 tcp_connect; with -c, repeated probes and a
 // summary in the manner of ping(8).
-import {
-  C, formatDotted, hostServ, isSystemError, isResolveError, servPort, tcpConnectEach,
-  type Attempt, type Family, type InetSockAddr,
-} from '../stack/index.js';
+import type { Attempt, Family, InetSockAddr } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
-import { errSys, familyFlag, strerrorOf, intArg, jsonLine, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
+import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
+import { endOf, loadCore, resolveFailure, writeRecordOf } from './lib/clientserver.js';
+import { dieOf, errSys, familyFlag, isResolveError, isSystemError, strerrorOf, intArg, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
 
 interface Options {
   timeout?: number;
@@ -22,6 +21,7 @@ const ms = (ns: bigint) => Number(ns) / 1e6;
 
 /** Resolve host and port as tcp_connect would, turning failures into usage errors. */
 async function destinations(host: string, service: string, family: Family, source: string | undefined): Promise<{ port: number; addresses: InetSockAddr[] }> {
+  const { hostServ, servPort } = await loadCore();
   const port = servPort(service, 'tcp');
   if (port === null || port === 0) throw new UsageError(`invalid port: '${service}'`);
   let sourceFamily: Family = 0;
@@ -34,7 +34,7 @@ async function destinations(host: string, service: string, family: Family, sourc
   try {
     addresses = await hostServ(host, port, family || sourceFamily);
   } catch (e) {
-    if (isResolveError(e)) throw new UsageError(`${host}: ${e.message}`);
+    if (isResolveError(e)) throw resolveFailure(host, e);
     throw e;
   }
   return { port, addresses };
@@ -67,17 +67,64 @@ class Stats {
   }
 }
 
-function report(a: Attempt, seq: number, json: boolean): void {
-  const remote = a.remote as InetSockAddr;
-  if (json) {
-    const base = { type: 'attempt', seq, address: remote.address, port: remote.port, family: remote.family === C.AF_INET ? 4 : 6, time_ms: ms(a.elapsedNs) };
-    if (a.ok) jsonLine({ ...base, connected: true, local: formatDotted(a.connected.local) });
-    else jsonLine({ ...base, connected: false, error: a.error.code, message: strerrorOf(a.error) });
-    return;
-  }
-  if (a.ok) process.stdout.write(`connected to ${formatDotted(remote)} in ${ms(a.elapsedNs).toFixed(3)} ms\n`);
-  else process.stdout.write(`${errSys(a.error, 'connect')} (${formatDotted(remote)})\n`);
+/** What a run of connect reports: text and --json are two renderings of these. */
+type ConnectEvent =
+  | { type: 'start'; host: string; port: number; addresses: InetSockAddr[]; timeoutMs: number }
+  | { type: 'attempt'; seq: number; attempt: Attempt }
+  | { type: 'summary'; host: string; port: number; stats: Stats; elapsedMs: number; probes: boolean; exitCode: number };
+
+const ETIMEDOUT = 'ETIMEDOUT';
+
+function attemptRecord(seq: number, a: Attempt): JsonRecord {
+  const base = { seq, remote: endOf(a.remote), time_ms: ms(a.elapsedNs) };
+  if (a.ok) return { type: 'connection', proto: 'tcp', ...base, local: endOf(a.connected.local) };
+  // a connect that got no answer (ours or the kernel's SYN retries) is a probe that timed out
+  const error = { code: a.error.code, message: strerrorOf(a.error) };
+  return a.error.code === ETIMEDOUT ? { type: 'timeout', ...base, ...error } : { type: 'error', kind: 'connect', ...base, ...error };
 }
+
+function summaryRecord(e: Extract<ConnectEvent, { type: 'summary' }>): JsonRecord {
+  const rtt = e.stats.rtt();
+  return {
+    type: 'summary', host: e.host, port: e.port, attempts: e.stats.attempts, connected: e.stats.connected, failed: e.stats.failed,
+    ...(rtt ? { min_ms: rtt.min, avg_ms: rtt.avg, max_ms: rtt.max, mdev_ms: rtt.mdev } : {}), time_ms: e.elapsedMs, exit_code: e.exitCode,
+  };
+}
+
+/** ping(8)'s statistics block, for -c. */
+function summaryText(e: Extract<ConnectEvent, { type: 'summary' }>): string | null {
+  if (!e.probes) return null;
+  const rtt = e.stats.rtt();
+  return `\n--- ${e.host} port ${e.port} connect statistics ---\n` +
+    `${e.stats.attempts} attempts, ${e.stats.connected} connected, ${e.stats.failed} failed, time ${Math.round(e.elapsedMs)}ms\n` +
+    (rtt ? `rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((x) => x.toFixed(3)).join('/')} ms\n` : '');
+}
+
+/** connect's text and records; formatDotted is the core's address.port form (the book's, as in netstat). */
+export const presenter = (formatDotted: (sa: Attempt['remote']) => string): Presenter<ConnectEvent> => ({
+  toRecord(e) {
+    switch (e.type) {
+      case 'start':
+        return { type: 'start', host: e.host, port: e.port, addresses: e.addresses.map((a) => a.address), timeout_ms: e.timeoutMs };
+      case 'attempt':
+        return attemptRecord(e.seq, e.attempt);
+      case 'summary':
+        return summaryRecord(e);
+    }
+  },
+  toText(e) {
+    switch (e.type) {
+      case 'start':
+        return null;
+      case 'attempt': {
+        const a = e.attempt;
+        return a.ok ? `connected to ${formatDotted(a.remote)} in ${ms(a.elapsedNs).toFixed(3)} ms\n` : `${errSys(a.error, 'connect')} (${formatDotted(a.remote)})\n`;
+      }
+      case 'summary':
+        return summaryText(e);
+    }
+  },
+});
 
 function sleep(msec: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -93,62 +140,64 @@ function sleep(msec: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  return runMain('connect', async () => {
-    const cmd = makeCommand('connect')
-      .description('nonblocking connect with a timeout to every address of a host (UNP connect_nonb)')
-      .argument('<host>', 'host name or address')
-      .argument('<port>', 'port number or service name')
-      .option('-t, --timeout <sec>', 'give up on an address after this long, 0 for the kernel\'s own timeout (default: 5)', secondsArg('timeout', 0, 86400))
-      .option('-c, --count <n>', 'probe this many times and print a summary', intArg('count', 1, 1_000_000))
-      .option('-i, --interval <sec>', 'time between the starts of probes (default: 1)', secondsArg('interval', 0, 86400))
-      .option('-4', 'IPv4 addresses only')
-      .option('-6', 'IPv6 addresses only')
-      .option('-s, --source <addr>', 'bind to this local address first')
-      .option('--json', 'one JSON object per attempt, then a summary')
-      .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] host port');
-    if (!parseArgs(cmd, argv)) return 0;
-    const opts = cmd.opts<Options>();
-    const [host, service] = cmd.args as [string, string];
-    const family: Family = familyFlag(opts, 'only one of -4 and -6');
-    const { port, addresses } = await destinations(host, service, family, opts.source);
-    const json = opts.json === true;
+  return runMain('connect', () => connect(argv).catch((e: unknown) => {
+    writeRecordOf(e, argv.includes('--json'));
+    throw e;
+  }));
+}
 
-    const stats = new Stats();
-    const ac = new AbortController();
-    const removeHandlers = onTerminate(() => ac.abort());
-    const start = process.hrtime.bigint();
-    const probes = opts.count ?? 1;
-    try {
-      for (let seq = 1; seq <= probes && !ac.signal.aborted; seq++) {
-        const probeStart = performance.now();
-        try {
-          for await (const a of tcpConnectEach(addresses, { timeoutMs: opts.timeout ?? 5000, source: opts.source, signal: ac.signal })) {
-            if (!a.ok && a.error.syscall === 'bind') throw new UsageError(errSys(a.error, 'bind'));
-            stats.add(a);
-            report(a, seq, json);
-            if (a.ok) a.connected.socket.close();
-          }
-        } catch (e) {
-          if (ac.signal.aborted && !isSystemError(e)) break; // interrupted: summary below
-          throw e;
+async function connect(argv: string[]): Promise<number> {
+  const cmd = makeCommand('connect')
+    .description('nonblocking connect with a timeout to every address of a host (UNP connect_nonb)')
+    .argument('<host>', 'host name or address')
+    .argument('<port>', 'port number or service name')
+    .option('-t, --timeout <sec>', 'give up on an address after this long, 0 for the kernel\'s own timeout (default: 5)', secondsArg('timeout', 0, 86400))
+    .option('-c, --count <n>', 'probe this many times and print a summary', intArg('count', 1, 1_000_000))
+    .option('-i, --interval <sec>', 'time between the starts of probes (default: 1)', secondsArg('interval', 0, 86400))
+    .option('-4', 'IPv4 addresses only')
+    .option('-6', 'IPv6 addresses only')
+    .option('-s, --source <addr>', 'bind to this local address first')
+    .option('--json', 'JSON lines: start, a connection, error or timeout record per attempt, then a summary')
+    .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] host port');
+  if (!parseArgs(cmd, argv)) return 0;
+  const opts = cmd.opts<Options>();
+  const [host, service] = cmd.args as [string, string];
+  const family: Family = familyFlag(opts, 'only one of -4 and -6');
+  const { port, addresses } = await destinations(host, service, family, opts.source);
+  const { formatDotted, tcpConnectEach } = await loadCore();
+  const out = renderer(presenter(formatDotted), opts.json === true);
+  const timeoutMs = opts.timeout ?? 5000;
+  out.emit({ type: 'start', host, port, addresses, timeoutMs });
+
+  const stats = new Stats();
+  // as iputils ping: SIGINT ends the probes with the summary and the status
+  // (sigexit), SIGTERM kills it (no handler: the shell sees 143)
+  const ac = new AbortController();
+  const removeHandlers = onTerminate((signal) => (signal === 'SIGTERM' ? dieOf(signal) : ac.abort()));
+  const start = process.hrtime.bigint();
+  const probes = opts.count ?? 1;
+  try {
+    for (let seq = 1; seq <= probes && !ac.signal.aborted; seq++) {
+      const probeStart = performance.now();
+      try {
+        for await (const a of tcpConnectEach(addresses, { timeoutMs, source: opts.source, signal: ac.signal })) {
+          if (!a.ok && a.error.syscall === 'bind') throw new UsageError(errSys(a.error, 'bind'));
+          stats.add(a);
+          out.emit({ type: 'attempt', seq, attempt: a });
+          if (a.ok) a.connected.socket.close();
         }
-        if (seq < probes) await sleep((opts.interval ?? 1000) - (performance.now() - probeStart), ac.signal);
+      } catch (e) {
+        if (ac.signal.aborted && !isSystemError(e)) break; // interrupted: summary below
+        throw e;
       }
-    } finally {
-      removeHandlers();
+      if (seq < probes) await sleep((opts.interval ?? 1000) - (performance.now() - probeStart), ac.signal);
     }
-    const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-    const rtt = stats.rtt();
-    if (json) {
-      jsonLine({
-        type: 'summary', host, port, attempts: stats.attempts, connected: stats.connected, failed: stats.failed,
-        ...(rtt ? { min_ms: rtt.min, avg_ms: rtt.avg, max_ms: rtt.max, mdev_ms: rtt.mdev } : {}), time_ms: elapsed,
-      });
-    } else if (opts.count !== undefined) {
-      process.stdout.write(`\n--- ${host} port ${port} connect statistics ---\n`);
-      process.stdout.write(`${stats.attempts} attempts, ${stats.connected} connected, ${stats.failed} failed, time ${Math.round(elapsed)}ms\n`);
-      if (rtt) process.stdout.write(`rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((x) => x.toFixed(3)).join('/')} ms\n`);
-    }
-    return stats.connected > 0 ? 0 : 1;
-  });
+  } finally {
+    removeHandlers();
+  }
+  const exitCode = stats.connected > 0 ? 0 : 1;
+  const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+  out.emit({ type: 'summary', host, port, stats, elapsedMs, probes: opts.count !== undefined, exitCode });
+  await out.drain();
+  return exitCode;
 }

@@ -1,10 +1,9 @@
 // sockit daytime: RFC 867 over TCP and UDP, the book's first programs
-// (UNP 1.2 daytimetcpcli, 1.5 daytimetcpsrv, 11.? udp versions).
+// (UNP 1.2 daytimetcpcli, 1.5 daytimetcpsrv; over UDP any datagram asks).
 import type net from 'node:net';
-import { formatHostPort } from '../stack/index.js';
 import {
-  clientCommand, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient,
-  type ClientOptions, type ServerOptions,
+  checkClient, clientCommand, endOf, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient, udpTimeout,
+  type ClientOptions, type ServerOptions, type SocketEnd,
 } from './lib/clientserver.js';
 import { errSys, familyFlag, jsonLine, parseArgs } from './common.js';
 
@@ -47,35 +46,44 @@ async function server(argv: string[]): Promise<number> {
 async function client(argv: string[]): Promise<number> {
   const cmd = clientCommand('daytime client')
     .description('print what a daytime server sends')
-    .option('--json', 'one JSON object with the reply, then a summary')
-    .usage('[-u] [-t timeout] [-r retries] [--json] host [port]');
+    .usage('[-u] [-4|-6] [-t timeout] [-r retries] [--json] host [port]');
   if (!parseArgs(cmd, argv)) return 0;
-  const o = cmd.opts<ClientOptions & { json?: boolean }>();
+  const o = cmd.opts<ClientOptions>();
+  checkClient(o);
   const [host, service = DAYTIME] = cmd.args as [string, string?];
   const family = familyFlag(o, 'only one -4 or -6 option may be specified');
-  const start = performance.now();
-  let from: string;
+  const json = o.json === true;
+  let remote: SocketEnd | null;
   let text: Buffer;
+  let start: number;
   if (o.udp) {
-    const c = await udpClient(host, service, family);
+    const c = await udpClient(host, service, family, json);
+    let sent = 1;
+    c.on('retransmit', () => sent++);
+    start = performance.now();
     try {
       // any datagram asks for the time; the book sends one byte
       text = await c.request(Buffer.alloc(1), { timeoutMs: o.timeout ?? 1000, retries: o.retries });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ETIMEDOUT') throw failure('socket timeout');
-      throw failure(errSys(e));
+      if ((e as NodeJS.ErrnoException).code === 'ETIMEDOUT') throw udpTimeout('socket timeout', c, sent);
+      throw failure(errSys(e), { type: 'error', kind: 'system', code: (e as NodeJS.ErrnoException).code ?? null, message: errSys(e) });
     } finally {
       c.close();
     }
-    from = formatHostPort(c.server);
+    remote = endOf(c.server);
   } else {
-    const s = await tcpClient(host, service, o.timeout, family);
-    from = `${s.remoteAddress?.includes(':') ? `[${s.remoteAddress}]` : s.remoteAddress}:${s.remotePort}`;
-    text = await readAll(s);
+    start = performance.now();
+    const { socket, record } = await tcpClient(host, service, o.timeout, family);
+    if (json) jsonLine(record);
+    remote = record.remote as SocketEnd;
+    text = await readAll(socket);
   }
-  if (o.json) {
-    jsonLine({ type: 'reply', proto: o.udp ? 'udp' : 'tcp', from, text: text.toString('latin1') });
-    jsonLine({ type: 'summary', bytes: text.length, time_ms: performance.now() - start });
+  const timeMs = performance.now() - start;
+  const proto = o.udp ? 'udp' : 'tcp';
+  if (json) {
+    // RFC 867: the reply is ASCII; Latin-1 keeps any other byte as one character
+    jsonLine({ type: 'reply', proto, remote, bytes: text.length, text: text.toString('latin1'), time_ms: timeMs });
+    jsonLine({ type: 'summary', proto, bytes: text.length, time_ms: timeMs, exit_code: 0 });
   } else {
     process.stdout.write(text);
   }
@@ -91,6 +99,6 @@ function readAll(s: net.Socket): Promise<Buffer> {
       s.destroy();
       resolve(Buffer.concat(chunks));
     });
-    s.on('error', (e) => reject(failure(errSys(e, 'read'))));
+    s.on('error', (e: NodeJS.ErrnoException) => reject(failure(errSys(e, 'read'), { type: 'error', kind: 'read', code: e.code ?? null, message: errSys(e, 'read') })));
   });
 }

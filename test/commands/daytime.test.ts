@@ -1,7 +1,9 @@
 // sockit daytime: RFC 867 client against server, TCP and UDP, on loopback.
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctime } from '../../src/commands/daytime.js';
 import { type Running, sockit, startSockit } from '../helpers/cli.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
 
 // "%.24s\r\n" of ctime(3): "Thu Nov 21 11:40:32 2026\r\n"
 const DAYTIME = /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3]\d \d\d:\d\d:\d\d \d{4}\r\n$/;
@@ -26,7 +28,7 @@ for (const proto of ['tcp', 'udp'] as const) {
     let port: number;
     beforeAll(async () => {
       server = startSockit(['daytime', 'server', ...u, '-p', '0', '-b', '127.0.0.1', '--json']);
-      ({ port } = await server.json<{ port: number }>('listening'));
+      ({ local: { port } } = await server.json<{ local: { port: number } }>('listening'));
     });
     afterAll(async () => { await server?.stop(); });
 
@@ -42,10 +44,18 @@ for (const proto of ['tcp', 'udp'] as const) {
     it('--json gives the reply and a summary', async () => {
       const r = await sockit(['daytime', 'client', ...u, '--json', 'localhost', String(port)]);
       expect(r.code).toBe(0);
-      const [reply, summary] = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(reply).toMatchObject({ type: 'reply', proto, from: `127.0.0.1:${port}` });
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+      const records = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const remote = { family: 4, address: '127.0.0.1', port };
+      // TCP: the connection first (UDP has none)
+      if (proto === 'tcp') expect(records.shift()).toMatchObject({ type: 'connection', proto, remote, local: { family: 4, address: '127.0.0.1' } });
+      const [reply, summary] = records;
+      expect(reply).toMatchObject({ type: 'reply', proto, remote, bytes: 26 });
       expect(reply!.text).toMatch(DAYTIME);
-      expect(summary).toMatchObject({ type: 'summary', bytes: 26 });
+      expect(near(reply!.text as string)).toBe(true);
+      expect(summary).toMatchObject({ type: 'summary', proto, bytes: 26, exit_code: 0 });
+      expect(summary!.time_ms).toBe(reply!.time_ms);
+      expect(records).toHaveLength(2);
     });
 
     it('the server exits 0 on SIGTERM', async () => {
@@ -70,8 +80,90 @@ describe('sockit daytime errors', () => {
     [['daytime', 'server', '-p', 'x'], "invalid port: 'x'"],
     [['daytime', 'server', 'extra'], 'too many arguments. Expected 0 arguments but got 1.'],
     [['daytime', 'now'], "unknown mode 'now' (use: sockit daytime server | sockit daytime client)"],
+    [['daytime', 'client', '-u', '-t', '0', '127.0.0.1'], "invalid timeout: '0': a UDP client must wait for its reply (-t 0 means the kernel's connect timeout, for TCP only)"],
   ])('bad input %j: one line, exit 2', async (args, message) => {
     const r = await sockit(args);
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit daytime: ${message}\n` });
+  });
+});
+
+describe('sockit daytime help and --json failures', () => {
+  it.each([
+    [['daytime', 'client', '-h'], /^Usage: sockit daytime client \[-u\] \[-4\|-6\] \[-t timeout\] \[-r retries\] \[--json\] host \[port\]\n/],
+    [['daytime', 'server', '-h'], /^Usage: sockit daytime server \[-u\] \[-p port\] \[-b addr\] \[-v\] \[--json\]\n/],
+    [['daytime', '--help'], /^Usage: sockit daytime server \[options\]\n {7}sockit daytime client \[options\] host \[port\]\n/],
+  ])('%j prints the help on stdout, exit 0', async (args, usage) => {
+    const r = await sockit(args);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(usage);
+  });
+
+  it('-t 0 over TCP is the kernel\'s connect timeout (documented), not an error', async () => {
+    const server = startSockit(['daytime', 'server', '-p', '0', '-b', '127.0.0.1', '--json']);
+    try {
+      const { local } = await server.json<{ local: { port: number } }>('listening');
+      const r = await sockit(['daytime', 'client', '-t', '0', '127.0.0.1', String(local.port)]);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(DAYTIME);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a UDP client without an answer: a timeout record, the summary, exit 1', async () => {
+    const r = await sockit(['daytime', 'client', '-u', '--json', '-t', '0.05', '-r', '2', '127.0.0.1', '9']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('sockit daytime: socket timeout\n');
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'timeout', proto: 'udp', remote: { family: 4, address: '127.0.0.1', port: 9 }, sent: 3, code: 'ETIMEDOUT', message: 'socket timeout' },
+      { type: 'summary', exit_code: 1 },
+    ]);
+  });
+
+  it('a name that does not resolve: an error record of kind resolve, the summary, exit 2', async () => {
+    const r = await sockit(['daytime', 'client', '--json', 'no-such-host.invalid']);
+    expect(r).toMatchObject({ code: 2, stderr: 'sockit daytime: no-such-host.invalid: Name or service not known\n' });
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'error', kind: 'resolve', host: 'no-such-host.invalid', code: 'EAI_NONAME', message: 'Name or service not known' },
+      { type: 'summary', exit_code: 2 },
+    ]);
+  });
+
+  it('the server\'s records, then on SIGINT exit 0 with the summary last', async () => {
+    const s = startSockit(['daytime', 'server', '-p', '0', '-b', '127.0.0.1', '--json']);
+    try {
+      const { local } = await s.json<{ local: { port: number } }>('listening');
+      await sockit(['daytime', 'client', '127.0.0.1', String(local.port)]);
+      const close = await s.json<{ bytes_out: number; duration_ms: number }>('close');
+      expect(close).toMatchObject({ type: 'close', proto: 'tcp', bytes_in: 0, bytes_out: 26 });
+      s.kill('SIGINT');
+      expect(await s.exited).toEqual({ code: 0, signal: null });
+      expect(vocabularyProblems(s.stdout, 0)).toEqual([]);
+      expect(s.events().at(-1)).toEqual({ type: 'summary', proto: 'tcp', connections: 1, bytes_in: 0, bytes_out: 26, exit_code: 0 });
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('sockit daytime client and SIGINT', () => {
+  it('dies of it, as the book\'s daytimetcpcli (no handler: the shell sees 130)', async () => {
+    // a server that accepts and never writes nor closes: the client waits in read()
+    const accepted: net.Socket[] = [];
+    const mute = net.createServer((s) => accepted.push(s)).listen(0, '127.0.0.1');
+    await new Promise((r) => mute.once('listening', r));
+    const c = startSockit(['daytime', 'client', '127.0.0.1', String((mute.address() as net.AddressInfo).port)]);
+    try {
+      while (accepted.length === 0) await new Promise((r) => setTimeout(r, 10));
+      c.kill('SIGINT');
+      expect(await c.exited).toEqual({ code: null, signal: 'SIGINT' });
+      expect(c.stdout).toBe('');
+    } finally {
+      await c.stop();
+      for (const s of accepted) s.destroy();
+      mute.close();
+    }
   });
 });

@@ -9,12 +9,13 @@ import { connectSocket } from '../../src/stack/connect.js';
 import { Socket, inetAddress } from '../../src/stack/socket.js';
 import { type Running, sockit, sockitIn, startSockit, startSockitIn } from '../helpers/cli.js';
 import { isRoot } from '../helpers/root.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, needsRootReason } from '../lab/index.js';
 
 async function startServer(args: string[]): Promise<{ server: Running; port: number }> {
   const server = startSockit(['echo', 'server', '-p', '0', '--json', ...args]);
-  const { port } = await server.json<{ port: number }>('listening');
-  return { server, port };
+  const { local } = await server.json<{ local: { port: number } }>('listening');
+  return { server, port: local.port };
 }
 
 /** Connect, send `data`, half-close, and collect everything echoed until the server's EOF. */
@@ -224,7 +225,6 @@ describe('sockit echo client errors', () => {
   });
 
   it.each([
-    [['echo'], /^sockit echo: |^Usage/],
     [['echo', 'sideways'], /^sockit echo: unknown mode 'sideways'/],
     [['echo', 'client'], /^sockit echo: missing required argument 'host'/],
     [['echo', 'client', '127.0.0.1', 'nosuchservice'], /^sockit echo: invalid port: 'nosuchservice'/],
@@ -237,13 +237,166 @@ describe('sockit echo client errors', () => {
     [['echo', 'server', '-b', 'example'], /^sockit echo: invalid bind address: 'example'/],
     [['echo', 'server', '-t', '-1'], /^sockit echo: /],
     [['echo', 'server', '--bogus'], /^sockit echo: unknown option '--bogus'/],
+    [['echo', 'client', '-u', '-t', '0', '127.0.0.1'], /^sockit echo: invalid timeout: '0': a UDP client must wait for its reply \(-t 0 means the kernel's connect timeout, for TCP only\)$/m],
   ])('bad input %j: one line, exit 2', async (args, message) => {
     const r = await sockit(args);
     expect(r.code).toBe(2);
-    if (args.length === 1) return; // bare `sockit echo` prints its usage
     expect(r.stderr).toMatch(message);
     expect(r.stderr.split('\n')).toHaveLength(2);
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('sockit echo usage and help', () => {
+  it('bare `sockit echo`: both usages on stderr, nothing on stdout, exit 2', async () => {
+    const r = await sockit(['echo']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/^Usage: sockit echo server \[options\]\n {7}sockit echo client \[options\] host \[port\]\n/);
+  });
+
+  it.each([
+    [['echo', '-h'], /^Usage: sockit echo server \[options\]\n/],
+    [['echo', 'server', '-h'], /^Usage: sockit echo server \[-u\] \[-p port\]/],
+    [['echo', 'client', '-h'], /^Usage: sockit echo client \[-u\] \[-4\|-6\] \[-t timeout\] \[-r retries\] \[--json\] host \[port\]\n/],
+    [['echo', 'client', '--help'], /^Usage: sockit echo client /],
+  ])('%j prints the help on stdout, exit 0', async (args, usage) => {
+    const r = await sockit(args);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(usage);
+    expect(r.stdout).not.toMatch(/^Usage: echo/m);
+  });
+});
+
+describe('sockit echo --json', () => {
+  let tcp: Running;
+  let udp: Running;
+  let tcpPort: number;
+  let udpPort: number;
+  beforeAll(async () => {
+    ({ server: tcp, port: tcpPort } = await startServer(['-b', '127.0.0.1']));
+    ({ server: udp, port: udpPort } = await startServer(['-u', '-b', '127.0.0.1']));
+  });
+  afterAll(async () => {
+    await tcp?.stop();
+    await udp?.stop();
+  });
+
+  const records = (stdout: string) => stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('TCP client: the connection, replies that add up to the input, a summary', async () => {
+    const input = Array.from({ length: 300 }, (_, i) => `line ${i}\n`).join('');
+    const r = await sockit(['echo', 'client', '--json', '127.0.0.1', String(tcpPort)], { input });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    const [connection, ...rest] = records(r.stdout);
+    const summary = rest.pop()!;
+    expect(connection).toMatchObject({ type: 'connection', proto: 'tcp', remote: { family: 4, address: '127.0.0.1', port: tcpPort }, local: { family: 4, address: '127.0.0.1' } });
+    expect(rest.length).toBeGreaterThan(0);
+    expect(rest.every((x) => x.type === 'reply' && x.proto === 'tcp' && x.bytes === (x.text as string).length)).toBe(true);
+    expect(rest.map((x) => x.text).join('')).toBe(input);
+    expect(summary).toMatchObject({ type: 'summary', proto: 'tcp', bytes_out: input.length, bytes_in: input.length, exit_code: 0 });
+    // the server saw this client's port
+    const port = (connection!.local as { port: number }).port;
+    expect(await tcp.json('connection')).toBeTruthy();
+    await tcp.line(() => tcp.events().some((e) => e.type === 'close' && (e.remote as { port: number }).port === port));
+  });
+
+  it('UDP client: a reply per line with its round trip, a summary', async () => {
+    const r = await sockit(['echo', 'client', '-u', '--json', '127.0.0.1', String(udpPort)], { input: 'one\ntwo\nthree' });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    const all = records(r.stdout);
+    const remote = { family: 4, address: '127.0.0.1', port: udpPort };
+    expect(all.slice(0, 3)).toMatchObject([
+      { type: 'reply', proto: 'udp', seq: 1, remote, bytes: 4, sent: 1, text: 'one\n' },
+      { type: 'reply', proto: 'udp', seq: 2, remote, bytes: 4, sent: 1, text: 'two\n' },
+      { type: 'reply', proto: 'udp', seq: 3, remote, bytes: 5, sent: 1, text: 'three' },
+    ]);
+    for (const x of all.slice(0, 3)) expect(x.time_ms).toBeGreaterThan(0);
+    expect(all[3]).toMatchObject({ type: 'summary', proto: 'udp', requests: 3, replies: 3, retransmits: 0, bytes_out: 13, bytes_in: 13, exit_code: 0 });
+    expect(all).toHaveLength(4);
+  });
+
+  it('a refused TCP client: an error record with code and message, the summary, exit 1', async () => {
+    const port = await freePort('tcp');
+    const r = await sockit(['echo', 'client', '--json', '127.0.0.1', String(port)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`sockit echo: tcp_connect error for 127.0.0.1, ${port}: Connection refused\n`);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(records(r.stdout)).toEqual([
+      { type: 'error', kind: 'connect', proto: 'tcp', remote: { family: 4, address: '127.0.0.1', port }, code: 'ECONNREFUSED', message: 'Connection refused' },
+      { type: 'summary', exit_code: 1 },
+    ]);
+  });
+
+  it('a name that does not resolve: an error record of kind resolve, the summary, exit 2', async () => {
+    for (const u of [[], ['-u']]) {
+      const r = await sockit(['echo', 'client', ...u, '--json', 'no-such-host.invalid']);
+      expect(r).toMatchObject({ code: 2, stderr: 'sockit echo: no-such-host.invalid: Name or service not known\n' });
+      expect(records(r.stdout)).toEqual([
+        { type: 'error', kind: 'resolve', host: 'no-such-host.invalid', code: 'EAI_NONAME', message: 'Name or service not known' },
+        { type: 'summary', exit_code: 2 },
+      ]);
+    }
+  });
+
+  it('a UDP client without an answer: a timeout record, the summary, exit 1', async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    try {
+      const port = silent.address().port;
+      const r = await sockit(['echo', 'client', '-u', '--json', '-t', '0.05', '-r', '1', '127.0.0.1', String(port)], { input: 'anyone?\n' });
+      expect(r.code).toBe(1);
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+      expect(records(r.stdout)).toEqual([
+        { type: 'timeout', proto: 'udp', remote: { family: 4, address: '127.0.0.1', port }, sent: 2, code: 'ETIMEDOUT', message: 'dg_cli: socket timeout' },
+        { type: 'summary', exit_code: 1 },
+      ]);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('the servers\' records keep the vocabulary through to the summary after SIGTERM', async () => {
+    for (const [server, proto, counts] of [[tcp, 'tcp', ['connections', 'bytes_in', 'bytes_out']], [udp, 'udp', ['datagrams', 'bytes_in']]] as const) {
+      const s = startSockit(['echo', 'server', ...(proto === 'udp' ? ['-u'] : []), '-p', '0', '-b', '127.0.0.1', '--json']);
+      try {
+        const { local } = await s.json<{ local: { port: number } }>('listening');
+        expect(local).toEqual({ family: 4, address: '127.0.0.1', port: local.port });
+        const r = await sockit(['echo', 'client', ...(proto === 'udp' ? ['-u'] : []), '127.0.0.1', String(local.port)], { input: 'ping\n' });
+        expect(r.stdout).toBe('ping\n');
+        await s.json(proto === 'tcp' ? 'close' : 'datagram');
+        s.kill('SIGTERM');
+        expect(await s.exited).toEqual({ code: 0, signal: null });
+        expect(vocabularyProblems(s.stdout, 0)).toEqual([]);
+        const summary = s.events().at(-1)!;
+        expect(summary).toMatchObject({ type: 'summary', proto, bytes_in: 5, exit_code: 0 });
+        for (const k of counts) expect(summary[k]).toBeGreaterThan(0);
+        const peer = s.events().find((e) => e.type === (proto === 'tcp' ? 'close' : 'datagram'))!;
+        expect(peer).toMatchObject({ proto, remote: { family: 4, address: '127.0.0.1' } });
+      } finally {
+        await s.stop();
+      }
+      expect(server.child.exitCode).toBeNull(); // the shared servers are untouched
+    }
+  });
+});
+
+describe('sockit echo client and signals', () => {
+  it.each([['SIGINT'], ['SIGTERM']] as const)('dies of %s as the book\'s str_cli does (no handler: the shell sees 128+n)', async (signal) => {
+    const { server, port } = await startServer(['-b', '127.0.0.1']);
+    const c = startSockit(['echo', 'client', '127.0.0.1', String(port)]); // stdin stays open
+    try {
+      await server.json('connection');
+      c.child.stdin!.write('hi\n');
+      await c.line(/^hi$/);
+      c.kill(signal);
+      expect(await c.exited).toEqual({ code: null, signal });
+      expect(c.stderr).toBe('');
+    } finally {
+      await c.stop();
+      await server.stop();
+    }
   });
 });
 
@@ -325,10 +478,10 @@ describe.skipIf(!isRoot)(`echo and daytime clients pick a family with -4 / -6 ($
     const server = startSockitIn(lab, lab.dst, ['daytime', 'server', '-u', '-p', '7013', '-v']);
     try {
       await server.line(/^listening on /);
-      for (const [flag, to] of [['-6', `[${lab.dst.v6}]:7013`], ['-4', `${lab.dst.v4}:7013`]] as const) {
+      for (const [flag, to] of [['-6', { family: 6, address: lab.dst.v6, port: 7013 }], ['-4', { family: 4, address: lab.dst.v4, port: 7013 }]] as const) {
         const r = await sockitIn(lab, lab.src, ['daytime', 'client', '-u', '--json', flag, 'dual', '7013']);
         expect(r.code).toBe(0);
-        expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'reply', proto: 'udp', from: to });
+        expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'reply', proto: 'udp', remote: to });
       }
     } finally {
       await server.stop();

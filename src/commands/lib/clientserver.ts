@@ -3,17 +3,57 @@
 // and reaching the server. Not a command itself.
 import type net from 'node:net';
 import { Command } from 'commander';
-import {
-  formatHostPort, hostServ, isResolveError, servPort, TcpServer, tcpConnect, UdpClient, UdpServer,
-  type Family, type InetSockAddr, type Peer,
-} from '../../stack/index.js';
+import type * as Stack from '../../stack/index.js';
+import type { ConnectionEnd, Datagram, Family, InetSockAddr, Peer, SockAddr, TcpServer, UdpClient } from '../../stack/index.js';
 import { addressFamily } from '../../stack/packet/addr.js';
-import { errSys, intArg, jsonLine, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
+import { jsonLine, renderer, type JsonRecord, type Presenter } from '../../output/index.js';
+import { errSys, Failure, intArg, isResolveError, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
 
-/** A failure that is not bad input: one line, exit 1. */
-export function failure(message: string): UsageError {
-  return new UsageError(message, 1);
+/** The socket core (and its native addon), loaded once the options are parsed: -h and usage errors work without it. */
+export const loadCore = (): Promise<typeof Stack> => import('../../stack/index.js');
+
+/** A socket's end as sockit(1) JSON OUTPUT names it: {"family": 4, "address": "192.0.2.1", "port": 7}. */
+export interface SocketEnd {
+  family: 4 | 6;
+  address: string;
+  port: number;
 }
+
+/** The end of a socket address (AF_INET, AF_INET6) or of a server's peer. */
+export function endOf(sa: SockAddr | Peer | null): SocketEnd | null {
+  if (sa === null || !('address' in sa) || !('port' in sa)) return null;
+  const family = sa.family === 4 || sa.family === 2 ? 4 : 6;
+  return { family, address: sa.address, port: sa.port };
+}
+
+/** The records that errors end a --json run with (before the summary cli.ts adds). */
+const records = new WeakMap<Error, JsonRecord>();
+
+/** Give an error its own record (an error or timeout), written before the summary when --json is on. */
+export function withRecord<E extends Error>(e: E, record: JsonRecord): E {
+  records.set(e, record);
+  return e;
+}
+
+/** With --json, write the record an error was given (if any). */
+export function writeRecordOf(e: unknown, json: boolean): void {
+  const r = e instanceof Error ? records.get(e) : undefined;
+  if (json && r) jsonLine(r);
+}
+
+/** A client's failure (not bad input): one line, exit 1; with --json also `record`. */
+export function failure(message: string, record?: JsonRecord): Failure {
+  const f = new Failure(message);
+  return record ? withRecord(f, record) : f;
+}
+
+/** A name that does not resolve (getaddrinfo's EAI_*): bad input, exit 2, and an `error` record of kind resolve. */
+export function resolveFailure(host: string, e: { code: string; message: string }): UsageError {
+  return withRecord(new UsageError(`${host}: ${e.message}`), { type: 'error', kind: 'resolve', host, code: e.code, message: e.message });
+}
+
+/** --json among the options. */
+const wantsJson = (argv: string[]) => argv.includes('--json');
 
 /**
  * `sockit <cmd> server …` or `sockit <cmd> client …`: the mode word comes
@@ -22,10 +62,19 @@ export function failure(message: string): UsageError {
 export function runModes(argv: string[], cmd: string, what: string, modes: Record<'server' | 'client', (argv: string[]) => Promise<number>>): Promise<number> {
   return runMain(cmd, async () => {
     const word = argv[0];
-    if (word === 'server' || word === 'client') return modes[word](argv.slice(1));
+    if (word === 'server' || word === 'client') {
+      try {
+        return await modes[word](argv.slice(1));
+      } catch (e) {
+        writeRecordOf(e, wantsJson(argv));
+        throw e;
+      }
+    }
     if (word === undefined || word === '--help' || word === '-h' || word === 'help') {
-      process.stdout.write(`Usage: sockit ${cmd} server [options]\n       sockit ${cmd} client [options] host [port]\n\n${what}\n` +
-        `Run \`sockit ${cmd} server --help\` or \`sockit ${cmd} client --help\` for the options.\n`);
+      // bare `sockit <cmd>` is a usage error: the usage on stderr, exit 2 (as bare `sockit`)
+      const usage = `Usage: sockit ${cmd} server [options]\n       sockit ${cmd} client [options] host [port]\n\n${what}\n` +
+        `Run \`sockit ${cmd} server --help\` or \`sockit ${cmd} client --help\` for the options.\n`;
+      (word === undefined ? process.stderr : process.stdout).write(usage);
       return word === undefined ? 2 : 0;
     }
     throw new UsageError(`unknown mode '${word}' (use: sockit ${cmd} server | sockit ${cmd} client)`);
@@ -78,9 +127,41 @@ async function bindServer<T>(start: () => Promise<T>, again: () => void): Promis
   }
 }
 
-function announce(o: ServerOptions, proto: 'tcp' | 'udp', me: Peer): void {
-  if (o.json) jsonLine({ type: 'listening', proto, address: me.address, port: me.port });
-  else if (o.verbose) process.stdout.write(`listening on ${where(me)}\n`);
+/** What a server reports: text (-v) and --json are two renderings of these. */
+export type ServerEvent =
+  | { type: 'listening'; proto: 'tcp' | 'udp'; local: Peer }
+  | { type: 'connection'; remote: Peer }
+  | { type: 'close'; end: ConnectionEnd }
+  | { type: 'datagram'; datagram: Datagram }
+  | { type: 'shutdown'; open: number }
+  | { type: 'summary'; proto: 'tcp' | 'udp'; totals: Record<string, number> };
+
+/** The servers' records; text only with -v, in the book's words (UNP 4.11's "connection from"). */
+export function serverPresenter(verbose: boolean): Presenter<ServerEvent> {
+  return {
+    toRecord(e) {
+      switch (e.type) {
+        case 'listening': return { type: 'listening', proto: e.proto, local: endOf(e.local) };
+        case 'connection': return { type: 'connection', proto: 'tcp', remote: endOf(e.remote) };
+        case 'close': {
+          const x = e.end;
+          return { type: 'close', proto: 'tcp', remote: endOf(x.peer), bytes_in: x.bytesRead, bytes_out: x.bytesWritten, duration_ms: Number(x.durationNs) / 1e6, ...(x.reason ? { reason: x.reason } : {}) };
+        }
+        case 'datagram': return { type: 'datagram', proto: 'udp', remote: endOf(e.datagram.from), bytes: e.datagram.bytes };
+        case 'shutdown': return { type: 'shutdown', open: e.open };
+        case 'summary': return { type: 'summary', proto: e.proto, ...e.totals, exit_code: 0 };
+      }
+    },
+    toText(e) {
+      if (!verbose) return null;
+      switch (e.type) {
+        case 'listening': return `listening on ${where(e.local)}\n`;
+        case 'connection': return `connection from ${e.remote.address}, port ${e.remote.port}\n`;
+        case 'datagram': return `datagram from ${e.datagram.from.address}, port ${e.datagram.from.port}, ${e.datagram.bytes} bytes\n`;
+        default: return null;
+      }
+    },
+  };
 }
 
 /**
@@ -89,57 +170,56 @@ function announce(o: ServerOptions, proto: 'tcp' | 'udp', me: Peer): void {
  * resolves to 0.
  */
 export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: Peer) => void): Promise<number> {
+  const { TcpServer } = await loadCore();
   let tcp: TcpServer | undefined;
   const { server, signalled, remove } = await bindServer(
     async () => (tcp = await TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler })),
     () => tcp?.destroyAll(),
   );
-  announce(o, 'tcp', server.address());
+  const out = renderer(serverPresenter(o.verbose === true), o.json === true);
+  out.emit({ type: 'listening', proto: 'tcp', local: server.address() });
   const totals = { connections: 0, bytes_in: 0, bytes_out: 0 };
-  server.on('connection', (p) => {
+  server.on('connection', (remote) => {
     totals.connections++;
-    if (o.json) jsonLine({ type: 'connection', address: p.address, port: p.port });
-    else if (o.verbose) process.stdout.write(`connection from ${p.address}, port ${p.port}\n`); // UNP 4.11
+    out.emit({ type: 'connection', remote });
   });
   server.on('close', (end) => {
     totals.bytes_in += end.bytesRead;
     totals.bytes_out += end.bytesWritten;
-    if (o.json) {
-      jsonLine({
-        type: 'close', address: end.peer.address, port: end.peer.port, bytes_in: end.bytesRead, bytes_out: end.bytesWritten,
-        duration_ms: Number(end.durationNs) / 1e6, ...(end.reason ? { reason: end.reason } : {}),
-      });
-    }
+    out.emit({ type: 'close', end });
   });
   server.on('error', () => { /* reported with its connection's close */ });
   await signalled;
   const drained = server.shutdown(); // the listening socket is closed now
-  if (o.json) jsonLine({ type: 'shutdown', open: server.connections });
+  out.emit({ type: 'shutdown', open: server.connections });
   await drained;
   remove();
-  if (o.json) jsonLine({ type: 'summary', proto: 'tcp', ...totals });
+  out.emit({ type: 'summary', proto: 'tcp', totals });
+  await out.drain();
   return 0;
 }
 
 /** A UDP server (UNP 8.3) until SIGINT/SIGTERM, then 0. */
 export async function serveUdp(o: ServerOptions, handler: (msg: Buffer, reply: (data: Uint8Array | string) => void) => void): Promise<number> {
+  const { UdpServer } = await loadCore();
   const { server, signalled, remove } = await bindServer(
     () => UdpServer.open({ host: o.bind, port: o.port }, (msg, _from, reply) => handler(msg, reply)),
     () => {},
   );
-  announce(o, 'udp', server.address());
+  const out = renderer(serverPresenter(o.verbose === true), o.json === true);
+  out.emit({ type: 'listening', proto: 'udp', local: server.address() });
   const totals = { datagrams: 0, bytes_in: 0 };
-  server.on('datagram', (d) => {
+  server.on('datagram', (datagram) => {
     totals.datagrams++;
-    totals.bytes_in += d.bytes;
-    if (o.json) jsonLine({ type: 'datagram', address: d.from.address, port: d.from.port, bytes: d.bytes });
-    else if (o.verbose) process.stdout.write(`datagram from ${d.from.address}, port ${d.from.port}, ${d.bytes} bytes\n`);
+    totals.bytes_in += datagram.bytes;
+    out.emit({ type: 'datagram', datagram });
   });
   server.on('error', () => { /* a failed reply: the datagram is lost, as UDP may lose it */ });
   await signalled;
   await server.close();
   remove();
-  if (o.json) jsonLine({ type: 'summary', proto: 'udp', ...totals });
+  out.emit({ type: 'summary', proto: 'udp', totals });
+  await out.drain();
   return 0;
 }
 
@@ -149,10 +229,10 @@ export interface ClientOptions {
   udp?: boolean;
   timeout?: number;
   retries: number;
+  json?: boolean;
   '4'?: boolean;
   '6'?: boolean;
 }
-
 
 export function clientCommand(name: string): Command {
   return makeCommand(name)
@@ -161,37 +241,68 @@ export function clientCommand(name: string): Command {
     .option('-u, --udp', 'use UDP instead of TCP')
     .option('-4', 'IPv4 addresses only')
     .option('-6', 'IPv6 addresses only')
-    .option('-t, --timeout <sec>', 'TCP: connect timeout (default: the kernel\'s); UDP: wait this long for a reply before sending again (default: 1)', secondsArg('timeout', 0, 86400))
-    .option('-r, --retries <n>', 'UDP: times to send again before giving up', intArg('retries', 0, 100), 2);
+    .option('-t, --timeout <sec>', 'TCP: connect timeout, 0 for the kernel\'s (the default); UDP: wait this long for a reply before sending again (default: 1)', secondsArg('timeout', 0, 86400))
+    .option('-r, --retries <n>', 'UDP: times to send again before giving up', intArg('retries', 0, 100), 2)
+    .option('--json', 'JSON lines (sockit(1) JSON OUTPUT): the connection, each reply, then a summary');
+}
+
+/** The client's options that parse but mean nothing together: a usage error. */
+export function checkClient(o: ClientOptions): void {
+  // UNP 14.2: a UDP client's timeout is how long it waits for the reply; 0 would not wait at all
+  if (o.udp && o.timeout === 0) throw new UsageError("invalid timeout: '0': a UDP client must wait for its reply (-t 0 means the kernel's connect timeout, for TCP only)");
 }
 
 /** The server's addresses (getaddrinfo order); bad names and ports are usage errors. */
 export async function serverAddresses(host: string, service: string, proto: 'tcp' | 'udp', family: Family = 0): Promise<InetSockAddr[]> {
+  const { hostServ, servPort } = await loadCore();
   const port = servPort(service, proto);
   if (port === null || port === 0) throw new UsageError(`invalid port: '${service}'`);
   try {
     return await hostServ(host, port, family);
   } catch (e) {
-    if (isResolveError(e)) throw new UsageError(`${host}: ${e.message}`);
+    if (isResolveError(e)) throw resolveFailure(host, e);
     throw e;
   }
 }
 
+/** A TCP client's connection: the socket, and its `connection` record. */
+export interface TcpClientConnection {
+  socket: net.Socket;
+  record: JsonRecord;
+}
+
 /** UNP 11.12 tcp_connect: the first address that answers, as a net.Socket, or exit 1 with the book's line. */
-export async function tcpClient(host: string, service: string, timeoutMs: number | undefined, family: Family = 0): Promise<net.Socket> {
+export async function tcpClient(host: string, service: string, timeoutMs: number | undefined, family: Family = 0): Promise<TcpClientConnection> {
   const addresses = await serverAddresses(host, service, 'tcp', family);
+  const { tcpConnect } = await loadCore();
   try {
-    const { socket } = await tcpConnect(addresses, { timeoutMs });
-    return socket.toNetSocket({ allowHalfOpen: true });
+    const c = await tcpConnect(addresses, { timeoutMs });
+    const record = { type: 'connection', proto: 'tcp', local: endOf(c.local), remote: endOf(c.remote), time_ms: Number(c.elapsedNs) / 1e6 };
+    return { socket: c.socket.toNetSocket({ allowHalfOpen: true }), record };
   } catch (e) {
-    throw failure(`tcp_connect error for ${host}, ${service}: ${strerrorOf(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const kind = code === 'ETIMEDOUT' ? { type: 'timeout' } : { type: 'error', kind: 'connect' };
+    throw failure(`tcp_connect error for ${host}, ${service}: ${strerrorOf(e)}`, { ...kind, proto: 'tcp', remote: endOf(addresses.at(-1) ?? null), code: code ?? null, message: strerrorOf(e) });
   }
 }
 
-/** A UDP client to the first address (UNP 11.14 udp_client), reporting strangers' datagrams on stderr (8.8). */
-export async function udpClient(host: string, service: string, family: Family = 0): Promise<UdpClient> {
+/**
+ * A UDP client to the first address (UNP 11.14 udp_client), reporting
+ * strangers' datagrams (8.8): on stderr, or as a `warning` record with --json.
+ */
+export async function udpClient(host: string, service: string, family: Family = 0, json = false): Promise<UdpClient> {
   const [server] = await serverAddresses(host, service, 'udp', family);
+  const { formatHostPort, UdpClient } = await loadCore();
   const client = new UdpClient(server!);
-  client.on('ignored', (from) => process.stderr.write(`reply from ${formatHostPort({ family: from.family === 4 ? 2 : 10, address: from.address, port: from.port })} (ignored)\n`));
+  client.on('ignored', (from, bytes) => {
+    const text = `reply from ${formatHostPort({ family: from.family === 4 ? 2 : 10, address: from.address, port: from.port })} (ignored)`;
+    if (json) jsonLine({ type: 'warning', kind: 'ignored', remote: endOf(from), bytes, message: text });
+    else process.stderr.write(`${text}\n`);
+  });
   return client;
+}
+
+/** A UDP request that got no reply: the book's line, and its `timeout` record. */
+export function udpTimeout(message: string, c: UdpClient, sent: number): Failure {
+  return failure(message, { type: 'timeout', proto: 'udp', remote: endOf(c.server), sent, code: 'ETIMEDOUT', message });
 }

@@ -1,0 +1,226 @@
+// The sockit program itself, as a new user meets it: help, bare `sockit`,
+// a checkout or install whose addon was never built, and standard output
+// that cannot be written (a full disk, a closed descriptor, a reader gone).
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sockit, sockitBin } from './helpers/cli.js';
+
+const checkout = fileURLToPath(new URL('..', import.meta.url));
+const STACK = /\n\s+at /;
+
+interface ShResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A bash script with $SOCKIT as the sockit to run (for the redirections a user types). */
+function sh(script: string, env: Record<string, string> = {}, args: string[] = []): Promise<ShResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script, 'sh', ...args], {
+      env: { ...process.env, NO_COLOR: '1', SOCKIT: sockitBin, NODE: process.execPath, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe('sockit help and bare sockit', () => {
+  it('`sockit help` is `sockit --help`, on stdout, exit 0', async () => {
+    const help = await sockit(['help']);
+    const dashdash = await sockit(['--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toBe(dashdash.stdout);
+    expect(help.stdout).toMatch(/^Usage: sockit <command> \[options\]\n/);
+    for (const c of ['ping', 'traceroute', 'sock', 'sockopt', 'connect', 'echo', 'daytime', 'lookup', 'sntp', 'dump']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    expect(help.stdout).toMatch(/^Run `sockit help <command>`/m);
+  });
+
+  it.each(['ping', 'traceroute', 'connect', 'sockopt', 'daytime'])('`sockit help %s` is the command\'s own help, exit 0', async (c) => {
+    const help = await sockit(['help', c]);
+    const own = await sockit([c, '--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toBe(own.stdout);
+    expect(help.stdout).toMatch(new RegExp(`^Usage: sockit ${c} `));
+  });
+
+  it('`sockit help bogus`: one line on stderr, exit 2', async () => {
+    const r = await sockit(['help', 'bogus']);
+    expect(r).toEqual(expect.objectContaining({ code: 2, stdout: '', stderr: "sockit: unknown command 'bogus' (see sockit --help)\n" }));
+  });
+
+  it('an unknown command: one line on stderr, exit 2', async () => {
+    const r = await sockit(['pong']);
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: "sockit: unknown command 'pong' (see sockit --help)\n" });
+  });
+
+  it('bare `sockit`: the usage on stderr, nothing on stdout, exit 2', async () => {
+    const r = await sockit([]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/^Usage: sockit <command> \[options\]\n/);
+    expect(r.stderr).toMatch(/^ {2}ping\b/m);
+  });
+
+  it('--version and -V print the package version', async () => {
+    const { version } = (await import('../package.json', { with: { type: 'json' } })).default as { version: string };
+    for (const flag of ['--version', '-V']) expect(await sockit([flag])).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
+describe('sockit without its native addon (never built: --ignore-scripts, a failed build)', () => {
+  let tmp: string;
+  /** lay out a copy of this checkout without build/ at dir; returns its bin/sockit */
+  function layOut(dir: string): string {
+    mkdirSync(dir, { recursive: true });
+    for (const d of ['bin', 'dist', 'package.json']) cpSync(join(checkout, d), join(dir, d), { recursive: true });
+    symlinkSync(join(checkout, 'node_modules'), join(dir, 'node_modules'));
+    return join(dir, 'bin', 'sockit');
+  }
+  let local: string;
+  let global: string;
+  let dependency: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'sockit-noaddon-'));
+    local = layOut(join(tmp, 'checkout'));
+    global = layOut(join(tmp, 'prefix', 'lib', 'node_modules', 'sockit'));
+    dependency = layOut(join(tmp, 'project', 'node_modules', 'sockit'));
+  });
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const run = (bin: string, args: string[], env: Record<string, string> = {}) => sh('exec "$NODE" "$BIN" "$@"', { BIN: bin, ...env }, args);
+
+  it('--help, --version and help still work', async () => {
+    const ours = await sockit(['--help']);
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const r = await run(local, args);
+      expect(r, args.join(' ')).toMatchObject({ code: 0, stderr: '', stdout: ours.stdout });
+    }
+    expect(await run(local, ['--version'])).toMatchObject({ code: 0, stderr: '', stdout: (await sockit(['--version'])).stdout });
+  });
+
+  it.each([
+    [['connect', '-h']], [['help', 'connect']], [['echo', 'client', '-h']], [['echo', 'server', '--help']],
+    [['daytime', 'client', '-h']], [['daytime', 'server', '-h']], [['echo', '-h']],
+  ])('%j: the command\'s help, the same as with the addon, exit 0', async (args) => {
+    const r = await run(local, args);
+    expect(r).toMatchObject({ code: 0, stderr: '', stdout: (await sockit(args)).stdout });
+    expect(r.stdout).toMatch(/^Usage: sockit /);
+  });
+
+  it('usage errors are found before the addon is needed', async () => {
+    const r = await run(local, ['daytime', 'client', '-u', '-t', '0', '127.0.0.1']);
+    expect(r).toMatchObject({ code: 2, stderr: (await sockit(['daytime', 'client', '-u', '-t', '0', '127.0.0.1'])).stderr });
+  });
+
+  it('a command in a checkout: one line with the fix (`npm install` there), exit 2, no stack trace', async () => {
+    const dir = join(tmp, 'checkout');
+    for (const c of [['ping', '-c1', '127.0.0.1'], ['connect', '127.0.0.1', '7'], ['echo', 'client', '127.0.0.1'], ['daytime', 'server', '-p', '0']]) {
+      const r = await run(local, c);
+      expect(r, c.join(' ')).toMatchObject({
+        code: 2, stdout: '',
+        stderr: `sockit ${c[0]}: the native addon is not built (no ${dir}/build/Release/sockit.node): run \`npm install\` in ${dir}\n`,
+      });
+    }
+  });
+
+  it('a global install: the fix is `npm rebuild -g sockit`', async () => {
+    const dir = join(tmp, 'prefix', 'lib', 'node_modules', 'sockit');
+    const r = await run(global, ['ping', '127.0.0.1']);
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit ping: the native addon is not built (no ${dir}/build/Release/sockit.node): run \`npm rebuild -g sockit\`\n` });
+  });
+
+  it('a dependency of a project: the fix is `npm rebuild sockit` in the project', async () => {
+    const r = await run(dependency, ['traceroute', '127.0.0.1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^sockit traceroute: the native addon is not built \\(no .*\\): run \`npm rebuild sockit\` in ${join(tmp, 'project')}\\n$`));
+  });
+
+  it('--json: the one line on stderr, and the summary with exit_code on stdout', async () => {
+    const r = await run(local, ['connect', '--json', '127.0.0.1', '7']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('{"type":"summary","exit_code":2}\n');
+    expect(r.stderr.split('\n')).toHaveLength(2);
+  });
+
+  it('SOCKIT_DEBUG=1 adds the stack trace, then the same line', async () => {
+    const plain = await run(local, ['ping', '127.0.0.1']);
+    expect(plain.stderr).not.toMatch(STACK);
+    const r = await run(local, ['ping', '127.0.0.1'], { SOCKIT_DEBUG: '1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^Error: the native addon is not built/);
+    expect(r.stderr).toMatch(STACK);
+    expect(r.stderr.endsWith(plain.stderr)).toBe(true);
+  });
+});
+
+describe('standard output that cannot be written', () => {
+  it('iputils ping >/dev/full: "ping: write error", exit 1 (the anchor)', async () => {
+    const r = await sh('ping -c1 127.0.0.1 >/dev/full');
+    expect(r).toMatchObject({ code: 1, stderr: 'ping: write error\n' });
+  });
+
+  it.each([
+    ['ping', '-c1 127.0.0.1'],
+    ['traceroute', '-n -m 2 127.0.0.1'],
+    ['sockopt', '--table'],
+    ['connect', '--json 127.0.0.1 1'],
+    ['daytime', 'client --help'],
+  ])('sockit %s %s >/dev/full: one line, exit 1', async (cmd, args) => {
+    const r = await sh(`"$NODE" "$SOCKIT" ${cmd} ${args} >/dev/full`);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: `sockit ${cmd}: write error: No space left on device\n` });
+  });
+
+  it.each([['--help'], ['help'], ['--version']])('sockit %s >/dev/full: one line, exit 1', async (args) => {
+    const r = await sh(`"$NODE" "$SOCKIT" ${args} >/dev/full`);
+    expect(r).toMatchObject({ code: 1, stderr: 'sockit: write error: No space left on device\n' });
+  });
+
+  it('sockit help ping >/dev/full: the command\'s line, exit 1', async () => {
+    const r = await sh('"$NODE" "$SOCKIT" help ping >/dev/full');
+    expect(r).toMatchObject({ code: 1, stderr: 'sockit ping: write error: No space left on device\n' });
+  });
+
+  it('>&- (stdout closed): "write error: Bad file descriptor", exit 1, as iputils exits 1', async () => {
+    expect(await sh('ping -c1 127.0.0.1 >&-')).toMatchObject({ code: 1 });
+    for (const [cmd, args] of [['ping', '-c1 127.0.0.1'], ['connect', '--json 127.0.0.1 1'], ['sockopt', '--table']] as const) {
+      const r = await sh(`"$NODE" "$SOCKIT" ${cmd} ${args} >&-`);
+      expect(r, cmd).toMatchObject({ code: 1, stderr: `sockit ${cmd}: write error: Bad file descriptor\n` });
+    }
+  });
+
+  it('| head -1 (the reader goes away, EPIPE): the first line, nothing on stderr, the status so far', async () => {
+    const anchor = await sh('ping -c3 -i 0.2 127.0.0.1 | head -1');
+    const r = await sh('"$NODE" "$SOCKIT" ping -c3 -i 0.2 127.0.0.1 | head -1; exit ${PIPESTATUS[0]}');
+    expect(r).toMatchObject({ code: 0, stderr: '', stdout: anchor.stdout });
+    const t = await sh('"$NODE" "$SOCKIT" sockopt --table | head -1; exit ${PIPESTATUS[0]}');
+    expect(t).toMatchObject({ code: 0, stderr: '' });
+    expect(t.stdout.split('\n')).toHaveLength(2);
+  });
+
+  it('no stack trace in any of these unless SOCKIT_DEBUG=1 asks for one', async () => {
+    const full = await sh('"$NODE" "$SOCKIT" ping -c1 127.0.0.1 >/dev/full');
+    expect(full.stderr).not.toMatch(STACK);
+    const usage = await sh('"$NODE" "$SOCKIT" connect no-such-host.invalid 7');
+    expect(usage).toMatchObject({ code: 2, stderr: 'sockit connect: no-such-host.invalid: Name or service not known\n' });
+    const debug = await sh('"$NODE" "$SOCKIT" connect no-such-host.invalid 7', { SOCKIT_DEBUG: '1' });
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(STACK);
+    expect(debug.stderr.endsWith(usage.stderr)).toBe(true);
+  });
+});
