@@ -443,3 +443,4 @@ export function readOption(sock: Socket, o: SockOpt): Reading {
 export * from './sockopt/parse.js';
 export * from './sockopt/format.js';
 export * from './sockopt/kernel.js';
+export * from './sockopt/session.js';

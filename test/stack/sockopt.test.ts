@@ -258,7 +258,10 @@ describe('what the kernel did, in words', () => {
     const max = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
     expect(explainAdjustment(o('SO_RCVBUF'), 4096, 8192)).toBe('doubled by the kernel for bookkeeping overhead, socket(7)');
     expect(explainAdjustment(o('SO_RCVBUF'), max + 1, 2 * max)).toBe(`clamped to net.core.rmem_max = ${max}, then doubled, socket(7)`);
-    expect(explainAdjustment(o('SO_RCVBUF'), 1, 2304)).toBe('raised to the kernel minimum, socket(7)');
+    expect(explainAdjustment(o('SO_RCVBUF'), 1, 2304)).toBe("doubled (2) is below the kernel's floor: raised to SOCK_MIN_RCVBUF = 2304, socket(7)");
+    // net/core/sock.c: min_t(u32, val, rmem_max), so -1 is the largest request there is
+    expect(explainAdjustment(o('SO_RCVBUF'), -1, 2 * max)).toBe(`-1 is 4294967295 as an unsigned int: clamped to net.core.rmem_max = ${max}, then doubled, socket(7)`);
+    expect(explainAdjustment(o('SO_SNDBUF'), 0, 4608)).toBe("doubled (0) is below the kernel's floor: raised to SOCK_MIN_SNDBUF = 4608, socket(7)");
     expect(explainAdjustment(o('IP_TTL'), 9, 9)).toBeUndefined();
     expect(explainAdjustment(o('SO_KEEPALIVE'), true, true)).toBeUndefined();
   });

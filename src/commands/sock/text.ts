@@ -4,6 +4,7 @@
 import * as C from '../../stack/constants.js';
 import { socketEnd, type SockAddr } from '../../stack/sockaddr.js';
 import type { SockConfig, SockEvent, Summary } from '../../stack/sock/index.js';
+import { findOption, jsonValue, type OptionValue } from '../../stack/sockopt.js';
 import type { Linger, Timeval } from '../../stack/structs.js';
 import type { JsonRecord, Presenter, Text } from '../../output/index.js';
 
@@ -111,9 +112,11 @@ export function text(e: Shown): string {
 
 // ---------- records ----------
 
-/** An option value as JSON data: bytes as hex, nothing asked as null. */
-function optionValue(v: unknown): unknown {
+/** An option value as JSON data, as sockit sockopt gives it (bytes as hex, a timeval's fields); nothing asked: null. */
+function optionValue(name: string, v: unknown): unknown {
   if (v === undefined) return null;
+  const o = findOption(name);
+  if (o) return jsonValue(o, v as OptionValue);
   return Buffer.isBuffer(v) ? v.toString('hex') : v;
 }
 
@@ -138,7 +141,7 @@ export function record(e: Shown): JsonRecord {
       return { type: 'connection', role: e.event === 'connected' ? 'client' : 'server', local: socketEnd(e.local), remote: socketEnd(e.remote), text: text(e) };
     case 'listening': return { type: 'listening', local: socketEnd(e.local), text: text(e) };
     case 'option':
-      return { type: 'option', name: e.name, requested: optionValue(e.requested), value: optionValue(e.value), adjusted: e.adjusted ?? null, text: text(e) };
+      return { type: 'option', name: e.name, requested: optionValue(e.name, e.requested), value: optionValue(e.name, e.value), adjusted: e.adjusted ?? null, text: text(e) };
     case 'multicast': return { type: 'multicast', group: e.group, text: text(e) };
     case 'source-route': return { type: 'source_route', hop: e.hop, text: text(e) };
     case 'source-route-size': return { type: 'source_route_size', bytes: e.bytes, text: text(e) };

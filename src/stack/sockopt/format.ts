@@ -96,14 +96,37 @@ export function formatValue(o: SockOpt, v: OptionValue, compact = false): string
   }
 }
 
-/** A value as plain JSON data: Buffers as hex, 64-bit counters as numbers while exact, else strings. */
-export function jsonValue(o: SockOpt, v: OptionValue): unknown {
-  if (o.type === 'bytes') return (v as Buffer).toString('hex');
-  if (o.type === 'tcp_info') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) =>
-      [k, typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString()) : x]));
+// tcp_info's units (include/uapi/linux/tcp.h): microseconds, milliseconds, bytes per second
+const TCPI_USEC = new Set(['rto', 'ato', 'rtt', 'rttvar', 'rcv_rtt', 'min_rtt', 'busy_time', 'rwnd_limited', 'sndbuf_limited']);
+const TCPI_MSEC = new Set(['last_data_sent', 'last_ack_sent', 'last_data_recv', 'last_ack_recv', 'total_rto_time']);
+const TCPI_RATE = new Set(['pacing_rate', 'max_pacing_rate', 'delivery_rate']);
+
+/** tcp_info in sockit(1)'s vocabulary: times as *_ms, rates as *_bytes_per_s, 64-bit counters as numbers while exact. */
+function tcpInfoJson(v: structs.TcpInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v) as [string, number | bigint | undefined][]) {
+    if (x === undefined) continue;
+    const n = typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString()) : x;
+    if (TCPI_USEC.has(k)) out[`${k}_ms`] = k === 'min_rtt' && n === 0xffffffff ? null : Number(n) / 1e3; // ~0U: no sample yet
+    else if (TCPI_MSEC.has(k)) out[`${k}_ms`] = n;
+    else if (TCPI_RATE.has(k)) out[`${k}_bytes_per_s`] = x === 0xffffffffffffffffn ? null : Number(n); // ~0ULL: no limit
+    else out[k] = n;
   }
-  return v;
+  return out;
+}
+
+/**
+ * A value as JSON data in sockit(1)'s vocabulary: bytes as hex, a timeval as
+ * its fields tv_sec and tv_usec, an empty string as null, tcp_info with units.
+ */
+export function jsonValue(o: SockOpt, v: OptionValue): unknown {
+  switch (o.type) {
+    case 'bytes': return (v as Buffer).toString('hex') || null;
+    case 'timeval': return { tv_sec: (v as structs.Timeval).sec, tv_usec: (v as structs.Timeval).usec };
+    case 'string': return (v as string) || null;
+    case 'tcp_info': return tcpInfoJson(v as structs.TcpInfo);
+    default: return v;
+  }
 }
 
 /** tcp_info decoded for people, a few related fields per line (for a live socket). */
