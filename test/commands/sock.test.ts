@@ -65,11 +65,11 @@ async function freeUdpPort(): Promise<number> {
 }
 
 /** sockit with standard input opened from a path (a directory, say), as the shell's `< path` does. */
-async function sockitStdin(args: string[], path: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function sockitStdin(args: string[], path: string, flags = 'r'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { spawn } = await import('node:child_process');
   const { openSync, closeSync } = await import('node:fs');
   const { sockitBin } = await import('../helpers/cli.js');
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, flags);
   try {
     const child = spawn(process.execPath, [sockitBin, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: [fd, 'pipe', 'pipe'] });
     let stdout = '';
@@ -188,6 +188,14 @@ describe('sockit sock: bad input gets the original\'s messages and exit 2', () =
         { type: 'summary', exit_code: 1 },
       ]);
       expect(j.stdout).toBe('');
+      // a descriptor 0 open only for writing: read(2) fails with EBADF once the loop reads
+      const dir = mkdtempSync(join(tmpdir(), 'sockit-stdin-'));
+      try {
+        const w = await sockitStdin(['sock', '127.0.0.1', String(peer.port)], join(dir, 'w'), 'w');
+        expect([w.code, w.stdout, w.stderr]).toEqual([1, '', 'sockit sock: read error: Bad file descriptor\n']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     } finally {
       await peer.close();
     }
