@@ -328,19 +328,20 @@ function output(parsed: Parsed): { r: Renderer<Shown>; stream: NodeJS.WritableSt
   return { r: jsonRenderer(p, stream), stream };
 }
 
-/** The error that ended a run: its exit code, reported as text or as an `error` record. */
+/** The error that ended a run: its exit code, reported as the one line or as an `error` record. */
 function failed(e: unknown, r: Renderer<Shown>, stream: NodeJS.WritableStream | null): number {
+  const sf = e instanceof SockFailure ? e : undefined;
   // err_sys / err_quit: exit 1; bad input: exit 2
-  const code = e instanceof SockFailure ? (e.usage ? 2 : 1) : stream ? exitCodeOf(e) : reportError(NAME, e);
-  if (e instanceof SockFailure && !stream) {
-    r.emit({ event: 'failed', usage: e.usage, message: e.message });
+  const code = sf ? (sf.usage ? 2 : 1) : exitCodeOf(e);
+  const message = sf ? sf.message : messageOf(e);
+  if (!stream) {
+    if (sf) r.emit({ event: 'failed', usage: sf.usage, message });
+    else reportError(NAME, e); // a stack trace too with SOCKIT_DEBUG=1
     return code;
   }
-  if (!stream) return code;
-  // JSON: the error as a record; its line on stderr too while stderr is not the JSON stream
-  const sys = e instanceof SockFailure ? e.system : undefined;
-  r.emit({ event: 'failed', usage: code === 2, message: e instanceof SockFailure ? e.message : messageOf(e), code: sys?.code });
-  if (stream === process.stdout) process.stderr.write(`sockit ${NAME}: ${e instanceof SockFailure ? e.message : messageOf(e)}\n`);
+  r.emit({ event: 'failed', usage: code === 2, message, code: sf?.system?.code });
+  // the line on stderr too, while stderr is not where the records go
+  if (stream === process.stdout) process.stderr.write(`sockit ${NAME}: ${message}\n`);
   return code;
 }
 
