@@ -21,12 +21,14 @@ interface Entry {
 }
 
 export const commands: Entry[] = [
-  { name: 'ping', summary: 'send ICMP ECHO_REQUEST to network hosts (iputils ping)', load: () => import('./commands/ping.js') },
+  { name: 'ping', summary: 'send ICMP ECHO_REQUEST to network hosts (iputils ping)', load: () => import('./commands/ping/index.js') },
   { name: 'traceroute', aliases: ['tracert'], summary: 'print the route packets trace to network host (traceroute 2.x)', load: () => import('./commands/traceroute.js') },
   { name: 'sock', summary: "Stevens' sock: TCP/UDP/unix client, server, source and sink with every socket option", load: () => import('./commands/sock.js') },
   { name: 'sockopt', aliases: ['checkopts'], summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options", load: () => import('./commands/sockopt.js') },
   { name: 'connect', summary: 'nonblocking connect with a timeout, once or as repeated probes', load: () => import('./commands/connect.js') },
   { name: 'echo', summary: "the book's echo client and server, TCP and UDP", load: () => import('./commands/echo.js') },
+  { name: 'lookup', summary: 'getaddrinfo, getnameinfo and getservbyname as getent prints them (UNP ch.11)', load: () => import('./commands/lookup.js') },
+  { name: 'sntp', summary: "SNTP client (RFC 4330) as ntpdig prints it, and the book's ssntp listener", load: () => import('./commands/sntp.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },
 ];
 

@@ -9,21 +9,50 @@ import type { Inet6Address, InetAddress } from './socket.js';
 export type Family = 0 | 4 | 6;
 export type InetSockAddr = InetAddress | Inet6Address;
 
+/** struct servent: one /etc/services line (UNP 11.5). */
+export interface ServEnt {
+  name: string;
+  port: number;
+  proto: string;
+  aliases: string[];
+}
+
+let servents: ServEnt[] | undefined;
+
+/** Every /etc/services entry in file order (read once). */
+function serventTable(): ServEnt[] {
+  if (servents) return servents;
+  servents = [];
+  let text = '';
+  try { text = readFileSync('/etc/services', 'utf8'); } catch { /* no file: no entries */ }
+  for (const raw of text.split('\n')) {
+    const [name, portProto, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
+    const m = /^(\d+)\/(\w+)$/.exec(portProto ?? '');
+    if (name && m) servents.push({ name, port: Number(m[1]), proto: m[2]!, aliases });
+  }
+  return servents;
+}
+
+/** getservbyname(3): the first entry named `name` (or with it as an alias), of `proto` when given. */
+export function getservbyname(name: string, proto?: string): ServEnt | null {
+  return serventTable().find((s) => (s.name === name || s.aliases.includes(name)) && (!proto || s.proto === proto)) ?? null;
+}
+
+/** getservbyport(3): the first entry for `port`, of `proto` when given. */
+export function getservbyport(port: number, proto?: string): ServEnt | null {
+  return serventTable().find((s) => s.port === port && (!proto || s.proto === proto)) ?? null;
+}
+
 let services: Map<string, number> | undefined;
 
-/** /etc/services as "name/proto" -> port, aliases included (read once). */
+/** /etc/services as "name/proto" -> port, aliases included, the first line winning (read once). */
 function serviceTable(): Map<string, number> {
   if (services) return services;
   services = new Map();
-  let text = '';
-  try { text = readFileSync('/etc/services', 'utf8'); } catch { /* no file: numbers only */ }
-  for (const raw of text.split('\n')) {
-    const fields = raw.replace(/#.*/, '').trim().split(/\s+/);
-    const m = /^(\d+)\/(\w+)$/.exec(fields[1] ?? '');
-    if (!m) continue;
-    for (const name of [fields[0], ...fields.slice(2)]) {
-      const key = `${name}/${m[2]}`;
-      if (name && !services.has(key)) services.set(key, Number(m[1]));
+  for (const s of serventTable()) {
+    for (const name of [s.name, ...s.aliases]) {
+      const key = `${name}/${s.proto}`;
+      if (!services.has(key)) services.set(key, s.port);
     }
   }
   return services;

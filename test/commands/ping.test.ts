@@ -1,9 +1,11 @@
 // sockit ping against iputils ping, on loopback and in a lab of namespaces.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatG, formatTime, inetAton, ipOptionItems, optionsText, summaryText } from '../../src/commands/ping.js';
-import { PingStats, llsqrt } from '../../src/stack/ping.js';
-import { type CliResult, sockit, sockitIn, startSockit } from '../helpers/cli.js';
+import { formatG, formatTime, optionsText, summaryText } from '../../src/commands/ping/text.js';
+import { ipOptionItems } from '../../src/stack/packet/ipoptions.js';
+import { PingStats, llsqrt } from '../../src/stack/ping/index.js';
+import { type CliResult, Running, sockit, sockitIn, startSockit } from '../helpers/cli.js';
 import { isRoot, rootReason } from '../helpers/root.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, needsRootReason } from '../lab/index.js';
 
 /** Timing varies between runs; everything else must match iputils to the byte. */
@@ -19,8 +21,14 @@ function jsonLines(r: CliResult): Record<string, unknown>[] {
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** A --json run's records, once they are checked against sockit(1)'s vocabulary. */
+function jsonRun(r: CliResult): Record<string, unknown>[] {
+  expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+  return jsonLines(r);
+}
+
 function summaryOf(r: CliResult): Record<string, unknown> {
-  const s = jsonLines(r).find((o) => o.type === 'summary');
+  const s = jsonRun(r).find((o) => o.type === 'summary');
   if (!s) throw new Error(`no summary in:\n${r.stdout}\n${r.stderr}`);
   return s;
 }
@@ -107,14 +115,6 @@ describe('iputils arithmetic', () => {
     );
   });
 
-  it('takes inet_aton forms as numeric targets', () => {
-    expect(inetAton('127.1')).toBe('127.0.0.1');
-    expect(inetAton('0x7f000001')).toBe('127.0.0.1');
-    expect(inetAton('2130706433')).toBe('127.0.0.1');
-    expect(inetAton('010.0.0.1')).toBe('8.0.0.1');
-    expect(inetAton('localhost')).toBeNull();
-    expect(inetAton('1.2.3.256')).toBeNull();
-  });
 });
 
 describe('bad input: one line, exit 2', () => {
@@ -182,13 +182,42 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
     expect(p.stdout).not.toContain('wrong data');
   });
 
+  it('-t 0 is refused with iputils\' words and status; -p \'\' prints "PATTERN: 0x" as iputils does', async () => {
+    const { spawnSync } = await import('node:child_process');
+    for (const args of [['-t', '0', '-c', '1', '127.0.0.1'], ['-p', '', '-c', '1', '127.0.0.1'], ['-6', '-t', '0', '-c', '1', '::1']]) {
+      const ours = await sockit(['ping', ...args]);
+      const theirs = spawnSync('ping', args, { encoding: 'utf8' });
+      expect(ours.code).toBe(theirs.status);
+      expect(ours.stderr).toBe(theirs.stderr.replace(/^ping: /gm, 'sockit ping: '));
+      expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+    }
+    const ttl0 = await sockit(['ping', '-t', '0', '-c', '1', '127.0.0.1']);
+    expect(ttl0.stderr).toBe('sockit ping: cannot set unicast time-to-live: Invalid argument\n');
+    expect(ttl0.code).toBe(2);
+    const empty = await sockit(['ping', '-p', '', '-c', '1', '127.0.0.1']);
+    expect(empty.stdout.split('\n')[0]).toBe('PATTERN: 0x');
+  });
+
   it('--json: one object per reply, then a summary', async () => {
+    const before = Date.now();
     const r = await sockit(['ping', '--json', '-c', '3', '-i', '0.05', '127.0.0.1']);
-    const lines = jsonLines(r);
+    const lines = jsonRun(r);
     expect(lines.map((l) => l.type)).toEqual(['start', 'reply', 'reply', 'reply', 'summary']);
-    expect(lines[1]).toMatchObject({ seq: 1, from: '127.0.0.1', bytes: 64, ttl: 64, dup: false });
-    expect(typeof lines[1].time_ms).toBe('number');
-    expect(lines[4]).toMatchObject({ transmitted: 3, received: 3, errors: 0, loss_percent: 0, exit_code: 0 });
+    expect(lines[0]).toMatchObject({ type: 'start', host: '127.0.0.1', address: '127.0.0.1', family: 4, data_bytes: 56, packet_bytes: 84 });
+    expect(lines[1]).toMatchObject({ seq: 1, from: '127.0.0.1', bytes: 64, ttl: 64, dup: false, checksum_ok: true });
+    const replies = lines.slice(1, 4);
+    for (const l of replies) {
+      expect(l.rtt_ms).toBeTypeOf('number');
+      expect(l.timestamp_ms as number).toBeGreaterThanOrEqual(before);
+      expect(l.timestamp_ms as number).toBeLessThanOrEqual(Date.now());
+    }
+    const rtts = replies.map((l) => l.rtt_ms as number);
+    const s = lines[4]!;
+    expect(s).toMatchObject({ transmitted: 3, received: 3, errors: 0, loss_percent: 0, exit_code: 0, rtt_min_ms: Math.min(...rtts), rtt_max_ms: Math.max(...rtts) });
+    // iputils' integer microseconds: the average within a microsecond of the replies' mean
+    expect(Math.abs((s.rtt_avg_ms as number) - rtts.reduce((a, b) => a + b) / 3)).toBeLessThanOrEqual(0.001);
+    expect(s.rtt_mdev_ms).toBeTypeOf('number');
+    expect(s.elapsed_ms as number).toBeGreaterThanOrEqual(100); // two 50 ms intervals
     expect(r.code).toBe(0);
   });
 
@@ -273,12 +302,54 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
     expect(ours.code).toBe(1);
     expect(theirs.code).toBe(1);
+    // --json: each an error record of kind icmp, with the errno the kernel gives a socket for it (ping_err)
+    const json = jsonRun(await sockitIn(lab, lab.src, ['ping', '--json', '-c', '2', '-i', '0.05', '-t', '1', lab.dst.v4]));
+    expect(json.filter((e) => e.type === 'error')).toEqual([1, 2].map((seq) => ({
+      type: 'error', kind: 'icmp', seq, from: '192.0.2.1', icmp_type: 11, icmp_code: 0, code: 'EHOSTUNREACH', mtu: null, message: 'Time to live exceeded',
+    })));
+    expect(json.at(-1)).toMatchObject({ type: 'summary', transmitted: 2, received: 0, errors: 2, exit_code: 1 });
   });
 
   it('IPv6 -t 1: Time exceeded: Hop limit', async () => {
     const { ours, theirs } = await both(['-c', '1', '-t', '1', lab.dst.v6]);
     expect(ours.stdout).toContain(`From ${lab.routers[0].v6} icmp_seq=1 Time exceeded: Hop limit\n`);
     expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
+  });
+
+  it('signals as iputils takes them: SIGINT prints the statistics and exits 0 with replies, 1 without; SIGTERM kills it, nothing more', async () => {
+    const stats = (out: string) => normalize(out).replace(/^\d+ packets transmitted, \d+ received/m, 'N packets transmitted, N received').replace(/^(64 bytes from .*\n)+/m, 'REPLIES\n').replace(/, \d+% packet loss/, ', L% packet loss');
+    async function interrupted(bin: string[], signal: NodeJS.Signals, replies: number) {
+      const run = new Running(lab.spawn(lab.src, [...bin, '-i', '0.05', lab.dst.v4], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      try {
+        // (iputils flushes its header only with the first reply: with none, wait a while)
+        if (replies) await run.line((l) => l.includes(`icmp_seq=${replies} `));
+        else await new Promise((r) => setTimeout(r, 500));
+        run.kill(signal);
+        return { ...(await run.exited), stdout: run.stdout, stderr: run.stderr };
+      } finally {
+        await run.stop();
+      }
+    }
+    const sockitBin = [process.execPath, 'bin/sockit', 'ping'];
+    for (const replies of [3, 0]) {
+      const loss = replies ? undefined : await lab.loss(lab.routers[0], 100, { match: 'icmp type echo-request' });
+      try {
+        const ours = await interrupted(sockitBin, 'SIGINT', replies);
+        const theirs = await interrupted(['ping'], 'SIGINT', replies);
+        expect({ code: ours.code, signal: ours.signal }).toEqual({ code: theirs.code, signal: theirs.signal });
+        expect(ours.code).toBe(replies ? 0 : 1);
+        expect(stats(ours.stdout)).toBe(stats(theirs.stdout));
+        expect(ours.stdout).toMatch(/--- [\d.]+ ping statistics ---\n\d+ packets transmitted/);
+      } finally {
+        if (loss) await lab.loss(lab.routers[0], 0, { match: 'icmp type echo-request' });
+      }
+    }
+    const ours = await interrupted(sockitBin, 'SIGTERM', 2);
+    const theirs = await interrupted(['ping'], 'SIGTERM', 2);
+    expect(ours.signal).toBe('SIGTERM');
+    expect({ code: ours.code, signal: ours.signal }).toEqual({ code: theirs.code, signal: theirs.signal });
+    expect(ours.stdout).not.toContain('statistics');
+    expect(theirs.stdout).not.toContain('statistics');
   });
 
   it('names: canonical name in the header, getnameinfo names on replies and errors', async () => {
@@ -380,7 +451,7 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
       sockitIn(lab, lab.src, ['ping', '--json', '-c', '20', '-i', '0.01', lab.dst.v4])));
     const idents = new Set<unknown>();
     for (const r of runs) {
-      const lines = jsonLines(r);
+      const lines = jsonRun(r);
       expect(lines[0].mechanism).toBe('raw socket');
       idents.add(lines[0].ident);
       expect(summaryOf(r)).toMatchObject({ transmitted: 20, received: 20, duplicates: 0, errors: 0 });
@@ -456,6 +527,7 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     try {
       const dgram = await sockitIn(lab, lab.src, ['ping', '--json', '-e', '4660', '-c', '1', lab.dst.v4], { user: 'nobody' });
       expect(dgram.code).toBe(0);
+      expect(vocabularyProblems(dgram.stdout, dgram.code)).toEqual([]);
       expect(JSON.parse(dgram.stdout.split('\n')[0]!)).toMatchObject({ type: 'start', mechanism: 'ping socket', ident: 4660 });
       // identifier 0 is not a ping socket's to have: -e 0 takes a raw socket, which nobody may not open
       const zero = await sockitIn(lab, lab.src, ['ping', '-e', '0', '-c', '1', lab.dst.v4], { user: 'nobody' });
@@ -492,7 +564,7 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
       lab.hosts(lab.src, HOSTS(lab));
     }
 
-    const json = jsonLines(await sockitIn(lab, lab.src, ['ping', '--json', '-R', '-c', '1', lab.dst.v4]));
+    const json = jsonRun(await sockitIn(lab, lab.src, ['ping', '--json', '-R', '-c', '1', lab.dst.v4]));
     const route = json.find((e) => e.type === 'reply')!.record_route as string[];
     expect(route[0]).toBe(lab.src.v4);
     expect(route).toContain(lab.dst.v4);
@@ -518,7 +590,7 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     const esc = (a: string) => a.replace(/\./g, '\\.');
     expect(pre.ours.stdout).toMatch(new RegExp(`ms\\nTS: \\t${esc(r1)}\\t\\d+ absolute\\n\\t(router2 \\()?${esc(r2)}\\)?\\t-?\\d+\\n`));
     expect(stamps(pre.ours.stdout)).toBe(stamps(pre.theirs.stdout));
-    const json = jsonLines(await sockitIn(lab, lab.src, ['ping', '--json', '-T', 'tsprespec', r1, r2, '-c', '1', lab.dst.v4]));
+    const json = jsonRun(await sockitIn(lab, lab.src, ['ping', '--json', '-T', 'tsprespec', r1, r2, '-c', '1', lab.dst.v4]));
     const reply = json.find((e) => e.type === 'reply')!;
     expect(reply.record_route).toBeUndefined();
     const slots = reply.ip_timestamps as { address: string; ms_since_midnight_ut: number }[];
@@ -582,14 +654,14 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
       expect(other.ours.code).toBe(1);
       expect(normalize(other.ours.stdout)).toBe(normalize(other.theirs.stdout));
 
-      const json = jsonLines(await sockitIn(lab, lab.src, ['ping', '--json', '-N', 'ipv6', '-c', '1', dst]));
+      const json = jsonRun(await sockitIn(lab, lab.src, ['ping', '--json', '-N', 'ipv6', '-c', '1', dst]));
       const reply = json.find((e) => e.type === 'reply')!;
-      expect(reply).toMatchObject({ seq: 1, from: dst, ttl: 62, time_ms: null, different_address: false });
+      expect(reply).toMatchObject({ seq: 1, from: dst, ttl: 62, rtt_ms: null, different_address: false });
       expect(reply.node_info).toEqual({
         result: 'success', qtype: 3, flags: 0, parse_error: false, truncated: false,
         addresses: [{ ttl: 60, address: dst }, { ttl: 60, address: 'fe80::1234' }],
       });
-      const names = jsonLines(await sockitIn(lab, lab.src, ['ping', '--json', '-N', 'name', '-c', '1', dst]));
+      const names = jsonRun(await sockitIn(lab, lab.src, ['ping', '--json', '-N', 'name', '-c', '1', dst]));
       expect(names.find((e) => e.type === 'reply')!.node_info).toMatchObject({ result: 'success', names: ['dsthost.example.', 'www.example.', 'dsthost'] });
     } finally {
       responder.kill();

@@ -76,7 +76,12 @@ export interface Binding {
   if_nametoindex(name: string): number;
   if_indextoname(index: number): string;
   setns(fd: number, nstype: number): void;
-  getaddrinfo(host: string, family: number, socktype: number, flags: number): Promise<{ canonname: string | null; addresses: Buffer[] }>;
+  getaddrinfo(host: string | null, family: number, socktype: number, flags: number, service?: string | null, protocol?: number): Promise<{
+    canonname: string | null;
+    addresses: Buffer[];
+    /** every struct addrinfo in order: ai_socktype, ai_protocol, ai_addr */
+    entries: { socktype: number; protocol: number; address: Buffer }[];
+  }>;
   getnameinfo(addr: Buffer, flags: number): Promise<{ host: string; service: string }>;
   pidfd_open(pid: number): number;
   pidfd_getfd(pidfd: number, fd: number): number;

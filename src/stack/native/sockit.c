@@ -760,7 +760,9 @@ typedef struct {
   int is_gai;
   /* getaddrinfo */
   char host[1026];
-  int family, socktype, flags;
+  char service[NI_MAXSERV];
+  int has_host, has_service;
+  int family, socktype, protocol, flags;
   struct addrinfo *res;
   /* getnameinfo */
   struct sockaddr_storage ss;
@@ -777,8 +779,9 @@ static void resolve_execute(napi_env env, void *data) {
     memset(&hints, 0, sizeof hints);
     hints.ai_family = r->family;
     hints.ai_socktype = r->socktype;
+    hints.ai_protocol = r->protocol;
     hints.ai_flags = r->flags;
-    r->rc = getaddrinfo(r->host, NULL, &hints, &r->res);
+    r->rc = getaddrinfo(r->has_host ? r->host : NULL, r->has_service ? r->service : NULL, &hints, &r->res);
   } else {
     r->rc = getnameinfo((struct sockaddr *)&r->ss, r->sslen, r->name, sizeof r->name, r->serv, sizeof r->serv, r->flags);
   }
@@ -800,10 +803,11 @@ static void resolve_complete(napi_env env, napi_status status, void *data) {
     napi_set_named_property(env, err, "syscall", sysv);
     napi_reject_deferred(env, r->deferred, err);
   } else if (r->is_gai) {
-    napi_value list, cn;
+    napi_value list, entries, cn;
     uint32_t i = 0;
     napi_create_object(env, &out);
     napi_create_array(env, &list);
+    napi_create_array(env, &entries);
     if (r->res && r->res->ai_canonname)
       napi_create_string_utf8(env, r->res->ai_canonname, NAPI_AUTO_LENGTH, &cn);
     else
@@ -813,9 +817,16 @@ static void resolve_complete(napi_env env, napi_status status, void *data) {
       struct sockaddr_storage ss;
       memset(&ss, 0, sizeof ss);
       memcpy(&ss, ai->ai_addr, ai->ai_addrlen <= sizeof ss ? ai->ai_addrlen : sizeof ss);
-      napi_set_element(env, list, i++, sockaddr_buffer(env, &ss, ai->ai_addrlen));
+      napi_value addr = sockaddr_buffer(env, &ss, ai->ai_addrlen), entry;
+      napi_create_object(env, &entry);
+      set_int(env, entry, "socktype", ai->ai_socktype);
+      set_int(env, entry, "protocol", ai->ai_protocol);
+      napi_set_named_property(env, entry, "address", addr);
+      napi_set_element(env, entries, i, entry);
+      napi_set_element(env, list, i++, addr);
     }
     napi_set_named_property(env, out, "addresses", list);
+    napi_set_named_property(env, out, "entries", entries);
     napi_resolve_deferred(env, r->deferred, out);
   } else {
     napi_value host, serv;
@@ -840,21 +851,34 @@ static napi_value queue_resolve(napi_env env, resolve_req *r, const char *what) 
   return promise;
 }
 
-/* getaddrinfo(host, family, socktype, flags) -> Promise<{ canonname, addresses: Buffer[] }> */
+/* getaddrinfo(host, family, socktype, flags[, service[, protocol]]) ->
+ * Promise<{ canonname, addresses: Buffer[], entries: { socktype, protocol, address }[] }>;
+ * host or service may be null (getaddrinfo's NULL node or service). */
+static int get_opt_string(napi_env env, napi_value v, char *buf, size_t size, int *has) {
+  size_t len;
+  *has = 0;
+  if (is_nullish(env, v)) return 1;
+  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok || len >= size - 1) return 0;
+  *has = 1;
+  return 1;
+}
+
 static napi_value js_getaddrinfo(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  ARGS(6);
   resolve_req *r = calloc(1, sizeof *r);
   if (!r) return throw_errno(env, "calloc", ENOMEM);
-  size_t len;
-  int32_t family = 0, socktype = 0, flags = 0;
-  if (napi_get_value_string_utf8(env, argv[0], r->host, sizeof r->host, &len) != napi_ok || len >= sizeof r->host - 1 ||
-      !get_int(env, argv[1], &family) || !get_int(env, argv[2], &socktype) || !get_int(env, argv[3], &flags)) {
+  int32_t family = 0, socktype = 0, flags = 0, protocol = 0;
+  if (!get_opt_string(env, argv[0], r->host, sizeof r->host, &r->has_host) ||
+      !get_int(env, argv[1], &family) || !get_int(env, argv[2], &socktype) || !get_int(env, argv[3], &flags) ||
+      (argc > 4 && !get_opt_string(env, argv[4], r->service, sizeof r->service, &r->has_service)) ||
+      (argc > 5 && !is_nullish(env, argv[5]) && !get_int(env, argv[5], &protocol))) {
     free(r);
-    return throw_type(env, "getaddrinfo(host, family, socktype, flags)");
+    return throw_type(env, "getaddrinfo(host, family, socktype, flags[, service[, protocol]])");
   }
   r->is_gai = 1;
   r->family = family;
   r->socktype = socktype;
+  r->protocol = protocol;
   r->flags = flags;
   return queue_resolve(env, r, "sockit:getaddrinfo");
 }

@@ -105,3 +105,24 @@ export function isMulticast(address: string): boolean {
   if (v4) return (v4[0]! & 0xf0) === 0xe0;
   return parseIPv6(address)?.[0] === 0xff;
 }
+
+/** inet_aton(3): the IPv4 forms iputils takes as numeric ("127.1", "0x7f000001", "010.0.0.1" ...), as a dotted quad; null when not one. */
+export function inetAton(s: string): string | null {
+  const parts = s.split('.');
+  if (parts.length < 1 || parts.length > 4 || parts.some((p) => p === '')) return null;
+  const nums: number[] = [];
+  for (const p of parts) {
+    let n: number;
+    if (/^0[xX][0-9a-fA-F]*$/.test(p)) n = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]*$/.test(p)) n = parseInt(p, 8);
+    else if (/^[1-9]\d*$/.test(p)) n = parseInt(p, 10);
+    else return null;
+    nums.push(n);
+  }
+  const last = nums.pop()!;
+  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return null;
+  let v = 0;
+  nums.forEach((n, i) => (v += n * 2 ** (24 - 8 * i)));
+  v += last;
+  return [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff].join('.');
+}

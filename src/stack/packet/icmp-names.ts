@@ -83,3 +83,35 @@ export function annotate(family: 4 | 6, type: number, code: number, info: number
   }
   return `!<${type}-${code}>`;
 }
+
+// the kernel's errno for each ICMPv4 unreachable code (net/ipv4/icmp.c icmp_err_convert)
+const UNREACH4 = [
+  'ENETUNREACH', 'EHOSTUNREACH', 'ENOPROTOOPT', 'ECONNREFUSED', 'EMSGSIZE', 'EOPNOTSUPP', 'ENETUNREACH', 'EHOSTDOWN',
+  'ENONET', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTUNREACH', 'EHOSTUNREACH', 'EHOSTUNREACH', 'EHOSTUNREACH',
+];
+// and each ICMPv6 one (net/ipv6/icmp.c tab_unreach)
+const UNREACH6 = ['ENETUNREACH', 'EACCES', 'EHOSTUNREACH', 'EHOSTUNREACH', 'ECONNREFUSED', 'EACCES', 'EACCES'];
+
+/**
+ * The errno the kernel reports to a socket for an ICMP error (ping_err,
+ * icmpv6_err_convert): 'EHOSTUNREACH' for a time exceeded, 'ECONNREFUSED'
+ * for a port unreachable ...; null for what is not an error (echo, source quench).
+ */
+export function icmpErrno(family: 4 | 6, type: number, code: number): string | null {
+  if (family === 4) {
+    switch (type) {
+      case icmp4.DEST_UNREACH: return UNREACH4[code] ?? 'EHOSTUNREACH';
+      case icmp4.TIME_EXCEEDED: return 'EHOSTUNREACH';
+      case icmp4.PARAMETER_PROBLEM: return 'EPROTO';
+      case icmp4.REDIRECT: return 'EREMOTEIO';
+      default: return null;
+    }
+  }
+  switch (type) {
+    case icmp6.DEST_UNREACH: return UNREACH6[code] ?? 'EPROTO';
+    case icmp6.PACKET_TOO_BIG: return 'EMSGSIZE';
+    case icmp6.TIME_EXCEEDED: return 'EHOSTUNREACH';
+    case icmp6.PARAM_PROB: return 'EPROTO';
+    default: return null;
+  }
+}

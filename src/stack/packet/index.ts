@@ -6,6 +6,7 @@ export * as ipv6 from './ipv6.js';
 export * as icmp4 from './icmp4.js';
 export * as icmp6 from './icmp6.js';
 export * as nodeinfo from './nodeinfo.js';
+export * as ipoptions from './ipoptions.js';
 export * as udp from './udp.js';
 export * as tcp from './tcp.js';
 export * as quote from './quote.js';

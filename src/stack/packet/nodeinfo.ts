@@ -199,3 +199,37 @@ export function encodeAddresses(list: { ttl?: number; address: Buffer }[]): Buff
     return [ttl, a.address];
   }));
 }
+
+/** A node information reply, read once (for the text and for --json). */
+export interface NodeInfoAnswer {
+  code: number;
+  qtype: number;
+  flags: number;
+  /** the sequence in the nonce */
+  seq: number;
+  /** Node Name: its TTL and names; undefined when the data is too short for the TTL */
+  ttl?: number;
+  names?: ReplyName[];
+  addresses?: ReplyAddress[];
+  /** a name or address ran off the end (those before it are kept) */
+  cut?: boolean;
+  tooShort?: boolean;
+}
+
+/** A whole reply message's answer (RFC 4620 6), or null when it is not one. */
+export function nodeInfoAnswer(wire: Buffer): NodeInfoAnswer | null {
+  const d = decode(wire);
+  if (!d.ok) return null;
+  const m = d.value;
+  const a: NodeInfoAnswer = { code: m.code, qtype: m.qtype, flags: m.flags, seq: m.nonce.readUInt16BE(0) };
+  if (m.code !== SUCCESS) return a;
+  if (m.qtype === QTYPE_NODENAME) {
+    const names = decodeNames(m.data);
+    if (!names.ok) a.tooShort = true;
+    else Object.assign(a, { ttl: names.value.ttl, names: names.value.names, cut: names.value.truncated });
+  } else if (m.qtype === QTYPE_NODEADDR || m.qtype === QTYPE_IPV4ADDR) {
+    const list = decodeAddresses(m.data, m.qtype === QTYPE_IPV4ADDR ? 4 : 6);
+    Object.assign(a, { addresses: list.addresses, cut: list.truncated });
+  }
+  return a;
+}

@@ -138,7 +138,8 @@ export class IcmpProbe implements ProbeMethod {
     this.ep.setFlowLabel(this.target, label);
   }
 
-  private setTtl(ttl: number): void {
+  /** The TTL / hop limit of every probe from now on (unicast and multicast). */
+  setTtl(ttl: number): void {
     if (ttl === this.ttl) return;
     this.ep.setTtl(ttl);
     if (this.family === 4) this.ep.socket.setsockopt(C.IPPROTO_IP, C.IP_MULTICAST_TTL, ttl);

@@ -54,26 +54,8 @@ export function chunks(n: number): [offset: number, length: number][] {
   return out;
 }
 
-export const IPOPT_LSRR = 0x83;
-export const IPOPT_SSRR = 0x89;
-/** at most 9 hops fit in the 40 bytes of IPv4 options, with the destination last */
-export const MAX_SROUTE = 9;
-
-/**
- * The IP_OPTIONS bytes of a source route: type, length, pointer 4, the hops
- * and the destination last (the kernel takes the first hop as the next
- * destination), padded with end-of-options to a multiple of 4.
- */
-export function sourceRouteOption(strict: boolean, hops: readonly Buffer[], destination: Buffer): Buffer {
-  const addrs = [...hops, destination];
-  const len = 3 + 4 * addrs.length;
-  const out = Buffer.alloc((len + 3) & ~3);
-  out[0] = strict ? IPOPT_SSRR : IPOPT_LSRR;
-  out[1] = len;
-  out[2] = 4;
-  addrs.forEach((a, i) => a.copy(out, 3 + 4 * i));
-  return out;
-}
+// the source-route option and its constants live with the other IPv4 options
+export { IPOPT_LSRR, IPOPT_SSRR, MAX_SROUTE, sourceRouteOption } from '../packet/ipoptions.js';
 
 /** "a.b.c.d.p" or "::1.p" (-f, -l): the address and the port after the last dot. */
 export function splitDotted(text: string): { address: string; port: string } | undefined {

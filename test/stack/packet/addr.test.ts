@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { addressFamily, formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../../src/stack/packet/addr.js';
+import { addressFamily, formatIPv4, formatIPv6, inetAton, parseIPv4, parseIPv6 } from '../../../src/stack/packet/addr.js';
 import { lcg, randomBytes } from '../../helpers/fuzz.js';
 
 describe('addr', () => {
+  it('takes inet_aton(3) forms as iputils takes numeric targets', () => {
+    expect(inetAton('127.1')).toBe('127.0.0.1');
+    expect(inetAton('0x7f000001')).toBe('127.0.0.1');
+    expect(inetAton('2130706433')).toBe('127.0.0.1');
+    expect(inetAton('010.0.0.1')).toBe('8.0.0.1');
+    expect(inetAton('0x')).toBe('0.0.0.0');
+    expect(inetAton('localhost')).toBeNull();
+    expect(inetAton('1.2.3.256')).toBeNull();
+    expect(inetAton('1.2.65536')).toBeNull();
+    expect(inetAton('1..2')).toBeNull();
+  });
+
   it('parses and formats IPv4', () => {
     expect([...parseIPv4('192.0.2.1')!]).toEqual([192, 0, 2, 1]);
     expect(formatIPv4(Buffer.from([203, 0, 113, 255]))).toBe('203.0.113.255');

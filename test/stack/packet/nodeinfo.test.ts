@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeInfoText } from '../../../src/commands/ping.js';
+import { nodeInfoText } from '../../../src/commands/ping/text.js';
 import { parseIPv4, parseIPv6 } from '../../../src/stack/packet/addr.js';
 import * as ni from '../../../src/stack/packet/nodeinfo.js';
 import { neverThrows } from '../../helpers/fuzz.js';
@@ -72,5 +72,18 @@ describe('nodeinfo (RFC 4620)', () => {
     expect(nodeInfoText(reply(ni.UNKNOWN_QTYPE, 2, Buffer.alloc(0)))).toBe(' unknown; seq=7;');
     // iputils byte-swaps the one-byte code before printing it
     expect(nodeInfoText(reply(3, 2, Buffer.alloc(0)))).toBe(' unknown code(300); seq=7;');
+  });
+
+  it('reads a reply once into its answer (nodeInfoAnswer): names with their TTL, addresses, refusals, what is not a reply', () => {
+    const names = Buffer.concat([Buffer.from([0, 0, 0, 30]), ni.encodeName('a.example', true), ni.encodeName('b', false)]);
+    expect(ni.nodeInfoAnswer(reply(ni.SUCCESS, ni.QTYPE_NODENAME, names))).toEqual({
+      code: 0, qtype: 2, flags: 0, seq: 7, ttl: 30, cut: false,
+      names: [{ name: 'a.example', fqdn: true }, { name: 'b', fqdn: false }],
+    });
+    expect(ni.nodeInfoAnswer(reply(ni.SUCCESS, ni.QTYPE_NODENAME, Buffer.alloc(2)))).toMatchObject({ tooShort: true });
+    const addrs = ni.encodeAddresses([{ ttl: 60, address: parseIPv6('2001:db8::1')! }]);
+    expect(ni.nodeInfoAnswer(reply(ni.SUCCESS, ni.QTYPE_NODEADDR, addrs))).toMatchObject({ addresses: [{ ttl: 60, address: '2001:db8::1' }], cut: false });
+    expect(ni.nodeInfoAnswer(reply(ni.REFUSED, 2, Buffer.alloc(0)))).toEqual({ code: 1, qtype: 2, flags: 0, seq: 7 });
+    expect(ni.nodeInfoAnswer(Buffer.alloc(8))).toBeNull();
   });
 });

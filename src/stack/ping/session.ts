@@ -2,9 +2,9 @@
 // sends probes through a ProbeMethod, matches what comes back, keeps the
 // counts exactly as iputils does and emits typed events. Presentation (the
 // iputils text, flood dots, JSON) is the command's business.
-import * as C from './constants.js';
-import { isSystemError, native, timeBase, toRelNs, type SystemError } from './native/index.js';
-import type { Probe, ProbeEvent, ProbeMethod } from './probe/index.js';
+import { type Clock, type TimerHandle, type Timers, systemClock, systemTimers, timeBase } from '../clock.js';
+import { isSystemError, type SystemError } from '../errors.js';
+import type { Probe, ProbeEvent, ProbeMethod } from '../probe/index.js';
 
 /** iputils ping.h */
 export const MININTERVAL = 10; // ms: flood's pace when nothing comes back
@@ -40,6 +40,10 @@ export interface PingOptions {
   probeTimeoutMs?: number;
   /** a broadcast or multicast destination: replies from anyone are expected, not "different address" */
   multicast?: boolean;
+  /** the clocks the run reads (default: the kernel's) */
+  clock?: Clock;
+  /** the timers it arms (default: Node's) */
+  timers?: Timers;
 }
 
 export interface DataMismatch {
@@ -185,7 +189,7 @@ export class PingSession {
   private readonly rcvd = new Uint8Array(MAX_DUP_CHK / 8);
   /** send stamps (CLOCK_REALTIME ns since native timeBase) by 16-bit sequence, with the full sequence they belong to */
   private readonly sentReal = new Float64Array(MAX_DUP_CHK);
-  /** performance.now() at each send, for probe timeouts */
+  /** clock.nowMs() at each send, for probe timeouts */
   private readonly sentAt = new Float64Array(MAX_DUP_CHK);
   private readonly sentSeq = new Int32Array(MAX_DUP_CHK).fill(-1);
   private readonly timedOut = new Uint8Array(MAX_DUP_CHK / 8);
@@ -195,7 +199,7 @@ export class PingSession {
   private acked = 0;
   private tokens = 0;
   // iputils keeps CLOCK_MONOTONIC_RAW in whole milliseconds for its token
-  // bucket; performance.now() is the same monotonic clock, in ms
+  // bucket; clock.nowMs() is the same monotonic clock, in ms
   private curTime = -1;
   private startTime = 0;
   private rttAddend = 0;
@@ -203,17 +207,21 @@ export class PingSession {
   private exiting = false;
   private finished = false;
   private exitScheduled = false;
-  private timer: NodeJS.Timeout | null = null;
-  /** when the armed timer fires (performance.now() ms) */
+  private timer: TimerHandle | null = null;
+  /** when the armed timer fires (clock.nowMs()) */
   private timerDue = 0;
-  private exitTimer: NodeJS.Timeout | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
+  private exitTimer: TimerHandle | null = null;
+  private deadlineTimer: TimerHandle | null = null;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private timeoutScan = 0; // next seq (full) to check for probe timeouts
 
   constructor(method: ProbeMethod, opts: PingOptions, onEvent: (e: PingEvent) => void) {
     this.method = method;
     this.o = opts;
     this.onEvent = onEvent;
+    this.clock = opts.clock ?? systemClock;
+    this.timers = opts.timers ?? systemTimers;
     this.interval = opts.flood && opts.intervalMs === 0 ? 0 : opts.intervalMs;
     this.data = fillData(opts.dataLen, opts.pattern);
     this.probe = { seq: 0, payload: this.data };
@@ -231,8 +239,8 @@ export class PingSession {
 
   start(): void {
     this.method.start((e) => this.onProbeEvent(e));
-    this.startTime = performance.now();
-    if (this.o.deadlineS) this.deadlineTimer = setTimeout(() => this.stop(), this.o.deadlineS * 1000);
+    this.startTime = this.clock.nowMs();
+    if (this.o.deadlineS) this.deadlineTimer = this.timers.setTimeout(() => this.stop(), this.o.deadlineS * 1000);
     this.tick();
   }
 
@@ -255,11 +263,11 @@ export class PingSession {
     } while (next <= 0);
     // a timer already due by then can stay: firing early only re-runs pinger,
     // and flood mode calls tick() once per reply
-    const due = performance.now() + next;
+    const due = this.clock.nowMs() + next;
     if (this.timer && this.timerDue <= due) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.timers.clearTimeout(this.timer);
     this.timerDue = due;
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.setTimeout(() => {
       this.timer = null;
       this.tick();
     }, next);
@@ -269,7 +277,7 @@ export class PingSession {
     const s = this.stats;
     const o = this.o;
     if (this.exiting || (o.count && s.ntransmitted >= o.count && !o.deadlineS)) return 1000;
-    const now = performance.now();
+    const now = this.clock.nowMs();
     if (this.curTime < 0) {
       this.curTime = now;
       this.tokens = this.interval * (o.preload - 1);
@@ -314,7 +322,7 @@ export class PingSession {
       } else {
         const r = m.send(this.probe);
         bytes = r.bytes;
-        sent = toRelNs(r.realNs);
+        sent = Number(r.realNs - timeBase);
       }
       if (bytes < 0) {
         // socket buffer full (EAGAIN): try again shortly
@@ -372,7 +380,7 @@ export class PingSession {
       waitUs = o.lingerMs * 1000;
     }
     if (next < 0 || next < waitUs / 1000) next = Math.trunc(waitUs / 1000);
-    this.exitTimer = setTimeout(() => this.stop(), waitUs / 1000);
+    this.exitTimer = this.timers.setTimeout(() => this.stop(), waitUs / 1000);
     return next;
   }
 
@@ -406,8 +414,10 @@ export class PingSession {
         break;
     }
     if (this.checkDone()) return;
-    // flood and preload: the next probe goes as soon as there is room
-    if (this.interval === 0 && this.inFlight < this.o.preload) this.tick();
+    // flood and preload: the next probe goes as soon as there is room; -A:
+    // iputils' main loop re-runs pinger after each reply, so the adapted
+    // interval counts from the reply that changed it
+    if ((this.interval === 0 && this.inFlight < this.o.preload) || this.o.adaptive) this.tick();
   }
 
   private onReply(e: Extract<ProbeEvent, { type: 'reply' }>): void {
@@ -424,7 +434,7 @@ export class PingSession {
       const fullSeq = data.readUInt32BE(8) | 0;
       // the stamp taken just before sendto(2); the one in the data for a
       // reply so late its slot was reused
-      const rx = e.rxRelNs ?? toRelNs(native.clock(C.CLOCK_REALTIME));
+      const rx = e.rxRelNs ?? this.clock.realRelNs();
       rttUs = this.sentSeq[seq] === fullSeq
         ? Math.trunc((rx - this.sentReal[seq]) / 1000)
         : Math.trunc((BASE_MS + rx / 1e6 - data.readDoubleBE(0)) * 1000);
@@ -532,7 +542,7 @@ export class PingSession {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    for (const t of [this.timer, this.exitTimer, this.deadlineTimer]) if (t) clearTimeout(t);
+    for (const t of [this.timer, this.exitTimer, this.deadlineTimer]) if (t) this.timers.clearTimeout(t);
     this.method.close();
     this.scanTimeouts(null);
     const s = this.stats;
