@@ -83,6 +83,15 @@ async function sockitStdin(args: string[], path: string, flags = 'r'): Promise<{
   }
 }
 
+/** The records of a --json run that ended on an error: the vocabulary kept, the error, then the summary. */
+function failedRun(records: string, code: number | null, kind: string, errno: string, message: string): void {
+  expect(vocabularyProblems(records, code)).toEqual([]);
+  expect(json(records)).toEqual([
+    { type: 'error', kind, code: errno, message, text: `sockit sock: ${message}` },
+    { type: 'summary', exit_code: code },
+  ]);
+}
+
 function lines(text: string): string[] {
   return text.split('\n').filter(Boolean);
 }
@@ -163,11 +172,7 @@ describe('sockit sock: bad input gets the original\'s messages and exit 2', () =
       // --json: the error as a record, then the summary; a sink's records are on stdout, its line on stderr too
       const j = await sockit(['sock', '-i', '-s', '--json', '127.0.0.1', port]);
       expect(j.code).toBe(2);
-      expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
-      expect(json(j.stdout)).toEqual([
-        { type: 'error', kind: 'usage', code: 'EADDRINUSE', message: "can't bind local address: Address already in use", text: "sockit sock: can't bind local address: Address already in use" },
-        { type: 'summary', exit_code: 2 },
-      ]);
+      failedRun(j.stdout, j.code, 'usage', 'EADDRINUSE', "can't bind local address: Address already in use");
       expect(j.stderr).toBe("sockit sock: can't bind local address: Address already in use\n");
     } finally {
       await new Promise((r) => busy.close(r));
@@ -182,11 +187,7 @@ describe('sockit sock: bad input gets the original\'s messages and exit 2', () =
       // --json: the records are on stderr (stdout carries the data), the summary last
       const j = await sockitStdin(['sock', '--json', '127.0.0.1', String(peer.port)], '/');
       expect(j.code).toBe(1);
-      expect(vocabularyProblems(j.stderr, j.code)).toEqual([]);
-      expect(json(j.stderr)).toEqual([
-        { type: 'error', kind: 'system', code: 'EISDIR', message: 'read error: Is a directory', text: 'sockit sock: read error: Is a directory' },
-        { type: 'summary', exit_code: 1 },
-      ]);
+      failedRun(j.stderr, j.code, 'system', 'EISDIR', 'read error: Is a directory');
       expect(j.stdout).toBe('');
       // a descriptor 0 open only for writing: read(2) fails with EBADF once the loop reads
       const dir = mkdtempSync(join(tmpdir(), 'sockit-stdin-'));
