@@ -127,24 +127,27 @@ function asResolveError(e: { code: string; message: string; syscall?: string }):
 }
 
 /**
- * ping's pr_addr(): "name (address)", or just the address when numeric
- * output was asked for or no name could be had. Names are cached.
+ * ping's pr_addr() and traceroute's print_addr(): "name (address)", or just
+ * the address when numeric output was asked for or no name could be had.
+ * One cache of getnameinfo(3) answers for every address a run prints.
  */
 export class AddressNamer {
-  private readonly cache = new Map<string, Promise<string>>();
+  private readonly cache = new Map<string, Promise<string | null>>();
   constructor(readonly numeric: boolean) {}
 
-  /** The printed form, resolved (never rejects). */
-  format(address: string): Promise<string> {
-    if (this.numeric) return Promise.resolve(address);
+  /** The name getnameinfo(3) gives (the numeric address itself when it has none); null when numeric or the lookup failed. */
+  name(address: string): Promise<string | null> {
+    if (this.numeric) return Promise.resolve(null);
     let p = this.cache.get(address);
     if (!p) {
-      p = nameOf(address).then(
-        (name) => (name ? `${name} (${address})` : address),
-        () => address,
-      );
+      p = nameOf(address).then((name) => name || null, () => null);
       this.cache.set(address, p);
     }
     return p;
+  }
+
+  /** The printed form, resolved (never rejects). */
+  format(address: string): Promise<string> {
+    return this.name(address).then((name) => (name ? `${name} (${address})` : address));
   }
 }

@@ -5,10 +5,11 @@
 // order, as soon as each can be told; probing stops after the hop where
 // the destination (or an unreachable error) answered. Presentation is the
 // command's business.
-import * as C from './constants.js';
+import { type Clock, type TimerHandle, type Timers, systemClock, systemTimers } from './clock.js';
+import { fromRelNs } from './native/index.js';
+import { type SystemError, isSystemError, systemError } from './errors.js';
 import { annotate } from './packet/icmp-names.js';
-import { fromRelNs, isSystemError, native, type SystemError } from './native/index.js';
-import type { Family, ProbeEvent, ProbeMethod } from './probe/index.js';
+import type { ProbeEvent, ProbeMethod } from './probe/index.js';
 
 export const DEF_HOPS = 30;
 export const MAX_HOPS = 255;
@@ -18,8 +19,7 @@ export const DEF_SIM_PROBES = 16;
 export const DEF_WAIT = { max: 5, here: 3, near: 10 };
 /** traceroute's DEF_WAIT_PREC: 1 ms added to a round trip before scaling it */
 const WAIT_PREC_NS = 1_000_000n;
-/** bytes after the IP header when no packet length is given (traceroute's DEF_DATA_LEN) */
-export const DEF_DATA_LEN = 40;
+export { DEF_DATA_LEN } from './probe/descriptor.js';
 /** --mtu starts from this packet length */
 export const MTU_PACKET_LEN = 65000;
 
@@ -65,6 +65,8 @@ export interface ProbeResult {
   icmp: { type: number; code: number } | null;
   /** TCP flags of a TCP answer */
   flags: string | null;
+  /** the local stack refused the probe (IP_RECVERR origin local): EMSGSIZE and the path MTU */
+  local: { code: string; errno: number; mtu: number } | null;
 }
 
 export type TracerouteEvent =
@@ -97,10 +99,11 @@ interface ProbeState {
   seq: number;
   icmp: { type: number; code: number } | null;
   flags: string | null;
+  local: { code: string; errno: number; mtu: number } | null;
 }
 
 function blank(): ProbeState {
-  return { sendMono: 0n, sendReal: 0n, recvReal: 0n, done: false, final: false, from: null, recvTtl: 0, err: '', seq: -1, icmp: null, flags: null };
+  return { sendMono: 0n, sendReal: 0n, recvReal: 0n, done: false, final: false, from: null, recvTtl: 0, err: '', seq: -1, icmp: null, flags: null, local: null };
 }
 
 /** traceroute's guess of the hops back from a reply's TTL (initial 64, 128 or 255). */
@@ -109,10 +112,6 @@ export function ttl2hops(ttl: number): number {
 }
 
 export { annotate } from './packet/icmp-names.js';
-
-function mono(): bigint {
-  return native.clock(C.CLOCK_MONOTONIC);
-}
 
 /**
  * One trace. Call start(); events arrive through onEvent, in hop order,
@@ -131,14 +130,24 @@ export class TracerouteSession {
   private nextSeq: number;
   private lastSend = 0n;
   private sent = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private scheduled = false;
   private finished = false;
   private t0 = 0n;
   private hop: ProbeResult[] = [];
 
-  constructor(method: ProbeMethod, opts: TracerouteOptions, onEvent: (e: TracerouteEvent) => void) {
+  constructor(
+    method: ProbeMethod,
+    opts: TracerouteOptions,
+    onEvent: (e: TracerouteEvent) => void,
+    clock: Clock = systemClock,
+    timers: Timers = systemTimers,
+  ) {
     this.method = method;
+    this.clock = clock;
+    this.timers = timers;
     this.o = opts;
     this.onEvent = onEvent;
     this.probes = Array.from({ length: opts.maxHops * opts.nqueries }, blank);
@@ -163,7 +172,7 @@ export class TracerouteSession {
   }
 
   start(): void {
-    this.t0 = mono();
+    this.t0 = this.clock.monoNs();
     this.method.start((e) => this.onProbeEvent(e));
     this.step();
   }
@@ -178,7 +187,7 @@ export class TracerouteSession {
   private kick(): void {
     if (this.scheduled || this.finished) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.timers.setImmediate(() => {
       this.scheduled = false;
       this.step();
     });
@@ -187,11 +196,11 @@ export class TracerouteSession {
   private step(): void {
     if (this.finished) return;
     if (this.timer) {
-      clearTimeout(this.timer);
+      this.timers.clearTimeout(this.timer);
       this.timer = null;
     }
     const nq = this.o.nqueries;
-    const now = mono();
+    const now = this.clock.monoNs();
     let next = 0n;
     let num = 0;
     for (let n = this.start0; n < this.end; n++) {
@@ -235,8 +244,8 @@ export class TracerouteSession {
       return;
     }
     if (next) {
-      const ms = Math.max(0, Math.ceil(Number(next - mono()) / 1e6));
-      this.timer = setTimeout(() => {
+      const ms = Math.max(0, Math.ceil(Number(next - this.clock.monoNs()) / 1e6));
+      this.timer = this.timers.setTimeout(() => {
         this.timer = null;
         this.step();
       }, ms);
@@ -284,8 +293,8 @@ export class TracerouteSession {
     } catch (e) {
       // traceroute: EMSGSIZE and EHOSTUNREACH count as sent, the error queue says more
       if (isSystemError(e) && (e.code === 'EMSGSIZE' || e.code === 'EHOSTUNREACH')) {
-        monoNs = mono();
-        realNs = native.clock(C.CLOCK_REALTIME);
+        monoNs = this.clock.monoNs();
+        realNs = this.clock.realNs();
       } else if (isSystemError(e) && (e.code === 'ENOBUFS' || e.code === 'EAGAIN')) {
         this.method.release?.(seq);
         return false;
@@ -342,16 +351,17 @@ export class TracerouteSession {
     } else {
       // a local error: only "message too long" with the MTU means something here
       if (e.code !== 'EMSGSIZE' || !e.info) {
-        this.onEvent({ type: 'error', error: Object.assign(new Error(`local recverr: ${native.strerror(e.errno)}`), { code: e.code }) });
+        this.onEvent({ type: 'error', error: systemError('recvmsg', e.errno, e.code) });
         this.finish(false);
         return;
       }
       info = e.info;
       pb.err = `!F-${e.info}`;
+      pb.local = { code: e.code, errno: e.errno, mtu: e.info };
       pb.final = true;
     }
     const rx = e.type !== 'local-error' ? e.rxRelNs : undefined;
-    pb.recvReal = rx !== undefined ? fromRelNs(rx) : native.clock(C.CLOCK_REALTIME);
+    pb.recvReal = rx !== undefined ? fromRelNs(rx) : this.clock.realNs();
     pb.recvTtl = (e.type !== 'local-error' ? e.ttl : undefined) ?? 0;
     if (this.o.mtuDiscovery && info >= this.o.headerLen && info < this.o.headerLen + this.dataLen) {
       // the next hop needs smaller packets: resend this probe that size, noting F=NUM
@@ -433,7 +443,7 @@ export class TracerouteSession {
       // a local error ("!F-1500") has a time but no address, as in traceroute
       rttMs: pb.recvReal ? Number(pb.recvReal - pb.sendReal) / 1e6 : null,
       ttl: answered && pb.recvTtl ? pb.recvTtl : null,
-      annotation: pb.err, final: pb.final, icmp: pb.icmp, flags: pb.flags,
+      annotation: pb.err, final: pb.final, icmp: pb.icmp, flags: pb.flags, local: pb.local,
     };
     this.onEvent({ type: 'probe', probe });
     this.hop.push(probe);
@@ -447,14 +457,14 @@ export class TracerouteSession {
   private finish(complete: boolean): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.timers.clearTimeout(this.timer);
     this.method.close();
     const nq = this.o.nqueries;
     const lastHop = Math.floor((this.start0 - 1) / nq) + 1;
     const last = complete && this.start0 > 0 ? this.probes.slice((lastHop - 1) * nq, lastHop * nq) : [];
     this.onEvent({
       type: 'done', hops: lastHop, final: last.some((p) => p.final), reached: last.some((p) => p.final && p.from === this.method.target),
-      probesSent: this.sent, elapsedMs: Number(mono() - this.t0) / 1e6,
+      probesSent: this.sent, elapsedMs: Number(this.clock.monoNs() - this.t0) / 1e6,
     });
   }
 }

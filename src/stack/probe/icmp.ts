@@ -8,6 +8,7 @@ import * as nodeinfo from '../packet/nodeinfo.js';
 import { checksum } from '../packet/checksum.js';
 import { type SendResult, inetAddress } from '../socket.js';
 import { type Family, type Probe, type ProbeEvent, type ProbeMethod, relTime } from './index.js';
+import { type MethodDescriptor, noOptions, sizedLayout } from './descriptor.js';
 
 /** IP_MTU_DISCOVER modes (ip(7)); 'probe' sets DF but ignores the path MTU (traceroute -F) */
 export type PmtuMode = 'do' | 'want' | 'dont' | 'probe';
@@ -256,3 +257,18 @@ export class IcmpProbe implements ProbeMethod {
     this.ep.close();
   }
 }
+
+/** traceroute -I (mod-icmp.c): echo requests; the ICMP header counts as data, as traceroute counts it. */
+export const icmpMethod: MethodDescriptor = {
+  name: 'icmp',
+  flag: 'I',
+  description: 'ICMP echo requests (a ping socket, or a raw one)',
+  port: { meaning: 'the first ICMP sequence number, one more for each probe', default: 1 },
+  options: [],
+  unprivileged: 'ping_group_range',
+  open(o) {
+    noOptions('icmp', o.methodOptions);
+    const method = new IcmpProbe({ target: o.target, family: o.family, source: o.source, device: o.device, tos: o.tos, pmtu: o.pmtu, mark: o.mark });
+    return { method, layout: sizedLayout(o.family, 0, icmp4.HEADER, o.packetLen), firstSeq: o.port !== undefined ? o.port & 0xffff : 1 };
+  },
+};

@@ -2,7 +2,8 @@
 // mod-icmp/mod-udp/mod-tcp; UNP 28.5/28.6): a method opens its sockets,
 // sends probe number `seq` with a given TTL, and reports what came back as
 // typed events. The loops that schedule probes and print know no method's
-// details; adding a method touches one file.
+// details; each method's file also exports its descriptor (descriptor.ts:
+// options, packet layout), listed once in registry.ts.
 import { toRelNs } from '../native/index.js';
 import type { SendResult } from '../socket.js';
 

@@ -9,13 +9,16 @@
 import { PermissionError } from '../errors.js';
 import { sysctlNumber } from '../sysctl.js';
 import * as C from '../constants.js';
-import { type RecvResult, isSystemError, native } from '../native/index.js';
+import { type RecvResult, isSystemError } from '../native/index.js';
+import { drainErrorQueue, errorQueueEvent } from './recverr.js';
 import { relTime } from './index.js';
 import * as ipv4 from '../packet/ipv4.js';
 import * as tcp from '../packet/tcp.js';
 import { type SendResult, Socket, inetAddress } from '../socket.js';
 import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
-import { type TuneOptions, isNotice, setTtl, tuneSocket } from './tune.js';
+import { type TuneOptions, setTtl, tuneSocket } from './tune.js';
+import { UsageError } from '../errors.js';
+import { type MethodDescriptor, type MethodOption, ipHeaderLen } from './descriptor.js';
 
 export const DEF_TCP_PORT = 80;
 
@@ -24,6 +27,8 @@ export interface TcpProbeOptions extends TuneOptions {
   family: Family;
   /** destination port (default 80) */
   port?: number;
+  /** the SYN's maxseg option (-O mss=NUM); default the path MTU's */
+  mss?: number;
 }
 
 /** No raw socket could be opened; `message` says what to change. */
@@ -107,13 +112,13 @@ export class TcpProbe implements ProbeMethod {
       } catch { /* keep 576 */ }
       const mss = mtu - (v4 ? 20 : 40) - tcp.MIN_HEADER;
       this.window = Math.min(0xffff, 4 * mss);
-      this.options = synOptions(mss);
+      this.options = synOptions(o.mss ?? mss);
     } catch (e) {
       this.raw.close();
       throw e;
     }
     this.segmentBytes = tcp.encodingLength({ srcPort: 0, dstPort: 0, options: this.options });
-    this.headerBytes = v4 ? 20 : 40;
+    this.headerBytes = ipHeaderLen(o.family);
   }
 
   send(p: Probe): SendResult {
@@ -145,13 +150,7 @@ export class TcpProbe implements ProbeMethod {
 
   start(onEvent: (e: ProbeEvent) => void): void {
     this.raw.onReadable((ready) => {
-      if (ready.error) {
-        for (let i = 0; i < 16 && !this.raw.isClosed; i++) {
-          const r = this.raw.recvError(this.buf);
-          if (!r) break;
-          this.onError(r, onEvent);
-        }
-      }
+      if (ready.error) drainErrorQueue(this.raw, this.buf, 16, (r) => this.onError(r, onEvent));
       for (let i = 0; i < 16 && !this.raw.isClosed; i++) {
         const r = this.raw.recv(this.buf);
         if (!r) break;
@@ -188,23 +187,14 @@ export class TcpProbe implements ProbeMethod {
 
   // the error queue returns the quoted segment from its TCP header on
   private onError(r: RecvResult, onEvent: (e: ProbeEvent) => void): void {
-    const ee = r.control.error;
-    if (!ee) return;
     const q = this.buf.subarray(0, Math.min(r.bytes, this.buf.length));
     let seq: number | undefined;
     if (q.length >= 8 && q.readUInt16BE(2) === this.port) {
       const s = this.byPort.get(q.readUInt16BE(0));
       if (s !== undefined && q.readUInt32BE(4) === this.pending.get(s)!.isn) seq = s;
     }
-    const ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
-    if (ee.origin === C.SO_EE_ORIGIN_ICMP || ee.origin === C.SO_EE_ORIGIN_ICMP6) {
-      if (seq === undefined) return;
-      const from = ee.offender?.address ?? '';
-      if (isNotice(this.family, ee.type)) onEvent({ type: 'icmp-notice', seq, from, icmpType: ee.type, icmpCode: ee.code });
-      else onEvent({ type: 'icmp-error', seq, from, icmpType: ee.type, icmpCode: ee.code, mtu: ee.info, ttl, rxRelNs: relTime(r.control.timestampNs), reached: false });
-    } else if (ee.origin === C.SO_EE_ORIGIN_LOCAL) {
-      onEvent({ type: 'local-error', seq, errno: ee.errno, code: native.errname(ee.errno) ?? `E${ee.errno}`, info: ee.info });
-    }
+    const e = errorQueueEvent(this.family, seq, r);
+    if (e) onEvent(e);
   }
 
   release(seq: number): void {
@@ -226,3 +216,37 @@ export class TcpProbe implements ProbeMethod {
     this.raw.close();
   }
 }
+
+const TCP_OPTIONS: readonly MethodOption[] = [
+  { name: 'sysctl', description: 'the SYN\'s options as the tcp_sack, tcp_timestamps and tcp_window_scaling sysctls say (the default)' },
+  { name: 'mss=NUM', description: 'NUM for the maxseg option' },
+  { name: 'info', description: 'print the TCP flags of final replies (<syn,ack>: something listens on the port; <rst,ack>: nothing does)' },
+];
+
+/** The -O words of the TCP method (mod-tcp.c's tcp_options, the ones sockit has). */
+function tcpOptions(words: readonly string[] = []): { mss?: number; info: boolean } {
+  const r: { mss?: number; info: boolean } = { info: false };
+  for (const w of words) {
+    const mss = /^mss=(\d+)$/.exec(w);
+    if (mss && Number(mss[1]) <= 0xffff) r.mss = Number(mss[1]);
+    else if (w === 'info') r.info = true;
+    else if (w !== 'sysctl') throw new UsageError(`the tcp method has no option \`${w}' (it has ${TCP_OPTIONS.map((o) => o.name).join(', ')})`);
+  }
+  return r;
+}
+
+/** traceroute -T (mod-tcp.c): half-open SYNs on a raw socket; the SYN is the whole probe, whatever packetlen says. */
+export const tcpMethod: MethodDescriptor = {
+  name: 'tcp',
+  flag: 'T',
+  description: 'TCP SYNs to one port (default 80), answered by a SYN-ACK or RST at the destination',
+  port: { meaning: 'the destination port of every probe', default: DEF_TCP_PORT },
+  options: TCP_OPTIONS,
+  unprivileged: 'no',
+  open(o) {
+    const { mss, info } = tcpOptions(o.methodOptions);
+    const method = new TcpProbe({ ...o, mss });
+    const seg = method.segmentBytes;
+    return { method, layout: { headerLen: ipHeaderLen(o.family), dataLen: seg, methodBytes: seg, sized: false }, firstSeq: 1, showFlags: info };
+  },
+};

@@ -5,14 +5,18 @@
 // method walks destination ports up from 33434, one per probe; -U keeps one
 // port (53).
 import * as C from '../constants.js';
-import { type RecvResult, native } from '../native/index.js';
+import type { RecvResult } from '../native/index.js';
+import { drainErrorQueue, errorQueueEvent } from './recverr.js';
 import { relTime } from './index.js';
 import { type SendResult, Socket, inetAddress } from '../socket.js';
 import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
-import { type TuneOptions, isNotice, isPortUnreachable, setTtl, tuneSocket } from './tune.js';
+import { type TuneOptions, isPortUnreachable, setTtl, tuneSocket } from './tune.js';
+import { type MethodDescriptor, ipHeaderLen, noOptions, sizedLayout } from './descriptor.js';
 
 export const DEF_START_PORT = 33434;
 export const DEF_UDP_PORT = 53;
+/** RFC 768 */
+export const UDP_HEADER = 8;
 
 export interface UdpProbeOptions extends TuneOptions {
   target: string;
@@ -49,7 +53,7 @@ export class UdpProbe implements ProbeMethod {
     this.family = o.family;
     this.target = o.target;
     this.name = o.fixedPort ? 'udp' : 'default';
-    this.headerBytes = (o.family === 4 ? 20 : 40) + 8;
+    this.headerBytes = ipHeaderLen(o.family) + UDP_HEADER;
     this.nextPort = o.port ?? (o.fixedPort ? DEF_UDP_PORT : DEF_START_PORT);
     // sockets are opened per probe: try the options once now, so a bad
     // source address or device fails here rather than at the first probe
@@ -89,13 +93,7 @@ export class UdpProbe implements ProbeMethod {
 
   private watch(seq: number, s: Socket): void {
     s.onReadable((ready) => {
-      if (ready.error) {
-        for (let i = 0; i < 8 && !s.isClosed; i++) {
-          const r = s.recvError(this.ebuf);
-          if (!r) break;
-          this.onError(seq, r);
-        }
-      }
+      if (ready.error) drainErrorQueue(s, this.ebuf, 8, (r) => this.onError(seq, r));
       for (let i = 0; i < 8 && !s.isClosed; i++) {
         const r = s.recv(this.rbuf);
         if (!r) break;
@@ -108,22 +106,8 @@ export class UdpProbe implements ProbeMethod {
   }
 
   private onError(seq: number, r: RecvResult): void {
-    const ee = r.control.error;
-    if (!ee || !this.onEvent) return;
-    const ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
-    if (ee.origin === C.SO_EE_ORIGIN_ICMP || ee.origin === C.SO_EE_ORIGIN_ICMP6) {
-      const from = ee.offender?.address ?? '';
-      if (isNotice(this.family, ee.type)) {
-        this.onEvent({ type: 'icmp-notice', seq, from, icmpType: ee.type, icmpCode: ee.code });
-        return;
-      }
-      this.onEvent({
-        type: 'icmp-error', seq, from, icmpType: ee.type, icmpCode: ee.code, mtu: ee.info, ttl, rxRelNs: relTime(r.control.timestampNs),
-        reached: isPortUnreachable(this.family, ee.type, ee.code),
-      });
-    } else if (ee.origin === C.SO_EE_ORIGIN_LOCAL) {
-      this.onEvent({ type: 'local-error', seq, errno: ee.errno, code: native.errname(ee.errno) ?? `E${ee.errno}`, info: ee.info });
-    }
+    const e = errorQueueEvent(this.family, seq, r, (type, code) => isPortUnreachable(this.family, type, code));
+    if (e) this.onEvent?.(e);
   }
 
   release(seq: number): void {
@@ -144,3 +128,31 @@ export class UdpProbe implements ProbeMethod {
     this.onEvent = null;
   }
 }
+
+/** mod-udp.c's two modules: "default" walks the destination ports, "udp" (-U) keeps one. */
+function udpDescriptor(name: 'default' | 'udp', fixedPort: boolean, rest: Pick<MethodDescriptor, 'description' | 'port'> & { flag?: string }): MethodDescriptor {
+  return {
+    name,
+    ...rest,
+    options: [],
+    unprivileged: 'yes',
+    open(o) {
+      noOptions(name, o.methodOptions);
+      const method = new UdpProbe({ ...o, fixedPort });
+      return { method, layout: sizedLayout(o.family, UDP_HEADER, 0, o.packetLen), firstSeq: 1 };
+    },
+  };
+}
+
+/** traceroute 2.x's default method: a new destination port per probe, from 33434. */
+export const defaultMethod = udpDescriptor('default', false, {
+  description: 'UDP datagrams to unlikely ports, one more per probe (no privilege needed)',
+  port: { meaning: 'the first destination port, one more for each probe', default: DEF_START_PORT },
+});
+
+/** traceroute -U: every probe to one port, 53 by default. */
+export const udpMethod = udpDescriptor('udp', true, {
+  flag: 'U',
+  description: 'UDP datagrams to one port (default 53), for paths that pass only it',
+  port: { meaning: 'the destination port of every probe', default: DEF_UDP_PORT },
+});
