@@ -61,10 +61,15 @@ function endpoint(field: string, peer: boolean): string {
   return sa.port === 0 && peer ? host.replace(/:0$/, ':*') : host;
 }
 
-/** The peer's end; null when unconnected (port 0). */
-function peerEnd(field: string): SocketEnd | null {
+/**
+ * An end for a JSON record: a raw socket's has no port (the table's column is
+ * the protocol, or 0); a peer is null while unconnected (the wildcard, port 0).
+ */
+function endOf(field: string, proto: 'tcp' | 'udp' | 'raw', peer: boolean): SocketEnd | null {
   const sa = sockaddrOf(field);
-  return sa.port === 0 ? null : socketEnd(sa);
+  if (peer && sa.port === 0 && (sa.address === '0.0.0.0' || sa.address === '::')) return null;
+  const end = socketEnd(sa);
+  return end && end.family !== 'unix' && proto === 'raw' ? { ...end, port: null } : end;
 }
 
 /**
@@ -83,7 +88,7 @@ export function parseProcNetInet(text: string, proto: 'tcp' | 'udp' | 'raw', fam
     const state = proto === 'tcp' ? (TCP_STATES[st] || String(st)) : st === 1 ? 'ESTAB' : st === 7 ? 'UNCONN' : (TCP_STATES[st] || String(st));
     out.set(inode, {
       kind: `${proto}${family}`, state, local: endpoint(f[1], false), remote: endpoint(f[2], true), txQueue: tx, rxQueue: rx,
-      localEnd: socketEnd(sockaddrOf(f[1])), remoteEnd: peerEnd(f[2]),
+      localEnd: endOf(f[1], proto, false), remoteEnd: endOf(f[2], proto, true),
     });
   }
   return out;

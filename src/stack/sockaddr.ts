@@ -122,7 +122,7 @@ export function decode(b: Buffer, offset = 0, len = b.length - offset): SockAddr
 
 /** A socket end as sockit(1)'s JSON vocabulary names it. */
 export type SocketEnd =
-  | { family: 4 | 6; address: string; port: number; scope_id?: number }
+  | { family: 4 | 6; address: string; port: number | null; scope_id?: number }
   | { family: 'unix'; path: string | null };
 
 /**

@@ -31,6 +31,13 @@ describe('/proc/net parsing', () => {
     ].join('\n'), 'udp', 6);
     expect(v6.get(23456)).toMatchObject({ kind: 'udp6', local: '[::1]:22', remote: '[::]:*' });
     expect(v6.get(23457)).toMatchObject({ kind: 'udp6', state: 'UNCONN', local: '[2001:db8::1]:53', remote: '[2001:db8::2]:54321' });
+    expect(v6.get(23456)).toMatchObject({ localEnd: { family: 6, address: '::1', port: 22 }, remoteEnd: null });
+    // a raw socket's "port" is its protocol (or 0): its ends have none; connected, its peer still shows
+    const raw = parseProcNetInet([
+      INET_HEAD,
+      '   0: 00000000:0001 0100007F:0000 01 00000000:00000000 00:00000000 00000000     0        0 34567 2 0000000000000000 0',
+    ].join('\n'), 'raw', 4);
+    expect(raw.get(34567)).toMatchObject({ kind: 'raw4', localEnd: { family: 4, address: '0.0.0.0', port: null }, remoteEnd: { family: 4, address: '127.0.0.1', port: null } });
   });
 
   it('unix rows: type, listening flag, state and path', () => {
