@@ -9,7 +9,8 @@ import * as C from '../constants.js';
 import { PermissionError, type SystemError, UsageError, isSystemError } from '../errors.js';
 import { isMulticast, parseIPv4, parseIPv6 } from '../packet/addr.js';
 import { type TimestampType, MAX_IPOPTLEN, recordRouteOption, timestampOption } from '../packet/ipoptions.js';
-import { IcmpProbe, type NodeInfoQuery, type PmtuMode } from '../probe/icmp.js';
+import type { IcmpProbe, NodeInfoQuery, PmtuMode } from '../probe/icmp.js';
+import { probeMethod } from '../probe/registry.js';
 import { sourceAddressFor } from '../route.js';
 import { MINUSERINTERVAL, PingSession, type PingEvent, type PingOptions } from './session.js';
 
@@ -163,12 +164,16 @@ export async function setupPing(o: PingSetupOptions): Promise<PingSetup> {
   const nodeInfo = typeof o.nodeInfo === 'function' ? await o.nodeInfo() : o.nodeInfo;
   const ipOptions = o.recordRoute ? recordRouteOption() : o.timestamp ? timestampOption(o.timestamp, o.prespec) : undefined;
   const boundSource = given !== undefined || !!o.sticky;
-  const method = step('socket', device, () => new IcmpProbe({
-    target: o.address, family: o.family, mode, source: boundSource ? source : undefined, device, ident: o.ident,
-    tos: o.tos, pmtu, sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
-    multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency, connect: o.connect, ipOptions, nodeInfo,
-    rcvbuf: receiveBuffer(dataLen, ipOptions ? MAX_IPOPTLEN : 0, preload),
-  }));
+  // the icmp method of the probe registry, with ping's own socket settings
+  const method = step('socket', device, () => probeMethod('icmp')!.open({
+    target: o.address, family: o.family, source: boundSource ? source : undefined, device, tos: o.tos, pmtu, mark: o.mark,
+    packetLen: -1,
+    icmp: {
+      mode, ident: o.ident, sndbuf: o.sndbuf, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
+      multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency, connect: o.connect, ipOptions, nodeInfo,
+      rcvbuf: receiveBuffer(dataLen, ipOptions ? MAX_IPOPTLEN : 0, preload),
+    },
+  }).method as IcmpProbe);
   try {
     configureMethod(method, o, device);
   } catch (e) {

@@ -4,6 +4,7 @@
 // the data it sends (packetlen counts the IP header; DEF_DATA_LEN is 40).
 import { UsageError } from '../errors.js';
 import type { Family, ProbeMethod } from './index.js';
+import type { IcmpProbeOptions } from './icmp.js';
 import type { TuneOptions } from './tune.js';
 
 /** bytes after the IP header when no packet length is given (traceroute's DEF_DATA_LEN) */
@@ -44,6 +45,8 @@ export interface MethodOpenOptions extends TuneOptions {
   packetLen: number;
   /** -O words for the method (traceroute 2.x's module options), already split at commas */
   methodOptions?: readonly string[];
+  /** what only the icmp method reads: ping's socket settings (mode, identifier, IP options ...) */
+  icmp?: Omit<IcmpProbeOptions, 'target' | 'family' | keyof TuneOptions>;
 }
 
 /** An opened method: the probe method, its packets' layout, and the sequence of its first probe. */

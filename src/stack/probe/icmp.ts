@@ -268,7 +268,7 @@ export const icmpMethod: MethodDescriptor = {
   unprivileged: 'ping_group_range',
   open(o) {
     noOptions('icmp', o.methodOptions);
-    const method = new IcmpProbe({ target: o.target, family: o.family, source: o.source, device: o.device, tos: o.tos, pmtu: o.pmtu, mark: o.mark });
+    const method = new IcmpProbe({ ...o.icmp, target: o.target, family: o.family, source: o.source, device: o.device, tos: o.tos, pmtu: o.pmtu, mark: o.mark });
     return { method, layout: sizedLayout(o.family, 0, icmp4.HEADER, o.packetLen), firstSeq: o.port !== undefined ? o.port & 0xffff : 1 };
   },
 };
