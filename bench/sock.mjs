@@ -47,12 +47,12 @@ function start(argv) {
 
 async function sockitRound() {
   const sink = start([...sockit, '-i', '-s', '-r', String(wlen), '--json', '127.0.0.1', '0']);
-  const [, port] = await sink.waitFor(/"event":"listening".*?"port":(\d+)/);
+  const [, port] = await sink.waitFor(/"type":"listening".*?"port":(\d+)/);
   const src = start([...sockit, '-i', '-n', String(Math.ceil(bytes / wlen)), '-w', String(wlen), '127.0.0.1', port]);
   await src.done;
   const out = await sink.done;
-  const summary = out.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'summary');
-  return { gbps: summary.bitsPerSecond / 1e9, rssMiB: summary.maxRssKiB / 1024, bytes: summary.bytes };
+  const summary = out.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'transfer');
+  return { gbps: summary.bits_per_s / 1e9, rssMiB: summary.max_rss_bytes / (1 << 20), bytes: summary.bytes };
 }
 
 /** A TCP port the kernel hands out, released for iperf3 (which cannot take port 0). */

@@ -10,7 +10,6 @@ export { familyFlag, intArg, makeCommand, parseArgs, secondsArg } from '../cli/a
 export { debug, reportError, runMain, sockitVersion } from '../cli/run.js';
 export { onTerminate, dieOf, signalStatus } from '../cli/signals.js';
 export { jsonLine, OrderedOutput } from '../output/index.js';
-import { jsonLine, type JsonRecord } from '../output/index.js';
 
 /**
  * Colour for a stream: only on a TTY, never with NO_COLOR set (no-color.org).
@@ -30,6 +29,3 @@ export function errSys(e: unknown, syscall?: string): string {
   const what = `${syscall ?? (isSystemError(e) ? e.syscall : 'system')} error`;
   return isSystemError(e) ? describeSystemError(e, what) : `${what}: ${strerrorOf(e)}`;
 }
-
-/** Until sock and sockopt speak the JSON vocabulary (a `type` on every record): their records unchecked. */
-export const jsonLineUntyped = (o: object, out?: NodeJS.WritableStream): void => jsonLine(o as JsonRecord, out);

@@ -8,28 +8,26 @@
 //   sockit sock [options] -i -s [<IPaddr>] <port>    "sink" server
 //   ... --unix PATH instead of host and port
 import { unlinkSync } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
 import { CommanderError } from 'commander';
-import * as C from '../stack/constants.js';
-import type { SockAddr } from '../stack/native/index.js';
+import { checkStdin } from '../cli/stdio.js';
+import { jsonRenderer, textRenderer, type Renderer } from '../output/index.js';
 import { addressFamily, parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
-import { formatDotted } from '../stack/socket.js';
 import {
-  type Local, MAX_SROUTE, type SockConfig, type SockEvent, SockFailure, type Summary, type Target,
+  Broadcast, type Local, MAX_SROUTE, type SockConfig, SockFailure, type Summary, type Target,
   acceptLoop, cliopen, defaultConfig, loopDgram, loopStream, resolveHops, servopen, sinkDgram, sinkStream, sourceDgram,
   sourceStream, splitDotted,
 } from '../stack/sock/index.js';
-import type { Linger, Timeval } from '../stack/structs.js';
-import { UsageError, familyFlag, jsonLineUntyped, makeCommand, onTerminate, parseArgs, reportError } from './common.js';
+import { UsageError, familyFlag, makeCommand, onTerminate, parseArgs, reportError } from './common.js';
+import { exitCodeOf, messageOf } from '../stack/errors.js';
+import { NAME, presenter, type Shown } from './sock/text.js';
 
-const NAME = 'sock';
-
-// the original's usage text (main.c), with sockit's additions marked ★
-const USAGE = `usage: sock [ options ] <host> <port>              (for client; default)
-       sock [ options ] -s [ <IPaddr> ] <port>     (for server)
-       sock [ options ] -i <host> <port>           (for "source" client)
-       sock [ options ] -i -s [ <IPaddr> ] <port>  (for "sink" server)
-       sock [ options ] [ -s ] --unix <path>       (★ unix-domain socket)`;
+// the original's usage text (main.c), after commander's "Usage: sockit sock ",
+// with sockit's additions marked ★
+const USAGE = `[ options ] <host> <port>              (for client; default)
+       sockit sock [ options ] -s [ <IPaddr> ] <port>     (for server)
+       sockit sock [ options ] -i <host> <port>           (for "source" client)
+       sockit sock [ options ] -i -s [ <IPaddr> ] <port>  (for "sink" server)
+       sockit sock [ options ] [ -s ] --unix <path>       (★ unix-domain socket)`;
 
 interface Parsed {
   cfg: SockConfig;
@@ -43,7 +41,8 @@ interface Parsed {
 /** atoi with a complaint: sock's numeric option arguments. */
 function num(letter: string, min = 0, max = 2147483647) {
   return (v: string): number => {
-    if (!/^[-+]?\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max) throw new UsageError(`invalid -${letter} option: '${v}'`);
+    if (!/^[-+]?\d+$/.test(v.trim())) throw new UsageError(`invalid -${letter} option: '${v}'`);
+    if (Number(v) < min || Number(v) > max) throw new UsageError(`invalid -${letter} option: '${v}' (${min} to ${max})`);
     return Number(v);
   };
 }
@@ -66,16 +65,16 @@ const OPTIONS: { flag: string; help: string; flagKey?: FlagKey; numKey?: NumberK
   { flag: '-j <a.b.c.d>', help: 'join multicast group' },
   { flag: '-k', help: 'write or writev in chunks', flagKey: 'chunkwrite' },
   { flag: '-l <a.b.c.d.p>', help: "client's local IP address = a.b.c.d, local port # = p" },
-  { flag: '-n <n>', help: '# buffers to write for "source" client (default 1024)', numKey: 'nbuf' },
+  { flag: '-n <n>', help: '# buffers to write for "source" client (default 1024)', numKey: 'nbuf', range: [1, 2147483647] },
   { flag: '-o', help: 'do NOT connect UDP client' },
   { flag: '-p <n>', help: '# ms to pause before each read or write (source/sink)', numKey: 'pauserw' },
   { flag: '-q <n>', help: 'size of listen queue for TCP server (default 5)', numKey: 'listenq' },
   { flag: '-r <n>', help: '# bytes per read() for "sink" server (default 1024)', numKey: 'readlen', range: [1, 2147483647] },
   { flag: '-s', help: 'operate as server instead of client', flagKey: 'server' },
-  { flag: '-t <n>', help: 'set multicast ttl', numKey: 'mcastttl', range: [0, 255] },
+  { flag: '-t <n>', help: 'set multicast ttl (★ 0 too: the group on this host only)', numKey: 'mcastttl', range: [0, 255] },
   { flag: '-u', help: 'use UDP instead of TCP', flagKey: 'udp' },
   { flag: '-v', help: 'verbose' },
-  { flag: '-w <n>', help: '# bytes per write() for "source" client (default 1024)', numKey: 'writelen' },
+  { flag: '-w <n>', help: '# bytes per write() for "source" client (default 1024)', numKey: 'writelen', range: [1, 2147483647] },
   { flag: '-x <n>', help: '# ms for SO_RCVTIMEO (receive timeout)', numKey: 'rcvtimeo' },
   { flag: '-y <n>', help: '# ms for SO_SNDTIMEO (send timeout)', numKey: 'sndtimeo' },
   { flag: '-A', help: 'SO_REUSEADDR option', flagKey: 'reuseaddr' },
@@ -115,10 +114,9 @@ function parse(argv: string[]): Parsed | null {
   const hops: { strict: boolean; host: string }[] = [];
   const cmd = makeCommand(NAME, { shortHelp: false })
     .description("Stevens' sock: a TCP/UDP/unix client, server, source and sink with every socket option")
-    .usage('[options] <host> <port>  |  -s [<IPaddr>] <port>  |  --unix <path>')
+    .usage(USAGE)
     .argument('[args...]', 'host and port (client), [address] port (server)')
-    .addHelpText('before', `${USAGE}\n`)
-    .addHelpText('after', '\nExit status: 0 done, 1 a system call failed, 2 bad usage. See sockit-sock(1).');
+    .addHelpText('after', '\nExit status: 0 done, 1 a system call failed, 2 bad usage or a failed bind. See sockit-sock(1).');
   for (const d of OPTIONS) {
     if (d.numKey) cmd.option(d.flag, d.help, num(d.flag[1], ...(d.range ?? [0, 2147483647])));
     else cmd.option(d.flag, d.help);
@@ -181,6 +179,8 @@ function parse(argv: string[]): Parsed | null {
     }
     if (cfg.server) parsed.local = { unix: o.unix };
     else parsed.target = { unix: o.unix };
+  } else if (args.length > 2) {
+    throw new UsageError(`extra argument '${args[2]}' after ${cfg.server ? '[<IPaddr>] <port>' : '<hostname> <port>'}`);
   } else if (!cfg.server) {
     if (args.length !== 2) throw new UsageError('missing <hostname> and/or <port>');
     parsed.target = { host: args[0], port: args[1] };
@@ -195,185 +195,6 @@ function parse(argv: string[]): Parsed | null {
   return parsed;
 }
 
-// ---------- printing: the book's lines ----------
-
-/** a.b.c.d.p as sock prints it; unix paths as they are (@ for abstract names). */
-function dotted(sa: SockAddr | null): string {
-  if (sa?.family === C.AF_UNIX) return sa.path === '' ? '(unnamed)' : sa.path.startsWith('\0') ? `@${sa.path.slice(1)}` : sa.path;
-  return formatDotted(sa);
-}
-
-/** Just the address, as loopudp.c's "from %s" prints inet_ntoa(). */
-function hostOf(sa: SockAddr | null): string {
-  if (sa?.family === C.AF_INET || sa?.family === C.AF_INET6) return sa.address;
-  return dotted(sa);
-}
-
-function show(v: unknown): string {
-  return Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
-const seconds6 = (t: Timeval) => `${t.sec}.${String(t.usec).padStart(6, '0')}`;
-
-function optionLine(e: Extract<SockEvent, { event: 'option' }>): string {
-  const req = e.name === 'SO_RCVTIMEO' || e.name === 'SO_SNDTIMEO' ? seconds6(e.requested as Timeval) : show(e.requested);
-  const adj = e.adjusted ? ` (requested ${req}: ${e.adjusted})` : '';
-  switch (e.name) {
-    case 'SO_RCVBUF':
-    case 'SO_SNDBUF':
-    case 'TCP_MAXSEG':
-      return `${e.name} = ${show(e.value)}${adj}`;
-    case 'IP_TOS':
-    case 'IP_TTL':
-    case 'IP_MULTICAST_TTL':
-    case 'IPV6_TCLASS':
-    case 'IPV6_UNICAST_HOPS':
-    case 'IPV6_MULTICAST_HOPS':
-      return `${e.name} set to ${show(e.value)}${adj}`;
-    case 'SO_LINGER': {
-      const l = e.value as Linger;
-      return `linger ${l.onoff ? 'on' : 'off'}, time = ${l.linger}`;
-    }
-    case 'SO_RCVTIMEO':
-    case 'SO_SNDTIMEO':
-      return `${e.name}: ${seconds6(e.value as Timeval)}${adj}`;
-    case 'IP_OPTIONS':
-      return `IP_OPTIONS = ${show(e.value)}`;
-    default:
-      return `${e.name} set`;
-  }
-}
-
-const pad2 = (n: number) => String(n).padStart(2, ' ');
-
-/** The line sock prints for an event. */
-function text(e: SockEvent): string {
-  switch (e.event) {
-    case 'connected': return `connected on ${dotted(e.local)} to ${dotted(e.remote)}`;
-    case 'connection': return `connection on ${dotted(e.local)} from ${dotted(e.remote)}`;
-    case 'listening': return `listening on ${dotted(e.local)}`;
-    case 'option': return optionLine(e);
-    case 'multicast': return 'multicast group joined';
-    case 'source-route': return `source route to ${e.hop}`;
-    case 'source-route-size': return `source route size ${e.bytes} bytes`;
-    case 'iov': return `iov[${pad2(e.index)}].iov_base = ${e.offset.toString(16)}, iov[${pad2(e.index)}].iov_len = ${e.length}`;
-    case 'wrote': return e.urgent ? `wrote ${e.bytes} byte of urgent data` : `wrote ${e.bytes} bytes`;
-    case 'received': return `received ${e.bytes} bytes${e.peek ? ' (MSG_PEEK)' : ''}`;
-    case 'urgent': return `received 1 byte of urgent data (${e.byte})`;
-    case 'closed': return 'connection closed by peer';
-    case 'pausing': return 'pausing before close';
-    case 'sigio': return 'SIGIO';
-    case 'error': return `sockit ${NAME}: ${e.message}`;
-    case 'warning': return `sockit ${NAME}: warning: ${e.message}`;
-    case 'summary': return summaryLine(e.summary);
-    case 'datagram': return `from ${hostOf(e.from)}${e.to ? `, to ${e.to}` : ''}: `;
-  }
-}
-
-/** ★ bytes, seconds and throughput at the end of a source or sink. */
-export function summaryLine(s: Summary): string {
-  const dgram = s.proto === 'udp' || s.proto === 'unix-dgram';
-  const what = dgram ? 'datagrams' : s.mode === 'source' ? 'writes' : 'reads';
-  const rate = s.seconds > 0
-    ? `${(s.bytes / s.seconds / 1e6).toFixed(2)} MB/s (${((s.bytes * 8) / s.seconds / 1e9).toFixed(3)} Gbit/s)`
-    : 'n/a MB/s';
-  return `${s.mode}: ${s.bytes} bytes in ${s.seconds.toFixed(3)} seconds = ${rate}, ${s.count} ${what}`;
-}
-
-function addrJson(sa: SockAddr | null) {
-  return sa === null ? null : { ...sa, text: dotted(sa) };
-}
-
-function jsonOf(e: SockEvent): object {
-  switch (e.event) {
-    case 'connected':
-    case 'connection':
-      return { event: e.event, local: addrJson(e.local), remote: addrJson(e.remote), text: text(e) };
-    case 'listening':
-      return { event: e.event, local: addrJson(e.local), text: text(e) };
-    case 'option':
-      return { ...e, requested: Buffer.isBuffer(e.requested) ? e.requested.toString('hex') : e.requested, value: Buffer.isBuffer(e.value) ? e.value.toString('hex') : e.value, text: text(e) };
-    case 'datagram':
-      return { event: e.event, from: addrJson(e.from), to: e.to, truncated: e.truncated };
-    case 'summary': {
-      const s = e.summary;
-      return {
-        event: 'summary', ...s, local: addrJson(s.local), remote: addrJson(s.remote),
-        bitsPerSecond: s.seconds > 0 ? Math.round((s.bytes * 8) / s.seconds) : null,
-        maxRssKiB: process.resourceUsage().maxRSS, text: summaryLine(s),
-      };
-    }
-    case 'error':
-    case 'warning':
-      return { ...e, text: text(e) };
-    default:
-      return { ...e, text: text(e) };
-  }
-}
-
-/**
- * Where events go: the book's lines on stderr, the summary on stdout, a
- * datagram's "from" inline with the data on stdout; with --json every event
- * as a JSON line, on stdout for a source or sink and on stderr when stdout
- * carries the data.
- */
-function printer(json: boolean, cfg: SockConfig): (e: SockEvent) => void {
-  if (json) {
-    const to = cfg.sourcesink ? process.stdout : process.stderr;
-    return (e) => jsonLineUntyped(jsonOf(e), to);
-  }
-  return (e) => {
-    if (e.event === 'summary') {
-      process.stdout.write(text(e) + '\n');
-    } else if (e.event === 'datagram') {
-      // loopudp.c: "from a.b.c.d: " (verbose), then "(datagram truncated)", then the data
-      if (cfg.verbose) process.stdout.write(text(e));
-      if (e.truncated) process.stdout.write('(datagram truncated)\n');
-    } else {
-      process.stderr.write(text(e) + '\n');
-    }
-  };
-}
-
-// ---------- standard input for -F ----------
-
-/**
- * Under -F every connection has its own loop; standard input is read once
- * and each chunk goes to every connection open at the time (the book's
- * forked children race for it instead). A connection that starts after EOF
- * sees EOF at once.
- */
-class Broadcast {
-  private readonly outs = new Set<PassThrough>();
-  private ended = false;
-  constructor(private readonly input: Readable) {
-    // read only while a connection is open: what is typed before one waits for it
-    input.pause();
-    input.on('data', (d: Buffer) => {
-      for (const o of this.outs) o.write(d);
-    });
-    input.on('end', () => {
-      this.ended = true;
-      for (const o of this.outs) o.end();
-    });
-  }
-  subscribe(): PassThrough {
-    const p = new PassThrough();
-    if (this.ended) {
-      p.end();
-    } else {
-      this.outs.add(p);
-      this.input.resume();
-    }
-    return p;
-  }
-  unsubscribe(p: PassThrough): void {
-    this.outs.delete(p);
-    p.destroy();
-    if (this.outs.size === 0) this.input.pause();
-  }
-}
-
 // ---------- main ----------
 
 function removePath(path: string): void {
@@ -384,16 +205,19 @@ function removePath(path: string): void {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const parsed = parse(argv);
-  if (!parsed) return 0;
+type Emit = (e: Shown) => void;
+
+/** Standard input before a loop reads it: a directory fails as read(2) would (loop.c's "read error"). */
+function stdinReady(): void {
+  const bad = checkStdin();
+  if (bad) throw new SockFailure('read error', { cause: bad });
+}
+
+/** -I's SIGIO and -C's cbreak mode, set up before the socket; returns what undoes them. */
+function terminal(parsed: Parsed, emit: Emit): (() => void)[] {
   const { cfg } = parsed;
-  const emit = printer(parsed.json, cfg);
   const cleanups: (() => void)[] = [];
   const stdin = process.stdin;
-
-  if (parsed.onesbcast) emit({ event: 'warning', message: 'IP_ONESBCAST not supported by host (Linux sends to 255.255.255.255 as given; use -B)' });
-  if (cfg.sroute) cfg.sroute.hops = await resolveHops(cfg.sroute.hops);
   if (cfg.sigio) {
     // before O_ASYNC is set: SIGIO's default action ends the process
     const onSigio = () => emit({ event: 'sigio' });
@@ -418,60 +242,72 @@ async function main(argv: string[]): Promise<number> {
       emit({ event: 'warning', message: '-C: standard input is not a terminal' });
     }
   }
-  const summary = (s: Summary) => emit({ event: 'summary', summary: s });
+  return cleanups;
+}
 
+/** cliopen, then the source or the interactive loop. */
+async function client(parsed: Parsed, emit: Emit, transfer: (s: Summary) => void): Promise<void> {
+  const { cfg } = parsed;
+  const o = await cliopen(cfg, parsed.target!, emit);
+  if (cfg.sourcesink) {
+    transfer(cfg.udp ? await sourceDgram(o.sock, cfg, emit, o.remote) : await sourceStream(o.sock, cfg, emit));
+    return;
+  }
+  stdinReady();
+  const io = { input: process.stdin, output: process.stdout };
+  if (cfg.udp) await loopDgram(o.sock, cfg, io, emit, o.remote);
+  else await loopStream(o.sock, cfg, io, emit);
+}
+
+/** servopen, then the sink or the interactive loop, over datagrams or accepted connections. */
+async function server(parsed: Parsed, emit: Emit, transfer: (s: Summary) => void, cleanups: (() => void)[]): Promise<void> {
+  const { cfg } = parsed;
+  const stdin = process.stdin;
+  // a UDP sink ends at a zero-length datagram, or at SIGINT/SIGTERM with its summary
+  const ac = new AbortController();
+  if (cfg.udp && cfg.sourcesink) cleanups.push(onTerminate(() => ac.abort()));
+  const l = await servopen(cfg, parsed.local!, emit);
+  const created = l.created;
+  if (created && !(cfg.udp && cfg.sourcesink)) {
+    // a unix socket path goes with its server, also when a signal ends it
+    const off = onTerminate((signal) => {
+      off();
+      removePath(created);
+      process.kill(process.pid, signal);
+    });
+    cleanups.push(off);
+  }
   try {
-    if (!cfg.server) {
-      const o = await cliopen(cfg, parsed.target!, emit);
-      if (cfg.sourcesink) {
-        summary(cfg.udp ? await sourceDgram(o.sock, cfg, emit, o.remote) : await sourceStream(o.sock, cfg, emit));
-      } else {
-        const io = { input: stdin, output: process.stdout };
-        if (cfg.udp) await loopDgram(o.sock, cfg, io, emit, o.remote);
-        else await loopStream(o.sock, cfg, io, emit);
+    if (cfg.udp && cfg.sourcesink) return transfer(await sinkDgram(l.sock, cfg, emit, ac.signal));
+    if (!cfg.sourcesink) stdinReady();
+    if (cfg.udp) return await loopDgram(l.sock, cfg, { input: stdin, output: process.stdout }, emit, null);
+    const broadcast = cfg.dofork && !cfg.sourcesink ? new Broadcast(stdin) : undefined;
+    await acceptLoop(l.sock, cfg, emit, async (conn) => {
+      if (cfg.sourcesink) return transfer(await sinkStream(conn, cfg, emit));
+      if (!broadcast) return loopStream(conn, cfg, { input: stdin, output: process.stdout }, emit);
+      const input = broadcast.subscribe();
+      try {
+        await loopStream(conn, cfg, { input, output: process.stdout }, emit);
+      } finally {
+        broadcast.unsubscribe(input);
       }
-      return 0;
-    }
+    });
+  } finally {
+    if (!l.sock.isClosed) l.sock.close();
+    if (created) removePath(created);
+  }
+}
 
-    // a UDP sink ends at a zero-length datagram, or at SIGINT/SIGTERM with its summary
-    const ac = new AbortController();
-    if (cfg.udp && cfg.sourcesink) cleanups.push(onTerminate(() => ac.abort()));
-    const l = await servopen(cfg, parsed.local!, emit);
-    const created = l.created;
-    if (created && !(cfg.udp && cfg.sourcesink)) {
-      // a unix socket path goes with its server, also when a signal ends it
-      const off = onTerminate((signal) => {
-        off();
-        removePath(created);
-        process.kill(process.pid, signal);
-      });
-      cleanups.push(off);
-    }
-    try {
-      if (cfg.udp) {
-        if (cfg.sourcesink) {
-          summary(await sinkDgram(l.sock, cfg, emit, ac.signal));
-        } else {
-          await loopDgram(l.sock, cfg, { input: stdin, output: process.stdout }, emit, null);
-        }
-        return 0;
-      }
-      const broadcast = cfg.dofork && !cfg.sourcesink ? new Broadcast(stdin) : undefined;
-      await acceptLoop(l.sock, cfg, emit, async (conn) => {
-        if (cfg.sourcesink) return summary(await sinkStream(conn, cfg, emit));
-        if (!broadcast) return loopStream(conn, cfg, { input: stdin, output: process.stdout }, emit);
-        const input = broadcast.subscribe();
-        try {
-          await loopStream(conn, cfg, { input, output: process.stdout }, emit);
-        } finally {
-          broadcast.unsubscribe(input);
-        }
-      });
-      return 0;
-    } finally {
-      if (!l.sock.isClosed) l.sock.close();
-      if (created) removePath(created);
-    }
+async function main(parsed: Parsed, emit: Emit, transfer: (s: Summary) => void): Promise<number> {
+  const { cfg } = parsed;
+  const stdin = process.stdin;
+  if (parsed.onesbcast) emit({ event: 'warning', message: 'IP_ONESBCAST not supported by host (Linux sends to 255.255.255.255 as given; use -B)' });
+  if (cfg.sroute) cfg.sroute.hops = await resolveHops(cfg.sroute.hops);
+  const cleanups = terminal(parsed, emit);
+  try {
+    if (cfg.server) await server(parsed, emit, transfer, cleanups);
+    else await client(parsed, emit, transfer);
+    return 0;
   } finally {
     for (const c of cleanups) c();
     // the loop may end with standard input still open (a terminal, a pipe)
@@ -480,16 +316,58 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Where events go: the book's lines (stderr, and stdout for a source's or
+ * sink's summary); with --json every event as a JSON line, on stdout for a
+ * source or sink and on stderr when stdout carries the data.
+ */
+function output(parsed: Parsed): { r: Renderer<Shown>; stream: NodeJS.WritableStream | null } {
+  const p = presenter(parsed.cfg);
+  if (!parsed.json) return { r: textRenderer(p), stream: null };
+  const stream = parsed.cfg.sourcesink ? process.stdout : process.stderr;
+  return { r: jsonRenderer(p, stream), stream };
+}
+
+/** The error that ended a run: its exit code, reported as the one line or as an `error` record. */
+function failed(e: unknown, r: Renderer<Shown>, stream: NodeJS.WritableStream | null): number {
+  const sf = e instanceof SockFailure ? e : undefined;
+  // err_sys / err_quit: exit 1; bad input: exit 2
+  const code = sf ? (sf.usage ? 2 : 1) : exitCodeOf(e);
+  const message = sf ? sf.message : messageOf(e);
+  if (!stream) {
+    if (sf) r.emit({ event: 'failed', usage: sf.usage, message });
+    else reportError(NAME, e); // a stack trace too with SOCKIT_DEBUG=1
+    return code;
+  }
+  r.emit({ event: 'failed', usage: code === 2, message, code: sf?.system?.code });
+  // the line on stderr too, while stderr is not where the records go
+  if (stream === process.stdout) process.stderr.write(`sockit ${NAME}: ${message}\n`);
+  return code;
+}
+
 export async function run(argv: string[]): Promise<number> {
+  let parsed: Parsed | null;
   try {
-    return await main(argv);
+    parsed = parse(argv);
   } catch (e) {
-    if (e instanceof SockFailure) {
-      // err_sys / err_quit: exit 1; bad input: exit 2
-      process.stderr.write(`sockit ${NAME}: ${e.message}\n`);
-      return e.usage ? 2 : 1;
-    }
     if (e instanceof CommanderError) return reportError(NAME, new UsageError(e.message));
     return reportError(NAME, e);
   }
+  if (!parsed) return 0;
+  const { r, stream } = output(parsed);
+  const transfers: Summary[] = [];
+  const transfer = (s: Summary) => {
+    transfers.push(s);
+    r.emit({ event: 'transfer', summary: s });
+  };
+  let code: number;
+  try {
+    code = await main(parsed, (e) => r.emit(e), transfer);
+  } catch (e) {
+    code = failed(e, r, stream);
+  }
+  // sockit(1): the last JSON line is a summary with the exit status
+  if (parsed.json) r.emit({ event: 'summary', exitCode: code, transfers });
+  await r.drain();
+  return code;
 }

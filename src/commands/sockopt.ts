@@ -4,19 +4,21 @@
 //
 //   sockit sockopt [--tcp|--udp|--raw|--unix] [-4|-6]     every option's default
 //   sockit sockopt --table                                 defaults across socket types
-//   sockit sockopt get|set [socket] NAME[=VALUE] ...       set in order, read back
+//   sockit sockopt get|set [socket] NAME[=VALUE] ...       set in order, each read back
 //   sockit sockopt --pid PID [--fd N]                      a process's sockets / one's options
-import { UsageError, colour, intArg, jsonLineUntyped, makeCommand, parseArgs, runMain } from './common.js';
-import { isSystemError, native, type SystemError } from '../stack/native/index.js';
+import { UsageError, colour, intArg, jsonLine, makeCommand, parseArgs, runMain } from './common.js';
+import type { JsonRecord } from '../output/index.js';
+import { isSystemError, strerror, type SystemError } from '../stack/errors.js';
 import { borrowSocket, processName, processSockets, type ProcSocket } from '../stack/procsock.js';
 import { SOL_SOCKET } from '../stack/constants.js';
 import { formatHostPort, type Socket } from '../stack/socket.js';
 import {
-  OPTIONS, OptionValueError, SOCK_KINDS, bookKind, explainAdjustment, explainRejection, findOption, formatOption,
-  formatTcpInfo, formatValue, jsonValue, kindOf, openKind, parseValue, readOption, setOption,
-  type OptionValue, type Reading, type SockKind, type SockOpt,
+  OPTIONS, OptionValueError, SOCK_KINDS, SocketsByKind, applyInOrder, bookKind, findOption, formatOption,
+  formatTcpInfo, formatValue, jsonValue, kindOf, openHint, openKind, parseValue, readOption,
+  type OptionOutcome, type OptionRequest, type OptionValue, type Reading, type SockKind, type SockOpt,
 } from '../stack/sockopt.js';
 import type { TcpInfo } from '../stack/structs.js';
+import { fitTable, terminalWidth, wrapText } from './sockopt/layout.js';
 
 interface Opts {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean;
@@ -25,7 +27,6 @@ interface Opts {
 }
 
 const out = (line = '') => process.stdout.write(line + '\n');
-const strerror = (e: SystemError) => native.strerror(-e.errno);
 const options = OPTIONS;
 
 // ---------- which socket ----------
@@ -54,43 +55,23 @@ function socketChoice(o: Opts): { kindFor: (opt: SockOpt) => SockKind } {
   };
 }
 
-/** One socket per kind, opened on first use; a failure to open is kept and reported per option. */
-class Sockets {
-  private readonly open = new Map<SockKind, Socket | SystemError>();
-  get(kind: SockKind): Socket | SystemError {
-    let s = this.open.get(kind);
-    if (!s) {
-      try {
-        s = openKind(kind);
-      } catch (e) {
-        if (!isSystemError(e)) throw e;
-        s = e;
-      }
-      this.open.set(kind, s);
-    }
-    return s;
-  }
-  closeAll(): void {
-    for (const s of this.open.values()) if (!isSystemError(s)) s.close();
-  }
-}
-
-/** Why a socket could not be opened, when we know: '' or 'raw sockets need ...'. */
-function socketHint(kind: SockKind, e: SystemError): string {
-  return kind.startsWith('raw') && (e.code === 'EPERM' || e.code === 'EACCES') ? 'raw sockets need CAP_NET_RAW: run as root' : '';
-}
+// ---------- records (sockit(1), JSON OUTPUT) ----------
 
 function errorJson(e: SystemError) {
-  return { code: e.code, errno: -e.errno, message: strerror(e) };
+  return { code: e.code, errno: -e.errno, message: strerror(e.errno) };
 }
 
-function readingJson(r: Reading, kind: SockKind | 'other', label = 'default = ') {
-  const o = r.option;
+/** An option's identity in every record: name, level, the socket it was read on and its C type. */
+function optionHead(o: SockOpt, kind: SockKind | 'other' | null) {
+  return { type: 'option', name: o.name, level: o.levelName, ...(kind ? { socket: kind } : {}), c_type: o.type };
+}
+
+function readingJson(r: Reading, kind: SockKind | 'other', label = 'default = '): JsonRecord {
   return {
-    event: 'option', name: o.name, level: o.levelName, socket: kind, type: o.type,
+    ...optionHead(r.option, kind),
     ...(r.undefined !== undefined ? { undefined: r.undefined } : {}),
     ...(r.error ? { error: errorJson(r.error) } : {}),
-    ...(r.value !== undefined ? { value: jsonValue(o, r.value) } : {}),
+    ...(r.value !== undefined ? { value: jsonValue(r.option, r.value) } : {}),
     text: formatOption(r, label),
   };
 }
@@ -99,36 +80,35 @@ function readingJson(r: Reading, kind: SockKind | 'other', label = 'default = ')
 
 function checkopts(o: Opts): number {
   const { kindFor } = socketChoice(o);
-  const socks = new Sockets();
+  const socks = new SocketsByKind();
   const counts = { options: 0, values: 0, errors: 0, undefined: 0 };
+  const show = (r: Reading, kind: SockKind) => (o.json ? jsonLine(readingJson(r, kind)) : out(`${r.option.name}: ${formatOption(r)}`));
   try {
     for (const opt of options) {
       counts.options++;
       const kind = kindFor(opt);
       if (opt.undefined) {
         counts.undefined++;
-        const r: Reading = { option: opt, undefined: opt.undefined };
-        if (o.json) jsonLineUntyped(readingJson(r, kind));
-        else out(`${opt.name}: ${formatOption(r)}`);
+        show({ option: opt, undefined: opt.undefined }, kind);
         continue;
       }
       const s = socks.get(kind);
       if (isSystemError(s)) {
         counts.errors++;
-        if (o.json) jsonLineUntyped({ event: 'option', name: opt.name, level: opt.levelName, socket: kind, type: opt.type, socketError: errorJson(s), text: `socket error: ${strerror(s)}` });
-        else out(`${opt.name}: socket error: ${strerror(s)}${socketHint(kind, s) && ` (${socketHint(kind, s)})`}`);
+        const hint = openHint(kind, s);
+        if (o.json) jsonLine({ ...optionHead(opt, kind), socket_error: errorJson(s), text: `socket error: ${strerror(s.errno)}` });
+        else out(`${opt.name}: socket error: ${strerror(s.errno)}${hint && ` (${hint})`}`);
         continue;
       }
       const r = readOption(s, opt);
       if (r.error) counts.errors++;
       else counts.values++;
-      if (o.json) jsonLineUntyped(readingJson(r, kind));
-      else out(`${opt.name}: ${formatOption(r)}`);
+      show(r, kind);
     }
   } finally {
     socks.closeAll();
   }
-  if (o.json) jsonLineUntyped({ event: 'summary', ...counts });
+  if (o.json) jsonLine({ type: 'summary', ...counts, exit_code: 0 });
   return 0;
 }
 
@@ -136,90 +116,103 @@ function checkopts(o: Opts): number {
 
 const NOT_HERE = new Set(['ENOPROTOOPT', 'EOPNOTSUPP']);
 
-async function table(o: Opts): Promise<number> {
-  const socks = new Sockets();
-  const c = await colour();
-  const kinds = SOCK_KINDS;
-  const rows: { opt: SockOpt; cells: Record<string, Reading | SystemError> }[] = [];
+type Cell = Reading | SystemError;
+
+/** Every readable option on every socket kind (a kind that cannot be opened: its error in each cell). */
+function readTable(): { opt: SockOpt; cells: Record<SockKind, Cell> }[] {
+  const socks = new SocketsByKind();
   try {
-    for (const opt of options) {
-      if (opt.undefined || opt.access === 'set') continue;
-      const cells: Record<string, Reading | SystemError> = {};
-      for (const k of kinds) {
+    return options.filter((opt) => !opt.undefined && opt.access !== 'set').map((opt) => {
+      const cells = {} as Record<SockKind, Cell>;
+      for (const k of SOCK_KINDS) {
         const s = socks.get(k);
         cells[k] = isSystemError(s) ? s : readOption(s, opt);
       }
-      rows.push({ opt, cells });
-    }
+      return { opt, cells };
+    });
   } finally {
     socks.closeAll();
   }
+}
+
+function cellText(opt: SockOpt, r: Cell): string {
+  if (isSystemError(r)) return 'n/a';
+  if (r.error) return NOT_HERE.has(r.error.code) ? '-' : r.error.code;
+  return formatValue(opt, r.value as OptionValue, true);
+}
+
+function cellJson(opt: SockOpt, kind: SockKind, r: Cell) {
+  if (isSystemError(r)) return { socket: kind, socket_error: errorJson(r) };
+  if (r.error) return { socket: kind, error: errorJson(r.error) };
+  return { socket: kind, value: jsonValue(opt, r.value as OptionValue), text: formatValue(opt, r.value as OptionValue) };
+}
+
+// a row stands out when the sockets it applies to disagree
+const differs = (texts: string[]) => new Set(texts.filter((x) => x !== '-' && x !== 'n/a')).size > 1;
+
+async function table(o: Opts): Promise<number> {
+  const rows = readTable();
+  const kinds = SOCK_KINDS;
   const unavailable = kinds.filter((k) => isSystemError(rows[0]?.cells[k]));
-  const cellText = (opt: SockOpt, r: Reading | SystemError): string => {
-    if (isSystemError(r)) return 'n/a';
-    if (r.error) return NOT_HERE.has(r.error.code) ? '-' : r.error.code;
-    return formatValue(opt, r.value as OptionValue, true);
-  };
-  // a row stands out when the sockets it applies to disagree
-  const differs = (texts: string[]) => new Set(texts.filter((x) => x !== '-' && x !== 'n/a')).size > 1;
-  let differing = 0;
+  const texts = rows.map(({ opt, cells }) => kinds.map((k) => cellText(opt, cells[k])));
+  const differing = texts.filter(differs).length;
   if (o.json) {
-    for (const { opt, cells } of rows) {
-      const values: Record<string, unknown> = {};
-      for (const k of kinds) {
-        const r = cells[k];
-        values[k] = isSystemError(r) ? { socketError: errorJson(r) } : r.error ? { error: errorJson(r.error) } : { value: jsonValue(opt, r.value as OptionValue), text: formatValue(opt, r.value as OptionValue) };
-      }
-      const differ = differs(kinds.map((k) => cellText(opt, cells[k])));
-      if (differ) differing++;
-      jsonLineUntyped({ event: 'row', name: opt.name, level: opt.levelName, type: opt.type, differ, values });
-    }
-    jsonLineUntyped({ event: 'summary', options: rows.length, differing, unavailable });
+    rows.forEach(({ opt, cells }, i) => {
+      jsonLine({ ...optionHead(opt, null), differ: differs(texts[i]), values: kinds.map((k) => cellJson(opt, k, cells[k])) });
+    });
+    jsonLine({ type: 'summary', options: rows.length, differing, unavailable, exit_code: 0 });
     return 0;
   }
-  const { default: Table } = await import('cli-table3'); // only --table pays for loading it
-  const t = new Table({
-    head: ['option', ...kinds],
-    style: { head: [], border: [], compact: true },
+  const c = await colour();
+  const width = terminalWidth();
+  const body = rows.map(({ opt }, i) => {
+    const differ = differs(texts[i]);
+    const paint = (x: string) => (differ ? c.yellow(x) : x);
+    return { plain: [differ ? `${opt.name} *` : opt.name, ...texts[i]], paint };
   });
-  for (const { opt, cells } of rows) {
-    const texts = kinds.map((k) => cellText(opt, cells[k]));
-    const differ = differs(texts);
-    if (differ) differing++;
-    t.push([differ ? c.yellow(`${opt.name} *`) : opt.name, ...texts.map((x) => (differ ? c.yellow(x) : x))]);
-  }
-  out(t.toString());
-  out(`* ${differing} options differ between socket types; - not applicable (ENOPROTOOPT/EOPNOTSUPP)` +
-    (unavailable.length ? `; n/a: no ${unavailable.join(', ')} socket (${strerror(rows[0].cells[unavailable[0]] as SystemError)}` +
-      `${socketHint(unavailable[0], rows[0].cells[unavailable[0]] as SystemError) && `: ${socketHint(unavailable[0], rows[0].cells[unavailable[0]] as SystemError)}`})` : ''));
+  for (const t of await fitTable(['option', ...kinds], body, width)) out(t);
+  const first = unavailable[0] && (rows[0].cells[unavailable[0]] as SystemError);
+  const hint = first ? openHint(unavailable[0], first) : '';
+  const note = `* ${differing} options differ between socket types; - not applicable (ENOPROTOOPT/EOPNOTSUPP)` +
+    (first ? `; n/a: no ${unavailable.join(', ')} socket (${strerror(first.errno)}${hint && `: ${hint}`})` : '');
+  for (const l of wrapText(note, width)) out(l);
   return 0;
 }
 
 // ---------- --list: the option table itself ----------
 
 function list(o: Opts): number {
+  const width = terminalWidth();
   for (const opt of options) {
-    const row = {
-      name: opt.name, level: opt.levelName, optname: opt.undefined ? null : opt.optname, type: opt.type, access: opt.access,
-      appliesTo: opt.appliesTo, description: opt.description, ...(opt.undefined ? { undefined: opt.undefined } : {}),
-      ...(opt.privilege ? { privilege: opt.privilege } : {}),
-    };
-    if (o.json) jsonLineUntyped({ event: 'option', ...row });
-    else {
-      const where = opt.undefined ? `(undefined: ${opt.undefined})` : `${opt.access === 'both' ? 'get/set' : opt.access + ' only'}, ${opt.appliesTo.join(' ')}`;
-      out(`${opt.name.padEnd(27)} ${opt.levelName.padEnd(14)} ${opt.type.padEnd(16)} ${opt.description} [${where}]`);
+    if (o.json) {
+      jsonLine({
+        ...optionHead(opt, null), optname: opt.undefined ? null : opt.optname, access: opt.access,
+        applies_to: opt.appliesTo, description: opt.description,
+        ...(opt.undefined ? { undefined: opt.undefined } : {}), ...(opt.privilege ? { privilege: opt.privilege } : {}),
+      });
+      continue;
+    }
+    const where = opt.undefined ? `(undefined: ${opt.undefined})` : `${opt.access === 'both' ? 'get/set' : opt.access + ' only'}, ${opt.appliesTo.join(' ')}`;
+    const head = `${opt.name.padEnd(27)} ${opt.levelName.padEnd(14)} ${opt.type.padEnd(16)} `;
+    const desc = `${opt.description} [${where}]`;
+    if (head.length + desc.length <= width) {
+      out(head + desc);
+    } else if (width - head.length >= 30) {
+      // a hanging indent under the description's column
+      wrapText(desc, width - head.length).forEach((l, i) => out((i ? ' '.repeat(head.length) : head) + l));
+    } else {
+      out(head.trimEnd());
+      for (const l of wrapText(desc, width - 4)) out(`    ${l}`);
     }
   }
-  if (o.json) jsonLineUntyped({ event: 'summary', options: options.length });
+  if (o.json) jsonLine({ type: 'summary', options: options.length, exit_code: 0 });
   return 0;
 }
 
 // ---------- get / set ----------
 
-interface Assignment {
+interface Assignment extends OptionRequest {
   word: string;
-  opt: SockOpt;
-  value?: OptionValue;
 }
 
 function parseAssignment(word: string, mode: 'get' | 'set'): Assignment {
@@ -241,6 +234,30 @@ function parseAssignment(word: string, mode: 'get' | 'set'): Assignment {
   }
 }
 
+/** The line `get`/`set` prints for an outcome (on stdout; a rejection goes to stderr). */
+function outcomeText(a: Assignment, r: OptionOutcome): string {
+  const o = a.opt;
+  if ('rejected' in r) return `${a.word}: setsockopt rejected it: ${r.reason}`;
+  if ('setOnly' in r) return `${o.name}: requested ${formatValue(o, a.value!)}; set (it cannot be read back)`;
+  if (a.value === undefined) return `${o.name}: ${formatOption(r.reading, '')}`;
+  const got = r.reading.error ? formatOption(r.reading) : `actual ${formatOption(r.reading, '')}`;
+  return `${o.name}: requested ${formatValue(o, a.value)}; ${got}${r.adjusted ? ` (${r.adjusted})` : ''}`;
+}
+
+function outcomeJson(a: Assignment, r: OptionOutcome, kind: SockKind): JsonRecord {
+  const o = a.opt;
+  const requested = a.value !== undefined ? { requested: jsonValue(o, a.value) } : {};
+  if ('rejected' in r) return { ...optionHead(o, kind), ...requested, rejected: { ...errorJson(r.rejected), reason: r.reason }, text: outcomeText(a, r) };
+  if ('setOnly' in r) return { ...optionHead(o, kind), ...requested, actual: null, text: outcomeText(a, r) };
+  return {
+    ...optionHead(o, kind), ...requested,
+    ...(r.reading.value !== undefined ? { actual: jsonValue(o, r.reading.value) } : {}),
+    ...(r.reading.error ? { error: errorJson(r.reading.error) } : {}),
+    ...(r.adjusted ? { adjusted: r.adjusted } : {}),
+    text: outcomeText(a, r),
+  };
+}
+
 function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
   if (words.length === 0) throw new UsageError(`${mode} needs at least one option NAME${mode === 'set' ? '=VALUE' : '[=VALUE]'}`);
   const assignments = words.map((w) => parseAssignment(w, mode));
@@ -249,69 +266,46 @@ function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
   try {
     sock = openKind(kind);
   } catch (e) {
-    if (isSystemError(e)) throw new UsageError(`cannot open a ${kind} socket: ${e.code} (${strerror(e)})${socketHint(kind, e) && `; ${socketHint(kind, e)}`}`);
+    if (isSystemError(e)) throw new UsageError(`cannot open a ${kind} socket: ${e.code} (${strerror(e.errno)})${openHint(kind, e) && `; ${openHint(kind, e)}`}`);
     throw e;
   }
-  let rejected = 0;
-  let failedReads = 0;
+  let outcomes: OptionOutcome[];
   try {
-    // set in the order given, then read everything back
-    const refused = new Map<Assignment, SystemError>();
-    for (const a of assignments) {
-      if (a.value === undefined) continue;
-      try {
-        setOption(sock, a.opt, a.value);
-      } catch (e) {
-        if (!isSystemError(e)) throw e;
-        refused.set(a, e);
-      }
-    }
-    for (const a of assignments) {
-      const err = refused.get(a);
-      if (err) {
-        rejected++;
-        const why = explainRejection(a.opt, err, kind, a.value);
-        if (o.json) jsonLineUntyped({ event: 'option', name: a.opt.name, socket: kind, requested: jsonValue(a.opt, a.value!), rejected: { ...errorJson(err), reason: why } });
-        process.stderr.write(`sockit sockopt: ${a.word}: setsockopt rejected it: ${why}\n`);
-        continue;
-      }
-      if (a.opt.access === 'set') {
-        if (o.json) jsonLineUntyped({ event: 'option', name: a.opt.name, socket: kind, requested: jsonValue(a.opt, a.value!), actual: null });
-        else out(`${a.opt.name}: requested ${formatValue(a.opt, a.value!)}; set (it cannot be read back)`);
-        continue;
-      }
-      const r = readOption(sock, a.opt);
-      if (r.error) failedReads++;
-      const note = a.value !== undefined && r.value !== undefined ? explainAdjustment(a.opt, a.value, r.value) : undefined;
-      if (o.json) {
-        jsonLineUntyped({
-          event: 'option', name: a.opt.name, level: a.opt.levelName, socket: kind, type: a.opt.type,
-          ...(a.value !== undefined ? { requested: jsonValue(a.opt, a.value) } : {}),
-          ...(r.value !== undefined ? { actual: jsonValue(a.opt, r.value) } : {}),
-          ...(r.error ? { error: errorJson(r.error) } : {}),
-          ...(note ? { adjusted: note } : {}),
-        });
-      } else if (a.value === undefined) {
-        out(`${a.opt.name}: ${formatOption(r, '')}`);
-      } else {
-        out(`${a.opt.name}: requested ${formatValue(a.opt, a.value)}; ${r.error ? formatOption(r) : `actual ${formatOption(r, '')}`}${note ? ` (${note})` : ''}`);
-      }
-    }
+    outcomes = applyInOrder(sock, kind, assignments);
   } finally {
     sock.close();
   }
-  if (o.json) jsonLineUntyped({ event: 'summary', socket: kind, options: assignments.length, rejected, failedReads });
-  return rejected ? 2 : failedReads ? 1 : 0;
+  let rejected = 0;
+  let failedReads = 0;
+  outcomes.forEach((r, i) => {
+    const a = assignments[i];
+    if ('rejected' in r) rejected++;
+    else if ('reading' in r && r.reading.error) failedReads++;
+    if (o.json) jsonLine(outcomeJson(a, r, kind));
+    if ('rejected' in r) process.stderr.write(`sockit sockopt: ${outcomeText(a, r)}\n`);
+    else if (!o.json) out(outcomeText(a, r));
+  });
+  const code = rejected ? 2 : failedReads ? 1 : 0;
+  if (o.json) jsonLine({ type: 'summary', socket: kind, options: assignments.length, rejected, failed_reads: failedReads, exit_code: code });
+  return code;
 }
 
 // ---------- --pid: sockets of another process ----------
+
+function socketJson(pid: number, s: ProcSocket): JsonRecord {
+  return {
+    type: 'socket', pid, fd: s.fd, inode: s.inode, kind: s.kind, state: s.state || null,
+    local: s.localEnd ?? null, remote: s.remoteEnd ?? null,
+    rx_queue: s.rxQueue ?? null, tx_queue: s.txQueue ?? null,
+  };
+}
 
 function listProcess(pid: number, o: Opts): number {
   const socks = processSockets(pid);
   const comm = processName(pid);
   if (o.json) {
-    for (const s of socks) jsonLineUntyped({ event: 'socket', pid, ...s });
-    jsonLineUntyped({ event: 'summary', pid, comm, sockets: socks.length });
+    for (const s of socks) jsonLine(socketJson(pid, s));
+    jsonLine({ type: 'summary', pid, comm: comm || null, sockets: socks.length, exit_code: 0 });
     return 0;
   }
   out(`pid ${pid} (${comm}): ${socks.length} socket${socks.length === 1 ? '' : 's'}`);
@@ -343,7 +337,7 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
   let errors = 0;
   try {
     const head = `fd ${fd} of pid ${pid} (${processName(pid)}): ${describe(sock)}`;
-    if (o.json) jsonLineUntyped({ event: 'socket', pid, fd, socket: kind ?? null, domain: sock.domain, type: sock.type, protocol: sock.protocol, text: head });
+    if (o.json) jsonLine({ type: 'socket', pid, fd, socket: kind ?? null, domain: sock.domain, sock_type: sock.type, protocol: sock.protocol, text: head });
     else out(head);
     let info: TcpInfo | undefined;
     // the options of its type; of a type sockopt does not compare (netlink, packet ...) the generic ones
@@ -353,7 +347,7 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
       if (opt.undefined || opt.access === 'set' || opt.name === 'SO_ERROR' || !applies(opt)) continue;
       const r = readOption(sock, opt);
       if (r.error) errors++;
-      if (o.json) jsonLineUntyped(readingJson(r, kind ?? 'other', ''));
+      if (o.json) jsonLine(readingJson(r, kind ?? 'other', ''));
       else if (opt.type === 'tcp_info' && r.value !== undefined) info = r.value as TcpInfo; // printed last, in full
       else out(`${opt.name}: ${formatOption(r, '')}`);
     }
@@ -364,7 +358,7 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
   } finally {
     sock.close(); // our duplicate only
   }
-  if (o.json) jsonLineUntyped({ event: 'summary', pid, fd, errors });
+  if (o.json) jsonLine({ type: 'summary', pid, fd, errors, exit_code: 0 });
   return 0;
 }
 

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import * as C from './constants.js';
 import { isSystemError, native } from './native/index.js';
 import { formatIPv4, formatIPv6 } from './packet/addr.js';
+import { socketEnd, type Inet6Address, type InetAddress, type SocketEnd } from './sockaddr.js';
 import { Socket, formatHostPort } from './socket.js';
 import { TCP_STATES } from './structs.js';
 
@@ -21,6 +22,9 @@ export interface ProcSocket {
   /** receive and send queue bytes, when the table has them */
   rxQueue?: number;
   txQueue?: number;
+  /** the ends as sockit(1)'s JSON names them (null: unbound or unconnected) */
+  localEnd?: SocketEnd | null;
+  remoteEnd?: SocketEnd | null;
 }
 
 /** A row of /proc/net/{tcp,udp,raw}[6] or /proc/net/unix, keyed by inode. */
@@ -44,12 +48,28 @@ function hexAddress(hex: string): string {
   return b.length === 4 ? formatIPv4(b) : formatIPv6(b);
 }
 
-function endpoint(field: string, peer: boolean): string {
+function sockaddrOf(field: string): InetAddress | Inet6Address {
   const [hex, portHex] = field.split(':');
   const address = hexAddress(hex);
   const port = parseInt(portHex, 16);
-  const host = formatHostPort(hex.length === 8 ? { family: C.AF_INET, address, port } : { family: C.AF_INET6, address, port });
-  return port === 0 && peer ? host.replace(/:0$/, ':*') : host;
+  return hex.length === 8 ? { family: C.AF_INET, address, port } : { family: C.AF_INET6, address, port };
+}
+
+function endpoint(field: string, peer: boolean): string {
+  const sa = sockaddrOf(field);
+  const host = formatHostPort(sa);
+  return sa.port === 0 && peer ? host.replace(/:0$/, ':*') : host;
+}
+
+/**
+ * An end for a JSON record: a raw socket's has no port (the table's column is
+ * the protocol, or 0); a peer is null while unconnected (the wildcard, port 0).
+ */
+function endOf(field: string, proto: 'tcp' | 'udp' | 'raw', peer: boolean): SocketEnd | null {
+  const sa = sockaddrOf(field);
+  if (peer && sa.port === 0 && (sa.address === '0.0.0.0' || sa.address === '::')) return null;
+  const end = socketEnd(sa);
+  return end && end.family !== 'unix' && proto === 'raw' ? { ...end, port: null } : end;
 }
 
 /**
@@ -66,7 +86,10 @@ export function parseProcNetInet(text: string, proto: 'tcp' | 'udp' | 'raw', fam
     const inode = Number(f[9]);
     // udp and raw sockets use TCP_ESTABLISHED for connected, TCP_CLOSE for not (ss: ESTAB / UNCONN)
     const state = proto === 'tcp' ? (TCP_STATES[st] || String(st)) : st === 1 ? 'ESTAB' : st === 7 ? 'UNCONN' : (TCP_STATES[st] || String(st));
-    out.set(inode, { kind: `${proto}${family}`, state, local: endpoint(f[1], false), remote: endpoint(f[2], true), txQueue: tx, rxQueue: rx });
+    out.set(inode, {
+      kind: `${proto}${family}`, state, local: endpoint(f[1], false), remote: endpoint(f[2], true), txQueue: tx, rxQueue: rx,
+      localEnd: endOf(f[1], proto, false), remoteEnd: endOf(f[2], proto, true),
+    });
   }
   return out;
 }
@@ -90,6 +113,8 @@ export function parseProcNetUnix(text: string): Map<number, ProcNetEntry> {
       state: flags & SO_ACCEPTCON ? 'LISTEN' : (UNIX_STATES[st] ?? String(st)),
       local: path || '(unnamed)',
       remote: '',
+      localEnd: { family: 'unix', path: path || null },
+      remoteEnd: null,
     });
   }
   return out;

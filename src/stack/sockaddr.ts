@@ -119,3 +119,21 @@ export function decode(b: Buffer, offset = 0, len = b.length - offset): SockAddr
       return null;
   }
 }
+
+/** A socket end as sockit(1)'s JSON vocabulary names it. */
+export type SocketEnd =
+  | { family: 4 | 6; address: string; port: number | null; scope_id?: number }
+  | { family: 'unix'; path: string | null };
+
+/**
+ * A socket end for a JSON record: {"family": 4, "address", "port"} (IPv6 with
+ * its scope_id when it has one), {"family": "unix", "path"} with `@name` for
+ * an abstract name and null for an unnamed socket; null for none or another family.
+ */
+export function socketEnd(sa: SockAddr | null | undefined): SocketEnd | null {
+  if (!sa) return null;
+  if (sa.family === 2) return { family: 4, address: sa.address, port: sa.port };
+  if (sa.family === 10) return { family: 6, address: sa.address, port: sa.port, ...(sa.scopeid ? { scope_id: sa.scopeid } : {}) };
+  if (sa.family === 1) return { family: 'unix', path: sa.path === '' ? null : sa.path.startsWith('\0') ? `@${sa.path.slice(1)}` : sa.path };
+  return null;
+}

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, sockit, sockitIn, startSockit, startSockitIn } from '../helpers/cli.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 
 /** A sockit sock server on an ephemeral port: the port from its "listening on" line. */
@@ -63,6 +64,34 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** sockit with standard input opened from a path (a directory, say), as the shell's `< path` does. */
+async function sockitStdin(args: string[], path: string, flags = 'r'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { spawn } = await import('node:child_process');
+  const { openSync, closeSync } = await import('node:fs');
+  const { sockitBin } = await import('../helpers/cli.js');
+  const fd = openSync(path, flags);
+  try {
+    const child = spawn(process.execPath, [sockitBin, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: [fd, 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    return { code, stdout, stderr };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The records of a --json run that ended on an error: the vocabulary kept, the error, then the summary. */
+function failedRun(records: string, code: number | null, kind: string, errno: string, message: string): void {
+  expect(vocabularyProblems(records, code)).toEqual([]);
+  expect(json(records)).toEqual([
+    { type: 'error', kind, code: errno, message, text: `sockit sock: ${message}` },
+    { type: 'summary', exit_code: code },
+  ]);
+}
+
 function lines(text: string): string[] {
   return text.split('\n').filter(Boolean);
 }
@@ -89,6 +118,12 @@ describe('sockit sock: bad input gets the original\'s messages and exit 2', () =
     [['-j', '10.1.2.3', '-u', '-s', '7'], 'invalid multicast address: 10.1.2.3'],
     [['-z', '127.0.0.1', '7'], "unrecognized option '-z'"],
     [['-n', 'ten', '127.0.0.1', '7'], "invalid -n option: 'ten'"],
+    // a source of zero-byte writes, or of no writes, is no source: the book's -w/-n count from 1
+    [['-w', '0', '-i', '127.0.0.1', '7'], "invalid -w option: '0' (1 to 2147483647)"],
+    [['-n', '0', '-i', '127.0.0.1', '7'], "invalid -n option: '0' (1 to 2147483647)"],
+    [['-r', '0', '-i', '-s', '7'], "invalid -r option: '0' (1 to 2147483647)"],
+    [['127.0.0.1', '7', 'extra'], "extra argument 'extra' after <hostname> <port>"],
+    [['-s', '127.0.0.1', '7', 'extra'], "extra argument 'extra' after [<IPaddr>] <port>"],
     [['-4', '::1', '7'], 'invalid hostname: ::1'],
     [['--unix', '/tmp/x', '127.0.0.1', '7'], '--unix takes no <host> or <port>'],
     [[...Array.from({ length: 10 }, () => ['-g', '192.0.2.1']).flat(), '127.0.0.1', '7'], 'too many source routes with: 192.0.2.1'],
@@ -112,11 +147,59 @@ describe('sockit sock: bad input gets the original\'s messages and exit 2', () =
     expect(r.code).toBe(1);
   });
 
-  it('--help shows the book\'s usage lines', async () => {
+  it('--help shows the book\'s usage lines, as one block that starts `Usage: sockit sock`', async () => {
     const r = await sockit(['sock', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('usage: sock [ options ] <host> <port>              (for client; default)');
+    const out = r.stdout.split('\n');
+    expect(out.slice(0, 5)).toEqual([
+      'Usage: sockit sock [ options ] <host> <port>              (for client; default)',
+      '       sockit sock [ options ] -s [ <IPaddr> ] <port>     (for server)',
+      '       sockit sock [ options ] -i <host> <port>           (for "source" client)',
+      '       sockit sock [ options ] -i -s [ <IPaddr> ] <port>  (for "sink" server)',
+      '       sockit sock [ options ] [ -s ] --unix <path>       (★ unix-domain socket)',
+    ]);
+    expect(out.filter((l) => /^\s*usage:/i.test(l))).toHaveLength(1);
     expect(r.stdout).toContain('-h              issue TCP half close on standard input EOF');
+  });
+
+  it('a server whose port is in use: the book\'s bind message, exit 2 (a setup error, sockit(1))', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = String((busy.address() as net.AddressInfo).port);
+    try {
+      const r = await sockit(['sock', '-s', '127.0.0.1', port]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([2, '', "sockit sock: can't bind local address: Address already in use\n"]);
+      // --json: the error as a record, then the summary; a sink's records are on stdout, its line on stderr too
+      const j = await sockit(['sock', '-i', '-s', '--json', '127.0.0.1', port]);
+      expect(j.code).toBe(2);
+      failedRun(j.stdout, j.code, 'usage', 'EADDRINUSE', "can't bind local address: Address already in use");
+      expect(j.stderr).toBe("sockit sock: can't bind local address: Address already in use\n");
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+
+  it('standard input a directory: the book\'s "read error", one line, exit 1', async () => {
+    const peer = await nodeServer((s) => s.pipe(s));
+    try {
+      const r = await sockitStdin(['sock', '127.0.0.1', String(peer.port)], '/');
+      expect([r.code, r.stdout, r.stderr]).toEqual([1, '', 'sockit sock: read error: Is a directory\n']);
+      // --json: the records are on stderr (stdout carries the data), the summary last
+      const j = await sockitStdin(['sock', '--json', '127.0.0.1', String(peer.port)], '/');
+      expect(j.code).toBe(1);
+      failedRun(j.stderr, j.code, 'system', 'EISDIR', 'read error: Is a directory');
+      expect(j.stdout).toBe('');
+      // a descriptor 0 open only for writing: read(2) fails with EBADF once the loop reads
+      const dir = mkdtempSync(join(tmpdir(), 'sockit-stdin-'));
+      try {
+        const w = await sockitStdin(['sock', '127.0.0.1', String(peer.port)], join(dir, 'w'), 'w');
+        expect([w.code, w.stdout, w.stderr]).toEqual([1, '', 'sockit sock: read error: Bad file descriptor\n']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } finally {
+      await peer.close();
+    }
   });
 });
 
@@ -189,11 +272,17 @@ describe('sockit sock: TCP client and server', () => {
 
   it('-L 0: close sends a reset and the peer reads ECONNRESET', async () => {
     const { srv, port } = await server(['-v']);
-    const cli = await sockit(['sock', '-v', '-L', '0', '127.0.0.1', String(port)], { input: 'abc' });
+    const client = startSockit(['sock', '-v', '-L', '0', '127.0.0.1', String(port)]);
+    client.child.stdin!.write('abc\n');
+    // the reset only once the server has read the data: libuv reports a reset that
+    // arrives with unread data as end of file (POLLHUP after a partial read), not ECONNRESET
+    await srv.line(/^abc$/, 10_000, 'stdout');
+    client.child.stdin!.end();
+    const cli = await ended(client);
     expect(cli.code).toBe(0);
     expect(cli.stderr).toMatch(/^linger on, time = 0$/m);
     const s = await ended(srv);
-    expect(s.stdout).toBe('abc');
+    expect(s.stdout).toBe('abc\n');
     expect(s.stderr).toMatch(/^sockit sock: recv error: Connection reset by peer$/m);
     expect(s.code).toBe(1);
   });
@@ -303,17 +392,51 @@ describe('sockit sock: source and sink', () => {
     }
   });
 
-  it('-v: the source\'s "wrote" lines, the sink\'s "received" lines; --json has the same events and a summary', async () => {
+  it('-v: the source\'s "wrote" lines, the sink\'s "received" lines; --json has the same events, a transfer and the summary', async () => {
     const { srv, port } = await server(['-i', '-v', '--json']);
     const cli = await sockit(['sock', '-i', '-v', '-n', '3', '-w', '500', '-p', '20', '127.0.0.1', String(port)]);
     expect(lines(cli.stderr).filter((l) => l.startsWith('wrote'))).toEqual(['wrote 500 bytes', 'wrote 500 bytes', 'wrote 500 bytes']);
-    const ev = json((await ended(srv)).stdout);
-    expect(ev[0]).toMatchObject({ event: 'listening', local: { family: 2, address: '127.0.0.1', port } });
-    expect(ev.filter((e) => e.event === 'received').map((e) => e.bytes)).toEqual([500, 500, 500]);
-    const sum = ev.at(-1)!;
-    expect(sum).toMatchObject({ event: 'summary', mode: 'sink', proto: 'tcp', bytes: 1500, count: 3, remote: { address: '127.0.0.1' } });
-    expect(sum.maxRssKiB).toBeGreaterThan(1000);
-    expect(sum.text).toMatch(/^sink: 1500 bytes in /);
+    const s = await ended(srv);
+    expect(s.code).toBe(0);
+    expect(vocabularyProblems(s.stdout, s.code)).toEqual([]);
+    const ev = json(s.stdout);
+    expect(ev[0]).toMatchObject({ type: 'listening', local: { family: 4, address: '127.0.0.1', port }, text: `listening on 127.0.0.1.${port}` });
+    const conn = ev.find((e) => e.type === 'connection')!;
+    expect(conn).toMatchObject({ role: 'server', local: { family: 4, address: '127.0.0.1', port }, remote: { family: 4, address: '127.0.0.1' } });
+    expect(conn.text).toBe(`connection on 127.0.0.1.${port} from 127.0.0.1.${conn.remote.port}`);
+    expect(ev.filter((e) => e.type === 'read').map((e) => e.bytes)).toEqual([500, 500, 500]);
+    expect(ev.filter((e) => e.type === 'close')).toEqual([{ type: 'close', by: 'peer', text: 'connection closed by peer' }]);
+    const [t, sum] = ev.slice(-2);
+    expect(t).toMatchObject({ type: 'transfer', mode: 'sink', proto: 'tcp', bytes: 1500, count: 3, counted: 'reads', remote: { family: 4, address: '127.0.0.1', port: conn.remote.port } });
+    expect(t.max_rss_bytes).toBeGreaterThan(1 << 20);
+    // the text line is the one sock prints, from the same numbers
+    const m = /^sink: 1500 bytes in (\d+\.\d{3}) seconds = ([\d.]+) MB\/s \(([\d.]+) Gbit\/s\), 3 reads$/.exec(t.text)!;
+    expect(Math.abs(Number(m[1]) * 1e3 - t.duration_ms)).toBeLessThanOrEqual(0.5 + 1e-6); // the text rounds to the ms
+    expect(Math.abs(Number(m[2]) - t.bytes_per_s / 1e6)).toBeLessThanOrEqual(0.005 + 1e-9);
+    expect(Math.abs(Number(m[3]) - t.bits_per_s / 1e9)).toBeLessThanOrEqual(0.0005 + 1e-9);
+    expect(t.bits_per_s).toBeCloseTo(t.bytes_per_s * 8, 3);
+    expect(t.duration_ms).toBeGreaterThan(30); // two -p 20 pauses between the writes
+    expect(sum).toEqual({ type: 'summary', exit_code: 0, transfers: 1, bytes: 1500 });
+  });
+
+  it('--json of an interactive client: its records on stderr, the data on stdout; options with requested and value', async () => {
+    const peer = await nodeServer((c) => c.pipe(c));
+    try {
+      const r = await sockit(['sock', '--json', '-v', '-h', '-R', '20000', '-L', '3', '127.0.0.1', String(peer.port)], { input: 'hello\n' });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('hello\n');
+      expect(vocabularyProblems(r.stderr, r.code)).toEqual([]);
+      const ev = json(r.stderr);
+      expect(ev.find((e) => e.name === 'SO_RCVBUF')).toEqual({
+        type: 'option', name: 'SO_RCVBUF', requested: 20000, value: 40000, adjusted: 'doubled by the kernel for bookkeeping overhead, socket(7)',
+        text: 'SO_RCVBUF = 40000 (requested 20000: doubled by the kernel for bookkeeping overhead, socket(7))',
+      });
+      expect(ev.find((e) => e.name === 'SO_LINGER')).toMatchObject({ requested: { onoff: 1, linger: 3 }, value: { onoff: 1, linger: 3 }, text: 'linger on, time = 3' });
+      expect(ev.find((e) => e.type === 'connection')).toMatchObject({ role: 'client', remote: { family: 4, address: '127.0.0.1', port: peer.port } });
+      expect(ev.at(-1)).toEqual({ type: 'summary', exit_code: 0 });
+    } finally {
+      await peer.close();
+    }
   });
 
   it('-U: the urgent byte travels out of band, not in the stream', async () => {
@@ -445,6 +568,16 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
     expect(lines(s.stderr)).toContain('IP_PKTINFO set');
   });
 
+  it('-t 0 sets IP_MULTICAST_TTL 0 (the group on this host only); without -t it is left alone', async () => {
+    const port = String(await freeUdpPort());
+    const zero = await sockit(['sock', '-u', '-v', '-t', '0', '127.0.0.1', port], { input: '' });
+    expect(zero.code).toBe(0);
+    expect(lines(zero.stderr)).toContain('IP_MULTICAST_TTL set to 0');
+    const none = await sockit(['sock', '-u', '-v', '127.0.0.1', port], { input: '' });
+    expect(none.code).toBe(0);
+    expect(none.stderr).not.toMatch(/IP_MULTICAST_TTL/);
+  });
+
   describe('unix', () => {
     let dir: string;
     beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'sockit-sock-')); });
@@ -468,8 +601,13 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
       const path = join(dir, 'sink');
       const srv = startSockit(['sock', '-i', '-s', '--unix', path]);
       await unixReady(path, 'stream');
-      const cli = await sockit(['sock', '-i', '-n', '10', '-w', '4096', '--unix', path]);
-      expect(cli.stdout).toMatch(/^source: 40960 bytes .*, 10 writes\n$/);
+      const cli = await sockit(['sock', '-i', '-n', '10', '-w', '4096', '--json', '--unix', path]);
+      expect(vocabularyProblems(cli.stdout, cli.code)).toEqual([]);
+      const [t, sum] = json(cli.stdout);
+      // a unix end has a path, the client's unnamed one null
+      expect(t).toMatchObject({ type: 'transfer', mode: 'source', proto: 'unix-stream', bytes: 40960, count: 10, counted: 'writes', local: { family: 'unix', path: null }, remote: { family: 'unix', path } });
+      expect(t.text).toMatch(/^source: 40960 bytes .*, 10 writes$/);
+      expect(sum).toEqual({ type: 'summary', exit_code: 0, transfers: 1, bytes: 40960 });
       expect((await ended(srv)).stdout).toMatch(/^sink: 40960 bytes /);
 
       const name = `@sockit-test-${process.pid}`;

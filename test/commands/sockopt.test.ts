@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/stack/sockopt.js';
 import { compileC, runC } from '../helpers/cc.js';
 import { checkoptsSource } from '../helpers/checkopts-c.mjs';
-import { sockit, sockitIn } from '../helpers/cli.js';
+import { sockit, sockitBin, sockitIn } from '../helpers/cli.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { isRoot, rootReason } from '../helpers/root.js';
 import { Lab, needsRootReason } from '../lab/index.js';
 
@@ -55,14 +56,16 @@ describe('sockit sockopt: output forms', () => {
 
   it('--json carries the same values, typed, and a summary', async () => {
     const [text, json] = await Promise.all([sockit(['sockopt', '--udp', '-6']), sockit(['sockopt', '--udp', '-6', '--json'])]);
+    expect(vocabularyProblems(json.stdout, json.code)).toEqual([]);
     const objs = lines(json.stdout);
     const summary = objs.pop()!;
-    expect(summary).toMatchObject({ event: 'summary', options: objs.length });
+    expect(summary).toMatchObject({ type: 'summary', options: objs.length, exit_code: 0 });
+    expect(objs.every((o) => o.type === 'option')).toBe(true);
     expect(summary.values + summary.errors + summary.undefined).toBe(objs.length);
     // each object's text is what the text form prints after "NAME: "
     expect(objs.map((o) => `${o.name}: ${o.text}`)).toEqual(text.stdout.trim().split('\n'));
     const by = new Map(objs.map((o) => [o.name, o]));
-    expect(by.get('SO_LINGER')).toMatchObject({ socket: 'udp6', type: 'linger', value: { onoff: 0, linger: 0 } });
+    expect(by.get('SO_LINGER')).toMatchObject({ socket: 'udp6', level: 'SOL_SOCKET', c_type: 'linger', value: { onoff: 0, linger: 0 } });
     expect(by.get('IPV6_V6ONLY')?.value).toBe(false);
     expect(by.get('SO_TYPE')?.value).toBe(2);
     expect(by.get('TCP_NODELAY')?.error).toMatchObject({ code: 'ENOPROTOOPT', errno: 92 });
@@ -74,17 +77,24 @@ describe('sockit sockopt: output forms', () => {
       sockit(['sockopt', '--table', '--json']), sockit(['sockopt', '--type', 'tcp4', '--json']), sockit(['sockopt', '--unix', '--json']),
     ]);
     expect(r.code).toBe(0);
+    for (const x of [r, tcp4, unix]) expect(vocabularyProblems(x.stdout, x.code)).toEqual([]);
     const rows = lines(r.stdout);
     const summary = rows.pop()!;
+    expect(summary).toMatchObject({ type: 'summary', options: rows.length, exit_code: 0 });
     const row = (name: string) => rows.find((x) => x.name === name)!;
-    expect(row('SO_TYPE')).toMatchObject({ differ: true, values: { tcp4: { value: 1 }, 'unix-dgram': { value: 2 } } });
+    // a cell per socket type, in the columns' order
+    const cell = (name: string, kind: string) => row(name)?.values.find((v: { socket: string }) => v.socket === kind);
+    expect(row('SO_TYPE').values.map((v: { socket: string }) => v.socket)).toEqual(['tcp4', 'tcp6', 'udp4', 'udp6', 'raw4', 'raw6', 'unix-stream', 'unix-dgram']);
+    expect(row('SO_TYPE')).toMatchObject({ type: 'option', differ: true });
+    expect(cell('SO_TYPE', 'tcp4')).toMatchObject({ value: 1 });
+    expect(cell('SO_TYPE', 'unix-dgram')).toMatchObject({ value: 2 });
     expect(row('SO_KEEPALIVE').differ).toBe(false);
     // the columns are what checkopts reads on that socket type
     for (const [kind, res] of [['tcp4', tcp4], ['unix-stream', unix]] as const) {
-      for (const o of lines(res.stdout).filter((x) => x.event === 'option' && 'value' in x)) {
+      for (const o of lines(res.stdout).filter((x) => x.type === 'option' && 'value' in x)) {
         // tcp_info holds clocks (last_data_sent ...): its state is compared, not the whole struct
-        if (o.name === 'TCP_INFO') expect(row(o.name).values[kind].value.state).toBe(o.value.state);
-        else if (row(o.name)) expect(row(o.name).values[kind].value).toEqual(o.value);
+        if (o.name === 'TCP_INFO') expect(cell(o.name, kind).value.state).toBe(o.value.state);
+        else if (row(o.name)) expect(cell(o.name, kind).value).toEqual(o.value);
       }
     }
     expect(summary.differing).toBe(rows.filter((x) => x.differ).length);
@@ -95,10 +105,77 @@ describe('sockit sockopt: output forms', () => {
 
   it('--list names every option with its level and type', async () => {
     const r = await sockit(['sockopt', '--list', '--json']);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     const objs = lines(r.stdout);
-    expect(objs.pop()).toEqual({ event: 'summary', options: OPTIONS.length });
-    expect(objs.find((o) => o.name === 'TCP_INFO')).toMatchObject({ level: 'IPPROTO_TCP', optname: 11, type: 'tcp_info', access: 'get' });
+    expect(objs.pop()).toEqual({ type: 'summary', options: OPTIONS.length, exit_code: 0 });
+    expect(objs.find((o) => o.name === 'TCP_INFO')).toMatchObject({ type: 'option', level: 'IPPROTO_TCP', optname: 11, c_type: 'tcp_info', access: 'get', applies_to: ['tcp4', 'tcp6'] });
     expect(objs.find((o) => o.name === 'SO_USELOOPBACK')).toMatchObject({ optname: null, undefined: expect.any(String) });
+  });
+});
+
+/** sockit on a terminal: under script(1)'s pty, COLUMNS as given; the lines without colour or CRs. */
+async function onTty(args: string[], columns: number): Promise<{ code: number | null; lines: string[] }> {
+  const { spawn } = await import('node:child_process');
+  const quote = (w: string) => `'${w.replaceAll("'", "'\\''")}'`;
+  const child = spawn('script', ['-qec', [process.execPath, sockitBin, ...args].map(quote).join(' '), '/dev/null'], {
+    env: { ...process.env, COLUMNS: String(columns), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  return { code, lines: text.replaceAll('\r', '').split('\n').filter(Boolean) };
+}
+
+describe('sockit sockopt: --table and --list fit the terminal, and are whole lines when not on one', () => {
+  const widest = (ls: string[]) => Math.max(...ls.map((l) => [...l].length));
+
+  it('--table: COLUMNS=80 on a TTY splits the socket types over tables that fit; every row and cell is still there', async () => {
+    const [tty, pipe] = await Promise.all([onTty(['sockopt', '--table'], 80), sockit(['sockopt', '--table'], { env: { COLUMNS: '80' } })]);
+    expect(tty.code).toBe(0);
+    expect(widest(tty.lines)).toBeLessThanOrEqual(80);
+    // not a terminal: one table, as wide as it needs (COLUMNS is for terminals)
+    const piped = pipe.stdout.trimEnd().split('\n');
+    expect(widest(piped)).toBeGreaterThan(80);
+    const heads = tty.lines.filter((l) => l.startsWith('│ option '));
+    expect(heads.length).toBeGreaterThan(1);
+    const kinds = heads.flatMap((h) => h.split('│').map((x) => x.trim()).filter((x) => x && x !== 'option'));
+    expect(kinds).toEqual(['tcp4', 'tcp6', 'udp4', 'udp6', 'raw4', 'raw6', 'unix-stream', 'unix-dgram']);
+    // the SO_TYPE row, read across the tables, is the one-table row
+    const cells = (ls: string[]) => ls.filter((l) => l.startsWith('│ SO_TYPE ')).flatMap((l) => l.split('│').map((x) => x.trim()).filter(Boolean).slice(1));
+    expect(cells(tty.lines)).toEqual(cells(piped));
+    expect(cells(piped)).toHaveLength(8);
+  });
+
+  it('--table on a narrower terminal wraps the option names; the note wraps at words', async () => {
+    const tty = await onTty(['sockopt', '--table'], 30);
+    expect(tty.code).toBe(0);
+    expect(widest(tty.lines)).toBeLessThanOrEqual(30);
+    // the note, after the last table: its words joined again are the one-line note
+    const bottom = tty.lines.reduce((at, l, i) => (l.startsWith('└') ? i : at), -1);
+    const note = tty.lines.slice(bottom + 1);
+    expect(note.length).toBeGreaterThan(1);
+    expect(note.join(' ')).toMatch(/^\* \d+ options differ between socket types; - not applicable \(ENOPROTOOPT\/EOPNOTSUPP\)/);
+    // a wrapped option name: IP_BIND_ADDRESS_NO_PORT's pieces are in the first column, in order
+    const first = tty.lines.filter((l) => l.startsWith('│ ')).map((l) => l.split('│')[1].trim());
+    expect(first.join('')).toContain('IP_BIND_ADDRESS_NO_PORT');
+  });
+
+  it('--list: COLUMNS=80 puts each description under its option; 120 hangs it in its column', async () => {
+    const [narrow, wide, pipe] = await Promise.all([onTty(['sockopt', '--list'], 80), onTty(['sockopt', '--list'], 120), sockit(['sockopt', '--list'])]);
+    expect(widest(narrow.lines)).toBeLessThanOrEqual(80);
+    expect(widest(wide.lines)).toBeLessThanOrEqual(120);
+    const at = narrow.lines.findIndex((l) => l.startsWith('SO_BROADCAST '));
+    expect(narrow.lines.slice(at, at + 2)).toEqual([
+      'SO_BROADCAST                SOL_SOCKET     flag',
+      '    Permit sending of broadcast datagrams [get/set, udp4 udp6 raw4 raw6]',
+    ]);
+    const piped = pipe.stdout.trimEnd().split('\n');
+    expect(piped).toHaveLength(OPTIONS.length);
+    expect(piped[0]).toBe('SO_BROADCAST                SOL_SOCKET     flag             Permit sending of broadcast datagrams [get/set, udp4 udp6 raw4 raw6]');
+    // the same words, however they are broken
+    const words = (ls: string[]) => ls.join(' ').split(/\s+/).filter(Boolean);
+    expect(words(narrow.lines)).toEqual(words(piped));
+    expect(words(wide.lines)).toEqual(words(piped));
   });
 });
 
@@ -135,18 +212,56 @@ describe('sockit sockopt get/set: requested vs actual', () => {
   it('--json gives requested, actual and the adjustment', async () => {
     const r = await sockit(['sockopt', '--udp', 'set', 'SO_SNDBUF=8k', 'SO_BROADCAST=yes', 'IP_TTL=-1', '--json']);
     expect(r.code).toBe(0);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     const [sndbuf, bcast, ttl, summary] = lines(r.stdout);
-    expect(sndbuf).toMatchObject({ name: 'SO_SNDBUF', socket: 'udp4', requested: 8192, actual: 16384, adjusted: expect.stringContaining('doubled') });
+    expect(sndbuf).toMatchObject({
+      type: 'option', name: 'SO_SNDBUF', socket: 'udp4', c_type: 'int', requested: 8192, actual: 16384, adjusted: expect.stringContaining('doubled'),
+      text: 'SO_SNDBUF: requested 8192; actual 16384 (doubled by the kernel for bookkeeping overhead, socket(7))',
+    });
     expect(bcast).toMatchObject({ requested: true, actual: true });
     expect(bcast.adjusted).toBeUndefined();
     expect(ttl).toMatchObject({ requested: -1, actual: expect.any(Number), adjusted: '-1 selects the system default' });
-    expect(summary).toEqual({ event: 'summary', socket: 'udp4', options: 3, rejected: 0, failedReads: 0 });
+    expect(summary).toEqual({ type: 'summary', socket: 'udp4', options: 3, rejected: 0, failed_reads: 0, exit_code: 0 });
+    // a rejected set: its record, its line on stderr, exit 2
+    const bad = await sockit(['sockopt', 'set', 'IP_TTL=0', '--json']);
+    expect(bad.code).toBe(2);
+    expect(vocabularyProblems(bad.stdout, bad.code)).toEqual([]);
+    const [rej, sum2] = lines(bad.stdout);
+    expect(rej).toMatchObject({ type: 'option', name: 'IP_TTL', requested: 0, rejected: { code: 'EINVAL', errno: 22, message: 'Invalid argument' } });
+    expect(sum2).toMatchObject({ type: 'summary', rejected: 1, exit_code: 2 });
+    expect(bad.stderr).toMatch(/^sockit sockopt: IP_TTL=0: setsockopt rejected it: EINVAL/);
   });
 
   it('a value past net.core.rmem_max is clamped, then doubled, and says so', async () => {
     const max = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
     const r = await sockit(['sockopt', 'set', `SO_RCVBUF=${max + 4096}`]);
     expect(r.stdout.trim()).toBe(`SO_RCVBUF: requested ${max + 4096}; actual ${2 * max} (clamped to net.core.rmem_max = ${max}, then doubled, socket(7))`);
+  });
+
+  it('SO_SNDBUF=-1 is 4294967295 to the kernel (min_t(u32, val, wmem_max)): clamped, then doubled; tiny values meet the floor', async () => {
+    const wmax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+    const r = await sockit(['sockopt', 'set', 'SO_SNDBUF=-1', 'SO_SNDBUF=0']);
+    expect(r.code).toBe(0);
+    const [neg, zero] = r.stdout.trim().split('\n');
+    expect(neg).toBe(`SO_SNDBUF: requested -1; actual ${2 * wmax} (-1 is 4294967295 as an unsigned int: clamped to net.core.wmem_max = ${wmax}, then doubled, socket(7))`);
+    // the floor is SOCK_MIN_SNDBUF, whose size depends on the kernel's struct sk_buff: read it from the line
+    const floor = Number(/actual (\d+)/.exec(zero)![1]);
+    expect(floor).toBeGreaterThan(2048);
+    expect(zero).toBe(`SO_SNDBUF: requested 0; actual ${floor} (doubled (0) is below the kernel's floor: raised to SOCK_MIN_SNDBUF = ${floor}, socket(7))`);
+  });
+
+  it('each set is read back before the next: SO_RCVBUF=100000000 SO_RCVBUF=1 gives two lines of their own', async () => {
+    const max = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const r = await sockit(['sockopt', 'set', 'SO_RCVBUF=100000000', 'SO_RCVBUF=1', 'SO_RCVBUF=4096', '--json']);
+    expect(r.code).toBe(0);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    const [big, one, four] = lines(r.stdout);
+    expect(big).toMatchObject({ requested: 100000000, actual: 2 * Math.min(max, 100000000) });
+    expect(one.requested).toBe(1);
+    expect(one.actual).toBeGreaterThan(2);
+    expect(one.actual).toBeLessThan(2 * Math.min(max, 100000000));
+    expect(one.adjusted).toBe(`doubled (2) is below the kernel's floor: raised to SOCK_MIN_RCVBUF = ${one.actual}, socket(7)`);
+    expect(four).toMatchObject({ requested: 4096, actual: 8192, adjusted: 'doubled by the kernel for bookkeeping overhead, socket(7)' });
   });
 
   it('a timeout shorter than a clock tick is rounded up, and says so', async () => {
@@ -161,8 +276,9 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     const out = r.stdout.trim().split('\n');
     expect(out.slice(0, 3)).toEqual(['IPV6_V6ONLY: off', expect.stringMatching(/^IPV6_UNICAST_HOPS: \d+$/), 'SO_TYPE: 1']);
     expect(out[3]).toMatch(/^TCP_INFO: state = CLOSE, ca_state = Open, /);
-    const json = lines((await sockit(['sockopt', 'get', 'IPV6_V6ONLY', '--json'])).stdout);
-    expect(json[0]).toMatchObject({ socket: 'tcp6' });
+    const g = await sockit(['sockopt', 'get', 'IPV6_V6ONLY', '--json']);
+    expect(vocabularyProblems(g.stdout, g.code)).toEqual([]);
+    expect(lines(g.stdout)[0]).toMatchObject({ type: 'option', socket: 'tcp6', actual: false, text: 'IPV6_V6ONLY: off' });
     const u = await sockit(['sockopt', 'get', '--unix', 'SO_PASSCRED=1', 'SO_PEERCRED']);
     expect(u.stdout.trim().split('\n')).toEqual(['SO_PASSCRED: requested on; actual on', 'SO_PEERCRED: pid = 0, uid = 4294967295, gid = 4294967295']);
   });
@@ -171,6 +287,10 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     const r = await sockit(['sockopt', 'get', 'IP_MTU']);
     expect(r.stdout).toBe('IP_MTU: getsockopt error: Transport endpoint is not connected\n');
     expect(r.code).toBe(1);
+    const j = await sockit(['sockopt', 'get', 'IP_MTU', '--json']);
+    expect(j.code).toBe(1);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(lines(j.stdout)[0]).toMatchObject({ error: { code: 'ENOTCONN', errno: 107 } });
   });
 
   it.skipIf(!isRoot)(`ICMP filters on raw sockets${isRoot ? '' : ` (${rootReason})`}`, async () => {
@@ -178,6 +298,22 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     expect(r6.stdout.trim()).toBe('ICMP6_FILTER: requested pass 128-129,133; actual pass 128-129,133');
     const r4 = await sockit(['sockopt', '--raw', '-4', 'set', 'ICMP_FILTER=block:3,11', '--json']);
     expect(lines(r4.stdout)[0]).toMatchObject({ requested: { blocked: [3, 11] }, actual: { blocked: [3, 11] } });
+  });
+});
+
+describe('sockit sockopt: -h is help in every form', () => {
+  for (const args of [['-h'], ['get', '-h'], ['set', 'SO_RCVBUF=1', '-h'], ['--table', '-h'], ['--list', '-h'], ['--pid', '1', '-h']]) {
+    it(args.join(' '), async () => {
+      const r = await sockit(['sockopt', ...args]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout.split('\n')[0]).toBe('Usage: sockit sockopt [get|set NAME[=VALUE]...] [options]');
+      expect(r.stdout).toContain('--table');
+    });
+  }
+  it('the checkopts alias too', async () => {
+    const r = await sockit(['checkopts', '-h']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('Usage: sockit sockopt [get|set NAME[=VALUE]...] [options]');
   });
 });
 
@@ -237,17 +373,19 @@ describe.skipIf(!isRoot)(`sockit sockopt in a lab namespace: a live server read 
     expect(r.stderr).toBe('');
     const objs = lines(r.stdout);
     // three TCP sockets, and the stdout/stderr Node gave it (unix socketpairs)
-    expect(objs.pop()).toMatchObject({ event: 'summary', pid: server.pid, sockets: 5 });
-    expect(objs.find((o) => o.fd === 1)).toMatchObject({ kind: 'unix-stream', state: 'CONNECTED' });
-    const lo = `127.0.0.1:${server.port}`;
-    expect(objs.find((o) => o.fd === server.listener)).toMatchObject({ kind: 'tcp4', state: 'LISTEN', local: lo, remote: '0.0.0.0:*' });
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(objs.pop()).toMatchObject({ type: 'summary', pid: server.pid, sockets: 5, exit_code: 0 });
+    expect(objs.find((o) => o.fd === 1)).toMatchObject({ type: 'socket', kind: 'unix-stream', state: 'CONNECTED', local: { family: 'unix' } });
+    const lo = { family: 4, address: '127.0.0.1', port: server.port };
+    expect(objs.find((o) => o.fd === server.listener)).toMatchObject({ kind: 'tcp4', state: 'LISTEN', local: lo, remote: null, rx_queue: 0, tx_queue: 0 });
     expect(objs.find((o) => o.fd === server.accepted)).toMatchObject({ kind: 'tcp4', state: 'ESTABLISHED', local: lo });
     expect(objs.find((o) => o.fd === server.client)).toMatchObject({ kind: 'tcp4', state: 'ESTABLISHED', remote: lo });
+    const lo_ = `127.0.0.1:${server.port}`;
     const text = await sockit(['sockopt', '--pid', String(server.pid)]);
     const comm = readFileSync(`/proc/${server.pid}/comm`, 'utf8').trim(); // the binary's name, cut to 15 characters
     expect(comm).toMatch(/^sockopt-server/);
     expect(text.stdout.split('\n')[0]).toBe(`pid ${server.pid} (${comm}): 5 sockets`);
-    expect(text.stdout).toMatch(new RegExp(`^${server.listener}\\s+tcp4\\s+LISTEN\\s+0\\s+0\\s+${lo.replaceAll('.', '\\.')}\\s+0\\.0\\.0\\.0:\\*\\s+\\d+$`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^${server.listener}\\s+tcp4\\s+LISTEN\\s+0\\s+0\\s+${lo_.replaceAll('.', '\\.')}\\s+0\\.0\\.0\\.0:\\*\\s+\\d+$`, 'm'));
   });
 
   it('reads back SO_KEEPALIVE, TCP_NODELAY and SO_RCVBUF of the accepted socket, and its TCP_INFO', async () => {
@@ -262,11 +400,14 @@ describe.skipIf(!isRoot)(`sockit sockopt in a lab namespace: a live server read 
     expect(out).not.toContain('SO_ERROR: 0'); // never read: it would clear the owner's pending error
     expect(out).toContain('TCP_INFO:');
     expect(out.find((l) => l.startsWith('    state '))).toMatch(/^    state ESTABLISHED, ca_state Open, options /);
-    const json = lines((await sockit(['sockopt', '--pid', String(server.pid), '--fd', String(server.client), '--json'])).stdout);
+    const live = await sockit(['sockopt', '--pid', String(server.pid), '--fd', String(server.client), '--json']);
+    expect(vocabularyProblems(live.stdout, live.code)).toEqual([]);
+    const json = lines(live.stdout);
     const by = new Map(json.map((o) => [o.name, o]));
     expect(by.get('TCP_INFO')?.value).toMatchObject({ state: 1, snd_mss: expect.any(Number) });
     expect(by.get('SO_KEEPALIVE')?.value).toBe(false); // the client was not given it
-    expect(json[0]).toMatchObject({ event: 'socket', pid: server.pid, fd: server.client, socket: 'tcp4' });
+    expect(json[0]).toMatchObject({ type: 'socket', pid: server.pid, fd: server.client, socket: 'tcp4', sock_type: 1 });
+    expect(json.at(-1)).toEqual({ type: 'summary', pid: server.pid, fd: server.client, errors: 0, exit_code: 0 });
   });
 
   it('another user is refused, in one line that says why and what to do', async () => {
@@ -289,7 +430,7 @@ describe.skipIf(!isRoot)(`sockit sockopt in a lab namespace: a live server read 
     const table = await sockitIn(lab, lab.dst, ['sockopt', '--table', '--json'], { user: 'nobody' });
     const rows = lines(table.stdout);
     expect(rows.pop()).toMatchObject({ unavailable: ['raw4', 'raw6'] });
-    expect(rows.find((x) => x.name === 'SO_TYPE')?.values.raw4.socketError).toMatchObject({ code: 'EPERM' });
+    expect(rows.find((x) => x.name === 'SO_TYPE')?.values.find((v: { socket: string }) => v.socket === 'raw4').socket_error).toMatchObject({ code: 'EPERM' });
   });
 
   it('a descriptor that is not a socket, or not open, is named as such', async () => {

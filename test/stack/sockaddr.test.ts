@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
 import { native } from '../../src/stack/native/index.js';
-import { decode, encode, type SockAddr } from '../../src/stack/sockaddr.js';
+import { decode, encode, socketEnd, type SockAddr } from '../../src/stack/sockaddr.js';
 
 describe('sockaddr', () => {
   it('round-trips every family', () => {
@@ -51,5 +51,21 @@ describe('sockaddr', () => {
     expect(() => encode({ family: 1, path: 'x'.repeat(108) })).toThrow(expect.objectContaining({ code: 'ENAMETOOLONG' }));
     expect(decode(Buffer.from([2, 0, 0]))).toBeNull();
     expect(decode(Buffer.from([99, 0, 0, 0]))).toBeNull();
+  });
+});
+
+describe('socketEnd: a socket end in sockit(1)\'s JSON vocabulary', () => {
+  it('gives family 4/6/"unix", the address and port, a unix path (@ for abstract, null unnamed)', () => {
+    // the addon's own decode of a kernel sockaddr, then the record
+    const v4 = decode(encode({ family: 2, address: '192.0.2.1', port: 7 }))!;
+    expect(socketEnd(v4)).toEqual({ family: 4, address: '192.0.2.1', port: 7 });
+    const v6 = decode(encode({ family: 10, address: 'fe80::1', port: 9, scopeid: 2 }))!;
+    expect(socketEnd(v6)).toEqual({ family: 6, address: 'fe80::1', port: 9, scope_id: 2 });
+    expect(socketEnd({ family: 10, address: '2001:db8::1', port: 9, scopeid: 0 })).toEqual({ family: 6, address: '2001:db8::1', port: 9 });
+    expect(socketEnd(decode(encode({ family: 1, path: '/run/x.sock' })))).toEqual({ family: 'unix', path: '/run/x.sock' });
+    expect(socketEnd({ family: 1, path: '\0name' })).toEqual({ family: 'unix', path: '@name' });
+    expect(socketEnd({ family: 1, path: '' })).toEqual({ family: 'unix', path: null });
+    expect(socketEnd(null)).toBeNull();
+    expect(socketEnd({ family: 16, pid: 0, groups: 0 })).toBeNull();
   });
 });

@@ -9,7 +9,7 @@ import { isSystemError, native, type SystemError } from '../../src/stack/native/
 import { Socket, inetAddress } from '../../src/stack/socket.js';
 import {
   OPTIONS, OptionValueError, explainAdjustment, explainRejection, findOption, formatOption, formatValue, getOption,
-  jsonValue, openKind, parseValue, readOption, requireOption, setOption, type OptionValue, type SockOpt,
+  SocketsByKind, applyInOrder, jsonValue, openKind, parseValue, readOption, requireOption, setOption, type OptionValue, type SockOpt,
 } from '../../src/stack/sockopt.js';
 import { TCP_INFO_LAYOUT, type Linger, type TcpInfo } from '../../src/stack/structs.js';
 import { compileC, runC } from '../helpers/cc.js';
@@ -258,7 +258,10 @@ describe('what the kernel did, in words', () => {
     const max = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
     expect(explainAdjustment(o('SO_RCVBUF'), 4096, 8192)).toBe('doubled by the kernel for bookkeeping overhead, socket(7)');
     expect(explainAdjustment(o('SO_RCVBUF'), max + 1, 2 * max)).toBe(`clamped to net.core.rmem_max = ${max}, then doubled, socket(7)`);
-    expect(explainAdjustment(o('SO_RCVBUF'), 1, 2304)).toBe('raised to the kernel minimum, socket(7)');
+    expect(explainAdjustment(o('SO_RCVBUF'), 1, 2304)).toBe("doubled (2) is below the kernel's floor: raised to SOCK_MIN_RCVBUF = 2304, socket(7)");
+    // net/core/sock.c: min_t(u32, val, rmem_max), so -1 is the largest request there is
+    expect(explainAdjustment(o('SO_RCVBUF'), -1, 2 * max)).toBe(`-1 is 4294967295 as an unsigned int: clamped to net.core.rmem_max = ${max}, then doubled, socket(7)`);
+    expect(explainAdjustment(o('SO_SNDBUF'), 0, 4608)).toBe("doubled (0) is below the kernel's floor: raised to SOCK_MIN_SNDBUF = 4608, socket(7)");
     expect(explainAdjustment(o('IP_TTL'), 9, 9)).toBeUndefined();
     expect(explainAdjustment(o('SO_KEEPALIVE'), true, true)).toBeUndefined();
   });
@@ -329,5 +332,36 @@ describe.skipIf(!isRoot)(`multicast memberships on a lab interface (${isRoot ? '
         expect(getOption(s, 'SO_BINDTODEVICE')).toBe('');
       });
     });
+  });
+});
+
+describe('applyInOrder: each request set, then read back before the next', () => {
+  it('two sets of one option give two outcomes of their own; a refused one says why; a read is a read', () => {
+    const max = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const s = openKind('udp4');
+    try {
+      const o = (n: string) => findOption(n)!;
+      const [big, small, ttl, type] = applyInOrder(s, 'udp4', [
+        { opt: o('SO_RCVBUF'), value: max + 1 }, { opt: o('SO_RCVBUF'), value: 4096 }, { opt: o('IP_TTL'), value: 0 }, { opt: o('SO_TYPE') },
+      ]);
+      expect(big).toMatchObject({ reading: { value: 2 * max }, adjusted: `clamped to net.core.rmem_max = ${max}, then doubled, socket(7)` });
+      expect(small).toMatchObject({ reading: { value: 8192 }, adjusted: 'doubled by the kernel for bookkeeping overhead, socket(7)' });
+      expect(ttl).toMatchObject({ rejected: { code: 'EINVAL' }, reason: expect.stringMatching(/^EINVAL \(Invalid argument\)/) });
+      expect(type).toMatchObject({ reading: { value: 2 } });
+      expect('adjusted' in type).toBe(false);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('SocketsByKind opens one socket per kind on first use and hands the same one back', () => {
+    const socks = new SocketsByKind();
+    try {
+      const a = socks.get('tcp4');
+      expect(socks.get('tcp4')).toBe(a);
+      expect(socks.get('udp6')).not.toBe(a);
+    } finally {
+      socks.closeAll();
+    }
   });
 });

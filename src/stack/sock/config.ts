@@ -1,9 +1,8 @@
 // Stevens' sock (UNP appendix C.3, TCPv1 appendix C): what its options set,
 // the events it reports and the way it fails. The option letters live in
 // src/commands/sock.ts; this is the program's state as the core sees it.
-import type { SockAddr } from '../native/index.js';
-import type { SystemError } from '../native/index.js';
-import { native } from '../native/index.js';
+import { isSystemError, strerror as strerrorOfErrno, type SystemError } from '../errors.js';
+import type { SockAddr } from '../sockaddr.js';
 
 /** sock's global variables (main.c), with the book's defaults. */
 export interface SockConfig {
@@ -79,7 +78,7 @@ export interface SockConfig {
   /** -H / -J: IP_TOS and IP_TTL, -1 leaves them */
   iptos: number;
   ipttl: number;
-  /** -t: IP_MULTICAST_TTL, 0 leaves it */
+  /** -t: IP_MULTICAST_TTL, -1 leaves it (★ 0 is set: the book's 0 meant "leave it") */
   mcastttl: number;
   /** -U: send an urgent byte before write number n (source) */
   urgwrite: number;
@@ -95,7 +94,7 @@ export function defaultConfig(): SockConfig {
     dofork: false, msgpeek: false, pauserw: 0, pauseinit: 0, pauselisten: 0, pauseclose: 0,
     reuseaddr: false, reuseport: false, broadcast: false, debug: false, dontroute: false, keepalive: false,
     nodelay: false, recvdstaddr: false, sigio: false, linger: -1, rcvbuflen: 0, sndbuflen: 0,
-    rcvtimeo: 0, sndtimeo: 0, maxseg: 0, iptos: -1, ipttl: -1, mcastttl: 0, urgwrite: 0, verbose: 0,
+    rcvtimeo: 0, sndtimeo: 0, maxseg: 0, iptos: -1, ipttl: -1, mcastttl: -1, urgwrite: 0, verbose: 0,
   };
 }
 
@@ -121,13 +120,14 @@ export type SockEvent =
   | { event: 'closed' }
   | { event: 'pausing' }
   | { event: 'sigio' }
-  /** an error a source goes on after (-W), in the book's words */
-  | { event: 'error'; message: string }
+  /** an error a source (-W) or a -F server goes on after, in the book's words; `code` the errno's name */
+  | { event: 'error'; kind: 'send' | 'connection'; message: string; code?: string }
   /** something Linux or Node cannot do, said once */
   | { event: 'warning'; message: string }
   /** a datagram a verbose UDP server (or -o client) read: "from a.b.c.d: ", with -E ", to a.b.c.d" */
   | { event: 'datagram'; from: SockAddr | null; to?: string; truncated: boolean }
-  | { event: 'summary'; summary: Summary };
+  /** ★ a source or sink ended: its totals (one per connection under -F) */
+  | { event: 'transfer'; summary: Summary };
 
 /** ★ The end of a source or sink: bytes, seconds and throughput. */
 export interface Summary {
@@ -153,7 +153,7 @@ export class SockFailure extends Error {
   /** the system error behind it, if any */
   readonly system?: SystemError;
   constructor(message: string, opts: { usage?: boolean; cause?: unknown } = {}) {
-    const sys = isSys(opts.cause) ? opts.cause : undefined;
+    const sys = isSystemError(opts.cause) ? opts.cause : undefined;
     super(sys ? `${message}: ${strerror(sys)}` : message);
     this.name = 'SockFailure';
     this.usage = opts.usage ?? false;
@@ -161,19 +161,18 @@ export class SockFailure extends Error {
   }
 }
 
-function isSys(e: unknown): e is SystemError {
-  return e instanceof Error && typeof (e as SystemError).code === 'string' && typeof (e as SystemError).errno === 'number';
-}
-
 /** strerror(3) of a system error from the addon or from Node. */
 export function strerror(e: SystemError): string {
-  return native.strerror(Math.abs(e.errno));
+  return strerrorOfErrno(e.errno);
 }
 
-/** err_sys: rethrow a system error as the book's message; anything else passes through. */
-export function failWith(message: string, e: unknown): never {
+/**
+ * err_sys: rethrow a system error as the book's message; anything else
+ * passes through. `usage`: a setup failure (a bind), exit 2 as sockit(1) says.
+ */
+export function failWith(message: string, e: unknown, usage = false): never {
   if (e instanceof SockFailure) throw e;
-  if (isSys(e)) throw new SockFailure(message, { cause: e });
+  if (isSystemError(e)) throw new SockFailure(message, { cause: e, usage });
   throw e;
 }
 

@@ -151,7 +151,7 @@ export async function sourceDgram(sock: Socket, cfg: SockConfig, emit: Emit, tar
       } catch (e) {
         const f = new SockFailure(`${what} returned -1, expected ${cfg.writelen}`, { cause: e });
         if (!cfg.ignorewerr) throw f;
-        emit({ event: 'error', message: f.message });
+        emit({ event: 'error', kind: 'send', message: f.message, code: f.system?.code });
         sock.pendingError(); // "also call getsockopt() to clear so_error"
       }
       if (n >= 0) {

@@ -5,3 +5,4 @@ export { cliopen, servopen, acceptLoop, buffers, sockopts, parsePort, addressesO
 export { loopStream, sourceStream, sinkStream, sendUrgent, readInput, pauseClose, type StdIO } from './stream.js';
 export { loopDgram, sourceDgram, sinkDgram } from './dgram.js';
 export { NetConn, CoreConn, type Conn } from './conn.js';
+export { Broadcast } from './broadcast.js';

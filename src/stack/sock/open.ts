@@ -165,7 +165,7 @@ export function sockopts(sock: Socket, cfg: SockConfig, doall: boolean, emit: Em
     st.joined = true;
     join(sock, cfg.joinip, emit);
   }
-  if (cfg.mcastttl) setAndRead(sock, v6 ? 'IPV6_MULTICAST_HOPS' : 'IP_MULTICAST_TTL', cfg.mcastttl, emit);
+  if (cfg.mcastttl >= 0) setAndRead(sock, v6 ? 'IPV6_MULTICAST_HOPS' : 'IP_MULTICAST_TTL', cfg.mcastttl, emit);
   if (cfg.keepalive && doall && !cfg.udp) setAndRead(sock, 'SO_KEEPALIVE', true, emit);
   if (cfg.nodelay && doall && !cfg.udp) setAndRead(sock, 'TCP_NODELAY', true, emit);
   if (doall && cfg.verbose && tcp) {
@@ -295,7 +295,7 @@ async function clientOn(sock: Socket, remote: SockAddr, cfg: SockConfig, emit: E
       try {
         sock.bind(local);
       } catch (e) {
-        failWith('bind() error', e);
+        failWith('bind() error', e, true);
       }
     }
     buffers(sock, cfg, emit);
@@ -351,7 +351,7 @@ export async function servopen(cfg: SockConfig, where: Local, emit: Emit): Promi
       sock.bind(bound);
     } catch (e) {
       created = undefined;
-      failWith("can't bind local address", e);
+      failWith("can't bind local address", e, true); // exit 2, as sockit(1) says of a server's bind
     }
     const local = sock.localAddress();
     // ★ port 0: say which port the kernel chose, once the socket takes traffic
@@ -452,7 +452,7 @@ export function acceptLoop(listener: Socket, cfg: SockConfig, emit: Emit, serve:
         }
         run().catch((e) => {
           if (!conn.isClosed) conn.close();
-          emit({ event: 'error', message: e instanceof Error ? e.message : String(e) });
+          emit({ event: 'error', kind: 'connection', message: e instanceof Error ? e.message : String(e), code: e instanceof SockFailure ? e.system?.code : undefined });
         });
       }
     });

@@ -5,7 +5,7 @@
 import type { Readable, Writable } from 'node:stream';
 import * as C from '../constants.js';
 import { systemError } from '../connect.js';
-import { native, type SystemError } from '../native/index.js';
+import { isSystemError, native, type SystemError } from '../native/index.js';
 import type { Socket } from '../socket.js';
 import { chunks, crlfAdd, crlfStrip, pattern } from './bytes.js';
 import { type Emit, type SockConfig, SockFailure, type Summary, sleep } from './config.js';
@@ -38,13 +38,17 @@ export function readInput(input: Readable, each: (chunk: Buffer) => Promise<void
   const onInputEnd = () => {
     busy.then(() => !stopped && onEnd(), () => {});
   };
+  // loop.c: err_sys("read error") when read(2) of standard input fails
+  const onInputError = (e: unknown) => onError(isSystemError(e) ? new SockFailure('read error', { cause: e }) : e);
   input.on('data', onData);
   input.on('end', onInputEnd);
+  input.on('error', onInputError);
   input.resume();
   return () => {
     stopped = true;
     input.off('data', onData);
     input.off('end', onInputEnd);
+    input.off('error', onInputError);
     input.pause();
   };
 }
@@ -238,7 +242,8 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
         if (err) {
           if (!cfg.ignorewerr) throw new SockFailure(expected, { cause: err });
           failed++;
-          emit({ event: 'error', message: new SockFailure(expected, { cause: err }).message });
+          const f = new SockFailure(expected, { cause: err });
+          emit({ event: 'error', kind: 'send', message: f.message, code: f.system?.code });
           if (!sock.isClosed) sock.pendingError(); // "also call getsockopt() to clear so_error"
         } else if (cfg.verbose) {
           emit({ event: 'wrote', bytes: cfg.writelen });
