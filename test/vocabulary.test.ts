@@ -150,6 +150,18 @@ describe('every command\'s --json keeps the vocabulary', () => {
     expect(records(r.stdout).length).toBeGreaterThan(1);
   });
 
+  it.each([
+    [['ss', '--json', '-tan']],
+    [['ss', '--json', '-ltpe']],
+    [['netstat', '--json', '-tan']],
+    [['netstat', '--json', '-lxp']],
+  ])('%j with a listener of ours open', async (args) => {
+    const r = await sockit(args);
+    expect(r.code).toBe(0);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(types(r.stdout)).toContain('summary');
+  });
+
   it('dump -r of a capture tcpdump wrote', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockit-vocab-'));
     try {
