@@ -204,6 +204,13 @@ describe('standard output that cannot be written', () => {
     }
   });
 
+  it("/dev/null handed over read-write by a program (Python's DEVNULL, Node's 'ignore') is not a closed stdout: exit 0", async () => {
+    const py = await sh(`python3 -c 'import subprocess, sys; sys.exit(subprocess.run([sys.argv[1], sys.argv[2], "ping", "-c1", "127.0.0.1"], stdout=subprocess.DEVNULL).returncode)' "$NODE" "$SOCKIT"`);
+    expect(py).toMatchObject({ code: 0, stderr: '' });
+    const node = await sh(`"$NODE" -e 'const r = require("child_process").spawnSync(process.argv[1], [process.argv[2], "ping", "-c1", "127.0.0.1"], { stdio: ["ignore", "ignore", "pipe"] }); process.stderr.write(r.stderr); process.exit(r.status)' "$NODE" "$SOCKIT"`);
+    expect(node).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('| head -1 (the reader goes away, EPIPE): the first line, nothing on stderr, the status so far', async () => {
     const anchor = await sh('ping -c3 -i 0.2 127.0.0.1 | head -1');
     const r = await sh('"$NODE" "$SOCKIT" ping -c3 -i 0.2 127.0.0.1 | head -1; exit ${PIPESTATUS[0]}');
