@@ -28,7 +28,7 @@ function addressRecord(a: InterfaceAddress): Record<string, unknown> {
 const presenter: Presenter<Shown> = {
   toRecord({ iface: i }): JsonRecord {
     return {
-      type: 'interface', index: i.index, name: i.name, flags: ipFlags(i.flags), mtu: i.mtu,
+      type: 'interface', index: i.index, name: i.name, flags: ipFlags(i.flags, i.linkDown), mtu: i.mtu,
       state: i.operstate === undefined ? undefined : stateName(i.operstate), hardware_address: i.hardwareAddress,
       hardware_broadcast: i.broadcastAddress, addresses: i.addresses.map(addressRecord), stats: i.stats,
     };
@@ -89,7 +89,9 @@ export async function run(argv: string[]): Promise<number> {
     const cmd = command();
     if (!parseArgs(cmd, argv)) return 0;
     const o = cmd.opts<Options>();
-    const [f, d] = cmd.args as [string?, string?];
+    let [f, d] = cmd.args as [string?, string?];
+    // the family may be left out: `sockit ifaces doaliases`
+    if (d === undefined && f !== undefined && !f.startsWith('inet')) [f, d] = [undefined, f];
     const family = familyArg(f);
     const doaliases = aliasesArg(d);
     // -l: every interface and every address, as netstat -i lists every link

@@ -22,13 +22,14 @@ const IP_FLAGS: [number, string][] = [
   [0x2000, 'PORTSEL'], [0x20, 'NOTRAILERS'], [0x1, 'UP'], [0x10000, 'LOWER_UP'], [0x20000, 'DORMANT'], [0x40000, 'ECHO'],
 ];
 
-/** The flags as ip(8) names them: NO-CARRIER when up without IFF_RUNNING, then print_link_flags' words. */
-export function ipFlags(flags: number): string[] {
+/** The flags as ip(8) names them: NO-CARRIER when up without IFF_RUNNING, print_link_flags' words, M-DOWN. */
+export function ipFlags(flags: number, linkDown = false): string[] {
   const out: string[] = [];
   if (flags & IFF_UP && !(flags & IFF_RUNNING)) out.push('NO-CARRIER');
   let rest = flags & ~IFF_RUNNING;
   for (const [bit, name] of IP_FLAGS) if (rest & bit) { out.push(name); rest &= ~bit; }
   if (rest) out.push(`0x${rest.toString(16)}`);
+  if (linkDown) out.push('M-DOWN');
   return out;
 }
 

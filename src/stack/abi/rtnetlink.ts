@@ -12,6 +12,8 @@ export const IFLA_STATS64 = 23;
 export const IFLA_ADDRESS = 1;
 export const IFLA_BROADCAST = 2;
 export const IFLA_OPERSTATE = 16;
+export const IFLA_LINK = 5;
+export const IFLA_LINK_NETNSID = 37;
 
 /** struct rtnl_link_stats64, in its field order */
 export const LINK_STATS64 = [
@@ -32,6 +34,8 @@ export interface Link {
   address?: Buffer;    // IFLA_ADDRESS: the hardware address
   broadcast?: Buffer;  // IFLA_BROADCAST
   operstate?: number;  // IFLA_OPERSTATE (RFC 2863 IF_OPER_*)
+  link?: number;       // IFLA_LINK: the lower device (a veth's peer)
+  linkNetnsid?: number; // IFLA_LINK_NETNSID: IFLA_LINK is in that namespace
 }
 
 export const ifinfomsg = {
@@ -49,6 +53,8 @@ export const ifinfomsg = {
       else if (t === IFLA_ADDRESS) l.address = Buffer.from(b.subarray(p, p + n));
       else if (t === IFLA_BROADCAST) l.broadcast = Buffer.from(b.subarray(p, p + n));
       else if (t === IFLA_OPERSTATE && n >= 1) l.operstate = b[p];
+      else if (t === IFLA_LINK && n >= 4) l.link = b.readUInt32LE(p);
+      else if (t === IFLA_LINK_NETNSID && n >= 4) l.linkNetnsid = b.readInt32LE(p);
       else if (t === IFLA_STATS64) {
         const s: LinkStats = {};
         // u64 counters as numbers: exact below 2^53

@@ -30,6 +30,8 @@ export interface Interface {
   broadcastAddress?: string;  // IFLA_BROADCAST
   operstate?: number;
   stats?: LinkStats;
+  /** IFLA_LINK names a device of this namespace that is down (ip(8)'s M-DOWN) */
+  linkDown?: boolean;
   addresses: InterfaceAddress[];
 }
 
@@ -66,6 +68,10 @@ export function joinInterfaces(links: readonly Link[], addrs: readonly IfAddr[])
     if (l.address?.length) i.hardwareAddress = hex(l.address);
     if (l.broadcast?.length) i.broadcastAddress = hex(l.broadcast);
     byIndex.set(l.index, i);
+  }
+  // ip/ipaddress.c: m_flag = !(ll_index_to_flags(iflink) & IFF_UP), when IFLA_LINK is local
+  for (const l of links) {
+    if (l.link && l.linkNetnsid === undefined) byIndex.get(l.index)!.linkDown = !((byIndex.get(l.link)?.flags ?? 0) & 1);
   }
   for (const a of addrs) {
     const ia = interfaceAddress(a);
