@@ -13,7 +13,7 @@ import {
   DEF_HOPS, DEF_NUM_PROBES, DEF_SIM_PROBES, DEF_WAIT, MAX_HOPS, MAX_PROBES, MTU_PACKET_LEN,
   type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession,
 } from '../stack/traceroute.js';
-import { type JsonRecord, type Presenter, type Text, renderer } from '../output/index.js';
+import { InOrder, type JsonRecord, type Presenter, type Text, renderer } from '../output/index.js';
 import { UsageError, dieOf, familyFlag, makeCommand, onTerminate, parseArgs, runMain, signalStatus } from './common.js';
 
 const NAME = 'traceroute';
@@ -277,29 +277,6 @@ function openMethod(o: Opts, dst: ResolvedAddress, source: string | undefined, p
     if (!isSystemError(e)) throw e;
     const what = e.syscall === 'setsockopt' && o.device ? `SO_BINDTODEVICE ${o.device}` : e.syscall;
     throw new UsageError(describeSystemError(e, what));
-  }
-}
-
-/** Events in the order given, each once its name lookup (if any) is done. */
-class InOrder<E> {
-  private queue: Promise<void> = Promise.resolve();
-  private pending = 0;
-  constructor(private readonly emit: (e: E) => void) {}
-
-  push(e: E | Promise<E>): void {
-    if (!(e instanceof Promise) && this.pending === 0) {
-      this.emit(e);
-      return;
-    }
-    this.pending++;
-    this.queue = this.queue.then(async () => {
-      this.emit(await e);
-      this.pending--;
-    });
-  }
-
-  drain(): Promise<void> {
-    return this.queue;
   }
 }
 

@@ -6,7 +6,7 @@ import { jsonLine, type JsonRecord } from './json.js';
 import { OrderedOutput } from './text.js';
 
 export { jsonLine, jsonText, roundDuration, type JsonRecord } from './json.js';
-export { OrderedOutput } from './text.js';
+export { InOrder, OrderedOutput } from './text.js';
 
 /** Text for an event: a line (or lines) for stdout, maybe later (a name lookup), or for stderr. */
 export type Text = string | Promise<string> | { stderr: string | Promise<string> } | null | undefined;

@@ -1,29 +1,46 @@
-// Text in order: lines that wait for a name lookup keep their place.
+// Output in order: items that wait for a name lookup keep their place.
 
 /**
- * Writes text in the order it was given, even when some of it waits for a
- * name lookup: plain strings go out at once while nothing is waiting.
+ * Hands items on in the order they were given, even when some are still
+ * waiting (a name lookup): a ready item goes out at once while nothing
+ * before it is waiting.
  */
-export class OrderedOutput {
+export class InOrder<T> {
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
 
-  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
+  constructor(private readonly emit: (item: T) => void) {}
 
-  write(text: string | Promise<string>, stream: NodeJS.WritableStream = this.stream): void {
-    if (typeof text === 'string' && this.pending === 0) {
-      stream.write(text);
+  push(item: T | Promise<T>): void {
+    if (!(item instanceof Promise) && this.pending === 0) {
+      this.emit(item);
       return;
     }
     this.pending++;
     this.queue = this.queue.then(async () => {
-      stream.write(await text);
+      this.emit(await item);
       this.pending--;
     });
   }
 
-  /** Resolves once everything given so far is written. */
+  /** Resolves once everything given so far is handed on. */
   drain(): Promise<void> {
     return this.queue;
+  }
+}
+
+/** Text in the order it was written, to stdout or another stream, some of it perhaps waiting for a lookup. */
+export class OrderedOutput {
+  private readonly order = new InOrder<{ stream: NodeJS.WritableStream; text: string }>(({ stream, text }) => stream.write(text));
+
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
+
+  write(text: string | Promise<string>, stream: NodeJS.WritableStream = this.stream): void {
+    this.order.push(typeof text === 'string' ? { stream, text } : text.then((t) => ({ stream, text: t })));
+  }
+
+  /** Resolves once everything given so far is written. */
+  drain(): Promise<void> {
+    return this.order.drain();
   }
 }

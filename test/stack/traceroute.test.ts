@@ -4,50 +4,13 @@
 // so every rule is checked to the millisecond without waiting on the wall
 // clock.
 import { describe, expect, it } from 'vitest';
-import { type Clock, type TimerHandle, type Timers, timeBase } from '../../src/stack/clock.js';
+import { ScriptedTime } from '../helpers/scripted-time.js';
 import type { Probe, ProbeEvent, ProbeMethod } from '../../src/stack/probe/index.js';
 import type { SendResult } from '../../src/stack/socket.js';
 import { type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession, annotate, ttl2hops } from '../../src/stack/traceroute.js';
 
-const MS = 1_000_000;
-
 /** the scripted clocks start here (the engine takes a zero stamp for "not sent") */
-const EPOCH = 1_000_000 * MS;
-
-/** Virtual time: timers run in deadline order (setImmediate at the current time, after those already due). */
-class ScriptedClock implements Clock, Timers {
-  /** ns on the scripted clocks */
-  t = EPOCH;
-  private seq = 0;
-  private queue: { at: number; seq: number; fn: () => void; live: boolean }[] = [];
-
-  /** ms since the trace started */
-  nowMs(): number { return (this.t - EPOCH) / MS; }
-  monoNs(): bigint { return BigInt(this.t); }
-  realRelNs(): number { return this.t; }
-  realNs(): bigint { return timeBase + BigInt(this.t); }
-
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const e = { at: this.t + Math.max(0, ms) * MS, seq: this.seq++, fn, live: true };
-    this.queue.push(e);
-    return e;
-  }
-  clearTimeout(h: TimerHandle): void { (h as { live: boolean }).live = false; }
-  setImmediate(fn: () => void): TimerHandle { return this.setTimeout(fn, 0); }
-
-  /** Run timers until none is left (or `limitMs` of virtual time). */
-  run(limitMs = 600_000): void {
-    for (;;) {
-      this.queue = this.queue.filter((e) => e.live);
-      if (!this.queue.length) return;
-      this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const e = this.queue.shift()!;
-      if (e.at > EPOCH + limitMs * MS) return;
-      this.t = Math.max(this.t, e.at);
-      e.fn();
-    }
-  }
-}
+const ORIGIN_MS = 1_000_000;
 
 /** What the node at TTL `hop` does with probe `index` of the hop: answer after ms, or stay silent (null). */
 type Answer = { ms: number; type?: number; code?: number; reply?: boolean; from?: string };
@@ -65,7 +28,7 @@ class ScriptedPath implements ProbeMethod {
   readonly released = new Set<number>();
   private onEvent: ((e: ProbeEvent) => void) | null = null;
   private readonly perHop = new Map<number, number>();
-  constructor(private readonly script: Script, private readonly clock: ScriptedClock) {}
+  constructor(private readonly script: Script, private readonly clock: ScriptedTime) {}
 
   send(p: Probe): SendResult {
     const ttl = p.ttl ?? 64;
@@ -98,7 +61,7 @@ type Printed = ProbeResult & { atMs: number };
 
 /** Run a whole trace in virtual time: what was printed and when, the hop records, the end. */
 function trace(script: Script, opts: Partial<TracerouteOptions> = {}, stopAtMs?: number) {
-  const clock = new ScriptedClock();
+  const clock = new ScriptedTime(ORIGIN_MS);
   const method = new ScriptedPath(script, clock);
   const probes: Printed[] = [];
   const hops: Extract<TracerouteEvent, { type: 'hop' }>[] = [];
