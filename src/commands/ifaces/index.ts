@@ -3,7 +3,7 @@
 // instead of SIOCGIFCONF, so IPv6 addresses are there too. As get_ifi_info,
 // an interface that is down is skipped (unless -a), and without doaliases
 // only the first address of each interface (of each family) is shown.
-import { interfaces, scopeName, type Interface, type InterfaceAddress } from '../../stack/inventory/index.js';
+import { interfaces, operstateName, scopeName, type Interface, type InterfaceAddress } from '../../stack/inventory/index.js';
 import { renderer, type JsonRecord, type Presenter } from '../../output/index.js';
 import { jsonLine, makeCommand, parseArgs, runMain, UsageError } from '../common.js';
 import { IFF_UP, TABLE_HEADER, ipFlags, prifinfo, tableRow, type IfiInfo } from './text.js';
@@ -29,7 +29,7 @@ const presenter: Presenter<Shown> = {
   toRecord({ iface: i }): JsonRecord {
     return {
       type: 'interface', index: i.index, name: i.name, flags: ipFlags(i.flags, i.linkDown), mtu: i.mtu,
-      state: i.operstate === undefined ? undefined : stateName(i.operstate), hardware_address: i.hardwareAddress,
+      state: i.operstate === undefined ? undefined : operstateName(i.operstate).toLowerCase(), hardware_address: i.hardwareAddress,
       hardware_broadcast: i.broadcastAddress, addresses: i.addresses.map(addressRecord), stats: i.stats,
     };
   },
@@ -37,10 +37,6 @@ const presenter: Presenter<Shown> = {
     return s.long ? tableRow(s.iface) : s.entries.map(prifinfo).join('');
   },
 };
-
-function stateName(state: number): string {
-  return ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'][state] ?? String(state);
-}
 
 function command() {
   return makeCommand('ifaces')
