@@ -28,6 +28,7 @@ export const commands: Entry[] = [
   { name: 'dump', summary: 'read pcap and pcapng files as tcpdump -n -r does, with pcap-filter expressions', load: () => import('./commands/dump/index.js') },
   { name: 'ss', summary: 'socket statistics over netlink sock_diag (iproute2 ss)', load: () => import('./commands/ss/index.js') },
   { name: 'netstat', summary: 'network connections, as net-tools netstat prints them, over sock_diag', load: () => import('./commands/netstat/index.js') },
+  { name: 'ifaces', summary: "the interfaces and their addresses as UNP's prifinfo prints them, over rtnetlink", load: () => import('./commands/ifaces/index.js') },
   { name: 'lookup', summary: 'getaddrinfo, getnameinfo and getservbyname as getent prints them (UNP ch.11)', load: () => import('./commands/lookup.js') },
   { name: 'sntp', summary: "SNTP client (RFC 4330) as ntpdig prints it, and the book's ssntp listener", load: () => import('./commands/sntp.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },

@@ -143,6 +143,8 @@ describe('every command\'s --json keeps the vocabulary', () => {
     [['lookup', '--json', 'localhost', 'echo']],
     [['lookup', '--json', '-x', '127.0.0.1', '22']],
     [['lookup', '--json', '--services', 'smtp']],
+    [['ifaces', '--json']],
+    [['ifaces', '--json', '-a', '-l', 'inet6']],
   ])('%j', async (args) => {
     const r = await sockit(args);
     expect(r.code).toBe(0);

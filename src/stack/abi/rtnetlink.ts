@@ -1,6 +1,6 @@
 // rtnetlink structs in host order (<linux/rtnetlink.h>, <linux/if_link.h>):
-// struct ifinfomsg with IFLA_IFNAME, IFLA_MTU and IFLA_STATS64
-// (struct rtnl_link_stats64). Pure codecs: decode never throws.
+// struct ifinfomsg with IFLA_IFNAME, IFLA_MTU, IFLA_ADDRESS, IFLA_OPERSTATE and
+// IFLA_STATS64 (struct rtnl_link_stats64); struct ifaddrmsg; struct rtmsg. Pure codecs: decode never throws.
 import { fail, ok, truncated, type DecodeResult } from '../packet/result.js';
 import { walkAttrs } from './netlink.js';
 
@@ -9,6 +9,11 @@ export const RTM_GETLINK = 18;
 export const IFLA_IFNAME = 3;
 export const IFLA_MTU = 4;
 export const IFLA_STATS64 = 23;
+export const IFLA_ADDRESS = 1;
+export const IFLA_BROADCAST = 2;
+export const IFLA_OPERSTATE = 16;
+export const IFLA_LINK = 5;
+export const IFLA_LINK_NETNSID = 37;
 
 /** struct rtnl_link_stats64, in its field order */
 export const LINK_STATS64 = [
@@ -26,6 +31,11 @@ export interface Link {
   name?: string;
   mtu?: number;
   stats?: LinkStats;
+  address?: Buffer;    // IFLA_ADDRESS: the hardware address
+  broadcast?: Buffer;  // IFLA_BROADCAST
+  operstate?: number;  // IFLA_OPERSTATE (RFC 2863 IF_OPER_*)
+  link?: number;       // IFLA_LINK: the lower device (a veth's peer)
+  linkNetnsid?: number; // IFLA_LINK_NETNSID: IFLA_LINK is in that namespace
 }
 
 export const ifinfomsg = {
@@ -40,6 +50,11 @@ export const ifinfomsg = {
     const bad = walkAttrs(b, offset + 16, end, (t, p, n) => {
       if (t === IFLA_IFNAME) l.name = b.toString('latin1', p, p + n).replace(/\0.*$/s, '');
       else if (t === IFLA_MTU && n >= 4) l.mtu = b.readUInt32LE(p);
+      else if (t === IFLA_ADDRESS) l.address = Buffer.from(b.subarray(p, p + n));
+      else if (t === IFLA_BROADCAST) l.broadcast = Buffer.from(b.subarray(p, p + n));
+      else if (t === IFLA_OPERSTATE && n >= 1) l.operstate = b[p];
+      else if (t === IFLA_LINK && n >= 4) l.link = b.readUInt32LE(p);
+      else if (t === IFLA_LINK_NETNSID && n >= 4) l.linkNetnsid = b.readInt32LE(p);
       else if (t === IFLA_STATS64) {
         const s: LinkStats = {};
         // u64 counters as numbers: exact below 2^53
@@ -49,6 +64,60 @@ export const ifinfomsg = {
     });
     if (bad) return fail('ifinfomsg', bad, offset);
     return ok(l, end - offset);
+  },
+};
+
+export const RTM_NEWADDR = 20;
+export const RTM_GETADDR = 22;
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+export const IFA_LABEL = 3;
+export const IFA_BROADCAST = 4;
+export const IFA_FLAGS = 8;
+// ifa_scope (enum rt_scope_t)
+export const RT_SCOPE_UNIVERSE = 0;
+export const RT_SCOPE_SITE = 200;
+export const RT_SCOPE_LINK = 253;
+export const RT_SCOPE_HOST = 254;
+
+/**
+ * struct ifaddrmsg with its attributes (<linux/if_addr.h>). For IPv4
+ * IFA_LOCAL is the interface's address and IFA_ADDRESS the peer of a
+ * point-to-point link (the same address otherwise); IPv6 sends IFA_LOCAL
+ * only with a peer (inet6_fill_ifaddr).
+ */
+export interface IfAddr {
+  family: number;
+  prefixLen: number;  // ifa_prefixlen
+  flags: number;      // IFA_FLAGS (32 bits), else ifa_flags
+  scope: number;      // ifa_scope
+  index: number;      // ifa_index
+  address?: Buffer;
+  local?: Buffer;
+  label?: string;
+  broadcast?: Buffer;
+}
+
+export const ifaddrmsg = {
+  size: 8,
+  /** A dump request for one family (AF_UNSPEC: both). */
+  encode(family = 0): Buffer {
+    const b = Buffer.alloc(8);
+    b[0] = family;
+    return b;
+  },
+  decode(b: Buffer, offset = 0, end = b.length): DecodeResult<IfAddr> {
+    if (end - offset < 8) return truncated('ifaddrmsg', 8, end - offset, offset);
+    const a: IfAddr = { family: b[offset], prefixLen: b[offset + 1], flags: b[offset + 2], scope: b[offset + 3], index: b.readUInt32LE(offset + 4) };
+    const bad = walkAttrs(b, offset + 8, end, (t, p, n) => {
+      if (t === IFA_ADDRESS) a.address = Buffer.from(b.subarray(p, p + n));
+      else if (t === IFA_LOCAL) a.local = Buffer.from(b.subarray(p, p + n));
+      else if (t === IFA_BROADCAST) a.broadcast = Buffer.from(b.subarray(p, p + n));
+      else if (t === IFA_LABEL) a.label = b.toString('latin1', p, p + n).replace(/\0.*$/s, '');
+      else if (t === IFA_FLAGS && n >= 4) a.flags = b.readUInt32LE(p);
+    });
+    if (bad) return fail('ifaddrmsg', bad, offset);
+    return ok(a, end - offset);
   },
 };
 

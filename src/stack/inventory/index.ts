@@ -5,9 +5,11 @@
 // (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
 import { isSystemError } from '../errors.js';
 import { NETLINK_ROUTE, NETLINK_SOCK_DIAG } from '../abi/netlink.js';
-import { RTM_GETLINK, RTM_GETROUTE, RTM_NEWLINK, RTM_NEWROUTE, ifinfomsg, rtmsg, type Link, type Route } from '../abi/rtnetlink.js';
+import {
+  RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, ifaddrmsg, ifinfomsg, rtmsg, type IfAddr, type Link, type Route,
+} from '../abi/rtnetlink.js';
 
-export type { Link, LinkStats, Route } from '../abi/rtnetlink.js';
+export type { IfAddr, Link, LinkStats, Route } from '../abi/rtnetlink.js';
 import {
   SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
   UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
@@ -16,7 +18,9 @@ import {
 import { NetlinkSocket, type DumpOutcome } from '../netlink/socket.js';
 import type { DecodeFailure } from '../packet/result.js';
 import { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
+import { joinInterfaces, type InterfacesResult } from './interfaces.js';
 
+export { joinInterfaces, operstateName, scopeName, type Interface, type InterfaceAddress, type InterfacesResult } from './interfaces.js';
 export { scanOwners, type Owner, type Owners } from './owners.js';
 export { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
 
@@ -212,4 +216,31 @@ export async function routes4(): Promise<{ routes: Route[]; malformed?: DecodeFa
   } finally {
     nl.close();
   }
+}
+
+/** Every interface address (RTM_GETADDR, AF_UNSPEC: IPv4 and IPv6), in the kernel's order. */
+export async function addresses(): Promise<{ addresses: IfAddr[]; malformed?: DecodeFailure }> {
+  const nl = NetlinkSocket.open(NETLINK_ROUTE);
+  try {
+    const out: IfAddr[] = [];
+    let malformed: DecodeFailure | undefined;
+    const r = await nl.dump(RTM_GETADDR, ifaddrmsg.encode(0), (b, o, end, h) => {
+      if (h.type !== RTM_NEWADDR) return;
+      const d = ifaddrmsg.decode(b, o, end);
+      if (d.ok) out.push(d.value);
+      else malformed = d;
+    });
+    if (!r.ok && r.kind === 'error') throw r.error;
+    if (!r.ok) malformed = r.failure;
+    return { addresses: out, malformed };
+  } finally {
+    nl.close();
+  }
+}
+
+/** Every interface with its addresses (RTM_GETLINK joined with RTM_GETADDR). */
+export async function interfaces(): Promise<InterfacesResult> {
+  const l = await links();
+  const a = await addresses();
+  return { interfaces: joinInterfaces(l.links, a.addresses), malformed: l.malformed ?? a.malformed };
 }
