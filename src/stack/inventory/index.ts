@@ -178,64 +178,48 @@ export class Inventory {
   }
 }
 
-/** Every network interface with its counters (RTM_GETLINK, IFLA_STATS64), in the kernel's order. */
-export async function links(): Promise<{ links: Link[]; malformed?: DecodeFailure }> {
+/**
+ * One rtnetlink dump: every reply of type `reply` decoded, in the kernel's
+ * order; a malformed message is kept as `malformed`, an NLMSG_ERROR thrown.
+ */
+async function rtDump<T>(
+  request: number, body: Buffer, reply: number,
+  decode: (b: Buffer, o: number, end: number) => { ok: true; value: T } | DecodeFailure,
+): Promise<{ items: T[]; malformed?: DecodeFailure }> {
   const nl = NetlinkSocket.open(NETLINK_ROUTE);
   try {
-    const out: Link[] = [];
+    const items: T[] = [];
     let malformed: DecodeFailure | undefined;
-    const r = await nl.dump(RTM_GETLINK, ifinfomsg.encode(), (b, o, end, h) => {
-      if (h.type !== RTM_NEWLINK) return;
-      const d = ifinfomsg.decode(b, o, end);
-      if (d.ok) out.push(d.value);
+    const r = await nl.dump(request, body, (b, o, end, h) => {
+      if (h.type !== reply) return;
+      const d = decode(b, o, end);
+      if (d.ok) items.push(d.value);
       else malformed = d;
     });
     if (!r.ok && r.kind === 'error') throw r.error;
     if (!r.ok) malformed = r.failure;
-    return { links: out, malformed };
+    return { items, malformed };
   } finally {
     nl.close();
   }
+}
+
+/** Every network interface with its counters (RTM_GETLINK, IFLA_STATS64), in the kernel's order. */
+export async function links(): Promise<{ links: Link[]; malformed?: DecodeFailure }> {
+  const { items, malformed } = await rtDump(RTM_GETLINK, ifinfomsg.encode(), RTM_NEWLINK, ifinfomsg.decode);
+  return { links: items, malformed };
 }
 
 /** The IPv4 routes of the main table (RTM_GETROUTE), in the kernel's order. */
 export async function routes4(): Promise<{ routes: Route[]; malformed?: DecodeFailure }> {
-  const nl = NetlinkSocket.open(NETLINK_ROUTE);
-  try {
-    const out: Route[] = [];
-    let malformed: DecodeFailure | undefined;
-    const r = await nl.dump(RTM_GETROUTE, rtmsg.encode(2), (b, o, end, h) => {
-      if (h.type !== RTM_NEWROUTE) return;
-      const d = rtmsg.decode(b, o, end);
-      if (d.ok) out.push(d.value);
-      else malformed = d;
-    });
-    if (!r.ok && r.kind === 'error') throw r.error;
-    if (!r.ok) malformed = r.failure;
-    return { routes: out, malformed };
-  } finally {
-    nl.close();
-  }
+  const { items, malformed } = await rtDump(RTM_GETROUTE, rtmsg.encode(2), RTM_NEWROUTE, rtmsg.decode);
+  return { routes: items, malformed };
 }
 
 /** Every interface address (RTM_GETADDR, AF_UNSPEC: IPv4 and IPv6), in the kernel's order. */
 export async function addresses(): Promise<{ addresses: IfAddr[]; malformed?: DecodeFailure }> {
-  const nl = NetlinkSocket.open(NETLINK_ROUTE);
-  try {
-    const out: IfAddr[] = [];
-    let malformed: DecodeFailure | undefined;
-    const r = await nl.dump(RTM_GETADDR, ifaddrmsg.encode(0), (b, o, end, h) => {
-      if (h.type !== RTM_NEWADDR) return;
-      const d = ifaddrmsg.decode(b, o, end);
-      if (d.ok) out.push(d.value);
-      else malformed = d;
-    });
-    if (!r.ok && r.kind === 'error') throw r.error;
-    if (!r.ok) malformed = r.failure;
-    return { addresses: out, malformed };
-  } finally {
-    nl.close();
-  }
+  const { items, malformed } = await rtDump(RTM_GETADDR, ifaddrmsg.encode(0), RTM_NEWADDR, ifaddrmsg.decode);
+  return { addresses: items, malformed };
 }
 
 /** Every interface with its addresses (RTM_GETLINK joined with RTM_GETADDR). */
