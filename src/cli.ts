@@ -20,6 +20,7 @@ interface Entry {
 
 export const commands: Entry[] = [
   { name: 'ping', summary: 'send ICMP ECHO_REQUEST to network hosts (iputils ping)', load: () => import('./commands/ping/index.js') },
+  { name: 'fping', summary: 'send ICMP ECHO_REQUEST to many network hosts at once (fping)', load: () => import('./commands/fping/index.js') },
   { name: 'traceroute', aliases: ['tracert'], summary: 'print the route packets trace to network host (traceroute 2.x)', load: () => import('./commands/traceroute.js') },
   { name: 'sock', summary: "Stevens' sock: TCP/UDP/unix client, server, source and sink with every socket option", load: () => import('./commands/sock.js') },
   { name: 'sockopt', aliases: ['checkopts'], summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options", load: () => import('./commands/sockopt.js') },

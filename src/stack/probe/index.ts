@@ -54,6 +54,8 @@ export type ProbeEvent =
       rxRelNs?: number;
       /** the error means the probe reached the destination (UDP port unreachable from it) */
       reached: boolean;
+      /** where the probe it quotes was sent, when the quote says (a fleet socket's many destinations) */
+      to?: string;
     }
   | {
       /** redirect / source quench about one of our probes: informative, not an error */
@@ -64,6 +66,8 @@ export type ProbeEvent =
       icmpCode: number;
       /** a redirect's new next hop */
       gateway?: string;
+      /** where the probe it quotes was sent, when the quote says */
+      to?: string;
     }
   | {
       /** the local stack refused something we sent (IP_RECVERR origin local: EMSGSIZE ...) */
