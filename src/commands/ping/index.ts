@@ -14,6 +14,7 @@ import {
 } from '../../stack/ping/index.js';
 import { AddressNamer, resolveHost } from '../../stack/resolve.js';
 import { type JsonRecord, type Presenter, type Text, renderer } from '../../output/index.js';
+import { withMetricsIf } from '../../output/textfile.js';
 import { UsageError, dieOf, jsonLine, onTerminate, OrderedOutput, runMain } from '../common.js';
 import { type Opts, addressOf, nodeInfoQuery, parse } from './options.js';
 import {
@@ -309,7 +310,7 @@ async function main(argv: string[]): Promise<number> {
   const warnings = renderer<PingWarning>({ toRecord: warningRecord, toText: (w) => (warningShown(w, o.verbose) ? { stderr: warningText(w) } : null) }, o.json);
   const ready = await setup(o, t, (w) => warnings.emit(w));
   const presenter = new PingPresenter(o, t, ready);
-  const out = render(presenter, o.json);
+  const out = withMetricsIf(presenter, o.metrics, () => render(presenter, o.json));
   const m = ready.method;
   if (o.verbose) {
     process.stderr.write(`sockit ${NAME}: ${m.mechanism} (${m.unprivileged ? 'SOCK_DGRAM, unprivileged' : 'SOCK_RAW, CAP_NET_RAW'})${m.unprivileged ? '' : `, ident ${m.ident}`}\n`);
