@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, startSockitIn } from '../helpers/cli.js';
 import { promtoolCheckMetrics } from '../helpers/promtool.js';
@@ -19,6 +20,7 @@ const SOCKIT = '127.0.0.1:9116';
 const PROMETHEUS = '127.0.0.1:9090';
 const DROPPED = '192.0.2.9';
 const SSH_PORT = 2222;
+const DNS_TINY = fileURLToPath(new URL('../fixtures/dns-tiny.py', import.meta.url));
 
 const MODULES = `
 modules:
@@ -49,6 +51,25 @@ modules:
     tcp:
       query_response:
         - expect: "^HTTP/"
+  dns_a:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: www.example
+      query_type: A
+  dns_nx:
+    prober: dns
+    timeout: 1s
+    dns:
+      query_name: missing.example
+      query_type: AAAA
+  dns_nx_ok:
+    prober: dns
+    timeout: 1s
+    dns:
+      query_name: missing.example
+      valid_rcodes: [NXDOMAIN]
 `;
 
 /** What a Prometheus client sees of an exposition apart from the values: names, types, help, label names (and label values that are words, e.g. phase). */
@@ -64,7 +85,7 @@ export function shape(text: string): string[] {
 
 /** The values that do not depend on timing. */
 function stable(text: string): Record<string, number> {
-  const keep = /^(probe_success|probe_ip_protocol|probe_ip_addr_hash|probe_icmp_reply_hop_limit|probe_failed_due_to_regex) (\S+)$/;
+  const keep = /^(probe_success|probe_ip_protocol|probe_ip_addr_hash|probe_icmp_reply_hop_limit|probe_failed_due_to_regex|probe_dns_\w+_rrs|probe_dns_query_succeeded) (\S+)$/;
   return Object.fromEntries(text.split('\n').flatMap((l) => { const m = keep.exec(l); return m ? [[m[1]!, Number(m[2])]] : []; }));
 }
 
@@ -103,6 +124,8 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     await lab.addAddress(lab.dst, `${DROPPED}/32`);
     await lab.nft(lab.dst, `add rule inet lab input ip daddr ${DROPPED} drop`);
     lab.spawn(lab.dst, ['socat', `TCP-LISTEN:${SSH_PORT},fork,reuseaddr`, 'SYSTEM:echo SSH-2.0-lab_1.0']);
+    const dnsd = lab.spawn(lab.dst, ['python3', DNS_TINY, 'serve', lab.dst.v4]);
+    await waitFor(dnsd, /ready/, 10_000);
     const bb = lab.spawn(lab.src, ['prometheus-blackbox-exporter', '--config.file', join(dir, 'blackbox.yml'), '--web.listen-address', BLACKBOX]);
     const ready = waitFor(bb, /Listening on/, 20_000);
     sockitExporter = startSockitIn(lab, lab.src, ['exporter', '--config.file', join(dir, 'blackbox.yml'), '--listen', SOCKIT, '--ping', lab.dst.v4,
@@ -123,6 +146,10 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     `probe?module=tcp_connect&target=${lab.dst.v4}:1`,
     `probe?module=ssh_banner&target=${lab.dst.v4}:${SSH_PORT}`,
     `probe?module=ssh_wrong&target=${lab.dst.v4}:${SSH_PORT}`,
+    `probe?module=dns_a&target=${lab.dst.v4}`,
+    `probe?module=dns_nx&target=${lab.dst.v4}:53`,
+    `probe?module=dns_nx_ok&target=${lab.dst.v4}`,
+    `probe?module=dns_a&target=${DROPPED}`,
   ];
 
   it('the same /probe requests give the same names, types, help and labels, and the same timing-free values', async () => {
@@ -137,8 +164,11 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     }
     // the comparison covered the families the issue names
     for (const name of ['probe_success', 'probe_duration_seconds', 'probe_dns_lookup_time_seconds', 'probe_ip_protocol', 'probe_ip_addr_hash',
-      'probe_icmp_reply_hop_limit', 'probe_failed_due_to_regex']) expect(seen).toContain(`# TYPE ${name} gauge`);
+      'probe_icmp_reply_hop_limit', 'probe_failed_due_to_regex', 'probe_dns_answer_rrs', 'probe_dns_query_succeeded']) expect(seen).toContain(`# TYPE ${name} gauge`);
     for (const phase of ['resolve', 'setup', 'rtt']) expect(seen).toContain(`probe_icmp_duration_seconds{phase="${phase}"}`);
+    for (const phase of ['resolve', 'connect', 'request']) expect(seen).toContain(`probe_dns_duration_seconds{phase="${phase}"}`);
+    const dns = stable((await curl(`http://${SOCKIT}/probe?module=dns_a&target=${lab.dst.v4}`)).body);
+    expect(dns).toMatchObject({ probe_success: 1, probe_dns_answer_rrs: 2, probe_dns_query_succeeded: 1 });
     const ok = stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v4}`)).body);
     expect(ok.probe_success).toBe(1);
     expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}`)).body).probe_success).toBe(0);

@@ -126,7 +126,7 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
 export async function run(argv: string[]): Promise<number> {
   return runMain('exporter', async () => {
     const cmd = makeCommand('exporter')
-      .description("a blackbox_exporter-compatible prober (icmp, tcp, udp) with smokeping_prober's continuous probing")
+      .description("a blackbox_exporter-compatible prober (icmp, tcp, udp, dns) with smokeping_prober's continuous probing")
       .option('--config.file <file>', 'blackbox.yml: modules, and targets to probe continuously', DEFAULT_CONFIG)
       .option('--config.check', 'check the configuration file and exit')
       .option('--listen <addr:port>', 'where to serve /probe and /metrics', DEFAULT_LISTEN)
