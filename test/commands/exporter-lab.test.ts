@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, startSockitIn } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { Running, sockitBin, startSockitIn } from '../helpers/cli.js';
 import { promtoolCheckMetrics } from '../helpers/promtool.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 
@@ -238,4 +239,57 @@ scrape_configs:
     await scrapes(4);
     expect(await count()).toBeGreaterThan(first);
   }, 90_000);
+});
+
+describe.skipIf(!isRoot)('sockit exporter unprivileged (nobody), as the rest of sockit', () => {
+  let lab: Lab;
+  let dir: string;
+
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 0, name: 'expuser' });
+    dir = mkdtempSync(join(tmpdir(), 'sockit-exporter-user-'));
+    writeFileSync(join(dir, 'blackbox.yml'), MODULES, { mode: 0o644 });
+    // nobody reads the file
+    spawnSync('chmod', ['755', dir]);
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = (extra: string[] = []) => new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'exporter', '--config.file', join(dir, 'blackbox.yml'),
+    '--listen', SOCKIT, ...extra], { user: 'nobody', env: { NO_COLOR: '1' } }));
+  const probe = async (q: string) => (await lab.exec(lab.src, ['curl', '-s', `http://${SOCKIT}/probe?${q}`])).stdout;
+
+  it('a ping socket when ping_group_range allows it', async () => {
+    await lab.pingGroupRange(lab.src, true);
+    const e = start();
+    try {
+      await e.line(/msg="Listening on"/, 20_000, 'stderr');
+      const out = await probe(`module=icmp&target=${lab.dst.v4}&debug=true`);
+      expect(out).toMatch(/msg="Socket opened" mechanism="ping socket"/);
+      expect(out).toContain('probe_success 1\n');
+    } finally {
+      await e.stop();
+    }
+  });
+
+  it('neither a ping nor a raw socket: the probe fails with the fix in its log; continuous probing refuses to start, exit 2', async () => {
+    await lab.pingGroupRange(lab.src, false);
+    const e = start();
+    try {
+      await e.line(/msg="Listening on"/, 20_000, 'stderr');
+      const out = await probe(`module=icmp&target=${lab.dst.v4}&debug=true`);
+      expect(out).toContain('probe_success 0\n');
+      expect(out).toMatch(/msg="Error listening to socket" err="no permission for an ICMP socket: .*fix: .*ping_group_range/);
+    } finally {
+      await e.stop();
+    }
+    const c = start(['--ping', lab.dst.v4]);
+    const { code } = await c.exited;
+    expect(code).toBe(2);
+    expect(c.stderr.split('\n').filter((l) => l.startsWith('sockit exporter: '))).toEqual([
+      expect.stringMatching(/^sockit exporter: no permission for an ICMP socket: .*fix: sudo sysctl -w net\.ipv4\.ping_group_range=/),
+    ]);
+  });
 });

@@ -44,8 +44,8 @@ export async function probeICMP(ctx: ProbeContext): Promise<boolean> {
       pmtu: m.dontFragment ? 'do' : undefined, dataLen: payloadOf(m.payloadSize).length, privileged: true,
     });
   } catch (e) {
-    const fix = (e as { fix?: string[] }).fix;
-    log.error('Error listening to socket', { err: e as Error, ...(fix?.length ? { fix: fix.join('; ') } : {}) });
+    // a PermissionError's message carries its fix
+    log.error('Error listening to socket', { err: e as Error });
     return false;
   }
   const method = setup.method;
