@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { Running, sockitBin, startSockitIn } from '../helpers/cli.js';
-import { promtoolCheckMetrics } from '../helpers/promtool.js';
+import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 
 const BLACKBOX = '127.0.0.1:9115';
@@ -173,6 +173,15 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     const ok = stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v4}`)).body);
     expect(ok.probe_success).toBe(1);
     expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}`)).body).probe_success).toBe(0);
+  });
+
+  it('/metrics with the continuous families passes promtool in both formats', async () => {
+    const text = await curl(`http://${SOCKIT}/metrics`);
+    expect(text.body).toMatch(/^smokeping_response_duration_seconds_bucket\{host="192\.0\.2\.1",ip="192\.0\.2\.1",source="",le="5e-05"\} \d+$/m);
+    expect(promtoolCheckMetrics(text.body)).toEqual({ status: 0, output: '' });
+    const om = await curl(`http://${SOCKIT}/metrics`, ['Accept: application/openmetrics-text;version=1.0.0']);
+    expect(om.body).toMatch(/^# TYPE smokeping_requests counter$/m);
+    expect(promtoolParseOpenMetrics(om.body).status).toBe(0);
   });
 
   it("the same 400s, word for word", async () => {
