@@ -271,7 +271,7 @@ class FpingRun {
       type: 'host', ...this.hostFields(i), alive: st.numRecv > 0, sent, received: st.numRecv,
       loss_percent: sent > 0 && st.numRecv <= sent ? Math.trunc(((sent - st.numRecv) * 100) / sent) : 0,
       rtt_min_ms: st.numRecv ? ms(st.minReply) : null, rtt_avg_ms: ms(st.avgNs), rtt_max_ms: st.numRecv ? ms(st.maxReply) : null,
-      ...(this.o.vcount ? { rtts_ms: st.respTimes!.slice(0, sent).map((t) => (t >= 0 ? ms(t) : null)) } : {}),
+      ...(this.o.vcount ? { pings: st.respTimes!.slice(0, sent).map((t, index) => ({ index, rtt_ms: t >= 0 ? ms(t) : null })) } : {}),
       ...(this.o.outage ? { outage_ms: Math.trunc((sent - st.numRecv) * this.o.periodMs) } : {}),
     };
   }

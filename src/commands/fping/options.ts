@@ -128,6 +128,7 @@ export function parse(argv: string[]): { opts: Opts; targets: string[] } | numbe
     .option('-R, --random', 'random packet data (to foil link data compression)')
     .option('-S, --src <ip>', 'set source address')
     .option('-t, --timeout <msec>', "individual target initial timeout (default: 500 ms, except with -l/-c/-C, where it's the -p period up to 2000 ms)", floatArg('timeout'))
+    .option('-T <n>', 'ignored, as fping ignores it (the old select timeout)')
     .option('-a, --alive', 'show targets that are alive')
     .option('-A, --addr', 'show targets by address')
     .option('-C, --vcount <n>', 'same as -c, report results in verbose format', positiveArg('vcount'))
