@@ -32,6 +32,7 @@ export const commands: Entry[] = [
   { name: 'ifaces', summary: "the interfaces and their addresses as UNP's prifinfo prints them, over rtnetlink", load: () => import('./commands/ifaces/index.js') },
   { name: 'lookup', summary: 'getaddrinfo, getnameinfo and getservbyname as getent prints them (UNP ch.11)', load: () => import('./commands/lookup.js') },
   { name: 'sntp', summary: "SNTP client (RFC 4330) as ntpdig prints it, and the book's ssntp listener", load: () => import('./commands/sntp.js') },
+  { name: 'exporter', summary: 'a blackbox_exporter-compatible prober for Prometheus (icmp, tcp, udp), with continuous pinging', load: () => import('./commands/exporter/index.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },
 ];
 

@@ -31,7 +31,7 @@ export type ProbeEvent =
       rxRelNs?: number;
       /** bytes of the answer as the tools count them (ICMP header + data for echo) */
       bytes: number;
-      /** the echoed data (echo methods); valid only during the event callback */
+      /** the echoed data (echo methods), the datagram (udp); valid only during the event callback */
       data?: Buffer;
       checksumOk: boolean;
       /** IP options the answer carried, when the method sees them; valid only during the event callback */

@@ -100,7 +100,7 @@ export class UdpProbe implements ProbeMethod {
         // a datagram back from the destination: it was reached
         const from = r.address && 'address' in r.address ? r.address.address : this.target;
         const ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
-        this.onEvent?.({ type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: r.bytes, checksumOk: true });
+        this.onEvent?.({ type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: r.bytes, data: this.rbuf.subarray(0, r.bytes), checksumOk: true });
       }
     });
   }
