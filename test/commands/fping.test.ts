@@ -9,6 +9,7 @@ import { cFixed, sprintTm } from '../../src/commands/fping/text.js';
 import { cidrRange, fileNames, startEndRange } from '../../src/commands/fping/targets.js';
 import { type CliResult, sockit, sockitIn } from '../helpers/cli.js';
 import { isRoot } from '../helpers/root.js';
+import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, needsRootReason } from '../lab/index.js';
 
@@ -69,6 +70,50 @@ describe('bad arguments (one line, exit 3)', () => {
       expect(anchor.code).toBe(1);
     });
   }
+});
+
+describe.skipIf(!isRoot)('--openmetrics (loopback, root)', () => {
+  it('to standard output: OpenMetrics 1.0 that Prometheus\'s parser takes, the counts of fping\'s summary; the text goes to stderr only', async () => {
+    const r = await sockit(['fping', '--openmetrics', '-c', '3', '-p', '20', '-t', '100', '127.0.0.1', '::1', '192.0.2.99']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.endsWith('# EOF\n')).toBe(true);
+    const parsed = promtoolParseOpenMetrics(r.stdout);
+    expect(parsed.output).not.toMatch(/error|fail/i);
+    expect(parsed.status).toBe(0);
+    expect(r.stdout).toContain('fping_sent_total{host="127.0.0.1",address="127.0.0.1"} 3.0\n');
+    expect(r.stdout).toContain('fping_received_total{host="192.0.2.99",address="192.0.2.99"} 0.0\n');
+    expect(r.stdout).toContain('fping_response_duration_seconds_count{host="::1",address="::1"} 3\n');
+    expect(r.stdout).toContain('fping_exit_code 1.0\n');
+    // fping's summaries are on stderr as without the option
+    expect(r.stderr).toMatch(/^192\.0\.2\.99 : xmt\/rcv\/%loss = 3\/0\/100%$/m);
+  });
+
+  it('-C with FILE.prom: Prometheus text written atomically (no temporary file left), promtool check metrics clean', async () => {
+    const { mkdtempSync, readFileSync, readdirSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'sockit-fping-'));
+    try {
+      const file = join(dir, 'fping.prom');
+      const r = await sockit(['fping', '--openmetrics', file, '-C', '2', '-p', '20', '127.0.0.1']);
+      expect(r.code).toBe(0);
+      // the text output is fping's as without the option
+      expect(r.stderr).toMatch(/^127\.0\.0\.1 : [\d.]+ [\d.]+$/m);
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toContain('# EOF');
+      expect(text).toContain('# TYPE fping_sent_total counter\n');
+      const check = promtoolCheckMetrics(text);
+      expect(check.output).toBe('');
+      expect(check.status).toBe(0);
+      expect(readdirSync(dir)).toEqual(['fping.prom']);
+      // a file that cannot be written: one line, exit 1
+      const bad = await sockit(['fping', '--openmetrics', join(dir, 'no', 'such', 'dir.prom'), '127.0.0.1']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^sockit fping: .*dir\.prom: No such file or directory\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** Run a program on this host (the anchor's argument checks need no lab). */
