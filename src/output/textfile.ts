@@ -4,12 +4,14 @@
 // seconds, percentages as ratios), its host/address/port labels; a
 // traceroute's hops become sockit_traceroute_hop_rtt_seconds. Gauges only,
 // so the file reads the same as OpenMetrics 1.0 and as the text format the
-// collector and promtool parse. `-o FILE` writes it atomically (a
-// temporary file in the same directory, then rename(2)), so the collector
-// never reads half a file.
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// collector and promtool parse (a FILE.prom gets the text format, as fping's
+// --openmetrics does). `-o FILE` writes it atomically: writeFileAtomic below,
+// a temporary file in the same directory, fsync, rename(2), so the collector
+// (which reads every *.prom of its directory at each scrape) sees the old
+// file or the new one, never half of one.
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Failure, UsageError } from '../stack/errors.js';
+import { Failure, UsageError, strerror } from '../stack/errors.js';
 import type { JsonRecord } from './json.js';
 import type { Presenter } from './index.js';
 import { gauge, render, type MetricFamily, type Sample } from './openmetrics.js';
@@ -63,15 +65,35 @@ export function recordFamilies(command: string, records: readonly JsonRecord[], 
   return families.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Write `text` to `file` atomically: a temporary file beside it, then rename(2). */
-export function writeAtomic(file: string, text: string): void {
+/** Write `text` to `file` atomically (a temporary file in the same directory, fsync, rename). */
+export function writeFileAtomic(file: string, text: string): void {
+  // hidden and without the .prom suffix: the collector never reads it
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w', 0o644);
+  let written = false;
   try {
-    writeFileSync(tmp, text, { mode: 0o644 });
+    writeSync(fd, text);
+    fsyncSync(fd);
+    written = true;
+  } finally {
+    closeSync(fd);
+    if (!written) rmSync(tmp, { force: true });
+  }
+  try {
     renameSync(tmp, file);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* never made */ }
-    throw new Failure(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** writeFileAtomic with its failure as one line (exit 1): `FILE: strerror`. */
+export function writeAtomic(file: string, text: string): void {
+  try {
+    writeFileAtomic(file, text);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno;
+    throw new Failure(`${file}: ${errno !== undefined ? strerror(errno) : (e as Error).message}`);
   }
 }
 
@@ -99,7 +121,8 @@ export function withMetrics<E>(p: Presenter<E>, m: MetricsOutput, base: Emitter<
     },
     async drain() {
       await base?.drain();
-      const text = render(recordFamilies(m.command, records), 'openmetrics');
+      // a .prom file for the textfile collector gets the text format, as fping's does
+      const text = render(recordFamilies(m.command, records), m.file?.endsWith('.prom') ? 'prometheus' : 'openmetrics');
       if (m.file !== undefined) writeAtomic(m.file, text);
       else process.stdout.write(text);
     },

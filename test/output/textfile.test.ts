@@ -56,20 +56,21 @@ describe('--openmetrics and -o', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const check = (text: string) => {
-    expect(text.endsWith('# EOF\n')).toBe(true);
+  /** OpenMetrics (ends in # EOF; both parsers take it), or for a .prom file the text format */
+  const check = (text: string, format: 'openmetrics' | 'prometheus' = 'openmetrics') => {
+    expect(text.endsWith('# EOF\n')).toBe(format === 'openmetrics');
     expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: '' });
-    expect(promtoolParseOpenMetrics(text).status).toBe(0);
+    if (format === 'openmetrics') expect(promtoolParseOpenMetrics(text).status).toBe(0);
   };
 
-  it.skipIf(!isRoot)('ping: the file has the numbers of the same run\'s --json summary', async () => {
+  it.skipIf(!isRoot)('ping: the file (.prom: the text format) has the numbers of the same run\'s --json summary', async () => {
     const file = join(dir, 'ping.prom');
     writeFileSync(file, 'old contents\n');
     const r = await sockit(['ping', '-c', '3', '-i', '0.2', '--json', '--openmetrics', '-o', file, '127.0.0.1']);
     expect(r.code).toBe(0);
     const s = summaryOf(r.stdout);
     const text = readFileSync(file, 'utf8');
-    check(text);
+    check(text, 'prometheus');
     const m = samples(text);
     expect(m.get('sockit_ping_transmitted')).toBe(s.transmitted);
     expect(m.get('sockit_ping_received')).toBe(s.received);
@@ -92,7 +93,7 @@ describe('--openmetrics and -o', () => {
   });
 
   it('connect: the summary of -c 2, and the text still on standard output with -o', async () => {
-    const file = join(dir, 'connect.prom');
+    const file = join(dir, 'connect.om');
     const r = await sockit(['connect', '-c', '2', '-i', '0.1', '--openmetrics', '-o', file, '127.0.0.1', String(port)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/connected/i);

@@ -7,8 +7,11 @@ import { PermissionError, isSystemError, strerror } from '../../stack/errors.js'
 import { parseIPv4, parseIPv6 } from '../../stack/packet/addr.js';
 import { Fleet, type FleetEvent, type FleetOptions } from '../../stack/ping/index.js';
 import type { JsonRecord } from '../../output/index.js';
-import { UsageError, dieOf, jsonLine, onTerminate, runMain } from '../common.js';
+import { render } from '../../output/openmetrics.js';
+import { writeFileAtomic } from '../../output/textfile.js';
+import { Failure, UsageError, dieOf, jsonLine, onTerminate, runMain } from '../common.js';
 import { EXIT_USAGE, type Opts, parse } from './options.js';
+import { fpingFamilies, rttHistograms } from './metrics.js';
 import { GlobalCounters, HostStats } from './stats.js';
 import { EXIT_SYSTEM, type Host, resolveTargets, targetNames } from './targets.js';
 import { NAME, avgLoss, globalStatsText, icmpText, pad, sprintTm, stampText } from './text.js';
@@ -34,6 +37,8 @@ const ms = (ns: number | null): number | null => (ns === null ? null : Math.roun
 class FpingRun {
   readonly stats: HostStats[];
   readonly global = new GlobalCounters();
+  /** per target, the counted round trips (seconds), for --openmetrics */
+  readonly rtts;
   private readonly width: number;
   private readonly startNs: bigint;
   fleet?: Fleet;
@@ -41,6 +46,7 @@ class FpingRun {
   constructor(readonly o: Opts, readonly hosts: Host[], readonly noaddress: number, private readonly clock: Clock = systemClock) {
     const trials = Math.max(o.count ?? 0, o.retries + 1);
     this.stats = hosts.map(() => new HostStats(trials, o.loop));
+    this.rtts = rttHistograms(o.openmetrics !== undefined ? hosts.length : 0);
     this.width = Math.max(0, ...hosts.map((h) => h.host.length));
     this.startNs = clock.realNs();
   }
@@ -71,6 +77,7 @@ class FpingRun {
         if (e.late) return { ...shown, late: true };
         s.add(e.index, true, e.rttNs);
         g.reply(e.rttNs);
+        this.rtts[e.target]?.observe(e.rttNs / 1e9);
         if (s.numRecv === 1) {
           g.alive++;
           shown.first = true;
@@ -101,6 +108,13 @@ class FpingRun {
     else if (this.noaddress) exitCode = 2;
     else exitCode = this.global.alive !== this.hosts.length ? 1 : 0;
     return { type: 'finish', exitCode, elapsedNs: Number(this.clock.realNs() - this.startNs) };
+  }
+
+  /** --openmetrics: the result as an exposition (Prometheus text for a .prom file, else OpenMetrics 1.0) */
+  metricsText(end: Extract<Shown, { type: 'finish' }>): string {
+    const file = this.o.openmetrics;
+    const format = typeof file === 'string' && file.endsWith('.prom') ? 'prometheus' : 'openmetrics';
+    return render(fpingFamilies({ hosts: this.hosts, stats: this.stats, rtts: this.rtts, noaddress: this.noaddress, elapsedNs: end.elapsedNs, exitCode: end.exitCode }), format);
   }
 
   // ---- fping's text ----
@@ -271,7 +285,7 @@ class FpingRun {
       type: 'host', ...this.hostFields(i), alive: st.numRecv > 0, sent, received: st.numRecv,
       loss_percent: sent > 0 && st.numRecv <= sent ? Math.trunc(((sent - st.numRecv) * 100) / sent) : 0,
       rtt_min_ms: st.numRecv ? ms(st.minReply) : null, rtt_avg_ms: ms(st.avgNs), rtt_max_ms: st.numRecv ? ms(st.maxReply) : null,
-      ...(this.o.vcount ? { rtts_ms: st.respTimes!.slice(0, sent).map((t) => (t >= 0 ? ms(t) : null)) } : {}),
+      ...(this.o.vcount ? { pings: st.respTimes!.slice(0, sent).map((t, index) => ({ index, rtt_ms: t >= 0 ? ms(t) : null })) } : {}),
       ...(this.o.outage ? { outage_ms: Math.trunc((sent - st.numRecv) * this.o.periodMs) } : {}),
     };
   }
@@ -318,9 +332,11 @@ async function main(argv: string[]): Promise<number> {
   const { opts: o, targets } = parsed;
   const names = targetNames(o, targets);
   const list = await resolveTargets(names, o);
+  // --openmetrics without a file: standard output carries the metrics alone
+  const metricsOnStdout = o.openmetrics === true;
   const emitText = (t: TextOut) => {
     if (t?.stderr) process.stderr.write(t.stderr);
-    if (t?.stdout) process.stdout.write(t.stdout);
+    if (t?.stdout && !metricsOnStdout) process.stdout.write(t.stdout);
   };
   const run = new FpingRun(o, list.hosts, list.noaddress.length);
   const show = (e: Shown) => (o.json ? run.toRecords(e).forEach((r) => jsonLine(r)) : emitText(run.toText(e)));
@@ -331,6 +347,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let exitCode = 0;
+  let metrics: string | undefined;
   await new Promise<void>((resolve) => {
     let untrap = () => {};
     let report: NodeJS.Timeout | undefined;
@@ -346,6 +363,7 @@ async function main(argv: string[]): Promise<number> {
       const end = run.finish();
       show(end);
       exitCode = end.exitCode;
+      if (o.openmetrics !== undefined) metrics = run.metricsText(end);
       resolve();
     });
     run.fleet = fleet;
@@ -356,7 +374,21 @@ async function main(argv: string[]): Promise<number> {
     show({ type: 'start' });
     fleet.start();
   });
+  if (metrics !== undefined) writeMetrics(o.openmetrics!, metrics);
   return exitCode;
+}
+
+/** The exposition to standard output, or atomically to the file (a failed write is one line, exit 1). */
+function writeMetrics(where: true | string, text: string): void {
+  if (where === true) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileAtomic(where, text);
+  } catch (e) {
+    throw new Failure(`${where}: ${isSystemError(e) || (e as NodeJS.ErrnoException).errno ? strerror((e as NodeJS.ErrnoException).errno!) : (e as Error).message}`);
+  }
 }
 
 export function run(argv: string[]): Promise<number> {

@@ -56,6 +56,8 @@ export interface Opts {
   file?: string;
   generate: boolean;
   json: boolean;
+  /** --openmetrics: the result as metrics, to standard output (true) or to this file, written atomically */
+  openmetrics?: true | string;
   mode?: 'dgram' | 'raw';
   /** fping's verbose_flag and per_recv_flag, as main() settles them */
   verbose: boolean;
@@ -128,6 +130,7 @@ export function parse(argv: string[]): { opts: Opts; targets: string[] } | numbe
     .option('-R, --random', 'random packet data (to foil link data compression)')
     .option('-S, --src <ip>', 'set source address')
     .option('-t, --timeout <msec>', "individual target initial timeout (default: 500 ms, except with -l/-c/-C, where it's the -p period up to 2000 ms)", floatArg('timeout'))
+    .option('-T <n>', 'ignored, as fping ignores it (the old select timeout)')
     .option('-a, --alive', 'show targets that are alive')
     .option('-A, --addr', 'show targets by address')
     .option('-C, --vcount <n>', 'same as -c, report results in verbose format', positiveArg('vcount'))
@@ -145,6 +148,7 @@ export function parse(argv: string[]): { opts: Opts; targets: string[] } | numbe
     .option('-x, --reachable <n>', 'shows if >=N hosts are reachable or not', positiveArg('reachable'))
     .option('-X, --fast-reachable <n>', 'exits true immediately when N hosts are found (fping 5.2)', positiveArg('fast-reachable'))
     .option('--json', 'print JSON lines: one object per event, then a summary')
+    .option('--openmetrics [file]', 'the result as OpenMetrics (Prometheus text for a FILE.prom), to standard output or written atomically to FILE (node_exporter textfile collector)')
     .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
     .addHelpText('after', '\nExit status: 0 all reachable, 1 some unreachable, 2 an address not found, 3 bad arguments, 4 a system failure.\nSee sockit-fping(1).');
   try {
@@ -183,8 +187,9 @@ function settle(v: Record<string, unknown>): Opts {
     addr: !!v.addr, name: !!v.name, rdns: !!v.rdns, reachable: ((v.fastReachable ?? v.reachable) as number | undefined) ?? 0,
     fastReachable: v.fastReachable !== undefined, ttl: v.ttl as number | undefined, tos: v.tos as number | undefined, dontFrag: !!v.dontfrag,
     random: !!v.random, source: v.src as string | undefined, iface: v.iface as string | undefined, file: v.file as string | undefined,
-    generate: !!v.generate, json: !!v.json, mode: v.mode as 'dgram' | 'raw' | undefined, verbose: true, perRecv: false,
+    generate: !!v.generate, json: !!v.json, openmetrics: v.openmetrics as true | string | undefined, mode: v.mode as 'dgram' | 'raw' | undefined, verbose: true, perRecv: false,
   };
+  if (o.openmetrics === true && o.json) throw fail('--json and --openmetrics without a file both want standard output');
   if (o.ttl !== undefined && o.ttl > 255) throw fail(`ttl ${o.ttl} out of range`);
   if (o.unreach && o.alive) throw fail('specify only one of a, u');
   if (o.count !== undefined && o.loop) throw fail('specify only one of c, l');
