@@ -184,6 +184,16 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     expect(promtoolParseOpenMetrics(om.body).status).toBe(0);
   });
 
+  it("a probe gets the scrape's timeout minus the offset when that is shorter than the module's", async () => {
+    const r = await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}&debug=true`, ['X-Prometheus-Scrape-Timeout-Seconds: 0.8']);
+    expect(r.body).toMatch(/msg="Beginning probe" probe=icmp timeout_seconds=0\.3\d*\n/);
+    const d = Number(/^probe_duration_seconds (\S+)$/m.exec(r.body)![1]);
+    expect(d).toBeGreaterThanOrEqual(0.29);
+    expect(d).toBeLessThan(0.9); // not the module's 1 s
+    const long = await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}&debug=true`, ['X-Prometheus-Scrape-Timeout-Seconds: 30']);
+    expect(long.body).toMatch(/timeout_seconds=1\n/);
+  });
+
   it("the same 400s, word for word", async () => {
     for (const path of ['probe?module=nope&target=x', 'probe?module=icmp', 'probe?target=x&module=']) {
       const [theirs, ours] = await Promise.all([curl(`http://${BLACKBOX}/${path}`), curl(`http://${SOCKIT}/${path}`)]);
