@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { Running, sockitBin, startSockitIn } from '../helpers/cli.js';
 import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
-import { Lab, isRoot, needsRootReason } from '../lab/index.js';
+import { Lab, isRoot, v4Address } from '../lab/index.js';
 
 const BLACKBOX = '127.0.0.1:9115';
 const SOCKIT = '127.0.0.1:9116';
@@ -37,6 +37,17 @@ modules:
       ttl: 7
       payload_size: 64
       dont_fragment: true
+  icmp_source:
+    prober: icmp
+    timeout: 1s
+    icmp:
+      preferred_ip_protocol: ip4
+      source_ip_address: ${v4Address(0, 2)}
+  icmp_v6_only:
+    prober: icmp
+    timeout: 1s
+    icmp:
+      ip_protocol_fallback: false
   tcp_connect:
     prober: tcp
     timeout: 1s
@@ -143,6 +154,8 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     `probe?module=icmp&target=${lab.dst.v4}`,
     `probe?module=icmp_v4&target=${lab.dst.v4}`,
     `probe?module=icmp&target=${DROPPED}`,
+    `probe?module=icmp_source&target=${lab.dst.v4}`,
+    `probe?module=icmp_v6_only&target=${lab.dst.v4}`,
     `probe?module=tcp_connect&target=${lab.dst.v4}:${SSH_PORT}`,
     `probe?module=tcp_connect&target=${lab.dst.v4}:1`,
     `probe?module=ssh_banner&target=${lab.dst.v4}:${SSH_PORT}`,
@@ -173,6 +186,10 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     const ok = stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v4}`)).body);
     expect(ok.probe_success).toBe(1);
     expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}`)).body).probe_success).toBe(0);
+    // the source is the lab source's own address (its only one): bound, the probe answered
+    expect(lab.src.v4).toBe(v4Address(0, 2));
+    expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp_source&target=${lab.dst.v4}`)).body).probe_success).toBe(1);
+    expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp_v6_only&target=${lab.dst.v4}`)).body).probe_success).toBe(0);
   });
 
   it('/metrics with the continuous families passes promtool in both formats', async () => {
