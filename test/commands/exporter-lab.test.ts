@@ -129,13 +129,13 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
   };
 
   beforeAll(async () => {
-    lab = await Lab.chain({ routers: 0, name: 'exporter' });
+    lab = await Lab.chain({ routers: 0, ipv6: true, name: 'exporter' });
     dir = mkdtempSync(join(tmpdir(), 'sockit-exporter-lab-'));
     writeFileSync(join(dir, 'blackbox.yml'), MODULES);
     // a second address on the destination, silent behind a drop rule
     await lab.addAddress(lab.dst, `${DROPPED}/32`);
     await lab.nft(lab.dst, `add rule inet lab input ip daddr ${DROPPED} drop`);
-    lab.spawn(lab.dst, ['socat', `TCP-LISTEN:${SSH_PORT},fork,reuseaddr`, 'SYSTEM:echo SSH-2.0-lab_1.0']);
+    lab.spawn(lab.dst, ['socat', `TCP6-LISTEN:${SSH_PORT},fork,reuseaddr,ipv6only=0`, 'SYSTEM:echo SSH-2.0-lab_1.0']);
     const dnsd = lab.spawn(lab.dst, ['python3', DNS_TINY, 'serve', lab.dst.v4]);
     await waitFor(dnsd, /ready/, 10_000);
     const bb = lab.spawn(lab.src, ['prometheus-blackbox-exporter', '--config.file', join(dir, 'blackbox.yml'), '--web.listen-address', BLACKBOX]);
@@ -155,6 +155,8 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     `probe?module=icmp_v4&target=${lab.dst.v4}`,
     `probe?module=icmp&target=${DROPPED}`,
     `probe?module=icmp_source&target=${lab.dst.v4}`,
+    `probe?module=icmp&target=${lab.dst.v6}`,
+    `probe?module=tcp_connect&target=[${lab.dst.v6}]:${SSH_PORT}`,
     `probe?module=icmp_v6_only&target=${lab.dst.v4}`,
     `probe?module=tcp_connect&target=${lab.dst.v4}:${SSH_PORT}`,
     `probe?module=tcp_connect&target=${lab.dst.v4}:1`,
@@ -185,6 +187,7 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     expect(dns).toMatchObject({ probe_success: 1, probe_dns_answer_rrs: 2, probe_dns_query_succeeded: 1 });
     const ok = stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v4}`)).body);
     expect(ok.probe_success).toBe(1);
+    expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v6}`)).body)).toMatchObject({ probe_success: 1, probe_ip_protocol: 6, probe_icmp_reply_hop_limit: 64 });
     expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}`)).body).probe_success).toBe(0);
     // the source is the lab source's own address (its only one): bound, the probe answered
     expect(lab.src.v4).toBe(v4Address(0, 2));
