@@ -39,11 +39,9 @@ export async function chooseProtocol(
   metrics: ProbeMetrics,
   log: ProbeLog,
 ): Promise<Resolved | null> {
-  metrics.register('probe_ip_protocol', HELP.protocol);
-  metrics.register('probe_dns_lookup_time_seconds', HELP.lookup);
-  metrics.register('probe_ip_addr_hash', HELP.hash);
-  // unset gauges still report 0, as client_golang's do
+  // registered gauges report 0 until set, as client_golang's do
   metrics.add('probe_ip_protocol', HELP.protocol, 0);
+  metrics.add('probe_dns_lookup_time_seconds', HELP.lookup, 0);
   metrics.add('probe_ip_addr_hash', HELP.hash, 0);
   const want = preferred === 'ip4' ? 4 : 6;
   log.info('Resolving target address', { target, ip_protocol: preferred });

@@ -72,7 +72,6 @@ function dial(host: string, port: number, localAddress: string | undefined, sign
 export async function probeTCP(ctx: ProbeContext): Promise<boolean> {
   const { metrics, log } = ctx;
   const m = ctx.module.tcp;
-  metrics.register(FAILED_DUE_TO_REGEX, FAILED_DUE_TO_REGEX_HELP);
   metrics.add(FAILED_DUE_TO_REGEX, FAILED_DUE_TO_REGEX_HELP, 0);
   const hp = splitHostPort(ctx.target);
   if (!hp) {
