@@ -19,6 +19,7 @@ import { Lab, isRoot, v4Address } from '../lab/index.js';
 const BLACKBOX = '127.0.0.1:9115';
 const SOCKIT = '127.0.0.1:9116';
 const PROMETHEUS = '127.0.0.1:9090';
+const SMOKEPING = '127.0.0.1:9374';
 const DROPPED = '192.0.2.9';
 const SSH_PORT = 2222;
 const DNS_TINY = fileURLToPath(new URL('../fixtures/dns-tiny.py', import.meta.url));
@@ -121,6 +122,7 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
   let lab: Lab;
   let dir: string;
   let sockitExporter: Running;
+  let smokeping: ChildProcess;
 
   const curl = async (url: string, headers: string[] = []) => {
     const r = await lab.exec(lab.src, ['curl', '-s', '-w', '\n%{http_code}', ...headers.flatMap((h) => ['-H', h]), url]);
@@ -138,11 +140,15 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     lab.spawn(lab.dst, ['socat', `TCP6-LISTEN:${SSH_PORT},fork,reuseaddr,ipv6only=0`, 'SYSTEM:echo SSH-2.0-lab_1.0']);
     const dnsd = lab.spawn(lab.dst, ['python3', DNS_TINY, 'serve', lab.dst.v4]);
     await waitFor(dnsd, /ready/, 10_000);
+    // its own (empty) config file, not the package's (which pings localhost)
+    writeFileSync(join(dir, 'smokeping.yml'), 'targets: []\n');
+    smokeping = lab.spawn(lab.src, ['prometheus-smokeping-prober', '--config.file', join(dir, 'smokeping.yml'), '--privileged',
+      '--web.listen-address', SMOKEPING, '--ping.interval', '250ms', lab.dst.v4]);
     const bb = lab.spawn(lab.src, ['prometheus-blackbox-exporter', '--config.file', join(dir, 'blackbox.yml'), '--web.listen-address', BLACKBOX]);
     const ready = waitFor(bb, /Listening on/, 20_000);
     sockitExporter = startSockitIn(lab, lab.src, ['exporter', '--config.file', join(dir, 'blackbox.yml'), '--listen', SOCKIT, '--ping', lab.dst.v4,
       '--ping.interval', '250ms']);
-    await Promise.all([ready, sockitExporter.line(/msg="Listening on"/, 20_000, 'stderr')]);
+    await Promise.all([ready, waitFor(smokeping, /Listening on/, 20_000), sockitExporter.line(/msg="Listening on"/, 20_000, 'stderr')]);
   }, 60_000);
 
   afterAll(async () => {
@@ -212,6 +218,25 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     expect(d).toBeLessThan(0.9); // not the module's 1 s
     const long = await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}&debug=true`, ['X-Prometheus-Scrape-Timeout-Seconds: 30']);
     expect(long.body).toMatch(/timeout_seconds=1\n/);
+  });
+
+  it("the continuous families as smokeping_prober's: names, types, help, labels, the same buckets", async () => {
+    await new Promise((r) => setTimeout(r, 1200)); // a few pings each
+    const families = (text: string) => text.split('\n').filter((l) => /^(# (HELP|TYPE) )?smokeping_(?!prober_)/.test(l)).join('\n');
+    const [theirs, ours] = await Promise.all([curl(`http://${SMOKEPING}/metrics`), curl(`http://${SOCKIT}/metrics`)]);
+    const les = (text: string) => [...new Set([...text.matchAll(/smokeping_response_duration_seconds_bucket\{[^}]*le="([^"]+)"/g)].map((m) => m[1]))];
+    expect(les(ours.body)).toEqual(les(theirs.body));
+    expect(les(ours.body)).toHaveLength(21);
+    // Debian's smokeping_prober is 0.6.1: labels ip and host. Later releases (and the issue) add
+    // source, and a receive-errors counter; so: ours without those, equal to theirs
+    const name = (l: string) => /^(?:# \w+ )?(smokeping_\w+?)(?:_bucket|_sum|_count)?[{ ]/.exec(l)?.[1];
+    const theirShape = shape(families(theirs.body));
+    const theirNames = new Set(theirShape.map(name));
+    const ourShape = shape(families(ours.body));
+    const common = ourShape.filter((l) => theirNames.has(name(l))).map((l) => l.replace(/,?source=\*/, '').replace('{,', '{'));
+    expect(common).toEqual(theirShape);
+    expect(new Set(ourShape.map(name).filter((n) => !theirNames.has(n)))).toEqual(new Set(['smokeping_receive_errors_total']));
+    expect(ourShape).toContain('smokeping_response_duration_seconds_bucket{host=*,ip=*,source=*,le=*}');
   });
 
   it("the same 400s, word for word", async () => {

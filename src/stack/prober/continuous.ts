@@ -111,7 +111,7 @@ export class ContinuousProber {
       counter('smokeping_receive_errors_total', 'The number of errors when Pinger attempts to receive packets.', this.receiveErrors),
       counter('smokeping_requests_total', 'Number of ping requests sent', per((s) => s.requests)),
       histogram('smokeping_response_duration_seconds', 'A histogram of latencies for ping responses.', all.map((s) => s.rtt.sample(s.labels))),
-      counter('smokeping_response_duplicates_total', 'The number of duplicated response packets.', per((s) => s.duplicates || undefined)),
+      counter('smokeping_response_duplicates_total', 'The number of duplicated response packets.', per((s) => s.duplicates)),
       gauge('smokeping_response_ttl', 'The last response Time To Live (TTL).', per((s) => s.ttl)),
       counter('smokeping_send_errors_total', 'The number of errors when Pinger attempts to send packets.', per((s) => s.sendErrors || undefined)),
     ];
