@@ -279,5 +279,8 @@ describe('sockit exporter: bad input', () => {
     const b = await sockit(['exporter', '--ping', '127.0.0.1', '--ping.interval', '1', '--config.file', '/dev/null']);
     expect(b.code).toBe(2);
     expect(b.stderr).toBe("sockit exporter: invalid ping interval: '1'\n");
+    const c = await sockit(['exporter', '--log.level', 'loud']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toBe("sockit exporter: invalid log level: 'loud' (debug, info, warn or error)\n");
   });
 });

@@ -23,7 +23,12 @@ interface Options {
   pingSize: number;
 }
 
+const LEVELS = ['debug', 'info', 'warn', 'error'];
+let minLevel = 1;
+
+/** A logfmt line on stderr, as blackbox_exporter's logger writes them (below --log.level: nothing). */
 function log(level: string, msg: string, pairs: Record<string, unknown> = {}): void {
+  if (LEVELS.indexOf(level) < minLevel) return;
   const kv: [string, unknown][] = [['ts', new Date().toISOString()], ['level', level], ['msg', msg], ...Object.entries(pairs)];
   process.stderr.write(kv.map(([k, v]) => `${k}=${logfmtValue(v)}`).join(' ') + '\n');
 }
@@ -140,9 +145,14 @@ export async function run(argv: string[]): Promise<number> {
       .option('--ping <host...>', 'hosts to ping continuously (smokeping_prober)')
       .option('--ping.interval <duration>', 'how often to ping them (Go duration)', '1s')
       .option('--ping.size <bytes>', 'ICMP data bytes of those pings', intArg('ping size', 0, 65507), 56)
+      .option('--log.level <level>', 'the least severe log lines shown: debug, info, warn or error', (v) => {
+        if (!LEVELS.includes(v)) throw new UsageError(`invalid log level: '${v}' (debug, info, warn or error)`);
+        return v;
+      }, 'info')
       .allowExcessArguments(false);
     if (!parseArgs(cmd, argv)) return 0;
     const raw = cmd.opts() as Record<string, unknown>;
+    minLevel = LEVELS.indexOf(raw['log.level'] as string);
     const o: Options = {
       configFile: raw['config.file'] as string,
       configCheck: raw['config.check'] as boolean | undefined,
