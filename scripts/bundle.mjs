@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Build dist/bundle/: one esbuild bundle per command of src/cli.ts's registry,
+// and one for sockit itself (--version, --help, unknown commands). Each run
+// loads exactly one bundle: bin/sockit picks it by the command word through
+// dist/bundle/commands.json (every name and alias -> its bundle), so the
+// registry stays the one list and a new command needs no edit here.
+//
+// A command's bundle holds src/cli.ts's main with that command's import
+// inlined (the others stay lazy), so the command and main share one copy of
+// output/json.ts (the summary already printed?) and cli/stdio.ts.
+//
+// Modules find files beside them (build/Release/sockit.node, package.json)
+// from import.meta.url: in a bundle each module's import.meta.url is made
+// the URL its tsc output has in dist/, so those lookups stay as they are.
+import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const src = join(root, 'src');
+const out = join(root, 'dist', 'bundle');
+const cliTs = join(src, 'cli.ts');
+
+/** The registry: names, aliases and the module each command loads (from tsc's dist/cli.js). */
+async function registry() {
+  const { commands } = await import(pathToFileURL(join(root, 'dist', 'cli.js')).href);
+  return commands.map((c) => {
+    const m = /import\(\s*['"`]([^'"`]+)['"`]\s*\)/.exec(String(c.load));
+    if (!m) throw new Error(`bundle: cannot see the module ${c.name}'s load() imports`);
+    return { name: c.name, aliases: c.aliases ?? [], module: m[1] };
+  });
+}
+
+/** import.meta.url as the module's tsc output in dist/ would see it. */
+const metaUrl = {
+  name: 'dist-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return { contents: text, loader: 'ts' };
+      const asDist = join(root, 'dist', relative(src, args.path)).replace(/\.ts$/, '.js');
+      const rel = relative(out, asDist).split('\\').join('/');
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, __bundleUrl).href`), loader: 'ts' };
+    });
+  },
+};
+
+/** In src/cli.ts: bundle the command `keep` imports (or none), leave the other commands to load lazily. */
+function onlyCommand(keep) {
+  return {
+    name: 'only-command',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/commands\// }, (args) => {
+        if (args.importer !== cliTs || args.kind !== 'dynamic-import' || args.path === keep) return undefined;
+        return { path: args.path, external: true }; // not reached: bin/sockit runs this command's own bundle
+      });
+    },
+  };
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  // CommonJS: no ESM loader to start, builtins without ESM facades (about 5 ms)
+  format: 'cjs',
+  target: 'node20.19',
+  minify: true,
+  keepNames: false,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  banner: { js: "var __bundleUrl=require('node:url').pathToFileURL(__filename);" }, // for import.meta.url, above
+  logLevel: 'warning',
+};
+
+async function main() {
+  const commands = await registry();
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const targets = [{ file: 'sockit', keep: null }, ...commands.map((c) => ({ file: c.name, keep: c.module }))];
+  await Promise.all(
+    targets.map((t) =>
+      build({ ...common, entryPoints: [cliTs], outfile: join(out, `${t.file}.cjs`), plugins: [metaUrl, onlyCommand(t.keep)] }),
+    ),
+  );
+  const map = {};
+  for (const c of commands) for (const n of [c.name, ...c.aliases]) map[n] = c.name;
+  writeFileSync(join(out, 'commands.json'), `${JSON.stringify(map)}\n`);
+  console.log(`bundle: ${targets.length} bundles in ${relative(root, out)}/`);
+}
+
+await main();
