@@ -59,6 +59,23 @@ function onlyCommand(keep) {
   };
 }
 
+/**
+ * commander requires child_process (about 2 ms: net, dgram, streams) for
+ * executable subcommands, which sockit has none of: give it on first use.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:child_process'))[k] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -81,7 +98,7 @@ async function main() {
   const targets = [{ file: 'sockit', keep: null }, ...commands.map((c) => ({ file: c.name, keep: c.module }))];
   await Promise.all(
     targets.map((t) =>
-      build({ ...common, entryPoints: [cliTs], outfile: join(out, `${t.file}.cjs`), plugins: [metaUrl, onlyCommand(t.keep)] }),
+      build({ ...common, entryPoints: [cliTs], outfile: join(out, `${t.file}.cjs`), plugins: [metaUrl, lazyChildProcess, onlyCommand(t.keep)] }),
     ),
   );
   const map = {};

@@ -1,7 +1,8 @@
 // The sockit program. Commands are listed here with a one-line summary and
 // loaded only when run, so start-up costs one small module. Nothing here
-// imports the native addon: --help, --version and help work without it.
-import { Command, CommanderError } from 'commander';
+// imports the native addon: --help, --version and help work without it, and
+// --version needs no commander (it loads for the help and the errors).
+import type { Command } from 'commander';
 import { guardStdout } from './cli/stdio.js';
 import { reportError, sockitVersion } from './cli/run.js';
 import { hasSummary, jsonLine } from './output/json.js';
@@ -38,7 +39,8 @@ function find(word: string | undefined): Entry | undefined {
   return word === undefined ? undefined : commands.find((c) => c.name === word || c.aliases?.includes(word));
 }
 
-function program(): Command {
+async function program(): Promise<Command> {
+  const { Command } = await import('commander');
   const p = new Command('sockit')
     .description("a network toolkit in the spirit of Stevens' Unix Network Programming")
     .version(sockitVersion(), '-V, --version')
@@ -75,15 +77,20 @@ export async function main(argv: string[]): Promise<void> {
       code = reportError(entry.name, e);
     }
   } else {
-    code = topLevel(argv);
+    code = await topLevel(argv);
   }
   // --json: the last line of every run is a summary with the exit code, also when it ended early
   if (entry && wantsJson(argv) && !hasSummary()) jsonLine({ type: 'summary', exit_code: code });
   process.exitCode = code;
 }
 
-function topLevel(argv: string[]): number {
-  const p = program();
+async function topLevel(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version')) {
+    process.stdout.write(`${sockitVersion()}\n`);
+    return 0;
+  }
+  const { CommanderError } = await import('commander');
+  const p = await program();
   p.configureOutput({ writeErr: () => {}, outputError: () => {} });
   if (argv.length === 0) {
     process.stderr.write(p.helpInformation());
