@@ -46,13 +46,16 @@ const metaUrl = {
   },
 };
 
-/** In src/cli.ts: bundle the command `keep` imports (or none), leave the other commands to load lazily. */
+/** Commands that load every other command (to read their option tables): their bundles hold them all. */
+const WHOLE = new Set(['completion']);
+
+/** In src/cli.ts: bundle the commands in `keep` (module paths), leave the others to load lazily. */
 function onlyCommand(keep) {
   return {
     name: 'only-command',
     setup(b) {
       b.onResolve({ filter: /^\.\/commands\// }, (args) => {
-        if (args.importer !== cliTs || args.kind !== 'dynamic-import' || args.path === keep) return undefined;
+        if (args.importer !== cliTs || args.kind !== 'dynamic-import' || keep.has(args.path)) return undefined;
         return { path: args.path, external: true }; // not reached: bin/sockit runs this command's own bundle
       });
     },
@@ -95,7 +98,11 @@ async function main() {
   const commands = await registry();
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const targets = [{ file: 'sockit', keep: null }, ...commands.map((c) => ({ file: c.name, keep: c.module }))];
+  const every = new Set(commands.map((c) => c.module));
+  const targets = [
+    { file: 'sockit', keep: new Set() },
+    ...commands.map((c) => ({ file: c.name, keep: WHOLE.has(c.name) ? every : new Set([c.module]) })),
+  ];
   await Promise.all(
     targets.map((t) =>
       build({ ...common, entryPoints: [cliTs], outfile: join(out, `${t.file}.cjs`), plugins: [metaUrl, lazyChildProcess, onlyCommand(t.keep)] }),

@@ -32,6 +32,8 @@ export const commands: Entry[] = [
   { name: 'ifaces', summary: "the interfaces and their addresses as UNP's prifinfo prints them, over rtnetlink", load: () => import('./commands/ifaces/index.js') },
   { name: 'lookup', summary: 'getaddrinfo, getnameinfo and getservbyname as getent prints them (UNP ch.11)', load: () => import('./commands/lookup.js') },
   { name: 'sntp', summary: "SNTP client (RFC 4330) as ntpdig prints it, and the book's ssntp listener", load: () => import('./commands/sntp.js') },
+  { name: 'links', summary: 'make links named after the commands (busybox style): a link named ping runs sockit ping', load: () => import('./commands/links.js') },
+  { name: 'completion', summary: "bash, zsh and fish completions from the commands' own option tables", load: () => import('./commands/completion.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },
 ];
 
