@@ -1,9 +1,11 @@
 // sockit ping against iputils ping, on loopback and in a lab of namespaces.
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatG, formatTime, optionsText, summaryText } from '../../src/commands/ping/text.js';
 import { ipOptionItems } from '../../src/stack/packet/ipoptions.js';
 import { PingStats, llsqrt } from '../../src/stack/ping/index.js';
-import { type CliResult, Running, sockit, sockitIn, startSockit } from '../helpers/cli.js';
+import { type CliResult, Running, sockit, sockitBin, sockitIn, startSockit } from '../helpers/cli.js';
+import { runnable } from '../helpers/readable.js';
 import { isRoot, rootReason } from '../helpers/root.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, needsRootReason } from '../lab/index.js';
@@ -143,11 +145,11 @@ describe('bad input: one line, exit 2', () => {
 
   it('refuses a sub-2 ms interval to an unprivileged user, as iputils does', async () => {
     const { spawnSync } = await import('node:child_process');
-    const argv = [process.execPath, 'bin/sockit', 'ping', '-c', '1', '-i', '0.001', '127.0.0.1'];
-    // as root, drop to nobody for this one run
+    const argv = (bin: string) => [process.execPath, bin, 'ping', '-c', '1', '-i', '0.001', '127.0.0.1'];
+    // as root, drop to nobody for this one run (from a copy nobody can read, in a directory it may enter)
     const r = isRoot
-      ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], { encoding: 'utf8' })
-      : spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+      ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv(runnable('bin/sockit', 'nobody'))], { encoding: 'utf8', cwd: tmpdir() })
+      : spawnSync(process.execPath, argv(sockitBin).slice(1), { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('sockit ping: cannot flood; minimal interval allowed for user is 2ms\n');
   });
