@@ -13,7 +13,7 @@
 // from import.meta.url: in a bundle each module's import.meta.url is made
 // the URL its tsc output has in dist/, so those lookups stay as they are.
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 

@@ -2,7 +2,7 @@
 // options and its run-until-signalled loop, and the client's way of finding
 // and reaching the server. Not a command itself.
 import type net from 'node:net';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type * as Stack from '../../stack/index.js';
 import type { ConnectionEnd, Datagram, Family, InetSockAddr, Peer, SockAddr, TcpServer, UdpClient } from '../../stack/index.js';
 import { addressFamily } from '../../stack/packet/addr.js';
