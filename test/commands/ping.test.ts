@@ -8,7 +8,7 @@ import { type CliResult, Running, sockit, sockitBin, sockitIn, startSockit } fro
 import { runnable } from '../helpers/readable.js';
 import { isRoot, rootReason } from '../helpers/root.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
-import { Lab, needsRootReason } from '../lab/index.js';
+import { Lab, isRoot as labReady, needsRootReason } from '../lab/index.js';
 
 /** Timing varies between runs; everything else must match iputils to the byte. */
 function normalize(text: string): string {
@@ -269,7 +269,7 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
 
 const HOSTS = (lab: Lab) => [`${lab.dst.v4} dsthost dstalias`, `${lab.routers[1]!.v4} router2`, `${lab.dst.v6} dsthost6`];
 
-describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRootReason})`, () => {
+describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRootReason})`, () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 2, ipv6: true, name: 'ping' });
