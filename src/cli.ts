@@ -3,7 +3,7 @@
 // imports the native addon: --help, --version and help work without it, and
 // --version needs no commander (it loads for the help and the errors).
 import type { Command } from 'commander';
-import { guardStdout } from './cli/stdio.js';
+import { guardStdout, writeStdout } from './cli/stdio.js';
 import { reportError, sockitVersion } from './cli/run.js';
 import { hasSummary, jsonLine } from './output/json.js';
 
@@ -64,6 +64,10 @@ function wantsJson(argv: string[]): boolean {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version')) {
+    writeStdout('', `${sockitVersion()}\n`); // no commander, no stdout stream: start-up close to node's own
+    return;
+  }
   let entry = find(argv[0]);
   // `sockit help ping` is `sockit ping --help`
   if (argv[0] === 'help' && find(argv[1])) {
@@ -87,10 +91,6 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 async function topLevel(argv: string[]): Promise<number> {
-  if (argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version')) {
-    process.stdout.write(`${sockitVersion()}\n`);
-    return 0;
-  }
   const { CommanderError } = await import('commander');
   const p = await program();
   p.configureOutput({ writeErr: () => {}, outputError: () => {} });
