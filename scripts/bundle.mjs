@@ -85,7 +85,7 @@ const common = {
   // CommonJS: no ESM loader to start, builtins without ESM facades (about 5 ms)
   format: 'cjs',
   target: 'node20.19',
-  minify: true,
+  minify: process.env.SOCKIT_BUNDLE_MINIFY !== '0', // =0: readable bundles, for profiling
   keepNames: false,
   sourcemap: 'linked',
   sourcesContent: false,
