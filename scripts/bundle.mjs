@@ -10,8 +10,9 @@
 // output/json.ts (the summary already printed?) and cli/stdio.ts.
 //
 // Modules find files beside them (build/Release/sockit.node, package.json)
-// from import.meta.url: in a bundle each module's import.meta.url is made
-// the URL its tsc output has in dist/, so those lookups stay as they are.
+// from import.meta.url: in a bundle each module's import.meta.url (and
+// .filename, .dirname) is made its tsc output's in dist/, so those lookups
+// stay as they are.
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,10 +39,14 @@ const metaUrl = {
   setup(b) {
     b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return { contents: text, loader: 'ts' };
+      if (!text.includes('import.meta.')) return { contents: text, loader: 'ts' };
       const asDist = join(root, 'dist', relative(src, args.path)).replace(/\.ts$/, '.js');
-      const rel = relative(out, asDist).split('\\').join('/');
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, __bundleUrl).href`), loader: 'ts' };
+      const url = `new URL(${JSON.stringify(relative(out, asDist).split('\\').join('/'))}, __bundleUrl)`;
+      const contents = text
+        .replaceAll('import.meta.url', `${url}.href`)
+        .replaceAll('import.meta.filename', `__fileOf(${url})`)
+        .replaceAll('import.meta.dirname', `__dirOf(__fileOf(${url}))`);
+      return { contents, loader: 'ts' };
     });
   },
 };
@@ -90,7 +95,8 @@ const common = {
   sourcemap: 'linked',
   sourcesContent: false,
   legalComments: 'none',
-  banner: { js: "var __bundleUrl=require('node:url').pathToFileURL(__filename);" }, // for import.meta.url, above
+  // for import.meta, above (a module's own `require` may shadow the real one)
+  banner: { js: "var __bundleUrl=require('node:url').pathToFileURL(__filename),__fileOf=require('node:url').fileURLToPath,__dirOf=require('node:path').dirname;" },
   logLevel: 'warning',
 };
 
