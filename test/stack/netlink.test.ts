@@ -14,7 +14,7 @@ import {
 } from '../../src/stack/abi/sock_diag.js';
 import { NetlinkSocket } from '../../src/stack/netlink/socket.js';
 import { parseProcInet, parseProcUnix } from '../../src/stack/inventory/procnet.js';
-import { FilterError, matches, parseFilter, tokenize } from '../../src/stack/inventory/filter.js';
+import { type FilterError, matches, parseFilter, tokenize } from '../../src/stack/inventory/filter.js';
 import type { InetSocket } from '../../src/stack/inventory/index.js';
 import { neverThrows } from '../helpers/fuzz.js';
 
