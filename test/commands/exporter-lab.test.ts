@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { Running, sockitBin, startSockitIn } from '../helpers/cli.js';
+import { Running, startSockitIn } from '../helpers/cli.js';
+import { runnable } from '../helpers/readable.js';
 import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
 import { Lab, isRoot, v4Address } from '../lab/index.js';
 
@@ -321,7 +322,8 @@ describe.skipIf(!isRoot)('sockit exporter unprivileged (nobody), as the rest of 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = (extra: string[] = []) => new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'exporter', '--config.file', join(dir, 'blackbox.yml'),
+  // nobody runs a world-readable copy (the checkout may be root's only)
+  const start = (extra: string[] = []) => new Running(lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', 'nobody'), 'exporter', '--config.file', join(dir, 'blackbox.yml'),
     '--listen', SOCKIT, ...extra], { user: 'nobody', env: { NO_COLOR: '1' } }));
   const probe = async (q: string) => (await lab.exec(lab.src, ['curl', '-s', `http://${SOCKIT}/probe?${q}`])).stdout;
 
