@@ -88,15 +88,20 @@ async function measure(lab, argv, url, seconds, during = () => Promise.resolve([
 
 /** iputils ping's mean RTT (s) for each of `hosts`, pinged once a second for `seconds`. */
 function pingMeans(lab, hosts, seconds) {
-  return Promise.all(hosts.map((h) => new Promise((resolve) => {
-    const p = spawn('ip', ['netns', 'exec', lab.src, 'ping', '-6', '-n', '-q', '-c', String(Math.max(3, seconds - 2)), '-i', '1', h], { env });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('close', () => {
-      const m = /= [\d.]+\/([\d.]+)\//.exec(out);
-      resolve(m ? Number(m[1]) / 1000 : NaN);
-    });
-  })));
+  return Promise.all(
+    hosts.map(
+      (h) =>
+        new Promise((resolve) => {
+          const p = spawn('ip', ['netns', 'exec', lab.src, 'ping', '-6', '-n', '-q', '-c', String(Math.max(3, seconds - 2)), '-i', '1', h], { env });
+          let out = '';
+          p.stdout.on('data', (d) => (out += d));
+          p.on('close', () => {
+            const m = /= [\d.]+\/([\d.]+)\//.exec(out);
+            resolve(m ? Number(m[1]) / 1000 : NaN);
+          });
+        }),
+    ),
+  );
 }
 
 export async function run({ targets = 1000, seconds = 15, sample = 20, anchorTargets = 200 } = {}) {
@@ -112,8 +117,13 @@ export async function run({ targets = 1000, seconds = 15, sample = 20, anchorTar
     const yml = `targets:\n  - hosts: [${hosts.join(', ')}]\n    interval: 1s\n`;
     writeFileSync(join(dir, 'exporter.yml'), yml);
     const picks = Array.from({ length: sample }, (_, i) => hosts[Math.floor((i * targets) / sample)]);
-    const ours = await measure(lab, [process.execPath, join(root, 'bin/sockit'), 'exporter', '--config.file', join(dir, 'exporter.yml'),
-      '--listen', `127.0.0.1:${PORT}`], `http://127.0.0.1:${PORT}/metrics`, seconds, () => pingMeans(lab, picks, seconds));
+    const ours = await measure(
+      lab,
+      [process.execPath, join(root, 'bin/sockit'), 'exporter', '--config.file', join(dir, 'exporter.yml'), '--listen', `127.0.0.1:${PORT}`],
+      `http://127.0.0.1:${PORT}/metrics`,
+      seconds,
+      () => pingMeans(lab, picks, seconds),
+    );
     const pingAvg = ours.side.filter((x) => Number.isFinite(x));
     const sampled = picks.map((h) => ours.means.get(h)).filter((x) => x !== undefined);
     const rttUs = median(sampled) * 1e6;
@@ -129,11 +139,21 @@ export async function run({ targets = 1000, seconds = 15, sample = 20, anchorTar
       const few = hosts.slice(0, anchorTargets);
       const fewYml = `targets:\n  - hosts: [${few.join(', ')}]\n    interval: 1s\n`;
       writeFileSync(join(dir, 'few.yml'), fewYml);
-      const mine = await measure(lab, [process.execPath, join(root, 'bin/sockit'), 'exporter', '--config.file', join(dir, 'few.yml'),
-        '--listen', `127.0.0.1:${PORT}`], `http://127.0.0.1:${PORT}/metrics`, seconds);
-      const theirs = await measure(lab, ['prometheus-smokeping-prober', '--config.file', join(dir, 'few.yml'), '--privileged',
-        '--web.listen-address', `127.0.0.1:${PORT + 1}`], `http://127.0.0.1:${PORT + 1}/metrics`, seconds);
-      console.log(`side by side with prometheus-smokeping-prober, ${anchorTargets} targets (answering: sockit ${mine.means.size}, smokeping_prober ${theirs.means.size})`);
+      const mine = await measure(
+        lab,
+        [process.execPath, join(root, 'bin/sockit'), 'exporter', '--config.file', join(dir, 'few.yml'), '--listen', `127.0.0.1:${PORT}`],
+        `http://127.0.0.1:${PORT}/metrics`,
+        seconds,
+      );
+      const theirs = await measure(
+        lab,
+        ['prometheus-smokeping-prober', '--config.file', join(dir, 'few.yml'), '--privileged', '--web.listen-address', `127.0.0.1:${PORT + 1}`],
+        `http://127.0.0.1:${PORT + 1}/metrics`,
+        seconds,
+      );
+      console.log(
+        `side by side with prometheus-smokeping-prober, ${anchorTargets} targets (answering: sockit ${mine.means.size}, smokeping_prober ${theirs.means.size})`,
+      );
       row('CPU (% of one core)', mine.cpuPct, theirs.cpuPct, '%', false);
       row('RSS (median, MiB)', mine.rss / 2 ** 20, theirs.rss / 2 ** 20, 'MiB', false);
       row('RTT, median of the means', median([...mine.means.values()]) * 1e6, median([...theirs.means.values()]) * 1e6, 'µs', false);
@@ -141,8 +161,10 @@ export async function run({ targets = 1000, seconds = 15, sample = 20, anchorTar
     } else {
       console.log('  (prometheus-smokeping-prober not installed: no side by side for CPU and RSS)');
     }
-    console.log(`  RTT, ${sample} sampled targets      sockit ${rttUs.toFixed(1)} µs, iputils ping ${pingUs.toFixed(1)} µs (median of per-target means): ` +
-      `difference ${(rttUs - pingUs).toFixed(1)} µs (goal: within 50 µs) ${Math.abs(rttUs - pingUs) <= 50 ? 'met' : 'NOT met'}`);
+    console.log(
+      `  RTT, ${sample} sampled targets      sockit ${rttUs.toFixed(1)} µs, iputils ping ${pingUs.toFixed(1)} µs (median of per-target means): ` +
+        `difference ${(rttUs - pingUs).toFixed(1)} µs (goal: within 50 µs) ${Math.abs(rttUs - pingUs) <= 50 ? 'met' : 'NOT met'}`,
+    );
     return { cpuPct: ours.cpuPct, rssBytes: ours.rss, rttUs, pingRttUs: pingUs, answering: ours.means.size, anchor };
   } finally {
     lab.close();

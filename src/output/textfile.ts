@@ -61,7 +61,9 @@ export function recordFamilies(command: string, records: readonly JsonRecord[], 
     for (const [address, ms] of best) hops.push({ labels: { host: labels.host ?? '', hop: String(r.hop), address }, value: Math.round(ms * 1e6) / 1e9 });
   }
   if (hops.length) families.push(gauge(`${prefix}hop_rtt_seconds`, `sockit ${command}: the fastest answer from each address at each hop`, hops));
-  families.push(gauge(`${prefix}last_run_timestamp_seconds`, `sockit ${command}: when the run ended (unix time)`, [{ labels, value: Math.round(nowS * 1000) / 1000 }]));
+  families.push(
+    gauge(`${prefix}last_run_timestamp_seconds`, `sockit ${command}: when the run ended (unix time)`, [{ labels, value: Math.round(nowS * 1000) / 1000 }]),
+  );
   return families.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

@@ -99,8 +99,14 @@ export function shape(text: string): string[] {
 
 /** The values that do not depend on timing. */
 function stable(text: string): Record<string, number> {
-  const keep = /^(probe_success|probe_ip_protocol|probe_ip_addr_hash|probe_icmp_reply_hop_limit|probe_failed_due_to_regex|probe_dns_\w+_rrs|probe_dns_query_succeeded) (\S+)$/;
-  return Object.fromEntries(text.split('\n').flatMap((l) => { const m = keep.exec(l); return m ? [[m[1]!, Number(m[2])]] : []; }));
+  const keep =
+    /^(probe_success|probe_ip_protocol|probe_ip_addr_hash|probe_icmp_reply_hop_limit|probe_failed_due_to_regex|probe_dns_\w+_rrs|probe_dns_query_succeeded) (\S+)$/;
+  return Object.fromEntries(
+    text.split('\n').flatMap((l) => {
+      const m = keep.exec(l);
+      return m ? [[m[1]!, Number(m[2])]] : [];
+    }),
+  );
 }
 
 function waitFor(child: ChildProcess, re: RegExp, ms: number): Promise<void> {
@@ -143,12 +149,30 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     await waitFor(dnsd, /ready/, 10_000);
     // its own (empty) config file, not the package's (which pings localhost)
     writeFileSync(join(dir, 'smokeping.yml'), 'targets: []\n');
-    smokeping = lab.spawn(lab.src, ['prometheus-smokeping-prober', '--config.file', join(dir, 'smokeping.yml'), '--privileged',
-      '--web.listen-address', SMOKEPING, '--ping.interval', '250ms', lab.dst.v4]);
+    smokeping = lab.spawn(lab.src, [
+      'prometheus-smokeping-prober',
+      '--config.file',
+      join(dir, 'smokeping.yml'),
+      '--privileged',
+      '--web.listen-address',
+      SMOKEPING,
+      '--ping.interval',
+      '250ms',
+      lab.dst.v4,
+    ]);
     const bb = lab.spawn(lab.src, ['prometheus-blackbox-exporter', '--config.file', join(dir, 'blackbox.yml'), '--web.listen-address', BLACKBOX]);
     const ready = waitFor(bb, /Listening on/, 20_000);
-    sockitExporter = startSockitIn(lab, lab.src, ['exporter', '--config.file', join(dir, 'blackbox.yml'), '--listen', SOCKIT, '--ping', lab.dst.v4,
-      '--ping.interval', '250ms']);
+    sockitExporter = startSockitIn(lab, lab.src, [
+      'exporter',
+      '--config.file',
+      join(dir, 'blackbox.yml'),
+      '--listen',
+      SOCKIT,
+      '--ping',
+      lab.dst.v4,
+      '--ping.interval',
+      '250ms',
+    ]);
     await Promise.all([ready, waitFor(smokeping, /Listening on/, 20_000), sockitExporter.line(/msg="Listening on"/, 20_000, 'stderr')]);
   }, 60_000);
 
@@ -186,15 +210,29 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
       seen.push(...shape(ours.body));
     }
     // the comparison covered the families the issue names
-    for (const name of ['probe_success', 'probe_duration_seconds', 'probe_dns_lookup_time_seconds', 'probe_ip_protocol', 'probe_ip_addr_hash',
-      'probe_icmp_reply_hop_limit', 'probe_failed_due_to_regex', 'probe_dns_answer_rrs', 'probe_dns_query_succeeded']) expect(seen).toContain(`# TYPE ${name} gauge`);
+    for (const name of [
+      'probe_success',
+      'probe_duration_seconds',
+      'probe_dns_lookup_time_seconds',
+      'probe_ip_protocol',
+      'probe_ip_addr_hash',
+      'probe_icmp_reply_hop_limit',
+      'probe_failed_due_to_regex',
+      'probe_dns_answer_rrs',
+      'probe_dns_query_succeeded',
+    ])
+      expect(seen).toContain(`# TYPE ${name} gauge`);
     for (const phase of ['resolve', 'setup', 'rtt']) expect(seen).toContain(`probe_icmp_duration_seconds{phase="${phase}"}`);
     for (const phase of ['resolve', 'connect', 'request']) expect(seen).toContain(`probe_dns_duration_seconds{phase="${phase}"}`);
     const dns = stable((await curl(`http://${SOCKIT}/probe?module=dns_a&target=${lab.dst.v4}`)).body);
     expect(dns).toMatchObject({ probe_success: 1, probe_dns_answer_rrs: 2, probe_dns_query_succeeded: 1 });
     const ok = stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v4}`)).body);
     expect(ok.probe_success).toBe(1);
-    expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v6}`)).body)).toMatchObject({ probe_success: 1, probe_ip_protocol: 6, probe_icmp_reply_hop_limit: 64 });
+    expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v6}`)).body)).toMatchObject({
+      probe_success: 1,
+      probe_ip_protocol: 6,
+      probe_icmp_reply_hop_limit: 64,
+    });
     expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}`)).body).probe_success).toBe(0);
     // the source is the lab source's own address (its only one): bound, the probe answered
     expect(lab.src.v4).toBe(v4Address(0, 2));
@@ -223,7 +261,11 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
 
   it("the continuous families as smokeping_prober's: names, types, help, labels, the same buckets", async () => {
     await new Promise((r) => setTimeout(r, 1200)); // a few pings each
-    const families = (text: string) => text.split('\n').filter((l) => /^(# (HELP|TYPE) )?smokeping_(?!prober_)/.test(l)).join('\n');
+    const families = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => /^(# (HELP|TYPE) )?smokeping_(?!prober_)/.test(l))
+        .join('\n');
     const [theirs, ours] = await Promise.all([curl(`http://${SMOKEPING}/metrics`), curl(`http://${SOCKIT}/metrics`)]);
     const les = (text: string) => [...new Set([...text.matchAll(/smokeping_response_duration_seconds_bucket\{[^}]*le="([^"]+)"/g)].map((m) => m[1]))];
     expect(les(ours.body)).toEqual(les(theirs.body));
@@ -240,7 +282,7 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     expect(ourShape).toContain('smokeping_response_duration_seconds_bucket{host=*,ip=*,source=*,le=*}');
   });
 
-  it("the same 400s, word for word", async () => {
+  it('the same 400s, word for word', async () => {
     for (const path of ['probe?module=nope&target=x', 'probe?module=icmp', 'probe?target=x&module=']) {
       const [theirs, ours] = await Promise.all([curl(`http://${BLACKBOX}/${path}`), curl(`http://${SOCKIT}/${path}`)]);
       // blackbox_exporter has an http prober, sockit not: its default module (http_2xx) is unknown to both here
@@ -250,7 +292,9 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
 
   it('prometheus scraping /probe (the README relabelling) and /metrics: probe_success 1 and 0, a growing continuous histogram', async () => {
     const prom = join(dir, 'prometheus');
-    writeFileSync(join(dir, 'prometheus.yml'), `
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
@@ -271,7 +315,8 @@ scrape_configs:
   - job_name: sockit_exporter
     static_configs:
       - targets: ['${SOCKIT}']
-`);
+`,
+    );
     const p = lab.spawn(lab.src, ['prometheus', '--config.file', join(dir, 'prometheus.yml'), '--storage.tsdb.path', prom, '--web.listen-address', PROMETHEUS]);
     await waitFor(p, /Server is ready to receive web requests/, 30_000);
     const query = async (q: string) => {
@@ -323,8 +368,14 @@ describe.skipIf(!isRoot)('sockit exporter unprivileged (nobody), as the rest of 
   });
 
   // nobody runs a world-readable copy (the checkout may be root's only)
-  const start = (extra: string[] = []) => new Running(lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', 'nobody'), 'exporter', '--config.file', join(dir, 'blackbox.yml'),
-    '--listen', SOCKIT, ...extra], { user: 'nobody', env: { NO_COLOR: '1' } }));
+  const start = (extra: string[] = []) =>
+    new Running(
+      lab.spawn(
+        lab.src,
+        [process.execPath, runnable('bin/sockit', 'nobody'), 'exporter', '--config.file', join(dir, 'blackbox.yml'), '--listen', SOCKIT, ...extra],
+        { user: 'nobody', env: { NO_COLOR: '1' } },
+      ),
+    );
   const probe = async (q: string) => (await lab.exec(lab.src, ['curl', '-s', `http://${SOCKIT}/probe?${q}`])).stdout;
 
   it('a ping socket when ping_group_range allows it', async () => {

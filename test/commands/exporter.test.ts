@@ -101,7 +101,9 @@ describe('sockit exporter on loopback', () => {
     writeFileSync(cfg, config());
     tcpServer = net.createServer((s) => {
       s.write('HELLO world\r\n');
-      s.on('data', (d) => { if (d.toString() === 'HI world\n') s.end('OK\n'); });
+      s.on('data', (d) => {
+        if (d.toString() === 'HI world\n') s.end('OK\n');
+      });
       s.on('error', () => {});
     });
     await new Promise<void>((r) => tcpServer.listen(0, '127.0.0.1', r));

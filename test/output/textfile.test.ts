@@ -23,12 +23,21 @@ function samples(text: string): Map<string, number> {
 }
 
 function summaryOf(stdout: string): Record<string, unknown> {
-  return JSON.parse(stdout.trim().split('\n').find((l) => l.includes('"type":"summary"'))!) as Record<string, unknown>;
+  return JSON.parse(
+    stdout
+      .trim()
+      .split('\n')
+      .find((l) => l.includes('"type":"summary"'))!,
+  ) as Record<string, unknown>;
 }
 
 describe('recordFamilies', () => {
   it('turns a summary into gauges: _ms to _seconds, _percent to _ratio, labels from host/address/port', () => {
-    const f = recordFamilies('ping', [{ type: 'summary', host: 'h', address: '192.0.2.1', transmitted: 3, loss_percent: 50, rtt_avg_ms: 1.5, pipe: null, exit_code: 1 }], 1700000000);
+    const f = recordFamilies(
+      'ping',
+      [{ type: 'summary', host: 'h', address: '192.0.2.1', transmitted: 3, loss_percent: 50, rtt_avg_ms: 1.5, pipe: null, exit_code: 1 }],
+      1700000000,
+    );
     const text = render(f, 'prometheus');
     expect(text).toContain('sockit_ping_transmitted{host="h",address="192.0.2.1"} 3\n');
     expect(text).toContain('sockit_ping_loss_ratio{host="h",address="192.0.2.1"} 0.5\n');
@@ -63,7 +72,7 @@ describe('--openmetrics and -o', () => {
     if (format === 'openmetrics') expect(promtoolParseOpenMetrics(text).status).toBe(0);
   };
 
-  it.skipIf(!isRoot)('ping: the file (.prom: the text format) has the numbers of the same run\'s --json summary', async () => {
+  it.skipIf(!isRoot)("ping: the file (.prom: the text format) has the numbers of the same run's --json summary", async () => {
     const file = join(dir, 'ping.prom');
     writeFileSync(file, 'old contents\n');
     const r = await sockit(['ping', '-c', '3', '-i', '0.2', '--json', '--openmetrics', '-o', file, '127.0.0.1']);

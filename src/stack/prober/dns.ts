@@ -41,7 +41,14 @@ export function decodeHeader(b: Buffer): { id: number; rcode: number; answer: nu
   return { id: b.readUInt16BE(0), rcode: b[3]! & 0x0f, answer: b.readUInt16BE(6), authority: b.readUInt16BE(8), additional: b.readUInt16BE(10) };
 }
 
-function exchangeUdp(family: 4 | 6, host: string, port: number, source: string | undefined, query: Buffer, signal: AbortSignal): Promise<{ reply: Buffer; rttS: number }> {
+function exchangeUdp(
+  family: 4 | 6,
+  host: string,
+  port: number,
+  source: string | undefined,
+  query: Buffer,
+  signal: AbortSignal,
+): Promise<{ reply: Buffer; rttS: number }> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
     const done = (e: Error | null, r?: { reply: Buffer; rttS: number }) => {
@@ -84,7 +91,8 @@ function exchangeTcp(host: string, port: number, source: string | undefined, que
     });
     s.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(null, { reply: buf.subarray(2, 2 + buf.readUInt16BE(0)), rttS: (performance.now() - sent) / 1000 });
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0))
+        done(null, { reply: buf.subarray(2, 2 + buf.readUInt16BE(0)), rttS: (performance.now() - sent) / 1000 });
     });
     s.on('end', () => done(new Error('EOF')));
     aborted(signal).then(() => done(new Error(`read tcp ${host}:${port}: i/o timeout`)));
@@ -116,9 +124,10 @@ export async function probeDNS(ctx: ProbeContext): Promise<boolean> {
   const requestStart = performance.now();
   let r: { reply: Buffer; rttS: number };
   try {
-    r = m.transportProtocol === 'tcp'
-      ? await exchangeTcp(dst.address, port, m.sourceIpAddress, query, ctx.signal)
-      : await exchangeUdp(dst.family, dst.address, port, m.sourceIpAddress, query, ctx.signal);
+    r =
+      m.transportProtocol === 'tcp'
+        ? await exchangeTcp(dst.address, port, m.sourceIpAddress, query, ctx.signal)
+        : await exchangeUdp(dst.family, dst.address, port, m.sourceIpAddress, query, ctx.signal);
   } catch (e) {
     metrics.set(DURATION, HELP.duration, (performance.now() - requestStart) / 1000, { phase: 'connect' });
     log.error('Error while sending a DNS query', { err: e as Error });

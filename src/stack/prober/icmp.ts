@@ -40,8 +40,13 @@ export async function probeICMP(ctx: ProbeContext): Promise<boolean> {
   let setup: PingSetup;
   try {
     setup = await setupPing({
-      address: dst.address, family: dst.family, iface: m.sourceIpAddress, ttl: m.ttl > 0 ? m.ttl : undefined,
-      pmtu: m.dontFragment ? 'do' : undefined, dataLen: payloadOf(m.payloadSize).length, privileged: true,
+      address: dst.address,
+      family: dst.family,
+      iface: m.sourceIpAddress,
+      ttl: m.ttl > 0 ? m.ttl : undefined,
+      pmtu: m.dontFragment ? 'do' : undefined,
+      dataLen: payloadOf(m.payloadSize).length,
+      privileged: true,
     });
   } catch (e) {
     // a PermissionError's message carries its fix

@@ -1,6 +1,6 @@
 // The gauges one probe reports, gathered as blackbox_exporter's per-probe
 // registry gathers them: families sorted by name, series by label values.
-import { type MetricFamily, type Sample } from '../../output/openmetrics.js';
+import type { MetricFamily, Sample } from '../../output/openmetrics.js';
 
 interface Gauge {
   help: string;

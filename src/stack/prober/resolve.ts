@@ -32,13 +32,7 @@ const HELP = {
 };
 
 /** Resolve `target` as blackbox_exporter does; null (logged) when it cannot be. */
-export async function chooseProtocol(
-  target: string,
-  preferred: IpProtocol,
-  fallback: boolean,
-  metrics: ProbeMetrics,
-  log: ProbeLog,
-): Promise<Resolved | null> {
+export async function chooseProtocol(target: string, preferred: IpProtocol, fallback: boolean, metrics: ProbeMetrics, log: ProbeLog): Promise<Resolved | null> {
   // registered gauges report 0 until set, as client_golang's do
   metrics.add('probe_ip_protocol', HELP.protocol, 0);
   metrics.add('probe_dns_lookup_time_seconds', HELP.lookup, 0);

@@ -47,7 +47,13 @@ export async function probeUDP(ctx: ProbeContext): Promise<boolean> {
       if (e.type === 'reply' && e.data) {
         replies++;
         log.debug('Received datagram', { from: e.from, bytes: e.bytes });
-        lines.push(...e.data.toString('latin1').replace(/\n$/, '').split('\n').map((l) => l.replace(/\r$/, '')));
+        lines.push(
+          ...e.data
+            .toString('latin1')
+            .replace(/\n$/, '')
+            .split('\n')
+            .map((l) => l.replace(/\r$/, '')),
+        );
       } else if (e.type === 'icmp-error' || e.type === 'local-error') {
         failed = e;
       }
