@@ -32,8 +32,10 @@
 //
 // Schedule, as fping's: every target's first ping is due at start; in count
 // mode ping i+1 is due `periodMs` after ping i was due, in loop mode for
-// ever; no two sends closer than `intervalMs` (kept on average: a timer that
-// wakes late does not push every later send back); in the default mode (no
+// ever; no two sends closer than `intervalMs`, kept on average: a timer that
+// wakes late (a busy machine, Node's millisecond timers) takes the delay off
+// the next gap, down to a tenth of -i, instead of pushing every later send
+// back as fping's wait does; in the default mode (no
 // count, no loop) a ping that times out is sent again, `retries` times, each
 // time waiting `backoff` times longer. Replies are matched by identifier
 // (the socket's: the kernel's for a ping socket, a BPF filter for a raw one)
@@ -57,8 +59,10 @@ export const DEFAULT_BACKOFF = 1.5;
 export const DEFAULT_DATA_LEN = 56;
 /** fping seqmap.c: a sequence number is not taken back for 10 s; replies older than that are not ours */
 export const SEQ_EXPIRY_MS = 10_000;
-/** sends per timer callback when the interval is 0, before yielding to the event loop */
-const SEND_BATCH = 256;
+/** sends per timer callback when the interval is 0, before yielding to the event loop (which reads the replies) */
+const SEND_BATCH = 64;
+/** how much of -i a late wake-up may take from the next gap: sends stay at least a tenth of -i apart */
+const CATCH_UP = 0.9;
 const SEQ_SPACE = 0x10000;
 
 /** A target: a numeric address and its family (resolve names first). */
@@ -435,7 +439,7 @@ export class Fleet {
     if (t.removed) return;
     // -i on average: a late wake-up shortens the next gap instead of delaying every later send
     const plan = Math.max(p.due, this.lastPlan + this.intervalMs);
-    this.lastPlan = Math.max(plan, now - this.intervalMs / 2);
+    this.lastPlan = Math.max(plan, now - this.intervalMs * CATCH_UP);
     this.transmit(p.target, p.index, now);
     if (this.loop || p.index + 1 < this.count) {
       this.pings.push({ due: p.due + this.periodMs, order: this.order++, target: p.target, index: p.index + 1 });
@@ -609,8 +613,8 @@ export function openFleetSocket(family: Family, o: FleetOptions, dataLen: number
     tos: o.tos,
     pmtu: o.dontFragment ? 'do' : undefined,
     packetLen: -1,
-    // room for a burst of replies from many targets (iputils' sizing, one packet per target up to 64)
-    icmp: { fleet: true, mode: o.mode, ttl: o.ttl, rcvbuf: receiveBuffer(dataLen, 0, Math.min(targets, 64)) },
+    // room for a burst of replies from many targets (iputils' sizing, a few send batches' worth; the kernel caps it at rmem_max)
+    icmp: { fleet: true, mode: o.mode, ttl: o.ttl, rcvbuf: receiveBuffer(dataLen, 0, Math.min(targets, SEND_BATCH * 4)) },
   });
   return opened.method as IcmpProbe;
 }
