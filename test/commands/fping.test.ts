@@ -306,6 +306,21 @@ describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst
     expect(r.s.code).toBe(0);
   }, 60_000);
 
+  it('-n, -d, -A with names from the namespace\'s hosts file; -X stops at the count', async () => {
+    lab.hosts(lab.src, [`${dst()} dsthost`, '198.51.100.1 one.example']);
+    for (const args of [['-n', dst(), '198.51.100.1', '198.51.100.2'], ['-d', 'dsthost', '198.51.100.2'], ['-A', '-n', 'dsthost', '198.51.100.1'], ['-A', 'one.example'], ['-c', '1', '-A', '-d', 'one.example', dst()]]) {
+      same(await both(args));
+    }
+    const r = await both(['-n', dst()]);
+    expect(r.s.stdout).toBe('dsthost is alive\n');
+    // fping 5.2's -X: enough answers end the run, the silent target's 2 s timeout not waited for
+    const t0 = performance.now();
+    const x = await sockitIn(lab, lab.src, ['fping', '-X', '2', '-t', '2000', dst(), '198.51.100.1', SILENT]);
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(x.stdout).toBe('Enough hosts reachable (required: 2, reachable: 2)\n');
+    expect(x.code).toBe(0);
+  }, 60_000);
+
   it('1,000 addresses of both families from -f: every one alive, as fping says', async () => {
     const list = [
       ...Array.from({ length: 199 }, (_, i) => `198.51.100.${i + 1}`),
