@@ -40,15 +40,14 @@ class FpingRun {
   /** per target, the counted round trips (seconds), for --openmetrics */
   readonly rtts;
   private readonly width: number;
-  private readonly startNs: bigint;
   fleet?: Fleet;
 
-  constructor(readonly o: Opts, readonly hosts: Host[], readonly noaddress: number, private readonly clock: Clock = systemClock) {
+  /** startNs: when the run began (fping's start_time: before the names are looked up) */
+  constructor(readonly o: Opts, readonly hosts: Host[], readonly noaddress: number, private readonly startNs: bigint, private readonly clock: Clock = systemClock) {
     const trials = Math.max(o.count ?? 0, o.retries + 1);
     this.stats = hosts.map(() => new HostStats(trials, o.loop));
     this.rtts = rttHistograms(o.openmetrics !== undefined ? hosts.length : 0);
     this.width = Math.max(0, ...hosts.map((h) => h.host.length));
-    this.startNs = clock.realNs();
   }
 
   private stamp(): string {
@@ -330,6 +329,7 @@ async function main(argv: string[]): Promise<number> {
   const parsed = parse(argv);
   if (typeof parsed === 'number') return parsed;
   const { opts: o, targets } = parsed;
+  const startNs = systemClock.realNs();
   const names = targetNames(o, targets);
   const list = await resolveTargets(names, o);
   // --openmetrics without a file: standard output carries the metrics alone
@@ -338,7 +338,7 @@ async function main(argv: string[]): Promise<number> {
     if (t?.stderr) process.stderr.write(t.stderr);
     if (t?.stdout && !metricsOnStdout) process.stdout.write(t.stdout);
   };
-  const run = new FpingRun(o, list.hosts, list.noaddress.length);
+  const run = new FpingRun(o, list.hosts, list.noaddress.length, startNs);
   const show = (e: Shown) => (o.json ? run.toRecords(e).forEach((r) => jsonLine(r)) : emitText(run.toText(e)));
   for (const n of list.noaddress) show({ type: 'noaddress', ...n });
   if (!list.hosts.length) {

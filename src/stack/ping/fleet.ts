@@ -32,8 +32,10 @@
 //
 // Schedule, as fping's: every target's first ping is due at start; in count
 // mode ping i+1 is due `periodMs` after ping i was due, in loop mode for
-// ever; no two sends closer than `intervalMs` (kept on average: a timer that
-// wakes late does not push every later send back); in the default mode (no
+// ever; no two sends closer than `intervalMs`, kept on average: after a timer
+// that wakes late (a busy machine, Node's millisecond timers) the sends catch
+// up on the schedule a tenth of -i apart (ten intervals at most) instead of
+// every later send being pushed back, as fping's wait pushes them; in the default mode (no
 // count, no loop) a ping that times out is sent again, `retries` times, each
 // time waiting `backoff` times longer. Replies are matched by identifier
 // (the socket's: the kernel's for a ping socket, a BPF filter for a raw one)
@@ -57,8 +59,12 @@ export const DEFAULT_BACKOFF = 1.5;
 export const DEFAULT_DATA_LEN = 56;
 /** fping seqmap.c: a sequence number is not taken back for 10 s; replies older than that are not ours */
 export const SEQ_EXPIRY_MS = 10_000;
-/** sends per timer callback when the interval is 0, before yielding to the event loop */
-const SEND_BATCH = 256;
+/** sends per timer callback when the interval is 0, before yielding to the event loop (which reads the replies) */
+const SEND_BATCH = 64;
+/** after a late wake-up, sends catch up on the schedule at this fraction of -i apart */
+const CATCH_UP_GAP = 0.1;
+/** at most this many intervals are made up (a process stopped for minutes does not burst its backlog) */
+const CATCH_UP_MAX = 10;
 const SEQ_SPACE = 0x10000;
 
 /** A target: a numeric address and its family (resolve names first). */
@@ -271,6 +277,8 @@ export class Fleet {
   private waiting = 0;
   /** when the last send was due by the schedule (ms), for -i */
   private lastPlan = -Infinity;
+  /** when the last send went (ms), for the catch-up gap */
+  private lastSend = -Infinity;
   private timer: TimerHandle | null = null;
   private timerDue = Infinity;
   private started = false;
@@ -402,7 +410,12 @@ export class Fleet {
   }
 
   private maySend(now: number): boolean {
-    return this.intervalMs <= 0 || this.lastPlan + this.intervalMs <= now;
+    return this.intervalMs <= 0 || this.nextSendAt() <= now;
+  }
+
+  /** the earliest a send may go: its slot in the schedule, and a catch-up gap after the last one */
+  private nextSendAt(): number {
+    return Math.max(this.lastPlan + this.intervalMs, this.lastSend + this.intervalMs * CATCH_UP_GAP);
   }
 
   /** The earliest timeout still armed (dropping those whose ping was settled). */
@@ -422,7 +435,7 @@ export class Fleet {
     const t = this.liveTimeout();
     if (t) next = t.due;
     const p = this.pings.peek();
-    if (p) next = Math.min(next, Math.max(p.due, this.intervalMs > 0 ? this.lastPlan + this.intervalMs : p.due));
+    if (p) next = Math.min(next, Math.max(p.due, this.intervalMs > 0 ? this.nextSendAt() : p.due));
     if (next === Infinity) return;
     if (this.timer && this.timerDue <= next) return;
     if (this.timer) this.timers.clearTimeout(this.timer);
@@ -433,9 +446,10 @@ export class Fleet {
   private sendPing(p: PingDue, now: number): void {
     const t = this.targets[p.target]!;
     if (t.removed) return;
-    // -i on average: a late wake-up shortens the next gap instead of delaying every later send
+    // -i on average: after a late wake-up the next sends catch up on the schedule instead of delaying every later send
     const plan = Math.max(p.due, this.lastPlan + this.intervalMs);
-    this.lastPlan = Math.max(plan, now - this.intervalMs / 2);
+    this.lastPlan = Math.max(plan, now - this.intervalMs * CATCH_UP_MAX);
+    this.lastSend = now;
     this.transmit(p.target, p.index, now);
     if (this.loop || p.index + 1 < this.count) {
       this.pings.push({ due: p.due + this.periodMs, order: this.order++, target: p.target, index: p.index + 1 });
@@ -499,6 +513,7 @@ export class Fleet {
     if (!this.loop && !this.count && t.sends < this.retries + 1) {
       t.timeoutMs *= this.backoff;
       this.lastPlan = Math.max(this.lastPlan, now);
+      this.lastSend = now;
       this.transmit(n, index, now);
     }
   }
@@ -609,8 +624,8 @@ export function openFleetSocket(family: Family, o: FleetOptions, dataLen: number
     tos: o.tos,
     pmtu: o.dontFragment ? 'do' : undefined,
     packetLen: -1,
-    // room for a burst of replies from many targets (iputils' sizing, one packet per target up to 64)
-    icmp: { fleet: true, mode: o.mode, ttl: o.ttl, rcvbuf: receiveBuffer(dataLen, 0, Math.min(targets, 64)) },
+    // room for a burst of replies from many targets (iputils' sizing, a few send batches' worth; the kernel caps it at rmem_max)
+    icmp: { fleet: true, mode: o.mode, ttl: o.ttl, rcvbuf: receiveBuffer(dataLen, 0, Math.min(targets, SEND_BATCH * 4)) },
   });
   return opened.method as IcmpProbe;
 }
