@@ -564,6 +564,13 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   };
   ssize_t rc;
   do rc = recvmsg(fd, &msg, flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (rc < 0 && errno == EINTR);
+  if (rc < 0 && errno == EINVAL) {
+    /* packet(7) sockets refuse MSG_CMSG_CLOEXEC (packet_recvmsg's flag
+     * check); they pass no descriptors, so ask again without it */
+    msg.msg_namelen = 128;
+    msg.msg_controllen = sizeof cbuf.buf;
+    do rc = recvmsg(fd, &msg, flags | MSG_DONTWAIT); while (rc < 0 && errno == EINTR);
+  }
   if (rc < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
     return throw_errno(env, "recvmsg", errno);

@@ -10,6 +10,7 @@ import { PermissionError, type SystemError, UsageError, isSystemError } from '..
 import { isMulticast, parseIPv4, parseIPv6 } from '../packet/addr.js';
 import { type TimestampType, MAX_IPOPTLEN, recordRouteOption, timestampOption } from '../packet/ipoptions.js';
 import type { IcmpProbe, NodeInfoQuery, PmtuMode } from '../probe/icmp.js';
+import type { ProbeMethod } from '../probe/index.js';
 import { probeMethod } from '../probe/registry.js';
 import { sourceAddressFor } from '../route.js';
 import { MINUSERINTERVAL, PingSession, type PingEvent, type PingOptions } from './session.js';
@@ -189,9 +190,13 @@ export async function setupPing(o: PingSetupOptions): Promise<PingSetup> {
   return { method, source, device, boundSource, multicast, ipOption, session };
 }
 
-/** A session on a ready setup (the clock and timers default to the system's). */
-export function createSession(setup: PingSetup, onEvent: (e: PingEvent) => void, extra: Partial<PingOptions> = {}): PingSession {
-  return new PingSession(setup.method, { ...setup.session, ...extra }, onEvent);
+/**
+ * A session on a ready setup (the clock and timers default to the
+ * system's); `method` stands for setup.method when given (one around it,
+ * such as --pcap's recorder).
+ */
+export function createSession(setup: PingSetup, onEvent: (e: PingEvent) => void, extra: Partial<PingOptions> = {}, method: ProbeMethod = setup.method): PingSession {
+  return new PingSession(method, { ...setup.session, ...extra }, onEvent);
 }
 
 /** iputils: users wait at least 2 ms between probes and preload at most 3. */

@@ -1,0 +1,40 @@
+// pcap-filter(7) expressions for one command's own flow, as --pcap attaches
+// them to its packet socket: the probes and their answers (addresses, ports,
+// ICMP identifier) and the ICMP errors that quote a datagram sent to the
+// peer. IPv6 headers are read at fixed offsets (no extension headers: a
+// probe carries none), ICMPv4 ones after the IP header as pcap-filter does.
+import { parseIPv4, parseIPv6 } from '../packet/addr.js';
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+
+/** The quoted datagram (in an ICMP error) was sent to `dst`. */
+function quotesDestination(family: 4 | 6, dst: string): string {
+  if (family === 4) return `icmp[24:4] == ${hex(parseIPv4(dst)!.readUInt32BE(0))}`;
+  // ICMPv6 error: 40 (IPv6) + 8 (ICMPv6 header) + 24 (the quoted destination)
+  const b = parseIPv6(dst.split('%')[0]!)!;
+  return [0, 4, 8, 12].map((i) => `ip6[${72 + i}:4] == ${hex(b.readUInt32BE(i))}`).join(' and ');
+}
+
+/** ICMP errors sent to us about a datagram we sent to `remote`. */
+export function icmpErrorsAbout(family: 4 | 6, local: string, remote: string): string {
+  const errors = family === 4
+    ? `icmp and dst host ${local} and icmp[0] != 0 and icmp[0] != 8`
+    // ICMPv6 errors are the types below 128 (RFC 4443 2.1)
+    : `ip6 and dst host ${local} and ip6[6] == 58 and ip6[40] < 128`;
+  return `(${errors} and ${quotesDestination(family, remote)})`;
+}
+
+/** Echo requests and replies with identifier `ident` between us and `remote`, and the errors about them. */
+export function echoFlow(family: 4 | 6, local: string, remote: string, ident: number): string {
+  const echo = family === 4
+    ? `(icmp and host ${remote} and (icmp[0] == 8 or icmp[0] == 0) and icmp[4:2] == ${ident})`
+    : `(ip6 and host ${remote} and ip6[6] == 58 and (ip6[40] == 128 or ip6[40] == 129) and ip6[44:2] == ${ident})`;
+  return `${echo} or ${icmpErrorsAbout(family, local, remote)}`;
+}
+
+/** A transport flow between us and `remote` (to its `port` when given), and the errors about it. */
+export function portFlow(family: 4 | 6, proto: 'udp' | 'tcp', local: string, remote: string, port?: number): string {
+  const ip = family === 4 ? 'ip' : 'ip6';
+  const flow = `(${ip} and ${proto} and host ${remote} and host ${local}${port !== undefined ? ` and port ${port}` : ''})`;
+  return `${flow} or ${icmpErrorsAbout(family, local, remote)}`;
+}

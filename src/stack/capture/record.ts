@@ -1,0 +1,295 @@
+// Recording for --pcap (ping, traceroute, sock, connect): a pcapng file of
+// the packets a command sent and received, one IDB per interface used.
+//
+// Two ways in, chosen when the recording opens:
+// - 'live': with CAP_NET_RAW, a packet socket on the route's interface with
+//   a kernel filter (classic BPF from src/stack/filter) for the command's
+//   own flow, so the file holds the bytes as they crossed the interface;
+// - 'rebuilt': without it, the command feeds what its sockets exchanged and
+//   the recording writes IP packets rebuilt from it (rebuild.ts), each with
+//   an EPB comment saying what was reconstructed.
+// Each block goes to the file in one write(2) as soon as it is made, so the
+// file is whole at every moment a signal handler or an exit can run; close()
+// drains the packet socket first. Callers close on every way out (the
+// commands register close with their signal handling).
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import * as bpf from '../bpf.js';
+import * as C from '../constants.js';
+import { isSystemError } from '../errors.js';
+import { compileFilter } from '../filter/index.js';
+import { addresses } from '../inventory/index.js';
+import { interfaceIndex, interfaceName } from '../inventory/system.js';
+import { native } from '../native/index.js';
+import { formatIPv4, formatIPv6 } from '../packet/addr.js';
+import { Socket } from '../socket.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from './linktype.js';
+import * as ng from './pcapng.js';
+
+/** libpcap's default snapshot length (MAXIMUM_SNAPLEN) */
+export const SNAPLEN = 262144;
+
+/** One interface of the file: a name and a link type (an IDB each). */
+export interface RecordInterface {
+  name: string;
+  linktype: number;
+  description?: string;
+}
+
+/**
+ * A pcapng file written block by block: a section header at open, an IDB
+ * the first time an interface is used, then packets (EPB, nanosecond
+ * timestamps, optional comments). Every block is one write(2).
+ */
+export class PcapngFile {
+  private readonly fd: number;
+  private readonly ids = new Map<string, number>();
+  private open = true;
+  /** packets written */
+  count = 0;
+
+  /** Opens (truncates) `path`; throws the open(2) error. */
+  constructor(readonly path: string, application = 'sockit') {
+    this.fd = openSync(path, 'w');
+    this.put(ng.encodeSectionHeader([{ code: SHB_USERAPPL, value: Buffer.from(application) }]));
+  }
+
+  /** The interface id of `i`, writing its IDB the first time. */
+  interfaceId(i: RecordInterface): number {
+    const key = `${i.name}\0${i.linktype}`;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(key, id);
+      this.put(ng.encodeInterface({ linktype: i.linktype, snaplen: SNAPLEN, name: i.name, description: i.description, nano: true }));
+    }
+    return id;
+  }
+
+  /** One packet: `tsNs` CLOCK_REALTIME ns; `len` its length on the wire when more than the bytes kept. */
+  packet(iface: RecordInterface, tsNs: bigint, data: Buffer, opts: { len?: number; comments?: readonly string[] } = {}): void {
+    if (!this.open) return;
+    const interfaceId = this.interfaceId(iface);
+    this.put(ng.encodeEnhancedPacket({ interfaceId, timestamp: tsNs, len: opts.len ?? data.length, data, comments: opts.comments }));
+    this.count++;
+  }
+
+  private put(block: Buffer): void {
+    for (let off = 0; off < block.length; ) off += writeSync(this.fd, block, off);
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closeSync(this.fd);
+  }
+}
+
+const SHB_USERAPPL = 4;
+
+/** Comments the rebuilt packets carry (one vocabulary, so a reader can grep them). */
+export const REBUILT = {
+  ip: 'sockit: IP header reconstructed from what the socket reported (addresses, TTL, protocol; lengths and checksums computed; IP id, TOS and flags not known)',
+  errorQueue: (what: string) => `sockit: ${what} read from the socket's error queue (IP_RECVERR) and rebuilt: its IP header and the quoted datagram are reconstructed from the probe sent`,
+  tcp: 'sockit: TCP segment reconstructed from the stream socket (no CAP_NET_RAW): ports and payload as exchanged; sequence numbers count bytes from ISN 0, windows and options are not known',
+  handshake: 'sockit: TCP handshake reconstructed from connect(2)\'s outcome: the kernel\'s own SYN, SYN-ACK and ACK are not visible without CAP_NET_RAW (ISNs, windows, options and retransmissions not known)',
+} as const;
+
+/** What a recording is about: the command's flow, for the route's interface and the kernel filter. */
+export interface FlowSpec {
+  family: 4 | 6;
+  /** our address toward the peer (the source the kernel picks) */
+  local: string;
+  /** the peer (ping's destination, connect's host) */
+  remote: string;
+  /**
+   * pcap-filter(7) expression selecting the flow on the wire (addresses,
+   * ports, ICMP identifier), compiled for the packet socket's link type
+   */
+  filter: string;
+  /** -I / SO_BINDTODEVICE: the interface, when the command was given one */
+  device?: string;
+  /** 'never': rebuild even with CAP_NET_RAW (tests, and flows a packet socket cannot see) */
+  live?: 'auto' | 'never';
+}
+
+/** A packet as a packet socket delivered it. */
+export interface WirePacket {
+  tsNs: bigint;
+  data: Buffer;
+  len: number;
+  /** PACKET_HOST, PACKET_OUTGOING ... (sockaddr_ll sll_pkttype) */
+  pkttype: number;
+}
+
+/** Flow packets off a packet socket on one interface (live.ts's role, kept to what --pcap needs). */
+interface LiveSource {
+  readonly linktype: number;
+  /** call each with what is queued now, until close() */
+  start(each: (p: WirePacket) => void): void;
+  /** read everything queued now */
+  drain(each: (p: WirePacket) => void): void;
+  close(): void;
+}
+
+const PACKET_OUTGOING = 4;
+const ETH_P_ALL = 0x0003;
+const ARPHRD_ETHER = 1, ARPHRD_LOOPBACK = 772;
+const htons = (n: number) => ((n & 0xff) << 8) | (n >> 8);
+
+/**
+ * A packet socket bound to interface `ifindex` with `filter` attached, or
+ * null when packet sockets are not allowed (no CAP_NET_RAW). Loopback's
+ * outgoing copies are dropped, as libpcap does, so each packet is seen once.
+ */
+function openPacketSocket(ifindex: number, filter: string, loopback: boolean): LiveSource | null {
+  let s: Socket;
+  try {
+    s = Socket.open(C.AF_PACKET, C.SOCK_RAW, htons(ETH_P_ALL));
+  } catch (e) {
+    if (isSystemError(e) && (e.code === 'EPERM' || e.code === 'EACCES')) return null;
+    throw e;
+  }
+  const buf = Buffer.allocUnsafe(SNAPLEN);
+  try {
+    // the filter first, then bind: nothing from before it is queued
+    s.setsockopt(C.SOL_SOCKET, C.SO_ATTACH_FILTER, bpf.encode(compileFilter(filter, LINKTYPE_ETHERNET, SNAPLEN)));
+    s.bind({ family: C.AF_PACKET, protocol: ETH_P_ALL, ifindex }); // sockaddr_ll: the encoder puts it in network order
+    s.setsockopt(C.SOL_SOCKET, C.SO_TIMESTAMPNS, 1);
+  } catch (e) {
+    s.close();
+    throw e;
+  }
+  const read = (each: (p: WirePacket) => void, max: number) => {
+    for (let i = 0; i < max && !s.isClosed; i++) {
+      const r = s.recv(buf, C.MSG_TRUNC);
+      if (!r) return;
+      const pkttype = r.address && 'pkttype' in r.address ? r.address.pkttype ?? 0 : 0;
+      if (loopback && pkttype === PACKET_OUTGOING) continue;
+      const kept = Math.min(r.bytes, buf.length);
+      each({ tsNs: r.control.timestampNs ?? native.clock(C.CLOCK_REALTIME), data: Buffer.from(buf.subarray(0, kept)), len: r.bytes, pkttype });
+    }
+  };
+  return {
+    linktype: LINKTYPE_ETHERNET,
+    start(each) {
+      s.ref(false);
+      s.onReadable(() => read(each, 64));
+    },
+    drain: (each) => read(each, Number.MAX_SAFE_INTEGER),
+    close: () => s.close(),
+  };
+}
+
+/**
+ * The interface the flow uses: the one given, loopback when the peer is an
+ * address of this host, else the interface that holds our source address.
+ */
+export async function flowInterface(f: Pick<FlowSpec, 'local' | 'remote' | 'device' | 'family'>): Promise<string> {
+  if (f.device) return f.device;
+  const mine = (await addresses()).addresses;
+  const text = (a: Buffer | undefined) => (!a ? '' : a.length === 4 ? formatIPv4(a, 0) : formatIPv6(a, 0));
+  const holder = (addr: string) => mine.find((a) => text(a.local ?? a.address) === addr.split('%')[0]);
+  const peer = holder(f.remote);
+  if (peer) return loopbackName(mine.map((a) => a.index)) ?? interfaceName(peer.index) ?? 'lo';
+  const own = holder(f.local);
+  return (own && interfaceName(own.index)) ?? 'any';
+}
+
+/** The loopback interface among these indexes (its name, from /sys's type), else 'lo' when it exists. */
+function loopbackName(indexes: number[]): string | undefined {
+  for (const i of new Set(indexes)) {
+    const name = interfaceName(i);
+    if (name && hardwareType(name) === ARPHRD_LOOPBACK) return name;
+  }
+  return interfaceIndex('lo') ? 'lo' : undefined;
+}
+
+function hardwareType(name: string): number | undefined {
+  try {
+    // ARPHRD_* of the device, as libpcap reads it (/sys/class/net/NAME/type)
+    return Number(readFileSync(`/sys/class/net/${name}/type`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A recording in progress. In 'live' mode the packet socket fills the file
+ * by itself and the feeding methods write nothing; in 'rebuilt' mode they
+ * write the packets they are given, with their comments.
+ */
+export class Recording {
+  /** the interface of the file's packets */
+  readonly iface: RecordInterface;
+
+  private constructor(
+    readonly file: PcapngFile,
+    readonly mode: 'live' | 'rebuilt',
+    ifname: string,
+    private readonly live: LiveSource | null,
+  ) {
+    this.iface = live
+      ? { name: ifname, linktype: live.linktype }
+      : { name: ifname, linktype: LINKTYPE_RAW, description: 'sockit --pcap: IP packets rebuilt from socket events (no link layer)' };
+  }
+
+  /**
+   * Open `path` and the way in for `flow`: a packet socket when allowed
+   * (and flow.live is not 'never'), else rebuilt packets. Throws the open(2)
+   * error of the file, or the packet socket's setup error.
+   */
+  static async open(path: string, flow: FlowSpec): Promise<Recording> {
+    const ifname = await flowInterface(flow);
+    const file = new PcapngFile(path);
+    try {
+      const ifindex = ifname === 'any' ? 0 : interfaceIndex(ifname);
+      const loopback = hardwareType(ifname) === ARPHRD_LOOPBACK;
+      // a link type other than Ethernet (a tunnel) is left to rebuilding
+      const ethernet = loopback || hardwareType(ifname) === ARPHRD_ETHER;
+      const live = flow.live !== 'never' && ifindex > 0 && ethernet ? openPacketSocket(ifindex, flow.filter, loopback) : null;
+      const r = new Recording(file, live ? 'live' : 'rebuilt', ifname, live);
+      live?.start((p) => r.wire(p));
+      return r;
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /** What -v says about the recording. */
+  get mechanism(): string {
+    return this.mode === 'live' ? `packet socket on ${this.iface.name} (CAP_NET_RAW)` : `packets rebuilt from socket events, interface ${this.iface.name}`;
+  }
+
+  get rebuilding(): boolean {
+    return this.mode === 'rebuilt' && this.file.isOpen;
+  }
+
+  /** A rebuilt packet (an IP packet), in 'rebuilt' mode only. */
+  rebuilt(tsNs: bigint, packet: Buffer, comments: readonly string[]): void {
+    if (this.rebuilding) this.file.packet(this.iface, tsNs, packet, { comments });
+  }
+
+  private wire(p: WirePacket): void {
+    this.file.packet(this.iface, p.tsNs, p.data, { len: p.len });
+  }
+
+  /** Drain the packet socket into the file and close both. Safe to call more than once. */
+  close(): void {
+    if (!this.file.isOpen) return;
+    if (this.live) {
+      this.live.drain((p) => this.wire(p));
+      this.live.close();
+    }
+    this.file.close();
+  }
+}
+
+/** CLOCK_REALTIME now, ns: the stamp of a rebuilt packet the kernel gave no time for. */
+export function nowNs(): bigint {
+  return native.clock(C.CLOCK_REALTIME);
+}
