@@ -1,0 +1,206 @@
+// --pcap FILE on ping, traceroute, connect and sock, in a lab of namespaces:
+// as root (a packet socket on the route's interface, the bytes as they
+// crossed it) and as nobody (IP packets rebuilt from the sockets, with EPB
+// comments). tcpdump reads every file; the packets in it match what the
+// command printed (icmp_seq and TTLs, traceroute's hops, connect's and
+// sock's ports); SIGINT and SIGTERM mid-run leave a whole file.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Running, sockitBin, sockitIn } from '../helpers/cli.js';
+import { Lab, type User, isRoot, needsRootReason } from '../lab/index.js';
+
+/** One packet as `tcpdump -r FILE -n -v` prints it (its header line and the rest joined). */
+interface Dumped {
+  ttl: number;
+  src: string;
+  dst: string;
+  /** everything after "src > dst: " */
+  what: string;
+}
+
+/** tcpdump -r FILE -n -v: exit status, stderr, packets. */
+function tcpdumpRead(file: string): { status: number | null; stderr: string; packets: Dumped[]; text: string } {
+  // -vv: tcpdump checks every checksum it can and says "bad cksum" / "incorrect" otherwise
+  const r = spawnSync('tcpdump', ['-r', file, '-n', '-vv'], { encoding: 'utf8' });
+  const packets: Dumped[] = [];
+  // a packet: "TIME IP|IP6 (... ttl N|hlim N ...)" then "    src > dst: what" (and more indented lines)
+  const blocks = r.stdout.split(/\n(?=\d\d:\d\d:\d\d\.\d+ )/).filter(Boolean);
+  for (const b of blocks) {
+    const ttl = /(?:ttl|hlim) (\d+)/.exec(b);
+    // IPv4: the flow on the next line; IPv6: after the header's parenthesis
+    const flow = /(?:\n\s+|\) )([\da-f.:]+) > ([\da-f.:]+): ([^\n]*)/.exec(b);
+    if (ttl && flow) packets.push({ ttl: Number(ttl[1]), src: flow[1]!, dst: flow[2]!, what: flow[3]!.replace(/^\[[^\]]*sum ok\] /, '') });
+  }
+  return { status: r.status, stderr: r.stderr, packets, text: r.stdout };
+}
+
+/** tshark's fields of every packet, tab-separated. */
+function tsharkFields(file: string, fields: string[]): string[][] {
+  const r = spawnSync('tshark', ['-r', file, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+}
+
+/** ping's reply lines: icmp_seq -> ttl. */
+function pingReplies(out: string): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const x of out.matchAll(/icmp_seq=(\d+) (?:ident=\d+ )?ttl=(\d+)/g)) m.set(Number(x[1]), Number(x[2]));
+  return m;
+}
+
+/** tcpdump's "ICMP echo request|reply, id N, seq N" packets. */
+function echoes(packets: Dumped[], kind: 'request' | 'reply'): Dumped[] {
+  return packets.filter((p) => new RegExp(`ICMP6?,? echo ${kind}`, 'i').test(p.what));
+}
+const seqOf = (p: Dumped) => Number(/seq (\d+)/.exec(p.what)![1]);
+
+const REBUILT = /^sockit: IP header reconstructed/;
+
+describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
+  let lab: Lab;
+  let dir: string;
+  let n = 0;
+  const file = () => join(dir, `f${++n}.pcapng`);
+
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 2, ipv6: true, name: 'pcap' });
+    await lab.pingGroupRange(lab.src, true);
+    // nobody writes the files too
+    dir = mkdtempSync(join(tmpdir(), 'sockit-pcap-'));
+    chmodSync(dir, 0o777);
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const user of ['root', 'nobody'] as User[]) {
+    for (const family of [4, 6] as const) {
+      it(`ping -c 3 --pcap, ${user}, IPv${family}: every request and reply, the TTLs ping printed`, async () => {
+        const f = file();
+        const dst = family === 4 ? lab.dst.v4 : lab.dst.v6;
+        const r = await sockitIn(lab, lab.src, ['ping', '-n', '-c', '3', '-i', '0.2', '--pcap', f, dst], { user });
+        expect(r.code, r.stderr).toBe(0);
+        const replies = pingReplies(r.stdout);
+        expect([...replies.keys()]).toEqual([1, 2, 3]);
+        const d = tcpdumpRead(f);
+        expect(d.status, d.stderr).toBe(0);
+        expect(d.text).not.toMatch(/bad cksum|incorrect/);
+        const req = echoes(d.packets, 'request');
+        const rep = echoes(d.packets, 'reply');
+        expect(req.map(seqOf)).toEqual([1, 2, 3]);
+        expect(rep.map(seqOf)).toEqual([1, 2, 3]);
+        for (const p of req) expect([p.src, p.dst]).toEqual([lab.src.addr(0, family), dst]);
+        for (const p of rep) expect({ from: p.src, ttl: p.ttl }).toEqual({ from: dst, ttl: replies.get(seqOf(p)) });
+        // the same identifier both ways
+        expect(new Set(d.packets.map((p) => /id (\d+)/.exec(p.what)?.[1])).size).toBe(1);
+        const meta = tsharkFields(f, ['frame.interface_name', 'frame.comment']);
+        expect(new Set(meta.map((m) => m[0]))).toEqual(new Set(['eth0']));
+        if (user === 'nobody') for (const m of meta) expect(m[1]).toMatch(REBUILT);
+        else for (const m of meta) expect(m[1] ?? '').toBe('');
+      });
+    }
+
+    const traces = [
+      { method: [], family: 4, last: /udp port \d+ unreachable/ },
+      { method: ['-I'], family: 4, last: /echo reply/ },
+      { method: [], family: 6, last: /unreachable port, .* udp port \d+/ },
+    ] as const;
+    for (const t of traces) {
+      it(`traceroute ${t.method.join(' ')} --pcap, ${user}, IPv${t.family}: a probe per TTL, the answers of the hops traceroute printed`, async () => {
+        const f = file();
+        const dst = t.family === 4 ? lab.dst.v4 : lab.dst.v6;
+        const r = await sockitIn(lab, lab.src, ['traceroute', ...t.method, '-n', '-q', '1', '-N', '1', '--pcap', f, dst], { user });
+        expect(r.code, r.stderr).toBe(0);
+        const hops = r.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/)[1]);
+        const fam = t.family;
+        expect(hops).toEqual([lab.routers[0]!.addr(0, fam), lab.routers[1]!.addr(1, fam), dst]);
+        const d = tcpdumpRead(f);
+        expect(d.status, d.stderr).toBe(0);
+        expect(d.text).not.toMatch(/bad cksum|incorrect/);
+        const mine = lab.src.addr(0, fam);
+        const probes = d.packets.filter((p) => p.src.startsWith(mine));
+        const answers = d.packets.filter((p) => !p.src.startsWith(mine));
+        expect(probes.map((p) => p.ttl)).toEqual([1, 2, 3]);
+        expect(answers.map((p) => p.src)).toEqual(hops);
+        expect(answers.slice(0, 2).map((p) => /time exceeded in-transit/.test(p.what))).toEqual([true, true]);
+        expect(answers[2]!.what).toMatch(t.last);
+        // the quoted datagram is the probe: a port unreachable names the last probe's port
+        if (t.method.length === 0) expect(answers[2]!.what).toContain(`udp port ${probes[2]!.dst.split('.').pop()}`);
+        const comments = tsharkFields(f, ['frame.comment']).map((m) => m[0] ?? '');
+        if (user === 'nobody') {
+          expect(comments.filter((c) => REBUILT.test(c))).toHaveLength(t.method.length ? 4 : 3);
+          expect(comments.filter((c) => /error queue \(IP_RECVERR\)/.test(c))).toHaveLength(t.method.length ? 2 : 3);
+        } else {
+          expect(comments.every((c) => c === '')).toBe(true);
+        }
+      });
+    }
+
+    it(`traceroute --pcap, ${user}: SIGINT mid-run (a silent destination) dies of it and leaves a whole file`, async () => {
+      const f = file();
+      await lab.silent(lab.dst, 'all');
+      try {
+        const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));
+        // hop 1's line ends when hop 2's begins: hop 2 has answered by then
+        await run.line(/^ 1 /);
+        run.kill('SIGINT');
+        const exit = await run.exited;
+        expect(exit.signal).toBe('SIGINT');
+        const d = tcpdumpRead(f);
+        expect(d.status, d.stderr).toBe(0);
+        const answers = d.packets.filter((p) => /time exceeded in-transit/.test(p.what)).map((p) => p.src);
+        expect(answers).toEqual([lab.routers[0]!.v4, lab.routers[1]!.v4]);
+        // the probes so far: TTL 1 and 2, and the third when it had gone out before the signal
+        const ttls = d.packets.filter((p) => p.src.startsWith(`${lab.src.v4}.`)).map((p) => p.ttl);
+        expect(ttls.slice(0, 2)).toEqual([1, 2]);
+        expect(ttls.length).toBeLessThanOrEqual(3);
+      } finally {
+        await lab.silent(lab.dst, 'none');
+      }
+    });
+
+    it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
+      const f = file();
+      const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));
+      await run.line(/icmp_seq=3 /);
+      run.kill('SIGINT');
+      const exit = await run.exited;
+      expect(exit.code).toBe(0);
+      const printed = pingReplies(run.stdout);
+      const d = tcpdumpRead(f);
+      expect(d.status, d.stderr).toBe(0);
+      expect(d.stderr).not.toMatch(/truncated|damaged/i);
+      // every reply ping printed is in the file (a request may have gone out after the last reply)
+      const rep = echoes(d.packets, 'reply').map(seqOf);
+      for (const seq of printed.keys()) expect(rep).toContain(seq);
+      expect(echoes(d.packets, 'request').length).toBeGreaterThanOrEqual(printed.size);
+    });
+
+    it(`ping --pcap, ${user}: SIGTERM kills it and still leaves a whole file`, async () => {
+      const f = file();
+      const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));
+      await run.line(/icmp_seq=2 /);
+      run.kill('SIGTERM');
+      const exit = await run.exited;
+      expect(exit.signal).toBe('SIGTERM');
+      const d = tcpdumpRead(f);
+      expect(d.status, d.stderr).toBe(0);
+      expect(echoes(d.packets, 'reply').map(seqOf)).toEqual(expect.arrayContaining([1, 2]));
+      expect(statSync(f).size % 4).toBe(0);
+    });
+  }
+});
+
+describe('--pcap without a lab', () => {
+  it.skipIf(!isRoot)('a file that cannot be written: one line, exit 1, before any probe', async () => {
+    const r = spawnSync(process.execPath, [sockitBin, 'ping', '-c', '1', '--pcap', '/nonexistent/dir/x.pcapng', '127.0.0.1'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('sockit ping: /nonexistent/dir/x.pcapng: No such file or directory\n');
+    expect(r.stdout).toBe('');
+  });
+  it.skipIf(isRoot)('skipped', () => expect(needsRootReason).toBeTruthy());
+});
