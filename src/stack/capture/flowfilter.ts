@@ -15,13 +15,21 @@ function quotesDestination(family: 4 | 6, dst: string): string {
   return [0, 4, 8, 12].map((i) => `ip6[${72 + i}:4] == ${hex(b.readUInt32BE(i))}`).join(' and ');
 }
 
-/** ICMP errors sent to us about a datagram we sent to `remote`. */
-export function icmpErrorsAbout(family: 4 | 6, local: string, remote: string): string {
+/** The quoted datagram was of protocol `proto` (and to `port`), its header without options. */
+function quotesTransport(family: 4 | 6, proto: number, port?: number): string {
+  // ICMPv4: 8 (ICMP header) + 9 / + 20 + 2; ICMPv6: 40 + 8 + 6 / + 40 + 2
+  const [p, d] = family === 4 ? ['icmp[17]', 'icmp[30:2]'] : ['ip6[54]', 'ip6[90:2]'];
+  return `${p} == ${proto}${port !== undefined ? ` and ${d} == ${port}` : ''}`;
+}
+
+/** ICMP errors sent to us about a datagram (of protocol `proto`, to `port`) we sent to `remote`. */
+export function icmpErrorsAbout(family: 4 | 6, local: string, remote: string, proto?: number, port?: number): string {
   const errors = family === 4
     ? `icmp and dst host ${local} and icmp[0] != 0 and icmp[0] != 8`
     // ICMPv6 errors are the types below 128 (RFC 4443 2.1)
     : `ip6 and dst host ${local} and ip6[6] == 58 and ip6[40] < 128`;
-  return `(${errors} and ${quotesDestination(family, remote)})`;
+  const transport = proto === undefined ? '' : ` and ${quotesTransport(family, proto, port)}`;
+  return `(${errors} and ${quotesDestination(family, remote)}${transport})`;
 }
 
 /** Echo requests and replies with identifier `ident` between us and `remote`, and the errors about them. */
@@ -29,12 +37,12 @@ export function echoFlow(family: 4 | 6, local: string, remote: string, ident: nu
   const echo = family === 4
     ? `(icmp and host ${remote} and (icmp[0] == 8 or icmp[0] == 0) and icmp[4:2] == ${ident})`
     : `(ip6 and host ${remote} and ip6[6] == 58 and (ip6[40] == 128 or ip6[40] == 129) and ip6[44:2] == ${ident})`;
-  return `${echo} or ${icmpErrorsAbout(family, local, remote)}`;
+  return `${echo} or ${icmpErrorsAbout(family, local, remote, family === 4 ? 1 : 58)}`;
 }
 
 /** A transport flow between us and `remote` (to its `port` when given), and the errors about it. */
 export function portFlow(family: 4 | 6, proto: 'udp' | 'tcp', local: string, remote: string, port?: number): string {
   const ip = family === 4 ? 'ip' : 'ip6';
   const flow = `(${ip} and ${proto} and host ${remote} and host ${local}${port !== undefined ? ` and port ${port}` : ''})`;
-  return `${flow} or ${icmpErrorsAbout(family, local, remote)}`;
+  return `${flow} or ${icmpErrorsAbout(family, local, remote, proto === 'tcp' ? 6 : 17, port)}`;
 }

@@ -22,6 +22,7 @@ import { interfaceIndex, interfaceName } from '../inventory/system.js';
 import { native } from '../native/index.js';
 import { formatIPv4, formatIPv6 } from '../packet/addr.js';
 import { Socket } from '../socket.js';
+import { sysctlNumber } from '../sysctl.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from './linktype.js';
 import * as ng from './pcapng.js';
 
@@ -114,6 +115,39 @@ export interface FlowSpec {
   device?: string;
   /** 'never': rebuild even with CAP_NET_RAW (tests, and flows a packet socket cannot see) */
   live?: 'auto' | 'never';
+  /**
+   * our TCP / UDP ports, when they are known only as the command runs
+   * (connect binds one per attempt): segments and datagrams to or from
+   * another port of ours are left out (ICMP passes)
+   */
+  ports?: Set<number>;
+}
+
+const ETHERTYPE_IP = 0x0800, ETHERTYPE_IPV6 = 0x86dd, ETH_HLEN = 14;
+
+/** The protocol and transport offset of the IP packet at `off` (IPv4, or IPv6 without extension headers). */
+function transportAt(b: Buffer, off: number, v6: boolean): { proto: number; at: number } | null {
+  if (b.length < off + (v6 ? 40 : 20)) return null;
+  return v6 ? { proto: b[off + 6]!, at: off + 40 } : { proto: b[off + 9]!, at: off + (b[off]! & 15) * 4 };
+}
+
+/**
+ * The TCP or UDP ports of an Ethernet frame, or of the datagram an ICMP
+ * error in it quotes; null for anything else.
+ */
+export function framePorts(frame: Buffer): [number, number] | null {
+  const type = frame.length >= ETH_HLEN ? frame.readUInt16BE(12) : 0;
+  if (type !== ETHERTYPE_IP && type !== ETHERTYPE_IPV6) return null;
+  const v6 = type === ETHERTYPE_IPV6;
+  let t = transportAt(frame, ETH_HLEN, v6);
+  // an ICMP error (v4: not an echo; v6: types below 128) quotes the datagram after its 8-byte header
+  if (t && t.proto === (v6 ? C.IPPROTO_ICMPV6 : C.IPPROTO_ICMP) && frame.length > t.at) {
+    const type = frame[t.at]!;
+    if (v6 ? type >= 128 : type === 0 || type === 8) return null;
+    t = transportAt(frame, t.at + 8, v6);
+  }
+  if (!t || (t.proto !== C.IPPROTO_TCP && t.proto !== C.IPPROTO_UDP) || frame.length < t.at + 4) return null;
+  return [frame.readUInt16BE(t.at), frame.readUInt16BE(t.at + 2)];
 }
 
 /** A packet as a packet socket delivered it. */
@@ -231,6 +265,8 @@ export class Recording {
     readonly mode: 'live' | 'rebuilt',
     ifname: string,
     private readonly live: LiveSource | null,
+    /** the flow's ports of ours (FlowSpec.ports), which the command adds to as it binds */
+    readonly ports?: Set<number>,
   ) {
     this.iface = live
       ? { name: ifname, linktype: live.linktype }
@@ -251,7 +287,7 @@ export class Recording {
       // a link type other than Ethernet (a tunnel) is left to rebuilding
       const ethernet = loopback || hardwareType(ifname) === ARPHRD_ETHER;
       const live = flow.live !== 'never' && ifindex > 0 && ethernet ? openPacketSocket(ifindex, flow.filter, loopback) : null;
-      const r = new Recording(file, live ? 'live' : 'rebuilt', ifname, live);
+      const r = new Recording(file, live ? 'live' : 'rebuilt', ifname, live, flow.ports);
       live?.start((p) => r.wire(p));
       return r;
     } catch (e) {
@@ -275,6 +311,8 @@ export class Recording {
   }
 
   private wire(p: WirePacket): void {
+    const ports = this.ports && framePorts(p.data);
+    if (ports && !this.ports!.has(ports[0]) && !this.ports!.has(ports[1])) return;
     this.file.packet(this.iface, p.tsNs, p.data, { len: p.len });
   }
 
@@ -292,4 +330,9 @@ export class Recording {
 /** CLOCK_REALTIME now, ns: the stamp of a rebuilt packet the kernel gave no time for. */
 export function nowNs(): bigint {
   return native.clock(C.CLOCK_REALTIME);
+}
+
+/** The TTL / hop limit a socket sends with when none was set (ip-sysctl: ip_default_ttl, hop_limit). */
+export function defaultTtl(family: 4 | 6): number {
+  return (family === 4 ? sysctlNumber('net.ipv4.ip_default_ttl') : sysctlNumber('net.ipv6.conf.default.hop_limit')) ?? 64;
 }

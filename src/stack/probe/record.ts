@@ -7,12 +7,11 @@
 // the flags seen, and ICMP errors as the messages they were, quoting the
 // probe they are about.
 import { echoFlow, portFlow } from '../capture/flowfilter.js';
-import { type FlowSpec, REBUILT, type Recording, nowNs } from '../capture/record.js';
+import { type FlowSpec, REBUILT, type Recording, defaultTtl, nowNs } from '../capture/record.js';
 import { type IpEnds, echoPacket, icmpErrorPacket, ipPacket, tcpPacket, udpPacket } from '../capture/rebuild.js';
 import * as C from '../constants.js';
 import { fromRelNs } from '../native/index.js';
 import { describe4, describe6 } from '../packet/icmp-names.js';
-import { sysctlNumber } from '../sysctl.js';
 import type { SendResult } from '../socket.js';
 import type { Family, Probe, ProbeEvent, ProbeMethod, SentProbe } from './index.js';
 
@@ -26,11 +25,6 @@ interface Sent {
 /** Probes remembered for the errors that quote them (ping's sequence space) */
 const REMEMBERED = 0x10000;
 
-/** The TTL / hop limit a socket sends with when none was set (ip-sysctl: ip_default_ttl, hop_limit). */
-export function defaultTtl(family: Family): number {
-  return (family === 4 ? sysctlNumber('net.ipv4.ip_default_ttl') : sysctlNumber('net.ipv6.conf.default.hop_limit')) ?? 64;
-}
-
 /** TCP flags as tcpdump prints them ('S.', 'R.') back to header bits. */
 function flagsOf(text: string): { syn?: boolean; ack?: boolean; rst?: boolean; fin?: boolean } {
   return { syn: text.includes('S'), ack: text.includes('.'), rst: text.includes('R'), fin: text.includes('F') };
@@ -40,7 +34,11 @@ export class RecordedProbes implements ProbeMethod {
   private readonly sent = new Map<number, Sent>();
   private readonly ttl0: number;
 
-  /** `local`: our source address toward the target, for the packets the socket does not name it in. */
+  /**
+   * `local`: our source address toward the target, for the packets the
+   * socket does not name it in. Each UDP or TCP probe's source port joins
+   * the recording's flow (probeFlow's port set).
+   */
   constructor(private readonly inner: ProbeMethod, private readonly rec: Recording, private readonly local: string, private readonly ipOptions?: Buffer) {
     this.ttl0 = defaultTtl(inner.family);
     if (inner.sendQuick) {
@@ -72,9 +70,11 @@ export class RecordedProbes implements ProbeMethod {
 
   /** The probe just sent, written (rebuilt) and kept for the errors that may quote it. */
   private note(seq: number, tsNs: bigint): void {
-    if (!this.rec.rebuilding) return;
     const w = this.inner.lastSent;
     if (!w) return;
+    // UDP and TCP probes: each one's source port joins the flow the packet socket keeps
+    if (this.rec.ports && w.protocol !== C.IPPROTO_ICMP && w.protocol !== C.IPPROTO_ICMPV6) this.rec.ports.add(w.transport.readUInt16BE(0));
+    if (!this.rec.rebuilding) return;
     const ends: IpEnds = { family: this.family, src: w.source ?? this.local, dst: this.target, ttl: w.ttl ?? this.ttl0, options: this.ipOptions };
     const s: Sent = { ends, protocol: w.protocol, transport: Buffer.from(w.transport) };
     if (this.sent.size >= REMEMBERED) this.sent.delete(this.sent.keys().next().value!);
@@ -149,5 +149,5 @@ export function probeFlow(method: ProbeMethod, local: string, device?: string): 
   const filter = method.name === 'icmp' && method.ident !== undefined
     ? echoFlow(family, local, target, method.ident)
     : portFlow(family, method.name === 'tcp' ? 'tcp' : 'udp', local, target);
-  return { family, local, remote: target, filter, device };
+  return { family, local, remote: target, filter, device, ports: method.name === 'icmp' ? undefined : new Set() };
 }
