@@ -58,6 +58,15 @@ function echoes(packets: Dumped[], kind: 'request' | 'reply'): Dumped[] {
 const seqOf = (p: Dumped) => Number(/seq (\d+)/.exec(p.what)![1]);
 
 const REBUILT = /^sockit: IP header reconstructed/;
+/** a TCP listener in the destination's namespace (connect, sock) */
+const LISTEN_PORT = 7001;
+const LISTENER = `import socket, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(('::', ${LISTEN_PORT}))
+s.listen(64)
+print('ready', flush=True)
+time.sleep(600)`;
 
 describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
   let lab: Lab;
@@ -68,6 +77,8 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 2, ipv6: true, name: 'pcap' });
     await lab.pingGroupRange(lab.src, true);
+    const listener = new Running(lab.spawn(lab.dst, ['python3', '-c', LISTENER]));
+    await listener.line(/ready/);
     // nobody writes the files too
     dir = mkdtempSync(join(tmpdir(), 'sockit-pcap-'));
     chmodSync(dir, 0o777);
@@ -162,6 +173,37 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         await lab.silent(lab.dst, 'none');
       }
     });
+
+    for (const family of [4, 6] as const) {
+      it(`connect -c 2 --pcap, ${user}, IPv${family}: each attempt's SYN from the port connect reported, and the answer`, async () => {
+        const f = file();
+        const dst = family === 4 ? lab.dst.v4 : lab.dst.v6;
+        const r = await sockitIn(lab, lab.src, ['connect', '--json', '-c', '2', '-i', '0.1', '--pcap', f, dst, String(LISTEN_PORT)], { user });
+        expect(r.code, r.stderr).toBe(0);
+        const conns = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; local?: { port: number } }).filter((j) => j.type === 'connection');
+        expect(conns).toHaveLength(2);
+        const refused = await sockitIn(lab, lab.src, ['connect', '--pcap', `${f}.refused`, dst, String(LISTEN_PORT + 1)], { user });
+        expect(refused.code).toBe(1);
+        const d = tcpdumpRead(f);
+        expect(d.status, d.stderr).toBe(0);
+        // rebuilt segments carry valid checksums; a packet socket sees ours before the NIC (veth) would fill them in
+        if (user === 'nobody') expect(d.text).not.toMatch(/bad cksum|incorrect/);
+        const port = (a: string) => Number(a.slice(a.lastIndexOf('.') + 1));
+        const syns = d.packets.filter((p) => /Flags \[S\]/.test(p.what));
+        expect(syns.map((p) => port(p.src))).toEqual(conns.map((c) => c.local!.port));
+        expect(syns.every((p) => port(p.dst) === LISTEN_PORT)).toBe(true);
+        const synAcks = d.packets.filter((p) => /Flags \[S\.\]/.test(p.what));
+        expect(synAcks.map((p) => port(p.dst))).toEqual(conns.map((c) => c.local!.port));
+        // our close: a FIN from each port
+        expect(d.packets.filter((p) => /Flags \[F\.\]/.test(p.what) && port(p.dst) === LISTEN_PORT).map((p) => port(p.src))).toEqual(conns.map((c) => c.local!.port));
+        const rd = tcpdumpRead(`${f}.refused`);
+        expect(rd.status, rd.stderr).toBe(0);
+        expect(rd.packets.map((p) => /Flags \[(\S+)\]/.exec(p.what)?.[1])).toEqual(['S', 'R.']);
+        const comments = tsharkFields(f, ['frame.comment']).map((m) => m[0] ?? '');
+        if (user === 'nobody') expect(comments.filter((c) => /handshake reconstructed/.test(c))).toHaveLength(6);
+        else expect(comments.every((c) => c === '')).toBe(true);
+      });
+    }
 
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
       const f = file();
