@@ -58,13 +58,38 @@ function echoes(packets: Dumped[], kind: 'request' | 'reply'): Dumped[] {
 const seqOf = (p: Dumped) => Number(/seq (\d+)/.exec(p.what)![1]);
 
 const REBUILT = /^sockit: IP header reconstructed/;
-/** a TCP listener in the destination's namespace (connect, sock) */
-const LISTEN_PORT = 7001;
-const LISTENER = `import socket, time
-s = socket.socket(socket.AF_INET6)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(('::', ${LISTEN_PORT}))
-s.listen(64)
+/** a TCP listener in the destination's namespace (connect, sock); ports tcpdump dissects as nothing but TCP and UDP */
+const LISTEN_PORT = 40001;
+/** and a TCP echo that answers in capitals once the client half-closes (sock -h), and a UDP port that takes datagrams */
+const ECHO_PORT = 40002;
+const LISTENER = `import socket, threading, time
+def sock(kind, port):
+    s = socket.socket(socket.AF_INET6, kind)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('::', port))
+    return s
+listener = sock(socket.SOCK_STREAM, ${LISTEN_PORT})
+listener.listen(64)
+echo = sock(socket.SOCK_STREAM, ${ECHO_PORT})
+echo.listen(64)
+sink = sock(socket.SOCK_DGRAM, ${ECHO_PORT})
+def serve():
+    while True:
+        c, _ = echo.accept()
+        data = b''
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            data += d
+        c.sendall(data.upper())
+        c.close()
+def drain():
+    while True:
+        sink.recv(65536)
+threading.Thread(target=serve, daemon=True).start()
+threading.Thread(target=drain, daemon=True).start()
 print('ready', flush=True)
 time.sleep(600)`;
 
@@ -182,7 +207,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         expect(r.code, r.stderr).toBe(0);
         const conns = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; local?: { port: number } }).filter((j) => j.type === 'connection');
         expect(conns).toHaveLength(2);
-        const refused = await sockitIn(lab, lab.src, ['connect', '--pcap', `${f}.refused`, dst, String(LISTEN_PORT + 1)], { user });
+        const refused = await sockitIn(lab, lab.src, ['connect', '--pcap', `${f}.refused`, dst, String(LISTEN_PORT + 10)], { user });
         expect(refused.code).toBe(1);
         const d = tcpdumpRead(f);
         expect(d.status, d.stderr).toBe(0);
@@ -204,6 +229,50 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         else expect(comments.every((c) => c === '')).toBe(true);
       });
     }
+
+    it(`sock -h --pcap, ${user}: the bytes both ways between the ports sock -v reported, and both FINs`, async () => {
+      const f = file();
+      const r = await sockitIn(lab, lab.src, ['sock', '-v', '-h', '--pcap', f, lab.dst.v4, String(ECHO_PORT)], { user, input: 'hello, world\n' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('HELLO, WORLD\n');
+      const m = /connected on ([\d.]+)\.(\d+) to ([\d.]+)\.(\d+)/.exec(r.stderr)!;
+      const [local, remote] = [`${m[1]}.${m[2]}`, `${m[3]}.${m[4]}`];
+      expect(remote).toBe(`${lab.dst.v4}.${ECHO_PORT}`);
+      const d = tcpdumpRead(f);
+      expect(d.status, d.stderr).toBe(0);
+      const flags = (p: Dumped) => /Flags \[(\S+)\]/.exec(p.what)?.[1];
+      const ours = d.packets.filter((p) => p.src === local && p.dst === remote);
+      const theirs = d.packets.filter((p) => p.src === remote && p.dst === local);
+      expect(ours.length + theirs.length).toBe(d.packets.length);
+      expect(flags(ours[0]!)).toBe('S');
+      expect(flags(theirs[0]!)).toBe('S.');
+      // the data segments, with their lengths, each way; then a FIN each way
+      expect(ours.filter((p) => /length 13$/.test(p.what) && /P\./.test(flags(p)!))).toHaveLength(1);
+      expect(theirs.filter((p) => /length 13$/.test(p.what) && /P\./.test(flags(p)!))).toHaveLength(1);
+      expect(ours.some((p) => flags(p)!.includes('F'))).toBe(true);
+      expect(theirs.some((p) => flags(p)!.includes('F'))).toBe(true);
+      const bytes = spawnSync('tcpdump', ['-r', f, '-n', '-A'], { encoding: 'utf8' }).stdout;
+      expect(bytes).toContain('hello, world');
+      expect(bytes).toContain('HELLO, WORLD');
+      const comments = tsharkFields(f, ['frame.comment']).map((c) => c[0] ?? '');
+      if (user === 'nobody') expect(comments.every((c) => /reconstructed/.test(c))).toBe(true);
+      else expect(comments.every((c) => c === '')).toBe(true);
+    });
+
+    it(`sock -u -i --pcap, ${user}: the source's datagrams from the port it reported, and the end mark`, async () => {
+      const f = file();
+      const r = await sockitIn(lab, lab.src, ['sock', '--json', '-u', '-i', '-n', '3', '-w', '100', '--pcap', f, lab.dst.v4, String(ECHO_PORT)], { user });
+      expect(r.code, r.stderr).toBe(0);
+      const transfer = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, { port?: number } & Record<string, unknown>>).find((j) => j.type === 'transfer' as never)!;
+      const localPort = (transfer.local as { port: number }).port;
+      const d = tcpdumpRead(f);
+      expect(d.status, d.stderr).toBe(0);
+      expect(d.packets.map((p) => [p.src, p.dst, /UDP, length (\d+)/.exec(p.what)?.[1]])).toEqual([
+        ...[1, 2, 3].map(() => [`${lab.src.v4}.${localPort}`, `${lab.dst.v4}.${ECHO_PORT}`, '100']),
+        [`${lab.src.v4}.${localPort}`, `${lab.dst.v4}.${ECHO_PORT}`, '0'],
+      ]);
+      if (user === 'nobody') expect(d.text).not.toMatch(/bad cksum|incorrect/);
+    });
 
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
       const f = file();

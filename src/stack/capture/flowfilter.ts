@@ -46,3 +46,17 @@ export function portFlow(family: 4 | 6, proto: 'udp' | 'tcp', local: string, rem
   const flow = `(${ip} and ${proto} and host ${remote} and host ${local}${port !== undefined ? ` and port ${port}` : ''})`;
   return `${flow} or ${icmpErrorsAbout(family, local, remote, proto === 'tcp' ? 6 : 17, port)}`;
 }
+
+/**
+ * A server's flow: its port (and address, unless the wildcard), any peer,
+ * and the ICMP errors that quote a datagram from that port.
+ */
+export function serverFlow(family: 4 | 6, proto: 'udp' | 'tcp', local: string | undefined, port: number): string {
+  const n = proto === 'tcp' ? 6 : 17;
+  const flow = family === 4 ? `(ip and ${proto} port ${port}${local ? ` and host ${local}` : ''})` : `(ip6 and ${proto} port ${port}${local ? ` and host ${local}` : ''})`;
+  // the quoted source port: ICMPv4 8 + 20; ICMPv6 40 + 8 + 40
+  const errors = family === 4
+    ? `(icmp and icmp[0] != 0 and icmp[0] != 8 and icmp[17] == ${n} and icmp[28:2] == ${port})`
+    : `(ip6 and ip6[6] == 58 and ip6[40] < 128 and ip6[54] == ${n} and ip6[88:2] == ${port})`;
+  return `${flow} or ${errors}`;
+}

@@ -274,13 +274,14 @@ export class Recording {
   }
 
   /**
-   * Open `path` and the way in for `flow`: a packet socket when allowed
-   * (and flow.live is not 'never'), else rebuilt packets. Throws the open(2)
-   * error of the file, or the packet socket's setup error.
+   * Open `path` (or take a file opened already) and the way in for `flow`:
+   * a packet socket when allowed (and flow.live is not 'never'), else
+   * rebuilt packets. Throws the open(2) error of the file, or the packet
+   * socket's setup error (the file is closed then).
    */
-  static async open(path: string, flow: FlowSpec): Promise<Recording> {
+  static async open(path: string | PcapngFile, flow: FlowSpec): Promise<Recording> {
     const ifname = await flowInterface(flow);
-    const file = new PcapngFile(path);
+    const file = typeof path === 'string' ? new PcapngFile(path) : path;
     try {
       const ifindex = ifname === 'any' ? 0 : interfaceIndex(ifname);
       const loopback = hardwareType(ifname) === ARPHRD_LOOPBACK;

@@ -53,16 +53,21 @@ export class TcpRebuilder {
     this.rec.rebuilt(ts, packet, [comment]);
   }
 
-  /** connect(2) started at t0 and ended at t1 with `outcome` (an errno code, or 'connected'). */
-  connect(t0: bigint, t1: bigint, outcome: 'connected' | string): void {
+  /**
+   * connect(2) started at t0 and ended at t1 with `outcome` (an errno
+   * code, or 'connected'); `active` false: the peer connected to us
+   * (accept(2) returned at t1).
+   */
+  connect(t0: bigint, t1: bigint, outcome: 'connected' | string, active = true): void {
     if (!this.rec.rebuilding) return;
     const note = outcome === 'connected' ? REBUILT.handshake : `${REBUILT.handshake}; connect(2) failed with ${outcome}`;
-    this.segment(true, t0, { syn: true }, Buffer.alloc(0), 0, 0, note);
+    const none = Buffer.alloc(0);
+    this.segment(active, t0, { syn: true }, none, 0, 0, note);
     if (outcome === 'connected') {
-      this.segment(false, t1, { syn: true, ack: true }, Buffer.alloc(0), 0, 1, note);
-      this.segment(true, t1, { ack: true }, Buffer.alloc(0), 1, 1, note);
+      this.segment(!active, t1, { syn: true, ack: true }, none, 0, 1, note);
+      this.segment(active, t1, { ack: true }, none, 1, 1, note);
     } else if (outcome === 'ECONNREFUSED') {
-      this.segment(false, t1, { rst: true, ack: true }, Buffer.alloc(0), 0, 1, note);
+      this.segment(false, t1, { rst: true, ack: true }, none, 0, 1, note);
     }
   }
 
