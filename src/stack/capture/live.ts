@@ -24,6 +24,8 @@
  *   cap.on('packet', (p: LivePacket) => { ... });   // or: for await (const p of cap) { ... }
  *   cap.on('error', (e) => { ... });
  *   cap.stats();               // { received, dropped, captured }: PACKET_STATISTICS, cumulative
+ *   cap.pending();             // packets in ring blocks handed over but not yet read
+ *   cap.ringGeometry();        // { blocks, blockSize } of the ring, null on the recvmsg path
  *   cap.close();               // stops, unmaps, closes; returns the final stats; emits 'close'
  *
  *   LivePacket = { tsNs (bigint, CLOCK_REALTIME, the kernel's stamp), sec, nsec, ifindex,
@@ -32,6 +34,7 @@
  *                  (the ethertype), vlan?: { tci, tpid } (a tag the NIC stripped; for
  *                  Ethernet it is also put back into data, as libpcap does) }
  *   toCapturePacket(p, number, snaplen, interfaceId?) -> CapturePacket for CaptureWriter.
+ *   linktypeForHatype(hatype, ifindex?) -> the link type openLive would give (no privilege needed).
  *
  * openLive throws PermissionError (with the exact fix) without CAP_NET_RAW,
  * and UsageError for an interface that does not exist or a bad expression,
@@ -123,6 +126,11 @@ function interfaceIndex(name: string | number): number {
   } catch {
     throw new UsageError(`${name}: No such device exists`);
   }
+}
+
+/** The link type a capture on an interface of this hardware type (ARPHRD_*; 0 for any) has. */
+export function linktypeForHatype(hatype: number, ifindex = 1): number {
+  return ifindex === 0 ? LINKTYPE_LINUX_SLL2 : rawLinktype(hatype) ?? LINKTYPE_LINUX_SLL2;
 }
 
 /** The pcap link type of an interface's hardware type on a SOCK_RAW socket; null: use cooked mode. */
@@ -277,6 +285,11 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   stats(): LiveStats {
     if (!this.closed) this.readStats();
     return { received: this.received, dropped: this.dropped, captured: this.captured };
+  }
+
+  /** The mapped ring's geometry; null on the recvmsg path. */
+  ringGeometry(): { blocks: number; blockSize: number } | null {
+    return this.ring ? { blocks: this.ring.blockNr, blockSize: this.ring.blockSize } : null;
   }
 
   /** Packets read so far by the kernel into the ring but not yet delivered (for drop accounting). */
