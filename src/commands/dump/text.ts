@@ -14,6 +14,8 @@ export interface TextOptions {
   verbose: number;
   /** -S: absolute TCP sequence numbers */
   absolute: boolean;
+  /** if_indextoname(3) for LINUX_SLL2's interface index; '?' is printed without it */
+  ifname?: (ifindex: number) => string | undefined;
 }
 
 const ETHERTYPE_NAMES: Record<number, string> = {
@@ -46,7 +48,22 @@ function linkText(layers: Layer[], wire: number, o: TextOptions): string {
     return s;
   }
   if (l.layer === 'null') return `AF ${l.family === 2 ? 'IPv4' : 'IPv6'} (${l.family}), length ${wire}: `;
+  if (l.layer === 'sll' && l.version === 2) {
+    const addr = l.address ? `${l.address} ` : '';
+    return `ifindex ${l.ifindex} ${addr}` + (o.quiet ? '' : `ethertype ${ethertypeName(l.ethertype)} (0x${hex4(l.ethertype)}), length ${wire}: `);
+  }
   return '';
+}
+
+// sll_pkttype as print-sll.c names it
+const SLL_PKTTYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
+
+/** LINUX_SLL2's "va    Out " before every line (print-sll.c sll2_if_print). */
+function sll2Prefix(layers: Layer[], o: TextOptions): string {
+  const l = layers[0];
+  if (!l || l.layer !== 'sll' || l.version !== 2) return '';
+  const name = (l.ifindex !== undefined && o.ifname?.(l.ifindex)) || '?';
+  return `${name.padEnd(5)} ${(SLL_PKTTYPES[l.packetType] ?? '?').padEnd(3)} `;
 }
 
 /** tcpdump's marks for a header the capture cut short: " [|ip6]", "IP  [|ip]" ... */
@@ -58,7 +75,7 @@ function truncatedText(l: Extract<Layer, { layer: 'truncated' }>): string {
 
 /** The line for a packet, without its timestamp and newline. */
 export function packetText(layers: Layer[], wire: number, o: TextOptions, tcpState: TcpState): string {
-  const head = o.link ? linkText(layers, wire, o) : '';
+  const head = sll2Prefix(layers, o) + (o.link ? linkText(layers, wire, o) : '');
   const i = layers.findIndex((l) => l.layer !== 'ether' && l.layer !== 'vlan' && l.layer !== 'sll' && l.layer !== 'null');
   if (i < 0) return head;
   return head + networkText(layers, i, wire, o, tcpState);
