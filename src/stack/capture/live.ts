@@ -304,6 +304,28 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     return n;
   }
 
+  /** Whether the capture keeps the process alive (default true); a recorder riding on a command's own sockets says false. */
+  ref(on: boolean): void {
+    this.sock.ref(on);
+  }
+
+  /**
+   * Deliver, now, every packet the socket holds (recvmsg), or that the
+   * kernel has handed over in ring blocks: what a recorder reads before it
+   * closes (--pcap), so the last packets of a run are not left behind.
+   */
+  flush(): void {
+    if (this.closed) return;
+    const paused = this.paused;
+    this.paused = false;
+    try {
+      if (this.ring) this.readRing();
+      else this.readBatch(Number.MAX_SAFE_INTEGER);
+    } finally {
+      this.paused = paused;
+    }
+  }
+
   /** Deliver what is queued now, then stop, unmap and close; returns the final counters. */
   close(): LiveStats {
     if (this.closed) return { received: this.received, dropped: this.dropped, captured: this.captured };

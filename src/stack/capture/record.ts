@@ -13,17 +13,16 @@
 // drains the packet socket first. Callers close on every way out (the
 // commands register close with their signal handling).
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import * as bpf from '../bpf.js';
 import * as C from '../constants.js';
-import { isSystemError } from '../errors.js';
-import { compileFilter } from '../filter/index.js';
+import { PermissionError } from '../errors.js';
 import { addresses } from '../inventory/index.js';
 import { interfaceIndex, interfaceName } from '../inventory/system.js';
 import { native } from '../native/index.js';
 import { formatIPv4, formatIPv6 } from '../packet/addr.js';
-import { Socket } from '../socket.js';
 import { sysctlNumber } from '../sysctl.js';
-import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from './linktype.js';
+import { ARPHRD_ETHER, ARPHRD_LOOPBACK } from '../abi/tpacket.js';
+import { LINKTYPE_RAW } from './linktype.js';
+import { type LiveCapture, type LivePacket, openLive } from './live.js';
 import * as ng from './pcapng.js';
 
 /** libpcap's default snapshot length (MAXIMUM_SNAPLEN) */
@@ -150,72 +149,18 @@ export function framePorts(frame: Buffer): [number, number] | null {
   return [frame.readUInt16BE(t.at), frame.readUInt16BE(t.at + 2)];
 }
 
-/** A packet as a packet socket delivered it. */
-export interface WirePacket {
-  tsNs: bigint;
-  data: Buffer;
-  len: number;
-  /** PACKET_HOST, PACKET_OUTGOING ... (sockaddr_ll sll_pkttype) */
-  pkttype: number;
-}
-
-/** Flow packets off a packet socket on one interface (live.ts's role, kept to what --pcap needs). */
-interface LiveSource {
-  readonly linktype: number;
-  /** call each with what is queued now, until close() */
-  start(each: (p: WirePacket) => void): void;
-  /** read everything queued now */
-  drain(each: (p: WirePacket) => void): void;
-  close(): void;
-}
-
-const PACKET_OUTGOING = 4;
-const ETH_P_ALL = 0x0003;
-const ARPHRD_ETHER = 1, ARPHRD_LOOPBACK = 772;
-const htons = (n: number) => ((n & 0xff) << 8) | (n >> 8);
-
 /**
- * A packet socket bound to interface `ifindex` with `filter` attached, or
- * null when packet sockets are not allowed (no CAP_NET_RAW). Loopback's
- * outgoing copies are dropped, as libpcap does, so each packet is seen once.
+ * A packet socket on interface `ifindex` (live.ts, recvmsg batches so a
+ * close can read what is queued) with the flow's filter in the kernel, or
+ * null when packet sockets are not allowed (no CAP_NET_RAW).
  */
-function openPacketSocket(ifindex: number, filter: string, loopback: boolean): LiveSource | null {
-  let s: Socket;
+function openPacketSocket(ifindex: number, filter: string): LiveCapture | null {
   try {
-    s = Socket.open(C.AF_PACKET, C.SOCK_RAW, htons(ETH_P_ALL));
+    return openLive({ interface: ifindex, filter, promiscuous: false, direction: 'inout', mechanism: 'recvmsg', snaplen: SNAPLEN });
   } catch (e) {
-    if (isSystemError(e) && (e.code === 'EPERM' || e.code === 'EACCES')) return null;
+    if (e instanceof PermissionError) return null;
     throw e;
   }
-  const buf = Buffer.allocUnsafe(SNAPLEN);
-  try {
-    // the filter first, then bind: nothing from before it is queued
-    s.setsockopt(C.SOL_SOCKET, C.SO_ATTACH_FILTER, bpf.encode(compileFilter(filter, LINKTYPE_ETHERNET, SNAPLEN)));
-    s.bind({ family: C.AF_PACKET, protocol: ETH_P_ALL, ifindex }); // sockaddr_ll: the encoder puts it in network order
-    s.setsockopt(C.SOL_SOCKET, C.SO_TIMESTAMPNS, 1);
-  } catch (e) {
-    s.close();
-    throw e;
-  }
-  const read = (each: (p: WirePacket) => void, max: number) => {
-    for (let i = 0; i < max && !s.isClosed; i++) {
-      const r = s.recv(buf, C.MSG_TRUNC);
-      if (!r) return;
-      const pkttype = r.address && 'pkttype' in r.address ? r.address.pkttype ?? 0 : 0;
-      if (loopback && pkttype === PACKET_OUTGOING) continue;
-      const kept = Math.min(r.bytes, buf.length);
-      each({ tsNs: r.control.timestampNs ?? native.clock(C.CLOCK_REALTIME), data: Buffer.from(buf.subarray(0, kept)), len: r.bytes, pkttype });
-    }
-  };
-  return {
-    linktype: LINKTYPE_ETHERNET,
-    start(each) {
-      s.ref(false);
-      s.onReadable(() => read(each, 64));
-    },
-    drain: (each) => read(each, Number.MAX_SAFE_INTEGER),
-    close: () => s.close(),
-  };
 }
 
 /**
@@ -264,7 +209,7 @@ export class Recording {
     readonly file: PcapngFile,
     readonly mode: 'live' | 'rebuilt',
     ifname: string,
-    private readonly live: LiveSource | null,
+    private readonly live: LiveCapture | null,
     /** the flow's ports of ours (FlowSpec.ports), which the command adds to as it binds */
     readonly ports?: Set<number>,
   ) {
@@ -284,12 +229,14 @@ export class Recording {
     const file = typeof path === 'string' ? new PcapngFile(path) : path;
     try {
       const ifindex = ifname === 'any' ? 0 : interfaceIndex(ifname);
-      const loopback = hardwareType(ifname) === ARPHRD_LOOPBACK;
-      // a link type other than Ethernet (a tunnel) is left to rebuilding
-      const ethernet = loopback || hardwareType(ifname) === ARPHRD_ETHER;
-      const live = flow.live !== 'never' && ifindex > 0 && ethernet ? openPacketSocket(ifindex, flow.filter, loopback) : null;
+      // the flow filters are written for Ethernet frames: another link type (a tunnel) is left to rebuilding
+      const hatype = hardwareType(ifname);
+      const ethernet = hatype === ARPHRD_LOOPBACK || hatype === ARPHRD_ETHER;
+      const live = flow.live !== 'never' && ifindex > 0 && ethernet ? openPacketSocket(ifindex, flow.filter) : null;
       const r = new Recording(file, live ? 'live' : 'rebuilt', ifname, live, flow.ports);
-      live?.start((p) => r.wire(p));
+      live?.on('packet', (p) => r.wire(p));
+      // the command's own sockets keep the process alive; the recording follows them
+      live?.ref(false);
       return r;
     } catch (e) {
       file.close();
@@ -311,7 +258,7 @@ export class Recording {
     if (this.rebuilding) this.file.packet(this.iface, tsNs, packet, { comments });
   }
 
-  private wire(p: WirePacket): void {
+  private wire(p: LivePacket): void {
     const ports = this.ports && framePorts(p.data);
     if (ports && !this.ports!.has(ports[0]) && !this.ports!.has(ports[1])) return;
     this.file.packet(this.iface, p.tsNs, p.data, { len: p.len });
@@ -321,7 +268,7 @@ export class Recording {
   close(): void {
     if (!this.file.isOpen) return;
     if (this.live) {
-      this.live.drain((p) => this.wire(p));
+      this.live.flush();
       this.live.close();
     }
     this.file.close();
