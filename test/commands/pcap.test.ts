@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Running, sockitBin, sockitIn } from '../helpers/cli.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, type User, isRoot, needsRootReason } from '../lab/index.js';
 
 /** One packet as `tcpdump -r FILE -n -v` prints it (its header line and the rest joined). */
@@ -62,6 +63,18 @@ const REBUILT = /^sockit: IP header reconstructed/;
 const LISTEN_PORT = 40001;
 /** and a TCP echo that answers in capitals once the client half-closes (sock -h), and a UDP port that takes datagrams */
 const ECHO_PORT = 40002;
+/** sockit sock's sink servers (one per user) */
+const SINK_PORT = 40020;
+
+/** Until something listens on TCP `port` in the destination (ss -ltn). */
+async function waitListening(lab: Lab, port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await lab.exec(lab.dst, ['ss', '-Hltn', `sport = :${port}`]);
+    if (r.stdout.trim()) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
 const LISTENER = `import socket, threading, time
 def sock(kind, port):
     s = socket.socket(socket.AF_INET6, kind)
@@ -111,6 +124,45 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
   afterAll(async () => {
     await lab?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--json is the same with --pcap as without: the same records, in the vocabulary', async () => {
+    const runs = [
+      ['ping', '--json', '-c', '2', '-i', '0.2', lab.dst.v4],
+      ['traceroute', '--json', '-n', '-q', '1', lab.dst.v4],
+      ['connect', '--json', lab.dst.v4, String(LISTEN_PORT)],
+      ['sock', '--json', '-u', '-i', '-n', '2', '-w', '10', lab.dst.v4, String(ECHO_PORT)],
+    ];
+    const shape = (out: string) => out.split('\n').filter(Boolean).map((l) => {
+      const r = JSON.parse(l) as Record<string, unknown>;
+      return `${String(r.type)}:${Object.keys(r).sort().join(',')}`;
+    });
+    for (const args of runs) {
+      const f = file();
+      const plain = await sockitIn(lab, lab.src, args);
+      const recorded = await sockitIn(lab, lab.src, [...args, '--pcap', f]);
+      expect(recorded.code, recorded.stderr).toBe(plain.code);
+      expect(vocabularyProblems(recorded.stdout, recorded.code)).toEqual([]);
+      expect(shape(recorded.stdout)).toEqual(shape(plain.stdout));
+      expect(tcpdumpRead(f).packets.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('traceroute -T --pcap (root: a raw socket): the SYNs per TTL, the routers\' time exceeded and the RST from the closed port', async () => {
+    const f = file();
+    const r = await sockitIn(lab, lab.src, ['traceroute', '-T', '-p', String(LISTEN_PORT + 10), '-n', '-q', '1', '-N', '1', '--pcap', f, lab.dst.v4]);
+    expect(r.code, r.stderr).toBe(0);
+    const hops = r.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/)[1]);
+    expect(hops).toEqual([lab.routers[0]!.v4, lab.routers[1]!.v4, lab.dst.v4]);
+    const d = tcpdumpRead(f);
+    expect(d.status, d.stderr).toBe(0);
+    const syns = d.packets.filter((p) => /Flags \[S\]/.test(p.what));
+    expect(syns.map((p) => p.ttl)).toEqual([1, 2, 3]);
+    expect(d.packets.filter((p) => /time exceeded in-transit/.test(p.what)).map((p) => p.src)).toEqual(hops.slice(0, 2));
+    const rst = d.packets.filter((p) => /Flags \[R\.\]/.test(p.what));
+    expect(rst.map((p) => p.src)).toEqual([`${lab.dst.v4}.${LISTEN_PORT + 10}`]);
+    // the RST answers the third SYN's port
+    expect(rst[0]!.dst).toBe(syns[2]!.src);
   });
 
   for (const user of ['root', 'nobody'] as User[]) {
@@ -272,6 +324,33 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         [`${lab.src.v4}.${localPort}`, `${lab.dst.v4}.${ECHO_PORT}`, '0'],
       ]);
       if (user === 'nobody') expect(d.text).not.toMatch(/bad cksum|incorrect/);
+    });
+
+    it(`sock -i -s --pcap (a sink server), ${user}: the client's handshake, its bytes and its FIN on the server's port`, async () => {
+      const f = file();
+      const port = SINK_PORT + (user === 'root' ? 0 : 1);
+      // bound to its address: one interface, so a packet socket as root
+      const sink = new Running(lab.spawn(lab.dst, [process.execPath, sockitBin, 'sock', '-i', '-s', '--json', '--pcap', f, lab.dst.v4, String(port)], { user, env: { NO_COLOR: '1' } }));
+      try {
+        await waitListening(lab, port);
+        const src = await sockitIn(lab, lab.src, ['sock', '-i', '-n', '3', '-w', '100', lab.dst.v4, String(port)]);
+        expect(src.code, src.stderr).toBe(0);
+        const exit = await sink.exited;
+        expect(exit.code, sink.stderr).toBe(0);
+      } finally {
+        await sink.stop();
+      }
+      const d = tcpdumpRead(f);
+      expect(d.status, d.stderr).toBe(0);
+      const toUs = d.packets.filter((p) => p.dst === `${lab.dst.v4}.${port}`);
+      expect(/Flags \[(\S+)\]/.exec(toUs[0]!.what)?.[1]).toBe('S');
+      const data = toUs.filter((p) => /length [1-9]/.test(p.what)).map((p) => Number(/length (\d+)/.exec(p.what)![1]));
+      expect(data.reduce((a, b) => a + b, 0)).toBe(300);
+      expect(toUs.some((p) => /Flags \[F/.test(p.what))).toBe(true);
+      expect(d.packets.filter((p) => p.src === `${lab.dst.v4}.${port}` && /Flags \[S\.\]/.test(p.what))).toHaveLength(1);
+      const comments = tsharkFields(f, ['frame.comment']).map((c) => c[0] ?? '');
+      if (user === 'nobody') expect(comments.every((c) => /reconstructed/.test(c))).toBe(true);
+      else expect(comments.every((c) => c === '')).toBe(true);
     });
 
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {

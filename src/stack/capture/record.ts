@@ -103,8 +103,8 @@ export interface FlowSpec {
   family: 4 | 6;
   /** our address toward the peer (the source the kernel picks) */
   local: string;
-  /** the peer (ping's destination, connect's host) */
-  remote: string;
+  /** the peer (ping's destination, connect's host); none for a server, whose interface is its address's */
+  remote?: string;
   /**
    * pcap-filter(7) expression selecting the flow on the wire (addresses,
    * ports, ICMP identifier), compiled for the packet socket's link type
@@ -172,7 +172,7 @@ export async function flowInterface(f: Pick<FlowSpec, 'local' | 'remote' | 'devi
   const mine = (await addresses()).addresses;
   const text = (a: Buffer | undefined) => (!a ? '' : a.length === 4 ? formatIPv4(a, 0) : formatIPv6(a, 0));
   const holder = (addr: string) => mine.find((a) => text(a.local ?? a.address) === addr.split('%')[0]);
-  const peer = holder(f.remote);
+  const peer = f.remote === undefined ? undefined : holder(f.remote);
   if (peer) return loopbackName(mine.map((a) => a.index)) ?? interfaceName(peer.index) ?? 'lo';
   const own = holder(f.local);
   return (own && interfaceName(own.index)) ?? 'any';

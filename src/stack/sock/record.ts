@@ -33,7 +33,7 @@ function localToward(sock: Socket, peer: End | null): End | null {
 function listenerFlow(proto: 'tcp' | 'udp', local: End): FlowSpec {
   const family = local.address.includes(':') ? 6 : 4;
   const address = isWildcard(local.address) ? undefined : local.address;
-  return { family, local: local.address, remote: local.address, filter: serverFlow(family, proto, address, local.port), ports: new Set([local.port]) };
+  return { family, local: local.address, filter: serverFlow(family, proto, address, local.port), ports: new Set([local.port]) };
 }
 
 export class PcapTap implements SockTap {
