@@ -112,8 +112,6 @@ export interface FlowSpec {
   filter: string;
   /** -I / SO_BINDTODEVICE: the interface, when the command was given one */
   device?: string;
-  /** 'never': rebuild even with CAP_NET_RAW (tests, and flows a packet socket cannot see) */
-  live?: 'auto' | 'never';
   /**
    * our TCP / UDP ports, when they are known only as the command runs
    * (connect binds one per attempt): segments and datagrams to or from
@@ -220,8 +218,7 @@ export class Recording {
 
   /**
    * Open `path` (or take a file opened already) and the way in for `flow`:
-   * a packet socket when allowed (and flow.live is not 'never'), else
-   * rebuilt packets. Throws the open(2) error of the file, or the packet
+   * a packet socket when allowed, else rebuilt packets. Throws the open(2) error of the file, or the packet
    * socket's setup error (the file is closed then).
    */
   static async open(path: string | PcapngFile, flow: FlowSpec): Promise<Recording> {
@@ -232,7 +229,7 @@ export class Recording {
       // the flow filters are written for Ethernet frames: another link type (a tunnel) is left to rebuilding
       const hatype = hardwareType(ifname);
       const ethernet = hatype === ARPHRD_LOOPBACK || hatype === ARPHRD_ETHER;
-      const live = flow.live !== 'never' && ifindex > 0 && ethernet ? openPacketSocket(ifindex, flow.filter) : null;
+      const live = ifindex > 0 && ethernet ? openPacketSocket(ifindex, flow.filter) : null;
       const r = new Recording(file, live ? 'live' : 'rebuilt', ifname, live, flow.ports);
       live?.on('packet', (p) => r.wire(p));
       // the command's own sockets keep the process alive; the recording follows them
