@@ -180,6 +180,18 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
     expect(tcpdumpRead(f).stdout).toBe(during.stdout);
   });
 
+  for (const mechanism of ['ring', 'recvmsg']) {
+    it(`SIGINT right after the traffic (${mechanism}): what the kernel still held is in the file, and the counters add up`, async () => {
+      const f = join(dir, `sigint-${mechanism}.pcap`);
+      const r = await started(lab, sockitArgv(['-i', 'eth0', '--mechanism', mechanism, '-w', f, 'icmp']));
+      await lab.exec(lab.src, ['ping', '-c', '3', '-i', '0.2', lab.dst.v4]);
+      // well inside the ring's 50 ms block timeout: the last reply is still in a block the kernel owns
+      expect(await interrupt(r)).toBe(0);
+      expect(tcpdumpRead(f).stdout.split('\n').filter(Boolean)).toHaveLength(6);
+      expect(counters(r.stderr)).toEqual(['6 packets captured', '6 packets received by filter', '0 packets dropped by kernel']);
+    });
+  }
+
   it('-D lists the devices tcpdump -D lists (without its non-network pseudo-devices)', async () => {
     const got = await sockitIn(lab, lab.src, ['capture', '-D']);
     const want = await lab.exec(lab.src, ['tcpdump', '-D']);
