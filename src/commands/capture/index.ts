@@ -128,22 +128,23 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
   return new Promise<number>((resolve) => {
     let number = 0;
     let flushQueued = false;
-    let done = false;
+    let ending = false;
     const flush = () => {
       flushQueued = false;
-      if (done) return;
+      if (cap.isClosed) return;
       try {
         writer?.flush();
         void sink?.end();
       } catch (e) {
-        finish(writeFailure(e, o.write));
+        void end(writeFailure(e, o.write));
       }
     };
-    const finish = (failure?: Failure) => {
-      if (done) return;
-      done = true;
+    // graceful (a signal): what the kernel still holds is read first, so the file is complete
+    const end = async (failure?: Failure, graceful = false) => {
+      if (ending) return;
+      ending = true;
       removeSignals();
-      const s = cap.close();
+      const s = graceful ? await cap.stop() : cap.close();
       let exit = 0;
       try {
         writer?.close();
@@ -159,8 +160,8 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
       if (o.json) jsonLine({ type: 'summary', exit_code: exit, captured: s.captured, received_by_filter: s.received, dropped_by_kernel: s.dropped });
       resolve(exit);
     };
-    const removeSignals = onTerminate(() => finish());
-    cap.on('error', (e) => finish(new Failure(e.message)));
+    const removeSignals = onTerminate(() => void end(undefined, true));
+    cap.on('error', (e) => void end(new Failure(e.message)));
     cap.on('packet', (p: LivePacket) => {
       number++;
       const rec: CapturePacket = toCapturePacket(p, number, snaplen);
@@ -168,10 +169,14 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
         try {
           writer.write(rec);
         } catch (e) {
-          return finish(writeFailure(e, o.write));
+          return void end(writeFailure(e, o.write));
         }
       } else void sink!.packet(rec);
-      if (o.count !== undefined && number >= o.count) return finish();
+      if (o.count !== undefined && number >= o.count) {
+        // also while a graceful stop is reading the rest: no packet past the count
+        cap.close();
+        return void end();
+      }
       // what one wake-up delivered goes out in one write: whole records for a reader of the growing file
       if (!flushQueued) {
         flushQueued = true;

@@ -26,7 +26,11 @@
  *   cap.stats();               // { received, dropped, captured }: PACKET_STATISTICS, cumulative
  *   cap.pending();             // packets in ring blocks handed over but not yet read
  *   cap.ringGeometry();        // { blocks, blockSize } of the ring, null on the recvmsg path
- *   cap.close();               // stops, unmaps, closes; returns the final stats; emits 'close'
+ *   await cap.stop();          // waits for the block being filled (≤ retireMs), delivers it, closes
+ *   cap.close();               // stops, unmaps, closes at once; returns the final stats; emits 'close'
+ *   cap.flush();               // delivers, synchronously, what the socket holds now (recvmsg; a
+ *                              // ring's handed-over blocks): --pcap's last read before close()
+ *   cap.ref(false);            // the capture does not keep the process alive
  *
  *   LivePacket = { tsNs (bigint, CLOCK_REALTIME, the kernel's stamp), sec, nsec, ifindex,
  *                  linktype, caplen, len, data (a Buffer the caller owns), direction
@@ -97,6 +101,8 @@ export interface LiveStats {
 }
 
 export const DEFAULT_SNAPLEN = 262144;
+/** how long a ring block that is not full waits before the kernel hands it over */
+const RETIRE_MS = 50;
 const SLL2_LEN = 20;
 const VLAN_TPIDS = new Set([0x8100, 0x88a8, 0x9100]);
 
@@ -214,6 +220,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private readonly cooked: boolean;
   private readonly userFilter: Insn[] | null;
   private readonly loIfindex: number;
+  private readonly retireMs: number;
   private ring: Ring | null = null;
   private recvBuf: Buffer | null = null;
   private received = 0;
@@ -229,6 +236,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     super();
     this.snaplen = opts.snaplen && opts.snaplen > 0 ? Math.min(opts.snaplen, DEFAULT_SNAPLEN) : DEFAULT_SNAPLEN;
     this.direction = opts.direction ?? 'inout';
+    this.retireMs = opts.retireMs ?? RETIRE_MS;
     this.ifindex = interfaceIndex(opts.interface);
     this.interfaceName = this.ifindex === 0 ? 'any' : safeName(this.ifindex);
     this.loIfindex = loopbackIndex();
@@ -326,7 +334,27 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     }
   }
 
-  /** Deliver what is queued now, then stop, unmap and close; returns the final counters. */
+  /**
+   * Stop gracefully: wait for the kernel to hand over the ring block it is
+   * filling (at most the block timeout), deliver everything queued, then
+   * close. What close() alone would leave unread in the kernel is captured.
+   */
+  async stop(): Promise<LiveStats> {
+    if (this.closed) return this.close();
+    if (this.ring) await new Promise((r) => setTimeout(r, this.retireMs + 10));
+    if (!this.closed) {
+      this.paused = false;
+      try {
+        if (this.ring) this.readRing();
+        else for (let i = 0; i < 64 && !this.closed && this.readBatch(256); i++) { /* until the queue is empty (or 16k packets) */ }
+      } catch (e) {
+        this.emit('error', e as Error);
+      }
+    }
+    return this.close();
+  }
+
+  /** Stop, unmap and close at once (packets the kernel still holds are left unread); returns the final counters. */
   close(): LiveStats {
     if (this.closed) return { received: this.received, dropped: this.dropped, captured: this.captured };
     const s = this.stats();
@@ -429,12 +457,13 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
 
   // ---- recvmsg batches ----
 
-  private readBatch(max: number): void {
+  /** Up to max packets; false once the socket has nothing more queued. */
+  private readBatch(max: number): boolean {
     const room = this.snaplen + 4;
     if (!this.recvBuf) this.recvBuf = Buffer.allocUnsafe(room);
     for (let i = 0; i < max && !this.closed && !this.paused; i++) {
       const n = this.sock.recvFast(this.recvBuf, C.MSG_TRUNC);
-      if (n < 0) return;
+      if (n < 0) return false;
       const sa = native.last.address();
       if (!sa || sa.family !== C.AF_PACKET) continue;
       const ts = native.last.timestampNs() ?? native.clock(0);
@@ -447,6 +476,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       const wire = auxLen >= 0 ? auxLen : n;
       this.deliver(this.frame(this.recvBuf, 0, got, wire, ts, sa.ifindex, sa.pkttype ?? 0, sa.protocol, sa.hatype ?? 0, sa.addr ?? Buffer.alloc(0), vlan));
     }
+    return true;
   }
 
   /**
@@ -580,7 +610,7 @@ function setupRing(s: Socket, opts: LiveOptions, snaplen: number, must: boolean)
   const frameSize = 2048;
   try {
     s.setsockopt(tp.SOL_PACKET, tp.PACKET_VERSION, tp.TPACKET_V3);
-    s.setsockopt(tp.SOL_PACKET, tp.PACKET_RX_RING, tp.tpacketReq3({ blockSize, blockNr, frameSize, retireBlkTov: opts.retireMs ?? 50 }));
+    s.setsockopt(tp.SOL_PACKET, tp.PACKET_RX_RING, tp.tpacketReq3({ blockSize, blockNr, frameSize, retireBlkTov: opts.retireMs ?? RETIRE_MS }));
   } catch (e) {
     if (must) throw e;
     return null;
