@@ -17,7 +17,7 @@ import {
   acceptLoop, cliopen, defaultConfig, loopDgram, loopStream, resolveHops, servopen, sinkDgram, sinkStream, sourceDgram,
   sourceStream, splitDotted,
 } from '../stack/sock/index.js';
-import { UsageError, atDeath, familyFlag, makeCommand, onTerminate, parseArgs, reportError, strerrorOf } from './common.js';
+import { UsageError, atDeath, dieOf, familyFlag, makeCommand, onTerminate, parseArgs, reportError, strerrorOf } from './common.js';
 import { PcapTap } from '../stack/sock/record.js';
 import { PCAP_HELP } from './lib/pcap.js';
 import { exitCodeOf, messageOf } from '../stack/errors.js';
@@ -212,6 +212,10 @@ function pcapTap(path: string): PcapTap {
     throw new SockFailure(`${path}: ${strerrorOf(e)}`);
   }
   atDeath(() => tap.close());
+  // sock dies of SIGINT and SIGTERM where it has no handler of its own: still so, with the file finished first
+  onTerminate((signal) => {
+    if (process.listenerCount(signal) === 1) dieOf(signal);
+  });
   return tap;
 }
 
@@ -387,7 +391,8 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     code = failed(e, r, stream);
   }
-  if (tap && parsed.cfg.verbose && tap.mechanism) process.stderr.write(`sockit ${NAME}: --pcap ${parsed.pcap}: ${tap.mechanism}\n`);
+  // -v: how the file was made (not among --json's records on standard error)
+  if (tap && parsed.cfg.verbose && !parsed.json && tap.mechanism) process.stderr.write(`sockit ${NAME}: --pcap ${parsed.pcap}: ${tap.mechanism}\n`);
   tap?.close();
   // sockit(1): the last JSON line is a summary with the exit status
   if (parsed.json) r.emit({ event: 'summary', exitCode: code, transfers });

@@ -353,6 +353,21 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       else expect(comments.every((c) => c === '')).toBe(true);
     });
 
+    it(`sock --pcap, ${user}: SIGINT mid-connection still dies of it, and the file holds what was sent`, async () => {
+      const f = file();
+      const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], { user, env: { NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] }));
+      await run.line(/connected on/, 20_000, 'stderr');
+      run.child.stdin!.write('interrupted\n');
+      // the segment is on its way once the write is in the kernel: give it a moment
+      await new Promise((r) => setTimeout(r, 300));
+      run.kill('SIGINT');
+      const exit = await run.exited;
+      expect(exit.signal).toBe('SIGINT');
+      const d = tcpdumpRead(f);
+      expect(d.status, d.stderr).toBe(0);
+      expect(d.packets.some((p) => /Flags \[P\.\].*length 12$/.test(p.what) && p.dst === `${lab.dst.v4}.${LISTEN_PORT}`)).toBe(true);
+    });
+
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
       const f = file();
       const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));
