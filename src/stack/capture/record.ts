@@ -15,7 +15,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import * as C from '../constants.js';
 import { PermissionError } from '../errors.js';
-import { addresses } from '../inventory/index.js';
+import { addresses, routeTo } from '../inventory/index.js';
 import { interfaceIndex, interfaceName } from '../inventory/system.js';
 import { native } from '../native/index.js';
 import { formatIPv4, formatIPv6 } from '../packet/addr.js';
@@ -162,27 +162,22 @@ function openPacketSocket(ifindex: number, filter: string): LiveCapture | null {
 }
 
 /**
- * The interface the flow uses: the one given, loopback when the peer is an
- * address of this host, else the interface that holds our source address.
+ * The interface the flow uses: the one given; else the route's to the peer
+ * (RTM_GETROUTE, as `ip route get`: loopback for an address of this host);
+ * else, for a server or when the kernel has no route, the interface that
+ * holds our address ('any' when none does: the wildcard).
  */
 export async function flowInterface(f: Pick<FlowSpec, 'local' | 'remote' | 'device' | 'family'>): Promise<string> {
   if (f.device) return f.device;
+  if (f.remote !== undefined) {
+    const oif = await routeTo(f.remote).then((r) => r?.oif, () => undefined);
+    const name = oif && interfaceName(oif);
+    if (name) return name;
+  }
   const mine = (await addresses()).addresses;
   const text = (a: Buffer | undefined) => (!a ? '' : a.length === 4 ? formatIPv4(a, 0) : formatIPv6(a, 0));
-  const holder = (addr: string) => mine.find((a) => text(a.local ?? a.address) === addr.split('%')[0]);
-  const peer = f.remote === undefined ? undefined : holder(f.remote);
-  if (peer) return loopbackName(mine.map((a) => a.index)) ?? interfaceName(peer.index) ?? 'lo';
-  const own = holder(f.local);
+  const own = mine.find((a) => text(a.local ?? a.address) === f.local.split('%')[0]);
   return (own && interfaceName(own.index)) ?? 'any';
-}
-
-/** The loopback interface among these indexes (its name, from /sys's type), else 'lo' when it exists. */
-function loopbackName(indexes: number[]): string | undefined {
-  for (const i of new Set(indexes)) {
-    const name = interfaceName(i);
-    if (name && hardwareType(name) === ARPHRD_LOOPBACK) return name;
-  }
-  return interfaceIndex('lo') ? 'lo' : undefined;
 }
 
 function hardwareType(name: string): number | undefined {

@@ -14,7 +14,9 @@ import { readCapture } from '../../../src/stack/capture/index.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../../../src/stack/capture/linktype.js';
 import { commentsOf, decodeEnhancedPacket } from '../../../src/stack/capture/pcapng.js';
 import { QUOTE_LIMIT, echoPacket, icmpErrorPacket, ipPacket, tcpPacket, udpPacket } from '../../../src/stack/capture/rebuild.js';
-import { PcapngFile, REBUILT, framePorts } from '../../../src/stack/capture/record.js';
+import { PcapngFile, REBUILT, flowInterface, framePorts } from '../../../src/stack/capture/record.js';
+import { routeTo } from '../../../src/stack/inventory/index.js';
+import { interfaceName } from '../../../src/stack/inventory/system.js';
 import { compileFilter, runFilter } from '../../../src/stack/filter/index.js';
 import { verify } from '../../../src/stack/packet/checksum.js';
 import * as icmp4 from '../../../src/stack/packet/icmp4.js';
@@ -206,5 +208,23 @@ describe('PcapngFile', () => {
 
   it('a path that cannot be opened throws the open(2) error', () => {
     expect(() => new PcapngFile(join(dir, 'no', 'such', 'dir.pcapng'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open' }));
+  });
+});
+
+describe('the route\'s interface', () => {
+  it('routeTo (RTM_GETROUTE) names the device `ip route get` names, or fails where it fails (a lookup sends nothing)', async () => {
+    for (const dst of ['127.0.0.1', '::1', '198.51.100.1', '2001:db8::1']) {
+      const ip = spawnSync('ip', ['-j', 'route', 'get', dst], { encoding: 'utf8' });
+      const ours = await routeTo(dst).then((r) => (r?.oif ? interfaceName(r.oif) : undefined), (e: { code?: string }) => e.code ?? 'error');
+      if (ip.status !== 0) expect(ours, dst).toMatch(/^E/);
+      else expect(ours, dst).toBe((JSON.parse(ip.stdout) as { dev: string }[])[0]!.dev);
+    }
+  });
+
+  it('flowInterface: the device given, the route\'s, and for a server the interface of its address', async () => {
+    expect(await flowInterface({ family: 4, local: '127.0.0.1', remote: '127.0.0.1', device: 'eth9' })).toBe('eth9');
+    expect(await flowInterface({ family: 4, local: '127.0.0.1', remote: '127.0.0.1' })).toBe('lo');
+    expect(await flowInterface({ family: 6, local: '::1' })).toBe('lo');
+    expect(await flowInterface({ family: 4, local: '0.0.0.0' })).toBe('any');
   });
 });
