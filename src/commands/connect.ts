@@ -133,18 +133,18 @@ export const presenter = (formatDotted: (sa: Attempt['remote']) => string): Pres
  * attempt binds first, so its port joins the flow before the SYN leaves.
  */
 async function recorder(file: string, addresses: InetSockAddr[], source: string | undefined) {
-  const [{ Recording, nowNs }, { endOf, rebuildAttempt, streamFlow }] = await Promise.all([
+  const [{ Recording, nowNs }, { endOf, rebuildAttempt, streamFlows }] = await Promise.all([
     import('../stack/capture/record.js'), import('../stack/capture/streams.js'),
   ]);
-  const flow = streamFlow('tcp', addresses.map((a) => ({ address: a.address, port: a.port })), source);
-  const recording = await openPcap(file, () => Recording.open(file, flow));
+  const flows = streamFlows('tcp', addresses.map((a) => ({ address: a.address, port: a.port })), source);
+  const recording = await openPcap(file, () => Recording.open(file, flows));
   let bound: { port: number; t0: bigint } | null = null;
   return {
     recording,
     onBound(local: Attempt['remote'] | { family: 0 }) {
       const e = endOf(local);
       if (!e) return;
-      flow.ports!.add(e.port);
+      recording.ports?.add(e.port);
       bound = { port: e.port, t0: nowNs() };
     },
     attempt: (a: Attempt) => (bound ? rebuildAttempt(recording, a, bound, source) : null),

@@ -368,6 +368,22 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       expect(d.packets.some((p) => /Flags \[P\.\].*length 12$/.test(p.what) && p.dst === `${lab.dst.v4}.${LISTEN_PORT}`)).toBe(true);
     });
 
+    it(`connect --pcap to a name whose addresses leave by two interfaces, ${user}: an IDB for each, each attempt on its own`, async () => {
+      const f = file();
+      // "twoway": ::1 (loopback) and the destination (eth0); nothing listens on the port at either
+      lab.hosts(lab.src, [`::1 twoway`, `${lab.dst.v4} twoway`]);
+      const r = await sockitIn(lab, lab.src, ['connect', '--json', '--pcap', f, 'twoway', String(LISTEN_PORT + 10)], { user });
+      expect(r.code, r.stderr).toBe(1);
+      const attempts = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; remote?: { address: string } }).filter((j) => j.type === 'error');
+      expect(attempts.map((a) => a.remote!.address).sort()).toEqual(['::1', lab.dst.v4].sort());
+      const rows = tsharkFields(f, ['frame.interface_name', 'ip.dst', 'ipv6.dst', 'tcp.flags.str']);
+      const on = (name: string) => rows.filter((row) => row[0] === name).map((row) => row[1] || row[2]);
+      expect(new Set(on('lo'))).toEqual(new Set(['::1']));
+      expect(new Set(on('eth0'))).toEqual(new Set([lab.dst.v4, lab.src.v4]));
+      // a SYN and its RST on each
+      for (const name of ['lo', 'eth0']) expect(rows.filter((row) => row[0] === name)).toHaveLength(2);
+    });
+
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
       const f = file();
       const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));

@@ -189,48 +189,90 @@ function hardwareType(name: string): number | undefined {
   }
 }
 
+/** One interface of a recording: its IDB, and its packet socket when live. */
+interface Leg {
+  iface: RecordInterface;
+  live: LiveCapture | null;
+  /** the peers whose packets cross it (rebuilt packets go to the leg of their peer) */
+  remotes: Set<string>;
+}
+
+/** Whether packet sockets on this interface can carry the flow filters (written for Ethernet frames). */
+function ethernetLike(ifname: string): boolean {
+  const hatype = hardwareType(ifname);
+  return hatype === ARPHRD_LOOPBACK || hatype === ARPHRD_ETHER;
+}
+
+/** The source and destination of an IP packet, as text. */
+function ends(packet: Buffer): [string, string] | null {
+  const v = packet.length > 0 ? packet[0]! >> 4 : 0;
+  if (v === 4 && packet.length >= 20) return [formatIPv4(packet, 12), formatIPv4(packet, 16)];
+  if (v === 6 && packet.length >= 40) return [formatIPv6(packet, 8), formatIPv6(packet, 24)];
+  return null;
+}
+
+const REBUILT_DESCRIPTION = 'sockit --pcap: IP packets rebuilt from socket events (no link layer)';
+
 /**
- * A recording in progress. In 'live' mode the packet socket fills the file
- * by itself and the feeding methods write nothing; in 'rebuilt' mode they
- * write the packets they are given, with their comments.
+ * A recording in progress: one leg (an IDB) per interface the flows use.
+ * In 'live' mode packet sockets fill the file by themselves and the feeding
+ * methods write nothing; in 'rebuilt' mode they write the packets they are
+ * given, with their comments, each on the interface of its peer.
  */
 export class Recording {
-  /** the interface of the file's packets */
-  readonly iface: RecordInterface;
-
   private constructor(
     readonly file: PcapngFile,
     readonly mode: 'live' | 'rebuilt',
-    ifname: string,
-    private readonly live: LiveCapture | null,
+    private readonly legs: Leg[],
     /** the flow's ports of ours (FlowSpec.ports), which the command adds to as it binds */
     readonly ports?: Set<number>,
-  ) {
-    this.iface = live
-      ? { name: ifname, linktype: live.linktype }
-      : { name: ifname, linktype: LINKTYPE_RAW, description: 'sockit --pcap: IP packets rebuilt from socket events (no link layer)' };
+  ) {}
+
+  /** the interface of the file's (first) packets */
+  get iface(): RecordInterface {
+    return this.legs[0]!.iface;
   }
 
   /**
-   * Open `path` (or take a file opened already) and the way in for `flow`:
-   * a packet socket when allowed, else rebuilt packets. Throws the open(2) error of the file, or the packet
-   * socket's setup error (the file is closed then).
+   * Open `path` (or take a file opened already) and the way in for the
+   * flows (one per peer; they share one port set): packet sockets on their
+   * interfaces when allowed, else rebuilt packets. Throws the open(2) error
+   * of the file, or a packet socket's setup error (the file is closed then).
    */
-  static async open(path: string | PcapngFile, flow: FlowSpec): Promise<Recording> {
-    const ifname = await flowInterface(flow);
+  static async open(path: string | PcapngFile, flows: FlowSpec | readonly FlowSpec[]): Promise<Recording> {
+    const list = Array.isArray(flows) ? flows : [flows as FlowSpec];
+    const byIface = new Map<string, FlowSpec[]>();
+    for (const f of list) {
+      const name = await flowInterface(f);
+      byIface.set(name, [...(byIface.get(name) ?? []), f]);
+    }
     const file = typeof path === 'string' ? new PcapngFile(path) : path;
+    const legs: Leg[] = [];
     try {
-      const ifindex = ifname === 'any' ? 0 : interfaceIndex(ifname);
-      // the flow filters are written for Ethernet frames: another link type (a tunnel) is left to rebuilding
-      const hatype = hardwareType(ifname);
-      const ethernet = hatype === ARPHRD_LOOPBACK || hatype === ARPHRD_ETHER;
-      const live = ifindex > 0 && ethernet ? openPacketSocket(ifindex, flow.filter) : null;
-      const r = new Recording(file, live ? 'live' : 'rebuilt', ifname, live, flow.ports);
-      live?.on('packet', (p) => r.wire(p));
-      // the command's own sockets keep the process alive; the recording follows them
-      live?.ref(false);
+      const names = [...byIface.keys()];
+      // live only when every interface can be: one file, one kind of packet
+      const canLive = names.every((n) => n !== 'any' && interfaceIndex(n) > 0 && ethernetLike(n));
+      for (const name of names) {
+        const fs = byIface.get(name)!;
+        const live = canLive ? openPacketSocket(interfaceIndex(name), fs.map((f) => `(${f.filter})`).join(' or ')) : null;
+        legs.push({ iface: { name, linktype: live ? live.linktype : LINKTYPE_RAW }, live, remotes: new Set(fs.map((f) => f.remote ?? '')) });
+        if (canLive && !live) break; // no CAP_NET_RAW: rebuilt, all of them
+      }
+      const live = canLive && legs.length === names.length && legs.every((l) => l.live);
+      if (!live) {
+        for (const l of legs) l.live?.close();
+        legs.length = 0;
+        for (const name of names) legs.push({ iface: { name, linktype: LINKTYPE_RAW, description: REBUILT_DESCRIPTION }, live: null, remotes: new Set(byIface.get(name)!.map((f) => f.remote ?? '')) });
+      }
+      const r = new Recording(file, live ? 'live' : 'rebuilt', legs, list[0]!.ports);
+      for (const l of legs) {
+        l.live?.on('packet', (p) => r.wire(l, p));
+        // the command's own sockets keep the process alive; the recording follows them
+        l.live?.ref(false);
+      }
       return r;
     } catch (e) {
+      for (const l of legs) l.live?.close();
       file.close();
       throw e;
     }
@@ -238,30 +280,34 @@ export class Recording {
 
   /** What -v says about the recording. */
   get mechanism(): string {
-    return this.mode === 'live' ? `packet socket on ${this.iface.name} (CAP_NET_RAW)` : `packets rebuilt from socket events, interface ${this.iface.name}`;
+    const names = this.legs.map((l) => l.iface.name).join(', ');
+    return this.mode === 'live' ? `packet socket on ${names} (CAP_NET_RAW)` : `packets rebuilt from socket events, interface ${names}`;
   }
 
   get rebuilding(): boolean {
     return this.mode === 'rebuilt' && this.file.isOpen;
   }
 
-  /** A rebuilt packet (an IP packet), in 'rebuilt' mode only. */
+  /** A rebuilt packet (an IP packet), in 'rebuilt' mode only: on the interface of the peer it is from or to. */
   rebuilt(tsNs: bigint, packet: Buffer, comments: readonly string[]): void {
-    if (this.rebuilding) this.file.packet(this.iface, tsNs, packet, { comments });
+    if (!this.rebuilding) return;
+    const e = this.legs.length > 1 ? ends(packet) : null;
+    const leg = (e && this.legs.find((l) => l.remotes.has(e[0]) || l.remotes.has(e[1]))) ?? this.legs[0]!;
+    this.file.packet(leg.iface, tsNs, packet, { comments });
   }
 
-  private wire(p: LivePacket): void {
+  private wire(leg: Leg, p: LivePacket): void {
     const ports = this.ports && framePorts(p.data);
     if (ports && !this.ports!.has(ports[0]) && !this.ports!.has(ports[1])) return;
-    this.file.packet(this.iface, p.tsNs, p.data, { len: p.len });
+    this.file.packet(leg.iface, p.tsNs, p.data, { len: p.len });
   }
 
-  /** Drain the packet socket into the file and close both. Safe to call more than once. */
+  /** Drain the packet sockets into the file and close them and it. Safe to call more than once. */
   close(): void {
     if (!this.file.isOpen) return;
-    if (this.live) {
-      this.live.flush();
-      this.live.close();
+    for (const l of this.legs) {
+      l.live?.flush();
+      l.live?.close();
     }
     this.file.close();
   }

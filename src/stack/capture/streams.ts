@@ -116,14 +116,17 @@ function sourceToward(remote: string, given?: string): string {
 }
 
 /**
- * The flow of a TCP or UDP client or server toward these peers: each peer
- * with its port, our ports as they become known (FlowSpec.ports), and the
- * ICMP errors about what we sent.
+ * The flows of a TCP or UDP client toward these peers, one each (each on
+ * its route's interface): the peer with its port, our ports as they become
+ * known (one FlowSpec.ports set for all), and the ICMP errors about what we
+ * sent.
  */
-export function streamFlow(proto: 'tcp' | 'udp', remotes: readonly End[], source?: string): FlowSpec {
-  const first = remotes[0]!;
-  const filter = remotes.map((r) => portFlow(family(r), proto, sourceToward(r.address, source) || r.address, r.address, r.port)).join(' or ');
-  return { family: family(first), local: sourceToward(first.address, source), remote: first.address, filter, ports: new Set() };
+export function streamFlows(proto: 'tcp' | 'udp', remotes: readonly End[], source?: string): FlowSpec[] {
+  const ports = new Set<number>();
+  return remotes.map((r) => {
+    const local = sourceToward(r.address, source);
+    return { family: family(r), local, remote: r.address, filter: portFlow(family(r), proto, local || r.address, r.address, r.port), ports };
+  });
 }
 
 /** Where a connect attempt began: our port (bound before connect) and the time. */

@@ -8,7 +8,7 @@
 import * as C from '../constants.js';
 import type { SockAddr } from '../native/index.js';
 import { type FlowSpec, PcapngFile, Recording, defaultTtl, nowNs } from '../capture/record.js';
-import { type End, TcpRebuilder, endOf, rebuildDatagram, streamFlow } from '../capture/streams.js';
+import { type End, TcpRebuilder, endOf, rebuildDatagram, streamFlows } from '../capture/streams.js';
 import { serverFlow } from '../capture/flowfilter.js';
 import { sourceAddressFor } from '../route.js';
 import type { Socket } from '../socket.js';
@@ -63,9 +63,9 @@ export class PcapTap implements SockTap {
     const proto = sock.type === C.SOCK_STREAM ? 'tcp' : 'udp';
     const peer = endOf(remote);
     if (!peer) this.serverPort = local.port;
-    const flow = peer ? streamFlow(proto, [peer], isWildcard(local.address) ? undefined : local.address) : listenerFlow(proto, local);
-    flow.ports!.add(local.port);
-    this.opened ??= Recording.open(this.file, flow);
+    const flows = peer ? streamFlows(proto, [peer], isWildcard(local.address) ? undefined : local.address) : [listenerFlow(proto, local)];
+    flows[0]!.ports!.add(local.port);
+    this.opened ??= Recording.open(this.file, flows);
     this.rec = await this.opened;
   }
 
