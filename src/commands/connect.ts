@@ -5,7 +5,7 @@ import type { Attempt, Family, InetSockAddr } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
 import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
 import { endOf, loadCore, resolveFailure, writeRecordOf } from './lib/clientserver.js';
-import { PCAP_HELP, openPcap } from './lib/pcap.js';
+import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
 import { dieOf, errSys, familyFlag, isResolveError, isSystemError, strerrorOf, intArg, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
 
 interface Options {
@@ -183,7 +183,7 @@ async function connect(argv: string[]): Promise<number> {
     .option('-6', 'IPv6 addresses only')
     .option('-s, --source <addr>', 'bind to this local address first')
     .option('--json', 'JSON lines: start, a connection, error or timeout record per attempt, then a summary')
-    .option('--pcap <file>', PCAP_HELP)
+    .option('--pcap <file>', PCAP_HELP, pcapArg)
     .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] [--pcap file] host port');
   if (!parseArgs(cmd, argv)) return 0;
   const opts = cmd.opts<Options>();

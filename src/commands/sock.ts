@@ -19,7 +19,7 @@ import {
 } from '../stack/sock/index.js';
 import { UsageError, atDeath, dieOf, familyFlag, makeCommand, onTerminate, parseArgs, reportError, strerrorOf } from './common.js';
 import { PcapTap } from '../stack/sock/record.js';
-import { PCAP_HELP } from './lib/pcap.js';
+import { PCAP_HELP, pcapArg } from './lib/pcap.js';
 import { exitCodeOf, messageOf } from '../stack/errors.js';
 import { NAME, presenter, type Shown } from './sock/text.js';
 
@@ -175,7 +175,7 @@ function parse(argv: string[]): Parsed | null {
   if (!cfg.udp && cfg.foreign) throw new UsageError("can't specify -f with TCP");
 
   const args = cmd.args;
-  const parsed: Parsed = { cfg, json: !!o.json, cbreak: !!o.C, onesbcast: !!o['2'], pcap: o.pcap };
+  const parsed: Parsed = { cfg, json: !!o.json, cbreak: !!o.C, onesbcast: !!o['2'], pcap: o.pcap === undefined ? undefined : pcapArg(o.pcap) };
   if (o.pcap !== undefined && o.unix !== undefined) throw new UsageError("can't specify --pcap with --unix");
   if (o.unix !== undefined) {
     cfg.unix = o.unix;

@@ -9,7 +9,7 @@ import { METHODS, type MethodDescriptor, type OpenedMethod, methodByFlag, probeM
 import { holdTimestamps } from '../stack/probe/tune.js';
 import { Recording } from '../stack/capture/record.js';
 import { RecordedProbes, probeFlow } from '../stack/probe/record.js';
-import { PCAP_HELP, openPcap } from './lib/pcap.js';
+import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
 import { AddressNamer, type ResolvedAddress, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
 import {
@@ -87,7 +87,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     .option('-s, --source <src_addr>', 'use source src_addr for outgoing packets')
     .option('-z, --sendwait <sendwait>', 'minimal time interval between probes (seconds; milliseconds when 10 or more)', floatArg)
     .option('--mtu', 'discover MTU along the path being traced; implies -F -N 1')
-    .option('--pcap <file>', PCAP_HELP)
+    .option('--pcap <file>', PCAP_HELP, pcapArg)
     .option('--json', 'print JSON lines (sockit(1) JSON OUTPUT): start, a reply or timeout per probe, a hop per TTL, then a summary')
     .addHelpText('after', '\nExit status: 0 when the trace ran (reached or not), 1 on a failure during it, 2 on bad input;\nSIGINT or SIGTERM stops it and kills it by that signal (the shell sees 130 or 143), as traceroute.\nSee sockit-traceroute(1).');
   // traceroute 2.x: the last method option wins (-I, -T, -U, -M NAME)

@@ -416,12 +416,23 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
   }
 });
 
-describe('--pcap without a lab', () => {
-  it.skipIf(!isRoot)('a file that cannot be written: one line, exit 1, before any probe', async () => {
-    const r = spawnSync(process.execPath, [sockitBin, 'ping', '-c', '1', '--pcap', '/nonexistent/dir/x.pcapng', '127.0.0.1'], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe('sockit ping: /nonexistent/dir/x.pcapng: No such file or directory\n');
-    expect(r.stdout).toBe('');
-  });
-  it.skipIf(isRoot)('skipped', () => expect(needsRootReason).toBeTruthy());
+describe('--pcap: bad input and unwritable files, before any packet', () => {
+  const commands = [
+    ['ping', '-c', '1', '127.0.0.1'],
+    ['traceroute', '-n', '-m', '1', '127.0.0.1'],
+    ['connect', '127.0.0.1', '1'],
+    ['sock', '-u', '-i', '-n', '1', '127.0.0.1', '9'],
+  ];
+  for (const args of commands) {
+    // ping opens its ICMP socket first: without root (and ping_group_range closed) it stops there
+    it.skipIf(!isRoot && args[0] === 'ping')(`${args[0]}: a file that cannot be written is one line and exit 1; '-' is bad input, exit 2`, () => {
+      const bad = spawnSync(process.execPath, [sockitBin, ...args, '--pcap', '/nonexistent/dir/x.pcapng'], { encoding: 'utf8' });
+      expect(bad.stderr).toBe(`sockit ${args[0]}: /nonexistent/dir/x.pcapng: No such file or directory\n`);
+      expect(bad.status).toBe(1);
+      expect(bad.stdout).toBe('');
+      const dash = spawnSync(process.execPath, [sockitBin, ...args, '--pcap', '-'], { encoding: 'utf8' });
+      expect(dash.status).toBe(2);
+      expect(dash.stderr).toMatch(new RegExp(`^sockit ${args[0]}: --pcap -: give a file to write .*\n$`));
+    });
+  }
 });

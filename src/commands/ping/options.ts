@@ -9,7 +9,7 @@ import type { NodeInfoQuery, PmtuMode } from '../../stack/probe/icmp.js';
 import { resolveHost } from '../../stack/resolve.js';
 import { UsageError, familyFlag, intArg, makeCommand, parseArgs, sockitVersion } from '../common.js';
 import { NAME, NI_HELP } from './text.js';
-import { PCAP_HELP } from '../lib/pcap.js';
+import { PCAP_HELP, pcapArg } from '../lib/pcap.js';
 
 const LONG_MAX = '9223372036854775807';
 const INT_MAX = 2147483647;
@@ -229,7 +229,7 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
     .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg('argument', 0, INT_MAX))
     .option('-W <timeout>', 'time to wait for response', seconds('bad linger time'))
     .option('--json', 'print JSON lines: one object per event, then a summary')
-    .option('--pcap <file>', PCAP_HELP)
+    .option('--pcap <file>', PCAP_HELP, pcapArg)
     .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
     .addHelpText('after', '\nExit status: 0 when replies came, 1 when none did (or -w ended short of -c), 2 on errors.\nSee sockit-ping(1).');
   try {
