@@ -8,10 +8,10 @@
 // - 'rebuilt': without it, the command feeds what its sockets exchanged and
 //   the recording writes IP packets rebuilt from it (rebuild.ts), each with
 //   an EPB comment saying what was reconstructed.
-// Each block goes to the file in one write(2) as soon as it is made, so the
-// file is whole at every moment a signal handler or an exit can run; close()
-// drains the packet socket first. Callers close on every way out (the
-// commands register close with their signal handling).
+// Whole blocks go to the file at the end of each turn of the event loop, so
+// the file is whole at every moment a signal handler or an exit can run;
+// close() drains the packet sockets and writes what is left. Callers close
+// on every way out (the commands register close with their signal handling).
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import * as C from '../constants.js';
 import { PermissionError } from '../errors.js';
@@ -35,15 +35,24 @@ export interface RecordInterface {
   description?: string;
 }
 
+/** bytes of whole blocks held before a write(2) */
+const WRITE_BATCH = 64 * 1024;
+
 /**
  * A pcapng file written block by block: a section header at open, an IDB
  * the first time an interface is used, then packets (EPB, nanosecond
- * timestamps, optional comments). Every block is one write(2).
+ * timestamps, optional comments). Whole blocks are gathered and written
+ * at the end of each turn of the event loop (or every 64 KiB, or at
+ * close), so a reader, a signal handler or an exit only ever meets whole
+ * blocks; a flood costs a write(2) per batch, not per packet.
  */
 export class PcapngFile {
   private readonly fd: number;
   private readonly ids = new Map<string, number>();
   private open = true;
+  private chunks: Buffer[] = [];
+  private pending = 0;
+  private scheduled = false;
   /** packets written */
   count = 0;
 
@@ -51,6 +60,7 @@ export class PcapngFile {
   constructor(readonly path: string, application = 'sockit') {
     this.fd = openSync(path, 'w');
     this.put(ng.encodeSectionHeader([{ code: SHB_USERAPPL, value: Buffer.from(application) }]));
+    this.flush();
   }
 
   /** The interface id of `i`, writing its IDB the first time. */
@@ -74,7 +84,23 @@ export class PcapngFile {
   }
 
   private put(block: Buffer): void {
-    for (let off = 0; off < block.length; ) off += writeSync(this.fd, block, off);
+    this.chunks.push(block);
+    this.pending += block.length;
+    if (this.pending >= WRITE_BATCH) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Write the blocks gathered so far (whole blocks only). */
+  flush(): void {
+    this.scheduled = false;
+    if (!this.open || this.pending === 0) return;
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.pending);
+    this.chunks = [];
+    this.pending = 0;
+    for (let off = 0; off < all.length; ) off += writeSync(this.fd, all, off);
   }
 
   get isOpen(): boolean {
@@ -83,6 +109,7 @@ export class PcapngFile {
 
   close(): void {
     if (!this.open) return;
+    this.flush();
     this.open = false;
     closeSync(this.fd);
   }
