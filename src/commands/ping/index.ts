@@ -333,7 +333,7 @@ async function main(argv: string[]): Promise<number> {
       process.off('SIGQUIT', onQuit);
       exitCode = e.stats.exitCode;
       resolve();
-    }, {}, recording ? new RecordedProbes(m, recording, ready.source ?? '') : m);
+    }, {}, recording ? new RecordedProbes(m, recording, ready.source ?? '', ready.ipOptions) : m);
     presenter.session = session;
     // iputils: SIGINT ends the run with the statistics and its own status; SIGTERM kills it, nothing printed
     const untrap = onTerminate((signal) => {

@@ -140,6 +140,8 @@ export interface PingSetup {
   multicast: boolean;
   /** the IP option the probes carry, if any */
   ipOption?: '-R' | '-T';
+  /** its bytes (IP_OPTIONS), for --pcap's rebuilt requests */
+  ipOptions?: Buffer;
   /** the options to give PingSession */
   session: PingOptions;
 }
@@ -187,7 +189,7 @@ export async function setupPing(o: PingSetupOptions): Promise<PingSetup> {
     dataLen: nodeInfo ? 0 : dataLen, pattern: o.pattern, adaptive: !!o.adaptive, outstanding: !!o.outstanding,
     privileged, quiet: !!o.quiet, multicast,
   };
-  return { method, source, device, boundSource, multicast, ipOption, session };
+  return { method, source, device, boundSource, multicast, ipOption, ipOptions, session };
 }
 
 /**

@@ -36,8 +36,9 @@ export class RecordedProbes implements ProbeMethod {
 
   /**
    * `local`: our source address toward the target, for the packets the
-   * socket does not name it in. Each UDP or TCP probe's source port joins
-   * the recording's flow (probeFlow's port set).
+   * socket does not name it in; `ipOptions`: the IPv4 options the probes
+   * carry (ping -R, -T). Each UDP or TCP probe's source port joins the
+   * recording's flow (probeFlow's port set).
    */
   constructor(private readonly inner: ProbeMethod, private readonly rec: Recording, private readonly local: string, private readonly ipOptions?: Buffer) {
     this.ttl0 = defaultTtl(inner.family);
@@ -97,6 +98,8 @@ export class RecordedProbes implements ProbeMethod {
     const ts = 'rxRelNs' in e && e.rxRelNs !== undefined ? fromRelNs(e.rxRelNs) : nowNs();
     const ends: IpEnds = { family: this.family, src: e.from || this.target, dst: s?.ends.src ?? this.local, ttl: ('ttl' in e ? e.ttl : undefined) ?? this.ttl0 };
     if (e.type === 'reply') {
+      // the options the reply came back with (record route, timestamps), as a raw socket saw them
+      if (e.ipOptions && this.family === 4) ends.options = e.ipOptions;
       const packet = this.reply(e, ends, s);
       if (packet) this.rec.rebuilt(ts, packet, [REBUILT.ip]);
       return;
