@@ -25,9 +25,14 @@ export interface End {
   port: number;
 }
 
-/** An IPv4 or IPv6 socket address as address and port; null for anything else. */
+/**
+ * An IPv4 or IPv6 socket address as address and port, as the wire has it:
+ * an IPv4-mapped address (a v4 peer of an IPv6 socket) as the IPv4 one;
+ * null for anything else.
+ */
 export function endOf(sa: SockAddr | null | undefined): End | null {
-  return sa && 'port' in sa && 'address' in sa ? { address: sa.address.split('%')[0]!, port: sa.port } : null;
+  if (!sa || !('port' in sa) || !('address' in sa)) return null;
+  return { address: sa.address.split('%')[0]!.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, ''), port: sa.port };
 }
 
 const family = (e: End): 4 | 6 => (e.address.includes(':') ? 6 : 4);
@@ -40,7 +45,12 @@ export class TcpRebuilder {
   private finOut = false;
   private finIn = false;
 
-  constructor(private readonly rec: Recording, private readonly local: End, private readonly remote: End, private readonly ttl: number) {}
+  private readonly ok: boolean;
+
+  constructor(private readonly rec: Recording, private readonly local: End, private readonly remote: End, private readonly ttl: number) {
+    // both ends of one family, or nothing can be rebuilt
+    this.ok = family(local) === family(remote);
+  }
 
   private ends(out: boolean): IpEnds {
     const [a, b] = out ? [this.local, this.remote] : [this.remote, this.local];
@@ -59,7 +69,7 @@ export class TcpRebuilder {
    * (accept(2) returned at t1).
    */
   connect(t0: bigint, t1: bigint, outcome: 'connected' | string, active = true): void {
-    if (!this.rec.rebuilding) return;
+    if (!this.rec.rebuilding || !this.ok) return;
     const note = outcome === 'connected' ? REBUILT.handshake : `${REBUILT.handshake}; connect(2) failed with ${outcome}`;
     const none = Buffer.alloc(0);
     this.segment(active, t0, { syn: true }, none, 0, 0, note);
@@ -73,7 +83,7 @@ export class TcpRebuilder {
 
   /** Bytes written (out) or read (in), as segments in order. */
   data(out: boolean, bytes: Buffer, ts: bigint = nowNs()): void {
-    if (!this.rec.rebuilding) return;
+    if (!this.rec.rebuilding || !this.ok) return;
     for (let off = 0; off < bytes.length; off += MAX_SEGMENT) {
       const chunk = bytes.subarray(off, off + MAX_SEGMENT);
       const [seq, ack] = out ? [this.seqOut, this.seqIn] : [this.seqIn, this.seqOut];
@@ -85,7 +95,7 @@ export class TcpRebuilder {
 
   /** Our shutdown(SHUT_WR) or close(2) (out), or the peer's end of file (in): a FIN, once each way. */
   fin(out: boolean, ts: bigint = nowNs()): void {
-    if (!this.rec.rebuilding || (out ? this.finOut : this.finIn)) return;
+    if (!this.rec.rebuilding || !this.ok || (out ? this.finOut : this.finIn)) return;
     const [seq, ack] = out ? [this.seqOut, this.seqIn] : [this.seqIn, this.seqOut];
     this.segment(out, ts, { fin: true, ack: true }, Buffer.alloc(0), seq >>> 0, ack >>> 0, REBUILT.tcp);
     if (out) {
@@ -100,7 +110,7 @@ export class TcpRebuilder {
 
 /** A UDP socket's datagrams, rebuilt: ours to a peer, or a peer's to us. */
 export function rebuildDatagram(rec: Recording, out: boolean, local: End, peer: End, payload: Buffer, ttl: number, ts: bigint = nowNs()): void {
-  if (!rec.rebuilding) return;
+  if (!rec.rebuilding || family(local) !== family(peer)) return;
   const [a, b] = out ? [local, peer] : [peer, local];
   rec.rebuilt(ts, udpPacket({ family: family(a), src: a.address, dst: b.address, ttl }, a.port, b.port, payload), [REBUILT.ip]);
 }

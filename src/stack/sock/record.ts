@@ -23,7 +23,7 @@ function localToward(sock: Socket, peer: End | null): End | null {
   const local = endOf(sock.localAddress());
   if (!local || !isWildcard(local.address) || !peer) return local;
   try {
-    return { address: sourceAddressFor(peer.address.replace(/^::ffff:/, '')), port: local.port };
+    return { address: sourceAddressFor(peer.address), port: local.port };
   } catch {
     return null;
   }
@@ -88,7 +88,7 @@ export class PcapTap implements SockTap {
     const other = endOf(peer ?? sock.remoteAddress());
     const local = other && localToward(sock, other);
     if (!other || !local) return;
-    rebuildDatagram(rec, out, local, { ...other, address: other.address.replace(/^::ffff:/, '') }, data, defaultTtl(other.address.includes(':') ? 6 : 4));
+    rebuildDatagram(rec, out, local, other, data, defaultTtl(other.address.includes(':') ? 6 : 4));
   }
 
   /** Drain and close the recording (or just the file, when no socket was ever opened). */
