@@ -109,6 +109,7 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
       // the lines, timestamps masked (neither side lost any)
       expect(counters(tText.stderr)[2]).toBe('0 packets dropped by kernel');
       expect(counters(tFile.stderr)[2]).toBe('0 packets dropped by kernel');
+      for (const r of [sText, sFile, sNg]) expect(counters(r.stderr)[2], r.stderr).toBe('0 packets dropped by kernel');
       const lines = windowed(tText.stdout, from, until);
       expect(lines.length).toBeGreaterThan(100);
       expect(windowed(sText.stdout, from, until)).toEqual(lines);

@@ -29,7 +29,8 @@
  *   await cap.stop();          // waits for the block being filled (≤ retireMs), delivers it, closes
  *   cap.close();               // stops, unmaps, closes at once; returns the final stats; emits 'close'
  *
- *   LivePacket = { tsNs (bigint, CLOCK_REALTIME, the kernel's stamp), sec, nsec, ifindex,
+ *   LivePacket = { tsNs (bigint, CLOCK_REALTIME, the kernel's stamp; a getter, computed
+ *                  when read), sec, nsec, ifindex,
  *                  linktype, caplen, len, data (a Buffer the caller owns), direction
  *                  ('in' | 'out'), pkttype (PACKET_HOST ... PACKET_OUTGOING), protocol
  *                  (the ethertype), vlan?: { tci, tpid } (a tag the NIC stripped; for
@@ -98,6 +99,7 @@ export interface LiveStats {
 }
 
 export const DEFAULT_SNAPLEN = 262144;
+const MAX_FRAME = 65536 + 64;
 /** how long a ring block that is not full waits before the kernel hands it over */
 const RETIRE_MS = 50;
 const SLL2_LEN = 20;
@@ -187,6 +189,23 @@ function ancillary(k: number, size: number): number | null {
 }
 
 const REJECT_ALL = bpf.encode([bpf.stmt(bpf.RET | bpf.K, 0)]);
+
+/** A LivePacket with one shape for every packet (no bigint until tsNs is read). */
+class Packet implements LivePacket {
+  caplen: number;
+  readonly direction: 'in' | 'out';
+  readonly vlan?: { tci: number; tpid: number };
+  constructor(readonly sec: number, readonly nsec: number, readonly ifindex: number, readonly linktype: number, readonly len: number,
+    public data: Buffer, readonly pkttype: number, readonly protocol: number, vlan: { tci: number; tpid: number } | undefined) {
+    this.caplen = data.length;
+    this.direction = pkttype === tp.PACKET_OUTGOING ? 'out' : 'in';
+    if (vlan) this.vlan = vlan;
+  }
+
+  get tsNs(): bigint {
+    return BigInt(this.sec) * 1_000_000_000n + BigInt(this.nsec);
+  }
+}
 
 interface Ring {
   buf: ArrayBuffer;
@@ -439,8 +458,8 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     for (let i = 0; i < max && !this.closed && !this.paused; i++) {
       const n = this.sock.recvFast(this.recvBuf, C.MSG_TRUNC);
       if (n < 0) return false;
-      const sa = native.last.address();
-      if (!sa || sa.family !== C.AF_PACKET) continue;
+      const sa = native.last.rawAddress();
+      if (sa.length < tp.SLL.ADDR || sa.readUInt16LE(0) !== C.AF_PACKET) continue;
       const ts = native.last.timestampNs() ?? native.clock(0);
       const auxLen = native.last.auxLen();
       const status = native.last.auxStatus();
@@ -449,7 +468,10 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
         : undefined;
       const got = Math.min(n, this.snaplen - (this.cooked ? SLL2_LEN : 0));
       const wire = auxLen >= 0 ? auxLen : n;
-      this.deliver(this.frame(this.recvBuf, 0, got, wire, ts, sa.ifindex, sa.pkttype ?? 0, sa.protocol, sa.hatype ?? 0, sa.addr ?? Buffer.alloc(0), vlan));
+      const sec = Number(ts / 1_000_000_000n), nsec = Number(ts % 1_000_000_000n);
+      const halen = Math.min(sa[tp.SLL.HALEN]!, 8, sa.length - tp.SLL.ADDR);
+      this.deliver(this.frame(this.recvBuf, 0, got, wire, sec, nsec, sa.readInt32LE(tp.SLL.IFINDEX), sa[tp.SLL.PKTTYPE]!,
+        sa.readUInt16BE(tp.SLL.PROTOCOL), sa.readUInt16LE(tp.SLL.HATYPE), sa.subarray(tp.SLL.ADDR, tp.SLL.ADDR + halen), vlan));
     }
     return true;
   }
@@ -458,7 +480,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
    * One packet as a capture file holds it: Ethernet with any stripped VLAN
    * tag put back after the addresses, or a cooked SLL2 header in front.
    */
-  private frame(src: Uint8Array, off: number, got: number, wire: number, tsNs: bigint, ifindex: number, pkttype: number,
+  private frame(src: Uint8Array, off: number, got: number, wire: number, sec: number, nsec: number, ifindex: number, pkttype: number,
     protocol: number, hatype: number, hwaddr: Uint8Array, vlan: { tci: number; tpid: number } | undefined): LivePacket {
     let data: Buffer;
     let len = wire;
@@ -488,11 +510,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       data = Buffer.allocUnsafe(got);
       data.set(src.subarray(off, off + got), 0);
     }
-    const sec = Number(tsNs / 1_000_000_000n), nsec = Number(tsNs % 1_000_000_000n);
-    return {
-      tsNs, sec, nsec, ifindex, linktype: this.linktype, caplen: data.length, len, data,
-      direction: pkttype === tp.PACKET_OUTGOING ? 'out' : 'in', pkttype, protocol, ...(vlan ? { vlan } : {}),
-    };
+    return new Packet(sec, nsec, ifindex, this.linktype, len, data, pkttype, protocol, vlan);
   }
 
   // ---- TPACKET_V3 ring ----
@@ -517,7 +535,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     for (let i = 0; i < count; i++) {
       const w = h >>> 2;
       const next = r.u32[w + (tp.T3.NEXT_OFFSET >>> 2)]!;
-      const tsNs = BigInt(r.u32[w + (tp.T3.SEC >>> 2)]!) * 1_000_000_000n + BigInt(r.u32[w + (tp.T3.NSEC >>> 2)]!);
+      const sec = r.u32[w + (tp.T3.SEC >>> 2)]!, nsec = r.u32[w + (tp.T3.NSEC >>> 2)]!;
       const snap = r.u32[w + (tp.T3.SNAPLEN >>> 2)]!;
       const wire = r.u32[w + (tp.T3.LEN >>> 2)]!;
       const status = r.u32[w + (tp.T3.STATUS >>> 2)]!;
@@ -534,7 +552,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
         ? { tci: tci & 0xffff, tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? tpid : 0x8100 }
         : undefined;
       const hw = r.u8.subarray(sll + tp.SLL.ADDR, sll + tp.SLL.ADDR + halen);
-      this.deliver(this.frame(r.u8, h + mac, snap, wire, tsNs, ifindex, pkttype, protocol, hatype, hw, vlan));
+      this.deliver(this.frame(r.u8, h + mac, snap, wire, sec, nsec, ifindex, pkttype, protocol, hatype, hw, vlan));
       if (this.closed) return;
       h += next;
     }
@@ -577,9 +595,11 @@ function setRcvbuf(s: Socket, bytes: number): void {
 function setupRing(s: Socket, opts: LiveOptions, snaplen: number, must: boolean): Ring | null {
   const page = 4096;
   const total = Math.max(opts.bufferBytes ?? 2 << 20, 64 * 1024);
-  // a block holds at least one whole frame of snaplen bytes
-  let blockSize = 1 << 17;
-  while (blockSize < tp.TPACKET3_HDRLEN + snaplen + 64 + 48) blockSize <<= 1;
+  // A block holds at least one whole frame: snaplen bytes, but no more than the largest packet
+  // an interface with offloads hands up (64 KiB), as libpcap sizes them; a bigger packet (BIG TCP)
+  // is cut to the block with its wire length kept. Small blocks: many of them, handed over often.
+  let blockSize = 1 << 16;
+  while (blockSize < tp.TPACKET3_HDRLEN + Math.min(snaplen, MAX_FRAME) + 64 + 48) blockSize <<= 1;
   blockSize = Math.ceil(blockSize / page) * page;
   const blockNr = Math.max(2, Math.floor(total / blockSize));
   const frameSize = 2048;
