@@ -28,9 +28,11 @@
  *   cap.ringGeometry();        // { blocks, blockSize } of the ring, null on the recvmsg path
  *   await cap.stop();          // waits for the block being filled (≤ retireMs), delivers it, closes
  *   cap.close();               // stops, unmaps, closes at once; returns the final stats; emits 'close'
+ *   cap.flush();               // delivers, synchronously, what the socket holds now (recvmsg; a
+ *                              // ring's handed-over blocks): --pcap's last read before close()
+ *   cap.ref(false);            // the capture does not keep the process alive
  *
- *   LivePacket = { tsNs (bigint, CLOCK_REALTIME, the kernel's stamp; a getter, computed
- *                  when read), sec, nsec, ifindex,
+ *   LivePacket = { tsNs (bigint, CLOCK_REALTIME, the kernel's stamp), sec, nsec, ifindex,
  *                  linktype, caplen, len, data (a Buffer the caller owns), direction
  *                  ('in' | 'out'), pkttype (PACKET_HOST ... PACKET_OUTGOING), protocol
  *                  (the ethertype), vlan?: { tci, tpid } (a tag the NIC stripped; for
@@ -75,6 +77,7 @@ export interface LiveOptions {
 }
 
 export interface LivePacket {
+  /** CLOCK_REALTIME ns (a getter on the packets openLive makes: a bigint only when read) */
   tsNs: bigint;
   sec: number;
   nsec: number;
@@ -326,6 +329,28 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       if (Atomics.load(r.i32, base + (tp.BD.BLOCK_STATUS >>> 2)) & tp.TP_STATUS_USER) n += r.u32[base + (tp.BD.NUM_PKTS >>> 2)]!;
     }
     return n;
+  }
+
+  /** Whether the capture keeps the process alive (default true); a recorder riding on a command's own sockets says false. */
+  ref(on: boolean): void {
+    this.sock.ref(on);
+  }
+
+  /**
+   * Deliver, now, every packet the socket holds (recvmsg), or that the
+   * kernel has handed over in ring blocks: what a recorder reads before it
+   * closes (--pcap), so the last packets of a run are not left behind.
+   */
+  flush(): void {
+    if (this.closed) return;
+    const paused = this.paused;
+    this.paused = false;
+    try {
+      if (this.ring) this.readRing();
+      else this.readBatch(Number.MAX_SAFE_INTEGER);
+    } finally {
+      this.paused = paused;
+    }
   }
 
   /**
