@@ -15,6 +15,7 @@
  *     mechanism: 'auto',       // 'ring' (TPACKET_V3 mmap) | 'recvmsg' | 'auto' (ring, else recvmsg)
  *     bufferBytes: 2 << 20,    // ring size, or SO_RCVBUF for recvmsg
  *     retireMs: 50,            // how long a ring block that is not full waits before it is handed over
+ *     transient: false,        // true: p.data is a view valid only inside the 'packet' listener (no copy)
  *   });
  *   cap.linktype;              // LINKTYPE_ETHERNET, LINKTYPE_RAW, or LINKTYPE_LINUX_SLL2
  *   cap.snaplen; cap.ifindex; cap.interfaceName;
@@ -74,6 +75,12 @@ export interface LiveOptions {
   mechanism?: 'auto' | 'ring' | 'recvmsg';
   bufferBytes?: number;
   retireMs?: number;
+  /**
+   * data of a plain frame is a view of the ring (or of the receive buffer),
+   * valid only until the 'packet' listener returns: no copy per packet, for
+   * a listener that prints or writes it at once. Iteration still gets copies.
+   */
+  transient?: boolean;
 }
 
 export interface LivePacket {
@@ -240,6 +247,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private readonly userFilter: Insn[] | null;
   private readonly loIfindex: number;
   private readonly retireMs: number;
+  private readonly transient: boolean;
   private ring: Ring | null = null;
   private recvBuf: Buffer | null = null;
   private received = 0;
@@ -256,6 +264,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     this.snaplen = opts.snaplen && opts.snaplen > 0 ? Math.min(opts.snaplen, DEFAULT_SNAPLEN) : DEFAULT_SNAPLEN;
     this.direction = opts.direction ?? 'inout';
     this.retireMs = opts.retireMs ?? RETIRE_MS;
+    this.transient = opts.transient === true;
     this.ifindex = interfaceIndex(opts.interface);
     this.interfaceName = this.ifindex === 0 ? 'any' : safeName(this.ifindex);
     this.loIfindex = loopbackIndex();
@@ -445,7 +454,9 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       if (keep < p.caplen) { p.data = p.data.subarray(0, keep); p.caplen = keep; }
     }
     this.captured++;
+    this.emit('packet', p);
     if (this.iterating) {
+      if (this.transient) p.data = Buffer.from(p.data);
       if (this.waiter) {
         const w = this.waiter;
         this.waiter = null;
@@ -456,7 +467,6 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
         if (this.queue.length >= 8192) this.paused = true;
       }
     }
-    this.emit('packet', p);
   }
 
   private resumeIfDrained(): void {
@@ -531,6 +541,8 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       data.writeUInt16BE(vlan.tci, 14);
       data.set(src.subarray(off + 12, off + keep - 4), 16);
       len += 4;
+    } else if (this.transient) {
+      data = Buffer.from(src.buffer, src.byteOffset + off, got);
     } else {
       data = Buffer.allocUnsafe(got);
       data.set(src.subarray(off, off + got), 0);
