@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sockitBin, sockitIn } from '../helpers/cli.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
-import { makeCaptures } from './dump-captures.js';
+import { makeCaptures, vlanFrames } from './dump-captures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Running { child: ChildProcess; stdout: string; stderr: string; done: Promise<number | null> }
 
 /** Start a capturing program in the lab and resolve once it says it is listening. */
-async function started(lab: Lab, argv: string[]): Promise<Running> {
-  const child = lab.spawn(lab.src, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+async function started(lab: Lab, argv: string[], node = lab.src): Promise<Running> {
+  const child = lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const r: Running = { child, stdout: '', stderr: '', done: new Promise((resolve) => child.on('close', resolve)) };
   child.stdout!.setEncoding('latin1').on('data', (d: string) => (r.stdout += d));
   await new Promise<void>((resolve, reject) => {
@@ -109,6 +109,7 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
       // the lines, timestamps masked (neither side lost any)
       expect(counters(tText.stderr)[2]).toBe('0 packets dropped by kernel');
       expect(counters(tFile.stderr)[2]).toBe('0 packets dropped by kernel');
+      for (const r of [sText, sFile, sNg]) expect(counters(r.stderr)[2], r.stderr).toBe('0 packets dropped by kernel');
       const lines = windowed(tText.stdout, from, until);
       expect(lines.length).toBeGreaterThan(100);
       expect(windowed(sText.stdout, from, until)).toEqual(lines);
@@ -140,6 +141,29 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
       expect(tshark.stdout.split('\n').filter(Boolean).length).toBe(inFile(s.ng));
     }, 180_000);
   }
+
+  it('puts back the VLAN tag the receiving side took off (PACKET_AUXDATA), as tcpdump does, ring and recvmsg', async () => {
+    // a tagged frame arriving on r1's eth0 loses its tag to the skb's metadata before taps see it
+    const r1 = lab.routers[0]!;
+    const files = { ring: join(dir, 'vlan-ring.pcap'), recvmsg: join(dir, 'vlan-recvmsg.pcap'), tcpdump: join(dir, 'vlan-tcpdump.pcap') };
+    const runs = [
+      await started(lab, sockitArgv(['-i', 'eth0', '-e', '-n', 'vlan']), r1),
+      await started(lab, ['tcpdump', '-i', 'eth0', '-e', '-n', '--immediate-mode', 'vlan'], r1),
+      await started(lab, sockitArgv(['-i', 'eth0', '-w', files.ring, 'vlan']), r1),
+      await started(lab, sockitArgv(['-i', 'eth0', '--mechanism', 'recvmsg', '-w', files.recvmsg, 'vlan']), r1),
+      await started(lab, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-w', files.tcpdump, 'vlan'], r1),
+    ];
+    const mac = (await lab.exec(lab.src, ['cat', '/sys/class/net/eth0/address'])).stdout.trim();
+    for (const frame of vlanFrames(mac)) await lab.exec(lab.src, ['socat', '-u', '-', 'INTERFACE:eth0'], { input: Buffer.from(frame, 'hex') });
+    await sleep(1200);
+    for (const r of runs) expect(await interrupt(r)).toBe(0);
+    const [s, t] = runs as [Running, Running];
+    expect(masked(t.stdout)).toHaveLength(2);
+    expect(t.stdout).toMatch(/vlan 20, p 3/);
+    expect(masked(s.stdout)).toEqual(masked(t.stdout));
+    const want = tcpdumpRead(files.tcpdump, ['-e', '-XX']).stdout;
+    for (const f of [files.ring, files.recvmsg]) expect(masked(tcpdumpRead(f, ['-e', '-XX']).stdout)).toEqual(masked(want));
+  });
 
   it('-c N: exactly N packets, then tcpdump\'s three lines (as tcpdump -c N)', async () => {
     const s = started(lab, sockitArgv(['-i', 'eth0', '-n', '-c', '3', 'icmp']));

@@ -106,6 +106,8 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
   const cap = openLive({
     interface: dev.ifindex === 0 ? 'any' : dev.ifindex, filter: prog, snaplen, promiscuous: o.promiscuous,
     direction: o.direction ?? 'inout', mechanism: o.mechanism ?? 'auto', bufferBytes: (o.bufferSize ?? 2048) * 1024,
+    // each packet is printed or written before the listener returns: no copy of it is kept
+    transient: true,
   });
   let writer: CaptureWriter | null = null;
   try {

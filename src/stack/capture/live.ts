@@ -15,6 +15,7 @@
  *     mechanism: 'auto',       // 'ring' (TPACKET_V3 mmap) | 'recvmsg' | 'auto' (ring, else recvmsg)
  *     bufferBytes: 2 << 20,    // ring size, or SO_RCVBUF for recvmsg
  *     retireMs: 50,            // how long a ring block that is not full waits before it is handed over
+ *     transient: false,        // true: p.data is a view valid only inside the 'packet' listener (no copy)
  *   });
  *   cap.linktype;              // LINKTYPE_ETHERNET, LINKTYPE_RAW, or LINKTYPE_LINUX_SLL2
  *   cap.snaplen; cap.ifindex; cap.interfaceName;
@@ -74,9 +75,16 @@ export interface LiveOptions {
   mechanism?: 'auto' | 'ring' | 'recvmsg';
   bufferBytes?: number;
   retireMs?: number;
+  /**
+   * data of a plain frame is a view of the ring (or of the receive buffer),
+   * valid only until the 'packet' listener returns: no copy per packet, for
+   * a listener that prints or writes it at once. Iteration still gets copies.
+   */
+  transient?: boolean;
 }
 
 export interface LivePacket {
+  /** CLOCK_REALTIME ns (a getter on the packets openLive makes: a bigint only when read) */
   tsNs: bigint;
   sec: number;
   nsec: number;
@@ -101,6 +109,7 @@ export interface LiveStats {
 }
 
 export const DEFAULT_SNAPLEN = 262144;
+const MAX_FRAME = 65536 + 64;
 /** how long a ring block that is not full waits before the kernel hands it over */
 const RETIRE_MS = 50;
 const SLL2_LEN = 20;
@@ -191,6 +200,23 @@ function ancillary(k: number, size: number): number | null {
 
 const REJECT_ALL = bpf.encode([bpf.stmt(bpf.RET | bpf.K, 0)]);
 
+/** A LivePacket with one shape for every packet (no bigint until tsNs is read). */
+class Packet implements LivePacket {
+  caplen: number;
+  readonly direction: 'in' | 'out';
+  readonly vlan?: { tci: number; tpid: number };
+  constructor(readonly sec: number, readonly nsec: number, readonly ifindex: number, readonly linktype: number, readonly len: number,
+    public data: Buffer, readonly pkttype: number, readonly protocol: number, vlan: { tci: number; tpid: number } | undefined) {
+    this.caplen = data.length;
+    this.direction = pkttype === tp.PACKET_OUTGOING ? 'out' : 'in';
+    if (vlan) this.vlan = vlan;
+  }
+
+  get tsNs(): bigint {
+    return BigInt(this.sec) * 1_000_000_000n + BigInt(this.nsec);
+  }
+}
+
 interface Ring {
   buf: ArrayBuffer;
   u8: Uint8Array;
@@ -221,6 +247,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private readonly userFilter: Insn[] | null;
   private readonly loIfindex: number;
   private readonly retireMs: number;
+  private readonly transient: boolean;
   private ring: Ring | null = null;
   private recvBuf: Buffer | null = null;
   private received = 0;
@@ -237,6 +264,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     this.snaplen = opts.snaplen && opts.snaplen > 0 ? Math.min(opts.snaplen, DEFAULT_SNAPLEN) : DEFAULT_SNAPLEN;
     this.direction = opts.direction ?? 'inout';
     this.retireMs = opts.retireMs ?? RETIRE_MS;
+    this.transient = opts.transient === true;
     this.ifindex = interfaceIndex(opts.interface);
     this.interfaceName = this.ifindex === 0 ? 'any' : safeName(this.ifindex);
     this.loIfindex = loopbackIndex();
@@ -426,7 +454,9 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       if (keep < p.caplen) { p.data = p.data.subarray(0, keep); p.caplen = keep; }
     }
     this.captured++;
+    this.emit('packet', p);
     if (this.iterating) {
+      if (this.transient) p.data = Buffer.from(p.data);
       if (this.waiter) {
         const w = this.waiter;
         this.waiter = null;
@@ -437,7 +467,6 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
         if (this.queue.length >= 8192) this.paused = true;
       }
     }
-    this.emit('packet', p);
   }
 
   private resumeIfDrained(): void {
@@ -464,8 +493,8 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     for (let i = 0; i < max && !this.closed && !this.paused; i++) {
       const n = this.sock.recvFast(this.recvBuf, C.MSG_TRUNC);
       if (n < 0) return false;
-      const sa = native.last.address();
-      if (!sa || sa.family !== C.AF_PACKET) continue;
+      const sa = native.last.rawAddress();
+      if (sa.length < tp.SLL.ADDR || sa.readUInt16LE(0) !== C.AF_PACKET) continue;
       const ts = native.last.timestampNs() ?? native.clock(0);
       const auxLen = native.last.auxLen();
       const status = native.last.auxStatus();
@@ -474,7 +503,10 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
         : undefined;
       const got = Math.min(n, this.snaplen - (this.cooked ? SLL2_LEN : 0));
       const wire = auxLen >= 0 ? auxLen : n;
-      this.deliver(this.frame(this.recvBuf, 0, got, wire, ts, sa.ifindex, sa.pkttype ?? 0, sa.protocol, sa.hatype ?? 0, sa.addr ?? Buffer.alloc(0), vlan));
+      const sec = Number(ts / 1_000_000_000n), nsec = Number(ts % 1_000_000_000n);
+      const halen = Math.min(sa[tp.SLL.HALEN]!, 8, sa.length - tp.SLL.ADDR);
+      this.deliver(this.frame(this.recvBuf, 0, got, wire, sec, nsec, sa.readInt32LE(tp.SLL.IFINDEX), sa[tp.SLL.PKTTYPE]!,
+        sa.readUInt16BE(tp.SLL.PROTOCOL), sa.readUInt16LE(tp.SLL.HATYPE), sa.subarray(tp.SLL.ADDR, tp.SLL.ADDR + halen), vlan));
     }
     return true;
   }
@@ -483,7 +515,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
    * One packet as a capture file holds it: Ethernet with any stripped VLAN
    * tag put back after the addresses, or a cooked SLL2 header in front.
    */
-  private frame(src: Uint8Array, off: number, got: number, wire: number, tsNs: bigint, ifindex: number, pkttype: number,
+  private frame(src: Uint8Array, off: number, got: number, wire: number, sec: number, nsec: number, ifindex: number, pkttype: number,
     protocol: number, hatype: number, hwaddr: Uint8Array, vlan: { tci: number; tpid: number } | undefined): LivePacket {
     let data: Buffer;
     let len = wire;
@@ -509,15 +541,13 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       data.writeUInt16BE(vlan.tci, 14);
       data.set(src.subarray(off + 12, off + keep - 4), 16);
       len += 4;
+    } else if (this.transient) {
+      data = Buffer.from(src.buffer, src.byteOffset + off, got);
     } else {
       data = Buffer.allocUnsafe(got);
       data.set(src.subarray(off, off + got), 0);
     }
-    const sec = Number(tsNs / 1_000_000_000n), nsec = Number(tsNs % 1_000_000_000n);
-    return {
-      tsNs, sec, nsec, ifindex, linktype: this.linktype, caplen: data.length, len, data,
-      direction: pkttype === tp.PACKET_OUTGOING ? 'out' : 'in', pkttype, protocol, ...(vlan ? { vlan } : {}),
-    };
+    return new Packet(sec, nsec, ifindex, this.linktype, len, data, pkttype, protocol, vlan);
   }
 
   // ---- TPACKET_V3 ring ----
@@ -542,7 +572,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     for (let i = 0; i < count; i++) {
       const w = h >>> 2;
       const next = r.u32[w + (tp.T3.NEXT_OFFSET >>> 2)]!;
-      const tsNs = BigInt(r.u32[w + (tp.T3.SEC >>> 2)]!) * 1_000_000_000n + BigInt(r.u32[w + (tp.T3.NSEC >>> 2)]!);
+      const sec = r.u32[w + (tp.T3.SEC >>> 2)]!, nsec = r.u32[w + (tp.T3.NSEC >>> 2)]!;
       const snap = r.u32[w + (tp.T3.SNAPLEN >>> 2)]!;
       const wire = r.u32[w + (tp.T3.LEN >>> 2)]!;
       const status = r.u32[w + (tp.T3.STATUS >>> 2)]!;
@@ -559,7 +589,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
         ? { tci: tci & 0xffff, tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? tpid : 0x8100 }
         : undefined;
       const hw = r.u8.subarray(sll + tp.SLL.ADDR, sll + tp.SLL.ADDR + halen);
-      this.deliver(this.frame(r.u8, h + mac, snap, wire, tsNs, ifindex, pkttype, protocol, hatype, hw, vlan));
+      this.deliver(this.frame(r.u8, h + mac, snap, wire, sec, nsec, ifindex, pkttype, protocol, hatype, hw, vlan));
       if (this.closed) return;
       h += next;
     }
@@ -602,9 +632,11 @@ function setRcvbuf(s: Socket, bytes: number): void {
 function setupRing(s: Socket, opts: LiveOptions, snaplen: number, must: boolean): Ring | null {
   const page = 4096;
   const total = Math.max(opts.bufferBytes ?? 2 << 20, 64 * 1024);
-  // a block holds at least one whole frame of snaplen bytes
-  let blockSize = 1 << 17;
-  while (blockSize < tp.TPACKET3_HDRLEN + snaplen + 64 + 48) blockSize <<= 1;
+  // A block holds at least one whole frame: snaplen bytes, but no more than the largest packet
+  // an interface with offloads hands up (64 KiB), as libpcap sizes them; a bigger packet (BIG TCP)
+  // is cut to the block with its wire length kept. Small blocks: many of them, handed over often.
+  let blockSize = 1 << 16;
+  while (blockSize < tp.TPACKET3_HDRLEN + Math.min(snaplen, MAX_FRAME) + 64 + 48) blockSize <<= 1;
   blockSize = Math.ceil(blockSize / page) * page;
   const blockNr = Math.max(2, Math.floor(total / blockSize));
   const frameSize = 2048;

@@ -271,6 +271,8 @@ export const native = {
   last: {
     flags: () => meta[M.FLAGS],
     address: () => (meta[M.NAMELEN] > 0 ? sockaddr.decode(addrs, 0, meta[M.NAMELEN]) : null),
+    /** the last message's struct sockaddr as bytes (a view valid until the next receive), for hot loops that read a field or two */
+    rawAddress: (): Buffer => addrs.subarray(0, Math.max(0, meta[M.NAMELEN])),
     /** source IP address text of the last message, without building an object */
     sourceAddress(): string {
       // sa_family is host order (little-endian here)

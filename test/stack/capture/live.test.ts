@@ -72,7 +72,7 @@ describe.skipIf(!isRoot)(`live capture on a lab link (${isRoot ? 'namespaces' : 
           continue;
         }
         // half on the ring, half on recvmsg: both paths attach the same program
-        const cap = open({ interface: iface, filter: prog, bufferBytes: 256 << 10, mechanism: filtered.length % 2 ? 'recvmsg' : 'ring' });
+        const cap = open({ interface: iface, filter: prog, bufferBytes: 1 << 20, mechanism: filtered.length % 2 ? 'recvmsg' : 'ring' });
         if (cap.kernelFilter) inKernel++;
         filtered.push({ e, cap, got: collect(cap) });
       }
