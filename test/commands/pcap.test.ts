@@ -384,6 +384,17 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       for (const name of ['lo', 'eth0']) expect(rows.filter((row) => row[0] === name)).toHaveLength(2);
     });
 
+    it(`ping -w 1 --pcap, ${user}: the deadline ends it with a whole file of every probe and reply it printed`, async () => {
+      const f = file();
+      const r = await sockitIn(lab, lab.src, ['ping', '-n', '-i', '0.2', '-w', '1', '--pcap', f, lab.dst.v4], { user });
+      expect(r.code, r.stderr).toBe(0);
+      const sent = Number(/(\d+) packets transmitted/.exec(r.stdout)![1]);
+      const d = tcpdumpRead(f);
+      expect(d.status, d.stderr).toBe(0);
+      expect(echoes(d.packets, 'request')).toHaveLength(sent);
+      expect(echoes(d.packets, 'reply').map(seqOf)).toEqual([...pingReplies(r.stdout).keys()]);
+    });
+
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
       const f = file();
       const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));
