@@ -37,7 +37,11 @@ export function echoFlow(family: 4 | 6, local: string, remote: string, ident: nu
   const echo = family === 4
     ? `(icmp and host ${remote} and (icmp[0] == 8 or icmp[0] == 0) and icmp[4:2] == ${ident})`
     : `(ip6 and host ${remote} and ip6[6] == 58 and (ip6[40] == 128 or ip6[40] == 129) and ip6[44:2] == ${ident})`;
-  return `${echo} or ${icmpErrorsAbout(family, local, remote, family === 4 ? 1 : 58)}`;
+  // the quoted echo's identifier: after the quoted IPv4 header (its length from its IHL, options and all),
+  // or at 40 + 8 + 40 + 4 in ICMPv6
+  const quotedIdent = family === 4 ? `icmp[(icmp[8] & 0xf) * 4 + 12 : 2] == ${ident}` : `ip6[92:2] == ${ident}`;
+  const errors = icmpErrorsAbout(family, local, remote, family === 4 ? 1 : 58).replace(/\)$/, ` and ${quotedIdent})`);
+  return `${echo} or ${errors}`;
 }
 
 /** A transport flow between us and `remote` (to its `port` when given), and the errors about it. */

@@ -131,6 +131,14 @@ describe('flow filters, as the kernel runs them', () => {
       // an error about a datagram to someone else, or about UDP
       const other = echoPacket({ family: fam, src: a, dst: r, ttl: 1 }, false, 4242, 1, Buffer.alloc(8));
       expect(keep(expr, icmpErrorPacket({ family: fam, src: r, dst: a, ttl: 64 }, fam === 4 ? 11 : 3, 0, {}, other))).toBe(false);
+      // an error about another ping's echo to the same target (another identifier)
+      const theirs = echoPacket({ family: fam, src: a, dst: b, ttl: 1 }, false, 4243, 1, Buffer.alloc(8));
+      expect(keep(expr, icmpErrorPacket({ family: fam, src: r, dst: a, ttl: 64 }, fam === 4 ? 11 : 3, 0, {}, theirs))).toBe(false);
+      // ping -R: the quoted header carries options, the identifier moves with it
+      if (fam === 4) {
+        const rr = echoPacket({ family: 4, src: a, dst: b, ttl: 1, options: Buffer.from([7, 7, 4, 0, 0, 0, 0, 0]) }, false, 4242, 1, Buffer.alloc(8));
+        expect(keep(expr, icmpErrorPacket({ family: 4, src: r, dst: a, ttl: 64 }, 11, 0, {}, rr))).toBe(true);
+      }
       const udpProbe = udpPacket({ family: fam, src: a, dst: b, ttl: 1 }, 40000, 33434, Buffer.alloc(8));
       expect(keep(expr, icmpErrorPacket({ family: fam, src: r, dst: a, ttl: 64 }, fam === 4 ? 11 : 3, 0, {}, udpProbe))).toBe(false);
     }
