@@ -7,6 +7,9 @@ import { describeSystemError, isResolveError, isSystemError, strerror, type Syst
 import type { ProbeMethod } from '../stack/probe/index.js';
 import { METHODS, type MethodDescriptor, type OpenedMethod, methodByFlag, probeMethod } from '../stack/probe/registry.js';
 import { holdTimestamps } from '../stack/probe/tune.js';
+import { Recording } from '../stack/capture/record.js';
+import { RecordedProbes, probeFlow } from '../stack/probe/record.js';
+import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
 import { AddressNamer, type ResolvedAddress, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
 import {
@@ -35,6 +38,8 @@ interface Opts extends Pick<TracerouteOptions, 'firstHop' | 'maxHops' | 'nquerie
   json: boolean;
   /** --openmetrics (-o FILE) */
   metrics?: MetricsOutput;
+  /** --pcap FILE */
+  pcap?: string;
 }
 
 // CLIF_set_uint: digits only
@@ -85,6 +90,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     .option('-s, --source <src_addr>', 'use source src_addr for outgoing packets')
     .option('-z, --sendwait <sendwait>', 'minimal time interval between probes (seconds; milliseconds when 10 or more)', floatArg)
     .option('--mtu', 'discover MTU along the path being traced; implies -F -N 1')
+    .option('--pcap <file>', PCAP_HELP, pcapArg)
     .option('--json', 'print JSON lines (sockit(1) JSON OUTPUT): start, a reply or timeout per probe, a hop per TTL, then a summary')
     .option('--openmetrics', "the hops and the summary as OpenMetrics gauges, for node_exporter's textfile collector (standard output, or -o)")
     .option('-o, --output <file>', 'with --openmetrics: write the metrics to this file atomically (temporary file, then rename)')
@@ -126,7 +132,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     opts: {
       method, methodOptions: o.options ?? [], family, firstHop, maxHops, nqueries, simProbes: Math.max(1, o.simQueries ?? DEF_SIM_PROBES),
       wait: o.wait ?? { ...DEF_WAIT }, sendWait, port: o.port || undefined, numeric: !!o.n, source: o.source, device: o.interface,
-      dontFragment: !!o.dontFragment || !!o.mtu, mtu: !!o.mtu, tos: o.tos, json: !!o.json,
+      dontFragment: !!o.dontFragment || !!o.mtu, mtu: !!o.mtu, tos: o.tos, json: !!o.json, pcap: o.pcap,
       metrics: metricsOption('traceroute', o),
     },
   };
@@ -316,6 +322,11 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
     source ??= sourceAddressFor(dst.address, { device: o.device });
   } catch { /* the first probe will say why */ }
 
+  // --pcap: recording before the first probe; the session probes through it
+  const pcap = o.pcap;
+  const recording = pcap === undefined ? undefined : await openPcap(pcap, () => Recording.open(pcap, probeFlow(method, source ?? '', o.device)));
+  const probes = recording ? new RecordedProbes(method, recording, source ?? '') : method;
+
   const p = presenter(o, host, dst);
   const out = withMetricsIf(p, o.metrics, () => renderer(p, o.json));
   const events = new InOrder<TraceEvent>((e) => out.emit(e));
@@ -327,7 +338,7 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
   await new Promise<void>((resolve) => {
     let hop: ProbeResult[] = [];
     const { layout } = opened;
-    const session = new TracerouteSession(method, {
+    const session = new TracerouteSession(probes, {
       firstHop: o.firstHop, maxHops: o.maxHops, nqueries: o.nqueries, simProbes, wait: o.wait, sendWait: o.sendWait,
       headerLen: layout.headerLen, dataLen: layout.dataLen, methodBytes: layout.methodBytes, mtuDiscovery: o.mtu, firstSeq: opened.firstSeq,
     }, (e) => {
@@ -362,6 +373,7 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
     });
     session.start();
   });
+  recording?.close();
   await events.drain();
   await out.drain();
   if (signal) dieOf(signal);

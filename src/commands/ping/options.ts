@@ -10,6 +10,7 @@ import { resolveHost } from '../../stack/resolve.js';
 import { UsageError, familyFlag, intArg, makeCommand, parseArgs, sockitVersion } from '../common.js';
 import { NAME, NI_HELP } from './text.js';
 import { metricsOption, type MetricsOutput } from '../../output/textfile.js';
+import { PCAP_HELP, pcapArg } from '../lib/pcap.js';
 
 const LONG_MAX = '9223372036854775807';
 const INT_MAX = 2147483647;
@@ -56,6 +57,7 @@ export interface Opts {
   sticky: boolean; // -B
   ident?: number; // -e
   nodeInfo?: NodeInfoRequest; // -N
+  pcap?: string; // --pcap FILE
 }
 
 // ---- -N: IPv6 node information queries (RFC 4620), iputils' option words ----
@@ -232,6 +234,7 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
     .option('--json', 'print JSON lines: one object per event, then a summary')
     .option('--openmetrics', "the summary as OpenMetrics gauges, for node_exporter's textfile collector (standard output, or -o)")
     .option('-o <file>', 'with --openmetrics: write the metrics to this file atomically (temporary file, then rename)')
+    .option('--pcap <file>', PCAP_HELP, pcapArg)
     .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
     .addHelpText('after', '\nExit status: 0 when replies came, 1 when none did (or -w ended short of -c), 2 on errors.\nSee sockit-ping(1).');
   try {
@@ -272,7 +275,7 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family,
       metrics: metricsOption('ping', { openmetrics: o.openmetrics, output: o.o, json: o.json }),
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, nodeInfo: o.N?.qtype !== undefined ? o.N : undefined, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, nodeInfo: o.N?.qtype !== undefined ? o.N : undefined, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F, pcap: o.pcap,
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   type InetDiagMsg, type UnixDiagMsg,
 } from '../abi/sock_diag.js';
 import { NetlinkSocket, type DumpOutcome } from '../netlink/socket.js';
+import { parseAddress } from '../packet/addr.js';
 import type { DecodeFailure } from '../packet/result.js';
 import { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
 import { joinInterfaces, type InterfacesResult } from './interfaces.js';
@@ -214,6 +215,29 @@ export async function links(): Promise<{ links: Link[]; malformed?: DecodeFailur
 export async function routes4(): Promise<{ routes: Route[]; malformed?: DecodeFailure }> {
   const { items, malformed } = await rtDump(RTM_GETROUTE, rtmsg.encode(2), RTM_NEWROUTE, rtmsg.decode);
   return { routes: items, malformed };
+}
+
+/**
+ * The route the kernel would take to `dst` (RTM_GETROUTE for one address,
+ * as `ip route get` asks): its output interface among the rest; throws the
+ * system error the kernel answers with (ENETUNREACH ...).
+ */
+export async function routeTo(dst: string): Promise<Route | undefined> {
+  const bytes = parseAddress(dst.split('%')[0]!);
+  if (!bytes) throw new TypeError(`not an IP address: ${dst}`);
+  const nl = NetlinkSocket.open(NETLINK_ROUTE);
+  try {
+    let route: Route | undefined;
+    const r = await nl.request(RTM_GETROUTE, rtmsg.encodeGet(bytes.length === 4 ? 2 : 10, bytes), (b, o, end, h) => {
+      if (h.type !== RTM_NEWROUTE) return;
+      const d = rtmsg.decode(b, o, end);
+      if (d.ok) route = d.value;
+    });
+    if (!r.ok && r.kind === 'error') throw r.error;
+    return route;
+  } finally {
+    nl.close();
+  }
 }
 
 /** Every interface address (RTM_GETADDR, AF_UNSPEC: IPv4 and IPv6), in the kernel's order. */
