@@ -309,6 +309,8 @@ describe.skipIf(!isRoot)('bad input', () => {
     [['ss', '-t', 'state', 'bogus'], 'sockit ss: wrong state name: bogus'],
     [['ss', '-f', 'ipx'], 'sockit ss: "ipx" is invalid family (sockit knows inet, inet6 and unix)'],
     [['netstat', '--bogus'], "sockit netstat: unknown option '--bogus'"],
+    [['netstat', '-s', '-4', '-6'], "sockit netstat: no statistics for address family 'inet,inet6' (-s takes -4 or -6)"],
+    [['netstat', '-sx'], "sockit netstat: no statistics for address family 'unix' (-s takes -4 or -6)"],
   ])('%j: one line, exit 2', async (args, line) => {
     const lab = await Lab.chain({ routers: 0, name: 'nsbad' });
     try {

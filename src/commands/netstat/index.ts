@@ -12,6 +12,8 @@ import { IFACE_HEADER, IFACE_TITLE, interfaceLine, nstrcmp } from './interfaces.
 import { procRoutes, routeLine, routeTitle } from './routes.js';
 import { GROUPS_TITLE, groupLine, parseIgmp, parseIgmp6 } from './groups.js';
 import { readProcNet } from '../../stack/inventory/index.js';
+import { readCounters } from '../../stack/inventory/snmp.js';
+import { StatisticsText, groupShown } from './statistics.js';
 import {
   TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags,
 } from './text.js';
@@ -20,7 +22,7 @@ interface Options {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
   numeric?: boolean; numericHosts?: boolean; numericPorts?: boolean; numericUsers?: boolean;
   extend?: boolean; programs?: boolean; interfaces?: boolean; route?: boolean; groups?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
-  inet?: boolean; inet6?: boolean; json?: boolean;
+  inet?: boolean; inet6?: boolean; json?: boolean; statistics?: boolean;
 }
 
 // TCP states /proc/net/tcp lists (every one but CLOSE), as idiag_states bits
@@ -48,6 +50,7 @@ function command() {
     .option('-i, --interfaces', 'display interface table')
     .option('-r, --route', 'display routing table')
     .option('-g, --groups', 'display multicast group memberships')
+    .option('-s, --statistics', 'display networking statistics (with -t, -u, -w: of those; -6: IPv6)')
     .option('-c, --continuous', 'continuous listing, every second')
     .option('-4, --inet', 'IPv4 only')
     .option('-6, --inet6', 'IPv6 only')
@@ -63,6 +66,22 @@ function extendCount(argv: string[]): number {
     else if (/^-[^-]/.test(a)) n += [...a.slice(1)].filter((c) => c === 'e').length;
   }
   return n;
+}
+
+/**
+ * The address families in the order the options gave them (netstat's afname,
+ * which aftrans_opt appends to: -4 inet, -6 inet6, -x unix).
+ */
+function afNames(argv: string[]): string[] {
+  const out: string[] = [];
+  const long: Record<string, string> = { '--inet': 'inet', '--inet6': 'inet6', '--unix': 'unix' };
+  const short: Record<string, string> = { 4: 'inet', 6: 'inet6', x: 'unix' };
+  for (const a of argv) {
+    if (a === '--') break;
+    if (long[a]) out.push(long[a]);
+    else if (/^-[^-]/.test(a)) for (const c of a.slice(1)) if (short[c]) out.push(short[c]);
+  }
+  return out;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -86,6 +105,10 @@ export async function run(argv: string[]): Promise<number> {
     families: [...(v4 ? [4 as const] : []), ...(v6 ? [6 as const] : [])],
     unix: !anyArg || Boolean(o.unix), inet: !anyArg || Boolean(tcp || udp || raw),
   };
+  if (o.statistics) {
+    if (o.interfaces || o.route) throw new UsageError('-s cannot be combined with -i or -r');
+    return statistics(afNames(argv), { tcp: o.tcp, udp: o.udp, raw: o.raw }, Boolean(o.json));
+  }
   let stop = false;
   if (o.continuous) onTerminate(() => { stop = true; });
   let count = 0;
@@ -101,6 +124,37 @@ export async function run(argv: string[]): Promise<number> {
     if (stop) break;
   }
   if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count });
+  return 0;
+}
+
+/**
+ * netstat -s: the counters of /proc/net/snmp, netstat (and sctp/snmp), or
+ * with -6 of snmp6 and snmp's Tcp; -t, -u, -w keep their groups.
+ */
+function statistics(af: string[], p: { tcp?: boolean; udp?: boolean; raw?: boolean }, json: boolean): number {
+  const family = af.length ? af.join(',') : 'inet';
+  if (family !== 'inet' && family !== 'inet6') throw new UsageError(`no statistics for address family '${family}' (-s takes -4 or -6)`);
+  const all = !(p.tcp || p.udp || p.raw);
+  const on = { tcp: all || Boolean(p.tcp), udp: all || Boolean(p.udp), raw: all || Boolean(p.raw), sctp: all };
+  const c = readCounters();
+  for (const f of c.missing) if (f !== 'netstat') process.stderr.write(`sockit netstat: cannot open /proc/net/${f}\n`);
+  if (json) {
+    const groups = family === 'inet' ? c.v4 : [...c.v6, ...c.v4.filter((g) => g.file === 'snmp' && g.group === 'Tcp')];
+    let n = 0;
+    for (const g of groups) {
+      if (!groupShown(g.group, g.file === 'snmp6', on)) continue;
+      for (const k of g.counters) {
+        n++;
+        jsonLine({ type: 'counter', file: g.file, group: g.group, name: k.name, value: Number(k.text) });
+      }
+    }
+    jsonLine({ type: 'summary', exit_code: 0, counters: n });
+    return 0;
+  }
+  const text = new StatisticsText(on);
+  if (family === 'inet') text.v4(c.v4);
+  else text.v6(c.v6).v4(c.v4.filter((g) => g.file === 'snmp'), 'Tcp');
+  process.stdout.write(text.text());
   return 0;
 }
 
