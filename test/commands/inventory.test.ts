@@ -220,6 +220,54 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     expect(j.stdout).toContain(`{"type":"route","destination":"198.51.100.0","prefix_length":24,"gateway":"${lab.dst.v4}","interface":"eth0"`);
   });
 
+  it('netstat -6 -r (and -A inet6, -e, both families): the table netstat reads from /proc/net/ipv6_route', async () => {
+    // every destination is looked up without -n: names from the hosts file, the rest refused at once
+    lab.hosts(lab.src, [`${lab.dst.v4} gw-dst`, '203.0.113.5 host-five', `${lab.dst.v6} gw6-dst`, '2001:db8:5::5 host6-five']);
+    lab.noDns(lab.src);
+    for (const route of [
+      ['2001:db8:100::/48', 'via', lab.dst.v6!], ['2001:db8:5::5/128', 'via', lab.dst.v6!, 'metric', '7'],
+      ['unreachable', '2001:db8:200::/48'], ['2001:db8:300::/56', 'dev', 'eth0', 'metric', '2048'],
+    ]) {
+      const r = await lab.exec(lab.src, ['ip', '-6', 'route', 'add', ...route]);
+      expect(r.code, `${route.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    for (const args of [['-6', '-r'], ['-6', '-rn'], ['-A', 'inet6', '-rn'], ['-r6e'], ['-rn', '-A', 'inet6,inet'], ['-r', '-4', '-6']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
+    }
+    const named = await sockitIn(lab, lab.src, ['netstat', '-6r']);
+    expect(named.stdout).toMatch(/^host6-five\/128 +gw6-dst +UG +7 /m);
+    expect(named.stdout).toMatch(/^2001:db8:200::\/48 +\[::\] +!n? /m);
+    const j = await sockitIn(lab, lab.src, ['netstat', '-6rn', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(j.stdout).toContain(`{"type":"route","family":6,"destination":"2001:db8:100::","prefix_length":48,"gateway":"${lab.dst.v6}","interface":"eth0"`);
+  });
+
+  it('netstat -ie: ifconfig\'s blocks, from RTM_GETLINK, RTM_GETADDR and /proc/net/if_inet6', async () => {
+    for (const cmd of [
+      ['ip', 'link', 'add', 'vp0', 'type', 'veth', 'peer', 'name', 'vq0'], ['ip', 'link', 'set', 'vp0', 'up', 'mtu', '1280'],
+      ['ip', 'addr', 'add', '198.51.100.7/25', 'dev', 'vp0'], ['ip', 'addr', 'add', '198.51.100.9/25', 'dev', 'vp0'],
+      ['ip', 'addr', 'add', '2001:db8:77::7/64', 'dev', 'vp0', 'nodad'], ['ip', 'addr', 'add', '203.0.113.1', 'peer', '203.0.113.2', 'dev', 'vq0'],
+      ['ip', 'link', 'set', 'vp0', 'promisc', 'on'], ['ip', 'link', 'set', 'vq0', 'txqueuelen', '77'],
+    ]) {
+      const r = await lab.exec(lab.src, cmd);
+      expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    // the links' own IPv6 chatter moves the packet and byte counters of the up ones between the runs,
+    // and vp0's drops (its peer is down)
+    const mask = (t: string) => t.replace(/^( {8}[RT]X packets )\d+  bytes \d+ \([\d.]+ \w+\)$/gm, '$1N  bytes N (N)')
+      .replace(/^( {8}TX errors \d+  dropped )\d+/gm, '$1N');
+    for (const args of [['-ie'], ['-iea'], ['-ieen'], ['-iae']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(mask(ours.stdout), args.join(' ')).toBe(mask(theirs.stdout));
+    }
+    const { ours } = await both('netstat', ['-iea']);
+    expect(ours.stdout).toMatch(/^vp0: flags=4355<UP,BROADCAST,PROMISC,MULTICAST>  mtu 1280\n {8}inet 198\.51\.100\.7  netmask 255\.255\.255\.128  broadcast 0\.0\.0\.0\n {8}inet6 2001:db8:77::7  prefixlen 64  scopeid 0x0<global>\n/m);
+    expect(ours.stdout).toMatch(/^vq0: flags=4098<BROADCAST,MULTICAST>  mtu 1500\n {8}inet 203\.0\.113\.1  netmask 255\.255\.255\.255  broadcast 0\.0\.0\.0\n {8}ether [0-9a-f:]{17}  txqueuelen 77  \(Ethernet\)\n/m);
+  });
+
   it('shows what the fixture opened (ss -tan --json, in the JSON vocabulary)', async () => {
     const r = await sockitIn(lab, lab.src, ['ss', '-tan', '--json']);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);

@@ -22,7 +22,7 @@ import { joinInterfaces, type InterfacesResult } from './interfaces.js';
 
 export { joinInterfaces, operstateName, scopeName, type Interface, type InterfaceAddress, type InterfacesResult } from './interfaces.js';
 export { scanOwners, type Owner, type Owners } from './owners.js';
-export { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
+export { parseIfInet6, parseIpv6Route, parseProcInet, parseProcUnix, readProcNet, type IfInet6, type ProcUnix, type Route6 } from './procnet.js';
 
 export type InetTable = 'tcp' | 'udp' | 'raw';
 export const IPPROTO: Record<InetTable, number> = { tcp: 6, udp: 17, raw: 255 };
