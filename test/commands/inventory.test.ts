@@ -71,9 +71,15 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /**
+   * Both tools on one input. sockit ss is run with iproute2 6.1's Process
+   * column (SOCKIT_SS_LAYOUT=6.1) to compare byte for byte with the ss
+   * installed here; its own, fixed, layout is compared with 6.1 apart from
+   * exactly that column in 'the Process column' below.
+   */
   async function both(tool: 'ss' | 'netstat', args: string[], user: User = 'root', env: Record<string, string> = {}) {
     const theirs = await lab.exec(lab.src, [tool, ...args], { user });
-    const ours = await sockitIn(lab, lab.src, [tool, ...args], { user, env });
+    const ours = await sockitIn(lab, lab.src, [tool, ...args], { user, env: tool === 'ss' ? { SOCKIT_SS_LAYOUT: '6.1', ...env } : env });
     return { theirs, ours };
   }
 
@@ -146,11 +152,42 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
       for (const args of ['-tan', '-xa', '-tuanp']) {
         const tty = (cmd: string) => lab.exec(lab.src, ['script', '-qec', `stty cols ${cols} rows 50; ${cmd}`, '/dev/null']);
         const theirs = await tty(`ss ${args}`);
-        const ours = await tty(`${process.execPath} bin/sockit ss ${args}`);
+        const ours = await tty(`SOCKIT_SS_LAYOUT=6.1 ${process.execPath} bin/sockit ss ${args}`);
         expect(lines(ours.stdout, 1), `${cols} columns, ${args}`).toEqual(lines(theirs.stdout, 1));
         expect(ours.stdout.split('\n')[0]!.replace(/\r$/, '').length, `${cols} columns`).toBeGreaterThanOrEqual(Math.min(cols, 60));
       }
     }
+  });
+
+  it('the Process column: sockit follows iproute2 6.8, which shows it only with -p and keeps users:(...) in it', async () => {
+    const fixed = (args: string[]) => sockitIn(lab, lab.src, ['ss', ...args]);
+    // without -p, 6.1 prints "Process" over the last column, glued to "Port" with -l, and pads every
+    // line to its seven characters; the fixed ss prints neither: exactly that is taken off 6.1's text
+    for (const args of [['-tln'], ['-uln'], ['-xl']]) {
+      const theirs = await lab.exec(lab.src, ['ss', ...args]);
+      const ours = await fixed(args);
+      const [head, ...rows] = theirs.stdout.split('\n');
+      expect(head, args.join(' ')).toMatch(/ Address:PortProcess$/);
+      const expected = [head!.replace(/Process$/, ''), ...rows.map((r) => (r === '' ? r : r.slice(0, -'Process'.length)))].join('\n');
+      expect(lines(ours.stdout, 1), args.join(' ')).toEqual(lines(expected, 1));
+    }
+    // with -p the header is there (glued with -l, as in later ss too), users:(...) has its column and
+    // what follows it (-e, -o) its own: the same words as 6.1, the blanks between them differ
+    const words = (t: string, p: boolean) => maskTimers(t).split('\n')
+      .map((l, i) => (i === 0 ? l.replace(/Port ?Process *$/, p ? 'Port Process' : 'Port') : l).trim().split(/\s+/).join(' ')).sort();
+    for (const args of [['-tanp'], ['-tlnp'], ['-tanpeo'], ['-xap'], ['-tane'], ['-tano']]) {
+      const p = args[0]!.includes('p');
+      const theirs = await lab.exec(lab.src, ['ss', ...args]);
+      const ours = await fixed(args);
+      expect(ours.code).toBe(0);
+      expect(words(ours.stdout, p), args.join(' ')).toEqual(words(theirs.stdout, p));
+      expect(ours.stdout.split('\n')[0]!.includes('Process'), args.join(' ')).toBe(p);
+    }
+    // users:(...) is padded to its column, then come the extras: their starts line up
+    const o = await fixed(['-tanpe']);
+    const owned = o.stdout.split('\n').filter((l) => l.includes('users:'));
+    expect(owned.length).toBeGreaterThan(1);
+    expect(new Set(owned.map((l) => l.indexOf(' ino:'))).size).toBe(1);
   });
 
   const netstatCases: string[][] = [
@@ -311,7 +348,7 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     for (const args of [['-tan'], ['-uan'], ['-tuln']]) {
       // PROC_ROOT makes ss itself parse /proc/net/* instead of asking sock_diag
       const theirs = await lab.exec(lab.src, ['env', 'PROC_ROOT=/proc', 'ss', ...args]);
-      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_INVENTORY: 'proc' } });
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_INVENTORY: 'proc', SOCKIT_SS_LAYOUT: '6.1' } });
       expect(lines(ours.stdout, 1), args.join(' ')).toEqual(lines(theirs.stdout, 1));
       const json = await sockitIn(lab, lab.src, ['ss', ...args, '--json'], { env: { SOCKIT_INVENTORY: 'proc' } });
       expect(JSON.parse(json.stdout.trim().split('\n').at(-1)!)).toMatchObject({ source: 'proc' });
@@ -333,7 +370,7 @@ describe.skipIf(!isRoot)('ss -K closes sockets (SOCK_DESTROY)', () => {
       expect(denied.stderr).toBe('sockit ss: no permission: closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN; fix: run as root, or grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"\n');
       expect(denied.code).toBe(2);
       const theirs = await lab.exec(lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4321']);
-      const ours = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322']);
+      const ours = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322'], { env: { SOCKIT_SS_LAYOUT: '6.1' } });
       const norm = (t: string) => t.replace(/:432[12]\b/g, ':PORT').replace(/127\.0\.0\.1:\d{5}/g, '127.0.0.1:EPH');
       expect(ours.code).toBe(0);
       expect(norm(ours.stdout)).toBe(norm(theirs.stdout));

@@ -10,7 +10,10 @@ import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory
 import { servPort } from '../../stack/hostserv.js';
 import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
 import { Failure, PermissionError, UsageError, jsonLine, makeCommand, parseArgs, strerrorOf } from '../common.js';
-import { COL, SS_STATE, Table, inetTokens, netid, unixTokens, type TextOptions } from './text.js';
+import { COL, SS_STATE, Table, inetTokens, netid, unixTokens, type Layout, type TextOptions } from './text.js';
+
+/** SOCKIT_SS_LAYOUT=6.1: iproute2 6.1's Process column (sockit-ss(1) BUGS), for comparing with that ss */
+const LAYOUT_ENV = 'SOCKIT_SS_LAYOUT';
 import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
 
@@ -218,7 +221,8 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
   disabled[COL.NETID] = sel.dbs.size === 1;
   disabled[COL.STATE] = (sel.states & (sel.states - 1)) === 0;
   const out = (s: string) => void process.stdout.write(s);
-  const table = o.json ? null : new Table(disabled, out, process.stdout.isTTY ? process.stdout.columns || 80 : null);
+  const layout: Layout = process.env[LAYOUT_ENV] === '6.1' ? '6.1' : 'fixed';
+  const table = o.json ? null : new Table(disabled, out, process.stdout.isTTY ? process.stdout.columns || 80 : null, layout, Boolean(o.processes));
   if (table && o.header) table.header();
   let count = 0;
   const emit = (s: SocketEntry, tokens: () => string[]) => {

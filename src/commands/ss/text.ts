@@ -8,12 +8,22 @@ import { protocolName, serviceName } from '../../stack/inventory/names.js';
 import type { InetSocket, Owner, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
 import { tcpInfoText } from './tcpinfo.js';
 
-export const COL = { NETID: 0, STATE: 1, RECVQ: 2, SENDQ: 3, ADDR: 4, SERV: 5, RADDR: 6, RSERV: 7, EXT: 8, PROC: 9 } as const;
+export const COL = { NETID: 0, STATE: 1, RECVQ: 2, SENDQ: 3, ADDR: 4, SERV: 5, RADDR: 6, RSERV: 7, PROC: 8, EXT: 9 } as const;
 const ALIGN_RIGHT = new Set<number>([COL.ADDR, COL.RADDR]);
 const LDELIM = ['', ' ', ' ', ' ', ' ', '', ' ', '', '', ''];
-// ss 6.1 keeps the "Process" header in the EXT column (no delimiter): the
-// header reads "Peer Address:PortProcess", as it does there.
+// The last column's header is never printed (print_header stops before it).
 const HEADER = ['Netid', 'State', 'Recv-Q', 'Send-Q', 'Local Address:', 'Port', 'Peer Address:', 'Port', 'Process', ''];
+
+/**
+ * Where "Process" goes. iproute2 6.1 numbered its columns EXT then PROC while
+ * the headers read "Process" then "": the Process header sat over the EXT
+ * column, printed with or without -p (glued to "Peer Address:Port" when the
+ * port column is four wide, as with -l), and users:(...) shared EXT's token.
+ * iproute2 6.8 (commits 1607bf53, 87d804ca) made PROC the ninth column, shown
+ * only with -p, and EXT the last: that fixed layout is sockit's; '6.1'
+ * reproduces the old one (SOCKIT_SS_LAYOUT=6.1, for comparing with ss 6.1).
+ */
+export type Layout = 'fixed' | '6.1';
 
 /** sstate_name[] of ss, indexed by TCP_* */
 export const SS_STATE = ['UNKNOWN', 'ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'UNCONN', 'CLOSE-WAIT', 'LAST-ACK', 'LISTEN', 'CLOSING'];
@@ -27,30 +37,47 @@ export class Table {
   private readonly maxLen = new Array<number>(10).fill(0);
   private rows: string[][] = [];
   private bytes = 0;
+  private readonly disabled: boolean[];
+  // ss measures a field when it moves past it: the last written column of a
+  // line is measured when the next line starts, so the final line's never is
+  // before the render (fixed: EXT; 6.1: the token under "Process")
+  private readonly held: number;
+  private pending = 0;
 
-  constructor(private readonly disabled: boolean[], private readonly write: (s: string) => void, private readonly screenWidth: number | null) {}
-
-  header(): void {
-    this.row(HEADER.map((h, i) => (i === COL.PROC ? '' : h)));
+  constructor(disabled: boolean[], private readonly write: (s: string) => void, private readonly screenWidth: number | null,
+    private readonly layout: Layout = 'fixed', processes = false) {
+    this.disabled = [...disabled];
+    if (layout === 'fixed') this.disabled[COL.PROC] = !processes;
+    this.held = layout === 'fixed' ? COL.EXT : COL.PROC;
   }
 
-  // ss measures a field when it moves past it: the last line's EXT is never
-  // measured before the final render, so it is held back here
-  private pendingExt = 0;
+  header(): void {
+    this.add(HEADER.slice());
+  }
 
+  /** One line's tokens: COL.PROC holds users:(...), COL.EXT the rest. */
   row(tokens: string[]): void {
-    if (this.pendingExt > this.maxLen[COL.EXT]) this.maxLen[COL.EXT] = this.pendingExt;
+    // 6.1 wrote users:(...) and the rest into the one token under "Process"
+    if (this.layout === '6.1') tokens = [...tokens.slice(0, COL.PROC), tokens[COL.PROC]! + tokens[COL.EXT]!, ''];
+    this.add(tokens);
+  }
+
+  private add(tokens: string[]): void {
+    const held = this.held;
+    if (this.pending > this.maxLen[held]!) this.maxLen[held] = this.pending;
     for (let i = 0; i < 10; i++) {
       if (this.disabled[i]) continue;
-      const n = tokens[i].length;
-      if (i !== COL.EXT && n > this.maxLen[i]) this.maxLen[i] = n;
+      const n = tokens[i]!.length;
+      if (i !== held && n > this.maxLen[i]!) this.maxLen[i] = n;
       this.bytes += 2 + ((n + 1) & ~1);
     }
-    this.pendingExt = this.disabled[COL.EXT] ? 0 : tokens[COL.EXT].length;
+    this.pending = this.disabled[held] ? 0 : tokens[held]!.length;
     this.rows.push(tokens);
     if (this.bytes >= RENDER_AT) {
-      if (this.pendingExt > this.maxLen[COL.EXT]) this.maxLen[COL.EXT] = this.pendingExt;
-      this.pendingExt = 0;
+      // ss renders as it leaves a line's last column: 6.1's held token was
+      // measured by then (the empty PROC came after it), the fixed EXT is not
+      if (held !== COL.EXT && this.pending > this.maxLen[held]!) this.maxLen[held] = this.pending;
+      this.pending = 0;
       this.render();
     }
   }
@@ -104,7 +131,7 @@ export class Table {
     if (out) this.write(out);
     this.rows = [];
     this.bytes = 0;
-    this.pendingExt = 0;
+    this.pending = 0;
     this.maxLen.fill(0);
   }
 }
@@ -217,12 +244,13 @@ function skmem(m: UnixSocket['skmeminfo'] | undefined, meminfo?: InetSocket['mem
 
 const shutdownMark = (mask: number): string => ` ${mask & 1 ? '-' : '<'}-${mask & 2 ? '-' : '>'}`;
 
-/** The ten tokens of one inet socket. */
+/** The ten tokens of one inet socket (COL order). */
 export function inetTokens(s: InetSocket, o: TextOptions): string[] {
   const v6only = s.family === 10 && s.v6only === 1;
   const ifname = s.ifindex ? o.ifname(s.ifindex) : undefined;
   const local = inetAddr(s.src, s.family, v6only);
-  let ext = o.processes ? users(o.owners?.get(s.inode)) : '';
+  const proc = o.processes ? users(o.owners?.get(s.inode)) : '';
+  let ext = '';
   if (o.timers && s.timer) ext += ` timer:(${TIMER[Math.min(s.timer, 5)]},${msTimer(s.expires)},${s.retrans})`;
   if (o.extended) {
     if (s.uid) ext += ` uid:${s.uid}`;
@@ -238,13 +266,14 @@ export function inetTokens(s: InetSocket, o: TextOptions): string[] {
   return [
     netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue).padEnd(6), String(s.wqueue).padEnd(6),
     (ifname ? `${local}%${ifname}` : local) + ':', service(s.sport, s.table, o.numeric),
-    inetAddr(s.dst, s.family, v6only) + ':', service(s.dport, s.table, o.numeric), ext, '',
+    inetAddr(s.dst, s.family, v6only) + ':', service(s.dport, s.table, o.numeric), proc, ext,
   ];
 }
 
 /** The ten tokens of one unix socket. */
 export function unixTokens(s: UnixSocket, o: TextOptions): string[] {
-  let ext = o.processes ? users(o.owners?.get(s.inode)) : '';
+  const proc = o.processes ? users(o.owners?.get(s.inode)) : '';
+  let ext = '';
   if (o.memory) ext += skmem(s.skmeminfo);
   if (o.extended) {
     if (s.shutdown !== undefined) ext += shutdownMark(s.shutdown);
@@ -254,6 +283,6 @@ export function unixTokens(s: UnixSocket, o: TextOptions): string[] {
   }
   return [
     netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue ?? 0).padEnd(6), String(s.wqueue ?? 0).padEnd(6),
-    `${s.name ?? '*'} `, String(s.inode), '* ', String(s.peer ?? 0), ext, '',
+    `${s.name ?? '*'} `, String(s.inode), '* ', String(s.peer ?? 0), proc, ext,
   ];
 }
