@@ -254,7 +254,7 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     }
     const j = await sockitIn(lab, lab.src, ['netstat', '-rn', '--json']);
     expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
-    expect(j.stdout).toContain(`{"type":"route","destination":"198.51.100.0","prefix_length":24,"gateway":"${lab.dst.v4}","interface":"eth0"`);
+    expect(j.stdout).toContain(`{"type":"route","family":4,"destination":"198.51.100.0","prefix_length":24,"gateway":"${lab.dst.v4}","interface":"eth0"`);
   });
 
   it('netstat -6 -r (and -A inet6, -e, both families): the table netstat reads from /proc/net/ipv6_route', async () => {

@@ -252,7 +252,7 @@ async function routing4(f: Flags, json: boolean): Promise<number> {
   if (json) {
     for (const r of shown) {
       jsonLine({
-        type: 'route', destination: r.dst ? formatIPv4(r.dst) : '0.0.0.0', prefix_length: r.dstLen,
+        type: 'route', family: 4, destination: r.dst ? formatIPv4(r.dst) : '0.0.0.0', prefix_length: r.dstLen,
         gateway: r.gateway ? formatIPv4(r.gateway) : null, interface: (r.oif ? interfaceName(r.oif) : undefined) ?? null,
         metric: r.priority ?? 0, flags: r.rtf,
       });
