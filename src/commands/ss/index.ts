@@ -10,7 +10,11 @@ import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory
 import { servPort } from '../../stack/hostserv.js';
 import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
 import { Failure, PermissionError, UsageError, jsonLine, makeCommand, parseArgs, strerrorOf } from '../common.js';
-import { COL, SS_STATE, Table, inetTokens, netid, unixTokens, type Layout, type TextOptions } from './text.js';
+import { COL, SS_STATE, Table, inetTokens, netid, netlinkTokens, packetTokens, unixTokens, type Layout, type LinkTextOptions } from './text.js';
+import { NDIAG_SHOW_GROUPS, NDIAG_SHOW_MEMINFO, NETLINK_CONNECTED, PACKET_SHOW_FANOUT, PACKET_SHOW_FILTER, PACKET_SHOW_INFO, PACKET_SHOW_RING_CFG } from '../../stack/abi/packet_diag.js';
+import type { NetlinkDiagMsg, PacketDiagMsg } from '../../stack/inventory/index.js';
+import { readFileSync } from 'node:fs';
+import type { JsonRecord } from '../../output/index.js';
 
 /** SOCKIT_SS_LAYOUT=6.1: iproute2 6.1's Process column (sockit-ss(1) BUGS), for comparing with that ss */
 const LAYOUT_ENV = 'SOCKIT_SS_LAYOUT';
@@ -18,16 +22,25 @@ import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
 
 // the socket tables (ss's *_DB) sockit knows
-type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq';
+type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq' | 'p_raw' | 'p_dgr' | 'nl';
+type Family = 4 | 6 | 'unix' | 'link' | 'netlink';
 const UNIX_DBS: Db[] = ['u_dgr', 'u_str', 'u_seq'];
 const INET_DBS: Db[] = ['tcp', 'udp', 'raw'];
+const PACKET_DBS: Db[] = ['p_raw', 'p_dgr'];
 
 // TCP_* states as bits (ss's SS_*)
 const S = { ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10, CLOSING: 11 };
 const SS_ALL = (1 << 12) - 1;
 const SS_CONN = SS_ALL & ~((1 << S.LISTEN) | (1 << S.CLOSE) | (1 << S.TIME_WAIT) | (1 << S.SYN_RECV));
-const DB_STATES: Record<Db, number> = { tcp: SS_CONN, udp: 1 << S.ESTABLISHED, raw: 1 << S.ESTABLISHED, u_dgr: 1 << S.CLOSE, u_str: SS_CONN, u_seq: SS_CONN };
-const DB_FAMILY: Record<Db, 'inet' | 'unix'> = { tcp: 'inet', udp: 'inet', raw: 'inet', u_dgr: 'unix', u_str: 'unix', u_seq: 'unix' };
+const DB_STATES: Record<Db, number> = {
+  tcp: SS_CONN, udp: 1 << S.ESTABLISHED, raw: 1 << S.ESTABLISHED, u_dgr: 1 << S.CLOSE, u_str: SS_CONN, u_seq: SS_CONN,
+  p_raw: 1 << S.CLOSE, p_dgr: 1 << S.CLOSE, nl: 1 << S.CLOSE,
+};
+const DB_FAMILY: Record<Db, 'inet' | 'unix' | 'link' | 'netlink'> = {
+  tcp: 'inet', udp: 'inet', raw: 'inet', u_dgr: 'unix', u_str: 'unix', u_seq: 'unix', p_raw: 'link', p_dgr: 'link', nl: 'netlink',
+};
+/** default_afs: the states a family brings */
+const FAMILY_STATES: Record<string, number> = { 4: SS_CONN, 6: SS_CONN, unix: SS_CONN, link: 1 << S.CLOSE, netlink: 1 << S.CLOSE };
 
 const STATE_NAMES: Record<string, number> = {
   established: 1 << S.ESTABLISHED, 'syn-sent': 1 << S.SYN_SENT, 'syn-recv': 1 << S.SYN_RECV, 'syn-rcv': 1 << S.SYN_RECV,
@@ -40,7 +53,8 @@ const STATE_NAMES: Record<string, number> = {
 };
 
 const QUERY: Record<string, Db[]> = {
-  all: [...INET_DBS, ...UNIX_DBS], inet: INET_DBS, tcp: ['tcp'], udp: ['udp'], raw: ['raw'],
+  all: [...INET_DBS, ...UNIX_DBS, ...PACKET_DBS, 'nl'], inet: INET_DBS,
+  packet: PACKET_DBS, packet_raw: ['p_raw'], packet_dgram: ['p_dgr'], netlink: ['nl'], tcp: ['tcp'], udp: ['udp'], raw: ['raw'],
   unix: UNIX_DBS, unix_stream: ['u_str'], u_str: ['u_str'], unix_dgram: ['u_dgr'], u_dgr: ['u_dgr'],
   unix_seqpacket: ['u_seq'], u_seq: ['u_seq'],
 };
@@ -50,33 +64,35 @@ interface Options {
   numeric?: boolean; resolve?: boolean; processes?: boolean; extended?: boolean; options?: boolean;
   memory?: boolean; info?: boolean; header: boolean; ipv4?: boolean; ipv6?: boolean;
   family?: string[]; query?: string[]; json?: boolean; summary?: boolean; kill?: boolean;
+  packet?: boolean; bpf?: boolean; oneline?: boolean;
 }
 
 export interface Selection {
   dbs: Set<Db>;
-  families: Set<4 | 6 | 'unix'>;
+  families: Set<Family>;
   states: number;
 }
 
 /** Turn ss's options and leading state words into tables, families and states (misc/ss.c main). */
 export function select(o: Options, args: string[]): { sel: Selection; rest: string[] } {
   const dbs = new Set<Db>();
-  const families = new Set<4 | 6 | 'unix'>();
+  const families = new Set<Family>();
   let states = 0, stateFilter = 0, doDefault = true;
   const dbSet = (d: Db) => { dbs.add(d); states |= DB_STATES[d]; doDefault = false; };
-  const afSet = (f: 4 | 6 | 'unix') => { families.add(f); states |= SS_CONN; doDefault = false; };
+  const afSet = (f: Family) => { families.add(f); states |= FAMILY_STATES[f]!; doDefault = false; };
   // getopt order does not matter for these: each only adds
   if (o.tcp) dbSet('tcp');
   if (o.udp) dbSet('udp');
   if (o.raw) dbSet('raw');
+  if (o.packet) { dbSet('p_raw'); dbSet('p_dgr'); }
   if (o.unix) afSet('unix');
   if (o.ipv4) afSet(4);
   if (o.ipv6) afSet(6);
   for (const f of o.family ?? []) {
     if (f === 'inet') afSet(4);
     else if (f === 'inet6') afSet(6);
-    else if (f === 'unix') afSet('unix');
-    else throw new UsageError(`"${f}" is invalid family (sockit knows inet, inet6 and unix)`);
+    else if (f === 'unix' || f === 'link' || f === 'netlink') afSet(f);
+    else throw new UsageError(`"${f}" is invalid family (sockit knows inet, inet6, unix, link and netlink)`);
   }
   if (o.all) stateFilter = SS_ALL;
   if (o.listening) stateFilter = (1 << S.LISTEN) | (1 << S.CLOSE);
@@ -109,17 +125,20 @@ export function select(o: Options, args: string[]): { sel: Selection; rest: stri
   if (stateFilter) states = stateFilter;
   // filter_merge_defaults: a table brings its families, a family its tables
   for (const d of dbs) {
-    if (DB_FAMILY[d] === 'unix') families.add('unix');
+    const fam = DB_FAMILY[d];
+    if (fam !== 'inet') families.add(fam);
     else if (!families.has(4) && !families.has(6)) { families.add(4); families.add(6); }
   }
   if (families.has('unix') && !UNIX_DBS.some((d) => dbs.has(d))) UNIX_DBS.forEach((d) => dbs.add(d));
+  if (families.has('link') && !PACKET_DBS.some((d) => dbs.has(d))) PACKET_DBS.forEach((d) => dbs.add(d));
+  if (families.has('netlink')) dbs.add('nl');
   if ((families.has(4) || families.has(6)) && !INET_DBS.some((d) => dbs.has(d))) INET_DBS.forEach((d) => dbs.add(d));
   return { sel: { dbs, families, states }, rest: args.slice(i) };
 }
 
 /** whether any option chose tables or families (ss's do_default cleared) */
 function selectsTables(o: Options): boolean {
-  return Boolean(o.tcp || o.udp || o.raw || o.unix || o.ipv4 || o.ipv6 || o.family?.length || o.query?.length);
+  return Boolean(o.tcp || o.udp || o.raw || o.unix || o.packet || o.ipv4 || o.ipv6 || o.family?.length || o.query?.length);
 }
 
 function command() {
@@ -130,6 +149,7 @@ function command() {
     .option('-u, --udp', 'display UDP sockets')
     .option('-w, --raw', 'display RAW sockets')
     .option('-x, --unix', 'display Unix domain sockets')
+    .option('-0, --packet', 'display PACKET sockets')
     .option('-l, --listening', 'display listening sockets')
     .option('-a, --all', 'display all sockets')
     .option('-n, --numeric', "don't resolve service names")
@@ -141,11 +161,13 @@ function command() {
     .option('-i, --info', 'show internal TCP information')
     .option('-s, --summary', 'show socket usage summary')
     .option('-K, --kill', 'forcibly close sockets, display what was closed (SOCK_DESTROY, CAP_NET_ADMIN)')
+    .option('-b, --bpf', 'show bpf filter socket information')
+    .option('-O, --oneline', "socket's data printed on a single line")
     .option('-H, --no-header', 'Suppress header line')
     .option('-4, --ipv4', 'display only IP version 4 sockets')
     .option('-6, --ipv6', 'display only IP version 6 sockets')
-    .option('-f, --family <FAMILY>', 'display sockets of type FAMILY: inet, inet6, unix', (v: string, p: string[] = []) => [...p, v])
-    .option('-A, --query <QUERY>', 'QUERY := {all|inet|tcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket}[,QUERY]', (v: string, p: string[] = []) => [...p, v])
+    .option('-f, --family <FAMILY>', 'display sockets of type FAMILY: inet, inet6, unix, link, netlink', (v: string, p: string[] = []) => [...p, v])
+    .option('-A, --query <QUERY>', 'QUERY := {all|inet|tcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket|packet|packet_raw|packet_dgram|netlink}[,QUERY]', (v: string, p: string[] = []) => [...p, v])
     .option('--json', 'one JSON object per socket, then a summary')
     .argument('[filter...]', 'state words and an expression (ss(8) FILTER)');
 }
@@ -207,15 +229,44 @@ async function kill(inv: Inventory, s: InetSocket, unsupported: { count: number 
   throw new Failure(`SOCK_DESTROY answers: ${strerrorOf(r.error)}`);
 }
 
+/** the command name in /proc/PID/stat, as ss reads it for a netlink socket's port id */
+function procComm(pid: number): string | undefined {
+  try {
+    const m = /^\d+ \(([^)]*)/.exec(readFileSync(`${process.env.PROC_ROOT ?? '/proc'}/${pid}/stat`, 'latin1'));
+    return m?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The socket record of a packet or netlink socket (sockit(1) JSON OUTPUT). */
+function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, owners?: Owner[]): JsonRecord {
+  const mem = s.skmeminfo;
+  if (s.table === 'packet') {
+    return {
+      type: 'socket', netid: s.type === 3 ? 'p_raw' : 'p_dgr', state: 'UNCONN', recv_q: mem?.rmem_alloc ?? 0, send_q: 0,
+      local: { protocol: s.protocol, interface: s.info?.index ? interfaceName(s.info.index) ?? null : null },
+      inode: s.inode, uid: s.uid ?? null, version: s.info?.version ?? null, flags: s.info?.flags ?? null,
+      fanout: s.fanout === undefined ? null : { id: s.fanout & 0xffff, type: (s.fanout >>> 16) & 0xffff },
+      bpf_instructions: s.filter?.length ?? null, users: owners?.length ? owners.map((x) => ({ comm: x.comm, pid: x.pid, fd: x.fd })) : null,
+    };
+  }
+  return {
+    type: 'socket', netid: 'nl', state: 'UNCONN', recv_q: mem?.rmem_alloc ?? 0, send_q: mem?.wmem_alloc ?? 0,
+    local: { protocol: s.protocol, portid: s.portid | 0 }, peer: s.state === NETLINK_CONNECTED ? { dst_group: s.dstGroup, portid: s.dstPortid | 0 } : null,
+    groups: s.groups ?? 0, inode: s.inode,
+  };
+}
+
 function servicePort(name: string): number | null {
   return servPort(name, 'tcp') ?? servPort(name, 'udp');
 }
 
 async function show(o: Options, sel: Selection, filter: Filter | null): Promise<number> {
   const owners = o.processes ? scanOwners() : undefined;
-  const text: TextOptions = {
+  const text: LinkTextOptions = {
     numeric: Boolean(o.numeric), processes: Boolean(o.processes), extended: Boolean(o.extended), timers: Boolean(o.options || o.extended), // ss: -e sets show_options too
-    memory: Boolean(o.memory), info: Boolean(o.info), owners, ifname: interfaceName, cgroupPath,
+    memory: Boolean(o.memory), info: Boolean(o.info), owners, ifname: interfaceName, cgroupPath, oneline: Boolean(o.oneline), bpf: Boolean(o.bpf),
   };
   const disabled = new Array<boolean>(10).fill(false);
   disabled[COL.NETID] = sel.dbs.size === 1;
@@ -235,6 +286,26 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
   const sources = new Set<string>();
   const unsupported = { count: 0 };
   try {
+    // ss's order: netlink, packet, unix, raw, udp, tcp; the expression filter is for inet and unix sockets;
+    // packet sockets are not told apart by type (packet_show_sock does not either: -A packet_raw lists both)
+    const closed = (sel.states & (1 << S.CLOSE)) !== 0;
+    if (sel.dbs.has('nl') && sel.families.has('netlink') && closed) {
+      const src = await inv.netlinkSockets(NDIAG_SHOW_GROUPS | NDIAG_SHOW_MEMINFO, (s) => {
+        count++;
+        if (table) table.row(netlinkTokens(s, text, procComm));
+        else jsonLine(linkRecord(s));
+      });
+      if (src) sources.add(src);
+    }
+    if ((sel.dbs.has('p_raw') || sel.dbs.has('p_dgr')) && sel.families.has('link') && closed) {
+      const show = PACKET_SHOW_INFO | PACKET_SHOW_FILTER | PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT;
+      const src = await inv.packet(show, (s) => {
+        count++;
+        if (table) table.row(packetTokens(s, text));
+        else jsonLine(linkRecord(s, owners?.get(s.inode) as Owner[] | undefined));
+      });
+      if (src) sources.add(src);
+    }
     const types = new Set<number>();
     if (sel.dbs.has('u_str')) types.add(1);
     if (sel.dbs.has('u_dgr')) types.add(2);

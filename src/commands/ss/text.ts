@@ -5,7 +5,8 @@
 // them (render_calc_width). Output is buffered as ss buffers it, and
 // rendered when about 4 MiB of tokens have piled up (BUF_CHUNKS_MAX).
 import { protocolName, serviceName } from '../../stack/inventory/names.js';
-import type { InetSocket, Owner, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
+import type { InetSocket, NetlinkDiagMsg, Owner, PacketDiagMsg, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
+import { NETLINK_CONNECTED, PDI_AUXDATA, PDI_LOSS, PDI_ORIGDEV, PDI_RUNNING, PDI_VNETHDR, type PacketDiagRing } from '../../stack/abi/packet_diag.js';
 import { tcpInfoText } from './tcpinfo.js';
 
 export const COL = { NETID: 0, STATE: 1, RECVQ: 2, SENDQ: 3, ADDR: 4, SERV: 5, RADDR: 6, RSERV: 7, PROC: 8, EXT: 9 } as const;
@@ -181,6 +182,8 @@ export interface TextOptions {
   timers: boolean;
   memory: boolean;
   info: boolean;
+  /** -O: the second line's fields on the first */
+  oneline?: boolean;
   owners?: { get(inode: number): Owner[] | undefined };
   ifname(index: number): string | undefined;
   cgroupPath(id: number): string;
@@ -262,7 +265,7 @@ export function inetTokens(s: InetSocket, o: TextOptions): string[] {
   }
   // ss: a second line for -m, and for -i but on UDP sockets (inet_show_sock)
   // (ss's /proc readers print no second line)
-  if (!s.proc && (o.memory || (o.info && s.table !== 'udp'))) ext += '\n\t' + skmem(s.skmeminfo, s.meminfo) + (o.info ? tcpInfoText(s, o.numeric, o.timers) : '');
+  if (!s.proc && (o.memory || (o.info && s.table !== 'udp'))) ext += (o.oneline ? '' : '\n\t') + skmem(s.skmeminfo, s.meminfo) + (o.info ? tcpInfoText(s, o.numeric, o.timers) : '');
   return [
     netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue).padEnd(6), String(s.wqueue).padEnd(6),
     (ifname ? `${local}%${ifname}` : local) + ':', service(s.sport, s.table, o.numeric),
@@ -284,5 +287,95 @@ export function unixTokens(s: UnixSocket, o: TextOptions): string[] {
   return [
     netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue ?? 0).padEnd(6), String(s.wqueue ?? 0).padEnd(6),
     `${s.name ?? '*'} `, String(s.inode), '* ', String(s.peer ?? 0), proc, ext,
+  ];
+}
+
+// ll_proto_n2a's names (iproute2 lib/ll_proto.c), by ethertype; the first of a value wins
+const LL_PROTO: [number, string][] = [
+  [0x0060, 'loop'], [0x0200, 'pup'], [0x0201, 'pupat'], [0x0800, 'ip'], [0x0805, 'x25'], [0x0806, 'arp'], [0x08ff, 'bpq'],
+  [0x0a00, 'ieeepup'], [0x0a01, 'ieeepupat'], [0x6000, 'dec'], [0x6001, 'dna_dl'], [0x6002, 'dna_rc'], [0x6003, 'dna_rt'],
+  [0x6004, 'lat'], [0x6005, 'diag'], [0x6006, 'cust'], [0x6007, 'sca'], [0x8035, 'rarp'], [0x809b, 'atalk'], [0x80f3, 'aarp'],
+  [0x8137, 'ipx'], [0x86dd, 'ipv6'], [0x8863, 'ppp_disc'], [0x8864, 'ppp_ses'], [0x884c, 'atmmpoa'], [0x8884, 'atmfate'],
+  [0x0001, '802_3'], [0x0002, 'ax25'], [0x0003, 'all'], [0x0004, '802_2'], [0x0005, 'snap'], [0x0006, 'ddcmp'], [0x0007, 'wan_ppp'],
+  [0x0008, 'ppp_mp'], [0x0009, 'localtalk'], [0x000c, 'can'], [0x0010, 'ppptalk'], [0x0011, 'tr_802_2'], [0x0015, 'mobitex'],
+  [0x0016, 'control'], [0x0017, 'irda'], [0x0018, 'econet'], [0x88ca, 'tipc'], [0x8892, 'profinet'], [0x88a2, 'aoe'],
+  [0x88a4, 'ethercat'], [0x8100, '802.1Q'], [0x88a8, '802.1ad'], [0x8847, 'mpls_uc'], [0x8848, 'mpls_mc'], [0x6558, 'teb'],
+  [0x88cc, 'LLDP'],
+];
+const LL_NAMES = new Map<number, string>();
+for (const [v, n] of LL_PROTO) if (!LL_NAMES.has(v)) LL_NAMES.set(v, n);
+
+/** ll_proto_n2a: an ethertype's name, "[2048]" with -n or when it has none */
+export function llProtoName(proto: number, numeric: boolean): string {
+  return (!numeric && LL_NAMES.get(proto)) || `[${proto}]`;
+}
+
+// nl_proto_n2a's names (iproute2 lib/rt_names.c), by NETLINK_* protocol
+const NL_PROTO = ['rtnl', 'unused', 'usersock', 'fw', 'tcpdiag', 'nflog', 'xfrm', 'selinux', 'iscsi', 'audit', 'fiblookup',
+  'connector', 'nft', 'ip6fw', 'dec-rt', 'uevent', 'genl', undefined, 'scsi-trans', 'ecryptfs', 'rdma', 'crypto'];
+
+export function nlProtoName(proto: number, numeric: boolean): string {
+  return (!numeric && NL_PROTO[proto]) || String(proto);
+}
+
+const FANOUT = ['hash', 'lb', 'cpu', 'roll', 'random', 'qm'];
+const ring = (r: PacketDiagRing) => `blk_size:${r.blockSize},blk_nr:${r.blockNr},frm_size:${r.frameSize},frm_nr:${r.frameNr},tmo:${r.retireTmo},features:0x${r.features.toString(16)}`;
+
+export interface LinkTextOptions extends TextOptions {
+  bpf: boolean;
+}
+
+/** " uid:N ino:N sk:X": sock_details_print */
+function details(uid: number | undefined, inode: number, cookie: string): string {
+  return `${uid ? ` uid:${uid}` : ''} ino:${inode} sk:${cookie}`;
+}
+
+/** The ten tokens of one packet socket (packet_stats_print, packet_show_sock). */
+export function packetTokens(s: PacketDiagMsg, o: LinkTextOptions): string[] {
+  const nl = o.oneline ? ' ' : '\n\t';
+  const proc = o.processes ? users(o.owners?.get(s.inode)) : '';
+  let ext = '';
+  if (o.extended) {
+    ext += details(s.uid, s.inode, s.cookie);
+    const i = s.info;
+    if (i) {
+      const flags = [[PDI_RUNNING, 'running'], [PDI_AUXDATA, ' auxdata'], [PDI_ORIGDEV, ' origdev'], [PDI_VNETHDR, ' vnethdr'], [PDI_LOSS, ' loss']]
+        .filter(([bit]) => i.flags & (bit as number)).map(([, n]) => n).join('');
+      ext += `${nl}ver:${i.version} cpy_thresh:${i.copyThresh} flags( ${i.flags ? flags : '0'} )`;
+    }
+    if (s.rxRing) ext += `${nl}ring_rx(${ring(s.rxRing)})`;
+    if (s.txRing) ext += `${nl}ring_tx(${ring(s.txRing)})`;
+    if (s.fanout !== undefined) {
+      const type = (s.fanout >>> 16) & 0xffff;
+      ext += `${nl}fanout(id:${s.fanout & 0xffff},type:${FANOUT[type] ?? `0x${type.toString(16)}`})`;
+    }
+  }
+  if (o.bpf && s.filter) ext += `${nl}bpf filter (${s.filter.length}): ${s.filter.map((f) => ` 0x${f.code.toString(16).padStart(2, '0')} ${f.jt} ${f.jf} ${f.k},`).join('')}`;
+  if (o.memory) ext += skmem(s.skmeminfo);
+  const index = s.info?.index ?? 0;
+  return [
+    s.type === 3 ? 'p_raw' : 'p_dgr', SS_STATE[7]!, String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6), '0     ',
+    `${s.protocol === 3 ? '*' : llProtoName(s.protocol, o.numeric)}:`, index ? o.ifname(index) ?? `if${index}` : '*', '*', '', proc, ext,
+  ];
+}
+
+/** The ten tokens of one netlink socket (netlink_show_one); `comm` names a pid as /proc/PID/stat does */
+export function netlinkTokens(s: NetlinkDiagMsg, o: TextOptions, comm: (pid: number) => string | undefined): string[] {
+  const pid = s.portid | 0;
+  let name: string;
+  if (pid === -1) name = '*';
+  else if (o.numeric) name = String(pid);
+  else if (pid === 0) name = 'kernel';
+  else {
+    const c = pid > 0 ? comm(pid) : undefined;
+    name = c !== undefined ? `${c}/${pid}` : String(pid);
+  }
+  const connected = s.state === NETLINK_CONNECTED;
+  let ext = '';
+  if (o.extended) ext += ` sk=0 cb=0 groups=0x${(s.groups ?? 0).toString(16).padStart(8, '0')}`;
+  if (o.memory) ext += `\t${skmem(s.skmeminfo)}`;
+  return [
+    'nl', SS_STATE[7]!, String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6), String(s.skmeminfo?.wmem_alloc ?? 0).padEnd(6),
+    `${nlProtoName(s.protocol, o.numeric)}:`, name, connected ? `${s.dstGroup | 0}:` : '*', connected ? String(s.dstPortid | 0) : '', '', ext,
   ];
 }

@@ -16,6 +16,9 @@ import {
   type InetDiagMsg, type UnixDiagMsg,
 } from '../abi/sock_diag.js';
 import { NetlinkSocket, type DumpOutcome } from '../netlink/socket.js';
+import { PACKET_SHOW_MEMINFO, netlinkDiagMsg, netlinkDiagReq, packetDiagMsg, packetDiagReq, type NetlinkDiagMsg, type PacketDiagMsg } from '../abi/packet_diag.js';
+
+export type { NetlinkDiagMsg, PacketDiagMsg } from '../abi/packet_diag.js';
 import type { DecodeFailure } from '../packet/result.js';
 import { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
 import { joinInterfaces, type InterfacesResult } from './interfaces.js';
@@ -131,6 +134,28 @@ export class Inventory {
       fn(m);
     }
     return 'proc';
+  }
+
+  /** Stream every packet socket (packet_diag) with the attributes of `show` (PACKET_SHOW_*). */
+  async packet(show: number, fn: (s: PacketDiagMsg) => void): Promise<Source | null> {
+    return this.diag(packetDiagReq.encode(show | PACKET_SHOW_MEMINFO), packetDiagMsg.decode, fn);
+  }
+
+  /** Stream every netlink socket (netlink_diag) with the attributes of `show` (NDIAG_SHOW_*). */
+  async netlinkSockets(show: number, fn: (s: NetlinkDiagMsg) => void): Promise<Source | null> {
+    return this.diag(netlinkDiagReq.encode(show), netlinkDiagMsg.decode, fn);
+  }
+
+  /** One sock_diag dump with no /proc fallback: null when netlink is refused or the diag module is missing. */
+  private async diag<T>(req: Buffer, decode: (b: Buffer, o: number, end: number) => { ok: true; value: T } | DecodeFailure, fn: (s: T) => void): Promise<Source | null> {
+    const nl = this.netlink();
+    if (!nl) return null;
+    const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+      const d = decode(b, o, end);
+      if (d.ok) fn(d.value);
+      else this.reports.push({ source: 'netlink', malformed: d });
+    });
+    return this.settled(r) ? 'netlink' : null;
   }
 
   /** /proc/net/unix as records (netstat -x reads it for RefCnt and Flags). */
