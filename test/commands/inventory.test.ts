@@ -103,7 +103,7 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     .replace(/\b(lastsnd|lastrcv|lastack|busy|rtt|rto|minrtt|ato|rcv_rtt|delivered|segs_out|segs_in|bytes_acked|bytes_sent|bytes_received|data_segs_out|data_segs_in|rcv_space|rcv_ssthresh|cwnd|skmem):\S+/g, '$1:N')
     .replace(/\b(send|pacing_rate|delivery_rate) \S+bps/g, '$1 Nbps').replace(/bw:[^,]+,mrtt:[^,)]+/g, 'bw:N,mrtt:N')
     .replace(/ app_limited/g, '').replace(/[ \t]+/g, ' ').replace(/ $/gm, '');
-  for (const args of [['-tin'], ['-tinpeom'], ['-uain'], ['-wain']]) {
+  for (const args of [['-tin'], ['-tinpeom'], ['-uain'], ['-wain'], ['-tinO'], ['-tinpeomO']]) {
     it(`sockit ss ${args.join(' ')} is ss ${args.join(' ')} (tcp_info values masked)`, async () => {
       const { theirs, ours } = await both('ss', args);
       expect(ours.code).toBe(0);
