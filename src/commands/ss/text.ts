@@ -36,7 +36,9 @@ const RENDER_AT = 4 * CHUNK;
 
 export class Table {
   private readonly maxLen = new Array<number>(10).fill(0);
-  private rows: string[][] = [];
+  // each line kept as one string, its tokens joined by NUL (no token holds one): one
+  // object per socket for the collector to carry to the render, not eleven
+  private rows: string[] = [];
   private bytes = 0;
   private readonly disabled: boolean[];
   // ss measures a field when it moves past it: the last written column of a
@@ -73,7 +75,7 @@ export class Table {
       this.bytes += 2 + ((n + 1) & ~1);
     }
     this.pending = this.disabled[held] ? 0 : tokens[held]!.length;
-    this.rows.push(tokens);
+    this.rows.push(tokens.join('\0'));
     if (this.bytes >= RENDER_AT) {
       // ss renders as it leaves a line's last column: 6.1's held token was
       // measured by then (the empty PROC came after it), the fixed EXT is not
@@ -100,7 +102,8 @@ export class Table {
     if (this.rows.length === 0) return;
     const w = this.widths();
     let out = '';
-    for (const t of this.rows) {
+    for (const row of this.rows) {
+      const t = row.split('\0');
       let line = '';
       let started = false;
       for (let i = 0; i < 10; i++) {
