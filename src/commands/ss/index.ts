@@ -9,7 +9,7 @@ import { parseFilter, matches, FilterError, type Filter } from '../../stack/inve
 import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory/system.js';
 import { servPort } from '../../stack/hostserv.js';
 import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
-import { Failure, PermissionError, UsageError, jsonLine, makeCommand, parseArgs, strerrorOf } from '../common.js';
+import { Failure, PermissionError, UsageError, jsonLine, makeCommand, onTerminate, parseArgs, strerrorOf } from '../common.js';
 import { COL, SS_STATE, Table, inetTokens, netid, netlinkTokens, packetTokens, unixTokens, type Layout, type LinkTextOptions } from './text.js';
 import { NDIAG_SHOW_GROUPS, NDIAG_SHOW_MEMINFO, NETLINK_CONNECTED, PACKET_SHOW_FANOUT, PACKET_SHOW_FILTER, PACKET_SHOW_INFO, PACKET_SHOW_RING_CFG } from '../../stack/abi/packet_diag.js';
 import type { NetlinkDiagMsg, PacketDiagMsg } from '../../stack/inventory/index.js';
@@ -64,7 +64,7 @@ interface Options {
   numeric?: boolean; resolve?: boolean; processes?: boolean; extended?: boolean; options?: boolean;
   memory?: boolean; info?: boolean; header: boolean; ipv4?: boolean; ipv6?: boolean;
   family?: string[]; query?: string[]; json?: boolean; summary?: boolean; kill?: boolean;
-  packet?: boolean; bpf?: boolean; oneline?: boolean;
+  packet?: boolean; bpf?: boolean; oneline?: boolean; watch?: number;
 }
 
 export interface Selection {
@@ -169,6 +169,11 @@ function command() {
     .option('-f, --family <FAMILY>', 'display sockets of type FAMILY: inet, inet6, unix, link, netlink', (v: string, p: string[] = []) => [...p, v])
     .option('-A, --query <QUERY>', 'QUERY := {all|inet|tcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket|packet|packet_raw|packet_dgram|netlink}[,QUERY]', (v: string, p: string[] = []) => [...p, v])
     .option('--json', 'one JSON object per socket, then a summary')
+    .option('--watch <SECONDS>', 'sweep again every SECONDS: redraw on a terminal, else print what opened, closed or changed state', (v: string) => {
+      const n = Number(v);
+      if (!(n > 0) || n > 86400) throw new UsageError(`--watch: '${v}' is not a number of seconds`);
+      return n;
+    })
     .argument('[filter...]', 'state words and an expression (ss(8) FILTER)');
 }
 
@@ -208,6 +213,10 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof FilterError) throw new UsageError(e.message);
     throw e;
+  }
+  if (o.watch !== undefined) {
+    if (o.kill) throw new UsageError('--watch cannot be combined with -K');
+    return watch(o, sel, filter, o.watch);
   }
   return show(o, sel, filter);
 }
@@ -262,25 +271,35 @@ function servicePort(name: string): number | null {
   return servPort(name, 'tcp') ?? servPort(name, 'udp');
 }
 
-async function show(o: Options, sel: Selection, filter: Filter | null): Promise<number> {
-  const owners = o.processes ? scanOwners() : undefined;
-  const text: LinkTextOptions = {
+/** What a sweep hands each socket to: its identity, ss state name, text tokens and JSON record, made when asked. */
+interface Sink {
+  socket(key: string, state: string, tokens: () => string[], record: () => JsonRecord): void;
+}
+
+interface SweepResult {
+  sources: Set<string>;
+  reports: Inventory['reports'];
+  unsupported: number;
+}
+
+function textOptions(o: Options, owners: ReturnType<typeof scanOwners> | undefined): LinkTextOptions {
+  return {
     numeric: Boolean(o.numeric), processes: Boolean(o.processes), extended: Boolean(o.extended), timers: Boolean(o.options || o.extended), // ss: -e sets show_options too
     memory: Boolean(o.memory), info: Boolean(o.info), owners, ifname: interfaceName, cgroupPath, oneline: Boolean(o.oneline), bpf: Boolean(o.bpf),
   };
-  const disabled = new Array<boolean>(10).fill(false);
-  disabled[COL.NETID] = sel.dbs.size === 1;
-  disabled[COL.STATE] = (sel.states & (sel.states - 1)) === 0;
-  const out = (s: string) => void process.stdout.write(s);
-  const layout: Layout = process.env[LAYOUT_ENV] === '6.1' ? '6.1' : 'fixed';
-  const table = o.json ? null : new Table(disabled, out, process.stdout.isTTY ? process.stdout.columns || 80 : null, layout, Boolean(o.processes));
-  if (table && o.header) table.header();
-  let count = 0;
-  const emit = (s: SocketEntry, tokens: () => string[]) => {
+}
+
+const inetKey = (s: InetSocket) => `${s.table}${s.family}|${s.src}|${s.sport}|${s.dst}|${s.dport}|${s.ifindex}`;
+
+/** One pass over the selected tables in ss's order, each socket handed to `sink`. */
+async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Sink): Promise<SweepResult> {
+  const owners = o.processes ? scanOwners() : undefined;
+  const text = textOptions(o, owners);
+  const users = (inode: number) => owners?.get(inode) as Owner[] | undefined;
+  const emit = (s: SocketEntry, key: string, tokens: () => string[]) => {
     if (filter && !matches(filter, s)) return;
-    count++;
-    if (table) table.row(tokens());
-    else jsonLine(socketRecord(s, { netid: netid(s), state: SS_STATE[s.state] ?? 'UNKNOWN', owners: owners?.get(s.inode) as Owner[] | undefined, ifname: interfaceName }));
+    const state = SS_STATE[s.state] ?? 'UNKNOWN';
+    sink.socket(key, state, tokens, () => socketRecord(s, { netid: netid(s), state, owners: users(s.inode), ifname: interfaceName }));
   };
   const inv = new Inventory();
   const sources = new Set<string>();
@@ -291,18 +310,14 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
     const closed = (sel.states & (1 << S.CLOSE)) !== 0;
     if (sel.dbs.has('nl') && sel.families.has('netlink') && closed) {
       const src = await inv.netlinkSockets(NDIAG_SHOW_GROUPS | NDIAG_SHOW_MEMINFO, (s) => {
-        count++;
-        if (table) table.row(netlinkTokens(s, text, procComm));
-        else jsonLine(linkRecord(s));
+        sink.socket(`nl|${s.inode}|${s.portid}`, 'UNCONN', () => netlinkTokens(s, text, procComm), () => linkRecord(s));
       });
       if (src) sources.add(src);
     }
     if ((sel.dbs.has('p_raw') || sel.dbs.has('p_dgr')) && sel.families.has('link') && closed) {
       const show = PACKET_SHOW_INFO | PACKET_SHOW_FILTER | PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT;
       const src = await inv.packet(show, (s) => {
-        count++;
-        if (table) table.row(packetTokens(s, text));
-        else jsonLine(linkRecord(s, owners?.get(s.inode) as Owner[] | undefined));
+        sink.socket(`p|${s.inode}`, 'UNCONN', () => packetTokens(s, text), () => linkRecord(s, users(s.inode)));
       });
       if (src) sources.add(src);
     }
@@ -312,7 +327,7 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
     if (sel.dbs.has('u_seq')) types.add(5);
     if (types.size && sel.families.has('unix')) {
       const show = (o.memory ? UDIAG_SHOW_MEMINFO : 0) | (o.extended ? UDIAG_SHOW_VFS | UDIAG_SHOW_ICONS : 0);
-      sources.add(await inv.unix(types, sel.states, show, (s: UnixSocket) => emit(s, () => unixTokens(s, text))));
+      sources.add(await inv.unix(types, sel.states, show, (s: UnixSocket) => emit(s, `u|${s.inode}`, () => unixTokens(s, text))));
     }
     let ext = 0;
     if (o.memory) ext |= extBit(INET_DIAG_MEMINFO) | extBit(INET_DIAG_SKMEMINFO);
@@ -320,19 +335,118 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
     for (const w of walks(sel)) {
       const doomed: InetSocket[] = [];
       sources.add(await inv.inet(w.table, w.family, sel.states & ALL_STATES, ext, (s: InetSocket) => {
-        if (!o.kill) emit(s, () => inetTokens(s, text));
+        if (!o.kill) emit(s, inetKey(s), () => inetTokens(s, text));
         else if (!filter || matches(filter, s)) doomed.push(s);
       }));
-      for (const s of doomed) if (await kill(inv, s, unsupported)) emit(s, () => inetTokens(s, text));
+      for (const s of doomed) if (await kill(inv, s, unsupported)) emit(s, inetKey(s), () => inetTokens(s, text));
     }
   } finally {
     inv.close();
   }
-  table?.render();
-  if (unsupported.count) {
-    process.stderr.write(`sockit ss: SOCK_DESTROY: Operation not supported for ${unsupported.count} socket${unsupported.count > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`);
+  return { sources, reports: inv.reports, unsupported: unsupported.count };
+}
+
+function newTable(o: Options, sel: Selection, write: (s: string) => void): Table {
+  const disabled = new Array<boolean>(10).fill(false);
+  disabled[COL.NETID] = sel.dbs.size === 1;
+  disabled[COL.STATE] = (sel.states & (sel.states - 1)) === 0;
+  const layout: Layout = process.env[LAYOUT_ENV] === '6.1' ? '6.1' : 'fixed';
+  return new Table(disabled, write, process.stdout.isTTY ? process.stdout.columns || 80 : null, layout, Boolean(o.processes));
+}
+
+function reportSweep(r: SweepResult): void {
+  if (r.unsupported) {
+    process.stderr.write(`sockit ss: SOCK_DESTROY: Operation not supported for ${r.unsupported} socket${r.unsupported > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`);
   }
-  for (const r of inv.reports) if (r.malformed) process.stderr.write(`sockit ss: a malformed sock_diag reply: ${r.malformed.codec}: ${r.malformed.error}\n`);
-  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count, source: [...sources].join(',') || null });
+  for (const m of r.reports) if (m.malformed) process.stderr.write(`sockit ss: a malformed sock_diag reply: ${m.malformed.codec}: ${m.malformed.error}\n`);
+}
+
+async function show(o: Options, sel: Selection, filter: Filter | null): Promise<number> {
+  const table = o.json ? null : newTable(o, sel, (s) => void process.stdout.write(s));
+  if (table && o.header) table.header();
+  let count = 0;
+  const r = await sweep(o, sel, filter, {
+    socket(_key, _state, tokens, record) {
+      count++;
+      if (table) table.row(tokens());
+      else jsonLine(record());
+    },
+  });
+  table?.render();
+  reportSweep(r);
+  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count, source: [...r.sources].join(',') || null });
+  return 0;
+}
+
+interface Seen {
+  state: string;
+  tokens: string[];
+  record: () => JsonRecord;
+}
+
+/**
+ * --watch SECONDS: a sweep every SECONDS. On a terminal (without --json) the
+ * screen is redrawn; otherwise the first sweep is listed, then only what
+ * changed: sockets opened (+), closed (-) and whose state changed (~), in
+ * ss's columns, or as socket_event records.
+ */
+async function watch(o: Options, sel: Selection, filter: Filter | null, seconds: number): Promise<number> {
+  const redraw = Boolean(process.stdout.isTTY) && !o.json;
+  let stop = false;
+  let wake: (() => void) | null = null;
+  const off = onTerminate(() => { stop = true; wake?.(); });
+  let before = new Map<string, Seen>();
+  let sweeps = 0, events = 0;
+  try {
+    while (!stop) {
+      const now = new Map<string, Seen>();
+      const r = await sweep(o, sel, filter, {
+        socket(key, state, tokens, record) { now.set(key, { state, tokens: tokens(), record }); },
+      });
+      reportSweep(r);
+      if (redraw || sweeps === 0) {
+        if (redraw) process.stdout.write('\x1b[H\x1b[2J');
+        if (o.json) for (const s of now.values()) jsonLine(s.record());
+        else {
+          const table = newTable(o, sel, (t) => void process.stdout.write(t));
+          if (o.header) table.header();
+          for (const s of now.values()) table.row(s.tokens);
+          table.render();
+        }
+      } else {
+        const changes: [string, Seen, string?][] = [];
+        for (const [k, s] of now) {
+          const was = before.get(k);
+          if (!was) changes.push(['opened', s]);
+          else if (was.state !== s.state) changes.push(['state_changed', s, was.state]);
+        }
+        for (const [k, s] of before) if (!now.has(k)) changes.push(['closed', s]);
+        events += changes.length;
+        if (o.json) {
+          for (const [event, s, previous] of changes) jsonLine({ ...s.record(), type: 'socket_event', event, previous_state: previous ?? null });
+        } else if (changes.length) {
+          // the changed lines in ss's columns, each led by its mark (a second line of -i/-m keeps its tab)
+          let text = '';
+          const table = newTable(o, sel, (t) => { text += t; });
+          for (const [, s] of changes) table.row(s.tokens);
+          table.render();
+          const mark: Record<string, string> = { opened: '+ ', closed: '- ', state_changed: '~ ' };
+          let i = 0;
+          process.stdout.write(text.split('\n').slice(0, -1).map((l) => (l.startsWith('\t') ? l : mark[changes[i++]![0]] + l)).join('\n') + '\n');
+        }
+      }
+      before = now;
+      sweeps++;
+      if (stop) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, seconds * 1000);
+      });
+      wake = null;
+    }
+  } finally {
+    off();
+  }
+  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sweeps, events, sockets: before.size });
   return 0;
 }
