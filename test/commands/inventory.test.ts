@@ -147,6 +147,29 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     expect(picked.stdout.trim().split('\n')).toHaveLength(2);
   });
 
+  it('the filter runs in the kernel (INET_DIAG_REQ_BYTECODE): only matching sockets come back, as root and as nobody', async () => {
+    const replies = async (args: string[], env: Record<string, string> = {}, user: User = 'root') => {
+      const r = await sockitIn(lab, lab.src, ['ss', ...args, '--json'], { env, user });
+      expect(r.code, args.join(' ')).toBe(0);
+      const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      return { sockets: recs.filter((x) => x.type === 'socket').map((x) => JSON.stringify([x.local, x.peer, x.state])).sort(), replies: recs.at(-1)!.inet_diag_replies as number };
+    };
+    const all = await replies(['-tan']);
+    for (const user of ['root', 'nobody'] as const) {
+      for (const f of [['sport', '=', `:${fx.tcp4_lo}`], ['(', 'sport', '>', ':1024', 'and', 'dport', '<', ':1024', ')'], ['not', 'dport', '!=', `:${fx.tcp4_lo}`], ['dst', '127.0.0.1/32']]) {
+        const kernel = await replies(['-tan', ...f], {}, user);
+        const here = await replies(['-tan', ...f], { SOCKIT_BYTECODE: '0' }, user);
+        // the same sockets either way; without the program every socket of the tables comes back
+        expect(kernel.sockets, f.join(' ')).toEqual(here.sockets);
+        expect(here.replies, f.join(' ')).toBe(all.replies);
+        expect(kernel.replies, f.join(' ')).toBeLessThan(all.replies);
+      }
+      // one port: only its listener and the connection accepted on it are sent (IPv4; the IPv6 dump has none)
+      const one = await replies(['-tan', 'sport', '=', `:${fx.tcp4_lo}`], {}, user);
+      expect([one.sockets.length, one.replies]).toEqual([2, 2]);
+    }
+  });
+
   it('on a terminal the columns use its width, as ss spreads them (script(1) gives both a pty)', async () => {
     for (const cols of [40, 80, 132, 200]) {
       for (const args of ['-tan', '-xa', '-tuanp']) {

@@ -5,7 +5,10 @@
 import {
   ALL_STATES, Inventory, scanOwners, type InetSocket, type InetTable, type Owner, type SocketEntry, type UnixSocket,
 } from '../../stack/inventory/index.js';
-import { parseFilter, matches, FilterError, type Filter } from '../../stack/inventory/filter.js';
+import { bytecodeFor, parseFilter, matches, FilterError, type Filter } from '../../stack/inventory/filter.js';
+
+/** SOCKIT_BYTECODE=0: no INET_DIAG_REQ_BYTECODE, every socket filtered in the process (for comparing) */
+const BYTECODE_ENV = 'SOCKIT_BYTECODE';
 import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory/system.js';
 import { servPort } from '../../stack/hostserv.js';
 import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
@@ -277,6 +280,8 @@ interface Sink {
 }
 
 interface SweepResult {
+  /** inet_diag replies the kernel sent (fewer when the filter ran there) */
+  received: number;
   sources: Set<string>;
   reports: Inventory['reports'];
   unsupported: number;
@@ -334,16 +339,17 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
     if (o.info || o.json) ext |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_VEGASINFO) | extBit(INET_DIAG_CONG);
     for (const w of walks(sel)) {
       const doomed: InetSocket[] = [];
+      const bc = filter && process.env[BYTECODE_ENV] !== '0' ? bytecodeFor(filter, w.family) : null;
       sources.add(await inv.inet(w.table, w.family, sel.states & ALL_STATES, ext, (s: InetSocket) => {
         if (!o.kill) emit(s, inetKey(s), () => inetTokens(s, text));
         else if (!filter || matches(filter, s)) doomed.push(s);
-      }));
+      }, bc));
       for (const s of doomed) if (await kill(inv, s, unsupported)) emit(s, inetKey(s), () => inetTokens(s, text));
     }
   } finally {
     inv.close();
   }
-  return { sources, reports: inv.reports, unsupported: unsupported.count };
+  return { sources, reports: inv.reports, unsupported: unsupported.count, received: inv.received };
 }
 
 function newTable(o: Options, sel: Selection, write: (s: string) => void): Table {
@@ -374,7 +380,7 @@ async function show(o: Options, sel: Selection, filter: Filter | null): Promise<
   });
   table?.render();
   reportSweep(r);
-  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count, source: [...r.sources].join(',') || null });
+  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count, source: [...r.sources].join(',') || null, inet_diag_replies: r.received });
   return 0;
 }
 

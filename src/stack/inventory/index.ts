@@ -4,7 +4,8 @@
 // state filter sent to the kernel as idiag_states. When netlink is refused
 // (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
 import { isSystemError } from '../errors.js';
-import { NETLINK_ROUTE, NETLINK_SOCK_DIAG } from '../abi/netlink.js';
+import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, encodeAttr } from '../abi/netlink.js';
+import { INET_DIAG_REQ_BYTECODE } from '../abi/inet_diag_bc.js';
 import {
   RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, ifaddrmsg, ifinfomsg, rtmsg, type IfAddr, type Link, type Route,
 } from '../abi/rtnetlink.js';
@@ -64,6 +65,10 @@ export class Inventory {
   private nl: NetlinkSocket | null = null;
   private refused = false;
   readonly reports: Report[] = [];
+  /** inet_diag_msg replies read from the kernel (what INET_DIAG_REQ_BYTECODE saves shows here) */
+  received = 0;
+  /** the kernel refused a filter program and sent everything */
+  bytecodeRefused = false;
 
   constructor(private readonly force: Source | undefined = process.env[FORCE_PROC_ENV] === 'proc' ? 'proc' : undefined) {}
 
@@ -83,11 +88,12 @@ export class Inventory {
    * Stream the sockets of one inet table and family whose state is in
    * `states` (idiag_states); `ext` asks for attributes (extBit()).
    */
-  async inet(table: InetTable, family: 4 | 6, states: number, ext: number, fn: (s: InetSocket) => void): Promise<Source> {
+  async inet(table: InetTable, family: 4 | 6, states: number, ext: number, fn: (s: InetSocket) => void, bytecode?: Buffer | null): Promise<Source> {
     const nl = this.netlink();
     if (nl) {
-      const req = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext, states, rawProtocol: 0 });
-      const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+      const head = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext, states, rawProtocol: 0 });
+      const dump = (req: Buffer) => nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+        this.received++;
         const d = inetDiagMsg.decode(b, o, end);
         if (d.ok) {
           const s = d.value as InetSocket;
@@ -95,6 +101,13 @@ export class Inventory {
           fn(s);
         } else this.reports.push({ source: 'netlink', malformed: d });
       });
+      const before = this.received;
+      let r = await dump(bytecode ? Buffer.concat([head, encodeAttr(INET_DIAG_REQ_BYTECODE, bytecode)]) : head);
+      // a kernel that refuses the program (EINVAL, EPERM): the whole dump, filtered here
+      if (!r.ok && r.kind === 'error' && bytecode && this.received === before) {
+        this.bytecodeRefused = true;
+        r = await dump(head);
+      }
       if (this.settled(r)) return 'netlink';
     }
     const text = readProcNet(family === 4 ? table : `${table}6`);
