@@ -38,8 +38,8 @@ let got = 0;
 const t0 = performance.now();
 for (let seq = 0; seq < n; seq++) {
   req[2] = req[3] = 0;
-  req[4] = id >> 8, req[5] = id & 0xff;
-  req[6] = (seq >> 8) & 0xff, req[7] = seq & 0xff;
+  req.writeUInt16BE(id & 0xffff, 4);
+  req.writeUInt16BE(seq & 0xffff, 6);
   req.writeUInt16BE(checksum(req), 2);
   binding.sendto(fd, req, 0, to, null);
   for (;;) {

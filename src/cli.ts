@@ -1,8 +1,9 @@
 // The sockit program. Commands are listed here with a one-line summary and
 // loaded only when run, so start-up costs one small module. Nothing here
-// imports the native addon: --help, --version and help work without it.
-import { Command, CommanderError } from 'commander';
-import { guardStdout } from './cli/stdio.js';
+// imports the native addon: --help, --version and help work without it, and
+// --version needs no commander (it loads for the help and the errors).
+import type { Command } from 'commander';
+import { guardStdout, writeStdout } from './cli/stdio.js';
 import { reportError, sockitVersion } from './cli/run.js';
 import { hasSummary, jsonLine } from './output/json.js';
 
@@ -31,6 +32,8 @@ export const commands: Entry[] = [
   { name: 'ifaces', summary: "the interfaces and their addresses as UNP's prifinfo prints them, over rtnetlink", load: () => import('./commands/ifaces/index.js') },
   { name: 'lookup', summary: 'getaddrinfo, getnameinfo and getservbyname as getent prints them (UNP ch.11)', load: () => import('./commands/lookup.js') },
   { name: 'sntp', summary: "SNTP client (RFC 4330) as ntpdig prints it, and the book's ssntp listener", load: () => import('./commands/sntp.js') },
+  { name: 'links', summary: 'make links named after the commands (busybox style): a link named ping runs sockit ping', load: () => import('./commands/links.js') },
+  { name: 'completion', summary: "bash, zsh and fish completions from the commands' own option tables", load: () => import('./commands/completion.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },
 ];
 
@@ -38,7 +41,8 @@ function find(word: string | undefined): Entry | undefined {
   return word === undefined ? undefined : commands.find((c) => c.name === word || c.aliases?.includes(word));
 }
 
-function program(): Command {
+async function program(): Promise<Command> {
+  const { Command } = await import('commander');
   const p = new Command('sockit')
     .description("a network toolkit in the spirit of Stevens' Unix Network Programming")
     .version(sockitVersion(), '-V, --version')
@@ -60,6 +64,10 @@ function wantsJson(argv: string[]): boolean {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version')) {
+    writeStdout('', `${sockitVersion()}\n`); // no commander, no stdout stream: start-up close to node's own
+    return;
+  }
   let entry = find(argv[0]);
   // `sockit help ping` is `sockit ping --help`
   if (argv[0] === 'help' && find(argv[1])) {
@@ -75,15 +83,16 @@ export async function main(argv: string[]): Promise<void> {
       code = reportError(entry.name, e);
     }
   } else {
-    code = topLevel(argv);
+    code = await topLevel(argv);
   }
   // --json: the last line of every run is a summary with the exit code, also when it ended early
   if (entry && wantsJson(argv) && !hasSummary()) jsonLine({ type: 'summary', exit_code: code });
   process.exitCode = code;
 }
 
-function topLevel(argv: string[]): number {
-  const p = program();
+async function topLevel(argv: string[]): Promise<number> {
+  const { CommanderError } = await import('commander');
+  const p = await program();
   p.configureOutput({ writeErr: () => {}, outputError: () => {} });
   if (argv.length === 0) {
     process.stderr.write(p.helpInformation());

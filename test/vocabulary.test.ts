@@ -185,6 +185,18 @@ describe('every command\'s --json keeps the vocabulary', () => {
     }
   });
 
+  it('links --json into a directory of its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockit-vocab-'));
+    try {
+      const r = await sockit(['links', '--json', dir, 'ping', 'tracert']);
+      expect(r.code).toBe(0);
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+      expect(types(r.stdout)).toEqual(['link', 'link', 'summary']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('sntp against a responder on loopback, and against a silent port', async () => {
     const ntp = await ntpResponder();
     try {

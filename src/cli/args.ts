@@ -18,8 +18,34 @@ export function makeCommand(name: string, { shortHelp = true } = {}): Command {
   return cmd;
 }
 
+let tables: Command[] | null = null;
+
+/**
+ * The option tables of a command, for completions: runs it with every
+ * parseArgs given its Command (recorded, not parsed) returning false, as
+ * after --help, so the command returns before doing anything.
+ */
+export async function optionTables(run: () => Promise<unknown>): Promise<Command[]> {
+  tables = [];
+  try {
+    await run();
+    return tables;
+  } finally {
+    tables = null;
+  }
+}
+
+/** Whether optionTables is running a command (a command with modes then runs each). */
+export function readingTables(): boolean {
+  return tables !== null;
+}
+
 /** Parse argv with a command from makeCommand; returns false when help/version was shown. */
 export function parseArgs(cmd: Command, argv: string[]): boolean {
+  if (tables) {
+    tables.push(cmd);
+    return false;
+  }
   try {
     cmd.parse(argv, { from: 'user' });
     return true;

@@ -1,7 +1,7 @@
 // Standard output and input for a command: a failed write or read is one
 // line on stderr and exit 1 (iputils' "ping: write error"), never a stack
 // trace nor silence; a reader that went away (EPIPE) ends the run quietly.
-import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { fstatSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { strerror, systemError, type SystemError } from '../stack/errors.js';
 
 /** Node reopens a closed descriptor 0-2 as /dev/null, read-write: the only trace `>&-` leaves. */
@@ -68,6 +68,20 @@ export function guardStdout(cmd: string): void {
       writeFailed(cmd, e as NodeJS.ErrnoException);
     }
   } as typeof out.write;
+}
+
+/**
+ * Text to standard output in one write(2), for an answer that needs no
+ * stream (--version: Node's stdout stream costs its start-up a tenth);
+ * a failure is writeFailed's, a stdout closed at start-up EBADF.
+ */
+export function writeStdout(cmd: string, text: string): void {
+  try {
+    if (stdoutWasClosed()) throw systemError('write', 9, 'EBADF');
+    writeSync(1, text);
+  } catch (e) {
+    writeFailed(cmd, e as NodeJS.ErrnoException);
+  }
 }
 
 /** A failed read of standard input (a directory, a closed descriptor) as the one line and exit 1. */

@@ -130,7 +130,10 @@ async function dgCli(input: Readable, c: UdpClient, o: ClientOptions): Promise<n
   const totals = { requests: 0, replies: 0, retransmits: 0, bytes_out: 0, bytes_in: 0 };
   const start = performance.now();
   let sent = 0;
-  c.on('retransmit', () => (sent++, totals.retransmits++));
+  c.on('retransmit', () => {
+    sent++;
+    totals.retransmits++;
+  });
   for await (const line of fgets(input, MAXLINE)) {
     let reply: Buffer;
     totals.requests++;

@@ -115,7 +115,6 @@ const V4: readonly SockKind[] = ['tcp4', 'udp4', 'raw4'];
 const V6: readonly SockKind[] = ['tcp6', 'udp6', 'raw6'];
 const TCP: readonly SockKind[] = ['tcp4', 'tcp6'];
 const STREAM: readonly SockKind[] = ['tcp4', 'tcp6', 'unix-stream'];
-const DGRAM: readonly SockKind[] = ['udp4', 'udp6', 'raw4', 'raw6', 'unix-dgram'];
 const INET_DGRAM: readonly SockKind[] = ['udp4', 'udp6', 'raw4', 'raw6'];
 const V4_DGRAM: readonly SockKind[] = ['udp4', 'raw4'];
 const V6_DGRAM: readonly SockKind[] = ['udp6', 'raw6'];

@@ -46,7 +46,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
         return;
       }
       const w = this.waiter;
-      if (w && w.accept(msg)) {
+      if (w?.accept(msg)) {
         this.waiter = null;
         w.resolve(msg);
       } else {

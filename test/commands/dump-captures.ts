@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { Lab } from '../lab/index.js';
+import type { Lab } from '../lab/index.js';
 
 export interface Captures { dir: string; us: string; ns: string; ng: string }
 

@@ -10,7 +10,7 @@ import { Socket, inetAddress } from '../../src/stack/socket.js';
 import { type Running, sockit, sockitIn, startSockit, startSockitIn } from '../helpers/cli.js';
 import { isRoot } from '../helpers/root.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
-import { Lab, needsRootReason } from '../lab/index.js';
+import { Lab, isRoot as labReady, needsRootReason } from '../lab/index.js';
 
 async function startServer(args: string[]): Promise<{ server: Running; port: number }> {
   const server = startSockit(['echo', 'server', '-p', '0', '--json', ...args]);
@@ -450,7 +450,7 @@ describe('sockit echo over UDP', () => {
   });
 });
 
-describe.skipIf(!isRoot)(`echo and daytime clients pick a family with -4 / -6 (${isRoot ? 'lab: a name with both' : needsRootReason})`, () => {
+describe.skipIf(!labReady)(`echo and daytime clients pick a family with -4 / -6 (${isRoot ? 'lab: a name with both' : needsRootReason})`, () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 0, ipv6: true, name: 'family' });

@@ -1,12 +1,14 @@
 // sockit ping against iputils ping, on loopback and in a lab of namespaces.
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatG, formatTime, optionsText, summaryText } from '../../src/commands/ping/text.js';
 import { ipOptionItems } from '../../src/stack/packet/ipoptions.js';
 import { PingStats, llsqrt } from '../../src/stack/ping/index.js';
-import { type CliResult, Running, sockit, sockitIn, startSockit } from '../helpers/cli.js';
+import { type CliResult, Running, sockit, sockitBin, sockitIn, startSockit } from '../helpers/cli.js';
+import { runnable } from '../helpers/readable.js';
 import { isRoot, rootReason } from '../helpers/root.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
-import { Lab, needsRootReason } from '../lab/index.js';
+import { Lab, isRoot as labReady, needsRootReason } from '../lab/index.js';
 
 /** Timing varies between runs; everything else must match iputils to the byte. */
 function normalize(text: string): string {
@@ -143,11 +145,11 @@ describe('bad input: one line, exit 2', () => {
 
   it('refuses a sub-2 ms interval to an unprivileged user, as iputils does', async () => {
     const { spawnSync } = await import('node:child_process');
-    const argv = [process.execPath, 'bin/sockit', 'ping', '-c', '1', '-i', '0.001', '127.0.0.1'];
-    // as root, drop to nobody for this one run
+    const argv = (bin: string) => [process.execPath, bin, 'ping', '-c', '1', '-i', '0.001', '127.0.0.1'];
+    // as root, drop to nobody for this one run (from a copy nobody can read, in a directory it may enter)
     const r = isRoot
-      ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], { encoding: 'utf8' })
-      : spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+      ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv(runnable('bin/sockit', 'nobody'))], { encoding: 'utf8', cwd: tmpdir() })
+      : spawnSync(process.execPath, argv(sockitBin).slice(1), { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('sockit ping: cannot flood; minimal interval allowed for user is 2ms\n');
   });
@@ -267,7 +269,7 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
 
 const HOSTS = (lab: Lab) => [`${lab.dst.v4} dsthost dstalias`, `${lab.routers[1]!.v4} router2`, `${lab.dst.v6} dsthost6`];
 
-describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRootReason})`, () => {
+describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRootReason})`, () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 2, ipv6: true, name: 'ping' });
@@ -681,7 +683,7 @@ describe.skipIf(!isRoot)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needsRo
     }
     const help = await sockitIn(lab, lab.src, ['ping', '-N', 'help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^sockit ping -6 -N <nodeinfo opt>\nHelp:\n  help\nQuery:\n  name\n[^]*  subject-fqdn=name\n$/);
+    expect(help.stdout).toMatch(/^sockit ping -6 -N <nodeinfo opt>\nHelp:\n  help\nQuery:\n  name\n[\s\S]*  subject-fqdn=name\n$/);
     const nobody = await sockitIn(lab, lab.src, ['ping', '-N', 'name', '-c', '1', lab.dst.v6], { user: 'nobody' });
     expect(nobody.stderr).toMatch(/^sockit ping: no permission for an ICMP socket: raw sockets need CAP_NET_RAW/);
     expect(nobody.code).toBe(2);

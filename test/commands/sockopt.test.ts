@@ -7,7 +7,7 @@ import { checkoptsSource } from '../helpers/checkopts-c.mjs';
 import { sockit, sockitBin, sockitIn } from '../helpers/cli.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { isRoot, rootReason } from '../helpers/root.js';
-import { Lab, needsRootReason } from '../lab/index.js';
+import { Lab, isRoot as labReady, needsRootReason } from '../lab/index.js';
 
 describe('sockit sockopt: defaults equal a C checkopts over the same sockets', () => {
   let checkopts: string;
@@ -348,7 +348,7 @@ describe('sockit sockopt: bad input is one line and exit 2', () => {
 
 interface Server { pid: number; listener: number; client: number; accepted: number; port: number }
 
-describe.skipIf(!isRoot)(`sockit sockopt in a lab namespace: a live server read from outside (--pid), and an unprivileged user (${isRoot ? 'namespace' : needsRootReason})`, () => {
+describe.skipIf(!labReady)(`sockit sockopt in a lab namespace: a live server read from outside (--pid), and an unprivileged user (${isRoot ? 'namespace' : needsRootReason})`, () => {
   let lab: Lab;
   let server: Server;
   const RCVBUF = 50000;

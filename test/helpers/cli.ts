@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { Lab, LabNode, User } from '../lab/index.js';
+import { runnable } from './readable.js';
 
 export const sockitBin = fileURLToPath(new URL('../../bin/sockit', import.meta.url));
 
@@ -48,9 +49,9 @@ export function sockit(args: string[], opts: CliOptions = {}): Promise<CliBytesR
   });
 }
 
-/** sockit inside a lab namespace, as root or as nobody. */
+/** sockit inside a lab namespace, as root or as nobody (then from a copy nobody can read). */
 export async function sockitIn(lab: Lab, node: LabNode, args: string[], opts: CliOptions & { user?: User } = {}): Promise<CliResult> {
-  const r = await lab.exec(node, [process.execPath, sockitBin, ...args], {
+  const r = await lab.exec(node, [process.execPath, runnable('bin/sockit', opts.user), ...args], {
     user: opts.user,
     input: opts.input,
     timeoutMs: opts.timeoutMs ?? 30_000,

@@ -29,7 +29,7 @@ export function vocabularyProblems(stdout: string, exitCode: number | null): str
     walk(v, `line ${i + 1}`, problems);
   });
   const last = records.at(-1);
-  if (!last || last.type !== 'summary') problems.push(`the last line is not a summary: ${JSON.stringify(last)?.slice(0, 120)}`);
+  if (last?.type !== 'summary') problems.push(`the last line is not a summary: ${JSON.stringify(last)?.slice(0, 120)}`);
   else if (last.exit_code !== exitCode) problems.push(`summary exit_code ${String(last.exit_code)} but the process exited ${String(exitCode)}`);
   const summaries = records.filter((r) => r.type === 'summary').length;
   if (summaries > 1) problems.push(`${summaries} summary records`);

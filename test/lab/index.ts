@@ -11,6 +11,7 @@
 // inside namespaces this module created.
 //
 // Needs root (CAP_SYS_ADMIN + CAP_NET_ADMIN); tests gate on `isRoot`.
+import { tmpdir } from 'node:os';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { planChain, nextHop, type Family, type Plan, type PlannedEnd, type PlannedLink, type PlannedNode, type Role } from './plan.js';
@@ -22,8 +23,15 @@ import {
 export { planChain, v4Address, v6Address, MAX_ROUTERS, type Family, type Role, type Plan } from './plan.js';
 export { withinNetns, type ExecResult } from './proc.js';
 
-export const isRoot: boolean = process.getuid?.() === 0;
-export const needsRootReason = 'needs root to build network namespaces (run as root, as CI does)';
+/**
+ * Whether the lab (and what gates on this) runs: as root, unless
+ * SOCKIT_TEST_LAB=0 (CI's runs on the other Node versions: unit and
+ * loopback tests only).
+ */
+export const isRoot: boolean = process.getuid?.() === 0 && process.env.SOCKIT_TEST_LAB !== '0';
+export const needsRootReason = process.env.SOCKIT_TEST_LAB === '0'
+  ? 'SOCKIT_TEST_LAB=0: no lab on this run'
+  : 'needs root to build network namespaces (run as root, as CI does)';
 
 export type User = 'root' | 'nobody';
 
@@ -76,6 +84,11 @@ export type SilentWhat = 'icmp-errors' | 'all' | 'none';
 export type UnreachableKind = 'host' | 'net' | 'prohibit' | 'blackhole';
 
 const NOBODY = 65534;
+
+/** nobody starts in the temp dir unless told: the checkout may be root's only (0700). */
+function cwdFor(opts: { user?: User; cwd?: string }): string | undefined {
+  return opts.cwd ?? (opts.user === 'nobody' ? tmpdir() : undefined);
+}
 
 // Dropping to nobody: setpriv changes the real/effective/saved ids (the
 // kernel then clears permitted and effective caps), and we also empty the
@@ -333,12 +346,12 @@ export class Lab {
 
   /** Run a command in the node's namespace to completion. Never throws for a non-zero exit. */
   async exec(node: LabNode, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    return run(this.argvFor(node, argv, opts.user), opts, (c) => this.track(c));
+    return run(this.argvFor(node, argv, opts.user), { ...opts, cwd: cwdFor(opts) }, (c) => this.track(c));
   }
 
   /** Start a long-running command (a server) in the node's namespace; killed by close(). */
   spawn(node: LabNode, argv: readonly string[], opts: SpawnOptions = {}): ChildProcess {
-    const child = spawnTracked(this.argvFor(node, argv, opts.user), opts);
+    const child = spawnTracked(this.argvFor(node, argv, opts.user), { ...opts, cwd: cwdFor(opts) });
     this.track(child);
     return child;
   }

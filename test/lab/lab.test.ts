@@ -4,12 +4,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runnable } from '../helpers/readable.js';
 import { native, isSystemError } from '../../src/stack/native/index.js';
 import {
   Lab, MAX_ROUTERS, isRoot, needsRootReason, planChain, sweepStaleLabs, v6Address, withLab, type LabNode,
 } from './index.js';
 
+const checkout = fileURLToPath(new URL('../..', import.meta.url));
 const addon = ['Release', 'Debug']
   .map((kind) => fileURLToPath(new URL(`../../build/${kind}/sockit.node`, import.meta.url)))
   .find((file) => existsSync(file))!;
@@ -359,7 +362,7 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
       await withLab({ routers: 0 }, async (l) => {
         // AF_INET, SOCK_DGRAM, IPPROTO_ICMP through the project's addon
         const probe = [process.execPath, '-e',
-          `const n = require(${JSON.stringify(addon)});
+          `const n = require(${JSON.stringify(runnable(relative(checkout, addon), 'nobody'))});
            try { n.close(n.socket(2, 2, 1)); console.log('OK'); } catch (e) { console.log(e.code); }`];
         const as = () => l.exec(l.src, probe, { user: 'nobody' });
         expect((await as()).stdout.trim()).toBe('EACCES'); // closed ("1 0") in a new namespace

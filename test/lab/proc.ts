@@ -1,6 +1,6 @@
 // Child-process and namespace plumbing for the lab (no lab state here).
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { native } from '../../src/stack/native/index.js';
 
 const CLONE_NEWNET = 0x40000000;

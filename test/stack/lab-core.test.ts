@@ -1,12 +1,10 @@
 // The socket core across a real network of namespaces.
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
 import { connectSocket } from '../../src/stack/connect.js';
 import { Socket, inetAddress } from '../../src/stack/socket.js';
+import { runnable } from '../helpers/readable.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
-
-const fixture = fileURLToPath(new URL('../fixtures/icmp-echo.mjs', import.meta.url));
 
 interface EchoResult {
   mode?: string; uid?: number; from?: string; type?: number; code?: number; id?: number; seq?: number; ident?: number;
@@ -15,7 +13,7 @@ interface EchoResult {
 }
 
 async function echo(lab: Lab, family: 4 | 6, dst: string, user: 'root' | 'nobody', ttl?: number): Promise<EchoResult> {
-  const r = await lab.exec(lab.src, ['node', fixture, String(family), dst, ...(ttl ? [String(ttl)] : [])], { user, timeoutMs: 10_000 });
+  const r = await lab.exec(lab.src, ['node', runnable('test/fixtures/icmp-echo.mjs', user), String(family), dst, ...(ttl ? [String(ttl)] : [])], { user, timeoutMs: 10_000 });
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as EchoResult;
 }

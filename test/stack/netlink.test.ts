@@ -18,7 +18,7 @@ import {
   PACKET_DIAG_UID, netlinkDiagMsg, netlinkDiagReq, packetDiagMsg, packetDiagReq,
 } from '../../src/stack/abi/packet_diag.js';
 import { parseProcInet, parseProcUnix } from '../../src/stack/inventory/procnet.js';
-import { FilterError, matches, parseFilter, tokenize } from '../../src/stack/inventory/filter.js';
+import { type FilterError, matches, parseFilter, tokenize } from '../../src/stack/inventory/filter.js';
 import type { InetSocket } from '../../src/stack/inventory/index.js';
 import { neverThrows } from '../helpers/fuzz.js';
 

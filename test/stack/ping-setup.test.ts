@@ -6,7 +6,7 @@ import { IcmpPermissionError } from '../../src/stack/icmp.js';
 import { type PingSetup, type PingSetupOptions, type PingWarning, PingSetupError, receiveBuffer, setupPing } from '../../src/stack/ping/index.js';
 import { sysctlNumber } from '../../src/stack/sysctl.js';
 import { isRoot, rootReason } from '../helpers/root.js';
-import { Lab } from '../lab/index.js';
+import { Lab, isRoot as labReady } from '../lab/index.js';
 
 const LO4: PingSetupOptions = { address: '127.0.0.1', family: 4 };
 
@@ -161,7 +161,7 @@ describe.skipIf(!isRoot)(`on loopback (${isRoot ? 'root' : rootReason})`, () => 
   });
 });
 
-describe.skipIf(!isRoot)(`ping socket or raw, in a namespace (${isRoot ? 'ping_group_range set per namespace' : rootReason})`, () => {
+describe.skipIf(!labReady)(`ping socket or raw, in a namespace (${isRoot ? 'ping_group_range set per namespace' : rootReason})`, () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 0, name: 'pingset' });

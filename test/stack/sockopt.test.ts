@@ -14,7 +14,7 @@ import {
 import { TCP_INFO_LAYOUT, type Linger, type TcpInfo } from '../../src/stack/structs.js';
 import { compileC, runC } from '../helpers/cc.js';
 import { isRoot, rootReason } from '../helpers/root.js';
-import { Lab, needsRootReason } from '../lab/index.js';
+import { Lab, isRoot as labReady, needsRootReason } from '../lab/index.js';
 
 const options = OPTIONS as readonly SockOpt[];
 
@@ -280,7 +280,7 @@ describe('what the kernel did, in words', () => {
   });
 });
 
-describe.skipIf(!isRoot)(`multicast memberships on a lab interface (${isRoot ? 'namespace' : needsRootReason})`, () => {
+describe.skipIf(!labReady)(`multicast memberships on a lab interface (${isRoot ? 'namespace' : needsRootReason})`, () => {
   let lab: Lab;
   beforeAll(async () => { lab = await Lab.chain({ routers: 0, ipv6: true, name: 'mcast' }); });
   afterAll(async () => { await lab?.close(); });

@@ -2,12 +2,12 @@
 // options and its run-until-signalled loop, and the client's way of finding
 // and reaching the server. Not a command itself.
 import type net from 'node:net';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type * as Stack from '../../stack/index.js';
 import type { ConnectionEnd, Datagram, Family, InetSockAddr, Peer, SockAddr, TcpServer, UdpClient } from '../../stack/index.js';
 import { addressFamily } from '../../stack/packet/addr.js';
 import { jsonLine, renderer, type JsonRecord, type Presenter } from '../../output/index.js';
-import { errSys, Failure, intArg, isResolveError, makeCommand, onTerminate, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
+import { errSys, Failure, intArg, isResolveError, makeCommand, onTerminate, readingTables, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
 
 /** The socket core (and its native addon), loaded once the options are parsed: -h and usage errors work without it. */
 export const loadCore = (): Promise<typeof Stack> => import('../../stack/index.js');
@@ -61,6 +61,10 @@ const wantsJson = (argv: string[]) => argv.includes('--json');
  */
 export function runModes(argv: string[], cmd: string, what: string, modes: Record<'server' | 'client', (argv: string[]) => Promise<number>>): Promise<number> {
   return runMain(cmd, async () => {
+    if (readingTables()) {
+      for (const mode of Object.values(modes)) await mode([]); // completions: both modes' options
+      return 0;
+    }
     const word = argv[0];
     if (word === 'server' || word === 'client') {
       try {

@@ -287,7 +287,7 @@ function tcpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void
   if (port) port(buf, p + seg.headerLength, buf.length, layers, true);
 }
 
-function udpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void {
+function udpLayer(buf: Buffer, p: number, layers: Layer[], _length: number): void {
   const r = udp.decode(buf, p);
   if (!r.ok) return truncatedPorts(buf, p, layers, r.codec, r.error);
   const u = r.value;

@@ -232,7 +232,11 @@ export class Parser {
     this.i++;
     q.type ??= q.proto === 'ether' || q.proto === 'link' ? 'host' : 'host';
     this.last = { ...q };
-    const mask = this.is('mask') ? (this.i++, this.next().text) : undefined;
+    let mask: string | undefined;
+    if (this.is('mask')) {
+      this.i++;
+      mask = this.next().text;
+    }
     try {
       return this.gen.qualified(q, id.text, mask);
     } catch (e) {

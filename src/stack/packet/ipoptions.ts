@@ -123,7 +123,7 @@ export function ipOptionItems(opts: Buffer, memory: RouteMemory = { last: null }
       const i = Math.min(opts[p + 2] ?? 0, olen) - IPOPT_MINOFF;
       if (i > 0) {
         const seen = opts.subarray(p + 2, p + 2 + i);
-        if (memory.last && memory.last.equals(seen)) items.push({ kind: 'rr', same: true, addresses: [] });
+        if (memory.last?.equals(seen)) items.push({ kind: 'rr', same: true, addresses: [] });
         else {
           memory.last = Buffer.from(seen);
           items.push({ kind: 'rr', same: false, addresses: addressesAt(opts, p + 3, i) });

@@ -6,7 +6,7 @@
 // stays on the socket core, because MSG_PEEK (-Z), urgent bytes read out of
 // band and per-write errors that do not end the stream (-W) need recv(2) and
 // send(2) of their own.
-import net from 'node:net';
+import type net from 'node:net';
 import * as C from '../constants.js';
 import { isSystemError, type SystemError } from '../native/index.js';
 import type { Socket } from '../socket.js';

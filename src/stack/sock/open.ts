@@ -4,7 +4,7 @@
 import * as C from '../constants.js';
 import { connectSocket } from '../connect.js';
 import { isSystemError, native, type SockAddr } from '../native/index.js';
-import { addressFamily, isMulticast, parseIPv4, parseIPv6 } from '../packet/addr.js';
+import { addressFamily, isMulticast, parseIPv4 } from '../packet/addr.js';
 import { hostServ, servPort } from '../hostserv.js';
 import { resolveHost } from '../resolve.js';
 import { Socket, inetAddress, type Inet6Address, type InetAddress } from '../socket.js';
