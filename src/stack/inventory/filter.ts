@@ -7,7 +7,7 @@
 import { parseIPv4, parseIPv6 } from '../packet/addr.js';
 import type { SocketEntry } from './index.js';
 import { sysctl } from '../sysctl.js';
-import { and, assemble, devCond, hostCond, not, or, portGe, portLe, type Program } from '../abi/inet_diag_bc.js';
+import * as bc from '../abi/inet_diag_bc.js';
 
 let portRange: [number, number] | undefined;
 function localPortRange(): [number, number] {
@@ -270,7 +270,7 @@ export function matches(f: Filter, s: SocketEntry): boolean {
   }
 }
 
-type Compiled = { p: Program; exact: boolean } | null;
+type Compiled = { p: bc.Program; exact: boolean } | null;
 
 /**
  * The part of a filter the kernel can run on one inet dump (`family`), as
@@ -284,7 +284,7 @@ type Compiled = { p: Program; exact: boolean } | null;
  */
 export function bytecodeFor(f: Filter, family: 4 | 6): Buffer | null {
   const c = compile(f, family);
-  return c ? assemble(c.p) : null;
+  return c ? bc.assemble(c.p) : null;
 }
 
 function compile(f: Filter, family: 4 | 6): Compiled {
@@ -293,37 +293,37 @@ function compile(f: Filter, family: 4 | 6): Compiled {
       const a = compile(f.a, family), b = compile(f.b, family);
       if (!a) return b && { p: b.p, exact: false };
       if (!b) return { p: a.p, exact: false };
-      return { p: and(a.p, b.p), exact: a.exact && b.exact };
+      return { p: bc.and(a.p, b.p), exact: a.exact && b.exact };
     }
     case 'or': {
       const a = compile(f.a, family), b = compile(f.b, family);
-      return a && b ? { p: or(a.p, b.p), exact: a.exact && b.exact } : null;
+      return a && b ? { p: bc.or(a.p, b.p), exact: a.exact && b.exact } : null;
     }
     case 'not': {
       const a = compile(f.a, family);
-      return a?.exact ? { p: not(a.p), exact: true } : null;
+      return a?.exact ? { p: bc.not(a.p), exact: true } : null;
     }
     case 'src': case 'dst': {
       const h = f.host;
       if (h.path !== undefined) return null;
       if (h.addr && h.addr.length !== (family === 4 ? 4 : 16)) return null;
       if (!h.addr && h.port === undefined) return null;
-      return { p: hostCond(f.op === 'src', h.addr, h.prefix, h.port), exact: true };
+      return { p: bc.hostCond(f.op === 'src', h.addr, h.prefix, h.port), exact: true };
     }
     case 'sport': case 'dport': {
       const src = f.op === 'sport', p = f.port;
-      const eq = () => and(portGe(src, p), portLe(src, p));
+      const eq = () => bc.and(bc.portGe(src, p), bc.portLe(src, p));
       switch (f.cmp) {
         case 'eq': return { p: eq(), exact: true };
-        case 'ne': return { p: not(eq()), exact: true };
-        case 'ge': return { p: portGe(src, p), exact: true };
-        case 'le': return { p: portLe(src, p), exact: true };
-        case 'gt': return p < 65535 ? { p: portGe(src, p + 1), exact: true } : null;
-        case 'lt': return p > 0 ? { p: portLe(src, p - 1), exact: true } : null;
+        case 'ne': return { p: bc.not(eq()), exact: true };
+        case 'ge': return { p: bc.portGe(src, p), exact: true };
+        case 'le': return { p: bc.portLe(src, p), exact: true };
+        case 'gt': return p < 65535 ? { p: bc.portGe(src, p + 1), exact: true } : null;
+        case 'lt': return p > 0 ? { p: bc.portLe(src, p - 1), exact: true } : null;
       }
       return null;
     }
-    case 'dev': return { p: devCond(f.ifindex), exact: true };
+    case 'dev': return { p: bc.devCond(f.ifindex), exact: true };
     default: return null;
   }
 }
