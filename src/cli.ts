@@ -26,6 +26,7 @@ export const commands: Entry[] = [
   { name: 'sockopt', aliases: ['checkopts'], summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options", load: () => import('./commands/sockopt.js') },
   { name: 'connect', summary: 'nonblocking connect with a timeout, once or as repeated probes', load: () => import('./commands/connect.js') },
   { name: 'echo', summary: "the book's echo client and server, TCP and UDP", load: () => import('./commands/echo.js') },
+  { name: 'capture', summary: 'capture packets live as tcpdump does: AF_PACKET, the filter in the kernel, a TPACKET_V3 ring', load: () => import('./commands/capture/index.js') },
   { name: 'dump', summary: 'read pcap and pcapng files as tcpdump -n -r does, with pcap-filter expressions', load: () => import('./commands/dump/index.js') },
   { name: 'ss', summary: 'socket statistics over netlink sock_diag (iproute2 ss)', load: () => import('./commands/ss/index.js') },
   { name: 'netstat', summary: 'network connections, as net-tools netstat prints them, over sock_diag', load: () => import('./commands/netstat/index.js') },

@@ -46,7 +46,7 @@ describe('sockit help and bare sockit', () => {
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toBe(dashdash.stdout);
     expect(help.stdout).toMatch(/^Usage: sockit <command> \[options\]\n/);
-    for (const c of ['ping', 'traceroute', 'sock', 'sockopt', 'connect', 'echo', 'daytime', 'lookup', 'ifaces', 'sntp', 'dump', 'ss', 'netstat', 'links', 'completion']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['ping', 'traceroute', 'sock', 'sockopt', 'connect', 'echo', 'daytime', 'lookup', 'ifaces', 'sntp', 'dump', 'ss', 'netstat', 'capture', 'links', 'completion']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(help.stdout).toMatch(/^Run `sockit help <command>`/m);
   });
 

@@ -2,7 +2,7 @@
 // (JSON OUTPUT) mechanically: a `type` on every record, snake_case keys,
 // *_ms durations, addresses as strings, ports as numbers, family 4/6/"unix",
 // and a last `summary` whose exit_code is the process's exit status.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, sockit, startSockit } from './helpers/cli.js';
+import { runnable } from './helpers/readable.js';
 import { vocabularyProblems } from './helpers/vocabulary.js';
 
 type Rec = Record<string, unknown>;
@@ -195,6 +196,22 @@ describe('every command\'s --json keeps the vocabulary', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('capture --json on loopback (needs root), and capture without privilege', async () => {
+    const run = sockit(['capture', '--json', '-i', 'lo', '-c', '2', 'icmp and host 127.0.0.1'], { timeoutMs: 20_000 });
+    // the socket is open within a few hundred ms; ping until the capture has its two packets
+    const pinger = setInterval(() => spawn('ping', ['-c1', '127.0.0.1'], { stdio: 'ignore' }), 300);
+    const r = await run.finally(() => clearInterval(pinger));
+    expect(r.code).toBe(0);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(types(r.stdout)).toEqual(['start', 'packet', 'packet', 'summary']);
+    // as nobody: the failure is an error record and a summary with exit_code 2
+    const denied = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--',
+      process.execPath, runnable('bin/sockit', 'nobody'), 'capture', '--json', '-i', 'lo'], { encoding: 'utf8' });
+    expect(denied.status).toBe(2);
+    expect(vocabularyProblems(denied.stdout, denied.status)).toEqual([]);
+    expect(types(denied.stdout).at(-1)).toBe('summary');
   });
 
   it('sntp against a responder on loopback, and against a silent port', async () => {

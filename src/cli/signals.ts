@@ -18,8 +18,37 @@ export function onTerminate(fn: (signal: TerminateSignal) => void): () => void {
   };
 }
 
+const finalizers = new Set<() => void>();
+
+/**
+ * Run `fn` (synchronous) before dieOf() kills the process and when it
+ * exits, whichever comes first: what must be whole on disk (a --pcap file)
+ * is finished there. Returns the function that removes it.
+ */
+export function atDeath(fn: () => void): () => void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    remove();
+    fn();
+  };
+  const remove = () => {
+    finalizers.delete(once);
+    process.off('exit', once);
+  };
+  finalizers.add(once);
+  process.on('exit', once);
+  return remove;
+}
+
 /** Once output is flushed: die of `signal` (its default action), as a process without a handler would. */
 export function dieOf(signal: NodeJS.Signals): never {
+  for (const f of [...finalizers]) {
+    try {
+      f();
+    } catch { /* dying anyway */ }
+  }
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   // the default action is immediate; should it be blocked, exit as a shell would report it

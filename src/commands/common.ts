@@ -8,7 +8,7 @@ import { describeSystemError, isSystemError, strerrorOf } from '../stack/errors.
 export { Failure, PermissionError, ResolveError, UsageError, strerrorOf, isResolveError, isSystemError } from '../stack/errors.js';
 export { familyFlag, intArg, makeCommand, optionTables, parseArgs, readingTables, secondsArg } from '../cli/args.js';
 export { debug, reportError, runMain, sockitVersion } from '../cli/run.js';
-export { onTerminate, dieOf, signalStatus } from '../cli/signals.js';
+export { atDeath, onTerminate, dieOf, signalStatus } from '../cli/signals.js';
 export { jsonLine, OrderedOutput } from '../output/index.js';
 
 /**

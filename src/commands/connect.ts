@@ -5,6 +5,7 @@ import type { Attempt, Family, InetSockAddr } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
 import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
 import { endOf, loadCore, resolveFailure, writeRecordOf } from './lib/clientserver.js';
+import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
 import { dieOf, errSys, familyFlag, isResolveError, isSystemError, strerrorOf, intArg, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
 
 interface Options {
@@ -13,6 +14,7 @@ interface Options {
   interval?: number;
   source?: string;
   json?: boolean;
+  pcap?: string;
   4?: boolean;
   6?: boolean;
 }
@@ -126,6 +128,29 @@ export const presenter = (formatDotted: (sa: Attempt['remote']) => string): Pres
   },
 });
 
+/**
+ * --pcap: the recording of every attempt (the core loads with it). Each
+ * attempt binds first, so its port joins the flow before the SYN leaves.
+ */
+async function recorder(file: string, addresses: InetSockAddr[], source: string | undefined) {
+  const [{ Recording, nowNs }, { endOf, rebuildAttempt, streamFlows }] = await Promise.all([
+    import('../stack/capture/record.js'), import('../stack/capture/streams.js'),
+  ]);
+  const flows = streamFlows('tcp', addresses.map((a) => ({ address: a.address, port: a.port })), source);
+  const recording = await openPcap(file, () => Recording.open(file, flows));
+  let bound: { port: number; t0: bigint } | null = null;
+  return {
+    recording,
+    onBound(local: Attempt['remote'] | { family: 0 }) {
+      const e = endOf(local);
+      if (!e) return;
+      recording.ports?.add(e.port);
+      bound = { port: e.port, t0: nowNs() };
+    },
+    attempt: (a: Attempt) => (bound ? rebuildAttempt(recording, a, bound, source) : null),
+  };
+}
+
 function sleep(msec: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (msec <= 0 || signal.aborted) return resolve();
@@ -158,7 +183,8 @@ async function connect(argv: string[]): Promise<number> {
     .option('-6', 'IPv6 addresses only')
     .option('-s, --source <addr>', 'bind to this local address first')
     .option('--json', 'JSON lines: start, a connection, error or timeout record per attempt, then a summary')
-    .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] host port');
+    .option('--pcap <file>', PCAP_HELP, pcapArg)
+    .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] [--pcap file] host port');
   if (!parseArgs(cmd, argv)) return 0;
   const opts = cmd.opts<Options>();
   const [host, service] = cmd.args as [string, string];
@@ -167,6 +193,7 @@ async function connect(argv: string[]): Promise<number> {
   const { formatDotted, tcpConnectEach } = await loadCore();
   const out = renderer(presenter(formatDotted), opts.json === true);
   const timeoutMs = opts.timeout ?? 5000;
+  const rec = opts.pcap === undefined ? undefined : await recorder(opts.pcap, addresses, opts.source);
   out.emit({ type: 'start', host, port, addresses, timeoutMs });
 
   const stats = new Stats();
@@ -180,11 +207,15 @@ async function connect(argv: string[]): Promise<number> {
     for (let seq = 1; seq <= probes && !ac.signal.aborted; seq++) {
       const probeStart = performance.now();
       try {
-        for await (const a of tcpConnectEach(addresses, { timeoutMs, source: opts.source, signal: ac.signal })) {
+        for await (const a of tcpConnectEach(addresses, { timeoutMs, source: opts.source, signal: ac.signal, onBound: rec?.onBound })) {
           if (!a.ok && a.error.syscall === 'bind') throw new UsageError(errSys(a.error, 'bind'));
           stats.add(a);
           out.emit({ type: 'attempt', seq, attempt: a });
-          if (a.ok) a.connected.socket.close();
+          const conn = rec?.attempt(a);
+          if (a.ok) {
+            a.connected.socket.close();
+            conn?.fin(true);
+          }
         }
       } catch (e) {
         if (ac.signal.aborted && !isSystemError(e)) break; // interrupted: summary below
@@ -195,6 +226,7 @@ async function connect(argv: string[]): Promise<number> {
   } finally {
     removeHandlers();
   }
+  rec?.recording.close();
   const exitCode = stats.connected > 0 ? 0 : 1;
   const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
   out.emit({ type: 'summary', host, port, stats, elapsedMs, probes: opts.count !== undefined, exitCode });

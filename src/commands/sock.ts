@@ -17,7 +17,9 @@ import {
   acceptLoop, cliopen, defaultConfig, loopDgram, loopStream, resolveHops, servopen, sinkDgram, sinkStream, sourceDgram,
   sourceStream, splitDotted,
 } from '../stack/sock/index.js';
-import { UsageError, familyFlag, makeCommand, onTerminate, parseArgs, reportError } from './common.js';
+import { UsageError, atDeath, dieOf, familyFlag, makeCommand, onTerminate, parseArgs, reportError, strerrorOf } from './common.js';
+import { PcapTap } from '../stack/sock/record.js';
+import { PCAP_HELP, pcapArg } from './lib/pcap.js';
 import { exitCodeOf, messageOf } from '../stack/errors.js';
 import { NAME, presenter, type Shown } from './sock/text.js';
 
@@ -31,6 +33,8 @@ const USAGE = `[ options ] <host> <port>              (for client; default)
 
 interface Parsed {
   cfg: SockConfig;
+  /** --pcap FILE */
+  pcap?: string;
   target?: Target;
   local?: Local;
   json: boolean;
@@ -107,6 +111,7 @@ const OPTIONS: { flag: string; help: string; flagKey?: FlagKey; numKey?: NumberK
   { flag: '-6', help: '★ IPv6 only (and an IPv6 wildcard server)' },
   { flag: '--unix <path>', help: '★ unix-domain socket at path (@name: abstract); -u for datagrams' },
   { flag: '--json', help: '★ events as JSON lines (stdout for a source or sink, stderr otherwise)' },
+  { flag: '--pcap <file>', help: `★ ${PCAP_HELP}` },
 ];
 
 function parse(argv: string[]): Parsed | null {
@@ -170,7 +175,8 @@ function parse(argv: string[]): Parsed | null {
   if (!cfg.udp && cfg.foreign) throw new UsageError("can't specify -f with TCP");
 
   const args = cmd.args;
-  const parsed: Parsed = { cfg, json: !!o.json, cbreak: !!o.C, onesbcast: !!o['2'] };
+  const parsed: Parsed = { cfg, json: !!o.json, cbreak: !!o.C, onesbcast: !!o['2'], pcap: o.pcap === undefined ? undefined : pcapArg(o.pcap) };
+  if (o.pcap !== undefined && o.unix !== undefined) throw new UsageError("can't specify --pcap with --unix");
   if (o.unix !== undefined) {
     cfg.unix = o.unix;
     if (args.length) throw new UsageError('--unix takes no <host> or <port>');
@@ -196,6 +202,22 @@ function parse(argv: string[]): Parsed | null {
 }
 
 // ---------- main ----------
+
+/** --pcap: the file open before any socket (a failed open is one line, exit 1), finished on every way out. */
+function pcapTap(path: string): PcapTap {
+  let tap: PcapTap;
+  try {
+    tap = new PcapTap(path);
+  } catch (e) {
+    throw new SockFailure(`${path}: ${strerrorOf(e)}`);
+  }
+  atDeath(() => tap.close());
+  // sock dies of SIGINT and SIGTERM where it has no handler of its own: still so, with the file finished first
+  onTerminate((signal) => {
+    if (process.listenerCount(signal) === 1) dieOf(signal);
+  });
+  return tap;
+}
 
 function removePath(path: string): void {
   try {
@@ -361,11 +383,17 @@ export async function run(argv: string[]): Promise<number> {
     r.emit({ event: 'transfer', summary: s });
   };
   let code: number;
+  let tap: PcapTap | undefined;
   try {
+    tap = parsed.pcap === undefined ? undefined : pcapTap(parsed.pcap);
+    parsed.cfg.tap = tap;
     code = await main(parsed, (e) => r.emit(e), transfer);
   } catch (e) {
     code = failed(e, r, stream);
   }
+  // -v: how the file was made (not among --json's records on standard error)
+  if (tap && parsed.cfg.verbose && !parsed.json && tap.mechanism) process.stderr.write(`sockit ${NAME}: --pcap ${parsed.pcap}: ${tap.mechanism}\n`);
+  tap?.close();
   // sockit(1): the last JSON line is a summary with the exit status
   if (parsed.json) r.emit({ event: 'summary', exitCode: code, transfers });
   await r.drain();

@@ -7,6 +7,9 @@ import { describeSystemError, isResolveError, isSystemError, strerror, type Syst
 import type { ProbeMethod } from '../stack/probe/index.js';
 import { METHODS, type MethodDescriptor, type OpenedMethod, methodByFlag, probeMethod } from '../stack/probe/registry.js';
 import { holdTimestamps } from '../stack/probe/tune.js';
+import { Recording } from '../stack/capture/record.js';
+import { RecordedProbes, probeFlow } from '../stack/probe/record.js';
+import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
 import { AddressNamer, type ResolvedAddress, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
 import {
@@ -32,6 +35,8 @@ interface Opts extends Pick<TracerouteOptions, 'firstHop' | 'maxHops' | 'nquerie
   mtu: boolean;
   tos?: number;
   json: boolean;
+  /** --pcap FILE */
+  pcap?: string;
 }
 
 // CLIF_set_uint: digits only
@@ -82,6 +87,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     .option('-s, --source <src_addr>', 'use source src_addr for outgoing packets')
     .option('-z, --sendwait <sendwait>', 'minimal time interval between probes (seconds; milliseconds when 10 or more)', floatArg)
     .option('--mtu', 'discover MTU along the path being traced; implies -F -N 1')
+    .option('--pcap <file>', PCAP_HELP, pcapArg)
     .option('--json', 'print JSON lines (sockit(1) JSON OUTPUT): start, a reply or timeout per probe, a hop per TTL, then a summary')
     .addHelpText('after', '\nExit status: 0 when the trace ran (reached or not), 1 on a failure during it, 2 on bad input;\nSIGINT or SIGTERM stops it and kills it by that signal (the shell sees 130 or 143), as traceroute.\nSee sockit-traceroute(1).');
   // traceroute 2.x: the last method option wins (-I, -T, -U, -M NAME)
@@ -121,7 +127,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     opts: {
       method, methodOptions: o.options ?? [], family, firstHop, maxHops, nqueries, simProbes: Math.max(1, o.simQueries ?? DEF_SIM_PROBES),
       wait: o.wait ?? { ...DEF_WAIT }, sendWait, port: o.port || undefined, numeric: !!o.n, source: o.source, device: o.interface,
-      dontFragment: !!o.dontFragment || !!o.mtu, mtu: !!o.mtu, tos: o.tos, json: !!o.json,
+      dontFragment: !!o.dontFragment || !!o.mtu, mtu: !!o.mtu, tos: o.tos, json: !!o.json, pcap: o.pcap,
     },
   };
 }
@@ -310,6 +316,11 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
     source ??= sourceAddressFor(dst.address, { device: o.device });
   } catch { /* the first probe will say why */ }
 
+  // --pcap: recording before the first probe; the session probes through it
+  const pcap = o.pcap;
+  const recording = pcap === undefined ? undefined : await openPcap(pcap, () => Recording.open(pcap, probeFlow(method, source ?? '', o.device)));
+  const probes = recording ? new RecordedProbes(method, recording, source ?? '') : method;
+
   const out = renderer(presenter(o, host, dst), o.json);
   const events = new InOrder<TraceEvent>((e) => out.emit(e));
   const namer = new AddressNamer(o.numeric);
@@ -320,7 +331,7 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
   await new Promise<void>((resolve) => {
     let hop: ProbeResult[] = [];
     const { layout } = opened;
-    const session = new TracerouteSession(method, {
+    const session = new TracerouteSession(probes, {
       firstHop: o.firstHop, maxHops: o.maxHops, nqueries: o.nqueries, simProbes, wait: o.wait, sendWait: o.sendWait,
       headerLen: layout.headerLen, dataLen: layout.dataLen, methodBytes: layout.methodBytes, mtuDiscovery: o.mtu, firstSeq: opened.firstSeq,
     }, (e) => {
@@ -355,6 +366,7 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
     });
     session.start();
   });
+  recording?.close();
   await events.drain();
   await out.drain();
   if (signal) dieOf(signal);

@@ -14,6 +14,12 @@ export interface ConnectOptions {
   type?: number;
   /** set options on the new socket before connect(2) */
   configure?: (s: Socket) => void;
+  /**
+   * bind first (the source, or the wildcard, with port 0 unless sourcePort)
+   * and tell the local address before connect(2): --pcap's flow is known
+   * before the SYN leaves
+   */
+  onBound?: (local: SockAddr) => void;
   signal?: AbortSignal;
 }
 
@@ -75,9 +81,10 @@ export async function connectNonb(address: string, port: number, opts: ConnectOp
   const sock = Socket.open(remote.family, opts.type ?? C.SOCK_STREAM, 0);
   try {
     opts.configure?.(sock);
-    if (opts.source !== undefined || opts.sourcePort) {
+    if (opts.source !== undefined || opts.sourcePort || opts.onBound) {
       sock.bind(inetAddress(opts.source ?? (remote.family === C.AF_INET ? '0.0.0.0' : '::'), opts.sourcePort ?? 0));
     }
+    if (opts.onBound) opts.onBound(sock.localAddress() ?? { family: C.AF_UNSPEC });
     return { socket: sock, ...(await connectSocket(sock, remote, opts)) };
   } catch (e) {
     sock.close();

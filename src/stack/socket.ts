@@ -185,7 +185,7 @@ export class Socket {
 
   /** recvmsg(2) into buf; null when nothing is queued. */
   recv(buf: Uint8Array, flags = 0): RecvResult | null {
-    return native.recvmsg(this.fd, buf, flags);
+    return native.recvmsg(this.fd, buf, flags, this.domain !== C.AF_PACKET);
   }
 
   /**
@@ -194,7 +194,7 @@ export class Socket {
    * receive on any socket.
    */
   recvFast(buf: Uint8Array, flags = 0): number {
-    return native.recvmsgFast(this.fd, buf, flags);
+    return native.recvmsgFast(this.fd, buf, flags, this.domain !== C.AF_PACKET);
   }
 
   /** recvmsg(2, MSG_ERRQUEUE): one queued extended error, or null. */

@@ -34,7 +34,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 /** A frame as hex, sent raw on an interface with socat (AF_PACKET): VLAN tags need no vlan driver. */
-function vlanFrames(srcMac: string): string[] {
+export function vlanFrames(srcMac: string): string[] {
   const mac = srcMac.replace(/:/g, '');
   const arp = `ffffffffffff${mac}8100000a0806000108000604000102000000000cc6336401000000000000c6336402`;
   // 802.1Q, priority 3, VLAN 20, an IPv4 UDP datagram 198.51.100.1:4000 -> 198.51.100.2:4001, "vlan!"

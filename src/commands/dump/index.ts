@@ -2,19 +2,19 @@
 // sockit's own pcap/pcapng reader, dissectors and pcap-filter compiler.
 // `sockit dump [-r] FILE|- [expression]`: the lines of `tcpdump -n -r F`.
 import { checkStdin, readFailed } from '../../cli/stdio.js';
-import { openSource, readCapture, linkTypeName, linkTypeText, CaptureWriter, type CaptureFormat, type CapturePacket, type CaptureStart } from '../../stack/capture/index.js';
+import { openSource, readCapture, LINKTYPE_LINUX_SLL2, linkTypeName, linkTypeText, CaptureWriter, type CaptureFormat, type CapturePacket, type CaptureStart } from '../../stack/capture/index.js';
 import { dissect } from '../../stack/dissect/index.js';
 import { compileFilter, filterImage, runFilter, type Insn } from '../../stack/filter/index.js';
+import type { Command } from 'commander';
 import { Failure, UsageError, jsonLine, makeCommand, parseArgs, runMain } from '../common.js';
 import { packetRecord } from './json.js';
 import { Clock, TcpState, asciiText, hexAsciiText, hexText, packetText, type TextOptions, type TimeFormat } from './text.js';
 
 const NAME = 'dump';
 
-interface Opts {
-  read?: string;
+/** What the shared printing options set (printOptions). */
+export interface PrintOpts {
   numeric?: boolean;
-  count?: number;
   t: number;
   nano?: boolean;
   e?: boolean;
@@ -25,26 +25,46 @@ interface Opts {
   A?: boolean;
   S?: boolean;
   number?: boolean;
-  d?: boolean;
-  write?: string;
-  format?: CaptureFormat;
   json?: boolean;
 }
 
+interface Opts extends PrintOpts {
+  read?: string;
+  count?: number;
+  d?: boolean;
+  write?: string;
+  format?: CaptureFormat;
+}
+
 const count = (_v: string, n: number) => n + 1;
-const TIME_FORMATS: TimeFormat[] = ['default', 'none', 'unix', 'delta', 'date', 'since-first'];
+export const TIME_FORMATS: TimeFormat[] = ['default', 'none', 'unix', 'delta', 'date', 'since-first'];
 
 function command() {
-  return makeCommand(NAME)
+  return printOptions(makeCommand(NAME))
     .description("read pcap and pcapng files and print them as `tcpdump -n -r` does; filter with pcap-filter(7) expressions")
     .usage('[-r] FILE|- [options] [expression]')
     .argument('[args...]', 'the file (unless -r gives it), then the filter expression')
     .option('-r, --read <file>', 'the capture file to read (- for standard input)')
-    .option('-n, --numeric', "don't convert addresses and ports to names (sockit dump always prints numbers)")
-    .option('-c, --count <n>', 'exit after n matching packets', (v: string) => {
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`invalid packet count ${v}`);
-      return Number(v);
+    .option('-c, --count <n>', 'exit after n matching packets', countArg)
+    .option('-d', 'print the compiled filter program as tcpdump -d does, and exit')
+    .option('-w, --write <file>', 'write the matching packets to a capture file (- for standard output) instead of printing them')
+    .option('--format <format>', 'the format -w writes: pcap (the default) or pcapng', (v: string) => {
+      if (v !== 'pcap' && v !== 'pcapng') throw new UsageError(`invalid format '${v}' (pcap or pcapng)`);
+      return v;
     })
+    .option('--json', 'one JSON `packet` record per packet with each layer decoded, then a summary');
+}
+
+/** -c N, as tcpdump takes it. */
+export function countArg(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`invalid packet count ${v}`);
+  return Number(v);
+}
+
+/** The printing options dump and capture share (tcpdump's -n -t.. -e -q -v -x -X -A -S -#). */
+export function printOptions(cmd: Command): Command {
+  return cmd
+    .option('-n, --numeric', "don't convert addresses and ports to names (sockit dump always prints numbers)")
     .option('-t', 'no timestamp; -tt seconds since the epoch; -ttt delta from the previous packet; -tttt date and time; -ttttt delta from the first packet', count, 0)
     .option('--nano', 'timestamps with nanoseconds')
     .option('-e', 'print the link-level header')
@@ -54,14 +74,7 @@ function command() {
     .option('-X', 'the packet in hex and ASCII, without (-XX: with) the link header', count, 0)
     .option('-A', 'the packet in ASCII, without the link header')
     .option('-S', 'absolute TCP sequence numbers')
-    .option('--number', 'a packet number at the start of each line (-#)')
-    .option('-d', 'print the compiled filter program as tcpdump -d does, and exit')
-    .option('-w, --write <file>', 'write the matching packets to a capture file (- for standard output) instead of printing them')
-    .option('--format <format>', 'the format -w writes: pcap (the default) or pcapng', (v: string) => {
-      if (v !== 'pcap' && v !== 'pcapng') throw new UsageError(`invalid format '${v}' (pcap or pcapng)`);
-      return v;
-    })
-    .option('--json', 'one JSON `packet` record per packet with each layer decoded, then a summary');
+    .option('--number', 'a packet number at the start of each line (-#)');
 }
 
 /** -# is not a flag commander can name: it becomes --number, also inside a cluster (-n#). */
@@ -104,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
   return dump(file!, expression, o);
 }
 
-interface Sink {
+export interface Sink {
   /** a promise when the reader should wait (stdout is full) */
   packet(p: CapturePacket): void | Promise<void>;
   end(): Promise<void>;
@@ -126,7 +139,11 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
     if (ev.kind === 'start') {
       prog = expression ? compileFilter(expression, ev.start.linktype, ev.start.snaplen) : null;
       process.stderr.write(`reading from file ${file}, link-type ${linkTypeText(ev.start.linktype)}, snapshot length ${ev.start.snaplen}\n`);
-      sink = o.write ? writerSink(o, ev.start) : o.json ? jsonSink(o) : textSink(o, ev.start);
+      // the interface indexes of a cooked v2 file are named as this host names them now
+      const cooked2 = ev.start.linktype === LINKTYPE_LINUX_SLL2;
+      if (cooked2) process.stderr.write('Warning: interface names might be incorrect\n');
+      const ifname = cooked2 && !o.write && !o.json ? (await import('../../stack/inventory/system.js')).interfaceName : undefined;
+      sink = o.write ? writerSink(o, ev.start) : o.json ? jsonSink(o) : textSink(o, ev.start, ifname);
       if (o.json) jsonLine({ type: 'start', file: file === '-' ? null : file, format: ev.start.format, link_type: ev.start.linktype, link_type_name: linkTypeName(ev.start.linktype) ?? null, snapshot_bytes: ev.start.snaplen });
     } else if (ev.kind === 'packet') {
       read++;
@@ -152,9 +169,9 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
   return exit;
 }
 
-/** Lines out in large writes: one write per 64 KiB, not per packet. */
-function textSink(o: Opts, start: CaptureStart): Sink {
-  const topts: TextOptions = { link: Boolean(o.e), quiet: Boolean(o.q), verbose: o.v, absolute: Boolean(o.S) };
+/** Lines out in large writes: one write per 64 KiB, not per packet (end() writes what is held and may be called often). */
+export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: number) => string | undefined): Sink {
+  const topts: TextOptions = { link: Boolean(o.e), quiet: Boolean(o.q), verbose: o.v, absolute: Boolean(o.S), ifname };
   const clock = new Clock(TIME_FORMATS[o.t]!, Boolean(o.nano));
   const tcp = new TcpState();
   void start;
@@ -185,7 +202,7 @@ function textSink(o: Opts, start: CaptureStart): Sink {
   };
 }
 
-function jsonSink(_o: Opts): Sink {
+export function jsonSink(_o: PrintOpts): Sink {
   return {
     packet(p) { jsonLine(packetRecord(p, dissect(p.linktype, p.data, p.len))); },
     end: () => Promise.resolve(),

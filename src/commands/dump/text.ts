@@ -14,6 +14,8 @@ export interface TextOptions {
   verbose: number;
   /** -S: absolute TCP sequence numbers */
   absolute: boolean;
+  /** if_indextoname(3) for LINUX_SLL2's interface index; '?' is printed without it */
+  ifname?: (ifindex: number) => string | undefined;
 }
 
 const ETHERTYPE_NAMES: Record<number, string> = {
@@ -46,7 +48,22 @@ function linkText(layers: Layer[], wire: number, o: TextOptions): string {
     return s;
   }
   if (l.layer === 'null') return `AF ${l.family === 2 ? 'IPv4' : 'IPv6'} (${l.family}), length ${wire}: `;
+  if (l.layer === 'sll' && l.version === 2) {
+    const addr = l.address ? `${l.address} ` : '';
+    return `ifindex ${l.ifindex} ${addr}` + (o.quiet ? '' : `ethertype ${ethertypeName(l.ethertype)} (0x${hex4(l.ethertype)}), length ${wire}: `);
+  }
   return '';
+}
+
+// sll_pkttype as print-sll.c names it
+const SLL_PKTTYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
+
+/** LINUX_SLL2's "va    Out " before every line (print-sll.c sll2_if_print). */
+function sll2Prefix(layers: Layer[], o: TextOptions): string {
+  const l = layers[0];
+  if (!l || l.layer !== 'sll' || l.version !== 2) return '';
+  const name = (l.ifindex !== undefined && o.ifname?.(l.ifindex)) || '?';
+  return `${name.padEnd(5)} ${(SLL_PKTTYPES[l.packetType] ?? '?').padEnd(3)} `;
 }
 
 /** tcpdump's marks for a header the capture cut short: " [|ip6]", "IP  [|ip]" ... */
@@ -58,7 +75,7 @@ function truncatedText(l: Extract<Layer, { layer: 'truncated' }>): string {
 
 /** The line for a packet, without its timestamp and newline. */
 export function packetText(layers: Layer[], wire: number, o: TextOptions, tcpState: TcpState): string {
-  const head = o.link ? linkText(layers, wire, o) : '';
+  const head = sll2Prefix(layers, o) + (o.link ? linkText(layers, wire, o) : '');
   const i = layers.findIndex((l) => l.layer !== 'ether' && l.layer !== 'vlan' && l.layer !== 'sll' && l.layer !== 'null');
   if (i < 0) return head;
   return head + networkText(layers, i, wire, o, tcpState);
@@ -183,17 +200,23 @@ export function tcpFlagText(f: TcpLayer['segment']['flags']): string {
 export class TcpState {
   private readonly seqs = new Map<string, { seq: number; ack: number }>();
 
-  /** seq and ack as printed: relative to the conversation's first ACK-bearing segment unless -S. */
-  relative(src: string, dst: string, sport: number, dport: number, seq: number, ack: number, syn: boolean): { seq: number; ack: number } {
+  /**
+   * seq and ack as printed: relative to the conversation's first ACK-bearing segment unless -S;
+   * `sack` is what SACK block edges are taken from (the base of ack, as print-tcp.c's thseq/thack).
+   */
+  relative(src: string, dst: string, sport: number, dport: number, seq: number, ack: number, syn: boolean): { seq: number; ack: number; sack: number } {
     let rev = sport > dport;
     if (sport === dport) rev = compareAddress(src, dst) > 0;
     const key = rev ? `${dst} ${src} ${dport} ${sport}` : `${src} ${dst} ${sport} ${dport}`;
-    const th = this.seqs.get(key);
+    let th = this.seqs.get(key);
     if (!th || syn) {
-      this.seqs.set(key, rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 });
-      return { seq, ack };
+      th = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
+      this.seqs.set(key, th);
+      return { seq, ack, sack: rev ? th.seq : th.ack };
     }
-    return rev ? { seq: (seq - th.ack) >>> 0, ack: (ack - th.seq) >>> 0 } : { seq: (seq - th.seq) >>> 0, ack: (ack - th.ack) >>> 0 };
+    return rev
+      ? { seq: (seq - th.ack) >>> 0, ack: (ack - th.seq) >>> 0, sack: th.seq }
+      : { seq: (seq - th.seq) >>> 0, ack: (ack - th.ack) >>> 0, sack: th.ack };
   }
 }
 
@@ -210,8 +233,8 @@ function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string,
   if (o.quiet) return s + `tcp ${t.length}`;
   s += `Flags [${tcpFlagText(g.flags)}]`;
   if (o.verbose && t.sum) s += `, cksum 0x${hex4(t.sum.value)} ${t.sum.value === t.sum.good ? '(correct)' : `(incorrect -> 0x${hex4(t.sum.good)})`}`;
-  let { seq, ack } = { seq: g.seq, ack: g.ack };
-  if (!o.absolute && g.flags.ack) ({ seq, ack } = ts.relative(src, dst, g.srcPort, g.dstPort, g.seq, g.ack, g.flags.syn));
+  let { seq, ack, sack } = { seq: g.seq, ack: g.ack, sack: 0 };
+  if (!o.absolute && g.flags.ack) ({ seq, ack, sack } = ts.relative(src, dst, g.srcPort, g.dstPort, g.seq, g.ack, g.flags.syn));
   const length = t.length;
   if (o.verbose > 1 || length > 0 || g.flags.syn || g.flags.fin || g.flags.rst) {
     s += `, seq ${seq}`;
@@ -220,20 +243,20 @@ function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string,
   if (g.flags.ack) s += `, ack ${ack}`;
   s += `, win ${g.window}`;
   if (g.flags.urg) s += `, urg ${g.urgent}`;
-  if (g.options.length) s += `, options [${g.options.map(tcpOptionText).join(',')}]`;
+  if (g.options.length) s += `, options [${g.options.map((x) => tcpOptionText(x, sack)).join(',')}]`;
   s += `, length ${length}`;
   if (next?.layer === 'dns') s += dnsText(next, o);
   return s;
 }
 
-function tcpOptionText(x: TcpLayer['segment']['options'][number]): string {
+function tcpOptionText(x: TcpLayer['segment']['options'][number], sackBase: number): string {
   switch (x.kind) {
     case 'eol': return 'eol';
     case 'nop': return 'nop';
     case 'mss': return `mss ${x.value}`;
     case 'windowScale': return `wscale ${x.shift}`;
     case 'sackPermitted': return 'sackOK';
-    case 'sack': return `sack ${x.blocks.length} ${x.blocks.map(([a, b]) => `{${a}:${b}}`).join('')}`;
+    case 'sack': return `sack ${x.blocks.length} ${x.blocks.map(([a, b]) => `{${(a - sackBase) >>> 0}:${(b - sackBase) >>> 0}}`).join('')}`;
     case 'timestamps': return `TS val ${x.value} ecr ${x.echo}`;
     case 'unknown': return `unknown-${x.type} 0x${x.data.toString('hex')}`;
   }

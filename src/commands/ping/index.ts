@@ -16,6 +16,9 @@ import { AddressNamer, resolveHost } from '../../stack/resolve.js';
 import { type JsonRecord, type Presenter, type Text, renderer } from '../../output/index.js';
 import { UsageError, dieOf, jsonLine, onTerminate, OrderedOutput, runMain } from '../common.js';
 import { type Opts, addressOf, nodeInfoQuery, parse } from './options.js';
+import { Recording } from '../../stack/capture/record.js';
+import { RecordedProbes, probeFlow } from '../../stack/probe/record.js';
+import { openPcap } from '../lib/pcap.js';
 import {
   NAME, clockBackText, formatG, icmpErrorText, icmpNoticeText, localErrorText, optionsText, replyText, setupErrorText, stampText, statusLoss, statusText, summaryText, warningText,
 } from './text.js';
@@ -311,8 +314,12 @@ async function main(argv: string[]): Promise<number> {
   const presenter = new PingPresenter(o, t, ready);
   const out = render(presenter, o.json);
   const m = ready.method;
+  // --pcap: the recording is open before the first probe goes
+  const pcap = o.pcap;
+  const recording = pcap === undefined ? undefined : await openPcap(pcap, () => Recording.open(pcap, probeFlow(m, ready.source ?? '', ready.device)));
   if (o.verbose) {
     process.stderr.write(`sockit ${NAME}: ${m.mechanism} (${m.unprivileged ? 'SOCK_DGRAM, unprivileged' : 'SOCK_RAW, CAP_NET_RAW'})${m.unprivileged ? '' : `, ident ${m.ident}`}\n`);
+    if (recording) process.stderr.write(`sockit ${NAME}: --pcap ${pcap}: ${recording.mechanism}\n`);
   }
   out.emit({ type: 'start' });
 
@@ -326,7 +333,7 @@ async function main(argv: string[]): Promise<number> {
       process.off('SIGQUIT', onQuit);
       exitCode = e.stats.exitCode;
       resolve();
-    });
+    }, {}, recording ? new RecordedProbes(m, recording, ready.source ?? '', ready.ipOptions) : m);
     presenter.session = session;
     // iputils: SIGINT ends the run with the statistics and its own status; SIGTERM kills it, nothing printed
     const untrap = onTerminate((signal) => {
@@ -337,6 +344,7 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGQUIT', onQuit);
     session.start();
   });
+  recording?.close();
   await out.drain();
   return exitCode;
 }

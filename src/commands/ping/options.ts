@@ -9,6 +9,7 @@ import type { NodeInfoQuery, PmtuMode } from '../../stack/probe/icmp.js';
 import { resolveHost } from '../../stack/resolve.js';
 import { UsageError, familyFlag, intArg, makeCommand, parseArgs, sockitVersion } from '../common.js';
 import { NAME, NI_HELP } from './text.js';
+import { PCAP_HELP, pcapArg } from '../lib/pcap.js';
 
 const LONG_MAX = '9223372036854775807';
 const INT_MAX = 2147483647;
@@ -53,6 +54,7 @@ export interface Opts {
   sticky: boolean; // -B
   ident?: number; // -e
   nodeInfo?: NodeInfoRequest; // -N
+  pcap?: string; // --pcap FILE
 }
 
 // ---- -N: IPv6 node information queries (RFC 4620), iputils' option words ----
@@ -227,6 +229,7 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
     .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg('argument', 0, INT_MAX))
     .option('-W <timeout>', 'time to wait for response', seconds('bad linger time'))
     .option('--json', 'print JSON lines: one object per event, then a summary')
+    .option('--pcap <file>', PCAP_HELP, pcapArg)
     .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
     .addHelpText('after', '\nExit status: 0 when replies came, 1 when none did (or -w ended short of -c), 2 on errors.\nSee sockit-ping(1).');
   try {
@@ -266,7 +269,7 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
       patternText: o.p, pattern: o.p !== undefined ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family,
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, nodeInfo: o.N?.qtype !== undefined ? o.N : undefined, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F,
+      broadcast: !!o.b, sticky: !!o.B, ident: o.e, nodeInfo: o.N?.qtype !== undefined ? o.N : undefined, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F, pcap: o.pcap,
     },
   };
 }

@@ -2,7 +2,7 @@
 // struct ifinfomsg with IFLA_IFNAME, IFLA_MTU, IFLA_ADDRESS, IFLA_OPERSTATE and
 // IFLA_STATS64 (struct rtnl_link_stats64); struct ifaddrmsg; struct rtmsg. Pure codecs: decode never throws.
 import { fail, ok, truncated, type DecodeResult } from '../packet/result.js';
-import { walkAttrs } from './netlink.js';
+import { encodeAttr, walkAttrs } from './netlink.js';
 
 export const RTM_NEWLINK = 16;
 export const RTM_GETLINK = 18;
@@ -181,6 +181,13 @@ export const rtmsg = {
     const b = Buffer.alloc(12);
     b[0] = family;
     return b;
+  },
+  /** A route lookup (ip route get): the family, a host-length rtm_dst_len and RTA_DST (the address in network order). */
+  encodeGet(family: number, dst: Uint8Array): Buffer {
+    const b = Buffer.alloc(12);
+    b[0] = family;
+    b[1] = dst.length * 8;
+    return Buffer.concat([b, encodeAttr(RTA_DST, dst)]);
   },
   decode(b: Buffer, offset = 0, end = b.length): DecodeResult<Route> {
     if (end - offset < 12) return truncated('rtmsg', 12, end - offset, offset);

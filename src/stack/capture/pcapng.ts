@@ -186,18 +186,21 @@ export function encodeSectionHeader(options: Option[] = []): Buffer {
 }
 
 /** An IDB; `nano` asks for if_tsresol 9 (nanoseconds), else microseconds (the default). */
-export function encodeInterface(i: { linktype: number; snaplen: number; name?: string; nano?: boolean }): Buffer {
+export function encodeInterface(i: { linktype: number; snaplen: number; name?: string; description?: string; nano?: boolean }): Buffer {
   const body = Buffer.alloc(8);
   body.writeUInt16LE(i.linktype, 0);
   body.writeUInt32LE(i.snaplen >>> 0, 4);
   const opts: Option[] = [];
   if (i.name) opts.push({ code: IF_NAME, value: Buffer.from(i.name) });
+  if (i.description) opts.push({ code: IF_DESCRIPTION, value: Buffer.from(i.description) });
   if (i.nano) opts.push({ code: IF_TSRESOL, value: Buffer.from([9]) });
   return block(BT_IDB, Buffer.concat([body, optionsBytes(opts)]));
 }
 
-export function encodeEnhancedPacket(p: { interfaceId: number; timestamp: bigint; len: number; data: Buffer }): Buffer {
-  const total = 32 + pad4(p.data.length);
+/** An EPB; `comments` become opt_comment options (draft 3.5), as Wireshark shows them. */
+export function encodeEnhancedPacket(p: { interfaceId: number; timestamp: bigint; len: number; data: Buffer; comments?: readonly string[] }): Buffer {
+  const opts = optionsBytes((p.comments ?? []).map((c) => ({ code: OPT_COMMENT, value: Buffer.from(c) })));
+  const total = 32 + pad4(p.data.length) + opts.length;
   const b = Buffer.alloc(total);
   b.writeUInt32LE(BT_EPB, 0);
   b.writeUInt32LE(total, 4);
@@ -207,6 +210,7 @@ export function encodeEnhancedPacket(p: { interfaceId: number; timestamp: bigint
   b.writeUInt32LE(p.data.length, 20);
   b.writeUInt32LE(p.len >>> 0, 24);
   p.data.copy(b, 28);
+  opts.copy(b, 28 + pad4(p.data.length));
   b.writeUInt32LE(total, total - 4);
   return b;
 }

@@ -8,11 +8,14 @@ import type { CapturePacket } from './reader.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
+const STAGE_BYTES = 1 << 20;
+
 export class CaptureWriter {
   private readonly fd: number;
   private readonly ownFd: boolean;
-  private chunks: Buffer[] = [];
-  private pending = 0;
+  // records are staged in one buffer and written with one write(2) per flush
+  private stage = Buffer.allocUnsafe(STAGE_BYTES);
+  private used = 0;
   private started = false;
   private pcapLinktype = -1;
   private readonly ifaces = new Map<string, number>();
@@ -27,7 +30,7 @@ export class CaptureWriter {
   write(p: CapturePacket): void {
     if (this.format === 'pcap') this.writePcap(p);
     else this.writePcapng(p);
-    if (this.pending >= 1 << 20) this.flush();
+    if (this.used >= STAGE_BYTES >> 1) this.flush();
   }
 
   /** Only the file header: what an empty result still writes. */
@@ -45,10 +48,12 @@ export class CaptureWriter {
   private writePcap(p: CapturePacket): void {
     if (!this.started) this.header(p.linktype, p.snaplen);
     if (p.linktype !== this.pcapLinktype) throw new RangeError(`a pcap file holds one link type (${this.pcapLinktype}); packet ${p.number} has ${p.linktype}: use --format pcapng`);
-    const h = Buffer.alloc(pcap.RECORD_HEADER);
-    pcap.encodeRecordHeader({ sec: p.sec, frac: this.nano ? p.nsec : Math.floor(p.nsec / 1000), caplen: p.data.length, len: p.len }, h);
-    this.push(h);
-    this.push(Buffer.from(p.data));
+    const n = pcap.RECORD_HEADER + p.data.length;
+    if (this.used + n > this.stage.length) this.flush();
+    if (n > this.stage.length) this.stage = Buffer.allocUnsafe(n);
+    pcap.encodeRecordHeader({ sec: p.sec, frac: this.nano ? p.nsec : Math.floor(p.nsec / 1000), caplen: p.data.length, len: p.len }, this.stage, this.used);
+    this.stage.set(p.data, this.used + pcap.RECORD_HEADER);
+    this.used += n;
   }
 
   private writePcapng(p: CapturePacket): void {
@@ -65,15 +70,16 @@ export class CaptureWriter {
   }
 
   private push(b: Buffer): void {
-    this.chunks.push(b);
-    this.pending += b.length;
+    if (this.used + b.length > this.stage.length) this.flush();
+    if (b.length > this.stage.length) this.stage = Buffer.allocUnsafe(b.length);
+    this.stage.set(b, this.used);
+    this.used += b.length;
   }
 
+  /** Write what is staged: whole records, in one write(2) unless the kernel takes less. */
   flush(): void {
-    const all = Buffer.concat(this.chunks);
-    this.chunks = [];
-    this.pending = 0;
-    for (let off = 0; off < all.length; ) off += writeSync(this.fd, all, off);
+    for (let off = 0; off < this.used; ) off += writeSync(this.fd, this.stage, off, this.used - off);
+    this.used = 0;
   }
 
   close(): void {

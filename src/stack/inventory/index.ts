@@ -18,6 +18,7 @@ import {
 } from '../abi/sock_diag.js';
 import { NetlinkSocket, type DumpOutcome } from '../netlink/socket.js';
 import { PACKET_SHOW_MEMINFO, netlinkDiagMsg, netlinkDiagReq, packetDiagMsg, packetDiagReq, type NetlinkDiagMsg, type PacketDiagMsg } from '../abi/packet_diag.js';
+import { parseAddress } from '../packet/addr.js';
 
 export type { NetlinkDiagMsg, PacketDiagMsg } from '../abi/packet_diag.js';
 import type { DecodeFailure } from '../packet/result.js';
@@ -252,6 +253,29 @@ export async function links(): Promise<{ links: Link[]; malformed?: DecodeFailur
 export async function routes4(): Promise<{ routes: Route[]; malformed?: DecodeFailure }> {
   const { items, malformed } = await rtDump(RTM_GETROUTE, rtmsg.encode(2), RTM_NEWROUTE, rtmsg.decode);
   return { routes: items, malformed };
+}
+
+/**
+ * The route the kernel would take to `dst` (RTM_GETROUTE for one address,
+ * as `ip route get` asks): its output interface among the rest; throws the
+ * system error the kernel answers with (ENETUNREACH ...).
+ */
+export async function routeTo(dst: string): Promise<Route | undefined> {
+  const bytes = parseAddress(dst.split('%')[0]!);
+  if (!bytes) throw new TypeError(`not an IP address: ${dst}`);
+  const nl = NetlinkSocket.open(NETLINK_ROUTE);
+  try {
+    let route: Route | undefined;
+    const r = await nl.request(RTM_GETROUTE, rtmsg.encodeGet(bytes.length === 4 ? 2 : 10, bytes), (b, o, end, h) => {
+      if (h.type !== RTM_NEWROUTE) return;
+      const d = rtmsg.decode(b, o, end);
+      if (d.ok) route = d.value;
+    });
+    if (!r.ok && r.kind === 'error') throw r.error;
+    return route;
+  } finally {
+    nl.close();
+  }
 }
 
 /** Every interface address (RTM_GETADDR, AF_UNSPEC: IPv4 and IPv6), in the kernel's order. */

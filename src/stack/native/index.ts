@@ -37,6 +37,18 @@ export interface Control {
   error?: ExtendedError;       // IP_RECVERR / IPV6_RECVERR
   credentials?: { pid: number; uid: number; gid: number };
   rights?: number[];
+  auxdata?: AuxData;           // PACKET_AUXDATA on AF_PACKET sockets
+}
+
+/** struct tpacket_auxdata: what the kernel knew of a packet read from an AF_PACKET socket. */
+export interface AuxData {
+  status: number;    // TP_STATUS_* bits (VLAN_VALID, VLAN_TPID_VALID, CSUMNOTREADY ...)
+  len: number;       // the length on the wire
+  snaplen: number;   // the bytes captured
+  mac: number;
+  net: number;
+  vlanTci: number;   // the 802.1Q tag the NIC (or veth) took off, when status has TP_STATUS_VLAN_VALID
+  vlanTpid: number;  // its TPID, when status has TP_STATUS_VLAN_TPID_VALID
 }
 
 export interface RecvResult {
@@ -86,6 +98,10 @@ export interface Binding {
   pidfd_open(pid: number): number;
   pidfd_getfd(pidfd: number, fd: number): number;
   fcntl(fd: number, cmd: number, arg?: number): number;
+  /** mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0) as an ArrayBuffer over the mapping */
+  mmap(fd: number, length: number): ArrayBuffer;
+  /** munmap the mapping and detach the ArrayBuffer (its length becomes 0) */
+  munmap(buffer: ArrayBuffer): void;
   Poller: new (fd: number, cb: (err: Error | null, events: number) => void) => Poller;
 }
 
@@ -115,9 +131,13 @@ const M = {
   PKT_IFINDEX: 7, PKT_ADDRLEN: 8,
   EE: 9, EE_ERRNO: 10, EE_ORIGIN: 11, EE_TYPE: 12, EE_CODE: 13, EE_INFO: 14, EE_DATA: 15, EE_OFFLEN: 16,
   CRED: 17, CRED_PID: 18, CRED_UID: 19, CRED_GID: 20,
-  NRIGHTS: 21, RIGHTS0: 22, LEN: 30,
+  NRIGHTS: 21, RIGHTS0: 22,
+  AUX: 30, AUX_STATUS: 31, AUX_LEN: 32, AUX_SNAPLEN: 33, AUX_MAC: 34, AUX_NET: 35, AUX_VLAN_TCI: 36, AUX_VLAN_TPID: 37,
+  LEN: 38,
 } as const;
 const A_OFFENDER = 128, A_PKTADDR = 256, A_SPECDST = 272, ADDRS_LEN = 288;
+
+const MSG_CMSG_CLOEXEC = 0x40000000;
 
 // one set of report arrays: JS is single-threaded and each result is read
 // out before the next call
@@ -178,7 +198,15 @@ function control(): Control {
   }
   if (meta[M.CRED]) c.credentials = { pid: meta[M.CRED_PID], uid: meta[M.CRED_UID] >>> 0, gid: meta[M.CRED_GID] >>> 0 };
   if (meta[M.NRIGHTS] > 0) c.rights = Array.from(meta.subarray(M.RIGHTS0, M.RIGHTS0 + meta[M.NRIGHTS]));
+  if (meta[M.AUX]) c.auxdata = auxdata();
   return c;
+}
+
+function auxdata(): AuxData {
+  return {
+    status: meta[M.AUX_STATUS] >>> 0, len: meta[M.AUX_LEN] >>> 0, snaplen: meta[M.AUX_SNAPLEN] >>> 0,
+    mac: meta[M.AUX_MAC], net: meta[M.AUX_NET], vlanTci: meta[M.AUX_VLAN_TCI], vlanTpid: meta[M.AUX_VLAN_TPID],
+  };
 }
 
 /** The syscalls with typed addresses and results. */
@@ -199,6 +227,8 @@ export const native = {
   pidfd_open: binding.pidfd_open,
   pidfd_getfd: binding.pidfd_getfd,
   fcntl: binding.fcntl,
+  mmap: binding.mmap,
+  munmap: binding.munmap,
   Poller: binding.Poller,
   /** encode an address once, for a caller sending to it many times */
   sockaddr: sockaddr.encode,
@@ -223,23 +253,26 @@ export const native = {
   sendto(fd: number, data: Uint8Array, flags: number, a: AddrArg | null, stamps: BigInt64Array | null = null): number {
     return binding.sendto(fd, data, flags, a === null ? null : addr(a), stamps);
   },
-  /** recvmsg(2) into buf; null when nothing is queued */
-  recvmsg(fd: number, buf: Uint8Array, flags: number): RecvResult | null {
-    const n = binding.recvmsg(fd, buf, flags, meta, addrs, ts);
+  /** recvmsg(2) into buf (with MSG_CMSG_CLOEXEC, so passed descriptors are close-on-exec); null when nothing is queued */
+  recvmsg(fd: number, buf: Uint8Array, flags: number, cloexec = true): RecvResult | null {
+    const n = binding.recvmsg(fd, buf, cloexec ? flags | MSG_CMSG_CLOEXEC : flags, meta, addrs, ts);
     if (n < 0) return null;
     return { bytes: n, flags: meta[M.FLAGS], address: meta[M.NAMELEN] > 0 ? sockaddr.decode(addrs, 0, meta[M.NAMELEN]) : null, control: control() };
   },
   /**
    * recvmsg(2) for hot loops: returns the byte count (-1 when nothing is
    * queued) and leaves the rest in `last` until the next call, building no
-   * objects unless asked.
+   * objects unless asked. `cloexec` false leaves out MSG_CMSG_CLOEXEC,
+   * which AF_PACKET sockets refuse (EINVAL).
    */
-  recvmsgFast(fd: number, buf: Uint8Array, flags: number): number {
-    return binding.recvmsg(fd, buf, flags, meta, addrs, ts);
+  recvmsgFast(fd: number, buf: Uint8Array, flags: number, cloexec = true): number {
+    return binding.recvmsg(fd, buf, cloexec ? flags | MSG_CMSG_CLOEXEC : flags, meta, addrs, ts);
   },
   last: {
     flags: () => meta[M.FLAGS],
     address: () => (meta[M.NAMELEN] > 0 ? sockaddr.decode(addrs, 0, meta[M.NAMELEN]) : null),
+    /** the last message's struct sockaddr as bytes (a view valid until the next receive), for hot loops that read a field or two */
+    rawAddress: (): Buffer => addrs.subarray(0, Math.max(0, meta[M.NAMELEN])),
     /** source IP address text of the last message, without building an object */
     sourceAddress(): string {
       // sa_family is host order (little-endian here)
@@ -251,6 +284,12 @@ export const native = {
     /** the kernel receive time as ns since timeBase; NaN without one */
     timestampRelNs: () => (meta[M.HAS_TS] ? relNsAt(tsHalves, 0) : NaN),
     hasError: () => meta[M.EE] === 1,
+    /** PACKET_AUXDATA of the last message: the wire length, or -1 without one */
+    auxLen: () => (meta[M.AUX] ? meta[M.AUX_LEN] >>> 0 : -1),
+    /** PACKET_AUXDATA status bits (TP_STATUS_*), 0 without one */
+    auxStatus: () => (meta[M.AUX] ? meta[M.AUX_STATUS] >>> 0 : 0),
+    auxVlanTci: () => meta[M.AUX_VLAN_TCI],
+    auxVlanTpid: () => meta[M.AUX_VLAN_TPID],
     control,
   },
 };

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -444,8 +445,12 @@ enum {
   M_EE, M_EE_ERRNO, M_EE_ORIGIN, M_EE_TYPE, M_EE_CODE, M_EE_INFO, M_EE_DATA, M_EE_OFFLEN,
   M_CRED, M_CRED_PID, M_CRED_UID, M_CRED_GID,
   M_NRIGHTS, M_RIGHTS0,
-  M_LEN = M_RIGHTS0 + 8
+  /* PACKET_AUXDATA (struct tpacket_auxdata) on AF_PACKET sockets */
+  M_AUX = M_RIGHTS0 + 8, M_AUX_STATUS, M_AUX_LEN, M_AUX_SNAPLEN, M_AUX_MAC, M_AUX_NET,
+  M_AUX_VLAN_TCI, M_AUX_VLAN_TPID,
+  M_LEN
 };
+#define M_RIGHTS_MAX 8
 /* addrs is a Buffer of ADDRS_LEN: the source sockaddr, the offender
  * sockaddr, the pktinfo destination address, the pktinfo spec_dst (IPv4) */
 #define A_NAME 0
@@ -481,7 +486,7 @@ static void parse_cmsg(struct cmsghdr *c, int32_t *meta, unsigned char *addrs, i
       for (size_t i = 0; i < n; i++) {
         int fd;
         memcpy(&fd, d + i * sizeof(int), sizeof fd);
-        if (meta[M_NRIGHTS] < M_LEN - M_RIGHTS0) meta[M_RIGHTS0 + meta[M_NRIGHTS]++] = fd;
+        if (meta[M_NRIGHTS] < M_RIGHTS_MAX) meta[M_RIGHTS0 + meta[M_NRIGHTS]++] = fd;
         else close(fd); /* no slot to report it in: do not leak it */
       }
     }
@@ -515,6 +520,19 @@ static void parse_cmsg(struct cmsghdr *c, int32_t *meta, unsigned char *addrs, i
     } else if (c->cmsg_type == IPV6_RECVERR) {
       is_ee = 1;
     }
+  } else if (c->cmsg_level == SOL_PACKET) {
+    if (c->cmsg_type == PACKET_AUXDATA && dlen >= sizeof(struct tpacket_auxdata)) {
+      struct tpacket_auxdata a;
+      memcpy(&a, d, sizeof a);
+      meta[M_AUX] = 1;
+      meta[M_AUX_STATUS] = (int32_t)a.tp_status;
+      meta[M_AUX_LEN] = (int32_t)a.tp_len;
+      meta[M_AUX_SNAPLEN] = (int32_t)a.tp_snaplen;
+      meta[M_AUX_MAC] = a.tp_mac;
+      meta[M_AUX_NET] = a.tp_net;
+      meta[M_AUX_VLAN_TCI] = a.tp_vlan_tci;
+      meta[M_AUX_VLAN_TPID] = a.tp_vlan_tpid;
+    }
   }
   if (is_ee && dlen >= sizeof(struct sock_extended_err)) {
     struct sock_extended_err e;
@@ -538,6 +556,8 @@ static void parse_cmsg(struct cmsghdr *c, int32_t *meta, unsigned char *addrs, i
 
 /* recvmsg(fd, buffer, flags, meta, addrs, ts) -> bytes received (the
  * datagram's real length with MSG_TRUNC), or -1 when nothing is queued.
+ * MSG_DONTWAIT is always added; MSG_CMSG_CLOEXEC is the caller's to pass
+ * (AF_PACKET sockets refuse it with EINVAL).
  * meta: Int32Array(M_LEN); addrs: Buffer(ADDRS_LEN); ts: BigInt64Array(1). */
 static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   ARGS(6);
@@ -547,7 +567,7 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   if (!get_int(env, argv[0], &fd)) return throw_type(env, "recvmsg(fd, buffer, flags, meta, addrs, ts)");
   if (!get_buffer(env, argv[1], &data, &len)) return throw_type(env, "recvmsg buffer must be a Buffer");
   if (!is_nullish(env, argv[2]) && !get_int(env, argv[2], &flags)) return throw_type(env, "recvmsg flags");
-  if (!get_buffer(env, argv[3], &mp, &mlen) || mlen < M_LEN * sizeof(int32_t)) return throw_type(env, "recvmsg meta must be an Int32Array(30)");
+  if (!get_buffer(env, argv[3], &mp, &mlen) || mlen < M_LEN * sizeof(int32_t)) return throw_type(env, "recvmsg meta must be an Int32Array(38)");
   if (!get_buffer(env, argv[4], &ap, &alen) || alen < ADDRS_LEN) return throw_type(env, "recvmsg addrs must be a Buffer(288)");
   if (!get_buffer(env, argv[5], &tp, &tlen) || tlen < sizeof(int64_t)) return throw_type(env, "recvmsg ts must be a BigInt64Array(1)");
   int32_t *meta = mp;
@@ -563,7 +583,7 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
     .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf,
   };
   ssize_t rc;
-  do rc = recvmsg(fd, &msg, flags | MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (rc < 0 && errno == EINTR);
+  do rc = recvmsg(fd, &msg, flags | MSG_DONTWAIT); while (rc < 0 && errno == EINTR);
   if (rc < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
     return throw_errno(env, "recvmsg", errno);
@@ -571,7 +591,7 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   for (int i = 0; i < M_LEN; i++) meta[i] = -1;
   meta[M_FLAGS] = msg.msg_flags;
   meta[M_NAMELEN] = (int32_t)msg.msg_namelen;
-  meta[M_HAS_TS] = meta[M_EE] = meta[M_CRED] = meta[M_NRIGHTS] = meta[M_PKT_ADDRLEN] = meta[M_EE_OFFLEN] = 0;
+  meta[M_HAS_TS] = meta[M_EE] = meta[M_CRED] = meta[M_NRIGHTS] = meta[M_PKT_ADDRLEN] = meta[M_EE_OFFLEN] = meta[M_AUX] = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) parse_cmsg(c, meta, addrs, tp);
   return make_int(env, rc);
 }
@@ -902,6 +922,75 @@ static napi_value js_getnameinfo(napi_env env, napi_callback_info info) {
   return queue_resolve(env, r, "sockit:getnameinfo");
 }
 
+/* ---------- shared mappings (packet rings) ---------- */
+
+/* mmap(fd, length) -> ArrayBuffer over mmap(NULL, length, PROT_READ |
+ * PROT_WRITE, MAP_SHARED, fd, 0), as a TPACKET ring is mapped (packet(7)).
+ * munmap(buffer) unmaps it and detaches the ArrayBuffer, so JS can no
+ * longer reach the memory; a mapping never unmapped is unmapped when the
+ * ArrayBuffer is collected. */
+typedef struct mapping {
+  void *addr;
+  size_t len;
+  int unmapped;
+  struct mapping *next;
+} mapping_t;
+
+static mapping_t *mappings = NULL;
+
+static void mapping_finalize(napi_env env, void *data, void *hint) {
+  mapping_t *m = hint;
+  for (mapping_t **pp = &mappings; *pp; pp = &(*pp)->next)
+    if (*pp == m) { *pp = m->next; break; }
+  if (!m->unmapped) munmap(m->addr, m->len);
+  free(m);
+}
+
+static napi_value js_mmap(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd;
+  uint32_t len;
+  if (!get_int(env, argv[0], &fd) || !get_uint(env, argv[1], &len) || len == 0) return throw_type(env, "mmap(fd, length)");
+  mapping_t *m = calloc(1, sizeof *m);
+  if (!m) return throw_errno(env, "mmap", ENOMEM);
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    int e = errno;
+    free(m);
+    return throw_errno(env, "mmap", e);
+  }
+  m->addr = p;
+  m->len = len;
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, p, len, mapping_finalize, m, &ab) != napi_ok) {
+    munmap(p, len);
+    free(m);
+    return throw_errno(env, "mmap", ENOMEM);
+  }
+  m->next = mappings;
+  mappings = m;
+  return ab;
+}
+
+static napi_value js_munmap(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  void *data;
+  size_t len;
+  bool is_ab = false;
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab) return throw_type(env, "munmap(arraybuffer from mmap)");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &len));
+  mapping_t *m = mappings;
+  while (m && !(m->addr == data && !m->unmapped)) m = m->next;
+  if (!m) return NULL;  /* already unmapped (detached), or not ours */
+  /* the finalizer may run (and free m) as the buffer detaches */
+  void *addr = m->addr;
+  size_t mlen = m->len;
+  m->unmapped = 1;
+  CHECK(napi_detach_arraybuffer(env, argv[0]));
+  if (munmap(addr, mlen) < 0) return throw_errno(env, "munmap", errno);
+  return NULL;
+}
+
 /* ---------- misc syscalls ---------- */
 
 /* clock(id) -> clock_gettime(id) in nanoseconds as a BigInt
@@ -1033,6 +1122,8 @@ NAPI_MODULE_INIT() {
     FN("pidfd_open", js_pidfd_open),
     FN("pidfd_getfd", js_pidfd_getfd),
     FN("fcntl", js_fcntl),
+    FN("mmap", js_mmap),
+    FN("munmap", js_munmap),
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
 

@@ -79,9 +79,10 @@ export class NetlinkSocket {
 
   /**
    * Send one request with NLM_F_ACK and wait for its NLMSG_ERROR: ok, the
-   * kernel's errno as a system error, or a malformed reply.
+   * kernel's errno as a system error, or a malformed reply. A reply message
+   * before the acknowledgement (RTM_GETROUTE's RTM_NEWROUTE) goes to `fn`.
    */
-  async request(type: number, payload: Uint8Array): Promise<DumpOutcome> {
+  async request(type: number, payload: Uint8Array, fn?: MessageHandler): Promise<DumpOutcome> {
     const seq = ++this.seq >>> 0;
     try {
       native.sendto(this.fd, nlmsghdr.encode({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: 0 }, payload), 0, null);
@@ -101,7 +102,11 @@ export class NetlinkSocket {
         if (!d.ok) return { ok: false, kind: 'malformed', failure: d };
         const start = o + NLMSG_HDRLEN, end = o + d.value.len;
         o += d.length;
-        if (d.value.seq !== seq || d.value.type !== NLMSG_ERROR) continue;
+        if (d.value.seq !== seq) continue;
+        if (d.value.type !== NLMSG_ERROR) {
+          fn?.(this.buf, start, end, d.value);
+          continue;
+        }
         const e = nlmsgerr.decode(this.buf, start, end);
         if (!e.ok) return { ok: false, kind: 'malformed', failure: e };
         return e.value.error === 0 ? { ok: true, messages: 0 } : { ok: false, kind: 'error', error: systemError('netlink', e.value.error) };

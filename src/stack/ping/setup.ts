@@ -10,6 +10,7 @@ import { PermissionError, type SystemError, UsageError, isSystemError } from '..
 import { isMulticast, parseIPv4, parseIPv6 } from '../packet/addr.js';
 import { type TimestampType, MAX_IPOPTLEN, recordRouteOption, timestampOption } from '../packet/ipoptions.js';
 import type { IcmpProbe, NodeInfoQuery, PmtuMode } from '../probe/icmp.js';
+import type { ProbeMethod } from '../probe/index.js';
 import { probeMethod } from '../probe/registry.js';
 import { sourceAddressFor } from '../route.js';
 import { MINUSERINTERVAL, PingSession, type PingEvent, type PingOptions } from './session.js';
@@ -139,6 +140,8 @@ export interface PingSetup {
   multicast: boolean;
   /** the IP option the probes carry, if any */
   ipOption?: '-R' | '-T';
+  /** its bytes (IP_OPTIONS), for --pcap's rebuilt requests */
+  ipOptions?: Buffer;
   /** the options to give PingSession */
   session: PingOptions;
 }
@@ -186,12 +189,16 @@ export async function setupPing(o: PingSetupOptions): Promise<PingSetup> {
     dataLen: nodeInfo ? 0 : dataLen, pattern: o.pattern, adaptive: !!o.adaptive, outstanding: !!o.outstanding,
     privileged, quiet: !!o.quiet, multicast,
   };
-  return { method, source, device, boundSource, multicast, ipOption, session };
+  return { method, source, device, boundSource, multicast, ipOption, ipOptions, session };
 }
 
-/** A session on a ready setup (the clock and timers default to the system's). */
-export function createSession(setup: PingSetup, onEvent: (e: PingEvent) => void, extra: Partial<PingOptions> = {}): PingSession {
-  return new PingSession(setup.method, { ...setup.session, ...extra }, onEvent);
+/**
+ * A session on a ready setup (the clock and timers default to the
+ * system's); `method` stands for setup.method when given (one around it,
+ * such as --pcap's recorder).
+ */
+export function createSession(setup: PingSetup, onEvent: (e: PingEvent) => void, extra: Partial<PingOptions> = {}, method: ProbeMethod = setup.method): PingSession {
+  return new PingSession(method, { ...setup.session, ...extra }, onEvent);
 }
 
 /** iputils: users wait at least 2 ms between probes and preload at most 3. */

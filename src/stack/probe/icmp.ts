@@ -7,7 +7,7 @@ import * as icmp6 from '../packet/icmp6.js';
 import * as nodeinfo from '../packet/nodeinfo.js';
 import { checksum } from '../packet/checksum.js';
 import { type SendResult, inetAddress } from '../socket.js';
-import { type Family, type Probe, type ProbeEvent, type ProbeMethod, relTime } from './index.js';
+import { type Family, type Probe, type ProbeEvent, type ProbeMethod, type SentProbe, relTime } from './index.js';
 import { type MethodDescriptor, noOptions, sizedLayout } from './descriptor.js';
 
 /** IP_MTU_DISCOVER modes (ip(7)); 'probe' sets DF but ignores the path MTU (traceroute -F) */
@@ -77,6 +77,7 @@ export class IcmpProbe implements ProbeMethod {
   private readonly ni?: NodeInfoQuery;
   /** node information: the nonce of each 16-bit sequence in flight (its 6 random bytes after the sequence) */
   private nonces?: Buffer;
+  private lastQuery: Buffer = Buffer.alloc(0);
 
   constructor(opts: IcmpProbeOptions) {
     this.family = opts.family;
@@ -160,10 +161,15 @@ export class IcmpProbe implements ProbeMethod {
     return this.ep.socket.lastSendRelNs;
   }
 
+  get lastSent(): SentProbe {
+    const wire = this.ni ? this.lastQuery : this.wire;
+    return { protocol: this.family === 4 ? C.IPPROTO_ICMP : C.IPPROTO_ICMPV6, transport: wire, ttl: this.ttl >= 0 ? this.ttl : undefined };
+  }
+
   /** The echo request for a probe, in a buffer reused from probe to probe. */
   private build(p: Probe): Buffer {
     if (p.ttl !== undefined) this.setTtl(p.ttl);
-    if (this.ni) return this.buildQuery(p.seq & 0xffff);
+    if (this.ni) return (this.lastQuery = this.buildQuery(p.seq & 0xffff));
     const len = icmp4.HEADER + p.payload.length;
     if (this.wire.length !== len) this.wire = Buffer.alloc(len);
     const w = this.wire;

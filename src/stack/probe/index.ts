@@ -40,6 +40,8 @@ export type ProbeEvent =
       flags?: string;
       /** a node information reply (RFC 4620), the whole ICMPv6 message, when that was the probe */
       nodeInfo?: Buffer;
+      /** the datagram's payload (UDP methods); valid only during the event callback */
+      payload?: Buffer;
     }
   | {
       /** an ICMP error about one of our probes */
@@ -75,6 +77,22 @@ export type ProbeEvent =
       info: number;
     };
 
+/** What a probe put on the wire above IP, as its method built it (for --pcap's rebuilt packets). */
+export interface SentProbe {
+  /** IP protocol number */
+  protocol: number;
+  /**
+   * the transport message: ICMP header and data, UDP header and payload,
+   * the TCP segment; checksum fields may be left for the kernel (0).
+   * A view valid until the next send.
+   */
+  transport: Buffer;
+  /** our address, when the socket is bound to one */
+  source?: string;
+  /** the TTL / hop limit it went with, when the method set one */
+  ttl?: number;
+}
+
 export interface ProbeMethod {
   /** 'icmp', 'udp', 'tcp' ... */
   readonly name: string;
@@ -98,6 +116,8 @@ export interface ProbeMethod {
   sendQuick?(probe: Probe): number;
   /** CLOCK_REALTIME just before the last sendQuick(), as ns since native timeBase */
   readonly lastSendRelNs?: number;
+  /** what the last send() or sendQuick() put on the wire, when the method says */
+  readonly lastSent?: SentProbe;
   /** Deliver events until close(). */
   start(onEvent: (e: ProbeEvent) => void): void;
   /**

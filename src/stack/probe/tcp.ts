@@ -15,7 +15,7 @@ import { relTime } from './index.js';
 import * as ipv4 from '../packet/ipv4.js';
 import * as tcp from '../packet/tcp.js';
 import { type SendResult, Socket, inetAddress } from '../socket.js';
-import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
+import type { Family, Probe, ProbeEvent, ProbeMethod, SentProbe } from './index.js';
 import { type TuneOptions, setTtl, tuneSocket } from './tune.js';
 import { UsageError } from '../errors.js';
 import { type MethodDescriptor, type MethodOption, ipHeaderLen } from './descriptor.js';
@@ -87,6 +87,7 @@ export class TcpProbe implements ProbeMethod {
   private readonly byPort = new Map<number, number>();
   private readonly buf = Buffer.allocUnsafe(65536);
   private ttl = -1;
+  private last: SentProbe | undefined;
 
   constructor(o: TcpProbeOptions) {
     this.family = o.family;
@@ -145,7 +146,13 @@ export class TcpProbe implements ProbeMethod {
     this.release(p.seq);
     this.pending.set(p.seq, { holder, port, isn });
     this.byPort.set(port, p.seq);
+    this.last = { protocol: C.IPPROTO_TCP, transport: seg, source: this.source, ttl: p.ttl };
     return this.raw.send(seg);
+  }
+
+  /** The last SYN, as built here (the raw socket sends it as it is). */
+  get lastSent(): SentProbe | undefined {
+    return this.last;
   }
 
   start(onEvent: (e: ProbeEvent) => void): void {

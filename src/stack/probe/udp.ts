@@ -9,7 +9,8 @@ import type { RecvResult } from '../native/index.js';
 import { drainErrorQueue, errorQueueEvent } from './recverr.js';
 import { relTime } from './index.js';
 import { type SendResult, Socket, inetAddress } from '../socket.js';
-import type { Family, Probe, ProbeEvent, ProbeMethod } from './index.js';
+import type { Family, Probe, ProbeEvent, ProbeMethod, SentProbe } from './index.js';
+import * as udp from '../packet/udp.js';
 import { type TuneOptions, isPortUnreachable, setTtl, tuneSocket } from './tune.js';
 import { type MethodDescriptor, ipHeaderLen, noOptions, sizedLayout } from './descriptor.js';
 
@@ -47,6 +48,7 @@ export class UdpProbe implements ProbeMethod {
   private referenced = true;
   private readonly ebuf = Buffer.allocUnsafe(2048);
   private readonly rbuf = Buffer.allocUnsafe(65536);
+  private last: { socket: Socket; port: number; payload: Buffer; ttl?: number } | null = null;
 
   constructor(o: UdpProbeOptions) {
     this.o = o;
@@ -82,8 +84,21 @@ export class UdpProbe implements ProbeMethod {
     this.pending.set(p.seq, { socket: s, port });
     if (!this.referenced) s.ref(false);
     if (this.onEvent) this.watch(p.seq, s);
+    this.last = { socket: s, port, payload: p.payload, ttl: p.ttl };
     // a failed send (EMSGSIZE ...) keeps the socket: its error queue says more
     return s.send(p.payload);
+  }
+
+  /** The last probe's datagram: the socket's bound port and address, the port it went to. */
+  get lastSent(): SentProbe | undefined {
+    const l = this.last;
+    if (!l || l.socket.isClosed) return undefined;
+    const local = l.socket.localAddress();
+    const bound = local && 'port' in local ? local : undefined;
+    return {
+      protocol: C.IPPROTO_UDP, transport: udp.encode({ srcPort: bound?.port ?? 0, dstPort: l.port }, l.payload),
+      source: bound?.address, ttl: l.ttl,
+    };
   }
 
   start(onEvent: (e: ProbeEvent) => void): void {
@@ -100,7 +115,8 @@ export class UdpProbe implements ProbeMethod {
         // a datagram back from the destination: it was reached
         const from = r.address && 'address' in r.address ? r.address.address : this.target;
         const ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
-        this.onEvent?.({ type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: r.bytes, checksumOk: true });
+        const payload = this.rbuf.subarray(0, Math.min(r.bytes, this.rbuf.length));
+        this.onEvent?.({ type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: r.bytes, checksumOk: true, payload });
       }
     });
   }

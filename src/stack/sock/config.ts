@@ -3,6 +3,8 @@
 // src/commands/sock.ts; this is the program's state as the core sees it.
 import { isSystemError, strerror as strerrorOfErrno, type SystemError } from '../errors.js';
 import type { SockAddr } from '../sockaddr.js';
+import type { Socket } from '../socket.js';
+import type { Conn } from './conn.js';
 
 /** sock's global variables (main.c), with the book's defaults. */
 export interface SockConfig {
@@ -84,6 +86,22 @@ export interface SockConfig {
   urgwrite: number;
   /** -v, counted */
   verbose: number;
+  /** ★ --pcap: what sees the sockets' traffic (sock/record.ts), when recording */
+  tap?: SockTap;
+}
+
+/**
+ * What a recorder is told about sock's sockets (--pcap): an IP socket about
+ * to connect (bound already) or, for a server, bound; each connected stream
+ * (around whose Conn it may put its own); each datagram sent or received.
+ */
+export interface SockTap {
+  /** before connect(2) (client, `remote`) or after bind (server, remote null) */
+  opening(sock: Socket, remote: SockAddr | null): Promise<void>;
+  /** a connected stream socket's Conn; returns the one to use */
+  conn(sock: Socket, conn: Conn): Conn;
+  /** a datagram sent (out) or received; `peer` null for the connected peer */
+  datagram(sock: Socket, out: boolean, data: Buffer, peer: SockAddr | null): void;
 }
 
 export function defaultConfig(): SockConfig {

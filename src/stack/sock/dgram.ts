@@ -14,12 +14,20 @@ function proto(sock: Socket): Summary['proto'] {
 }
 
 /** send(2)/sendto(2) of one datagram, waiting for room when the send buffer is full. */
-async function sendDatagram(sock: Socket, data: Buffer, to: SockAddr | null): Promise<number> {
+async function sendDatagram(sock: Socket, data: Buffer, to: SockAddr | null, cfg: SockConfig): Promise<number> {
   for (;;) {
     const n = sock.send(data, to).bytes;
-    if (n >= 0) return n;
+    if (n >= 0) {
+      seen(sock, cfg, true, data, to);
+      return n;
+    }
     await sock.waitWritable();
   }
+}
+
+/** A datagram for --pcap's tap, when there is one (not for unix sockets). */
+function seen(sock: Socket, cfg: SockConfig, out: boolean, data: Buffer, peer: SockAddr | null): void {
+  if (cfg.tap && sock.domain !== C.AF_UNIX) cfg.tap.datagram(sock, out, data, peer);
 }
 
 /** Read datagrams in bounded batches; `each` returns false to stop. */
@@ -76,6 +84,7 @@ export async function loopDgram(sock: Socket, cfg: SockConfig, io: StdIO, emit: 
       if (cfg.server || !connected) {
         const r = sock.recv(buf);
         if (!r) return false;
+        seen(sock, cfg, false, buf.subarray(0, Math.min(r.bytes, buf.length)), r.address);
         const truncated = (r.flags & C.MSG_TRUNC) !== 0;
         if (cfg.verbose || (truncated && cfg.server)) {
           emit({ event: 'datagram', from: r.address, to: cfg.server && cfg.recvdstaddr ? r.control.pktinfo?.address : undefined, truncated: truncated && cfg.server });
@@ -90,6 +99,7 @@ export async function loopDgram(sock: Socket, cfg: SockConfig, io: StdIO, emit: 
       }
       const n = sock.recvFast(buf);
       if (n < 0) return false;
+      seen(sock, cfg, false, buf.subarray(0, n), null);
       if (n === 0) {
         if (cfg.verbose) emit({ event: 'closed' });
         finish();
@@ -107,7 +117,7 @@ export async function loopDgram(sock: Socket, cfg: SockConfig, io: StdIO, emit: 
         const piece = chunk.subarray(off, off + cfg.readlen);
         const data = cfg.crlf ? crlfAdd(piece) : piece;
         try {
-          await sendDatagram(sock, data, connected ? null : target);
+          await sendDatagram(sock, data, connected ? null : target, cfg);
         } catch (e) {
           throw new SockFailure(connected || !target ? 'write error' : 'sendto error', { cause: e });
         }
@@ -147,7 +157,7 @@ export async function sourceDgram(sock: Socket, cfg: SockConfig, emit: Emit, tar
     for (let i = 1; i <= cfg.nbuf; i++) {
       let n = -1;
       try {
-        n = await sendDatagram(sock, wbuf, to);
+        n = await sendDatagram(sock, wbuf, to, cfg);
       } catch (e) {
         const f = new SockFailure(`${what} returned -1, expected ${cfg.writelen}`, { cause: e });
         if (!cfg.ignorewerr) throw f;
@@ -164,7 +174,7 @@ export async function sourceDgram(sock: Socket, cfg: SockConfig, emit: Emit, tar
     }
     const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
     try {
-      await sendDatagram(sock, Buffer.alloc(0), to);
+      await sendDatagram(sock, Buffer.alloc(0), to, cfg);
     } catch {
       // the end mark is a courtesy
     }
@@ -218,6 +228,7 @@ export async function sinkDgram(sock: Socket, cfg: SockConfig, emit: Emit, signa
         if (n < 0) return false;
         dog.kick();
         if (remote === null) remote = native.last.address();
+        if (cfg.tap) seen(sock, cfg, false, buf.subarray(0, Math.min(n, buf.length)), native.last.address());
         if (n === 0) {
           if (cfg.verbose) emit({ event: 'closed' });
           stop();

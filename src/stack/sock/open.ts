@@ -300,6 +300,11 @@ async function clientOn(sock: Socket, remote: SockAddr, cfg: SockConfig, emit: E
     }
     buffers(sock, cfg, emit);
     sockopts(sock, cfg, false, emit, remote);
+    if (cfg.tap && remote.family !== C.AF_UNIX) {
+      // --pcap: our port is part of the flow before the first packet leaves
+      if (!local) sock.bind(wildcard(remote.family, 0));
+      await cfg.tap.opening(sock, remote);
+    }
     if (!cfg.udp || cfg.connectudp) {
       try {
         await connectSocket(sock, remote);
@@ -354,6 +359,7 @@ export async function servopen(cfg: SockConfig, where: Local, emit: Emit): Promi
       failWith("can't bind local address", e, true); // exit 2, as sockit(1) says of a server's bind
     }
     const local = sock.localAddress();
+    if (cfg.tap && !created && !('unix' in where)) await cfg.tap.opening(sock, null);
     // ★ port 0: say which port the kernel chose, once the socket takes traffic
     const ready = () => {
       if ((bound.family === C.AF_INET || bound.family === C.AF_INET6) && bound.port === 0) emit({ event: 'listening', local });

@@ -55,8 +55,13 @@ export function readInput(input: Readable, each: (chunk: Buffer) => Promise<void
 
 /** A connection for reading: MSG_PEEK and MSG_OOB need the core, the rest runs on Node's streams. */
 function readConn(sock: Socket, cfg: SockConfig, onUrgent?: (byte: number) => void): Conn {
-  if (cfg.msgpeek || onUrgent) return new CoreConn(sock, { readlen: cfg.readlen, peek: cfg.msgpeek, onUrgent });
-  return new NetConn(sock, { readlen: cfg.readlen });
+  const conn = cfg.msgpeek || onUrgent ? new CoreConn(sock, { readlen: cfg.readlen, peek: cfg.msgpeek, onUrgent }) : new NetConn(sock, { readlen: cfg.readlen });
+  return tapped(sock, cfg, conn);
+}
+
+/** The connection as --pcap's tap sees it (the same one without a tap, or for a unix socket). */
+function tapped(sock: Socket, cfg: SockConfig, conn: Conn): Conn {
+  return cfg.tap && sock.domain !== C.AF_UNIX ? cfg.tap.conn(sock, conn) : conn;
 }
 
 /** Fires `fail` when `ms` (0: never) pass without a kick: SO_RCVTIMEO for a sink on a nonblocking descriptor. */
@@ -212,6 +217,7 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
     net.quiet(); // errors come back through the write callbacks
     conn = net;
   }
+  conn = tapped(sock, cfg, conn);
   const expected = `write returned -1, expected ${cfg.writelen}`;
   // -y: a write that the kernel has not taken within SO_SNDTIMEO fails with EAGAIN, as a blocking one would
   const bounded = <T>(p: Promise<T>): Promise<T> => {

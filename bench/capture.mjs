@@ -1,0 +1,115 @@
+// sockit capture -w next to tcpdump -w on a veth pair carrying an iperf3 UDP
+// stream at increasing rates (needs root): for each rate and each capturer
+// (alone, each with its own iperf3 run), the packets iperf3 sent, the
+// capturer's three counters and its CPU time (/proc/PID/stat just before
+// SIGINT); then the highest rate each captured without loss, their ratio
+// (goal >= 1.0), and CPU seconds per million packets.
+// The sender (iperf3 on the same machine) has a ceiling: when neither side
+// drops at the highest rate it reaches, the ratio says nothing; a smaller
+// kernel buffer for both (-B, the third argument) makes the capturer's own
+// speed and wake-up latency the limit.
+//   node bench/capture.mjs [seconds-per-run] [max-kpps] [buffer-KiB]     (default 1, 800, 2048)
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chain } from './lab.mjs';
+import { have, requireBuilt, root } from './common.mjs';
+
+requireBuilt();
+if (process.getuid() !== 0) { console.error('bench: needs root to build network namespaces'); process.exit(2); }
+for (const t of ['tcpdump', 'iperf3']) if (!have(t)) { console.error(`bench: ${t} is not installed`); process.exit(2); }
+
+const seconds = Number(process.argv[2] ?? 1);
+const maxKpps = Number(process.argv[3] ?? 800);
+const bufferKiB = String(Number(process.argv[4] ?? 2048));
+const PAYLOAD = 64; // bytes of UDP payload: the packet rate, not the bit rate, is what a capturer pays for
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS; // users don't have it; it costs every Node start ~40 ms
+const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const dir = mkdtempSync(join(tmpdir(), 'sockit-capbench-'));
+spawnSync('chmod', ['777', dir]);
+const lab = chain(0, 'capbench');
+
+const capturers = {
+  'sockit (ring)': (f) => [process.execPath, `${root}bin/sockit`, 'capture', '-i', 'eth0', '-B', bufferKiB, '-w', f, 'udp port 5201'],
+  'sockit (recvmsg)': (f) => [process.execPath, `${root}bin/sockit`, 'capture', '-i', 'eth0', '-B', bufferKiB, '--mechanism', 'recvmsg', '-w', f, 'udp port 5201'],
+  tcpdump: (f) => ['tcpdump', '-i', 'eth0', '-B', bufferKiB, '-w', f, 'udp port 5201'],
+};
+
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
+  } catch {
+    return NaN;
+  }
+}
+
+async function once(name, kpps) {
+  const file = join(dir, `${name.replace(/\W/g, '')}.pcap`);
+  const child = spawn('ip', ['netns', 'exec', lab.src, ...capturers[name](file)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const listening = new Promise((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; if (/listening on/.test(stderr)) resolve(); });
+    child.on('close', () => reject(new Error(`${name} exited: ${stderr}`)));
+  });
+  const done = new Promise((resolve) => child.on('close', resolve));
+  await listening;
+  const cpu0 = cpuSeconds(child.pid);
+  const bps = kpps * 1000 * PAYLOAD * 8;
+  const r = spawnSync('ip', ['netns', 'exec', lab.src, 'iperf3', '-c', lab.dst4, '-u', '-b', String(bps), '-l', String(PAYLOAD), '-t', String(seconds), '-J'], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new Error(`iperf3: ${r.stdout}${r.stderr}`);
+  const sent = JSON.parse(r.stdout).end.sum.packets;
+  // past tcpdump's 1 s buffer timeout: it writes only the ring blocks the kernel has handed over
+  await sleep(1200);
+  const cpu = cpuSeconds(child.pid) - cpu0;
+  child.kill('SIGINT');
+  await done;
+  const n = (what) => Number(new RegExp(`^(\\d+) packets? ${what}$`, 'm').exec(stderr)?.[1] ?? NaN);
+  return { sent, captured: n('captured'), received: n('received by filter'), dropped: n('dropped by kernel'), cpu };
+}
+
+const server = spawn('ip', ['netns', 'exec', lab.dst, 'iperf3', '-s'], { stdio: 'ignore' });
+try {
+  await sleep(500);
+  console.log(`sockit capture -w vs tcpdump -w: iperf3 UDP, ${PAYLOAD}-byte payloads, ${seconds} s per run, -B ${bufferKiB} KiB for both, each capturer alone; NODE_EXTRA_CA_CERTS unset for the children`);
+  console.log(`${'target kpps'.padEnd(12)} ${'capturer'.padEnd(17)} ${'sent pps'.padStart(9)} ${'captured'.padStart(9)} ${'dropped'.padStart(8)} ${'lost'.padStart(7)} ${'lossless'.padEnd(8)} cpu s/Mpkt`);
+  const best = Object.fromEntries(Object.keys(capturers).map((k) => [k, 0]));
+  const cpuPerM = Object.fromEntries(Object.keys(capturers).map((k) => [k, []]));
+  const lostShare = Object.fromEntries(Object.keys(capturers).map((k) => [k, []]));
+  for (let kpps = 25; kpps <= maxKpps; kpps *= 2) {
+    for (const name of Object.keys(capturers)) {
+      const r = await once(name, kpps);
+      const lossless = r.dropped === 0 && r.captured >= r.sent;
+      const sentPps = r.sent / seconds;
+      if (lossless) best[name] = Math.max(best[name], sentPps);
+      if (r.captured > 0) cpuPerM[name].push(r.cpu / r.captured * 1e6);
+      const lost = Math.max(0, r.sent - r.captured) / r.sent;
+      lostShare[name].push(lost);
+      console.log(`${String(kpps).padEnd(12)} ${name.padEnd(17)} ${sentPps.toFixed(0).padStart(9)} ${String(r.captured).padStart(9)} ${String(r.dropped).padStart(8)} ${(100 * lost).toFixed(2).padStart(6)}% ${(lossless ? 'yes' : 'no').padEnd(8)} ${(r.cpu / r.captured * 1e6).toFixed(2)}`);
+    }
+  }
+  const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  console.log('');
+  for (const name of Object.keys(capturers)) {
+    console.log(`${name.padEnd(17)} highest lossless rate ${best[name].toFixed(0).padStart(8)} pps, mean loss ${(100 * mean(lostShare[name])).toFixed(2)}%, mean CPU ${mean(cpuPerM[name]).toFixed(2)} s per million packets`);
+  }
+  for (const name of ['sockit (ring)', 'sockit (recvmsg)']) {
+    if (best.tcpdump === 0) {
+      console.log(`ratio ${name} / tcpdump: n/a (tcpdump lost packets at every rate; ${name} was lossless up to ${best[name].toFixed(0)} pps)`);
+      continue;
+    }
+    const ratio = best[name] / best.tcpdump;
+    console.log(`ratio ${name} / tcpdump: ${ratio.toFixed(2)}x (goal >= 1.0: ${ratio >= 1 ? 'met' : 'not met'})`);
+  }
+  const ceiling = Math.max(...Object.values(best));
+  if (ceiling > 0 && Object.values(best).every((b) => b >= ceiling * 0.9)) console.log('(every capturer kept up with the fastest the sender went: the ratio is the sender\'s noise; try a smaller buffer)');
+} finally {
+  server.kill('SIGKILL');
+  lab.close();
+  rmSync(dir, { recursive: true, force: true });
+}
