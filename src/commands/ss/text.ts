@@ -1,4 +1,5 @@
-// ss's text: the column model of iproute2 misc/ss.c (6.1). Every field is a
+// ss's text: the column model of iproute2 misc/ss.c (6.1, with the Process
+// column of 6.8: see Layout). Every field is a
 // token of a column; widths come from the longest token (the header's
 // included) plus the column's left delimiter. On a pipe the columns are as
 // compact as that; on a TTY the spare width of the terminal is spread over
