@@ -21,6 +21,7 @@ interface Entry {
 
 export const commands: Entry[] = [
   { name: 'ping', summary: 'send ICMP ECHO_REQUEST to network hosts (iputils ping)', load: () => import('./commands/ping/index.js') },
+  { name: 'fping', summary: 'send ICMP ECHO_REQUEST to many network hosts at once (fping)', load: () => import('./commands/fping/index.js') },
   { name: 'traceroute', aliases: ['tracert'], summary: 'print the route packets trace to network host (traceroute 2.x)', load: () => import('./commands/traceroute.js') },
   { name: 'sock', summary: "Stevens' sock: TCP/UDP/unix client, server, source and sink with every socket option", load: () => import('./commands/sock.js') },
   { name: 'sockopt', aliases: ['checkopts'], summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options", load: () => import('./commands/sockopt.js') },
@@ -33,6 +34,7 @@ export const commands: Entry[] = [
   { name: 'ifaces', summary: "the interfaces and their addresses as UNP's prifinfo prints them, over rtnetlink", load: () => import('./commands/ifaces/index.js') },
   { name: 'lookup', summary: 'getaddrinfo, getnameinfo and getservbyname as getent prints them (UNP ch.11)', load: () => import('./commands/lookup.js') },
   { name: 'sntp', summary: "SNTP client (RFC 4330) as ntpdig prints it, and the book's ssntp listener", load: () => import('./commands/sntp.js') },
+  { name: 'exporter', summary: 'a blackbox_exporter-compatible prober for Prometheus (icmp, tcp, udp), with continuous pinging', load: () => import('./commands/exporter/index.js') },
   { name: 'links', summary: 'make links named after the commands (busybox style): a link named ping runs sockit ping', load: () => import('./commands/links.js') },
   { name: 'completion', summary: "bash, zsh and fish completions from the commands' own option tables", load: () => import('./commands/completion.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },

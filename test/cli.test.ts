@@ -46,11 +46,11 @@ describe('sockit help and bare sockit', () => {
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toBe(dashdash.stdout);
     expect(help.stdout).toMatch(/^Usage: sockit <command> \[options\]\n/);
-    for (const c of ['ping', 'traceroute', 'sock', 'sockopt', 'connect', 'echo', 'daytime', 'lookup', 'ifaces', 'sntp', 'dump', 'ss', 'netstat', 'capture', 'links', 'completion']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['ping', 'fping', 'traceroute', 'sock', 'sockopt', 'connect', 'echo', 'daytime', 'lookup', 'ifaces', 'sntp', 'dump', 'ss', 'netstat', 'capture', 'exporter', 'links', 'completion']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(help.stdout).toMatch(/^Run `sockit help <command>`/m);
   });
 
-  it.each(['ping', 'traceroute', 'connect', 'sockopt', 'daytime'])('`sockit help %s` is the command\'s own help, exit 0', async (c) => {
+  it.each(['ping', 'fping', 'traceroute', 'connect', 'sockopt', 'daytime'])('`sockit help %s` is the command\'s own help, exit 0', async (c) => {
     const help = await sockit(['help', c]);
     const own = await sockit([c, '--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });

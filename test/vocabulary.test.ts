@@ -73,6 +73,22 @@ describe('every command\'s --json keeps the vocabulary', () => {
     expect(types(r.stdout)).toContain('reply');
   });
 
+  it('fping -c 2 -p 50 127.0.0.1 ::1, and with an unknown name', async () => {
+    const r = await sockit(['fping', '--json', '-c', '2', '-p', '50', '127.0.0.1', '::1']);
+    expect(r.code).toBe(0);
+    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+    expect(types(r.stdout).filter((t) => t === 'reply').length).toBe(4);
+    expect(types(r.stdout).filter((t) => t === 'host').length).toBe(2);
+    const unknown = await sockit(['fping', '--json', '127.0.0.1', 'no-such-host.invalid']);
+    expect(unknown.code).toBe(2);
+    expect(vocabularyProblems(unknown.stdout, unknown.code)).toEqual([]);
+    expect(records(unknown.stdout).find((x) => x.type === 'error')).toMatchObject({ kind: 'resolve', host: 'no-such-host.invalid' });
+    // bad arguments: fping's exit 3, and still a summary
+    const bad = await sockit(['fping', '--json', '-c', '0', '127.0.0.1']);
+    expect(bad.code).toBe(3);
+    expect(vocabularyProblems(bad.stdout, bad.code)).toEqual([]);
+  });
+
   it('traceroute -n -m 2 127.0.0.1', async () => {
     const r = await sockit(['traceroute', '-n', '-m', '2', '127.0.0.1', '--json']);
     expect(r.code).toBe(0);

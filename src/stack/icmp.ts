@@ -109,6 +109,9 @@ const NO_BYTES = Buffer.alloc(0);
 /** Messages handled per readiness callback before yielding to the loop. */
 const BATCH = 64;
 
+/** Encoded destinations kept per endpoint (a fleet of targets on one socket). */
+const ADDR_CACHE = 65536;
+
 export class IcmpEndpoint {
   readonly family: 4 | 6;
   readonly mode: IcmpMode;
@@ -121,6 +124,8 @@ export class IcmpEndpoint {
   private ttl = -1;
   private lastTo = '';
   private lastAddr: Buffer | null = null;
+  /** struct sockaddr of destinations sent to before, for a socket that sends to many (a fleet) */
+  private readonly addrCache = new Map<string, Buffer>();
   /** IPv6 flow label put in the destination address (sin6_flowinfo) */
   private flowLabel = 0;
   private readonly rbuf = Buffer.allocUnsafe(65536 + 512);
@@ -177,11 +182,17 @@ export class IcmpEndpoint {
     return this.socket.sendQuick(wire, this.sockaddrFor(to), flags);
   }
 
-  // the destination rarely changes: keep its struct sockaddr encoded
+  // the destination rarely changes (or is one of a fleet's): keep its struct sockaddr encoded
   private sockaddrFor(to: string): Buffer {
     if (to !== this.lastTo || !this.lastAddr) {
-      const sa = inetAddress(to, 0);
-      this.lastAddr = native.sockaddr('scopeid' in sa ? { ...sa, flowinfo: this.flowLabel } : sa);
+      let addr = this.addrCache.get(to);
+      if (!addr) {
+        const sa = inetAddress(to, 0);
+        addr = native.sockaddr('scopeid' in sa ? { ...sa, flowinfo: this.flowLabel } : sa);
+        if (this.addrCache.size >= ADDR_CACHE) this.addrCache.clear();
+        this.addrCache.set(to, addr);
+      }
+      this.lastAddr = addr;
       this.lastTo = to;
     }
     return this.lastAddr;
@@ -206,6 +217,7 @@ export class IcmpEndpoint {
     this.socket.setsockopt(C.IPPROTO_IPV6, C.IPV6_FLOWINFO_SEND, 1);
     this.flowLabel = label & 0xfffff;
     this.lastAddr = null;
+    this.addrCache.clear();
   }
 
   /** Deliver every received message to `events` until close() or listen(null). */

@@ -2,3 +2,4 @@
 // the ping command and for other front ends (fping, an exporter).
 export * from './session.js';
 export * from './setup.js';
+export * from './fleet.js';

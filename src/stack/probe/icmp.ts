@@ -52,6 +52,12 @@ export interface IcmpProbeOptions {
    * requests (iputils' ping -N); replies come as 'reply' events with nodeInfo
    */
   nodeInfo?: NodeInfoQuery;
+  /**
+   * One socket for many destinations (fping's): probes go where sendTo()
+   * says, and ICMP errors about an echo request to any destination are
+   * reported (with `to`), not only those about `target`.
+   */
+  fleet?: boolean;
 }
 
 /** What a node information probe asks, and about what. */
@@ -75,6 +81,7 @@ export class IcmpProbe implements ProbeMethod {
   private wire = Buffer.alloc(0);
   private ttl = -1;
   private readonly ni?: NodeInfoQuery;
+  private readonly fleet: boolean;
   /** node information: the nonce of each 16-bit sequence in flight (its 6 random bytes after the sequence) */
   private nonces?: Buffer;
   private lastQuery: Buffer = Buffer.alloc(0);
@@ -86,6 +93,8 @@ export class IcmpProbe implements ProbeMethod {
     this.headerBytes = opts.family === 4 ? 28 + (opts.ipOptions?.length ?? 0) : 8;
     if (opts.nodeInfo && (opts.family !== 6 || opts.mode !== 'raw')) throw new TypeError('node information queries go on a raw ICMPv6 socket');
     this.ni = opts.nodeInfo;
+    this.fleet = !!opts.fleet;
+    if (this.fleet && (opts.connect || opts.nodeInfo)) throw new TypeError('a fleet socket sends echo requests to many destinations: no connect, no node information');
     if (this.ni) this.nonces = Buffer.alloc(0x10000 * 6);
     const accept = this.ni ? [...DEFAULT_ACCEPT6, nodeinfo.REPLY] : undefined;
     this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident, timestamps: opts.timestamps, accept });
@@ -155,6 +164,16 @@ export class IcmpProbe implements ProbeMethod {
 
   sendQuick(p: Probe): number {
     return this.ep.sendQuick(this.build(p), this.target);
+  }
+
+  /** send() to another destination than `target` (a fleet socket's). */
+  sendTo(p: Probe, to: string): SendResult {
+    return this.ep.sendRaw(this.build(p), to);
+  }
+
+  /** sendQuick() to another destination than `target`. */
+  sendQuickTo(p: Probe, to: string): number {
+    return this.ep.sendQuick(this.build(p), to);
   }
 
   get lastSendRelNs(): number {
@@ -246,13 +265,13 @@ export class IcmpProbe implements ProbeMethod {
     if (m.body.kind !== 'error' || !p.original) return;
     const o = p.original;
     // an error about an echo request of ours, sent to our target
-    if (!this.ours(o.id) || (o.dst !== undefined && o.dst !== this.target)) return;
+    if (!this.ours(o.id) || (!this.fleet && o.dst !== undefined && o.dst !== this.target)) return;
     const notice = v4 && (m.type === icmp4.REDIRECT || m.type === icmp4.SOURCE_QUENCH);
     if (notice) {
-      onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: m.body.gateway });
+      onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: m.body.gateway, to: o.dst });
       return;
     }
-    onEvent({ type: 'icmp-error', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, mtu: m.body.mtu, ttl: p.ttl, rxRelNs: relTime(p.rxNs), reached: false });
+    onEvent({ type: 'icmp-error', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, mtu: m.body.mtu, ttl: p.ttl, rxRelNs: relTime(p.rxNs), reached: false, to: o.dst });
   }
 
   ref(on: boolean): void {

@@ -31,7 +31,7 @@ export type ProbeEvent =
       rxRelNs?: number;
       /** bytes of the answer as the tools count them (ICMP header + data for echo) */
       bytes: number;
-      /** the echoed data (echo methods); valid only during the event callback */
+      /** the echoed data (echo methods), the datagram (udp); valid only during the event callback */
       data?: Buffer;
       checksumOk: boolean;
       /** IP options the answer carried, when the method sees them; valid only during the event callback */
@@ -40,8 +40,6 @@ export type ProbeEvent =
       flags?: string;
       /** a node information reply (RFC 4620), the whole ICMPv6 message, when that was the probe */
       nodeInfo?: Buffer;
-      /** the datagram's payload (UDP methods); valid only during the event callback */
-      payload?: Buffer;
     }
   | {
       /** an ICMP error about one of our probes */
@@ -56,6 +54,8 @@ export type ProbeEvent =
       rxRelNs?: number;
       /** the error means the probe reached the destination (UDP port unreachable from it) */
       reached: boolean;
+      /** where the probe it quotes was sent, when the quote says (a fleet socket's many destinations) */
+      to?: string;
     }
   | {
       /** redirect / source quench about one of our probes: informative, not an error */
@@ -66,6 +66,8 @@ export type ProbeEvent =
       icmpCode: number;
       /** a redirect's new next hop */
       gateway?: string;
+      /** where the probe it quotes was sent, when the quote says */
+      to?: string;
     }
   | {
       /** the local stack refused something we sent (IP_RECVERR origin local: EMSGSIZE ...) */

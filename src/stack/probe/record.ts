@@ -118,7 +118,7 @@ export class RecordedProbes implements ProbeMethod {
     if (e.nodeInfo) return ipPacket(ends, C.IPPROTO_ICMPV6, e.nodeInfo);
     if (s?.protocol === C.IPPROTO_UDP) {
       const t = s.transport;
-      return udpPacket(ends, t.readUInt16BE(2), t.readUInt16BE(0), e.payload ?? Buffer.alloc(0));
+      return udpPacket(ends, t.readUInt16BE(2), t.readUInt16BE(0), e.data ?? Buffer.alloc(0));
     }
     if (s?.protocol === C.IPPROTO_TCP) {
       const t = s.transport;

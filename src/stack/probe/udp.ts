@@ -116,7 +116,7 @@ export class UdpProbe implements ProbeMethod {
         const from = r.address && 'address' in r.address ? r.address.address : this.target;
         const ttl = this.family === 4 ? r.control.ttl : r.control.hopLimit;
         const payload = this.rbuf.subarray(0, Math.min(r.bytes, this.rbuf.length));
-        this.onEvent?.({ type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: r.bytes, checksumOk: true, payload });
+        this.onEvent?.({ type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: r.bytes, data: payload, checksumOk: true });
       }
     });
   }

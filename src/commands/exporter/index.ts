@@ -1,0 +1,158 @@
+// sockit exporter: a prober Prometheus scrapes, as blackbox_exporter is
+// (its /probe API, blackbox.yml, metric names), with smokeping_prober's
+// continuous probing (`targets:` or --ping) on sockit's fleet engine.
+import { existsSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Failure, intArg, makeCommand, onTerminate, parseArgs, runMain, UsageError } from '../common.js';
+import { logfmtValue } from '../../stack/prober/log.js';
+import type { ContinuousProber } from '../../stack/prober/continuous.js';
+import type { ProberConfig, TargetGroup } from '../../stack/prober/index.js';
+import { createServer, DEFAULT_TIMEOUT_OFFSET_S, type ExporterState } from './server.js';
+
+const DEFAULT_CONFIG = 'blackbox.yml';
+const DEFAULT_LISTEN = ':9115';
+
+interface Options {
+  configFile: string;
+  configCheck?: boolean;
+  listen: string;
+  timeoutOffset: number;
+  historyLimit: number;
+  ping?: string[];
+  pingInterval: string;
+  pingSize: number;
+}
+
+function log(level: string, msg: string, pairs: Record<string, unknown> = {}): void {
+  const kv: [string, unknown][] = [['ts', new Date().toISOString()], ['level', level], ['msg', msg], ...Object.entries(pairs)];
+  process.stderr.write(kv.map(([k, v]) => `${k}=${logfmtValue(v)}`).join(' ') + '\n');
+}
+
+/** ":9115", "127.0.0.1:0", "[::1]:9115", "localhost:9115" */
+export function parseListen(text: string): { host?: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  if (!m || Number(m[3]) > 65535) throw new UsageError(`invalid listen address: '${text}' (ADDR:PORT, e.g. :9115 or 127.0.0.1:9115)`);
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port: Number(m[3]) };
+}
+
+async function loadConfig(file: string, explicit: boolean): Promise<ProberConfig> {
+  const { parseConfig, ConfigError } = await import('../../stack/prober/index.js');
+  if (!explicit && !existsSync(file)) return { modules: new Map(), targets: [] };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Failure(`error reading config file: ${(e as Error).message}`);
+  }
+  try {
+    return parseConfig(text);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`error parsing config file ${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+async function startContinuous(groups: TargetGroup[]): Promise<ContinuousProber | undefined> {
+  if (groups.length === 0) return undefined;
+  const { ContinuousProber, resolveGroup } = await import('../../stack/prober/continuous.js');
+  const resolved = await Promise.all(groups.map(async (group) => {
+    try {
+      return { group, targets: await resolveGroup(group) };
+    } catch (e) {
+      throw new Failure(`cannot resolve a continuous target (${group.hosts.join(', ')}): ${(e as Error).message}`);
+    }
+  }));
+  const c = new ContinuousProber(resolved);
+  c.start();
+  log('info', 'Continuous probing', { targets: c.targetCount, via: c.mechanisms().join(',') });
+  return c;
+}
+
+async function main(o: Options, explicitConfig: boolean): Promise<number> {
+  const { parseGoDuration, ResultHistory } = await import('../../stack/prober/index.js');
+  const listen = parseListen(o.listen);
+  const intervalS = parseGoDuration(o.pingInterval);
+  if (intervalS === undefined || intervalS <= 0) throw new UsageError(`invalid ping interval: '${o.pingInterval}'`);
+  const config = await loadConfig(o.configFile, explicitConfig);
+  if (o.configCheck) {
+    log('info', 'Config file is ok exiting...');
+    return 0;
+  }
+  const groups = [...config.targets];
+  if (o.ping?.length) groups.push({ hosts: o.ping, intervalMs: intervalS * 1000, network: 'ip', size: o.pingSize });
+  const state: ExporterState = {
+    config, timeoutOffsetS: o.timeoutOffset, history: new ResultHistory(o.historyLimit), lastReloadOk: true,
+    lastReloadS: Date.now() / 1000, unknownModules: 0, log,
+    reload: async () => {
+      try {
+        const c = await loadConfig(o.configFile, true);
+        // continuous targets are set at start; a reload changes the modules
+        state.config = { modules: c.modules, targets: state.config.targets };
+        state.lastReloadOk = true;
+        state.lastReloadS = Date.now() / 1000;
+        log('info', 'Reloaded config file');
+      } catch (e) {
+        state.lastReloadOk = false;
+        log('error', 'Error reloading config', { err: e as Error });
+        throw e;
+      }
+    },
+  };
+  log('info', 'Loaded config file', { file: o.configFile, modules: config.modules.size });
+  state.continuous = await startContinuous(groups);
+  const server = createServer(state);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Failure(`listen ${o.listen}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`)));
+    server.listen({ host: listen.host, port: listen.port }, resolve);
+  });
+  const a = server.address() as AddressInfo;
+  log('info', 'Listening on', { address: a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}` });
+  const hup = () => void state.reload().catch(() => {});
+  process.on('SIGHUP', hup);
+  return new Promise<number>((resolve) => {
+    const off = onTerminate((signal) => {
+      off();
+      process.off('SIGHUP', hup);
+      log('info', `Received ${signal}, exiting gracefully...`);
+      state.continuous?.stop();
+      server.close();
+      server.closeAllConnections();
+      resolve(0);
+    });
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  return runMain('exporter', async () => {
+    const cmd = makeCommand('exporter')
+      .description("a blackbox_exporter-compatible prober (icmp, tcp, udp) with smokeping_prober's continuous probing")
+      .option('--config.file <file>', 'blackbox.yml: modules, and targets to probe continuously', DEFAULT_CONFIG)
+      .option('--config.check', 'check the configuration file and exit')
+      .option('--listen <addr:port>', 'where to serve /probe and /metrics', DEFAULT_LISTEN)
+      .option('--web.listen-address <addr:port>', "--listen, as blackbox_exporter's flag")
+      .option('--timeout-offset <seconds>', "subtracted from the scrape's timeout", (v) => {
+        const n = Number(v);
+        if (!/^\d*\.?\d+$/.test(v) || !Number.isFinite(n)) throw new UsageError(`invalid timeout offset: '${v}'`);
+        return n;
+      }, DEFAULT_TIMEOUT_OFFSET_S)
+      .option('--history.limit <n>', 'recent probes kept for the / page', intArg('history limit', 0, 1_000_000), 100)
+      .option('--ping <host...>', 'hosts to ping continuously (smokeping_prober)')
+      .option('--ping.interval <duration>', 'how often to ping them (Go duration)', '1s')
+      .option('--ping.size <bytes>', 'ICMP data bytes of those pings', intArg('ping size', 0, 65507), 56)
+      .allowExcessArguments(false);
+    if (!parseArgs(cmd, argv)) return 0;
+    const raw = cmd.opts() as Record<string, unknown>;
+    const o: Options = {
+      configFile: raw['config.file'] as string,
+      configCheck: raw['config.check'] as boolean | undefined,
+      listen: (raw['web.listen-address'] as string | undefined) ?? (raw.listen as string),
+      timeoutOffset: raw.timeoutOffset as number,
+      historyLimit: raw['history.limit'] as number,
+      ping: raw.ping as string[] | undefined,
+      pingInterval: raw['ping.interval'] as string,
+      pingSize: raw['ping.size'] as number,
+    };
+    return main(o, cmd.getOptionValueSource('config.file') === 'cli');
+  });
+}

@@ -1,0 +1,357 @@
+// sockit fping against fping 5.1 on the same targets, in a lab: src — r1 —
+// dst, where dst answers for 198.51.100.0/24 and 2001:db8:100::/120 (local
+// routes), drops echo requests to 198.51.100.200-254 (silent targets), and
+// r1 answers 203.0.113.0/24 with ICMP host unreachable. Times are masked;
+// everything else must match fping's bytes, as root (raw socket, as fping)
+// and as nobody (a ping socket).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cFixed, sprintTm } from '../../src/commands/fping/text.js';
+import { cidrRange, fileNames, startEndRange } from '../../src/commands/fping/targets.js';
+import { type CliResult, Running, sockit, sockitIn, startSockitIn } from '../helpers/cli.js';
+import { isRoot } from '../helpers/root.js';
+import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
+import { vocabularyProblems } from '../helpers/vocabulary.js';
+import { Lab, needsRootReason } from '../lab/index.js';
+
+describe('fping arithmetic and target lists', () => {
+  it('sprint_tm: three significant digits, glibc rounding (an exact tie goes to even)', () => {
+    expect([12_345, 999_400, 1_234_567, 12_345_678, 123_456_789, 2_000_000_000_000].map(sprintTm)).toEqual(['0.012', '0.999', '1.23', '12.3', '123', '2.000e+06']);
+    // 0.0625 ms is exact in binary: glibc prints 0.062 where toFixed says 0.063
+    expect(sprintTm(62_500)).toBe('0.062');
+    expect(cFixed(0.0625, 3)).toBe('0.062');
+    expect(cFixed(0.1875, 3)).toBe('0.188');
+    expect(sprintTm(-1_500_000)).toBe('-1.5');
+  });
+
+  it('-g: a prefix without network and broadcast (not below /31), a range end to end; fping\'s refusals', () => {
+    expect(cidrRange('192.0.2.0/30')).toEqual(['192.0.2.1', '192.0.2.2']);
+    expect(cidrRange('192.0.2.5/31')).toEqual(['192.0.2.4', '192.0.2.5']);
+    expect(cidrRange('192.0.2.9/32')).toEqual(['192.0.2.9']);
+    expect(cidrRange('198.51.100.77/24').length).toBe(254);
+    expect(startEndRange('192.0.2.254', '192.0.3.1')).toEqual(['192.0.2.254', '192.0.2.255', '192.0.3.0', '192.0.3.1']);
+    expect(startEndRange('192.0.2.9', '192.0.2.1')).toEqual([]);
+    expect(() => cidrRange('192.0.2.0/0')).toThrow('netmask must be between 1 and 32 (is: 0)');
+    expect(() => cidrRange('2001:db8::/64')).toThrow('-g works only with IPv4 addresses');
+    expect(() => startEndRange('10.0.0.0', '10.2.0.0')).toThrow('-g parameter generates too many addresses');
+  });
+
+  it('-f: the first word of each line, # comments and blank lines skipped', () => {
+    expect(fileNames('192.0.2.1\n  192.0.2.2 trailing words\n# a comment\n\n#192.0.2.3\n\t2001:db8::1\n')).toEqual(['192.0.2.1', '192.0.2.2', '2001:db8::1']);
+  });
+});
+
+/** fping's bad-argument lines, and sockit's: the same words after the program's name; fping 5.1 exits 1, its manual (and sockit) 3. */
+describe('bad arguments (one line, exit 3)', () => {
+  const cases: string[][] = [
+    ['-c', '0', '192.0.2.1'],
+    ['-a', '-u', '192.0.2.1'],
+    ['-4', '-6', '192.0.2.1'],
+    ['-B', '7', '192.0.2.1'],
+    ['-b', '70000', '192.0.2.1'],
+    ['-c', '2', '-l', '192.0.2.1'],
+    ['-n', '-d', '192.0.2.1'],
+    ['-H', '300', '192.0.2.1'],
+    ['-Z'],
+    ['-c'],
+    ['-g', '192.0.2.0/33'],
+    ['-g', '2001:db8::/64'],
+    ['-g', '10.0.0.0', '10.2.0.0'],
+  ];
+  for (const args of cases) {
+    it(`fping ${args.join(' ')}`, async () => {
+      const r = await sockit(['fping', ...args]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n').length).toBe(2);
+      expect(r.stderr).toMatch(/^sockit fping: \S/);
+      // fping opens its sockets before some of its checks: unprivileged it would say "can't create socket" first
+      if (!isRoot) return;
+      const anchor = await run(['fping', ...args]);
+      // fping prints its usage for some (exit 1); where it words the problem, the words match
+      if (!anchor.stderr.startsWith('Usage:')) expect(r.stderr.replace(/^sockit fping: /, '')).toBe(anchor.stderr.split('\n')[0]!.replace(/^fping: /, '') + '\n');
+      expect(anchor.code).toBe(1);
+    });
+  }
+});
+
+describe.skipIf(!isRoot)('--openmetrics (loopback, root)', () => {
+  it('to standard output: OpenMetrics 1.0 that Prometheus\'s parser takes, the counts of fping\'s summary; the text goes to stderr only', async () => {
+    const r = await sockit(['fping', '--openmetrics', '-c', '3', '-p', '20', '-t', '100', '127.0.0.1', '::1', '192.0.2.99']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.endsWith('# EOF\n')).toBe(true);
+    const parsed = promtoolParseOpenMetrics(r.stdout);
+    expect(parsed.output).not.toMatch(/error|fail/i);
+    expect(parsed.status).toBe(0);
+    expect(r.stdout).toContain('fping_sent_total{host="127.0.0.1",address="127.0.0.1"} 3.0\n');
+    expect(r.stdout).toContain('fping_received_total{host="192.0.2.99",address="192.0.2.99"} 0.0\n');
+    expect(r.stdout).toContain('fping_response_duration_seconds_count{host="::1",address="::1"} 3\n');
+    expect(r.stdout).toContain('fping_exit_code 1.0\n');
+    // fping's summaries are on stderr as without the option
+    expect(r.stderr).toMatch(/^192\.0\.2\.99 : xmt\/rcv\/%loss = 3\/0\/100%$/m);
+  });
+
+  it('-C with FILE.prom: Prometheus text written atomically (no temporary file left), promtool check metrics clean', async () => {
+    const { mkdtempSync, readFileSync, readdirSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'sockit-fping-'));
+    try {
+      const file = join(dir, 'fping.prom');
+      const r = await sockit(['fping', '--openmetrics', file, '-C', '2', '-p', '20', '127.0.0.1']);
+      expect(r.code).toBe(0);
+      // the text output is fping's as without the option
+      expect(r.stderr).toMatch(/^127\.0\.0\.1 : [\d.]+ [\d.]+$/m);
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toContain('# EOF');
+      expect(text).toContain('# TYPE fping_sent_total counter\n');
+      const check = promtoolCheckMetrics(text);
+      expect(check.output).toBe('');
+      expect(check.status).toBe(0);
+      expect(readdirSync(dir)).toEqual(['fping.prom']);
+      // a file that cannot be written: one line, exit 1
+      const bad = await sockit(['fping', '--openmetrics', join(dir, 'no', 'such', 'dir.prom'), '127.0.0.1']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^sockit fping: .*dir\.prom: No such file or directory\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Run a program on this host (the anchor's argument checks need no lab). */
+async function run(argv: string[]): Promise<CliResult> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve) => {
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d));
+    c.stderr.on('data', (d: Buffer) => (stderr += d));
+    c.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const ICMP_LINE = /^ICMP .* from \S+ for ICMP Echo sent to \S+$/;
+
+/** fping's times masked: what varies from run to run. */
+function mask(text: string): string {
+  return text
+    .replace(/\[\d+\.\d{5}\] /g, '[T] ')
+    .replace(/(^|[ (/])-?\d+(\.\d+)?(e[+-]\d+)?(?= ms|\/| avg|$)/gm, '$1T')
+    .replace(/min\/avg\/max = \S+/g, 'min/avg/max = T')
+    .replace(/^(\S+\s+:)((?: (?:T|-|[\d.]+))+)$/gm, (_, h: string, cols: string) => h + cols.replace(/[\d.]+/g, 'T'))
+    .replace(/^ +[\d.]+ sec \(elapsed real time\)$/m, ' T sec (elapsed real time)');
+}
+
+describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst' : needsRootReason})`, () => {
+  let lab: Lab;
+  let alive: string[];
+  const SILENT = '198.51.100.201';
+  const UNREACH = '203.0.113.5';
+  const ALIVE6 = '2001:db8:100::1';
+
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 1, ipv6: true, name: 'fping' });
+    const [r1, dst] = [lab.routers[0]!, lab.dst];
+    const sh = async (node: typeof dst, argv: string[]) => {
+      const r = await lab.exec(node, argv);
+      if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    };
+    // dst answers for whole prefixes (AnyIP local routes); r1 routes them to it
+    await sh(dst, ['ip', 'route', 'add', 'local', '198.51.100.0/24', 'dev', 'lo']);
+    await sh(dst, ['ip', '-6', 'route', 'add', 'local', '2001:db8:100::/118', 'dev', 'lo']);
+    await sh(r1, ['ip', 'route', 'add', '198.51.100.0/24', 'via', dst.v4]);
+    await sh(r1, ['ip', '-6', 'route', 'add', '2001:db8:100::/118', 'via', dst.v6]);
+    await lab.nft(dst, 'add rule inet lab input ip daddr 198.51.100.200-198.51.100.254 icmp type echo-request drop');
+    // a reject rule, not an unreachable route: route errors are rate-limited per source in the initial namespace only
+    await sh(r1, ['ip', 'route', 'add', '203.0.113.0/24', 'via', dst.v4]);
+    await lab.nft(r1, 'add counter inet lab rejected\nadd rule inet lab forward ip daddr 203.0.113.0/24 counter name "rejected" reject with icmp type host-unreachable');
+    alive = [dst.v4, '198.51.100.1', '198.51.100.2', r1.v4, ALIVE6];
+  }, 60_000);
+
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  /** fping and sockit fping on the same arguments, one after the other, from src. */
+  async function both(args: string[], user: 'root' | 'nobody' = 'root'): Promise<{ f: CliResult; s: CliResult }> {
+    const f = await lab.exec(lab.src, ['fping', ...args], { timeoutMs: 60_000 });
+    const s = await sockitIn(lab, lab.src, ['fping', ...args], { user, timeoutMs: 60_000 });
+    return { f: { code: f.code, signal: f.signal, stdout: f.stdout, stderr: f.stderr }, s };
+  }
+
+  function same(r: { f: CliResult; s: CliResult }, sortStdout = false): void {
+    const sort = (t: string) => (sortStdout ? t.split('\n').sort().join('\n') : t);
+    expect(sort(mask(r.s.stdout))).toBe(sort(mask(r.f.stdout)));
+    expect(mask(r.s.stderr)).toBe(mask(r.f.stderr));
+    expect(r.s.code).toBe(r.f.code);
+  }
+
+  it('default mode: alive, silent, unreachable and unknown targets; exit 2 for the unknown one', async () => {
+    const args = [...alive, SILENT, UNREACH, 'no-such-host.invalid', '-t', '200', '-r', '1'];
+    const rejected = async () => (await lab.counters(lab.routers[0]!)).rejected!.packets;
+    const f = await lab.exec(lab.src, ['fping', ...args], { timeoutMs: 60_000 });
+    const before = await rejected();
+    const s = await sockitIn(lab, lab.src, ['fping', ...args], { timeoutMs: 60_000 });
+    const r = { f: { code: f.code, signal: f.signal, stdout: f.stdout, stderr: f.stderr }, s };
+    same(r);
+    // one line for each ICMP error r1 sent during sockit's run: the try and the retry
+    expect(await rejected() - before).toBe(2);
+    expect(s.stderr.split('\n').filter((l) => ICMP_LINE.test(l)).length).toBe(2);
+    expect(f.stderr.split('\n').filter((l) => ICMP_LINE.test(l)).length).toBe(2);
+    expect(r.s.stdout).toContain(`${dst()} is alive\n`);
+    expect(r.s.stdout).toContain(`${SILENT} is unreachable\n`);
+    expect(r.s.stderr).toContain(`ICMP Host Unreachable from ${lab.routers[0]!.v4} for ICMP Echo sent to ${UNREACH}\n`);
+    expect(r.s.code).toBe(2);
+  }, 60_000);
+
+  const dst = () => lab.dst.v4;
+
+  it('default -t, -r and -B: a silent target is tried 4 times over 4 s; exit 1', async () => {
+    const r = await both([dst(), SILENT, '-s']);
+    same(r);
+    expect(r.s.stderr).toMatch(/^ +4 timeouts \(waiting for response\)$/m);
+    expect(r.s.stderr).toMatch(/^ +5 ICMP Echos sent$/m);
+    const elapsed = Number(/([\d.]+) sec \(elapsed/.exec(r.s.stderr)![1]);
+    expect(elapsed).toBeGreaterThan(4.0);
+    expect(elapsed).toBeLessThan(4.5);
+    expect(r.s.code).toBe(1);
+  }, 60_000);
+
+  // -p 200 -t 100: timeouts fall well between sends (a timeout and a send due at the same instant may go either way, in fping too)
+  it('-c 3 -p 200 -t 100: a line per ping (timed out for the silent one), the summaries on stderr', async () => {
+    const r = await both(['-c', '3', '-p', '200', '-t', '100', ...alive, SILENT]);
+    same(r);
+    expect(r.s.stdout).toContain(`${SILENT.padEnd(alive.reduce((m, a) => Math.max(m, a.length), 0))} : [2], timed out (NaN avg, 100% loss)\n`);
+    expect(r.s.stderr).toMatch(new RegExp(`^${ALIVE6.replace(/\./g, '\\.')} +: xmt/rcv/%loss = 3/3/0%, min/avg/max = [\\d.]+/[\\d.]+/[\\d.]+$`, 'm'));
+  }, 60_000);
+
+  it('-C 3 -q: every ping\'s time, - for none', async () => {
+    const r = await both(['-C', '3', '-q', '-p', '200', '-t', '100', dst(), SILENT, ALIVE6]);
+    same(r);
+    expect(r.s.stderr).toMatch(new RegExp(`^${SILENT.replace(/\./g, '\\.')} +: - - -$`, 'm'));
+  }, 60_000);
+
+  it('-c 2 -q -s -D -e -o: quiet summaries, the -s block, outage', async () => {
+    same(await both(['-c', '2', '-q', '-s', '-D', '-e', '-o', '-p', '100', ...alive, SILENT]));
+  }, 60_000);
+
+  it('-g CIDR -a: the alive ones of a /24 (network, broadcast and the silent ones left out)', async () => {
+    const r = await both(['-g', '198.51.100.0/24', '-a', '-r', '0', '-t', '200']);
+    same(r, true);
+    const shown = r.s.stdout.trim().split('\n');
+    expect(shown.length).toBe(199 - 1 + 1);
+    expect(shown).not.toContain('198.51.100.0');
+    expect(shown).not.toContain(SILENT);
+  }, 60_000);
+
+  it('-g START END -u, -x and -A -n with -f from stdin', async () => {
+    same(await both(['-g', '198.51.100.198', '198.51.100.203', '-u', '-r', '0', '-t', '200']));
+    same(await both(['-x', '3', ...alive, SILENT, '-r', '0', '-t', '200']));
+    same(await both(['-x', '9', ...alive, SILENT, '-r', '0', '-t', '200']));
+    const input = `# targets\n${dst()}\n${SILENT}\n`;
+    const f = await lab.exec(lab.src, ['fping', '-A', '-r', '0', '-t', '200'], { input });
+    const s = await sockitIn(lab, lab.src, ['fping', '-A', '-r', '0', '-t', '200'], { input });
+    expect(s.stdout).toBe(f.stdout);
+    expect(s.code).toBe(f.code);
+  }, 60_000);
+
+  it('loss by nftables numgen: the counts fping prints are the counts the firewall passed', async () => {
+    const target = '198.51.100.100';
+    const c = await lab.loss(lab.dst, 40, { hook: 'input', match: `ip daddr ${target} icmp type echo-request` });
+    const s = await sockitIn(lab, lab.src, ['fping', '-c', '30', '-p', '20', '-q', target]);
+    const counters = await lab.counters(lab.dst);
+    const passed = counters[c.passed]!.packets;
+    const dropped = counters[c.dropped]!.packets;
+    expect(passed + dropped).toBe(30);
+    const loss = Math.trunc((dropped * 100) / 30);
+    expect(s.stderr).toMatch(new RegExp(`^${target.replace(/\./g, '\\.')} : xmt/rcv/%loss = 30/${passed}/${loss}%`));
+    expect(s.code).toBe(passed ? 0 : 1);
+    await lab.loss(lab.dst, 0, { hook: 'input', match: `ip daddr ${target} icmp type echo-request` });
+  }, 60_000);
+
+  it('as nobody on a ping socket: the same text as fping as root', async () => {
+    await lab.pingGroupRange(lab.src, true);
+    try {
+      const args = ['-c', '2', '-p', '200', '-t', '100', ...alive, SILENT, UNREACH];
+      const r = await both(args, 'nobody');
+      same(r);
+      const json = await sockitIn(lab, lab.src, ['fping', '--json', ...args], { user: 'nobody' });
+      expect(vocabularyProblems(json.stdout, json.code)).toEqual([]);
+      expect(JSON.parse(json.stdout.split('\n')[0]!)).toMatchObject({ type: 'start', mechanism_ipv4: 'ping socket', mechanism_ipv6: 'ping socket' });
+    } finally {
+      await lab.pingGroupRange(lab.src, false);
+    }
+  }, 60_000);
+
+  it('-l until SIGINT: a line per ping, then the summaries and fping\'s exit status; the same shape as fping\'s', async () => {
+    const args = ['-l', '-p', '100', '-t', '50', dst(), SILENT];
+    const runs = [new Running(lab.spawn(lab.src, ['fping', ...args])), startSockitIn(lab, lab.src, ['fping', ...args])];
+    for (const r of runs) await r.line(/ : \[3\], 64 bytes/);
+    for (const r of runs) r.kill('SIGINT');
+    const [f, s] = await Promise.all(runs.map((r) => r.exited));
+    expect(s).toEqual(f);
+    expect(s.code).toBe(1);
+    // how many pings went depends on when the signal came: the counts masked, each kind of line once
+    const shape = (t: string) => mask(t).replace(/\[\d+\]/g, '[N]').replace(/= \d+\/\d+\/\d+%/g, '= N/N/N%').split('\n').filter((l, i, a) => a.indexOf(l) === i).sort().join('\n');
+    expect(shape(runs[1]!.stdout)).toBe(shape(runs[0]!.stdout));
+    expect(shape(runs[1]!.stderr)).toBe(shape(runs[0]!.stderr));
+    expect(runs[1]!.stderr).toMatch(new RegExp(`^${SILENT.replace(/\./g, '\\.')} : xmt/rcv/%loss = (\\d+)/0/100%$`, 'm'));
+  }, 60_000);
+
+  it('-Q: the interval summaries after an [HH:MM:SS] line, then the run\'s', async () => {
+    const r = await both(['-c', '6', '-p', '100', '-Q', '0.2', dst()]);
+    const shape = (t: string) => mask(t).replace(/^\[\d\d:\d\d:\d\d\]$/gm, '[T]').replace(/= \d+\/\d+\/\d+%/g, '= N/N/N%');
+    expect(shape(r.s.stderr)).toBe(shape(r.f.stderr));
+    expect(r.s.stderr.match(/^\[\d\d:\d\d:\d\d\]$/gm)?.length).toBe(2);
+    expect(r.s.stderr).toMatch(new RegExp(`^${dst().replace(/\./g, '\\.')} : xmt/rcv/%loss = 6/6/0%`, 'm'));
+    expect(r.s.code).toBe(0);
+  }, 60_000);
+
+  it('-n, -d, -A with names from the namespace\'s hosts file; -X stops at the count', async () => {
+    lab.hosts(lab.src, [`${dst()} dsthost`, '198.51.100.1 one.example']);
+    for (const args of [['-n', dst(), '198.51.100.1', '198.51.100.2'], ['-d', 'dsthost', '198.51.100.2'], ['-A', '-n', 'dsthost', '198.51.100.1'], ['-A', 'one.example'], ['-c', '1', '-A', '-d', 'one.example', dst()]]) {
+      same(await both(args));
+    }
+    const r = await both(['-n', dst()]);
+    expect(r.s.stdout).toBe('dsthost is alive\n');
+    // fping 5.2's -X: enough answers end the run, the silent target's 2 s timeout not waited for
+    const t0 = performance.now();
+    const x = await sockitIn(lab, lab.src, ['fping', '-X', '2', '-t', '2000', dst(), '198.51.100.1', SILENT]);
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(x.stdout).toBe('Enough hosts reachable (required: 2, reachable: 2)\n');
+    expect(x.code).toBe(0);
+  }, 60_000);
+
+  it('1,000 addresses of both families from -f: every one alive, as fping says', async () => {
+    const list = [
+      ...Array.from({ length: 199 }, (_, i) => `198.51.100.${i + 1}`),
+      ...Array.from({ length: 801 }, (_, i) => `2001:db8:100::${(i + 1).toString(16)}`),
+    ];
+    const input = list.join('\n') + '\n';
+    const args = ['-c', '1', '-q', '-i', '1', '-f', '-'];
+    const f = await lab.exec(lab.src, ['fping', ...args], { input, timeoutMs: 60_000 });
+    const s = await sockitIn(lab, lab.src, ['fping', ...args], { input, timeoutMs: 60_000 });
+    expect(mask(s.stderr)).toBe(mask(f.stderr));
+    expect(s.stderr.match(/xmt\/rcv\/%loss = 1\/1\/0%/g)?.length).toBe(1000);
+    expect(s.code).toBe(0);
+  }, 60_000);
+
+  it('as nobody with no ICMP socket: exit 4 and the fix', async () => {
+    const s = await sockitIn(lab, lab.src, ['fping', dst()], { user: 'nobody' });
+    expect(s.code).toBe(4);
+    expect(s.stderr).toMatch(/^sockit fping: no permission for an ICMP socket: .*ping_group_range.*; fix: .*\n$/);
+  }, 60_000);
+
+  it('--json: the vocabulary, a host record per target, the exit code in the summary', async () => {
+    const s = await sockitIn(lab, lab.src, ['fping', '--json', '-C', '2', '-p', '100', dst(), SILENT, 'no-such-host.invalid']);
+    expect(vocabularyProblems(s.stdout, s.code)).toEqual([]);
+    const recs = s.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs.filter((r) => r.type === 'host').map((r) => [r.address, r.alive, r.sent, r.received, (r.pings as { rtt_ms: number | null }[]).map((x) => x.rtt_ms === null)])).toEqual([
+      [dst(), true, 2, 2, [false, false]], [SILENT, false, 2, 0, [true, true]],
+    ]);
+    expect(recs.filter((r) => r.type === 'reply').length).toBe(2);
+    expect(recs.filter((r) => r.type === 'timeout').length).toBe(2);
+    expect(recs.at(-1)).toMatchObject({ type: 'summary', targets: 2, alive: 1, unknown_addresses: 1, exit_code: 2 });
+  }, 60_000);
+});
