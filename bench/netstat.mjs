@@ -20,6 +20,8 @@ const sizes = [Number(process.argv[3] ?? 1000), Number(process.argv[4] ?? 9900)]
 const ns = `sockit-bench-${process.pid}`;
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
+// ss 6.1's Process column, so that sockit's output can be checked against the installed ss first
+env.SOCKIT_SS_LAYOUT = '6.1';
 const sockit = [process.execPath, join(root, 'bin', 'sockit')];
 
 // one process holding n connections to its own listener (python: written apart from sockit)
@@ -94,7 +96,7 @@ try {
   spawnSync('ip', ['netns', 'del', ns]);
 }
 
-console.log(`sockit ss/netstat vs ss (iproute2) / netstat (net-tools), median of ${runs} runs, NODE_EXTRA_CA_CERTS unset`);
+console.log(`sockit ss/netstat vs ss (iproute2) / netstat (net-tools), median of ${runs} runs, NODE_EXTRA_CA_CERTS unset, SOCKIT_SS_LAYOUT=6.1`);
 for (const [name] of cases) {
   const [a, b] = sizes.map((n) => results[`${name}@${n}`]);
   row(`${name}, ${a.sockets} sockets (ms)`, a.ours, a.theirs, 'ms', false);

@@ -162,6 +162,10 @@ describe('every command\'s --json keeps the vocabulary', () => {
     [['lookup', '--json', '--services', 'smtp']],
     [['ifaces', '--json']],
     [['ifaces', '--json', '-a', '-l', 'inet6']],
+    [['netstat', '--json', '-s']],
+    [['netstat', '--json', '-s6']],
+    [['netstat', '--json', '-ia']],
+    [['netstat', '--json', '-r', '-4', '-6']],
   ])('%j', async (args) => {
     const r = await sockit(args);
     expect(r.code).toBe(0);

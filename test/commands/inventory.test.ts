@@ -71,9 +71,15 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /**
+   * Both tools on one input. sockit ss is run with iproute2 6.1's Process
+   * column (SOCKIT_SS_LAYOUT=6.1) to compare byte for byte with the ss
+   * installed here; its own, fixed, layout is compared with 6.1 apart from
+   * exactly that column in 'the Process column' below.
+   */
   async function both(tool: 'ss' | 'netstat', args: string[], user: User = 'root', env: Record<string, string> = {}) {
     const theirs = await lab.exec(lab.src, [tool, ...args], { user });
-    const ours = await sockitIn(lab, lab.src, [tool, ...args], { user, env });
+    const ours = await sockitIn(lab, lab.src, [tool, ...args], { user, env: tool === 'ss' ? { SOCKIT_SS_LAYOUT: '6.1', ...env } : env });
     return { theirs, ours };
   }
 
@@ -97,7 +103,7 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     .replace(/\b(lastsnd|lastrcv|lastack|busy|rtt|rto|minrtt|ato|rcv_rtt|delivered|segs_out|segs_in|bytes_acked|bytes_sent|bytes_received|data_segs_out|data_segs_in|rcv_space|rcv_ssthresh|cwnd|skmem):\S+/g, '$1:N')
     .replace(/\b(send|pacing_rate|delivery_rate) \S+bps/g, '$1 Nbps').replace(/bw:[^,]+,mrtt:[^,)]+/g, 'bw:N,mrtt:N')
     .replace(/ app_limited/g, '').replace(/[ \t]+/g, ' ').replace(/ $/gm, '');
-  for (const args of [['-tin'], ['-tinpeom'], ['-uain'], ['-wain']]) {
+  for (const args of [['-tin'], ['-tinpeom'], ['-uain'], ['-wain'], ['-tinO'], ['-tinpeomO']]) {
     it(`sockit ss ${args.join(' ')} is ss ${args.join(' ')} (tcp_info values masked)`, async () => {
       const { theirs, ours } = await both('ss', args);
       expect(ours.code).toBe(0);
@@ -141,16 +147,70 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     expect(picked.stdout.trim().split('\n')).toHaveLength(2);
   });
 
+  it('the filter runs in the kernel (INET_DIAG_REQ_BYTECODE): only matching sockets come back, as root and as nobody', async () => {
+    const replies = async (args: string[], env: Record<string, string> = {}, user: User = 'root') => {
+      const r = await sockitIn(lab, lab.src, ['ss', ...args, '--json'], { env, user });
+      expect(r.code, args.join(' ')).toBe(0);
+      const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      return { sockets: recs.filter((x) => x.type === 'socket').map((x) => JSON.stringify([x.local, x.peer, x.state])).sort(), replies: recs.at(-1)!.inet_diag_replies as number };
+    };
+    const all = await replies(['-tan']);
+    for (const user of ['root', 'nobody'] as const) {
+      for (const f of [['sport', '=', `:${fx.tcp4_lo}`], ['(', 'sport', '>', ':1024', 'and', 'dport', '<', ':1024', ')'], ['not', 'dport', '!=', `:${fx.tcp4_lo}`], ['dst', '127.0.0.1/32']]) {
+        const kernel = await replies(['-tan', ...f], {}, user);
+        const here = await replies(['-tan', ...f], { SOCKIT_BYTECODE: '0' }, user);
+        // the same sockets either way; without the program every socket of the tables comes back
+        expect(kernel.sockets, f.join(' ')).toEqual(here.sockets);
+        expect(here.replies, f.join(' ')).toBe(all.replies);
+        expect(kernel.replies, f.join(' ')).toBeLessThan(all.replies);
+      }
+      // one port: only its listener and the connection accepted on it are sent (IPv4; the IPv6 dump has none)
+      const one = await replies(['-tan', 'sport', '=', `:${fx.tcp4_lo}`], {}, user);
+      expect([one.sockets.length, one.replies]).toEqual([2, 2]);
+    }
+  });
+
   it('on a terminal the columns use its width, as ss spreads them (script(1) gives both a pty)', async () => {
     for (const cols of [40, 80, 132, 200]) {
       for (const args of ['-tan', '-xa', '-tuanp']) {
         const tty = (cmd: string) => lab.exec(lab.src, ['script', '-qec', `stty cols ${cols} rows 50; ${cmd}`, '/dev/null']);
         const theirs = await tty(`ss ${args}`);
-        const ours = await tty(`${process.execPath} bin/sockit ss ${args}`);
+        const ours = await tty(`SOCKIT_SS_LAYOUT=6.1 ${process.execPath} bin/sockit ss ${args}`);
         expect(lines(ours.stdout, 1), `${cols} columns, ${args}`).toEqual(lines(theirs.stdout, 1));
         expect(ours.stdout.split('\n')[0]!.replace(/\r$/, '').length, `${cols} columns`).toBeGreaterThanOrEqual(Math.min(cols, 60));
       }
     }
+  });
+
+  it('the Process column: sockit follows iproute2 6.8, which shows it only with -p and keeps users:(...) in it', async () => {
+    const fixed = (args: string[]) => sockitIn(lab, lab.src, ['ss', ...args]);
+    // without -p, 6.1 prints "Process" over the last column, glued to "Port" with -l, and pads every
+    // line to its seven characters; the fixed ss prints neither: exactly that is taken off 6.1's text
+    for (const args of [['-tln'], ['-uln'], ['-xl']]) {
+      const theirs = await lab.exec(lab.src, ['ss', ...args]);
+      const ours = await fixed(args);
+      const [head, ...rows] = theirs.stdout.split('\n');
+      expect(head, args.join(' ')).toMatch(/ Address:PortProcess$/);
+      const expected = [head!.replace(/Process$/, ''), ...rows.map((r) => (r === '' ? r : r.slice(0, -'Process'.length)))].join('\n');
+      expect(lines(ours.stdout, 1), args.join(' ')).toEqual(lines(expected, 1));
+    }
+    // with -p the header is there (glued with -l, as in later ss too), users:(...) has its column and
+    // what follows it (-e, -o) its own: the same words as 6.1, the blanks between them differ
+    const words = (t: string, p: boolean) => maskTimers(t).split('\n')
+      .map((l, i) => (i === 0 ? l.replace(/Port ?Process *$/, p ? 'Port Process' : 'Port') : l).trim().split(/\s+/).join(' ')).sort();
+    for (const args of [['-tanp'], ['-tlnp'], ['-tanpeo'], ['-xap'], ['-tane'], ['-tano']]) {
+      const p = args[0]!.includes('p');
+      const theirs = await lab.exec(lab.src, ['ss', ...args]);
+      const ours = await fixed(args);
+      expect(ours.code).toBe(0);
+      expect(words(ours.stdout, p), args.join(' ')).toEqual(words(theirs.stdout, p));
+      expect(ours.stdout.split('\n')[0]!.includes('Process'), args.join(' ')).toBe(p);
+    }
+    // users:(...) is padded to its column, then come the extras: their starts line up
+    const o = await fixed(['-tanpe']);
+    const owned = o.stdout.split('\n').filter((l) => l.includes('users:'));
+    expect(owned.length).toBeGreaterThan(1);
+    expect(new Set(owned.map((l) => l.indexOf(' ino:'))).size).toBe(1);
   });
 
   const netstatCases: string[][] = [
@@ -217,7 +277,55 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     }
     const j = await sockitIn(lab, lab.src, ['netstat', '-rn', '--json']);
     expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
-    expect(j.stdout).toContain(`{"type":"route","destination":"198.51.100.0","prefix_length":24,"gateway":"${lab.dst.v4}","interface":"eth0"`);
+    expect(j.stdout).toContain(`{"type":"route","family":4,"destination":"198.51.100.0","prefix_length":24,"gateway":"${lab.dst.v4}","interface":"eth0"`);
+  });
+
+  it('netstat -6 -r (and -A inet6, -e, both families): the table netstat reads from /proc/net/ipv6_route', async () => {
+    // every destination is looked up without -n: names from the hosts file, the rest refused at once
+    lab.hosts(lab.src, [`${lab.dst.v4} gw-dst`, '203.0.113.5 host-five', `${lab.dst.v6} gw6-dst`, '2001:db8:5::5 host6-five']);
+    lab.noDns(lab.src);
+    for (const route of [
+      ['2001:db8:100::/48', 'via', lab.dst.v6!], ['2001:db8:5::5/128', 'via', lab.dst.v6!, 'metric', '7'],
+      ['unreachable', '2001:db8:200::/48'], ['2001:db8:300::/56', 'dev', 'eth0', 'metric', '2048'],
+    ]) {
+      const r = await lab.exec(lab.src, ['ip', '-6', 'route', 'add', ...route]);
+      expect(r.code, `${route.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    for (const args of [['-6', '-r'], ['-6', '-rn'], ['-A', 'inet6', '-rn'], ['-r6e'], ['-rn', '-A', 'inet6,inet'], ['-r', '-4', '-6']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
+    }
+    const named = await sockitIn(lab, lab.src, ['netstat', '-6r']);
+    expect(named.stdout).toMatch(/^host6-five\/128 +gw6-dst +UG +7 /m);
+    expect(named.stdout).toMatch(/^2001:db8:200::\/48 +\[::\] +!n? /m);
+    const j = await sockitIn(lab, lab.src, ['netstat', '-6rn', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(j.stdout).toContain(`{"type":"route","family":6,"destination":"2001:db8:100::","prefix_length":48,"gateway":"${lab.dst.v6}","interface":"eth0"`);
+  });
+
+  it('netstat -ie: ifconfig\'s blocks, from RTM_GETLINK, RTM_GETADDR and /proc/net/if_inet6', async () => {
+    for (const cmd of [
+      ['ip', 'link', 'add', 'vp0', 'type', 'veth', 'peer', 'name', 'vq0'], ['ip', 'link', 'set', 'vp0', 'up', 'mtu', '1280'],
+      ['ip', 'addr', 'add', '198.51.100.7/25', 'dev', 'vp0'], ['ip', 'addr', 'add', '198.51.100.9/25', 'dev', 'vp0'],
+      ['ip', 'addr', 'add', '2001:db8:77::7/64', 'dev', 'vp0', 'nodad'], ['ip', 'addr', 'add', '203.0.113.1', 'peer', '203.0.113.2', 'dev', 'vq0'],
+      ['ip', 'link', 'set', 'vp0', 'promisc', 'on'], ['ip', 'link', 'set', 'vq0', 'txqueuelen', '77'],
+    ]) {
+      const r = await lab.exec(lab.src, cmd);
+      expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    // the links' own IPv6 chatter moves the packet and byte counters of the up ones between the runs,
+    // and vp0's drops (its peer is down)
+    const mask = (t: string) => t.replace(/^( {8}[RT]X packets )\d+  bytes \d+ \([\d.]+ \w+\)$/gm, '$1N  bytes N (N)')
+      .replace(/^( {8}TX errors \d+  dropped )\d+/gm, '$1N');
+    for (const args of [['-ie'], ['-iea'], ['-ieen'], ['-iae']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(mask(ours.stdout), args.join(' ')).toBe(mask(theirs.stdout));
+    }
+    const { ours } = await both('netstat', ['-iea']);
+    expect(ours.stdout).toMatch(/^vp0: flags=4355<UP,BROADCAST,PROMISC,MULTICAST>  mtu 1280\n {8}inet 198\.51\.100\.7  netmask 255\.255\.255\.128  broadcast 0\.0\.0\.0\n {8}inet6 2001:db8:77::7  prefixlen 64  scopeid 0x0<global>\n/m);
+    expect(ours.stdout).toMatch(/^vq0: flags=4098<BROADCAST,MULTICAST>  mtu 1500\n {8}inet 203\.0\.113\.1  netmask 255\.255\.255\.255  broadcast 0\.0\.0\.0\n {8}ether [0-9a-f:]{17}  txqueuelen 77  \(Ethernet\)\n/m);
   });
 
   it('shows what the fixture opened (ss -tan --json, in the JSON vocabulary)', async () => {
@@ -263,7 +371,7 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     for (const args of [['-tan'], ['-uan'], ['-tuln']]) {
       // PROC_ROOT makes ss itself parse /proc/net/* instead of asking sock_diag
       const theirs = await lab.exec(lab.src, ['env', 'PROC_ROOT=/proc', 'ss', ...args]);
-      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_INVENTORY: 'proc' } });
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_INVENTORY: 'proc', SOCKIT_SS_LAYOUT: '6.1' } });
       expect(lines(ours.stdout, 1), args.join(' ')).toEqual(lines(theirs.stdout, 1));
       const json = await sockitIn(lab, lab.src, ['ss', ...args, '--json'], { env: { SOCKIT_INVENTORY: 'proc' } });
       expect(JSON.parse(json.stdout.trim().split('\n').at(-1)!)).toMatchObject({ source: 'proc' });
@@ -285,7 +393,7 @@ describe.skipIf(!isRoot)('ss -K closes sockets (SOCK_DESTROY)', () => {
       expect(denied.stderr).toBe('sockit ss: no permission: closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN; fix: run as root, or grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"\n');
       expect(denied.code).toBe(2);
       const theirs = await lab.exec(lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4321']);
-      const ours = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322']);
+      const ours = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322'], { env: { SOCKIT_SS_LAYOUT: '6.1' } });
       const norm = (t: string) => t.replace(/:432[12]\b/g, ':PORT').replace(/127\.0\.0\.1:\d{5}/g, '127.0.0.1:EPH');
       expect(ours.code).toBe(0);
       expect(norm(ours.stdout)).toBe(norm(theirs.stdout));
@@ -307,8 +415,11 @@ describe.skipIf(!isRoot)('bad input', () => {
     [['ss', '-t', 'sport', '=', ':nosuchservice'], "sockit ss: bad filter at ':nosuchservice': expected a port number or service name after sport"],
     [['ss', '-t', 'src', '300.1.1.1'], "sockit ss: bad filter at '300.1.1.1': expected HOST[/PREFIX][:PORT], [IPV6]:PORT or a unix path after src"],
     [['ss', '-t', 'state', 'bogus'], 'sockit ss: wrong state name: bogus'],
-    [['ss', '-f', 'ipx'], 'sockit ss: "ipx" is invalid family (sockit knows inet, inet6 and unix)'],
+    [['ss', '-f', 'ipx'], 'sockit ss: "ipx" is invalid family (sockit knows inet, inet6, unix, link and netlink)'],
+    [['ss', '--watch', '0'], "sockit ss: --watch: '0' is not a number of seconds"],
     [['netstat', '--bogus'], "sockit netstat: unknown option '--bogus'"],
+    [['netstat', '-s', '-4', '-6'], "sockit netstat: no statistics for address family 'inet,inet6' (-s takes -4 or -6)"],
+    [['netstat', '-sx'], "sockit netstat: no statistics for address family 'unix' (-s takes -4 or -6)"],
   ])('%j: one line, exit 2', async (args, line) => {
     const lab = await Lab.chain({ routers: 0, name: 'nsbad' });
     try {

@@ -616,6 +616,17 @@ export class Lab {
     writeFileSync(`${dir}/hosts`, ['127.0.0.1 localhost', '::1 localhost ip6-localhost', ...lines].join('\n') + '\n');
   }
 
+  /**
+   * Point the node's resolver at its own loopback, where nothing answers
+   * port 53: a name not in its hosts file fails at once instead of after
+   * the resolver's timeouts (`ip netns exec` bind-mounts this resolv.conf).
+   */
+  noDns(node: LabNode): void {
+    const dir = `${ETC_NETNS_DIR}/${this.ns(node)}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/resolv.conf`, 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
+  }
+
   // ---------- lifecycle ----------
 
   /** Kill everything spawned or living in the lab's namespaces and delete them. Idempotent. */

@@ -13,6 +13,10 @@ import {
   SOCK_DIAG_BY_FAMILY, UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
 } from '../../src/stack/abi/sock_diag.js';
 import { NetlinkSocket } from '../../src/stack/netlink/socket.js';
+import {
+  NETLINK_DIAG_GROUPS, NETLINK_DIAG_MEMINFO, PACKET_DIAG_FANOUT, PACKET_DIAG_FILTER, PACKET_DIAG_INFO, PACKET_DIAG_MEMINFO, PACKET_DIAG_RX_RING,
+  PACKET_DIAG_UID, netlinkDiagMsg, netlinkDiagReq, packetDiagMsg, packetDiagReq,
+} from '../../src/stack/abi/packet_diag.js';
 import { parseProcInet, parseProcUnix } from '../../src/stack/inventory/procnet.js';
 import { type FilterError, matches, parseFilter, tokenize } from '../../src/stack/inventory/filter.js';
 import type { InetSocket } from '../../src/stack/inventory/index.js';
@@ -113,6 +117,53 @@ describe('sock_diag codecs', () => {
   });
 });
 
+/** a packet_diag_msg: SOCK_RAW, ETH_P_IP, inode 77, with INFO, a ring, fanout, uid, meminfo, a two-instruction filter */
+function packetMsg(): Buffer {
+  const head = Buffer.alloc(16);
+  head[0] = 17; head[1] = 3; head.writeUInt16LE(0x0800, 2); head.writeUInt32LE(77, 4); head.writeUInt32LE(0x1234, 8);
+  const filter = Buffer.alloc(16);
+  filter.writeUInt16LE(0x28, 0); filter.writeUInt32LE(12, 4); filter.writeUInt16LE(0x06, 8); filter[10] = 1; filter[11] = 2; filter.writeUInt32LE(0xffff, 12);
+  return Buffer.concat([head, encodeAttr(PACKET_DIAG_INFO, u32s(2, 2, 0, 9, 0, 1)), encodeAttr(PACKET_DIAG_RX_RING, u32s(65536, 4, 2048, 128, 60, 0, 0)),
+    encodeAttr(PACKET_DIAG_FANOUT, u32s(5 | (1 << 16))), encodeAttr(PACKET_DIAG_UID, u32s(1000)), encodeAttr(PACKET_DIAG_MEMINFO, u32s(10, 20, 30, 40, 0, 0, 0, 0, 3)),
+    encodeAttr(PACKET_DIAG_FILTER, filter)]);
+}
+
+/** a netlink_diag_msg: NETLINK_ROUTE, connected, port 4242 to group 1, with groups and meminfo */
+function netlinkMsg(): Buffer {
+  const head = Buffer.alloc(28);
+  head[0] = 16; head[1] = 3; head[2] = 0; head[3] = 1;
+  head.writeUInt32LE(4242, 4); head.writeUInt32LE(0, 8); head.writeUInt32LE(1, 12); head.writeUInt32LE(88, 16); head.writeUInt32LE(0xabc, 20);
+  return Buffer.concat([head, encodeAttr(NETLINK_DIAG_GROUPS, u32s(0x11, 0)), encodeAttr(NETLINK_DIAG_MEMINFO, u32s(5, 6, 7, 8))]);
+}
+
+describe('packet_diag and netlink_diag codecs', () => {
+  it('packet_diag_msg with INFO, RX_RING, FANOUT, UID, MEMINFO, FILTER', () => {
+    const m = packetMsg();
+    expect(packetDiagMsg.decode(m)).toMatchObject({
+      ok: true,
+      value: {
+        table: 'packet', type: 3, protocol: 0x0800, inode: 77, cookie: '1234', uid: 1000, fanout: 5 | (1 << 16),
+        info: { index: 2, version: 2, copyThresh: 9, flags: 1 }, rxRing: { blockSize: 65536, blockNr: 4, frameSize: 2048, frameNr: 128, retireTmo: 60 },
+        skmeminfo: { rmem_alloc: 10, rcvbuf: 20, drops: 3 }, filter: [{ code: 0x28, jt: 0, jf: 0, k: 12 }, { code: 6, jt: 1, jf: 2, k: 0xffff }],
+      },
+    });
+    neverThrows((x) => packetDiagMsg.decode(x), m);
+    expect(packetDiagMsg.decode(m.subarray(0, 10))).toMatchObject({ ok: false });
+    const req = packetDiagReq.encode(0x3d);
+    expect([req.length, req[0], req.readUInt32LE(8)]).toEqual([20, 17, 0x3d]);
+  });
+
+  it('netlink_diag_msg with GROUPS and MEMINFO', () => {
+    const m = netlinkMsg();
+    expect(netlinkDiagMsg.decode(m)).toMatchObject({
+      ok: true, value: { table: 'netlink', protocol: 0, state: 1, portid: 4242, dstGroup: 1, inode: 88, cookie: 'abc', groups: 0x11, skmeminfo: { rmem_alloc: 5, wmem_alloc: 7 } },
+    });
+    neverThrows((x) => netlinkDiagMsg.decode(x), m);
+    const req = netlinkDiagReq.encode(3);
+    expect([req.length, req[0], req[1], req.readUInt32LE(8)]).toEqual([20, 16, 255, 3]);
+  });
+});
+
 /** A fake kernel: the other end of a datagram socketpair. */
 function fakePeer() {
   const [ours, theirs] = native.socketpair(C.AF_UNIX, C.SOCK_DGRAM, 0);
@@ -170,6 +221,29 @@ describe('the netlink socket against a fake peer', () => {
       seq = p.request();
       p.send(msg(NLMSG_DONE, seq, i32(-2)));
       expect(await done).toMatchObject({ ok: false, kind: 'error', error: { code: 'ENOENT' } });
+    } finally {
+      p.close();
+    }
+  });
+
+  it('packet and netlink dumps from the fake peer: good ones decoded, a cut attribute reported, never thrown', async () => {
+    const p = fakePeer();
+    try {
+      for (const [body, decode] of [[packetMsg(), packetDiagMsg.decode], [netlinkMsg(), netlinkDiagMsg.decode]] as const) {
+        const got: unknown[] = [];
+        const bad: unknown[] = [];
+        const done = p.nl.dump(SOCK_DIAG_BY_FAMILY, Buffer.alloc(20), (b, o, e) => {
+          const d = decode(b, o, e);
+          (d.ok ? got : bad).push(d);
+        });
+        const seq = p.request();
+        const cut = Buffer.from(body);
+        cut.writeUInt16LE(200, body.length - 20); // the last attribute (16 bytes of payload) claims more than the message holds
+        p.send(msg(20, seq, body), msg(20, seq, cut), msg(NLMSG_DONE, seq, i32(0)));
+        expect(await done).toEqual({ ok: true, messages: 2 });
+        expect([got.length, bad.length]).toEqual([1, 1]);
+        expect(bad[0]).toMatchObject({ ok: false });
+      }
     } finally {
       p.close();
     }

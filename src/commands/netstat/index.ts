@@ -9,9 +9,12 @@ import { UsageError, jsonLine, makeCommand, parseArgs, onTerminate } from '../co
 import { socketRecord } from '../lib/inventory-json.js';
 import { interfaceName } from '../../stack/inventory/system.js';
 import { IFACE_HEADER, IFACE_TITLE, interfaceLine, nstrcmp } from './interfaces.js';
-import { procRoutes, routeLine, routeTitle } from './routes.js';
+import { ROUTE6_TITLE, RTF_CACHE, procRoutes, route6Line, routeLine, routeTitle } from './routes.js';
 import { GROUPS_TITLE, groupLine, parseIgmp, parseIgmp6 } from './groups.js';
-import { readProcNet } from '../../stack/inventory/index.js';
+import { addresses, parseIfInet6, parseIpv6Route, readProcNet, type Link } from '../../stack/inventory/index.js';
+import { ifconfigBlock } from './ifconfig.js';
+import { readCounters } from '../../stack/inventory/snmp.js';
+import { StatisticsText, groupShown } from './statistics.js';
 import {
   TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags,
 } from './text.js';
@@ -20,7 +23,7 @@ interface Options {
   tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
   numeric?: boolean; numericHosts?: boolean; numericPorts?: boolean; numericUsers?: boolean;
   extend?: boolean; programs?: boolean; interfaces?: boolean; route?: boolean; groups?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
-  inet?: boolean; inet6?: boolean; json?: boolean;
+  inet?: boolean; inet6?: boolean; json?: boolean; statistics?: boolean; protocol?: string[];
 }
 
 // TCP states /proc/net/tcp lists (every one but CLOSE), as idiag_states bits
@@ -48,9 +51,11 @@ function command() {
     .option('-i, --interfaces', 'display interface table')
     .option('-r, --route', 'display routing table')
     .option('-g, --groups', 'display multicast group memberships')
+    .option('-s, --statistics', 'display networking statistics (with -t, -u, -w: of those; -6: IPv6)')
     .option('-c, --continuous', 'continuous listing, every second')
     .option('-4, --inet', 'IPv4 only')
     .option('-6, --inet6', 'IPv6 only')
+    .option('-A, --protocol <families>', 'address families, comma separated: inet, inet6, unix', (v: string, p: string[] = []) => [...p, v])
     .option('--json', 'one JSON object per socket, then a summary');
 }
 
@@ -65,11 +70,45 @@ function extendCount(argv: string[]): number {
   return n;
 }
 
+/**
+ * The address families in the order the options gave them (netstat's afname,
+ * which aftrans_opt appends to: -4 inet, -6 inet6, -x unix).
+ */
+function afNames(argv: string[]): string[] {
+  const out: string[] = [];
+  const long: Record<string, string> = { '--inet': 'inet', '--inet6': 'inet6', '--unix': 'unix' };
+  const short: Record<string, string> = { 4: 'inet', 6: 'inet6', x: 'unix' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (long[a]) out.push(long[a]);
+    else if (a === '--protocol') out.push(...(argv[++i] ?? '').split(','));
+    else if (a.startsWith('--protocol=')) out.push(...a.slice(11).split(','));
+    else if (/^-[^-]/.test(a)) {
+      for (let k = 1; k < a.length; k++) {
+        if (a[k] === 'A') { // the rest of the word, or the next one, is -A's argument
+          out.push(...(k + 1 < a.length ? a.slice(k + 1) : argv[++i] ?? '').split(','));
+          break;
+        }
+        if (short[a[k]!]) out.push(short[a[k]!]!);
+      }
+    }
+  }
+  return out;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const cmd = command();
   if (!parseArgs(cmd, argv)) return 0;
   const o = cmd.opts<Options>();
   if (cmd.args.length) throw new UsageError(`unexpected argument '${cmd.args[0]}'`);
+  const af = afNames(argv);
+  for (const name of af) {
+    if (name === 'inet') o.inet = true;
+    else if (name === 'inet6') o.inet6 = true;
+    else if (name === 'unix') o.unix = true;
+    else throw new UsageError(`unknown address family '${name}' (sockit knows inet, inet6 and unix)`);
+  }
   const flags: Flags = {
     all: Boolean(o.all), listening: Boolean(o.listening),
     numericHosts: Boolean(o.numeric || o.numericHosts), numericPorts: Boolean(o.numeric || o.numericPorts),
@@ -86,6 +125,10 @@ export async function run(argv: string[]): Promise<number> {
     families: [...(v4 ? [4 as const] : []), ...(v6 ? [6 as const] : [])],
     unix: !anyArg || Boolean(o.unix), inet: !anyArg || Boolean(tcp || udp || raw),
   };
+  if (o.statistics) {
+    if (o.interfaces || o.route) throw new UsageError('-s cannot be combined with -i or -r');
+    return statistics(af, { tcp: o.tcp, udp: o.udp, raw: o.raw }, Boolean(o.json));
+  }
   let stop = false;
   if (o.continuous) onTerminate(() => { stop = true; });
   let count = 0;
@@ -94,13 +137,44 @@ export async function run(argv: string[]): Promise<number> {
     if (o.interfaces && o.route) throw new UsageError('-i and -r cannot be combined');
     // -4/-6 turn on every inet table, so netstat -g4 prints them before the groups
     if (o.groups && (o.inet || o.inet6)) count += await listing({ ...plan, unix: false }, flags, Boolean(o.json));
-    count += o.groups ? await groups(flags, Boolean(o.json), { v4: Boolean(v4), v6: Boolean(v6) }) : o.route ? await routing(flags, Boolean(o.json)) : o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
+    count += o.groups ? await groups(flags, Boolean(o.json), { v4: Boolean(v4), v6: Boolean(v6) }) : o.route ? await routing(af, flags, Boolean(o.json)) : o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
     first = false;
     if (!o.continuous || stop) break;
     await new Promise((r) => setTimeout(r, 1000));
     if (stop) break;
   }
   if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count });
+  return 0;
+}
+
+/**
+ * netstat -s: the counters of /proc/net/snmp, netstat (and sctp/snmp), or
+ * with -6 of snmp6 and snmp's Tcp; -t, -u, -w keep their groups.
+ */
+function statistics(af: string[], p: { tcp?: boolean; udp?: boolean; raw?: boolean }, json: boolean): number {
+  const family = af.length ? af.join(',') : 'inet';
+  if (family !== 'inet' && family !== 'inet6') throw new UsageError(`no statistics for address family '${family}' (-s takes -4 or -6)`);
+  const all = !(p.tcp || p.udp || p.raw);
+  const on = { tcp: all || Boolean(p.tcp), udp: all || Boolean(p.udp), raw: all || Boolean(p.raw), sctp: all };
+  const c = readCounters();
+  for (const f of c.missing) if (f !== 'netstat') process.stderr.write(`sockit netstat: cannot open /proc/net/${f}\n`);
+  if (json) {
+    const groups = family === 'inet' ? c.v4 : [...c.v6, ...c.v4.filter((g) => g.file === 'snmp' && g.group === 'Tcp')];
+    let n = 0;
+    for (const g of groups) {
+      if (!groupShown(g.group, g.file === 'snmp6', on)) continue;
+      for (const k of g.counters) {
+        n++;
+        jsonLine({ type: 'counter', file: g.file, group: g.group, name: k.name, value: Number(k.text) });
+      }
+    }
+    jsonLine({ type: 'summary', exit_code: 0, counters: n });
+    return 0;
+  }
+  const text = new StatisticsText(on);
+  if (family === 'inet') text.v4(c.v4);
+  else text.v6(c.v6).v4(c.v4.filter((g) => g.file === 'snmp'), 'Tcp');
+  process.stdout.write(text.text());
   return 0;
 }
 
@@ -111,6 +185,14 @@ async function interfaces(f: Flags, json: boolean, title: boolean): Promise<numb
   const shown = all.filter((l) => f.all || (l.flags & 1) !== 0).sort((a, b) => nstrcmp(a.name ?? '', b.name ?? ''));
   if (json) {
     for (const l of shown) jsonLine({ type: 'interface', name: l.name ?? null, index: l.index, mtu: l.mtu ?? null, flags: l.flags, stats: l.stats ?? null });
+    return shown.length;
+  }
+  if (f.extend > 1) {
+    // -ie: ifconfig's blocks, with the addresses of each interface
+    const { addresses: addrs } = await addresses();
+    const v6 = parseIfInet6(readProcNet('if_inet6'));
+    const v4 = (l: Link) => addrs.find((a) => a.family === 2 && a.index === l.index && a.label === l.name);
+    process.stdout.write((title ? IFACE_TITLE : '') + shown.map((l) => ifconfigBlock(l, v4(l), v6.filter((a) => a.device === l.name))).join(''));
     return shown.length;
   }
   process.stdout.write((title ? IFACE_TITLE : '') + IFACE_HEADER + shown.map(interfaceLine).join(''));
@@ -130,8 +212,39 @@ async function groups(f: Flags, json: boolean, fam: { v4: boolean; v6: boolean }
   return all.length;
 }
 
+/** netstat -r: the table of each family asked for (-4, -6, -A), in that order; IPv4 without one */
+async function routing(af: string[], f: Flags, json: boolean): Promise<number> {
+  let n = 0;
+  for (const family of af.length ? af : ['inet']) {
+    if (family === 'unix') throw new UsageError("no routing for address family 'unix'");
+    n += family === 'inet' ? await routing4(f, json) : await routing6(f, json);
+  }
+  return n;
+}
+
+/** netstat -6 -r: /proc/net/ipv6_route without the cache entries */
+async function routing6(f: Flags, json: boolean): Promise<number> {
+  const shown = parseIpv6Route(readProcNet('ipv6_route')).filter((r) => !(r.flags & RTF_CACHE));
+  if (json) {
+    for (const r of shown) {
+      jsonLine({
+        type: 'route', family: 6, destination: r.dst, prefix_length: r.dstLen, gateway: r.nextHop === '::' ? null : r.nextHop,
+        interface: r.device || null, metric: r.metric | 0, refcnt: r.refcnt, flags: r.flags,
+      });
+    }
+    return shown.length;
+  }
+  const names = new Map<string, string>();
+  if (!f.numericHosts) {
+    const todo = new Set(shown.flatMap((r) => [r.dst, r.nextHop]));
+    await Promise.all([...todo].map(async (a) => names.set(a, numericHost(await nameOf(a).catch(() => a)))));
+  }
+  process.stdout.write(ROUTE6_TITLE + shown.map((r) => route6Line(r, f.numericHosts, (a) => names.get(a) ?? a)).join(''));
+  return shown.length;
+}
+
 /** netstat -r: -e swaps the headers as netstat does (no -e: MSS Window irtt; -e: Metric Ref Use) */
-async function routing(f: Flags, json: boolean): Promise<number> {
+async function routing4(f: Flags, json: boolean): Promise<number> {
   const { routes, malformed } = await routes4();
   if (malformed) process.stderr.write(`sockit netstat: a malformed RTM_GETROUTE reply: ${malformed.error}\n`);
   const shown = procRoutes(routes);
@@ -139,7 +252,7 @@ async function routing(f: Flags, json: boolean): Promise<number> {
   if (json) {
     for (const r of shown) {
       jsonLine({
-        type: 'route', destination: r.dst ? formatIPv4(r.dst) : '0.0.0.0', prefix_length: r.dstLen,
+        type: 'route', family: 4, destination: r.dst ? formatIPv4(r.dst) : '0.0.0.0', prefix_length: r.dstLen,
         gateway: r.gateway ? formatIPv4(r.gateway) : null, interface: (r.oif ? interfaceName(r.oif) : undefined) ?? null,
         metric: r.priority ?? 0, flags: r.rtf,
       });

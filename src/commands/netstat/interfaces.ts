@@ -1,7 +1,8 @@
 // netstat -i: net-tools' "Kernel Interface table" (lib/interface.c
 // ife_print_short), from RTM_GETLINK's IFLA_STATS64 counted as
-// /proc/net/dev counts them (dev_seq_printf_stats), in nstrcmp order.
+// /proc/net/dev counts them (procDevStats), in nstrcmp order.
 import type { Link } from '../../stack/inventory/index.js';
+import { procDevStats } from './ifconfig.js';
 
 export const IFACE_TITLE = 'Kernel Interface table\n';
 export const IFACE_HEADER = 'Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n';
@@ -29,10 +30,9 @@ export function interfaceLine(l: Link): string {
   const s = l.stats;
   let line = `${(l.name ?? '').slice(0, 15).padEnd(15)} ${String(l.mtu ?? 0).padStart(5)} `;
   if (s) {
-    const v = (k: keyof typeof s) => s[k] ?? 0;
-    const rxErr = v('rx_errors') + v('rx_length_errors') + v('rx_over_errors') + v('rx_crc_errors') + v('rx_frame_errors');
-    line += `${String(v('rx_packets')).padStart(8)} ${String(rxErr).padStart(6)} ${String(v('rx_dropped') + v('rx_missed_errors')).padStart(6)} ${String(v('rx_fifo_errors')).padEnd(6)} `;
-    line += `${String(v('tx_packets')).padStart(8)} ${String(v('tx_errors')).padStart(6)} ${String(v('tx_dropped')).padStart(6)} ${String(v('tx_fifo_errors')).padStart(6)} `;
+    const d = procDevStats(s);
+    line += `${String(d.rxPackets).padStart(8)} ${String(d.rxErrors).padStart(6)} ${String(d.rxDropped).padStart(6)} ${String(d.rxFifo).padEnd(6)} `;
+    line += `${String(d.txPackets).padStart(8)} ${String(d.txErrors).padStart(6)} ${String(d.txDropped).padStart(6)} ${String(d.txFifo).padStart(6)} `;
   } else {
     line += '     - no statistics available -'.padEnd(56);
   }

@@ -3,7 +3,7 @@
 // (fib_route_seq_show: the main table, no broadcast or multicast routes).
 import { readFileSync } from 'node:fs';
 import { formatIPv4 } from '../../stack/packet/addr.js';
-import type { Route } from '../../stack/inventory/index.js';
+import type { Route, Route6 } from '../../stack/inventory/index.js';
 
 const RTF_UP = 0x1, RTF_GATEWAY = 0x2, RTF_HOST = 0x4, RTF_REJECT = 0x200;
 const RTN_BROADCAST = 3, RTN_MULTICAST = 5, RTN_UNREACHABLE = 7, RTN_PROHIBIT = 8;
@@ -88,4 +88,34 @@ export function routeLine(r: Route & { rtf: number }, ext: number, n: Names): st
   }
   return reject ? `${c15(target)} -               ${c15(mask)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} -  ${'0'.padStart(7)} -        -     -      -\n`
     : `${c15(target)} ${c15(gate)} ${c15(mask)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} ${'0'.padEnd(3)} ${'0'.padStart(6)} ${iface.slice(0, 6).padEnd(6)}   ${String(mss).padEnd(5)} ${String(window).padEnd(6)} ${irtt}\n`;
+}
+
+// netstat -6 -r: net-tools' "Kernel IPv6 routing table" (lib/inet6_gr.c
+// rprint_fib6) from /proc/net/ipv6_route, the only place with the Ref
+// column (the fib entry's refcount); -e changes nothing here, as in netstat.
+export const ROUTE6_TITLE = 'Kernel IPv6 routing table\nDestination                    Next Hop                   Flag Met Ref  Use If\n';
+
+// RTF_* of <linux/ipv6_route.h> in the order rprint_fib6 prints their letters
+const RTF6: [number, string][] = [
+  [0x1, 'U'], [0x200, '!'], [0x2, 'G'], [0x4, 'H'], [0x10000, 'D'], [0x40000, 'A'], [0x1000000, 'C'],
+  [0x20000, 'a'], [0x400000, 'e'], [0x20, 'm'], [0x200000, 'n'], [0x2000000, 'f'],
+];
+export const RTF_CACHE = 0x1000000;
+
+export function route6Flags(flags: number): string {
+  let s = '';
+  for (const [bit, c] of RTF6) if (flags & bit) s += c;
+  return s;
+}
+
+/** INET6_sprint: the address with -n; else "[::]" for the unspecified one and a name when it has one */
+export function route6Host(address: string, numeric: boolean, host: (a: string) => string): string {
+  if (numeric) return address;
+  return address === '::' ? '[::]' : host(address);
+}
+
+export function route6Line(r: Route6, numeric: boolean, host: (a: string) => string): string {
+  const dst = `${route6Host(r.dst, numeric, host)}/${r.dstLen}`;
+  // %-3d and %d of ints: a metric of 0xffffffff prints as -1
+  return `${dst.padEnd(30)} ${route6Host(r.nextHop, numeric, host).padEnd(26)} ${route6Flags(r.flags).padEnd(4)} ${String(r.metric | 0).padEnd(3)} ${String(r.refcnt | 0).padEnd(1)} ${String(r.use | 0).padStart(6)} ${r.device}\n`;
 }

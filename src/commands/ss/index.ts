@@ -5,26 +5,45 @@
 import {
   ALL_STATES, Inventory, scanOwners, type InetSocket, type InetTable, type Owner, type SocketEntry, type UnixSocket,
 } from '../../stack/inventory/index.js';
-import { parseFilter, matches, FilterError, type Filter } from '../../stack/inventory/filter.js';
+import { bytecodeFor, parseFilter, matches, FilterError, type Filter } from '../../stack/inventory/filter.js';
+
+/** SOCKIT_BYTECODE=0: no INET_DIAG_REQ_BYTECODE, every socket filtered in the process (for comparing) */
+const BYTECODE_ENV = 'SOCKIT_BYTECODE';
 import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory/system.js';
 import { servPort } from '../../stack/hostserv.js';
 import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
-import { Failure, PermissionError, UsageError, jsonLine, makeCommand, parseArgs, strerrorOf } from '../common.js';
-import { COL, SS_STATE, Table, inetTokens, netid, unixTokens, type TextOptions } from './text.js';
+import { Failure, PermissionError, UsageError, jsonLine, makeCommand, onTerminate, parseArgs, strerrorOf } from '../common.js';
+import { COL, SS_STATE, Table, inetTokens, netid, netlinkTokens, packetTokens, unixTokens, type Layout, type LinkTextOptions } from './text.js';
+import { NDIAG_SHOW_GROUPS, NDIAG_SHOW_MEMINFO, NETLINK_CONNECTED, PACKET_SHOW_FANOUT, PACKET_SHOW_FILTER, PACKET_SHOW_INFO, PACKET_SHOW_RING_CFG } from '../../stack/abi/packet_diag.js';
+import type { NetlinkDiagMsg, PacketDiagMsg } from '../../stack/inventory/index.js';
+import { readFileSync } from 'node:fs';
+import type { JsonRecord } from '../../output/index.js';
+
+/** SOCKIT_SS_LAYOUT=6.1: iproute2 6.1's Process column (sockit-ss(1) BUGS), for comparing with that ss */
+const LAYOUT_ENV = 'SOCKIT_SS_LAYOUT';
 import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
 
 // the socket tables (ss's *_DB) sockit knows
-type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq';
+type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq' | 'p_raw' | 'p_dgr' | 'nl';
+type Family = 4 | 6 | 'unix' | 'link' | 'netlink';
 const UNIX_DBS: Db[] = ['u_dgr', 'u_str', 'u_seq'];
 const INET_DBS: Db[] = ['tcp', 'udp', 'raw'];
+const PACKET_DBS: Db[] = ['p_raw', 'p_dgr'];
 
 // TCP_* states as bits (ss's SS_*)
 const S = { ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10, CLOSING: 11 };
 const SS_ALL = (1 << 12) - 1;
 const SS_CONN = SS_ALL & ~((1 << S.LISTEN) | (1 << S.CLOSE) | (1 << S.TIME_WAIT) | (1 << S.SYN_RECV));
-const DB_STATES: Record<Db, number> = { tcp: SS_CONN, udp: 1 << S.ESTABLISHED, raw: 1 << S.ESTABLISHED, u_dgr: 1 << S.CLOSE, u_str: SS_CONN, u_seq: SS_CONN };
-const DB_FAMILY: Record<Db, 'inet' | 'unix'> = { tcp: 'inet', udp: 'inet', raw: 'inet', u_dgr: 'unix', u_str: 'unix', u_seq: 'unix' };
+const DB_STATES: Record<Db, number> = {
+  tcp: SS_CONN, udp: 1 << S.ESTABLISHED, raw: 1 << S.ESTABLISHED, u_dgr: 1 << S.CLOSE, u_str: SS_CONN, u_seq: SS_CONN,
+  p_raw: 1 << S.CLOSE, p_dgr: 1 << S.CLOSE, nl: 1 << S.CLOSE,
+};
+const DB_FAMILY: Record<Db, 'inet' | 'unix' | 'link' | 'netlink'> = {
+  tcp: 'inet', udp: 'inet', raw: 'inet', u_dgr: 'unix', u_str: 'unix', u_seq: 'unix', p_raw: 'link', p_dgr: 'link', nl: 'netlink',
+};
+/** default_afs: the states a family brings */
+const FAMILY_STATES: Record<string, number> = { 4: SS_CONN, 6: SS_CONN, unix: SS_CONN, link: 1 << S.CLOSE, netlink: 1 << S.CLOSE };
 
 const STATE_NAMES: Record<string, number> = {
   established: 1 << S.ESTABLISHED, 'syn-sent': 1 << S.SYN_SENT, 'syn-recv': 1 << S.SYN_RECV, 'syn-rcv': 1 << S.SYN_RECV,
@@ -37,7 +56,8 @@ const STATE_NAMES: Record<string, number> = {
 };
 
 const QUERY: Record<string, Db[]> = {
-  all: [...INET_DBS, ...UNIX_DBS], inet: INET_DBS, tcp: ['tcp'], udp: ['udp'], raw: ['raw'],
+  all: [...INET_DBS, ...UNIX_DBS, ...PACKET_DBS, 'nl'], inet: INET_DBS,
+  packet: PACKET_DBS, packet_raw: ['p_raw'], packet_dgram: ['p_dgr'], netlink: ['nl'], tcp: ['tcp'], udp: ['udp'], raw: ['raw'],
   unix: UNIX_DBS, unix_stream: ['u_str'], u_str: ['u_str'], unix_dgram: ['u_dgr'], u_dgr: ['u_dgr'],
   unix_seqpacket: ['u_seq'], u_seq: ['u_seq'],
 };
@@ -47,33 +67,35 @@ interface Options {
   numeric?: boolean; resolve?: boolean; processes?: boolean; extended?: boolean; options?: boolean;
   memory?: boolean; info?: boolean; header: boolean; ipv4?: boolean; ipv6?: boolean;
   family?: string[]; query?: string[]; json?: boolean; summary?: boolean; kill?: boolean;
+  packet?: boolean; bpf?: boolean; oneline?: boolean; watch?: number;
 }
 
 export interface Selection {
   dbs: Set<Db>;
-  families: Set<4 | 6 | 'unix'>;
+  families: Set<Family>;
   states: number;
 }
 
 /** Turn ss's options and leading state words into tables, families and states (misc/ss.c main). */
 export function select(o: Options, args: string[]): { sel: Selection; rest: string[] } {
   const dbs = new Set<Db>();
-  const families = new Set<4 | 6 | 'unix'>();
+  const families = new Set<Family>();
   let states = 0, stateFilter = 0, doDefault = true;
   const dbSet = (d: Db) => { dbs.add(d); states |= DB_STATES[d]; doDefault = false; };
-  const afSet = (f: 4 | 6 | 'unix') => { families.add(f); states |= SS_CONN; doDefault = false; };
+  const afSet = (f: Family) => { families.add(f); states |= FAMILY_STATES[f]!; doDefault = false; };
   // getopt order does not matter for these: each only adds
   if (o.tcp) dbSet('tcp');
   if (o.udp) dbSet('udp');
   if (o.raw) dbSet('raw');
+  if (o.packet) { dbSet('p_raw'); dbSet('p_dgr'); }
   if (o.unix) afSet('unix');
   if (o.ipv4) afSet(4);
   if (o.ipv6) afSet(6);
   for (const f of o.family ?? []) {
     if (f === 'inet') afSet(4);
     else if (f === 'inet6') afSet(6);
-    else if (f === 'unix') afSet('unix');
-    else throw new UsageError(`"${f}" is invalid family (sockit knows inet, inet6 and unix)`);
+    else if (f === 'unix' || f === 'link' || f === 'netlink') afSet(f);
+    else throw new UsageError(`"${f}" is invalid family (sockit knows inet, inet6, unix, link and netlink)`);
   }
   if (o.all) stateFilter = SS_ALL;
   if (o.listening) stateFilter = (1 << S.LISTEN) | (1 << S.CLOSE);
@@ -106,17 +128,20 @@ export function select(o: Options, args: string[]): { sel: Selection; rest: stri
   if (stateFilter) states = stateFilter;
   // filter_merge_defaults: a table brings its families, a family its tables
   for (const d of dbs) {
-    if (DB_FAMILY[d] === 'unix') families.add('unix');
+    const fam = DB_FAMILY[d];
+    if (fam !== 'inet') families.add(fam);
     else if (!families.has(4) && !families.has(6)) { families.add(4); families.add(6); }
   }
   if (families.has('unix') && !UNIX_DBS.some((d) => dbs.has(d))) UNIX_DBS.forEach((d) => dbs.add(d));
+  if (families.has('link') && !PACKET_DBS.some((d) => dbs.has(d))) PACKET_DBS.forEach((d) => dbs.add(d));
+  if (families.has('netlink')) dbs.add('nl');
   if ((families.has(4) || families.has(6)) && !INET_DBS.some((d) => dbs.has(d))) INET_DBS.forEach((d) => dbs.add(d));
   return { sel: { dbs, families, states }, rest: args.slice(i) };
 }
 
 /** whether any option chose tables or families (ss's do_default cleared) */
 function selectsTables(o: Options): boolean {
-  return Boolean(o.tcp || o.udp || o.raw || o.unix || o.ipv4 || o.ipv6 || o.family?.length || o.query?.length);
+  return Boolean(o.tcp || o.udp || o.raw || o.unix || o.packet || o.ipv4 || o.ipv6 || o.family?.length || o.query?.length);
 }
 
 function command() {
@@ -127,6 +152,7 @@ function command() {
     .option('-u, --udp', 'display UDP sockets')
     .option('-w, --raw', 'display RAW sockets')
     .option('-x, --unix', 'display Unix domain sockets')
+    .option('-0, --packet', 'display PACKET sockets')
     .option('-l, --listening', 'display listening sockets')
     .option('-a, --all', 'display all sockets')
     .option('-n, --numeric', "don't resolve service names")
@@ -138,12 +164,19 @@ function command() {
     .option('-i, --info', 'show internal TCP information')
     .option('-s, --summary', 'show socket usage summary')
     .option('-K, --kill', 'forcibly close sockets, display what was closed (SOCK_DESTROY, CAP_NET_ADMIN)')
+    .option('-b, --bpf', 'show bpf filter socket information')
+    .option('-O, --oneline', "socket's data printed on a single line")
     .option('-H, --no-header', 'Suppress header line')
     .option('-4, --ipv4', 'display only IP version 4 sockets')
     .option('-6, --ipv6', 'display only IP version 6 sockets')
-    .option('-f, --family <FAMILY>', 'display sockets of type FAMILY: inet, inet6, unix', (v: string, p: string[] = []) => [...p, v])
-    .option('-A, --query <QUERY>', 'QUERY := {all|inet|tcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket}[,QUERY]', (v: string, p: string[] = []) => [...p, v])
+    .option('-f, --family <FAMILY>', 'display sockets of type FAMILY: inet, inet6, unix, link, netlink', (v: string, p: string[] = []) => [...p, v])
+    .option('-A, --query <QUERY>', 'QUERY := {all|inet|tcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket|packet|packet_raw|packet_dgram|netlink}[,QUERY]', (v: string, p: string[] = []) => [...p, v])
     .option('--json', 'one JSON object per socket, then a summary')
+    .option('--watch <SECONDS>', 'sweep again every SECONDS: redraw on a terminal, else print what opened, closed or changed state', (v: string) => {
+      const n = Number(v);
+      if (!(n > 0) || n > 86400) throw new UsageError(`--watch: '${v}' is not a number of seconds`);
+      return n;
+    })
     .argument('[filter...]', 'state words and an expression (ss(8) FILTER)');
 }
 
@@ -184,6 +217,10 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof FilterError) throw new UsageError(e.message);
     throw e;
   }
+  if (o.watch !== undefined) {
+    if (o.kill) throw new UsageError('--watch cannot be combined with -K');
+    return watch(o, sel, filter, o.watch);
+  }
   return show(o, sel, filter);
 }
 
@@ -204,60 +241,218 @@ async function kill(inv: Inventory, s: InetSocket, unsupported: { count: number 
   throw new Failure(`SOCK_DESTROY answers: ${strerrorOf(r.error)}`);
 }
 
+/** the command name in /proc/PID/stat, as ss reads it for a netlink socket's port id */
+function procComm(pid: number): string | undefined {
+  try {
+    const m = /^\d+ \(([^)]*)/.exec(readFileSync(`${process.env.PROC_ROOT ?? '/proc'}/${pid}/stat`, 'latin1'));
+    return m?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The socket record of a packet or netlink socket (sockit(1) JSON OUTPUT). */
+function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, owners?: Owner[]): JsonRecord {
+  const mem = s.skmeminfo;
+  if (s.table === 'packet') {
+    return {
+      type: 'socket', netid: s.type === 3 ? 'p_raw' : 'p_dgr', state: 'UNCONN', recv_q: mem?.rmem_alloc ?? 0, send_q: 0,
+      local: { protocol: s.protocol, interface: s.info?.index ? interfaceName(s.info.index) ?? null : null },
+      inode: s.inode, uid: s.uid ?? null, version: s.info?.version ?? null, flags: s.info?.flags ?? null,
+      fanout: s.fanout === undefined ? null : { id: s.fanout & 0xffff, type: (s.fanout >>> 16) & 0xffff },
+      bpf_instructions: s.filter?.length ?? null, users: owners?.length ? owners.map((x) => ({ comm: x.comm, pid: x.pid, fd: x.fd })) : null,
+    };
+  }
+  return {
+    type: 'socket', netid: 'nl', state: 'UNCONN', recv_q: mem?.rmem_alloc ?? 0, send_q: mem?.wmem_alloc ?? 0,
+    local: { protocol: s.protocol, portid: s.portid | 0 }, peer: s.state === NETLINK_CONNECTED ? { dst_group: s.dstGroup, portid: s.dstPortid | 0 } : null,
+    groups: s.groups ?? 0, inode: s.inode,
+  };
+}
+
 function servicePort(name: string): number | null {
   return servPort(name, 'tcp') ?? servPort(name, 'udp');
 }
 
-async function show(o: Options, sel: Selection, filter: Filter | null): Promise<number> {
-  const owners = o.processes ? scanOwners() : undefined;
-  const text: TextOptions = {
+/** What a sweep hands each socket to: its identity, ss state name, text tokens and JSON record, made when asked. */
+interface Sink {
+  socket(key: string, state: string, tokens: () => string[], record: () => JsonRecord): void;
+}
+
+interface SweepResult {
+  /** inet_diag replies the kernel sent (fewer when the filter ran there) */
+  received: number;
+  sources: Set<string>;
+  reports: Inventory['reports'];
+  unsupported: number;
+}
+
+function textOptions(o: Options, owners: ReturnType<typeof scanOwners> | undefined): LinkTextOptions {
+  return {
     numeric: Boolean(o.numeric), processes: Boolean(o.processes), extended: Boolean(o.extended), timers: Boolean(o.options || o.extended), // ss: -e sets show_options too
-    memory: Boolean(o.memory), info: Boolean(o.info), owners, ifname: interfaceName, cgroupPath,
+    memory: Boolean(o.memory), info: Boolean(o.info), owners, ifname: interfaceName, cgroupPath, oneline: Boolean(o.oneline), bpf: Boolean(o.bpf),
   };
-  const disabled = new Array<boolean>(10).fill(false);
-  disabled[COL.NETID] = sel.dbs.size === 1;
-  disabled[COL.STATE] = (sel.states & (sel.states - 1)) === 0;
-  const out = (s: string) => void process.stdout.write(s);
-  const table = o.json ? null : new Table(disabled, out, process.stdout.isTTY ? process.stdout.columns || 80 : null);
-  if (table && o.header) table.header();
-  let count = 0;
-  const emit = (s: SocketEntry, tokens: () => string[]) => {
+}
+
+const inetKey = (s: InetSocket) => `${s.table}${s.family}|${s.src}|${s.sport}|${s.dst}|${s.dport}|${s.ifindex}`;
+
+/** One pass over the selected tables in ss's order, each socket handed to `sink`. */
+async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Sink): Promise<SweepResult> {
+  const owners = o.processes ? scanOwners() : undefined;
+  const text = textOptions(o, owners);
+  const users = (inode: number) => owners?.get(inode) as Owner[] | undefined;
+  const emit = (s: SocketEntry, key: string, tokens: () => string[]) => {
     if (filter && !matches(filter, s)) return;
-    count++;
-    if (table) table.row(tokens());
-    else jsonLine(socketRecord(s, { netid: netid(s), state: SS_STATE[s.state] ?? 'UNKNOWN', owners: owners?.get(s.inode) as Owner[] | undefined, ifname: interfaceName }));
+    const state = SS_STATE[s.state] ?? 'UNKNOWN';
+    sink.socket(key, state, tokens, () => socketRecord(s, { netid: netid(s), state, owners: users(s.inode), ifname: interfaceName }));
   };
   const inv = new Inventory();
   const sources = new Set<string>();
   const unsupported = { count: 0 };
   try {
+    // ss's order: netlink, packet, unix, raw, udp, tcp; the expression filter is for inet and unix sockets;
+    // packet sockets are not told apart by type (packet_show_sock does not either: -A packet_raw lists both)
+    const closed = (sel.states & (1 << S.CLOSE)) !== 0;
+    if (sel.dbs.has('nl') && sel.families.has('netlink') && closed) {
+      const src = await inv.netlinkSockets(NDIAG_SHOW_GROUPS | NDIAG_SHOW_MEMINFO, (s) => {
+        sink.socket(`nl|${s.inode}|${s.portid}`, 'UNCONN', () => netlinkTokens(s, text, procComm), () => linkRecord(s));
+      });
+      if (src) sources.add(src);
+    }
+    if ((sel.dbs.has('p_raw') || sel.dbs.has('p_dgr')) && sel.families.has('link') && closed) {
+      const show = PACKET_SHOW_INFO | PACKET_SHOW_FILTER | PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT;
+      const src = await inv.packet(show, (s) => {
+        sink.socket(`p|${s.inode}`, 'UNCONN', () => packetTokens(s, text), () => linkRecord(s, users(s.inode)));
+      });
+      if (src) sources.add(src);
+    }
     const types = new Set<number>();
     if (sel.dbs.has('u_str')) types.add(1);
     if (sel.dbs.has('u_dgr')) types.add(2);
     if (sel.dbs.has('u_seq')) types.add(5);
     if (types.size && sel.families.has('unix')) {
       const show = (o.memory ? UDIAG_SHOW_MEMINFO : 0) | (o.extended ? UDIAG_SHOW_VFS | UDIAG_SHOW_ICONS : 0);
-      sources.add(await inv.unix(types, sel.states, show, (s: UnixSocket) => emit(s, () => unixTokens(s, text))));
+      sources.add(await inv.unix(types, sel.states, show, (s: UnixSocket) => emit(s, `u|${s.inode}`, () => unixTokens(s, text))));
     }
     let ext = 0;
     if (o.memory) ext |= extBit(INET_DIAG_MEMINFO) | extBit(INET_DIAG_SKMEMINFO);
     if (o.info || o.json) ext |= extBit(INET_DIAG_INFO) | extBit(INET_DIAG_VEGASINFO) | extBit(INET_DIAG_CONG);
     for (const w of walks(sel)) {
       const doomed: InetSocket[] = [];
+      const bc = filter && process.env[BYTECODE_ENV] !== '0' ? bytecodeFor(filter, w.family) : null;
       sources.add(await inv.inet(w.table, w.family, sel.states & ALL_STATES, ext, (s: InetSocket) => {
-        if (!o.kill) emit(s, () => inetTokens(s, text));
+        if (!o.kill) emit(s, inetKey(s), () => inetTokens(s, text));
         else if (!filter || matches(filter, s)) doomed.push(s);
-      }));
-      for (const s of doomed) if (await kill(inv, s, unsupported)) emit(s, () => inetTokens(s, text));
+      }, bc));
+      for (const s of doomed) if (await kill(inv, s, unsupported)) emit(s, inetKey(s), () => inetTokens(s, text));
     }
   } finally {
     inv.close();
   }
-  table?.render();
-  if (unsupported.count) {
-    process.stderr.write(`sockit ss: SOCK_DESTROY: Operation not supported for ${unsupported.count} socket${unsupported.count > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`);
+  return { sources, reports: inv.reports, unsupported: unsupported.count, received: inv.received };
+}
+
+function newTable(o: Options, sel: Selection, write: (s: string) => void): Table {
+  const disabled = new Array<boolean>(10).fill(false);
+  disabled[COL.NETID] = sel.dbs.size === 1;
+  disabled[COL.STATE] = (sel.states & (sel.states - 1)) === 0;
+  const layout: Layout = process.env[LAYOUT_ENV] === '6.1' ? '6.1' : 'fixed';
+  return new Table(disabled, write, process.stdout.isTTY ? process.stdout.columns || 80 : null, layout, Boolean(o.processes));
+}
+
+function reportSweep(r: SweepResult): void {
+  if (r.unsupported) {
+    process.stderr.write(`sockit ss: SOCK_DESTROY: Operation not supported for ${r.unsupported} socket${r.unsupported > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`);
   }
-  for (const r of inv.reports) if (r.malformed) process.stderr.write(`sockit ss: a malformed sock_diag reply: ${r.malformed.codec}: ${r.malformed.error}\n`);
-  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count, source: [...sources].join(',') || null });
+  for (const m of r.reports) if (m.malformed) process.stderr.write(`sockit ss: a malformed sock_diag reply: ${m.malformed.codec}: ${m.malformed.error}\n`);
+}
+
+async function show(o: Options, sel: Selection, filter: Filter | null): Promise<number> {
+  const table = o.json ? null : newTable(o, sel, (s) => void process.stdout.write(s));
+  if (table && o.header) table.header();
+  let count = 0;
+  const r = await sweep(o, sel, filter, {
+    socket(_key, _state, tokens, record) {
+      count++;
+      if (table) table.row(tokens());
+      else jsonLine(record());
+    },
+  });
+  table?.render();
+  reportSweep(r);
+  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sockets: count, source: [...r.sources].join(',') || null, inet_diag_replies: r.received });
+  return 0;
+}
+
+interface Seen {
+  state: string;
+  tokens: string[];
+  record: () => JsonRecord;
+}
+
+/**
+ * --watch SECONDS: a sweep every SECONDS. On a terminal (without --json) the
+ * screen is redrawn; otherwise the first sweep is listed, then only what
+ * changed: sockets opened (+), closed (-) and whose state changed (~), in
+ * ss's columns, or as socket_event records.
+ */
+async function watch(o: Options, sel: Selection, filter: Filter | null, seconds: number): Promise<number> {
+  const redraw = Boolean(process.stdout.isTTY) && !o.json;
+  let stop = false;
+  let wake: (() => void) | null = null;
+  const off = onTerminate(() => { stop = true; wake?.(); });
+  let before = new Map<string, Seen>();
+  let sweeps = 0, events = 0;
+  try {
+    while (!stop) {
+      const now = new Map<string, Seen>();
+      const r = await sweep(o, sel, filter, {
+        socket(key, state, tokens, record) { now.set(key, { state, tokens: tokens(), record }); },
+      });
+      reportSweep(r);
+      if (redraw || sweeps === 0) {
+        if (redraw) process.stdout.write('\x1b[H\x1b[2J');
+        if (o.json) for (const s of now.values()) jsonLine(s.record());
+        else {
+          const table = newTable(o, sel, (t) => void process.stdout.write(t));
+          if (o.header) table.header();
+          for (const s of now.values()) table.row(s.tokens);
+          table.render();
+        }
+      } else {
+        const changes: [string, Seen, string?][] = [];
+        for (const [k, s] of now) {
+          const was = before.get(k);
+          if (!was) changes.push(['opened', s]);
+          else if (was.state !== s.state) changes.push(['state_changed', s, was.state]);
+        }
+        for (const [k, s] of before) if (!now.has(k)) changes.push(['closed', s]);
+        events += changes.length;
+        if (o.json) {
+          for (const [event, s, previous] of changes) jsonLine({ ...s.record(), type: 'socket_event', event, previous_state: previous ?? null });
+        } else if (changes.length) {
+          // the changed lines in ss's columns, each led by its mark (a second line of -i/-m keeps its tab)
+          let text = '';
+          const table = newTable(o, sel, (t) => { text += t; });
+          for (const [, s] of changes) table.row(s.tokens);
+          table.render();
+          const mark: Record<string, string> = { opened: '+ ', closed: '- ', state_changed: '~ ' };
+          let i = 0;
+          process.stdout.write(text.split('\n').slice(0, -1).map((l) => (l.startsWith('\t') ? l : mark[changes[i++]![0]] + l)).join('\n') + '\n');
+        }
+      }
+      before = now;
+      sweeps++;
+      if (stop) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, seconds * 1000);
+      });
+      wake = null;
+    }
+  } finally {
+    off();
+  }
+  if (o.json) jsonLine({ type: 'summary', exit_code: 0, sweeps, events, sockets: before.size });
   return 0;
 }

@@ -1,19 +1,31 @@
-// ss's text: the column model of iproute2 misc/ss.c (6.1). Every field is a
+// ss's text: the column model of iproute2 misc/ss.c (6.1, with the Process
+// column of 6.8: see Layout). Every field is a
 // token of a column; widths come from the longest token (the header's
 // included) plus the column's left delimiter. On a pipe the columns are as
 // compact as that; on a TTY the spare width of the terminal is spread over
 // them (render_calc_width). Output is buffered as ss buffers it, and
 // rendered when about 4 MiB of tokens have piled up (BUF_CHUNKS_MAX).
 import { protocolName, serviceName } from '../../stack/inventory/names.js';
-import type { InetSocket, Owner, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
+import type { InetSocket, NetlinkDiagMsg, Owner, PacketDiagMsg, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
+import { NETLINK_CONNECTED, PDI_AUXDATA, PDI_LOSS, PDI_ORIGDEV, PDI_RUNNING, PDI_VNETHDR, type PacketDiagRing } from '../../stack/abi/packet_diag.js';
 import { tcpInfoText } from './tcpinfo.js';
 
-export const COL = { NETID: 0, STATE: 1, RECVQ: 2, SENDQ: 3, ADDR: 4, SERV: 5, RADDR: 6, RSERV: 7, EXT: 8, PROC: 9 } as const;
+export const COL = { NETID: 0, STATE: 1, RECVQ: 2, SENDQ: 3, ADDR: 4, SERV: 5, RADDR: 6, RSERV: 7, PROC: 8, EXT: 9 } as const;
 const ALIGN_RIGHT = new Set<number>([COL.ADDR, COL.RADDR]);
 const LDELIM = ['', ' ', ' ', ' ', ' ', '', ' ', '', '', ''];
-// ss 6.1 keeps the "Process" header in the EXT column (no delimiter): the
-// header reads "Peer Address:PortProcess", as it does there.
+// The last column's header is never printed (print_header stops before it).
 const HEADER = ['Netid', 'State', 'Recv-Q', 'Send-Q', 'Local Address:', 'Port', 'Peer Address:', 'Port', 'Process', ''];
+
+/**
+ * Where "Process" goes. iproute2 6.1 numbered its columns EXT then PROC while
+ * the headers read "Process" then "": the Process header sat over the EXT
+ * column, printed with or without -p (glued to "Peer Address:Port" when the
+ * port column is four wide, as with -l), and users:(...) shared EXT's token.
+ * iproute2 6.8 (commits 1607bf53, 87d804ca) made PROC the ninth column, shown
+ * only with -p, and EXT the last: that fixed layout is sockit's; '6.1'
+ * reproduces the old one (SOCKIT_SS_LAYOUT=6.1, for comparing with ss 6.1).
+ */
+export type Layout = 'fixed' | '6.1';
 
 /** sstate_name[] of ss, indexed by TCP_* */
 export const SS_STATE = ['UNKNOWN', 'ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'UNCONN', 'CLOSE-WAIT', 'LAST-ACK', 'LISTEN', 'CLOSING'];
@@ -25,32 +37,51 @@ const RENDER_AT = 4 * CHUNK;
 
 export class Table {
   private readonly maxLen = new Array<number>(10).fill(0);
-  private rows: string[][] = [];
+  // each line kept as one string, its tokens joined by NUL (no token holds one): one
+  // object per socket for the collector to carry to the render, not eleven
+  private rows: string[] = [];
   private bytes = 0;
+  private readonly disabled: boolean[];
+  // ss measures a field when it moves past it: the last written column of a
+  // line is measured when the next line starts, so the final line's never is
+  // before the render (fixed: EXT; 6.1: the token under "Process")
+  private readonly held: number;
+  private pending = 0;
 
-  constructor(private readonly disabled: boolean[], private readonly write: (s: string) => void, private readonly screenWidth: number | null) {}
-
-  header(): void {
-    this.row(HEADER.map((h, i) => (i === COL.PROC ? '' : h)));
+  constructor(disabled: boolean[], private readonly write: (s: string) => void, private readonly screenWidth: number | null,
+    private readonly layout: Layout = 'fixed', processes = false) {
+    this.disabled = [...disabled];
+    if (layout === 'fixed') this.disabled[COL.PROC] = !processes;
+    this.held = layout === 'fixed' ? COL.EXT : COL.PROC;
   }
 
-  // ss measures a field when it moves past it: the last line's EXT is never
-  // measured before the final render, so it is held back here
-  private pendingExt = 0;
+  header(): void {
+    this.add(HEADER.slice());
+  }
 
+  /** One line's tokens: COL.PROC holds users:(...), COL.EXT the rest. */
   row(tokens: string[]): void {
-    if (this.pendingExt > this.maxLen[COL.EXT]) this.maxLen[COL.EXT] = this.pendingExt;
+    // 6.1 wrote users:(...) and the rest into the one token under "Process"
+    if (this.layout === '6.1') tokens = [...tokens.slice(0, COL.PROC), tokens[COL.PROC]! + tokens[COL.EXT]!, ''];
+    this.add(tokens);
+  }
+
+  private add(tokens: string[]): void {
+    const held = this.held;
+    if (this.pending > this.maxLen[held]!) this.maxLen[held] = this.pending;
     for (let i = 0; i < 10; i++) {
       if (this.disabled[i]) continue;
-      const n = tokens[i].length;
-      if (i !== COL.EXT && n > this.maxLen[i]) this.maxLen[i] = n;
+      const n = tokens[i]!.length;
+      if (i !== held && n > this.maxLen[i]!) this.maxLen[i] = n;
       this.bytes += 2 + ((n + 1) & ~1);
     }
-    this.pendingExt = this.disabled[COL.EXT] ? 0 : tokens[COL.EXT].length;
-    this.rows.push(tokens);
+    this.pending = this.disabled[held] ? 0 : tokens[held]!.length;
+    this.rows.push(tokens.join('\0'));
     if (this.bytes >= RENDER_AT) {
-      if (this.pendingExt > this.maxLen[COL.EXT]) this.maxLen[COL.EXT] = this.pendingExt;
-      this.pendingExt = 0;
+      // ss renders as it leaves a line's last column: 6.1's held token was
+      // measured by then (the empty PROC came after it), the fixed EXT is not
+      if (held !== COL.EXT && this.pending > this.maxLen[held]!) this.maxLen[held] = this.pending;
+      this.pending = 0;
       this.render();
     }
   }
@@ -72,7 +103,8 @@ export class Table {
     if (this.rows.length === 0) return;
     const w = this.widths();
     let out = '';
-    for (const t of this.rows) {
+    for (const row of this.rows) {
+      const t = row.split('\0');
       let line = '';
       let started = false;
       for (let i = 0; i < 10; i++) {
@@ -104,7 +136,7 @@ export class Table {
     if (out) this.write(out);
     this.rows = [];
     this.bytes = 0;
-    this.pendingExt = 0;
+    this.pending = 0;
     this.maxLen.fill(0);
   }
 }
@@ -154,6 +186,8 @@ export interface TextOptions {
   timers: boolean;
   memory: boolean;
   info: boolean;
+  /** -O: the second line's fields on the first */
+  oneline?: boolean;
   owners?: { get(inode: number): Owner[] | undefined };
   ifname(index: number): string | undefined;
   cgroupPath(id: number): string;
@@ -217,12 +251,13 @@ function skmem(m: UnixSocket['skmeminfo'] | undefined, meminfo?: InetSocket['mem
 
 const shutdownMark = (mask: number): string => ` ${mask & 1 ? '-' : '<'}-${mask & 2 ? '-' : '>'}`;
 
-/** The ten tokens of one inet socket. */
+/** The ten tokens of one inet socket (COL order). */
 export function inetTokens(s: InetSocket, o: TextOptions): string[] {
   const v6only = s.family === 10 && s.v6only === 1;
   const ifname = s.ifindex ? o.ifname(s.ifindex) : undefined;
   const local = inetAddr(s.src, s.family, v6only);
-  let ext = o.processes ? users(o.owners?.get(s.inode)) : '';
+  const proc = o.processes ? users(o.owners?.get(s.inode)) : '';
+  let ext = '';
   if (o.timers && s.timer) ext += ` timer:(${TIMER[Math.min(s.timer, 5)]},${msTimer(s.expires)},${s.retrans})`;
   if (o.extended) {
     if (s.uid) ext += ` uid:${s.uid}`;
@@ -234,17 +269,18 @@ export function inetTokens(s: InetSocket, o: TextOptions): string[] {
   }
   // ss: a second line for -m, and for -i but on UDP sockets (inet_show_sock)
   // (ss's /proc readers print no second line)
-  if (!s.proc && (o.memory || (o.info && s.table !== 'udp'))) ext += '\n\t' + skmem(s.skmeminfo, s.meminfo) + (o.info ? tcpInfoText(s, o.numeric, o.timers) : '');
+  if (!s.proc && (o.memory || (o.info && s.table !== 'udp'))) ext += (o.oneline ? '' : '\n\t') + skmem(s.skmeminfo, s.meminfo) + (o.info ? tcpInfoText(s, o.numeric, o.timers) : '');
   return [
     netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue).padEnd(6), String(s.wqueue).padEnd(6),
     (ifname ? `${local}%${ifname}` : local) + ':', service(s.sport, s.table, o.numeric),
-    inetAddr(s.dst, s.family, v6only) + ':', service(s.dport, s.table, o.numeric), ext, '',
+    inetAddr(s.dst, s.family, v6only) + ':', service(s.dport, s.table, o.numeric), proc, ext,
   ];
 }
 
 /** The ten tokens of one unix socket. */
 export function unixTokens(s: UnixSocket, o: TextOptions): string[] {
-  let ext = o.processes ? users(o.owners?.get(s.inode)) : '';
+  const proc = o.processes ? users(o.owners?.get(s.inode)) : '';
+  let ext = '';
   if (o.memory) ext += skmem(s.skmeminfo);
   if (o.extended) {
     if (s.shutdown !== undefined) ext += shutdownMark(s.shutdown);
@@ -254,6 +290,96 @@ export function unixTokens(s: UnixSocket, o: TextOptions): string[] {
   }
   return [
     netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue ?? 0).padEnd(6), String(s.wqueue ?? 0).padEnd(6),
-    `${s.name ?? '*'} `, String(s.inode), '* ', String(s.peer ?? 0), ext, '',
+    `${s.name ?? '*'} `, String(s.inode), '* ', String(s.peer ?? 0), proc, ext,
+  ];
+}
+
+// ll_proto_n2a's names (iproute2 lib/ll_proto.c), by ethertype; the first of a value wins
+const LL_PROTO: [number, string][] = [
+  [0x0060, 'loop'], [0x0200, 'pup'], [0x0201, 'pupat'], [0x0800, 'ip'], [0x0805, 'x25'], [0x0806, 'arp'], [0x08ff, 'bpq'],
+  [0x0a00, 'ieeepup'], [0x0a01, 'ieeepupat'], [0x6000, 'dec'], [0x6001, 'dna_dl'], [0x6002, 'dna_rc'], [0x6003, 'dna_rt'],
+  [0x6004, 'lat'], [0x6005, 'diag'], [0x6006, 'cust'], [0x6007, 'sca'], [0x8035, 'rarp'], [0x809b, 'atalk'], [0x80f3, 'aarp'],
+  [0x8137, 'ipx'], [0x86dd, 'ipv6'], [0x8863, 'ppp_disc'], [0x8864, 'ppp_ses'], [0x884c, 'atmmpoa'], [0x8884, 'atmfate'],
+  [0x0001, '802_3'], [0x0002, 'ax25'], [0x0003, 'all'], [0x0004, '802_2'], [0x0005, 'snap'], [0x0006, 'ddcmp'], [0x0007, 'wan_ppp'],
+  [0x0008, 'ppp_mp'], [0x0009, 'localtalk'], [0x000c, 'can'], [0x0010, 'ppptalk'], [0x0011, 'tr_802_2'], [0x0015, 'mobitex'],
+  [0x0016, 'control'], [0x0017, 'irda'], [0x0018, 'econet'], [0x88ca, 'tipc'], [0x8892, 'profinet'], [0x88a2, 'aoe'],
+  [0x88a4, 'ethercat'], [0x8100, '802.1Q'], [0x88a8, '802.1ad'], [0x8847, 'mpls_uc'], [0x8848, 'mpls_mc'], [0x6558, 'teb'],
+  [0x88cc, 'LLDP'],
+];
+const LL_NAMES = new Map<number, string>();
+for (const [v, n] of LL_PROTO) if (!LL_NAMES.has(v)) LL_NAMES.set(v, n);
+
+/** ll_proto_n2a: an ethertype's name, "[2048]" with -n or when it has none */
+export function llProtoName(proto: number, numeric: boolean): string {
+  return (!numeric && LL_NAMES.get(proto)) || `[${proto}]`;
+}
+
+// nl_proto_n2a's names (iproute2 lib/rt_names.c), by NETLINK_* protocol
+const NL_PROTO = ['rtnl', 'unused', 'usersock', 'fw', 'tcpdiag', 'nflog', 'xfrm', 'selinux', 'iscsi', 'audit', 'fiblookup',
+  'connector', 'nft', 'ip6fw', 'dec-rt', 'uevent', 'genl', undefined, 'scsi-trans', 'ecryptfs', 'rdma', 'crypto'];
+
+export function nlProtoName(proto: number, numeric: boolean): string {
+  return (!numeric && NL_PROTO[proto]) || String(proto);
+}
+
+const FANOUT = ['hash', 'lb', 'cpu', 'roll', 'random', 'qm'];
+const ring = (r: PacketDiagRing) => `blk_size:${r.blockSize},blk_nr:${r.blockNr},frm_size:${r.frameSize},frm_nr:${r.frameNr},tmo:${r.retireTmo},features:0x${r.features.toString(16)}`;
+
+export interface LinkTextOptions extends TextOptions {
+  bpf: boolean;
+}
+
+/** " uid:N ino:N sk:X": sock_details_print */
+function details(uid: number | undefined, inode: number, cookie: string): string {
+  return `${uid ? ` uid:${uid}` : ''} ino:${inode} sk:${cookie}`;
+}
+
+/** The ten tokens of one packet socket (packet_stats_print, packet_show_sock). */
+export function packetTokens(s: PacketDiagMsg, o: LinkTextOptions): string[] {
+  const nl = o.oneline ? ' ' : '\n\t';
+  const proc = o.processes ? users(o.owners?.get(s.inode)) : '';
+  let ext = '';
+  if (o.extended) {
+    ext += details(s.uid, s.inode, s.cookie);
+    const i = s.info;
+    if (i) {
+      const flags = [[PDI_RUNNING, 'running'], [PDI_AUXDATA, ' auxdata'], [PDI_ORIGDEV, ' origdev'], [PDI_VNETHDR, ' vnethdr'], [PDI_LOSS, ' loss']]
+        .filter(([bit]) => i.flags & (bit as number)).map(([, n]) => n).join('');
+      ext += `${nl}ver:${i.version} cpy_thresh:${i.copyThresh} flags( ${i.flags ? flags : '0'} )`;
+    }
+    if (s.rxRing) ext += `${nl}ring_rx(${ring(s.rxRing)})`;
+    if (s.txRing) ext += `${nl}ring_tx(${ring(s.txRing)})`;
+    if (s.fanout !== undefined) {
+      const type = (s.fanout >>> 16) & 0xffff;
+      ext += `${nl}fanout(id:${s.fanout & 0xffff},type:${FANOUT[type] ?? `0x${type.toString(16)}`})`;
+    }
+  }
+  if (o.bpf && s.filter) ext += `${nl}bpf filter (${s.filter.length}): ${s.filter.map((f) => ` 0x${f.code.toString(16).padStart(2, '0')} ${f.jt} ${f.jf} ${f.k},`).join('')}`;
+  if (o.memory) ext += skmem(s.skmeminfo);
+  const index = s.info?.index ?? 0;
+  return [
+    s.type === 3 ? 'p_raw' : 'p_dgr', SS_STATE[7]!, String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6), '0     ',
+    `${s.protocol === 3 ? '*' : llProtoName(s.protocol, o.numeric)}:`, index ? o.ifname(index) ?? `if${index}` : '*', '*', '', proc, ext,
+  ];
+}
+
+/** The ten tokens of one netlink socket (netlink_show_one); `comm` names a pid as /proc/PID/stat does */
+export function netlinkTokens(s: NetlinkDiagMsg, o: TextOptions, comm: (pid: number) => string | undefined): string[] {
+  const pid = s.portid | 0;
+  let name: string;
+  if (pid === -1) name = '*';
+  else if (o.numeric) name = String(pid);
+  else if (pid === 0) name = 'kernel';
+  else {
+    const c = pid > 0 ? comm(pid) : undefined;
+    name = c !== undefined ? `${c}/${pid}` : String(pid);
+  }
+  const connected = s.state === NETLINK_CONNECTED;
+  let ext = '';
+  if (o.extended) ext += ` sk=0 cb=0 groups=0x${(s.groups ?? 0).toString(16).padStart(8, '0')}`;
+  if (o.memory) ext += `\t${skmem(s.skmeminfo)}`;
+  return [
+    'nl', SS_STATE[7]!, String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6), String(s.skmeminfo?.wmem_alloc ?? 0).padEnd(6),
+    `${nlProtoName(s.protocol, o.numeric)}:`, name, connected ? `${s.dstGroup | 0}:` : '*', connected ? String(s.dstPortid | 0) : '', '', ext,
   ];
 }

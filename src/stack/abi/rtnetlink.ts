@@ -14,6 +14,18 @@ export const IFLA_BROADCAST = 2;
 export const IFLA_OPERSTATE = 16;
 export const IFLA_LINK = 5;
 export const IFLA_LINK_NETNSID = 37;
+export const IFLA_TXQLEN = 13;
+export const IFLA_MAP = 14;
+
+/** struct rtnl_link_ifmap: a device's I/O resources (ifconfig's "device interrupt ... base ...") */
+export interface LinkMap {
+  memStart: number;
+  memEnd: number;
+  baseAddr: number;
+  irq: number;
+  dma: number;
+  port: number;
+}
 
 /** struct rtnl_link_stats64, in its field order */
 export const LINK_STATS64 = [
@@ -36,7 +48,11 @@ export interface Link {
   operstate?: number;  // IFLA_OPERSTATE (RFC 2863 IF_OPER_*)
   link?: number;       // IFLA_LINK: the lower device (a veth's peer)
   linkNetnsid?: number; // IFLA_LINK_NETNSID: IFLA_LINK is in that namespace
+  txqlen?: number;     // IFLA_TXQLEN
+  map?: LinkMap;       // IFLA_MAP
 }
+
+const u64 = (b: Buffer, p: number) => b.readUInt32LE(p) + b.readUInt32LE(p + 4) * 2 ** 32;
 
 export const ifinfomsg = {
   size: 16,
@@ -55,10 +71,12 @@ export const ifinfomsg = {
       else if (t === IFLA_OPERSTATE && n >= 1) l.operstate = b[p];
       else if (t === IFLA_LINK && n >= 4) l.link = b.readUInt32LE(p);
       else if (t === IFLA_LINK_NETNSID && n >= 4) l.linkNetnsid = b.readInt32LE(p);
+      else if (t === IFLA_TXQLEN && n >= 4) l.txqlen = b.readUInt32LE(p);
+      else if (t === IFLA_MAP && n >= 28) l.map = { memStart: u64(b, p), memEnd: u64(b, p + 8), baseAddr: u64(b, p + 16), irq: b.readUInt16LE(p + 24), dma: b[p + 26]!, port: b[p + 27]! };
       else if (t === IFLA_STATS64) {
         const s: LinkStats = {};
         // u64 counters as numbers: exact below 2^53
-        for (let k = 0; k < LINK_STATS64.length && 8 * k + 8 <= n; k++) s[LINK_STATS64[k]] = b.readUInt32LE(p + 8 * k) + b.readUInt32LE(p + 8 * k + 4) * 2 ** 32;
+        for (let k = 0; k < LINK_STATS64.length && 8 * k + 8 <= n; k++) s[LINK_STATS64[k]] = u64(b, p + 8 * k);
         l.stats = s;
       }
     });

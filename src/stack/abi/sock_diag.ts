@@ -151,20 +151,20 @@ export interface InetDiagMsg {
 
 const MSG_LEN = 72;
 
-function cookieHex(b: Uint8Array, o: number): string {
+export function cookieHex(b: Uint8Array, o: number): string {
   const lo = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
   const hi = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
   return hi ? hi.toString(16) + lo.toString(16).padStart(8, '0') : lo.toString(16);
 }
 
-const u32 = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+export const u32 = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 const cstring = (b: Uint8Array, o: number, n: number): string => {
   let e = o;
   while (e < o + n && b[e] !== 0) e++;
   return Buffer.from(b.buffer, b.byteOffset + o, e - o).toString('latin1');
 };
 
-function u32s(b: Uint8Array, o: number, n: number): SkMeminfo {
+export function u32s(b: Uint8Array, o: number, n: number): SkMeminfo {
   const m: SkMeminfo = {};
   for (let i = 0; i < SK_MEMINFO.length && 4 * i + 4 <= n; i++) m[SK_MEMINFO[i]] = u32(b, o + 4 * i);
   return m;

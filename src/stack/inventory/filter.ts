@@ -7,6 +7,7 @@
 import { parseIPv4, parseIPv6 } from '../packet/addr.js';
 import type { SocketEntry } from './index.js';
 import { sysctl } from '../sysctl.js';
+import * as bc from '../abi/inet_diag_bc.js';
 
 let portRange: [number, number] | undefined;
 function localPortRange(): [number, number] {
@@ -266,5 +267,63 @@ export function matches(f: Filter, s: SocketEntry): boolean {
       const [low, high] = localPortRange();
       return s.sport >= low && s.sport <= high;
     }
+  }
+}
+
+type Compiled = { p: bc.Program; exact: boolean } | null;
+
+/**
+ * The part of a filter the kernel can run on one inet dump (`family`), as
+ * INET_DIAG_REQ_BYTECODE: ports and port ranges, addresses and prefixes of
+ * that family with their ports, dev. What it cannot say (unix paths,
+ * wildcards, fwmark, which needs CAP_NET_ADMIN there, autobound, whose
+ * kernel test differs from ss's, an address of the other family) is left
+ * out so that the program keeps at least every socket the filter keeps:
+ * under `not` only exact parts are compiled. The filter is always run again
+ * in the process. null: nothing to send.
+ */
+export function bytecodeFor(f: Filter, family: 4 | 6): Buffer | null {
+  const c = compile(f, family);
+  return c ? bc.assemble(c.p) : null;
+}
+
+function compile(f: Filter, family: 4 | 6): Compiled {
+  switch (f.op) {
+    case 'and': {
+      const a = compile(f.a, family), b = compile(f.b, family);
+      if (!a) return b && { p: b.p, exact: false };
+      if (!b) return { p: a.p, exact: false };
+      return { p: bc.and(a.p, b.p), exact: a.exact && b.exact };
+    }
+    case 'or': {
+      const a = compile(f.a, family), b = compile(f.b, family);
+      return a && b ? { p: bc.or(a.p, b.p), exact: a.exact && b.exact } : null;
+    }
+    case 'not': {
+      const a = compile(f.a, family);
+      return a?.exact ? { p: bc.not(a.p), exact: true } : null;
+    }
+    case 'src': case 'dst': {
+      const h = f.host;
+      if (h.path !== undefined) return null;
+      if (h.addr && h.addr.length !== (family === 4 ? 4 : 16)) return null;
+      if (!h.addr && h.port === undefined) return null;
+      return { p: bc.hostCond(f.op === 'src', h.addr, h.prefix, h.port), exact: true };
+    }
+    case 'sport': case 'dport': {
+      const src = f.op === 'sport', p = f.port;
+      const eq = () => bc.and(bc.portGe(src, p), bc.portLe(src, p));
+      switch (f.cmp) {
+        case 'eq': return { p: eq(), exact: true };
+        case 'ne': return { p: bc.not(eq()), exact: true };
+        case 'ge': return { p: bc.portGe(src, p), exact: true };
+        case 'le': return { p: bc.portLe(src, p), exact: true };
+        case 'gt': return p < 65535 ? { p: bc.portGe(src, p + 1), exact: true } : null;
+        case 'lt': return p > 0 ? { p: bc.portLe(src, p - 1), exact: true } : null;
+      }
+      return null;
+    }
+    case 'dev': return { p: bc.devCond(f.ifindex), exact: true };
+    default: return null;
   }
 }

@@ -4,7 +4,8 @@
 // state filter sent to the kernel as idiag_states. When netlink is refused
 // (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
 import { isSystemError } from '../errors.js';
-import { NETLINK_ROUTE, NETLINK_SOCK_DIAG } from '../abi/netlink.js';
+import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, encodeAttr } from '../abi/netlink.js';
+import { INET_DIAG_REQ_BYTECODE } from '../abi/inet_diag_bc.js';
 import {
   RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, ifaddrmsg, ifinfomsg, rtmsg, type IfAddr, type Link, type Route,
 } from '../abi/rtnetlink.js';
@@ -16,14 +17,17 @@ import {
   type InetDiagMsg, type UnixDiagMsg,
 } from '../abi/sock_diag.js';
 import { NetlinkSocket, type DumpOutcome } from '../netlink/socket.js';
+import { PACKET_SHOW_MEMINFO, netlinkDiagMsg, netlinkDiagReq, packetDiagMsg, packetDiagReq, type NetlinkDiagMsg, type PacketDiagMsg } from '../abi/packet_diag.js';
 import { parseAddress } from '../packet/addr.js';
+
+export type { NetlinkDiagMsg, PacketDiagMsg } from '../abi/packet_diag.js';
 import type { DecodeFailure } from '../packet/result.js';
 import { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
 import { joinInterfaces, type InterfacesResult } from './interfaces.js';
 
 export { joinInterfaces, operstateName, scopeName, type Interface, type InterfaceAddress, type InterfacesResult } from './interfaces.js';
 export { scanOwners, type Owner, type Owners } from './owners.js';
-export { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
+export { parseIfInet6, parseIpv6Route, parseProcInet, parseProcUnix, readProcNet, type IfInet6, type ProcUnix, type Route6 } from './procnet.js';
 
 export type InetTable = 'tcp' | 'udp' | 'raw';
 export const IPPROTO: Record<InetTable, number> = { tcp: 6, udp: 17, raw: 255 };
@@ -62,6 +66,10 @@ export class Inventory {
   private nl: NetlinkSocket | null = null;
   private refused = false;
   readonly reports: Report[] = [];
+  /** inet_diag_msg replies read from the kernel (what INET_DIAG_REQ_BYTECODE saves shows here) */
+  received = 0;
+  /** the kernel refused a filter program and sent everything */
+  bytecodeRefused = false;
 
   constructor(private readonly force: Source | undefined = process.env[FORCE_PROC_ENV] === 'proc' ? 'proc' : undefined) {}
 
@@ -81,11 +89,12 @@ export class Inventory {
    * Stream the sockets of one inet table and family whose state is in
    * `states` (idiag_states); `ext` asks for attributes (extBit()).
    */
-  async inet(table: InetTable, family: 4 | 6, states: number, ext: number, fn: (s: InetSocket) => void): Promise<Source> {
+  async inet(table: InetTable, family: 4 | 6, states: number, ext: number, fn: (s: InetSocket) => void, bytecode?: Buffer | null): Promise<Source> {
     const nl = this.netlink();
     if (nl) {
-      const req = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext, states, rawProtocol: 0 });
-      const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+      const head = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext, states, rawProtocol: 0 });
+      const dump = (req: Buffer) => nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+        this.received++;
         const d = inetDiagMsg.decode(b, o, end);
         if (d.ok) {
           const s = d.value as InetSocket;
@@ -93,6 +102,13 @@ export class Inventory {
           fn(s);
         } else this.reports.push({ source: 'netlink', malformed: d });
       });
+      const before = this.received;
+      let r = await dump(bytecode ? Buffer.concat([head, encodeAttr(INET_DIAG_REQ_BYTECODE, bytecode)]) : head);
+      // a kernel that refuses the program (EINVAL, EPERM): the whole dump, filtered here
+      if (!r.ok && r.kind === 'error' && bytecode && this.received === before) {
+        this.bytecodeRefused = true;
+        r = await dump(head);
+      }
       if (this.settled(r)) return 'netlink';
     }
     const text = readProcNet(family === 4 ? table : `${table}6`);
@@ -132,6 +148,28 @@ export class Inventory {
       fn(m);
     }
     return 'proc';
+  }
+
+  /** Stream every packet socket (packet_diag) with the attributes of `show` (PACKET_SHOW_*). */
+  async packet(show: number, fn: (s: PacketDiagMsg) => void): Promise<Source | null> {
+    return this.diag(packetDiagReq.encode(show | PACKET_SHOW_MEMINFO), packetDiagMsg.decode, fn);
+  }
+
+  /** Stream every netlink socket (netlink_diag) with the attributes of `show` (NDIAG_SHOW_*). */
+  async netlinkSockets(show: number, fn: (s: NetlinkDiagMsg) => void): Promise<Source | null> {
+    return this.diag(netlinkDiagReq.encode(show), netlinkDiagMsg.decode, fn);
+  }
+
+  /** One sock_diag dump with no /proc fallback: null when netlink is refused or the diag module is missing. */
+  private async diag<T>(req: Buffer, decode: (b: Buffer, o: number, end: number) => { ok: true; value: T } | DecodeFailure, fn: (s: T) => void): Promise<Source | null> {
+    const nl = this.netlink();
+    if (!nl) return null;
+    const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+      const d = decode(b, o, end);
+      if (d.ok) fn(d.value);
+      else this.reports.push({ source: 'netlink', malformed: d });
+    });
+    return this.settled(r) ? 'netlink' : null;
   }
 
   /** /proc/net/unix as records (netstat -x reads it for RefCnt and Flags). */

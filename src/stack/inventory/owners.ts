@@ -41,9 +41,20 @@ function program(pid: string): string {
   return arg0;
 }
 
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /** Scan every process once. */
 export function scanOwners(): Owners {
-  const byInode = new Map<number, Owner[]>();
+  // kept compact until asked: per descriptor found, its pid, fd and process
+  // (an index into `procs`) in typed arrays, chained per inode (the last found first)
+  const head = new Map<number, number>();
+  let pid32: Int32Array = new Int32Array(1024), fd32: Int32Array = new Int32Array(1024), proc32: Int32Array = new Int32Array(1024), next32: Int32Array = new Int32Array(1024);
+  let n = 0;
+  const procs: { comm: string; program: string }[] = [];
   let denied = 0;
   let pids: string[];
   try {
@@ -54,29 +65,44 @@ export function scanOwners(): Owners {
   for (const pid of pids) {
     const c0 = pid.charCodeAt(0);
     if (c0 < 48 || c0 > 57) continue;
+    const dir = `/proc/${pid}/fd/`;
     let fds: string[];
     try {
-      fds = readdirSync(`/proc/${pid}/fd`);
+      fds = readdirSync(dir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EACCES') denied++;
       continue;
     }
-    let names: { comm: string; program: string } | undefined;
+    let proc = -1;
     for (const fd of fds) {
       let link: string;
       try {
-        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        link = readlinkSync(dir + fd);
       } catch {
         continue;
       }
       if (!link.startsWith('socket:[')) continue;
       const inode = Number(link.slice(8, -1));
-      names ??= { comm: comm(pid), program: program(pid) };
-      const o: Owner = { pid: Number(pid), fd: Number(fd), ...names };
-      const list = byInode.get(inode);
-      if (list) list.unshift(o);
-      else byInode.set(inode, [o]);
+      if (proc < 0) proc = procs.push({ comm: comm(pid), program: program(pid) }) - 1;
+      if (n === pid32.length) {
+        pid32 = grown(pid32);
+        fd32 = grown(fd32);
+        proc32 = grown(proc32);
+        next32 = grown(next32);
+      }
+      pid32[n] = Number(pid);
+      fd32[n] = Number(fd);
+      proc32[n] = proc;
+      next32[n] = head.get(inode) ?? -1;
+      head.set(inode, n++);
     }
   }
-  return { get: (inode) => byInode.get(inode), denied };
+  const get = (inode: number): Owner[] | undefined => {
+    let i = head.get(inode);
+    if (i === undefined) return undefined;
+    const out: Owner[] = [];
+    for (; i >= 0; i = next32[i]!) out.push({ pid: pid32[i]!, fd: fd32[i]!, ...procs[proc32[i]!]! });
+    return out;
+  };
+  return { get, denied };
 }

@@ -88,3 +88,52 @@ export function* parseProcUnix(text: string): Generator<ProcUnix> {
     yield rec;
   }
 }
+
+const hexIPv6 = (h: string) => formatIPv6(Buffer.from(h, 'hex'));
+
+/** One line of /proc/net/ipv6_route (ipv6_route_native_seq_show): every table, with the fib's refcount. */
+export interface Route6 {
+  dst: string;
+  dstLen: number;
+  src: string;
+  srcLen: number;
+  nextHop: string;
+  metric: number;   // rt6i_metric, unsigned as the file prints it
+  refcnt: number;
+  use: number;
+  flags: number;    // RTF_*
+  device: string;
+}
+
+export function parseIpv6Route(text: string): Route6[] {
+  const out: Route6[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 9 || !/^[0-9a-f]{32}$/i.test(f[0]!)) continue;
+    out.push({
+      dst: hexIPv6(f[0]!), dstLen: parseInt(f[1]!, 16), src: hexIPv6(f[2]!), srcLen: parseInt(f[3]!, 16), nextHop: hexIPv6(f[4]!),
+      metric: parseInt(f[5]!, 16) >>> 0, refcnt: parseInt(f[6]!, 16) >>> 0, use: parseInt(f[7]!, 16) >>> 0, flags: parseInt(f[8]!, 16) >>> 0, device: f[9] ?? '',
+    });
+  }
+  return out;
+}
+
+/** One line of /proc/net/if_inet6 (if6_seq_show): address, index, prefix, scope (IPV6_ADDR_* bits), IFA_F_* flags, device. */
+export interface IfInet6 {
+  address: string;
+  index: number;
+  prefixLen: number;
+  scope: number;
+  flags: number;
+  device: string;
+}
+
+export function parseIfInet6(text: string): IfInet6[] {
+  const out: IfInet6[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6 || !/^[0-9a-f]{32}$/i.test(f[0]!)) continue;
+    out.push({ address: hexIPv6(f[0]!), index: parseInt(f[1]!, 16), prefixLen: parseInt(f[2]!, 16), scope: parseInt(f[3]!, 16), flags: parseInt(f[4]!, 16), device: f[5]! });
+  }
+  return out;
+}
