@@ -4,6 +4,7 @@
 import type { Attempt, Family, InetSockAddr } from '../stack/index.js';
 import { addressFamily } from '../stack/packet/addr.js';
 import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
+import { metricsOption, withMetricsIf } from '../output/textfile.js';
 import { endOf, loadCore, resolveFailure, writeRecordOf } from './lib/clientserver.js';
 import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
 import { dieOf, errSys, familyFlag, isResolveError, isSystemError, strerrorOf, intArg, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
@@ -14,6 +15,8 @@ interface Options {
   interval?: number;
   source?: string;
   json?: boolean;
+  openmetrics?: boolean;
+  output?: string;
   pcap?: string;
   4?: boolean;
   6?: boolean;
@@ -183,15 +186,19 @@ async function connect(argv: string[]): Promise<number> {
     .option('-6', 'IPv6 addresses only')
     .option('-s, --source <addr>', 'bind to this local address first')
     .option('--json', 'JSON lines: start, a connection, error or timeout record per attempt, then a summary')
+    .option('--openmetrics', "the summary as OpenMetrics gauges, for node_exporter's textfile collector (standard output, or -o)")
+    .option('-o, --output <file>', 'with --openmetrics: write the metrics to this file atomically (temporary file, then rename)')
     .option('--pcap <file>', PCAP_HELP, pcapArg)
-    .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] [--pcap file] host port');
+    .usage('[-t timeout] [-c count] [-i interval] [-4|-6] [-s source] [--json] [--openmetrics [-o file]] [--pcap file] host port');
   if (!parseArgs(cmd, argv)) return 0;
   const opts = cmd.opts<Options>();
   const [host, service] = cmd.args as [string, string];
   const family: Family = familyFlag(opts, 'only one of -4 and -6');
+  const metrics = metricsOption('connect', opts);
   const { port, addresses } = await destinations(host, service, family, opts.source);
   const { formatDotted, tcpConnectEach } = await loadCore();
-  const out = renderer(presenter(formatDotted), opts.json === true);
+  const p = presenter(formatDotted);
+  const out = withMetricsIf(p, metrics, () => renderer(p, opts.json === true));
   const timeoutMs = opts.timeout ?? 5000;
   const rec = opts.pcap === undefined ? undefined : await recorder(opts.pcap, addresses, opts.source);
   out.emit({ type: 'start', host, port, addresses, timeoutMs });

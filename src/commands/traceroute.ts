@@ -17,6 +17,7 @@ import {
   type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession,
 } from '../stack/traceroute.js';
 import { InOrder, type JsonRecord, type Presenter, type Text, renderer } from '../output/index.js';
+import { metricsOption, type MetricsOutput, withMetricsIf } from '../output/textfile.js';
 import { UsageError, dieOf, familyFlag, makeCommand, onTerminate, parseArgs, runMain, signalStatus } from './common.js';
 
 const NAME = 'traceroute';
@@ -35,6 +36,8 @@ interface Opts extends Pick<TracerouteOptions, 'firstHop' | 'maxHops' | 'nquerie
   mtu: boolean;
   tos?: number;
   json: boolean;
+  /** --openmetrics (-o FILE) */
+  metrics?: MetricsOutput;
   /** --pcap FILE */
   pcap?: string;
 }
@@ -89,6 +92,8 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     .option('--mtu', 'discover MTU along the path being traced; implies -F -N 1')
     .option('--pcap <file>', PCAP_HELP, pcapArg)
     .option('--json', 'print JSON lines (sockit(1) JSON OUTPUT): start, a reply or timeout per probe, a hop per TTL, then a summary')
+    .option('--openmetrics', "the hops and the summary as OpenMetrics gauges, for node_exporter's textfile collector (standard output, or -o)")
+    .option('-o, --output <file>', 'with --openmetrics: write the metrics to this file atomically (temporary file, then rename)')
     .addHelpText('after', '\nExit status: 0 when the trace ran (reached or not), 1 on a failure during it, 2 on bad input;\nSIGINT or SIGTERM stops it and kills it by that signal (the shell sees 130 or 143), as traceroute.\nSee sockit-traceroute(1).');
   // traceroute 2.x: the last method option wins (-I, -T, -U, -M NAME)
   let method = probeMethod('default')!;
@@ -128,6 +133,7 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
       method, methodOptions: o.options ?? [], family, firstHop, maxHops, nqueries, simProbes: Math.max(1, o.simQueries ?? DEF_SIM_PROBES),
       wait: o.wait ?? { ...DEF_WAIT }, sendWait, port: o.port || undefined, numeric: !!o.n, source: o.source, device: o.interface,
       dontFragment: !!o.dontFragment || !!o.mtu, mtu: !!o.mtu, tos: o.tos, json: !!o.json, pcap: o.pcap,
+      metrics: metricsOption('traceroute', o),
     },
   };
 }
@@ -321,7 +327,8 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
   const recording = pcap === undefined ? undefined : await openPcap(pcap, () => Recording.open(pcap, probeFlow(method, source ?? '', o.device)));
   const probes = recording ? new RecordedProbes(method, recording, source ?? '') : method;
 
-  const out = renderer(presenter(o, host, dst), o.json);
+  const p = presenter(o, host, dst);
+  const out = withMetricsIf(p, o.metrics, () => renderer(p, o.json));
   const events = new InOrder<TraceEvent>((e) => out.emit(e));
   const namer = new AddressNamer(o.numeric);
   events.push({ type: 'start', start: { host, dst, opened, simProbes, source, port: o.port ?? o.method.port.default } });

@@ -195,7 +195,14 @@ export function negotiate(accept: string | undefined): Format {
     const p = new Map<string, string>();
     for (const kv of params) {
       const eq = kv.indexOf('=');
-      if (eq > 0) p.set(kv.slice(0, eq).trim().toLowerCase(), kv.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+      if (eq > 0)
+        p.set(
+          kv.slice(0, eq).trim().toLowerCase(),
+          kv
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, ''),
+        );
     }
     const q = p.has('q') ? Number(p.get('q')) : 1;
     return { type: type.toLowerCase(), version: p.get('version'), q: Number.isFinite(q) ? q : 0, order };

@@ -18,17 +18,17 @@ function listed(help: string): string[] {
   return [...section.matchAll(/^ {2}([a-z][\w|]*)/gm)].flatMap((m) => m[1]!.split('|')).filter((n) => n !== 'help');
 }
 
-/** Every flag in the Options section of a --help: '-c', '--count' ... */
+/** Every flag in the Options section of a --help: '-c', '--count', '--config.file' (dotted, as blackbox_exporter spells its flags) ... */
 function flagsOf(help: string): string[] {
   const section = help.slice(help.indexOf('Options:'));
-  return [...section.matchAll(/^ {2}(-\S.*?)(?: {2}|$)/gm)].flatMap((m) => [...m[1]!.matchAll(/(?:^|, )(--?[\w-]+)/g)].map((f) => f[1]!));
+  return [...section.matchAll(/^ {2}(-\S.*?)(?: {2}|$)/gm)].flatMap((m) => [...m[1]!.matchAll(/(?:^|, )(--?[\w.-]+)/g)].map((f) => f[1]!));
 }
 
 /** An option's choices as commander's help says them: `--mode <m>  ... (choices: "dgram", "raw")`. */
 function choicesOf(help: string): { flag: string; choices: string[] }[] {
   const entries = help.slice(help.indexOf('Options:')).split(/\n(?= {2}-)/); // an option and its wrapped lines
   return entries.flatMap((e) => {
-    const m = /^ {2}(?:-\w, )?(--?[\w-]+) <[^>]+>/.exec(e);
+    const m = /^ {2}(?:-\w, )?(--?[\w.-]+) <[^>]+>/.exec(e);
     const list = /\(choices: ([^)]*)\)/.exec(e.replace(/\s+/g, ' '));
     return m && list ? [{ flag: m[1]!, choices: [...list[1]!.matchAll(/"([^"]*)"/g)].map((c) => c[1]!) }] : [];
   });

@@ -9,16 +9,21 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, startSockitIn } from '../helpers/cli.js';
-import { promtoolCheckMetrics } from '../helpers/promtool.js';
-import { Lab, isRoot, needsRootReason } from '../lab/index.js';
+import { spawnSync } from 'node:child_process';
+import { Running, startSockitIn } from '../helpers/cli.js';
+import { runnable } from '../helpers/readable.js';
+import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
+import { Lab, isRoot, v4Address } from '../lab/index.js';
 
 const BLACKBOX = '127.0.0.1:9115';
 const SOCKIT = '127.0.0.1:9116';
 const PROMETHEUS = '127.0.0.1:9090';
+const SMOKEPING = '127.0.0.1:9374';
 const DROPPED = '192.0.2.9';
 const SSH_PORT = 2222;
+const DNS_TINY = fileURLToPath(new URL('../fixtures/dns-tiny.py', import.meta.url));
 
 const MODULES = `
 modules:
@@ -34,6 +39,17 @@ modules:
       ttl: 7
       payload_size: 64
       dont_fragment: true
+  icmp_source:
+    prober: icmp
+    timeout: 1s
+    icmp:
+      preferred_ip_protocol: ip4
+      source_ip_address: ${v4Address(0, 2)}
+  icmp_v6_only:
+    prober: icmp
+    timeout: 1s
+    icmp:
+      ip_protocol_fallback: false
   tcp_connect:
     prober: tcp
     timeout: 1s
@@ -49,6 +65,25 @@ modules:
     tcp:
       query_response:
         - expect: "^HTTP/"
+  dns_a:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: www.example
+      query_type: A
+  dns_nx:
+    prober: dns
+    timeout: 1s
+    dns:
+      query_name: missing.example
+      query_type: AAAA
+  dns_nx_ok:
+    prober: dns
+    timeout: 1s
+    dns:
+      query_name: missing.example
+      valid_rcodes: [NXDOMAIN]
 `;
 
 /** What a Prometheus client sees of an exposition apart from the values: names, types, help, label names (and label values that are words, e.g. phase). */
@@ -64,8 +99,14 @@ export function shape(text: string): string[] {
 
 /** The values that do not depend on timing. */
 function stable(text: string): Record<string, number> {
-  const keep = /^(probe_success|probe_ip_protocol|probe_ip_addr_hash|probe_icmp_reply_hop_limit|probe_failed_due_to_regex) (\S+)$/;
-  return Object.fromEntries(text.split('\n').flatMap((l) => { const m = keep.exec(l); return m ? [[m[1]!, Number(m[2])]] : []; }));
+  const keep =
+    /^(probe_success|probe_ip_protocol|probe_ip_addr_hash|probe_icmp_reply_hop_limit|probe_failed_due_to_regex|probe_dns_\w+_rrs|probe_dns_query_succeeded) (\S+)$/;
+  return Object.fromEntries(
+    text.split('\n').flatMap((l) => {
+      const m = keep.exec(l);
+      return m ? [[m[1]!, Number(m[2])]] : [];
+    }),
+  );
 }
 
 function waitFor(child: ChildProcess, re: RegExp, ms: number): Promise<void> {
@@ -88,6 +129,7 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
   let lab: Lab;
   let dir: string;
   let sockitExporter: Running;
+  let smokeping: ChildProcess;
 
   const curl = async (url: string, headers: string[] = []) => {
     const r = await lab.exec(lab.src, ['curl', '-s', '-w', '\n%{http_code}', ...headers.flatMap((h) => ['-H', h]), url]);
@@ -96,18 +138,42 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
   };
 
   beforeAll(async () => {
-    lab = await Lab.chain({ routers: 0, name: 'exporter' });
+    lab = await Lab.chain({ routers: 0, ipv6: true, name: 'exporter' });
     dir = mkdtempSync(join(tmpdir(), 'sockit-exporter-lab-'));
     writeFileSync(join(dir, 'blackbox.yml'), MODULES);
     // a second address on the destination, silent behind a drop rule
     await lab.addAddress(lab.dst, `${DROPPED}/32`);
     await lab.nft(lab.dst, `add rule inet lab input ip daddr ${DROPPED} drop`);
-    lab.spawn(lab.dst, ['socat', `TCP-LISTEN:${SSH_PORT},fork,reuseaddr`, 'SYSTEM:echo SSH-2.0-lab_1.0']);
+    lab.spawn(lab.dst, ['socat', `TCP6-LISTEN:${SSH_PORT},fork,reuseaddr,ipv6only=0`, 'SYSTEM:echo SSH-2.0-lab_1.0']);
+    const dnsd = lab.spawn(lab.dst, ['python3', DNS_TINY, 'serve', lab.dst.v4]);
+    await waitFor(dnsd, /ready/, 10_000);
+    // its own (empty) config file, not the package's (which pings localhost)
+    writeFileSync(join(dir, 'smokeping.yml'), 'targets: []\n');
+    smokeping = lab.spawn(lab.src, [
+      'prometheus-smokeping-prober',
+      '--config.file',
+      join(dir, 'smokeping.yml'),
+      '--privileged',
+      '--web.listen-address',
+      SMOKEPING,
+      '--ping.interval',
+      '250ms',
+      lab.dst.v4,
+    ]);
     const bb = lab.spawn(lab.src, ['prometheus-blackbox-exporter', '--config.file', join(dir, 'blackbox.yml'), '--web.listen-address', BLACKBOX]);
     const ready = waitFor(bb, /Listening on/, 20_000);
-    sockitExporter = startSockitIn(lab, lab.src, ['exporter', '--config.file', join(dir, 'blackbox.yml'), '--listen', SOCKIT, '--ping', lab.dst.v4,
-      '--ping.interval', '250ms']);
-    await Promise.all([ready, sockitExporter.line(/msg="Listening on"/, 20_000, 'stderr')]);
+    sockitExporter = startSockitIn(lab, lab.src, [
+      'exporter',
+      '--config.file',
+      join(dir, 'blackbox.yml'),
+      '--listen',
+      SOCKIT,
+      '--ping',
+      lab.dst.v4,
+      '--ping.interval',
+      '250ms',
+    ]);
+    await Promise.all([ready, waitFor(smokeping, /Listening on/, 20_000), sockitExporter.line(/msg="Listening on"/, 20_000, 'stderr')]);
   }, 60_000);
 
   afterAll(async () => {
@@ -119,10 +185,18 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     `probe?module=icmp&target=${lab.dst.v4}`,
     `probe?module=icmp_v4&target=${lab.dst.v4}`,
     `probe?module=icmp&target=${DROPPED}`,
+    `probe?module=icmp_source&target=${lab.dst.v4}`,
+    `probe?module=icmp&target=${lab.dst.v6}`,
+    `probe?module=tcp_connect&target=[${lab.dst.v6}]:${SSH_PORT}`,
+    `probe?module=icmp_v6_only&target=${lab.dst.v4}`,
     `probe?module=tcp_connect&target=${lab.dst.v4}:${SSH_PORT}`,
     `probe?module=tcp_connect&target=${lab.dst.v4}:1`,
     `probe?module=ssh_banner&target=${lab.dst.v4}:${SSH_PORT}`,
     `probe?module=ssh_wrong&target=${lab.dst.v4}:${SSH_PORT}`,
+    `probe?module=dns_a&target=${lab.dst.v4}`,
+    `probe?module=dns_nx&target=${lab.dst.v4}:53`,
+    `probe?module=dns_nx_ok&target=${lab.dst.v4}`,
+    `probe?module=dns_a&target=${DROPPED}`,
   ];
 
   it('the same /probe requests give the same names, types, help and labels, and the same timing-free values', async () => {
@@ -136,15 +210,79 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
       seen.push(...shape(ours.body));
     }
     // the comparison covered the families the issue names
-    for (const name of ['probe_success', 'probe_duration_seconds', 'probe_dns_lookup_time_seconds', 'probe_ip_protocol', 'probe_ip_addr_hash',
-      'probe_icmp_reply_hop_limit', 'probe_failed_due_to_regex']) expect(seen).toContain(`# TYPE ${name} gauge`);
+    for (const name of [
+      'probe_success',
+      'probe_duration_seconds',
+      'probe_dns_lookup_time_seconds',
+      'probe_ip_protocol',
+      'probe_ip_addr_hash',
+      'probe_icmp_reply_hop_limit',
+      'probe_failed_due_to_regex',
+      'probe_dns_answer_rrs',
+      'probe_dns_query_succeeded',
+    ])
+      expect(seen).toContain(`# TYPE ${name} gauge`);
     for (const phase of ['resolve', 'setup', 'rtt']) expect(seen).toContain(`probe_icmp_duration_seconds{phase="${phase}"}`);
+    for (const phase of ['resolve', 'connect', 'request']) expect(seen).toContain(`probe_dns_duration_seconds{phase="${phase}"}`);
+    const dns = stable((await curl(`http://${SOCKIT}/probe?module=dns_a&target=${lab.dst.v4}`)).body);
+    expect(dns).toMatchObject({ probe_success: 1, probe_dns_answer_rrs: 2, probe_dns_query_succeeded: 1 });
     const ok = stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v4}`)).body);
     expect(ok.probe_success).toBe(1);
+    expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${lab.dst.v6}`)).body)).toMatchObject({
+      probe_success: 1,
+      probe_ip_protocol: 6,
+      probe_icmp_reply_hop_limit: 64,
+    });
     expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}`)).body).probe_success).toBe(0);
+    // the source is the lab source's own address (its only one): bound, the probe answered
+    expect(lab.src.v4).toBe(v4Address(0, 2));
+    expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp_source&target=${lab.dst.v4}`)).body).probe_success).toBe(1);
+    expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp_v6_only&target=${lab.dst.v4}`)).body).probe_success).toBe(0);
   });
 
-  it("the same 400s, word for word", async () => {
+  it('/metrics with the continuous families passes promtool in both formats', async () => {
+    const text = await curl(`http://${SOCKIT}/metrics`);
+    expect(text.body).toMatch(/^smokeping_response_duration_seconds_bucket\{host="192\.0\.2\.1",ip="192\.0\.2\.1",source="",le="5e-05"\} \d+$/m);
+    expect(promtoolCheckMetrics(text.body)).toEqual({ status: 0, output: '' });
+    const om = await curl(`http://${SOCKIT}/metrics`, ['Accept: application/openmetrics-text;version=1.0.0']);
+    expect(om.body).toMatch(/^# TYPE smokeping_requests counter$/m);
+    expect(promtoolParseOpenMetrics(om.body).status).toBe(0);
+  });
+
+  it("a probe gets the scrape's timeout minus the offset when that is shorter than the module's", async () => {
+    const r = await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}&debug=true`, ['X-Prometheus-Scrape-Timeout-Seconds: 0.8']);
+    expect(r.body).toMatch(/msg="Beginning probe" probe=icmp timeout_seconds=0\.3\d*\n/);
+    const d = Number(/^probe_duration_seconds (\S+)$/m.exec(r.body)![1]);
+    expect(d).toBeGreaterThanOrEqual(0.29);
+    expect(d).toBeLessThan(0.9); // not the module's 1 s
+    const long = await curl(`http://${SOCKIT}/probe?module=icmp&target=${DROPPED}&debug=true`, ['X-Prometheus-Scrape-Timeout-Seconds: 30']);
+    expect(long.body).toMatch(/timeout_seconds=1\n/);
+  });
+
+  it("the continuous families as smokeping_prober's: names, types, help, labels, the same buckets", async () => {
+    await new Promise((r) => setTimeout(r, 1200)); // a few pings each
+    const families = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => /^(# (HELP|TYPE) )?smokeping_(?!prober_)/.test(l))
+        .join('\n');
+    const [theirs, ours] = await Promise.all([curl(`http://${SMOKEPING}/metrics`), curl(`http://${SOCKIT}/metrics`)]);
+    const les = (text: string) => [...new Set([...text.matchAll(/smokeping_response_duration_seconds_bucket\{[^}]*le="([^"]+)"/g)].map((m) => m[1]))];
+    expect(les(ours.body)).toEqual(les(theirs.body));
+    expect(les(ours.body)).toHaveLength(21);
+    // Debian's smokeping_prober is 0.6.1: labels ip and host. Later releases (and the issue) add
+    // source, and a receive-errors counter; so: ours without those, equal to theirs
+    const name = (l: string) => /^(?:# \w+ )?(smokeping_\w+?)(?:_bucket|_sum|_count)?[{ ]/.exec(l)?.[1];
+    const theirShape = shape(families(theirs.body));
+    const theirNames = new Set(theirShape.map(name));
+    const ourShape = shape(families(ours.body));
+    const common = ourShape.filter((l) => theirNames.has(name(l))).map((l) => l.replace(/,?source=\*/, '').replace('{,', '{'));
+    expect(common).toEqual(theirShape);
+    expect(new Set(ourShape.map(name).filter((n) => !theirNames.has(n)))).toEqual(new Set(['smokeping_receive_errors_total']));
+    expect(ourShape).toContain('smokeping_response_duration_seconds_bucket{host=*,ip=*,source=*,le=*}');
+  });
+
+  it('the same 400s, word for word', async () => {
     for (const path of ['probe?module=nope&target=x', 'probe?module=icmp', 'probe?target=x&module=']) {
       const [theirs, ours] = await Promise.all([curl(`http://${BLACKBOX}/${path}`), curl(`http://${SOCKIT}/${path}`)]);
       // blackbox_exporter has an http prober, sockit not: its default module (http_2xx) is unknown to both here
@@ -154,7 +292,9 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
 
   it('prometheus scraping /probe (the README relabelling) and /metrics: probe_success 1 and 0, a growing continuous histogram', async () => {
     const prom = join(dir, 'prometheus');
-    writeFileSync(join(dir, 'prometheus.yml'), `
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
@@ -175,7 +315,8 @@ scrape_configs:
   - job_name: sockit_exporter
     static_configs:
       - targets: ['${SOCKIT}']
-`);
+`,
+    );
     const p = lab.spawn(lab.src, ['prometheus', '--config.file', join(dir, 'prometheus.yml'), '--storage.tsdb.path', prom, '--web.listen-address', PROMETHEUS]);
     await waitFor(p, /Server is ready to receive web requests/, 30_000);
     const query = async (q: string) => {
@@ -208,4 +349,64 @@ scrape_configs:
     await scrapes(4);
     expect(await count()).toBeGreaterThan(first);
   }, 90_000);
+});
+
+describe.skipIf(!isRoot)('sockit exporter unprivileged (nobody), as the rest of sockit', () => {
+  let lab: Lab;
+  let dir: string;
+
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 0, name: 'expuser' });
+    dir = mkdtempSync(join(tmpdir(), 'sockit-exporter-user-'));
+    writeFileSync(join(dir, 'blackbox.yml'), MODULES, { mode: 0o644 });
+    // nobody reads the file
+    spawnSync('chmod', ['755', dir]);
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // nobody runs a world-readable copy (the checkout may be root's only)
+  const start = (extra: string[] = []) =>
+    new Running(
+      lab.spawn(
+        lab.src,
+        [process.execPath, runnable('bin/sockit', 'nobody'), 'exporter', '--config.file', join(dir, 'blackbox.yml'), '--listen', SOCKIT, ...extra],
+        { user: 'nobody', env: { NO_COLOR: '1' } },
+      ),
+    );
+  const probe = async (q: string) => (await lab.exec(lab.src, ['curl', '-s', `http://${SOCKIT}/probe?${q}`])).stdout;
+
+  it('a ping socket when ping_group_range allows it', async () => {
+    await lab.pingGroupRange(lab.src, true);
+    const e = start();
+    try {
+      await e.line(/msg="Listening on"/, 20_000, 'stderr');
+      const out = await probe(`module=icmp&target=${lab.dst.v4}&debug=true`);
+      expect(out).toMatch(/msg="Socket opened" mechanism="ping socket"/);
+      expect(out).toContain('probe_success 1\n');
+    } finally {
+      await e.stop();
+    }
+  });
+
+  it('neither a ping nor a raw socket: the probe fails with the fix in its log; continuous probing refuses to start, exit 2', async () => {
+    await lab.pingGroupRange(lab.src, false);
+    const e = start();
+    try {
+      await e.line(/msg="Listening on"/, 20_000, 'stderr');
+      const out = await probe(`module=icmp&target=${lab.dst.v4}&debug=true`);
+      expect(out).toContain('probe_success 0\n');
+      expect(out).toMatch(/msg="Error listening to socket" err="no permission for an ICMP socket: .*fix: .*ping_group_range/);
+    } finally {
+      await e.stop();
+    }
+    const c = start(['--ping', lab.dst.v4]);
+    const { code } = await c.exited;
+    expect(code).toBe(2);
+    expect(c.stderr.split('\n').filter((l) => l.startsWith('sockit exporter: '))).toEqual([
+      expect.stringMatching(/^sockit exporter: no permission for an ICMP socket: .*fix: sudo sysctl -w net\.ipv4\.ping_group_range=/),
+    ]);
+  });
 });

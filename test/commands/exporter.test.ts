@@ -50,9 +50,37 @@ modules:
       query_response:
         - send: "ping"
         - expect: "^pong ping$"
+  dns_tcp:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      transport_protocol: tcp
+      query_name: www.example
+      query_type: A
   http_2xx:
     prober: http
 ${extra}`;
+
+/** A DNS-over-TCP responder (RFC 1035 4.2.2): every query answered with one A record, 192.0.2.99. */
+function dnsTcpServer(): net.Server {
+  return net.createServer((s) => {
+    let buf = Buffer.alloc(0);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+      const q = Buffer.from(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+      q.writeUInt16BE(0x8580, 2); // QR, AA, RD, RA; NOERROR
+      q.writeUInt16BE(1, 6); // ANCOUNT
+      const rr = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 192, 0, 2, 99]);
+      const reply = Buffer.concat([q, rr]);
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(reply.length);
+      s.end(Buffer.concat([len, reply]));
+    });
+    s.on('error', () => {});
+  });
+}
 
 describe('sockit exporter on loopback', () => {
   let dir: string;
@@ -64,6 +92,8 @@ describe('sockit exporter on loopback', () => {
   let closedPort: number;
   let udpServer: dgram.Socket;
   let udpPort: number;
+  let dnsServer: net.Server;
+  let dnsPort: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sockit-exporter-'));
@@ -71,7 +101,9 @@ describe('sockit exporter on loopback', () => {
     writeFileSync(cfg, config());
     tcpServer = net.createServer((s) => {
       s.write('HELLO world\r\n');
-      s.on('data', (d) => { if (d.toString() === 'HI world\n') s.end('OK\n'); });
+      s.on('data', (d) => {
+        if (d.toString() === 'HI world\n') s.end('OK\n');
+      });
       s.on('error', () => {});
     });
     await new Promise<void>((r) => tcpServer.listen(0, '127.0.0.1', r));
@@ -85,6 +117,9 @@ describe('sockit exporter on loopback', () => {
     udpServer.on('message', (msg, rinfo) => udpServer.send(`pong ${msg.toString()}\n`, rinfo.port, rinfo.address));
     await new Promise<void>((r) => udpServer.bind(0, '127.0.0.1', r));
     udpPort = udpServer.address().port;
+    dnsServer = dnsTcpServer();
+    await new Promise<void>((r) => dnsServer.listen(0, '127.0.0.1', r));
+    dnsPort = (dnsServer.address() as net.AddressInfo).port;
     exporter = startSockit(['exporter', '--config.file', cfg, '--listen', '127.0.0.1:0']);
     const line = await exporter.line(/msg="Listening on"/, 20_000, 'stderr');
     base = `http://${/address=(\S+)/.exec(line)![1]}`;
@@ -94,6 +129,7 @@ describe('sockit exporter on loopback', () => {
     await exporter?.stop();
     tcpServer?.close();
     udpServer?.close();
+    dnsServer?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -164,6 +200,20 @@ describe('sockit exporter on loopback', () => {
     expect(dead.body).toMatch(/err="Destination Port Unreachable from 127.0.0.1"/);
   });
 
+  it('dns over tcp: the length-prefixed exchange, the section counts, the phases', async () => {
+    const r = await get(`/probe?target=127.0.0.1:${dnsPort}&module=dns_tcp&debug=true`);
+    expect(r.body).toMatch(/msg="Making DNS query" target=127.0.0.1:\d+ dial_protocol=tcp4 query=www.example type=1 class=1/);
+    const v = values(r.body.slice(r.body.indexOf('Metrics that would have been returned:')));
+    expect(v.get('probe_success')).toBe(1);
+    expect(v.get('probe_dns_answer_rrs')).toBe(1);
+    expect(v.get('probe_dns_authority_rrs')).toBe(0);
+    expect(v.get('probe_dns_query_succeeded')).toBe(1);
+    expect(v.get('probe_dns_duration_seconds{phase="request"}')).toBeGreaterThan(0);
+    const refused = values((await get(`/probe?target=127.0.0.1:${closedPort}&module=dns_tcp`)).body);
+    expect(refused.get('probe_success')).toBe(0);
+    expect(refused.get('probe_dns_query_succeeded')).toBe(0);
+  });
+
   it('serves OpenMetrics when the scraper asks, and both formats pass promtool', async () => {
     for (const path of [`/probe?target=127.0.0.1:${tcpPort}&module=banner`, `/probe?target=127.0.0.1:${closedPort}&module=tcp_connect`, '/metrics']) {
       const text = await get(path);
@@ -197,8 +247,10 @@ describe('sockit exporter on loopback', () => {
     expect(values((await get('/metrics')).body).get('blackbox_exporter_config_last_reload_successful')).toBe(0);
     expect((await get(`/probe?target=127.0.0.1:${tcpPort}&module=banner`)).status).toBe(200);
     writeFileSync(cfg, config(`  late:\n    prober: tcp\n    timeout: 1s\n`));
+    const reloads = () => exporter.stderr.split('\n').filter((l) => l.includes('msg="Reloaded config file"')).length;
+    const before = reloads();
     exporter.kill('SIGHUP');
-    await exporter.line(/msg="Reloaded config file"/, 10_000, 'stderr');
+    await exporter.line(() => reloads() > before, 10_000, 'stderr');
     expect(values((await get(`/probe?target=127.0.0.1:${tcpPort}&module=late`)).body).get('probe_success')).toBe(1);
     expect(values((await get('/metrics')).body).get('blackbox_exporter_config_last_reload_successful')).toBe(1);
   });
@@ -231,5 +283,8 @@ describe('sockit exporter: bad input', () => {
     const b = await sockit(['exporter', '--ping', '127.0.0.1', '--ping.interval', '1', '--config.file', '/dev/null']);
     expect(b.code).toBe(2);
     expect(b.stderr).toBe("sockit exporter: invalid ping interval: '1'\n");
+    const c = await sockit(['exporter', '--log.level', 'loud']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toBe("sockit exporter: invalid log level: 'loud' (debug, info, warn or error)\n");
   });
 });

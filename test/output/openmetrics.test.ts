@@ -26,9 +26,7 @@ function families(): MetricFamily[] {
       { labels: { host: 'a "quoted"\\host\nx', ip: '192.0.2.1', source: '' }, value: 3 },
       { labels: { host: 'b', ip: '2001:db8::1', source: '' }, value: 7 },
     ]),
-    histogram('smokeping_response_duration_seconds', 'A histogram of latencies for ping responses.', [
-      h.sample({ host: 'a', ip: '192.0.2.1', source: '' }),
-    ]),
+    histogram('smokeping_response_duration_seconds', 'A histogram of latencies for ping responses.', [h.sample({ host: 'a', ip: '192.0.2.1', source: '' })]),
     gauge('odd_values', 'Help with a backslash \\ a "quote" and a\nnewline.', [
       { labels: { k: 'inf' }, value: Infinity },
       { labels: { k: 'ninf' }, value: -Infinity },
@@ -166,8 +164,7 @@ describe('families and histograms', () => {
 
 describe('negotiate', () => {
   it("picks OpenMetrics for Prometheus 2.x's scrape Accept header", () => {
-    const prom =
-      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    const prom = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
     expect(negotiate(prom)).toBe('openmetrics');
   });
 

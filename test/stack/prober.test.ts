@@ -53,12 +53,22 @@ describe('parseConfig (blackbox.yml)', () => {
   it('reads every icmp key', () => {
     const m = c.modules.get('icmp_v4_df')!;
     expect(m.timeoutS).toBe(1.5);
-    expect(m.icmp).toEqual({ preferredIpProtocol: 'ip4', ipProtocolFallback: false, sourceIpAddress: '192.0.2.1', payloadSize: 100, dontFragment: true, ttl: 12 });
+    expect(m.icmp).toEqual({
+      preferredIpProtocol: 'ip4',
+      ipProtocolFallback: false,
+      sourceIpAddress: '192.0.2.1',
+      payloadSize: 100,
+      dontFragment: true,
+      ttl: 12,
+    });
   });
 
   it('reads query_response and keeps foreign probers (http) unchecked', () => {
     const q = c.modules.get('ssh_banner')!.tcp.queryResponse;
-    expect(q.map((x) => [x.expectText, x.send])).toEqual([['^SSH-2.0-', undefined], [undefined, 'SSH-2.0-blackbox-ssh-check']]);
+    expect(q.map((x) => [x.expectText, x.send])).toEqual([
+      ['^SSH-2.0-', undefined],
+      [undefined, 'SSH-2.0-blackbox-ssh-check'],
+    ]);
     expect(q[0]!.expect!.test('SSH-2.0-OpenSSH_9.2')).toBe(true);
     expect(c.modules.get('web')!.prober).toBe('http');
   });
@@ -76,12 +86,14 @@ describe('parseConfig (blackbox.yml)', () => {
     expect(() => parseConfig('targets:\n  - hosts: [a]\n    labels: {}\n')).toThrow('field labels not found in targets[0]');
   });
 
-  it("refuses what blackbox_exporter refuses, in its words", () => {
+  it('refuses what blackbox_exporter refuses, in its words', () => {
     expect(() => parseConfig('modules:\n  x:\n    prober: icmp\n    icmp:\n      ttl: 256\n')).toThrow('"ttl" cannot exceed 255');
     expect(() => parseConfig('modules:\n  x:\n    prober: icmp\n    icmp:\n      ttl: -1\n')).toThrow('"ttl" cannot be negative');
     expect(() => parseConfig('modules:\n  x:\n    prober: dns\n')).toThrow('query name must be set for DNS module');
     expect(() => parseConfig('modules:\n  x:\n    prober: tcp\n    timeout: 5 s\n')).toThrow('time: invalid duration "5 s"');
-    expect(() => parseConfig('modules:\n  x:\n    prober: tcp\n    tcp:\n      query_response:\n        - expect: "("\n')).toThrow('Could not compile regular expression');
+    expect(() => parseConfig('modules:\n  x:\n    prober: tcp\n    tcp:\n      query_response:\n        - expect: "("\n')).toThrow(
+      'Could not compile regular expression',
+    );
     expect(() => parseConfig('modules:\n  x:\n    prober: tcp\n    tcp:\n      tls: true\n')).toThrow(/tls.*not supported/);
     expect(() => parseConfig('modules: [\n')).toThrow(ConfigError);
   });
@@ -117,7 +129,7 @@ describe('probeTimeoutS (getTimeout)', () => {
 });
 
 describe('helpers', () => {
-  it("hashes addresses with FNV-1a over their bytes (probe_ip_addr_hash)", () => {
+  it('hashes addresses with FNV-1a over their bytes (probe_ip_addr_hash)', () => {
     // FNV-1a 32 of the bytes 7f 00 00 01, worked by hand from the FNV definition
     let h = 0x811c9dc5;
     for (const b of [127, 0, 0, 1]) h = Math.imul(h ^ b, 0x01000193) >>> 0;

@@ -23,7 +23,12 @@ interface Options {
   pingSize: number;
 }
 
+const LEVELS = ['debug', 'info', 'warn', 'error'];
+let minLevel = 1;
+
+/** A logfmt line on stderr, as blackbox_exporter's logger writes them (below --log.level: nothing). */
 function log(level: string, msg: string, pairs: Record<string, unknown> = {}): void {
+  if (LEVELS.indexOf(level) < minLevel) return;
   const kv: [string, unknown][] = [['ts', new Date().toISOString()], ['level', level], ['msg', msg], ...Object.entries(pairs)];
   process.stderr.write(kv.map(([k, v]) => `${k}=${logfmtValue(v)}`).join(' ') + '\n');
 }
@@ -56,13 +61,15 @@ async function loadConfig(file: string, explicit: boolean): Promise<ProberConfig
 async function startContinuous(groups: TargetGroup[]): Promise<ContinuousProber | undefined> {
   if (groups.length === 0) return undefined;
   const { ContinuousProber, resolveGroup } = await import('../../stack/prober/continuous.js');
-  const resolved = await Promise.all(groups.map(async (group) => {
-    try {
-      return { group, targets: await resolveGroup(group) };
-    } catch (e) {
-      throw new Failure(`cannot resolve a continuous target (${group.hosts.join(', ')}): ${(e as Error).message}`);
-    }
-  }));
+  const resolved = await Promise.all(
+    groups.map(async (group) => {
+      try {
+        return { group, targets: await resolveGroup(group) };
+      } catch (e) {
+        throw new Failure(`cannot resolve a continuous target (${group.hosts.join(', ')}): ${(e as Error).message}`);
+      }
+    }),
+  );
   const c = new ContinuousProber(resolved);
   c.start();
   log('info', 'Continuous probing', { targets: c.targetCount, via: c.mechanisms().join(',') });
@@ -82,8 +89,13 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
   const groups = [...config.targets];
   if (o.ping?.length) groups.push({ hosts: o.ping, intervalMs: intervalS * 1000, network: 'ip', size: o.pingSize });
   const state: ExporterState = {
-    config, timeoutOffsetS: o.timeoutOffset, history: new ResultHistory(o.historyLimit), lastReloadOk: true,
-    lastReloadS: Date.now() / 1000, unknownModules: 0, log,
+    config,
+    timeoutOffsetS: o.timeoutOffset,
+    history: new ResultHistory(o.historyLimit),
+    lastReloadOk: true,
+    lastReloadS: Date.now() / 1000,
+    unknownModules: 0,
+    log,
     reload: async () => {
       try {
         const c = await loadConfig(o.configFile, true);
@@ -103,7 +115,9 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
   state.continuous = await startContinuous(groups);
   const server = createServer(state);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new Failure(`listen ${o.listen}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`)));
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new Failure(`listen ${o.listen}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`)),
+    );
     server.listen({ host: listen.host, port: listen.port }, resolve);
   });
   const a = server.address() as AddressInfo;
@@ -126,23 +140,38 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
 export async function run(argv: string[]): Promise<number> {
   return runMain('exporter', async () => {
     const cmd = makeCommand('exporter')
-      .description("a blackbox_exporter-compatible prober (icmp, tcp, udp) with smokeping_prober's continuous probing")
+      .description("a blackbox_exporter-compatible prober (icmp, tcp, udp, dns) with smokeping_prober's continuous probing")
       .option('--config.file <file>', 'blackbox.yml: modules, and targets to probe continuously', DEFAULT_CONFIG)
       .option('--config.check', 'check the configuration file and exit')
       .option('--listen <addr:port>', 'where to serve /probe and /metrics', DEFAULT_LISTEN)
       .option('--web.listen-address <addr:port>', "--listen, as blackbox_exporter's flag")
-      .option('--timeout-offset <seconds>', "subtracted from the scrape's timeout", (v) => {
-        const n = Number(v);
-        if (!/^\d*\.?\d+$/.test(v) || !Number.isFinite(n)) throw new UsageError(`invalid timeout offset: '${v}'`);
-        return n;
-      }, DEFAULT_TIMEOUT_OFFSET_S)
+      .option(
+        '--timeout-offset <seconds>',
+        "subtracted from the scrape's timeout",
+        (v) => {
+          const n = Number(v);
+          if (!/^\d*\.?\d+$/.test(v) || !Number.isFinite(n)) throw new UsageError(`invalid timeout offset: '${v}'`);
+          return n;
+        },
+        DEFAULT_TIMEOUT_OFFSET_S,
+      )
       .option('--history.limit <n>', 'recent probes kept for the / page', intArg('history limit', 0, 1_000_000), 100)
       .option('--ping <host...>', 'hosts to ping continuously (smokeping_prober)')
       .option('--ping.interval <duration>', 'how often to ping them (Go duration)', '1s')
       .option('--ping.size <bytes>', 'ICMP data bytes of those pings', intArg('ping size', 0, 65507), 56)
+      .option(
+        '--log.level <level>',
+        'the least severe log lines shown: debug, info, warn or error',
+        (v) => {
+          if (!LEVELS.includes(v)) throw new UsageError(`invalid log level: '${v}' (debug, info, warn or error)`);
+          return v;
+        },
+        'info',
+      )
       .allowExcessArguments(false);
     if (!parseArgs(cmd, argv)) return 0;
     const raw = cmd.opts() as Record<string, unknown>;
+    minLevel = LEVELS.indexOf(raw['log.level'] as string);
     const o: Options = {
       configFile: raw['config.file'] as string,
       configCheck: raw['config.check'] as boolean | undefined,

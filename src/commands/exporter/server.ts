@@ -5,9 +5,7 @@
 import http from 'node:http';
 import { stringify } from 'yaml';
 import { CONTENT_TYPE, counter, gauge, negotiate, render, type MetricFamily } from '../../output/openmetrics.js';
-import {
-  debugOutput, DEFAULT_TIMEOUT_OFFSET_S, PROBER_FNS, probeTimeoutS, ResultHistory, runProbe, type ProberConfig,
-} from '../../stack/prober/index.js';
+import { debugOutput, DEFAULT_TIMEOUT_OFFSET_S, PROBER_FNS, probeTimeoutS, type ResultHistory, runProbe, type ProberConfig } from '../../stack/prober/index.js';
 import type { ContinuousProber } from '../../stack/prober/continuous.js';
 
 export interface ExporterState {
@@ -76,17 +74,28 @@ export function ownMetrics(state: ExporterState): MetricFamily[] {
     counter('blackbox_module_unknown_total', 'Count of unknown modules requested by probes', state.unknownModules),
     counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', (cpu.user + cpu.system) / 1e6),
     gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', mem.rss),
-    gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', Math.round((Date.now() - process.uptime() * 1000) / 10) / 100),
+    gauge(
+      'process_start_time_seconds',
+      'Start time of the process since unix epoch in seconds.',
+      Math.round((Date.now() - process.uptime() * 1000) / 10) / 100,
+    ),
     ...(state.continuous?.families() ?? []),
   ];
 }
 
 function indexPage(state: ExporterState): string {
   const modules = [...state.config.modules.entries()]
-    .map(([name, m]) => `<tr><td>${escapeHtml(name)}</td><td>${escapeHtml(m.prober)}</td><td>${m.timeoutS ? `${m.timeoutS}s` : ''}</td></tr>`).join('');
-  const recent = state.history.list().reverse().map((r) =>
-    `<tr><td>${escapeHtml(r.module)}</td><td>${escapeHtml(r.target)}</td><td>${r.success ? 'Success' : '<strong>Failure</strong>'}</td>` +
-    `<td><a href='logs?id=${r.id}'>Logs</a></td></tr>`).join('');
+    .map(([name, m]) => `<tr><td>${escapeHtml(name)}</td><td>${escapeHtml(m.prober)}</td><td>${m.timeoutS ? `${m.timeoutS}s` : ''}</td></tr>`)
+    .join('');
+  const recent = state.history
+    .list()
+    .reverse()
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.module)}</td><td>${escapeHtml(r.target)}</td><td>${r.success ? 'Success' : '<strong>Failure</strong>'}</td>` +
+        `<td><a href='logs?id=${r.id}'>Logs</a></td></tr>`,
+    )
+    .join('');
   return `<html>
     <head><title>sockit exporter</title></head>
     <body>

@@ -14,6 +14,7 @@ import {
 } from '../../stack/ping/index.js';
 import { AddressNamer, resolveHost } from '../../stack/resolve.js';
 import { type JsonRecord, type Presenter, type Text, renderer } from '../../output/index.js';
+import { withMetricsIf } from '../../output/textfile.js';
 import { UsageError, dieOf, jsonLine, onTerminate, OrderedOutput, runMain } from '../common.js';
 import { type Opts, addressOf, nodeInfoQuery, parse } from './options.js';
 import { Recording } from '../../stack/capture/record.js';
@@ -312,7 +313,7 @@ async function main(argv: string[]): Promise<number> {
   const warnings = renderer<PingWarning>({ toRecord: warningRecord, toText: (w) => (warningShown(w, o.verbose) ? { stderr: warningText(w) } : null) }, o.json);
   const ready = await setup(o, t, (w) => warnings.emit(w));
   const presenter = new PingPresenter(o, t, ready);
-  const out = render(presenter, o.json);
+  const out = withMetricsIf(presenter, o.metrics, () => render(presenter, o.json));
   const m = ready.method;
   // --pcap: the recording is open before the first probe goes
   const pcap = o.pcap;

@@ -9,6 +9,7 @@ import type { NodeInfoQuery, PmtuMode } from '../../stack/probe/icmp.js';
 import { resolveHost } from '../../stack/resolve.js';
 import { UsageError, familyFlag, intArg, makeCommand, parseArgs, sockitVersion } from '../common.js';
 import { NAME, NI_HELP } from './text.js';
+import { metricsOption, type MetricsOutput } from '../../output/textfile.js';
 import { PCAP_HELP, pcapArg } from '../lib/pcap.js';
 
 const LONG_MAX = '9223372036854775807';
@@ -36,6 +37,8 @@ export interface Opts {
   adaptive: boolean;
   verbose: boolean;
   json: boolean;
+  /** --openmetrics (-o FILE) */
+  metrics?: MetricsOutput;
   family: 0 | 4 | 6;
   mode?: 'dgram' | 'raw';
   sndbuf?: number;
@@ -229,6 +232,8 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
     .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg('argument', 0, INT_MAX))
     .option('-W <timeout>', 'time to wait for response', seconds('bad linger time'))
     .option('--json', 'print JSON lines: one object per event, then a summary')
+    .option('--openmetrics', "the summary as OpenMetrics gauges, for node_exporter's textfile collector (standard output, or -o)")
+    .option('-o <file>', 'with --openmetrics: write the metrics to this file atomically (temporary file, then rename)')
     .option('--pcap <file>', PCAP_HELP, pcapArg)
     .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
     .addHelpText('after', '\nExit status: 0 when replies came, 1 when none did (or -w ended short of -c), 2 on errors.\nSee sockit-ping(1).');
@@ -268,6 +273,7 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
       flood: !!o.f, quiet: !!o.q, numeric: !!o.n || !!o.f, timestamps: !!o.D, outstanding: !!o.O,
       patternText: o.p, pattern: o.p !== undefined ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
       audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family,
+      metrics: metricsOption('ping', { openmetrics: o.openmetrics, output: o.o, json: o.json }),
       mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
       broadcast: !!o.b, sticky: !!o.B, ident: o.e, nodeInfo: o.N?.qtype !== undefined ? o.N : undefined, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F, pcap: o.pcap,
     },

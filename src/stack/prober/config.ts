@@ -90,7 +90,7 @@ const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REF
 export const PROBERS = ['icmp', 'tcp', 'udp', 'dns'];
 const FOREIGN_PROBERS = ['http', 'grpc'];
 
-const GO_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const GO_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, μs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 
 /** A Go duration ("5s", "1m30s", "250ms", "1.5h") in seconds, or undefined. */
 export function parseGoDuration(text: string): number | undefined {
@@ -111,7 +111,11 @@ export function parseGoDuration(text: string): number | undefined {
 /** Reads one YAML mapping with a fixed set of keys, each checked once. */
 class Section {
   private readonly seen = new Set<string>();
-  constructor(readonly map: YAMLMap, readonly where: string, private readonly lines: LineCounter) {
+  constructor(
+    readonly map: YAMLMap,
+    readonly where: string,
+    private readonly lines: LineCounter,
+  ) {
     for (const pair of map.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       if (this.seen.has(key)) throw this.error(pair.key as Node, `key ${JSON.stringify(key)} given twice in ${where}`);
@@ -263,8 +267,17 @@ function udpModule(s: Section | undefined): UdpModule {
 }
 
 function dnsModule(s: Section | undefined, needed: boolean): DnsModule {
-  s?.only(['preferred_ip_protocol', 'ip_protocol_fallback', 'source_ip_address', 'transport_protocol', 'query_name', 'query_type', 'query_class',
-    'recursion_desired', 'valid_rcodes']);
+  s?.only([
+    'preferred_ip_protocol',
+    'ip_protocol_fallback',
+    'source_ip_address',
+    'transport_protocol',
+    'query_name',
+    'query_type',
+    'query_class',
+    'recursion_desired',
+    'valid_rcodes',
+  ]);
   const queryName = s?.string('query_name') ?? '';
   if (needed && queryName === '') throw new ConfigError('query name must be set for DNS module');
   const queryType = s?.string('query_type') ?? 'ANY';

@@ -30,10 +30,12 @@ interface Series {
 /** A group's hosts as addresses (smokeping_prober's `network`: ip, ip4, ip6). */
 export async function resolveGroup(g: TargetGroup): Promise<ContinuousTarget[]> {
   const family = g.network === 'ip4' ? 4 : g.network === 'ip6' ? 6 : 0;
-  return Promise.all(g.hosts.map(async (host) => {
-    const a = await lookup(host, { family, verbatim: true });
-    return { host, address: a.address, family: a.family as 4 | 6, source: g.source ?? '' };
-  }));
+  return Promise.all(
+    g.hosts.map(async (host) => {
+      const a = await lookup(host, { family, verbatim: true });
+      return { host, address: a.address, family: a.family as 4 | 6, source: g.source ?? '' };
+    }),
+  );
 }
 
 /** The fleets of all groups and the metrics they feed. */
@@ -56,15 +58,27 @@ export class ContinuousProber {
     const k = this.fleets.length;
     const series = targets.map((t) => ({
       labels: { host: t.host, ip: t.address, source: t.source },
-      requests: 0, duplicates: 0, sendErrors: 0, rtt: new Histogram(SMOKEPING_BUCKETS),
+      requests: 0,
+      duplicates: 0,
+      sendErrors: 0,
+      rtt: new Histogram(SMOKEPING_BUCKETS),
     }));
     this.series.push(series);
     const source = g.source ? (g.source.includes(':') ? { 6: g.source } : { 4: g.source }) : undefined;
     // the group's pings spread over its interval, as smokeping_prober's splay
     const intervalMs = Math.min(10, g.intervalMs / Math.max(1, targets.length));
-    const fleet = new Fleet(targets.map((t) => ({ address: t.address, family: t.family })), {
-      loop: true, periodMs: g.intervalMs, timeoutMs: g.intervalMs, intervalMs, dataLen: g.size, source,
-    }, (e) => this.onEvent(k, e));
+    const fleet = new Fleet(
+      targets.map((t) => ({ address: t.address, family: t.family })),
+      {
+        loop: true,
+        periodMs: g.intervalMs,
+        timeoutMs: g.intervalMs,
+        intervalMs,
+        dataLen: g.size,
+        source,
+      },
+      (e) => this.onEvent(k, e),
+    );
     this.fleets.push(fleet);
   }
 
@@ -106,14 +120,37 @@ export class ContinuousProber {
   families(): MetricFamily[] {
     const all = this.series.flat();
     const per = (f: (s: Series) => number | undefined): Sample[] =>
-      all.flatMap((s) => { const v = f(s); return v === undefined ? [] : [{ labels: s.labels, value: v }]; });
+      all.flatMap((s) => {
+        const v = f(s);
+        return v === undefined ? [] : [{ labels: s.labels, value: v }];
+      });
     const out: MetricFamily[] = [
       counter('smokeping_receive_errors_total', 'The number of errors when Pinger attempts to receive packets.', this.receiveErrors),
-      counter('smokeping_requests_total', 'Number of ping requests sent', per((s) => s.requests)),
-      histogram('smokeping_response_duration_seconds', 'A histogram of latencies for ping responses.', all.map((s) => s.rtt.sample(s.labels))),
-      counter('smokeping_response_duplicates_total', 'The number of duplicated response packets.', per((s) => s.duplicates || undefined)),
-      gauge('smokeping_response_ttl', 'The last response Time To Live (TTL).', per((s) => s.ttl)),
-      counter('smokeping_send_errors_total', 'The number of errors when Pinger attempts to send packets.', per((s) => s.sendErrors || undefined)),
+      counter(
+        'smokeping_requests_total',
+        'Number of ping requests sent',
+        per((s) => s.requests),
+      ),
+      histogram(
+        'smokeping_response_duration_seconds',
+        'A histogram of latencies for ping responses.',
+        all.map((s) => s.rtt.sample(s.labels)),
+      ),
+      counter(
+        'smokeping_response_duplicates_total',
+        'The number of duplicated response packets.',
+        per((s) => s.duplicates),
+      ),
+      gauge(
+        'smokeping_response_ttl',
+        'The last response Time To Live (TTL).',
+        per((s) => s.ttl),
+      ),
+      counter(
+        'smokeping_send_errors_total',
+        'The number of errors when Pinger attempts to send packets.',
+        per((s) => s.sendErrors || undefined),
+      ),
     ];
     return out.filter((f) => f.samples.length > 0);
   }

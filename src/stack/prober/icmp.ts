@@ -40,12 +40,17 @@ export async function probeICMP(ctx: ProbeContext): Promise<boolean> {
   let setup: PingSetup;
   try {
     setup = await setupPing({
-      address: dst.address, family: dst.family, iface: m.sourceIpAddress, ttl: m.ttl > 0 ? m.ttl : undefined,
-      pmtu: m.dontFragment ? 'do' : undefined, dataLen: payloadOf(m.payloadSize).length, privileged: true,
+      address: dst.address,
+      family: dst.family,
+      iface: m.sourceIpAddress,
+      ttl: m.ttl > 0 ? m.ttl : undefined,
+      pmtu: m.dontFragment ? 'do' : undefined,
+      dataLen: payloadOf(m.payloadSize).length,
+      privileged: true,
     });
   } catch (e) {
-    const fix = (e as { fix?: string[] }).fix;
-    log.error('Error listening to socket', { err: e as Error, ...(fix?.length ? { fix: fix.join('; ') } : {}) });
+    // a PermissionError's message carries its fix
+    log.error('Error listening to socket', { err: e as Error });
     return false;
   }
   const method = setup.method;

@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { gauge, render, type MetricFamily } from '../../output/openmetrics.js';
 import type { Module } from './config.js';
+import { probeDNS } from './dns.js';
 import { probeICMP } from './icmp.js';
 import { ProbeLog } from './log.js';
 import { ProbeMetrics } from './metrics.js';
@@ -15,7 +16,7 @@ import { probeUDP } from './udp.js';
 export { ConfigError, parseConfig, parseGoDuration, type Module, type ProberConfig, type TargetGroup } from './config.js';
 export { ProbeLog } from './log.js';
 
-export const PROBER_FNS: Readonly<Record<string, Prober>> = { icmp: probeICMP, tcp: probeTCP, udp: probeUDP };
+export const PROBER_FNS: Readonly<Record<string, Prober>> = { icmp: probeICMP, tcp: probeTCP, udp: probeUDP, dns: probeDNS };
 
 /** blackbox_exporter --timeout-offset's default, seconds */
 export const DEFAULT_TIMEOUT_OFFSET_S = 0.5;

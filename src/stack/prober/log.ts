@@ -14,18 +14,36 @@ export function logfmtValue(v: unknown): string {
 export class ProbeLog {
   readonly lines: string[] = [];
 
-  constructor(readonly module: string, readonly target: string, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    readonly module: string,
+    readonly target: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   log(level: Level, msg: string, pairs: Record<string, unknown> = {}): void {
-    const kv: [string, unknown][] = [['ts', this.now().toISOString()], ['module', this.module], ['target', this.target], ['level', level], ['msg', msg],
-      ...Object.entries(pairs)];
+    const kv: [string, unknown][] = [
+      ['ts', this.now().toISOString()],
+      ['module', this.module],
+      ['target', this.target],
+      ['level', level],
+      ['msg', msg],
+      ...Object.entries(pairs),
+    ];
     this.lines.push(kv.map(([k, v]) => `${k}=${logfmtValue(v)}`).join(' '));
   }
 
-  debug(msg: string, pairs?: Record<string, unknown>): void { this.log('debug', msg, pairs); }
-  info(msg: string, pairs?: Record<string, unknown>): void { this.log('info', msg, pairs); }
-  warn(msg: string, pairs?: Record<string, unknown>): void { this.log('warn', msg, pairs); }
-  error(msg: string, pairs?: Record<string, unknown>): void { this.log('error', msg, pairs); }
+  debug(msg: string, pairs?: Record<string, unknown>): void {
+    this.log('debug', msg, pairs);
+  }
+  info(msg: string, pairs?: Record<string, unknown>): void {
+    this.log('info', msg, pairs);
+  }
+  warn(msg: string, pairs?: Record<string, unknown>): void {
+    this.log('warn', msg, pairs);
+  }
+  error(msg: string, pairs?: Record<string, unknown>): void {
+    this.log('error', msg, pairs);
+  }
 
   text(): string {
     return this.lines.map((l) => l + '\n').join('');

@@ -1,6 +1,6 @@
 // The gauges one probe reports, gathered as blackbox_exporter's per-probe
 // registry gathers them: families sorted by name, series by label values.
-import { type MetricFamily, type Sample } from '../../output/openmetrics.js';
+import type { MetricFamily, Sample } from '../../output/openmetrics.js';
 
 interface Gauge {
   help: string;
@@ -10,8 +10,7 @@ interface Gauge {
 export class ProbeMetrics {
   private readonly gauges = new Map<string, Gauge>();
 
-  /** Register a gauge (no series yet: a gauge vector, or one that may stay unset). */
-  register(name: string, help: string): void {
+  private register(name: string, help: string): void {
     if (!this.gauges.has(name)) this.gauges.set(name, { help, series: new Map() });
   }
 
@@ -32,11 +31,7 @@ export class ProbeMetrics {
     return this.gauges.get(name)?.series.get(key)?.value ?? 0;
   }
 
-  has(name: string): boolean {
-    return this.gauges.has(name);
-  }
-
-  /** The families, sorted by name; a plain gauge never set reports 0, a vector with no series nothing. */
+  /** The families, sorted by name; a gauge with no series (registered, never set) reports nothing. */
   families(): MetricFamily[] {
     return [...this.gauges.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -32,18 +32,10 @@ const HELP = {
 };
 
 /** Resolve `target` as blackbox_exporter does; null (logged) when it cannot be. */
-export async function chooseProtocol(
-  target: string,
-  preferred: IpProtocol,
-  fallback: boolean,
-  metrics: ProbeMetrics,
-  log: ProbeLog,
-): Promise<Resolved | null> {
-  metrics.register('probe_ip_protocol', HELP.protocol);
-  metrics.register('probe_dns_lookup_time_seconds', HELP.lookup);
-  metrics.register('probe_ip_addr_hash', HELP.hash);
-  // unset gauges still report 0, as client_golang's do
+export async function chooseProtocol(target: string, preferred: IpProtocol, fallback: boolean, metrics: ProbeMetrics, log: ProbeLog): Promise<Resolved | null> {
+  // registered gauges report 0 until set, as client_golang's do
   metrics.add('probe_ip_protocol', HELP.protocol, 0);
+  metrics.add('probe_dns_lookup_time_seconds', HELP.lookup, 0);
   metrics.add('probe_ip_addr_hash', HELP.hash, 0);
   const want = preferred === 'ip4' ? 4 : 6;
   log.info('Resolving target address', { target, ip_protocol: preferred });

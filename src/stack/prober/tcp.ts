@@ -12,7 +12,10 @@ class SocketLines implements LineChannel {
   readError?: Error;
   private wake: (() => void) | null = null;
 
-  constructor(private readonly sock: net.Socket, private readonly signal: AbortSignal) {
+  constructor(
+    private readonly sock: net.Socket,
+    signal: AbortSignal,
+  ) {
     sock.setEncoding('latin1');
     sock.on('data', (d: string) => {
       this.buffered += d;
@@ -26,7 +29,11 @@ class SocketLines implements LineChannel {
     sock.on('end', () => end());
     sock.on('error', (e) => end(e));
     sock.on('close', () => end());
-    signal.addEventListener('abort', () => end(new Error(`read tcp ${sock.localAddress}:${sock.localPort}->${sock.remoteAddress}:${sock.remotePort}: i/o timeout`)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => end(new Error(`read tcp ${sock.localAddress}:${sock.localPort}->${sock.remoteAddress}:${sock.remotePort}: i/o timeout`)),
+      { once: true },
+    );
   }
 
   async readLine(): Promise<string | null> {
@@ -72,7 +79,6 @@ function dial(host: string, port: number, localAddress: string | undefined, sign
 export async function probeTCP(ctx: ProbeContext): Promise<boolean> {
   const { metrics, log } = ctx;
   const m = ctx.module.tcp;
-  metrics.register(FAILED_DUE_TO_REGEX, FAILED_DUE_TO_REGEX_HELP);
   metrics.add(FAILED_DUE_TO_REGEX, FAILED_DUE_TO_REGEX_HELP, 0);
   const hp = splitHostPort(ctx.target);
   if (!hp) {

@@ -2,9 +2,10 @@
 // HOST:PORT on a connected UDP socket with IP_RECVERR (the probe registry's
 // udp method, as traceroute -U uses it), so a port unreachable or any other
 // ICMP error fails the probe at once, naming who sent it. With
-// query_response, each `send` is a datagram and each `expect` must match a
-// line of the replies (an empty datagram goes first when the dialogue
-// starts by expecting); without it, any reply is success.
+// query_response, each `send` is a datagram (each from a socket of its own,
+// as the method opens one per probe) and each `expect` must match a line of
+// the replies (an empty datagram goes first when the dialogue starts by
+// expecting); without it, any reply is success.
 import { describe4, describe6 } from '../packet/icmp-names.js';
 import type { ProbeEvent } from '../probe/index.js';
 import { probeMethod } from '../probe/registry.js';
@@ -37,12 +38,22 @@ export async function probeUDP(ctx: ProbeContext): Promise<boolean> {
   let wake: () => void = () => {};
   let failed: Extract<ProbeEvent, { type: 'icmp-error' | 'local-error' }> | undefined;
   let replies = 0;
+  // each datagram is its own probe: the method gives every probe its own
+  // connected socket, and a probe's socket stays open (its replies count)
+  // until close()
+  let seq = 0;
   try {
     method.start((e) => {
       if (e.type === 'reply' && e.data) {
         replies++;
         log.debug('Received datagram', { from: e.from, bytes: e.bytes });
-        lines.push(...e.data.toString('latin1').replace(/\n$/, '').split('\n').map((l) => l.replace(/\r$/, '')));
+        lines.push(
+          ...e.data
+            .toString('latin1')
+            .replace(/\n$/, '')
+            .split('\n')
+            .map((l) => l.replace(/\r$/, '')),
+        );
       } else if (e.type === 'icmp-error' || e.type === 'local-error') {
         failed = e;
       }
@@ -62,7 +73,7 @@ export async function probeUDP(ctx: ProbeContext): Promise<boolean> {
       },
       async write(text) {
         log.info('Sending datagram', { bytes: Buffer.byteLength(text, 'latin1'), via: method.mechanism });
-        method.send({ seq: 1, payload: Buffer.from(text, 'latin1') });
+        method.send({ seq: ++seq, payload: Buffer.from(text, 'latin1') });
       },
     };
     // something has to go out before anything comes back: an empty datagram
