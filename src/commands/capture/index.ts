@@ -7,7 +7,7 @@ import { DEFAULT_SNAPLEN, linktypeForHatype, openLive, toCapturePacket, type Dir
 import { compileFilter, filterImage } from '../../stack/filter/index.js';
 import { interfaceName } from '../../stack/inventory/system.js';
 import { Failure, UsageError, jsonLine, makeCommand, onTerminate, parseArgs, runMain } from '../common.js';
-import { countArg, jsonSink, normaliseArgv, printOptions, textSink, type PrintOpts, type Sink } from '../dump/index.js';
+import { checkPrintOptions, countArg, jsonSink, normaliseArgv, printOptions, textSink, type PrintOpts, type Sink } from '../dump/index.js';
 import { bannerText, deviceLine, statsText } from './text.js';
 
 const NAME = 'capture';
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
   if (!parseArgs(cmd, normaliseArgv(argv))) return 0;
   const o = cmd.opts<Opts>();
   const expression = (cmd.args as string[]).join(' ').trim();
-  if (o.t > 5) throw new UsageError('only -t, -tt, -ttt, -tttt and -ttttt are timestamp formats');
+  checkPrintOptions(o);
   const devices = await captureDevices();
   if (o.listInterfaces) {
     process.stdout.write(devices.map((d, i) => deviceLine(d, i + 1)).join(''));

@@ -61,6 +61,11 @@ export function countArg(v: string): number {
   return Number(v);
 }
 
+/** What commander cannot check of the shared printing options: -t's count. */
+export function checkPrintOptions(o: { t: number }): void {
+  if (o.t > 5) throw new UsageError('only -t, -tt, -ttt, -tttt and -ttttt are timestamp formats');
+}
+
 /** The printing options dump and capture share (tcpdump's -n -t.. -e -q -v -x -X -A -S -#). */
 export function printOptions(cmd: Command): Command {
   return cmd
@@ -103,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
   const file = o.read ?? (o.d ? undefined : args.shift());
   const expression = args.join(' ').trim();
   if (file === undefined && !o.d) throw new UsageError('no file to read: sockit dump [-r] FILE|- [expression]');
-  if (o.t > 5) throw new UsageError('only -t, -tt, -ttt, -tttt and -ttttt are timestamp formats');
+  checkPrintOptions(o);
   if (o.d) {
     // tcpdump -d: the program for Ethernet and the default snaplen when no file says otherwise
     const prog = compileFilter(expression, 1, 262144);
