@@ -17,8 +17,15 @@ import { chain } from './lab.mjs';
 import { have, requireBuilt, root } from './common.mjs';
 
 requireBuilt();
-if (process.getuid() !== 0) { console.error('bench: needs root to build network namespaces'); process.exit(2); }
-for (const t of ['tcpdump', 'iperf3']) if (!have(t)) { console.error(`bench: ${t} is not installed`); process.exit(2); }
+if (process.getuid() !== 0) {
+  console.error('bench: needs root to build network namespaces');
+  process.exit(2);
+}
+for (const t of ['tcpdump', 'iperf3'])
+  if (!have(t)) {
+    console.error(`bench: ${t} is not installed`);
+    process.exit(2);
+  }
 
 const seconds = Number(process.argv[2] ?? 1);
 const maxKpps = Number(process.argv[3] ?? 800);
@@ -35,7 +42,20 @@ const lab = chain(0, 'capbench');
 
 const capturers = {
   'sockit (ring)': (f) => [process.execPath, `${root}bin/sockit`, 'capture', '-i', 'eth0', '-B', bufferKiB, '-w', f, 'udp port 5201'],
-  'sockit (recvmsg)': (f) => [process.execPath, `${root}bin/sockit`, 'capture', '-i', 'eth0', '-B', bufferKiB, '--mechanism', 'recvmsg', '-w', f, 'udp port 5201'],
+  'sockit (recvmsg)': (f) => [
+    process.execPath,
+    `${root}bin/sockit`,
+    'capture',
+    '-i',
+    'eth0',
+    '-B',
+    bufferKiB,
+    '--mechanism',
+    'recvmsg',
+    '-w',
+    f,
+    'udp port 5201',
+  ],
   tcpdump: (f) => ['tcpdump', '-i', 'eth0', '-B', bufferKiB, '-w', f, 'udp port 5201'],
 };
 
@@ -54,14 +74,20 @@ async function once(name, kpps) {
   const child = spawn('ip', ['netns', 'exec', lab.src, ...capturers[name](file)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const listening = new Promise((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; if (/listening on/.test(stderr)) resolve(); });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+      if (/listening on/.test(stderr)) resolve();
+    });
     child.on('close', () => reject(new Error(`${name} exited: ${stderr}`)));
   });
   const done = new Promise((resolve) => child.on('close', resolve));
   await listening;
   const cpu0 = cpuSeconds(child.pid);
   const bps = kpps * 1000 * PAYLOAD * 8;
-  const r = spawnSync('ip', ['netns', 'exec', lab.src, 'iperf3', '-c', lab.dst4, '-u', '-b', String(bps), '-l', String(PAYLOAD), '-t', String(seconds), '-J'], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const r = spawnSync('ip', ['netns', 'exec', lab.src, 'iperf3', '-c', lab.dst4, '-u', '-b', String(bps), '-l', String(PAYLOAD), '-t', String(seconds), '-J'], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
   if (r.status !== 0) throw new Error(`iperf3: ${r.stdout}${r.stderr}`);
   const sent = JSON.parse(r.stdout).end.sum.packets;
   // past tcpdump's 1 s buffer timeout: it writes only the ring blocks the kernel has handed over
@@ -76,8 +102,12 @@ async function once(name, kpps) {
 const server = spawn('ip', ['netns', 'exec', lab.dst, 'iperf3', '-s'], { stdio: 'ignore' });
 try {
   await sleep(500);
-  console.log(`sockit capture -w vs tcpdump -w: iperf3 UDP, ${PAYLOAD}-byte payloads, ${seconds} s per run, -B ${bufferKiB} KiB for both, each capturer alone; NODE_EXTRA_CA_CERTS unset for the children`);
-  console.log(`${'target kpps'.padEnd(12)} ${'capturer'.padEnd(17)} ${'sent pps'.padStart(9)} ${'captured'.padStart(9)} ${'dropped'.padStart(8)} ${'lost'.padStart(7)} ${'lossless'.padEnd(8)} cpu s/Mpkt`);
+  console.log(
+    `sockit capture -w vs tcpdump -w: iperf3 UDP, ${PAYLOAD}-byte payloads, ${seconds} s per run, -B ${bufferKiB} KiB for both, each capturer alone; NODE_EXTRA_CA_CERTS unset for the children`,
+  );
+  console.log(
+    `${'target kpps'.padEnd(12)} ${'capturer'.padEnd(17)} ${'sent pps'.padStart(9)} ${'captured'.padStart(9)} ${'dropped'.padStart(8)} ${'lost'.padStart(7)} ${'lossless'.padEnd(8)} cpu s/Mpkt`,
+  );
   const best = Object.fromEntries(Object.keys(capturers).map((k) => [k, 0]));
   const cpuPerM = Object.fromEntries(Object.keys(capturers).map((k) => [k, []]));
   const lostShare = Object.fromEntries(Object.keys(capturers).map((k) => [k, []]));
@@ -87,16 +117,20 @@ try {
       const lossless = r.dropped === 0 && r.captured >= r.sent;
       const sentPps = r.sent / seconds;
       if (lossless) best[name] = Math.max(best[name], sentPps);
-      if (r.captured > 0) cpuPerM[name].push(r.cpu / r.captured * 1e6);
+      if (r.captured > 0) cpuPerM[name].push((r.cpu / r.captured) * 1e6);
       const lost = Math.max(0, r.sent - r.captured) / r.sent;
       lostShare[name].push(lost);
-      console.log(`${String(kpps).padEnd(12)} ${name.padEnd(17)} ${sentPps.toFixed(0).padStart(9)} ${String(r.captured).padStart(9)} ${String(r.dropped).padStart(8)} ${(100 * lost).toFixed(2).padStart(6)}% ${(lossless ? 'yes' : 'no').padEnd(8)} ${(r.cpu / r.captured * 1e6).toFixed(2)}`);
+      console.log(
+        `${String(kpps).padEnd(12)} ${name.padEnd(17)} ${sentPps.toFixed(0).padStart(9)} ${String(r.captured).padStart(9)} ${String(r.dropped).padStart(8)} ${(100 * lost).toFixed(2).padStart(6)}% ${(lossless ? 'yes' : 'no').padEnd(8)} ${((r.cpu / r.captured) * 1e6).toFixed(2)}`,
+      );
     }
   }
   const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
   console.log('');
   for (const name of Object.keys(capturers)) {
-    console.log(`${name.padEnd(17)} highest lossless rate ${best[name].toFixed(0).padStart(8)} pps, mean loss ${(100 * mean(lostShare[name])).toFixed(2)}%, mean CPU ${mean(cpuPerM[name]).toFixed(2)} s per million packets`);
+    console.log(
+      `${name.padEnd(17)} highest lossless rate ${best[name].toFixed(0).padStart(8)} pps, mean loss ${(100 * mean(lostShare[name])).toFixed(2)}%, mean CPU ${mean(cpuPerM[name]).toFixed(2)} s per million packets`,
+    );
   }
   for (const name of ['sockit (ring)', 'sockit (recvmsg)']) {
     if (best.tcpdump === 0) {
@@ -107,7 +141,8 @@ try {
     console.log(`ratio ${name} / tcpdump: ${ratio.toFixed(2)}x (goal >= 1.0: ${ratio >= 1 ? 'met' : 'not met'})`);
   }
   const ceiling = Math.max(...Object.values(best));
-  if (ceiling > 0 && Object.values(best).every((b) => b >= ceiling * 0.9)) console.log('(every capturer kept up with the fastest the sender went: the ratio is the sender\'s noise; try a smaller buffer)');
+  if (ceiling > 0 && Object.values(best).every((b) => b >= ceiling * 0.9))
+    console.log("(every capturer kept up with the fastest the sender went: the ratio is the sender's noise; try a smaller buffer)");
 } finally {
   server.kill('SIGKILL');
   lab.close();

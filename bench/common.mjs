@@ -33,7 +33,9 @@ export function median(xs) {
 export function row(label, ours, theirs, unit, higherIsBetter) {
   const ratio = ours / theirs;
   const verdict = higherIsBetter ? (ratio >= 1 ? 'sockit ahead' : 'anchor ahead') : ratio <= 1 ? 'sockit ahead' : 'anchor ahead';
-  console.log(`${label.padEnd(34)} sockit ${fmt(ours).padStart(10)} ${unit.padEnd(6)} anchor ${fmt(theirs).padStart(10)} ${unit.padEnd(6)} ratio ${ratio.toFixed(2)}x (${verdict})`);
+  console.log(
+    `${label.padEnd(34)} sockit ${fmt(ours).padStart(10)} ${unit.padEnd(6)} anchor ${fmt(theirs).padStart(10)} ${unit.padEnd(6)} ratio ${ratio.toFixed(2)}x (${verdict})`,
+  );
 }
 
 function fmt(n) {

@@ -23,7 +23,10 @@ async function core(family) {
     const send = () => {
       seq = (seq + 1) & 0xffff;
       wire.writeUInt16BE(seq, 6);
-      if (family === 4) { wire.writeUInt16BE(0, 2); wire.writeUInt16BE(packet.checksum.checksum(wire), 2); }
+      if (family === 4) {
+        wire.writeUInt16BE(0, 2);
+        wire.writeUInt16BE(packet.checksum.checksum(wire), 2);
+      }
       ep.sendQuick(wire, dst);
     };
     // the hot-loop forms: echo replies read in place, sends without a result object

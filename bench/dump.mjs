@@ -10,7 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { have, median, requireBuilt, root, row } from './common.mjs';
 
 requireBuilt();
-if (!have('tcpdump')) { console.error('bench: tcpdump is not installed'); process.exit(2); }
+if (!have('tcpdump')) {
+  console.error('bench: tcpdump is not installed');
+  process.exit(2);
+}
 const { encode: ip4 } = await import('../dist/stack/packet/ipv4.js');
 const { encode: udp } = await import('../dist/stack/packet/udp.js');
 const { encode: tcp } = await import('../dist/stack/packet/tcp.js');
@@ -18,25 +21,57 @@ const { encode: icmp4 } = await import('../dist/stack/packet/icmp4.js');
 const { encodeFileHeader, encodeRecordHeader } = await import('../dist/stack/capture/pcap.js');
 
 const ETH = (type) => Buffer.from(`02000000000202000000000${1}${type}`, 'hex');
-const A = '192.0.2.1', B = '198.51.100.7';
+const A = '192.0.2.1',
+  B = '198.51.100.7';
 
 /** A frame for packet i: a rotation of the kinds of traffic the tests capture. */
 function frame(i) {
-  const kind = i % 8, ph = { src: A, dst: B };
+  const kind = i % 8,
+    ph = { src: A, dst: B };
   switch (kind) {
-    case 0: case 1: case 2: {
+    case 0:
+    case 1:
+    case 2: {
       const flags = kind === 0 && i % 800 === 0 ? { syn: true } : { ack: true, psh: kind === 1 };
       const payload = kind === 1 ? Buffer.alloc(200, 0x61) : Buffer.alloc(0);
-      const seg = tcp({ srcPort: 40000 + (i % 50), dstPort: 5001, seq: i * 200, ack: 7, flags, window: 502, options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', value: i, echo: i - 1 }] }, payload, ph);
+      const seg = tcp(
+        {
+          srcPort: 40000 + (i % 50),
+          dstPort: 5001,
+          seq: i * 200,
+          ack: 7,
+          flags,
+          window: 502,
+          options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', value: i, echo: i - 1 }],
+        },
+        payload,
+        ph,
+      );
       return Buffer.concat([ETH('0800'), ip4({ protocol: 6, src: A, dst: B, id: i & 0xffff, df: true }, seg)]);
     }
-    case 3: return Buffer.concat([ETH('0800'), ip4({ protocol: 17, src: A, dst: B, id: i & 0xffff }, udp({ srcPort: 6000 + (i % 9), dstPort: 9999 }, Buffer.alloc(64, 1), ph))]);
+    case 3:
+      return Buffer.concat([
+        ETH('0800'),
+        ip4({ protocol: 17, src: A, dst: B, id: i & 0xffff }, udp({ srcPort: 6000 + (i % 9), dstPort: 9999 }, Buffer.alloc(64, 1), ph)),
+      ]);
     case 4: {
-      const q = Buffer.concat([Buffer.from([i >> 8 & 0xff, i & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from('\x04host\x07example\x00\x00\x01\x00\x01', 'latin1')]);
+      const q = Buffer.concat([
+        Buffer.from([(i >> 8) & 0xff, i & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+        Buffer.from('\x04host\x07example\x00\x00\x01\x00\x01', 'latin1'),
+      ]);
       return Buffer.concat([ETH('0800'), ip4({ protocol: 17, src: A, dst: B }, udp({ srcPort: 33000, dstPort: 53 }, q, ph))]);
     }
-    case 5: case 6: return Buffer.concat([ETH('0800'), ip4({ protocol: 1, src: kind === 5 ? A : B, dst: kind === 5 ? B : A }, icmp4({ type: kind === 5 ? 8 : 0, code: 0, body: { kind: 'echo', id: 77, seq: i & 0xffff, data: Buffer.alloc(56) } }))]);
-    default: return Buffer.concat([ETH('0806'), Buffer.from('0001080006040001020000000001c0000201000000000000c6336407', 'hex')]);
+    case 5:
+    case 6:
+      return Buffer.concat([
+        ETH('0800'),
+        ip4(
+          { protocol: 1, src: kind === 5 ? A : B, dst: kind === 5 ? B : A },
+          icmp4({ type: kind === 5 ? 8 : 0, code: 0, body: { kind: 'echo', id: 77, seq: i & 0xffff, data: Buffer.alloc(56) } }),
+        ),
+      ]);
+    default:
+      return Buffer.concat([ETH('0806'), Buffer.from('0001080006040001020000000001c0000201000000000000c6336407', 'hex')]);
   }
 }
 
@@ -44,12 +79,17 @@ function generate(path, n) {
   const fd = openSync(path, 'w');
   const templates = Array.from({ length: 1600 }, (_, i) => frame(i));
   writeSync(fd, encodeFileHeader({ nano: false, snaplen: 262144, linktype: 1 }));
-  let chunk = [], size = 0;
+  let chunk = [],
+    size = 0;
   for (let i = 0; i < n; i++) {
     const f = templates[i % templates.length];
     chunk.push(encodeRecordHeader({ sec: 1_800_000_000 + Math.floor(i / 1000), frac: (i % 1000) * 1000, caplen: f.length, len: f.length }), f);
     size += 16 + f.length;
-    if (size > 8 << 20) { writeSync(fd, Buffer.concat(chunk)); chunk = []; size = 0; }
+    if (size > 8 << 20) {
+      writeSync(fd, Buffer.concat(chunk));
+      chunk = [];
+      size = 0;
+    }
   }
   writeSync(fd, Buffer.concat(chunk));
   closeSync(fd);
@@ -72,11 +112,17 @@ try {
     generate(f, size);
     console.log(`${size} packets:`);
     for (const filter of [[], ['tcp port 5001 or icmp']]) {
-      const ours = [], theirs = [];
-      let rss = 0, rssT = 0;
+      const ours = [],
+        theirs = [];
+      let rss = 0,
+        rssT = 0;
       for (let k = 0; k < 3; k++) {
-        const a = measure([...sockit, f, ...filter]); ours.push(a.ms); rss = Math.max(rss, a.kib);
-        const b = measure([...tcpdump, f, ...filter]); theirs.push(b.ms); rssT = Math.max(rssT, b.kib);
+        const a = measure([...sockit, f, ...filter]);
+        ours.push(a.ms);
+        rss = Math.max(rss, a.kib);
+        const b = measure([...tcpdump, f, ...filter]);
+        theirs.push(b.ms);
+        rssT = Math.max(rssT, b.kib);
       }
       row(`  dump ${filter.length ? 'with a filter' : 'all'}`, median(ours), median(theirs), 'ms', false);
       row('  peak RSS', rss / 1024, rssT / 1024, 'MiB', false);

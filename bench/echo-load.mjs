@@ -20,8 +20,10 @@ const HOST = '127.0.0.1';
 
 // every client and server needs a descriptor: raise the soft limit by re-running under sh
 if (!process.env.ECHO_LOAD_FDS) {
-  const r = spawnSync('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, ECHO_LOAD_FDS: '1' } });
+  const r = spawnSync('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, ECHO_LOAD_FDS: '1' },
+  });
   process.exit(r.status ?? 1);
 }
 
@@ -38,7 +40,10 @@ async function waitListening(port, child) {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}) before listening`);
     const ok = await new Promise((resolve) => {
-      const s = net.connect({ port, host: HOST }, () => { s.destroy(); resolve(true); });
+      const s = net.connect({ port, host: HOST }, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -57,7 +62,9 @@ function treeRssKiB(pid) {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (!kids.has(ppid)) kids.set(ppid, []);
       kids.get(ppid).push(Number(e));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   let total = 0;
   const stack = [pid];
@@ -65,7 +72,9 @@ function treeRssKiB(pid) {
     const p = stack.pop();
     try {
       total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))[1]);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
     stack.push(...(kids.get(p) ?? []));
   }
   return total;
@@ -110,7 +119,11 @@ function converse(s, id, lat) {
 
 async function load(argv) {
   const port = await freePort();
-  const child = spawn(argv[0], argv.slice(1).map((a) => a.replace('PORT', String(port))), { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    argv[0],
+    argv.slice(1).map((a) => a.replace('PORT', String(port))),
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   await waitListening(port, child);
   let peak = treeRssKiB(child.pid);
   const sampler = setInterval(() => (peak = Math.max(peak, treeRssKiB(child.pid))), 100);

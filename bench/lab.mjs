@@ -36,9 +36,13 @@ export function chain(routers, label = 'bench') {
     for (let i = 0; i < n; i++) {
       const router = i > 0 && i < n - 1;
       const sysctls = [
-        'net.ipv4.icmp_ratelimit=0', 'net.ipv4.icmp_ratemask=0', 'net.ipv6.icmp.ratelimit=0',
-        'net.ipv4.icmp_msgs_per_sec=1000000', 'net.ipv4.icmp_msgs_burst=1000000',
-        'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
+        'net.ipv4.icmp_ratelimit=0',
+        'net.ipv4.icmp_ratemask=0',
+        'net.ipv6.icmp.ratelimit=0',
+        'net.ipv4.icmp_msgs_per_sec=1000000',
+        'net.ipv4.icmp_msgs_burst=1000000',
+        'net.ipv6.conf.all.accept_dad=0',
+        'net.ipv6.conf.default.accept_dad=0',
         ...(router ? ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'] : []),
       ];
       sh(['ip', 'netns', 'exec', names[i], 'sysctl', '-q', '-w', ...sysctls]);
@@ -80,12 +84,15 @@ export function chain(routers, label = 'bench') {
     dst6: v6(routers, 1),
     /** drop every ICMP error the node would send: a router that answers nothing */
     silent(ns) {
-      sh(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], [
-        'add table inet bench',
-        'add chain inet bench output { type filter hook output priority 0; policy accept; }',
-        'add rule inet bench output icmp type { destination-unreachable, time-exceeded } drop',
-        'add rule inet bench output icmpv6 type { destination-unreachable, time-exceeded } drop',
-      ].join('\n') + '\n');
+      sh(
+        ['ip', 'netns', 'exec', ns, 'nft', '-f', '-'],
+        [
+          'add table inet bench',
+          'add chain inet bench output { type filter hook output priority 0; policy accept; }',
+          'add rule inet bench output icmp type { destination-unreachable, time-exceeded } drop',
+          'add rule inet bench output icmpv6 type { destination-unreachable, time-exceeded } drop',
+        ].join('\n') + '\n',
+      );
     },
   });
 }

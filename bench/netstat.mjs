@@ -67,8 +67,10 @@ async function hold(n) {
 }
 
 const cases = [
-  ['ss -tan', ['ss', '-tan']], ['netstat -tan', ['netstat', '-tan']],
-  ['ss -tanp', ['ss', '-tanp']], ['netstat -tanp', ['netstat', '-tanp']],
+  ['ss -tan', ['ss', '-tan']],
+  ['netstat -tan', ['netstat', '-tan']],
+  ['ss -tanp', ['ss', '-tanp']],
+  ['netstat -tanp', ['netstat', '-tanp']],
 ];
 
 spawnSync('ip', ['netns', 'add', ns]);
@@ -80,7 +82,8 @@ try {
     try {
       const sorted = (s) => s.split('\n').sort().join('\n');
       for (const [, argv] of cases) {
-        if (sorted(output([...sockit, ...argv])) !== sorted(output(argv))) throw new Error(`sockit ${argv.join(' ')} and ${argv.join(' ')} disagree: run the tests`);
+        if (sorted(output([...sockit, ...argv])) !== sorted(output(argv)))
+          throw new Error(`sockit ${argv.join(' ')} and ${argv.join(' ')} disagree: run the tests`);
       }
       for (const [name, argv] of cases) {
         const ours = Array.from({ length: runs }, () => measure([...sockit, ...argv]));

@@ -49,10 +49,14 @@ async function anchor(file) {
   return ms;
 }
 
-const live = [], bare = [], tcpd = [];
-let liveCount = 0, tcpdCount = 0;
+const live = [],
+  bare = [],
+  tcpd = [];
+let liveCount = 0,
+  tcpdCount = 0;
 for (let i = 0; i < 3; i++) {
-  const f = join(tmp, `live${i}.pcapng`), g = join(tmp, `tcpdump${i}.pcap`);
+  const f = join(tmp, `live${i}.pcapng`),
+    g = join(tmp, `tcpdump${i}.pcap`);
   // alternate the order so neither side always runs on a warm cache
   if (i % 2) tcpd.push(await anchor(g));
   live.push(run([...sockit, '--pcap', f, '127.0.0.1']));
@@ -64,13 +68,19 @@ for (let i = 0; i < 3; i++) {
 console.log(`--pcap on a flood ping of ${N} on loopback (root; median of 3; NODE_EXTRA_CA_CERTS unset for the runs)`);
 row('ping -f --pcap vs ping -f + tcpdump -w', median(live), median(tcpd), 'ms', false);
 console.log(`${''.padEnd(34)} packets in the files: sockit ${liveCount}, tcpdump ${tcpdCount} (${2 * N} sent and received)`);
-row('recorder\'s share: with vs without', median(live), median(bare), 'ms', false);
+row("recorder's share: with vs without", median(live), median(bare), 'ms', false);
 
 // the rebuilt path: a namespace with loopback up and ping sockets open to every group, as nobody
 if (have('unshare') && have('setpriv')) {
-  const asNobody = (args) => ['unshare', '-n', 'sh', '-c',
-    `ip link set lo up && sysctl -qw net.ipv4.ping_group_range="0 2147483647" && exec setpriv --reuid=65534 --regid=65534 --clear-groups ${args.map((a) => `'${a}'`).join(' ')}`];
-  const rebuilt = [], plain = [];
+  const asNobody = (args) => [
+    'unshare',
+    '-n',
+    'sh',
+    '-c',
+    `ip link set lo up && sysctl -qw net.ipv4.ping_group_range="0 2147483647" && exec setpriv --reuid=65534 --regid=65534 --clear-groups ${args.map((a) => `'${a}'`).join(' ')}`,
+  ];
+  const rebuilt = [],
+    plain = [];
   let n = 0;
   for (let i = 0; i < 3; i++) {
     const f = join(tmp, `rebuilt${i}.pcapng`);

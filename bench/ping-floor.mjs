@@ -31,7 +31,9 @@ to.set([127, 0, 0, 1], 4);
 const req = Buffer.alloc(64);
 req[0] = 8; // echo request
 const rbuf = Buffer.alloc(256);
-const meta = new Int32Array(30), addrs = Buffer.alloc(288), ts = new BigInt64Array(1);
+const meta = new Int32Array(30),
+  addrs = Buffer.alloc(288),
+  ts = new BigInt64Array(1);
 const id = process.pid & 0xffff;
 
 let got = 0;

@@ -57,7 +57,11 @@ function nodeFloor() {
   return r.ms;
 }
 
-const fo = [], fi = [], ff = [], fn = [], fj = [];
+const fo = [],
+  fi = [],
+  ff = [],
+  fn = [],
+  fj = [];
 for (let i = 0; i < 3; i++) {
   fi.push(flood(['ping']));
   fo.push(flood(sockit));
@@ -88,7 +92,8 @@ const li = rtts(['ping']);
 row('-i 0.01 -c 500 median RTT', lo, li, 'us', false);
 console.log(`${''.padEnd(34)} difference ${(lo - li).toFixed(1)} us (goal: <= +10 us)`);
 
-const so = [], sn = [];
+const so = [],
+  sn = [];
 for (let i = 0; i < 5; i++) {
   so.push(timed([...sockit, '-c', '1', '127.0.0.1']).ms);
   sn.push(timed([process.execPath, '-e', '0']).ms);

@@ -33,15 +33,16 @@ function start(argv) {
   const done = new Promise((resolve, reject) => {
     child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${argv.join(' ')} exited ${code}:\n${stderr}`))));
   });
-  const waitFor = (re) => new Promise((resolve, reject) => {
-    const check = () => {
-      const m = stdout.match(re);
-      if (m) resolve(m);
-    };
-    waiters.push(check);
-    check();
-    done.catch(reject);
-  });
+  const waitFor = (re) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const m = stdout.match(re);
+        if (m) resolve(m);
+      };
+      waiters.push(check);
+      check();
+      done.catch(reject);
+    });
   return { child, done, waitFor };
 }
 
@@ -51,7 +52,11 @@ async function sockitRound() {
   const src = start([...sockit, '-i', '-n', String(Math.ceil(bytes / wlen)), '-w', String(wlen), '127.0.0.1', port]);
   await src.done;
   const out = await sink.done;
-  const summary = out.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'transfer');
+  const summary = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .find((e) => e.type === 'transfer');
   return { gbps: summary.bits_per_s / 1e9, rssMiB: summary.max_rss_bytes / (1 << 20), bytes: summary.bytes };
 }
 
@@ -85,9 +90,13 @@ for (let i = 1; i <= rounds; i++) {
   ours.push(s.gbps);
   theirs.push(p.gbps);
   rss = Math.max(rss, s.rssMiB);
-  console.log(`round ${i}: sockit ${s.gbps.toFixed(2)} Gbit/s (sink ${s.bytes} bytes, RSS ${s.rssMiB.toFixed(1)} MiB), iperf3 ${p.gbps.toFixed(2)} Gbit/s, ratio ${(s.gbps / p.gbps).toFixed(2)}`);
+  console.log(
+    `round ${i}: sockit ${s.gbps.toFixed(2)} Gbit/s (sink ${s.bytes} bytes, RSS ${s.rssMiB.toFixed(1)} MiB), iperf3 ${p.gbps.toFixed(2)} Gbit/s, ratio ${(s.gbps / p.gbps).toFixed(2)}`,
+  );
 }
 row('TCP source -> sink, median (Gbit/s)', median(ours), median(theirs), 'Gbit/s', true);
 // each round's pair ran back to back on the same machine: their ratio is the fairer figure
 const ratio = median(ours.map((o, i) => o / theirs[i]));
-console.log(`median of the rounds' ratios ${ratio.toFixed(2)}x: goal >= 0.80x iperf3 ${ratio >= 0.8 ? 'met' : 'NOT met'}, moonshot 1.0x ${ratio >= 1 ? 'met' : 'not met'}; sink peak RSS ${rss.toFixed(1)} MiB`);
+console.log(
+  `median of the rounds' ratios ${ratio.toFixed(2)}x: goal >= 0.80x iperf3 ${ratio >= 0.8 ? 'met' : 'NOT met'}, moonshot 1.0x ${ratio >= 1 ? 'met' : 'not met'}; sink peak RSS ${rss.toFixed(1)} MiB`,
+);

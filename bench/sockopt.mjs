@@ -26,11 +26,14 @@ try {
   const sockit = [process.execPath, join(root, 'bin', 'sockit'), 'sockopt'];
   const kinds = SOCK_KINDS.filter((k) => process.getuid() === 0 || !k.startsWith('raw'));
 
-  const ms = (argv) => median(Array.from({ length: runs }, () => {
-    const r = timed(argv);
-    if (r.code !== 0) throw new Error(`${argv.join(' ')} failed:\n${r.stderr}`);
-    return r.ms;
-  }));
+  const ms = (argv) =>
+    median(
+      Array.from({ length: runs }, () => {
+        const r = timed(argv);
+        if (r.code !== 0) throw new Error(`${argv.join(' ')} failed:\n${r.stderr}`);
+        return r.ms;
+      }),
+    );
   // the same lines, or the comparison means nothing
   if (timed(sockit).stdout !== timed([bin, 'book']).stdout) throw new Error('sockit and the C checkopts disagree: run the tests');
 
@@ -43,7 +46,12 @@ try {
   const { openKind, readOption } = await import(`${root}dist/stack/sockopt.js`);
   const s = openKind('tcp4');
   let reads = 0;
-  for (let i = 0; i < 200; i++) for (const o of OPTIONS) if (!o.undefined) { readOption(s, o); reads++; }
+  for (let i = 0; i < 200; i++)
+    for (const o of OPTIONS)
+      if (!o.undefined) {
+        readOption(s, o);
+        reads++;
+      }
   s.close();
   const us = Number(process.hrtime.bigint() - t0) / 1e3 / reads;
   console.log(`in process: ${us.toFixed(2)} us per option read through the core (getsockopt + decode), ${reads} reads`);

@@ -78,15 +78,14 @@ function time(argv) {
   return { ms: median(ms), ratio: median(ratios) };
 }
 
-console.log(`startup: ${process.version}, median of ${runs} runs;` + (unset ? ' NODE_EXTRA_CA_CERTS unset for the runs (it makes every Node start parse a CA bundle; users do not have it set)' : ''));
+console.log(
+  `startup: ${process.version}, median of ${runs} runs;` +
+    (unset ? ' NODE_EXTRA_CA_CERTS unset for the runs (it makes every Node start parse a CA bundle; users do not have it set)' : ''),
+);
 const line = (label, t, extra = '') => console.log(`${label.padEnd(40)} ${t.ms.toFixed(1).padStart(6)} ms  ${t.ratio.toFixed(2)}x node -e 0${extra}`);
 line('node -e 0', time(nodeE0));
 const goals = { '--version': 1.2, 'ping -c 1 127.0.0.1': 1.5 };
-const rows = [
-  ['--version', []],
-  ['--help', []],
-  ...commands.map((c) => [[c, ...(cheapest[c] ?? { args: ['--help'] }).args].join(' '), cheapest[c]?.anchor]),
-];
+const rows = [['--version', []], ['--help', []], ...commands.map((c) => [[c, ...(cheapest[c] ?? { args: ['--help'] }).args].join(' '), cheapest[c]?.anchor])];
 let missed = 0;
 for (const [label, anchor] of rows) {
   const t = time([...sockit, ...label.split(' ').filter(Boolean)]);

@@ -21,7 +21,16 @@ const rounds = Number(process.argv[2] ?? 1);
 const sockit = [process.execPath, `${root}bin/sockit`, 'traceroute'];
 
 function hops(out) {
-  return out.split('\n').slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/).filter((w) => /^[\d.]+$/.test(w) && w.includes('.') && w.split('.').length === 4));
+  return out
+    .split('\n')
+    .slice(1)
+    .filter(Boolean)
+    .map((l) =>
+      l
+        .trim()
+        .split(/\s+/)
+        .filter((w) => /^[\d.]+$/.test(w) && w.includes('.') && w.split('.').length === 4),
+    );
 }
 
 function run(lab, argv) {

@@ -96,7 +96,9 @@ const common = {
   sourcesContent: false,
   legalComments: 'none',
   // for import.meta, above (a module's own `require` may shadow the real one)
-  banner: { js: "var __bundleUrl=require('node:url').pathToFileURL(__filename),__fileOf=require('node:url').fileURLToPath,__dirOf=require('node:path').dirname;" },
+  banner: {
+    js: "var __bundleUrl=require('node:url').pathToFileURL(__filename),__fileOf=require('node:url').fileURLToPath,__dirOf=require('node:path').dirname;",
+  },
   logLevel: 'warning',
 };
 
@@ -105,10 +107,7 @@ async function main() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const every = new Set(commands.map((c) => c.module));
-  const targets = [
-    { file: 'sockit', keep: new Set() },
-    ...commands.map((c) => ({ file: c.name, keep: WHOLE.has(c.name) ? every : new Set([c.module]) })),
-  ];
+  const targets = [{ file: 'sockit', keep: new Set() }, ...commands.map((c) => ({ file: c.name, keep: WHOLE.has(c.name) ? every : new Set([c.module]) }))];
   await Promise.all(
     targets.map((t) =>
       build({ ...common, entryPoints: [cliTs], outfile: join(out, `${t.file}.cjs`), plugins: [metaUrl, lazyChildProcess, onlyCommand(t.keep)] }),

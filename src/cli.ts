@@ -22,20 +22,46 @@ interface Entry {
 export const commands: Entry[] = [
   { name: 'ping', summary: 'send ICMP ECHO_REQUEST to network hosts (iputils ping)', load: () => import('./commands/ping/index.js') },
   { name: 'fping', summary: 'send ICMP ECHO_REQUEST to many network hosts at once (fping)', load: () => import('./commands/fping/index.js') },
-  { name: 'traceroute', aliases: ['tracert'], summary: 'print the route packets trace to network host (traceroute 2.x)', load: () => import('./commands/traceroute.js') },
+  {
+    name: 'traceroute',
+    aliases: ['tracert'],
+    summary: 'print the route packets trace to network host (traceroute 2.x)',
+    load: () => import('./commands/traceroute.js'),
+  },
   { name: 'sock', summary: "Stevens' sock: TCP/UDP/unix client, server, source and sink with every socket option", load: () => import('./commands/sock.js') },
-  { name: 'sockopt', aliases: ['checkopts'], summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options", load: () => import('./commands/sockopt.js') },
+  {
+    name: 'sockopt',
+    aliases: ['checkopts'],
+    summary: "socket options: UNP's checkopts, get/set with the kernel's adjustments, a live socket's options",
+    load: () => import('./commands/sockopt.js'),
+  },
   { name: 'connect', summary: 'nonblocking connect with a timeout, once or as repeated probes', load: () => import('./commands/connect.js') },
   { name: 'echo', summary: "the book's echo client and server, TCP and UDP", load: () => import('./commands/echo.js') },
-  { name: 'capture', summary: 'capture packets live as tcpdump does: AF_PACKET, the filter in the kernel, a TPACKET_V3 ring', load: () => import('./commands/capture/index.js') },
+  {
+    name: 'capture',
+    summary: 'capture packets live as tcpdump does: AF_PACKET, the filter in the kernel, a TPACKET_V3 ring',
+    load: () => import('./commands/capture/index.js'),
+  },
   { name: 'dump', summary: 'read pcap and pcapng files as tcpdump -n -r does, with pcap-filter expressions', load: () => import('./commands/dump/index.js') },
   { name: 'ss', summary: 'socket statistics over netlink sock_diag (iproute2 ss)', load: () => import('./commands/ss/index.js') },
   { name: 'netstat', summary: 'network connections, as net-tools netstat prints them, over sock_diag', load: () => import('./commands/netstat/index.js') },
-  { name: 'ifaces', summary: "the interfaces and their addresses as UNP's prifinfo prints them, over rtnetlink", load: () => import('./commands/ifaces/index.js') },
+  {
+    name: 'ifaces',
+    summary: "the interfaces and their addresses as UNP's prifinfo prints them, over rtnetlink",
+    load: () => import('./commands/ifaces/index.js'),
+  },
   { name: 'lookup', summary: 'getaddrinfo, getnameinfo and getservbyname as getent prints them (UNP ch.11)', load: () => import('./commands/lookup.js') },
   { name: 'sntp', summary: "SNTP client (RFC 4330) as ntpdig prints it, and the book's ssntp listener", load: () => import('./commands/sntp.js') },
-  { name: 'exporter', summary: 'a blackbox_exporter-compatible prober for Prometheus (icmp, tcp, udp, dns), with continuous pinging', load: () => import('./commands/exporter/index.js') },
-  { name: 'links', summary: 'make links named after the commands (busybox style): a link named ping runs sockit ping', load: () => import('./commands/links.js') },
+  {
+    name: 'exporter',
+    summary: 'a blackbox_exporter-compatible prober for Prometheus (icmp, tcp, udp, dns), with continuous pinging',
+    load: () => import('./commands/exporter/index.js'),
+  },
+  {
+    name: 'links',
+    summary: 'make links named after the commands (busybox style): a link named ping runs sockit ping',
+    load: () => import('./commands/links.js'),
+  },
   { name: 'completion', summary: "bash, zsh and fish completions from the commands' own option tables", load: () => import('./commands/completion.js') },
   { name: 'daytime', summary: 'RFC 867 daytime client and server, TCP and UDP', load: () => import('./commands/daytime.js') },
 ];
@@ -52,10 +78,12 @@ async function program(): Promise<Command> {
     .usage('<command> [options]')
     .helpOption('-h, --help', 'display help for command')
     .exitOverride()
-    .addHelpText('after', '\nRun `sockit help <command>` (or `sockit <command> --help`) for a command\'s options; `man sockit` for the whole story.');
+    .addHelpText('after', "\nRun `sockit help <command>` (or `sockit <command> --help`) for a command's options; `man sockit` for the whole story.");
   p.command('help [command]').description('display help for a command');
   for (const c of commands) {
-    p.command(c.name).aliases(c.aliases ?? []).description(c.summary);
+    p.command(c.name)
+      .aliases(c.aliases ?? [])
+      .description(c.summary);
   }
   return p;
 }

@@ -46,11 +46,31 @@ describe('sockit help and bare sockit', () => {
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toBe(dashdash.stdout);
     expect(help.stdout).toMatch(/^Usage: sockit <command> \[options\]\n/);
-    for (const c of ['ping', 'fping', 'traceroute', 'sock', 'sockopt', 'connect', 'echo', 'daytime', 'lookup', 'ifaces', 'sntp', 'dump', 'ss', 'netstat', 'capture', 'exporter', 'links', 'completion']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of [
+      'ping',
+      'fping',
+      'traceroute',
+      'sock',
+      'sockopt',
+      'connect',
+      'echo',
+      'daytime',
+      'lookup',
+      'ifaces',
+      'sntp',
+      'dump',
+      'ss',
+      'netstat',
+      'capture',
+      'exporter',
+      'links',
+      'completion',
+    ])
+      expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(help.stdout).toMatch(/^Run `sockit help <command>`/m);
   });
 
-  it.each(['ping', 'fping', 'traceroute', 'connect', 'sockopt', 'daytime'])('`sockit help %s` is the command\'s own help, exit 0', async (c) => {
+  it.each(['ping', 'fping', 'traceroute', 'connect', 'sockopt', 'daytime'])("`sockit help %s` is the command's own help, exit 0", async (c) => {
     const help = await sockit(['help', c]);
     const own = await sockit([c, '--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
@@ -115,9 +135,14 @@ describe('sockit without its native addon (never built: --ignore-scripts, a fail
   });
 
   it.each([
-    [['connect', '-h']], [['help', 'connect']], [['echo', 'client', '-h']], [['echo', 'server', '--help']],
-    [['daytime', 'client', '-h']], [['daytime', 'server', '-h']], [['echo', '-h']],
-  ])('%j: the command\'s help, the same as with the addon, exit 0', async (args) => {
+    [['connect', '-h']],
+    [['help', 'connect']],
+    [['echo', 'client', '-h']],
+    [['echo', 'server', '--help']],
+    [['daytime', 'client', '-h']],
+    [['daytime', 'server', '-h']],
+    [['echo', '-h']],
+  ])("%j: the command's help, the same as with the addon, exit 0", async (args) => {
     const r = await run(local, args);
     expect(r).toMatchObject({ code: 0, stderr: '', stdout: (await sockit(args)).stdout });
     expect(r.stdout).toMatch(/^Usage: sockit /);
@@ -130,10 +155,16 @@ describe('sockit without its native addon (never built: --ignore-scripts, a fail
 
   it('a command in a checkout: one line with the fix (`npm install` there), exit 2, no stack trace', async () => {
     const dir = join(tmp, 'checkout');
-    for (const c of [['ping', '-c1', '127.0.0.1'], ['connect', '127.0.0.1', '7'], ['echo', 'client', '127.0.0.1'], ['daytime', 'server', '-p', '0']]) {
+    for (const c of [
+      ['ping', '-c1', '127.0.0.1'],
+      ['connect', '127.0.0.1', '7'],
+      ['echo', 'client', '127.0.0.1'],
+      ['daytime', 'server', '-p', '0'],
+    ]) {
       const r = await run(local, c);
       expect(r, c.join(' ')).toMatchObject({
-        code: 2, stdout: '',
+        code: 2,
+        stdout: '',
         stderr: `sockit ${c[0]}: the native addon is not built (no ${dir}/build/Release/sockit.node): run \`npm install\` in ${dir}\n`,
       });
     }
@@ -142,13 +173,19 @@ describe('sockit without its native addon (never built: --ignore-scripts, a fail
   it('a global install: the fix is `npm rebuild -g sockit`', async () => {
     const dir = join(tmp, 'prefix', 'lib', 'node_modules', 'sockit');
     const r = await run(global, ['ping', '127.0.0.1']);
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit ping: the native addon is not built (no ${dir}/build/Release/sockit.node): run \`npm rebuild -g sockit\`\n` });
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `sockit ping: the native addon is not built (no ${dir}/build/Release/sockit.node): run \`npm rebuild -g sockit\`\n`,
+    });
   });
 
   it('a dependency of a project: the fix is `npm rebuild sockit` in the project', async () => {
     const r = await run(dependency, ['traceroute', '127.0.0.1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^sockit traceroute: the native addon is not built \\(no .*\\): run \`npm rebuild sockit\` in ${join(tmp, 'project')}\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^sockit traceroute: the native addon is not built \\(no .*\\): run \`npm rebuild sockit\` in ${join(tmp, 'project')}\\n$`),
+    );
   });
 
   it('--json: the one line on stderr, and the summary with exit_code on stdout', async () => {
@@ -191,23 +228,31 @@ describe('standard output that cannot be written', () => {
     expect(r).toMatchObject({ code: 1, stderr: 'sockit: write error: No space left on device\n' });
   });
 
-  it('sockit help ping >/dev/full: the command\'s line, exit 1', async () => {
+  it("sockit help ping >/dev/full: the command's line, exit 1", async () => {
     const r = await sh('"$NODE" "$SOCKIT" help ping >/dev/full');
     expect(r).toMatchObject({ code: 1, stderr: 'sockit ping: write error: No space left on device\n' });
   });
 
   it('>&- (stdout closed): "write error: Bad file descriptor", exit 1, as iputils exits 1', async () => {
     expect(await sh('ping -c1 127.0.0.1 >&-')).toMatchObject({ code: 1 });
-    for (const [cmd, args] of [['ping', '-c1 127.0.0.1'], ['connect', '--json 127.0.0.1 1'], ['sockopt', '--table']] as const) {
+    for (const [cmd, args] of [
+      ['ping', '-c1 127.0.0.1'],
+      ['connect', '--json 127.0.0.1 1'],
+      ['sockopt', '--table'],
+    ] as const) {
       const r = await sh(`"$NODE" "$SOCKIT" ${cmd} ${args} >&-`);
       expect(r, cmd).toMatchObject({ code: 1, stderr: `sockit ${cmd}: write error: Bad file descriptor\n` });
     }
   });
 
   it("/dev/null handed over read-write by a program (Python's DEVNULL, Node's 'ignore') is not a closed stdout: exit 0", async () => {
-    const py = await sh(`python3 -c 'import subprocess, sys; sys.exit(subprocess.run([sys.argv[1], sys.argv[2], "ping", "-c1", "127.0.0.1"], stdout=subprocess.DEVNULL).returncode)' "$NODE" "$SOCKIT"`);
+    const py = await sh(
+      `python3 -c 'import subprocess, sys; sys.exit(subprocess.run([sys.argv[1], sys.argv[2], "ping", "-c1", "127.0.0.1"], stdout=subprocess.DEVNULL).returncode)' "$NODE" "$SOCKIT"`,
+    );
     expect(py).toMatchObject({ code: 0, stderr: '' });
-    const node = await sh(`"$NODE" -e 'const r = require("child_process").spawnSync(process.argv[1], [process.argv[2], "ping", "-c1", "127.0.0.1"], { stdio: ["ignore", "ignore", "pipe"] }); process.stderr.write(r.stderr); process.exit(r.status)' "$NODE" "$SOCKIT"`);
+    const node = await sh(
+      `"$NODE" -e 'const r = require("child_process").spawnSync(process.argv[1], [process.argv[2], "ping", "-c1", "127.0.0.1"], { stdio: ["ignore", "ignore", "pipe"] }); process.stderr.write(r.stderr); process.exit(r.status)' "$NODE" "$SOCKIT"`,
+    );
     expect(node).toMatchObject({ code: 0, stderr: '' });
   });
 

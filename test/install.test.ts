@@ -37,7 +37,16 @@ describe('npm pack, then npm install -g of the tarball into a temporary prefix, 
 
   it('the tarball holds the launcher, the bundles, the man pages and the addon source; not src/ nor the tests', () => {
     const files = run(['tar', 'tzf', join(tmp, readdirSync(tmp).find((f) => f.endsWith('.tgz'))!)]).stdout.split('\n');
-    expect(files).toEqual(expect.arrayContaining(['package/bin/sockit', 'package/dist/bundle/ping.cjs', 'package/dist/bundle/commands.json', 'package/man/sockit-ping.1', 'package/src/stack/native/sockit.c', 'package/binding.gyp']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package/bin/sockit',
+        'package/dist/bundle/ping.cjs',
+        'package/dist/bundle/commands.json',
+        'package/man/sockit-ping.1',
+        'package/src/stack/native/sockit.c',
+        'package/binding.gyp',
+      ]),
+    );
     expect(files.filter((f) => /^package\/(test|src\/(cli|commands)|node_modules)\//.test(f))).toEqual([]);
   });
 

@@ -14,7 +14,12 @@ import { runnable } from './helpers/readable.js';
 import { vocabularyProblems } from './helpers/vocabulary.js';
 
 type Rec = Record<string, unknown>;
-const records = (out: string): Rec[] => out.trimEnd().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Rec);
+const records = (out: string): Rec[] =>
+  out
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Rec);
 const types = (out: string) => records(out).map((r) => r.type);
 
 /** A sockit server with --json, its port from the `listening` record (or sock's text line). */
@@ -42,7 +47,9 @@ async function loopbackCapture(file: string): Promise<void> {
   const td = spawn('tcpdump', ['-i', 'lo', '-U', '-w', file, '-c', '2', 'icmp and host 127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => td.on('close', resolve));
   await new Promise<void>((resolve, reject) => {
-    td.stderr.on('data', (d: Buffer) => { if (/listening on/.test(d.toString())) resolve(); });
+    td.stderr.on('data', (d: Buffer) => {
+      if (/listening on/.test(d.toString())) resolve();
+    });
     td.once('error', reject);
   });
   await new Promise<void>((resolve) => spawn('ping', ['-c1', '127.0.0.1'], { stdio: 'ignore' }).on('close', () => resolve()));
@@ -56,7 +63,7 @@ async function stopped(s: Running): Promise<{ code: number | null; stdout: strin
   return { code, stdout: s.stdout };
 }
 
-describe('every command\'s --json keeps the vocabulary', () => {
+describe("every command's --json keeps the vocabulary", () => {
   let listener: net.Server;
   let port: number;
   beforeAll(async () => {
@@ -64,7 +71,9 @@ describe('every command\'s --json keeps the vocabulary', () => {
     await new Promise((r) => listener.once('listening', r));
     ({ port } = listener.address() as net.AddressInfo);
   });
-  afterAll(() => { listener?.close(); });
+  afterAll(() => {
+    listener?.close();
+  });
 
   it('ping -c1 127.0.0.1', async () => {
     const r = await sockit(['ping', '--json', '-c1', '127.0.0.1']);
@@ -96,7 +105,7 @@ describe('every command\'s --json keeps the vocabulary', () => {
     expect(types(r.stdout)).toContain('hop');
   });
 
-  it('sock: a source client into a sink server (both sides\' records)', async () => {
+  it("sock: a source client into a sink server (both sides' records)", async () => {
     const sink = startSockit(['sock', '-i', '-s', '--json', '127.0.0.1', '0']);
     const line = await sink.line(/listening/);
     const sinkPort = Number(/"port":(\d+)/.exec(line)?.[1] ?? /\.(\d+)\b/.exec(line)?.[1]);
@@ -173,17 +182,15 @@ describe('every command\'s --json keeps the vocabulary', () => {
     expect(records(r.stdout).length).toBeGreaterThan(1);
   });
 
-  it.each([
-    [['ss', '--json', '-tan']],
-    [['ss', '--json', '-ltpe']],
-    [['netstat', '--json', '-tan']],
-    [['netstat', '--json', '-lxp']],
-  ])('%j with a listener of ours open', async (args) => {
-    const r = await sockit(args);
-    expect(r.code).toBe(0);
-    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    expect(types(r.stdout)).toContain('summary');
-  });
+  it.each([[['ss', '--json', '-tan']], [['ss', '--json', '-ltpe']], [['netstat', '--json', '-tan']], [['netstat', '--json', '-lxp']]])(
+    '%j with a listener of ours open',
+    async (args) => {
+      const r = await sockit(args);
+      expect(r.code).toBe(0);
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+      expect(types(r.stdout)).toContain('summary');
+    },
+  );
 
   it('dump -r of a capture tcpdump wrote', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockit-vocab-'));
@@ -223,8 +230,24 @@ describe('every command\'s --json keeps the vocabulary', () => {
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     expect(types(r.stdout)).toEqual(['start', 'packet', 'packet', 'summary']);
     // as nobody: the failure is an error record and a summary with exit_code 2
-    const denied = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--',
-      process.execPath, runnable('bin/sockit', 'nobody'), 'capture', '--json', '-i', 'lo'], { encoding: 'utf8' });
+    const denied = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        '--',
+        process.execPath,
+        runnable('bin/sockit', 'nobody'),
+        'capture',
+        '--json',
+        '-i',
+        'lo',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(denied.status).toBe(2);
     expect(vocabularyProblems(denied.stdout, denied.status)).toEqual([]);
     expect(types(denied.stdout).at(-1)).toBe('summary');

@@ -26,14 +26,17 @@ export interface CommandSpec {
 
 /** A Command's options as completions see them, help option included. */
 export function optionSpecs(cmd: Command): OptionSpec[] {
-  return cmd.createHelp().visibleOptions(cmd).map((o) => ({
-    short: o.short,
-    long: o.long,
-    value: o.required || o.optional,
-    choices: o.argChoices,
-    kind: kindOf(/[<[]([^>\]]+)[>\]]/.exec(o.flags)?.[1]),
-    description: o.description.split('\n')[0]!,
-  }));
+  return cmd
+    .createHelp()
+    .visibleOptions(cmd)
+    .map((o) => ({
+      short: o.short,
+      long: o.long,
+      value: o.required || o.optional,
+      choices: o.argChoices,
+      kind: kindOf(/[<[]([^>\]]+)[>\]]/.exec(o.flags)?.[1]),
+      description: o.description.split('\n')[0]!,
+    }));
 }
 
 function kindOf(name: string | undefined): OptionSpec['kind'] {
@@ -63,10 +66,13 @@ function bashCase(pattern: string, opts: OptionSpec[], words: string[]): string 
   const takes = opts.filter((o) => o.value);
   const prev = takes.map((o) => {
     const list = flags([o]).join('|');
-    const reply = o.choices ? `$(compgen -W ${sq(o.choices.join(' '))} -- "$cur")`
-      : o.kind === 'file' ? '$(compgen -f -- "$cur")'
-      : o.kind === 'interface' ? '$(compgen -W "$(ls /sys/class/net)" -- "$cur")'
-      : '';
+    const reply = o.choices
+      ? `$(compgen -W ${sq(o.choices.join(' '))} -- "$cur")`
+      : o.kind === 'file'
+        ? '$(compgen -f -- "$cur")'
+        : o.kind === 'interface'
+          ? '$(compgen -W "$(ls /sys/class/net)" -- "$cur")'
+          : '';
     return `      ${list}) COMPREPLY=(${reply}); return ;;`;
   });
   return [
@@ -84,7 +90,13 @@ export function bash(specs: CommandSpec[], top: string[]): string {
     const names = [c.name, ...c.aliases];
     const pattern = (mode: string) => names.map((n) => `${n}:${mode}`).join('|');
     if (c.modes.length) {
-      cases.push(bashCase(pattern(''), c.options, c.modes.map((m) => m.name)));
+      cases.push(
+        bashCase(
+          pattern(''),
+          c.options,
+          c.modes.map((m) => m.name),
+        ),
+      );
       for (const m of c.modes) cases.push(bashCase(pattern(m.name), m.options, []));
     } else {
       cases.push(bashCase(pattern('*'), c.options, []));

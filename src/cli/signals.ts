@@ -47,7 +47,9 @@ export function dieOf(signal: NodeJS.Signals): never {
   for (const f of [...finalizers]) {
     try {
       f();
-    } catch { /* dying anyway */ }
+    } catch {
+      /* dying anyway */
+    }
   }
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);

@@ -12,7 +12,10 @@ export async function run(argv: string[]): Promise<number> {
       .description('print the completion script for a shell: bash, zsh or fish')
       .argument('<shell>', 'bash, zsh or fish')
       .usage('bash|zsh|fish')
-      .addHelpText('after', '\nbash: source <(sockit completion bash)\nzsh:  sockit completion zsh > ~/.zfunc/_sockit (~/.zfunc in fpath before compinit)\nfish: sockit completion fish > ~/.config/fish/completions/sockit.fish\nSee sockit-completion(1).');
+      .addHelpText(
+        'after',
+        '\nbash: source <(sockit completion bash)\nzsh:  sockit completion zsh > ~/.zfunc/_sockit (~/.zfunc in fpath before compinit)\nfish: sockit completion fish > ~/.config/fish/completions/sockit.fish\nSee sockit-completion(1).',
+      );
     if (!parseArgs(cmd, argv)) return 0;
     const shell = cmd.args[0]!;
     if (!Object.hasOwn(SHELLS, shell)) throw new UsageError(`unknown shell '${shell}' (bash, zsh or fish)`);

@@ -7,7 +7,21 @@ import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
 import { metricsOption, withMetricsIf } from '../output/textfile.js';
 import { endOf, loadCore, resolveFailure, writeRecordOf } from './lib/clientserver.js';
 import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
-import { dieOf, errSys, familyFlag, isResolveError, isSystemError, strerrorOf, intArg, makeCommand, onTerminate, parseArgs, runMain, secondsArg, UsageError } from './common.js';
+import {
+  dieOf,
+  errSys,
+  familyFlag,
+  isResolveError,
+  isSystemError,
+  strerrorOf,
+  intArg,
+  makeCommand,
+  onTerminate,
+  parseArgs,
+  runMain,
+  secondsArg,
+  UsageError,
+} from './common.js';
 
 interface Options {
   timeout?: number;
@@ -91,8 +105,15 @@ function attemptRecord(seq: number, a: Attempt): JsonRecord {
 function summaryRecord(e: Extract<ConnectEvent, { type: 'summary' }>): JsonRecord {
   const rtt = e.stats.rtt();
   return {
-    type: 'summary', host: e.host, port: e.port, attempts: e.stats.attempts, connected: e.stats.connected, failed: e.stats.failed,
-    ...(rtt ? { min_ms: rtt.min, avg_ms: rtt.avg, max_ms: rtt.max, mdev_ms: rtt.mdev } : {}), time_ms: e.elapsedMs, exit_code: e.exitCode,
+    type: 'summary',
+    host: e.host,
+    port: e.port,
+    attempts: e.stats.attempts,
+    connected: e.stats.connected,
+    failed: e.stats.failed,
+    ...(rtt ? { min_ms: rtt.min, avg_ms: rtt.avg, max_ms: rtt.max, mdev_ms: rtt.mdev } : {}),
+    time_ms: e.elapsedMs,
+    exit_code: e.exitCode,
   };
 }
 
@@ -100,9 +121,11 @@ function summaryRecord(e: Extract<ConnectEvent, { type: 'summary' }>): JsonRecor
 function summaryText(e: Extract<ConnectEvent, { type: 'summary' }>): string | null {
   if (!e.probes) return null;
   const rtt = e.stats.rtt();
-  return `\n--- ${e.host} port ${e.port} connect statistics ---\n` +
+  return (
+    `\n--- ${e.host} port ${e.port} connect statistics ---\n` +
     `${e.stats.attempts} attempts, ${e.stats.connected} connected, ${e.stats.failed} failed, time ${Math.round(e.elapsedMs)}ms\n` +
-    (rtt ? `rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((x) => x.toFixed(3)).join('/')} ms\n` : '');
+    (rtt ? `rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((x) => x.toFixed(3)).join('/')} ms\n` : '')
+  );
 }
 
 /** connect's text and records; formatDotted is the core's address.port form (the book's, as in netstat). */
@@ -123,7 +146,9 @@ export const presenter = (formatDotted: (sa: Attempt['remote']) => string): Pres
         return null;
       case 'attempt': {
         const a = e.attempt;
-        return a.ok ? `connected to ${formatDotted(a.remote)} in ${ms(a.elapsedNs).toFixed(3)} ms\n` : `${errSys(a.error, 'connect')} (${formatDotted(a.remote)})\n`;
+        return a.ok
+          ? `connected to ${formatDotted(a.remote)} in ${ms(a.elapsedNs).toFixed(3)} ms\n`
+          : `${errSys(a.error, 'connect')} (${formatDotted(a.remote)})\n`;
       }
       case 'summary':
         return summaryText(e);
@@ -137,9 +162,14 @@ export const presenter = (formatDotted: (sa: Attempt['remote']) => string): Pres
  */
 async function recorder(file: string, addresses: InetSockAddr[], source: string | undefined) {
   const [{ Recording, nowNs }, { endOf, rebuildAttempt, streamFlows }] = await Promise.all([
-    import('../stack/capture/record.js'), import('../stack/capture/streams.js'),
+    import('../stack/capture/record.js'),
+    import('../stack/capture/streams.js'),
   ]);
-  const flows = streamFlows('tcp', addresses.map((a) => ({ address: a.address, port: a.port })), source);
+  const flows = streamFlows(
+    'tcp',
+    addresses.map((a) => ({ address: a.address, port: a.port })),
+    source,
+  );
   const recording = await openPcap(file, () => Recording.open(file, flows));
   let bound: { port: number; t0: bigint } | null = null;
   return {
@@ -168,10 +198,12 @@ function sleep(msec: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  return runMain('connect', () => connect(argv).catch((e: unknown) => {
-    writeRecordOf(e, argv.includes('--json'));
-    throw e;
-  }));
+  return runMain('connect', () =>
+    connect(argv).catch((e: unknown) => {
+      writeRecordOf(e, argv.includes('--json'));
+      throw e;
+    }),
+  );
 }
 
 async function connect(argv: string[]): Promise<number> {
@@ -179,7 +211,7 @@ async function connect(argv: string[]): Promise<number> {
     .description('nonblocking connect with a timeout to every address of a host (UNP connect_nonb)')
     .argument('<host>', 'host name or address')
     .argument('<port>', 'port number or service name')
-    .option('-t, --timeout <sec>', 'give up on an address after this long, 0 for the kernel\'s own timeout (default: 5)', secondsArg('timeout', 0, 86400))
+    .option('-t, --timeout <sec>', "give up on an address after this long, 0 for the kernel's own timeout (default: 5)", secondsArg('timeout', 0, 86400))
     .option('-c, --count <n>', 'probe this many times and print a summary', intArg('count', 1, 1_000_000))
     .option('-i, --interval <sec>', 'time between the starts of probes (default: 1)', secondsArg('interval', 0, 86400))
     .option('-4', 'IPv4 addresses only')

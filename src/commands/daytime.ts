@@ -2,8 +2,20 @@
 // (UNP 1.2 daytimetcpcli, 1.5 daytimetcpsrv; over UDP any datagram asks).
 import type net from 'node:net';
 import {
-  checkClient, clientCommand, endOf, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient, udpTimeout,
-  type ClientOptions, type ServerOptions, type SocketEnd,
+  checkClient,
+  clientCommand,
+  endOf,
+  failure,
+  runModes,
+  serveTcp,
+  serveUdp,
+  serverCommand,
+  tcpClient,
+  udpClient,
+  udpTimeout,
+  type ClientOptions,
+  type ServerOptions,
+  type SocketEnd,
 } from './lib/clientserver.js';
 import { errSys, familyFlag, jsonLine, parseArgs } from './common.js';
 
@@ -15,8 +27,10 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** ctime(3) without its newline, in local time: "Thu Nov 21 11:40:32 2026". */
 export function ctime(d: Date): string {
   const two = (n: number) => String(n).padStart(2, '0');
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ` +
-    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
+  return (
+    `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ` +
+    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`
+  );
 }
 
 /** What the book's daytime server writes: "%.24s\r\n" of ctime(). */
@@ -99,6 +113,8 @@ function readAll(s: net.Socket): Promise<Buffer> {
       s.destroy();
       resolve(Buffer.concat(chunks));
     });
-    s.on('error', (e: NodeJS.ErrnoException) => reject(failure(errSys(e, 'read'), { type: 'error', kind: 'read', code: e.code ?? null, message: errSys(e, 'read') })));
+    s.on('error', (e: NodeJS.ErrnoException) =>
+      reject(failure(errSys(e, 'read'), { type: 'error', kind: 'read', code: e.code ?? null, message: errSys(e, 'read') })),
+    );
   });
 }

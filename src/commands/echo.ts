@@ -5,13 +5,24 @@ import type { Readable } from 'node:stream';
 import type { UdpClient } from '../stack/index.js';
 import { jsonLine, jsonText, type JsonRecord } from '../output/index.js';
 import {
-  checkClient, clientCommand, endOf, failure, runModes, serveTcp, serveUdp, serverCommand, tcpClient, udpClient, udpTimeout,
-  type ClientOptions, type ServerOptions,
+  checkClient,
+  clientCommand,
+  endOf,
+  failure,
+  runModes,
+  serveTcp,
+  serveUdp,
+  serverCommand,
+  tcpClient,
+  udpClient,
+  udpTimeout,
+  type ClientOptions,
+  type ServerOptions,
 } from './lib/clientserver.js';
 import { errSys, familyFlag, parseArgs, secondsArg } from './common.js';
 
 const SERV_PORT = '9877'; // unp.h
-const MAXLINE = 4096;     // unp.h: fgets reads at most MAXLINE-1 bytes
+const MAXLINE = 4096; // unp.h: fgets reads at most MAXLINE-1 bytes
 
 export async function run(argv: string[]): Promise<number> {
   return runModes(argv, 'echo', "The book's echo server and client (UNP chapters 5, 6 and 8), TCP or UDP (-u).", { server, client });
@@ -57,7 +68,14 @@ async function client(argv: string[]): Promise<number> {
   if (json) jsonLine(record);
   const code = await strCli(process.stdin, socket, json);
   if (json) {
-    jsonLine({ type: 'summary', proto: 'tcp', bytes_out: socket.bytesWritten, bytes_in: socket.bytesRead, time_ms: performance.now() - start, exit_code: code });
+    jsonLine({
+      type: 'summary',
+      proto: 'tcp',
+      bytes_out: socket.bytesWritten,
+      bytes_in: socket.bytesRead,
+      time_ms: performance.now() - start,
+      exit_code: code,
+    });
   }
   return code;
 }
@@ -89,8 +107,13 @@ function strCli(input: Readable, sock: net.Socket, json: boolean): Promise<numbe
       if (err) reject(err);
       else resolve(0);
     };
-    const errorRecord = (kind: string, e: NodeJS.ErrnoException | null, message: string): JsonRecord =>
-      ({ type: 'error', kind, proto: 'tcp', code: e?.code ?? null, message });
+    const errorRecord = (kind: string, e: NodeJS.ErrnoException | null, message: string): JsonRecord => ({
+      type: 'error',
+      kind,
+      proto: 'tcp',
+      code: e?.code ?? null,
+      message,
+    });
     input.once('end', () => (stdinEof = true));
     input.on('error', (e) => finish(failure(errSys(e, 'read'), errorRecord('read', e, errSys(e, 'read')))));
     input.pipe(sock); // ends the socket at EOF: shutdown(SHUT_WR)
@@ -150,7 +173,16 @@ async function dgCli(input: Readable, c: UdpClient, o: ClientOptions): Promise<n
     totals.replies++;
     totals.bytes_in += reply.length;
     const out = o.json
-      ? jsonText({ type: 'reply', proto: 'udp', seq: totals.requests, remote: endOf(c.server), bytes: reply.length, sent, time_ms: performance.now() - sentAt, text: reply.toString('latin1') })
+      ? jsonText({
+          type: 'reply',
+          proto: 'udp',
+          seq: totals.requests,
+          remote: endOf(c.server),
+          bytes: reply.length,
+          sent,
+          time_ms: performance.now() - sentAt,
+          text: reply.toString('latin1'),
+        })
       : reply;
     if (!process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
   }

@@ -4,8 +4,21 @@
 // services`. Exit status as getent(1): 2 when a key is not found.
 import { getservbyname, getservbyport, type ServEnt } from '../stack/hostserv.js';
 import {
-  AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED,
-  NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV, getaddrinfo, getnameinfo, type AddrInfo,
+  AI_ADDRCONFIG,
+  AI_ALL,
+  AI_CANONNAME,
+  AI_NUMERICHOST,
+  AI_NUMERICSERV,
+  AI_PASSIVE,
+  AI_V4MAPPED,
+  NI_DGRAM,
+  NI_NAMEREQD,
+  NI_NOFQDN,
+  NI_NUMERICHOST,
+  NI_NUMERICSERV,
+  getaddrinfo,
+  getnameinfo,
+  type AddrInfo,
 } from '../stack/resolve.js';
 import { addressFamily } from '../stack/packet/addr.js';
 import * as C from '../stack/constants.js';
@@ -57,13 +70,25 @@ const presenter: Presenter<Event> = {
     if (e.kind === 'addrinfo') {
       const { ai } = e;
       return {
-        type: 'address', family: ai.family, address: ai.address, port: e.withService ? ai.port : undefined,
-        scope_id: ai.scopeid || undefined, socktype: sockName(ai.socktype).toLowerCase(), protocol: protoName(ai.protocol),
+        type: 'address',
+        family: ai.family,
+        address: ai.address,
+        port: e.withService ? ai.port : undefined,
+        scope_id: ai.scopeid || undefined,
+        socktype: sockName(ai.socktype).toLowerCase(),
+        protocol: protoName(ai.protocol),
         canonname: ai.canonname || undefined,
       };
     }
     if (e.kind === 'name') {
-      return { type: 'name', family: familyOf(e.address), address: e.address, port: e.port ?? undefined, host: e.host, service: e.port === null ? undefined : e.service };
+      return {
+        type: 'name',
+        family: familyOf(e.address),
+        address: e.address,
+        port: e.port ?? undefined,
+        host: e.host,
+        service: e.port === null ? undefined : e.service,
+      };
     }
     return { type: 'service', name: e.s.name, port: e.s.port, protocol: e.s.proto, aliases: e.s.aliases };
   },
@@ -124,9 +149,12 @@ export async function run(argv: string[]): Promise<number> {
     const o = cmd.opts<Options>();
     const [name, service] = cmd.args as [string?, string?];
     const out = renderer(presenter, Boolean(o.json));
-    const found = o.services !== undefined ? services(o, o.services, name, out.emit)
-      : o.reverse ? await reverse(o, name, service, out.emit)
-        : await forward(o, name, service, out.emit);
+    const found =
+      o.services !== undefined
+        ? services(o, o.services, name, out.emit)
+        : o.reverse
+          ? await reverse(o, name, service, out.emit)
+          : await forward(o, name, service, out.emit);
     await out.drain();
     if (o.json) jsonLine({ type: 'summary', found, exit_code: 0 });
     return 0;
@@ -144,8 +172,14 @@ async function forward(o: Options, name: string | undefined, service: string | u
   const family = familyFlag(o, 'only one of -4 and -6 may be given');
   const host = name === '*' && o.passive ? null : name;
   // getent ahosts: AI_V4MAPPED | AI_ADDRCONFIG | AI_CANONNAME (no canonical name without a host: EAI_BADFLAGS)
-  const flags = (o.canonical !== false && host !== null ? AI_CANONNAME : 0) | (o.addrconfig !== false ? AI_ADDRCONFIG : 0) | (o.v4mapped !== false ? AI_V4MAPPED : 0) |
-    (o.all ? AI_ALL : 0) | (o.passive ? AI_PASSIVE : 0) | (o.numericHost ? AI_NUMERICHOST : 0) | (o.numericService ? AI_NUMERICSERV : 0);
+  const flags =
+    (o.canonical !== false && host !== null ? AI_CANONNAME : 0) |
+    (o.addrconfig !== false ? AI_ADDRCONFIG : 0) |
+    (o.v4mapped !== false ? AI_V4MAPPED : 0) |
+    (o.all ? AI_ALL : 0) |
+    (o.passive ? AI_PASSIVE : 0) |
+    (o.numericHost ? AI_NUMERICHOST : 0) |
+    (o.numericService ? AI_NUMERICSERV : 0);
   let list: AddrInfo[];
   try {
     list = await getaddrinfo(host, service ?? null, { family, socktype: o.socktype ?? 0, flags });
@@ -165,8 +199,12 @@ async function reverse(o: Options, address: string | undefined, service: string 
     if (!/^\d+$/.test(service) || Number(service) > 65535) throw new UsageError(`invalid port: '${service}'`);
     port = Number(service);
   }
-  const flags = (o.numericHost ? NI_NUMERICHOST : 0) | (o.numericService ? NI_NUMERICSERV : 0) | (o.nameRequired ? NI_NAMEREQD : 0) |
-    (o.fqdn === false ? NI_NOFQDN : 0) | (o.dgram ? NI_DGRAM : 0);
+  const flags =
+    (o.numericHost ? NI_NUMERICHOST : 0) |
+    (o.numericService ? NI_NUMERICSERV : 0) |
+    (o.nameRequired ? NI_NAMEREQD : 0) |
+    (o.fqdn === false ? NI_NOFQDN : 0) |
+    (o.dgram ? NI_DGRAM : 0);
   try {
     const r = await getnameinfo(address, port ?? 0, flags);
     emit({ kind: 'name', address, port, host: r.host, service: r.service });

@@ -43,11 +43,25 @@ export function ntpdigLine(host: string, address: string, s: SntpSample): string
 function replyRecord(e: Extract<Event, { kind: 'reply' }>): JsonRecord {
   const p = e.s.packet;
   return {
-    type: 'reply', seq: e.seq, from: end(e.server), version: p.version, mode: p.mode, stratum: p.stratum,
-    leap: ntp.LEAP_NAMES[p.leap], poll: p.poll, precision: p.precision,
-    reference_id: ntp.referenceIdText(p), root_delay_ms: p.rootDelay * 1e3, root_dispersion_ms: p.rootDispersion * 1e3,
-    offset_ms: ms(e.s.offsetNs), delay_ms: ms(e.s.delayNs), error_ms: ms(e.s.errorNs),
-    originate_timestamp_ms: ms(e.s.t1), receive_timestamp_ms: ms(e.s.t2), transmit_timestamp_ms: ms(e.s.t3), destination_timestamp_ms: ms(e.s.t4),
+    type: 'reply',
+    seq: e.seq,
+    from: end(e.server),
+    version: p.version,
+    mode: p.mode,
+    stratum: p.stratum,
+    leap: ntp.LEAP_NAMES[p.leap],
+    poll: p.poll,
+    precision: p.precision,
+    reference_id: ntp.referenceIdText(p),
+    root_delay_ms: p.rootDelay * 1e3,
+    root_dispersion_ms: p.rootDispersion * 1e3,
+    offset_ms: ms(e.s.offsetNs),
+    delay_ms: ms(e.s.delayNs),
+    error_ms: ms(e.s.errorNs),
+    originate_timestamp_ms: ms(e.s.t1),
+    receive_timestamp_ms: ms(e.s.t2),
+    transmit_timestamp_ms: ms(e.s.t3),
+    destination_timestamp_ms: ms(e.s.t4),
   };
 }
 
@@ -57,8 +71,12 @@ const clientPresenter: Presenter<Event> = {
     const { o } = e;
     if (o.kind === 'timeout') return { type: 'timeout', seq: e.seq, from: end(e.server) };
     return {
-      type: 'error', kind: o.kind === 'system' ? 'system' : 'ntp', seq: e.seq, from: end(e.server),
-      code: o.kind === 'kod' || o.kind === 'system' ? o.code : o.kind.toUpperCase(), message: `${e.host}: ${o.message}`,
+      type: 'error',
+      kind: o.kind === 'system' ? 'system' : 'ntp',
+      seq: e.seq,
+      from: end(e.server),
+      code: o.kind === 'kod' || o.kind === 'system' ? o.code : o.kind.toUpperCase(),
+      message: `${e.host}: ${o.message}`,
     };
   },
   // samples print nothing: ntpdig reports the one it selects; problems are one line each
@@ -67,12 +85,12 @@ const clientPresenter: Presenter<Event> = {
 
 function command() {
   return makeCommand('sntp')
-    .description('SNTP client (RFC 4330) printing as ntpdig does, without setting the clock; --listen: the book\'s ssntp')
+    .description("SNTP client (RFC 4330) printing as ntpdig does, without setting the clock; --listen: the book's ssntp")
     .usage('[-4|-6] [-c samples] [-t timeout] [-p port] [--json] host | --listen [group]')
     .argument('[host]', 'the NTP server')
     .option('-4', 'IPv4 only')
     .option('-6', 'IPv6 only')
-    .option('-c, --count <n>', 'samples to take; the best is reported (ntpdig\'s clock_select)', intArg('count', 1, 100), 1)
+    .option('-c, --count <n>', "samples to take; the best is reported (ntpdig's clock_select)", intArg('count', 1, 100), 1)
     .option('-t, --timeout <s>', 'seconds to wait for each reply (default: 5)', secondsArg('timeout', 0.001, 3600))
     .option('-p, --port <port>', `server port, or with --listen the port to bind (default: ${ntp.PORT})`, intArg('port', 1, 65535))
     .option('--listen [group]', `listen for NTP packets: join ${NTP_GROUP4} and ${NTP_GROUP6} (or group) on every multicast interface`)

@@ -13,9 +13,25 @@ import { checkStdin } from '../cli/stdio.js';
 import { jsonRenderer, textRenderer, type Renderer } from '../output/index.js';
 import { addressFamily, parseIPv4, parseIPv6 } from '../stack/packet/addr.js';
 import {
-  Broadcast, type Local, MAX_SROUTE, type SockConfig, SockFailure, type Summary, type Target,
-  acceptLoop, cliopen, defaultConfig, loopDgram, loopStream, resolveHops, servopen, sinkDgram, sinkStream, sourceDgram,
-  sourceStream, splitDotted,
+  Broadcast,
+  type Local,
+  MAX_SROUTE,
+  type SockConfig,
+  SockFailure,
+  type Summary,
+  type Target,
+  acceptLoop,
+  cliopen,
+  defaultConfig,
+  loopDgram,
+  loopStream,
+  resolveHops,
+  servopen,
+  sinkDgram,
+  sinkStream,
+  sourceDgram,
+  sourceStream,
+  splitDotted,
 } from '../stack/sock/index.js';
 import { UsageError, atDeath, dieOf, familyFlag, makeCommand, onTerminate, parseArgs, reportError, strerrorOf } from './common.js';
 import { PcapTap } from '../stack/sock/record.js';
@@ -135,7 +151,8 @@ function parse(argv: string[]): Parsed | null {
     // getopt(3) with opterr = 0: the book's "unrecognized option"
     const m = e instanceof UsageError && /^unknown option '([^']*)'/.exec(e.message);
     if (m) throw new UsageError(`unrecognized option '${m[1]}'`);
-    if (e instanceof UsageError && /argument missing/.test(e.message)) throw new UsageError(e.message.replace(/^option '-+([^ ']*).*/, "option requires an argument -- '$1'"));
+    if (e instanceof UsageError && /argument missing/.test(e.message))
+      throw new UsageError(e.message.replace(/^option '-+([^ ']*).*/, "option requires an argument -- '$1'"));
     throw e;
   }
   const o = cmd.opts();
@@ -180,7 +197,14 @@ function parse(argv: string[]): Parsed | null {
   if (o.unix !== undefined) {
     cfg.unix = o.unix;
     if (args.length) throw new UsageError('--unix takes no <host> or <port>');
-    for (const [set, letter] of [[o.b, 'b'], [o.l, 'l'], [o.f, 'f'], [o.j, 'j'], [hops.length || undefined, 'g'], [o['4'] || o['6'] || undefined, '4/-6']] as const) {
+    for (const [set, letter] of [
+      [o.b, 'b'],
+      [o.l, 'l'],
+      [o.f, 'f'],
+      [o.j, 'j'],
+      [hops.length || undefined, 'g'],
+      [o['4'] || o['6'] || undefined, '4/-6'],
+    ] as const) {
       if (set !== undefined) throw new UsageError(`can't specify -${letter} with --unix`);
     }
     if (cfg.server) parsed.local = { unix: o.unix };
@@ -334,7 +358,7 @@ async function main(parsed: Parsed, emit: Emit, transfer: (s: Summary) => void):
     for (const c of cleanups) c();
     // the loop may end with standard input still open (a terminal, a pipe)
     stdin.pause();
-    if (!stdin.destroyed && (stdin.listenerCount('data') === 0)) stdin.destroy();
+    if (!stdin.destroyed && stdin.listenerCount('data') === 0) stdin.destroy();
   }
 }
 

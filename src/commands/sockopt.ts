@@ -13,17 +13,45 @@ import { borrowSocket, processName, processSockets, type ProcSocket } from '../s
 import { SOL_SOCKET } from '../stack/constants.js';
 import { formatHostPort, type Socket } from '../stack/socket.js';
 import {
-  OPTIONS, OptionValueError, SOCK_KINDS, SocketsByKind, applyInOrder, bookKind, findOption, formatOption,
-  formatTcpInfo, formatValue, jsonValue, kindOf, openHint, openKind, parseValue, readOption,
-  type OptionOutcome, type OptionRequest, type OptionValue, type Reading, type SockKind, type SockOpt,
+  OPTIONS,
+  OptionValueError,
+  SOCK_KINDS,
+  SocketsByKind,
+  applyInOrder,
+  bookKind,
+  findOption,
+  formatOption,
+  formatTcpInfo,
+  formatValue,
+  jsonValue,
+  kindOf,
+  openHint,
+  openKind,
+  parseValue,
+  readOption,
+  type OptionOutcome,
+  type OptionRequest,
+  type OptionValue,
+  type Reading,
+  type SockKind,
+  type SockOpt,
 } from '../stack/sockopt.js';
 import type { TcpInfo } from '../stack/structs.js';
 import { fitTable, terminalWidth, wrapText } from './sockopt/layout.js';
 
 interface Opts {
-  tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean;
-  ipv4?: boolean; ipv6?: boolean; type?: string;
-  table?: boolean; list?: boolean; pid?: number; fd?: number; json?: boolean;
+  tcp?: boolean;
+  udp?: boolean;
+  raw?: boolean;
+  unix?: boolean;
+  ipv4?: boolean;
+  ipv6?: boolean;
+  type?: string;
+  table?: boolean;
+  list?: boolean;
+  pid?: number;
+  fd?: number;
+  json?: boolean;
 }
 
 const out = (line = '') => process.stdout.write(line + '\n');
@@ -122,14 +150,16 @@ type Cell = Reading | SystemError;
 function readTable(): { opt: SockOpt; cells: Record<SockKind, Cell> }[] {
   const socks = new SocketsByKind();
   try {
-    return options.filter((opt) => !opt.undefined && opt.access !== 'set').map((opt) => {
-      const cells = {} as Record<SockKind, Cell>;
-      for (const k of SOCK_KINDS) {
-        const s = socks.get(k);
-        cells[k] = isSystemError(s) ? s : readOption(s, opt);
-      }
-      return { opt, cells };
-    });
+    return options
+      .filter((opt) => !opt.undefined && opt.access !== 'set')
+      .map((opt) => {
+        const cells = {} as Record<SockKind, Cell>;
+        for (const k of SOCK_KINDS) {
+          const s = socks.get(k);
+          cells[k] = isSystemError(s) ? s : readOption(s, opt);
+        }
+        return { opt, cells };
+      });
   } finally {
     socks.closeAll();
   }
@@ -173,7 +203,8 @@ async function table(o: Opts): Promise<number> {
   for (const t of await fitTable(['option', ...kinds], body, width)) out(t);
   const first = unavailable[0] && (rows[0].cells[unavailable[0]] as SystemError);
   const hint = first ? openHint(unavailable[0], first) : '';
-  const note = `* ${differing} options differ between socket types; - not applicable (ENOPROTOOPT/EOPNOTSUPP)` +
+  const note =
+    `* ${differing} options differ between socket types; - not applicable (ENOPROTOOPT/EOPNOTSUPP)` +
     (first ? `; n/a: no ${unavailable.join(', ')} socket (${strerror(first.errno)}${hint && `: ${hint}`})` : '');
   for (const l of wrapText(note, width)) out(l);
   return 0;
@@ -186,9 +217,13 @@ function list(o: Opts): number {
   for (const opt of options) {
     if (o.json) {
       jsonLine({
-        ...optionHead(opt, null), optname: opt.undefined ? null : opt.optname, access: opt.access,
-        applies_to: opt.appliesTo, description: opt.description,
-        ...(opt.undefined ? { undefined: opt.undefined } : {}), ...(opt.privilege ? { privilege: opt.privilege } : {}),
+        ...optionHead(opt, null),
+        optname: opt.undefined ? null : opt.optname,
+        access: opt.access,
+        applies_to: opt.appliesTo,
+        description: opt.description,
+        ...(opt.undefined ? { undefined: opt.undefined } : {}),
+        ...(opt.privilege ? { privilege: opt.privilege } : {}),
       });
       continue;
     }
@@ -250,7 +285,8 @@ function outcomeJson(a: Assignment, r: OptionOutcome, kind: SockKind): JsonRecor
   if ('rejected' in r) return { ...optionHead(o, kind), ...requested, rejected: { ...errorJson(r.rejected), reason: r.reason }, text: outcomeText(a, r) };
   if ('setOnly' in r) return { ...optionHead(o, kind), ...requested, actual: null, text: outcomeText(a, r) };
   return {
-    ...optionHead(o, kind), ...requested,
+    ...optionHead(o, kind),
+    ...requested,
     ...(r.reading.value !== undefined ? { actual: jsonValue(o, r.reading.value) } : {}),
     ...(r.reading.error ? { error: errorJson(r.reading.error) } : {}),
     ...(r.adjusted ? { adjusted: r.adjusted } : {}),
@@ -266,7 +302,8 @@ function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
   try {
     sock = openKind(kind);
   } catch (e) {
-    if (isSystemError(e)) throw new UsageError(`cannot open a ${kind} socket: ${e.code} (${strerror(e.errno)})${openHint(kind, e) && `; ${openHint(kind, e)}`}`);
+    if (isSystemError(e))
+      throw new UsageError(`cannot open a ${kind} socket: ${e.code} (${strerror(e.errno)})${openHint(kind, e) && `; ${openHint(kind, e)}`}`);
     throw e;
   }
   let outcomes: OptionOutcome[];
@@ -294,9 +331,16 @@ function getSet(mode: 'get' | 'set', words: string[], o: Opts): number {
 
 function socketJson(pid: number, s: ProcSocket): JsonRecord {
   return {
-    type: 'socket', pid, fd: s.fd, inode: s.inode, kind: s.kind, state: s.state || null,
-    local: s.localEnd ?? null, remote: s.remoteEnd ?? null,
-    rx_queue: s.rxQueue ?? null, tx_queue: s.txQueue ?? null,
+    type: 'socket',
+    pid,
+    fd: s.fd,
+    inode: s.inode,
+    kind: s.kind,
+    state: s.state || null,
+    local: s.localEnd ?? null,
+    remote: s.remoteEnd ?? null,
+    rx_queue: s.rxQueue ?? null,
+    tx_queue: s.txQueue ?? null,
   };
 }
 
@@ -311,13 +355,24 @@ function listProcess(pid: number, o: Opts): number {
   out(`pid ${pid} (${comm}): ${socks.length} socket${socks.length === 1 ? '' : 's'}`);
   if (socks.length === 0) return 0;
   const cols: [string, (s: ProcSocket) => string][] = [
-    ['FD', (s) => String(s.fd)], ['TYPE', (s) => s.kind], ['STATE', (s) => s.state],
-    ['RECV-Q', (s) => (s.rxQueue === undefined ? '' : String(s.rxQueue))], ['SEND-Q', (s) => (s.txQueue === undefined ? '' : String(s.txQueue))],
-    ['LOCAL', (s) => s.local], ['PEER', (s) => s.remote], ['INODE', (s) => String(s.inode)],
+    ['FD', (s) => String(s.fd)],
+    ['TYPE', (s) => s.kind],
+    ['STATE', (s) => s.state],
+    ['RECV-Q', (s) => (s.rxQueue === undefined ? '' : String(s.rxQueue))],
+    ['SEND-Q', (s) => (s.txQueue === undefined ? '' : String(s.txQueue))],
+    ['LOCAL', (s) => s.local],
+    ['PEER', (s) => s.remote],
+    ['INODE', (s) => String(s.inode)],
   ];
   const cells = [cols.map(([h]) => h), ...socks.map((s) => cols.map(([, f]) => f(s)))];
   const widths = cols.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  for (const r of cells) out(r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]))).join('  ').trimEnd());
+  for (const r of cells)
+    out(
+      r
+        .map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    );
   return 0;
 }
 
@@ -327,7 +382,9 @@ function describe(sock: Socket): string {
   let peer = '';
   try {
     peer = ` -> ${formatHostPort(sock.remoteAddress())}`;
-  } catch { /* not connected */ }
+  } catch {
+    /* not connected */
+  }
   return `${kind} ${formatHostPort(sock.localAddress())}${peer}`;
 }
 
@@ -348,7 +405,8 @@ function liveSocket(pid: number, fd: number, o: Opts): number {
       const r = readOption(sock, opt);
       if (r.error) errors++;
       if (o.json) jsonLine(readingJson(r, kind ?? 'other', ''));
-      else if (opt.type === 'tcp_info' && r.value !== undefined) info = r.value as TcpInfo; // printed last, in full
+      else if (opt.type === 'tcp_info' && r.value !== undefined)
+        info = r.value as TcpInfo; // printed last, in full
       else out(`${opt.name}: ${formatOption(r, '')}`);
     }
     if (info && !o.json) {

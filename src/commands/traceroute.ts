@@ -13,8 +13,17 @@ import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
 import { AddressNamer, type ResolvedAddress, resolveHost } from '../stack/resolve.js';
 import { sourceAddressFor } from '../stack/route.js';
 import {
-  DEF_HOPS, DEF_NUM_PROBES, DEF_SIM_PROBES, DEF_WAIT, MAX_HOPS, MAX_PROBES, MTU_PACKET_LEN,
-  type ProbeResult, type TracerouteEvent, type TracerouteOptions, TracerouteSession,
+  DEF_HOPS,
+  DEF_NUM_PROBES,
+  DEF_SIM_PROBES,
+  DEF_WAIT,
+  MAX_HOPS,
+  MAX_PROBES,
+  MTU_PACKET_LEN,
+  type ProbeResult,
+  type TracerouteEvent,
+  type TracerouteOptions,
+  TracerouteSession,
 } from '../stack/traceroute.js';
 import { InOrder, type JsonRecord, type Presenter, type Text, renderer } from '../output/index.js';
 import { metricsOption, type MetricsOutput, withMetricsIf } from '../output/textfile.js';
@@ -76,7 +85,10 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     .option('-T, --tcp', 'use TCP SYN for tracerouting (default port is 80)')
     .option('-U, --udp', 'use UDP to a particular port for tracerouting (default port is 53)')
     .option('-M, --module <name>', `use the named method: ${METHODS.map((m) => m.name).join(', ')} (the last of -I, -T, -U, -M wins)`)
-    .option('-O, --options <OPTS>', 'method-specific options, comma separated (tcp: sysctl, mss=NUM, info)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)])
+    .option('-O, --options <OPTS>', 'method-specific options, comma separated (tcp: sysctl, mss=NUM, info)', (v: string, prev: string[] = []) => [
+      ...prev,
+      ...v.split(',').filter(Boolean),
+    ])
     .option('-F, --dont-fragment', 'do not fragment packets')
     .option('-f, --first <first_ttl>', 'start from the first_ttl hop (instead from 1)', uintArg)
     .option('-i, --interface <device>', 'specify a network interface to operate with')
@@ -85,7 +97,11 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     .option('-n', 'do not resolve IP addresses to their domain names')
     .option('-p, --port <port>', 'destination port (first port for the default method, first sequence for icmp)', uintArg)
     .option('-t, --tos <tos>', 'set the TOS (IPv4) or traffic class (IPv6) value for outgoing packets', uintArg)
-    .option('-w, --wait <MAX,HERE,NEAR>', `wait for a probe no more than HERE (default ${DEF_WAIT.here}) times longer than a response from the same hop, or no more than NEAR (default ${DEF_WAIT.near}) times than some next hop, or MAX (default ${DEF_WAIT.max}) seconds`, waitArg)
+    .option(
+      '-w, --wait <MAX,HERE,NEAR>',
+      `wait for a probe no more than HERE (default ${DEF_WAIT.here}) times longer than a response from the same hop, or no more than NEAR (default ${DEF_WAIT.near}) times than some next hop, or MAX (default ${DEF_WAIT.max}) seconds`,
+      waitArg,
+    )
     .option('-q, --queries <nqueries>', `set the number of probes per each hop; default is ${DEF_NUM_PROBES}`, uintArg)
     .option('-s, --source <src_addr>', 'use source src_addr for outgoing packets')
     .option('-z, --sendwait <sendwait>', 'minimal time interval between probes (seconds; milliseconds when 10 or more)', floatArg)
@@ -94,10 +110,16 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     .option('--json', 'print JSON lines (sockit(1) JSON OUTPUT): start, a reply or timeout per probe, a hop per TTL, then a summary')
     .option('--openmetrics', "the hops and the summary as OpenMetrics gauges, for node_exporter's textfile collector (standard output, or -o)")
     .option('-o, --output <file>', 'with --openmetrics: write the metrics to this file atomically (temporary file, then rename)')
-    .addHelpText('after', '\nExit status: 0 when the trace ran (reached or not), 1 on a failure during it, 2 on bad input;\nSIGINT or SIGTERM stops it and kills it by that signal (the shell sees 130 or 143), as traceroute.\nSee sockit-traceroute(1).');
+    .addHelpText(
+      'after',
+      '\nExit status: 0 when the trace ran (reached or not), 1 on a failure during it, 2 on bad input;\nSIGINT or SIGTERM stops it and kills it by that signal (the shell sees 130 or 143), as traceroute.\nSee sockit-traceroute(1).',
+    );
   // traceroute 2.x: the last method option wins (-I, -T, -U, -M NAME)
   let method = probeMethod('default')!;
-  for (const flag of ['icmp', 'tcp', 'udp']) cmd.on(`option:${flag}`, () => { method = methodByFlag(flag[0]!.toUpperCase())!; });
+  for (const flag of ['icmp', 'tcp', 'udp'])
+    cmd.on(`option:${flag}`, () => {
+      method = methodByFlag(flag[0]!.toUpperCase())!;
+    });
   cmd.on('option:module', (name: string) => {
     const m = probeMethod(name);
     if (!m) throw new UsageError(`Unknown traceroute module ${name}`);
@@ -130,14 +152,28 @@ function parse(argv: string[]): { opts: Opts; target: string; packetLen: number 
     target,
     packetLen,
     opts: {
-      method, methodOptions: o.options ?? [], family, firstHop, maxHops, nqueries, simProbes: Math.max(1, o.simQueries ?? DEF_SIM_PROBES),
-      wait: o.wait ?? { ...DEF_WAIT }, sendWait, port: o.port || undefined, numeric: !!o.n, source: o.source, device: o.interface,
-      dontFragment: !!o.dontFragment || !!o.mtu, mtu: !!o.mtu, tos: o.tos, json: !!o.json, pcap: o.pcap,
+      method,
+      methodOptions: o.options ?? [],
+      family,
+      firstHop,
+      maxHops,
+      nqueries,
+      simProbes: Math.max(1, o.simQueries ?? DEF_SIM_PROBES),
+      wait: o.wait ?? { ...DEF_WAIT },
+      sendWait,
+      port: o.port || undefined,
+      numeric: !!o.n,
+      source: o.source,
+      device: o.interface,
+      dontFragment: !!o.dontFragment || !!o.mtu,
+      mtu: !!o.mtu,
+      tos: o.tos,
+      json: !!o.json,
+      pcap: o.pcap,
       metrics: metricsOption('traceroute', o),
     },
   };
 }
-
 
 /** traceroute's print_addr: "name (address)", the address for a name when it has none; just the address with -n. */
 function addrText(address: string, name: string | null, numeric: boolean): string {
@@ -146,8 +182,20 @@ function addrText(address: string, name: string | null, numeric: boolean): strin
 
 /** mod-tcp.c's names of the flags, in bit order, from tcpdump's letters ('S.' -> 'syn,ack'). */
 export function tcpFlagNames(letters: string): string {
-  const names: [string, string][] = [['F', 'fin'], ['S', 'syn'], ['R', 'rst'], ['P', 'psh'], ['.', 'ack'], ['U', 'urg'], ['E', 'ece'], ['W', 'cwr']];
-  return names.filter(([l]) => letters.includes(l)).map(([, n]) => n).join(',');
+  const names: [string, string][] = [
+    ['F', 'fin'],
+    ['S', 'syn'],
+    ['R', 'rst'],
+    ['P', 'psh'],
+    ['.', 'ack'],
+    ['U', 'urg'],
+    ['E', 'ece'],
+    ['W', 'cwr'],
+  ];
+  return names
+    .filter(([l]) => letters.includes(l))
+    .map(([, n]) => n)
+    .join(',');
 }
 
 /**
@@ -219,15 +267,26 @@ function presenter(o: Opts, host: string, dst: ResolvedAddress): Presenter<Trace
           return probeRecord(e.probe, e.name);
         case 'hop':
           return {
-            type: 'hop', hop: e.hop, addresses: [...new Set(e.probes.map((p) => p.from).filter((a) => a !== null))], final: e.final,
+            type: 'hop',
+            hop: e.hop,
+            addresses: [...new Set(e.probes.map((p) => p.from).filter((a) => a !== null))],
+            final: e.final,
             probes: e.probes.map((p) => ({ from: p.from, rtt_ms: p.rttMs, annotation: p.annotation || null })),
           };
         case 'error':
           return errorRecord(e.error);
         case 'done':
           return {
-            type: 'summary', host, address: dst.address, hops: e.done.hops, reached: e.done.reached, final: e.done.final,
-            probes_sent: e.done.probesSent, elapsed_ms: e.done.elapsedMs, ...(e.signal ? { signal: e.signal } : {}), exit_code: e.exitCode,
+            type: 'summary',
+            host,
+            address: dst.address,
+            hops: e.done.hops,
+            reached: e.done.reached,
+            final: e.done.final,
+            probes_sent: e.done.probesSent,
+            elapsed_ms: e.done.elapsedMs,
+            ...(e.signal ? { signal: e.signal } : {}),
+            exit_code: e.exitCode,
           };
       }
     },
@@ -237,10 +296,25 @@ function presenter(o: Opts, host: string, dst: ResolvedAddress): Presenter<Trace
 function startRecord(o: Opts, host: string, dst: ResolvedAddress, s: Start): JsonRecord {
   const { layout, method } = s.opened;
   return {
-    type: 'start', host, address: dst.address, family: dst.family, method: o.method.name, mechanism: method.mechanism,
-    port: s.port, first_hop: o.firstHop, max_hops: o.maxHops, queries: o.nqueries, sim_queries: s.simProbes,
-    packet_bytes: layout.headerLen + layout.dataLen, header_bytes: layout.headerLen, data_bytes: layout.dataLen,
-    max_wait_ms: o.wait.max * 1000, here_factor: o.wait.here, near_factor: o.wait.near, send_wait_ms: o.sendWait * 1000, source: s.source,
+    type: 'start',
+    host,
+    address: dst.address,
+    family: dst.family,
+    method: o.method.name,
+    mechanism: method.mechanism,
+    port: s.port,
+    first_hop: o.firstHop,
+    max_hops: o.maxHops,
+    queries: o.nqueries,
+    sim_queries: s.simProbes,
+    packet_bytes: layout.headerLen + layout.dataLen,
+    header_bytes: layout.headerLen,
+    data_bytes: layout.dataLen,
+    max_wait_ms: o.wait.max * 1000,
+    here_factor: o.wait.here,
+    near_factor: o.wait.near,
+    send_wait_ms: o.sendWait * 1000,
+    source: s.source,
   };
 }
 
@@ -253,8 +327,17 @@ export function probeRecord(p: ProbeResult, name: string | null): JsonRecord {
   }
   if (p.from === null) return { type: 'timeout', ...at, annotation: p.annotation || null };
   return {
-    type: 'reply', ...at, from: p.from, name: name !== p.from ? name : null, rtt_ms: p.rttMs, ttl: p.ttl, final: p.final,
-    icmp_type: p.icmp?.type ?? null, icmp_code: p.icmp?.code ?? null, tcp_flags: p.flags, annotation: p.annotation || null,
+    type: 'reply',
+    ...at,
+    from: p.from,
+    name: name !== p.from ? name : null,
+    rtt_ms: p.rttMs,
+    ttl: p.ttl,
+    final: p.final,
+    icmp_type: p.icmp?.type ?? null,
+    icmp_code: p.icmp?.code ?? null,
+    tcp_flags: p.flags,
+    annotation: p.annotation || null,
   };
 }
 
@@ -282,8 +365,15 @@ async function resolveArg(name: string, family: 0 | 4 | 6): Promise<ResolvedAddr
 function openMethod(o: Opts, dst: ResolvedAddress, source: string | undefined, packetLen: number): OpenedMethod {
   try {
     return o.method.open({
-      target: dst.address, family: dst.family, port: o.port, packetLen, methodOptions: o.methodOptions,
-      source, device: o.device, tos: o.tos, pmtu: o.dontFragment ? 'probe' : 'dont',
+      target: dst.address,
+      family: dst.family,
+      port: o.port,
+      packetLen,
+      methodOptions: o.methodOptions,
+      source,
+      device: o.device,
+      tos: o.tos,
+      pmtu: o.dontFragment ? 'probe' : 'dont',
     });
   } catch (e) {
     if (!isSystemError(e)) throw e;
@@ -320,7 +410,9 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
   let source: string | null = src?.address ?? null;
   try {
     source ??= sourceAddressFor(dst.address, { device: o.device });
-  } catch { /* the first probe will say why */ }
+  } catch {
+    /* the first probe will say why */
+  }
 
   // --pcap: recording before the first probe; the session probes through it
   const pcap = o.pcap;
@@ -338,34 +430,47 @@ async function trace(o: Opts, host: string, packetLen: number): Promise<number> 
   await new Promise<void>((resolve) => {
     let hop: ProbeResult[] = [];
     const { layout } = opened;
-    const session = new TracerouteSession(probes, {
-      firstHop: o.firstHop, maxHops: o.maxHops, nqueries: o.nqueries, simProbes, wait: o.wait, sendWait: o.sendWait,
-      headerLen: layout.headerLen, dataLen: layout.dataLen, methodBytes: layout.methodBytes, mtuDiscovery: o.mtu, firstSeq: opened.firstSeq,
-    }, (e) => {
-      switch (e.type) {
-        case 'probe': {
-          const p = e.probe;
-          const earlier = hop;
-          hop = p.index === 0 ? [p] : [...hop, p];
-          if (p.from === null || o.numeric) events.push({ type: 'probe', probe: p, earlier, name: null });
-          else events.push(namer.name(p.from).then((name) => ({ type: 'probe', probe: p, earlier, name })));
-          return;
+    const session = new TracerouteSession(
+      probes,
+      {
+        firstHop: o.firstHop,
+        maxHops: o.maxHops,
+        nqueries: o.nqueries,
+        simProbes,
+        wait: o.wait,
+        sendWait: o.sendWait,
+        headerLen: layout.headerLen,
+        dataLen: layout.dataLen,
+        methodBytes: layout.methodBytes,
+        mtuDiscovery: o.mtu,
+        firstSeq: opened.firstSeq,
+      },
+      (e) => {
+        switch (e.type) {
+          case 'probe': {
+            const p = e.probe;
+            const earlier = hop;
+            hop = p.index === 0 ? [p] : [...hop, p];
+            if (p.from === null || o.numeric) events.push({ type: 'probe', probe: p, earlier, name: null });
+            else events.push(namer.name(p.from).then((name) => ({ type: 'probe', probe: p, earlier, name })));
+            return;
+          }
+          case 'hop':
+            events.push(e);
+            return;
+          case 'error':
+            exitCode = 1;
+            // stderr has the one line with --json too, as for an error before the trace
+            if (o.json) process.stderr.write(`sockit ${NAME}: ${errorText(e.error)}\n`);
+            events.push(e);
+            return;
+          case 'done':
+            stopSignals();
+            events.push({ type: 'done', done: e, exitCode: signal ? signalStatus(signal) : exitCode, signal });
+            resolve();
         }
-        case 'hop':
-          events.push(e);
-          return;
-        case 'error':
-          exitCode = 1;
-          // stderr has the one line with --json too, as for an error before the trace
-          if (o.json) process.stderr.write(`sockit ${NAME}: ${errorText(e.error)}\n`);
-          events.push(e);
-          return;
-        case 'done':
-          stopSignals();
-          events.push({ type: 'done', done: e, exitCode: signal ? signalStatus(signal) : exitCode, signal });
-          resolve();
-      }
-    });
+      },
+    );
     // SIGINT, SIGTERM: what was printed stays, then die of the signal as traceroute does
     const stopSignals = onTerminate((s) => {
       signal ??= s;

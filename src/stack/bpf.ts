@@ -4,11 +4,29 @@
 import { endianness } from 'node:os';
 
 // instruction classes and modes (linux/bpf_common.h)
-export const LD = 0x00, LDX = 0x01, ALU = 0x04, JMP = 0x05, RET = 0x06, MISC = 0x07;
-export const W = 0x00, H = 0x08, B = 0x10;
-export const IMM = 0x00, ABS = 0x20, IND = 0x40, MEM = 0x60, LEN = 0x80, MSH = 0xa0;
-export const JA = 0x00, JEQ = 0x10, JGT = 0x20, JGE = 0x30, JSET = 0x40;
-export const K = 0x00, X = 0x08, A = 0x10;
+export const LD = 0x00,
+  LDX = 0x01,
+  ALU = 0x04,
+  JMP = 0x05,
+  RET = 0x06,
+  MISC = 0x07;
+export const W = 0x00,
+  H = 0x08,
+  B = 0x10;
+export const IMM = 0x00,
+  ABS = 0x20,
+  IND = 0x40,
+  MEM = 0x60,
+  LEN = 0x80,
+  MSH = 0xa0;
+export const JA = 0x00,
+  JEQ = 0x10,
+  JGT = 0x20,
+  JGE = 0x30,
+  JSET = 0x40;
+export const K = 0x00,
+  X = 0x08,
+  A = 0x10;
 
 export interface Insn {
   code: number;
@@ -25,8 +43,13 @@ export function encode(prog: Insn[]): Buffer {
   const out = Buffer.alloc(prog.length * 8);
   prog.forEach((ins, i) => {
     const o = i * 8;
-    if (le) { out.writeUInt16LE(ins.code, o); out.writeUInt32LE(ins.k >>> 0, o + 4); }
-    else { out.writeUInt16BE(ins.code, o); out.writeUInt32BE(ins.k >>> 0, o + 4); }
+    if (le) {
+      out.writeUInt16LE(ins.code, o);
+      out.writeUInt32LE(ins.k >>> 0, o + 4);
+    } else {
+      out.writeUInt16BE(ins.code, o);
+      out.writeUInt32BE(ins.k >>> 0, o + 4);
+    }
     out[o + 2] = ins.jt;
     out[o + 3] = ins.jf;
   });
@@ -41,14 +64,14 @@ export function encode(prog: Insn[]): Buffer {
 export function echoReplyFilter(ident: number, echoReplyType: number, ipHeader: boolean): Insn[] {
   const prog: Insn[] = [];
   if (ipHeader) {
-    prog.push(stmt(LDX | B | MSH, 0));          // x = 4 * (ip[0] & 0xf)
-    prog.push(stmt(LD | H | IND, 4));           // a = icmp id
+    prog.push(stmt(LDX | B | MSH, 0)); // x = 4 * (ip[0] & 0xf)
+    prog.push(stmt(LD | H | IND, 4)); // a = icmp id
   } else {
     prog.push(stmt(LD | H | ABS, 4));
   }
   prog.push(jump(JMP | JEQ | K, ident & 0xffff, 3, 0)); // ours -> accept
   prog.push(ipHeader ? stmt(LD | B | IND, 0) : stmt(LD | B | ABS, 0)); // a = icmp type
-  prog.push(jump(JMP | JEQ | K, echoReplyType, 0, 1));  // foreign echo reply -> drop
+  prog.push(jump(JMP | JEQ | K, echoReplyType, 0, 1)); // foreign echo reply -> drop
   prog.push(stmt(RET | K, 0));
   prog.push(stmt(RET | K, 0xffffffff));
   return prog;
@@ -56,9 +79,21 @@ export function echoReplyFilter(ident: number, echoReplyType: number, ipHeader: 
 
 // ---------- the rest of the machine (pcap-filter programs, src/stack/filter) ----------
 
-export const ST = 0x02, STX = 0x03;
-export const ADD = 0x00, SUB = 0x10, MUL = 0x20, DIV = 0x30, OR = 0x40, AND = 0x50, LSH = 0x60, RSH = 0x70, NEG = 0x80, MOD = 0x90, XOR = 0xa0;
-export const TAX = 0x00, TXA = 0x80;
+export const ST = 0x02,
+  STX = 0x03;
+export const ADD = 0x00,
+  SUB = 0x10,
+  MUL = 0x20,
+  DIV = 0x30,
+  OR = 0x40,
+  AND = 0x50,
+  LSH = 0x60,
+  RSH = 0x70,
+  NEG = 0x80,
+  MOD = 0x90,
+  XOR = 0xa0;
+export const TAX = 0x00,
+  TXA = 0x80;
 /** scratch memory words (BPF_MEMWORDS) */
 export const MEMWORDS = 16;
 
@@ -69,15 +104,18 @@ export const MEMWORDS = 16;
  * the program accepts (0: rejected). `wirelen` is BPF_LEN.
  */
 export function run(prog: readonly Insn[], pkt: Uint8Array, wirelen = pkt.length): number {
-  let a = 0, x = 0;
+  let a = 0,
+    x = 0;
   const mem = new Uint32Array(MEMWORDS);
   const n = pkt.length;
   for (let pc = 0; pc < prog.length; pc++) {
     const { code, k } = prog[pc]!;
     const cls = code & 0x07;
     switch (cls) {
-      case LD: case LDX: {
-        const mode = code & 0xe0, size = code & 0x18;
+      case LD:
+      case LDX: {
+        const mode = code & 0xe0,
+          size = code & 0x18;
         let v: number;
         if (mode === IMM) v = k >>> 0;
         else if (mode === LEN) v = wirelen >>> 0;
@@ -89,53 +127,113 @@ export function run(prog: readonly Insn[], pkt: Uint8Array, wirelen = pkt.length
           const off = mode === IND ? (x + k) >>> 0 : k >>> 0;
           const len = size === W ? 4 : size === H ? 2 : 1;
           if (off + len > n) return 0;
-          v = len === 4 ? ((pkt[off]! << 24) | (pkt[off + 1]! << 16) | (pkt[off + 2]! << 8) | pkt[off + 3]!) >>> 0
-            : len === 2 ? (pkt[off]! << 8) | pkt[off + 1]! : pkt[off]!;
+          v =
+            len === 4
+              ? ((pkt[off]! << 24) | (pkt[off + 1]! << 16) | (pkt[off + 2]! << 8) | pkt[off + 3]!) >>> 0
+              : len === 2
+                ? (pkt[off]! << 8) | pkt[off + 1]!
+                : pkt[off]!;
         }
-        if (cls === LD) a = v; else x = v;
+        if (cls === LD) a = v;
+        else x = v;
         break;
       }
-      case ST: mem[k & 15] = a; break;
-      case STX: mem[k & 15] = x; break;
+      case ST:
+        mem[k & 15] = a;
+        break;
+      case STX:
+        mem[k & 15] = x;
+        break;
       case ALU: {
-        const src = (code & X) ? x : k >>> 0;
+        const src = code & X ? x : k >>> 0;
         switch (code & 0xf0) {
-          case ADD: a = (a + src) >>> 0; break;
-          case SUB: a = (a - src) >>> 0; break;
-          case MUL: a = Math.imul(a, src) >>> 0; break;
-          case DIV: if (src === 0) return 0; a = Math.floor(a / src) >>> 0; break;
-          case MOD: if (src === 0) return 0; a = (a % src) >>> 0; break;
-          case OR: a = (a | src) >>> 0; break;
-          case AND: a = (a & src) >>> 0; break;
-          case XOR: a = (a ^ src) >>> 0; break;
-          case LSH: a = src >= 32 ? 0 : (a << src) >>> 0; break;
-          case RSH: a = src >= 32 ? 0 : a >>> src; break;
-          case NEG: a = (-a) >>> 0; break;
-          default: return 0;
+          case ADD:
+            a = (a + src) >>> 0;
+            break;
+          case SUB:
+            a = (a - src) >>> 0;
+            break;
+          case MUL:
+            a = Math.imul(a, src) >>> 0;
+            break;
+          case DIV:
+            if (src === 0) return 0;
+            a = Math.floor(a / src) >>> 0;
+            break;
+          case MOD:
+            if (src === 0) return 0;
+            a = (a % src) >>> 0;
+            break;
+          case OR:
+            a = (a | src) >>> 0;
+            break;
+          case AND:
+            a = (a & src) >>> 0;
+            break;
+          case XOR:
+            a = (a ^ src) >>> 0;
+            break;
+          case LSH:
+            a = src >= 32 ? 0 : (a << src) >>> 0;
+            break;
+          case RSH:
+            a = src >= 32 ? 0 : a >>> src;
+            break;
+          case NEG:
+            a = -a >>> 0;
+            break;
+          default:
+            return 0;
         }
         break;
       }
       case JMP: {
         const { jt, jf } = prog[pc]!;
-        const src = (code & X) ? x : k >>> 0;
+        const src = code & X ? x : k >>> 0;
         switch (code & 0xf0) {
-          case JA: pc += k; break;
-          case JEQ: pc += a === src ? jt : jf; break;
-          case JGT: pc += a > src ? jt : jf; break;
-          case JGE: pc += a >= src ? jt : jf; break;
-          case JSET: pc += (a & src) !== 0 ? jt : jf; break;
-          default: return 0;
+          case JA:
+            pc += k;
+            break;
+          case JEQ:
+            pc += a === src ? jt : jf;
+            break;
+          case JGT:
+            pc += a > src ? jt : jf;
+            break;
+          case JGE:
+            pc += a >= src ? jt : jf;
+            break;
+          case JSET:
+            pc += (a & src) !== 0 ? jt : jf;
+            break;
+          default:
+            return 0;
         }
         break;
       }
-      case RET: return (code & 0x18) === A ? a : k >>> 0;
-      case MISC: if ((code & 0xf8) === TXA) a = x; else x = a; break;
+      case RET:
+        return (code & 0x18) === A ? a : k >>> 0;
+      case MISC:
+        if ((code & 0xf8) === TXA) a = x;
+        else x = a;
+        break;
     }
   }
   return 0;
 }
 
-const ALU_NAMES: Record<number, string> = { [ADD]: 'add', [SUB]: 'sub', [MUL]: 'mul', [DIV]: 'div', [MOD]: 'mod', [AND]: 'and', [OR]: 'or', [XOR]: 'xor', [LSH]: 'lsh', [RSH]: 'rsh' };
+const ALU_NAMES: Record<number, string> = {
+  [ADD]: 'add',
+  [SUB]: 'sub',
+  [MUL]: 'mul',
+  [DIV]: 'div',
+  [MOD]: 'mod',
+  [AND]: 'and',
+  [OR]: 'or',
+  [XOR]: 'xor',
+  [LSH]: 'lsh',
+  [RSH]: 'rsh',
+};
 const JMP_NAMES: Record<number, string> = { [JEQ]: 'jeq', [JGT]: 'jgt', [JGE]: 'jge', [JSET]: 'jset' };
 
 /** One instruction as libpcap's bpf_image() prints it (bpf_image.c), for `tcpdump -d`. */
@@ -143,10 +241,15 @@ export function image(ins: Insn, n: number): string {
   const { code, k, jt, jf } = ins;
   const hex = `#0x${(k >>> 0).toString(16)}`;
   const size = (code & 0x18) === W ? '' : (code & 0x18) === H ? 'h' : 'b';
-  let op: string, operand = '';
+  let op: string,
+    operand = '';
   switch (code & 0x07) {
-    case RET: op = 'ret'; operand = (code & 0x18) === A ? 'a' : `#${k >>> 0}`; break;
-    case LD: case LDX: {
+    case RET:
+      op = 'ret';
+      operand = (code & 0x18) === A ? 'a' : `#${k >>> 0}`;
+      break;
+    case LD:
+    case LDX: {
       const x = (code & 0x07) === LDX;
       const mode = code & 0xe0;
       op = (x ? 'ldx' : 'ld') + (mode === MSH ? 'b' : mode === IMM || mode === LEN || mode === MEM ? '' : size);
@@ -158,10 +261,19 @@ export function image(ins: Insn, n: number): string {
       else operand = `4*([${k}]&0xf)`;
       break;
     }
-    case ST: op = 'st'; operand = `M[${k}]`; break;
-    case STX: op = 'stx'; operand = `M[${k}]`; break;
+    case ST:
+      op = 'st';
+      operand = `M[${k}]`;
+      break;
+    case STX:
+      op = 'stx';
+      operand = `M[${k}]`;
+      break;
     case ALU:
-      if ((code & 0xf0) === NEG) { op = 'neg'; break; }
+      if ((code & 0xf0) === NEG) {
+        op = 'neg';
+        break;
+      }
       op = ALU_NAMES[code & 0xf0] ?? 'unimp';
       operand = code & X ? 'x' : hex;
       break;
@@ -170,7 +282,8 @@ export function image(ins: Insn, n: number): string {
       op = JMP_NAMES[code & 0xf0] ?? 'unimp';
       operand = code & X ? 'x' : hex;
       return `(${String(n).padStart(3, '0')}) ${op.padEnd(8)} ${operand.padEnd(16)} jt ${n + 1 + jt}\tjf ${n + 1 + jf}`;
-    default: op = (code & 0xf8) === TXA ? 'txa' : 'tax';
+    default:
+      op = (code & 0xf8) === TXA ? 'txa' : 'tax';
   }
-  return `(${String(n).padStart(3, "0")}) ${op.padEnd(8)} ${operand}`;
+  return `(${String(n).padStart(3, '0')}) ${op.padEnd(8)} ${operand}`;
 }

@@ -54,7 +54,11 @@ export function strerrorOf(e: unknown): string {
 /** A getaddrinfo/getnameinfo failure: code EAI_*, message gai_strerror(3) ("Name or service not known"). */
 export class ResolveError extends Error {
   override readonly name = 'ResolveError';
-  constructor(readonly code: string, message: string, readonly syscall: 'getaddrinfo' | 'getnameinfo' = 'getaddrinfo') {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly syscall: 'getaddrinfo' | 'getnameinfo' = 'getaddrinfo',
+  ) {
     super(message);
   }
 }

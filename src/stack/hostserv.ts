@@ -24,7 +24,11 @@ function serventTable(): ServEnt[] {
   if (servents) return servents;
   servents = [];
   let text = '';
-  try { text = readFileSync('/etc/services', 'utf8'); } catch { /* no file: no entries */ }
+  try {
+    text = readFileSync('/etc/services', 'utf8');
+  } catch {
+    /* no file: no entries */
+  }
   for (const raw of text.split('\n')) {
     const [name, portProto, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
     const m = /^(\d+)\/(\w+)$/.exec(portProto ?? '');
@@ -78,9 +82,10 @@ export function servPort(service: string, proto: 'tcp' | 'udp' = 'tcp'): number 
  */
 export async function hostServ(host: string, port: number, family: Family = 0): Promise<InetSockAddr[]> {
   const { addresses } = await resolveHost(host, family);
-  return addresses.map((a): InetSockAddr => (a.family === 4
-    ? { family: C.AF_INET, address: a.address, port }
-    : { family: C.AF_INET6, address: a.address, port, scopeid: a.scopeid ?? 0 }));
+  return addresses.map(
+    (a): InetSockAddr =>
+      a.family === 4 ? { family: C.AF_INET, address: a.address, port } : { family: C.AF_INET6, address: a.address, port, scopeid: a.scopeid ?? 0 },
+  );
 }
 
 export { isResolveError } from './errors.js';

@@ -418,7 +418,7 @@ export function listen(opts: ListenOptions): IcmpEndpoint {
     try {
       // a ping socket gets its identifier from bind (port 0: the kernel picks)
       if (opts.source || mode === 'dgram') {
-        sock.bind(inetAddress(opts.source ?? (opts.family === 4 ? '0.0.0.0' : '::'), mode === 'dgram' ? opts.ident ?? 0 : 0));
+        sock.bind(inetAddress(opts.source ?? (opts.family === 4 ? '0.0.0.0' : '::'), mode === 'dgram' ? (opts.ident ?? 0) : 0));
       }
       const ep = new IcmpEndpoint(opts.family, mode, sock);
       configure(ep, opts);

@@ -3,7 +3,17 @@ export * as C from './constants.js';
 export { native, isSystemError, type SystemError, type SockAddr, type Control, type RecvResult, type ExtendedError } from './native/index.js';
 export { Socket, inetAddress, formatDotted, formatHostPort, type SendResult } from './socket.js';
 export { listen, IcmpEndpoint, IcmpPermissionError, permissionHint, type IcmpPacket, type IcmpMessage, type LocalError, type ListenOptions } from './icmp.js';
-export { connectNonb, connectSocket, tcpConnect, tcpConnectEach, systemError, type Attempt, type ConnectOptions, type Connected, type ConnectResult } from './connect.js';
+export {
+  connectNonb,
+  connectSocket,
+  tcpConnect,
+  tcpConnectEach,
+  systemError,
+  type Attempt,
+  type ConnectOptions,
+  type Connected,
+  type ConnectResult,
+} from './connect.js';
 export { hostServ, servPort, isResolveError, type Family, type InetSockAddr } from './hostserv.js';
 export { TcpServer, UdpServer, unmapped, type Peer, type ConnectionEnd, type Datagram, type TcpServerOptions } from './servers.js';
 export { UdpClient, type RequestOptions } from './udpclient.js';

@@ -85,10 +85,16 @@ export function parseProcNetInet(text: string, proto: 'tcp' | 'udp' | 'raw', fam
     const [tx, rx] = f[4].split(':').map((h) => parseInt(h, 16));
     const inode = Number(f[9]);
     // udp and raw sockets use TCP_ESTABLISHED for connected, TCP_CLOSE for not (ss: ESTAB / UNCONN)
-    const state = proto === 'tcp' ? (TCP_STATES[st] || String(st)) : st === 1 ? 'ESTAB' : st === 7 ? 'UNCONN' : (TCP_STATES[st] || String(st));
+    const state = proto === 'tcp' ? TCP_STATES[st] || String(st) : st === 1 ? 'ESTAB' : st === 7 ? 'UNCONN' : TCP_STATES[st] || String(st);
     out.set(inode, {
-      kind: `${proto}${family}`, state, local: endpoint(f[1], false), remote: endpoint(f[2], true), txQueue: tx, rxQueue: rx,
-      localEnd: endOf(f[1], proto, false), remoteEnd: endOf(f[2], proto, true),
+      kind: `${proto}${family}`,
+      state,
+      local: endpoint(f[1], false),
+      remote: endpoint(f[2], true),
+      txQueue: tx,
+      rxQueue: rx,
+      localEnd: endOf(f[1], proto, false),
+      remoteEnd: endOf(f[2], proto, true),
     });
   }
   return out;
@@ -124,14 +130,17 @@ function fixFor(pid: number): string {
   let owner = '?';
   try {
     owner = String(statSync(`/proc/${pid}`).uid);
-  } catch { /* gone: the caller's next step says so */ }
+  } catch {
+    /* gone: the caller's next step says so */
+  }
   const scope = sysctlNumber('kernel.yama.ptrace_scope'); // undefined: no Yama
   if (scope === 3) return 'no process may: kernel.yama.ptrace_scope = 3 disables ptrace until reboot';
   if (process.geteuid?.() === 0) {
-    return 'none from here: root is refused too, so the process is beyond this root\'s CAP_SYS_PTRACE (another user namespace, or a security module)';
+    return "none from here: root is refused too, so the process is beyond this root's CAP_SYS_PTRACE (another user namespace, or a security module)";
   }
   if (scope === 2) return `run as root (CAP_SYS_PTRACE): kernel.yama.ptrace_scope = 2 admits no one else`;
-  if (scope === 1) return `run as root, or as the same user (uid ${owner}) with kernel.yama.ptrace_scope = 0 (it is 1: sudo sysctl -w kernel.yama.ptrace_scope=0)`;
+  if (scope === 1)
+    return `run as root, or as the same user (uid ${owner}) with kernel.yama.ptrace_scope = 0 (it is 1: sudo sysctl -w kernel.yama.ptrace_scope=0)`;
   return `run as the same user (uid ${owner}) or as root`;
 }
 
@@ -226,7 +235,10 @@ export function borrowSocket(pid: number, fd: number): Socket {
     switch (e.code) {
       case 'EPERM':
       case 'EACCES':
-        throw new ProcessAccessError(`pidfd_getfd ${e.code}: no ptrace permission over process ${pid} (needed to take its descriptor ${fd}); fix: ${fixFor(pid)}`, e.code);
+        throw new ProcessAccessError(
+          `pidfd_getfd ${e.code}: no ptrace permission over process ${pid} (needed to take its descriptor ${fd}); fix: ${fixFor(pid)}`,
+          e.code,
+        );
       case 'EBADF':
         throw Object.assign(new Error(`process ${pid} has no descriptor ${fd}`), { code: 'EBADF' });
       case 'ESRCH':
@@ -247,7 +259,9 @@ export function borrowSocket(pid: number, fd: number): Socket {
       let what = '';
       try {
         what = ` (it is ${readlinkSync(`/proc/${pid}/fd/${fd}`)})`;
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
       throw Object.assign(new Error(`descriptor ${fd} of process ${pid} is not a socket${what}`), { code: 'ENOTSOCK' });
     }
     throw e;

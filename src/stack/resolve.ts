@@ -46,7 +46,7 @@ export async function resolveHost(host: string, family: 0 | 4 | 6 = 0): Promise<
   for (const b of r.addresses) {
     const sa = sockaddr.decode(b);
     if (!sa || (sa.family !== C.AF_INET && sa.family !== C.AF_INET6)) continue;
-    const key = `${sa.address}%${sa.family === C.AF_INET6 ? sa.scopeid ?? 0 : 0}`;
+    const key = `${sa.address}%${sa.family === C.AF_INET6 ? (sa.scopeid ?? 0) : 0}`;
     if (seen.has(key)) continue;
     seen.add(key);
     addresses.push(sa.family === C.AF_INET ? { family: 4, address: sa.address } : { family: 6, address: sa.address, scopeid: sa.scopeid });
@@ -140,7 +140,10 @@ export class AddressNamer {
     if (this.numeric) return Promise.resolve(null);
     let p = this.cache.get(address);
     if (!p) {
-      p = nameOf(address).then((name) => name || null, () => null);
+      p = nameOf(address).then(
+        (name) => name || null,
+        () => null,
+      );
       this.cache.set(address, p);
     }
     return p;

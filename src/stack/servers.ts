@@ -156,7 +156,7 @@ export interface Datagram {
  * datagram and may answer with reply(); replies that would queue beyond
  * `maxQueued` sends are dropped, as a UDP router would drop them.
  */
-export class UdpServer extends EventEmitter<{ datagram: [Datagram] ; error: [Error] }> {
+export class UdpServer extends EventEmitter<{ datagram: [Datagram]; error: [Error] }> {
   readonly socket: dgram.Socket;
   private readonly maxQueued: number;
 
@@ -166,7 +166,10 @@ export class UdpServer extends EventEmitter<{ datagram: [Datagram] ; error: [Err
     this.maxQueued = maxQueued;
   }
 
-  static async open(opts: ListenOptions & { maxQueued?: number }, handler: (msg: Buffer, from: Peer, reply: (data: Uint8Array | string) => void) => void): Promise<UdpServer> {
+  static async open(
+    opts: ListenOptions & { maxQueued?: number },
+    handler: (msg: Buffer, from: Peer, reply: (data: Uint8Array | string) => void) => void,
+  ): Promise<UdpServer> {
     const families: ('udp4' | 'udp6')[] = opts.host ? [addressFamily(opts.host) === 4 ? 'udp4' : 'udp6'] : ['udp6', 'udp4'];
     let lastError: unknown;
     for (const type of families) {

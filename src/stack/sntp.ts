@@ -67,7 +67,12 @@ export function checkReply(bytes: Buffer, sent: bigint): { ok: true; packet: ntp
   if (p.mode !== ntp.MODE_SERVER) return { ok: false, kind: 'mode', message: `reply in mode ${p.mode}, not ${ntp.MODE_SERVER} (server)`, packet: p };
   if (p.version !== VERSION) return { ok: false, kind: 'version', message: `reply of version ${p.version} to a version ${VERSION} request`, packet: p };
   if (p.originateTime !== sent) {
-    return { ok: false, kind: 'originate', message: `reply's originate timestamp ${hex(p.originateTime)} does not echo our transmit timestamp ${hex(sent)}`, packet: p };
+    return {
+      ok: false,
+      kind: 'originate',
+      message: `reply's originate timestamp ${hex(p.originateTime)} does not echo our transmit timestamp ${hex(sent)}`,
+      packet: p,
+    };
   }
   if (p.transmitTime === 0n) return { ok: false, kind: 'transmit', message: "reply's transmit timestamp is zero", packet: p };
   if (p.stratum === 0) {
@@ -83,8 +88,8 @@ export function checkReply(bytes: Buffer, sent: bigint): { ok: true; packet: ntp
 export function sample(packet: ntp.NtpPacket, t1: bigint, t4: bigint): SntpSample {
   const t2 = ntp.toUnixNs(packet.receiveTime);
   const t3 = ntp.toUnixNs(packet.transmitTime);
-  const delayNs = Number((t4 - t1) - (t3 - t2));
-  const offsetNs = Number((t2 - t1) + (t3 - t4)) / 2;
+  const delayNs = Number(t4 - t1 - (t3 - t2));
+  const offsetNs = Number(t2 - t1 + (t3 - t4)) / 2;
   const errorNs = Math.abs(delayNs / 2 + PHI * Number(t4 - t1) + 2 ** packet.precision * 1e9);
   return { packet, t1, t2, t3, t4, offsetNs, delayNs, errorNs };
 }
@@ -97,8 +102,19 @@ export function best(samples: SntpSample[]): SntpSample | undefined {
 /** The client's request: mode 3, version 4, our time as the transmit timestamp. */
 export function request(nowNs: bigint): ntp.NtpPacket {
   return {
-    leap: 0, version: VERSION, mode: ntp.MODE_CLIENT, stratum: 0, poll: 0, precision: 0, rootDelay: 0, rootDispersion: 0,
-    referenceId: 0, referenceTime: 0n, originateTime: 0n, receiveTime: 0n, transmitTime: ntp.fromUnixNs(nowNs),
+    leap: 0,
+    version: VERSION,
+    mode: ntp.MODE_CLIENT,
+    stratum: 0,
+    poll: 0,
+    precision: 0,
+    rootDelay: 0,
+    rootDispersion: 0,
+    referenceId: 0,
+    referenceTime: 0n,
+    originateTime: 0n,
+    receiveTime: 0n,
+    transmitTime: ntp.fromUnixNs(nowNs),
   };
 }
 
@@ -148,8 +164,8 @@ function systemProblem(e: unknown): SntpOutcome {
 
 // ---------- the listener (UNP 21.11 ssntp) ----------
 
-export const NTP_GROUP4 = '224.0.1.1';   // IANA: NTP
-export const NTP_GROUP6 = 'ff05::101';   // site-local all NTP servers
+export const NTP_GROUP4 = '224.0.1.1'; // IANA: NTP
+export const NTP_GROUP6 = 'ff05::101'; // site-local all NTP servers
 
 const IFF_UP = 0x1;
 const IFF_MULTICAST = 0x1000;
@@ -160,13 +176,25 @@ const IFF_MULTICAST = 0x1000;
  * sysfs where it shows this namespace (ip netns exec remounts it).
  */
 export function multicastInterfaces(): { name: string; index: number }[] {
-  const names = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
+  const names = readFileSync('/proc/net/dev', 'utf8')
+    .split('\n')
+    .slice(2)
+    .map((l) => l.split(':')[0]!.trim())
+    .filter(Boolean);
   let sys: Set<string> | null = null;
-  try { sys = new Set(readdirSync('/sys/class/net')); } catch { /* no sysfs */ }
+  try {
+    sys = new Set(readdirSync('/sys/class/net'));
+  } catch {
+    /* no sysfs */
+  }
   const out: { name: string; index: number }[] = [];
   for (const name of names) {
     let index: number;
-    try { index = native.if_nametoindex(name); } catch { continue; }
+    try {
+      index = native.if_nametoindex(name);
+    } catch {
+      continue;
+    }
     if (sys?.has(name)) {
       const flags = Number(readFileSync(`/sys/class/net/${name}/flags`, 'utf8').trim());
       if ((flags & (IFF_UP | IFF_MULTICAST)) !== (IFF_UP | IFF_MULTICAST)) continue;
@@ -213,7 +241,9 @@ function portPermission(port: number): PermissionError {
  */
 export function listen(groups: string[], port: number, on: ListenEvents): () => void {
   const sockets: Socket[] = [];
-  const close = () => { for (const s of sockets) s.close(); };
+  const close = () => {
+    for (const s of sockets) s.close();
+  };
   try {
     for (const family of [C.AF_INET, C.AF_INET6]) {
       const mine = groups.filter((g) => g.includes(':') === (family === C.AF_INET6));

@@ -3,20 +3,52 @@
 import { endianness } from 'node:os';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './packet/addr.js';
 
-export interface InetAddress { family: 2; address: string; port: number }
-export interface Inet6Address { family: 10; address: string; port: number; flowinfo?: number; scopeid?: number }
-export interface UnixAddress { family: 1; path: string }
-export interface NetlinkAddress { family: 16; pid: number; groups: number }
-export interface PacketAddress { family: 17; protocol: number; ifindex: number; hatype?: number; pkttype?: number; addr?: Buffer }
-export interface UnspecAddress { family: 0 }
+export interface InetAddress {
+  family: 2;
+  address: string;
+  port: number;
+}
+export interface Inet6Address {
+  family: 10;
+  address: string;
+  port: number;
+  flowinfo?: number;
+  scopeid?: number;
+}
+export interface UnixAddress {
+  family: 1;
+  path: string;
+}
+export interface NetlinkAddress {
+  family: 16;
+  pid: number;
+  groups: number;
+}
+export interface PacketAddress {
+  family: 17;
+  protocol: number;
+  ifindex: number;
+  hatype?: number;
+  pkttype?: number;
+  addr?: Buffer;
+}
+export interface UnspecAddress {
+  family: 0;
+}
 export type SockAddr = InetAddress | Inet6Address | UnixAddress | NetlinkAddress | PacketAddress | UnspecAddress;
 
 const LE = endianness() === 'LE';
 const u16 = (b: Buffer, o: number) => (LE ? b.readUInt16LE(o) : b.readUInt16BE(o));
 const u32 = (b: Buffer, o: number) => (LE ? b.readUInt32LE(o) : b.readUInt32BE(o));
 const i32 = (b: Buffer, o: number) => (LE ? b.readInt32LE(o) : b.readInt32BE(o));
-function w16(b: Buffer, v: number, o: number) { if (LE) b.writeUInt16LE(v, o); else b.writeUInt16BE(v, o); }
-function w32(b: Buffer, v: number, o: number) { if (LE) b.writeUInt32LE(v >>> 0, o); else b.writeUInt32BE(v >>> 0, o); }
+function w16(b: Buffer, v: number, o: number) {
+  if (LE) b.writeUInt16LE(v, o);
+  else b.writeUInt16BE(v, o);
+}
+function w32(b: Buffer, v: number, o: number) {
+  if (LE) b.writeUInt32LE(v >>> 0, o);
+  else b.writeUInt32BE(v >>> 0, o);
+}
 
 const SUN_PATH = 108;
 
@@ -121,9 +153,7 @@ export function decode(b: Buffer, offset = 0, len = b.length - offset): SockAddr
 }
 
 /** A socket end as sockit(1)'s JSON vocabulary names it. */
-export type SocketEnd =
-  | { family: 4 | 6; address: string; port: number | null; scope_id?: number }
-  | { family: 'unix'; path: string | null };
+export type SocketEnd = { family: 4 | 6; address: string; port: number | null; scope_id?: number } | { family: 'unix'; path: string | null };
 
 /**
  * A socket end for a JSON record: {"family": 4, "address", "port"} (IPv6 with

@@ -3,7 +3,17 @@
 // data paths. No policy: what to send, when and why is the caller's.
 import net from 'node:net';
 import * as C from './constants.js';
-import { type AddrArg, type Control, type Inet6Address, type InetAddress, type Poller, type RecvResult, type SockAddr, native, relNsAt } from './native/index.js';
+import {
+  type AddrArg,
+  type Control,
+  type Inet6Address,
+  type InetAddress,
+  type Poller,
+  type RecvResult,
+  type SockAddr,
+  native,
+  relNsAt,
+} from './native/index.js';
 import { addressFamily } from './packet/addr.js';
 
 export type { AddrArg, Control, RecvResult, SockAddr, InetAddress, Inet6Address };
@@ -299,7 +309,10 @@ export class Socket {
     const fd = this.release();
     // net.Socket takes onread (Node >= 12) and hands writableHighWaterMark to stream.Duplex
     const o: net.SocketConstructorOpts & { writableHighWaterMark?: number; onread?: net.OnReadOpts } = {
-      fd, readable: true, writable: true, allowHalfOpen: opts.allowHalfOpen ?? false,
+      fd,
+      readable: true,
+      writable: true,
+      allowHalfOpen: opts.allowHalfOpen ?? false,
     };
     if (opts.onread) o.onread = opts.onread;
     if (opts.writableHighWaterMark) o.writableHighWaterMark = opts.writableHighWaterMark;

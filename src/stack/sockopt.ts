@@ -122,8 +122,12 @@ const UNIX: readonly SockKind[] = ['unix-stream', 'unix-dgram'];
 const NONE: readonly SockKind[] = [];
 
 const LEVEL_NAMES: Record<number, string> = {
-  [C.SOL_SOCKET]: 'SOL_SOCKET', [C.IPPROTO_IP]: 'IPPROTO_IP', [C.IPPROTO_IPV6]: 'IPPROTO_IPV6',
-  [C.IPPROTO_ICMPV6]: 'IPPROTO_ICMPV6', [C.IPPROTO_TCP]: 'IPPROTO_TCP', [C.IPPROTO_SCTP]: 'IPPROTO_SCTP',
+  [C.SOL_SOCKET]: 'SOL_SOCKET',
+  [C.IPPROTO_IP]: 'IPPROTO_IP',
+  [C.IPPROTO_IPV6]: 'IPPROTO_IPV6',
+  [C.IPPROTO_ICMPV6]: 'IPPROTO_ICMPV6',
+  [C.IPPROTO_TCP]: 'IPPROTO_TCP',
+  [C.IPPROTO_SCTP]: 'IPPROTO_SCTP',
   [C.SOL_RAW]: 'SOL_RAW',
 };
 
@@ -133,7 +137,14 @@ const PMTUDISC = { dont: 0, want: 1, do: 2, probe: 3, interface: 4, omit: 5 } as
 type Extra = Partial<Pick<SockOpt, 'privilege' | 'names' | 'perFamily' | 'undefined'>>;
 
 function opt<N extends string, T extends ValueType>(
-  name: N, level: number, optname: number, type: T, appliesTo: readonly SockKind[], access: Access, description: string, extra: Extra = {},
+  name: N,
+  level: number,
+  optname: number,
+  type: T,
+  appliesTo: readonly SockKind[],
+  access: Access,
+  description: string,
+  extra: Extra = {},
 ): SockOpt & { name: N; type: T } {
   return { name, level, levelName: LEVEL_NAMES[level] ?? String(level), optname, type, appliesTo, access, description, ...extra };
 }
@@ -143,7 +154,11 @@ function missing<N extends string, T extends ValueType>(name: N, level: number, 
   return opt(name, level, -1, type, NONE, 'both', description, { undefined: why });
 }
 
-const S = C.SOL_SOCKET, IP = C.IPPROTO_IP, IP6 = C.IPPROTO_IPV6, TCPL = C.IPPROTO_TCP, SCTP = C.IPPROTO_SCTP;
+const S = C.SOL_SOCKET,
+  IP = C.IPPROTO_IP,
+  IP6 = C.IPPROTO_IPV6,
+  TCPL = C.IPPROTO_TCP,
+  SCTP = C.IPPROTO_SCTP;
 const NO_SCTP = 'sockit has no SCTP sockets';
 
 // Typed entries: each keeps its literal name and value type (see ValueOf).
@@ -234,7 +249,7 @@ const TYPED = [
   opt('IPV6_RECVRTHDR', IP6, C.IPV6_RECVRTHDR, 'flag', V6, 'both', 'Receive source route'),
   opt('IPV6_RECVTCLASS', IP6, C.IPV6_RECVTCLASS, 'flag', V6, 'both', 'Receive traffic class'),
   opt('IPV6_TCLASS', IP6, C.IPV6_TCLASS, 'int', V6, 'both', 'Traffic class of sent packets (-1: default)'),
-  opt('IPV6_UNICAST_HOPS', IP6, C.IPV6_UNICAST_HOPS, 'int', V6, 'both', 'Default unicast hop limit (-1: the route\'s)'),
+  opt('IPV6_UNICAST_HOPS', IP6, C.IPV6_UNICAST_HOPS, 'int', V6, 'both', "Default unicast hop limit (-1: the route's)"),
   missing('IPV6_USE_MIN_MTU', IP6, 'int', 'Use minimum MTU', 'Linux has IPV6_MTU_DISCOVER and IPV6_MTU'),
   opt('IPV6_V6ONLY', IP6, C.IPV6_V6ONLY, 'flag', V6, 'both', 'Disable v4 compatibility'),
   opt('IPV6_MULTICAST_IF', IP6, C.IPV6_MULTICAST_IF, 'int', V6_DGRAM, 'both', 'Interface (index) for outgoing multicast'),
@@ -264,15 +279,27 @@ const TYPED = [
   opt('TCP_FASTOPEN', TCPL, C.TCP_FASTOPEN, 'int', TCP, 'both', 'TCP Fast Open queue length of a listener (RFC 7413)'),
   opt('TCP_NOTSENT_LOWAT', TCPL, C.TCP_NOTSENT_LOWAT, 'int', TCP, 'both', 'Unsent bytes below which the socket is writable'),
   opt('TCP_INFO', TCPL, C.TCP_INFO, 'tcp_info', TCP, 'get', 'Connection state, RTT, window and counters'),
-
 ] as const;
 
 // IPPROTO_SCTP (UNP 7.10, figure 7.2)
 const SCTP_OPTIONS: readonly SockOpt[] = [
-  'SCTP_ADAPTION_LAYER', 'SCTP_ASSOCINFO', 'SCTP_AUTOCLOSE', 'SCTP_DEFAULT_SEND_PARAM', 'SCTP_DISABLE_FRAGMENTS',
-  'SCTP_EVENTS', 'SCTP_GET_PEER_ADDR_INFO', 'SCTP_I_WANT_MAPPED_V4_ADDR', 'SCTP_INITMSG', 'SCTP_MAXBURST',
-  'SCTP_MAXSEG', 'SCTP_NODELAY', 'SCTP_PEER_ADDR_PARAMS', 'SCTP_PRIMARY_ADDR', 'SCTP_RTOINFO',
-  'SCTP_SET_PEER_PRIMARY_ADDR', 'SCTP_STATUS',
+  'SCTP_ADAPTION_LAYER',
+  'SCTP_ASSOCINFO',
+  'SCTP_AUTOCLOSE',
+  'SCTP_DEFAULT_SEND_PARAM',
+  'SCTP_DISABLE_FRAGMENTS',
+  'SCTP_EVENTS',
+  'SCTP_GET_PEER_ADDR_INFO',
+  'SCTP_I_WANT_MAPPED_V4_ADDR',
+  'SCTP_INITMSG',
+  'SCTP_MAXBURST',
+  'SCTP_MAXSEG',
+  'SCTP_NODELAY',
+  'SCTP_PEER_ADDR_PARAMS',
+  'SCTP_PRIMARY_ADDR',
+  'SCTP_RTOINFO',
+  'SCTP_SET_PEER_PRIMARY_ADDR',
+  'SCTP_STATUS',
 ].map((n) => missing(n, SCTP, 'int', 'SCTP option (UNP 7.10)', NO_SCTP));
 
 /** Every option sockit knows, in checkopts order: by level, the book's options first. */
@@ -307,10 +334,14 @@ export function requireOption(name: string): SockOpt {
 /** The socket UNP's checkopts opens for an option: by level (figure 7.3). */
 export function bookKind(o: SockOpt): SockKind {
   switch (o.level) {
-    case C.IPPROTO_IPV6: return 'tcp6';
-    case C.IPPROTO_ICMPV6: return 'raw6';
-    case C.SOL_RAW: return 'raw4';
-    default: return 'tcp4';
+    case C.IPPROTO_IPV6:
+      return 'tcp6';
+    case C.IPPROTO_ICMPV6:
+      return 'raw6';
+    case C.SOL_RAW:
+      return 'raw4';
+    default:
+      return 'tcp4';
   }
 }
 

@@ -3,7 +3,7 @@
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './packet/addr.js';
 
 export interface Linger {
-  onoff: number;  // l_onoff
+  onoff: number; // l_onoff
   linger: number; // l_linger, seconds
 }
 
@@ -21,7 +21,7 @@ export const linger = {
 };
 
 export interface Timeval {
-  sec: number;  // tv_sec
+  sec: number; // tv_sec
   usec: number; // tv_usec
 }
 
@@ -90,7 +90,7 @@ export const inAddr = {
 
 export interface IpMreqn {
   multiaddr: string;
-  address: string;  // local interface address (0.0.0.0: any)
+  address: string; // local interface address (0.0.0.0: any)
   ifindex: number;
 }
 
@@ -147,7 +147,7 @@ export const icmp6Filter = {
 
 export interface IpMreqSource {
   multiaddr: string;
-  address: string;     // local interface address (0.0.0.0: any)
+  address: string; // local interface address (0.0.0.0: any)
   sourceaddr: string;
 }
 
@@ -163,9 +163,9 @@ export const ipMreqSource = {
 };
 
 export interface GroupReq {
-  ifindex: number;   // gr_interface
-  group: string;     // an IPv4 or IPv6 address
-  source?: string;   // group_source_req only
+  ifindex: number; // gr_interface
+  group: string; // an IPv4 or IPv6 address
+  source?: string; // group_source_req only
 }
 
 // struct group_req / group_source_req (RFC 3678 5.2): a uint32 interface,
@@ -215,9 +215,9 @@ export const groupSourceReq = {
 };
 
 export interface Ip6MtuInfo {
-  address: string;  // ip6m_addr.sin6_addr
-  ifindex: number;  // ip6m_addr.sin6_scope_id
-  mtu: number;      // ip6m_mtu
+  address: string; // ip6m_addr.sin6_addr
+  ifindex: number; // ip6m_addr.sin6_scope_id
+  mtu: number; // ip6m_mtu
 }
 
 /** struct ip6_mtuinfo (IPV6_PATHMTU, RFC 3542 11.1): sockaddr_in6 then uint32 mtu */
@@ -253,20 +253,67 @@ export const icmpFilter = {
  * Times are microseconds except last_* (milliseconds); counts in segments.
  */
 export interface TcpInfo {
-  state: number; ca_state: number; retransmits: number; probes: number; backoff: number; options: number;
-  snd_wscale: number; rcv_wscale: number; delivery_rate_app_limited: number; fastopen_client_fail: number;
-  rto: number; ato: number; snd_mss: number; rcv_mss: number;
-  unacked: number; sacked: number; lost: number; retrans: number; fackets: number;
-  last_data_sent: number; last_ack_sent: number; last_data_recv: number; last_ack_recv: number;
-  pmtu: number; rcv_ssthresh: number; rtt: number; rttvar: number; snd_ssthresh: number; snd_cwnd: number;
-  advmss: number; reordering: number; rcv_rtt: number; rcv_space: number; total_retrans: number;
-  pacing_rate?: bigint; max_pacing_rate?: bigint; bytes_acked?: bigint; bytes_received?: bigint;
-  segs_out?: number; segs_in?: number; notsent_bytes?: number; min_rtt?: number;
-  data_segs_in?: number; data_segs_out?: number; delivery_rate?: bigint;
-  busy_time?: bigint; rwnd_limited?: bigint; sndbuf_limited?: bigint;
-  delivered?: number; delivered_ce?: number; bytes_sent?: bigint; bytes_retrans?: bigint;
-  dsack_dups?: number; reord_seen?: number; rcv_ooopack?: number; snd_wnd?: number;
-  rcv_wnd?: number; rehash?: number; total_rto?: number; total_rto_recoveries?: number; total_rto_time?: number;
+  state: number;
+  ca_state: number;
+  retransmits: number;
+  probes: number;
+  backoff: number;
+  options: number;
+  snd_wscale: number;
+  rcv_wscale: number;
+  delivery_rate_app_limited: number;
+  fastopen_client_fail: number;
+  rto: number;
+  ato: number;
+  snd_mss: number;
+  rcv_mss: number;
+  unacked: number;
+  sacked: number;
+  lost: number;
+  retrans: number;
+  fackets: number;
+  last_data_sent: number;
+  last_ack_sent: number;
+  last_data_recv: number;
+  last_ack_recv: number;
+  pmtu: number;
+  rcv_ssthresh: number;
+  rtt: number;
+  rttvar: number;
+  snd_ssthresh: number;
+  snd_cwnd: number;
+  advmss: number;
+  reordering: number;
+  rcv_rtt: number;
+  rcv_space: number;
+  total_retrans: number;
+  pacing_rate?: bigint;
+  max_pacing_rate?: bigint;
+  bytes_acked?: bigint;
+  bytes_received?: bigint;
+  segs_out?: number;
+  segs_in?: number;
+  notsent_bytes?: number;
+  min_rtt?: number;
+  data_segs_in?: number;
+  data_segs_out?: number;
+  delivery_rate?: bigint;
+  busy_time?: bigint;
+  rwnd_limited?: bigint;
+  sndbuf_limited?: bigint;
+  delivered?: number;
+  delivered_ce?: number;
+  bytes_sent?: bigint;
+  bytes_retrans?: bigint;
+  dsack_dups?: number;
+  reord_seen?: number;
+  rcv_ooopack?: number;
+  snd_wnd?: number;
+  rcv_wnd?: number;
+  rehash?: number;
+  total_rto?: number;
+  total_rto_recoveries?: number;
+  total_rto_time?: number;
 }
 
 type TcpInfoField = Exclude<keyof TcpInfo, 'snd_wscale' | 'rcv_wscale' | 'delivery_rate_app_limited' | 'fastopen_client_fail'>;
@@ -277,18 +324,57 @@ export const TCP_INFO_LAYOUT: readonly (readonly [TcpInfoField, number, 1 | 2 | 
   const bytes: TcpInfoField[] = ['state', 'ca_state', 'retransmits', 'probes', 'backoff', 'options'];
   bytes.forEach((f, i) => out.push([f, i, 1]));
   const rest: [TcpInfoField, 2 | 4 | 8][] = [
-    ['rto', 4], ['ato', 4], ['snd_mss', 4], ['rcv_mss', 4],
-    ['unacked', 4], ['sacked', 4], ['lost', 4], ['retrans', 4], ['fackets', 4],
-    ['last_data_sent', 4], ['last_ack_sent', 4], ['last_data_recv', 4], ['last_ack_recv', 4],
-    ['pmtu', 4], ['rcv_ssthresh', 4], ['rtt', 4], ['rttvar', 4], ['snd_ssthresh', 4], ['snd_cwnd', 4],
-    ['advmss', 4], ['reordering', 4], ['rcv_rtt', 4], ['rcv_space', 4], ['total_retrans', 4],
-    ['pacing_rate', 8], ['max_pacing_rate', 8], ['bytes_acked', 8], ['bytes_received', 8],
-    ['segs_out', 4], ['segs_in', 4], ['notsent_bytes', 4], ['min_rtt', 4],
-    ['data_segs_in', 4], ['data_segs_out', 4], ['delivery_rate', 8],
-    ['busy_time', 8], ['rwnd_limited', 8], ['sndbuf_limited', 8],
-    ['delivered', 4], ['delivered_ce', 4], ['bytes_sent', 8], ['bytes_retrans', 8],
-    ['dsack_dups', 4], ['reord_seen', 4], ['rcv_ooopack', 4], ['snd_wnd', 4],
-    ['rcv_wnd', 4], ['rehash', 4], ['total_rto', 2], ['total_rto_recoveries', 2], ['total_rto_time', 4],
+    ['rto', 4],
+    ['ato', 4],
+    ['snd_mss', 4],
+    ['rcv_mss', 4],
+    ['unacked', 4],
+    ['sacked', 4],
+    ['lost', 4],
+    ['retrans', 4],
+    ['fackets', 4],
+    ['last_data_sent', 4],
+    ['last_ack_sent', 4],
+    ['last_data_recv', 4],
+    ['last_ack_recv', 4],
+    ['pmtu', 4],
+    ['rcv_ssthresh', 4],
+    ['rtt', 4],
+    ['rttvar', 4],
+    ['snd_ssthresh', 4],
+    ['snd_cwnd', 4],
+    ['advmss', 4],
+    ['reordering', 4],
+    ['rcv_rtt', 4],
+    ['rcv_space', 4],
+    ['total_retrans', 4],
+    ['pacing_rate', 8],
+    ['max_pacing_rate', 8],
+    ['bytes_acked', 8],
+    ['bytes_received', 8],
+    ['segs_out', 4],
+    ['segs_in', 4],
+    ['notsent_bytes', 4],
+    ['min_rtt', 4],
+    ['data_segs_in', 4],
+    ['data_segs_out', 4],
+    ['delivery_rate', 8],
+    ['busy_time', 8],
+    ['rwnd_limited', 8],
+    ['sndbuf_limited', 8],
+    ['delivered', 4],
+    ['delivered_ce', 4],
+    ['bytes_sent', 8],
+    ['bytes_retrans', 8],
+    ['dsack_dups', 4],
+    ['reord_seen', 4],
+    ['rcv_ooopack', 4],
+    ['snd_wnd', 4],
+    ['rcv_wnd', 4],
+    ['rehash', 4],
+    ['total_rto', 2],
+    ['total_rto_recoveries', 2],
+    ['total_rto_time', 4],
   ];
   let off = 8;
   for (const [f, size] of rest) {
@@ -320,8 +406,19 @@ export const tcpInfo = {
 
 /** TCP states as <net/tcp_states.h> numbers them (tcp_info.state, /proc/net/tcp st). */
 export const TCP_STATES = [
-  '', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
-  'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV',
+  '',
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+  'NEW_SYN_RECV',
 ] as const;
 
 /** tcp_info.ca_state (enum tcp_ca_state) */
@@ -329,5 +426,11 @@ export const TCP_CA_STATES = ['Open', 'Disorder', 'CWR', 'Recovery', 'Loss'] as 
 
 /** tcp_info.options bits (TCPI_OPT_*) */
 export const TCPI_OPTIONS: readonly [number, string][] = [
-  [1, 'timestamps'], [2, 'sack'], [4, 'wscale'], [8, 'ecn'], [16, 'ecn_seen'], [32, 'syn_data'], [64, 'usec_ts'],
+  [1, 'timestamps'],
+  [2, 'sack'],
+  [4, 'wscale'],
+  [8, 'ecn'],
+  [16, 'ecn_seen'],
+  [32, 'syn_data'],
+  [64, 'usec_ts'],
 ];

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 /** The text of a setting ("net.ipv4.ping_group_range"), whitespace folded; undefined when it cannot be read. */
 export function sysctl(name: string): string | undefined {
   try {
-    return readFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, 'utf8').trim().replace(/\s+/g, ' ');
+    return readFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, 'utf8')
+      .trim()
+      .replace(/\s+/g, ' ');
   } catch {
     return undefined;
   }

@@ -103,7 +103,20 @@ interface ProbeState {
 }
 
 function blank(): ProbeState {
-  return { sendMono: 0n, sendReal: 0n, recvReal: 0n, done: false, final: false, from: null, recvTtl: 0, err: '', seq: -1, icmp: null, flags: null, local: null };
+  return {
+    sendMono: 0n,
+    sendReal: 0n,
+    recvReal: 0n,
+    done: false,
+    final: false,
+    from: null,
+    recvTtl: 0,
+    err: '',
+    seq: -1,
+    icmp: null,
+    flags: null,
+    local: null,
+  };
 }
 
 /** traceroute's guess of the hops back from a reply's TTL (initial 64, 128 or 255). */
@@ -138,13 +151,7 @@ export class TracerouteSession {
   private t0 = 0n;
   private hop: ProbeResult[] = [];
 
-  constructor(
-    method: ProbeMethod,
-    opts: TracerouteOptions,
-    onEvent: (e: TracerouteEvent) => void,
-    clock: Clock = systemClock,
-    timers: Timers = systemTimers,
-  ) {
+  constructor(method: ProbeMethod, opts: TracerouteOptions, onEvent: (e: TracerouteEvent) => void, clock: Clock = systemClock, timers: Timers = systemTimers) {
     this.method = method;
     this.clock = clock;
     this.timers = timers;
@@ -409,7 +416,12 @@ export class TracerouteSession {
     const fp = probes[f];
     if (!fp.err) return;
     let replace = pfp || (n % nq) + (f - n) < nq;
-    if (!replace) for (let i = n - 1; i >= 0; i--) if (probes[i].from !== null && probes[i].from === fp.from) { replace = true; break; }
+    if (!replace)
+      for (let i = n - 1; i >= 0; i--)
+        if (probes[i].from !== null && probes[i].from === fp.from) {
+          replace = true;
+          break;
+        }
     if (!replace && fp.recvTtl) {
       let back = ttl2hops(fp.recvTtl);
       for (let i = n - 1; i >= 0; i--) {
@@ -439,11 +451,17 @@ export class TracerouteSession {
     const index = n % nq;
     const answered = pb.from !== null;
     const probe: ProbeResult = {
-      hop, index, from: pb.from,
+      hop,
+      index,
+      from: pb.from,
       // a local error ("!F-1500") has a time but no address, as in traceroute
       rttMs: pb.recvReal ? Number(pb.recvReal - pb.sendReal) / 1e6 : null,
       ttl: answered && pb.recvTtl ? pb.recvTtl : null,
-      annotation: pb.err, final: pb.final, icmp: pb.icmp, flags: pb.flags, local: pb.local,
+      annotation: pb.err,
+      final: pb.final,
+      icmp: pb.icmp,
+      flags: pb.flags,
+      local: pb.local,
     };
     this.onEvent({ type: 'probe', probe });
     this.hop.push(probe);
@@ -463,8 +481,12 @@ export class TracerouteSession {
     const lastHop = Math.floor((this.start0 - 1) / nq) + 1;
     const last = complete && this.start0 > 0 ? this.probes.slice((lastHop - 1) * nq, lastHop * nq) : [];
     this.onEvent({
-      type: 'done', hops: lastHop, final: last.some((p) => p.final), reached: last.some((p) => p.final && p.from === this.method.target),
-      probesSent: this.sent, elapsedMs: Number(this.clock.monoNs() - this.t0) / 1e6,
+      type: 'done',
+      hops: lastHop,
+      final: last.some((p) => p.final),
+      reached: last.some((p) => p.final && p.from === this.method.target),
+      probesSent: this.sent,
+      elapsedMs: Number(this.clock.monoNs() - this.t0) / 1e6,
     });
   }
 }

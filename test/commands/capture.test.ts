@@ -13,7 +13,12 @@ import { makeCaptures, vlanFrames } from './dump-captures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Running { child: ChildProcess; stdout: string; stderr: string; done: Promise<number | null> }
+interface Running {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  done: Promise<number | null>;
+}
 
 /** Start a capturing program in the lab and resolve once it says it is listening. */
 async function started(lab: Lab, argv: string[], node = lab.src): Promise<Running> {
@@ -24,9 +29,15 @@ async function started(lab: Lab, argv: string[], node = lab.src): Promise<Runnin
     const t = setTimeout(() => reject(new Error(`${argv.join(' ')}: not listening: ${r.stderr}`)), 10_000);
     child.stderr!.setEncoding('latin1').on('data', (d: string) => {
       r.stderr += d;
-      if (/listening on/.test(r.stderr)) { clearTimeout(t); resolve(); }
+      if (/listening on/.test(r.stderr)) {
+        clearTimeout(t);
+        resolve();
+      }
     });
-    child.on('close', () => { clearTimeout(t); reject(new Error(`${argv.join(' ')} exited: ${r.stderr}`)); });
+    child.on('close', () => {
+      clearTimeout(t);
+      reject(new Error(`${argv.join(' ')} exited: ${r.stderr}`));
+    });
   });
   return r;
 }
@@ -38,7 +49,11 @@ async function interrupt(r: Running, signal: NodeJS.Signals = 'SIGINT'): Promise
 
 const sockitArgv = (args: string[]) => [process.execPath, sockitBin, 'capture', ...args];
 /** Lines without their timestamps (the first word). */
-const masked = (out: string) => out.split('\n').filter(Boolean).map((l) => (/^\d/.test(l) ? l.slice(l.indexOf(' ') + 1) : l));
+const masked = (out: string) =>
+  out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (/^\d/.test(l) ? l.slice(l.indexOf(' ') + 1) : l));
 
 /**
  * The packets of -tt output (a line, with -x/-X its dump lines) stamped in
@@ -113,9 +128,11 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
       const lines = windowed(tText.stdout, from, until);
       expect(lines.length).toBeGreaterThan(100);
       expect(windowed(sText.stdout, from, until)).toEqual(lines);
-      for (const want of [/ICMP echo request/, /time exceeded in-transit/, /Flags \[S\]/, /A\? host\.example\./, /UDP, length 1000/]) expect(sText.stdout).toMatch(want);
+      for (const want of [/ICMP echo request/, /time exceeded in-transit/, /Flags \[S\]/, /A\? host\.example\./, /UDP, length 1000/])
+        expect(sText.stdout).toMatch(want);
       // the banner and the counters, in tcpdump's words
-      const sLines = sText.stderr.split('\n'), tLines = asSockit(tText.stderr).split('\n');
+      const sLines = sText.stderr.split('\n'),
+        tLines = asSockit(tText.stderr).split('\n');
       expect(sLines.slice(0, -4)).toEqual(tLines.slice(0, -4));
       // each side counts the lines it printed
       for (const r of [sText, tText]) expect(counters(r.stderr)[0]).toBe(`${r.stdout.split('\n').filter(Boolean).length} packets captured`);
@@ -135,7 +152,12 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
       expect(asSockit(sFile.stderr).split('\n')[0]).toBe(asSockit(tFile.stderr).split('\n')[0]);
       // every packet of each file is counted as captured
       const inFile = (f: string) => tcpdumpRead(f).stdout.split('\n').filter(Boolean).length;
-      for (const [r, f] of [[sFile, s.pcap], [sNg, s.ng], [tFile, t]] as const) expect(counters(r.stderr)[0]).toBe(`${inFile(f)} packets captured`);
+      for (const [r, f] of [
+        [sFile, s.pcap],
+        [sNg, s.ng],
+        [tFile, t],
+      ] as const)
+        expect(counters(r.stderr)[0]).toBe(`${inFile(f)} packets captured`);
       const tshark = spawnSync('tshark', ['-r', s.ng, '-T', 'fields', '-e', 'frame.len'], { encoding: 'latin1', maxBuffer: 64 << 20 });
       expect(tshark.status, tshark.stderr).toBe(0);
       expect(tshark.stdout.split('\n').filter(Boolean).length).toBe(inFile(s.ng));
@@ -165,7 +187,7 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
     for (const f of [files.ring, files.recvmsg]) expect(masked(tcpdumpRead(f, ['-e', '-XX']).stdout)).toEqual(masked(want));
   });
 
-  it('-c N: exactly N packets, then tcpdump\'s three lines (as tcpdump -c N)', async () => {
+  it("-c N: exactly N packets, then tcpdump's three lines (as tcpdump -c N)", async () => {
     const s = started(lab, sockitArgv(['-i', 'eth0', '-n', '-c', '3', 'icmp']));
     const t = started(lab, ['tcpdump', '-i', 'eth0', '-n', '-c', '3', '--immediate-mode', 'icmp']);
     const [sr, tr] = await Promise.all([s, t]);
@@ -219,16 +241,33 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
   it('-D lists the devices tcpdump -D lists (without its non-network pseudo-devices)', async () => {
     const got = await sockitIn(lab, lab.src, ['capture', '-D']);
     const want = await lab.exec(lab.src, ['tcpdump', '-D']);
-    const ours = got.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^\d+\./, ''));
+    const ours = got.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\d+\./, ''));
     const names = new Set(ours.map((l) => l.split(' ')[0]));
-    const theirs = want.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^\d+\./, '')).filter((l) => names.has(l.split(' ')[0]!));
+    const theirs = want.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\d+\./, ''))
+      .filter((l) => names.has(l.split(' ')[0]!));
     expect(ours).toEqual(theirs);
-    expect(ours).toEqual(expect.arrayContaining(['eth0 [Up, Running, Connected]', 'any (Pseudo-device that captures on all interfaces) [Up, Running]', 'lo [Up, Running, Loopback]']));
+    expect(ours).toEqual(
+      expect.arrayContaining([
+        'eth0 [Up, Running, Connected]',
+        'any (Pseudo-device that captures on all interfaces) [Up, Running]',
+        'lo [Up, Running, Loopback]',
+      ]),
+    );
     expect(got.stdout.split('\n')[0]).toMatch(/^1\./);
   });
 
-  it('-d prints the program for the interface\'s link type, as tcpdump -d does', async () => {
-    for (const [iface, e] of [['eth0', 'icmp'], ['eth0', 'ip6'], ['any', 'ip']]) {
+  it("-d prints the program for the interface's link type, as tcpdump -d does", async () => {
+    for (const [iface, e] of [
+      ['eth0', 'icmp'],
+      ['eth0', 'ip6'],
+      ['any', 'ip'],
+    ]) {
       const got = await sockitIn(lab, lab.src, ['capture', '-i', iface!, '-d', e!]);
       const want = await lab.exec(lab.src, ['tcpdump', '-i', iface!, '-d', e!]);
       expect(got.stdout, `${iface} ${e}`).toBe(want.stdout);
@@ -239,12 +278,19 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
     const f = join(dir, 'nobody.pcap');
     const r = await sockitIn(lab, lab.src, ['capture', '-i', 'eth0', '-w', f], { user: 'nobody' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('sockit capture: no permission: capturing packets (an AF_PACKET socket) needs CAP_NET_RAW; fix: run as root, or grant the capability: sudo setcap cap_net_raw+ep "$(command -v node)"\n');
+    expect(r.stderr).toBe(
+      'sockit capture: no permission: capturing packets (an AF_PACKET socket) needs CAP_NET_RAW; fix: run as root, or grant the capability: sudo setcap cap_net_raw+ep "$(command -v node)"\n',
+    );
     expect(existsSync(f)).toBe(false);
   });
 
   it('bad input is one line and exit 2: an unknown interface, a bad expression, a bad -Q', async () => {
-    for (const args of [['-i', 'nosuch0'], ['-i', 'eth0', 'tcp', 'port'], ['-Q', 'sideways'], ['-i', 'eth0', '-s', 'x']]) {
+    for (const args of [
+      ['-i', 'nosuch0'],
+      ['-i', 'eth0', 'tcp', 'port'],
+      ['-Q', 'sideways'],
+      ['-i', 'eth0', '-s', 'x'],
+    ]) {
       const r = await sockitIn(lab, lab.src, ['capture', ...args]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/^sockit capture: [^\n]+\n$/);
@@ -259,7 +305,10 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
     await sleep(700);
     await lab.exec(lab.src, ['ping', '-c', '1', lab.dst.v4]);
     expect(await done).toBe(0);
-    const recs = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const recs = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(recs.map((r) => r.type)).toEqual(['start', 'packet', 'packet', 'summary']);
     expect(recs[0]).toMatchObject({ interface: 'eth0', link_type: 1, link_type_name: 'EN10MB', snapshot_bytes: 262144, kernel_filter: true });
     expect(recs[3]).toMatchObject({ exit_code: 0, captured: 2, dropped_by_kernel: 0 });

@@ -78,13 +78,19 @@ function bashComplete(lines: string[]): string[][] {
   const driver = [
     `source ${scripts.bash}`,
     ...lines.map((l) => {
-      const words = l.split(' ').map((w) => `'${w}'`).join(' ');
+      const words = l
+        .split(' ')
+        .map((w) => `'${w}'`)
+        .join(' ');
       return `COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); COMPREPLY=(); _sockit; printf '%s ' "\${COMPREPLY[@]}"; echo`;
     }),
   ].join('\n');
   const r = spawnSync('bash', ['--norc', '--noprofile', '-c', driver], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
-  return r.stdout.split('\n').slice(0, lines.length).map((l) => l.trim().split(/\s+/).filter(Boolean));
+  return r.stdout
+    .split('\n')
+    .slice(0, lines.length)
+    .map((l) => l.trim().split(/\s+/).filter(Boolean));
 }
 
 /** Ask fish (`complete -C`) for the completions of each line: the words, descriptions dropped. */
@@ -93,7 +99,11 @@ function fishComplete(lines: string[]): string[][] {
   const r = spawnSync('fish', ['--no-config', '-c', driver], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
   const out = r.stdout.split('--end--\n');
-  return lines.map((_, i) => out[i]!.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!));
+  return lines.map((_, i) =>
+    out[i]!.split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t')[0]!),
+  );
 }
 
 const prefix = (c: Case) => `sockit ${c.cmd}${c.mode ? ` ${c.mode}` : ''}`;
@@ -118,7 +128,14 @@ describe('sockit completion bash, sourced in bash', () => {
     const moded = [...new Set(cases.filter((c) => c.mode).map((c) => c.cmd))];
     expect(moded.length).toBeGreaterThan(0);
     const modes = bashComplete(moded.map((m) => `sockit ${m} `));
-    moded.forEach((m, i) => expect(modes[i]!.sort()).toEqual(cases.filter((c) => c.cmd === m).map((c) => c.mode!).sort()));
+    moded.forEach((m, i) =>
+      expect(modes[i]!.sort()).toEqual(
+        cases
+          .filter((c) => c.cmd === m)
+          .map((c) => c.mode!)
+          .sort(),
+      ),
+    );
     const withChoices = cases.flatMap((c) => c.choices.map((ch) => ({ line: `${prefix(c)} ${ch.flag} `, want: ch.choices })));
     expect(withChoices.length).toBeGreaterThan(0);
     const got = bashComplete(withChoices.map((w) => w.line));
@@ -146,7 +163,9 @@ describe.skipIf(!have('fish'))('sockit completion fish, asked with complete -C',
 describe.skipIf(!have('zsh'))('sockit completion zsh', () => {
   it('parses (zsh -n) and compinit takes it as the completion of sockit', () => {
     expect(spawnSync('zsh', ['-n', scripts.zsh!]).status).toBe(0);
-    const r = spawnSync('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -D && source ${scripts.zsh} && print -r -- $_comps[sockit]`], { encoding: 'utf8' });
+    const r = spawnSync('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -D && source ${scripts.zsh} && print -r -- $_comps[sockit]`], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('_sockit');
   });

@@ -28,9 +28,11 @@ describe('sockit connect on loopback', () => {
     server = await listen();
     ({ port } = server.address() as net.AddressInfo);
   });
-  afterAll(() => { server?.close(); });
+  afterAll(() => {
+    server?.close();
+  });
 
-  it('connects and prints the time in the book\'s address.port form, exit 0', async () => {
+  it("connects and prints the time in the book's address.port form, exit 0", async () => {
     const r = await sockit(['connect', '127.0.0.1', String(port)]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -71,7 +73,10 @@ describe('sockit connect on loopback', () => {
     const r = await sockit(['connect', '--json', '-c', '2', '-i', '0', '127.0.0.1', String(port)]);
     expect(r.code).toBe(0);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    const objs = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const objs = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs).toHaveLength(4);
     expect(objs[0]).toEqual({ type: 'start', host: '127.0.0.1', port, addresses: ['127.0.0.1'], timeout_ms: 5000 });
     const remote = { family: 4, address: '127.0.0.1', port };
@@ -89,9 +94,17 @@ describe('sockit connect on loopback', () => {
     const r = await sockit(['connect', '--json', '127.0.0.1', String(closed)]);
     expect(r.code).toBe(1);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    const objs = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const objs = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs[1]).toMatchObject({
-      type: 'error', kind: 'connect', seq: 1, remote: { family: 4, address: '127.0.0.1', port: closed }, code: 'ECONNREFUSED', message: 'Connection refused',
+      type: 'error',
+      kind: 'connect',
+      seq: 1,
+      remote: { family: 4, address: '127.0.0.1', port: closed },
+      code: 'ECONNREFUSED',
+      message: 'Connection refused',
     });
     expect(objs[2]).toMatchObject({ type: 'summary', attempts: 1, connected: 0, failed: 1, exit_code: 1 });
     expect(objs[2]).not.toHaveProperty('min_ms');
@@ -101,7 +114,12 @@ describe('sockit connect on loopback', () => {
     const r = await sockit(['connect', '--json', 'no-such-host.invalid', '7']);
     expect(r).toMatchObject({ code: 2, stderr: 'sockit connect: no-such-host.invalid: Name or service not known\n' });
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+    expect(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
       { type: 'error', kind: 'resolve', host: 'no-such-host.invalid', code: 'EAI_NONAME', message: 'Name or service not known' },
       { type: 'summary', exit_code: 2 },
     ]);
@@ -142,7 +160,10 @@ describe('sockit connect on loopback', () => {
   });
 
   describe('sockit connect -c takes signals as iputils ping does', () => {
-    async function connectKilled(signal: NodeJS.Signals, args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+    async function connectKilled(
+      signal: NodeJS.Signals,
+      args: string[],
+    ): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
       const c = startSockit(['connect', '-c', '1000', '-i', '0.2', ...args]);
       try {
         await c.line(() => (c.stdout.match(/^(connected|connect error|\{"type":"(connection|error)")/gm) ?? []).length >= 3);
@@ -156,10 +177,16 @@ describe('sockit connect on loopback', () => {
     it('SIGINT: the statistics, then exit 0 when something answered (ping: the same)', async () => {
       const ping = await pingKilled('SIGINT');
       expect(ping).toMatchObject({ code: 0, signal: null });
-      expect(ping.stdout).toMatch(/\n\n--- 127\.0\.0\.1 ping statistics ---\n\d+ packets transmitted, \d+ received, 0% packet loss, time \d+ms\nrtt min\/avg\/max\/mdev = [\d./]+ ms\n$/);
+      expect(ping.stdout).toMatch(
+        /\n\n--- 127\.0\.0\.1 ping statistics ---\n\d+ packets transmitted, \d+ received, 0% packet loss, time \d+ms\nrtt min\/avg\/max\/mdev = [\d./]+ ms\n$/,
+      );
       const r = await connectKilled('SIGINT', ['127.0.0.1', String(port)]);
       expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
-      expect(r.stdout).toMatch(new RegExp(`\\n\\n--- 127\\.0\\.0\\.1 port ${port} connect statistics ---\\n(\\d+) attempts, \\1 connected, 0 failed, time \\d+ms\\nrtt min/avg/max/mdev = [\\d./]+ ms\\n$`));
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `\\n\\n--- 127\\.0\\.0\\.1 port ${port} connect statistics ---\\n(\\d+) attempts, \\1 connected, 0 failed, time \\d+ms\\nrtt min/avg/max/mdev = [\\d./]+ ms\\n$`,
+        ),
+      );
     });
 
     it('SIGINT with nothing connected: the statistics, exit 1', async () => {
@@ -194,10 +221,12 @@ async function pingKilled(signal: NodeJS.Signals): Promise<{ code: number | null
   const child = spawn('ping', ['-i', '0.2', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, signal: sig })));
-  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if ((stdout.match(/icmp_seq=/g) ?? []).length >= 3) resolve();
-  }));
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if ((stdout.match(/icmp_seq=/g) ?? []).length >= 3) resolve();
+    }),
+  );
   child.kill(signal);
   return { ...(await exited), stdout };
 }
@@ -221,7 +250,9 @@ describe.skipIf(!isRoot)(`sockit connect across the lab (${isRoot ? 'namespaces'
     echo = startSockitIn(lab, lab.dst, ['echo', 'server', '-p', String(PORT), '--json']);
     await echo.json('listening');
   });
-  afterAll(async () => { await lab?.close(); });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   it('connects across a router', async () => {
     const r = await sockitIn(lab, lab.src, ['connect', lab.dst.v4, String(PORT)]);
@@ -234,7 +265,7 @@ describe.skipIf(!isRoot)(`sockit connect across the lab (${isRoot ? 'namespaces'
     const r = await sockitIn(lab, lab.src, ['connect', '--json', '-t', '0.5', lab.dst.v4, '7001']);
     expect(r.code).toBe(1);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    const [, attempt] = r.stdout.split('\n').map((l) => (l ? JSON.parse(l) as Record<string, unknown> : null));
+    const [, attempt] = r.stdout.split('\n').map((l) => (l ? (JSON.parse(l) as Record<string, unknown>) : null));
     expect(attempt).toMatchObject({ type: 'timeout', seq: 1, code: 'ETIMEDOUT', message: 'Connection timed out' });
     expect(attempt!.time_ms as number).toBeGreaterThanOrEqual(490);
     expect(attempt!.time_ms as number).toBeLessThan(1500);
@@ -247,7 +278,10 @@ describe.skipIf(!isRoot)(`sockit connect across the lab (${isRoot ? 'namespaces'
     // getaddrinfo puts first silently drops SYNs
     lab.hosts(lab.src, [`${lab.dst.v6} dual.lab`, `${lab.dst.v4} dual.lab`]);
     const ahosts = await lab.exec(lab.src, ['getent', 'ahosts', 'dual.lab']);
-    const [dead, live, ...more] = ahosts.stdout.split('\n').filter((l) => / STREAM /.test(l)).map((l) => l.split(/\s+/)[0]!);
+    const [dead, live, ...more] = ahosts.stdout
+      .split('\n')
+      .filter((l) => / STREAM /.test(l))
+      .map((l) => l.split(/\s+/)[0]!);
     expect([dead, live].sort()).toEqual([lab.dst.v4, lab.dst.v6].sort());
     expect(more).toEqual([]);
     const ip = dead!.includes(':') ? 'ip6' : 'ip';
@@ -275,6 +309,8 @@ describe.skipIf(!isRoot)(`sockit connect across the lab (${isRoot ? 'namespaces'
     await lab.unreachable(lab.src, '203.0.113.0/24', 'net');
     const r = await sockitIn(lab, lab.src, ['connect', '-c', '2', '-i', '0', '203.0.113.9', '80']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^connect error: Network is unreachable \(203\.0\.113\.9\.80\)\nconnect error: Network is unreachable \(203\.0\.113\.9\.80\)\n\n--- 203\.0\.113\.9 port 80 connect statistics ---\n2 attempts, 0 connected, 2 failed, time \d+ms\n$/);
+    expect(r.stdout).toMatch(
+      /^connect error: Network is unreachable \(203\.0\.113\.9\.80\)\nconnect error: Network is unreachable \(203\.0\.113\.9\.80\)\n\n--- 203\.0\.113\.9 port 80 connect statistics ---\n2 attempts, 0 connected, 2 failed, time \d+ms\n$/,
+    );
   });
 });

@@ -28,9 +28,13 @@ for (const proto of ['tcp', 'udp'] as const) {
     let port: number;
     beforeAll(async () => {
       server = startSockit(['daytime', 'server', ...u, '-p', '0', '-b', '127.0.0.1', '--json']);
-      ({ local: { port } } = await server.json<{ local: { port: number } }>('listening'));
+      ({
+        local: { port },
+      } = await server.json<{ local: { port: number } }>('listening'));
     });
-    afterAll(async () => { await server?.stop(); });
+    afterAll(async () => {
+      await server?.stop();
+    });
 
     it('the client prints what the server sends', async () => {
       const r = await sockit(['daytime', 'client', ...u, '127.0.0.1', String(port)]);
@@ -45,7 +49,10 @@ for (const proto of ['tcp', 'udp'] as const) {
       const r = await sockit(['daytime', 'client', ...u, '--json', 'localhost', String(port)]);
       expect(r.code).toBe(0);
       expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-      const records = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const records = r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       const remote = { family: 4, address: '127.0.0.1', port };
       // TCP: the connection first (UDP has none)
       if (proto === 'tcp') expect(records.shift()).toMatchObject({ type: 'connection', proto, remote, local: { family: 4, address: '127.0.0.1' } });
@@ -80,7 +87,10 @@ describe('sockit daytime errors', () => {
     [['daytime', 'server', '-p', 'x'], "invalid port: 'x'"],
     [['daytime', 'server', 'extra'], 'too many arguments. Expected 0 arguments but got 1.'],
     [['daytime', 'now'], "unknown mode 'now' (use: sockit daytime server | sockit daytime client)"],
-    [['daytime', 'client', '-u', '-t', '0', '127.0.0.1'], "invalid timeout: '0': a UDP client must wait for its reply (-t 0 means the kernel's connect timeout, for TCP only)"],
+    [
+      ['daytime', 'client', '-u', '-t', '0', '127.0.0.1'],
+      "invalid timeout: '0': a UDP client must wait for its reply (-t 0 means the kernel's connect timeout, for TCP only)",
+    ],
   ])('bad input %j: one line, exit 2', async (args, message) => {
     const r = await sockit(args);
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit daytime: ${message}\n` });
@@ -98,7 +108,7 @@ describe('sockit daytime help and --json failures', () => {
     expect(r.stdout).toMatch(usage);
   });
 
-  it('-t 0 over TCP is the kernel\'s connect timeout (documented), not an error', async () => {
+  it("-t 0 over TCP is the kernel's connect timeout (documented), not an error", async () => {
     const server = startSockit(['daytime', 'server', '-p', '0', '-b', '127.0.0.1', '--json']);
     try {
       const { local } = await server.json<{ local: { port: number } }>('listening');
@@ -115,7 +125,12 @@ describe('sockit daytime help and --json failures', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('sockit daytime: socket timeout\n');
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+    expect(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
       { type: 'timeout', proto: 'udp', remote: { family: 4, address: '127.0.0.1', port: 9 }, sent: 3, code: 'ETIMEDOUT', message: 'socket timeout' },
       { type: 'summary', exit_code: 1 },
     ]);
@@ -125,13 +140,18 @@ describe('sockit daytime help and --json failures', () => {
     const r = await sockit(['daytime', 'client', '--json', 'no-such-host.invalid']);
     expect(r).toMatchObject({ code: 2, stderr: 'sockit daytime: no-such-host.invalid: Name or service not known\n' });
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+    expect(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
       { type: 'error', kind: 'resolve', host: 'no-such-host.invalid', code: 'EAI_NONAME', message: 'Name or service not known' },
       { type: 'summary', exit_code: 2 },
     ]);
   });
 
-  it('the server\'s records, then on SIGINT exit 0 with the summary last', async () => {
+  it("the server's records, then on SIGINT exit 0 with the summary last", async () => {
     const s = startSockit(['daytime', 'server', '-p', '0', '-b', '127.0.0.1', '--json']);
     try {
       const { local } = await s.json<{ local: { port: number } }>('listening');
@@ -149,7 +169,7 @@ describe('sockit daytime help and --json failures', () => {
 });
 
 describe('sockit daytime client and SIGINT', () => {
-  it('dies of it, as the book\'s daytimetcpcli (no handler: the shell sees 130)', async () => {
+  it("dies of it, as the book's daytimetcpcli (no handler: the shell sees 130)", async () => {
     // a server that accepts and never writes nor closes: the client waits in read()
     const accepted: net.Socket[] = [];
     const mute = net.createServer((s) => accepted.push(s)).listen(0, '127.0.0.1');

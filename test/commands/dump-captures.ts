@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../lab/index.js';
 
-export interface Captures { dir: string; us: string; ns: string; ng: string }
+export interface Captures {
+  dir: string;
+  us: string;
+  ns: string;
+  ng: string;
+}
 
 const DNS = fileURLToPath(new URL('../fixtures/dns-tiny.py', import.meta.url));
 
@@ -19,9 +24,15 @@ function waitFor(child: ChildProcess, re: RegExp, stream: 'stdout' | 'stderr', m
     const t = setTimeout(() => reject(new Error(`no ${re} within ${ms} ms: ${text}`)), ms);
     child[stream]!.setEncoding('utf8').on('data', (d: string) => {
       text += d;
-      if (re.test(text)) { clearTimeout(t); resolve(); }
+      if (re.test(text)) {
+        clearTimeout(t);
+        resolve();
+      }
     });
-    child.on('exit', (code) => { clearTimeout(t); if (!re.test(text)) reject(new Error(`exited ${code}: ${text}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      if (!re.test(text)) reject(new Error(`exited ${code}: ${text}`));
+    });
   });
 }
 

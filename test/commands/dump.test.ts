@@ -16,9 +16,12 @@ function tcpdump(args: string[], env: Record<string, string> = {}): { code: numb
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-
 /** The packets an expression selects, by their -tt timestamps. */
-const stamps = (out: string) => out.split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+const stamps = (out: string) =>
+  out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[0]);
 
 describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespaces' : needsRootReason})`, () => {
   let lab: Lab;
@@ -37,14 +40,48 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
   it('captured what the tests need', () => {
     const all = tcpdump(['-n', '-r', c.us]).stdout;
     for (const want of [
-      /Flags \[S\]/, /Flags \[R\.\]/, /Flags \[P\.\]/, /UDP, length/, /ICMP echo request/, /time exceeded in-transit/, /udp port 9999 unreachable/,
-      /ICMP6, echo request/, /neighbor solicitation/, /neighbor advertisement/, /ARP, Request/, /ARP, Reply/, /4242\+ A\? host\.example\./,
-      /4243\* 2\/0\/0 CNAME alias\.example\., A 192\.0\.2\.99/, /NXDomain/, /frag \(0\|/, /ip-proto-1/, /multicast listener report/,
-    ]) expect(all).toMatch(want);
+      /Flags \[S\]/,
+      /Flags \[R\.\]/,
+      /Flags \[P\.\]/,
+      /UDP, length/,
+      /ICMP echo request/,
+      /time exceeded in-transit/,
+      /udp port 9999 unreachable/,
+      /ICMP6, echo request/,
+      /neighbor solicitation/,
+      /neighbor advertisement/,
+      /ARP, Request/,
+      /ARP, Reply/,
+      /4242\+ A\? host\.example\./,
+      /4243\* 2\/0\/0 CNAME alias\.example\., A 192\.0\.2\.99/,
+      /NXDomain/,
+      /frag \(0\|/,
+      /ip-proto-1/,
+      /multicast listener report/,
+    ])
+      expect(all).toMatch(want);
     expect(tcpdump(['-n', '-e', '-r', c.us]).stdout).toMatch(/vlan 20, p 3/);
   });
 
-  for (const flags of [[], ['-tt'], ['-e'], ['-q'], ['-x'], ['-X'], ['-xx'], ['-XX'], ['-A'], ['-#'], ['-S'], ['-ttt'], ['-tttt'], ['-ttttt'], ['-e', '-q', '-#'], ['-v'], ['-v', '-e', '-X']]) {
+  for (const flags of [
+    [],
+    ['-tt'],
+    ['-e'],
+    ['-q'],
+    ['-x'],
+    ['-X'],
+    ['-xx'],
+    ['-XX'],
+    ['-A'],
+    ['-#'],
+    ['-S'],
+    ['-ttt'],
+    ['-tttt'],
+    ['-ttttt'],
+    ['-e', '-q', '-#'],
+    ['-v'],
+    ['-v', '-e', '-X'],
+  ]) {
     it(`prints what tcpdump -n ${flags.join(' ')} -r F prints, for pcap µs, pcap ns and pcapng`, async () => {
       for (const f of files()) {
         const want = tcpdump(['-n', ...flags, '-r', f]);
@@ -72,8 +109,18 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     const { readCapture } = await import('../../src/stack/capture/index.js');
     for (const f of [c.us, c.ng]) {
       const packets: { n: string; data: Buffer; len: number; lt: number }[] = [];
-      for await (const ev of readCapture((async function* () { yield readFileSync(f); })())) {
-        if (ev.kind === 'packet') packets.push({ n: `${ev.packet.sec}.${String(Math.floor(ev.packet.nsec / 1000)).padStart(6, '0')}`, data: Buffer.from(ev.packet.data), len: ev.packet.len, lt: ev.packet.linktype });
+      for await (const ev of readCapture(
+        (async function* () {
+          yield readFileSync(f);
+        })(),
+      )) {
+        if (ev.kind === 'packet')
+          packets.push({
+            n: `${ev.packet.sec}.${String(Math.floor(ev.packet.nsec / 1000)).padStart(6, '0')}`,
+            data: Buffer.from(ev.packet.data),
+            len: ev.packet.len,
+            lt: ev.packet.linktype,
+          });
       }
       let nonEmpty = 0;
       for (const e of EXPRESSIONS) {
@@ -111,7 +158,10 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
 
   it('writes pcap and pcapng that tcpdump and tshark read back as the original', async () => {
     const want = tcpdump(['-n', '-r', c.us]).stdout;
-    for (const [format, name] of [['pcap', 'out.pcap'], ['pcapng', 'out.pcapng']] as const) {
+    for (const [format, name] of [
+      ['pcap', 'out.pcap'],
+      ['pcapng', 'out.pcapng'],
+    ] as const) {
       const out = join(c.dir, name);
       const w = await sockit(['dump', '-r', c.us, '-w', out, '--format', format]);
       expect(w.code).toBe(0);
@@ -124,7 +174,8 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
       expect(ts.stdout).toBe(orig.stdout);
     }
     // a filter while writing keeps what tcpdump -w keeps
-    const mine = join(c.dir, 'icmp-mine.pcap'), theirs = join(c.dir, 'icmp-theirs.pcap');
+    const mine = join(c.dir, 'icmp-mine.pcap'),
+      theirs = join(c.dir, 'icmp-theirs.pcap');
     await sockit(['dump', '-r', c.ns, '-w', mine, 'icmp or icmp6']);
     tcpdump(['-r', c.ns, '-w', theirs, 'icmp or icmp6']);
     expect(tcpdump(['-n', '--nano', '-r', mine]).stdout).toBe(tcpdump(['-n', '--nano', '-r', theirs]).stdout);
@@ -135,7 +186,10 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     const r = await sockit(['dump', '--json', '-r', c.us]);
     expect(r.code).toBe(0);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const recs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const count = tcpdump(['-n', '-r', c.us]).stdout.split('\n').filter(Boolean).length;
     expect(recs.filter((x) => x.type === 'packet')).toHaveLength(count);
     expect(recs.at(-1)).toMatchObject({ type: 'summary', exit_code: 0, packets: count, matched: count });
@@ -157,8 +211,14 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
       const got = await sockit(['dump', '-n', '-r', f]);
       expect(got.stdout, `cut at ${n}`).toBe(want.stdout);
       expect(got.code, `cut at ${n}`).toBe(want.code);
-      const theirs = want.stderr.split('\n').filter((l) => l.startsWith('tcpdump:')).map((l) => l.replace(/^tcpdump: (pcap_loop: )?/, ''));
-      const mine = got.stderr.split('\n').filter((l) => l.startsWith('sockit dump:')).map((l) => l.replace(/^sockit dump: /, ''));
+      const theirs = want.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('tcpdump:'))
+        .map((l) => l.replace(/^tcpdump: (pcap_loop: )?/, ''));
+      const mine = got.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('sockit dump:'))
+        .map((l) => l.replace(/^sockit dump: /, ''));
       expect(mine, `cut at ${n}`).toEqual(theirs);
     }
   });
@@ -168,9 +228,26 @@ describe('sockit dump -d and bad expressions', () => {
   // the expressions whose program libpcap's optimizer leaves in the shape sockit's
   // generator (with its load elimination and jump threading) produces
   const SAME_AS_TCPDUMP = [
-    'ip', 'arp', 'ip6', 'icmp', 'tcp', 'udp', 'icmp6', 'ip6 proto 6', 'ip proto 6', 'vlan', 'len > 100', 'greater 50', 'ip[2:2] > 100',
-    'ether broadcast', 'ether multicast', 'ether[0] & 1 = 1', 'ip6 host 2001:db8::1', 'ether host 02:00:00:00:00:01',
-    'tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn', 'icmp or arp',
+    'ip',
+    'arp',
+    'ip6',
+    'icmp',
+    'tcp',
+    'udp',
+    'icmp6',
+    'ip6 proto 6',
+    'ip proto 6',
+    'vlan',
+    'len > 100',
+    'greater 50',
+    'ip[2:2] > 100',
+    'ether broadcast',
+    'ether multicast',
+    'ether[0] & 1 = 1',
+    'ip6 host 2001:db8::1',
+    'ether host 02:00:00:00:00:01',
+    'tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn',
+    'icmp or arp',
   ];
   it(`prints the program tcpdump -d prints, for ${SAME_AS_TCPDUMP.length} expressions`, async () => {
     for (const e of SAME_AS_TCPDUMP) {
@@ -182,7 +259,13 @@ describe('sockit dump -d and bad expressions', () => {
   });
 
   it('a bad expression is one line naming the word, exit 2', async () => {
-    for (const [e, word] of [['tcp and', 'the end'], ['host 192.0.2.1 xor 7', "'xor' (word 3)"], ['port 99999', "'99999' (word 2)"], ['host no.such.name', "'no.such.name' (word 2)"], ['ip[1:3] = 0', "'3'"]]) {
+    for (const [e, word] of [
+      ['tcp and', 'the end'],
+      ['host 192.0.2.1 xor 7', "'xor' (word 3)"],
+      ['port 99999', "'99999' (word 2)"],
+      ['host no.such.name', "'no.such.name' (word 2)"],
+      ['ip[1:3] = 0', "'3'"],
+    ]) {
       const r = await sockit(['dump', '-d', e!]);
       expect(r.code, e).toBe(2);
       expect(r.stdout).toBe('');

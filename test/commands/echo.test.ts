@@ -24,7 +24,10 @@ function roundTrip(port: number, data: Buffer): Promise<Buffer> {
     const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     const got: Buffer[] = [];
     s.on('data', (b: Buffer) => got.push(b));
-    s.on('end', () => { s.end(); resolve(Buffer.concat(got)); });
+    s.on('end', () => {
+      s.end();
+      resolve(Buffer.concat(got));
+    });
     s.on('error', reject);
     s.end(data);
   });
@@ -55,7 +58,9 @@ describe('sockit echo over TCP', () => {
   let server: Running;
   let port: number;
   beforeAll(async () => ({ server, port } = await startServer([])));
-  afterAll(async () => { await server?.stop(); });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   it('carries 1 MiB of random bytes through the client byte for byte (cat big | client | cmp)', async () => {
     const big = randomBytes(1 << 20);
@@ -96,7 +101,10 @@ describe('sockit echo over TCP', () => {
           pushed += chunk.length;
           if (!hog.write(chunk)) {
             const t = setTimeout(resolve, 500);
-            hog.once('drain', () => { clearTimeout(t); pump(); });
+            hog.once('drain', () => {
+              clearTimeout(t);
+              pump();
+            });
             return;
           }
         }
@@ -143,7 +151,10 @@ describe('sockit echo server lifecycle', () => {
       // the listening socket is gone: a new client is refused
       const refused = await new Promise<string>((resolve) => {
         const s = net.connect({ port, host: '127.0.0.1' });
-        s.on('connect', () => { s.destroy(); resolve('connected'); });
+        s.on('connect', () => {
+          s.destroy();
+          resolve('connected');
+        });
         s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
       });
       expect(refused).toBe('ECONNREFUSED');
@@ -218,7 +229,7 @@ describe('sockit echo client errors', () => {
     }
   });
 
-  it('prints tcp_connect\'s error when nothing listens, exit 1', async () => {
+  it("prints tcp_connect's error when nothing listens, exit 1", async () => {
     const port = await freePort('tcp');
     const r = await sockit(['echo', 'client', '127.0.0.1', String(port)], { input: 'x\n' });
     expect(r).toMatchObject({ code: 1, stdout: '', stderr: `sockit echo: tcp_connect error for 127.0.0.1, ${port}: Connection refused\n` });
@@ -237,7 +248,10 @@ describe('sockit echo client errors', () => {
     [['echo', 'server', '-b', 'example'], /^sockit echo: invalid bind address: 'example'/],
     [['echo', 'server', '-t', '-1'], /^sockit echo: /],
     [['echo', 'server', '--bogus'], /^sockit echo: unknown option '--bogus'/],
-    [['echo', 'client', '-u', '-t', '0', '127.0.0.1'], /^sockit echo: invalid timeout: '0': a UDP client must wait for its reply \(-t 0 means the kernel's connect timeout, for TCP only\)$/m],
+    [
+      ['echo', 'client', '-u', '-t', '0', '127.0.0.1'],
+      /^sockit echo: invalid timeout: '0': a UDP client must wait for its reply \(-t 0 means the kernel's connect timeout, for TCP only\)$/m,
+    ],
   ])('bad input %j: one line, exit 2', async (args, message) => {
     const r = await sockit(args);
     expect(r.code).toBe(2);
@@ -281,7 +295,11 @@ describe('sockit echo --json', () => {
     await udp?.stop();
   });
 
-  const records = (stdout: string) => stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records = (stdout: string) =>
+    stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   it('TCP client: the connection, replies that add up to the input, a summary', async () => {
     const input = Array.from({ length: 300 }, (_, i) => `line ${i}\n`).join('');
@@ -290,7 +308,12 @@ describe('sockit echo --json', () => {
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     const [connection, ...rest] = records(r.stdout);
     const summary = rest.pop()!;
-    expect(connection).toMatchObject({ type: 'connection', proto: 'tcp', remote: { family: 4, address: '127.0.0.1', port: tcpPort }, local: { family: 4, address: '127.0.0.1' } });
+    expect(connection).toMatchObject({
+      type: 'connection',
+      proto: 'tcp',
+      remote: { family: 4, address: '127.0.0.1', port: tcpPort },
+      local: { family: 4, address: '127.0.0.1' },
+    });
     expect(rest.length).toBeGreaterThan(0);
     expect(rest.every((x) => x.type === 'reply' && x.proto === 'tcp' && x.bytes === (x.text as string).length)).toBe(true);
     expect(rest.map((x) => x.text).join('')).toBe(input);
@@ -357,8 +380,11 @@ describe('sockit echo --json', () => {
     }
   });
 
-  it('the servers\' records keep the vocabulary through to the summary after SIGTERM', async () => {
-    for (const [server, proto, counts] of [[tcp, 'tcp', ['connections', 'bytes_in', 'bytes_out']], [udp, 'udp', ['datagrams', 'bytes_in']]] as const) {
+  it("the servers' records keep the vocabulary through to the summary after SIGTERM", async () => {
+    for (const [server, proto, counts] of [
+      [tcp, 'tcp', ['connections', 'bytes_in', 'bytes_out']],
+      [udp, 'udp', ['datagrams', 'bytes_in']],
+    ] as const) {
       const s = startSockit(['echo', 'server', ...(proto === 'udp' ? ['-u'] : []), '-p', '0', '-b', '127.0.0.1', '--json']);
       try {
         const { local } = await s.json<{ local: { port: number } }>('listening');
@@ -383,7 +409,7 @@ describe('sockit echo --json', () => {
 });
 
 describe('sockit echo client and signals', () => {
-  it.each([['SIGINT'], ['SIGTERM']] as const)('dies of %s as the book\'s str_cli does (no handler: the shell sees 128+n)', async (signal) => {
+  it.each([['SIGINT'], ['SIGTERM']] as const)("dies of %s as the book's str_cli does (no handler: the shell sees 128+n)", async (signal) => {
     const { server, port } = await startServer(['-b', '127.0.0.1']);
     const c = startSockit(['echo', 'client', '127.0.0.1', String(port)]); // stdin stays open
     try {
@@ -404,7 +430,9 @@ describe('sockit echo over UDP', () => {
   let server: Running;
   let port: number;
   beforeAll(async () => ({ server, port } = await startServer(['-u'])));
-  afterAll(async () => { await server?.stop(); });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   it('echoes 1000 datagrams, one a line, in order', async () => {
     const input = Array.from({ length: 1000 }, (_, i) => `datagram ${i} ${'x'.repeat(i % 50)}\n`).join('');
@@ -456,7 +484,9 @@ describe.skipIf(!labReady)(`echo and daytime clients pick a family with -4 / -6 
     lab = await Lab.chain({ routers: 0, ipv6: true, name: 'family' });
     lab.hosts(lab.src, [`${lab.dst.v4} dual`, `${lab.dst.v6} dual`]);
   });
-  afterAll(async () => { await lab?.close(); });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   it('the TCP echo client connects over the family asked for', async () => {
     const server = startSockitIn(lab, lab.dst, ['echo', 'server', '-p', '7007', '-v']);
@@ -478,7 +508,10 @@ describe.skipIf(!labReady)(`echo and daytime clients pick a family with -4 / -6 
     const server = startSockitIn(lab, lab.dst, ['daytime', 'server', '-u', '-p', '7013', '-v']);
     try {
       await server.line(/^listening on /);
-      for (const [flag, to] of [['-6', { family: 6, address: lab.dst.v6, port: 7013 }], ['-4', { family: 4, address: lab.dst.v4, port: 7013 }]] as const) {
+      for (const [flag, to] of [
+        ['-6', { family: 6, address: lab.dst.v6, port: 7013 }],
+        ['-4', { family: 4, address: lab.dst.v4, port: 7013 }],
+      ] as const) {
         const r = await sockitIn(lab, lab.src, ['daytime', 'client', '-u', '--json', flag, 'dual', '7013']);
         expect(r.code).toBe(0);
         expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'reply', proto: 'udp', remote: to });

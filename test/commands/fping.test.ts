@@ -11,11 +11,18 @@ import { type CliResult, Running, sockit, sockitIn, startSockitIn } from '../hel
 import { isRoot } from '../helpers/root.js';
 import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
-import { Lab, needsRootReason } from '../lab/index.js';
+import { Lab, isRoot as labReady, needsRootReason } from '../lab/index.js';
 
 describe('fping arithmetic and target lists', () => {
   it('sprint_tm: three significant digits, glibc rounding (an exact tie goes to even)', () => {
-    expect([12_345, 999_400, 1_234_567, 12_345_678, 123_456_789, 2_000_000_000_000].map(sprintTm)).toEqual(['0.012', '0.999', '1.23', '12.3', '123', '2.000e+06']);
+    expect([12_345, 999_400, 1_234_567, 12_345_678, 123_456_789, 2_000_000_000_000].map(sprintTm)).toEqual([
+      '0.012',
+      '0.999',
+      '1.23',
+      '12.3',
+      '123',
+      '2.000e+06',
+    ]);
     // 0.0625 ms is exact in binary: glibc prints 0.062 where toFixed says 0.063
     expect(sprintTm(62_500)).toBe('0.062');
     expect(cFixed(0.0625, 3)).toBe('0.062');
@@ -23,7 +30,7 @@ describe('fping arithmetic and target lists', () => {
     expect(sprintTm(-1_500_000)).toBe('-1.5');
   });
 
-  it('-g: a prefix without network and broadcast (not below /31), a range end to end; fping\'s refusals', () => {
+  it("-g: a prefix without network and broadcast (not below /31), a range end to end; fping's refusals", () => {
     expect(cidrRange('192.0.2.0/30')).toEqual(['192.0.2.1', '192.0.2.2']);
     expect(cidrRange('192.0.2.5/31')).toEqual(['192.0.2.4', '192.0.2.5']);
     expect(cidrRange('192.0.2.9/32')).toEqual(['192.0.2.9']);
@@ -68,14 +75,15 @@ describe('bad arguments (one line, exit 3)', () => {
       if (!isRoot) return;
       const anchor = await run(['fping', ...args]);
       // fping prints its usage for some (exit 1); where it words the problem, the words match
-      if (!anchor.stderr.startsWith('Usage:')) expect(r.stderr.replace(/^sockit fping: /, '')).toBe(anchor.stderr.split('\n')[0]!.replace(/^fping: /, '') + '\n');
+      if (!anchor.stderr.startsWith('Usage:'))
+        expect(r.stderr.replace(/^sockit fping: /, '')).toBe(anchor.stderr.split('\n')[0]!.replace(/^fping: /, '') + '\n');
       expect(anchor.code).toBe(1);
     });
   }
 });
 
 describe.skipIf(!isRoot)('--openmetrics (loopback, root)', () => {
-  it('to standard output: OpenMetrics 1.0 that Prometheus\'s parser takes, the counts of fping\'s summary; the text goes to stderr only', async () => {
+  it("to standard output: OpenMetrics 1.0 that Prometheus's parser takes, the counts of fping's summary; the text goes to stderr only", async () => {
     const r = await sockit(['fping', '--openmetrics', '-c', '3', '-p', '20', '-t', '100', '127.0.0.1', '::1', '192.0.2.99']);
     expect(r.code).toBe(1);
     expect(r.stdout.endsWith('# EOF\n')).toBe(true);
@@ -143,7 +151,7 @@ function mask(text: string): string {
     .replace(/^ +[\d.]+ sec \(elapsed real time\)$/m, ' T sec (elapsed real time)');
 }
 
-describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst' : needsRootReason})`, () => {
+describe.skipIf(!labReady)(`against fping 5.1 in a lab (${labReady ? 'src - r1 - dst' : needsRootReason})`, () => {
   let lab: Lab;
   let alive: string[];
   const SILENT = '198.51.100.201';
@@ -165,7 +173,10 @@ describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst
     await lab.nft(dst, 'add rule inet lab input ip daddr 198.51.100.200-198.51.100.254 icmp type echo-request drop');
     // a reject rule, not an unreachable route: route errors are rate-limited per source in the initial namespace only
     await sh(r1, ['ip', 'route', 'add', '203.0.113.0/24', 'via', dst.v4]);
-    await lab.nft(r1, 'add counter inet lab rejected\nadd rule inet lab forward ip daddr 203.0.113.0/24 counter name "rejected" reject with icmp type host-unreachable');
+    await lab.nft(
+      r1,
+      'add counter inet lab rejected\nadd rule inet lab forward ip daddr 203.0.113.0/24 counter name "rejected" reject with icmp type host-unreachable',
+    );
     alive = [dst.v4, '198.51.100.1', '198.51.100.2', r1.v4, ALIVE6];
   }, 60_000);
 
@@ -196,7 +207,7 @@ describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst
     const r = { f: { code: f.code, signal: f.signal, stdout: f.stdout, stderr: f.stderr }, s };
     same(r);
     // one line for each ICMP error r1 sent during sockit's run: the try and the retry
-    expect(await rejected() - before).toBe(2);
+    expect((await rejected()) - before).toBe(2);
     expect(s.stderr.split('\n').filter((l) => ICMP_LINE.test(l)).length).toBe(2);
     expect(f.stderr.split('\n').filter((l) => ICMP_LINE.test(l)).length).toBe(2);
     expect(r.s.stdout).toContain(`${dst()} is alive\n`);
@@ -226,7 +237,7 @@ describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst
     expect(r.s.stderr).toMatch(new RegExp(`^${ALIVE6.replace(/\./g, '\\.')} +: xmt/rcv/%loss = 3/3/0%, min/avg/max = [\\d.]+/[\\d.]+/[\\d.]+$`, 'm'));
   }, 60_000);
 
-  it('-C 3 -q: every ping\'s time, - for none', async () => {
+  it("-C 3 -q: every ping's time, - for none", async () => {
     const r = await both(['-C', '3', '-q', '-p', '200', '-t', '100', dst(), SILENT, ALIVE6]);
     same(r);
     expect(r.s.stderr).toMatch(new RegExp(`^${SILENT.replace(/\./g, '\\.')} +: - - -$`, 'm'));
@@ -284,7 +295,7 @@ describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst
     }
   }, 60_000);
 
-  it('-l until SIGINT: a line per ping, then the summaries and fping\'s exit status; the same shape as fping\'s', async () => {
+  it("-l until SIGINT: a line per ping, then the summaries and fping's exit status; the same shape as fping's", async () => {
     const args = ['-l', '-p', '100', '-t', '50', dst(), SILENT];
     const runs = [new Running(lab.spawn(lab.src, ['fping', ...args])), startSockitIn(lab, lab.src, ['fping', ...args])];
     for (const r of runs) await r.line(/ : \[3\], 64 bytes/);
@@ -293,24 +304,40 @@ describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst
     expect(s).toEqual(f);
     expect(s.code).toBe(1);
     // how many pings went depends on when the signal came: the counts masked, each kind of line once
-    const shape = (t: string) => mask(t).replace(/\[\d+\]/g, '[N]').replace(/= \d+\/\d+\/\d+%/g, '= N/N/N%').split('\n').filter((l, i, a) => a.indexOf(l) === i).sort().join('\n');
+    const shape = (t: string) =>
+      mask(t)
+        .replace(/\[\d+\]/g, '[N]')
+        .replace(/= \d+\/\d+\/\d+%/g, '= N/N/N%')
+        .split('\n')
+        .filter((l, i, a) => a.indexOf(l) === i)
+        .sort()
+        .join('\n');
     expect(shape(runs[1]!.stdout)).toBe(shape(runs[0]!.stdout));
     expect(shape(runs[1]!.stderr)).toBe(shape(runs[0]!.stderr));
     expect(runs[1]!.stderr).toMatch(new RegExp(`^${SILENT.replace(/\./g, '\\.')} : xmt/rcv/%loss = (\\d+)/0/100%$`, 'm'));
   }, 60_000);
 
-  it('-Q: the interval summaries after an [HH:MM:SS] line, then the run\'s', async () => {
+  it("-Q: the interval summaries after an [HH:MM:SS] line, then the run's", async () => {
     const r = await both(['-c', '6', '-p', '100', '-Q', '0.2', dst()]);
-    const shape = (t: string) => mask(t).replace(/^\[\d\d:\d\d:\d\d\]$/gm, '[T]').replace(/= \d+\/\d+\/\d+%/g, '= N/N/N%');
+    const shape = (t: string) =>
+      mask(t)
+        .replace(/^\[\d\d:\d\d:\d\d\]$/gm, '[T]')
+        .replace(/= \d+\/\d+\/\d+%/g, '= N/N/N%');
     expect(shape(r.s.stderr)).toBe(shape(r.f.stderr));
     expect(r.s.stderr.match(/^\[\d\d:\d\d:\d\d\]$/gm)?.length).toBe(2);
     expect(r.s.stderr).toMatch(new RegExp(`^${dst().replace(/\./g, '\\.')} : xmt/rcv/%loss = 6/6/0%`, 'm'));
     expect(r.s.code).toBe(0);
   }, 60_000);
 
-  it('-n, -d, -A with names from the namespace\'s hosts file; -X stops at the count', async () => {
+  it("-n, -d, -A with names from the namespace's hosts file; -X stops at the count", async () => {
     lab.hosts(lab.src, [`${dst()} dsthost`, '198.51.100.1 one.example']);
-    for (const args of [['-n', dst(), '198.51.100.1', '198.51.100.2'], ['-d', 'dsthost', '198.51.100.2'], ['-A', '-n', 'dsthost', '198.51.100.1'], ['-A', 'one.example'], ['-c', '1', '-A', '-d', 'one.example', dst()]]) {
+    for (const args of [
+      ['-n', dst(), '198.51.100.1', '198.51.100.2'],
+      ['-d', 'dsthost', '198.51.100.2'],
+      ['-A', '-n', 'dsthost', '198.51.100.1'],
+      ['-A', 'one.example'],
+      ['-c', '1', '-A', '-d', 'one.example', dst()],
+    ]) {
       same(await both(args));
     }
     const r = await both(['-n', dst()]);
@@ -346,9 +373,17 @@ describe.skipIf(!isRoot)(`against fping 5.1 in a lab (${isRoot ? 'src - r1 - dst
   it('--json: the vocabulary, a host record per target, the exit code in the summary', async () => {
     const s = await sockitIn(lab, lab.src, ['fping', '--json', '-C', '2', '-p', '100', dst(), SILENT, 'no-such-host.invalid']);
     expect(vocabularyProblems(s.stdout, s.code)).toEqual([]);
-    const recs = s.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(recs.filter((r) => r.type === 'host').map((r) => [r.address, r.alive, r.sent, r.received, (r.pings as { rtt_ms: number | null }[]).map((x) => x.rtt_ms === null)])).toEqual([
-      [dst(), true, 2, 2, [false, false]], [SILENT, false, 2, 0, [true, true]],
+    const recs = s.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      recs
+        .filter((r) => r.type === 'host')
+        .map((r) => [r.address, r.alive, r.sent, r.received, (r.pings as { rtt_ms: number | null }[]).map((x) => x.rtt_ms === null)]),
+    ).toEqual([
+      [dst(), true, 2, 2, [false, false]],
+      [SILENT, false, 2, 0, [true, true]],
     ]);
     expect(recs.filter((r) => r.type === 'reply').length).toBe(2);
     expect(recs.filter((r) => r.type === 'timeout').length).toBe(2);

@@ -12,14 +12,32 @@ import { sockitIn } from '../helpers/cli.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 
 interface IpAddrInfo {
-  family: 'inet' | 'inet6'; local: string; address?: string; prefixlen: number; broadcast?: string; scope: string; label?: string;
+  family: 'inet' | 'inet6';
+  local: string;
+  address?: string;
+  prefixlen: number;
+  broadcast?: string;
+  scope: string;
+  label?: string;
 }
 interface IpLink {
-  ifindex: number; ifname: string; flags: string[]; mtu: number; operstate: string; address?: string; addr_info?: IpAddrInfo[];
+  ifindex: number;
+  ifname: string;
+  flags: string[];
+  mtu: number;
+  operstate: string;
+  address?: string;
+  addr_info?: IpAddrInfo[];
   stats64?: { rx: { packets: number; bytes: number; errors: number }; tx: { packets: number; bytes: number; errors: number } };
 }
 interface Rec {
-  type: string; index: number; name: string; flags: string[]; mtu: number; state: string; hardware_address?: string;
+  type: string;
+  index: number;
+  name: string;
+  flags: string[];
+  mtu: number;
+  state: string;
+  hardware_address?: string;
   addresses: { family: number; address: string; prefix_len: number; peer?: string; broadcast?: string; label?: string; scope: string }[];
   stats?: Record<string, number>;
 }
@@ -50,9 +68,22 @@ addr add 203.0.113.33 peer 203.0.113.34/32 dev tun0
 `;
 
 // prifinfo's flag words from ip's flag names
-const BOOK: [string, string][] = [['UP', 'UP'], ['BROADCAST', 'BCAST'], ['MULTICAST', 'MCAST'], ['LOOPBACK', 'LOOP'], ['POINTOPOINT', 'P2P']];
-const bookFlags = (flags: string[]) => `<${BOOK.filter(([ip]) => flags.includes(ip)).map(([, w]) => `${w} `).join('')}>`;
-const hwBook = (mac: string) => mac.split(':').map((x) => parseInt(x, 16).toString(16)).join(':');
+const BOOK: [string, string][] = [
+  ['UP', 'UP'],
+  ['BROADCAST', 'BCAST'],
+  ['MULTICAST', 'MCAST'],
+  ['LOOPBACK', 'LOOP'],
+  ['POINTOPOINT', 'P2P'],
+];
+const bookFlags = (flags: string[]) =>
+  `<${BOOK.filter(([ip]) => flags.includes(ip))
+    .map(([, w]) => `${w} `)
+    .join('')}>`;
+const hwBook = (mac: string) =>
+  mac
+    .split(':')
+    .map((x) => parseInt(x, 16).toString(16))
+    .join(':');
 
 /** What prifinfo prints, derived from ip -j addr: one block per address of the family (the first only without doaliases). */
 function expectedPrifinfo(ip: IpLink[], family: 'inet' | 'inet6', doaliases: boolean): string {
@@ -71,7 +102,11 @@ function expectedPrifinfo(ip: IpLink[], family: 'inet' | 'inet6', doaliases: boo
   return s;
 }
 
-const records = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec);
+const records = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Rec);
 
 describe.skipIf(!isRoot)('ifaces matches ip -j addr / ip -j link in a lab namespace', () => {
   let lab: Lab;
@@ -86,7 +121,9 @@ describe.skipIf(!isRoot)('ifaces matches ip -j addr / ip -j link in a lab namesp
     const r = await lab.exec(lab.src, ['ip', '-batch', '-'], { input: SETUP.trimStart() });
     expect(r.code, r.stderr).toBe(0);
   });
-  afterAll(async () => { await lab?.close(); });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   it('--json -a doaliases: every interface and address field by field, in the vocabulary', async () => {
     const ip = await ipJson(['addr']);
@@ -105,15 +142,27 @@ describe.skipIf(!isRoot)('ifaces matches ip -j addr / ip -j link in a lab namesp
       expect(x.mtu, l.ifname).toBe(l.mtu);
       expect(x.state, l.ifname).toBe(link.operstate.toLowerCase());
       expect(x.hardware_address, l.ifname).toBe(link.address);
-      expect(x.addresses, l.ifname).toEqual((l.addr_info ?? []).map((a) => ({
-        family: a.family === 'inet' ? 4 : 6, address: a.local, prefix_len: a.prefixlen, scope: a.scope,
-        ...(a.address ? { peer: a.address } : {}), ...(a.broadcast ? { broadcast: a.broadcast } : {}), ...(a.label ? { label: a.label } : {}),
-        flags: expect.any(Number),
-      })));
+      expect(x.addresses, l.ifname).toEqual(
+        (l.addr_info ?? []).map((a) => ({
+          family: a.family === 'inet' ? 4 : 6,
+          address: a.local,
+          prefix_len: a.prefixlen,
+          scope: a.scope,
+          ...(a.address ? { peer: a.address } : {}),
+          ...(a.broadcast ? { broadcast: a.broadcast } : {}),
+          ...(a.label ? { label: a.label } : {}),
+          flags: expect.any(Number),
+        })),
+      );
     }
     // what the lab set up is there (so the comparison above compared something)
     const dummy0 = ifs.find((x) => x.name === 'dummy0')!;
-    expect(dummy0.addresses.map((a) => a.label).filter(Boolean).sort()).toEqual(['dummy0', 'dummy0', 'dummy0', 'dummy0:1', 'dummy0:2']);
+    expect(
+      dummy0.addresses
+        .map((a) => a.label)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['dummy0', 'dummy0', 'dummy0', 'dummy0:1', 'dummy0:2']);
     expect(new Set(dummy0.addresses.map((a) => a.scope))).toEqual(new Set(['global', 'host', 'site', 'link']));
     expect(ifs.find((x) => x.name === 'tun0')!.flags).toContain('POINTOPOINT');
     expect(ifs.find((x) => x.name === 'dummy1')!.flags).not.toContain('UP');
@@ -130,8 +179,14 @@ describe.skipIf(!isRoot)('ifaces matches ip -j addr / ip -j link in a lab namesp
       const a = after.find((l) => l.ifindex === b.ifindex)!;
       if (JSON.stringify(a.stats64) !== JSON.stringify(b.stats64)) continue;
       const s = ifs.find((x) => x.index === b.ifindex)!.stats!;
-      expect([s.rx_packets, s.rx_bytes, s.rx_errors, s.tx_packets, s.tx_bytes, s.tx_errors], b.ifname)
-        .toEqual([b.stats64!.rx.packets, b.stats64!.rx.bytes, b.stats64!.rx.errors, b.stats64!.tx.packets, b.stats64!.tx.bytes, b.stats64!.tx.errors]);
+      expect([s.rx_packets, s.rx_bytes, s.rx_errors, s.tx_packets, s.tx_bytes, s.tx_errors], b.ifname).toEqual([
+        b.stats64!.rx.packets,
+        b.stats64!.rx.bytes,
+        b.stats64!.rx.errors,
+        b.stats64!.tx.packets,
+        b.stats64!.tx.bytes,
+        b.stats64!.tx.errors,
+      ]);
       compared++;
     }
     expect(compared).toBeGreaterThan(0);
@@ -164,7 +219,9 @@ describe.skipIf(!isRoot)('ifaces matches ip -j addr / ip -j link in a lab namesp
     for (const [k, l] of ip.entries()) {
       const f = rows[k + 1]!.split(/ +/);
       expect(f.slice(0, 5), l.ifname).toEqual([String(l.ifindex), l.ifname, l.operstate, String(l.mtu), l.address ?? '-']);
-      const addrs = (l.addr_info ?? []).map((a) => `${a.local}${a.address ? ` peer ${a.address}` : ''}/${a.prefixlen}${a.label && a.label !== l.ifname ? `(${a.label})` : ''}`);
+      const addrs = (l.addr_info ?? []).map(
+        (a) => `${a.local}${a.address ? ` peer ${a.address}` : ''}/${a.prefixlen}${a.label && a.label !== l.ifname ? `(${a.label})` : ''}`,
+      );
       expect(rows[k + 1]!.endsWith(` ${addrs.join(' ') || '-'}`), rows[k + 1]).toBe(true);
     }
   });

@@ -14,16 +14,27 @@ import { sockitIn } from '../helpers/cli.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 
 interface Fixture {
-  tcp4_any: number; tcp4_lo: number; tcp6_only: number; tcp6_dual: number; tcp4_client: number;
-  tcp6_client: number; mapped_client: number; timewait_client: number;
-  udp4_any: number; udp4_lo: number; udp_connected: number; udp6: number;
-  stream_path: string; dgram_path: string; abstract: string; pid: number;
+  tcp4_any: number;
+  tcp4_lo: number;
+  tcp6_only: number;
+  tcp6_dual: number;
+  tcp4_client: number;
+  tcp6_client: number;
+  mapped_client: number;
+  timewait_client: number;
+  udp4_any: number;
+  udp4_lo: number;
+  udp_connected: number;
+  udp6: number;
+  stream_path: string;
+  dgram_path: string;
+  abstract: string;
+  pid: number;
 }
 
 /** ss's timers ("timer:(timewait,59sec,0)") and netstat's ("timewait (59.87/0/0)") count down between runs */
-const maskTimers = (s: string) => s
-  .replace(/timer:\((\w+),[^,]*,(\d+)\)/g, 'timer:($1,T,$2)')
-  .replace(/\b(on\d?|off|keepalive|timewait|probe) \(\d+\.\d\d\//g, '$1 (T/');
+const maskTimers = (s: string) =>
+  s.replace(/timer:\((\w+),[^,]*,(\d+)\)/g, 'timer:($1,T,$2)').replace(/\b(on\d?|off|keepalive|timewait|probe) \(\d+\.\d\d\//g, '$1 (T/');
 
 /** Header lines first, the rest sorted: the two tools need not dump in one order. */
 function lines(text: string, header: number): string[] {
@@ -33,7 +44,10 @@ function lines(text: string, header: number): string[] {
   let i = 0;
   // netstat prints two tables, each with a two-line title
   const block: string[] = [];
-  const flush = () => { out.push(...block.sort()); block.length = 0; };
+  const flush = () => {
+    out.push(...block.sort());
+    block.length = 0;
+  };
   for (const l of all) {
     if (i++ < header || /^(Active |Proto |State |Netid |Recv-Q )/.test(l)) {
       flush();
@@ -84,10 +98,28 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
   }
 
   const ssCases: string[][] = [
-    ['-tan'], ['-tuln'], ['-uan'], ['-wan'], ['-xa'], ['-xl'], ['-x'], ['-tanp'], ['-tane'], ['-tano'], ['-tanoe'],
-    ['-ta', '-n', '-H'], ['-tan4'], ['-tan6'], ['-an', '-f', 'inet'], ['-A', 'tcp,udp', '-n'],
-    ['-tn', 'state', 'established'], ['-tn', 'state', 'listening'], ['-tan', 'exclude', 'time-wait'],
-    ['-tn', 'state', 'connected'], ['-tun', 'state', 'all'], ['-xn', 'state', 'connected'],
+    ['-tan'],
+    ['-tuln'],
+    ['-uan'],
+    ['-wan'],
+    ['-xa'],
+    ['-xl'],
+    ['-x'],
+    ['-tanp'],
+    ['-tane'],
+    ['-tano'],
+    ['-tanoe'],
+    ['-ta', '-n', '-H'],
+    ['-tan4'],
+    ['-tan6'],
+    ['-an', '-f', 'inet'],
+    ['-A', 'tcp,udp', '-n'],
+    ['-tn', 'state', 'established'],
+    ['-tn', 'state', 'listening'],
+    ['-tan', 'exclude', 'time-wait'],
+    ['-tn', 'state', 'connected'],
+    ['-tun', 'state', 'all'],
+    ['-xn', 'state', 'connected'],
   ];
   for (const args of ssCases) {
     it(`sockit ss ${args.join(' ')} is ss ${args.join(' ')}`, async () => {
@@ -99,10 +131,17 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
 
   // -i's values move between two runs (rtt, last*, rates, busy) and the width of
   // the Process column is the longest of those lines: values masked, blanks folded
-  const maskInfo = (t: string) => maskTimers(t)
-    .replace(/\b(lastsnd|lastrcv|lastack|busy|rtt|rto|minrtt|ato|rcv_rtt|delivered|segs_out|segs_in|bytes_acked|bytes_sent|bytes_received|data_segs_out|data_segs_in|rcv_space|rcv_ssthresh|cwnd|skmem):\S+/g, '$1:N')
-    .replace(/\b(send|pacing_rate|delivery_rate) \S+bps/g, '$1 Nbps').replace(/bw:[^,]+,mrtt:[^,)]+/g, 'bw:N,mrtt:N')
-    .replace(/ app_limited/g, '').replace(/[ \t]+/g, ' ').replace(/ $/gm, '');
+  const maskInfo = (t: string) =>
+    maskTimers(t)
+      .replace(
+        /\b(lastsnd|lastrcv|lastack|busy|rtt|rto|minrtt|ato|rcv_rtt|delivered|segs_out|segs_in|bytes_acked|bytes_sent|bytes_received|data_segs_out|data_segs_in|rcv_space|rcv_ssthresh|cwnd|skmem):\S+/g,
+        '$1:N',
+      )
+      .replace(/\b(send|pacing_rate|delivery_rate) \S+bps/g, '$1 Nbps')
+      .replace(/bw:[^,]+,mrtt:[^,)]+/g, 'bw:N,mrtt:N')
+      .replace(/ app_limited/g, '')
+      .replace(/[ \t]+/g, ' ')
+      .replace(/ $/gm, '');
   for (const args of [['-tin'], ['-tinpeom'], ['-uain'], ['-wain'], ['-tinO'], ['-tinpeomO']]) {
     it(`sockit ss ${args.join(' ')} is ss ${args.join(' ')} (tcp_info values masked)`, async () => {
       const { theirs, ours } = await both('ss', args);
@@ -112,7 +151,7 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     });
   }
 
-  it('ss -s: the summary from /proc/net/sockstat and snmp is ss\'s', async () => {
+  it("ss -s: the summary from /proc/net/sockstat and snmp is ss's", async () => {
     for (const args of [['-s'], ['-s', '-a'], ['-s', '-tn']]) {
       const { theirs, ours } = await both('ss', args);
       expect(ours.code).toBe(0);
@@ -132,10 +171,17 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
 
   it('the expression filter selects what ss selects', async () => {
     const filters = [
-      ['sport', '=', `:${fx.tcp4_lo}`], ['dport', 'eq', `:${fx.tcp4_lo}`], ['src', '127.0.0.1'], ['dst', '[::1]'],
-      ['(', 'sport', '>', ':1024', 'and', 'dport', '<', ':1024', ')'], ['not', 'src', '127.0.0.0/8'],
-      ['src', `[::ffff:127.0.0.1]:${fx.tcp6_dual}`], ['dst', '127.0.0.1', 'or', 'dst', '[::1]'],
-      [`sport >= :${fx.tcp6_dual} && ! dport = :0`], ['src', '*:' + String(fx.tcp4_any)], ['dport', '!=', `:${fx.tcp4_lo}`],
+      ['sport', '=', `:${fx.tcp4_lo}`],
+      ['dport', 'eq', `:${fx.tcp4_lo}`],
+      ['src', '127.0.0.1'],
+      ['dst', '[::1]'],
+      ['(', 'sport', '>', ':1024', 'and', 'dport', '<', ':1024', ')'],
+      ['not', 'src', '127.0.0.0/8'],
+      ['src', `[::ffff:127.0.0.1]:${fx.tcp6_dual}`],
+      ['dst', '127.0.0.1', 'or', 'dst', '[::1]'],
+      [`sport >= :${fx.tcp6_dual} && ! dport = :0`],
+      ['src', '*:' + String(fx.tcp4_any)],
+      ['dport', '!=', `:${fx.tcp4_lo}`],
     ];
     for (const f of filters) {
       const { theirs, ours } = await both('ss', ['-tan', ...f]);
@@ -151,12 +197,26 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     const replies = async (args: string[], env: Record<string, string> = {}, user: User = 'root') => {
       const r = await sockitIn(lab, lab.src, ['ss', ...args, '--json'], { env, user });
       expect(r.code, args.join(' ')).toBe(0);
-      const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
-      return { sockets: recs.filter((x) => x.type === 'socket').map((x) => JSON.stringify([x.local, x.peer, x.state])).sort(), replies: recs.at(-1)!.inet_diag_replies as number };
+      const recs = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, any>);
+      return {
+        sockets: recs
+          .filter((x) => x.type === 'socket')
+          .map((x) => JSON.stringify([x.local, x.peer, x.state]))
+          .sort(),
+        replies: recs.at(-1)!.inet_diag_replies as number,
+      };
     };
     const all = await replies(['-tan']);
     for (const user of ['root', 'nobody'] as const) {
-      for (const f of [['sport', '=', `:${fx.tcp4_lo}`], ['(', 'sport', '>', ':1024', 'and', 'dport', '<', ':1024', ')'], ['not', 'dport', '!=', `:${fx.tcp4_lo}`], ['dst', '127.0.0.1/32']]) {
+      for (const f of [
+        ['sport', '=', `:${fx.tcp4_lo}`],
+        ['(', 'sport', '>', ':1024', 'and', 'dport', '<', ':1024', ')'],
+        ['not', 'dport', '!=', `:${fx.tcp4_lo}`],
+        ['dst', '127.0.0.1/32'],
+      ]) {
         const kernel = await replies(['-tan', ...f], {}, user);
         const here = await replies(['-tan', ...f], { SOCKIT_BYTECODE: '0' }, user);
         // the same sockets either way; without the program every socket of the tables comes back
@@ -196,8 +256,11 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     }
     // with -p the header is there (glued with -l, as in later ss too), users:(...) has its column and
     // what follows it (-e, -o) its own: the same words as 6.1, the blanks between them differ
-    const words = (t: string, p: boolean) => maskTimers(t).split('\n')
-      .map((l, i) => (i === 0 ? l.replace(/Port ?Process *$/, p ? 'Port Process' : 'Port') : l).trim().split(/\s+/).join(' ')).sort();
+    const words = (t: string, p: boolean) =>
+      maskTimers(t)
+        .split('\n')
+        .map((l, i) => (i === 0 ? l.replace(/Port ?Process *$/, p ? 'Port Process' : 'Port') : l).trim().split(/\s+/).join(' '))
+        .sort();
     for (const args of [['-tanp'], ['-tlnp'], ['-tanpeo'], ['-xap'], ['-tane'], ['-tano']]) {
       const p = args[0]!.includes('p');
       const theirs = await lab.exec(lab.src, ['ss', ...args]);
@@ -214,8 +277,24 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
   });
 
   const netstatCases: string[][] = [
-    ['-tan'], ['-tuln'], ['-uan'], ['-wan'], ['-xa'], ['-x'], ['-xl'], ['-tn'], ['-tanp'], ['-tanee'], ['-tanpee'],
-    ['-tanoW'], ['-tuwan'], ['-an'], ['-4an'], ['-6an'], ['-tanW'], ['-xap'],
+    ['-tan'],
+    ['-tuln'],
+    ['-uan'],
+    ['-wan'],
+    ['-xa'],
+    ['-x'],
+    ['-xl'],
+    ['-tn'],
+    ['-tanp'],
+    ['-tanee'],
+    ['-tanpee'],
+    ['-tanoW'],
+    ['-tuwan'],
+    ['-an'],
+    ['-4an'],
+    ['-6an'],
+    ['-tanW'],
+    ['-xap'],
   ];
   for (const args of netstatCases) {
     it(`sockit netstat ${args.join(' ')} is netstat ${args.join(' ')}`, async () => {
@@ -227,7 +306,10 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
 
   it('netstat -i and -ia: the interface table from RTM_GETLINK is the one netstat reads from /proc/net/dev', async () => {
     // down, so only -a shows them; vx10 after vx9 (nstrcmp)
-    for (const [a, b] of [['vx9', 'vy9'], ['vx10', 'vy10']]) {
+    for (const [a, b] of [
+      ['vx9', 'vy9'],
+      ['vx10', 'vy10'],
+    ]) {
       expect((await lab.exec(lab.src, ['ip', 'link', 'add', a!, 'type', 'veth', 'peer', 'name', b!])).code).toBe(0);
     }
     // eth0's packet counters move with the link's IPv6 chatter between the two runs: masked
@@ -239,7 +321,12 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     }
     const j = await sockitIn(lab, lab.src, ['netstat', '-ia', '--json']);
     expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
-    const names = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name?: string }).map((r) => r.name).filter(Boolean);
+    const names = j.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name?: string })
+      .map((r) => r.name)
+      .filter(Boolean);
     expect(names).toEqual(['eth0', 'lo', 'vx9', 'vx10', 'vy9', 'vy10']);
   });
 
@@ -263,8 +350,11 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     // names without DNS (there is none here): the gateway and the host route's target from the lab's hosts file
     lab.hosts(lab.src, [`${lab.dst.v4} gw-dst`, '203.0.113.5 host-five']);
     for (const route of [
-      ['198.51.100.0/24', 'via', lab.dst.v4], ['203.0.113.5/32', 'via', lab.dst.v4], ['unreachable', '203.0.113.64/26'],
-      ['198.51.100.128/25', 'dev', 'eth0', 'metric', '7', 'advmss', '1400', 'window', '1000'], ['default', 'via', lab.dst.v4],
+      ['198.51.100.0/24', 'via', lab.dst.v4],
+      ['203.0.113.5/32', 'via', lab.dst.v4],
+      ['unreachable', '203.0.113.64/26'],
+      ['198.51.100.128/25', 'dev', 'eth0', 'metric', '7', 'advmss', '1400', 'window', '1000'],
+      ['default', 'via', lab.dst.v4],
     ]) {
       const r = await lab.exec(lab.src, ['ip', 'route', 'add', ...route]);
       expect(r.code, `${route.join(' ')}: ${r.stderr}`).toBe(0);
@@ -285,8 +375,10 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     lab.hosts(lab.src, [`${lab.dst.v4} gw-dst`, '203.0.113.5 host-five', `${lab.dst.v6} gw6-dst`, '2001:db8:5::5 host6-five']);
     lab.noDns(lab.src);
     for (const route of [
-      ['2001:db8:100::/48', 'via', lab.dst.v6!], ['2001:db8:5::5/128', 'via', lab.dst.v6!, 'metric', '7'],
-      ['unreachable', '2001:db8:200::/48'], ['2001:db8:300::/56', 'dev', 'eth0', 'metric', '2048'],
+      ['2001:db8:100::/48', 'via', lab.dst.v6!],
+      ['2001:db8:5::5/128', 'via', lab.dst.v6!, 'metric', '7'],
+      ['unreachable', '2001:db8:200::/48'],
+      ['2001:db8:300::/56', 'dev', 'eth0', 'metric', '2048'],
     ]) {
       const r = await lab.exec(lab.src, ['ip', '-6', 'route', 'add', ...route]);
       expect(r.code, `${route.join(' ')}: ${r.stderr}`).toBe(0);
@@ -304,34 +396,45 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     expect(j.stdout).toContain(`{"type":"route","family":6,"destination":"2001:db8:100::","prefix_length":48,"gateway":"${lab.dst.v6}","interface":"eth0"`);
   });
 
-  it('netstat -ie: ifconfig\'s blocks, from RTM_GETLINK, RTM_GETADDR and /proc/net/if_inet6', async () => {
+  it("netstat -ie: ifconfig's blocks, from RTM_GETLINK, RTM_GETADDR and /proc/net/if_inet6", async () => {
     for (const cmd of [
-      ['ip', 'link', 'add', 'vp0', 'type', 'veth', 'peer', 'name', 'vq0'], ['ip', 'link', 'set', 'vp0', 'up', 'mtu', '1280'],
-      ['ip', 'addr', 'add', '198.51.100.7/25', 'dev', 'vp0'], ['ip', 'addr', 'add', '198.51.100.9/25', 'dev', 'vp0'],
-      ['ip', 'addr', 'add', '2001:db8:77::7/64', 'dev', 'vp0', 'nodad'], ['ip', 'addr', 'add', '203.0.113.1', 'peer', '203.0.113.2', 'dev', 'vq0'],
-      ['ip', 'link', 'set', 'vp0', 'promisc', 'on'], ['ip', 'link', 'set', 'vq0', 'txqueuelen', '77'],
+      ['ip', 'link', 'add', 'vp0', 'type', 'veth', 'peer', 'name', 'vq0'],
+      ['ip', 'link', 'set', 'vp0', 'up', 'mtu', '1280'],
+      ['ip', 'addr', 'add', '198.51.100.7/25', 'dev', 'vp0'],
+      ['ip', 'addr', 'add', '198.51.100.9/25', 'dev', 'vp0'],
+      ['ip', 'addr', 'add', '2001:db8:77::7/64', 'dev', 'vp0', 'nodad'],
+      ['ip', 'addr', 'add', '203.0.113.1', 'peer', '203.0.113.2', 'dev', 'vq0'],
+      ['ip', 'link', 'set', 'vp0', 'promisc', 'on'],
+      ['ip', 'link', 'set', 'vq0', 'txqueuelen', '77'],
     ]) {
       const r = await lab.exec(lab.src, cmd);
       expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
     }
     // the links' own IPv6 chatter moves the packet and byte counters of the up ones between the runs,
     // and vp0's drops (its peer is down)
-    const mask = (t: string) => t.replace(/^( {8}[RT]X packets )\d+  bytes \d+ \([\d.]+ \w+\)$/gm, '$1N  bytes N (N)')
-      .replace(/^( {8}TX errors \d+  dropped )\d+/gm, '$1N');
+    const mask = (t: string) =>
+      t.replace(/^( {8}[RT]X packets )\d+  bytes \d+ \([\d.]+ \w+\)$/gm, '$1N  bytes N (N)').replace(/^( {8}TX errors \d+  dropped )\d+/gm, '$1N');
     for (const args of [['-ie'], ['-iea'], ['-ieen'], ['-iae']]) {
       const { theirs, ours } = await both('netstat', args);
       expect(ours.code).toBe(0);
       expect(mask(ours.stdout), args.join(' ')).toBe(mask(theirs.stdout));
     }
     const { ours } = await both('netstat', ['-iea']);
-    expect(ours.stdout).toMatch(/^vp0: flags=4355<UP,BROADCAST,PROMISC,MULTICAST>  mtu 1280\n {8}inet 198\.51\.100\.7  netmask 255\.255\.255\.128  broadcast 0\.0\.0\.0\n {8}inet6 2001:db8:77::7  prefixlen 64  scopeid 0x0<global>\n/m);
-    expect(ours.stdout).toMatch(/^vq0: flags=4098<BROADCAST,MULTICAST>  mtu 1500\n {8}inet 203\.0\.113\.1  netmask 255\.255\.255\.255  broadcast 0\.0\.0\.0\n {8}ether [0-9a-f:]{17}  txqueuelen 77  \(Ethernet\)\n/m);
+    expect(ours.stdout).toMatch(
+      /^vp0: flags=4355<UP,BROADCAST,PROMISC,MULTICAST>  mtu 1280\n {8}inet 198\.51\.100\.7  netmask 255\.255\.255\.128  broadcast 0\.0\.0\.0\n {8}inet6 2001:db8:77::7  prefixlen 64  scopeid 0x0<global>\n/m,
+    );
+    expect(ours.stdout).toMatch(
+      /^vq0: flags=4098<BROADCAST,MULTICAST>  mtu 1500\n {8}inet 203\.0\.113\.1  netmask 255\.255\.255\.255  broadcast 0\.0\.0\.0\n {8}ether [0-9a-f:]{17}  txqueuelen 77  \(Ethernet\)\n/m,
+    );
   });
 
   it('shows what the fixture opened (ss -tan --json, in the JSON vocabulary)', async () => {
     const r = await sockitIn(lab, lab.src, ['ss', '-tan', '--json']);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const recs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const sockets = recs.filter((x) => x.type === 'socket');
     const listen = sockets.find((x) => x.state === 'LISTEN' && x.local.port === fx.tcp4_lo);
     expect(listen).toMatchObject({ netid: 'tcp', local: { family: 4, address: '127.0.0.1', port: fx.tcp4_lo } });
@@ -348,17 +451,31 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
   it('netstat -xa --json and ss -xap --json name the unix sockets', async () => {
     const r = await sockitIn(lab, lab.src, ['ss', '-xap', '--json']);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const recs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const stream = recs.find((x) => x.local?.path === fx.stream_path && x.state === 'LISTEN');
     expect(stream).toMatchObject({ netid: 'u_str', users: [{ comm: 'python3', pid: fx.pid }] });
     expect(recs.find((x) => x.local?.path === `@${fx.abstract}`)).toMatchObject({ netid: 'u_seq', state: 'LISTEN' });
     const n = await sockitIn(lab, lab.src, ['netstat', '-xa', '--json']);
     expect(vocabularyProblems(n.stdout, n.code)).toEqual([]);
-    const dgram = n.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).find((x) => x.local?.path === fx.dgram_path);
+    const dgram = n.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .find((x) => x.local?.path === fx.dgram_path);
     expect(dgram).toMatchObject({ type: 'socket', netid: 'unix', refcnt: 2 });
   });
 
-  for (const [tool, args] of [['ss', ['-tan']], ['ss', ['-xa']], ['ss', ['-tanp']], ['netstat', ['-tan']], ['netstat', ['-tuwanp']], ['netstat', ['-xap']]] as const) {
+  for (const [tool, args] of [
+    ['ss', ['-tan']],
+    ['ss', ['-xa']],
+    ['ss', ['-tanp']],
+    ['netstat', ['-tan']],
+    ['netstat', ['-tuwanp']],
+    ['netstat', ['-xap']],
+  ] as const) {
     it(`as nobody: sockit ${tool} ${args.join(' ')} is ${tool} ${args.join(' ')} (stderr too)`, async () => {
       const { theirs, ours } = await both(tool, [...args], 'nobody');
       expect(ours.code).toBe(0);
@@ -386,11 +503,14 @@ describe.skipIf(!isRoot)('ss -K closes sockets (SOCK_DESTROY)', () => {
     const lab = await Lab.chain({ routers: 0, name: 'sskill' });
     try {
       // two pairs, one for each tool, made apart from sockit
-      const py = 'import socket,sys\nkeep=[]\nfor p in (4321,4322):\n  l=socket.socket(); l.bind(("127.0.0.1",p)); l.listen(); c=socket.create_connection(("127.0.0.1",p)); a,_=l.accept(); keep+=[l,c,a]\nprint("ready",flush=True)\nsys.stdin.read()';
+      const py =
+        'import socket,sys\nkeep=[]\nfor p in (4321,4322):\n  l=socket.socket(); l.bind(("127.0.0.1",p)); l.listen(); c=socket.create_connection(("127.0.0.1",p)); a,_=l.accept(); keep+=[l,c,a]\nprint("ready",flush=True)\nsys.stdin.read()';
       const holder = lab.spawn(lab.src, ['python3', '-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
       await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
       const denied = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322'], { user: 'nobody' });
-      expect(denied.stderr).toBe('sockit ss: no permission: closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN; fix: run as root, or grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"\n');
+      expect(denied.stderr).toBe(
+        'sockit ss: no permission: closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN; fix: run as root, or grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"\n',
+      );
       expect(denied.code).toBe(2);
       const theirs = await lab.exec(lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4321']);
       const ours = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322'], { env: { SOCKIT_SS_LAYOUT: '6.1' } });

@@ -25,7 +25,9 @@ function exec(file: string, args: string[], path: string) {
 describe('sockit links DIR', () => {
   let dir: string;
   const path = () => `${dir}:${dirname(process.execPath)}:/usr/bin:/bin`;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sockit-links-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sockit-links-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('links every command and alias to bin/sockit, one line each', async () => {
@@ -45,7 +47,12 @@ describe('sockit links DIR', () => {
 
   it('a link runs its command: the same output as sockit <command>, by path and through PATH', async () => {
     await sockit(['links', dir]);
-    for (const [name, args] of [['lookup', ['localhost']], ['ping', ['--help']], ['tracert', ['--help']], ['checkopts', ['--tcp']]] as const) {
+    for (const [name, args] of [
+      ['lookup', ['localhost']],
+      ['ping', ['--help']],
+      ['tracert', ['--help']],
+      ['checkopts', ['--tcp']],
+    ] as const) {
       const ours = await sockit([name, ...args]);
       expect(ours.code).toBe(0);
       expect(exec(join(dir, name), [...args], path()), name).toEqual({ code: 0, stdout: ours.stdout, stderr: ours.stderr });
@@ -63,8 +70,15 @@ describe('sockit links DIR', () => {
     expect(r.code).toBe(0);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     expect(readdirSync(dir).sort()).toEqual(['ping', 'ss']);
-    const recs = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(recs.map((x) => [x.type, x.name])).toEqual([['link', 'ping'], ['link', 'ss'], ['summary', undefined]]);
+    const recs = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs.map((x) => [x.type, x.name])).toEqual([
+      ['link', 'ping'],
+      ['link', 'ss'],
+      ['summary', undefined],
+    ]);
   });
 
   it('what is there already: one line and exit 1, unless -f replaces it', async () => {

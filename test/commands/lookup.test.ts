@@ -17,12 +17,21 @@ describe('sockit lookup on this host, against getent', () => {
   // [sockit arguments, getent arguments]
   const cases: [string[], string[]][] = [
     [['localhost'], ['ahosts', 'localhost']],
-    [['-4', 'localhost'], ['ahostsv4', 'localhost']],
-    [['-6', 'localhost'], ['ahostsv6', 'localhost']],
+    [
+      ['-4', 'localhost'],
+      ['ahostsv4', 'localhost'],
+    ],
+    [
+      ['-6', 'localhost'],
+      ['ahostsv6', 'localhost'],
+    ],
     [['127.0.0.1'], ['ahosts', '127.0.0.1']],
     [['::1'], ['ahosts', '::1']],
     [['fe80::1%lo'], ['ahosts', 'fe80::1%lo']],
-    [['-x', '127.0.0.1'], ['hosts', '127.0.0.1']],
+    [
+      ['-x', '127.0.0.1'],
+      ['hosts', '127.0.0.1'],
+    ],
   ];
   for (const [args, anchor] of cases) {
     it(`sockit lookup ${args.join(' ')} prints what getent ${anchor.join(' ')} prints`, async () => {
@@ -103,7 +112,12 @@ describe('sockit lookup on this host, against getent', () => {
   it('--json: address, name and service records in the vocabulary', async () => {
     const a = await sockit(['lookup', '--json', '-4', 'localhost', 'echo']);
     expect(vocabularyProblems(a.stdout, a.code)).toEqual([]);
-    expect(a.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+    expect(
+      a.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
       { type: 'address', family: 4, address: '127.0.0.1', port: 7, socktype: 'stream', protocol: 'tcp', canonname: 'localhost' },
       { type: 'address', family: 4, address: '127.0.0.1', port: 7, socktype: 'dgram', protocol: 'udp' },
       { type: 'summary', found: 2, exit_code: 0 },
@@ -117,7 +131,12 @@ describe('sockit lookup on this host, against getent', () => {
     const e = await sockit(['lookup', '--json', 'no-such-host.invalid']);
     expect(e.code).toBe(2);
     expect(vocabularyProblems(e.stdout, e.code)).toEqual([]);
-    expect(JSON.parse(e.stdout.split('\n')[0]!)).toEqual({ type: 'error', kind: 'resolve', code: 'EAI_NONAME', message: 'no-such-host.invalid: Name or service not known' });
+    expect(JSON.parse(e.stdout.split('\n')[0]!)).toEqual({
+      type: 'error',
+      kind: 'resolve',
+      code: 'EAI_NONAME',
+      message: 'no-such-host.invalid: Name or service not known',
+    });
   });
 });
 
@@ -132,15 +151,26 @@ describe.skipIf(!isRoot)(`sockit lookup on names of a lab's /etc/hosts (${isRoot
       '2001:db8:77::7 six.lab.example six',
     ]);
   }, 30_000);
-  afterAll(async () => { await lab?.close(); });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   const keys: [string[], string[]][] = [
     [['dst'], ['ahosts', 'dst']],
     [['dst.lab.example'], ['ahosts', 'dst.lab.example']],
-    [['-4', 'dst'], ['ahostsv4', 'dst']],
-    [['-6', 'dst'], ['ahostsv6', 'dst']],
+    [
+      ['-4', 'dst'],
+      ['ahostsv4', 'dst'],
+    ],
+    [
+      ['-6', 'dst'],
+      ['ahostsv6', 'dst'],
+    ],
     [['b2'], ['ahosts', 'b2']],
-    [['-6', 'beta'], ['ahostsv6', 'beta']],
+    [
+      ['-6', 'beta'],
+      ['ahostsv6', 'beta'],
+    ],
     [['six'], ['ahosts', 'six']],
   ];
   for (const [args, anchor] of keys) {
@@ -168,7 +198,13 @@ describe.skipIf(!isRoot)(`sockit lookup on names of a lab's /etc/hosts (${isRoot
   it('-6 --all: IPv6 addresses and the IPv4 ones mapped (AI_V4MAPPED | AI_ALL); without it, only IPv6', async () => {
     const all = await sockitIn(lab, lab.src, ['lookup', '-6', '--all', '--socktype', 'stream', 'dst']);
     expect(all.code).toBe(0);
-    expect(all.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort()).toEqual([`::ffff:${lab.dst.v4}`, lab.dst.v6].sort());
+    expect(
+      all.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[0])
+        .sort(),
+    ).toEqual([`::ffff:${lab.dst.v4}`, lab.dst.v6].sort());
     const six = await sockitIn(lab, lab.src, ['lookup', '-6', '--socktype', 'stream', 'dst']);
     expect(six.stdout).toBe(`${lab.dst.v6.padEnd(15)} STREAM dst.lab.example\n`);
     const passive = await sockitIn(lab, lab.src, ['lookup', '--passive', '--socktype', 'dgram', '*', 'ntp']);

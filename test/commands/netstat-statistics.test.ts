@@ -28,13 +28,16 @@ const MOVING = [
 function maskMoving(text: string, v6: boolean): string {
   if (!v6) return text;
   let group = '';
-  return text.split('\n').map((l) => {
-    if (/^\S/.test(l)) group = l;
-    if (group !== 'Ip6:' && group !== 'Icmp6:') return l;
-    if (MOVING[0]!.test(l)) return l.replace(/\d+/, 'N');
-    if (MOVING[2]!.test(l) || MOVING[3]!.test(l)) return l.replace(/\d+$/, 'N');
-    return l;
-  }).join('\n');
+  return text
+    .split('\n')
+    .map((l) => {
+      if (/^\S/.test(l)) group = l;
+      if (group !== 'Ip6:' && group !== 'Icmp6:') return l;
+      if (MOVING[0]!.test(l)) return l.replace(/\d+/, 'N');
+      if (MOVING[2]!.test(l) || MOVING[3]!.test(l)) return l.replace(/\d+$/, 'N');
+      return l;
+    })
+    .join('\n');
 }
 
 describe.skipIf(!isRoot)('netstat -s is net-tools netstat -s', () => {
@@ -44,8 +47,13 @@ describe.skipIf(!isRoot)('netstat -s is net-tools netstat -s', () => {
     lab = await Lab.chain({ routers: 0, ipv6: true, name: 'nstat' });
     // something in every group: echo, a port unreachable, a refused and a completed connection
     for (const argv of [
-      ['ping', '-c2', '-i0.2', lab.dst.v4], ['ping', '-6', '-c2', '-i0.2', lab.dst.v6!],
-      ['python3', '-c', `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b"x",("${lab.dst.v4}",9))\nc=socket.socket()\ntry: c.connect(("${lab.dst.v4}",9))\nexcept OSError: pass\nl=socket.socket(); l.bind(("127.0.0.1",0)); l.listen(); a=socket.create_connection(l.getsockname()); b,_=l.accept(); a.send(b"hi"); b.recv(2); a.close(); b.close()`],
+      ['ping', '-c2', '-i0.2', lab.dst.v4],
+      ['ping', '-6', '-c2', '-i0.2', lab.dst.v6!],
+      [
+        'python3',
+        '-c',
+        `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b"x",("${lab.dst.v4}",9))\nc=socket.socket()\ntry: c.connect(("${lab.dst.v4}",9))\nexcept OSError: pass\nl=socket.socket(); l.bind(("127.0.0.1",0)); l.listen(); a=socket.create_connection(l.getsockname()); b,_=l.accept(); a.send(b"hi"); b.recv(2); a.close(); b.close()`,
+      ],
     ]) {
       const r = await lab.exec(lab.src, argv);
       expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
@@ -72,7 +80,10 @@ describe.skipIf(!isRoot)('netstat -s is net-tools netstat -s', () => {
   it('--json: one counter record per kernel counter, in the vocabulary', async () => {
     const r = await sockitIn(lab, lab.src, ['netstat', '-st', '--json']);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const recs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(recs).toContainEqual(expect.objectContaining({ type: 'counter', file: 'snmp', group: 'Tcp', name: 'MaxConn', value: -1 }));
     expect(recs.find((x) => x.name === 'ActiveOpens')!.value).toBeGreaterThanOrEqual(2);
     // -t leaves out Ip, Icmp and Udp (unknown groups such as IcmpMsg stay, as netstat prints them)
@@ -99,11 +110,19 @@ function madeUp(seed: number): Record<string, string> {
     for (const [g, names] of [...groups, ...extra]) out.push(`${g}: ${names.join(' ')}`, `${g}: ${names.map(value).join(' ')}`);
     return out.join('\n') + '\n';
   };
-  const snmp6 = readFileSync('/proc/net/snmp6', 'utf8').split('\n').filter(Boolean).map((l) => `${l.split(/\s+/)[0]!.padEnd(32)}\t${value()}`);
+  const snmp6 = readFileSync('/proc/net/snmp6', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => `${l.split(/\s+/)[0]!.padEnd(32)}\t${value()}`);
   return {
-    snmp: pairs(readFileSync('/proc/net/snmp', 'utf8'), [['Sctp', ['SctpCurrEstab']], ['Made', ['Up', 'Counters']]]),
+    snmp: pairs(readFileSync('/proc/net/snmp', 'utf8'), [
+      ['Sctp', ['SctpCurrEstab']],
+      ['Made', ['Up', 'Counters']],
+    ]),
     // names older kernels had, and names out of net-tools' strcmp order
-    netstat: pairs(readFileSync('/proc/net/netstat', 'utf8'), [['TcpExt', ['TCPPrequeued', 'TCPDSackUndo', 'TCPDSACKUndo', 'TWRecycled', 'TCPForwardRetrans', 'TCPFACKReorder', 'SockMallocOOM', 'TW', 'TWKilled']]]),
+    netstat: pairs(readFileSync('/proc/net/netstat', 'utf8'), [
+      ['TcpExt', ['TCPPrequeued', 'TCPDSackUndo', 'TCPDSACKUndo', 'TWRecycled', 'TCPForwardRetrans', 'TCPFACKReorder', 'SockMallocOOM', 'TW', 'TWKilled']],
+    ]),
     snmp6: [...snmp6, `${'Ip6FragOKs'.padEnd(32)}\t${value()}`, `${'Udp6Made'.padEnd(32)}\t${value()}`].join('\n') + '\n',
     'sctp/snmp': ['SctpCurrEstab', 'SctpActiveEstabs', 'SctpInSCTPPacks', 'SctpT1InitExpireds'].map((n) => `${n.padEnd(32)}\t${value()}`).join('\n') + '\n',
   };
@@ -124,7 +143,8 @@ describe.skipIf(!isRoot)('netstat -s on made-up counters in a private /proc', ()
     mkdirSync(join(dir, 'net', 'sctp'), { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'net', name), text);
     const q = (a: string[]) => a.map((x) => `'${x}'`).join(' ');
-    const script = `mount --make-rprivate / && mount -t tmpfs none /proc && cp -r '${dir}/net' /proc/ && ` +
+    const script =
+      `mount --make-rprivate / && mount -t tmpfs none /proc && cp -r '${dir}/net' /proc/ && ` +
       `netstat ${q(args)} > '${dir}/theirs' 2>&1; '${process.execPath}' '${sockitBin}' netstat ${q(args)} > '${dir}/ours' 2>&1`;
     execFileSync('unshare', ['-m', 'sh', '-c', script], { env: { ...process.env, NO_COLOR: '1' } });
     return { theirs: readFileSync(join(dir, 'theirs'), 'utf8'), ours: readFileSync(join(dir, 'ours'), 'utf8') };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Running, sockitBin, sockitIn } from '../helpers/cli.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
-import { Lab, type User, isRoot, needsRootReason } from '../lab/index.js';
+import { Lab, type User, isRoot } from '../lab/index.js';
 
 /** One packet as `tcpdump -r FILE -n -v` prints it (its header line and the rest joined). */
 interface Dumped {
@@ -42,7 +42,10 @@ function tcpdumpRead(file: string): { status: number | null; stderr: string; pac
 function tsharkFields(file: string, fields: string[]): string[][] {
   const r = spawnSync('tshark', ['-r', file, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
-  return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
 }
 
 /** ping's reply lines: icmp_seq -> ttl. */
@@ -133,10 +136,14 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       ['connect', '--json', lab.dst.v4, String(LISTEN_PORT)],
       ['sock', '--json', '-u', '-i', '-n', '2', '-w', '10', lab.dst.v4, String(ECHO_PORT)],
     ];
-    const shape = (out: string) => out.split('\n').filter(Boolean).map((l) => {
-      const r = JSON.parse(l) as Record<string, unknown>;
-      return `${String(r.type)}:${Object.keys(r).sort().join(',')}`;
-    });
+    const shape = (out: string) =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const r = JSON.parse(l) as Record<string, unknown>;
+          return `${String(r.type)}:${Object.keys(r).sort().join(',')}`;
+        });
     for (const args of runs) {
       const f = file();
       const plain = await sockitIn(lab, lab.src, args);
@@ -148,11 +155,15 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
     }
   });
 
-  it('traceroute -T --pcap (root: a raw socket): the SYNs per TTL, the routers\' time exceeded and the RST from the closed port', async () => {
+  it("traceroute -T --pcap (root: a raw socket): the SYNs per TTL, the routers' time exceeded and the RST from the closed port", async () => {
     const f = file();
     const r = await sockitIn(lab, lab.src, ['traceroute', '-T', '-p', String(LISTEN_PORT + 10), '-n', '-q', '1', '-N', '1', '--pcap', f, lab.dst.v4]);
     expect(r.code, r.stderr).toBe(0);
-    const hops = r.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/)[1]);
+    const hops = r.stdout
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s+/)[1]);
     expect(hops).toEqual([lab.routers[0]!.v4, lab.routers[1]!.v4, lab.dst.v4]);
     const d = tcpdumpRead(f);
     expect(d.status, d.stderr).toBe(0);
@@ -203,7 +214,11 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         const dst = t.family === 4 ? lab.dst.v4 : lab.dst.v6;
         const r = await sockitIn(lab, lab.src, ['traceroute', ...t.method, '-n', '-q', '1', '-N', '1', '--pcap', f, dst], { user });
         expect(r.code, r.stderr).toBe(0);
-        const hops = r.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/)[1]);
+        const hops = r.stdout
+          .split('\n')
+          .slice(1)
+          .filter(Boolean)
+          .map((l) => l.trim().split(/\s+/)[1]);
         const fam = t.family;
         expect(hops).toEqual([lab.routers[0]!.addr(0, fam), lab.routers[1]!.addr(1, fam), dst]);
         const d = tcpdumpRead(f);
@@ -232,7 +247,12 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       const f = file();
       await lab.silent(lab.dst, 'all');
       try {
-        const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));
+        const run = new Running(
+          lab.spawn(lab.src, [process.execPath, sockitBin, 'traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], {
+            user,
+            env: { NO_COLOR: '1' },
+          }),
+        );
         // hop 1's line ends when hop 2's begins: hop 2 has answered by then
         await run.line(/^ 1 /);
         run.kill('SIGINT');
@@ -257,7 +277,11 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         const dst = family === 4 ? lab.dst.v4 : lab.dst.v6;
         const r = await sockitIn(lab, lab.src, ['connect', '--json', '-c', '2', '-i', '0.1', '--pcap', f, dst, String(LISTEN_PORT)], { user });
         expect(r.code, r.stderr).toBe(0);
-        const conns = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; local?: { port: number } }).filter((j) => j.type === 'connection');
+        const conns = r.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { type: string; local?: { port: number } })
+          .filter((j) => j.type === 'connection');
         expect(conns).toHaveLength(2);
         const refused = await sockitIn(lab, lab.src, ['connect', '--pcap', `${f}.refused`, dst, String(LISTEN_PORT + 10)], { user });
         expect(refused.code).toBe(1);
@@ -272,7 +296,9 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         const synAcks = d.packets.filter((p) => /Flags \[S\.\]/.test(p.what));
         expect(synAcks.map((p) => port(p.dst))).toEqual(conns.map((c) => c.local!.port));
         // our close: a FIN from each port
-        expect(d.packets.filter((p) => /Flags \[F\.\]/.test(p.what) && port(p.dst) === LISTEN_PORT).map((p) => port(p.src))).toEqual(conns.map((c) => c.local!.port));
+        expect(d.packets.filter((p) => /Flags \[F\.\]/.test(p.what) && port(p.dst) === LISTEN_PORT).map((p) => port(p.src))).toEqual(
+          conns.map((c) => c.local!.port),
+        );
         const rd = tcpdumpRead(`${f}.refused`);
         expect(rd.status, rd.stderr).toBe(0);
         expect(rd.packets.map((p) => /Flags \[(\S+)\]/.exec(p.what)?.[1])).toEqual(['S', 'R.']);
@@ -315,7 +341,11 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       const f = file();
       const r = await sockitIn(lab, lab.src, ['sock', '--json', '-u', '-i', '-n', '3', '-w', '100', '--pcap', f, lab.dst.v4, String(ECHO_PORT)], { user });
       expect(r.code, r.stderr).toBe(0);
-      const transfer = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, { port?: number } & Record<string, unknown>>).find((j) => j.type === 'transfer' as never)!;
+      const transfer = r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, { port?: number } & Record<string, unknown>>)
+        .find((j) => j.type === ('transfer' as never))!;
       const localPort = (transfer.local as { port: number }).port;
       const d = tcpdumpRead(f);
       expect(d.status, d.stderr).toBe(0);
@@ -330,7 +360,12 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       const f = file();
       const port = SINK_PORT + (user === 'root' ? 0 : 1);
       // bound to its address: one interface, so a packet socket as root
-      const sink = new Running(lab.spawn(lab.dst, [process.execPath, sockitBin, 'sock', '-i', '-s', '--json', '--pcap', f, lab.dst.v4, String(port)], { user, env: { NO_COLOR: '1' } }));
+      const sink = new Running(
+        lab.spawn(lab.dst, [process.execPath, sockitBin, 'sock', '-i', '-s', '--json', '--pcap', f, lab.dst.v4, String(port)], {
+          user,
+          env: { NO_COLOR: '1' },
+        }),
+      );
       try {
         await waitListening(lab, port);
         const src = await sockitIn(lab, lab.src, ['sock', '-i', '-n', '3', '-w', '100', lab.dst.v4, String(port)]);
@@ -355,7 +390,13 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
 
     it(`sock --pcap, ${user}: SIGINT mid-connection still dies of it, and the file holds what was sent`, async () => {
       const f = file();
-      const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], { user, env: { NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] }));
+      const run = new Running(
+        lab.spawn(lab.src, [process.execPath, sockitBin, 'sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], {
+          user,
+          env: { NO_COLOR: '1' },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }),
+      );
       await run.line(/connected on/, 20_000, 'stderr');
       run.child.stdin!.write('interrupted\n');
       // the segment is on its way once the write is in the kernel: give it a moment
@@ -374,7 +415,11 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       lab.hosts(lab.src, [`::1 twoway`, `${lab.dst.v4} twoway`]);
       const r = await sockitIn(lab, lab.src, ['connect', '--json', '--pcap', f, 'twoway', String(LISTEN_PORT + 10)], { user });
       expect(r.code, r.stderr).toBe(1);
-      const attempts = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; remote?: { address: string } }).filter((j) => j.type === 'error');
+      const attempts = r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; remote?: { address: string } })
+        .filter((j) => j.type === 'error');
       expect(attempts.map((a) => a.remote!.address).sort()).toEqual(['::1', lab.dst.v4].sort());
       const rows = tsharkFields(f, ['frame.interface_name', 'ip.dst', 'ipv6.dst', 'tcp.flags.str']);
       const on = (name: string) => rows.filter((row) => row[0] === name).map((row) => row[1] || row[2]);
@@ -397,7 +442,9 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
 
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
       const f = file();
-      const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));
+      const run = new Running(
+        lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }),
+      );
       await run.line(/icmp_seq=3 /);
       run.kill('SIGINT');
       const exit = await run.exited;
@@ -414,7 +461,9 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
 
     it(`ping --pcap, ${user}: SIGTERM kills it and still leaves a whole file`, async () => {
       const f = file();
-      const run = new Running(lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }));
+      const run = new Running(
+        lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }),
+      );
       await run.line(/icmp_seq=2 /);
       run.kill('SIGTERM');
       const exit = await run.exited;

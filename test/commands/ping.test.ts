@@ -20,7 +20,11 @@ function normalize(text: string): string {
 }
 
 function jsonLines(r: CliResult): Record<string, unknown>[] {
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** A --json run's records, once they are checked against sockit(1)'s vocabulary. */
@@ -57,12 +61,18 @@ describe('iputils arithmetic', () => {
   it('walks IP options as iputils does: NOP, record route (then "same route"), timestamps, unknown types, end of list', async () => {
     const rr = (addrs: number[][]) => {
       const b = Buffer.alloc(40);
-      b[0] = 1; b[1] = 7; b[2] = 39; b[3] = 4 + 4 * addrs.length;
+      b[0] = 1;
+      b[1] = 7;
+      b[2] = 39;
+      b[3] = 4 + 4 * addrs.length;
       addrs.forEach((a, i) => b.set(a, 4 + 4 * i));
       return b;
     };
     const memory = { last: null };
-    const route = [[192, 0, 2, 1], [192, 0, 2, 18]];
+    const route = [
+      [192, 0, 2, 1],
+      [192, 0, 2, 18],
+    ];
     expect(ipOptionItems(rr(route), memory)).toEqual([{ kind: 'nop' }, { kind: 'rr', same: false, addresses: ['192.0.2.1', '192.0.2.18'] }]);
     expect(ipOptionItems(rr(route), memory)).toEqual([{ kind: 'nop' }, { kind: 'rr', same: true, addresses: [] }]);
     expect(ipOptionItems(rr([[192, 0, 2, 1]]), memory)[1]).toEqual({ kind: 'rr', same: false, addresses: ['192.0.2.1'] });
@@ -71,7 +81,14 @@ describe('iputils arithmetic', () => {
     // timestamps: the first absolute, then differences; the overflow nibble as unrecorded hops
     const ts = ipOptionItems(Buffer.from([68, 12, 13, 0x20, 0, 0, 1, 0, 0, 0, 1, 5]), memory);
     expect(ts).toEqual([
-      { kind: 'ts', flags: 0x20, entries: [{ stamp: 256, standard: true }, { stamp: 261, standard: true }] },
+      {
+        kind: 'ts',
+        flags: 0x20,
+        entries: [
+          { stamp: 256, standard: true },
+          { stamp: 261, standard: true },
+        ],
+      },
     ]);
     expect(await optionsText(ts, async (a) => a)).toBe('\nTS: \t256 absolute\n\t5\nUnrecorded hops: 2\n');
     // with addresses (tsandaddr), named by the lookup given; a non-standard stamp; an address with no stamp yet
@@ -109,14 +126,19 @@ describe('iputils arithmetic', () => {
     const s = new PingStats();
     s.timing = true;
     // three replies of 35, 40, 41 us: avg 38, var (35²+40²+41²)/3 - 38² = 6.88.. -> 6, llsqrt(6) = 2
-    for (const t of [35, 40, 41]) { s.nreceived++; s.tsum += t; s.tsum2 += t * t; s.tmin = Math.min(s.tmin, t); s.tmax = Math.max(s.tmax, t); }
+    for (const t of [35, 40, 41]) {
+      s.nreceived++;
+      s.tsum += t;
+      s.tsum2 += t * t;
+      s.tmin = Math.min(s.tmin, t);
+      s.tmax = Math.max(s.tmax, t);
+    }
     s.ntransmitted = 4;
     s.elapsedMs = 404;
     expect(summaryText('h', s)).toBe(
       '\n--- h ping statistics ---\n4 packets transmitted, 3 received, 25% packet loss, time 404ms\nrtt min/avg/max/mdev = 0.035/0.038/0.041/0.002 ms\n',
     );
   });
-
 });
 
 describe('bad input: one line, exit 2', () => {
@@ -148,7 +170,10 @@ describe('bad input: one line, exit 2', () => {
     const argv = (bin: string) => [process.execPath, bin, 'ping', '-c', '1', '-i', '0.001', '127.0.0.1'];
     // as root, drop to nobody for this one run (from a copy nobody can read, in a directory it may enter)
     const r = isRoot
-      ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv(runnable('bin/sockit', 'nobody'))], { encoding: 'utf8', cwd: tmpdir() })
+      ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv(runnable('bin/sockit', 'nobody'))], {
+          encoding: 'utf8',
+          cwd: tmpdir(),
+        })
       : spawnSync(process.execPath, argv(sockitBin).slice(1), { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('sockit ping: cannot flood; minimal interval allowed for user is 2ms\n');
@@ -171,7 +196,9 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
 
   it('-q, -s, -D and -p', async () => {
     const q = await sockit(['ping', '-q', '-c', '2', '-i', '0.05', '127.0.0.1']);
-    expect(q.stdout).toMatch(/^PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.\n\n--- 127\.0\.0\.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time \d+ms\nrtt min\/avg\/max\/mdev = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms\n$/);
+    expect(q.stdout).toMatch(
+      /^PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.\n\n--- 127\.0\.0\.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time \d+ms\nrtt min\/avg\/max\/mdev = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms\n$/,
+    );
     const small = await sockit(['ping', '-c', '1', '-s', '8', '127.0.0.1']);
     // under 16 bytes there is no room for the send time: no time=, no rtt line
     expect(small.stdout).toContain('16 bytes from 127.0.0.1: icmp_seq=1 ttl=64\n');
@@ -184,9 +211,13 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
     expect(p.stdout).not.toContain('wrong data');
   });
 
-  it('-t 0 is refused with iputils\' words and status; -p \'\' prints "PATTERN: 0x" as iputils does', async () => {
+  it("-t 0 is refused with iputils' words and status; -p '' prints \"PATTERN: 0x\" as iputils does", async () => {
     const { spawnSync } = await import('node:child_process');
-    for (const args of [['-t', '0', '-c', '1', '127.0.0.1'], ['-p', '', '-c', '1', '127.0.0.1'], ['-6', '-t', '0', '-c', '1', '::1']]) {
+    for (const args of [
+      ['-t', '0', '-c', '1', '127.0.0.1'],
+      ['-p', '', '-c', '1', '127.0.0.1'],
+      ['-6', '-t', '0', '-c', '1', '::1'],
+    ]) {
       const ours = await sockit(['ping', ...args]);
       const theirs = spawnSync('ping', args, { encoding: 'utf8' });
       expect(ours.code).toBe(theirs.status);
@@ -215,7 +246,15 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
     }
     const rtts = replies.map((l) => l.rtt_ms as number);
     const s = lines[4]!;
-    expect(s).toMatchObject({ transmitted: 3, received: 3, errors: 0, loss_percent: 0, exit_code: 0, rtt_min_ms: Math.min(...rtts), rtt_max_ms: Math.max(...rtts) });
+    expect(s).toMatchObject({
+      transmitted: 3,
+      received: 3,
+      errors: 0,
+      loss_percent: 0,
+      exit_code: 0,
+      rtt_min_ms: Math.min(...rtts),
+      rtt_max_ms: Math.max(...rtts),
+    });
     // iputils' integer microseconds: the average within a microsecond of the replies' mean
     expect(Math.abs((s.rtt_avg_ms as number) - rtts.reduce((a, b) => a + b) / 3)).toBeLessThanOrEqual(0.001);
     expect(s.rtt_mdev_ms).toBeTypeOf('number');
@@ -223,7 +262,7 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
     expect(r.code).toBe(0);
   });
 
-  it('flood mode prints iputils\' dots and backspaces', async () => {
+  it("flood mode prints iputils' dots and backspaces", async () => {
     const r = await sockit(['ping', '-f', '-c', '5', '127.0.0.1']);
     const body = r.stdout.split('\n')[1];
     expect(body).toBe('.\b \b'.repeat(5));
@@ -246,7 +285,12 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
     }
     expect(await optionsOf([])).toMatchObject({ SO_TIMESTAMPNS: true, IP_MULTICAST_LOOP: true, SO_BROADCAST: false, remote: null });
     // -U: no kernel receive stamps, replies are timed when read; -L: no multicast loopback; -C: connected
-    expect(await optionsOf(['-U', '-L', '-b', '-C'])).toMatchObject({ SO_TIMESTAMPNS: false, IP_MULTICAST_LOOP: false, SO_BROADCAST: true, remote: { family: 4, address: '127.0.0.1', port: null } });
+    expect(await optionsOf(['-U', '-L', '-b', '-C'])).toMatchObject({
+      SO_TIMESTAMPNS: false,
+      IP_MULTICAST_LOOP: false,
+      SO_BROADCAST: true,
+      remote: { family: 4, address: '127.0.0.1', port: null },
+    });
   });
 
   it('SIGINT prints the summary; SIGQUIT the status line', async () => {
@@ -256,7 +300,14 @@ describe.skipIf(!isRoot)(`loopback (${isRoot ? 'root: raw sockets' : rootReason}
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    await new Promise<void>((res) => { const t = setInterval(() => { if ((out.match(/icmp_seq/g) ?? []).length >= 3) { clearInterval(t); res(); } }, 10); });
+    await new Promise<void>((res) => {
+      const t = setInterval(() => {
+        if ((out.match(/icmp_seq/g) ?? []).length >= 3) {
+          clearInterval(t);
+          res();
+        }
+      }, 10);
+    });
     child.kill('SIGQUIT');
     await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGINT');
@@ -275,7 +326,9 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     lab = await Lab.chain({ routers: 2, ipv6: true, name: 'ping' });
     lab.hosts(lab.src, HOSTS(lab));
   });
-  afterAll(async () => { await lab?.close(); });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   async function both(args: string[]): Promise<{ ours: CliResult; theirs: CliResult }> {
     const ours = await sockitIn(lab, lab.src, ['ping', ...args]);
@@ -290,7 +343,7 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     expect(ours.code).toBe(0);
   });
 
-  it('IPv6: hop limit 62 and iputils\' header', async () => {
+  it("IPv6: hop limit 62 and iputils' header", async () => {
     const { ours, theirs } = await both(['-c', '2', '-i', '0.05', lab.dst.v6]);
     expect(ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v6}(${lab.dst.v6}) 56 data bytes`);
     expect(ours.stdout).toContain(`64 bytes from ${lab.dst.v6}: icmp_seq=1 ttl=62 time=`);
@@ -306,9 +359,19 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     expect(theirs.code).toBe(1);
     // --json: each an error record of kind icmp, with the errno the kernel gives a socket for it (ping_err)
     const json = jsonRun(await sockitIn(lab, lab.src, ['ping', '--json', '-c', '2', '-i', '0.05', '-t', '1', lab.dst.v4]));
-    expect(json.filter((e) => e.type === 'error')).toEqual([1, 2].map((seq) => ({
-      type: 'error', kind: 'icmp', seq, from: '192.0.2.1', icmp_type: 11, icmp_code: 0, code: 'EHOSTUNREACH', mtu: null, message: 'Time to live exceeded',
-    })));
+    expect(json.filter((e) => e.type === 'error')).toEqual(
+      [1, 2].map((seq) => ({
+        type: 'error',
+        kind: 'icmp',
+        seq,
+        from: '192.0.2.1',
+        icmp_type: 11,
+        icmp_code: 0,
+        code: 'EHOSTUNREACH',
+        mtu: null,
+        message: 'Time to live exceeded',
+      })),
+    );
     expect(json.at(-1)).toMatchObject({ type: 'summary', transmitted: 2, received: 0, errors: 2, exit_code: 1 });
   });
 
@@ -319,7 +382,11 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
   });
 
   it('signals as iputils takes them: SIGINT prints the statistics and exits 0 with replies, 1 without; SIGTERM kills it, nothing more', async () => {
-    const stats = (out: string) => normalize(out).replace(/^\d+ packets transmitted, \d+ received/m, 'N packets transmitted, N received').replace(/^(64 bytes from .*\n)+/m, 'REPLIES\n').replace(/, \d+% packet loss/, ', L% packet loss');
+    const stats = (out: string) =>
+      normalize(out)
+        .replace(/^\d+ packets transmitted, \d+ received/m, 'N packets transmitted, N received')
+        .replace(/^(64 bytes from .*\n)+/m, 'REPLIES\n')
+        .replace(/, \d+% packet loss/, ', L% packet loss');
     async function interrupted(bin: string[], signal: NodeJS.Signals, replies: number) {
       const run = new Running(lab.spawn(lab.src, [...bin, '-i', '0.05', lab.dst.v4], { stdio: ['ignore', 'pipe', 'pipe'] }));
       try {
@@ -397,7 +464,7 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     }
   });
 
-  it('under 30% random loss the summary equals the routers\' nftables counters exactly', async () => {
+  it("under 30% random loss the summary equals the routers' nftables counters exactly", async () => {
     const req = await lab.loss(lab.routers[0], 30, { match: 'icmp type echo-request' });
     const rep = await lab.loss(lab.routers[1], 30, { match: 'icmp type echo-reply' });
     const r = await sockitIn(lab, lab.src, ['ping', '--json', '-q', '-c', '200', '-i', '0.005', '-W', '1', lab.dst.v4]);
@@ -419,7 +486,10 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
 
   it('duplicates are flagged (DUP!) and counted', async () => {
     // the destination sends every echo reply twice (nft dup)
-    await lab.nft(lab.dst, `add table ip twice\nadd chain ip twice out { type filter hook output priority 0; }\nadd rule ip twice out icmp type echo-reply dup to ${lab.src.v4} device eth0`);
+    await lab.nft(
+      lab.dst,
+      `add table ip twice\nadd chain ip twice out { type filter hook output priority 0; }\nadd rule ip twice out icmp type echo-reply dup to ${lab.src.v4} device eth0`,
+    );
     try {
       // the run ends with the third reply, before its copy: two duplicates
       const r = await sockitIn(lab, lab.src, ['ping', '-c', '3', '-i', '0.1', lab.dst.v4]);
@@ -449,8 +519,7 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
 
   it('five concurrent pings (raw sockets) each count only their own replies', async () => {
     await lab.pingGroupRange(lab.src, false);
-    const runs = await Promise.all(Array.from({ length: 5 }, () =>
-      sockitIn(lab, lab.src, ['ping', '--json', '-c', '20', '-i', '0.01', lab.dst.v4])));
+    const runs = await Promise.all(Array.from({ length: 5 }, () => sockitIn(lab, lab.src, ['ping', '--json', '-c', '20', '-i', '0.01', lab.dst.v4])));
     const idents = new Set<unknown>();
     for (const r of runs) {
       const lines = jsonRun(r);
@@ -479,15 +548,18 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     expect(denied.stdout).toBe('');
     expect(denied.stderr).toBe(
       'sockit ping: no permission for an ICMP socket: ping sockets are closed to group 65534 (net.ipv4.ping_group_range = 1 0) ' +
-      'and raw sockets need CAP_NET_RAW; fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647" (ping sockets for every group; no privilege needed after), ' +
-      `or run as root, or sudo setcap cap_net_raw+ep "${process.execPath}" (gives raw sockets to every Node program)\n`,
+        'and raw sockets need CAP_NET_RAW; fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647" (ping sockets for every group; no privilege needed after), ' +
+        `or run as root, or sudo setcap cap_net_raw+ep "${process.execPath}" (gives raw sockets to every Node program)\n`,
     );
   });
 
   it('-b: every host on the link answers a broadcast; repeats unmarked unless -v; no broadcast without -b', async () => {
     // link 0 is src - r1, a /28: its broadcast address is the prefix + 15
     const [net] = lab.links[0]!.prefix.v4.split('/');
-    const bcast = net!.split('.').map((b, i) => (i === 3 ? String(Number(b) + 15) : b)).join('.');
+    const bcast = net!
+      .split('.')
+      .map((b, i) => (i === 3 ? String(Number(b) + 15) : b))
+      .join('.');
     const hosts = [lab.src, lab.routers[0]!];
     const answer = (on: boolean) => Promise.all(hosts.map((n) => lab.exec(n, ['sysctl', '-qw', `net.ipv4.icmp_echo_ignore_broadcasts=${on ? 0 : 1}`])));
     await answer(true);
@@ -575,17 +647,20 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     expect(v6.code).toBe(2);
   });
 
-  it('-T tsonly / tsandaddr / tsprespec: the hops\' timestamps as iputils prints them, and in --json', async () => {
+  it("-T tsonly / tsandaddr / tsprespec: the hops' timestamps as iputils prints them, and in --json", async () => {
     // the stamps are milliseconds since midnight UT: equal between the tools only in shape
     const stamps = (t: string) => normalize(t).replace(/\t-?\d+( absolute)?\n/g, '\tN$1\n');
     for (const type of ['tsonly', 'tsandaddr']) {
       const { ours, theirs } = await both(['-T', type, '-c', '2', '-i', '0.1', lab.dst.v4]);
       expect(ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v4} (${lab.dst.v4}) 56(124) bytes of data.`);
-      expect(ours.stdout).toMatch(type === 'tsonly' ? /ms\nTS: \t\d+ absolute\n(\t-?\d+\n){3,}/ : new RegExp(`ms\\nTS: \\t${lab.src.v4.replace(/\./g, '\\.')}\\t\\d+ absolute\\n`));
+      expect(ours.stdout).toMatch(
+        type === 'tsonly' ? /ms\nTS: \t\d+ absolute\n(\t-?\d+\n){3,}/ : new RegExp(`ms\\nTS: \\t${lab.src.v4.replace(/\./g, '\\.')}\\t\\d+ absolute\\n`),
+      );
       expect(stamps(ours.stdout)).toBe(stamps(theirs.stdout));
     }
     // tsprespec: only the hops named stamp, each in its own slot, by name or address
-    const r1 = lab.routers[0]!.v4, r2 = lab.routers[1]!.v4;
+    const r1 = lab.routers[0]!.v4,
+      r2 = lab.routers[1]!.v4;
     const pre = await both(['-T', 'tsprespec', r1, 'router2', '-c', '2', '-i', '0.1', lab.dst.v4]);
     expect(pre.ours.code).toBe(0);
     expect(pre.ours.stdout.split('\n')[0]).toBe(`PING ${lab.dst.v4} (${lab.dst.v4}) 56(124) bytes of data.`);
@@ -620,13 +695,21 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
   it('-N: node information queries (RFC 4620) to a responder, printed as iputils prints the answers', async () => {
     // Linux answers none itself: a small responder written apart from sockit (test/lab/ni-responder.py)
     const cfg = {
-      names: [['dsthost.example', true], ['www.@', true], ['dsthost', false]],
-      v6: [lab.dst.v6, 'fe80::1234'], v4: [lab.dst.v4], refuse_v4_subject: true,
+      names: [
+        ['dsthost.example', true],
+        ['www.@', true],
+        ['dsthost', false],
+      ],
+      v6: [lab.dst.v6, 'fe80::1234'],
+      v4: [lab.dst.v4],
+      refuse_v4_subject: true,
     };
     const responder = lab.spawn(lab.dst, ['python3', 'test/lab/ni-responder.py', JSON.stringify(cfg)]);
     try {
       await new Promise<void>((resolve, reject) => {
-        responder.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('ready')) resolve(); });
+        responder.stdout!.on('data', (b: Buffer) => {
+          if (b.toString().includes('ready')) resolve();
+        });
         responder.on('exit', (code) => reject(new Error(`ni-responder exited ${code}`)));
       });
       const dst = lab.dst.v6;
@@ -660,8 +743,15 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
       const reply = json.find((e) => e.type === 'reply')!;
       expect(reply).toMatchObject({ seq: 1, from: dst, ttl: 62, rtt_ms: null, different_address: false });
       expect(reply.node_info).toEqual({
-        result: 'success', qtype: 3, flags: 0, parse_error: false, truncated: false,
-        addresses: [{ ttl: 60, address: dst }, { ttl: 60, address: 'fe80::1234' }],
+        result: 'success',
+        qtype: 3,
+        flags: 0,
+        parse_error: false,
+        truncated: false,
+        addresses: [
+          { ttl: 60, address: dst },
+          { ttl: 60, address: 'fe80::1234' },
+        ],
       });
       const names = jsonRun(await sockitIn(lab, lab.src, ['ping', '--json', '-N', 'name', '-c', '1', dst]));
       expect(names.find((e) => e.type === 'reply')!.node_info).toMatchObject({ result: 'success', names: ['dsthost.example.', 'www.example.', 'dsthost'] });
@@ -689,13 +779,16 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     expect(nobody.code).toBe(2);
   });
 
-  it('-F: IPv6 probes carry the flow label (the destination\'s nftables counter sees it), the header says so', async () => {
-    await lab.nft(lab.dst, [
-      'add table ip6 flowtest',
-      'add counter ip6 flowtest labelled',
-      'add chain ip6 flowtest in { type filter hook input priority 0; }',
-      'add rule ip6 flowtest in ip6 flowlabel 0x12345 icmpv6 type echo-request counter name labelled',
-    ].join('\n'));
+  it("-F: IPv6 probes carry the flow label (the destination's nftables counter sees it), the header says so", async () => {
+    await lab.nft(
+      lab.dst,
+      [
+        'add table ip6 flowtest',
+        'add counter ip6 flowtest labelled',
+        'add chain ip6 flowtest in { type filter hook input priority 0; }',
+        'add rule ip6 flowtest in ip6 flowlabel 0x12345 icmpv6 type echo-request counter name labelled',
+      ].join('\n'),
+    );
     try {
       const ours = await sockitIn(lab, lab.src, ['ping', '-F', '0x12345', '-c', '3', '-i', '0.1', lab.dst.v6]);
       expect(ours.code).toBe(0);
@@ -709,14 +802,20 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     } finally {
       await lab.nft(lab.dst, 'delete table ip6 flowtest');
     }
-    for (const [v, err] of [['0x123456', 'flow value is greater than 20 bits: 0x123456'], ['zz', 'bad value for flowinfo: zz']]) {
+    for (const [v, err] of [
+      ['0x123456', 'flow value is greater than 20 bits: 0x123456'],
+      ['zz', 'bad value for flowinfo: zz'],
+    ]) {
       const r = await sockitIn(lab, lab.src, ['ping', '-F', v!, lab.dst.v6]);
       expect(r).toMatchObject({ code: 2, stderr: `sockit ping: ${err}\n` });
     }
   });
 
   it('-O reports probes with no answer yet', async () => {
-    await lab.nft(lab.dst, 'add table inet seq2\nadd chain inet seq2 in { type filter hook input priority 0; }\nadd rule inet seq2 in icmp type echo-request icmp sequence 2 drop');
+    await lab.nft(
+      lab.dst,
+      'add table inet seq2\nadd chain inet seq2 in { type filter hook input priority 0; }\nadd rule inet seq2 in icmp type echo-request icmp sequence 2 drop',
+    );
     try {
       const { ours, theirs } = await both(['-c', '3', '-i', '0.1', '-O', '-W', '0.2', lab.dst.v4]);
       expect(ours.stdout).toContain('no answer yet for icmp_seq=2\n');

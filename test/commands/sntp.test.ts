@@ -16,13 +16,25 @@ import type { SntpSample } from '../../src/stack/sntp.js';
 
 const RESPONDER = fileURLToPath(new URL('../fixtures/ntp-responder.py', import.meta.url));
 // ntpdig's report: "2026-12-01 23:22:48.332488 (+0000) -0.002170 +/- 0.002336 host s8 no-leap"
-const NTPDIG_LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \([+-]\d{4}\) ([+-]\d+\.\d{6}) \+\/- (\d+\.\d{6}) (.+) s(\d+) (no-leap|add-leap|del-leap|unsync)\n$/;
+const NTPDIG_LINE =
+  /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \([+-]\d{4}\) ([+-]\d+\.\d{6}) \+\/- (\d+\.\d{6}) (.+) s(\d+) (no-leap|add-leap|del-leap|unsync)\n$/;
 
 type Json = Record<string, unknown>;
 
 const REPLY: ntp.NtpPacket = {
-  leap: 0, version: 4, mode: ntp.MODE_SERVER, stratum: 2, poll: 6, precision: -23, rootDelay: 0, rootDispersion: 0,
-  referenceId: 0xc0000201, referenceTime: 0n, originateTime: 1n, receiveTime: 1n, transmitTime: 1n,
+  leap: 0,
+  version: 4,
+  mode: ntp.MODE_SERVER,
+  stratum: 2,
+  poll: 6,
+  precision: -23,
+  rootDelay: 0,
+  rootDispersion: 0,
+  referenceId: 0xc0000201,
+  referenceTime: 0n,
+  originateTime: 1n,
+  receiveTime: 1n,
+  transmitTime: 1n,
 };
 
 // one NTPv3 broadcast-mode packet (stratum 3) to 224.0.1.1:123 out of the interface with address argv[1]
@@ -33,7 +45,11 @@ s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(sys.arg
 now = int(time.time()) + 2208988800
 s.sendto(struct.pack('!BBbb', (3 << 3) | 5, 3, 6, -20) + bytes(36) + struct.pack('!II', now, 0), ('224.0.1.1', 123))
 `;
-const lines = (stdout: string): Json[] => stdout.trim().split('\n').map((l) => JSON.parse(l) as Json);
+const lines = (stdout: string): Json[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Json);
 
 /** The responder on loopback with one fault; resolves with its port. */
 function responder(fault: string): Promise<{ port: number; child: ChildProcess }> {
@@ -50,7 +66,7 @@ function responder(fault: string): Promise<{ port: number; child: ChildProcess }
 
 describe('the printed forms', () => {
   it("ssntp's line normalises the clock difference as the book does (seconds down, microseconds in [0, 1e6))", () => {
-        const sent = 1_796_167_368_000_000_000n;
+    const sent = 1_796_167_368_000_000_000n;
     const pkt = (mode: number) => ntp.encode({ ...REPLY, mode, version: 4, stratum: 8, transmitTime: ntp.fromUnixNs(sent) });
     expect(ssntpText(pkt(5), sent + 1_250_000n)).toBe('\nv4, mode 5, strat 8, clock difference = 0 sec, 1250 usec\n');
     expect(ssntpText(pkt(5), sent - 1_000_000n)).toBe('\nv4, mode 5, strat 8, clock difference = -1 sec, 999000 usec\n');
@@ -60,7 +76,7 @@ describe('the printed forms', () => {
   });
 
   it("the client's report is ntpdig's line: local time with microseconds, signed offset, error, host, address, stratum, leap", () => {
-        const t3 = BigInt(Date.UTC(2026, 11, 1, 23, 22, 48)) * 1_000_000n + 58_608_000n;
+    const t3 = BigInt(Date.UTC(2026, 11, 1, 23, 22, 48)) * 1_000_000n + 58_608_000n;
     const s = { packet: { ...REPLY, stratum: 8, leap: 0 }, t3, offsetNs: -2_170_000, errorNs: 2_336_000 } as SntpSample;
     const line = ntpdigLine('ntp.example', '192.0.2.1', s);
     const d = new Date(Date.UTC(2026, 11, 1, 23, 22, 48));
@@ -77,7 +93,11 @@ describe('sockit sntp against a faulty responder (RFC 4330 section 5 checks)', (
   const cases: [string, string, RegExp][] = [
     ['kod:RATE', 'RATE', /^sockit sntp: 127\.0\.0\.1: kiss-o'-death RATE \(rate exceeded[^)]*\)\n$/],
     ['kod:DENY', 'DENY', /^sockit sntp: 127\.0\.0\.1: kiss-o'-death DENY \(access denied by remote server\)\n$/],
-    ['origin', 'ORIGINATE', /^sockit sntp: 127\.0\.0\.1: reply's originate timestamp [0-9a-f]{8}\.[0-9a-f]{8} does not echo our transmit timestamp [0-9a-f]{8}\.[0-9a-f]{8}\n$/],
+    [
+      'origin',
+      'ORIGINATE',
+      /^sockit sntp: 127\.0\.0\.1: reply's originate timestamp [0-9a-f]{8}\.[0-9a-f]{8} does not echo our transmit timestamp [0-9a-f]{8}\.[0-9a-f]{8}\n$/,
+    ],
     ['short', 'SHORT', /^sockit sntp: 127\.0\.0\.1: short reply: 20 bytes \(an NTP packet has 48\)\n$/],
     ['leap3', 'UNSYNCHRONIZED', /^sockit sntp: 127\.0\.0\.1: server clock not synchronized \(leap indicator 3\)\n$/],
     ['zero-xmt', 'TRANSMIT', /^sockit sntp: 127\.0\.0\.1: reply's transmit timestamp is zero\n$/],
@@ -104,7 +124,7 @@ describe('sockit sntp against a faulty responder (RFC 4330 section 5 checks)', (
     });
   }
 
-  it('a kiss-o\'-death stops the samples (RFC 4330 section 8); a good reply prints the ntpdig line', async () => {
+  it("a kiss-o'-death stops the samples (RFC 4330 section 8); a good reply prints the ntpdig line", async () => {
     const kod = await responder('kod:RATE');
     const good = await responder('good');
     try {
@@ -145,10 +165,19 @@ describe.skipIf(!isRoot)(`sockit sntp against chronyd in a lab (${isRoot ? 'name
     dir = mkdtempSync(join(tmpdir(), 'sockit-chrony-'));
     // the link's broadcast address, for chronyd's broadcast mode
     for (const n of [lab.src, lab.dst]) await lab.exec(n, ['ip', 'addr', 'change', `${n.v4}/28`, 'brd', '+', 'dev', 'eth0']);
-    writeFileSync(join(dir, 'chrony.conf'), [
-      'allow all', 'local stratum 8', `pidfile ${dir}/chronyd.pid`, `driftfile ${dir}/drift`,
-      'cmdport 0', 'bindcmdaddress /', 'user root', 'broadcast 1 192.0.2.15',
-    ].join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'chrony.conf'),
+      [
+        'allow all',
+        'local stratum 8',
+        `pidfile ${dir}/chronyd.pid`,
+        `driftfile ${dir}/drift`,
+        'cmdport 0',
+        'bindcmdaddress /',
+        'user root',
+        'broadcast 1 192.0.2.15',
+      ].join('\n') + '\n',
+    );
     // -x: never touch the clock; -d: foreground, killed with the lab
     lab.spawn(lab.dst, ['chronyd', '-x', '-d', '-f', join(dir, 'chrony.conf')]);
     for (let i = 0; i < 100; i++) {
@@ -195,11 +224,18 @@ describe.skipIf(!isRoot)(`sockit sntp against chronyd in a lab (${isRoot ? 'name
       expect(sum.delay_ms as number).toBeGreaterThanOrEqual(0);
       const reply = lines(j.stdout).find((x) => x.type === 'reply')!;
       // chronyd's `local` reference: 127.127.1.1
-      expect(reply).toMatchObject({ from: { family, address: server, port: 123 }, version: 4, mode: 4, stratum: 8, leap: 'no-leap', reference_id: '127.127.1.1' });
+      expect(reply).toMatchObject({
+        from: { family, address: server, port: 123 },
+        version: 4,
+        mode: 4,
+        stratum: 8,
+        leap: 'no-leap',
+        reference_id: '127.127.1.1',
+      });
     });
   }
 
-  it('--listen is the book\'s ssntp: joins the groups, hears chronyd\'s broadcast mode (mode 5)', async () => {
+  it("--listen is the book's ssntp: joins the groups, hears chronyd's broadcast mode (mode 5)", async () => {
     listener = startSockitIn(lab, lab.src, ['sntp', '--listen']);
     await listener.line(/^joined 224\.0\.1\.1:123 on eth0$/);
     await listener.line(/^joined \[ff05::101\]:123 on eth0$/);
@@ -231,7 +267,9 @@ describe.skipIf(!isRoot)(`sockit sntp against chronyd in a lab (${isRoot ? 'name
   it('--listen without CAP_NET_BIND_SERVICE says what to change', async () => {
     const r = await sockitIn(lab, lab.src, ['sntp', '--listen'], { user: 'nobody' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^sockit sntp: no permission: binding UDP port 123 needs CAP_NET_BIND_SERVICE; fix: run as root, .*ip_unprivileged_port_start=123.*\n$/);
+    expect(r.stderr).toMatch(
+      /^sockit sntp: no permission: binding UDP port 123 needs CAP_NET_BIND_SERVICE; fix: run as root, .*ip_unprivileged_port_start=123.*\n$/,
+    );
   });
 
   // last: the drop rule stays until the lab closes

@@ -30,11 +30,13 @@ async function ended(srv: Running) {
  */
 async function unixReady(path: string, type: 'stream' | 'dgram'): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const ready = readFileSync('/proc/net/unix', 'utf8').split('\n').some((l) => {
-      const f = l.trim().split(/\s+/);
-      // Num RefCount Protocol Flags Type St Inode Path; __SO_ACCEPTCON (0x10000) when listening
-      return f[7] === path && (type === 'dgram' ? f[4] === '0002' : f[4] === '0001' && (parseInt(f[3], 16) & 0x10000) !== 0);
-    });
+    const ready = readFileSync('/proc/net/unix', 'utf8')
+      .split('\n')
+      .some((l) => {
+        const f = l.trim().split(/\s+/);
+        // Num RefCount Protocol Flags Type St Inode Path; __SO_ACCEPTCON (0x10000) when listening
+        return f[7] === path && (type === 'dgram' ? f[4] === '0002' : f[4] === '0001' && (parseInt(f[3], 16) & 0x10000) !== 0);
+      });
     if (ready) return;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -52,7 +54,6 @@ async function nodeServer(onConn: (s: net.Socket) => void): Promise<{ port: numb
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return { port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) };
 }
-
 
 /** A UDP port nothing listens on (bound, read, released). */
 async function freeUdpPort(): Promise<number> {
@@ -100,7 +101,7 @@ function json(text: string): Record<string, any>[] {
   return lines(text).map((l) => JSON.parse(l) as Record<string, any>);
 }
 
-describe('sockit sock: bad input gets the original\'s messages and exit 2', () => {
+describe("sockit sock: bad input gets the original's messages and exit 2", () => {
   const cases: [string[], string][] = [
     [['-h', '-u', '127.0.0.1', '7'], "can't specify -h and -u"],
     [['-D', '-u', '127.0.0.1', '7'], "can't specify -D and -u"],
@@ -147,7 +148,7 @@ describe('sockit sock: bad input gets the original\'s messages and exit 2', () =
     expect(r.code).toBe(1);
   });
 
-  it('--help shows the book\'s usage lines, as one block that starts `Usage: sockit sock`', async () => {
+  it("--help shows the book's usage lines, as one block that starts `Usage: sockit sock`", async () => {
     const r = await sockit(['sock', '--help']);
     expect(r.code).toBe(0);
     const out = r.stdout.split('\n');
@@ -162,7 +163,7 @@ describe('sockit sock: bad input gets the original\'s messages and exit 2', () =
     expect(r.stdout).toContain('-h              issue TCP half close on standard input EOF');
   });
 
-  it('a server whose port is in use: the book\'s bind message, exit 2 (a setup error, sockit(1))', async () => {
+  it("a server whose port is in use: the book's bind message, exit 2 (a setup error, sockit(1))", async () => {
     const busy = net.createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
     const port = String((busy.address() as net.AddressInfo).port);
@@ -287,7 +288,7 @@ describe('sockit sock: TCP client and server', () => {
     expect(s.code).toBe(1);
   });
 
-  it('-N -K -R -S -L -X -H -J -x -y -A -T -Y: each option is set, read back and printed, with the kernel\'s adjustments', async () => {
+  it("-N -K -R -S -L -X -H -J -x -y -A -T -Y: each option is set, read back and printed, with the kernel's adjustments", async () => {
     const opts = ['-N', '-K', '-R', '20000', '-S', '30000', '-L', '4', '-X', '1200', '-H', '17', '-J', '9', '-x', '1500', '-y', '2000', '-A', '-T', '-Y'];
     const { srv, port } = await server(['-v', ...opts]);
     const cli = await sockit(['sock', '-v', ...opts, '127.0.0.1', String(port)], { input: 'hi' });
@@ -368,7 +369,7 @@ describe('sockit sock: TCP client and server', () => {
 });
 
 describe('sockit sock: source and sink', () => {
-  it('TCP: -n buffers of -w bytes of the printable pattern, and the sink\'s count and throughput', async () => {
+  it("TCP: -n buffers of -w bytes of the printable pattern, and the sink's count and throughput", async () => {
     const { srv, port } = await server(['-i', '-r', '4096'], '127.0.0.1');
     const cli = await sockit(['sock', '-i', '-n', '64', '-w', '1000', '127.0.0.1', String(port)]);
     expect(cli.code).toBe(0);
@@ -378,7 +379,7 @@ describe('sockit sock: source and sink', () => {
     expect(s.stdout).toMatch(/^sink: 64000 bytes in \d+\.\d{3} seconds = .*, \d+ reads\n$/);
   });
 
-  it('the pattern is the book\'s: printable ASCII from space to tilde, over and over', async () => {
+  it("the pattern is the book's: printable ASCII from space to tilde, over and over", async () => {
     const got: Buffer[] = [];
     const peer = await nodeServer((s) => s.on('data', (d: Buffer) => got.push(d)).on('end', () => s.end()));
     try {
@@ -407,7 +408,15 @@ describe('sockit sock: source and sink', () => {
     expect(ev.filter((e) => e.type === 'read').map((e) => e.bytes)).toEqual([500, 500, 500]);
     expect(ev.filter((e) => e.type === 'close')).toEqual([{ type: 'close', by: 'peer', text: 'connection closed by peer' }]);
     const [t, sum] = ev.slice(-2);
-    expect(t).toMatchObject({ type: 'transfer', mode: 'sink', proto: 'tcp', bytes: 1500, count: 3, counted: 'reads', remote: { family: 4, address: '127.0.0.1', port: conn.remote.port } });
+    expect(t).toMatchObject({
+      type: 'transfer',
+      mode: 'sink',
+      proto: 'tcp',
+      bytes: 1500,
+      count: 3,
+      counted: 'reads',
+      remote: { family: 4, address: '127.0.0.1', port: conn.remote.port },
+    });
     expect(t.max_rss_bytes).toBeGreaterThan(1 << 20);
     // the text line is the one sock prints, from the same numbers
     const m = /^sink: 1500 bytes in (\d+\.\d{3}) seconds = ([\d.]+) MB\/s \(([\d.]+) Gbit\/s\), 3 reads$/.exec(t.text)!;
@@ -428,10 +437,18 @@ describe('sockit sock: source and sink', () => {
       expect(vocabularyProblems(r.stderr, r.code)).toEqual([]);
       const ev = json(r.stderr);
       expect(ev.find((e) => e.name === 'SO_RCVBUF')).toEqual({
-        type: 'option', name: 'SO_RCVBUF', requested: 20000, value: 40000, adjusted: 'doubled by the kernel for bookkeeping overhead, socket(7)',
+        type: 'option',
+        name: 'SO_RCVBUF',
+        requested: 20000,
+        value: 40000,
+        adjusted: 'doubled by the kernel for bookkeeping overhead, socket(7)',
         text: 'SO_RCVBUF = 40000 (requested 20000: doubled by the kernel for bookkeeping overhead, socket(7))',
       });
-      expect(ev.find((e) => e.name === 'SO_LINGER')).toMatchObject({ requested: { onoff: 1, linger: 3 }, value: { onoff: 1, linger: 3 }, text: 'linger on, time = 3' });
+      expect(ev.find((e) => e.name === 'SO_LINGER')).toMatchObject({
+        requested: { onoff: 1, linger: 3 },
+        value: { onoff: 1, linger: 3 },
+        text: 'linger on, time = 3',
+      });
       expect(ev.find((e) => e.type === 'connection')).toMatchObject({ role: 'client', remote: { family: 4, address: '127.0.0.1', port: peer.port } });
       expect(ev.at(-1)).toEqual({ type: 'summary', exit_code: 0 });
     } finally {
@@ -443,7 +460,11 @@ describe('sockit sock: source and sink', () => {
     const { srv, port } = await server(['-i', '-v']);
     const cli = await sockit(['sock', '-i', '-v', '-n', '4', '-w', '100', '-p', '30', '-U', '3', '127.0.0.1', String(port)]);
     expect(lines(cli.stderr).filter((l) => l.startsWith('wrote'))).toEqual([
-      'wrote 100 bytes', 'wrote 100 bytes', 'wrote 1 byte of urgent data', 'wrote 100 bytes', 'wrote 100 bytes',
+      'wrote 100 bytes',
+      'wrote 100 bytes',
+      'wrote 1 byte of urgent data',
+      'wrote 100 bytes',
+      'wrote 100 bytes',
     ]);
     const s = await ended(srv);
     expect(lines(s.stderr)).toContain('received 1 byte of urgent data (3)');
@@ -491,7 +512,7 @@ describe('sockit sock: source and sink', () => {
     }
   });
 
-  it('UDP: the sink counts the source\'s datagrams and stops at its zero-length end mark', async () => {
+  it("UDP: the sink counts the source's datagrams and stops at its zero-length end mark", async () => {
     const { srv, port } = await server(['-u', '-i', '-v']);
     const cli = await sockit(['sock', '-u', '-i', '-n', '20', '-w', '300', '127.0.0.1', String(port)]);
     expect(cli.code).toBe(0);
@@ -526,10 +547,16 @@ describe('sockit sock: source and sink', () => {
 
   it('-F: one server handles 50 clients at once', async () => {
     const { srv, port } = await server(['-i', '-F', '-v', '-q', '64']);
-    const clients = await Promise.all(Array.from({ length: 50 }, () => new Promise<net.Socket>((resolve, reject) => {
-      const c = net.connect(port, '127.0.0.1', () => resolve(c));
-      c.on('error', reject);
-    })));
+    const clients = await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const c = net.connect(port, '127.0.0.1', () => resolve(c));
+            c.on('error', reject);
+          }),
+      ),
+    );
     // all 50 are being served before any of them has sent a byte
     await until(srv, 'stderr', (t) => lines(t).filter((l) => l.startsWith('connection on ')).length === 50);
     expect(srv.stdout).toBe('');
@@ -537,7 +564,9 @@ describe('sockit sock: source and sink', () => {
     await until(srv, 'stdout', (t) => lines(t).filter((l) => l.startsWith('sink: ')).length === 50);
     srv.child.kill('SIGTERM');
     await ended(srv);
-    const sizes = lines(srv.stdout).map((l) => Number(/^sink: (\d+) bytes/.exec(l)![1])).sort((a, b) => a - b);
+    const sizes = lines(srv.stdout)
+      .map((l) => Number(/^sink: (\d+) bytes/.exec(l)![1]))
+      .sort((a, b) => a - b);
     expect(sizes).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
   });
   it('-F interactive: standard input goes to every open connection; its EOF closes them all', async () => {
@@ -580,7 +609,9 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
 
   describe('unix', () => {
     let dir: string;
-    beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'sockit-sock-')); });
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'sockit-sock-'));
+    });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('stream: client to server through a path, removed when the server ends', async () => {
@@ -605,7 +636,16 @@ describe('sockit sock: UDP, unix-domain sockets and IPv6', () => {
       expect(vocabularyProblems(cli.stdout, cli.code)).toEqual([]);
       const [t, sum] = json(cli.stdout);
       // a unix end has a path, the client's unnamed one null
-      expect(t).toMatchObject({ type: 'transfer', mode: 'source', proto: 'unix-stream', bytes: 40960, count: 10, counted: 'writes', local: { family: 'unix', path: null }, remote: { family: 'unix', path } });
+      expect(t).toMatchObject({
+        type: 'transfer',
+        mode: 'source',
+        proto: 'unix-stream',
+        bytes: 40960,
+        count: 10,
+        counted: 'writes',
+        local: { family: 'unix', path: null },
+        remote: { family: 'unix', path },
+      });
       expect(t.text).toMatch(/^source: 40960 bytes .*, 10 writes$/);
       expect(sum).toEqual({ type: 'summary', exit_code: 0, transfers: 1, bytes: 40960 });
       expect((await ended(srv)).stdout).toMatch(/^sink: 40960 bytes /);
@@ -641,7 +681,9 @@ describe.skipIf(!isRoot)(`sockit sock in the lab (${isRoot ? 'namespaces' : need
     // multicast leaves by eth0 (a back-to-back pair has no default route)
     await Promise.all([lab.src, lab.dst].map((n) => lab.exec(n, ['ip', 'route', 'add', '239.0.0.0/8', 'dev', 'eth0'])));
   });
-  afterAll(async () => { await lab?.close(); });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   it('-j: a sink joined to a group receives what another namespace sends to it', async () => {
     const sink = startSockitIn(lab, lab.dst, ['sock', '-u', '-i', '-s', '-v', '-j', '239.1.2.3', '5001']);

@@ -11,7 +11,9 @@ import { Lab, isRoot as labReady, needsRootReason } from '../lab/index.js';
 
 describe('sockit sockopt: defaults equal a C checkopts over the same sockets', () => {
   let checkopts: string;
-  beforeAll(() => { checkopts = compileC('checkopts', checkoptsSource(OPTIONS)); });
+  beforeAll(() => {
+    checkopts = compileC('checkopts', checkoptsSource(OPTIONS));
+  });
 
   const cases: [string, string[], boolean][] = [
     ['book', [], true],
@@ -37,11 +39,14 @@ describe('sockit sockopt: defaults equal a C checkopts over the same sockets', (
 
 /** Parse JSON lines. */
 function lines(stdout: string): Record<string, any>[] {
-  return stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>);
 }
 
 describe('sockit sockopt: output forms', () => {
-  it('the checkopts alias prints the book\'s lines', async () => {
+  it("the checkopts alias prints the book's lines", async () => {
     const r = await sockit(['checkopts']);
     expect(r.code).toBe(0);
     const out = r.stdout.split('\n');
@@ -74,7 +79,9 @@ describe('sockit sockopt: output forms', () => {
 
   it('--table sets socket types side by side and marks the rows that differ', async () => {
     const [r, tcp4, unix] = await Promise.all([
-      sockit(['sockopt', '--table', '--json']), sockit(['sockopt', '--type', 'tcp4', '--json']), sockit(['sockopt', '--unix', '--json']),
+      sockit(['sockopt', '--table', '--json']),
+      sockit(['sockopt', '--type', 'tcp4', '--json']),
+      sockit(['sockopt', '--unix', '--json']),
     ]);
     expect(r.code).toBe(0);
     for (const x of [r, tcp4, unix]) expect(vocabularyProblems(x.stdout, x.code)).toEqual([]);
@@ -84,13 +91,25 @@ describe('sockit sockopt: output forms', () => {
     const row = (name: string) => rows.find((x) => x.name === name)!;
     // a cell per socket type, in the columns' order
     const cell = (name: string, kind: string) => row(name)?.values.find((v: { socket: string }) => v.socket === kind);
-    expect(row('SO_TYPE').values.map((v: { socket: string }) => v.socket)).toEqual(['tcp4', 'tcp6', 'udp4', 'udp6', 'raw4', 'raw6', 'unix-stream', 'unix-dgram']);
+    expect(row('SO_TYPE').values.map((v: { socket: string }) => v.socket)).toEqual([
+      'tcp4',
+      'tcp6',
+      'udp4',
+      'udp6',
+      'raw4',
+      'raw6',
+      'unix-stream',
+      'unix-dgram',
+    ]);
     expect(row('SO_TYPE')).toMatchObject({ type: 'option', differ: true });
     expect(cell('SO_TYPE', 'tcp4')).toMatchObject({ value: 1 });
     expect(cell('SO_TYPE', 'unix-dgram')).toMatchObject({ value: 2 });
     expect(row('SO_KEEPALIVE').differ).toBe(false);
     // the columns are what checkopts reads on that socket type
-    for (const [kind, res] of [['tcp4', tcp4], ['unix-stream', unix]] as const) {
+    for (const [kind, res] of [
+      ['tcp4', tcp4],
+      ['unix-stream', unix],
+    ] as const) {
       for (const o of lines(res.stdout).filter((x) => x.type === 'option' && 'value' in x)) {
         // tcp_info holds clocks (last_data_sent ...): its state is compared, not the whole struct
         if (o.name === 'TCP_INFO') expect(cell(o.name, kind).value.state).toBe(o.value.state);
@@ -108,7 +127,14 @@ describe('sockit sockopt: output forms', () => {
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     const objs = lines(r.stdout);
     expect(objs.pop()).toEqual({ type: 'summary', options: OPTIONS.length, exit_code: 0 });
-    expect(objs.find((o) => o.name === 'TCP_INFO')).toMatchObject({ type: 'option', level: 'IPPROTO_TCP', optname: 11, c_type: 'tcp_info', access: 'get', applies_to: ['tcp4', 'tcp6'] });
+    expect(objs.find((o) => o.name === 'TCP_INFO')).toMatchObject({
+      type: 'option',
+      level: 'IPPROTO_TCP',
+      optname: 11,
+      c_type: 'tcp_info',
+      access: 'get',
+      applies_to: ['tcp4', 'tcp6'],
+    });
     expect(objs.find((o) => o.name === 'SO_USELOOPBACK')).toMatchObject({ optname: null, undefined: expect.any(String) });
   });
 });
@@ -118,7 +144,8 @@ async function onTty(args: string[], columns: number): Promise<{ code: number | 
   const { spawn } = await import('node:child_process');
   const quote = (w: string) => `'${w.replaceAll("'", "'\\''")}'`;
   const child = spawn('script', ['-qec', [process.execPath, sockitBin, ...args].map(quote).join(' '), '/dev/null'], {
-    env: { ...process.env, COLUMNS: String(columns), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, COLUMNS: String(columns), NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
@@ -138,10 +165,24 @@ describe('sockit sockopt: --table and --list fit the terminal, and are whole lin
     expect(widest(piped)).toBeGreaterThan(80);
     const heads = tty.lines.filter((l) => l.startsWith('│ option '));
     expect(heads.length).toBeGreaterThan(1);
-    const kinds = heads.flatMap((h) => h.split('│').map((x) => x.trim()).filter((x) => x && x !== 'option'));
+    const kinds = heads.flatMap((h) =>
+      h
+        .split('│')
+        .map((x) => x.trim())
+        .filter((x) => x && x !== 'option'),
+    );
     expect(kinds).toEqual(['tcp4', 'tcp6', 'udp4', 'udp6', 'raw4', 'raw6', 'unix-stream', 'unix-dgram']);
     // the SO_TYPE row, read across the tables, is the one-table row
-    const cells = (ls: string[]) => ls.filter((l) => l.startsWith('│ SO_TYPE ')).flatMap((l) => l.split('│').map((x) => x.trim()).filter(Boolean).slice(1));
+    const cells = (ls: string[]) =>
+      ls
+        .filter((l) => l.startsWith('│ SO_TYPE '))
+        .flatMap((l) =>
+          l
+            .split('│')
+            .map((x) => x.trim())
+            .filter(Boolean)
+            .slice(1),
+        );
     expect(cells(tty.lines)).toEqual(cells(piped));
     expect(cells(piped)).toHaveLength(8);
   });
@@ -181,8 +222,18 @@ describe('sockit sockopt: --table and --list fit the terminal, and are whole lin
 
 describe('sockit sockopt get/set: requested vs actual', () => {
   it('round trips each value type and reports what the kernel changed', async () => {
-    const r = await sockit(['sockopt', 'set', 'SO_KEEPALIVE=on', 'IP_TTL=7', 'SO_LINGER=1,5', 'SO_RCVTIMEO=1.5',
-      'TCP_CONGESTION=reno', 'IP_OPTIONS=0x01010101', 'SO_RCVBUF=65536', 'IP_MTU_DISCOVER=do']);
+    const r = await sockit([
+      'sockopt',
+      'set',
+      'SO_KEEPALIVE=on',
+      'IP_TTL=7',
+      'SO_LINGER=1,5',
+      'SO_RCVTIMEO=1.5',
+      'TCP_CONGESTION=reno',
+      'IP_OPTIONS=0x01010101',
+      'SO_RCVBUF=65536',
+      'IP_MTU_DISCOVER=do',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([
@@ -206,7 +257,9 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     ]);
     const t = await sockit(['sockopt', 'set', 'IP_MULTICAST_IF=127.0.0.1']);
     expect(t.code).toBe(2);
-    expect(t.stderr).toBe('sockit sockopt: IP_MULTICAST_IF=127.0.0.1: setsockopt rejected it: EINVAL (Invalid argument): IP_MULTICAST_IF does not apply to tcp4 sockets\n');
+    expect(t.stderr).toBe(
+      'sockit sockopt: IP_MULTICAST_IF=127.0.0.1: setsockopt rejected it: EINVAL (Invalid argument): IP_MULTICAST_IF does not apply to tcp4 sockets\n',
+    );
   });
 
   it('--json gives requested, actual and the adjustment', async () => {
@@ -215,7 +268,13 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     const [sndbuf, bcast, ttl, summary] = lines(r.stdout);
     expect(sndbuf).toMatchObject({
-      type: 'option', name: 'SO_SNDBUF', socket: 'udp4', c_type: 'int', requested: 8192, actual: 16384, adjusted: expect.stringContaining('doubled'),
+      type: 'option',
+      name: 'SO_SNDBUF',
+      socket: 'udp4',
+      c_type: 'int',
+      requested: 8192,
+      actual: 16384,
+      adjusted: expect.stringContaining('doubled'),
       text: 'SO_SNDBUF: requested 8192; actual 16384 (doubled by the kernel for bookkeeping overhead, socket(7))',
     });
     expect(bcast).toMatchObject({ requested: true, actual: true });
@@ -243,7 +302,9 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     const r = await sockit(['sockopt', 'set', 'SO_SNDBUF=-1', 'SO_SNDBUF=0']);
     expect(r.code).toBe(0);
     const [neg, zero] = r.stdout.trim().split('\n');
-    expect(neg).toBe(`SO_SNDBUF: requested -1; actual ${2 * wmax} (-1 is 4294967295 as an unsigned int: clamped to net.core.wmem_max = ${wmax}, then doubled, socket(7))`);
+    expect(neg).toBe(
+      `SO_SNDBUF: requested -1; actual ${2 * wmax} (-1 is 4294967295 as an unsigned int: clamped to net.core.wmem_max = ${wmax}, then doubled, socket(7))`,
+    );
     // the floor is SOCK_MIN_SNDBUF, whose size depends on the kernel's struct sk_buff: read it from the line
     const floor = Number(/actual (\d+)/.exec(zero)![1]);
     expect(floor).toBeGreaterThan(2048);
@@ -270,7 +331,7 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     expect(Number(r.stdout.match(/actual 0 sec, (\d+)/)![1])).toBeGreaterThanOrEqual(1000); // HZ <= 1000
   });
 
-  it('get reads options on the socket picked, the book\'s by default', async () => {
+  it("get reads options on the socket picked, the book's by default", async () => {
     const r = await sockit(['sockopt', 'get', 'IPV6_V6ONLY', 'IPV6_UNICAST_HOPS', 'SO_TYPE', 'TCP_INFO']);
     expect(r.code).toBe(0);
     const out = r.stdout.trim().split('\n');
@@ -283,7 +344,7 @@ describe('sockit sockopt get/set: requested vs actual', () => {
     expect(u.stdout.trim().split('\n')).toEqual(['SO_PASSCRED: requested on; actual on', 'SO_PEERCRED: pid = 0, uid = 4294967295, gid = 4294967295']);
   });
 
-  it('a getsockopt the kernel refuses prints the book\'s line and exits 1', async () => {
+  it("a getsockopt the kernel refuses prints the book's line and exits 1", async () => {
     const r = await sockit(['sockopt', 'get', 'IP_MTU']);
     expect(r.stdout).toBe('IP_MTU: getsockopt error: Transport endpoint is not connected\n');
     expect(r.code).toBe(1);
@@ -319,7 +380,10 @@ describe('sockit sockopt: -h is help in every form', () => {
 
 describe('sockit sockopt: bad input is one line and exit 2', () => {
   const cases: [string[], RegExp][] = [
-    [['set', 'TCP_CONGESTION=nosuch'], /^sockit sockopt: TCP_CONGESTION=nosuch: setsockopt rejected it: ENOENT \(No such file or directory\): no congestion control 'nosuch' \(available: .*reno.*\)$/],
+    [
+      ['set', 'TCP_CONGESTION=nosuch'],
+      /^sockit sockopt: TCP_CONGESTION=nosuch: setsockopt rejected it: ENOENT \(No such file or directory\): no congestion control 'nosuch' \(available: .*reno.*\)$/,
+    ],
     [['set', 'SO_LINGER=x'], /^sockit sockopt: invalid value for SO_LINGER: 'x' \(expected l_onoff,l_linger such as 1,5, or off\)$/],
     [['set', 'SO_RCVTIMEO=soon'], /^sockit sockopt: invalid value for SO_RCVTIMEO: 'soon'/],
     [['set', 'SO_KEEPALIVE=maybe'], /^sockit sockopt: invalid value for SO_KEEPALIVE: 'maybe' \(expected on or off\)$/],
@@ -328,7 +392,10 @@ describe('sockit sockopt: bad input is one line and exit 2', () => {
     [['set', 'SO_RCVBUF'], /^sockit sockopt: set needs NAME=VALUE, not 'SO_RCVBUF'$/],
     [['get', 'SO_NOSUCH'], /^sockit sockopt: unknown socket option 'SO_NOSUCH'/],
     [['get', 'SO_USELOOPBACK'], /^sockit sockopt: SO_USELOOPBACK is not defined on Linux/],
-    [['--udp', 'set', 'TCP_NODELAY=on'], /^sockit sockopt: TCP_NODELAY=on: setsockopt rejected it: ENOPROTOOPT \(Protocol not available\): TCP_NODELAY does not apply to udp4 sockets$/],
+    [
+      ['--udp', 'set', 'TCP_NODELAY=on'],
+      /^sockit sockopt: TCP_NODELAY=on: setsockopt rejected it: ENOPROTOOPT \(Protocol not available\): TCP_NODELAY does not apply to udp4 sockets$/,
+    ],
     [['set', 'IP_TTL=0'], /^sockit sockopt: IP_TTL=0: setsockopt rejected it: EINVAL \(Invalid argument\)/],
     [['--tcp', '--udp'], /^sockit sockopt: choose one of --tcp, --udp, --raw, --unix/],
     [['--unix', '-6'], /^sockit sockopt: --unix takes no -4\/-6$/],
@@ -346,97 +413,124 @@ describe('sockit sockopt: bad input is one line and exit 2', () => {
   }
 });
 
-interface Server { pid: number; listener: number; client: number; accepted: number; port: number }
+interface Server {
+  pid: number;
+  listener: number;
+  client: number;
+  accepted: number;
+  port: number;
+}
 
-describe.skipIf(!labReady)(`sockit sockopt in a lab namespace: a live server read from outside (--pid), and an unprivileged user (${isRoot ? 'namespace' : needsRootReason})`, () => {
-  let lab: Lab;
-  let server: Server;
-  const RCVBUF = 50000;
-  beforeAll(async () => {
-    const bin = compileC('sockopt-server', readFileSync(new URL('../fixtures/sockopt-server.c', import.meta.url), 'utf8'));
-    lab = await Lab.chain({ routers: 0, name: 'sockopt' });
-    // the server lives in a lab namespace: its /proc/PID/net tables are not the host's
-    const child = lab.spawn(lab.dst, [bin, String(RCVBUF)]);
-    server = await new Promise<Server>((resolve, reject) => {
-      let out = '';
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (out.includes('\n')) resolve(JSON.parse(out) as Server);
+describe.skipIf(!labReady)(
+  `sockit sockopt in a lab namespace: a live server read from outside (--pid), and an unprivileged user (${isRoot ? 'namespace' : needsRootReason})`,
+  () => {
+    let lab: Lab;
+    let server: Server;
+    const RCVBUF = 50000;
+    beforeAll(async () => {
+      const bin = compileC('sockopt-server', readFileSync(new URL('../fixtures/sockopt-server.c', import.meta.url), 'utf8'));
+      lab = await Lab.chain({ routers: 0, name: 'sockopt' });
+      // the server lives in a lab namespace: its /proc/PID/net tables are not the host's
+      const child = lab.spawn(lab.dst, [bin, String(RCVBUF)]);
+      server = await new Promise<Server>((resolve, reject) => {
+        let out = '';
+        child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          if (out.includes('\n')) resolve(JSON.parse(out) as Server);
+        });
+        child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
       });
-      child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
     });
-  });
-  afterAll(async () => { await lab?.close(); });
+    afterAll(async () => {
+      await lab?.close();
+    });
 
-  it('lists the process\'s sockets with their state and addresses', async () => {
-    const r = await sockit(['sockopt', '--pid', String(server.pid), '--json']);
-    expect(r.stderr).toBe('');
-    const objs = lines(r.stdout);
-    // three TCP sockets, and the stdout/stderr Node gave it (unix socketpairs)
-    expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
-    expect(objs.pop()).toMatchObject({ type: 'summary', pid: server.pid, sockets: 5, exit_code: 0 });
-    expect(objs.find((o) => o.fd === 1)).toMatchObject({ type: 'socket', kind: 'unix-stream', state: 'CONNECTED', local: { family: 'unix' } });
-    const lo = { family: 4, address: '127.0.0.1', port: server.port };
-    expect(objs.find((o) => o.fd === server.listener)).toMatchObject({ kind: 'tcp4', state: 'LISTEN', local: lo, remote: null, rx_queue: 0, tx_queue: 0 });
-    expect(objs.find((o) => o.fd === server.accepted)).toMatchObject({ kind: 'tcp4', state: 'ESTABLISHED', local: lo });
-    expect(objs.find((o) => o.fd === server.client)).toMatchObject({ kind: 'tcp4', state: 'ESTABLISHED', remote: lo });
-    const lo_ = `127.0.0.1:${server.port}`;
-    const text = await sockit(['sockopt', '--pid', String(server.pid)]);
-    const comm = readFileSync(`/proc/${server.pid}/comm`, 'utf8').trim(); // the binary's name, cut to 15 characters
-    expect(comm).toMatch(/^sockopt-server/);
-    expect(text.stdout.split('\n')[0]).toBe(`pid ${server.pid} (${comm}): 5 sockets`);
-    expect(text.stdout).toMatch(new RegExp(`^${server.listener}\\s+tcp4\\s+LISTEN\\s+0\\s+0\\s+${lo_.replaceAll('.', '\\.')}\\s+0\\.0\\.0\\.0:\\*\\s+\\d+$`, 'm'));
-  });
+    it("lists the process's sockets with their state and addresses", async () => {
+      const r = await sockit(['sockopt', '--pid', String(server.pid), '--json']);
+      expect(r.stderr).toBe('');
+      const objs = lines(r.stdout);
+      // three TCP sockets, and the stdout/stderr Node gave it (unix socketpairs)
+      expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
+      expect(objs.pop()).toMatchObject({ type: 'summary', pid: server.pid, sockets: 5, exit_code: 0 });
+      expect(objs.find((o) => o.fd === 1)).toMatchObject({ type: 'socket', kind: 'unix-stream', state: 'CONNECTED', local: { family: 'unix' } });
+      const lo = { family: 4, address: '127.0.0.1', port: server.port };
+      expect(objs.find((o) => o.fd === server.listener)).toMatchObject({ kind: 'tcp4', state: 'LISTEN', local: lo, remote: null, rx_queue: 0, tx_queue: 0 });
+      expect(objs.find((o) => o.fd === server.accepted)).toMatchObject({ kind: 'tcp4', state: 'ESTABLISHED', local: lo });
+      expect(objs.find((o) => o.fd === server.client)).toMatchObject({ kind: 'tcp4', state: 'ESTABLISHED', remote: lo });
+      const lo_ = `127.0.0.1:${server.port}`;
+      const text = await sockit(['sockopt', '--pid', String(server.pid)]);
+      const comm = readFileSync(`/proc/${server.pid}/comm`, 'utf8').trim(); // the binary's name, cut to 15 characters
+      expect(comm).toMatch(/^sockopt-server/);
+      expect(text.stdout.split('\n')[0]).toBe(`pid ${server.pid} (${comm}): 5 sockets`);
+      expect(text.stdout).toMatch(
+        new RegExp(`^${server.listener}\\s+tcp4\\s+LISTEN\\s+0\\s+0\\s+${lo_.replaceAll('.', '\\.')}\\s+0\\.0\\.0\\.0:\\*\\s+\\d+$`, 'm'),
+      );
+    });
 
-  it('reads back SO_KEEPALIVE, TCP_NODELAY and SO_RCVBUF of the accepted socket, and its TCP_INFO', async () => {
-    const r = await sockit(['sockopt', '--pid', String(server.pid), '--fd', String(server.accepted)]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const out = r.stdout.split('\n');
-    expect(out[0]).toMatch(new RegExp(`^fd ${server.accepted} of pid ${server.pid} \\(sockopt-server[^)]*\\): tcp4 127\\.0\\.0\\.1:${server.port} -> 127\\.0\\.0\\.1:\\d+$`));
-    expect(out).toContain('SO_KEEPALIVE: on');
-    expect(out).toContain('TCP_NODELAY: on');
-    expect(out).toContain(`SO_RCVBUF: ${2 * RCVBUF}`);
-    expect(out).not.toContain('SO_ERROR: 0'); // never read: it would clear the owner's pending error
-    expect(out).toContain('TCP_INFO:');
-    expect(out.find((l) => l.startsWith('    state '))).toMatch(/^    state ESTABLISHED, ca_state Open, options /);
-    const live = await sockit(['sockopt', '--pid', String(server.pid), '--fd', String(server.client), '--json']);
-    expect(vocabularyProblems(live.stdout, live.code)).toEqual([]);
-    const json = lines(live.stdout);
-    const by = new Map(json.map((o) => [o.name, o]));
-    expect(by.get('TCP_INFO')?.value).toMatchObject({ state: 1, snd_mss: expect.any(Number) });
-    expect(by.get('SO_KEEPALIVE')?.value).toBe(false); // the client was not given it
-    expect(json[0]).toMatchObject({ type: 'socket', pid: server.pid, fd: server.client, socket: 'tcp4', sock_type: 1 });
-    expect(json.at(-1)).toEqual({ type: 'summary', pid: server.pid, fd: server.client, errors: 0, exit_code: 0 });
-  });
+    it('reads back SO_KEEPALIVE, TCP_NODELAY and SO_RCVBUF of the accepted socket, and its TCP_INFO', async () => {
+      const r = await sockit(['sockopt', '--pid', String(server.pid), '--fd', String(server.accepted)]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = r.stdout.split('\n');
+      expect(out[0]).toMatch(
+        new RegExp(`^fd ${server.accepted} of pid ${server.pid} \\(sockopt-server[^)]*\\): tcp4 127\\.0\\.0\\.1:${server.port} -> 127\\.0\\.0\\.1:\\d+$`),
+      );
+      expect(out).toContain('SO_KEEPALIVE: on');
+      expect(out).toContain('TCP_NODELAY: on');
+      expect(out).toContain(`SO_RCVBUF: ${2 * RCVBUF}`);
+      expect(out).not.toContain('SO_ERROR: 0'); // never read: it would clear the owner's pending error
+      expect(out).toContain('TCP_INFO:');
+      expect(out.find((l) => l.startsWith('    state '))).toMatch(/^    state ESTABLISHED, ca_state Open, options /);
+      const live = await sockit(['sockopt', '--pid', String(server.pid), '--fd', String(server.client), '--json']);
+      expect(vocabularyProblems(live.stdout, live.code)).toEqual([]);
+      const json = lines(live.stdout);
+      const by = new Map(json.map((o) => [o.name, o]));
+      expect(by.get('TCP_INFO')?.value).toMatchObject({ state: 1, snd_mss: expect.any(Number) });
+      expect(by.get('SO_KEEPALIVE')?.value).toBe(false); // the client was not given it
+      expect(json[0]).toMatchObject({ type: 'socket', pid: server.pid, fd: server.client, socket: 'tcp4', sock_type: 1 });
+      expect(json.at(-1)).toEqual({ type: 'summary', pid: server.pid, fd: server.client, errors: 0, exit_code: 0 });
+    });
 
-  it('another user is refused, in one line that says why and what to do', async () => {
-    const r = await sockitIn(lab, lab.dst, ['sockopt', '--pid', String(server.pid), '--fd', String(server.accepted)], { user: 'nobody' });
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(new RegExp(`^sockit sockopt: pidfd_getfd EPERM: no ptrace permission over process ${server.pid} \\(needed to take its descriptor ${server.accepted}\\); fix: .*run as the same user \\(uid 0\\).* root.*\\n$`));
-    const list = await sockitIn(lab, lab.dst, ['sockopt', '--pid', String(server.pid)], { user: 'nobody' });
-    expect(list.code).toBe(2);
-    expect(list.stderr).toMatch(new RegExp(`^sockit sockopt: cannot list the descriptors of process ${server.pid}: /proc/${server.pid}/fd: EACCES \\(Permission denied\\); fix: .*uid 0.*\\n$`));
-  });
+    it('another user is refused, in one line that says why and what to do', async () => {
+      const r = await sockitIn(lab, lab.dst, ['sockopt', '--pid', String(server.pid), '--fd', String(server.accepted)], { user: 'nobody' });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^sockit sockopt: pidfd_getfd EPERM: no ptrace permission over process ${server.pid} \\(needed to take its descriptor ${server.accepted}\\); fix: .*run as the same user \\(uid 0\\).* root.*\\n$`,
+        ),
+      );
+      const list = await sockitIn(lab, lab.dst, ['sockopt', '--pid', String(server.pid)], { user: 'nobody' });
+      expect(list.code).toBe(2);
+      expect(list.stderr).toMatch(
+        new RegExp(
+          `^sockit sockopt: cannot list the descriptors of process ${server.pid}: /proc/${server.pid}/fd: EACCES \\(Permission denied\\); fix: .*uid 0.*\\n$`,
+        ),
+      );
+    });
 
-  it('without privilege a raw socket is refused in one line; checkopts and --table go on without it', async () => {
-    const r = await sockitIn(lab, lab.dst, ['sockopt', '--raw', 'get', 'ICMP_FILTER'], { user: 'nobody' });
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'sockit sockopt: cannot open a raw4 socket: EPERM (Operation not permitted); raw sockets need CAP_NET_RAW: run as root\n' });
-    const book = await sockitIn(lab, lab.dst, ['sockopt'], { user: 'nobody' });
-    expect(book.code).toBe(0);
-    expect(book.stdout).toContain('ICMP6_FILTER: socket error: Operation not permitted (raw sockets need CAP_NET_RAW: run as root)\n');
-    expect(book.stdout).toContain('SO_KEEPALIVE: default = off\n');
-    const table = await sockitIn(lab, lab.dst, ['sockopt', '--table', '--json'], { user: 'nobody' });
-    const rows = lines(table.stdout);
-    expect(rows.pop()).toMatchObject({ unavailable: ['raw4', 'raw6'] });
-    expect(rows.find((x) => x.name === 'SO_TYPE')?.values.find((v: { socket: string }) => v.socket === 'raw4').socket_error).toMatchObject({ code: 'EPERM' });
-  });
+    it('without privilege a raw socket is refused in one line; checkopts and --table go on without it', async () => {
+      const r = await sockitIn(lab, lab.dst, ['sockopt', '--raw', 'get', 'ICMP_FILTER'], { user: 'nobody' });
+      expect(r).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: 'sockit sockopt: cannot open a raw4 socket: EPERM (Operation not permitted); raw sockets need CAP_NET_RAW: run as root\n',
+      });
+      const book = await sockitIn(lab, lab.dst, ['sockopt'], { user: 'nobody' });
+      expect(book.code).toBe(0);
+      expect(book.stdout).toContain('ICMP6_FILTER: socket error: Operation not permitted (raw sockets need CAP_NET_RAW: run as root)\n');
+      expect(book.stdout).toContain('SO_KEEPALIVE: default = off\n');
+      const table = await sockitIn(lab, lab.dst, ['sockopt', '--table', '--json'], { user: 'nobody' });
+      const rows = lines(table.stdout);
+      expect(rows.pop()).toMatchObject({ unavailable: ['raw4', 'raw6'] });
+      expect(rows.find((x) => x.name === 'SO_TYPE')?.values.find((v: { socket: string }) => v.socket === 'raw4').socket_error).toMatchObject({ code: 'EPERM' });
+    });
 
-  it('a descriptor that is not a socket, or not open, is named as such', async () => {
-    const r = await sockit(['sockopt', '--pid', String(server.pid), '--fd', '0']);
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit sockopt: descriptor 0 of process ${server.pid} is not a socket (it is /dev/null)\n` });
-    const none = await sockit(['sockopt', '--pid', String(server.pid), '--fd', '999']);
-    expect(none).toMatchObject({ code: 2, stderr: `sockit sockopt: process ${server.pid} has no descriptor 999\n` });
-  });
-});
+    it('a descriptor that is not a socket, or not open, is named as such', async () => {
+      const r = await sockit(['sockopt', '--pid', String(server.pid), '--fd', '0']);
+      expect(r).toMatchObject({ code: 2, stdout: '', stderr: `sockit sockopt: descriptor 0 of process ${server.pid} is not a socket (it is /dev/null)\n` });
+      const none = await sockit(['sockopt', '--pid', String(server.pid), '--fd', '999']);
+      expect(none).toMatchObject({ code: 2, stderr: `sockit sockopt: process ${server.pid} has no descriptor 999\n` });
+    });
+  },
+);

@@ -48,9 +48,27 @@ describe.skipIf(!isRoot)('ss -0 and -f netlink match ss 6.1 in a lab namespace',
     await lab?.close();
   });
 
-  const sorted = (t: string) => { const [h, ...r] = t.split('\n'); return [h, ...r.filter(Boolean).sort()]; };
+  const sorted = (t: string) => {
+    const [h, ...r] = t.split('\n');
+    return [h, ...r.filter(Boolean).sort()];
+  };
 
-  for (const args of [['-0'], ['-0a'], ['-0an'], ['-0ae'], ['-0aeO'], ['-0ab'], ['-0abO'], ['-0am'], ['-0ap'], ['-0aep'], ['-f', 'link'], ['-A', 'packet'], ['-A', 'packet_dgram', '-e'], ['-H', '-0']]) {
+  for (const args of [
+    ['-0'],
+    ['-0a'],
+    ['-0an'],
+    ['-0ae'],
+    ['-0aeO'],
+    ['-0ab'],
+    ['-0abO'],
+    ['-0am'],
+    ['-0ap'],
+    ['-0aep'],
+    ['-f', 'link'],
+    ['-A', 'packet'],
+    ['-A', 'packet_dgram', '-e'],
+    ['-H', '-0'],
+  ]) {
     it(`sockit ss ${args.join(' ')} is ss ${args.join(' ')}`, async () => {
       const theirs = await lab.exec(lab.src, ['ss', ...args]);
       const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_SS_LAYOUT: '6.1' } });
@@ -60,7 +78,7 @@ describe.skipIf(!isRoot)('ss -0 and -f netlink match ss 6.1 in a lab namespace',
     });
   }
 
-  it('the holder\'s sockets are there, with their ring, fanout and filter', async () => {
+  it("the holder's sockets are there, with their ring, fanout and filter", async () => {
     const r = await sockitIn(lab, lab.src, ['ss', '-0aeb']);
     expect(r.stdout).toMatch(/^p_raw +UNCONN +0 +0 +\[34997\]:lo +\*/m);
     expect(r.stdout).toContain('fanout(id:77,type:lb)');
@@ -73,7 +91,12 @@ describe.skipIf(!isRoot)('ss -0 and -f netlink match ss 6.1 in a lab namespace',
 
   // each tool's own sock_diag socket is in the list ("tcpdiag:ss/PID", "tcpdiag:node/PID"): with -n it
   // is "tcpdiag:PID", its pid masked; the rest is compared as it is
-  for (const args of [['-f', 'netlink', '-n'], ['-A', 'netlink', '-an'], ['-A', 'netlink', '-ne'], ['-A', 'netlink', '-nm']]) {
+  for (const args of [
+    ['-f', 'netlink', '-n'],
+    ['-A', 'netlink', '-an'],
+    ['-A', 'netlink', '-ne'],
+    ['-A', 'netlink', '-nm'],
+  ]) {
     it(`sockit ss ${args.join(' ')} is ss ${args.join(' ')} (its own socket's pid masked)`, async () => {
       const theirs = await lab.exec(lab.src, ['ss', ...args]);
       const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_SS_LAYOUT: '6.1' } });
@@ -86,11 +109,17 @@ describe.skipIf(!isRoot)('ss -0 and -f netlink match ss 6.1 in a lab namespace',
     });
   }
 
-  it('netlink sockets by name: kernel, and a process\'s as comm/pid', async () => {
+  it("netlink sockets by name: kernel, and a process's as comm/pid", async () => {
     const theirs = await lab.exec(lab.src, ['ss', '-f', 'netlink', '-a']);
     const ours = await sockitIn(lab, lab.src, ['ss', '-f', 'netlink', '-a']);
     expect(ours.stdout).toMatch(/^UNCONN +\d+ +\d+ +tcpdiag:node\/\d+ +\*/m);
-    const others = (t: string) => t.split('\n').slice(1).filter((l) => l && !/tcpdiag:(ss|node)\//.test(l)).map((l) => l.trim().split(/\s+/).join(' ')).sort();
+    const others = (t: string) =>
+      t
+        .split('\n')
+        .slice(1)
+        .filter((l) => l && !/tcpdiag:(ss|node)\//.test(l))
+        .map((l) => l.trim().split(/\s+/).join(' '))
+        .sort();
     expect(others(ours.stdout)).toEqual(others(theirs.stdout));
     expect(others(ours.stdout).some((l) => l.includes('rtnl:kernel'))).toBe(true);
   });

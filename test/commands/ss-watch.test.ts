@@ -32,7 +32,9 @@ describe.skipIf(!isRoot)('ss --watch', () => {
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 0, name: 'sswatch' });
     holder = lab.spawn(lab.src, ['python3', '-c', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
-    holder.stdout!.on('data', (d: Buffer) => { said += d.toString(); });
+    holder.stdout!.on('data', (d: Buffer) => {
+      said += d.toString();
+    });
     await until(() => said.includes('ready'));
   }, 30_000);
 
@@ -53,10 +55,16 @@ describe.skipIf(!isRoot)('ss --watch', () => {
   async function watched(argv: string[]): Promise<{ out: string; code: number | null }> {
     const child = lab.spawn(lab.src, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     await until(() => out.length > 0);
-    for (const [step, seen] of [['open', /ESTAB/], ['half', /CLOSE-WAIT|FIN-WAIT/], ['close', /TIME-WAIT|closed|^- /m]] as const) {
+    for (const [step, seen] of [
+      ['open', /ESTAB/],
+      ['half', /CLOSE-WAIT|FIN-WAIT/],
+      ['close', /TIME-WAIT|closed|^- /m],
+    ] as const) {
       const mark = out.length;
       holder.stdin!.write(`${step}\n`);
       await until(() => said.includes(`${step}\n`));
@@ -68,7 +76,7 @@ describe.skipIf(!isRoot)('ss --watch', () => {
     return { out, code };
   }
 
-  it('on a pipe: the first sweep, then + ~ - lines in ss\'s columns', async () => {
+  it("on a pipe: the first sweep, then + ~ - lines in ss's columns", async () => {
     const { out, code } = await watched([process.execPath, sockitBin, 'ss', '-tan', '--watch', '0.2']);
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
@@ -88,12 +96,17 @@ describe.skipIf(!isRoot)('ss --watch', () => {
   it('--json: the sockets, then socket_event records, then a summary on SIGTERM', async () => {
     const { out, code } = await watched([process.execPath, sockitBin, 'ss', '-tan', '--watch', '0.2', '--json']);
     expect(code).toBe(0);
-    expect(vocabularyProblems(out, code)).toEqual([]); 
+    expect(vocabularyProblems(out, code)).toEqual([]);
 
-    const recs = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const recs = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const ev = recs.filter((r) => r.type === 'socket_event');
     expect(ev.filter((e) => e.event === 'opened' && e.state === 'ESTAB')).toHaveLength(2);
-    expect(ev).toContainEqual(expect.objectContaining({ event: 'state_changed', state: 'CLOSE-WAIT', previous_state: 'ESTAB', local: expect.objectContaining({ port: 7001 }) }));
+    expect(ev).toContainEqual(
+      expect.objectContaining({ event: 'state_changed', state: 'CLOSE-WAIT', previous_state: 'ESTAB', local: expect.objectContaining({ port: 7001 }) }),
+    );
     expect(ev.filter((e) => e.event === 'closed').length).toBeGreaterThanOrEqual(1);
     expect(ev).toContainEqual(expect.objectContaining({ event: 'state_changed', state: 'TIME-WAIT' }));
     expect(recs.at(-1)).toMatchObject({ type: 'summary', exit_code: 0, events: ev.length });

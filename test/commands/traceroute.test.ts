@@ -8,10 +8,14 @@ import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 
 /** Hop number -> the addresses on its line, in order ('*' for no answer), from traceroute's text. */
 function hopList(out: string): string[][] {
-  return out.split('\n').slice(1).filter((l) => /^\s*\d+ /.test(l)).map((l) => {
-    const words = l.trim().split(/\s+/).slice(1);
-    return words.filter((w) => w === '*' || /^[\d.]+$/.test(w) && w.split('.').length === 4 || w.includes(':') && !w.startsWith('('));
-  });
+  return out
+    .split('\n')
+    .slice(1)
+    .filter((l) => /^\s*\d+ /.test(l))
+    .map((l) => {
+      const words = l.trim().split(/\s+/).slice(1);
+      return words.filter((w) => w === '*' || (/^[\d.]+$/.test(w) && w.split('.').length === 4) || (w.includes(':') && !w.startsWith('(')));
+    });
 }
 
 /** The distinct answering addresses of each hop. */
@@ -24,11 +28,25 @@ function normalize(text: string): string {
 }
 
 function jsonLines(r: CliResult): Record<string, unknown>[] {
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-const probe = (index: number, from: string | null, rttMs: number | null, annotation = ''): ProbeResult =>
-  ({ hop: 7, index, from, rttMs, ttl: null, annotation, final: false, icmp: null, flags: null, local: null });
+const probe = (index: number, from: string | null, rttMs: number | null, annotation = ''): ProbeResult => ({
+  hop: 7,
+  index,
+  from,
+  rttMs,
+  ttl: null,
+  annotation,
+  final: false,
+  icmp: null,
+  flags: null,
+  local: null,
+});
 
 describe('traceroute text', () => {
   it('prints a hop line as traceroute does: address once, again only when it changes', () => {
@@ -36,8 +54,7 @@ describe('traceroute text', () => {
     const p0 = probe(0, '192.0.2.1', 0.5123);
     const p1 = probe(1, '192.0.2.1', 0.488);
     const p2 = probe(2, '192.0.2.9', 0.47, '!H');
-    expect(probeText(p0, [], a) + probeText(p1, [p0], a) + probeText(p2, [p0, p1], a))
-      .toBe('\n 7  192.0.2.1  0.512 ms  0.488 ms 192.0.2.9  0.470 ms !H');
+    expect(probeText(p0, [], a) + probeText(p1, [p0], a) + probeText(p2, [p0, p1], a)).toBe('\n 7  192.0.2.1  0.512 ms  0.488 ms 192.0.2.9  0.470 ms !H');
     const s0 = probe(0, null, null);
     const s1 = probe(1, '192.0.2.1', 1);
     const s2 = probe(2, null, null);
@@ -46,7 +63,7 @@ describe('traceroute text', () => {
     expect(probeText(probe(0, null, 0.012, '!F-1500'), [], a)).toBe('\n 7  *  0.012 ms !F-1500');
   });
 
-  it('tcp -O info: the final reply\'s flags after its address, in mod-tcp.c\'s words', () => {
+  it("tcp -O info: the final reply's flags after its address, in mod-tcp.c's words", () => {
     const a = (x: string) => x;
     const p0 = { ...probe(0, '192.0.2.1', 0.5), final: true, flags: 'S.' };
     const p1 = { ...probe(1, '192.0.2.1', 0.25), final: true, flags: 'S.' };
@@ -55,13 +72,32 @@ describe('traceroute text', () => {
     expect(['R.', 'S.', 'FPU', 'EW.'].map(tcpFlagNames)).toEqual(['rst,ack', 'syn,ack', 'fin,psh,urg', 'ack,ece,cwr']);
   });
 
-  it('a probe\'s record: reply, timeout, or a local error with its code and MTU', () => {
+  it("a probe's record: reply, timeout, or a local error with its code and MTU", () => {
     expect(probeRecord({ ...probe(0, '192.0.2.1', 0.5), ttl: 63, icmp: { type: 11, code: 0 } }, 'r1')).toEqual({
-      type: 'reply', hop: 7, probe: 1, from: '192.0.2.1', name: 'r1', rtt_ms: 0.5, ttl: 63, final: false, icmp_type: 11, icmp_code: 0, tcp_flags: null, annotation: null,
+      type: 'reply',
+      hop: 7,
+      probe: 1,
+      from: '192.0.2.1',
+      name: 'r1',
+      rtt_ms: 0.5,
+      ttl: 63,
+      final: false,
+      icmp_type: 11,
+      icmp_code: 0,
+      tcp_flags: null,
+      annotation: null,
     });
     expect(probeRecord(probe(2, null, null), null)).toEqual({ type: 'timeout', hop: 7, probe: 3, annotation: null });
     expect(probeRecord({ ...probe(0, null, 0.012, '!F-1500'), local: { code: 'EMSGSIZE', errno: 90, mtu: 1500 } }, null)).toEqual({
-      type: 'error', kind: 'local', hop: 7, probe: 1, code: 'EMSGSIZE', message: 'Message too long', mtu: 1500, rtt_ms: 0.012, annotation: '!F-1500',
+      type: 'error',
+      kind: 'local',
+      hop: 7,
+      probe: 1,
+      code: 'EMSGSIZE',
+      message: 'Message too long',
+      mtu: 1500,
+      rtt_ms: 0.012,
+      annotation: '!F-1500',
     });
   });
 
@@ -82,14 +118,14 @@ describe('bad input: one line, exit 2', () => {
     [['-q', '11', '127.0.0.1'], 'sockit traceroute: no more than 10 probes per hop'],
     [['-q', '0', '127.0.0.1'], 'sockit traceroute: no more than 10 probes per hop'],
     [['-M', 'dccp', '127.0.0.1'], 'sockit traceroute: Unknown traceroute module dccp'],
-    [['-w', '-1', '127.0.0.1'], 'sockit traceroute: bad wait specifications `-1,0,0\' used'],
+    [['-w', '-1', '127.0.0.1'], "sockit traceroute: bad wait specifications `-1,0,0' used"],
     [['127.0.0.1', '70000'], 'sockit traceroute: too big packetlen 70000 specified'],
     [['-6', '-s', '127.0.0.1', '::1'], 'sockit traceroute: 127.0.0.1: Address family for hostname not supported'],
     [['-s', '::1', '127.0.0.1'], 'sockit traceroute: IP version mismatch in addresses specified'],
     [['-s', 'bogus', '127.0.0.1'], 'sockit traceroute: bogus: Name or service not known'],
     [['-s', 'nosuch.invalid', '127.0.0.1'], 'sockit traceroute: nosuch.invalid: Name or service not known'],
-    [['-O', 'foo', '127.0.0.1'], 'sockit traceroute: the default method has no option `foo\''],
-    [['-I', '-O', 'info', '127.0.0.1'], 'sockit traceroute: the icmp method has no option `info\''],
+    [['-O', 'foo', '127.0.0.1'], "sockit traceroute: the default method has no option `foo'"],
+    [['-I', '-O', 'info', '127.0.0.1'], "sockit traceroute: the icmp method has no option `info'"],
     [['-M', 'nosuch', '-I', '127.0.0.1'], 'sockit traceroute: Unknown traceroute module nosuch'],
     [[], 'sockit traceroute: Specify "host" missing argument.'],
     [['-s', '192.0.2.200', '127.0.0.1'], 'sockit traceroute: bind: Cannot assign requested address'],
@@ -140,13 +176,22 @@ describe('help and usage', () => {
 // machine is busy. The adaptive rules are tested in test/stack/traceroute.test.ts.
 const FIXED_WAIT = ['-w', '2'];
 
-const METHODS: [string, string[]][] = [['udp (default)', []], ['-U', ['-U']], ['-I', ['-I']], ['-T', ['-T']]];
+const METHODS: [string, string[]][] = [
+  ['udp (default)', []],
+  ['-U', ['-U']],
+  ['-I', ['-I']],
+  ['-T', ['-T']],
+];
 
 for (const routers of [2, 4]) {
   describe.skipIf(!isRoot)(`a ${routers + 1}-hop chain (${isRoot ? 'namespaces' : needsRootReason})`, () => {
     let lab: Lab;
-    beforeAll(async () => { lab = await Lab.chain({ routers, ipv6: true, name: `tr${routers}` }); });
-    afterAll(async () => { await lab?.close(); });
+    beforeAll(async () => {
+      lab = await Lab.chain({ routers, ipv6: true, name: `tr${routers}` });
+    });
+    afterAll(async () => {
+      await lab?.close();
+    });
 
     for (const family of [4, 6] as const) {
       for (const [label, flags] of METHODS) {
@@ -170,8 +215,12 @@ for (const routers of [2, 4]) {
 
 describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRootReason})`, () => {
   let lab: Lab;
-  beforeAll(async () => { lab = await Lab.chain({ routers: 3, ipv6: true, name: 'trtrbl' }); });
-  afterAll(async () => { await lab?.close(); });
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 3, ipv6: true, name: 'trtrbl' });
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   for (const family of [4, 6] as const) {
     it(`IPv${family}: a silent router is '* * *' and the trace goes on past it`, async () => {
@@ -219,7 +268,10 @@ describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRo
       const json = await interrupt([process.execPath, sockitBin, 'traceroute', '--json', ...args.slice(1)], /"type":"hop","hop":1,/);
       expect(json).toMatchObject({ code: null, signal: 'SIGINT', stderr: '' });
       expect(vocabularyProblems(json.stdout, 130)).toEqual([]);
-      const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.map((l) => l.type)).toEqual(['start', 'reply', 'reply', 'reply', 'hop', 'summary']);
       expect(lines.at(-1)).toMatchObject({ hops: 1, reached: false, signal: 'SIGINT', exit_code: 130 });
       // in a shell: `&&` stops, the status is 130, for traceroute and for sockit alike
@@ -293,7 +345,10 @@ describe.skipIf(!isRoot)(`trouble on the path (${isRoot ? 'namespaces' : needsRo
     }
   });
 
-  for (const [kind, note] of [['net', '!N'], ['prohibit', '!X']] as const) {
+  for (const [kind, note] of [
+    ['net', '!N'],
+    ['prohibit', '!X'],
+  ] as const) {
     it(`IPv6: a router's ${kind} route gives ${note} and the trace stops there`, async () => {
       await lab.unreachable(lab.routers[1], `${lab.dst.v6}/128`, kind);
       try {
@@ -337,7 +392,9 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
     lab = await Lab.chain({ routers: 1, ipv6: true, name: 'trtcp' });
     lab.hosts(lab.src, [`${lab.routers[0].v4} router1`, `${lab.dst.v4} dsthost`, `${lab.routers[0].v6} router1-6`, `${lab.dst.v6} dsthost6`]);
   });
-  afterAll(async () => { await lab?.close(); });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   it('-T to an open and to a closed port: both reached, and no connection is left behind', async () => {
     const server = lab.spawn(lab.dst, ['socat', 'TCP-LISTEN:8080,fork,reuseaddr', 'SYSTEM:true']);
@@ -384,7 +441,9 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
     const tcp = await sockitIn(lab, lab.src, ['traceroute', '-T', lab.dst.v4], { user: 'nobody' });
     expect(tcp.code).toBe(2);
     expect(tcp.stdout).toBe('');
-    expect(tcp.stderr).toMatch(/^sockit traceroute: no permission: the TCP method needs a raw socket, which needs CAP_NET_RAW; fix: use the default \(UDP\) method[^\n]*\n$/);
+    expect(tcp.stderr).toMatch(
+      /^sockit traceroute: no permission: the TCP method needs a raw socket, which needs CAP_NET_RAW; fix: use the default \(UDP\) method[^\n]*\n$/,
+    );
   });
 
   it('-I as nobody uses a ping socket when ping_group_range allows it, else says what to change', async () => {
@@ -403,7 +462,9 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
 
   it('names hops through the resolver unless -n, as traceroute does', async () => {
     const ours = await sockitIn(lab, lab.src, ['traceroute', ...FIXED_WAIT, 'dsthost']);
-    expect(ours.stdout).toMatch(new RegExp(`^traceroute to dsthost \\(${lab.dst.v4}\\), 30 hops max, 60 byte packets\n 1  router1 \\(${lab.routers[0].v4}\\)  \\d`));
+    expect(ours.stdout).toMatch(
+      new RegExp(`^traceroute to dsthost \\(${lab.dst.v4}\\), 30 hops max, 60 byte packets\n 1  router1 \\(${lab.routers[0].v4}\\)  \\d`),
+    );
     expect(ours.stdout).toContain(` 2  dsthost (${lab.dst.v4})  `);
     const theirs = await lab.exec(lab.src, ['traceroute', ...FIXED_WAIT, 'dsthost']);
     expect(normalize(ours.stdout)).toBe(normalize(theirs.stdout));
@@ -416,10 +477,32 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
     const lines = jsonLines(r);
     expect(lines.map((l) => l.type)).toEqual(['start', 'reply', 'reply', 'hop', 'reply', 'reply', 'hop', 'summary']);
     expect(lines[0]).toMatchObject({
-      host: lab.dst.v4, address: lab.dst.v4, family: 4, method: 'default', port: 33434, max_hops: 30, queries: 2, packet_bytes: 60,
-      header_bytes: 28, data_bytes: 32, max_wait_ms: 5000, here_factor: 3, near_factor: 10, source: lab.src.v4,
+      host: lab.dst.v4,
+      address: lab.dst.v4,
+      family: 4,
+      method: 'default',
+      port: 33434,
+      max_hops: 30,
+      queries: 2,
+      packet_bytes: 60,
+      header_bytes: 28,
+      data_bytes: 32,
+      max_wait_ms: 5000,
+      here_factor: 3,
+      near_factor: 10,
+      source: lab.src.v4,
     });
-    expect(lines[1]).toMatchObject({ hop: 1, probe: 1, from: lab.routers[0].v4, name: null, ttl: 64, annotation: null, final: false, icmp_type: 11, icmp_code: 0 });
+    expect(lines[1]).toMatchObject({
+      hop: 1,
+      probe: 1,
+      from: lab.routers[0].v4,
+      name: null,
+      ttl: 64,
+      annotation: null,
+      final: false,
+      icmp_type: 11,
+      icmp_code: 0,
+    });
     expect(lines[1].rtt_ms).toBeGreaterThan(0);
     expect(lines[3]).toMatchObject({ hop: 1, addresses: [lab.routers[0].v4], final: false });
     // the destination's port unreachable
@@ -433,7 +516,10 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
     const r = await sockitIn(lab, lab.src, ['traceroute', '--json', '-q', '1', '-6', 'dsthost6']);
     expect(vocabularyProblems(r.stdout, r.code)).toEqual([]);
     const replies = jsonLines(r).filter((l) => l.type === 'reply');
-    expect(replies.map((l) => [l.from, l.name])).toEqual([[lab.routers[0].v6, 'router1-6'], [lab.dst.v6, 'dsthost6']]);
+    expect(replies.map((l) => [l.from, l.name])).toEqual([
+      [lab.routers[0].v6, 'router1-6'],
+      [lab.dst.v6, 'dsthost6'],
+    ]);
     expect(jsonLines(r)[0]).toMatchObject({ family: 6, host: 'dsthost6', address: lab.dst.v6 });
   });
 
@@ -441,8 +527,13 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
   // packet length tells them apart in the header: ICMP and UDP honour it,
   // TCP's SYN is always its own size.
   const PRECEDENCE: [string[], string][] = [
-    [['-T', '-I'], 'icmp'], [['-I', '-T'], 'tcp'], [['-M', 'tcp', '-I'], 'icmp'], [['-I', '-M', 'tcp'], 'tcp'],
-    [['-U', '-T'], 'tcp'], [['-T', '-U'], 'udp'], [['-M', 'icmp', '-M', 'default'], 'default'],
+    [['-T', '-I'], 'icmp'],
+    [['-I', '-T'], 'tcp'],
+    [['-M', 'tcp', '-I'], 'icmp'],
+    [['-I', '-M', 'tcp'], 'tcp'],
+    [['-U', '-T'], 'tcp'],
+    [['-T', '-U'], 'udp'],
+    [['-M', 'icmp', '-M', 'default'], 'default'],
   ];
   for (const [flags, method] of PRECEDENCE) {
     it(`traceroute ${flags.join(' ')}: the last method option wins (${method}), as in traceroute 2.x`, async () => {
@@ -459,7 +550,15 @@ describe.skipIf(!isRoot)(`TCP, privilege and output (${isRoot ? 'namespaces' : n
   }
 
   it('packet lengths per method and family, as traceroute counts them', async () => {
-    for (const [flags, len] of [[[], '20'], [['-I'], '20'], [['-U'], '1000'], [['-I', '-6'], '50'], [['-6'], '10'], [['-T'], '100'], [['-T', '-6'], '20']] as [string[], string][]) {
+    for (const [flags, len] of [
+      [[], '20'],
+      [['-I'], '20'],
+      [['-U'], '1000'],
+      [['-I', '-6'], '50'],
+      [['-6'], '10'],
+      [['-T'], '100'],
+      [['-T', '-6'], '20'],
+    ] as [string[], string][]) {
       const dst = flags.includes('-6') ? lab.dst.v6 : lab.dst.v4;
       const args = ['traceroute', '-n', '-q', '1', ...FIXED_WAIT, ...flags.filter((f) => f !== '-6'), dst, len];
       const ours = await sockitIn(lab, lab.src, args);

@@ -129,20 +129,31 @@ int main(int argc, char **argv) {
 `;
 
 const TYPES = {
-  flag: 'T_FLAG', int: 'T_INT', linger: 'T_LINGER', timeval: 'T_TIMEVAL', in_addr: 'T_IN_ADDR', string: 'T_STRING',
-  bytes: 'T_BYTES', ucred: 'T_UCRED', icmp6_filter: 'T_ICMP6_FILTER', icmp_filter: 'T_ICMP_FILTER',
-  ip6_mtuinfo: 'T_MTUINFO', tcp_info: 'T_TCP_INFO',
+  flag: 'T_FLAG',
+  int: 'T_INT',
+  linger: 'T_LINGER',
+  timeval: 'T_TIMEVAL',
+  in_addr: 'T_IN_ADDR',
+  string: 'T_STRING',
+  bytes: 'T_BYTES',
+  ucred: 'T_UCRED',
+  icmp6_filter: 'T_ICMP6_FILTER',
+  icmp_filter: 'T_ICMP_FILTER',
+  ip6_mtuinfo: 'T_MTUINFO',
+  tcp_info: 'T_TCP_INFO',
 };
 
 /** @param {readonly { name: string, levelName: string, type: string, perFamily?: boolean }[]} options */
 export function checkoptsSource(options) {
-  const body = options.map((o) => [
-    `  printf("%s: ", "${o.name}");`,
-    `#ifdef ${o.name}`,
-    `  show(${o.levelName}, ${o.perFamily ? 1 : 0}, ${o.name}, ${TYPES[o.type] ?? 'T_OTHER'});`,
-    '#else',
-    '  printf("(undefined)\\n");',
-    '#endif',
-  ].join('\n'));
+  const body = options.map((o) =>
+    [
+      `  printf("%s: ", "${o.name}");`,
+      `#ifdef ${o.name}`,
+      `  show(${o.levelName}, ${o.perFamily ? 1 : 0}, ${o.name}, ${TYPES[o.type] ?? 'T_OTHER'});`,
+      '#else',
+      '  printf("(undefined)\\n");',
+      '#endif',
+    ].join('\n'),
+  );
   return `${PRELUDE}${body.join('\n')}\n  return 0;\n}\n`;
 }

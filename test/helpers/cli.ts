@@ -44,7 +44,9 @@ export function sockit(args: string[], opts: CliOptions = {}): Promise<CliBytesR
       const stdoutBytes = Buffer.concat(out);
       resolve({ code, signal, stdout: stdoutBytes.toString(), stderr, stdoutBytes });
     });
-    child.stdin.on('error', () => { /* it may exit without reading */ });
+    child.stdin.on('error', () => {
+      /* it may exit without reading */
+    });
     child.stdin.end(opts.input ?? '');
   });
 }
@@ -74,10 +76,24 @@ export class Running {
   constructor(child: ChildProcess) {
     this.child = child;
     const utf8 = new StringDecoder('utf8');
-    child.stdout!.on('data', (d: Buffer) => { this.out.push(d); this.stdout += utf8.write(d); this.wake(); });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; this.wake(); });
-    child.stdin?.on('error', () => { /* gone */ });
-    this.exited = new Promise((resolve) => child.on('close', (code, signal) => { this.wake(); resolve({ code, signal }); }));
+    child.stdout!.on('data', (d: Buffer) => {
+      this.out.push(d);
+      this.stdout += utf8.write(d);
+      this.wake();
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+      this.wake();
+    });
+    child.stdin?.on('error', () => {
+      /* gone */
+    });
+    this.exited = new Promise((resolve) =>
+      child.on('close', (code, signal) => {
+        this.wake();
+        resolve({ code, signal });
+      }),
+    );
   }
 
   private wake(): void {
@@ -109,7 +125,10 @@ export class Running {
       if (left <= 0) throw new Error(`no line matching ${String(match)} within ${ms} ms:\n${this.stdout}${this.stderr}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(t); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
   }
@@ -122,7 +141,10 @@ export class Running {
 
   /** Every JSON line printed so far. */
   events(): Record<string, unknown>[] {
-    return this.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return this.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {

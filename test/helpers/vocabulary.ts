@@ -50,7 +50,8 @@ function walk(v: unknown, where: string, problems: string[]): void {
     if (/^(seconds|secs|duration|elapsed|time|rtt|ms|usec|us|ns)$/.test(k)) problems.push(`${at}: a duration without its unit (*_ms)`);
     if (k === 'family' && x !== 4 && x !== 6 && x !== 'unix' && x !== null) problems.push(`${at}: family ${JSON.stringify(x)} is not 4, 6 or "unix"`);
     if (k === 'port' && x !== null && typeof x !== 'number') problems.push(`${at}: port ${JSON.stringify(x)} is not a number`);
-    if (ADDRESS_KEYS.has(k) && x !== null && typeof x !== 'string' && typeof x !== 'object') problems.push(`${at}: address ${JSON.stringify(x)} is not a string`);
+    if (ADDRESS_KEYS.has(k) && x !== null && typeof x !== 'string' && typeof x !== 'object')
+      problems.push(`${at}: address ${JSON.stringify(x)} is not a string`);
     if (x === '') problems.push(`${at}: empty string (use null)`);
     walk(x, at, problems);
   }

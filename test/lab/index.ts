@@ -16,8 +16,19 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { planChain, nextHop, type Family, type Plan, type PlannedEnd, type PlannedLink, type PlannedNode, type Role } from './plan.js';
 import {
-  ETC_NETNS_DIR, check, deleteNetns, deleteNetnsSync, killGroup, listNetns, pidAlive, run, spawnTracked, withinNetns, writeSysctls,
-  type ExecResult, type Sysctl,
+  ETC_NETNS_DIR,
+  check,
+  deleteNetns,
+  deleteNetnsSync,
+  killGroup,
+  listNetns,
+  pidAlive,
+  run,
+  spawnTracked,
+  withinNetns,
+  writeSysctls,
+  type ExecResult,
+  type Sysctl,
 } from './proc.js';
 
 export { planChain, v4Address, v6Address, MAX_ROUTERS, type Family, type Role, type Plan } from './plan.js';
@@ -29,9 +40,8 @@ export { withinNetns, type ExecResult } from './proc.js';
  * loopback tests only).
  */
 export const isRoot: boolean = process.getuid?.() === 0 && process.env.SOCKIT_TEST_LAB !== '0';
-export const needsRootReason = process.env.SOCKIT_TEST_LAB === '0'
-  ? 'SOCKIT_TEST_LAB=0: no lab on this run'
-  : 'needs root to build network namespaces (run as root, as CI does)';
+export const needsRootReason =
+  process.env.SOCKIT_TEST_LAB === '0' ? 'SOCKIT_TEST_LAB=0: no lab on this run' : 'needs root to build network namespaces (run as root, as CI does)';
 
 export type User = 'root' | 'nobody';
 
@@ -99,8 +109,15 @@ function cwdFor(opts: { user?: User; cwd?: string }): string | undefined {
 // full; run a copy without the xattr (cp drops it) to get an unprivileged
 // iputils ping.
 const AS_NOBODY = [
-  'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups',
-  '--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
+  'setpriv',
+  `--reuid=${NOBODY}`,
+  `--regid=${NOBODY}`,
+  '--clear-groups',
+  '--inh-caps=-all',
+  '--ambient-caps=-all',
+  '--bounding-set=-all',
+  '--no-new-privs',
+  '--',
 ];
 
 // Kernel defaults, for icmpRateLimit() (Documentation/networking/ip-sysctl.rst).
@@ -137,11 +154,23 @@ const ICMP4_ERRORS = '{ destination-unreachable, source-quench, time-exceeded, p
 const ICMP6_ERRORS = '{ destination-unreachable, packet-too-big, time-exceeded, parameter-problem }';
 
 export class LinkEnd {
-  constructor(private readonly lab: Lab, private readonly planned: PlannedEnd) {}
-  get node(): LabNode { return this.lab.nodes[this.planned.node]!; }
-  get ifname(): 'eth0' | 'eth1' { return this.planned.ifname; }
-  get v4(): string { return this.planned.v4; }
-  get v6(): string { this.lab.requireV6(); return this.planned.v6; }
+  constructor(
+    private readonly lab: Lab,
+    private readonly planned: PlannedEnd,
+  ) {}
+  get node(): LabNode {
+    return this.lab.nodes[this.planned.node]!;
+  }
+  get ifname(): 'eth0' | 'eth1' {
+    return this.planned.ifname;
+  }
+  get v4(): string {
+    return this.planned.v4;
+  }
+  get v6(): string {
+    this.lab.requireV6();
+    return this.planned.v6;
+  }
 }
 
 export class LabLink {
@@ -155,7 +184,10 @@ export class LabLink {
     this.right = new LinkEnd(lab, planned.right);
     this.prefix = {
       v4: planned.prefix4,
-      get v6(): string { lab.requireV6(); return planned.prefix6; },
+      get v6(): string {
+        lab.requireV6();
+        return planned.prefix6;
+      },
     };
   }
 }
@@ -165,7 +197,11 @@ export class LabNode {
   readonly name: string;
   readonly role: Role;
   readonly index: number;
-  constructor(private readonly lab: Lab, planned: PlannedNode, name: string) {
+  constructor(
+    private readonly lab: Lab,
+    planned: PlannedNode,
+    name: string,
+  ) {
     this.name = name;
     this.role = planned.role;
     this.index = planned.index;
@@ -177,8 +213,12 @@ export class LabNode {
     return this.role === 'src' ? 0 : this.index - 1;
   }
 
-  get v4(): string { return this.addr(this.primaryLink, 4); }
-  get v6(): string { return this.addr(this.primaryLink, 6); }
+  get v4(): string {
+    return this.addr(this.primaryLink, 4);
+  }
+  get v6(): string {
+    return this.addr(this.primaryLink, 6);
+  }
 
   /** This node's address on link `linkIndex`. */
   addr(linkIndex: number, family: Family = 4): string {
@@ -198,15 +238,17 @@ export class LabNode {
     throw new RangeError(`${this.name} is not on link ${linkIndex}`);
   }
 
-  toString(): string { return this.name; }
+  toString(): string {
+    return this.name;
+  }
 }
 
 interface NodeState {
-  queue: Promise<unknown>;               // serialises nft transactions on the node
-  jumps: Set<string>;                    // "hook chain" jumps already installed
-  loss: Map<string, number>;             // hook+match → loss rule id
+  queue: Promise<unknown>; // serialises nft transactions on the node
+  jumps: Set<string>; // "hook chain" jumps already installed
+  loss: Map<string, number>; // hook+match → loss rule id
   lossSeq: number;
-  syn: 'all' | Set<number> | undefined;  // dropTcpSyn configuration
+  syn: 'all' | Set<number> | undefined; // dropTcpSyn configuration
 }
 
 let labSeq = 0;
@@ -233,12 +275,22 @@ export class Lab {
     this.links = plan.links.map((l) => new LabLink(this, l));
   }
 
-  get src(): LabNode { return this.nodes[0]!; }
-  get dst(): LabNode { return this.nodes[this.nodes.length - 1]!; }
-  get routers(): LabNode[] { return this.nodes.slice(1, -1); }
+  get src(): LabNode {
+    return this.nodes[0]!;
+  }
+  get dst(): LabNode {
+    return this.nodes[this.nodes.length - 1]!;
+  }
+  get routers(): LabNode[] {
+    return this.nodes.slice(1, -1);
+  }
   /** every namespace name of this lab */
-  get names(): string[] { return this.nodes.map((n) => n.name); }
-  get closed(): boolean { return this.closing !== undefined; }
+  get names(): string[] {
+    return this.nodes.map((n) => n.name);
+  }
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
 
   /** @internal */
   requireV6(): void {
@@ -248,7 +300,10 @@ export class Lab {
   /** Build src — r1 — … — rN — dst. */
   static async chain(opts: ChainOptions): Promise<Lab> {
     if (!isRoot) throw new Error(`Lab.chain ${needsRootReason}`);
-    const label = (opts.name ?? '').toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8);
+    const label = (opts.name ?? '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 8);
     const lab = new Lab(planChain(opts.routers), opts.ipv6 === true, label);
     openLabs.add(lab);
     try {
@@ -267,8 +322,9 @@ export class Lab {
     //    (IFLA_NET_NS_FD), so eth0/eth1 never collide with another lab's.
     const batch = [
       ...nodes.map((n) => `netns add ${n.name}`),
-      ...plan.links.map((l) =>
-        `link add name ${l.left.ifname} netns ${nodes[l.left.node]!.name} type veth peer name ${l.right.ifname} netns ${nodes[l.right.node]!.name}`),
+      ...plan.links.map(
+        (l) => `link add name ${l.left.ifname} netns ${nodes[l.left.node]!.name} type veth peer name ${l.right.ifname} netns ${nodes[l.right.node]!.name}`,
+      ),
     ];
     await check(['ip', '-batch', '-'], { input: batch.join('\n') + '\n' });
 
@@ -365,7 +421,7 @@ export class Lab {
 
   private nodeState(node: LabNode): NodeState {
     let s = this.state.get(node);
-    if (!s) this.state.set(node, s = { queue: Promise.resolve(), jumps: new Set(), loss: new Map(), lossSeq: 0, syn: undefined });
+    if (!s) this.state.set(node, (s = { queue: Promise.resolve(), jumps: new Set(), loss: new Map(), lossSeq: 0, syn: undefined }));
     return s;
   }
 
@@ -421,9 +477,10 @@ export class Lab {
       const id = known ?? ++s.lossSeq;
       const chain = `loss${id}`;
       const names = { dropped: `${chain}_dropped`, passed: `${chain}_passed` };
-      const lines = known === undefined
-        ? [...this.chainOnce(s, chain, [hook]), `add counter ${TABLE} ${names.dropped}`, `add counter ${TABLE} ${names.passed}`]
-        : [`flush chain ${TABLE} ${chain}`, `reset counter ${TABLE} ${names.dropped}`, `reset counter ${TABLE} ${names.passed}`];
+      const lines =
+        known === undefined
+          ? [...this.chainOnce(s, chain, [hook]), `add counter ${TABLE} ${names.dropped}`, `add counter ${TABLE} ${names.passed}`]
+          : [`flush chain ${TABLE} ${chain}`, `reset counter ${TABLE} ${names.dropped}`, `reset counter ${TABLE} ${names.passed}`];
       const sel = match ? `${match} ` : '';
       // in hundredths of a percent; nft refuses a constant ≥ the modulus, and
       // 0 % / 100 % need no random number at all
@@ -546,8 +603,7 @@ export class Lab {
   async mtu(linkIndex: number, mtu: number): Promise<void> {
     const link = this.links[linkIndex];
     if (!link) throw new RangeError(`no link ${linkIndex}`);
-    await Promise.all([link.left, link.right].map((end) =>
-      check(['ip', '-n', this.ns(end.node), 'link', 'set', 'dev', end.ifname, 'mtu', String(mtu)])));
+    await Promise.all([link.left, link.right].map((end) => check(['ip', '-n', this.ns(end.node), 'link', 'set', 'dev', end.ifname, 'mtu', String(mtu)])));
   }
 
   /**
@@ -600,8 +656,11 @@ export class Lab {
     await check(['ip', '-n', this.ns(node), 'addr', 'replace', cidr, 'dev', ifname, ...(family === 6 ? ['nodad'] : [])]);
     if (opts.route === false) return;
     const host = `${address}/${family === 4 ? 32 : 128}`;
-    await Promise.all(this.nodes.filter((n) => n !== node).map((n) =>
-      check(['ip', '-n', n.name, 'route', 'replace', host, 'via', nextHop(this.plan, n.index, node.index, family)])));
+    await Promise.all(
+      this.nodes
+        .filter((n) => n !== node)
+        .map((n) => check(['ip', '-n', n.name, 'route', 'replace', host, 'via', nextHop(this.plan, n.index, node.index, family)])),
+    );
   }
 
   /**

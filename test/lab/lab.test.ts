@@ -8,24 +8,27 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runnable } from '../helpers/readable.js';
 import { native, isSystemError } from '../../src/stack/native/index.js';
-import {
-  Lab, MAX_ROUTERS, isRoot, needsRootReason, planChain, sweepStaleLabs, v6Address, withLab, type LabNode,
-} from './index.js';
+import { Lab, MAX_ROUTERS, isRoot, needsRootReason, planChain, sweepStaleLabs, v6Address, withLab, type LabNode } from './index.js';
 
 const checkout = fileURLToPath(new URL('../..', import.meta.url));
-const addon = ['Release', 'Debug']
-  .map((kind) => fileURLToPath(new URL(`../../build/${kind}/sockit.node`, import.meta.url)))
-  .find((file) => existsSync(file))!;
+const addon = ['Release', 'Debug'].map((kind) => fileURLToPath(new URL(`../../build/${kind}/sockit.node`, import.meta.url))).find((file) => existsSync(file))!;
 
 /** `ip netns list`, names only */
 function netnsList(): string[] {
   const out = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  return out.split('\n').filter(Boolean).map((line) => line.split(' ')[0]!);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[0]!);
 }
 
 /** traceroute -n output → one entry per hop: the address, or '*' */
 function hops(stdout: string): string[] {
-  return stdout.split('\n').slice(1).filter((l) => /^\s*\d+\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);
+  return stdout
+    .split('\n')
+    .slice(1)
+    .filter((l) => /^\s*\d+\s/.test(l))
+    .map((l) => l.trim().split(/\s+/)[1]!);
 }
 
 function received(stdout: string): number {
@@ -49,13 +52,16 @@ describe('addressing plan', () => {
     const plan = planChain(3);
     expect(plan.nodes.map((n) => n.role)).toEqual(['src', 'router', 'router', 'router', 'dst']);
     expect(plan.links[0]).toMatchObject({
-      prefix4: '192.0.2.0/28', prefix6: '2001:db8::/64',
+      prefix4: '192.0.2.0/28',
+      prefix6: '2001:db8::/64',
       left: { node: 0, ifname: 'eth0', v4: '192.0.2.2', v6: '2001:db8::2' },
       right: { node: 1, ifname: 'eth0', v4: '192.0.2.1', v6: '2001:db8::1' },
     });
     expect(plan.links[1]).toMatchObject({
-      prefix4: '192.0.2.16/28', prefix6: '2001:db8:0:1::/64',
-      left: { node: 1, ifname: 'eth1', v4: '192.0.2.18' }, right: { node: 2, ifname: 'eth0', v4: '192.0.2.17' },
+      prefix4: '192.0.2.16/28',
+      prefix6: '2001:db8:0:1::/64',
+      left: { node: 1, ifname: 'eth1', v4: '192.0.2.18' },
+      right: { node: 2, ifname: 'eth0', v4: '192.0.2.17' },
     });
     // r2 reaches link 0 back through r1 and link 3 on through r3
     expect(plan.nodes[2]!.routes4).toEqual([
@@ -77,8 +83,12 @@ describe('addressing plan', () => {
 
 describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => {
   let lab: Lab;
-  beforeAll(async () => { lab = await Lab.chain({ routers: 3, ipv6: true, name: 'self' }); });
-  afterAll(async () => { await lab?.close(); });
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 3, ipv6: true, name: 'self' });
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   describe('3-router chain', () => {
     it('names namespaces per process and lab, and exposes roles and primary addresses', () => {
@@ -99,10 +109,13 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
       for (const node of lab.nodes) {
         const r = await lab.exec(node, ['ip', '-j', 'addr', 'show', 'scope', 'global']);
         const got = (JSON.parse(r.stdout) as { ifname: string; addr_info: { local: string; tentative?: boolean }[] }[])
-          .flatMap((i) => i.addr_info.filter((a) => a.local).map((a) => `${i.ifname} ${a.local}${a.tentative ? ' tentative' : ''}`)).sort();
-        const want = lab.links.flatMap((l) => [l.left, l.right])
+          .flatMap((i) => i.addr_info.filter((a) => a.local).map((a) => `${i.ifname} ${a.local}${a.tentative ? ' tentative' : ''}`))
+          .sort();
+        const want = lab.links
+          .flatMap((l) => [l.left, l.right])
           .filter((end) => end.node === node)
-          .flatMap((end) => [`${end.ifname} ${end.v4}`, `${end.ifname} ${end.v6}`]).sort();
+          .flatMap((end) => [`${end.ifname} ${end.v4}`, `${end.ifname} ${end.v6}`])
+          .sort();
         expect(got).toEqual(want);
       }
     });
@@ -120,7 +133,13 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
     });
 
     it('answers in both directions: dst reaches src and every router reaches both ends', async () => {
-      for (const [from, to] of [[lab.dst, lab.src], ...lab.routers.flatMap((r) => [[r, lab.src], [r, lab.dst]])] as [LabNode, LabNode][]) {
+      for (const [from, to] of [
+        [lab.dst, lab.src],
+        ...lab.routers.flatMap((r) => [
+          [r, lab.src],
+          [r, lab.dst],
+        ]),
+      ] as [LabNode, LabNode][]) {
         const r = await lab.exec(from, ['ping', '-c1', '-W2', to.v4]);
         expect(r.code, `${from.name} → ${to.v4}`).toBe(0);
       }
@@ -167,8 +186,12 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
       const [uid, gid, groups, ...caps] = r.stdout.trim().split('\n');
       expect([uid, gid, groups]).toEqual(['65534', '65534', '65534']);
       expect(caps.map((l) => l.replace(/\s+/, ' '))).toEqual([
-        'CapInh: 0000000000000000', 'CapPrm: 0000000000000000', 'CapEff: 0000000000000000',
-        'CapBnd: 0000000000000000', 'CapAmb: 0000000000000000', 'NoNewPrivs: 1',
+        'CapInh: 0000000000000000',
+        'CapPrm: 0000000000000000',
+        'CapEff: 0000000000000000',
+        'CapBnd: 0000000000000000',
+        'CapAmb: 0000000000000000',
+        'NoNewPrivs: 1',
       ]);
     });
 
@@ -209,7 +232,11 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
 
     it('within() switches back when fn throws, and refuses async functions', () => {
       const home = readlinkSync('/proc/thread-self/ns/net');
-      expect(() => lab.within(lab.src, () => { throw new Error('inside'); })).toThrow('inside');
+      expect(() =>
+        lab.within(lab.src, () => {
+          throw new Error('inside');
+        }),
+      ).toThrow('inside');
       expect(readlinkSync('/proc/thread-self/ns/net')).toBe(home);
       expect(() => lab.within(lab.src, async () => 1)).toThrow(/synchronous/);
       expect(readlinkSync('/proc/thread-self/ns/net')).toBe(home);
@@ -240,10 +267,7 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
       await withLab({ routers: 3, ipv6: true }, async (l) => {
         const r2 = l.routers[1]!;
         await l.silent(r2, 'all');
-        const [p4, p6] = await Promise.all([
-          l.exec(l.src, ['ping', '-c1', '-W1', r2.v4]),
-          l.exec(l.src, ['ping', '-6', '-c1', '-W1', r2.v6]),
-        ]);
+        const [p4, p6] = await Promise.all([l.exec(l.src, ['ping', '-c1', '-W1', r2.v4]), l.exec(l.src, ['ping', '-6', '-c1', '-W1', r2.v6])]);
         expect(received(p4.stdout)).toBe(0);
         expect(received(p6.stdout)).toBe(0);
         expect((await l.counters(r2)).silent_all!.packets).toBeGreaterThanOrEqual(2);
@@ -256,7 +280,11 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
     const kinds = [
       { kind: 'host', v4: /From 192\.0\.2\.1 icmp_seq=1 Destination Host Unreachable/, v6: /From 2001:db8::1 icmp_seq=1 Destination unreachable: No route/ },
       { kind: 'net', v4: /From 192\.0\.2\.1 icmp_seq=1 Destination Net Unreachable/, v6: /From 2001:db8::1 icmp_seq=1 Destination unreachable: No route/ },
-      { kind: 'prohibit', v4: /From 192\.0\.2\.1 icmp_seq=1 Packet filtered/, v6: /From 2001:db8::1 icmp_seq=1 Destination unreachable: Administratively prohibited/ },
+      {
+        kind: 'prohibit',
+        v4: /From 192\.0\.2\.1 icmp_seq=1 Packet filtered/,
+        v6: /From 2001:db8::1 icmp_seq=1 Destination unreachable: Administratively prohibited/,
+      },
       { kind: 'blackhole', v4: null, v6: null },
     ] as const;
     it.each(kinds)("unreachable(r1, dst's link, '$kind') gives the matching ICMP error", async ({ kind, v4, v6 }) => {
@@ -267,10 +295,7 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
         await l.unreachable(r1, l.links[2]!.prefix.v4, kind);
         await l.unreachable(r1, l.links[2]!.prefix.v4, kind); // idempotent
         await l.unreachable(r1, l.links[2]!.prefix.v6, kind);
-        const [p4, p6] = await Promise.all([
-          l.exec(l.src, ['ping', '-c1', '-W1', l.dst.v4]),
-          l.exec(l.src, ['ping', '-6', '-c1', '-W1', l.dst.v6]),
-        ]);
+        const [p4, p6] = await Promise.all([l.exec(l.src, ['ping', '-c1', '-W1', l.dst.v4]), l.exec(l.src, ['ping', '-6', '-c1', '-W1', l.dst.v6])]);
         expect(received(p4.stdout)).toBe(0);
         expect(received(p6.stdout)).toBe(0);
         if (v4 === null || v6 === null) {
@@ -361,9 +386,12 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
     it('pingGroupRange: nobody may open an ICMP echo socket only while the range is open', async () => {
       await withLab({ routers: 0 }, async (l) => {
         // AF_INET, SOCK_DGRAM, IPPROTO_ICMP through the project's addon
-        const probe = [process.execPath, '-e',
+        const probe = [
+          process.execPath,
+          '-e',
           `const n = require(${JSON.stringify(runnable(relative(checkout, addon), 'nobody'))});
-           try { n.close(n.socket(2, 2, 1)); console.log('OK'); } catch (e) { console.log(e.code); }`];
+           try { n.close(n.socket(2, 2, 1)); console.log('OK'); } catch (e) { console.log(e.code); }`,
+        ];
         const as = () => l.exec(l.src, probe, { user: 'nobody' });
         expect((await as()).stdout.trim()).toBe('EACCES'); // closed ("1 0") in a new namespace
         await l.pingGroupRange(l.src, true);
@@ -379,8 +407,7 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
     it('dropTcpSyn(dst, 7) makes connects to port 7 time out while port 8 still works', async () => {
       await withLab({ routers: 1 }, async (l) => {
         for (const port of [7, 8]) l.spawn(l.dst, ['socat', `TCP4-LISTEN:${port},reuseaddr,fork`, 'PIPE']);
-        const hello = (port: number) =>
-          l.exec(l.src, ['socat', '-T2', '-', `TCP4:${l.dst.v4}:${port},connect-timeout=1`], { input: `hello ${port}\n` });
+        const hello = (port: number) => l.exec(l.src, ['socat', '-T2', '-', `TCP4:${l.dst.v4}:${port},connect-timeout=1`], { input: `hello ${port}\n` });
         // wait for both listeners
         for (const port of [7, 8]) {
           let r = await hello(port);
@@ -472,11 +499,13 @@ describe.skipIf(!isRoot)(`lab (${isRoot ? 'as root' : needsRootReason})`, () => 
 
     it('withLab closes the lab when the body throws', async () => {
       let names: string[] = [];
-      await expect(withLab({ routers: 1 }, async (l) => {
-        names = l.names;
-        expect(netnsList()).toEqual(expect.arrayContaining(names));
-        throw new Error('test body failed');
-      })).rejects.toThrow('test body failed');
+      await expect(
+        withLab({ routers: 1 }, async (l) => {
+          names = l.names;
+          expect(netnsList()).toEqual(expect.arrayContaining(names));
+          throw new Error('test body failed');
+        }),
+      ).rejects.toThrow('test body failed');
       expect(names).toHaveLength(3);
       expect(netnsList().filter((n) => names.includes(n))).toEqual([]);
     });

@@ -15,7 +15,7 @@ export type Family = 4 | 6;
 export const MAX_ROUTERS = 14;
 
 export interface PlannedEnd {
-  node: number;            // index into nodes
+  node: number; // index into nodes
   ifname: 'eth0' | 'eth1';
   v4: string;
   v6: string;
@@ -30,7 +30,7 @@ export interface PlannedLink {
 }
 
 export interface PlannedRoute {
-  prefix: string;          // 'default' or a CIDR
+  prefix: string; // 'default' or a CIDR
   via: string;
 }
 

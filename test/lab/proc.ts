@@ -45,13 +45,18 @@ export function run(argv: readonly string[], opts: RunOptions = {}, track?: (c: 
       timedOut = true;
       killGroup(child, 'SIGKILL');
     }, opts.timeoutMs ?? 30_000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), timedOut });
     });
     if (opts.input !== undefined) {
-      child.stdin!.on('error', () => { /* the command may exit without reading */ });
+      child.stdin!.on('error', () => {
+        /* the command may exit without reading */
+      });
       child.stdin!.end(opts.input);
     }
   });
@@ -78,8 +83,16 @@ export function spawnTracked(argv: readonly string[], opts: { env?: Record<strin
 
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(-child.pid, signal); } catch { /* already gone */ }
-  try { child.kill(signal); } catch { /* already gone */ }
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+  try {
+    child.kill(signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 /**
@@ -111,9 +124,9 @@ export function withinNetns<T>(name: string, fn: () => T): T {
 }
 
 export interface Sysctl {
-  key: string;         // dotted, as sysctl(8) spells it
+  key: string; // dotted, as sysctl(8) spells it
   value: string;
-  optional?: boolean;  // skip silently when this kernel lacks it
+  optional?: boolean; // skip silently when this kernel lacks it
 }
 
 /** Write sysctls of a namespace from this process (no fork/exec: /proc/sys/net follows the thread's netns). */
@@ -134,7 +147,11 @@ export function writeSysctls(ns: string, entries: readonly Sysctl[]): void {
 function nsInodes(names: readonly string[]): Map<number, string> {
   const byIno = new Map<number, string>();
   for (const name of names) {
-    try { byIno.set(statSync(`${NETNS_DIR}/${name}`).ino, name); } catch { /* gone */ }
+    try {
+      byIno.set(statSync(`${NETNS_DIR}/${name}`).ino, name);
+    } catch {
+      /* gone */
+    }
   }
   return byIno;
 }
@@ -149,7 +166,11 @@ export function netnsPids(names: readonly string[]): number[] {
     const pid = Number(entry);
     if (pid === process.pid) continue;
     let link: string;
-    try { link = readlinkSync(`/proc/${entry}/ns/net`); } catch { continue; }
+    try {
+      link = readlinkSync(`/proc/${entry}/ns/net`);
+    } catch {
+      continue;
+    }
     const m = /^net:\[(\d+)\]$/.exec(link);
     if (m && byIno.has(Number(m[1]))) pids.push(pid);
   }
@@ -158,7 +179,11 @@ export function netnsPids(names: readonly string[]): number[] {
 
 export function killPids(pids: readonly number[]): void {
   for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -186,7 +211,11 @@ function removeEtcNetns(names: readonly string[]): void {
 }
 
 export function listNetns(): string[] {
-  try { return readdirSync(NETNS_DIR); } catch { return []; }
+  try {
+    return readdirSync(NETNS_DIR);
+  } catch {
+    return [];
+  }
 }
 
 export function pidAlive(pid: number): boolean {

@@ -15,7 +15,10 @@ import { isRoot, rootReason } from '../helpers/root.js';
 function waitFor<T>(setup: (done: (v: T) => void) => void, ms = 3000): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms);
-    setup((v) => { clearTimeout(t); resolve(v); });
+    setup((v) => {
+      clearTimeout(t);
+      resolve(v);
+    });
   });
 }
 
@@ -119,7 +122,9 @@ describe('readiness on the event loop', () => {
     let callbacks = 0;
     let immediateRanAt = -1;
     const buf = Buffer.alloc(16);
-    setImmediate(() => { immediateRanAt = received; });
+    setImmediate(() => {
+      immediateRanAt = received;
+    });
     await waitFor<void>((done) => {
       rx.onReadable(() => {
         callbacks++;
@@ -158,7 +163,12 @@ describe('readiness on the event loop', () => {
     const port = (closed.address() as net.AddressInfo).port;
     closed.close();
     s.connectStart(inetAddress('127.0.0.1', port)); // UDP: nobody listens there
-    const ready = waitFor<{ error: boolean }>((done) => s.onReadable((r) => { s.onReadable(null); done(r); }));
+    const ready = waitFor<{ error: boolean }>((done) =>
+      s.onReadable((r) => {
+        s.onReadable(null);
+        done(r);
+      }),
+    );
     s.send(Buffer.from('x'));
     expect((await ready).error).toBe(true);
     const ee = s.recvError(Buffer.alloc(64));
@@ -228,24 +238,37 @@ describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : ro
       const withOptions = listen({ family, mode: 'raw' });
       if (family === 4) withOptions.socket.setsockopt(C.IPPROTO_IP, C.IP_OPTIONS, Buffer.from([1, 7, 39, 4, ...new Array(36).fill(0)]));
       const all = Promise.all([
-        waitFor<void>((done) => fast.listen({
-          packet: () => { throw new Error('an echo reply took the decoding path'); },
-          // the object and its data view are reused: copy what we keep
-          echoReply: (r) => {
-            fromFast.set(r.seq, { ...r, data: r.data.toString('hex'), ipOptions: r.ipOptions.toString('hex') });
-            if (fromFast.size === cases.length) done();
-          },
-        })),
-        waitFor<void>((done) => slow.listen({
-          packet: (p) => {
-            const b = p.message.body as icmp4.Echo;
-            fromSlow.set(b.seq, {
-              from: p.from, id: b.id, seq: b.seq, ttl: p.ttl, bytes: p.bytes, data: b.data.toString('hex'), ipOptions: p.ip?.options.toString('hex') ?? '',
-              checksumOk: family === 4 ? p.message.checksumOk !== false : true, rxRelNs: toRelNs(p.rxNs!),
-            });
-            if (fromSlow.size === cases.length) done();
-          },
-        })),
+        waitFor<void>((done) =>
+          fast.listen({
+            packet: () => {
+              throw new Error('an echo reply took the decoding path');
+            },
+            // the object and its data view are reused: copy what we keep
+            echoReply: (r) => {
+              fromFast.set(r.seq, { ...r, data: r.data.toString('hex'), ipOptions: r.ipOptions.toString('hex') });
+              if (fromFast.size === cases.length) done();
+            },
+          }),
+        ),
+        waitFor<void>((done) =>
+          slow.listen({
+            packet: (p) => {
+              const b = p.message.body as icmp4.Echo;
+              fromSlow.set(b.seq, {
+                from: p.from,
+                id: b.id,
+                seq: b.seq,
+                ttl: p.ttl,
+                bytes: p.bytes,
+                data: b.data.toString('hex'),
+                ipOptions: p.ip?.options.toString('hex') ?? '',
+                checksumOk: family === 4 ? p.message.checksumOk !== false : true,
+                rxRelNs: toRelNs(p.rxNs!),
+              });
+              if (fromSlow.size === cases.length) done();
+            },
+          }),
+        ),
       ]);
       for (const c of cases) {
         const wire = mod.encode(mod.echo(mod.ECHO_REPLY as never, 0x5150, c.seq, c.data) as never);
@@ -266,7 +289,7 @@ describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : ro
     });
   }
 
-  it('the identifier filter keeps other pings\' replies from waking us', async () => {
+  it("the identifier filter keeps other pings' replies from waking us", async () => {
     const a = listen({ family: 4, mode: 'raw' });
     const b = listen({ family: 4, mode: 'raw' });
     a.setIdent(1111);
@@ -276,12 +299,23 @@ describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : ro
     a.listen({ packet: (p) => seenByA.push((p.message.body as icmp4.Echo).id) });
     const bDone = waitFor<void>((done) => {
       let n = 0;
-      b.listen({ packet: () => { if (++n === 20) done(); } });
+      b.listen({
+        packet: () => {
+          if (++n === 20) done();
+        },
+      });
     });
     for (let i = 0; i < 20; i++) b.send(icmp4.echo(icmp4.ECHO_REQUEST, 2222, i, Buffer.alloc(8)), '127.0.0.1');
     await bDone;
     a.send(icmp4.echo(icmp4.ECHO_REQUEST, 1111, 1, Buffer.alloc(8)), '127.0.0.1');
-    await waitFor<void>((done) => { const t = setInterval(() => { if (seenByA.length) { clearInterval(t); done(); } }, 5); });
+    await waitFor<void>((done) => {
+      const t = setInterval(() => {
+        if (seenByA.length) {
+          clearInterval(t);
+          done();
+        }
+      }, 5);
+    });
     a.close();
     b.close();
     // B's 20 replies (and the echo requests both sockets see on lo) never reached A

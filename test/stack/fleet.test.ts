@@ -26,7 +26,11 @@ class ScriptedFleetSocket implements FleetMethod {
   private onEvent?: (e: ProbeEvent) => void;
   private readonly nth = new Map<string, number>();
 
-  constructor(readonly family: Family, private readonly time: ScriptedTime, private readonly answer: Answer) {}
+  constructor(
+    readonly family: Family,
+    private readonly time: ScriptedTime,
+    private readonly answer: Answer,
+  ) {}
 
   send(): SendResult {
     throw new Error('a fleet sends with sendTo');
@@ -77,22 +81,36 @@ const lateTimers = (time: ScriptedTime, lateMs: number | ((n: number) => number)
   };
 };
 
-function fleet(targets: FleetTargetSpec[], opts: FleetOptions & { lateMs?: number | ((n: number) => number) }, answer: Answer, setup?: (s: Map<Family, ScriptedFleetSocket>) => void) {
+function fleet(
+  targets: FleetTargetSpec[],
+  opts: FleetOptions & { lateMs?: number | ((n: number) => number) },
+  answer: Answer,
+  setup?: (s: Map<Family, ScriptedFleetSocket>) => void,
+) {
   // the ns clocks start at 1 s (a zero stamp is no stamp)
   const time = new ScriptedTime(1000);
   const sockets = new Map<Family, ScriptedFleetSocket>();
   const events: (FleetEvent & { at: number })[] = [];
-  const f = new Fleet(targets, {
-    ...opts, clock: time, timers: opts.lateMs ? lateTimers(time, opts.lateMs) : time,
-    open: (family) => {
-      const s = new ScriptedFleetSocket(family, time, answer);
-      sockets.set(family, s);
-      return s;
+  const f = new Fleet(
+    targets,
+    {
+      ...opts,
+      clock: time,
+      timers: opts.lateMs ? lateTimers(time, opts.lateMs) : time,
+      open: (family) => {
+        const s = new ScriptedFleetSocket(family, time, answer);
+        sockets.set(family, s);
+        return s;
+      },
     },
-  }, (e) => events.push({ ...e, at: time.now }));
+    (e) => events.push({ ...e, at: time.now }),
+  );
   setup?.(sockets);
   return {
-    f, time, sockets, events,
+    f,
+    time,
+    sockets,
+    events,
     of: <T extends FleetEvent['type']>(type: T) => events.filter((e) => e.type === type) as (Extract<FleetEvent, { type: T }> & { at: number })[],
     run(limit = 600_000) {
       f.start();
@@ -107,15 +125,30 @@ describe('Fleet on scripted time', () => {
     const r = fleet(v4('192.0.2.1', '192.0.2.2', '192.0.2.3'), { count: 2, intervalMs: 10, periodMs: 1000 }, () => 5).run();
     const s4 = r.sockets.get(4)!;
     expect(s4.sent.map((s) => [s.to, s.at])).toEqual([
-      ['192.0.2.1', 0], ['192.0.2.2', 10], ['192.0.2.3', 20],
-      ['192.0.2.1', 1000], ['192.0.2.2', 1010], ['192.0.2.3', 1020],
+      ['192.0.2.1', 0],
+      ['192.0.2.2', 10],
+      ['192.0.2.3', 20],
+      ['192.0.2.1', 1000],
+      ['192.0.2.2', 1010],
+      ['192.0.2.3', 1020],
     ]);
     // one sequence space per socket, 0 upward, mapping back to target and index
-    expect(r.of('sent').map((e) => [e.target, e.index, e.seq])).toEqual([[0, 0, 0], [1, 0, 1], [2, 0, 2], [0, 1, 3], [1, 1, 4], [2, 1, 5]]);
+    expect(r.of('sent').map((e) => [e.target, e.index, e.seq])).toEqual([
+      [0, 0, 0],
+      [1, 0, 1],
+      [2, 0, 2],
+      [0, 1, 3],
+      [1, 1, 4],
+      [2, 1, 5],
+    ]);
     const replies = r.of('reply');
     expect(replies.map((e) => [e.target, e.index, e.rttNs, e.dup, e.late, e.bytes, e.ttl])).toEqual([
-      [0, 0, 5e6, false, false, 64, 64], [1, 0, 5e6, false, false, 64, 64], [2, 0, 5e6, false, false, 64, 64],
-      [0, 1, 5e6, false, false, 64, 64], [1, 1, 5e6, false, false, 64, 64], [2, 1, 5e6, false, false, 64, 64],
+      [0, 0, 5e6, false, false, 64, 64],
+      [1, 0, 5e6, false, false, 64, 64],
+      [2, 0, 5e6, false, false, 64, 64],
+      [0, 1, 5e6, false, false, 64, 64],
+      [1, 1, 5e6, false, false, 64, 64],
+      [2, 1, 5e6, false, false, 64, 64],
     ]);
     expect(r.of('timeout')).toEqual([]);
     const done = r.events.at(-1)!;
@@ -133,7 +166,16 @@ describe('Fleet on scripted time', () => {
     // 300 sends, each 10 ms after the one before: rounds cannot keep -p when -i does not leave room
     expect(at).toEqual(Array.from({ length: 300 }, (_, i) => i * 10));
     // the second round starts when every first ping went, in target order
-    expect(r.of('sent').slice(150, 153).map((e) => [e.target, e.index])).toEqual([[0, 1], [1, 1], [2, 1]]);
+    expect(
+      r
+        .of('sent')
+        .slice(150, 153)
+        .map((e) => [e.target, e.index]),
+    ).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+    ]);
   });
 
   it('default mode: a silent target is retried -r times, each timeout -B times longer; an answering one once', () => {
@@ -142,7 +184,12 @@ describe('Fleet on scripted time', () => {
     expect(s4.sent.filter((s) => s.to === '192.0.2.1').length).toBe(1);
     // retries go at once when the timeout fires: 10, 510, 1260, 2385
     expect(s4.sent.filter((s) => s.to === '192.0.2.9').map((s) => s.at)).toEqual([10, 510, 1260, 2385]);
-    expect(r.of('timeout').map((e) => [e.target, e.index, e.at])).toEqual([[1, 0, 510], [1, 0, 1260], [1, 0, 2385], [1, 0, 4072.5]]);
+    expect(r.of('timeout').map((e) => [e.target, e.index, e.at])).toEqual([
+      [1, 0, 510],
+      [1, 0, 1260],
+      [1, 0, 2385],
+      [1, 0, 4072.5],
+    ]);
     expect(r.events.at(-1)).toMatchObject({ type: 'done', at: 4072.5 });
     expect(r.f.targets[1]!.sends).toBe(4);
   });
@@ -168,8 +215,12 @@ describe('Fleet on scripted time', () => {
     const r = fleet(v4('192.0.2.1', '192.0.2.2'), { count: 2, timeoutMs: 100 }, (to, nth) => (to === '192.0.2.1' ? [3, 4] : nth === 1 ? 150 : 5)).run();
     const replies = r.of('reply');
     expect(replies.map((e) => [e.target, e.index, e.rttNs / 1e6, e.dup, e.late])).toEqual([
-      [0, 0, 3, false, false], [0, 0, 4, true, false], [1, 0, 150, false, true],
-      [0, 1, 3, false, false], [0, 1, 4, true, false], [1, 1, 5, false, false],
+      [0, 0, 3, false, false],
+      [0, 0, 4, true, false],
+      [1, 0, 150, false, true],
+      [0, 1, 3, false, false],
+      [0, 1, 4, true, false],
+      [1, 1, 5, false, false],
     ]);
     expect(r.of('timeout').map((e) => [e.target, e.index])).toEqual([[1, 0]]);
   });
@@ -202,12 +253,20 @@ describe('Fleet on scripted time', () => {
       ['notice', 0, 0, '192.0.2.254', 5, 1, undefined],
       ['local', 0, 0, undefined, undefined, undefined, 'EMSGSIZE'],
     ]);
-    expect(r.of('timeout').map((e) => [e.target, e.at])).toEqual([[0, 300], [1, 310]]);
+    expect(r.of('timeout').map((e) => [e.target, e.at])).toEqual([
+      [0, 300],
+      [1, 310],
+    ]);
   });
 
-  it('a failed send is an error, with no timeout and no retry (fping\'s RESP_ERROR)', () => {
+  it("a failed send is an error, with no timeout and no retry (fping's RESP_ERROR)", () => {
     const unreachable = Object.assign(new Error('sendto EHOSTUNREACH: No route to host'), { code: 'EHOSTUNREACH', errno: -113, syscall: 'sendto' });
-    const r = fleet(v4('192.0.2.1', '203.0.113.1'), { timeoutMs: 100 }, () => 1, (s) => s.get(4)!.failFor.set('203.0.113.1', unreachable)).run();
+    const r = fleet(
+      v4('192.0.2.1', '203.0.113.1'),
+      { timeoutMs: 100 },
+      () => 1,
+      (s) => s.get(4)!.failFor.set('203.0.113.1', unreachable),
+    ).run();
     expect(r.of('error').map((e) => [e.kind, e.target, e.code])).toEqual([['send', 1, 'EHOSTUNREACH']]);
     expect(r.of('sent').map((e) => e.target)).toEqual([0, 1]);
     expect(r.of('timeout')).toEqual([]);
@@ -215,9 +274,16 @@ describe('Fleet on scripted time', () => {
   });
 
   it('both families: one socket each, each with its own sequence space', () => {
-    const targets: FleetTargetSpec[] = [{ address: '192.0.2.1', family: 4 }, { address: '2001:db8::1', family: 6 }, { address: '192.0.2.2', family: 4 }];
+    const targets: FleetTargetSpec[] = [
+      { address: '192.0.2.1', family: 4 },
+      { address: '2001:db8::1', family: 6 },
+      { address: '192.0.2.2', family: 4 },
+    ];
     const r = fleet(targets, { count: 1 }, () => 1).run();
-    expect(r.sockets.get(4)!.sent.map((s) => [s.to, s.seq])).toEqual([['192.0.2.1', 0], ['192.0.2.2', 1]]);
+    expect(r.sockets.get(4)!.sent.map((s) => [s.to, s.seq])).toEqual([
+      ['192.0.2.1', 0],
+      ['192.0.2.2', 1],
+    ]);
     expect(r.sockets.get(6)!.sent.map((s) => [s.to, s.seq])).toEqual([['2001:db8::1', 0]]);
     expect(r.of('reply').map((e) => e.target)).toEqual([0, 1, 2]);
     expect(r.f.mechanism(6)).toBe('scripted socket');
@@ -235,12 +301,23 @@ describe('Fleet on scripted time', () => {
     r.f.stop();
     const sent = r.sockets.get(4)!.sent.map((s) => [s.to, s.at]);
     expect(sent).toEqual([
-      ['192.0.2.1', 0], ['192.0.2.1', 1000], ['192.0.2.1', 2000],
-      ['192.0.2.3', 2500], ['192.0.2.1', 3000], ['192.0.2.3', 3500], ['192.0.2.1', 4000],
-      ['192.0.2.3', 4500], ['192.0.2.3', 5500],
+      ['192.0.2.1', 0],
+      ['192.0.2.1', 1000],
+      ['192.0.2.1', 2000],
+      ['192.0.2.3', 2500],
+      ['192.0.2.1', 3000],
+      ['192.0.2.3', 3500],
+      ['192.0.2.1', 4000],
+      ['192.0.2.3', 4500],
+      ['192.0.2.3', 5500],
     ]);
     // indexes count up per target; in loop mode there is no retry
-    expect(r.of('timeout').map((e) => [e.target, e.index, e.at])).toEqual([[1, 0, 3000], [1, 1, 4000], [1, 2, 5000], [1, 3, 6000]]);
+    expect(r.of('timeout').map((e) => [e.target, e.index, e.at])).toEqual([
+      [1, 0, 3000],
+      [1, 1, 4000],
+      [1, 2, 5000],
+      [1, 3, 6000],
+    ]);
     expect(r.events.at(-1)).toMatchObject({ type: 'done', at: 6000 });
     expect(r.time.pending).toBe(0);
   });

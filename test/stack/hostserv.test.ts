@@ -32,7 +32,7 @@ describe('hostServ', () => {
     expect(all.every((a) => a.port === 13)).toBe(true);
   });
 
-  it('fails with gai_strerror\'s text', async () => {
+  it("fails with gai_strerror's text", async () => {
     const e = await hostServ('no-such-host.invalid', 7).catch((x: unknown) => x);
     expect(isResolveError(e)).toBe(true);
     expect(e).toMatchObject({ code: 'EAI_NONAME', message: 'Name or service not known' });

@@ -7,13 +7,28 @@ import { runnable } from '../helpers/readable.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 
 interface EchoResult {
-  mode?: string; uid?: number; from?: string; type?: number; code?: number; id?: number; seq?: number; ident?: number;
-  ttl?: number; rxNs?: string | null; sentNs?: string; original?: { id: number; seq: number } | null;
-  error?: string; permission?: boolean; timeout?: boolean;
+  mode?: string;
+  uid?: number;
+  from?: string;
+  type?: number;
+  code?: number;
+  id?: number;
+  seq?: number;
+  ident?: number;
+  ttl?: number;
+  rxNs?: string | null;
+  sentNs?: string;
+  original?: { id: number; seq: number } | null;
+  error?: string;
+  permission?: boolean;
+  timeout?: boolean;
 }
 
 async function echo(lab: Lab, family: 4 | 6, dst: string, user: 'root' | 'nobody', ttl?: number): Promise<EchoResult> {
-  const r = await lab.exec(lab.src, ['node', runnable('test/fixtures/icmp-echo.mjs', user), String(family), dst, ...(ttl ? [String(ttl)] : [])], { user, timeoutMs: 10_000 });
+  const r = await lab.exec(lab.src, ['node', runnable('test/fixtures/icmp-echo.mjs', user), String(family), dst, ...(ttl ? [String(ttl)] : [])], {
+    user,
+    timeoutMs: 10_000,
+  });
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as EchoResult;
 }
@@ -35,8 +50,12 @@ function nextError(s: Socket, ms = 3000) {
 
 describe.skipIf(!isRoot)(`socket core in the lab (${isRoot ? 'namespaces' : needsRootReason})`, () => {
   let lab: Lab;
-  beforeAll(async () => { lab = await Lab.chain({ routers: 2, ipv6: true, name: 'core' }); });
-  afterAll(async () => { await lab?.close(); });
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 2, ipv6: true, name: 'core' });
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   for (const family of [4, 6] as const) {
     it(`IPv${family}: a ping socket works for nobody once ping_group_range is open`, async () => {
@@ -52,8 +71,8 @@ describe.skipIf(!isRoot)(`socket core in the lab (${isRoot ? 'namespaces' : need
       expect(denied.permission).toBe(true);
       expect(denied.error).toBe(
         'no permission for an ICMP socket: ping sockets are closed to group 65534 (net.ipv4.ping_group_range = 1 0) and raw sockets need CAP_NET_RAW; ' +
-        'fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647" (ping sockets for every group; no privilege needed after), or run as root, ' +
-        `or sudo setcap cap_net_raw+ep "${process.execPath}" (gives raw sockets to every Node program)`,
+          'fix: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647" (ping sockets for every group; no privilege needed after), or run as root, ' +
+          `or sudo setcap cap_net_raw+ep "${process.execPath}" (gives raw sockets to every Node program)`,
       );
     });
 
@@ -79,7 +98,7 @@ describe.skipIf(!isRoot)(`socket core in the lab (${isRoot ? 'namespaces' : need
     });
   }
 
-  it('IP_RECVERR: a TTL-1 UDP probe reads the router\'s time exceeded from the error queue', async () => {
+  it("IP_RECVERR: a TTL-1 UDP probe reads the router's time exceeded from the error queue", async () => {
     const s = lab.within(lab.src, () => Socket.open(C.AF_INET, C.SOCK_DGRAM));
     try {
       s.setsockopt(C.IPPROTO_IP, C.IP_RECVERR, 1);
@@ -130,7 +149,7 @@ describe.skipIf(!isRoot)(`socket core in the lab (${isRoot ? 'namespaces' : need
     expect(syn.syn_dropped.packets).toBeGreaterThanOrEqual(1); // the SYN really was sent and dropped
   });
 
-  it('a nonblocking connect reports a router\'s host unreachable', async () => {
+  it("a nonblocking connect reports a router's host unreachable", async () => {
     await lab.unreachable(lab.routers[1], `${lab.dst.v4}/32`, 'host');
     try {
       const s = lab.within(lab.src, () => Socket.open(C.AF_INET, C.SOCK_STREAM));

@@ -5,17 +5,38 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/stack/native/index.js';
 import * as C from '../../src/stack/constants.js';
+import { NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI, encodeAttr, nlmsghdr, walkAttrs } from '../../src/stack/abi/netlink.js';
 import {
-  NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI, encodeAttr, nlmsghdr, walkAttrs,
-} from '../../src/stack/abi/netlink.js';
-import {
-  INET_DIAG_CONG, INET_DIAG_INFO, INET_DIAG_SHUTDOWN, INET_DIAG_SKMEMINFO, INET_DIAG_SKV6ONLY, INET_DIAG_TOS, INET_DIAG_MARK,
-  SOCK_DIAG_BY_FAMILY, UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
+  INET_DIAG_CONG,
+  INET_DIAG_INFO,
+  INET_DIAG_SHUTDOWN,
+  INET_DIAG_SKMEMINFO,
+  INET_DIAG_SKV6ONLY,
+  INET_DIAG_TOS,
+  INET_DIAG_MARK,
+  SOCK_DIAG_BY_FAMILY,
+  UNIX_DIAG_NAME,
+  UNIX_DIAG_PEER,
+  UNIX_DIAG_RQLEN,
+  inetDiagMsg,
+  inetDiagReqV2,
+  unixDiagMsg,
+  unixDiagReq,
 } from '../../src/stack/abi/sock_diag.js';
 import { NetlinkSocket } from '../../src/stack/netlink/socket.js';
 import {
-  NETLINK_DIAG_GROUPS, NETLINK_DIAG_MEMINFO, PACKET_DIAG_FANOUT, PACKET_DIAG_FILTER, PACKET_DIAG_INFO, PACKET_DIAG_MEMINFO, PACKET_DIAG_RX_RING,
-  PACKET_DIAG_UID, netlinkDiagMsg, netlinkDiagReq, packetDiagMsg, packetDiagReq,
+  NETLINK_DIAG_GROUPS,
+  NETLINK_DIAG_MEMINFO,
+  PACKET_DIAG_FANOUT,
+  PACKET_DIAG_FILTER,
+  PACKET_DIAG_INFO,
+  PACKET_DIAG_MEMINFO,
+  PACKET_DIAG_RX_RING,
+  PACKET_DIAG_UID,
+  netlinkDiagMsg,
+  netlinkDiagReq,
+  packetDiagMsg,
+  packetDiagReq,
 } from '../../src/stack/abi/packet_diag.js';
 import { parseProcInet, parseProcUnix } from '../../src/stack/inventory/procnet.js';
 import { type FilterError, matches, parseFilter, tokenize } from '../../src/stack/inventory/filter.js';
@@ -25,23 +46,40 @@ import { neverThrows } from '../helpers/fuzz.js';
 /** an inet_diag_msg for 192.0.2.1:80 -> 198.51.100.7:40000, ESTABLISHED, with attributes */
 function inetMsg(attrs: Buffer[] = []): Buffer {
   const m = Buffer.alloc(72);
-  m[0] = 2; m[1] = 1; m[2] = 1; m[3] = 2;
-  m.writeUInt16BE(80, 4); m.writeUInt16BE(40000, 6);
+  m[0] = 2;
+  m[1] = 1;
+  m[2] = 1;
+  m[3] = 2;
+  m.writeUInt16BE(80, 4);
+  m.writeUInt16BE(40000, 6);
   Buffer.from([192, 0, 2, 1]).copy(m, 8);
   Buffer.from([198, 51, 100, 7]).copy(m, 24);
-  m.writeUInt32LE(3, 40);              // idiag_if
-  m.writeUInt32LE(0xdeadbeef, 44); m.writeUInt32LE(0x1, 48); // cookie
-  m.writeUInt32LE(200, 52); m.writeUInt32LE(5, 56); m.writeUInt32LE(7, 60);
-  m.writeUInt32LE(1000, 64); m.writeUInt32LE(4242, 68);
+  m.writeUInt32LE(3, 40); // idiag_if
+  m.writeUInt32LE(0xdeadbeef, 44);
+  m.writeUInt32LE(0x1, 48); // cookie
+  m.writeUInt32LE(200, 52);
+  m.writeUInt32LE(5, 56);
+  m.writeUInt32LE(7, 60);
+  m.writeUInt32LE(1000, 64);
+  m.writeUInt32LE(4242, 68);
   return Buffer.concat([m, ...attrs]);
 }
 
-function u8(v: number): Buffer { return Buffer.from([v]); }
-function u32s(...v: number[]): Buffer { const b = Buffer.alloc(4 * v.length); v.forEach((x, i) => b.writeUInt32LE(x, 4 * i)); return b; }
+function u8(v: number): Buffer {
+  return Buffer.from([v]);
+}
+function u32s(...v: number[]): Buffer {
+  const b = Buffer.alloc(4 * v.length);
+  v.forEach((x, i) => b.writeUInt32LE(x, 4 * i));
+  return b;
+}
 
 describe('netlink framing', () => {
   it('nlmsghdr: encode then decode', () => {
-    const b = nlmsghdr.encode({ type: SOCK_DIAG_BY_FAMILY, flags: 0x301, seq: 7, pid: 0 }, inetDiagReqV2.encode({ family: 2, protocol: 6, ext: 2, states: 0xfff }));
+    const b = nlmsghdr.encode(
+      { type: SOCK_DIAG_BY_FAMILY, flags: 0x301, seq: 7, pid: 0 },
+      inetDiagReqV2.encode({ family: 2, protocol: 6, ext: 2, states: 0xfff }),
+    );
     expect(b.length).toBe(72);
     const d = nlmsghdr.decode(b);
     expect(d).toMatchObject({ ok: true, value: { len: 72, type: 20, flags: 0x301, seq: 7, pid: 0 }, length: 72 });
@@ -60,7 +98,10 @@ describe('netlink framing', () => {
     const run = Buffer.concat([encodeAttr(4, Buffer.from('cubic\0')), encodeAttr(5, u8(0x10))]);
     const seen: number[][] = [];
     expect(walkAttrs(run, 0, run.length, (t, o, n) => seen.push([t, o, n]))).toBeNull();
-    expect(seen).toEqual([[4, 4, 6], [5, 16, 1]]);
+    expect(seen).toEqual([
+      [4, 4, 6],
+      [5, 16, 1],
+    ]);
     const bad = Buffer.from(run);
     bad.writeUInt16LE(200, 12);
     expect(walkAttrs(bad, 0, bad.length, () => {})).toMatch(/overruns/);
@@ -72,20 +113,42 @@ describe('netlink framing', () => {
 describe('sock_diag codecs', () => {
   it('inet_diag_msg with INFO, SKMEMINFO, CONG, TOS, SHUTDOWN, SKV6ONLY, MARK', () => {
     const info = Buffer.alloc(104); // Linux 2.6's struct tcp_info: the decoder takes shorter structs
-    info[0] = 1; info.writeUInt32LE(123456, 68); // rtt, us
+    info[0] = 1;
+    info.writeUInt32LE(123456, 68); // rtt, us
     const m = inetMsg([
-      encodeAttr(INET_DIAG_INFO, info), encodeAttr(INET_DIAG_SKMEMINFO, u32s(1, 2, 3, 4, 5, 6, 7, 8, 9)),
-      encodeAttr(INET_DIAG_CONG, Buffer.from('cubic\0')), encodeAttr(INET_DIAG_TOS, u8(0x10)),
-      encodeAttr(INET_DIAG_SHUTDOWN, u8(2)), encodeAttr(INET_DIAG_SKV6ONLY, u8(1)), encodeAttr(INET_DIAG_MARK, u32s(0x2a)),
+      encodeAttr(INET_DIAG_INFO, info),
+      encodeAttr(INET_DIAG_SKMEMINFO, u32s(1, 2, 3, 4, 5, 6, 7, 8, 9)),
+      encodeAttr(INET_DIAG_CONG, Buffer.from('cubic\0')),
+      encodeAttr(INET_DIAG_TOS, u8(0x10)),
+      encodeAttr(INET_DIAG_SHUTDOWN, u8(2)),
+      encodeAttr(INET_DIAG_SKV6ONLY, u8(1)),
+      encodeAttr(INET_DIAG_MARK, u32s(0x2a)),
       encodeAttr(99, Buffer.alloc(3)), // unknown: skipped
     ]);
     const d = inetDiagMsg.decode(m);
     expect(d.ok).toBe(true);
     if (!d.ok) return;
     expect(d.value).toMatchObject({
-      family: 2, state: 1, timer: 1, retrans: 2, sport: 80, dport: 40000, src: '192.0.2.1', dst: '198.51.100.7',
-      ifindex: 3, cookie: '1deadbeef', expires: 200, rqueue: 5, wqueue: 7, uid: 1000, inode: 4242,
-      cong: 'cubic', tos: 0x10, shutdown: 2, v6only: 1, mark: 0x2a,
+      family: 2,
+      state: 1,
+      timer: 1,
+      retrans: 2,
+      sport: 80,
+      dport: 40000,
+      src: '192.0.2.1',
+      dst: '198.51.100.7',
+      ifindex: 3,
+      cookie: '1deadbeef',
+      expires: 200,
+      rqueue: 5,
+      wqueue: 7,
+      uid: 1000,
+      inode: 4242,
+      cong: 'cubic',
+      tos: 0x10,
+      shutdown: 2,
+      v6only: 1,
+      mark: 0x2a,
       skmeminfo: { rmem_alloc: 1, rcvbuf: 2, wmem_alloc: 3, sndbuf: 4, fwd_alloc: 5, wmem_queued: 6, optmem: 7, backlog: 8, drops: 9 },
     });
     expect(d.value.info).toMatchObject({ state: 1, rtt: 123456 });
@@ -107,8 +170,16 @@ describe('sock_diag codecs', () => {
 
   it('unix_diag_msg: path, abstract name as @, peer, queues', () => {
     const head = Buffer.alloc(16);
-    head[0] = 1; head[1] = 5; head[2] = 10; head.writeUInt32LE(99, 4);
-    const m = Buffer.concat([head, encodeAttr(UNIX_DIAG_NAME, Buffer.from('\0sockit\0x')), encodeAttr(UNIX_DIAG_PEER, u32s(100)), encodeAttr(UNIX_DIAG_RQLEN, u32s(3, 4))]);
+    head[0] = 1;
+    head[1] = 5;
+    head[2] = 10;
+    head.writeUInt32LE(99, 4);
+    const m = Buffer.concat([
+      head,
+      encodeAttr(UNIX_DIAG_NAME, Buffer.from('\0sockit\0x')),
+      encodeAttr(UNIX_DIAG_PEER, u32s(100)),
+      encodeAttr(UNIX_DIAG_RQLEN, u32s(3, 4)),
+    ]);
     expect(unixDiagMsg.decode(m)).toMatchObject({ ok: true, value: { type: 5, state: 10, inode: 99, name: '@sockit@x', peer: 100, rqueue: 3, wqueue: 4 } });
     const p = Buffer.concat([head, encodeAttr(UNIX_DIAG_NAME, Buffer.from('/run/x.sock'))]);
     expect(unixDiagMsg.decode(p)).toMatchObject({ ok: true, value: { name: '/run/x.sock' } });
@@ -120,19 +191,41 @@ describe('sock_diag codecs', () => {
 /** a packet_diag_msg: SOCK_RAW, ETH_P_IP, inode 77, with INFO, a ring, fanout, uid, meminfo, a two-instruction filter */
 function packetMsg(): Buffer {
   const head = Buffer.alloc(16);
-  head[0] = 17; head[1] = 3; head.writeUInt16LE(0x0800, 2); head.writeUInt32LE(77, 4); head.writeUInt32LE(0x1234, 8);
+  head[0] = 17;
+  head[1] = 3;
+  head.writeUInt16LE(0x0800, 2);
+  head.writeUInt32LE(77, 4);
+  head.writeUInt32LE(0x1234, 8);
   const filter = Buffer.alloc(16);
-  filter.writeUInt16LE(0x28, 0); filter.writeUInt32LE(12, 4); filter.writeUInt16LE(0x06, 8); filter[10] = 1; filter[11] = 2; filter.writeUInt32LE(0xffff, 12);
-  return Buffer.concat([head, encodeAttr(PACKET_DIAG_INFO, u32s(2, 2, 0, 9, 0, 1)), encodeAttr(PACKET_DIAG_RX_RING, u32s(65536, 4, 2048, 128, 60, 0, 0)),
-    encodeAttr(PACKET_DIAG_FANOUT, u32s(5 | (1 << 16))), encodeAttr(PACKET_DIAG_UID, u32s(1000)), encodeAttr(PACKET_DIAG_MEMINFO, u32s(10, 20, 30, 40, 0, 0, 0, 0, 3)),
-    encodeAttr(PACKET_DIAG_FILTER, filter)]);
+  filter.writeUInt16LE(0x28, 0);
+  filter.writeUInt32LE(12, 4);
+  filter.writeUInt16LE(0x06, 8);
+  filter[10] = 1;
+  filter[11] = 2;
+  filter.writeUInt32LE(0xffff, 12);
+  return Buffer.concat([
+    head,
+    encodeAttr(PACKET_DIAG_INFO, u32s(2, 2, 0, 9, 0, 1)),
+    encodeAttr(PACKET_DIAG_RX_RING, u32s(65536, 4, 2048, 128, 60, 0, 0)),
+    encodeAttr(PACKET_DIAG_FANOUT, u32s(5 | (1 << 16))),
+    encodeAttr(PACKET_DIAG_UID, u32s(1000)),
+    encodeAttr(PACKET_DIAG_MEMINFO, u32s(10, 20, 30, 40, 0, 0, 0, 0, 3)),
+    encodeAttr(PACKET_DIAG_FILTER, filter),
+  ]);
 }
 
 /** a netlink_diag_msg: NETLINK_ROUTE, connected, port 4242 to group 1, with groups and meminfo */
 function netlinkMsg(): Buffer {
   const head = Buffer.alloc(28);
-  head[0] = 16; head[1] = 3; head[2] = 0; head[3] = 1;
-  head.writeUInt32LE(4242, 4); head.writeUInt32LE(0, 8); head.writeUInt32LE(1, 12); head.writeUInt32LE(88, 16); head.writeUInt32LE(0xabc, 20);
+  head[0] = 16;
+  head[1] = 3;
+  head[2] = 0;
+  head[3] = 1;
+  head.writeUInt32LE(4242, 4);
+  head.writeUInt32LE(0, 8);
+  head.writeUInt32LE(1, 12);
+  head.writeUInt32LE(88, 16);
+  head.writeUInt32LE(0xabc, 20);
   return Buffer.concat([head, encodeAttr(NETLINK_DIAG_GROUPS, u32s(0x11, 0)), encodeAttr(NETLINK_DIAG_MEMINFO, u32s(5, 6, 7, 8))]);
 }
 
@@ -142,9 +235,20 @@ describe('packet_diag and netlink_diag codecs', () => {
     expect(packetDiagMsg.decode(m)).toMatchObject({
       ok: true,
       value: {
-        table: 'packet', type: 3, protocol: 0x0800, inode: 77, cookie: '1234', uid: 1000, fanout: 5 | (1 << 16),
-        info: { index: 2, version: 2, copyThresh: 9, flags: 1 }, rxRing: { blockSize: 65536, blockNr: 4, frameSize: 2048, frameNr: 128, retireTmo: 60 },
-        skmeminfo: { rmem_alloc: 10, rcvbuf: 20, drops: 3 }, filter: [{ code: 0x28, jt: 0, jf: 0, k: 12 }, { code: 6, jt: 1, jf: 2, k: 0xffff }],
+        table: 'packet',
+        type: 3,
+        protocol: 0x0800,
+        inode: 77,
+        cookie: '1234',
+        uid: 1000,
+        fanout: 5 | (1 << 16),
+        info: { index: 2, version: 2, copyThresh: 9, flags: 1 },
+        rxRing: { blockSize: 65536, blockNr: 4, frameSize: 2048, frameNr: 128, retireTmo: 60 },
+        skmeminfo: { rmem_alloc: 10, rcvbuf: 20, drops: 3 },
+        filter: [
+          { code: 0x28, jt: 0, jf: 0, k: 12 },
+          { code: 6, jt: 1, jf: 2, k: 0xffff },
+        ],
       },
     });
     neverThrows((x) => packetDiagMsg.decode(x), m);
@@ -156,7 +260,18 @@ describe('packet_diag and netlink_diag codecs', () => {
   it('netlink_diag_msg with GROUPS and MEMINFO', () => {
     const m = netlinkMsg();
     expect(netlinkDiagMsg.decode(m)).toMatchObject({
-      ok: true, value: { table: 'netlink', protocol: 0, state: 1, portid: 4242, dstGroup: 1, inode: 88, cookie: 'abc', groups: 0x11, skmeminfo: { rmem_alloc: 5, wmem_alloc: 7 } },
+      ok: true,
+      value: {
+        table: 'netlink',
+        protocol: 0,
+        state: 1,
+        portid: 4242,
+        dstGroup: 1,
+        inode: 88,
+        cookie: 'abc',
+        groups: 0x11,
+        skmeminfo: { rmem_alloc: 5, wmem_alloc: 7 },
+      },
     });
     neverThrows((x) => netlinkDiagMsg.decode(x), m);
     const req = netlinkDiagReq.encode(3);
@@ -188,7 +303,11 @@ function fakePeer() {
 }
 
 const msg = (type: number, seq: number, payload: Buffer, flags = NLM_F_MULTI) => nlmsghdr.encode({ type, flags, seq, pid: 0 }, payload);
-const i32 = (v: number) => { const b = Buffer.alloc(4); b.writeInt32LE(v, 0); return b; };
+const i32 = (v: number) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v, 0);
+  return b;
+};
 
 describe('the netlink socket against a fake peer', () => {
   it('a dump in two batches, with a stale reply to skip, ends at NLMSG_DONE', async () => {
@@ -229,7 +348,10 @@ describe('the netlink socket against a fake peer', () => {
   it('packet and netlink dumps from the fake peer: good ones decoded, a cut attribute reported, never thrown', async () => {
     const p = fakePeer();
     try {
-      for (const [body, decode] of [[packetMsg(), packetDiagMsg.decode], [netlinkMsg(), netlinkDiagMsg.decode]] as const) {
+      for (const [body, decode] of [
+        [packetMsg(), packetDiagMsg.decode],
+        [netlinkMsg(), netlinkDiagMsg.decode],
+      ] as const) {
         const got: unknown[] = [];
         const bad: unknown[] = [];
         const done = p.nl.dump(SOCK_DIAG_BY_FAMILY, Buffer.alloc(20), (b, o, e) => {
@@ -274,16 +396,33 @@ describe('the netlink socket against a fake peer', () => {
 
 describe('/proc/net parsers', () => {
   it('tcp and tcp6 rows', () => {
-    const tcp = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+    const tcp =
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
       '   0: 0100007F:0016 0100007F:9C40 01 00000010:00000020 02:000000C8 00000000  1000        3 4242 1 0 20 4 30 10 -1\n';
     const [s] = [...parseProcInet(tcp, 4)];
-    expect(s).toMatchObject({ family: 2, state: 1, src: '127.0.0.1', sport: 22, dst: '127.0.0.1', dport: 40000, wqueue: 16, rqueue: 32, timer: 2, expires: 2000, retrans: 3, uid: 1000, inode: 4242 });
-    const tcp6 = 'header\n   0: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1\n';
+    expect(s).toMatchObject({
+      family: 2,
+      state: 1,
+      src: '127.0.0.1',
+      sport: 22,
+      dst: '127.0.0.1',
+      dport: 40000,
+      wqueue: 16,
+      rqueue: 32,
+      timer: 2,
+      expires: 2000,
+      retrans: 3,
+      uid: 1000,
+      inode: 4242,
+    });
+    const tcp6 =
+      'header\n   0: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1\n';
     expect([...parseProcInet(tcp6, 6)][0]).toMatchObject({ src: '::1', sport: 80, state: 10, inode: 77 });
   });
 
   it('unix rows: listeners, abstract names, paths with spaces', () => {
-    const text = 'Num       RefCount Protocol Flags    Type St Inode Path\n' +
+    const text =
+      'Num       RefCount Protocol Flags    Type St Inode Path\n' +
       '0000000000000000: 00000002 00000000 00010000 0001 01 100 /run/a b.sock\n' +
       '0000000000000000: 00000003 00000000 00000000 0002 03 101\n' +
       '0000000000000000: 00000002 00000000 00010000 0005 01 102 @abs\n';
@@ -298,8 +437,23 @@ describe('/proc/net parsers', () => {
 describe("ss's filter language", () => {
   const ctx = { service: (n: string) => (n === 'ssh' ? 22 : null), ifindex: (n: string) => (n === 'lo' ? 1 : 0) };
   const sock = (o: Partial<InetSocket>): InetSocket => ({
-    table: 'tcp', family: 2, state: 1, timer: 0, retrans: 0, sport: 22, dport: 40000, src: '192.0.2.1', dst: '198.51.100.7',
-    ifindex: 0, cookie: '0', expires: 0, rqueue: 0, wqueue: 0, uid: 0, inode: 1, ...o,
+    table: 'tcp',
+    family: 2,
+    state: 1,
+    timer: 0,
+    retrans: 0,
+    sport: 22,
+    dport: 40000,
+    src: '192.0.2.1',
+    dst: '198.51.100.7',
+    ifindex: 0,
+    cookie: '0',
+    expires: 0,
+    rqueue: 0,
+    wqueue: 0,
+    uid: 0,
+    inode: 1,
+    ...o,
   });
 
   it('splits words as ss does', () => {
@@ -323,7 +477,14 @@ describe("ss's filter language", () => {
   });
 
   it('points at the word it cannot parse', () => {
-    const err = (words: string[]) => { try { parseFilter(words, ctx); return null; } catch (e) { return e as FilterError; } };
+    const err = (words: string[]) => {
+      try {
+        parseFilter(words, ctx);
+        return null;
+      } catch (e) {
+        return e as FilterError;
+      }
+    };
     expect(err(['dportt', '=', ':22'])?.message).toBe("bad filter at 'dportt': expected src, dst, sport, dport, dev, fwmark, autobound, not or '('");
     expect(err(['sport', '=', ':nope'])?.word).toBe(':nope');
     expect(err(['(', 'sport', '=', ':22'])?.message).toBe("bad filter at '(end)': expected ')'");

@@ -23,7 +23,11 @@ class ScriptedMethod implements ProbeMethod {
   private onEvent?: (e: ProbeEvent) => void;
   private count = 0;
 
-  constructor(private readonly time: ScriptedTime, private readonly answer: Answer, private readonly from = '192.0.2.1') {}
+  constructor(
+    private readonly time: ScriptedTime,
+    private readonly answer: Answer,
+    private readonly from = '192.0.2.1',
+  ) {}
 
   send(p: Probe): SendResult {
     const n = ++this.count;
@@ -54,8 +58,17 @@ class ScriptedMethod implements ProbeMethod {
 }
 
 const BASE: PingOptions = {
-  count: 0, intervalMs: 1000, flood: false, preload: 1, deadlineS: 0, lingerMs: 10_000, dataLen: 56,
-  adaptive: false, outstanding: false, privileged: true, quiet: false,
+  count: 0,
+  intervalMs: 1000,
+  flood: false,
+  preload: 1,
+  deadlineS: 0,
+  lingerMs: 10_000,
+  dataLen: 56,
+  adaptive: false,
+  outstanding: false,
+  privileged: true,
+  quiet: false,
 };
 
 /** Run a session to its end (or `limit` ms) on scripted time. */
@@ -71,9 +84,13 @@ function ping(opts: Partial<PingOptions>, answer: Answer, limit = 600_000) {
 }
 
 describe('PingSession on scripted time', () => {
-  it('-c 3 -i 1: probes at 0, 1, 2 s; ends on the third reply; iputils\' statistics and status 0', () => {
+  it("-c 3 -i 1: probes at 0, 1, 2 s; ends on the third reply; iputils' statistics and status 0", () => {
     const r = ping({ count: 3 }, () => 10);
-    expect(r.method.sent).toEqual([{ seq: 1, at: 0 }, { seq: 2, at: 1000 }, { seq: 3, at: 2000 }]);
+    expect(r.method.sent).toEqual([
+      { seq: 1, at: 0 },
+      { seq: 2, at: 1000 },
+      { seq: 3, at: 2000 },
+    ]);
     expect(r.done).toBeDefined();
     expect(r.time.now).toBe(600_000); // nothing kept running: the clock ran out with no timer left
     expect(r.time.pending).toBe(0);
@@ -108,7 +125,9 @@ describe('PingSession on scripted time', () => {
     const end = new ScriptedTime();
     const m = new ScriptedMethod(end, () => null);
     let at = -1;
-    new PingSession(m, { ...BASE, count: 2, lingerMs: 500, clock: end, timers: end }, (e) => { if (e.type === 'done') at = end.now; }).start();
+    new PingSession(m, { ...BASE, count: 2, lingerMs: 500, clock: end, timers: end }, (e) => {
+      if (e.type === 'done') at = end.now;
+    }).start();
     end.runUntil(10_000);
     expect(at).toBe(1500);
   });
@@ -118,7 +137,9 @@ describe('PingSession on scripted time', () => {
     const time = new ScriptedTime();
     // the second reply never comes: the exit waits max(2 x 30 ms, 1000 ms) after the second probe
     const m = new ScriptedMethod(time, (n) => (n === 1 ? 30 : null));
-    new PingSession(m, { ...BASE, count: 2, clock: time, timers: time }, (e) => { if (e.type === 'done') at = time.now; }).start();
+    new PingSession(m, { ...BASE, count: 2, clock: time, timers: time }, (e) => {
+      if (e.type === 'done') at = time.now;
+    }).start();
     time.runUntil(60_000);
     expect(at).toBe(2000);
   });
@@ -162,13 +183,17 @@ describe('PingSession on scripted time', () => {
   it('duplicates: flagged, counted apart (+N duplicates), not as received', () => {
     const r = ping({ count: 2, intervalMs: 100 }, (n) => (n === 1 ? [5, 6] : 5));
     const replies = r.of('reply') as Extract<PingEvent, { type: 'reply' }>[];
-    expect(replies.map((e) => [e.seq, e.dup])).toEqual([[1, false], [1, true], [2, false]]);
+    expect(replies.map((e) => [e.seq, e.dup])).toEqual([
+      [1, false],
+      [1, true],
+      [2, false],
+    ]);
     expect({ rx: r.stats.nreceived, dup: r.stats.nrepeats }).toEqual({ rx: 2, dup: 1 });
     // the duplicate's rtt counts in the average (iputils divides by nreceived + nrepeats)
     expect(r.stats.rttSummary()).toMatchObject({ min: 5000, max: 6000, avg: 5333 });
   });
 
-  it('loss and the lost probe\'s late reply: the summary as iputils counts it', () => {
+  it("loss and the lost probe's late reply: the summary as iputils counts it", () => {
     const r = ping({ count: 4, intervalMs: 100, lingerMs: 50 }, (n) => (n === 2 ? null : 10));
     expect(r.stats.ntransmitted).toBe(4);
     expect(r.stats.nreceived).toBe(3);
@@ -180,7 +205,9 @@ describe('PingSession on scripted time', () => {
     const time = new ScriptedTime();
     const m = new ScriptedMethod(time, () => 10);
     let done: PingEvent | undefined;
-    const s = new PingSession(m, { ...BASE, clock: time, timers: time }, (e) => { if (e.type === 'done') done = e; });
+    const s = new PingSession(m, { ...BASE, clock: time, timers: time }, (e) => {
+      if (e.type === 'done') done = e;
+    });
     s.start();
     time.runUntil(3500);
     s.stop();

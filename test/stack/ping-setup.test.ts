@@ -35,7 +35,7 @@ async function withSetup<T>(o: PingSetupOptions, fn: (s: PingSetup) => T): Promi
   }
 }
 
-describe('iputils\' limits for users (before any socket)', () => {
+describe("iputils' limits for users (before any socket)", () => {
   it('an interval under 2 ms and a preload over 3 are refused to users, allowed to root', async () => {
     expect(await refused({ ...LO4, privileged: false, intervalMs: 1 })).toEqual({ kind: 'interval', intervalMs: 1, minimumMs: 2 });
     expect(await refused({ ...LO4, privileged: false, flood: true })).toEqual({ kind: 'interval', intervalMs: 0, minimumMs: 2 });
@@ -43,7 +43,7 @@ describe('iputils\' limits for users (before any socket)', () => {
     expect(await refused({ ...LO4, iface: 'fe80::zz' })).toEqual({ kind: 'source', text: 'fe80::zz' });
   });
 
-  it('the receive buffer: iputils\' estimate per packet times the preload, at least 64 KiB', () => {
+  it("the receive buffer: iputils' estimate per packet times the preload, at least 64 KiB", () => {
     expect(receiveBuffer(56, 0, 1)).toBe(65536);
     // 64 bytes + 1 x (20 + 16 + 64 + 160) = 324 per packet
     expect(receiveBuffer(56, 0, 300)).toBe(324 * 300);
@@ -53,17 +53,21 @@ describe('iputils\' limits for users (before any socket)', () => {
 });
 
 describe.skipIf(!isRoot)(`on loopback (${isRoot ? 'root' : rootReason})`, () => {
-  it('a plain setup: the kernel\'s source, not bound; the session gets iputils\' defaults', async () => {
+  it("a plain setup: the kernel's source, not bound; the session gets iputils' defaults", async () => {
     await withSetup(LO4, (s) => {
       expect({ source: s.source, device: s.device, bound: s.boundSource, multicast: s.multicast, ipOption: s.ipOption }).toEqual({
-        source: '127.0.0.1', device: undefined, bound: false, multicast: false, ipOption: undefined,
+        source: '127.0.0.1',
+        device: undefined,
+        bound: false,
+        multicast: false,
+        ipOption: undefined,
       });
       expect(s.session).toMatchObject({ count: 0, intervalMs: 1000, preload: 1, lingerMs: 10_000, dataLen: 56, privileged: true });
       expect(s.method.socket.getInt(C.SOL_SOCKET, C.SO_RCVBUF)).toBe(2 * Math.min(65536, sysctlNumber('net.core.rmem_max')!));
     });
   });
 
-  it('-l 300: the receive buffer asked is iputils\' 324 x 300 (the kernel doubles what it grants, up to rmem_max)', async () => {
+  it("-l 300: the receive buffer asked is iputils' 324 x 300 (the kernel doubles what it grants, up to rmem_max)", async () => {
     const rmemMax = sysctlNumber('net.core.rmem_max')!;
     await withSetup({ ...LO4, preload: 300 }, (s) => {
       // root may exceed rmem_max only with SO_RCVBUFFORCE: SO_RCVBUF is clamped
@@ -71,7 +75,7 @@ describe.skipIf(!isRoot)(`on loopback (${isRoot ? 'root' : rootReason})`, () => 
     });
   });
 
-  it('-I address binds it; -I device binds the device and takes the kernel\'s source; -B binds the kernel\'s', async () => {
+  it("-I address binds it; -I device binds the device and takes the kernel's source; -B binds the kernel's", async () => {
     await withSetup({ ...LO4, iface: '127.0.0.1' }, (s) => {
       expect({ source: s.source, bound: s.boundSource }).toEqual({ source: '127.0.0.1', bound: true });
       expect(s.method.socket.localAddress()).toMatchObject({ address: '127.0.0.1' });
@@ -89,7 +93,7 @@ describe.skipIf(!isRoot)(`on loopback (${isRoot ? 'root' : rootReason})`, () => 
     });
   });
 
-  it('a device that is not there: the route probe\'s ENODEV, for the caller to word as SO_BINDTODEVICE', async () => {
+  it("a device that is not there: the route probe's ENODEV, for the caller to word as SO_BINDTODEVICE", async () => {
     const p = await refused({ ...LO4, iface: 'nosuchdev0' });
     expect(p).toMatchObject({ kind: 'system', step: 'route', device: 'nosuchdev0', error: { code: 'ENODEV', syscall: 'setsockopt' } });
   });
@@ -107,9 +111,17 @@ describe.skipIf(!isRoot)(`on loopback (${isRoot ? 'root' : rootReason})`, () => 
       expect(s.method.socket.getInt(C.IPPROTO_IP, C.IP_MTU_DISCOVER)).toBe(C.IP_PMTUDISC_DO);
     });
     // users: at least a second between probes, and no fragmenting
-    expect(await refused({ ...bcast, broadcast: true, privileged: false, intervalMs: 500 })).toEqual({ kind: 'multicast-interval', family: 4, intervalMs: 500 });
+    expect(await refused({ ...bcast, broadcast: true, privileged: false, intervalMs: 500 })).toEqual({
+      kind: 'multicast-interval',
+      family: 4,
+      intervalMs: 500,
+    });
     expect(await refused({ ...bcast, broadcast: true, privileged: false, pmtu: 'dont' })).toEqual({ kind: 'multicast-fragment', family: 4 });
-    expect(await refused({ address: 'ff02::1', family: 6, iface: '::1', privileged: false, intervalMs: 200 })).toEqual({ kind: 'multicast-interval', family: 6, intervalMs: 200 });
+    expect(await refused({ address: 'ff02::1', family: 6, iface: '::1', privileged: false, intervalMs: 200 })).toEqual({
+      kind: 'multicast-interval',
+      family: 6,
+      intervalMs: 200,
+    });
   });
 
   it('raw when needed: -e 0 (with a warning), -R and -T (IPv4 only, IP_OPTIONS set), -N (IPv6 only)', async () => {
@@ -137,10 +149,20 @@ describe.skipIf(!isRoot)(`on loopback (${isRoot ? 'root' : rootReason})`, () => 
     expect(await refused({ address: '::1', family: 6, mode: 'dgram', nodeInfo: query })).toEqual({ kind: 'nodeinfo-raw' });
     // the query is built only once the checks passed
     let built = 0;
-    await withSetup({ address: '::1', family: 6, nodeInfo: async () => { built++; return query; } }, (s) => {
-      expect(s.method.mechanism).toBe('raw socket');
-      expect(s.session.dataLen).toBe(0); // nothing of ours to time in a query
-    });
+    await withSetup(
+      {
+        address: '::1',
+        family: 6,
+        nodeInfo: async () => {
+          built++;
+          return query;
+        },
+      },
+      (s) => {
+        expect(s.method.mechanism).toBe('raw socket');
+        expect(s.session.dataLen).toBe(0); // nothing of ours to time in a query
+      },
+    );
     expect(built).toBe(1);
   });
 
@@ -166,7 +188,9 @@ describe.skipIf(!labReady)(`ping socket or raw, in a namespace (${isRoot ? 'ping
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 0, name: 'pingset' });
   });
-  afterAll(async () => { await lab?.close(); });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   /** setupPing in the source's namespace: its sockets are made before its first await (there is none without a -N builder) */
   const inSrc = (o: PingSetupOptions): Promise<PingSetup> => lab.within(lab.src, () => ({ p: setupPing(o) })).p;

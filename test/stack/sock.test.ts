@@ -5,8 +5,23 @@ import * as C from '../../src/stack/constants.js';
 import { Socket } from '../../src/stack/socket.js';
 import { explainAdjustment, findOption } from '../../src/stack/sockopt.js';
 import {
-  CoreConn, type SockEvent, SockFailure, acceptLoop, chunks, cliopen, crlfAdd, crlfStrip, defaultConfig, parsePort, pattern,
-  servopen, sinkStream, sockopts, sourceRouteOption, sourceStream, splitDotted,
+  CoreConn,
+  type SockEvent,
+  SockFailure,
+  acceptLoop,
+  chunks,
+  cliopen,
+  crlfAdd,
+  crlfStrip,
+  defaultConfig,
+  parsePort,
+  pattern,
+  servopen,
+  sinkStream,
+  sockopts,
+  sourceRouteOption,
+  sourceStream,
+  splitDotted,
 } from '../../src/stack/sock/index.js';
 
 describe('sock bytes', () => {
@@ -31,7 +46,13 @@ describe('sock bytes', () => {
     const c26 = chunks(26);
     expect(c26).toHaveLength(13);
     expect(c26.at(-1)).toEqual([24, 2]);
-    expect(chunks(5)).toEqual([[0, 1], [1, 1], [2, 1], [3, 1], [4, 1]]);
+    expect(chunks(5)).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
     const c1000 = chunks(1000);
     expect(c1000).toHaveLength(16);
     expect(c1000.reduce((n, [, l]) => n + l, 0)).toBe(1000);
@@ -59,7 +80,13 @@ describe('ports and services', () => {
     expect(parsePort('echo', 'udp')).toBe(7);
     expect(parsePort('65535', 'udp')).toBe(65535);
     expect(() => parsePort('70000', 'tcp')).toThrow(new SockFailure('invalid port number: 70000 (0 to 65535)', { usage: true }));
-    const e = (() => { try { parsePort('no-such-service', 'udp'); } catch (x) { return x as SockFailure; } })();
+    const e = (() => {
+      try {
+        parsePort('no-such-service', 'udp');
+      } catch (x) {
+        return x as SockFailure;
+      }
+    })();
     expect(e?.message).toBe('getservbyname() error for: no-such-service/udp');
     expect(e?.usage).toBe(true);
   });
@@ -72,7 +99,7 @@ describe('options set, read back and explained', () => {
     expect(explainAdjustment(findOption('TCP_MAXSEG')!, 1200, 1188)).toBe('the MSS in use, less the TCP options every segment carries, tcp(7)');
   });
 
-  it('sockopts in the book\'s order: before connect only what must precede the SYN, the rest after', () => {
+  it("sockopts in the book's order: before connect only what must precede the SYN, the rest after", () => {
     const cfg = { ...defaultConfig(), ipttl: 33, keepalive: true, nodelay: true, linger: 2, rcvtimeo: 1500, verbose: 1 };
     const s = Socket.open(C.AF_INET, C.SOCK_STREAM);
     try {
@@ -108,10 +135,15 @@ describe('connections on the core', () => {
     expect(events[0]).toMatchObject({ event: 'listening', local: { family: C.AF_INET, address: '127.0.0.1' } });
     const port = (l.local as { port: number }).port;
     const served: number[] = [];
-    const serving = acceptLoop(l.sock, cfg, (e) => events.push(e), async (conn) => {
-      served.push(conn.fd);
-      await sinkStream(conn, cfg, () => {});
-    });
+    const serving = acceptLoop(
+      l.sock,
+      cfg,
+      (e) => events.push(e),
+      async (conn) => {
+        served.push(conn.fd);
+        await sinkStream(conn, cfg, () => {});
+      },
+    );
     const client: SockEvent[] = [];
     const o = await cliopen({ ...defaultConfig(), verbose: 1, nbuf: 3, writelen: 10 }, { host: '127.0.0.1', port: String(port) }, (e) => client.push(e));
     expect(client[0]).toMatchObject({ event: 'connected', remote: { address: '127.0.0.1', port } });
@@ -128,20 +160,33 @@ describe('connections on the core', () => {
     const l = await servopen(cfg, { host: '127.0.0.1', port: '0' }, () => {});
     const port = (l.local as { port: number }).port;
     const got: [string, boolean][] = [];
-    const serving = acceptLoop(l.sock, cfg, () => {}, (conn) => new Promise<void>((resolve, reject) => {
-      const c = new CoreConn(conn, { readlen: 64, peek: true });
-      c.start((chunk, peek) => {
-        got.push([chunk.toString(), peek]);
-      }, () => {
-        c.close();
-        resolve();
-      }, reject);
-    }));
+    const serving = acceptLoop(
+      l.sock,
+      cfg,
+      () => {},
+      (conn) =>
+        new Promise<void>((resolve, reject) => {
+          const c = new CoreConn(conn, { readlen: 64, peek: true });
+          c.start(
+            (chunk, peek) => {
+              got.push([chunk.toString(), peek]);
+            },
+            () => {
+              c.close();
+              resolve();
+            },
+            reject,
+          );
+        }),
+    );
     const o = await cliopen(defaultConfig(), { host: '127.0.0.1', port: String(port) }, () => {});
     o.sock.send(Buffer.from('abc'));
     o.sock.close();
     await serving;
     l.sock.close();
-    expect(got).toEqual([['abc', true], ['abc', false]]);
+    expect(got).toEqual([
+      ['abc', true],
+      ['abc', false],
+    ]);
   });
 });

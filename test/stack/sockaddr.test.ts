@@ -54,7 +54,7 @@ describe('sockaddr', () => {
   });
 });
 
-describe('socketEnd: a socket end in sockit(1)\'s JSON vocabulary', () => {
+describe("socketEnd: a socket end in sockit(1)'s JSON vocabulary", () => {
   it('gives family 4/6/"unix", the address and port, a unix path (@ for abstract, null unnamed)', () => {
     // the addon's own decode of a kernel sockaddr, then the record
     const v4 = decode(encode({ family: 2, address: '192.0.2.1', port: 7 }))!;

@@ -8,8 +8,24 @@ import * as C from '../../src/stack/constants.js';
 import { isSystemError, native, type SystemError } from '../../src/stack/native/index.js';
 import { Socket, inetAddress } from '../../src/stack/socket.js';
 import {
-  OPTIONS, OptionValueError, explainAdjustment, explainRejection, findOption, formatOption, formatValue, getOption,
-  SocketsByKind, applyInOrder, jsonValue, openKind, parseValue, readOption, requireOption, setOption, type OptionValue, type SockOpt,
+  OPTIONS,
+  OptionValueError,
+  explainAdjustment,
+  explainRejection,
+  findOption,
+  formatOption,
+  formatValue,
+  getOption,
+  SocketsByKind,
+  applyInOrder,
+  jsonValue,
+  openKind,
+  parseValue,
+  readOption,
+  requireOption,
+  setOption,
+  type OptionValue,
+  type SockOpt,
 } from '../../src/stack/sockopt.js';
 import { TCP_INFO_LAYOUT, type Linger, type TcpInfo } from '../../src/stack/structs.js';
 import { compileC, runC } from '../helpers/cc.js';
@@ -49,21 +65,98 @@ describe('the option table', () => {
     expect(fromC).toEqual(options.map((o) => (o.undefined ? `${o.name} undefined` : `${o.name} ${o.level} ${o.optname}`)));
   });
 
-  it('lists every option of UNP figure 7.1 that Linux has, and the issue\'s Linux ones', () => {
+  it("lists every option of UNP figure 7.1 that Linux has, and the issue's Linux ones", () => {
     const names = new Set(options.map((o) => o.name));
-    for (const n of ['SO_BROADCAST', 'SO_DEBUG', 'SO_DONTROUTE', 'SO_ERROR', 'SO_KEEPALIVE', 'SO_LINGER', 'SO_OOBINLINE', 'SO_RCVBUF',
-      'SO_SNDBUF', 'SO_RCVLOWAT', 'SO_SNDLOWAT', 'SO_RCVTIMEO', 'SO_SNDTIMEO', 'SO_REUSEADDR', 'SO_REUSEPORT', 'SO_TYPE',
-      'SO_USELOOPBACK', 'IP_HDRINCL', 'IP_OPTIONS', 'IP_RECVDSTADDR', 'IP_RECVIF', 'IP_TOS', 'IP_TTL', 'IP_MULTICAST_IF',
-      'IP_MULTICAST_TTL', 'IP_MULTICAST_LOOP', 'IP_ADD_MEMBERSHIP', 'IP_DROP_MEMBERSHIP', 'IP_BLOCK_SOURCE', 'IP_UNBLOCK_SOURCE',
-      'IP_ADD_SOURCE_MEMBERSHIP', 'IP_DROP_SOURCE_MEMBERSHIP', 'ICMP6_FILTER', 'IPV6_CHECKSUM', 'IPV6_DONTFRAG', 'IPV6_NEXTHOP',
-      'IPV6_PATHMTU', 'IPV6_RECVDSTOPTS', 'IPV6_RECVHOPLIMIT', 'IPV6_RECVHOPOPTS', 'IPV6_RECVPATHMTU', 'IPV6_RECVPKTINFO',
-      'IPV6_RECVRTHDR', 'IPV6_RECVTCLASS', 'IPV6_UNICAST_HOPS', 'IPV6_USE_MIN_MTU', 'IPV6_V6ONLY', 'IPV6_MULTICAST_IF',
-      'IPV6_MULTICAST_HOPS', 'IPV6_MULTICAST_LOOP', 'IPV6_JOIN_GROUP', 'IPV6_LEAVE_GROUP', 'MCAST_JOIN_GROUP', 'MCAST_LEAVE_GROUP',
-      'MCAST_BLOCK_SOURCE', 'MCAST_UNBLOCK_SOURCE', 'MCAST_JOIN_SOURCE_GROUP', 'MCAST_LEAVE_SOURCE_GROUP', 'TCP_MAXSEG', 'TCP_NODELAY',
-      'SO_BINDTODEVICE', 'SO_MARK', 'SO_PRIORITY', 'SO_TIMESTAMP', 'SO_TIMESTAMPNS', 'SO_PROTOCOL', 'SO_DOMAIN', 'SO_ACCEPTCONN',
-      'SO_PEERCRED', 'SO_PASSCRED', 'IP_RECVTTL', 'IP_PKTINFO', 'IP_RECVERR', 'IP_MTU_DISCOVER', 'IP_MTU', 'IPV6_MTU_DISCOVER',
-      'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_CORK', 'TCP_QUICKACK', 'TCP_CONGESTION', 'TCP_USER_TIMEOUT', 'TCP_INFO',
-      'SCTP_AUTOCLOSE', 'SCTP_MAXBURST', 'SCTP_MAXSEG', 'SCTP_NODELAY']) {
+    for (const n of [
+      'SO_BROADCAST',
+      'SO_DEBUG',
+      'SO_DONTROUTE',
+      'SO_ERROR',
+      'SO_KEEPALIVE',
+      'SO_LINGER',
+      'SO_OOBINLINE',
+      'SO_RCVBUF',
+      'SO_SNDBUF',
+      'SO_RCVLOWAT',
+      'SO_SNDLOWAT',
+      'SO_RCVTIMEO',
+      'SO_SNDTIMEO',
+      'SO_REUSEADDR',
+      'SO_REUSEPORT',
+      'SO_TYPE',
+      'SO_USELOOPBACK',
+      'IP_HDRINCL',
+      'IP_OPTIONS',
+      'IP_RECVDSTADDR',
+      'IP_RECVIF',
+      'IP_TOS',
+      'IP_TTL',
+      'IP_MULTICAST_IF',
+      'IP_MULTICAST_TTL',
+      'IP_MULTICAST_LOOP',
+      'IP_ADD_MEMBERSHIP',
+      'IP_DROP_MEMBERSHIP',
+      'IP_BLOCK_SOURCE',
+      'IP_UNBLOCK_SOURCE',
+      'IP_ADD_SOURCE_MEMBERSHIP',
+      'IP_DROP_SOURCE_MEMBERSHIP',
+      'ICMP6_FILTER',
+      'IPV6_CHECKSUM',
+      'IPV6_DONTFRAG',
+      'IPV6_NEXTHOP',
+      'IPV6_PATHMTU',
+      'IPV6_RECVDSTOPTS',
+      'IPV6_RECVHOPLIMIT',
+      'IPV6_RECVHOPOPTS',
+      'IPV6_RECVPATHMTU',
+      'IPV6_RECVPKTINFO',
+      'IPV6_RECVRTHDR',
+      'IPV6_RECVTCLASS',
+      'IPV6_UNICAST_HOPS',
+      'IPV6_USE_MIN_MTU',
+      'IPV6_V6ONLY',
+      'IPV6_MULTICAST_IF',
+      'IPV6_MULTICAST_HOPS',
+      'IPV6_MULTICAST_LOOP',
+      'IPV6_JOIN_GROUP',
+      'IPV6_LEAVE_GROUP',
+      'MCAST_JOIN_GROUP',
+      'MCAST_LEAVE_GROUP',
+      'MCAST_BLOCK_SOURCE',
+      'MCAST_UNBLOCK_SOURCE',
+      'MCAST_JOIN_SOURCE_GROUP',
+      'MCAST_LEAVE_SOURCE_GROUP',
+      'TCP_MAXSEG',
+      'TCP_NODELAY',
+      'SO_BINDTODEVICE',
+      'SO_MARK',
+      'SO_PRIORITY',
+      'SO_TIMESTAMP',
+      'SO_TIMESTAMPNS',
+      'SO_PROTOCOL',
+      'SO_DOMAIN',
+      'SO_ACCEPTCONN',
+      'SO_PEERCRED',
+      'SO_PASSCRED',
+      'IP_RECVTTL',
+      'IP_PKTINFO',
+      'IP_RECVERR',
+      'IP_MTU_DISCOVER',
+      'IP_MTU',
+      'IPV6_MTU_DISCOVER',
+      'TCP_KEEPIDLE',
+      'TCP_KEEPINTVL',
+      'TCP_KEEPCNT',
+      'TCP_CORK',
+      'TCP_QUICKACK',
+      'TCP_CONGESTION',
+      'TCP_USER_TIMEOUT',
+      'TCP_INFO',
+      'SCTP_AUTOCLOSE',
+      'SCTP_MAXBURST',
+      'SCTP_MAXSEG',
+      'SCTP_NODELAY',
+    ]) {
       expect(names, n).toContain(n);
     }
     expect(names.size).toBe(options.length);
@@ -73,7 +166,7 @@ describe('the option table', () => {
     }
   });
 
-  it('finds options by name in any case, and the kernel\'s aliases', () => {
+  it("finds options by name in any case, and the kernel's aliases", () => {
     expect(findOption('so_rcvbuf')?.optname).toBe(C.SO_RCVBUF);
     expect(findOption('IPV6_ADD_MEMBERSHIP')?.name).toBe('IPV6_JOIN_GROUP');
     expect(findOption('SO_NOSUCH')).toBeUndefined();
@@ -87,7 +180,10 @@ describe('struct tcp_info', () => {
     const known = TCP_INFO_LAYOUT.filter(([f]) => new RegExp(`\\btcpi_${f}\\b`).test(header));
     expect(known.length).toBeGreaterThan(30);
     const src = [
-      '#include <stdio.h>', '#include <stddef.h>', '#include <linux/tcp.h>', 'int main(void) {',
+      '#include <stdio.h>',
+      '#include <stddef.h>',
+      '#include <linux/tcp.h>',
+      'int main(void) {',
       ...known.map(([f]) => `  printf("${f} %zu %zu\\n", offsetof(struct tcp_info, tcpi_${f}), sizeof(((struct tcp_info *)0)->tcpi_${f}));`),
       '  return 0;\n}',
     ].join('\n');
@@ -216,11 +312,26 @@ describe('values as users type them', () => {
     ['TCP_CONGESTION', 'reno', 'reno', 'reno'],
     ['IP_MULTICAST_IF', '192.0.2.1', '192.0.2.1', '192.0.2.1'],
     ['IP_OPTIONS', '0x01010101', Buffer.from([1, 1, 1, 1]), '0x01010101'],
-    ['IP_ADD_MEMBERSHIP', '239.1.2.3,192.0.2.1', { multiaddr: '239.1.2.3', address: '192.0.2.1', ifindex: 0 }, 'multiaddr = 239.1.2.3, address = 192.0.2.1, ifindex = 0'],
+    [
+      'IP_ADD_MEMBERSHIP',
+      '239.1.2.3,192.0.2.1',
+      { multiaddr: '239.1.2.3', address: '192.0.2.1', ifindex: 0 },
+      'multiaddr = 239.1.2.3, address = 192.0.2.1, ifindex = 0',
+    ],
     ['IP_ADD_MEMBERSHIP', '239.1.2.3,1', { multiaddr: '239.1.2.3', address: '0.0.0.0', ifindex: 1 }, 'multiaddr = 239.1.2.3, address = 0.0.0.0, ifindex = 1'],
-    ['IP_ADD_SOURCE_MEMBERSHIP', '232.1.1.1,198.51.100.7', { multiaddr: '232.1.1.1', sourceaddr: '198.51.100.7', address: '0.0.0.0' }, 'multiaddr = 232.1.1.1, sourceaddr = 198.51.100.7, address = 0.0.0.0'],
+    [
+      'IP_ADD_SOURCE_MEMBERSHIP',
+      '232.1.1.1,198.51.100.7',
+      { multiaddr: '232.1.1.1', sourceaddr: '198.51.100.7', address: '0.0.0.0' },
+      'multiaddr = 232.1.1.1, sourceaddr = 198.51.100.7, address = 0.0.0.0',
+    ],
     ['IPV6_JOIN_GROUP', 'ff02::1:3,lo', { multiaddr: 'ff02::1:3', ifindex: 1 }, 'multiaddr = ff02::1:3, ifindex = 1'],
-    ['MCAST_JOIN_SOURCE_GROUP', 'ff3e::1,2001:db8::1,1', { group: 'ff3e::1', source: '2001:db8::1', ifindex: 1 }, 'group = ff3e::1, source = 2001:db8::1, ifindex = 1'],
+    [
+      'MCAST_JOIN_SOURCE_GROUP',
+      'ff3e::1,2001:db8::1,1',
+      { group: 'ff3e::1', source: '2001:db8::1', ifindex: 1 },
+      'group = ff3e::1, source = 2001:db8::1, ifindex = 1',
+    ],
     ['IPV6_NEXTHOP', '2001:db8::1', '2001:db8::1', '2001:db8::1'],
     ['ICMP6_FILTER', 'block 1-4,133', { blocked: [1, 2, 3, 4, 133] }, 'block 1-4,133'],
     ['ICMP_FILTER', 'pass all', { blocked: [] }, 'pass all'],
@@ -260,7 +371,9 @@ describe('what the kernel did, in words', () => {
     expect(explainAdjustment(o('SO_RCVBUF'), max + 1, 2 * max)).toBe(`clamped to net.core.rmem_max = ${max}, then doubled, socket(7)`);
     expect(explainAdjustment(o('SO_RCVBUF'), 1, 2304)).toBe("doubled (2) is below the kernel's floor: raised to SOCK_MIN_RCVBUF = 2304, socket(7)");
     // net/core/sock.c: min_t(u32, val, rmem_max), so -1 is the largest request there is
-    expect(explainAdjustment(o('SO_RCVBUF'), -1, 2 * max)).toBe(`-1 is 4294967295 as an unsigned int: clamped to net.core.rmem_max = ${max}, then doubled, socket(7)`);
+    expect(explainAdjustment(o('SO_RCVBUF'), -1, 2 * max)).toBe(
+      `-1 is 4294967295 as an unsigned int: clamped to net.core.rmem_max = ${max}, then doubled, socket(7)`,
+    );
     expect(explainAdjustment(o('SO_SNDBUF'), 0, 4608)).toBe("doubled (0) is below the kernel's floor: raised to SOCK_MIN_SNDBUF = 4608, socket(7)");
     expect(explainAdjustment(o('IP_TTL'), 9, 9)).toBeUndefined();
     expect(explainAdjustment(o('SO_KEEPALIVE'), true, true)).toBeUndefined();
@@ -273,7 +386,9 @@ describe('what the kernel did, in words', () => {
     });
     withSocket(openKind('tcp4'), (s) => {
       const e = systemError(() => setOption(s, 'TCP_CONGESTION', 'nosuch'));
-      expect(explainRejection(o('TCP_CONGESTION'), e, 'tcp4', 'nosuch')).toMatch(/^ENOENT \(No such file or directory\): no congestion control 'nosuch' \(available: .*\)$/);
+      expect(explainRejection(o('TCP_CONGESTION'), e, 'tcp4', 'nosuch')).toMatch(
+        /^ENOENT \(No such file or directory\): no congestion control 'nosuch' \(available: .*\)$/,
+      );
       const d = systemError(() => setOption(s, 'SO_BINDTODEVICE', 'nosuch0'));
       expect(explainRejection(o('SO_BINDTODEVICE'), d, 'tcp4', 'nosuch0')).toBe("ENODEV (No such device): no interface 'nosuch0'");
     });
@@ -282,8 +397,12 @@ describe('what the kernel did, in words', () => {
 
 describe.skipIf(!labReady)(`multicast memberships on a lab interface (${isRoot ? 'namespace' : needsRootReason})`, () => {
   let lab: Lab;
-  beforeAll(async () => { lab = await Lab.chain({ routers: 0, ipv6: true, name: 'mcast' }); });
-  afterAll(async () => { await lab?.close(); });
+  beforeAll(async () => {
+    lab = await Lab.chain({ routers: 0, ipv6: true, name: 'mcast' });
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
   /**
    * Join succeeds, a second join fails (the kernel holds the membership:
@@ -303,8 +422,13 @@ describe.skipIf(!labReady)(`multicast memberships on a lab interface (${isRoot ?
     lab.within(lab.src, () => {
       withSocket(openKind('udp4'), (s) => {
         joinLeave(s, 'IP_ADD_MEMBERSHIP', 'IP_DROP_MEMBERSHIP', parseValue(findOption('IP_ADD_MEMBERSHIP')!, '239.1.2.3,eth0'));
-        joinLeave(s, 'IP_ADD_SOURCE_MEMBERSHIP', 'IP_DROP_SOURCE_MEMBERSHIP',
-          parseValue(findOption('IP_ADD_SOURCE_MEMBERSHIP')!, `232.1.1.1,198.51.100.7,${lab.src.v4}`), 'EADDRNOTAVAIL');
+        joinLeave(
+          s,
+          'IP_ADD_SOURCE_MEMBERSHIP',
+          'IP_DROP_SOURCE_MEMBERSHIP',
+          parseValue(findOption('IP_ADD_SOURCE_MEMBERSHIP')!, `232.1.1.1,198.51.100.7,${lab.src.v4}`),
+          'EADDRNOTAVAIL',
+        );
         joinLeave(s, 'MCAST_JOIN_GROUP', 'MCAST_LEAVE_GROUP', parseValue(findOption('MCAST_JOIN_GROUP')!, '239.4.5.6,eth0'));
       });
     });
@@ -314,8 +438,13 @@ describe.skipIf(!labReady)(`multicast memberships on a lab interface (${isRoot ?
     lab.within(lab.src, () => {
       withSocket(openKind('udp6'), (s) => {
         joinLeave(s, 'IPV6_JOIN_GROUP', 'IPV6_LEAVE_GROUP', parseValue(findOption('IPV6_JOIN_GROUP')!, 'ff02::1:3,eth0'));
-        joinLeave(s, 'MCAST_JOIN_SOURCE_GROUP', 'MCAST_LEAVE_SOURCE_GROUP',
-          parseValue(findOption('MCAST_JOIN_SOURCE_GROUP')!, 'ff3e::1234,2001:db8::7,eth0'), 'EADDRNOTAVAIL');
+        joinLeave(
+          s,
+          'MCAST_JOIN_SOURCE_GROUP',
+          'MCAST_LEAVE_SOURCE_GROUP',
+          parseValue(findOption('MCAST_JOIN_SOURCE_GROUP')!, 'ff3e::1234,2001:db8::7,eth0'),
+          'EADDRNOTAVAIL',
+        );
         // MCAST_* take IPPROTO_IPV6 on an IPv6 socket: the same membership as IPV6_JOIN_GROUP
         setOption(s, 'MCAST_JOIN_GROUP', { group: 'ff02::1:4', ifindex: native.if_nametoindex('eth0') });
         expect(systemError(() => setOption(s, 'IPV6_JOIN_GROUP', { multiaddr: 'ff02::1:4', ifindex: native.if_nametoindex('eth0') })).code).toBe('EADDRINUSE');
@@ -342,7 +471,10 @@ describe('applyInOrder: each request set, then read back before the next', () =>
     try {
       const o = (n: string) => findOption(n)!;
       const [big, small, ttl, type] = applyInOrder(s, 'udp4', [
-        { opt: o('SO_RCVBUF'), value: max + 1 }, { opt: o('SO_RCVBUF'), value: 4096 }, { opt: o('IP_TTL'), value: 0 }, { opt: o('SO_TYPE') },
+        { opt: o('SO_RCVBUF'), value: max + 1 },
+        { opt: o('SO_RCVBUF'), value: 4096 },
+        { opt: o('IP_TTL'), value: 0 },
+        { opt: o('SO_TYPE') },
       ]);
       expect(big).toMatchObject({ reading: { value: 2 * max }, adjusted: `clamped to net.core.rmem_max = ${max}, then doubled, socket(7)` });
       expect(small).toMatchObject({ reading: { value: 8192 }, adjusted: 'doubled by the kernel for bookkeeping overhead, socket(7)' });

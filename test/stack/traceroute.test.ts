@@ -28,7 +28,10 @@ class ScriptedPath implements ProbeMethod {
   readonly released = new Set<number>();
   private onEvent: ((e: ProbeEvent) => void) | null = null;
   private readonly perHop = new Map<number, number>();
-  constructor(private readonly script: Script, private readonly clock: ScriptedTime) {}
+  constructor(
+    private readonly script: Script,
+    private readonly clock: ScriptedTime,
+  ) {}
 
   send(p: Probe): SendResult {
     const ttl = p.ttl ?? 64;
@@ -41,20 +44,46 @@ class ScriptedPath implements ProbeMethod {
         const from = a.from ?? (a.reply ? this.target : `192.0.2.${ttl}`);
         const rxRelNs = this.clock.realRelNs();
         if (a.reply) this.onEvent?.({ type: 'reply', seq: p.seq, from, rxRelNs, bytes: 1, checksumOk: true });
-        else this.onEvent?.({ type: 'icmp-error', seq: p.seq, from, icmpType: a.type ?? 11, icmpCode: a.code ?? 0, mtu: 0, rxRelNs, ttl: 64 - ttl, reached: false });
+        else
+          this.onEvent?.({
+            type: 'icmp-error',
+            seq: p.seq,
+            from,
+            icmpType: a.type ?? 11,
+            icmpCode: a.code ?? 0,
+            mtu: 0,
+            rxRelNs,
+            ttl: 64 - ttl,
+            reached: false,
+          });
       }, a.ms);
     }
     return { bytes: p.payload.length, monoNs: this.clock.monoNs(), realNs: this.clock.realNs() };
   }
-  start(onEvent: (e: ProbeEvent) => void): void { this.onEvent = onEvent; }
-  release(seq: number): void { this.released.add(seq); }
+  start(onEvent: (e: ProbeEvent) => void): void {
+    this.onEvent = onEvent;
+  }
+  release(seq: number): void {
+    this.released.add(seq);
+  }
   ref(): void {}
-  close(): void { this.onEvent = null; }
+  close(): void {
+    this.onEvent = null;
+  }
 }
 
 const OPTS: TracerouteOptions = {
-  firstHop: 1, maxHops: 30, nqueries: 3, simProbes: 16, wait: { max: 5, here: 3, near: 10 }, sendWait: 0,
-  headerLen: 28, dataLen: 32, methodBytes: 0, mtuDiscovery: false, firstSeq: 1,
+  firstHop: 1,
+  maxHops: 30,
+  nqueries: 3,
+  simProbes: 16,
+  wait: { max: 5, here: 3, near: 10 },
+  sendWait: 0,
+  headerLen: 28,
+  dataLen: 32,
+  methodBytes: 0,
+  mtuDiscovery: false,
+  firstSeq: 1,
 };
 
 type Printed = ProbeResult & { atMs: number };
@@ -66,11 +95,17 @@ function trace(script: Script, opts: Partial<TracerouteOptions> = {}, stopAtMs?:
   const probes: Printed[] = [];
   const hops: Extract<TracerouteEvent, { type: 'hop' }>[] = [];
   let done: Extract<TracerouteEvent, { type: 'done' }> | undefined;
-  const s = new TracerouteSession(method, { ...OPTS, ...opts }, (e) => {
-    if (e.type === 'probe') probes.push({ ...e.probe, atMs: clock.nowMs() });
-    if (e.type === 'hop') hops.push(e);
-    if (e.type === 'done') done = e;
-  }, clock, clock);
+  const s = new TracerouteSession(
+    method,
+    { ...OPTS, ...opts },
+    (e) => {
+      if (e.type === 'probe') probes.push({ ...e.probe, atMs: clock.nowMs() });
+      if (e.type === 'hop') hops.push(e);
+      if (e.type === 'done') done = e;
+    },
+    clock,
+    clock,
+  );
   s.start();
   if (stopAtMs !== undefined) clock.setTimeout(() => s.stop(), stopAtMs);
   clock.run();
@@ -81,7 +116,10 @@ function trace(script: Script, opts: Partial<TracerouteOptions> = {}, stopAtMs?:
 const cell = (p: ProbeResult) => (p.from === null ? '*' : `${p.from}${p.annotation ? ' ' + p.annotation : ''}`);
 const router = (hop: number) => `192.0.2.${hop}`;
 /** routers up to `last`, answering after `ms`, then the destination */
-const path = (last: number, ms = 1): Script => (hop) => (hop <= last ? { ms } : { ms, reply: true });
+const path =
+  (last: number, ms = 1): Script =>
+  (hop) =>
+    hop <= last ? { ms } : { ms, reply: true };
 
 describe('traceroute engine (scripted clock)', () => {
   it('reports hops in order and stops after the hop that reached the destination', () => {
@@ -100,7 +138,7 @@ describe('traceroute engine (scripted clock)', () => {
     expect(r.probes.map((p) => p.rttMs)).toEqual([8, 8, 8, 6, 6, 6, 4, 4, 4, 1, 1, 1]);
   });
 
-  it('sends traceroute\'s data: packet length less the headers, and sequences from firstSeq', () => {
+  it("sends traceroute's data: packet length less the headers, and sequences from firstSeq", () => {
     const r = trace(path(1), { firstSeq: 100, dataLen: 32, methodBytes: 8 });
     expect(r.method.sent.slice(0, 3).map((s) => s.seq)).toEqual([100, 101, 102]);
     expect(r.method.sent[0].payload).toBe(24);
@@ -108,14 +146,30 @@ describe('traceroute engine (scripted clock)', () => {
 
   it('-N 1: one probe at a time, each sent when the one before is done', () => {
     const r = trace(path(2, 5), { simProbes: 1 });
-    expect(r.method.sent.map((s) => [s.ttl, s.atMs])).toEqual([[1, 0], [1, 5], [1, 10], [2, 15], [2, 20], [2, 25], [3, 30], [3, 35], [3, 40]]);
+    expect(r.method.sent.map((s) => [s.ttl, s.atMs])).toEqual([
+      [1, 0],
+      [1, 5],
+      [1, 10],
+      [2, 15],
+      [2, 20],
+      [2, 25],
+      [3, 30],
+      [3, 35],
+      [3, 40],
+    ]);
     expect(r.hops).toEqual([1, 2, 3]);
     expect(r.endMs).toBe(45);
   });
 
   it('-N 4: at most four unfinished; the fifth goes out as the first comes back', () => {
     const r = trace(path(2, 5), { simProbes: 4 });
-    expect(r.method.sent.slice(0, 5).map((s) => [s.ttl, s.atMs])).toEqual([[1, 0], [1, 0], [1, 0], [2, 0], [2, 5]]);
+    expect(r.method.sent.slice(0, 5).map((s) => [s.ttl, s.atMs])).toEqual([
+      [1, 0],
+      [1, 0],
+      [1, 0],
+      [2, 0],
+      [2, 5],
+    ]);
   });
 
   it('-w HERE: a lost probe in a hop that answered waits HERE x (that round trip + 1 ms)', () => {
@@ -126,7 +180,7 @@ describe('traceroute engine (scripted clock)', () => {
     expect(r.probes[4].rttMs).toBeNull();
   });
 
-  it('-w NEAR: a silent hop waits NEAR x (a later hop\'s round trip + 1 ms)', () => {
+  it("-w NEAR: a silent hop waits NEAR x (a later hop's round trip + 1 ms)", () => {
     const r = trace((hop) => (hop === 2 ? null : hop < 3 ? { ms: 5 } : { ms: 5, reply: true }));
     expect(r.probes.map(cell).slice(3, 6)).toEqual(['*', '*', '*']);
     // hop 3 answered in 5 ms: 10 x 6 = 60 ms after the send at 0
@@ -145,7 +199,7 @@ describe('traceroute engine (scripted clock)', () => {
     expect(r.probes.slice(3, 6).map((p) => p.atMs)).toEqual([500, 500, 500]);
   });
 
-  it('only the first unprinted probe expires: a hop\'s later probes wait for it', () => {
+  it("only the first unprinted probe expires: a hop's later probes wait for it", () => {
     // hop 1 probe 0 silent: nothing can be learnt for it, so MAX; hop 1 probes 1, 2 answered at 2 ms
     const r = trace((hop, i) => (hop === 1 && i === 0 ? null : hop < 2 ? { ms: 2 } : { ms: 2, reply: true }));
     expect(r.probes.map(cell).slice(0, 3)).toEqual(['*', router(1), router(1)]);
@@ -192,14 +246,28 @@ describe('traceroute engine (scripted clock)', () => {
 
   it('moves a late unreachable answer up to the hop whose probes it outran (check_expired)', () => {
     // hop 2 answers !H only for its last probe, and for every later TTL
-    const r = trace((hop, i) => (hop === 1 ? { ms: 2 } : hop === 2 && i < 2 ? null : { ms: 3, type: 3, code: 1, from: router(2) }), { wait: { max: 0.3, here: 3, near: 10 } });
+    const r = trace((hop, i) => (hop === 1 ? { ms: 2 } : hop === 2 && i < 2 ? null : { ms: 3, type: 3, code: 1, from: router(2) }), {
+      wait: { max: 0.3, here: 3, near: 10 },
+    });
     expect(r.hops).toEqual([1, 2]);
     expect(r.probes.slice(3).map(cell)).toEqual(Array(3).fill(`${router(2)} !H`));
   });
 
   it('names ICMP errors as traceroute does', () => {
     expect(annotate(4, 11, 0, 0)).toBeNull();
-    expect([0, 1, 2, 3, 4, 5, 9, 13, 14, 15, 99].map((c) => annotate(4, 3, c, 1400))).toEqual(['!N', '!H', '!P', '', '!F-1400', '!S', '!X', '!X', '!V', '!C', '!<99>']);
+    expect([0, 1, 2, 3, 4, 5, 9, 13, 14, 15, 99].map((c) => annotate(4, 3, c, 1400))).toEqual([
+      '!N',
+      '!H',
+      '!P',
+      '',
+      '!F-1400',
+      '!S',
+      '!X',
+      '!X',
+      '!V',
+      '!C',
+      '!<99>',
+    ]);
     expect([0, 1, 3, 4, 7].map((c) => annotate(6, 1, c, 0))).toEqual(['!N', '!X', '!H', '', '!<7>']);
     expect(annotate(6, 2, 0, 1280)).toBe('!F-1280');
     expect(annotate(4, 12, 0, 0)).toBe('!<12-0>');

@@ -104,8 +104,13 @@ function pickDevice(devices: CaptureDevice[], name: string | undefined): Capture
 async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter>, snaplen: number, o: Opts): Promise<number> {
   // opened before any file: without privilege nothing is written
   const cap = openLive({
-    interface: dev.ifindex === 0 ? 'any' : dev.ifindex, filter: prog, snaplen, promiscuous: o.promiscuous,
-    direction: o.direction ?? 'inout', mechanism: o.mechanism ?? 'auto', bufferBytes: (o.bufferSize ?? 2048) * 1024,
+    interface: dev.ifindex === 0 ? 'any' : dev.ifindex,
+    filter: prog,
+    snaplen,
+    promiscuous: o.promiscuous,
+    direction: o.direction ?? 'inout',
+    mechanism: o.mechanism ?? 'auto',
+    bufferBytes: (o.bufferSize ?? 2048) * 1024,
     // each packet is printed or written before the listener returns: no copy of it is kept
     transient: true,
   });
@@ -122,8 +127,14 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
   if (o.v) process.stderr.write(mechanismText(cap));
   if (o.json) {
     jsonLine({
-      type: 'start', interface: dev.name, link_type: cap.linktype, link_type_name: linkTypeName(cap.linktype) ?? null,
-      snapshot_bytes: snaplen, mechanism: cap.mechanism, kernel_filter: cap.kernelFilter, file: o.write ?? null,
+      type: 'start',
+      interface: dev.name,
+      link_type: cap.linktype,
+      link_type_name: linkTypeName(cap.linktype) ?? null,
+      snapshot_bytes: snaplen,
+      mechanism: cap.mechanism,
+      kernel_filter: cap.kernelFilter,
+      file: o.write ?? null,
     });
   }
   const sink: Sink | null = writer ? null : o.json ? jsonSink(o) : textSink(o, undefined, interfaceName);
@@ -202,8 +213,16 @@ function openWriter(o: Opts, cap: LiveCapture): CaptureWriter {
 
 function writeFailure(e: unknown, file: string | undefined): Failure {
   const err = e as NodeJS.ErrnoException;
-  const text = err.code === 'ENOENT' ? 'No such file or directory' : err.code === 'EACCES' ? 'Permission denied'
-    : err.code === 'ENOSPC' ? 'No space left on device' : err.code === 'EISDIR' ? 'Is a directory' : err.message;
+  const text =
+    err.code === 'ENOENT'
+      ? 'No such file or directory'
+      : err.code === 'EACCES'
+        ? 'Permission denied'
+        : err.code === 'ENOSPC'
+          ? 'No space left on device'
+          : err.code === 'EISDIR'
+            ? 'Is a directory'
+            : err.message;
   return new Failure(`${file ?? 'output'}: ${text}`);
 }
 

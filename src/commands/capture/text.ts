@@ -17,9 +17,11 @@ export function bannerText(device: string, linktype: number, snaplen: number, hi
 
 /** tcpdump's info(1): the three lines at the end of a live capture. */
 export function statsText(captured: number, received: number, dropped: number): string {
-  return `${captured} packet${plural(captured)} captured\n` +
+  return (
+    `${captured} packet${plural(captured)} captured\n` +
     `${received} packet${plural(received)} received by filter\n` +
-    `${dropped} packet${plural(dropped)} dropped by kernel\n`;
+    `${dropped} packet${plural(dropped)} dropped by kernel\n`
+  );
 }
 
 /** One line of tcpdump -D: "1.va [Up, Running, Connected]". */

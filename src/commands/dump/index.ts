@@ -2,7 +2,17 @@
 // sockit's own pcap/pcapng reader, dissectors and pcap-filter compiler.
 // `sockit dump [-r] FILE|- [expression]`: the lines of `tcpdump -n -r F`.
 import { checkStdin, readFailed } from '../../cli/stdio.js';
-import { openSource, readCapture, LINKTYPE_LINUX_SLL2, linkTypeName, linkTypeText, CaptureWriter, type CaptureFormat, type CapturePacket, type CaptureStart } from '../../stack/capture/index.js';
+import {
+  openSource,
+  readCapture,
+  LINKTYPE_LINUX_SLL2,
+  linkTypeName,
+  linkTypeText,
+  CaptureWriter,
+  type CaptureFormat,
+  type CapturePacket,
+  type CaptureStart,
+} from '../../stack/capture/index.js';
 import { dissect } from '../../stack/dissect/index.js';
 import { compileFilter, filterImage, runFilter, type Insn } from '../../stack/filter/index.js';
 import type { Command } from 'commander';
@@ -41,7 +51,7 @@ export const TIME_FORMATS: TimeFormat[] = ['default', 'none', 'unix', 'delta', '
 
 function command() {
   return printOptions(makeCommand(NAME))
-    .description("read pcap and pcapng files and print them as `tcpdump -n -r` does; filter with pcap-filter(7) expressions")
+    .description('read pcap and pcapng files and print them as `tcpdump -n -r` does; filter with pcap-filter(7) expressions')
     .usage('[-r] FILE|- [options] [expression]')
     .argument('[args...]', 'the file (unless -r gives it), then the filter expression')
     .option('-r, --read <file>', 'the capture file to read (- for standard input)')
@@ -70,7 +80,12 @@ export function checkPrintOptions(o: { t: number }): void {
 export function printOptions(cmd: Command): Command {
   return cmd
     .option('-n, --numeric', "don't convert addresses and ports to names (sockit dump always prints numbers)")
-    .option('-t', 'no timestamp; -tt seconds since the epoch; -ttt delta from the previous packet; -tttt date and time; -ttttt delta from the first packet', count, 0)
+    .option(
+      '-t',
+      'no timestamp; -tt seconds since the epoch; -ttt delta from the previous packet; -tttt date and time; -ttttt delta from the first packet',
+      count,
+      0,
+    )
     .option('--nano', 'timestamps with nanoseconds')
     .option('-e', 'print the link-level header')
     .option('-q', 'quiet: less protocol information')
@@ -133,12 +148,19 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
   const opened = new Promise<void>((resolve, reject) => {
     if (file === '-') resolve();
     source.once('open', () => resolve());
-    source.once('error', (e: NodeJS.ErrnoException) => reject(new Failure(`${file}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.message}`)));
+    source.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new Failure(
+          `${file}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.message}`,
+        ),
+      ),
+    );
   });
   await opened;
   let prog: Insn[] | null = null;
   let sink: Sink | undefined;
-  let read = 0, matched = 0;
+  let read = 0,
+    matched = 0;
   let exit = 0;
   for await (const ev of readCapture(source)) {
     if (ev.kind === 'start') {
@@ -149,7 +171,15 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
       if (cooked2) process.stderr.write('Warning: interface names might be incorrect\n');
       const ifname = cooked2 && !o.write && !o.json ? (await import('../../stack/inventory/system.js')).interfaceName : undefined;
       sink = o.write ? writerSink(o, ev.start) : o.json ? jsonSink(o) : textSink(o, ev.start, ifname);
-      if (o.json) jsonLine({ type: 'start', file: file === '-' ? null : file, format: ev.start.format, link_type: ev.start.linktype, link_type_name: linkTypeName(ev.start.linktype) ?? null, snapshot_bytes: ev.start.snaplen });
+      if (o.json)
+        jsonLine({
+          type: 'start',
+          file: file === '-' ? null : file,
+          format: ev.start.format,
+          link_type: ev.start.linktype,
+          link_type_name: linkTypeName(ev.start.linktype) ?? null,
+          snapshot_bytes: ev.start.snaplen,
+        });
     } else if (ev.kind === 'packet') {
       read++;
       if (prog && runFilter(prog, ev.packet.data, ev.packet.len) === 0) continue;
@@ -209,7 +239,9 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
 
 export function jsonSink(_o: PrintOpts): Sink {
   return {
-    packet(p) { jsonLine(packetRecord(p, dissect(p.linktype, p.data, p.len))); },
+    packet(p) {
+      jsonLine(packetRecord(p, dissect(p.linktype, p.data, p.len)));
+    },
     end: () => Promise.resolve(),
   };
 }

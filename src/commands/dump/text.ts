@@ -1,9 +1,7 @@
 // tcpdump's wording for a dissected packet (tcpdump 4.99 print-*.c): the
 // one line of `tcpdump -n -r F`, its -e -q -v variants, the -x/-X/-A dumps
 // and the timestamp formats. Facts copied, not code.
-import type {
-  ArpLayer, DnsLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer,
-} from '../../stack/dissect/index.js';
+import type { ArpLayer, DnsLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer } from '../../stack/dissect/index.js';
 
 export interface TextOptions {
   /** -e: the link-level header */
@@ -19,13 +17,42 @@ export interface TextOptions {
 }
 
 const ETHERTYPE_NAMES: Record<number, string> = {
-  0x0800: 'IPv4', 0x0806: 'ARP', 0x8035: 'Reverse ARP', 0x86dd: 'IPv6', 0x8100: '802.1Q', 0x88a8: '802.1Q-QinQ', 0x9100: '802.1Q-QinQ',
-  0x88cc: 'LLDP', 0x8847: 'MPLS unicast', 0x8848: 'MPLS multicast', 0x888e: 'EAPOL', 0x8863: 'PPPoE D', 0x8864: 'PPPoE S', 0x0842: 'Wake-on-LAN',
+  0x0800: 'IPv4',
+  0x0806: 'ARP',
+  0x8035: 'Reverse ARP',
+  0x86dd: 'IPv6',
+  0x8100: '802.1Q',
+  0x88a8: '802.1Q-QinQ',
+  0x9100: '802.1Q-QinQ',
+  0x88cc: 'LLDP',
+  0x8847: 'MPLS unicast',
+  0x8848: 'MPLS multicast',
+  0x888e: 'EAPOL',
+  0x8863: 'PPPoE D',
+  0x8864: 'PPPoE S',
+  0x0842: 'Wake-on-LAN',
 };
 
 const IPPROTO_NAMES: Record<number, string> = {
-  0: 'Options', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 17: 'UDP', 41: 'IPv6', 43: 'Routing', 44: 'Fragment', 47: 'GRE',
-  50: 'ESP', 51: 'AH', 58: 'ICMPv6', 59: 'none', 60: 'DSTOPT', 89: 'OSPF', 103: 'PIM', 112: 'VRRP', 132: 'SCTP',
+  0: 'Options',
+  1: 'ICMP',
+  2: 'IGMP',
+  4: 'IPIP',
+  6: 'TCP',
+  17: 'UDP',
+  41: 'IPv6',
+  43: 'Routing',
+  44: 'Fragment',
+  47: 'GRE',
+  50: 'ESP',
+  51: 'AH',
+  58: 'ICMPv6',
+  59: 'none',
+  60: 'DSTOPT',
+  89: 'OSPF',
+  103: 'PIM',
+  112: 'VRRP',
+  132: 'SCTP',
 };
 
 export function ethertypeName(t: number): string {
@@ -43,7 +70,9 @@ function linkText(layers: Layer[], wire: number, o: TextOptions): string {
     s += o.quiet ? `${ethertypeName(l.ethertype)}, length ${wire}: ` : `ethertype ${ethertypeName(l.ethertype)} (0x${hex4(l.ethertype)}), length ${wire}: `;
     for (const v of layers) {
       if (v.layer !== 'vlan') continue;
-      s += `vlan ${v.id}, p ${v.pcp}${v.dei ? ', DEI' : ''}, ` + (o.quiet ? `${ethertypeName(v.ethertype)}, ` : `ethertype ${ethertypeName(v.ethertype)} (0x${hex4(v.ethertype)}), `);
+      s +=
+        `vlan ${v.id}, p ${v.pcp}${v.dei ? ', DEI' : ''}, ` +
+        (o.quiet ? `${ethertypeName(v.ethertype)}, ` : `ethertype ${ethertypeName(v.ethertype)} (0x${hex4(v.ethertype)}), `);
     }
     return s;
   }
@@ -61,7 +90,7 @@ const SLL_PKTTYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 
 /** LINUX_SLL2's "va    Out " before every line (print-sll.c sll2_if_print). */
 function sll2Prefix(layers: Layer[], o: TextOptions): string {
   const l = layers[0];
-  if (!l || l.layer !== 'sll' || l.version !== 2) return '';
+  if (l?.layer !== 'sll' || l.version !== 2) return '';
   const name = (l.ifindex !== undefined && o.ifname?.(l.ifindex)) || '?';
   return `${name.padEnd(5)} ${(SLL_PKTTYPES[l.packetType] ?? '?').padEnd(3)} `;
 }
@@ -84,14 +113,17 @@ export function packetText(layers: Layer[], wire: number, o: TextOptions, tcpSta
 function networkText(layers: Layer[], i: number, wire: number, o: TextOptions, ts: TcpState): string {
   const l = layers[i]!;
   switch (l.layer) {
-    case 'ipv4': return ip4Text(layers, i, o, ts);
-    case 'ipv6': return ip6Text(layers, i, o, ts);
+    case 'ipv4':
+      return ip4Text(layers, i, o, ts);
+    case 'ipv6':
+      return ip6Text(layers, i, o, ts);
     case 'arp': {
       let t = arpText(l);
       if (o.verbose && l.hrd === 1 && l.pro === 0x0800) t = t.replace(/^(R?ARP), /, '$1, Ethernet (len 6), IPv4 (len 4), ');
       return o.link ? t.replace(/^R?ARP, /, '') : t;
     }
-    case 'truncated': return truncatedText(l);
+    case 'truncated':
+      return truncatedText(l);
     case 'data': {
       const link = layers[i - 1];
       const type = link && 'ethertype' in link ? link.ethertype : undefined;
@@ -99,7 +131,8 @@ function networkText(layers: Layer[], i: number, wire: number, o: TextOptions, t
       if (type !== undefined) return o.link ? `` : `ethertype ${ethertypeName(type)} (0x${hex4(type)}), length ${wire}: `;
       return '';
     }
-    default: return '';
+    default:
+      return '';
   }
 }
 
@@ -109,7 +142,8 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
   let s = o.link ? '' : 'IP ';
   if (o.verbose) {
     const flags = [h.mf ? '+' : '', h.df ? 'DF' : ''].filter(Boolean).join(', ') || 'none';
-    s += `(tos 0x${h.tos.toString(16)}${ecn(h.tos)}, ttl ${h.ttl}, id ${h.id}, offset ${h.fragmentOffset}, flags [${flags}], ` +
+    s +=
+      `(tos 0x${h.tos.toString(16)}${ecn(h.tos)}, ttl ${h.ttl}, id ${h.id}, offset ${h.fragmentOffset}, flags [${flags}], ` +
       `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}` +
       `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${(ip.goodChecksum ?? 0).toString(16)})!`})\n    `;
   }
@@ -171,26 +205,42 @@ const endpoint = (addr: string, port: number) => `${addr}.${port}`;
 function transportText(layers: Layer[], i: number, src: string, dst: string, o: TextOptions, ts: TcpState): string {
   const l = layers[i]!;
   switch (l.layer) {
-    case 'tcp': return tcpText(l, layers[i + 1], src, dst, o, ts);
-    case 'udp': return udpText(l, layers[i + 1], src, dst, o);
-    case 'icmp': return icmpText(l, src, dst, o, ts);
-    case 'icmp6': return icmp6Text(l, o);
-    case 'data': return '';
+    case 'tcp':
+      return tcpText(l, layers[i + 1], src, dst, o, ts);
+    case 'udp':
+      return udpText(l, layers[i + 1], src, dst, o);
+    case 'icmp':
+      return icmpText(l, src, dst, o, ts);
+    case 'icmp6':
+      return icmp6Text(l, o);
+    case 'data':
+      return '';
     case 'truncated':
       // print-udp.c: the ports, then "[|udp]" after an empty summary
       if (l.ports && l.codec === 'udp') return `${endpoint(src, l.ports[0])} > ${endpoint(dst, l.ports[1])}:  [|udp]`;
       if (l.ports && l.codec === 'tcp') return `${endpoint(src, l.ports[0])} > ${endpoint(dst, l.ports[1])}:  [|tcp]`;
       if (l.codec === 'icmp6') return ' [|icmp6]';
       return `${src} > ${dst}:  [|${l.codec}]`;
-    default: return `${src} > ${dst}: `;
+    default:
+      return `${src} > ${dst}: `;
   }
 }
 
 // print-tcp.c tcp_flag_values, in its order
-const TCP_FLAGS: [number, string][] = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']];
+const TCP_FLAGS: [number, string][] = [
+  [0x01, 'F'],
+  [0x02, 'S'],
+  [0x04, 'R'],
+  [0x08, 'P'],
+  [0x10, '.'],
+  [0x20, 'U'],
+  [0x40, 'E'],
+  [0x80, 'W'],
+];
 
 export function tcpFlagText(f: TcpLayer['segment']['flags']): string {
-  const bits = (f.fin ? 1 : 0) | (f.syn ? 2 : 0) | (f.rst ? 4 : 0) | (f.psh ? 8 : 0) | (f.ack ? 0x10 : 0) | (f.urg ? 0x20 : 0) | (f.ece ? 0x40 : 0) | (f.cwr ? 0x80 : 0);
+  const bits =
+    (f.fin ? 1 : 0) | (f.syn ? 2 : 0) | (f.rst ? 4 : 0) | (f.psh ? 8 : 0) | (f.ack ? 0x10 : 0) | (f.urg ? 0x20 : 0) | (f.ece ? 0x40 : 0) | (f.cwr ? 0x80 : 0);
   let s = '';
   for (const [b, c] of TCP_FLAGS) if (bits & b) s += c;
   return s || 'none';
@@ -222,8 +272,18 @@ export class TcpState {
 
 /** memcmp of two addresses in network order. */
 function compareAddress(a: string, b: string): number {
-  const pa = a.includes(':') ? a : a.split('.').map((x) => x.padStart(3, '0')).join('.');
-  const pb = b.includes(':') ? b : b.split('.').map((x) => x.padStart(3, '0')).join('.');
+  const pa = a.includes(':')
+    ? a
+    : a
+        .split('.')
+        .map((x) => x.padStart(3, '0'))
+        .join('.');
+  const pb = b.includes(':')
+    ? b
+    : b
+        .split('.')
+        .map((x) => x.padStart(3, '0'))
+        .join('.');
   return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
 
@@ -251,14 +311,22 @@ function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string,
 
 function tcpOptionText(x: TcpLayer['segment']['options'][number], sackBase: number): string {
   switch (x.kind) {
-    case 'eol': return 'eol';
-    case 'nop': return 'nop';
-    case 'mss': return `mss ${x.value}`;
-    case 'windowScale': return `wscale ${x.shift}`;
-    case 'sackPermitted': return 'sackOK';
-    case 'sack': return `sack ${x.blocks.length} ${x.blocks.map(([a, b]) => `{${(a - sackBase) >>> 0}:${(b - sackBase) >>> 0}}`).join('')}`;
-    case 'timestamps': return `TS val ${x.value} ecr ${x.echo}`;
-    case 'unknown': return `unknown-${x.type} 0x${x.data.toString('hex')}`;
+    case 'eol':
+      return 'eol';
+    case 'nop':
+      return 'nop';
+    case 'mss':
+      return `mss ${x.value}`;
+    case 'windowScale':
+      return `wscale ${x.shift}`;
+    case 'sackPermitted':
+      return 'sackOK';
+    case 'sack':
+      return `sack ${x.blocks.length} ${x.blocks.map(([a, b]) => `{${(a - sackBase) >>> 0}:${(b - sackBase) >>> 0}}`).join('')}`;
+    case 'timestamps':
+      return `TS val ${x.value} ecr ${x.echo}`;
+    case 'unknown':
+      return `unknown-${x.type} 0x${x.data.toString('hex')}`;
   }
 }
 
@@ -278,11 +346,46 @@ function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string,
 const NTP_MODES = ['Reserved', 'Symmetric Active', 'Symmetric Passive', 'Client', 'Server', 'Broadcast', 'Control Message', 'Reserved'];
 
 const DNS_TYPES: Record<number, string> = {
-  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 35: 'NAPTR', 41: 'OPT',
-  43: 'DS', 46: 'RRSIG', 47: 'NSEC', 48: 'DNSKEY', 64: 'SVCB', 65: 'HTTPS', 255: 'ANY', 257: 'CAA',
+  1: 'A',
+  2: 'NS',
+  5: 'CNAME',
+  6: 'SOA',
+  12: 'PTR',
+  13: 'HINFO',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  33: 'SRV',
+  35: 'NAPTR',
+  41: 'OPT',
+  43: 'DS',
+  46: 'RRSIG',
+  47: 'NSEC',
+  48: 'DNSKEY',
+  64: 'SVCB',
+  65: 'HTTPS',
+  255: 'ANY',
+  257: 'CAA',
 };
 const DNS_RCODES = ['', ' FormErr', ' ServFail', ' NXDomain', ' NotImp', ' Refused', ' YXDomain', ' YXRRSet', ' NXRRSet', ' NotAuth', ' NotZone'];
-const DNS_OPS = ['', ' inv_q', ' stat', ' op3', ' notify', ' update', ' op6', ' op7', ' op8', ' updateA', ' updateD', ' updateDA', ' updateM', ' updateMA', ' zoneInit', ' zoneRef'];
+const DNS_OPS = [
+  '',
+  ' inv_q',
+  ' stat',
+  ' op3',
+  ' notify',
+  ' update',
+  ' op6',
+  ' op7',
+  ' op8',
+  ' updateA',
+  ' updateD',
+  ' updateDA',
+  ' updateM',
+  ' updateMA',
+  ' zoneInit',
+  ' zoneRef',
+];
 
 const dnsType = (t: number) => DNS_TYPES[t] ?? `Type${t}`;
 
@@ -294,7 +397,9 @@ function dnsText(d: DnsLayer, _o: TextOptions): string {
     s += `${d.id}${DNS_OPS[d.opcode]}${DNS_RCODES[d.rcode] ?? ` Resp${d.rcode}`}${d.aa ? '*' : ''}${d.ra ? '' : '-'}${d.tc ? '|' : ''}`;
     if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
     s += ` ${d.ancount}/${d.nscount}/${d.arcount}`;
-    s += d.answers.map((a) => ` ${_o.verbose ? `${a.name} ` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`).join(',');
+    s += d.answers
+      .map((a) => ` ${_o.verbose ? `${a.name} ` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`)
+      .join(',');
     if (d.truncated) s += ' [|domain]';
   } else {
     s += `${d.id}${DNS_OPS[d.opcode]}${d.rd ? '+' : ''}${d.cd ? '%' : ''}`;
@@ -312,11 +417,16 @@ function dnsText(d: DnsLayer, _o: TextOptions): string {
 function arpText(a: ArpLayer): string {
   if (a.pro !== 0x0800) return `ARP, ${arpOp(a.op)}, length ${a.length}`;
   switch (a.op) {
-    case 1: return `ARP, Request who-has ${a.tpa}${a.tha !== '00:00:00:00:00:00' ? ` (${a.tha})` : ''} tell ${a.spa}, length ${a.length}`;
-    case 2: return `ARP, Reply ${a.spa} is-at ${a.sha}, length ${a.length}`;
-    case 3: return `RARP, Request who-is ${a.tha} tell ${a.sha}, length ${a.length}`;
-    case 4: return `RARP, Reply ${a.tha} at ${a.tpa}, length ${a.length}`;
-    default: return `ARP, ${arpOp(a.op)}, length ${a.length}`;
+    case 1:
+      return `ARP, Request who-has ${a.tpa}${a.tha !== '00:00:00:00:00:00' ? ` (${a.tha})` : ''} tell ${a.spa}, length ${a.length}`;
+    case 2:
+      return `ARP, Reply ${a.spa} is-at ${a.sha}, length ${a.length}`;
+    case 3:
+      return `RARP, Request who-is ${a.tha} tell ${a.sha}, length ${a.length}`;
+    case 4:
+      return `RARP, Reply ${a.tha} at ${a.tpa}, length ${a.length}`;
+    default:
+      return `ARP, ${arpOp(a.op)}, length ${a.length}`;
   }
 }
 
@@ -324,10 +434,19 @@ const arpOp = (op: number) => ['', 'Request', 'Reply', 'Reverse Request', 'Rever
 
 // print-icmp.c unreach / time exceeded wording
 const UNREACH: Record<number, string> = {
-  0: 'net %d unreachable', 1: 'host %d unreachable', 5: '%d unreachable - source route failed', 6: 'net %d unreachable - unknown',
-  7: 'host %d unreachable - unknown', 8: 'host %d unreachable - isolated', 9: 'net %d unreachable - admin prohibited',
-  10: 'host %d unreachable - admin prohibited', 11: 'net %d unreachable - tos prohibited', 12: 'host %d unreachable - tos prohibited',
-  13: 'host %d unreachable - admin prohibited filter', 14: 'host %d unreachable - host precedence violation', 15: 'host %d unreachable - precedence cutoff',
+  0: 'net %d unreachable',
+  1: 'host %d unreachable',
+  5: '%d unreachable - source route failed',
+  6: 'net %d unreachable - unknown',
+  7: 'host %d unreachable - unknown',
+  8: 'host %d unreachable - isolated',
+  9: 'net %d unreachable - admin prohibited',
+  10: 'host %d unreachable - admin prohibited',
+  11: 'net %d unreachable - tos prohibited',
+  12: 'host %d unreachable - tos prohibited',
+  13: 'host %d unreachable - admin prohibited filter',
+  14: 'host %d unreachable - host precedence violation',
+  15: 'host %d unreachable - precedence cutoff',
 };
 
 function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: TcpState): string {
@@ -336,8 +455,12 @@ function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: Tc
   const q = c.quote;
   const qip = q?.[0]?.layer === 'ipv4' ? q[0] : undefined;
   switch (c.type) {
-    case 0: s += `echo reply, id ${c.id}, seq ${c.seq}`; break;
-    case 8: s += `echo request, id ${c.id}, seq ${c.seq}`; break;
+    case 0:
+      s += `echo reply, id ${c.id}, seq ${c.seq}`;
+      break;
+    case 8:
+      s += `echo request, id ${c.id}, seq ${c.seq}`;
+      break;
     case 3: {
       const to = qip?.header.dst ?? '';
       if (c.code === 2) s += `${to} protocol ${qip?.header.protocol} unreachable`;
@@ -350,13 +473,26 @@ function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: Tc
       else s += (UNREACH[c.code] ?? `${to} unreachable - #${c.code}`).replace('%d', to);
       break;
     }
-    case 11: s += c.code === 0 ? 'time exceeded in-transit' : c.code === 1 ? 'ip reassembly time exceeded' : `time exceeded-#${c.code}`; break;
-    case 5: s += `redirect ${qip?.header.dst ?? ''} to ${['net', 'host', 'tos-net', 'tos-host'][c.code] ?? `#${c.code}`} ${c.gateway}`; break;
-    case 12: s += c.code === 0 ? `parameter problem - octet ${c.pointer}` : `parameter problem - code ${c.code}`; break;
-    case 13: s += `time stamp query id ${c.id} seq ${c.seq}`; break;
-    case 14: s += `time stamp reply id ${c.id} seq ${c.seq}`; break;
-    case 4: s += 'source quench'; break;
-    default: s += `type-#${c.type}`;
+    case 11:
+      s += c.code === 0 ? 'time exceeded in-transit' : c.code === 1 ? 'ip reassembly time exceeded' : `time exceeded-#${c.code}`;
+      break;
+    case 5:
+      s += `redirect ${qip?.header.dst ?? ''} to ${['net', 'host', 'tos-net', 'tos-host'][c.code] ?? `#${c.code}`} ${c.gateway}`;
+      break;
+    case 12:
+      s += c.code === 0 ? `parameter problem - octet ${c.pointer}` : `parameter problem - code ${c.code}`;
+      break;
+    case 13:
+      s += `time stamp query id ${c.id} seq ${c.seq}`;
+      break;
+    case 14:
+      s += `time stamp reply id ${c.id} seq ${c.seq}`;
+      break;
+    case 4:
+      s += 'source quench';
+      break;
+    default:
+      s += `type-#${c.type}`;
   }
   s += `, length ${c.length}`;
   if (o.verbose && q && qip) {
@@ -366,7 +502,15 @@ function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: Tc
   return s;
 }
 
-const UNREACH6: Record<number, string> = { 0: 'unreachable route', 1: 'unreachable prohibited', 2: 'beyond scope', 3: 'unreachable address', 4: 'unreachable port', 5: 'unreachable policy', 6: 'unreachable reject route' };
+const UNREACH6: Record<number, string> = {
+  0: 'unreachable route',
+  1: 'unreachable prohibited',
+  2: 'beyond scope',
+  3: 'unreachable address',
+  4: 'unreachable port',
+  5: 'unreachable policy',
+  6: 'unreachable reject route',
+};
 
 const ND_OPTIONS: Record<number, string> = { 1: 'source link-address', 2: 'destination link-address', 3: 'prefix info', 4: 'redirected header', 5: 'mtu' };
 const MLD_RECORDS = ['', 'is_in', 'is_ex', 'to_in', 'to_ex', 'allow', 'block'];
@@ -374,20 +518,35 @@ const MLD_RECORDS = ['', 'is_in', 'is_ex', 'to_in', 'to_ex', 'allow', 'block'];
 /** print-icmp6.c at -v: the checksum verdict first, lengths moved, ND options and MLDv2 records spelled out. */
 function icmp6Verbose(c: Icmp6Layer): string {
   const sum = c.sum ? (c.sum.value === c.sum.good ? '[icmp6 sum ok] ' : `[bad icmp6 cksum 0x${hex4(c.sum.value)} -> 0x${hex4(c.sum.good)}!] `) : '';
-  const opts = (c.ndOptions ?? []).map((x) => `\n\t  ${ND_OPTIONS[x.type] ?? `opt_type 0x${x.type.toString(16).padStart(2, '0')}`} option (${x.type}), length ${x.length} (${x.length / 8})${x.address ? `: ${x.address}` : ''}`).join('');
+  const opts = (c.ndOptions ?? [])
+    .map(
+      (x) =>
+        `\n\t  ${ND_OPTIONS[x.type] ?? `opt_type 0x${x.type.toString(16).padStart(2, '0')}`} option (${x.type}), length ${x.length} (${x.length / 8})${x.address ? `: ${x.address}` : ''}`,
+    )
+    .join('');
   switch (c.type) {
-    case 128: case 129: return `${sum}ICMP6, echo ${c.type === 128 ? 'request' : 'reply'}, id ${c.id}, seq ${c.seq}`;
-    case 133: return `${sum}ICMP6, router solicitation, length ${c.length}${opts}`;
-    case 135: return `${sum}ICMP6, neighbor solicitation, length ${c.length}, who has ${c.target}${opts}`;
+    case 128:
+    case 129:
+      return `${sum}ICMP6, echo ${c.type === 128 ? 'request' : 'reply'}, id ${c.id}, seq ${c.seq}`;
+    case 133:
+      return `${sum}ICMP6, router solicitation, length ${c.length}${opts}`;
+    case 135:
+      return `${sum}ICMP6, neighbor solicitation, length ${c.length}, who has ${c.target}${opts}`;
     case 136: {
       const f = c.naFlags!;
       const flags = [f.router ? 'router' : '', f.solicited ? 'solicited' : '', f.override ? 'override' : ''].filter(Boolean).join(', ') || 'none';
       return `${sum}ICMP6, neighbor advertisement, length ${c.length}, tgt is ${c.target}, Flags [${flags}]${opts}`;
     }
-    case 143: return `${sum}ICMP6, multicast listener report v2, ${c.records} group record(s)` +
-      (c.groups ?? []).map((g) => ` [gaddr ${g.group} ${MLD_RECORDS[g.type] ?? `type-#${g.type}`}, ${g.sources} source(s)]`).join('');
-    case 1: case 3: return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false }).replace(/, length \d+$/, '');
-    default: return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false });
+    case 143:
+      return (
+        `${sum}ICMP6, multicast listener report v2, ${c.records} group record(s)` +
+        (c.groups ?? []).map((g) => ` [gaddr ${g.group} ${MLD_RECORDS[g.type] ?? `type-#${g.type}`}, ${g.sources} source(s)]`).join('')
+      );
+    case 1:
+    case 3:
+      return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false }).replace(/, length \d+$/, '');
+    default:
+      return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false });
   }
 }
 
@@ -397,17 +556,39 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
   const q = c.quote;
   const qip = q?.[0]?.layer === 'ipv6' ? q[0] : undefined;
   switch (c.type) {
-    case 128: s += `echo request, id ${c.id}, seq ${c.seq}`; break;
-    case 129: s += `echo reply, id ${c.id}, seq ${c.seq}`; break;
-    case 133: s += 'router solicitation'; break;
-    case 134: s += 'router advertisement'; break;
-    case 135: s += `neighbor solicitation, who has ${c.target}`; break;
-    case 136: s += `neighbor advertisement, tgt is ${c.target}`; break;
-    case 137: s += `redirect, ${c.target}`; break;
-    case 130: s += `multicast listener query`; break;
-    case 131: s += `multicast listener report max resp delay: ${c.maxDelay} addr: ${c.target}`; break;
-    case 132: s += `multicast listener done max resp delay: ${c.maxDelay} addr: ${c.target}`; break;
-    case 143: s += `multicast listener report v2, ${c.records} group record(s)`; break;
+    case 128:
+      s += `echo request, id ${c.id}, seq ${c.seq}`;
+      break;
+    case 129:
+      s += `echo reply, id ${c.id}, seq ${c.seq}`;
+      break;
+    case 133:
+      s += 'router solicitation';
+      break;
+    case 134:
+      s += 'router advertisement';
+      break;
+    case 135:
+      s += `neighbor solicitation, who has ${c.target}`;
+      break;
+    case 136:
+      s += `neighbor advertisement, tgt is ${c.target}`;
+      break;
+    case 137:
+      s += `redirect, ${c.target}`;
+      break;
+    case 130:
+      s += `multicast listener query`;
+      break;
+    case 131:
+      s += `multicast listener report max resp delay: ${c.maxDelay} addr: ${c.target}`;
+      break;
+    case 132:
+      s += `multicast listener done max resp delay: ${c.maxDelay} addr: ${c.target}`;
+      break;
+    case 143:
+      s += `multicast listener report v2, ${c.records} group record(s)`;
+      break;
     case 1: {
       s += `destination unreachable, ${UNREACH6[c.code] ?? `unknown unreach code (${c.code})`}`;
       const t = q?.[1];
@@ -418,10 +599,22 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
       } else if (qip) s += ` ${qip.header.dst}`;
       break;
     }
-    case 2: s += `packet too big, mtu ${c.mtu}`; break;
-    case 3: s += c.code === 0 ? `time exceeded in-transit${qip ? ` for ${qip.header.dst}` : ''}` : c.code === 1 ? 'ip6 reassembly time exceeded' : `time exceeded, unknown code (${c.code})`; break;
-    case 4: s += `parameter problem, ${['erroneous - octet', 'next header - octet', 'option - octet'][c.code] ?? 'code-#'} ${c.pointer}`; break;
-    default: s += `type-#${c.type}`;
+    case 2:
+      s += `packet too big, mtu ${c.mtu}`;
+      break;
+    case 3:
+      s +=
+        c.code === 0
+          ? `time exceeded in-transit${qip ? ` for ${qip.header.dst}` : ''}`
+          : c.code === 1
+            ? 'ip6 reassembly time exceeded'
+            : `time exceeded, unknown code (${c.code})`;
+      break;
+    case 4:
+      s += `parameter problem, ${['erroneous - octet', 'next header - octet', 'option - octet'][c.code] ?? 'code-#'} ${c.pointer}`;
+      break;
+    default:
+      s += `type-#${c.type}`;
   }
   if (c.short) return s.replace(/, (who has|tgt is|id|\S+ group|[0-9a-f:]+ udp port|[0-9a-f:]+ tcp port|max resp).*$/, '').replace(/ for $/, '') + ' [|icmp6]';
   return s + `, length ${c.length}`;
@@ -447,7 +640,8 @@ export function hexAsciiText(b: Buffer): string {
   let s = '';
   for (let off = 0; off < b.length; off += 16) {
     const end = Math.min(b.length, off + 16);
-    let h = '', a = '';
+    let h = '',
+      a = '';
     for (let i = off; i < end; i += 2) {
       h += i + 1 < end ? ` ${hex2(b[i]!)}${hex2(b[i + 1]!)}` : ` ${hex2(b[i]!)}`;
       a += graph(b[i]!) ? String.fromCharCode(b[i]!) : '.';
@@ -463,8 +657,9 @@ export function asciiText(b: Buffer): string {
   let s = '\n';
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
-    if (c === 13) { if (i + 1 === b.length || b[i + 1] !== 10) s += '.'; }
-    else s += graph(c) || c === 9 || c === 32 || c === 10 ? String.fromCharCode(c) : '.';
+    if (c === 13) {
+      if (i + 1 === b.length || b[i + 1] !== 10) s += '.';
+    } else s += graph(c) || c === 9 || c === 32 || c === 10 ? String.fromCharCode(c) : '.';
   }
   return s;
 }
@@ -487,14 +682,20 @@ export class Clock {
   private lastText = '';
   private first: [number, number] | undefined;
   private prev: [number, number] | undefined;
-  constructor(private readonly format: TimeFormat, private readonly nano: boolean) {}
+  constructor(
+    private readonly format: TimeFormat,
+    private readonly nano: boolean,
+  ) {}
 
   /** The timestamp and its trailing space ('' for -t). */
   text(sec: number, nsec: number): string {
     switch (this.format) {
-      case 'none': return '';
-      case 'unix': return `${sec}.${fraction(nsec, this.nano)} `;
-      case 'default': case 'date': {
+      case 'none':
+        return '';
+      case 'unix':
+        return `${sec}.${fraction(nsec, this.nano)} `;
+      case 'default':
+      case 'date': {
         if (sec !== this.lastSec) {
           const d = new Date(sec * 1000);
           const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.`;
@@ -503,7 +704,8 @@ export class Clock {
         }
         return `${this.lastText}${fraction(nsec, this.nano)} `;
       }
-      case 'delta': case 'since-first': {
+      case 'delta':
+      case 'since-first': {
         const ref = this.format === 'delta' ? this.prev : this.first;
         this.first ??= [sec, nsec];
         this.prev = [sec, nsec];

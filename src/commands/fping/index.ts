@@ -43,7 +43,13 @@ class FpingRun {
   fleet?: Fleet;
 
   /** startNs: when the run began (fping's start_time: before the names are looked up) */
-  constructor(readonly o: Opts, readonly hosts: Host[], readonly noaddress: number, private readonly startNs: bigint, private readonly clock: Clock = systemClock) {
+  constructor(
+    readonly o: Opts,
+    readonly hosts: Host[],
+    readonly noaddress: number,
+    private readonly startNs: bigint,
+    private readonly clock: Clock = systemClock,
+  ) {
     const trials = Math.max(o.count ?? 0, o.retries + 1);
     this.stats = hosts.map(() => new HostStats(trials, o.loop));
     this.rtts = rttHistograms(o.openmetrics !== undefined ? hosts.length : 0);
@@ -71,7 +77,18 @@ class FpingRun {
         g.pingsReceived++;
         // fping: a second answer to a count run's ping is a duplicate; a loop run keeps no such record
         const dup = !this.o.loop && (e.dup || s.answered(e.index));
-        const shown = { type: 'reply' as const, h: e.target, index: e.index, bytes: e.bytes, rttNs: e.rttNs, from: e.from, ttl: e.ttl, dup, late: false, first: false };
+        const shown = {
+          type: 'reply' as const,
+          h: e.target,
+          index: e.index,
+          bytes: e.bytes,
+          rttNs: e.rttNs,
+          from: e.from,
+          ttl: e.ttl,
+          dup,
+          late: false,
+          first: false,
+        };
         if (dup) return shown;
         if (e.late) return { ...shown, late: true };
         s.add(e.index, true, e.rttNs);
@@ -113,7 +130,10 @@ class FpingRun {
   metricsText(end: Extract<Shown, { type: 'finish' }>): string {
     const file = this.o.openmetrics;
     const format = typeof file === 'string' && file.endsWith('.prom') ? 'prometheus' : 'openmetrics';
-    return render(fpingFamilies({ hosts: this.hosts, stats: this.stats, rtts: this.rtts, noaddress: this.noaddress, elapsedNs: end.elapsedNs, exitCode: end.exitCode }), format);
+    return render(
+      fpingFamilies({ hosts: this.hosts, stats: this.stats, rtts: this.rtts, noaddress: this.noaddress, elapsedNs: end.elapsedNs, exitCode: end.exitCode }),
+      format,
+    );
   }
 
   // ---- fping's text ----
@@ -125,23 +145,32 @@ class FpingRun {
   toText(e: Shown): TextOut {
     const o = this.o;
     switch (e.type) {
-      case 'noaddress': return o.quiet ? null : { stderr: `${e.message}\n` };
-      case 'start': return null;
-      case 'reply': return this.replyText(e);
+      case 'noaddress':
+        return o.quiet ? null : { stderr: `${e.message}\n` };
+      case 'start':
+        return null;
+      case 'reply':
+        return this.replyText(e);
       case 'timeout': {
         if (!o.perRecv) return null;
         const s = this.stats[e.h]!;
-        return { stdout: `${this.stamp()}${pad(this.hosts[e.h]!.host, this.width)} : [${e.index}], timed out ${avgLoss(s.avgNs, s.numSent, s.numRecv, s.numRecvTotal)}\n` };
+        return {
+          stdout: `${this.stamp()}${pad(this.hosts[e.h]!.host, this.width)} : [${e.index}], timed out ${avgLoss(s.avgNs, s.numSent, s.numRecv, s.numRecvTotal)}\n`,
+        };
       }
       case 'icmp': {
         if (o.quiet) return null;
         const text = icmpText(e.icmpType, e.icmpCode, e.from, this.hosts[e.h]!.host);
         return text ? { stderr: text } : null;
       }
-      case 'send-error': return o.verbose ? { stderr: `${this.hosts[e.h]!.host}: error while sending ping: ${strerror(e.errno)}\n` } : null;
-      case 'local-error': return null;
-      case 'splits': return { stderr: this.splitsText() };
-      case 'finish': return this.finishText(e);
+      case 'send-error':
+        return o.verbose ? { stderr: `${this.hosts[e.h]!.host}: error while sending ping: ${strerror(e.errno)}\n` } : null;
+      case 'local-error':
+        return null;
+      case 'splits':
+        return { stderr: this.splitsText() };
+      case 'finish':
+        return this.finishText(e);
     }
   }
 
@@ -170,9 +199,10 @@ class FpingRun {
 
   /** xmt/rcv/%loss (or %return), the outage, min/avg/max: one target's summary after its name */
   private summaryLine(sent: number, recv: number, min: number, avg: number | null, max: number): string {
-    let s = recv <= sent
-      ? ` xmt/rcv/%loss = ${sent}/${recv}/${sent > 0 ? Math.trunc(((sent - recv) * 100) / sent) : 0}%`
-      : ` xmt/rcv/%return = ${sent}/${recv}/${sent > 0 ? Math.trunc((recv * 100) / sent) : 0}%`;
+    let s =
+      recv <= sent
+        ? ` xmt/rcv/%loss = ${sent}/${recv}/${sent > 0 ? Math.trunc(((sent - recv) * 100) / sent) : 0}%`
+        : ` xmt/rcv/%return = ${sent}/${recv}/${sent > 0 ? Math.trunc((recv * 100) / sent) : 0}%`;
     if (recv <= sent && this.o.outage) s += `, outage(ms) = ${Math.trunc((sent - recv) * this.o.periodMs)}`;
     if (recv) s += `, min/avg/max = ${sprintTm(min)}/${sprintTm(avg!)}/${sprintTm(max)}`;
     return s;
@@ -206,8 +236,18 @@ class FpingRun {
       const rtt = g.rtt();
       const unreachable = this.stats.filter((s) => !s.numRecv).length;
       stderr += globalStatsText({
-        targets: this.hosts.length, alive: g.alive, unreachable, noaddress: this.noaddress, timeouts: g.timeouts, sent: g.pingsSent,
-        received: g.pingsReceived, otherIcmp: g.otherIcmp, minNs: rtt.min, avgNs: rtt.avg, maxNs: rtt.max, elapsedNs: e.elapsedNs,
+        targets: this.hosts.length,
+        alive: g.alive,
+        unreachable,
+        noaddress: this.noaddress,
+        timeouts: g.timeouts,
+        sent: g.pingsSent,
+        received: g.pingsReceived,
+        otherIcmp: g.otherIcmp,
+        minNs: rtt.min,
+        avgNs: rtt.avg,
+        maxNs: rtt.max,
+        elapsedNs: e.elapsedNs,
       });
     }
     if (o.reachable) {
@@ -246,33 +286,77 @@ class FpingRun {
 
   toRecords(e: Shown): JsonRecord[] {
     switch (e.type) {
-      case 'noaddress': return [{ type: 'error', kind: 'resolve', host: e.name, message: e.message.slice(e.name.length + 2) }];
+      case 'noaddress':
+        return [{ type: 'error', kind: 'resolve', host: e.name, message: e.message.slice(e.name.length + 2) }];
       case 'start': {
         const f = this.fleet!;
-        return [{
-          type: 'start', targets: this.hosts.length, count: this.o.count ?? null, loop: this.o.loop, interval_ms: this.o.intervalMs,
-          period_ms: this.o.periodMs, timeout_ms: this.o.timeoutMs, retries: this.o.retries, data_bytes: this.o.size,
-          mechanism_ipv4: f.mechanism(4) ?? null, mechanism_ipv6: f.mechanism(6) ?? null,
-        }];
+        return [
+          {
+            type: 'start',
+            targets: this.hosts.length,
+            count: this.o.count ?? null,
+            loop: this.o.loop,
+            interval_ms: this.o.intervalMs,
+            period_ms: this.o.periodMs,
+            timeout_ms: this.o.timeoutMs,
+            retries: this.o.retries,
+            data_bytes: this.o.size,
+            mechanism_ipv4: f.mechanism(4) ?? null,
+            mechanism_ipv6: f.mechanism(6) ?? null,
+          },
+        ];
       }
-      case 'reply': return [{
-        type: 'reply', ...this.hostFields(e.h), index: e.index, from: e.from, bytes: e.bytes, ttl: e.ttl ?? null, rtt_ms: ms(e.rttNs),
-        dup: e.dup, late: e.late, timestamp_ms: Number(this.clock.realNs() / 1000n) / 1000,
-      }];
-      case 'timeout': return [{ type: 'timeout', ...this.hostFields(e.h), index: e.index }];
-      case 'icmp': return [{
-        type: e.notice ? 'warning' : 'error', kind: 'icmp', ...this.hostFields(e.h), index: e.index, from: e.from, icmp_type: e.icmpType, icmp_code: e.icmpCode,
-        message: icmpText(e.icmpType, e.icmpCode, e.from, this.hosts[e.h]!.host)?.trimEnd() ?? null,
-      }];
-      case 'send-error': return [{ type: 'error', kind: 'send', ...this.hostFields(e.h), index: e.index, code: e.code, message: strerror(e.errno) }];
-      case 'local-error': return [{ type: 'error', kind: 'local', ...this.hostFields(e.h), index: e.index, code: e.code }];
-      case 'splits': return this.hosts.map((_, i) => {
-        const st = this.stats[i]!;
-        const r = { type: 'status', ...this.hostFields(i), sent: st.numSentI, received: st.numRecvI, rtt_min_ms: st.numRecvI ? ms(st.minReplyI) : null, rtt_avg_ms: ms(st.avgNsI), rtt_max_ms: st.numRecvI ? ms(st.maxReplyI) : null };
-        st.resetInterval();
-        return r;
-      });
-      case 'finish': return [...this.hosts.map((_, i) => this.hostRecord(i)), this.summaryRecord(e)];
+      case 'reply':
+        return [
+          {
+            type: 'reply',
+            ...this.hostFields(e.h),
+            index: e.index,
+            from: e.from,
+            bytes: e.bytes,
+            ttl: e.ttl ?? null,
+            rtt_ms: ms(e.rttNs),
+            dup: e.dup,
+            late: e.late,
+            timestamp_ms: Number(this.clock.realNs() / 1000n) / 1000,
+          },
+        ];
+      case 'timeout':
+        return [{ type: 'timeout', ...this.hostFields(e.h), index: e.index }];
+      case 'icmp':
+        return [
+          {
+            type: e.notice ? 'warning' : 'error',
+            kind: 'icmp',
+            ...this.hostFields(e.h),
+            index: e.index,
+            from: e.from,
+            icmp_type: e.icmpType,
+            icmp_code: e.icmpCode,
+            message: icmpText(e.icmpType, e.icmpCode, e.from, this.hosts[e.h]!.host)?.trimEnd() ?? null,
+          },
+        ];
+      case 'send-error':
+        return [{ type: 'error', kind: 'send', ...this.hostFields(e.h), index: e.index, code: e.code, message: strerror(e.errno) }];
+      case 'local-error':
+        return [{ type: 'error', kind: 'local', ...this.hostFields(e.h), index: e.index, code: e.code }];
+      case 'splits':
+        return this.hosts.map((_, i) => {
+          const st = this.stats[i]!;
+          const r = {
+            type: 'status',
+            ...this.hostFields(i),
+            sent: st.numSentI,
+            received: st.numRecvI,
+            rtt_min_ms: st.numRecvI ? ms(st.minReplyI) : null,
+            rtt_avg_ms: ms(st.avgNsI),
+            rtt_max_ms: st.numRecvI ? ms(st.maxReplyI) : null,
+          };
+          st.resetInterval();
+          return r;
+        });
+      case 'finish':
+        return [...this.hosts.map((_, i) => this.hostRecord(i)), this.summaryRecord(e)];
     }
   }
 
@@ -281,9 +365,15 @@ class FpingRun {
     const st = this.stats[i]!;
     const sent = st.numSent;
     return {
-      type: 'host', ...this.hostFields(i), alive: st.numRecv > 0, sent, received: st.numRecv,
+      type: 'host',
+      ...this.hostFields(i),
+      alive: st.numRecv > 0,
+      sent,
+      received: st.numRecv,
       loss_percent: sent > 0 && st.numRecv <= sent ? Math.trunc(((sent - st.numRecv) * 100) / sent) : 0,
-      rtt_min_ms: st.numRecv ? ms(st.minReply) : null, rtt_avg_ms: ms(st.avgNs), rtt_max_ms: st.numRecv ? ms(st.maxReply) : null,
+      rtt_min_ms: st.numRecv ? ms(st.minReply) : null,
+      rtt_avg_ms: ms(st.avgNs),
+      rtt_max_ms: st.numRecv ? ms(st.maxReply) : null,
       ...(this.o.vcount ? { pings: st.respTimes!.slice(0, sent).map((t, index) => ({ index, rtt_ms: t >= 0 ? ms(t) : null })) } : {}),
       ...(this.o.outage ? { outage_ms: Math.trunc((sent - st.numRecv) * this.o.periodMs) } : {}),
     };
@@ -294,10 +384,21 @@ class FpingRun {
     const rtt = g.rtt();
     const alive = this.stats.filter((s) => s.numRecv > 0).length;
     return {
-      type: 'summary', targets: this.hosts.length, alive, unreachable: this.hosts.length - alive, unknown_addresses: this.noaddress,
-      timeouts: g.timeouts, sent: g.pingsSent, received: g.pingsReceived, other_icmp: g.otherIcmp,
-      rtt_min_ms: g.totalReplies ? ms(rtt.min) : null, rtt_avg_ms: g.totalReplies ? ms(rtt.avg) : null, rtt_max_ms: g.totalReplies ? ms(rtt.max) : null,
-      elapsed_ms: ms(e.elapsedNs), reachable_required: this.o.reachable || null, exit_code: e.exitCode,
+      type: 'summary',
+      targets: this.hosts.length,
+      alive,
+      unreachable: this.hosts.length - alive,
+      unknown_addresses: this.noaddress,
+      timeouts: g.timeouts,
+      sent: g.pingsSent,
+      received: g.pingsReceived,
+      other_icmp: g.otherIcmp,
+      rtt_min_ms: g.totalReplies ? ms(rtt.min) : null,
+      rtt_avg_ms: g.totalReplies ? ms(rtt.avg) : null,
+      rtt_max_ms: g.totalReplies ? ms(rtt.max) : null,
+      elapsed_ms: ms(e.elapsedNs),
+      reachable_required: this.o.reachable || null,
+      exit_code: e.exitCode,
     };
   }
 }
@@ -313,11 +414,27 @@ function sourceOf(text: string | undefined): FleetOptions['source'] {
 /** The fleet for these options; no ICMP socket at all is fping's exit 4, with the fix. */
 function openFleet(o: Opts, hosts: Host[], onEvent: (e: FleetEvent) => void): Fleet {
   try {
-    return new Fleet(hosts.map((h) => ({ address: h.address, family: h.family })), {
-      count: o.count, loop: o.loop, intervalMs: o.intervalMs, periodMs: o.periodMs, timeoutMs: o.timeoutMs, retries: o.retries,
-      backoff: o.loop ? 1 : o.backoff, dataLen: o.size, randomData: o.random, ttl: o.ttl, tos: o.tos, dontFragment: o.dontFrag,
-      source: sourceOf(o.source), device: o.iface, mode: o.mode,
-    }, onEvent);
+    return new Fleet(
+      hosts.map((h) => ({ address: h.address, family: h.family })),
+      {
+        count: o.count,
+        loop: o.loop,
+        intervalMs: o.intervalMs,
+        periodMs: o.periodMs,
+        timeoutMs: o.timeoutMs,
+        retries: o.retries,
+        backoff: o.loop ? 1 : o.backoff,
+        dataLen: o.size,
+        randomData: o.random,
+        ttl: o.ttl,
+        tos: o.tos,
+        dontFragment: o.dontFrag,
+        source: sourceOf(o.source),
+        device: o.iface,
+        mode: o.mode,
+      },
+      onEvent,
+    );
   } catch (e) {
     if (e instanceof PermissionError) throw new UsageError(e.message, EXIT_SYSTEM);
     if (isSystemError(e)) throw new UsageError(`can't create socket: ${strerror(e.errno)}`, EXIT_SYSTEM);
@@ -387,7 +504,9 @@ function writeMetrics(where: true | string, text: string): void {
   try {
     writeFileAtomic(where, text);
   } catch (e) {
-    throw new Failure(`${where}: ${isSystemError(e) || (e as NodeJS.ErrnoException).errno ? strerror((e as NodeJS.ErrnoException).errno!) : (e as Error).message}`);
+    throw new Failure(
+      `${where}: ${isSystemError(e) || (e as NodeJS.ErrnoException).errno ? strerror((e as NodeJS.ErrnoException).errno!) : (e as Error).message}`,
+    );
   }
 }
 

@@ -29,14 +29,38 @@ export function fpingFamilies(r: FpingResult): MetricFamily[] {
   const rtt: Sample[] = [];
   r.stats.forEach((s, i) => {
     if (!s.numRecv) return;
-    for (const [stat, ns] of [['min', s.minReply], ['avg', s.avgNs!], ['max', s.maxReply]] as const) rtt.push({ labels: { ...labels(i), stat }, value: ns / 1e9 });
+    for (const [stat, ns] of [
+      ['min', s.minReply],
+      ['avg', s.avgNs!],
+      ['max', s.maxReply],
+    ] as const)
+      rtt.push({ labels: { ...labels(i), stat }, value: ns / 1e9 });
   });
   return [
-    gauge('fping_up', 'Whether the target answered at least one echo request', each((s) => (s.numRecv ? 1 : 0))),
-    counter('fping_sent_total', 'Echo requests sent to the target and settled (answered, timed out or failed), as fping counts xmt', each((s) => s.numSent)),
-    counter('fping_received_total', 'Echo replies counted for the target (no duplicates, none later than the timeout), as fping counts rcv', each((s) => s.numRecv)),
-    { ...gauge('fping_rtt_seconds', 'Round trip of the target\'s replies: min, avg and max, as fping prints them', rtt), unit: 'seconds' },
-    { ...histogram('fping_response_duration_seconds', 'Round trips of the target\'s counted replies', r.rtts.map((h, i) => h.sample(labels(i)))), unit: 'seconds' },
+    gauge(
+      'fping_up',
+      'Whether the target answered at least one echo request',
+      each((s) => (s.numRecv ? 1 : 0)),
+    ),
+    counter(
+      'fping_sent_total',
+      'Echo requests sent to the target and settled (answered, timed out or failed), as fping counts xmt',
+      each((s) => s.numSent),
+    ),
+    counter(
+      'fping_received_total',
+      'Echo replies counted for the target (no duplicates, none later than the timeout), as fping counts rcv',
+      each((s) => s.numRecv),
+    ),
+    { ...gauge('fping_rtt_seconds', "Round trip of the target's replies: min, avg and max, as fping prints them", rtt), unit: 'seconds' },
+    {
+      ...histogram(
+        'fping_response_duration_seconds',
+        "Round trips of the target's counted replies",
+        r.rtts.map((h, i) => h.sample(labels(i))),
+      ),
+      unit: 'seconds',
+    },
     gauge('fping_targets', 'Targets pinged', r.hosts.length),
     gauge('fping_unknown_addresses', 'Names that did not resolve', r.noaddress),
     { ...gauge('fping_duration_seconds', 'Wall time of the run', r.elapsedNs / 1e9), unit: 'seconds' },

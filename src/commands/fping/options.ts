@@ -129,7 +129,11 @@ export function parse(argv: string[]): { opts: Opts; targets: string[] } | numbe
     .option('-r, --retry <n>', 'number of retries (default: 3)', unsignedArg('retry'))
     .option('-R, --random', 'random packet data (to foil link data compression)')
     .option('-S, --src <ip>', 'set source address')
-    .option('-t, --timeout <msec>', "individual target initial timeout (default: 500 ms, except with -l/-c/-C, where it's the -p period up to 2000 ms)", floatArg('timeout'))
+    .option(
+      '-t, --timeout <msec>',
+      "individual target initial timeout (default: 500 ms, except with -l/-c/-C, where it's the -p period up to 2000 ms)",
+      floatArg('timeout'),
+    )
     .option('-T <n>', 'ignored, as fping ignores it (the old select timeout)')
     .option('-a, --alive', 'show targets that are alive')
     .option('-A, --addr', 'show targets by address')
@@ -148,9 +152,15 @@ export function parse(argv: string[]): { opts: Opts; targets: string[] } | numbe
     .option('-x, --reachable <n>', 'shows if >=N hosts are reachable or not', positiveArg('reachable'))
     .option('-X, --fast-reachable <n>', 'exits true immediately when N hosts are found (fping 5.2)', positiveArg('fast-reachable'))
     .option('--json', 'print JSON lines: one object per event, then a summary')
-    .option('--openmetrics [file]', 'the result as OpenMetrics (Prometheus text for a FILE.prom), to standard output or written atomically to FILE (node_exporter textfile collector)')
+    .option(
+      '--openmetrics [file]',
+      'the result as OpenMetrics (Prometheus text for a FILE.prom), to standard output or written atomically to FILE (node_exporter textfile collector)',
+    )
     .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
-    .addHelpText('after', '\nExit status: 0 all reachable, 1 some unreachable, 2 an address not found, 3 bad arguments, 4 a system failure.\nSee sockit-fping(1).');
+    .addHelpText(
+      'after',
+      '\nExit status: 0 all reachable, 1 some unreachable, 2 an address not found, 3 bad arguments, 4 a system failure.\nSee sockit-fping(1).',
+    );
   try {
     if (!parseArgs(cmd, argv)) return 0;
   } catch (e) {
@@ -179,15 +189,43 @@ function settle(v: Record<string, unknown>): Opts {
   if (v.name && v.rdns) throw fail('use either one of -d or -n');
   const count = (v.vcount ?? v.count) as number | undefined;
   const o: Opts = {
-    count, vcount: v.vcount !== undefined, loop: !!v.loop, quiet: !!v.quiet || v.squiet !== undefined,
-    reportS: (v.squiet as number | undefined) ?? 0, stats: !!v.stats, alive: !!v.alive, unreach: !!v.unreach, elapsed: !!v.elapsed,
-    timestamp: !!v.timestamp, outage: !!v.outage, intervalMs: (v.interval as number | undefined) ?? 10, periodMs: (v.period as number | undefined) ?? 1000,
-    timeoutMs: (v.timeout as number | undefined) ?? 500, timeoutGiven: v.timeout !== undefined, retries: (v.retry as number | undefined) ?? 3,
-    backoff: (v.backoff as number | undefined) ?? 1.5, size: (v.size as number | undefined) ?? 56, family: v.ipv4 ? 4 : v.ipv6 ? 6 : 0,
-    addr: !!v.addr, name: !!v.name, rdns: !!v.rdns, reachable: ((v.fastReachable ?? v.reachable) as number | undefined) ?? 0,
-    fastReachable: v.fastReachable !== undefined, ttl: v.ttl as number | undefined, tos: v.tos as number | undefined, dontFrag: !!v.dontfrag,
-    random: !!v.random, source: v.src as string | undefined, iface: v.iface as string | undefined, file: v.file as string | undefined,
-    generate: !!v.generate, json: !!v.json, openmetrics: v.openmetrics as true | string | undefined, mode: v.mode as 'dgram' | 'raw' | undefined, verbose: true, perRecv: false,
+    count,
+    vcount: v.vcount !== undefined,
+    loop: !!v.loop,
+    quiet: !!v.quiet || v.squiet !== undefined,
+    reportS: (v.squiet as number | undefined) ?? 0,
+    stats: !!v.stats,
+    alive: !!v.alive,
+    unreach: !!v.unreach,
+    elapsed: !!v.elapsed,
+    timestamp: !!v.timestamp,
+    outage: !!v.outage,
+    intervalMs: (v.interval as number | undefined) ?? 10,
+    periodMs: (v.period as number | undefined) ?? 1000,
+    timeoutMs: (v.timeout as number | undefined) ?? 500,
+    timeoutGiven: v.timeout !== undefined,
+    retries: (v.retry as number | undefined) ?? 3,
+    backoff: (v.backoff as number | undefined) ?? 1.5,
+    size: (v.size as number | undefined) ?? 56,
+    family: v.ipv4 ? 4 : v.ipv6 ? 6 : 0,
+    addr: !!v.addr,
+    name: !!v.name,
+    rdns: !!v.rdns,
+    reachable: ((v.fastReachable ?? v.reachable) as number | undefined) ?? 0,
+    fastReachable: v.fastReachable !== undefined,
+    ttl: v.ttl as number | undefined,
+    tos: v.tos as number | undefined,
+    dontFrag: !!v.dontfrag,
+    random: !!v.random,
+    source: v.src as string | undefined,
+    iface: v.iface as string | undefined,
+    file: v.file as string | undefined,
+    generate: !!v.generate,
+    json: !!v.json,
+    openmetrics: v.openmetrics as true | string | undefined,
+    mode: v.mode as 'dgram' | 'raw' | undefined,
+    verbose: true,
+    perRecv: false,
   };
   if (o.openmetrics === true && o.json) throw fail('--json and --openmetrics without a file both want standard output');
   if (o.ttl !== undefined && o.ttl > 255) throw fail(`ttl ${o.ttl} out of range`);

@@ -10,7 +10,7 @@ export function cFixed(x: number, digits: number): string {
   const floor = Math.floor(scaled);
   if (scaled - floor === 0.5 && (floor + 0.5) / 10 ** digits === Math.abs(x) && floor % 2 === 0) {
     // toFixed rounded the tie up to an odd last digit: glibc keeps the even one below
-    return (Math.sign(x) * floor / 10 ** digits).toFixed(digits);
+    return ((Math.sign(x) * floor) / 10 ** digits).toFixed(digits);
   }
   return s;
 }
@@ -58,19 +58,44 @@ export function avgLoss(avgNs: number | null, sent: number, recv: number, recvTo
 
 /** ICMPv4 type names (fping.c icmp_type_str) */
 export const ICMP_TYPE_STR = [
-  'ICMP Echo Reply', '', '', 'ICMP Unreachable', 'ICMP Source Quench', 'ICMP Redirect', '', '', 'ICMP Echo', '', '',
-  'ICMP Time Exceeded', 'ICMP Parameter Problem', 'ICMP Timestamp Request', 'ICMP Timestamp Reply', 'ICMP Information Request',
-  'ICMP Information Reply', 'ICMP Mask Request', 'ICMP Mask Reply',
+  'ICMP Echo Reply',
+  '',
+  '',
+  'ICMP Unreachable',
+  'ICMP Source Quench',
+  'ICMP Redirect',
+  '',
+  '',
+  'ICMP Echo',
+  '',
+  '',
+  'ICMP Time Exceeded',
+  'ICMP Parameter Problem',
+  'ICMP Timestamp Request',
+  'ICMP Timestamp Reply',
+  'ICMP Information Request',
+  'ICMP Information Reply',
+  'ICMP Mask Request',
+  'ICMP Mask Reply',
 ];
 
 /** ICMPv4 unreachable codes (fping.c icmp_unreach_str) */
 export const ICMP_UNREACH_STR = [
-  'ICMP Network Unreachable', 'ICMP Host Unreachable', 'ICMP Protocol Unreachable', 'ICMP Port Unreachable',
-  'ICMP Unreachable (Fragmentation Needed)', 'ICMP Unreachable (Source Route Failed)', 'ICMP Unreachable (Destination Network Unknown)',
-  'ICMP Unreachable (Destination Host Unknown)', 'ICMP Unreachable (Source Host Isolated)',
-  'ICMP Unreachable (Communication with Network Prohibited)', 'ICMP Unreachable (Communication with Host Prohibited)',
-  'ICMP Unreachable (Network Unreachable For Type Of Service)', 'ICMP Unreachable (Host Unreachable For Type Of Service)',
-  'ICMP Unreachable (Communication Administratively Prohibited)', 'ICMP Unreachable (Host Precedence Violation)',
+  'ICMP Network Unreachable',
+  'ICMP Host Unreachable',
+  'ICMP Protocol Unreachable',
+  'ICMP Port Unreachable',
+  'ICMP Unreachable (Fragmentation Needed)',
+  'ICMP Unreachable (Source Route Failed)',
+  'ICMP Unreachable (Destination Network Unknown)',
+  'ICMP Unreachable (Destination Host Unknown)',
+  'ICMP Unreachable (Source Host Isolated)',
+  'ICMP Unreachable (Communication with Network Prohibited)',
+  'ICMP Unreachable (Communication with Host Prohibited)',
+  'ICMP Unreachable (Network Unreachable For Type Of Service)',
+  'ICMP Unreachable (Host Unreachable For Type Of Service)',
+  'ICMP Unreachable (Communication Administratively Prohibited)',
+  'ICMP Unreachable (Host Precedence Violation)',
   'ICMP Unreachable (Precedence cutoff in effect)',
 ];
 
@@ -87,7 +112,10 @@ export function icmpText(icmpType: number, icmpCode: number, from: string, host:
       const what = icmpCode < ICMP_UNREACH_STR.length ? ICMP_UNREACH_STR[icmpCode] : 'ICMP Unreachable (Invalid Code)';
       return `${what} from ${from} for ICMP Echo sent to ${host}\n`;
     }
-    case 4: case 5: case 11: case 12:
+    case 4:
+    case 5:
+    case 11:
+    case 12:
       return `${ICMP_TYPE_STR[icmpType]} from ${from} for ICMP Echo sent to ${host}\n`;
     default:
       return null;

@@ -22,15 +22,31 @@ interface Shown {
 }
 
 function addressRecord(a: InterfaceAddress): Record<string, unknown> {
-  return { family: a.family, address: a.address, prefix_len: a.prefixLen, peer: a.peer, broadcast: a.broadcast, label: a.label, scope: scopeName(a.scope), flags: a.flags };
+  return {
+    family: a.family,
+    address: a.address,
+    prefix_len: a.prefixLen,
+    peer: a.peer,
+    broadcast: a.broadcast,
+    label: a.label,
+    scope: scopeName(a.scope),
+    flags: a.flags,
+  };
 }
 
 const presenter: Presenter<Shown> = {
   toRecord({ iface: i }): JsonRecord {
     return {
-      type: 'interface', index: i.index, name: i.name, flags: ipFlags(i.flags, i.linkDown), mtu: i.mtu,
-      state: i.operstate === undefined ? undefined : operstateName(i.operstate).toLowerCase(), hardware_address: i.hardwareAddress,
-      hardware_broadcast: i.broadcastAddress, addresses: i.addresses.map(addressRecord), stats: i.stats,
+      type: 'interface',
+      index: i.index,
+      name: i.name,
+      flags: ipFlags(i.flags, i.linkDown),
+      mtu: i.mtu,
+      state: i.operstate === undefined ? undefined : operstateName(i.operstate).toLowerCase(),
+      hardware_address: i.hardwareAddress,
+      hardware_broadcast: i.broadcastAddress,
+      addresses: i.addresses.map(addressRecord),
+      stats: i.stats,
     };
   },
   toText(s): string {
@@ -96,7 +112,8 @@ export async function run(argv: string[]): Promise<number> {
     if (malformed) process.stderr.write(`sockit ifaces: a malformed rtnetlink reply: ${malformed.error}\n`);
     const out = renderer(presenter, Boolean(o.json));
     if (long && !o.json) process.stdout.write(TABLE_HEADER);
-    let shown = 0, addresses = 0;
+    let shown = 0,
+      addresses = 0;
     for (const i of list) {
       const s = select(i, family, doaliases || long, Boolean(o.all) || long);
       if (!s) continue;

@@ -76,7 +76,8 @@ export function runModes(argv: string[], cmd: string, what: string, modes: Recor
     }
     if (word === undefined || word === '--help' || word === '-h' || word === 'help') {
       // bare `sockit <cmd>` is a usage error: the usage on stderr, exit 2 (as bare `sockit`)
-      const usage = `Usage: sockit ${cmd} server [options]\n       sockit ${cmd} client [options] host [port]\n\n${what}\n` +
+      const usage =
+        `Usage: sockit ${cmd} server [options]\n       sockit ${cmd} client [options] host [port]\n\n${what}\n` +
         `Run \`sockit ${cmd} server --help\` or \`sockit ${cmd} client --help\` for the options.\n`;
       (word === undefined ? process.stderr : process.stdout).write(usage);
       return word === undefined ? 2 : 0;
@@ -145,24 +146,41 @@ export function serverPresenter(verbose: boolean): Presenter<ServerEvent> {
   return {
     toRecord(e) {
       switch (e.type) {
-        case 'listening': return { type: 'listening', proto: e.proto, local: endOf(e.local) };
-        case 'connection': return { type: 'connection', proto: 'tcp', remote: endOf(e.remote) };
+        case 'listening':
+          return { type: 'listening', proto: e.proto, local: endOf(e.local) };
+        case 'connection':
+          return { type: 'connection', proto: 'tcp', remote: endOf(e.remote) };
         case 'close': {
           const x = e.end;
-          return { type: 'close', proto: 'tcp', remote: endOf(x.peer), bytes_in: x.bytesRead, bytes_out: x.bytesWritten, duration_ms: Number(x.durationNs) / 1e6, ...(x.reason ? { reason: x.reason } : {}) };
+          return {
+            type: 'close',
+            proto: 'tcp',
+            remote: endOf(x.peer),
+            bytes_in: x.bytesRead,
+            bytes_out: x.bytesWritten,
+            duration_ms: Number(x.durationNs) / 1e6,
+            ...(x.reason ? { reason: x.reason } : {}),
+          };
         }
-        case 'datagram': return { type: 'datagram', proto: 'udp', remote: endOf(e.datagram.from), bytes: e.datagram.bytes };
-        case 'shutdown': return { type: 'shutdown', open: e.open };
-        case 'summary': return { type: 'summary', proto: e.proto, ...e.totals, exit_code: 0 };
+        case 'datagram':
+          return { type: 'datagram', proto: 'udp', remote: endOf(e.datagram.from), bytes: e.datagram.bytes };
+        case 'shutdown':
+          return { type: 'shutdown', open: e.open };
+        case 'summary':
+          return { type: 'summary', proto: e.proto, ...e.totals, exit_code: 0 };
       }
     },
     toText(e) {
       if (!verbose) return null;
       switch (e.type) {
-        case 'listening': return `listening on ${where(e.local)}\n`;
-        case 'connection': return `connection from ${e.remote.address}, port ${e.remote.port}\n`;
-        case 'datagram': return `datagram from ${e.datagram.from.address}, port ${e.datagram.from.port}, ${e.datagram.bytes} bytes\n`;
-        default: return null;
+        case 'listening':
+          return `listening on ${where(e.local)}\n`;
+        case 'connection':
+          return `connection from ${e.remote.address}, port ${e.remote.port}\n`;
+        case 'datagram':
+          return `datagram from ${e.datagram.from.address}, port ${e.datagram.from.port}, ${e.datagram.bytes} bytes\n`;
+        default:
+          return null;
       }
     },
   };
@@ -192,7 +210,9 @@ export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: 
     totals.bytes_out += end.bytesWritten;
     out.emit({ type: 'close', end });
   });
-  server.on('error', () => { /* reported with its connection's close */ });
+  server.on('error', () => {
+    /* reported with its connection's close */
+  });
   await signalled;
   const drained = server.shutdown(); // the listening socket is closed now
   out.emit({ type: 'shutdown', open: server.connections });
@@ -218,7 +238,9 @@ export async function serveUdp(o: ServerOptions, handler: (msg: Buffer, reply: (
     totals.bytes_in += datagram.bytes;
     out.emit({ type: 'datagram', datagram });
   });
-  server.on('error', () => { /* a failed reply: the datagram is lost, as UDP may lose it */ });
+  server.on('error', () => {
+    /* a failed reply: the datagram is lost, as UDP may lose it */
+  });
   await signalled;
   await server.close();
   remove();
@@ -245,7 +267,11 @@ export function clientCommand(name: string): Command {
     .option('-u, --udp', 'use UDP instead of TCP')
     .option('-4', 'IPv4 addresses only')
     .option('-6', 'IPv6 addresses only')
-    .option('-t, --timeout <sec>', 'TCP: connect timeout, 0 for the kernel\'s (the default); UDP: wait this long for a reply before sending again (default: 1)', secondsArg('timeout', 0, 86400))
+    .option(
+      '-t, --timeout <sec>',
+      "TCP: connect timeout, 0 for the kernel's (the default); UDP: wait this long for a reply before sending again (default: 1)",
+      secondsArg('timeout', 0, 86400),
+    )
     .option('-r, --retries <n>', 'UDP: times to send again before giving up', intArg('retries', 0, 100), 2)
     .option('--json', 'JSON lines (sockit(1) JSON OUTPUT): the connection, each reply, then a summary');
 }
@@ -253,7 +279,8 @@ export function clientCommand(name: string): Command {
 /** The client's options that parse but mean nothing together: a usage error. */
 export function checkClient(o: ClientOptions): void {
   // UNP 14.2: a UDP client's timeout is how long it waits for the reply; 0 would not wait at all
-  if (o.udp && o.timeout === 0) throw new UsageError("invalid timeout: '0': a UDP client must wait for its reply (-t 0 means the kernel's connect timeout, for TCP only)");
+  if (o.udp && o.timeout === 0)
+    throw new UsageError("invalid timeout: '0': a UDP client must wait for its reply (-t 0 means the kernel's connect timeout, for TCP only)");
 }
 
 /** The server's addresses (getaddrinfo order); bad names and ports are usage errors. */
@@ -286,7 +313,13 @@ export async function tcpClient(host: string, service: string, timeoutMs: number
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const kind = code === 'ETIMEDOUT' ? { type: 'timeout' } : { type: 'error', kind: 'connect' };
-    throw failure(`tcp_connect error for ${host}, ${service}: ${strerrorOf(e)}`, { ...kind, proto: 'tcp', remote: endOf(addresses.at(-1) ?? null), code: code ?? null, message: strerrorOf(e) });
+    throw failure(`tcp_connect error for ${host}, ${service}: ${strerrorOf(e)}`, {
+      ...kind,
+      proto: 'tcp',
+      remote: endOf(addresses.at(-1) ?? null),
+      code: code ?? null,
+      message: strerrorOf(e),
+    });
   }
 }
 

@@ -8,14 +8,30 @@ import type { IfAddr, IfInet6, Link, LinkStats } from '../../stack/inventory/ind
 
 // IFF_* in the order ife_print_long names them
 const FLAG_NAMES: [number, string][] = [
-  [0x1, 'UP'], [0x2, 'BROADCAST'], [0x4, 'DEBUG'], [0x8, 'LOOPBACK'], [0x10, 'POINTOPOINT'], [0x20, 'NOTRAILERS'],
-  [0x40, 'RUNNING'], [0x80, 'NOARP'], [0x100, 'PROMISC'], [0x200, 'ALLMULTI'], [0x800, 'SLAVE'], [0x400, 'MASTER'],
-  [0x1000, 'MULTICAST'], [0x8000, 'DYNAMIC'],
+  [0x1, 'UP'],
+  [0x2, 'BROADCAST'],
+  [0x4, 'DEBUG'],
+  [0x8, 'LOOPBACK'],
+  [0x10, 'POINTOPOINT'],
+  [0x20, 'NOTRAILERS'],
+  [0x40, 'RUNNING'],
+  [0x80, 'NOARP'],
+  [0x100, 'PROMISC'],
+  [0x200, 'ALLMULTI'],
+  [0x800, 'SLAVE'],
+  [0x400, 'MASTER'],
+  [0x1000, 'MULTICAST'],
+  [0x8000, 'DYNAMIC'],
 ];
-const IFF_BROADCAST = 0x2, IFF_POINTOPOINT = 0x10;
-const ARPHRD_ETHER = 1, ARPHRD_LOOPBACK = 772;
+const IFF_BROADCAST = 0x2,
+  IFF_POINTOPOINT = 0x10;
+const ARPHRD_ETHER = 1,
+  ARPHRD_LOOPBACK = 772;
 // IPV6_ADDR_* scope bits of /proc/net/if_inet6
-const COMPATV4 = 0x80, LOOPBACK = 0x10, LINKLOCAL = 0x20, SITELOCAL = 0x40;
+const COMPATV4 = 0x80,
+  LOOPBACK = 0x10,
+  LINKLOCAL = 0x20,
+  SITELOCAL = 0x40;
 
 /** the flags word as SIOCGIFFLAGS gives it: ifr_flags is a short (IFF_LOWER_UP and above are cut) */
 const ifrFlags = (flags: number) => flags & 0xffff;
@@ -30,9 +46,17 @@ function flagText(flags: number): string {
 export function procDevStats(s: LinkStats) {
   const v = (k: keyof LinkStats) => s[k] ?? 0;
   return {
-    rxPackets: v('rx_packets'), rxBytes: v('rx_bytes'), rxErrors: v('rx_errors'), rxDropped: v('rx_dropped') + v('rx_missed_errors'),
-    rxFifo: v('rx_fifo_errors'), rxFrame: v('rx_length_errors') + v('rx_over_errors') + v('rx_crc_errors') + v('rx_frame_errors'),
-    txPackets: v('tx_packets'), txBytes: v('tx_bytes'), txErrors: v('tx_errors'), txDropped: v('tx_dropped'), txFifo: v('tx_fifo_errors'),
+    rxPackets: v('rx_packets'),
+    rxBytes: v('rx_bytes'),
+    rxErrors: v('rx_errors'),
+    rxDropped: v('rx_dropped') + v('rx_missed_errors'),
+    rxFifo: v('rx_fifo_errors'),
+    rxFrame: v('rx_length_errors') + v('rx_over_errors') + v('rx_crc_errors') + v('rx_frame_errors'),
+    txPackets: v('tx_packets'),
+    txBytes: v('tx_bytes'),
+    txErrors: v('tx_errors'),
+    txDropped: v('tx_dropped'),
+    txFifo: v('tx_fifo_errors'),
     collisions: v('collisions'),
     txCarrier: v('tx_carrier_errors') + v('tx_aborted_errors') + v('tx_window_errors') + v('tx_heartbeat_errors'),
   };
@@ -41,8 +65,15 @@ export function procDevStats(s: LinkStats) {
 /** "(450.6 MiB)": tenths of the largest binary unit the count passes, truncated as ife_print_long does */
 export function byteUnit(n: number): string {
   const b = BigInt(n);
-  const units: [bigint, string][] = [[1n << 50n, 'PiB'], [1n << 40n, 'TiB'], [1n << 30n, 'GiB'], [1n << 20n, 'MiB'], [1n << 10n, 'KiB']];
-  let short = b * 10n, unit = 'B';
+  const units: [bigint, string][] = [
+    [1n << 50n, 'PiB'],
+    [1n << 40n, 'TiB'],
+    [1n << 30n, 'GiB'],
+    [1n << 20n, 'MiB'],
+    [1n << 10n, 'KiB'],
+  ];
+  let short = b * 10n,
+    unit = 'B';
   for (const [size, name] of units) {
     if (b > size) {
       short = name === 'PiB' && b > 9223372036854775807n / 10n ? b / 112589990684262n : short / size;
@@ -69,7 +100,10 @@ function scopeText(scope: number): string {
 function hardwareLine(l: Link): string {
   const q = l.txqlen !== undefined ? `  txqueuelen ${l.txqlen}` : '';
   if (l.type === ARPHRD_ETHER) {
-    const mac = [...(l.address ?? Buffer.alloc(6))].slice(0, 6).map((x) => x.toString(16).padStart(2, '0')).join(':');
+    const mac = [...(l.address ?? Buffer.alloc(6))]
+      .slice(0, 6)
+      .map((x) => x.toString(16).padStart(2, '0'))
+      .join(':');
     return `        ether ${mac}${q}  (Ethernet)\n`;
   }
   if (l.type === ARPHRD_LOOPBACK) return `        loop${q}  (Local Loopback)\n`;

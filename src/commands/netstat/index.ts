@@ -2,7 +2,17 @@
 // inventory (sock_diag for TCP, UDP and RAW; /proc/net/unix for unix
 // sockets, whose RefCnt and Flags only it has). Which sockets a table lists
 // follows netstat.c: TCP by the remote port, UDP and RAW by the remote address.
-import { Inventory, links, routes4, scanOwners, type InetSocket, type InetTable, type Owners, type UnixSocket, type ProcUnix } from '../../stack/inventory/index.js';
+import {
+  Inventory,
+  links,
+  routes4,
+  scanOwners,
+  type InetSocket,
+  type InetTable,
+  type Owners,
+  type UnixSocket,
+  type ProcUnix,
+} from '../../stack/inventory/index.js';
 import { nameOf } from '../../stack/resolve.js';
 import { formatIPv4 } from '../../stack/packet/addr.js';
 import { UsageError, jsonLine, makeCommand, parseArgs, onTerminate } from '../common.js';
@@ -15,15 +25,32 @@ import { addresses, parseIfInet6, parseIpv6Route, readProcNet, type Link } from 
 import { ifconfigBlock } from './ifconfig.js';
 import { readCounters } from '../../stack/inventory/snmp.js';
 import { StatisticsText, groupShown } from './statistics.js';
-import {
-  TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags,
-} from './text.js';
+import { TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags } from './text.js';
 
 interface Options {
-  tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
-  numeric?: boolean; numericHosts?: boolean; numericPorts?: boolean; numericUsers?: boolean;
-  extend?: boolean; programs?: boolean; interfaces?: boolean; route?: boolean; groups?: boolean; timers?: boolean; wide?: boolean; continuous?: boolean;
-  inet?: boolean; inet6?: boolean; json?: boolean; statistics?: boolean; protocol?: string[];
+  tcp?: boolean;
+  udp?: boolean;
+  raw?: boolean;
+  unix?: boolean;
+  listening?: boolean;
+  all?: boolean;
+  numeric?: boolean;
+  numericHosts?: boolean;
+  numericPorts?: boolean;
+  numericUsers?: boolean;
+  extend?: boolean;
+  programs?: boolean;
+  interfaces?: boolean;
+  route?: boolean;
+  groups?: boolean;
+  timers?: boolean;
+  wide?: boolean;
+  continuous?: boolean;
+  inet?: boolean;
+  inet6?: boolean;
+  json?: boolean;
+  statistics?: boolean;
+  protocol?: string[];
 }
 
 // TCP states /proc/net/tcp lists (every one but CLOSE), as idiag_states bits
@@ -86,8 +113,9 @@ function afNames(argv: string[]): string[] {
     else if (a.startsWith('--protocol=')) out.push(...a.slice(11).split(','));
     else if (/^-[^-]/.test(a)) {
       for (let k = 1; k < a.length; k++) {
-        if (a[k] === 'A') { // the rest of the word, or the next one, is -A's argument
-          out.push(...(k + 1 < a.length ? a.slice(k + 1) : argv[++i] ?? '').split(','));
+        if (a[k] === 'A') {
+          // the rest of the word, or the next one, is -A's argument
+          out.push(...(k + 1 < a.length ? a.slice(k + 1) : (argv[++i] ?? '')).split(','));
           break;
         }
         if (short[a[k]!]) out.push(short[a[k]!]!);
@@ -110,34 +138,50 @@ export async function run(argv: string[]): Promise<number> {
     else throw new UsageError(`unknown address family '${name}' (sockit knows inet, inet6 and unix)`);
   }
   const flags: Flags = {
-    all: Boolean(o.all), listening: Boolean(o.listening),
-    numericHosts: Boolean(o.numeric || o.numericHosts), numericPorts: Boolean(o.numeric || o.numericPorts),
-    numericUsers: Boolean(o.numeric || o.numericUsers), extend: extendCount(argv),
-    programs: Boolean(o.programs), timers: Boolean(o.timers), wide: Boolean(o.wide),
+    all: Boolean(o.all),
+    listening: Boolean(o.listening),
+    numericHosts: Boolean(o.numeric || o.numericHosts),
+    numericPorts: Boolean(o.numeric || o.numericPorts),
+    numericUsers: Boolean(o.numeric || o.numericUsers),
+    extend: extendCount(argv),
+    programs: Boolean(o.programs),
+    timers: Boolean(o.timers),
+    wide: Boolean(o.wide),
   };
   // netstat.c main: -4/-6 alone mean every inet protocol; any protocol without them means both families
   let { tcp, udp, raw } = o;
-  const v4 = o.inet || (!o.inet && !o.inet6), v6 = o.inet6 || (!o.inet && !o.inet6);
+  const v4 = o.inet || (!o.inet && !o.inet6),
+    v6 = o.inet6 || (!o.inet && !o.inet6);
   if ((o.inet || o.inet6) && !(tcp || udp || raw)) tcp = udp = raw = true;
   const anyArg = Boolean(tcp || udp || raw || o.unix);
   const plan: Plan = {
     tables: (['tcp', 'udp', 'raw'] as const).filter((t) => !anyArg || { tcp, udp, raw }[t]),
     families: [...(v4 ? [4 as const] : []), ...(v6 ? [6 as const] : [])],
-    unix: !anyArg || Boolean(o.unix), inet: !anyArg || Boolean(tcp || udp || raw),
+    unix: !anyArg || Boolean(o.unix),
+    inet: !anyArg || Boolean(tcp || udp || raw),
   };
   if (o.statistics) {
     if (o.interfaces || o.route) throw new UsageError('-s cannot be combined with -i or -r');
     return statistics(af, { tcp: o.tcp, udp: o.udp, raw: o.raw }, Boolean(o.json));
   }
   let stop = false;
-  if (o.continuous) onTerminate(() => { stop = true; });
+  if (o.continuous)
+    onTerminate(() => {
+      stop = true;
+    });
   let count = 0;
   let first = true;
   for (;;) {
     if (o.interfaces && o.route) throw new UsageError('-i and -r cannot be combined');
     // -4/-6 turn on every inet table, so netstat -g4 prints them before the groups
     if (o.groups && (o.inet || o.inet6)) count += await listing({ ...plan, unix: false }, flags, Boolean(o.json));
-    count += o.groups ? await groups(flags, Boolean(o.json), { v4: Boolean(v4), v6: Boolean(v6) }) : o.route ? await routing(af, flags, Boolean(o.json)) : o.interfaces ? await interfaces(flags, Boolean(o.json), first) : await listing(plan, flags, Boolean(o.json));
+    count += o.groups
+      ? await groups(flags, Boolean(o.json), { v4: Boolean(v4), v6: Boolean(v6) })
+      : o.route
+        ? await routing(af, flags, Boolean(o.json))
+        : o.interfaces
+          ? await interfaces(flags, Boolean(o.json), first)
+          : await listing(plan, flags, Boolean(o.json));
     first = false;
     if (!o.continuous || stop) break;
     await new Promise((r) => setTimeout(r, 1000));
@@ -173,7 +217,11 @@ function statistics(af: string[], p: { tcp?: boolean; udp?: boolean; raw?: boole
   }
   const text = new StatisticsText(on);
   if (family === 'inet') text.v4(c.v4);
-  else text.v6(c.v6).v4(c.v4.filter((g) => g.file === 'snmp'), 'Tcp');
+  else
+    text.v6(c.v6).v4(
+      c.v4.filter((g) => g.file === 'snmp'),
+      'Tcp',
+    );
   process.stdout.write(text.text());
   return 0;
 }
@@ -192,7 +240,18 @@ async function interfaces(f: Flags, json: boolean, title: boolean): Promise<numb
     const { addresses: addrs } = await addresses();
     const v6 = parseIfInet6(readProcNet('if_inet6'));
     const v4 = (l: Link) => addrs.find((a) => a.family === 2 && a.index === l.index && a.label === l.name);
-    process.stdout.write((title ? IFACE_TITLE : '') + shown.map((l) => ifconfigBlock(l, v4(l), v6.filter((a) => a.device === l.name))).join(''));
+    process.stdout.write(
+      (title ? IFACE_TITLE : '') +
+        shown
+          .map((l) =>
+            ifconfigBlock(
+              l,
+              v4(l),
+              v6.filter((a) => a.device === l.name),
+            ),
+          )
+          .join(''),
+    );
     return shown.length;
   }
   process.stdout.write((title ? IFACE_TITLE : '') + IFACE_HEADER + shown.map(interfaceLine).join(''));
@@ -228,8 +287,15 @@ async function routing6(f: Flags, json: boolean): Promise<number> {
   if (json) {
     for (const r of shown) {
       jsonLine({
-        type: 'route', family: 6, destination: r.dst, prefix_length: r.dstLen, gateway: r.nextHop === '::' ? null : r.nextHop,
-        interface: r.device || null, metric: r.metric | 0, refcnt: r.refcnt, flags: r.flags,
+        type: 'route',
+        family: 6,
+        destination: r.dst,
+        prefix_length: r.dstLen,
+        gateway: r.nextHop === '::' ? null : r.nextHop,
+        interface: r.device || null,
+        metric: r.metric | 0,
+        refcnt: r.refcnt,
+        flags: r.flags,
       });
     }
     return shown.length;
@@ -252,9 +318,14 @@ async function routing4(f: Flags, json: boolean): Promise<number> {
   if (json) {
     for (const r of shown) {
       jsonLine({
-        type: 'route', family: 4, destination: r.dst ? formatIPv4(r.dst) : '0.0.0.0', prefix_length: r.dstLen,
-        gateway: r.gateway ? formatIPv4(r.gateway) : null, interface: (r.oif ? interfaceName(r.oif) : undefined) ?? null,
-        metric: r.priority ?? 0, flags: r.rtf,
+        type: 'route',
+        family: 4,
+        destination: r.dst ? formatIPv4(r.dst) : '0.0.0.0',
+        prefix_length: r.dstLen,
+        gateway: r.gateway ? formatIPv4(r.gateway) : null,
+        interface: (r.oif ? interfaceName(r.oif) : undefined) ?? null,
+        metric: r.priority ?? 0,
+        flags: r.rtf,
       });
     }
     return shown.length;
@@ -296,7 +367,13 @@ function buffered(): { out: (t: string) => void; flush: () => void } {
     if (pending) process.stdout.write(pending);
     pending = '';
   };
-  return { out: (t) => { pending += t; if (pending.length >= 65536) flush(); }, flush };
+  return {
+    out: (t) => {
+      pending += t;
+      if (pending.length >= 65536) flush();
+    },
+    flush,
+  };
 }
 
 async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
@@ -324,7 +401,15 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
           await inv.inet(table, family, states, 0, (s) => {
             if (!shown(s, f)) return;
             count++;
-            if (json) jsonLine(socketRecord(s, { netid: family === 6 ? `${table}6` : table, state: TCP_STATE[s.state] ?? String(s.state), owners: owners?.get(s.inode)?.slice(-1), ifname: interfaceName }));
+            if (json)
+              jsonLine(
+                socketRecord(s, {
+                  netid: family === 6 ? `${table}6` : table,
+                  state: TCP_STATE[s.state] ?? String(s.state),
+                  owners: owners?.get(s.inode)?.slice(-1),
+                  ifname: interfaceName,
+                }),
+              );
             else if (f.numericHosts) out(inetRow(s, family, f, program(s.inode), new Map()));
             else rows.push(s);
           });
@@ -352,7 +437,7 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
 }
 
 function unixStateName(s: UnixSocket & ProcUnix): string {
-  return ['FREE', (s.flags & (1 << 16)) ? 'LISTENING' : 'UNCONNECTED', 'CONNECTING', 'CONNECTED', 'DISCONNECTING'][s.sockState] ?? 'UNKNOWN';
+  return ['FREE', s.flags & (1 << 16) ? 'LISTENING' : 'UNCONNECTED', 'CONNECTING', 'CONNECTED', 'DISCONNECTING'][s.sockState] ?? 'UNKNOWN';
 }
 
 /** INET_rresolve / INET6_rresolve for each address once: a name, or the number when none */
@@ -360,17 +445,19 @@ async function hostNames(rows: InetSocket[]): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   const todo = new Set<string>();
   for (const s of rows) todo.add(s.src).add(s.dst);
-  await Promise.all([...todo].map(async (a) => {
-    if (a === '::') return void names.set(a, '[::]');
-    if (a === '0.0.0.0') return void names.set(a, a);
-    const name = await nameOf(a).catch(() => a);
-    names.set(a, numericHost(name));
-  }));
+  await Promise.all(
+    [...todo].map(async (a) => {
+      if (a === '::') return void names.set(a, '[::]');
+      if (a === '0.0.0.0') return void names.set(a, a);
+      const name = await nameOf(a).catch(() => a);
+      names.set(a, numericHost(name));
+    }),
+  );
   return names;
 }
 
 function inetRow(s: InetSocket, family: 4 | 6, f: Flags, program: string | undefined, names: Map<string, string>): string {
-  const host = (a: string) => (f.numericHosts ? numericHost(a) : names.get(a) ?? numericHost(a));
+  const host = (a: string) => (f.numericHosts ? numericHost(a) : (names.get(a) ?? numericHost(a)));
   const local = endpoint(host(s.src), portName(s.sport, s.table, f.numericPorts), f.wide);
   const remote = endpoint(host(s.dst), portName(s.dport, s.table, f.numericPorts), f.wide);
   return inetLine(s, family === 6 ? `${s.table}6` : s.table, local, remote, f, program);

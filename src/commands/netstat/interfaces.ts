@@ -9,19 +9,36 @@ export const IFACE_HEADER = 'Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR
 
 // IFF_* bits in the order ife_print_short prints their letters
 const FLAGS: [number, string][] = [
-  [0x200, 'A'], [0x2, 'B'], [0x4, 'D'], [0x8, 'L'], [0x1000, 'M'], [0x8000, 'd'], [0x100, 'P'],
-  [0x20, 'N'], [0x80, 'O'], [0x10, 'p'], [0x800, 's'], [0x400, 'm'], [0x40, 'R'], [0x1, 'U'],
+  [0x200, 'A'],
+  [0x2, 'B'],
+  [0x4, 'D'],
+  [0x8, 'L'],
+  [0x1000, 'M'],
+  [0x8000, 'd'],
+  [0x100, 'P'],
+  [0x20, 'N'],
+  [0x80, 'O'],
+  [0x10, 'p'],
+  [0x800, 's'],
+  [0x400, 'm'],
+  [0x40, 'R'],
+  [0x1, 'U'],
 ];
 
 /** net-tools' nstrcmp: names compared with their trailing numbers as numbers (eth2 < eth10) */
 export function nstrcmp(a: string, b: string): number {
-  const split = (s: string) => { const m = /^(.*?)(\d*)$/.exec(s)!; return [m[1], m[2]] as const; };
-  const [ap, an] = split(a), [bp, bn] = split(b);
+  const split = (s: string) => {
+    const m = /^(.*?)(\d*)$/.exec(s)!;
+    return [m[1], m[2]] as const;
+  };
+  const [ap, an] = split(a),
+    [bp, bn] = split(b);
   const n = Math.min(ap.length, bp.length);
   const head = ap.slice(0, n) < bp.slice(0, n) ? -1 : ap.slice(0, n) > bp.slice(0, n) ? 1 : 0;
   if (head) return head;
   if (ap.length !== bp.length) return ap.length > bp.length ? 1 : -1;
-  const av = Number(an || 0), bv = Number(bn || 0);
+  const av = Number(an || 0),
+    bv = Number(bn || 0);
   if (av !== bv) return av < bv ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }

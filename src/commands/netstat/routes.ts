@@ -5,9 +5,17 @@ import { readFileSync } from 'node:fs';
 import { formatIPv4 } from '../../stack/packet/addr.js';
 import type { Route, Route6 } from '../../stack/inventory/index.js';
 
-const RTF_UP = 0x1, RTF_GATEWAY = 0x2, RTF_HOST = 0x4, RTF_REJECT = 0x200;
-const RTN_BROADCAST = 3, RTN_MULTICAST = 5, RTN_UNREACHABLE = 7, RTN_PROHIBIT = 8;
-const RTAX_WINDOW = 3, RTAX_RTT = 4, RTAX_ADVMSS = 8;
+const RTF_UP = 0x1,
+  RTF_GATEWAY = 0x2,
+  RTF_HOST = 0x4,
+  RTF_REJECT = 0x200;
+const RTN_BROADCAST = 3,
+  RTN_MULTICAST = 5,
+  RTN_UNREACHABLE = 7,
+  RTN_PROHIBIT = 8;
+const RTAX_WINDOW = 3,
+  RTAX_RTT = 4,
+  RTAX_ADVMSS = 8;
 
 export function routeTitle(ext: number): string {
   const head = 'Kernel IP routing table\nDestination     Gateway         Genmask         ';
@@ -35,7 +43,11 @@ function networkName(address: string): string | undefined {
   if (!networks) {
     networks = new Map();
     let text = '';
-    try { text = readFileSync('/etc/networks', 'utf8'); } catch { /* none */ }
+    try {
+      text = readFileSync('/etc/networks', 'utf8');
+    } catch {
+      /* none */
+    }
     for (const line of text.split('\n')) {
       const f = line.replace(/#.*/, '').trim().split(/\s+/);
       if (f.length < 2) continue;
@@ -73,20 +85,24 @@ export function routeLine(r: Route & { rtf: number }, ext: number, n: Names): st
   if (r.rtf & RTF_REJECT) flags = '!';
   if (r.rtf & RTF_HOST) flags += 'H';
   const mss = r.metrics[RTAX_ADVMSS] ? r.metrics[RTAX_ADVMSS]! + 40 : 0;
-  const window = r.metrics[RTAX_WINDOW] ?? 0, irtt = (r.metrics[RTAX_RTT] ?? 0) >> 3;
+  const window = r.metrics[RTAX_WINDOW] ?? 0,
+    irtt = (r.metrics[RTAX_RTT] ?? 0) >> 3;
   const metric = r.priority ?? 0;
   const iface = (r.oif ? n.ifname(r.oif) : undefined) ?? '*';
   const c15 = (s: string) => s.slice(0, 15).padEnd(15);
   const reject = (r.rtf & RTF_REJECT) !== 0;
   if (ext === 1) {
-    return reject ? `${c15(target)} -               ${c15(mask)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} -  ${'0'.padStart(7)} -\n`
+    return reject
+      ? `${c15(target)} -               ${c15(mask)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} -  ${'0'.padStart(7)} -\n`
       : `${c15(target)} ${c15(gate)} ${c15(mask)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} ${'0'.padEnd(2)} ${'0'.padStart(7)} ${iface}\n`;
   }
   if (ext === 2) {
-    return reject ? `${c15(target)} -               ${c15(mask)} ${flags.padEnd(5)}     - -          - -\n`
+    return reject
+      ? `${c15(target)} -               ${c15(mask)} ${flags.padEnd(5)}     - -          - -\n`
       : `${c15(target)} ${c15(gate)} ${c15(mask)} ${flags.padEnd(5)} ${String(mss).padStart(5)} ${String(window).padEnd(5)} ${String(irtt).padStart(6)} ${iface}\n`;
   }
-  return reject ? `${c15(target)} -               ${c15(mask)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} -  ${'0'.padStart(7)} -        -     -      -\n`
+  return reject
+    ? `${c15(target)} -               ${c15(mask)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} -  ${'0'.padStart(7)} -        -     -      -\n`
     : `${c15(target)} ${c15(gate)} ${c15(mask)} ${flags.padEnd(5)} ${String(metric).padEnd(6)} ${'0'.padEnd(3)} ${'0'.padStart(6)} ${iface.slice(0, 6).padEnd(6)}   ${String(mss).padEnd(5)} ${String(window).padEnd(6)} ${irtt}\n`;
 }
 
@@ -97,8 +113,18 @@ export const ROUTE6_TITLE = 'Kernel IPv6 routing table\nDestination             
 
 // RTF_* of <linux/ipv6_route.h> in the order rprint_fib6 prints their letters
 const RTF6: [number, string][] = [
-  [0x1, 'U'], [0x200, '!'], [0x2, 'G'], [0x4, 'H'], [0x10000, 'D'], [0x40000, 'A'], [0x1000000, 'C'],
-  [0x20000, 'a'], [0x400000, 'e'], [0x20, 'm'], [0x200000, 'n'], [0x2000000, 'f'],
+  [0x1, 'U'],
+  [0x200, '!'],
+  [0x2, 'G'],
+  [0x4, 'H'],
+  [0x10000, 'D'],
+  [0x40000, 'A'],
+  [0x1000000, 'C'],
+  [0x20000, 'a'],
+  [0x400000, 'e'],
+  [0x20, 'm'],
+  [0x200000, 'n'],
+  [0x2000000, 'f'],
 ];
 export const RTF_CACHE = 0x1000000;
 

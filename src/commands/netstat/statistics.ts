@@ -10,7 +10,11 @@ import type { CounterGroup } from '../../stack/inventory/snmp.js';
 
 // entry kinds (statistics.c's enum State): a number, a number shown when not
 // zero, a static setting (never shown), ICMP input and output histograms
-const N = 0, OPT = 1, STATIC = 2, IN = 3, OUT = 4;
+const N = 0,
+  OPT = 1,
+  STATIC = 2,
+  IN = 3,
+  OUT = 4;
 type Kind = typeof N | typeof OPT | typeof STATIC | typeof IN | typeof OUT;
 type Entry = readonly [name: string, text: string, kind: Kind];
 const INDENT: Record<number, number> = { [N]: 4, [OPT]: 4, [IN]: 8, [OUT]: 8 };
@@ -251,7 +255,12 @@ const SCTP: Entry[] = [
 /** The counter tables and which of -w (raw), -t, -u, SCTP turn each on */
 type Proto = 'raw' | 'tcp' | 'udp' | 'sctp';
 const V4_TABLES: Record<string, [Entry[], Proto]> = {
-  Ip: [IP, 'raw'], Icmp: [ICMP, 'raw'], Tcp: [TCP, 'tcp'], Udp: [UDP, 'udp'], Sctp: [SCTP, 'sctp'], TcpExt: [TCP_EXT, 'tcp'],
+  Ip: [IP, 'raw'],
+  Icmp: [ICMP, 'raw'],
+  Tcp: [TCP, 'tcp'],
+  Udp: [UDP, 'udp'],
+  Sctp: [SCTP, 'sctp'],
+  TcpExt: [TCP_EXT, 'tcp'],
 };
 const V6_TABLES: Record<string, [Entry[], Proto]> = { Ip6: [IP6, 'raw'], Icmp6: [ICMP6, 'raw'], Udp6: [UDP6, 'udp'], Tcp6: [TCP, 'tcp'] };
 
@@ -263,7 +272,8 @@ export function groupShown(group: string, v6: boolean, on: Record<Proto, boolean
 
 /** bsearch(3) as glibc does it: halve [l, u) by strcmp; the table's order is taken as it is */
 function lookup(table: Entry[], name: string): Entry | undefined {
-  let l = 0, u = table.length;
+  let l = 0,
+    u = table.length;
   while (l < u) {
     const i = (l + u) >> 1;
     const c = strcmp(name, table[i]![0]);

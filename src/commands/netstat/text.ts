@@ -5,7 +5,20 @@ import { readFileSync } from 'node:fs';
 import { protocolName, serviceName } from '../../stack/inventory/names.js';
 import type { InetSocket, UnixSocket } from '../../stack/inventory/index.js';
 
-export const TCP_STATE = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING'];
+export const TCP_STATE = [
+  '',
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+];
 const PROGNAME_WIDTH = 20;
 
 export interface Flags {
@@ -14,7 +27,7 @@ export interface Flags {
   numericHosts: boolean;
   numericPorts: boolean;
   numericUsers: boolean;
-  extend: number;    // -e: 2 and more show User and Inode (flag_exp starts at 1)
+  extend: number; // -e: 2 and more show User and Inode (flag_exp starts at 1)
   programs: boolean;
   timers: boolean;
   wide: boolean;
@@ -70,19 +83,26 @@ function fixed2(v: number): string {
 export function timerText(s: InetSocket): string {
   const ticks = Math.floor(s.expires / 10); // USER_HZ clock ticks
   const t = fixed2(ticks / 100);
-  const retr = s.timer === 1 ? s.retrans : 0, probes = s.timer === 1 ? 0 : s.retrans;
+  const retr = s.timer === 1 ? s.retrans : 0,
+    probes = s.timer === 1 ? 0 : s.retrans;
   if (s.table !== 'tcp') {
     if (s.timer === 0) return `off (0.00/0/${probes})`;
     if (s.timer === 1 || s.timer === 2) return `on${s.timer} (${t}/0/${probes})`;
     return `unkn-${s.timer} (${t}/0/${probes})`;
   }
   switch (s.timer) {
-    case 0: return `off (0.00/${retr}/${probes})`;
-    case 1: return `on (${t}/${retr}/${probes})`;
-    case 2: return `keepalive (${t}/${retr}/${probes})`;
-    case 3: return `timewait (${t}/${retr}/${probes})`;
-    case 4: return `probe (${t}/${retr}/${probes})`;
-    default: return `unkn-${s.timer} (${t}/${retr}/${probes})`;
+    case 0:
+      return `off (0.00/${retr}/${probes})`;
+    case 1:
+      return `on (${t}/${retr}/${probes})`;
+    case 2:
+      return `keepalive (${t}/${retr}/${probes})`;
+    case 3:
+      return `timewait (${t}/${retr}/${probes})`;
+    case 4:
+      return `probe (${t}/${retr}/${probes})`;
+    default:
+      return `unkn-${s.timer} (${t}/${retr}/${probes})`;
   }
 }
 
@@ -91,7 +111,11 @@ function userName(uid: number): string | undefined {
   if (!passwd) {
     passwd = new Map();
     let text = '';
-    try { text = readFileSync('/etc/passwd', 'utf8'); } catch { /* numbers only */ }
+    try {
+      text = readFileSync('/etc/passwd', 'utf8');
+    } catch {
+      /* numbers only */
+    }
     for (const line of text.split('\n')) {
       const f = line.split(':');
       if (f.length >= 3 && !passwd.has(Number(f[2]))) passwd.set(Number(f[2]), f[0]);
@@ -135,16 +159,24 @@ export function inetLine(s: InetSocket, label: string, local: string, remote: st
 }
 
 const UNIX_TYPE: Record<number, string> = { 1: 'STREAM', 2: 'DGRAM', 3: 'RAW', 4: 'RDM', 5: 'SEQPACKET' };
-const SO_ACCEPTCON = 1 << 16, SO_WAITDATA = 1 << 17, SO_NOSPACE = 1 << 18;
+const SO_ACCEPTCON = 1 << 16,
+  SO_WAITDATA = 1 << 17,
+  SO_NOSPACE = 1 << 18;
 
 function unixState(sockState: number, flags: number): string {
   switch (sockState) {
-    case 0: return 'FREE';
-    case 1: return flags & SO_ACCEPTCON ? 'LISTENING' : '';
-    case 2: return 'CONNECTING';
-    case 3: return 'CONNECTED';
-    case 4: return 'DISCONNECTING';
-    default: return 'UNKNOWN';
+    case 0:
+      return 'FREE';
+    case 1:
+      return flags & SO_ACCEPTCON ? 'LISTENING' : '';
+    case 2:
+      return 'CONNECTING';
+    case 3:
+      return 'CONNECTED';
+    case 4:
+      return 'DISCONNECTING';
+    default:
+      return 'UNKNOWN';
   }
 }
 

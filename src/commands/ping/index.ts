@@ -10,7 +10,14 @@ import { icmpErrno } from '../../stack/packet/icmp-names.js';
 import { ipOptionItems, type RouteMemory } from '../../stack/packet/ipoptions.js';
 import * as ni from '../../stack/packet/nodeinfo.js';
 import {
-  type PingEvent, type PingSession, type PingSetup, PingSetupError, type PingStats, type PingWarning, createSession, setupPing,
+  type PingEvent,
+  type PingSession,
+  type PingSetup,
+  PingSetupError,
+  type PingStats,
+  type PingWarning,
+  createSession,
+  setupPing,
 } from '../../stack/ping/index.js';
 import { AddressNamer, resolveHost } from '../../stack/resolve.js';
 import { type JsonRecord, type Presenter, type Text, renderer } from '../../output/index.js';
@@ -21,7 +28,20 @@ import { Recording } from '../../stack/capture/record.js';
 import { RecordedProbes, probeFlow } from '../../stack/probe/record.js';
 import { openPcap } from '../lib/pcap.js';
 import {
-  NAME, clockBackText, formatG, icmpErrorText, icmpNoticeText, localErrorText, optionsText, replyText, setupErrorText, stampText, statusLoss, statusText, summaryText, warningText,
+  NAME,
+  clockBackText,
+  formatG,
+  icmpErrorText,
+  icmpNoticeText,
+  localErrorText,
+  optionsText,
+  replyText,
+  setupErrorText,
+  stampText,
+  statusLoss,
+  statusText,
+  summaryText,
+  warningText,
 } from './text.js';
 
 const INT_MAX = 2147483647;
@@ -70,7 +90,13 @@ function nodeInfoRecord(wire: Buffer): Record<string, unknown> {
 
 /** A setup warning as a record. */
 function warningRecord(w: PingWarning): JsonRecord {
-  return { type: 'warning', kind: w.kind.replace(/-/g, '_'), message: warningText(w).replace(/^sockit ping: /, '').trimEnd() };
+  return {
+    type: 'warning',
+    kind: w.kind.replace(/-/g, '_'),
+    message: warningText(w)
+      .replace(/^sockit ping: /, '')
+      .trimEnd(),
+  };
 }
 
 /** iputils says it forces a raw socket for -e 0 only with -v */
@@ -87,7 +113,12 @@ class PingPresenter implements Presenter<Shown> {
   private readonly flood: boolean;
   private readonly screenWidth = process.stdout.isTTY ? process.stdout.columns || INT_MAX : INT_MAX;
 
-  constructor(private readonly o: Opts, private readonly t: Target, private readonly setup: PingSetup, private readonly clock: Clock = systemClock) {
+  constructor(
+    private readonly o: Opts,
+    private readonly t: Target,
+    private readonly setup: PingSetup,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.namer = new AddressNamer(t.numeric);
     this.flood = o.flood && !o.quiet && !o.json;
   }
@@ -101,33 +132,87 @@ class PingPresenter implements Presenter<Shown> {
       case 'start': {
         const m = setup.method;
         return {
-          type: 'start', host: t.hostname, address: t.address, family: t.family, source: setup.source ?? null, device: setup.device ?? null,
-          data_bytes: this.o.size, packet_bytes: this.o.size + m.headerBytes, mechanism: m.mechanism, ident: m.ident,
+          type: 'start',
+          host: t.hostname,
+          address: t.address,
+          family: t.family,
+          source: setup.source ?? null,
+          device: setup.device ?? null,
+          data_bytes: this.o.size,
+          packet_bytes: this.o.size + m.headerBytes,
+          mechanism: m.mechanism,
+          ident: m.ident,
         };
       }
-      case 'clock-back': return { type: 'warning', kind: 'clock', message: clockBackText(e.us).replace(/^sockit ping: /, '').trimEnd() };
-      case 'status': return { type: 'status', transmitted: e.stats.ntransmitted, received: e.stats.nreceived, loss_percent: statusLoss(e.stats) };
-      case 'sent': return null;
-      case 'reply': return {
-        type: 'reply', seq: e.seq, from: e.from, bytes: e.bytes, ttl: e.ttl ?? null, rtt_ms: msOf(e.rttUs), dup: e.dup, truncated: e.truncated,
-        late: e.late, checksum_ok: e.checksumOk, different_address: e.wrongSource, timestamp_ms: Number(this.clock.realNs() / 1000n) / 1000,
-        ...(e.ipOptions && e.ipOptions.length > 0 ? optionsRecord(e.ipOptions) : {}),
-        ...(e.nodeInfo ? { node_info: nodeInfoRecord(e.nodeInfo) } : {}),
-      };
-      case 'icmp-error': return {
-        type: 'error', kind: 'icmp', seq: e.seq, from: e.from, icmp_type: e.icmpType, icmp_code: e.icmpCode, code: icmpErrno(t.family, e.icmpType, e.icmpCode),
-        mtu: e.mtu || null, message: icmpErrorText(t.family, e),
-      };
-      case 'icmp-notice': return {
-        type: 'warning', kind: 'icmp', seq: e.seq, from: e.from, icmp_type: e.icmpType, icmp_code: e.icmpCode, gateway: e.gateway ?? null, message: icmpNoticeText(e),
-      };
-      case 'local-error': return {
-        type: 'error', kind: 'local', code: e.code, errno: e.errno, mtu: e.code === 'EMSGSIZE' ? e.info : null, message: localErrorText(t.family, e, strerror),
-      };
-      case 'send-error': return { type: 'error', kind: 'send', code: e.error.code, errno: e.error.errno, message: `sendmsg: ${strerror(e.error.errno)}` };
-      case 'no-answer-yet': return { type: 'no_answer_yet', seq: e.seq };
-      case 'timeout': return { type: 'timeout', seq: e.seq };
-      case 'done': return this.summaryRecord(e.stats);
+      case 'clock-back':
+        return {
+          type: 'warning',
+          kind: 'clock',
+          message: clockBackText(e.us)
+            .replace(/^sockit ping: /, '')
+            .trimEnd(),
+        };
+      case 'status':
+        return { type: 'status', transmitted: e.stats.ntransmitted, received: e.stats.nreceived, loss_percent: statusLoss(e.stats) };
+      case 'sent':
+        return null;
+      case 'reply':
+        return {
+          type: 'reply',
+          seq: e.seq,
+          from: e.from,
+          bytes: e.bytes,
+          ttl: e.ttl ?? null,
+          rtt_ms: msOf(e.rttUs),
+          dup: e.dup,
+          truncated: e.truncated,
+          late: e.late,
+          checksum_ok: e.checksumOk,
+          different_address: e.wrongSource,
+          timestamp_ms: Number(this.clock.realNs() / 1000n) / 1000,
+          ...(e.ipOptions && e.ipOptions.length > 0 ? optionsRecord(e.ipOptions) : {}),
+          ...(e.nodeInfo ? { node_info: nodeInfoRecord(e.nodeInfo) } : {}),
+        };
+      case 'icmp-error':
+        return {
+          type: 'error',
+          kind: 'icmp',
+          seq: e.seq,
+          from: e.from,
+          icmp_type: e.icmpType,
+          icmp_code: e.icmpCode,
+          code: icmpErrno(t.family, e.icmpType, e.icmpCode),
+          mtu: e.mtu || null,
+          message: icmpErrorText(t.family, e),
+        };
+      case 'icmp-notice':
+        return {
+          type: 'warning',
+          kind: 'icmp',
+          seq: e.seq,
+          from: e.from,
+          icmp_type: e.icmpType,
+          icmp_code: e.icmpCode,
+          gateway: e.gateway ?? null,
+          message: icmpNoticeText(e),
+        };
+      case 'local-error':
+        return {
+          type: 'error',
+          kind: 'local',
+          code: e.code,
+          errno: e.errno,
+          mtu: e.code === 'EMSGSIZE' ? e.info : null,
+          message: localErrorText(t.family, e, strerror),
+        };
+      case 'send-error':
+        return { type: 'error', kind: 'send', code: e.error.code, errno: e.error.errno, message: `sendmsg: ${strerror(e.error.errno)}` };
+      case 'no-answer-yet':
+        return { type: 'no_answer_yet', seq: e.seq };
+      case 'timeout':
+        return { type: 'timeout', seq: e.seq };
+      case 'done':
+        return this.summaryRecord(e.stats);
     }
   }
 
@@ -135,10 +220,24 @@ class PingPresenter implements Presenter<Shown> {
     const r = s.rttSummary();
     const ie = s.ipgEwma();
     return {
-      type: 'summary', host: this.t.hostname, address: this.t.address, transmitted: s.ntransmitted, received: s.nreceived,
-      duplicates: s.nrepeats, corrupted: s.nchecksum, errors: s.nerrors, loss_percent: s.ntransmitted ? Number(formatG(s.lossPercent)) : 0,
-      elapsed_ms: s.elapsedMs, rtt_min_ms: msOf(r?.min), rtt_avg_ms: msOf(r?.avg), rtt_max_ms: msOf(r?.max), rtt_mdev_ms: msOf(r?.mdev),
-      pipe: s.pipesize > 1 ? s.pipesize : null, ipg_ms: msOf(ie?.ipg), ewma_ms: msOf(ie?.ewma), exit_code: s.exitCode,
+      type: 'summary',
+      host: this.t.hostname,
+      address: this.t.address,
+      transmitted: s.ntransmitted,
+      received: s.nreceived,
+      duplicates: s.nrepeats,
+      corrupted: s.nchecksum,
+      errors: s.nerrors,
+      loss_percent: s.ntransmitted ? Number(formatG(s.lossPercent)) : 0,
+      elapsed_ms: s.elapsedMs,
+      rtt_min_ms: msOf(r?.min),
+      rtt_avg_ms: msOf(r?.avg),
+      rtt_max_ms: msOf(r?.max),
+      rtt_mdev_ms: msOf(r?.mdev),
+      pipe: s.pipesize > 1 ? s.pipesize : null,
+      ipg_ms: msOf(ie?.ipg),
+      ewma_ms: msOf(ie?.ewma),
+      exit_code: s.exitCode,
     };
   }
 
@@ -151,22 +250,34 @@ class PingPresenter implements Presenter<Shown> {
         const w = this.screenWidth;
         return (this.o.preload < w && s.stats.pipesize < w) || s.inFlight < w ? '.' : '';
       }
-      case 'reply': return (e.checksumOk ? '\b \b' : '\bC') + (this.o.audible ? '\x07' : '');
-      case 'icmp-error': return '\bE';
-      case 'icmp-notice': return '';
-      case 'local-error': case 'send-error': return 'E';
-      default: return null;
+      case 'reply':
+        return (e.checksumOk ? '\b \b' : '\bC') + (this.o.audible ? '\x07' : '');
+      case 'icmp-error':
+        return '\bE';
+      case 'icmp-notice':
+        return '';
+      case 'local-error':
+      case 'send-error':
+        return 'E';
+      default:
+        return null;
     }
   }
 
   toText(e: Shown): Text {
     const { o, t } = this;
     switch (e.type) {
-      case 'start': return this.header();
-      case 'status': return { stderr: statusText(e.stats) };
-      case 'clock-back': return { stderr: clockBackText(e.us) };
-      case 'sent': case 'timeout': return null;
-      case 'reply': return o.quiet ? null : this.replyLine(e);
+      case 'start':
+        return this.header();
+      case 'status':
+        return { stderr: statusText(e.stats) };
+      case 'clock-back':
+        return { stderr: clockBackText(e.us) };
+      case 'sent':
+      case 'timeout':
+        return null;
+      case 'reply':
+        return o.quiet ? null : this.replyLine(e);
       case 'icmp-error': {
         if (o.quiet) return null;
         const stamp = this.stamp();
@@ -177,10 +288,14 @@ class PingPresenter implements Presenter<Shown> {
         const stamp = this.stamp();
         return this.name(e.from).then((from) => `${stamp}From ${from}: icmp_seq=${e.seq} ${icmpNoticeText(e)}\n`);
       }
-      case 'local-error': return o.quiet ? null : { stderr: `sockit ${NAME}: ${localErrorText(t.family, e, strerror)}\n` };
-      case 'send-error': return o.quiet ? null : { stderr: `sockit ${NAME}: sendmsg: ${strerror(e.error.errno)}\n` };
-      case 'no-answer-yet': return `${this.stamp()}no answer yet for icmp_seq=${e.seq}\n`;
-      case 'done': return summaryText(t.hostname, e.stats);
+      case 'local-error':
+        return o.quiet ? null : { stderr: `sockit ${NAME}: ${localErrorText(t.family, e, strerror)}\n` };
+      case 'send-error':
+        return o.quiet ? null : { stderr: `sockit ${NAME}: sendmsg: ${strerror(e.error.errno)}\n` };
+      case 'no-answer-yet':
+        return `${this.stamp()}no answer yet for icmp_seq=${e.seq}\n`;
+      case 'done':
+        return summaryText(t.hostname, e.stats);
     }
   }
 
@@ -203,7 +318,14 @@ class PingPresenter implements Presenter<Shown> {
     const items = e.ipOptions && !e.truncated ? ipOptionItems(e.ipOptions, this.routes) : [];
     const m = this.setup.method;
     return Promise.all([this.name(e.from), optionsText(items, this.name)]).then(([from, options]) =>
-      replyText(e, { stamp, from, options, ident: this.o.verbose && !m.unprivileged ? m.ident : undefined, showDup: !this.setup.multicast || this.o.verbose, audible: this.o.audible }),
+      replyText(e, {
+        stamp,
+        from,
+        options,
+        ident: this.o.verbose && !m.unprivileged ? m.ident : undefined,
+        showDup: !this.setup.multicast || this.o.verbose,
+        audible: this.o.audible,
+      }),
     );
   }
 }
@@ -245,7 +367,13 @@ class TextOut {
 /** The renderer --json asks for (src/output's, with flood marks batched): the presenter's records as JSON lines, or its text and flood marks. */
 function render(p: PingPresenter, json: boolean): { emit(e: Shown): void; drain(): Promise<void> } {
   if (json) {
-    return { emit: (e) => { const r = p.toRecord(e); if (r) jsonLine(r); }, drain: () => Promise.resolve() };
+    return {
+      emit: (e) => {
+        const r = p.toRecord(e);
+        if (r) jsonLine(r);
+      },
+      drain: () => Promise.resolve(),
+    };
   }
   const out = new TextOut();
   return {
@@ -290,13 +418,40 @@ async function setup(o: Opts, t: Target, warn: (w: PingWarning) => void): Promis
   if (o.prespec && t.family === 4) for (const hop of o.prespec) prespec.push(await addressOf(hop, 4));
   try {
     return await setupPing({
-      address: t.address, family: t.family, intervalMs: o.interval, flood: o.flood, preload: o.preload, dataLen: o.size,
-      iface: o.iface, sticky: o.sticky, broadcast: o.broadcast, mode: o.mode, ident: o.ident, ttl: o.ttl, tos: o.tos, pmtu: o.pmtu,
-      sndbuf: o.sndbuf, mark: o.mark, debug: o.debug, dontroute: o.dontroute, noLoop: o.noLoop, userLatency: o.userLatency,
-      connect: o.connect, recordRoute: o.recordRoute, timestamp: o.timestamp, prespec: o.prespec ? prespec : undefined,
-      nodeInfo: o.nodeInfo && (() => nodeInfoQuery(o.nodeInfo!, t.address)), flowLabel: o.flowLabel,
-      count: o.count, deadlineS: o.deadline, lingerMs: o.timeout, pattern: o.pattern, adaptive: o.adaptive, outstanding: o.outstanding,
-      quiet: o.quiet, onWarning: warn,
+      address: t.address,
+      family: t.family,
+      intervalMs: o.interval,
+      flood: o.flood,
+      preload: o.preload,
+      dataLen: o.size,
+      iface: o.iface,
+      sticky: o.sticky,
+      broadcast: o.broadcast,
+      mode: o.mode,
+      ident: o.ident,
+      ttl: o.ttl,
+      tos: o.tos,
+      pmtu: o.pmtu,
+      sndbuf: o.sndbuf,
+      mark: o.mark,
+      debug: o.debug,
+      dontroute: o.dontroute,
+      noLoop: o.noLoop,
+      userLatency: o.userLatency,
+      connect: o.connect,
+      recordRoute: o.recordRoute,
+      timestamp: o.timestamp,
+      prespec: o.prespec ? prespec : undefined,
+      nodeInfo: o.nodeInfo && (() => nodeInfoQuery(o.nodeInfo!, t.address)),
+      flowLabel: o.flowLabel,
+      count: o.count,
+      deadlineS: o.deadline,
+      lingerMs: o.timeout,
+      pattern: o.pattern,
+      adaptive: o.adaptive,
+      outstanding: o.outstanding,
+      quiet: o.quiet,
+      onWarning: warn,
     });
   } catch (e) {
     if (e instanceof PingSetupError) throw new UsageError(setupErrorText(e.problem, t.family));
@@ -319,22 +474,29 @@ async function main(argv: string[]): Promise<number> {
   const pcap = o.pcap;
   const recording = pcap === undefined ? undefined : await openPcap(pcap, () => Recording.open(pcap, probeFlow(m, ready.source ?? '', ready.device)));
   if (o.verbose) {
-    process.stderr.write(`sockit ${NAME}: ${m.mechanism} (${m.unprivileged ? 'SOCK_DGRAM, unprivileged' : 'SOCK_RAW, CAP_NET_RAW'})${m.unprivileged ? '' : `, ident ${m.ident}`}\n`);
+    process.stderr.write(
+      `sockit ${NAME}: ${m.mechanism} (${m.unprivileged ? 'SOCK_DGRAM, unprivileged' : 'SOCK_RAW, CAP_NET_RAW'})${m.unprivileged ? '' : `, ident ${m.ident}`}\n`,
+    );
     if (recording) process.stderr.write(`sockit ${NAME}: --pcap ${pcap}: ${recording.mechanism}\n`);
   }
   out.emit({ type: 'start' });
 
   let exitCode = 0;
   await new Promise<void>((resolve) => {
-    const session = createSession(ready, (e) => {
-      out.emit(e);
-      if (e.type === 'reply' && e.clockWentBack !== undefined) out.emit({ type: 'clock-back', us: e.clockWentBack });
-      if (e.type !== 'done') return;
-      untrap();
-      process.off('SIGQUIT', onQuit);
-      exitCode = e.stats.exitCode;
-      resolve();
-    }, {}, recording ? new RecordedProbes(m, recording, ready.source ?? '', ready.ipOptions) : m);
+    const session = createSession(
+      ready,
+      (e) => {
+        out.emit(e);
+        if (e.type === 'reply' && e.clockWentBack !== undefined) out.emit({ type: 'clock-back', us: e.clockWentBack });
+        if (e.type !== 'done') return;
+        untrap();
+        process.off('SIGQUIT', onQuit);
+        exitCode = e.stats.exitCode;
+        resolve();
+      },
+      {},
+      recording ? new RecordedProbes(m, recording, ready.source ?? '', ready.ipOptions) : m,
+    );
     presenter.session = session;
     // iputils: SIGINT ends the run with the statistics and its own status; SIGTERM kills it, nothing printed
     const untrap = onTerminate((signal) => {

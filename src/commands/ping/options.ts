@@ -201,7 +201,11 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
     .option('-C', 'call connect() syscall on socket creation')
     .option('-d', 'use SO_DEBUG socket option')
     .option('-D', 'print timestamps')
-    .option('-e <identifier>', 'define identifier for ping session, default is random for SOCK_RAW and kernel defined for SOCK_DGRAM', intArg('argument', 0, 65535))
+    .option(
+      '-e <identifier>',
+      'define identifier for ping session, default is random for SOCK_RAW and kernel defined for SOCK_DGRAM',
+      intArg('argument', 0, 65535),
+    )
     .option('-f', 'flood ping')
     .option('-F <flowlabel>', 'define flow label, default is random', flowArg)
     .option('-N <nodeinfo opt>', 'use IPv6 node info query, try <help> as argument', nodeInfoArg)
@@ -269,13 +273,46 @@ export function parse(argv: string[]): { opts: Opts; target: string } | number {
   return {
     target,
     opts: {
-      count: o.c, interval: o.i, size: o.s ?? 56, ttl: o.t, timeout: o.W ?? 10_000, deadline: o.w ?? 0,
-      flood: !!o.f, quiet: !!o.q, numeric: !!o.n || !!o.f, timestamps: !!o.D, outstanding: !!o.O,
-      patternText: o.p, pattern: o.p !== undefined ? patternBytes(o.p) : undefined, tos: o.Q, preload: o.l ?? 1, iface: o.I, pmtu: o.M,
-      audible: !!o.a, adaptive: !!o.A, verbose: !!o.v, json: !!o.json, family,
+      count: o.c,
+      interval: o.i,
+      size: o.s ?? 56,
+      ttl: o.t,
+      timeout: o.W ?? 10_000,
+      deadline: o.w ?? 0,
+      flood: !!o.f,
+      quiet: !!o.q,
+      numeric: !!o.n || !!o.f,
+      timestamps: !!o.D,
+      outstanding: !!o.O,
+      patternText: o.p,
+      pattern: o.p !== undefined ? patternBytes(o.p) : undefined,
+      tos: o.Q,
+      preload: o.l ?? 1,
+      iface: o.I,
+      pmtu: o.M,
+      audible: !!o.a,
+      adaptive: !!o.A,
+      verbose: !!o.v,
+      json: !!o.json,
+      family,
       metrics: metricsOption('ping', { openmetrics: o.openmetrics, output: o.o, json: o.json }),
-      mode: o.mode, sndbuf: o.S, mark: o.m, debug: !!o.d, dontroute: !!o.r,
-      broadcast: !!o.b, sticky: !!o.B, ident: o.e, nodeInfo: o.N?.qtype !== undefined ? o.N : undefined, noLoop: !!o.L, userLatency: !!o.U, connect: !!o.C, recordRoute: !!o.R, timestamp: o.T, prespec, flowLabel: o.F, pcap: o.pcap,
+      mode: o.mode,
+      sndbuf: o.S,
+      mark: o.m,
+      debug: !!o.d,
+      dontroute: !!o.r,
+      broadcast: !!o.b,
+      sticky: !!o.B,
+      ident: o.e,
+      nodeInfo: o.N?.qtype !== undefined ? o.N : undefined,
+      noLoop: !!o.L,
+      userLatency: !!o.U,
+      connect: !!o.C,
+      recordRoute: !!o.R,
+      timestamp: o.T,
+      prespec,
+      flowLabel: o.F,
+      pcap: o.pcap,
     },
   };
 }

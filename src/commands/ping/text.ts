@@ -125,8 +125,7 @@ export function nodeInfoText(wire: Buffer): string {
 
 /** The text iputils prints after a reply for its IP options (pr_options), names looked up with `name`. */
 export async function optionsText(items: OptionItem[], name: (a: string) => Promise<string>): Promise<string> {
-  const list = async (addresses: string[]) =>
-    (await Promise.all(addresses.map((a) => (a === '0.0.0.0' ? a : name(a))))).map((a) => `\t${a}\n`).join('');
+  const list = async (addresses: string[]) => (await Promise.all(addresses.map((a) => (a === '0.0.0.0' ? a : name(a))))).map((a) => `\t${a}\n`).join('');
   let s = '';
   for (const it of items) {
     if (it.kind === 'nop') s += '\nNOP';
@@ -223,17 +222,28 @@ export function warningText(w: PingWarning): string {
 export function setupErrorText(p: PingSetupProblem, family: 4 | 6): string {
   const what = family === 4 ? 'broadcast' : 'multicast';
   switch (p.kind) {
-    case 'interval': return `cannot flood; minimal interval allowed for user is ${p.minimumMs}ms`;
-    case 'preload': return `cannot set preload to value greater than ${p.maximum}: ${p.preload}`;
-    case 'source': return `invalid source address: ${p.text}`;
-    case 'broadcast': return 'Do you want to ping broadcast? Then -b. If not, check your local firewall rules';
-    case 'multicast-interval': return `${what} ping with too short interval: ${p.intervalMs}`;
-    case 'multicast-fragment': return `${what} ping does not fragment`;
-    case 'ip-options-family': return `${p.option}: IP options are IPv4's`;
-    case 'ip-options-raw': return `${p.option}: IP options need a raw socket (a ping socket does not show the replies' IP header)`;
-    case 'nodeinfo-family': return "-N: node information queries are IPv6's";
-    case 'nodeinfo-raw': return '-N: node information queries need a raw socket (a ping socket sends only echo requests)';
-    case 'system': return describeSystemError(p.error, systemWhat(p, family));
+    case 'interval':
+      return `cannot flood; minimal interval allowed for user is ${p.minimumMs}ms`;
+    case 'preload':
+      return `cannot set preload to value greater than ${p.maximum}: ${p.preload}`;
+    case 'source':
+      return `invalid source address: ${p.text}`;
+    case 'broadcast':
+      return 'Do you want to ping broadcast? Then -b. If not, check your local firewall rules';
+    case 'multicast-interval':
+      return `${what} ping with too short interval: ${p.intervalMs}`;
+    case 'multicast-fragment':
+      return `${what} ping does not fragment`;
+    case 'ip-options-family':
+      return `${p.option}: IP options are IPv4's`;
+    case 'ip-options-raw':
+      return `${p.option}: IP options need a raw socket (a ping socket does not show the replies' IP header)`;
+    case 'nodeinfo-family':
+      return "-N: node information queries are IPv6's";
+    case 'nodeinfo-raw':
+      return '-N: node information queries need a raw socket (a ping socket sends only echo requests)';
+    case 'system':
+      return describeSystemError(p.error, systemWhat(p, family));
   }
 }
 
@@ -241,11 +251,17 @@ export function setupErrorText(p: PingSetupProblem, family: 4 | 6): string {
 function systemWhat(p: Extract<PingSetupProblem, { kind: 'system' }>, family: 4 | 6): string {
   const dev = p.device ? `SO_BINDTODEVICE ${p.device}` : undefined;
   switch (p.step) {
-    case 'route': return p.error.code === 'ENODEV' && dev ? dev : 'connect';
-    case 'socket': return p.error.syscall === 'setsockopt' && dev ? dev : p.error.syscall === 'connect' ? 'connect failed' : p.error.syscall;
-    case 'device': return dev ?? 'SO_BINDTODEVICE';
-    case 'multicast-ttl': return family === 4 ? 'cannot set multicast time-to-live' : 'cannot set multicast hop limit';
-    case 'unicast-ttl': return family === 4 ? 'cannot set unicast time-to-live' : 'cannot set unicast hop limit';
-    case 'flowlabel': return "can't set flowlabel";
+    case 'route':
+      return p.error.code === 'ENODEV' && dev ? dev : 'connect';
+    case 'socket':
+      return p.error.syscall === 'setsockopt' && dev ? dev : p.error.syscall === 'connect' ? 'connect failed' : p.error.syscall;
+    case 'device':
+      return dev ?? 'SO_BINDTODEVICE';
+    case 'multicast-ttl':
+      return family === 4 ? 'cannot set multicast time-to-live' : 'cannot set multicast hop limit';
+    case 'unicast-ttl':
+      return family === 4 ? 'cannot set unicast time-to-live' : 'cannot set unicast hop limit';
+    case 'flowlabel':
+      return "can't set flowlabel";
   }
 }

@@ -68,7 +68,14 @@ export async function fitTable(head: string[], rows: Row[], width: number): Prom
     const wrap = widths[0] !== natural[0] ? widths : undefined;
     return Promise.all(groupsFor(widths, width).map((g) => render(head, rows, [0, ...g], wrap)));
   }
-  return [await render(head, rows, head.map((_, i) => i), narrowed(natural, width))];
+  return [
+    await render(
+      head,
+      rows,
+      head.map((_, i) => i),
+      narrowed(natural, width),
+    ),
+  ];
 }
 
 /** Column widths narrowed, widest first, until the table fits (no column under 4). */

@@ -3,7 +3,14 @@
 // (filter_db_set, filter_af_set, filter_merge_defaults); the state filter
 // goes to the kernel, the expression filter is evaluated here.
 import {
-  ALL_STATES, Inventory, scanOwners, type InetSocket, type InetTable, type Owner, type SocketEntry, type UnixSocket,
+  ALL_STATES,
+  Inventory,
+  scanOwners,
+  type InetSocket,
+  type InetTable,
+  type Owner,
+  type SocketEntry,
+  type UnixSocket,
 } from '../../stack/inventory/index.js';
 import { bytecodeFor, parseFilter, matches, FilterError, type Filter } from '../../stack/inventory/filter.js';
 
@@ -11,10 +18,28 @@ import { bytecodeFor, parseFilter, matches, FilterError, type Filter } from '../
 const BYTECODE_ENV = 'SOCKIT_BYTECODE';
 import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory/system.js';
 import { servPort } from '../../stack/hostserv.js';
-import { INET_DIAG_INFO, INET_DIAG_MEMINFO, INET_DIAG_SKMEMINFO, INET_DIAG_CONG, INET_DIAG_VEGASINFO, extBit, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS } from '../../stack/abi/sock_diag.js';
+import {
+  INET_DIAG_INFO,
+  INET_DIAG_MEMINFO,
+  INET_DIAG_SKMEMINFO,
+  INET_DIAG_CONG,
+  INET_DIAG_VEGASINFO,
+  extBit,
+  UDIAG_SHOW_MEMINFO,
+  UDIAG_SHOW_VFS,
+  UDIAG_SHOW_ICONS,
+} from '../../stack/abi/sock_diag.js';
 import { Failure, PermissionError, UsageError, jsonLine, makeCommand, onTerminate, parseArgs, strerrorOf } from '../common.js';
 import { COL, SS_STATE, Table, inetTokens, netid, netlinkTokens, packetTokens, unixTokens, type Layout, type LinkTextOptions } from './text.js';
-import { NDIAG_SHOW_GROUPS, NDIAG_SHOW_MEMINFO, NETLINK_CONNECTED, PACKET_SHOW_FANOUT, PACKET_SHOW_FILTER, PACKET_SHOW_INFO, PACKET_SHOW_RING_CFG } from '../../stack/abi/packet_diag.js';
+import {
+  NDIAG_SHOW_GROUPS,
+  NDIAG_SHOW_MEMINFO,
+  NETLINK_CONNECTED,
+  PACKET_SHOW_FANOUT,
+  PACKET_SHOW_FILTER,
+  PACKET_SHOW_INFO,
+  PACKET_SHOW_RING_CFG,
+} from '../../stack/abi/packet_diag.js';
 import type { NetlinkDiagMsg, PacketDiagMsg } from '../../stack/inventory/index.js';
 import { readFileSync } from 'node:fs';
 import type { JsonRecord } from '../../output/index.js';
@@ -36,38 +61,97 @@ const S = { ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5
 const SS_ALL = (1 << 12) - 1;
 const SS_CONN = SS_ALL & ~((1 << S.LISTEN) | (1 << S.CLOSE) | (1 << S.TIME_WAIT) | (1 << S.SYN_RECV));
 const DB_STATES: Record<Db, number> = {
-  tcp: SS_CONN, udp: 1 << S.ESTABLISHED, raw: 1 << S.ESTABLISHED, u_dgr: 1 << S.CLOSE, u_str: SS_CONN, u_seq: SS_CONN,
-  p_raw: 1 << S.CLOSE, p_dgr: 1 << S.CLOSE, nl: 1 << S.CLOSE,
+  tcp: SS_CONN,
+  udp: 1 << S.ESTABLISHED,
+  raw: 1 << S.ESTABLISHED,
+  u_dgr: 1 << S.CLOSE,
+  u_str: SS_CONN,
+  u_seq: SS_CONN,
+  p_raw: 1 << S.CLOSE,
+  p_dgr: 1 << S.CLOSE,
+  nl: 1 << S.CLOSE,
 };
 const DB_FAMILY: Record<Db, 'inet' | 'unix' | 'link' | 'netlink'> = {
-  tcp: 'inet', udp: 'inet', raw: 'inet', u_dgr: 'unix', u_str: 'unix', u_seq: 'unix', p_raw: 'link', p_dgr: 'link', nl: 'netlink',
+  tcp: 'inet',
+  udp: 'inet',
+  raw: 'inet',
+  u_dgr: 'unix',
+  u_str: 'unix',
+  u_seq: 'unix',
+  p_raw: 'link',
+  p_dgr: 'link',
+  nl: 'netlink',
 };
 /** default_afs: the states a family brings */
 const FAMILY_STATES: Record<string, number> = { 4: SS_CONN, 6: SS_CONN, unix: SS_CONN, link: 1 << S.CLOSE, netlink: 1 << S.CLOSE };
 
 const STATE_NAMES: Record<string, number> = {
-  established: 1 << S.ESTABLISHED, 'syn-sent': 1 << S.SYN_SENT, 'syn-recv': 1 << S.SYN_RECV, 'syn-rcv': 1 << S.SYN_RECV,
-  'fin-wait-1': 1 << S.FIN_WAIT1, 'fin-wait-2': 1 << S.FIN_WAIT2, 'time-wait': 1 << S.TIME_WAIT,
-  unconnected: 1 << S.CLOSE, close: 1 << S.CLOSE, closed: 1 << S.CLOSE, 'close-wait': 1 << S.CLOSE_WAIT,
-  'last-ack': 1 << S.LAST_ACK, listening: 1 << S.LISTEN, closing: 1 << S.CLOSING,
-  all: SS_ALL, connected: SS_ALL & ~((1 << S.CLOSE) | (1 << S.LISTEN)),
+  established: 1 << S.ESTABLISHED,
+  'syn-sent': 1 << S.SYN_SENT,
+  'syn-recv': 1 << S.SYN_RECV,
+  'syn-rcv': 1 << S.SYN_RECV,
+  'fin-wait-1': 1 << S.FIN_WAIT1,
+  'fin-wait-2': 1 << S.FIN_WAIT2,
+  'time-wait': 1 << S.TIME_WAIT,
+  unconnected: 1 << S.CLOSE,
+  close: 1 << S.CLOSE,
+  closed: 1 << S.CLOSE,
+  'close-wait': 1 << S.CLOSE_WAIT,
+  'last-ack': 1 << S.LAST_ACK,
+  listening: 1 << S.LISTEN,
+  closing: 1 << S.CLOSING,
+  all: SS_ALL,
+  connected: SS_ALL & ~((1 << S.CLOSE) | (1 << S.LISTEN)),
   synchronized: SS_ALL & ~((1 << S.CLOSE) | (1 << S.LISTEN) | (1 << S.SYN_SENT)),
-  bucket: (1 << S.SYN_RECV) | (1 << S.TIME_WAIT), big: SS_ALL & ~((1 << S.SYN_RECV) | (1 << S.TIME_WAIT)),
+  bucket: (1 << S.SYN_RECV) | (1 << S.TIME_WAIT),
+  big: SS_ALL & ~((1 << S.SYN_RECV) | (1 << S.TIME_WAIT)),
 };
 
 const QUERY: Record<string, Db[]> = {
-  all: [...INET_DBS, ...UNIX_DBS, ...PACKET_DBS, 'nl'], inet: INET_DBS,
-  packet: PACKET_DBS, packet_raw: ['p_raw'], packet_dgram: ['p_dgr'], netlink: ['nl'], tcp: ['tcp'], udp: ['udp'], raw: ['raw'],
-  unix: UNIX_DBS, unix_stream: ['u_str'], u_str: ['u_str'], unix_dgram: ['u_dgr'], u_dgr: ['u_dgr'],
-  unix_seqpacket: ['u_seq'], u_seq: ['u_seq'],
+  all: [...INET_DBS, ...UNIX_DBS, ...PACKET_DBS, 'nl'],
+  inet: INET_DBS,
+  packet: PACKET_DBS,
+  packet_raw: ['p_raw'],
+  packet_dgram: ['p_dgr'],
+  netlink: ['nl'],
+  tcp: ['tcp'],
+  udp: ['udp'],
+  raw: ['raw'],
+  unix: UNIX_DBS,
+  unix_stream: ['u_str'],
+  u_str: ['u_str'],
+  unix_dgram: ['u_dgr'],
+  u_dgr: ['u_dgr'],
+  unix_seqpacket: ['u_seq'],
+  u_seq: ['u_seq'],
 };
 
 interface Options {
-  tcp?: boolean; udp?: boolean; raw?: boolean; unix?: boolean; listening?: boolean; all?: boolean;
-  numeric?: boolean; resolve?: boolean; processes?: boolean; extended?: boolean; options?: boolean;
-  memory?: boolean; info?: boolean; header: boolean; ipv4?: boolean; ipv6?: boolean;
-  family?: string[]; query?: string[]; json?: boolean; summary?: boolean; kill?: boolean;
-  packet?: boolean; bpf?: boolean; oneline?: boolean; watch?: number;
+  tcp?: boolean;
+  udp?: boolean;
+  raw?: boolean;
+  unix?: boolean;
+  listening?: boolean;
+  all?: boolean;
+  numeric?: boolean;
+  resolve?: boolean;
+  processes?: boolean;
+  extended?: boolean;
+  options?: boolean;
+  memory?: boolean;
+  info?: boolean;
+  header: boolean;
+  ipv4?: boolean;
+  ipv6?: boolean;
+  family?: string[];
+  query?: string[];
+  json?: boolean;
+  summary?: boolean;
+  kill?: boolean;
+  packet?: boolean;
+  bpf?: boolean;
+  oneline?: boolean;
+  watch?: number;
 }
 
 export interface Selection {
@@ -80,14 +164,27 @@ export interface Selection {
 export function select(o: Options, args: string[]): { sel: Selection; rest: string[] } {
   const dbs = new Set<Db>();
   const families = new Set<Family>();
-  let states = 0, stateFilter = 0, doDefault = true;
-  const dbSet = (d: Db) => { dbs.add(d); states |= DB_STATES[d]; doDefault = false; };
-  const afSet = (f: Family) => { families.add(f); states |= FAMILY_STATES[f]!; doDefault = false; };
+  let states = 0,
+    stateFilter = 0,
+    doDefault = true;
+  const dbSet = (d: Db) => {
+    dbs.add(d);
+    states |= DB_STATES[d];
+    doDefault = false;
+  };
+  const afSet = (f: Family) => {
+    families.add(f);
+    states |= FAMILY_STATES[f]!;
+    doDefault = false;
+  };
   // getopt order does not matter for these: each only adds
   if (o.tcp) dbSet('tcp');
   if (o.udp) dbSet('udp');
   if (o.raw) dbSet('raw');
-  if (o.packet) { dbSet('p_raw'); dbSet('p_dgr'); }
+  if (o.packet) {
+    dbSet('p_raw');
+    dbSet('p_dgr');
+  }
   if (o.unix) afSet('unix');
   if (o.ipv4) afSet(4);
   if (o.ipv6) afSet(6);
@@ -110,7 +207,8 @@ export function select(o: Options, args: string[]): { sel: Selection; rest: stri
       for (const d of list) off ? dbs.delete(d) : dbSet(d);
     }
   }
-  let i = 0, saw = false;
+  let i = 0,
+    saw = false;
   while (i < args.length && (args[i] === 'state' || args[i] === 'exclude' || args[i] === 'excl')) {
     const word = args[i + 1];
     if (word === undefined) throw new UsageError(`bad filter at '${args[i]}': expected a state name after it`);
@@ -130,7 +228,10 @@ export function select(o: Options, args: string[]): { sel: Selection; rest: stri
   for (const d of dbs) {
     const fam = DB_FAMILY[d];
     if (fam !== 'inet') families.add(fam);
-    else if (!families.has(4) && !families.has(6)) { families.add(4); families.add(6); }
+    else if (!families.has(4) && !families.has(6)) {
+      families.add(4);
+      families.add(6);
+    }
   }
   if (families.has('unix') && !UNIX_DBS.some((d) => dbs.has(d))) UNIX_DBS.forEach((d) => dbs.add(d));
   if (families.has('link') && !PACKET_DBS.some((d) => dbs.has(d))) PACKET_DBS.forEach((d) => dbs.add(d));
@@ -170,7 +271,11 @@ function command() {
     .option('-4, --ipv4', 'display only IP version 4 sockets')
     .option('-6, --ipv6', 'display only IP version 6 sockets')
     .option('-f, --family <FAMILY>', 'display sockets of type FAMILY: inet, inet6, unix, link, netlink', (v: string, p: string[] = []) => [...p, v])
-    .option('-A, --query <QUERY>', 'QUERY := {all|inet|tcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket|packet|packet_raw|packet_dgram|netlink}[,QUERY]', (v: string, p: string[] = []) => [...p, v])
+    .option(
+      '-A, --query <QUERY>',
+      'QUERY := {all|inet|tcp|udp|raw|unix|unix_dgram|unix_stream|unix_seqpacket|packet|packet_raw|packet_dgram|netlink}[,QUERY]',
+      (v: string, p: string[] = []) => [...p, v],
+    )
     .option('--json', 'one JSON object per socket, then a summary')
     .option('--watch <SECONDS>', 'sweep again every SECONDS: redraw on a terminal, else print what opened, closed or changed state', (v: string) => {
       const n = Number(v);
@@ -236,7 +341,10 @@ async function kill(inv: Inventory, s: InetSocket, unsupported: { count: number 
     return false;
   }
   if (code === 'EPERM' || code === 'EACCES') {
-    throw new PermissionError('closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN', ['run as root', 'grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"']);
+    throw new PermissionError('closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN', [
+      'run as root',
+      'grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"',
+    ]);
   }
   throw new Failure(`SOCK_DESTROY answers: ${strerrorOf(r.error)}`);
 }
@@ -256,17 +364,31 @@ function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, owners?: Owner[]): JsonRe
   const mem = s.skmeminfo;
   if (s.table === 'packet') {
     return {
-      type: 'socket', netid: s.type === 3 ? 'p_raw' : 'p_dgr', state: 'UNCONN', recv_q: mem?.rmem_alloc ?? 0, send_q: 0,
-      local: { protocol: s.protocol, interface: s.info?.index ? interfaceName(s.info.index) ?? null : null },
-      inode: s.inode, uid: s.uid ?? null, version: s.info?.version ?? null, flags: s.info?.flags ?? null,
+      type: 'socket',
+      netid: s.type === 3 ? 'p_raw' : 'p_dgr',
+      state: 'UNCONN',
+      recv_q: mem?.rmem_alloc ?? 0,
+      send_q: 0,
+      local: { protocol: s.protocol, interface: s.info?.index ? (interfaceName(s.info.index) ?? null) : null },
+      inode: s.inode,
+      uid: s.uid ?? null,
+      version: s.info?.version ?? null,
+      flags: s.info?.flags ?? null,
       fanout: s.fanout === undefined ? null : { id: s.fanout & 0xffff, type: (s.fanout >>> 16) & 0xffff },
-      bpf_instructions: s.filter?.length ?? null, users: owners?.length ? owners.map((x) => ({ comm: x.comm, pid: x.pid, fd: x.fd })) : null,
+      bpf_instructions: s.filter?.length ?? null,
+      users: owners?.length ? owners.map((x) => ({ comm: x.comm, pid: x.pid, fd: x.fd })) : null,
     };
   }
   return {
-    type: 'socket', netid: 'nl', state: 'UNCONN', recv_q: mem?.rmem_alloc ?? 0, send_q: mem?.wmem_alloc ?? 0,
-    local: { protocol: s.protocol, portid: s.portid | 0 }, peer: s.state === NETLINK_CONNECTED ? { dst_group: s.dstGroup, portid: s.dstPortid | 0 } : null,
-    groups: s.groups ?? 0, inode: s.inode,
+    type: 'socket',
+    netid: 'nl',
+    state: 'UNCONN',
+    recv_q: mem?.rmem_alloc ?? 0,
+    send_q: mem?.wmem_alloc ?? 0,
+    local: { protocol: s.protocol, portid: s.portid | 0 },
+    peer: s.state === NETLINK_CONNECTED ? { dst_group: s.dstGroup, portid: s.dstPortid | 0 } : null,
+    groups: s.groups ?? 0,
+    inode: s.inode,
   };
 }
 
@@ -289,8 +411,17 @@ interface SweepResult {
 
 function textOptions(o: Options, owners: ReturnType<typeof scanOwners> | undefined): LinkTextOptions {
   return {
-    numeric: Boolean(o.numeric), processes: Boolean(o.processes), extended: Boolean(o.extended), timers: Boolean(o.options || o.extended), // ss: -e sets show_options too
-    memory: Boolean(o.memory), info: Boolean(o.info), owners, ifname: interfaceName, cgroupPath, oneline: Boolean(o.oneline), bpf: Boolean(o.bpf),
+    numeric: Boolean(o.numeric),
+    processes: Boolean(o.processes),
+    extended: Boolean(o.extended),
+    timers: Boolean(o.options || o.extended), // ss: -e sets show_options too
+    memory: Boolean(o.memory),
+    info: Boolean(o.info),
+    owners,
+    ifname: interfaceName,
+    cgroupPath,
+    oneline: Boolean(o.oneline),
+    bpf: Boolean(o.bpf),
   };
 }
 
@@ -315,14 +446,24 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
     const closed = (sel.states & (1 << S.CLOSE)) !== 0;
     if (sel.dbs.has('nl') && sel.families.has('netlink') && closed) {
       const src = await inv.netlinkSockets(NDIAG_SHOW_GROUPS | NDIAG_SHOW_MEMINFO, (s) => {
-        sink.socket(`nl|${s.inode}|${s.portid}`, 'UNCONN', () => netlinkTokens(s, text, procComm), () => linkRecord(s));
+        sink.socket(
+          `nl|${s.inode}|${s.portid}`,
+          'UNCONN',
+          () => netlinkTokens(s, text, procComm),
+          () => linkRecord(s),
+        );
       });
       if (src) sources.add(src);
     }
     if ((sel.dbs.has('p_raw') || sel.dbs.has('p_dgr')) && sel.families.has('link') && closed) {
       const show = PACKET_SHOW_INFO | PACKET_SHOW_FILTER | PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT;
       const src = await inv.packet(show, (s) => {
-        sink.socket(`p|${s.inode}`, 'UNCONN', () => packetTokens(s, text), () => linkRecord(s, users(s.inode)));
+        sink.socket(
+          `p|${s.inode}`,
+          'UNCONN',
+          () => packetTokens(s, text),
+          () => linkRecord(s, users(s.inode)),
+        );
       });
       if (src) sources.add(src);
     }
@@ -340,10 +481,19 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
     for (const w of walks(sel)) {
       const doomed: InetSocket[] = [];
       const bc = filter && process.env[BYTECODE_ENV] !== '0' ? bytecodeFor(filter, w.family) : null;
-      sources.add(await inv.inet(w.table, w.family, sel.states & ALL_STATES, ext, (s: InetSocket) => {
-        if (!o.kill) emit(s, inetKey(s), () => inetTokens(s, text));
-        else if (!filter || matches(filter, s)) doomed.push(s);
-      }, bc));
+      sources.add(
+        await inv.inet(
+          w.table,
+          w.family,
+          sel.states & ALL_STATES,
+          ext,
+          (s: InetSocket) => {
+            if (!o.kill) emit(s, inetKey(s), () => inetTokens(s, text));
+            else if (!filter || matches(filter, s)) doomed.push(s);
+          },
+          bc,
+        ),
+      );
       for (const s of doomed) if (await kill(inv, s, unsupported)) emit(s, inetKey(s), () => inetTokens(s, text));
     }
   } finally {
@@ -362,7 +512,9 @@ function newTable(o: Options, sel: Selection, write: (s: string) => void): Table
 
 function reportSweep(r: SweepResult): void {
   if (r.unsupported) {
-    process.stderr.write(`sockit ss: SOCK_DESTROY: Operation not supported for ${r.unsupported} socket${r.unsupported > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`);
+    process.stderr.write(
+      `sockit ss: SOCK_DESTROY: Operation not supported for ${r.unsupported} socket${r.unsupported > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`,
+    );
   }
   for (const m of r.reports) if (m.malformed) process.stderr.write(`sockit ss: a malformed sock_diag reply: ${m.malformed.codec}: ${m.malformed.error}\n`);
 }
@@ -400,14 +552,20 @@ async function watch(o: Options, sel: Selection, filter: Filter | null, seconds:
   const redraw = Boolean(process.stdout.isTTY) && !o.json;
   let stop = false;
   let wake: (() => void) | null = null;
-  const off = onTerminate(() => { stop = true; wake?.(); });
+  const off = onTerminate(() => {
+    stop = true;
+    wake?.();
+  });
   let before = new Map<string, Seen>();
-  let sweeps = 0, events = 0;
+  let sweeps = 0,
+    events = 0;
   try {
     while (!stop) {
       const now = new Map<string, Seen>();
       const r = await sweep(o, sel, filter, {
-        socket(key, state, tokens, record) { now.set(key, { state, tokens: tokens(), record }); },
+        socket(key, state, tokens, record) {
+          now.set(key, { state, tokens: tokens(), record });
+        },
       });
       reportSweep(r);
       if (redraw || sweeps === 0) {
@@ -433,12 +591,20 @@ async function watch(o: Options, sel: Selection, filter: Filter | null, seconds:
         } else if (changes.length) {
           // the changed lines in ss's columns, each led by its mark (a second line of -i/-m keeps its tab)
           let text = '';
-          const table = newTable(o, sel, (t) => { text += t; });
+          const table = newTable(o, sel, (t) => {
+            text += t;
+          });
           for (const [, s] of changes) table.row(s.tokens);
           table.render();
           const mark: Record<string, string> = { opened: '+ ', closed: '- ', state_changed: '~ ' };
           let i = 0;
-          process.stdout.write(text.split('\n').slice(0, -1).map((l) => (l.startsWith('\t') ? l : mark[changes[i++]![0]] + l)).join('\n') + '\n');
+          process.stdout.write(
+            text
+              .split('\n')
+              .slice(0, -1)
+              .map((l) => (l.startsWith('\t') ? l : mark[changes[i++]![0]] + l))
+              .join('\n') + '\n',
+          );
         }
       }
       before = now;

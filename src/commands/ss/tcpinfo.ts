@@ -54,8 +54,14 @@ export function tcpInfoText(s: InetSocket, numeric: boolean, timers: boolean): s
   if (i.snd_ssthresh < 0xffff && i.snd_ssthresh) o += ` ssthresh:${i.snd_ssthresh}`;
   const n = (v: bigint | number | undefined) => Number(v ?? 0);
   const counters: [string, bigint | number | undefined][] = [
-    ['bytes_sent', i.bytes_sent], ['bytes_retrans', i.bytes_retrans], ['bytes_acked', i.bytes_acked], ['bytes_received', i.bytes_received],
-    ['segs_out', i.segs_out], ['segs_in', i.segs_in], ['data_segs_out', i.data_segs_out], ['data_segs_in', i.data_segs_in],
+    ['bytes_sent', i.bytes_sent],
+    ['bytes_retrans', i.bytes_retrans],
+    ['bytes_acked', i.bytes_acked],
+    ['bytes_received', i.bytes_received],
+    ['segs_out', i.segs_out],
+    ['segs_in', i.segs_in],
+    ['data_segs_out', i.data_segs_out],
+    ['data_segs_in', i.data_segs_in],
   ];
   for (const [k, v] of counters) if (n(v)) o += ` ${k}:${String(v)}`;
   if (s.dctcp?.enabled) o += ` dctcp:(ce_state:${s.dctcp.ce_state},alpha:${s.dctcp.alpha},ab_ecn:${s.dctcp.ab_ecn},ab_tot:${s.dctcp.ab_tot})`;
@@ -72,7 +78,8 @@ export function tcpInfoText(s: InetSocket, numeric: boolean, timers: boolean): s
   if (i.last_data_sent) o += ` lastsnd:${i.last_data_sent}`;
   if (i.last_data_recv) o += ` lastrcv:${i.last_data_recv}`;
   if (i.last_ack_recv) o += ` lastack:${i.last_ack_recv}`;
-  const pacing = n(i.pacing_rate), maxPacing = n(i.max_pacing_rate);
+  const pacing = n(i.pacing_rate),
+    maxPacing = n(i.max_pacing_rate);
   if (pacing && pacing < U64_MAX) {
     o += ` pacing_rate ${bw(pacing * 8, numeric)}bps`;
     if (maxPacing && maxPacing < U64_MAX) o += `/${bw(maxPacing * 8, numeric)}bps`;
@@ -84,7 +91,8 @@ export function tcpInfoText(s: InetSocket, numeric: boolean, timers: boolean): s
   const busy = n(i.busy_time);
   if (busy) {
     o += ` busy:${Math.floor(busy / 1000)}ms`;
-    const rw = n(i.rwnd_limited), sb = n(i.sndbuf_limited);
+    const rw = n(i.rwnd_limited),
+      sb = n(i.sndbuf_limited);
     if (rw) o += ` rwnd_limited:${Math.floor(rw / 1000)}ms(${((100 * rw) / busy).toFixed(1)}%)`;
     if (sb) o += ` sndbuf_limited:${Math.floor(sb / 1000)}ms(${((100 * sb) / busy).toFixed(1)}%)`;
   }

@@ -28,7 +28,20 @@ const HEADER = ['Netid', 'State', 'Recv-Q', 'Send-Q', 'Local Address:', 'Port', 
 export type Layout = 'fixed' | '6.1';
 
 /** sstate_name[] of ss, indexed by TCP_* */
-export const SS_STATE = ['UNKNOWN', 'ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'UNCONN', 'CLOSE-WAIT', 'LAST-ACK', 'LISTEN', 'CLOSING'];
+export const SS_STATE = [
+  'UNKNOWN',
+  'ESTAB',
+  'SYN-SENT',
+  'SYN-RECV',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'TIME-WAIT',
+  'UNCONN',
+  'CLOSE-WAIT',
+  'LAST-ACK',
+  'LISTEN',
+  'CLOSING',
+];
 const TIMER = ['off', 'on', 'keepalive', 'timewait', 'persist', 'unknown'];
 
 /** A 1 MiB chunk less its header, and when ss renders (at the 5th chunk). */
@@ -48,8 +61,13 @@ export class Table {
   private readonly held: number;
   private pending = 0;
 
-  constructor(disabled: boolean[], private readonly write: (s: string) => void, private readonly screenWidth: number | null,
-    private readonly layout: Layout = 'fixed', processes = false) {
+  constructor(
+    disabled: boolean[],
+    private readonly write: (s: string) => void,
+    private readonly screenWidth: number | null,
+    private readonly layout: Layout = 'fixed',
+    processes = false,
+  ) {
     this.disabled = [...disabled];
     if (layout === 'fixed') this.disabled[COL.PROC] = !processes;
     this.held = layout === 'fixed' ? COL.EXT : COL.PROC;
@@ -147,13 +165,19 @@ const spaces = (n: number): string => (n <= 256 ? SPACES.slice(0, n) : ' '.repea
 
 /** render_calc_width's second pass: break lines at the screen width, spread the spare space. */
 function spread(w: number[], screen: number): void {
-  let len = 0, linecols = 0, eol = -1;
+  let len = 0,
+    linecols = 0,
+    eol = -1;
   for (let c = 0; c < 10; c++) {
     if (!w[c]) continue;
     linecols++;
     len += w[c];
     let last = true;
-    for (let t = c + 1; t < 10; t++) if (w[t]) { last = false; break; }
+    for (let t = c + 1; t < 10; t++)
+      if (w[t]) {
+        last = false;
+        break;
+      }
     if (!last && len < screen) continue;
     if (len !== screen) {
       if (len > screen) {
@@ -269,11 +293,19 @@ export function inetTokens(s: InetSocket, o: TextOptions): string[] {
   }
   // ss: a second line for -m, and for -i but on UDP sockets (inet_show_sock)
   // (ss's /proc readers print no second line)
-  if (!s.proc && (o.memory || (o.info && s.table !== 'udp'))) ext += (o.oneline ? '' : '\n\t') + skmem(s.skmeminfo, s.meminfo) + (o.info ? tcpInfoText(s, o.numeric, o.timers) : '');
+  if (!s.proc && (o.memory || (o.info && s.table !== 'udp')))
+    ext += (o.oneline ? '' : '\n\t') + skmem(s.skmeminfo, s.meminfo) + (o.info ? tcpInfoText(s, o.numeric, o.timers) : '');
   return [
-    netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue).padEnd(6), String(s.wqueue).padEnd(6),
-    (ifname ? `${local}%${ifname}` : local) + ':', service(s.sport, s.table, o.numeric),
-    inetAddr(s.dst, s.family, v6only) + ':', service(s.dport, s.table, o.numeric), proc, ext,
+    netid(s),
+    SS_STATE[s.state] ?? 'UNKNOWN',
+    String(s.rqueue).padEnd(6),
+    String(s.wqueue).padEnd(6),
+    (ifname ? `${local}%${ifname}` : local) + ':',
+    service(s.sport, s.table, o.numeric),
+    inetAddr(s.dst, s.family, v6only) + ':',
+    service(s.dport, s.table, o.numeric),
+    proc,
+    ext,
   ];
 }
 
@@ -284,26 +316,78 @@ export function unixTokens(s: UnixSocket, o: TextOptions): string[] {
   if (o.memory) ext += skmem(s.skmeminfo);
   if (o.extended) {
     if (s.shutdown !== undefined) ext += shutdownMark(s.shutdown);
-    if (s.vfs) // ss applies glibc's major()/minor() to the kernel's s_dev, and so do we
+    if (s.vfs)
+      // ss applies glibc's major()/minor() to the kernel's s_dev, and so do we
       ext += ` ino:${s.vfs.ino} dev:${(s.vfs.dev >>> 8) & 0xfff}/${(s.vfs.dev & 0xff) | ((s.vfs.dev >>> 12) & 0xfff00)}`;
     if (s.icons) ext += ' peers:' + s.icons.map((i) => ` ${i}`).join('');
   }
   return [
-    netid(s), SS_STATE[s.state] ?? 'UNKNOWN', String(s.rqueue ?? 0).padEnd(6), String(s.wqueue ?? 0).padEnd(6),
-    `${s.name ?? '*'} `, String(s.inode), '* ', String(s.peer ?? 0), proc, ext,
+    netid(s),
+    SS_STATE[s.state] ?? 'UNKNOWN',
+    String(s.rqueue ?? 0).padEnd(6),
+    String(s.wqueue ?? 0).padEnd(6),
+    `${s.name ?? '*'} `,
+    String(s.inode),
+    '* ',
+    String(s.peer ?? 0),
+    proc,
+    ext,
   ];
 }
 
 // ll_proto_n2a's names (iproute2 lib/ll_proto.c), by ethertype; the first of a value wins
 const LL_PROTO: [number, string][] = [
-  [0x0060, 'loop'], [0x0200, 'pup'], [0x0201, 'pupat'], [0x0800, 'ip'], [0x0805, 'x25'], [0x0806, 'arp'], [0x08ff, 'bpq'],
-  [0x0a00, 'ieeepup'], [0x0a01, 'ieeepupat'], [0x6000, 'dec'], [0x6001, 'dna_dl'], [0x6002, 'dna_rc'], [0x6003, 'dna_rt'],
-  [0x6004, 'lat'], [0x6005, 'diag'], [0x6006, 'cust'], [0x6007, 'sca'], [0x8035, 'rarp'], [0x809b, 'atalk'], [0x80f3, 'aarp'],
-  [0x8137, 'ipx'], [0x86dd, 'ipv6'], [0x8863, 'ppp_disc'], [0x8864, 'ppp_ses'], [0x884c, 'atmmpoa'], [0x8884, 'atmfate'],
-  [0x0001, '802_3'], [0x0002, 'ax25'], [0x0003, 'all'], [0x0004, '802_2'], [0x0005, 'snap'], [0x0006, 'ddcmp'], [0x0007, 'wan_ppp'],
-  [0x0008, 'ppp_mp'], [0x0009, 'localtalk'], [0x000c, 'can'], [0x0010, 'ppptalk'], [0x0011, 'tr_802_2'], [0x0015, 'mobitex'],
-  [0x0016, 'control'], [0x0017, 'irda'], [0x0018, 'econet'], [0x88ca, 'tipc'], [0x8892, 'profinet'], [0x88a2, 'aoe'],
-  [0x88a4, 'ethercat'], [0x8100, '802.1Q'], [0x88a8, '802.1ad'], [0x8847, 'mpls_uc'], [0x8848, 'mpls_mc'], [0x6558, 'teb'],
+  [0x0060, 'loop'],
+  [0x0200, 'pup'],
+  [0x0201, 'pupat'],
+  [0x0800, 'ip'],
+  [0x0805, 'x25'],
+  [0x0806, 'arp'],
+  [0x08ff, 'bpq'],
+  [0x0a00, 'ieeepup'],
+  [0x0a01, 'ieeepupat'],
+  [0x6000, 'dec'],
+  [0x6001, 'dna_dl'],
+  [0x6002, 'dna_rc'],
+  [0x6003, 'dna_rt'],
+  [0x6004, 'lat'],
+  [0x6005, 'diag'],
+  [0x6006, 'cust'],
+  [0x6007, 'sca'],
+  [0x8035, 'rarp'],
+  [0x809b, 'atalk'],
+  [0x80f3, 'aarp'],
+  [0x8137, 'ipx'],
+  [0x86dd, 'ipv6'],
+  [0x8863, 'ppp_disc'],
+  [0x8864, 'ppp_ses'],
+  [0x884c, 'atmmpoa'],
+  [0x8884, 'atmfate'],
+  [0x0001, '802_3'],
+  [0x0002, 'ax25'],
+  [0x0003, 'all'],
+  [0x0004, '802_2'],
+  [0x0005, 'snap'],
+  [0x0006, 'ddcmp'],
+  [0x0007, 'wan_ppp'],
+  [0x0008, 'ppp_mp'],
+  [0x0009, 'localtalk'],
+  [0x000c, 'can'],
+  [0x0010, 'ppptalk'],
+  [0x0011, 'tr_802_2'],
+  [0x0015, 'mobitex'],
+  [0x0016, 'control'],
+  [0x0017, 'irda'],
+  [0x0018, 'econet'],
+  [0x88ca, 'tipc'],
+  [0x8892, 'profinet'],
+  [0x88a2, 'aoe'],
+  [0x88a4, 'ethercat'],
+  [0x8100, '802.1Q'],
+  [0x88a8, '802.1ad'],
+  [0x8847, 'mpls_uc'],
+  [0x8848, 'mpls_mc'],
+  [0x6558, 'teb'],
   [0x88cc, 'LLDP'],
 ];
 const LL_NAMES = new Map<number, string>();
@@ -315,15 +399,38 @@ export function llProtoName(proto: number, numeric: boolean): string {
 }
 
 // nl_proto_n2a's names (iproute2 lib/rt_names.c), by NETLINK_* protocol
-const NL_PROTO = ['rtnl', 'unused', 'usersock', 'fw', 'tcpdiag', 'nflog', 'xfrm', 'selinux', 'iscsi', 'audit', 'fiblookup',
-  'connector', 'nft', 'ip6fw', 'dec-rt', 'uevent', 'genl', undefined, 'scsi-trans', 'ecryptfs', 'rdma', 'crypto'];
+const NL_PROTO = [
+  'rtnl',
+  'unused',
+  'usersock',
+  'fw',
+  'tcpdiag',
+  'nflog',
+  'xfrm',
+  'selinux',
+  'iscsi',
+  'audit',
+  'fiblookup',
+  'connector',
+  'nft',
+  'ip6fw',
+  'dec-rt',
+  'uevent',
+  'genl',
+  undefined,
+  'scsi-trans',
+  'ecryptfs',
+  'rdma',
+  'crypto',
+];
 
 export function nlProtoName(proto: number, numeric: boolean): string {
   return (!numeric && NL_PROTO[proto]) || String(proto);
 }
 
 const FANOUT = ['hash', 'lb', 'cpu', 'roll', 'random', 'qm'];
-const ring = (r: PacketDiagRing) => `blk_size:${r.blockSize},blk_nr:${r.blockNr},frm_size:${r.frameSize},frm_nr:${r.frameNr},tmo:${r.retireTmo},features:0x${r.features.toString(16)}`;
+const ring = (r: PacketDiagRing) =>
+  `blk_size:${r.blockSize},blk_nr:${r.blockNr},frm_size:${r.frameSize},frm_nr:${r.frameNr},tmo:${r.retireTmo},features:0x${r.features.toString(16)}`;
 
 export interface LinkTextOptions extends TextOptions {
   bpf: boolean;
@@ -343,8 +450,16 @@ export function packetTokens(s: PacketDiagMsg, o: LinkTextOptions): string[] {
     ext += details(s.uid, s.inode, s.cookie);
     const i = s.info;
     if (i) {
-      const flags = [[PDI_RUNNING, 'running'], [PDI_AUXDATA, ' auxdata'], [PDI_ORIGDEV, ' origdev'], [PDI_VNETHDR, ' vnethdr'], [PDI_LOSS, ' loss']]
-        .filter(([bit]) => i.flags & (bit as number)).map(([, n]) => n).join('');
+      const flags = [
+        [PDI_RUNNING, 'running'],
+        [PDI_AUXDATA, ' auxdata'],
+        [PDI_ORIGDEV, ' origdev'],
+        [PDI_VNETHDR, ' vnethdr'],
+        [PDI_LOSS, ' loss'],
+      ]
+        .filter(([bit]) => i.flags & (bit as number))
+        .map(([, n]) => n)
+        .join('');
       ext += `${nl}ver:${i.version} cpy_thresh:${i.copyThresh} flags( ${i.flags ? flags : '0'} )`;
     }
     if (s.rxRing) ext += `${nl}ring_rx(${ring(s.rxRing)})`;
@@ -354,12 +469,21 @@ export function packetTokens(s: PacketDiagMsg, o: LinkTextOptions): string[] {
       ext += `${nl}fanout(id:${s.fanout & 0xffff},type:${FANOUT[type] ?? `0x${type.toString(16)}`})`;
     }
   }
-  if (o.bpf && s.filter) ext += `${nl}bpf filter (${s.filter.length}): ${s.filter.map((f) => ` 0x${f.code.toString(16).padStart(2, '0')} ${f.jt} ${f.jf} ${f.k},`).join('')}`;
+  if (o.bpf && s.filter)
+    ext += `${nl}bpf filter (${s.filter.length}): ${s.filter.map((f) => ` 0x${f.code.toString(16).padStart(2, '0')} ${f.jt} ${f.jf} ${f.k},`).join('')}`;
   if (o.memory) ext += skmem(s.skmeminfo);
   const index = s.info?.index ?? 0;
   return [
-    s.type === 3 ? 'p_raw' : 'p_dgr', SS_STATE[7]!, String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6), '0     ',
-    `${s.protocol === 3 ? '*' : llProtoName(s.protocol, o.numeric)}:`, index ? o.ifname(index) ?? `if${index}` : '*', '*', '', proc, ext,
+    s.type === 3 ? 'p_raw' : 'p_dgr',
+    SS_STATE[7]!,
+    String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6),
+    '0     ',
+    `${s.protocol === 3 ? '*' : llProtoName(s.protocol, o.numeric)}:`,
+    index ? (o.ifname(index) ?? `if${index}`) : '*',
+    '*',
+    '',
+    proc,
+    ext,
   ];
 }
 
@@ -379,7 +503,15 @@ export function netlinkTokens(s: NetlinkDiagMsg, o: TextOptions, comm: (pid: num
   if (o.extended) ext += ` sk=0 cb=0 groups=0x${(s.groups ?? 0).toString(16).padStart(8, '0')}`;
   if (o.memory) ext += `\t${skmem(s.skmeminfo)}`;
   return [
-    'nl', SS_STATE[7]!, String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6), String(s.skmeminfo?.wmem_alloc ?? 0).padEnd(6),
-    `${nlProtoName(s.protocol, o.numeric)}:`, name, connected ? `${s.dstGroup | 0}:` : '*', connected ? String(s.dstPortid | 0) : '', '', ext,
+    'nl',
+    SS_STATE[7]!,
+    String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6),
+    String(s.skmeminfo?.wmem_alloc ?? 0).padEnd(6),
+    `${nlProtoName(s.protocol, o.numeric)}:`,
+    name,
+    connected ? `${s.dstGroup | 0}:` : '*',
+    connected ? String(s.dstPortid | 0) : '',
+    '',
+    ext,
   ];
 }

@@ -74,7 +74,7 @@ export const portLe = (src: boolean, port: number): Program => cond(src ? INET_D
 export function hostCond(src: boolean, addr: Buffer | undefined, prefix: number | undefined, port: number | undefined): Program {
   const b = Buffer.alloc(8 + (addr?.length ?? 0));
   b[0] = addr ? (addr.length === 4 ? 2 : 10) : 0;
-  b[1] = addr ? prefix ?? addr.length * 8 : 0;
+  b[1] = addr ? (prefix ?? addr.length * 8) : 0;
   b.writeInt32LE(port ?? -1, 4);
   addr?.copy(b, 8);
   return cond(src ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, b);

@@ -25,11 +25,11 @@ export const NLMSG_HDRLEN = 16;
 export const align4 = (n: number): number => (n + 3) & ~3;
 
 export interface Nlmsghdr {
-  len: number;   // nlmsg_len, header included
-  type: number;  // nlmsg_type
+  len: number; // nlmsg_len, header included
+  type: number; // nlmsg_type
   flags: number; // nlmsg_flags
-  seq: number;   // nlmsg_seq
-  pid: number;   // nlmsg_pid (port id)
+  seq: number; // nlmsg_seq
+  pid: number; // nlmsg_pid (port id)
 }
 
 export const nlmsghdr = {
@@ -49,8 +49,11 @@ export const nlmsghdr = {
     if (end - offset < NLMSG_HDRLEN) return truncated('nlmsghdr', NLMSG_HDRLEN, end - offset, offset);
     const v = view(b);
     const h: Nlmsghdr = {
-      len: v.getUint32(offset, true), type: v.getUint16(offset + 4, true), flags: v.getUint16(offset + 6, true),
-      seq: v.getUint32(offset + 8, true), pid: v.getUint32(offset + 12, true),
+      len: v.getUint32(offset, true),
+      type: v.getUint16(offset + 4, true),
+      flags: v.getUint16(offset + 6, true),
+      seq: v.getUint32(offset + 8, true),
+      pid: v.getUint32(offset + 12, true),
     };
     if (h.len < NLMSG_HDRLEN) return fail('nlmsghdr', `nlmsg_len ${h.len} is shorter than the header`, offset);
     if (h.len > end - offset) return truncated('nlmsghdr', h.len, end - offset, offset);
@@ -75,7 +78,13 @@ export const nlmsgerr = {
 
 function headOnly(b: Uint8Array, o: number): Nlmsghdr {
   const v = view(b);
-  return { len: v.getUint32(o, true), type: v.getUint16(o + 4, true), flags: v.getUint16(o + 6, true), seq: v.getUint32(o + 8, true), pid: v.getUint32(o + 12, true) };
+  return {
+    len: v.getUint32(o, true),
+    type: v.getUint16(o + 4, true),
+    flags: v.getUint16(o + 6, true),
+    seq: v.getUint32(o + 8, true),
+    pid: v.getUint32(o + 12, true),
+  };
 }
 
 const views = new WeakMap<ArrayBufferLike, DataView>();

@@ -43,12 +43,12 @@ export const packetDiagReq = {
 
 /** struct packet_diag_info */
 export interface PacketDiagInfo {
-  index: number;      // pdi_index: the bound interface, 0 for any
-  version: number;    // pdi_version: TPACKET_V1..V3
+  index: number; // pdi_index: the bound interface, 0 for any
+  version: number; // pdi_version: TPACKET_V1..V3
   reserve: number;
   copyThresh: number;
   tstamp: number;
-  flags: number;      // PDI_*
+  flags: number; // PDI_*
 }
 
 /** struct packet_diag_ring (a PACKET_RX_RING / PACKET_TX_RING's tpacket_req3) */
@@ -73,8 +73,8 @@ export interface SockFilter {
 /** struct packet_diag_msg and its attributes */
 export interface PacketDiagMsg {
   table: 'packet';
-  type: number;       // pdiag_type: SOCK_RAW 3, SOCK_DGRAM 2
-  protocol: number;   // pdiag_num: the ethertype bound, host order (3: ETH_P_ALL)
+  type: number; // pdiag_type: SOCK_RAW 3, SOCK_DGRAM 2
+  protocol: number; // pdiag_num: the ethertype bound, host order (3: ETH_P_ALL)
   inode: number;
   cookie: string;
   info?: PacketDiagInfo;
@@ -88,18 +88,36 @@ export interface PacketDiagMsg {
 }
 
 const ring = (b: Buffer, p: number): PacketDiagRing => ({
-  blockSize: u32(b, p), blockNr: u32(b, p + 4), frameSize: u32(b, p + 8), frameNr: u32(b, p + 12),
-  retireTmo: u32(b, p + 16), sizeofPriv: u32(b, p + 20), features: u32(b, p + 24),
+  blockSize: u32(b, p),
+  blockNr: u32(b, p + 4),
+  frameSize: u32(b, p + 8),
+  frameNr: u32(b, p + 12),
+  retireTmo: u32(b, p + 16),
+  sizeofPriv: u32(b, p + 20),
+  features: u32(b, p + 24),
 });
 
 export const packetDiagMsg = {
   size: 16,
   decode(b: Buffer, offset = 0, end = b.length): DecodeResult<PacketDiagMsg> {
     if (end - offset < 16) return truncated('packet_diag_msg', 16, end - offset, offset);
-    const m: PacketDiagMsg = { table: 'packet', type: b[offset + 1]!, protocol: b.readUInt16LE(offset + 2), inode: u32(b, offset + 4), cookie: cookieHex(b, offset + 8) };
+    const m: PacketDiagMsg = {
+      table: 'packet',
+      type: b[offset + 1]!,
+      protocol: b.readUInt16LE(offset + 2),
+      inode: u32(b, offset + 4),
+      cookie: cookieHex(b, offset + 8),
+    };
     const bad = walkAttrs(b, offset + 16, end, (t, p, n) => {
       if (t === PACKET_DIAG_INFO && n >= 24) {
-        m.info = { index: u32(b, p), version: u32(b, p + 4), reserve: u32(b, p + 8), copyThresh: u32(b, p + 12), tstamp: u32(b, p + 16), flags: u32(b, p + 20) };
+        m.info = {
+          index: u32(b, p),
+          version: u32(b, p + 4),
+          reserve: u32(b, p + 8),
+          copyThresh: u32(b, p + 12),
+          tstamp: u32(b, p + 16),
+          flags: u32(b, p + 20),
+        };
       } else if (t === PACKET_DIAG_RX_RING && n >= 28) m.rxRing = ring(b, p);
       else if (t === PACKET_DIAG_TX_RING && n >= 28) m.txRing = ring(b, p);
       else if (t === PACKET_DIAG_FANOUT && n >= 4) m.fanout = u32(b, p);
@@ -143,8 +161,8 @@ export const netlinkDiagReq = {
 export interface NetlinkDiagMsg {
   table: 'netlink';
   type: number;
-  protocol: number;   // NETLINK_ROUTE, NETLINK_SOCK_DIAG ...
-  state: number;      // NETLINK_CONNECTED or 0
+  protocol: number; // NETLINK_ROUTE, NETLINK_SOCK_DIAG ...
+  state: number; // NETLINK_CONNECTED or 0
   portid: number;
   dstPortid: number;
   dstGroup: number;
@@ -161,8 +179,15 @@ export const netlinkDiagMsg = {
   decode(b: Buffer, offset = 0, end = b.length): DecodeResult<NetlinkDiagMsg> {
     if (end - offset < 28) return truncated('netlink_diag_msg', 28, end - offset, offset);
     const m: NetlinkDiagMsg = {
-      table: 'netlink', type: b[offset + 1]!, protocol: b[offset + 2]!, state: b[offset + 3]!, portid: u32(b, offset + 4),
-      dstPortid: u32(b, offset + 8), dstGroup: u32(b, offset + 12), inode: u32(b, offset + 16), cookie: cookieHex(b, offset + 20),
+      table: 'netlink',
+      type: b[offset + 1]!,
+      protocol: b[offset + 2]!,
+      state: b[offset + 3]!,
+      portid: u32(b, offset + 4),
+      dstPortid: u32(b, offset + 8),
+      dstGroup: u32(b, offset + 12),
+      inode: u32(b, offset + 16),
+      cookie: cookieHex(b, offset + 20),
     };
     const bad = walkAttrs(b, offset + 28, end, (t, p, n) => {
       if (t === NETLINK_DIAG_GROUPS && n >= 4) m.groups = u32(b, p);

@@ -29,27 +29,47 @@ export interface LinkMap {
 
 /** struct rtnl_link_stats64, in its field order */
 export const LINK_STATS64 = [
-  'rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes', 'rx_errors', 'tx_errors', 'rx_dropped', 'tx_dropped',
-  'multicast', 'collisions', 'rx_length_errors', 'rx_over_errors', 'rx_crc_errors', 'rx_frame_errors',
-  'rx_fifo_errors', 'rx_missed_errors', 'tx_aborted_errors', 'tx_carrier_errors', 'tx_fifo_errors',
-  'tx_heartbeat_errors', 'tx_window_errors', 'rx_compressed', 'tx_compressed', 'rx_nohandler',
+  'rx_packets',
+  'tx_packets',
+  'rx_bytes',
+  'tx_bytes',
+  'rx_errors',
+  'tx_errors',
+  'rx_dropped',
+  'tx_dropped',
+  'multicast',
+  'collisions',
+  'rx_length_errors',
+  'rx_over_errors',
+  'rx_crc_errors',
+  'rx_frame_errors',
+  'rx_fifo_errors',
+  'rx_missed_errors',
+  'tx_aborted_errors',
+  'tx_carrier_errors',
+  'tx_fifo_errors',
+  'tx_heartbeat_errors',
+  'tx_window_errors',
+  'rx_compressed',
+  'tx_compressed',
+  'rx_nohandler',
 ] as const;
 export type LinkStats = Partial<Record<(typeof LINK_STATS64)[number], number>>;
 
 export interface Link {
-  index: number;   // ifi_index
-  type: number;    // ifi_type (ARPHRD_*)
-  flags: number;   // ifi_flags (IFF_*)
+  index: number; // ifi_index
+  type: number; // ifi_type (ARPHRD_*)
+  flags: number; // ifi_flags (IFF_*)
   name?: string;
   mtu?: number;
   stats?: LinkStats;
-  address?: Buffer;    // IFLA_ADDRESS: the hardware address
-  broadcast?: Buffer;  // IFLA_BROADCAST
-  operstate?: number;  // IFLA_OPERSTATE (RFC 2863 IF_OPER_*)
-  link?: number;       // IFLA_LINK: the lower device (a veth's peer)
+  address?: Buffer; // IFLA_ADDRESS: the hardware address
+  broadcast?: Buffer; // IFLA_BROADCAST
+  operstate?: number; // IFLA_OPERSTATE (RFC 2863 IF_OPER_*)
+  link?: number; // IFLA_LINK: the lower device (a veth's peer)
   linkNetnsid?: number; // IFLA_LINK_NETNSID: IFLA_LINK is in that namespace
-  txqlen?: number;     // IFLA_TXQLEN
-  map?: LinkMap;       // IFLA_MAP
+  txqlen?: number; // IFLA_TXQLEN
+  map?: LinkMap; // IFLA_MAP
 }
 
 const u64 = (b: Buffer, p: number) => b.readUInt32LE(p) + b.readUInt32LE(p + 4) * 2 ** 32;
@@ -72,7 +92,8 @@ export const ifinfomsg = {
       else if (t === IFLA_LINK && n >= 4) l.link = b.readUInt32LE(p);
       else if (t === IFLA_LINK_NETNSID && n >= 4) l.linkNetnsid = b.readInt32LE(p);
       else if (t === IFLA_TXQLEN && n >= 4) l.txqlen = b.readUInt32LE(p);
-      else if (t === IFLA_MAP && n >= 28) l.map = { memStart: u64(b, p), memEnd: u64(b, p + 8), baseAddr: u64(b, p + 16), irq: b.readUInt16LE(p + 24), dma: b[p + 26]!, port: b[p + 27]! };
+      else if (t === IFLA_MAP && n >= 28)
+        l.map = { memStart: u64(b, p), memEnd: u64(b, p + 8), baseAddr: u64(b, p + 16), irq: b.readUInt16LE(p + 24), dma: b[p + 26]!, port: b[p + 27]! };
       else if (t === IFLA_STATS64) {
         const s: LinkStats = {};
         // u64 counters as numbers: exact below 2^53
@@ -106,10 +127,10 @@ export const RT_SCOPE_HOST = 254;
  */
 export interface IfAddr {
   family: number;
-  prefixLen: number;  // ifa_prefixlen
-  flags: number;      // IFA_FLAGS (32 bits), else ifa_flags
-  scope: number;      // ifa_scope
-  index: number;      // ifa_index
+  prefixLen: number; // ifa_prefixlen
+  flags: number; // IFA_FLAGS (32 bits), else ifa_flags
+  scope: number; // ifa_scope
+  index: number; // ifa_index
   address?: Buffer;
   local?: Buffer;
   label?: string;
@@ -161,12 +182,12 @@ export const RTN_THROW = 9;
 /** struct rtmsg with the attributes netstat -r shows */
 export interface Route {
   family: number;
-  dstLen: number;   // rtm_dst_len
-  table: number;    // RTA_TABLE, else rtm_table
+  dstLen: number; // rtm_dst_len
+  table: number; // RTA_TABLE, else rtm_table
   protocol: number;
   scope: number;
-  type: number;     // rtm_type
-  flags: number;    // rtm_flags
+  type: number; // rtm_type
+  flags: number; // rtm_flags
   dst?: Buffer;
   gateway?: Buffer;
   oif?: number;
@@ -192,8 +213,14 @@ export const rtmsg = {
   decode(b: Buffer, offset = 0, end = b.length): DecodeResult<Route> {
     if (end - offset < 12) return truncated('rtmsg', 12, end - offset, offset);
     const r: Route = {
-      family: b[offset], dstLen: b[offset + 1], table: b[offset + 4], protocol: b[offset + 5], scope: b[offset + 6],
-      type: b[offset + 7], flags: b.readUInt32LE(offset + 8), metrics: {},
+      family: b[offset],
+      dstLen: b[offset + 1],
+      table: b[offset + 4],
+      protocol: b[offset + 5],
+      scope: b[offset + 6],
+      type: b[offset + 7],
+      flags: b.readUInt32LE(offset + 8),
+      metrics: {},
     };
     let nested: string | null = null;
     const bad = walkAttrs(b, offset + 12, end, (t, p, n) => {
@@ -202,7 +229,10 @@ export const rtmsg = {
       else if (t === RTA_OIF && n >= 4) r.oif = b.readUInt32LE(p);
       else if (t === RTA_PRIORITY && n >= 4) r.priority = b.readUInt32LE(p);
       else if (t === RTA_TABLE && n >= 4) r.table = b.readUInt32LE(p);
-      else if (t === RTA_METRICS) nested ??= walkAttrs(b, p, p + n, (mt, mp, mn) => { if (mn >= 4) r.metrics[mt] = b.readUInt32LE(mp); });
+      else if (t === RTA_METRICS)
+        nested ??= walkAttrs(b, p, p + n, (mt, mp, mn) => {
+          if (mn >= 4) r.metrics[mt] = b.readUInt32LE(mp);
+        });
     });
     if (bad ?? nested) return fail('rtmsg', (bad ?? nested)!, offset);
     return ok(r, end - offset);

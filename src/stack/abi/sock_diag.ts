@@ -55,11 +55,11 @@ export interface InetDiagSockid {
 }
 
 export interface InetDiagReqV2 {
-  family: number;       // sdiag_family
-  protocol: number;     // sdiag_protocol
-  ext: number;          // idiag_ext: extBit() of the attributes wanted
+  family: number; // sdiag_family
+  protocol: number; // sdiag_protocol
+  ext: number; // idiag_ext: extBit() of the attributes wanted
   rawProtocol?: number; // the pad byte, sdiag_raw_protocol for IPPROTO_RAW dumps
-  states: number;       // idiag_states: 1 << TCP_* of the states wanted
+  states: number; // idiag_states: 1 << TCP_* of the states wanted
   id?: InetDiagSockid;
 }
 
@@ -88,7 +88,7 @@ export const inetDiagReqV2 = {
 
 export interface UnixDiagReq {
   states: number; // udiag_states
-  show: number;   // udiag_show
+  show: number; // udiag_show
 }
 
 export const unixDiagReq = {
@@ -97,16 +97,21 @@ export const unixDiagReq = {
     const b = Buffer.alloc(24);
     b[0] = 1; // AF_UNIX
     b.writeUInt32LE(r.states >>> 0, 4);
-    b.writeUInt32LE(0, 8);            // udiag_ino: all
+    b.writeUInt32LE(0, 8); // udiag_ino: all
     b.writeUInt32LE(r.show >>> 0, 12);
-    b.writeUInt32LE(0xffffffff, 16);  // INET_DIAG_NOCOOKIE
+    b.writeUInt32LE(0xffffffff, 16); // INET_DIAG_NOCOOKIE
     b.writeUInt32LE(0xffffffff, 20);
     return b;
   },
 };
 
 /** struct inet_diag_meminfo */
-export interface InetDiagMeminfo { rmem: number; wmem: number; fmem: number; tmem: number }
+export interface InetDiagMeminfo {
+  rmem: number;
+  wmem: number;
+  fmem: number;
+  tmem: number;
+}
 
 /** SK_MEMINFO_* slots of INET_DIAG_SKMEMINFO / UNIX_DIAG_MEMINFO, in order */
 export const SK_MEMINFO = ['rmem_alloc', 'rcvbuf', 'wmem_alloc', 'sndbuf', 'fwd_alloc', 'wmem_queued', 'optmem', 'backlog', 'drops'] as const;
@@ -114,17 +119,17 @@ export type SkMeminfo = Partial<Record<(typeof SK_MEMINFO)[number], number>>;
 
 /** struct inet_diag_msg and the attributes after it */
 export interface InetDiagMsg {
-  family: number;    // idiag_family
-  state: number;     // idiag_state (TCP_*)
-  timer: number;     // idiag_timer: 0 off, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero window probe
-  retrans: number;   // idiag_retrans
+  family: number; // idiag_family
+  state: number; // idiag_state (TCP_*)
+  timer: number; // idiag_timer: 0 off, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero window probe
+  retrans: number; // idiag_retrans
   sport: number;
   dport: number;
   src: string;
   dst: string;
-  ifindex: number;   // idiag_if
-  cookie: string;    // idiag_cookie as hex, the kernel's sock pointer stand-in
-  expires: number;   // idiag_expires, ms
+  ifindex: number; // idiag_if
+  cookie: string; // idiag_cookie as hex, the kernel's sock pointer stand-in
+  expires: number; // idiag_expires, ms
   rqueue: number;
   wqueue: number;
   uid: number;
@@ -180,13 +185,21 @@ export const inetDiagMsg = {
     const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     const o = offset + 4; // struct inet_diag_sockid
     const m: InetDiagMsg = {
-      family, state: b[offset + 1], timer: b[offset + 2], retrans: b[offset + 3],
-      sport: (b[o] << 8) | b[o + 1], dport: (b[o + 2] << 8) | b[o + 3],
+      family,
+      state: b[offset + 1],
+      timer: b[offset + 2],
+      retrans: b[offset + 3],
+      sport: (b[o] << 8) | b[o + 1],
+      dport: (b[o + 2] << 8) | b[o + 3],
       src: family === 2 ? formatIPv4(buf, o + 4) : formatIPv6(buf, o + 4),
       dst: family === 2 ? formatIPv4(buf, o + 20) : formatIPv6(buf, o + 20),
-      ifindex: u32(b, o + 36), cookie: cookieHex(b, o + 40),
-      expires: u32(b, offset + 52), rqueue: u32(b, offset + 56), wqueue: u32(b, offset + 60),
-      uid: u32(b, offset + 64), inode: u32(b, offset + 68),
+      ifindex: u32(b, o + 36),
+      cookie: cookieHex(b, o + 40),
+      expires: u32(b, offset + 52),
+      rqueue: u32(b, offset + 56),
+      wqueue: u32(b, offset + 60),
+      uid: u32(b, offset + 64),
+      inode: u32(b, offset + 68),
     };
     const bad = walkAttrs(b, offset + MSG_LEN, end, (t, p, n) => inetAttr(m, buf, t, p, n));
     if (bad) return fail('inet_diag_msg', bad, offset);
@@ -204,32 +217,58 @@ function inetAttr(m: InetDiagMsg, b: Buffer, type: number, p: number, n: number)
     case INET_DIAG_MEMINFO:
       if (n >= 16) m.meminfo = { rmem: u32(b, p), wmem: u32(b, p + 4), fmem: u32(b, p + 8), tmem: u32(b, p + 12) };
       break;
-    case INET_DIAG_SKMEMINFO: m.skmeminfo = u32s(b, p, n); break;
-    case INET_DIAG_CONG: m.cong = cstring(b, p, n); break;
+    case INET_DIAG_SKMEMINFO:
+      m.skmeminfo = u32s(b, p, n);
+      break;
+    case INET_DIAG_CONG:
+      m.cong = cstring(b, p, n);
+      break;
     case INET_DIAG_VEGASINFO:
       if (n >= 16) m.vegas = { enabled: u32(b, p), rttcnt: u32(b, p + 4), rtt: u32(b, p + 8), minrtt: u32(b, p + 12) };
       break;
     case INET_DIAG_DCTCPINFO:
-      if (n >= 16) m.dctcp = { enabled: b[p] | (b[p + 1] << 8), ce_state: b[p + 2] | (b[p + 3] << 8), alpha: u32(b, p + 4), ab_ecn: u32(b, p + 8), ab_tot: u32(b, p + 12) };
+      if (n >= 16)
+        m.dctcp = {
+          enabled: b[p] | (b[p + 1] << 8),
+          ce_state: b[p + 2] | (b[p + 3] << 8),
+          alpha: u32(b, p + 4),
+          ab_ecn: u32(b, p + 8),
+          ab_tot: u32(b, p + 12),
+        };
       break;
     case INET_DIAG_BBRINFO:
       if (n >= 20) m.bbr = { bw: u32(b, p) + u32(b, p + 4) * 2 ** 32, min_rtt: u32(b, p + 8), pacing_gain: u32(b, p + 12), cwnd_gain: u32(b, p + 16) };
       break;
-    case INET_DIAG_TOS: if (n >= 1) m.tos = b[p]; break;
-    case INET_DIAG_TCLASS: if (n >= 1) m.tclass = b[p]; break;
-    case INET_DIAG_SHUTDOWN: if (n >= 1) m.shutdown = b[p]; break;
-    case INET_DIAG_SKV6ONLY: if (n >= 1) m.v6only = b[p]; break;
-    case INET_DIAG_MARK: if (n >= 4) m.mark = u32(b, p); break;
-    case INET_DIAG_PROTOCOL: if (n >= 1) m.protocol = b[p]; break;
-    case INET_DIAG_CGROUP_ID: if (n >= 8) m.cgroupId = u32(b, p) + u32(b, p + 4) * 2 ** 32; break;
-    default: break; // attributes this decoder does not know are skipped
+    case INET_DIAG_TOS:
+      if (n >= 1) m.tos = b[p];
+      break;
+    case INET_DIAG_TCLASS:
+      if (n >= 1) m.tclass = b[p];
+      break;
+    case INET_DIAG_SHUTDOWN:
+      if (n >= 1) m.shutdown = b[p];
+      break;
+    case INET_DIAG_SKV6ONLY:
+      if (n >= 1) m.v6only = b[p];
+      break;
+    case INET_DIAG_MARK:
+      if (n >= 4) m.mark = u32(b, p);
+      break;
+    case INET_DIAG_PROTOCOL:
+      if (n >= 1) m.protocol = b[p];
+      break;
+    case INET_DIAG_CGROUP_ID:
+      if (n >= 8) m.cgroupId = u32(b, p) + u32(b, p + 4) * 2 ** 32;
+      break;
+    default:
+      break; // attributes this decoder does not know are skipped
   }
 }
 
 /** struct unix_diag_msg and its attributes */
 export interface UnixDiagMsg {
-  type: number;   // udiag_type: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
-  state: number;  // udiag_state (TCP_ESTABLISHED, TCP_LISTEN, TCP_CLOSE ...)
+  type: number; // udiag_type: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
+  state: number; // udiag_state (TCP_ESTABLISHED, TCP_LISTEN, TCP_CLOSE ...)
   inode: number;
   cookie: string;
   /** UNIX_DIAG_NAME: a path, or an abstract name with its NULs as '@' (ss's form); absent when unnamed */
@@ -264,17 +303,31 @@ function unixAttr(m: UnixDiagMsg, b: Uint8Array, type: number, p: number, n: num
       m.name = raw[0] === 0 ? raw.toString('latin1').replace(/\0/g, '@') : raw.toString('utf8').replace(/\0.*$/s, '');
       break;
     }
-    case UNIX_DIAG_VFS: if (n >= 8) m.vfs = { ino: u32(b, p), dev: u32(b, p + 4) }; break;
-    case UNIX_DIAG_PEER: if (n >= 4) m.peer = u32(b, p); break;
+    case UNIX_DIAG_VFS:
+      if (n >= 8) m.vfs = { ino: u32(b, p), dev: u32(b, p + 4) };
+      break;
+    case UNIX_DIAG_PEER:
+      if (n >= 4) m.peer = u32(b, p);
+      break;
     case UNIX_DIAG_ICONS: {
       const icons: number[] = [];
       for (let i = 0; i + 4 <= n; i += 4) icons.push(u32(b, p + i));
       m.icons = icons;
       break;
     }
-    case UNIX_DIAG_RQLEN: if (n >= 8) { m.rqueue = u32(b, p); m.wqueue = u32(b, p + 4); } break;
-    case UNIX_DIAG_MEMINFO: m.skmeminfo = u32s(b, p, n); break;
-    case UNIX_DIAG_SHUTDOWN: if (n >= 1) m.shutdown = b[p]; break;
-    default: break;
+    case UNIX_DIAG_RQLEN:
+      if (n >= 8) {
+        m.rqueue = u32(b, p);
+        m.wqueue = u32(b, p + 4);
+      }
+      break;
+    case UNIX_DIAG_MEMINFO:
+      m.skmeminfo = u32s(b, p, n);
+      break;
+    case UNIX_DIAG_SHUTDOWN:
+      if (n >= 1) m.shutdown = b[p];
+      break;
+    default:
+      break;
   }
 }

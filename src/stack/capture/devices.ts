@@ -5,7 +5,10 @@
 import { links } from '../inventory/index.js';
 import { ARPHRD_LOOPBACK } from '../abi/tpacket.js';
 
-const IFF_UP = 0x1, IFF_LOOPBACK = 0x8, IFF_RUNNING = 0x40, IFF_LOWER_UP = 0x10000;
+const IFF_UP = 0x1,
+  IFF_LOOPBACK = 0x8,
+  IFF_RUNNING = 0x40,
+  IFF_LOWER_UP = 0x10000;
 
 export type ConnectionStatus = 'connected' | 'disconnected' | 'not-applicable';
 
@@ -23,8 +26,14 @@ export interface CaptureDevice {
 }
 
 export const ANY_DEVICE: CaptureDevice = {
-  name: 'any', ifindex: 0, hatype: 0, description: 'Pseudo-device that captures on all interfaces',
-  up: true, running: true, loopback: false, connection: 'not-applicable',
+  name: 'any',
+  ifindex: 0,
+  hatype: 0,
+  description: 'Pseudo-device that captures on all interfaces',
+  up: true,
+  running: true,
+  loopback: false,
+  connection: 'not-applicable',
 };
 
 /** libpcap's figure of merit: lower sorts first. */
@@ -46,12 +55,19 @@ export async function captureDevices(): Promise<CaptureDevice[]> {
     .map((l) => {
       const loopback = (l.flags & IFF_LOOPBACK) !== 0 || l.type === ARPHRD_LOOPBACK;
       return {
-        name: l.name!, ifindex: l.index, hatype: l.type,
-        up: (l.flags & IFF_UP) !== 0, running: (l.flags & IFF_RUNNING) !== 0, loopback,
+        name: l.name!,
+        ifindex: l.index,
+        hatype: l.type,
+        up: (l.flags & IFF_UP) !== 0,
+        running: (l.flags & IFF_RUNNING) !== 0,
+        loopback,
         connection: loopback ? 'not-applicable' : (l.flags & IFF_LOWER_UP) !== 0 ? 'connected' : 'disconnected',
       };
     });
   devs.push(ANY_DEVICE);
   // a stable sort keeps the kernel's order among equals
-  return devs.map((d, i) => ({ d, i })).sort((a, b) => merit(a.d) - merit(b.d) || a.i - b.i).map((x) => x.d);
+  return devs
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => merit(a.d) - merit(b.d) || a.i - b.i)
+    .map((x) => x.d);
 }

@@ -24,19 +24,21 @@ function quotesTransport(family: 4 | 6, proto: number, port?: number): string {
 
 /** ICMP errors sent to us about a datagram (of protocol `proto`, to `port`) we sent to `remote`. */
 export function icmpErrorsAbout(family: 4 | 6, local: string, remote: string, proto?: number, port?: number): string {
-  const errors = family === 4
-    ? `icmp and dst host ${local} and icmp[0] != 0 and icmp[0] != 8`
-    // ICMPv6 errors are the types below 128 (RFC 4443 2.1)
-    : `ip6 and dst host ${local} and ip6[6] == 58 and ip6[40] < 128`;
+  const errors =
+    family === 4
+      ? `icmp and dst host ${local} and icmp[0] != 0 and icmp[0] != 8`
+      : // ICMPv6 errors are the types below 128 (RFC 4443 2.1)
+        `ip6 and dst host ${local} and ip6[6] == 58 and ip6[40] < 128`;
   const transport = proto === undefined ? '' : ` and ${quotesTransport(family, proto, port)}`;
   return `(${errors} and ${quotesDestination(family, remote)}${transport})`;
 }
 
 /** Echo requests and replies with identifier `ident` between us and `remote`, and the errors about them. */
 export function echoFlow(family: 4 | 6, local: string, remote: string, ident: number): string {
-  const echo = family === 4
-    ? `(icmp and host ${remote} and (icmp[0] == 8 or icmp[0] == 0) and icmp[4:2] == ${ident})`
-    : `(ip6 and host ${remote} and ip6[6] == 58 and (ip6[40] == 128 or ip6[40] == 129) and ip6[44:2] == ${ident})`;
+  const echo =
+    family === 4
+      ? `(icmp and host ${remote} and (icmp[0] == 8 or icmp[0] == 0) and icmp[4:2] == ${ident})`
+      : `(ip6 and host ${remote} and ip6[6] == 58 and (ip6[40] == 128 or ip6[40] == 129) and ip6[44:2] == ${ident})`;
   // the quoted echo's identifier: after the quoted IPv4 header (its length from its IHL, options and all),
   // or at 40 + 8 + 40 + 4 in ICMPv6
   const quotedIdent = family === 4 ? `icmp[(icmp[8] & 0xf) * 4 + 12 : 2] == ${ident}` : `ip6[92:2] == ${ident}`;
@@ -57,10 +59,12 @@ export function portFlow(family: 4 | 6, proto: 'udp' | 'tcp', local: string, rem
  */
 export function serverFlow(family: 4 | 6, proto: 'udp' | 'tcp', local: string | undefined, port: number): string {
   const n = proto === 'tcp' ? 6 : 17;
-  const flow = family === 4 ? `(ip and ${proto} port ${port}${local ? ` and host ${local}` : ''})` : `(ip6 and ${proto} port ${port}${local ? ` and host ${local}` : ''})`;
+  const flow =
+    family === 4 ? `(ip and ${proto} port ${port}${local ? ` and host ${local}` : ''})` : `(ip6 and ${proto} port ${port}${local ? ` and host ${local}` : ''})`;
   // the quoted source port: ICMPv4 8 + 20; ICMPv6 40 + 8 + 40
-  const errors = family === 4
-    ? `(icmp and icmp[0] != 0 and icmp[0] != 8 and icmp[17] == ${n} and icmp[28:2] == ${port})`
-    : `(ip6 and ip6[6] == 58 and ip6[40] < 128 and ip6[54] == ${n} and ip6[88:2] == ${port})`;
+  const errors =
+    family === 4
+      ? `(icmp and icmp[0] != 0 and icmp[0] != 8 and icmp[17] == ${n} and icmp[28:2] == ${port})`
+      : `(ip6 and ip6[6] == 58 and ip6[40] < 128 and ip6[54] == ${n} and ip6[88:2] == ${port})`;
   return `${flow} or ${errors}`;
 }

@@ -11,7 +11,10 @@ export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
 
-interface LinkTypeName { name: string; description: string }
+interface LinkTypeName {
+  name: string;
+  description: string;
+}
 
 const NAMES: Record<number, LinkTypeName> = {
   [LINKTYPE_NULL]: { name: 'NULL', description: 'BSD loopback' },

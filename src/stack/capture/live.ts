@@ -145,7 +145,7 @@ function interfaceIndex(name: string | number): number {
 
 /** The link type a capture on an interface of this hardware type (ARPHRD_*; 0 for any) has. */
 export function linktypeForHatype(hatype: number, ifindex = 1): number {
-  return ifindex === 0 ? LINKTYPE_LINUX_SLL2 : rawLinktype(hatype) ?? LINKTYPE_LINUX_SLL2;
+  return ifindex === 0 ? LINKTYPE_LINUX_SLL2 : (rawLinktype(hatype) ?? LINKTYPE_LINUX_SLL2);
 }
 
 /** The pcap link type of an interface's hardware type on a SOCK_RAW socket; null: use cooked mode. */
@@ -164,9 +164,14 @@ function rawLinktype(hatype: number): number | null {
 export function kernelProgram(prog: readonly Insn[], cooked: boolean): Insn[] | null {
   const out: Insn[] = [];
   for (const ins of prog) {
-    const cls = ins.code & 0x07, mode = ins.code & 0xe0, size = ins.code & 0x18;
+    const cls = ins.code & 0x07,
+      mode = ins.code & 0xe0,
+      size = ins.code & 0x18;
     if (cls === bpf.JMP && (ins.code & 0x08) === bpf.K && VLAN_TPIDS.has(ins.k)) return null;
-    if (!cooked) { out.push({ ...ins }); continue; }
+    if (!cooked) {
+      out.push({ ...ins });
+      continue;
+    }
     if (cls === bpf.LD || cls === bpf.LDX) {
       if (mode === bpf.LEN) return null;
       if (mode === bpf.ABS && cls === bpf.LD) {
@@ -205,8 +210,17 @@ class Packet implements LivePacket {
   caplen: number;
   readonly direction: 'in' | 'out';
   readonly vlan?: { tci: number; tpid: number };
-  constructor(readonly sec: number, readonly nsec: number, readonly ifindex: number, readonly linktype: number, readonly len: number,
-    public data: Buffer, readonly pkttype: number, readonly protocol: number, vlan: { tci: number; tpid: number } | undefined) {
+  constructor(
+    readonly sec: number,
+    readonly nsec: number,
+    readonly ifindex: number,
+    readonly linktype: number,
+    readonly len: number,
+    public data: Buffer,
+    readonly pkttype: number,
+    readonly protocol: number,
+    vlan: { tci: number; tpid: number } | undefined,
+  ) {
     this.caplen = data.length;
     this.direction = pkttype === tp.PACKET_OUTGOING ? 'out' : 'in';
     if (vlan) this.vlan = vlan;
@@ -296,11 +310,13 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
         sock.setsockopt(tp.SOL_PACKET, tp.PACKET_ADD_MEMBERSHIP, tp.packetMreq(this.ifindex, tp.PACKET_MR_PROMISC));
       }
       if (this.direction === 'in') {
-        try { sock.setsockopt(tp.SOL_PACKET, tp.PACKET_IGNORE_OUTGOING, 1); } catch { /* kernels before 4.20: the process drops them */ }
+        try {
+          sock.setsockopt(tp.SOL_PACKET, tp.PACKET_IGNORE_OUTGOING, 1);
+        } catch {
+          /* kernels before 4.20: the process drops them */
+        }
       }
-      const prog = typeof opts.filter === 'string' || opts.filter === undefined
-        ? compileFilter(opts.filter ?? '', linktype, this.snaplen)
-        : opts.filter;
+      const prog = typeof opts.filter === 'string' || opts.filter === undefined ? compileFilter(opts.filter ?? '', linktype, this.snaplen) : opts.filter;
       const kprog = kernelProgram(prog, cooked);
       this.kernelFilter = kprog !== null;
       this.userFilter = kprog === null ? prog : null;
@@ -374,7 +390,10 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       this.paused = false;
       try {
         if (this.ring) this.readRing();
-        else for (let i = 0; i < 64 && !this.closed && this.readBatch(256); i++) { /* until the queue is empty (or 16k packets) */ }
+        else
+          for (let i = 0; i < 64 && !this.closed && this.readBatch(256); i++) {
+            /* until the queue is empty (or 16k packets) */
+          }
       } catch (e) {
         this.emit('error', e as Error);
       }
@@ -409,7 +428,9 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
           return Promise.resolve({ value: p, done: false });
         }
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => { this.waiter = resolve; });
+        return new Promise((resolve) => {
+          this.waiter = resolve;
+        });
       },
       return: () => {
         this.close();
@@ -432,7 +453,9 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       return;
     }
     const b = Buffer.allocUnsafe(64);
-    while (this.sock.recvFast(b, 0) >= 0) { /* discard */ }
+    while (this.sock.recvFast(b, 0) >= 0) {
+      /* discard */
+    }
   }
 
   private onReadable(): void {
@@ -451,7 +474,10 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     if (this.userFilter) {
       const keep = runFilter(this.userFilter, p.data, p.len);
       if (keep === 0) return;
-      if (keep < p.caplen) { p.data = p.data.subarray(0, keep); p.caplen = keep; }
+      if (keep < p.caplen) {
+        p.data = p.data.subarray(0, keep);
+        p.caplen = keep;
+      }
     }
     this.captured++;
     this.emit('packet', p);
@@ -498,15 +524,31 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       const ts = native.last.timestampNs() ?? native.clock(0);
       const auxLen = native.last.auxLen();
       const status = native.last.auxStatus();
-      const vlan = auxLen >= 0 && (status & tp.TP_STATUS_VLAN_VALID || native.last.auxVlanTci() !== 0)
-        ? { tci: native.last.auxVlanTci(), tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? native.last.auxVlanTpid() : 0x8100 }
-        : undefined;
+      const vlan =
+        auxLen >= 0 && (status & tp.TP_STATUS_VLAN_VALID || native.last.auxVlanTci() !== 0)
+          ? { tci: native.last.auxVlanTci(), tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? native.last.auxVlanTpid() : 0x8100 }
+          : undefined;
       const got = Math.min(n, this.snaplen - (this.cooked ? SLL2_LEN : 0));
       const wire = auxLen >= 0 ? auxLen : n;
-      const sec = Number(ts / 1_000_000_000n), nsec = Number(ts % 1_000_000_000n);
+      const sec = Number(ts / 1_000_000_000n),
+        nsec = Number(ts % 1_000_000_000n);
       const halen = Math.min(sa[tp.SLL.HALEN]!, 8, sa.length - tp.SLL.ADDR);
-      this.deliver(this.frame(this.recvBuf, 0, got, wire, sec, nsec, sa.readInt32LE(tp.SLL.IFINDEX), sa[tp.SLL.PKTTYPE]!,
-        sa.readUInt16BE(tp.SLL.PROTOCOL), sa.readUInt16LE(tp.SLL.HATYPE), sa.subarray(tp.SLL.ADDR, tp.SLL.ADDR + halen), vlan));
+      this.deliver(
+        this.frame(
+          this.recvBuf,
+          0,
+          got,
+          wire,
+          sec,
+          nsec,
+          sa.readInt32LE(tp.SLL.IFINDEX),
+          sa[tp.SLL.PKTTYPE]!,
+          sa.readUInt16BE(tp.SLL.PROTOCOL),
+          sa.readUInt16LE(tp.SLL.HATYPE),
+          sa.subarray(tp.SLL.ADDR, tp.SLL.ADDR + halen),
+          vlan,
+        ),
+      );
     }
     return true;
   }
@@ -515,8 +557,20 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
    * One packet as a capture file holds it: Ethernet with any stripped VLAN
    * tag put back after the addresses, or a cooked SLL2 header in front.
    */
-  private frame(src: Uint8Array, off: number, got: number, wire: number, sec: number, nsec: number, ifindex: number, pkttype: number,
-    protocol: number, hatype: number, hwaddr: Uint8Array, vlan: { tci: number; tpid: number } | undefined): LivePacket {
+  private frame(
+    src: Uint8Array,
+    off: number,
+    got: number,
+    wire: number,
+    sec: number,
+    nsec: number,
+    ifindex: number,
+    pkttype: number,
+    protocol: number,
+    hatype: number,
+    hwaddr: Uint8Array,
+    vlan: { tci: number; tpid: number } | undefined,
+  ): LivePacket {
     let data: Buffer;
     let len = wire;
     if (this.cooked) {
@@ -572,7 +626,8 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     for (let i = 0; i < count; i++) {
       const w = h >>> 2;
       const next = r.u32[w + (tp.T3.NEXT_OFFSET >>> 2)]!;
-      const sec = r.u32[w + (tp.T3.SEC >>> 2)]!, nsec = r.u32[w + (tp.T3.NSEC >>> 2)]!;
+      const sec = r.u32[w + (tp.T3.SEC >>> 2)]!,
+        nsec = r.u32[w + (tp.T3.NSEC >>> 2)]!;
       const snap = r.u32[w + (tp.T3.SNAPLEN >>> 2)]!;
       const wire = r.u32[w + (tp.T3.LEN >>> 2)]!;
       const status = r.u32[w + (tp.T3.STATUS >>> 2)]!;
@@ -585,9 +640,8 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       const hatype = r.u16[(sll + tp.SLL.HATYPE) >>> 1]!;
       const pkttype = r.u8[sll + tp.SLL.PKTTYPE]!;
       const halen = Math.min(r.u8[sll + tp.SLL.HALEN]!, 8);
-      const vlan = status & tp.TP_STATUS_VLAN_VALID || tci !== 0
-        ? { tci: tci & 0xffff, tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? tpid : 0x8100 }
-        : undefined;
+      const vlan =
+        status & tp.TP_STATUS_VLAN_VALID || tci !== 0 ? { tci: tci & 0xffff, tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? tpid : 0x8100 } : undefined;
       const hw = r.u8.subarray(sll + tp.SLL.ADDR, sll + tp.SLL.ADDR + halen);
       this.deliver(this.frame(r.u8, h + mac, snap, wire, sec, nsec, ifindex, pkttype, protocol, hatype, hw, vlan));
       if (this.closed) return;
@@ -625,7 +679,11 @@ function bindTo(s: Socket, ifindex: number): void {
 }
 
 function setRcvbuf(s: Socket, bytes: number): void {
-  try { s.setsockopt(C.SOL_SOCKET, C.SO_RCVBUFFORCE, bytes); } catch { s.setsockopt(C.SOL_SOCKET, C.SO_RCVBUF, bytes); }
+  try {
+    s.setsockopt(C.SOL_SOCKET, C.SO_RCVBUFFORCE, bytes);
+  } catch {
+    s.setsockopt(C.SOL_SOCKET, C.SO_RCVBUF, bytes);
+  }
 }
 
 /** PACKET_VERSION TPACKET_V3, PACKET_RX_RING and the mapping; null when the kernel refuses (and `must` is false). */
@@ -649,15 +707,29 @@ function setupRing(s: Socket, opts: LiveOptions, snaplen: number, must: boolean)
   }
   const buf = native.mmap(s.fd, blockSize * blockNr);
   return {
-    buf, u8: new Uint8Array(buf), u16: new Uint16Array(buf), u32: new Uint32Array(buf), i32: new Int32Array(buf),
-    blockSize, blockNr, next: 0,
+    buf,
+    u8: new Uint8Array(buf),
+    u16: new Uint16Array(buf),
+    u32: new Uint32Array(buf),
+    i32: new Int32Array(buf),
+    blockSize,
+    blockNr,
+    next: 0,
   };
 }
 
 function safeName(ifindex: number): string {
-  try { return native.if_indextoname(ifindex); } catch { throw new UsageError(`interface index ${ifindex}: No such device exists`); }
+  try {
+    return native.if_indextoname(ifindex);
+  } catch {
+    throw new UsageError(`interface index ${ifindex}: No such device exists`);
+  }
 }
 
 function loopbackIndex(): number {
-  try { return native.if_nametoindex('lo'); } catch { return -1; }
+  try {
+    return native.if_nametoindex('lo');
+  } catch {
+    return -1;
+  }
 }

@@ -34,7 +34,8 @@ export interface PcapRecordHeader {
 /** 'le' / 'be' / null for the four magic numbers in either byte order. */
 export function sniff(buf: Buffer, offset = 0): { littleEndian: boolean; nano: boolean } | null {
   if (buf.length - offset < 4) return null;
-  const le = buf.readUInt32LE(offset), be = buf.readUInt32BE(offset);
+  const le = buf.readUInt32LE(offset),
+    be = buf.readUInt32BE(offset);
   if (le === MAGIC_US || le === MAGIC_NS) return { littleEndian: true, nano: le === MAGIC_NS };
   if (be === MAGIC_US || be === MAGIC_NS) return { littleEndian: false, nano: be === MAGIC_NS };
   return null;
@@ -51,10 +52,18 @@ export function decodeFileHeader(buf: Buffer, offset = 0): DecodeResult<PcapFile
   if (versionMajor !== 2) return fail('pcap', `archaic pcap savefile format ${versionMajor}.${u16(6)}`, offset + 4);
   const lt = u32(20);
   const fcs = (lt & 0x10000000) !== 0 ? ((lt >>> 29) & 7) * 2 : undefined;
-  return ok({
-    littleEndian: s.littleEndian, nano: s.nano, versionMajor, versionMinor: u16(6),
-    snaplen: u32(16), linktype: lt & 0xffff, fcsLength: fcs,
-  }, FILE_HEADER);
+  return ok(
+    {
+      littleEndian: s.littleEndian,
+      nano: s.nano,
+      versionMajor,
+      versionMinor: u16(6),
+      snaplen: u32(16),
+      linktype: lt & 0xffff,
+      fcsLength: fcs,
+    },
+    FILE_HEADER,
+  );
 }
 
 export function decodeRecordHeader(buf: Buffer, offset: number, littleEndian: boolean): DecodeResult<PcapRecordHeader> {

@@ -16,8 +16,13 @@ export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 /** libpcap's ceiling on a block (sf-pcapng.c MAX_BLOCKSIZE) */
 export const MAX_BLOCKSIZE = 16 * 1024 * 1024;
 
-const OPT_ENDOFOPT = 0, OPT_COMMENT = 1;
-const IF_NAME = 2, IF_DESCRIPTION = 3, IF_TSRESOL = 9, IF_FCSLEN = 13, IF_TSOFFSET = 14;
+const OPT_ENDOFOPT = 0,
+  OPT_COMMENT = 1;
+const IF_NAME = 2,
+  IF_DESCRIPTION = 3,
+  IF_TSRESOL = 9,
+  IF_FCSLEN = 13,
+  IF_TSOFFSET = 14;
 
 export interface Interface {
   linktype: number;
@@ -31,7 +36,10 @@ export interface Interface {
   fcsLength?: number;
 }
 
-export interface Option { code: number; value: Buffer }
+export interface Option {
+  code: number;
+  value: Buffer;
+}
 
 export interface SectionHeader {
   littleEndian: boolean;
@@ -67,7 +75,8 @@ export function decodeOptions(buf: Buffer, start: number, end: number, le: boole
   const options: Option[] = [];
   let p = start;
   while (p + 4 <= end) {
-    const code = u16(buf, p, le), length = u16(buf, p + 2, le);
+    const code = u16(buf, p, le),
+      length = u16(buf, p + 2, le);
     if (code === OPT_ENDOFOPT) break;
     if (p + 4 + length > end) return fail('pcapng-option', `option ${code} of ${length} bytes overruns its block`, p);
     options.push({ code, value: buf.subarray(p + 4, p + 4 + length) });
@@ -120,10 +129,17 @@ export function decodeEnhancedPacket(block: Buffer, le: boolean): DecodeResult<P
   const caplen = u32(block, 20, le);
   if (28 + caplen + 4 > block.length) return fail('pcapng-epb', `captured length ${caplen} overruns its block of ${block.length}`, 20);
   const options = decodeOptions(block, 28 + pad4(caplen), block.length - 4, le);
-  return ok({
-    interfaceId: u32(block, 8, le), timestamp: timestamp(block, 12, le), caplen, len: u32(block, 24, le),
-    data: block.subarray(28, 28 + caplen), options: options.ok ? options.value : [],
-  }, block.length);
+  return ok(
+    {
+      interfaceId: u32(block, 8, le),
+      timestamp: timestamp(block, 12, le),
+      caplen,
+      len: u32(block, 24, le),
+      data: block.subarray(28, 28 + caplen),
+      options: options.ok ? options.value : [],
+    },
+    block.length,
+  );
 }
 
 /** The obsolete Packet Block (draft appendix A): a 16-bit interface id and a drops count. */
@@ -131,10 +147,17 @@ export function decodeObsoletePacket(block: Buffer, le: boolean): DecodeResult<P
   if (block.length < 32) return truncated('pcapng-pb', 32, block.length, 0);
   const caplen = u32(block, 20, le);
   if (28 + caplen + 4 > block.length) return fail('pcapng-pb', `captured length ${caplen} overruns its block of ${block.length}`, 20);
-  return ok({
-    interfaceId: u16(block, 8, le), timestamp: timestamp(block, 12, le), caplen, len: u32(block, 24, le),
-    data: block.subarray(28, 28 + caplen), options: [],
-  }, block.length);
+  return ok(
+    {
+      interfaceId: u16(block, 8, le),
+      timestamp: timestamp(block, 12, le),
+      caplen,
+      len: u32(block, 24, le),
+      data: block.subarray(28, 28 + caplen),
+      options: [],
+    },
+    block.length,
+  );
 }
 
 /** A Simple Packet Block (draft 4.4): interface 0, no timestamp, caplen from the snaplen. */

@@ -57,7 +57,10 @@ class Chunks {
   async fill(n: number): Promise<boolean> {
     while (this.available < n && !this.done) {
       const r = await this.it.next();
-      if (r.done) { this.done = true; break; }
+      if (r.done) {
+        this.done = true;
+        break;
+      }
       const chunk = r.value as Buffer;
       this.buf = this.available > 0 ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
       this.pos = 0;
@@ -101,14 +104,18 @@ async function* readPcap(src: Chunks): AsyncGenerator<CaptureEvent> {
     return;
   }
   const fh = pcap.decodeFileHeader(src.take(pcap.FILE_HEADER));
-  if (!fh.ok) { yield { kind: 'error', text: fh.error, truncated: false }; return; }
+  if (!fh.ok) {
+    yield { kind: 'error', text: fh.error, truncated: false };
+    return;
+  }
   const h = fh.value;
   yield { kind: 'start', start: { format: 'pcap', linktype: h.linktype, snaplen: h.snaplen, nano: h.nano } };
   const max = pcap.maxCaplen(h.snaplen);
   const fracNs = h.nano ? 1 : 1000;
   for (let number = 1; ; number++) {
     if (src.available < pcap.RECORD_HEADER && !(await src.fill(pcap.RECORD_HEADER))) {
-      if (src.available > 0) yield { kind: 'error', text: `truncated dump file; tried to read ${pcap.RECORD_HEADER} header bytes, only got ${src.available}`, truncated: true };
+      if (src.available > 0)
+        yield { kind: 'error', text: `truncated dump file; tried to read ${pcap.RECORD_HEADER} header bytes, only got ${src.available}`, truncated: true };
       return;
     }
     const rh = pcap.decodeRecordHeader(src.take(pcap.RECORD_HEADER), 0, h.littleEndian);
@@ -126,15 +133,25 @@ async function* readPcap(src: Chunks): AsyncGenerator<CaptureEvent> {
     yield {
       kind: 'packet',
       packet: {
-        number, sec: r.sec, nsec: r.frac * fracNs, caplen: r.caplen, len: r.len, data,
-        linktype: h.linktype, snaplen: h.snaplen, interfaceId: 0, fcsLength: h.fcsLength,
+        number,
+        sec: r.sec,
+        nsec: r.frac * fracNs,
+        caplen: r.caplen,
+        len: r.len,
+        data,
+        linktype: h.linktype,
+        snaplen: h.snaplen,
+        interfaceId: 0,
+        fcsLength: h.fcsLength,
       },
     };
   }
 }
 
 const SKIPPED: Record<number, string> = {
-  [ng.BT_NRB]: 'name resolution block', [ng.BT_ISB]: 'interface statistics block', [ng.BT_DSB]: 'decryption secrets block',
+  [ng.BT_NRB]: 'name resolution block',
+  [ng.BT_ISB]: 'interface statistics block',
+  [ng.BT_DSB]: 'decryption secrets block',
 };
 
 async function* readPcapng(src: Chunks): AsyncGenerator<CaptureEvent> {
@@ -156,7 +173,10 @@ async function* readPcapng(src: Chunks): AsyncGenerator<CaptureEvent> {
         return;
       }
       const order = ng.sectionByteOrder(src.peek(12));
-      if (!order.ok) { yield { kind: 'error', text: 'unknown file format', truncated: false }; return; }
+      if (!order.ok) {
+        yield { kind: 'error', text: 'unknown file format', truncated: false };
+        return;
+      }
       le = order.value;
       type = ng.BT_SHB;
     }
@@ -175,32 +195,49 @@ async function* readPcapng(src: Chunks): AsyncGenerator<CaptureEvent> {
     }
     const block = src.take(total);
     if ((le ? block.readUInt32LE(total - 4) : block.readUInt32BE(total - 4)) !== total) {
-      yield { kind: 'error', text: 'block total length in header and trailer don\'t match', truncated: false };
+      yield { kind: 'error', text: "block total length in header and trailer don't match", truncated: false };
       return;
     }
     let packet: ng.PacketBlock | undefined;
     switch (type) {
       case ng.BT_SHB: {
         const shb = ng.decodeSectionHeader(block, le);
-        if (!shb.ok) { yield { kind: 'error', text: shb.error, truncated: false }; return; }
+        if (!shb.ok) {
+          yield { kind: 'error', text: shb.error, truncated: false };
+          return;
+        }
         interfaces = []; // interface ids are per section
         break;
       }
       case ng.BT_IDB: {
         const idb = ng.decodeInterface(block, le);
-        if (!idb.ok) { yield { kind: 'error', text: idb.error, truncated: false }; return; }
+        if (!idb.ok) {
+          yield { kind: 'error', text: idb.error, truncated: false };
+          return;
+        }
         interfaces.push(idb.value);
         if (!started) {
           started = true;
-          yield { kind: 'start', start: { format: 'pcapng', linktype: idb.value.linktype, snaplen: idb.value.snaplen, nano: idb.value.unitsPerSecond > 1_000_000n } };
+          yield {
+            kind: 'start',
+            start: { format: 'pcapng', linktype: idb.value.linktype, snaplen: idb.value.snaplen, nano: idb.value.unitsPerSecond > 1_000_000n },
+          };
         }
         break;
       }
-      case ng.BT_EPB: case ng.BT_PB: case ng.BT_SPB: {
-        const r = type === ng.BT_EPB ? ng.decodeEnhancedPacket(block, le)
-          : type === ng.BT_PB ? ng.decodeObsoletePacket(block, le)
-            : ng.decodeSimplePacket(block, le, interfaces[0]?.snaplen ?? 0);
-        if (!r.ok) { yield { kind: 'error', text: r.error, truncated: false }; return; }
+      case ng.BT_EPB:
+      case ng.BT_PB:
+      case ng.BT_SPB: {
+        const r =
+          type === ng.BT_EPB
+            ? ng.decodeEnhancedPacket(block, le)
+            : type === ng.BT_PB
+              ? ng.decodeObsoletePacket(block, le)
+              : ng.decodeSimplePacket(block, le, interfaces[0]?.snaplen ?? 0);
+        if (!r.ok) {
+          yield { kind: 'error', text: r.error, truncated: false };
+          return;
+        }
         packet = r.value;
         break;
       }
@@ -211,15 +248,27 @@ async function* readPcapng(src: Chunks): AsyncGenerator<CaptureEvent> {
     if (!packet) continue;
     const iface = interfaces[packet.interfaceId];
     if (!iface) {
-      yield { kind: 'error', text: `a packet arrived on interface ${packet.interfaceId}, but there's no Interface Description Block for that interface`, truncated: false };
+      yield {
+        kind: 'error',
+        text: `a packet arrived on interface ${packet.interfaceId}, but there's no Interface Description Block for that interface`,
+        truncated: false,
+      };
       return;
     }
     const { sec, nsec } = time(packet.timestamp ?? 0n, iface);
     yield {
       kind: 'packet',
       packet: {
-        number: ++number, sec, nsec, caplen: packet.caplen, len: packet.len, data: packet.data,
-        linktype: iface.linktype, snaplen: iface.snaplen, interfaceId: packet.interfaceId, fcsLength: iface.fcsLength,
+        number: ++number,
+        sec,
+        nsec,
+        caplen: packet.caplen,
+        len: packet.len,
+        data: packet.data,
+        linktype: iface.linktype,
+        snaplen: iface.snaplen,
+        interfaceId: packet.interfaceId,
+        fcsLength: iface.fcsLength,
       },
     };
   }

@@ -57,7 +57,10 @@ export class PcapngFile {
   count = 0;
 
   /** Opens (truncates) `path`; throws the open(2) error. */
-  constructor(readonly path: string, application = 'sockit') {
+  constructor(
+    readonly path: string,
+    application = 'sockit',
+  ) {
     this.fd = openSync(path, 'w');
     this.put(ng.encodeSectionHeader([{ code: SHB_USERAPPL, value: Buffer.from(application) }]));
     this.flush();
@@ -120,9 +123,11 @@ const SHB_USERAPPL = 4;
 /** Comments the rebuilt packets carry (one vocabulary, so a reader can grep them). */
 export const REBUILT = {
   ip: 'sockit: IP header reconstructed from what the socket reported (addresses, TTL, protocol; lengths and checksums computed; IP id, TOS and flags not known)',
-  errorQueue: (what: string) => `sockit: ${what} read from the socket's error queue (IP_RECVERR) and rebuilt: its IP header and the quoted datagram are reconstructed from the probe sent`,
+  errorQueue: (what: string) =>
+    `sockit: ${what} read from the socket's error queue (IP_RECVERR) and rebuilt: its IP header and the quoted datagram are reconstructed from the probe sent`,
   tcp: 'sockit: TCP segment reconstructed from the stream socket (no CAP_NET_RAW): ports and payload as exchanged; sequence numbers count bytes from ISN 0, windows and options are not known',
-  handshake: 'sockit: TCP handshake reconstructed from connect(2)\'s outcome: the kernel\'s own SYN, SYN-ACK and ACK are not visible without CAP_NET_RAW (ISNs, windows, options and retransmissions not known)',
+  handshake:
+    "sockit: TCP handshake reconstructed from connect(2)'s outcome: the kernel's own SYN, SYN-ACK and ACK are not visible without CAP_NET_RAW (ISNs, windows, options and retransmissions not known)",
 } as const;
 
 /** What a recording is about: the command's flow, for the route's interface and the kernel filter. */
@@ -147,7 +152,9 @@ export interface FlowSpec {
   ports?: Set<number>;
 }
 
-const ETHERTYPE_IP = 0x0800, ETHERTYPE_IPV6 = 0x86dd, ETH_HLEN = 14;
+const ETHERTYPE_IP = 0x0800,
+  ETHERTYPE_IPV6 = 0x86dd,
+  ETH_HLEN = 14;
 
 /** The protocol and transport offset of the IP packet at `off` (IPv4, or IPv6 without extension headers). */
 function transportAt(b: Buffer, off: number, v6: boolean): { proto: number; at: number } | null {
@@ -197,7 +204,10 @@ function openPacketSocket(ifindex: number, filter: string): LiveCapture | null {
 export async function flowInterface(f: Pick<FlowSpec, 'local' | 'remote' | 'device' | 'family'>): Promise<string> {
   if (f.device) return f.device;
   if (f.remote !== undefined) {
-    const oif = await routeTo(f.remote).then((r) => r?.oif, () => undefined);
+    const oif = await routeTo(f.remote).then(
+      (r) => r?.oif,
+      () => undefined,
+    );
     const name = oif && interfaceName(oif);
     if (name) return name;
   }
@@ -289,7 +299,12 @@ export class Recording {
       if (!live) {
         for (const l of legs) l.live?.close();
         legs.length = 0;
-        for (const name of names) legs.push({ iface: { name, linktype: LINKTYPE_RAW, description: REBUILT_DESCRIPTION }, live: null, remotes: new Set(byIface.get(name)!.map((f) => f.remote ?? '')) });
+        for (const name of names)
+          legs.push({
+            iface: { name, linktype: LINKTYPE_RAW, description: REBUILT_DESCRIPTION },
+            live: null,
+            remotes: new Set(byIface.get(name)!.map((f) => f.remote ?? '')),
+          });
       }
       const r = new Recording(file, live ? 'live' : 'rebuilt', legs, list[0]!.ports);
       for (const l of legs) {

@@ -47,7 +47,12 @@ export class TcpRebuilder {
 
   private readonly ok: boolean;
 
-  constructor(private readonly rec: Recording, private readonly local: End, private readonly remote: End, private readonly ttl: number) {
+  constructor(
+    private readonly rec: Recording,
+    private readonly local: End,
+    private readonly remote: End,
+    private readonly ttl: number,
+  ) {
     // both ends of one family, or nothing can be rebuilt
     this.ok = family(local) === family(remote);
   }

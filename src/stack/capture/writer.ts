@@ -21,7 +21,11 @@ export class CaptureWriter {
   private readonly ifaces = new Map<string, number>();
 
   /** '-' writes to standard output. Throws the open(2) error. */
-  constructor(path: string, private readonly format: CaptureFormat, private readonly nano: boolean) {
+  constructor(
+    path: string,
+    private readonly format: CaptureFormat,
+    private readonly nano: boolean,
+  ) {
     this.ownFd = path !== '-';
     this.fd = this.ownFd ? openSync(path, 'w') : 1;
   }
@@ -36,7 +40,10 @@ export class CaptureWriter {
   /** Only the file header: what an empty result still writes. */
   begin(linktype: number, snaplen: number): void {
     if (this.format === 'pcap' && !this.started) this.header(linktype, snaplen);
-    else if (!this.started) { this.push(ng.encodeSectionHeader()); this.started = true; }
+    else if (!this.started) {
+      this.push(ng.encodeSectionHeader());
+      this.started = true;
+    }
   }
 
   private header(linktype: number, snaplen: number): void {
@@ -47,7 +54,8 @@ export class CaptureWriter {
 
   private writePcap(p: CapturePacket): void {
     if (!this.started) this.header(p.linktype, p.snaplen);
-    if (p.linktype !== this.pcapLinktype) throw new RangeError(`a pcap file holds one link type (${this.pcapLinktype}); packet ${p.number} has ${p.linktype}: use --format pcapng`);
+    if (p.linktype !== this.pcapLinktype)
+      throw new RangeError(`a pcap file holds one link type (${this.pcapLinktype}); packet ${p.number} has ${p.linktype}: use --format pcapng`);
     const n = pcap.RECORD_HEADER + p.data.length;
     if (this.used + n > this.stage.length) this.flush();
     if (n > this.stage.length) this.stage = Buffer.allocUnsafe(n);

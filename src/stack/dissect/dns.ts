@@ -3,16 +3,29 @@
 import { formatIPv4, formatIPv6 } from '../packet/addr.js';
 import type { DnsLayer, DnsRecord } from './layers.js';
 
-export const T_A = 1, T_NS = 2, T_CNAME = 5, T_SOA = 6, T_PTR = 12, T_MX = 15, T_TXT = 16, T_AAAA = 28, T_SRV = 33, T_OPT = 41;
+export const T_A = 1,
+  T_NS = 2,
+  T_CNAME = 5,
+  T_SOA = 6,
+  T_PTR = 12,
+  T_MX = 15,
+  T_TXT = 16,
+  T_AAAA = 28,
+  T_SRV = 33,
+  T_OPT = 41;
 
 /** A name at `p`: its text (with the trailing dot) and where the record continues; null when malformed. */
 export function readName(buf: Buffer, p: number, end: number): { name: string; next: number } | null {
   const labels: string[] = [];
-  let next = -1, jumps = 0;
+  let next = -1,
+    jumps = 0;
   for (;;) {
     if (p >= end) return null;
     const len = buf[p]!;
-    if (len === 0) { p++; break; }
+    if (len === 0) {
+      p++;
+      break;
+    }
     if ((len & 0xc0) === 0xc0) {
       if (p + 1 >= end || ++jumps > 64) return null;
       if (next < 0) next = p + 2;
@@ -39,15 +52,43 @@ export function decodeDns(buf: Buffer, p: number, end: number): DnsLayer {
   const length = end - p;
   const base = buf.subarray(p, end);
   const l: DnsLayer = {
-    layer: 'dns', id: 0, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, ad: false, cd: false, rcode: 0,
-    qdcount: 0, ancount: 0, nscount: 0, arcount: 0, questions: [], answers: [], length, truncated: true,
+    layer: 'dns',
+    id: 0,
+    qr: false,
+    opcode: 0,
+    aa: false,
+    tc: false,
+    rd: false,
+    ra: false,
+    ad: false,
+    cd: false,
+    rcode: 0,
+    qdcount: 0,
+    ancount: 0,
+    nscount: 0,
+    arcount: 0,
+    questions: [],
+    answers: [],
+    length,
+    truncated: true,
   };
   if (length < 12) return l;
   const f = base.readUInt16BE(2);
   Object.assign(l, {
-    id: base.readUInt16BE(0), qr: (f & 0x8000) !== 0, opcode: (f >> 11) & 0xf, aa: (f & 0x400) !== 0, tc: (f & 0x200) !== 0,
-    rd: (f & 0x100) !== 0, ra: (f & 0x80) !== 0, ad: (f & 0x20) !== 0, cd: (f & 0x10) !== 0, rcode: f & 0xf,
-    qdcount: base.readUInt16BE(4), ancount: base.readUInt16BE(6), nscount: base.readUInt16BE(8), arcount: base.readUInt16BE(10),
+    id: base.readUInt16BE(0),
+    qr: (f & 0x8000) !== 0,
+    opcode: (f >> 11) & 0xf,
+    aa: (f & 0x400) !== 0,
+    tc: (f & 0x200) !== 0,
+    rd: (f & 0x100) !== 0,
+    ra: (f & 0x80) !== 0,
+    ad: (f & 0x20) !== 0,
+    cd: (f & 0x10) !== 0,
+    rcode: f & 0xf,
+    qdcount: base.readUInt16BE(4),
+    ancount: base.readUInt16BE(6),
+    nscount: base.readUInt16BE(8),
+    arcount: base.readUInt16BE(10),
   });
   let q = 12;
   for (let i = 0; i < l.qdcount; i++) {
@@ -59,9 +100,16 @@ export function decodeDns(buf: Buffer, p: number, end: number): DnsLayer {
   for (let i = 0; i < l.ancount; i++) {
     const n = readName(base, q, base.length);
     if (!n || n.next + 10 > base.length) return l;
-    const type = base.readUInt16BE(n.next), rdlen = base.readUInt16BE(n.next + 8);
+    const type = base.readUInt16BE(n.next),
+      rdlen = base.readUInt16BE(n.next + 8);
     if (n.next + 10 + rdlen > base.length) return l;
-    const rec: DnsRecord = { name: n.name, type, class: base.readUInt16BE(n.next + 2), ttl: base.readUInt32BE(n.next + 4), data: rdata(base, type, n.next + 10, rdlen, base.length) };
+    const rec: DnsRecord = {
+      name: n.name,
+      type,
+      class: base.readUInt16BE(n.next + 2),
+      ttl: base.readUInt32BE(n.next + 4),
+      data: rdata(base, type, n.next + 10, rdlen, base.length),
+    };
     l.answers.push(rec);
     q = n.next + 10 + rdlen;
   }

@@ -23,7 +23,10 @@ export const ETHERTYPE_8021AD = 0x88a8;
 export const ETHERTYPE_QINQ = 0x9100;
 export const ETHERTYPE_IPV6 = 0x86dd;
 
-export const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58;
+export const IPPROTO_ICMP = 1,
+  IPPROTO_TCP = 6,
+  IPPROTO_UDP = 17,
+  IPPROTO_ICMPV6 = 58;
 
 type Next = (buf: Buffer, p: number, layers: Layer[], wire: number) => void;
 
@@ -32,7 +35,8 @@ const macKey = new Float64Array(64).fill(-1);
 const macText: string[] = new Array<string>(64).fill('');
 
 export function mac(b: Buffer, o: number): string {
-  const hi = (b[o]! << 8) | b[o + 1]!, lo = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
+  const hi = (b[o]! << 8) | b[o + 1]!,
+    lo = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
   const v = hi * 4294967296 + lo;
   const slot = (lo ^ (lo >>> 11) ^ hi) & 63;
   if (macKey[slot] === v) return macText[slot]!;
@@ -52,14 +56,25 @@ function hexAddress(b: Buffer, o: number, n: number): string {
   return parts.join(':');
 }
 
-const cut = (layers: Layer[], codec: string, error: string): void => { layers.push({ layer: 'truncated', codec, error }); };
+const cut = (layers: Layer[], codec: string, error: string): void => {
+  layers.push({ layer: 'truncated', codec, error });
+};
 
 /** link type -> how long its header is and what follows (registry 1). */
 const LINK: Record<number, (buf: Buffer, layers: Layer[], wire: number) => number> = {
   [lt.LINKTYPE_ETHERNET]: ether,
-  [lt.LINKTYPE_RAW]: (buf, layers, wire) => { ipAny(buf, 0, layers, wire); return 0; },
-  [lt.LINKTYPE_IPV4]: (buf, layers, wire) => { ip4(buf, 0, layers, wire); return 0; },
-  [lt.LINKTYPE_IPV6]: (buf, layers, wire) => { ip6(buf, 0, layers, wire); return 0; },
+  [lt.LINKTYPE_RAW]: (buf, layers, wire) => {
+    ipAny(buf, 0, layers, wire);
+    return 0;
+  },
+  [lt.LINKTYPE_IPV4]: (buf, layers, wire) => {
+    ip4(buf, 0, layers, wire);
+    return 0;
+  },
+  [lt.LINKTYPE_IPV6]: (buf, layers, wire) => {
+    ip6(buf, 0, layers, wire);
+    return 0;
+  },
   [lt.LINKTYPE_NULL]: (buf, layers, wire) => loopback(buf, layers, wire, true),
   [lt.LINKTYPE_LOOP]: (buf, layers, wire) => loopback(buf, layers, wire, false),
   [lt.LINKTYPE_LINUX_SLL]: sll,
@@ -116,10 +131,14 @@ export function dissect(linktype: number, buf: Buffer, wire = buf.length, opts: 
 }
 
 function ether(buf: Buffer, layers: Layer[], wire: number): number {
-  if (buf.length < 14) { cut(layers, 'ether', `truncated: need 14 bytes, have ${buf.length}`); return buf.length; }
+  if (buf.length < 14) {
+    cut(layers, 'ether', `truncated: need 14 bytes, have ${buf.length}`);
+    return buf.length;
+  }
   const ethertype = buf.readUInt16BE(12);
   layers.push({ layer: 'ether', dst: mac(buf, 0), src: mac(buf, 6), ethertype });
-  let p = 14, type = ethertype;
+  let p = 14,
+    type = ethertype;
   // tags are part of the link header for -x (tcpdump counts them in hdrlen)
   while ((type === ETHERTYPE_8021Q || type === ETHERTYPE_8021AD || type === ETHERTYPE_QINQ) && buf.length - p >= 4) {
     const tci = buf.readUInt16BE(p);
@@ -129,8 +148,16 @@ function ether(buf: Buffer, layers: Layer[], wire: number): number {
   }
   // fix the tpid field: it is the ethertype that announced the tag
   let announced = ethertype;
-  for (const l of layers) if (l.layer === 'vlan') { const inner = l.ethertype; l.tpid = announced; announced = inner; }
-  if (type <= 1500) { layers.push({ layer: 'data', length: buf.length - p }); return p; } // 802.3 length field (LLC not decoded)
+  for (const l of layers)
+    if (l.layer === 'vlan') {
+      const inner = l.ethertype;
+      l.tpid = announced;
+      announced = inner;
+    }
+  if (type <= 1500) {
+    layers.push({ layer: 'data', length: buf.length - p });
+    return p;
+  } // 802.3 length field (LLC not decoded)
   next(type, buf, p, layers, wire - p);
   return p;
 }
@@ -138,7 +165,8 @@ function ether(buf: Buffer, layers: Layer[], wire: number): number {
 function vlan(buf: Buffer, p: number, layers: Layer[], wire: number): void {
   // reached only from a cooked header: ether() unwraps its own tags
   if (buf.length - p < 4) return cut(layers, 'vlan', 'truncated');
-  const tci = buf.readUInt16BE(p), type = buf.readUInt16BE(p + 2);
+  const tci = buf.readUInt16BE(p),
+    type = buf.readUInt16BE(p + 2);
   layers.push({ layer: 'vlan', tpid: ETHERTYPE_8021Q, id: tci & 0xfff, pcp: tci >> 13, dei: (tci & 0x1000) !== 0, ethertype: type });
   next(type, buf, p + 4, layers, wire - 4);
 }
@@ -150,7 +178,10 @@ function next(type: number, buf: Buffer, p: number, layers: Layer[], wire: numbe
 }
 
 function loopback(buf: Buffer, layers: Layer[], wire: number, hostOrder: boolean): number {
-  if (buf.length < 4) { cut(layers, 'null', 'truncated'); return buf.length; }
+  if (buf.length < 4) {
+    cut(layers, 'null', 'truncated');
+    return buf.length;
+  }
   // DLT_NULL: the AF_ value in the writer's byte order; DLT_LOOP: network order
   let family = hostOrder ? buf.readUInt32LE(0) : buf.readUInt32BE(0);
   if (hostOrder && (family & 0xffff0000) !== 0) family = buf.readUInt32BE(0);
@@ -162,7 +193,10 @@ function loopback(buf: Buffer, layers: Layer[], wire: number, hostOrder: boolean
 }
 
 function sll(buf: Buffer, layers: Layer[], wire: number): number {
-  if (buf.length < 16) { cut(layers, 'sll', 'truncated'); return buf.length; }
+  if (buf.length < 16) {
+    cut(layers, 'sll', 'truncated');
+    return buf.length;
+  }
   const halen = Math.min(buf.readUInt16BE(4), 8);
   const ethertype = buf.readUInt16BE(14);
   layers.push({ layer: 'sll', version: 1, packetType: buf.readUInt16BE(0), hatype: buf.readUInt16BE(2), address: hexAddress(buf, 6, halen), ethertype });
@@ -171,10 +205,21 @@ function sll(buf: Buffer, layers: Layer[], wire: number): number {
 }
 
 function sll2(buf: Buffer, layers: Layer[], wire: number): number {
-  if (buf.length < 20) { cut(layers, 'sll2', 'truncated'); return buf.length; }
+  if (buf.length < 20) {
+    cut(layers, 'sll2', 'truncated');
+    return buf.length;
+  }
   const ethertype = buf.readUInt16BE(0);
   const halen = Math.min(buf[11]!, 8);
-  layers.push({ layer: 'sll', version: 2, ethertype, ifindex: buf.readUInt32BE(4), hatype: buf.readUInt16BE(8), packetType: buf[10]!, address: hexAddress(buf, 12, halen) });
+  layers.push({
+    layer: 'sll',
+    version: 2,
+    ethertype,
+    ifindex: buf.readUInt32BE(4),
+    hatype: buf.readUInt16BE(8),
+    packetType: buf[10]!,
+    address: hexAddress(buf, 12, halen),
+  });
   next(ethertype, buf, 20, layers, wire - 20);
   return 20;
 }
@@ -182,14 +227,20 @@ function sll2(buf: Buffer, layers: Layer[], wire: number): number {
 function arp(buf: Buffer, p: number, layers: Layer[]): void {
   const have = buf.length - p;
   if (have < 8) return cut(layers, 'arp', 'truncated');
-  const hln = buf[p + 4]!, pln = buf[p + 5]!;
+  const hln = buf[p + 4]!,
+    pln = buf[p + 5]!;
   if (have < 8 + 2 * hln + 2 * pln) return cut(layers, 'arp', 'truncated');
-  const addr = (o: number, n: number, proto: boolean) =>
-    (proto && n === 4 ? formatIPv4(buf, o) : n === 6 && !proto ? mac(buf, o) : hexAddress(buf, o, n));
+  const addr = (o: number, n: number, proto: boolean) => (proto && n === 4 ? formatIPv4(buf, o) : n === 6 && !proto ? mac(buf, o) : hexAddress(buf, o, n));
   const o = p + 8;
   layers.push({
-    layer: 'arp', hrd: buf.readUInt16BE(p), pro: buf.readUInt16BE(p + 2), op: buf.readUInt16BE(p + 6),
-    sha: addr(o, hln, false), spa: addr(o + hln, pln, true), tha: addr(o + hln + pln, hln, false), tpa: addr(o + 2 * hln + pln, pln, true),
+    layer: 'arp',
+    hrd: buf.readUInt16BE(p),
+    pro: buf.readUInt16BE(p + 2),
+    op: buf.readUInt16BE(p + 6),
+    sha: addr(o, hln, false),
+    spa: addr(o + hln, pln, true),
+    tha: addr(o + hln + pln, hln, false),
+    tpa: addr(o + 2 * hln + pln, pln, true),
     length: have,
   });
 }
@@ -214,7 +265,10 @@ function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   const addrs = sum16(buf, p + 12, p + 20);
   // a fragment's checksum covers bytes it does not hold: not checked (tcpdump neither)
   pseudo = header.mf ? null : (protocol, length) => addrs + protocol + length;
-  if (header.fragmentOffset !== 0) { layers.push({ layer: 'data', length: header.totalLength - header.headerLength }); return; }
+  if (header.fragmentOffset !== 0) {
+    layers.push({ layer: 'data', length: header.totalLength - header.headerLength });
+    return;
+  }
   upper(header.protocol, buf, p + header.headerLength, p + header.headerLength + payload.length, header.totalLength - header.headerLength, layers);
 }
 
@@ -233,7 +287,10 @@ function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   if (v.fragment) {
     // the bytes after the fragment header
     let q = p + ipv6.HEADER;
-    for (const e of v.extensions) { q += e.length; if (e.type === ipv6.NEXT_FRAGMENT) break; }
+    for (const e of v.extensions) {
+      q += e.length;
+      if (e.type === ipv6.NEXT_FRAGMENT) break;
+    }
     fragmentLength = v.header.payloadLength - (q - p - ipv6.HEADER);
   }
   const l6: Layer = { layer: 'ipv6', header: v.header, extensions: v.extensions, protocol: v.protocol, fragment: v.fragment, fragmentLength };
@@ -241,7 +298,10 @@ function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   layers.push(l6);
   const addrs = sum16(buf, p + 8, p + 40);
   pseudo = v.fragment ? null : (protocol, length) => addrs + Math.floor(length / 0x10000) + (length & 0xffff) + protocol;
-  if (v.fragment && v.fragment.offset !== 0) { layers.push({ layer: 'data', length: fragmentLength ?? 0 }); return; }
+  if (v.fragment && v.fragment.offset !== 0) {
+    layers.push({ layer: 'data', length: fragmentLength ?? 0 });
+    return;
+  }
   upper(v.protocol, buf, start, start + v.payload.length, upperLength, layers);
 }
 
@@ -249,7 +309,11 @@ function hopOptions(buf: Buffer, p: number, end: number): { type: number; value:
   const out: { type: number; value: Buffer }[] = [];
   while (p < end) {
     const type = buf[p]!;
-    if (type === 0) { out.push({ type, value: buf.subarray(p, p) }); p++; continue; } // Pad1
+    if (type === 0) {
+      out.push({ type, value: buf.subarray(p, p) });
+      p++;
+      continue;
+    } // Pad1
     if (p + 2 > end) break;
     const len = buf[p + 1]!;
     out.push({ type, value: buf.subarray(p + 2, Math.min(end, p + 2 + len)) });
@@ -291,17 +355,29 @@ function udpLayer(buf: Buffer, p: number, layers: Layer[], _length: number): voi
   const r = udp.decode(buf, p);
   if (!r.ok) return truncatedPorts(buf, p, layers, r.codec, r.error);
   const u = r.value;
-  layers.push({ layer: 'udp', srcPort: u.srcPort, dstPort: u.dstPort, ulen: u.length, checksum: u.checksum, length: u.length - udp.HEADER, sum: sumCheck(buf, p, u.length, IPPROTO_UDP, 6) });
+  layers.push({
+    layer: 'udp',
+    srcPort: u.srcPort,
+    dstPort: u.dstPort,
+    ulen: u.length,
+    checksum: u.checksum,
+    length: u.length - udp.HEADER,
+    sum: sumCheck(buf, p, u.length, IPPROTO_UDP, 6),
+  });
   const port = PORTS[u.srcPort] ?? PORTS[u.dstPort];
   if (port) port(buf, p + udp.HEADER, Math.min(buf.length, p + u.length), layers, false);
 }
 
 function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
   if (buf.length - p < 4) return cut(layers, 'icmp', 'truncated');
-  const type = buf[p]!, code = buf[p + 1]!;
+  const type = buf[p]!,
+    code = buf[p + 1]!;
   const l: IcmpLayer = { layer: 'icmp', type, code, checksum: buf.readUInt16BE(p + 2), length };
   layers.push(l);
-  if (buf.length - p < 8) { l.short = true; return; }
+  if (buf.length - p < 8) {
+    l.short = true;
+    return;
+  }
   if (type === 0 || type === 8 || type === 13 || type === 14 || type === 15 || type === 16) {
     l.id = buf.readUInt16BE(p + 4);
     l.seq = buf.readUInt16BE(p + 6);
@@ -318,20 +394,31 @@ function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
 
 function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
   if (buf.length - p < 4) return cut(layers, 'icmp6', 'truncated');
-  const type = buf[p]!, code = buf[p + 1]!;
+  const type = buf[p]!,
+    code = buf[p + 1]!;
   const l: Icmp6Layer = { layer: 'icmp6', type, code, checksum: buf.readUInt16BE(p + 2), length, sum: sumCheck(buf, p, length, IPPROTO_ICMPV6, 2) };
   layers.push(l);
   const have = buf.length - p;
   if (type >= 133 && type <= 137) l.ndOptions = ndOptions(buf, p + (type === 133 ? 8 : type === 134 ? 16 : type === 137 ? 40 : 24), buf.length);
   if (type === 143 && have >= 8) l.groups = mldRecords(buf, p + 8, buf.length, buf.readUInt16BE(p + 6));
-  const need = (n: number) => { if (have < n) l.short = true; return have >= n; };
+  const need = (n: number) => {
+    if (have < n) l.short = true;
+    return have >= n;
+  };
   if (type === 128 || type === 129) {
-    if (need(8)) { l.id = buf.readUInt16BE(p + 4); l.seq = buf.readUInt16BE(p + 6); }
+    if (need(8)) {
+      l.id = buf.readUInt16BE(p + 4);
+      l.seq = buf.readUInt16BE(p + 6);
+    }
   } else if (type === 135 || type === 136 || type === 137) {
     if (need(24)) l.target = formatIPv6(buf, p + 8);
-    if (type === 136 && have >= 5) l.naFlags = { router: (buf[p + 4]! & 0x80) !== 0, solicited: (buf[p + 4]! & 0x40) !== 0, override: (buf[p + 4]! & 0x20) !== 0 };
+    if (type === 136 && have >= 5)
+      l.naFlags = { router: (buf[p + 4]! & 0x80) !== 0, solicited: (buf[p + 4]! & 0x40) !== 0, override: (buf[p + 4]! & 0x20) !== 0 };
   } else if (type === 130 || type === 131 || type === 132) {
-    if (need(24)) { l.maxDelay = buf.readUInt16BE(p + 4); l.target = formatIPv6(buf, p + 8); }
+    if (need(24)) {
+      l.maxDelay = buf.readUInt16BE(p + 4);
+      l.target = formatIPv6(buf, p + 8);
+    }
   } else if (type === 143) {
     if (need(8)) l.records = buf.readUInt16BE(p + 6);
   } else if (type >= 1 && type <= 4) {
@@ -347,7 +434,8 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
 function ndOptions(buf: Buffer, p: number, end: number): { type: number; length: number; address: string }[] {
   const out: { type: number; length: number; address: string }[] = [];
   while (p + 2 <= end) {
-    const type = buf[p]!, len = buf[p + 1]! * 8;
+    const type = buf[p]!,
+      len = buf[p + 1]! * 8;
     if (len === 0 || p + len > end) break;
     out.push({ type, length: len, address: (type === 1 || type === 2) && len === 8 ? mac(buf, p + 2) : '' });
     p += len;

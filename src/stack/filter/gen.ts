@@ -3,8 +3,43 @@
 // one conditional jump); code is laid out with short-circuit jumps to the
 // accept (`ret #snaplen`) and reject (`ret #0`) returns.
 import {
-  ABS, ADD, ALU, AND, B, DIV, H, IMM, IND, JEQ, JGE, JGT, JMP, JSET, K, LD, LDX, LEN, LSH, MEM, MISC, MOD, MSH, MUL, NEG, OR, RET,
-  RSH, ST, SUB, TAX, W, X, XOR, type Insn, jump, stmt,
+  ABS,
+  ADD,
+  ALU,
+  AND,
+  B,
+  DIV,
+  H,
+  IMM,
+  IND,
+  JEQ,
+  JGE,
+  JGT,
+  JMP,
+  JSET,
+  K,
+  LD,
+  LDX,
+  LEN,
+  LSH,
+  MEM,
+  MISC,
+  MOD,
+  MSH,
+  MUL,
+  NEG,
+  OR,
+  RET,
+  RSH,
+  ST,
+  SUB,
+  TAX,
+  W,
+  X,
+  XOR,
+  type Insn,
+  jump,
+  stmt,
 } from '../bpf.js';
 import { UsageError } from '../errors.js';
 import { parseIPv4, parseIPv6 } from '../packet/addr.js';
@@ -23,18 +58,32 @@ export type Arith =
   | { t: 'bin'; op: string; l: Arith; r: Arith }
   | { t: 'neg'; e: Arith };
 
-export interface Qualifiers { proto: string | undefined; dir: string | undefined; type: string | undefined }
+export interface Qualifiers {
+  proto: string | undefined;
+  dir: string | undefined;
+  type: string | undefined;
+}
 
 /** Where the link layer puts its type field and the network header (gencode.c off_linktype, off_nl). */
-export interface Ctx { linktype: number; offLinktype: number | null; offNl: number }
+export interface Ctx {
+  linktype: number;
+  offLinktype: number | null;
+  offNl: number;
+}
 
 export function contextFor(linktype: number): Ctx {
   switch (linktype) {
-    case lt.LINKTYPE_ETHERNET: return { linktype, offLinktype: 12, offNl: 14 };
-    case lt.LINKTYPE_LINUX_SLL: return { linktype, offLinktype: 14, offNl: 16 };
-    case lt.LINKTYPE_LINUX_SLL2: return { linktype, offLinktype: 0, offNl: 20 };
-    case lt.LINKTYPE_NULL: case lt.LINKTYPE_LOOP: return { linktype, offLinktype: null, offNl: 4 };
-    default: return { linktype, offLinktype: null, offNl: 0 };
+    case lt.LINKTYPE_ETHERNET:
+      return { linktype, offLinktype: 12, offNl: 14 };
+    case lt.LINKTYPE_LINUX_SLL:
+      return { linktype, offLinktype: 14, offNl: 16 };
+    case lt.LINKTYPE_LINUX_SLL2:
+      return { linktype, offLinktype: 0, offNl: 20 };
+    case lt.LINKTYPE_NULL:
+    case lt.LINKTYPE_LOOP:
+      return { linktype, offLinktype: null, offNl: 4 };
+    default:
+      return { linktype, offLinktype: null, offNl: 0 };
   }
 }
 
@@ -48,13 +97,18 @@ const ld = (size: number, off: number) => stmt(LD | size | ABS, off);
 const cmp = (size: number, off: number, v: number, mask?: number): Pred =>
   atom(mask === undefined || mask === 0xffffffff ? [ld(size, off)] : [ld(size, off), stmt(ALU | AND | K, mask >>> 0)], JMP | JEQ | K, v);
 
-const ETHERTYPE_IP = 0x0800, ETHERTYPE_IPV6 = 0x86dd, ETHERTYPE_ARP = 0x0806, ETHERTYPE_REVARP = 0x8035;
+const ETHERTYPE_IP = 0x0800,
+  ETHERTYPE_IPV6 = 0x86dd,
+  ETHERTYPE_ARP = 0x0806,
+  ETHERTYPE_REVARP = 0x8035;
 const PROTO_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmp6: 58, sctp: 132, igmp: 2 };
 
 export class Gen {
   constructor(private readonly ctx: Ctx) {}
 
-  private get nl(): number { return this.ctx.offNl; }
+  private get nl(): number {
+    return this.ctx.offNl;
+  }
 
   /** The link layer says ethertype `type` (gencode.c gen_linktype). */
   linkType(type: number): Pred {
@@ -77,14 +131,24 @@ export class Gen {
 
   protocol(proto: string): Pred {
     switch (proto) {
-      case 'ip': return this.linkType(ETHERTYPE_IP);
-      case 'ip6': return this.linkType(ETHERTYPE_IPV6);
-      case 'arp': return this.linkType(ETHERTYPE_ARP);
-      case 'rarp': return this.linkType(ETHERTYPE_REVARP);
-      case 'ether': case 'link': return TRUE;
-      case 'icmp': case 'igmp': return this.ipProto(PROTO_NUMBERS[proto]!);
-      case 'icmp6': return this.ip6Proto(58);
-      default: return or(this.ipProto(PROTO_NUMBERS[proto]!), this.ip6Proto(PROTO_NUMBERS[proto]!));
+      case 'ip':
+        return this.linkType(ETHERTYPE_IP);
+      case 'ip6':
+        return this.linkType(ETHERTYPE_IPV6);
+      case 'arp':
+        return this.linkType(ETHERTYPE_ARP);
+      case 'rarp':
+        return this.linkType(ETHERTYPE_REVARP);
+      case 'ether':
+      case 'link':
+        return TRUE;
+      case 'icmp':
+      case 'igmp':
+        return this.ipProto(PROTO_NUMBERS[proto]!);
+      case 'icmp6':
+        return this.ip6Proto(58);
+      default:
+        return or(this.ipProto(PROTO_NUMBERS[proto]!), this.ip6Proto(PROTO_NUMBERS[proto]!));
     }
   }
 
@@ -143,8 +207,11 @@ export class Gen {
 
   qualified(q: Qualifiers, id: string, mask?: string): Pred {
     switch (q.type) {
-      case 'port': case 'portrange': return this.port(q, id);
-      case 'net': return this.net(q, id, mask);
+      case 'port':
+      case 'portrange':
+        return this.port(q, id);
+      case 'net':
+        return this.net(q, id, mask);
       default:
         if (q.proto === 'ether' || q.proto === 'link') return this.etherHost(q.dir, id);
         if (mask !== undefined) throw new UsageError("'mask' goes with 'net'");
@@ -157,7 +224,11 @@ export class Gen {
     if (!m) throw new UsageError(`bogus ethernet address ${id}`);
     const b = [m[1], m[3], m[4], m[5], m[6], m[7]].map((x) => parseInt(x!, 16));
     const at = (off: number) => and(cmp(W, off + 2, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0), cmp(H, off, (b[0]! << 8) | b[1]!));
-    return this.dir(dir, () => at(6), () => at(0));
+    return this.dir(
+      dir,
+      () => at(6),
+      () => at(0),
+    );
   }
 
   private host(q: Qualifiers, id: string, prefix?: number, explicitMask?: number): Pred {
@@ -167,8 +238,24 @@ export class Gen {
       const addr = v4.readUInt32BE(0);
       const mask = explicitMask ?? (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
       if ((addr & ~mask) >>> 0 !== 0) throw new UsageError(`non-network bits set in "${id}"`);
-      const ip = () => and(this.linkType(ETHERTYPE_IP), this.dir(q.dir, () => cmp(W, this.nl + 12, addr, mask), () => cmp(W, this.nl + 16, addr, mask)));
-      const arp = (type: number) => and(this.linkType(type), this.dir(q.dir, () => cmp(W, this.nl + 14, addr, mask), () => cmp(W, this.nl + 24, addr, mask)));
+      const ip = () =>
+        and(
+          this.linkType(ETHERTYPE_IP),
+          this.dir(
+            q.dir,
+            () => cmp(W, this.nl + 12, addr, mask),
+            () => cmp(W, this.nl + 16, addr, mask),
+          ),
+        );
+      const arp = (type: number) =>
+        and(
+          this.linkType(type),
+          this.dir(
+            q.dir,
+            () => cmp(W, this.nl + 14, addr, mask),
+            () => cmp(W, this.nl + 24, addr, mask),
+          ),
+        );
       if (q.proto === 'ip') return ip();
       if (q.proto === 'arp') return arp(ETHERTYPE_ARP);
       if (q.proto === 'rarp') return arp(ETHERTYPE_REVARP);
@@ -191,7 +278,14 @@ export class Gen {
         }
         return p ?? TRUE;
       };
-      return and(this.linkType(ETHERTYPE_IPV6), this.dir(q.dir, () => words(this.nl + 8), () => words(this.nl + 24)));
+      return and(
+        this.linkType(ETHERTYPE_IPV6),
+        this.dir(
+          q.dir,
+          () => words(this.nl + 8),
+          () => words(this.nl + 24),
+        ),
+      );
     }
     throw new UsageError(`unknown host '${id}'`);
   }
@@ -220,18 +314,40 @@ export class Gen {
     const one = q.type === 'port' ? portNumber(id) : undefined;
     if (q.type === 'portrange' && !range) throw new UsageError(`illegal port range '${id}'`);
     if (q.type === 'port' && one === undefined) throw new UsageError(`unknown port '${id}'`);
-    let lo = range ? Number(range[1]) : one!, hi = range ? Number(range[2]) : one!;
+    let lo = range ? Number(range[1]) : one!,
+      hi = range ? Number(range[2]) : one!;
     if (lo > hi) [lo, hi] = [hi, lo];
     if (hi > 65535) throw new UsageError(`illegal port number ${hi} > 65535`);
-    const test = (code: Insn[]): Pred => lo === hi ? atom(code, JMP | JEQ | K, lo) : and(atom(code, JMP | JGE | K, lo), not(atom(code, JMP | JGT | K, hi)));
+    const test = (code: Insn[]): Pred => (lo === hi ? atom(code, JMP | JEQ | K, lo) : and(atom(code, JMP | JGE | K, lo), not(atom(code, JMP | JGT | K, hi))));
     const protos = q.proto === undefined || q.proto === 'ip' || q.proto === 'ip6' ? [132, 6, 17] : [PROTO_NUMBERS[q.proto]];
     if (protos[0] === undefined || q.proto === 'icmp' || q.proto === 'icmp6') throw new UsageError(`'${q.proto} port' is not a valid qualifier`);
     const anyOf = (off: number) => protos.map((n) => cmp(B, off, n!)).reduce((a, b) => or(a, b));
     const nl = this.nl;
-    const v4 = and(this.linkType(ETHERTYPE_IP), and(anyOf(nl + 9), and(not(atom([ld(H, nl + 6)], JMP | JSET | K, 0x1fff)),
-      this.dir(q.dir, () => test([stmt(LDX | B | MSH, nl), stmt(LD | H | IND, nl)]), () => test([stmt(LDX | B | MSH, nl), stmt(LD | H | IND, nl + 2)])))));
-    const v6 = and(this.linkType(ETHERTYPE_IPV6), and(anyOf(nl + 6),
-      this.dir(q.dir, () => test([ld(H, nl + 40)]), () => test([ld(H, nl + 42)]))));
+    const v4 = and(
+      this.linkType(ETHERTYPE_IP),
+      and(
+        anyOf(nl + 9),
+        and(
+          not(atom([ld(H, nl + 6)], JMP | JSET | K, 0x1fff)),
+          this.dir(
+            q.dir,
+            () => test([stmt(LDX | B | MSH, nl), stmt(LD | H | IND, nl)]),
+            () => test([stmt(LDX | B | MSH, nl), stmt(LD | H | IND, nl + 2)]),
+          ),
+        ),
+      ),
+    );
+    const v6 = and(
+      this.linkType(ETHERTYPE_IPV6),
+      and(
+        anyOf(nl + 6),
+        this.dir(
+          q.dir,
+          () => test([ld(H, nl + 40)]),
+          () => test([ld(H, nl + 42)]),
+        ),
+      ),
+    );
     if (q.proto === 'ip') return v4;
     if (q.proto === 'ip6') return v6;
     return or(v6, v4);
@@ -242,7 +358,8 @@ export class Gen {
   relation(op: string, l: Arith, r: Arith): Pred {
     const guards: Pred[] = [];
     const slots = { next: 0 };
-    const lf = fold(l), rf = fold(r);
+    const lf = fold(l),
+      rf = fold(r);
     let p: Pred;
     const jop = op === '>' || op === '<=' ? JGT : op === '>=' || op === '<' ? JGE : JEQ;
     if (rf.t === 'num') {
@@ -259,9 +376,12 @@ export class Gen {
 
   private arith(e: Arith, guards: Pred[], slots: { next: number }): Insn[] {
     switch (e.t) {
-      case 'num': return [stmt(LD | IMM, e.v)];
-      case 'len': return [stmt(LD | W | LEN, 0)];
-      case 'neg': return [...this.arith(e.e, guards, slots), stmt(ALU | NEG, 0)];
+      case 'num':
+        return [stmt(LD | IMM, e.v)];
+      case 'len':
+        return [stmt(LD | W | LEN, 0)];
+      case 'neg':
+        return [...this.arith(e.e, guards, slots), stmt(ALU | NEG, 0)];
       case 'bin': {
         const code = ALU_OPS[e.op]!;
         if (e.r.t === 'num') return [...this.arith(e.l, guards, slots), stmt(ALU | code | K, e.r.v)];
@@ -269,7 +389,8 @@ export class Gen {
         if (slots.next > 16) throw new UsageError('too many registers needed to evaluate expression');
         return [...this.arith(e.r, guards, slots), stmt(ST, s), ...this.arith(e.l, guards, slots), stmt(LDX | W | MEM, s), stmt(ALU | code | X, 0)];
       }
-      case 'load': return this.load(e, guards, slots);
+      case 'load':
+        return this.load(e, guards, slots);
     }
   }
 
@@ -280,8 +401,13 @@ export class Gen {
     const at = (base: number): Insn[] =>
       idx.t === 'num' ? [stmt(LD | size | ABS, base + idx.v)] : [...this.arith(idx, guards, slots), stmt(MISC | TAX, 0), stmt(LD | size | IND, base)];
     switch (e.proto) {
-      case 'ether': case 'link': return at(0);
-      case 'ip': case 'arp': case 'rarp': case 'ip6':
+      case 'ether':
+      case 'link':
+        return at(0);
+      case 'ip':
+      case 'arp':
+      case 'rarp':
+      case 'ip6':
         addGuard(guards, this.protocol(e.proto));
         return at(nl);
       case 'icmp6':
@@ -295,7 +421,15 @@ export class Gen {
         addGuard(guards, not(atom([ld(H, nl + 6)], JMP | JSET | K, 0x1fff)));
         if (idx.t === 'num') return [stmt(LDX | B | MSH, nl), stmt(LD | size | IND, nl + idx.v)];
         const s = slots.next++;
-        return [...this.arith(idx, guards, slots), stmt(ST, s), stmt(LDX | B | MSH, nl), stmt(LD | MEM, s), stmt(ALU | ADD | X, 0), stmt(MISC | TAX, 0), stmt(LD | size | IND, nl)];
+        return [
+          ...this.arith(idx, guards, slots),
+          stmt(ST, s),
+          stmt(LDX | B | MSH, nl),
+          stmt(LD | MEM, s),
+          stmt(ALU | ADD | X, 0),
+          stmt(MISC | TAX, 0),
+          stmt(LD | size | IND, nl),
+        ];
       }
     }
   }
@@ -312,16 +446,26 @@ function addGuard(guards: Pred[], p: Pred): void {
 export function fold(e: Arith): Arith {
   if (e.t === 'neg') {
     const x = fold(e.e);
-    return x.t === 'num' ? { t: 'num', v: (-x.v) >>> 0 } : { t: 'neg', e: x };
+    return x.t === 'num' ? { t: 'num', v: -x.v >>> 0 } : { t: 'neg', e: x };
   }
   if (e.t === 'load') return { ...e, index: fold(e.index) };
   if (e.t !== 'bin') return e;
-  const l = fold(e.l), r = fold(e.r);
+  const l = fold(e.l),
+    r = fold(e.r);
   if (l.t === 'num' && r.t === 'num') {
-    const a = l.v, b = r.v;
+    const a = l.v,
+      b = r.v;
     const v: Record<string, () => number> = {
-      '+': () => a + b, '-': () => a - b, '*': () => Math.imul(a, b), '/': () => (b ? Math.floor(a / b) : NaN), '%': () => (b ? a % b : NaN),
-      '&': () => a & b, '|': () => a | b, '^': () => a ^ b, '<<': () => (b >= 32 ? 0 : a << b), '>>': () => (b >= 32 ? 0 : a >>> b),
+      '+': () => a + b,
+      '-': () => a - b,
+      '*': () => Math.imul(a, b),
+      '/': () => (b ? Math.floor(a / b) : NaN),
+      '%': () => (b ? a % b : NaN),
+      '&': () => a & b,
+      '|': () => a | b,
+      '^': () => a ^ b,
+      '<<': () => (b >= 32 ? 0 : a << b),
+      '>>': () => (b >= 32 ? 0 : a >>> b),
     };
     const x = v[e.op]!();
     if (Number.isNaN(x)) throw new UsageError('division by zero');
@@ -338,7 +482,21 @@ function partialIPv4(id: string, asNet: boolean): Buffer | null {
   return Buffer.from([...parts, 0, 0, 0].slice(0, 4));
 }
 
-const PORT_NAMES: Record<string, number> = { domain: 53, http: 80, https: 443, ssh: 22, ntp: 123, ftp: 21, telnet: 23, smtp: 25, echo: 7, daytime: 13, bootps: 67, bootpc: 68, tftp: 69 };
+const PORT_NAMES: Record<string, number> = {
+  domain: 53,
+  http: 80,
+  https: 443,
+  ssh: 22,
+  ntp: 123,
+  ftp: 21,
+  telnet: 23,
+  smtp: 25,
+  echo: 7,
+  daytime: 13,
+  bootps: 67,
+  bootpc: 68,
+  tftp: 69,
+};
 
 function portNumber(id: string): number | undefined {
   if (/^\d+$/.test(id)) return Number(id) > 65535 ? undefined : Number(id);
@@ -347,21 +505,42 @@ function portNumber(id: string): number | undefined {
 
 // ---------- layout ----------
 
-interface Pending { ins: Insn; t?: number; f?: number; ja?: number }
+interface Pending {
+  ins: Insn;
+  t?: number;
+  f?: number;
+  ja?: number;
+}
 
 /** The program for a predicate: accept with `ret #snaplen`, reject with `ret #0`. */
 export function emit(p: Pred, snaplen: number): Insn[] {
   const code: Pending[] = [];
   const labels: number[] = [];
   const label = () => labels.push(-1) - 1;
-  const place = (l: number) => { labels[l] = code.length; };
-  const ACCEPT = label(), REJECT = label();
+  const place = (l: number) => {
+    labels[l] = code.length;
+  };
+  const ACCEPT = label(),
+    REJECT = label();
   const walk = (p: Pred, t: number, f: number): void => {
     switch (p.t) {
-      case 'const': code.push({ ins: stmt(JMP | 0, 0), ja: p.v ? t : f }); return;
-      case 'not': return walk(p.e, f, t);
-      case 'and': { const m = label(); walk(p.l, m, f); place(m); return walk(p.r, t, f); }
-      case 'or': { const m = label(); walk(p.l, t, m); place(m); return walk(p.r, t, f); }
+      case 'const':
+        code.push({ ins: stmt(JMP | 0, 0), ja: p.v ? t : f });
+        return;
+      case 'not':
+        return walk(p.e, f, t);
+      case 'and': {
+        const m = label();
+        walk(p.l, m, f);
+        place(m);
+        return walk(p.r, t, f);
+      }
+      case 'or': {
+        const m = label();
+        walk(p.l, t, m);
+        place(m);
+        return walk(p.r, t, f);
+      }
       case 'atom':
         for (const ins of p.code) code.push({ ins });
         code.push({ ins: jump(p.op, p.k, 0, 0), t, f });
@@ -382,9 +561,14 @@ export function emit(p: Pred, snaplen: number): Insn[] {
  */
 function dropKnownLoads(code: Pending[], labels: number[]): Pending[] {
   const incoming = new Map<number, (string | null)[]>();
-  const at = (pos: number, state: string | null) => { const l = incoming.get(pos) ?? []; l.push(state); incoming.set(pos, l); };
+  const at = (pos: number, state: string | null) => {
+    const l = incoming.get(pos) ?? [];
+    l.push(state);
+    incoming.set(pos, l);
+  };
   const keep: Pending[] = [];
-  let state: string | null = null, reachable = true;
+  let state: string | null = null,
+    reachable = true;
   for (let i = 0; i < code.length; i++) {
     const c = code[i]!;
     const from: (string | null)[] = [...(reachable ? [state] : []), ...(incoming.get(i) ?? [])];
@@ -435,7 +619,10 @@ function meet(list: { facts: Facts; a: string | null }[]): { facts: Facts; a: st
     let everywhere = true;
     for (const o of rest) {
       const g = o.facts.get(key);
-      if (!g) { everywhere = false; break; }
+      if (!g) {
+        everywhere = false;
+        break;
+      }
       if (g.eq !== eq) eq = undefined;
       ne = new Set([...ne].filter((v) => g.ne.has(v) || (g.eq !== undefined && g.eq !== v)));
     }
@@ -447,7 +634,8 @@ function meet(list: { facts: Facts; a: string | null }[]): { facts: Facts; a: st
 function withFact(facts: Facts, key: string, eq: boolean, v: number): Facts {
   const out: Facts = new Map([...facts].map(([k, f]) => [k, { eq: f.eq, ne: new Set(f.ne) }]));
   const f = out.get(key) ?? { ne: new Set<number>() };
-  if (eq) f.eq = v; else f.ne.add(v);
+  if (eq) f.eq = v;
+  else f.ne.add(v);
   out.set(key, f);
   return out;
 }
@@ -461,15 +649,26 @@ function withFact(facts: Facts, key: string, eq: boolean, v: number): Facts {
  */
 function threadJumps(code: Pending[], labels: number[]): void {
   const incoming = new Map<number, { facts: Facts; a: string | null }[]>();
-  const add = (pos: number, st: { facts: Facts; a: string | null }) => { const l = incoming.get(pos) ?? []; l.push(st); incoming.set(pos, l); };
+  const add = (pos: number, st: { facts: Facts; a: string | null }) => {
+    const l = incoming.get(pos) ?? [];
+    l.push(st);
+    incoming.set(pos, l);
+  };
   let st: { facts: Facts; a: string | null } | null = { facts: new Map(), a: null };
   for (let i = 0; i < code.length; i++) {
     const c = code[i]!;
     st = meet([...(st ? [st] : []), ...(incoming.get(i) ?? [])]);
-    if (c.ja !== undefined) { add(labels[c.ja]!, st); st = null; continue; }
+    if (c.ja !== undefined) {
+      add(labels[c.ja]!, st);
+      st = null;
+      continue;
+    }
     if (c.t === undefined) {
       const cls = c.ins.code & 0x07;
-      if (cls === RET) { st = null; continue; }
+      if (cls === RET) {
+        st = null;
+        continue;
+      }
       st = { facts: st.facts, a: isAbsLoad(c.ins) ? keyOf(c.ins) : cls === ST || cls === JMP ? st.a : null };
       continue;
     }
@@ -482,7 +681,10 @@ function threadJumps(code: Pending[], labels: number[]): void {
         let pos = labels[c[edge]!]!;
         const head = code[pos];
         let key = ea;
-        if (head && head.t === undefined && head.ja === undefined && isAbsLoad(head.ins)) { key = keyOf(head.ins); pos++; }
+        if (head && head.t === undefined && head.ja === undefined && isAbsLoad(head.ins)) {
+          key = keyOf(head.ins);
+          pos++;
+        }
         const j = code[pos];
         if (!j || j.t === undefined || j.ins.code !== (JMP | JEQ | K) || key === null) break;
         const f = facts.get(key);
@@ -507,7 +709,10 @@ function resolve(all: Pending[], labels: number[]): Insn[] {
     const kept = new Set(code);
     const map: number[] = [];
     let j = 0;
-    for (let i = 0; i <= all.length; i++) { map[i] = j; if (i < all.length && kept.has(all[i]!)) j++; }
+    for (let i = 0; i <= all.length; i++) {
+      map[i] = j;
+      if (i < all.length && kept.has(all[i]!)) j++;
+    }
     for (let l = 0; l < labels.length; l++) labels[l] = map[labels[l]!]!;
   }
   // a jump to the very next instruction is dropped; then offsets are filled in
@@ -515,13 +720,17 @@ function resolve(all: Pending[], labels: number[]): Insn[] {
   if (keep.length !== code.length) {
     const map: number[] = [];
     let j = 0;
-    for (let i = 0; i <= code.length; i++) { map[i] = j; if (i < code.length && keep.includes(code[i]!)) j++; }
+    for (let i = 0; i <= code.length; i++) {
+      map[i] = j;
+      if (i < code.length && keep.includes(code[i]!)) j++;
+    }
     for (let l = 0; l < labels.length; l++) labels[l] = map[labels[l]!]!;
   }
   return keep.map((c, i) => {
     if (c.ja !== undefined) return stmt(JMP | 0, labels[c.ja]! - i - 1);
     if (c.t === undefined) return c.ins;
-    const jt = labels[c.t]! - i - 1, jf = labels[c.f!]! - i - 1;
+    const jt = labels[c.t]! - i - 1,
+      jf = labels[c.f!]! - i - 1;
     if (jt > 255 || jf > 255) throw new UsageError('expression too complex: a jump beyond 255 instructions');
     return { ...c.ins, jt, jf };
   });

@@ -8,16 +8,25 @@
 import { UsageError } from '../errors.js';
 import { type Arith, type Ctx, type Pred, type Qualifiers, Gen, not, and, or } from './gen.js';
 
-export interface Token { kind: 'word' | 'op' | 'num'; text: string; word: number }
+export interface Token {
+  kind: 'word' | 'op' | 'num';
+  text: string;
+  word: number;
+}
 
 const OPS = ['&&', '||', '<<', '>>', '>=', '<=', '==', '!=', '(', ')', '[', ']', ':', '+', '-', '*', '/', '%', '&', '|', '^', '=', '>', '<', '!'];
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  let i = 0, depth = 0, word = 0;
+  let i = 0,
+    depth = 0,
+    word = 0;
   while (i < text.length) {
     const c = text[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     word++;
     // addresses and names; inside [] a ':' is the size separator
     const wordRe = depth > 0 ? /^[A-Za-z0-9_.\\]+(-[A-Za-z][A-Za-z0-9_]*)*/ : /^[A-Za-z0-9_.:\\]+(-[A-Za-z0-9][A-Za-z0-9_.:]*)*(\/\d+)?/;
@@ -45,15 +54,49 @@ const KEYWORDS = new Set([...PROTOS, ...DIRS, ...TYPES, 'and', 'or', 'not', 'les
 
 // named constants and offsets (pcap-filter(7) "expr relop expr")
 export const CONSTANTS: Record<string, number> = {
-  icmptype: 0, icmpcode: 1, icmp6type: 0, icmp6code: 1, tcpflags: 13,
-  'icmp-echoreply': 0, 'icmp-unreach': 3, 'icmp-sourcequench': 4, 'icmp-redirect': 5, 'icmp-echo': 8, 'icmp-routeradvert': 9,
-  'icmp-routersolicit': 10, 'icmp-timxceed': 11, 'icmp-paramprob': 12, 'icmp-tstamp': 13, 'icmp-tstampreply': 14,
-  'icmp-ireq': 15, 'icmp-ireqreply': 16, 'icmp-maskreq': 17, 'icmp-maskreply': 18,
-  'tcp-fin': 0x01, 'tcp-syn': 0x02, 'tcp-rst': 0x04, 'tcp-push': 0x08, 'tcp-ack': 0x10, 'tcp-urg': 0x20, 'tcp-ece': 0x40, 'tcp-cwr': 0x80,
-  'icmp6-destinationunreach': 1, 'icmp6-packettoobig': 2, 'icmp6-timeexceeded': 3, 'icmp6-parameterproblem': 4,
-  'icmp6-echo': 128, 'icmp6-echoreply': 129, 'icmp6-multicastlistenerquery': 130, 'icmp6-multicastlistenerreportv1': 131,
-  'icmp6-multicastlistenerdone': 132, 'icmp6-routersolicit': 133, 'icmp6-routeradvert': 134, 'icmp6-neighborsolicit': 135,
-  'icmp6-neighboradvert': 136, 'icmp6-redirect': 137, 'icmp6-multicastlistenerreportv2': 143,
+  icmptype: 0,
+  icmpcode: 1,
+  icmp6type: 0,
+  icmp6code: 1,
+  tcpflags: 13,
+  'icmp-echoreply': 0,
+  'icmp-unreach': 3,
+  'icmp-sourcequench': 4,
+  'icmp-redirect': 5,
+  'icmp-echo': 8,
+  'icmp-routeradvert': 9,
+  'icmp-routersolicit': 10,
+  'icmp-timxceed': 11,
+  'icmp-paramprob': 12,
+  'icmp-tstamp': 13,
+  'icmp-tstampreply': 14,
+  'icmp-ireq': 15,
+  'icmp-ireqreply': 16,
+  'icmp-maskreq': 17,
+  'icmp-maskreply': 18,
+  'tcp-fin': 0x01,
+  'tcp-syn': 0x02,
+  'tcp-rst': 0x04,
+  'tcp-push': 0x08,
+  'tcp-ack': 0x10,
+  'tcp-urg': 0x20,
+  'tcp-ece': 0x40,
+  'tcp-cwr': 0x80,
+  'icmp6-destinationunreach': 1,
+  'icmp6-packettoobig': 2,
+  'icmp6-timeexceeded': 3,
+  'icmp6-parameterproblem': 4,
+  'icmp6-echo': 128,
+  'icmp6-echoreply': 129,
+  'icmp6-multicastlistenerquery': 130,
+  'icmp6-multicastlistenerreportv1': 131,
+  'icmp6-multicastlistenerdone': 132,
+  'icmp6-routersolicit': 133,
+  'icmp6-routeradvert': 134,
+  'icmp6-neighborsolicit': 135,
+  'icmp6-neighboradvert': 136,
+  'icmp6-redirect': 137,
+  'icmp6-multicastlistenerreportv2': 143,
 };
 
 export class Parser {
@@ -61,12 +104,19 @@ export class Parser {
   private last: Qualifiers = { proto: undefined, dir: undefined, type: 'host' };
   private readonly gen: Gen;
 
-  constructor(private readonly toks: Token[], ctx: Ctx) {
+  constructor(
+    private readonly toks: Token[],
+    ctx: Ctx,
+  ) {
     this.gen = new Gen(ctx);
   }
 
-  private peek(k = 0): Token | undefined { return this.toks[this.i + k]; }
-  private is(text: string, k = 0): boolean { return this.peek(k)?.text === text; }
+  private peek(k = 0): Token | undefined {
+    return this.toks[this.i + k];
+  }
+  private is(text: string, k = 0): boolean {
+    return this.peek(k)?.text === text;
+  }
 
   private error(what = 'syntax error'): never {
     const t = this.peek();
@@ -75,7 +125,10 @@ export class Parser {
 
   private next(): Token {
     const t = this.toks[this.i++];
-    if (!t) { this.i--; this.error(); }
+    if (!t) {
+      this.i--;
+      this.error();
+    }
     return t;
   }
 
@@ -88,14 +141,21 @@ export class Parser {
   private expr(): Pred {
     let p = this.term();
     for (;;) {
-      if (this.is('and') || this.is('&&')) { this.i++; p = and(p, this.term()); }
-      else if (this.is('or') || this.is('||')) { this.i++; p = or(p, this.term()); }
-      else return p;
+      if (this.is('and') || this.is('&&')) {
+        this.i++;
+        p = and(p, this.term());
+      } else if (this.is('or') || this.is('||')) {
+        this.i++;
+        p = or(p, this.term());
+      } else return p;
     }
   }
 
   private term(): Pred {
-    if (this.is('not') || this.is('!')) { this.i++; return not(this.term()); }
+    if (this.is('not') || this.is('!')) {
+      this.i++;
+      return not(this.term());
+    }
     const save = this.i;
     if (this.startsArith()) {
       try {
@@ -107,7 +167,12 @@ export class Parser {
         if (first.text !== '(' && first.kind !== 'num') throw e;
         this.i = save;
         if (first.kind === 'num') {
-          try { return this.primitive(); } catch { this.i = save; throw e; }
+          try {
+            return this.primitive();
+          } catch {
+            this.i = save;
+            throw e;
+          }
         }
       }
     }
@@ -168,7 +233,10 @@ export class Parser {
       if (this.is(':')) {
         this.i++;
         const s = this.next();
-        if (s.text !== '1' && s.text !== '2' && s.text !== '4') { this.i--; this.error('data size must be 1, 2, or 4'); }
+        if (s.text !== '1' && s.text !== '2' && s.text !== '4') {
+          this.i--;
+          this.error('data size must be 1, 2, or 4');
+        }
         size = Number(s.text);
       }
       if (!this.is(']')) this.error();
@@ -183,10 +251,14 @@ export class Parser {
     const t = this.peek();
     if (!t) this.error();
     switch (t.text) {
-      case 'less': case 'greater': {
+      case 'less':
+      case 'greater': {
         this.i++;
         const n = this.next();
-        if (n.kind !== 'num') { this.i--; this.error(); }
+        if (n.kind !== 'num') {
+          this.i--;
+          this.error();
+        }
         return this.gen.length(t.text, number(n.text));
       }
       case 'vlan': {
@@ -194,14 +266,19 @@ export class Parser {
         const id = this.peek()?.kind === 'num' ? number(this.next().text) : undefined;
         return this.gen.vlan(id);
       }
-      case 'broadcast': case 'multicast':
+      case 'broadcast':
+      case 'multicast':
         this.i++;
         return this.gen.cast('ether', t.text);
     }
     // [proto] [dir] [type] id, or a protocol on its own
     const q: Qualifiers = { proto: undefined, dir: undefined, type: undefined };
     let qualified = false;
-    if (PROTOS.has(t.text)) { q.proto = t.text; this.i++; qualified = true; }
+    if (PROTOS.has(t.text)) {
+      q.proto = t.text;
+      this.i++;
+      qualified = true;
+    }
     if (q.proto && (this.is('broadcast') || this.is('multicast'))) return this.gen.cast(q.proto, this.next().text);
     if (q.proto && this.is('proto')) {
       this.i++;
@@ -228,7 +305,7 @@ export class Parser {
     }
     if (!qualified) Object.assign(q, this.last); // `host a or b`: b is `host b`
     const id = this.peek();
-    if (!id || (id.kind === 'op') || (KEYWORDS.has(id.text) && id.text !== 'len')) this.error();
+    if (!id || id.kind === 'op' || (KEYWORDS.has(id.text) && id.text !== 'len')) this.error();
     this.i++;
     q.type ??= q.proto === 'ether' || q.proto === 'link' ? 'host' : 'host';
     this.last = { ...q };
@@ -240,7 +317,10 @@ export class Parser {
     try {
       return this.gen.qualified(q, id.text, mask);
     } catch (e) {
-      if (e instanceof UsageError) { this.i--; this.error(e.message); }
+      if (e instanceof UsageError) {
+        this.i--;
+        this.error(e.message);
+      }
       throw e;
     }
   }
@@ -250,7 +330,10 @@ export class Parser {
     if (t.kind === 'num') return number(t.text);
     const names: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, icmp6: 58, sctp: 132, esp: 50, ah: 51, gre: 47 };
     const v = names[t.text.replace(/^\\/, '')];
-    if (v === undefined) { this.i--; this.error('unknown protocol'); }
+    if (v === undefined) {
+      this.i--;
+      this.error('unknown protocol');
+    }
     return v;
   }
 }

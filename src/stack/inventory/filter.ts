@@ -38,14 +38,31 @@ export type Filter =
 /** A filter that does not parse: the word it stopped at and what it wanted there. */
 export class FilterError extends Error {
   override readonly name = 'FilterError';
-  constructor(readonly word: string, readonly expected: string) {
+  constructor(
+    readonly word: string,
+    readonly expected: string,
+  ) {
     super(`bad filter at '${word}': expected ${expected}`);
   }
 }
 
 const CMP: Record<string, Cmp> = {
-  '=': 'eq', '==': 'eq', eq: 'eq', '!=': 'ne', ne: 'ne', neq: 'ne',
-  '>': 'gt', gt: 'gt', '<': 'lt', lt: 'lt', '>=': 'ge', ge: 'ge', geq: 'ge', '<=': 'le', le: 'le', leq: 'le',
+  '=': 'eq',
+  '==': 'eq',
+  eq: 'eq',
+  '!=': 'ne',
+  ne: 'ne',
+  neq: 'ne',
+  '>': 'gt',
+  gt: 'gt',
+  '<': 'lt',
+  lt: 'lt',
+  '>=': 'ge',
+  ge: 'ge',
+  geq: 'ge',
+  '<=': 'le',
+  le: 'le',
+  leq: 'le',
 };
 
 /** Split the words as ss's lexer does: parentheses and ! stand alone. */
@@ -125,14 +142,16 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
   function primary(): Filter {
     const w = peek();
     switch (w) {
-      case 'src': case 'dst': {
+      case 'src':
+      case 'dst': {
         next();
         const c = cmpWord() ?? 'eq';
         if (c !== 'eq' && c !== 'ne') throw new FilterError(t[i - 1], `= or != after ${w}`);
         const f: Filter = { op: w, host: hostCond(w) };
         return c === 'ne' ? { op: 'not', a: f } : f;
       }
-      case 'sport': case 'dport': {
+      case 'sport':
+      case 'dport': {
         next();
         const c = cmpWord() ?? 'eq';
         return { op: w, cmp: c, port: portOf(w) };
@@ -154,8 +173,11 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
         if (!m) throw new FilterError(v, 'MARK[/MASK] after fwmark');
         return { op: 'fwmark', mark: Number(m[1]) >>> 0, mask: m[2] === undefined ? 0xffffffff : Number(m[2]) >>> 0 };
       }
-      case 'autobound': next(); return { op: 'autobound' };
-      default: throw new FilterError(word(), PRIMARY);
+      case 'autobound':
+        next();
+        return { op: 'autobound' };
+      default:
+        throw new FilterError(word(), PRIMARY);
     }
   }
   function portOf(what: string): number {
@@ -174,16 +196,27 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
     if (v === undefined) throw new FilterError('(end)', `an address after ${what}`);
     const bad = () => new FilterError(v, `HOST[/PREFIX][:PORT], [IPV6]:PORT or a unix path after ${what}`);
     if (v.startsWith('/') || v.startsWith('@')) return { path: v };
-    let host = v, p: number | undefined;
+    let host = v,
+      p: number | undefined;
     const br = /^\[([^\]]+)\](?::(.+))?$/.exec(v);
     if (br) {
       host = br[1];
-      if (br[2] !== undefined) p = port(br[2]) ?? (() => { throw bad(); })();
+      if (br[2] !== undefined)
+        p =
+          port(br[2]) ??
+          (() => {
+            throw bad();
+          })();
     } else if (v.split(':').length === 2 || v.startsWith('*:') || v.startsWith(':')) {
       const k = v.lastIndexOf(':');
       host = v.slice(0, k);
       const ps = v.slice(k + 1);
-      if (ps !== '*' && ps !== '') p = port(ps) ?? (() => { throw bad(); })();
+      if (ps !== '*' && ps !== '')
+        p =
+          port(ps) ??
+          (() => {
+            throw bad();
+          })();
     }
     if (host === '' || host === '*') return p === undefined ? {} : { port: p };
     let prefix: number | undefined;
@@ -199,7 +232,7 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
   }
 
   const e = or();
-  if (i < t.length) throw new FilterError(word(), "and, or, or the end of the filter");
+  if (i < t.length) throw new FilterError(word(), 'and, or, or the end of the filter');
   return e;
 }
 
@@ -225,28 +258,43 @@ function addrMatch(text: string, h: HostCond): boolean {
 }
 
 function globMatch(name: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(name);
 }
 
 function cmp(v: number, c: Cmp, p: number): boolean {
   switch (c) {
-    case 'eq': return v === p;
-    case 'ne': return v !== p;
-    case 'gt': return v > p;
-    case 'lt': return v < p;
-    case 'ge': return v >= p;
-    case 'le': return v <= p;
+    case 'eq':
+      return v === p;
+    case 'ne':
+      return v !== p;
+    case 'gt':
+      return v > p;
+    case 'lt':
+      return v < p;
+    case 'ge':
+      return v >= p;
+    case 'le':
+      return v <= p;
   }
 }
 
 /** Whether a socket passes the filter. */
 export function matches(f: Filter, s: SocketEntry): boolean {
   switch (f.op) {
-    case 'and': return matches(f.a, s) && matches(f.b, s);
-    case 'or': return matches(f.a, s) || matches(f.b, s);
-    case 'not': return !matches(f.a, s);
-    case 'src': case 'dst': {
+    case 'and':
+      return matches(f.a, s) && matches(f.b, s);
+    case 'or':
+      return matches(f.a, s) || matches(f.b, s);
+    case 'not':
+      return !matches(f.a, s);
+    case 'src':
+    case 'dst': {
       if (s.table === 'unix') {
         if (f.host.path === undefined) return f.host.addr === undefined && f.host.port === undefined;
         return f.op === 'src' ? globMatch(s.name ?? '*', f.host.path) : false;
@@ -256,11 +304,14 @@ export function matches(f: Filter, s: SocketEntry): boolean {
       if (f.host.port !== undefined && port !== f.host.port) return false;
       return addrMatch(f.op === 'src' ? s.src : s.dst, f.host);
     }
-    case 'sport': case 'dport':
+    case 'sport':
+    case 'dport':
       if (s.table === 'unix') return false;
       return cmp(f.op === 'sport' ? s.sport : s.dport, f.cmp, f.port);
-    case 'dev': return s.table !== 'unix' && s.ifindex === f.ifindex;
-    case 'fwmark': return s.table !== 'unix' && ((s.mark ?? 0) & f.mask) === f.mark;
+    case 'dev':
+      return s.table !== 'unix' && s.ifindex === f.ifindex;
+    case 'fwmark':
+      return s.table !== 'unix' && ((s.mark ?? 0) & f.mask) === f.mark;
     case 'autobound': {
       // ss's run_ssfilter: the local port lies in the ephemeral range
       if (s.table === 'unix') return false;
@@ -290,40 +341,53 @@ export function bytecodeFor(f: Filter, family: 4 | 6): Buffer | null {
 function compile(f: Filter, family: 4 | 6): Compiled {
   switch (f.op) {
     case 'and': {
-      const a = compile(f.a, family), b = compile(f.b, family);
+      const a = compile(f.a, family),
+        b = compile(f.b, family);
       if (!a) return b && { p: b.p, exact: false };
       if (!b) return { p: a.p, exact: false };
       return { p: bc.and(a.p, b.p), exact: a.exact && b.exact };
     }
     case 'or': {
-      const a = compile(f.a, family), b = compile(f.b, family);
+      const a = compile(f.a, family),
+        b = compile(f.b, family);
       return a && b ? { p: bc.or(a.p, b.p), exact: a.exact && b.exact } : null;
     }
     case 'not': {
       const a = compile(f.a, family);
       return a?.exact ? { p: bc.not(a.p), exact: true } : null;
     }
-    case 'src': case 'dst': {
+    case 'src':
+    case 'dst': {
       const h = f.host;
       if (h.path !== undefined) return null;
       if (h.addr && h.addr.length !== (family === 4 ? 4 : 16)) return null;
       if (!h.addr && h.port === undefined) return null;
       return { p: bc.hostCond(f.op === 'src', h.addr, h.prefix, h.port), exact: true };
     }
-    case 'sport': case 'dport': {
-      const src = f.op === 'sport', p = f.port;
+    case 'sport':
+    case 'dport': {
+      const src = f.op === 'sport',
+        p = f.port;
       const eq = () => bc.and(bc.portGe(src, p), bc.portLe(src, p));
       switch (f.cmp) {
-        case 'eq': return { p: eq(), exact: true };
-        case 'ne': return { p: bc.not(eq()), exact: true };
-        case 'ge': return { p: bc.portGe(src, p), exact: true };
-        case 'le': return { p: bc.portLe(src, p), exact: true };
-        case 'gt': return p < 65535 ? { p: bc.portGe(src, p + 1), exact: true } : null;
-        case 'lt': return p > 0 ? { p: bc.portLe(src, p - 1), exact: true } : null;
+        case 'eq':
+          return { p: eq(), exact: true };
+        case 'ne':
+          return { p: bc.not(eq()), exact: true };
+        case 'ge':
+          return { p: bc.portGe(src, p), exact: true };
+        case 'le':
+          return { p: bc.portLe(src, p), exact: true };
+        case 'gt':
+          return p < 65535 ? { p: bc.portGe(src, p + 1), exact: true } : null;
+        case 'lt':
+          return p > 0 ? { p: bc.portLe(src, p - 1), exact: true } : null;
       }
       return null;
     }
-    case 'dev': return { p: bc.devCond(f.ifindex), exact: true };
-    default: return null;
+    case 'dev':
+      return { p: bc.devCond(f.ifindex), exact: true };
+    default:
+      return null;
   }
 }

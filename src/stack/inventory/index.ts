@@ -7,17 +7,44 @@ import { isSystemError } from '../errors.js';
 import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, encodeAttr } from '../abi/netlink.js';
 import { INET_DIAG_REQ_BYTECODE } from '../abi/inet_diag_bc.js';
 import {
-  RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, ifaddrmsg, ifinfomsg, rtmsg, type IfAddr, type Link, type Route,
+  RTM_GETADDR,
+  RTM_GETLINK,
+  RTM_GETROUTE,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTM_NEWROUTE,
+  ifaddrmsg,
+  ifinfomsg,
+  rtmsg,
+  type IfAddr,
+  type Link,
+  type Route,
 } from '../abi/rtnetlink.js';
 
 export type { IfAddr, Link, LinkStats, Route } from '../abi/rtnetlink.js';
 import {
-  SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, inetDiagMsg, inetDiagReqV2, unixDiagMsg, unixDiagReq,
-  UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
-  type InetDiagMsg, type UnixDiagMsg,
+  SOCK_DESTROY,
+  SOCK_DIAG_BY_FAMILY,
+  inetDiagMsg,
+  inetDiagReqV2,
+  unixDiagMsg,
+  unixDiagReq,
+  UDIAG_SHOW_NAME,
+  UDIAG_SHOW_PEER,
+  UDIAG_SHOW_RQLEN,
+  type InetDiagMsg,
+  type UnixDiagMsg,
 } from '../abi/sock_diag.js';
 import { NetlinkSocket, type DumpOutcome } from '../netlink/socket.js';
-import { PACKET_SHOW_MEMINFO, netlinkDiagMsg, netlinkDiagReq, packetDiagMsg, packetDiagReq, type NetlinkDiagMsg, type PacketDiagMsg } from '../abi/packet_diag.js';
+import {
+  PACKET_SHOW_MEMINFO,
+  netlinkDiagMsg,
+  netlinkDiagReq,
+  packetDiagMsg,
+  packetDiagReq,
+  type NetlinkDiagMsg,
+  type PacketDiagMsg,
+} from '../abi/packet_diag.js';
 import { parseAddress } from '../packet/addr.js';
 
 export type { NetlinkDiagMsg, PacketDiagMsg } from '../abi/packet_diag.js';
@@ -93,15 +120,16 @@ export class Inventory {
     const nl = this.netlink();
     if (nl) {
       const head = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext, states, rawProtocol: 0 });
-      const dump = (req: Buffer) => nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
-        this.received++;
-        const d = inetDiagMsg.decode(b, o, end);
-        if (d.ok) {
-          const s = d.value as InetSocket;
-          s.table = table;
-          fn(s);
-        } else this.reports.push({ source: 'netlink', malformed: d });
-      });
+      const dump = (req: Buffer) =>
+        nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+          this.received++;
+          const d = inetDiagMsg.decode(b, o, end);
+          if (d.ok) {
+            const s = d.value as InetSocket;
+            s.table = table;
+            fn(s);
+          } else this.reports.push({ source: 'netlink', malformed: d });
+        });
       const before = this.received;
       let r = await dump(bytecode ? Buffer.concat([head, encodeAttr(INET_DIAG_REQ_BYTECODE, bytecode)]) : head);
       // a kernel that refuses the program (EINVAL, EPERM): the whole dump, filtered here
@@ -161,7 +189,11 @@ export class Inventory {
   }
 
   /** One sock_diag dump with no /proc fallback: null when netlink is refused or the diag module is missing. */
-  private async diag<T>(req: Buffer, decode: (b: Buffer, o: number, end: number) => { ok: true; value: T } | DecodeFailure, fn: (s: T) => void): Promise<Source | null> {
+  private async diag<T>(
+    req: Buffer,
+    decode: (b: Buffer, o: number, end: number) => { ok: true; value: T } | DecodeFailure,
+    fn: (s: T) => void,
+  ): Promise<Source | null> {
     const nl = this.netlink();
     if (!nl) return null;
     const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
@@ -201,7 +233,11 @@ export class Inventory {
   async destroy(s: InetSocket): Promise<DumpOutcome> {
     this.killer ??= NetlinkSocket.open(NETLINK_SOCK_DIAG);
     const req = inetDiagReqV2.encode({
-      family: s.family, protocol: IPPROTO[s.table], ext: 0, states: 0, rawProtocol: s.table === 'raw' ? s.protocol ?? 0 : 0,
+      family: s.family,
+      protocol: IPPROTO[s.table],
+      ext: 0,
+      states: 0,
+      rawProtocol: s.table === 'raw' ? (s.protocol ?? 0) : 0,
       id: { sport: s.sport, dport: s.dport, src: s.src, dst: s.dst, ifindex: s.ifindex, cookie: s.cookie },
     });
     return this.killer.request(SOCK_DESTROY, req);
@@ -222,7 +258,9 @@ export class Inventory {
  * order; a malformed message is kept as `malformed`, an NLMSG_ERROR thrown.
  */
 async function rtDump<T>(
-  request: number, body: Buffer, reply: number,
+  request: number,
+  body: Buffer,
+  reply: number,
   decode: (b: Buffer, o: number, end: number) => { ok: true; value: T } | DecodeFailure,
 ): Promise<{ items: T[]; malformed?: DecodeFailure }> {
   const nl = NetlinkSocket.open(NETLINK_ROUTE);

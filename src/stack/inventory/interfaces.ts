@@ -11,23 +11,23 @@ const AF_INET6 = 10;
 /** One address of an interface, its parts named as iproute2 names them. */
 export interface InterfaceAddress {
   family: 4 | 6;
-  address: string;        // the interface's own address (IFA_LOCAL, else IFA_ADDRESS)
+  address: string; // the interface's own address (IFA_LOCAL, else IFA_ADDRESS)
   prefixLen: number;
-  peer?: string;          // a point-to-point peer: IFA_ADDRESS when it differs from IFA_LOCAL
-  broadcast?: string;     // IFA_BROADCAST
-  label?: string;         // IFA_LABEL (IPv4: "eth0:1" for an alias)
-  scope: number;          // ifa_scope
-  flags: number;          // IFA_F_*
+  peer?: string; // a point-to-point peer: IFA_ADDRESS when it differs from IFA_LOCAL
+  broadcast?: string; // IFA_BROADCAST
+  label?: string; // IFA_LABEL (IPv4: "eth0:1" for an alias)
+  scope: number; // ifa_scope
+  flags: number; // IFA_F_*
 }
 
 export interface Interface {
   index: number;
   name: string;
-  type: number;           // ARPHRD_*
-  flags: number;          // IFF_*
+  type: number; // ARPHRD_*
+  flags: number; // IFF_*
   mtu?: number;
-  hardwareAddress?: string;   // IFLA_ADDRESS as xx:xx:..., as ip(8) prints it
-  broadcastAddress?: string;  // IFLA_BROADCAST
+  hardwareAddress?: string; // IFLA_ADDRESS as xx:xx:..., as ip(8) prints it
+  broadcastAddress?: string; // IFLA_BROADCAST
   operstate?: number;
   stats?: LinkStats;
   /** IFLA_LINK names a device of this namespace that is down (ip(8)'s M-DOWN) */
@@ -37,14 +37,20 @@ export interface Interface {
 
 /** iproute2's rtnl_rtscope names (lib/rt_names.c) */
 export function scopeName(scope: number): string {
-  const names: Record<number, string> = { [RT_SCOPE_UNIVERSE]: 'global', [RT_SCOPE_SITE]: 'site', [RT_SCOPE_LINK]: 'link', [RT_SCOPE_HOST]: 'host', 255: 'nowhere' };
+  const names: Record<number, string> = {
+    [RT_SCOPE_UNIVERSE]: 'global',
+    [RT_SCOPE_SITE]: 'site',
+    [RT_SCOPE_LINK]: 'link',
+    [RT_SCOPE_HOST]: 'host',
+    255: 'nowhere',
+  };
   return names[scope] ?? String(scope);
 }
 
 /** RFC 2863 ifOperStatus as IFLA_OPERSTATE carries it (IF_OPER_*), as ip(8) prints it */
 export function operstateName(state: number | undefined): string {
   const names = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'];
-  return state === undefined ? 'UNKNOWN' : names[state] ?? String(state);
+  return state === undefined ? 'UNKNOWN' : (names[state] ?? String(state));
 }
 
 const hex = (b: Buffer) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
@@ -64,7 +70,16 @@ function interfaceAddress(a: IfAddr): InterfaceAddress | null {
 export function joinInterfaces(links: readonly Link[], addrs: readonly IfAddr[]): Interface[] {
   const byIndex = new Map<number, Interface>();
   for (const l of links) {
-    const i: Interface = { index: l.index, name: l.name ?? String(l.index), type: l.type, flags: l.flags, mtu: l.mtu, operstate: l.operstate, stats: l.stats, addresses: [] };
+    const i: Interface = {
+      index: l.index,
+      name: l.name ?? String(l.index),
+      type: l.type,
+      flags: l.flags,
+      mtu: l.mtu,
+      operstate: l.operstate,
+      stats: l.stats,
+      addresses: [],
+    };
     if (l.address?.length) i.hardwareAddress = hex(l.address);
     if (l.broadcast?.length) i.broadcastAddress = hex(l.broadcast);
     byIndex.set(l.index, i);

@@ -52,7 +52,10 @@ export function scanOwners(): Owners {
   // kept compact until asked: per descriptor found, its pid, fd and process
   // (an index into `procs`) in typed arrays, chained per inode (the last found first)
   const head = new Map<number, number>();
-  let pid32: Int32Array = new Int32Array(1024), fd32: Int32Array = new Int32Array(1024), proc32: Int32Array = new Int32Array(1024), next32: Int32Array = new Int32Array(1024);
+  let pid32: Int32Array = new Int32Array(1024),
+    fd32: Int32Array = new Int32Array(1024),
+    proc32: Int32Array = new Int32Array(1024),
+    next32: Int32Array = new Int32Array(1024);
   let n = 0;
   const procs: { comm: string; program: string }[] = [];
   let denied = 0;

@@ -41,15 +41,24 @@ export function* parseProcInet(text: string, family: 4 | 6): Generator<InetDiagM
     const [tx, rx] = f[4].split(':');
     const [tr, when] = f[5].split(':');
     const timer = parseInt(tr, 16);
-    const retrans = parseInt(f[6], 16), probes = Number(f[8]);
+    const retrans = parseInt(f[6], 16),
+      probes = Number(f[8]);
     yield {
-      family: family === 4 ? 2 : 10, state: parseInt(f[3], 16),
-      timer, retrans: timer !== 1 ? probes : retrans, // ss's tcp_show_line
-      sport: parseInt(lp, 16), dport: parseInt(rp, 16),
-      src: hexAddress(lh, buf), dst: hexAddress(rh, buf), ifindex: 0, cookie: '0',
+      family: family === 4 ? 2 : 10,
+      state: parseInt(f[3], 16),
+      timer,
+      retrans: timer !== 1 ? probes : retrans, // ss's tcp_show_line
+      sport: parseInt(lp, 16),
+      dport: parseInt(rp, 16),
+      src: hexAddress(lh, buf),
+      dst: hexAddress(rh, buf),
+      ifindex: 0,
+      cookie: '0',
       expires: Math.ceil((parseInt(when, 16) * 1000) / USER_HZ),
-      wqueue: parseInt(tx, 16), rqueue: parseInt(rx, 16),
-      uid: Number(f[7]), inode: Number(f[9]),
+      wqueue: parseInt(tx, 16),
+      rqueue: parseInt(rx, 16),
+      uid: Number(f[7]),
+      inode: Number(f[9]),
     };
   }
 }
@@ -77,12 +86,18 @@ export function* parseProcUnix(text: string): Generator<ProcUnix> {
     start = end + 1;
     const f = line.trim().split(/\s+/);
     if (f.length < 7) continue;
-    const flags = parseInt(f[3], 16), st = parseInt(f[5], 16);
+    const flags = parseInt(f[3], 16),
+      st = parseInt(f[5], 16);
     // the path is everything after the inode: it may hold spaces
     const m = /^\s*\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+ (.*)$/.exec(line);
     const rec: ProcUnix = {
-      type: parseInt(f[4], 16), state: flags & SO_ACCEPTCON ? 10 : (UNIX_TCP_STATE[st] ?? st),
-      inode: Number(f[6]), cookie: '0', refcnt: parseInt(f[1], 16), flags, sockState: st,
+      type: parseInt(f[4], 16),
+      state: flags & SO_ACCEPTCON ? 10 : (UNIX_TCP_STATE[st] ?? st),
+      inode: Number(f[6]),
+      cookie: '0',
+      refcnt: parseInt(f[1], 16),
+      flags,
+      sockState: st,
     };
     if (m && m[1] !== '') rec.name = m[1];
     yield rec;
@@ -98,10 +113,10 @@ export interface Route6 {
   src: string;
   srcLen: number;
   nextHop: string;
-  metric: number;   // rt6i_metric, unsigned as the file prints it
+  metric: number; // rt6i_metric, unsigned as the file prints it
   refcnt: number;
   use: number;
-  flags: number;    // RTF_*
+  flags: number; // RTF_*
   device: string;
 }
 
@@ -111,8 +126,16 @@ export function parseIpv6Route(text: string): Route6[] {
     const f = line.trim().split(/\s+/);
     if (f.length < 9 || !/^[0-9a-f]{32}$/i.test(f[0]!)) continue;
     out.push({
-      dst: hexIPv6(f[0]!), dstLen: parseInt(f[1]!, 16), src: hexIPv6(f[2]!), srcLen: parseInt(f[3]!, 16), nextHop: hexIPv6(f[4]!),
-      metric: parseInt(f[5]!, 16) >>> 0, refcnt: parseInt(f[6]!, 16) >>> 0, use: parseInt(f[7]!, 16) >>> 0, flags: parseInt(f[8]!, 16) >>> 0, device: f[9] ?? '',
+      dst: hexIPv6(f[0]!),
+      dstLen: parseInt(f[1]!, 16),
+      src: hexIPv6(f[2]!),
+      srcLen: parseInt(f[3]!, 16),
+      nextHop: hexIPv6(f[4]!),
+      metric: parseInt(f[5]!, 16) >>> 0,
+      refcnt: parseInt(f[6]!, 16) >>> 0,
+      use: parseInt(f[7]!, 16) >>> 0,
+      flags: parseInt(f[8]!, 16) >>> 0,
+      device: f[9] ?? '',
     });
   }
   return out;
@@ -133,7 +156,14 @@ export function parseIfInet6(text: string): IfInet6[] {
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f.length < 6 || !/^[0-9a-f]{32}$/i.test(f[0]!)) continue;
-    out.push({ address: hexIPv6(f[0]!), index: parseInt(f[1]!, 16), prefixLen: parseInt(f[2]!, 16), scope: parseInt(f[3]!, 16), flags: parseInt(f[4]!, 16), device: f[5]! });
+    out.push({
+      address: hexIPv6(f[0]!),
+      index: parseInt(f[1]!, 16),
+      prefixLen: parseInt(f[2]!, 16),
+      scope: parseInt(f[3]!, 16),
+      flags: parseInt(f[4]!, 16),
+      device: f[5]!,
+    });
   }
   return out;
 }

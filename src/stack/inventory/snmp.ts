@@ -24,11 +24,19 @@ export function parseCounterPairs(text: string, file: string): CounterGroup[] {
   const lines = text.split('\n').filter((l) => l !== '');
   const out: CounterGroup[] = [];
   for (let i = 0; i + 1 < lines.length; i += 2) {
-    const head = lines[i]!, values = lines[i + 1]!;
-    const hc = head.indexOf(':'), vc = values.indexOf(':');
+    const head = lines[i]!,
+      values = lines[i + 1]!;
+    const hc = head.indexOf(':'),
+      vc = values.indexOf(':');
     if (hc < 0 || vc < 0) break;
-    const names = head.slice(hc + 1).split(/[ \t]+/).filter(Boolean);
-    const vals = values.slice(vc + 1).split(/[ \t]+/).filter(Boolean);
+    const names = head
+      .slice(hc + 1)
+      .split(/[ \t]+/)
+      .filter(Boolean);
+    const vals = values
+      .slice(vc + 1)
+      .split(/[ \t]+/)
+      .filter(Boolean);
     out.push({ file, group: head.slice(0, hc), counters: names.map((name, k) => ({ name, text: vals[k] ?? '0' })) });
   }
   return out;

@@ -36,7 +36,9 @@ function cgroup2Root(): string | undefined {
       const f = line.split(' ');
       if (f[2] === 'cgroup2') return f[1].replace(/\\040/g, ' ');
     }
-  } catch { /* no /proc */ }
+  } catch {
+    /* no /proc */
+  }
   return undefined;
 }
 
@@ -70,7 +72,9 @@ export function cgroupPath(id: number): string {
     if (root) {
       try {
         cgroups.set(statSync(root).ino, '/');
-      } catch { /* unreadable */ }
+      } catch {
+        /* unreadable */
+      }
       walk(root, '', cgroups, 0);
     }
   }

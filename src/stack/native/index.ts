@@ -19,36 +19,36 @@ export type AddrArg = SockAddr | Buffer;
 /** struct sock_extended_err plus SO_EE_OFFENDER, from IP_RECVERR / IPV6_RECVERR. */
 export interface ExtendedError {
   errno: number;
-  origin: number;   // SO_EE_ORIGIN_*
-  type: number;     // ICMP type
-  code: number;     // ICMP code
-  info: number;     // e.g. the next-hop MTU for frag-needed / packet-too-big
+  origin: number; // SO_EE_ORIGIN_*
+  type: number; // ICMP type
+  code: number; // ICMP code
+  info: number; // e.g. the next-hop MTU for frag-needed / packet-too-big
   data: number;
   offender?: sockaddr.InetAddress | sockaddr.Inet6Address;
 }
 
 export interface Control {
-  timestampNs?: bigint;        // SO_TIMESTAMPNS: kernel receive time, CLOCK_REALTIME
-  ttl?: number;                // IP_TTL (IP_RECVTTL)
-  tos?: number;                // IP_TOS (IP_RECVTOS)
-  hopLimit?: number;           // IPV6_HOPLIMIT (IPV6_RECVHOPLIMIT)
-  tclass?: number;             // IPV6_TCLASS
+  timestampNs?: bigint; // SO_TIMESTAMPNS: kernel receive time, CLOCK_REALTIME
+  ttl?: number; // IP_TTL (IP_RECVTTL)
+  tos?: number; // IP_TOS (IP_RECVTOS)
+  hopLimit?: number; // IPV6_HOPLIMIT (IPV6_RECVHOPLIMIT)
+  tclass?: number; // IPV6_TCLASS
   pktinfo?: { ifindex: number; address: string; specDst?: string };
-  error?: ExtendedError;       // IP_RECVERR / IPV6_RECVERR
+  error?: ExtendedError; // IP_RECVERR / IPV6_RECVERR
   credentials?: { pid: number; uid: number; gid: number };
   rights?: number[];
-  auxdata?: AuxData;           // PACKET_AUXDATA on AF_PACKET sockets
+  auxdata?: AuxData; // PACKET_AUXDATA on AF_PACKET sockets
 }
 
 /** struct tpacket_auxdata: what the kernel knew of a packet read from an AF_PACKET socket. */
 export interface AuxData {
-  status: number;    // TP_STATUS_* bits (VLAN_VALID, VLAN_TPID_VALID, CSUMNOTREADY ...)
-  len: number;       // the length on the wire
-  snaplen: number;   // the bytes captured
+  status: number; // TP_STATUS_* bits (VLAN_VALID, VLAN_TPID_VALID, CSUMNOTREADY ...)
+  len: number; // the length on the wire
+  snaplen: number; // the bytes captured
   mac: number;
   net: number;
-  vlanTci: number;   // the 802.1Q tag the NIC (or veth) took off, when status has TP_STATUS_VLAN_VALID
-  vlanTpid: number;  // its TPID, when status has TP_STATUS_VLAN_TPID_VALID
+  vlanTci: number; // the 802.1Q tag the NIC (or veth) took off, when status has TP_STATUS_VLAN_VALID
+  vlanTpid: number; // its TPID, when status has TP_STATUS_VLAN_TPID_VALID
 }
 
 export interface RecvResult {
@@ -88,7 +88,14 @@ export interface Binding {
   if_nametoindex(name: string): number;
   if_indextoname(index: number): string;
   setns(fd: number, nstype: number): void;
-  getaddrinfo(host: string | null, family: number, socktype: number, flags: number, service?: string | null, protocol?: number): Promise<{
+  getaddrinfo(
+    host: string | null,
+    family: number,
+    socktype: number,
+    flags: number,
+    service?: string | null,
+    protocol?: number,
+  ): Promise<{
     canonname: string | null;
     addresses: Buffer[];
     /** every struct addrinfo in order: ai_socktype, ai_protocol, ai_addr */
@@ -127,15 +134,43 @@ useStrerror(binding.strerror);
 
 // recvmsg's report slots (the M_* enum in sockit.c)
 const M = {
-  FLAGS: 0, NAMELEN: 1, TTL: 2, TOS: 3, HOPLIMIT: 4, TCLASS: 5, HAS_TS: 6,
-  PKT_IFINDEX: 7, PKT_ADDRLEN: 8,
-  EE: 9, EE_ERRNO: 10, EE_ORIGIN: 11, EE_TYPE: 12, EE_CODE: 13, EE_INFO: 14, EE_DATA: 15, EE_OFFLEN: 16,
-  CRED: 17, CRED_PID: 18, CRED_UID: 19, CRED_GID: 20,
-  NRIGHTS: 21, RIGHTS0: 22,
-  AUX: 30, AUX_STATUS: 31, AUX_LEN: 32, AUX_SNAPLEN: 33, AUX_MAC: 34, AUX_NET: 35, AUX_VLAN_TCI: 36, AUX_VLAN_TPID: 37,
+  FLAGS: 0,
+  NAMELEN: 1,
+  TTL: 2,
+  TOS: 3,
+  HOPLIMIT: 4,
+  TCLASS: 5,
+  HAS_TS: 6,
+  PKT_IFINDEX: 7,
+  PKT_ADDRLEN: 8,
+  EE: 9,
+  EE_ERRNO: 10,
+  EE_ORIGIN: 11,
+  EE_TYPE: 12,
+  EE_CODE: 13,
+  EE_INFO: 14,
+  EE_DATA: 15,
+  EE_OFFLEN: 16,
+  CRED: 17,
+  CRED_PID: 18,
+  CRED_UID: 19,
+  CRED_GID: 20,
+  NRIGHTS: 21,
+  RIGHTS0: 22,
+  AUX: 30,
+  AUX_STATUS: 31,
+  AUX_LEN: 32,
+  AUX_SNAPLEN: 33,
+  AUX_MAC: 34,
+  AUX_NET: 35,
+  AUX_VLAN_TCI: 36,
+  AUX_VLAN_TPID: 37,
   LEN: 38,
 } as const;
-const A_OFFENDER = 128, A_PKTADDR = 256, A_SPECDST = 272, ADDRS_LEN = 288;
+const A_OFFENDER = 128,
+  A_PKTADDR = 256,
+  A_SPECDST = 272,
+  ADDRS_LEN = 288;
 
 const MSG_CMSG_CLOEXEC = 0x40000000;
 
@@ -151,8 +186,10 @@ const ts = new BigInt64Array(1);
 // BigInt64Array slot through a Uint32Array view of the same memory.
 export const timeBase: bigint = binding.clock(0);
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const LO = LITTLE ? 0 : 1, HI = LITTLE ? 1 : 0;
-const baseLo = Number(timeBase & 0xffffffffn), baseHi = Number(timeBase >> 32n);
+const LO = LITTLE ? 0 : 1,
+  HI = LITTLE ? 1 : 0;
+const baseLo = Number(timeBase & 0xffffffffn),
+  baseHi = Number(timeBase >> 32n);
 
 /** Slot i of a BigInt64Array of CLOCK_REALTIME ns (viewed as `halves`), as ns since timeBase. */
 export function relNsAt(halves: Uint32Array, i: number): number {
@@ -170,7 +207,6 @@ export function fromRelNs(rel: number): bigint {
 }
 
 const tsHalves = new Uint32Array(ts.buffer);
-
 
 function addr(a: AddrArg): Buffer {
   return Buffer.isBuffer(a) ? a : sockaddr.encode(a);
@@ -190,8 +226,12 @@ function control(): Control {
   }
   if (meta[M.EE]) {
     c.error = {
-      errno: meta[M.EE_ERRNO], origin: meta[M.EE_ORIGIN], type: meta[M.EE_TYPE], code: meta[M.EE_CODE],
-      info: meta[M.EE_INFO] >>> 0, data: meta[M.EE_DATA] >>> 0,
+      errno: meta[M.EE_ERRNO],
+      origin: meta[M.EE_ORIGIN],
+      type: meta[M.EE_TYPE],
+      code: meta[M.EE_CODE],
+      info: meta[M.EE_INFO] >>> 0,
+      data: meta[M.EE_DATA] >>> 0,
     };
     const off = meta[M.EE_OFFLEN] > 0 ? sockaddr.decode(addrs, A_OFFENDER, meta[M.EE_OFFLEN]) : null;
     if (off && (off.family === 2 || off.family === 10)) c.error.offender = off;
@@ -204,8 +244,13 @@ function control(): Control {
 
 function auxdata(): AuxData {
   return {
-    status: meta[M.AUX_STATUS] >>> 0, len: meta[M.AUX_LEN] >>> 0, snaplen: meta[M.AUX_SNAPLEN] >>> 0,
-    mac: meta[M.AUX_MAC], net: meta[M.AUX_NET], vlanTci: meta[M.AUX_VLAN_TCI], vlanTpid: meta[M.AUX_VLAN_TPID],
+    status: meta[M.AUX_STATUS] >>> 0,
+    len: meta[M.AUX_LEN] >>> 0,
+    snaplen: meta[M.AUX_SNAPLEN] >>> 0,
+    mac: meta[M.AUX_MAC],
+    net: meta[M.AUX_NET],
+    vlanTci: meta[M.AUX_VLAN_TCI],
+    vlanTpid: meta[M.AUX_VLAN_TPID],
   };
 }
 

@@ -9,8 +9,17 @@ import { native, type Poller } from '../native/index.js';
 import type { DecodeFailure } from '../packet/result.js';
 import { fail } from '../packet/result.js';
 import {
-  NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nlmsgerr, nlmsghdr,
-  NLMSG_HDRLEN, type Nlmsghdr,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  nlmsgerr,
+  nlmsghdr,
+  NLMSG_HDRLEN,
+  type Nlmsghdr,
 } from '../abi/netlink.js';
 
 const MSG_TRUNC = 0x20;
@@ -32,7 +41,10 @@ export class NetlinkSocket {
   private poller: Poller | null = null;
   private closed = false;
 
-  private constructor(readonly fd: number, readonly protocol: number) {
+  private constructor(
+    readonly fd: number,
+    readonly protocol: number,
+  ) {
     this.seq = (Date.now() / 1000) >>> 0; // iproute2's rtnl_open starts at time(NULL)
   }
 
@@ -100,7 +112,8 @@ export class NetlinkSocket {
       while (o < n) {
         const d = nlmsghdr.decode(this.buf, o, n);
         if (!d.ok) return { ok: false, kind: 'malformed', failure: d };
-        const start = o + NLMSG_HDRLEN, end = o + d.value.len;
+        const start = o + NLMSG_HDRLEN,
+          end = o + d.value.len;
         o += d.length;
         if (d.value.seq !== seq) continue;
         if (d.value.type !== NLMSG_ERROR) {
@@ -125,7 +138,8 @@ export class NetlinkSocket {
       const d = nlmsghdr.decode(b, o, n);
       if (!d.ok) return { ok: false, kind: 'malformed', failure: d };
       const h = d.value;
-      const start = o + NLMSG_HDRLEN, end = o + h.len;
+      const start = o + NLMSG_HDRLEN,
+        end = o + h.len;
       o += d.length;
       if (h.seq !== seq) continue; // a late reply to an earlier request
       if (h.type === NLMSG_DONE) {

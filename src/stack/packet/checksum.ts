@@ -37,7 +37,8 @@ export function pseudoHeaderSum(ph: PseudoHeader, protocol: number, length: numb
   const dst = parseAddress(ph.dst);
   if (!src || !dst || src.length !== dst.length) throw new TypeError(`bad pseudo-header addresses ${ph.src} ${ph.dst}`);
   let sum = sum16(src) + sum16(dst);
-  if (src.length === 4) sum += protocol + length;                    // zero, proto, length
+  if (src.length === 4)
+    sum += protocol + length; // zero, proto, length
   else sum += Math.floor(length / 0x10000) + (length & 0xffff) + protocol; // 32-bit length, next header
   return sum;
 }

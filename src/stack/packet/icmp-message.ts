@@ -49,9 +49,12 @@ export interface Message {
 
 export function encodingLength(m: Message): number {
   switch (m.body.kind) {
-    case 'echo': return HEADER + m.body.data.length;
-    case 'error': return HEADER + m.body.original.length + (m.body.extensions?.length ?? 0);
-    case 'raw': return 4 + m.body.data.length;
+    case 'echo':
+      return HEADER + m.body.data.length;
+    case 'error':
+      return HEADER + m.body.original.length + (m.body.extensions?.length ?? 0);
+    case 'raw':
+      return 4 + m.body.data.length;
   }
 }
 
@@ -66,7 +69,11 @@ export function echo(type: number, id: number, seq: number, data: Buffer): Messa
  * in units of `unit` bytes) announces them, and decoded with `decodeQuote`.
  */
 export function errorBody(
-  buf: Buffer, offset: number, end: number, words: number, unit: 4 | 8,
+  buf: Buffer,
+  offset: number,
+  end: number,
+  words: number,
+  unit: 4 | 8,
   decodeQuote: (b: Buffer) => DecodeResult<quote.Quote>,
 ): ErrorBody {
   let originalEnd = end;

@@ -71,14 +71,17 @@ export function decode(buf: Buffer, offset = 0): DecodeResult<NodeInfo> {
   if (have < HEADER) return truncated('nodeinfo', HEADER, have, offset);
   const type = buf[offset]!;
   if (type !== QUERY && type !== REPLY) return fail('nodeinfo', `not a node information message: type ${type}`, offset);
-  return ok({
-    type,
-    code: buf[offset + 1]!,
-    qtype: buf.readUInt16BE(offset + 4),
-    flags: buf.readUInt16BE(offset + 6),
-    nonce: buf.subarray(offset + 8, offset + HEADER),
-    data: buf.subarray(offset + HEADER),
-  }, have);
+  return ok(
+    {
+      type,
+      code: buf[offset + 1]!,
+      qtype: buf.readUInt16BE(offset + 4),
+      flags: buf.readUInt16BE(offset + 6),
+      nonce: buf.subarray(offset + 8, offset + HEADER),
+      data: buf.subarray(offset + HEADER),
+    },
+    have,
+  );
 }
 
 /**
@@ -193,11 +196,13 @@ export function decodeAddresses(data: Buffer, family: 4 | 6): { addresses: Reply
 
 /** TTL and address pairs for a reply (responders, tests). */
 export function encodeAddresses(list: { ttl?: number; address: Buffer }[]): Buffer {
-  return Buffer.concat(list.flatMap((a) => {
-    const ttl = Buffer.alloc(4);
-    ttl.writeUInt32BE(a.ttl ?? 0);
-    return [ttl, a.address];
-  }));
+  return Buffer.concat(
+    list.flatMap((a) => {
+      const ttl = Buffer.alloc(4);
+      ttl.writeUInt32BE(a.ttl ?? 0);
+      return [ttl, a.address];
+    }),
+  );
 }
 
 /** A node information reply, read once (for the text and for --json). */

@@ -42,8 +42,14 @@ export interface TcpSegment {
 }
 
 const FLAG_BITS: [keyof TcpFlags, number][] = [
-  ['fin', 0x01], ['syn', 0x02], ['rst', 0x04], ['psh', 0x08],
-  ['ack', 0x10], ['urg', 0x20], ['ece', 0x40], ['cwr', 0x80],
+  ['fin', 0x01],
+  ['syn', 0x02],
+  ['rst', 0x04],
+  ['psh', 0x08],
+  ['ack', 0x10],
+  ['urg', 0x20],
+  ['ece', 0x40],
+  ['cwr', 0x80],
 ];
 
 export function decodeOptions(buf: Buffer, start: number, end: number): DecodeResult<TcpOption[]> {
@@ -51,8 +57,15 @@ export function decodeOptions(buf: Buffer, start: number, end: number): DecodeRe
   let p = start;
   while (p < end) {
     const type = buf[p];
-    if (type === 0) { opts.push({ kind: 'eol' }); break; }
-    if (type === 1) { opts.push({ kind: 'nop' }); p++; continue; }
+    if (type === 0) {
+      opts.push({ kind: 'eol' });
+      break;
+    }
+    if (type === 1) {
+      opts.push({ kind: 'nop' });
+      p++;
+      continue;
+    }
     if (p + 2 > end) return truncated('tcp-option', 2, end - p, p);
     const len = buf[p + 1];
     if (len < 2 || p + len > end) return fail('tcp-option', `option ${type} has bad length ${len}`, p);
@@ -137,13 +150,21 @@ export function optionsLength(options: TcpOption[] = []): number {
 
 function optionLength(o: TcpOption): number {
   switch (o.kind) {
-    case 'eol': case 'nop': return 1;
-    case 'mss': return 4;
-    case 'windowScale': return 3;
-    case 'sackPermitted': return 2;
-    case 'sack': return 2 + 8 * o.blocks.length;
-    case 'timestamps': return 10;
-    case 'unknown': return 2 + o.data.length;
+    case 'eol':
+    case 'nop':
+      return 1;
+    case 'mss':
+      return 4;
+    case 'windowScale':
+      return 3;
+    case 'sackPermitted':
+      return 2;
+    case 'sack':
+      return 2 + 8 * o.blocks.length;
+    case 'timestamps':
+      return 10;
+    case 'unknown':
+      return 2 + o.data.length;
   }
 }
 
@@ -172,17 +193,45 @@ export function encode(t: TcpFields, payload: Uint8Array = Buffer.alloc(0), ph?:
   let p = offset + MIN_HEADER;
   for (const o of t.options ?? []) {
     switch (o.kind) {
-      case 'eol': out[p] = 0; break;
-      case 'nop': out[p] = 1; break;
-      case 'mss': out[p] = 2; out[p + 1] = 4; out.writeUInt16BE(o.value, p + 2); break;
-      case 'windowScale': out[p] = 3; out[p + 1] = 3; out[p + 2] = o.shift; break;
-      case 'sackPermitted': out[p] = 4; out[p + 1] = 2; break;
-      case 'sack':
-        out[p] = 5; out[p + 1] = 2 + 8 * o.blocks.length;
-        o.blocks.forEach(([l, r], i) => { out.writeUInt32BE(l >>> 0, p + 2 + 8 * i); out.writeUInt32BE(r >>> 0, p + 6 + 8 * i); });
+      case 'eol':
+        out[p] = 0;
         break;
-      case 'timestamps': out[p] = 8; out[p + 1] = 10; out.writeUInt32BE(o.value >>> 0, p + 2); out.writeUInt32BE(o.echo >>> 0, p + 6); break;
-      case 'unknown': out[p] = o.type; out[p + 1] = 2 + o.data.length; out.set(o.data, p + 2); break;
+      case 'nop':
+        out[p] = 1;
+        break;
+      case 'mss':
+        out[p] = 2;
+        out[p + 1] = 4;
+        out.writeUInt16BE(o.value, p + 2);
+        break;
+      case 'windowScale':
+        out[p] = 3;
+        out[p + 1] = 3;
+        out[p + 2] = o.shift;
+        break;
+      case 'sackPermitted':
+        out[p] = 4;
+        out[p + 1] = 2;
+        break;
+      case 'sack':
+        out[p] = 5;
+        out[p + 1] = 2 + 8 * o.blocks.length;
+        o.blocks.forEach(([l, r], i) => {
+          out.writeUInt32BE(l >>> 0, p + 2 + 8 * i);
+          out.writeUInt32BE(r >>> 0, p + 6 + 8 * i);
+        });
+        break;
+      case 'timestamps':
+        out[p] = 8;
+        out[p + 1] = 10;
+        out.writeUInt32BE(o.value >>> 0, p + 2);
+        out.writeUInt32BE(o.echo >>> 0, p + 6);
+        break;
+      case 'unknown':
+        out[p] = o.type;
+        out[p + 1] = 2 + o.data.length;
+        out.set(o.data, p + 2);
+        break;
     }
     p += optionLength(o);
   }

@@ -168,7 +168,7 @@ export type FleetEvent =
   | { type: 'done' };
 
 /** What a sequence number of a socket stands for. */
-const enum Slot {
+enum Slot {
   Free = 0,
   Waiting = 1,
   Answered = 2,
@@ -187,7 +187,10 @@ class Channel {
   readonly state = new Uint8Array(SEQ_SPACE);
   /** which send a slot holds, so a timeout armed for an earlier one is recognised */
   readonly sendNo = new Float64Array(SEQ_SPACE);
-  constructor(readonly family: Family, readonly method: FleetMethod) {}
+  constructor(
+    readonly family: Family,
+    readonly method: FleetMethod,
+  ) {}
 }
 
 interface Due {
@@ -284,7 +287,11 @@ export class Fleet {
   private started = false;
   private finished = false;
 
-  constructor(targets: readonly FleetTargetSpec[], o: FleetOptions, private readonly onEvent: (e: FleetEvent) => void) {
+  constructor(
+    targets: readonly FleetTargetSpec[],
+    o: FleetOptions,
+    private readonly onEvent: (e: FleetEvent) => void,
+  ) {
     this.clock = o.clock ?? systemClock;
     this.timers = o.timers ?? systemTimers;
     this.count = o.loop ? 0 : Math.max(0, o.count ?? 0);

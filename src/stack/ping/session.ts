@@ -169,7 +169,7 @@ export function llsqrt(a: number): number {
 /** The data iputils sends: byte i is i, or the -p pattern repeated. */
 export function fillData(dataLen: number, pattern?: Buffer): Buffer {
   const d = Buffer.alloc(dataLen);
-  if (pattern && pattern.length) for (let i = 0; i < dataLen; i++) d[i] = pattern[i % pattern.length];
+  if (pattern?.length) for (let i = 0; i < dataLen; i++) d[i] = pattern[i % pattern.length];
   else for (let i = 0; i < dataLen; i++) d[i] = i & 0xff;
   return d;
 }
@@ -435,9 +435,7 @@ export class PingSession {
       // the stamp taken just before sendto(2); the one in the data for a
       // reply so late its slot was reused
       const rx = e.rxRelNs ?? this.clock.realRelNs();
-      rttUs = this.sentSeq[seq] === fullSeq
-        ? Math.trunc((rx - this.sentReal[seq]) / 1000)
-        : Math.trunc((BASE_MS + rx / 1e6 - data.readDoubleBE(0)) * 1000);
+      rttUs = this.sentSeq[seq] === fullSeq ? Math.trunc((rx - this.sentReal[seq]) / 1000) : Math.trunc((BASE_MS + rx / 1e6 - data.readDoubleBE(0)) * 1000);
       if (rttUs < 0) {
         clockWentBack = rttUs;
         rttUs = 0;
@@ -477,9 +475,20 @@ export class PingSession {
     }
     const late = (this.timedOut[seq >> 3] & (1 << (seq & 7))) !== 0;
     this.onEvent({
-      type: 'reply', seq, from: e.from, bytes: e.bytes, ttl: e.ttl, rttUs, dup, checksumOk: !csfailed, truncated, late,
+      type: 'reply',
+      seq,
+      from: e.from,
+      bytes: e.bytes,
+      ttl: e.ttl,
+      rttUs,
+      dup,
+      checksumOk: !csfailed,
+      truncated,
+      late,
       // (iputils does not compare a node information reply's source: a name subject may be anyone's)
-      wrongSource: !this.o.multicast && !e.nodeInfo && e.from !== this.method.target, mismatch, clockWentBack,
+      wrongSource: !this.o.multicast && !e.nodeInfo && e.from !== this.method.target,
+      mismatch,
+      clockWentBack,
       ipOptions: e.ipOptions && Buffer.from(e.ipOptions),
       nodeInfo: e.nodeInfo && Buffer.from(e.nodeInfo),
     });
@@ -562,5 +571,5 @@ const BASE_MS = Number(timeBase) / 1e6;
 
 /** iputils SCHINT: intervals below MININTERVAL count as MININTERVAL. */
 function schint(ms: number): number {
-  return ms <= MININTERVAL ? MININTERVAL : ms;
+  return Math.max(ms, MININTERVAL);
 }

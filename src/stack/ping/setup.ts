@@ -168,15 +168,35 @@ export async function setupPing(o: PingSetupOptions): Promise<PingSetup> {
   const ipOptions = o.recordRoute ? recordRouteOption() : o.timestamp ? timestampOption(o.timestamp, o.prespec) : undefined;
   const boundSource = given !== undefined || !!o.sticky;
   // the icmp method of the probe registry, with ping's own socket settings
-  const method = step('socket', device, () => probeMethod('icmp')!.open({
-    target: o.address, family: o.family, source: boundSource ? source : undefined, device, tos: o.tos, pmtu, mark: o.mark,
-    packetLen: -1,
-    icmp: {
-      mode, ident: o.ident, sndbuf: o.sndbuf, debug: o.debug, dontroute: o.dontroute, broadcast: o.broadcast,
-      multicastLoop: o.noLoop ? false : undefined, timestamps: !o.userLatency, connect: o.connect, ipOptions, nodeInfo,
-      rcvbuf: receiveBuffer(dataLen, ipOptions ? MAX_IPOPTLEN : 0, preload),
-    },
-  }).method as IcmpProbe);
+  const method = step(
+    'socket',
+    device,
+    () =>
+      probeMethod('icmp')!.open({
+        target: o.address,
+        family: o.family,
+        source: boundSource ? source : undefined,
+        device,
+        tos: o.tos,
+        pmtu,
+        mark: o.mark,
+        packetLen: -1,
+        icmp: {
+          mode,
+          ident: o.ident,
+          sndbuf: o.sndbuf,
+          debug: o.debug,
+          dontroute: o.dontroute,
+          broadcast: o.broadcast,
+          multicastLoop: o.noLoop ? false : undefined,
+          timestamps: !o.userLatency,
+          connect: o.connect,
+          ipOptions,
+          nodeInfo,
+          rcvbuf: receiveBuffer(dataLen, ipOptions ? MAX_IPOPTLEN : 0, preload),
+        },
+      }).method as IcmpProbe,
+  );
   try {
     configureMethod(method, o, device);
   } catch (e) {
@@ -184,10 +204,20 @@ export async function setupPing(o: PingSetupOptions): Promise<PingSetup> {
     throw e;
   }
   const session: PingOptions = {
-    count: o.count ?? 0, intervalMs, flood: !!o.flood, preload, deadlineS: o.deadlineS ?? 0, lingerMs: o.lingerMs ?? 10_000,
+    count: o.count ?? 0,
+    intervalMs,
+    flood: !!o.flood,
+    preload,
+    deadlineS: o.deadlineS ?? 0,
+    lingerMs: o.lingerMs ?? 10_000,
     // a node information query carries no data of ours: nothing to time or check (iputils)
-    dataLen: nodeInfo ? 0 : dataLen, pattern: o.pattern, adaptive: !!o.adaptive, outstanding: !!o.outstanding,
-    privileged, quiet: !!o.quiet, multicast,
+    dataLen: nodeInfo ? 0 : dataLen,
+    pattern: o.pattern,
+    adaptive: !!o.adaptive,
+    outstanding: !!o.outstanding,
+    privileged,
+    quiet: !!o.quiet,
+    multicast,
   };
   return { method, source, device, boundSource, multicast, ipOption, ipOptions, session };
 }
@@ -197,7 +227,12 @@ export async function setupPing(o: PingSetupOptions): Promise<PingSetup> {
  * system's); `method` stands for setup.method when given (one around it,
  * such as --pcap's recorder).
  */
-export function createSession(setup: PingSetup, onEvent: (e: PingEvent) => void, extra: Partial<PingOptions> = {}, method: ProbeMethod = setup.method): PingSession {
+export function createSession(
+  setup: PingSetup,
+  onEvent: (e: PingEvent) => void,
+  extra: Partial<PingOptions> = {},
+  method: ProbeMethod = setup.method,
+): PingSession {
   return new PingSession(method, { ...setup.session, ...extra }, onEvent);
 }
 

@@ -94,10 +94,19 @@ export class IcmpProbe implements ProbeMethod {
     if (opts.nodeInfo && (opts.family !== 6 || opts.mode !== 'raw')) throw new TypeError('node information queries go on a raw ICMPv6 socket');
     this.ni = opts.nodeInfo;
     this.fleet = !!opts.fleet;
-    if (this.fleet && (opts.connect || opts.nodeInfo)) throw new TypeError('a fleet socket sends echo requests to many destinations: no connect, no node information');
+    if (this.fleet && (opts.connect || opts.nodeInfo))
+      throw new TypeError('a fleet socket sends echo requests to many destinations: no connect, no node information');
     if (this.ni) this.nonces = Buffer.alloc(0x10000 * 6);
     const accept = this.ni ? [...DEFAULT_ACCEPT6, nodeinfo.REPLY] : undefined;
-    this.ep = listen({ family: opts.family, mode: opts.mode, source: opts.source, device: opts.device, ident: opts.ident, timestamps: opts.timestamps, accept });
+    this.ep = listen({
+      family: opts.family,
+      mode: opts.mode,
+      source: opts.source,
+      device: opts.device,
+      ident: opts.ident,
+      timestamps: opts.timestamps,
+      accept,
+    });
     try {
       if (this.ep.mode === 'raw') {
         this.ep.setIdent(opts.ident ?? Math.floor(Math.random() * 0x10000));
@@ -132,7 +141,8 @@ export class IcmpProbe implements ProbeMethod {
     const v4 = this.family === 4;
     if (o.ttl !== undefined) this.setTtl(o.ttl);
     if (o.tos !== undefined) v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_TOS, o.tos) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_TCLASS, o.tos);
-    if (o.pmtu !== undefined) v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_MTU_DISCOVER, PMTU[o.pmtu]) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_MTU_DISCOVER, PMTU[o.pmtu]);
+    if (o.pmtu !== undefined)
+      v4 ? s.setsockopt(C.IPPROTO_IP, C.IP_MTU_DISCOVER, PMTU[o.pmtu]) : s.setsockopt(C.IPPROTO_IPV6, C.IPV6_MTU_DISCOVER, PMTU[o.pmtu]);
     if (o.sndbuf !== undefined) s.setsockopt(C.SOL_SOCKET, C.SO_SNDBUF, o.sndbuf);
     if (o.rcvbuf !== undefined) s.setsockopt(C.SOL_SOCKET, C.SO_RCVBUF, o.rcvbuf);
     if (o.mark !== undefined) s.setsockopt(C.SOL_SOCKET, C.SO_MARK, o.mark);
@@ -226,8 +236,15 @@ export class IcmpProbe implements ProbeMethod {
       echoReply: (r) => {
         if (!this.ours(r.id)) return;
         onEvent({
-          type: 'reply', seq: r.seq, from: r.from, ttl: r.ttl, rxRelNs: Number.isNaN(r.rxRelNs) ? undefined : r.rxRelNs,
-          bytes: r.bytes, data: r.data, checksumOk: v4 ? r.checksumOk : true, ipOptions: r.ipOptions.length ? r.ipOptions : undefined,
+          type: 'reply',
+          seq: r.seq,
+          from: r.from,
+          ttl: r.ttl,
+          rxRelNs: Number.isNaN(r.rxRelNs) ? undefined : r.rxRelNs,
+          bytes: r.bytes,
+          data: r.data,
+          checksumOk: v4 ? r.checksumOk : true,
+          ipOptions: r.ipOptions.length ? r.ipOptions : undefined,
         });
       },
       localError: (e) => onEvent({ type: 'local-error', seq: e.original?.seq, errno: e.errno, code: e.code, info: e.info }),
@@ -255,7 +272,13 @@ export class IcmpProbe implements ProbeMethod {
     if (m.body.kind === 'echo') {
       if (m.type !== (v4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY) || !this.ours(m.body.id)) return;
       onEvent({
-        type: 'reply', seq: m.body.seq, from: p.from, ttl: p.ttl, rxRelNs: relTime(p.rxNs), bytes: p.bytes, data: m.body.data,
+        type: 'reply',
+        seq: m.body.seq,
+        from: p.from,
+        ttl: p.ttl,
+        rxRelNs: relTime(p.rxNs),
+        bytes: p.bytes,
+        data: m.body.data,
         ipOptions: p.ip?.options.length ? p.ip.options : undefined,
         // ICMPv6 checksums are verified by the kernel before delivery
         checksumOk: v4 ? m.checksumOk !== false : true,
@@ -271,7 +294,18 @@ export class IcmpProbe implements ProbeMethod {
       onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: m.body.gateway, to: o.dst });
       return;
     }
-    onEvent({ type: 'icmp-error', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, mtu: m.body.mtu, ttl: p.ttl, rxRelNs: relTime(p.rxNs), reached: false, to: o.dst });
+    onEvent({
+      type: 'icmp-error',
+      seq: o.seq,
+      from: p.from,
+      icmpType: m.type,
+      icmpCode: m.code,
+      mtu: m.body.mtu,
+      ttl: p.ttl,
+      rxRelNs: relTime(p.rxNs),
+      reached: false,
+      to: o.dst,
+    });
   }
 
   ref(on: boolean): void {

@@ -40,7 +40,12 @@ export class RecordedProbes implements ProbeMethod {
    * carry (ping -R, -T). Each UDP or TCP probe's source port joins the
    * recording's flow (probeFlow's port set).
    */
-  constructor(private readonly inner: ProbeMethod, private readonly rec: Recording, private readonly local: string, private readonly ipOptions?: Buffer) {
+  constructor(
+    private readonly inner: ProbeMethod,
+    private readonly rec: Recording,
+    private readonly local: string,
+    private readonly ipOptions?: Buffer,
+  ) {
     this.ttl0 = defaultTtl(inner.family);
     if (inner.sendQuick) {
       this.sendQuick = (p: Probe): number => {
@@ -51,15 +56,33 @@ export class RecordedProbes implements ProbeMethod {
     }
   }
 
-  get name(): string { return this.inner.name; }
-  get family(): Family { return this.inner.family; }
-  get mechanism(): string { return this.inner.mechanism; }
-  get unprivileged(): boolean { return this.inner.unprivileged; }
-  get target(): string { return this.inner.target; }
-  get ident(): number | undefined { return this.inner.ident; }
-  get headerBytes(): number { return this.inner.headerBytes; }
-  get lastSendRelNs(): number | undefined { return this.inner.lastSendRelNs; }
-  get lastSent(): SentProbe | undefined { return this.inner.lastSent; }
+  get name(): string {
+    return this.inner.name;
+  }
+  get family(): Family {
+    return this.inner.family;
+  }
+  get mechanism(): string {
+    return this.inner.mechanism;
+  }
+  get unprivileged(): boolean {
+    return this.inner.unprivileged;
+  }
+  get target(): string {
+    return this.inner.target;
+  }
+  get ident(): number | undefined {
+    return this.inner.ident;
+  }
+  get headerBytes(): number {
+    return this.inner.headerBytes;
+  }
+  get lastSendRelNs(): number | undefined {
+    return this.inner.lastSendRelNs;
+  }
+  get lastSent(): SentProbe | undefined {
+    return this.inner.lastSent;
+  }
 
   sendQuick?: (p: Probe) => number;
 
@@ -96,7 +119,12 @@ export class RecordedProbes implements ProbeMethod {
     if (e.type === 'local-error') return; // refused before the wire: nothing crossed it
     const s = this.sent.get(e.seq);
     const ts = 'rxRelNs' in e && e.rxRelNs !== undefined ? fromRelNs(e.rxRelNs) : nowNs();
-    const ends: IpEnds = { family: this.family, src: e.from || this.target, dst: s?.ends.src ?? this.local, ttl: ('ttl' in e ? e.ttl : undefined) ?? this.ttl0 };
+    const ends: IpEnds = {
+      family: this.family,
+      src: e.from || this.target,
+      dst: s?.ends.src ?? this.local,
+      ttl: ('ttl' in e ? e.ttl : undefined) ?? this.ttl0,
+    };
     if (e.type === 'reply') {
       // the options the reply came back with (record route, timestamps), as a raw socket saw them
       if (e.ipOptions && this.family === 4) ends.options = e.ipOptions;
@@ -110,7 +138,9 @@ export class RecordedProbes implements ProbeMethod {
     const quoted = ipPacket({ ...s.ends, ttl: exceeded ? 1 : s.ends.ttl }, s.protocol, s.transport);
     const detail = e.type === 'icmp-error' ? { mtu: e.mtu } : { gateway: e.gateway };
     const what = `ICMP "${(this.family === 4 ? describe4 : describe6)(e.icmpType, e.icmpCode, e.type === 'icmp-error' ? e.mtu : 0)}"`;
-    const comment = this.unprivileged ? REBUILT.errorQueue(what) : `sockit: ${what} as the raw socket delivered it, rebuilt: its IP header and the quoted datagram are reconstructed from the probe sent`;
+    const comment = this.unprivileged
+      ? REBUILT.errorQueue(what)
+      : `sockit: ${what} as the raw socket delivered it, rebuilt: its IP header and the quoted datagram are reconstructed from the probe sent`;
     this.rec.rebuilt(ts, icmpErrorPacket(ends, e.icmpType, e.icmpCode, detail, quoted), [comment]);
   }
 
@@ -149,8 +179,9 @@ export class RecordedProbes implements ProbeMethod {
  */
 export function probeFlow(method: ProbeMethod, local: string, device?: string): FlowSpec {
   const { family, target } = method;
-  const filter = method.name === 'icmp' && method.ident !== undefined
-    ? echoFlow(family, local, target, method.ident)
-    : portFlow(family, method.name === 'tcp' ? 'tcp' : 'udp', local, target);
+  const filter =
+    method.name === 'icmp' && method.ident !== undefined
+      ? echoFlow(family, local, target, method.ident)
+      : portFlow(family, method.name === 'tcp' ? 'tcp' : 'udp', local, target);
   return { family, local, remote: target, filter, device, ports: method.name === 'icmp' ? undefined : new Set() };
 }

@@ -31,7 +31,14 @@ export function errorQueueEvent(
     if (isNotice(family, ee.type)) return { type: 'icmp-notice', seq, from, icmpType: ee.type, icmpCode: ee.code };
     const ttl = family === 4 ? r.control.ttl : r.control.hopLimit;
     return {
-      type: 'icmp-error', seq, from, icmpType: ee.type, icmpCode: ee.code, mtu: ee.info, ttl, rxRelNs: relTime(r.control.timestampNs),
+      type: 'icmp-error',
+      seq,
+      from,
+      icmpType: ee.type,
+      icmpCode: ee.code,
+      mtu: ee.info,
+      ttl,
+      rxRelNs: relTime(r.control.timestampNs),
       reached: reached(ee.type, ee.code),
     };
   }

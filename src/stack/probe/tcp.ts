@@ -36,11 +36,15 @@ export class TcpPermissionError extends PermissionError {
   override readonly name = 'TcpPermissionError';
   readonly code = 'EPERM';
   constructor() {
-    super('the TCP method needs a raw socket, which needs CAP_NET_RAW', [
-      'use the default (UDP) method, which needs no privilege',
-      'run as root',
-      `sudo setcap cap_net_raw+ep "${process.execPath}" (which gives raw sockets to every Node program)`,
-    ], 'no permission');
+    super(
+      'the TCP method needs a raw socket, which needs CAP_NET_RAW',
+      [
+        'use the default (UDP) method, which needs no privilege',
+        'run as root',
+        `sudo setcap cap_net_raw+ep "${process.execPath}" (which gives raw sockets to every Node program)`,
+      ],
+      'no permission',
+    );
   }
 }
 
@@ -110,7 +114,9 @@ export class TcpProbe implements ProbeMethod {
       let mtu = 576;
       try {
         mtu = Math.max(576, this.raw.getInt(v4 ? C.IPPROTO_IP : C.IPPROTO_IPV6, v4 ? C.IP_MTU : C.IPV6_MTU));
-      } catch { /* keep 576 */ }
+      } catch {
+        /* keep 576 */
+      }
       const mss = mtu - (v4 ? 20 : 40) - tcp.MIN_HEADER;
       this.window = Math.min(0xffff, 4 * mss);
       this.options = synOptions(o.mss ?? mss);
@@ -134,11 +140,10 @@ export class TcpProbe implements ProbeMethod {
       throw e;
     }
     const isn = (Math.random() * 0x100000000) >>> 0;
-    const seg = tcp.encode(
-      { srcPort: port, dstPort: this.port, seq: isn, flags: { syn: true }, window: this.window, options: this.options },
-      undefined,
-      { src: this.source, dst: this.target },
-    );
+    const seg = tcp.encode({ srcPort: port, dstPort: this.port, seq: isn, flags: { syn: true }, window: this.window, options: this.options }, undefined, {
+      src: this.source,
+      dst: this.target,
+    });
     if (p.ttl !== undefined && p.ttl !== this.ttl) {
       setTtl(this.raw, this.family, p.ttl);
       this.ttl = p.ttl;
@@ -184,11 +189,18 @@ export class TcpProbe implements ProbeMethod {
     if (seq === undefined) return;
     const p = this.pending.get(seq)!;
     // a SYN-ACK or a RST answering our SYN acknowledges its sequence number
-    if (!seg.flags.ack || seg.ack !== ((p.isn + 1) >>> 0)) return;
+    if (!seg.flags.ack || seg.ack !== (p.isn + 1) >>> 0) return;
     if (!(seg.flags.rst || seg.flags.syn)) return;
     const from = r.address && 'address' in r.address ? r.address.address : this.target;
     onEvent({
-      type: 'reply', seq, from, ttl, rxRelNs: relTime(r.control.timestampNs), bytes: data.length, checksumOk: true, flags: tcp.flagString(seg.flags),
+      type: 'reply',
+      seq,
+      from,
+      ttl,
+      rxRelNs: relTime(r.control.timestampNs),
+      bytes: data.length,
+      checksumOk: true,
+      flags: tcp.flagString(seg.flags),
     });
   }
 
@@ -225,7 +237,7 @@ export class TcpProbe implements ProbeMethod {
 }
 
 const TCP_OPTIONS: readonly MethodOption[] = [
-  { name: 'sysctl', description: 'the SYN\'s options as the tcp_sack, tcp_timestamps and tcp_window_scaling sysctls say (the default)' },
+  { name: 'sysctl', description: "the SYN's options as the tcp_sack, tcp_timestamps and tcp_window_scaling sysctls say (the default)" },
   { name: 'mss=NUM', description: 'NUM for the maxseg option' },
   { name: 'info', description: 'print the TCP flags of final replies (<syn,ack>: something listens on the port; <rst,ack>: nothing does)' },
 ];

@@ -96,8 +96,10 @@ export class UdpProbe implements ProbeMethod {
     const local = l.socket.localAddress();
     const bound = local && 'port' in local ? local : undefined;
     return {
-      protocol: C.IPPROTO_UDP, transport: udp.encode({ srcPort: bound?.port ?? 0, dstPort: l.port }, l.payload),
-      source: bound?.address, ttl: l.ttl,
+      protocol: C.IPPROTO_UDP,
+      transport: udp.encode({ srcPort: bound?.port ?? 0, dstPort: l.port }, l.payload),
+      source: bound?.address,
+      ttl: l.ttl,
     };
   }
 
@@ -146,7 +148,11 @@ export class UdpProbe implements ProbeMethod {
 }
 
 /** mod-udp.c's two modules: "default" walks the destination ports, "udp" (-U) keeps one. */
-function udpDescriptor(name: 'default' | 'udp', fixedPort: boolean, rest: Pick<MethodDescriptor, 'description' | 'port'> & { flag?: string }): MethodDescriptor {
+function udpDescriptor(
+  name: 'default' | 'udp',
+  fixedPort: boolean,
+  rest: Pick<MethodDescriptor, 'description' | 'port'> & { flag?: string },
+): MethodDescriptor {
   return {
     name,
     ...rest,

@@ -87,7 +87,12 @@ export async function loopDgram(sock: Socket, cfg: SockConfig, io: StdIO, emit: 
         seen(sock, cfg, false, buf.subarray(0, Math.min(r.bytes, buf.length)), r.address);
         const truncated = (r.flags & C.MSG_TRUNC) !== 0;
         if (cfg.verbose || (truncated && cfg.server)) {
-          emit({ event: 'datagram', from: r.address, to: cfg.server && cfg.recvdstaddr ? r.control.pktinfo?.address : undefined, truncated: truncated && cfg.server });
+          emit({
+            event: 'datagram',
+            from: r.address,
+            to: cfg.server && cfg.recvdstaddr ? r.control.pktinfo?.address : undefined,
+            truncated: truncated && cfg.server,
+          });
         }
         return writeOut(buf.subarray(0, Math.min(r.bytes, buf.length))) || paused();
       }

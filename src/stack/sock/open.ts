@@ -236,7 +236,10 @@ export async function resolveHops(hops: readonly string[]): Promise<string[]> {
       out.push(h);
       continue;
     }
-    const a = await resolveHost(h, 4).then((r) => r.addresses[0]?.address, () => undefined);
+    const a = await resolveHost(h, 4).then(
+      (r) => r.addresses[0]?.address,
+      () => undefined,
+    );
     if (!a) throw new SockFailure(`unknown host: ${h}`, { usage: true });
     out.push(a);
   }
@@ -345,9 +348,10 @@ export async function servopen(cfg: SockConfig, where: Local, emit: Emit): Promi
     if (!where.unix.startsWith('@')) created = where.unix;
   } else {
     const port = parsePort(where.port, proto(cfg));
-    bound = where.host === undefined
-      ? wildcard(cfg.family === 6 ? C.AF_INET6 : C.AF_INET, port)
-      : (await addressesOf(where.host, port, cfg, 'invalid host name for server'))[0];
+    bound =
+      where.host === undefined
+        ? wildcard(cfg.family === 6 ? C.AF_INET6 : C.AF_INET, port)
+        : (await addressesOf(where.host, port, cfg, 'invalid host name for server'))[0];
     sock = open(bound.family, cfg);
   }
   try {
@@ -450,15 +454,23 @@ export function acceptLoop(listener: Socket, cfg: SockConfig, emit: Emit, serve:
         };
         if (!cfg.dofork) {
           listener.onReadable(null); // the book returns the first connection; the rest wait in the queue
-          run().then(() => finish(), (e) => {
-            if (!conn.isClosed) conn.close();
-            finish(e);
-          });
+          run().then(
+            () => finish(),
+            (e) => {
+              if (!conn.isClosed) conn.close();
+              finish(e);
+            },
+          );
           return;
         }
         run().catch((e) => {
           if (!conn.isClosed) conn.close();
-          emit({ event: 'error', kind: 'connection', message: e instanceof Error ? e.message : String(e), code: e instanceof SockFailure ? e.system?.code : undefined });
+          emit({
+            event: 'error',
+            kind: 'connection',
+            message: e instanceof Error ? e.message : String(e),
+            code: e instanceof SockFailure ? e.system?.code : undefined,
+          });
         });
       }
     });

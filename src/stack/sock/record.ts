@@ -100,10 +100,17 @@ export class PcapTap implements SockTap {
 
 /** A connection whose reads, writes and ends are rebuilt as segments. */
 class RecordedConn implements Conn {
-  constructor(private readonly inner: Conn, private readonly b: TcpRebuilder) {}
+  constructor(
+    private readonly inner: Conn,
+    private readonly b: TcpRebuilder,
+  ) {}
 
-  get fd(): number { return this.inner.fd; }
-  get failed(): SystemError | undefined { return this.inner.failed; }
+  get fd(): number {
+    return this.inner.fd;
+  }
+  get failed(): SystemError | undefined {
+    return this.inner.failed;
+  }
 
   start(onData: OnData, onEnd: () => void, onError: (e: SystemError) => void): void {
     this.inner.start(
@@ -119,8 +126,12 @@ class RecordedConn implements Conn {
     );
   }
 
-  pause(): void { this.inner.pause(); }
-  resume(): void { this.inner.resume(); }
+  pause(): void {
+    this.inner.pause();
+  }
+  resume(): void {
+    this.inner.resume();
+  }
 
   write(data: Buffer, cb?: (err?: SystemError) => void): boolean {
     this.b.data(true, data);
@@ -132,8 +143,12 @@ class RecordedConn implements Conn {
     return this.inner.writev(chunks, cb);
   }
 
-  drained(): Promise<void> { return this.inner.drained(); }
-  flushed(): Promise<void> { return this.inner.flushed(); }
+  drained(): Promise<void> {
+    return this.inner.drained();
+  }
+  flushed(): Promise<void> {
+    return this.inner.flushed();
+  }
 
   shutdown(): Promise<void> {
     return this.inner.shutdown().then(() => this.b.fin(true));

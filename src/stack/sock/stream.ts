@@ -36,7 +36,10 @@ export function readInput(input: Readable, each: (chunk: Buffer) => Promise<void
     busy.catch(onError);
   };
   const onInputEnd = () => {
-    busy.then(() => !stopped && onEnd(), () => {});
+    busy.then(
+      () => !stopped && onEnd(),
+      () => {},
+    );
   };
   // loop.c: err_sys("read error") when read(2) of standard input fails
   const onInputError = (e: unknown) => onError(isSystemError(e) ? new SockFailure('read error', { cause: e }) : e);
@@ -55,7 +58,8 @@ export function readInput(input: Readable, each: (chunk: Buffer) => Promise<void
 
 /** A connection for reading: MSG_PEEK and MSG_OOB need the core, the rest runs on Node's streams. */
 function readConn(sock: Socket, cfg: SockConfig, onUrgent?: (byte: number) => void): Conn {
-  const conn = cfg.msgpeek || onUrgent ? new CoreConn(sock, { readlen: cfg.readlen, peek: cfg.msgpeek, onUrgent }) : new NetConn(sock, { readlen: cfg.readlen });
+  const conn =
+    cfg.msgpeek || onUrgent ? new CoreConn(sock, { readlen: cfg.readlen, peek: cfg.msgpeek, onUrgent }) : new NetConn(sock, { readlen: cfg.readlen });
   return tapped(sock, cfg, conn);
 }
 
@@ -156,10 +160,14 @@ export async function loopStream(sock: Socket, cfg: SockConfig, io: StdIO, emit:
         return;
       }
       // what the book had written is in the kernel; Node may still hold some
-      conn.flushed().catch(() => {}).then(() => pauseClose(cfg, emit)).then(() => {
-        conn.close();
-        resolve();
-      }, reject);
+      conn
+        .flushed()
+        .catch(() => {})
+        .then(() => pauseClose(cfg, emit))
+        .then(() => {
+          conn.close();
+          resolve();
+        }, reject);
     };
 
     const consume = async (chunk: Buffer) => {
@@ -169,12 +177,15 @@ export async function loopStream(sock: Socket, cfg: SockConfig, io: StdIO, emit:
       }
     };
     const onInputEnd = () => {
-      conn.flushed().then(() => {
-        if (finished) return;
-        if (!cfg.halfclose) return finish();
-        // -h: half close, keep reading what the peer sends
-        conn.shutdown().catch((e) => finish(new SockFailure('shutdown() error', { cause: e })));
-      }, (e) => finish(e));
+      conn.flushed().then(
+        () => {
+          if (finished) return;
+          if (!cfg.halfclose) return finish();
+          // -h: half close, keep reading what the peer sends
+          conn.shutdown().catch((e) => finish(new SockFailure('shutdown() error', { cause: e })));
+        },
+        (e) => finish(e),
+      );
     };
 
     conn.start(
@@ -279,8 +290,7 @@ export async function sinkStream(sock: Socket, cfg: SockConfig, emit: Emit): Pro
   const kind = proto(sock);
   if (cfg.pauseinit) await sleep(cfg.pauseinit);
   // ★ verbose, the sink reads on the core and reports an urgent byte out of band (TCPv1 20.8)
-  const onUrgent = cfg.verbose && sock.type === C.SOCK_STREAM && sock.domain !== C.AF_UNIX
-    ? (byte: number) => emit({ event: 'urgent', byte }) : undefined;
+  const onUrgent = cfg.verbose && sock.type === C.SOCK_STREAM && sock.domain !== C.AF_UNIX ? (byte: number) => emit({ event: 'urgent', byte }) : undefined;
   const conn = readConn(sock, cfg, onUrgent);
   let bytes = 0;
   let count = 0;

@@ -31,9 +31,16 @@ function tcpState(n: number): string {
 /** The one-line form of tcp_info checkopts prints. */
 function formatTcpInfoLine(v: structs.TcpInfo): string {
   return [
-    `state = ${tcpState(v.state)}`, `ca_state = ${structs.TCP_CA_STATES[v.ca_state] ?? v.ca_state}`,
-    `retransmits = ${v.retransmits}`, `rto = ${v.rto} usec`, `rtt = ${v.rtt} usec`, `rttvar = ${v.rttvar} usec`,
-    `snd_mss = ${v.snd_mss}`, `rcv_mss = ${v.rcv_mss}`, `snd_cwnd = ${v.snd_cwnd}`, `total_retrans = ${v.total_retrans}`,
+    `state = ${tcpState(v.state)}`,
+    `ca_state = ${structs.TCP_CA_STATES[v.ca_state] ?? v.ca_state}`,
+    `retransmits = ${v.retransmits}`,
+    `rto = ${v.rto} usec`,
+    `rtt = ${v.rtt} usec`,
+    `rttvar = ${v.rttvar} usec`,
+    `snd_mss = ${v.snd_mss}`,
+    `rcv_mss = ${v.rcv_mss}`,
+    `snd_cwnd = ${v.snd_cwnd}`,
+    `total_retrans = ${v.total_retrans}`,
   ].join(', ');
 }
 
@@ -45,8 +52,10 @@ function formatTcpInfoLine(v: structs.TcpInfo): string {
  */
 export function formatValue(o: SockOpt, v: OptionValue, compact = false): string {
   switch (o.type) {
-    case 'flag': return v ? 'on' : 'off';
-    case 'int': return String(v);
+    case 'flag':
+      return v ? 'on' : 'off';
+    case 'int':
+      return String(v);
     case 'linger': {
       const l = v as structs.Linger;
       return compact ? `${l.onoff},${l.linger}` : `l_onoff = ${l.onoff}, l_linger = ${l.linger}`;
@@ -58,8 +67,10 @@ export function formatValue(o: SockOpt, v: OptionValue, compact = false): string
     case 'in_addr':
     case 'sockaddr_in6':
       return v as string;
-    case 'string': return (v as string) === '' ? '(none)' : (v as string);
-    case 'bytes': return (v as Buffer).length ? `0x${(v as Buffer).toString('hex')}` : '(none)';
+    case 'string':
+      return (v as string) === '' ? '(none)' : (v as string);
+    case 'bytes':
+      return (v as Buffer).length ? `0x${(v as Buffer).toString('hex')}` : '(none)';
     case 'ucred': {
       const c = v as structs.Ucred;
       const id = (n: number) => (n === 0xffffffff ? '-1' : String(n)); // (uid_t)-1: no peer
@@ -82,8 +93,10 @@ export function formatValue(o: SockOpt, v: OptionValue, compact = false): string
       const g = v as structs.GroupReq;
       return `group = ${g.group}${g.source !== undefined ? `, source = ${g.source}` : ''}, ifindex = ${g.ifindex}`;
     }
-    case 'icmp6_filter': return formatFilter(v as IcmpTypeFilter, 255);
-    case 'icmp_filter': return formatFilter(v as IcmpTypeFilter, 31);
+    case 'icmp6_filter':
+      return formatFilter(v as IcmpTypeFilter, 255);
+    case 'icmp_filter':
+      return formatFilter(v as IcmpTypeFilter, 31);
     case 'ip6_mtuinfo': {
       const m = v as structs.Ip6MtuInfo;
       // getsockopt(IPV6_PATHMTU) fills in only the MTU (ipv6(7))
@@ -107,9 +120,11 @@ function tcpInfoJson(v: structs.TcpInfo): Record<string, unknown> {
   for (const [k, x] of Object.entries(v) as [string, number | bigint | undefined][]) {
     if (x === undefined) continue;
     const n = typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString()) : x;
-    if (TCPI_USEC.has(k)) out[`${k}_ms`] = k === 'min_rtt' && n === 0xffffffff ? null : Number(n) / 1e3; // ~0U: no sample yet
+    if (TCPI_USEC.has(k))
+      out[`${k}_ms`] = k === 'min_rtt' && n === 0xffffffff ? null : Number(n) / 1e3; // ~0U: no sample yet
     else if (TCPI_MSEC.has(k)) out[`${k}_ms`] = n;
-    else if (TCPI_RATE.has(k)) out[`${k}_bytes_per_s`] = x === 0xffffffffffffffffn ? null : Number(n); // ~0ULL: no limit
+    else if (TCPI_RATE.has(k))
+      out[`${k}_bytes_per_s`] = x === 0xffffffffffffffffn ? null : Number(n); // ~0ULL: no limit
     else out[k] = n;
   }
   return out;
@@ -121,38 +136,54 @@ function tcpInfoJson(v: structs.TcpInfo): Record<string, unknown> {
  */
 export function jsonValue(o: SockOpt, v: OptionValue): unknown {
   switch (o.type) {
-    case 'bytes': return (v as Buffer).toString('hex') || null;
-    case 'timeval': return { tv_sec: (v as structs.Timeval).sec, tv_usec: (v as structs.Timeval).usec };
-    case 'string': return (v as string) || null;
-    case 'tcp_info': return tcpInfoJson(v as structs.TcpInfo);
-    default: return v;
+    case 'bytes':
+      return (v as Buffer).toString('hex') || null;
+    case 'timeval':
+      return { tv_sec: (v as structs.Timeval).sec, tv_usec: (v as structs.Timeval).usec };
+    case 'string':
+      return (v as string) || null;
+    case 'tcp_info':
+      return tcpInfoJson(v as structs.TcpInfo);
+    default:
+      return v;
   }
 }
 
 /** tcp_info decoded for people, a few related fields per line (for a live socket). */
 export function formatTcpInfo(v: structs.TcpInfo): string[] {
   const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`;
-  const opts = structs.TCPI_OPTIONS.filter(([bit]) => v.options & bit).map(([, n]) => n).join(',') || 'none';
+  const opts =
+    structs.TCPI_OPTIONS.filter(([bit]) => v.options & bit)
+      .map(([, n]) => n)
+      .join(',') || 'none';
   const lines = [
     `state ${tcpState(v.state)}, ca_state ${structs.TCP_CA_STATES[v.ca_state] ?? v.ca_state}, options ${opts}` +
       (v.options & 4 ? `, wscale ${v.snd_wscale},${v.rcv_wscale}` : ''),
     // min_rtt is ~0U until the first RTT sample
-    `rtt ${ms(v.rtt)}, rttvar ${ms(v.rttvar)}` + (v.min_rtt !== undefined && v.min_rtt !== 0xffffffff ? `, min_rtt ${ms(v.min_rtt)}` : '') +
+    `rtt ${ms(v.rtt)}, rttvar ${ms(v.rttvar)}` +
+      (v.min_rtt !== undefined && v.min_rtt !== 0xffffffff ? `, min_rtt ${ms(v.min_rtt)}` : '') +
       `, rto ${ms(v.rto)}, ato ${ms(v.ato)}`,
     `snd_mss ${v.snd_mss}, rcv_mss ${v.rcv_mss}, advmss ${v.advmss}, pmtu ${v.pmtu}`,
     `snd_cwnd ${v.snd_cwnd}, snd_ssthresh ${v.snd_ssthresh}, rcv_ssthresh ${v.rcv_ssthresh}, rcv_space ${v.rcv_space}` +
-      (v.snd_wnd !== undefined ? `, snd_wnd ${v.snd_wnd}` : '') + (v.rcv_wnd !== undefined ? `, rcv_wnd ${v.rcv_wnd}` : ''),
+      (v.snd_wnd !== undefined ? `, snd_wnd ${v.snd_wnd}` : '') +
+      (v.rcv_wnd !== undefined ? `, rcv_wnd ${v.rcv_wnd}` : ''),
     `retransmits ${v.retransmits}, total_retrans ${v.total_retrans}, probes ${v.probes}, backoff ${v.backoff}` +
       `, unacked ${v.unacked}, lost ${v.lost}, sacked ${v.sacked}, reordering ${v.reordering}`,
     `last_data_sent ${v.last_data_sent} ms ago, last_data_recv ${v.last_data_recv} ms ago, last_ack_recv ${v.last_ack_recv} ms ago`,
   ];
   if (v.bytes_acked !== undefined) {
-    lines.push(`bytes_sent ${v.bytes_sent ?? '?'}, bytes_acked ${v.bytes_acked}, bytes_received ${v.bytes_received}` +
-      `, segs_out ${v.segs_out}, segs_in ${v.segs_in}` + (v.bytes_retrans !== undefined ? `, bytes_retrans ${v.bytes_retrans}` : ''));
+    lines.push(
+      `bytes_sent ${v.bytes_sent ?? '?'}, bytes_acked ${v.bytes_acked}, bytes_received ${v.bytes_received}` +
+        `, segs_out ${v.segs_out}, segs_in ${v.segs_in}` +
+        (v.bytes_retrans !== undefined ? `, bytes_retrans ${v.bytes_retrans}` : ''),
+    );
   }
   if (v.pacing_rate !== undefined) {
-    lines.push(`pacing_rate ${v.pacing_rate} B/s` + (v.delivery_rate !== undefined ? `, delivery_rate ${v.delivery_rate} B/s` : '') +
-      (v.notsent_bytes !== undefined ? `, notsent_bytes ${v.notsent_bytes}` : ''));
+    lines.push(
+      `pacing_rate ${v.pacing_rate} B/s` +
+        (v.delivery_rate !== undefined ? `, delivery_rate ${v.delivery_rate} B/s` : '') +
+        (v.notsent_bytes !== undefined ? `, notsent_bytes ${v.notsent_bytes}` : ''),
+    );
   }
   return lines;
 }
@@ -166,4 +197,3 @@ export function formatOption(r: Reading, label = 'default = '): string {
   if (r.error) return `getsockopt error: ${strerror(r.error.errno)}`;
   return `${label}${formatValue(r.option, r.value)}`;
 }
-

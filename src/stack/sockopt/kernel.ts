@@ -17,7 +17,7 @@ export function explainAdjustment(o: SockOpt, requested: OptionValue, actual: Op
   const got = actual as number;
   if (o.name === 'SO_RCVBUF' || o.name === 'SO_SNDBUF') return explainBuffer(o.name, req, got);
   if (o.type === 'timeval') return 'rounded up by the kernel to whole clock ticks';
-  if (o.name === 'IP_TOS' && (req & ~3) === (got & ~3)) return 'the ECN bits of a TCP socket are the kernel\'s, ip(7)';
+  if (o.name === 'IP_TOS' && (req & ~3) === (got & ~3)) return "the ECN bits of a TCP socket are the kernel's, ip(7)";
   if (o.name === 'TCP_MAXSEG' && got < req) return 'the MSS in use, less the TCP options every segment carries, tcp(7)';
   if (o.type === 'int' && req === -1) return '-1 selects the system default';
   return 'adjusted by the kernel';
@@ -63,8 +63,11 @@ export function explainRejection(o: SockOpt, err: SystemError, kind: SockKind | 
       break;
     case 'EPERM':
     case 'EACCES':
-      why = o.privilege ? `needs ${o.privilege}` : o.name === 'TCP_CONGESTION'
-        ? `not in net.ipv4.tcp_allowed_congestion_control for unprivileged users` : 'not permitted';
+      why = o.privilege
+        ? `needs ${o.privilege}`
+        : o.name === 'TCP_CONGESTION'
+          ? `not in net.ipv4.tcp_allowed_congestion_control for unprivileged users`
+          : 'not permitted';
       break;
     case 'ENOENT':
       if (o.name === 'TCP_CONGESTION') why = `no congestion control '${String(value)}' (available: ${congestionControls()})`;

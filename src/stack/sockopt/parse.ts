@@ -112,11 +112,16 @@ export function parseValue(o: SockOpt, text: string): OptionValue {
   usable(o);
   if (o.access === 'get') readOnly(o.name);
   switch (o.type) {
-    case 'flag': return parseFlag(o, text);
-    case 'int': return parseInt32(o, text);
-    case 'linger': return parseLinger(o, text);
-    case 'timeval': return parseSeconds(o, text);
-    case 'in_addr': return ipv4(o, text, 'the interface');
+    case 'flag':
+      return parseFlag(o, text);
+    case 'int':
+      return parseInt32(o, text);
+    case 'linger':
+      return parseLinger(o, text);
+    case 'timeval':
+      return parseSeconds(o, text);
+    case 'in_addr':
+      return ipv4(o, text, 'the interface');
     case 'ip_mreqn': {
       // group[,interface]: the interface by address, name or index
       const [group, iface] = parts(text);
@@ -145,8 +150,10 @@ export function parseValue(o: SockOpt, text: string): OptionValue {
     case 'sockaddr_in6':
       if (!parseIPv6(text.trim())) bad(o, text, 'an IPv6 address');
       return text.trim();
-    case 'icmp6_filter': return parseFilter(o, text, 255);
-    case 'icmp_filter': return parseFilter(o, text, 31);
+    case 'icmp6_filter':
+      return parseFilter(o, text, 255);
+    case 'icmp_filter':
+      return parseFilter(o, text, 31);
     case 'string': {
       const t = text.trim();
       if (o.optname === C.TCP_CONGESTION && !/^[A-Za-z0-9_]{1,15}$/.test(t)) bad(o, text, 'an algorithm name such as cubic or reno');
@@ -164,4 +171,3 @@ export function parseValue(o: SockOpt, text: string): OptionValue {
       return readOnly(o.name);
   }
 }
-

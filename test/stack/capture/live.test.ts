@@ -30,7 +30,7 @@ describe('kernelProgram', () => {
     expect(k).not.toBeNull();
     // ldh [0] (the protocol) became ldh [SKF_AD_OFF + SKF_AD_PROTOCOL]
     expect(p[0]).toMatchObject({ code: bpf.LD | bpf.H | bpf.ABS, k: 0 });
-    expect(k[0]).toMatchObject({ code: bpf.LD | bpf.H | bpf.ABS, k: (-0x1000) >>> 0 });
+    expect(k[0]).toMatchObject({ code: bpf.LD | bpf.H | bpf.ABS, k: -0x1000 >>> 0 });
     // ldb [29] (the IPv4 protocol at 20 + 9) became ldb [9]
     const proto = p.findIndex((i) => i.code === (bpf.LD | bpf.B | bpf.ABS) && i.k === 29);
     expect(k[proto]!.k).toBe(9);
@@ -63,7 +63,8 @@ describe.skipIf(!isRoot)(`live capture on a lab link (${isRoot ? 'namespaces' : 
       const all = open({ interface: iface, bufferBytes: 4 << 20 });
       const everything = collect(all);
       const filtered: { e: string; cap: LiveCapture; got: LivePacket[] }[] = [];
-      let inKernel = 0, skipped = 0;
+      let inKernel = 0,
+        skipped = 0;
       for (const e of EXPRESSIONS) {
         let prog;
         try {
@@ -96,7 +97,9 @@ describe.skipIf(!isRoot)(`live capture on a lab link (${isRoot ? 'namespaces' : 
       let nonEmpty = 0;
       for (const f of filtered) {
         const prog = compileFilter(f.e, linktype, 262144);
-        const want = untagged(everything).filter((p) => runFilter(prog, p.data, p.len) > 0).map(key);
+        const want = untagged(everything)
+          .filter((p) => runFilter(prog, p.data, p.len) > 0)
+          .map(key);
         expect(f.cap.stats().dropped, f.e).toBe(0);
         expect(untagged(f.got).map(key), `${iface}: ${f.e} (${f.cap.kernelFilter ? 'kernel' : 'process'})`).toEqual(want);
         if (want.length > 0 && want.length < everything.length) nonEmpty++;
@@ -155,7 +158,10 @@ describe.skipIf(!isRoot)(`live capture on a lab link (${isRoot ? 'namespaces' : 
     await lab.exec(lab.src, ['ping', '-c', '1', '-s', '100', lab.dst.v4]);
     await sleep(200);
     short.close();
-    expect(cut.map((p) => [p.caplen, p.len])).toEqual([[60, 142], [60, 142]]);
+    expect(cut.map((p) => [p.caplen, p.len])).toEqual([
+      [60, 142],
+      [60, 142],
+    ]);
   });
 
   it('iterates asynchronously and ends when closed', async () => {
@@ -172,10 +178,20 @@ describe.skipIf(!isRoot)(`live capture on a lab link (${isRoot ? 'namespaces' : 
   });
 
   it('says what to do without CAP_NET_RAW (a PermissionError before any socket exists)', async () => {
-    const r = await lab.exec(lab.src, [process.execPath, '--input-type=module', '-e',
-      `import { openLive } from ${JSON.stringify(runnable('dist/stack/capture/live.js', 'nobody'))};
-       try { openLive({ interface: 'eth0' }); console.log('opened'); } catch (e) { console.log(e.name + ': ' + e.message); }`], { user: 'nobody' });
-    expect(r.stdout.trim()).toBe('PermissionError: no permission: capturing packets (an AF_PACKET socket) needs CAP_NET_RAW; fix: run as root, or grant the capability: sudo setcap cap_net_raw+ep "$(command -v node)"');
+    const r = await lab.exec(
+      lab.src,
+      [
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        `import { openLive } from ${JSON.stringify(runnable('dist/stack/capture/live.js', 'nobody'))};
+       try { openLive({ interface: 'eth0' }); console.log('opened'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
+      ],
+      { user: 'nobody' },
+    );
+    expect(r.stdout.trim()).toBe(
+      'PermissionError: no permission: capturing packets (an AF_PACKET socket) needs CAP_NET_RAW; fix: run as root, or grant the capability: sudo setcap cap_net_raw+ep "$(command -v node)"',
+    );
   });
 
   it('refuses an interface that does not exist, as bad input', () => {

@@ -13,7 +13,7 @@ import { echoFlow, portFlow, serverFlow } from '../../../src/stack/capture/flowf
 import { readCapture } from '../../../src/stack/capture/index.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../../../src/stack/capture/linktype.js';
 import { commentsOf, decodeEnhancedPacket } from '../../../src/stack/capture/pcapng.js';
-import { QUOTE_LIMIT, echoPacket, icmpErrorPacket, ipPacket, tcpPacket, udpPacket } from '../../../src/stack/capture/rebuild.js';
+import { QUOTE_LIMIT, echoPacket, icmpErrorPacket, tcpPacket, udpPacket } from '../../../src/stack/capture/rebuild.js';
 import { PcapngFile, REBUILT, flowInterface, framePorts } from '../../../src/stack/capture/record.js';
 import { routeTo } from '../../../src/stack/inventory/index.js';
 import { interfaceName } from '../../../src/stack/inventory/system.js';
@@ -29,8 +29,12 @@ import * as udp from '../../../src/stack/packet/udp.js';
 const dir = mkdtempSync(join(tmpdir(), 'sockit-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const A4 = '192.0.2.2', B4 = '198.51.100.7', R4 = '203.0.113.1';
-const A6 = '2001:db8::2', B6 = '2001:db8:0:7::1', R6 = '2001:db8:0:1::1';
+const A4 = '192.0.2.2',
+  B4 = '198.51.100.7',
+  R4 = '203.0.113.1';
+const A6 = '2001:db8::2',
+  B6 = '2001:db8:0:7::1',
+  R6 = '2001:db8:0:1::1';
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
 
 /** An IP packet in an Ethernet frame (as a packet socket on a veth delivers it). */
@@ -104,10 +108,35 @@ describe('rebuilt packets', () => {
       tcpPacket({ family: 4, src: A4, dst: B4, ttl: 64 }, { srcPort: 1, dstPort: 2, flags: { syn: true } }),
       probe,
       icmpErrorPacket({ family: 6, src: R6, dst: A6, ttl: 64 }, 3, 0, {}, probe),
-    ]) file.packet(iface, 1_700_000_000_000_000_000n, p, { comments: [REBUILT.ip] });
+    ])
+      file.packet(iface, 1_700_000_000_000_000_000n, p, { comments: [REBUILT.ip] });
     file.close();
-    const r = spawnSync('tshark', ['-r', f, '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
-      '-T', 'fields', '-e', 'ip.checksum.status', '-e', 'udp.checksum.status', '-e', 'tcp.checksum.status', '-e', 'icmp.checksum.status', '-e', 'icmpv6.checksum.status'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'tshark',
+      [
+        '-r',
+        f,
+        '-o',
+        'ip.check_checksum:TRUE',
+        '-o',
+        'udp.check_checksum:TRUE',
+        '-o',
+        'tcp.check_checksum:TRUE',
+        '-T',
+        'fields',
+        '-e',
+        'ip.checksum.status',
+        '-e',
+        'udp.checksum.status',
+        '-e',
+        'tcp.checksum.status',
+        '-e',
+        'icmp.checksum.status',
+        '-e',
+        'icmpv6.checksum.status',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const statuses = r.stdout.split(/[\t\n,]/).filter(Boolean);
     expect(statuses.length).toBeGreaterThanOrEqual(5);
@@ -120,7 +149,10 @@ describe('flow filters, as the kernel runs them', () => {
   const keep = (expr: string, ip: Buffer) => runFilter(compileFilter(expr, LINKTYPE_ETHERNET, 262144), ether(ip), ether(ip).length) > 0;
 
   it('echoFlow: our identifier both ways, and errors quoting an echo to the target; nothing else', () => {
-    for (const [fam, a, b, r] of [[4, A4, B4, R4], [6, A6, B6, R6]] as const) {
+    for (const [fam, a, b, r] of [
+      [4, A4, B4, R4],
+      [6, A6, B6, R6],
+    ] as const) {
       const expr = echoFlow(fam, a, b, 4242);
       const req = echoPacket({ family: fam, src: a, dst: b, ttl: 64 }, false, 4242, 1, Buffer.alloc(8));
       expect(keep(expr, req)).toBe(true);
@@ -145,7 +177,10 @@ describe('flow filters, as the kernel runs them', () => {
   });
 
   it('portFlow: the transport between us and the peer (to its port), and the errors about it', () => {
-    for (const [fam, a, b, r] of [[4, A4, B4, R4], [6, A6, B6, R6]] as const) {
+    for (const [fam, a, b, r] of [
+      [4, A4, B4, R4],
+      [6, A6, B6, R6],
+    ] as const) {
       const expr = portFlow(fam, 'tcp', a, b, 80);
       const syn = tcpPacket({ family: fam, src: a, dst: b, ttl: 64 }, { srcPort: 40000, dstPort: 80, flags: { syn: true } });
       expect(keep(expr, syn)).toBe(true);
@@ -166,7 +201,7 @@ describe('flow filters, as the kernel runs them', () => {
     expect(keep(expr, icmpErrorPacket({ family: 4, src: B4, dst: A4, ttl: 64 }, 3, 3, {}, reply))).toBe(true);
   });
 
-  it('framePorts: a segment\'s ports, an error\'s quoted ports, nothing for an echo', () => {
+  it("framePorts: a segment's ports, an error's quoted ports, nothing for an echo", () => {
     const seg = tcpPacket({ family: 6, src: A6, dst: B6, ttl: 64 }, { srcPort: 1234, dstPort: 80 });
     expect(framePorts(ether(seg))).toEqual([1234, 80]);
     const probe = udpPacket({ family: 4, src: A4, dst: B4, ttl: 1 }, 40000, 33434, Buffer.alloc(8));
@@ -187,7 +222,12 @@ describe('PcapngFile', () => {
     // what is on disk after a flush (each turn of the loop) is whole: a reader finds one packet and no damage
     file.flush();
     const partial: string[] = [];
-    for await (const ev of readCapture((async function* () { yield readFileSync(f); })())) partial.push(ev.kind);
+    for await (const ev of readCapture(
+      (async function* () {
+        yield readFileSync(f);
+      })(),
+    ))
+      partial.push(ev.kind);
     expect(partial).toEqual(['start', 'packet']);
     file.packet(eth, 1_000_000_001_000_000_000n, ether(p1));
     file.packet(raw, 1_000_000_002_000_000_000n, p1);
@@ -196,7 +236,11 @@ describe('PcapngFile', () => {
     expect(file.count).toBe(3);
     const bytes = readFileSync(f);
     const seen: { linktype: number; sec: number; nsec: number; interfaceId: number }[] = [];
-    for await (const ev of readCapture((async function* () { yield bytes; })())) {
+    for await (const ev of readCapture(
+      (async function* () {
+        yield bytes;
+      })(),
+    )) {
       if (ev.kind === 'packet') seen.push({ linktype: ev.packet.linktype, sec: ev.packet.sec, nsec: ev.packet.nsec, interfaceId: ev.packet.interfaceId });
     }
     expect(seen).toEqual([
@@ -221,17 +265,20 @@ describe('PcapngFile', () => {
   });
 });
 
-describe('the route\'s interface', () => {
+describe("the route's interface", () => {
   it('routeTo (RTM_GETROUTE) names the device `ip route get` names, or fails where it fails (a lookup sends nothing)', async () => {
     for (const dst of ['127.0.0.1', '::1', '198.51.100.1', '2001:db8::1']) {
       const ip = spawnSync('ip', ['-j', 'route', 'get', dst], { encoding: 'utf8' });
-      const ours = await routeTo(dst).then((r) => (r?.oif ? interfaceName(r.oif) : undefined), (e: { code?: string }) => e.code ?? 'error');
+      const ours = await routeTo(dst).then(
+        (r) => (r?.oif ? interfaceName(r.oif) : undefined),
+        (e: { code?: string }) => e.code ?? 'error',
+      );
       if (ip.status !== 0) expect(ours, dst).toMatch(/^E/);
       else expect(ours, dst).toBe((JSON.parse(ip.stdout) as { dev: string }[])[0]!.dev);
     }
   });
 
-  it('flowInterface: the device given, the route\'s, and for a server the interface of its address', async () => {
+  it("flowInterface: the device given, the route's, and for a server the interface of its address", async () => {
     expect(await flowInterface({ family: 4, local: '127.0.0.1', remote: '127.0.0.1', device: 'eth9' })).toBe('eth9');
     expect(await flowInterface({ family: 4, local: '127.0.0.1', remote: '127.0.0.1' })).toBe('lo');
     expect(await flowInterface({ family: 6, local: '::1' })).toBe('lo');

@@ -66,7 +66,11 @@ describe('icmp4', () => {
   });
 
   it('keeps an undecodable quote as bytes with the reason', () => {
-    const wire = icmp4.encode({ type: icmp4.DEST_UNREACH, code: icmp4.HOST_UNREACH, body: { kind: 'error', original: Buffer.from('not an ip header'), mtu: 0 } });
+    const wire = icmp4.encode({
+      type: icmp4.DEST_UNREACH,
+      code: icmp4.HOST_UNREACH,
+      body: { kind: 'error', original: Buffer.from('not an ip header'), mtu: 0 },
+    });
     const r = icmp4.decode(wire);
     if (!r.ok) throw new Error(r.error);
     const b = r.value.body as icmp4.ErrorBody;

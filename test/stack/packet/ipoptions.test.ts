@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIPv4 } from '../../../src/stack/packet/addr.js';
-import {
-  IPOPT_LSRR, IPOPT_SSRR, ipOptionItems, recordRouteOption, sourceRouteOption, timestampOption,
-} from '../../../src/stack/packet/ipoptions.js';
+import { IPOPT_LSRR, IPOPT_SSRR, ipOptionItems, recordRouteOption, sourceRouteOption, timestampOption } from '../../../src/stack/packet/ipoptions.js';
 import { lcg, randomBytes } from '../../helpers/fuzz.js';
 
 const a4 = (s: string) => parseIPv4(s)!;

@@ -13,7 +13,20 @@ describe('ipv4', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const h = r.value.header;
-    expect(h).toMatchObject({ version: 4, headerLength: 20, tos: 0x10, totalLength: 28, id: 0xbeef, df: true, mf: false, ttl: 7, protocol: 1, src: '192.0.2.2', dst: '203.0.113.9', checksumOk: true });
+    expect(h).toMatchObject({
+      version: 4,
+      headerLength: 20,
+      tos: 0x10,
+      totalLength: 28,
+      id: 0xbeef,
+      df: true,
+      mf: false,
+      ttl: 7,
+      protocol: 1,
+      src: '192.0.2.2',
+      dst: '203.0.113.9',
+      checksumOk: true,
+    });
     expect(r.value.payload).toEqual(payload);
     expect(r.value.partial).toBe(false);
     expect(r.length).toBe(28);

@@ -9,20 +9,33 @@ describe('ipv6', () => {
   it('round-trips the fixed header', () => {
     const r = ipv6.decode(ipv6.encode(fields, payload));
     if (!r.ok) throw new Error(r.error);
-    expect(r.value.header).toEqual({ version: 6, trafficClass: 0xb8, flowLabel: 0x12345, payloadLength: 8, nextHeader: 58, hopLimit: 3, src: '2001:db8::2', dst: '2001:db8:0:3::1' });
+    expect(r.value.header).toEqual({
+      version: 6,
+      trafficClass: 0xb8,
+      flowLabel: 0x12345,
+      payloadLength: 8,
+      nextHeader: 58,
+      hopLimit: 3,
+      src: '2001:db8::2',
+      dst: '2001:db8:0:3::1',
+    });
     expect(r.value.protocol).toBe(58);
     expect(r.value.extensions).toEqual([]);
     expect(r.value.payload).toEqual(payload);
   });
 
   it('walks hop-by-hop, destination options and fragment headers to the upper layer', () => {
-    const hbh = Buffer.from([60, 0, 1, 4, 0, 0, 0, 0]);     // next: dest opts, PadN
+    const hbh = Buffer.from([60, 0, 1, 4, 0, 0, 0, 0]); // next: dest opts, PadN
     const dst = Buffer.from([44, 1, 1, 12, ...Array(12).fill(0)]); // next: fragment, 16 bytes
-    const frag = Buffer.from([17, 0, 0, 1, 0, 0, 0, 42]);   // next: UDP, offset 0, M=1, id 42
+    const frag = Buffer.from([17, 0, 0, 1, 0, 0, 0, 42]); // next: UDP, offset 0, M=1, id 42
     const udp = Buffer.from('d43182be00080000', 'hex');
     const r = ipv6.decode(ipv6.encode({ ...fields, nextHeader: 0 }, Buffer.concat([hbh, dst, frag, udp])));
     if (!r.ok) throw new Error(r.error);
-    expect(r.value.extensions).toEqual([{ type: 0, length: 8 }, { type: 60, length: 16 }, { type: 44, length: 8 }]);
+    expect(r.value.extensions).toEqual([
+      { type: 0, length: 8 },
+      { type: 60, length: 16 },
+      { type: 44, length: 8 },
+    ]);
     expect(r.value.protocol).toBe(17);
     expect(r.value.fragment).toEqual({ offset: 0, more: true, id: 42 });
     expect(r.value.payload).toEqual(udp);

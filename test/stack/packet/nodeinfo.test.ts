@@ -17,7 +17,10 @@ describe('nodeinfo (RFC 4620)', () => {
     if (!d.ok) throw new Error(d.error);
     expect(d.value).toMatchObject({ type: 139, code: 0, qtype: 3, flags: 0x22 });
     expect(d.value.nonce.equals(nonce)).toBe(true);
-    expect(ni.decode(Buffer.from([129, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))).toMatchObject({ ok: false, error: 'not a node information message: type 129' });
+    expect(ni.decode(Buffer.from([129, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))).toMatchObject({
+      ok: false,
+      error: 'not a node information message: type 129',
+    });
     expect(() => ni.encode({ type: ni.QUERY, code: 0, qtype: 2, flags: 0, nonce: Buffer.alloc(4), data: subject })).toThrow(RangeError);
   });
 
@@ -34,7 +37,11 @@ describe('nodeinfo (RFC 4620)', () => {
     const data = Buffer.concat([Buffer.alloc(4), first, Buffer.from([3, 0x77, 0x77, 0x77, 0xc0, 12]), ni.encodeName('dsthost', false)]);
     const d = ni.decodeNames(data);
     if (!d.ok) throw new Error(d.error);
-    expect(d.value.names).toEqual([{ name: 'dsthost.example', fqdn: true }, { name: 'www.example', fqdn: true }, { name: 'dsthost', fqdn: false }]);
+    expect(d.value.names).toEqual([
+      { name: 'dsthost.example', fqdn: true },
+      { name: 'www.example', fqdn: true },
+      { name: 'dsthost', fqdn: false },
+    ]);
     expect(d.value.truncated).toBe(false);
     const cut = ni.decodeNames(Buffer.concat([Buffer.alloc(4), first, Buffer.from([7, 0x61])]));
     expect(cut.ok && cut.value).toMatchObject({ names: [{ name: 'dsthost.example' }], truncated: true });
@@ -49,7 +56,13 @@ describe('nodeinfo (RFC 4620)', () => {
 
   it('reads address lists, IPv6 and IPv4', () => {
     const data = ni.encodeAddresses([{ ttl: 60, address: parseIPv6('2001:db8::1')! }, { address: parseIPv6('fe80::1')! }]);
-    expect(ni.decodeAddresses(data, 6)).toEqual({ addresses: [{ ttl: 60, address: '2001:db8::1' }, { ttl: 0, address: 'fe80::1' }], truncated: false });
+    expect(ni.decodeAddresses(data, 6)).toEqual({
+      addresses: [
+        { ttl: 60, address: '2001:db8::1' },
+        { ttl: 0, address: 'fe80::1' },
+      ],
+      truncated: false,
+    });
     const v4 = ni.encodeAddresses([{ address: parseIPv4('192.0.2.1')! }]);
     expect(ni.decodeAddresses(Buffer.concat([v4, Buffer.alloc(3)]), 4)).toEqual({ addresses: [{ ttl: 0, address: '192.0.2.1' }], truncated: true });
   });
@@ -63,7 +76,9 @@ describe('nodeinfo (RFC 4620)', () => {
     const names = Buffer.concat([Buffer.alloc(4), ni.encodeName('a.example', true), ni.encodeName('b', false)]);
     expect(nodeInfoText(reply(ni.SUCCESS, ni.QTYPE_NODENAME, names))).toBe(' a.example., b; seq=7;');
     expect(nodeInfoText(reply(ni.SUCCESS, ni.QTYPE_NODENAME, Buffer.alloc(2)))).toBe(' parse error (too short); seq=7;');
-    expect(nodeInfoText(reply(ni.SUCCESS, ni.QTYPE_NODENAME, Buffer.concat([names, Buffer.from([5, 0x61])])))).toBe(' a.example., b, parse error (truncated); seq=7;');
+    expect(nodeInfoText(reply(ni.SUCCESS, ni.QTYPE_NODENAME, Buffer.concat([names, Buffer.from([5, 0x61])])))).toBe(
+      ' a.example., b, parse error (truncated); seq=7;',
+    );
     const addrs = ni.encodeAddresses([{ address: parseIPv6('2001:db8::1')! }, { address: parseIPv6('2001:db8::2')! }]);
     expect(nodeInfoText(reply(ni.SUCCESS, ni.QTYPE_NODEADDR, addrs, ni.FLAG_TRUNCATE))).toBe(' 2001:db8::1, 2001:db8::2 (truncated); seq=7;');
     expect(nodeInfoText(reply(ni.SUCCESS, ni.QTYPE_IPV4ADDR, Buffer.alloc(5)))).toBe(' parse error (truncated); seq=7;');
@@ -77,8 +92,16 @@ describe('nodeinfo (RFC 4620)', () => {
   it('reads a reply once into its answer (nodeInfoAnswer): names with their TTL, addresses, refusals, what is not a reply', () => {
     const names = Buffer.concat([Buffer.from([0, 0, 0, 30]), ni.encodeName('a.example', true), ni.encodeName('b', false)]);
     expect(ni.nodeInfoAnswer(reply(ni.SUCCESS, ni.QTYPE_NODENAME, names))).toEqual({
-      code: 0, qtype: 2, flags: 0, seq: 7, ttl: 30, cut: false,
-      names: [{ name: 'a.example', fqdn: true }, { name: 'b', fqdn: false }],
+      code: 0,
+      qtype: 2,
+      flags: 0,
+      seq: 7,
+      ttl: 30,
+      cut: false,
+      names: [
+        { name: 'a.example', fqdn: true },
+        { name: 'b', fqdn: false },
+      ],
     });
     expect(ni.nodeInfoAnswer(reply(ni.SUCCESS, ni.QTYPE_NODENAME, Buffer.alloc(2)))).toMatchObject({ tooShort: true });
     const addrs = ni.encodeAddresses([{ ttl: 60, address: parseIPv6('2001:db8::1')! }]);

@@ -4,10 +4,19 @@ import { best, checkReply, request, sample, type SntpSample } from '../../../src
 import { lcg, neverThrows, randomBytes } from '../../helpers/fuzz.js';
 
 const reply: ntp.NtpPacket = {
-  leap: 0, version: 4, mode: ntp.MODE_SERVER, stratum: 2, poll: 6, precision: -23,
-  rootDelay: 0.0123291015625, rootDispersion: 0.5, referenceId: 0xc0000201,
-  referenceTime: 0xeeb9d500_00000000n, originateTime: 0xeeb9d548_53c3f000n,
-  receiveTime: 0xeeb9d548_53ced5b3n, transmitTime: 0xeeb9d548_551dfb8cn,
+  leap: 0,
+  version: 4,
+  mode: ntp.MODE_SERVER,
+  stratum: 2,
+  poll: 6,
+  precision: -23,
+  rootDelay: 0.0123291015625,
+  rootDispersion: 0.5,
+  referenceId: 0xc0000201,
+  referenceTime: 0xeeb9d500_00000000n,
+  originateTime: 0xeeb9d548_53c3f000n,
+  receiveTime: 0xeeb9d548_53ced5b3n,
+  transmitTime: 0xeeb9d548_551dfb8cn,
 };
 
 describe('ntp codec', () => {
@@ -78,7 +87,10 @@ describe('RFC 4330 section 5 checks and arithmetic', () => {
 
   it('accepts a good reply and rejects each fault with its own kind', () => {
     expect(checkReply(wire({}), sent).ok).toBe(true);
-    const kind = (b: Buffer) => { const r = checkReply(b, sent); return r.ok ? 'ok' : r.kind; };
+    const kind = (b: Buffer) => {
+      const r = checkReply(b, sent);
+      return r.ok ? 'ok' : r.kind;
+    };
     expect(kind(wire({}).subarray(0, 47))).toBe('short');
     expect(kind(wire({ mode: ntp.MODE_CLIENT }))).toBe('mode');
     expect(kind(wire({ version: 3 }))).toBe('version');
@@ -101,8 +113,10 @@ describe('RFC 4330 section 5 checks and arithmetic', () => {
   });
 
   it('picks as ntpdig does: lowest stratum, then smallest error', () => {
-    const mk = (stratum: number, errorNs: number) => ({ packet: { ...reply, stratum }, errorNs } as SntpSample);
-    const a = mk(3, 10), b = mk(2, 50), c = mk(2, 20);
+    const mk = (stratum: number, errorNs: number) => ({ packet: { ...reply, stratum }, errorNs }) as SntpSample;
+    const a = mk(3, 10),
+      b = mk(2, 50),
+      c = mk(2, 20);
     expect(best([a, b, c])).toBe(c);
     expect(best([])).toBeUndefined();
   });

@@ -34,8 +34,18 @@ describe('udp', () => {
 
 describe('tcp', () => {
   const syn: tcp.TcpFields = {
-    srcPort: 40212, dstPort: 80, seq: 0xdeadbeef, flags: { syn: true, ece: true, cwr: true }, window: 64240,
-    options: [{ kind: 'mss', value: 1460 }, { kind: 'sackPermitted' }, { kind: 'timestamps', value: 123456, echo: 0 }, { kind: 'nop' }, { kind: 'windowScale', shift: 7 }],
+    srcPort: 40212,
+    dstPort: 80,
+    seq: 0xdeadbeef,
+    flags: { syn: true, ece: true, cwr: true },
+    window: 64240,
+    options: [
+      { kind: 'mss', value: 1460 },
+      { kind: 'sackPermitted' },
+      { kind: 'timestamps', value: 123456, echo: 0 },
+      { kind: 'nop' },
+      { kind: 'windowScale', shift: 7 },
+    ],
   };
 
   it('round-trips a SYN with the usual options', () => {
@@ -51,7 +61,24 @@ describe('tcp', () => {
   });
 
   it('carries SACK blocks, data and a v6 checksum', () => {
-    const seg: tcp.TcpFields = { srcPort: 1, dstPort: 2, seq: 5, ack: 9, flags: { ack: true, psh: true }, options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks: [[100, 200], [300, 400]] }] };
+    const seg: tcp.TcpFields = {
+      srcPort: 1,
+      dstPort: 2,
+      seq: 5,
+      ack: 9,
+      flags: { ack: true, psh: true },
+      options: [
+        { kind: 'nop' },
+        { kind: 'nop' },
+        {
+          kind: 'sack',
+          blocks: [
+            [100, 200],
+            [300, 400],
+          ],
+        },
+      ],
+    };
     const wire = tcp.encode(seg, Buffer.from('data'), ph6);
     const r = tcp.decode(wire);
     if (!r.ok) throw new Error(r.error);

@@ -40,8 +40,13 @@ describe('the error queue (IP_RECVERR / IPV6_RECVERR)', () => {
       const [e, ...rest] = await closedPort(family, 7);
       expect(rest).toEqual([]);
       expect(e).toMatchObject({
-        type: 'icmp-error', seq: 7, from: family === 4 ? '127.0.0.1' : '::1',
-        icmpType: family === 4 ? 3 : 1, icmpCode: family === 4 ? 3 : 4, mtu: 0, reached: true,
+        type: 'icmp-error',
+        seq: 7,
+        from: family === 4 ? '127.0.0.1' : '::1',
+        icmpType: family === 4 ? 3 : 1,
+        icmpCode: family === 4 ? 3 : 4,
+        mtu: 0,
+        reached: true,
       });
       expect(typeof (e as { rxRelNs?: number }).rxRelNs).toBe('number');
     });

@@ -8,12 +8,15 @@ import { DEF_DATA_LEN, ipHeaderLen, sizedLayout } from '../../../src/stack/probe
 import { METHODS, methodByFlag, probeMethod } from '../../../src/stack/probe/registry.js';
 
 describe('probe-method registry', () => {
-  it('has traceroute 2.x\'s methods, by name and by option letter', () => {
+  it("has traceroute 2.x's methods, by name and by option letter", () => {
     expect(METHODS.map((m) => m.name)).toEqual(['default', 'icmp', 'tcp', 'udp']);
     expect(['I', 'T', 'U'].map((f) => methodByFlag(f)?.name)).toEqual(['icmp', 'tcp', 'udp']);
     expect(probeMethod('dccp')).toBeUndefined();
     expect(METHODS.map((m) => [m.name, m.port.default, m.unprivileged])).toEqual([
-      ['default', 33434, 'yes'], ['icmp', 1, 'ping_group_range'], ['tcp', 80, 'no'], ['udp', 53, 'yes'],
+      ['default', 33434, 'yes'],
+      ['icmp', 1, 'ping_group_range'],
+      ['tcp', 80, 'no'],
+      ['udp', 53, 'yes'],
     ]);
     expect(probeMethod('tcp')!.options.map((o) => o.name)).toEqual(['sysctl', 'mss=NUM', 'info']);
   });
