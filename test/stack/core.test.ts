@@ -198,7 +198,10 @@ describe.skipIf(!isRoot)(`ICMP echo through a raw socket (${isRoot ? 'root' : ro
       ep.filterEchoReplies();
       const dst = family === 4 ? '127.0.0.1' : '::1';
       const mod = family === 4 ? icmp4 : icmp6;
-      const got = waitFor<IcmpPacket>((done) => ep.listen({ packet: done }));
+      // a raw socket sees every echo reply on the host (other pings on loopback too): wait for ours
+      const got = waitFor<IcmpPacket>((done) =>
+        ep.listen({ packet: (p) => (p.message.body as icmp4.Echo).id === 0xabcd && (p.message.body as icmp4.Echo).seq === 42 && done(p) }),
+      );
       const sent = ep.send(mod.echo(mod.ECHO_REQUEST as never, ep.ident, 42, Buffer.from('sockit core test')), dst);
       const p = await got;
       ep.close();
