@@ -58,7 +58,10 @@ const masked = (out: string) =>
 /**
  * The packets of -tt output (a line, with -x/-X its dump lines) stamped in
  * [from, until) seconds, timestamps masked: the captures start one after
- * another and an unsolicited MLD report may reach only the first.
+ * another and an unsolicited MLD report may reach only the first. In
+ * timestamp order: two packets handled at once on two CPUs reach two packet
+ * sockets in either order (each CPU hands its packet to every socket in turn),
+ * so arrival order is not the same for two capturers; the kernel's timestamps are.
  */
 function windowed(out: string, from: number, until: number): string[] {
   const packets: { ts: number; text: string }[] = [];
@@ -66,7 +69,10 @@ function windowed(out: string, from: number, until: number): string[] {
     if (/^\d/.test(l)) packets.push({ ts: Number(l.slice(0, l.indexOf(' '))), text: l.slice(l.indexOf(' ') + 1) });
     else if (packets.length) packets[packets.length - 1]!.text += `\n${l}`;
   }
-  return packets.filter((p) => p.ts >= from && p.ts < until).map((p) => p.text);
+  return packets
+    .filter((p) => p.ts >= from && p.ts < until)
+    .sort((a, b) => a.ts - b.ts || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
+    .map((p) => p.text);
 }
 const tcpdumpRead = (file: string, args: string[] = []) => spawnSync('tcpdump', ['-n', '-r', file, ...args], { encoding: 'latin1', maxBuffer: 64 << 20 });
 const counters = (stderr: string) => stderr.split('\n').filter((l) => /^\d+ packets? (captured|received by filter|dropped by kernel)$/.test(l));
