@@ -431,23 +431,25 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
   }
 }
 
-function ndOptions(buf: Buffer, p: number, end: number): { type: number; length: number; address: string }[] {
-  const out: { type: number; length: number; address: string }[] = [];
+function ndOptions(buf: Buffer, p: number, end: number): { type: number; length: number; address: string; data: string }[] {
+  const out: { type: number; length: number; address: string; data: string }[] = [];
   while (p + 2 <= end) {
     const type = buf[p]!,
       len = buf[p + 1]! * 8;
     if (len === 0 || p + len > end) break;
-    out.push({ type, length: len, address: (type === 1 || type === 2) && len === 8 ? mac(buf, p + 2) : '' });
+    out.push({ type, length: len, address: (type === 1 || type === 2) && len === 8 ? mac(buf, p + 2) : '', data: buf.toString('hex', p + 2, p + len) });
     p += len;
   }
   return out;
 }
 
-function mldRecords(buf: Buffer, p: number, end: number, n: number): { type: number; group: string; sources: number }[] {
-  const out: { type: number; group: string; sources: number }[] = [];
+function mldRecords(buf: Buffer, p: number, end: number, n: number): { type: number; group: string; sources: number; addresses: string[] }[] {
+  const out: { type: number; group: string; sources: number; addresses: string[] }[] = [];
   for (let i = 0; i < n && p + 20 <= end; i++) {
     const sources = buf.readUInt16BE(p + 2);
-    out.push({ type: buf[p]!, group: formatIPv6(buf, p + 4), sources });
+    const addresses: string[] = [];
+    for (let k = 0; k < sources && p + 20 + 16 * (k + 1) <= end; k++) addresses.push(formatIPv6(buf, p + 20 + 16 * k));
+    out.push({ type: buf[p]!, group: formatIPv6(buf, p + 4), sources, addresses });
     p += 20 + 16 * sources + 4 * buf[p + 1]!;
   }
   return out;

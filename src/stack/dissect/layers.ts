@@ -117,9 +117,9 @@ export interface Icmp6Layer {
   short?: boolean;
   sum?: ChecksumCheck;
   /** ND options (RFC 4861 4.6): type and link-layer address */
-  ndOptions?: { type: number; length: number; address: string }[];
+  ndOptions?: { type: number; length: number; address: string /** the bytes after type and length, in hex (-vv) */; data: string }[];
   /** MLDv2 report records: type and group (RFC 3810 5.2) */
-  groups?: { type: number; group: string; sources: number }[];
+  groups?: { type: number; group: string; sources: number /** the source addresses the capture holds */; addresses: string[] }[];
 }
 export interface DnsQuestion {
   name: string;
