@@ -61,6 +61,18 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     ])
       expect(all).toMatch(want);
     expect(tcpdump(['-n', '-e', '-r', c.us]).stdout).toMatch(/vlan 20, p 3/);
+    const verbose = tcpdump(['-n', '-vv', '-r', c.us]).stdout;
+    for (const want of [
+      /options \(NOP,RR /,
+      /options \(timestamp TS\{TSONLY /,
+      /NTPv4, Client, length 48\n\tLeap indicator/,
+      /NTPv4, Server, length 48\n\tLeap indicator: {2}\(0\), Stratum 2 \(secondary reference\)/,
+      /router advertisement, length 64\n\thop limit 64, Flags \[managed\]/,
+      /prefix info option \(3\), length 32 \(4\): 2001:db8:5::\/64, Flags \[onlink, auto\]/,
+      /\[gaddr ff02::1:ff00:99 to_ex \{ \}\]/,
+      / q: A\? host\.example\. /,
+    ])
+      expect(verbose).toMatch(want);
   });
 
   for (const flags of [

@@ -1,7 +1,8 @@
 // tcpdump's wording for a dissected packet (tcpdump 4.99 print-*.c): the
 // one line of `tcpdump -n -r F`, its -e -q -v variants, the -x/-X/-A dumps
 // and the timestamp formats. Facts copied, not code.
-import type { ArpLayer, DnsLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer } from '../../stack/dissect/index.js';
+import { formatIPv4, formatIPv6 } from '../../stack/packet/addr.js';
+import type { ArpLayer, DnsLayer, NtpLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer } from '../../stack/dissect/index.js';
 
 export interface TextOptions {
   /** -e: the link-level header */
@@ -164,6 +165,7 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     s +=
       `(tos 0x${h.tos.toString(16)}${ecn(h.tos)}, ttl ${h.ttl}, id ${h.id}, offset ${h.fragmentOffset}, flags [${flags}], ` +
       `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}` +
+      (h.options.length ? `, options (${ipOptionsText(h.options, o)})` : '') +
       `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${(ip.goodChecksum ?? 0).toString(16)})!`})\n    `;
   }
   const inner = layers[i + 1];
@@ -171,6 +173,80 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     return s + `${host(o, h.src)} > ${host(o, h.dst)}: ` + ipProto(o, h.protocol);
   }
   return s + transportText(layers, i + 1, h.src, h.dst, o, ts);
+}
+
+// print-ip.c ip_option_values
+const IPOPT_NAMES: Record<number, string> = {
+  0: 'EOL',
+  1: 'NOP',
+  68: 'timestamp',
+  130: 'security',
+  131: 'LSRR',
+  137: 'SSRR',
+  7: 'RR',
+  148: 'RA',
+  82: 'traceroute',
+};
+
+/** print-ip.c ip_optprint: "NOP,RR 192.0.2.2, 0.0.0.0", "timestamp TS{TSONLY 51480272@ ^ 0@}", "RA". */
+function ipOptionsText(b: Buffer, o: TextOptions): string {
+  let s = '';
+  for (let i = 0; i < b.length; ) {
+    if (i) s += ',';
+    const code = b[i]!;
+    s += IPOPT_NAMES[code] ?? `unknown ${code}`;
+    let len = 1;
+    if (code !== 0 && code !== 1) {
+      len = b[i + 1] ?? 0;
+      if (len < 2) return s + ` [bad length ${len}]`;
+    }
+    if (len > b.length - i) return s + ` [bad length ${len}]`;
+    const opt = b.subarray(i, i + len);
+    if (code === 0) return s;
+    if (code === 7 || code === 131 || code === 137) s += routeText(opt, o);
+    else if (code === 68) s += timestampText(opt, o);
+    else if (code === 148) {
+      if (len < 4) s += ` [bad length ${len}]`;
+      else if (opt.readUInt16BE(2)) s += ` value ${opt.readUInt16BE(2)}`;
+    }
+    i += len;
+  }
+  return s;
+}
+
+function routeText(opt: Buffer, o: TextOptions): string {
+  const length = opt.length;
+  if (length < 3) return ` [bad length ${length}]`;
+  let s = (length + 1) & 3 ? ` [bad length ${length}]` : '';
+  const ptr = opt[2]! - 1;
+  if (ptr < 3 || (ptr + 1) & 3 || ptr > length + 1) s += ` [bad ptr ${opt[2]}]`;
+  for (let len = 3; len + 4 <= length; len += 4) {
+    s += ` ${host(o, formatIPv4(opt, len))}`;
+    if (ptr > len) s += ',';
+  }
+  return s;
+}
+
+function timestampText(opt: Buffer, o: TextOptions): string {
+  const length = opt.length;
+  if (length < 4) return `[bad length ${length}]`;
+  let s = ' TS{';
+  const flags = opt[3]!;
+  const hoplen = (flags & 0xf) !== 0 ? 8 : 4;
+  if ((length - 4) & (hoplen - 1)) s += `[bad length ${length}]`;
+  const ptr = opt[2]! - 1;
+  let len = 0;
+  if (ptr < 4 || (ptr - 4) & (hoplen - 1) || ptr > length + 1) s += `[bad ptr ${opt[2]}]`;
+  const kind = ['TSONLY', 'TS+ADDR', undefined, 'PRESPEC'][flags & 0xf];
+  if (!kind) s += `[bad ts type ${flags & 0xf}]`;
+  else {
+    s += kind;
+    for (len = 4; len + hoplen <= length; len += hoplen) {
+      s += `${ptr === len ? ' ^ ' : ' '}${opt.readUInt32BE(len + hoplen - 4)}@${hoplen === 8 ? host(o, formatIPv4(opt, len)) : ''}`;
+    }
+  }
+  s += ptr === len ? ' ^ ' : '';
+  return s + (flags >> 4 ? ` [${flags >> 4} hops not recorded]} ` : '}');
 }
 
 function ecn(tos: number): string {
@@ -374,8 +450,69 @@ function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string,
   }
   if (o.quiet) return s + `UDP, length ${u.length}`;
   if (next?.layer === 'dns') return s + dnsText(next, o).slice(1);
-  if (next?.layer === 'ntp') return s + `NTPv${next.version}, ${NTP_MODES[next.mode]}, length ${next.length}`;
+  if (next?.layer === 'ntp') return s + `NTPv${next.version}, ${NTP_MODES[next.mode]}, length ${next.length}` + (o.verbose ? ntpVerbose(next) : '');
   return s + `UDP, length ${u.length}`;
+}
+
+/** print-ntp.c ntp_time_print at -v: leap, stratum, poll, precision, delays, reference and the four timestamps. */
+function ntpVerbose(n: NtpLayer): string {
+  const b = n.header;
+  const leap = b[0]! & 0xc0;
+  let s = `\n\tLeap indicator: ${['', '+1s', '-1s', 'clock unsynchronized'][leap >> 6]} (${leap})`;
+  if (n.mode === 0 || n.mode > 5) return s;
+  const stratum = b[1]!;
+  s += `, Stratum ${stratum} (${stratum === 0 ? 'unspecified' : stratum === 1 ? 'primary reference' : stratum <= 15 ? 'secondary reference' : 'reserved'})`;
+  const poll = b.readInt8(2);
+  s += `, poll ${poll}${poll <= -32 || poll >= 32 ? '' : poll >= 0 ? ` (${2 ** poll}s)` : ` (1/${2 ** -poll}s)`}, precision ${b.readInt8(3)}`;
+  const sfix = (at: number) => `${b.readUInt16BE(at)}.${String(Math.trunc((b.readUInt16BE(at + 2) / 65536) * 1000000)).padStart(6, '0')}`;
+  s += `\n\tRoot Delay: ${sfix(4)}, Root dispersion: ${sfix(8)}, Reference-ID: `;
+  if (stratum === 0) s += '(unspec)';
+  else if (stratum === 1)
+    s += [...b.subarray(12, 16)].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : c ? `\\${c.toString(8).padStart(3, '0')}` : '')).join('');
+  else s += `0x${b.readUInt32BE(12).toString(16).padStart(8, '0')}`;
+  s += `\n\t  Reference Timestamp:  ${ntpTime(b, 16)}\n\t  Originator Timestamp: ${ntpTime(b, 24)}`;
+  s += `\n\t  Receive Timestamp:    ${ntpTime(b, 32)}\n\t  Transmit Timestamp:   ${ntpTime(b, 40)}`;
+  s += `\n\t    Originator - Receive Timestamp:  ${ntpDelta(b, 24, 32)}\n\t    Originator - Transmit Timestamp: ${ntpDelta(b, 24, 40)}`;
+  const extra = n.length - 48;
+  if ((extra === 4 || extra === 20 || extra === 24) && b.length >= n.length) {
+    s += `\n\tKey id: ${b.readUInt32BE(48)}`;
+    if (extra > 4) s += `\n\tAuthentication: ${b.toString('hex', 52, n.length)}`;
+  } else if (extra > 0) s += `\n\t(${extra} more bytes after the header)`;
+  return s;
+}
+
+const ntpFraction = (f: number) => String(Math.trunc((f / 4294967296) * 1000000000)).padStart(9, '0');
+
+/** p_ntp_time: "4005209883.704999923 (2026-12-02T14:18:03Z)". */
+function ntpTime(b: Buffer, at: number): string {
+  const i = b.readUInt32BE(at);
+  let s = `${i}.${ntpFraction(b.readUInt32BE(at + 4))}`;
+  if (i) s += ` (${new Date((i - 2208988800) * 1000).toISOString().replace(/\.\d+Z$/, 'Z')})`;
+  return s;
+}
+
+/** p_ntp_delta: the second timestamp less the first, signed; the second itself when the first is zero. */
+function ntpDelta(b: Buffer, from: number, to: number): string {
+  const ou = b.readUInt32BE(from),
+    ouf = b.readUInt32BE(from + 4),
+    u = b.readUInt32BE(to),
+    uf = b.readUInt32BE(to + 4);
+  if (ou === 0 && ouf === 0) return ntpTime(b, to);
+  let neg: boolean, i: number, f: number;
+  if (u > ou) {
+    neg = false;
+    i = u - ou - (ouf > uf ? 1 : 0);
+    f = (uf - ouf) >>> 0;
+  } else if (u < ou) {
+    neg = true;
+    i = ou - u - (uf > ouf ? 1 : 0);
+    f = (ouf - uf) >>> 0;
+  } else {
+    i = 0;
+    neg = !(uf > ouf);
+    f = neg ? ouf - uf : uf - ouf;
+  }
+  return `${neg ? '-' : '+'}${i}.${ntpFraction(f)}`;
 }
 
 const NTP_MODES = ['Reserved', 'Symmetric Active', 'Symmetric Passive', 'Client', 'Server', 'Broadcast', 'Control Message', 'Reserved'];
@@ -573,25 +710,70 @@ const UNREACH6: Record<number, string> = {
   6: 'unreachable reject route',
 };
 
-const ND_OPTIONS: Record<number, string> = { 1: 'source link-address', 2: 'destination link-address', 3: 'prefix info', 4: 'redirected header', 5: 'mtu' };
+// print-icmp6.c icmp6_opt_values
+const ND_OPTIONS: Record<number, string> = {
+  1: 'source link-address',
+  2: 'destination link-address',
+  3: 'prefix info',
+  4: 'redirected header',
+  5: 'mtu',
+  7: 'advertisement interval',
+  8: 'homeagent information',
+  24: 'route info',
+  25: 'rdnss',
+  31: 'dnssl',
+};
+const bitNames = (v: number, names: [number, string][]) =>
+  names
+    .filter(([b]) => v & b)
+    .map(([, n]) => n)
+    .join(', ') || 'none';
+const RA_FLAGS: [number, string][] = [
+  [0x80, 'managed'],
+  [0x40, 'other stateful'],
+  [0x20, 'home agent'],
+  [0x02, 'ipv6 only'],
+];
+const PI_FLAGS: [number, string][] = [
+  [0x80, 'onlink'],
+  [0x40, 'auto'],
+  [0x20, 'router'],
+];
+const lifetime = (v: number) => (v === 0xffffffff ? 'infinity' : `${v}s`);
+
+/** icmp6_opt_print: one line per option, what it holds, at -vv its bytes. */
+function ndOptionText(x: NonNullable<Icmp6Layer['ndOptions']>[number], o: TextOptions): string {
+  let s = `\n\t  ${ND_OPTIONS[x.type] ?? 'unknown'} option (${x.type}), length ${x.length} (${x.length / 8}): `;
+  const b = Buffer.from(x.data, 'hex');
+  if ((x.type === 1 || x.type === 2) && b.length) s += [...b].map((v) => hex2(v)).join(':');
+  else if (x.type === 3 && b.length >= 30)
+    s +=
+      `${host(o, formatIPv6(b, 14))}/${b[0]}${x.length !== 32 ? 'badlen' : ''}, Flags [${bitNames(b[1]!, PI_FLAGS)}], ` +
+      `valid time ${lifetime(b.readUInt32BE(2))}, pref. time ${lifetime(b.readUInt32BE(6))}`;
+  else if (x.type === 5 && b.length >= 6) s += ` ${b.readUInt32BE(2)}${x.length !== 8 ? 'bad option length' : ''}`;
+  if (o.verbose > 1 && b.length) s += hexText(b).replace(/\n\t/g, '\n\t    ');
+  return s;
+}
 const MLD_RECORDS = ['', 'is_in', 'is_ex', 'to_in', 'to_ex', 'allow', 'block'];
 
 /** print-icmp6.c at -v: the checksum verdict first, lengths moved, ND options and MLDv2 records spelled out. */
 function icmp6Verbose(c: Icmp6Layer, o: TextOptions): string {
   const sum = c.sum ? (c.sum.value === c.sum.good ? '[icmp6 sum ok] ' : `[bad icmp6 cksum 0x${hex4(c.sum.value)} -> 0x${hex4(c.sum.good)}!] `) : '';
-  const opts = (c.ndOptions ?? [])
-    .map(
-      (x) =>
-        `\n\t  ${ND_OPTIONS[x.type] ?? `opt_type 0x${x.type.toString(16).padStart(2, '0')}`} option (${x.type}), length ${x.length} (${x.length / 8})${x.address ? `: ${x.address}` : ''}` +
-        (o.verbose > 1 && x.data ? hexText(Buffer.from(x.data, 'hex')).replace(/\n\t/g, '\n\t    ') : ''),
-    )
-    .join('');
+  const opts = (c.ndOptions ?? []).map((x) => ndOptionText(x, o)).join('');
   switch (c.type) {
     case 128:
     case 129:
       return `${sum}ICMP6, echo ${c.type === 128 ? 'request' : 'reply'}, id ${c.id}, seq ${c.seq}`;
     case 133:
       return `${sum}ICMP6, router solicitation, length ${c.length}${opts}`;
+    case 134: {
+      const r = c.ra;
+      if (!r) return `${sum}ICMP6, router advertisement, length ${c.length}`;
+      return (
+        `${sum}ICMP6, router advertisement, length ${c.length}\n\thop limit ${r.hopLimit}, Flags [${bitNames(r.flags, RA_FLAGS)}], ` +
+        `pref ${['medium', 'high', 'rsv', 'low'][(r.flags >> 3) & 3]}, router lifetime ${r.lifetime}s, reachable time ${r.reachable}ms, retrans timer ${r.retrans}ms${opts}`
+      );
+    }
     case 135:
       return `${sum}ICMP6, neighbor solicitation, length ${c.length}, who has ${host(o, c.target!)}${opts}`;
     case 136: {

@@ -109,7 +109,7 @@ const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[
   123: (buf, p, end, layers) => {
     const r = ntp.decode(buf.subarray(0, end), p);
     if (!r.ok) return cut(layers, 'ntp', r.error);
-    layers.push({ layer: 'ntp', version: r.value.version, mode: r.value.mode, stratum: r.value.stratum, length: end - p });
+    layers.push({ layer: 'ntp', version: r.value.version, mode: r.value.mode, stratum: r.value.stratum, length: end - p, header: buf.subarray(p, end) });
   },
 };
 
@@ -400,6 +400,14 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
   layers.push(l);
   const have = buf.length - p;
   if (type >= 133 && type <= 137) l.ndOptions = ndOptions(buf, p + (type === 133 ? 8 : type === 134 ? 16 : type === 137 ? 40 : 24), buf.length);
+  if (type === 134 && have >= 16)
+    l.ra = {
+      hopLimit: buf[p + 4]!,
+      flags: buf[p + 5]!,
+      lifetime: buf.readUInt16BE(p + 6),
+      reachable: buf.readUInt32BE(p + 8),
+      retrans: buf.readUInt32BE(p + 12),
+    };
   if (type === 143 && have >= 8) l.groups = mldRecords(buf, p + 8, buf.length, buf.readUInt16BE(p + 6));
   const need = (n: number) => {
     if (have < n) l.short = true;

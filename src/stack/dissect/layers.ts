@@ -109,6 +109,8 @@ export interface Icmp6Layer {
   /** NS/NA/redirect target; MLDv1 group */
   target?: string;
   naFlags?: { router: boolean; solicited: boolean; override: boolean };
+  /** a router advertisement's fields (RFC 4861 4.2) */
+  ra?: { hopLimit: number; flags: number; lifetime: number; reachable: number; retrans: number };
   /** MLDv2 report: the number of group records */
   records?: number;
   maxDelay?: number;
@@ -161,6 +163,8 @@ export interface NtpLayer {
   mode: number;
   stratum: number;
   length: number;
+  /** the message's bytes (the 48 header bytes and what follows), for -v's fields (RFC 5905 7.3) */
+  header: Buffer;
 }
 /** Bytes the dissector does not decode further. */
 export interface DataLayer {
