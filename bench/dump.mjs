@@ -3,6 +3,11 @@
 // `dump -n -r F > /dev/null` with and without a filter, as ratios, and peak
 // RSS at 100k and 1M packets (it should stay flat: the reader streams).
 //   node bench/dump.mjs [packets]      (default 1000000)
+//   node bench/dump.mjs --write F N    only write the N-packet file F (to profile on)
+// Times are CPU (user+sys, median of 3: the machine is shared) and wall;
+// NODE_EXTRA_CA_CERTS is unset for sockit (it costs ~40 ms per start). The
+// floor is node reading the same file with sockit's reader and dissectors
+// and printing nothing.
 import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,38 +100,63 @@ function generate(path, n) {
   closeSync(fd);
 }
 
-/** Wall ms and peak RSS (KiB) of argv with stdout to /dev/null, via time(1). */
+/** Wall and CPU ms and peak RSS (KiB) of argv with stdout to /dev/null, via time(1). */
 function measure(argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', `"$@" > /dev/null 2>/dev/null`, 'sh', ...argv], { encoding: 'utf8' });
-  const [sec, kib] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-  return { ms: sec * 1000, kib };
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'sh', '-c', `"$@" > /dev/null 2>/dev/null`, 'sh', ...argv], { encoding: 'utf8', env });
+  const [sec, user, sys, kib] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+  return { ms: sec * 1000, cpu: (user + sys) * 1000, kib };
 }
+
+if (process.argv[2] === '--write') {
+  generate(process.argv[3], Number(process.argv[4] ?? 100_000));
+  process.exit(0);
+}
+
+// the floor: read and dissect every packet in-process, format nothing
+const FLOOR = `
+const { openSource, readCapture } = await import(${JSON.stringify(join(root, 'dist/stack/capture/index.js'))});
+const { dissect } = await import(${JSON.stringify(join(root, 'dist/stack/dissect/index.js'))});
+let n = 0;
+for await (const ev of readCapture(openSource(process.argv[1]))) if (ev.kind === 'packet') n += dissect(ev.packet.linktype, ev.packet.data, ev.packet.len).layers.length;
+`;
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'sockit-bench-dump-'));
 try {
   const sockit = [process.execPath, join(root, 'bin/sockit'), 'dump', '-n', '-r'];
   const tcpdump = ['tcpdump', '-n', '-r'];
+  let tcpdumpAll = 1;
   for (const size of [...new Set([Math.min(100_000, n), n])]) {
     const f = join(dir, `${size}.pcap`);
     generate(f, size);
     console.log(`${size} packets:`);
     for (const filter of [[], ['tcp port 5001 or icmp']]) {
       const ours = [],
-        theirs = [];
+        theirs = [],
+        oursCpu = [],
+        theirsCpu = [];
       let rss = 0,
         rssT = 0;
       for (let k = 0; k < 3; k++) {
         const a = measure([...sockit, f, ...filter]);
         ours.push(a.ms);
+        oursCpu.push(a.cpu);
         rss = Math.max(rss, a.kib);
         const b = measure([...tcpdump, f, ...filter]);
         theirs.push(b.ms);
+        theirsCpu.push(b.cpu);
         rssT = Math.max(rssT, b.kib);
       }
-      row(`  dump ${filter.length ? 'with a filter' : 'all'}`, median(ours), median(theirs), 'ms', false);
+      if (!filter.length) tcpdumpAll = median(theirsCpu);
+      row(`  dump ${filter.length ? 'with a filter' : 'all'} (CPU)`, median(oursCpu), median(theirsCpu), 'ms', false);
+      row(`  dump ${filter.length ? 'with a filter' : 'all'} (wall)`, median(ours), median(theirs), 'ms', false);
       row('  peak RSS', rss / 1024, rssT / 1024, 'MiB', false);
     }
+    const floor = [];
+    for (let k = 0; k < 3; k++) floor.push(measure([process.execPath, '--input-type=module', '-e', FLOOR, f]).cpu);
+    row('  floor: read+dissect, no text (CPU)', median(floor), tcpdumpAll, 'ms', false);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

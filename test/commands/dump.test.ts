@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sockit } from '../helpers/cli.js';
+import { sockit, sockitIn } from '../helpers/cli.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 import { type Captures, makeCaptures } from './dump-captures.js';
@@ -61,6 +61,18 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     ])
       expect(all).toMatch(want);
     expect(tcpdump(['-n', '-e', '-r', c.us]).stdout).toMatch(/vlan 20, p 3/);
+    const verbose = tcpdump(['-n', '-vv', '-r', c.us]).stdout;
+    for (const want of [
+      /options \(NOP,RR /,
+      /options \(timestamp TS\{TSONLY /,
+      /NTPv4, Client, length 48\n\tLeap indicator/,
+      /NTPv4, Server, length 48\n\tLeap indicator: {2}\(0\), Stratum 2 \(secondary reference\)/,
+      /router advertisement, length 64\n\thop limit 64, Flags \[managed\]/,
+      /prefix info option \(3\), length 32 \(4\): 2001:db8:5::\/64, Flags \[onlink, auto\]/,
+      /\[gaddr ff02::1:ff00:99 to_ex \{ \}\]/,
+      / q: A\? host\.example\. /,
+    ])
+      expect(verbose).toMatch(want);
   });
 
   for (const flags of [
@@ -81,6 +93,9 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     ['-e', '-q', '-#'],
     ['-v'],
     ['-v', '-e', '-X'],
+    ['-vv'],
+    ['-vvv'],
+    ['-vv', '-e', '-q'],
   ]) {
     it(`prints what tcpdump -n ${flags.join(' ')} -r F prints, for pcap µs, pcap ns and pcapng`, async () => {
       for (const f of files()) {
@@ -92,6 +107,34 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
       }
     });
   }
+
+  it('without -n prints the names tcpdump prints: hosts from the resolver, ports from /etc/services, MACs with their OUI', async () => {
+    // both read the same /etc/hosts: `ip netns exec` bind-mounts the node's own over it
+    const [src, r1, dst] = [lab.src, lab.routers[0]!, lab.dst];
+    lab.hosts(src, [
+      `${src.v4} src.lab`,
+      `${dst.v4} dst.lab dst`,
+      `${src.v6} src6.lab`,
+      `${dst.v6} dst6.lab`,
+      `${r1.v4} r1.lab`,
+      'ff02::16 all-mldv2-routers',
+      'ff02::1 ip6-allnodes',
+    ]);
+    lab.noDns(src);
+    const named: string[] = [];
+    for (const f of files()) {
+      for (const flags of [[], ['-e'], ['-v'], ['-vv', '-e'], ['-q']]) {
+        const want = await lab.exec(src, ['tcpdump', ...flags, '-r', f]);
+        const got = await sockitIn(lab, src, ['dump', ...flags, '-r', f]);
+        expect(got.stdout.split('\n'), `${f} ${flags.join(' ')}`).toEqual(want.stdout.split('\n'));
+        expect(got.code).toBe(0);
+        named.push(got.stdout);
+      }
+    }
+    const all = named.join('');
+    for (const want of [/src\.lab > dst\.lab: ICMP echo request/, /src6\.lab > dst6\.lab/, /dst\.lab\.domain > /, /\(oui Unknown\)/, /Broadcast/, /: icmp$/m])
+      expect(all).toMatch(want);
+  });
 
   it('honours TZ and --nano as tcpdump does', async () => {
     for (const tz of ['UTC', 'Asia/Kolkata', 'America/St_Johns']) {

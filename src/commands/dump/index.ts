@@ -18,6 +18,7 @@ import { compileFilter, filterImage, runFilter, type Insn } from '../../stack/fi
 import type { Command } from 'commander';
 import { Failure, UsageError, jsonLine, makeCommand, parseArgs, runMain } from '../common.js';
 import { packetRecord } from './json.js';
+import { Names } from './names.js';
 import { Clock, TcpState, asciiText, hexAsciiText, hexText, packetText, type TextOptions, type TimeFormat } from './text.js';
 
 const NAME = 'dump';
@@ -79,7 +80,7 @@ export function checkPrintOptions(o: { t: number }): void {
 /** The printing options dump and capture share (tcpdump's -n -t.. -e -q -v -x -X -A -S -#). */
 export function printOptions(cmd: Command): Command {
   return cmd
-    .option('-n, --numeric', "don't convert addresses and ports to names (sockit dump always prints numbers)")
+    .option('-n, --numeric', "don't convert addresses and ports to names")
     .option(
       '-t',
       'no timestamp; -tt seconds since the epoch; -ttt delta from the previous packet; -tttt date and time; -ttttt delta from the first packet',
@@ -206,28 +207,46 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
 
 /** Lines out in large writes: one write per 64 KiB, not per packet (end() writes what is held and may be called often). */
 export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: number) => string | undefined): Sink {
-  const topts: TextOptions = { link: Boolean(o.e), quiet: Boolean(o.q), verbose: o.v, absolute: Boolean(o.S), ifname };
+  const names = o.numeric ? undefined : new Names();
+  const topts: TextOptions = { link: Boolean(o.e), quiet: Boolean(o.q), verbose: o.v, absolute: Boolean(o.S), ifname, names };
   const clock = new Clock(TIME_FORMATS[o.t]!, Boolean(o.nano));
   const tcp = new TcpState();
   void start;
   let buf = '';
   let shown = 0; // -# counts the packets printed, as tcpdump's packets_captured
+  const text = (p: CapturePacket, d: ReturnType<typeof dissect>, stamp: string): string => {
+    let line = stamp + packetText(d.layers, p.len, topts, tcp);
+    const body = (n: number) => (n > 1 ? p.data : p.data.subarray(Math.min(d.linkHeaderLength, p.data.length)));
+    if (o.X) line += body(o.X).length ? hexAsciiText(body(o.X)) : '';
+    else if (o.x) line += body(o.x).length ? hexText(body(o.x)) : '';
+    else if (o.A) line += asciiText(body(1));
+    return line;
+  };
+  const flush = (): void | Promise<void> => {
+    if (buf.length > 65536) {
+      const full = !process.stdout.write(buf);
+      buf = '';
+      // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
+      if (full) return new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+    }
+  };
   return {
     packet(p) {
       shown++;
       const d = dissect(p.linktype, p.data, p.len, { checksums: o.v > 0 });
-      let line = (o.number ? `${String(shown).padStart(5)}  ` : '') + clock.text(p.sec, p.nsec) + packetText(d.layers, p.len, topts, tcp);
-      const body = (n: number) => (n > 1 ? p.data : p.data.subarray(Math.min(d.linkHeaderLength, p.data.length)));
-      if (o.X) line += body(o.X).length ? hexAsciiText(body(o.X)) : '';
-      else if (o.x) line += body(o.x).length ? hexText(body(o.x)) : '';
-      else if (o.A) line += asciiText(body(1));
-      buf += line + '\n';
-      if (buf.length > 65536) {
-        const full = !process.stdout.write(buf);
-        buf = '';
-        // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
-        if (full) return new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+      const stamp = (o.number ? `${String(shown).padStart(5)}  ` : '') + clock.text(p.sec, p.nsec);
+      if (names) tcp.mark();
+      const line = text(p, d, stamp);
+      if (names?.missing.size) {
+        // addresses not yet looked up: look them up (each once), then print the line with their names
+        tcp.undo();
+        return names.resolve().then(() => {
+          buf += text(p, d, stamp) + '\n';
+          return flush();
+        });
       }
+      buf += line + '\n';
+      return flush();
     },
     end() {
       if (buf) process.stdout.write(buf);

@@ -2,7 +2,7 @@
 // then each layer, outermost first, with its fields in snake_case.
 import type { CapturePacket } from '../../stack/capture/index.js';
 import { linkTypeName } from '../../stack/capture/index.js';
-import type { Dissection, Layer } from '../../stack/dissect/index.js';
+import type { Dissection, Icmp6Layer, Layer } from '../../stack/dissect/index.js';
 import type { JsonRecord } from '../../output/index.js';
 import { tcpFlagText } from './text.js';
 
@@ -74,8 +74,15 @@ function layerRecord(l: Layer, family: 4 | 6 | null, src: string, dst: string): 
       return { layer: 'udp', source: family ? end(family, src, l.srcPort) : null, destination: family ? end(family, dst, l.dstPort) : null, bytes: l.length };
     case 'icmp':
     case 'icmp6': {
-      const { quote, layer, naFlags, ...rest } = l as typeof l & { naFlags?: unknown };
-      return { layer, ...snake(rest), na_flags: naFlags ?? undefined, quote: quote ? layersRecord(quote) : undefined };
+      const { quote, layer, naFlags, ndOptions, ra, ...rest } = l as Icmp6Layer;
+      return {
+        layer,
+        ...snake(rest),
+        na_flags: naFlags ?? undefined,
+        nd_options: ndOptions?.map((x) => ({ ...x, address: x.address || null })),
+        ra: ra ? snake(ra) : undefined,
+        quote: quote ? layersRecord(quote) : undefined,
+      };
     }
     case 'dns':
       return {

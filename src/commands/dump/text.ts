@@ -1,7 +1,8 @@
 // tcpdump's wording for a dissected packet (tcpdump 4.99 print-*.c): the
 // one line of `tcpdump -n -r F`, its -e -q -v variants, the -x/-X/-A dumps
 // and the timestamp formats. Facts copied, not code.
-import type { ArpLayer, DnsLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer } from '../../stack/dissect/index.js';
+import { formatIPv4, formatIPv6 } from '../../stack/packet/addr.js';
+import type { ArpLayer, DnsLayer, NtpLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer } from '../../stack/dissect/index.js';
 
 export interface TextOptions {
   /** -e: the link-level header */
@@ -14,7 +15,26 @@ export interface TextOptions {
   absolute: boolean;
   /** if_indextoname(3) for LINUX_SLL2's interface index; '?' is printed without it */
   ifname?: (ifindex: number) => string | undefined;
+  /** without -n: addresses and ports as names (tcpdump's addrtoname.c); numbers without it */
+  names?: NameTable;
 }
+
+/** What names.ts gives the printer: every lookup is synchronous (answered from a cache). */
+export interface NameTable {
+  host(address: string): string;
+  mac(address: string): string;
+  tcpPort(port: number): string;
+  udpPort(port: number): string;
+  /** getprotobynumber(3): "icmp" for 1, undefined without a name */
+  protocol(n: number): string | undefined;
+}
+
+const host = (o: TextOptions, a: string) => (o.names ? o.names.host(a) : a);
+const macName = (o: TextOptions, a: string) => (o.names ? o.names.mac(a) : a);
+const tcpPort = (o: TextOptions, p: number) => (o.names ? o.names.tcpPort(p) : String(p));
+const udpPort = (o: TextOptions, p: number) => (o.names ? o.names.udpPort(p) : String(p));
+// print-ip.c: what a fragment or an undecoded payload carries, by /etc/protocols name without -n
+const ipProto = (o: TextOptions, n: number) => o.names?.protocol(n) ?? `ip-proto-${n}`;
 
 const ETHERTYPE_NAMES: Record<number, string> = {
   0x0800: 'IPv4',
@@ -66,7 +86,7 @@ function linkText(layers: Layer[], wire: number, o: TextOptions): string {
   const l = layers[0];
   if (!l) return '';
   if (l.layer === 'ether') {
-    let s = `${l.src} > ${l.dst}, `;
+    let s = `${macName(o, l.src)} > ${macName(o, l.dst)}, `;
     s += o.quiet ? `${ethertypeName(l.ethertype)}, length ${wire}: ` : `ethertype ${ethertypeName(l.ethertype)} (0x${hex4(l.ethertype)}), length ${wire}: `;
     for (const v of layers) {
       if (v.layer !== 'vlan') continue;
@@ -96,9 +116,9 @@ function sll2Prefix(layers: Layer[], o: TextOptions): string {
 }
 
 /** tcpdump's marks for a header the capture cut short: " [|ip6]", "IP  [|ip]" ... */
-function truncatedText(l: Extract<Layer, { layer: 'truncated' }>): string {
+function truncatedText(l: Extract<Layer, { layer: 'truncated' }>, o: TextOptions): string {
   if (l.codec === 'ip') return 'IP  [|ip]';
-  if (l.src !== undefined) return `IP6 ${l.src} > ${l.dst}:  [|${l.codec}]`;
+  if (l.src !== undefined) return `IP6 ${host(o, l.src)} > ${host(o, l.dst!)}:  [|${l.codec}]`;
   return ` [|${l.codec}]`;
 }
 
@@ -118,12 +138,12 @@ function networkText(layers: Layer[], i: number, wire: number, o: TextOptions, t
     case 'ipv6':
       return ip6Text(layers, i, o, ts);
     case 'arp': {
-      let t = arpText(l);
+      let t = arpText(l, o);
       if (o.verbose && l.hrd === 1 && l.pro === 0x0800) t = t.replace(/^(R?ARP), /, '$1, Ethernet (len 6), IPv4 (len 4), ');
       return o.link ? t.replace(/^R?ARP, /, '') : t;
     }
     case 'truncated':
-      return truncatedText(l);
+      return truncatedText(l, o);
     case 'data': {
       const link = layers[i - 1];
       const type = link && 'ethertype' in link ? link.ethertype : undefined;
@@ -145,13 +165,88 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     s +=
       `(tos 0x${h.tos.toString(16)}${ecn(h.tos)}, ttl ${h.ttl}, id ${h.id}, offset ${h.fragmentOffset}, flags [${flags}], ` +
       `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}` +
+      (h.options.length ? `, options (${ipOptionsText(h.options, o)})` : '') +
       `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${(ip.goodChecksum ?? 0).toString(16)})!`})\n    `;
   }
   const inner = layers[i + 1];
   if (h.fragmentOffset !== 0 || !inner || inner.layer === 'data') {
-    return s + `${h.src} > ${h.dst}: ` + `ip-proto-${h.protocol}`;
+    return s + `${host(o, h.src)} > ${host(o, h.dst)}: ` + ipProto(o, h.protocol);
   }
   return s + transportText(layers, i + 1, h.src, h.dst, o, ts);
+}
+
+// print-ip.c ip_option_values
+const IPOPT_NAMES: Record<number, string> = {
+  0: 'EOL',
+  1: 'NOP',
+  68: 'timestamp',
+  130: 'security',
+  131: 'LSRR',
+  137: 'SSRR',
+  7: 'RR',
+  148: 'RA',
+  82: 'traceroute',
+};
+
+/** print-ip.c ip_optprint: "NOP,RR 192.0.2.2, 0.0.0.0", "timestamp TS{TSONLY 51480272@ ^ 0@}", "RA". */
+function ipOptionsText(b: Buffer, o: TextOptions): string {
+  let s = '';
+  for (let i = 0; i < b.length; ) {
+    if (i) s += ',';
+    const code = b[i]!;
+    s += IPOPT_NAMES[code] ?? `unknown ${code}`;
+    let len = 1;
+    if (code !== 0 && code !== 1) {
+      len = b[i + 1] ?? 0;
+      if (len < 2) return s + ` [bad length ${len}]`;
+    }
+    if (len > b.length - i) return s + ` [bad length ${len}]`;
+    const opt = b.subarray(i, i + len);
+    if (code === 0) return s;
+    if (code === 7 || code === 131 || code === 137) s += routeText(opt, o);
+    else if (code === 68) s += timestampText(opt, o);
+    else if (code === 148) {
+      if (len < 4) s += ` [bad length ${len}]`;
+      else if (opt.readUInt16BE(2)) s += ` value ${opt.readUInt16BE(2)}`;
+    }
+    i += len;
+  }
+  return s;
+}
+
+function routeText(opt: Buffer, o: TextOptions): string {
+  const length = opt.length;
+  if (length < 3) return ` [bad length ${length}]`;
+  let s = (length + 1) & 3 ? ` [bad length ${length}]` : '';
+  const ptr = opt[2]! - 1;
+  if (ptr < 3 || (ptr + 1) & 3 || ptr > length + 1) s += ` [bad ptr ${opt[2]}]`;
+  for (let len = 3; len + 4 <= length; len += 4) {
+    s += ` ${host(o, formatIPv4(opt, len))}`;
+    if (ptr > len) s += ',';
+  }
+  return s;
+}
+
+function timestampText(opt: Buffer, o: TextOptions): string {
+  const length = opt.length;
+  if (length < 4) return `[bad length ${length}]`;
+  let s = ' TS{';
+  const flags = opt[3]!;
+  const hoplen = (flags & 0xf) !== 0 ? 8 : 4;
+  if ((length - 4) & (hoplen - 1)) s += `[bad length ${length}]`;
+  const ptr = opt[2]! - 1;
+  let len = 0;
+  if (ptr < 4 || (ptr - 4) & (hoplen - 1) || ptr > length + 1) s += `[bad ptr ${opt[2]}]`;
+  const kind = ['TSONLY', 'TS+ADDR', undefined, 'PRESPEC'][flags & 0xf];
+  if (!kind) s += `[bad ts type ${flags & 0xf}]`;
+  else {
+    s += kind;
+    for (len = 4; len + hoplen <= length; len += hoplen) {
+      s += `${ptr === len ? ' ^ ' : ' '}${opt.readUInt32BE(len + hoplen - 4)}@${hoplen === 8 ? host(o, formatIPv4(opt, len)) : ''}`;
+    }
+  }
+  s += ptr === len ? ' ^ ' : '';
+  return s + (flags >> 4 ? ` [${flags >> 4} hops not recorded]} ` : '}');
 }
 
 function ecn(tos: number): string {
@@ -169,7 +264,7 @@ function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     s += `hlim ${h.hopLimit}, next-header ${IPPROTO_NAMES[h.nextHeader] ?? 'unknown'} (${h.nextHeader}) payload length: ${h.payloadLength}) `;
   }
   // ip6_print: the addresses here unless the first header is TCP/UDP/DCCP/SCTP, whose line names the ports
-  if (![6, 17, 33, 132].includes(h.nextHeader)) s += `${h.src} > ${h.dst}: `;
+  if (![6, 17, 33, 132].includes(h.nextHeader)) s += `${host(o, h.src)} > ${host(o, h.dst)}: `;
   for (const e of ip.extensions) {
     if (e.type === 0) s += o.verbose ? `HBH ${hopOptionsText(ip)}` : 'HBH ';
     else if (e.type === 60) s += 'DSTOPT ';
@@ -181,7 +276,7 @@ function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     }
   }
   const inner = layers[i + 1];
-  if (!inner || inner.layer === 'data') return s + `ip-proto-${ip.protocol} ${inner?.layer === 'data' ? inner.length : 0}`;
+  if (!inner || inner.layer === 'data') return s + `${ipProto(o, ip.protocol)} ${inner?.layer === 'data' ? inner.length : 0}`;
   return s + transportText(layers, i + 1, h.src, h.dst, o, ts);
 }
 
@@ -200,7 +295,7 @@ function hopOptionsText(ip: Ipv6Layer): string {
 }
 
 /** "192.0.2.1.58302" (print-tcp.c tcpport_string; IPv6 the same). */
-const endpoint = (addr: string, port: number) => `${addr}.${port}`;
+const endpoint = (o: TextOptions, addr: string, port: string) => `${host(o, addr)}.${port}`;
 
 function transportText(layers: Layer[], i: number, src: string, dst: string, o: TextOptions, ts: TcpState): string {
   const l = layers[i]!;
@@ -217,12 +312,12 @@ function transportText(layers: Layer[], i: number, src: string, dst: string, o: 
       return '';
     case 'truncated':
       // print-udp.c: the ports, then "[|udp]" after an empty summary
-      if (l.ports && l.codec === 'udp') return `${endpoint(src, l.ports[0])} > ${endpoint(dst, l.ports[1])}:  [|udp]`;
-      if (l.ports && l.codec === 'tcp') return `${endpoint(src, l.ports[0])} > ${endpoint(dst, l.ports[1])}:  [|tcp]`;
+      if (l.ports && l.codec === 'udp') return `${endpoint(o, src, udpPort(o, l.ports[0]))} > ${endpoint(o, dst, udpPort(o, l.ports[1]))}:  [|udp]`;
+      if (l.ports && l.codec === 'tcp') return `${endpoint(o, src, tcpPort(o, l.ports[0]))} > ${endpoint(o, dst, tcpPort(o, l.ports[1]))}:  [|tcp]`;
       if (l.codec === 'icmp6') return ' [|icmp6]';
-      return `${src} > ${dst}:  [|${l.codec}]`;
+      return `${host(o, src)} > ${host(o, dst)}:  [|${l.codec}]`;
     default:
-      return `${src} > ${dst}: `;
+      return `${host(o, src)} > ${host(o, dst)}: `;
   }
 }
 
@@ -249,6 +344,21 @@ export function tcpFlagText(f: TcpLayer['segment']['flags']): string {
 /** tcpdump's per-conversation initial sequence numbers (print-tcp.c tcp_seq_hash). */
 export class TcpState {
   private readonly seqs = new Map<string, { seq: number; ack: number }>();
+  private journal: [string, { seq: number; ack: number } | undefined][] | null = null;
+
+  /** Note what the next packets change, so that undo() can take it back (a line printed twice). */
+  mark(): void {
+    this.journal = [];
+  }
+
+  /** Take back what changed since mark(). */
+  undo(): void {
+    for (const [k, v] of (this.journal ?? []).reverse()) {
+      if (v) this.seqs.set(k, v);
+      else this.seqs.delete(k);
+    }
+    this.journal = null;
+  }
 
   /**
    * seq and ack as printed: relative to the conversation's first ACK-bearing segment unless -S;
@@ -260,6 +370,7 @@ export class TcpState {
     const key = rev ? `${dst} ${src} ${dport} ${sport}` : `${src} ${dst} ${sport} ${dport}`;
     let th = this.seqs.get(key);
     if (!th || syn) {
+      this.journal?.push([key, th]);
       th = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
       this.seqs.set(key, th);
       return { seq, ack, sack: rev ? th.seq : th.ack };
@@ -289,7 +400,7 @@ function compareAddress(a: string, b: string): number {
 
 function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string, o: TextOptions, ts: TcpState): string {
   const g = t.segment;
-  let s = `${endpoint(src, g.srcPort)} > ${endpoint(dst, g.dstPort)}: `;
+  let s = `${endpoint(o, src, tcpPort(o, g.srcPort))} > ${endpoint(o, dst, tcpPort(o, g.dstPort))}: `;
   if (o.quiet) return s + `tcp ${t.length}`;
   s += `Flags [${tcpFlagText(g.flags)}]`;
   if (o.verbose && t.sum) s += `, cksum 0x${hex4(t.sum.value)} ${t.sum.value === t.sum.good ? '(correct)' : `(incorrect -> 0x${hex4(t.sum.good)})`}`;
@@ -331,7 +442,7 @@ function tcpOptionText(x: TcpLayer['segment']['options'][number], sackBase: numb
 }
 
 function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string, o: TextOptions): string {
-  let s = `${endpoint(src, u.srcPort)} > ${endpoint(dst, u.dstPort)}: `;
+  let s = `${endpoint(o, src, udpPort(o, u.srcPort))} > ${endpoint(o, dst, udpPort(o, u.dstPort))}: `;
   // print-udp.c: IPv6's mandatory checksum at -v, IPv4's only at -vv
   if (u.sum && (o.verbose > 1 || (o.verbose && src.includes(':')))) {
     if (u.checksum === 0 && !src.includes(':')) s += '[no cksum] ';
@@ -339,8 +450,69 @@ function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string,
   }
   if (o.quiet) return s + `UDP, length ${u.length}`;
   if (next?.layer === 'dns') return s + dnsText(next, o).slice(1);
-  if (next?.layer === 'ntp') return s + `NTPv${next.version}, ${NTP_MODES[next.mode]}, length ${next.length}`;
+  if (next?.layer === 'ntp') return s + `NTPv${next.version}, ${NTP_MODES[next.mode]}, length ${next.length}` + (o.verbose ? ntpVerbose(next) : '');
   return s + `UDP, length ${u.length}`;
+}
+
+/** print-ntp.c ntp_time_print at -v: leap, stratum, poll, precision, delays, reference and the four timestamps. */
+function ntpVerbose(n: NtpLayer): string {
+  const b = n.header;
+  const leap = b[0]! & 0xc0;
+  let s = `\n\tLeap indicator: ${['', '+1s', '-1s', 'clock unsynchronized'][leap >> 6]} (${leap})`;
+  if (n.mode === 0 || n.mode > 5) return s;
+  const stratum = b[1]!;
+  s += `, Stratum ${stratum} (${stratum === 0 ? 'unspecified' : stratum === 1 ? 'primary reference' : stratum <= 15 ? 'secondary reference' : 'reserved'})`;
+  const poll = b.readInt8(2);
+  s += `, poll ${poll}${poll <= -32 || poll >= 32 ? '' : poll >= 0 ? ` (${2 ** poll}s)` : ` (1/${2 ** -poll}s)`}, precision ${b.readInt8(3)}`;
+  const sfix = (at: number) => `${b.readUInt16BE(at)}.${String(Math.trunc((b.readUInt16BE(at + 2) / 65536) * 1000000)).padStart(6, '0')}`;
+  s += `\n\tRoot Delay: ${sfix(4)}, Root dispersion: ${sfix(8)}, Reference-ID: `;
+  if (stratum === 0) s += '(unspec)';
+  else if (stratum === 1)
+    s += [...b.subarray(12, 16)].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : c ? `\\${c.toString(8).padStart(3, '0')}` : '')).join('');
+  else s += `0x${b.readUInt32BE(12).toString(16).padStart(8, '0')}`;
+  s += `\n\t  Reference Timestamp:  ${ntpTime(b, 16)}\n\t  Originator Timestamp: ${ntpTime(b, 24)}`;
+  s += `\n\t  Receive Timestamp:    ${ntpTime(b, 32)}\n\t  Transmit Timestamp:   ${ntpTime(b, 40)}`;
+  s += `\n\t    Originator - Receive Timestamp:  ${ntpDelta(b, 24, 32)}\n\t    Originator - Transmit Timestamp: ${ntpDelta(b, 24, 40)}`;
+  const extra = n.length - 48;
+  if ((extra === 4 || extra === 20 || extra === 24) && b.length >= n.length) {
+    s += `\n\tKey id: ${b.readUInt32BE(48)}`;
+    if (extra > 4) s += `\n\tAuthentication: ${b.toString('hex', 52, n.length)}`;
+  } else if (extra > 0) s += `\n\t(${extra} more bytes after the header)`;
+  return s;
+}
+
+const ntpFraction = (f: number) => String(Math.trunc((f / 4294967296) * 1000000000)).padStart(9, '0');
+
+/** p_ntp_time: "4005209883.704999923 (2026-12-02T14:18:03Z)". */
+function ntpTime(b: Buffer, at: number): string {
+  const i = b.readUInt32BE(at);
+  let s = `${i}.${ntpFraction(b.readUInt32BE(at + 4))}`;
+  if (i) s += ` (${new Date((i - 2208988800) * 1000).toISOString().replace(/\.\d+Z$/, 'Z')})`;
+  return s;
+}
+
+/** p_ntp_delta: the second timestamp less the first, signed; the second itself when the first is zero. */
+function ntpDelta(b: Buffer, from: number, to: number): string {
+  const ou = b.readUInt32BE(from),
+    ouf = b.readUInt32BE(from + 4),
+    u = b.readUInt32BE(to),
+    uf = b.readUInt32BE(to + 4);
+  if (ou === 0 && ouf === 0) return ntpTime(b, to);
+  let neg: boolean, i: number, f: number;
+  if (u > ou) {
+    neg = false;
+    i = u - ou - (ouf > uf ? 1 : 0);
+    f = (uf - ouf) >>> 0;
+  } else if (u < ou) {
+    neg = true;
+    i = ou - u - (uf > ouf ? 1 : 0);
+    f = (ouf - uf) >>> 0;
+  } else {
+    i = 0;
+    neg = !(uf > ouf);
+    f = neg ? ouf - uf : uf - ouf;
+  }
+  return `${neg ? '-' : '+'}${i}.${ntpFraction(f)}`;
 }
 
 const NTP_MODES = ['Reserved', 'Symmetric Active', 'Symmetric Passive', 'Client', 'Server', 'Broadcast', 'Control Message', 'Reserved'];
@@ -396,9 +568,14 @@ function dnsText(d: DnsLayer, _o: TextOptions): string {
   if (d.qr) {
     s += `${d.id}${DNS_OPS[d.opcode]}${DNS_RCODES[d.rcode] ?? ` Resp${d.rcode}`}${d.aa ? '*' : ''}${d.ra ? '' : '-'}${d.tc ? '|' : ''}`;
     if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
+    // -vv: the question section of a response too
+    if (_o.verbose > 1) s += d.questions.map((q) => ` q: ${dnsType(q.type)}${q.class !== 1 ? ` ${q.class}` : ''}? ${q.name}`).join(',');
     s += ` ${d.ancount}/${d.nscount}/${d.arcount}`;
     s += d.answers
-      .map((a) => ` ${_o.verbose ? `${a.name} ` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`)
+      .map(
+        (a) =>
+          ` ${_o.verbose ? `${a.name} ${_o.verbose > 2 ? `[${relativeTime(a.ttl)}] ` : ''}` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`,
+      )
       .join(',');
     if (d.truncated) s += ' [|domain]';
   } else {
@@ -414,17 +591,38 @@ function dnsText(d: DnsLayer, _o: TextOptions): string {
   return s + ` (${d.length})`;
 }
 
-function arpText(a: ArpLayer): string {
+// print-domain.c unsigned_relts_print: 3725 -> "1h2m5s"
+const RELTS: [number, string][] = [
+  [31536000, 'y'],
+  [604800, 'w'],
+  [86400, 'd'],
+  [3600, 'h'],
+  [60, 'm'],
+  [1, 's'],
+];
+function relativeTime(secs: number): string {
+  if (secs === 0) return '0s';
+  let s = '';
+  for (const [unit, name] of RELTS) {
+    if (secs >= unit) {
+      s += `${Math.floor(secs / unit)}${name}`;
+      secs %= unit;
+    }
+  }
+  return s;
+}
+
+function arpText(a: ArpLayer, o: TextOptions): string {
   if (a.pro !== 0x0800) return `ARP, ${arpOp(a.op)}, length ${a.length}`;
   switch (a.op) {
     case 1:
-      return `ARP, Request who-has ${a.tpa}${a.tha !== '00:00:00:00:00:00' ? ` (${a.tha})` : ''} tell ${a.spa}, length ${a.length}`;
+      return `ARP, Request who-has ${host(o, a.tpa)}${a.tha !== '00:00:00:00:00:00' ? ` (${macName(o, a.tha)})` : ''} tell ${host(o, a.spa)}, length ${a.length}`;
     case 2:
-      return `ARP, Reply ${a.spa} is-at ${a.sha}, length ${a.length}`;
+      return `ARP, Reply ${host(o, a.spa)} is-at ${macName(o, a.sha)}, length ${a.length}`;
     case 3:
-      return `RARP, Request who-is ${a.tha} tell ${a.sha}, length ${a.length}`;
+      return `RARP, Request who-is ${macName(o, a.tha)} tell ${macName(o, a.sha)}, length ${a.length}`;
     case 4:
-      return `RARP, Reply ${a.tha} at ${a.tpa}, length ${a.length}`;
+      return `RARP, Reply ${macName(o, a.tha)} at ${host(o, a.tpa)}, length ${a.length}`;
     default:
       return `ARP, ${arpOp(a.op)}, length ${a.length}`;
   }
@@ -450,8 +648,8 @@ const UNREACH: Record<number, string> = {
 };
 
 function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: TcpState): string {
-  if (c.short) return `${src} > ${dst}:  [|icmp]`;
-  let s = `${src} > ${dst}: ICMP `;
+  if (c.short) return `${host(o, src)} > ${host(o, dst)}:  [|icmp]`;
+  let s = `${host(o, src)} > ${host(o, dst)}: ICMP `;
   const q = c.quote;
   const qip = q?.[0]?.layer === 'ipv4' ? q[0] : undefined;
   switch (c.type) {
@@ -462,12 +660,12 @@ function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: Tc
       s += `echo request, id ${c.id}, seq ${c.seq}`;
       break;
     case 3: {
-      const to = qip?.header.dst ?? '';
+      const to = qip ? host(o, qip.header.dst) : '';
       if (c.code === 2) s += `${to} protocol ${qip?.header.protocol} unreachable`;
       else if (c.code === 3) {
         const t = q?.[1];
-        if (t?.layer === 'udp') s += `${to} udp port ${t.dstPort} unreachable`;
-        else if (t?.layer === 'tcp') s += `${to} tcp port ${t.segment.dstPort} unreachable`;
+        if (t?.layer === 'udp') s += `${to} udp port ${udpPort(o, t.dstPort)} unreachable`;
+        else if (t?.layer === 'tcp') s += `${to} tcp port ${tcpPort(o, t.segment.dstPort)} unreachable`;
         else s += `${to} protocol ${qip?.header.protocol} port unreachable`;
       } else if (c.code === 4) s += `${to} unreachable - need to frag (mtu ${c.mtu})`;
       else s += (UNREACH[c.code] ?? `${to} unreachable - #${c.code}`).replace('%d', to);
@@ -477,7 +675,7 @@ function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: Tc
       s += c.code === 0 ? 'time exceeded in-transit' : c.code === 1 ? 'ip reassembly time exceeded' : `time exceeded-#${c.code}`;
       break;
     case 5:
-      s += `redirect ${qip?.header.dst ?? ''} to ${['net', 'host', 'tos-net', 'tos-host'][c.code] ?? `#${c.code}`} ${c.gateway}`;
+      s += `redirect ${qip ? host(o, qip.header.dst) : ''} to ${['net', 'host', 'tos-net', 'tos-host'][c.code] ?? `#${c.code}`} ${c.gateway ? host(o, c.gateway) : c.gateway}`;
       break;
     case 12:
       s += c.code === 0 ? `parameter problem - octet ${c.pointer}` : `parameter problem - code ${c.code}`;
@@ -512,46 +710,98 @@ const UNREACH6: Record<number, string> = {
   6: 'unreachable reject route',
 };
 
-const ND_OPTIONS: Record<number, string> = { 1: 'source link-address', 2: 'destination link-address', 3: 'prefix info', 4: 'redirected header', 5: 'mtu' };
+// print-icmp6.c icmp6_opt_values
+const ND_OPTIONS: Record<number, string> = {
+  1: 'source link-address',
+  2: 'destination link-address',
+  3: 'prefix info',
+  4: 'redirected header',
+  5: 'mtu',
+  7: 'advertisement interval',
+  8: 'homeagent information',
+  24: 'route info',
+  25: 'rdnss',
+  31: 'dnssl',
+};
+const bitNames = (v: number, names: [number, string][]) =>
+  names
+    .filter(([b]) => v & b)
+    .map(([, n]) => n)
+    .join(', ') || 'none';
+const RA_FLAGS: [number, string][] = [
+  [0x80, 'managed'],
+  [0x40, 'other stateful'],
+  [0x20, 'home agent'],
+  [0x02, 'ipv6 only'],
+];
+const PI_FLAGS: [number, string][] = [
+  [0x80, 'onlink'],
+  [0x40, 'auto'],
+  [0x20, 'router'],
+];
+const lifetime = (v: number) => (v === 0xffffffff ? 'infinity' : `${v}s`);
+
+/** icmp6_opt_print: one line per option, what it holds, at -vv its bytes. */
+function ndOptionText(x: NonNullable<Icmp6Layer['ndOptions']>[number], o: TextOptions): string {
+  let s = `\n\t  ${ND_OPTIONS[x.type] ?? 'unknown'} option (${x.type}), length ${x.length} (${x.length / 8}): `;
+  const b = Buffer.from(x.data, 'hex');
+  if ((x.type === 1 || x.type === 2) && b.length) s += [...b].map((v) => hex2(v)).join(':');
+  else if (x.type === 3 && b.length >= 30)
+    s +=
+      `${host(o, formatIPv6(b, 14))}/${b[0]}${x.length !== 32 ? 'badlen' : ''}, Flags [${bitNames(b[1]!, PI_FLAGS)}], ` +
+      `valid time ${lifetime(b.readUInt32BE(2))}, pref. time ${lifetime(b.readUInt32BE(6))}`;
+  else if (x.type === 5 && b.length >= 6) s += ` ${b.readUInt32BE(2)}${x.length !== 8 ? 'bad option length' : ''}`;
+  if (o.verbose > 1 && b.length) s += hexText(b).replace(/\n\t/g, '\n\t    ');
+  return s;
+}
 const MLD_RECORDS = ['', 'is_in', 'is_ex', 'to_in', 'to_ex', 'allow', 'block'];
 
 /** print-icmp6.c at -v: the checksum verdict first, lengths moved, ND options and MLDv2 records spelled out. */
-function icmp6Verbose(c: Icmp6Layer): string {
+function icmp6Verbose(c: Icmp6Layer, o: TextOptions): string {
   const sum = c.sum ? (c.sum.value === c.sum.good ? '[icmp6 sum ok] ' : `[bad icmp6 cksum 0x${hex4(c.sum.value)} -> 0x${hex4(c.sum.good)}!] `) : '';
-  const opts = (c.ndOptions ?? [])
-    .map(
-      (x) =>
-        `\n\t  ${ND_OPTIONS[x.type] ?? `opt_type 0x${x.type.toString(16).padStart(2, '0')}`} option (${x.type}), length ${x.length} (${x.length / 8})${x.address ? `: ${x.address}` : ''}`,
-    )
-    .join('');
+  const opts = (c.ndOptions ?? []).map((x) => ndOptionText(x, o)).join('');
   switch (c.type) {
     case 128:
     case 129:
       return `${sum}ICMP6, echo ${c.type === 128 ? 'request' : 'reply'}, id ${c.id}, seq ${c.seq}`;
     case 133:
       return `${sum}ICMP6, router solicitation, length ${c.length}${opts}`;
+    case 134: {
+      const r = c.ra;
+      if (!r) return `${sum}ICMP6, router advertisement, length ${c.length}`;
+      return (
+        `${sum}ICMP6, router advertisement, length ${c.length}\n\thop limit ${r.hopLimit}, Flags [${bitNames(r.flags, RA_FLAGS)}], ` +
+        `pref ${['medium', 'high', 'rsv', 'low'][(r.flags >> 3) & 3]}, router lifetime ${r.lifetime}s, reachable time ${r.reachable}ms, retrans timer ${r.retrans}ms${opts}`
+      );
+    }
     case 135:
-      return `${sum}ICMP6, neighbor solicitation, length ${c.length}, who has ${c.target}${opts}`;
+      return `${sum}ICMP6, neighbor solicitation, length ${c.length}, who has ${host(o, c.target!)}${opts}`;
     case 136: {
       const f = c.naFlags!;
       const flags = [f.router ? 'router' : '', f.solicited ? 'solicited' : '', f.override ? 'override' : ''].filter(Boolean).join(', ') || 'none';
-      return `${sum}ICMP6, neighbor advertisement, length ${c.length}, tgt is ${c.target}, Flags [${flags}]${opts}`;
+      return `${sum}ICMP6, neighbor advertisement, length ${c.length}, tgt is ${host(o, c.target!)}, Flags [${flags}]${opts}`;
     }
     case 143:
       return (
         `${sum}ICMP6, multicast listener report v2, ${c.records} group record(s)` +
-        (c.groups ?? []).map((g) => ` [gaddr ${g.group} ${MLD_RECORDS[g.type] ?? `type-#${g.type}`}, ${g.sources} source(s)]`).join('')
+        (c.groups ?? [])
+          .map(
+            (g) =>
+              ` [gaddr ${host(o, g.group)} ${MLD_RECORDS[g.type] ?? `type-#${g.type}`}` +
+              (o.verbose > 1 ? ` {${g.addresses.map((a) => ` ${host(o, a)}`).join('')} }]` : `, ${g.sources} source(s)]`),
+          )
+          .join('')
       );
     case 1:
     case 3:
-      return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false }).replace(/, length \d+$/, '');
+      return sum + icmp6Text(c, { ...o, verbose: 0 }).replace(/, length \d+$/, '');
     default:
-      return sum + icmp6Text(c, { link: false, quiet: false, verbose: 0, absolute: false });
+      return sum + icmp6Text(c, { ...o, verbose: 0 });
   }
 }
 
 function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
-  if (o.verbose && !c.short) return icmp6Verbose(c);
+  if (o.verbose && !c.short) return icmp6Verbose(c, o);
   let s = 'ICMP6, ';
   const q = c.quote;
   const qip = q?.[0]?.layer === 'ipv6' ? q[0] : undefined;
@@ -569,22 +819,22 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
       s += 'router advertisement';
       break;
     case 135:
-      s += `neighbor solicitation, who has ${c.target}`;
+      s += `neighbor solicitation, who has ${host(o, c.target!)}`;
       break;
     case 136:
-      s += `neighbor advertisement, tgt is ${c.target}`;
+      s += `neighbor advertisement, tgt is ${host(o, c.target!)}`;
       break;
     case 137:
-      s += `redirect, ${c.target}`;
+      s += `redirect, ${host(o, c.target!)}`;
       break;
     case 130:
       s += `multicast listener query`;
       break;
     case 131:
-      s += `multicast listener report max resp delay: ${c.maxDelay} addr: ${c.target}`;
+      s += `multicast listener report max resp delay: ${c.maxDelay} addr: ${host(o, c.target!)}`;
       break;
     case 132:
-      s += `multicast listener done max resp delay: ${c.maxDelay} addr: ${c.target}`;
+      s += `multicast listener done max resp delay: ${c.maxDelay} addr: ${host(o, c.target!)}`;
       break;
     case 143:
       s += `multicast listener report v2, ${c.records} group record(s)`;
@@ -593,10 +843,11 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
       s += `destination unreachable, ${UNREACH6[c.code] ?? `unknown unreach code (${c.code})`}`;
       const t = q?.[1];
       if (c.code === 4 && qip) {
-        if (t?.layer === 'udp') s += `, ${qip.header.dst} udp port ${t.dstPort}`;
-        else if (t?.layer === 'tcp') s += `, ${qip.header.dst} tcp port ${t.segment.dstPort}`;
-        else s += `, ${qip.header.dst}`;
-      } else if (qip) s += ` ${qip.header.dst}`;
+        const to = host(o, qip.header.dst);
+        if (t?.layer === 'udp') s += `, ${to} udp port ${udpPort(o, t.dstPort)}`;
+        else if (t?.layer === 'tcp') s += `, ${to} tcp port ${tcpPort(o, t.segment.dstPort)}`;
+        else s += `, ${to}`;
+      } else if (qip) s += ` ${host(o, qip.header.dst)}`;
       break;
     }
     case 2:
@@ -605,7 +856,7 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
     case 3:
       s +=
         c.code === 0
-          ? `time exceeded in-transit${qip ? ` for ${qip.header.dst}` : ''}`
+          ? `time exceeded in-transit${qip ? ` for ${host(o, qip.header.dst)}` : ''}`
           : c.code === 1
             ? 'ip6 reassembly time exceeded'
             : `time exceeded, unknown code (${c.code})`;

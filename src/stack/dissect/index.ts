@@ -109,7 +109,7 @@ const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[
   123: (buf, p, end, layers) => {
     const r = ntp.decode(buf.subarray(0, end), p);
     if (!r.ok) return cut(layers, 'ntp', r.error);
-    layers.push({ layer: 'ntp', version: r.value.version, mode: r.value.mode, stratum: r.value.stratum, length: end - p });
+    layers.push({ layer: 'ntp', version: r.value.version, mode: r.value.mode, stratum: r.value.stratum, length: end - p, header: buf.subarray(p, end) });
   },
 };
 
@@ -400,6 +400,14 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
   layers.push(l);
   const have = buf.length - p;
   if (type >= 133 && type <= 137) l.ndOptions = ndOptions(buf, p + (type === 133 ? 8 : type === 134 ? 16 : type === 137 ? 40 : 24), buf.length);
+  if (type === 134 && have >= 16)
+    l.ra = {
+      hopLimit: buf[p + 4]!,
+      flags: buf[p + 5]!,
+      lifetime: buf.readUInt16BE(p + 6),
+      reachable: buf.readUInt32BE(p + 8),
+      retrans: buf.readUInt32BE(p + 12),
+    };
   if (type === 143 && have >= 8) l.groups = mldRecords(buf, p + 8, buf.length, buf.readUInt16BE(p + 6));
   const need = (n: number) => {
     if (have < n) l.short = true;
@@ -431,23 +439,25 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
   }
 }
 
-function ndOptions(buf: Buffer, p: number, end: number): { type: number; length: number; address: string }[] {
-  const out: { type: number; length: number; address: string }[] = [];
+function ndOptions(buf: Buffer, p: number, end: number): { type: number; length: number; address: string; data: string }[] {
+  const out: { type: number; length: number; address: string; data: string }[] = [];
   while (p + 2 <= end) {
     const type = buf[p]!,
       len = buf[p + 1]! * 8;
     if (len === 0 || p + len > end) break;
-    out.push({ type, length: len, address: (type === 1 || type === 2) && len === 8 ? mac(buf, p + 2) : '' });
+    out.push({ type, length: len, address: (type === 1 || type === 2) && len === 8 ? mac(buf, p + 2) : '', data: buf.toString('hex', p + 2, p + len) });
     p += len;
   }
   return out;
 }
 
-function mldRecords(buf: Buffer, p: number, end: number, n: number): { type: number; group: string; sources: number }[] {
-  const out: { type: number; group: string; sources: number }[] = [];
+function mldRecords(buf: Buffer, p: number, end: number, n: number): { type: number; group: string; sources: number; addresses: string[] }[] {
+  const out: { type: number; group: string; sources: number; addresses: string[] }[] = [];
   for (let i = 0; i < n && p + 20 <= end; i++) {
     const sources = buf.readUInt16BE(p + 2);
-    out.push({ type: buf[p]!, group: formatIPv6(buf, p + 4), sources });
+    const addresses: string[] = [];
+    for (let k = 0; k < sources && p + 20 + 16 * (k + 1) <= end; k++) addresses.push(formatIPv6(buf, p + 20 + 16 * k));
+    out.push({ type: buf[p]!, group: formatIPv6(buf, p + 4), sources, addresses });
     p += 20 + 16 * sources + 4 * buf[p + 1]!;
   }
   return out;

@@ -109,6 +109,8 @@ export interface Icmp6Layer {
   /** NS/NA/redirect target; MLDv1 group */
   target?: string;
   naFlags?: { router: boolean; solicited: boolean; override: boolean };
+  /** a router advertisement's fields (RFC 4861 4.2) */
+  ra?: { hopLimit: number; flags: number; lifetime: number; reachable: number; retrans: number };
   /** MLDv2 report: the number of group records */
   records?: number;
   maxDelay?: number;
@@ -117,9 +119,9 @@ export interface Icmp6Layer {
   short?: boolean;
   sum?: ChecksumCheck;
   /** ND options (RFC 4861 4.6): type and link-layer address */
-  ndOptions?: { type: number; length: number; address: string }[];
+  ndOptions?: { type: number; length: number; address: string /** the bytes after type and length, in hex (-vv) */; data: string }[];
   /** MLDv2 report records: type and group (RFC 3810 5.2) */
-  groups?: { type: number; group: string; sources: number }[];
+  groups?: { type: number; group: string; sources: number /** the source addresses the capture holds */; addresses: string[] }[];
 }
 export interface DnsQuestion {
   name: string;
@@ -161,6 +163,8 @@ export interface NtpLayer {
   mode: number;
   stratum: number;
   length: number;
+  /** the message's bytes (the 48 header bytes and what follows), for -v's fields (RFC 5905 7.3) */
+  header: Buffer;
 }
 /** Bytes the dissector does not decode further. */
 export interface DataLayer {
