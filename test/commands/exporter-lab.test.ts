@@ -236,8 +236,8 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
   let sockitExporter: Running;
   let smokeping: ChildProcess;
 
-  const curl = async (url: string, headers: string[] = []) => {
-    const r = await lab.exec(lab.src, ['curl', '-s', '-w', '\n%{http_code}', ...headers.flatMap((h) => ['-H', h]), url]);
+  const curl = async (url: string, headers: string[] = [], more: string[] = []) => {
+    const r = await lab.exec(lab.src, ['curl', '-s', '-w', '\n%{http_code}', ...more, ...headers.flatMap((h) => ['-H', h]), url]);
     const nl = r.stdout.lastIndexOf('\n');
     return { body: r.stdout.slice(0, nl), status: Number(r.stdout.slice(nl + 1)) };
   };
@@ -481,6 +481,38 @@ scrape_configs:
     await scrapes(4);
     expect(await count()).toBeGreaterThan(first);
   }, 90_000);
+
+  it("/-/reload and SIGHUP follow the file's targets: pingers start for added hosts and stop for removed ones; --ping's stay", async () => {
+    const file = join(dir, 'blackbox.yml');
+    await lab.nft(lab.dst, `add counter inet lab v6echo\nadd rule inet lab input ip6 daddr ${lab.dst.v6} icmpv6 type echo-request counter name "v6echo"`);
+    const echoes = async () => (await lab.counters(lab.dst)).v6echo!.packets;
+    const series = async () =>
+      [...(await curl(`http://${SOCKIT}/metrics`)).body.matchAll(/^smokeping_requests_total\{host="([^"]+)",ip="[^"]+",source="[^"]*"\} (\d+)$/gm)].map(
+        (m) => [m[1]!, Number(m[2])] as const,
+      );
+    const v4Before = (await series()).find(([h]) => h === lab.dst.v4)![1];
+    try {
+      writeFileSync(file, `${MODULES}targets:\n  - hosts: [${lab.dst.v6}]\n    interval: 100ms\n`);
+      expect((await curl(`http://${SOCKIT}/-/reload`, [], ['-X', 'POST'])).status).toBe(200);
+      await sockitExporter.line(/msg="Continuous targets updated" added=1 removed=0 targets=2/, 5000, 'stderr');
+      await new Promise((res) => setTimeout(res, 600));
+      const added = new Map(await series());
+      expect([...added.keys()].sort()).toEqual([lab.dst.v4, lab.dst.v6].sort());
+      expect(added.get(lab.dst.v6)).toBeGreaterThanOrEqual(3);
+      expect(added.get(lab.dst.v4)).toBeGreaterThan(v4Before); // kept counting through the reload
+      expect(await echoes()).toBeGreaterThanOrEqual(3);
+      // the host gone from the file: its pinger stops, its series goes
+      writeFileSync(file, MODULES);
+      sockitExporter.kill('SIGHUP');
+      await sockitExporter.line(/msg="Continuous targets updated" added=0 removed=1 targets=1/, 5000, 'stderr');
+      const stopped = await echoes();
+      await new Promise((res) => setTimeout(res, 500));
+      expect(await echoes()).toBe(stopped);
+      expect((await series()).map(([h]) => h)).toEqual([lab.dst.v4]);
+    } finally {
+      writeFileSync(file, MODULES);
+    }
+  });
 });
 
 describe.skipIf(!isRoot)('sockit exporter unprivileged (nobody), as the rest of sockit', () => {
