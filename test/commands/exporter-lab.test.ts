@@ -351,9 +351,9 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     // the debug output's log, each line's message and its rr (miekg's RR.String()), timestamps aside
     const logOf = (body: string) => {
       const part = body.split('Metrics that would have been returned:')[0]!;
-      return [...part.matchAll(/ msg=("(?:[^"\\]|\\.)*"|\S+)(?: rr=("(?:[^"\\]|\\.)*"|\S+))?/g)]
-        .map((m) => `${m[1]}${m[2] ? ` ${m[2]}` : ''}`)
-        .filter((l) => !/^"?(Beginning probe|Resolving target address|Resolved target address|Got response|Making DNS query|Probe (succeeded|failed))/.test(l));
+      return [...part.matchAll(/ msg=("(?:[^"\\]|\\.)*"|\S+)(?: (?:rr|response)=("(?:[^"\\]|\\.)*"|\S+))?/g)]
+        .map((m) => `${m[1]}${m[2] ? ` ${m[2].replace(/, id: \d+/, ', id: N')}` : ''}`)
+        .filter((l) => !/^"?(Beginning probe|Resolving target address|Resolved target address|Making DNS query|Probe (succeeded|failed))/.test(l));
     };
     for (const [module, want] of Object.entries(DNS_VALIDATION_OK)) {
       const path = `probe?module=${module}&target=${lab.dst.v4}&debug=true`;
@@ -370,6 +370,38 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
       '"Validating RR" "example.\\t3600\\tIN\\tNS\\tns1.example."',
       '"Validating RR" "ns1.example.\\t3600\\tIN\\tA\\t192.0.2.53"',
     ]);
+  });
+
+  it("debug=true: blackbox_exporter's three parts, and its info and error lines' messages and keys for icmp, tcp and dns probes", async () => {
+    /** each log line as level, msg and the keys that follow (values vary: times, ids) */
+    const lines = (body: string) =>
+      body
+        .split('\n\n\n\n')[0]!
+        .split('\n')
+        .slice(1)
+        .map((l) => {
+          const rest = l.replace(/^ts=\S+ (caller=\S+ )?module=\S+ target=\S+ /, '');
+          const level = /^level=(\S+)/.exec(rest)?.[1];
+          const msg = /msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(rest)?.[1];
+          const keys = [...rest.replace(/msg=("(?:[^"\\]|\\.)*"|\S+)/, '').matchAll(/ (\w+)=/g)].map((m) => m[1]).join(',');
+          return `${level} ${msg} ${keys}`;
+        })
+        // debug lines tell how the socket was had (blackbox_exporter tries a ping socket and says why not): sockit's own words
+        .filter((l) => !l.startsWith('debug '));
+    const parts = (body: string) => body.split('\n\n\n\n').map((p) => p.split('\n')[0]);
+    for (const path of [
+      `probe?module=icmp&target=${lab.dst.v4}`,
+      `probe?module=icmp_v4&target=${lab.dst.v4}`,
+      `probe?module=icmp&target=${DROPPED}`,
+      `probe?module=tcp_connect&target=${lab.dst.v4}:${SSH_PORT}`,
+      `probe?module=tcp_connect&target=${lab.dst.v4}:1`,
+      `probe?module=ssh_banner&target=${lab.dst.v4}:${SSH_PORT}`,
+      `probe?module=dns_nx&target=${lab.dst.v4}:53`,
+    ]) {
+      const [theirs, ours] = await Promise.all([curl(`http://${BLACKBOX}/${path}&debug=true`), curl(`http://${SOCKIT}/${path}&debug=true`)]);
+      expect({ path, parts: parts(ours.body) }).toEqual({ path, parts: parts(theirs.body) });
+      expect({ path, lines: lines(ours.body) }).toEqual({ path, lines: lines(theirs.body) });
+    }
   });
 
   it('/metrics with the continuous families passes promtool in both formats', async () => {

@@ -216,6 +216,7 @@ describe('DNS records as miekg/dns writes them (validate_*_rrs)', () => {
       [2, 3, 4],
     );
     expect(decodeSections(msg)).toEqual({
+      question: [';zone.example.\tIN\t A'],
       answer: ['zone.example.\t300\tIN\tA\t192.0.2.1', 'zone.example.\t300\tIN\tAAAA\t2001:db8::1'],
       authority: [
         'zone.example.\t300\tIN\tAAAA\t::ffff:192.0.2.1',

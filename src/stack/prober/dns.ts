@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
 import { goRegexp, type RRValidator } from './config.js';
-import { decodeSections } from './dnsrr.js';
+import { decodeSections, messageText } from './dnsrr.js';
 import type { ProbeLog } from './log.js';
 import { chooseProtocol } from './resolve.js';
 import { aborted, splitHostPort, type ProbeContext } from './types.js';
@@ -212,7 +212,7 @@ export async function probeDNS(ctx: ProbeContext): Promise<boolean> {
     log.error('Error while sending a DNS query', { err: `dns: ${(e as Error).message}` });
     return false;
   }
-  log.info('Got response', { rcode: RCODES[h.rcode] ?? h.rcode, answer: h.answer, authority: h.authority, additional: h.additional });
+  log.info('Got response', { response: messageText(r.reply, sections) });
   metrics.set('probe_dns_answer_rrs', HELP.answer, h.answer);
   metrics.set('probe_dns_authority_rrs', HELP.authority, h.authority);
   metrics.set('probe_dns_additional_rrs', HELP.additional, h.additional);

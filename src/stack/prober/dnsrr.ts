@@ -25,6 +25,8 @@ export const TYPE_NAMES: Readonly<Record<number, string>> = {
 const CLASS_NAMES: Readonly<Record<number, string>> = { 1: 'IN', 3: 'CH', 4: 'HS', 254: 'NONE', 255: 'ANY' };
 
 export interface Sections {
+  /** miekg's Question.String(): ";name.\tCLASS\t TYPE" */
+  question: string[];
   answer: string[];
   authority: string[];
   additional: string[];
@@ -132,7 +134,15 @@ export function decodeSections(msg: Buffer): Sections {
   if (msg.length < 12) throw new Malformed('short header');
   const counts = [4, 6, 8, 10].map((o) => msg.readUInt16BE(o));
   let off = 12;
-  for (let q = 0; q < counts[0]!; q++) off = readName(msg, off).next + 4;
+  const question: string[] = [];
+  for (let q = 0; q < counts[0]!; q++) {
+    const { name, next } = readName(msg, off);
+    if (next + 4 > msg.length) throw new Malformed('question past the end');
+    const type = msg.readUInt16BE(next);
+    const klass = msg.readUInt16BE(next + 2);
+    question.push(`;${name}\t${CLASS_NAMES[klass] ?? `CLASS${klass}`}\t ${TYPE_NAMES[type] ?? `TYPE${type}`}`);
+    off = next + 4;
+  }
   const sections: string[][] = [[], [], []];
   for (let k = 0; k < 3; k++) {
     for (let i = 0; i < counts[k + 1]!; i++) {
@@ -149,5 +159,34 @@ export function decodeSections(msg: Buffer): Sections {
       sections[k]!.push(`${name}\t${ttl}\t${className}\t${typeName}\t${rdata(msg, type, next + 10, len)}`);
     }
   }
-  return { answer: sections[0]!, authority: sections[1]!, additional: sections[2]! };
+  return { question, answer: sections[0]!, authority: sections[1]!, additional: sections[2]! };
+}
+
+const OPCODES = ['QUERY', 'IQUERY', 'STATUS', '', 'NOTIFY', 'UPDATE'];
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+
+/** A whole reply as miekg's Msg.String() writes it (the "Got response" line of the debug log). */
+export function messageText(msg: Buffer, s: Sections): string {
+  const flags = msg.readUInt16BE(2);
+  const opcode = (flags >> 11) & 0xf;
+  const rcode = flags & 0xf;
+  const bits: [number, string][] = [
+    [0x8000, 'qr'],
+    [0x0400, 'aa'],
+    [0x0200, 'tc'],
+    [0x0100, 'rd'],
+    [0x0080, 'ra'],
+    [0x0040, 'z'],
+    [0x0020, 'ad'],
+    [0x0010, 'cd'],
+  ];
+  let t = `;; opcode: ${OPCODES[opcode] || String(opcode)}, status: ${RCODE_NAMES[rcode] ?? String(rcode)}, id: ${msg.readUInt16BE(0)}\n`;
+  t += `;; flags:${bits.map(([b, n]) => (flags & b ? ` ${n}` : '')).join('')}; `;
+  t += `QUERY: ${s.question.length}, ANSWER: ${s.answer.length}, AUTHORITY: ${s.authority.length}, ADDITIONAL: ${s.additional.length}\n`;
+  const section = (title: string, rrs: readonly string[]) => (rrs.length ? `\n;; ${title} SECTION:\n${rrs.map((r) => `${r}\n`).join('')}` : '');
+  t += section('QUESTION', s.question);
+  t += section('ANSWER', s.answer);
+  t += section('AUTHORITY', s.authority);
+  t += section('ADDITIONAL', s.additional);
+  return t;
 }
