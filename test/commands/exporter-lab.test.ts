@@ -404,6 +404,22 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     }
   });
 
+  it("icmp's ttl, payload_size and dont_fragment reach the wire as blackbox_exporter puts them there (an nft counter on dst)", async () => {
+    // TTL 7 (no router between), DF set, 20 + 8 + 64 bytes
+    await lab.nft(
+      lab.dst,
+      `add counter inet lab shaped\nadd rule inet lab input ip saddr ${lab.src.v4} icmp type echo-request ip ttl 7 ip frag-off & 0x4000 == 0x4000 ip length 92 counter name "shaped"`,
+    );
+    const shaped = async () => (await lab.counters(lab.dst)).shaped!.packets;
+    const path = `probe?module=icmp_v4&target=${lab.dst.v4}`;
+    const before = await shaped();
+    expect(stable((await curl(`http://${BLACKBOX}/${path}`)).body).probe_success).toBe(1);
+    const theirs = (await shaped()) - before;
+    expect(stable((await curl(`http://${SOCKIT}/${path}`)).body).probe_success).toBe(1);
+    const ours = (await shaped()) - before - theirs;
+    expect({ theirs, ours }).toEqual({ theirs: 1, ours: 1 });
+  });
+
   it('/metrics with the continuous families passes promtool in both formats', async () => {
     const text = await curl(`http://${SOCKIT}/metrics`);
     expect(text.body).toMatch(/^smokeping_response_duration_seconds_bucket\{host="192\.0\.2\.1",ip="192\.0\.2\.1",source="",le="5e-05"\} \d+$/m);
