@@ -275,6 +275,10 @@ describe('DNS records as miekg/dns writes them (validate_*_rrs)', () => {
     expect(d.validateAnswer).toEqual({ failIfMatchesRegexp: ['a'], failIfAllMatchRegexp: ['b'], failIfNotMatchesRegexp: [], failIfNoneMatchesRegexp: [] });
     expect(d.validateAuthority.failIfMatchesRegexp).toEqual([]);
     expect(d.validateAdditional).toMatchObject({ failIfNotMatchesRegexp: ['c'], failIfNoneMatchesRegexp: ['d'] });
+    expect(() => parseConfig('modules:\n  d:\n    prober: dns\n    dns:\n      query_name: x\n      dns_over_tls: true\n')).toThrow(
+      /^line 6: dns_over_tls is not supported by sockit exporter/,
+    );
+    expect(parseConfig('modules:\n  d:\n    prober: dns\n    dns:\n      query_name: x\n      dns_over_tls: false\n').modules.size).toBe(1);
     expect(goRegexp('(?is)^a.b').test('A\nB')).toBe(true);
     expect(goRegexp('^a').test('A')).toBe(false);
   });

@@ -318,7 +318,11 @@ function dnsModule(s: Section | undefined, needed: boolean): DnsModule {
     'validate_answer_rrs',
     'validate_authority_rrs',
     'validate_additional_rrs',
+    'dns_over_tls',
+    'tls_config',
   ]);
+  if (s?.bool('dns_over_tls', false))
+    throw s.error(s.node('dns_over_tls'), 'dns_over_tls is not supported by sockit exporter (DNS probes are plain, over udp or tcp)');
   const queryName = s?.string('query_name') ?? '';
   if (needed && queryName === '') throw new ConfigError('query name must be set for DNS module');
   const queryType = s?.string('query_type') ?? 'ANY';
