@@ -23,9 +23,25 @@ const PROMETHEUS = '127.0.0.1:9090';
 const SMOKEPING = '127.0.0.1:9374';
 const DROPPED = '192.0.2.9';
 const SSH_PORT = 2222;
+/**
+ * the validate_*_rrs modules, and whether each passes against dns-tiny.py's zone.example
+ * (fail_if_all_match_regexp fails a probe when NOT all records match: blackbox_exporter 0.23's dns.go)
+ */
+const DNS_VALIDATION_OK: Record<string, number> = {
+  dns_zone_ok: 1,
+  dns_zone_matches: 0,
+  dns_zone_all: 0,
+  dns_zone_not: 0,
+  dns_zone_none: 0,
+  dns_zone_mx: 1,
+  dns_zone_txt: 1,
+  dns_no_authority: 0,
+  dns_zone_soa: 1,
+};
+const DNS_VALIDATION = Object.keys(DNS_VALIDATION_OK);
 const DNS_TINY = fileURLToPath(new URL('../fixtures/dns-tiny.py', import.meta.url));
 
-const MODULES = `
+const MODULES = String.raw`
 modules:
   icmp:
     prober: icmp
@@ -84,6 +100,95 @@ modules:
     dns:
       query_name: missing.example
       valid_rcodes: [NXDOMAIN]
+  dns_zone_ok:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: zone.example
+      query_type: A
+      validate_answer_rrs:
+        fail_if_not_matches_regexp: ['^zone\.example\.\t300\tIN\tA\t192\.0\.2\.9[89]$']
+        fail_if_all_match_regexp: ['\tIN\tA\t192\.0\.2\.']
+      validate_authority_rrs:
+        fail_if_matches_regexp: ['\tSOA\t']
+        fail_if_none_matches_regexp: ['^example\.\t3600\tIN\tNS\tns1\.example\.$']
+      validate_additional_rrs:
+        fail_if_not_matches_regexp: ['(?i)^NS1\.EXAMPLE\.\t3600\tIN\tA\t192\.0\.2\.53$']
+  dns_zone_matches:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: zone.example
+      query_type: A
+      validate_answer_rrs:
+        fail_if_matches_regexp: ['192\.0\.2\.98']
+  dns_zone_all:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: zone.example
+      query_type: A
+      validate_answer_rrs:
+        fail_if_all_match_regexp: ['\t192\.0\.2\.99$']
+  dns_zone_not:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: zone.example
+      query_type: A
+      validate_answer_rrs:
+        fail_if_not_matches_regexp: ['192\.0\.2\.99$']
+  dns_zone_none:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: zone.example
+      query_type: A
+      validate_additional_rrs:
+        fail_if_none_matches_regexp: ['192\.0\.2\.1$']
+  dns_zone_mx:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: zone.example
+      query_type: MX
+      validate_answer_rrs:
+        fail_if_not_matches_regexp: ['^zone\.example\.\t300\tIN\tMX\t10 mail\.zone\.example\.$']
+  dns_zone_txt:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: zone.example
+      query_type: TXT
+      validate_answer_rrs:
+        fail_if_not_matches_regexp: ['^zone\.example\.\t300\tIN\tTXT\t"hello \\"world\\"" "ok"$']
+  dns_zone_soa:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: zone.example
+      query_type: SOA
+      validate_answer_rrs:
+        fail_if_not_matches_regexp: ['^zone\.example\.\t300\tIN\tSOA\tns1\.example\. hostmaster\.example\. 2026120201 7200 900 1209600 300$']
+  dns_no_authority:
+    prober: dns
+    timeout: 1s
+    dns:
+      preferred_ip_protocol: ip4
+      query_name: www.example
+      query_type: A
+      validate_answer_rrs:
+        fail_if_not_matches_regexp: ['^(www|alias)\.example\.\t']
+      validate_authority_rrs:
+        fail_if_not_matches_regexp: ['.*']
 `;
 
 /** What a Prometheus client sees of an exposition apart from the values: names, types, help, label names (and label values that are words, e.g. phase). */
@@ -100,7 +205,7 @@ export function shape(text: string): string[] {
 /** The values that do not depend on timing. */
 function stable(text: string): Record<string, number> {
   const keep =
-    /^(probe_success|probe_ip_protocol|probe_ip_addr_hash|probe_icmp_reply_hop_limit|probe_failed_due_to_regex|probe_dns_\w+_rrs|probe_dns_query_succeeded) (\S+)$/;
+    /^(probe_success|probe_ip_protocol|probe_ip_addr_hash|probe_icmp_reply_hop_limit|probe_failed_due_to_regex|probe_dns_\w+_rrs|probe_dns_query_succeeded|probe_dns_serial) (\S+)$/;
   return Object.fromEntries(
     text.split('\n').flatMap((l) => {
       const m = keep.exec(l);
@@ -131,8 +236,8 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
   let sockitExporter: Running;
   let smokeping: ChildProcess;
 
-  const curl = async (url: string, headers: string[] = []) => {
-    const r = await lab.exec(lab.src, ['curl', '-s', '-w', '\n%{http_code}', ...headers.flatMap((h) => ['-H', h]), url]);
+  const curl = async (url: string, headers: string[] = [], more: string[] = []) => {
+    const r = await lab.exec(lab.src, ['curl', '-s', '-w', '\n%{http_code}', ...more, ...headers.flatMap((h) => ['-H', h]), url]);
     const nl = r.stdout.lastIndexOf('\n');
     return { body: r.stdout.slice(0, nl), status: Number(r.stdout.slice(nl + 1)) };
   };
@@ -197,6 +302,7 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     `probe?module=dns_nx&target=${lab.dst.v4}:53`,
     `probe?module=dns_nx_ok&target=${lab.dst.v4}`,
     `probe?module=dns_a&target=${DROPPED}`,
+    ...DNS_VALIDATION.map((m) => `probe?module=${m}&target=${lab.dst.v4}`),
   ];
 
   it('the same /probe requests give the same names, types, help and labels, and the same timing-free values', async () => {
@@ -220,6 +326,7 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
       'probe_failed_due_to_regex',
       'probe_dns_answer_rrs',
       'probe_dns_query_succeeded',
+      'probe_dns_serial',
     ])
       expect(seen).toContain(`# TYPE ${name} gauge`);
     for (const phase of ['resolve', 'setup', 'rtt']) expect(seen).toContain(`probe_icmp_duration_seconds{phase="${phase}"}`);
@@ -238,6 +345,79 @@ describe.skipIf(!isRoot)('sockit exporter in a lab, against blackbox_exporter an
     expect(lab.src.v4).toBe(v4Address(0, 2));
     expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp_source&target=${lab.dst.v4}`)).body).probe_success).toBe(1);
     expect(stable((await curl(`http://${SOCKIT}/probe?module=icmp_v6_only&target=${lab.dst.v4}`)).body).probe_success).toBe(0);
+  });
+
+  it('dns validate_*_rrs: the verdicts, the record texts matched and the log messages of blackbox_exporter', async () => {
+    // the debug output's log, each line's message and its rr (miekg's RR.String()), timestamps aside
+    const logOf = (body: string) => {
+      const part = body.split('Metrics that would have been returned:')[0]!;
+      return [...part.matchAll(/ msg=("(?:[^"\\]|\\.)*"|\S+)(?: (?:rr|response)=("(?:[^"\\]|\\.)*"|\S+))?/g)]
+        .map((m) => `${m[1]}${m[2] ? ` ${m[2].replace(/, id: \d+/, ', id: N')}` : ''}`)
+        .filter((l) => !/^"?(Beginning probe|Resolving target address|Resolved target address|Making DNS query|Probe (succeeded|failed))/.test(l));
+    };
+    for (const [module, want] of Object.entries(DNS_VALIDATION_OK)) {
+      const path = `probe?module=${module}&target=${lab.dst.v4}&debug=true`;
+      const [theirs, ours] = await Promise.all([curl(`http://${BLACKBOX}/${path}`), curl(`http://${SOCKIT}/${path}`)]);
+      expect({ module, log: logOf(ours.body) }).toEqual({ module, log: logOf(theirs.body) });
+      expect({ module, success: /^probe_success (\d)$/m.exec(ours.body)?.[1] }).toEqual({ module, success: String(want) });
+      expect(/^probe_success (\d)$/m.exec(theirs.body)?.[1]).toBe(String(want));
+    }
+    // the texts were really there to match: two A records, the NS, its address
+    const ok = await curl(`http://${SOCKIT}/probe?module=dns_zone_ok&target=${lab.dst.v4}&debug=true`);
+    expect(logOf(ok.body).filter((l) => l.startsWith('"Validating RR"'))).toEqual([
+      '"Validating RR" "zone.example.\\t300\\tIN\\tA\\t192.0.2.98"',
+      '"Validating RR" "zone.example.\\t300\\tIN\\tA\\t192.0.2.99"',
+      '"Validating RR" "example.\\t3600\\tIN\\tNS\\tns1.example."',
+      '"Validating RR" "ns1.example.\\t3600\\tIN\\tA\\t192.0.2.53"',
+    ]);
+  });
+
+  it("debug=true: blackbox_exporter's three parts, and its info and error lines' messages and keys for icmp, tcp and dns probes", async () => {
+    /** each log line as level, msg and the keys that follow (values vary: times, ids) */
+    const lines = (body: string) =>
+      body
+        .split('\n\n\n\n')[0]!
+        .split('\n')
+        .slice(1)
+        .map((l) => {
+          const rest = l.replace(/^ts=\S+ (caller=\S+ )?module=\S+ target=\S+ /, '');
+          const level = /^level=(\S+)/.exec(rest)?.[1];
+          const msg = /msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(rest)?.[1];
+          const keys = [...rest.replace(/msg=("(?:[^"\\]|\\.)*"|\S+)/, '').matchAll(/ (\w+)=/g)].map((m) => m[1]).join(',');
+          return `${level} ${msg} ${keys}`;
+        })
+        // debug lines tell how the socket was had (blackbox_exporter tries a ping socket and says why not): sockit's own words
+        .filter((l) => !l.startsWith('debug '));
+    const parts = (body: string) => body.split('\n\n\n\n').map((p) => p.split('\n')[0]);
+    for (const path of [
+      `probe?module=icmp&target=${lab.dst.v4}`,
+      `probe?module=icmp_v4&target=${lab.dst.v4}`,
+      `probe?module=icmp&target=${DROPPED}`,
+      `probe?module=tcp_connect&target=${lab.dst.v4}:${SSH_PORT}`,
+      `probe?module=tcp_connect&target=${lab.dst.v4}:1`,
+      `probe?module=ssh_banner&target=${lab.dst.v4}:${SSH_PORT}`,
+      `probe?module=dns_nx&target=${lab.dst.v4}:53`,
+    ]) {
+      const [theirs, ours] = await Promise.all([curl(`http://${BLACKBOX}/${path}&debug=true`), curl(`http://${SOCKIT}/${path}&debug=true`)]);
+      expect({ path, parts: parts(ours.body) }).toEqual({ path, parts: parts(theirs.body) });
+      expect({ path, lines: lines(ours.body) }).toEqual({ path, lines: lines(theirs.body) });
+    }
+  });
+
+  it("icmp's ttl, payload_size and dont_fragment reach the wire as blackbox_exporter puts them there (an nft counter on dst)", async () => {
+    // TTL 7 (no router between), DF set, 20 + 8 + 64 bytes
+    await lab.nft(
+      lab.dst,
+      `add counter inet lab shaped\nadd rule inet lab input ip saddr ${lab.src.v4} icmp type echo-request ip ttl 7 ip frag-off & 0x4000 == 0x4000 ip length 92 counter name "shaped"`,
+    );
+    const shaped = async () => (await lab.counters(lab.dst)).shaped!.packets;
+    const path = `probe?module=icmp_v4&target=${lab.dst.v4}`;
+    const before = await shaped();
+    expect(stable((await curl(`http://${BLACKBOX}/${path}`)).body).probe_success).toBe(1);
+    const theirs = (await shaped()) - before;
+    expect(stable((await curl(`http://${SOCKIT}/${path}`)).body).probe_success).toBe(1);
+    const ours = (await shaped()) - before - theirs;
+    expect({ theirs, ours }).toEqual({ theirs: 1, ours: 1 });
   });
 
   it('/metrics with the continuous families passes promtool in both formats', async () => {
@@ -349,6 +529,38 @@ scrape_configs:
     await scrapes(4);
     expect(await count()).toBeGreaterThan(first);
   }, 90_000);
+
+  it("/-/reload and SIGHUP follow the file's targets: pingers start for added hosts and stop for removed ones; --ping's stay", async () => {
+    const file = join(dir, 'blackbox.yml');
+    await lab.nft(lab.dst, `add counter inet lab v6echo\nadd rule inet lab input ip6 daddr ${lab.dst.v6} icmpv6 type echo-request counter name "v6echo"`);
+    const echoes = async () => (await lab.counters(lab.dst)).v6echo!.packets;
+    const series = async () =>
+      [...(await curl(`http://${SOCKIT}/metrics`)).body.matchAll(/^smokeping_requests_total\{host="([^"]+)",ip="[^"]+",source="[^"]*"\} (\d+)$/gm)].map(
+        (m) => [m[1]!, Number(m[2])] as const,
+      );
+    const v4Before = (await series()).find(([h]) => h === lab.dst.v4)![1];
+    try {
+      writeFileSync(file, `${MODULES}targets:\n  - hosts: [${lab.dst.v6}]\n    interval: 100ms\n`);
+      expect((await curl(`http://${SOCKIT}/-/reload`, [], ['-X', 'POST'])).status).toBe(200);
+      await sockitExporter.line(/msg="Continuous targets updated" added=1 removed=0 targets=2/, 5000, 'stderr');
+      await new Promise((res) => setTimeout(res, 600));
+      const added = new Map(await series());
+      expect([...added.keys()].sort()).toEqual([lab.dst.v4, lab.dst.v6].sort());
+      expect(added.get(lab.dst.v6)).toBeGreaterThanOrEqual(3);
+      expect(added.get(lab.dst.v4)).toBeGreaterThan(v4Before); // kept counting through the reload
+      expect(await echoes()).toBeGreaterThanOrEqual(3);
+      // the host gone from the file: its pinger stops, its series goes
+      writeFileSync(file, MODULES);
+      sockitExporter.kill('SIGHUP');
+      await sockitExporter.line(/msg="Continuous targets updated" added=0 removed=1 targets=1/, 5000, 'stderr');
+      const stopped = await echoes();
+      await new Promise((res) => setTimeout(res, 500));
+      expect(await echoes()).toBe(stopped);
+      expect((await series()).map(([h]) => h)).toEqual([lab.dst.v4]);
+    } finally {
+      writeFileSync(file, MODULES);
+    }
+  });
 });
 
 describe.skipIf(!isRoot)('sockit exporter unprivileged (nobody), as the rest of sockit', () => {

@@ -2,6 +2,7 @@
 // texts, probe_success 0 on failure, the debug output), tcp and udp probes
 // against servers this test runs, /metrics, reload by POST and SIGHUP, the
 // config checks, and promtool on every exposition in both formats.
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -271,6 +272,36 @@ describe('sockit exporter: bad input', () => {
       const missing = await sockit(['exporter', '--config.file', join(dir, 'none.yml')]);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/^sockit exporter: error reading config file: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("unknown keys at every level: the line and field blackbox_exporter's --config.check names (the real one run on the same files)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockit-exporter-'));
+    const files = [
+      'modulesx: {}\n',
+      'modules:\n  a:\n    prober: icmp\n    timeoutx: 1s\n',
+      'modules:\n  a:\n    prober: icmp\n    icmp:\n      bogus: 1\n',
+      'modules:\n  a:\n    prober: tcp\n    tcp:\n      query_response:\n        - expect: "^x"\n          sendx: y\n',
+      'modules:\n  a:\n    prober: dns\n    dns:\n      query_name: x\n      validate_answer_rrs:\n        fail_if_bogus: [a]\n',
+      'modules:\n  a:\n    prober: dns\n    dns:\n      query_name: x\n      validate_additional_rrs:\n        fail_if_none_matches_regexp: [a]\n      bogus_rrs: {}\n',
+    ];
+    try {
+      for (const [i, text] of files.entries()) {
+        const file = join(dir, `b${i}.yml`);
+        writeFileSync(file, text);
+        const ours = await sockit(['exporter', '--config.file', file, '--config.check']);
+        const theirs = spawnSync('prometheus-blackbox-exporter', ['--config.check', '--config.file', file], { encoding: 'utf8' });
+        // theirs: err="error parsing config file: yaml: unmarshal errors:\n  line 5: field bogus not found in type config.plain"
+        const want = /(line \d+: field \w+ not found in) type config\.plain/.exec(theirs.stderr)?.[1];
+        expect({ text, want }).toEqual({ text, want: expect.any(String) });
+        // blackbox_exporter exits 1; sockit keeps its rule for bad input (exit 2)
+        expect(theirs.status).toBe(1);
+        expect(ours.code).toBe(2);
+        expect(ours.stderr.split('\n').length).toBe(2);
+        expect(ours.stderr).toContain(`: ${want} `);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

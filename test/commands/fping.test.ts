@@ -4,10 +4,11 @@
 // r1 answers 203.0.113.0/24 with ICMP host unreachable. Times are masked;
 // everything else must match fping's bytes, as root (raw socket, as fping)
 // and as nobody (a ping socket).
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cFixed, sprintTm } from '../../src/commands/fping/text.js';
 import { cidrRange, fileNames, startEndRange } from '../../src/commands/fping/targets.js';
-import { type CliResult, Running, sockit, sockitIn, startSockitIn } from '../helpers/cli.js';
+import { type CliResult, Running, sockit, sockitBin, sockitIn, startSockitIn } from '../helpers/cli.js';
 import { isRoot } from '../helpers/root.js';
 import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
@@ -364,6 +365,70 @@ describe.skipIf(!labReady)(`against fping 5.1 in a lab (${labReady ? 'src - r1 -
     expect(s.code).toBe(0);
   }, 60_000);
 
+  it('-b SIZE: the byte counts of fping for a larger and an empty payload, both families', async () => {
+    same(await both(['-b', '200', '-c', '2', '-p', '100', dst(), ALIVE6]));
+    same(await both(['-b', '0', '-C', '1', dst(), ALIVE6]));
+    const r = await both(['-b', '1000', '-c', '1', dst()]);
+    same(r);
+    expect(r.s.stdout).toMatch(/ : \[0\], 1008 bytes, /); // ICMP header and data, as fping counts them
+  }, 60_000);
+
+  it('-4 and -6 pick the family of a name with both; without them, the first address as fping takes it', async () => {
+    lab.hosts(lab.src, [`${dst()} both.example`, `${ALIVE6} both.example`]);
+    for (const args of [
+      ['-4', 'both.example'],
+      ['-6', 'both.example'],
+      ['both.example'],
+      ['-A', '-4', '-c', '1', 'both.example'],
+      ['-A', '-6', '-c', '1', 'both.example'],
+    ]) {
+      same(await both(args));
+    }
+    expect((await both(['-A', '-6', 'both.example'])).s.stdout).toBe(`${ALIVE6} is alive\n`);
+    // an address of the other family: fping's refusal
+    same(await both(['-4', ALIVE6]));
+    same(await both(['-6', dst()]));
+  }, 60_000);
+
+  /** the -s block's elapsed time, s */
+  const elapsedOf = (r: CliResult) => Number(/([\d.]+) sec \(elapsed real time\)/.exec(r.stderr)![1]);
+
+  it('-r and -B: the retries and the growing timeouts take the time they take in fping', async () => {
+    const runs: [string[], number][] = [
+      [['-B', '1', '-r', '2', '-t', '100', '-s', dst(), SILENT], 0.3], // 100 + 100 + 100
+      [['-B', '2', '-r', '2', '-t', '100', '-s', SILENT], 0.7], // 100 + 200 + 400
+      [['-B', '1.5', '-r', '1', '-t', '200', '-s', SILENT], 0.5], // 200 + 300
+    ];
+    for (const [args, want] of runs) {
+      const r = await both(args);
+      same(r);
+      expect(r.s.stderr).toMatch(new RegExp(`^ +${Number(args[3]) + 1 + (args.includes(dst()) ? 1 : 0)} ICMP Echos sent$`, 'm'));
+      expect(Math.abs(elapsedOf(r.s) - want)).toBeLessThan(0.15);
+      expect(Math.abs(elapsedOf(r.s) - elapsedOf(r.f))).toBeLessThan(0.15);
+    }
+  }, 60_000);
+
+  it('-t tracks -p in count mode (up to 2 s) unless given; -i spaces the sends', async () => {
+    // no -t: the silent target waits -p (300 ms) for its last reply
+    const p = await both(['-c', '3', '-p', '300', '-s', '-q', SILENT, dst()]);
+    same(p);
+    expect(Math.abs(elapsedOf(p.s) - 0.9)).toBeLessThan(0.15);
+    expect(Math.abs(elapsedOf(p.s) - elapsedOf(p.f))).toBeLessThan(0.15);
+    // -p 3000: the wait is capped at 2 s
+    const cap = await both(['-c', '1', '-p', '3000', '-s', '-q', SILENT]);
+    same(cap);
+    expect(Math.abs(elapsedOf(cap.s) - 2.0)).toBeLessThan(0.15);
+    // -t given: it holds
+    const t = await both(['-c', '1', '-p', '3000', '-t', '150', '-s', '-q', SILENT]);
+    same(t);
+    expect(Math.abs(elapsedOf(t.s) - 0.15)).toBeLessThan(0.1);
+    // -i 100 between any two sends: five targets, the last send 400 ms after the first
+    const i = await both(['-i', '100', '-c', '1', '-s', '-q', ...alive]);
+    same(i);
+    expect(elapsedOf(i.s)).toBeGreaterThanOrEqual(0.4);
+    expect(Math.abs(elapsedOf(i.s) - elapsedOf(i.f))).toBeLessThan(0.1);
+  }, 60_000);
+
   it('as nobody with no ICMP socket: exit 4 and the fix', async () => {
     const s = await sockitIn(lab, lab.src, ['fping', dst()], { user: 'nobody' });
     expect(s.code).toBe(4);
@@ -389,4 +454,49 @@ describe.skipIf(!labReady)(`against fping 5.1 in a lab (${labReady ? 'src - r1 -
     expect(recs.filter((r) => r.type === 'timeout').length).toBe(2);
     expect(recs.at(-1)).toMatchObject({ type: 'summary', targets: 2, alive: 1, unknown_addresses: 1, exit_code: 2 });
   }, 60_000);
+});
+
+// -g of a /22 (1,022 targets) cannot be answered by documentation prefixes alone (they are three
+// separate /24s), so this run happens where no packet can leave: a network namespace of its own
+// (unshare -n: only a downed lo, no route), where every send fails with ENETUNREACH. fping 5.1 and
+// sockit fping must list, count and report the same 1,022 targets, byte for byte.
+describe.skipIf(!isRoot)('-g of a /22 in an empty network namespace (no route: every send fails, nothing leaves)', () => {
+  const isolated = (argv: string[]): Promise<CliResult> =>
+    new Promise((resolve) => {
+      const child = spawn('unshare', ['-n', ...argv], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+  const both = async (args: string[]) => {
+    const f = await isolated(['fping', ...args]);
+    const s = await isolated([process.execPath, sockitBin, 'fping', ...args]);
+    return { f, s };
+  };
+
+  for (const args of [
+    ['-g', '198.51.100.0/22', '-r', '0', '-t', '50', '-i', '1'],
+    ['-g', '198.51.100.0/22', '-u', '-r', '0', '-t', '50', '-i', '1'],
+    ['-g', '198.51.100.0', '198.51.103.255', '-a', '-s', '-r', '1', '-t', '50', '-i', '1'],
+    ['-g', '198.51.100.0/22', '-c', '1', '-q', '-p', '20', '-i', '1'],
+  ]) {
+    it(`fping ${args.join(' ')}`, async () => {
+      const { f, s } = await both(args);
+      expect(mask(s.stdout)).toBe(mask(f.stdout));
+      expect(mask(s.stderr)).toBe(mask(f.stderr));
+      expect(s.code).toBe(f.code);
+      // the whole /22 but network and broadcast (-g START END: every address of the range)
+      const n = args[2] === '198.51.103.255' ? 1024 : 1022;
+      if (args.includes('-s')) {
+        // -a: none alive, nothing on stdout; the -s block counts them
+        expect(s.stdout).toBe('');
+        expect(s.stderr).toMatch(new RegExp(`^ +${n} targets\n +0 alive\n +${n} unreachable$`, 'm'));
+      } else {
+        const listed = (s.stdout + s.stderr).match(/^198\.51\.10[0-3]\.\d+\b/gm) ?? [];
+        expect(new Set(listed).size).toBe(n);
+      }
+    }, 60_000);
+  }
 });

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Failure, intArg, makeCommand, onTerminate, parseArgs, runMain, UsageError } from '../common.js';
 import { logfmtValue } from '../../stack/prober/log.js';
-import type { ContinuousProber } from '../../stack/prober/continuous.js';
+import type { ContinuousProber, ResolvedGroup } from '../../stack/prober/continuous.js';
 import type { ProberConfig, TargetGroup } from '../../stack/prober/index.js';
 import { createServer, DEFAULT_TIMEOUT_OFFSET_S, type ExporterState } from './server.js';
 
@@ -58,10 +58,9 @@ async function loadConfig(file: string, explicit: boolean): Promise<ProberConfig
   }
 }
 
-async function startContinuous(groups: TargetGroup[]): Promise<ContinuousProber | undefined> {
-  if (groups.length === 0) return undefined;
-  const { ContinuousProber, resolveGroup } = await import('../../stack/prober/continuous.js');
-  const resolved = await Promise.all(
+async function resolveGroups(groups: TargetGroup[]): Promise<ResolvedGroup[]> {
+  const { resolveGroup } = await import('../../stack/prober/continuous.js');
+  return Promise.all(
     groups.map(async (group) => {
       try {
         return { group, targets: await resolveGroup(group) };
@@ -70,7 +69,12 @@ async function startContinuous(groups: TargetGroup[]): Promise<ContinuousProber 
       }
     }),
   );
-  const c = new ContinuousProber(resolved);
+}
+
+async function startContinuous(groups: TargetGroup[]): Promise<ContinuousProber | undefined> {
+  if (groups.length === 0) return undefined;
+  const { ContinuousProber } = await import('../../stack/prober/continuous.js');
+  const c = new ContinuousProber(await resolveGroups(groups));
   c.start();
   log('info', 'Continuous probing', { targets: c.targetCount, via: c.mechanisms().join(',') });
   return c;
@@ -86,8 +90,9 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
     log('info', 'Config file is ok exiting...');
     return 0;
   }
-  const groups = [...config.targets];
-  if (o.ping?.length) groups.push({ hosts: o.ping, intervalMs: intervalS * 1000, network: 'ip', size: o.pingSize });
+  // --ping's hosts stay through reloads; the file's targets follow the file
+  const pingGroup: TargetGroup[] = o.ping?.length ? [{ hosts: o.ping, intervalMs: intervalS * 1000, network: 'ip', size: o.pingSize }] : [];
+  const groups = [...config.targets, ...pingGroup];
   const state: ExporterState = {
     config,
     timeoutOffsetS: o.timeoutOffset,
@@ -99,8 +104,17 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
     reload: async () => {
       try {
         const c = await loadConfig(o.configFile, true);
-        // continuous targets are set at start; a reload changes the modules
-        state.config = { modules: c.modules, targets: state.config.targets };
+        // the continuous targets follow the file: pingers start for added ones and stop for removed ones
+        const wanted = [...c.targets, ...pingGroup];
+        if (state.continuous) {
+          const changed = state.continuous.update(await resolveGroups(wanted));
+          if (changed.added || changed.removed) {
+            log('info', 'Continuous targets updated', { added: changed.added, removed: changed.removed, targets: state.continuous.targetCount });
+          }
+        } else if (wanted.length) {
+          state.continuous = await startContinuous(wanted);
+        }
+        state.config = c;
         state.lastReloadOk = true;
         state.lastReloadS = Date.now() / 1000;
         log('info', 'Reloaded config file');

@@ -41,6 +41,14 @@ export interface UdpModule {
   queryResponse: QueryResponse[];
 }
 
+/** validate_answer_rrs, validate_authority_rrs, validate_additional_rrs: regexps over each record's text. */
+export interface RRValidator {
+  failIfMatchesRegexp: string[];
+  failIfAllMatchRegexp: string[];
+  failIfNotMatchesRegexp: string[];
+  failIfNoneMatchesRegexp: string[];
+}
+
 export interface DnsModule {
   preferredIpProtocol: IpProtocol;
   ipProtocolFallback: boolean;
@@ -51,6 +59,9 @@ export interface DnsModule {
   queryClass: string;
   recursionDesired: boolean;
   validRcodes: string[];
+  validateAnswer: RRValidator;
+  validateAuthority: RRValidator;
+  validateAdditional: RRValidator;
 }
 
 export interface Module {
@@ -216,13 +227,40 @@ function queryResponses(s: Section | undefined): QueryResponse[] {
     let expect: RegExp | undefined;
     if (expectText !== undefined && expectText !== '') {
       try {
-        expect = new RegExp(expectText);
+        expect = goRegexp(expectText);
       } catch {
         throw q.error(q.node('expect'), `"Could not compile regular expression" regexp="${expectText}"`);
       }
     }
     return { expect, expectText, send: q.string('send'), starttls: q.bool('starttls', false) };
   });
+}
+
+/**
+ * A Go (RE2) regexp as a JavaScript one: a leading flag group (?i), (?s),
+ * (?m) becomes the flags, as Node 20 takes no inline modifiers; throws
+ * SyntaxError for what JavaScript cannot compile.
+ */
+export function goRegexp(text: string): RegExp {
+  const m = /^\(\?([ims]+)\)/.exec(text);
+  return m ? new RegExp(text.slice(m[0].length), [...new Set(m[1])].join('')) : new RegExp(text);
+}
+
+const RR_VALIDATOR_KEYS = ['fail_if_matches_regexp', 'fail_if_all_match_regexp', 'fail_if_not_matches_regexp', 'fail_if_none_matches_regexp'];
+
+function rrValidator(s: Section | undefined): RRValidator {
+  s?.only(RR_VALIDATOR_KEYS);
+  const strings = (key: string) =>
+    (s?.list(key) ?? []).map((n) => {
+      if (!isScalar(n) || n.value === null || typeof n.value === 'object') throw s!.error(n, `${key} in ${s!.where} must be a list of regexps`);
+      return String(n.value);
+    });
+  return {
+    failIfMatchesRegexp: strings('fail_if_matches_regexp'),
+    failIfAllMatchRegexp: strings('fail_if_all_match_regexp'),
+    failIfNotMatchesRegexp: strings('fail_if_not_matches_regexp'),
+    failIfNoneMatchesRegexp: strings('fail_if_none_matches_regexp'),
+  };
 }
 
 function icmpModule(s: Section | undefined): IcmpModule {
@@ -277,7 +315,14 @@ function dnsModule(s: Section | undefined, needed: boolean): DnsModule {
     'query_class',
     'recursion_desired',
     'valid_rcodes',
+    'validate_answer_rrs',
+    'validate_authority_rrs',
+    'validate_additional_rrs',
+    'dns_over_tls',
+    'tls_config',
   ]);
+  if (s?.bool('dns_over_tls', false))
+    throw s.error(s.node('dns_over_tls'), 'dns_over_tls is not supported by sockit exporter (DNS probes are plain, over udp or tcp)');
   const queryName = s?.string('query_name') ?? '';
   if (needed && queryName === '') throw new ConfigError('query name must be set for DNS module');
   const queryType = s?.string('query_type') ?? 'ANY';
@@ -296,6 +341,9 @@ function dnsModule(s: Section | undefined, needed: boolean): DnsModule {
     queryClass,
     recursionDesired: s?.bool('recursion_desired', true) ?? true,
     validRcodes: validRcodes.length ? validRcodes : ['NOERROR'],
+    validateAnswer: rrValidator(s?.section('validate_answer_rrs')),
+    validateAuthority: rrValidator(s?.section('validate_authority_rrs')),
+    validateAdditional: rrValidator(s?.section('validate_additional_rrs')),
   };
 }
 

@@ -38,36 +38,110 @@ export async function resolveGroup(g: TargetGroup): Promise<ContinuousTarget[]> 
   );
 }
 
+/** One fleet: the groups that share its settings (interval, network, size, source), their series by fleet index. */
+interface Run {
+  key: string;
+  fleet: Fleet;
+  series: Map<number, Series>;
+  /** host and address → fleet index */
+  index: Map<string, number>;
+}
+
+export interface ResolvedGroup {
+  group: TargetGroup;
+  targets: ContinuousTarget[];
+}
+
+/** What update() changed: targets started and stopped. */
+export interface UpdateResult {
+  added: number;
+  removed: number;
+}
+
+const newSeries = (t: ContinuousTarget): Series => ({
+  labels: { host: t.host, ip: t.address, source: t.source },
+  requests: 0,
+  duplicates: 0,
+  sendErrors: 0,
+  rtt: new Histogram(SMOKEPING_BUCKETS),
+});
+const groupKey = (g: TargetGroup) => JSON.stringify([g.intervalMs, g.network, g.size, g.source ?? '']);
+const targetKey = (t: ContinuousTarget) => `${t.host} ${t.address}`;
+
 /** The fleets of all groups and the metrics they feed. */
 export class ContinuousProber {
-  private readonly fleets: Fleet[] = [];
-  private readonly series: Series[][] = [];
+  private readonly runs = new Map<string, Run>();
   private receiveErrors = 0;
+  private started = false;
 
   /** Opens the sockets (throws IcmpPermissionError when no ICMP socket may be had). */
-  constructor(groups: readonly { group: TargetGroup; targets: ContinuousTarget[] }[]) {
+  constructor(groups: readonly ResolvedGroup[]) {
     try {
-      for (const { group, targets } of groups) this.addGroup(group, targets);
+      this.update(groups);
     } catch (e) {
       this.stop();
       throw e;
     }
   }
 
-  private addGroup(g: TargetGroup, targets: ContinuousTarget[]): void {
-    const k = this.fleets.length;
-    const series = targets.map((t) => ({
-      labels: { host: t.host, ip: t.address, source: t.source },
-      requests: 0,
-      duplicates: 0,
-      sendErrors: 0,
-      rtt: new Histogram(SMOKEPING_BUCKETS),
-    }));
-    this.series.push(series);
+  /**
+   * Make the targets these groups' (a reload): fleets for settings no longer
+   * wanted stop, new ones open, and within a fleet the targets added start
+   * while those removed stop; the series of targets that stay keep counting.
+   */
+  update(groups: readonly ResolvedGroup[]): UpdateResult {
+    const wanted = new Map<string, { group: TargetGroup; targets: Map<string, ContinuousTarget> }>();
+    for (const { group, targets } of groups) {
+      const key = groupKey(group);
+      const w = wanted.get(key) ?? { group, targets: new Map() };
+      for (const t of targets) w.targets.set(targetKey(t), t);
+      wanted.set(key, w);
+    }
+    let added = 0;
+    let removed = 0;
+    for (const [key, run] of this.runs) {
+      if (wanted.has(key)) continue;
+      removed += run.series.size;
+      run.fleet.stop();
+      this.runs.delete(key);
+    }
+    for (const [key, w] of wanted) {
+      let run = this.runs.get(key);
+      if (!run) {
+        // a new fleet opens with its targets (its sockets sized for them)
+        run = this.openRun(key, w.group, [...w.targets.values()]);
+        this.runs.set(key, run);
+        added += run.series.size;
+      }
+      for (const [tk, n] of run.index) {
+        if (w.targets.has(tk)) continue;
+        run.fleet.remove(n);
+        run.series.delete(n);
+        run.index.delete(tk);
+        removed++;
+      }
+      for (const [tk, t] of w.targets) {
+        if (run.index.has(tk)) continue;
+        const n = run.fleet.add({ address: t.address, family: t.family });
+        run.index.set(tk, n);
+        run.series.set(n, newSeries(t));
+        added++;
+      }
+    }
+    return { added, removed };
+  }
+
+  private openRun(key: string, g: TargetGroup, targets: ContinuousTarget[]): Run {
+    const count = targets.length;
     const source = g.source ? (g.source.includes(':') ? { 6: g.source } : { 4: g.source }) : undefined;
     // the group's pings spread over its interval, as smokeping_prober's splay
-    const intervalMs = Math.min(10, g.intervalMs / Math.max(1, targets.length));
-    const fleet = new Fleet(
+    const intervalMs = Math.min(10, g.intervalMs / Math.max(1, count));
+    const run: Run = { key, series: new Map(), index: new Map(), fleet: undefined as unknown as Fleet };
+    targets.forEach((t, n) => {
+      run.index.set(targetKey(t), n);
+      run.series.set(n, newSeries(t));
+    });
+    run.fleet = new Fleet(
       targets.map((t) => ({ address: t.address, family: t.family })),
       {
         loop: true,
@@ -77,14 +151,15 @@ export class ContinuousProber {
         dataLen: g.size,
         source,
       },
-      (e) => this.onEvent(k, e),
+      (e) => this.onEvent(run, e),
     );
-    this.fleets.push(fleet);
+    if (this.started) run.fleet.start();
+    return run;
   }
 
-  private onEvent(k: number, e: FleetEvent): void {
+  private onEvent(run: Run, e: FleetEvent): void {
     if (e.type === 'done') return;
-    const s = this.series[k]![e.target];
+    const s = run.series.get(e.target);
     if (!s) return;
     if (e.type === 'sent') s.requests++;
     else if (e.type === 'reply') {
@@ -100,25 +175,29 @@ export class ContinuousProber {
   }
 
   start(): void {
-    for (const f of this.fleets) f.start();
+    this.started = true;
+    for (const r of this.runs.values()) r.fleet.start();
   }
 
   stop(): void {
-    for (const f of this.fleets) f.stop();
+    for (const r of this.runs.values()) r.fleet.stop();
   }
 
   /** How the fleets talk to the kernel, for the log ('ping socket', 'raw socket'). */
   mechanisms(): string[] {
-    return [...new Set(this.fleets.flatMap((f) => [f.mechanism(4), f.mechanism(6)]).filter((m): m is string => !!m))];
+    const fleets = [...this.runs.values()].map((r) => r.fleet);
+    return [...new Set(fleets.flatMap((f) => [f.mechanism(4), f.mechanism(6)]).filter((m): m is string => !!m))];
   }
 
   get targetCount(): number {
-    return this.series.reduce((n, s) => n + s.length, 0);
+    let n = 0;
+    for (const r of this.runs.values()) n += r.series.size;
+    return n;
   }
 
   /** smokeping_prober's families, in its names. */
   families(): MetricFamily[] {
-    const all = this.series.flat();
+    const all = [...this.runs.values()].flatMap((r) => [...r.series.values()]);
     const per = (f: (s: Series) => number | undefined): Sample[] =>
       all.flatMap((s) => {
         const v = f(s);

@@ -1,10 +1,15 @@
 // blackbox_exporter's dns prober (prober/dns.go): one query (RFC 1035 4.1)
 // to the target server over UDP or TCP (a two-byte length first, 4.2.2),
 // the counts of the answer's sections and its rcode checked against
-// valid_rcodes. DNS over TLS and the validate_*_rrs rules are not done.
+// valid_rcodes, then each section's records (as text, dnsrr.ts) against
+// the module's validate_*_rrs regexps; probe_dns_serial for SOA queries.
+// DNS over TLS is not done.
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
+import { goRegexp, type RRValidator } from './config.js';
+import { decodeSections, messageText } from './dnsrr.js';
+import type { ProbeLog } from './log.js';
 import { chooseProtocol } from './resolve.js';
 import { aborted, splitHostPort, type ProbeContext } from './types.js';
 
@@ -99,6 +104,66 @@ function exchangeTcp(host: string, port: number, source: string | undefined, que
   });
 }
 
+/** validRRs of blackbox_exporter's dns.go: the four rules over one section's records, its log lines. */
+export function validRRs(rrs: readonly string[], v: RRValidator, log: ProbeLog): boolean {
+  let anyMatch = false;
+  let allMatch = true;
+  if (rrs.length === 0 && v.failIfNotMatchesRegexp.length > 0) {
+    log.error('fail_if_not_matches_regexp specified but no RRs returned');
+    return false;
+  }
+  if (rrs.length === 0 && v.failIfNoneMatchesRegexp.length > 0) {
+    log.error('fail_if_none_matches_regexp specified but no RRs returned');
+    return false;
+  }
+  const test = (re: string, rr: string): boolean | undefined => {
+    try {
+      return goRegexp(re).test(rr);
+    } catch (e) {
+      log.error('Error matching regexp', { regexp: re, err: e as Error });
+      return undefined;
+    }
+  };
+  for (const rr of rrs) {
+    log.info('Validating RR', { rr });
+    for (const re of v.failIfMatchesRegexp) {
+      const m = test(re, rr);
+      if (m === undefined) return false;
+      if (m) {
+        log.error('At least one RR matched regexp', { regexp: re, rr });
+        return false;
+      }
+    }
+    for (const re of v.failIfAllMatchRegexp) {
+      const m = test(re, rr);
+      if (m === undefined) return false;
+      if (!m) allMatch = false;
+    }
+    for (const re of v.failIfNotMatchesRegexp) {
+      const m = test(re, rr);
+      if (m === undefined) return false;
+      if (!m) {
+        log.error('At least one RR did not match regexp', { regexp: re, rr });
+        return false;
+      }
+    }
+    for (const re of v.failIfNoneMatchesRegexp) {
+      const m = test(re, rr);
+      if (m === undefined) return false;
+      if (m) anyMatch = true;
+    }
+  }
+  if (v.failIfAllMatchRegexp.length > 0 && !allMatch) {
+    log.error('Not all RRs matched regexp');
+    return false;
+  }
+  if (v.failIfNoneMatchesRegexp.length > 0 && !anyMatch) {
+    log.error('None of the RRs did matched any regexp');
+    return false;
+  }
+  return true;
+}
+
 export async function probeDNS(ctx: ProbeContext): Promise<boolean> {
   const { metrics, log } = ctx;
   const m = ctx.module.dns;
@@ -140,15 +205,44 @@ export async function probeDNS(ctx: ProbeContext): Promise<boolean> {
     log.error('Error while sending a DNS query', { err: 'dns: bad response' });
     return false;
   }
-  log.info('Got response', { rcode: RCODES[h.rcode] ?? h.rcode, answer: h.answer, authority: h.authority, additional: h.additional });
+  let sections: ReturnType<typeof decodeSections>;
+  try {
+    sections = decodeSections(r.reply);
+  } catch (e) {
+    log.error('Error while sending a DNS query', { err: `dns: ${(e as Error).message}` });
+    return false;
+  }
+  log.info('Got response', { response: messageText(r.reply, sections) });
   metrics.set('probe_dns_answer_rrs', HELP.answer, h.answer);
   metrics.set('probe_dns_authority_rrs', HELP.authority, h.authority);
   metrics.set('probe_dns_additional_rrs', HELP.additional, h.additional);
   metrics.set('probe_dns_query_succeeded', HELP.succeeded, 1);
+  if (m.queryType === 'SOA') {
+    // the last SOA of the answer, as dns.go's loop leaves it
+    const serials = sections.answer
+      .map((rr) => rr.split('\t'))
+      .filter((f) => f[3] === 'SOA')
+      .map((f) => Number(f[4]!.split(' ')[2]));
+    metrics.add('probe_dns_serial', 'Returns the serial number of the zone', serials.at(-1) ?? 0);
+  }
   const name = RCODES[h.rcode] ?? String(h.rcode);
   if (!m.validRcodes.includes(name)) {
-    log.error('Rcode is not one of the valid rcodes', { rcode: h.rcode, string_rcode: name, valid_rcodes: m.validRcodes.join(',') });
+    const codes = m.validRcodes.map((c) => RCODES.indexOf(c));
+    log.error('Rcode is not one of the valid rcodes', { rcode: h.rcode, string_rcode: name, valid_rcodes: `[${codes.join(' ')}]` });
     return false;
+  }
+  log.info('Rcode is valid', { rcode: h.rcode, string_rcode: name });
+  const checks: [string, readonly string[], RRValidator][] = [
+    ['Answer', sections.answer, m.validateAnswer],
+    ['Authority', sections.authority, m.validateAuthority],
+    ['Additional', sections.additional, m.validateAdditional],
+  ];
+  for (const [what, rrs, v] of checks) {
+    log.info(`Validating ${what} RRs`);
+    if (!validRRs(rrs, v, log)) {
+      log.error(`${what} RRs validation failed`);
+      return false;
+    }
   }
   return true;
 }
