@@ -1,17 +1,17 @@
 // pcap-filter(7) expressions compiled to classic BPF (src/stack/bpf.ts runs
 // and prints them): the same program can filter a file in the process or be
 // attached to a socket (SO_ATTACH_FILTER).
-import { image, run, type Insn } from '../bpf.js';
+import { image, K, RET, run, stmt, type Insn } from '../bpf.js';
 import { contextFor, emit } from './gen.js';
 import { Parser, tokenize } from './parse.js';
 
 export type { Insn } from '../bpf.js';
 
 /** The program for an expression on a link type; '' accepts everything. Throws UsageError for a bad expression. */
-export function compileFilter(expression: string, linktype: number, snaplen: number): Insn[] {
+export function compileFilter(expression: string, linktype: number, snaplen: number, optimized = true): Insn[] {
   const toks = tokenize(expression);
-  if (toks.length === 0) return emit({ t: 'const', v: true }, snaplen);
-  return emit(new Parser(toks, contextFor(linktype)).parse(), snaplen);
+  if (toks.length === 0) return [stmt(RET | K, snaplen)];
+  return emit(new Parser(toks, contextFor(linktype)).parse(), snaplen, optimized);
 }
 
 /** Run a program over a packet: the bytes to keep, 0 when it is rejected. */
