@@ -39,6 +39,7 @@ import {
   type Insn,
   stmt,
 } from '../bpf.js';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseIPv4, parseIPv6 } from '../packet/addr.js';
 import * as lt from '../capture/linktype.js';
@@ -300,7 +301,8 @@ export class Gen {
   /** gencode.c gen_port/gen_port6 (and the portrange pair): IPv6 first, then IPv4 with its fragment check. */
   private port(q: Qualifiers, id: string): Pred {
     const range = q.type === 'portrange' ? (/^(\d+)-(\d+)$/.exec(id) ?? (/^\d+$/.test(id) ? [id, id, id] : null)) : null;
-    const one = q.type === 'port' ? portNumber(id) : undefined;
+    const named = q.type === 'port' ? portNumber(id) : undefined;
+    const one = named?.port;
     if (q.type === 'portrange' && !range) throw new UsageError(`illegal port range '${id}'`);
     if (q.type === 'port' && one === undefined) throw new UsageError(`unknown port '${id}'`);
     let lo = range ? Number(range[1]) : one!,
@@ -312,8 +314,14 @@ export class Gen {
     const test = (code: () => Insn[]): Pred =>
       range ? and(atom(code(), JMP | JGE | K, lo), not(atom(code(), JMP | JGT | K, hi))) : atom(code(), JMP | JEQ | K, lo);
     const nl = this.nl;
+    let given = q.proto === 'tcp' ? 6 : q.proto === 'udp' ? 17 : q.proto === 'sctp' ? 132 : 0;
+    if (named?.proto !== undefined) {
+      // a service name is a tcp or a udp port (gen_scode Q_PORT)
+      if (given && given !== named.proto) throw new UsageError(`port '${id}' is ${named.proto === 6 ? 'tcp' : 'udp'}`);
+      given = named.proto;
+    }
     const protos = (one: (n: number) => Pred): Pred => {
-      const n = q.proto === 'tcp' ? 6 : q.proto === 'udp' ? 17 : q.proto === 'sctp' ? 132 : 0;
+      const n = given;
       return n ? one(n) : or(one(132), or(one(6), one(17)));
     };
     const v4 = () =>
@@ -466,25 +474,52 @@ function partialIPv4(id: string, asNet: boolean): Buffer | null {
   return Buffer.from([...parts, 0, 0, 0].slice(0, 4));
 }
 
-const PORT_NAMES: Record<string, number> = {
-  domain: 53,
-  http: 80,
-  https: 443,
-  ssh: 22,
-  ntp: 123,
-  ftp: 21,
-  telnet: 23,
-  smtp: 25,
-  echo: 7,
-  daytime: 13,
-  bootps: 67,
-  bootpc: 68,
-  tftp: 69,
-};
+/** A few services for systems without /etc/services: name, port, protocols. */
+const FALLBACK_SERVICES = 'echo 7 tu,daytime 13 tu,ftp 21 t,ssh 22 t,telnet 23 t,smtp 25 t,domain 53 tu,bootps 67 u,bootpc 68 u,tftp 69 u,http 80 t,ntp 123 u,https 443 tu';
 
-function portNumber(id: string): number | undefined {
-  if (/^\d+$/.test(id)) return Number(id) > 65535 ? undefined : Number(id);
-  return PORT_NAMES[id];
+let services: Map<string, { tcp?: number; udp?: number }> | undefined;
+
+/** /etc/services by name and alias, as getaddrinfo(3) reads it for pcap_nametoport(). */
+function serviceTable(): Map<string, { tcp?: number; udp?: number }> {
+  if (services) return services;
+  services = new Map();
+  const add = (name: string, port: number, proto: string) => {
+    const e = services!.get(name) ?? {};
+    if (proto === 'tcp' && e.tcp === undefined) e.tcp = port;
+    if (proto === 'udp' && e.udp === undefined) e.udp = port;
+    services!.set(name, e);
+  };
+  let text: string | undefined;
+  try {
+    text = readFileSync('/etc/services', 'utf8');
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) {
+    for (const entry of FALLBACK_SERVICES.split(',')) {
+      const [name, port, protos] = entry.split(' ') as [string, string, string];
+      if (protos.includes('t')) add(name, Number(port), 'tcp');
+      if (protos.includes('u')) add(name, Number(port), 'udp');
+    }
+    return services;
+  }
+  for (const line of text.split('\n')) {
+    const words = line.replace(/#.*/, '').trim().split(/\s+/);
+    const m = /^(\d+)\/(tcp|udp)$/.exec(words[1] ?? '');
+    if (!m) continue;
+    for (const name of [words[0]!, ...words.slice(2)]) add(name, Number(m[1]), m[2]!);
+  }
+  return services;
+}
+
+/** A port by number or name, and the protocol a name is limited to (pcap_nametoport: tcp, udp, or either when both agree). */
+function portNumber(id: string): { port: number; proto?: number } | undefined {
+  if (/^\d+$/.test(id)) return Number(id) > 65535 ? undefined : { port: Number(id) };
+  const e = serviceTable().get(id.replace(/^\\/, ''));
+  if (!e) return undefined;
+  if (e.tcp !== undefined) return { port: e.tcp, proto: e.udp === e.tcp ? undefined : 6 };
+  if (e.udp !== undefined) return { port: e.udp, proto: 17 };
+  return undefined;
 }
 
 // ---------- to blocks and to BPF ----------

@@ -2,6 +2,7 @@
 // and prints them): the same program can filter a file in the process or be
 // attached to a socket (SO_ATTACH_FILTER).
 import { image, K, RET, run, stmt, type Insn } from '../bpf.js';
+import { UsageError } from '../errors.js';
 import { contextFor, emit } from './gen.js';
 import { Parser, tokenize } from './parse.js';
 
@@ -11,7 +12,10 @@ export type { Insn } from '../bpf.js';
 export function compileFilter(expression: string, linktype: number, snaplen: number, optimized = true): Insn[] {
   const toks = tokenize(expression);
   if (toks.length === 0) return [stmt(RET | K, snaplen)];
-  return emit(new Parser(toks, contextFor(linktype)).parse(), snaplen, optimized);
+  const prog = emit(new Parser(toks, contextFor(linktype)).parse(), snaplen, optimized);
+  // pcap_compile() refuses what its optimiser reduces to `ret #0`
+  if (optimized && prog.length === 1 && prog[0]!.code === (RET | K) && prog[0]!.k === 0) throw new UsageError('expression rejects all packets');
+  return prog;
 }
 
 /** Run a program over a packet: the bytes to keep, 0 when it is rejected. */
