@@ -475,7 +475,8 @@ function partialIPv4(id: string, asNet: boolean): Buffer | null {
 }
 
 /** A few services for systems without /etc/services: name, port, protocols. */
-const FALLBACK_SERVICES = 'echo 7 tu,daytime 13 tu,ftp 21 t,ssh 22 t,telnet 23 t,smtp 25 t,domain 53 tu,bootps 67 u,bootpc 68 u,tftp 69 u,http 80 t,ntp 123 u,https 443 tu';
+const FALLBACK_SERVICES =
+  'echo 7 tu,daytime 13 tu,ftp 21 t,ssh 22 t,telnet 23 t,smtp 25 t,domain 53 tu,bootps 67 u,bootpc 68 u,tftp 69 u,http 80 t,ntp 123 u,https 443 tu';
 
 let services: Map<string, { tcp?: number; udp?: number }> | undefined;
 
