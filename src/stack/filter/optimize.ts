@@ -32,7 +32,7 @@ interface Edge {
   code: number;
   pred: Block;
   succ: Block | null;
-  edom: Uint8Array;
+  edom: Uint32Array;
   next: Edge | null;
 }
 
@@ -49,7 +49,7 @@ export class Block {
   offset = 0;
   longjt = 0;
   longjf = 0;
-  dom = new Uint8Array(0);
+  dom = new Uint32Array(0);
   inEdges: Edge | null = null;
   def = 0;
   kill = 0;
@@ -61,8 +61,8 @@ export class Block {
   constructor(code: number, k = 0) {
     this.s = { code, k: k >>> 0 };
     this.head = this;
-    this.et = { id: 0, code: 0, pred: this, succ: null, edom: new Uint8Array(0), next: null };
-    this.ef = { id: 0, code: 0, pred: this, succ: null, edom: new Uint8Array(0), next: null };
+    this.et = { id: 0, code: 0, pred: this, succ: null, edom: new Uint32Array(0), next: null };
+    this.ef = { id: 0, code: 0, pred: this, succ: null, edom: new Uint32Array(0), next: null };
   }
   get jt(): Block | null {
     return this.et.succ;
@@ -137,6 +137,10 @@ export function finish(p: Block, snaplen: number): Block {
 // ---------- the optimiser ----------
 
 const cls = (c: number) => c & 0x07;
+const insert = (set: Uint32Array, n: number) => {
+  set[n >>> 5]! |= 1 << (n & 31);
+};
+const member = (set: Uint32Array, n: number) => (set[n >>> 5]! & (1 << (n & 31))) !== 0;
 const bit = (n: number) => 1 << n;
 const has = (set: number, n: number) => (set & (1 << n)) !== 0;
 
@@ -202,9 +206,10 @@ class Optimizer {
       this.edges[n + i] = b.ef;
       b.et.pred = b;
       b.ef.pred = b;
-      b.dom = new Uint8Array(n);
-      b.et.edom = new Uint8Array(2 * n);
-      b.ef.edom = new Uint8Array(2 * n);
+      // bit sets of 32-bit words, as optimize.c's (nodewords, edgewords)
+      b.dom = new Uint32Array((n >>> 5) + 1);
+      b.et.edom = new Uint32Array(((2 * n) >>> 5) + 1);
+      b.ef.edom = new Uint32Array(((2 * n) >>> 5) + 1);
     }
   }
 
@@ -245,11 +250,11 @@ class Optimizer {
   }
 
   findDom(): void {
-    for (const b of this.blocks) b.dom.fill(1);
+    for (const b of this.blocks) b.dom.fill(0xffffffff);
     this.root.dom.fill(0);
     for (let level = this.root.level; level >= 0; level--) {
       for (const b of this.levels[level]!) {
-        b.dom[b.id] = 1;
+        insert(b.dom, b.id);
         if (!b.jt) continue;
         for (const c of [b.jt, b.jf!]) for (let i = 0; i < c.dom.length; i++) c.dom[i]! &= b.dom[i]!;
       }
@@ -257,11 +262,11 @@ class Optimizer {
   }
 
   findEdom(): void {
-    for (const e of this.edges) e.edom.fill(1);
+    for (const e of this.edges) e.edom.fill(0xffffffff);
     this.root.et.edom.fill(0);
     this.root.ef.edom.fill(0);
     const prop = (ep: Edge) => {
-      ep.edom[ep.id] = 1;
+      insert(ep.edom, ep.id);
       if (ep.succ) {
         for (const e of [ep.succ.et, ep.succ.ef]) for (let i = 0; i < e.edom.length; i++) e.edom[i]! &= ep.edom[i]!;
       }
@@ -737,14 +742,19 @@ class Optimizer {
       ep.succ = ep.succ!.jt;
     }
     top: for (;;) {
-      for (let k = 0; k < ep.edom.length; k++) {
-        if (!ep.edom[k]) continue;
-        const target = this.foldEdge(ep.succ!, this.edges[k]!);
-        if (target && !this.useConflict(ep.pred, target)) {
-          this.done = false;
-          ep.succ = target;
-          if (target.jt) continue top;
-          return;
+      for (let i = 0; i < ep.edom.length; i++) {
+        // the dominating edges in ascending order, word by word
+        for (let x = ep.edom[i]!; x !== 0; ) {
+          const low = x & -x;
+          x = (x & ~low) >>> 0;
+          const k = 32 * i + (31 - Math.clz32(low));
+          const target = this.foldEdge(ep.succ!, this.edges[k]!);
+          if (target && !this.useConflict(ep.pred, target)) {
+            this.done = false;
+            ep.succ = target;
+            if (target.jt) continue top;
+            return;
+          }
         }
       }
       return;
@@ -773,7 +783,7 @@ class Optimizer {
       const d = get(diffp);
       if (!d) return;
       if (same(d) !== same(b)) return;
-      if (!d.dom[b.id]) return;
+      if (!member(d.dom, b.id)) return;
       if (d.val[A_ATOM] !== val) break;
       diffp = { blk: d, t: down };
       atTop = false;
@@ -783,7 +793,7 @@ class Optimizer {
       const s = get(samep);
       if (!s) return;
       if (same(s) !== same(b)) return;
-      if (!s.dom[b.id]) return;
+      if (!member(s.dom, b.id)) return;
       if (s.val[A_ATOM] === val) break;
       samep = { blk: s, t: down };
     }
@@ -849,18 +859,16 @@ class Optimizer {
         }
       };
       marks(this.root);
+      // each block goes to the first equal block after it (eq_blk; found by key, not by pairs)
       const n = this.blocks.length;
-      for (let i = n - 2; i >= 0; i--) {
+      const after = new Map<string, Block>();
+      for (let i = n - 1; i >= 0; i--) {
         const bi = this.blocks[i]!;
         if (!this.marked(bi)) continue;
-        for (let j = i + 1; j < n; j++) {
-          const bj = this.blocks[j]!;
-          if (!this.marked(bj)) continue;
-          if (eqBlk(bi, bj)) {
-            link.set(bi, link.get(bj) ?? bj);
-            break;
-          }
-        }
+        const key = blockKey(bi);
+        const bj = after.get(key);
+        if (bj && i < n - 1) link.set(bi, link.get(bj) ?? bj);
+        after.set(key, bi);
       }
       for (const p of this.blocks) {
         if (!p.jt) continue;
@@ -880,14 +888,11 @@ class Optimizer {
   }
 }
 
-function eqSlist(x: Stmt[], y: Stmt[]): boolean {
-  const a = x.filter((s) => s.code !== NOP),
-    b = y.filter((s) => s.code !== NOP);
-  return a.length === b.length && a.every((s, i) => s.code === b[i]!.code && s.k === b[i]!.k);
-}
-
-function eqBlk(b0: Block, b1: Block): boolean {
-  return b0.s.code === b1.s.code && b0.s.k === b1.s.k && b0.jt === b1.jt && b0.jf === b1.jf && eqSlist(b0.stmts, b1.stmts);
+/** What eq_blk() compares: the jump, its successors, the statements other than deleted ones. */
+function blockKey(b: Block): string {
+  let key = `${b.s.code},${b.s.k},${b.jt?.id ?? -1},${b.jf?.id ?? -1}`;
+  for (const s of b.stmts) if (s.code !== NOP) key += `;${s.code},${s.k}`;
+  return key;
 }
 
 /** bpf_optimize(): the optimised DAG's root. */
