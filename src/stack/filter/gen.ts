@@ -1,7 +1,11 @@
 // Predicates over packet bytes and their classic BPF code, after libpcap's
-// gencode.c: a primitive is an and/or/not tree of atoms (load into A, then
-// one conditional jump); code is laid out with short-circuit jumps to the
-// accept (`ret #snaplen`) and reject (`ret #0`) returns.
+// gencode.c: a primitive is an and/or/not tree of atoms (statements, then one
+// conditional jump) in the very shape gencode builds it (host tests the link
+// type once per direction, port puts IPv6 before IPv4, arithmetic goes
+// through scratch registers allocated as gencode allocates them), because
+// that shape decides what libpcap's optimiser makes of it and so what
+// `tcpdump -d` prints. emit() turns the tree into gencode's blocks, runs the
+// optimiser (optimize.ts) and lays the program out.
 import {
   ABS,
   ADD,
