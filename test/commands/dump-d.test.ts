@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/stack/capture/reader.js';
-import { compileFilter, runFilter, type Insn } from '../../src/stack/filter/index.js';
+import { compileFilter, filterImage, runFilter, type Insn } from '../../src/stack/filter/index.js';
 import { sockit } from '../helpers/cli.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 import { type Captures, makeCaptures } from './dump-captures.js';
@@ -68,6 +68,41 @@ describe('sockit dump -d prints what tcpdump -d prints', () => {
       expect(got.stdout).toBe(tcpdumpD(e).stdout);
     }
   });
+
+  it('for 300 seeded random nestings of primitives with and, or, not and parentheses', () => {
+    const r = rng(12345);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    // primitives of every kind, short enough to nest
+    const prims = ALL.filter((e) => !/ (and|or) |^not |^!|^\(/.test(e) && e.length < 40);
+    expect(prims.length).toBeGreaterThan(100);
+    const wrap = (e: string) => (/ (and|or) /.test(e) && r() < 0.7 ? `(${e})` : e);
+    const expr = (depth: number): string => {
+      const x = r();
+      if (depth <= 0 || x < 0.3) return pick(prims);
+      if (x < 0.4) return `not ${wrap(expr(depth - 1))}`;
+      return `${wrap(expr(depth - 1))} ${r() < 0.5 ? 'and' : 'or'} ${wrap(expr(depth - 1))}`;
+    };
+    const seen = new Set<string>();
+    while (seen.size < 300) seen.add(expr(4));
+    const differ: string[] = [];
+    let rejected = 0;
+    for (const e of seen) {
+      const want = tcpdumpD(e);
+      let got: string;
+      try {
+        got = filterImage(compileFilter(e, ETHERNET, SNAPLEN));
+      } catch (err) {
+        got = `sockit: ${(err as Error).message}`;
+      }
+      if (want.code !== 0) {
+        // both refuse it, for the same reason
+        if (!(want.stderr.includes('rejects all packets') && got.endsWith('rejects all packets'))) differ.push(e);
+        rejected++;
+      } else if (got !== want.stdout) differ.push(e);
+    }
+    expect(differ).toEqual([]);
+    expect(rejected).toBeLessThan(150);
+  }, 120_000);
 
   it('refuses what rejects every packet, as pcap_compile does, in one line, exit 2', async () => {
     for (const e of REJECT_ALL) {
