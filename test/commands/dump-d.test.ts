@@ -187,7 +187,12 @@ function randomFrames(count: number, seed: number): { data: Uint8Array; len: num
         r() < 0.5 ? 0x50 : int(256),
         r() < 0.6 ? pick([0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0xc2]) : int(256),
         ...bytes(6),
-        ...(r() < 0.3 ? [0x68, 0x65] : bytes(int(8))),
+        ...(r() < 0.3
+          ? pick([
+              [0x68, 0x65],
+              [0x47, 0x45, 0x54, 0x20],
+            ])
+          : bytes(int(8))),
       ];
     if (proto === 17 || proto === 132) {
       const payload = r() < 0.3 ? pick([[0x10, 0x92], [0x01], [0x1b, 0x00]]) : [];

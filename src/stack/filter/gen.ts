@@ -248,9 +248,10 @@ export class Gen {
   }
 
   private host(q: Qualifiers, id: string, prefix?: number, explicitMask?: number): Pred {
-    const v4 = parseIPv4(id) ?? partialIPv4(id, q.type === 'net');
+    const v4 = parseIPv4(id) ?? partialIPv4(id, q.type === 'net' || id.includes('.'));
     if (v4) {
-      const bits = prefix ?? 32;
+      // a host of fewer than four parts is a network of them, as gen_ncode makes it (host 192.0.2)
+      const bits = prefix ?? (parseIPv4(id) ? 32 : 8 * id.split('.').length);
       const addr = v4.readUInt32BE(0);
       const mask = explicitMask ?? (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
       if ((addr & ~mask) >>> 0 !== 0) throw new UsageError(`non-network bits set in "${id}"`);
