@@ -169,7 +169,25 @@ export const MORE_EXPRESSIONS = [
   'vlan 100 or vlan 200',
   'vlan and vlan and ip',
   'ip or vlan and ip',
+  'vlan and ether[16:2] = 0x800',
+  'vlan 10 and vlan 20 and ip6',
+  'not vlan and ip',
+  'ip[2:2] - (ip[0] & 0xf) * 4 > 0',
+  'udp and (udp[8:4] = 0 or udp[12:4] = 1)',
+  '(tcp[0:2] > 1023 or tcp[2:2] > 1023) and not (tcp[13] & 4 != 0)',
+  'ip6[40:2] = 0x8000 and icmp6',
+  'icmp6[icmp6type] = icmp6-multicastlistenerreportv2',
+  'len & 1 = 0',
+  'len * 2 > 3000',
+  'len / 2 < 40',
+  'ip[8] % 16 = 0',
+  'ip[8] ^ 0xff = 0xbf',
+  'ip[8] | 1 = 65',
+  'host 192.0.2.1 and host 192.0.2.1',
+  'port 53 and port 53',
+  'tcp or tcp',
+  'ip6 host 2001:db8::1 or ip6 host 2001:db8::1',
 ];
 
 /** Expressions libpcap's optimiser reduces to `ret #0`, which pcap_compile() refuses. */
-export const REJECT_ALL = ['ip and ip6', 'tcp and udp', 'icmp and not icmp'];
+export const REJECT_ALL = ['ip and ip6', 'tcp and udp', 'icmp and not icmp', 'ip6 and tcp[13] = 2'];

@@ -116,7 +116,7 @@ describe('sockit dump -d prints what tcpdump -d prints', () => {
   });
 
   it('keeps a bad expression one line, exit 2', async () => {
-    for (const e of ['tcp and', 'ip[2:2] / 0 = 1', 'ip[0] % 0 = 1', 'ip[0] << 40 = 0', 'vlan 5000', 'tcp port domain-x']) {
+    for (const e of ['tcp and', 'ip[2:2] / 0 = 1', 'ip[0] % 0 = 1', 'ip[0] << 40 = 0', 'vlan 5000', 'tcp port domain-x', 'ether', 'link and ip']) {
       const got = await sockit(['dump', '-d', e]);
       expect(got.code, e).toBe(2);
       expect(got.stdout, e).toBe('');
@@ -195,7 +195,7 @@ function randomFrames(count: number, seed: number): { data: Uint8Array; len: num
           : bytes(int(8))),
       ];
     if (proto === 17 || proto === 132) {
-      const payload = r() < 0.3 ? pick([[0x10, 0x92], [0x01], [0x1b, 0x00]]) : [];
+      const payload = r() < 0.3 ? pick([[0x10, 0x92], [0x01], [0x1b, 0x00], [0, 0, 0, 0]]) : [];
       return [...u16(port()), ...u16(port()), ...u16(8 + int(100)), 0, 0, ...payload, ...bytes(int(12))];
     }
     if (proto === 1 || proto === 58)

@@ -156,7 +156,7 @@ export class Gen {
         return this.linkType(ETHERTYPE_REVARP);
       case 'ether':
       case 'link':
-        return TRUE;
+        throw new UsageError('link layer applied in wrong context');
       case 'icmp':
       case 'igmp':
         return this.ipProto(PROTO_NUMBERS[proto]!);
