@@ -246,7 +246,7 @@ export function image(ins: Insn, n: number): string {
   switch (code & 0x07) {
     case RET:
       op = 'ret';
-      operand = (code & 0x18) === A ? 'a' : `#${k >>> 0}`;
+      operand = (code & 0x18) === A ? '' : (code & 0x18) === X ? 'x' : `#${k | 0}`;
       break;
     case LD:
     case LDX: {
@@ -275,7 +275,8 @@ export function image(ins: Insn, n: number): string {
         break;
       }
       op = ALU_NAMES[code & 0xf0] ?? 'unimp';
-      operand = code & X ? 'x' : hex;
+      // bpf_image.c: and, or, xor in hex; the others as a signed decimal
+      operand = code & X ? 'x' : [AND, OR, XOR].includes(code & 0xf0) ? hex : `#${k | 0}`;
       break;
     case JMP:
       if ((code & 0xf0) === JA) return `(${String(n).padStart(3, '0')}) ${'ja'.padEnd(8)} ${n + 1 + k}`;

@@ -1,7 +1,11 @@
 // Predicates over packet bytes and their classic BPF code, after libpcap's
-// gencode.c: a primitive is an and/or/not tree of atoms (load into A, then
-// one conditional jump); code is laid out with short-circuit jumps to the
-// accept (`ret #snaplen`) and reject (`ret #0`) returns.
+// gencode.c: a primitive is an and/or/not tree of atoms (statements, then one
+// conditional jump) in the very shape gencode builds it (host tests the link
+// type once per direction, port puts IPv6 before IPv4, arithmetic goes
+// through scratch registers allocated as gencode allocates them), because
+// that shape decides what libpcap's optimiser makes of it and so what
+// `tcpdump -d` prints. emit() turns the tree into gencode's blocks, runs the
+// optimiser (optimize.ts) and lays the program out.
 import {
   ABS,
   ADD,
@@ -29,7 +33,6 @@ import {
   MUL,
   NEG,
   OR,
-  RET,
   RSH,
   ST,
   SUB,
@@ -38,12 +41,13 @@ import {
   X,
   XOR,
   type Insn,
-  jump,
   stmt,
 } from '../bpf.js';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseIPv4, parseIPv6 } from '../packet/addr.js';
 import * as lt from '../capture/linktype.js';
+import { Block, finish, genAnd, genNot, genOr, linearize, optimize } from './optimize.js';
 
 export type Pred =
   | { t: 'and' | 'or'; l: Pred; r: Pred }
@@ -101,19 +105,29 @@ const ETHERTYPE_IP = 0x0800,
   ETHERTYPE_IPV6 = 0x86dd,
   ETHERTYPE_ARP = 0x0806,
   ETHERTYPE_REVARP = 0x8035;
+const ETHERMTU = 1500;
+const MEMWORDS = 16;
 const PROTO_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmp6: 58, sctp: 132, igmp: 2 };
 
 export class Gen {
+  // gencode.c's scratch registers: allocated round-robin, freed as arithmetic is consumed
+  private readonly regUsed: boolean[] = new Array<boolean>(MEMWORDS).fill(false);
+  private curReg = 0;
+
   constructor(private readonly ctx: Ctx) {}
 
   private get nl(): number {
     return this.ctx.offNl;
   }
 
-  /** The link layer says ethertype `type` (gencode.c gen_linktype). */
+  /** The link layer says ethertype (or, up to 1500, LLC SAP) `type` (gencode.c gen_linktype). */
   linkType(type: number): Pred {
     const c = this.ctx;
-    if (c.offLinktype !== null) return cmp(H, c.offLinktype, type);
+    if (c.offLinktype !== null) {
+      if (c.linktype === lt.LINKTYPE_ETHERNET && type <= ETHERMTU)
+        return and(not(atom([ld(H, c.offLinktype)], JMP | JGT | K, ETHERMTU)), cmp(B, c.offLinktype + 2, type));
+      return cmp(H, c.offLinktype, type);
+    }
     const version = type === ETHERTYPE_IP ? 4 : type === ETHERTYPE_IPV6 ? 6 : 0;
     if (c.linktype === lt.LINKTYPE_IPV4) return version === 4 ? TRUE : FALSE;
     if (c.linktype === lt.LINKTYPE_IPV6) return version === 6 ? TRUE : FALSE;
@@ -129,6 +143,7 @@ export class Gen {
     return version ? cmp(B, c.offNl, version << 4, 0xf0) : FALSE;
   }
 
+  /** A protocol named alone (gencode.c gen_proto_abbrev). */
   protocol(proto: string): Pred {
     switch (proto) {
       case 'ip':
@@ -141,7 +156,7 @@ export class Gen {
         return this.linkType(ETHERTYPE_REVARP);
       case 'ether':
       case 'link':
-        return TRUE;
+        throw new UsageError('link layer applied in wrong context');
       case 'icmp':
       case 'igmp':
         return this.ipProto(PROTO_NUMBERS[proto]!);
@@ -156,7 +171,7 @@ export class Gen {
     return and(this.linkType(ETHERTYPE_IP), cmp(B, this.nl + 9, n));
   }
 
-  /** ip6 proto N: the next header, or the one after a fragment header (gencode.c gen_ip6proto). */
+  /** ip6 proto N: the next header, or the one after a fragment header (gencode.c gen_proto Q_IPV6). */
   private ip6Proto(n: number): Pred {
     const nh = this.nl + 6;
     return and(this.linkType(ETHERTYPE_IPV6), or(cmp(B, nh, n), and(cmp(B, nh, 44), cmp(B, this.nl + 40, n))));
@@ -175,13 +190,16 @@ export class Gen {
     return which === 'less' ? not(p) : p;
   }
 
-  /** `vlan [id]`: a tag, and every later primitive 4 bytes further in (gencode.c gen_vlan). */
+  /** `vlan [id]`: a tag, and every later primitive 4 bytes further in (gencode.c gen_vlan_no_bpf_extensions). */
   vlan(id?: number): Pred {
     const c = this.ctx;
     if (c.offLinktype === null) throw new UsageError('no VLAN support for this link type');
     const off = c.offLinktype;
-    let p = or(cmp(H, off, 0x8100), or(cmp(H, off, 0x88a8), cmp(H, off, 0x9100)));
-    if (id !== undefined) p = and(p, cmp(H, off + 2, id, 0x0fff));
+    let p = or(or(cmp(H, off, 0x8100), cmp(H, off, 0x88a8)), cmp(H, off, 0x9100));
+    if (id !== undefined) {
+      if (id > 0x0fff) throw new UsageError(`VLAN tag ${id} greater than maximum 4095`);
+      p = and(p, cmp(H, c.offNl, id, 0x0fff));
+    }
     c.offLinktype += 4;
     c.offNl += 4;
     return p;
@@ -198,11 +216,12 @@ export class Gen {
     throw new UsageError(`'${proto} ${which}' is not a valid qualifier`);
   }
 
-  private dir(dir: string | undefined, src: () => Pred, dst: () => Pred): Pred {
-    if (dir === 'src') return src();
-    if (dir === 'dst') return dst();
-    if (dir === 'src and dst') return and(src(), dst());
-    return or(src(), dst());
+  /** src, dst, `src and dst`, or either (gencode.c's Q_SRC, Q_DST, Q_AND, Q_OR/Q_DEFAULT): each side is built on its own. */
+  private dir(dir: string | undefined, side: (src: boolean) => Pred): Pred {
+    if (dir === 'src') return side(true);
+    if (dir === 'dst') return side(false);
+    if (dir === 'src and dst') return and(side(true), side(false));
+    return or(side(true), side(false));
   }
 
   qualified(q: Qualifiers, id: string, mask?: string): Pred {
@@ -219,73 +238,48 @@ export class Gen {
     }
   }
 
+  /** gencode.c gen_ehostop: the six bytes as a word and a halfword (gen_bcmp). */
   private etherHost(dir: string | undefined, id: string): Pred {
     const m = /^([0-9a-fA-F]{1,2})([:.-])([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})\2([0-9a-fA-F]{1,2})$/.exec(id);
     if (!m) throw new UsageError(`bogus ethernet address ${id}`);
     const b = [m[1], m[3], m[4], m[5], m[6], m[7]].map((x) => parseInt(x!, 16));
     const at = (off: number) => and(cmp(W, off + 2, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0), cmp(H, off, (b[0]! << 8) | b[1]!));
-    return this.dir(
-      dir,
-      () => at(6),
-      () => at(0),
-    );
+    return this.dir(dir, (src) => at(src ? 6 : 0));
   }
 
   private host(q: Qualifiers, id: string, prefix?: number, explicitMask?: number): Pred {
-    const v4 = parseIPv4(id) ?? partialIPv4(id, q.type === 'net');
+    const v4 = parseIPv4(id) ?? partialIPv4(id, q.type === 'net' || id.includes('.'));
     if (v4) {
-      const bits = prefix ?? 32;
+      // a host of fewer than four parts is a network of them, as gen_ncode makes it (host 192.0.2)
+      const bits = prefix ?? (parseIPv4(id) ? 32 : 8 * id.split('.').length);
       const addr = v4.readUInt32BE(0);
       const mask = explicitMask ?? (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
       if ((addr & ~mask) >>> 0 !== 0) throw new UsageError(`non-network bits set in "${id}"`);
-      const ip = () =>
-        and(
-          this.linkType(ETHERTYPE_IP),
-          this.dir(
-            q.dir,
-            () => cmp(W, this.nl + 12, addr, mask),
-            () => cmp(W, this.nl + 16, addr, mask),
-          ),
-        );
-      const arp = (type: number) =>
-        and(
-          this.linkType(type),
-          this.dir(
-            q.dir,
-            () => cmp(W, this.nl + 14, addr, mask),
-            () => cmp(W, this.nl + 24, addr, mask),
-          ),
-        );
+      // gencode.c gen_hostop: each direction tests the link type again
+      const hostop = (type: number, srcOff: number, dstOff: number) =>
+        this.dir(q.dir, (src) => and(this.linkType(type), cmp(W, this.nl + (src ? srcOff : dstOff), addr, mask)));
+      const ip = () => hostop(ETHERTYPE_IP, 12, 16);
+      const arp = () => hostop(ETHERTYPE_ARP, 14, 24);
+      const rarp = () => hostop(ETHERTYPE_REVARP, 14, 24);
       if (q.proto === 'ip') return ip();
-      if (q.proto === 'arp') return arp(ETHERTYPE_ARP);
-      if (q.proto === 'rarp') return arp(ETHERTYPE_REVARP);
-      if (q.proto === undefined) return or(ip(), or(arp(ETHERTYPE_ARP), arp(ETHERTYPE_REVARP)));
+      if (q.proto === 'arp') return arp();
+      if (q.proto === 'rarp') return rarp();
+      if (q.proto === undefined) return or(or(ip(), arp()), rarp());
       throw new UsageError(`'${q.proto} host' is not a valid qualifier`);
     }
     const v6 = id.includes(':') ? parseIPv6(id) : null;
     if (v6) {
       const bits = prefix ?? 128;
       if (q.proto !== undefined && q.proto !== 'ip6') throw new UsageError(`'${q.proto} host' is not a valid qualifier for an IPv6 address`);
+      const masks = [0, 1, 2, 3].map((i) => (bits >= 32 * (i + 1) ? 0xffffffff : bits <= 32 * i ? 0 : (0xffffffff << (32 - (bits - 32 * i))) >>> 0));
+      for (let i = 0; i < 4; i++) if ((v6.readUInt32BE(4 * i) & ~masks[i]!) >>> 0 !== 0) throw new UsageError(`non-network bits set in "${id}/${bits}"`);
+      // gencode.c gen_hostop6: all four words (a zero mask too), last word innermost, the link type first
       const words = (off: number): Pred => {
-        let p: Pred | null = null;
-        for (let i = 0; i < 4; i++) {
-          const m = bits >= 32 * (i + 1) ? 0xffffffff : bits <= 32 * i ? 0 : (0xffffffff << (32 - (bits - 32 * i))) >>> 0;
-          if (m === 0) continue;
-          const w = v6.readUInt32BE(4 * i);
-          if ((w & ~m) >>> 0 !== 0) throw new UsageError(`non-network bits set in "${id}/${bits}"`);
-          const c = cmp(W, off + 4 * i, w, m);
-          p = p ? and(p, c) : c;
-        }
-        return p ?? TRUE;
+        let p = cmp(W, off + 12, v6.readUInt32BE(12), masks[3]);
+        for (let i = 2; i >= 0; i--) p = and(cmp(W, off + 4 * i, v6.readUInt32BE(4 * i), masks[i]), p);
+        return and(this.linkType(ETHERTYPE_IPV6), p);
       };
-      return and(
-        this.linkType(ETHERTYPE_IPV6),
-        this.dir(
-          q.dir,
-          () => words(this.nl + 8),
-          () => words(this.nl + 24),
-        ),
-      );
+      return this.dir(q.dir, (src) => words(this.nl + (src ? 8 : 24)));
     }
     throw new UsageError(`unknown host '${id}'`);
   }
@@ -309,170 +303,173 @@ export class Gen {
     return this.host(q, id, Math.min(32, 8 * parts));
   }
 
+  /** gencode.c gen_port/gen_port6 (and the portrange pair): IPv6 first, then IPv4 with its fragment check. */
   private port(q: Qualifiers, id: string): Pred {
-    const range = q.type === 'portrange' ? /^(\d+)-(\d+)$/.exec(id) : null;
-    const one = q.type === 'port' ? portNumber(id) : undefined;
+    const range = q.type === 'portrange' ? (/^(\d+)-(\d+)$/.exec(id) ?? (/^\d+$/.test(id) ? [id, id, id] : null)) : null;
+    const named = q.type === 'port' ? portNumber(id) : undefined;
+    const one = named?.port;
     if (q.type === 'portrange' && !range) throw new UsageError(`illegal port range '${id}'`);
     if (q.type === 'port' && one === undefined) throw new UsageError(`unknown port '${id}'`);
     let lo = range ? Number(range[1]) : one!,
       hi = range ? Number(range[2]) : one!;
     if (lo > hi) [lo, hi] = [hi, lo];
     if (hi > 65535) throw new UsageError(`illegal port number ${hi} > 65535`);
-    const test = (code: Insn[]): Pred => (lo === hi ? atom(code, JMP | JEQ | K, lo) : and(atom(code, JMP | JGE | K, lo), not(atom(code, JMP | JGT | K, hi))));
-    const protos = q.proto === undefined || q.proto === 'ip' || q.proto === 'ip6' ? [132, 6, 17] : [PROTO_NUMBERS[q.proto]];
-    if (protos[0] === undefined || q.proto === 'icmp' || q.proto === 'icmp6') throw new UsageError(`'${q.proto} port' is not a valid qualifier`);
-    const anyOf = (off: number) => protos.map((n) => cmp(B, off, n!)).reduce((a, b) => or(a, b));
+    if (q.proto === 'icmp' || q.proto === 'icmp6' || (q.proto !== undefined && !['ip', 'ip6', 'tcp', 'udp', 'sctp'].includes(q.proto)))
+      throw new UsageError(`'${q.proto} port' is not a valid qualifier`);
+    const test = (code: () => Insn[]): Pred =>
+      range ? and(atom(code(), JMP | JGE | K, lo), not(atom(code(), JMP | JGT | K, hi))) : atom(code(), JMP | JEQ | K, lo);
     const nl = this.nl;
-    const v4 = and(
-      this.linkType(ETHERTYPE_IP),
+    let given = q.proto === 'tcp' ? 6 : q.proto === 'udp' ? 17 : q.proto === 'sctp' ? 132 : 0;
+    if (named?.proto !== undefined) {
+      // a service name is a tcp or a udp port (gen_scode Q_PORT)
+      if (given && given !== named.proto) throw new UsageError(`port '${id}' is ${named.proto === 6 ? 'tcp' : 'udp'}`);
+      given = named.proto;
+    }
+    const protos = (one: (n: number) => Pred): Pred => {
+      const n = given;
+      return n ? one(n) : or(one(132), or(one(6), one(17)));
+    };
+    const v4 = () =>
       and(
-        anyOf(nl + 9),
-        and(
-          not(atom([ld(H, nl + 6)], JMP | JSET | K, 0x1fff)),
-          this.dir(
-            q.dir,
-            () => test([stmt(LDX | B | MSH, nl), stmt(LD | H | IND, nl)]),
-            () => test([stmt(LDX | B | MSH, nl), stmt(LD | H | IND, nl + 2)]),
+        this.linkType(ETHERTYPE_IP),
+        protos((n) =>
+          and(
+            and(cmp(B, nl + 9, n), not(atom([ld(H, nl + 6)], JMP | JSET | K, 0x1fff))),
+            this.dir(q.dir, (src) => test(() => [stmt(LDX | B | MSH, nl), stmt(LD | H | IND, nl + (src ? 0 : 2))])),
           ),
         ),
-      ),
-    );
-    const v6 = and(
-      this.linkType(ETHERTYPE_IPV6),
+      );
+    const v6 = () =>
       and(
-        anyOf(nl + 6),
-        this.dir(
-          q.dir,
-          () => test([ld(H, nl + 40)]),
-          () => test([ld(H, nl + 42)]),
+        this.linkType(ETHERTYPE_IPV6),
+        protos((n) =>
+          and(
+            cmp(B, nl + 6, n),
+            this.dir(q.dir, (src) => test(() => [ld(H, nl + 40 + (src ? 0 : 2))])),
+          ),
         ),
-      ),
-    );
-    if (q.proto === 'ip') return v4;
-    if (q.proto === 'ip6') return v6;
-    return or(v6, v4);
+      );
+    if (q.proto === 'ip') return v4();
+    if (q.proto === 'ip6') return v6();
+    return or(v6(), v4());
   }
 
-  // ---------- proto[expr:size] relop expr ----------
+  // ---------- proto[expr:size] relop expr, as gencode.c's struct arth ----------
 
-  relation(op: string, l: Arith, r: Arith): Pred {
-    const guards: Pred[] = [];
-    const slots = { next: 0 };
-    const lf = fold(l),
-      rf = fold(r);
-    let p: Pred;
-    const jop = op === '>' || op === '<=' ? JGT : op === '>=' || op === '<' ? JGE : JEQ;
-    if (rf.t === 'num') {
-      p = atom(this.arith(lf, guards, slots), JMP | jop | K, rf.v);
-    } else {
-      const s = slots.next++;
-      const code = [...this.arith(rf, guards, slots), stmt(ST, s), ...this.arith(lf, guards, slots), stmt(LDX | W | MEM, s)];
-      p = atom(code, JMP | jop | X, 0);
+  private allocReg(): number {
+    for (let n = MEMWORDS; --n >= 0; ) {
+      if (this.regUsed[this.curReg]) this.curReg = (this.curReg + 1) % MEMWORDS;
+      else {
+        this.regUsed[this.curReg] = true;
+        return this.curReg;
+      }
     }
-    if (op === '!=' || op === '<' || op === '<=') p = not(p);
-    for (let i = guards.length - 1; i >= 0; i--) p = and(guards[i]!, p);
-    return p;
+    throw new UsageError('too many registers needed to evaluate expression');
   }
 
-  private arith(e: Arith, guards: Pred[], slots: { next: number }): Insn[] {
+  private freeReg(n: number): void {
+    this.regUsed[n] = false;
+  }
+
+  /** gencode.c gen_relation: a1 into X, a0 into A, then the jump (`=` subtracts and tests for 0). */
+  relation(op: string, l: Arith, r: Arith): Pred {
+    const a0 = this.arth(l);
+    const a1 = this.arth(r);
+    const jop = op === '>' || op === '<=' ? JGT : op === '>=' || op === '<' ? JGE : JEQ;
+    const code = [...a0.s, ...a1.s, stmt(LDX | MEM, a1.reg), stmt(LD | MEM, a0.reg)];
+    let p: Pred;
+    if (jop === JEQ) {
+      code.push(stmt(ALU | SUB | X, 0));
+      p = atom(code, JMP | JEQ | K, 0);
+    } else p = atom(code, JMP | jop | X, 0);
+    if (op === '!=' || op === '<' || op === '<=') p = not(p);
+    this.freeReg(a0.reg);
+    this.freeReg(a1.reg);
+    const guard = a0.b && a1.b ? and(a0.b, a1.b) : (a0.b ?? a1.b);
+    return guard ? and(guard, p) : p;
+  }
+
+  private arth(e: Arith): Arth {
     switch (e.t) {
       case 'num':
-        return [stmt(LD | IMM, e.v)];
-      case 'len':
-        return [stmt(LD | W | LEN, 0)];
-      case 'neg':
-        return [...this.arith(e.e, guards, slots), stmt(ALU | NEG, 0)];
+      case 'len': {
+        const reg = this.allocReg();
+        return { s: [e.t === 'num' ? stmt(LD | IMM, e.v >>> 0) : stmt(LD | W | LEN, 0), stmt(ST, reg)], reg, b: null };
+      }
+      case 'neg': {
+        const a = this.arth(e.e);
+        a.s.push(stmt(LD | MEM, a.reg), stmt(ALU | NEG, 0), stmt(ST, a.reg));
+        return a;
+      }
       case 'bin': {
+        const a0 = this.arth(e.l);
+        const a1 = this.arth(e.r);
         const code = ALU_OPS[e.op]!;
-        if (e.r.t === 'num') return [...this.arith(e.l, guards, slots), stmt(ALU | code | K, e.r.v)];
-        const s = slots.next++;
-        if (slots.next > 16) throw new UsageError('too many registers needed to evaluate expression');
-        return [...this.arith(e.r, guards, slots), stmt(ST, s), ...this.arith(e.l, guards, slots), stmt(LDX | W | MEM, s), stmt(ALU | code | X, 0)];
+        const first = a1.s[0]!;
+        const k0 = first.code === (LD | IMM) ? first.k : undefined;
+        if (code === DIV && k0 === 0) throw new UsageError('division by zero');
+        if (code === MOD && k0 === 0) throw new UsageError('modulus by zero');
+        if ((code === LSH || code === RSH) && k0 !== undefined && k0 > 31) throw new UsageError('shift by more than 31 bits');
+        const s = [...a0.s, ...a1.s, stmt(LDX | MEM, a1.reg), stmt(LD | MEM, a0.reg), stmt(ALU | X | code, 0)];
+        this.freeReg(a0.reg);
+        this.freeReg(a1.reg);
+        const reg = this.allocReg();
+        s.push(stmt(ST, reg));
+        return { s, reg, b: a0.b };
       }
       case 'load':
-        return this.load(e, guards, slots);
+        return this.load(e.proto, this.arth(e.index), e.size);
     }
   }
 
-  private load(e: Extract<Arith, { t: 'load' }>, guards: Pred[], slots: { next: number }): Insn[] {
-    const size = e.size === 4 ? W : e.size === 2 ? H : B;
+  /** gencode.c gen_load: the byte(s) at the index's value in a header, and the test that the header is there. */
+  private load(proto: string, inst: Arth, sizeBytes: number): Arth {
+    const size = sizeBytes === 4 ? W : sizeBytes === 2 ? H : B;
+    const reg = this.allocReg();
+    this.freeReg(inst.reg);
     const nl = this.nl;
-    const idx = fold(e.index);
-    const at = (base: number): Insn[] =>
-      idx.t === 'num' ? [stmt(LD | size | ABS, base + idx.v)] : [...this.arith(idx, guards, slots), stmt(MISC | TAX, 0), stmt(LD | size | IND, base)];
-    switch (e.proto) {
+    switch (proto) {
       case 'ether':
       case 'link':
-        return at(0);
+        inst.s.push(stmt(LDX | MEM, inst.reg), stmt(LD | size | IND, 0));
+        break;
       case 'ip':
       case 'arp':
       case 'rarp':
-      case 'ip6':
-        addGuard(guards, this.protocol(e.proto));
-        return at(nl);
-      case 'icmp6':
-        addGuard(guards, this.protocol('icmp6'));
-        return at(nl + 40);
+      case 'ip6': {
+        inst.s.push(stmt(LDX | MEM, inst.reg), stmt(LD | size | IND, nl));
+        const b = this.protocol(proto);
+        inst.b = inst.b ? and(inst.b, b) : b;
+        break;
+      }
+      case 'icmp6': {
+        const ip6 = this.protocol('ip6');
+        inst.b = and(inst.b ? and(inst.b, ip6) : ip6, cmp(B, nl + 6, 58));
+        inst.s.push(stmt(LDX | MEM, inst.reg), stmt(LD | size | IND, nl + 40));
+        break;
+      }
       default: {
         // a transport header after IPv4's variable-length header (tcp[], udp[], icmp[] are IPv4 only)
-        const n = PROTO_NUMBERS[e.proto];
-        if (n === undefined) throw new UsageError(`'${e.proto}[]' is not supported`);
-        addGuard(guards, this.ipProto(n));
-        addGuard(guards, not(atom([ld(H, nl + 6)], JMP | JSET | K, 0x1fff)));
-        if (idx.t === 'num') return [stmt(LDX | B | MSH, nl), stmt(LD | size | IND, nl + idx.v)];
-        const s = slots.next++;
-        return [
-          ...this.arith(idx, guards, slots),
-          stmt(ST, s),
-          stmt(LDX | B | MSH, nl),
-          stmt(LD | MEM, s),
-          stmt(ALU | ADD | X, 0),
-          stmt(MISC | TAX, 0),
-          stmt(LD | size | IND, nl),
-        ];
+        if (PROTO_NUMBERS[proto] === undefined) throw new UsageError(`'${proto}[]' is not supported`);
+        inst.s.push(stmt(LDX | B | MSH, nl), stmt(LD | MEM, inst.reg), stmt(ALU | ADD | X, 0), stmt(MISC | TAX, 0), stmt(LD | size | IND, nl));
+        let b = and(this.protocol(proto), not(atom([ld(H, nl + 6)], JMP | JSET | K, 0x1fff)));
+        if (inst.b) b = and(inst.b, b);
+        inst.b = and(this.protocol('ip'), b);
       }
     }
+    inst.reg = reg;
+    inst.s.push(stmt(ST, reg));
+    return inst;
   }
+}
+
+interface Arth {
+  s: Insn[];
+  reg: number;
+  b: Pred | null;
 }
 
 const ALU_OPS: Record<string, number> = { '+': ADD, '-': SUB, '*': MUL, '/': DIV, '%': MOD, '&': AND, '|': OR, '^': XOR, '<<': LSH, '>>': RSH };
-
-function addGuard(guards: Pred[], p: Pred): void {
-  const key = JSON.stringify(p);
-  if (!guards.some((g) => JSON.stringify(g) === key)) guards.push(p);
-}
-
-/** Constant folding, as grammar.y's arithmetic on constants does. */
-export function fold(e: Arith): Arith {
-  if (e.t === 'neg') {
-    const x = fold(e.e);
-    return x.t === 'num' ? { t: 'num', v: -x.v >>> 0 } : { t: 'neg', e: x };
-  }
-  if (e.t === 'load') return { ...e, index: fold(e.index) };
-  if (e.t !== 'bin') return e;
-  const l = fold(e.l),
-    r = fold(e.r);
-  if (l.t === 'num' && r.t === 'num') {
-    const a = l.v,
-      b = r.v;
-    const v: Record<string, () => number> = {
-      '+': () => a + b,
-      '-': () => a - b,
-      '*': () => Math.imul(a, b),
-      '/': () => (b ? Math.floor(a / b) : NaN),
-      '%': () => (b ? a % b : NaN),
-      '&': () => a & b,
-      '|': () => a | b,
-      '^': () => a ^ b,
-      '<<': () => (b >= 32 ? 0 : a << b),
-      '>>': () => (b >= 32 ? 0 : a >>> b),
-    };
-    const x = v[e.op]!();
-    if (Number.isNaN(x)) throw new UsageError('division by zero');
-    return { t: 'num', v: x >>> 0 };
-  }
-  return { t: 'bin', op: e.op, l, r };
-}
 
 /** "192.0.2" as a network: the given bytes, zero filled (gencode.c __pcap_atoin). */
 function partialIPv4(id: string, asNet: boolean): Buffer | null {
@@ -482,258 +479,89 @@ function partialIPv4(id: string, asNet: boolean): Buffer | null {
   return Buffer.from([...parts, 0, 0, 0].slice(0, 4));
 }
 
-const PORT_NAMES: Record<string, number> = {
-  domain: 53,
-  http: 80,
-  https: 443,
-  ssh: 22,
-  ntp: 123,
-  ftp: 21,
-  telnet: 23,
-  smtp: 25,
-  echo: 7,
-  daytime: 13,
-  bootps: 67,
-  bootpc: 68,
-  tftp: 69,
-};
+/** A few services for systems without /etc/services: name, port, protocols. */
+const FALLBACK_SERVICES =
+  'echo 7 tu,daytime 13 tu,ftp 21 t,ssh 22 t,telnet 23 t,smtp 25 t,domain 53 tu,bootps 67 u,bootpc 68 u,tftp 69 u,http 80 t,ntp 123 u,https 443 tu';
 
-function portNumber(id: string): number | undefined {
-  if (/^\d+$/.test(id)) return Number(id) > 65535 ? undefined : Number(id);
-  return PORT_NAMES[id];
-}
+let services: Map<string, { tcp?: number; udp?: number }> | undefined;
 
-// ---------- layout ----------
-
-interface Pending {
-  ins: Insn;
-  t?: number;
-  f?: number;
-  ja?: number;
-}
-
-/** The program for a predicate: accept with `ret #snaplen`, reject with `ret #0`. */
-export function emit(p: Pred, snaplen: number): Insn[] {
-  const code: Pending[] = [];
-  const labels: number[] = [];
-  const label = () => labels.push(-1) - 1;
-  const place = (l: number) => {
-    labels[l] = code.length;
+/** /etc/services by name and alias, as getaddrinfo(3) reads it for pcap_nametoport(). */
+function serviceTable(): Map<string, { tcp?: number; udp?: number }> {
+  if (services) return services;
+  services = new Map();
+  const add = (name: string, port: number, proto: string) => {
+    const e = services!.get(name) ?? {};
+    if (proto === 'tcp' && e.tcp === undefined) e.tcp = port;
+    if (proto === 'udp' && e.udp === undefined) e.udp = port;
+    services!.set(name, e);
   };
-  const ACCEPT = label(),
-    REJECT = label();
-  const walk = (p: Pred, t: number, f: number): void => {
-    switch (p.t) {
-      case 'const':
-        code.push({ ins: stmt(JMP | 0, 0), ja: p.v ? t : f });
-        return;
-      case 'not':
-        return walk(p.e, f, t);
-      case 'and': {
-        const m = label();
-        walk(p.l, m, f);
-        place(m);
-        return walk(p.r, t, f);
-      }
-      case 'or': {
-        const m = label();
-        walk(p.l, t, m);
-        place(m);
-        return walk(p.r, t, f);
-      }
-      case 'atom':
-        for (const ins of p.code) code.push({ ins });
-        code.push({ ins: jump(p.op, p.k, 0, 0), t, f });
-    }
-  };
-  walk(p, ACCEPT, REJECT);
-  place(ACCEPT);
-  code.push({ ins: stmt(RET | K, snaplen) });
-  place(REJECT);
-  code.push({ ins: stmt(RET | K, 0) });
-  return resolve(code, labels);
-}
-
-/**
- * Drop a load whose value A already holds on every path to it (the part of
- * libpcap's optimizer that matters most for -d): jumps only go forward, so
- * one pass in order sees every predecessor first.
- */
-function dropKnownLoads(code: Pending[], labels: number[]): Pending[] {
-  const incoming = new Map<number, (string | null)[]>();
-  const at = (pos: number, state: string | null) => {
-    const l = incoming.get(pos) ?? [];
-    l.push(state);
-    incoming.set(pos, l);
-  };
-  const keep: Pending[] = [];
-  let state: string | null = null,
-    reachable = true;
-  for (let i = 0; i < code.length; i++) {
-    const c = code[i]!;
-    const from: (string | null)[] = [...(reachable ? [state] : []), ...(incoming.get(i) ?? [])];
-    state = from.length > 0 && from.every((s) => s === from[0]) ? from[0]! : null;
-    reachable = true;
-    const cls = c.ins.code & 0x07;
-    if (cls === LD && c.t === undefined && c.ja === undefined) {
-      const key = `${c.ins.code}/${c.ins.k}`;
-      if (state === key) continue;
-      state = (c.ins.code & 0xe0) === MEM ? null : key;
-    } else if (cls === LDX || (cls === MISC && (c.ins.code & 0xf8) !== 0x80)) {
-      if (state?.startsWith(`${LD | IND}`) || (state !== null && (Number(state.split('/')[0]) & 0xe0) === IND)) state = null;
-    } else if (cls === ALU || cls === MISC) {
-      state = null;
-    } else if (c.ja !== undefined) {
-      at(labels[c.ja]!, state);
-      reachable = false;
-    } else if (c.t !== undefined) {
-      at(labels[c.t]!, state);
-      at(labels[c.f!]!, state);
-      reachable = false;
-    } else if (cls === RET) {
-      reachable = false;
-    }
-    keep.push(c);
+  let text: string | undefined;
+  try {
+    text = readFileSync('/etc/services', 'utf8');
+  } catch {
+    text = undefined;
   }
-  return keep;
-}
-
-const isAbsLoad = (i: Insn) => (i.code & 0x07) === LD && (i.code & 0xe0) === ABS;
-const keyOf = (i: Insn) => `${i.code}/${i.k}`;
-
-/**
- * Jump threading on what an edge already knows: past `ldh [12]; jeq #0x800`
- * the false edge knows [12] != 0x800 and the true edge [12] = 0x800, so a
- * later test of the same bytes is decided there and the edge goes straight
- * to its outcome (what libpcap's optimizer does for `tcp`, `port` ...).
- */
-type Facts = Map<string, { eq?: number; ne: Set<number> }>;
-
-function meet(list: { facts: Facts; a: string | null }[]): { facts: Facts; a: string | null } {
-  if (list.length === 0) return { facts: new Map(), a: null };
-  const [first, ...rest] = list;
-  const facts: Facts = new Map();
-  for (const [key, f] of first!.facts) {
-    let eq = f.eq;
-    let ne = new Set(f.ne);
-    let everywhere = true;
-    for (const o of rest) {
-      const g = o.facts.get(key);
-      if (!g) {
-        everywhere = false;
-        break;
-      }
-      if (g.eq !== eq) eq = undefined;
-      ne = new Set([...ne].filter((v) => g.ne.has(v) || (g.eq !== undefined && g.eq !== v)));
+  if (text === undefined) {
+    for (const entry of FALLBACK_SERVICES.split(',')) {
+      const [name, port, protos] = entry.split(' ') as [string, string, string];
+      if (protos.includes('t')) add(name, Number(port), 'tcp');
+      if (protos.includes('u')) add(name, Number(port), 'udp');
     }
-    if (everywhere && (eq !== undefined || ne.size)) facts.set(key, { eq, ne });
+    return services;
   }
-  return { facts, a: list.every((x) => x.a === first!.a) ? first!.a : null };
+  for (const line of text.split('\n')) {
+    const words = line.replace(/#.*/, '').trim().split(/\s+/);
+    const m = /^(\d+)\/(tcp|udp)$/.exec(words[1] ?? '');
+    if (!m) continue;
+    for (const name of [words[0]!, ...words.slice(2)]) add(name, Number(m[1]), m[2]!);
+  }
+  return services;
 }
 
-function withFact(facts: Facts, key: string, eq: boolean, v: number): Facts {
-  const out: Facts = new Map([...facts].map(([k, f]) => [k, { eq: f.eq, ne: new Set(f.ne) }]));
-  const f = out.get(key) ?? { ne: new Set<number>() };
-  if (eq) f.eq = v;
-  else f.ne.add(v);
-  out.set(key, f);
-  return out;
+/** A port by number or name, and the protocol a name is limited to (pcap_nametoport: tcp, udp, or either when both agree). */
+function portNumber(id: string): { port: number; proto?: number } | undefined {
+  if (/^\d+$/.test(id)) return Number(id) > 65535 ? undefined : { port: Number(id) };
+  const e = serviceTable().get(id.replace(/^\\/, ''));
+  if (!e) return undefined;
+  if (e.tcp !== undefined) return { port: e.tcp, proto: e.udp === e.tcp ? undefined : 6 };
+  if (e.udp !== undefined) return { port: e.udp, proto: 17 };
+  return undefined;
 }
 
-/**
- * Jump threading on what a path already knows about the packet's bytes:
- * past `ldh [12]; jeq #0x800` the false edge knows [12] != 0x800, the true
- * edge [12] = 0x800, and what a path knows stays true further on (packet
- * bytes do not change), so a later test of the same bytes is decided and the
- * edge goes straight to its outcome, as libpcap's optimizer does.
- */
-function threadJumps(code: Pending[], labels: number[]): void {
-  const incoming = new Map<number, { facts: Facts; a: string | null }[]>();
-  const add = (pos: number, st: { facts: Facts; a: string | null }) => {
-    const l = incoming.get(pos) ?? [];
-    l.push(st);
-    incoming.set(pos, l);
-  };
-  let st: { facts: Facts; a: string | null } | null = { facts: new Map(), a: null };
-  for (let i = 0; i < code.length; i++) {
-    const c = code[i]!;
-    st = meet([...(st ? [st] : []), ...(incoming.get(i) ?? [])]);
-    if (c.ja !== undefined) {
-      add(labels[c.ja]!, st);
-      st = null;
-      continue;
+// ---------- to blocks and to BPF ----------
+
+/** The predicate as gencode.c's blocks: atoms in order, joined with gen_and, gen_or, gen_not. */
+function toBlock(p: Pred): Block {
+  switch (p.t) {
+    case 'const': {
+      // gencode.c gen_uncond: ld #0 (true) or #1 (false); jeq #0
+      const b = new Block(JMP | JEQ | K, 0);
+      b.stmts = [{ code: LD | IMM, k: p.v ? 0 : 1 }];
+      return b;
     }
-    if (c.t === undefined) {
-      const cls = c.ins.code & 0x07;
-      if (cls === RET) {
-        st = null;
-        continue;
-      }
-      st = { facts: st.facts, a: isAbsLoad(c.ins) ? keyOf(c.ins) : cls === ST || cls === JMP ? st.a : null };
-      continue;
+    case 'atom': {
+      const b = new Block(p.op, p.k);
+      b.stmts = p.code.map((i) => ({ code: i.code, k: i.k >>> 0 }));
+      return b;
     }
-    const a = st.a;
-    const isEq = c.ins.code === (JMP | JEQ | K) && a !== null;
-    for (const edge of ['t', 'f'] as const) {
-      let facts = isEq ? withFact(st.facts, a!, edge === 't', c.ins.k >>> 0) : st.facts;
-      let ea = a;
-      for (let hops = 0; hops < 64; hops++) {
-        let pos = labels[c[edge]!]!;
-        const head = code[pos];
-        let key = ea;
-        if (head && head.t === undefined && head.ja === undefined && isAbsLoad(head.ins)) {
-          key = keyOf(head.ins);
-          pos++;
-        }
-        const j = code[pos];
-        if (!j || j.t === undefined || j.ins.code !== (JMP | JEQ | K) || key === null) break;
-        const f = facts.get(key);
-        const k2 = j.ins.k >>> 0;
-        const outcome = f?.eq !== undefined ? f.eq === k2 : f?.ne.has(k2) ? false : undefined;
-        if (outcome === undefined) break;
-        c[edge] = outcome ? j.t : j.f!;
-        facts = withFact(facts, key, outcome, k2);
-        ea = key;
-      }
-      add(labels[c[edge]!]!, { facts, a: ea === a ? a : ea });
+    case 'not': {
+      const b = toBlock(p.e);
+      genNot(b);
+      return b;
     }
-    st = null;
+    default: {
+      const b0 = toBlock(p.l);
+      const b1 = toBlock(p.r);
+      if (p.t === 'and') genAnd(b0, b1);
+      else genOr(b0, b1);
+      return b1;
+    }
   }
 }
 
-function resolve(all: Pending[], labels: number[]): Insn[] {
-  threadJumps(all, labels);
-  const code = dropKnownLoads(all, labels);
-  if (code.length !== all.length) {
-    // renumber the labels onto the kept instructions (a label on a dropped load moves to the next kept one)
-    const kept = new Set(code);
-    const map: number[] = [];
-    let j = 0;
-    for (let i = 0; i <= all.length; i++) {
-      map[i] = j;
-      if (i < all.length && kept.has(all[i]!)) j++;
-    }
-    for (let l = 0; l < labels.length; l++) labels[l] = map[labels[l]!]!;
-  }
-  // a jump to the very next instruction is dropped; then offsets are filled in
-  const keep = code.filter((c, i) => !(c.ja !== undefined && labels[c.ja] === i + 1));
-  if (keep.length !== code.length) {
-    const map: number[] = [];
-    let j = 0;
-    for (let i = 0; i <= code.length; i++) {
-      map[i] = j;
-      if (i < code.length && keep.includes(code[i]!)) j++;
-    }
-    for (let l = 0; l < labels.length; l++) labels[l] = map[labels[l]!]!;
-  }
-  return keep.map((c, i) => {
-    if (c.ja !== undefined) return stmt(JMP | 0, labels[c.ja]! - i - 1);
-    if (c.t === undefined) return c.ins;
-    const jt = labels[c.t]! - i - 1,
-      jf = labels[c.f!]! - i - 1;
-    if (jt > 255 || jf > 255) throw new UsageError('expression too complex: a jump beyond 255 instructions');
-    return { ...c.ins, jt, jf };
-  });
+/** The program for a predicate: accept with `ret #snaplen`, reject with `ret #0`; optimised as libpcap does unless told not to. */
+export function emit(p: Pred, snaplen: number, optimized = true): Insn[] {
+  let root = finish(toBlock(p), snaplen);
+  if (optimized) root = optimize(root);
+  return linearize(root);
 }
-
-export { IMM, MEM };

@@ -1,17 +1,23 @@
 // pcap-filter(7) expressions compiled to classic BPF (src/stack/bpf.ts runs
-// and prints them): the same program can filter a file in the process or be
-// attached to a socket (SO_ATTACH_FILTER).
-import { image, run, type Insn } from '../bpf.js';
+// and prints them) as libpcap 1.10 compiles them: gencode's code (gen.ts),
+// libpcap's optimiser (optimize.ts), so `sockit dump -d` prints what
+// `tcpdump -d` prints. The same program can filter a file in the process or
+// be attached to a socket (SO_ATTACH_FILTER).
+import { image, K, RET, run, stmt, type Insn } from '../bpf.js';
+import { UsageError } from '../errors.js';
 import { contextFor, emit } from './gen.js';
 import { Parser, tokenize } from './parse.js';
 
 export type { Insn } from '../bpf.js';
 
-/** The program for an expression on a link type; '' accepts everything. Throws UsageError for a bad expression. */
-export function compileFilter(expression: string, linktype: number, snaplen: number): Insn[] {
+/** The program for an expression on a link type ('' accepts everything), optimised unless told not to (tcpdump -O). Throws UsageError for a bad expression and, optimised, for one that rejects every packet. */
+export function compileFilter(expression: string, linktype: number, snaplen: number, optimized = true): Insn[] {
   const toks = tokenize(expression);
-  if (toks.length === 0) return emit({ t: 'const', v: true }, snaplen);
-  return emit(new Parser(toks, contextFor(linktype)).parse(), snaplen);
+  if (toks.length === 0) return [stmt(RET | K, snaplen)];
+  const prog = emit(new Parser(toks, contextFor(linktype)).parse(), snaplen, optimized);
+  // pcap_compile() refuses what its optimiser reduces to `ret #0`
+  if (optimized && prog.length === 1 && prog[0]!.code === (RET | K) && prog[0]!.k === 0) throw new UsageError('expression rejects all packets');
+  return prog;
 }
 
 /** Run a program over a packet: the bytes to keep, 0 when it is rejected. */

@@ -282,7 +282,7 @@ export class Parser {
     if (q.proto && (this.is('broadcast') || this.is('multicast'))) return this.gen.cast(q.proto, this.next().text);
     if (q.proto && this.is('proto')) {
       this.i++;
-      return this.gen.protoNumber(q.proto, this.protocolNumber());
+      return this.gen.protoNumber(q.proto, this.protocolNumber(q.proto));
     }
     if (this.peek() && DIRS.has(this.peek()!.text)) {
       q.dir = this.next().text;
@@ -295,7 +295,7 @@ export class Parser {
     if (this.peek() && TYPES.has(this.peek()!.text)) {
       q.type = this.next().text;
       qualified = true;
-      if (q.type === 'proto') return this.gen.protoNumber(q.proto, this.protocolNumber());
+      if (q.type === 'proto') return this.gen.protoNumber(q.proto, this.protocolNumber(q.proto));
       if (q.type === 'gateway') this.error("'gateway' is not supported");
     }
     if (q.proto && !q.dir && !q.type) {
@@ -325,10 +325,27 @@ export class Parser {
     }
   }
 
-  private protocolNumber(): number {
+  /** A protocol number or name: an ethertype after ether/link (pcap_nametoeproto), else an IP protocol. */
+  private protocolNumber(proto?: string): number {
     const t = this.next();
     if (t.kind === 'num') return number(t.text);
-    const names: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, icmp6: 58, sctp: 132, esp: 50, ah: 51, gre: 47 };
+    const names: Record<string, number> =
+      proto === 'ether' || proto === 'link'
+        ? {
+            ip: 0x0800,
+            ip6: 0x86dd,
+            arp: 0x0806,
+            rarp: 0x8035,
+            atalk: 0x809b,
+            aarp: 0x80f3,
+            decnet: 0x6003,
+            lat: 0x6004,
+            sca: 0x6007,
+            moprc: 0x6002,
+            mopdl: 0x6001,
+            loopback: 0x9000,
+          }
+        : { ip: 0, icmp: 1, igmp: 2, tcp: 6, udp: 17, icmp6: 58, sctp: 132, esp: 50, ah: 51, gre: 47, pim: 103, vrrp: 112 };
     const v = names[t.text.replace(/^\\/, '')];
     if (v === undefined) {
       this.i--;
