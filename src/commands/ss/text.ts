@@ -428,6 +428,29 @@ export function nlProtoName(proto: number, numeric: boolean): string {
   return (!numeric && NL_PROTO[proto]) || String(proto);
 }
 
+/** a number as get_u16/get_u32 with base 0 read it: decimal, 0x hex or 0 octal; null when it is none */
+function cNumber(text: string, max: number): number | null {
+  let v: number;
+  if (/^0x[0-9a-f]+$/i.test(text)) v = parseInt(text.slice(2), 16);
+  else if (/^0[0-7]*$/.test(text)) v = parseInt(text, 8);
+  else if (/^[1-9]\d*$/.test(text)) v = Number(text);
+  else return null;
+  return v <= max ? v : null;
+}
+
+/** ll_proto_a2n: an ethertype by its name (any case) or number, host order */
+export function llProtoNumber(name: string): number | null {
+  const lower = name.toLowerCase();
+  for (const [v, n] of LL_PROTO) if (n.toLowerCase() === lower) return v;
+  return cNumber(name, 0xffff);
+}
+
+/** nl_proto_a2n: a NETLINK_* protocol by its name or number */
+export function nlProtoNumber(name: string): number | null {
+  const i = NL_PROTO.indexOf(name);
+  return i >= 0 ? i : cNumber(name, 0xffffffff);
+}
+
 const FANOUT = ['hash', 'lb', 'cpu', 'roll', 'random', 'qm'];
 const ring = (r: PacketDiagRing) =>
   `blk_size:${r.blockSize},blk_nr:${r.blockNr},frm_size:${r.frameSize},frm_nr:${r.frameNr},tmo:${r.retireTmo},features:0x${r.features.toString(16)}`;
@@ -472,11 +495,11 @@ export function packetTokens(s: PacketDiagMsg, o: LinkTextOptions): string[] {
   if (o.bpf && s.filter)
     ext += `${nl}bpf filter (${s.filter.length}): ${s.filter.map((f) => ` 0x${f.code.toString(16).padStart(2, '0')} ${f.jt} ${f.jf} ${f.k},`).join('')}`;
   if (o.memory) ext += skmem(s.skmeminfo);
-  const index = s.info?.index ?? 0;
+  const index = s.info?.index ?? s.proc?.ifindex ?? 0;
   return [
     s.type === 3 ? 'p_raw' : 'p_dgr',
     SS_STATE[7]!,
-    String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6),
+    String(s.proc ? s.proc.rmem : (s.skmeminfo?.rmem_alloc ?? 0)).padEnd(6),
     '0     ',
     `${s.protocol === 3 ? '*' : llProtoName(s.protocol, o.numeric)}:`,
     index ? (o.ifname(index) ?? `if${index}`) : '*',
@@ -500,13 +523,14 @@ export function netlinkTokens(s: NetlinkDiagMsg, o: TextOptions, comm: (pid: num
   }
   const connected = s.state === NETLINK_CONNECTED;
   let ext = '';
-  if (o.extended) ext += ` sk=0 cb=0 groups=0x${(s.groups ?? 0).toString(16).padStart(8, '0')}`;
-  if (o.memory) ext += `\t${skmem(s.skmeminfo)}`;
+  // from /proc/net/netlink ss prints the sk pointer and the Dump column; from netlink_diag zeros, and -m's skmem only
+  if (o.extended) ext += ` sk=${s.proc?.sk ?? 0} cb=${s.proc?.cb ?? 0} groups=0x${(s.groups ?? 0).toString(16).padStart(8, '0')}`;
+  if (o.memory && !s.proc) ext += `\t${skmem(s.skmeminfo)}`;
   return [
     'nl',
     SS_STATE[7]!,
-    String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6),
-    String(s.skmeminfo?.wmem_alloc ?? 0).padEnd(6),
+    String(s.proc ? s.proc.rmem : (s.skmeminfo?.rmem_alloc ?? 0)).padEnd(6),
+    String(s.proc ? s.proc.wmem : (s.skmeminfo?.wmem_alloc ?? 0)).padEnd(6),
     `${nlProtoName(s.protocol, o.numeric)}:`,
     name,
     connected ? `${s.dstGroup | 0}:` : '*',

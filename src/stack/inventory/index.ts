@@ -49,12 +49,23 @@ import { parseAddress } from '../packet/addr.js';
 
 export type { NetlinkDiagMsg, PacketDiagMsg } from '../abi/packet_diag.js';
 import type { DecodeFailure } from '../packet/result.js';
-import { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
+import { parseProcInet, parseProcNetlink, parseProcPacket, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
 import { joinInterfaces, type InterfacesResult } from './interfaces.js';
 
 export { joinInterfaces, operstateName, scopeName, type Interface, type InterfaceAddress, type InterfacesResult } from './interfaces.js';
 export { scanOwners, type Owner, type Owners } from './owners.js';
-export { parseIfInet6, parseIpv6Route, parseProcInet, parseProcUnix, readProcNet, type IfInet6, type ProcUnix, type Route6 } from './procnet.js';
+export {
+  parseIfInet6,
+  parseIpv6Route,
+  parseProcInet,
+  parseProcNetlink,
+  parseProcPacket,
+  parseProcUnix,
+  readProcNet,
+  type IfInet6,
+  type ProcUnix,
+  type Route6,
+} from './procnet.js';
 
 export type InetTable = 'tcp' | 'udp' | 'raw';
 export const IPPROTO: Record<InetTable, number> = { tcp: 6, udp: 17, raw: 255 };
@@ -178,30 +189,41 @@ export class Inventory {
     return 'proc';
   }
 
-  /** Stream every packet socket (packet_diag) with the attributes of `show` (PACKET_SHOW_*). */
-  async packet(show: number, fn: (s: PacketDiagMsg) => void): Promise<Source | null> {
-    return this.diag(packetDiagReq.encode(show | PACKET_SHOW_MEMINFO), packetDiagMsg.decode, fn);
+  /**
+   * Stream every packet socket (packet_diag) with the attributes of `show`
+   * (PACKET_SHOW_*); /proc/net/packet when netlink is refused or packet_diag
+   * is not loaded, as ss falls back.
+   */
+  async packet(show: number, fn: (s: PacketDiagMsg) => void): Promise<Source> {
+    if (await this.diag(packetDiagReq.encode(show | PACKET_SHOW_MEMINFO), packetDiagMsg.decode, fn)) return 'netlink';
+    for (const s of parseProcPacket(readProcNet('packet'))) fn(s);
+    return 'proc';
   }
 
-  /** Stream every netlink socket (netlink_diag) with the attributes of `show` (NDIAG_SHOW_*). */
-  async netlinkSockets(show: number, fn: (s: NetlinkDiagMsg) => void): Promise<Source | null> {
-    return this.diag(netlinkDiagReq.encode(show), netlinkDiagMsg.decode, fn);
+  /**
+   * Stream every netlink socket (netlink_diag) with the attributes of `show`
+   * (NDIAG_SHOW_*); /proc/net/netlink when netlink_diag cannot answer.
+   */
+  async netlinkSockets(show: number, fn: (s: NetlinkDiagMsg) => void): Promise<Source> {
+    if (await this.diag(netlinkDiagReq.encode(show), netlinkDiagMsg.decode, fn)) return 'netlink';
+    for (const s of parseProcNetlink(readProcNet('netlink'))) fn(s);
+    return 'proc';
   }
 
-  /** One sock_diag dump with no /proc fallback: null when netlink is refused or the diag module is missing. */
+  /** One sock_diag dump: false when netlink is refused or the diag module is missing (the caller falls back). */
   private async diag<T>(
     req: Buffer,
     decode: (b: Buffer, o: number, end: number) => { ok: true; value: T } | DecodeFailure,
     fn: (s: T) => void,
-  ): Promise<Source | null> {
+  ): Promise<boolean> {
     const nl = this.netlink();
-    if (!nl) return null;
+    if (!nl) return false;
     const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
       const d = decode(b, o, end);
       if (d.ok) fn(d.value);
       else this.reports.push({ source: 'netlink', malformed: d });
     });
-    return this.settled(r) ? 'netlink' : null;
+    return this.settled(r);
   }
 
   /** /proc/net/unix as records (netstat -x reads it for RefCnt and Flags). */
