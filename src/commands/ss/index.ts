@@ -460,6 +460,8 @@ interface SweepResult {
   sources: Set<string>;
   reports: Inventory['reports'];
   unsupported: number;
+  /** netlink was refused: the records came from /proc/net */
+  refusal: Inventory['refusal'];
 }
 
 function textOptions(o: Options, owners: ReturnType<typeof scanOwners> | undefined): LinkTextOptions {
@@ -554,7 +556,7 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
   } finally {
     inv.close();
   }
-  return { sources, reports: inv.reports, unsupported: unsupported.count, received: inv.received };
+  return { sources, reports: inv.reports, unsupported: unsupported.count, received: inv.received, refusal: inv.refusal };
 }
 
 function newTable(o: Options, sel: Selection, write: (s: string) => void): Table {
@@ -566,6 +568,8 @@ function newTable(o: Options, sel: Selection, write: (s: string) => void): Table
 }
 
 function reportSweep(r: SweepResult): void {
+  // ss says "Cannot open netlink socket: Permission denied" for each dump it falls back from
+  if (r.refusal) process.stderr.write(`sockit ss: cannot open a sock_diag netlink socket: ${strerrorOf(r.refusal)}; read /proc/net instead\n`);
   if (r.unsupported) {
     process.stderr.write(
       `sockit ss: SOCK_DESTROY: Operation not supported for ${r.unsupported} socket${r.unsupported > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`,

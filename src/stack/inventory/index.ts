@@ -3,7 +3,7 @@
 // (sock_diag(7); IPv4 and IPv6 dumped separately, as ss does), with the
 // state filter sent to the kernel as idiag_states. When netlink is refused
 // (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
-import { isSystemError } from '../errors.js';
+import { isSystemError, type SystemError } from '../errors.js';
 import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, encodeAttr } from '../abi/netlink.js';
 import { INET_DIAG_REQ_BYTECODE } from '../abi/inet_diag_bc.js';
 import {
@@ -103,6 +103,8 @@ export const FORCE_PROC_ENV = 'SOCKIT_INVENTORY';
 export class Inventory {
   private nl: NetlinkSocket | null = null;
   private refused = false;
+  /** why socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed, when it did (the records came from /proc/net) */
+  refusal: SystemError | null = null;
   readonly reports: Report[] = [];
   /** inet_diag_msg replies read from the kernel (what INET_DIAG_REQ_BYTECODE saves shows here) */
   received = 0;
@@ -119,6 +121,7 @@ export class Inventory {
     } catch (e) {
       if (!isSystemError(e)) throw e;
       this.refused = true; // EACCES/EPERM (a seccomp or LSM policy), EAFNOSUPPORT
+      this.refusal = e;
     }
     return this.nl;
   }
