@@ -182,6 +182,25 @@ describe.skipIf(!isRoot)('ss -0 and -f netlink match ss 6.1 in a lab namespace',
     });
   }
 
+  // as nobody: packet_diag hides a socket's BPF filter without CAP_NET_ADMIN (may_report_filterinfo),
+  // /proc/PID/fd of root's processes is closed (no users:(...)); both tools alike
+  for (const args of [['-0a'], ['-0ab'], ['-0ae'], ['-0ap'], ['-0a', 'src', 'link:0x88b5']]) {
+    it(`as nobody: sockit ss ${args.join(' ')} is ss ${args.join(' ')}`, async () => {
+      const theirs = await lab.exec(lab.src, ['ss', ...args], { user: 'nobody' });
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { user: 'nobody', env: { SOCKIT_SS_LAYOUT: '6.1' } });
+      expect(ours.code).toBe(0);
+      expect(ours.stderr).toBe(theirs.stderr);
+      expect(sorted(ours.stdout)).toEqual(sorted(theirs.stdout));
+      if (args.includes('-0ap')) expect(ours.stdout).not.toContain('users:');
+    });
+  }
+  it("as nobody: sockit ss -A netlink -a is ss -A netlink -a (each tool's own sockets aside)", async () => {
+    const theirs = await lab.exec(lab.src, ['ss', '-A', 'netlink', '-a'], { user: 'nobody' });
+    const ours = await sockitIn(lab, lab.src, ['ss', '-A', 'netlink', '-a'], { user: 'nobody', env: { SOCKIT_SS_LAYOUT: '6.1' } });
+    expect(ours.code).toBe(0);
+    expect(others(ours.stdout)).toEqual(others(theirs.stdout));
+  });
+
   it('a netlink or link HOST that does not parse is a filter error pointing at it', async () => {
     const r = await sockitIn(lab, lab.src, ['ss', '-f', 'netlink', '-a', 'src', 'nosuchproto:1']);
     expect(r.stderr).toBe("sockit ss: bad filter at 'nosuchproto:1': expected [netlink:]PROTOCOL[:PID] after src\n");

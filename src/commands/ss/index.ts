@@ -451,6 +451,8 @@ function servicePort(name: string): number | null {
 
 /** What a sweep hands each socket to: its identity, ss state name, text tokens and JSON record, made when asked. */
 interface Sink {
+  /** whether socket() needs each socket's key (--watch does; a listing does not make them) */
+  keyed?: boolean;
   socket(key: string, state: string, tokens: () => string[], record: () => JsonRecord): void;
 }
 
@@ -545,7 +547,7 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
           sel.states & ALL_STATES,
           ext,
           (s: InetSocket) => {
-            if (!o.kill) emit(s, inetKey(s), () => inetTokens(s, text));
+            if (!o.kill) emit(s, sink.keyed ? inetKey(s) : '', () => inetTokens(s, text));
             else if (!filter || matches(filter, s)) doomed.push(s);
           },
           bc,
@@ -622,6 +624,7 @@ async function watch(o: Options, sel: Selection, filter: Filter | null, seconds:
     while (!stop) {
       const now = new Map<string, Seen>();
       const r = await sweep(o, sel, filter, {
+        keyed: true,
         socket(key, state, tokens, record) {
           now.set(key, { state, tokens: tokens(), record });
         },
