@@ -78,6 +78,7 @@ const cases = [
 spawnSync('ip', ['netns', 'add', ns]);
 spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 const results = {};
+let phases = null;
 try {
   for (const n of sizes) {
     const { child, sockets } = await hold(n);
@@ -99,6 +100,8 @@ try {
           rss: Math.max(...ours.map((x) => x.kb)),
         };
       }
+      // at the large size: where sockit ss -tan's time per socket goes, warm, in one process
+      if (n === sizes[1]) phases = JSON.parse(output([process.execPath, join(root, 'bench', 'netstat-phases.mjs')]));
     } finally {
       child.stdin.end();
       child.kill();
@@ -120,4 +123,11 @@ for (const [name] of cases) {
   row(`${name}, ${b.sockets} sockets (cpu ms)`, b.oursCpu, b.theirsCpu, 'ms', false);
   row(`${name}, cpu slope per socket (us)`, per(a.oursCpu, b.oursCpu), per(a.theirsCpu, b.theirsCpu), 'us', false);
   console.log(`${name.padEnd(34)} sockit peak RSS ${(a.rss / 1024).toFixed(1)} MiB at ${a.sockets} sockets, ${(b.rss / 1024).toFixed(1)} MiB at ${b.sockets}`);
+}
+if (phases) {
+  const f = (x) => `${x.toFixed(2)} us`;
+  console.log(
+    `sockit ss -tan per socket, warm, in-process CPU (bench/netstat-phases.mjs): kernel dump alone ${f(phases.kernel_dump_us)} (the floor ss shares), ` +
+      `+decode ${f(phases.decoded_us)}, +ss tokens ${f(phases.tokens_us)}, +ss table ${f(phases.table_us)}`,
+  );
 }
