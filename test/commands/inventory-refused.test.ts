@@ -36,7 +36,7 @@ describe.skipIf(!isRoot)('netlink refused (EACCES from socket()): sockit and ss 
     dir = mkdtempSync(join(tmpdir(), 'sockit-refused-'));
     chmodSync(dir, 0o755);
     shim = join(dir, 'refuse-sock-diag.so');
-    const cc = spawnSync('gcc', ['-shared', '-fPIC', '-O2', '-o', shim, 'test/fixtures/refuse-sock-diag.c', '-ldl'], { encoding: 'utf8' });
+    const cc = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', shim, 'test/fixtures/refuse-sock-diag.c', '-ldl'], { encoding: 'utf8' });
     expect(cc.status, cc.stderr).toBe(0);
     lab = await Lab.chain({ routers: 0, name: 'refused' });
     holder = lab.spawn(lab.src, ['python3', '-c', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
