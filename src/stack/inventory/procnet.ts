@@ -30,12 +30,7 @@ export function readProcNet(name: string, root = '/proc'): string {
  */
 export function* parseProcInet(text: string, family: 4 | 6): Generator<InetDiagMsg> {
   const buf = Buffer.alloc(16);
-  let start = text.indexOf('\n') + 1;
-  while (start > 0 && start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const f = text.slice(start, end).trim().split(/\s+/);
-    start = end + 1;
+  for (const f of rows(text)) {
     if (f.length < 10) continue;
     const [lh, lp] = f[1].split(':');
     const [rh, rp] = f[2].split(':');
