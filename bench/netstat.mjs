@@ -36,21 +36,23 @@ print(len(keep), flush=True)
 sys.stdin.read()
 `;
 
-// wall time and peak RSS of one run, measured by a parent that waits for it (ru_maxrss)
+// wall time, CPU time (user+sys) and peak RSS of one run, measured by a parent that waits for it
+// (getrusage(RUSAGE_CHILDREN): the machine is shared, so CPU time is the steadier of the two)
 const MEASURE = `
 import os, resource, subprocess, sys, tempfile, time
 # a file, not /dev/null: src/cli/stdio.ts takes a /dev/null stdout with a piped stderr for a closed one
 with tempfile.TemporaryFile(dir='/dev/shm') as out:
     t = time.monotonic()
     subprocess.run(sys.argv[1:], stdout=out, check=True)
-print((time.monotonic() - t) * 1000, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print((time.monotonic() - t) * 1000, ru.ru_maxrss, (ru.ru_utime + ru.ru_stime) * 1000)
 `;
 
 function measure(argv) {
   const r = spawnSync('ip', ['netns', 'exec', ns, 'python3', '-c', MEASURE, ...argv], { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
-  const [ms, kb] = r.stdout.trim().split(' ').map(Number);
-  return { ms, kb };
+  const [ms, kb, cpu] = r.stdout.trim().split(' ').map(Number);
+  return { ms, kb, cpu };
 }
 
 function output(argv) {
@@ -76,6 +78,7 @@ const cases = [
 spawnSync('ip', ['netns', 'add', ns]);
 spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 const results = {};
+let phases = null;
 try {
   for (const n of sizes) {
     const { child, sockets } = await hold(n);
@@ -87,9 +90,18 @@ try {
       }
       for (const [name, argv] of cases) {
         const ours = Array.from({ length: runs }, () => measure([...sockit, ...argv]));
-        const theirs = Array.from({ length: runs }, () => measure(argv).ms);
-        results[`${name}@${n}`] = { sockets, ours: median(ours.map((x) => x.ms)), theirs: median(theirs), rss: Math.max(...ours.map((x) => x.kb)) };
+        const theirs = Array.from({ length: runs }, () => measure(argv));
+        results[`${name}@${n}`] = {
+          sockets,
+          ours: median(ours.map((x) => x.ms)),
+          theirs: median(theirs.map((x) => x.ms)),
+          oursCpu: median(ours.map((x) => x.cpu)),
+          theirsCpu: median(theirs.map((x) => x.cpu)),
+          rss: Math.max(...ours.map((x) => x.kb)),
+        };
       }
+      // at the large size: where sockit ss -tan's time per socket goes, warm, in one process
+      if (n === sizes[1]) phases = JSON.parse(output([process.execPath, join(root, 'bench', 'netstat-phases.mjs')]));
     } finally {
       child.stdin.end();
       child.kill();
@@ -99,12 +111,23 @@ try {
   spawnSync('ip', ['netns', 'del', ns]);
 }
 
-console.log(`sockit ss/netstat vs ss (iproute2) / netstat (net-tools), median of ${runs} runs, NODE_EXTRA_CA_CERTS unset, SOCKIT_SS_LAYOUT=6.1`);
+console.log(
+  `sockit ss/netstat vs ss (iproute2) / netstat (net-tools), median of ${runs} runs, NODE_EXTRA_CA_CERTS unset, SOCKIT_SS_LAYOUT=6.1; cpu = user+sys`,
+);
 for (const [name] of cases) {
   const [a, b] = sizes.map((n) => results[`${name}@${n}`]);
   row(`${name}, ${a.sockets} sockets (ms)`, a.ours, a.theirs, 'ms', false);
   row(`${name}, ${b.sockets} sockets (ms)`, b.ours, b.theirs, 'ms', false);
   const per = (x, y) => ((y - x) / (b.sockets - a.sockets)) * 1000;
   row(`${name}, slope per socket (us)`, per(a.ours, b.ours), per(a.theirs, b.theirs), 'us', false);
+  row(`${name}, ${b.sockets} sockets (cpu ms)`, b.oursCpu, b.theirsCpu, 'ms', false);
+  row(`${name}, cpu slope per socket (us)`, per(a.oursCpu, b.oursCpu), per(a.theirsCpu, b.theirsCpu), 'us', false);
   console.log(`${name.padEnd(34)} sockit peak RSS ${(a.rss / 1024).toFixed(1)} MiB at ${a.sockets} sockets, ${(b.rss / 1024).toFixed(1)} MiB at ${b.sockets}`);
+}
+if (phases) {
+  const f = (x) => `${x.toFixed(2)} us`;
+  console.log(
+    `sockit ss -tan per socket, warm, in-process CPU (bench/netstat-phases.mjs): kernel dump alone ${f(phases.kernel_dump_us)} (the floor ss shares), ` +
+      `+decode ${f(phases.decoded_us)}, +ss tokens ${f(phases.tokens_us)}, +ss table ${f(phases.table_us)}`,
+  );
 }

@@ -359,11 +359,13 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
       const r = await lab.exec(lab.src, ['ip', 'route', 'add', ...route]);
       expect(r.code, `${route.join(' ')}: ${r.stderr}`).toBe(0);
     }
-    for (const args of [['-r'], ['-rn'], ['-rne'], ['-rnee'], ['-re']]) {
+    // -C: the IPv4 routing cache, a header alone since Linux 3.6 (rt_cache), in each -e layout
+    for (const args of [['-r'], ['-rn'], ['-rne'], ['-rnee'], ['-re'], ['-rC'], ['-rCe'], ['-rnCee'], ['-C', '-tn']]) {
       const { theirs, ours } = await both('netstat', args);
       expect(ours.code).toBe(0);
       expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
-      if (!args[0]!.includes('n')) expect(ours.stdout).toMatch(/^default +gw-dst .*\n(.*\n)*host-five +gw-dst +255\.255\.255\.255 UGH /m);
+      if (!args[0]!.includes('n') && !args.join('').includes('C'))
+        expect(ours.stdout).toMatch(/^default +gw-dst .*\n(.*\n)*host-five +gw-dst +255\.255\.255\.255 UGH /m);
     }
     const j = await sockitIn(lab, lab.src, ['netstat', '-rn', '--json']);
     expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
@@ -383,7 +385,7 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
       const r = await lab.exec(lab.src, ['ip', '-6', 'route', 'add', ...route]);
       expect(r.code, `${route.join(' ')}: ${r.stderr}`).toBe(0);
     }
-    for (const args of [['-6', '-r'], ['-6', '-rn'], ['-A', 'inet6', '-rn'], ['-r6e'], ['-rn', '-A', 'inet6,inet'], ['-r', '-4', '-6']]) {
+    for (const args of [['-6', '-r'], ['-6', '-rn'], ['-A', 'inet6', '-rn'], ['-r6e'], ['-rn', '-A', 'inet6,inet'], ['-r', '-4', '-6'], ['-rC6'], ['-rnC46']]) {
       const { theirs, ours } = await both('netstat', args);
       expect(ours.code).toBe(0);
       expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
@@ -426,6 +428,42 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     expect(ours.stdout).toMatch(
       /^vq0: flags=4098<BROADCAST,MULTICAST>  mtu 1500\n {8}inet 203\.0\.113\.1  netmask 255\.255\.255\.255  broadcast 0\.0\.0\.0\n {8}ether [0-9a-f:]{17}  txqueuelen 77  \(Ethernet\)\n/m,
     );
+  });
+
+  it('netstat -i, -ie: IPv4 aliases (labels) are interfaces of their own, as SIOCGIFCONF lists them', async () => {
+    for (const cmd of [
+      ['ip', 'link', 'add', 'va0', 'type', 'veth', 'peer', 'name', 'vb0'],
+      ['ip', 'link', 'set', 'va0', 'up'],
+      ['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'va0'],
+      ['ip', 'addr', 'add', '192.0.2.5/24', 'dev', 'va0'], // a secondary with the link's own label: not listed
+      ['ip', 'addr', 'add', '198.51.100.1/24', 'brd', '+', 'dev', 'va0', 'label', 'va0:1'],
+      ['ip', 'addr', 'add', '198.51.100.10/24', 'dev', 'va0', 'label', 'va0:10'], // a secondary of its own label
+      ['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'va0', 'label', 'va0:2'],
+      ['ip', 'addr', 'add', '203.0.113.9/32', 'dev', 'va0', 'label', 'va0:foo'],
+      ['ip', 'addr', 'add', '203.0.113.1/24', 'dev', 'vb0', 'label', 'vb0:3'], // vb0 is down: -a only
+      ['ip', 'addr', 'add', '192.0.2.77/32', 'dev', 'lo', 'label', 'lo:5'],
+    ]) {
+      const r = await lab.exec(lab.src, cmd);
+      expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    const mask = (t: string) =>
+      t
+        .replace(/^( {8}[RT]X packets )\d+  bytes \d+ \([\d.]+ \w+\)$/gm, '$1N  bytes N (N)')
+        .replace(/^( {8}TX errors \d+  dropped )\d+/gm, '$1N')
+        .replace(/^((?:eth0|va0) +\d+) .*?( [A-Za-z]+)$/gm, '$1 COUNTERS$2');
+    for (const args of [['-i'], ['-ia'], ['-ie'], ['-iea'], ['-ieen']]) {
+      const { theirs, ours } = await both('netstat', args);
+      expect(ours.code).toBe(0);
+      expect(mask(ours.stdout), args.join(' ')).toBe(mask(theirs.stdout));
+    }
+    const { ours } = await both('netstat', ['-ie']);
+    expect(ours.stdout).toMatch(
+      /^va0:1: flags=\d+<UP,BROADCAST,MULTICAST>  mtu 1500\n {8}inet 198\.51\.100\.1  netmask 255\.255\.255\.0  broadcast 198\.51\.100\.255\n {8}ether /m,
+    );
+    expect(ours.stdout).toMatch(/^va0:10: .*\n {8}inet 198\.51\.100\.10 /m);
+    const j = await sockitIn(lab, lab.src, ['netstat', '-ia', '--json']);
+    expect(vocabularyProblems(j.stdout, j.code)).toEqual([]);
+    expect(j.stdout).toMatch(/\{"type":"interface","name":"va0:foo","index":\d+,"mtu":1500,"flags":\d+,"stats":null,"alias_of":"va0"\}/);
   });
 
   it('shows what the fixture opened (ss -tan --json, in the JSON vocabulary)', async () => {

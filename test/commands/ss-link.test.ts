@@ -25,7 +25,8 @@ bpf.setsockopt(socket.SOL_SOCKET, 26, struct.pack("HL", 2, ctypes.addressof(buf)
 ring = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(P))
 ring.setsockopt(263, 10, struct.pack("I", 2))                        # PACKET_VERSION TPACKET_V3
 ring.setsockopt(263, 5, struct.pack("IIIIIII", 1 << 16, 4, 1 << 11, 128, 60, 0, 0))  # PACKET_RX_RING
-keep = [raw, dgr, unbound, fan, bpf, ring]
+nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); nl.bind((0, 1))  # rtnl, RTMGRP_LINK: port id = our pid
+keep = [raw, dgr, unbound, fan, bpf, ring, nl]
 print("ready", flush=True)
 sys.stdin.read()
 `;
@@ -33,10 +34,12 @@ sys.stdin.read()
 describe.skipIf(!isRoot)('ss -0 and -f netlink match ss 6.1 in a lab namespace', () => {
   let lab: Lab;
   let holder: ChildProcess;
+  let holderPid: number;
 
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 0, name: 'sslink' });
     holder = lab.spawn(lab.src, ['python3', '-c', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    holderPid = holder.pid!;
     await new Promise<void>((resolve, reject) => {
       holder.stdout!.once('data', () => resolve());
       holder.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
@@ -122,5 +125,134 @@ describe.skipIf(!isRoot)('ss -0 and -f netlink match ss 6.1 in a lab namespace',
         .sort();
     expect(others(ours.stdout)).toEqual(others(theirs.stdout));
     expect(others(ours.stdout).some((l) => l.includes('rtnl:kernel'))).toBe(true);
+  });
+
+  // a netlink socket's line whose port is a process other than the holder's: each tool's own sockets
+  const others = (t: string) =>
+    sorted(t)
+      .slice(1)
+      .filter((l) => {
+        const port = /^\S+\s+\S+\s+\S+\s+\S+\s+\S+:(\S+)/.exec(l!)?.[1] ?? /^\S+\s+\S+\s+\S+\s+\S+:(\S+)/.exec(l!)?.[1];
+        return port === undefined || !/^(\d+|\w+\/\d+)$/.test(port) || port === '0' || port.endsWith(`/${holderPid}`) || port === String(holderPid);
+      })
+      .map((l) => l!.replace(/\s+/g, ' '));
+
+  // ss's filter sees a packet socket's protocol as its local address and its interface as its port,
+  // a netlink socket's protocol and port id (run_ssfilter); HOST is PROTOCOL[:IFACE|:PID] after link: / netlink:
+  // or -f link / -f netlink
+  for (const args of [
+    ['-0a', 'src', 'link:*:lo'],
+    ['-0a', 'src', 'link:0x88b5'],
+    ['-f', 'link', '-a', 'src', '0x88b5:eth0'],
+    ['-f', 'link', '-a', 'src', '*:1'],
+    ['-0a', 'sport', '=', '1'],
+    ['-0a', 'sport', '>', '0'],
+    ['-0a', 'dev', 'eth0'],
+    ['-0a', 'not', 'dev', 'eth0'],
+    ['-0a', 'autobound'],
+    ['-0a', 'dst', '*:0'],
+    ['-0a', 'dport', '=', '0'],
+    ['-0a', 'src', 'link:all', 'or', 'src', 'link:*:lo'],
+    ['-A', 'packet', 'src', 'link:0x88b5', 'and', 'not', 'sport', '=', '0'],
+  ]) {
+    it(`filtered: sockit ss ${args.join(' ')} is ss ${args.join(' ')}`, async () => {
+      const theirs = await lab.exec(lab.src, ['ss', ...args]);
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_SS_LAYOUT: '6.1' } });
+      expect(ours.stderr).toBe('');
+      expect(ours.code).toBe(0);
+      expect(sorted(ours.stdout)).toEqual(sorted(theirs.stdout));
+    });
+  }
+  for (const args of [
+    ['-f', 'netlink', '-an', 'src', 'rtnl:kernel'],
+    ['-f', 'netlink', '-an', 'src', 'rtnl'],
+    ['-f', 'netlink', '-a', 'src', 'tcpdiag:*'],
+    ['-A', 'netlink', '-an', 'src', 'netlink:rtnl:kernel'],
+    ['-A', 'netlink', '-an', 'sport', '=', '0'],
+    ['-A', 'netlink', '-an', 'dport', '=', '0'],
+    ['-A', 'netlink', '-an', 'not', 'sport', '=', '0'],
+    ['-f', 'netlink', '-an', 'dst', '*'],
+  ]) {
+    it(`filtered: sockit ss ${args.join(' ')} is ss ${args.join(' ')} (each tool's own sockets aside)`, async () => {
+      const theirs = await lab.exec(lab.src, ['ss', ...args]);
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_SS_LAYOUT: '6.1' } });
+      expect(ours.stderr).toBe('');
+      expect(ours.code).toBe(0);
+      expect(others(ours.stdout)).toEqual(others(theirs.stdout));
+    });
+  }
+
+  // as nobody: packet_diag hides a socket's BPF filter without CAP_NET_ADMIN (may_report_filterinfo),
+  // /proc/PID/fd of root's processes is closed (no users:(...)); both tools alike
+  for (const args of [['-0a'], ['-0ab'], ['-0ae'], ['-0ap'], ['-0a', 'src', 'link:0x88b5']]) {
+    it(`as nobody: sockit ss ${args.join(' ')} is ss ${args.join(' ')}`, async () => {
+      const theirs = await lab.exec(lab.src, ['ss', ...args], { user: 'nobody' });
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { user: 'nobody', env: { SOCKIT_SS_LAYOUT: '6.1' } });
+      expect(ours.code).toBe(0);
+      expect(ours.stderr).toBe(theirs.stderr);
+      expect(sorted(ours.stdout)).toEqual(sorted(theirs.stdout));
+      if (args.includes('-0ap')) expect(ours.stdout).not.toContain('users:');
+    });
+  }
+  it("as nobody: sockit ss -A netlink -a is ss -A netlink -a (each tool's own sockets aside)", async () => {
+    const theirs = await lab.exec(lab.src, ['ss', '-A', 'netlink', '-a'], { user: 'nobody' });
+    const ours = await sockitIn(lab, lab.src, ['ss', '-A', 'netlink', '-a'], { user: 'nobody', env: { SOCKIT_SS_LAYOUT: '6.1' } });
+    expect(ours.code).toBe(0);
+    expect(others(ours.stdout)).toEqual(others(theirs.stdout));
+  });
+
+  it('a netlink or link HOST that does not parse is a filter error pointing at it', async () => {
+    const r = await sockitIn(lab, lab.src, ['ss', '-f', 'netlink', '-a', 'src', 'nosuchproto:1']);
+    expect(r.stderr).toBe("sockit ss: bad filter at 'nosuchproto:1': expected [netlink:]PROTOCOL[:PID] after src\n");
+    expect(r.code).toBe(2);
+    const l = await sockitIn(lab, lab.src, ['ss', '-a', 'src', 'link:ip:nosuchdev']);
+    expect(l.stderr).toBe("sockit ss: bad filter at 'link:ip:nosuchdev': expected [link:]PROTOCOL[:INTERFACE] after src\n");
+    expect(l.code).toBe(2);
+  });
+
+  // netlink refused: ss itself reads /proc/net/packet and /proc/net/netlink when PROC_ROOT is set
+  for (const args of [['-0a'], ['-0an'], ['-0ae'], ['-0am'], ['-0ap'], ['-0a', 'src', 'link:*:lo']]) {
+    it(`/proc fallback: SOCKIT_INVENTORY=proc sockit ss ${args.join(' ')} is PROC_ROOT=/proc ss ${args.join(' ')}`, async () => {
+      const theirs = await lab.exec(lab.src, ['env', 'PROC_ROOT=/proc', 'ss', ...args]);
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_INVENTORY: 'proc', SOCKIT_SS_LAYOUT: '6.1' } });
+      expect(ours.code).toBe(0);
+      expect(ours.stderr).toBe('');
+      expect(sorted(ours.stdout)).toEqual(sorted(theirs.stdout));
+    });
+  }
+  for (const args of [
+    ['-A', 'netlink', '-an'],
+    ['-A', 'netlink', '-a'],
+    ['-A', 'netlink', '-ane'],
+    ['-A', 'netlink', '-anm'],
+    ['-f', 'netlink', '-an', 'src', 'rtnl'],
+  ]) {
+    it(`/proc fallback: SOCKIT_INVENTORY=proc sockit ss ${args.join(' ')} is PROC_ROOT=/proc ss ${args.join(' ')}`, async () => {
+      const theirs = await lab.exec(lab.src, ['env', 'PROC_ROOT=/proc', 'ss', ...args]);
+      const ours = await sockitIn(lab, lab.src, ['ss', ...args], { env: { SOCKIT_INVENTORY: 'proc', SOCKIT_SS_LAYOUT: '6.1' } });
+      expect(ours.code).toBe(0);
+      expect(others(ours.stdout)).toEqual(others(theirs.stdout));
+      expect(others(ours.stdout).length).toBeGreaterThan(1);
+    });
+  }
+
+  it('/proc fallback: the same packet and netlink sockets as netlink_diag gives, the JSON source says proc', async () => {
+    const key = (t: string) =>
+      t
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, any>)
+        .filter((r) => r.type === 'socket')
+        .map((r) => `${r.netid} ${r.inode} ${JSON.stringify(r.local)}`)
+        .sort();
+    const viaNetlink = await sockitIn(lab, lab.src, ['ss', '-0a', '--json']);
+    const viaProc = await sockitIn(lab, lab.src, ['ss', '-0a', '--json'], { env: { SOCKIT_INVENTORY: 'proc' } });
+    expect(vocabularyProblems(viaProc.stdout, viaProc.code)).toEqual([]);
+    expect(key(viaProc.stdout)).toEqual(key(viaNetlink.stdout));
+    expect(key(viaProc.stdout).length).toBe(6);
+    expect(JSON.parse(viaProc.stdout.trim().split('\n').at(-1)!)).toMatchObject({ type: 'summary', source: 'proc' });
+    const nl = await sockitIn(lab, lab.src, ['ss', '-A', 'netlink', '-an', '--json'], { env: { SOCKIT_INVENTORY: 'proc' } });
+    expect(vocabularyProblems(nl.stdout, nl.code)).toEqual([]);
+    expect(nl.stdout).toContain(`"local":{"protocol":0,"portid":${holderPid}}`);
   });
 });

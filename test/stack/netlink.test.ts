@@ -38,7 +38,7 @@ import {
   packetDiagMsg,
   packetDiagReq,
 } from '../../src/stack/abi/packet_diag.js';
-import { parseProcInet, parseProcUnix } from '../../src/stack/inventory/procnet.js';
+import { parseProcInet, parseProcNetlink, parseProcPacket, parseProcUnix } from '../../src/stack/inventory/procnet.js';
 import { type FilterError, matches, parseFilter, tokenize } from '../../src/stack/inventory/filter.js';
 import type { InetSocket } from '../../src/stack/inventory/index.js';
 import { neverThrows } from '../helpers/fuzz.js';
@@ -420,6 +420,29 @@ describe('/proc/net parsers', () => {
     expect([...parseProcInet(tcp6, 6)][0]).toMatchObject({ src: '::1', sport: 80, state: 10, inode: 77 });
   });
 
+  it('packet and netlink rows (packet_seq_show, netlink_seq_show); short or cut lines are skipped, never thrown', () => {
+    const packet =
+      'sk               RefCnt Type Proto  Iface R Rmem   User   Inode\n' +
+      '0000000000000000 3      3    88b5   1     1 0      0      3071    \n' +
+      '0000000000000000 3      2    0003   0     1 768    1000   3072    \n' +
+      '0000000000000000 3\n';
+    expect([...parseProcPacket(packet)]).toEqual([
+      { table: 'packet', type: 3, protocol: 0x88b5, inode: 3071, cookie: '0', uid: 0, proc: { ifindex: 1, rmem: 0 } },
+      { table: 'packet', type: 2, protocol: 3, inode: 3072, cookie: '0', uid: 1000, proc: { ifindex: 0, rmem: 768 } },
+    ]);
+    const netlink =
+      'sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n' +
+      '00000000b536827b 0   0          00000000 0        0        0     2        0        4       \n' +
+      '0000000024cc43c7 4   4294967295 00000011 832      4        12    2        0        1026    \n' +
+      'garbage\n';
+    expect([...parseProcNetlink(netlink)]).toMatchObject([
+      { table: 'netlink', protocol: 0, portid: 0, groups: 0, inode: 4, proc: { sk: 'b536827b', cb: '0', rmem: 0, wmem: 0 } },
+      { table: 'netlink', protocol: 4, portid: 4294967295, groups: 0x11, inode: 1026, proc: { sk: '24cc43c7', cb: '12', rmem: 832, wmem: 4 } },
+    ]);
+    expect([...parseProcPacket('')]).toEqual([]);
+    expect([...parseProcNetlink('header only')]).toEqual([]);
+  });
+
   it('unix rows: listeners, abstract names, paths with spaces', () => {
     const text =
       'Num       RefCount Protocol Flags    Type St Inode Path\n' +
@@ -474,6 +497,43 @@ describe("ss's filter language", () => {
     expect(matches(f('( sport != :22 || dport ge :40000 ) && ! dev lo'), sock({}))).toBe(true);
     expect(matches(f('dev lo'), sock({ ifindex: 1 }))).toBe(true);
     expect(matches(f('fwmark 0x10/0xf0'), sock({ mark: 0x1f }))).toBe(true);
+  });
+
+  it("packet and netlink sockets as ss's run_ssfilter sees them: the protocol as address, interface or port id as port", () => {
+    const lctx = {
+      ...ctx,
+      llProto: (n: string) => (n === 'ip' ? 0x800 : /^0x/.test(n) ? parseInt(n, 16) : null),
+      nlProto: (n: string) => (n === 'rtnl' ? 0 : null),
+    };
+    const f = (words: string, family: 'link' | 'netlink' | null = null) => parseFilter(words.split(' '), { ...lctx, family })!;
+    const pkt = {
+      table: 'packet',
+      type: 3,
+      protocol: 0x800,
+      inode: 9,
+      cookie: '0',
+      info: { index: 1, version: 0, reserve: 0, copyThresh: 0, tstamp: 0, flags: 0 },
+    } as const;
+    const fromProc = { table: 'packet', type: 2, protocol: 0, inode: 10, cookie: '0', proc: { ifindex: 0, rmem: 0 } } as const;
+    expect(matches(f('src link:ip:lo'), pkt)).toBe(true);
+    expect(matches(f('src ip', 'link'), pkt)).toBe(true);
+    expect(matches(f('src 0x86dd', 'link'), pkt)).toBe(false);
+    expect(matches(f('sport = 1'), pkt)).toBe(true);
+    expect(matches(f('dev lo'), pkt)).toBe(true);
+    expect(matches(f('dport = 0'), pkt)).toBe(true);
+    expect(matches(f('autobound'), pkt)).toBe(false);
+    expect(matches(f('autobound'), fromProc)).toBe(true);
+    expect(matches(f('src 192.0.2.1'), pkt)).toBe(false);
+    const nl = { table: 'netlink', type: 3, protocol: 0, state: 0, portid: 4242, dstPortid: 0, dstGroup: 0, inode: 3, cookie: '0' } as const;
+    expect(matches(f('src rtnl:4242', 'netlink'), nl)).toBe(true);
+    expect(matches(f('src netlink:rtnl:kernel'), nl)).toBe(false);
+    expect(matches(f('src netlink:*:-1'), nl)).toBe(true);
+    expect(matches(f('dport = 0'), nl)).toBe(false); // the remote port is -1
+    expect(matches(f('autobound'), { ...nl, portid: 0xffffffff })).toBe(true);
+    expect(() => parseFilter(['src', 'nosuch:1'], { ...lctx, family: 'netlink' })).toThrow(
+      "bad filter at 'nosuch:1': expected [netlink:]PROTOCOL[:PID] after src",
+    );
+    expect(() => parseFilter(['src', 'link:ip:nosuchif'], lctx)).toThrow("bad filter at 'link:ip:nosuchif': expected [link:]PROTOCOL[:INTERFACE] after src");
   });
 
   it('points at the word it cannot parse', () => {

@@ -18,8 +18,8 @@ import { formatIPv4 } from '../../stack/packet/addr.js';
 import { UsageError, jsonLine, makeCommand, parseArgs, onTerminate } from '../common.js';
 import { socketRecord } from '../lib/inventory-json.js';
 import { interfaceName } from '../../stack/inventory/system.js';
-import { IFACE_HEADER, IFACE_TITLE, interfaceLine, nstrcmp } from './interfaces.js';
-import { ROUTE6_TITLE, RTF_CACHE, procRoutes, route6Line, routeLine, routeTitle } from './routes.js';
+import { IFACE_HEADER, IFACE_TITLE, interfaceLine, nstrcmp, withAliases } from './interfaces.js';
+import { ROUTE6_CACHE_TITLE, ROUTE6_TITLE, RTF_CACHE, procRoutes, route6Line, routeCacheTitle, routeLine, routeTitle } from './routes.js';
 import { GROUPS_TITLE, groupLine, parseIgmp, parseIgmp6 } from './groups.js';
 import { addresses, parseIfInet6, parseIpv6Route, readProcNet, type Link } from '../../stack/inventory/index.js';
 import { ifconfigBlock } from './ifconfig.js';
@@ -42,6 +42,7 @@ interface Options {
   programs?: boolean;
   interfaces?: boolean;
   route?: boolean;
+  cache?: boolean;
   groups?: boolean;
   timers?: boolean;
   wide?: boolean;
@@ -77,6 +78,7 @@ function command() {
     .option('-W, --wide', "don't truncate IP addresses")
     .option('-i, --interfaces', 'display interface table')
     .option('-r, --route', 'display routing table')
+    .option('-C, --cache', 'with -r: the routing cache instead of the table')
     .option('-g, --groups', 'display multicast group memberships')
     .option('-s, --statistics', 'display networking statistics (with -t, -u, -w: of those; -6: IPv6)')
     .option('-c, --continuous', 'continuous listing, every second')
@@ -178,7 +180,7 @@ export async function run(argv: string[]): Promise<number> {
     count += o.groups
       ? await groups(flags, Boolean(o.json), { v4: Boolean(v4), v6: Boolean(v6) })
       : o.route
-        ? await routing(af, flags, Boolean(o.json))
+        ? await routing(af, flags, Boolean(o.json), Boolean(o.cache))
         : o.interfaces
           ? await interfaces(flags, Boolean(o.json), first)
           : await listing(plan, flags, Boolean(o.json));
@@ -226,18 +228,29 @@ function statistics(af: string[], p: { tcp?: boolean; udp?: boolean; raw?: boole
   return 0;
 }
 
-/** netstat -i: the interfaces that are up (all with -a), sorted as net-tools sorts them */
+/** netstat -i: the interfaces that are up (all with -a), aliases among them, sorted as net-tools sorts them */
 async function interfaces(f: Flags, json: boolean, title: boolean): Promise<number> {
   const { links: all, malformed } = await links();
   if (malformed) process.stderr.write(`sockit netstat: a malformed RTM_GETLINK reply: ${malformed.error}\n`);
-  const shown = all.filter((l) => f.all || (l.flags & 1) !== 0).sort((a, b) => nstrcmp(a.name ?? '', b.name ?? ''));
+  const { addresses: addrs } = await addresses();
+  const shown = withAliases(all, addrs)
+    .filter((l) => f.all || (l.flags & 1) !== 0)
+    .sort((a, b) => nstrcmp(a.name ?? '', b.name ?? ''));
   if (json) {
-    for (const l of shown) jsonLine({ type: 'interface', name: l.name ?? null, index: l.index, mtu: l.mtu ?? null, flags: l.flags, stats: l.stats ?? null });
+    for (const l of shown)
+      jsonLine({
+        type: 'interface',
+        name: l.name ?? null,
+        index: l.index,
+        mtu: l.mtu ?? null,
+        flags: l.flags,
+        stats: l.stats ?? null,
+        ...(l.aliasOf ? { alias_of: l.aliasOf } : {}),
+      });
     return shown.length;
   }
   if (f.extend > 1) {
-    // -ie: ifconfig's blocks, with the addresses of each interface
-    const { addresses: addrs } = await addresses();
+    // -ie: ifconfig's blocks, with the addresses of each interface (an alias: its label's IPv4 address only)
     const v6 = parseIfInet6(readProcNet('if_inet6'));
     const v4 = (l: Link) => addrs.find((a) => a.family === 2 && a.index === l.index && a.label === l.name);
     process.stdout.write(
@@ -272,18 +285,25 @@ async function groups(f: Flags, json: boolean, fam: { v4: boolean; v6: boolean }
 }
 
 /** netstat -r: the table of each family asked for (-4, -6, -A), in that order; IPv4 without one */
-async function routing(af: string[], f: Flags, json: boolean): Promise<number> {
+async function routing(af: string[], f: Flags, json: boolean, cache: boolean): Promise<number> {
   let n = 0;
   for (const family of af.length ? af : ['inet']) {
     if (family === 'unix') throw new UsageError("no routing for address family 'unix'");
-    n += family === 'inet' ? await routing4(f, json) : await routing6(f, json);
+    if (family === 'inet' && cache) n += routeCache4(f, json);
+    else n += family === 'inet' ? await routing4(f, json) : await routing6(f, json, cache);
   }
   return n;
 }
 
-/** netstat -6 -r: /proc/net/ipv6_route without the cache entries */
-async function routing6(f: Flags, json: boolean): Promise<number> {
-  const shown = parseIpv6Route(readProcNet('ipv6_route')).filter((r) => !(r.flags & RTF_CACHE));
+/** netstat -rC: the IPv4 routing cache, which Linux no longer has (3.6): the header, no rows */
+function routeCache4(f: Flags, json: boolean): number {
+  if (!json) process.stdout.write(routeCacheTitle(f.extend === 1 ? 2 : f.extend === 2 ? 1 : f.extend));
+  return 0;
+}
+
+/** netstat -6 -r: /proc/net/ipv6_route without the cache entries (-C: only them) */
+async function routing6(f: Flags, json: boolean, cache = false): Promise<number> {
+  const shown = parseIpv6Route(readProcNet('ipv6_route')).filter((r) => ((r.flags & RTF_CACHE) !== 0) === cache);
   if (json) {
     for (const r of shown) {
       jsonLine({
@@ -305,7 +325,7 @@ async function routing6(f: Flags, json: boolean): Promise<number> {
     const todo = new Set(shown.flatMap((r) => [r.dst, r.nextHop]));
     await Promise.all([...todo].map(async (a) => names.set(a, numericHost(await nameOf(a).catch(() => a)))));
   }
-  process.stdout.write(ROUTE6_TITLE + shown.map((r) => route6Line(r, f.numericHosts, (a) => names.get(a) ?? a)).join(''));
+  process.stdout.write((cache ? ROUTE6_CACHE_TITLE : ROUTE6_TITLE) + shown.map((r) => route6Line(r, f.numericHosts, (a) => names.get(a) ?? a)).join(''));
   return shown.length;
 }
 

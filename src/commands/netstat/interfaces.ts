@@ -1,7 +1,7 @@
 // netstat -i: net-tools' "Kernel Interface table" (lib/interface.c
 // ife_print_short), from RTM_GETLINK's IFLA_STATS64 counted as
 // /proc/net/dev counts them (procDevStats), in nstrcmp order.
-import type { Link } from '../../stack/inventory/index.js';
+import type { IfAddr, Link } from '../../stack/inventory/index.js';
 import { procDevStats } from './ifconfig.js';
 
 export const IFACE_TITLE = 'Kernel Interface table\n';
@@ -25,8 +25,8 @@ const FLAGS: [number, string][] = [
   [0x1, 'U'],
 ];
 
-/** net-tools' nstrcmp: names compared with their trailing numbers as numbers (eth2 < eth10) */
-export function nstrcmp(a: string, b: string): number {
+/** a name's trailing digits compared as a number (eth2 < eth10) */
+function numberedCmp(a: string, b: string): number {
   const split = (s: string) => {
     const m = /^(.*?)(\d*)$/.exec(s)!;
     return [m[1], m[2]] as const;
@@ -41,6 +41,50 @@ export function nstrcmp(a: string, b: string): number {
     bv = Number(bn || 0);
   if (av !== bv) return av < bv ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** "eth0:1" to ["eth0", 1]; a name without a numeric alias is its own base (-1: no alias) */
+function cutAlias(name: string): [string, number] {
+  const m = /^(.*):(\d+)$/.exec(name);
+  return m ? [m[1]!, Number(m[2])] : [name, -1];
+}
+
+/**
+ * net-tools' nstrcmp: a numeric alias (eth0:1) cut off and compared after
+ * its base, the base's trailing number as a number (eth2 < eth10); a
+ * non-numeric alias (eth0:foo) is part of the name.
+ */
+export function nstrcmp(a: string, b: string): number {
+  const [ab, aa] = cutAlias(a),
+    [bb, ba] = cutAlias(b);
+  const c = numberedCmp(ab, bb);
+  if (c) return c;
+  return aa === ba ? 0 : aa < ba ? -1 : 1;
+}
+
+/** An interface as netstat -i lists it: a link, or an alias (an IPv4 address labelled eth0:1) of one. */
+export interface ListedInterface extends Link {
+  /** the link an alias belongs to */
+  aliasOf?: string;
+}
+
+/**
+ * The links and their aliases, as net-tools' if_readlist finds them: the
+ * links of /proc/net/dev, and each IPv4 label SIOCGIFCONF lists that is not
+ * a link's own name (one entry a label). An alias has the link's flags, MTU
+ * and hardware, and no counters ("no statistics available").
+ */
+export function withAliases(links: Link[], addrs: IfAddr[]): ListedInterface[] {
+  const out: ListedInterface[] = [...links];
+  const seen = new Set(links.map((l) => l.name));
+  for (const a of addrs) {
+    if (a.family !== 2 || !a.label || seen.has(a.label)) continue;
+    const l = links.find((x) => x.index === a.index);
+    if (!l) continue;
+    seen.add(a.label);
+    out.push({ ...l, name: a.label, stats: undefined, aliasOf: l.name });
+  }
+  return out;
 }
 
 export function interfaceLine(l: Link): string {

@@ -24,6 +24,18 @@ export function routeTitle(ext: number): string {
   return `${head}Flags Metric Ref    Use Iface    MSS   Window irtt\n`;
 }
 
+/**
+ * netstat -rC: net-tools' "Kernel IP routing cache" (rprint_cache) header,
+ * -e swapping it as for the table. Its rows are /proc/net/rt_cache's, which
+ * has been a header alone since Linux 3.6 removed the IPv4 route cache.
+ */
+export function routeCacheTitle(ext: number): string {
+  const head = 'Kernel IP routing cache\nSource          Destination     Gateway         ';
+  if (ext === 1) return `${head}Flags Metric Ref    Use Iface\n`;
+  if (ext === 2) return `${head}Flags   MSS Window  irtt Iface\n`;
+  return `${head}Flags Metric Ref    Use Iface    MSS   Window irtt  TOS HHRef HHUptod     SpecDst\n`;
+}
+
 /** The main-table routes /proc/net/route lists, with its RTF_* flags. */
 export function procRoutes(all: Route[]): (Route & { rtf: number })[] {
   return all
@@ -110,6 +122,8 @@ export function routeLine(r: Route & { rtf: number }, ext: number, n: Names): st
 // rprint_fib6) from /proc/net/ipv6_route, the only place with the Ref
 // column (the fib entry's refcount); -e changes nothing here, as in netstat.
 export const ROUTE6_TITLE = 'Kernel IPv6 routing table\nDestination                    Next Hop                   Flag Met Ref  Use If\n';
+/** netstat -6 -rC: the same table, of the RTF_CACHE entries only */
+export const ROUTE6_CACHE_TITLE = ROUTE6_TITLE.replace('table', 'cache');
 
 // RTF_* of <linux/ipv6_route.h> in the order rprint_fib6 prints their letters
 const RTF6: [number, string][] = [

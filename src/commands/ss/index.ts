@@ -30,7 +30,20 @@ import {
   UDIAG_SHOW_ICONS,
 } from '../../stack/abi/sock_diag.js';
 import { Failure, PermissionError, UsageError, jsonLine, makeCommand, onTerminate, parseArgs, strerrorOf } from '../common.js';
-import { COL, SS_STATE, Table, inetTokens, netid, netlinkTokens, packetTokens, unixTokens, type Layout, type LinkTextOptions } from './text.js';
+import {
+  COL,
+  SS_STATE,
+  Table,
+  inetTokens,
+  llProtoNumber,
+  netid,
+  netlinkTokens,
+  nlProtoNumber,
+  packetTokens,
+  unixTokens,
+  type Layout,
+  type LinkTextOptions,
+} from './text.js';
 import {
   NDIAG_SHOW_GROUPS,
   NDIAG_SHOW_MEMINFO,
@@ -317,7 +330,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   let filter: Filter | null;
   try {
-    filter = parseFilter(rest, { service: (n) => servicePort(n), ifindex: interfaceIndex });
+    filter = parseFilter(rest, {
+      service: (n) => servicePort(n),
+      ifindex: interfaceIndex,
+      family: preferredFamily(argv),
+      llProto: llProtoNumber,
+      nlProto: nlProtoNumber,
+    });
   } catch (e) {
     if (e instanceof FilterError) throw new UsageError(e.message);
     throw e;
@@ -327,6 +346,39 @@ export async function run(argv: string[]): Promise<number> {
     return watch(o, sel, filter, o.watch);
   }
   return show(o, sel, filter);
+}
+
+/**
+ * ss's preferred_family: the family of the last -f, -0, -x, -4 or -6 in
+ * argv (filter_af_set sets it; -A does not). It decides how a filter's HOST
+ * reads; only link and netlink change that here.
+ */
+export function preferredFamily(argv: string[]): 'link' | 'netlink' | null {
+  let fam: string | null = null;
+  const FAMILY: Record<string, string> = { inet: 'inet', inet6: 'inet6', link: 'link', unix: 'unix', netlink: 'netlink' };
+  const LONG: Record<string, string> = { '--packet': 'link', '--unix': 'unix', '--ipv4': 'inet', '--ipv6': 'inet6' };
+  const SHORT: Record<string, string> = { 0: 'link', x: 'unix', 4: 'inet', 6: 'inet6' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (LONG[a]) fam = LONG[a];
+    else if (a === '--family') fam = FAMILY[argv[++i] ?? ''] ?? fam;
+    else if (a.startsWith('--family=')) fam = FAMILY[a.slice(9)] ?? fam;
+    else if (a === '--query' || a === '--watch') i++;
+    else if (/^-[^-]/.test(a)) {
+      for (let k = 1; k < a.length; k++) {
+        const c = a[k]!;
+        if (c === 'f' || c === 'A') {
+          // the rest of the word, or the next one, is the argument
+          const arg = k + 1 < a.length ? a.slice(k + 1) : (argv[++i] ?? '');
+          if (c === 'f') fam = FAMILY[arg] ?? fam;
+          break;
+        }
+        if (SHORT[c]) fam = SHORT[c];
+      }
+    }
+  }
+  return fam === 'link' || fam === 'netlink' ? fam : null;
 }
 
 /** ss -K for one socket: true when the kernel closed it (kill_inet_sock); EOPNOTSUPP counted, ENOENT (gone) skipped */
@@ -363,13 +415,14 @@ function procComm(pid: number): string | undefined {
 function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, owners?: Owner[]): JsonRecord {
   const mem = s.skmeminfo;
   if (s.table === 'packet') {
+    const index = s.info?.index ?? s.proc?.ifindex ?? 0;
     return {
       type: 'socket',
       netid: s.type === 3 ? 'p_raw' : 'p_dgr',
       state: 'UNCONN',
-      recv_q: mem?.rmem_alloc ?? 0,
+      recv_q: s.proc ? s.proc.rmem : (mem?.rmem_alloc ?? 0),
       send_q: 0,
-      local: { protocol: s.protocol, interface: s.info?.index ? (interfaceName(s.info.index) ?? null) : null },
+      local: { protocol: s.protocol, interface: index ? (interfaceName(index) ?? null) : null },
       inode: s.inode,
       uid: s.uid ?? null,
       version: s.info?.version ?? null,
@@ -383,8 +436,8 @@ function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, owners?: Owner[]): JsonRe
     type: 'socket',
     netid: 'nl',
     state: 'UNCONN',
-    recv_q: mem?.rmem_alloc ?? 0,
-    send_q: mem?.wmem_alloc ?? 0,
+    recv_q: s.proc ? s.proc.rmem : (mem?.rmem_alloc ?? 0),
+    send_q: s.proc ? s.proc.wmem : (mem?.wmem_alloc ?? 0),
     local: { protocol: s.protocol, portid: s.portid | 0 },
     peer: s.state === NETLINK_CONNECTED ? { dst_group: s.dstGroup, portid: s.dstPortid | 0 } : null,
     groups: s.groups ?? 0,
@@ -398,6 +451,8 @@ function servicePort(name: string): number | null {
 
 /** What a sweep hands each socket to: its identity, ss state name, text tokens and JSON record, made when asked. */
 interface Sink {
+  /** whether socket() needs each socket's key (--watch does; a listing does not make them) */
+  keyed?: boolean;
   socket(key: string, state: string, tokens: () => string[], record: () => JsonRecord): void;
 }
 
@@ -407,6 +462,8 @@ interface SweepResult {
   sources: Set<string>;
   reports: Inventory['reports'];
   unsupported: number;
+  /** netlink was refused: the records came from /proc/net */
+  refusal: Inventory['refusal'];
 }
 
 function textOptions(o: Options, owners: ReturnType<typeof scanOwners> | undefined): LinkTextOptions {
@@ -441,11 +498,12 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
   const sources = new Set<string>();
   const unsupported = { count: 0 };
   try {
-    // ss's order: netlink, packet, unix, raw, udp, tcp; the expression filter is for inet and unix sockets;
-    // packet sockets are not told apart by type (packet_show_sock does not either: -A packet_raw lists both)
+    // ss's order: netlink, packet, unix, raw, udp, tcp; packet sockets are not told apart by type
+    // (packet_show_sock does not either: -A packet_raw lists both)
     const closed = (sel.states & (1 << S.CLOSE)) !== 0;
     if (sel.dbs.has('nl') && sel.families.has('netlink') && closed) {
       const src = await inv.netlinkSockets(NDIAG_SHOW_GROUPS | NDIAG_SHOW_MEMINFO, (s) => {
+        if (filter && !matches(filter, s)) return;
         sink.socket(
           `nl|${s.inode}|${s.portid}`,
           'UNCONN',
@@ -453,11 +511,12 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
           () => linkRecord(s),
         );
       });
-      if (src) sources.add(src);
+      sources.add(src);
     }
     if ((sel.dbs.has('p_raw') || sel.dbs.has('p_dgr')) && sel.families.has('link') && closed) {
       const show = PACKET_SHOW_INFO | PACKET_SHOW_FILTER | PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT;
       const src = await inv.packet(show, (s) => {
+        if (filter && !matches(filter, s)) return;
         sink.socket(
           `p|${s.inode}`,
           'UNCONN',
@@ -465,7 +524,7 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
           () => linkRecord(s, users(s.inode)),
         );
       });
-      if (src) sources.add(src);
+      sources.add(src);
     }
     const types = new Set<number>();
     if (sel.dbs.has('u_str')) types.add(1);
@@ -488,7 +547,7 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
           sel.states & ALL_STATES,
           ext,
           (s: InetSocket) => {
-            if (!o.kill) emit(s, inetKey(s), () => inetTokens(s, text));
+            if (!o.kill) emit(s, sink.keyed ? inetKey(s) : '', () => inetTokens(s, text));
             else if (!filter || matches(filter, s)) doomed.push(s);
           },
           bc,
@@ -499,7 +558,7 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
   } finally {
     inv.close();
   }
-  return { sources, reports: inv.reports, unsupported: unsupported.count, received: inv.received };
+  return { sources, reports: inv.reports, unsupported: unsupported.count, received: inv.received, refusal: inv.refusal };
 }
 
 function newTable(o: Options, sel: Selection, write: (s: string) => void): Table {
@@ -511,6 +570,8 @@ function newTable(o: Options, sel: Selection, write: (s: string) => void): Table
 }
 
 function reportSweep(r: SweepResult): void {
+  // ss says "Cannot open netlink socket: Permission denied" for each dump it falls back from
+  if (r.refusal) process.stderr.write(`sockit ss: cannot open a sock_diag netlink socket: ${strerrorOf(r.refusal)}; read /proc/net instead\n`);
   if (r.unsupported) {
     process.stderr.write(
       `sockit ss: SOCK_DESTROY: Operation not supported for ${r.unsupported} socket${r.unsupported > 1 ? 's' : ''}: the kernel cannot close them (CONFIG_INET_DIAG_DESTROY off, or the protocol has no diag_destroy)\n`,
@@ -563,6 +624,7 @@ async function watch(o: Options, sel: Selection, filter: Filter | null, seconds:
     while (!stop) {
       const now = new Map<string, Seen>();
       const r = await sweep(o, sel, filter, {
+        keyed: true,
         socket(key, state, tokens, record) {
           now.set(key, { state, tokens: tokens(), record });
         },

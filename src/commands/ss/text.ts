@@ -50,9 +50,9 @@ const RENDER_AT = 4 * CHUNK;
 
 export class Table {
   private readonly maxLen = new Array<number>(10).fill(0);
-  // each line kept as one string, its tokens joined by NUL (no token holds one): one
-  // object per socket for the collector to carry to the render, not eleven
-  private rows: string[] = [];
+  // each line's tokens, kept until the render (ss keeps its token buffer too): the
+  // widths are the longest tokens of everything buffered
+  private rows: string[][] = [];
   private bytes = 0;
   private readonly disabled: boolean[];
   // ss measures a field when it moves past it: the last written column of a
@@ -86,19 +86,22 @@ export class Table {
 
   private add(tokens: string[]): void {
     const held = this.held;
-    if (this.pending > this.maxLen[held]!) this.maxLen[held] = this.pending;
+    const maxLen = this.maxLen;
+    if (this.pending > maxLen[held]!) maxLen[held] = this.pending;
+    let bytes = 0;
     for (let i = 0; i < 10; i++) {
       if (this.disabled[i]) continue;
       const n = tokens[i]!.length;
-      if (i !== held && n > this.maxLen[i]!) this.maxLen[i] = n;
-      this.bytes += 2 + ((n + 1) & ~1);
+      if (i !== held && n > maxLen[i]!) maxLen[i] = n;
+      bytes += 2 + ((n + 1) & ~1);
     }
+    this.bytes += bytes;
     this.pending = this.disabled[held] ? 0 : tokens[held]!.length;
-    this.rows.push(tokens.join('\0'));
+    this.rows.push(tokens);
     if (this.bytes >= RENDER_AT) {
       // ss renders as it leaves a line's last column: 6.1's held token was
       // measured by then (the empty PROC came after it), the fixed EXT is not
-      if (held !== COL.EXT && this.pending > this.maxLen[held]!) this.maxLen[held] = this.pending;
+      if (held !== COL.EXT && this.pending > maxLen[held]!) maxLen[held] = this.pending;
       this.pending = 0;
       this.render();
     }
@@ -120,30 +123,23 @@ export class Table {
   render(): void {
     if (this.rows.length === 0) return;
     const w = this.widths();
+    // the shown columns, each with its delimiter (none before the first), width and alignment
+    const cols: number[] = [];
+    for (let i = 0; i < 10; i++) if (!this.disabled[i]) cols.push(i);
+    const delim = cols.map((c, k) => (k ? LDELIM[c]! : ''));
+    const width = cols.map((c) => w[c]!);
+    const right = cols.map((c) => ALIGN_RIGHT.has(c) && w[c]! > 0);
+    const ncols = cols.length;
     let out = '';
-    for (const row of this.rows) {
-      const t = row.split('\0');
+    for (const t of this.rows) {
       let line = '';
-      let started = false;
-      for (let i = 0; i < 10; i++) {
-        if (this.disabled[i]) continue;
-        let printed = 0;
-        if (started) {
-          line += LDELIM[i];
-          printed = LDELIM[i].length;
-        }
-        started = true;
-        const tok = t[i];
-        if (w[i] && ALIGN_RIGHT.has(i)) {
-          const s = w[i] - tok.length - printed;
-          if (s > 0) {
-            line += spaces(s);
-            printed += s;
-          }
-        }
-        line += tok;
-        printed += tok.length;
-        if (w[i] && !ALIGN_RIGHT.has(i) && w[i] - printed > 0) line += spaces(w[i] - printed);
+      for (let k = 0; k < ncols; k++) {
+        const tok = t[cols[k]!]!;
+        const d = delim[k]!;
+        const room = width[k]! - d.length - tok.length;
+        // a right-aligned column pads before its token, the others after (a width of 0: no padding)
+        if (room > 0 && width[k]) line += right[k] ? d + spaces(room) + tok : d + tok + spaces(room);
+        else line += d + tok;
       }
       out += line + '\n';
       if (out.length >= WRITE_CHUNK) {
@@ -160,8 +156,9 @@ export class Table {
 }
 
 const WRITE_CHUNK = 64 * 1024;
-const SPACES = ' '.repeat(256);
-const spaces = (n: number): string => (n <= 256 ? SPACES.slice(0, n) : ' '.repeat(n));
+// every padding up to 256 made once: a slice this short would be a copy on each call
+const PADDING = Array.from({ length: 257 }, (_, n) => ' '.repeat(n));
+const spaces = (n: number): string => (n <= 256 ? PADDING[n]! : ' '.repeat(n));
 
 /** render_calc_width's second pass: break lines at the screen width, spread the spare space. */
 function spread(w: number[], screen: number): void {
@@ -275,6 +272,10 @@ function skmem(m: UnixSocket['skmeminfo'] | undefined, meminfo?: InetSocket['mem
 
 const shutdownMark = (mask: number): string => ` ${mask & 1 ? '-' : '<'}-${mask & 2 ? '-' : '>'}`;
 
+// the Recv-Q/Send-Q tokens of small queues (most sockets' 0), made once
+const QUEUE = Array.from({ length: 1024 }, (_, n) => String(n).padEnd(6));
+const queue = (n: number): string => (n < 1024 ? QUEUE[n]! : String(n).padEnd(6));
+
 /** The ten tokens of one inet socket (COL order). */
 export function inetTokens(s: InetSocket, o: TextOptions): string[] {
   const v6only = s.family === 10 && s.v6only === 1;
@@ -298,8 +299,8 @@ export function inetTokens(s: InetSocket, o: TextOptions): string[] {
   return [
     netid(s),
     SS_STATE[s.state] ?? 'UNKNOWN',
-    String(s.rqueue).padEnd(6),
-    String(s.wqueue).padEnd(6),
+    queue(s.rqueue),
+    queue(s.wqueue),
     (ifname ? `${local}%${ifname}` : local) + ':',
     service(s.sport, s.table, o.numeric),
     inetAddr(s.dst, s.family, v6only) + ':',
@@ -428,6 +429,29 @@ export function nlProtoName(proto: number, numeric: boolean): string {
   return (!numeric && NL_PROTO[proto]) || String(proto);
 }
 
+/** a number as get_u16/get_u32 with base 0 read it: decimal, 0x hex or 0 octal; null when it is none */
+function cNumber(text: string, max: number): number | null {
+  let v: number;
+  if (/^0x[0-9a-f]+$/i.test(text)) v = parseInt(text.slice(2), 16);
+  else if (/^0[0-7]*$/.test(text)) v = parseInt(text, 8);
+  else if (/^[1-9]\d*$/.test(text)) v = Number(text);
+  else return null;
+  return v <= max ? v : null;
+}
+
+/** ll_proto_a2n: an ethertype by its name (any case) or number, host order */
+export function llProtoNumber(name: string): number | null {
+  const lower = name.toLowerCase();
+  for (const [v, n] of LL_PROTO) if (n.toLowerCase() === lower) return v;
+  return cNumber(name, 0xffff);
+}
+
+/** nl_proto_a2n: a NETLINK_* protocol by its name or number */
+export function nlProtoNumber(name: string): number | null {
+  const i = NL_PROTO.indexOf(name);
+  return i >= 0 ? i : cNumber(name, 0xffffffff);
+}
+
 const FANOUT = ['hash', 'lb', 'cpu', 'roll', 'random', 'qm'];
 const ring = (r: PacketDiagRing) =>
   `blk_size:${r.blockSize},blk_nr:${r.blockNr},frm_size:${r.frameSize},frm_nr:${r.frameNr},tmo:${r.retireTmo},features:0x${r.features.toString(16)}`;
@@ -472,11 +496,11 @@ export function packetTokens(s: PacketDiagMsg, o: LinkTextOptions): string[] {
   if (o.bpf && s.filter)
     ext += `${nl}bpf filter (${s.filter.length}): ${s.filter.map((f) => ` 0x${f.code.toString(16).padStart(2, '0')} ${f.jt} ${f.jf} ${f.k},`).join('')}`;
   if (o.memory) ext += skmem(s.skmeminfo);
-  const index = s.info?.index ?? 0;
+  const index = s.info?.index ?? s.proc?.ifindex ?? 0;
   return [
     s.type === 3 ? 'p_raw' : 'p_dgr',
     SS_STATE[7]!,
-    String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6),
+    String(s.proc ? s.proc.rmem : (s.skmeminfo?.rmem_alloc ?? 0)).padEnd(6),
     '0     ',
     `${s.protocol === 3 ? '*' : llProtoName(s.protocol, o.numeric)}:`,
     index ? (o.ifname(index) ?? `if${index}`) : '*',
@@ -500,13 +524,14 @@ export function netlinkTokens(s: NetlinkDiagMsg, o: TextOptions, comm: (pid: num
   }
   const connected = s.state === NETLINK_CONNECTED;
   let ext = '';
-  if (o.extended) ext += ` sk=0 cb=0 groups=0x${(s.groups ?? 0).toString(16).padStart(8, '0')}`;
-  if (o.memory) ext += `\t${skmem(s.skmeminfo)}`;
+  // from /proc/net/netlink ss prints the sk pointer and the Dump column; from netlink_diag zeros, and -m's skmem only
+  if (o.extended) ext += ` sk=${s.proc?.sk ?? 0} cb=${s.proc?.cb ?? 0} groups=0x${(s.groups ?? 0).toString(16).padStart(8, '0')}`;
+  if (o.memory && !s.proc) ext += `\t${skmem(s.skmeminfo)}`;
   return [
     'nl',
     SS_STATE[7]!,
-    String(s.skmeminfo?.rmem_alloc ?? 0).padEnd(6),
-    String(s.skmeminfo?.wmem_alloc ?? 0).padEnd(6),
+    String(s.proc ? s.proc.rmem : (s.skmeminfo?.rmem_alloc ?? 0)).padEnd(6),
+    String(s.proc ? s.proc.wmem : (s.skmeminfo?.wmem_alloc ?? 0)).padEnd(6),
     `${nlProtoName(s.protocol, o.numeric)}:`,
     name,
     connected ? `${s.dstGroup | 0}:` : '*',

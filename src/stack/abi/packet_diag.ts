@@ -85,6 +85,8 @@ export interface PacketDiagMsg {
   uid?: number;
   skmeminfo?: SkMeminfo;
   filter?: SockFilter[];
+  /** read from /proc/net/packet (no attributes): the bound interface and Rmem */
+  proc?: { ifindex: number; rmem: number };
 }
 
 const ring = (b: Buffer, p: number): PacketDiagRing => ({
@@ -172,6 +174,8 @@ export interface NetlinkDiagMsg {
   groups?: number;
   skmeminfo?: SkMeminfo;
   flags?: number;
+  /** read from /proc/net/netlink (no attributes): the sk pointer and Dump column as ss prints them, Rmem, Wmem */
+  proc?: { sk: string; cb: string; rmem: number; wmem: number };
 }
 
 export const netlinkDiagMsg = {

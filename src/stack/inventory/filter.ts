@@ -3,8 +3,13 @@
 //   src/dst HOST[/PREFIX][:PORT]   sport/dport OP [:]PORT   dev NAME
 //   fwmark MARK[/MASK]   autobound   and or not && || !   ( )
 // with juxtaposition meaning and. OP is = == eq != ne neq > gt < lt >= ge
-// geq <= le leq. A parse error names the word it stopped at.
+// geq <= le leq. A parse error names the word it stopped at. Packet and
+// netlink sockets are matched as ss's run_ssfilter sees them: the local
+// "address" is the protocol, the local port the interface (packet) or the
+// port id (netlink), and their HOST is PROTOCOL[:IFACE|:PID], written with
+// link: / netlink: or after -f link / -f netlink.
 import { parseIPv4, parseIPv6 } from '../packet/addr.js';
+import type { NetlinkDiagMsg, PacketDiagMsg } from '../abi/packet_diag.js';
 import type { SocketEntry } from './index.js';
 import { sysctl } from '../sysctl.js';
 import * as bc from '../abi/inet_diag_bc.js';
@@ -23,7 +28,10 @@ export interface HostCond {
   addr?: Buffer;
   path?: string;
   prefix?: number;
+  /** a port; for a packet socket its interface index, for a netlink socket its port id */
   port?: number;
+  /** link: / netlink: — the socket's protocol (an ethertype, a NETLINK_* number) in place of an address */
+  proto?: number;
 }
 
 export type Filter =
@@ -86,6 +94,12 @@ export interface FilterContext {
   service(name: string): number | null;
   /** an interface name to its index, 0 when there is none */
   ifindex(name: string): number;
+  /** ss's preferred family (the last -f, -0, -x, -4, -6): 'link' or 'netlink' read every HOST in that family's form */
+  family?: 'link' | 'netlink' | null;
+  /** ll_proto_a2n: an ethertype by name ("ip", "all") or number, null when unknown */
+  llProto?(name: string): number | null;
+  /** nl_proto_a2n: a NETLINK_* protocol by name ("rtnl", "tcpdiag") or number, null when unknown */
+  nlProto?(name: string): number | null;
 }
 
 const PRIMARY = "src, dst, sport, dport, dev, fwmark, autobound, not or '('";
@@ -195,6 +209,8 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
     const v = next();
     if (v === undefined) throw new FilterError('(end)', `an address after ${what}`);
     const bad = () => new FilterError(v, `HOST[/PREFIX][:PORT], [IPV6]:PORT or a unix path after ${what}`);
+    if (v.startsWith('netlink:') || (ctx.family === 'netlink' && !v.startsWith('link:'))) return netlinkCond(v, what);
+    if (v.startsWith('link:') || ctx.family === 'link') return linkCond(v, what);
     if (v.startsWith('/') || v.startsWith('@')) return { path: v };
     let host = v,
       p: number | undefined;
@@ -231,9 +247,116 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
     return { addr, prefix: prefix ?? addr.length * 8, ...(p === undefined ? {} : { port: p }) };
   }
 
+  /** parse_hostcond for AF_NETLINK: [netlink:]PROTOCOL[:PID|:kernel|:*] */
+  function netlinkCond(v: string, what: string): HostCond {
+    const body = v.startsWith('netlink:') ? v.slice(8) : v;
+    const k = body.indexOf(':');
+    const name = k < 0 ? body : body.slice(0, k),
+      pid = k < 0 ? '' : body.slice(k + 1);
+    const h: HostCond = {};
+    const bad = () => new FilterError(v, `[netlink:]PROTOCOL[:PID] after ${what}`);
+    if (pid !== '' && pid !== '*') {
+      if (pid === 'kernel') h.port = 0;
+      else if (/^-?\d+$/.test(pid)) h.port = Number(pid) === -1 ? undefined : Number(pid) | 0;
+      else throw bad();
+    }
+    if (name !== '' && name !== '*') {
+      const p = ctx.nlProto?.(name) ?? null;
+      if (p === null) throw bad();
+      h.proto = p;
+    }
+    return h;
+  }
+  /** parse_hostcond for AF_PACKET: [link:]PROTOCOL[:IFACE|:*] */
+  function linkCond(v: string, what: string): HostCond {
+    const body = v.startsWith('link:') ? v.slice(5) : v;
+    const k = body.indexOf(':');
+    const name = k < 0 ? body : body.slice(0, k),
+      dev = k < 0 ? '' : body.slice(k + 1);
+    const h: HostCond = {};
+    const bad = () => new FilterError(v, `[link:]PROTOCOL[:INTERFACE] after ${what}`);
+    if (dev !== '' && dev !== '*') {
+      // a number as it is (0 too); a name must name an interface
+      const index = /^\d+$/.test(dev) ? Number(dev) : ctx.ifindex(dev);
+      if (!/^\d+$/.test(dev) && !index) throw bad();
+      h.port = index;
+    }
+    if (name !== '' && name !== '*') {
+      const p = ctx.llProto?.(name) ?? null;
+      if (p === null) throw bad();
+      h.proto = p;
+    }
+    return h;
+  }
+
   const e = or();
   if (i < t.length) throw new FilterError(word(), 'and, or, or the end of the filter');
   return e;
+}
+
+/** A socket the filter can see: an inet or unix socket, or a packet or netlink one. */
+export type Filterable = SocketEntry | PacketDiagMsg | NetlinkDiagMsg;
+
+/**
+ * A packet or netlink socket as ss's sockstat has it for run_ssfilter: the
+ * protocol in the local address's first word (host order), the interface
+ * (packet) or port id (netlink) as the local port, the remote port 0
+ * (packet) or -1 (netlink), no remote address, no mark.
+ */
+interface LinkView {
+  local: Buffer;
+  lport: number;
+  rport: number;
+  iface: number;
+  autobound: boolean;
+}
+
+function linkView(s: PacketDiagMsg | NetlinkDiagMsg): LinkView {
+  const local = Buffer.alloc(16);
+  local.writeUInt32LE(s.protocol >>> 0, 0);
+  if (s.table === 'packet') {
+    const iface = s.info?.index ?? s.proc?.ifindex ?? 0;
+    return { local, lport: iface, rport: 0, iface, autobound: iface === 0 && s.protocol === 0 };
+  }
+  const pid = s.portid | 0;
+  return { local, lport: pid, rport: -1, iface: 0, autobound: pid < 0 };
+}
+
+const NO_ADDRESS = Buffer.alloc(16);
+
+/** inet_addr_match over raw words: the first `bits` bits of a and p agree */
+function bitsMatch(a: Buffer, p: Buffer, bits: number): boolean {
+  if (bits > a.length * 8 || bits > p.length * 8) return false;
+  return prefixMatch(a.subarray(0, p.length), p, bits);
+}
+
+function linkMatches(f: Filter, v: LinkView): boolean {
+  switch (f.op) {
+    case 'and':
+      return linkMatches(f.a, v) && linkMatches(f.b, v);
+    case 'or':
+      return linkMatches(f.a, v) || linkMatches(f.b, v);
+    case 'not':
+      return !linkMatches(f.a, v);
+    case 'src':
+    case 'dst': {
+      const h = f.host;
+      if (h.path !== undefined) return false;
+      if (h.port !== undefined && h.port !== (f.op === 'src' ? v.lport : v.rport)) return false;
+      const pattern = h.addr ?? (h.proto !== undefined ? Buffer.from(new Uint32Array([h.proto >>> 0]).buffer) : undefined);
+      if (!pattern) return true;
+      return bitsMatch(f.op === 'src' ? v.local : NO_ADDRESS, pattern, h.addr ? (h.prefix ?? h.addr.length * 8) : 32);
+    }
+    case 'sport':
+    case 'dport':
+      return cmp(f.op === 'sport' ? v.lport : v.rport, f.cmp, f.port);
+    case 'dev':
+      return v.iface === f.ifindex;
+    case 'fwmark':
+      return (0 & f.mask) === f.mark;
+    case 'autobound':
+      return v.autobound;
+  }
 }
 
 function prefixMatch(a: Buffer, p: Buffer, bits: number): boolean {
@@ -285,7 +408,8 @@ function cmp(v: number, c: Cmp, p: number): boolean {
 }
 
 /** Whether a socket passes the filter. */
-export function matches(f: Filter, s: SocketEntry): boolean {
+export function matches(f: Filter, s: Filterable): boolean {
+  if (s.table === 'packet' || s.table === 'netlink') return linkMatches(f, linkView(s));
   switch (f.op) {
     case 'and':
       return matches(f.a, s) && matches(f.b, s);
@@ -359,7 +483,7 @@ function compile(f: Filter, family: 4 | 6): Compiled {
     case 'src':
     case 'dst': {
       const h = f.host;
-      if (h.path !== undefined) return null;
+      if (h.path !== undefined || h.proto !== undefined) return null;
       if (h.addr && h.addr.length !== (family === 4 ? 4 : 16)) return null;
       if (!h.addr && h.port === undefined) return null;
       return { p: bc.hostCond(f.op === 'src', h.addr, h.prefix, h.port), exact: true };

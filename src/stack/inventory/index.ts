@@ -3,7 +3,7 @@
 // (sock_diag(7); IPv4 and IPv6 dumped separately, as ss does), with the
 // state filter sent to the kernel as idiag_states. When netlink is refused
 // (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
-import { isSystemError } from '../errors.js';
+import { isSystemError, type SystemError } from '../errors.js';
 import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, encodeAttr } from '../abi/netlink.js';
 import { INET_DIAG_REQ_BYTECODE } from '../abi/inet_diag_bc.js';
 import {
@@ -49,12 +49,23 @@ import { parseAddress } from '../packet/addr.js';
 
 export type { NetlinkDiagMsg, PacketDiagMsg } from '../abi/packet_diag.js';
 import type { DecodeFailure } from '../packet/result.js';
-import { parseProcInet, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
+import { parseProcInet, parseProcNetlink, parseProcPacket, parseProcUnix, readProcNet, type ProcUnix } from './procnet.js';
 import { joinInterfaces, type InterfacesResult } from './interfaces.js';
 
 export { joinInterfaces, operstateName, scopeName, type Interface, type InterfaceAddress, type InterfacesResult } from './interfaces.js';
 export { scanOwners, type Owner, type Owners } from './owners.js';
-export { parseIfInet6, parseIpv6Route, parseProcInet, parseProcUnix, readProcNet, type IfInet6, type ProcUnix, type Route6 } from './procnet.js';
+export {
+  parseIfInet6,
+  parseIpv6Route,
+  parseProcInet,
+  parseProcNetlink,
+  parseProcPacket,
+  parseProcUnix,
+  readProcNet,
+  type IfInet6,
+  type ProcUnix,
+  type Route6,
+} from './procnet.js';
 
 export type InetTable = 'tcp' | 'udp' | 'raw';
 export const IPPROTO: Record<InetTable, number> = { tcp: 6, udp: 17, raw: 255 };
@@ -92,6 +103,8 @@ export const FORCE_PROC_ENV = 'SOCKIT_INVENTORY';
 export class Inventory {
   private nl: NetlinkSocket | null = null;
   private refused = false;
+  /** why socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed, when it did (the records came from /proc/net) */
+  refusal: SystemError | null = null;
   readonly reports: Report[] = [];
   /** inet_diag_msg replies read from the kernel (what INET_DIAG_REQ_BYTECODE saves shows here) */
   received = 0;
@@ -108,6 +121,7 @@ export class Inventory {
     } catch (e) {
       if (!isSystemError(e)) throw e;
       this.refused = true; // EACCES/EPERM (a seccomp or LSM policy), EAFNOSUPPORT
+      this.refusal = e;
     }
     return this.nl;
   }
@@ -178,30 +192,41 @@ export class Inventory {
     return 'proc';
   }
 
-  /** Stream every packet socket (packet_diag) with the attributes of `show` (PACKET_SHOW_*). */
-  async packet(show: number, fn: (s: PacketDiagMsg) => void): Promise<Source | null> {
-    return this.diag(packetDiagReq.encode(show | PACKET_SHOW_MEMINFO), packetDiagMsg.decode, fn);
+  /**
+   * Stream every packet socket (packet_diag) with the attributes of `show`
+   * (PACKET_SHOW_*); /proc/net/packet when netlink is refused or packet_diag
+   * is not loaded, as ss falls back.
+   */
+  async packet(show: number, fn: (s: PacketDiagMsg) => void): Promise<Source> {
+    if (await this.diag(packetDiagReq.encode(show | PACKET_SHOW_MEMINFO), packetDiagMsg.decode, fn)) return 'netlink';
+    for (const s of parseProcPacket(readProcNet('packet'))) fn(s);
+    return 'proc';
   }
 
-  /** Stream every netlink socket (netlink_diag) with the attributes of `show` (NDIAG_SHOW_*). */
-  async netlinkSockets(show: number, fn: (s: NetlinkDiagMsg) => void): Promise<Source | null> {
-    return this.diag(netlinkDiagReq.encode(show), netlinkDiagMsg.decode, fn);
+  /**
+   * Stream every netlink socket (netlink_diag) with the attributes of `show`
+   * (NDIAG_SHOW_*); /proc/net/netlink when netlink_diag cannot answer.
+   */
+  async netlinkSockets(show: number, fn: (s: NetlinkDiagMsg) => void): Promise<Source> {
+    if (await this.diag(netlinkDiagReq.encode(show), netlinkDiagMsg.decode, fn)) return 'netlink';
+    for (const s of parseProcNetlink(readProcNet('netlink'))) fn(s);
+    return 'proc';
   }
 
-  /** One sock_diag dump with no /proc fallback: null when netlink is refused or the diag module is missing. */
+  /** One sock_diag dump: false when netlink is refused or the diag module is missing (the caller falls back). */
   private async diag<T>(
     req: Buffer,
     decode: (b: Buffer, o: number, end: number) => { ok: true; value: T } | DecodeFailure,
     fn: (s: T) => void,
-  ): Promise<Source | null> {
+  ): Promise<boolean> {
     const nl = this.netlink();
-    if (!nl) return null;
+    if (!nl) return false;
     const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
       const d = decode(b, o, end);
       if (d.ok) fn(d.value);
       else this.reports.push({ source: 'netlink', malformed: d });
     });
-    return this.settled(r) ? 'netlink' : null;
+    return this.settled(r);
   }
 
   /** /proc/net/unix as records (netstat -x reads it for RefCnt and Flags). */

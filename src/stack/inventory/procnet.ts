@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { formatIPv4, formatIPv6 } from '../packet/addr.js';
 import type { InetDiagMsg, UnixDiagMsg } from '../abi/sock_diag.js';
+import type { NetlinkDiagMsg, PacketDiagMsg } from '../abi/packet_diag.js';
 
 /** USER_HZ: /proc/net/{tcp,udp,raw} timers count clock ticks of 1/100 s */
 const USER_HZ = 100;
@@ -29,12 +30,7 @@ export function readProcNet(name: string, root = '/proc'): string {
  */
 export function* parseProcInet(text: string, family: 4 | 6): Generator<InetDiagMsg> {
   const buf = Buffer.alloc(16);
-  let start = text.indexOf('\n') + 1;
-  while (start > 0 && start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const f = text.slice(start, end).trim().split(/\s+/);
-    start = end + 1;
+  for (const f of rows(text)) {
     if (f.length < 10) continue;
     const [lh, lp] = f[1].split(':');
     const [rh, rp] = f[2].split(':');
@@ -101,6 +97,62 @@ export function* parseProcUnix(text: string): Generator<ProcUnix> {
     };
     if (m && m[1] !== '') rec.name = m[1];
     yield rec;
+  }
+}
+
+/** The data lines of a /proc/net table (its header line skipped), split on blanks. */
+function* rows(text: string): Generator<string[]> {
+  let start = text.indexOf('\n') + 1;
+  while (start > 0 && start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const f = text.slice(start, end).trim().split(/\s+/);
+    start = end + 1;
+    yield f;
+  }
+}
+
+/**
+ * /proc/net/packet: sk RefCnt Type Proto Iface R Rmem User Inode
+ * (packet_seq_show; Proto is the ethertype in hex, host order).
+ */
+export function* parseProcPacket(text: string): Generator<PacketDiagMsg> {
+  for (const f of rows(text)) {
+    if (f.length < 9) continue;
+    yield {
+      table: 'packet',
+      type: Number(f[2]),
+      protocol: parseInt(f[3]!, 16),
+      inode: Number(f[8]),
+      cookie: '0',
+      uid: Number(f[7]),
+      proc: { ifindex: Number(f[4]), rmem: Number(f[6]) },
+    };
+  }
+}
+
+/**
+ * /proc/net/netlink: sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+ * (netlink_seq_show). No peer: every socket reads as unconnected.
+ */
+export function* parseProcNetlink(text: string): Generator<NetlinkDiagMsg> {
+  for (const f of rows(text)) {
+    if (f.length < 10) continue;
+    const sk = f[0]!.replace(/^0+(?=.)/, '').toLowerCase();
+    yield {
+      table: 'netlink',
+      type: 3, // SOCK_RAW: /proc/net/netlink does not say (SOCK_DGRAM ones list alike)
+      protocol: Number(f[1]),
+      state: 0,
+      portid: Number(f[2]) >>> 0,
+      dstPortid: 0,
+      dstGroup: 0,
+      inode: Number(f[9]),
+      cookie: '0',
+      groups: parseInt(f[3]!, 16) >>> 0,
+      // ss reads the Dump column (a decimal) with %llx
+      proc: { sk, cb: f[6]!.replace(/^0+(?=.)/, ''), rmem: Number(f[4]), wmem: Number(f[5]) },
+    };
   }
 }
 
