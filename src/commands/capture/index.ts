@@ -175,26 +175,39 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
     };
     const removeSignals = onTerminate(() => void end(undefined, true));
     cap.on('error', (e) => void end(new Failure(e.message)));
-    cap.on('packet', (p: LivePacket) => {
-      number++;
-      const rec: CapturePacket = toCapturePacket(p, number, snaplen);
-      if (writer) {
-        try {
-          writer.write(rec);
-        } catch (e) {
-          return void end(writeFailure(e, o.write));
-        }
-      } else void sink!.packet(rec);
+    const counted = () => {
       if (o.count !== undefined && number >= o.count) {
         // also while a graceful stop is reading the rest: no packet past the count
         cap.close();
-        return void end();
+        void end();
+        return true;
       }
       // what one wake-up delivered goes out in one write: whole records for a reader of the growing file
       if (!flushQueued) {
         flushQueued = true;
         queueMicrotask(flush);
       }
+      return false;
+    };
+    if (writer) {
+      // -w: packets go from the ring to the file's staging buffer as bytes, no object per packet
+      const w = writer;
+      const { linktype, snaplen: fileSnaplen } = cap;
+      cap.onFrames((src, off, caplen, len, sec, nsec, head) => {
+        number++;
+        try {
+          w.writeFrame(linktype, fileSnaplen, sec, nsec, len, head, src, off, caplen);
+        } catch (e) {
+          cap.close();
+          return void end(writeFailure(e, o.write));
+        }
+        counted();
+      });
+    }
+    cap.on('packet', (p: LivePacket) => {
+      number++;
+      void sink!.packet(toCapturePacket(p, number, snaplen));
+      counted();
     });
   });
 }

@@ -32,6 +32,12 @@
  *   cap.flush();               // delivers, synchronously, what the socket holds now (recvmsg; a
  *                              // ring's handed-over blocks): --pcap's last read before close()
  *   cap.ref(false);            // the capture does not keep the process alive
+ *   cap.onFrames((src, off, caplen, len, sec, nsec, head) => { ... });
+ *                              // instead of 'packet': each packet is head (null, or a
+ *                              // scratch prefix: the SLL2 header, or Ethernet addresses
+ *                              // and the VLAN tag put back) then src[off, off + caplen),
+ *                              // len its wire length; valid only during the call; no
+ *                              // object per packet (the -w hot loop)
  *
  *   LivePacket = { tsNs (bigint, CLOCK_REALTIME, the kernel's stamp), sec, nsec, ifindex,
  *                  linktype, caplen, len, data (a Buffer the caller owns), direction
@@ -107,6 +113,13 @@ export interface LiveStats {
   /** packets handed to 'packet' listeners */
   captured: number;
 }
+
+/**
+ * A consumer of packets as bytes (see onFrames): head (null, or a prefix
+ * valid only during the call) then src[off, off + caplen); len is the wire
+ * length, head included.
+ */
+export type FrameSink = (src: Uint8Array, off: number, caplen: number, len: number, sec: number, nsec: number, head: Uint8Array | null) => void;
 
 export const DEFAULT_SNAPLEN = 262144;
 const MAX_FRAME = 65536 + 64;
@@ -272,6 +285,10 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private waiter: ((r: IteratorResult<LivePacket>) => void) | null = null;
   private iterating = false;
   private paused = false;
+  private sink: FrameSink | null = null;
+  /** scratch prefixes for the sink: a cooked header, Ethernet addresses and a VLAN tag */
+  private readonly sllHead = Buffer.alloc(SLL2_LEN);
+  private readonly vlanHead = Buffer.alloc(16);
 
   constructor(opts: LiveOptions) {
     super();
@@ -354,6 +371,14 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       if (Atomics.load(r.i32, base + (tp.BD.BLOCK_STATUS >>> 2)) & tp.TP_STATUS_USER) n += r.u32[base + (tp.BD.NUM_PKTS >>> 2)]!;
     }
     return n;
+  }
+
+  /**
+   * Hand every packet to `sink` as bytes instead of emitting 'packet' (and
+   * instead of iteration): from the ring, without an object per packet.
+   */
+  onFrames(sink: FrameSink): void {
+    this.sink = sink;
   }
 
   /** Whether the capture keeps the process alive (default true); a recorder riding on a command's own sockets says false. */
@@ -480,6 +505,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       }
     }
     this.captured++;
+    if (this.sink) return this.sink(p.data, 0, p.caplen, p.len, p.sec, p.nsec, null);
     this.emit('packet', p);
     if (this.iterating) {
       if (this.transient) p.data = Buffer.from(p.data);
@@ -623,6 +649,8 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private readBlock(r: Ring, base: number): void {
     const count = r.u32[(base + tp.BD.NUM_PKTS) >>> 2]!;
     let h = base + r.u32[(base + tp.BD.OFFSET_TO_FIRST_PKT) >>> 2]!;
+    // packets straight to the sink when the kernel ran the whole filter: no object per packet
+    const sink = this.userFilter ? null : this.sink;
     for (let i = 0; i < count; i++) {
       const w = h >>> 2;
       const next = r.u32[w + (tp.T3.NEXT_OFFSET >>> 2)]!;
@@ -633,20 +661,59 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       const status = r.u32[w + (tp.T3.STATUS >>> 2)]!;
       const mac = r.u16[(h + tp.T3.MAC) >>> 1]!;
       const tci = r.u32[w + (tp.T3.VLAN_TCI >>> 2)]!;
-      const tpid = r.u16[(h + tp.T3.VLAN_TPID) >>> 1]!;
       const sll = h + tp.T3_SLL;
-      const protocol = (r.u8[sll + tp.SLL.PROTOCOL]! << 8) | r.u8[sll + tp.SLL.PROTOCOL + 1]!;
       const ifindex = r.u32[(sll + tp.SLL.IFINDEX) >>> 2]!;
-      const hatype = r.u16[(sll + tp.SLL.HATYPE) >>> 1]!;
       const pkttype = r.u8[sll + tp.SLL.PKTTYPE]!;
+      const tagged = (status & tp.TP_STATUS_VLAN_VALID) !== 0 || tci !== 0;
+      if (sink) {
+        if (this.wanted(pkttype, ifindex)) {
+          this.captured++;
+          if (this.cooked) {
+            this.cookedHead(r.u8, sll, ifindex, pkttype);
+            sink(r.u8, h + mac, Math.min(snap, this.snaplen - SLL2_LEN), wire + SLL2_LEN, sec, nsec, this.sllHead);
+          } else if (tagged && this.linktype === LINKTYPE_ETHERNET && snap >= 12) {
+            const v = this.vlanHead;
+            v.set(r.u8.subarray(h + mac, h + mac + 12), 0);
+            v.writeUInt16BE(status & tp.TP_STATUS_VLAN_TPID_VALID ? r.u16[(h + tp.T3.VLAN_TPID) >>> 1]! : 0x8100, 12);
+            v.writeUInt16BE(tci & 0xffff, 14);
+            sink(r.u8, h + mac + 12, Math.min(snap + 4, this.snaplen) - 16, wire + 4, sec, nsec, v);
+          } else sink(r.u8, h + mac, snap, wire, sec, nsec, null);
+        }
+        if (this.closed) return;
+        h += next;
+        continue;
+      }
+      const tpid = r.u16[(h + tp.T3.VLAN_TPID) >>> 1]!;
+      const protocol = (r.u8[sll + tp.SLL.PROTOCOL]! << 8) | r.u8[sll + tp.SLL.PROTOCOL + 1]!;
+      const hatype = r.u16[(sll + tp.SLL.HATYPE) >>> 1]!;
       const halen = Math.min(r.u8[sll + tp.SLL.HALEN]!, 8);
-      const vlan =
-        status & tp.TP_STATUS_VLAN_VALID || tci !== 0 ? { tci: tci & 0xffff, tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? tpid : 0x8100 } : undefined;
+      const vlan = tagged ? { tci: tci & 0xffff, tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? tpid : 0x8100 } : undefined;
       const hw = r.u8.subarray(sll + tp.SLL.ADDR, sll + tp.SLL.ADDR + halen);
       this.deliver(this.frame(r.u8, h + mac, snap, wire, sec, nsec, ifindex, pkttype, protocol, hatype, hw, vlan));
       if (this.closed) return;
       h += next;
     }
+  }
+
+  /** Whether a packet of this type on this interface passes -Q (and is not loopback's second copy). */
+  private wanted(pkttype: number, ifindex: number): boolean {
+    if (pkttype === tp.PACKET_OUTGOING) return this.direction !== 'in' && ifindex !== this.loIfindex;
+    return this.direction !== 'out';
+  }
+
+  /** The SLL2 header of a ring frame, into the scratch prefix. */
+  private cookedHead(u8: Uint8Array, sll: number, ifindex: number, pkttype: number): void {
+    const d = this.sllHead;
+    d[0] = u8[sll + tp.SLL.PROTOCOL]!;
+    d[1] = u8[sll + tp.SLL.PROTOCOL + 1]!;
+    d[2] = d[3] = 0;
+    d.writeUInt32BE(ifindex >>> 0, 4);
+    d.writeUInt16BE(u8[sll + tp.SLL.HATYPE]! | (u8[sll + tp.SLL.HATYPE + 1]! << 8), 8);
+    d[10] = pkttype;
+    const halen = Math.min(u8[sll + tp.SLL.HALEN]!, 8);
+    d[11] = halen;
+    d.fill(0, 12, 20);
+    for (let i = 0; i < halen; i++) d[12 + i] = u8[sll + tp.SLL.ADDR + i]!;
   }
 
   private releaseBlock(i: number): void {
