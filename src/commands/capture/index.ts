@@ -1,7 +1,7 @@
 // sockit capture: tcpdump's live interface on sockit's own AF_PACKET core
 // (src/stack/capture/live.ts), printing as sockit dump prints, writing with
 // its CaptureWriter. `sockit capture [-i IFACE|any] [-w FILE] [expression]`.
-import { CaptureWriter, linkTypeName, type CaptureFormat, type CapturePacket } from '../../stack/capture/index.js';
+import { CaptureWriter, linkTypeName, type CaptureFormat } from '../../stack/capture/index.js';
 import { captureDevices, type CaptureDevice } from '../../stack/capture/devices.js';
 import { DEFAULT_SNAPLEN, linktypeForHatype, openLive, toCapturePacket, type Direction, type LiveCapture, type LivePacket } from '../../stack/capture/live.js';
 import { compileFilter, filterImage } from '../../stack/filter/index.js';
