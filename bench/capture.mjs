@@ -1,8 +1,8 @@
 // sockit capture -w next to tcpdump -w on a veth pair carrying an iperf3 UDP
 // stream at increasing rates (needs root): for each rate and each capturer
 // (alone, each with its own iperf3 run), the packets iperf3 sent, the
-// capturer's three counters and its CPU time (/proc/PID/stat just before
-// SIGINT); then the highest rate each captured without loss, their ratio
+// capturer's three counters and its CPU time (all its threads, from
+// /proc/PID/task/*/schedstat, just before SIGINT); then the highest rate each captured without loss, their ratio
 // (goal >= 1.0), and CPU seconds per million packets.
 // The sender (iperf3 on the same machine) has a ceiling: when neither side
 // drops at the highest rate it reaches, the ratio says nothing; a smaller
@@ -10,7 +10,7 @@
 // speed and wake-up latency the limit.
 //   node bench/capture.mjs [seconds-per-run] [max-kpps] [buffer-KiB]     (default 1, 800, 2048)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chain } from './lab.mjs';
@@ -59,13 +59,24 @@ const capturers = {
   tcpdump: (f) => ['tcpdump', '-i', 'eth0', '-B', bufferKiB, '-w', f, 'udp port 5201'],
 };
 
+/**
+ * CPU time of every thread of the process (Node's JIT and GC threads too), in
+ * seconds: the on-CPU nanoseconds of /proc/PID/task/TID/schedstat (exact, not
+ * the 10 ms ticks of /proc/PID/stat), the ticks where schedstat is missing.
+ */
 function cpuSeconds(pid) {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1e9;
   } catch {
-    return NaN;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
+    } catch {
+      return NaN;
+    }
   }
 }
 

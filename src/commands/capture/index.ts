@@ -213,15 +213,15 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
 }
 
 function openWriter(o: Opts, cap: LiveCapture): CaptureWriter {
-  let w: CaptureWriter;
+  // a failed open or header write (a full disk) is one line and exit 1
   try {
-    w = new CaptureWriter(o.write!, o.format ?? 'pcap', Boolean(o.nano));
+    const w = new CaptureWriter(o.write!, o.format ?? 'pcap', Boolean(o.nano));
+    w.begin(cap.linktype, cap.snaplen);
+    w.flush();
+    return w;
   } catch (e) {
     throw writeFailure(e, o.write);
   }
-  w.begin(cap.linktype, cap.snaplen);
-  w.flush();
-  return w;
 }
 
 function writeFailure(e: unknown, file: string | undefined): Failure {
