@@ -247,6 +247,25 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
       });
     }
 
+  it("dump's printing options live (-e -x, -X -#, -q -A, -v, -S -XX) print what tcpdump prints with them", async () => {
+    const sets = [['-e', '-x'], ['-X', '-#'], ['-q', '-A'], ['-v'], ['-S', '-XX']];
+    const runs: [Running, Running][] = [];
+    for (const opts of sets)
+      runs.push([
+        await started(lab, sockitArgv(['-i', 'eth0', '-n', '-t', ...opts, 'icmp or tcp port 40009'])),
+        await started(lab, ['tcpdump', '-i', 'eth0', '-n', '-t', '--immediate-mode', ...opts, 'icmp or tcp port 40009']),
+      ]);
+    await lab.exec(lab.src, ['ping', '-c', '2', '-i', '0.2', lab.dst.v4]);
+    // a SYN and its RST: TCP flags and sequence numbers (-S) on the wire too
+    await lab.exec(lab.src, ['socat', '-u', 'OPEN:/dev/null', `TCP:${lab.dst.v4}:40009,connect-timeout=1`]);
+    await sleep(300);
+    for (const [i, [sr, tr]] of runs.entries()) {
+      await Promise.all([interrupt(sr), interrupt(tr)]);
+      expect(tr.stdout.length, sets[i]!.join(' ')).toBeGreaterThan(0);
+      expect(sr.stdout, sets[i]!.join(' ')).toBe(tr.stdout);
+    }
+  });
+
   it('-v says which mechanism reads the packets and where the filter runs', async () => {
     for (const [args, want] of [
       [[], /^sockit capture: reading with a TPACKET_V3 ring \(\d+ blocks of \d+ KiB\); the filter runs in the kernel$/m],

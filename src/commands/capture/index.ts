@@ -165,6 +165,8 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
         failure ??= writeFailure(e, o.write);
       }
       void sink?.end();
+      // tcpdump, interrupted while printing, ends with a newline in case a line was cut short
+      if (graceful && sink && !o.json) process.stdout.write('\n');
       if (failure) {
         process.stderr.write(`sockit capture: ${failure.message}\n`);
         exit = 1;
