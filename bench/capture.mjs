@@ -2,8 +2,9 @@
 // stream at increasing rates (needs root): for each rate and each capturer
 // (alone, each with its own iperf3 run), the packets iperf3 sent, the
 // capturer's three counters and its CPU time (all its threads, from
-// /proc/PID/task/*/schedstat, just before SIGINT); then the highest rate each captured without loss, their ratio
-// (goal >= 1.0), and CPU seconds per million packets.
+// /proc/PID/task/*/schedstat, just before SIGINT); then the highest rate
+// step each captured without loss, their ratio (goal >= 1.0), and CPU
+// seconds per million packets (a mean, and the slope over the runs).
 // The sender (iperf3 on the same machine) has a ceiling: when neither side
 // drops at the highest rate it reaches, the ratio says nothing; a smaller
 // kernel buffer for both (-B, the third argument) makes the capturer's own
@@ -172,7 +173,7 @@ try {
   }
   const top = 25 * 2 ** Math.floor(Math.log2(maxKpps / 25));
   if (Object.values(bestStep).every((b) => b === top))
-    console.log("(every capturer was lossless at every step: the sender's ceiling, not the capturers', ends the table; try a smaller buffer)");
+    console.log("(every capturer was lossless at the top step: the sender's ceiling, not the capturers', ends the table; try a smaller buffer)");
 } finally {
   server.kill('SIGKILL');
   lab.close();
