@@ -60,7 +60,7 @@
 import { EventEmitter } from 'node:events';
 import * as C from '../constants.js';
 import { PermissionError, UsageError, isSystemError } from '../errors.js';
-import { native } from '../native/index.js';
+import { native, timeBase } from '../native/index.js';
 import { Socket } from '../socket.js';
 import * as bpf from '../bpf.js';
 import { compileFilter, runFilter, type Insn } from '../filter/index.js';
@@ -215,6 +215,10 @@ function ancillary(k: number, size: number): number | null {
   if (k === 10 && size === bpf.B) return tp.SKF_AD_PKTTYPE;
   return null;
 }
+
+// the kernel's stamps as seconds and nanoseconds without a bigint per packet: timeBase split once
+const BASE_SEC = Number(timeBase / 1_000_000_000n),
+  BASE_NSEC = Number(timeBase % 1_000_000_000n);
 
 const REJECT_ALL = bpf.encode([bpf.stmt(bpf.RET | bpf.K, 0)]);
 
@@ -542,22 +546,44 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private readBatch(max: number): boolean {
     const room = this.snaplen + 4;
     if (!this.recvBuf) this.recvBuf = Buffer.allocUnsafe(room);
+    // packets straight to the sink when the kernel ran the whole filter: no object per packet
+    const sink = this.userFilter ? null : this.sink;
     for (let i = 0; i < max && !this.closed && !this.paused; i++) {
       const n = this.sock.recvFast(this.recvBuf, C.MSG_TRUNC);
       if (n < 0) return false;
       const sa = native.last.rawAddress();
       if (sa.length < tp.SLL.ADDR || sa.readUInt16LE(0) !== C.AF_PACKET) continue;
-      const ts = native.last.timestampNs() ?? native.clock(0);
+      // ns since timeBase (a double, exact), so no bigint is made per packet
+      let rel = native.last.timestampRelNs();
+      if (Number.isNaN(rel)) rel = Number(native.clock(0) - timeBase);
+      const t = BASE_NSEC + rel;
+      const carry = Math.floor(t / 1e9);
+      const sec = BASE_SEC + carry,
+        nsec = t - carry * 1e9;
       const auxLen = native.last.auxLen();
       const status = native.last.auxStatus();
-      const vlan =
-        auxLen >= 0 && (status & tp.TP_STATUS_VLAN_VALID || native.last.auxVlanTci() !== 0)
-          ? { tci: native.last.auxVlanTci(), tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? native.last.auxVlanTpid() : 0x8100 }
-          : undefined;
+      const tagged = auxLen >= 0 && ((status & tp.TP_STATUS_VLAN_VALID) !== 0 || native.last.auxVlanTci() !== 0);
       const got = Math.min(n, this.snaplen - (this.cooked ? SLL2_LEN : 0));
       const wire = auxLen >= 0 ? auxLen : n;
-      const sec = Number(ts / 1_000_000_000n),
-        nsec = Number(ts % 1_000_000_000n);
+      const ifindex = sa.readInt32LE(tp.SLL.IFINDEX),
+        pkttype = sa[tp.SLL.PKTTYPE]!;
+      if (sink) {
+        if (this.wanted(pkttype, ifindex)) {
+          this.captured++;
+          if (this.cooked) {
+            this.cookedHead(sa, 0, ifindex, pkttype);
+            sink(this.recvBuf, 0, got, wire + SLL2_LEN, sec, nsec, this.sllHead);
+          } else if (tagged && this.linktype === LINKTYPE_ETHERNET && got >= 12) {
+            const v = this.vlanHead;
+            v.set(this.recvBuf.subarray(0, 12), 0);
+            v.writeUInt16BE(status & tp.TP_STATUS_VLAN_TPID_VALID ? native.last.auxVlanTpid() : 0x8100, 12);
+            v.writeUInt16BE(native.last.auxVlanTci() & 0xffff, 14);
+            sink(this.recvBuf, 12, Math.min(got + 4, this.snaplen) - 16, wire + 4, sec, nsec, v);
+          } else sink(this.recvBuf, 0, got, wire, sec, nsec, null);
+        }
+        continue;
+      }
+      const vlan = tagged ? { tci: native.last.auxVlanTci(), tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? native.last.auxVlanTpid() : 0x8100 } : undefined;
       const halen = Math.min(sa[tp.SLL.HALEN]!, 8, sa.length - tp.SLL.ADDR);
       this.deliver(
         this.frame(
