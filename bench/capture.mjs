@@ -9,7 +9,7 @@
 // drops at the highest rate it reaches, the ratio says nothing; a smaller
 // kernel buffer for both (-B, the third argument) makes the capturer's own
 // speed and wake-up latency the limit.
-//   node bench/capture.mjs [seconds-per-run] [max-kpps] [buffer-KiB]     (default 1, 800, 2048)
+//   node bench/capture.mjs [seconds-per-run] [max-kpps] [buffer-KiB] [snaplen]     (default 1, 800, 2048, 262144)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,9 @@ for (const t of ['tcpdump', 'iperf3'])
 const seconds = Number(process.argv[2] ?? 1);
 const maxKpps = Number(process.argv[3] ?? 800);
 const bufferKiB = String(Number(process.argv[4] ?? 2048));
+// -s for both: a ring block holds one whole frame of snaplen bytes, so with the default snaplen
+// sockit's ring is at least 2 blocks of 128 KiB whatever -B says; -s 128 lets -B 128 be 128 KiB
+const snapArgs = process.argv[5] ? ['-s', String(Number(process.argv[5]))] : [];
 const PAYLOAD = 64; // bytes of UDP payload: the packet rate, not the bit rate, is what a capturer pays for
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS; // users don't have it; it costs every Node start ~40 ms
@@ -42,7 +45,7 @@ spawnSync('chmod', ['777', dir]);
 const lab = chain(0, 'capbench');
 
 const capturers = {
-  'sockit (ring)': (f) => [process.execPath, `${root}bin/sockit`, 'capture', '-i', 'eth0', '-B', bufferKiB, '-w', f, 'udp port 5201'],
+  'sockit (ring)': (f) => [process.execPath, `${root}bin/sockit`, 'capture', '-i', 'eth0', '-B', bufferKiB, ...snapArgs, '-w', f, 'udp port 5201'],
   'sockit (recvmsg)': (f) => [
     process.execPath,
     `${root}bin/sockit`,
@@ -51,13 +54,14 @@ const capturers = {
     'eth0',
     '-B',
     bufferKiB,
+    ...snapArgs,
     '--mechanism',
     'recvmsg',
     '-w',
     f,
     'udp port 5201',
   ],
-  tcpdump: (f) => ['tcpdump', '-i', 'eth0', '-B', bufferKiB, '-w', f, 'udp port 5201'],
+  tcpdump: (f) => ['tcpdump', '-i', 'eth0', '-B', bufferKiB, ...snapArgs, '-w', f, 'udp port 5201'],
 };
 
 /**
@@ -115,7 +119,7 @@ const server = spawn('ip', ['netns', 'exec', lab.dst, 'iperf3', '-s'], { stdio: 
 try {
   await sleep(500);
   console.log(
-    `sockit capture -w vs tcpdump -w: iperf3 UDP, ${PAYLOAD}-byte payloads, ${seconds} s per run, -B ${bufferKiB} KiB for both, each capturer alone; NODE_EXTRA_CA_CERTS unset for the children`,
+    `sockit capture -w vs tcpdump -w: iperf3 UDP, ${PAYLOAD}-byte payloads, ${seconds} s per run, -B ${bufferKiB} KiB${snapArgs.length ? ` and -s ${snapArgs[1]}` : ''} for both, each capturer alone; NODE_EXTRA_CA_CERTS unset for the children`,
   );
   console.log(
     `${'target kpps'.padEnd(12)} ${'capturer'.padEnd(17)} ${'sent pps'.padStart(9)} ${'captured'.padStart(9)} ${'dropped'.padStart(8)} ${'lost'.padStart(7)} ${'lossless'.padEnd(8)} cpu s/Mpkt`,

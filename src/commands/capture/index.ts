@@ -181,15 +181,13 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
       if (o.count !== undefined && number >= o.count) {
         // also while a graceful stop is reading the rest: no packet past the count
         cap.close();
-        void end();
-        return true;
+        return void end();
       }
       // what one wake-up delivered goes out in one write: whole records for a reader of the growing file
       if (!flushQueued) {
         flushQueued = true;
         queueMicrotask(flush);
       }
-      return false;
     };
     if (writer) {
       // -w: packets go from the ring to the file's staging buffer as bytes, no object per packet
@@ -205,12 +203,12 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
         }
         counted();
       });
-    }
-    cap.on('packet', (p: LivePacket) => {
-      number++;
-      void sink!.packet(toCapturePacket(p, number, snaplen));
-      counted();
-    });
+    } else
+      cap.on('packet', (p: LivePacket) => {
+        number++;
+        void sink!.packet(toCapturePacket(p, number, snaplen));
+        counted();
+      });
   });
 }
 
