@@ -3,7 +3,7 @@
 // lines, the same packets in the -w files, the same counters; -D, -c, -Q,
 // a file read while it grows, and the unprivileged failure that writes nothing.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,6 +199,23 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
     expect(counters(sr.stderr)[0]).toBe('3 packets captured');
     expect(sr.stderr.split('\n').slice(0, 2)).toEqual(asSockit(tr.stderr).split('\n').slice(0, 2));
   });
+
+  for (const format of ['pcap', 'pcapng'])
+    it(`-c 2 -w - (${format}): exactly two packets as a ${format} stream on standard output, as tcpdump -c 2 -w - writes`, async () => {
+      const s = started(lab, sockitArgv(['-i', 'eth0', '-c', '2', '--format', format, '-w', '-', 'icmp']));
+      const t = started(lab, ['tcpdump', '-i', 'eth0', '-c', '2', '--immediate-mode', '-w', '-', 'icmp']);
+      const [sr, tr] = await Promise.all([s, t]);
+      await lab.exec(lab.src, ['ping', '-c', '2', '-i', '0.2', lab.dst.v4]);
+      expect(await Promise.all([sr.done, tr.done])).toEqual([0, 0]);
+      const files = [join(dir, `stdout.${format}`), join(dir, 'stdout-tcpdump.pcap')];
+      writeFileSync(files[0]!, Buffer.from(sr.stdout, 'latin1'));
+      writeFileSync(files[1]!, Buffer.from(tr.stdout, 'latin1'));
+      const [got, want] = files.map((f) => tcpdumpRead(f, ['-XX']));
+      expect(got!.status, got!.stderr).toBe(0);
+      expect(masked(got!.stdout).filter((l) => /^IP /.test(l))).toHaveLength(2);
+      expect(masked(got!.stdout)).toEqual(masked(want!.stdout));
+      expect(counters(sr.stderr)[0]).toBe('2 packets captured');
+    });
 
   for (const dir_ of ['in', 'out']) {
     it(`-Q ${dir_} keeps the packets tcpdump -Q ${dir_} keeps`, async () => {
