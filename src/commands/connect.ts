@@ -7,6 +7,7 @@ import { renderer, type JsonRecord, type Presenter } from '../output/index.js';
 import { metricsOption, withMetricsIf } from '../output/textfile.js';
 import { endOf, loadCore, resolveFailure, writeRecordOf } from './lib/clientserver.js';
 import { PCAP_HELP, openPcap, pcapArg } from './lib/pcap.js';
+import type { Bound } from '../stack/capture/streams.js';
 import {
   dieOf,
   errSys,
@@ -161,7 +162,7 @@ export const presenter = (formatDotted: (sa: Attempt['remote']) => string): Pres
  * attempt binds first, so its port joins the flow before the SYN leaves.
  */
 async function recorder(file: string, addresses: InetSockAddr[], source: string | undefined) {
-  const [{ Recording, nowNs }, { endOf, rebuildAttempt, streamFlows }] = await Promise.all([
+  const [{ Recording, nowNs }, { endOf, rebuildAttempt, rebuildSyn, streamFlows }] = await Promise.all([
     import('../stack/capture/record.js'),
     import('../stack/capture/streams.js'),
   ]);
@@ -171,14 +172,16 @@ async function recorder(file: string, addresses: InetSockAddr[], source: string 
     source,
   );
   const recording = await openPcap(file, () => Recording.open(file, flows));
-  let bound: { port: number; t0: bigint } | null = null;
+  let bound: Bound | null = null;
   return {
     recording,
-    onBound(local: Attempt['remote'] | { family: 0 }) {
+    onBound(local: Attempt['remote'] | { family: 0 }, remote: Attempt['remote']) {
       const e = endOf(local);
       if (!e) return;
       recording.ports?.add(e.port);
-      bound = { port: e.port, t0: nowNs() };
+      const t0 = nowNs();
+      // rebuilt (no CAP_NET_RAW): the SYN is in the file before connect(2), as a signal may end the attempt
+      bound = { port: e.port, t0, syn: rebuildSyn(recording, local, remote, t0, source) };
     },
     attempt: (a: Attempt) => (bound ? rebuildAttempt(recording, a, bound, source) : null),
   };

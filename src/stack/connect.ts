@@ -16,10 +16,10 @@ export interface ConnectOptions {
   configure?: (s: Socket) => void;
   /**
    * bind first (the source, or the wildcard, with port 0 unless sourcePort)
-   * and tell the local address before connect(2): --pcap's flow is known
-   * before the SYN leaves
+   * and tell the local address (and the peer's) before connect(2): --pcap's
+   * flow is known before the SYN leaves
    */
-  onBound?: (local: SockAddr) => void;
+  onBound?: (local: SockAddr, remote: SockAddr) => void;
   signal?: AbortSignal;
 }
 
@@ -84,7 +84,7 @@ export async function connectNonb(address: string, port: number, opts: ConnectOp
     if (opts.source !== undefined || opts.sourcePort || opts.onBound) {
       sock.bind(inetAddress(opts.source ?? (remote.family === C.AF_INET ? '0.0.0.0' : '::'), opts.sourcePort ?? 0));
     }
-    if (opts.onBound) opts.onBound(sock.localAddress() ?? { family: C.AF_UNSPEC });
+    if (opts.onBound) opts.onBound(sock.localAddress() ?? { family: C.AF_UNSPEC }, remote);
     return { socket: sock, ...(await connectSocket(sock, remote, opts)) };
   } catch (e) {
     sock.close();

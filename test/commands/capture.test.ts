@@ -3,7 +3,7 @@
 // lines, the same packets in the -w files, the same counters; -D, -c, -Q,
 // a file read while it grows, and the unprivileged failure that writes nothing.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -206,6 +206,23 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
     expect(sr.stderr.split('\n').slice(0, 2)).toEqual(asSockit(tr.stderr).split('\n').slice(0, 2));
   });
 
+  for (const format of ['pcap', 'pcapng'])
+    it(`-c 2 -w - (${format}): exactly two packets as a ${format} stream on standard output, as tcpdump -c 2 -w - writes`, async () => {
+      const s = started(lab, sockitArgv(['-i', 'eth0', '-c', '2', '--format', format, '-w', '-', 'icmp']));
+      const t = started(lab, ['tcpdump', '-i', 'eth0', '-c', '2', '--immediate-mode', '-w', '-', 'icmp']);
+      const [sr, tr] = await Promise.all([s, t]);
+      await lab.exec(lab.src, ['ping', '-c', '2', '-i', '0.2', lab.dst.v4]);
+      expect(await Promise.all([sr.done, tr.done])).toEqual([0, 0]);
+      const files = [join(dir, `stdout.${format}`), join(dir, 'stdout-tcpdump.pcap')];
+      writeFileSync(files[0]!, Buffer.from(sr.stdout, 'latin1'));
+      writeFileSync(files[1]!, Buffer.from(tr.stdout, 'latin1'));
+      const [got, want] = files.map((f) => tcpdumpRead(f, ['-XX']));
+      expect(got!.status, got!.stderr).toBe(0);
+      expect(masked(got!.stdout).filter((l) => /^IP /.test(l))).toHaveLength(2);
+      expect(masked(got!.stdout)).toEqual(masked(want!.stdout));
+      expect(counters(sr.stderr)[0]).toBe('2 packets captured');
+    });
+
   for (const dir_ of ['in', 'out']) {
     it(`-Q ${dir_} keeps the packets tcpdump -Q ${dir_} keeps`, async () => {
       const sr = await started(lab, sockitArgv(['-i', 'eth0', '-n', '-Q', dir_, 'icmp']));
@@ -232,17 +249,132 @@ describe.skipIf(!isRoot)(`sockit capture next to tcpdump (${isRoot ? 'namespaces
     expect(tcpdumpRead(f).stdout).toBe(during.stdout);
   });
 
-  for (const mechanism of ['ring', 'recvmsg']) {
-    it(`SIGINT right after the traffic (${mechanism}): what the kernel still held is in the file, and the counters add up`, async () => {
-      const f = join(dir, `sigint-${mechanism}.pcap`);
-      const r = await started(lab, sockitArgv(['-i', 'eth0', '--mechanism', mechanism, '-w', f, 'icmp']));
-      await lab.exec(lab.src, ['ping', '-c', '3', '-i', '0.2', lab.dst.v4]);
-      // well inside the ring's 50 ms block timeout: the last reply is still in a block the kernel owns
-      expect(await interrupt(r)).toBe(0);
-      expect(tcpdumpRead(f).stdout.split('\n').filter(Boolean)).toHaveLength(6);
-      expect(counters(r.stderr)).toEqual(['6 packets captured', '6 packets received by filter', '0 packets dropped by kernel']);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    for (const mechanism of ['ring', 'recvmsg']) {
+      it(`${signal} right after the traffic (${mechanism}): what the kernel still held is in the file, the counters add up, exit as tcpdump's`, async () => {
+        const f = join(dir, `${signal}-${mechanism}.pcap`),
+          t = join(dir, `${signal}-${mechanism}-tcpdump.pcap`);
+        const r = await started(lab, sockitArgv(['-i', 'eth0', '--mechanism', mechanism, '-w', f, 'icmp']));
+        const tr = await started(lab, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-w', t, 'icmp']);
+        await lab.exec(lab.src, ['ping', '-c', '3', '-i', '0.2', lab.dst.v4]);
+        // well inside the ring's 50 ms block timeout: the last reply is still in a block the kernel owns
+        const [code, tcode] = await Promise.all([interrupt(r, signal), interrupt(tr, signal)]);
+        expect(code).toBe(tcode);
+        expect(code).toBe(0);
+        expect(tcpdumpRead(f).stdout.split('\n').filter(Boolean)).toHaveLength(6);
+        // tcpdump may leave the last reply unread at the signal; what it wrote, sockit wrote
+        const ours = masked(tcpdumpRead(f).stdout),
+          theirs = masked(tcpdumpRead(t).stdout);
+        expect(ours.slice(0, theirs.length)).toEqual(theirs);
+        expect(counters(r.stderr)).toEqual(['6 packets captured', '6 packets received by filter', '0 packets dropped by kernel']);
+      });
+    }
+
+  it("dump's printing options live (-e -x, -X -#, -q -A, -v, -S -XX) print what tcpdump prints with them", async () => {
+    const sets = [['-e', '-x'], ['-X', '-#'], ['-q', '-A'], ['-v'], ['-S', '-XX']];
+    const runs: [Running, Running][] = [];
+    for (const opts of sets)
+      runs.push([
+        await started(lab, sockitArgv(['-i', 'eth0', '-n', '-t', ...opts, 'icmp or tcp port 40009'])),
+        await started(lab, ['tcpdump', '-i', 'eth0', '-n', '-t', '--immediate-mode', ...opts, 'icmp or tcp port 40009']),
+      ]);
+    await lab.exec(lab.src, ['ping', '-c', '2', '-i', '0.2', lab.dst.v4]);
+    // a SYN and its RST: TCP flags and sequence numbers (-S) on the wire too
+    await lab.exec(lab.src, ['socat', '-u', 'OPEN:/dev/null', `TCP:${lab.dst.v4}:40009,connect-timeout=1`]);
+    await sleep(300);
+    for (const [i, [sr, tr]] of runs.entries()) {
+      await Promise.all([interrupt(sr), interrupt(tr)]);
+      expect(tr.stdout.length, sets[i]!.join(' ')).toBeGreaterThan(0);
+      expect(sr.stdout, sets[i]!.join(' ')).toBe(tr.stdout);
+    }
+  });
+
+  for (const mechanism of ['ring', 'recvmsg'])
+    it(`under a flood with a small buffer (${mechanism}): captured + dropped = received by filter, and the file holds every packet captured`, async () => {
+      const f = join(dir, `flood-${mechanism}.pcap`);
+      const server = lab.spawn(lab.dst, ['iperf3', '-s', '-1', '-p', '5203']);
+      await sleep(500);
+      try {
+        const r = await started(lab, sockitArgv(['-i', 'eth0', '-B', '64', '-s', '128', '--mechanism', mechanism, '-w', f, 'udp port 5203']));
+        await lab.exec(lab.src, ['iperf3', '-c', lab.dst.v4, '-p', '5203', '-u', '-b', '400M', '-l', '64', '-t', '1'], { timeoutMs: 20_000 });
+        // SIGINT reads what the kernel still holds (the ring's last block, the socket's queue) before the
+        // counters are read: no packet is left between "received" and "captured or dropped"
+        expect(await interrupt(r)).toBe(0);
+        const [captured, received, dropped] = counters(r.stderr).map((l) => Number(l.split(' ')[0]));
+        expect(received).toBeGreaterThan(1000);
+        expect(captured! + dropped!).toBe(received);
+        expect(tcpdumpRead(f).stdout.split('\n').filter(Boolean)).toHaveLength(captured!);
+      } finally {
+        server.kill('SIGKILL');
+      }
     });
-  }
+
+  it('-v says which mechanism reads the packets and where the filter runs', async () => {
+    for (const [args, want] of [
+      [[], /^sockit capture: reading with a TPACKET_V3 ring \(\d+ blocks of \d+ KiB\); the filter runs in the kernel$/m],
+      [['--mechanism', 'recvmsg'], /^sockit capture: reading with recvmsg batches \(no TPACKET_V3 ring\); the filter runs in the kernel$/m],
+      [['vlan'], /^sockit capture: reading with a TPACKET_V3 ring \(\d+ blocks of \d+ KiB\); the filter runs in the process$/m],
+    ] as const) {
+      const r = await started(lab, sockitArgv(['-i', 'eth0', '-v', '-w', join(dir, 'v.pcap'), ...args]));
+      await sleep(100);
+      expect(await interrupt(r)).toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(want);
+      // tcpdump -v's banner: no "verbose output suppressed" line
+      expect(r.stderr.split('\n')[0]).toMatch(/^sockit capture: listening on eth0, link-type EN10MB \(Ethernet\), snapshot length 262144 bytes$/);
+    }
+  });
+
+  for (const iface of ['eth0', 'any'])
+    it(`-s 64 on ${iface}: the banner, the file's snaplen and the cut packets tcpdump -s 64 writes`, async () => {
+      const s = join(dir, `snap-${iface}.pcap`),
+        t = join(dir, `snap-${iface}-tcpdump.pcap`);
+      const runs = [
+        await started(lab, sockitArgv(['-i', iface, '-s', '64', '-w', s, 'icmp'])),
+        await started(lab, ['tcpdump', '-i', iface, '-s', '64', '--immediate-mode', '-U', '-w', t, 'icmp']),
+      ];
+      await lab.exec(lab.src, ['ping', '-c', '2', '-i', '0.2', '-s', '400', lab.dst.v4]);
+      await sleep(300);
+      for (const r of runs) expect(await interrupt(r)).toBe(0);
+      const [sr, tr] = runs as [Running, Running];
+      expect(sr.stderr.split('\n').slice(0, -4)).toEqual(asSockit(tr.stderr).split('\n').slice(0, -4));
+      expect(sr.stderr).toMatch(/snapshot length 64 bytes/);
+      const header = (f: string) => readFileSync(f).readUInt32LE(16);
+      expect(header(s)).toBe(header(t));
+      const got = masked(tcpdumpRead(s, ['-XX']).stdout),
+        want = masked(tcpdumpRead(t, ['-XX']).stdout);
+      expect(want.filter((l) => /^\S*\s*IP /.test(l) || / In | Out /.test(l))).toHaveLength(4);
+      expect(got).toEqual(want);
+      // what tcpdump -r says of the cut packets: caplen 64 of a longer packet
+      const lens = (f: string) =>
+        spawnSync('tshark', ['-r', f, '-T', 'fields', '-e', 'frame.cap_len', '-e', 'frame.len'], { encoding: 'latin1' }).stdout.split('\n').filter(Boolean);
+      expect(lens(s)).toEqual(lens(t));
+      expect(lens(s)[0]!.split('\t')[0]).toBe('64');
+    });
+
+  it('-p leaves the interface out of promiscuous mode, as tcpdump -p does; without it both turn it on', async () => {
+    // PACKET_MR_PROMISC counts in the device's promiscuity, not in the IFF_PROMISC flag ip link shows
+    const promisc = async () => Number(/promiscuity (\d+)/.exec((await lab.exec(lab.src, ['ip', '-d', '-o', 'link', 'show', 'eth0'])).stdout)?.[1]) > 0;
+    expect(await promisc()).toBe(false);
+    const seen: Record<string, boolean> = {};
+    for (const [name, argv] of [
+      ['sockit', sockitArgv(['-i', 'eth0', '-w', join(dir, 'p.pcap')])],
+      ['sockit -p', sockitArgv(['-i', 'eth0', '-p', '-w', join(dir, 'p.pcap')])],
+      ['tcpdump', ['tcpdump', '-i', 'eth0', '-w', join(dir, 'p-tcpdump.pcap')]],
+      ['tcpdump -p', ['tcpdump', '-i', 'eth0', '-p', '-w', join(dir, 'p-tcpdump.pcap')]],
+    ] as const) {
+      const r = await started(lab, [...argv]);
+      seen[name] = await promisc();
+      expect(await interrupt(r)).toBe(0);
+      expect(await promisc(), `${name} left it promiscuous`).toBe(false);
+    }
+    expect(seen).toEqual({ sockit: true, 'sockit -p': false, tcpdump: true, 'tcpdump -p': false });
+  });
+
+  it('-w to a full device: one line, exit 1', async () => {
+    const r = await sockitIn(lab, lab.src, ['capture', '-i', 'eth0', '-w', '/dev/full']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('sockit capture: /dev/full: No space left on device\n');
+  });
 
   it('-D lists the devices tcpdump -D lists (without its non-network pseudo-devices)', async () => {
     const got = await sockitIn(lab, lab.src, ['capture', '-D']);

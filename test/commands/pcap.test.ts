@@ -243,33 +243,34 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       });
     }
 
-    it(`traceroute --pcap, ${user}: SIGINT mid-run (a silent destination) dies of it and leaves a whole file`, async () => {
-      const f = file();
-      await lab.silent(lab.dst, 'all');
-      try {
-        const run = new Running(
-          lab.spawn(lab.src, [process.execPath, sockitBin, 'traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], {
-            user,
-            env: { NO_COLOR: '1' },
-          }),
-        );
-        // hop 1's line ends when hop 2's begins: hop 2 has answered by then
-        await run.line(/^ 1 /);
-        run.kill('SIGINT');
-        const exit = await run.exited;
-        expect(exit.signal).toBe('SIGINT');
-        const d = tcpdumpRead(f);
-        expect(d.status, d.stderr).toBe(0);
-        const answers = d.packets.filter((p) => /time exceeded in-transit/.test(p.what)).map((p) => p.src);
-        expect(answers).toEqual([lab.routers[0]!.v4, lab.routers[1]!.v4]);
-        // the probes so far: TTL 1 and 2, and the third when it had gone out before the signal
-        const ttls = d.packets.filter((p) => p.src.startsWith(`${lab.src.v4}.`)).map((p) => p.ttl);
-        expect(ttls.slice(0, 2)).toEqual([1, 2]);
-        expect(ttls.length).toBeLessThanOrEqual(3);
-      } finally {
-        await lab.silent(lab.dst, 'none');
-      }
-    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      it(`traceroute --pcap, ${user}: ${signal} mid-run (a silent destination) dies of it and leaves a whole file`, async () => {
+        const f = file();
+        await lab.silent(lab.dst, 'all');
+        try {
+          const run = new Running(
+            lab.spawn(lab.src, [process.execPath, sockitBin, 'traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], {
+              user,
+              env: { NO_COLOR: '1' },
+            }),
+          );
+          // hop 1's line ends when hop 2's begins: hop 2 has answered by then
+          await run.line(/^ 1 /);
+          run.kill(signal);
+          const exit = await run.exited;
+          expect(exit.signal).toBe(signal);
+          const d = tcpdumpRead(f);
+          expect(d.status, d.stderr).toBe(0);
+          const answers = d.packets.filter((p) => /time exceeded in-transit/.test(p.what)).map((p) => p.src);
+          expect(answers).toEqual([lab.routers[0]!.v4, lab.routers[1]!.v4]);
+          // the probes so far: TTL 1 and 2, and the third when it had gone out before the signal
+          const ttls = d.packets.filter((p) => p.src.startsWith(`${lab.src.v4}.`)).map((p) => p.ttl);
+          expect(ttls.slice(0, 2)).toEqual([1, 2]);
+          expect(ttls.length).toBeLessThanOrEqual(3);
+        } finally {
+          await lab.silent(lab.dst, 'none');
+        }
+      });
 
     for (const family of [4, 6] as const) {
       it(`connect -c 2 --pcap, ${user}, IPv${family}: each attempt's SYN from the port connect reported, and the answer`, async () => {
@@ -388,26 +389,27 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       else expect(comments.every((c) => c === '')).toBe(true);
     });
 
-    it(`sock --pcap, ${user}: SIGINT mid-connection still dies of it, and the file holds what was sent`, async () => {
-      const f = file();
-      const run = new Running(
-        lab.spawn(lab.src, [process.execPath, sockitBin, 'sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], {
-          user,
-          env: { NO_COLOR: '1' },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        }),
-      );
-      await run.line(/connected on/, 20_000, 'stderr');
-      run.child.stdin!.write('interrupted\n');
-      // the segment is on its way once the write is in the kernel: give it a moment
-      await new Promise((r) => setTimeout(r, 300));
-      run.kill('SIGINT');
-      const exit = await run.exited;
-      expect(exit.signal).toBe('SIGINT');
-      const d = tcpdumpRead(f);
-      expect(d.status, d.stderr).toBe(0);
-      expect(d.packets.some((p) => /Flags \[P\.\].*length 12$/.test(p.what) && p.dst === `${lab.dst.v4}.${LISTEN_PORT}`)).toBe(true);
-    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      it(`sock --pcap, ${user}: ${signal} mid-connection still dies of it, and the file holds what was sent`, async () => {
+        const f = file();
+        const run = new Running(
+          lab.spawn(lab.src, [process.execPath, sockitBin, 'sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], {
+            user,
+            env: { NO_COLOR: '1' },
+            stdio: ['pipe', 'pipe', 'pipe'],
+          }),
+        );
+        await run.line(/connected on/, 20_000, 'stderr');
+        run.child.stdin!.write('interrupted\n');
+        // the segment is on its way once the write is in the kernel: give it a moment
+        await new Promise((r) => setTimeout(r, 300));
+        run.kill(signal);
+        const exit = await run.exited;
+        expect(exit.signal).toBe(signal);
+        const d = tcpdumpRead(f);
+        expect(d.status, d.stderr).toBe(0);
+        expect(d.packets.some((p) => /Flags \[P\.\].*length 12$/.test(p.what) && p.dst === `${lab.dst.v4}.${LISTEN_PORT}`)).toBe(true);
+      });
 
     it(`connect --pcap to a name whose addresses leave by two interfaces, ${user}: an IDB for each, each attempt on its own`, async () => {
       const f = file();
@@ -438,6 +440,48 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       expect(d.status, d.stderr).toBe(0);
       expect(echoes(d.packets, 'request')).toHaveLength(sent);
       expect(echoes(d.packets, 'reply').map(seqOf)).toEqual([...pingReplies(r.stdout).keys()]);
+    });
+
+    it(`ping -c 2 --pcap to a silent destination, ${user}: exit 1 (no reply) with a whole file of both requests`, async () => {
+      const f = file();
+      await lab.silent(lab.dst, 'all');
+      try {
+        const r = await sockitIn(lab, lab.src, ['ping', '-n', '-c', '2', '-i', '0.2', '-W', '0.5', '--pcap', f, lab.dst.v4], { user });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stdout).toMatch(/2 packets transmitted, 0 received, 100% packet loss/);
+        const d = tcpdumpRead(f);
+        expect(d.status, d.stderr).toBe(0);
+        expect(d.stderr).not.toMatch(/truncated|damaged/i);
+        expect(echoes(d.packets, 'request').map(seqOf)).toEqual([1, 2]);
+        expect(echoes(d.packets, 'reply')).toHaveLength(0);
+      } finally {
+        await lab.silent(lab.dst, 'none');
+      }
+    });
+
+    it(`connect --pcap to a silent port, ${user}: SIGTERM mid-attempt dies of it and the file holds the SYNs`, async () => {
+      const f = file();
+      await lab.silent(lab.dst, 'all');
+      try {
+        const run = new Running(
+          lab.spawn(lab.src, [process.execPath, sockitBin, 'connect', '-c', '5', '-i', '0.2', '--json', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], {
+            user,
+            env: { NO_COLOR: '1' },
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 1200));
+        run.kill('SIGTERM');
+        const exit = await run.exited;
+        expect(exit.signal).toBe('SIGTERM');
+        const d = tcpdumpRead(f);
+        expect(d.status, d.stderr).toBe(0);
+        expect(d.stderr).not.toMatch(/truncated|damaged/i);
+        const syns = d.packets.filter((p) => /Flags \[S\]/.test(p.what) && p.dst === `${lab.dst.v4}.${LISTEN_PORT}`);
+        expect(syns.length).toBeGreaterThan(0);
+        expect(statSync(f).size % 4).toBe(0);
+      } finally {
+        await lab.silent(lab.dst, 'none');
+      }
     });
 
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {

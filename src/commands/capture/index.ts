@@ -1,7 +1,7 @@
 // sockit capture: tcpdump's live interface on sockit's own AF_PACKET core
 // (src/stack/capture/live.ts), printing as sockit dump prints, writing with
 // its CaptureWriter. `sockit capture [-i IFACE|any] [-w FILE] [expression]`.
-import { CaptureWriter, linkTypeName, type CaptureFormat, type CapturePacket } from '../../stack/capture/index.js';
+import { CaptureWriter, linkTypeName, type CaptureFormat } from '../../stack/capture/index.js';
 import { captureDevices, type CaptureDevice } from '../../stack/capture/devices.js';
 import { DEFAULT_SNAPLEN, linktypeForHatype, openLive, toCapturePacket, type Direction, type LiveCapture, type LivePacket } from '../../stack/capture/live.js';
 import { compileFilter, filterImage } from '../../stack/filter/index.js';
@@ -165,6 +165,8 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
         failure ??= writeFailure(e, o.write);
       }
       void sink?.end();
+      // tcpdump, interrupted while printing, ends with a newline in case a line was cut short
+      if (graceful && sink && !o.json) process.stdout.write('\n');
       if (failure) {
         process.stderr.write(`sockit capture: ${failure.message}\n`);
         exit = 1;
@@ -175,16 +177,7 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
     };
     const removeSignals = onTerminate(() => void end(undefined, true));
     cap.on('error', (e) => void end(new Failure(e.message)));
-    cap.on('packet', (p: LivePacket) => {
-      number++;
-      const rec: CapturePacket = toCapturePacket(p, number, snaplen);
-      if (writer) {
-        try {
-          writer.write(rec);
-        } catch (e) {
-          return void end(writeFailure(e, o.write));
-        }
-      } else void sink!.packet(rec);
+    const counted = () => {
       if (o.count !== undefined && number >= o.count) {
         // also while a graceful stop is reading the rest: no packet past the count
         cap.close();
@@ -195,20 +188,40 @@ async function capture(dev: CaptureDevice, prog: ReturnType<typeof compileFilter
         flushQueued = true;
         queueMicrotask(flush);
       }
-    });
+    };
+    if (writer) {
+      // -w: packets go from the ring to the file's staging buffer as bytes, no object per packet
+      const w = writer;
+      const { linktype, snaplen: fileSnaplen } = cap;
+      cap.onFrames((src, off, caplen, len, sec, nsec, head) => {
+        number++;
+        try {
+          w.writeFrame(linktype, fileSnaplen, sec, nsec, len, head, src, off, caplen);
+        } catch (e) {
+          cap.close();
+          return void end(writeFailure(e, o.write));
+        }
+        counted();
+      });
+    } else
+      cap.on('packet', (p: LivePacket) => {
+        number++;
+        void sink!.packet(toCapturePacket(p, number, snaplen));
+        counted();
+      });
   });
 }
 
 function openWriter(o: Opts, cap: LiveCapture): CaptureWriter {
-  let w: CaptureWriter;
+  // a failed open or header write (a full disk) is one line and exit 1
   try {
-    w = new CaptureWriter(o.write!, o.format ?? 'pcap', Boolean(o.nano));
+    const w = new CaptureWriter(o.write!, o.format ?? 'pcap', Boolean(o.nano));
+    w.begin(cap.linktype, cap.snaplen);
+    w.flush();
+    return w;
   } catch (e) {
     throw writeFailure(e, o.write);
   }
-  w.begin(cap.linktype, cap.snaplen);
-  w.flush();
-  return w;
 }
 
 function writeFailure(e: unknown, file: string | undefined): Failure {

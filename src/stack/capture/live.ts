@@ -32,6 +32,12 @@
  *   cap.flush();               // delivers, synchronously, what the socket holds now (recvmsg; a
  *                              // ring's handed-over blocks): --pcap's last read before close()
  *   cap.ref(false);            // the capture does not keep the process alive
+ *   cap.onFrames((src, off, caplen, len, sec, nsec, head) => { ... });
+ *                              // instead of 'packet': each packet is head (null, or a
+ *                              // scratch prefix: the SLL2 header, or Ethernet addresses
+ *                              // and the VLAN tag put back) then src[off, off + caplen),
+ *                              // len its wire length; valid only during the call; no
+ *                              // object per packet (the -w hot loop)
  *
  *   LivePacket = { tsNs (bigint, CLOCK_REALTIME, the kernel's stamp), sec, nsec, ifindex,
  *                  linktype, caplen, len, data (a Buffer the caller owns), direction
@@ -54,7 +60,7 @@
 import { EventEmitter } from 'node:events';
 import * as C from '../constants.js';
 import { PermissionError, UsageError, isSystemError } from '../errors.js';
-import { native } from '../native/index.js';
+import { native, timeBase } from '../native/index.js';
 import { Socket } from '../socket.js';
 import * as bpf from '../bpf.js';
 import { compileFilter, runFilter, type Insn } from '../filter/index.js';
@@ -107,6 +113,13 @@ export interface LiveStats {
   /** packets handed to 'packet' listeners */
   captured: number;
 }
+
+/**
+ * A consumer of packets as bytes (see onFrames): head (null, or a prefix
+ * valid only during the call) then src[off, off + caplen); len is the wire
+ * length, head included.
+ */
+export type FrameSink = (src: Uint8Array, off: number, caplen: number, len: number, sec: number, nsec: number, head: Uint8Array | null) => void;
 
 export const DEFAULT_SNAPLEN = 262144;
 const MAX_FRAME = 65536 + 64;
@@ -203,6 +216,10 @@ function ancillary(k: number, size: number): number | null {
   return null;
 }
 
+// the kernel's stamps as seconds and nanoseconds without a bigint per packet: timeBase split once
+const BASE_SEC = Number(timeBase / 1_000_000_000n),
+  BASE_NSEC = Number(timeBase % 1_000_000_000n);
+
 const REJECT_ALL = bpf.encode([bpf.stmt(bpf.RET | bpf.K, 0)]);
 
 /** A LivePacket with one shape for every packet (no bigint until tsNs is read). */
@@ -272,6 +289,10 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private waiter: ((r: IteratorResult<LivePacket>) => void) | null = null;
   private iterating = false;
   private paused = false;
+  private sink: FrameSink | null = null;
+  /** scratch prefixes for the sink: a cooked header, Ethernet addresses and a VLAN tag */
+  private readonly sllHead = Buffer.alloc(SLL2_LEN);
+  private readonly vlanHead = Buffer.alloc(16);
 
   constructor(opts: LiveOptions) {
     super();
@@ -354,6 +375,14 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       if (Atomics.load(r.i32, base + (tp.BD.BLOCK_STATUS >>> 2)) & tp.TP_STATUS_USER) n += r.u32[base + (tp.BD.NUM_PKTS >>> 2)]!;
     }
     return n;
+  }
+
+  /**
+   * Hand every packet to `sink` as bytes instead of emitting 'packet' (and
+   * instead of iteration): from the ring, without an object per packet.
+   */
+  onFrames(sink: FrameSink): void {
+    this.sink = sink;
   }
 
   /** Whether the capture keeps the process alive (default true); a recorder riding on a command's own sockets says false. */
@@ -480,6 +509,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       }
     }
     this.captured++;
+    if (this.sink) return this.sink(p.data, 0, p.caplen, p.len, p.sec, p.nsec, null);
     this.emit('packet', p);
     if (this.iterating) {
       if (this.transient) p.data = Buffer.from(p.data);
@@ -516,22 +546,44 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private readBatch(max: number): boolean {
     const room = this.snaplen + 4;
     if (!this.recvBuf) this.recvBuf = Buffer.allocUnsafe(room);
+    // packets straight to the sink when the kernel ran the whole filter: no object per packet
+    const sink = this.userFilter ? null : this.sink;
     for (let i = 0; i < max && !this.closed && !this.paused; i++) {
       const n = this.sock.recvFast(this.recvBuf, C.MSG_TRUNC);
       if (n < 0) return false;
       const sa = native.last.rawAddress();
       if (sa.length < tp.SLL.ADDR || sa.readUInt16LE(0) !== C.AF_PACKET) continue;
-      const ts = native.last.timestampNs() ?? native.clock(0);
+      // ns since timeBase (a double, exact), so no bigint is made per packet
+      let rel = native.last.timestampRelNs();
+      if (Number.isNaN(rel)) rel = Number(native.clock(0) - timeBase);
+      const t = BASE_NSEC + rel;
+      const carry = Math.floor(t / 1e9);
+      const sec = BASE_SEC + carry,
+        nsec = t - carry * 1e9;
       const auxLen = native.last.auxLen();
       const status = native.last.auxStatus();
-      const vlan =
-        auxLen >= 0 && (status & tp.TP_STATUS_VLAN_VALID || native.last.auxVlanTci() !== 0)
-          ? { tci: native.last.auxVlanTci(), tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? native.last.auxVlanTpid() : 0x8100 }
-          : undefined;
+      const tagged = auxLen >= 0 && ((status & tp.TP_STATUS_VLAN_VALID) !== 0 || native.last.auxVlanTci() !== 0);
       const got = Math.min(n, this.snaplen - (this.cooked ? SLL2_LEN : 0));
       const wire = auxLen >= 0 ? auxLen : n;
-      const sec = Number(ts / 1_000_000_000n),
-        nsec = Number(ts % 1_000_000_000n);
+      const ifindex = sa.readInt32LE(tp.SLL.IFINDEX),
+        pkttype = sa[tp.SLL.PKTTYPE]!;
+      if (sink) {
+        if (this.wanted(pkttype, ifindex)) {
+          this.captured++;
+          if (this.cooked) {
+            this.cookedHead(sa, 0, ifindex, pkttype);
+            sink(this.recvBuf, 0, got, wire + SLL2_LEN, sec, nsec, this.sllHead);
+          } else if (tagged && this.linktype === LINKTYPE_ETHERNET && got >= 12) {
+            const v = this.vlanHead;
+            v.set(this.recvBuf.subarray(0, 12), 0);
+            v.writeUInt16BE(status & tp.TP_STATUS_VLAN_TPID_VALID ? native.last.auxVlanTpid() : 0x8100, 12);
+            v.writeUInt16BE(native.last.auxVlanTci() & 0xffff, 14);
+            sink(this.recvBuf, 12, Math.min(got + 4, this.snaplen) - 16, wire + 4, sec, nsec, v);
+          } else sink(this.recvBuf, 0, got, wire, sec, nsec, null);
+        }
+        continue;
+      }
+      const vlan = tagged ? { tci: native.last.auxVlanTci(), tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? native.last.auxVlanTpid() : 0x8100 } : undefined;
       const halen = Math.min(sa[tp.SLL.HALEN]!, 8, sa.length - tp.SLL.ADDR);
       this.deliver(
         this.frame(
@@ -623,6 +675,8 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   private readBlock(r: Ring, base: number): void {
     const count = r.u32[(base + tp.BD.NUM_PKTS) >>> 2]!;
     let h = base + r.u32[(base + tp.BD.OFFSET_TO_FIRST_PKT) >>> 2]!;
+    // packets straight to the sink when the kernel ran the whole filter: no object per packet
+    const sink = this.userFilter ? null : this.sink;
     for (let i = 0; i < count; i++) {
       const w = h >>> 2;
       const next = r.u32[w + (tp.T3.NEXT_OFFSET >>> 2)]!;
@@ -633,20 +687,59 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       const status = r.u32[w + (tp.T3.STATUS >>> 2)]!;
       const mac = r.u16[(h + tp.T3.MAC) >>> 1]!;
       const tci = r.u32[w + (tp.T3.VLAN_TCI >>> 2)]!;
-      const tpid = r.u16[(h + tp.T3.VLAN_TPID) >>> 1]!;
       const sll = h + tp.T3_SLL;
-      const protocol = (r.u8[sll + tp.SLL.PROTOCOL]! << 8) | r.u8[sll + tp.SLL.PROTOCOL + 1]!;
       const ifindex = r.u32[(sll + tp.SLL.IFINDEX) >>> 2]!;
-      const hatype = r.u16[(sll + tp.SLL.HATYPE) >>> 1]!;
       const pkttype = r.u8[sll + tp.SLL.PKTTYPE]!;
+      const tagged = (status & tp.TP_STATUS_VLAN_VALID) !== 0 || tci !== 0;
+      if (sink) {
+        if (this.wanted(pkttype, ifindex)) {
+          this.captured++;
+          if (this.cooked) {
+            this.cookedHead(r.u8, sll, ifindex, pkttype);
+            sink(r.u8, h + mac, Math.min(snap, this.snaplen - SLL2_LEN), wire + SLL2_LEN, sec, nsec, this.sllHead);
+          } else if (tagged && this.linktype === LINKTYPE_ETHERNET && snap >= 12) {
+            const v = this.vlanHead;
+            v.set(r.u8.subarray(h + mac, h + mac + 12), 0);
+            v.writeUInt16BE(status & tp.TP_STATUS_VLAN_TPID_VALID ? r.u16[(h + tp.T3.VLAN_TPID) >>> 1]! : 0x8100, 12);
+            v.writeUInt16BE(tci & 0xffff, 14);
+            sink(r.u8, h + mac + 12, Math.min(snap + 4, this.snaplen) - 16, wire + 4, sec, nsec, v);
+          } else sink(r.u8, h + mac, snap, wire, sec, nsec, null);
+        }
+        if (this.closed) return;
+        h += next;
+        continue;
+      }
+      const tpid = r.u16[(h + tp.T3.VLAN_TPID) >>> 1]!;
+      const protocol = (r.u8[sll + tp.SLL.PROTOCOL]! << 8) | r.u8[sll + tp.SLL.PROTOCOL + 1]!;
+      const hatype = r.u16[(sll + tp.SLL.HATYPE) >>> 1]!;
       const halen = Math.min(r.u8[sll + tp.SLL.HALEN]!, 8);
-      const vlan =
-        status & tp.TP_STATUS_VLAN_VALID || tci !== 0 ? { tci: tci & 0xffff, tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? tpid : 0x8100 } : undefined;
+      const vlan = tagged ? { tci: tci & 0xffff, tpid: status & tp.TP_STATUS_VLAN_TPID_VALID ? tpid : 0x8100 } : undefined;
       const hw = r.u8.subarray(sll + tp.SLL.ADDR, sll + tp.SLL.ADDR + halen);
       this.deliver(this.frame(r.u8, h + mac, snap, wire, sec, nsec, ifindex, pkttype, protocol, hatype, hw, vlan));
       if (this.closed) return;
       h += next;
     }
+  }
+
+  /** Whether a packet of this type on this interface passes -Q (and is not loopback's second copy). */
+  private wanted(pkttype: number, ifindex: number): boolean {
+    if (pkttype === tp.PACKET_OUTGOING) return this.direction !== 'in' && ifindex !== this.loIfindex;
+    return this.direction !== 'out';
+  }
+
+  /** The SLL2 header of a ring frame, into the scratch prefix. */
+  private cookedHead(u8: Uint8Array, sll: number, ifindex: number, pkttype: number): void {
+    const d = this.sllHead;
+    d[0] = u8[sll + tp.SLL.PROTOCOL]!;
+    d[1] = u8[sll + tp.SLL.PROTOCOL + 1]!;
+    d[2] = d[3] = 0;
+    d.writeUInt32BE(ifindex >>> 0, 4);
+    d.writeUInt16BE(u8[sll + tp.SLL.HATYPE]! | (u8[sll + tp.SLL.HATYPE + 1]! << 8), 8);
+    d[10] = pkttype;
+    const halen = Math.min(u8[sll + tp.SLL.HALEN]!, 8);
+    d[11] = halen;
+    d.fill(0, 12, 20);
+    for (let i = 0; i < halen; i++) d[12 + i] = u8[sll + tp.SLL.ADDR + i]!;
   }
 
   private releaseBlock(i: number): void {

@@ -44,6 +44,7 @@ export class TcpRebuilder {
   private seqIn = 1;
   private finOut = false;
   private finIn = false;
+  private synSent = false;
 
   private readonly ok: boolean;
 
@@ -74,10 +75,25 @@ export class TcpRebuilder {
    * (accept(2) returned at t1).
    */
   connect(t0: bigint, t1: bigint, outcome: 'connected' | string, active = true): void {
+    this.syn(t0, active);
+    this.answer(t1, outcome, active);
+  }
+
+  /**
+   * The SYN alone, written as connect(2) is called: a file closed while the
+   * attempt is in flight (a signal) holds it. answer() writes the rest.
+   */
+  syn(t0: bigint, active = true): void {
+    if (!this.rec.rebuilding || !this.ok || this.synSent) return;
+    this.synSent = true;
+    this.segment(active, t0, { syn: true }, Buffer.alloc(0), 0, 0, REBUILT.handshake);
+  }
+
+  /** What the outcome of connect(2) at t1 shows of the handshake after the SYN. */
+  answer(t1: bigint, outcome: 'connected' | string, active = true): void {
     if (!this.rec.rebuilding || !this.ok) return;
     const note = outcome === 'connected' ? REBUILT.handshake : `${REBUILT.handshake}; connect(2) failed with ${outcome}`;
     const none = Buffer.alloc(0);
-    this.segment(active, t0, { syn: true }, none, 0, 0, note);
     if (outcome === 'connected') {
       this.segment(!active, t1, { syn: true, ack: true }, none, 0, 1, note);
       this.segment(active, t1, { ack: true }, none, 1, 1, note);
@@ -144,23 +160,46 @@ export function streamFlows(proto: 'tcp' | 'udp', remotes: readonly End[], sourc
   });
 }
 
-/** Where a connect attempt began: our port (bound before connect) and the time. */
+/** Where a connect attempt began: our port (bound before connect), the time, and its SYN once written. */
 export interface Bound {
   port: number;
   t0: bigint;
+  syn?: TcpRebuilder | null;
+}
+
+/**
+ * An attempt's SYN, rebuilt as connect(2) is called (local: the bound
+ * socket's address, remote: the peer): the rebuilder for rebuildAttempt,
+ * or null when nothing is rebuilt.
+ */
+export function rebuildSyn(rec: Recording, local: SockAddr, remote: SockAddr, t0: bigint, source?: string): TcpRebuilder | null {
+  const r = endOf(remote),
+    l = endOf(local);
+  if (!rec.rebuilding || !r || !l) return null;
+  const address = sourceToward(r.address, source);
+  if (!address) return null;
+  const b = new TcpRebuilder(rec, { address, port: l.port }, r, defaultTtl(family(r)));
+  b.syn(t0);
+  return b;
 }
 
 /**
  * connect's attempt, rebuilt: its handshake (or what of it the outcome
- * shows). Returns the connection's rebuilder (for the FIN of its close),
- * or null when nothing is rebuilt.
+ * shows), after the SYN rebuildSyn wrote when there is one. Returns the
+ * connection's rebuilder (for the FIN of its close), or null when nothing
+ * is rebuilt.
  */
 export function rebuildAttempt(rec: Recording, a: Attempt, bound: Bound, source?: string): TcpRebuilder | null {
   const remote = endOf(a.remote);
   if (!rec.rebuilding || !remote) return null;
+  const outcome = a.ok ? 'connected' : a.error.code;
+  if (bound.syn) {
+    bound.syn.answer(bound.t0 + a.elapsedNs, outcome);
+    return bound.syn;
+  }
   const local = (a.ok ? endOf(a.connected.local) : null) ?? { address: sourceToward(remote.address, source), port: bound.port };
   if (!local.address) return null;
   const b = new TcpRebuilder(rec, local, remote, defaultTtl(family(remote)));
-  b.connect(bound.t0, bound.t0 + a.elapsedNs, a.ok ? 'connected' : a.error.code);
+  b.connect(bound.t0, bound.t0 + a.elapsedNs, outcome);
   return b;
 }
