@@ -188,6 +188,16 @@ export class Socket {
     return native.sendto(this.fd, data, flags, addr, this.stamps);
   }
 
+  /**
+   * sendto(2) and recvmsg(2) in one crossing (native.sendrecvFast), for a
+   * loop that owns this socket: the bytes received into buf (-1: nothing
+   * within timeoutMs, -2: the send would block); the send stamp waits in
+   * lastSendRelNs, the rest of the message in native.last.
+   */
+  sendRecvQuick(data: Uint8Array, addr: Buffer | null, flags: number, buf: Uint8Array, timeoutMs = 0): number {
+    return native.sendrecvFast(this.fd, data, flags, addr, this.stamps, buf, 0, timeoutMs, this.domain !== C.AF_PACKET);
+  }
+
   /** CLOCK_REALTIME just before the last send, as ns since native timeBase. */
   get lastSendRelNs(): number {
     return relNsAt(this.stampHalves, 1);
