@@ -193,8 +193,14 @@ export class IcmpEndpoint {
    */
   sendHolding(wire: Uint8Array, to: string, waitMs = 0, flags = 0): number {
     const n = this.socket.sendRecvQuick(wire, this.sockaddrFor(to), flags, this.rbuf, waitMs);
-    if (n === -2) return -1;
+    if (n === -2) {
+      this.socket.pauseReadable(false);
+      return -1;
+    }
     this.held = n;
+    // while replies come back inside the sends, the event loop need not
+    // watch the socket; once one does not, it must
+    this.socket.pauseReadable(n >= 0);
     return wire.length;
   }
 

@@ -278,6 +278,8 @@ export class PingSession {
       }
     } while (next <= 0);
     this.heldRun = 0;
+    // replies from now on come through the event loop
+    if (this.holding) this.method.watchSocket?.();
     // a timer already due by then can stay: firing early only re-runs pinger,
     // and flood mode calls tick() once per reply
     const due = this.clock.nowMs() + next;

@@ -184,6 +184,10 @@ export class IcmpProbe implements ProbeMethod {
     return this.ep.deliverHeld();
   }
 
+  watchSocket(): void {
+    this.ep.socket.pauseReadable(false);
+  }
+
   /** send() to another destination than `target` (a fleet socket's). */
   sendTo(p: Probe, to: string): SendResult {
     return this.ep.sendRaw(this.build(p), to);

@@ -127,6 +127,12 @@ export interface ProbeMethod {
   sendHolding?(probe: Probe, waitMs: number): number;
   /** Deliver what the last sendHolding() kept, as start()'s handler; false when it kept nothing. */
   deliverHeld?(): boolean;
+  /**
+   * While sendHolding() keeps getting replies the method may stop watching
+   * the socket on the event loop; a caller about to wait for replies there
+   * calls this first.
+   */
+  watchSocket?(): void;
   /** what the last send() or sendQuick() put on the wire, when the method says */
   readonly lastSent?: SentProbe;
   /** Deliver events until close(). */
