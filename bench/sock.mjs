@@ -98,5 +98,5 @@ row('TCP source -> sink, median (Gbit/s)', median(ours), median(theirs), 'Gbit/s
 // each round's pair ran back to back on the same machine: their ratio is the fairer figure
 const ratio = median(ours.map((o, i) => o / theirs[i]));
 console.log(
-  `median of the rounds' ratios ${ratio.toFixed(2)}x: goal >= 0.80x iperf3 ${ratio >= 0.8 ? 'met' : 'NOT met'}, moonshot 1.0x ${ratio >= 1 ? 'met' : 'not met'}; sink peak RSS ${rss.toFixed(1)} MiB`,
+  `median of the rounds' ratios ${ratio.toFixed(2)}x: goal >= 0.95x iperf3 (issue 18) ${ratio >= 0.95 ? 'met' : 'NOT met'}, moonshot 1.0x ${ratio >= 1 ? 'met' : 'not met'}; sink peak RSS ${rss.toFixed(1)} MiB`,
 );
