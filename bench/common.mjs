@@ -24,6 +24,36 @@ export function timed(argv, opts = {}) {
   return { ms, code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/**
+ * Run argv under bash's `time`: { ms, cpuMs, code, stdout, stderr }, where
+ * cpuMs is the child's user + system time (getrusage via wait4, in us
+ * precision): on a shared machine it moves much less than the wall clock.
+ */
+export function timedCpu(argv, opts = {}) {
+  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="@@time %3R %3U %3S"; time "$@"', 'bash', ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    ...opts,
+  });
+  const err = r.stderr ?? '';
+  const m = /@@time ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(err);
+  const stderr = m ? err.slice(0, m.index) : err;
+  return {
+    ms: m ? Number(m[1]) * 1000 : NaN,
+    cpuMs: m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN,
+    code: r.status,
+    stdout: r.stdout ?? '',
+    stderr,
+  };
+}
+
+/** Environment for a child Node whose start-up is being timed: no NODE_EXTRA_CA_CERTS (a CA bundle parsed before any code runs, ~40 ms here; users do not have it). */
+export function benchEnv() {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

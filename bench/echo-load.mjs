@@ -80,6 +80,35 @@ function treeRssKiB(pid) {
   return total;
 }
 
+/** user + system CPU of a process and its descendants so far, ms (/proc/PID/stat, clock ticks of 10 ms). */
+function treeCpuMs(pid) {
+  let total = 0;
+  const stack = [pid];
+  const seen = new Set();
+  while (stack.length) {
+    const p = stack.pop();
+    if (seen.has(p)) continue;
+    seen.add(p);
+    try {
+      const st = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12])) * 10; // utime, stime (USER_HZ 100)
+    } catch {
+      /* gone */
+    }
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        const st = readFileSync(`/proc/${e}/stat`, 'utf8');
+        if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === p) stack.push(Number(e));
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return total;
+}
+
 /** One client: connect, then REQUESTS request lines, each awaited; latencies (ns) pushed to `lat`. */
 function connect(port) {
   return new Promise((resolve, reject) => {
@@ -136,6 +165,7 @@ async function load(argv) {
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   clearInterval(sampler);
   peak = Math.max(peak, treeRssKiB(child.pid));
+  const cpuMs = treeCpuMs(child.pid);
   const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   child.kill('SIGTERM');
   const end = await exited;
@@ -145,6 +175,7 @@ async function load(argv) {
     p50: lat[Math.floor(lat.length * 0.5)] / 1e6,
     p99: lat[Math.floor(lat.length * 0.99)] / 1e6,
     rssMiB: peak / 1024,
+    cpuUsPerRequest: (cpuMs * 1000) / lat.length,
     end,
   };
 }
@@ -168,6 +199,8 @@ try {
   row('p50 latency', ours.p50, ref.p50, 'ms', false);
   row('p99 latency', ours.p99, ref.p99, 'ms', false);
   row('peak RSS', ours.rssMiB, ref.rssMiB, 'MiB', false);
+  row('server CPU per request', ours.cpuUsPerRequest, ref.cpuUsPerRequest, 'us', false);
+  console.log(`${''.padEnd(34)} (user+sys of the server process from /proc; the clients are one Node process on the same cores)`);
   if (withSocat) {
     const soc = await load(['socat', `TCP-LISTEN:PORT,bind=${HOST},fork,reuseaddr,backlog=1024`, 'PIPE']);
     console.log('vs socat (a process per connection):');

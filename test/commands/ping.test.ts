@@ -495,6 +495,36 @@ describe.skipIf(!labReady)(`in the lab (${isRoot ? 'src - r1 - r2 - dst' : needs
     expect(r.code).toBe(0);
   });
 
+  it("flood under 30% random loss: the counts are the routers' counters, a dot left per lost probe", async () => {
+    const req = await lab.loss(lab.routers[0], 30, { match: 'icmp type echo-request' });
+    const rep = await lab.loss(lab.routers[1], 30, { match: 'icmp type echo-reply' });
+    let r: Awaited<ReturnType<typeof sockitIn>>;
+    let c1: Awaited<ReturnType<typeof lab.counters>>;
+    let c2: Awaited<ReturnType<typeof lab.counters>>;
+    try {
+      r = await sockitIn(lab, lab.src, ['ping', '-f', '-c', '300', '-W', '1', lab.dst.v4]);
+      c1 = await lab.counters(lab.routers[0]);
+      c2 = await lab.counters(lab.routers[1]);
+    } finally {
+      await lab.loss(lab.routers[0], 0, { match: 'icmp type echo-request' });
+      await lab.loss(lab.routers[1], 0, { match: 'icmp type echo-reply' });
+    }
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const [sent, got] = [Number(m![1]), Number(m![2])];
+    expect(sent).toBe(300);
+    expect(c1[req.dropped].packets + c1[req.passed].packets).toBe(300);
+    expect(got).toBe(c2[rep.passed].packets);
+    expect(got).toBeGreaterThan(100); // about 300 * 0.7 * 0.7 = 147
+    expect(got).toBeLessThan(240);
+    // iputils' marks: a dot per probe, a backspace-space-backspace per reply
+    const marks = r.stdout.split('\n')[1]!;
+    expect(marks.split('\b \b').join('').split('.').join('')).toBe('');
+    expect(marks.split('.').length - 1).toBe(300);
+    expect(marks.split('\b \b').length - 1).toBe(got);
+    expect(r.code).toBe(0);
+  });
+
   it('duplicates are flagged (DUP!) and counted', async () => {
     // the destination sends every echo reply twice (nft dup)
     await lab.nft(

@@ -82,6 +82,20 @@ export interface Binding {
   getsockopt(fd: number, level: number, name: number, size: number): Buffer;
   sendto(fd: number, data: Uint8Array, flags: number, addr: Buffer | null, stamps: BigInt64Array | null): number;
   recvmsg(fd: number, buffer: Uint8Array, flags: number, meta: Int32Array, addrs: Buffer, ts: BigInt64Array): number;
+  /** sendto then recvmsg (and, when nothing is queued, one poll of up to timeoutMs): bytes received, -1 none, -2 the send would block */
+  sendrecv(
+    fd: number,
+    data: Uint8Array,
+    flags: number,
+    addr: Buffer | null,
+    stamps: BigInt64Array | null,
+    buffer: Uint8Array,
+    rflags: number,
+    meta: Int32Array,
+    addrs: Buffer,
+    ts: BigInt64Array,
+    timeoutMs: number,
+  ): number;
   clock(id: number): bigint;
   strerror(errno: number): string;
   errname(errno: number): string | undefined;
@@ -312,6 +326,27 @@ export const native = {
    */
   recvmsgFast(fd: number, buf: Uint8Array, flags: number, cloexec = true): number {
     return binding.recvmsg(fd, buf, cloexec ? flags | MSG_CMSG_CLOEXEC : flags, meta, addrs, ts);
+  },
+  /**
+   * sendto(2) then recvmsg(2) in one call, for loops that own their socket
+   * (flood ping): the bytes received, -1 when nothing came within timeoutMs
+   * (0: only what is already queued), -2 when the send would block. The
+   * send stamps go in `stamps` as for sendto; what was received waits in
+   * `last` as after recvmsgFast. Send errors throw; a failed receive is -1
+   * (a pending error stays for whoever reads the error queue).
+   */
+  sendrecvFast(
+    fd: number,
+    data: Uint8Array,
+    flags: number,
+    a: Buffer | null,
+    stamps: BigInt64Array | null,
+    buf: Uint8Array,
+    rflags: number,
+    timeoutMs: number,
+    cloexec = true,
+  ): number {
+    return binding.sendrecv(fd, data, flags, a, stamps, buf, cloexec ? rflags | MSG_CMSG_CLOEXEC : rflags, meta, addrs, ts, timeoutMs);
   },
   last: {
     flags: () => meta[M.FLAGS],

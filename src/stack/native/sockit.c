@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -554,6 +555,30 @@ static void parse_cmsg(struct cmsghdr *c, int32_t *meta, unsigned char *addrs, i
   }
 }
 
+/* One nonblocking recvmsg(2) filling meta, addrs and ts as js_recvmsg
+ * documents; -1 with errno set when it fails (EAGAIN: nothing queued). */
+static ssize_t recv_into(int fd, void *data, size_t len, int flags, int32_t *meta, unsigned char *addrs, int64_t *ts) {
+  union {
+    char buf[1024];
+    struct cmsghdr align;
+  } cbuf;
+  struct iovec iov = { .iov_base = data, .iov_len = len };
+  struct msghdr msg = {
+    .msg_name = addrs + A_NAME, .msg_namelen = 128,
+    .msg_iov = &iov, .msg_iovlen = 1,
+    .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf,
+  };
+  ssize_t rc;
+  do rc = recvmsg(fd, &msg, flags | MSG_DONTWAIT); while (rc < 0 && errno == EINTR);
+  if (rc < 0) return -1;
+  for (int i = 0; i < M_LEN; i++) meta[i] = -1;
+  meta[M_FLAGS] = msg.msg_flags;
+  meta[M_NAMELEN] = (int32_t)msg.msg_namelen;
+  meta[M_HAS_TS] = meta[M_EE] = meta[M_CRED] = meta[M_NRIGHTS] = meta[M_PKT_ADDRLEN] = meta[M_EE_OFFLEN] = meta[M_AUX] = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) parse_cmsg(c, meta, addrs, ts);
+  return rc;
+}
+
 /* recvmsg(fd, buffer, flags, meta, addrs, ts) -> bytes received (the
  * datagram's real length with MSG_TRUNC), or -1 when nothing is queued.
  * MSG_DONTWAIT is always added; MSG_CMSG_CLOEXEC is the caller's to pass
@@ -570,30 +595,67 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   if (!get_buffer(env, argv[3], &mp, &mlen) || mlen < M_LEN * sizeof(int32_t)) return throw_type(env, "recvmsg meta must be an Int32Array(38)");
   if (!get_buffer(env, argv[4], &ap, &alen) || alen < ADDRS_LEN) return throw_type(env, "recvmsg addrs must be a Buffer(288)");
   if (!get_buffer(env, argv[5], &tp, &tlen) || tlen < sizeof(int64_t)) return throw_type(env, "recvmsg ts must be a BigInt64Array(1)");
-  int32_t *meta = mp;
-  unsigned char *addrs = ap;
-  union {
-    char buf[1024];
-    struct cmsghdr align;
-  } cbuf;
-  struct iovec iov = { .iov_base = data, .iov_len = len };
-  struct msghdr msg = {
-    .msg_name = addrs + A_NAME, .msg_namelen = 128,
-    .msg_iov = &iov, .msg_iovlen = 1,
-    .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf,
-  };
-  ssize_t rc;
-  do rc = recvmsg(fd, &msg, flags | MSG_DONTWAIT); while (rc < 0 && errno == EINTR);
+  ssize_t rc = recv_into(fd, data, len, flags, mp, ap, tp);
   if (rc < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
     return throw_errno(env, "recvmsg", errno);
   }
-  for (int i = 0; i < M_LEN; i++) meta[i] = -1;
-  meta[M_FLAGS] = msg.msg_flags;
-  meta[M_NAMELEN] = (int32_t)msg.msg_namelen;
-  meta[M_HAS_TS] = meta[M_EE] = meta[M_CRED] = meta[M_NRIGHTS] = meta[M_PKT_ADDRLEN] = meta[M_EE_OFFLEN] = meta[M_AUX] = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) parse_cmsg(c, meta, addrs, tp);
   return make_int(env, rc);
+}
+
+/* sendrecv(fd, data, flags, address|null, stamps|null, buffer, rflags, meta,
+ * addrs, ts, timeoutMs) -> bytes received, -1 when nothing came within
+ * timeoutMs (or the receive failed: a pending error stays for the error
+ * queue's reader), -2 when the send would block. sendto(2) as js_sendto
+ * (stamps, MSG_NOSIGNAL; its errors throw), then recvmsg(2) as js_recvmsg,
+ * and when nothing is queued yet one poll(2) of up to timeoutMs (0: none)
+ * and one more recvmsg. One crossing into C for a round trip: for loops
+ * that own their socket (flood ping), where a reply on loopback is queued
+ * before sendto returns. */
+static napi_value js_sendrecv(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  int32_t fd, flags = 0, rflags = 0, timeout = 0;
+  void *data, *rdata, *mp, *ap, *tp;
+  size_t len, rlen, mlen, alen, tlen;
+  if (!get_int(env, argv[0], &fd)) return throw_type(env, "sendrecv(fd, data, flags, address, stamps, buffer, rflags, meta, addrs, ts, timeoutMs)");
+  if (!get_buffer(env, argv[1], &data, &len)) return throw_type(env, "sendrecv data must be a Buffer");
+  if (!is_nullish(env, argv[2]) && !get_int(env, argv[2], &flags)) return throw_type(env, "sendrecv flags");
+  struct sockaddr_storage ss;
+  socklen_t salen = 0;
+  if (!is_nullish(env, argv[3])) {
+    salen = to_sockaddr(env, argv[3], &ss);
+    if (salen == 0) return NULL;
+  }
+  int64_t *stamps = NULL;
+  if (!is_nullish(env, argv[4])) {
+    size_t n;
+    if (!get_buffer(env, argv[4], (void **)&stamps, &n) || n < 2 * sizeof(int64_t)) return throw_type(env, "sendrecv stamps must be a BigInt64Array(2)");
+  }
+  if (!get_buffer(env, argv[5], &rdata, &rlen)) return throw_type(env, "sendrecv buffer must be a Buffer");
+  if (!is_nullish(env, argv[6]) && !get_int(env, argv[6], &rflags)) return throw_type(env, "sendrecv rflags");
+  if (!get_buffer(env, argv[7], &mp, &mlen) || mlen < M_LEN * sizeof(int32_t)) return throw_type(env, "sendrecv meta must be an Int32Array(38)");
+  if (!get_buffer(env, argv[8], &ap, &alen) || alen < ADDRS_LEN) return throw_type(env, "sendrecv addrs must be a Buffer(288)");
+  if (!get_buffer(env, argv[9], &tp, &tlen) || tlen < sizeof(int64_t)) return throw_type(env, "sendrecv ts must be a BigInt64Array(1)");
+  if (!is_nullish(env, argv[10]) && !get_int(env, argv[10], &timeout)) return throw_type(env, "sendrecv timeoutMs");
+  ssize_t rc;
+  do {
+    if (stamps) {
+      stamps[0] = clock_ns(CLOCK_MONOTONIC);
+      stamps[1] = clock_ns(CLOCK_REALTIME);
+    }
+    rc = sendto(fd, data, len, flags | MSG_NOSIGNAL, salen ? (struct sockaddr *)&ss : NULL, salen);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -2);
+    return throw_errno(env, "sendto", errno);
+  }
+  rc = recv_into(fd, rdata, rlen, rflags, mp, ap, tp);
+  if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && timeout > 0) {
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    /* a signal (EINTR) or a pending error (POLLERR) goes back to the caller's loop */
+    if (poll(&pfd, 1, timeout) == 1 && (pfd.revents & (POLLIN | POLLERR)) == POLLIN) rc = recv_into(fd, rdata, rlen, rflags, mp, ap, tp);
+  }
+  return make_int(env, rc < 0 ? -1 : rc);
 }
 
 /* ---------- readiness on Node's loop ---------- */
@@ -1111,6 +1173,7 @@ NAPI_MODULE_INIT() {
     FN("getsockopt", js_getsockopt),
     FN("sendto", js_sendto),
     FN("recvmsg", js_recvmsg),
+    FN("sendrecv", js_sendrecv),
     FN("clock", js_clock),
     FN("strerror", js_strerror),
     FN("errname", js_errname),

@@ -12,6 +12,8 @@ export const MINUSERINTERVAL = 2; // ms: the floor for unprivileged users
 export const MAX_DUP_CHK = 0x10000;
 /** data bytes that carry the send time and sequence (iputils: sizeof(struct timeval)) */
 export const STAMP_BYTES = 16;
+/** flood round trips answered within one send before the loop gets a turn (signals, timers, output) */
+export const HELD_BURST = 256;
 
 export interface PingOptions {
   /** stop after this many replies (+ errors); 0: no limit */
@@ -215,6 +217,12 @@ export class PingSession {
   private readonly clock: Clock;
   private readonly timers: Timers;
   private timeoutScan = 0; // next seq (full) to check for probe timeouts
+  /** flood with a method that can read the reply in the send's call (sendHolding) */
+  private readonly holding: boolean;
+  /** delivering a held reply: its follow-up probe is the running tick()'s to send */
+  private inHeld = false;
+  /** held replies since the loop last had a turn */
+  private heldRun = 0;
 
   constructor(method: ProbeMethod, opts: PingOptions, onEvent: (e: PingEvent) => void) {
     this.method = method;
@@ -229,6 +237,7 @@ export class PingSession {
     this.stats.showIpg = this.interval === 0 || opts.flood || opts.adaptive;
     this.stats.deadline = opts.deadlineS;
     this.stats.npackets = opts.count;
+    this.holding = opts.flood && this.interval === 0 && !opts.adaptive && typeof method.sendHolding === 'function';
   }
 
   get inFlight(): number {
@@ -260,7 +269,17 @@ export class PingSession {
       next = this.pinger();
       next = this.scheduleExit(next);
       if (this.finished) return;
+      if (next <= 0 && this.heldRun >= HELD_BURST) {
+        // replies keep coming back inside the sends: let the loop run
+        // (SIGINT, -w, stdout) before the next burst
+        this.heldRun = 0;
+        this.timers.setImmediate(() => this.tick());
+        return;
+      }
     } while (next <= 0);
+    this.heldRun = 0;
+    // replies from now on come through the event loop
+    if (this.holding) this.method.watchSocket?.();
     // a timer already due by then can stay: firing early only re-runs pinger,
     // and flood mode calls tick() once per reply
     const due = this.clock.nowMs() + next;
@@ -316,7 +335,12 @@ export class PingSession {
       this.probe.seq = idx;
       let bytes: number;
       let sent: number;
-      if (m.sendQuick) {
+      let held = false;
+      if (this.holding) {
+        bytes = m.sendHolding!(this.probe, 0);
+        sent = m.lastSendRelNs!;
+        held = true;
+      } else if (m.sendQuick) {
         bytes = m.sendQuick(this.probe);
         sent = m.lastSendRelNs!;
       } else {
@@ -335,6 +359,15 @@ export class PingSession {
       this.oomCount = 0;
       this.advanceTransmitted();
       this.onEvent({ type: 'sent', seq: idx, ntransmitted: s.ntransmitted });
+      if (held) {
+        this.inHeld = true;
+        try {
+          if (m.deliverHeld!()) this.heldRun++;
+        } finally {
+          this.inHeld = false;
+        }
+        if (this.finished) return 1000;
+      }
       return this.interval - this.tokens;
     } catch (e) {
       return this.sendFailed(e);
@@ -414,6 +447,8 @@ export class PingSession {
         break;
     }
     if (this.checkDone()) return;
+    // a reply read by the send itself: the tick() sending is already looping
+    if (this.inHeld) return;
     // flood and preload: the next probe goes as soon as there is room; -A:
     // iputils' main loop re-runs pinger after each reply, so the adapted
     // interval counts from the reply that changed it

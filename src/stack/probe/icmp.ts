@@ -176,6 +176,18 @@ export class IcmpProbe implements ProbeMethod {
     return this.ep.sendQuick(this.build(p), this.target);
   }
 
+  sendHolding(p: Probe, waitMs: number): number {
+    return this.ep.sendHolding(this.build(p), this.target, waitMs);
+  }
+
+  deliverHeld(): boolean {
+    return this.ep.deliverHeld();
+  }
+
+  watchSocket(): void {
+    this.ep.socket.pauseReadable(false);
+  }
+
   /** send() to another destination than `target` (a fleet socket's). */
   sendTo(p: Probe, to: string): SendResult {
     return this.ep.sendRaw(this.build(p), to);

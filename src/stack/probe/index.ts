@@ -118,6 +118,21 @@ export interface ProbeMethod {
   sendQuick?(probe: Probe): number;
   /** CLOCK_REALTIME just before the last sendQuick(), as ns since native timeBase */
   readonly lastSendRelNs?: number;
+  /**
+   * sendQuick() for a loop that owns the socket (flood ping): sends, and
+   * keeps the reply when one is already queued (or comes within waitMs),
+   * for deliverHeld() to hand to start()'s handler once the caller has
+   * recorded the send. The bytes sent, -1 on EAGAIN.
+   */
+  sendHolding?(probe: Probe, waitMs: number): number;
+  /** Deliver what the last sendHolding() kept, as start()'s handler; false when it kept nothing. */
+  deliverHeld?(): boolean;
+  /**
+   * While sendHolding() keeps getting replies the method may stop watching
+   * the socket on the event loop; a caller about to wait for replies there
+   * calls this first.
+   */
+  watchSocket?(): void;
   /** what the last send() or sendQuick() put on the wire, when the method says */
   readonly lastSent?: SentProbe;
   /** Deliver events until close(). */
