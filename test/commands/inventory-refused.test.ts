@@ -39,11 +39,7 @@ describe.skipIf(!isRoot)('netlink refused (EACCES from socket()): sockit and ss 
     const cc = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', shim, 'test/fixtures/refuse-sock-diag.c', '-ldl'], { encoding: 'utf8' });
     expect(cc.status, cc.stderr).toBe(0);
     lab = await Lab.chain({ routers: 0, name: 'refused' });
-    holder = lab.spawn(lab.src, ['python3', '-c', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout!.once('data', () => resolve());
-      holder.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
-    });
+    holder = await lab.spawnReady(lab.src, ['python3', '-c', HOLDER]);
   }, 30_000);
 
   afterAll(async () => {

@@ -543,8 +543,7 @@ describe.skipIf(!isRoot)('ss -K closes sockets (SOCK_DESTROY)', () => {
       // two pairs, one for each tool, made apart from sockit
       const py =
         'import socket,sys\nkeep=[]\nfor p in (4321,4322):\n  l=socket.socket(); l.bind(("127.0.0.1",p)); l.listen(); c=socket.create_connection(("127.0.0.1",p)); a,_=l.accept(); keep+=[l,c,a]\nprint("ready",flush=True)\nsys.stdin.read()';
-      const holder = lab.spawn(lab.src, ['python3', '-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
-      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      const holder = await lab.spawnReady(lab.src, ['python3', '-c', py]);
       const denied = await sockitIn(lab, lab.src, ['ss', '-K', '-tn', 'dport', '=', ':4322'], { user: 'nobody' });
       expect(denied.stderr).toBe(
         'sockit ss: no permission: closing sockets (SOCK_DESTROY) needs CAP_NET_ADMIN; fix: run as root, or grant the capability: sudo setcap cap_net_admin+ep "$(command -v node)"\n',

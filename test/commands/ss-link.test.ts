@@ -38,12 +38,8 @@ describe.skipIf(!isRoot)('ss -0 and -f netlink match ss 6.1 in a lab namespace',
 
   beforeAll(async () => {
     lab = await Lab.chain({ routers: 0, name: 'sslink' });
-    holder = lab.spawn(lab.src, ['python3', '-c', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    holder = await lab.spawnReady(lab.src, ['python3', '-c', HOLDER]);
     holderPid = holder.pid!;
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout!.once('data', () => resolve());
-      holder.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
-    });
   }, 30_000);
 
   afterAll(async () => {

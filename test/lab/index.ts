@@ -412,6 +412,19 @@ export class Lab {
     return child;
   }
 
+  /**
+   * spawn() a program that prints a line on stdout once it is ready (a helper
+   * holding sockets open), and resolve when it has; reject if it exits first.
+   */
+  async spawnReady(node: LabNode, argv: readonly string[], opts: SpawnOptions = {}): Promise<ChildProcess> {
+    const child = this.spawn(node, argv, { stdio: ['pipe', 'pipe', 'inherit'], ...opts });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`${argv[0]} exited ${code} before it was ready`)));
+    });
+    return child;
+  }
+
   /** Run a synchronous fn with this thread in the node's namespace (e.g. to create sockets there). */
   within<T>(node: LabNode, fn: () => T): T {
     return withinNetns(this.ns(node), fn);
