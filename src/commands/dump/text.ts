@@ -117,7 +117,7 @@ function sll2Prefix(layers: Layer[], o: TextOptions): string {
 
 /** tcpdump's marks for a header the capture cut short: " [|ip6]", "IP  [|ip]" ... */
 function truncatedText(l: Extract<Layer, { layer: 'truncated' }>, o: TextOptions): string {
-  if (l.codec === 'ip') return 'IP  [|ip]';
+  if (l.codec === 'ip') return l.error === 'empty' ? ' [|ip]' : 'IP  [|ip]';
   if (l.src !== undefined) return `IP6 ${host(o, l.src)} > ${host(o, l.dst!)}:  [|${l.codec}]`;
   return ` [|${l.codec}]`;
 }
@@ -169,6 +169,11 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
       `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${(ip.goodChecksum ?? 0).toString(16)})!`})\n    `;
   }
   const inner = layers[i + 1];
+  if (ip.headerCut !== undefined && h.fragmentOffset === 0) {
+    // print-ip.c: the addresses (not for TCP and UDP, whose printers print them), then the caplen check
+    const addrs = h.protocol === 6 || h.protocol === 17 ? '' : `${host(o, h.src)} > ${host(o, h.dst)}: `;
+    return `${s}${addrs} [remaining caplen(${ip.headerCut}) < header length(${h.headerLength})] [|ip]`;
+  }
   if (h.fragmentOffset !== 0 || !inner || inner.layer === 'data') {
     return s + `${host(o, h.src)} > ${host(o, h.dst)}: ` + ipProto(o, h.protocol);
   }
@@ -414,6 +419,12 @@ function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string,
   if (g.flags.ack) s += `, ack ${ack}`;
   s += `, win ${g.window}`;
   if (g.flags.urg) s += `, urg ${g.urgent}`;
+  if (t.optionsCut) {
+    // print-tcp.c: the options read so far, the cut one's name, then the mark
+    const read = g.options.map((x) => tcpOptionText(x, sack));
+    const sep = read.length ? ',' : '';
+    return `${s}, options [${read.join(',')}${sep}${t.optionsCut.name} [|tcp]${t.optionsCut.mark ? '>' : ''}`;
+  }
   if (g.options.length) s += `, options [${g.options.map((x) => tcpOptionText(x, sack)).join(',')}]`;
   s += `, length ${length}`;
   if (next?.layer === 'dns') s += dnsText(next, o);

@@ -257,7 +257,11 @@ let pseudo: ((protocol: number, length: number) => number) | null = null;
 
 function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   const r = ipv4.decode(buf, p);
-  if (!r.ok) return cut(layers, 'ip', r.error);
+  if (!r.ok) {
+    if (buf.length === p) return cut(layers, 'ip', 'empty');
+    if (ip4Cut(buf, p, layers)) return;
+    return cut(layers, 'ip', r.error);
+  }
   const { header, payload, partial } = r.value;
   const l4: Layer = { layer: 'ipv4', header, checksumOk: header.checksumOk, partial };
   if (!header.checksumOk) l4.goodChecksum = ~fold(sum16(buf, p, p + header.headerLength) - header.checksum) & 0xffff;
@@ -270,6 +274,21 @@ function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
     return;
   }
   upper(header.protocol, buf, p + header.headerLength, p + header.headerLength + payload.length, header.totalLength - header.headerLength, layers);
+}
+
+/** An IPv4 header the capture cut inside its options: the fixed header, the options held (print-ip.c's caplen check). */
+function ip4Cut(buf: Buffer, p: number, layers: Layer[]): boolean {
+  const have = buf.length - p;
+  if (have < ipv4.MIN_HEADER || buf[p]! >> 4 !== 4) return false;
+  const headerLength = (buf[p]! & 0x0f) * 4;
+  if (headerLength <= have) return false;
+  const fixed = Buffer.from(buf.subarray(p, p + ipv4.MIN_HEADER));
+  fixed[0] = 0x45;
+  const r = ipv4.decode(fixed, 0);
+  if (!r.ok || r.value.header.totalLength < headerLength) return false;
+  const header = { ...r.value.header, headerLength, options: Buffer.from(buf.subarray(p + ipv4.MIN_HEADER)), checksumOk: true };
+  layers.push({ layer: 'ipv4', header, checksumOk: true, partial: true, headerCut: have });
+  return true;
 }
 
 function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
@@ -343,12 +362,61 @@ function truncatedPorts(buf: Buffer, p: number, layers: Layer[], codec: string, 
 
 function tcpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void {
   const r = tcp.decode(buf, p);
-  if (!r.ok) return truncatedPorts(buf, p, layers, r.codec, r.error);
+  if (!r.ok) {
+    const have = buf.length - p;
+    if (have >= tcp.MIN_HEADER && (buf[p + 12]! >> 4) * 4 > have && tcpCut(buf, p, layers, length)) return;
+    return truncatedPorts(buf, p, layers, r.codec, r.error);
+  }
   const seg = r.value;
   layers.push({ layer: 'tcp', segment: seg, length: length - seg.headerLength, sum: sumCheck(buf, p, length, IPPROTO_TCP, 16) });
   if (length - seg.headerLength <= 0) return;
   const port = PORTS[seg.srcPort] ?? PORTS[seg.dstPort];
   if (port) port(buf, p + seg.headerLength, buf.length, layers, true);
+}
+
+// print-tcp.c's option names, for an option whose data the capture cut
+const TCP_OPTION_NAMES: Record<number, string> = { 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 8: 'TS' };
+
+/**
+ * A TCP header whose options the capture cut: the fixed header, then the
+ * options read whole, as tcpdump walks them (its type and length bytes read,
+ * the name printed, then the data checked: a cut there is " [|tcp]", with a
+ * ">" once an option was printed whole). False when an option is malformed.
+ */
+function tcpCut(buf: Buffer, p: number, layers: Layer[], length: number): boolean {
+  const fixed = Buffer.from(buf.subarray(p, p + tcp.MIN_HEADER));
+  const headerLength = (fixed[12]! >> 4) * 4;
+  fixed[12] = (5 << 4) | (fixed[12]! & 0x0f);
+  const r = tcp.decode(fixed, 0);
+  if (!r.ok) return false;
+  const options: tcp.TcpOption[] = [];
+  let q = p + tcp.MIN_HEADER,
+    left = headerLength - tcp.MIN_HEADER,
+    name = '',
+    mark = false;
+  while (left > 0) {
+    if (q >= buf.length) break;
+    const type = buf[q]!;
+    let len = 1;
+    if (type > 1) {
+      if (q + 1 >= buf.length) break;
+      len = buf[q + 1]!;
+      if (len < 2 || len > left) return false;
+      if (q + len > buf.length) {
+        name = TCP_OPTION_NAMES[type] ?? `unknown-${type}`;
+        mark = options.length > 0;
+        break;
+      }
+    }
+    const one = tcp.decodeOptions(buf, q, q + len);
+    if (!one.ok) return false;
+    options.push(...one.value);
+    if (type === 0) break;
+    q += len;
+    left -= len;
+  }
+  layers.push({ layer: 'tcp', segment: { ...r.value, headerLength, options }, length: length - headerLength, optionsCut: { name, mark } });
+  return true;
 }
 
 function udpLayer(buf: Buffer, p: number, layers: Layer[], _length: number): void {

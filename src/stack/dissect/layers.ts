@@ -48,6 +48,8 @@ export interface Ipv4Layer {
   checksumOk: boolean;
   partial: boolean /** the header checksum it should carry, when it carries another */;
   goodChecksum?: number;
+  /** the capture ends inside the header (its options): the bytes it holds */
+  headerCut?: number;
 }
 export interface Ipv6Layer {
   layer: 'ipv6';
@@ -70,6 +72,8 @@ export interface TcpLayer {
   segment: TcpSegment /** payload bytes by the IP length */;
   length: number;
   sum?: ChecksumCheck;
+  /** the capture ends inside the options: `segment.options` holds those read whole (print-tcp.c's walk) */
+  optionsCut?: { name: string; mark: boolean };
 }
 export interface UdpLayer {
   layer: 'udp';
