@@ -320,6 +320,8 @@ function transportText(layers: Layer[], i: number, src: string, dst: string, o: 
       if (l.ports && l.codec === 'udp') return `${endpoint(o, src, udpPort(o, l.ports[0]))} > ${endpoint(o, dst, udpPort(o, l.ports[1]))}:  [|udp]`;
       if (l.ports && l.codec === 'tcp') return `${endpoint(o, src, tcpPort(o, l.ports[0]))} > ${endpoint(o, dst, tcpPort(o, l.ports[1]))}:  [|tcp]`;
       if (l.codec === 'icmp6') return ' [|icmp6]';
+      // print-tcp.c: without both ports, the addresses then the mark
+      if (!l.ports && l.codec === 'tcp') return `${host(o, src)} > ${host(o, dst)}: [|tcp]`;
       return `${host(o, src)} > ${host(o, dst)}:  [|${l.codec}]`;
     default:
       return `${host(o, src)} > ${host(o, dst)}: `;
@@ -468,21 +470,55 @@ function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string,
 /** print-ntp.c ntp_time_print at -v: leap, stratum, poll, precision, delays, reference and the four timestamps. */
 function ntpVerbose(n: NtpLayer): string {
   const b = n.header;
+  let s = '';
+  // print-ntp.c prints field by field: a capture cut inside the header ends at the first field it lacks
+  const need = (k: number) => {
+    if (b.length < k) throw NTP_CUT;
+  };
+  try {
+    s = ntpFields(n, b, need);
+  } catch (e) {
+    if (e !== NTP_CUT) throw e;
+    return ntpPartial + ' [|ntp]';
+  }
+  return s;
+}
+
+const NTP_CUT = new Error('cut');
+let ntpPartial = '';
+
+function ntpFields(n: NtpLayer, b: Buffer, need: (k: number) => void): string {
   const leap = b[0]! & 0xc0;
   let s = `\n\tLeap indicator: ${['', '+1s', '-1s', 'clock unsynchronized'][leap >> 6]} (${leap})`;
+  const add = (k: number, t: () => string) => {
+    ntpPartial = s;
+    need(k);
+    s += t();
+  };
   if (n.mode === 0 || n.mode > 5) return s;
-  const stratum = b[1]!;
-  s += `, Stratum ${stratum} (${stratum === 0 ? 'unspecified' : stratum === 1 ? 'primary reference' : stratum <= 15 ? 'secondary reference' : 'reserved'})`;
-  const poll = b.readInt8(2);
-  s += `, poll ${poll}${poll <= -32 || poll >= 32 ? '' : poll >= 0 ? ` (${2 ** poll}s)` : ` (1/${2 ** -poll}s)`}, precision ${b.readInt8(3)}`;
+  const stratum = b[1] ?? 0;
+  add(
+    2,
+    () => `, Stratum ${stratum} (${stratum === 0 ? 'unspecified' : stratum === 1 ? 'primary reference' : stratum <= 15 ? 'secondary reference' : 'reserved'})`,
+  );
+  add(3, () => {
+    const poll = b.readInt8(2);
+    return `, poll ${poll}${poll <= -32 || poll >= 32 ? '' : poll >= 0 ? ` (${2 ** poll}s)` : ` (1/${2 ** -poll}s)`}`;
+  });
+  add(4, () => `, precision ${b.readInt8(3)}`);
   const sfix = (at: number) => `${b.readUInt16BE(at)}.${String(Math.trunc((b.readUInt16BE(at + 2) / 65536) * 1000000)).padStart(6, '0')}`;
-  s += `\n\tRoot Delay: ${sfix(4)}, Root dispersion: ${sfix(8)}, Reference-ID: `;
-  if (stratum === 0) s += '(unspec)';
-  else if (stratum === 1)
-    s += [...b.subarray(12, 16)].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : c ? `\\${c.toString(8).padStart(3, '0')}` : '')).join('');
-  else s += `0x${b.readUInt32BE(12).toString(16).padStart(8, '0')}`;
-  s += `\n\t  Reference Timestamp:  ${ntpTime(b, 16)}\n\t  Originator Timestamp: ${ntpTime(b, 24)}`;
-  s += `\n\t  Receive Timestamp:    ${ntpTime(b, 32)}\n\t  Transmit Timestamp:   ${ntpTime(b, 40)}`;
+  add(8, () => `\n\tRoot Delay: ${sfix(4)}`);
+  add(12, () => `, Root dispersion: ${sfix(8)}`);
+  add(16, () => {
+    if (stratum === 0) return ', Reference-ID: (unspec)';
+    if (stratum === 1)
+      return `, Reference-ID: ${[...b.subarray(12, 16)].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : c ? `\\${c.toString(8).padStart(3, '0')}` : '')).join('')}`;
+    return `, Reference-ID: 0x${b.readUInt32BE(12).toString(16).padStart(8, '0')}`;
+  });
+  add(24, () => `\n\t  Reference Timestamp:  ${ntpTime(b, 16)}`);
+  add(32, () => `\n\t  Originator Timestamp: ${ntpTime(b, 24)}`);
+  add(40, () => `\n\t  Receive Timestamp:    ${ntpTime(b, 32)}`);
+  add(48, () => `\n\t  Transmit Timestamp:   ${ntpTime(b, 40)}`);
   s += `\n\t    Originator - Receive Timestamp:  ${ntpDelta(b, 24, 32)}\n\t    Originator - Transmit Timestamp: ${ntpDelta(b, 24, 40)}`;
   const extra = n.length - 48;
   if ((extra === 4 || extra === 20 || extra === 24) && b.length >= n.length) {
@@ -575,7 +611,8 @@ const dnsType = (t: number) => DNS_TYPES[t] ?? `Type${t}`;
 /** print-domain.c ns_print, non-verbose: " 1234+ A? example.com. (29)". */
 function dnsText(d: DnsLayer, _o: TextOptions): string {
   let s = ' ';
-  if (d.length < 12) return ` [|domain]`;
+  // print-domain.c: a cut header prints nothing of it; any cut ends the line at " [|domain]", no length
+  if (d.length < 12) return `  [|domain]`;
   if (d.qr) {
     s += `${d.id}${DNS_OPS[d.opcode]}${DNS_RCODES[d.rcode] ?? ` Resp${d.rcode}`}${d.aa ? '*' : ''}${d.ra ? '' : '-'}${d.tc ? '|' : ''}`;
     if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
@@ -588,7 +625,7 @@ function dnsText(d: DnsLayer, _o: TextOptions): string {
           ` ${_o.verbose ? `${a.name} ${_o.verbose > 2 ? `[${relativeTime(a.ttl)}] ` : ''}` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`,
       )
       .join(',');
-    if (d.truncated) s += ' [|domain]';
+    if (d.truncated) return `${s} [|domain]`;
   } else {
     s += `${d.id}${DNS_OPS[d.opcode]}${d.rd ? '+' : ''}${d.cd ? '%' : ''}`;
     if (d.ancount) s += ` [${d.ancount}a]`;
@@ -597,7 +634,7 @@ function dnsText(d: DnsLayer, _o: TextOptions): string {
     if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
     const q = d.questions[0];
     if (q) s += ` ${dnsType(q.type)}${q.class !== 1 ? ` ${q.class}` : ''}? ${q.name}`;
-    else if (d.qdcount) s += ' [|domain]';
+    else if (d.qdcount) return `${s} [|domain]`;
   }
   return s + ` (${d.length})`;
 }

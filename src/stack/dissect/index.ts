@@ -101,13 +101,16 @@ const PROTOCOLS: Record<number, Next> = {
 };
 
 /** well-known UDP/TCP port -> dissector (registry 4). */
-const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[], tcpTransport: boolean) => void> = {
+const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[], tcpTransport: boolean, length: number) => void> = {
   53: (buf, p, end, layers, overTcp) => {
     if (overTcp) p += 2; // RFC 1035 4.2.2: a two-byte length first
     layers.push(decodeDns(buf, p, end));
   },
-  123: (buf, p, end, layers) => {
+  123: (buf, p, end, layers, _overTcp, length) => {
     const r = ntp.decode(buf.subarray(0, end), p);
+    // print-ntp.c needs one byte for its summary (version, mode); -v's fields end where the capture does
+    if (!r.ok && end > p && end - p < length)
+      return void layers.push({ layer: 'ntp', version: (buf[p]! >> 3) & 7, mode: buf[p]! & 7, stratum: buf[p + 1] ?? 0, length, header: buf.subarray(p, end) });
     if (!r.ok) return cut(layers, 'ntp', r.error);
     layers.push({ layer: 'ntp', version: r.value.version, mode: r.value.mode, stratum: r.value.stratum, length: end - p, header: buf.subarray(p, end) });
   },
@@ -371,7 +374,7 @@ function tcpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void
   layers.push({ layer: 'tcp', segment: seg, length: length - seg.headerLength, sum: sumCheck(buf, p, length, IPPROTO_TCP, 16) });
   if (length - seg.headerLength <= 0) return;
   const port = PORTS[seg.srcPort] ?? PORTS[seg.dstPort];
-  if (port) port(buf, p + seg.headerLength, buf.length, layers, true);
+  if (port) port(buf, p + seg.headerLength, buf.length, layers, true, length - seg.headerLength);
 }
 
 // print-tcp.c's option names, for an option whose data the capture cut
@@ -433,7 +436,7 @@ function udpLayer(buf: Buffer, p: number, layers: Layer[], _length: number): voi
     sum: sumCheck(buf, p, u.length, IPPROTO_UDP, 6),
   });
   const port = PORTS[u.srcPort] ?? PORTS[u.dstPort];
-  if (port) port(buf, p + udp.HEADER, Math.min(buf.length, p + u.length), layers, false);
+  if (port) port(buf, p + udp.HEADER, Math.min(buf.length, p + u.length), layers, false, u.length - udp.HEADER);
 }
 
 function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
