@@ -463,6 +463,7 @@ function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string,
   }
   if (o.quiet) return s + `UDP, length ${u.length}`;
   if (next?.layer === 'dns') return s + dnsText(next, o).slice(1);
+  if (next?.layer === 'truncated' && next.codec === 'ntp') return `${s} [|ntp]`;
   if (next?.layer === 'ntp') return s + `NTPv${next.version}, ${NTP_MODES[next.mode]}, length ${next.length}` + (o.verbose ? ntpVerbose(next) : '');
   return s + `UDP, length ${u.length}`;
 }

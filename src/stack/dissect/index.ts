@@ -111,6 +111,7 @@ const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[
     // print-ntp.c needs one byte for its summary (version, mode); -v's fields end where the capture does
     if (!r.ok && end > p && end - p < length)
       return void layers.push({ layer: 'ntp', version: (buf[p]! >> 3) & 7, mode: buf[p]! & 7, stratum: buf[p + 1] ?? 0, length, header: buf.subarray(p, end) });
+    if (!r.ok && end === p && length > 0) return cut(layers, 'ntp', 'empty');
     if (!r.ok) return cut(layers, 'ntp', r.error);
     layers.push({ layer: 'ntp', version: r.value.version, mode: r.value.mode, stratum: r.value.stratum, length: end - p, header: buf.subarray(p, end) });
   },
