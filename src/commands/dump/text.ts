@@ -613,17 +613,19 @@ const dnsType = (t: number) => DNS_TYPES[t] ?? `Type${t}`;
 function dnsText(d: DnsLayer, _o: TextOptions): string {
   let s = ' ';
   // print-domain.c: a cut header prints nothing of it; any cut ends the line at " [|domain]", no length
-  if (d.length < 12) return `  [|domain]`;
+  if (d.short) return `  [|domain]`;
   if (d.qr) {
     s += `${d.id}${DNS_OPS[d.opcode]}${DNS_RCODES[d.rcode] ?? ` Resp${d.rcode}`}${d.aa ? '*' : ''}${d.ra ? '' : '-'}${d.tc ? '|' : ''}`;
     if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
+    if (!d.questionsRead) return `${s} [|domain]`;
     // -vv: the question section of a response too
     if (_o.verbose > 1) s += d.questions.map((q) => ` q: ${dnsType(q.type)}${q.class !== 1 ? ` ${q.class}` : ''}? ${q.name}`).join(',');
     s += ` ${d.ancount}/${d.nscount}/${d.arcount}`;
     s += d.answers
-      .map(
-        (a) =>
-          ` ${_o.verbose ? `${a.name} ${_o.verbose > 2 ? `[${relativeTime(a.ttl)}] ` : ''}` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`,
+      .map((a) =>
+        a.cut && a.type === 0
+          ? ''
+          : ` ${_o.verbose ? `${a.name} ${_o.verbose > 2 ? `[${relativeTime(a.ttl)}] ` : ''}` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`,
       )
       .join(',');
     if (d.truncated) return `${s} [|domain]`;

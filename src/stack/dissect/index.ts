@@ -102,9 +102,9 @@ const PROTOCOLS: Record<number, Next> = {
 
 /** well-known UDP/TCP port -> dissector (registry 4). */
 const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[], tcpTransport: boolean, length: number) => void> = {
-  53: (buf, p, end, layers, overTcp) => {
+  53: (buf, p, end, layers, overTcp, length) => {
     if (overTcp) p += 2; // RFC 1035 4.2.2: a two-byte length first
-    layers.push(decodeDns(buf, p, end));
+    layers.push(decodeDns(buf, p, end, overTcp ? end - p : length));
   },
   123: (buf, p, end, layers, _overTcp, length) => {
     const r = ntp.decode(buf.subarray(0, end), p);

@@ -138,6 +138,8 @@ export interface DnsRecord {
   class: number;
   ttl: number;
   data: string;
+  /** the capture cut it: type 0, nothing printed (its name or fixed part cut), else its type only */
+  cut?: boolean;
 }
 export interface DnsLayer {
   layer: 'dns';
@@ -160,6 +162,10 @@ export interface DnsLayer {
   length: number;
   /** the message ended inside a record */
   truncated: boolean;
+  /** the capture holds less than the 12-byte header */
+  short?: boolean;
+  /** the question section was read (or skipped) whole */
+  questionsRead?: boolean;
 }
 export interface NtpLayer {
   layer: 'ntp';
