@@ -2,7 +2,19 @@
 // one line of `tcpdump -n -r F`, its -e -q -v variants, the -x/-X/-A dumps
 // and the timestamp formats. Facts copied, not code.
 import { formatIPv4, formatIPv6 } from '../../stack/packet/addr.js';
-import type { ArpLayer, DnsLayer, NtpLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer } from '../../stack/dissect/index.js';
+import {
+  AFTER_FRAGMENT,
+  type ArpLayer,
+  type DnsLayer,
+  type NtpLayer,
+  type Icmp6Layer,
+  type IcmpLayer,
+  type Ipv4Layer,
+  type Ipv6Layer,
+  type Layer,
+  type TcpLayer,
+  type UdpLayer,
+} from '../../stack/dissect/index.js';
 
 export interface TextOptions {
   /** -e: the link-level header */
@@ -118,6 +130,7 @@ function sll2Prefix(layers: Layer[], o: TextOptions): string {
 /** tcpdump's marks for a header the capture cut short: " [|ip6]", "IP  [|ip]" ... */
 function truncatedText(l: Extract<Layer, { layer: 'truncated' }>, o: TextOptions): string {
   if (l.codec === 'ip') return l.error === 'empty' ? ' [|ip]' : 'IP  [|ip]';
+  if (l.frag) return `IP6 ${host(o, l.src!)} > ${host(o, l.dst!)}: frag (${l.frag[0]}|${l.frag[1]})${l.frag[0] === 0 ? ' ' : ''}`;
   if (l.src !== undefined) return `IP6 ${host(o, l.src)} > ${host(o, l.dst!)}:  [|${l.codec}]`;
   return ` [|${l.codec}]`;
 }
@@ -278,6 +291,8 @@ function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
       s += `frag (${o.verbose ? `0x${ip.fragment.id.toString(16).padStart(8, '0')}:` : ''}${ip.fragment.offset}|${ip.fragmentLength})`;
       if (ip.fragment.offset !== 0) return s;
       s += ' ';
+      const next = layers[i + 1];
+      if (next?.layer === 'truncated' && next.error === AFTER_FRAGMENT) return s;
     }
   }
   const inner = layers[i + 1];
@@ -918,6 +933,7 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
     default:
       s += `type-#${c.type}`;
   }
+  if (c.typeOnly) return `${s.split(', ').slice(0, 2).join(', ')} [|icmp6]`;
   if (c.short) return s.replace(/, (who has|tgt is|id|\S+ group|[0-9a-f:]+ udp port|[0-9a-f:]+ tcp port|max resp).*$/, '').replace(/ for $/, '') + ' [|icmp6]';
   return s + `, length ${c.length}`;
 }

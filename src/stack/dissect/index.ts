@@ -11,7 +11,7 @@ import { formatIPv4, formatIPv6 } from '../packet/addr.js';
 import { fold, sum16 } from '../packet/checksum.js';
 import * as lt from '../capture/linktype.js';
 import { decodeDns } from './dns.js';
-import type { Dissection, Icmp6Layer, IcmpLayer, Layer } from './layers.js';
+import { AFTER_FRAGMENT, type Dissection, type Icmp6Layer, type IcmpLayer, type Layer } from './layers.js';
 
 export * from './layers.js';
 
@@ -300,7 +300,20 @@ function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   if (!r.ok) {
     // a short fixed header, or an extension header cut off (tcpdump's [|ip6] and [|hbhopt])
     if (buf.length - p < ipv6.HEADER || buf[p]! >> 4 !== 6) return cut(layers, 'ip6', r.error);
-    layers.push({ layer: 'truncated', codec: buf[p + 6] === 0 ? 'hbhopt' : 'ip6', error: r.error, src: formatIPv6(buf, p + 8), dst: formatIPv6(buf, p + 24) });
+    // print-frag6.c: the offset field is all the summary needs
+    if (buf[p + 6] === ipv6.NEXT_FRAGMENT && buf.length - p >= ipv6.HEADER + 4) {
+      const off = buf.readUInt16BE(p + ipv6.HEADER + 2) & 0xfff8;
+      const frag: [number, number] = [off, buf.readUInt16BE(p + 4) - 8];
+      layers.push({ layer: 'truncated', codec: 'frag6', error: r.error, src: formatIPv6(buf, p + 8), dst: formatIPv6(buf, p + 24), frag });
+      return;
+    }
+    layers.push({
+      layer: 'truncated',
+      codec: buf[p + 6] === 0 ? 'hbhopt' : buf[p + 6] === ipv6.NEXT_FRAGMENT ? 'frag6' : 'ip6',
+      error: r.error,
+      src: formatIPv6(buf, p + 8),
+      dst: formatIPv6(buf, p + 24),
+    });
     return;
   }
   const v = r.value;
@@ -325,6 +338,8 @@ function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
     layers.push({ layer: 'data', length: fragmentLength ?? 0 });
     return;
   }
+  // print-ip6.c: a first fragment whose capture ends with its fragment header ends there
+  if (v.fragment && start >= buf.length) return cut(layers, 'frag6', AFTER_FRAGMENT);
   upper(v.protocol, buf, start, start + v.payload.length, upperLength, layers);
 }
 
@@ -465,7 +480,14 @@ function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
 }
 
 function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
-  if (buf.length - p < 4) return cut(layers, 'icmp6', 'truncated');
+  if (buf.length === p) return cut(layers, 'icmp6', 'truncated');
+  if (buf.length - p < 4) {
+    // print-icmp6.c: the type's name from one byte, the code's from two, then the mark
+    const l: Icmp6Layer = { layer: 'icmp6', type: buf[p]!, code: buf[p + 1] ?? 0, checksum: 0, length, short: true };
+    if (buf.length - p < 2) l.typeOnly = true;
+    layers.push(l);
+    return;
+  }
   const type = buf[p]!,
     code = buf[p + 1]!;
   const l: Icmp6Layer = { layer: 'icmp6', type, code, checksum: buf.readUInt16BE(p + 2), length, sum: sumCheck(buf, p, length, IPPROTO_ICMPV6, 2) };

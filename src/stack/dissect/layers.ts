@@ -110,6 +110,8 @@ export interface Icmp6Layer {
   seq?: number;
   mtu?: number;
   pointer?: number;
+  /** the capture holds its type byte alone */
+  typeOnly?: boolean;
   /** NS/NA/redirect target; MLDv1 group */
   target?: string;
   naFlags?: { router: boolean; solicited: boolean; override: boolean };
@@ -189,6 +191,8 @@ export interface TruncatedLayer {
   ports?: [number, number] /** the addresses, when the network header was whole */;
   src?: string;
   dst?: string;
+  /** an IPv6 fragment header cut after its offset: the offset and the fragment's length */
+  frag?: [number, number];
 }
 
 export type Layer =
@@ -213,3 +217,6 @@ export interface Dissection {
   /** bytes of link-layer header (what -x leaves out) */
   linkHeaderLength: number;
 }
+
+/** the error of a first fragment captured to the end of its fragment header */
+export const AFTER_FRAGMENT = 'nothing after the fragment header';
