@@ -420,6 +420,15 @@ function compareAddress(a: string, b: string): number {
   return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
 
+/** A quoted transport header: a whole one, or the ports of one the capture (or the quote) cut. */
+function quotedTransport(t: Layer | undefined): { layer: 'udp'; dstPort: number } | { layer: 'tcp'; segment: { dstPort: number } } | undefined {
+  if (t?.layer === 'udp' || t?.layer === 'tcp') return t;
+  if (t?.layer !== 'truncated' || !t.ports) return undefined;
+  if (t.codec === 'udp') return { layer: 'udp', dstPort: t.ports[1] };
+  if (t.codec === 'tcp') return { layer: 'tcp', segment: { dstPort: t.ports[1] } };
+  return undefined;
+}
+
 function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string, o: TextOptions, ts: TcpState): string {
   const g = t.segment;
   let s = `${endpoint(o, src, tcpPort(o, g.srcPort))} > ${endpoint(o, dst, tcpPort(o, g.dstPort))}: `;
@@ -729,7 +738,7 @@ function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: Tc
       const to = qip ? host(o, qip.header.dst) : '';
       if (c.code === 2) s += `${to} protocol ${qip?.header.protocol} unreachable`;
       else if (c.code === 3) {
-        const t = q?.[1];
+        const t = quotedTransport(q?.[1]);
         if (t?.layer === 'udp') s += `${to} udp port ${udpPort(o, t.dstPort)} unreachable`;
         else if (t?.layer === 'tcp') s += `${to} tcp port ${tcpPort(o, t.segment.dstPort)} unreachable`;
         else s += `${to} protocol ${qip?.header.protocol} port unreachable`;
@@ -907,7 +916,7 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
       break;
     case 1: {
       s += `destination unreachable, ${UNREACH6[c.code] ?? `unknown unreach code (${c.code})`}`;
-      const t = q?.[1];
+      const t = quotedTransport(q?.[1]);
       if (c.code === 4 && qip) {
         const to = host(o, qip.header.dst);
         if (t?.layer === 'udp') s += `, ${to} udp port ${udpPort(o, t.dstPort)}`;
@@ -934,6 +943,10 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
       s += `type-#${c.type}`;
   }
   if (c.typeOnly) return `${s.split(', ').slice(0, 2).join(', ')} [|icmp6]`;
+  // print-icmp6.c reads nothing past the code of a router solicitation or advertisement without -v
+  if (c.short && (c.type === 133 || c.type === 134) && !o.verbose) return `${s}, length ${c.length}`;
+  // a port unreachable whose quoted ports the capture cut prints no address
+  if (c.short && c.type === 1 && c.code === 4) return `${s.slice(0, s.indexOf('unreachable port') + 'unreachable port'.length)} [|icmp6]`;
   if (c.short) return s.replace(/, (who has|tgt is|id|\S+ group|[0-9a-f:]+ udp port|[0-9a-f:]+ tcp port|max resp).*$/, '').replace(/ for $/, '') + ' [|icmp6]';
   return s + `, length ${c.length}`;
 }

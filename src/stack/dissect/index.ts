@@ -476,6 +476,8 @@ function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
     if (buf.length - p > 8) ip4(buf, p + 8, q);
     l.quote = q;
     if (q[0]?.layer !== 'ipv4') l.short = true;
+    // print-icmp.c: a port unreachable reads the quoted destination port
+    else if (type === 3 && code === 3 && buf.length - (p + 8 + q[0].header.headerLength) < 4) l.short = true;
   }
 }
 
@@ -530,6 +532,8 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
     if (have > 8) ip6(buf, p + 8, q);
     l.quote = q;
     if (q[0]?.layer !== 'ipv6' && type !== 2) l.short = true;
+    // print-icmp6.c get_upperlayer: a port unreachable needs the quoted transport's ports
+    else if (type === 1 && code === 4 && q[1]?.layer === 'truncated' && !q[1].ports) l.short = true;
   }
 }
 
