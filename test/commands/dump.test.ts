@@ -267,35 +267,24 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
   });
 
   // Issue 14: every snapshot length from a bare Ethernet header to past the
-  // transport headers, cut by editcap -s, printed as tcpdump prints it. The
-  // printers not yet cut field by field (DNS answers, IPv6 fragments, ICMP and
-  // ICMPv6 quotes) may still differ, but only on their own lines: every other
-  // line, and every line count, must be tcpdump's.
-  const STILL_DIFFERENT = /\[\|(domain|frag6|icmp6?)\]$| \(\d+\)$|unreachable, length \d+$|, length \d+$/;
+  // transport headers, cut by editcap -s, printed as tcpdump -n prints it:
+  // each printer stops where print-*.c stops (ND_TCHECK, GET_* longjmps) and
+  // prints what it read so far, then its [|proto] mark.
   it('prints what tcpdump prints at every snapshot length (editcap -s 14..130)', async () => {
-    let same = 0,
-      lines = 0;
+    let marks = 0;
     for (let n = 14; n <= 130; n++) {
       const f = join(c.dir, `snap-${n}.pcap`);
       const e = spawnSync('editcap', ['-s', String(n), c.us, f], { encoding: 'utf8' });
       expect(e.status, e.stderr).toBe(0);
-      const want = tcpdump(['-n', '-r', f]).stdout.split('\n');
-      const got = (await sockit(['dump', '-n', '-r', f])).stdout.split('\n');
-      expect(got.length, `-s ${n}`).toBe(want.length);
-      let differ = 0;
-      for (let i = 0; i < want.length; i++) {
-        if (got[i] === want[i]) continue;
-        differ++;
-        // the same packet (timestamp, addresses) and a printer still on the list
-        expect(want[i], `-s ${n} line ${i + 1}: ${got[i]}`).toMatch(STILL_DIFFERENT);
-        expect(got[i]!.split(':').slice(0, 3).join(':'), `-s ${n} line ${i + 1}`).toBe(want[i]!.split(':').slice(0, 3).join(':'));
-      }
-      lines += want.length;
-      if (differ === 0) same++;
+      const want = tcpdump(['-n', '-r', f]);
+      expect(want.code, want.stderr).toBe(0);
+      const got = await sockit(['dump', '-n', '-r', f]);
+      expect(got.stdout.split('\n'), `-s ${n}`).toEqual(want.stdout.split('\n'));
+      marks += (want.stdout.match(/\[\|\w+\]/g) ?? []).length;
       rmSync(f);
     }
-    console.log(`snapshot lengths printed as tcpdump prints them: ${same} of 117 (${lines} lines)`);
-    expect(same).toBeGreaterThanOrEqual(57);
+    // the lengths cut every layer: the comparison saw many truncation marks
+    expect(marks).toBeGreaterThan(500);
   }, 300_000);
 });
 
