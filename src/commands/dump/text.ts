@@ -177,8 +177,15 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     const flags = [h.mf ? '+' : '', h.df ? 'DF' : ''].filter(Boolean).join(', ') || 'none';
     s +=
       `(tos 0x${h.tos.toString(16)}${ecn(h.tos)}, ttl ${h.ttl}, id ${h.id}, offset ${h.fragmentOffset}, flags [${flags}], ` +
-      `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}` +
-      (h.options.length ? `, options (${ipOptionsText(h.options, o)})` : '') +
+      `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}`;
+    if (ip.headerCut !== undefined) {
+      const cut = cutOptionsText(h.options, h.headerLength - 20, o);
+      if (cut.jumped) return `${s}, options (${cut.text} [|ip]`;
+      s += `, options (${cut.text})`;
+      if (cut.truncated) return `${s})\n    ${host(o, h.src)} > ${host(o, h.dst)}:  [|ip]`;
+    }
+    s +=
+      (h.options.length && ip.headerCut === undefined ? `, options (${ipOptionsText(h.options, o)})` : '') +
       `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${(ip.goodChecksum ?? 0).toString(16)})!`})\n    `;
   }
   const inner = layers[i + 1];
@@ -269,6 +276,38 @@ function timestampText(opt: Buffer, o: TextOptions): string {
 
 function ecn(tos: number): string {
   return ['', ',ECT(1)', ',ECT(0)', ',CE'][tos & 3]!;
+}
+
+// print-ip.c ip_option_values
+const IP_OPTION_NAMES: Record<number, string> = { 0: 'EOL', 1: 'NOP', 7: 'RR', 68: 'timestamp', 130: 'security', 131: 'LSRR', 137: 'SSRR', 148: 'RA' };
+
+/**
+ * print-ip.c ip_optprint over options the capture cut (`have` of `length`
+ * bytes): the whole ones as usual; at a cut option its name and
+ * " [truncated-option]"; `jumped` when even its type or length byte is
+ * missing (tcpdump's longjmp: the line ends at once).
+ */
+function cutOptionsText(have: Buffer, length: number, o: TextOptions): { text: string; truncated: boolean; jumped: boolean } {
+  let text = '',
+    q = 0,
+    left = length;
+  while (left > 0) {
+    if (q > 0) text += ',';
+    if (q >= have.length) return { text, truncated: false, jumped: true };
+    const code = have[q]!;
+    let len = 1;
+    if (code > 1) {
+      if (q + 1 >= have.length) return { text: text + (IP_OPTION_NAMES[code] ?? `unknown ${code}`), truncated: false, jumped: true };
+      len = have[q + 1]!;
+      if (len < 2 || len > left) return { text: `${text}${IP_OPTION_NAMES[code] ?? `unknown ${code}`} [bad length ${len}]`, truncated: false, jumped: false };
+    }
+    if (q + len > have.length) return { text: `${text}${IP_OPTION_NAMES[code] ?? `unknown ${code}`} [truncated-option]`, truncated: true, jumped: false };
+    text += ipOptionsText(have.subarray(q, q + len), o);
+    if (code === 0) break;
+    q += len;
+    left -= len;
+  }
+  return { text, truncated: false, jumped: false };
 }
 
 function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): string {
