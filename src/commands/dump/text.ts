@@ -1028,7 +1028,8 @@ export function asciiText(b: Buffer): string {
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
     if (c === 13) {
-      if (i + 1 === b.length || b[i + 1] !== 10) s += '.';
+      // print-ascii.c: a CR is a dot only with two more bytes after it, the next not a LF
+      if (b.length - (i + 1) > 1 && b[i + 1] !== 10) s += '.';
     } else s += graph(c) || c === 9 || c === 32 || c === 10 ? String.fromCharCode(c) : '.';
   }
   return s;
