@@ -95,7 +95,7 @@ function layerRecord(l: Layer, family: 4 | 6 | null, src: string, dst: string): 
         truncated: l.tc,
         recursion_desired: l.rd,
         questions: l.questions,
-        answers: l.answers.map((a) => ({ ...a, data: a.data || null })),
+        answers: l.answers.filter((a) => !a.cut).map((a) => ({ ...a, data: a.data || null })),
         bytes: l.length,
       };
     case 'ntp':

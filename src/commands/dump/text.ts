@@ -2,7 +2,19 @@
 // one line of `tcpdump -n -r F`, its -e -q -v variants, the -x/-X/-A dumps
 // and the timestamp formats. Facts copied, not code.
 import { formatIPv4, formatIPv6 } from '../../stack/packet/addr.js';
-import type { ArpLayer, DnsLayer, NtpLayer, Icmp6Layer, IcmpLayer, Ipv4Layer, Ipv6Layer, Layer, TcpLayer, UdpLayer } from '../../stack/dissect/index.js';
+import {
+  AFTER_FRAGMENT,
+  type ArpLayer,
+  type DnsLayer,
+  type NtpLayer,
+  type Icmp6Layer,
+  type IcmpLayer,
+  type Ipv4Layer,
+  type Ipv6Layer,
+  type Layer,
+  type TcpLayer,
+  type UdpLayer,
+} from '../../stack/dissect/index.js';
 
 export interface TextOptions {
   /** -e: the link-level header */
@@ -117,7 +129,8 @@ function sll2Prefix(layers: Layer[], o: TextOptions): string {
 
 /** tcpdump's marks for a header the capture cut short: " [|ip6]", "IP  [|ip]" ... */
 function truncatedText(l: Extract<Layer, { layer: 'truncated' }>, o: TextOptions): string {
-  if (l.codec === 'ip') return 'IP  [|ip]';
+  if (l.codec === 'ip') return l.error === 'empty' ? ' [|ip]' : 'IP  [|ip]';
+  if (l.frag) return `IP6 ${host(o, l.src!)} > ${host(o, l.dst!)}: frag (${l.frag[0]}|${l.frag[1]})${l.frag[0] === 0 ? ' ' : ''}`;
   if (l.src !== undefined) return `IP6 ${host(o, l.src)} > ${host(o, l.dst!)}:  [|${l.codec}]`;
   return ` [|${l.codec}]`;
 }
@@ -164,11 +177,23 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     const flags = [h.mf ? '+' : '', h.df ? 'DF' : ''].filter(Boolean).join(', ') || 'none';
     s +=
       `(tos 0x${h.tos.toString(16)}${ecn(h.tos)}, ttl ${h.ttl}, id ${h.id}, offset ${h.fragmentOffset}, flags [${flags}], ` +
-      `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}` +
-      (h.options.length ? `, options (${ipOptionsText(h.options, o)})` : '') +
+      `proto ${IPPROTO_NAMES[h.protocol] ?? 'unknown'} (${h.protocol}), length ${h.totalLength}`;
+    if (ip.headerCut !== undefined) {
+      const cut = cutOptionsText(h.options, h.headerLength - 20, o);
+      if (cut.jumped) return `${s}, options (${cut.text} [|ip]`;
+      s += `, options (${cut.text})`;
+      if (cut.truncated) return `${s})\n    ${host(o, h.src)} > ${host(o, h.dst)}:  [|ip]`;
+    }
+    s +=
+      (h.options.length && ip.headerCut === undefined ? `, options (${ipOptionsText(h.options, o)})` : '') +
       `${ip.checksumOk ? '' : `, bad cksum ${h.checksum.toString(16)} (->${(ip.goodChecksum ?? 0).toString(16)})!`})\n    `;
   }
   const inner = layers[i + 1];
+  if (ip.headerCut !== undefined && h.fragmentOffset === 0) {
+    // print-ip.c: the addresses (not for TCP and UDP, whose printers print them), then the caplen check
+    const addrs = h.protocol === 6 || h.protocol === 17 ? '' : `${host(o, h.src)} > ${host(o, h.dst)}: `;
+    return `${s}${addrs} [remaining caplen(${ip.headerCut}) < header length(${h.headerLength})] [|ip]`;
+  }
   if (h.fragmentOffset !== 0 || !inner || inner.layer === 'data') {
     return s + `${host(o, h.src)} > ${host(o, h.dst)}: ` + ipProto(o, h.protocol);
   }
@@ -253,6 +278,38 @@ function ecn(tos: number): string {
   return ['', ',ECT(1)', ',ECT(0)', ',CE'][tos & 3]!;
 }
 
+// print-ip.c ip_option_values
+const IP_OPTION_NAMES: Record<number, string> = { 0: 'EOL', 1: 'NOP', 7: 'RR', 68: 'timestamp', 130: 'security', 131: 'LSRR', 137: 'SSRR', 148: 'RA' };
+
+/**
+ * print-ip.c ip_optprint over options the capture cut (`have` of `length`
+ * bytes): the whole ones as usual; at a cut option its name and
+ * " [truncated-option]"; `jumped` when even its type or length byte is
+ * missing (tcpdump's longjmp: the line ends at once).
+ */
+function cutOptionsText(have: Buffer, length: number, o: TextOptions): { text: string; truncated: boolean; jumped: boolean } {
+  let text = '',
+    q = 0,
+    left = length;
+  while (left > 0) {
+    if (q > 0) text += ',';
+    if (q >= have.length) return { text, truncated: false, jumped: true };
+    const code = have[q]!;
+    let len = 1;
+    if (code > 1) {
+      if (q + 1 >= have.length) return { text: text + (IP_OPTION_NAMES[code] ?? `unknown ${code}`), truncated: false, jumped: true };
+      len = have[q + 1]!;
+      if (len < 2 || len > left) return { text: `${text}${IP_OPTION_NAMES[code] ?? `unknown ${code}`} [bad length ${len}]`, truncated: false, jumped: false };
+    }
+    if (q + len > have.length) return { text: `${text}${IP_OPTION_NAMES[code] ?? `unknown ${code}`} [truncated-option]`, truncated: true, jumped: false };
+    text += ipOptionsText(have.subarray(q, q + len), o);
+    if (code === 0) break;
+    q += len;
+    left -= len;
+  }
+  return { text, truncated: false, jumped: false };
+}
+
 function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): string {
   const ip = layers[i] as Ipv6Layer;
   const h = ip.header;
@@ -273,6 +330,8 @@ function ip6Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
       s += `frag (${o.verbose ? `0x${ip.fragment.id.toString(16).padStart(8, '0')}:` : ''}${ip.fragment.offset}|${ip.fragmentLength})`;
       if (ip.fragment.offset !== 0) return s;
       s += ' ';
+      const next = layers[i + 1];
+      if (next?.layer === 'truncated' && next.error === AFTER_FRAGMENT) return s;
     }
   }
   const inner = layers[i + 1];
@@ -315,6 +374,8 @@ function transportText(layers: Layer[], i: number, src: string, dst: string, o: 
       if (l.ports && l.codec === 'udp') return `${endpoint(o, src, udpPort(o, l.ports[0]))} > ${endpoint(o, dst, udpPort(o, l.ports[1]))}:  [|udp]`;
       if (l.ports && l.codec === 'tcp') return `${endpoint(o, src, tcpPort(o, l.ports[0]))} > ${endpoint(o, dst, tcpPort(o, l.ports[1]))}:  [|tcp]`;
       if (l.codec === 'icmp6') return ' [|icmp6]';
+      // print-tcp.c: without both ports, the addresses then the mark
+      if (!l.ports && l.codec === 'tcp') return `${host(o, src)} > ${host(o, dst)}: [|tcp]`;
       return `${host(o, src)} > ${host(o, dst)}:  [|${l.codec}]`;
     default:
       return `${host(o, src)} > ${host(o, dst)}: `;
@@ -398,6 +459,15 @@ function compareAddress(a: string, b: string): number {
   return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
 
+/** A quoted transport header: a whole one, or the ports of one the capture (or the quote) cut. */
+function quotedTransport(t: Layer | undefined): { layer: 'udp'; dstPort: number } | { layer: 'tcp'; segment: { dstPort: number } } | undefined {
+  if (t?.layer === 'udp' || t?.layer === 'tcp') return t;
+  if (t?.layer !== 'truncated' || !t.ports) return undefined;
+  if (t.codec === 'udp') return { layer: 'udp', dstPort: t.ports[1] };
+  if (t.codec === 'tcp') return { layer: 'tcp', segment: { dstPort: t.ports[1] } };
+  return undefined;
+}
+
 function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string, o: TextOptions, ts: TcpState): string {
   const g = t.segment;
   let s = `${endpoint(o, src, tcpPort(o, g.srcPort))} > ${endpoint(o, dst, tcpPort(o, g.dstPort))}: `;
@@ -414,6 +484,12 @@ function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string,
   if (g.flags.ack) s += `, ack ${ack}`;
   s += `, win ${g.window}`;
   if (g.flags.urg) s += `, urg ${g.urgent}`;
+  if (t.optionsCut) {
+    // print-tcp.c: the options read so far, the cut one's name, then the mark
+    const read = g.options.map((x) => tcpOptionText(x, sack));
+    const sep = read.length ? ',' : '';
+    return `${s}, options [${read.join(',')}${sep}${t.optionsCut.name} [|tcp]${t.optionsCut.mark ? '>' : ''}`;
+  }
   if (g.options.length) s += `, options [${g.options.map((x) => tcpOptionText(x, sack)).join(',')}]`;
   s += `, length ${length}`;
   if (next?.layer === 'dns') s += dnsText(next, o);
@@ -450,6 +526,7 @@ function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string,
   }
   if (o.quiet) return s + `UDP, length ${u.length}`;
   if (next?.layer === 'dns') return s + dnsText(next, o).slice(1);
+  if (next?.layer === 'truncated' && next.codec === 'ntp') return `${s} [|ntp]`;
   if (next?.layer === 'ntp') return s + `NTPv${next.version}, ${NTP_MODES[next.mode]}, length ${next.length}` + (o.verbose ? ntpVerbose(next) : '');
   return s + `UDP, length ${u.length}`;
 }
@@ -457,21 +534,55 @@ function udpText(u: UdpLayer, next: Layer | undefined, src: string, dst: string,
 /** print-ntp.c ntp_time_print at -v: leap, stratum, poll, precision, delays, reference and the four timestamps. */
 function ntpVerbose(n: NtpLayer): string {
   const b = n.header;
+  let s = '';
+  // print-ntp.c prints field by field: a capture cut inside the header ends at the first field it lacks
+  const need = (k: number) => {
+    if (b.length < k) throw NTP_CUT;
+  };
+  try {
+    s = ntpFields(n, b, need);
+  } catch (e) {
+    if (e !== NTP_CUT) throw e;
+    return ntpPartial + ' [|ntp]';
+  }
+  return s;
+}
+
+const NTP_CUT = new Error('cut');
+let ntpPartial = '';
+
+function ntpFields(n: NtpLayer, b: Buffer, need: (k: number) => void): string {
   const leap = b[0]! & 0xc0;
   let s = `\n\tLeap indicator: ${['', '+1s', '-1s', 'clock unsynchronized'][leap >> 6]} (${leap})`;
+  const add = (k: number, t: () => string) => {
+    ntpPartial = s;
+    need(k);
+    s += t();
+  };
   if (n.mode === 0 || n.mode > 5) return s;
-  const stratum = b[1]!;
-  s += `, Stratum ${stratum} (${stratum === 0 ? 'unspecified' : stratum === 1 ? 'primary reference' : stratum <= 15 ? 'secondary reference' : 'reserved'})`;
-  const poll = b.readInt8(2);
-  s += `, poll ${poll}${poll <= -32 || poll >= 32 ? '' : poll >= 0 ? ` (${2 ** poll}s)` : ` (1/${2 ** -poll}s)`}, precision ${b.readInt8(3)}`;
+  const stratum = b[1] ?? 0;
+  add(
+    2,
+    () => `, Stratum ${stratum} (${stratum === 0 ? 'unspecified' : stratum === 1 ? 'primary reference' : stratum <= 15 ? 'secondary reference' : 'reserved'})`,
+  );
+  add(3, () => {
+    const poll = b.readInt8(2);
+    return `, poll ${poll}${poll <= -32 || poll >= 32 ? '' : poll >= 0 ? ` (${2 ** poll}s)` : ` (1/${2 ** -poll}s)`}`;
+  });
+  add(4, () => `, precision ${b.readInt8(3)}`);
   const sfix = (at: number) => `${b.readUInt16BE(at)}.${String(Math.trunc((b.readUInt16BE(at + 2) / 65536) * 1000000)).padStart(6, '0')}`;
-  s += `\n\tRoot Delay: ${sfix(4)}, Root dispersion: ${sfix(8)}, Reference-ID: `;
-  if (stratum === 0) s += '(unspec)';
-  else if (stratum === 1)
-    s += [...b.subarray(12, 16)].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : c ? `\\${c.toString(8).padStart(3, '0')}` : '')).join('');
-  else s += `0x${b.readUInt32BE(12).toString(16).padStart(8, '0')}`;
-  s += `\n\t  Reference Timestamp:  ${ntpTime(b, 16)}\n\t  Originator Timestamp: ${ntpTime(b, 24)}`;
-  s += `\n\t  Receive Timestamp:    ${ntpTime(b, 32)}\n\t  Transmit Timestamp:   ${ntpTime(b, 40)}`;
+  add(8, () => `\n\tRoot Delay: ${sfix(4)}`);
+  add(12, () => `, Root dispersion: ${sfix(8)}`);
+  add(16, () => {
+    if (stratum === 0) return ', Reference-ID: (unspec)';
+    if (stratum === 1)
+      return `, Reference-ID: ${[...b.subarray(12, 16)].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : c ? `\\${c.toString(8).padStart(3, '0')}` : '')).join('')}`;
+    return `, Reference-ID: 0x${b.readUInt32BE(12).toString(16).padStart(8, '0')}`;
+  });
+  add(24, () => `\n\t  Reference Timestamp:  ${ntpTime(b, 16)}`);
+  add(32, () => `\n\t  Originator Timestamp: ${ntpTime(b, 24)}`);
+  add(40, () => `\n\t  Receive Timestamp:    ${ntpTime(b, 32)}`);
+  add(48, () => `\n\t  Transmit Timestamp:   ${ntpTime(b, 40)}`);
   s += `\n\t    Originator - Receive Timestamp:  ${ntpDelta(b, 24, 32)}\n\t    Originator - Transmit Timestamp: ${ntpDelta(b, 24, 40)}`;
   const extra = n.length - 48;
   if ((extra === 4 || extra === 20 || extra === 24) && b.length >= n.length) {
@@ -564,20 +675,23 @@ const dnsType = (t: number) => DNS_TYPES[t] ?? `Type${t}`;
 /** print-domain.c ns_print, non-verbose: " 1234+ A? example.com. (29)". */
 function dnsText(d: DnsLayer, _o: TextOptions): string {
   let s = ' ';
-  if (d.length < 12) return ` [|domain]`;
+  // print-domain.c: a cut header prints nothing of it; any cut ends the line at " [|domain]", no length
+  if (d.short) return `  [|domain]`;
   if (d.qr) {
     s += `${d.id}${DNS_OPS[d.opcode]}${DNS_RCODES[d.rcode] ?? ` Resp${d.rcode}`}${d.aa ? '*' : ''}${d.ra ? '' : '-'}${d.tc ? '|' : ''}`;
     if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
+    if (!d.questionsRead) return `${s} [|domain]`;
     // -vv: the question section of a response too
     if (_o.verbose > 1) s += d.questions.map((q) => ` q: ${dnsType(q.type)}${q.class !== 1 ? ` ${q.class}` : ''}? ${q.name}`).join(',');
     s += ` ${d.ancount}/${d.nscount}/${d.arcount}`;
     s += d.answers
-      .map(
-        (a) =>
-          ` ${_o.verbose ? `${a.name} ${_o.verbose > 2 ? `[${relativeTime(a.ttl)}] ` : ''}` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`,
+      .map((a) =>
+        a.cut && a.type === 0
+          ? ''
+          : ` ${_o.verbose ? `${a.name} ${_o.verbose > 2 ? `[${relativeTime(a.ttl)}] ` : ''}` : ''}${a.class !== 1 ? `${a.class} ` : ''}${dnsType(a.type)}${a.data ? ` ${a.data}` : ''}`,
       )
       .join(',');
-    if (d.truncated) s += ' [|domain]';
+    if (d.truncated) return `${s} [|domain]`;
   } else {
     s += `${d.id}${DNS_OPS[d.opcode]}${d.rd ? '+' : ''}${d.cd ? '%' : ''}`;
     if (d.ancount) s += ` [${d.ancount}a]`;
@@ -586,7 +700,7 @@ function dnsText(d: DnsLayer, _o: TextOptions): string {
     if (d.qdcount !== 1) s += ` [${d.qdcount}q]`;
     const q = d.questions[0];
     if (q) s += ` ${dnsType(q.type)}${q.class !== 1 ? ` ${q.class}` : ''}? ${q.name}`;
-    else if (d.qdcount) s += ' [|domain]';
+    else if (d.qdcount) return `${s} [|domain]`;
   }
   return s + ` (${d.length})`;
 }
@@ -663,7 +777,7 @@ function icmpText(c: IcmpLayer, src: string, dst: string, o: TextOptions, ts: Tc
       const to = qip ? host(o, qip.header.dst) : '';
       if (c.code === 2) s += `${to} protocol ${qip?.header.protocol} unreachable`;
       else if (c.code === 3) {
-        const t = q?.[1];
+        const t = quotedTransport(q?.[1]);
         if (t?.layer === 'udp') s += `${to} udp port ${udpPort(o, t.dstPort)} unreachable`;
         else if (t?.layer === 'tcp') s += `${to} tcp port ${tcpPort(o, t.segment.dstPort)} unreachable`;
         else s += `${to} protocol ${qip?.header.protocol} port unreachable`;
@@ -841,7 +955,7 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
       break;
     case 1: {
       s += `destination unreachable, ${UNREACH6[c.code] ?? `unknown unreach code (${c.code})`}`;
-      const t = q?.[1];
+      const t = quotedTransport(q?.[1]);
       if (c.code === 4 && qip) {
         const to = host(o, qip.header.dst);
         if (t?.layer === 'udp') s += `, ${to} udp port ${udpPort(o, t.dstPort)}`;
@@ -867,6 +981,11 @@ function icmp6Text(c: Icmp6Layer, o: TextOptions): string {
     default:
       s += `type-#${c.type}`;
   }
+  if (c.typeOnly) return `${s.split(', ').slice(0, 2).join(', ')} [|icmp6]`;
+  // print-icmp6.c reads nothing past the code of a router solicitation or advertisement without -v
+  if (c.short && (c.type === 133 || c.type === 134) && !o.verbose) return `${s}, length ${c.length}`;
+  // a port unreachable whose quoted ports the capture cut prints no address
+  if (c.short && c.type === 1 && c.code === 4) return `${s.slice(0, s.indexOf('unreachable port') + 'unreachable port'.length)} [|icmp6]`;
   if (c.short) return s.replace(/, (who has|tgt is|id|\S+ group|[0-9a-f:]+ udp port|[0-9a-f:]+ tcp port|max resp).*$/, '').replace(/ for $/, '') + ' [|icmp6]';
   return s + `, length ${c.length}`;
 }
@@ -909,7 +1028,8 @@ export function asciiText(b: Buffer): string {
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
     if (c === 13) {
-      if (i + 1 === b.length || b[i + 1] !== 10) s += '.';
+      // print-ascii.c: a CR is a dot only with two more bytes after it, the next not a LF
+      if (b.length - (i + 1) > 1 && b[i + 1] !== 10) s += '.';
     } else s += graph(c) || c === 9 || c === 32 || c === 10 ? String.fromCharCode(c) : '.';
   }
   return s;

@@ -79,9 +79,14 @@ class Chunks {
   }
 }
 
-/** Open a file (or '-' for standard input) as a stream of chunks. */
+/**
+ * Open a file (or '-' for standard input) as a stream of chunks. 64 KiB
+ * chunks: 1 MiB ones, each its own allocation outside V8's heap and freed
+ * only when a GC notices, let the RSS grow with the file (157 MiB for a 1M-
+ * packet file, 83 MiB with these; the CPU time is the same).
+ */
 export function openSource(path: string): Readable {
-  return path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
+  return path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 16 });
 }
 
 /** The records of a capture file, in order. */

@@ -48,8 +48,21 @@ function rdata(buf: Buffer, type: number, p: number, rdlen: number, end: number)
   return '';
 }
 
-export function decodeDns(buf: Buffer, p: number, end: number): DnsLayer {
-  const length = end - p;
+/** tcpdump's ns_nskip: past a name in the capture, or null where the capture (or the name) ends. */
+function skipName(buf: Buffer, p: number): number | null {
+  for (;;) {
+    if (p >= buf.length) return null;
+    const len = buf[p]!;
+    if ((len & 0xc0) === 0xc0) return p + 2 <= buf.length ? p + 2 : null;
+    if (len & 0xc0) return null;
+    p += 1 + len;
+    if (len === 0) return p;
+  }
+}
+
+/** `wire`: the message's length by its UDP header, what tcpdump prints, when the capture holds less. */
+export function decodeDns(buf: Buffer, p: number, end: number, wire = end - p): DnsLayer {
+  const length = wire;
   const base = buf.subarray(p, end);
   const l: DnsLayer = {
     layer: 'dns',
@@ -72,7 +85,10 @@ export function decodeDns(buf: Buffer, p: number, end: number): DnsLayer {
     length,
     truncated: true,
   };
-  if (length < 12) return l;
+  if (base.length < 12) {
+    l.short = true;
+    return l;
+  }
   const f = base.readUInt16BE(2);
   Object.assign(l, {
     id: base.readUInt16BE(0),
@@ -93,16 +109,34 @@ export function decodeDns(buf: Buffer, p: number, end: number): DnsLayer {
   let q = 12;
   for (let i = 0; i < l.qdcount; i++) {
     const n = readName(base, q, base.length);
-    if (!n || n.next + 4 > base.length) return l;
+    if (!n || n.next + 4 > base.length) {
+      // print-domain.c skips a response's questions by their names alone
+      if (!l.qr) return l;
+      const past = skipName(base, q);
+      if (past === null) return l;
+      q = past + 4;
+      continue;
+    }
     l.questions.push({ name: n.name, type: base.readUInt16BE(n.next), class: base.readUInt16BE(n.next + 2) });
     q = n.next + 4;
   }
+  l.questionsRead = true;
   for (let i = 0; i < l.ancount; i++) {
+    // ns_rprint: a record whose name or fixed part the capture cut prints nothing and ends the walk
+    if (i > 0 && q >= base.length) return l;
     const n = readName(base, q, base.length);
-    if (!n || n.next + 10 > base.length) return l;
+    if (!n || n.next + 10 > base.length) {
+      l.answers.push({ name: '', type: 0, class: 1, ttl: 0, data: '', cut: true });
+      q = base.length;
+      continue;
+    }
     const type = base.readUInt16BE(n.next),
       rdlen = base.readUInt16BE(n.next + 8);
-    if (n.next + 10 + rdlen > base.length) return l;
+    if (n.next + 10 + rdlen > base.length) {
+      // its type printed, then the mark
+      l.answers.push({ name: n.name, type, class: base.readUInt16BE(n.next + 2), ttl: base.readUInt32BE(n.next + 4), data: '', cut: true });
+      return l;
+    }
     const rec: DnsRecord = {
       name: n.name,
       type,

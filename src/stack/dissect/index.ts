@@ -11,7 +11,7 @@ import { formatIPv4, formatIPv6 } from '../packet/addr.js';
 import { fold, sum16 } from '../packet/checksum.js';
 import * as lt from '../capture/linktype.js';
 import { decodeDns } from './dns.js';
-import type { Dissection, Icmp6Layer, IcmpLayer, Layer } from './layers.js';
+import { AFTER_FRAGMENT, type Dissection, type Icmp6Layer, type IcmpLayer, type Layer } from './layers.js';
 
 export * from './layers.js';
 
@@ -101,13 +101,17 @@ const PROTOCOLS: Record<number, Next> = {
 };
 
 /** well-known UDP/TCP port -> dissector (registry 4). */
-const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[], tcpTransport: boolean) => void> = {
-  53: (buf, p, end, layers, overTcp) => {
+const PORTS: Record<number, (buf: Buffer, p: number, end: number, layers: Layer[], tcpTransport: boolean, length: number) => void> = {
+  53: (buf, p, end, layers, overTcp, length) => {
     if (overTcp) p += 2; // RFC 1035 4.2.2: a two-byte length first
-    layers.push(decodeDns(buf, p, end));
+    layers.push(decodeDns(buf, p, end, overTcp ? end - p : length));
   },
-  123: (buf, p, end, layers) => {
+  123: (buf, p, end, layers, _overTcp, length) => {
     const r = ntp.decode(buf.subarray(0, end), p);
+    // print-ntp.c needs one byte for its summary (version, mode); -v's fields end where the capture does
+    if (!r.ok && end > p && end - p < length)
+      return void layers.push({ layer: 'ntp', version: (buf[p]! >> 3) & 7, mode: buf[p]! & 7, stratum: buf[p + 1] ?? 0, length, header: buf.subarray(p, end) });
+    if (!r.ok && end === p && length > 0) return cut(layers, 'ntp', 'empty');
     if (!r.ok) return cut(layers, 'ntp', r.error);
     layers.push({ layer: 'ntp', version: r.value.version, mode: r.value.mode, stratum: r.value.stratum, length: end - p, header: buf.subarray(p, end) });
   },
@@ -257,7 +261,11 @@ let pseudo: ((protocol: number, length: number) => number) | null = null;
 
 function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   const r = ipv4.decode(buf, p);
-  if (!r.ok) return cut(layers, 'ip', r.error);
+  if (!r.ok) {
+    if (buf.length === p) return cut(layers, 'ip', 'empty');
+    if (ip4Cut(buf, p, layers)) return;
+    return cut(layers, 'ip', r.error);
+  }
   const { header, payload, partial } = r.value;
   const l4: Layer = { layer: 'ipv4', header, checksumOk: header.checksumOk, partial };
   if (!header.checksumOk) l4.goodChecksum = ~fold(sum16(buf, p, p + header.headerLength) - header.checksum) & 0xffff;
@@ -272,12 +280,40 @@ function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   upper(header.protocol, buf, p + header.headerLength, p + header.headerLength + payload.length, header.totalLength - header.headerLength, layers);
 }
 
+/** An IPv4 header the capture cut inside its options: the fixed header, the options held (print-ip.c's caplen check). */
+function ip4Cut(buf: Buffer, p: number, layers: Layer[]): boolean {
+  const have = buf.length - p;
+  if (have < ipv4.MIN_HEADER || buf[p]! >> 4 !== 4) return false;
+  const headerLength = (buf[p]! & 0x0f) * 4;
+  if (headerLength <= have) return false;
+  const fixed = Buffer.from(buf.subarray(p, p + ipv4.MIN_HEADER));
+  fixed[0] = 0x45;
+  const r = ipv4.decode(fixed, 0);
+  if (!r.ok || r.value.header.totalLength < headerLength) return false;
+  const header = { ...r.value.header, headerLength, options: Buffer.from(buf.subarray(p + ipv4.MIN_HEADER)), checksumOk: true };
+  layers.push({ layer: 'ipv4', header, checksumOk: true, partial: true, headerCut: have });
+  return true;
+}
+
 function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   const r = ipv6.decode(buf, p);
   if (!r.ok) {
     // a short fixed header, or an extension header cut off (tcpdump's [|ip6] and [|hbhopt])
     if (buf.length - p < ipv6.HEADER || buf[p]! >> 4 !== 6) return cut(layers, 'ip6', r.error);
-    layers.push({ layer: 'truncated', codec: buf[p + 6] === 0 ? 'hbhopt' : 'ip6', error: r.error, src: formatIPv6(buf, p + 8), dst: formatIPv6(buf, p + 24) });
+    // print-frag6.c: the offset field is all the summary needs
+    if (buf[p + 6] === ipv6.NEXT_FRAGMENT && buf.length - p >= ipv6.HEADER + 4) {
+      const off = buf.readUInt16BE(p + ipv6.HEADER + 2) & 0xfff8;
+      const frag: [number, number] = [off, buf.readUInt16BE(p + 4) - 8];
+      layers.push({ layer: 'truncated', codec: 'frag6', error: r.error, src: formatIPv6(buf, p + 8), dst: formatIPv6(buf, p + 24), frag });
+      return;
+    }
+    layers.push({
+      layer: 'truncated',
+      codec: buf[p + 6] === 0 ? 'hbhopt' : buf[p + 6] === ipv6.NEXT_FRAGMENT ? 'frag6' : 'ip6',
+      error: r.error,
+      src: formatIPv6(buf, p + 8),
+      dst: formatIPv6(buf, p + 24),
+    });
     return;
   }
   const v = r.value;
@@ -302,6 +338,8 @@ function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
     layers.push({ layer: 'data', length: fragmentLength ?? 0 });
     return;
   }
+  // print-ip6.c: a first fragment whose capture ends with its fragment header ends there
+  if (v.fragment && start >= buf.length) return cut(layers, 'frag6', AFTER_FRAGMENT);
   upper(v.protocol, buf, start, start + v.payload.length, upperLength, layers);
 }
 
@@ -343,12 +381,61 @@ function truncatedPorts(buf: Buffer, p: number, layers: Layer[], codec: string, 
 
 function tcpLayer(buf: Buffer, p: number, layers: Layer[], length: number): void {
   const r = tcp.decode(buf, p);
-  if (!r.ok) return truncatedPorts(buf, p, layers, r.codec, r.error);
+  if (!r.ok) {
+    const have = buf.length - p;
+    if (have >= tcp.MIN_HEADER && (buf[p + 12]! >> 4) * 4 > have && tcpCut(buf, p, layers, length)) return;
+    return truncatedPorts(buf, p, layers, r.codec, r.error);
+  }
   const seg = r.value;
   layers.push({ layer: 'tcp', segment: seg, length: length - seg.headerLength, sum: sumCheck(buf, p, length, IPPROTO_TCP, 16) });
   if (length - seg.headerLength <= 0) return;
   const port = PORTS[seg.srcPort] ?? PORTS[seg.dstPort];
-  if (port) port(buf, p + seg.headerLength, buf.length, layers, true);
+  if (port) port(buf, p + seg.headerLength, buf.length, layers, true, length - seg.headerLength);
+}
+
+// print-tcp.c's option names, for an option whose data the capture cut
+const TCP_OPTION_NAMES: Record<number, string> = { 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 8: 'TS' };
+
+/**
+ * A TCP header whose options the capture cut: the fixed header, then the
+ * options read whole, as tcpdump walks them (its type and length bytes read,
+ * the name printed, then the data checked: a cut there is " [|tcp]", with a
+ * ">" once an option was printed whole). False when an option is malformed.
+ */
+function tcpCut(buf: Buffer, p: number, layers: Layer[], length: number): boolean {
+  const fixed = Buffer.from(buf.subarray(p, p + tcp.MIN_HEADER));
+  const headerLength = (fixed[12]! >> 4) * 4;
+  fixed[12] = (5 << 4) | (fixed[12]! & 0x0f);
+  const r = tcp.decode(fixed, 0);
+  if (!r.ok) return false;
+  const options: tcp.TcpOption[] = [];
+  let q = p + tcp.MIN_HEADER,
+    left = headerLength - tcp.MIN_HEADER,
+    name = '',
+    mark = false;
+  while (left > 0) {
+    if (q >= buf.length) break;
+    const type = buf[q]!;
+    let len = 1;
+    if (type > 1) {
+      if (q + 1 >= buf.length) break;
+      len = buf[q + 1]!;
+      if (len < 2 || len > left) return false;
+      if (q + len > buf.length) {
+        name = TCP_OPTION_NAMES[type] ?? `unknown-${type}`;
+        mark = options.length > 0;
+        break;
+      }
+    }
+    const one = tcp.decodeOptions(buf, q, q + len);
+    if (!one.ok) return false;
+    options.push(...one.value);
+    if (type === 0) break;
+    q += len;
+    left -= len;
+  }
+  layers.push({ layer: 'tcp', segment: { ...r.value, headerLength, options }, length: length - headerLength, optionsCut: { name, mark } });
+  return true;
 }
 
 function udpLayer(buf: Buffer, p: number, layers: Layer[], _length: number): void {
@@ -365,7 +452,7 @@ function udpLayer(buf: Buffer, p: number, layers: Layer[], _length: number): voi
     sum: sumCheck(buf, p, u.length, IPPROTO_UDP, 6),
   });
   const port = PORTS[u.srcPort] ?? PORTS[u.dstPort];
-  if (port) port(buf, p + udp.HEADER, Math.min(buf.length, p + u.length), layers, false);
+  if (port) port(buf, p + udp.HEADER, Math.min(buf.length, p + u.length), layers, false, u.length - udp.HEADER);
 }
 
 function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
@@ -389,11 +476,20 @@ function icmp4(buf: Buffer, p: number, layers: Layer[], length: number): void {
     if (buf.length - p > 8) ip4(buf, p + 8, q);
     l.quote = q;
     if (q[0]?.layer !== 'ipv4') l.short = true;
+    // print-icmp.c: a port unreachable reads the quoted destination port
+    else if (type === 3 && code === 3 && buf.length - (p + 8 + q[0].header.headerLength) < 4) l.short = true;
   }
 }
 
 function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
-  if (buf.length - p < 4) return cut(layers, 'icmp6', 'truncated');
+  if (buf.length === p) return cut(layers, 'icmp6', 'truncated');
+  if (buf.length - p < 4) {
+    // print-icmp6.c: the type's name from one byte, the code's from two, then the mark
+    const l: Icmp6Layer = { layer: 'icmp6', type: buf[p]!, code: buf[p + 1] ?? 0, checksum: 0, length, short: true };
+    if (buf.length - p < 2) l.typeOnly = true;
+    layers.push(l);
+    return;
+  }
   const type = buf[p]!,
     code = buf[p + 1]!;
   const l: Icmp6Layer = { layer: 'icmp6', type, code, checksum: buf.readUInt16BE(p + 2), length, sum: sumCheck(buf, p, length, IPPROTO_ICMPV6, 2) };
@@ -436,6 +532,8 @@ function icmp6(buf: Buffer, p: number, layers: Layer[], length: number): void {
     if (have > 8) ip6(buf, p + 8, q);
     l.quote = q;
     if (q[0]?.layer !== 'ipv6' && type !== 2) l.short = true;
+    // print-icmp6.c get_upperlayer: a port unreachable needs the quoted transport's ports
+    else if (type === 1 && code === 4 && q[1]?.layer === 'truncated' && !q[1].ports) l.short = true;
   }
 }
 

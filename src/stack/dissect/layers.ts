@@ -48,6 +48,8 @@ export interface Ipv4Layer {
   checksumOk: boolean;
   partial: boolean /** the header checksum it should carry, when it carries another */;
   goodChecksum?: number;
+  /** the capture ends inside the header (its options): the bytes it holds */
+  headerCut?: number;
 }
 export interface Ipv6Layer {
   layer: 'ipv6';
@@ -70,6 +72,8 @@ export interface TcpLayer {
   segment: TcpSegment /** payload bytes by the IP length */;
   length: number;
   sum?: ChecksumCheck;
+  /** the capture ends inside the options: `segment.options` holds those read whole (print-tcp.c's walk) */
+  optionsCut?: { name: string; mark: boolean };
 }
 export interface UdpLayer {
   layer: 'udp';
@@ -106,6 +110,8 @@ export interface Icmp6Layer {
   seq?: number;
   mtu?: number;
   pointer?: number;
+  /** the capture holds its type byte alone */
+  typeOnly?: boolean;
   /** NS/NA/redirect target; MLDv1 group */
   target?: string;
   naFlags?: { router: boolean; solicited: boolean; override: boolean };
@@ -134,6 +140,8 @@ export interface DnsRecord {
   class: number;
   ttl: number;
   data: string;
+  /** the capture cut it: type 0, nothing printed (its name or fixed part cut), else its type only */
+  cut?: boolean;
 }
 export interface DnsLayer {
   layer: 'dns';
@@ -156,6 +164,10 @@ export interface DnsLayer {
   length: number;
   /** the message ended inside a record */
   truncated: boolean;
+  /** the capture holds less than the 12-byte header */
+  short?: boolean;
+  /** the question section was read (or skipped) whole */
+  questionsRead?: boolean;
 }
 export interface NtpLayer {
   layer: 'ntp';
@@ -179,6 +191,8 @@ export interface TruncatedLayer {
   ports?: [number, number] /** the addresses, when the network header was whole */;
   src?: string;
   dst?: string;
+  /** an IPv6 fragment header cut after its offset: the offset and the fragment's length */
+  frag?: [number, number];
 }
 
 export type Layer =
@@ -203,3 +217,6 @@ export interface Dissection {
   /** bytes of link-layer header (what -x leaves out) */
   linkHeaderLength: number;
 }
+
+/** the error of a first fragment captured to the end of its fragment header */
+export const AFTER_FRAGMENT = 'nothing after the fragment header';
