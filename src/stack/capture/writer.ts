@@ -42,9 +42,12 @@ export class CaptureWriter {
 
   /** Write one packet; throws a RangeError when a pcap file cannot hold its link type. */
   write(p: CapturePacket): void {
-    if (this.format === 'pcap') this.writePcap(p);
-    else this.writePcapng(p);
-    if (this.used >= STAGE_BYTES >> 1) this.flush();
+    if (this.format === 'pcap') {
+      if (!this.started) this.header(p.linktype, p.snaplen);
+      if (p.linktype !== this.pcapLinktype)
+        throw new RangeError(`a pcap file holds one link type (${this.pcapLinktype}); packet ${p.number} has ${p.linktype}: use --format pcapng`);
+    }
+    this.writeFrame(p.linktype, p.snaplen, p.sec, p.nsec, p.len, null, p.data, 0, p.data.length);
   }
 
   /**
@@ -125,18 +128,6 @@ export class CaptureWriter {
     this.started = true;
   }
 
-  private writePcap(p: CapturePacket): void {
-    if (!this.started) this.header(p.linktype, p.snaplen);
-    if (p.linktype !== this.pcapLinktype)
-      throw new RangeError(`a pcap file holds one link type (${this.pcapLinktype}); packet ${p.number} has ${p.linktype}: use --format pcapng`);
-    const n = pcap.RECORD_HEADER + p.data.length;
-    if (this.used + n > this.stage.length) this.flush();
-    if (n > this.stage.length) this.grow(n);
-    pcap.encodeRecordHeader({ sec: p.sec, frac: this.nano ? p.nsec : Math.floor(p.nsec / 1000), caplen: p.data.length, len: p.len }, this.stage, this.used);
-    this.stage.set(p.data, this.used + pcap.RECORD_HEADER);
-    this.used += n;
-  }
-
   /** The interface id for a link type and snaplen, its IDB staged the first time (the last one is remembered). */
   private interfaceFor(linktype: number, snaplen: number): number {
     if (linktype === this.lastLinktype && snaplen === this.lastSnaplen) return this.lastId;
@@ -152,12 +143,6 @@ export class CaptureWriter {
     this.lastSnaplen = snaplen;
     this.lastId = id;
     return id;
-  }
-
-  private writePcapng(p: CapturePacket): void {
-    const id = this.interfaceFor(p.linktype, p.snaplen);
-    const ts = BigInt(p.sec) * (this.nano ? 1_000_000_000n : 1_000_000n) + BigInt(this.nano ? p.nsec : Math.floor(p.nsec / 1000));
-    this.push(ng.encodeEnhancedPacket({ interfaceId: id, timestamp: ts, len: p.len, data: p.data }));
   }
 
   private push(b: Buffer): void {

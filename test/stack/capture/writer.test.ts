@@ -1,13 +1,15 @@
 // CaptureWriter.writeFrame (the -w hot loop: a packet as bytes from the ring,
-// no object per packet) writes byte for byte what write() writes for the same
-// packet, in pcap and pcapng, µs and ns, with a prefix (SLL2 header, a VLAN
-// tag put back) and without; and tcpdump reads the result.
+// no object per packet; write() of a packet object goes through it too)
+// writes byte for byte what the pcap and pcapng codecs encode for the same
+// packet (their record headers, and the EPB with a bigint timestamp), µs and
+// ns, with a prefix (SLL2 header, a VLAN tag put back) and without; and
+// tcpdump reads the result.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureWriter, type CaptureFormat } from '../../../src/stack/capture/index.js';
+import { CaptureWriter, type CaptureFormat, pcap, pcapng } from '../../../src/stack/capture/index.js';
 import { LINKTYPE_ETHERNET } from '../../../src/stack/capture/linktype.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockit-writer-'));
@@ -41,13 +43,16 @@ const sizes = [42, 43, 45, 64, 106, 1514, 9014];
 describe('CaptureWriter.writeFrame', () => {
   for (const format of ['pcap', 'pcapng'] as CaptureFormat[]) {
     for (const nano of [false, true]) {
-      it(`is byte for byte write() (${format}, ${nano ? 'ns' : 'µs'}), with and without a prefix`, () => {
+      it(`is byte for byte what the codecs encode (${format}, ${nano ? 'ns' : 'µs'}), with and without a prefix, and write() is too`, () => {
         const a = join(dir, `a-${format}-${nano}`),
           b = join(dir, `b-${format}-${nano}`);
         const wa = new CaptureWriter(a, format, nano),
           wb = new CaptureWriter(b, format, nano);
-        wa.begin(LINKTYPE_ETHERNET, 262144);
         wb.begin(LINKTYPE_ETHERNET, 262144);
+        const want: Buffer[] =
+          format === 'pcap'
+            ? [pcap.encodeFileHeader({ nano, snaplen: 262144, linktype: LINKTYPE_ETHERNET })]
+            : [pcapng.encodeSectionHeader(), pcapng.encodeInterface({ linktype: LINKTYPE_ETHERNET, snaplen: 262144, nano })];
         // a ring stand-in: packets at odd offsets of one big buffer
         const ring = Buffer.alloc(1 << 16);
         let n = 0;
@@ -58,15 +63,23 @@ describe('CaptureWriter.writeFrame', () => {
             f.copy(ring, off);
             const split = n % 3 === 0 ? 16 : 0; // every third packet: a 16-byte prefix, the rest from the "ring"
             const len = size + (n % 2); // a wire length past the bytes kept, now and then
+            const frac = nano ? nsec : Math.floor(nsec / 1000);
+            want.push(
+              format === 'pcap'
+                ? Buffer.concat([pcap.encodeRecordHeader({ sec, frac, caplen: size, len }), f])
+                : pcapng.encodeEnhancedPacket({ interfaceId: 0, timestamp: BigInt(sec) * (nano ? 1_000_000_000n : 1_000_000n) + BigInt(frac), len, data: f }),
+            );
             wa.write({ number: n, sec, nsec, caplen: size, len, data: f, linktype: LINKTYPE_ETHERNET, snaplen: 262144, interfaceId: 0 });
             wb.writeFrame(LINKTYPE_ETHERNET, 262144, sec, nsec, len, split ? f.subarray(0, split) : null, ring, off + split, size - split);
           }
         wa.close();
         wb.close();
-        const got = readFileSync(b),
-          want = readFileSync(a);
-        expect(got.length).toBe(want.length);
-        expect(got.equals(want)).toBe(true);
+        const expected = Buffer.concat(want);
+        for (const file of [b, a]) {
+          const got = readFileSync(file);
+          expect(got.length, file).toBe(expected.length);
+          expect(got.equals(expected), file).toBe(true);
+        }
         const r = spawnSync('tcpdump', ['-n', '-r', b, '-tt'], { encoding: 'latin1' });
         expect(r.status, r.stderr).toBe(0);
         expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(stamps.length * sizes.length);
