@@ -1,41 +1,18 @@
 // Names to socket addresses: UNP 11.11 host_serv. Hosts go through libc's
 // getaddrinfo(3) (resolve.ts: /etc/hosts, NSS, DNS), services through
 // /etc/services as getservbyname(3) reads it.
-import { readFileSync } from 'node:fs';
 import * as C from './constants.js';
 import { resolveHost } from './resolve.js';
+import { type ServEnt, servicesFile } from './services.js';
 import type { Inet6Address, InetAddress } from './socket.js';
 
 export type Family = 0 | 4 | 6;
 export type InetSockAddr = InetAddress | Inet6Address;
 
-/** struct servent: one /etc/services line (UNP 11.5). */
-export interface ServEnt {
-  name: string;
-  port: number;
-  proto: string;
-  aliases: string[];
-}
+export type { ServEnt } from './services.js';
 
-let servents: ServEnt[] | undefined;
-
-/** Every /etc/services entry in file order (read once). */
-function serventTable(): ServEnt[] {
-  if (servents) return servents;
-  servents = [];
-  let text = '';
-  try {
-    text = readFileSync('/etc/services', 'utf8');
-  } catch {
-    /* no file: no entries */
-  }
-  for (const raw of text.split('\n')) {
-    const [name, portProto, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    const m = /^(\d+)\/(\w+)$/.exec(portProto ?? '');
-    if (name && m) servents.push({ name, port: Number(m[1]), proto: m[2]!, aliases });
-  }
-  return servents;
-}
+/** Every /etc/services entry in file order (none without the file). */
+const serventTable = (): ServEnt[] => servicesFile() ?? [];
 
 /** getservbyname(3): the first entry named `name` (or with it as an alias), of `proto` when given. */
 export function getservbyname(name: string, proto?: string): ServEnt | null {

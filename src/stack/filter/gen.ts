@@ -43,10 +43,10 @@ import {
   type Insn,
   stmt,
 } from '../bpf.js';
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseIPv4, parseIPv6 } from '../packet/addr.js';
 import * as lt from '../capture/linktype.js';
+import { servicesFile } from '../services.js';
 import { Block, finish, genAnd, genNot, genOr, linearize, optimize } from './optimize.js';
 
 export type Pred =
@@ -485,7 +485,7 @@ const FALLBACK_SERVICES =
 
 let services: Map<string, { tcp?: number; udp?: number }> | undefined;
 
-/** /etc/services by name and alias, as getaddrinfo(3) reads it for pcap_nametoport(). */
+/** /etc/services (services.ts) by name and alias, tcp and udp, as getaddrinfo(3) reads it for pcap_nametoport(). */
 function serviceTable(): Map<string, { tcp?: number; udp?: number }> {
   if (services) return services;
   services = new Map();
@@ -495,13 +495,8 @@ function serviceTable(): Map<string, { tcp?: number; udp?: number }> {
     if (proto === 'udp' && e.udp === undefined) e.udp = port;
     services!.set(name, e);
   };
-  let text: string | undefined;
-  try {
-    text = readFileSync('/etc/services', 'utf8');
-  } catch {
-    text = undefined;
-  }
-  if (text === undefined) {
+  const file = servicesFile();
+  if (file === null) {
     for (const entry of FALLBACK_SERVICES.split(',')) {
       const [name, port, protos] = entry.split(' ') as [string, string, string];
       if (protos.includes('t')) add(name, Number(port), 'tcp');
@@ -509,12 +504,7 @@ function serviceTable(): Map<string, { tcp?: number; udp?: number }> {
     }
     return services;
   }
-  for (const line of text.split('\n')) {
-    const words = line.replace(/#.*/, '').trim().split(/\s+/);
-    const m = /^(\d+)\/(tcp|udp)$/.exec(words[1] ?? '');
-    if (!m) continue;
-    for (const name of [words[0]!, ...words.slice(2)]) add(name, Number(m[1]), m[2]!);
-  }
+  for (const s of file) if (s.proto === 'tcp' || s.proto === 'udp') for (const name of [s.name, ...s.aliases]) add(name, s.port, s.proto);
   return services;
 }
 

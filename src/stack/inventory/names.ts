@@ -1,6 +1,7 @@
 // Port and protocol numbers to names as getservbyport(3) and
-// getprotobynumber(3) read /etc/services and /etc/protocols (files only).
+// getprotobynumber(3) read /etc/services (services.ts) and /etc/protocols (files only).
 import { readFileSync } from 'node:fs';
+import { servicesFile } from '../services.js';
 
 let byPort: Map<string, string> | undefined;
 let protocols: Map<number, string> | undefined;
@@ -17,10 +18,9 @@ function read(path: string): string {
 export function serviceName(port: number, proto: string): string | undefined {
   if (!byPort) {
     byPort = new Map();
-    for (const raw of read('/etc/services').split('\n')) {
-      const f = raw.replace(/#.*/, '').trim().split(/\s+/);
-      const m = /^(\d+)\/(\w+)$/.exec(f[1] ?? '');
-      if (m && !byPort.has(f[1])) byPort.set(f[1], f[0]);
+    for (const s of servicesFile() ?? []) {
+      const key = `${s.port}/${s.proto}`;
+      if (!byPort.has(key)) byPort.set(key, s.name);
     }
   }
   return byPort.get(`${port}/${proto}`);
