@@ -193,6 +193,12 @@ try {
   console.log(`echo server: ${CLIENTS} concurrent TCP clients x ${REQUESTS} request lines each, loopback`);
   const ours = await load([process.execPath, join(root, 'bin', 'sockit'), 'echo', 'server', '-b', HOST, '-p', 'PORT']);
   const ref = await load([cbin, HOST, 'PORT']);
+  // the floor of a server on Node's streams: the same str_echo with nothing around it
+  const bare = await load([
+    process.execPath,
+    '-e',
+    `require('node:net').createServer({ allowHalfOpen: true }, (s) => s.pipe(s)).listen(PORT, '${HOST}', 511); process.on('SIGTERM', () => process.exit(0))`,
+  ]);
   if (ours.end.code !== 0) console.log(`note: sockit's server exited ${ours.end.code ?? ours.end.signal} on SIGTERM`);
   console.log('vs the reference C server (epoll, one thread):');
   row('requests/s', ours.rps, ref.rps, 'req/s', true);
@@ -201,6 +207,14 @@ try {
   row('peak RSS', ours.rssMiB, ref.rssMiB, 'MiB', false);
   row('server CPU per request', ours.cpuUsPerRequest, ref.cpuUsPerRequest, 'us', false);
   console.log(`${''.padEnd(34)} (user+sys of the server process from /proc; the clients are one Node process on the same cores)`);
+  console.log("vs a bare Node server (net.createServer((s) => s.pipe(s)): the floor on Node's streams):");
+  row('requests/s', ours.rps, bare.rps, 'req/s', true);
+  row('p99 latency', ours.p99, bare.p99, 'ms', false);
+  row('server CPU per request', ours.cpuUsPerRequest, bare.cpuUsPerRequest, 'us', false);
+  console.log('the bare Node server vs the reference C server:');
+  row('requests/s', bare.rps, ref.rps, 'req/s', true);
+  row('p99 latency', bare.p99, ref.p99, 'ms', false);
+  row('server CPU per request', bare.cpuUsPerRequest, ref.cpuUsPerRequest, 'us', false);
   if (withSocat) {
     const soc = await load(['socat', `TCP-LISTEN:PORT,bind=${HOST},fork,reuseaddr,backlog=1024`, 'PIPE']);
     console.log('vs socat (a process per connection):');
