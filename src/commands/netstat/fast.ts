@@ -4,7 +4,7 @@
 // same printf widths as inetLine; finish() adds -ee's and -p's columns.
 import { AddressTexts, type InetTable } from '../../stack/inventory/index.js';
 import { INET_DIAG_MSG as M } from '../../stack/abi/sock_diag.js';
-import { ByteLines, digits } from '../../output/bytes.js';
+import { type ByteLines, digits } from '../../output/bytes.js';
 import { TCP_STATE, endpoint, finish, numericHost, portName, type Flags } from './text.js';
 
 const LISTEN = 10;
