@@ -154,7 +154,7 @@ for (const [name, bar] of [
 }
 for (const [name] of cases) {
   const grew = (big(name).rss - small(name).rss) / 1024;
-  console.log(`  peak RSS sockit ${name}: +${grew.toFixed(1)} MiB from ${small(name).sockets} to ${big(name).sockets} sockets`);
+  console.log(`  peak RSS sockit ${name}: ${grew >= 0 ? '+' : ''}${grew.toFixed(1)} MiB from ${small(name).sockets} to ${big(name).sockets} sockets`);
 }
 if (phases) {
   const f = (x) => `${x.toFixed(2)} us`;
