@@ -3,7 +3,8 @@
 // helper process in a namespace of their own, at ~2,000 and ~19,800
 // sockets. Prints wall time (median), the cost of one more socket (the
 // slope between the two sizes, so start-up cancels out) and sockit's peak
-// RSS, with ratios. NODE_EXTRA_CA_CERTS is unset for every run (it costs
+// RSS, with ratios; then the issue's goals, each against the anchor the
+// issue names (the slopes of sockit netstat too against ss's). NODE_EXTRA_CA_CERTS is unset for every run (it costs
 // each Node start tens of ms and users do not have it). Needs root.
 //   node bench/netstat.mjs [runs] [small-connections] [large-connections]
 import { spawn, spawnSync } from 'node:child_process';
@@ -123,6 +124,37 @@ for (const [name] of cases) {
   row(`${name}, ${b.sockets} sockets (cpu ms)`, b.oursCpu, b.theirsCpu, 'ms', false);
   row(`${name}, cpu slope per socket (us)`, per(a.oursCpu, b.oursCpu), per(a.theirsCpu, b.theirsCpu), 'us', false);
   console.log(`${name.padEnd(34)} sockit peak RSS ${(a.rss / 1024).toFixed(1)} MiB at ${a.sockets} sockets, ${(b.rss / 1024).toFixed(1)} MiB at ${b.sockets}`);
+}
+// the issue's goals (issue 13, Speed), each ratio against the anchor the issue names: the cost of one
+// more socket (cpu slope) of sockit ss and sockit netstat against ss's, for -tan and for -tanp; wall time
+// at the large size against each tool's own (-tan <= 1.5x, -tanp <= 1.2x); RSS growth from the small size
+console.log('goals (issue 13):');
+const big = (name) => results[`${name}@${sizes[1]}`];
+const small = (name) => results[`${name}@${sizes[0]}`];
+const cpuSlope = (name, who) => ((big(name)[who] - small(name)[who]) / (big(name).sockets - small(name).sockets)) * 1000;
+for (const [name, anchor, bar] of [
+  ['ss -tan', 'ss -tan', 1.0],
+  ['netstat -tan', 'ss -tan', 1.0],
+  ['ss -tanp', 'ss -tanp', 1.0],
+  ['netstat -tanp', 'ss -tanp', 1.0],
+]) {
+  const r = cpuSlope(name, 'oursCpu') / cpuSlope(anchor, 'theirsCpu');
+  console.log(`  cpu slope sockit ${name} / ${anchor}: ${r.toFixed(2)}x (goal <= ${bar.toFixed(1)}x: ${r <= bar ? 'met' : 'not met'})`);
+}
+for (const [name, bar] of [
+  ['ss -tan', 1.5],
+  ['netstat -tan', 1.5],
+  ['ss -tanp', 1.2],
+  ['netstat -tanp', 1.2],
+]) {
+  const r = big(name).ours / big(name).theirs;
+  console.log(
+    `  wall at ${big(name).sockets} sockets sockit ${name} / ${name}: ${r.toFixed(2)}x (goal <= ${bar.toFixed(1)}x: ${r <= bar ? 'met' : 'not met'})`,
+  );
+}
+for (const [name] of cases) {
+  const grew = (big(name).rss - small(name).rss) / 1024;
+  console.log(`  peak RSS sockit ${name}: ${grew >= 0 ? '+' : ''}${grew.toFixed(1)} MiB from ${small(name).sockets} to ${big(name).sockets} sockets`);
 }
 if (phases) {
   const f = (x) => `${x.toFixed(2)} us`;

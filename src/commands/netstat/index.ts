@@ -25,6 +25,8 @@ import { addresses, parseIfInet6, parseIpv6Route, readProcNet, type Link } from 
 import { ifconfigBlock } from './ifconfig.js';
 import { readCounters } from '../../stack/inventory/snmp.js';
 import { StatisticsText, groupShown } from './statistics.js';
+import { InetLines } from './fast.js';
+import { ByteLines } from '../../output/bytes.js';
 import { TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags } from './text.js';
 
 interface Options {
@@ -411,6 +413,9 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
   };
   let count = 0;
   const inv = new Inventory();
+  const bytes = new ByteLines((b) => void process.stdout.write(b));
+  // numeric hosts, no timers, text: InetLines formats each reply as it comes
+  const fast = !json && f.numericHosts && !f.timers ? new InetLines(bytes, f, program) : null;
   try {
     if (plan.inet) {
       if (!json) out(inetTitle(f));
@@ -418,6 +423,16 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
         for (const family of plan.families) {
           const rows: InetSocket[] = [];
           const states = table === 'tcp' ? TCP_PROC_STATES : ALL;
+          if (fast) {
+            // the lines straight from the replies (fast.ts); /proc/net's records when netlink cannot answer
+            flush();
+            const label = family === 6 ? `${table}6` : table;
+            const src = await inv.inetRaw(table, family, states, (b, o) => {
+              if (fast.message(b, o, table, label)) count++;
+            });
+            bytes.flush();
+            if (src) continue;
+          }
           await inv.inet(table, family, states, 0, (s) => {
             if (!shown(s, f)) return;
             count++;

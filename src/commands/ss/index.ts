@@ -61,6 +61,7 @@ import type { JsonRecord } from '../../output/index.js';
 const LAYOUT_ENV = 'SOCKIT_SS_LAYOUT';
 import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
+import { FastInetTable } from './fast.js';
 
 // the socket tables (ss's *_DB) sockit knows
 type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq' | 'p_raw' | 'p_dgr' | 'nl';
@@ -561,12 +562,54 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
   return { sources, reports: inv.reports, unsupported: unsupported.count, received: inv.received, refusal: inv.refusal };
 }
 
-function newTable(o: Options, sel: Selection, write: (s: string) => void): Table {
+/** The columns ss hides (misc/ss.c main: Netid for one table, State for one state), and the layout. */
+function columns(sel: Selection): { disabled: boolean[]; layout: Layout; screen: number | null } {
   const disabled = new Array<boolean>(10).fill(false);
   disabled[COL.NETID] = sel.dbs.size === 1;
   disabled[COL.STATE] = (sel.states & (sel.states - 1)) === 0;
   const layout: Layout = process.env[LAYOUT_ENV] === '6.1' ? '6.1' : 'fixed';
-  return new Table(disabled, write, process.stdout.isTTY ? process.stdout.columns || 80 : null, layout, Boolean(o.processes));
+  return { disabled, layout, screen: process.stdout.isTTY ? process.stdout.columns || 80 : null };
+}
+
+function newTable(o: Options, sel: Selection, write: (s: string) => void): Table {
+  const c = columns(sel);
+  return new Table(c.disabled, write, c.screen, c.layout, Boolean(o.processes));
+}
+
+/**
+ * Whether the listing can take FastInetTable: inet tables only, in the
+ * default formats (no filter, -e, -o, -m, -i, -b, -K, --json).
+ */
+function fastListing(o: Options, sel: Selection, filter: Filter | null): boolean {
+  if (filter || o.json || o.kill || o.extended || o.options || o.memory || o.info || o.bpf) return false;
+  return [...sel.dbs].every((d) => DB_FAMILY[d] === 'inet');
+}
+
+/** The inet tables straight from the sock_diag replies to ss's columns (fast.ts). */
+async function showFast(o: Options, sel: Selection): Promise<number> {
+  const owners = o.processes ? scanOwners() : undefined;
+  const c = columns(sel);
+  const table = new FastInetTable(c.disabled, (b) => void process.stdout.write(b), c.screen, c.layout, {
+    numeric: Boolean(o.numeric),
+    processes: Boolean(o.processes),
+    owners,
+    ifname: interfaceName,
+  });
+  if (o.header) table.header();
+  const inv = new Inventory();
+  const sources = new Set<string>();
+  try {
+    for (const w of walks(sel)) {
+      const states = sel.states & ALL_STATES;
+      const src = await inv.inetRaw(w.table, w.family, states, (b, off, end) => table.message(b, off, end, w.table));
+      sources.add(src ?? (await inv.inet(w.table, w.family, states, 0, (s) => table.record(s))));
+    }
+  } finally {
+    inv.close();
+  }
+  table.render();
+  reportSweep({ sources, reports: inv.reports, unsupported: 0, received: inv.received, refusal: inv.refusal });
+  return 0;
 }
 
 function reportSweep(r: SweepResult): void {
@@ -581,6 +624,7 @@ function reportSweep(r: SweepResult): void {
 }
 
 async function show(o: Options, sel: Selection, filter: Filter | null): Promise<number> {
+  if (fastListing(o, sel, filter)) return showFast(o, sel);
   const table = o.json ? null : newTable(o, sel, (s) => void process.stdout.write(s));
   if (table && o.header) table.header();
   let count = 0;

@@ -11,10 +11,10 @@ import { NETLINK_CONNECTED, PDI_AUXDATA, PDI_LOSS, PDI_ORIGDEV, PDI_RUNNING, PDI
 import { tcpInfoText } from './tcpinfo.js';
 
 export const COL = { NETID: 0, STATE: 1, RECVQ: 2, SENDQ: 3, ADDR: 4, SERV: 5, RADDR: 6, RSERV: 7, PROC: 8, EXT: 9 } as const;
-const ALIGN_RIGHT = new Set<number>([COL.ADDR, COL.RADDR]);
-const LDELIM = ['', ' ', ' ', ' ', ' ', '', ' ', '', '', ''];
+export const ALIGN_RIGHT = new Set<number>([COL.ADDR, COL.RADDR]);
+export const LDELIM = ['', ' ', ' ', ' ', ' ', '', ' ', '', '', ''];
 // The last column's header is never printed (print_header stops before it).
-const HEADER = ['Netid', 'State', 'Recv-Q', 'Send-Q', 'Local Address:', 'Port', 'Peer Address:', 'Port', 'Process', ''];
+export const HEADER = ['Netid', 'State', 'Recv-Q', 'Send-Q', 'Local Address:', 'Port', 'Peer Address:', 'Port', 'Process', ''];
 
 /**
  * Where "Process" goes. iproute2 6.1 numbered its columns EXT then PROC while
@@ -48,24 +48,28 @@ const TIMER = ['off', 'on', 'keepalive', 'timewait', 'persist', 'unknown'];
 const CHUNK = 1024 * 1024 - 16;
 const RENDER_AT = 4 * CHUNK;
 
-export class Table {
-  private readonly maxLen = new Array<number>(10).fill(0);
-  // each line's tokens, kept until the render (ss keeps its token buffer too): the
-  // widths are the longest tokens of everything buffered
-  private rows: string[][] = [];
+/**
+ * ss's column bookkeeping, apart from how lines are kept: each line's token
+ * lengths measured as ss measures them, when ss renders (RENDER_AT), and
+ * the widths the render uses. Table keeps token strings; the fast listing
+ * (fast.ts) keeps numbers and writes bytes.
+ */
+export abstract class Columns {
+  protected readonly maxLen = new Array<number>(10).fill(0);
   private bytes = 0;
-  private readonly disabled: boolean[];
+  protected readonly disabled: boolean[];
   // ss measures a field when it moves past it: the last written column of a
   // line is measured when the next line starts, so the final line's never is
   // before the render (fixed: EXT; 6.1: the token under "Process")
   private readonly held: number;
   private pending = 0;
+  /** the token lengths of the line being added (measure() reads them) */
+  protected readonly lens = new Int32Array(10);
 
   constructor(
     disabled: boolean[],
-    private readonly write: (s: string) => void,
-    private readonly screenWidth: number | null,
-    private readonly layout: Layout = 'fixed',
+    protected readonly screenWidth: number | null,
+    protected readonly layout: Layout = 'fixed',
     processes = false,
   ) {
     this.disabled = [...disabled];
@@ -73,38 +77,49 @@ export class Table {
     this.held = layout === 'fixed' ? COL.EXT : COL.PROC;
   }
 
-  header(): void {
-    this.add(HEADER.slice());
-  }
+  abstract render(): void;
 
-  /** One line's tokens: COL.PROC holds users:(...), COL.EXT the rest. */
-  row(tokens: string[]): void {
-    // 6.1 wrote users:(...) and the rest into the one token under "Process"
-    if (this.layout === '6.1') tokens = [...tokens.slice(0, COL.PROC), tokens[COL.PROC]! + tokens[COL.EXT]!, ''];
-    this.add(tokens);
-  }
-
-  private add(tokens: string[]): void {
+  /** Measure the line in `lens`; true when ss renders now (the caller renders). */
+  protected measure(): boolean {
     const held = this.held;
     const maxLen = this.maxLen;
+    const lens = this.lens;
     if (this.pending > maxLen[held]!) maxLen[held] = this.pending;
     let bytes = 0;
     for (let i = 0; i < 10; i++) {
       if (this.disabled[i]) continue;
-      const n = tokens[i]!.length;
+      const n = lens[i]!;
       if (i !== held && n > maxLen[i]!) maxLen[i] = n;
       bytes += 2 + ((n + 1) & ~1);
     }
     this.bytes += bytes;
-    this.pending = this.disabled[held] ? 0 : tokens[held]!.length;
-    this.rows.push(tokens);
-    if (this.bytes >= RENDER_AT) {
-      // ss renders as it leaves a line's last column: 6.1's held token was
-      // measured by then (the empty PROC came after it), the fixed EXT is not
-      if (held !== COL.EXT && this.pending > maxLen[held]!) maxLen[held] = this.pending;
-      this.pending = 0;
-      this.render();
-    }
+    this.pending = this.disabled[held] ? 0 : lens[held]!;
+    if (this.bytes < RENDER_AT) return false;
+    // ss renders as it leaves a line's last column: 6.1's held token was
+    // measured by then (the empty PROC came after it), the fixed EXT is not
+    if (held !== COL.EXT && this.pending > maxLen[held]!) maxLen[held] = this.pending;
+    this.pending = 0;
+    return true;
+  }
+
+  /** After a render: nothing buffered, nothing measured. */
+  protected reset(): void {
+    this.bytes = 0;
+    this.pending = 0;
+    this.maxLen.fill(0);
+  }
+
+  /** The shown columns in order, each with its delimiter (none before the first), width and alignment. */
+  protected layoutColumns(): { cols: number[]; delim: string[]; width: number[]; right: boolean[] } {
+    const w = this.widths();
+    const cols: number[] = [];
+    for (let i = 0; i < 10; i++) if (!this.disabled[i]) cols.push(i);
+    return {
+      cols,
+      delim: cols.map((c, k) => (k ? LDELIM[c]! : '')),
+      width: cols.map((c) => w[c]!),
+      right: cols.map((c) => ALIGN_RIGHT.has(c) && w[c]! > 0),
+    };
   }
 
   private widths(): number[] {
@@ -119,16 +134,43 @@ export class Table {
     if (this.screenWidth !== null) spread(w, this.screenWidth);
     return w;
   }
+}
+
+export class Table extends Columns {
+  // each line's tokens, kept until the render (ss keeps its token buffer too): the
+  // widths are the longest tokens of everything buffered
+  private rows: string[][] = [];
+
+  constructor(
+    disabled: boolean[],
+    private readonly write: (s: string) => void,
+    screenWidth: number | null,
+    layout: Layout = 'fixed',
+    processes = false,
+  ) {
+    super(disabled, screenWidth, layout, processes);
+  }
+
+  header(): void {
+    this.add(HEADER.slice());
+  }
+
+  /** One line's tokens: COL.PROC holds users:(...), COL.EXT the rest. */
+  row(tokens: string[]): void {
+    // 6.1 wrote users:(...) and the rest into the one token under "Process"
+    if (this.layout === '6.1') tokens = [...tokens.slice(0, COL.PROC), tokens[COL.PROC]! + tokens[COL.EXT]!, ''];
+    this.add(tokens);
+  }
+
+  private add(tokens: string[]): void {
+    for (let i = 0; i < 10; i++) this.lens[i] = tokens[i]!.length;
+    this.rows.push(tokens);
+    if (this.measure()) this.render();
+  }
 
   render(): void {
     if (this.rows.length === 0) return;
-    const w = this.widths();
-    // the shown columns, each with its delimiter (none before the first), width and alignment
-    const cols: number[] = [];
-    for (let i = 0; i < 10; i++) if (!this.disabled[i]) cols.push(i);
-    const delim = cols.map((c, k) => (k ? LDELIM[c]! : ''));
-    const width = cols.map((c) => w[c]!);
-    const right = cols.map((c) => ALIGN_RIGHT.has(c) && w[c]! > 0);
+    const { cols, delim, width, right } = this.layoutColumns();
     const ncols = cols.length;
     let out = '';
     for (const t of this.rows) {
@@ -149,9 +191,7 @@ export class Table {
     }
     if (out) this.write(out);
     this.rows = [];
-    this.bytes = 0;
-    this.pending = 0;
-    this.maxLen.fill(0);
+    this.reset();
   }
 }
 
@@ -224,13 +264,15 @@ export function netid(s: SocketEntry): string {
 
 const IN6_ANY = '::';
 
-function inetAddr(address: string, family: number, v6only: boolean): string {
+/** an inet address as ss prints it: IPv6 in brackets, the IPv6 wildcard of a dual-stack socket as '*' */
+export function inetAddr(address: string, family: number, v6only: boolean): string {
   if (family === 2) return address;
   if (!v6only && address === IN6_ANY) return '*';
   return address.includes(':') ? `[${address}]` : address;
 }
 
-function service(port: number, table: InetSocket['table'], numeric: boolean): string {
+/** a port as ss prints it: '*' for 0, else the service name unless numeric */
+export function service(port: number, table: InetSocket['table'], numeric: boolean): string {
   if (port === 0) return '*';
   if (numeric) return String(port);
   if (table === 'raw') return protocolName(port) ?? String(port);

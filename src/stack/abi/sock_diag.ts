@@ -2,7 +2,7 @@
 // (<linux/inet_diag.h>), unix_diag_req / unix_diag_msg (<linux/unix_diag.h>)
 // and their attributes. Pure codecs: decode never throws.
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../packet/addr.js';
-import { fail, ok, truncated, type DecodeResult } from '../packet/result.js';
+import { fail, ok, truncated, type DecodeFailure, type DecodeResult } from '../packet/result.js';
 import { tcpInfo, type TcpInfo } from '../structs.js';
 import { walkAttrs } from './netlink.js';
 
@@ -206,6 +206,63 @@ export const inetDiagMsg = {
     return ok(m, end - offset);
   },
 };
+
+/**
+ * struct inet_diag_msg read in place, for listings that format straight
+ * from the reply (no record per socket): the field offsets, and one check
+ * that accepts exactly what inetDiagMsg.decode accepts.
+ */
+export const INET_DIAG_MSG = {
+  FAMILY: 0,
+  STATE: 1,
+  TIMER: 2,
+  RETRANS: 3,
+  SPORT: 4, // big-endian, as are DPORT and the addresses
+  DPORT: 6,
+  SRC: 8,
+  DST: 24,
+  IF: 40,
+  COOKIE: 44,
+  EXPIRES: 52,
+  RQUEUE: 56,
+  WQUEUE: 60,
+  UID: 64,
+  INODE: 68,
+  SIZE: MSG_LEN,
+} as const;
+
+/**
+ * Whether b[offset, end) is an inet_diag_msg inetDiagMsg.decode would take:
+ * null, or why not. When it is, `inetDiagV6only` reads INET_DIAG_SKV6ONLY.
+ */
+export function inetDiagCheck(b: Uint8Array, offset: number, end: number): DecodeFailure | null {
+  if (end - offset < MSG_LEN) return truncated('inet_diag_msg', MSG_LEN, end - offset, offset);
+  const family = b[offset];
+  if (family !== 2 && family !== 10) return fail('inet_diag_msg', `idiag_family ${family} is neither AF_INET nor AF_INET6`, offset);
+  const bad = attrsBad(b, offset + MSG_LEN, end);
+  return bad ? fail('inet_diag_msg', bad, offset) : null;
+}
+
+/** walkAttrs' checks without a callback (the per-socket path allocates nothing) */
+function attrsBad(b: Uint8Array, o: number, end: number): string | null {
+  while (end - o >= 4) {
+    const len = b[o] | (b[o + 1] << 8);
+    if (len < 4 || len > end - o) return walkAttrs(b, o, end, () => {});
+    o += (len + 3) & ~3;
+  }
+  return null;
+}
+
+/** INET_DIAG_SKV6ONLY of a checked message: 0 or 1, or -1 when absent */
+export function inetDiagV6only(b: Uint8Array, offset: number, end: number): number {
+  let o = offset + MSG_LEN;
+  while (end - o >= 4) {
+    const len = b[o] | (b[o + 1] << 8);
+    if (((b[o + 2] | (b[o + 3] << 8)) & 0x3fff) === INET_DIAG_SKV6ONLY && len >= 5) return b[o + 4];
+    o += (len + 3) & ~3;
+  }
+  return -1;
+}
 
 function inetAttr(m: InetDiagMsg, b: Buffer, type: number, p: number, n: number): void {
   switch (type) {

@@ -25,6 +25,7 @@ export type { IfAddr, Link, LinkStats, Route } from '../abi/rtnetlink.js';
 import {
   SOCK_DESTROY,
   SOCK_DIAG_BY_FAMILY,
+  inetDiagCheck,
   inetDiagMsg,
   inetDiagReqV2,
   unixDiagMsg,
@@ -54,6 +55,7 @@ import { joinInterfaces, type InterfacesResult } from './interfaces.js';
 
 export { joinInterfaces, operstateName, scopeName, type Interface, type InterfaceAddress, type InterfacesResult } from './interfaces.js';
 export { scanOwners, type Owner, type Owners } from './owners.js';
+export { AddressTexts } from './addrtext.js';
 export {
   parseIfInet6,
   parseIpv6Route,
@@ -162,6 +164,27 @@ export class Inventory {
       fn(s);
     }
     return 'proc';
+  }
+
+  /**
+   * The inet_diag_msg replies of one inet table and family as they arrive,
+   * in the receive buffer (b[o, end), checked with inetDiagCheck; read them
+   * with INET_DIAG_MSG's offsets before fn returns): for a listing that
+   * formats straight from the reply. No attributes are asked for. null when
+   * netlink cannot answer (refused, or the diag module missing): then
+   * inet() reads the same sockets from /proc/net.
+   */
+  async inetRaw(table: InetTable, family: 4 | 6, states: number, fn: (b: Buffer, o: number, end: number) => void): Promise<Source | null> {
+    const nl = this.netlink();
+    if (!nl) return null;
+    const req = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext: 0, states, rawProtocol: 0 });
+    const r = await nl.dump(SOCK_DIAG_BY_FAMILY, req, (b, o, end) => {
+      this.received++;
+      const bad = inetDiagCheck(b, o, end);
+      if (bad) this.reports.push({ source: 'netlink', malformed: bad });
+      else fn(b, o, end);
+    });
+    return this.settled(r) ? 'netlink' : null;
   }
 
   /**

@@ -1,0 +1,76 @@
+// Text written as bytes: a listing of many lines (ss, netstat) fills one
+// buffer with tokens, numbers and padding, and hands it to standard output
+// in 64 KiB writes; no string is made per line. Latin-1: one byte per
+// character, which is what the tools print (names come from the kernel as bytes).
+const CHUNK = 64 * 1024;
+const SPACE = 0x20;
+
+export class ByteLines {
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private pos = 0;
+
+  constructor(private readonly write: (b: Buffer) => void) {}
+
+  /** room for n more bytes (a full buffer goes out first) */
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
+
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.pos++] = c;
+  }
+
+  text(s: string): void {
+    const n = s.length;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    if (n > 32) p += b.write(s, p, 'latin1');
+    else for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  spaces(n: number): void {
+    if (n <= 0) return;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (const e = p + n; p < e; p++) b[p] = SPACE;
+    this.pos = p;
+  }
+
+  /** an unsigned integer in decimal */
+  uint(v: number): void {
+    const n = digits(v);
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos + n;
+    this.pos = p;
+    do {
+      const q = Math.floor(v / 10);
+      b[--p] = 0x30 + (v - q * 10);
+      v = q;
+    } while (v > 0);
+  }
+
+  /** what is buffered goes out (a buffer of its own: the writer may keep it) */
+  flush(): void {
+    if (this.pos === 0) return;
+    this.write(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.pos = 0;
+  }
+}
+
+/** how many decimal digits an unsigned integer has */
+export function digits(v: number): number {
+  let n = 1;
+  while (v >= 10) {
+    v = Math.floor(v / 10);
+    n++;
+  }
+  return n;
+}
