@@ -2,7 +2,6 @@
 // print its summary still dies of it afterwards when its anchor does
 // (traceroute: the shell sees 130 and stops an `&&` chain); ping's anchor
 // exits with its own status instead.
-import { constants as osConstants } from 'node:os';
 
 export type TerminateSignal = 'SIGINT' | 'SIGTERM';
 const TERMINATE: readonly TerminateSignal[] = ['SIGINT', 'SIGTERM'];
@@ -59,5 +58,5 @@ export function dieOf(signal: NodeJS.Signals): never {
 
 /** The status a shell reports for a death by signal: 128 + its number. */
 export function signalStatus(signal: NodeJS.Signals): number {
-  return 128 + (osConstants.signals[signal] ?? 0);
+  return 128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0); // node:os only when dying
 }

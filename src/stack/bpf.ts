@@ -1,7 +1,6 @@
 // Classic BPF (the SO_ATTACH_FILTER machine): enough of an assembler to
 // write small socket filters, encoded as the kernel's struct sock_filter
 // array { __u16 code; __u8 jt; __u8 jf; __u32 k; } in host byte order.
-import { endianness } from 'node:os';
 
 // instruction classes and modes (linux/bpf_common.h)
 export const LD = 0x00,
@@ -39,7 +38,7 @@ export const stmt = (code: number, k: number): Insn => ({ code, jt: 0, jf: 0, k 
 export const jump = (code: number, k: number, jt: number, jf: number): Insn => ({ code, jt, jf, k });
 
 export function encode(prog: Insn[]): Buffer {
-  const le = endianness() === 'LE';
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1; // host byte order
   const out = Buffer.alloc(prog.length * 8);
   prog.forEach((ins, i) => {
     const o = i * 8;

@@ -1,6 +1,5 @@
 // struct sockaddr_{in,in6,un,nl,ll} <-> typed objects, pure (Linux layouts;
 // ports and IPv4/IPv6 addresses in network order, the rest host order).
-import { endianness } from 'node:os';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './packet/addr.js';
 
 export interface InetAddress {
@@ -37,7 +36,8 @@ export interface UnspecAddress {
 }
 export type SockAddr = InetAddress | Inet6Address | UnixAddress | NetlinkAddress | PacketAddress | UnspecAddress;
 
-const LE = endianness() === 'LE';
+// the host's byte order (what os.endianness() tells, without loading node:os)
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const u16 = (b: Buffer, o: number) => (LE ? b.readUInt16LE(o) : b.readUInt16BE(o));
 const u32 = (b: Buffer, o: number) => (LE ? b.readUInt32LE(o) : b.readUInt32BE(o));
 const i32 = (b: Buffer, o: number) => (LE ? b.readInt32LE(o) : b.readInt32BE(o));

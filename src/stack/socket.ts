@@ -1,7 +1,7 @@
 // A socket over a file descriptor the native layer opened: the syscalls as
 // methods, readiness from Node's event loop, and a hand-off to net/dgram for
 // data paths. No policy: what to send, when and why is the caller's.
-import net from 'node:net';
+import type net from 'node:net';
 import * as C from './constants.js';
 import {
   type AddrArg,
@@ -339,7 +339,9 @@ export class Socket {
     };
     if (opts.onread) o.onread = opts.onread;
     if (opts.writableHighWaterMark) o.writableHighWaterMark = opts.writableHighWaterMark;
-    return new net.Socket(o);
+    // node:net (and its streams) loads here, not with every command that opens a socket
+    const { Socket: NetSocket } = process.getBuiltinModule('node:net');
+    return new NetSocket(o);
   }
 
   /** Hand a listening stream socket to a net.Server (server.listen({ fd })). */

@@ -1,13 +1,13 @@
 // sockit ping's options, parsed as iputils 20221126 parses them (getopt's
 // words for unknown options, iputils' for bad values), into plain options.
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { parseIPv4, parseIPv6 } from '../../stack/packet/addr.js';
 import { MAX_PRESPEC, type TimestampType } from '../../stack/packet/ipoptions.js';
 import * as ni from '../../stack/packet/nodeinfo.js';
 import { MAX_DUP_CHK } from '../../stack/ping/index.js';
 import type { NodeInfoQuery, PmtuMode } from '../../stack/probe/icmp.js';
 import { resolveHost } from '../../stack/resolve.js';
-import { UsageError, familyFlag, intArg, makeCommand, parseArgs, sockitVersion } from '../common.js';
+import { UsageError, familyFlag, intArg, makeCommand, parseArgs, readingTables, sockitVersion } from '../common.js';
 import { NAME, NI_HELP } from './text.js';
 import { metricsOption, type MetricsOutput } from '../../output/textfile.js';
 import { PCAP_HELP, pcapArg } from '../lib/pcap.js';
@@ -183,93 +183,211 @@ function pmtuArg(v: string): PmtuMode {
   throw new UsageError(`invalid -M argument: ${v}`);
 }
 
-/** Parsed options and target, or the exit status when there is nothing to ping (-V, -h, --help). */
-export function parse(argv: string[]): { opts: Opts; target: string } | number {
+function timestampArg(v: string): TimestampType {
+  if (v !== 'tsonly' && v !== 'tsandaddr' && v !== 'tsprespec') throw new UsageError(`invalid timestamp type: ${v}`);
+  return v;
+}
+
+/**
+ * One option of ping's table, as commander takes it: its flags (one name
+ * each, short or long), its help, and the parser of its value.
+ */
+interface OptionSpec {
+  flags: string;
+  help: string;
+  parse?: (v: string, previous: unknown) => unknown;
+  choices?: readonly string[];
+}
+
+/** ping's options, in the order the help lists them. */
+const OPTIONS: readonly OptionSpec[] = [
+  { flags: '-4', help: 'use IPv4' },
+  { flags: '-6', help: 'use IPv6' },
+  { flags: '-a', help: 'use audible ping' },
+  { flags: '-A', help: 'use adaptive ping' },
+  { flags: '-b', help: 'allow pinging broadcast' },
+  { flags: '-B', help: 'sticky source address' },
+  { flags: '-c <count>', help: 'stop after <count> replies', parse: intArg('argument', 1, LONG_MAX) },
+  { flags: '-C', help: 'call connect() syscall on socket creation' },
+  { flags: '-d', help: 'use SO_DEBUG socket option' },
+  { flags: '-D', help: 'print timestamps' },
+  {
+    flags: '-e <identifier>',
+    help: 'define identifier for ping session, default is random for SOCK_RAW and kernel defined for SOCK_DGRAM',
+    parse: intArg('argument', 0, 65535),
+  },
+  { flags: '-f', help: 'flood ping' },
+  { flags: '-F <flowlabel>', help: 'define flow label, default is random', parse: flowArg },
+  {
+    flags: '-N <nodeinfo opt>',
+    help: 'use IPv6 node info query, try <help> as argument',
+    parse: (v, req) => nodeInfoArg(v, req as NodeInfoRequest | undefined),
+  },
+  { flags: '-i <interval>', help: 'seconds between sending each packet', parse: seconds('bad timing interval') },
+  { flags: '-I <interface>', help: 'either interface name or address' },
+  { flags: '-L', help: 'suppress loopback of multicast packets' },
+  { flags: '-l <preload>', help: 'send <preload> number of packages while waiting replies', parse: intArg('argument', 1, MAX_DUP_CHK) },
+  { flags: '-m <mark>', help: 'tag the packets going out', parse: intArg('argument', 0, 4294967295) },
+  { flags: '-M <pmtud opt>', help: 'define mtu discovery, can be one of <do|dont|want>', parse: pmtuArg },
+  { flags: '-n', help: 'no dns name resolution' },
+  { flags: '-O', help: 'report outstanding replies' },
+  { flags: '-p <pattern>', help: 'contents of padding byte', parse: patternArg },
+  { flags: '-q', help: 'quiet output' },
+  { flags: '-Q <tclass>', help: 'use quality of service <tclass> bits', parse: tosArg },
+  { flags: '-r', help: 'use SO_DONTROUTE socket option' },
+  { flags: '-R', help: 'record route' },
+  { flags: '-T <timestamp>', help: 'define timestamp, can be one of <tsonly|tsandaddr|tsprespec>', parse: timestampArg },
+  { flags: '-s <size>', help: 'use <size> as number of data bytes to be sent', parse: intArg('argument', 0, INT_MAX) },
+  { flags: '-S <size>', help: 'use <size> as SO_SNDBUF socket option value', parse: intArg('argument', 1, INT_MAX) },
+  { flags: '-t <ttl>', help: 'define time to live', parse: intArg('argument', 0, 255) },
+  { flags: '-U', help: 'print user-to-user latency' },
+  { flags: '-v', help: 'verbose output' },
+  { flags: '-V', help: 'print version and exit' },
+  { flags: '-h', help: 'usage on standard error, exit 2 (as iputils)' },
+  { flags: '-w <deadline>', help: 'reply wait <deadline> in seconds', parse: intArg('argument', 0, INT_MAX) },
+  { flags: '-W <timeout>', help: 'time to wait for response', parse: seconds('bad linger time') },
+  { flags: '--json', help: 'print JSON lines: one object per event, then a summary' },
+  { flags: '--openmetrics', help: "the summary as OpenMetrics gauges, for node_exporter's textfile collector (standard output, or -o)" },
+  { flags: '-o <file>', help: 'with --openmetrics: write the metrics to this file atomically (temporary file, then rename)' },
+  { flags: '--pcap <file>', help: PCAP_HELP, parse: pcapArg },
+  { flags: '--mode <mechanism>', help: 'force the ICMP socket: dgram (ping socket) or raw', choices: ['dgram', 'raw'] },
+];
+
+/** commander's Command for ping's table: the help, the errors in commander's words, the table for completions. */
+export function command(): Command {
   const cmd = makeCommand(NAME, { shortHelp: false })
     .description('send ICMP ECHO_REQUEST to network hosts')
     .usage('[options] <destination>')
     .argument('[destination]', 'dns name or ip address')
     // -T tsprespec takes hops before the destination; anything else extra is refused below
-    .allowExcessArguments()
-    .option('-4', 'use IPv4')
-    .option('-6', 'use IPv6')
-    .option('-a', 'use audible ping')
-    .option('-A', 'use adaptive ping')
-    .option('-b', 'allow pinging broadcast')
-    .option('-B', 'sticky source address')
-    .option('-c <count>', 'stop after <count> replies', intArg('argument', 1, LONG_MAX))
-    .option('-C', 'call connect() syscall on socket creation')
-    .option('-d', 'use SO_DEBUG socket option')
-    .option('-D', 'print timestamps')
-    .option(
-      '-e <identifier>',
-      'define identifier for ping session, default is random for SOCK_RAW and kernel defined for SOCK_DGRAM',
-      intArg('argument', 0, 65535),
-    )
-    .option('-f', 'flood ping')
-    .option('-F <flowlabel>', 'define flow label, default is random', flowArg)
-    .option('-N <nodeinfo opt>', 'use IPv6 node info query, try <help> as argument', nodeInfoArg)
-    .option('-i <interval>', 'seconds between sending each packet', seconds('bad timing interval'))
-    .option('-I <interface>', 'either interface name or address')
-    .option('-L', 'suppress loopback of multicast packets')
-    .option('-l <preload>', 'send <preload> number of packages while waiting replies', intArg('argument', 1, MAX_DUP_CHK))
-    .option('-m <mark>', 'tag the packets going out', intArg('argument', 0, 4294967295))
-    .option('-M <pmtud opt>', 'define mtu discovery, can be one of <do|dont|want>', pmtuArg)
-    .option('-n', 'no dns name resolution')
-    .option('-O', 'report outstanding replies')
-    .option('-p <pattern>', 'contents of padding byte', patternArg)
-    .option('-q', 'quiet output')
-    .option('-Q <tclass>', 'use quality of service <tclass> bits', tosArg)
-    .option('-r', 'use SO_DONTROUTE socket option')
-    .option('-R', 'record route')
-    .option('-T <timestamp>', 'define timestamp, can be one of <tsonly|tsandaddr|tsprespec>', (v: string) => {
-      if (v !== 'tsonly' && v !== 'tsandaddr' && v !== 'tsprespec') throw new UsageError(`invalid timestamp type: ${v}`);
-      return v;
-    })
-    .option('-s <size>', 'use <size> as number of data bytes to be sent', intArg('argument', 0, INT_MAX))
-    .option('-S <size>', 'use <size> as SO_SNDBUF socket option value', intArg('argument', 1, INT_MAX))
-    .option('-t <ttl>', 'define time to live', intArg('argument', 0, 255))
-    .option('-U', 'print user-to-user latency')
-    .option('-v', 'verbose output')
-    .option('-V', 'print version and exit')
-    .option('-h', 'usage on standard error, exit 2 (as iputils)')
-    .option('-w <deadline>', 'reply wait <deadline> in seconds', intArg('argument', 0, INT_MAX))
-    .option('-W <timeout>', 'time to wait for response', seconds('bad linger time'))
-    .option('--json', 'print JSON lines: one object per event, then a summary')
-    .option('--openmetrics', "the summary as OpenMetrics gauges, for node_exporter's textfile collector (standard output, or -o)")
-    .option('-o <file>', 'with --openmetrics: write the metrics to this file atomically (temporary file, then rename)')
-    .option('--pcap <file>', PCAP_HELP, pcapArg)
-    .addOption(new Option('--mode <mechanism>', 'force the ICMP socket: dgram (ping socket) or raw').choices(['dgram', 'raw']))
-    .addHelpText('after', '\nExit status: 0 when replies came, 1 when none did (or -w ended short of -c), 2 on errors.\nSee sockit-ping(1).');
-  try {
-    if (!parseArgs(cmd, argv)) return 0;
-  } catch (e) {
-    if (e instanceof NodeInfoHelp) {
-      process.stdout.write(NI_HELP);
-      return 0;
-    }
-    // getopt's words for unknown options, as iputils users know them
-    const m = e instanceof UsageError && /^unknown option '(-{1,2})([^']*)'/.exec(e.message);
-    if (m) throw new UsageError(m[1] === '-' ? `invalid option -- '${m[2]}'` : `unrecognized option '--${m[2]}'`);
-    throw e;
+    .allowExcessArguments();
+  for (const spec of OPTIONS) {
+    if (spec.choices) cmd.addOption(new Option(spec.flags, spec.help).choices(spec.choices));
+    else if (spec.parse) cmd.option(spec.flags, spec.help, spec.parse);
+    else cmd.option(spec.flags, spec.help);
   }
-  const o = cmd.opts();
+  return cmd.addHelpText('after', '\nExit status: 0 when replies came, 1 when none did (or -w ended short of -c), 2 on errors.\nSee sockit-ping(1).');
+}
+
+/** An option as getopt looks it up: the key commander keeps its value under, and whether it takes one. */
+interface GetoptEntry {
+  key: string;
+  takesValue: boolean;
+  spec: OptionSpec;
+}
+
+let getoptTable: Map<string, GetoptEntry> | undefined;
+
+/** The table by name ('-c', '--pcap'); -h is left out: its help is commander's. */
+function getopt(): Map<string, GetoptEntry> {
+  if (getoptTable) return getoptTable;
+  getoptTable = new Map();
+  for (const spec of OPTIONS) {
+    const name = spec.flags.split(' ')[0]!;
+    if (name !== '-h') getoptTable.set(name, { key: name.replace(/^-+/, ''), takesValue: spec.flags.includes('<'), spec });
+  }
+  return getoptTable;
+}
+
+/**
+ * argv by commander's rules without building commander's Command (most of a
+ * short run's parsing time): options anywhere, -nq groups, -c5 and -nc 5,
+ * --pcap=FILE, everything after `--` an operand; each value through the same
+ * parser. null for anything else (an unknown option, a missing or refused
+ * value, -h, --help, -N help): commander parses that argv again, for its
+ * words and its help.
+ */
+export function quickParse(argv: readonly string[]): { values: Record<string, unknown>; args: string[] } | null {
+  const table = getopt();
+  const values: Record<string, unknown> = {};
+  const args: string[] = [];
+  const set = (e: GetoptEntry, v?: string): void => {
+    if (v === undefined) values[e.key] = true;
+    else if (e.spec.choices && !e.spec.choices.includes(v)) throw new UsageError(v);
+    else values[e.key] = e.spec.parse ? e.spec.parse(v, values[e.key]) : v;
+  };
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === '--') {
+        args.push(...argv.slice(i + 1));
+        break;
+      }
+      if (arg.length < 2 || arg[0] !== '-') {
+        args.push(arg);
+        continue;
+      }
+      const whole = table.get(arg);
+      if (whole) {
+        if (!whole.takesValue) set(whole);
+        else if (i + 1 < argv.length) set(whole, argv[++i]);
+        else return null;
+        continue;
+      }
+      if (arg[1] === '-') {
+        const eq = arg.indexOf('=');
+        const e = eq > 2 ? table.get(arg.slice(0, eq)) : undefined;
+        if (!e?.takesValue) return null;
+        set(e, arg.slice(eq + 1));
+        continue;
+      }
+      // a group: flags, then at most one option that takes the rest (or the next argument) as its value
+      for (let k = 1; k < arg.length; k++) {
+        const e = table.get(`-${arg[k]}`);
+        if (!e) return null;
+        if (!e.takesValue) {
+          set(e);
+          continue;
+        }
+        if (k + 1 < arg.length) set(e, arg.slice(k + 1));
+        else if (i + 1 < argv.length) set(e, argv[++i]);
+        else return null;
+        break;
+      }
+    }
+  } catch {
+    return null;
+  }
+  return { values, args };
+}
+
+/** Parsed options and target, or the exit status when there is nothing to ping (-V, -h, --help). */
+export function parse(argv: string[]): { opts: Opts; target: string } | number {
+  const quick = readingTables() ? null : quickParse(argv);
+  let cmd: Command | undefined;
+  if (!quick) {
+    cmd = command();
+    try {
+      if (!parseArgs(cmd, argv)) return 0;
+    } catch (e) {
+      if (e instanceof NodeInfoHelp) {
+        process.stdout.write(NI_HELP);
+        return 0;
+      }
+      // getopt's words for unknown options, as iputils users know them
+      const m = e instanceof UsageError && /^unknown option '(-{1,2})([^']*)'/.exec(e.message);
+      if (m) throw new UsageError(m[1] === '-' ? `invalid option -- '${m[2]}'` : `unrecognized option '--${m[2]}'`);
+      throw e;
+    }
+  }
+  const o = quick?.values ?? cmd!.opts();
+  const args = quick?.args ?? cmd!.args;
   if (o.V) {
     process.stdout.write(`ping from sockit ${sockitVersion()}\n`);
     return 0;
   }
   if (o.h) {
-    process.stderr.write(cmd.helpInformation());
+    process.stderr.write((cmd ?? command()).helpInformation());
     return 2;
   }
   const family = familyFlag(o, 'only one -4 or -6 option may be specified');
   if (o.R && o.T) throw new UsageError('only one of -T or -R may be used');
-  const target = cmd.args[cmd.args.length - 1];
-  if (cmd.args.length === 0 || target === undefined) throw new UsageError('usage error: Destination address required');
+  const target = args[args.length - 1];
+  if (args.length === 0 || target === undefined) throw new UsageError('usage error: Destination address required');
   // -T tsprespec [hop1 ... hop4] destination: the hops asked to stamp
-  const prespec = o.T === 'tsprespec' ? cmd.args.slice(0, -1) : undefined;
+  const prespec = o.T === 'tsprespec' ? args.slice(0, -1) : undefined;
   if (prespec && prespec.length > MAX_PRESPEC) throw new UsageError(`-T tsprespec: at most ${MAX_PRESPEC} hops before the destination: ${prespec.join(' ')}`);
-  if (!prespec && cmd.args.length > 1) throw new UsageError(`usage error: too many destinations: ${cmd.args.join(' ')}`);
+  if (!prespec && args.length > 1) throw new UsageError(`usage error: too many destinations: ${args.join(' ')}`);
   return {
     target,
     opts: {

@@ -223,6 +223,8 @@ export class PingSession {
   private inHeld = false;
   /** held replies since the loop last had a turn */
   private heldRun = 0;
+  /** epoch ms at clock.nowMs() zero: send times travel in the data as epoch ms */
+  private readonly epochOffsetMs: number;
 
   constructor(method: ProbeMethod, opts: PingOptions, onEvent: (e: PingEvent) => void) {
     this.method = method;
@@ -230,6 +232,7 @@ export class PingSession {
     this.onEvent = onEvent;
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers;
+    this.epochOffsetMs = BASE_MS + this.clock.realRelNs() / 1e6 - this.clock.nowMs();
     this.interval = opts.flood && opts.intervalMs === 0 ? 0 : opts.intervalMs;
     this.data = fillData(opts.dataLen, opts.pattern);
     this.probe = { seq: 0, payload: this.data };
@@ -327,7 +330,7 @@ export class PingSession {
     if (this.stats.timing) {
       // the send time (epoch ms) and the full sequence travel in the data,
       // for replies too late to find their send stamp in the table
-      this.data.writeDoubleBE(TIME_ORIGIN + now, 0);
+      this.data.writeDoubleBE(this.epochOffsetMs + now, 0);
       this.data.writeUInt32BE(seq >>> 0, 8);
     }
     try {
@@ -599,8 +602,6 @@ export class PingSession {
 }
 
 const NO_DATA = Buffer.alloc(0);
-/** epoch ms of performance.now()'s zero (a getter call otherwise, on every send) */
-const TIME_ORIGIN = performance.timeOrigin;
 /** native timeBase in epoch milliseconds, for send times carried in the data */
 const BASE_MS = Number(timeBase) / 1e6;
 
