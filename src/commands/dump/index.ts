@@ -1,8 +1,10 @@
 // sockit dump: tcpdump's reading interface (tcpdump -r F [expression]) on
 // sockit's own pcap/pcapng reader, dissectors and pcap-filter compiler.
 // `sockit dump [-r] FILE|- [expression]`: the lines of `tcpdump -n -r F`.
+import { closeSync, openSync } from 'node:fs';
 import { checkStdin, readFailed } from '../../cli/stdio.js';
 import {
+  fileChunks,
   openSource,
   readCaptureBatches,
   LINKTYPE_LINUX_SLL2,
@@ -138,6 +140,10 @@ async function main(argv: string[]): Promise<number> {
   return dump(file!, expression, o);
 }
 
+function openError(e: NodeJS.ErrnoException): string {
+  return e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.message;
+}
+
 export interface Sink {
   /** a promise when the reader should wait (stdout is full) */
   packet(p: CapturePacket): void | Promise<void>;
@@ -145,19 +151,15 @@ export interface Sink {
 }
 
 async function dump(file: string, expression: string, o: Opts): Promise<number> {
-  const source = openSource(file);
-  const opened = new Promise<void>((resolve, reject) => {
-    if (file === '-') resolve();
-    source.once('open', () => resolve());
-    source.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new Failure(
-          `${file}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.message}`,
-        ),
-      ),
-    );
-  });
-  await opened;
+  let fd = -1;
+  if (file !== '-') {
+    try {
+      fd = openSync(file, 'r');
+    } catch (e) {
+      throw new Failure(`${file}: ${openError(e as NodeJS.ErrnoException)}`);
+    }
+  }
+  const source = fd < 0 ? openSource(file) : fileChunks(fd);
   let prog: Insn[] | null = null;
   let sink: Sink | undefined;
   let read = 0,
@@ -200,7 +202,8 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
         exit = 1;
       }
     }
-  source.destroy();
+  if (fd < 0) process.stdin.destroy();
+  else closeSync(fd);
   await sink?.end();
   if (o.json) jsonLine({ type: 'summary', exit_code: exit, packets: read, matched });
   return exit;
