@@ -1,10 +1,12 @@
 // sockit dump: tcpdump's reading interface (tcpdump -r F [expression]) on
 // sockit's own pcap/pcapng reader, dissectors and pcap-filter compiler.
 // `sockit dump [-r] FILE|- [expression]`: the lines of `tcpdump -n -r F`.
+import { closeSync, openSync } from 'node:fs';
 import { checkStdin, readFailed } from '../../cli/stdio.js';
 import {
+  fileChunks,
   openSource,
-  readCapture,
+  readCaptureBatches,
   LINKTYPE_LINUX_SLL2,
   linkTypeName,
   linkTypeText,
@@ -138,6 +140,10 @@ async function main(argv: string[]): Promise<number> {
   return dump(file!, expression, o);
 }
 
+function openError(e: NodeJS.ErrnoException): string {
+  return e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.message;
+}
+
 export interface Sink {
   /** a promise when the reader should wait (stdout is full) */
   packet(p: CapturePacket): void | Promise<void>;
@@ -145,74 +151,80 @@ export interface Sink {
 }
 
 async function dump(file: string, expression: string, o: Opts): Promise<number> {
-  const source = openSource(file);
-  const opened = new Promise<void>((resolve, reject) => {
-    if (file === '-') resolve();
-    source.once('open', () => resolve());
-    source.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new Failure(
-          `${file}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.message}`,
-        ),
-      ),
-    );
-  });
-  await opened;
+  let fd = -1;
+  if (file !== '-') {
+    try {
+      fd = openSync(file, 'r');
+    } catch (e) {
+      throw new Failure(`${file}: ${openError(e as NodeJS.ErrnoException)}`);
+    }
+  }
+  const source = fd < 0 ? openSource(file) : fileChunks(fd);
   let prog: Insn[] | null = null;
   let sink: Sink | undefined;
   let read = 0,
     matched = 0;
   let exit = 0;
-  for await (const ev of readCapture(source)) {
-    if (ev.kind === 'start') {
-      prog = expression ? compileFilter(expression, ev.start.linktype, ev.start.snaplen) : null;
-      process.stderr.write(`reading from file ${file}, link-type ${linkTypeText(ev.start.linktype)}, snapshot length ${ev.start.snaplen}\n`);
-      // the interface indexes of a cooked v2 file are named as this host names them now
-      const cooked2 = ev.start.linktype === LINKTYPE_LINUX_SLL2;
-      if (cooked2) process.stderr.write('Warning: interface names might be incorrect\n');
-      const ifname = cooked2 && !o.write && !o.json ? (await import('../../stack/inventory/system.js')).interfaceName : undefined;
-      sink = o.write ? writerSink(o, ev.start) : o.json ? jsonSink(o) : textSink(o, ev.start, ifname);
-      if (o.json)
-        jsonLine({
-          type: 'start',
-          file: file === '-' ? null : file,
-          format: ev.start.format,
-          link_type: ev.start.linktype,
-          link_type_name: linkTypeName(ev.start.linktype) ?? null,
-          snapshot_bytes: ev.start.snaplen,
-        });
-    } else if (ev.kind === 'packet') {
-      read++;
-      if (prog && runFilter(prog, ev.packet.data, ev.packet.len) === 0) continue;
-      matched++;
-      const wait = sink!.packet(ev.packet);
-      if (wait) await wait;
-      if (o.count !== undefined && matched >= o.count) break;
-    } else if (ev.kind === 'note') {
-      if (o.json) jsonLine({ type: 'warning', message: ev.text });
-    } else {
-      await sink?.end();
-      sink = undefined;
-      const message = sink === undefined && read === 0 && !ev.truncated ? ev.text : ev.text;
-      if (o.json) jsonLine({ type: 'error', kind: 'file', code: ev.truncated ? 'truncated' : 'malformed', message });
-      process.stderr.write(`sockit dump: ${message}\n`);
-      exit = 1;
+  reading: for await (const batch of readCaptureBatches(source))
+    for (const ev of batch) {
+      if (ev.kind === 'packet') {
+        read++;
+        if (prog && runFilter(prog, ev.packet.data, ev.packet.len) === 0) continue;
+        matched++;
+        const wait = sink!.packet(ev.packet);
+        if (wait) await wait;
+        if (o.count !== undefined && matched >= o.count) break reading;
+      } else if (ev.kind === 'start') {
+        prog = expression ? compileFilter(expression, ev.start.linktype, ev.start.snaplen) : null;
+        process.stderr.write(`reading from file ${file}, link-type ${linkTypeText(ev.start.linktype)}, snapshot length ${ev.start.snaplen}\n`);
+        // the interface indexes of a cooked v2 file are named as this host names them now
+        const cooked2 = ev.start.linktype === LINKTYPE_LINUX_SLL2;
+        if (cooked2) process.stderr.write('Warning: interface names might be incorrect\n');
+        const ifname = cooked2 && !o.write && !o.json ? (await import('../../stack/inventory/system.js')).interfaceName : undefined;
+        sink = o.write ? writerSink(o, ev.start) : o.json ? jsonSink(o) : textSink(o, ev.start, ifname);
+        if (o.json)
+          jsonLine({
+            type: 'start',
+            file: file === '-' ? null : file,
+            format: ev.start.format,
+            link_type: ev.start.linktype,
+            link_type_name: linkTypeName(ev.start.linktype) ?? null,
+            snapshot_bytes: ev.start.snaplen,
+          });
+      } else if (ev.kind === 'note') {
+        if (o.json) jsonLine({ type: 'warning', message: ev.text });
+      } else {
+        await sink?.end();
+        sink = undefined;
+        const message = sink === undefined && read === 0 && !ev.truncated ? ev.text : ev.text;
+        if (o.json) jsonLine({ type: 'error', kind: 'file', code: ev.truncated ? 'truncated' : 'malformed', message });
+        process.stderr.write(`sockit dump: ${message}\n`);
+        exit = 1;
+      }
     }
-  }
-  source.destroy();
+  if (fd < 0) process.stdin.destroy();
+  else closeSync(fd);
   await sink?.end();
   if (o.json) jsonLine({ type: 'summary', exit_code: exit, packets: read, matched });
   return exit;
 }
 
-/** Lines out in large writes: one write per 64 KiB, not per packet (end() writes what is held and may be called often). */
+/** bytes of output held before a write(2) */
+const OUT_BATCH = 1 << 16;
+
+/**
+ * Lines out in large writes: each line encoded into one output buffer as it
+ * is made, one write per 64 KiB, not per packet (end() writes what is held
+ * and may be called often).
+ */
 export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: number) => string | undefined): Sink {
   const names = o.numeric ? undefined : new Names();
   const topts: TextOptions = { link: Boolean(o.e), quiet: Boolean(o.q), verbose: o.v, absolute: Boolean(o.S), ifname, names };
   const clock = new Clock(TIME_FORMATS[o.t]!, Boolean(o.nano));
   const tcp = new TcpState();
   void start;
-  let buf = '';
+  let out = Buffer.allocUnsafeSlow(2 * OUT_BATCH);
+  let pos = 0;
   let shown = 0; // -# counts the packets printed, as tcpdump's packets_captured
   const text = (p: CapturePacket, d: ReturnType<typeof dissect>, stamp: string): string => {
     let line = stamp + packetText(d.layers, p.len, topts, tcp);
@@ -222,13 +234,33 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
     else if (o.A) line += asciiText(body(1));
     return line;
   };
-  const flush = (): void | Promise<void> => {
-    if (buf.length > 65536) {
-      const full = !process.stdout.write(buf);
-      buf = '';
-      // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
-      if (full) return new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+  /** Write what is held; true when the stream is full. */
+  const write = (): boolean => {
+    if (pos === 0) return false;
+    const full = !process.stdout.write(out.subarray(0, pos));
+    // a stream that still holds the bytes (an asynchronous one): the next lines go to a new buffer
+    if (process.stdout.writableLength > 0) out = Buffer.allocUnsafeSlow(out.length);
+    pos = 0;
+    return full;
+  };
+  const put = (line: string): void | Promise<void> => {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (pos + 3 * line.length + 1 > out.length) {
+      const full = write();
+      if (3 * line.length + 1 > out.length) {
+        const more = !process.stdout.write(`${line}\n`);
+        return full || more ? drain() : undefined;
+      }
+      if (full) {
+        pos += out.write(line, pos);
+        out[pos++] = 0x0a;
+        return drain();
+      }
     }
+    pos += out.write(line, pos);
+    out[pos++] = 0x0a;
+    // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
+    if (pos >= OUT_BATCH && write()) return drain();
   };
   return {
     packet(p) {
@@ -240,21 +272,18 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
       if (names?.missing.size) {
         // addresses not yet looked up: look them up (each once), then print the line with their names
         tcp.undo();
-        return names.resolve().then(() => {
-          buf += text(p, d, stamp) + '\n';
-          return flush();
-        });
+        return names.resolve().then(() => put(text(p, d, stamp)));
       }
-      buf += line + '\n';
-      return flush();
+      return put(line);
     },
     end() {
-      if (buf) process.stdout.write(buf);
-      buf = '';
+      write();
       return Promise.resolve();
     },
   };
 }
+
+const drain = (): Promise<void> => new Promise<void>((resolve) => process.stdout.once('drain', resolve));
 
 export function jsonSink(_o: PrintOpts): Sink {
   return {

@@ -1043,8 +1043,12 @@ export type TimeFormat = 'default' | 'none' | 'unix' | 'delta' | 'date' | 'since
 
 const two = (n: number) => (n < 10 ? '0' : '') + n;
 
+// the zeros before a fraction's digits (no padStart per packet); none for a fraction out of range
+const ZEROS = ['000000000', '00000000', '0000000', '000000', '00000', '0000', '000', '00', '0', ''];
+
 function fraction(nsec: number, nano: boolean): string {
-  return nano ? String(nsec).padStart(9, '0') : String(Math.floor(nsec / 1000)).padStart(6, '0');
+  const s = String(nano ? nsec : Math.floor(nsec / 1000));
+  return (ZEROS[s.length + (nano ? 0 : 3)] ?? '') + s;
 }
 
 export class Clock {

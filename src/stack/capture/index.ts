@@ -3,5 +3,5 @@ export * as pcap from './pcap.js';
 export * as pcapng from './pcapng.js';
 export { linkTypeName, linkTypeText } from './linktype.js';
 export * from './linktype.js';
-export { openSource, readCapture, type CaptureEvent, type CapturePacket, type CaptureStart } from './reader.js';
+export { fileChunks, openSource, readCapture, readCaptureBatches, type CaptureEvent, type CapturePacket, type CaptureStart } from './reader.js';
 export { CaptureWriter, type CaptureFormat } from './writer.js';
