@@ -2,7 +2,7 @@
 // a checkout or install whose addon was never built, and standard output
 // that cannot be written (a full disk, a closed descriptor, a reader gone).
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -274,5 +274,42 @@ describe('standard output that cannot be written', () => {
     expect(debug.code).toBe(2);
     expect(debug.stderr).toMatch(STACK);
     expect(debug.stderr.endsWith(usage.stderr)).toBe(true);
+  });
+});
+
+describe("the launcher's code cache", () => {
+  let cache: string;
+  beforeAll(() => {
+    cache = mkdtempSync(join(tmpdir(), 'sockit-cache-'));
+  });
+  afterAll(() => rmSync(cache, { recursive: true, force: true }));
+
+  const entries = () => readdirSync(join(cache, 'sockit')).filter((f) => f.endsWith('.v8cache'));
+
+  it("the first run writes the bundle's V8 code cache, later runs use it as it is; a damaged one is replaced, the output the same", async () => {
+    const env = { XDG_CACHE_HOME: cache };
+    const first = await sh('"$NODE" "$SOCKIT" ping -c1 -q 127.0.0.1', env);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const [file] = entries().filter((f) => f.startsWith('ping.cjs-'));
+    expect(file).toMatch(new RegExp(`^ping\\.cjs-${process.version.replace(/\./g, '\\.')}-\\d+-\\d+\\.v8cache$`));
+    const path = join(cache, 'sockit', file!);
+    const size = statSync(path).size;
+    expect(size).toBeGreaterThan(10_000); // the functions the run compiled, not only the top level
+    const written = statSync(path).mtimeMs;
+    const second = await sh('"$NODE" "$SOCKIT" ping -c1 -q 127.0.0.1', env);
+    expect(second.code).toBe(0);
+    expect(statSync(path).mtimeMs).toBe(written); // accepted: not written again
+    writeFileSync(path, 'not a code cache');
+    const damaged = await sh('"$NODE" "$SOCKIT" ping -c1 -q 127.0.0.1', env);
+    expect(damaged).toMatchObject({ code: 0, stderr: '' });
+    expect(damaged.stdout.split('\n')[0]).toBe(first.stdout.split('\n')[0]);
+    expect(statSync(path).size).toBeGreaterThan(10_000); // rejected, so written anew
+    const plain = await sh('"$NODE" "$SOCKIT" ping -c1 -q 127.0.0.1', { ...env, SOCKIT_NO_CODE_CACHE: '1' });
+    expect(plain).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('a cache folder that cannot be written is no error', async () => {
+    const r = await sh('"$NODE" "$SOCKIT" ping -c1 -q 127.0.0.1', { XDG_CACHE_HOME: '/dev/null/nowhere' });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
   });
 });

@@ -54,12 +54,34 @@ export function writeFailed(cmd: string, e: NodeJS.ErrnoException): never {
  * Watch standard output for the rest of the run: an asynchronous write error
  * (a pipe, a socket) and a synchronous one (a file, /dev/full) both end in
  * writeFailed; a stdout closed at start-up fails its first write with EBADF.
+ * The stream is made (and watched) on first use: Node's stdout stream on a
+ * pipe loads net and the stream modules, a tenth of a short run's start-up,
+ * which a command that writes with stdoutSink() or not at all never pays.
  */
 export function guardStdout(cmd: string): void {
-  const out = process.stdout;
+  stdoutCmd = cmd;
+  const desc = Object.getOwnPropertyDescriptor(process, 'stdout');
+  if (!desc?.get || !desc.configurable) {
+    watch(process.stdout, cmd);
+    return;
+  }
+  const get = desc.get;
+  Object.defineProperty(process, 'stdout', {
+    configurable: true,
+    enumerable: desc.enumerable,
+    get() {
+      Object.defineProperty(process, 'stdout', desc); // Node's own getter, which keeps the stream it makes
+      const out = get.call(process) as NodeJS.WriteStream;
+      watch(out, cmd);
+      return out;
+    },
+  });
+}
+
+function watch(out: NodeJS.WriteStream, cmd: string): void {
   out.on('error', (e: NodeJS.ErrnoException) => writeFailed(cmd, e));
   const write = out.write;
-  const closed = stdoutWasClosed();
+  const closed = wasClosed();
   out.write = function guarded(this: NodeJS.WriteStream, ...args: unknown[]): boolean {
     if (closed) writeFailed(cmd, systemError('write', 9, 'EBADF'));
     try {
@@ -69,6 +91,51 @@ export function guardStdout(cmd: string): void {
     }
   } as typeof out.write;
 }
+
+let stdoutCmd = '';
+let closedAtStart: boolean | undefined;
+
+/** stdoutWasClosed(), asked once: it reads /proc. */
+function wasClosed(): boolean {
+  closedAtStart ??= stdoutWasClosed();
+  return closedAtStart;
+}
+
+/**
+ * Standard output as a sink for text written as it comes (ping's lines):
+ * write(2) straight to descriptor 1 while that completes, which is what
+ * Node's stream does on a file, a terminal or a blocking pipe, without
+ * making the stream; a non-blocking descriptor that is full (EAGAIN, a short
+ * write) hands the rest and everything after it to the stream, in order.
+ * Failures are writeFailed's, as the guarded stream's are.
+ */
+export interface StdoutSink {
+  write(text: string): boolean;
+}
+
+let sink: StdoutSink | undefined;
+
+export function stdoutSink(): StdoutSink {
+  sink ??= {
+    write(text: string): boolean {
+      if (stream) return stream.write(text);
+      if (wasClosed()) writeFailed(stdoutCmd, systemError('write', 9, 'EBADF'));
+      const b = Buffer.from(text, 'utf8');
+      let done = 0;
+      try {
+        done = writeSync(1, b);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') writeFailed(stdoutCmd, e as NodeJS.ErrnoException);
+      }
+      if (done === b.length) return true;
+      stream = process.stdout;
+      return stream.write(b.subarray(done));
+    },
+  };
+  return sink;
+}
+
+let stream: NodeJS.WriteStream | undefined;
 
 /**
  * Text to standard output in one write(2), for an answer that needs no

@@ -29,13 +29,22 @@ export class InOrder<T> {
   }
 }
 
+/** Where text goes: a stream, or stdoutSink()'s writes to descriptor 1. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
 /** Text in the order it was written, to stdout or another stream, some of it perhaps waiting for a lookup. */
 export class OrderedOutput {
-  private readonly order = new InOrder<{ stream: NodeJS.WritableStream; text: string }>(({ stream, text }) => stream.write(text));
+  private readonly order = new InOrder<{ stream: TextSink; text: string }>(({ stream, text }) => stream.write(text));
+  private readonly stream: TextSink | undefined;
 
-  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
+  /** no stream: process.stdout, looked up at the first write */
+  constructor(stream?: TextSink) {
+    this.stream = stream;
+  }
 
-  write(text: string | Promise<string>, stream: NodeJS.WritableStream = this.stream): void {
+  write(text: string | Promise<string>, stream: TextSink = this.stream ?? process.stdout): void {
     this.order.push(typeof text === 'string' ? { stream, text } : text.then((t) => ({ stream, text: t })));
   }
 

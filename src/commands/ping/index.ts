@@ -22,6 +22,7 @@ import {
 import { AddressNamer, resolveHost } from '../../stack/resolve.js';
 import { type JsonRecord, type Presenter, type Text, renderer } from '../../output/index.js';
 import { withMetricsIf } from '../../output/textfile.js';
+import { stdoutSink } from '../../cli/stdio.js';
 import { UsageError, dieOf, jsonLine, onTerminate, OrderedOutput, runMain } from '../common.js';
 import { type Opts, addressOf, nodeInfoQuery, parse } from './options.js';
 import { Recording } from '../../stack/capture/record.js';
@@ -111,7 +112,12 @@ class PingPresenter implements Presenter<Shown> {
   private readonly routes: RouteMemory = { last: null };
   private readonly namer: AddressNamer;
   private readonly flood: boolean;
-  private readonly screenWidth = process.stdout.isTTY ? process.stdout.columns || INT_MAX : INT_MAX;
+  private width: number | undefined;
+  /** iputils' screen width for flood marks (asked on the first mark: asking makes Node's stdout stream) */
+  private get screenWidth(): number {
+    this.width ??= process.stdout.isTTY ? process.stdout.columns || INT_MAX : INT_MAX;
+    return this.width;
+  }
 
   constructor(
     private readonly o: Opts,
@@ -336,7 +342,7 @@ class TextOut {
   private flood = '';
   private floodScheduled = false;
 
-  line(text: string | Promise<string>, stream: NodeJS.WriteStream = process.stdout): void {
+  line(text: string | Promise<string>, stream: { write(text: string): unknown } = stdoutSink()): void {
     this.flushFlood();
     this.ordered.write(text, stream);
   }
@@ -354,7 +360,7 @@ class TextOut {
     if (this.flood) {
       const f = this.flood;
       this.flood = '';
-      this.ordered.write(f);
+      this.ordered.write(f, stdoutSink());
     }
   }
 
