@@ -25,9 +25,6 @@ import { withMetricsIf } from '../../output/textfile.js';
 import { stdoutSink } from '../../cli/stdio.js';
 import { UsageError, dieOf, jsonLine, onTerminate, OrderedOutput, runMain } from '../common.js';
 import { type Opts, addressOf, nodeInfoQuery, parse } from './options.js';
-import { Recording } from '../../stack/capture/record.js';
-import { RecordedProbes, probeFlow } from '../../stack/probe/record.js';
-import { openPcap } from '../lib/pcap.js';
 import {
   NAME,
   clockBackText,
@@ -478,7 +475,9 @@ async function main(argv: string[]): Promise<number> {
   const m = ready.method;
   // --pcap: the recording is open before the first probe goes
   const pcap = o.pcap;
-  const recording = pcap === undefined ? undefined : await openPcap(pcap, () => Recording.open(pcap, probeFlow(m, ready.source ?? '', ready.device)));
+  // the capture modules (a filter compiler, the ring) load only for --pcap: a tenth of ping's bundle
+  const rec = pcap === undefined ? undefined : await loadRecording();
+  const recording = rec && (await rec.openPcap(pcap!, () => rec.Recording.open(pcap!, rec.probeFlow(m, ready.source ?? '', ready.device))));
   if (o.verbose) {
     process.stderr.write(
       `sockit ${NAME}: ${m.mechanism} (${m.unprivileged ? 'SOCK_DGRAM, unprivileged' : 'SOCK_RAW, CAP_NET_RAW'})${m.unprivileged ? '' : `, ident ${m.ident}`}\n`,
@@ -501,7 +500,7 @@ async function main(argv: string[]): Promise<number> {
         resolve();
       },
       {},
-      recording ? new RecordedProbes(m, recording, ready.source ?? '', ready.ipOptions) : m,
+      rec && recording ? new rec.RecordedProbes(m, recording, ready.source ?? '', ready.ipOptions) : m,
     );
     presenter.session = session;
     // iputils: SIGINT ends the run with the statistics and its own status; SIGTERM kills it, nothing printed
@@ -520,4 +519,14 @@ async function main(argv: string[]): Promise<number> {
 
 export function run(argv: string[]): Promise<number> {
   return runMain(NAME, () => main(argv));
+}
+
+/** What --pcap needs, loaded when it is given. */
+async function loadRecording() {
+  const [{ Recording }, { RecordedProbes, probeFlow }, { openPcap }] = await Promise.all([
+    import('../../stack/capture/record.js'),
+    import('../../stack/probe/record.js'),
+    import('../lib/pcap.js'),
+  ]);
+  return { Recording, RecordedProbes, probeFlow, openPcap };
 }
