@@ -196,9 +196,8 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
       } else {
         await sink?.end();
         sink = undefined;
-        const message = sink === undefined && read === 0 && !ev.truncated ? ev.text : ev.text;
-        if (o.json) jsonLine({ type: 'error', kind: 'file', code: ev.truncated ? 'truncated' : 'malformed', message });
-        process.stderr.write(`sockit dump: ${message}\n`);
+        if (o.json) jsonLine({ type: 'error', kind: 'file', code: ev.truncated ? 'truncated' : 'malformed', message: ev.text });
+        process.stderr.write(`sockit dump: ${ev.text}\n`);
         exit = 1;
       }
     }

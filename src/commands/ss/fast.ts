@@ -107,21 +107,8 @@ export class FastInetTable extends Columns {
     this.sport[i] = sport;
     this.peer[i] = peer;
     this.dport[i] = dport;
-    const lens = this.lens;
-    lens[COL.NETID] = 3;
-    lens[COL.STATE] = (SS_STATE[state] ?? 'UNKNOWN').length;
-    lens[COL.RECVQ] = rq < 100000 ? 6 : digits(rq);
-    lens[COL.SENDQ] = wq < 100000 ? 6 : digits(wq);
-    lens[COL.ADDR] = this.tokens[local]!.length;
-    lens[COL.SERV] = this.serviceLength(t, sport);
-    lens[COL.RADDR] = this.tokens[peer]!.length;
-    lens[COL.RSERV] = this.serviceLength(t, dport);
-    if (this.o.processes) {
-      const p = users(this.o.owners?.get(inode));
-      this.proc[i] = p;
-      lens[COL.PROC] = p.length;
-    } else lens[COL.PROC] = 0;
-    lens[COL.EXT] = 0;
+    if (this.o.processes) this.proc[i] = users(this.o.owners?.get(inode));
+    for (let c = 0; c < this.lens.length; c++) this.lens[c] = this.length(i, c);
     this.added();
   }
 

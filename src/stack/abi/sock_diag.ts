@@ -175,42 +175,10 @@ export function u32s(b: Uint8Array, o: number, n: number): SkMeminfo {
   return m;
 }
 
-export const inetDiagMsg = {
-  size: MSG_LEN,
-  /** b[offset, end) is one message's payload (after its nlmsghdr). */
-  decode(b: Uint8Array, offset = 0, end = b.length): DecodeResult<InetDiagMsg> {
-    if (end - offset < MSG_LEN) return truncated('inet_diag_msg', MSG_LEN, end - offset, offset);
-    const family = b[offset];
-    if (family !== 2 && family !== 10) return fail('inet_diag_msg', `idiag_family ${family} is neither AF_INET nor AF_INET6`, offset);
-    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    const o = offset + 4; // struct inet_diag_sockid
-    const m: InetDiagMsg = {
-      family,
-      state: b[offset + 1],
-      timer: b[offset + 2],
-      retrans: b[offset + 3],
-      sport: (b[o] << 8) | b[o + 1],
-      dport: (b[o + 2] << 8) | b[o + 3],
-      src: family === 2 ? formatIPv4(buf, o + 4) : formatIPv6(buf, o + 4),
-      dst: family === 2 ? formatIPv4(buf, o + 20) : formatIPv6(buf, o + 20),
-      ifindex: u32(b, o + 36),
-      cookie: cookieHex(b, o + 40),
-      expires: u32(b, offset + 52),
-      rqueue: u32(b, offset + 56),
-      wqueue: u32(b, offset + 60),
-      uid: u32(b, offset + 64),
-      inode: u32(b, offset + 68),
-    };
-    const bad = walkAttrs(b, offset + MSG_LEN, end, (t, p, n) => inetAttr(m, buf, t, p, n));
-    if (bad) return fail('inet_diag_msg', bad, offset);
-    return ok(m, end - offset);
-  },
-};
-
 /**
- * struct inet_diag_msg read in place, for listings that format straight
- * from the reply (no record per socket): the field offsets, and one check
- * that accepts exactly what inetDiagMsg.decode accepts.
+ * struct inet_diag_msg's field offsets: inetDiagMsg.decode reads them, and
+ * so do listings that format straight from the reply (no record per socket,
+ * after inetDiagCheck, which takes what decode takes).
  */
 export const INET_DIAG_MSG = {
   FAMILY: 0,
@@ -231,14 +199,53 @@ export const INET_DIAG_MSG = {
   SIZE: MSG_LEN,
 } as const;
 
+/** The fixed part of an inet_diag_msg: whole, and of family AF_INET or AF_INET6 (null), or why not. */
+function headerBad(b: Uint8Array, offset: number, end: number): DecodeFailure | null {
+  if (end - offset < MSG_LEN) return truncated('inet_diag_msg', MSG_LEN, end - offset, offset);
+  const family = b[offset];
+  if (family !== 2 && family !== 10) return fail('inet_diag_msg', `idiag_family ${family} is neither AF_INET nor AF_INET6`, offset);
+  return null;
+}
+
+export const inetDiagMsg = {
+  size: MSG_LEN,
+  /** b[offset, end) is one message's payload (after its nlmsghdr). */
+  decode(b: Uint8Array, offset = 0, end = b.length): DecodeResult<InetDiagMsg> {
+    const bad0 = headerBad(b, offset, end);
+    if (bad0) return bad0;
+    const family = b[offset];
+    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const M = INET_DIAG_MSG;
+    const m: InetDiagMsg = {
+      family,
+      state: b[offset + M.STATE],
+      timer: b[offset + M.TIMER],
+      retrans: b[offset + M.RETRANS],
+      sport: (b[offset + M.SPORT] << 8) | b[offset + M.SPORT + 1],
+      dport: (b[offset + M.DPORT] << 8) | b[offset + M.DPORT + 1],
+      src: family === 2 ? formatIPv4(buf, offset + M.SRC) : formatIPv6(buf, offset + M.SRC),
+      dst: family === 2 ? formatIPv4(buf, offset + M.DST) : formatIPv6(buf, offset + M.DST),
+      ifindex: u32(b, offset + M.IF),
+      cookie: cookieHex(b, offset + M.COOKIE),
+      expires: u32(b, offset + M.EXPIRES),
+      rqueue: u32(b, offset + M.RQUEUE),
+      wqueue: u32(b, offset + M.WQUEUE),
+      uid: u32(b, offset + M.UID),
+      inode: u32(b, offset + M.INODE),
+    };
+    const bad = walkAttrs(b, offset + MSG_LEN, end, (t, p, n) => inetAttr(m, buf, t, p, n));
+    if (bad) return fail('inet_diag_msg', bad, offset);
+    return ok(m, end - offset);
+  },
+};
+
 /**
  * Whether b[offset, end) is an inet_diag_msg inetDiagMsg.decode would take:
  * null, or why not. When it is, `inetDiagV6only` reads INET_DIAG_SKV6ONLY.
  */
 export function inetDiagCheck(b: Uint8Array, offset: number, end: number): DecodeFailure | null {
-  if (end - offset < MSG_LEN) return truncated('inet_diag_msg', MSG_LEN, end - offset, offset);
-  const family = b[offset];
-  if (family !== 2 && family !== 10) return fail('inet_diag_msg', `idiag_family ${family} is neither AF_INET nor AF_INET6`, offset);
+  const bad0 = headerBad(b, offset, end);
+  if (bad0) return bad0;
   const bad = attrsBad(b, offset + MSG_LEN, end);
   return bad ? fail('inet_diag_msg', bad, offset) : null;
 }
