@@ -391,6 +391,36 @@ static napi_value js_getsockopt(napi_env env, napi_callback_info info) {
 
 /* ---------- data ---------- */
 
+/* The stamps argument of sendto and sendrecv: null/undefined (no stamps), or
+ * a BigInt64Array of at least 2; false for anything else. */
+static bool get_stamps(napi_env env, napi_value v, int64_t **stamps) {
+  *stamps = NULL;
+  if (is_nullish(env, v)) return true;
+  napi_typedarray_type type;
+  size_t n, off;
+  void *p;
+  napi_value ab;
+  bool ta = false;
+  napi_is_typedarray(env, v, &ta);
+  if (!ta || napi_get_typedarray_info(env, v, &type, &n, &p, &ab, &off) != napi_ok || type != napi_bigint64_array || n < 2) return false;
+  *stamps = p;
+  return true;
+}
+
+/* sendto(2) with MSG_NOSIGNAL, retried on EINTR; when stamps is given,
+ * CLOCK_MONOTONIC and CLOCK_REALTIME read immediately before each try. */
+static ssize_t stamped_sendto(int fd, const void *data, size_t len, int flags, const struct sockaddr_storage *ss, socklen_t alen, int64_t *stamps) {
+  ssize_t rc;
+  do {
+    if (stamps) {
+      stamps[0] = clock_ns(CLOCK_MONOTONIC);
+      stamps[1] = clock_ns(CLOCK_REALTIME);
+    }
+    rc = sendto(fd, data, len, flags | MSG_NOSIGNAL, alen ? (const struct sockaddr *)ss : NULL, alen);
+  } while (rc < 0 && errno == EINTR);
+  return rc;
+}
+
 /* sendto(fd, data, flags, address|null, stamps?) -> bytes sent, or -1 when
  * the socket would block. When stamps (a BigInt64Array of 2) is given,
  * CLOCK_MONOTONIC and CLOCK_REALTIME nanoseconds read immediately before the
@@ -410,27 +440,8 @@ static napi_value js_sendto(napi_env env, napi_callback_info info) {
     if (alen == 0) return NULL;
   }
   int64_t *stamps = NULL;
-  if (!is_nullish(env, argv[4])) {
-    napi_typedarray_type type;
-    size_t n;
-    void *p;
-    napi_value ab;
-    size_t off;
-    bool ta = false;
-    napi_is_typedarray(env, argv[4], &ta);
-    if (!ta || napi_get_typedarray_info(env, argv[4], &type, &n, &p, &ab, &off) != napi_ok ||
-        type != napi_bigint64_array || n < 2)
-      return throw_type(env, "sendto stamps must be a BigInt64Array(2)");
-    stamps = p;
-  }
-  ssize_t rc;
-  do {
-    if (stamps) {
-      stamps[0] = clock_ns(CLOCK_MONOTONIC);
-      stamps[1] = clock_ns(CLOCK_REALTIME);
-    }
-    rc = sendto(fd, data, len, flags | MSG_NOSIGNAL, alen ? (struct sockaddr *)&ss : NULL, alen);
-  } while (rc < 0 && errno == EINTR);
+  if (!get_stamps(env, argv[4], &stamps)) return throw_type(env, "sendto stamps must be a BigInt64Array(2)");
+  ssize_t rc = stamped_sendto(fd, data, len, flags, &ss, alen, stamps);
   if (rc < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
     return throw_errno(env, "sendto", errno);
@@ -627,24 +638,14 @@ static napi_value js_sendrecv(napi_env env, napi_callback_info info) {
     if (salen == 0) return NULL;
   }
   int64_t *stamps = NULL;
-  if (!is_nullish(env, argv[4])) {
-    size_t n;
-    if (!get_buffer(env, argv[4], (void **)&stamps, &n) || n < 2 * sizeof(int64_t)) return throw_type(env, "sendrecv stamps must be a BigInt64Array(2)");
-  }
+  if (!get_stamps(env, argv[4], &stamps)) return throw_type(env, "sendrecv stamps must be a BigInt64Array(2)");
   if (!get_buffer(env, argv[5], &rdata, &rlen)) return throw_type(env, "sendrecv buffer must be a Buffer");
   if (!is_nullish(env, argv[6]) && !get_int(env, argv[6], &rflags)) return throw_type(env, "sendrecv rflags");
   if (!get_buffer(env, argv[7], &mp, &mlen) || mlen < M_LEN * sizeof(int32_t)) return throw_type(env, "sendrecv meta must be an Int32Array(38)");
   if (!get_buffer(env, argv[8], &ap, &alen) || alen < ADDRS_LEN) return throw_type(env, "sendrecv addrs must be a Buffer(288)");
   if (!get_buffer(env, argv[9], &tp, &tlen) || tlen < sizeof(int64_t)) return throw_type(env, "sendrecv ts must be a BigInt64Array(1)");
   if (!is_nullish(env, argv[10]) && !get_int(env, argv[10], &timeout)) return throw_type(env, "sendrecv timeoutMs");
-  ssize_t rc;
-  do {
-    if (stamps) {
-      stamps[0] = clock_ns(CLOCK_MONOTONIC);
-      stamps[1] = clock_ns(CLOCK_REALTIME);
-    }
-    rc = sendto(fd, data, len, flags | MSG_NOSIGNAL, salen ? (struct sockaddr *)&ss : NULL, salen);
-  } while (rc < 0 && errno == EINTR);
+  ssize_t rc = stamped_sendto(fd, data, len, flags, &ss, salen, stamps);
   if (rc < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -2);
     return throw_errno(env, "sendto", errno);
