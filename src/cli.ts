@@ -3,7 +3,7 @@
 // imports the native addon: --help, --version and help work without it, and
 // --version needs no commander (it loads for the help and the errors).
 import type { Command } from 'commander';
-import { guardStdout, writeStdout } from './cli/stdio.js';
+import { guardStdout, stdoutSink } from './cli/stdio.js';
 import { reportError, sockitVersion } from './cli/run.js';
 import { hasSummary, jsonLine } from './output/json.js';
 
@@ -96,7 +96,7 @@ function wantsJson(argv: string[]): boolean {
 
 export async function main(argv: string[]): Promise<void> {
   if (argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version')) {
-    writeStdout('', `${sockitVersion()}\n`); // no commander, no stdout stream: start-up close to node's own
+    stdoutSink().write(`${sockitVersion()}\n`); // no commander, no stdout stream: start-up close to node's own
     return;
   }
   let entry = find(argv[0]);

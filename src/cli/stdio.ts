@@ -102,7 +102,7 @@ function wasClosed(): boolean {
 }
 
 /**
- * Standard output as a sink for text written as it comes (ping's lines):
+ * Standard output as a sink for text written as it comes (ping's lines, --version):
  * write(2) straight to descriptor 1 while that completes, which is what
  * Node's stream does on a file, a terminal or a blocking pipe, without
  * making the stream; a non-blocking descriptor that is full (EAGAIN, a short
@@ -136,20 +136,6 @@ export function stdoutSink(): StdoutSink {
 }
 
 let stream: NodeJS.WriteStream | undefined;
-
-/**
- * Text to standard output in one write(2), for an answer that needs no
- * stream (--version: Node's stdout stream costs its start-up a tenth);
- * a failure is writeFailed's, a stdout closed at start-up EBADF.
- */
-export function writeStdout(cmd: string, text: string): void {
-  try {
-    if (stdoutWasClosed()) throw systemError('write', 9, 'EBADF');
-    writeSync(1, text);
-  } catch (e) {
-    writeFailed(cmd, e as NodeJS.ErrnoException);
-  }
-}
 
 /** A failed read of standard input (a directory, a closed descriptor) as the one line and exit 1. */
 export function readFailed(cmd: string, e: NodeJS.ErrnoException): never {
