@@ -16,7 +16,7 @@ import {
   type CaptureStart,
 } from '../../stack/capture/index.js';
 import { dissect } from '../../stack/dissect/index.js';
-import { compileFilter, filterImage, runFilter, type Insn } from '../../stack/filter/index.js';
+import { compileFilter, filterFunction, filterImage } from '../../stack/filter/index.js';
 import type { Command } from 'commander';
 import { Failure, UsageError, jsonLine, makeCommand, parseArgs, runMain } from '../common.js';
 import { packetRecord } from './json.js';
@@ -160,7 +160,7 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
     }
   }
   const source = fd < 0 ? openSource(file) : fileChunks(fd);
-  let prog: Insn[] | null = null;
+  let match: ((data: Uint8Array, wirelen: number) => number) | null = null;
   let sink: Sink | undefined;
   let read = 0,
     matched = 0;
@@ -169,13 +169,13 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
     for (const ev of batch) {
       if (ev.kind === 'packet') {
         read++;
-        if (prog && runFilter(prog, ev.packet.data, ev.packet.len) === 0) continue;
+        if (match && match(ev.packet.data, ev.packet.len) === 0) continue;
         matched++;
         const wait = sink!.packet(ev.packet);
         if (wait) await wait;
         if (o.count !== undefined && matched >= o.count) break reading;
       } else if (ev.kind === 'start') {
-        prog = expression ? compileFilter(expression, ev.start.linktype, ev.start.snaplen) : null;
+        match = expression ? filterFunction(compileFilter(expression, ev.start.linktype, ev.start.snaplen)) : null;
         process.stderr.write(`reading from file ${file}, link-type ${linkTypeText(ev.start.linktype)}, snapshot length ${ev.start.snaplen}\n`);
         // the interface indexes of a cooked v2 file are named as this host names them now
         const cooked2 = ev.start.linktype === LINKTYPE_LINUX_SLL2;
@@ -222,8 +222,9 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
   const clock = new Clock(TIME_FORMATS[o.t]!, Boolean(o.nano));
   const tcp = new TcpState();
   void start;
-  let out = Buffer.allocUnsafeSlow(2 * OUT_BATCH);
-  let pos = 0;
+  // the lines held as one string, encoded once per batch into a reused buffer (UTF-8: at most 3 bytes per UTF-16 unit)
+  let held = '';
+  let out = Buffer.allocUnsafeSlow(4 * OUT_BATCH);
   let shown = 0; // -# counts the packets printed, as tcpdump's packets_captured
   const text = (p: CapturePacket, d: ReturnType<typeof dissect>, stamp: string): string => {
     let line = stamp + packetText(d.layers, p.len, topts, tcp);
@@ -235,31 +236,22 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
   };
   /** Write what is held; true when the stream is full. */
   const write = (): boolean => {
-    if (pos === 0) return false;
-    const full = !process.stdout.write(out.subarray(0, pos));
-    // a stream that still holds the bytes (an asynchronous one): the next lines go to a new buffer
-    if (process.stdout.writableLength > 0) out = Buffer.allocUnsafeSlow(out.length);
-    pos = 0;
+    if (held === '') return false;
+    let full: boolean;
+    if (3 * held.length > out.length) full = !process.stdout.write(held);
+    else {
+      full = !process.stdout.write(out.subarray(0, out.write(held, 0)));
+      // a stream that still holds the bytes (an asynchronous one): the next lines go to a new buffer
+      if (process.stdout.writableLength > 0) out = Buffer.allocUnsafeSlow(out.length);
+    }
+    held = '';
     return full;
   };
   const put = (line: string): void | Promise<void> => {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (pos + 3 * line.length + 1 > out.length) {
-      const full = write();
-      if (3 * line.length + 1 > out.length) {
-        const more = !process.stdout.write(`${line}\n`);
-        return full || more ? drain() : undefined;
-      }
-      if (full) {
-        pos += out.write(line, pos);
-        out[pos++] = 0x0a;
-        return drain();
-      }
-    }
-    pos += out.write(line, pos);
-    out[pos++] = 0x0a;
+    held += line;
+    held += '\n';
     // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
-    if (pos >= OUT_BATCH && write()) return drain();
+    if (held.length >= OUT_BATCH && write()) return drain();
   };
   return {
     packet(p) {
