@@ -210,6 +210,8 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
 
 /** bytes of output held before a write(2) */
 const OUT_BATCH = 1 << 16;
+/** characters of lines held as a string before they are encoded */
+const HELD = 1 << 13;
 
 /**
  * Lines out in large writes: each line encoded into one output buffer as it
@@ -221,42 +223,51 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
   const topts: TextOptions = { link: Boolean(o.e), quiet: Boolean(o.q), verbose: o.v, absolute: Boolean(o.S), ifname, names };
   const clock = new Clock(TIME_FORMATS[o.t]!, Boolean(o.nano));
   const tcp = new TcpState();
+  const dopts = { checksums: o.v > 0 };
   void start;
-  // the lines held as one string, encoded once per batch into a reused buffer (UTF-8: at most 3 bytes per UTF-16 unit)
+  // lines are held as one string of up to HELD characters, encoded into the output buffer at once,
+  // and the buffer written at OUT_BATCH bytes (a longer string, held longer, survives into V8's old space)
   let held = '';
-  let out = Buffer.allocUnsafeSlow(4 * OUT_BATCH);
+  let out = Buffer.allocUnsafeSlow(2 * OUT_BATCH);
+  let pos = 0;
   let shown = 0; // -# counts the packets printed, as tcpdump's packets_captured
   const text = (p: CapturePacket, d: ReturnType<typeof dissect>, stamp: string): string => {
-    let line = stamp + packetText(d.layers, p.len, topts, tcp);
+    const line = stamp + packetText(d.layers, p.len, topts, tcp);
+    if (!o.X && !o.x && !o.A) return line;
     const body = (n: number) => (n > 1 ? p.data : p.data.subarray(Math.min(d.linkHeaderLength, p.data.length)));
-    if (o.X) line += body(o.X).length ? hexAsciiText(body(o.X)) : '';
-    else if (o.x) line += body(o.x).length ? hexText(body(o.x)) : '';
-    else if (o.A) line += asciiText(body(1));
-    return line;
+    if (o.X) return line + (body(o.X).length ? hexAsciiText(body(o.X)) : '');
+    if (o.x) return line + (body(o.x).length ? hexText(body(o.x)) : '');
+    return line + asciiText(body(1));
   };
-  /** Write what is held; true when the stream is full. */
+  /** Write the buffer; true when the stream is full. */
+  const writeOut = (): boolean => {
+    if (pos === 0) return false;
+    const full = !process.stdout.write(out.subarray(0, pos));
+    // a stream that still holds the bytes (an asynchronous one): the next lines go to a new buffer
+    if (process.stdout.writableLength > 0) out = Buffer.allocUnsafeSlow(out.length);
+    pos = 0;
+    return full;
+  };
+  /** The held lines into the buffer (UTF-8: at most 3 bytes per UTF-16 unit), or straight to the stream when longer than it; true when the stream is full. */
   const write = (): boolean => {
-    if (held === '') return false;
-    let full: boolean;
-    if (3 * held.length > out.length) full = !process.stdout.write(held);
-    else {
-      full = !process.stdout.write(out.subarray(0, out.write(held, 0)));
-      // a stream that still holds the bytes (an asynchronous one): the next lines go to a new buffer
-      if (process.stdout.writableLength > 0) out = Buffer.allocUnsafeSlow(out.length);
-    }
+    let full = false;
+    if (3 * held.length > out.length - pos) full = writeOut();
+    if (3 * held.length > out.length) full = !process.stdout.write(held) || full;
+    else pos += out.write(held, pos);
     held = '';
+    if (pos >= OUT_BATCH) full = writeOut() || full;
     return full;
   };
   const put = (line: string): void | Promise<void> => {
     held += line;
     held += '\n';
     // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
-    if (held.length >= OUT_BATCH && write()) return drain();
+    if (held.length >= HELD && write()) return drain();
   };
   return {
     packet(p) {
       shown++;
-      const d = dissect(p.linktype, p.data, p.len, { checksums: o.v > 0 });
+      const d = dissect(p.linktype, p.data, p.len, dopts);
       const stamp = (o.number ? `${String(shown).padStart(5)}  ` : '') + clock.text(p.sec, p.nsec);
       if (names) tcp.mark();
       const line = text(p, d, stamp);
@@ -269,6 +280,7 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
     },
     end() {
       write();
+      writeOut();
       return Promise.resolve();
     },
   };
