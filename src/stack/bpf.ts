@@ -281,15 +281,9 @@ function insnSource(ins: Insn, pc: number, jumpTo: (offset: number) => string): 
       if (mode === MEM) return `${dst}=m${k & 15};`;
       if (mode === MSH) return `if(${k}>=n)return 0;${dst}=(p[${k}]&15)*4;`;
       const len = size === W ? 4 : size === H ? 2 : 1;
-      let off: string;
-      let check: string;
-      if (mode === IND) {
-        off = `o${pc}`;
-        check = `const ${off}=(x+${k})>>>0;if(${off}+${len}>n)return 0;`;
-      } else {
-        off = String(k);
-        check = `if(${k + len}>n)return 0;`;
-      }
+      // IND: the offset in a constant of its own (o<pc>); anything else loads as ABS does in run()
+      const off = `o${pc}`;
+      const check = mode === IND ? `const ${off}=(x+${k})>>>0;if(${off}+${len}>n)return 0;` : `if(${k + len}>n)return 0;`;
       const at = (i: number) => (mode === IND ? `p[${off}+${i}]` : `p[${k + i}]`);
       const v = len === 4 ? `((${at(0)}<<24)|(${at(1)}<<16)|(${at(2)}<<8)|${at(3)})>>>0` : len === 2 ? `(${at(0)}<<8)|${at(1)}` : at(0);
       return `${check}${dst}=${v};`;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/stack/capture/reader.js';
 import { compileFilter, filterFunction, filterImage, runFilter, type Insn } from '../../src/stack/filter/index.js';
 import { sockit } from '../helpers/cli.js';
+import { mulberry32 } from '../helpers/fuzz.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 import { type Captures, makeCaptures } from './dump-captures.js';
 import { MORE_EXPRESSIONS, REJECT_ALL } from './dump-d-expressions.js';
@@ -129,17 +130,8 @@ describe('sockit dump -d prints what tcpdump -d prints', () => {
 
 // ---------- soundness: the same verdicts, optimised or not ----------
 
-/** mulberry32: the same frames on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same frames on every run. */
+const rng = mulberry32;
 
 /** Ethernet frames that the expressions' tests can go either way on: their addresses, ports, protocols, VLANs, fragments, truncation. */
 function randomFrames(count: number, seed: number): { data: Uint8Array; len: number }[] {

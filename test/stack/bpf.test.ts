@@ -5,18 +5,7 @@
 // random packets, short ones included (a load past the end ends the run).
 import { describe, expect, it } from 'vitest';
 import * as bpf from '../../src/stack/bpf.js';
-
-/** mulberry32: the same programs on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../helpers/fuzz.js';
 
 const { LD, LDX, ST, STX, ALU, JMP, RET, MISC, W, H, B, IMM, ABS, IND, MEM, LEN, MSH, K, X, A } = bpf;
 const ALU_OPS = [bpf.ADD, bpf.SUB, bpf.MUL, bpf.DIV, bpf.MOD, bpf.OR, bpf.AND, bpf.XOR, bpf.LSH, bpf.RSH, bpf.NEG, 0xb0];
@@ -70,12 +59,17 @@ describe('bpf.compile gives what bpf.run gives', () => {
     expect(results.size).toBeGreaterThan(50);
   });
 
-  it('runs what it cannot compile (no program, constants out of range) with the interpreter', () => {
+  it('runs what it cannot compile (no program, constants out of range, too long) with the interpreter, and compiles up to that length', () => {
     expect(bpf.compile([])(new Uint8Array(4), 4)).toBe(0);
     const negative = [bpf.stmt(LDX | B | MSH, -1), bpf.stmt(MISC | bpf.TXA, 0), bpf.stmt(RET | A, 0)];
     const p = Uint8Array.of(0x45, 1, 2, 3);
     expect(bpf.compile(negative)(p, 4)).toBe(bpf.run(negative, p, 4));
     const long = [...Array.from({ length: 600 }, () => bpf.jump(JMP | bpf.JEQ | K, 7, 0, 0)), bpf.stmt(RET | K, 96)];
     expect(bpf.compile(long)(p, 4)).toBe(96);
+    // the longest it compiles, a target at every instruction (a block in a block 511 deep)
+    const deep = [...Array.from({ length: 511 }, (_, i) => bpf.jump(JMP | bpf.JEQ | K, i, 0, 1)), bpf.stmt(RET | K, 7)];
+    const q = new Uint8Array(10);
+    expect(bpf.compile(deep)(q, 10)).toBe(bpf.run(deep, q, 10));
+    expect(bpf.compile(deep).toString()).toContain('L511:{');
   });
 });
