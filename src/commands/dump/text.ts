@@ -394,12 +394,20 @@ const TCP_FLAGS: [number, string][] = [
   [0x80, 'W'],
 ];
 
+// the text of every flags byte, made once
+const FLAG_TEXT = Array.from({ length: 256 }, (_, bits) => TCP_FLAGS.map(([b, c]) => (bits & b ? c : '')).join('') || 'none');
+
 export function tcpFlagText(f: TcpLayer['segment']['flags']): string {
   const bits =
     (f.fin ? 1 : 0) | (f.syn ? 2 : 0) | (f.rst ? 4 : 0) | (f.psh ? 8 : 0) | (f.ack ? 0x10 : 0) | (f.urg ? 0x20 : 0) | (f.ece ? 0x40 : 0) | (f.cwr ? 0x80 : 0);
+  return FLAG_TEXT[bits]!;
+}
+
+/** The options as print-tcp.c lists them, comma-separated. */
+function tcpOptionsText(options: TcpLayer['segment']['options'], sackBase: number): string {
   let s = '';
-  for (const [b, c] of TCP_FLAGS) if (bits & b) s += c;
-  return s || 'none';
+  for (let i = 0; i < options.length; i++) s += (i ? ',' : '') + tcpOptionText(options[i]!, sackBase);
+  return s;
 }
 
 /** A conversation's base sequence numbers (print-tcp.c struct tcp_seq_hash: tcp_seq, tcp_ack). */
@@ -518,11 +526,10 @@ function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string,
   if (g.flags.urg) s += `, urg ${g.urgent}`;
   if (t.optionsCut) {
     // print-tcp.c: the options read so far, the cut one's name, then the mark
-    const read = g.options.map((x) => tcpOptionText(x, sack));
-    const sep = read.length ? ',' : '';
-    return `${s}, options [${read.join(',')}${sep}${t.optionsCut.name} [|tcp]${t.optionsCut.mark ? '>' : ''}`;
+    const sep = g.options.length ? ',' : '';
+    return `${s}, options [${tcpOptionsText(g.options, sack)}${sep}${t.optionsCut.name} [|tcp]${t.optionsCut.mark ? '>' : ''}`;
   }
-  if (g.options.length) s += `, options [${g.options.map((x) => tcpOptionText(x, sack)).join(',')}]`;
+  if (g.options.length) s += `, options [${tcpOptionsText(g.options, sack)}]`;
   s += `, length ${length}`;
   if (next?.layer === 'dns') s += dnsText(next, o);
   return s;
