@@ -114,12 +114,15 @@ if (process.argv[2] === '--write') {
   process.exit(0);
 }
 
-// the floor: read and dissect every packet in-process, format nothing
+// the floor: read and dissect every packet in-process as dump does (its reader: fileChunks and
+// readCaptureBatches), format nothing
 const FLOOR = `
-const { openSource, readCapture } = await import(${JSON.stringify(join(root, 'dist/stack/capture/index.js'))});
+const { openSync } = await import('node:fs');
+const { fileChunks, readCaptureBatches } = await import(${JSON.stringify(join(root, 'dist/stack/capture/index.js'))});
 const { dissect } = await import(${JSON.stringify(join(root, 'dist/stack/dissect/index.js'))});
 let n = 0;
-for await (const ev of readCapture(openSource(process.argv[1]))) if (ev.kind === 'packet') n += dissect(ev.packet.linktype, ev.packet.data, ev.packet.len).layers.length;
+for await (const batch of readCaptureBatches(fileChunks(openSync(process.argv[1], 'r'))))
+  for (const ev of batch) if (ev.kind === 'packet') n += dissect(ev.packet.linktype, ev.packet.data, ev.packet.len).layers.length;
 `;
 
 const n = Number(process.argv[2] ?? 1_000_000);

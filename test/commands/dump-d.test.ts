@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/stack/capture/reader.js';
-import { compileFilter, filterImage, runFilter, type Insn } from '../../src/stack/filter/index.js';
+import { compileFilter, filterFunction, filterImage, runFilter, type Insn } from '../../src/stack/filter/index.js';
 import { sockit } from '../helpers/cli.js';
+import { mulberry32 } from '../helpers/fuzz.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 import { type Captures, makeCaptures } from './dump-captures.js';
 import { MORE_EXPRESSIONS, REJECT_ALL } from './dump-d-expressions.js';
@@ -129,17 +130,8 @@ describe('sockit dump -d prints what tcpdump -d prints', () => {
 
 // ---------- soundness: the same verdicts, optimised or not ----------
 
-/** mulberry32: the same frames on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same frames on every run. */
+const rng = mulberry32;
 
 /** Ethernet frames that the expressions' tests can go either way on: their addresses, ports, protocols, VLANs, fragments, truncation. */
 function randomFrames(count: number, seed: number): { data: Uint8Array; len: number }[] {
@@ -259,9 +251,13 @@ function randomFrames(count: number, seed: number): { data: Uint8Array; len: num
   return frames;
 }
 
-/** Both programs for each expression. */
-function programs(): { e: string; plain: Insn[]; opt: Insn[] }[] {
-  return ALL.map((e) => ({ e, plain: compileFilter(e, ETHERNET, SNAPLEN, false), opt: compileFilter(e, ETHERNET, SNAPLEN) }));
+/** Both programs for each expression, and each compiled to a function (what dump runs). */
+function programs(): { e: string; plain: Insn[]; opt: Insn[]; fplain: (d: Uint8Array, l: number) => number; fopt: (d: Uint8Array, l: number) => number }[] {
+  return ALL.map((e) => {
+    const plain = compileFilter(e, ETHERNET, SNAPLEN, false),
+      opt = compileFilter(e, ETHERNET, SNAPLEN);
+    return { e, plain, opt, fplain: filterFunction(plain), fopt: filterFunction(opt) };
+  });
 }
 
 /** The frame with zeros after its bytes: no load of any of these programs can fall outside it. */
@@ -283,10 +279,12 @@ function padded(data: Uint8Array): Uint8Array {
 function compare(progs: ReturnType<typeof programs>, frames: { data: Uint8Array; len: number }[]) {
   const differ: string[] = [];
   const unexplained: string[] = [];
+  // the compiled functions against the interpreter: the same verdict on every frame, padded or not
+  const compiled: string[] = [];
   let accepted = 0,
     verdicts = 0,
     pastTheEnd = 0;
-  for (const { e, plain, opt } of progs) {
+  for (const { e, plain, opt, fplain, fopt } of progs) {
     for (let i = 0; i < frames.length; i++) {
       const { data, len } = frames[i]!;
       const long = padded(data);
@@ -297,22 +295,30 @@ function compare(progs: ReturnType<typeof programs>, frames: { data: Uint8Array;
       if (pa !== pb) differ.push(`${e} on frame ${i}: ${pa} unoptimised, ${pb} optimised (padded)`);
       const a = runFilter(plain, data, len),
         b = runFilter(opt, data, len);
+      for (const [what, want, got] of [
+        ['unoptimised', a, fplain(data, len)],
+        ['optimised', b, fopt(data, len)],
+        ['unoptimised, padded', pa, fplain(long, len)],
+        ['optimised, padded', pb, fopt(long, len)],
+      ] as const)
+        if (got !== want) compiled.push(`${e} on frame ${i} (${what}): ${want} interpreted, ${got} compiled`);
       if (a !== b) {
         if (a !== pa || b !== pb) pastTheEnd++;
         else unexplained.push(`${e} on frame ${i}: ${a} unoptimised, ${b} optimised`);
       }
     }
   }
-  return { differ, unexplained, accepted, verdicts, pastTheEnd };
+  return { differ, unexplained, compiled, accepted, verdicts, pastTheEnd };
 }
 
-describe('the optimised program selects what the unoptimised one does', () => {
+describe('the optimised program selects what the unoptimised one does, and compiled to a function what the interpreter does', () => {
   it(`on 8000 seeded random frames, for ${ALL.length} expressions`, () => {
     const progs = programs();
     const frames = randomFrames(8000, 14);
-    const { differ, unexplained, accepted, verdicts, pastTheEnd } = compare(progs, frames);
+    const { differ, unexplained, compiled, accepted, verdicts, pastTheEnd } = compare(progs, frames);
     expect(differ.slice(0, 10)).toEqual([]);
     expect(unexplained.slice(0, 10)).toEqual([]);
+    expect(compiled.slice(0, 10)).toEqual([]);
     // truncated frames (a tenth of them) do meet reads past the end
     expect(pastTheEnd).toBeGreaterThan(0);
     // the frames exercise both outcomes: between 2% and 80% of verdicts accept
@@ -348,9 +354,10 @@ describe('the optimised program selects what the unoptimised one does', () => {
         }
         expect(frames.length, file).toBeGreaterThan(30);
         total += frames.length;
-        const { differ, unexplained, accepted } = compare(progs, frames);
+        const { differ, unexplained, compiled, accepted } = compare(progs, frames);
         expect(differ.slice(0, 10), file).toEqual([]);
         expect(unexplained.slice(0, 10), file).toEqual([]);
+        expect(compiled.slice(0, 10), file).toEqual([]);
         expect(accepted, file).toBeGreaterThan(0);
       }
       expect(total).toBeGreaterThan(60);

@@ -148,7 +148,7 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
 
   it(`selects the packets tcpdump selects, for ${EXPRESSIONS.length} expressions`, async () => {
     expect(EXPRESSIONS.length).toBeGreaterThanOrEqual(60);
-    const { compileFilter, runFilter } = await import('../../src/stack/filter/index.js');
+    const { compileFilter, filterFunction, runFilter } = await import('../../src/stack/filter/index.js');
     const { readCapture } = await import('../../src/stack/capture/index.js');
     for (const f of [c.us, c.ng]) {
       const packets: { n: string; data: Buffer; len: number; lt: number }[] = [];
@@ -172,6 +172,12 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
         const prog = compileFilter(e, packets[0]!.lt, 262144);
         const got = packets.filter((p) => runFilter(prog, p.data, p.len) > 0).map((p) => p.n);
         expect(got, `${f}: ${e}`).toEqual(stamps(want.stdout));
+        // the program compiled to a function (what dump runs) keeps the interpreter's verdicts
+        const match = filterFunction(prog);
+        expect(
+          packets.filter((p) => match(p.data, p.len) !== runFilter(prog, p.data, p.len)).map((p) => p.n),
+          `${f}: ${e}`,
+        ).toEqual([]);
         if (got.length > 0 && got.length < packets.length) nonEmpty++;
       }
       // the expressions tell packets apart: most select some but not all

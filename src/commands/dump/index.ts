@@ -16,7 +16,7 @@ import {
   type CaptureStart,
 } from '../../stack/capture/index.js';
 import { dissect } from '../../stack/dissect/index.js';
-import { compileFilter, filterImage, runFilter, type Insn } from '../../stack/filter/index.js';
+import { compileFilter, filterFunction, filterImage } from '../../stack/filter/index.js';
 import type { Command } from 'commander';
 import { Failure, UsageError, jsonLine, makeCommand, parseArgs, runMain } from '../common.js';
 import { packetRecord } from './json.js';
@@ -160,7 +160,7 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
     }
   }
   const source = fd < 0 ? openSource(file) : fileChunks(fd);
-  let prog: Insn[] | null = null;
+  let match: ((data: Uint8Array, wirelen: number) => number) | null = null;
   let sink: Sink | undefined;
   let read = 0,
     matched = 0;
@@ -169,13 +169,13 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
     for (const ev of batch) {
       if (ev.kind === 'packet') {
         read++;
-        if (prog && runFilter(prog, ev.packet.data, ev.packet.len) === 0) continue;
+        if (match && match(ev.packet.data, ev.packet.len) === 0) continue;
         matched++;
         const wait = sink!.packet(ev.packet);
         if (wait) await wait;
         if (o.count !== undefined && matched >= o.count) break reading;
       } else if (ev.kind === 'start') {
-        prog = expression ? compileFilter(expression, ev.start.linktype, ev.start.snaplen) : null;
+        match = expression ? filterFunction(compileFilter(expression, ev.start.linktype, ev.start.snaplen)) : null;
         process.stderr.write(`reading from file ${file}, link-type ${linkTypeText(ev.start.linktype)}, snapshot length ${ev.start.snaplen}\n`);
         // the interface indexes of a cooked v2 file are named as this host names them now
         const cooked2 = ev.start.linktype === LINKTYPE_LINUX_SLL2;
@@ -210,6 +210,8 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
 
 /** bytes of output held before a write(2) */
 const OUT_BATCH = 1 << 16;
+/** characters of lines held as a string before they are encoded */
+const HELD = 1 << 13;
 
 /**
  * Lines out in large writes: each line encoded into one output buffer as it
@@ -221,20 +223,24 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
   const topts: TextOptions = { link: Boolean(o.e), quiet: Boolean(o.q), verbose: o.v, absolute: Boolean(o.S), ifname, names };
   const clock = new Clock(TIME_FORMATS[o.t]!, Boolean(o.nano));
   const tcp = new TcpState();
+  const dopts = { checksums: o.v > 0 };
   void start;
+  // lines are held as one string of up to HELD characters, encoded into the output buffer at once,
+  // and the buffer written at OUT_BATCH bytes (a longer string, held longer, survives into V8's old space)
+  let held = '';
   let out = Buffer.allocUnsafeSlow(2 * OUT_BATCH);
   let pos = 0;
   let shown = 0; // -# counts the packets printed, as tcpdump's packets_captured
   const text = (p: CapturePacket, d: ReturnType<typeof dissect>, stamp: string): string => {
-    let line = stamp + packetText(d.layers, p.len, topts, tcp);
+    const line = stamp + packetText(d.layers, p.len, topts, tcp);
+    if (!o.X && !o.x && !o.A) return line;
     const body = (n: number) => (n > 1 ? p.data : p.data.subarray(Math.min(d.linkHeaderLength, p.data.length)));
-    if (o.X) line += body(o.X).length ? hexAsciiText(body(o.X)) : '';
-    else if (o.x) line += body(o.x).length ? hexText(body(o.x)) : '';
-    else if (o.A) line += asciiText(body(1));
-    return line;
+    if (o.X) return line + (body(o.X).length ? hexAsciiText(body(o.X)) : '');
+    if (o.x) return line + (body(o.x).length ? hexText(body(o.x)) : '');
+    return line + asciiText(body(1));
   };
-  /** Write what is held; true when the stream is full. */
-  const write = (): boolean => {
+  /** Write the buffer; true when the stream is full. */
+  const writeOut = (): boolean => {
     if (pos === 0) return false;
     const full = !process.stdout.write(out.subarray(0, pos));
     // a stream that still holds the bytes (an asynchronous one): the next lines go to a new buffer
@@ -242,29 +248,26 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
     pos = 0;
     return full;
   };
+  /** The held lines into the buffer (UTF-8: at most 3 bytes per UTF-16 unit), or straight to the stream when longer than it; true when the stream is full. */
+  const write = (): boolean => {
+    let full = false;
+    if (3 * held.length > out.length - pos) full = writeOut();
+    if (3 * held.length > out.length) full = !process.stdout.write(held) || full;
+    else pos += out.write(held, pos);
+    held = '';
+    if (pos >= OUT_BATCH) full = writeOut() || full;
+    return full;
+  };
   const put = (line: string): void | Promise<void> => {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (pos + 3 * line.length + 1 > out.length) {
-      const full = write();
-      if (3 * line.length + 1 > out.length) {
-        const more = !process.stdout.write(`${line}\n`);
-        return full || more ? drain() : undefined;
-      }
-      if (full) {
-        pos += out.write(line, pos);
-        out[pos++] = 0x0a;
-        return drain();
-      }
-    }
-    pos += out.write(line, pos);
-    out[pos++] = 0x0a;
+    held += line;
+    held += '\n';
     // a pipe that is not read as fast as sockit writes: wait, don't queue the file in memory
-    if (pos >= OUT_BATCH && write()) return drain();
+    if (held.length >= HELD && write()) return drain();
   };
   return {
     packet(p) {
       shown++;
-      const d = dissect(p.linktype, p.data, p.len, { checksums: o.v > 0 });
+      const d = dissect(p.linktype, p.data, p.len, dopts);
       const stamp = (o.number ? `${String(shown).padStart(5)}  ` : '') + clock.text(p.sec, p.nsec);
       if (names) tcp.mark();
       const line = text(p, d, stamp);
@@ -277,6 +280,7 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
     },
     end() {
       write();
+      writeOut();
       return Promise.resolve();
     },
   };

@@ -256,28 +256,38 @@ function ipAny(buf: Buffer, p: number, layers: Layer[], wire: number): void {
   else ip4(buf, p, layers, wire);
 }
 
-/** The pseudo-header's partial sum for the transport header being decoded (RFC 793 3.1, RFC 8200 8.1). */
-let pseudo: ((protocol: number, length: number) => number) | null = null;
+/**
+ * The pseudo-header of the transport header being decoded (RFC 793 3.1,
+ * RFC 8200 8.1): the version of the IP header before it (0: none, a
+ * fragment's) and the partial sum of its addresses. Numbers, not a closure:
+ * nothing allocated per packet.
+ */
+let pseudoVersion = 0,
+  pseudoAddrs = 0;
+
+function pseudoSum(protocol: number, length: number): number {
+  return pseudoVersion === 4 ? pseudoAddrs + protocol + length : pseudoAddrs + Math.floor(length / 0x10000) + (length & 0xffff) + protocol;
+}
 
 function ip4(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
-  const r = ipv4.decode(buf, p);
+  const r = ipv4.decodeHeader(buf, p);
   if (!r.ok) {
     if (buf.length === p) return cut(layers, 'ip', 'empty');
     if (ip4Cut(buf, p, layers)) return;
     return cut(layers, 'ip', r.error);
   }
-  const { header, payload, partial } = r.value;
+  const { header, end, partial } = r.value;
   const l4: Layer = { layer: 'ipv4', header, checksumOk: header.checksumOk, partial };
   if (!header.checksumOk) l4.goodChecksum = ~fold(sum16(buf, p, p + header.headerLength) - header.checksum) & 0xffff;
   layers.push(l4);
-  const addrs = sum16(buf, p + 12, p + 20);
   // a fragment's checksum covers bytes it does not hold: not checked (tcpdump neither)
-  pseudo = header.mf ? null : (protocol, length) => addrs + protocol + length;
+  pseudoVersion = header.mf ? 0 : 4;
+  if (checking) pseudoAddrs = sum16(buf, p + 12, p + 20);
   if (header.fragmentOffset !== 0) {
     layers.push({ layer: 'data', length: header.totalLength - header.headerLength });
     return;
   }
-  upper(header.protocol, buf, p + header.headerLength, p + header.headerLength + payload.length, header.totalLength - header.headerLength, layers);
+  upper(header.protocol, buf, p + header.headerLength, end, header.totalLength - header.headerLength, layers);
 }
 
 /** An IPv4 header the capture cut inside its options: the fixed header, the options held (print-ip.c's caplen check). */
@@ -332,8 +342,8 @@ function ip6(buf: Buffer, p: number, layers: Layer[], _wire?: number): void {
   const l6: Layer = { layer: 'ipv6', header: v.header, extensions: v.extensions, protocol: v.protocol, fragment: v.fragment, fragmentLength };
   if (v.header.nextHeader === 0 && v.extensions[0]) l6.hopOptions = hopOptions(buf, p + ipv6.HEADER + 2, p + ipv6.HEADER + v.extensions[0].length);
   layers.push(l6);
-  const addrs = sum16(buf, p + 8, p + 40);
-  pseudo = v.fragment ? null : (protocol, length) => addrs + Math.floor(length / 0x10000) + (length & 0xffff) + protocol;
+  pseudoVersion = v.fragment ? 0 : 6;
+  if (checking) pseudoAddrs = sum16(buf, p + 8, p + 40);
   if (v.fragment && v.fragment.offset !== 0) {
     layers.push({ layer: 'data', length: fragmentLength ?? 0 });
     return;
@@ -362,15 +372,16 @@ function hopOptions(buf: Buffer, p: number, end: number): { type: number; value:
 
 /** The checksum check of a transport message of `length` bytes at p, when all of it was captured. */
 function sumCheck(buf: Buffer, p: number, length: number, protocol: number, field: number): { value: number; good: number } | undefined {
-  if (!checking || !pseudo || buf.length - p < length || length < 0) return undefined;
+  if (!checking || pseudoVersion === 0 || buf.length - p < length || length < 0) return undefined;
   const value = buf.readUInt16BE(p + field);
-  return { value, good: ~fold(sum16(buf, p, p + length, pseudo(protocol, length)) - value) & 0xffff };
+  return { value, good: ~fold(sum16(buf, p, p + length, pseudoSum(protocol, length)) - value) & 0xffff };
 }
 
 /** IP payload from `p` to `end` (captured); `length` is what the IP header says it holds. */
 function upper(protocol: number, buf: Buffer, p: number, end: number, length: number, layers: Layer[]): void {
   const d = PROTOCOLS[protocol];
-  const view = buf.subarray(0, end);
+  // the transport dissectors end where buf does: a view only when the frame holds more (padding)
+  const view = end === buf.length ? buf : buf.subarray(0, end);
   if (d) d(view, p, layers, length);
   else layers.push({ layer: 'data', length });
 }

@@ -3,7 +3,7 @@
 // libpcap's optimiser (optimize.ts), so `sockit dump -d` prints what
 // `tcpdump -d` prints. The same program can filter a file in the process or
 // be attached to a socket (SO_ATTACH_FILTER).
-import { image, K, RET, run, stmt, type Insn } from '../bpf.js';
+import { compile, image, K, RET, run, stmt, type Insn } from '../bpf.js';
 import { UsageError } from '../errors.js';
 import { contextFor, emit } from './gen.js';
 import { Parser, tokenize } from './parse.js';
@@ -28,4 +28,9 @@ export function runFilter(prog: readonly Insn[], data: Uint8Array, wirelen: numb
 /** The program as `tcpdump -d` prints it. */
 export function filterImage(prog: readonly Insn[]): string {
   return prog.map((ins, i) => image(ins, i) + '\n').join('');
+}
+
+/** The program compiled to a function (bpf.compile) for many packets: the same verdicts as runFilter. */
+export function filterFunction(prog: readonly Insn[]): (data: Uint8Array, wirelen: number) => number {
+  return compile(prog);
 }

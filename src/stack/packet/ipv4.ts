@@ -30,10 +30,19 @@ export interface IPv4Packet {
   partial: boolean;
 }
 
+/** What decodeHeader finds: the header, and where its payload ends without a view of it. */
+export interface IPv4Parsed {
+  header: IPv4Header;
+  /** the offset in the input where the payload ends: totalLength, or the end of input if shorter */
+  end: number;
+  partial: boolean;
+}
+
 export const MIN_HEADER = 20;
 const NO_OPTIONS = Buffer.alloc(0);
 
-export function decode(buf: Buffer, offset = 0): DecodeResult<IPv4Packet> {
+/** decode() without the payload's Buffer view (a dissector walking one buffer by offsets needs none). */
+export function decodeHeader(buf: Buffer, offset = 0): DecodeResult<IPv4Parsed> {
   const have = buf.length - offset;
   if (have < MIN_HEADER) return truncated('ipv4', MIN_HEADER, have, offset);
   const vihl = buf[offset];
@@ -62,8 +71,14 @@ export function decode(buf: Buffer, offset = 0): DecodeResult<IPv4Packet> {
     options: headerLength > MIN_HEADER ? Buffer.from(buf.subarray(offset + MIN_HEADER, offset + headerLength)) : NO_OPTIONS,
   };
   const end = Math.min(buf.length, offset + totalLength);
-  const payload = buf.subarray(offset + headerLength, end);
-  return ok({ header, payload, partial: end < offset + totalLength }, end - offset);
+  return ok({ header, end, partial: end < offset + totalLength }, end - offset);
+}
+
+export function decode(buf: Buffer, offset = 0): DecodeResult<IPv4Packet> {
+  const r = decodeHeader(buf, offset);
+  if (!r.ok) return r;
+  const { header, end, partial } = r.value;
+  return ok({ header, payload: buf.subarray(offset + header.headerLength, end), partial }, r.length);
 }
 
 export interface IPv4Fields {

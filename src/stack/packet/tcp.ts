@@ -41,16 +41,38 @@ export interface TcpSegment {
   payload: Buffer;
 }
 
+const FIN = 0x01,
+  SYN = 0x02,
+  RST = 0x04,
+  PSH = 0x08,
+  ACK = 0x10,
+  URG = 0x20,
+  ECE = 0x40,
+  CWR = 0x80;
 const FLAG_BITS: [keyof TcpFlags, number][] = [
-  ['fin', 0x01],
-  ['syn', 0x02],
-  ['rst', 0x04],
-  ['psh', 0x08],
-  ['ack', 0x10],
-  ['urg', 0x20],
-  ['ece', 0x40],
-  ['cwr', 0x80],
+  ['fin', FIN],
+  ['syn', SYN],
+  ['rst', RST],
+  ['psh', PSH],
+  ['ack', ACK],
+  ['urg', URG],
+  ['ece', ECE],
+  ['cwr', CWR],
 ];
+
+/** The flags byte as the object decode returns (a literal: one shape for every segment). */
+function decodeFlags(fb: number): Required<TcpFlags> {
+  return {
+    fin: (fb & FIN) !== 0,
+    syn: (fb & SYN) !== 0,
+    rst: (fb & RST) !== 0,
+    psh: (fb & PSH) !== 0,
+    ack: (fb & ACK) !== 0,
+    urg: (fb & URG) !== 0,
+    ece: (fb & ECE) !== 0,
+    cwr: (fb & CWR) !== 0,
+  };
+}
 
 export function decodeOptions(buf: Buffer, start: number, end: number): DecodeResult<TcpOption[]> {
   const opts: TcpOption[] = [];
@@ -110,9 +132,7 @@ export function decode(buf: Buffer, offset = 0): DecodeResult<TcpSegment> {
   if (have < headerLength) return truncated('tcp', headerLength, have, offset);
   const options = decodeOptions(buf, offset + MIN_HEADER, offset + headerLength);
   if (!options.ok) return options;
-  const fb = buf[offset + 13];
-  const flags = {} as Required<TcpFlags>;
-  for (const [name, bit] of FLAG_BITS) flags[name] = (fb & bit) !== 0;
+  const flags = decodeFlags(buf[offset + 13]);
   return ok(
     {
       srcPort: buf.readUInt16BE(offset),

@@ -76,4 +76,23 @@ describe('ipv4', () => {
     const r = neverThrows((b) => ipv4.decode(b), ipv4.encode(fields, payload));
     expect(r.prefixOk).toBe(9); // 20..28 bytes decode (shorter than totalLength = partial)
   });
+
+  it('decodeHeader finds what decode does, the payload as the offset where it ends', () => {
+    const wire = Buffer.concat([Buffer.alloc(3, 0xaa), ipv4.encode({ ...fields, options: Uint8Array.of(1, 1, 1, 0) }, payload), Buffer.alloc(2)]);
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const b = wire.subarray(0, cut);
+      for (const at of [0, 3]) {
+        const full = ipv4.decode(b, at),
+          head = ipv4.decodeHeader(b, at);
+        if (!full.ok || !head.ok) {
+          expect(head).toEqual(full);
+          continue;
+        }
+        expect(head.length).toBe(full.length);
+        expect(head.value.header).toEqual(full.value.header);
+        expect(head.value.partial).toBe(full.value.partial);
+        expect(head.value.end).toBe(full.value.payload.byteOffset - b.byteOffset + full.value.payload.length);
+      }
+    }
+  });
 });
