@@ -63,7 +63,7 @@ import { PermissionError, UsageError, isSystemError } from '../errors.js';
 import { native, timeBase } from '../native/index.js';
 import { Socket } from '../socket.js';
 import * as bpf from '../bpf.js';
-import { compileFilter, runFilter, type Insn } from '../filter/index.js';
+import { compileFilter, filterFunction, type Insn } from '../filter/index.js';
 import * as tp from '../abi/tpacket.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW } from './linktype.js';
 import type { CapturePacket } from './reader.js';
@@ -275,7 +275,8 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
   readonly direction: Direction;
   private readonly sock: Socket;
   private readonly cooked: boolean;
-  private readonly userFilter: Insn[] | null;
+  /** the filter run in user space (the kernel's refused it): compiled once to a function */
+  private readonly userFilter: ((data: Uint8Array, wirelen: number) => number) | null;
   private readonly loIfindex: number;
   private readonly retireMs: number;
   private readonly transient: boolean;
@@ -340,7 +341,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
       const prog = typeof opts.filter === 'string' || opts.filter === undefined ? compileFilter(opts.filter ?? '', linktype, this.snaplen) : opts.filter;
       const kprog = kernelProgram(prog, cooked);
       this.kernelFilter = kprog !== null;
-      this.userFilter = kprog === null ? prog : null;
+      this.userFilter = kprog === null ? filterFunction(prog) : null;
       const attached = kprog ?? [bpf.stmt(bpf.RET | bpf.K, cooked ? this.snaplen - SLL2_LEN : this.snaplen)];
       sock.setsockopt(C.SOL_SOCKET, C.SO_ATTACH_FILTER, bpf.encode(attached));
       this.drain();
@@ -501,7 +502,7 @@ export class LiveCapture extends EventEmitter<Events> implements AsyncIterable<L
     if (p.direction === 'out' && (this.direction === 'in' || p.ifindex === this.loIfindex)) return;
     if (p.direction === 'in' && this.direction === 'out') return;
     if (this.userFilter) {
-      const keep = runFilter(this.userFilter, p.data, p.len);
+      const keep = this.userFilter(p.data, p.len);
       if (keep === 0) return;
       if (keep < p.caplen) {
         p.data = p.data.subarray(0, keep);
