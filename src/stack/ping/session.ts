@@ -330,8 +330,12 @@ export class PingSession {
     if (this.stats.timing) {
       // the send time (epoch ms) and the full sequence travel in the data,
       // for replies too late to find their send stamp in the table
-      this.data.writeDoubleBE(this.epochOffsetMs + now, 0);
-      this.data.writeUInt32BE(seq >>> 0, 8);
+      const d = this.data;
+      d.writeDoubleBE(this.epochOffsetMs + now, 0);
+      d[8] = seq >>> 24;
+      d[9] = (seq >>> 16) & 0xff;
+      d[10] = (seq >>> 8) & 0xff;
+      d[11] = seq & 0xff;
     }
     try {
       const m = this.method;
@@ -469,7 +473,7 @@ export class PingSession {
     let clockWentBack: number | undefined;
     const data = e.data ?? NO_DATA;
     if (s.timing && e.bytes >= 8 + STAMP_BYTES && data.length >= STAMP_BYTES) {
-      const fullSeq = data.readUInt32BE(8) | 0;
+      const fullSeq = (data[8] << 24) | (data[9] << 16) | (data[10] << 8) | data[11];
       // the stamp taken just before sendto(2); the one in the data for a
       // reply so late its slot was reused
       const rx = e.rxRelNs ?? this.clock.realRelNs();
@@ -504,8 +508,10 @@ export class PingSession {
     const truncated = e.bytes < this.o.dataLen + 8;
     let mismatch: DataMismatch | undefined;
     if (!truncated) {
-      for (let i = STAMP_BYTES; i < this.o.dataLen && i < data.length; i++) {
-        if (data[i] !== this.data[i]) {
+      const sent = this.data;
+      const end = Math.min(this.o.dataLen, data.length);
+      for (let i = STAMP_BYTES; i < end; i++) {
+        if (data[i] !== sent[i]) {
           mismatch = { index: i, expected: this.data[i], actual: data[i], received: Buffer.from(data.subarray(STAMP_BYTES, this.o.dataLen)) };
           break;
         }

@@ -214,14 +214,22 @@ export class IcmpProbe implements ProbeMethod {
     const len = icmp4.HEADER + p.payload.length;
     if (this.wire.length !== len) this.wire = Buffer.alloc(len);
     const w = this.wire;
+    // byte stores, not writeUInt16BE's checked calls: this runs for every flood probe
+    const id = this.ep.ident; // a ping socket overwrites it with its own
+    const seq = p.seq;
     w[0] = this.family === 4 ? icmp4.ECHO_REQUEST : icmp6.ECHO_REQUEST;
-    w[1] = 0;
-    w.writeUInt16BE(0, 2);
-    w.writeUInt16BE(this.ep.ident, 4); // a ping socket overwrites it with its own
-    w.writeUInt16BE(p.seq & 0xffff, 6);
-    p.payload.copy(w, 8);
+    w[1] = w[2] = w[3] = 0;
+    w[4] = (id >> 8) & 0xff;
+    w[5] = id & 0xff;
+    w[6] = (seq >> 8) & 0xff;
+    w[7] = seq & 0xff;
+    w.set(p.payload, 8);
     // the kernel checksums ping sockets and ICMPv6; a raw IPv4 socket sends what we give it
-    if (this.family === 4 && this.ep.mode === 'raw') w.writeUInt16BE(checksum(w), 2);
+    if (this.family === 4 && this.ep.mode === 'raw') {
+      const c = checksum(w);
+      w[2] = c >> 8;
+      w[3] = c & 0xff;
+    }
     return w;
   }
 
