@@ -58,6 +58,7 @@ export interface DataMismatch {
 }
 
 export type PingEvent =
+  /** one object, rewritten for every probe: valid during the callback only */
   | { type: 'sent'; seq: number; ntransmitted: number }
   | {
       type: 'reply';
@@ -223,6 +224,7 @@ export class PingSession {
   private inHeld = false;
   /** held replies since the loop last had a turn */
   private heldRun = 0;
+  private readonly sentEvent: Extract<PingEvent, { type: 'sent' }> = { type: 'sent', seq: 0, ntransmitted: 0 };
   /** epoch ms at clock.nowMs() zero: send times travel in the data as epoch ms */
   private readonly epochOffsetMs: number;
 
@@ -365,7 +367,10 @@ export class PingSession {
       this.sentSeq[idx] = seq | 0;
       this.oomCount = 0;
       this.advanceTransmitted();
-      this.onEvent({ type: 'sent', seq: idx, ntransmitted: s.ntransmitted });
+      const sentEvent = this.sentEvent;
+      sentEvent.seq = idx;
+      sentEvent.ntransmitted = s.ntransmitted;
+      this.onEvent(sentEvent);
       if (held) {
         this.inHeld = true;
         try {

@@ -85,6 +85,17 @@ export class IcmpProbe implements ProbeMethod {
   /** node information: the nonce of each 16-bit sequence in flight (its 6 random bytes after the sequence) */
   private nonces?: Buffer;
   private lastQuery: Buffer = Buffer.alloc(0);
+  private readonly echoEvent: Extract<ProbeEvent, { type: 'reply' }> = {
+    type: 'reply',
+    seq: 0,
+    from: '',
+    ttl: undefined,
+    rxRelNs: undefined,
+    bytes: 0,
+    data: undefined,
+    checksumOk: true,
+    ipOptions: undefined,
+  };
 
   constructor(opts: IcmpProbeOptions) {
     this.family = opts.family;
@@ -255,17 +266,17 @@ export class IcmpProbe implements ProbeMethod {
       packet: (p) => this.onPacket(p, onEvent),
       echoReply: (r) => {
         if (!this.ours(r.id)) return;
-        onEvent({
-          type: 'reply',
-          seq: r.seq,
-          from: r.from,
-          ttl: r.ttl,
-          rxRelNs: Number.isNaN(r.rxRelNs) ? undefined : r.rxRelNs,
-          bytes: r.bytes,
-          data: r.data,
-          checksumOk: v4 ? r.checksumOk : true,
-          ipOptions: r.ipOptions.length ? r.ipOptions : undefined,
-        });
+        // one object for every echo reply (start()'s events live for the call): no garbage per round trip
+        const e = this.echoEvent;
+        e.seq = r.seq;
+        e.from = r.from;
+        e.ttl = r.ttl;
+        e.rxRelNs = Number.isNaN(r.rxRelNs) ? undefined : r.rxRelNs;
+        e.bytes = r.bytes;
+        e.data = r.data;
+        e.checksumOk = v4 ? r.checksumOk : true;
+        e.ipOptions = r.ipOptions.length ? r.ipOptions : undefined;
+        onEvent(e);
       },
       localError: (e) => onEvent({ type: 'local-error', seq: e.original?.seq, errno: e.errno, code: e.code, info: e.info }),
     });
