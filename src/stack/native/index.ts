@@ -2,7 +2,6 @@
 // of it. The addon speaks bytes: addresses are struct sockaddr Buffers and
 // recvmsg fills caller-owned arrays. `native` below takes and returns typed
 // values instead, and adds no behaviour: each function is its syscall.
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,13 +148,18 @@ export interface Binding {
 export { isSystemError, type SystemError } from '../errors.js';
 
 function load(): Binding {
-  const require = createRequire(import.meta.url);
   // dist/stack/native/index.js and src/stack/native/index.ts are both three
   // levels below the package root, where node-gyp leaves build/.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   for (const kind of ['Release', 'Debug']) {
     const file = join(root, 'build', kind, 'sockit.node');
-    if (existsSync(file)) return require(file) as Binding;
+    if (existsSync(file)) {
+      // process.dlopen, not require(): the loader's resolution around it (a
+      // realpath, the package.json scope) cost as much again as the dlopen
+      const m = { exports: {} as Binding };
+      process.dlopen(m, file);
+      return m.exports;
+    }
   }
   const err = new Error(`the native addon is not built (no ${join(root, 'build', 'Release', 'sockit.node')})`) as SystemError;
   err.code = 'ERR_SOCKIT_NO_ADDON';
