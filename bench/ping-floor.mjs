@@ -6,7 +6,8 @@
 // C loop is Node's start-up and the cost of crossing into C twice per round
 // trip.
 // With --sendrecv, each round trip is one call of the addon's sendrecv
-// (sendto and recvmsg in one crossing), the floor of sockit's flood path.
+// (sendto and recvmsg in one crossing) with its arguments bound once
+// (sendrecvBind), the floor of sockit's flood path.
 //   node bench/ping-floor.mjs 100000 [--sendrecv]
 // prints the loop's wall time in milliseconds (start-up is outside it; time
 // the process to include it).
@@ -40,6 +41,7 @@ const meta = new Int32Array(38),
   stamps = new BigInt64Array(2);
 const id = process.pid & 0xffff;
 
+const bound = pair ? binding.sendrecvBind(fd, req, 0, to, stamps, rbuf, 0, meta, addrs, ts, 0) : null;
 let got = 0;
 const t0 = performance.now();
 for (let seq = 0; seq < n; seq++) {
@@ -48,7 +50,7 @@ for (let seq = 0; seq < n; seq++) {
   req.writeUInt16BE(seq & 0xffff, 6);
   req.writeUInt16BE(checksum(req), 2);
   let r = -1;
-  if (pair) r = binding.sendrecv(fd, req, 0, to, stamps, rbuf, 0, meta, addrs, ts, 0);
+  if (pair) r = binding.sendrecvBound(bound);
   else binding.sendto(fd, req, 0, to, stamps);
   for (;;) {
     // the addon's recvmsg never blocks: the reply is usually queued before sendto returns

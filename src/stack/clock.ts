@@ -25,13 +25,16 @@ export interface Timers {
   setImmediate(fn: () => void): TimerHandle;
 }
 
+// taken once: the global `process` is an accessor, a getter call per read
+const hrtime = process.hrtime;
+
 /**
  * CLOCK_MONOTONIC in ms, through process.hrtime (the clock performance.now()
  * reads): the global `performance` loads perf_hooks, a tenth of a short
  * run's start-up.
  */
 function monoMs(): number {
-  const t = process.hrtime();
+  const t = hrtime();
   return t[0] * 1e3 + t[1] / 1e6;
 }
 

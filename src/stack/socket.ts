@@ -10,6 +10,7 @@ import {
   type InetAddress,
   type Poller,
   type RecvResult,
+  type SendrecvHandle,
   type SockAddr,
   native,
   relNsAt,
@@ -94,6 +95,22 @@ export class Socket {
   private readPaused = false;
   private readonly stamps = new BigInt64Array(2);
   private readonly stampHalves = new Uint32Array(this.stamps.buffer);
+  /** sendRecvQuick's arguments as last bound, and their handle */
+  private readonly bound: {
+    handle: SendrecvHandle | null;
+    data: Uint8Array | null;
+    addr: Buffer | null;
+    flags: number;
+    buf: Uint8Array | null;
+    timeoutMs: number;
+  } = {
+    handle: null,
+    data: null,
+    addr: null,
+    flags: 0,
+    buf: null,
+    timeoutMs: 0,
+  };
 
   private constructor(fd: number, domain: number, type: number, protocol: number) {
     this.fd = fd;
@@ -196,7 +213,17 @@ export class Socket {
    * lastSendRelNs, the rest of the message in native.last.
    */
   sendRecvQuick(data: Uint8Array, addr: Buffer | null, flags: number, buf: Uint8Array, timeoutMs = 0): number {
-    return native.sendrecvFast(this.fd, data, flags, addr, this.stamps, buf, 0, timeoutMs, this.domain !== C.AF_PACKET);
+    const b = this.bound;
+    if (b.handle === null || b.data !== data || b.addr !== addr || b.flags !== flags || b.buf !== buf || b.timeoutMs !== timeoutMs) {
+      // the same arguments call after call: bind them once (the address is copied, the buffers held)
+      b.handle = native.sendrecvBind(this.fd, data, flags, addr, this.stamps, buf, 0, timeoutMs, this.domain !== C.AF_PACKET);
+      b.data = data;
+      b.addr = addr;
+      b.flags = flags;
+      b.buf = buf;
+      b.timeoutMs = timeoutMs;
+    }
+    return native.sendrecvBound(b.handle);
   }
 
   /** CLOCK_REALTIME just before the last send, as ns since native timeBase. */
@@ -320,6 +347,7 @@ export class Socket {
   release(): number {
     this.stopPolling();
     this.readHandler = null;
+    this.bound.handle = null;
     this.closed = true;
     return this.fd;
   }
@@ -355,6 +383,7 @@ export class Socket {
     this.stopPolling();
     this.closed = true;
     this.readHandler = null;
+    this.bound.handle = null;
     const waiters = this.writeWaiters;
     this.writeWaiters = [];
     native.close(this.fd);

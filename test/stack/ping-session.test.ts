@@ -19,6 +19,8 @@ class ScriptedMethod implements ProbeMethod {
   readonly target = '192.0.2.1';
   readonly headerBytes = 28;
   readonly sent: { seq: number; at: number }[] = [];
+  /** each probe's data as sent */
+  readonly payloads: Buffer[] = [];
   closed = false;
   private onEvent?: (e: ProbeEvent) => void;
   private count = 0;
@@ -35,6 +37,7 @@ class ScriptedMethod implements ProbeMethod {
     // the session reuses its probe object: keep this one's sequence and data
     const seq = p.seq;
     const data = Buffer.from(p.payload);
+    this.payloads.push(data);
     const rtts = this.answer(n);
     for (const rtt of rtts === null ? [] : Array.isArray(rtts) ? rtts : [rtts]) {
       this.time.setTimeout(() => {
@@ -102,6 +105,16 @@ describe('PingSession on scripted time', () => {
     expect(s.elapsedMs).toBe(2000);
     expect(s.exitCode).toBe(0);
     expect(r.of('reply').map((e) => (e as { rttUs?: number }).rttUs)).toEqual([10_000, 10_000, 10_000]);
+  });
+
+  it('puts the send time (epoch ms, a big-endian double) and the full sequence (big-endian uint32) at the start of the data', () => {
+    const r = ping({ count: 3, intervalMs: 250 }, () => 5);
+    const sends = r.method.payloads.map((d) => ({ ms: d.readDoubleBE(0), seq: d.readUInt32BE(8) }));
+    expect(sends.map((x) => x.seq)).toEqual([1, 2, 3]);
+    // 250 ms apart in epoch milliseconds, as the probes were
+    expect(sends[1]!.ms - sends[0]!.ms).toBeCloseTo(250, 6);
+    expect(sends[2]!.ms - sends[1]!.ms).toBeCloseTo(250, 6);
+    expect(sends[0]!.ms).toBeGreaterThan(1.5e12); // an epoch time, not a monotonic one
   });
 
   it('mdev and the ewma as iputils computes them (integer microseconds, llsqrt)', () => {

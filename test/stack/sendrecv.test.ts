@@ -1,6 +1,6 @@
 // The addon's sendrecv (sendto + recvmsg, and a bounded poll, in one call)
 // on real loopback sockets, and the flood path built on it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
@@ -123,6 +123,105 @@ describe('native.sendrecvFast', () => {
       expect.objectContaining({ code: 'EBADF', syscall: 'sendto' }),
     );
     expect(() => native.sendrecvFast(0, 'x' as never, 0, null, null, Buffer.alloc(8), 0, 0)).toThrow(TypeError);
+  });
+});
+
+describe('native.sendrecvBind / sendrecvBound', () => {
+  it('does what sendrecvFast does with the arguments bound once, reading data as it is at each call', () => {
+    const { s, addr, port } = udp();
+    try {
+      const data = Buffer.from('one');
+      const buf = Buffer.alloc(64);
+      const stamps = new BigInt64Array(2);
+      const h = native.sendrecvBind(s.fd, data, 0, addr, stamps, buf, 0, 0);
+      expect(native.sendrecvBound(h)).toBe(3);
+      expect(buf.subarray(0, 3).toString()).toBe('one');
+      expect(native.last.address()).toEqual({ family: C.AF_INET, address: '127.0.0.1', port });
+      const first = stamps[1];
+      expect(first).toBeGreaterThan(0n);
+      // rewritten in place: the next call sends the new bytes
+      data.write('two');
+      expect(native.sendrecvBound(h)).toBe(3);
+      expect(buf.subarray(0, 3).toString()).toBe('two');
+      expect(stamps[1]).toBeGreaterThanOrEqual(first);
+      // the address was copied when bound: changing the buffer later changes nothing
+      addr.fill(0);
+      expect(native.sendrecvBound(h)).toBe(3);
+      expect(s.recvFast(buf)).toBe(-1);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('is -1 when nothing comes back, -2 when the send would block, and throws what sendrecv throws', () => {
+    const a = udp();
+    const b = udp(); // never answers
+    try {
+      const buf = Buffer.alloc(64);
+      expect(native.sendrecvBound(native.sendrecvBind(a.s.fd, Buffer.from('q'), 0, b.addr, null, buf, 0, 0))).toBe(-1);
+      expect(b.s.recvFast(buf)).toBe(1);
+    } finally {
+      a.s.close();
+      b.s.close();
+    }
+    const [x, y] = native.socketpair(C.AF_UNIX, C.SOCK_DGRAM, 0);
+    try {
+      const h = native.sendrecvBind(x, Buffer.alloc(1024), 0, null, null, Buffer.alloc(16), 0, 0);
+      let r = 0;
+      let sent = 0;
+      while ((r = native.sendrecvBound(h)) === -1 && sent < 100000) sent++;
+      expect(r).toBe(-2);
+      expect(sent).toBeGreaterThan(0);
+    } finally {
+      native.close(x);
+      native.close(y);
+    }
+    const bad = native.sendrecvBind(-1, Buffer.alloc(1), 0, null, null, Buffer.alloc(8), 0, 0);
+    expect(() => native.sendrecvBound(bad)).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'sendto' }));
+    expect(() => native.sendrecvBind(0, 'x' as never, 0, null, null, Buffer.alloc(8), 0, 0)).toThrow(TypeError);
+    expect(() => native.sendrecvBound({} as never)).toThrow(TypeError);
+  });
+
+  it('keeps the bound buffers alive after the caller lets go of them (garbage collected in between)', () => {
+    // a child with --expose-gc: bind, drop every reference but the handle, collect, use
+    const script = `
+      const { native, binding } = await import(${JSON.stringify(`${process.cwd()}/dist/stack/native/index.js`)});
+      const C = await import(${JSON.stringify(`${process.cwd()}/dist/stack/constants.js`)});
+      const fd = binding.socket(C.AF_INET, C.SOCK_DGRAM, 0);
+      const me = Buffer.alloc(16); me.writeUInt16LE(C.AF_INET, 0); me.set([127, 0, 0, 1], 4);
+      binding.bind(fd, me);
+      const addr = binding.getsockname(fd);
+      let h = (() => native.sendrecvBind(fd, Buffer.from('still here'), 0, addr, new BigInt64Array(2), Buffer.alloc(64), 0, 0))();
+      for (let i = 0; i < 5; i++) { globalThis.gc(); Buffer.alloc(1 << 20); }
+      const n = native.sendrecvBound(h);
+      h = null; globalThis.gc();
+      console.log(n);
+    `;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('10');
+  });
+
+  it('Socket.sendRecvQuick binds again when the data, the address or the buffer changes', () => {
+    const a = udp();
+    const b = udp();
+    try {
+      const echo = Buffer.alloc(64);
+      const one = Buffer.from('to-a');
+      const two = Buffer.from('to-b!');
+      // a sends to itself (answered inside the call), then to b (nothing comes back)
+      expect(a.s.sendRecvQuick(one, a.addr, 0, echo)).toBe(4);
+      expect(echo.subarray(0, 4).toString()).toBe('to-a');
+      expect(a.s.sendRecvQuick(two, b.addr, 0, echo)).toBe(-1);
+      expect(b.s.recvFast(echo)).toBe(5);
+      expect(echo.subarray(0, 5).toString()).toBe('to-b!');
+      const other = Buffer.alloc(64);
+      expect(a.s.sendRecvQuick(one, a.addr, 0, other)).toBe(4);
+      expect(other.subarray(0, 4).toString()).toBe('to-a');
+    } finally {
+      a.s.close();
+      b.s.close();
+    }
   });
 });
 

@@ -2,7 +2,6 @@
 // of it. The addon speaks bytes: addresses are struct sockaddr Buffers and
 // recvmsg fills caller-owned arrays. `native` below takes and returns typed
 // values instead, and adds no behaviour: each function is its syscall.
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +66,9 @@ export interface Poller {
 }
 
 /** The addon as built: bytes in, bytes out. */
+/** sendrecvBind's handle: an opaque native External holding the bound buffers */
+export type SendrecvHandle = { readonly __sendrecv: unique symbol };
+
 export interface Binding {
   socket(domain: number, type: number, protocol: number): number;
   socketpair(domain: number, type: number, protocol: number): [number, number];
@@ -96,6 +98,22 @@ export interface Binding {
     ts: BigInt64Array,
     timeoutMs: number,
   ): number;
+  /** sendrecv's arguments checked and bound once (the buffers held, the address copied): a handle for sendrecvBound */
+  sendrecvBind(
+    fd: number,
+    data: Uint8Array,
+    flags: number,
+    addr: Buffer | null,
+    stamps: BigInt64Array | null,
+    buffer: Uint8Array,
+    rflags: number,
+    meta: Int32Array,
+    addrs: Buffer,
+    ts: BigInt64Array,
+    timeoutMs: number,
+  ): SendrecvHandle;
+  /** sendrecv with the bound arguments (data's bytes as they are now) */
+  sendrecvBound(handle: SendrecvHandle): number;
   clock(id: number): bigint;
   strerror(errno: number): string;
   errname(errno: number): string | undefined;
@@ -130,13 +148,18 @@ export interface Binding {
 export { isSystemError, type SystemError } from '../errors.js';
 
 function load(): Binding {
-  const require = createRequire(import.meta.url);
   // dist/stack/native/index.js and src/stack/native/index.ts are both three
   // levels below the package root, where node-gyp leaves build/.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   for (const kind of ['Release', 'Debug']) {
     const file = join(root, 'build', kind, 'sockit.node');
-    if (existsSync(file)) return require(file) as Binding;
+    if (existsSync(file)) {
+      // process.dlopen, not require(): the loader's resolution around it (a
+      // realpath, the package.json scope) cost as much again as the dlopen
+      const m = { exports: {} as Binding };
+      process.dlopen(m, file);
+      return m.exports;
+    }
   }
   const err = new Error(`the native addon is not built (no ${join(root, 'build', 'Release', 'sockit.node')})`) as SystemError;
   err.code = 'ERR_SOCKIT_NO_ADDON';
@@ -347,6 +370,27 @@ export const native = {
     cloexec = true,
   ): number {
     return binding.sendrecv(fd, data, flags, a, stamps, buf, cloexec ? rflags | MSG_CMSG_CLOEXEC : rflags, meta, addrs, ts, timeoutMs);
+  },
+  /**
+   * sendrecvFast's arguments bound once, for a loop that sends one buffer
+   * (rewritten in place) to one address: sendrecvBound(handle) then does
+   * what sendrecvFast did, without converting eleven arguments per call.
+   */
+  sendrecvBind(
+    fd: number,
+    data: Uint8Array,
+    flags: number,
+    a: Buffer | null,
+    stamps: BigInt64Array | null,
+    buf: Uint8Array,
+    rflags: number,
+    timeoutMs: number,
+    cloexec = true,
+  ): SendrecvHandle {
+    return binding.sendrecvBind(fd, data, flags, a, stamps, buf, cloexec ? rflags | MSG_CMSG_CLOEXEC : rflags, meta, addrs, ts, timeoutMs);
+  },
+  sendrecvBound(h: SendrecvHandle): number {
+    return binding.sendrecvBound(h);
   },
   last: {
     flags: () => meta[M.FLAGS],

@@ -614,6 +614,81 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   return make_int(env, rc);
 }
 
+/* sendrecv with its arguments bound once, for a loop that sends the same
+ * buffer to the same place over and over (flood ping): converting eleven
+ * arguments on every crossing costs more than the crossing itself.
+ * sendrecvBind(fd, data, flags, address|null, stamps|null, buffer, rflags,
+ * meta, addrs, ts, timeoutMs) checks them as sendrecv does and returns a
+ * handle holding the buffers (an External: they live while it does; the
+ * address is copied). sendrecvBound(handle) is then sendrecv with them:
+ * the same syscalls, the same results. The buffers' bytes are read at each
+ * call, so the caller rewrites data in place between calls. */
+/* the buffers a handle holds: data, stamps, buffer, meta, addrs, ts */
+enum { B_REFS = 6 };
+typedef struct {
+  int32_t fd, flags, rflags, timeout;
+  void *data, *rdata;
+  size_t len, rlen;
+  struct sockaddr_storage ss;
+  socklen_t salen;
+  int64_t *stamps;
+  int32_t *meta;
+  unsigned char *addrs;
+  int64_t *ts;
+  napi_ref refs[B_REFS];
+} bound_t;
+
+static void bound_finalize(napi_env env, void *data, void *hint) {
+  bound_t *b = data;
+  for (int i = 0; i < B_REFS; i++)
+    if (b->refs[i]) napi_delete_reference(env, b->refs[i]);
+  free(b);
+}
+
+/* the sendrecv of sendrecvBound and of js_sendrecv */
+static ssize_t do_sendrecv(const bound_t *b) {
+  ssize_t rc = stamped_sendto(b->fd, b->data, b->len, b->flags, &b->ss, b->salen, b->stamps);
+  if (rc < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -3;
+  rc = recv_into(b->fd, b->rdata, b->rlen, b->rflags, b->meta, b->addrs, b->ts);
+  if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && b->timeout > 0) {
+    struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+    /* a signal (EINTR) or a pending error (POLLERR) goes back to the caller's loop */
+    if (poll(&pfd, 1, b->timeout) == 1 && (pfd.revents & (POLLIN | POLLERR)) == POLLIN) rc = recv_into(b->fd, b->rdata, b->rlen, b->rflags, b->meta, b->addrs, b->ts);
+  }
+  return rc < 0 ? -1 : rc;
+}
+
+/* sendrecv's eleven arguments into b; false with an exception pending */
+static bool sendrecv_args(napi_env env, napi_value *argv, bound_t *b) {
+  void *mp, *ap, *tp;
+  size_t mlen, alen, tlen;
+  b->flags = b->rflags = b->timeout = 0;
+  b->salen = 0;
+  if (!get_int(env, argv[0], &b->fd)) return throw_type(env, "sendrecv(fd, data, flags, address, stamps, buffer, rflags, meta, addrs, ts, timeoutMs)"), false;
+  if (!get_buffer(env, argv[1], &b->data, &b->len)) return throw_type(env, "sendrecv data must be a Buffer"), false;
+  if (!is_nullish(env, argv[2]) && !get_int(env, argv[2], &b->flags)) return throw_type(env, "sendrecv flags"), false;
+  if (!is_nullish(env, argv[3])) {
+    b->salen = to_sockaddr(env, argv[3], &b->ss);
+    if (b->salen == 0) return false;
+  }
+  if (!get_stamps(env, argv[4], &b->stamps)) return throw_type(env, "sendrecv stamps must be a BigInt64Array(2)"), false;
+  if (!get_buffer(env, argv[5], &b->rdata, &b->rlen)) return throw_type(env, "sendrecv buffer must be a Buffer"), false;
+  if (!is_nullish(env, argv[6]) && !get_int(env, argv[6], &b->rflags)) return throw_type(env, "sendrecv rflags"), false;
+  if (!get_buffer(env, argv[7], &mp, &mlen) || mlen < M_LEN * sizeof(int32_t)) return throw_type(env, "sendrecv meta must be an Int32Array(38)"), false;
+  if (!get_buffer(env, argv[8], &ap, &alen) || alen < ADDRS_LEN) return throw_type(env, "sendrecv addrs must be a Buffer(288)"), false;
+  if (!get_buffer(env, argv[9], &tp, &tlen) || tlen < sizeof(int64_t)) return throw_type(env, "sendrecv ts must be a BigInt64Array(1)"), false;
+  if (!is_nullish(env, argv[10]) && !get_int(env, argv[10], &b->timeout)) return throw_type(env, "sendrecv timeoutMs"), false;
+  b->meta = mp;
+  b->addrs = ap;
+  b->ts = tp;
+  return true;
+}
+
+static napi_value sendrecv_result(napi_env env, ssize_t rc) {
+  if (rc == -3) return throw_errno(env, "sendto", errno);
+  return make_int(env, rc);
+}
+
 /* sendrecv(fd, data, flags, address|null, stamps|null, buffer, rflags, meta,
  * addrs, ts, timeoutMs) -> bytes received, -1 when nothing came within
  * timeoutMs (or the receive failed: a pending error stays for the error
@@ -625,38 +700,39 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
  * before sendto returns. */
 static napi_value js_sendrecv(napi_env env, napi_callback_info info) {
   ARGS(11);
-  int32_t fd, flags = 0, rflags = 0, timeout = 0;
-  void *data, *rdata, *mp, *ap, *tp;
-  size_t len, rlen, mlen, alen, tlen;
-  if (!get_int(env, argv[0], &fd)) return throw_type(env, "sendrecv(fd, data, flags, address, stamps, buffer, rflags, meta, addrs, ts, timeoutMs)");
-  if (!get_buffer(env, argv[1], &data, &len)) return throw_type(env, "sendrecv data must be a Buffer");
-  if (!is_nullish(env, argv[2]) && !get_int(env, argv[2], &flags)) return throw_type(env, "sendrecv flags");
-  struct sockaddr_storage ss;
-  socklen_t salen = 0;
-  if (!is_nullish(env, argv[3])) {
-    salen = to_sockaddr(env, argv[3], &ss);
-    if (salen == 0) return NULL;
+  bound_t b;
+  if (!sendrecv_args(env, argv, &b)) return NULL;
+  return sendrecv_result(env, do_sendrecv(&b));
+}
+
+static napi_value js_sendrecv_bind(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  bound_t *b = calloc(1, sizeof *b);
+  if (!b) return throw_errno(env, "sendrecvBind", ENOMEM);
+  if (!sendrecv_args(env, argv, b)) {
+    free(b);
+    return NULL;
   }
-  int64_t *stamps = NULL;
-  if (!get_stamps(env, argv[4], &stamps)) return throw_type(env, "sendrecv stamps must be a BigInt64Array(2)");
-  if (!get_buffer(env, argv[5], &rdata, &rlen)) return throw_type(env, "sendrecv buffer must be a Buffer");
-  if (!is_nullish(env, argv[6]) && !get_int(env, argv[6], &rflags)) return throw_type(env, "sendrecv rflags");
-  if (!get_buffer(env, argv[7], &mp, &mlen) || mlen < M_LEN * sizeof(int32_t)) return throw_type(env, "sendrecv meta must be an Int32Array(38)");
-  if (!get_buffer(env, argv[8], &ap, &alen) || alen < ADDRS_LEN) return throw_type(env, "sendrecv addrs must be a Buffer(288)");
-  if (!get_buffer(env, argv[9], &tp, &tlen) || tlen < sizeof(int64_t)) return throw_type(env, "sendrecv ts must be a BigInt64Array(1)");
-  if (!is_nullish(env, argv[10]) && !get_int(env, argv[10], &timeout)) return throw_type(env, "sendrecv timeoutMs");
-  ssize_t rc = stamped_sendto(fd, data, len, flags, &ss, salen, stamps);
-  if (rc < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -2);
-    return throw_errno(env, "sendto", errno);
+  static const int which[B_REFS] = { 1, 4, 5, 7, 8, 9 };
+  for (int i = 0; i < B_REFS; i++)
+    if (!is_nullish(env, argv[which[i]]) && napi_create_reference(env, argv[which[i]], 1, &b->refs[i]) != napi_ok) {
+      bound_finalize(env, b, NULL);
+      return throw_errno(env, "sendrecvBind", ENOMEM);
+    }
+  napi_value out;
+  if (napi_create_external(env, b, bound_finalize, NULL, &out) != napi_ok) {
+    bound_finalize(env, b, NULL);
+    return NULL;
   }
-  rc = recv_into(fd, rdata, rlen, rflags, mp, ap, tp);
-  if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && timeout > 0) {
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    /* a signal (EINTR) or a pending error (POLLERR) goes back to the caller's loop */
-    if (poll(&pfd, 1, timeout) == 1 && (pfd.revents & (POLLIN | POLLERR)) == POLLIN) rc = recv_into(fd, rdata, rlen, rflags, mp, ap, tp);
-  }
-  return make_int(env, rc < 0 ? -1 : rc);
+  return out;
+}
+
+static napi_value js_sendrecv_bound(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  void *p;
+  if (napi_get_value_external(env, argv[0], &p) != napi_ok) return throw_type(env, "sendrecvBound(handle): a handle from sendrecvBind");
+  const bound_t *b = p;
+  return sendrecv_result(env, do_sendrecv(b));
 }
 
 /* ---------- readiness on Node's loop ---------- */
@@ -1175,6 +1251,8 @@ NAPI_MODULE_INIT() {
     FN("sendto", js_sendto),
     FN("recvmsg", js_recvmsg),
     FN("sendrecv", js_sendrecv),
+    FN("sendrecvBind", js_sendrecv_bind),
+    FN("sendrecvBound", js_sendrecv_bound),
     FN("clock", js_clock),
     FN("strerror", js_strerror),
     FN("errname", js_errname),

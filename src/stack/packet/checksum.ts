@@ -6,7 +6,12 @@ import { parseAddress } from './addr.js';
 export function sum16(buf: Uint8Array, start = 0, end = buf.length, initial = 0): number {
   let sum = initial;
   let i = start;
-  for (; i + 1 < end; i += 2) sum += (buf[i] << 8) | buf[i + 1];
+  // two words a turn: half the loop's overhead on a flood ping's every packet
+  for (; i + 3 < end; i += 4) sum += ((buf[i] << 8) | buf[i + 1]) + ((buf[i + 2] << 8) | buf[i + 3]);
+  if (i + 1 < end) {
+    sum += (buf[i] << 8) | buf[i + 1];
+    i += 2;
+  }
   if (i < end) sum += buf[i] << 8; // odd byte padded with zero
   return sum;
 }

@@ -58,6 +58,7 @@ export interface DataMismatch {
 }
 
 export type PingEvent =
+  /** one object, rewritten for every probe: valid during the callback only */
   | { type: 'sent'; seq: number; ntransmitted: number }
   | {
       type: 'reply';
@@ -223,6 +224,7 @@ export class PingSession {
   private inHeld = false;
   /** held replies since the loop last had a turn */
   private heldRun = 0;
+  private readonly sentEvent: Extract<PingEvent, { type: 'sent' }> = { type: 'sent', seq: 0, ntransmitted: 0 };
   /** epoch ms at clock.nowMs() zero: send times travel in the data as epoch ms */
   private readonly epochOffsetMs: number;
 
@@ -330,8 +332,14 @@ export class PingSession {
     if (this.stats.timing) {
       // the send time (epoch ms) and the full sequence travel in the data,
       // for replies too late to find their send stamp in the table
-      this.data.writeDoubleBE(this.epochOffsetMs + now, 0);
-      this.data.writeUInt32BE(seq >>> 0, 8);
+      const d = this.data;
+      // the double big-endian, byte by byte (writeDoubleBE's method load stayed an IC call in the optimized pinger)
+      f64[0] = this.epochOffsetMs + now;
+      for (let i = 0; i < 8; i++) d[i] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i];
+      d[8] = seq >>> 24;
+      d[9] = (seq >>> 16) & 0xff;
+      d[10] = (seq >>> 8) & 0xff;
+      d[11] = seq & 0xff;
     }
     try {
       const m = this.method;
@@ -361,7 +369,10 @@ export class PingSession {
       this.sentSeq[idx] = seq | 0;
       this.oomCount = 0;
       this.advanceTransmitted();
-      this.onEvent({ type: 'sent', seq: idx, ntransmitted: s.ntransmitted });
+      const sentEvent = this.sentEvent;
+      sentEvent.seq = idx;
+      sentEvent.ntransmitted = s.ntransmitted;
+      this.onEvent(sentEvent);
       if (held) {
         this.inHeld = true;
         try {
@@ -469,7 +480,7 @@ export class PingSession {
     let clockWentBack: number | undefined;
     const data = e.data ?? NO_DATA;
     if (s.timing && e.bytes >= 8 + STAMP_BYTES && data.length >= STAMP_BYTES) {
-      const fullSeq = data.readUInt32BE(8) | 0;
+      const fullSeq = (data[8] << 24) | (data[9] << 16) | (data[10] << 8) | data[11];
       // the stamp taken just before sendto(2); the one in the data for a
       // reply so late its slot was reused
       const rx = e.rxRelNs ?? this.clock.realRelNs();
@@ -504,8 +515,10 @@ export class PingSession {
     const truncated = e.bytes < this.o.dataLen + 8;
     let mismatch: DataMismatch | undefined;
     if (!truncated) {
-      for (let i = STAMP_BYTES; i < this.o.dataLen && i < data.length; i++) {
-        if (data[i] !== this.data[i]) {
+      const sent = this.data;
+      const end = Math.min(this.o.dataLen, data.length);
+      for (let i = STAMP_BYTES; i < end; i++) {
+        if (data[i] !== sent[i]) {
           mismatch = { index: i, expected: this.data[i], actual: data[i], received: Buffer.from(data.subarray(STAMP_BYTES, this.o.dataLen)) };
           break;
         }
@@ -602,6 +615,10 @@ export class PingSession {
 }
 
 const NO_DATA = Buffer.alloc(0);
+/** scratch for the send time's bytes */
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** native timeBase in epoch milliseconds, for send times carried in the data */
 const BASE_MS = Number(timeBase) / 1e6;
 

@@ -85,6 +85,17 @@ export class IcmpProbe implements ProbeMethod {
   /** node information: the nonce of each 16-bit sequence in flight (its 6 random bytes after the sequence) */
   private nonces?: Buffer;
   private lastQuery: Buffer = Buffer.alloc(0);
+  private readonly echoEvent: Extract<ProbeEvent, { type: 'reply' }> = {
+    type: 'reply',
+    seq: 0,
+    from: '',
+    ttl: undefined,
+    rxRelNs: undefined,
+    bytes: 0,
+    data: undefined,
+    checksumOk: true,
+    ipOptions: undefined,
+  };
 
   constructor(opts: IcmpProbeOptions) {
     this.family = opts.family;
@@ -214,14 +225,22 @@ export class IcmpProbe implements ProbeMethod {
     const len = icmp4.HEADER + p.payload.length;
     if (this.wire.length !== len) this.wire = Buffer.alloc(len);
     const w = this.wire;
+    // byte stores, not writeUInt16BE's checked calls: this runs for every flood probe
+    const id = this.ep.ident; // a ping socket overwrites it with its own
+    const seq = p.seq;
     w[0] = this.family === 4 ? icmp4.ECHO_REQUEST : icmp6.ECHO_REQUEST;
-    w[1] = 0;
-    w.writeUInt16BE(0, 2);
-    w.writeUInt16BE(this.ep.ident, 4); // a ping socket overwrites it with its own
-    w.writeUInt16BE(p.seq & 0xffff, 6);
-    p.payload.copy(w, 8);
+    w[1] = w[2] = w[3] = 0;
+    w[4] = (id >> 8) & 0xff;
+    w[5] = id & 0xff;
+    w[6] = (seq >> 8) & 0xff;
+    w[7] = seq & 0xff;
+    w.set(p.payload, 8);
     // the kernel checksums ping sockets and ICMPv6; a raw IPv4 socket sends what we give it
-    if (this.family === 4 && this.ep.mode === 'raw') w.writeUInt16BE(checksum(w), 2);
+    if (this.family === 4 && this.ep.mode === 'raw') {
+      const c = checksum(w);
+      w[2] = c >> 8;
+      w[3] = c & 0xff;
+    }
     return w;
   }
 
@@ -247,17 +266,17 @@ export class IcmpProbe implements ProbeMethod {
       packet: (p) => this.onPacket(p, onEvent),
       echoReply: (r) => {
         if (!this.ours(r.id)) return;
-        onEvent({
-          type: 'reply',
-          seq: r.seq,
-          from: r.from,
-          ttl: r.ttl,
-          rxRelNs: Number.isNaN(r.rxRelNs) ? undefined : r.rxRelNs,
-          bytes: r.bytes,
-          data: r.data,
-          checksumOk: v4 ? r.checksumOk : true,
-          ipOptions: r.ipOptions.length ? r.ipOptions : undefined,
-        });
+        // one object for every echo reply (start()'s events live for the call): no garbage per round trip
+        const e = this.echoEvent;
+        e.seq = r.seq;
+        e.from = r.from;
+        e.ttl = r.ttl;
+        e.rxRelNs = Number.isNaN(r.rxRelNs) ? undefined : r.rxRelNs;
+        e.bytes = r.bytes;
+        e.data = r.data;
+        e.checksumOk = v4 ? r.checksumOk : true;
+        e.ipOptions = r.ipOptions.length ? r.ipOptions : undefined;
+        onEvent(e);
       },
       localError: (e) => onEvent({ type: 'local-error', seq: e.original?.seq, errno: e.errno, code: e.code, info: e.info }),
     });

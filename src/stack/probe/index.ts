@@ -135,7 +135,11 @@ export interface ProbeMethod {
   watchSocket?(): void;
   /** what the last send() or sendQuick() put on the wire, when the method says */
   readonly lastSent?: SentProbe;
-  /** Deliver events until close(). */
+  /**
+   * Deliver events until close(). An event is valid only during the call:
+   * a method may hand out one reused object (the icmp method does for echo
+   * replies, one per flood round trip); copy what outlives the callback.
+   */
   start(onEvent: (e: ProbeEvent) => void): void;
   /**
    * The caller is done with probe `seq` (answered or given up): free what it

@@ -9,6 +9,16 @@ describe('internet checksum', () => {
     expect(checksum(b)).toBe(0x220d);
   });
 
+  it('sums every length and start as the word-by-word definition does (two words a turn, a word and a byte left over)', () => {
+    const b = Buffer.from(Array.from({ length: 80 }, (_, i) => (i * 37 + 11) & 0xff));
+    for (let start = 0; start < 4; start++)
+      for (let end = start; end <= b.length; end++) {
+        let want = 7;
+        for (let i = start; i < end; i += 2) want += (b[i] << 8) | (i + 1 < end ? b[i + 1] : 0);
+        expect(sum16(b, start, end, 7)).toBe(want);
+      }
+  });
+
   it('pads an odd byte with zero', () => {
     expect(checksum(Buffer.from([0x01]))).toBe(~0x0100 & 0xffff);
   });
