@@ -195,6 +195,27 @@ describe.skipIf(!isRoot)(`sockit dump on captured traffic (${isRoot ? 'namespace
     expect((await sockit(['dump', '-n', '-c', '3', c.us, 'ip'])).stdout).toBe(first.stdout);
   });
 
+  it('reads a big capture (4 MiB and more: in a Node with a capped young generation) as tcpdump does', async () => {
+    // the lab capture's records again and again, past the size dump relaunches itself at
+    const small = readFileSync(c.us);
+    const records = small.subarray(24);
+    const copies = Math.ceil((4.5 * 2 ** 20) / records.length);
+    const big = join(c.dir, 'big.pcap');
+    writeFileSync(big, Buffer.concat([small.subarray(0, 24), ...Array.from({ length: copies }, () => records)]));
+    const want = tcpdump(['-n', '-r', big]);
+    const got = await sockit(['dump', '-n', '-r', big]);
+    expect(got.code).toBe(0);
+    expect(got.stdoutBytes.toString('latin1')).toBe(want.stdout);
+    expect(got.stderr).toBe(want.stderr);
+    // the same with a filter and a count, and without the relaunch
+    const filtered = tcpdump(['-n', '-c', '25', '-r', big, 'icmp']);
+    expect((await sockit(['dump', '-n', '-c', '25', '-r', big, 'icmp'])).stdoutBytes.toString('latin1')).toBe(filtered.stdout);
+    expect((await sockit(['dump', '-n', '-c', '25', '-r', big, 'icmp'], { env: { SOCKIT_NO_RELAUNCH: '1' } })).stdoutBytes.toString('latin1')).toBe(
+      filtered.stdout,
+    );
+    rmSync(big);
+  });
+
   it('reads standard input (-r - and a bare -) as tcpdump -r - does', async () => {
     const bytes = readFileSync(c.ng);
     const want = spawnSync('tcpdump', ['-n', '-r', '-'], { input: bytes, encoding: 'latin1' });
