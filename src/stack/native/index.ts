@@ -66,6 +66,21 @@ export interface Poller {
 }
 
 /** The addon as built: bytes in, bytes out. */
+/** The arguments of the addon's sendrecv and sendrecvBind. */
+type SendrecvArgs = [
+  fd: number,
+  data: Uint8Array,
+  flags: number,
+  addr: Buffer | null,
+  stamps: BigInt64Array | null,
+  buffer: Uint8Array,
+  rflags: number,
+  meta: Int32Array,
+  addrs: Buffer,
+  ts: BigInt64Array,
+  timeoutMs: number,
+];
+
 /** sendrecvBind's handle: an opaque native External holding the bound buffers */
 export type SendrecvHandle = { readonly __sendrecv: unique symbol };
 
@@ -85,33 +100,9 @@ export interface Binding {
   sendto(fd: number, data: Uint8Array, flags: number, addr: Buffer | null, stamps: BigInt64Array | null): number;
   recvmsg(fd: number, buffer: Uint8Array, flags: number, meta: Int32Array, addrs: Buffer, ts: BigInt64Array): number;
   /** sendto then recvmsg (and, when nothing is queued, one poll of up to timeoutMs): bytes received, -1 none, -2 the send would block */
-  sendrecv(
-    fd: number,
-    data: Uint8Array,
-    flags: number,
-    addr: Buffer | null,
-    stamps: BigInt64Array | null,
-    buffer: Uint8Array,
-    rflags: number,
-    meta: Int32Array,
-    addrs: Buffer,
-    ts: BigInt64Array,
-    timeoutMs: number,
-  ): number;
+  sendrecv(...args: SendrecvArgs): number;
   /** sendrecv's arguments checked and bound once (the buffers held, the address copied): a handle for sendrecvBound */
-  sendrecvBind(
-    fd: number,
-    data: Uint8Array,
-    flags: number,
-    addr: Buffer | null,
-    stamps: BigInt64Array | null,
-    buffer: Uint8Array,
-    rflags: number,
-    meta: Int32Array,
-    addrs: Buffer,
-    ts: BigInt64Array,
-    timeoutMs: number,
-  ): SendrecvHandle;
+  sendrecvBind(...args: SendrecvArgs): SendrecvHandle;
   /** sendrecv with the bound arguments (data's bytes as they are now) */
   sendrecvBound(handle: SendrecvHandle): number;
   clock(id: number): bigint;
