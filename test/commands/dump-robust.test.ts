@@ -3,6 +3,7 @@
 // set to extremes) go through the reader, the dissectors and the text and
 // JSON printers in-process and never throw out of them; a sample of 200
 // goes through the CLI, whose stderr is one line at most, never a stack.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,4 +239,40 @@ describe('sockit dump on damaged files', () => {
     }
     await Promise.all(jobs);
   }, 180_000);
+});
+
+describe('frames tcpdump has no printer for', () => {
+  // an Ethernet type nobody decodes, IPv4 of a protocol nobody decodes (whole
+  // and as fragments), next to one that is decoded
+  const ipv4 = (proto: number, offset: number, more: boolean, payload: Buffer) => {
+    const h = Buffer.alloc(20);
+    h[0] = 0x45;
+    h.writeUInt16BE(20 + payload.length, 2);
+    h.writeUInt16BE(7, 4);
+    h.writeUInt16BE((more ? 0x2000 : 0) | offset, 6);
+    h[8] = 64;
+    h[9] = proto;
+    Buffer.from([192, 0, 2, 1, 198, 51, 100, 7]).copy(h, 12);
+    return Buffer.concat([h, payload]);
+  };
+  const file = join(dir, 'undecoded.pcap');
+  writeFileSync(
+    file,
+    pcapFile([
+      ether(Buffer.from(Array.from({ length: 40 }, (_, i) => i)), 0x88b5),
+      ether(Buffer.from('short', 'latin1'), 0x9999),
+      ether(ipv4(253, 0, false, Buffer.from('abcdefgh'))),
+      ether(ipv4(253, 10, false, Buffer.alloc(16, 0x78))),
+      ether(ipv4(17, 10, true, Buffer.alloc(16, 0x79))),
+      ether(udpPacket(v4, 4000, 9999, Buffer.from('udp four'))),
+    ]),
+  );
+
+  it('prints them as tcpdump does: the link header and the payload in hex and ASCII, the IP protocol and its length', async () => {
+    for (const flags of [[], ['-q'], ['-e'], ['-e', '-q'], ['-v'], ['-x'], ['-xx'], ['-X'], ['-XX'], ['-A']]) {
+      const want = spawnSync('tcpdump', ['-n', ...flags, '-r', file], { encoding: 'latin1' });
+      const got = await sockit(['dump', '-n', ...flags, '-r', file]);
+      expect({ flags, out: got.stdoutBytes.toString('latin1') }).toEqual({ flags, out: want.stdout });
+    }
+  });
 });

@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import { Failure, UsageError, jsonLine, makeCommand, parseArgs, runMain } from '../common.js';
 import { packetRecord } from './json.js';
 import { Names } from './names.js';
-import { Clock, TcpState, asciiText, hexAsciiText, hexText, packetText, type TextOptions, type TimeFormat } from './text.js';
+import { Clock, TcpState, asciiText, hexAsciiText, hexText, packetText, type TextOptions, type TimeFormat, undecodedEther } from './text.js';
 
 const NAME = 'dump';
 
@@ -249,9 +249,11 @@ export function textSink(o: PrintOpts, start?: CaptureStart, ifname?: (ifindex: 
   let pos = 0;
   let shown = 0; // -# counts the packets printed, as tcpdump's packets_captured
   const text = (p: CapturePacket, d: ReturnType<typeof dissect>, stamp: string): string => {
-    const line = stamp + packetText(d.layers, p.len, topts, tcp);
-    if (!o.X && !o.x && !o.A) return line;
+    let line = stamp + packetText(d.layers, p.len, topts, tcp);
     const body = (n: number) => (n > 1 ? p.data : p.data.subarray(Math.min(d.linkHeaderLength, p.data.length)));
+    // what tcpdump cannot print it shows in hex and ASCII, unless -q, -x or -X
+    if (!o.X && !o.x && !o.q && undecodedEther(d.layers) && body(1).length) line += hexAsciiText(body(1));
+    if (!o.X && !o.x && !o.A) return line;
     if (o.X) return line + (body(o.X).length ? hexAsciiText(body(o.X)) : '');
     if (o.x) return line + (body(o.x).length ? hexText(body(o.x)) : '');
     return line + asciiText(body(1));

@@ -93,13 +93,30 @@ export function ethertypeName(t: number): string {
 
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
+/**
+ * An Ethernet frame of a type tcpdump has no printer for: it prints the
+ * link header even without -e, then the payload in hex and ASCII unless -q
+ * or -x/-X dump it anyway (print-ether.c, ND_DEFAULTPRINT).
+ */
+export function undecodedEther(layers: Layer[]): boolean {
+  const l = layers[0];
+  return l?.layer === 'ether' && layers[1]?.layer === 'data' && l.ethertype > 1500 && ETHERTYPE_NAMES[l.ethertype] === undefined;
+}
+
+/** print-ether.c's link header: "src > dst, ethertype IPv4 (0x0800), length 98: " (-e, or a type it cannot print). */
+function etherHeaderText(l: Extract<Layer, { layer: 'ether' }>, wire: number, o: TextOptions): string {
+  const s = `${macName(o, l.src)} > ${macName(o, l.dst)}, `;
+  const known = ETHERTYPE_NAMES[l.ethertype] !== undefined;
+  if (o.quiet) return s + (known ? `${ethertypeName(l.ethertype)}, length ${wire}: ` : `Unknown Ethertype (0x${hex4(l.ethertype)}), length ${wire}: `);
+  return s + `ethertype ${ethertypeName(l.ethertype)} (0x${hex4(l.ethertype)}), length ${wire}: `;
+}
+
 /** -e for Ethernet: "src > dst, ethertype IPv4 (0x0800), length 98: " (print-ether.c). */
 function linkText(layers: Layer[], wire: number, o: TextOptions): string {
   const l = layers[0];
   if (!l) return '';
   if (l.layer === 'ether') {
-    let s = `${macName(o, l.src)} > ${macName(o, l.dst)}, `;
-    s += o.quiet ? `${ethertypeName(l.ethertype)}, length ${wire}: ` : `ethertype ${ethertypeName(l.ethertype)} (0x${hex4(l.ethertype)}), length ${wire}: `;
+    let s = etherHeaderText(l, wire, o);
     for (const v of layers) {
       if (v.layer !== 'vlan') continue;
       s +=
@@ -161,7 +178,9 @@ function networkText(layers: Layer[], i: number, wire: number, o: TextOptions, t
       const link = layers[i - 1];
       const type = link && 'ethertype' in link ? link.ethertype : undefined;
       if (type !== undefined && type <= 1500) return `${o.link ? '' : ''}802.3, length ${type}: LLC`;
-      if (type !== undefined) return o.link ? `` : `ethertype ${ethertypeName(type)} (0x${hex4(type)}), length ${wire}: `;
+      if (o.link) return '';
+      if (undecodedEther(layers)) return etherHeaderText(link as Extract<Layer, { layer: 'ether' }>, wire, o);
+      if (type !== undefined) return `ethertype ${ethertypeName(type)} (0x${hex4(type)}), length ${wire}: `;
       return '';
     }
     default:
@@ -194,9 +213,9 @@ function ip4Text(layers: Layer[], i: number, o: TextOptions, ts: TcpState): stri
     const addrs = h.protocol === 6 || h.protocol === 17 ? '' : `${host(o, h.src)} > ${host(o, h.dst)}: `;
     return `${s}${addrs} [remaining caplen(${ip.headerCut}) < header length(${h.headerLength})] [|ip]`;
   }
-  if (h.fragmentOffset !== 0 || !inner || inner.layer === 'data') {
-    return s + `${host(o, h.src)} > ${host(o, h.dst)}: ` + ipProto(o, h.protocol);
-  }
+  if (h.fragmentOffset !== 0 || !inner) return s + `${host(o, h.src)} > ${host(o, h.dst)}: ` + ipProto(o, h.protocol);
+  // print-ip.c ip_demux_print's default: a protocol it has no printer for, and the length past the header
+  if (inner.layer === 'data') return s + `${host(o, h.src)} > ${host(o, h.dst)}:  ${ipProto(o, h.protocol)} ${h.totalLength - h.headerLength}`;
   return s + transportText(layers, i + 1, h.src, h.dst, o, ts);
 }
 
