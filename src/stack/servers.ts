@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import * as C from './constants.js';
 import { native } from './native/index.js';
+import { Socket, inetAddress } from './socket.js';
 import { addressFamily } from './packet/addr.js';
 
 /** A peer as the server saw it: IPv4-mapped IPv6 addresses shown as IPv4. */
@@ -48,7 +49,21 @@ export interface TcpServerOptions extends ListenOptions {
   idleTimeoutMs?: number;
   /** serve one connection: the socket is allowHalfOpen (end it yourself) */
   handler: (socket: net.Socket, peer: Peer) => void;
+  /**
+   * Read each connection into a buffer of its own, reused read after read
+   * (net.Socket's onread), instead of a new Buffer and a 'data' event per
+   * read: `data` is valid until the socket reads again; return false to
+   * stop reading (resume() goes on). The server then listens and accepts
+   * on a socket of the stack's own, since net.Server cannot hand out such
+   * sockets; the connections stay Node's streams.
+   */
+  reads?: (socket: net.Socket, data: Buffer) => boolean;
 }
+
+/** each connection's read buffer with `reads` (onread) */
+const READ_BUFFER = 16 << 10;
+/** connections accepted per readiness callback before the loop gets a turn */
+const ACCEPT_BATCH = 64;
 
 export interface TcpServerEvents {
   connection: [Peer];
@@ -63,7 +78,9 @@ export interface TcpServerEvents {
  * when every open connection has closed; destroyAll() ends them now.
  */
 export class TcpServer extends EventEmitter<TcpServerEvents> {
-  readonly server: net.Server;
+  /** Node's listening server, or (with opts.reads) the stack's listening socket */
+  private readonly server: net.Server | null;
+  private listener: Socket | null = null;
   /** open connections, with why each is being closed once known */
   private readonly open = new Map<net.Socket, { reason?: string }>();
   private readonly opts: TcpServerOptions;
@@ -72,24 +89,84 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
   private constructor(opts: TcpServerOptions) {
     super();
     this.opts = opts;
-    this.server = net.createServer({ allowHalfOpen: true }, (s) => this.accept(s));
+    this.server = opts.reads ? null : net.createServer({ allowHalfOpen: true }, (s) => this.accept(s));
   }
 
   static listen(opts: TcpServerOptions): Promise<TcpServer> {
     const t = new TcpServer(opts);
+    const server = t.server;
+    if (!server) {
+      t.listenOwn();
+      return Promise.resolve(t);
+    }
     return new Promise((resolve, reject) => {
-      t.server.once('error', reject);
+      server.once('error', reject);
       // no host: Node binds :: (dual stack), or 0.0.0.0 where IPv6 is off
-      t.server.listen({ port: opts.port, host: opts.host, backlog: 511 }, () => {
-        t.server.off('error', reject);
-        t.server.on('error', (e) => t.emit('error', e)); // accept(2) failures: the server goes on
+      server.listen({ port: opts.port, host: opts.host, backlog: 511 }, () => {
+        server.off('error', reject);
+        server.on('error', (e) => t.emit('error', e)); // accept(2) failures: the server goes on
         resolve(t);
       });
     });
   }
 
+  /** Listen as net.Server does (SO_REUSEADDR; no host: :: for both families, or 0.0.0.0 where IPv6 is off), accepting on readiness. */
+  private listenOwn(): void {
+    const { host, port } = this.opts;
+    const domains = host ? [addressFamily(host) === 4 ? C.AF_INET : C.AF_INET6] : [C.AF_INET6, C.AF_INET];
+    let s: Socket | undefined;
+    for (const domain of domains) {
+      try {
+        s = Socket.open(domain, C.SOCK_STREAM);
+      } catch (e) {
+        // only "no IPv6 here" falls back to IPv4
+        if ((e as NodeJS.ErrnoException).code === 'EAFNOSUPPORT' && domain === C.AF_INET6 && !host) continue;
+        throw e;
+      }
+      try {
+        s.setsockopt(C.SOL_SOCKET, C.SO_REUSEADDR, 1);
+        if (domain === C.AF_INET6 && !host) s.setsockopt(C.IPPROTO_IPV6, C.IPV6_V6ONLY, 0);
+        s.bind(inetAddress(host ?? (domain === C.AF_INET6 ? '::' : '0.0.0.0'), port));
+        s.listen(511);
+      } catch (e) {
+        s.close();
+        throw e;
+      }
+      break;
+    }
+    const listener = s!;
+    this.listener = listener;
+    listener.onReadable(() => {
+      for (let i = 0; i < ACCEPT_BATCH && !listener.isClosed; i++) {
+        let a: ReturnType<Socket['accept']>;
+        try {
+          a = listener.accept();
+        } catch (e) {
+          this.emit('error', e as Error); // EMFILE and the like: the server goes on
+          break;
+        }
+        if (!a) break;
+        this.adopt(a.socket);
+      }
+    });
+  }
+
+  /** An accepted socket as a net.Socket that reads into a buffer of its own. */
+  private adopt(accepted: Socket): void {
+    const reads = this.opts.reads!;
+    const s: net.Socket = accepted.toNetSocket({
+      allowHalfOpen: true,
+      onread: { buffer: Buffer.allocUnsafe(READ_BUFFER), callback: (n, buf) => reads(s, (buf as Buffer).subarray(0, n)) },
+    });
+    this.accept(s);
+  }
+
   address(): Peer {
-    const a = this.server.address() as net.AddressInfo;
+    if (this.listener) {
+      const a = this.listener.localAddress() as { family: number; address: string; port: number };
+      return { address: a.address, port: a.port, family: a.family === C.AF_INET6 ? 6 : 4 };
+    }
+    const a = this.server!.address() as net.AddressInfo;
     return { address: a.address, port: a.port, family: a.family === 'IPv6' ? 6 : 4 };
   }
 
@@ -129,7 +206,8 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
 
   /** Stop accepting (the listening socket closes); resolves when the last connection's 'close' has been emitted. */
   shutdown(): Promise<void> {
-    if (this.server.listening) this.server.close();
+    if (this.server?.listening) this.server.close();
+    this.listener?.close();
     return new Promise((resolve) => {
       if (this.open.size === 0) resolve();
       else this.drained = resolve;

@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import type { Command } from 'commander';
 import type * as Stack from '../../stack/index.js';
-import type { ConnectionEnd, Datagram, Family, InetSockAddr, Peer, SockAddr, TcpServer, UdpClient } from '../../stack/index.js';
+import type { ConnectionEnd, Datagram, Family, InetSockAddr, Peer, SockAddr, TcpServer, TcpServerOptions, UdpClient } from '../../stack/index.js';
 import { addressFamily } from '../../stack/packet/addr.js';
 import { jsonLine, renderer, type JsonRecord, type Presenter } from '../../output/index.js';
 import { errSys, Failure, intArg, isResolveError, makeCommand, onTerminate, readingTables, runMain, secondsArg, strerrorOf, UsageError } from '../common.js';
@@ -191,11 +191,11 @@ export function serverPresenter(verbose: boolean): Presenter<ServerEvent> {
  * accepting, lets open connections finish (a second signal closes them) and
  * resolves to 0.
  */
-export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: Peer) => void): Promise<number> {
+export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: Peer) => void, extra: Pick<TcpServerOptions, 'reads'> = {}): Promise<number> {
   const { TcpServer } = await loadCore();
   let tcp: TcpServer | undefined;
   const { server, signalled, remove } = await bindServer(
-    async () => (tcp = await TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler })),
+    async () => (tcp = await TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler, ...extra })),
     () => tcp?.destroyAll(),
   );
   const out = renderer(serverPresenter(o.verbose === true), o.json === true);
