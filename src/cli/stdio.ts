@@ -110,17 +110,18 @@ function wasClosed(): boolean {
  * Failures are writeFailed's, as the guarded stream's are.
  */
 export interface StdoutSink {
-  write(text: string): boolean;
+  /** text (UTF-8) or bytes (ss's and netstat's listings, written as bytes) */
+  write(text: string | Uint8Array): boolean;
 }
 
 let sink: StdoutSink | undefined;
 
 export function stdoutSink(): StdoutSink {
   sink ??= {
-    write(text: string): boolean {
+    write(text: string | Uint8Array): boolean {
       if (stream) return stream.write(text);
       if (wasClosed()) writeFailed(stdoutCmd, systemError('write', 9, 'EBADF'));
-      const b = Buffer.from(text, 'utf8');
+      const b = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
       let done = 0;
       try {
         done = writeSync(1, b);
