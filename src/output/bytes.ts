@@ -33,6 +33,19 @@ export class ByteLines {
     this.pos = p;
   }
 
+  /** bytes made beforehand (a cell of a table) */
+  bytes(s: Uint8Array): void {
+    const n = s.length;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    if (n > 32) {
+      b.set(s, p);
+      p += n;
+    } else for (let i = 0; i < n; i++) b[p++] = s[i]!;
+    this.pos = p;
+  }
+
   spaces(n: number): void {
     if (n <= 0) return;
     this.room(n);

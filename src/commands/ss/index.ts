@@ -617,7 +617,7 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
   try {
     for (const w of walks(sel)) {
       const states = sel.states & ALL_STATES;
-      const src = await inv.inetRaw(w.table, w.family, states, (b, off, end) => table.message(b, off, end, w.table));
+      const src = await inv.inetRaw(w.table, w.family, states, (b, at, n) => table.messages(b, at, n, w.table));
       sources.add(src ?? (await inv.inet(w.table, w.family, states, 0, (s) => table.record(s))));
     }
   } finally {
