@@ -33,16 +33,19 @@ export class ByteLines {
     this.pos = p;
   }
 
-  /** bytes made beforehand (a cell of a table) */
-  bytes(s: Uint8Array): void {
-    const n = s.length;
+  /** Room for up to n bytes written in place (a table's line): where they start in `buffer`; end() says where they end. */
+  reserve(n: number): number {
     this.room(n);
-    const b = this.buf;
-    let p = this.pos;
-    if (n > 32) {
-      b.set(s, p);
-      p += n;
-    } else for (let i = 0; i < n; i++) b[p++] = s[i]!;
+    return this.pos;
+  }
+
+  /** the buffer reserve() made room in, valid until end() */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** the bytes written in place since reserve() end before p */
+  end(p: number): void {
     this.pos = p;
   }
 
