@@ -6,7 +6,7 @@
 // widths and render points as Table, so the same bytes; memory holds
 // about 30 bytes a line until the render, less than the line itself.
 import { AddressTexts, type InetSocket, type InetTable, type Owner } from '../../stack/inventory/index.js';
-import { INET_DIAG_MSG as M, inetDiagV6only } from '../../stack/abi/sock_diag.js';
+import { INET_DIAG_MSG as M, inetDiagV6only, u32 } from '../../stack/abi/sock_diag.js';
 import { ByteLines, digits } from '../../output/bytes.js';
 import { COL, Columns, HEADER, SS_STATE, inetAddr, service, users, type Layout } from './text.js';
 
@@ -83,19 +83,19 @@ export class FastInetTable extends Columns {
       const o = at[k]!;
       const family = b[o + M.FAMILY]!;
       const v6only = family === 10 && inetDiagV6only(b, o, at[k + 1]!) === 1;
-      const ifindex = b.readUInt32LE(o + M.IF);
+      const ifindex = u32(b, o + M.IF);
       const src = this.addrs.id(b, o + M.SRC, family);
       const dst = this.addrs.id(b, o + M.DST, family);
       this.line(
         t,
         b[o + M.STATE]!,
-        b.readUInt32LE(o + M.RQUEUE),
-        b.readUInt32LE(o + M.WQUEUE),
+        u32(b, o + M.RQUEUE),
+        u32(b, o + M.WQUEUE),
         this.addressToken(src, family, v6only, ifindex),
         (b[o + M.SPORT]! << 8) | b[o + M.SPORT + 1]!,
         this.addressToken(dst, family, v6only, 0),
         (b[o + M.DPORT]! << 8) | b[o + M.DPORT + 1]!,
-        b.readUInt32LE(o + M.INODE),
+        this.o.processes ? u32(b, o + M.INODE) : 0,
       );
     }
   }
