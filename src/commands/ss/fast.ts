@@ -254,6 +254,7 @@ export class FastInetTable extends Columns {
     const states = this.stateShown ? SS_STATE.map((t) => bytes(cell(COL.STATE, t))) : null;
     const unknown = this.stateShown ? bytes(cell(COL.STATE, 'UNKNOWN')) : null;
     const locals: (Buffer | undefined)[] = [];
+    const heads = new Map<number, Buffer>();
     const peers: (Buffer | undefined)[] = [];
     const tail = this.o.processes ? null : bytes((this.disabled[COL.PROC] ? '' : cell(COL.PROC, '')) + cell(COL.EXT, ''));
     const procExt = this.o.processes ? cell(COL.EXT, '') : '';
@@ -280,12 +281,21 @@ export class FastInetTable extends Columns {
       // the line in place: cells copied, numbers written digit by digit
       let p = out.reserve(most);
       const b = out.buffer;
-      if (netids) p = put(b, p, netids[t]!);
-      if (states) p = put(b, p, states[this.state[i]!] ?? unknown!);
-      p = queue(b, p, this.rq[i]!, rqLead, rqInner);
-      p = queue(b, p, this.wq[i]!, wqLead, wqInner);
       const l = this.local[i]!;
-      p = put(b, p, locals[l] ?? (locals[l] = bytes(cell(COL.ADDR, this.tokens[l]!))));
+      const rq = this.rq[i]!,
+        wq = this.wq[i]!;
+      // Netid to Local Address of an idle socket repeat (a listener's address, a state): one cell
+      const key = rq === 0 && wq === 0 ? (l * 256 + this.state[i]!) * 4 + t : -1;
+      let head = key >= 0 ? heads.get(key) : undefined;
+      if (head === undefined) {
+        const from = p;
+        if (netids) p = put(b, p, netids[t]!);
+        if (states) p = put(b, p, states[this.state[i]!] ?? unknown!);
+        p = queue(b, p, rq, rqLead, rqInner);
+        p = queue(b, p, wq, wqLead, wqInner);
+        p = put(b, p, locals[l] ?? (locals[l] = bytes(cell(COL.ADDR, this.tokens[l]!))));
+        if (key >= 0) heads.set(key, (head = Buffer.from(b.subarray(from, p))));
+      } else p = put(b, p, head);
       p = this.port(b, p, t, this.sport[i]!, spLead, spInner);
       const r = this.peer[i]!;
       p = put(b, p, peers[r] ?? (peers[r] = bytes(cell(COL.RADDR, this.tokens[r]!))));
