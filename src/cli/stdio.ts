@@ -110,7 +110,7 @@ function wasClosed(): boolean {
  * Failures are writeFailed's, as the guarded stream's are.
  */
 export interface StdoutSink {
-  /** text (UTF-8) or bytes (ss's and netstat's listings, written as bytes) */
+  /** text (UTF-8) or bytes (ss's listing), which are not kept once write returns (the stream gets a copy) */
   write(text: string | Uint8Array): boolean;
 }
 
@@ -119,7 +119,7 @@ let sink: StdoutSink | undefined;
 export function stdoutSink(): StdoutSink {
   sink ??= {
     write(text: string | Uint8Array): boolean {
-      if (stream) return stream.write(text);
+      if (stream) return stream.write(typeof text === 'string' ? text : Buffer.from(text));
       if (wasClosed()) writeFailed(stdoutCmd, systemError('write', 9, 'EBADF'));
       const b = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
       let done = 0;
@@ -130,7 +130,7 @@ export function stdoutSink(): StdoutSink {
       }
       if (done === b.length) return true;
       stream = process.stdout;
-      return stream.write(b.subarray(done));
+      return stream.write(typeof text === 'string' ? b.subarray(done) : Buffer.from(b.subarray(done)));
     },
   };
   return sink;

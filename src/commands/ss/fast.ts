@@ -52,7 +52,7 @@ export class FastInetTable extends Columns {
     private readonly o: FastOptions,
   ) {
     super(disabled, screenWidth, layout, o.processes);
-    this.out = new ByteLines(write);
+    this.out = new ByteLines(write, true); // write keeps no buffer (stdoutSink)
     // what every line's shown tokens count whatever they hold: 2 each, and Netid's 3 letters (line()
     // counts the rest: State's when shown; Recv-Q to Port, always shown here; PROC with -p; EXT is empty)
     let fixed = 0;
