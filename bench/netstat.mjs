@@ -80,6 +80,7 @@ spawnSync('ip', ['netns', 'add', ns]);
 spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 const results = {};
 let phases = null;
+let floor = null;
 try {
   for (const n of sizes) {
     const { child, sockets } = await hold(n);
@@ -100,6 +101,12 @@ try {
           theirsCpu: median(theirs.map((x) => x.cpu)),
           rss: Math.max(...ours.map((x) => x.kb)),
         };
+      }
+      // at the large size: the floor of sockit ss -tan's wall (Node's start, and Node with the dumps alone)
+      if (n === sizes[1]) {
+        const node0 = Array.from({ length: runs }, () => measure([process.execPath, '-e', '0']));
+        const dumps = Array.from({ length: runs }, () => measure([process.execPath, join(root, 'bench', 'netstat-floor.cjs')]));
+        floor = { node: median(node0.map((x) => x.ms)), dumps: median(dumps.map((x) => x.ms)) };
       }
       // at the large size: where sockit ss -tan's time per socket goes, warm, in one process
       if (n === sizes[1]) phases = JSON.parse(output([process.execPath, join(root, 'bench', 'netstat-phases.mjs')]));
@@ -155,6 +162,13 @@ for (const [name, bar] of [
 for (const [name] of cases) {
   const grew = (big(name).rss - small(name).rss) / 1024;
   console.log(`  peak RSS sockit ${name}: ${grew >= 0 ? '+' : ''}${grew.toFixed(1)} MiB from ${small(name).sockets} to ${big(name).sockets} sockets`);
+}
+if (floor) {
+  const ss = big('ss -tan').theirs;
+  console.log(
+    `floor at ${big('ss -tan').sockets} sockets (wall, median): node -e 0 ${floor.node.toFixed(1)} ms; node with the two sock_diag dumps and nothing formatted ` +
+      `(bench/netstat-floor.cjs) ${floor.dumps.toFixed(1)} ms = ${(floor.dumps / ss).toFixed(2)}x ss -tan's ${ss.toFixed(1)} ms; the goal 1.5x is ${(1.5 * ss).toFixed(1)} ms`,
+  );
 }
 if (phases) {
   const f = (x) => `${x.toFixed(2)} us`;

@@ -110,17 +110,18 @@ function wasClosed(): boolean {
  * Failures are writeFailed's, as the guarded stream's are.
  */
 export interface StdoutSink {
-  write(text: string): boolean;
+  /** text (UTF-8) or bytes (ss's listing), which are not kept once write returns (the stream gets a copy) */
+  write(text: string | Uint8Array): boolean;
 }
 
 let sink: StdoutSink | undefined;
 
 export function stdoutSink(): StdoutSink {
   sink ??= {
-    write(text: string): boolean {
-      if (stream) return stream.write(text);
+    write(text: string | Uint8Array): boolean {
+      if (stream) return stream.write(typeof text === 'string' ? text : Buffer.from(text));
       if (wasClosed()) writeFailed(stdoutCmd, systemError('write', 9, 'EBADF'));
-      const b = Buffer.from(text, 'utf8');
+      const b = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
       let done = 0;
       try {
         done = writeSync(1, b);
@@ -129,7 +130,7 @@ export function stdoutSink(): StdoutSink {
       }
       if (done === b.length) return true;
       stream = process.stdout;
-      return stream.write(b.subarray(done));
+      return stream.write(typeof text === 'string' ? b.subarray(done) : Buffer.from(b.subarray(done)));
     },
   };
   return sink;

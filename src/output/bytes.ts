@@ -9,7 +9,16 @@ export class ByteLines {
   private buf = Buffer.allocUnsafe(CHUNK);
   private pos = 0;
 
-  constructor(private readonly write: (b: Buffer) => void) {}
+  /**
+   * `write` gets each full buffer; with `reuse` it promises not to keep it
+   * once it returns (a write(2) that completed, or a copy), and the one
+   * buffer is filled again: a listing's memory then holds one chunk, not
+   * every chunk written since the last garbage collection.
+   */
+  constructor(
+    private readonly write: (b: Buffer) => void,
+    private readonly reuse = false,
+  ) {}
 
   /** room for n more bytes (a full buffer goes out first) */
   private room(n: number): void {
@@ -30,6 +39,22 @@ export class ByteLines {
     let p = this.pos;
     if (n > 32) p += b.write(s, p, 'latin1');
     else for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Room for up to n bytes written in place (a table's line): where they start in `buffer`; end() says where they end. */
+  reserve(n: number): number {
+    this.room(n);
+    return this.pos;
+  }
+
+  /** the buffer reserve() made room in, valid until end() */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** the bytes written in place since reserve() end before p */
+  end(p: number): void {
     this.pos = p;
   }
 
@@ -56,11 +81,11 @@ export class ByteLines {
     } while (v > 0);
   }
 
-  /** what is buffered goes out (a buffer of its own: the writer may keep it) */
+  /** what is buffered goes out (then a buffer of its own, unless the writer does not keep it: reuse) */
   flush(): void {
     if (this.pos === 0) return;
     this.write(this.buf.subarray(0, this.pos));
-    this.buf = Buffer.allocUnsafe(CHUNK);
+    if (!this.reuse) this.buf = Buffer.allocUnsafe(CHUNK);
     this.pos = 0;
   }
 }

@@ -427,8 +427,8 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
             // the lines straight from the replies (fast.ts); /proc/net's records when netlink cannot answer
             flush();
             const label = family === 6 ? `${table}6` : table;
-            const src = await inv.inetRaw(table, family, states, (b, o) => {
-              if (fast.message(b, o, table, label)) count++;
+            const src = await inv.inetRaw(table, family, states, (b, at, n) => {
+              for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
             });
             bytes.flush();
             if (src) continue;

@@ -6,13 +6,15 @@
 // widths and render points as Table, so the same bytes; memory holds
 // about 30 bytes a line until the render, less than the line itself.
 import { AddressTexts, type InetSocket, type InetTable, type Owner } from '../../stack/inventory/index.js';
-import { INET_DIAG_MSG as M, inetDiagV6only } from '../../stack/abi/sock_diag.js';
+import { INET_DIAG_MSG as M, inetDiagV6only, u32 } from '../../stack/abi/sock_diag.js';
 import { ByteLines, digits } from '../../output/bytes.js';
 import { COL, Columns, HEADER, SS_STATE, inetAddr, service, users, type Layout } from './text.js';
 
 const TABLES: readonly InetTable[] = ['tcp', 'udp', 'raw'];
 const HEADER_LINE = 255;
 const STAR = 0x2a;
+/** the length of each state's name (SS_STATE, UNKNOWN past it) */
+const STATE_LEN = Uint8Array.from({ length: 256 }, (_, s) => (SS_STATE[s] ?? 'UNKNOWN').length);
 
 export interface FastOptions {
   numeric: boolean;
@@ -24,14 +26,14 @@ export interface FastOptions {
 export class FastInetTable extends Columns {
   private n = 0;
   // one entry per buffered line (HEADER_LINE in kind: the header)
-  private kind = new Uint8Array(1024);
-  private state = new Uint8Array(1024);
-  private rq = new Uint32Array(1024);
-  private wq = new Uint32Array(1024);
-  private local = new Int32Array(1024);
-  private peer = new Int32Array(1024);
-  private sport = new Uint16Array(1024);
-  private dport = new Uint16Array(1024);
+  private kind = new Uint8Array(512);
+  private state = new Uint8Array(512);
+  private rq = new Uint32Array(512);
+  private wq = new Uint32Array(512);
+  private local = new Int32Array(512);
+  private peer = new Int32Array(512);
+  private sport = new Uint16Array(512);
+  private dport = new Uint16Array(512);
   private proc: string[] = [];
   private readonly addrs = new AddressTexts();
   // address tokens ("127.0.0.1:", "[::1]:", "*:", "10.0.0.1%eth0:"), numbered
@@ -50,8 +52,22 @@ export class FastInetTable extends Columns {
     private readonly o: FastOptions,
   ) {
     super(disabled, screenWidth, layout, o.processes);
-    this.out = new ByteLines(write);
+    this.out = new ByteLines(write, true); // write keeps no buffer (stdoutSink)
+    // what every line's shown tokens count whatever they hold: 2 each, and Netid's 3 letters (line()
+    // counts the rest: State's when shown; Recv-Q to Port, always shown here; PROC with -p; EXT is empty)
+    let fixed = 0;
+    for (let c = 0; c < 10; c++) if (!this.disabled[c]) fixed += 2;
+    if (!this.disabled[COL.NETID]) fixed += 4;
+    this.fixedBytes = fixed;
+    this.stateShown = !this.disabled[COL.STATE];
+    // grown once here, before any line: V8 takes a field stored once for a constant and drops the
+    // optimised code that assumed it when the first growth stores it again (a compile of line()
+    // thrown away, measured); stored twice from the start, the fields are plain variables
+    this.grow();
   }
+
+  private readonly fixedBytes: number;
+  private readonly stateShown: boolean;
 
   header(): void {
     const i = this.slot();
@@ -60,31 +76,35 @@ export class FastInetTable extends Columns {
     this.added();
   }
 
-  /** One inet_diag_msg (checked) of `table`, read where it lies. */
-  message(b: Buffer, o: number, end: number, table: InetTable): void {
-    const family = b[o + M.FAMILY]!;
-    const v6only = family === 10 && inetDiagV6only(b, o, end) === 1;
-    const ifindex = b.readUInt32LE(o + M.IF);
-    const src = this.addrs.id(b, o + M.SRC, family);
-    const dst = this.addrs.id(b, o + M.DST, family);
-    this.line(
-      table,
-      b[o + M.STATE]!,
-      b.readUInt32LE(o + M.RQUEUE),
-      b.readUInt32LE(o + M.WQUEUE),
-      this.addressToken(src, family, v6only, ifindex),
-      b.readUInt16BE(o + M.SPORT),
-      this.addressToken(dst, family, v6only, 0),
-      b.readUInt16BE(o + M.DPORT),
-      b.readUInt32LE(o + M.INODE),
-    );
+  /** The checked inet_diag_msg replies of one datagram of `table` (Inventory.inetRaw's batch), read where they lie. */
+  messages(b: Buffer, at: Int32Array, count: number, table: InetTable): void {
+    const t = TABLES.indexOf(table);
+    for (let k = 0; k < 2 * count; k += 2) {
+      const o = at[k]!;
+      const family = b[o + M.FAMILY]!;
+      const v6only = family === 10 && inetDiagV6only(b, o, at[k + 1]!) === 1;
+      const ifindex = u32(b, o + M.IF);
+      const src = this.addrs.id(b, o + M.SRC, family);
+      const dst = this.addrs.id(b, o + M.DST, family);
+      this.line(
+        t,
+        b[o + M.STATE]!,
+        u32(b, o + M.RQUEUE),
+        u32(b, o + M.WQUEUE),
+        this.addressToken(src, family, v6only, ifindex),
+        (b[o + M.SPORT]! << 8) | b[o + M.SPORT + 1]!,
+        this.addressToken(dst, family, v6only, 0),
+        (b[o + M.DPORT]! << 8) | b[o + M.DPORT + 1]!,
+        this.o.processes ? u32(b, o + M.INODE) : 0,
+      );
+    }
   }
 
   /** One socket read from /proc/net (netlink refused). */
   record(s: InetSocket): void {
     const v6only = s.family === 10 && s.v6only === 1;
     this.line(
-      s.table,
+      TABLES.indexOf(s.table),
       s.state,
       s.rqueue,
       s.wqueue,
@@ -96,9 +116,14 @@ export class FastInetTable extends Columns {
     );
   }
 
-  private line(table: InetTable, state: number, rq: number, wq: number, local: number, sport: number, peer: number, dport: number, inode: number): void {
+  /**
+   * One line kept as numbers, and measured as Columns.measure() measures
+   * tokens, column by column without a loop: each shown token counts 2 and
+   * its even-rounded length in ss's buffer (the empty PROC and EXT tokens
+   * and Netid's three letters are in `fixedBytes`).
+   */
+  private line(t: number, state: number, rq: number, wq: number, local: number, sport: number, peer: number, dport: number, inode: number): void {
     const i = this.slot();
-    const t = TABLES.indexOf(table);
     this.kind[i] = t;
     this.state[i] = state;
     this.rq[i] = rq;
@@ -107,9 +132,43 @@ export class FastInetTable extends Columns {
     this.sport[i] = sport;
     this.peer[i] = peer;
     this.dport[i] = dport;
-    if (this.o.processes) this.proc[i] = users(this.o.owners?.get(inode));
-    for (let c = 0; c < this.lens.length; c++) this.lens[c] = this.length(i, c);
-    this.added();
+    const ml = this.maxLen;
+    const sl = STATE_LEN[state]!;
+    const ql = rq < 1e6 ? 6 : digits(rq);
+    const wl = wq < 1e6 ? 6 : digits(wq);
+    const al = this.tokens[local]!.length;
+    const pl = this.tokens[peer]!.length;
+    const spl = this.portLength(t, sport);
+    const dpl = this.portLength(t, dport);
+    if (ml[COL.NETID]! < 3) ml[COL.NETID] = 3; // tcp, udp, raw
+    if (sl > ml[COL.STATE]!) ml[COL.STATE] = sl;
+    if (ql > ml[COL.RECVQ]!) ml[COL.RECVQ] = ql;
+    if (wl > ml[COL.SENDQ]!) ml[COL.SENDQ] = wl;
+    if (al > ml[COL.ADDR]!) ml[COL.ADDR] = al;
+    if (spl > ml[COL.SERV]!) ml[COL.SERV] = spl;
+    if (pl > ml[COL.RADDR]!) ml[COL.RADDR] = pl;
+    if (dpl > ml[COL.RSERV]!) ml[COL.RSERV] = dpl;
+    let bytes = this.fixedBytes + ((ql + 1) & ~1) + ((wl + 1) & ~1) + ((al + 1) & ~1) + ((spl + 1) & ~1) + ((pl + 1) & ~1) + ((dpl + 1) & ~1);
+    if (this.stateShown) bytes += (sl + 1) & ~1;
+    // the held column (ss measures it a line late): EXT, always empty here, or 6.1's PROC
+    if (this.pending > ml[this.held]!) ml[this.held] = this.pending;
+    this.pending = 0;
+    if (this.o.processes) bytes += this.procLine(i, inode);
+    if (this.counted(bytes)) this.render();
+  }
+
+  /** users:(...) of line i as the PROC token, measured (a line late when it is ss's held column, 6.1's); its even-rounded length */
+  private procLine(i: number, inode: number): number {
+    const p = (this.proc[i] = users(this.o.owners?.get(inode)));
+    const ml = this.maxLen;
+    if (this.held === COL.PROC) this.pending = p.length;
+    else if (p.length > ml[COL.PROC]!) ml[COL.PROC] = p.length;
+    return (p.length + 1) & ~1;
+  }
+
+  private portLength(t: number, port: number): number {
+    if (this.o.numeric || port === 0) return port < 10 ? 1 : port < 100 ? 2 : port < 1000 ? 3 : port < 10000 ? 4 : 5;
+    return this.serviceText(t, port).length;
   }
 
   private addressToken(id: number, family: number, v6only: boolean, ifindex: number): number {
@@ -140,11 +199,6 @@ export class FastInetTable extends Columns {
     return s;
   }
 
-  private serviceLength(t: number, port: number): number {
-    if (port === 0) return 1;
-    return this.o.numeric ? digits(port) : this.serviceText(t, port).length;
-  }
-
   private slot(): number {
     if (this.n === this.kind.length) this.grow();
     return this.n++;
@@ -171,24 +225,89 @@ export class FastInetTable extends Columns {
     this.dport = more(this.dport, Uint16Array);
   }
 
+  /**
+   * Write what is buffered, as Table renders it: each shown column its
+   * delimiter, then the token padded to the column's width (right-aligned:
+   * the addresses). The cells of the few distinct tokens (states, tables,
+   * address tokens) are made once per render as bytes; numbers are written
+   * digit by digit.
+   */
   render(): void {
     if (this.n === 0) return;
-    const { cols, delim, width, right } = this.layoutColumns();
+    const cols = this.layoutColumns();
+    const cell = (c: number, text: string): string => {
+      const k = cols.cols.indexOf(c);
+      const d = cols.delim[k]!,
+        w = cols.width[k]!;
+      const room = w ? w - d.length - text.length : 0;
+      const pad = room > 0 ? ' '.repeat(room) : '';
+      return cols.right[k] ? d + pad + text : d + text + pad;
+    };
+    const bytes = (text: string) => Buffer.from(text, 'latin1');
+    const lead = (c: number) => cols.delim[cols.cols.indexOf(c)]!.length;
+    // a number column's width less its delimiter (0: unpadded)
+    const inner = (c: number) => {
+      const k = cols.cols.indexOf(c);
+      return cols.width[k] ? cols.width[k]! - cols.delim[k]!.length : 0;
+    };
+    const netids = this.disabled[COL.NETID] ? null : TABLES.map((t) => bytes(cell(COL.NETID, t)));
+    const states = this.stateShown ? SS_STATE.map((t) => bytes(cell(COL.STATE, t))) : null;
+    const unknown = this.stateShown ? bytes(cell(COL.STATE, 'UNKNOWN')) : null;
+    const locals: (Buffer | undefined)[] = [];
+    const heads = new Map<number, Buffer>();
+    const peers: (Buffer | undefined)[] = [];
+    const tail = this.o.processes ? null : bytes((this.disabled[COL.PROC] ? '' : cell(COL.PROC, '')) + cell(COL.EXT, ''));
+    const procExt = this.o.processes ? cell(COL.EXT, '') : '';
+    const rqLead = lead(COL.RECVQ),
+      rqInner = inner(COL.RECVQ),
+      wqLead = lead(COL.SENDQ),
+      wqInner = inner(COL.SENDQ),
+      spLead = lead(COL.SERV),
+      spInner = inner(COL.SERV),
+      dpLead = lead(COL.RSERV),
+      dpInner = inner(COL.RSERV);
+    // the longest a line can be before its PROC token: no token is longer than its column's measure
+    let most = 32;
+    for (let k = 0; k < cols.cols.length; k++) most += cols.width[k]! + this.maxLen[cols.cols[k]!]! + 1;
     const out = this.out;
     for (let i = 0; i < this.n; i++) {
-      const header = this.kind[i] === HEADER_LINE;
-      for (let k = 0; k < cols.length; k++) {
-        const c = cols[k]!;
-        const d = delim[k]!;
-        const len = header ? HEADER[c]!.length : this.length(i, c);
-        const room = width[k]! - d.length - len;
-        if (d) out.byte(0x20); // every delimiter is one space
-        if (room > 0 && width[k] && right[k]) out.spaces(room);
-        if (header) out.text(HEADER[c]!);
-        else this.writeToken(i, c);
-        if (room > 0 && width[k] && !right[k]) out.spaces(room);
+      const t = this.kind[i]!;
+      if (t === HEADER_LINE) {
+        let line = '';
+        for (const c of cols.cols) line += cell(c, HEADER[c]!);
+        out.text(`${line}\n`);
+        continue;
       }
-      out.byte(0x0a);
+      // the line in place: cells copied, numbers written digit by digit
+      let p = out.reserve(most);
+      const b = out.buffer;
+      const l = this.local[i]!;
+      const rq = this.rq[i]!,
+        wq = this.wq[i]!;
+      // Netid to Local Address of an idle socket repeat (a listener's address, a state): one cell
+      const key = rq === 0 && wq === 0 ? (l * 256 + this.state[i]!) * 4 + t : -1;
+      let head = key >= 0 ? heads.get(key) : undefined;
+      if (head === undefined) {
+        const from = p;
+        if (netids) p = put(b, p, netids[t]!);
+        if (states) p = put(b, p, states[this.state[i]!] ?? unknown!);
+        p = queue(b, p, rq, rqLead, rqInner);
+        p = queue(b, p, wq, wqLead, wqInner);
+        p = put(b, p, locals[l] ?? (locals[l] = bytes(cell(COL.ADDR, this.tokens[l]!))));
+        if (key >= 0) heads.set(key, (head = Buffer.from(b.subarray(from, p))));
+      } else p = put(b, p, head);
+      p = this.port(b, p, t, this.sport[i]!, spLead, spInner);
+      const r = this.peer[i]!;
+      p = put(b, p, peers[r] ?? (peers[r] = bytes(cell(COL.RADDR, this.tokens[r]!))));
+      p = this.port(b, p, t, this.dport[i]!, dpLead, dpInner);
+      if (tail) {
+        p = put(b, p, tail);
+        b[p++] = 0x0a;
+        out.end(p);
+      } else {
+        out.end(p);
+        out.text(`${this.disabled[COL.PROC] ? '' : cell(COL.PROC, this.proc[i]!)}${procExt}\n`);
+      }
     }
     out.flush();
     this.n = 0;
@@ -196,64 +315,47 @@ export class FastInetTable extends Columns {
     this.reset();
   }
 
-  private length(i: number, c: number): number {
-    switch (c) {
-      case COL.NETID:
-        return 3;
-      case COL.STATE:
-        return (SS_STATE[this.state[i]!] ?? 'UNKNOWN').length;
-      case COL.RECVQ:
-        return Math.max(6, digits(this.rq[i]!));
-      case COL.SENDQ:
-        return Math.max(6, digits(this.wq[i]!));
-      case COL.ADDR:
-        return this.tokens[this.local[i]!]!.length;
-      case COL.SERV:
-        return this.serviceLength(this.kind[i]!, this.sport[i]!);
-      case COL.RADDR:
-        return this.tokens[this.peer[i]!]!.length;
-      case COL.RSERV:
-        return this.serviceLength(this.kind[i]!, this.dport[i]!);
-      case COL.PROC:
-        return this.o.processes ? this.proc[i]!.length : 0;
-      default:
-        return 0;
-    }
+  /** a port at b[p]: '*' for 0, digits, or its service name (without -n), left-aligned; the position after it */
+  private port(b: Buffer, p: number, t: number, port: number, lead: number, inner: number): number {
+    if (lead) b[p++] = 0x20;
+    const from = p;
+    if (port === 0) b[p++] = STAR;
+    else if (this.o.numeric) p = uint(b, p, port);
+    else p += b.write(this.serviceText(t, port), p, 'latin1');
+    return spaces(b, p, inner - (p - from));
   }
+}
 
-  private writeToken(i: number, c: number): void {
-    const out = this.out;
-    switch (c) {
-      case COL.NETID:
-        out.text(TABLES[this.kind[i]!]!);
-        return;
-      case COL.STATE:
-        out.text(SS_STATE[this.state[i]!] ?? 'UNKNOWN');
-        return;
-      case COL.RECVQ:
-      case COL.SENDQ: {
-        const v = c === COL.RECVQ ? this.rq[i]! : this.wq[i]!;
-        out.uint(v);
-        out.spaces(6 - digits(v)); // String(n).padEnd(6)
-        return;
-      }
-      case COL.ADDR:
-        out.text(this.tokens[this.local[i]!]!);
-        return;
-      case COL.RADDR:
-        out.text(this.tokens[this.peer[i]!]!);
-        return;
-      case COL.SERV:
-      case COL.RSERV: {
-        const port = c === COL.SERV ? this.sport[i]! : this.dport[i]!;
-        if (port === 0) out.byte(STAR);
-        else if (this.o.numeric) out.uint(port);
-        else out.text(this.serviceText(this.kind[i]!, port));
-        return;
-      }
-      case COL.PROC:
-        if (this.o.processes) out.text(this.proc[i]!);
-        return;
-    }
-  }
+/** src copied to b at p; the position after it */
+function put(b: Buffer, p: number, src: Uint8Array): number {
+  const n = src.length;
+  for (let i = 0; i < n; i++) b[p + i] = src[i]!;
+  return p + n;
+}
+
+/** n spaces (none when n <= 0) */
+function spaces(b: Buffer, p: number, n: number): number {
+  for (let i = 0; i < n; i++) b[p++] = 0x20;
+  return p;
+}
+
+/** v in decimal */
+function uint(b: Buffer, p: number, v: number): number {
+  const end = p + digits(v);
+  let q = end;
+  do {
+    const d = Math.floor(v / 10);
+    b[--q] = 0x30 + (v - d * 10);
+    v = d;
+  } while (v > 0);
+  return end;
+}
+
+/** Recv-Q or Send-Q: String(v).padEnd(6), in a column `inner` wide after its delimiter */
+function queue(b: Buffer, p: number, v: number, lead: number, inner: number): number {
+  if (lead) b[p++] = 0x20;
+  const from = p;
+  p = uint(b, p, v);
+  const n = p - from;
+  return spaces(b, p, Math.max(inner, n, 6) - n); // the token is max(6, n) long, the column at least that
 }

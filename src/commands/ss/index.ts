@@ -54,7 +54,7 @@ import {
   PACKET_SHOW_RING_CFG,
 } from '../../stack/abi/packet_diag.js';
 import type { NetlinkDiagMsg, PacketDiagMsg } from '../../stack/inventory/index.js';
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import type { JsonRecord } from '../../output/index.js';
 
 /** SOCKIT_SS_LAYOUT=6.1: iproute2 6.1's Process column (sockit-ss(1) BUGS), for comparing with that ss */
@@ -62,6 +62,7 @@ const LAYOUT_ENV = 'SOCKIT_SS_LAYOUT';
 import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
 import { FastInetTable } from './fast.js';
+import { stdoutSink } from '../../cli/stdio.js';
 
 // the socket tables (ss's *_DB) sockit knows
 type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq' | 'p_raw' | 'p_dgr' | 'nl';
@@ -568,7 +569,21 @@ function columns(sel: Selection): { disabled: boolean[]; layout: Layout; screen:
   disabled[COL.NETID] = sel.dbs.size === 1;
   disabled[COL.STATE] = (sel.states & (sel.states - 1)) === 0;
   const layout: Layout = process.env[LAYOUT_ENV] === '6.1' ? '6.1' : 'fixed';
-  return { disabled, layout, screen: process.stdout.isTTY ? process.stdout.columns || 80 : null };
+  return { disabled, layout, screen: stdoutIsTTY() ? process.stdout.columns || 80 : null };
+}
+
+/**
+ * process.stdout.isTTY, asked only of a character device: asking makes the
+ * stream (and loads net, tty and the stream modules, a few ms of a run);
+ * a file, a pipe or a socket is never a terminal.
+ */
+function stdoutIsTTY(): boolean {
+  try {
+    if (!fstatSync(1).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return Boolean(process.stdout.isTTY);
 }
 
 function newTable(o: Options, sel: Selection, write: (s: string) => void): Table {
@@ -589,7 +604,8 @@ function fastListing(o: Options, sel: Selection, filter: Filter | null): boolean
 async function showFast(o: Options, sel: Selection): Promise<number> {
   const owners = o.processes ? scanOwners() : undefined;
   const c = columns(sel);
-  const table = new FastInetTable(c.disabled, (b) => void process.stdout.write(b), c.screen, c.layout, {
+  // write(2) to descriptor 1 (stdoutSink): no stdout stream, whose modules cost a run a few ms
+  const table = new FastInetTable(c.disabled, (b) => void stdoutSink().write(b), c.screen, c.layout, {
     numeric: Boolean(o.numeric),
     processes: Boolean(o.processes),
     owners,
@@ -601,7 +617,7 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
   try {
     for (const w of walks(sel)) {
       const states = sel.states & ALL_STATES;
-      const src = await inv.inetRaw(w.table, w.family, states, (b, off, end) => table.message(b, off, end, w.table));
+      const src = await inv.inetRaw(w.table, w.family, states, (b, at, n) => table.messages(b, at, n, w.table));
       sources.add(src ?? (await inv.inet(w.table, w.family, states, 0, (s) => table.record(s))));
     }
   } finally {

@@ -61,8 +61,8 @@ export abstract class Columns {
   // ss measures a field when it moves past it: the last written column of a
   // line is measured when the next line starts, so the final line's never is
   // before the render (fixed: EXT; 6.1: the token under "Process")
-  private readonly held: number;
-  private pending = 0;
+  protected readonly held: number;
+  protected pending = 0;
   /** the token lengths of the line being added (measure() reads them) */
   protected readonly lens = new Int32Array(10);
 
@@ -92,12 +92,17 @@ export abstract class Columns {
       if (i !== held && n > maxLen[i]!) maxLen[i] = n;
       bytes += 2 + ((n + 1) & ~1);
     }
-    this.bytes += bytes;
     this.pending = this.disabled[held] ? 0 : lens[held]!;
+    return this.counted(bytes);
+  }
+
+  /** `bytes` more in ss's token buffer (2 and the even-rounded length per shown token): true when ss renders now. */
+  protected counted(bytes: number): boolean {
+    this.bytes += bytes;
     if (this.bytes < RENDER_AT) return false;
     // ss renders as it leaves a line's last column: 6.1's held token was
     // measured by then (the empty PROC came after it), the fixed EXT is not
-    if (held !== COL.EXT && this.pending > maxLen[held]!) maxLen[held] = this.pending;
+    if (this.held !== COL.EXT && this.pending > this.maxLen[this.held]!) this.maxLen[this.held] = this.pending;
     this.pending = 0;
     return true;
   }

@@ -8,7 +8,9 @@ export class AddressTexts {
   readonly texts: string[] = [];
   private readonly v4 = new Map<number, number>();
   private readonly v6 = new Map<string, number>();
-  // the last IPv6 address met (a dump repeats its few addresses)
+  // the last IPv4 address met, and the last IPv6 (a dump repeats its few addresses)
+  private last4 = 0;
+  private last4id = -1;
   private readonly last6 = new Int32Array(4);
   private last6id = -1;
 
@@ -16,10 +18,15 @@ export class AddressTexts {
   id(b: Buffer, o: number, family: number): number {
     if (family === 2) {
       const v = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-      const id = this.v4.get(v);
-      if (id !== undefined) return id;
-      this.v4.set(v, this.texts.length);
-      return this.texts.push(formatIPv4(b, o)) - 1;
+      if (v === this.last4 && this.last4id >= 0) return this.last4id;
+      let id = this.v4.get(v);
+      if (id === undefined) {
+        id = this.texts.push(formatIPv4(b, o)) - 1;
+        this.v4.set(v, id);
+      }
+      this.last4 = v;
+      this.last4id = id;
+      return id;
     }
     const w0 = b.readInt32LE(o),
       w1 = b.readInt32LE(o + 4),
