@@ -207,7 +207,7 @@ export class Socket {
   }
 
   /**
-   * sendto(2) and recvmsg(2) in one crossing (native.sendrecvFast), for a
+   * sendto(2) and recvmsg(2) in one crossing (native.sendrecvBind's bound call), for a
    * loop that owns this socket: the bytes received into buf (-1: nothing
    * within timeoutMs, -2: the send would block); the send stamp waits in
    * lastSendRelNs, the rest of the message in native.last.

@@ -208,6 +208,24 @@ const meta = new Int32Array(M.LEN);
 const addrs = Buffer.alloc(ADDRS_LEN);
 const ts = new BigInt64Array(1);
 
+/** sendrecvFast's and sendrecvBind's arguments: the addon's, less the report arrays, with MSG_CMSG_CLOEXEC as a flag */
+type SendrecvCall = [
+  fd: number,
+  data: Uint8Array,
+  flags: number,
+  a: Buffer | null,
+  stamps: BigInt64Array | null,
+  buf: Uint8Array,
+  rflags: number,
+  timeoutMs: number,
+  cloexec?: boolean,
+];
+
+/** The addon's sendrecv arguments for a call: the module's report arrays, MSG_CMSG_CLOEXEC unless cloexec is false. */
+function sendrecvArgs(...[fd, data, flags, a, stamps, buf, rflags, timeoutMs, cloexec = true]: SendrecvCall): SendrecvArgs {
+  return [fd, data, flags, a, stamps, buf, cloexec ? rflags | MSG_CMSG_CLOEXEC : rflags, meta, addrs, ts, timeoutMs];
+}
+
 // Hot paths keep times as Numbers: CLOCK_REALTIME nanoseconds since
 // timeBase, read once at load. A double holds that exactly for 104 days,
 // where reading a bigint would allocate one per packet. relNsAt reads a
@@ -349,36 +367,16 @@ export const native = {
    * `last` as after recvmsgFast. Send errors throw; a failed receive is -1
    * (a pending error stays for whoever reads the error queue).
    */
-  sendrecvFast(
-    fd: number,
-    data: Uint8Array,
-    flags: number,
-    a: Buffer | null,
-    stamps: BigInt64Array | null,
-    buf: Uint8Array,
-    rflags: number,
-    timeoutMs: number,
-    cloexec = true,
-  ): number {
-    return binding.sendrecv(fd, data, flags, a, stamps, buf, cloexec ? rflags | MSG_CMSG_CLOEXEC : rflags, meta, addrs, ts, timeoutMs);
+  sendrecvFast(...call: SendrecvCall): number {
+    return binding.sendrecv(...sendrecvArgs(...call));
   },
   /**
    * sendrecvFast's arguments bound once, for a loop that sends one buffer
    * (rewritten in place) to one address: sendrecvBound(handle) then does
    * what sendrecvFast did, without converting eleven arguments per call.
    */
-  sendrecvBind(
-    fd: number,
-    data: Uint8Array,
-    flags: number,
-    a: Buffer | null,
-    stamps: BigInt64Array | null,
-    buf: Uint8Array,
-    rflags: number,
-    timeoutMs: number,
-    cloexec = true,
-  ): SendrecvHandle {
-    return binding.sendrecvBind(fd, data, flags, a, stamps, buf, cloexec ? rflags | MSG_CMSG_CLOEXEC : rflags, meta, addrs, ts, timeoutMs);
+  sendrecvBind(...call: SendrecvCall): SendrecvHandle {
+    return binding.sendrecvBind(...sendrecvArgs(...call));
   },
   sendrecvBound(h: SendrecvHandle): number {
     return binding.sendrecvBound(h);
