@@ -2,8 +2,11 @@
 // sending 100 request lines one at a time (send, wait for the echo, next),
 // against `sockit echo server`, the reference C server in bench/echo-server.c
 // (compiled here with cc) and socat (fork per connection, PIPE), one after
-// the other in the same run. Prints requests/s, p99 latency and peak RSS.
-//   node bench/echo-load.mjs [clients] [requests-per-client] [--no-socat]
+// the other in the same run, for a number of rounds in rotating order after a
+// warm-up round that is not counted (the clients' own process compiles its hot
+// code during the first load, and whichever server came first paid for it).
+// Prints the medians of requests/s, p50/p99 latency, server CPU and peak RSS.
+//   node bench/echo-load.mjs [clients] [requests-per-client] [rounds] [--no-socat]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -15,6 +18,7 @@ requireBuilt();
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const CLIENTS = Number(args[0] ?? 1000);
 const REQUESTS = Number(args[1] ?? 100);
+const ROUNDS = Math.max(1, Number(args[2] ?? 3));
 const withSocat = !process.argv.includes('--no-socat') && have('socat');
 const HOST = '127.0.0.1';
 
@@ -117,7 +121,7 @@ function connect(port) {
   });
 }
 
-function converse(s, id, lat) {
+function converse(s, id, lat, requests) {
   return new Promise((resolve, reject) => {
     let i = 0;
     let buf = '';
@@ -135,7 +139,7 @@ function converse(s, id, lat) {
       if (buf !== line) return reject(new Error(`client ${id}: echo mismatch`));
       lat.push(Number(process.hrtime.bigint() - t0));
       buf = '';
-      if (++i === REQUESTS) {
+      if (++i === requests) {
         s.end();
         return resolve();
       }
@@ -146,7 +150,7 @@ function converse(s, id, lat) {
   });
 }
 
-async function load(argv) {
+async function load(argv, requests = REQUESTS) {
   const port = await freePort();
   const child = spawn(
     argv[0],
@@ -161,7 +165,7 @@ async function load(argv) {
   for (let i = 0; i < CLIENTS; i += 100) socks.push(...(await Promise.all(Array.from({ length: Math.min(100, CLIENTS - i) }, () => connect(port)))));
   const lat = [];
   const t0 = process.hrtime.bigint();
-  await Promise.all(socks.map((s, id) => converse(s, id, lat)));
+  await Promise.all(socks.map((s, id) => converse(s, id, lat, requests)));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   clearInterval(sampler);
   peak = Math.max(peak, treeRssKiB(child.pid));
@@ -189,16 +193,40 @@ const cbin = join(dir, 'echo-server');
 const cc = spawnSync('cc', ['-O2', '-o', cbin, join(root, 'bench', 'echo-server.c')], { stdio: 'inherit' });
 if (cc.status !== 0) process.exit(2);
 
+const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+/** each measure's median over the rounds */
+function medians(runs) {
+  const m = {};
+  for (const k of ['rps', 'p50', 'p99', 'rssMiB', 'cpuUsPerRequest']) m[k] = median(runs.map((r) => r[k]));
+  m.end = runs.find((r) => r.end.code !== 0)?.end ?? runs[0].end;
+  return m;
+}
+
 try {
-  console.log(`echo server: ${CLIENTS} concurrent TCP clients x ${REQUESTS} request lines each, loopback`);
-  const ours = await load([process.execPath, join(root, 'bin', 'sockit'), 'echo', 'server', '-b', HOST, '-p', 'PORT']);
-  const ref = await load([cbin, HOST, 'PORT']);
-  // the floor of a server on Node's streams: the same str_echo with nothing around it
-  const bare = await load([
-    process.execPath,
-    '-e',
-    `require('node:net').createServer({ allowHalfOpen: true }, (s) => s.pipe(s)).listen(PORT, '${HOST}', 511); process.on('SIGTERM', () => process.exit(0))`,
-  ]);
+  console.log(`echo server: ${CLIENTS} concurrent TCP clients x ${REQUESTS} request lines each, loopback; median of ${ROUNDS} rounds`);
+  const servers = {
+    ours: [process.execPath, join(root, 'bin', 'sockit'), 'echo', 'server', '-b', HOST, '-p', 'PORT'],
+    ref: [cbin, HOST, 'PORT'],
+    // the floor of a server on Node's streams: the same str_echo with nothing around it
+    bare: [
+      process.execPath,
+      '-e',
+      `require('node:net').createServer({ allowHalfOpen: true }, (s) => s.pipe(s)).listen(PORT, '${HOST}', 511); process.on('SIGTERM', () => process.exit(0))`,
+    ],
+  };
+  await load(servers.ref, Math.ceil(REQUESTS / 5)); // warm-up, not counted
+  const runs = { ours: [], ref: [], bare: [] };
+  const names = Object.keys(servers);
+  for (let r = 0; r < ROUNDS; r++) {
+    // rotate who goes first, so no server always follows the same one
+    for (let i = 0; i < names.length; i++) {
+      const k = names[(r + i) % names.length];
+      runs[k].push(await load(servers[k]));
+    }
+  }
+  const ours = medians(runs.ours);
+  const ref = medians(runs.ref);
+  const bare = medians(runs.bare);
   if (ours.end.code !== 0) console.log(`note: sockit's server exited ${ours.end.code ?? ours.end.signal} on SIGTERM`);
   console.log('vs the reference C server (epoll, one thread):');
   row('requests/s', ours.rps, ref.rps, 'req/s', true);
@@ -206,7 +234,7 @@ try {
   row('p99 latency', ours.p99, ref.p99, 'ms', false);
   row('peak RSS', ours.rssMiB, ref.rssMiB, 'MiB', false);
   row('server CPU per request', ours.cpuUsPerRequest, ref.cpuUsPerRequest, 'us', false);
-  console.log(`${''.padEnd(34)} (user+sys of the server process from /proc; the clients are one Node process on the same cores)`);
+  console.log(`${''.padEnd(34)} (user+sys of the server process from /proc, start-up included; the clients are one Node process on the same cores)`);
   console.log("vs a bare Node server (net.createServer((s) => s.pipe(s)): the floor on Node's streams):");
   row('requests/s', ours.rps, bare.rps, 'req/s', true);
   row('p99 latency', ours.p99, bare.p99, 'ms', false);

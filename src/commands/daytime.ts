@@ -51,10 +51,15 @@ async function server(argv: string[]): Promise<number> {
   if (o.udp) return serveUdp(o, (_msg, reply) => reply(daytime()));
   // write, then close; what a client sends is read and dropped, and one that
   // never closes its side is let go after a while
-  return serveTcp({ ...o, idle: 10_000 }, (s: net.Socket) => {
-    s.end(daytime());
-    s.resume();
-  });
+  return serveTcp(
+    { ...o, idle: 10_000 },
+    {
+      handler: (s: net.Socket) => {
+        s.end(daytime());
+        s.resume();
+      },
+    },
+  );
 }
 
 async function client(argv: string[]): Promise<number> {

@@ -38,18 +38,10 @@ async function server(argv: string[]): Promise<number> {
   if (!parseArgs(cmd, argv)) return 0;
   const o = cmd.opts<ServerOptions>();
   if (o.udp) return serveUdp(o, (msg, reply) => reply(msg)); // dg_echo
-  // str_echo with backpressure: pipe() stops reading while the peer is not
-  // reading our writes, so the kernel's windows (not our memory) hold the rest
-  // str_echo: each read written back from the connection's own read buffer; a
-  // write the kernel cannot take at once holds that buffer, so reading waits for it
-  return serveTcp(o, (s) => s.on('end', () => s.end()), {
-    reads: (s, data) => {
-      s.write(data);
-      if (s.writableLength === 0) return true;
-      s.once('drain', () => s.resume());
-      return false;
-    },
-  });
+  // str_echo: each read written straight back; what the kernel cannot take at
+  // once waits, and so does reading that connection, so the kernel's windows
+  // (not our memory) hold the rest. The peer's EOF ends our side once sent.
+  return serveTcp(o, { direct: { data: (conn, buf, n) => conn.write(buf, 0, n) } });
 }
 
 // ---------- client ----------

@@ -189,6 +189,15 @@ export const POLL_WRITABLE = 2;
 export const POLL_DISCONNECT = 4;
 export const POLL_PRIORITIZED = 8;
 
+// epoll(7)
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLIN = 0x1;
+export const EPOLLOUT = 0x4;
+export const EPOLLERR = 0x8;
+export const EPOLLHUP = 0x10;
+
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
 

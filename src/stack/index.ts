@@ -15,7 +15,17 @@ export {
   type ConnectResult,
 } from './connect.js';
 export { hostServ, servPort, isResolveError, type Family, type InetSockAddr } from './hostserv.js';
-export { TcpServer, UdpServer, unmapped, type Peer, type ConnectionEnd, type Datagram, type TcpServerOptions } from './servers.js';
+export {
+  TcpServer,
+  UdpServer,
+  unmapped,
+  type Peer,
+  type ConnectionEnd,
+  type Datagram,
+  type TcpServerOptions,
+  type DirectConnection,
+  type DirectHandler,
+} from './servers.js';
 export { UdpClient, type RequestOptions } from './udpclient.js';
 export * as packet from './packet/index.js';
 export * as bpf from './bpf.js';

@@ -10,6 +10,7 @@ import * as C from './constants.js';
 import { native } from './native/index.js';
 import { Socket, inetAddress } from './socket.js';
 import { addressFamily } from './packet/addr.js';
+import { EventSet } from './epoll.js';
 
 /** A peer as the server saw it: IPv4-mapped IPv6 addresses shown as IPv4. */
 export interface Peer {
@@ -47,20 +48,35 @@ export interface ConnectionEnd {
 export interface TcpServerOptions extends ListenOptions {
   /** close a connection after this many ms without traffic either way */
   idleTimeoutMs?: number;
-  /** serve one connection: the socket is allowHalfOpen (end it yourself) */
-  handler: (socket: net.Socket, peer: Peer) => void;
+  /** serve one connection as a net.Socket: it is allowHalfOpen (end it yourself) */
+  handler?: (socket: net.Socket, peer: Peer) => void;
   /**
-   * Read each connection into a buffer of its own, reused read after read
-   * (net.Socket's onread), instead of a new Buffer and a 'data' event per
-   * read: `data` is valid until the socket reads again; return false to
-   * stop reading (resume() goes on). The server then listens and accepts
-   * on a socket of the stack's own, since net.Server cannot hand out such
-   * sockets; the connections stay Node's streams.
+   * Or serve every connection without a stream around it: the stack reads
+   * each ready connection into one shared buffer and calls `data(conn,
+   * buffer, length)`; the bytes are valid during the call. A write the
+   * kernel cannot take at once is kept and reading that connection waits
+   * until it is sent. The peer's EOF calls `end` (default: conn.end()).
+   * All connections share one epoll set and one loop callback per batch
+   * of ready ones (see README: why this path is not on Node's streams).
    */
-  reads?: (socket: net.Socket, data: Buffer) => boolean;
+  direct?: DirectHandler;
 }
 
-/** each connection's read buffer with `reads` (onread) */
+export interface DirectHandler {
+  data(conn: DirectConnection, buffer: Buffer, length: number): void;
+  end?(conn: DirectConnection): void;
+}
+
+/** A connection served with TcpServerOptions.direct. */
+export interface DirectConnection {
+  readonly peer: Peer;
+  /** send buffer[offset, offset+length): what the kernel does not take now is kept, in order, and sent when it can */
+  write(buffer: Uint8Array, offset?: number, length?: number): void;
+  /** close our side once everything written is sent */
+  end(): void;
+}
+
+/** the shared read buffer of direct connections (the C servers' BUFSZ) */
 const READ_BUFFER = 16 << 10;
 /** connections accepted per readiness callback before the loop gets a turn */
 const ACCEPT_BATCH = 64;
@@ -78,10 +94,11 @@ export interface TcpServerEvents {
  * when every open connection has closed; destroyAll() ends them now.
  */
 export class TcpServer extends EventEmitter<TcpServerEvents> {
-  /** Node's listening server, or (with opts.reads) the stack's listening socket */
+  /** Node's listening server, or (with opts.direct) null: the stack's listening socket */
   private readonly server: net.Server | null;
   private listener: Socket | null = null;
-  /** open connections, with why each is being closed once known */
+  private direct: DirectConnections | null = null;
+  /** open net.Socket connections, with why each is being closed once known */
   private readonly open = new Map<net.Socket, { reason?: string }>();
   private readonly opts: TcpServerOptions;
   private drained: (() => void) | undefined;
@@ -89,10 +106,11 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
   private constructor(opts: TcpServerOptions) {
     super();
     this.opts = opts;
-    this.server = opts.reads ? null : net.createServer({ allowHalfOpen: true }, (s) => this.accept(s));
+    this.server = opts.direct ? null : net.createServer({ allowHalfOpen: true }, (s) => this.accept(s));
   }
 
   static listen(opts: TcpServerOptions): Promise<TcpServer> {
+    if (!opts.handler === !opts.direct) throw new TypeError('TcpServer: a handler or direct, one of them');
     const t = new TcpServer(opts);
     const server = t.server;
     if (!server) {
@@ -136,6 +154,15 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
     }
     const listener = s!;
     this.listener = listener;
+    const direct = new DirectConnections(this.opts.direct!, this.opts.idleTimeoutMs ?? 0, {
+      connection: (p) => this.emit('connection', p),
+      close: (end) => {
+        this.emit('close', end);
+        if (this.connections === 0) this.drained?.();
+      },
+      error: (e) => this.emit('error', e),
+    });
+    this.direct = direct;
     listener.onReadable(() => {
       for (let i = 0; i < ACCEPT_BATCH && !listener.isClosed; i++) {
         let a: ReturnType<Socket['accept']>;
@@ -146,19 +173,10 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
           break;
         }
         if (!a) break;
-        this.adopt(a.socket);
+        const addr = a.address as { address?: string; port?: number } | null;
+        direct.adopt(a.socket.release(), peer(addr?.address, addr?.port));
       }
     });
-  }
-
-  /** An accepted socket as a net.Socket that reads into a buffer of its own. */
-  private adopt(accepted: Socket): void {
-    const reads = this.opts.reads!;
-    const s: net.Socket = accepted.toNetSocket({
-      allowHalfOpen: true,
-      onread: { buffer: Buffer.allocUnsafe(READ_BUFFER), callback: (n, buf) => reads(s, (buf as Buffer).subarray(0, n)) },
-    });
-    this.accept(s);
   }
 
   address(): Peer {
@@ -171,7 +189,7 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
   }
 
   get connections(): number {
-    return this.open.size;
+    return this.open.size + (this.direct?.count ?? 0);
   }
 
   private accept(s: net.Socket): void {
@@ -193,7 +211,7 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
       this.open.delete(s);
       const durationNs = native.clock(C.CLOCK_MONOTONIC) - start;
       this.emit('close', { peer: p, bytesRead: s.bytesRead, bytesWritten: s.bytesWritten, durationNs, reason: state.reason });
-      if (this.open.size === 0) this.drained?.();
+      if (this.connections === 0) this.drained?.();
     });
     // a connection the peer has reset may lack an address by now
     if (s.remoteAddress === undefined) {
@@ -201,17 +219,17 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
       return;
     }
     this.emit('connection', p);
-    this.opts.handler(s, p);
+    this.opts.handler!(s, p);
   }
 
   /** Stop accepting (the listening socket closes); resolves when the last connection's 'close' has been emitted. */
   shutdown(): Promise<void> {
     if (this.server?.listening) this.server.close();
     this.listener?.close();
-    return new Promise((resolve) => {
-      if (this.open.size === 0) resolve();
+    return new Promise<void>((resolve) => {
+      if (this.connections === 0) resolve();
       else this.drained = resolve;
-    });
+    }).then(() => this.direct?.close());
   }
 
   /** Close every open connection now. */
@@ -220,6 +238,205 @@ export class TcpServer extends EventEmitter<TcpServerEvents> {
       state.reason ??= 'shutdown';
       s.destroy();
     }
+    this.direct?.destroyAll();
+  }
+}
+
+interface DirectEvents {
+  connection(p: Peer): void;
+  close(end: ConnectionEnd): void;
+  error(e: Error): void;
+}
+
+/** One direct connection: its descriptor, counters, and the bytes the kernel has not taken yet. */
+class Conn implements DirectConnection {
+  bytesRead = 0;
+  bytesWritten = 0;
+  /** unsent bytes, in order (reading waits while there are any) */
+  pending: Buffer | null = null;
+  /** end() was called: close once pending is sent */
+  ending = false;
+  closed = false;
+  /** the idle sweep's tick of the last traffic */
+  tick = 0;
+  reason: string | undefined;
+  readonly start = native.clock(C.CLOCK_MONOTONIC);
+
+  constructor(
+    readonly fd: number,
+    readonly peer: Peer,
+    private readonly set: DirectConnections,
+  ) {}
+
+  write(buffer: Uint8Array, offset = 0, length = buffer.length - offset): void {
+    if (this.closed || length <= 0) return;
+    if (this.pending) {
+      this.pending = Buffer.concat([this.pending, buffer.subarray(offset, offset + length)]);
+      return;
+    }
+    let n: number;
+    try {
+      n = native.send(this.fd, buffer, offset, length, 0);
+    } catch (e) {
+      this.set.fail(this, e as Error);
+      return;
+    }
+    if (n < 0) n = 0;
+    this.bytesWritten += n;
+    if (n < length) {
+      this.pending = Buffer.from(buffer.subarray(offset + n, offset + length));
+      this.set.waitWritable(this);
+    }
+  }
+
+  end(): void {
+    if (this.closed) return;
+    if (this.pending) this.ending = true;
+    else this.set.finish(this);
+  }
+
+  /** send what is pending: true when all of it went */
+  flush(): boolean {
+    const p = this.pending!;
+    let n: number;
+    try {
+      n = native.send(this.fd, p, 0, p.length, 0);
+    } catch (e) {
+      this.set.fail(this, e as Error);
+      return false;
+    }
+    if (n < 0) return false;
+    this.bytesWritten += n;
+    this.pending = n === p.length ? null : p.subarray(n);
+    return this.pending === null;
+  }
+}
+
+/**
+ * The connections of a direct TcpServer on one epoll set: level-triggered
+ * EPOLLIN while a connection has nothing unsent, EPOLLOUT (only) while it
+ * has, as bench/echo-server.c does. Idle connections are found by a sweep
+ * every eighth of the idle timeout: closed between one and 1.125 timeouts
+ * after their last traffic, never before.
+ */
+class DirectConnections {
+  private readonly conns: (Conn | undefined)[] = [];
+  private readonly set: EventSet;
+  private readonly buf = Buffer.allocUnsafe(READ_BUFFER);
+  private readonly sweepMs: number;
+  private sweeper: NodeJS.Timeout | null = null;
+  private tick = 0;
+  count = 0;
+
+  constructor(
+    private readonly handler: DirectHandler,
+    private readonly idleMs: number,
+    private readonly events: DirectEvents,
+  ) {
+    this.set = new EventSet((fd, ev) => this.ready(fd, ev));
+    this.sweepMs = Math.max(1, Math.floor(idleMs / 8));
+  }
+
+  adopt(fd: number, p: Peer): void {
+    const c = new Conn(fd, p, this);
+    c.tick = this.tick;
+    this.conns[fd] = c;
+    this.count++;
+    try {
+      this.set.add(fd, C.EPOLLIN);
+    } catch (e) {
+      this.fail(c, e as Error);
+      return;
+    }
+    if (this.idleMs > 0 && !this.sweeper) this.sweeper = setInterval(() => this.sweep(), this.sweepMs).unref();
+    this.events.connection(p);
+  }
+
+  private ready(fd: number, events: number): void {
+    const c = this.conns[fd];
+    if (!c) return;
+    if (c.pending) {
+      if (!c.flush()) return;
+      if (c.ending) return this.finish(c);
+      c.tick = this.tick;
+      this.modify(c, C.EPOLLIN);
+      return;
+    }
+    if ((events & (C.EPOLLIN | C.EPOLLERR | C.EPOLLHUP)) === 0) return;
+    let n: number;
+    try {
+      n = native.recv(fd, this.buf, 0, READ_BUFFER, 0);
+    } catch (e) {
+      return this.fail(c, e as Error);
+    }
+    if (n < 0) return;
+    c.tick = this.tick;
+    if (n === 0) {
+      if (this.handler.end) this.handler.end(c);
+      else c.end();
+      return;
+    }
+    c.bytesRead += n;
+    this.handler.data(c, this.buf, n);
+  }
+
+  private modify(c: Conn, events: number): void {
+    try {
+      this.set.modify(c.fd, events);
+    } catch (e) {
+      this.fail(c, e as Error);
+    }
+  }
+
+  waitWritable(c: Conn): void {
+    this.modify(c, C.EPOLLOUT);
+  }
+
+  fail(c: Conn, e: Error): void {
+    c.reason ??= (e as NodeJS.ErrnoException).code ?? e.message;
+    this.events.error(e);
+    this.finish(c);
+  }
+
+  /** close the connection and report it */
+  finish(c: Conn): void {
+    if (c.closed) return;
+    c.closed = true;
+    c.pending = null;
+    if (this.conns[c.fd] === c) this.conns[c.fd] = undefined;
+    native.close(c.fd); // which also takes it out of the epoll set
+    this.set.forget();
+    this.count--;
+    if (this.count === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+    const durationNs = native.clock(C.CLOCK_MONOTONIC) - c.start;
+    this.events.close({ peer: c.peer, bytesRead: c.bytesRead, bytesWritten: c.bytesWritten, durationNs, reason: c.reason });
+  }
+
+  private sweep(): void {
+    const now = ++this.tick;
+    const ticks = Math.ceil(this.idleMs / this.sweepMs);
+    for (const c of this.conns) {
+      if (c && now - c.tick > ticks) {
+        c.reason ??= 'idle';
+        this.finish(c);
+      }
+    }
+  }
+
+  destroyAll(): void {
+    for (const c of this.conns) {
+      if (!c) continue;
+      c.reason ??= 'shutdown';
+      this.finish(c);
+    }
+  }
+
+  close(): void {
+    this.destroyAll();
+    this.set.close();
   }
 }
 

@@ -121,6 +121,43 @@ describe('sockit echo over TCP', () => {
     hog.destroy();
   });
 
+  it('a client that sends 32 MiB before reading a byte and then half-closes gets all of it back, and the close record counts it', async () => {
+    const { server, port } = await startServer(['-b', '127.0.0.1']);
+    try {
+      // more than the sockets' buffers hold both ways (tcp_rmem and tcp_wmem reach 6 and 4 MiB)
+      const data = randomBytes(32 << 20);
+      const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      await new Promise((r) => s.once('connect', r));
+      s.pause(); // the server's writes back stall until we read: it holds what it could not send and stops reading
+      s.end(data);
+      await new Promise((r) => setTimeout(r, 300));
+      const got: Buffer[] = [];
+      s.on('data', (b: Buffer) => got.push(b));
+      s.resume();
+      await new Promise((r) => s.once('end', r));
+      s.destroy();
+      expect(Buffer.concat(got).equals(data)).toBe(true);
+      expect(await server.json('close')).toMatchObject({ bytes_in: 32 << 20, bytes_out: 32 << 20 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a client that resets its connection: the close record names ECONNRESET, and the server goes on', async () => {
+    const { server, port } = await startServer(['-b', '127.0.0.1']);
+    try {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      await new Promise((r) => s.once('connect', r));
+      s.write('x'.repeat(100));
+      await new Promise((r) => s.once('data', r));
+      s.resetAndDestroy(); // SO_LINGER 0: an RST, not a FIN
+      expect(await server.json('close')).toMatchObject({ reason: 'ECONNRESET', bytes_in: 100, bytes_out: 100 });
+      expect((await roundTrip(port, Buffer.from('after\n'))).toString()).toBe('after\n');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('prints "connection from <addr>, port <port>" per connection with -v', async () => {
     const v = startSockit(['echo', 'server', '-p', '0', '-b', '127.0.0.1', '-v']);
     try {

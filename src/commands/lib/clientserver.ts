@@ -191,11 +191,11 @@ export function serverPresenter(verbose: boolean): Presenter<ServerEvent> {
  * accepting, lets open connections finish (a second signal closes them) and
  * resolves to 0.
  */
-export async function serveTcp(o: ServerOptions, handler: (s: net.Socket, peer: Peer) => void, extra: Pick<TcpServerOptions, 'reads'> = {}): Promise<number> {
+export async function serveTcp(o: ServerOptions, serve: Pick<TcpServerOptions, 'handler' | 'direct'>): Promise<number> {
   const { TcpServer } = await loadCore();
   let tcp: TcpServer | undefined;
   const { server, signalled, remove } = await bindServer(
-    async () => (tcp = await TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, handler, ...extra })),
+    async () => (tcp = await TcpServer.listen({ host: o.bind, port: o.port, idleTimeoutMs: o.idle, ...serve })),
     () => tcp?.destroyAll(),
   );
   const out = renderer(serverPresenter(o.verbose === true), o.json === true);

@@ -99,6 +99,14 @@ export interface Binding {
   getsockopt(fd: number, level: number, name: number, size: number): Buffer;
   sendto(fd: number, data: Uint8Array, flags: number, addr: Buffer | null, stamps: BigInt64Array | null): number;
   recvmsg(fd: number, buffer: Uint8Array, flags: number, meta: Int32Array, addrs: Buffer, ts: BigInt64Array): number;
+  /** recv(2) into buffer[offset, offset+length): bytes (0: EOF), -1 when it would block */
+  recv(fd: number, buffer: Uint8Array, offset: number, length: number, flags: number): number;
+  /** send(2) of buffer[offset, offset+length) with MSG_NOSIGNAL: bytes, -1 when it would block */
+  send(fd: number, buffer: Uint8Array, offset: number, length: number, flags: number): number;
+  epoll_create(): number;
+  epoll_ctl(epfd: number, op: number, fd: number, events: number): void;
+  /** epoll_wait(2) of up to out.length / 2 events (at most 256) into out as (events, fd) pairs: how many */
+  epoll_wait(epfd: number, out: Int32Array, timeoutMs: number): number;
   /** sendto then recvmsg (and, when nothing is queued, one poll of up to timeoutMs): bytes received, -1 none, -2 the send would block */
   sendrecv(...args: SendrecvArgs): number;
   /** sendrecv's arguments checked and bound once (the buffers held, the address copied): a handle for sendrecvBound */
@@ -321,6 +329,11 @@ export const native = {
   mmap: binding.mmap,
   munmap: binding.munmap,
   Poller: binding.Poller,
+  recv: binding.recv,
+  send: binding.send,
+  epoll_create: binding.epoll_create,
+  epoll_ctl: binding.epoll_ctl,
+  epoll_wait: binding.epoll_wait,
   /** encode an address once, for a caller sending to it many times */
   sockaddr: sockaddr.encode,
   bind(fd: number, a: AddrArg): void {

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -447,6 +448,97 @@ static napi_value js_sendto(napi_env env, napi_callback_info info) {
     return throw_errno(env, "sendto", errno);
   }
   return make_int(env, rc);
+}
+
+/* recv(2) and send(2) on a connected socket into or from buf[off, off+len):
+ * the byte count (0 from recv: the peer's EOF), -1 when the call would
+ * block; other errors throw. send adds MSG_NOSIGNAL: EPIPE throws instead. */
+static bool get_span(napi_env env, napi_value *argv, int32_t *fd, char **p, size_t *n, int32_t *flags) {
+  void *data;
+  size_t len;
+  uint32_t off, cnt;
+  if (!get_int(env, argv[0], fd) || !get_buffer(env, argv[1], &data, &len) || !get_uint(env, argv[2], &off) ||
+      !get_uint(env, argv[3], &cnt) || (size_t)off + cnt > len)
+    return false;
+  *flags = 0;
+  if (!is_nullish(env, argv[4]) && !get_int(env, argv[4], flags)) return false;
+  *p = (char *)data + off;
+  *n = cnt;
+  return true;
+}
+
+static napi_value js_recv(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  int32_t fd, flags;
+  char *p;
+  size_t n;
+  if (!get_span(env, argv, &fd, &p, &n, &flags)) return throw_type(env, "recv(fd, buffer, offset, length, flags)");
+  ssize_t rc;
+  do rc = recv(fd, p, n, flags); while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
+    return throw_errno(env, "recv", errno);
+  }
+  return make_int(env, rc);
+}
+
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  int32_t fd, flags;
+  char *p;
+  size_t n;
+  if (!get_span(env, argv, &fd, &p, &n, &flags)) return throw_type(env, "send(fd, buffer, offset, length, flags)");
+  ssize_t rc;
+  do rc = send(fd, p, n, flags | MSG_NOSIGNAL); while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
+    return throw_errno(env, "send", errno);
+  }
+  return make_int(env, rc);
+}
+
+/* epoll(7): an interest set of the caller's own, to be watched as one
+ * descriptor (a Poller on it) and read a batch at a time. epoll_wait fills
+ * out (an Int32Array) with pairs (events, fd) and returns how many. */
+static napi_value js_epoll_create(napi_env env, napi_callback_info info) {
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "epoll_create1", errno);
+  return make_int(env, fd);
+}
+
+static napi_value js_epoll_ctl(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int32_t epfd, op, fd;
+  uint32_t events = 0;
+  if (!get_int(env, argv[0], &epfd) || !get_int(env, argv[1], &op) || !get_int(env, argv[2], &fd) ||
+      (!is_nullish(env, argv[3]) && !get_uint(env, argv[3], &events)))
+    return throw_type(env, "epoll_ctl(epfd, op, fd, events)");
+  struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)(uint32_t)fd };
+  if (epoll_ctl(epfd, op, fd, &ev) < 0) return throw_errno(env, "epoll_ctl", errno);
+  return NULL;
+}
+
+#define EPOLL_BATCH 256
+static napi_value js_epoll_wait(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t epfd, timeout;
+  void *data;
+  size_t len;
+  if (!get_int(env, argv[0], &epfd) || !get_buffer(env, argv[1], &data, &len) || !get_int(env, argv[2], &timeout))
+    return throw_type(env, "epoll_wait(epfd, out, timeoutMs)");
+  int max = (int)(len / 8);
+  if (max > EPOLL_BATCH) max = EPOLL_BATCH;
+  if (max < 1) return throw_type(env, "epoll_wait: out holds no (events, fd) pair");
+  struct epoll_event evs[EPOLL_BATCH];
+  int n;
+  do n = epoll_wait(epfd, evs, max, timeout); while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, "epoll_wait", errno);
+  int32_t *out = data;
+  for (int i = 0; i < n; i++) {
+    out[2 * i] = (int32_t)evs[i].events;
+    out[2 * i + 1] = (int32_t)evs[i].data.u64;
+  }
+  return make_int(env, n);
 }
 
 /* recvmsg reports through caller-owned arrays, so no objects are built on
@@ -1250,6 +1342,11 @@ NAPI_MODULE_INIT() {
     FN("getsockopt", js_getsockopt),
     FN("sendto", js_sendto),
     FN("recvmsg", js_recvmsg),
+    FN("recv", js_recv),
+    FN("send", js_send),
+    FN("epoll_create", js_epoll_create),
+    FN("epoll_ctl", js_epoll_ctl),
+    FN("epoll_wait", js_epoll_wait),
     FN("sendrecv", js_sendrecv),
     FN("sendrecvBind", js_sendrecv_bind),
     FN("sendrecvBound", js_sendrecv_bound),
