@@ -308,6 +308,20 @@ describe("the launcher's code cache", () => {
     expect(plain).toMatchObject({ code: 0, stderr: '' });
   });
 
+  it("ss's listing, which turns TurboFan's inlining off while it runs (src/cli/tiering.ts), leaves a cache the next run accepts", async () => {
+    const env = { XDG_CACHE_HOME: cache };
+    const first = await sh('"$NODE" "$SOCKIT" ss -tan', env);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toMatch(/^State +Recv-Q +Send-Q/);
+    const [file] = entries().filter((f) => f.startsWith('ss.cjs-'));
+    const path = join(cache, 'sockit', file!);
+    const written = statSync(path).mtimeMs;
+    const second = await sh('"$NODE" "$SOCKIT" ss -tan', env);
+    expect(second.code).toBe(0);
+    // made under the flags Node started with (inlining back on): not rejected, so not written again
+    expect(statSync(path).mtimeMs).toBe(written);
+  });
+
   it('a cache folder that cannot be written is no error', async () => {
     const r = await sh('"$NODE" "$SOCKIT" ping -c1 -q 127.0.0.1', { XDG_CACHE_HOME: '/dev/null/nowhere' });
     expect(r).toMatchObject({ code: 0, stderr: '' });

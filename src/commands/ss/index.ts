@@ -63,6 +63,7 @@ import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
 import { FastInetTable } from './fast.js';
 import { stdoutSink } from '../../cli/stdio.js';
+import { withoutInlining } from '../../cli/tiering.js';
 
 // the socket tables (ss's *_DB) sockit knows
 type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq' | 'p_raw' | 'p_dgr' | 'nl';
@@ -601,7 +602,12 @@ function fastListing(o: Options, sel: Selection, filter: Filter | null): boolean
 }
 
 /** The inet tables straight from the sock_diag replies to ss's columns (fast.ts). */
-async function showFast(o: Options, sel: Selection): Promise<number> {
+/** The fast listing (fast.ts), its hot loops compiled without inlining (src/cli/tiering.ts: they get fast code sooner). */
+function showFast(o: Options, sel: Selection): Promise<number> {
+  return withoutInlining(() => listFast(o, sel));
+}
+
+async function listFast(o: Options, sel: Selection): Promise<number> {
   const owners = o.processes ? scanOwners() : undefined;
   const c = columns(sel);
   // write(2) to descriptor 1 (stdoutSink): no stdout stream, whose modules cost a run a few ms
