@@ -92,10 +92,9 @@ export class ByteLines {
 
 /** how many decimal digits an unsigned integer has */
 export function digits(v: number): number {
-  let n = 1;
-  while (v >= 10) {
-    v = Math.floor(v / 10);
-    n++;
-  }
+  if (v < 1e5) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 1e4 ? 4 : 5;
+  if (v < 1e10) return v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10;
+  let n = 10;
+  for (let x = Math.floor(v / 1e10); x >= 1; x = Math.floor(x / 10)) n++;
   return n;
 }

@@ -339,15 +339,24 @@ function spaces(b: Buffer, p: number, n: number): number {
   return p;
 }
 
+/** "00" to "99": two digits a division */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
+
 /** v in decimal */
 function uint(b: Buffer, p: number, v: number): number {
   const end = p + digits(v);
   let q = end;
-  do {
-    const d = Math.floor(v / 10);
-    b[--q] = 0x30 + (v - d * 10);
+  while (v >= 100) {
+    const d = Math.floor(v / 100);
+    const r = 2 * (v - d * 100);
+    b[--q] = PAIRS[r + 1]!;
+    b[--q] = PAIRS[r]!;
     v = d;
-  } while (v > 0);
+  }
+  if (v >= 10) {
+    b[--q] = PAIRS[2 * v + 1]!;
+    b[--q] = PAIRS[2 * v]!;
+  } else b[--q] = 0x30 + v;
   return end;
 }
 
