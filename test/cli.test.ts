@@ -2,6 +2,8 @@
 // a checkout or install whose addon was never built, and standard output
 // that cannot be written (a full disk, a closed descriptor, a reader gone).
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -308,18 +310,36 @@ describe("the launcher's code cache", () => {
     expect(plain).toMatchObject({ code: 0, stderr: '' });
   });
 
-  it("ss's listing, which turns TurboFan's inlining off while it runs (src/cli/tiering.ts), leaves a cache the next run accepts", async () => {
-    const env = { XDG_CACHE_HOME: cache };
-    const first = await sh('"$NODE" "$SOCKIT" ss -tan', env);
-    expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toMatch(/^State +Recv-Q +Send-Q/);
-    const [file] = entries().filter((f) => f.startsWith('ss.cjs-'));
-    const path = join(cache, 'sockit', file!);
-    const written = statSync(path).mtimeMs;
-    const second = await sh('"$NODE" "$SOCKIT" ss -tan', env);
-    expect(second.code).toBe(0);
-    // made under the flags Node started with (inlining back on): not rejected, so not written again
-    expect(statSync(path).mtimeMs).toBe(written);
+  it("ss's listing, which turns TurboFan's inlining off while a long one runs (src/cli/tiering.ts), leaves a cache the next run accepts", async () => {
+    // more sockets than one sock_diag datagram holds (about 260), so that the listing is a long one
+    const server = net.createServer((s) => s.on('error', () => {})).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const clients = await Promise.all(
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const c = net.connect(port, '127.0.0.1', () => resolve(c));
+          }),
+      ),
+    );
+    try {
+      const env = { XDG_CACHE_HOME: cache };
+      const first = await sh('"$NODE" "$SOCKIT" ss -tan', env);
+      expect(first).toMatchObject({ code: 0, stderr: '' });
+      expect(first.stdout.split('\n').filter((l) => l.includes(`127.0.0.1:${port}`)).length).toBeGreaterThanOrEqual(400);
+      const [file] = entries().filter((f) => f.startsWith('ss.cjs-'));
+      const path = join(cache, 'sockit', file!);
+      const written = statSync(path).mtimeMs;
+      const second = await sh('"$NODE" "$SOCKIT" ss -tan', env);
+      expect(second.code).toBe(0);
+      // made under the flags Node started with (inlining back on): not rejected, so not written again
+      expect(statSync(path).mtimeMs).toBe(written);
+    } finally {
+      for (const c of clients) c.destroy();
+      server.close();
+    }
   });
 
   it('a cache folder that cannot be written is no error', async () => {

@@ -9,17 +9,25 @@
 //
 // --turbo-inlining is read by each compile job as it starts, so setting it
 // while Node runs changes only the compiles that follow. It is set back
-// before returning: the launcher's code cache is written at exit, and V8
-// takes a cache only under the flags it was made with.
+// before the command returns: the launcher's code cache is written at exit,
+// and V8 takes a cache only under the flags it was made with. node:v8 costs
+// a run about 1.5 ms to load, so it is loaded only once the work turns out
+// long (off() on the listing's second batch, before anything is hot).
 import type v8 from 'node:v8';
 
-/** fn() with TurboFan's inlining off, restored after (also when fn throws). */
-export async function withoutInlining<T>(fn: () => Promise<T>): Promise<T> {
-  const flags: typeof v8 = process.getBuiltinModule('node:v8');
-  flags.setFlagsFromString('--no-turbo-inlining');
-  try {
-    return await fn();
-  } finally {
-    flags.setFlagsFromString('--turbo-inlining');
+export class Inlining {
+  private flags: typeof v8 | null = null;
+
+  /** TurboFan's inlining off from now on (once; later calls do nothing) */
+  off(): void {
+    if (this.flags) return;
+    this.flags = process.getBuiltinModule('node:v8');
+    this.flags.setFlagsFromString('--no-turbo-inlining');
+  }
+
+  /** back as Node started, if off() was called */
+  restore(): void {
+    this.flags?.setFlagsFromString('--turbo-inlining');
+    this.flags = null;
   }
 }

@@ -63,7 +63,7 @@ import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
 import { FastInetTable } from './fast.js';
 import { stdoutSink } from '../../cli/stdio.js';
-import { withoutInlining } from '../../cli/tiering.js';
+import { Inlining } from '../../cli/tiering.js';
 
 // the socket tables (ss's *_DB) sockit knows
 type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq' | 'p_raw' | 'p_dgr' | 'nl';
@@ -602,12 +602,7 @@ function fastListing(o: Options, sel: Selection, filter: Filter | null): boolean
 }
 
 /** The inet tables straight from the sock_diag replies to ss's columns (fast.ts). */
-/** The fast listing (fast.ts), its hot loops compiled without inlining (src/cli/tiering.ts: they get fast code sooner). */
-function showFast(o: Options, sel: Selection): Promise<number> {
-  return withoutInlining(() => listFast(o, sel));
-}
-
-async function listFast(o: Options, sel: Selection): Promise<number> {
+async function showFast(o: Options, sel: Selection): Promise<number> {
   const owners = o.processes ? scanOwners() : undefined;
   const c = columns(sel);
   // write(2) to descriptor 1 (stdoutSink): no stdout stream, whose modules cost a run a few ms
@@ -620,16 +615,23 @@ async function listFast(o: Options, sel: Selection): Promise<number> {
   if (o.header) table.header();
   const inv = new Inventory();
   const sources = new Set<string>();
+  // a listing of more than one datagram's sockets: its hot loops compiled without inlining (src/cli/tiering.ts)
+  const inlining = new Inlining();
+  let batches = 0;
   try {
     for (const w of walks(sel)) {
       const states = sel.states & ALL_STATES;
-      const src = await inv.inetRaw(w.table, w.family, states, (b, at, n) => table.messages(b, at, n, w.table));
+      const src = await inv.inetRaw(w.table, w.family, states, (b, at, n) => {
+        if (++batches === 2) inlining.off();
+        table.messages(b, at, n, w.table);
+      });
       sources.add(src ?? (await inv.inet(w.table, w.family, states, 0, (s) => table.record(s))));
     }
+    table.render();
   } finally {
     inv.close();
+    inlining.restore();
   }
-  table.render();
   reportSweep({ sources, reports: inv.reports, unsupported: 0, received: inv.received, refusal: inv.refusal });
   return 0;
 }
