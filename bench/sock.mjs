@@ -83,7 +83,9 @@ async function iperfRound(wlen, bytes) {
 }
 
 async function compare(wlen, bytes, label) {
-  console.log(`sockit sock -i (Node streams over the fd) vs iperf3, TCP loopback, ${bytes} bytes in ${wlen}-byte writes and reads${label}, ${rounds} rounds`);
+  console.log(
+    `sockit sock -i (send/recv on the socket core) vs iperf3, TCP loopback, ${bytes} bytes in ${wlen}-byte writes and reads${label}, ${rounds} rounds`,
+  );
   const ours = [];
   const theirs = [];
   let rss = 0;

@@ -8,7 +8,7 @@
 // send(2) of their own.
 import type net from 'node:net';
 import * as C from '../constants.js';
-import { isSystemError, type SystemError } from '../native/index.js';
+import { isSystemError, native, type SystemError } from '../native/index.js';
 import type { Socket } from '../socket.js';
 import { systemError } from '../connect.js';
 
@@ -267,7 +267,7 @@ export class CoreConn implements Conn {
           if (n < 0) return;
           if (n > 0 && this.onData(this.buf.subarray(0, n), true) === false) this.pause();
         }
-        n = this.sock.recvFast(this.buf, 0);
+        n = native.recv(this.fd, this.buf, 0, this.buf.length, 0);
       } catch (e) {
         this.ended = true;
         this.pause();

@@ -220,6 +220,14 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
   const kind = proto(sock);
   const wbuf = pattern(cfg.writelen);
   if (cfg.pauseinit) await sleep(cfg.pauseinit);
+  if (!cfg.verbose && !cfg.pauserw && !cfg.urgwrite && !cfg.ignorewerr && !cfg.sndtimeo && !cfg.tap) {
+    const t0 = process.hrtime.bigint();
+    await sendAll(sock, wbuf, cfg.nbuf, `write returned -1, expected ${cfg.writelen}`);
+    const elapsed = seconds(t0);
+    await pauseClose(cfg, emit);
+    sock.close();
+    return { mode: 'source', proto: kind, bytes: cfg.nbuf * cfg.writelen, count: cfg.nbuf, seconds: elapsed, local, remote };
+  }
   let conn: Conn;
   if (cfg.ignorewerr) {
     conn = new CoreConn(sock, { readlen: cfg.readlen, peek: false });
@@ -280,6 +288,30 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
 }
 
 /**
+ * sourcetcp.c's loop itself: `count` write(2)s of wbuf, each sent whole
+ * (send(2) from where the last one stopped, POLLOUT awaited on EAGAIN), as
+ * the book's blocking write does. On the socket core, not a net.Socket:
+ * Node's Writable per 128 KiB write cost a quarter of the throughput
+ * (bench/sock.mjs, see README).
+ */
+async function sendAll(sock: Socket, wbuf: Buffer, count: number, expected: string): Promise<void> {
+  const len = wbuf.length;
+  try {
+    for (let i = 0; i < count; i++) {
+      let off = 0;
+      while (off < len) {
+        const n = native.send(sock.fd, wbuf, off, len - off, 0);
+        if (n < 0) await sock.waitWritable();
+        else off += n;
+      }
+    }
+  } catch (e) {
+    sock.close();
+    throw new SockFailure(expected, { cause: e });
+  }
+}
+
+/**
  * sinktcp.c: read(2)s of at most -r bytes until EOF (each peeked first with
  * -Z), pauses of -p; then close. ★ Verbose, an urgent byte that arrived
  * out of band is reported where it interrupted the stream.
@@ -291,7 +323,8 @@ export async function sinkStream(sock: Socket, cfg: SockConfig, emit: Emit): Pro
   if (cfg.pauseinit) await sleep(cfg.pauseinit);
   // ★ verbose, the sink reads on the core and reports an urgent byte out of band (TCPv1 20.8)
   const onUrgent = cfg.verbose && sock.type === C.SOCK_STREAM && sock.domain !== C.AF_UNIX ? (byte: number) => emit({ event: 'urgent', byte }) : undefined;
-  const conn = readConn(sock, cfg, onUrgent);
+  // read(2) on the socket core, not a net.Socket: Node's stream per read cost a tenth of the throughput (bench/sock.mjs)
+  const conn = tapped(sock, cfg, new CoreConn(sock, { readlen: cfg.readlen, peek: cfg.msgpeek, onUrgent }));
   let bytes = 0;
   let count = 0;
   const t0 = process.hrtime.bigint();
