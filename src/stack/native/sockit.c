@@ -467,35 +467,28 @@ static bool get_span(napi_env env, napi_value *argv, int32_t *fd, char **p, size
   return true;
 }
 
-static napi_value js_recv(napi_env env, napi_callback_info info) {
-  ARGS(5);
-  int32_t fd, flags;
-  char *p;
-  size_t n;
-  if (!get_span(env, argv, &fd, &p, &n, &flags)) return throw_type(env, "recv(fd, buffer, offset, length, flags)");
-  ssize_t rc;
-  do rc = recv(fd, p, n, flags); while (rc < 0 && errno == EINTR);
-  if (rc < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
-    return throw_errno(env, "recv", errno);
-  }
-  return make_int(env, rc);
+/* a byte count, -1 for EAGAIN, or the errno thrown */
+static napi_value io_result(napi_env env, ssize_t rc, const char *name) {
+  if (rc >= 0) return make_int(env, rc);
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
+  return throw_errno(env, name, errno);
 }
 
-static napi_value js_send(napi_env env, napi_callback_info info) {
+/* recv(2) or send(2) of buffer[offset, offset+length) */
+static napi_value span_io(napi_env env, napi_callback_info info, bool sending) {
   ARGS(5);
   int32_t fd, flags;
   char *p;
   size_t n;
-  if (!get_span(env, argv, &fd, &p, &n, &flags)) return throw_type(env, "send(fd, buffer, offset, length, flags)");
+  if (!get_span(env, argv, &fd, &p, &n, &flags))
+    return throw_type(env, sending ? "send(fd, buffer, offset, length, flags)" : "recv(fd, buffer, offset, length, flags)");
   ssize_t rc;
-  do rc = send(fd, p, n, flags | MSG_NOSIGNAL); while (rc < 0 && errno == EINTR);
-  if (rc < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return make_int(env, -1);
-    return throw_errno(env, "send", errno);
-  }
-  return make_int(env, rc);
+  do rc = sending ? send(fd, p, n, flags | MSG_NOSIGNAL) : recv(fd, p, n, flags); while (rc < 0 && errno == EINTR);
+  return io_result(env, rc, sending ? "send" : "recv");
 }
+
+static napi_value js_recv(napi_env env, napi_callback_info info) { return span_io(env, info, false); }
+static napi_value js_send(napi_env env, napi_callback_info info) { return span_io(env, info, true); }
 
 /* epoll(7): an interest set of the caller's own, to be watched as one
  * descriptor (a Poller on it) and read a batch at a time. epoll_wait fills
