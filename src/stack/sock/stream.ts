@@ -220,7 +220,9 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
   const kind = proto(sock);
   const wbuf = pattern(cfg.writelen);
   if (cfg.pauseinit) await sleep(cfg.pauseinit);
-  if (!cfg.verbose && !cfg.pauserw && !cfg.urgwrite && !cfg.ignorewerr && !cfg.sndtimeo && !cfg.tap) {
+  // the book's loop with nothing around it: no verbose lines, pauses, urgent byte, ignored errors or send timeout
+  const plain = !cfg.verbose && !cfg.pauserw && !cfg.urgwrite && !cfg.ignorewerr && !cfg.sndtimeo;
+  if (plain && !cfg.tap) {
     const t0 = process.hrtime.bigint();
     await sendAll(sock, wbuf, cfg.nbuf, `write returned -1, expected ${cfg.writelen}`);
     const elapsed = seconds(t0);
@@ -251,7 +253,7 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
   const t0 = process.hrtime.bigint();
   let failed = 0;
   try {
-    if (!cfg.verbose && !cfg.pauserw && !cfg.urgwrite && !cfg.ignorewerr && !cfg.sndtimeo) {
+    if (plain) {
       for (let i = 1; i <= cfg.nbuf && !conn.failed; i++) {
         if (!conn.write(wbuf)) await conn.drained();
       }
