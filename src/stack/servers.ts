@@ -274,16 +274,8 @@ class Conn implements DirectConnection {
       this.pending = Buffer.concat([this.pending, buffer.subarray(offset, offset + length)]);
       return;
     }
-    let n: number;
-    try {
-      n = native.send(this.fd, buffer, offset, length, 0);
-    } catch (e) {
-      this.set.fail(this, e as Error);
-      return;
-    }
-    if (n < 0) n = 0;
-    this.bytesWritten += n;
-    if (n < length) {
+    const n = this.send(buffer, offset, length);
+    if (n >= 0 && n < length) {
       this.pending = Buffer.from(buffer.subarray(offset + n, offset + length));
       this.set.waitWritable(this);
     }
@@ -298,17 +290,24 @@ class Conn implements DirectConnection {
   /** send what is pending: true when all of it went */
   flush(): boolean {
     const p = this.pending!;
-    let n: number;
-    try {
-      n = native.send(this.fd, p, 0, p.length, 0);
-    } catch (e) {
-      this.set.fail(this, e as Error);
-      return false;
-    }
+    const n = this.send(p, 0, p.length);
     if (n < 0) return false;
-    this.bytesWritten += n;
     this.pending = n === p.length ? null : p.subarray(n);
     return this.pending === null;
+  }
+
+  /** send(2), counted: the bytes the kernel took (0 when it took none), -1 when it failed (the connection is closed) */
+  private send(buffer: Uint8Array, offset: number, length: number): number {
+    let n: number;
+    try {
+      n = native.send(this.fd, buffer, offset, length, 0);
+    } catch (e) {
+      this.set.fail(this, e as Error);
+      return -1;
+    }
+    if (n < 0) return 0;
+    this.bytesWritten += n;
+    return n;
   }
 }
 
@@ -324,6 +323,8 @@ class DirectConnections {
   private readonly set: EventSet;
   private readonly buf = Buffer.allocUnsafe(READ_BUFFER);
   private readonly sweepMs: number;
+  /** sweeps without traffic after which a connection is idle */
+  private readonly idleTicks: number;
   private sweeper: NodeJS.Timeout | null = null;
   private tick = 0;
   count = 0;
@@ -335,19 +336,22 @@ class DirectConnections {
   ) {
     this.set = new EventSet((fd, ev) => this.ready(fd, ev));
     this.sweepMs = Math.max(1, Math.floor(idleMs / 8));
+    this.idleTicks = Math.ceil(idleMs / this.sweepMs);
   }
 
   adopt(fd: number, p: Peer): void {
+    try {
+      this.set.add(fd, C.EPOLLIN);
+    } catch (e) {
+      // not watched, so never a connection: finish() would take a member from the set it never had
+      native.close(fd);
+      this.events.error(e as Error);
+      return;
+    }
     const c = new Conn(fd, p, this);
     c.tick = this.tick;
     this.conns[fd] = c;
     this.count++;
-    try {
-      this.set.add(fd, C.EPOLLIN);
-    } catch (e) {
-      this.fail(c, e as Error);
-      return;
-    }
     if (this.idleMs > 0 && !this.sweeper) this.sweeper = setInterval(() => this.sweep(), this.sweepMs).unref();
     this.events.connection(p);
   }
@@ -356,9 +360,10 @@ class DirectConnections {
     const c = this.conns[fd];
     if (!c) return;
     if (c.pending) {
+      // writable again: the peer has read, which is traffic for the idle timeout even if not all of it went
+      c.tick = this.tick;
       if (!c.flush()) return;
       if (c.ending) return this.finish(c);
-      c.tick = this.tick;
       this.modify(c, C.EPOLLIN);
       return;
     }
@@ -417,9 +422,8 @@ class DirectConnections {
 
   private sweep(): void {
     const now = ++this.tick;
-    const ticks = Math.ceil(this.idleMs / this.sweepMs);
     for (const c of this.conns) {
-      if (c && now - c.tick > ticks) {
+      if (c && now - c.tick > this.idleTicks) {
         c.reason ??= 'idle';
         this.finish(c);
       }
