@@ -192,6 +192,26 @@ export interface CoreConnOptions {
   highWaterMark?: number;
 }
 
+/**
+ * send(2) of data from `off` until the kernel takes no more: the offset
+ * reached (data.length when all of it went). What send throws (EPIPE,
+ * ECONNRESET ...; EBADF once the socket is closed) is thrown.
+ */
+export function sendNow(sock: Socket, data: Buffer, off = 0): number {
+  while (off < data.length) {
+    if (sock.isClosed) throw systemError(9, 'write');
+    const n = native.send(sock.fd, data, off, data.length - off, 0);
+    if (n < 0) break;
+    off += n;
+  }
+  return off;
+}
+
+/** A blocking write(2) on a nonblocking socket: sendNow() from `off`, awaiting POLLOUT each time the kernel stops taking. */
+export async function sendWhole(sock: Socket, data: Buffer, off = 0): Promise<void> {
+  for (off = sendNow(sock, data, off); off < data.length; off = sendNow(sock, data, off)) await sock.waitWritable();
+}
+
 /** The socket core's own reads and writes: recv(2) with MSG_PEEK or MSG_OOB, send(2) per write. */
 export class CoreConn implements Conn {
   readonly fd: number;
@@ -307,20 +327,10 @@ export class CoreConn implements Conn {
     while (this.queue.length) {
       const w = this.queue.shift()!;
       let err: SystemError | undefined;
-      let off = 0;
-      while (off < w.data.length) {
-        try {
-          if (this.sock.isClosed) throw systemError(9, 'write');
-          const n = this.sock.send(off ? w.data.subarray(off) : w.data).bytes;
-          if (n < 0) {
-            await this.sock.waitWritable();
-            continue;
-          }
-          off += n;
-        } catch (e) {
-          err = e as SystemError;
-          break;
-        }
+      try {
+        await sendWhole(this.sock, w.data);
+      } catch (e) {
+        err = e as SystemError;
       }
       this.queued -= w.data.length;
       w.cb(err);

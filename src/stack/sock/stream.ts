@@ -9,7 +9,7 @@ import { isSystemError, native, type SystemError } from '../native/index.js';
 import type { Socket } from '../socket.js';
 import { chunks, crlfAdd, crlfStrip, pattern } from './bytes.js';
 import { type Emit, type SockConfig, SockFailure, type Summary, sleep } from './config.js';
-import { type Conn, CoreConn, NetConn } from './conn.js';
+import { type Conn, CoreConn, NetConn, sendNow, sendWhole } from './conn.js';
 
 /** Where the interactive loop reads and writes: standard input and output. */
 export interface StdIO {
@@ -291,21 +291,16 @@ export async function sourceStream(sock: Socket, cfg: SockConfig, emit: Emit): P
 
 /**
  * sourcetcp.c's loop itself: `count` write(2)s of wbuf, each sent whole
- * (send(2) from where the last one stopped, POLLOUT awaited on EAGAIN), as
- * the book's blocking write does. On the socket core, not a net.Socket:
- * Node's Writable per 128 KiB write cost a quarter of the throughput
- * (bench/sock.mjs, see README).
+ * (sendNow, then sendWhole), as the book's blocking write does. On the socket core, not
+ * a net.Socket: Node's Writable per 128 KiB write cost a quarter of the
+ * throughput (bench/sock.mjs, see README).
  */
 async function sendAll(sock: Socket, wbuf: Buffer, count: number, expected: string): Promise<void> {
-  const len = wbuf.length;
   try {
     for (let i = 0; i < count; i++) {
-      let off = 0;
-      while (off < len) {
-        const n = native.send(sock.fd, wbuf, off, len - off, 0);
-        if (n < 0) await sock.waitWritable();
-        else off += n;
-      }
+      // awaited only when the kernel stopped taking: no promise per write while it keeps up
+      const off = sendNow(sock, wbuf);
+      if (off < wbuf.length) await sendWhole(sock, wbuf, off);
     }
   } catch (e) {
     sock.close();
