@@ -19,6 +19,8 @@ class ScriptedMethod implements ProbeMethod {
   readonly target = '192.0.2.1';
   readonly headerBytes = 28;
   readonly sent: { seq: number; at: number }[] = [];
+  /** each probe's promise of how much of its data changed (Probe.changed) */
+  readonly changed: (number | undefined)[] = [];
   /** each probe's data as sent */
   readonly payloads: Buffer[] = [];
   closed = false;
@@ -29,20 +31,25 @@ class ScriptedMethod implements ProbeMethod {
     private readonly time: ScriptedTime,
     private readonly answer: Answer,
     private readonly from = '192.0.2.1',
+    /** what the network does to the echoed data (a flipped byte ...) */
+    private readonly mangle?: (data: Buffer) => void,
   ) {}
 
   send(p: Probe): SendResult {
     const n = ++this.count;
     this.sent.push({ seq: p.seq, at: this.time.now });
+    this.changed.push(p.changed);
     // the session reuses its probe object: keep this one's sequence and data
     const seq = p.seq;
     const data = Buffer.from(p.payload);
     this.payloads.push(data);
+    const echoed = Buffer.from(data);
+    this.mangle?.(echoed);
     const rtts = this.answer(n);
     for (const rtt of rtts === null ? [] : Array.isArray(rtts) ? rtts : [rtts]) {
       this.time.setTimeout(() => {
         if (this.closed) return;
-        this.onEvent?.({ type: 'reply', seq, from: this.from, ttl: 64, rxRelNs: this.time.realRelNs(), bytes: 8 + data.length, data, checksumOk: true });
+        this.onEvent?.({ type: 'reply', seq, from: this.from, ttl: 64, rxRelNs: this.time.realRelNs(), bytes: 8 + data.length, data: echoed, checksumOk: true });
       }, rtt);
     }
     return { bytes: 8 + data.length, monoNs: this.time.monoNs(), realNs: this.time.realNs() };
@@ -75,9 +82,9 @@ const BASE: PingOptions = {
 };
 
 /** Run a session to its end (or `limit` ms) on scripted time. */
-function ping(opts: Partial<PingOptions>, answer: Answer, limit = 600_000) {
+function ping(opts: Partial<PingOptions>, answer: Answer, limit = 600_000, mangle?: (data: Buffer) => void) {
   const time = new ScriptedTime();
-  const method = new ScriptedMethod(time, answer);
+  const method = new ScriptedMethod(time, answer, undefined, mangle);
   const events: PingEvent[] = [];
   const session = new PingSession(method, { ...BASE, ...opts, clock: time, timers: time }, (e) => events.push(e));
   session.start();
@@ -115,6 +122,29 @@ describe('PingSession on scripted time', () => {
     expect(sends[1]!.ms - sends[0]!.ms).toBeCloseTo(250, 6);
     expect(sends[2]!.ms - sends[1]!.ms).toBeCloseTo(250, 6);
     expect(sends[0]!.ms).toBeGreaterThan(1.5e12); // an epoch time, not a monotonic one
+  });
+
+  it('promises the method that only the stamp and sequence (12 bytes) change from probe to probe, and keeps the promise', () => {
+    const r = ping({ count: 4, intervalMs: 100 }, () => 5);
+    expect(r.method.changed).toEqual([12, 12, 12, 12]);
+    for (const d of r.method.payloads.slice(1)) expect(d.subarray(12).equals(r.method.payloads[0]!.subarray(12))).toBe(true);
+    // too short for a stamp: nothing changes
+    expect(ping({ count: 2, intervalMs: 100, dataLen: 8 }, () => 5).method.changed).toEqual([0, 0]);
+  });
+
+  it('checks the echoed data only where iputils prints a reply line: not with -f, not with -q', () => {
+    const flip = (d: Buffer) => {
+      d[20] ^= 0xff;
+    };
+    const shown = ping({ count: 2, intervalMs: 100 }, () => 5, undefined, flip);
+    const m = shown.of('reply').map((e) => (e as { mismatch?: { index: number; expected: number; actual: number } }).mismatch);
+    expect(m).toHaveLength(2);
+    expect(m[0]).toMatchObject({ index: 20, expected: shown.method.payloads[0]![20], actual: shown.method.payloads[0]![20]! ^ 0xff });
+    for (const opts of [{ flood: true, intervalMs: 0 }, { quiet: true }]) {
+      const r = ping({ count: 2, intervalMs: 100, ...opts }, () => 5, undefined, flip);
+      expect(r.of('reply')).toHaveLength(2);
+      expect(r.of('reply').every((e) => (e as { mismatch?: unknown }).mismatch === undefined)).toBe(true);
+    }
   });
 
   it('mdev and the ewma as iputils computes them (integer microseconds, llsqrt)', () => {

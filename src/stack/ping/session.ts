@@ -224,6 +224,8 @@ export class PingSession {
   private inHeld = false;
   /** held replies since the loop last had a turn */
   private heldRun = 0;
+  /** compare each reply's data with what was sent (not in flood or quiet mode, as iputils) */
+  private readonly checkData: boolean;
   private readonly sentEvent: Extract<PingEvent, { type: 'sent' }> = { type: 'sent', seq: 0, ntransmitted: 0 };
   /** epoch ms at clock.nowMs() zero: send times travel in the data as epoch ms */
   private readonly epochOffsetMs: number;
@@ -237,8 +239,11 @@ export class PingSession {
     this.epochOffsetMs = BASE_MS + this.clock.realRelNs() / 1e6 - this.clock.nowMs();
     this.interval = opts.flood && opts.intervalMs === 0 ? 0 : opts.intervalMs;
     this.data = fillData(opts.dataLen, opts.pattern);
-    this.probe = { seq: 0, payload: this.data };
     this.stats.timing = opts.dataLen >= STAMP_BYTES;
+    // pinger() rewrites only the send time and the full sequence in the data
+    this.probe = { seq: 0, payload: this.data, changed: this.stats.timing ? 12 : 0 };
+    // iputils checks the echoed data only for the replies it prints a line for
+    this.checkData = !opts.quiet && !opts.flood;
     this.stats.showIpg = this.interval === 0 || opts.flood || opts.adaptive;
     this.stats.deadline = opts.deadlineS;
     this.stats.npackets = opts.count;
@@ -514,7 +519,7 @@ export class PingSession {
 
     const truncated = e.bytes < this.o.dataLen + 8;
     let mismatch: DataMismatch | undefined;
-    if (!truncated) {
+    if (!truncated && this.checkData) {
       const sent = this.data;
       const end = Math.min(this.o.dataLen, data.length);
       for (let i = STAMP_BYTES; i < end; i++) {

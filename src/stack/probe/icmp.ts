@@ -5,7 +5,7 @@ import { DEFAULT_ACCEPT6, type IcmpEndpoint, type IcmpPacket, listen } from '../
 import * as icmp4 from '../packet/icmp4.js';
 import * as icmp6 from '../packet/icmp6.js';
 import * as nodeinfo from '../packet/nodeinfo.js';
-import { checksum } from '../packet/checksum.js';
+import { checksum, fold, sum16 } from '../packet/checksum.js';
 import { type SendResult, inetAddress } from '../socket.js';
 import { type Family, type Probe, type ProbeEvent, type ProbeMethod, type SentProbe, relTime } from './index.js';
 import { type MethodDescriptor, noOptions, sizedLayout } from './descriptor.js';
@@ -79,6 +79,11 @@ export class IcmpProbe implements ProbeMethod {
   readonly headerBytes: number;
   private readonly ep: IcmpEndpoint;
   private wire = Buffer.alloc(0);
+  /** the payload buffer the wire was last built from in full */
+  private wirePayload: Buffer | null = null;
+  /** where the part of the wire a partial build() leaves as it was starts (even), and its one's-complement sum */
+  private tailFrom = 0;
+  private tailSum = 0;
   private ttl = -1;
   private readonly ni?: NodeInfoQuery;
   private readonly fleet: boolean;
@@ -222,8 +227,12 @@ export class IcmpProbe implements ProbeMethod {
   private build(p: Probe): Buffer {
     if (p.ttl !== undefined) this.setTtl(p.ttl);
     if (this.ni) return (this.lastQuery = this.buildQuery(p.seq & 0xffff));
-    const len = icmp4.HEADER + p.payload.length;
-    if (this.wire.length !== len) this.wire = Buffer.alloc(len);
+    const payload = p.payload;
+    const len = icmp4.HEADER + payload.length;
+    if (this.wire.length !== len) {
+      this.wire = Buffer.alloc(len);
+      this.wirePayload = null;
+    }
     const w = this.wire;
     // byte stores, not writeUInt16BE's checked calls: this runs for every flood probe
     const id = this.ep.ident; // a ping socket overwrites it with its own
@@ -234,9 +243,26 @@ export class IcmpProbe implements ProbeMethod {
     w[5] = id & 0xff;
     w[6] = (seq >> 8) & 0xff;
     w[7] = seq & 0xff;
-    w.set(p.payload, 8);
     // the kernel checksums ping sockets and ICMPv6; a raw IPv4 socket sends what we give it
-    if (this.family === 4 && this.ep.mode === 'raw') {
+    const sum = this.family === 4 && this.ep.mode === 'raw';
+    const changed = p.changed;
+    if (changed !== undefined && payload === this.wirePayload && 8 + changed <= this.tailFrom) {
+      // the same buffer again, changed only at its start (a flood's stamp and
+      // sequence): copy that, and add its sum to the unchanged tail's (RFC 1071's sums are associative)
+      const end = this.tailFrom;
+      for (let i = 8; i < end; i++) w[i] = payload[i - 8];
+      if (sum) {
+        const c = ~fold(sum16(w, 0, end, this.tailSum)) & 0xffff;
+        w[2] = c >> 8;
+        w[3] = c & 0xff;
+      }
+      return w;
+    }
+    w.set(payload, 8);
+    this.wirePayload = changed !== undefined ? payload : null;
+    this.tailFrom = Math.min(8 + (changed ?? 0) + ((changed ?? 0) & 1), len);
+    if (sum) {
+      this.tailSum = sum16(w, this.tailFrom, len);
       const c = checksum(w);
       w[2] = c >> 8;
       w[3] = c & 0xff;

@@ -16,6 +16,13 @@ export interface Probe {
   ttl?: number;
   /** bytes after the transport header (ICMP echo data, UDP payload) */
   payload: Buffer;
+  /**
+   * The caller's promise, for a payload buffer it sends again and again:
+   * only payload[0, changed) can differ from the last probe sent with this
+   * buffer. A method may then copy and checksum just that part (the echo
+   * request's stamp and sequence in a flood). Absent: anything may differ.
+   */
+  changed?: number;
 }
 
 /** What came back for a probe (or for nothing in particular, for local errors). */
