@@ -49,7 +49,16 @@ class ScriptedMethod implements ProbeMethod {
     for (const rtt of rtts === null ? [] : Array.isArray(rtts) ? rtts : [rtts]) {
       this.time.setTimeout(() => {
         if (this.closed) return;
-        this.onEvent?.({ type: 'reply', seq, from: this.from, ttl: 64, rxRelNs: this.time.realRelNs(), bytes: 8 + data.length, data: echoed, checksumOk: true });
+        this.onEvent?.({
+          type: 'reply',
+          seq,
+          from: this.from,
+          ttl: 64,
+          rxRelNs: this.time.realRelNs(),
+          bytes: 8 + data.length,
+          data: echoed,
+          checksumOk: true,
+        });
       }, rtt);
     }
     return { bytes: 8 + data.length, monoNs: this.time.monoNs(), realNs: this.time.realNs() };
