@@ -12,6 +12,8 @@ export const MINUSERINTERVAL = 2; // ms: the floor for unprivileged users
 export const MAX_DUP_CHK = 0x10000;
 /** data bytes that carry the send time and sequence (iputils: sizeof(struct timeval)) */
 export const STAMP_BYTES = 16;
+/** the bytes of the data pinger() rewrites for each probe: the send time (8) and the full sequence (4) */
+const STAMPED = 12;
 /** flood round trips answered within one send before the loop gets a turn (signals, timers, output) */
 export const HELD_BURST = 256;
 
@@ -241,7 +243,7 @@ export class PingSession {
     this.data = fillData(opts.dataLen, opts.pattern);
     this.stats.timing = opts.dataLen >= STAMP_BYTES;
     // pinger() rewrites only the send time and the full sequence in the data
-    this.probe = { seq: 0, payload: this.data, changed: this.stats.timing ? 12 : 0 };
+    this.probe = { seq: 0, payload: this.data, changed: this.stats.timing ? STAMPED : 0 };
     // iputils checks the echoed data only for the replies it prints a line for
     this.checkData = !opts.quiet && !opts.flood;
     this.stats.showIpg = this.interval === 0 || opts.flood || opts.adaptive;

@@ -5,7 +5,7 @@ import { DEFAULT_ACCEPT6, type IcmpEndpoint, type IcmpPacket, listen } from '../
 import * as icmp4 from '../packet/icmp4.js';
 import * as icmp6 from '../packet/icmp6.js';
 import * as nodeinfo from '../packet/nodeinfo.js';
-import { checksum, fold, sum16 } from '../packet/checksum.js';
+import { checksum, sum16 } from '../packet/checksum.js';
 import { type SendResult, inetAddress } from '../socket.js';
 import { type Family, type Probe, type ProbeEvent, type ProbeMethod, type SentProbe, relTime } from './index.js';
 import { type MethodDescriptor, noOptions, sizedLayout } from './descriptor.js';
@@ -229,10 +229,8 @@ export class IcmpProbe implements ProbeMethod {
     if (this.ni) return (this.lastQuery = this.buildQuery(p.seq & 0xffff));
     const payload = p.payload;
     const len = icmp4.HEADER + payload.length;
-    if (this.wire.length !== len) {
-      this.wire = Buffer.alloc(len);
-      this.wirePayload = null;
-    }
+    // (a new wire needs no reset of wirePayload: a buffer of another length is another buffer)
+    if (this.wire.length !== len) this.wire = Buffer.alloc(len);
     const w = this.wire;
     // byte stores, not writeUInt16BE's checked calls: this runs for every flood probe
     const id = this.ep.ident; // a ping socket overwrites it with its own
@@ -252,7 +250,7 @@ export class IcmpProbe implements ProbeMethod {
       const end = this.tailFrom;
       for (let i = 8; i < end; i++) w[i] = payload[i - 8];
       if (sum) {
-        const c = ~fold(sum16(w, 0, end, this.tailSum)) & 0xffff;
+        const c = checksum(w, 0, end, this.tailSum);
         w[2] = c >> 8;
         w[3] = c & 0xff;
       }
@@ -263,7 +261,7 @@ export class IcmpProbe implements ProbeMethod {
     this.tailFrom = Math.min(8 + (changed ?? 0) + ((changed ?? 0) & 1), len);
     if (sum) {
       this.tailSum = sum16(w, this.tailFrom, len);
-      const c = checksum(w);
+      const c = checksum(w, 0, this.tailFrom, this.tailSum);
       w[2] = c >> 8;
       w[3] = c & 0xff;
     }
