@@ -129,6 +129,21 @@ describe.skipIf(!isRoot)('ss and netstat match the real tools in a lab namespace
     });
   }
 
+  // the order too: sockit walks TCP's two families at once (Inventory.tcpRaw) and must still list
+  // every IPv4 socket before the IPv6 ones, each family in the kernel's order, as ss and netstat do
+  for (const [tool, args] of [
+    ['ss', ['-tan']],
+    ['ss', ['-tln']],
+    ['netstat', ['-tan']],
+  ] as const) {
+    it(`sockit ${tool} ${args.join(' ')} lists the sockets in ${tool}'s order (unsorted)`, async () => {
+      const { theirs, ours } = await both(tool, [...args]);
+      expect(ours.code).toBe(0);
+      expect(theirs.stdout).toMatch(/\[::\]|::1|:::|ffff/); // both families are there
+      expect(maskTimers(ours.stdout)).toBe(maskTimers(theirs.stdout));
+    });
+  }
+
   // -i's values move between two runs (rtt, last*, rates, busy) and the width of
   // the Process column is the longest of those lines: values masked, blanks folded
   const maskInfo = (t: string) =>

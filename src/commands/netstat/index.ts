@@ -420,10 +420,21 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
     if (plan.inet) {
       if (!json) out(inetTitle(f));
       for (const table of plan.tables) {
+        // TCP over both families from one walk of the kernel's tables (Inventory.tcpRaw), in netstat's order
+        const both = fast && table === 'tcp' && plan.families[0] === 4 && plan.families[1] === 6;
+        if (both) {
+          flush();
+          const src = await inv.tcpRaw(TCP_PROC_STATES, (b, at, n, family) => {
+            const label = family === 6 ? 'tcp6' : 'tcp';
+            for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
+          });
+          bytes.flush();
+          if (src) continue;
+        }
         for (const family of plan.families) {
           const rows: InetSocket[] = [];
           const states = table === 'tcp' ? TCP_PROC_STATES : ALL;
-          if (fast) {
+          if (fast && !both) {
             // the lines straight from the replies (fast.ts); /proc/net's records when netlink cannot answer
             flush();
             const label = family === 6 ? `${table}6` : table;

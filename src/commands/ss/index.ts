@@ -619,8 +619,21 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
   const inlining = new Inlining();
   let batches = 0;
   try {
-    for (const w of walks(sel)) {
-      const states = sel.states & ALL_STATES;
+    const states = sel.states & ALL_STATES;
+    const ws = walks(sel);
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      if (w.table === 'tcp' && w.family === 4 && ws[i + 1]?.family === 6) {
+        // both families of TCP: one walk of the kernel's tables (Inventory.tcpRaw)
+        i++;
+        const src = await inv.tcpRaw(states, (b, at, n) => {
+          if (++batches === 2) inlining.off();
+          table.messages(b, at, n, 'tcp');
+        });
+        if (src) sources.add(src);
+        else for (const family of [4, 6] as const) sources.add(await inv.inet('tcp', family, states, 0, (s) => table.record(s)));
+        continue;
+      }
       const src = await inv.inetRaw(w.table, w.family, states, (b, at, n) => {
         if (++batches === 2) inlining.off();
         table.messages(b, at, n, w.table);

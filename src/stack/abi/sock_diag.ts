@@ -9,6 +9,12 @@ import { walkAttrs } from './netlink.js';
 /** nlmsg_type of every sock_diag request and reply */
 export const SOCK_DIAG_BY_FAMILY = 20;
 export const SOCK_DESTROY = 21;
+/**
+ * nlmsg_type of sock_diag's first TCP request (struct inet_diag_req, still
+ * served: inet_diag_rcv_msg_compat): it dumps IPv4 and IPv6 sockets in one
+ * walk (sdiag_family AF_UNSPEC), and its replies are inet_diag_msg
+ */
+export const TCPDIAG_GETSOCK = 18;
 
 // enum { INET_DIAG_NONE, INET_DIAG_MEMINFO, ... } (<linux/inet_diag.h>)
 export const INET_DIAG_MEMINFO = 1;
@@ -82,6 +88,21 @@ export const inetDiagReqV2 = {
       b.writeUInt32LE(Number(c & 0xffffffffn), 48);
       b.writeUInt32LE(Number(c >> 32n), 52);
     }
+    return b;
+  },
+};
+
+/**
+ * struct inet_diag_req (the request before v2): idiag_family (the kernel
+ * dumps every family whatever it says), src_len, dst_len, idiag_ext, an
+ * inet_diag_sockid (zero: every socket), idiag_states, idiag_dbs
+ */
+export const inetDiagReq = {
+  size: 60,
+  encode(r: { ext: number; states: number }): Buffer {
+    const b = Buffer.alloc(60);
+    b[3] = r.ext;
+    b.writeUInt32LE(r.states >>> 0, 52);
     return b;
   },
 };

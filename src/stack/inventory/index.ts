@@ -1,6 +1,7 @@
 // The socket inventory behind sockit ss and sockit netstat: every socket of
 // the network namespace, streamed one record at a time from sock_diag
-// (sock_diag(7); IPv4 and IPv6 dumped separately, as ss does), with the
+// (sock_diag(7); IPv4 and IPv6 dumped separately, as ss does, but for the
+// plain TCP listings' one walk: tcpRaw), with the
 // state filter sent to the kernel as idiag_states. When netlink is refused
 // (or SOCKIT_INVENTORY=proc forces it) the records come from /proc/net.
 import { isSystemError, type SystemError } from '../errors.js';
@@ -25,7 +26,10 @@ export type { IfAddr, Link, LinkStats, Route } from '../abi/rtnetlink.js';
 import {
   SOCK_DESTROY,
   SOCK_DIAG_BY_FAMILY,
+  TCPDIAG_GETSOCK,
+  INET_DIAG_MSG,
   inetDiagCheck,
+  inetDiagReq,
   inetDiagMsg,
   inetDiagReqV2,
   unixDiagMsg,
@@ -113,7 +117,13 @@ export class Inventory {
   /** the kernel refused a filter program and sent everything */
   bytecodeRefused = false;
 
-  constructor(private readonly force: Source | undefined = process.env[FORCE_PROC_ENV] === 'proc' ? 'proc' : undefined) {}
+  /** `nl`: a sock_diag socket to use instead of opening one (a test's fake kernel) */
+  constructor(
+    private readonly force: Source | undefined = process.env[FORCE_PROC_ENV] === 'proc' ? 'proc' : undefined,
+    nl: NetlinkSocket | null = null,
+  ) {
+    this.nl = nl;
+  }
 
   private netlink(): NetlinkSocket | null {
     if (this.force === 'proc' || this.refused) return null;
@@ -185,6 +195,49 @@ export class Inventory {
     const r = await nl.dumpBatches(SOCK_DIAG_BY_FAMILY, req, (b, at, count) => fn(b, at, this.checked(b, at, count)));
     return this.settled(r) ? 'netlink' : null;
   }
+
+  /**
+   * inetRaw() of TCP over IPv4 and IPv6 from one walk of the kernel's
+   * tables. ss dumps each family apart, and each dump walks every TCP socket
+   * of the machine (those of other namespaces too): the IPv6 dump of a host
+   * whose sockets are IPv4 walks them all again to find none. Here one
+   * TCPDIAG_GETSOCK request dumps both. The IPv4 replies go to fn as they
+   * arrive; the IPv6 replies are copied aside (about the bytes of their
+   * lines) and go to fn after the last IPv4 one, so fn sees what the two
+   * dumps would give, in their order. A kernel that refuses the request
+   * before any reply is asked the two v2 requests instead (and not again).
+   */
+  async tcpRaw(states: number, fn: (b: Buffer, at: Int32Array, count: number, family: 4 | 6) => void): Promise<Source | null> {
+    const nl = this.netlink();
+    if (!nl) return null;
+    if (!this.oneWalkRefused) {
+      const before = this.received;
+      const held = new HeldReplies();
+      const r = await nl.dumpBatches(TCPDIAG_GETSOCK, inetDiagReq.encode({ ext: 0, states }), (b, at, count) => {
+        const n = this.checked(b, at, count);
+        let v4 = 0;
+        for (let k = 0; k < 2 * n; k += 2) {
+          const o = at[k]!;
+          if (b[o + INET_DIAG_MSG.FAMILY] === 2) {
+            at[2 * v4] = o;
+            at[2 * v4 + 1] = at[k + 1]!;
+            v4++;
+          } else held.add(b, o, at[k + 1]!);
+        }
+        if (v4) fn(b, at, v4, 4);
+      });
+      if (r.ok || r.kind === 'malformed' || this.received > before) {
+        if (held.count) fn(held.buf, held.at, held.count, 6);
+        return this.settled(r) ? 'netlink' : null;
+      }
+      this.oneWalkRefused = true;
+    }
+    if (!(await this.inetRaw('tcp', 4, states, (b, at, n) => fn(b, at, n, 4)))) return null;
+    return this.inetRaw('tcp', 6, states, (b, at, n) => fn(b, at, n, 6));
+  }
+
+  /** the kernel refused TCPDIAG_GETSOCK: tcpRaw() makes two dumps */
+  private oneWalkRefused = false;
 
   /** The messages of a batch that inetDiagCheck passes, moved to its front (a malformed one reported); how many. */
   private checked(b: Buffer, at: Int32Array, count: number): number {
@@ -389,4 +442,31 @@ export async function interfaces(): Promise<InterfacesResult> {
   const l = await links();
   const a = await addresses();
   return { interfaces: joinInterfaces(l.links, a.addresses), malformed: l.malformed ?? a.malformed };
+}
+
+/** Reply messages copied out of the receive buffer, each at a 4-aligned offset (its attributes stay aligned): message k is buf[at[2k], at[2k + 1]). */
+class HeldReplies {
+  buf = Buffer.alloc(0);
+  at = new Int32Array(64);
+  count = 0;
+  private used = 0;
+
+  add(b: Buffer, start: number, end: number): void {
+    const o = (this.used + 3) & ~3;
+    if (o + end - start > this.buf.length) {
+      const more = Buffer.allocUnsafe(Math.max(2 * this.buf.length, o + end - start, 4096));
+      this.buf.copy(more, 0, 0, this.used);
+      this.buf = more;
+    }
+    if (2 * this.count + 2 > this.at.length) {
+      const more = new Int32Array(2 * this.at.length);
+      more.set(this.at);
+      this.at = more;
+    }
+    b.copy(this.buf, o, start, end);
+    this.at[2 * this.count] = o;
+    this.at[2 * this.count + 1] = o + end - start;
+    this.count++;
+    this.used = o + end - start;
+  }
 }
