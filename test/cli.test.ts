@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -339,6 +339,36 @@ describe("the launcher's code cache", () => {
     } finally {
       for (const c of clients) c.destroy();
       server.close();
+    }
+  });
+
+  it("a new cache removes the week-old caches of the bundle's earlier builds under this Node, and nothing else", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockit-prune-'));
+    try {
+      mkdirSync(join(dir, 'sockit'));
+      const v = process.version;
+      const put = (name: string, daysOld: number) => {
+        const f = join(dir, 'sockit', name);
+        writeFileSync(f, 'old');
+        const t = new Date(Date.now() - daysOld * 24 * 3600 * 1000);
+        utimesSync(f, t, t);
+        return f;
+      };
+      const stale = put(`ping.cjs-${v}-1234-5678.v8cache`, 8);
+      const recent = put(`ping.cjs-${v}-1234-9999.v8cache`, 1);
+      const otherNode = put('ping.cjs-v1.2.3-1234-5678.v8cache', 30);
+      const otherBundle = put(`ss.cjs-${v}-1234-5678.v8cache`, 30);
+      const flagged = put(`ping.cjs-${v}--jitless-1234-5678.v8cache`, 30);
+      const r = await sh('"$NODE" "$SOCKIT" ping -c1 -q 127.0.0.1', { XDG_CACHE_HOME: dir });
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(existsSync(stale)).toBe(false);
+      for (const f of [recent, otherNode, otherBundle, flagged]) expect(existsSync(f), f).toBe(true);
+      const mine = readdirSync(join(dir, 'sockit')).filter(
+        (f) => f.startsWith(`ping.cjs-${v}-`) && /^\d+-\d+\.v8cache$/.test(f.slice(`ping.cjs-${v}-`.length)),
+      );
+      expect(mine).toHaveLength(2); // the new one and the recent one
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
