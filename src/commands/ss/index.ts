@@ -623,7 +623,7 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
     const ws = walks(sel);
     for (let i = 0; i < ws.length; i++) {
       const w = ws[i]!;
-      if (w.table === 'tcp' && w.family === 4 && ws[i + 1]?.family === 6) {
+      if (w.table === 'tcp' && w.family === 4 && ws[i + 1]?.table === 'tcp' && ws[i + 1]?.family === 6) {
         // both families of TCP: one walk of the kernel's tables (Inventory.tcpRaw)
         i++;
         const src = await inv.tcpRaw(states, (b, at, n) => {
