@@ -574,13 +574,15 @@ function columns(sel: Selection): { disabled: boolean[]; layout: Layout; screen:
 }
 
 /**
- * process.stdout.isTTY, asked only of a character device: asking makes the
- * stream (and loads net, tty and the stream modules, a few ms of a run);
- * a file, a pipe or a socket is never a terminal.
+ * process.stdout.isTTY, asked only of a character device that can be a
+ * terminal: asking makes the stream (and loads net, tty and the stream
+ * modules, a few ms of a run). A file, a pipe or a socket is never a
+ * terminal, nor is a memory device (major 1: /dev/null, /dev/zero).
  */
 function stdoutIsTTY(): boolean {
   try {
-    if (!fstatSync(1).isCharacterDevice()) return false;
+    const st = fstatSync(1);
+    if (!st.isCharacterDevice() || ((st.rdev >> 8) & 0xfff) === 1) return false;
   } catch {
     return false;
   }
