@@ -33,7 +33,13 @@ async function registry() {
   });
 }
 
-/** import.meta.url as the module's tsc output in dist/ would see it. */
+/**
+ * import.meta.url as the module's tsc output in dist/ would see it. As a
+ * path where the module wants one (fileURLToPath(import.meta.url),
+ * .filename, .dirname): a path joined to the bundle's __dirname, with no
+ * URL made and parsed back (the first URL and fileURLToPath of a run cost
+ * it most of a millisecond).
+ */
 const metaUrl = {
   name: 'dist-meta-url',
   setup(b) {
@@ -41,11 +47,12 @@ const metaUrl = {
       const text = readFileSync(args.path, 'utf8');
       if (!text.includes('import.meta.')) return { contents: text, loader: 'ts' };
       const asDist = join(root, 'dist', relative(src, args.path)).replace(/\.ts$/, '.js');
-      const url = `new URL(${JSON.stringify(relative(out, asDist).split('\\').join('/'))}, __bundleUrl)`;
+      const rel = JSON.stringify(relative(out, asDist).split('\\').join('/'));
       const contents = text
-        .replaceAll('import.meta.url', `${url}.href`)
-        .replaceAll('import.meta.filename', `__fileOf(${url})`)
-        .replaceAll('import.meta.dirname', `__dirOf(__fileOf(${url}))`);
+        .replaceAll('fileURLToPath(import.meta.url)', `__distPath(${rel})`)
+        .replaceAll('import.meta.filename', `__distPath(${rel})`)
+        .replaceAll('import.meta.dirname', `__distDir(${rel})`)
+        .replaceAll('import.meta.url', `__distUrl(${rel})`);
       return { contents, loader: 'ts' };
     });
   },
@@ -97,7 +104,7 @@ const common = {
   legalComments: 'none',
   // for import.meta, above (a module's own `require` may shadow the real one)
   banner: {
-    js: "var __bundleUrl=require('node:url').pathToFileURL(__filename),__fileOf=require('node:url').fileURLToPath,__dirOf=require('node:path').dirname;",
+    js: "var __distPath=(r)=>require('node:path').join(__dirname,r),__distDir=(r)=>require('node:path').dirname(__distPath(r)),__distUrl=(r)=>require('node:url').pathToFileURL(__distPath(r)).href;",
   },
   logLevel: 'warning',
 };

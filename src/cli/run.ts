@@ -1,15 +1,15 @@
 // Errors to exit codes and to the one line on stderr, for every command:
 // `sockit <cmd>: <message>`, a stack trace only with SOCKIT_DEBUG=1.
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exitCodeOf, messageOf } from '../stack/errors.js';
 
 export const debug = process.env.SOCKIT_DEBUG === '1';
 
-/** The package version (package.json, two levels above dist/cli/). */
+/** The package version (package.json, two levels above dist/cli/), read as a file: no require() made for it. */
 export function sockitVersion(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  return (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** The fix for a missing addon, for where this copy of sockit lives (dist/cli/ is two levels below it). */
