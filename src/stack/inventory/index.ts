@@ -208,32 +208,90 @@ export class Inventory {
    * before any reply is asked the two v2 requests instead (and not again).
    */
   async tcpRaw(states: number, fn: (b: Buffer, at: Int32Array, count: number, family: 4 | 6) => void): Promise<Source | null> {
+    const held = new HeldReplies();
+    return this.oneWalk(
+      states,
+      (nl, req) =>
+        nl.dumpBatches(TCPDIAG_GETSOCK, req, (b, at, count) => {
+          const n = this.checked(b, at, count);
+          let v4 = 0;
+          for (let k = 0; k < 2 * n; k += 2) {
+            const o = at[k]!;
+            if (b[o + INET_DIAG_MSG.FAMILY] === 2) {
+              at[2 * v4] = o;
+              at[2 * v4 + 1] = at[k + 1]!;
+              v4++;
+            } else held.add(b, o, at[k + 1]!);
+          }
+          if (v4) fn(b, at, v4, 4);
+        }),
+      () => {
+        if (held.count) fn(held.buf, held.at, held.count, 6);
+      },
+      async () => {
+        if (!(await this.inetRaw('tcp', 4, states, (b, at, n) => fn(b, at, n, 4)))) return null;
+        return this.inetRaw('tcp', 6, states, (b, at, n) => fn(b, at, n, 6));
+      },
+    );
+  }
+
+  /**
+   * inetRaw() for a reader that walks and checks each datagram itself
+   * (DatagramReader: the ss listing's lines in WebAssembly); the replies
+   * that fail inetDiagCheck are reported here, as inetRaw() reports them.
+   */
+  async inetDatagrams(table: InetTable, family: 4 | 6, states: number, r: DatagramReader): Promise<Source | null> {
+    const nl = this.netlink();
+    if (!nl) return null;
+    const req = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext: 0, states, rawProtocol: 0 });
+    const out = await nl.dumpDatagrams(SOCK_DIAG_BY_FAMILY, req, () => r.rx, (n, seq) => this.read(r, n, seq, table, false));
+    return this.settled(out) ? 'netlink' : null;
+  }
+
+  /** tcpRaw() for a DatagramReader: one walk of both families, the IPv6 replies held by the reader until its takeHeld() */
+  async tcpDatagrams(states: number, r: DatagramReader): Promise<Source | null> {
+    return this.oneWalk(
+      states,
+      (nl, req) => nl.dumpDatagrams(TCPDIAG_GETSOCK, req, () => r.rx, (n, seq) => this.read(r, n, seq, 'tcp', true)),
+      () => r.takeHeld(),
+      async () => {
+        if (!(await this.inetDatagrams('tcp', 4, states, r))) return null;
+        return this.inetDatagrams('tcp', 6, states, r);
+      },
+    );
+  }
+
+  private read(r: DatagramReader, n: number, seq: number, table: InetTable, split: boolean): number {
+    const end = r.datagram(n, seq, table, split);
+    this.received += r.replies;
+    const bad = r.bad;
+    for (let k = 0; k < 2 * r.badCount; k += 2) this.reports.push({ source: 'netlink', malformed: inetDiagCheck(r.rx, bad[k]!, bad[k + 1]!)! });
+    return end;
+  }
+
+  /**
+   * The one TCPDIAG_GETSOCK walk (`dump`), then `flush` of what was held
+   * back; or, from a kernel that refuses the request before any reply,
+   * `twoDumps` (and from then on only those).
+   */
+  private async oneWalk(
+    states: number,
+    dump: (nl: NetlinkSocket, req: Buffer) => Promise<DumpOutcome>,
+    flush: () => void,
+    twoDumps: () => Promise<Source | null>,
+  ): Promise<Source | null> {
     const nl = this.netlink();
     if (!nl) return null;
     if (!this.oneWalkRefused) {
       const before = this.received;
-      const held = new HeldReplies();
-      const r = await nl.dumpBatches(TCPDIAG_GETSOCK, inetDiagReq.encode({ ext: 0, states }), (b, at, count) => {
-        const n = this.checked(b, at, count);
-        let v4 = 0;
-        for (let k = 0; k < 2 * n; k += 2) {
-          const o = at[k]!;
-          if (b[o + INET_DIAG_MSG.FAMILY] === 2) {
-            at[2 * v4] = o;
-            at[2 * v4 + 1] = at[k + 1]!;
-            v4++;
-          } else held.add(b, o, at[k + 1]!);
-        }
-        if (v4) fn(b, at, v4, 4);
-      });
+      const r = await dump(nl, inetDiagReq.encode({ ext: 0, states }));
       if (r.ok || r.kind === 'malformed' || this.received > before) {
-        if (held.count) fn(held.buf, held.at, held.count, 6);
+        flush();
         return this.settled(r) ? 'netlink' : null;
       }
       this.oneWalkRefused = true;
     }
-    if (!(await this.inetRaw('tcp', 4, states, (b, at, n) => fn(b, at, n, 4)))) return null;
-    return this.inetRaw('tcp', 6, states, (b, at, n) => fn(b, at, n, 6));
+    return twoDumps();
   }
 
   /** the kernel refused TCPDIAG_GETSOCK: tcpRaw() makes two dumps */
@@ -442,6 +500,28 @@ export async function interfaces(): Promise<InterfacesResult> {
   const l = await links();
   const a = await addresses();
   return { interfaces: joinInterfaces(l.links, a.addresses), malformed: l.malformed ?? a.malformed };
+}
+
+/**
+ * A reader of sock_diag datagrams that walks and checks them itself
+ * (Inventory.inetDatagrams, tcpDatagrams): NetlinkSocket.walk's framing and
+ * inetDiagCheck's checks, each checked reply taken.
+ */
+export interface DatagramReader {
+  /** the receive buffer (asked for each datagram) */
+  readonly rx: Buffer;
+  /**
+   * The replies to seq in rx[0, n) of `table`'s dump (with `split`, the
+   * IPv6 ones held until takeHeld()): -1 while the dump goes on, else the offset
+   * of the message that ends it.
+   */
+  datagram(n: number, seq: number, table: InetTable, split: boolean): number;
+  /** replies the last datagram() read, and the payload bounds (bad[2k], bad[2k + 1]) of the badCount that failed the checks */
+  readonly replies: number;
+  readonly bad: Int32Array;
+  readonly badCount: number;
+  /** the held replies taken now */
+  takeHeld(): void;
 }
 
 /** Reply messages copied out of the receive buffer, each at a 4-aligned offset (its attributes stay aligned): message k is buf[at[2k], at[2k + 1]). */

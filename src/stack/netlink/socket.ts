@@ -80,6 +80,39 @@ export class NetlinkSocket {
    * payload is b[at[2k], at[2k + 1]), valid until fn returns.
    */
   async dumpBatches(type: number, payload: Uint8Array, fn: BatchHandler): Promise<DumpOutcome> {
+    let messages = 0;
+    return this.datagrams(type, payload, this.buf, (n, seq) => {
+      const r = this.walk(this.buf, 0, n, seq);
+      // the messages before an end (NLMSG_DONE, an error, a malformed header) are the dump's too
+      if (this.count) fn(this.buf, this.at, this.count);
+      messages += this.count;
+      if (r !== 'more' && r.ok) r.messages = messages;
+      return r;
+    });
+  }
+
+  /**
+   * A dump whose datagrams a reader of its own walks (the ss listing's lines
+   * in WebAssembly, commands/ss/lines.ts): each is read into rx() (asked
+   * again for each: a WebAssembly memory that grew has a new buffer), and
+   * walk(n, seq) takes its messages and gives -1 while the dump goes on,
+   * else the offset of the message that ends it (NLMSG_DONE, an error, a
+   * malformed header), whose outcome is read here as walk() reads it.
+   */
+  dumpDatagrams(type: number, payload: Uint8Array, rx: () => Buffer, walk: (n: number, seq: number) => number): Promise<DumpOutcome> {
+    return this.datagrams(type, payload, rx, (n, seq) => {
+      const end = walk(n, seq);
+      return end < 0 ? 'more' : this.walk(rx(), end, n, seq);
+    });
+  }
+
+  /** Send a dump request and hand each datagram of the reply to `take` until it gives the outcome. */
+  private async datagrams(
+    type: number,
+    payload: Uint8Array,
+    rx: Buffer | (() => Buffer),
+    take: (n: number, seq: number) => 'more' | DumpOutcome,
+  ): Promise<DumpOutcome> {
     const seq = ++this.seq >>> 0;
     const req = nlmsghdr.encode({ type, flags: NLM_F_REQUEST | NLM_F_DUMP, seq, pid: 0 }, payload);
     try {
@@ -88,9 +121,8 @@ export class NetlinkSocket {
       if (isSystemError(e)) return { ok: false, kind: 'error', error: e };
       throw e;
     }
-    let messages = 0;
     for (;;) {
-      const n = native.recvmsgFast(this.fd, this.buf, 0);
+      const n = native.recvmsgFast(this.fd, typeof rx === 'function' ? rx() : rx, 0);
       if (n < 0) {
         await this.readable();
         continue;
@@ -99,13 +131,8 @@ export class NetlinkSocket {
         return { ok: false, kind: 'malformed', failure: fail('netlink', `a reply of ${n} bytes did not fit the ${RECV_BUFFER}-byte buffer (MSG_TRUNC)`, 0) };
       }
       if (n === 0) return { ok: false, kind: 'malformed', failure: fail('netlink', 'the peer closed before NLMSG_DONE', 0) };
-      const r = this.walk(n, seq);
-      // the messages before an end (NLMSG_DONE, an error, a malformed header) are the dump's too
-      if (this.count) fn(this.buf, this.at, this.count);
-      messages += this.count;
-      if (r === 'more') continue;
-      if (r.ok) r.messages = messages;
-      return r;
+      const r = take(n, seq);
+      if (r !== 'more') return r;
     }
   }
 
@@ -152,15 +179,14 @@ export class NetlinkSocket {
   private count = 0;
 
   /**
-   * Walk one datagram of messages into `at`; 'more' until NLMSG_DONE or an
+   * Walk one datagram of messages, b[from, n), into `at`; 'more' until NLMSG_DONE or an
    * error ends the dump. Headers are read in place (nlmsghdr.decode's checks,
    * its failure when one fails): a dump of thousands of sockets makes no
    * object per message.
    */
-  private walk(n: number, seq: number): 'more' | DumpOutcome {
-    const b = this.buf;
+  private walk(b: Buffer, from: number, n: number, seq: number): 'more' | DumpOutcome {
     this.count = 0;
-    let o = 0;
+    let o = from;
     while (o < n) {
       const len = n - o >= NLMSG_HDRLEN ? u32(b, o) : 0;
       if (len < NLMSG_HDRLEN || len > n - o) {
