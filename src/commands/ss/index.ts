@@ -62,6 +62,7 @@ const LAYOUT_ENV = 'SOCKIT_SS_LAYOUT';
 import { socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
 import { FastInetTable } from './fast.js';
+import { WasmInetTable } from './lines.js';
 import { stdoutSink } from '../../cli/stdio.js';
 import { Inlining } from '../../cli/tiering.js';
 
@@ -603,10 +604,14 @@ function fastListing(o: Options, sel: Selection, filter: Filter | null): boolean
   return [...sel.dbs].every((d) => DB_FAMILY[d] === 'inet');
 }
 
-/** The inet tables straight from the sock_diag replies to ss's columns (fast.ts). */
+/** The inet tables straight from the sock_diag replies to ss's columns (fast.ts; numeric without -p: lines.ts). */
 async function showFast(o: Options, sel: Selection): Promise<number> {
-  const owners = o.processes ? scanOwners() : undefined;
   const c = columns(sel);
+  if (o.numeric && !o.processes) {
+    const table = WasmInetTable.create(c.disabled, (b) => void stdoutSink().write(b), c.screen, c.layout, interfaceName);
+    if (table) return showLines(o, sel, table);
+  }
+  const owners = o.processes ? scanOwners() : undefined;
   // write(2) to descriptor 1 (stdoutSink): no stdout stream, whose modules cost a run a few ms
   const table = new FastInetTable(c.disabled, (b) => void stdoutSink().write(b), c.screen, c.layout, {
     numeric: Boolean(o.numeric),
@@ -646,6 +651,34 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
   } finally {
     inv.close();
     inlining.restore();
+  }
+  reportSweep({ sources, reports: inv.reports, unsupported: 0, received: inv.received, refusal: inv.refusal });
+  return 0;
+}
+
+/** showFast() with the lines in WebAssembly: the module reads each datagram itself (Inventory.tcpDatagrams, inetDatagrams). */
+async function showLines(o: Options, sel: Selection, table: WasmInetTable): Promise<number> {
+  if (o.header) table.headerLine();
+  const inv = new Inventory();
+  const sources = new Set<string>();
+  try {
+    const states = sel.states & ALL_STATES;
+    const ws = walks(sel);
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      if (w.table === 'tcp' && w.family === 4 && ws[i + 1]?.table === 'tcp' && ws[i + 1]?.family === 6) {
+        i++;
+        const src = await inv.tcpDatagrams(states, table);
+        if (src) sources.add(src);
+        else for (const family of [4, 6] as const) sources.add(await inv.inet('tcp', family, states, 0, (s) => table.record(s)));
+        continue;
+      }
+      const src = await inv.inetDatagrams(w.table, w.family, states, table);
+      sources.add(src ?? (await inv.inet(w.table, w.family, states, 0, (s) => table.record(s))));
+    }
+    table.render();
+  } finally {
+    inv.close();
   }
   reportSweep({ sources, reports: inv.reports, unsupported: 0, received: inv.received, refusal: inv.refusal });
   return 0;
