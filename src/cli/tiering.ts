@@ -31,3 +31,30 @@ export class Inlining {
     this.flags = null;
   }
 }
+
+/**
+ * WebAssembly has tiers too: V8 compiles a hot function of a module again
+ * with TurboFan on a background thread, and a Node process waits for such a
+ * job before it exits. ss's listing module (commands/ss/lines.c) over 2,000
+ * sockets waited about 20 ms at exit for a compile it never used (strace,
+ * bench/netstat.mjs). --liftoff-only keeps a module compiled after it is set
+ * on Liftoff, the baseline code. What it implies off is put back with it, as
+ * Node started (Node 20, 22 and 24 measured: the launcher's cache is taken
+ * after the restore); a Node started with flags of these tiers keeps them.
+ */
+export class LiftoffOnly {
+  private flags: typeof v8 | null = null;
+
+  /** the modules compiled from now on on Liftoff alone */
+  on(): void {
+    if (this.flags || [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /liftoff|wasm-(dynamic-tiering|tier-up)/.test(a))) return;
+    this.flags = process.getBuiltinModule('node:v8');
+    this.flags.setFlagsFromString('--liftoff-only');
+  }
+
+  /** back as Node started, if on() was called */
+  restore(): void {
+    this.flags?.setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
+    this.flags = null;
+  }
+}

@@ -679,6 +679,7 @@ async function showLines(o: Options, sel: Selection, table: WasmInetTable): Prom
     table.render();
   } finally {
     inv.close();
+    table.close();
   }
   reportSweep({ sources, reports: inv.reports, unsupported: 0, received: inv.received, refusal: inv.refusal });
   return 0;

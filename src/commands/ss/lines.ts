@@ -12,6 +12,8 @@ import { formatIPv4, formatIPv6 } from '../../stack/packet/addr.js';
 import type { DatagramReader, InetSocket, InetTable } from '../../stack/inventory/index.js';
 import { Columns, HEADER, inetAddr, type Layout } from './text.js';
 import { LINES_WASM } from './lines-wasm.js';
+import { LiftoffOnly } from '../../cli/tiering.js';
+import { RECV_BUFFER } from '../../stack/netlink/socket.js';
 
 const TABLES: readonly InetTable[] = ['tcp', 'udp', 'raw'];
 
@@ -33,34 +35,39 @@ interface Exports {
   render_lines(): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-/** the compiled module, or null where WebAssembly is not there (node --jitless) or refuses it */
-function module(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      compiled = typeof WebAssembly === 'object' ? new WebAssembly.Module(Buffer.from(LINES_WASM, 'base64')) : null;
-    } catch {
-      compiled = null;
-    }
+/**
+ * Whether a first datagram of n bytes holds the end of its dump (NLMSG_DONE
+ * or an error), read from the headers alone: if not, more datagrams follow,
+ * and the listing is long enough for TurboFan to start on the module.
+ */
+function endsDump(b: Buffer, n: number): boolean {
+  for (let o = 0; o + 16 <= n; ) {
+    const len = b.readUInt32LE(o);
+    const type = b.readUInt16LE(o + 4);
+    if (len < 16 || type === 2 || type === 3) return true; // malformed, NLMSG_ERROR, NLMSG_DONE
+    o += (len + 3) & ~3;
   }
-  return compiled;
+  return false;
 }
 
 export class WasmInetTable extends Columns implements DatagramReader {
-  private readonly x: Exports;
+  private x: Exports | null = null;
   private memBuffer: ArrayBuffer | null = null;
   private rxView = Buffer.alloc(0);
   private badView = new Int32Array(0);
   private maxView = new Int32Array(0);
   private layoutView = new Int32Array(0);
+  /** the first datagram's buffer, until the module is made */
+  private staging: Buffer | null = null;
+  private headerPending = false;
+  private readonly liftoff = new LiftoffOnly();
   // the address tokens, numbered as the module numbers them
   private readonly tokenIds = new Map<string, number>();
   private tokens = 0;
   // the layout of the render under way (the header's cells)
   private cols: { cols: number[]; delim: string[]; width: number[]; right: boolean[] } | null = null;
 
-  /** null where there is no WebAssembly: fast.ts lists then */
+  /** null where there is no WebAssembly (node --jitless): fast.ts lists then */
   static create(
     disabled: boolean[],
     write: (b: Buffer) => void,
@@ -68,12 +75,10 @@ export class WasmInetTable extends Columns implements DatagramReader {
     layout: Layout,
     ifname: (index: number) => string | undefined,
   ): WasmInetTable | null {
-    const m = module();
-    return m ? new WasmInetTable(m, disabled, write, screenWidth, layout, ifname) : null;
+    return typeof WebAssembly === 'object' ? new WasmInetTable(disabled, write, screenWidth, layout, ifname) : null;
   }
 
   private constructor(
-    m: WebAssembly.Module,
     disabled: boolean[],
     private readonly write: (b: Buffer) => void,
     screenWidth: number | null,
@@ -81,6 +86,16 @@ export class WasmInetTable extends Columns implements DatagramReader {
     private readonly ifname: (index: number) => string | undefined,
   ) {
     super(disabled, screenWidth, layout, false);
+  }
+
+  /**
+   * The module, made on first need: with the first datagram, which tells
+   * whether the listing is long (then on Liftoff alone: LiftoffOnly; node:v8
+   * costs a short run a few ms to load).
+   */
+  private module(long: boolean): Exports {
+    if (this.x) return this.x;
+    if (long) this.liftoff.on();
     const env = {
       addr_token: (p: number, family: number, v6only: number, ifindex: number) => this.addressToken(p, family, v6only === 1, ifindex),
       // write keeps no buffer (stdoutSink): a view of the module's memory is enough
@@ -88,26 +103,36 @@ export class WasmInetTable extends Columns implements DatagramReader {
       render: () => this.render(),
       header: () => this.header(),
     };
-    this.x = new WebAssembly.Instance(m, { env }).exports as unknown as Exports;
+    const m = new WebAssembly.Module(Buffer.from(LINES_WASM, 'base64'));
+    const x = (this.x = new WebAssembly.Instance(m, { env }).exports as unknown as Exports);
     let hidden = 0;
     for (let c = 0; c < 10; c++) if (this.disabled[c]) hidden |= 1 << c;
-    this.x.configure(hidden, this.held);
+    x.configure(hidden, this.held);
+    if (this.headerPending) x.header_line();
+    return x;
+  }
+
+  /** the listing is over (V8's flags as they were) */
+  close(): void {
+    this.liftoff.restore();
   }
 
   /** the views of the module's memory, made again when it has grown (which detaches the old buffer) */
   private views(): ArrayBuffer {
-    const b = this.x.memory.buffer;
+    const x = this.x!;
+    const b = x.memory.buffer;
     if (b !== this.memBuffer) {
       this.memBuffer = b;
-      this.rxView = Buffer.from(b, this.x.rx_ptr(), 65536);
-      this.badView = new Int32Array(b, this.x.bad_ptr(), 2 * 4096);
-      this.maxView = new Int32Array(b, this.x.maxlen_ptr(), 10);
-      this.layoutView = new Int32Array(b, this.x.layout_ptr(), 41);
+      this.rxView = Buffer.from(b, x.rx_ptr(), RECV_BUFFER);
+      this.badView = new Int32Array(b, x.bad_ptr(), 2 * 4096);
+      this.maxView = new Int32Array(b, x.maxlen_ptr(), 10);
+      this.layoutView = new Int32Array(b, x.layout_ptr(), 41);
     }
     return b;
   }
 
   get rx(): Buffer {
+    if (!this.x) return (this.staging ??= Buffer.allocUnsafe(RECV_BUFFER));
     this.views();
     return this.rxView;
   }
@@ -118,33 +143,40 @@ export class WasmInetTable extends Columns implements DatagramReader {
   }
 
   get badCount(): number {
-    return this.x.bad_count();
+    return this.x!.bad_count();
   }
 
   get replies(): number {
-    return this.x.replies();
+    return this.x!.replies();
   }
 
   datagram(n: number, seq: number, table: InetTable, split: boolean): number {
-    return this.x.datagram(n, seq, TABLES.indexOf(table), split ? 1 : 0);
+    if (!this.x) {
+      this.module(!endsDump(this.staging!, n));
+      this.rx.set(this.staging!.subarray(0, n));
+      this.staging = null;
+    }
+    return this.x!.datagram(n, seq, TABLES.indexOf(table), split ? 1 : 0);
   }
 
   takeHeld(): void {
-    this.x.held_lines();
+    this.module(false).held_lines();
   }
 
   /** the header line kept (written at its render) */
   headerLine(): void {
-    this.x.header_line();
+    if (this.x) this.x.header_line();
+    else this.headerPending = true;
   }
 
   /** One socket read from /proc/net (netlink refused). */
   record(s: InetSocket): void {
+    const x = this.module(true); // /proc/net: however many
     const v6only = s.family === 10 && s.v6only === 1;
     const name = s.ifindex ? this.ifname(s.ifindex) : undefined;
     const local = this.token(`${inetAddr(s.src, s.family, v6only)}${name ? `%${name}` : ''}:`);
     const peer = this.token(`${inetAddr(s.dst, s.family, v6only)}:`);
-    this.x.add_line(TABLES.indexOf(s.table), s.state, s.rqueue, s.wqueue, local, s.sport, peer, s.dport);
+    x.add_line(TABLES.indexOf(s.table), s.state, s.rqueue, s.wqueue, local, s.sport, peer, s.dport);
   }
 
   /** the token of an address the module met first (fast.ts's addressToken) */
@@ -160,7 +192,7 @@ export class WasmInetTable extends Columns implements DatagramReader {
     if (id === undefined) {
       id = this.tokens++;
       this.tokenIds.set(text, id);
-      const p = this.x.token_new(text.length);
+      const p = this.x!.token_new(text.length);
       Buffer.from(this.views(), p, text.length).write(text, 'latin1');
     }
     return id;
@@ -168,7 +200,8 @@ export class WasmInetTable extends Columns implements DatagramReader {
 
   /** Write what is kept in the columns laid out from the module's measures (Columns). */
   render(): void {
-    if (this.x.lines_count() === 0) return;
+    const x = this.module(false); // a header with no socket
+    if (x.lines_count() === 0) return;
     this.views();
     for (let c = 0; c < 10; c++) this.maxLen[c] = this.maxView[c]!;
     const cols = (this.cols = this.layoutColumns());
@@ -180,7 +213,7 @@ export class WasmInetTable extends Columns implements DatagramReader {
       l[3 + 4 * k] = cols.width[k]!;
       l[4 + 4 * k] = cols.right[k] ? 1 : 0;
     }
-    this.x.render_lines();
+    x.render_lines();
     this.cols = null;
     this.reset();
   }
