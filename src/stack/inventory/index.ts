@@ -244,7 +244,12 @@ export class Inventory {
     const nl = this.netlink();
     if (!nl) return null;
     const req = inetDiagReqV2.encode({ family: family === 4 ? 2 : 10, protocol: IPPROTO[table], ext: 0, states, rawProtocol: 0 });
-    const out = await nl.dumpDatagrams(SOCK_DIAG_BY_FAMILY, req, () => r.rx, (n, seq) => this.read(r, n, seq, table, false));
+    const out = await nl.dumpDatagrams(
+      SOCK_DIAG_BY_FAMILY,
+      req,
+      () => r.rx,
+      (n, seq) => this.read(r, n, seq, table, false),
+    );
     return this.settled(out) ? 'netlink' : null;
   }
 
@@ -252,7 +257,13 @@ export class Inventory {
   async tcpDatagrams(states: number, r: DatagramReader): Promise<Source | null> {
     return this.oneWalk(
       states,
-      (nl, req) => nl.dumpDatagrams(TCPDIAG_GETSOCK, req, () => r.rx, (n, seq) => this.read(r, n, seq, 'tcp', true)),
+      (nl, req) =>
+        nl.dumpDatagrams(
+          TCPDIAG_GETSOCK,
+          req,
+          () => r.rx,
+          (n, seq) => this.read(r, n, seq, 'tcp', true),
+        ),
       () => r.takeHeld(),
       async () => {
         if (!(await this.inetDatagrams('tcp', 4, states, r))) return null;

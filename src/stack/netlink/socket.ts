@@ -97,7 +97,8 @@ export class NetlinkSocket {
    * again for each: a WebAssembly memory that grew has a new buffer), and
    * walk(n, seq) takes its messages and gives -1 while the dump goes on,
    * else the offset of the message that ends it (NLMSG_DONE, an error, a
-   * malformed header), whose outcome is read here as walk() reads it.
+   * malformed header), whose outcome is read here as walk() reads it (its
+   * `messages` are the reader's to count: 0 here).
    */
   dumpDatagrams(type: number, payload: Uint8Array, rx: () => Buffer, walk: (n: number, seq: number) => number): Promise<DumpOutcome> {
     return this.datagrams(type, payload, rx, (n, seq) => {
