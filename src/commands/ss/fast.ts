@@ -235,14 +235,7 @@ export class FastInetTable extends Columns {
   render(): void {
     if (this.n === 0) return;
     const cols = this.layoutColumns();
-    const cell = (c: number, text: string): string => {
-      const k = cols.cols.indexOf(c);
-      const d = cols.delim[k]!,
-        w = cols.width[k]!;
-      const room = w ? w - d.length - text.length : 0;
-      const pad = room > 0 ? ' '.repeat(room) : '';
-      return cols.right[k] ? d + pad + text : d + text + pad;
-    };
+    const cell = (c: number, text: string): string => Columns.cell(cols, cols.cols.indexOf(c), text);
     const bytes = (text: string) => Buffer.from(text, 'latin1');
     const lead = (c: number) => cols.delim[cols.cols.indexOf(c)]!.length;
     // a number column's width less its delimiter (0: unpadded)

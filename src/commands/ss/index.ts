@@ -607,24 +607,58 @@ function fastListing(o: Options, sel: Selection, filter: Filter | null): boolean
 /** The inet tables straight from the sock_diag replies to ss's columns (fast.ts; numeric without -p: lines.ts). */
 async function showFast(o: Options, sel: Selection): Promise<number> {
   const c = columns(sel);
-  if (o.numeric && !o.processes) {
-    const table = WasmInetTable.create(c.disabled, (b) => void stdoutSink().write(b), c.screen, c.layout, interfaceName);
-    if (table) return showLines(o, sel, table);
-  }
-  const owners = o.processes ? scanOwners() : undefined;
   // write(2) to descriptor 1 (stdoutSink): no stdout stream, whose modules cost a run a few ms
-  const table = new FastInetTable(c.disabled, (b) => void stdoutSink().write(b), c.screen, c.layout, {
+  const write = (b: Buffer) => void stdoutSink().write(b);
+  if (o.numeric && !o.processes) {
+    // the module reads each datagram itself (Inventory.tcpDatagrams, inetDatagrams)
+    const lines = WasmInetTable.create(c.disabled, write, c.screen, c.layout, interfaceName);
+    if (lines) {
+      if (o.header) lines.headerLine();
+      return listInet(sel, {
+        both: (inv, states) => inv.tcpDatagrams(states, lines),
+        one: (inv, table, family, states) => inv.inetDatagrams(table, family, states, lines),
+        record: (s) => lines.record(s),
+        render: () => lines.render(),
+        close: () => lines.close(),
+      });
+    }
+  }
+  const table = new FastInetTable(c.disabled, write, c.screen, c.layout, {
     numeric: Boolean(o.numeric),
     processes: Boolean(o.processes),
-    owners,
+    owners: o.processes ? scanOwners() : undefined,
     ifname: interfaceName,
   });
   if (o.header) table.header();
-  const inv = new Inventory();
-  const sources = new Set<string>();
   // a listing of more than one datagram's sockets: its hot loops compiled without inlining (src/cli/tiering.ts)
   const inlining = new Inlining();
   let batches = 0;
+  const batch = (b: Buffer, at: Int32Array, n: number, t: InetTable) => {
+    if (++batches === 2) inlining.off();
+    table.messages(b, at, n, t);
+  };
+  return listInet(sel, {
+    both: (inv, states) => inv.tcpRaw(states, (b, at, n) => batch(b, at, n, 'tcp')),
+    one: (inv, t, family, states) => inv.inetRaw(t, family, states, (b, at, n) => batch(b, at, n, t)),
+    record: (s) => table.record(s),
+    render: () => table.render(),
+    close: () => inlining.restore(),
+  });
+}
+
+/** How a fast listing reads the inet dumps: TCP's two families in one walk, one table and family; null: /proc/net's records then. */
+interface InetLister {
+  both(inv: Inventory, states: number): Promise<string | null>;
+  one(inv: Inventory, table: InetTable, family: 4 | 6, states: number): Promise<string | null>;
+  record(s: InetSocket): void;
+  render(): void;
+  close(): void;
+}
+
+/** The selection's inet walks through a lister (both TCP families in one walk where ss makes two dumps), then its render. */
+async function listInet(sel: Selection, l: InetLister): Promise<number> {
+  const inv = new Inventory();
+  const sources = new Set<string>();
   try {
     const states = sel.states & ALL_STATES;
     const ws = walks(sel);
@@ -633,53 +667,18 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
       if (w.table === 'tcp' && w.family === 4 && ws[i + 1]?.table === 'tcp' && ws[i + 1]?.family === 6) {
         // both families of TCP: one walk of the kernel's tables (Inventory.tcpRaw)
         i++;
-        const src = await inv.tcpRaw(states, (b, at, n) => {
-          if (++batches === 2) inlining.off();
-          table.messages(b, at, n, 'tcp');
-        });
+        const src = await l.both(inv, states);
         if (src) sources.add(src);
-        else for (const family of [4, 6] as const) sources.add(await inv.inet('tcp', family, states, 0, (s) => table.record(s)));
+        else for (const family of [4, 6] as const) sources.add(await inv.inet('tcp', family, states, 0, (s) => l.record(s)));
         continue;
       }
-      const src = await inv.inetRaw(w.table, w.family, states, (b, at, n) => {
-        if (++batches === 2) inlining.off();
-        table.messages(b, at, n, w.table);
-      });
-      sources.add(src ?? (await inv.inet(w.table, w.family, states, 0, (s) => table.record(s))));
+      const src = await l.one(inv, w.table, w.family, states);
+      sources.add(src ?? (await inv.inet(w.table, w.family, states, 0, (s) => l.record(s))));
     }
-    table.render();
+    l.render();
   } finally {
     inv.close();
-    inlining.restore();
-  }
-  reportSweep({ sources, reports: inv.reports, unsupported: 0, received: inv.received, refusal: inv.refusal });
-  return 0;
-}
-
-/** showFast() with the lines in WebAssembly: the module reads each datagram itself (Inventory.tcpDatagrams, inetDatagrams). */
-async function showLines(o: Options, sel: Selection, table: WasmInetTable): Promise<number> {
-  if (o.header) table.headerLine();
-  const inv = new Inventory();
-  const sources = new Set<string>();
-  try {
-    const states = sel.states & ALL_STATES;
-    const ws = walks(sel);
-    for (let i = 0; i < ws.length; i++) {
-      const w = ws[i]!;
-      if (w.table === 'tcp' && w.family === 4 && ws[i + 1]?.table === 'tcp' && ws[i + 1]?.family === 6) {
-        i++;
-        const src = await inv.tcpDatagrams(states, table);
-        if (src) sources.add(src);
-        else for (const family of [4, 6] as const) sources.add(await inv.inet('tcp', family, states, 0, (s) => table.record(s)));
-        continue;
-      }
-      const src = await inv.inetDatagrams(w.table, w.family, states, table);
-      sources.add(src ?? (await inv.inet(w.table, w.family, states, 0, (s) => table.record(s))));
-    }
-    table.render();
-  } finally {
-    inv.close();
-    table.close();
+    l.close();
   }
   reportSweep({ sources, reports: inv.reports, unsupported: 0, received: inv.received, refusal: inv.refusal });
   return 0;

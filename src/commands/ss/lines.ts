@@ -14,6 +14,7 @@ import { Columns, HEADER, inetAddr, type Layout } from './text.js';
 import { LINES_WASM } from './lines-wasm.js';
 import { LiftoffOnly } from '../../cli/tiering.js';
 import { RECV_BUFFER } from '../../stack/netlink/socket.js';
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN } from '../../stack/abi/netlink.js';
 
 const TABLES: readonly InetTable[] = ['tcp', 'udp', 'raw'];
 
@@ -41,10 +42,10 @@ interface Exports {
  * and the listing is long enough for TurboFan to start on the module.
  */
 function endsDump(b: Buffer, n: number): boolean {
-  for (let o = 0; o + 16 <= n; ) {
+  for (let o = 0; o + NLMSG_HDRLEN <= n; ) {
     const len = b.readUInt32LE(o);
     const type = b.readUInt16LE(o + 4);
-    if (len < 16 || type === 2 || type === 3) return true; // malformed, NLMSG_ERROR, NLMSG_DONE
+    if (len < NLMSG_HDRLEN || type === NLMSG_ERROR || type === NLMSG_DONE) return true; // or malformed
     o += (len + 3) & ~3;
   }
   return false;
@@ -222,14 +223,7 @@ export class WasmInetTable extends Columns implements DatagramReader {
   private header(): void {
     const cols = this.cols!;
     let line = '';
-    for (let k = 0; k < cols.cols.length; k++) {
-      const text = HEADER[cols.cols[k]!]!;
-      const d = cols.delim[k]!,
-        w = cols.width[k]!;
-      const room = w ? w - d.length - text.length : 0;
-      const pad = room > 0 ? ' '.repeat(room) : '';
-      line += cols.right[k] ? d + pad + text : d + text + pad;
-    }
+    for (let k = 0; k < cols.cols.length; k++) line += Columns.cell(cols, k, HEADER[cols.cols[k]!]!);
     this.write(Buffer.from(`${line}\n`, 'latin1'));
   }
 }

@@ -127,6 +127,15 @@ export abstract class Columns {
     };
   }
 
+  /** Column k of a layout holding `text`: its delimiter and the text padded to the width (before it when right-aligned). */
+  protected static cell(cols: { delim: string[]; width: number[]; right: boolean[] }, k: number, text: string): string {
+    const d = cols.delim[k]!,
+      w = cols.width[k]!;
+    const room = w ? w - d.length - text.length : 0;
+    const pad = room > 0 ? ' '.repeat(room) : '';
+    return cols.right[k] ? d + pad + text : d + text + pad;
+  }
+
   private widths(): number[] {
     const w = new Array<number>(10).fill(0);
     let first = true;
