@@ -1,5 +1,6 @@
 // The socket core on real loopback sockets.
 import net from 'node:net';
+import { constants, readdirSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
@@ -41,6 +42,35 @@ describe('errors', () => {
     expect(() => native.socket(12345, C.SOCK_DGRAM, 0)).toThrow(expect.objectContaining({ code: 'EAFNOSUPPORT', syscall: 'socket' }));
     expect(() => native.getsockopt(-1, C.SOL_SOCKET, C.SO_TYPE, 4)).toThrow(expect.objectContaining({ code: 'EBADF', errno: -9 }));
     expect(() => native.bind(0, { family: 2, address: 'nonsense', port: 1 } as never)).toThrow(TypeError);
+  });
+});
+
+describe('directories and links (the owners scan of ss -p)', () => {
+  it('openat, getdents64 and readlinkat read /proc/self/fd as readdir and readlink do', () => {
+    const fd = native.openat(-100, '/proc/self/fd', constants.O_DIRECTORY);
+    try {
+      const buf = Buffer.alloc(4096);
+      const names: string[] = [];
+      for (let got = native.getdents64(fd, buf); got > 0; got = native.getdents64(fd, buf))
+        for (let at = 0; at < got; at += buf.readUInt16LE(at + 16)) names.push(buf.toString('latin1', at + 19, buf.indexOf(0, at + 19)));
+      const numbered = names.filter((n) => n !== '.' && n !== '..');
+      expect(numbered).toContain(String(fd));
+      expect(numbered.map(Number)).toEqual(numbered.map(Number).sort((a, b) => a - b)); // the kernel's order: ascending
+      // readdir sees the same, and its own descriptor besides
+      const seen = readdirSync('/proc/self/fd');
+      expect(seen.length).toBe(numbered.length + 1);
+      expect(seen).toEqual(expect.arrayContaining(numbered));
+      const link = Buffer.alloc(256);
+      // the directory's own descriptor links to it; a short buffer cuts the target as readlink(2) does
+      const len = native.readlinkat(fd, String(fd), link);
+      expect(link.toString('utf8', 0, len)).toBe(readlinkSync(`/proc/self/fd/${fd}`));
+      expect(native.readlinkat(fd, String(fd), link.subarray(0, 3))).toBe(3);
+    } finally {
+      native.close(fd);
+    }
+    expect(() => native.readlinkat(-100, '/proc/self/status', Buffer.alloc(8))).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'readlinkat' }));
+    expect(() => native.openat(-100, '/proc/self/status', constants.O_DIRECTORY)).toThrow(expect.objectContaining({ code: 'ENOTDIR', syscall: 'openat' }));
+    expect(() => native.getdents64(-1, Buffer.alloc(64))).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'getdents64' }));
   });
 });
 

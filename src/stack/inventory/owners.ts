@@ -1,7 +1,11 @@
 // Process owners of sockets (ss -p, netstat -p): one pass over /proc/*/fd
 // mapping socket inodes to pid, fd and the process's names, made only when
 // asked. Unreadable processes are skipped and counted (netstat says so).
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
+import { native } from '../native/index.js';
+
+const { O_DIRECTORY } = constants;
+const AT_FDCWD = -100;
 
 export interface Owner {
   pid: number;
@@ -19,7 +23,7 @@ export interface Owners {
   denied: number;
 }
 
-function comm(pid: string): string {
+function comm(pid: number): string {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
     return s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
@@ -28,7 +32,7 @@ function comm(pid: string): string {
   }
 }
 
-function program(pid: string): string {
+function program(pid: number): string {
   let cmd: string;
   try {
     cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
@@ -47,7 +51,42 @@ function grown(a: Int32Array): Int32Array {
   return b;
 }
 
-/** Scan every process once. */
+/** the decimal number at b[at] ended by the byte `stop` before `end`, or -1 */
+function decimal(b: Uint8Array, at: number, end: number, stop: number): number {
+  let v = 0;
+  let i = at;
+  for (; i < end; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  return i === at || i === end || b[i] !== stop ? -1 : v;
+}
+
+// "socket:["
+const SOCKET = [0x73, 0x6f, 0x63, 0x6b, 0x65, 0x74, 0x3a, 0x5b];
+
+/**
+ * The numbered entries of a directory in the kernel's order (for /proc and
+ * /proc/PID/fd, ascending: the order ss's readdir sees), by getdents64 into
+ * `buf`; each goes to `each`.
+ */
+function entries(fd: number, buf: Buffer, each: (n: number) => void): void {
+  for (let got = native.getdents64(fd, buf); got > 0; got = native.getdents64(fd, buf)) {
+    // struct linux_dirent64: d_reclen (u16) at 16, d_name (NUL-ended) at 19
+    for (let at = 0; at < got; at += buf.readUInt16LE(at + 16)) {
+      const n = decimal(buf, at + 19, at + buf.readUInt16LE(at + 16), 0);
+      if (n >= 0) each(n);
+    }
+  }
+}
+
+/**
+ * Scan every process once: /proc and each /proc/PID/fd read with
+ * getdents64 and each descriptor's link with readlinkat into one buffer, so
+ * a descriptor costs one syscall and its target is never decoded to a
+ * string. The order is ss's (and netstat's, which keeps the first found).
+ */
 export function scanOwners(): Owners {
   // kept compact until asked: per descriptor found, its pid, fd and process
   // (an index into `procs`) in typed arrays, chained per inode (the last found first)
@@ -59,46 +98,60 @@ export function scanOwners(): Owners {
   let n = 0;
   const procs: { comm: string; program: string }[] = [];
   let denied = 0;
-  let pids: string[];
+  const dirents = Buffer.allocUnsafe(32768);
+  const fdDirents = Buffer.allocUnsafe(32768);
+  const link = Buffer.allocUnsafe(64);
+  let proc: number;
   try {
-    pids = readdirSync('/proc');
+    proc = native.openat(AT_FDCWD, '/proc', O_DIRECTORY);
   } catch {
     return { get: () => undefined, denied: 1 };
   }
-  for (const pid of pids) {
-    const c0 = pid.charCodeAt(0);
-    if (c0 < 48 || c0 > 57) continue;
-    const dir = `/proc/${pid}/fd/`;
-    let fds: string[];
-    try {
-      fds = readdirSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EACCES') denied++;
-      continue;
-    }
-    let proc = -1;
-    for (const fd of fds) {
-      let link: string;
+  try {
+    entries(proc, dirents, (pid) => {
+      let dir: number;
       try {
-        link = readlinkSync(dir + fd);
+        dir = native.openat(proc, `${pid}/fd`, O_DIRECTORY);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EACCES') denied++;
+        return;
+      }
+      let owner = -1;
+      try {
+        entries(dir, fdDirents, (fd) => {
+          let len: number;
+          try {
+            len = native.readlinkat(dir, `${fd}`, link);
+          } catch {
+            return; // closed since the directory was read
+          }
+          if (len < 10) return;
+          for (let i = 0; i < 8; i++) if (link[i] !== SOCKET[i]) return;
+          const inode = decimal(link, 8, len, 0x5d);
+          if (inode < 0) return;
+          if (owner < 0) owner = procs.push({ comm: comm(pid), program: program(pid) }) - 1;
+          if (n === pid32.length) {
+            pid32 = grown(pid32);
+            fd32 = grown(fd32);
+            proc32 = grown(proc32);
+            next32 = grown(next32);
+          }
+          pid32[n] = pid;
+          fd32[n] = fd;
+          proc32[n] = owner;
+          next32[n] = head.get(inode) ?? -1;
+          head.set(inode, n++);
+        });
       } catch {
-        continue;
+        // the process exited while its descriptors were read
+      } finally {
+        native.close(dir);
       }
-      if (!link.startsWith('socket:[')) continue;
-      const inode = Number(link.slice(8, -1));
-      if (proc < 0) proc = procs.push({ comm: comm(pid), program: program(pid) }) - 1;
-      if (n === pid32.length) {
-        pid32 = grown(pid32);
-        fd32 = grown(fd32);
-        proc32 = grown(proc32);
-        next32 = grown(next32);
-      }
-      pid32[n] = Number(pid);
-      fd32[n] = Number(fd);
-      proc32[n] = proc;
-      next32[n] = head.get(inode) ?? -1;
-      head.set(inode, n++);
-    }
+    });
+  } catch {
+    // /proc could not be read to its end: what was found stands
+  } finally {
+    native.close(proc);
   }
   const get = (inode: number): Owner[] | undefined => {
     let i = head.get(inode);

@@ -136,6 +136,9 @@ export interface Binding {
   pidfd_open(pid: number): number;
   pidfd_getfd(pidfd: number, fd: number): number;
   fcntl(fd: number, cmd: number, arg?: number): number;
+  openat(dirfd: number, path: string, flags: number): number;
+  getdents64(fd: number, buffer: Uint8Array): number;
+  readlinkat(dirfd: number, name: string, buffer: Uint8Array): number;
   /** mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0) as an ArrayBuffer over the mapping */
   mmap(fd: number, length: number): ArrayBuffer;
   /** munmap the mapping and detach the ArrayBuffer (its length becomes 0) */
@@ -326,6 +329,12 @@ export const native = {
   pidfd_open: binding.pidfd_open,
   pidfd_getfd: binding.pidfd_getfd,
   fcntl: binding.fcntl,
+  /** openat(2), always with O_CLOEXEC; dirfd AT_FDCWD (-100) for a path from the working directory */
+  openat: binding.openat,
+  /** getdents64(2): struct linux_dirent64 records (d_reclen at 16, d_name at 19, NUL-ended) in buffer; 0 at the end */
+  getdents64: binding.getdents64,
+  /** readlinkat(2): the target's length written to buffer, cut at buffer's length */
+  readlinkat: binding.readlinkat,
   mmap: binding.mmap,
   munmap: binding.munmap,
   Poller: binding.Poller,

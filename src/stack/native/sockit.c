@@ -1315,6 +1315,56 @@ static napi_value js_fcntl(napi_env env, napi_callback_info info) {
   return make_int(env, rc);
 }
 
+/* ---------- directories and links (ss -p, netstat -p: /proc/PID/fd) ---------- */
+
+/* openat(dirfd, path, flags) -> fd, always close-on-exec; dirfd -100 is AT_FDCWD */
+static napi_value js_openat(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t dirfd, flags;
+  char path[4096];
+  size_t len;
+  if (!get_int(env, argv[0], &dirfd) || !get_int(env, argv[2], &flags) ||
+      napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok)
+    return throw_type(env, "openat(dirfd, path, flags)");
+  if (len >= sizeof path - 1) return throw_errno(env, "openat", ENAMETOOLONG);
+  int fd;
+  do fd = openat(dirfd, path, flags | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) return throw_errno(env, "openat", errno);
+  return make_int(env, fd);
+}
+
+/* getdents64(fd, buffer) -> bytes of struct linux_dirent64 records read
+ * into buffer, 0 at the end of the directory */
+static napi_value js_getdents64(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd;
+  void *p;
+  size_t n;
+  if (!get_int(env, argv[0], &fd) || !get_buffer(env, argv[1], &p, &n)) return throw_type(env, "getdents64(fd, buffer)");
+  long rc;
+  do rc = syscall(SYS_getdents64, fd, p, n); while (rc < 0 && errno == EINTR);
+  if (rc < 0) return throw_errno(env, "getdents64", errno);
+  return make_int(env, rc);
+}
+
+/* readlinkat(dirfd, name, buffer) -> the bytes of the link's target written
+ * to buffer (cut at its length, as readlink(2) does; no NUL) */
+static napi_value js_readlinkat(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t dirfd;
+  char name[256];
+  size_t len;
+  void *p;
+  size_t n;
+  if (!get_int(env, argv[0], &dirfd) || napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok ||
+      !get_buffer(env, argv[2], &p, &n))
+    return throw_type(env, "readlinkat(dirfd, name, buffer)");
+  if (len >= sizeof name - 1) return throw_errno(env, "readlinkat", ENAMETOOLONG);
+  ssize_t rc = readlinkat(dirfd, name, p, n);
+  if (rc < 0) return throw_errno(env, "readlinkat", errno);
+  return make_int(env, rc);
+}
+
 /* ---------- module ---------- */
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
@@ -1354,6 +1404,9 @@ NAPI_MODULE_INIT() {
     FN("pidfd_open", js_pidfd_open),
     FN("pidfd_getfd", js_pidfd_getfd),
     FN("fcntl", js_fcntl),
+    FN("openat", js_openat),
+    FN("getdents64", js_getdents64),
+    FN("readlinkat", js_readlinkat),
     FN("mmap", js_mmap),
     FN("munmap", js_munmap),
   };
