@@ -96,6 +96,47 @@ describe('EventSet', () => {
   });
 });
 
+describe('EventSet under load', () => {
+  it('serves batch after batch in one loop turn while they keep coming, and hands the loop back for timers and immediates', async () => {
+    // a ball played between the two ends of a socketpair, both in the set: always one member ready
+    const [a, b] = pair();
+    const ball = Buffer.alloc(1);
+    let served = 0;
+    let playing = true;
+    const set = new EventSet((fd) => {
+      if (native.recv(fd, ball, 0, 1, 0) !== 1) return;
+      served++;
+      if (playing) native.send(fd, ball, 0, 1, 0); // the other end's turn
+    });
+    try {
+      set.add(a, C.EPOLLIN);
+      set.add(b, C.EPOLLIN);
+      native.send(a, ball, 0, 1, 0);
+      // the loop still turns: immediates and timers run while the ball is in play
+      const perTurn: number[] = [];
+      let last = 0;
+      for (let turn = 0; turn < 20; turn++) {
+        await new Promise((r) => setImmediate(r));
+        perTurn.push(served - last);
+        last = served;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      expect(served).toBeGreaterThan(last);
+      // many one-event batches per loop callback, not one (each is a send and a receive: microseconds)
+      expect(Math.max(...perTurn)).toBeGreaterThan(10);
+      playing = false;
+      await new Promise((r) => setTimeout(r, 30));
+      const settled = served;
+      await new Promise((r) => setTimeout(r, 30));
+      expect(served).toBe(settled);
+    } finally {
+      set.close();
+      native.close(a);
+      native.close(b);
+    }
+  });
+});
+
 describe('TcpServer direct', () => {
   it('serves connections from one shared buffer: data, a custom end, counts and reasons in close', async () => {
     const ends: ConnectionEnd[] = [];
