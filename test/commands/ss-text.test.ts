@@ -1,7 +1,11 @@
 // ss's number formats against C's printf (through Python's %-formatting,
 // which is C's): %g for times, %.3g with a unit for rates.
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { scanOwners } from '../../src/stack/inventory/index.js';
+import { users, usersLength } from '../../src/commands/ss/text.js';
 import { bw, g } from '../../src/commands/ss/tcpinfo.js';
 import { lcg } from '../helpers/fuzz.js';
 
@@ -31,5 +35,42 @@ describe('C number formats', () => {
     const units = rates.map((r) => (r >= 1e12 ? 'T' : r >= 1e9 ? 'G' : r >= 1e6 ? 'M' : r >= 1e3 ? 'k' : ''));
     expect(rates.map((r) => bw(r, false))).toEqual(rates.map((r, i) => (r < 1e3 ? printf('%g', [r])[0] : c[i] + units[i])));
     expect(bw(1234.6, true)).toBe(printf('%.0f', [1234.6])[0]);
+  });
+});
+
+describe('users:(...) measured without being made', () => {
+  it("usersLength is users()'s length for every socket on the machine, one held at four descriptors among them", async () => {
+    // a socket at its own descriptor and at 9, 10 and 100 of a process apart from this one
+    const holder = spawn(
+      'python3',
+      [
+        '-c',
+        'import os,socket,sys\ns=socket.socket()\nfor t in (9,10,100): os.dup2(s.fileno(),t)\nprint(os.fstat(s.fileno()).st_ino, flush=True)\nsys.stdin.read()',
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
+      const inode = Number(line.toString().trim());
+      const owners = scanOwners();
+      expect(
+        owners
+          .get(inode)
+          ?.map((o) => o.fd)
+          .slice(0, 3),
+      ).toEqual([100, 10, 9]);
+      const inodes = readFileSync('/proc/net/tcp', 'latin1')
+        .split('\n')
+        .slice(1)
+        .map((l) => Number(l.trim().split(/\s+/)[9]))
+        .filter((n) => n > 0);
+      for (const n of [inode, ...inodes, 1]) expect(usersLength(owners, n), String(n)).toBe(users(owners.get(n)).length);
+      expect(usersLength(undefined, inode)).toBe(0);
+    } finally {
+      holder.stdin!.end();
+      holder.kill();
+    }
   });
 });

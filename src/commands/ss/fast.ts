@@ -5,10 +5,10 @@
 // measures tokens, and written as bytes at ss's render. Same columns,
 // widths and render points as Table, so the same bytes; memory holds
 // about 30 bytes a line until the render, less than the line itself.
-import { AddressTexts, type InetSocket, type InetTable, type Owner } from '../../stack/inventory/index.js';
+import { AddressTexts, type InetSocket, type InetTable, type Owners } from '../../stack/inventory/index.js';
 import { INET_DIAG_MSG as M, inetDiagV6only, u32 } from '../../stack/abi/sock_diag.js';
 import { ByteLines, digits } from '../../output/bytes.js';
-import { COL, Columns, HEADER, SS_STATE, inetAddr, service, users, type Layout } from './text.js';
+import { COL, Columns, HEADER, SS_STATE, inetAddr, service, users, usersLength, type Layout } from './text.js';
 
 const TABLES: readonly InetTable[] = ['tcp', 'udp', 'raw'];
 const HEADER_LINE = 255;
@@ -19,7 +19,7 @@ const STATE_LEN = Uint8Array.from({ length: 256 }, (_, s) => (SS_STATE[s] ?? 'UN
 export interface FastOptions {
   numeric: boolean;
   processes: boolean;
-  owners?: { get(inode: number): Owner[] | undefined };
+  owners?: Pick<Owners, 'get' | 'forEach'>;
   ifname(index: number): string | undefined;
 }
 
@@ -34,7 +34,8 @@ export class FastInetTable extends Columns {
   private peer = new Int32Array(512);
   private sport = new Uint16Array(512);
   private dport = new Uint16Array(512);
-  private proc: string[] = [];
+  // -p: each line's socket inode; its users:(...) is measured now and made when the line is written
+  private inode = new Float64Array(512);
   private readonly addrs = new AddressTexts();
   // address tokens ("127.0.0.1:", "[::1]:", "*:", "10.0.0.1%eth0:"), numbered
   private readonly tokens: string[] = [];
@@ -159,11 +160,12 @@ export class FastInetTable extends Columns {
 
   /** users:(...) of line i as the PROC token, measured (a line late when it is ss's held column, 6.1's); its even-rounded length */
   private procLine(i: number, inode: number): number {
-    const p = (this.proc[i] = users(this.o.owners?.get(inode)));
+    this.inode[i] = inode;
+    const len = usersLength(this.o.owners, inode);
     const ml = this.maxLen;
-    if (this.held === COL.PROC) this.pending = p.length;
-    else if (p.length > ml[COL.PROC]!) ml[COL.PROC] = p.length;
-    return (p.length + 1) & ~1;
+    if (this.held === COL.PROC) this.pending = len;
+    else if (len > ml[COL.PROC]!) ml[COL.PROC] = len;
+    return (len + 1) & ~1;
   }
 
   private portLength(t: number, port: number): number {
@@ -210,7 +212,7 @@ export class FastInetTable extends Columns {
 
   private grow(): void {
     const n = this.kind.length * 2;
-    const more = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: T, make: new (n: number) => T): T => {
+    const more = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T, make: new (n: number) => T): T => {
       const b = new make(n);
       b.set(a);
       return b;
@@ -223,6 +225,7 @@ export class FastInetTable extends Columns {
     this.peer = more(this.peer, Int32Array);
     this.sport = more(this.sport, Uint16Array);
     this.dport = more(this.dport, Uint16Array);
+    this.inode = more(this.inode, Float64Array);
   }
 
   /**
@@ -299,12 +302,11 @@ export class FastInetTable extends Columns {
         out.end(p);
       } else {
         out.end(p);
-        out.text(`${this.disabled[COL.PROC] ? '' : cell(COL.PROC, this.proc[i]!)}${procExt}\n`);
+        out.text(`${this.disabled[COL.PROC] ? '' : cell(COL.PROC, users(this.o.owners?.get(this.inode[i]!)))}${procExt}\n`);
       }
     }
     out.flush();
     this.n = 0;
-    this.proc = [];
     this.reset();
   }
 

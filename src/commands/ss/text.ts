@@ -6,7 +6,8 @@
 // them (render_calc_width). Output is buffered as ss buffers it, and
 // rendered when about 4 MiB of tokens have piled up (BUF_CHUNKS_MAX).
 import { protocolName, serviceName } from '../../stack/inventory/names.js';
-import type { InetSocket, NetlinkDiagMsg, Owner, PacketDiagMsg, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
+import type { InetSocket, NetlinkDiagMsg, Owner, Owners, PacketDiagMsg, SocketEntry, UnixSocket } from '../../stack/inventory/index.js';
+import { digits } from '../../output/bytes.js';
 import { NETLINK_CONNECTED, PDI_AUXDATA, PDI_LOSS, PDI_ORIGDEV, PDI_RUNNING, PDI_VNETHDR, type PacketDiagRing } from '../../stack/abi/packet_diag.js';
 import { tcpInfoText } from './tcpinfo.js';
 
@@ -316,6 +317,20 @@ export function msTimer(timeout: number): string {
 export function users(list: Owner[] | undefined): string {
   if (!list?.length) return '';
   return ` users:(${list.map((o) => `("${o.comm}",pid=${o.pid},fd=${o.fd})`).join(',')})`;
+}
+
+let usersLen = 0;
+// ("comm",pid=N,fd=N): 13 characters and the three values, and a comma before each but the first
+const addUser = (pid: number, fd: number, comm: string): void => {
+  usersLen += (usersLen ? 14 : 13) + comm.length + digits(pid) + digits(fd);
+};
+
+/** users(owners.get(inode)).length, with nothing built */
+export function usersLength(owners: Pick<Owners, 'forEach'> | undefined, inode: number): number {
+  if (!owners) return 0;
+  usersLen = 0;
+  owners.forEach(inode, addUser);
+  return usersLen ? usersLen + 9 : 0; // " users:(" and ")"
 }
 
 function skmem(m: UnixSocket['skmeminfo'] | undefined, meminfo?: InetSocket['meminfo']): string {

@@ -19,6 +19,8 @@ export interface Owner {
 export interface Owners {
   /** the owners of a socket inode, in ss's order (the last one found first) */
   get(inode: number): Owner[] | undefined;
+  /** get()'s owners one by one, building nothing: for listings that measure lines they write later */
+  forEach(inode: number, visit: (pid: number, fd: number, comm: string) => void): void;
   /** processes whose descriptors could not be read (EACCES): not every owner is known */
   denied: number;
 }
@@ -105,7 +107,7 @@ export function scanOwners(): Owners {
   try {
     proc = native.openat(AT_FDCWD, '/proc', O_DIRECTORY);
   } catch {
-    return { get: () => undefined, denied: 1 };
+    return { get: () => undefined, forEach: () => {}, denied: 1 };
   }
   try {
     entries(proc, dirents, (pid) => {
@@ -160,5 +162,8 @@ export function scanOwners(): Owners {
     for (; i >= 0; i = next32[i]!) out.push({ pid: pid32[i]!, fd: fd32[i]!, ...procs[proc32[i]!]! });
     return out;
   };
-  return { get, denied };
+  const forEach = (inode: number, visit: (pid: number, fd: number, comm: string) => void): void => {
+    for (let i = head.get(inode) ?? -1; i >= 0; i = next32[i]!) visit(pid32[i]!, fd32[i]!, procs[proc32[i]!]!.comm);
+  };
+  return { get, forEach, denied };
 }
