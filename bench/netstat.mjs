@@ -86,9 +86,11 @@ try {
     const { child, sockets } = await hold(n);
     try {
       const sorted = (s) => s.split('\n').sort().join('\n');
-      for (const [, argv] of cases) {
-        if (sorted(output([...sockit, ...argv])) !== sorted(output(argv)))
-          throw new Error(`sockit ${argv.join(' ')} and ${argv.join(' ')} disagree: run the tests`);
+      const outBytes = {};
+      for (const [name, argv] of cases) {
+        const text = output([...sockit, ...argv]);
+        if (sorted(text) !== sorted(output(argv))) throw new Error(`sockit ${argv.join(' ')} and ${argv.join(' ')} disagree: run the tests`);
+        outBytes[name] = Buffer.byteLength(text);
       }
       for (const [name, argv] of cases) {
         // in turns, so that a change in the machine's speed during the runs weighs on both sides alike
@@ -107,6 +109,7 @@ try {
           oursCpu: median(ours.map((x) => x.cpu)),
           theirsCpu: median(theirs.map((x) => x.cpu)),
           rss: Math.max(...ours.map((x) => x.kb)),
+          outBytes: outBytes[name],
         };
       }
       // at the large size: the floor of sockit ss -tan's wall (Node's start, and Node with the dumps alone)
@@ -170,8 +173,10 @@ for (const [name, bar] of [
   );
 }
 for (const [name] of cases) {
-  const grew = (big(name).rss - small(name).rss) / 1024;
-  console.log(`  peak RSS sockit ${name}: ${grew >= 0 ? '+' : ''}${grew.toFixed(1)} MiB from ${small(name).sockets} to ${big(name).sockets} sockets`);
+  const mib = (kb) => `${kb >= 0 ? '+' : ''}${(kb / 1024).toFixed(1)} MiB`;
+  const grew = big(name).rss - small(name).rss;
+  const out = big(name).outBytes - small(name).outBytes;
+  console.log(`  peak RSS sockit ${name}: ${mib(grew)} from ${small(name).sockets} to ${big(name).sockets} sockets (its output ${mib(out / 1024)})`);
 }
 if (floor) {
   const ss = big('ss -tan').theirs;

@@ -310,7 +310,7 @@ describe("the launcher's code cache", () => {
     expect(plain).toMatchObject({ code: 0, stderr: '' });
   });
 
-  it("ss's listings, which set V8's flags while a long one runs (src/cli/tiering.ts: TurboFan's inlining off, WebAssembly on Liftoff), leave a cache the next run accepts", async () => {
+  it("ss's and netstat's listings, which set V8's flags while a long one runs (src/cli/tiering.ts: TurboFan's inlining off, WebAssembly on Liftoff), leave a cache the next run accepts", async () => {
     // more sockets than one sock_diag datagram holds (about 260), so that the listing is a long one
     const server = net.createServer((s) => s.on('error', () => {})).listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -326,16 +326,20 @@ describe("the launcher's code cache", () => {
     );
     try {
       const env = { XDG_CACHE_HOME: cache };
-      // -ta: fast.ts (service names), inlining off; -tan: lines.ts's module, on Liftoff
-      for (const args of ['-ta', '-tan']) {
-        for (const f of entries().filter((f) => f.startsWith('ss.cjs-'))) rmSync(join(cache, 'sockit', f));
-        const first = await sh(`"$NODE" "$SOCKIT" ss ${args}`, env);
+      // ss -ta: fast.ts (service names), inlining off; ss -tan: lines.ts's module, on Liftoff; netstat -tan: its fast.ts, inlining off
+      for (const [cmd, args] of [
+        ['ss', '-ta'],
+        ['ss', '-tan'],
+        ['netstat', '-tan'],
+      ]) {
+        for (const f of entries().filter((f) => f.startsWith(`${cmd}.cjs-`))) rmSync(join(cache, 'sockit', f));
+        const first = await sh(`"$NODE" "$SOCKIT" ${cmd} ${args}`, env);
         expect(first).toMatchObject({ code: 0, stderr: '' });
         expect(first.stdout.split('\n').filter((l) => l.includes(`127.0.0.1:${port}`)).length).toBeGreaterThanOrEqual(400);
-        const [file] = entries().filter((f) => f.startsWith('ss.cjs-'));
+        const [file] = entries().filter((f) => f.startsWith(`${cmd}.cjs-`));
         const path = join(cache, 'sockit', file!);
         const written = statSync(path).mtimeMs;
-        const second = await sh(`"$NODE" "$SOCKIT" ss ${args}`, env);
+        const second = await sh(`"$NODE" "$SOCKIT" ${cmd} ${args}`, env);
         expect(second.code).toBe(0);
         // made under the flags Node started with (put back): not rejected, so not written again
         expect(statSync(path).mtimeMs).toBe(written);

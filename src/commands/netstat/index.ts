@@ -26,6 +26,7 @@ import { ifconfigBlock } from './ifconfig.js';
 import { readCounters } from '../../stack/inventory/snmp.js';
 import { StatisticsText, groupShown } from './statistics.js';
 import { InetLines } from './fast.js';
+import { Inlining } from '../../cli/tiering.js';
 import { ByteLines } from '../../output/bytes.js';
 import { TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags } from './text.js';
 
@@ -416,6 +417,9 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
   const bytes = new ByteLines((b) => void process.stdout.write(b));
   // numeric hosts, no timers, text: InetLines formats each reply as it comes
   const fast = !json && f.numericHosts && !f.timers ? new InetLines(bytes, f, program) : null;
+  // a listing of more than one datagram's sockets: its hot loops compiled without inlining (src/cli/tiering.ts), as ss's
+  const inlining = new Inlining();
+  let batches = 0;
   try {
     if (plan.inet) {
       if (!json) out(inetTitle(f));
@@ -425,6 +429,7 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
         if (both) {
           flush();
           const src = await inv.tcpRaw(TCP_PROC_STATES, (b, at, n, family) => {
+            if (++batches === 2) inlining.off();
             const label = family === 6 ? 'tcp6' : 'tcp';
             for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
           });
@@ -439,6 +444,7 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
             flush();
             const label = family === 6 ? `${table}6` : table;
             const src = await inv.inetRaw(table, family, states, (b, at, n) => {
+              if (++batches === 2) inlining.off();
               for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
             });
             bytes.flush();
@@ -476,6 +482,7 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
       }
     }
   } finally {
+    inlining.restore();
     inv.close();
     flush();
   }
