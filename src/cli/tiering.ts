@@ -18,6 +18,12 @@ import type v8 from 'node:v8';
 
 export class Inlining {
   private flags: typeof v8 | null = null;
+  private batches = 0;
+
+  /** a listing's next batch of sockets: from the second on (more than one datagram's: a long listing), off() */
+  batch(): void {
+    if (++this.batches === 2) this.off();
+  }
 
   /** TurboFan's inlining off from now on (once; later calls do nothing) */
   off(): void {

@@ -419,7 +419,6 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
   const fast = !json && f.numericHosts && !f.timers ? new InetLines(bytes, f, program) : null;
   // a listing of more than one datagram's sockets: its hot loops compiled without inlining (src/cli/tiering.ts), as ss's
   const inlining = new Inlining();
-  let batches = 0;
   try {
     if (plan.inet) {
       if (!json) out(inetTitle(f));
@@ -429,7 +428,7 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
         if (both) {
           flush();
           const src = await inv.tcpRaw(TCP_PROC_STATES, (b, at, n, family) => {
-            if (++batches === 2) inlining.off();
+            inlining.batch();
             const label = family === 6 ? 'tcp6' : 'tcp';
             for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
           });
@@ -444,7 +443,7 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
             flush();
             const label = family === 6 ? `${table}6` : table;
             const src = await inv.inetRaw(table, family, states, (b, at, n) => {
-              if (++batches === 2) inlining.off();
+              inlining.batch();
               for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
             });
             bytes.flush();

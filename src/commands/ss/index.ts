@@ -632,9 +632,8 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
   if (o.header) table.header();
   // a listing of more than one datagram's sockets: its hot loops compiled without inlining (src/cli/tiering.ts)
   const inlining = new Inlining();
-  let batches = 0;
   const batch = (b: Buffer, at: Int32Array, n: number, t: InetTable) => {
-    if (++batches === 2) inlining.off();
+    inlining.batch();
     table.messages(b, at, n, t);
   };
   return listInet(sel, {
