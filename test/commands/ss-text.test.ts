@@ -8,6 +8,7 @@ import { scanOwners } from '../../src/stack/inventory/index.js';
 import { users, usersLength } from '../../src/commands/ss/text.js';
 import { bw, g } from '../../src/commands/ss/tcpinfo.js';
 import { lcg } from '../helpers/fuzz.js';
+import { sockit } from '../helpers/cli.js';
 
 function printf(fmt: string, values: number[]): string[] {
   const py = `import sys\nfor v in sys.argv[2:]: print(sys.argv[1] % float(v))`;
@@ -68,6 +69,33 @@ describe('users:(...) measured without being made', () => {
         .filter((n) => n > 0);
       for (const n of [inode, ...inodes, 1]) expect(usersLength(owners, n), String(n)).toBe(users(owners.get(n)).length);
       expect(usersLength(undefined, inode)).toBe(0);
+    } finally {
+      holder.stdin!.end();
+      holder.kill();
+    }
+  });
+
+  it('a listener shared by a process and its child: ss -tlnp and netstat -tlnp name both as the real tools do', async () => {
+    // the parent holds it at its own descriptor and at 50; the forked child inherits both
+    const holder = spawn(
+      'python3',
+      [
+        '-c',
+        "import os,socket,sys\nl=socket.socket()\nl.bind(('127.0.0.1',0))\nl.listen()\nos.dup2(l.fileno(),50)\nif os.fork()==0:\n  sys.stdin.read()\n  os._exit(0)\nprint(l.getsockname()[1], flush=True)\nsys.stdin.read()",
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
+      const port = `127.0.0.1:${line.toString().trim()} `;
+      const mine = (out: string) => out.split('\n').filter((l) => l.includes(port));
+      const ss = mine(execFileSync('ss', ['-tlnpH'], { encoding: 'latin1' }));
+      expect(ss).toHaveLength(1);
+      expect(ss[0]!.match(/pid=/g)).toHaveLength(4); // two processes, two descriptors each
+      expect(mine((await sockit(['ss', '-tlnpH'])).stdout)).toEqual(ss);
+      const netstat = mine(execFileSync('netstat', ['-tlnp'], { encoding: 'latin1' }));
+      expect(netstat).toHaveLength(1);
+      expect(mine((await sockit(['netstat', '-tlnp'])).stdout)).toEqual(netstat);
     } finally {
       holder.stdin!.end();
       holder.kill();

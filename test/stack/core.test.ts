@@ -65,6 +65,10 @@ describe('directories and links (the owners scan of ss -p)', () => {
       const len = native.readlinkat(fd, String(fd), link);
       expect(link.toString('utf8', 0, len)).toBe(readlinkSync(`/proc/self/fd/${fd}`));
       expect(native.readlinkat(fd, String(fd), link.subarray(0, 3))).toBe(3);
+      // the name as a NUL-ended Buffer (the scan's, rewritten per descriptor): the same target
+      const name = Buffer.from(`${fd}\0junk`, 'latin1');
+      expect(link.toString('utf8', 0, native.readlinkat(fd, name, link))).toBe(readlinkSync(`/proc/self/fd/${fd}`));
+      expect(() => native.readlinkat(fd, Buffer.from(String(fd)), link)).toThrow(TypeError);
     } finally {
       native.close(fd);
     }

@@ -8,7 +8,7 @@
 import { AddressTexts, type InetSocket, type InetTable, type Owners } from '../../stack/inventory/index.js';
 import { INET_DIAG_MSG as M, inetDiagV6only, u32 } from '../../stack/abi/sock_diag.js';
 import { ByteLines, digits } from '../../output/bytes.js';
-import { COL, Columns, HEADER, SS_STATE, inetAddr, service, users, usersLength, type Layout } from './text.js';
+import { COL, Columns, HEADER, SS_STATE, inetAddr, service, usersLength, type Layout } from './text.js';
 
 const TABLES: readonly InetTable[] = ['tcp', 'udp', 'raw'];
 const HEADER_LINE = 255;
@@ -253,7 +253,10 @@ export class FastInetTable extends Columns {
     const heads = new Map<number, Buffer>();
     const peers: (Buffer | undefined)[] = [];
     const tail = this.o.processes ? null : bytes((this.disabled[COL.PROC] ? '' : cell(COL.PROC, '')) + cell(COL.EXT, ''));
-    const procExt = this.o.processes ? cell(COL.EXT, '') : '';
+    const procExt = bytes(this.o.processes ? cell(COL.EXT, '') : '');
+    const pk = cols.cols.indexOf(COL.PROC);
+    const proc =
+      this.o.processes && !this.disabled[COL.PROC] && pk >= 0 ? { delim: bytes(cols.delim[pk]!), width: cols.width[pk]!, right: cols.right[pk]! } : null;
     const rqLead = lead(COL.RECVQ),
       rqInner = inner(COL.RECVQ),
       wqLead = lead(COL.SENDQ),
@@ -301,8 +304,21 @@ export class FastInetTable extends Columns {
         b[p++] = 0x0a;
         out.end(p);
       } else {
+        // -p: users:(...) written in place as its column's cell, then EXT's
+        if (proc) {
+          const len = usersLength(this.o.owners, this.inode[i]!);
+          out.end(p);
+          p = out.reserve(proc.delim.length + len + proc.width + procExt.length + 1);
+          const b = out.buffer;
+          const room = proc.width ? proc.width - proc.delim.length - len : 0;
+          p = put(b, p, proc.delim);
+          if (proc.right) p = spaces(b, p, room);
+          p = writeUsers(this.o.owners!, this.inode[i]!, b, p, len);
+          if (!proc.right) p = spaces(b, p, room);
+        }
+        p = put(out.buffer, p, procExt);
+        out.buffer[p++] = 0x0a;
         out.end(p);
-        out.text(`${this.disabled[COL.PROC] ? '' : cell(COL.PROC, users(this.o.owners?.get(this.inode[i]!)))}${procExt}\n`);
       }
     }
     out.flush();
@@ -319,6 +335,38 @@ export class FastInetTable extends Columns {
     else p += b.write(this.serviceText(t, port), p, 'latin1');
     return spaces(b, p, inner - (p - from));
   }
+}
+
+// writeUsers' place while owners.forEach visits
+let usersBuf: Buffer;
+let usersAt = 0;
+let usersFirst = true;
+const putUser = (pid: number, fd: number, comm: string): void => {
+  const b = usersBuf;
+  let p = usersAt;
+  if (!usersFirst) b[p++] = 0x2c; // ,
+  usersFirst = false;
+  b[p++] = 0x28; // (
+  b[p++] = 0x22; // "
+  p += b.write(comm, p, 'latin1');
+  p += b.write('",pid=', p, 'latin1');
+  p = uint(b, p, pid);
+  p += b.write(',fd=', p, 'latin1');
+  p = uint(b, p, fd);
+  b[p++] = 0x29; // )
+  usersAt = p;
+};
+
+/** users(owners.get(inode)) at b[p], its length `len` (usersLength's; 0: nothing); the position after it */
+function writeUsers(owners: Pick<Owners, 'forEach'>, inode: number, b: Buffer, p: number, len: number): number {
+  if (len === 0) return p;
+  p += b.write(' users:(', p, 'latin1');
+  usersBuf = b;
+  usersAt = p;
+  usersFirst = true;
+  owners.forEach(inode, putUser);
+  b[usersAt] = 0x29; // )
+  return usersAt + 1;
 }
 
 /** src copied to b at p; the position after it */

@@ -53,6 +53,86 @@ function grown(a: Int32Array): Int32Array {
   return b;
 }
 
+/**
+ * Socket inode -> the descriptors found for it, all in typed arrays (off the
+ * JavaScript heap, so a scan of 20,000 descriptors leaves the collector
+ * nothing to copy): an open-addressed table of inodes (socket inodes are
+ * 32-bit, never 0) to their last-found descriptor, each descriptor chained
+ * to the one found before it for the same inode. A descriptor's process is
+ * the run of descriptors it falls in (the scan reads one process at a time).
+ */
+class OwnerIndex {
+  private keys = new Uint32Array(4096);
+  private heads = new Int32Array(4096);
+  private used = 0;
+  fd: Int32Array = new Int32Array(1024);
+  next: Int32Array = new Int32Array(1024);
+  n = 0;
+  /** per process with sockets: its first descriptor's number, pid and names */
+  readonly runFrom: number[] = [];
+  readonly runs: { pid: number; comm: string; program: string }[] = [];
+
+  /** the slot of inode: where it is, or the empty one where it goes */
+  private slot(inode: number): number {
+    const mask = this.keys.length - 1;
+    // Fibonacci hashing: consecutive inodes spread over the table
+    let i = (Math.imul(inode, 0x9e3779b1) >>> 0) & mask;
+    while (this.keys[i] !== 0 && this.keys[i] !== inode) i = (i + 1) & mask;
+    return i;
+  }
+
+  head(inode: number): number {
+    if (inode <= 0 || inode > 0xffffffff) return -1;
+    const i = this.slot(inode);
+    return this.keys[i] === inode ? this.heads[i]! : -1;
+  }
+
+  add(inode: number, fd: number): void {
+    if (inode <= 0 || inode > 0xffffffff) return;
+    if (this.n === this.fd.length) {
+      this.fd = grown(this.fd);
+      this.next = grown(this.next);
+    }
+    if (2 * (this.used + 1) > this.keys.length) this.rehash();
+    const i = this.slot(inode);
+    const k = this.n++;
+    this.fd[k] = fd;
+    if (this.keys[i] === inode) this.next[k] = this.heads[i]!;
+    else {
+      this.keys[i] = inode;
+      this.next[k] = -1;
+      this.used++;
+    }
+    this.heads[i] = k;
+  }
+
+  /** the process of descriptor k */
+  run(k: number): { pid: number; comm: string; program: string } {
+    const from = this.runFrom;
+    let lo = 0,
+      hi = from.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (from[mid]! <= k) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.runs[lo]!;
+  }
+
+  private rehash(): void {
+    const keys = this.keys,
+      heads = this.heads;
+    this.keys = new Uint32Array(keys.length * 2);
+    this.heads = new Int32Array(keys.length * 2);
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === 0) continue;
+      const j = this.slot(keys[i]!);
+      this.keys[j] = keys[i]!;
+      this.heads[j] = heads[i]!;
+    }
+  }
+}
+
 /** the decimal number at b[at] ended by the byte `stop` before `end`, or -1 */
 function decimal(b: Uint8Array, at: number, end: number, stop: number): number {
   let v = 0;
@@ -67,6 +147,16 @@ function decimal(b: Uint8Array, at: number, end: number, stop: number): number {
 
 // "socket:["
 const SOCKET = [0x73, 0x6f, 0x63, 0x6b, 0x65, 0x74, 0x3a, 0x5b];
+
+// a descriptor's name in /proc/PID/fd, NUL-ended, rewritten for each (no string per descriptor)
+const name = Buffer.alloc(12);
+function fdName(fd: number): Buffer {
+  let end = 1;
+  for (let v = fd; v >= 10; v = Math.floor(v / 10)) end++;
+  name[end] = 0;
+  for (let p = end - 1, v = fd; p >= 0; p--, v = Math.floor(v / 10)) name[p] = 0x30 + (v % 10);
+  return name;
+}
 
 /**
  * The numbered entries of a directory in the kernel's order (for /proc and
@@ -90,15 +180,7 @@ function entries(fd: number, buf: Buffer, each: (n: number) => void): void {
  * string. The order is ss's (and netstat's, which keeps the first found).
  */
 export function scanOwners(): Owners {
-  // kept compact until asked: per descriptor found, its pid, fd and process
-  // (an index into `procs`) in typed arrays, chained per inode (the last found first)
-  const head = new Map<number, number>();
-  let pid32: Int32Array = new Int32Array(1024),
-    fd32: Int32Array = new Int32Array(1024),
-    proc32: Int32Array = new Int32Array(1024),
-    next32: Int32Array = new Int32Array(1024);
-  let n = 0;
-  const procs: { comm: string; program: string }[] = [];
+  const index = new OwnerIndex();
   let denied = 0;
   const dirents = Buffer.allocUnsafe(32768);
   const fdDirents = Buffer.allocUnsafe(32768);
@@ -118,12 +200,12 @@ export function scanOwners(): Owners {
         if ((e as NodeJS.ErrnoException).code === 'EACCES') denied++;
         return;
       }
-      let owner = -1;
+      let named = false;
       try {
         entries(dir, fdDirents, (fd) => {
           let len: number;
           try {
-            len = native.readlinkat(dir, `${fd}`, link);
+            len = native.readlinkat(dir, fdName(fd), link);
           } catch {
             return; // closed since the directory was read
           }
@@ -131,18 +213,12 @@ export function scanOwners(): Owners {
           for (let i = 0; i < 8; i++) if (link[i] !== SOCKET[i]) return;
           const inode = decimal(link, 8, len, 0x5d);
           if (inode < 0) return;
-          if (owner < 0) owner = procs.push({ comm: comm(pid), program: program(pid) }) - 1;
-          if (n === pid32.length) {
-            pid32 = grown(pid32);
-            fd32 = grown(fd32);
-            proc32 = grown(proc32);
-            next32 = grown(next32);
+          if (!named) {
+            named = true;
+            index.runFrom.push(index.n);
+            index.runs.push({ pid, comm: comm(pid), program: program(pid) });
           }
-          pid32[n] = pid;
-          fd32[n] = fd;
-          proc32[n] = owner;
-          next32[n] = head.get(inode) ?? -1;
-          head.set(inode, n++);
+          index.add(inode, fd);
         });
       } catch {
         // the process exited while its descriptors were read
@@ -156,14 +232,20 @@ export function scanOwners(): Owners {
     native.close(proc);
   }
   const get = (inode: number): Owner[] | undefined => {
-    let i = head.get(inode);
-    if (i === undefined) return undefined;
+    let k = index.head(inode);
+    if (k < 0) return undefined;
     const out: Owner[] = [];
-    for (; i >= 0; i = next32[i]!) out.push({ pid: pid32[i]!, fd: fd32[i]!, ...procs[proc32[i]!]! });
+    for (; k >= 0; k = index.next[k]!) {
+      const r = index.run(k);
+      out.push({ pid: r.pid, fd: index.fd[k]!, comm: r.comm, program: r.program });
+    }
     return out;
   };
   const forEach = (inode: number, visit: (pid: number, fd: number, comm: string) => void): void => {
-    for (let i = head.get(inode) ?? -1; i >= 0; i = next32[i]!) visit(pid32[i]!, fd32[i]!, procs[proc32[i]!]!.comm);
+    for (let k = index.head(inode); k >= 0; k = index.next[k]!) {
+      const r = index.run(k);
+      visit(r.pid, index.fd[k]!, r.comm);
+    }
   };
   return { get, forEach, denied };
 }

@@ -138,7 +138,7 @@ export interface Binding {
   fcntl(fd: number, cmd: number, arg?: number): number;
   openat(dirfd: number, path: string, flags: number): number;
   getdents64(fd: number, buffer: Uint8Array): number;
-  readlinkat(dirfd: number, name: string, buffer: Uint8Array): number;
+  readlinkat(dirfd: number, name: string | Uint8Array, buffer: Uint8Array): number;
   /** mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0) as an ArrayBuffer over the mapping */
   mmap(fd: number, length: number): ArrayBuffer;
   /** munmap the mapping and detach the ArrayBuffer (its length becomes 0) */
@@ -333,7 +333,7 @@ export const native = {
   openat: binding.openat,
   /** getdents64(2): struct linux_dirent64 records (d_reclen at 16, d_name at 19, NUL-ended) in buffer; 0 at the end */
   getdents64: binding.getdents64,
-  /** readlinkat(2): the target's length written to buffer, cut at buffer's length */
+  /** readlinkat(2): the target's length written to buffer, cut at buffer's length; name a string or a Buffer holding a NUL-ended name */
   readlinkat: binding.readlinkat,
   mmap: binding.mmap,
   munmap: binding.munmap,

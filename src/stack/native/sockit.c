@@ -1348,18 +1348,25 @@ static napi_value js_getdents64(napi_env env, napi_callback_info info) {
 }
 
 /* readlinkat(dirfd, name, buffer) -> the bytes of the link's target written
- * to buffer (cut at its length, as readlink(2) does; no NUL) */
+ * to buffer (cut at its length, as readlink(2) does; no NUL). name is a
+ * string, or a Buffer holding a NUL-ended name (a loop over many names
+ * rewrites one Buffer rather than making a string for each). */
 static napi_value js_readlinkat(napi_env env, napi_callback_info info) {
   ARGS(3);
   int32_t dirfd;
-  char name[256];
+  char copy[256];
+  const char *name = copy;
   size_t len;
-  void *p;
-  size_t n;
-  if (!get_int(env, argv[0], &dirfd) || napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok ||
-      !get_buffer(env, argv[2], &p, &n))
-    return throw_type(env, "readlinkat(dirfd, name, buffer)");
-  if (len >= sizeof name - 1) return throw_errno(env, "readlinkat", ENAMETOOLONG);
+  void *p, *np;
+  size_t n, nn;
+  if (!get_int(env, argv[0], &dirfd) || !get_buffer(env, argv[2], &p, &n)) return throw_type(env, "readlinkat(dirfd, name, buffer)");
+  if (get_buffer(env, argv[1], &np, &nn)) {
+    if (!memchr(np, 0, nn)) return throw_type(env, "readlinkat name: a Buffer must hold a NUL-ended name");
+    name = np;
+  } else {
+    if (napi_get_value_string_utf8(env, argv[1], copy, sizeof copy, &len) != napi_ok) return throw_type(env, "readlinkat(dirfd, name, buffer)");
+    if (len >= sizeof copy - 1) return throw_errno(env, "readlinkat", ENAMETOOLONG);
+  }
   ssize_t rc = readlinkat(dirfd, name, p, n);
   if (rc < 0) return throw_errno(env, "readlinkat", errno);
   return make_int(env, rc);
