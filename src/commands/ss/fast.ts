@@ -23,19 +23,41 @@ export interface FastOptions {
   ifname(index: number): string | undefined;
 }
 
+/** Lines kept as numbers, a chunk of them (HEADER_LINE in kind: the header). */
+interface Lines {
+  n: number;
+  kind: Uint8Array;
+  state: Uint8Array;
+  rq: Uint32Array;
+  wq: Uint32Array;
+  local: Int32Array;
+  peer: Int32Array;
+  sport: Uint16Array;
+  dport: Uint16Array;
+  inode: Uint32Array;
+}
+
+/**
+ * Lines a chunk holds. Chunks are never copied into bigger ones: a listing
+ * of n lines holds n lines' numbers and one chunk's slack, where doubling
+ * arrays would hold up to 3n at the last growth (the old and the new).
+ */
+const CHUNK_LINES = 4096;
+
 export class FastInetTable extends Columns {
+  // the chunk being filled, in fields (line() stores into them), and the full ones before it
   private n = 0;
-  // one entry per buffered line (HEADER_LINE in kind: the header)
-  private kind = new Uint8Array(512);
-  private state = new Uint8Array(512);
-  private rq = new Uint32Array(512);
-  private wq = new Uint32Array(512);
-  private local = new Int32Array(512);
-  private peer = new Int32Array(512);
-  private sport = new Uint16Array(512);
-  private dport = new Uint16Array(512);
-  // -p: each line's socket inode; its users:(...) is measured now and made when the line is written
-  private inode = new Float64Array(512);
+  private kind = new Uint8Array(0);
+  private state = new Uint8Array(0);
+  private rq = new Uint32Array(0);
+  private wq = new Uint32Array(0);
+  private local = new Int32Array(0);
+  private peer = new Int32Array(0);
+  private sport = new Uint16Array(0);
+  private dport = new Uint16Array(0);
+  // -p: each line's socket inode (32 bits, as sock_diag's); its users:(...) is measured now and made when the line is written
+  private inode = new Uint32Array(0);
+  private full: Lines[] = [];
   private readonly addrs = new AddressTexts();
   // address tokens ("127.0.0.1:", "[::1]:", "*:", "10.0.0.1%eth0:"), numbered
   private readonly tokens: string[] = [];
@@ -61,10 +83,10 @@ export class FastInetTable extends Columns {
     if (!this.disabled[COL.NETID]) fixed += 4;
     this.fixedBytes = fixed;
     this.stateShown = !this.disabled[COL.STATE];
-    // grown once here, before any line: V8 takes a field stored once for a constant and drops the
-    // optimised code that assumed it when the first growth stores it again (a compile of line()
-    // thrown away, measured); stored twice from the start, the fields are plain variables
-    this.grow();
+    // the first chunk made here, before any line: V8 takes a field stored once for a constant and
+    // drops the optimised code that assumed it when the next chunk stores it again (a compile of
+    // line() thrown away, measured); stored twice from the start, the fields are plain variables
+    this.chunk();
   }
 
   private readonly fixedBytes: number;
@@ -202,7 +224,10 @@ export class FastInetTable extends Columns {
   }
 
   private slot(): number {
-    if (this.n === this.kind.length) this.grow();
+    if (this.n === CHUNK_LINES) {
+      this.full.push(this.lines());
+      this.chunk();
+    }
     return this.n++;
   }
 
@@ -210,22 +235,24 @@ export class FastInetTable extends Columns {
     if (this.measure()) this.render();
   }
 
-  private grow(): void {
-    const n = this.kind.length * 2;
-    const more = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T, make: new (n: number) => T): T => {
-      const b = new make(n);
-      b.set(a);
-      return b;
-    };
-    this.kind = more(this.kind, Uint8Array);
-    this.state = more(this.state, Uint8Array);
-    this.rq = more(this.rq, Uint32Array);
-    this.wq = more(this.wq, Uint32Array);
-    this.local = more(this.local, Int32Array);
-    this.peer = more(this.peer, Int32Array);
-    this.sport = more(this.sport, Uint16Array);
-    this.dport = more(this.dport, Uint16Array);
-    this.inode = more(this.inode, Float64Array);
+  /** the chunk being filled, as Lines */
+  private lines(): Lines {
+    const { n, kind, state, rq, wq, local, peer, sport, dport, inode } = this;
+    return { n, kind, state, rq, wq, local, peer, sport, dport, inode };
+  }
+
+  /** a new chunk to fill */
+  private chunk(): void {
+    this.n = 0;
+    this.kind = new Uint8Array(CHUNK_LINES);
+    this.state = new Uint8Array(CHUNK_LINES);
+    this.rq = new Uint32Array(CHUNK_LINES);
+    this.wq = new Uint32Array(CHUNK_LINES);
+    this.local = new Int32Array(CHUNK_LINES);
+    this.peer = new Int32Array(CHUNK_LINES);
+    this.sport = new Uint16Array(CHUNK_LINES);
+    this.dport = new Uint16Array(CHUNK_LINES);
+    this.inode = new Uint32Array(this.o.processes ? CHUNK_LINES : 0);
   }
 
   /**
@@ -236,7 +263,7 @@ export class FastInetTable extends Columns {
    * digit by digit.
    */
   render(): void {
-    if (this.n === 0) return;
+    if (this.n === 0 && this.full.length === 0) return;
     const cols = this.layoutColumns();
     const cell = (c: number, text: string): string => Columns.cell(cols, cols.cols.indexOf(c), text);
     const bytes = (text: string) => Buffer.from(text, 'latin1');
@@ -269,59 +296,66 @@ export class FastInetTable extends Columns {
     let most = 32;
     for (let k = 0; k < cols.cols.length; k++) most += cols.width[k]! + this.maxLen[cols.cols[k]!]! + 1;
     const out = this.out;
-    for (let i = 0; i < this.n; i++) {
-      const t = this.kind[i]!;
-      if (t === HEADER_LINE) {
-        let line = '';
-        for (const c of cols.cols) line += cell(c, HEADER[c]!);
-        out.text(`${line}\n`);
-        continue;
-      }
-      // the line in place: cells copied, numbers written digit by digit
-      let p = out.reserve(most);
-      const b = out.buffer;
-      const l = this.local[i]!;
-      const rq = this.rq[i]!,
-        wq = this.wq[i]!;
-      // Netid to Local Address of an idle socket repeat (a listener's address, a state): one cell
-      const key = rq === 0 && wq === 0 ? (l * 256 + this.state[i]!) * 4 + t : -1;
-      let head = key >= 0 ? heads.get(key) : undefined;
-      if (head === undefined) {
-        const from = p;
-        if (netids) p = put(b, p, netids[t]!);
-        if (states) p = put(b, p, states[this.state[i]!] ?? unknown!);
-        p = queue(b, p, rq, rqLead, rqInner);
-        p = queue(b, p, wq, wqLead, wqInner);
-        p = put(b, p, locals[l] ?? (locals[l] = bytes(cell(COL.ADDR, this.tokens[l]!))));
-        if (key >= 0) heads.set(key, (head = Buffer.from(b.subarray(from, p))));
-      } else p = put(b, p, head);
-      p = this.port(b, p, t, this.sport[i]!, spLead, spInner);
-      const r = this.peer[i]!;
-      p = put(b, p, peers[r] ?? (peers[r] = bytes(cell(COL.RADDR, this.tokens[r]!))));
-      p = this.port(b, p, t, this.dport[i]!, dpLead, dpInner);
-      if (tail) {
-        p = put(b, p, tail);
-        b[p++] = 0x0a;
-        out.end(p);
-      } else {
-        // -p: users:(...) written in place as its column's cell, then EXT's
-        if (proc) {
-          const len = usersLength(this.o.owners, this.inode[i]!);
-          out.end(p);
-          p = out.reserve(proc.delim.length + len + proc.width + procExt.length + 1);
-          const b = out.buffer;
-          const room = proc.width ? proc.width - proc.delim.length - len : 0;
-          p = put(b, p, proc.delim);
-          if (proc.right) p = spaces(b, p, room);
-          p = writeUsers(this.o.owners!, this.inode[i]!, b, p, len);
-          if (!proc.right) p = spaces(b, p, room);
+    const chunks = this.full;
+    chunks.push(this.lines());
+    for (const c of chunks) {
+      const { kind, state, rq: rqs, wq: wqs, local, peer, sport, dport, inode } = c;
+      for (let i = 0; i < c.n; i++) {
+        const t = kind[i]!;
+        if (t === HEADER_LINE) {
+          let line = '';
+          for (const c of cols.cols) line += cell(c, HEADER[c]!);
+          out.text(`${line}\n`);
+          continue;
         }
-        p = put(out.buffer, p, procExt);
-        out.buffer[p++] = 0x0a;
-        out.end(p);
+        // the line in place: cells copied, numbers written digit by digit
+        let p = out.reserve(most);
+        const b = out.buffer;
+        const l = local[i]!;
+        const rq = rqs[i]!,
+          wq = wqs[i]!;
+        // Netid to Local Address of an idle socket repeat (a listener's address, a state): one cell
+        const key = rq === 0 && wq === 0 ? (l * 256 + state[i]!) * 4 + t : -1;
+        let head = key >= 0 ? heads.get(key) : undefined;
+        if (head === undefined) {
+          const from = p;
+          if (netids) p = put(b, p, netids[t]!);
+          if (states) p = put(b, p, states[state[i]!] ?? unknown!);
+          p = queue(b, p, rq, rqLead, rqInner);
+          p = queue(b, p, wq, wqLead, wqInner);
+          p = put(b, p, locals[l] ?? (locals[l] = bytes(cell(COL.ADDR, this.tokens[l]!))));
+          if (key >= 0) heads.set(key, (head = Buffer.from(b.subarray(from, p))));
+        } else p = put(b, p, head);
+        p = this.port(b, p, t, sport[i]!, spLead, spInner);
+        const r = peer[i]!;
+        p = put(b, p, peers[r] ?? (peers[r] = bytes(cell(COL.RADDR, this.tokens[r]!))));
+        p = this.port(b, p, t, dport[i]!, dpLead, dpInner);
+        if (tail) {
+          p = put(b, p, tail);
+          b[p++] = 0x0a;
+          out.end(p);
+        } else {
+          // -p: users:(...) written in place as its column's cell, then EXT's
+          if (proc) {
+            const len = usersLength(this.o.owners, inode[i]!);
+            out.end(p);
+            p = out.reserve(proc.delim.length + len + proc.width + procExt.length + 1);
+            const b = out.buffer;
+            const room = proc.width ? proc.width - proc.delim.length - len : 0;
+            p = put(b, p, proc.delim);
+            if (proc.right) p = spaces(b, p, room);
+            p = writeUsers(this.o.owners!, inode[i]!, b, p, len);
+            if (!proc.right) p = spaces(b, p, room);
+          }
+          p = put(out.buffer, p, procExt);
+          out.buffer[p++] = 0x0a;
+          out.end(p);
+        }
       }
     }
     out.flush();
+    // the chunk being filled is filled again; the full ones go
+    this.full = [];
     this.n = 0;
     this.reset();
   }

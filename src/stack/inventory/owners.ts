@@ -47,63 +47,89 @@ function program(pid: number): string {
   return arg0;
 }
 
-function grown(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
-}
+/** descriptors a chunk of the index holds (chunks are never copied into bigger ones) */
+const CHUNK_SHIFT = 12;
+const CHUNK = 1 << CHUNK_SHIFT;
 
 /**
  * Socket inode -> the descriptors found for it, all in typed arrays (off the
  * JavaScript heap, so a scan of 20,000 descriptors leaves the collector
- * nothing to copy): an open-addressed table of inodes (socket inodes are
- * 32-bit, never 0) to their last-found descriptor, each descriptor chained
- * to the one found before it for the same inode. A descriptor's process is
- * the run of descriptors it falls in (the scan reads one process at a time).
+ * nothing to copy). The scan appends each socket descriptor's inode and
+ * number to chunks; seal() then makes, once and at its final size, an
+ * open-addressed table of inodes (socket inodes are 32-bit, never 0) to
+ * their last-found descriptor, each descriptor chained to the one found
+ * before it for the same inode. Nothing is grown by copying, so the index
+ * never holds more than its entries and one chunk's slack. A descriptor's
+ * process is the run of descriptors it falls in (the scan reads one process
+ * at a time).
  */
 class OwnerIndex {
-  private keys = new Uint32Array(4096);
-  private heads = new Int32Array(4096);
-  private used = 0;
-  fd: Int32Array = new Int32Array(1024);
-  next: Int32Array = new Int32Array(1024);
+  private inodes: Uint32Array[] = [];
+  private fds: Int32Array[] = [];
+  private nexts: Int32Array[] = [];
+  private keys = new Uint32Array(1);
+  private heads = new Int32Array(1);
   n = 0;
   /** per process with sockets: its first descriptor's number, pid and names */
   readonly runFrom: number[] = [];
   readonly runs: { pid: number; comm: string; program: string }[] = [];
 
+  add(inode: number, fd: number): void {
+    if (inode <= 0 || inode > 0xffffffff) return;
+    const c = this.n >> CHUNK_SHIFT;
+    if (c === this.inodes.length) {
+      this.inodes.push(new Uint32Array(CHUNK));
+      this.fds.push(new Int32Array(CHUNK));
+    }
+    this.inodes[c]![this.n & (CHUNK - 1)] = inode;
+    this.fds[c]![this.n & (CHUNK - 1)] = fd;
+    this.n++;
+  }
+
+  /** the table over what add() added, at most three quarters full */
+  seal(): void {
+    let size = 2;
+    while (3 * size < 4 * this.n) size *= 2;
+    const keys = (this.keys = new Uint32Array(size));
+    const heads = (this.heads = new Int32Array(size));
+    this.nexts = this.inodes.map(() => new Int32Array(CHUNK));
+    for (let k = 0; k < this.n; k++) {
+      const inode = this.inodes[k >> CHUNK_SHIFT]![k & (CHUNK - 1)]!;
+      const i = this.slot(inode);
+      if (keys[i] === inode) this.nexts[k >> CHUNK_SHIFT]![k & (CHUNK - 1)] = heads[i]!;
+      else {
+        keys[i] = inode;
+        this.nexts[k >> CHUNK_SHIFT]![k & (CHUNK - 1)] = -1;
+      }
+      heads[i] = k;
+    }
+    this.inodes = [];
+  }
+
   /** the slot of inode: where it is, or the empty one where it goes */
   private slot(inode: number): number {
-    const mask = this.keys.length - 1;
+    const keys = this.keys;
+    const mask = keys.length - 1;
     // Fibonacci hashing: consecutive inodes spread over the table
     let i = (Math.imul(inode, 0x9e3779b1) >>> 0) & mask;
-    while (this.keys[i] !== 0 && this.keys[i] !== inode) i = (i + 1) & mask;
+    while (keys[i] !== 0 && keys[i] !== inode) i = (i + 1) & mask;
     return i;
   }
 
+  /** the last descriptor found for inode, -1 for none */
   head(inode: number): number {
     if (inode <= 0 || inode > 0xffffffff) return -1;
     const i = this.slot(inode);
     return this.keys[i] === inode ? this.heads[i]! : -1;
   }
 
-  add(inode: number, fd: number): void {
-    if (inode <= 0 || inode > 0xffffffff) return;
-    if (this.n === this.fd.length) {
-      this.fd = grown(this.fd);
-      this.next = grown(this.next);
-    }
-    if (2 * (this.used + 1) > this.keys.length) this.rehash();
-    const i = this.slot(inode);
-    const k = this.n++;
-    this.fd[k] = fd;
-    if (this.keys[i] === inode) this.next[k] = this.heads[i]!;
-    else {
-      this.keys[i] = inode;
-      this.next[k] = -1;
-      this.used++;
-    }
-    this.heads[i] = k;
+  /** the descriptor found before k for the same inode, -1 for none */
+  next(k: number): number {
+    return this.nexts[k >> CHUNK_SHIFT]![k & (CHUNK - 1)]!;
+  }
+
+  fd(k: number): number {
+    return this.fds[k >> CHUNK_SHIFT]![k & (CHUNK - 1)]!;
   }
 
   /** the process of descriptor k */
@@ -117,19 +143,6 @@ class OwnerIndex {
       else hi = mid - 1;
     }
     return this.runs[lo]!;
-  }
-
-  private rehash(): void {
-    const keys = this.keys,
-      heads = this.heads;
-    this.keys = new Uint32Array(keys.length * 2);
-    this.heads = new Int32Array(keys.length * 2);
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] === 0) continue;
-      const j = this.slot(keys[i]!);
-      this.keys[j] = keys[i]!;
-      this.heads[j] = heads[i]!;
-    }
   }
 }
 
@@ -231,20 +244,21 @@ export function scanOwners(): Owners {
   } finally {
     native.close(proc);
   }
+  index.seal();
   const get = (inode: number): Owner[] | undefined => {
     let k = index.head(inode);
     if (k < 0) return undefined;
     const out: Owner[] = [];
-    for (; k >= 0; k = index.next[k]!) {
+    for (; k >= 0; k = index.next(k)) {
       const r = index.run(k);
-      out.push({ pid: r.pid, fd: index.fd[k]!, comm: r.comm, program: r.program });
+      out.push({ pid: r.pid, fd: index.fd(k), comm: r.comm, program: r.program });
     }
     return out;
   };
   const forEach = (inode: number, visit: (pid: number, fd: number, comm: string) => void): void => {
-    for (let k = index.head(inode); k >= 0; k = index.next[k]!) {
+    for (let k = index.head(inode); k >= 0; k = index.next(k)) {
       const r = index.run(k);
-      visit(r.pid, index.fd[k]!, r.comm);
+      visit(r.pid, index.fd(k), r.comm);
     }
   };
   return { get, forEach, denied };
