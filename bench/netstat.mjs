@@ -176,7 +176,9 @@ for (const [name] of cases) {
   const mib = (kb) => `${kb >= 0 ? '+' : ''}${(kb / 1024).toFixed(1)} MiB`;
   const grew = big(name).rss - small(name).rss;
   const out = big(name).outBytes - small(name).outBytes;
-  console.log(`  peak RSS sockit ${name}: ${mib(grew)} from ${small(name).sockets} to ${big(name).sockets} sockets (its output ${mib(out / 1024)})`);
+  console.log(
+    `  peak RSS sockit ${name}: ${mib(grew)} from ${small(name).sockets} to ${big(name).sockets} sockets, its output ${mib(out / 1024)} (goal: no more than the output: ${grew * 1024 <= out ? 'met' : 'not met'})`,
+  );
 }
 if (floor) {
   const ss = big('ss -tan').theirs;

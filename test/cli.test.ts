@@ -310,7 +310,7 @@ describe("the launcher's code cache", () => {
     expect(plain).toMatchObject({ code: 0, stderr: '' });
   });
 
-  it("ss's and netstat's listings, which set V8's flags while a long one runs (src/cli/tiering.ts: TurboFan's inlining off, WebAssembly on Liftoff), leave a cache the next run accepts", async () => {
+  it("ss's and netstat's listings, which set V8's flags while a long one runs (src/cli/tiering.ts: TurboFan's inlining and OSR off, WebAssembly on Liftoff), leave a cache the next run accepts", async () => {
     // more sockets than one sock_diag datagram holds (about 260), so that the listing is a long one
     const server = net.createServer((s) => s.on('error', () => {})).listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -326,11 +326,14 @@ describe("the launcher's code cache", () => {
     );
     try {
       const env = { XDG_CACHE_HOME: cache };
-      // ss -ta: fast.ts (service names), inlining off; ss -tan: lines.ts's module, on Liftoff; netstat -tan: its fast.ts, inlining off
+      // ss -ta: fast.ts (service names), inlining off; ss -tan: lines.ts's module, on Liftoff; netstat -tan: its fast.ts, inlining
+      // off; ss -tanp and netstat -tanp: off before the owner scan
       for (const [cmd, args] of [
         ['ss', '-ta'],
         ['ss', '-tan'],
         ['netstat', '-tan'],
+        ['ss', '-tanp'],
+        ['netstat', '-tanp'],
       ]) {
         for (const f of entries().filter((f) => f.startsWith(`${cmd}.cjs-`))) rmSync(join(cache, 'sockit', f));
         const first = await sh(`"$NODE" "$SOCKIT" ${cmd} ${args}`, env);

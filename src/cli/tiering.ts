@@ -8,12 +8,22 @@
 // shorter on Node 20, 22 and 24 (bench/netstat.mjs, measured). netstat -tan
 // over the same sockets: 30-35 ms of CPU less (200-212 against 165-181 ms).
 //
-// --turbo-inlining is read by each compile job as it starts, so setting it
-// while Node runs changes only the compiles that follow. It is set back
-// before the command returns: the launcher's code cache is written at exit,
-// and V8 takes a cache only under the flags it was made with. node:v8 costs
-// a run about 1.5 ms to load, so it is loaded only once the work turns out
-// long (off() on the listing's second batch, before anything is hot).
+// On-stack replacement goes with it. A render loop that runs once over
+// 19,800 lines (ss -tanp) was compiled by OSR on a background thread while
+// it ran, 11 to 23 ms of compile whose code came as the loop ended, and its
+// compiler zones (2 to 4 MB) were the peak of the run's RSS: with OSR off
+// the same listing peaked at 50 MiB instead of 54 and was no slower (ss
+// -tanp, 10 runs each, measured). The functions the loop calls are compiled
+// as they get hot, without OSR; only a loop's own body stays in baseline code.
+//
+// --turbo-inlining and --use-osr are read as each compile is decided, so
+// setting them while Node runs changes only the compiles that follow. They
+// are set back before the command returns: the launcher's code cache is
+// written at exit, and V8 takes a cache only under the flags it was made
+// with. node:v8 costs a run about 1.5 ms to load, so it is loaded only once
+// the work turns out long (off() on the listing's second batch, before
+// anything is hot, or before the owner scan of -p, which reads every
+// descriptor of every process).
 import type v8 from 'node:v8';
 
 export class Inlining {
@@ -25,16 +35,18 @@ export class Inlining {
     if (++this.batches === 2) this.off();
   }
 
-  /** TurboFan's inlining off from now on (once; later calls do nothing) */
+  /** TurboFan's inlining and on-stack replacement off from now on (once; later calls do nothing) */
   off(): void {
     if (this.flags) return;
     this.flags = process.getBuiltinModule('node:v8');
     this.flags.setFlagsFromString('--no-turbo-inlining');
+    this.flags.setFlagsFromString('--no-use-osr');
   }
 
   /** back as Node started, if off() was called */
   restore(): void {
     this.flags?.setFlagsFromString('--turbo-inlining');
+    this.flags?.setFlagsFromString('--use-osr');
     this.flags = null;
   }
 }

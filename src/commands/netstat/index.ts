@@ -401,8 +401,12 @@ function buffered(): { out: (t: string) => void; flush: () => void } {
 
 async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
   const { out, flush } = buffered();
+  // a listing of more than one datagram's sockets, or one with its owners: its hot loops compiled
+  // without inlining or on-stack replacement (src/cli/tiering.ts), as ss's
+  const inlining = new Inlining();
   let owners: Owners | undefined;
   if (f.programs) {
+    inlining.off();
     owners = scanOwners();
     if (owners.denied && !json) process.stderr.write(NOT_ALL);
   }
@@ -417,8 +421,6 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
   const bytes = new ByteLines((b) => void process.stdout.write(b));
   // numeric hosts, no timers, text: InetLines formats each reply as it comes
   const fast = !json && f.numericHosts && !f.timers ? new InetLines(bytes, f, program) : null;
-  // a listing of more than one datagram's sockets: its hot loops compiled without inlining (src/cli/tiering.ts), as ss's
-  const inlining = new Inlining();
   try {
     if (plan.inet) {
       if (!json) out(inetTitle(f));

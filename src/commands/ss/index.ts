@@ -623,6 +623,10 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
       });
     }
   }
+  // a listing of more than one datagram's sockets, or one with its owners: its hot loops compiled
+  // without inlining or on-stack replacement (src/cli/tiering.ts)
+  const inlining = new Inlining();
+  if (o.processes) inlining.off();
   const table = new FastInetTable(c.disabled, write, c.screen, c.layout, {
     numeric: Boolean(o.numeric),
     processes: Boolean(o.processes),
@@ -630,8 +634,6 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
     ifname: interfaceName,
   });
   if (o.header) table.header();
-  // a listing of more than one datagram's sockets: its hot loops compiled without inlining (src/cli/tiering.ts)
-  const inlining = new Inlining();
   const batch = (b: Buffer, at: Int32Array, n: number, t: InetTable) => {
     inlining.batch();
     table.messages(b, at, n, t);
