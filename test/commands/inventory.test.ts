@@ -581,6 +581,36 @@ describe.skipIf(!isRoot)('ss -K closes sockets (SOCK_DESTROY)', () => {
   });
 });
 
+describe.skipIf(!isRoot)('a listing longer than a chunk of kept lines', () => {
+  it('10,001 sockets (over two 4,096-line chunks, each listing rendered once): ss -tan, ss -tanp and netstat -tanp as the real tools list them', async () => {
+    const lab = await Lab.chain({ routers: 0, name: 'many' });
+    try {
+      // 5,000 loopback connections and their listener, in one process
+      const py =
+        "import socket,sys\nl=socket.socket()\nl.bind(('127.0.0.1',0))\nl.listen(4096)\nk=[l]\nfor i in range(5000):\n  c=socket.socket(); c.connect(l.getsockname()); a,_=l.accept(); k+=[c,a]\nprint(len(k),flush=True)\nsys.stdin.read()";
+      const holder = await lab.spawnReady(lab.src, ['sh', '-c', 'ulimit -n 12000 && exec python3 -c "$0"', py]);
+      try {
+        for (const [tool, args] of [
+          ['ss', ['-tan']],
+          ['ss', ['-tanp']],
+          ['netstat', ['-tanp']],
+        ] as const) {
+          const theirs = await lab.exec(lab.src, [tool, ...args]);
+          const ours = await sockitIn(lab, lab.src, [tool, ...args], { env: tool === 'ss' ? { SOCKIT_SS_LAYOUT: '6.1' } : {} });
+          expect(ours.stderr).toBe('');
+          const header = tool === 'ss' ? 1 : 2;
+          expect(lines(ours.stdout, header).length, `${tool} ${args.join(' ')}`).toBe(10_001 + header);
+          expect(lines(ours.stdout, header), `${tool} ${args.join(' ')}`).toEqual(lines(theirs.stdout, header));
+        }
+      } finally {
+        holder.stdin!.end();
+      }
+    } finally {
+      await lab.close();
+    }
+  }, 60_000);
+});
+
 describe.skipIf(!isRoot)('bad input', () => {
   it.each([
     [['ss', '-t', 'dportt', '=', ':22'], "sockit ss: bad filter at 'dportt': expected src, dst, sport, dport, dev, fwmark, autobound, not or '('"],

@@ -69,16 +69,29 @@ typedef struct {
   u32 local, peer; /* token ids */
 } Line;
 
-static Line *lines, *held;
-static u32 nlines, caplines, nheld, capheld;
+/* Lines in chunks, kept from render to render and never copied: a bump
+ * allocator frees nothing, so arrays doubled by copying would hold every
+ * size they had been (twice the lines at the end), where chunks hold the
+ * lines and one chunk's slack. */
+#define CHUNK_LINES 4096u
+#define MAX_CHUNKS 1024u
 
-static Line *push(Line **a, u32 *n, u32 *cap) {
-  if (*n == *cap) {
-    u32 c = *cap ? 2 * *cap : 1024;
-    *a = more(*a, *n * sizeof(Line), c * sizeof(Line));
-    *cap = c;
-  }
-  return &(*a)[(*n)++];
+typedef struct {
+  Line *chunk[MAX_CHUNKS];
+  u32 n;
+} Lines;
+
+static Lines lines, held;
+
+static Line *push(Lines *a) {
+  u32 c = a->n / CHUNK_LINES;
+  if (c == MAX_CHUNKS) __builtin_trap();
+  if (!a->chunk[c]) a->chunk[c] = alloc(CHUNK_LINES * sizeof(Line));
+  return &a->chunk[c][a->n++ % CHUNK_LINES];
+}
+
+static Line *line_at(const Lines *a, u32 i) {
+  return &a->chunk[i / CHUNK_LINES][i % CHUNK_LINES];
 }
 
 // ---------- tokens (made in JavaScript: token_new) ----------
@@ -199,7 +212,7 @@ EXPORT(maxlen_ptr) i32 *maxlen_ptr(void) {
 }
 
 EXPORT(lines_count) u32 lines_count(void) {
-  return nlines;
+  return lines.n;
 }
 
 static u32 digits(u32 v) {
@@ -226,7 +239,7 @@ static int counted(u32 bytes) {
 
 /** the header's tokens measured (Columns.measure()) and its line kept */
 EXPORT(header_line) void header_line(void) {
-  Line *l = push(&lines, &nlines, &caplines);
+  Line *l = push(&lines);
   l->kind = HEADER_LINE;
   if (pending > maxlen[held_col]) maxlen[held_col] = pending;
   u32 bytes = 0;
@@ -267,7 +280,7 @@ static void measure(const Line *l) {
 }
 
 static void add(const Line *l) {
-  Line *d = push(&lines, &nlines, &caplines);
+  Line *d = push(&lines);
   *d = *l;
   measure(d);
 }
@@ -377,7 +390,7 @@ EXPORT(datagram) i32 datagram(u32 n, u32 seq, u32 kind, u32 split) {
     l.wq = ld32(m + 60);
     l.local = address(m + 8, family, only, ld32(m + 40), 0);
     l.peer = address(m + 24, family, only, 0, 1);
-    if (split && family == 10) *push(&held, &nheld, &capheld) = l;
+    if (split && family == 10) *push(&held) = l;
     else add(&l);
   }
   return -1;
@@ -385,8 +398,8 @@ EXPORT(datagram) i32 datagram(u32 n, u32 seq, u32 kind, u32 split) {
 
 /** the held IPv6 lines, listed now */
 EXPORT(held_lines) void held_lines(void) {
-  for (u32 i = 0; i < nheld; i++) add(&held[i]);
-  nheld = 0;
+  for (u32 i = 0; i < held.n; i++) add(line_at(&held, i));
+  held.n = 0;
 }
 
 // ---------- render (fast.ts render(), numeric) ----------
@@ -460,8 +473,8 @@ EXPORT(render_lines) void render_lines(void) {
   // the longest a line can be: no token is longer than its column's measure
   u32 most = 32;
   for (i32 k = 0; k < ncols; k++) most += (u32)layout[3 + 4 * k] + (u32)maxlen[layout[1 + 4 * k]] + 1;
-  for (u32 i = 0; i < nlines; i++) {
-    const Line *l = &lines[i];
+  for (u32 i = 0; i < lines.n; i++) {
+    const Line *l = line_at(&lines, i);
     if (l->kind == HEADER_LINE) {
       flush();
       js_header();
@@ -491,7 +504,7 @@ EXPORT(render_lines) void render_lines(void) {
     pos = (u32)(p - out);
   }
   flush();
-  nlines = 0;
+  lines.n = 0;
   token_bytes = 0;
   pending = 0;
   for (int c = 0; c < NCOLS; c++) maxlen[c] = 0;
