@@ -220,6 +220,11 @@ describe('standard output that cannot be written', () => {
     ['sockopt', '--table'],
     ['connect', '--json 127.0.0.1 1'],
     ['daytime', 'client --help'],
+    // the listings write(2) to descriptor 1 themselves (stdoutSink), in 64 KiB buffers
+    ['ss', '-tan'],
+    ['ss', '-ta'],
+    ['netstat', '-tan'],
+    ['netstat', '-ta'],
   ])('sockit %s %s >/dev/full: one line, exit 1', async (cmd, args) => {
     const r = await sh(`"$NODE" "$SOCKIT" ${cmd} ${args} >/dev/full`);
     expect(r).toMatchObject({ code: 1, stdout: '', stderr: `sockit ${cmd}: write error: No space left on device\n` });
@@ -241,6 +246,8 @@ describe('standard output that cannot be written', () => {
       ['ping', '-c1 127.0.0.1'],
       ['connect', '--json 127.0.0.1 1'],
       ['sockopt', '--table'],
+      ['ss', '-tan'],
+      ['netstat', '-tan'],
     ] as const) {
       const r = await sh(`"$NODE" "$SOCKIT" ${cmd} ${args} >&-`);
       expect(r, cmd).toMatchObject({ code: 1, stderr: `sockit ${cmd}: write error: Bad file descriptor\n` });

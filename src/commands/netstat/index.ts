@@ -27,6 +27,7 @@ import { readCounters } from '../../stack/inventory/snmp.js';
 import { StatisticsText, groupShown } from './statistics.js';
 import { InetLines } from './fast.js';
 import { Inlining } from '../../cli/tiering.js';
+import { stdoutSink } from '../../cli/stdio.js';
 import { ByteLines } from '../../output/bytes.js';
 import { TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags } from './text.js';
 
@@ -387,7 +388,7 @@ function shown(s: InetSocket, f: Flags): boolean {
 function buffered(): { out: (t: string) => void; flush: () => void } {
   let pending = '';
   const flush = () => {
-    if (pending) process.stdout.write(pending);
+    if (pending) stdoutSink().write(pending);
     pending = '';
   };
   return {
@@ -418,7 +419,9 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
   };
   let count = 0;
   const inv = new Inventory();
-  const bytes = new ByteLines((b) => void process.stdout.write(b));
+  // write(2) to descriptor 1 (stdoutSink), which keeps no buffer: one 64 KiB buffer for the whole listing, where
+  // the stream's writes kept each one written (as much garbage as the output) until a collection
+  const bytes = new ByteLines((b) => void stdoutSink().write(b), true);
   // numeric hosts, no timers, text: InetLines formats each reply as it comes
   const fast = !json && f.numericHosts && !f.timers ? new InetLines(bytes, f, program) : null;
   try {
