@@ -26,27 +26,48 @@
 // descriptor of every process).
 import type v8 from 'node:v8';
 
+// --no-use-osr implies --no-maglev-osr where that flag exists (V8 12 on: Node 22 and later), and
+// --use-osr does not imply it back: the restore sets it too, or V8 rejects the cache (Node 22, measured)
+const MAGLEV_OSR = Number(process.versions.v8.split('.')[0]) >= 12;
+
+/** whether Node was started with flags matching re (its command line or NODE_OPTIONS): those it keeps */
+function started(re: RegExp): boolean {
+  return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => re.test(a));
+}
+
 export class Inlining {
   private flags: typeof v8 | null = null;
   private batches = 0;
+  private inlining = false;
+  private osr = false;
 
   /** a listing's next batch of sockets: from the second on (more than one datagram's: a long listing), off() */
   batch(): void {
     if (++this.batches === 2) this.off();
   }
 
-  /** TurboFan's inlining and on-stack replacement off from now on (once; later calls do nothing) */
+  /**
+   * TurboFan's inlining and on-stack replacement off from now on (once;
+   * later calls do nothing); a Node started with flags of either keeps them.
+   */
   off(): void {
     if (this.flags) return;
     this.flags = process.getBuiltinModule('node:v8');
-    this.flags.setFlagsFromString('--no-turbo-inlining');
-    this.flags.setFlagsFromString('--no-use-osr');
+    this.inlining = !started(/inlining/);
+    this.osr = !started(/osr/);
+    if (this.inlining) this.flags.setFlagsFromString('--no-turbo-inlining');
+    if (this.osr) this.flags.setFlagsFromString('--no-use-osr');
   }
 
   /** back as Node started, if off() was called */
   restore(): void {
-    this.flags?.setFlagsFromString('--turbo-inlining');
-    this.flags?.setFlagsFromString('--use-osr');
+    const f = this.flags;
+    if (!f) return;
+    if (this.inlining) f.setFlagsFromString('--turbo-inlining');
+    if (this.osr) {
+      f.setFlagsFromString('--use-osr');
+      if (MAGLEV_OSR) f.setFlagsFromString('--maglev-osr');
+    }
     this.flags = null;
   }
 }
