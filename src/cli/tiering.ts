@@ -87,7 +87,7 @@ export class LiftoffOnly {
 
   /** the modules compiled from now on on Liftoff alone */
   on(): void {
-    if (this.flags || [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /liftoff|wasm-(dynamic-tiering|tier-up)/.test(a))) return;
+    if (this.flags || started(/liftoff|wasm-(dynamic-tiering|tier-up)/)) return;
     this.flags = process.getBuiltinModule('node:v8');
     this.flags.setFlagsFromString('--liftoff-only');
   }

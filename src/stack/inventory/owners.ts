@@ -69,10 +69,16 @@ class OwnerIndex {
   private nexts: Int32Array[] = [];
   private keys = new Uint32Array(1);
   private heads = new Int32Array(1);
-  n = 0;
+  private n = 0;
   /** per process with sockets: its first descriptor's number, pid and names */
-  readonly runFrom: number[] = [];
-  readonly runs: { pid: number; comm: string; program: string }[] = [];
+  private readonly runFrom: number[] = [];
+  private readonly runs: { pid: number; comm: string; program: string }[] = [];
+
+  /** the process whose descriptors add() gets from now on */
+  process(pid: number, comm: string, program: string): void {
+    this.runFrom.push(this.n);
+    this.runs.push({ pid, comm, program });
+  }
 
   add(inode: number, fd: number): void {
     if (inode <= 0 || inode > 0xffffffff) return;
@@ -161,27 +167,26 @@ function decimal(b: Uint8Array, at: number, end: number, stop: number): number {
 // "socket:["
 const SOCKET = [0x73, 0x6f, 0x63, 0x6b, 0x65, 0x74, 0x3a, 0x5b];
 
-// a descriptor's name in /proc/PID/fd, NUL-ended, rewritten for each (no string per descriptor)
+// a descriptor's name in /proc/PID/fd, NUL-ended, copied from its dirent for each (no string per descriptor)
 const name = Buffer.alloc(12);
-function fdName(fd: number): Buffer {
-  let end = 1;
-  for (let v = fd; v >= 10; v = Math.floor(v / 10)) end++;
-  name[end] = 0;
-  for (let p = end - 1, v = fd; p >= 0; p--, v = Math.floor(v / 10)) name[p] = 0x30 + (v % 10);
+function fdName(dirents: Buffer, at: number): Buffer {
+  let i = 0;
+  for (; dirents[at + i] !== 0; i++) name[i] = dirents[at + i]!;
+  name[i] = 0;
   return name;
 }
 
 /**
  * The numbered entries of a directory in the kernel's order (for /proc and
  * /proc/PID/fd, ascending: the order ss's readdir sees), by getdents64 into
- * `buf`; each goes to `each`.
+ * `buf`; each goes to `each` with where its name lies in `buf`.
  */
-function entries(fd: number, buf: Buffer, each: (n: number) => void): void {
+function entries(fd: number, buf: Buffer, each: (n: number, name: number) => void): void {
   for (let got = native.getdents64(fd, buf); got > 0; got = native.getdents64(fd, buf)) {
     // struct linux_dirent64: d_reclen (u16) at 16, d_name (NUL-ended) at 19
     for (let at = 0; at < got; at += buf.readUInt16LE(at + 16)) {
       const n = decimal(buf, at + 19, at + buf.readUInt16LE(at + 16), 0);
-      if (n >= 0) each(n);
+      if (n >= 0) each(n, at + 19);
     }
   }
 }
@@ -215,10 +220,10 @@ export function scanOwners(): Owners {
       }
       let named = false;
       try {
-        entries(dir, fdDirents, (fd) => {
+        entries(dir, fdDirents, (fd, at) => {
           let len: number;
           try {
-            len = native.readlinkat(dir, fdName(fd), link);
+            len = native.readlinkat(dir, fdName(fdDirents, at), link);
           } catch {
             return; // closed since the directory was read
           }
@@ -228,8 +233,7 @@ export function scanOwners(): Owners {
           if (inode < 0) return;
           if (!named) {
             named = true;
-            index.runFrom.push(index.n);
-            index.runs.push({ pid, comm: comm(pid), program: program(pid) });
+            index.process(pid, comm(pid), program(pid));
           }
           index.add(inode, fd);
         });
