@@ -500,3 +500,46 @@ describe.skipIf(!isRoot)('-g of a /22 in an empty network namespace (no route: e
     }, 60_000);
   }
 });
+
+// A /22 that answers: 127.0.0.0/22 lies on the loopback of a network namespace of its own
+// (unshare -n, lo brought up), so its 1,022 addresses are all local and every echo request is
+// answered without leaving the namespace. fping 5.1 and sockit fping must find all of them alive
+// and say so with the same bytes (times masked; default mode's lines come in reply order).
+describe.skipIf(!isRoot)('-g of a /22 that answers: 127.0.0.0/22 on the loopback of a namespace of its own', () => {
+  const onLoopback = (argv: string[]): Promise<CliResult> =>
+    new Promise((resolve) => {
+      const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...argv], {
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+  const sorted = (t: string) => mask(t).split('\n').sort().join('\n');
+
+  it('fping -g 127.0.0.0/22 -i 1: 1,022 lines "is alive", exit 0', async () => {
+    const args = ['-g', '127.0.0.0/22', '-i', '1'];
+    const f = await onLoopback(['fping', ...args]);
+    const s = await onLoopback([process.execPath, sockitBin, 'fping', ...args]);
+    expect(f.stdout.match(/ is alive$/gm)?.length).toBe(1022);
+    expect(sorted(s.stdout)).toBe(sorted(f.stdout));
+    expect(mask(s.stderr)).toBe(mask(f.stderr));
+    expect(s.code).toBe(0);
+    expect(f.code).toBe(0);
+  }, 60_000);
+
+  it('fping -g 127.0.0.0/22 -c 2 -q -s -i 1: every summary 2/2/0%, the -s block, exit 0', async () => {
+    const args = ['-g', '127.0.0.0/22', '-c', '2', '-q', '-s', '-i', '1', '-p', '20'];
+    const f = await onLoopback(['fping', ...args]);
+    const s = await onLoopback([process.execPath, sockitBin, 'fping', ...args]);
+    expect(s.stderr.match(/ : xmt\/rcv\/%loss = 2\/2\/0%, min\/avg\/max = /g)?.length).toBe(1022);
+    expect(s.stderr).toMatch(/^ +1022 targets\n +1022 alive\n +0 unreachable$/m);
+    expect(s.stdout).toBe(f.stdout);
+    expect(mask(s.stderr)).toBe(mask(f.stderr));
+    expect(s.code).toBe(f.code);
+    expect(s.code).toBe(0);
+  }, 60_000);
+});
