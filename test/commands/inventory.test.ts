@@ -582,7 +582,7 @@ describe.skipIf(!isRoot)('ss -K closes sockets (SOCK_DESTROY)', () => {
 });
 
 describe.skipIf(!isRoot)('a listing longer than a chunk of kept lines', () => {
-  it('10,001 sockets (over two 4,096-line chunks, each listing rendered once): ss -tan, ss -tanp and netstat -tanp as the real tools list them', async () => {
+  it('10,001 sockets (over two 4,096-line chunks, each listing rendered once): ss -tan, ss -tanp, netstat -tan and netstat -tanp as the real tools list them', async () => {
     const lab = await Lab.chain({ routers: 0, name: 'many' });
     try {
       // 5,000 loopback connections and their listener, in one process
@@ -593,6 +593,7 @@ describe.skipIf(!isRoot)('a listing longer than a chunk of kept lines', () => {
         for (const [tool, args] of [
           ['ss', ['-tan']],
           ['ss', ['-tanp']],
+          ['netstat', ['-tan']],
           ['netstat', ['-tanp']],
         ] as const) {
           const theirs = await lab.exec(lab.src, [tool, ...args]);

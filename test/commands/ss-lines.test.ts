@@ -14,6 +14,10 @@ import { ALL_STATES, Inventory } from '../../src/stack/inventory/index.js';
 import { TCPDIAG_GETSOCK } from '../../src/stack/abi/sock_diag.js';
 import { NetlinkSocket } from '../../src/stack/netlink/socket.js';
 import { FastInetTable } from '../../src/commands/ss/fast.js';
+import { InetLines } from '../../src/commands/netstat/fast.js';
+import { WasmInetLines } from '../../src/commands/netstat/lines.js';
+import type { Flags } from '../../src/commands/netstat/text.js';
+import { ByteLines } from '../../src/output/bytes.js';
 import { WasmInetTable } from '../../src/commands/ss/lines.js';
 import { COL, type Layout } from '../../src/commands/ss/text.js';
 import { parseAddress } from '../../src/stack/packet/addr.js';
@@ -68,9 +72,10 @@ function addressBytes(text: string): Buffer {
   return b;
 }
 
-/** one inet_diag_msg with a v6only attribute on some IPv6 ones */
-function socketMessage(r: (n: number) => number): Buffer {
-  const family = r(3) ? 2 : 10;
+/** one inet_diag_msg with a v6only attribute on some IPv6 ones (of `only` family, or either) */
+function socketMessage(r: (n: number) => number, only?: 2 | 10): Buffer {
+  const f = r(3) ? 2 : 10;
+  const family = only ?? f;
   const list = family === 2 ? V4 : V6;
   const m = Buffer.alloc(72);
   m[0] = family;
@@ -93,7 +98,7 @@ function socketMessage(r: (n: number) => number): Buffer {
 }
 
 /** replies to pack into datagrams of at most 64 KiB: sockets, and what `extra` adds at the k-th */
-function dump(count: number, seed: number, extra?: (k: number, seq: number, type: number) => Buffer[]) {
+function dump(count: number, seed: number, extra?: (k: number, seq: number, type: number) => Buffer[], family?: 2 | 10) {
   return (seq: number, type: number): Buffer[] => {
     const r = random(seed);
     const out: Buffer[] = [];
@@ -110,7 +115,7 @@ function dump(count: number, seed: number, extra?: (k: number, seq: number, type
     };
     for (let k = 0; k < count; k++) {
       for (const m of extra?.(k, seq, type) ?? []) put(m);
-      put(msg(type, seq, socketMessage(r)));
+      put(msg(type, seq, socketMessage(r, family)));
     }
     put(msg(NLMSG_DONE, seq, Buffer.alloc(4)));
     out.push(Buffer.concat(cur));
@@ -153,7 +158,7 @@ async function list(how: 'js' | 'wasm', datagrams: (seq: number, type: number) =
       const t = WasmInetTable.create(disabled, write, shape.screen, shape.layout, IFNAME)!;
       expect(t).not.toBeNull();
       if (shape.header) t.headerLine();
-      src = await k.inv.tcpDatagrams(ALL_STATES, t);
+      src = await k.inv.tcpDatagrams(ALL_STATES, t.reader);
       t.render();
     }
     await k.serve;
@@ -269,19 +274,133 @@ describe('ss lines in WebAssembly against fast.ts', () => {
   });
 });
 
-describe('sockit ss without WebAssembly', () => {
+/** netstat's Internet lines from a fake kernel's dump: TCP's one walk of both families, or one table of one family */
+async function netstatList(how: 'js' | 'wasm', datagrams: (seq: number, type: number) => Buffer[], f: Flags, table: 'tcp' | 'udp' | 'raw', family?: 4 | 6) {
+  const k = fakeKernel(datagrams);
+  const chunks: Buffer[] = [];
+  const write = (b: Buffer) => void chunks.push(Buffer.from(b));
+  let src: string | null;
+  let count = 0;
+  try {
+    if (how === 'js') {
+      const bytes = new ByteLines(write);
+      const t = new InetLines(bytes, f, () => undefined);
+      const each = (b: Buffer, at: Int32Array, n: number, label: string) => {
+        for (let i = 0; i < 2 * n; i += 2) if (t.message(b, at[i]!, table, label)) count++;
+      };
+      if (family === undefined) src = await k.inv.tcpRaw(ALL_STATES, (b, at, n, fam) => each(b, at, n, fam === 6 ? 'tcp6' : 'tcp'));
+      else src = await k.inv.inetRaw(table, family, ALL_STATES, (b, at, n) => each(b, at, n, family === 6 ? `${table}6` : table));
+      bytes.flush();
+    } else {
+      const t = WasmInetLines.create(f, write)!;
+      expect(t).not.toBeNull();
+      src = family === undefined ? await k.inv.tcpDatagrams(ALL_STATES, t.reader) : await k.inv.inetDatagrams(table, family, ALL_STATES, t.reader);
+      t.flush();
+      count = t.count;
+      t.close();
+    }
+    await k.serve;
+  } finally {
+    k.inv.close();
+    k.close();
+  }
+  return { out: Buffer.concat(chunks).toString('latin1'), src, count, reports: k.inv.reports.map((r) => JSON.stringify(r)), received: k.inv.received };
+}
+
+describe('netstat lines in WebAssembly against fast.ts', () => {
+  const flags = (o: Partial<Flags>): Flags => ({
+    all: false,
+    listening: false,
+    numericHosts: true,
+    numericPorts: true,
+    numericUsers: false,
+    extend: 0,
+    programs: false,
+    timers: false,
+    wide: false,
+    ...o,
+  });
+  const shapes: Partial<Flags>[] = [{ all: true }, { listening: true }, {}, { all: true, wide: true }, { listening: true, wide: true, extend: 1 }];
+
+  it('the same bytes and counts for -a, -l, neither and -W, TCP over both families (IPv6 after IPv4), UDP and RAW of each family', async () => {
+    let seed = 100;
+    for (const o of shapes) {
+      const f = flags(o);
+      const runs: [table: 'tcp' | 'udp' | 'raw', family: 4 | 6 | undefined][] = [
+        ['tcp', undefined],
+        ['udp', 4],
+        ['udp', 6],
+        ['raw', 4],
+        ['raw', 6],
+      ];
+      for (const [table, family] of runs) {
+        const d = dump(1500, seed++, undefined, family === undefined ? undefined : family === 4 ? 2 : 10);
+        const js = await netstatList('js', d, f, table, family);
+        const wasm = await netstatList('wasm', d, f, table, family);
+        const what = `${JSON.stringify(o)} ${table}${family ?? ''}`;
+        expect(wasm.out, what).toBe(js.out);
+        expect(wasm.count, what).toBe(js.count);
+        expect(wasm.src, what).toBe(js.src);
+        expect(wasm.reports, what).toEqual(js.reports);
+        expect(wasm.received, what).toBe(js.received);
+        expect(js.count, what).toBeGreaterThan(0);
+        expect(js.out.split('\n').length - 1, what).toBe(js.count);
+      }
+    }
+  });
+
+  it('what the lines hold: v4-mapped addresses as IPv4, long IPv6 endpoints cut to 22 without -W, whole with it, queues past six digits', async () => {
+    const cut = await netstatList('wasm', dump(2000, 42), flags({ all: true }), 'tcp');
+    const whole = await netstatList('wasm', dump(2000, 42), flags({ all: true, wide: true }), 'tcp');
+    const lines = cut.out.split('\n').slice(0, -1);
+    const firstV6 = lines.findIndex((l) => l.startsWith('tcp6'));
+    expect(firstV6).toBeGreaterThan(0);
+    expect(lines.slice(firstV6).every((l) => l.startsWith('tcp6 '))).toBe(true);
+    expect(cut.out).toMatch(/ 192\.0\.2\.9:/);
+    expect(cut.out).not.toContain('::ffff:');
+    expect(cut.out).toMatch(/ 2001:db8:0:1:2:3:4:\d*:\d+ /);
+    expect(whole.out).toContain(' 2001:db8:0:1:2:3:4:5:');
+    expect(cut.out).toContain(' 4294967295 ');
+  });
+
+  it('malformed replies reported and left out, and a dump that ends in an error, as the JavaScript walk does', async () => {
+    const bad = (k: number, seq: number, type: number): Buffer[] => (k % 97 === 5 ? [msg(type, seq, Buffer.alloc(40))] : []);
+    const f = flags({ all: true });
+    const js = await netstatList('js', dump(1000, 3, bad), f, 'tcp');
+    const wasm = await netstatList('wasm', dump(1000, 3, bad), f, 'tcp');
+    expect(wasm).toEqual(js);
+    expect(js.reports.length).toBe(11);
+    const error = (seq: number, type: number) => {
+      const d = dump(50, 9)(seq, type);
+      const e = Buffer.alloc(20);
+      e.writeInt32LE(-16, 0);
+      d[d.length - 1] = Buffer.concat([msg(type, seq, Buffer.alloc(72, 2).fill(0, 1)), msg(NLMSG_ERROR, seq, e)]);
+      return d;
+    };
+    const je = await netstatList('js', error, f, 'tcp');
+    const we = await netstatList('wasm', error, f, 'tcp');
+    expect(we.src).toBeNull();
+    expect(we).toEqual(je);
+  });
+});
+
+describe('sockit ss and netstat without WebAssembly', () => {
   it('node --jitless lists through fast.ts, the same lines', () => {
     // in a namespace of its own, with listeners and a connection that stay for both runs
     const bin = join(root, 'bin', 'sockit');
     const hold =
       'import socket,time; a=socket.create_server(("127.0.0.1",7007)); b=socket.create_server(("::1",7008),family=socket.AF_INET6); ' +
       'c=socket.create_connection(("127.0.0.1",7007)); d=a.accept(); print("up",flush=True); time.sleep(30)';
-    const script = `ip link set lo up && { python3 -c '${hold}' & } && sleep 0.5 && ${process.execPath} ${bin} ss -tan && echo --- && ${process.execPath} --jitless ${bin} ss -tan; s=$?; kill $!; exit $s`;
+    const node = process.execPath;
+    const script = `ip link set lo up && { python3 -c '${hold}' & } && sleep 0.5 && ${node} ${bin} ss -tan && echo --- && ${node} --jitless ${bin} ss -tan && echo --- && ${node} ${bin} netstat -tan && echo --- && ${node} --jitless ${bin} netstat -tan; s=$?; kill $!; exit $s`;
     const r = spawnSync('unshare', ['-n', 'bash', '-c', script], { encoding: 'latin1', env: { ...process.env, SOCKIT_NO_CODE_CACHE: '1' } });
     expect(r.status).toBe(0);
-    const [a, b] = r.stdout.replace(/^up\n/m, '').split('---\n');
+    const [a, b, c, d] = r.stdout.replace(/^up\n/m, '').split('---\n');
     expect(a).toMatch(/^State +Recv-Q Send-Q Local Address:Port +Peer Address:Port/);
     expect(a!.split('\n').filter((l) => /ESTAB|LISTEN/.test(l))).toHaveLength(4);
     expect(b).toBe(a);
+    expect(c).toMatch(/^Active Internet connections \(servers and established\)\n/);
+    expect(c!.split('\n').filter((l) => /ESTABLISHED|LISTEN/.test(l))).toHaveLength(4);
+    expect(d).toBe(c);
   });
 });

@@ -2,6 +2,9 @@
 // -o, written as bytes straight from each sock_diag reply: no record and no
 // string per socket (addresses and port names are made once each). The
 // same printf widths as inetLine; finish() adds -ee's and -p's columns.
+// With numeric ports too and neither -ee nor -p, lines.ts writes the same
+// bytes from WebAssembly; this is the path for the rest, and where there is
+// no WebAssembly (node --jitless).
 import { AddressTexts, type InetTable } from '../../stack/inventory/index.js';
 import { INET_DIAG_MSG as M } from '../../stack/abi/sock_diag.js';
 import { type ByteLines, digits } from '../../output/bytes.js';

@@ -26,6 +26,7 @@ import { ifconfigBlock } from './ifconfig.js';
 import { readCounters } from '../../stack/inventory/snmp.js';
 import { StatisticsText, groupShown } from './statistics.js';
 import { InetLines } from './fast.js';
+import { WasmInetLines } from './lines.js';
 import { Inlining } from '../../cli/tiering.js';
 import { stdoutSink } from '../../cli/stdio.js';
 import { ByteLines } from '../../output/bytes.js';
@@ -424,6 +425,8 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
   const bytes = new ByteLines((b) => void stdoutSink().write(b), true);
   // numeric hosts, no timers, text: InetLines formats each reply as it comes
   const fast = !json && f.numericHosts && !f.timers ? new InetLines(bytes, f, program) : null;
+  // numeric ports too, no -ee or -p: the module of ss's lines reads the datagrams and writes the lines (lines.ts)
+  const wasm = fast ? WasmInetLines.create(f, (b) => void stdoutSink().write(b)) : null;
   try {
     if (plan.inet) {
       if (!json) out(inetTitle(f));
@@ -432,11 +435,14 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
         const both = fast && table === 'tcp' && plan.families[0] === 4 && plan.families[1] === 6;
         if (both) {
           flush();
-          const src = await inv.tcpRaw(TCP_PROC_STATES, (b, at, n, family) => {
-            inlining.batch();
-            const label = family === 6 ? 'tcp6' : 'tcp';
-            for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
-          });
+          const src = wasm
+            ? await inv.tcpDatagrams(TCP_PROC_STATES, wasm.reader)
+            : await inv.tcpRaw(TCP_PROC_STATES, (b, at, n, family) => {
+                inlining.batch();
+                const label = family === 6 ? 'tcp6' : 'tcp';
+                for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
+              });
+          wasm?.flush();
           bytes.flush();
           if (src) continue;
         }
@@ -447,10 +453,13 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
             // the lines straight from the replies (fast.ts); /proc/net's records when netlink cannot answer
             flush();
             const label = family === 6 ? `${table}6` : table;
-            const src = await inv.inetRaw(table, family, states, (b, at, n) => {
-              inlining.batch();
-              for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
-            });
+            const src = wasm
+              ? await inv.inetDatagrams(table, family, states, wasm.reader)
+              : await inv.inetRaw(table, family, states, (b, at, n) => {
+                  inlining.batch();
+                  for (let k = 0; k < 2 * n; k += 2) if (fast.message(b, at[k]!, table, label)) count++;
+                });
+            wasm?.flush();
             bytes.flush();
             if (src) continue;
           }
@@ -487,10 +496,11 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
     }
   } finally {
     inlining.restore();
+    wasm?.close();
     inv.close();
     flush();
   }
-  return count;
+  return count + (wasm?.count ?? 0);
 }
 
 function unixStateName(s: UnixSocket & ProcUnix): string {

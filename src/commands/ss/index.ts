@@ -615,8 +615,8 @@ async function showFast(o: Options, sel: Selection): Promise<number> {
     if (lines) {
       if (o.header) lines.headerLine();
       return listInet(sel, {
-        both: (inv, states) => inv.tcpDatagrams(states, lines),
-        one: (inv, table, family, states) => inv.inetDatagrams(table, family, states, lines),
+        both: (inv, states) => inv.tcpDatagrams(states, lines.reader),
+        one: (inv, table, family, states) => inv.inetDatagrams(table, family, states, lines.reader),
         record: (s) => lines.record(s),
         render: () => lines.render(),
         close: () => lines.close(),

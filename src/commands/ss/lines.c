@@ -6,6 +6,11 @@
 // Policy-free: no text but ss's state names; the address tokens come from
 // JavaScript (addr_token), the column widths too (lines.ts, Columns).
 //
+// The same module writes netstat's numeric Internet lines (netstat -tan and
+// the like; netstat/lines.ts drives it, netstat_configure()): each shown
+// socket's line as it is read, in tcp_do_one's widths, with no column to
+// measure.
+//
 // Built by scripts/wasm.mjs (clang --target=wasm32, no libc) into
 // lines-wasm.ts; `npm run wasm` after a change here.
 typedef unsigned char u8;
@@ -291,6 +296,11 @@ EXPORT(add_line) void add_line(u32 kind, u32 state, u32 rq, u32 wq, u32 local, u
   add(&l);
 }
 
+// netstat's mode (netstat_configure), its lines written by ns_line() below the render
+static u32 ns_on, ns_all, ns_listening, ns_wide, ns_count;
+static int ns_shown(const u8 *m, u8 family, u32 kind);
+static void ns_line(const Line *l);
+
 // ---------- sock_diag datagrams (NetlinkSocket.walk, Inventory.checked, inetDiagCheck) ----------
 
 static u8 rx[65536];
@@ -379,6 +389,14 @@ EXPORT(datagram) i32 datagram(u32 n, u32 seq, u32 kind, u32 split) {
       continue;
     }
     u8 family = m[0];
+    if (ns_on) {
+      if (!ns_shown(m, family, kind)) continue;
+      Line l = {(u8)kind, m[1], (u16)be16(m + 4), (u16)be16(m + 6), family == 10, ld32(m + 56), ld32(m + 60), address(m + 8, family, 0, 0, 0),
+                address(m + 24, family, 0, 0, 1)};
+      if (split && family == 10) *push(&held) = l;
+      else ns_line(&l);
+      continue;
+    }
     u8 only = family == 10 && v6only(m, mlen);
     Line l;
     l.kind = (u8)kind;
@@ -398,7 +416,10 @@ EXPORT(datagram) i32 datagram(u32 n, u32 seq, u32 kind, u32 split) {
 
 /** the held IPv6 lines, listed now */
 EXPORT(held_lines) void held_lines(void) {
-  for (u32 i = 0; i < held.n; i++) add(line_at(&held, i));
+  for (u32 i = 0; i < held.n; i++) {
+    if (ns_on) ns_line(line_at(&held, i));
+    else add(line_at(&held, i));
+  }
   held.n = 0;
 }
 
@@ -508,4 +529,90 @@ EXPORT(render_lines) void render_lines(void) {
   token_bytes = 0;
   pending = 0;
   for (int c = 0; c < NCOLS; c++) maxlen[c] = 0;
+}
+
+// ---------- netstat's Internet lines (netstat/fast.ts InetLines, numeric hosts and ports, no -e -e, -p or -o) ----------
+
+/** netstat's mode from now on: -a, -l, -W */
+EXPORT(netstat_configure) void netstat_configure(u32 all, u32 listening, u32 wide) {
+  ns_on = 1;
+  ns_all = all;
+  ns_listening = listening;
+  ns_wide = wide;
+}
+
+/** the lines written so far */
+EXPORT(netstat_count) u32 netstat_count(void) {
+  return ns_count;
+}
+
+/** what ns_line() has not written yet, written */
+EXPORT(netstat_flush) void netstat_flush(void) {
+  flush();
+}
+
+/** tcp_do_one: a remote port; udp_do_one, raw_do_one: a remote address; shown unless -l and -a disagree with it */
+static int ns_shown(const u8 *m, u8 family, u32 kind) {
+  if (ns_all) return 1;
+  int remote = 0;
+  if (kind == 0) remote = be16(m + 6) != 0;
+  else
+    for (u32 i = 0; i < (family == 2 ? 4u : 16u); i++) remote |= m[24 + i] != 0;
+  return remote != (int)ns_listening;
+}
+
+static const char *const NS_TCP_STATE[12] = {"",          "ESTABLISHED", "SYN_SENT",   "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+                                             "TIME_WAIT", "CLOSE",       "CLOSE_WAIT", "LAST_ACK", "LISTEN",    "CLOSING"};
+static const u8 NS_TCP_STATE_LEN[12] = {0, 11, 8, 8, 9, 9, 9, 5, 10, 8, 6, 7};
+
+static u8 *bytes(u8 *p, const u8 *s, u32 n) {
+  copy(p, s, n);
+  return p + n;
+}
+
+/** addr_do_one's "addr:port" ('*' for port 0), cut to 22 without -W as endpoint() cuts it, padded to 23 */
+static u8 *ns_endpoint(u8 *p, u32 tok, u32 port) {
+  u8 *from = p;
+  i32 hl = tok_len[tok], pl = port ? port_len(port) : 1;
+  p = bytes(p, tok_ptr[tok], (u32)(!ns_wide && hl + pl > 22 ? 22 - pl : hl));
+  *p++ = ':';
+  if (port == 0) *p++ = '*';
+  else p = uint(p, port);
+  return spaces(p, 23 - (i32)(p - from));
+}
+
+/** a queue: %6ld */
+static u8 *ns_queue(u8 *p, u32 v) {
+  p = spaces(p, 6 - (i32)digits(v));
+  p = uint(p, v);
+  *p++ = ' ';
+  return p;
+}
+
+/** one line of netstat's Internet table (inetLine, fast.ts message()) */
+static void ns_line(const Line *l) {
+  if (pos + 256 > OUT_SIZE) flush();
+  u8 *p = out + pos;
+  u32 kind = l->kind;
+  p = bytes(p, (const u8 *)NETID_NAME[kind], 3);
+  if (l->pad) *p++ = '6';
+  p = spaces(p, (kind == 1 ? 5 : 4) - (l->pad ? 4 : 3) + (kind == 1 ? 1 : 2));
+  p = ns_queue(p, l->rq);
+  // /proc/net/tcp's tx_queue of a listener is write_seq - snd_una (0); sock_diag reports the backlog limit
+  p = ns_queue(p, kind == 0 && l->state == 10 ? 0 : l->wq);
+  p = ns_endpoint(p, l->local, l->sport);
+  *p++ = ' ';
+  p = ns_endpoint(p, l->peer, l->dport);
+  *p++ = ' ';
+  u8 *from = p;
+  if (kind == 0) {
+    if (l->state < 12) p = bytes(p, (const u8 *)NS_TCP_STATE[l->state], NS_TCP_STATE_LEN[l->state]);
+  } else if (kind == 1) {
+    if (l->state == 1) p = bytes(p, (const u8 *)"ESTABLISHED", 11);
+    else if (l->state != 7) p = bytes(p, (const u8 *)"UNKNOWN", 7);
+  } else p = uint(p, l->state);
+  p = spaces(p, 11 - (i32)(p - from));
+  *p++ = '\n';
+  pos = (u32)(p - out);
+  ns_count++;
 }
