@@ -2,14 +2,14 @@
 // texts, probe_success 0 on failure, the debug output), tcp and udp probes
 // against servers this test runs, /metrics, reload by POST and SIGHUP, the
 // config checks, and promtool on every exposition in both formats.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, sockit, startSockit } from '../helpers/cli.js';
+import { Running, sockit, sockitBin, startSockit } from '../helpers/cli.js';
 import { promtoolCheckMetrics, promtoolParseOpenMetrics } from '../helpers/promtool.js';
 import { isRoot } from '../helpers/root.js';
 
@@ -254,6 +254,41 @@ describe('sockit exporter on loopback', () => {
     await exporter.line(() => reloads() > before, 10_000, 'stderr');
     expect(values((await get(`/probe?target=127.0.0.1:${tcpPort}&module=late`)).body).get('probe_success')).toBe(1);
     expect(values((await get('/metrics')).body).get('blackbox_exporter_config_last_reload_successful')).toBe(1);
+  });
+});
+
+describe('sockit exporter with no config file', () => {
+  it("no --config.file and no ./blackbox.yml: the modules of blackbox_exporter's example that sockit serves, probing at once", async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'sockit-exporter-'));
+    const server = net.createServer((c) => c.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const exporter = new Running(
+      spawn(process.execPath, [sockitBin, 'exporter', '--listen', '127.0.0.1:0'], {
+        cwd: empty,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    );
+    try {
+      const line = await exporter.line(/msg="Listening on"/, 20_000, 'stderr');
+      const base = `http://${/address=(\S+)/.exec(line)![1]}`;
+      expect(exporter.stderr).toMatch(
+        /level=info msg="No config file: the built-in modules" file=blackbox\.yml modules=tcp_connect,ssh_banner,irc_banner,icmp,icmp_ttl5\n/,
+      );
+      const probe = async (q: string) => values(await (await fetch(`${base}/probe?${q}`)).text()).get('probe_success');
+      expect(await probe(`target=127.0.0.1:${port}&module=tcp_connect`)).toBe(1);
+      // the ssh banner the example expects is not there: the peer closes at once
+      expect(await probe(`target=127.0.0.1:${port}&module=ssh_banner`)).toBe(0);
+      if (isRoot) expect(await probe('target=127.0.0.1&module=icmp')).toBe(1);
+      const r = await fetch(`${base}/probe?target=127.0.0.1&module=http_2xx`);
+      expect(r.status).toBe(400);
+      expect(await r.text()).toBe('Unknown module "http_2xx"\n');
+    } finally {
+      await exporter.stop();
+      server.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 

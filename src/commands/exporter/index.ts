@@ -10,6 +10,38 @@ import type { ProberConfig, TargetGroup } from '../../stack/prober/index.js';
 import { createServer, DEFAULT_TIMEOUT_OFFSET_S, type ExporterState } from './server.js';
 
 const DEFAULT_CONFIG = 'blackbox.yml';
+/**
+ * The modules of blackbox_exporter's example blackbox.yml that sockit's
+ * probers serve (icmp and tcp: no http, grpc or TLS), for a start with no
+ * --config.file where ./blackbox.yml is absent (blackbox_exporter would
+ * not start; a first `sockit exporter` can probe at once).
+ */
+const BUILTIN_CONFIG = `modules:
+  tcp_connect:
+    prober: tcp
+  ssh_banner:
+    prober: tcp
+    tcp:
+      query_response:
+      - expect: "^SSH-2.0-"
+      - send: "SSH-2.0-blackbox-ssh-check"
+  irc_banner:
+    prober: tcp
+    tcp:
+      query_response:
+      - send: "NICK prober"
+      - send: "USER prober prober prober :prober"
+      - expect: "PING :([^ ]+)"
+        send: "PONG \${1}"
+      - expect: "^:[^ ]+ 001"
+  icmp:
+    prober: icmp
+  icmp_ttl5:
+    prober: icmp
+    timeout: 5s
+    icmp:
+      ttl: 5
+`;
 const DEFAULT_LISTEN = ':9115';
 
 interface Options {
@@ -41,9 +73,9 @@ export function parseListen(text: string): { host?: string; port: number } {
   return { host: host === '' ? undefined : host, port: Number(m[3]) };
 }
 
-async function loadConfig(file: string, explicit: boolean): Promise<ProberConfig> {
+async function loadConfig(file: string, explicit: boolean): Promise<ProberConfig & { builtin?: boolean }> {
   const { parseConfig, ConfigError } = await import('../../stack/prober/index.js');
-  if (!explicit && !existsSync(file)) return { modules: new Map(), targets: [] };
+  if (!explicit && !existsSync(file)) return { ...parseConfig(BUILTIN_CONFIG), builtin: true };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -103,7 +135,7 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
     log,
     reload: async () => {
       try {
-        const c = await loadConfig(o.configFile, true);
+        const c = await loadConfig(o.configFile, explicitConfig);
         // the continuous targets follow the file: pingers start for added ones and stop for removed ones
         const wanted = [...c.targets, ...pingGroup];
         if (state.continuous) {
@@ -125,7 +157,8 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
       }
     },
   };
-  log('info', 'Loaded config file', { file: o.configFile, modules: config.modules.size });
+  if (config.builtin) log('info', 'No config file: the built-in modules', { file: o.configFile, modules: [...config.modules.keys()].join(',') });
+  else log('info', 'Loaded config file', { file: o.configFile, modules: config.modules.size });
   state.continuous = await startContinuous(groups);
   const server = createServer(state);
   await new Promise<void>((resolve, reject) => {
