@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Running, sockitBin, sockitIn } from '../helpers/cli.js';
+import { runnable } from '../helpers/readable.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, type User, isRoot } from '../lab/index.js';
 
@@ -249,7 +250,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         await lab.silent(lab.dst, 'all');
         try {
           const run = new Running(
-            lab.spawn(lab.src, [process.execPath, sockitBin, 'traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], {
+            lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', user), 'traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], {
               user,
               env: { NO_COLOR: '1' },
             }),
@@ -362,7 +363,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       const port = SINK_PORT + (user === 'root' ? 0 : 1);
       // bound to its address: one interface, so a packet socket as root
       const sink = new Running(
-        lab.spawn(lab.dst, [process.execPath, sockitBin, 'sock', '-i', '-s', '--json', '--pcap', f, lab.dst.v4, String(port)], {
+        lab.spawn(lab.dst, [process.execPath, runnable('bin/sockit', user), 'sock', '-i', '-s', '--json', '--pcap', f, lab.dst.v4, String(port)], {
           user,
           env: { NO_COLOR: '1' },
         }),
@@ -393,7 +394,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       it(`sock --pcap, ${user}: ${signal} mid-connection still dies of it, and the file holds what was sent`, async () => {
         const f = file();
         const run = new Running(
-          lab.spawn(lab.src, [process.execPath, sockitBin, 'sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], {
+          lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', user), 'sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], {
             user,
             env: { NO_COLOR: '1' },
             stdio: ['pipe', 'pipe', 'pipe'],
@@ -464,10 +465,14 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       await lab.silent(lab.dst, 'all');
       try {
         const run = new Running(
-          lab.spawn(lab.src, [process.execPath, sockitBin, 'connect', '-c', '5', '-i', '0.2', '--json', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], {
-            user,
-            env: { NO_COLOR: '1' },
-          }),
+          lab.spawn(
+            lab.src,
+            [process.execPath, runnable('bin/sockit', user), 'connect', '-c', '5', '-i', '0.2', '--json', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)],
+            {
+              user,
+              env: { NO_COLOR: '1' },
+            },
+          ),
         );
         await new Promise((r) => setTimeout(r, 1200));
         run.kill('SIGTERM');
@@ -487,7 +492,10 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
       const f = file();
       const run = new Running(
-        lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }),
+        lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', user), 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], {
+          user,
+          env: { NO_COLOR: '1' },
+        }),
       );
       await run.line(/icmp_seq=3 /);
       run.kill('SIGINT');
@@ -506,7 +514,10 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
     it(`ping --pcap, ${user}: SIGTERM kills it and still leaves a whole file`, async () => {
       const f = file();
       const run = new Running(
-        lab.spawn(lab.src, [process.execPath, sockitBin, 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user, env: { NO_COLOR: '1' } }),
+        lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', user), 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], {
+          user,
+          env: { NO_COLOR: '1' },
+        }),
       );
       await run.line(/icmp_seq=2 /);
       run.kill('SIGTERM');
