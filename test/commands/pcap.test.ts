@@ -9,8 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Running, sockitBin, sockitIn } from '../helpers/cli.js';
-import { runnable } from '../helpers/readable.js';
+import { Running, sockitBin, sockitIn, startSockitIn } from '../helpers/cli.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 import { Lab, type User, isRoot } from '../lab/index.js';
 
@@ -249,12 +248,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
         const f = file();
         await lab.silent(lab.dst, 'all');
         try {
-          const run = new Running(
-            lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', user), 'traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], {
-              user,
-              env: { NO_COLOR: '1' },
-            }),
-          );
+          const run = startSockitIn(lab, lab.src, ['traceroute', '-n', '-q', '1', '-N', '1', '-w', '5', '--pcap', f, lab.dst.v4], { user });
           // hop 1's line ends when hop 2's begins: hop 2 has answered by then
           await run.line(/^ 1 /);
           run.kill(signal);
@@ -362,12 +356,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       const f = file();
       const port = SINK_PORT + (user === 'root' ? 0 : 1);
       // bound to its address: one interface, so a packet socket as root
-      const sink = new Running(
-        lab.spawn(lab.dst, [process.execPath, runnable('bin/sockit', user), 'sock', '-i', '-s', '--json', '--pcap', f, lab.dst.v4, String(port)], {
-          user,
-          env: { NO_COLOR: '1' },
-        }),
-      );
+      const sink = startSockitIn(lab, lab.dst, ['sock', '-i', '-s', '--json', '--pcap', f, lab.dst.v4, String(port)], { user });
       try {
         await waitListening(lab, port);
         const src = await sockitIn(lab, lab.src, ['sock', '-i', '-n', '3', '-w', '100', lab.dst.v4, String(port)]);
@@ -393,13 +382,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       it(`sock --pcap, ${user}: ${signal} mid-connection still dies of it, and the file holds what was sent`, async () => {
         const f = file();
-        const run = new Running(
-          lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', user), 'sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], {
-            user,
-            env: { NO_COLOR: '1' },
-            stdio: ['pipe', 'pipe', 'pipe'],
-          }),
-        );
+        const run = startSockitIn(lab, lab.src, ['sock', '-v', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], { user, stdin: 'pipe' });
         await run.line(/connected on/, 20_000, 'stderr');
         run.child.stdin!.write('interrupted\n');
         // the segment is on its way once the write is in the kernel: give it a moment
@@ -464,16 +447,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
       const f = file();
       await lab.silent(lab.dst, 'all');
       try {
-        const run = new Running(
-          lab.spawn(
-            lab.src,
-            [process.execPath, runnable('bin/sockit', user), 'connect', '-c', '5', '-i', '0.2', '--json', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)],
-            {
-              user,
-              env: { NO_COLOR: '1' },
-            },
-          ),
-        );
+        const run = startSockitIn(lab, lab.src, ['connect', '-c', '5', '-i', '0.2', '--json', '--pcap', f, lab.dst.v4, String(LISTEN_PORT)], { user });
         await new Promise((r) => setTimeout(r, 1200));
         run.kill('SIGTERM');
         const exit = await run.exited;
@@ -491,12 +465,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
 
     it(`ping --pcap, ${user}: SIGINT mid-run leaves a whole file with what ping printed`, async () => {
       const f = file();
-      const run = new Running(
-        lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', user), 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], {
-          user,
-          env: { NO_COLOR: '1' },
-        }),
-      );
+      const run = startSockitIn(lab, lab.src, ['ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user });
       await run.line(/icmp_seq=3 /);
       run.kill('SIGINT');
       const exit = await run.exited;
@@ -513,12 +482,7 @@ describe.skipIf(!isRoot)('--pcap in a lab (src - r1 - r2 - dst)', () => {
 
     it(`ping --pcap, ${user}: SIGTERM kills it and still leaves a whole file`, async () => {
       const f = file();
-      const run = new Running(
-        lab.spawn(lab.src, [process.execPath, runnable('bin/sockit', user), 'ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], {
-          user,
-          env: { NO_COLOR: '1' },
-        }),
-      );
+      const run = startSockitIn(lab, lab.src, ['ping', '-n', '-i', '0.2', '--pcap', f, lab.dst.v4], { user });
       await run.line(/icmp_seq=2 /);
       run.kill('SIGTERM');
       const exit = await run.exited;

@@ -169,10 +169,13 @@ export function startSockit(args: string[], opts: { input?: string | Buffer; env
 }
 
 /**
- * Start sockit in a lab namespace and keep it running (killed with the lab).
- * Its stdin is /dev/null unless `stdin: 'pipe'` asks for a pipe to write to.
+ * Start sockit in a lab namespace and keep it running (killed with the lab),
+ * as root or as nobody (then from a copy nobody can read). Its stdin is
+ * /dev/null unless `stdin: 'pipe'` asks for a pipe to write to.
  */
-export function startSockitIn(lab: Lab, node: LabNode, args: string[], opts: { stdin?: 'pipe' | 'ignore' } = {}): Running {
+export function startSockitIn(lab: Lab, node: LabNode, args: string[], opts: { stdin?: 'pipe' | 'ignore'; user?: User } = {}): Running {
   const stdio = [opts.stdin ?? 'ignore', 'pipe', 'pipe'] as const;
-  return new Running(lab.spawn(node, [process.execPath, sockitBin, ...args], { env: { NO_COLOR: '1' }, stdio: [...stdio] }));
+  return new Running(
+    lab.spawn(node, [process.execPath, runnable('bin/sockit', opts.user), ...args], { user: opts.user, env: { NO_COLOR: '1' }, stdio: [...stdio] }),
+  );
 }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const checkout = fileURLToPath(new URL('../..', import.meta.url));
+/** The checkout's root, with its trailing slash. */
+export const checkout = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Paths of the launcher, the built tree and the fixtures, as in the checkout. */
 const PARTS = ['package.json', 'bin', 'dist', 'test/fixtures'];

@@ -12,9 +12,9 @@
 //
 // Needs root (CAP_SYS_ADMIN + CAP_NET_ADMIN); tests gate on `isRoot`.
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { checkout } from '../helpers/readable.js';
 import { planChain, nextHop, type Family, type Plan, type PlannedEnd, type PlannedLink, type PlannedNode, type Role } from './plan.js';
 import {
   ETC_NETNS_DIR,
@@ -95,9 +95,6 @@ export type SilentWhat = 'icmp-errors' | 'all' | 'none';
 export type UnreachableKind = 'host' | 'net' | 'prohibit' | 'blackhole';
 
 const NOBODY = 65534;
-
-/** The checkout's root, with its trailing slash. */
-const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** nobody starts in the temp dir unless told: the checkout may be root's only (0700). */
 function cwdFor(opts: { user?: User; cwd?: string }): string | undefined {
@@ -397,7 +394,7 @@ export class Lab {
   private argvFor(node: LabNode, argv: readonly string[], user: User | undefined): string[] {
     if (argv.length === 0) throw new Error('empty argv');
     // the checkout may be root's only (0700): what nobody runs or reads comes from runnable()'s copy
-    const inCheckout = user === 'nobody' ? argv.find((a) => a.startsWith(CHECKOUT)) : undefined;
+    const inCheckout = user === 'nobody' ? argv.find((a) => a.startsWith(checkout)) : undefined;
     if (inCheckout) throw new Error(`lab: nobody is given ${inCheckout}, in the checkout, which may be root's only: use runnable() (test/helpers/readable.ts)`);
     return ['ip', 'netns', 'exec', this.ns(node), ...(user === 'nobody' ? AS_NOBODY : []), ...argv];
   }
