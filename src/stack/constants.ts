@@ -54,6 +54,8 @@ export const SO_SNDTIMEO = 21;
 export const SO_BINDTODEVICE = 25;
 export const SO_ATTACH_FILTER = 26;
 export const SO_DETACH_FILTER = 27;
+/** getsockopt: the attached classic BPF program; its length comes back in instructions, not bytes */
+export const SO_GET_FILTER = SO_ATTACH_FILTER;
 export const SO_TIMESTAMP = 29;
 export const SO_ACCEPTCONN = 30;
 export const SO_SNDBUFFORCE = 32;

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as C from '../../src/stack/constants.js';
 import { connectSocket } from '../../src/stack/connect.js';
+import { IcmpProbe } from '../../src/stack/probe/icmp.js';
 import { Socket, inetAddress } from '../../src/stack/socket.js';
 import { runnable } from '../helpers/readable.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
@@ -31,6 +32,15 @@ async function echo(lab: Lab, family: 4 | 6, dst: string, user: 'root' | 'nobody
   });
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as EchoResult;
+}
+
+/** Poll until cond() holds (a socket's state that changes as the event loop delivers). */
+async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Wait for an error readiness on a socket, then read one extended error. */
@@ -157,6 +167,42 @@ describe.skipIf(!isRoot)(`socket core in the lab (${isRoot ? 'namespaces' : need
       s.close();
     } finally {
       await lab.exec(lab.routers[1], ['ip', 'route', 'del', `${lab.dst.v4}/32`]);
+    }
+  });
+
+  it("a raw socket's identifier filter goes on when another ping's reply arrives, as iputils', not before", async () => {
+    // two pings in one namespace, so no other test's ICMP reaches them: each raw socket sees every echo reply there
+    const [a, b] = lab.within(lab.src, () => [
+      new IcmpProbe({ family: 4, target: lab.src.v4, mode: 'raw', ident: 0x5151 }),
+      new IcmpProbe({ family: 4, target: lab.src.v4, mode: 'raw', ident: 0x5252 }),
+    ]);
+    try {
+      const seen = { a: new Set<number>(), b: new Set<number>() };
+      a.start((e) => e.type === 'reply' && seen.a.add(e.seq));
+      b.start((e) => e.type === 'reply' && seen.b.add(e.seq));
+      const payload = Buffer.alloc(56, 0x5a);
+      expect([a.filterLength, b.filterLength]).toEqual([0, 0]);
+      // a's own round trip: a stays unfiltered; b, which saw a's reply go by, filters from then on
+      a.send({ seq: 1, payload });
+      await until(() => seen.a.has(1), "a's reply");
+      await until(() => b.filterLength > 0, "b's filter");
+      expect(a.filterLength).toBe(0);
+      expect(b.filterLength).toBe(7);
+      expect(seen.b.size).toBe(0);
+      // b's round trip: now a has seen another ping's reply
+      b.send({ seq: 2, payload });
+      await until(() => seen.b.has(2), "b's reply");
+      await until(() => a.filterLength > 0, "a's filter");
+      expect(a.filterLength).toBe(7);
+      // the filters keep each one's own replies
+      a.send({ seq: 3, payload });
+      b.send({ seq: 4, payload });
+      await until(() => seen.a.has(3) && seen.b.has(4), 'the replies after the filters');
+      expect([...seen.a].sort()).toEqual([1, 3]);
+      expect([...seen.b].sort()).toEqual([2, 4]);
+    } finally {
+      a.close();
+      b.close();
     }
   });
 });

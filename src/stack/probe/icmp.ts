@@ -90,6 +90,8 @@ export class IcmpProbe implements ProbeMethod {
   /** node information: the nonce of each 16-bit sequence in flight (its 6 random bytes after the sequence) */
   private nonces?: Buffer;
   private lastQuery: Buffer = Buffer.alloc(0);
+  /** a raw socket's identifier filter is on (foreign()) */
+  private filtered = false;
   private readonly echoEvent: Extract<ProbeEvent, { type: 'reply' }> = {
     type: 'reply',
     seq: 0,
@@ -124,15 +126,18 @@ export class IcmpProbe implements ProbeMethod {
       accept,
     });
     try {
-      if (this.ep.mode === 'raw') {
-        this.ep.setIdent(opts.ident ?? Math.floor(Math.random() * 0x10000));
-        this.ep.filterEchoReplies();
-      }
+      // the identifier filter waits for someone else's reply (foreign())
+      if (this.ep.mode === 'raw') this.ep.setIdent(opts.ident ?? Math.floor(Math.random() * 0x10000));
       this.configure(opts);
     } catch (e) {
       this.ep.close();
       throw e;
     }
+  }
+
+  /** Instructions of the BPF program attached to the socket, as the kernel reports them (SO_GET_FILTER): 0 for none. */
+  get filterLength(): number {
+    return this.ep.socket.getsockopt(C.SOL_SOCKET, C.SO_GET_FILTER, 64 * 8).length;
   }
 
   get mechanism(): string {
@@ -289,7 +294,7 @@ export class IcmpProbe implements ProbeMethod {
     this.ep.listen({
       packet: (p) => this.onPacket(p, onEvent),
       echoReply: (r) => {
-        if (!this.ours(r.id)) return;
+        if (!this.ours(r.id)) return this.foreign();
         // one object for every echo reply (start()'s events live for the call): no garbage per round trip
         const e = this.echoEvent;
         e.seq = r.seq;
@@ -304,6 +309,22 @@ export class IcmpProbe implements ProbeMethod {
       },
       localError: (e) => onEvent({ type: 'local-error', seq: e.original?.seq, errno: e.errno, code: e.code, info: e.info }),
     });
+  }
+
+  /**
+   * Someone else's echo (or an error about one) reached this raw socket:
+   * another ping runs on this host. From now on the kernel drops their
+   * replies before they wake us (iputils installs its filter at this moment
+   * too, not before: until then a filter only costs each reply a BPF run).
+   */
+  private foreign(): void {
+    if (this.filtered || this.ep.mode !== 'raw') return;
+    this.filtered = true;
+    try {
+      this.ep.filterEchoReplies();
+    } catch {
+      // (optmem_max exhausted: the replies are still told apart by identifier, here)
+    }
   }
 
   private ours(id: number): boolean {
@@ -325,7 +346,8 @@ export class IcmpProbe implements ProbeMethod {
       return;
     }
     if (m.body.kind === 'echo') {
-      if (m.type !== (v4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY) || !this.ours(m.body.id)) return;
+      if (m.type !== (v4 ? icmp4.ECHO_REPLY : icmp6.ECHO_REPLY)) return;
+      if (!this.ours(m.body.id)) return this.foreign();
       onEvent({
         type: 'reply',
         seq: m.body.seq,
@@ -343,7 +365,8 @@ export class IcmpProbe implements ProbeMethod {
     if (m.body.kind !== 'error' || !p.original) return;
     const o = p.original;
     // an error about an echo request of ours, sent to our target
-    if (!this.ours(o.id) || (!this.fleet && o.dst !== undefined && o.dst !== this.target)) return;
+    if (!this.ours(o.id)) return this.foreign();
+    if (!this.fleet && o.dst !== undefined && o.dst !== this.target) return;
     const notice = v4 && (m.type === icmp4.REDIRECT || m.type === icmp4.SOURCE_QUENCH);
     if (notice) {
       onEvent({ type: 'icmp-notice', seq: o.seq, from: p.from, icmpType: m.type, icmpCode: m.code, gateway: m.body.gateway, to: o.dst });
