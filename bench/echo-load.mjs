@@ -5,7 +5,9 @@
 // the other in the same run, for a number of rounds in rotating order after a
 // warm-up round that is not counted (the clients' own process compiles its hot
 // code during the first load, and whichever server came first paid for it).
-// Prints the medians of requests/s, p50/p99 latency, server CPU and peak RSS.
+// Prints the medians of requests/s, p50/p99 latency, server CPU and peak RSS,
+// and the median of each round's own ratios (the servers of a round run back
+// to back, while the machine's load drifts between rounds).
 //   node bench/echo-load.mjs [clients] [requests-per-client] [rounds] [--no-socat]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -235,6 +237,18 @@ try {
   row('peak RSS', ours.rssMiB, ref.rssMiB, 'MiB', false);
   row('server CPU per request', ours.cpuUsPerRequest, ref.cpuUsPerRequest, 'us', false);
   console.log(`${''.padEnd(34)} (user+sys of the server process from /proc, start-up included; the clients are one Node process on the same cores)`);
+  // The machine's load drifts from round to round (here one round's
+  // requests/s ranged over 50-80 k for the same server), more than the
+  // servers differ: within a round the servers run back to back, so the
+  // median of the rounds' own ratios is the steadier comparison.
+  const paired = (k, key) => median(runs.ours.map((o, i) => o[key] / runs[k][i][key]));
+  console.log(`paired, the median of the ${ROUNDS} rounds' own ratios (each round runs the servers back to back):`);
+  console.log(
+    `${'requests/s'.padEnd(34)} ratio ${paired('ref', 'rps').toFixed(2)}x vs the C server, ${paired('bare', 'rps').toFixed(2)}x vs the bare Node server`,
+  );
+  console.log(
+    `${'p99 latency'.padEnd(34)} ratio ${paired('ref', 'p99').toFixed(2)}x vs the C server, ${paired('bare', 'p99').toFixed(2)}x vs the bare Node server`,
+  );
   console.log("vs a bare Node server (net.createServer((s) => s.pipe(s)): the floor on Node's streams):");
   row('requests/s', ours.rps, bare.rps, 'req/s', true);
   row('p99 latency', ours.p99, bare.p99, 'ms', false);
