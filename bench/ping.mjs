@@ -96,6 +96,18 @@ for (const [label, of] of [
     );
   });
 }
+// And paired: each run's own slope next to the iputils slope of the same
+// run (the sides of a run go back to back, while the machine's load drifts
+// between runs; iputils' own slope moved 6.5-7.0 us between two runs here).
+const runSlope = (k, key, i) => (runs[k].long[i][key] - runs[k].short[i][key]) / (N - N1);
+const pairedRatio = (k, key) => median(runs[k].long.map((_, i) => runSlope(k, key, i) / runSlope(0, key, i)));
+console.log(`${"(paired: median of the runs' own ratios)".padEnd(47)} ${'ratio'.padStart(7)} ${''.padStart(10)} ${'ratio'.padStart(7)}`);
+sides.forEach(([name], k) => {
+  if (k === 0) return;
+  console.log(
+    `${name.padEnd(30)} ${''.padStart(16)} ${pairedRatio(k, 'cpuMs').toFixed(2).padStart(6)}x ${''.padStart(10)} ${pairedRatio(k, 'ms').toFixed(2).padStart(6)}x`,
+  );
+});
 console.log(`${''.padEnd(30)} (ratios against iputils; goal: sockit <= 1.1x; NODE_EXTRA_CA_CERTS unset for the children)`);
 if (!floorBin) console.log(`${''.padEnd(30)} (the floor lines need root and cc)`);
 
