@@ -8,6 +8,9 @@
 // share) and in a Node loop that calls sockit's addon for each syscall with
 // no ping logic around it (bench/ping-floor.mjs, whole process timed: the
 // least any JavaScript ping over this addon can take).
+// Each flood slope is printed between the medians, between the best runs,
+// and paired: the median of each run's own ratio to the iputils run of the
+// same round (the sides of a round go back to back; the load drifts).
 //   node bench/ping.mjs [flood-count]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
