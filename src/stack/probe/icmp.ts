@@ -323,7 +323,7 @@ export class IcmpProbe implements ProbeMethod {
     try {
       this.ep.filterEchoReplies();
     } catch {
-      // (optmem_max exhausted: the replies are still told apart by identifier, here)
+      // (refused, e.g. past net.core.optmem_max: the filter only saves wake-ups; replies are still told apart by identifier here)
     }
   }
 
