@@ -123,6 +123,16 @@ async function main() {
   const map = {};
   for (const c of commands) for (const n of [c.name, ...c.aliases]) map[n] = c.name;
   writeFileSync(join(out, 'commands.json'), `${JSON.stringify(map)}\n`);
+  // every command's option table for `sockit completion`, read now from this
+  // build's commands; without the addon (the commands load it) completion
+  // reads them at run time, as its bundle holds every command
+  try {
+    const { commandSpecs } = await import(pathToFileURL(join(root, 'dist', 'commands', 'completion.js')).href);
+    writeFileSync(join(out, 'completion.json'), `${JSON.stringify(await commandSpecs())}\n`);
+  } catch (e) {
+    if (e.code !== 'ERR_SOCKIT_NO_ADDON') throw e;
+    console.log('bundle: no completion.json (the addon is not built): sockit completion reads the option tables when it runs');
+  }
   console.log(`bundle: ${targets.length} bundles in ${relative(root, out)}/`);
 }
 

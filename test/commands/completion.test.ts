@@ -4,11 +4,14 @@
 // compinit. What to expect comes from each command's --help, so every
 // command of the registry is checked, new ones too.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bash } from '../../src/cli/completion.js';
+import { commandSpecs } from '../../src/commands/completion.js';
 import { sockit } from '../helpers/cli.js';
+import { checkout } from '../helpers/readable.js';
 
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
@@ -175,5 +178,17 @@ describe('sockit completion: bad input', () => {
   it('an unknown shell is one line, exit 2', async () => {
     const r = await sockit(['completion', 'tcsh']);
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: "sockit completion: unknown shell 'tcsh' (bash, zsh or fish)\n" });
+  });
+});
+
+describe('sockit completion: the option tables the build read', () => {
+  it("dist/bundle/completion.json is every command's table as the sources say it now, and the script is the one written from them", async () => {
+    const built = JSON.parse(readFileSync(join(checkout, 'dist', 'bundle', 'completion.json'), 'utf8'));
+    const now = await commandSpecs();
+    expect(now.map((c) => c.name)).toContain('ping');
+    expect(built).toEqual(now);
+    const r = await sockit(['completion', 'bash']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(bash(now, ['--help', '--version']));
   });
 });
