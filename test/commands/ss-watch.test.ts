@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { Lab, isRoot } from '../lab/index.js';
 import { sockitBin } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
 import { vocabularyProblems } from '../helpers/vocabulary.js';
 
 const HOLDER = `
@@ -42,14 +43,6 @@ describe.skipIf(!isRoot)('ss --watch', () => {
     holder?.stdin?.end();
     await lab?.close();
   });
-
-  async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error('timed out waiting');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   /** sockit ss ARGS --watch 0.2 while the holder opens, half-closes and closes a connection */
   async function watched(argv: string[]): Promise<{ out: string; code: number | null }> {

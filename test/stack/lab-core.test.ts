@@ -5,6 +5,7 @@ import { connectSocket } from '../../src/stack/connect.js';
 import { IcmpProbe } from '../../src/stack/probe/icmp.js';
 import { Socket, inetAddress } from '../../src/stack/socket.js';
 import { runnable } from '../helpers/readable.js';
+import { until } from '../helpers/until.js';
 import { Lab, isRoot, needsRootReason } from '../lab/index.js';
 
 interface EchoResult {
@@ -34,14 +35,8 @@ async function echo(lab: Lab, family: 4 | 6, dst: string, user: 'root' | 'nobody
   return JSON.parse(r.stdout) as EchoResult;
 }
 
-/** Poll until cond() holds (a socket's state that changes as the event loop delivers). */
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** until() as the filter test polls: a socket's state, every 5 ms for 3 s */
+const soon = (cond: () => boolean, what: string) => until(cond, { what, ms: 3000, everyMs: 5 });
 
 /** Wait for an error readiness on a socket, then read one extended error. */
 function nextError(s: Socket, ms = 3000) {
@@ -184,20 +179,20 @@ describe.skipIf(!isRoot)(`socket core in the lab (${isRoot ? 'namespaces' : need
       expect([a.filterLength, b.filterLength]).toEqual([0, 0]);
       // a's own round trip: a stays unfiltered; b, which saw a's reply go by, filters from then on
       a.send({ seq: 1, payload });
-      await until(() => seen.a.has(1), "a's reply");
-      await until(() => b.filterLength > 0, "b's filter");
+      await soon(() => seen.a.has(1), "a's reply");
+      await soon(() => b.filterLength > 0, "b's filter");
       expect(a.filterLength).toBe(0);
       expect(b.filterLength).toBe(7);
       expect(seen.b.size).toBe(0);
       // b's round trip: now a has seen another ping's reply
       b.send({ seq: 2, payload });
-      await until(() => seen.b.has(2), "b's reply");
-      await until(() => a.filterLength > 0, "a's filter");
+      await soon(() => seen.b.has(2), "b's reply");
+      await soon(() => a.filterLength > 0, "a's filter");
       expect(a.filterLength).toBe(7);
       // the filters keep each one's own replies
       a.send({ seq: 3, payload });
       b.send({ seq: 4, payload });
-      await until(() => seen.a.has(3) && seen.b.has(4), 'the replies after the filters');
+      await soon(() => seen.a.has(3) && seen.b.has(4), 'the replies after the filters');
       expect([...seen.a].sort()).toEqual([1, 3]);
       expect([...seen.b].sort()).toEqual([2, 4]);
     } finally {
