@@ -137,7 +137,9 @@ export class IcmpProbe implements ProbeMethod {
 
   /** Instructions of the BPF program attached to the socket, as the kernel reports them (SO_GET_FILTER): 0 for none. */
   get filterLength(): number {
-    return this.ep.socket.getsockopt(C.SOL_SOCKET, C.SO_GET_FILTER, 64 * 8).length;
+    // an optlen of 0 asks only for the count; any other is read as a count of
+    // 8-byte instructions the buffer holds, so a longer program would overrun it
+    return this.ep.socket.getsockopt(C.SOL_SOCKET, C.SO_GET_FILTER, 0).length;
   }
 
   get mechanism(): string {
@@ -318,7 +320,7 @@ export class IcmpProbe implements ProbeMethod {
    * too, not before: until then a filter only costs each reply a BPF run).
    */
   private foreign(): void {
-    if (this.filtered || this.ep.mode !== 'raw') return;
+    if (this.filtered) return; // (a ping socket never gets here: ours() takes every reply it sees)
     this.filtered = true;
     try {
       this.ep.filterEchoReplies();
