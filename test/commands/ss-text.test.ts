@@ -101,4 +101,29 @@ describe('users:(...) measured without being made', () => {
       holder.kill();
     }
   });
+  it("a process whose name holds a ')': ss -tlnp names it as ss reads /proc/PID/stat (up to the first ')'), netstat -tlnp as netstat does", async () => {
+    const holder = spawn(
+      'python3',
+      [
+        '-c',
+        "import socket,sys\nopen('/proc/self/comm','w').write('odd) name')\nl=socket.socket()\nl.bind(('127.0.0.1',0))\nl.listen()\nprint(l.getsockname()[1], flush=True)\nsys.stdin.read()",
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
+      const port = `127.0.0.1:${line.toString().trim()} `;
+      const mine = (out: string) => out.split('\n').filter((l) => l.includes(port));
+      const ss = mine(execFileSync('ss', ['-tlnpH'], { encoding: 'latin1' }));
+      expect(ss).toHaveLength(1);
+      expect(ss[0]).toContain('users:(("odd",pid=');
+      expect(mine((await sockit(['ss', '-tlnpH'])).stdout)).toEqual(ss);
+      const netstat = mine(execFileSync('netstat', ['-tlnp'], { encoding: 'latin1' }));
+      expect(netstat).toHaveLength(1);
+      expect(mine((await sockit(['netstat', '-tlnp'])).stdout)).toEqual(netstat);
+    } finally {
+      holder.stdin!.end();
+      holder.kill();
+    }
+  });
 });

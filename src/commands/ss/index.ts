@@ -5,6 +5,7 @@
 import {
   ALL_STATES,
   Inventory,
+  processComm,
   scanOwners,
   type InetSocket,
   type InetTable,
@@ -54,7 +55,7 @@ import {
   PACKET_SHOW_RING_CFG,
 } from '../../stack/abi/packet_diag.js';
 import type { NetlinkDiagMsg, PacketDiagMsg } from '../../stack/inventory/index.js';
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import type { JsonRecord } from '../../output/index.js';
 
 /** SOCKIT_SS_LAYOUT=6.1: iproute2 6.1's Process column (sockit-ss(1) BUGS), for comparing with that ss */
@@ -405,16 +406,6 @@ async function kill(inv: Inventory, s: InetSocket, unsupported: { count: number 
   throw new Failure(`SOCK_DESTROY answers: ${strerrorOf(r.error)}`);
 }
 
-/** the command name in /proc/PID/stat, as ss reads it for a netlink socket's port id */
-function procComm(pid: number): string | undefined {
-  try {
-    const m = /^\d+ \(([^)]*)/.exec(readFileSync(`${process.env.PROC_ROOT ?? '/proc'}/${pid}/stat`, 'latin1'));
-    return m?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
 /** The socket record of a packet or netlink socket (sockit(1) JSON OUTPUT). */
 function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, owners?: Owner[]): JsonRecord {
   const mem = s.skmeminfo;
@@ -511,7 +502,7 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
         sink.socket(
           `nl|${s.inode}|${s.portid}`,
           'UNCONN',
-          () => netlinkTokens(s, text, procComm),
+          () => netlinkTokens(s, text, (pid) => processComm(pid, process.env.PROC_ROOT ?? '/proc')),
           () => linkRecord(s),
         );
       });

@@ -58,7 +58,7 @@ import { parseProcInet, parseProcNetlink, parseProcPacket, parseProcUnix, readPr
 import { joinInterfaces, type InterfacesResult } from './interfaces.js';
 
 export { joinInterfaces, operstateName, scopeName, type Interface, type InterfaceAddress, type InterfacesResult } from './interfaces.js';
-export { scanOwners, type Owner, type Owners } from './owners.js';
+export { processComm, scanOwners, type Owner, type Owners } from './owners.js';
 export { AddressTexts } from './addrtext.js';
 export {
   parseIfInet6,

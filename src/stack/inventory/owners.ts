@@ -25,12 +25,12 @@ export interface Owners {
   denied: number;
 }
 
-function comm(pid: number): string {
+/** /proc/PID/stat's comm as ss reads it (fscanf "%*d (%[^)])": up to the first ')'); undefined when unreadable */
+export function processComm(pid: number, root = '/proc'): string | undefined {
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+    return /^\d+ \(([^)]*)/.exec(readFileSync(`${root}/${pid}/stat`, 'latin1'))?.[1];
   } catch {
-    return '';
+    return undefined;
   }
 }
 
@@ -233,7 +233,7 @@ export function scanOwners(): Owners {
           if (inode < 0) return;
           if (!named) {
             named = true;
-            index.process(pid, comm(pid), program(pid));
+            index.process(pid, processComm(pid) ?? '', program(pid));
           }
           index.add(inode, fd);
         });
