@@ -2,7 +2,8 @@
 // by ss and netstat: every field their text shows, tcp_info decoded with the
 // units in the key names (kernel microseconds as *_ms).
 import type { JsonRecord } from '../../output/index.js';
-import type { InetSocket, Owner, SocketEntry } from '../../stack/inventory/index.js';
+import { NETLINK_CONNECTED } from '../../stack/abi/packet_diag.js';
+import type { InetSocket, NetlinkDiagMsg, Owner, PacketDiagMsg, SocketEntry } from '../../stack/inventory/index.js';
 import { TCPI_OPTIONS, TCP_CA_STATES, type TcpInfo } from '../../stack/structs.js';
 
 export interface RecordContext {
@@ -106,4 +107,38 @@ export function socketRecord(s: SocketEntry, c: RecordContext): JsonRecord {
   if (s.skmeminfo) r.skmem = Object.fromEntries(Object.entries(s.skmeminfo).map(([k, v]) => [k === 'drops' ? k : `${k}_bytes`, v]));
   if (c.owners?.length) r.users = c.owners.map((o) => ({ comm: o.comm, pid: o.pid, fd: o.fd }));
   return r;
+}
+
+/** The socket record of a packet or netlink socket (sockit(1) JSON OUTPUT). */
+export function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, ifname: (index: number) => string | undefined, owners?: Owner[]): JsonRecord {
+  const mem = s.skmeminfo;
+  if (s.table === 'packet') {
+    const index = s.info?.index ?? s.proc?.ifindex ?? 0;
+    return {
+      type: 'socket',
+      netid: s.type === 3 ? 'p_raw' : 'p_dgr',
+      state: 'UNCONN',
+      recv_q: s.proc ? s.proc.rmem : (mem?.rmem_alloc ?? 0),
+      send_q: 0,
+      local: { protocol: s.protocol, interface: index ? (ifname(index) ?? null) : null },
+      inode: s.inode,
+      uid: s.uid ?? null,
+      version: s.info?.version ?? null,
+      flags: s.info?.flags ?? null,
+      fanout: s.fanout === undefined ? null : { id: s.fanout & 0xffff, type: (s.fanout >>> 16) & 0xffff },
+      bpf_instructions: s.filter?.length ?? null,
+      users: owners?.length ? owners.map((x) => ({ comm: x.comm, pid: x.pid, fd: x.fd })) : null,
+    };
+  }
+  return {
+    type: 'socket',
+    netid: 'nl',
+    state: 'UNCONN',
+    recv_q: s.proc ? s.proc.rmem : (mem?.rmem_alloc ?? 0),
+    send_q: s.proc ? s.proc.wmem : (mem?.wmem_alloc ?? 0),
+    local: { protocol: s.protocol, portid: s.portid | 0 },
+    peer: s.state === NETLINK_CONNECTED ? { dst_group: s.dstGroup, portid: s.dstPortid | 0 } : null,
+    groups: s.groups ?? 0,
+    inode: s.inode,
+  };
 }

@@ -1,7 +1,7 @@
 // sockit ss: iproute2's ss(8) over the sockit inventory (sock_diag). The
 // tables, families and states are chosen as misc/ss.c chooses them
-// (filter_db_set, filter_af_set, filter_merge_defaults); the state filter
-// goes to the kernel, the expression filter is evaluated here.
+// (select.ts); the state filter goes to the kernel, the expression filter
+// is evaluated here.
 import {
   ALL_STATES,
   Inventory,
@@ -14,9 +14,6 @@ import {
   type UnixSocket,
 } from '../../stack/inventory/index.js';
 import { bytecodeFor, parseFilter, matches, FilterError, type Filter } from '../../stack/inventory/filter.js';
-
-/** SOCKIT_BYTECODE=0: no INET_DIAG_REQ_BYTECODE, every socket filtered in the process (for comparing) */
-const BYTECODE_ENV = 'SOCKIT_BYTECODE';
 import { cgroupPath, interfaceIndex, interfaceName } from '../../stack/inventory/system.js';
 import { servPort } from '../../stack/hostserv.js';
 import {
@@ -48,109 +45,27 @@ import {
 import {
   NDIAG_SHOW_GROUPS,
   NDIAG_SHOW_MEMINFO,
-  NETLINK_CONNECTED,
   PACKET_SHOW_FANOUT,
   PACKET_SHOW_FILTER,
   PACKET_SHOW_INFO,
   PACKET_SHOW_RING_CFG,
 } from '../../stack/abi/packet_diag.js';
-import type { NetlinkDiagMsg, PacketDiagMsg } from '../../stack/inventory/index.js';
 import { fstatSync } from 'node:fs';
 import type { JsonRecord } from '../../output/index.js';
-
-/** SOCKIT_SS_LAYOUT=6.1: iproute2 6.1's Process column (sockit-ss(1) BUGS), for comparing with that ss */
-const LAYOUT_ENV = 'SOCKIT_SS_LAYOUT';
-import { socketRecord } from '../lib/inventory-json.js';
+import { linkRecord, socketRecord } from '../lib/inventory-json.js';
 import { sockstat, summaryText } from './summary.js';
 import { FastInetTable } from './fast.js';
 import { WasmInetTable } from './lines.js';
 import { stdoutSink } from '../../cli/stdio.js';
 import { Inlining } from '../../cli/tiering.js';
+import { DB_FAMILY, S, preferredFamily, select, selectsTables, walks, type Selection, type SelectOptions } from './select.js';
 
-// the socket tables (ss's *_DB) sockit knows
-type Db = 'tcp' | 'udp' | 'raw' | 'u_dgr' | 'u_str' | 'u_seq' | 'p_raw' | 'p_dgr' | 'nl';
-type Family = 4 | 6 | 'unix' | 'link' | 'netlink';
-const UNIX_DBS: Db[] = ['u_dgr', 'u_str', 'u_seq'];
-const INET_DBS: Db[] = ['tcp', 'udp', 'raw'];
-const PACKET_DBS: Db[] = ['p_raw', 'p_dgr'];
+/** SOCKIT_BYTECODE=0: no INET_DIAG_REQ_BYTECODE, every socket filtered in the process (for comparing) */
+const BYTECODE_ENV = 'SOCKIT_BYTECODE';
+/** SOCKIT_SS_LAYOUT=6.1: iproute2 6.1's Process column (sockit-ss(1) BUGS), for comparing with that ss */
+const LAYOUT_ENV = 'SOCKIT_SS_LAYOUT';
 
-// TCP_* states as bits (ss's SS_*)
-const S = { ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10, CLOSING: 11 };
-const SS_ALL = (1 << 12) - 1;
-const SS_CONN = SS_ALL & ~((1 << S.LISTEN) | (1 << S.CLOSE) | (1 << S.TIME_WAIT) | (1 << S.SYN_RECV));
-const DB_STATES: Record<Db, number> = {
-  tcp: SS_CONN,
-  udp: 1 << S.ESTABLISHED,
-  raw: 1 << S.ESTABLISHED,
-  u_dgr: 1 << S.CLOSE,
-  u_str: SS_CONN,
-  u_seq: SS_CONN,
-  p_raw: 1 << S.CLOSE,
-  p_dgr: 1 << S.CLOSE,
-  nl: 1 << S.CLOSE,
-};
-const DB_FAMILY: Record<Db, 'inet' | 'unix' | 'link' | 'netlink'> = {
-  tcp: 'inet',
-  udp: 'inet',
-  raw: 'inet',
-  u_dgr: 'unix',
-  u_str: 'unix',
-  u_seq: 'unix',
-  p_raw: 'link',
-  p_dgr: 'link',
-  nl: 'netlink',
-};
-/** default_afs: the states a family brings */
-const FAMILY_STATES: Record<string, number> = { 4: SS_CONN, 6: SS_CONN, unix: SS_CONN, link: 1 << S.CLOSE, netlink: 1 << S.CLOSE };
-
-const STATE_NAMES: Record<string, number> = {
-  established: 1 << S.ESTABLISHED,
-  'syn-sent': 1 << S.SYN_SENT,
-  'syn-recv': 1 << S.SYN_RECV,
-  'syn-rcv': 1 << S.SYN_RECV,
-  'fin-wait-1': 1 << S.FIN_WAIT1,
-  'fin-wait-2': 1 << S.FIN_WAIT2,
-  'time-wait': 1 << S.TIME_WAIT,
-  unconnected: 1 << S.CLOSE,
-  close: 1 << S.CLOSE,
-  closed: 1 << S.CLOSE,
-  'close-wait': 1 << S.CLOSE_WAIT,
-  'last-ack': 1 << S.LAST_ACK,
-  listening: 1 << S.LISTEN,
-  closing: 1 << S.CLOSING,
-  all: SS_ALL,
-  connected: SS_ALL & ~((1 << S.CLOSE) | (1 << S.LISTEN)),
-  synchronized: SS_ALL & ~((1 << S.CLOSE) | (1 << S.LISTEN) | (1 << S.SYN_SENT)),
-  bucket: (1 << S.SYN_RECV) | (1 << S.TIME_WAIT),
-  big: SS_ALL & ~((1 << S.SYN_RECV) | (1 << S.TIME_WAIT)),
-};
-
-const QUERY: Record<string, Db[]> = {
-  all: [...INET_DBS, ...UNIX_DBS, ...PACKET_DBS, 'nl'],
-  inet: INET_DBS,
-  packet: PACKET_DBS,
-  packet_raw: ['p_raw'],
-  packet_dgram: ['p_dgr'],
-  netlink: ['nl'],
-  tcp: ['tcp'],
-  udp: ['udp'],
-  raw: ['raw'],
-  unix: UNIX_DBS,
-  unix_stream: ['u_str'],
-  u_str: ['u_str'],
-  unix_dgram: ['u_dgr'],
-  u_dgr: ['u_dgr'],
-  unix_seqpacket: ['u_seq'],
-  u_seq: ['u_seq'],
-};
-
-interface Options {
-  tcp?: boolean;
-  udp?: boolean;
-  raw?: boolean;
-  unix?: boolean;
-  listening?: boolean;
-  all?: boolean;
+interface Options extends SelectOptions {
   numeric?: boolean;
   resolve?: boolean;
   processes?: boolean;
@@ -159,108 +74,12 @@ interface Options {
   memory?: boolean;
   info?: boolean;
   header: boolean;
-  ipv4?: boolean;
-  ipv6?: boolean;
-  family?: string[];
-  query?: string[];
   json?: boolean;
   summary?: boolean;
   kill?: boolean;
-  packet?: boolean;
   bpf?: boolean;
   oneline?: boolean;
   watch?: number;
-}
-
-export interface Selection {
-  dbs: Set<Db>;
-  families: Set<Family>;
-  states: number;
-}
-
-/** Turn ss's options and leading state words into tables, families and states (misc/ss.c main). */
-export function select(o: Options, args: string[]): { sel: Selection; rest: string[] } {
-  const dbs = new Set<Db>();
-  const families = new Set<Family>();
-  let states = 0,
-    stateFilter = 0,
-    doDefault = true;
-  const dbSet = (d: Db) => {
-    dbs.add(d);
-    states |= DB_STATES[d];
-    doDefault = false;
-  };
-  const afSet = (f: Family) => {
-    families.add(f);
-    states |= FAMILY_STATES[f]!;
-    doDefault = false;
-  };
-  // getopt order does not matter for these: each only adds
-  if (o.tcp) dbSet('tcp');
-  if (o.udp) dbSet('udp');
-  if (o.raw) dbSet('raw');
-  if (o.packet) {
-    dbSet('p_raw');
-    dbSet('p_dgr');
-  }
-  if (o.unix) afSet('unix');
-  if (o.ipv4) afSet(4);
-  if (o.ipv6) afSet(6);
-  for (const f of o.family ?? []) {
-    if (f === 'inet') afSet(4);
-    else if (f === 'inet6') afSet(6);
-    else if (f === 'unix' || f === 'link' || f === 'netlink') afSet(f);
-    else throw new UsageError(`"${f}" is invalid family (sockit knows inet, inet6, unix, link and netlink)`);
-  }
-  if (o.all) stateFilter = SS_ALL;
-  if (o.listening) stateFilter = (1 << S.LISTEN) | (1 << S.CLOSE);
-  if (o.query?.length) {
-    dbs.clear();
-    stateFilter ||= SS_CONN;
-    doDefault = false;
-    for (const q of o.query.flatMap((x) => x.split(','))) {
-      const off = q.startsWith('!');
-      const list = QUERY[off ? q.slice(1) : q];
-      if (!list) throw new UsageError(`"${q}" is illegal socket table id`);
-      for (const d of list) off ? dbs.delete(d) : dbSet(d);
-    }
-  }
-  let i = 0,
-    saw = false;
-  while (i < args.length && (args[i] === 'state' || args[i] === 'exclude' || args[i] === 'excl')) {
-    const word = args[i + 1];
-    if (word === undefined) throw new UsageError(`bad filter at '${args[i]}': expected a state name after it`);
-    const bits = STATE_NAMES[word.toLowerCase()];
-    if (bits === undefined) throw new UsageError(`wrong state name: ${word}`);
-    if (args[i] === 'state') stateFilter = (saw ? stateFilter : 0) | bits;
-    else stateFilter = (saw ? stateFilter : SS_ALL) & ~bits;
-    saw = true;
-    i += 2;
-  }
-  if (doDefault) {
-    stateFilter ||= SS_CONN;
-    for (const d of QUERY.all) dbSet(d);
-  }
-  if (stateFilter) states = stateFilter;
-  // filter_merge_defaults: a table brings its families, a family its tables
-  for (const d of dbs) {
-    const fam = DB_FAMILY[d];
-    if (fam !== 'inet') families.add(fam);
-    else if (!families.has(4) && !families.has(6)) {
-      families.add(4);
-      families.add(6);
-    }
-  }
-  if (families.has('unix') && !UNIX_DBS.some((d) => dbs.has(d))) UNIX_DBS.forEach((d) => dbs.add(d));
-  if (families.has('link') && !PACKET_DBS.some((d) => dbs.has(d))) PACKET_DBS.forEach((d) => dbs.add(d));
-  if (families.has('netlink')) dbs.add('nl');
-  if ((families.has(4) || families.has(6)) && !INET_DBS.some((d) => dbs.has(d))) INET_DBS.forEach((d) => dbs.add(d));
-  return { sel: { dbs, families, states }, rest: args.slice(i) };
-}
-
-/** whether any option chose tables or families (ss's do_default cleared) */
-function selectsTables(o: Options): boolean {
-  return Boolean(o.tcp || o.udp || o.raw || o.unix || o.packet || o.ipv4 || o.ipv6 || o.family?.length || o.query?.length);
 }
 
 function command() {
@@ -303,16 +122,6 @@ function command() {
     .argument('[filter...]', 'state words and an expression (ss(8) FILTER)');
 }
 
-/** The inet tables and families ss walks, in its order (unix, raw, udp, tcp; IPv4 then IPv6). */
-function walks(sel: Selection): { table: InetTable; family: 4 | 6 }[] {
-  const out: { table: InetTable; family: 4 | 6 }[] = [];
-  for (const table of ['raw', 'udp', 'tcp'] as const) {
-    if (!sel.dbs.has(table)) continue;
-    for (const family of [4, 6] as const) if (sel.families.has(family)) out.push({ table, family });
-  }
-  return out;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const cmd = command();
   if (!parseArgs(cmd, argv)) return 0;
@@ -353,39 +162,6 @@ export async function run(argv: string[]): Promise<number> {
   return show(o, sel, filter);
 }
 
-/**
- * ss's preferred_family: the family of the last -f, -0, -x, -4 or -6 in
- * argv (filter_af_set sets it; -A does not). It decides how a filter's HOST
- * reads; only link and netlink change that here.
- */
-export function preferredFamily(argv: string[]): 'link' | 'netlink' | null {
-  let fam: string | null = null;
-  const FAMILY: Record<string, string> = { inet: 'inet', inet6: 'inet6', link: 'link', unix: 'unix', netlink: 'netlink' };
-  const LONG: Record<string, string> = { '--packet': 'link', '--unix': 'unix', '--ipv4': 'inet', '--ipv6': 'inet6' };
-  const SHORT: Record<string, string> = { 0: 'link', x: 'unix', 4: 'inet', 6: 'inet6' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') break;
-    if (LONG[a]) fam = LONG[a];
-    else if (a === '--family') fam = FAMILY[argv[++i] ?? ''] ?? fam;
-    else if (a.startsWith('--family=')) fam = FAMILY[a.slice(9)] ?? fam;
-    else if (a === '--query' || a === '--watch') i++;
-    else if (/^-[^-]/.test(a)) {
-      for (let k = 1; k < a.length; k++) {
-        const c = a[k]!;
-        if (c === 'f' || c === 'A') {
-          // the rest of the word, or the next one, is the argument
-          const arg = k + 1 < a.length ? a.slice(k + 1) : (argv[++i] ?? '');
-          if (c === 'f') fam = FAMILY[arg] ?? fam;
-          break;
-        }
-        if (SHORT[c]) fam = SHORT[c];
-      }
-    }
-  }
-  return fam === 'link' || fam === 'netlink' ? fam : null;
-}
-
 /** ss -K for one socket: true when the kernel closed it (kill_inet_sock); EOPNOTSUPP counted, ENOENT (gone) skipped */
 async function kill(inv: Inventory, s: InetSocket, unsupported: { count: number }): Promise<boolean> {
   const r = await inv.destroy(s);
@@ -404,40 +180,6 @@ async function kill(inv: Inventory, s: InetSocket, unsupported: { count: number 
     ]);
   }
   throw new Failure(`SOCK_DESTROY answers: ${strerrorOf(r.error)}`);
-}
-
-/** The socket record of a packet or netlink socket (sockit(1) JSON OUTPUT). */
-function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, owners?: Owner[]): JsonRecord {
-  const mem = s.skmeminfo;
-  if (s.table === 'packet') {
-    const index = s.info?.index ?? s.proc?.ifindex ?? 0;
-    return {
-      type: 'socket',
-      netid: s.type === 3 ? 'p_raw' : 'p_dgr',
-      state: 'UNCONN',
-      recv_q: s.proc ? s.proc.rmem : (mem?.rmem_alloc ?? 0),
-      send_q: 0,
-      local: { protocol: s.protocol, interface: index ? (interfaceName(index) ?? null) : null },
-      inode: s.inode,
-      uid: s.uid ?? null,
-      version: s.info?.version ?? null,
-      flags: s.info?.flags ?? null,
-      fanout: s.fanout === undefined ? null : { id: s.fanout & 0xffff, type: (s.fanout >>> 16) & 0xffff },
-      bpf_instructions: s.filter?.length ?? null,
-      users: owners?.length ? owners.map((x) => ({ comm: x.comm, pid: x.pid, fd: x.fd })) : null,
-    };
-  }
-  return {
-    type: 'socket',
-    netid: 'nl',
-    state: 'UNCONN',
-    recv_q: s.proc ? s.proc.rmem : (mem?.rmem_alloc ?? 0),
-    send_q: s.proc ? s.proc.wmem : (mem?.wmem_alloc ?? 0),
-    local: { protocol: s.protocol, portid: s.portid | 0 },
-    peer: s.state === NETLINK_CONNECTED ? { dst_group: s.dstGroup, portid: s.dstPortid | 0 } : null,
-    groups: s.groups ?? 0,
-    inode: s.inode,
-  };
 }
 
 function servicePort(name: string): number | null {
@@ -503,7 +245,7 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
           `nl|${s.inode}|${s.portid}`,
           'UNCONN',
           () => netlinkTokens(s, text, (pid) => processComm(pid, process.env.PROC_ROOT ?? '/proc')),
-          () => linkRecord(s),
+          () => linkRecord(s, interfaceName),
         );
       });
       sources.add(src);
@@ -516,7 +258,7 @@ async function sweep(o: Options, sel: Selection, filter: Filter | null, sink: Si
           `p|${s.inode}`,
           'UNCONN',
           () => packetTokens(s, text),
-          () => linkRecord(s, users(s.inode)),
+          () => linkRecord(s, interfaceName, users(s.inode)),
         );
       });
       sources.add(src);
