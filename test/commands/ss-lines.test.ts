@@ -19,7 +19,7 @@ import { WasmInetLines } from '../../src/commands/netstat/lines.js';
 import type { Flags } from '../../src/commands/netstat/text.js';
 import { ByteLines } from '../../src/output/bytes.js';
 import { WasmInetTable } from '../../src/commands/ss/lines.js';
-import { COL, type Layout } from '../../src/commands/ss/text.js';
+import { COL, type Layout } from '../../src/commands/ss/columns.js';
 import { parseAddress } from '../../src/stack/packet/addr.js';
 
 const root = join(import.meta.dirname, '..', '..');

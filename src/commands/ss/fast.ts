@@ -8,7 +8,8 @@
 import { AddressTexts, type InetSocket, type InetTable, type Owners } from '../../stack/inventory/index.js';
 import { INET_DIAG_MSG as M, inetDiagV6only, u32 } from '../../stack/abi/sock_diag.js';
 import { ByteLines, digits } from '../../output/bytes.js';
-import { COL, Columns, HEADER, SS_STATE, inetAddr, service, usersLength, type Layout } from './text.js';
+import { COL, Columns, HEADER, type Layout } from './columns.js';
+import { SS_STATE, inetAddr, service, usersLength } from './text.js';
 
 const TABLES: readonly InetTable[] = ['tcp', 'udp', 'raw'];
 const HEADER_LINE = 255;

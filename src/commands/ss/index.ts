@@ -28,20 +28,8 @@ import {
   UDIAG_SHOW_ICONS,
 } from '../../stack/abi/sock_diag.js';
 import { Failure, PermissionError, UsageError, jsonLine, makeCommand, onTerminate, parseArgs, strerrorOf } from '../common.js';
-import {
-  COL,
-  SS_STATE,
-  Table,
-  inetTokens,
-  llProtoNumber,
-  netid,
-  netlinkTokens,
-  nlProtoNumber,
-  packetTokens,
-  unixTokens,
-  type Layout,
-  type LinkTextOptions,
-} from './text.js';
+import { COL, Table, type Layout } from './columns.js';
+import { SS_STATE, inetTokens, llProtoNumber, netid, netlinkTokens, nlProtoNumber, packetTokens, unixTokens, type LinkTextOptions } from './text.js';
 import {
   NDIAG_SHOW_GROUPS,
   NDIAG_SHOW_MEMINFO,

@@ -10,7 +10,8 @@
 // lists everything else and wherever WebAssembly is not there (--jitless).
 import { formatIPv4, formatIPv6 } from '../../stack/packet/addr.js';
 import type { DatagramReader, InetSocket, InetTable } from '../../stack/inventory/index.js';
-import { Columns, HEADER, inetAddr, type Layout } from './text.js';
+import { Columns, HEADER, type Layout } from './columns.js';
+import { inetAddr } from './text.js';
 import { LINES_WASM } from './lines-wasm.js';
 import { LiftoffOnly } from '../../cli/tiering.js';
 import { RECV_BUFFER } from '../../stack/netlink/socket.js';
