@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packetRecord } from '../../src/commands/dump/json.js';
-import { Clock, TcpState, hexAsciiText, packetText, type TextOptions } from '../../src/commands/dump/text.js';
+import { Clock, TcpState, hexAsciiText, packetText, type TextOptions } from '../../src/commands/dump/text/index.js';
 import { encodeFileHeader, encodeRecordHeader } from '../../src/stack/capture/pcap.js';
 import { encodeEnhancedPacket, encodeInterface, encodeSectionHeader } from '../../src/stack/capture/pcapng.js';
 import { readCapture, type CaptureEvent } from '../../src/stack/capture/index.js';

@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import { Failure, UsageError, jsonLine, makeCommand, parseArgs, runMain } from '../common.js';
 import { packetRecord } from './json.js';
 import { Names } from './names.js';
-import { Clock, TcpState, asciiText, hexAsciiText, hexText, packetText, type TextOptions, type TimeFormat, undecodedEther } from './text.js';
+import { Clock, TcpState, asciiText, hexAsciiText, hexText, packetText, type TextOptions, type TimeFormat, undecodedEther } from './text/index.js';
 
 const NAME = 'dump';
 

@@ -4,7 +4,7 @@ import type { CapturePacket } from '../../stack/capture/index.js';
 import { linkTypeName } from '../../stack/capture/index.js';
 import type { Dissection, Icmp6Layer, Layer } from '../../stack/dissect/index.js';
 import type { JsonRecord } from '../../output/index.js';
-import { tcpFlagText } from './text.js';
+import { tcpFlagText } from './text/index.js';
 
 const end = (family: 4 | 6, address: string, port: number) => ({ family, address, port });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCapture, type CaptureEvent } from '../../../src/stack/capture/index.js';
 import { dissect } from '../../../src/stack/dissect/index.js';
-import { Clock, TcpState, packetText } from '../../../src/commands/dump/text.js';
+import { Clock, TcpState, packetText } from '../../../src/commands/dump/text/index.js';
 import { packetRecord } from '../../../src/commands/dump/json.js';
 import { compileFilter, runFilter } from '../../../src/stack/filter/index.js';
 import * as ipv4 from '../../../src/stack/packet/ipv4.js';
