@@ -99,20 +99,19 @@ export class TcpState {
 
 /** memcmp of two addresses in network order. */
 function compareAddress(a: string, b: string): number {
-  const pa = a.includes(':')
+  const pa = comparable(a),
+    pb = comparable(b);
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
+}
+
+/** IPv4's octets padded to three digits, so that string order is byte order (an IPv6 address as it is). */
+const comparable = (a: string) =>
+  a.includes(':')
     ? a
     : a
         .split('.')
         .map((x) => x.padStart(3, '0'))
         .join('.');
-  const pb = b.includes(':')
-    ? b
-    : b
-        .split('.')
-        .map((x) => x.padStart(3, '0'))
-        .join('.');
-  return pa < pb ? -1 : pa > pb ? 1 : 0;
-}
 
 export function tcpText(t: TcpLayer, next: Layer | undefined, src: string, dst: string, o: TextOptions, ts: TcpState): string {
   const g = t.segment;
