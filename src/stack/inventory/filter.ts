@@ -108,131 +108,163 @@ const PRIMARY = "src, dst, sport, dport, dev, fwmark, autobound, not or '('";
 export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
   const t = tokenize(args);
   if (t.length === 0) return null;
-  let i = 0;
-  const peek = () => t[i];
-  const next = () => t[i++];
-  const word = () => (i < t.length ? t[i] : '(end)');
+  const p = new Parser(t, ctx);
+  const e = p.or();
+  if (!p.atEnd()) throw new FilterError(p.word(), 'and, or, or the end of the filter');
+  return e;
+}
 
-  function or(): Filter {
-    let a = and();
-    while (peek() === 'or' || peek() === '||' || peek() === '|' || peek() === ',') {
-      next();
-      a = { op: 'or', a, b: and() };
+/**
+ * ssfilter.y's grammar by recursive descent over the words: an or of ands
+ * (juxtaposition is and) of unaries (not, parentheses) of primaries.
+ */
+class Parser {
+  private i = 0;
+  constructor(
+    private readonly t: string[],
+    private readonly ctx: FilterContext,
+  ) {}
+
+  private peek(): string | undefined {
+    return this.t[this.i];
+  }
+  private next(): string | undefined {
+    return this.t[this.i++];
+  }
+  /** the word a parse error names */
+  word(): string {
+    return this.i < this.t.length ? this.t[this.i] : '(end)';
+  }
+  atEnd(): boolean {
+    return this.i >= this.t.length;
+  }
+
+  or(): Filter {
+    let a = this.and();
+    while (this.peek() === 'or' || this.peek() === '||' || this.peek() === '|' || this.peek() === ',') {
+      this.next();
+      a = { op: 'or', a, b: this.and() };
     }
     return a;
   }
-  function and(): Filter {
-    let a = unary();
+  private and(): Filter {
+    let a = this.unary();
     for (;;) {
-      const w = peek();
+      const w = this.peek();
       if (w === 'and' || w === '&&' || w === '&') {
-        next();
-        a = { op: 'and', a, b: unary() };
+        this.next();
+        a = { op: 'and', a, b: this.unary() };
       } else if (w !== undefined && w !== ')' && w !== 'or' && w !== '||' && w !== '|' && w !== ',') {
-        a = { op: 'and', a, b: unary() }; // juxtaposition
+        a = { op: 'and', a, b: this.unary() }; // juxtaposition
       } else return a;
     }
   }
-  function unary(): Filter {
-    const w = peek();
+  private unary(): Filter {
+    const w = this.peek();
     if (w === 'not' || w === '!') {
-      next();
-      return { op: 'not', a: unary() };
+      this.next();
+      return { op: 'not', a: this.unary() };
     }
     if (w === '(') {
-      next();
-      const e = or();
-      if (peek() !== ')') throw new FilterError(word(), "')'");
-      next();
+      this.next();
+      const e = this.or();
+      if (this.peek() !== ')') throw new FilterError(this.word(), "')'");
+      this.next();
       return e;
     }
-    return primary();
+    return this.primary();
   }
-  function cmpWord(): Cmp | null {
-    const c = CMP[peek() ?? ''];
-    if (c) next();
+  private cmpWord(): Cmp | null {
+    const c = CMP[this.peek() ?? ''];
+    if (c) this.next();
     return c ?? null;
   }
-  function primary(): Filter {
-    const w = peek();
+  private primary(): Filter {
+    const w = this.peek();
     switch (w) {
       case 'src':
       case 'dst': {
-        next();
-        const c = cmpWord() ?? 'eq';
-        if (c !== 'eq' && c !== 'ne') throw new FilterError(t[i - 1], `= or != after ${w}`);
-        const f: Filter = { op: w, host: hostCond(w) };
+        this.next();
+        const c = this.cmpWord() ?? 'eq';
+        if (c !== 'eq' && c !== 'ne') throw new FilterError(this.t[this.i - 1], `= or != after ${w}`);
+        const f: Filter = { op: w, host: this.hostCond(w) };
         return c === 'ne' ? { op: 'not', a: f } : f;
       }
       case 'sport':
       case 'dport': {
-        next();
-        const c = cmpWord() ?? 'eq';
-        return { op: w, cmp: c, port: portOf(w) };
+        this.next();
+        const c = this.cmpWord() ?? 'eq';
+        return { op: w, cmp: c, port: this.portOf(w) };
       }
-      case 'dev': {
-        next();
-        if (peek() === '=' || peek() === '==') next();
-        const name = next();
-        if (name === undefined) throw new FilterError('(end)', 'an interface name after dev');
-        const ifindex = /^\d+$/.test(name) ? Number(name) : ctx.ifindex(name);
-        if (!ifindex) throw new FilterError(name, 'an interface name or index after dev');
-        return { op: 'dev', ifindex, name };
-      }
-      case 'fwmark': {
-        next();
-        if (peek() === '=' || peek() === '==') next();
-        const v = next() ?? '(end)';
-        const m = /^(0x[0-9a-f]+|\d+)(?:\/(0x[0-9a-f]+|\d+))?$/i.exec(v);
-        if (!m) throw new FilterError(v, 'MARK[/MASK] after fwmark');
-        return { op: 'fwmark', mark: Number(m[1]) >>> 0, mask: m[2] === undefined ? 0xffffffff : Number(m[2]) >>> 0 };
-      }
+      case 'dev':
+        this.next();
+        return this.dev();
+      case 'fwmark':
+        this.next();
+        return this.fwmark();
       case 'autobound':
-        next();
+        this.next();
         return { op: 'autobound' };
       default:
-        throw new FilterError(word(), PRIMARY);
+        throw new FilterError(this.word(), PRIMARY);
     }
   }
-  function portOf(what: string): number {
-    const v = next();
+  /** dev [=] NAME|INDEX */
+  private dev(): Filter {
+    if (this.peek() === '=' || this.peek() === '==') this.next();
+    const name = this.next();
+    if (name === undefined) throw new FilterError('(end)', 'an interface name after dev');
+    const ifindex = /^\d+$/.test(name) ? Number(name) : this.ctx.ifindex(name);
+    if (!ifindex) throw new FilterError(name, 'an interface name or index after dev');
+    return { op: 'dev', ifindex, name };
+  }
+  /** fwmark [=] MARK[/MASK] */
+  private fwmark(): Filter {
+    if (this.peek() === '=' || this.peek() === '==') this.next();
+    const v = this.next() ?? '(end)';
+    const m = /^(0x[0-9a-f]+|\d+)(?:\/(0x[0-9a-f]+|\d+))?$/i.exec(v);
+    if (!m) throw new FilterError(v, 'MARK[/MASK] after fwmark');
+    return { op: 'fwmark', mark: Number(m[1]) >>> 0, mask: m[2] === undefined ? 0xffffffff : Number(m[2]) >>> 0 };
+  }
+  private portOf(what: string): number {
+    const v = this.next();
     if (v === undefined) throw new FilterError('(end)', `a port after ${what}`);
-    const p = port(v.replace(/^\*?:/, ''));
+    const p = this.port(v.replace(/^\*?:/, ''));
     if (p === null) throw new FilterError(v, `a port number or service name after ${what}`);
     return p;
   }
-  function port(s: string): number | null {
+  private port(s: string): number | null {
     if (/^\d+$/.test(s)) return Number(s) <= 65535 ? Number(s) : null;
-    return ctx.service(s);
+    return this.ctx.service(s);
   }
-  function hostCond(what: string): HostCond {
-    const v = next();
+  /** parse_hostcond: the HOST after src or dst, in the form its prefix or ss's preferred family says */
+  private hostCond(what: string): HostCond {
+    const v = this.next();
     if (v === undefined) throw new FilterError('(end)', `an address after ${what}`);
-    const bad = () => new FilterError(v, `HOST[/PREFIX][:PORT], [IPV6]:PORT or a unix path after ${what}`);
-    if (v.startsWith('netlink:') || (ctx.family === 'netlink' && !v.startsWith('link:'))) return netlinkCond(v, what);
-    if (v.startsWith('link:') || ctx.family === 'link') return linkCond(v, what);
+    if (v.startsWith('netlink:') || (this.ctx.family === 'netlink' && !v.startsWith('link:'))) return this.netlinkCond(v, what);
+    if (v.startsWith('link:') || this.ctx.family === 'link') return this.linkCond(v, what);
     if (v.startsWith('/') || v.startsWith('@')) return { path: v };
+    return this.inetCond(v, what);
+  }
+  /** parse_hostcond for AF_INET and AF_INET6: HOST[/PREFIX][:PORT] or [IPV6][:PORT], * for any */
+  private inetCond(v: string, what: string): HostCond {
+    const bad = () => new FilterError(v, `HOST[/PREFIX][:PORT], [IPV6]:PORT or a unix path after ${what}`);
+    const portOrBad = (s: string): number => {
+      const n = this.port(s);
+      if (n === null) throw bad();
+      return n;
+    };
     let host = v,
       p: number | undefined;
     const br = /^\[([^\]]+)\](?::(.+))?$/.exec(v);
     if (br) {
       host = br[1];
-      if (br[2] !== undefined)
-        p =
-          port(br[2]) ??
-          (() => {
-            throw bad();
-          })();
+      if (br[2] !== undefined) p = portOrBad(br[2]);
     } else if (v.split(':').length === 2 || v.startsWith('*:') || v.startsWith(':')) {
       const k = v.lastIndexOf(':');
       host = v.slice(0, k);
       const ps = v.slice(k + 1);
-      if (ps !== '*' && ps !== '')
-        p =
-          port(ps) ??
-          (() => {
-            throw bad();
-          })();
+      if (ps !== '*' && ps !== '') p = portOrBad(ps);
     }
     if (host === '' || host === '*') return p === undefined ? {} : { port: p };
     let prefix: number | undefined;
@@ -246,9 +278,8 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
     if (!addr || (prefix !== undefined && (prefix < 0 || prefix > addr.length * 8))) throw bad();
     return { addr, prefix: prefix ?? addr.length * 8, ...(p === undefined ? {} : { port: p }) };
   }
-
   /** parse_hostcond for AF_NETLINK: [netlink:]PROTOCOL[:PID|:kernel|:*] */
-  function netlinkCond(v: string, what: string): HostCond {
+  private netlinkCond(v: string, what: string): HostCond {
     const body = v.startsWith('netlink:') ? v.slice(8) : v;
     const k = body.indexOf(':');
     const name = k < 0 ? body : body.slice(0, k),
@@ -261,14 +292,14 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
       else throw bad();
     }
     if (name !== '' && name !== '*') {
-      const p = ctx.nlProto?.(name) ?? null;
+      const p = this.ctx.nlProto?.(name) ?? null;
       if (p === null) throw bad();
       h.proto = p;
     }
     return h;
   }
   /** parse_hostcond for AF_PACKET: [link:]PROTOCOL[:IFACE|:*] */
-  function linkCond(v: string, what: string): HostCond {
+  private linkCond(v: string, what: string): HostCond {
     const body = v.startsWith('link:') ? v.slice(5) : v;
     const k = body.indexOf(':');
     const name = k < 0 ? body : body.slice(0, k),
@@ -277,21 +308,17 @@ export function parseFilter(args: string[], ctx: FilterContext): Filter | null {
     const bad = () => new FilterError(v, `[link:]PROTOCOL[:INTERFACE] after ${what}`);
     if (dev !== '' && dev !== '*') {
       // a number as it is (0 too); a name must name an interface
-      const index = /^\d+$/.test(dev) ? Number(dev) : ctx.ifindex(dev);
+      const index = /^\d+$/.test(dev) ? Number(dev) : this.ctx.ifindex(dev);
       if (!/^\d+$/.test(dev) && !index) throw bad();
       h.port = index;
     }
     if (name !== '' && name !== '*') {
-      const p = ctx.llProto?.(name) ?? null;
+      const p = this.ctx.llProto?.(name) ?? null;
       if (p === null) throw bad();
       h.proto = p;
     }
     return h;
   }
-
-  const e = or();
-  if (i < t.length) throw new FilterError(word(), 'and, or, or the end of the filter');
-  return e;
 }
 
 /** A socket the filter can see: an inet or unix socket, or a packet or netlink one. */
