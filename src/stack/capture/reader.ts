@@ -203,130 +203,91 @@ const SKIPPED: Record<number, string> = {
   [ng.BT_DSB]: 'decryption secrets block',
 };
 
-async function* readPcapng(src: Chunks): AsyncGenerator<CaptureEvent[]> {
-  // the events of the blocks held whole, handed over before each wait for more input and at the end
-  let batch: CaptureEvent[] = [];
-  const flush = (): CaptureEvent[] => {
-    const b = batch;
-    batch = [];
+/**
+ * What a pcapng file's reader keeps from block to block: the section's byte
+ * order and interfaces, and the events not yet handed over. Each block held
+ * whole is read into events by block(), synchronously.
+ */
+class PcapngState {
+  /** the section's byte order */
+  le = true;
+  /** the section's interfaces, by id */
+  interfaces: ng.Interface[] = [];
+  started = false;
+  number = 0;
+  /** the events of the blocks held whole, handed over before each wait for more input and at the end */
+  batch: CaptureEvent[] = [];
+
+  flush(): CaptureEvent[] {
+    const b = this.batch;
+    this.batch = [];
     return b;
-  };
-  let le = true;
-  let interfaces: ng.Interface[] = [];
-  let started = false;
-  let number = 0;
-  for (;;) {
-    if (src.available < 8 && batch.length) yield flush();
-    if (src.available < 8 && !(await src.fill(8))) {
-      if (src.available > 0) yield [{ kind: 'error', text: `truncated pcapng dump file; tried to read 8 bytes, only got ${src.available}`, truncated: true }];
-      return;
-    }
-    const head = src.peek(8);
-    let type = le ? head.readUInt32LE(0) : head.readUInt32BE(0);
-    if (head.readUInt32LE(0) === ng.BT_SHB) {
-      // a new section may change the byte order (draft 4.1)
-      if (src.available < 12 && batch.length) yield flush();
-      if (!(await src.fill(12))) {
-        yield [{ kind: 'error', text: `truncated pcapng dump file; tried to read 12 bytes, only got ${src.available}`, truncated: true }];
-        return;
-      }
-      const order = ng.sectionByteOrder(src.peek(12));
-      if (!order.ok) {
-        batch.push({ kind: 'error', text: 'unknown file format', truncated: false });
-        yield flush();
-        return;
-      }
-      le = order.value;
-      type = ng.BT_SHB;
-    }
-    const total = le ? head.readUInt32LE(4) : head.readUInt32BE(4);
-    if (total < 12 || total % 4 !== 0) {
-      batch.push({ kind: 'error', text: `block in pcapng dump file has a length of ${total} < 12 or not a multiple of 4`, truncated: false });
-      yield flush();
-      return;
-    }
-    if (total > ng.MAX_BLOCKSIZE) {
-      batch.push({ kind: 'error', text: `pcapng block size ${total} > maximum ${ng.MAX_BLOCKSIZE}`, truncated: false });
-      yield flush();
-      return;
-    }
-    if (src.available < total && batch.length) yield flush();
-    if (src.available < total && !(await src.fill(total))) {
-      yield [{ kind: 'error', text: `truncated pcapng dump file; tried to read ${total} bytes, only got ${src.available}`, truncated: true }];
-      return;
-    }
-    const block = src.take(total);
-    if ((le ? block.readUInt32LE(total - 4) : block.readUInt32BE(total - 4)) !== total) {
-      batch.push({ kind: 'error', text: "block total length in header and trailer don't match", truncated: false });
-      yield flush();
-      return;
-    }
-    let packet: ng.PacketBlock | undefined;
+  }
+
+  /** The events not yet handed over and, last, the malformed input that ends the file. */
+  fail(text: string): CaptureEvent[] {
+    this.batch.push({ kind: 'error', text, truncated: false });
+    return this.flush();
+  }
+
+  /** One whole block's events into the batch; the error that ends the file, if any. */
+  block(type: number, block: Buffer): string | undefined {
     switch (type) {
-      case ng.BT_SHB: {
-        const shb = ng.decodeSectionHeader(block, le);
-        if (!shb.ok) {
-          batch.push({ kind: 'error', text: shb.error, truncated: false });
-          yield flush();
-          return;
-        }
-        interfaces = []; // interface ids are per section
-        break;
-      }
-      case ng.BT_IDB: {
-        const idb = ng.decodeInterface(block, le);
-        if (!idb.ok) {
-          batch.push({ kind: 'error', text: idb.error, truncated: false });
-          yield flush();
-          return;
-        }
-        interfaces.push(idb.value);
-        if (!started) {
-          started = true;
-          batch.push({
-            kind: 'start',
-            start: { format: 'pcapng', linktype: idb.value.linktype, snaplen: idb.value.snaplen, nano: idb.value.unitsPerSecond > 1_000_000n },
-          });
-        }
-        break;
-      }
+      case ng.BT_SHB:
+        return this.sectionHeader(block);
+      case ng.BT_IDB:
+        return this.interfaceDescription(block);
       case ng.BT_EPB:
       case ng.BT_PB:
-      case ng.BT_SPB: {
-        const r =
-          type === ng.BT_EPB
-            ? ng.decodeEnhancedPacket(block, le)
-            : type === ng.BT_PB
-              ? ng.decodeObsoletePacket(block, le)
-              : ng.decodeSimplePacket(block, le, interfaces[0]?.snaplen ?? 0);
-        if (!r.ok) {
-          batch.push({ kind: 'error', text: r.error, truncated: false });
-          yield flush();
-          return;
-        }
-        packet = r.value;
-        break;
-      }
+      case ng.BT_SPB:
+        return this.packetBlock(type, block);
       default:
-        if (SKIPPED[type]) batch.push({ kind: 'note', text: `skipped a ${SKIPPED[type]}` });
-        else batch.push({ kind: 'note', text: `skipped a block of unknown type 0x${type.toString(16).padStart(8, '0')}` });
+        if (SKIPPED[type]) this.batch.push({ kind: 'note', text: `skipped a ${SKIPPED[type]}` });
+        else this.batch.push({ kind: 'note', text: `skipped a block of unknown type 0x${type.toString(16).padStart(8, '0')}` });
+        return undefined;
     }
-    if (!packet) continue;
-    const iface = interfaces[packet.interfaceId];
-    if (!iface) {
-      batch.push({
-        kind: 'error',
-        text: `a packet arrived on interface ${packet.interfaceId}, but there's no Interface Description Block for that interface`,
-        truncated: false,
+  }
+
+  private sectionHeader(block: Buffer): string | undefined {
+    const shb = ng.decodeSectionHeader(block, this.le);
+    if (!shb.ok) return shb.error;
+    this.interfaces = []; // interface ids are per section
+    return undefined;
+  }
+
+  /** an IDB; the first of the file is the start event */
+  private interfaceDescription(block: Buffer): string | undefined {
+    const idb = ng.decodeInterface(block, this.le);
+    if (!idb.ok) return idb.error;
+    this.interfaces.push(idb.value);
+    if (!this.started) {
+      this.started = true;
+      this.batch.push({
+        kind: 'start',
+        start: { format: 'pcapng', linktype: idb.value.linktype, snaplen: idb.value.snaplen, nano: idb.value.unitsPerSecond > 1_000_000n },
       });
-      yield flush();
-      return;
     }
+    return undefined;
+  }
+
+  /** an enhanced, obsolete or simple packet block, on an interface of the section */
+  private packetBlock(type: number, block: Buffer): string | undefined {
+    const le = this.le;
+    const r =
+      type === ng.BT_EPB
+        ? ng.decodeEnhancedPacket(block, le)
+        : type === ng.BT_PB
+          ? ng.decodeObsoletePacket(block, le)
+          : ng.decodeSimplePacket(block, le, this.interfaces[0]?.snaplen ?? 0);
+    if (!r.ok) return r.error;
+    const packet = r.value;
+    const iface = this.interfaces[packet.interfaceId];
+    if (!iface) return `a packet arrived on interface ${packet.interfaceId}, but there's no Interface Description Block for that interface`;
     const { sec, nsec } = time(packet.timestamp ?? 0n, iface);
-    batch.push({
+    this.batch.push({
       kind: 'packet',
       packet: {
-        number: ++number,
+        number: ++this.number,
         sec,
         nsec,
         caplen: packet.caplen,
@@ -338,6 +299,65 @@ async function* readPcapng(src: Chunks): AsyncGenerator<CaptureEvent[]> {
         fcsLength: iface.fcsLength,
       },
     });
+    return undefined;
+  }
+}
+
+/**
+ * The blocks of a pcapng file: each one's framing checked here (a section
+ * header's byte order, the total length in header and trailer), its
+ * contents read by PcapngState.
+ */
+async function* readPcapng(src: Chunks): AsyncGenerator<CaptureEvent[]> {
+  const st = new PcapngState();
+  for (;;) {
+    if (src.available < 8 && st.batch.length) yield st.flush();
+    if (src.available < 8 && !(await src.fill(8))) {
+      if (src.available > 0) yield [{ kind: 'error', text: `truncated pcapng dump file; tried to read 8 bytes, only got ${src.available}`, truncated: true }];
+      return;
+    }
+    const head = src.peek(8);
+    let type = st.le ? head.readUInt32LE(0) : head.readUInt32BE(0);
+    if (head.readUInt32LE(0) === ng.BT_SHB) {
+      // a new section may change the byte order (draft 4.1)
+      if (src.available < 12 && st.batch.length) yield st.flush();
+      if (!(await src.fill(12))) {
+        yield [{ kind: 'error', text: `truncated pcapng dump file; tried to read 12 bytes, only got ${src.available}`, truncated: true }];
+        return;
+      }
+      const order = ng.sectionByteOrder(src.peek(12));
+      if (!order.ok) {
+        yield st.fail('unknown file format');
+        return;
+      }
+      st.le = order.value;
+      type = ng.BT_SHB;
+    }
+    const le = st.le;
+    const total = le ? head.readUInt32LE(4) : head.readUInt32BE(4);
+    if (total < 12 || total % 4 !== 0) {
+      yield st.fail(`block in pcapng dump file has a length of ${total} < 12 or not a multiple of 4`);
+      return;
+    }
+    if (total > ng.MAX_BLOCKSIZE) {
+      yield st.fail(`pcapng block size ${total} > maximum ${ng.MAX_BLOCKSIZE}`);
+      return;
+    }
+    if (src.available < total && st.batch.length) yield st.flush();
+    if (src.available < total && !(await src.fill(total))) {
+      yield [{ kind: 'error', text: `truncated pcapng dump file; tried to read ${total} bytes, only got ${src.available}`, truncated: true }];
+      return;
+    }
+    const block = src.take(total);
+    if ((le ? block.readUInt32LE(total - 4) : block.readUInt32BE(total - 4)) !== total) {
+      yield st.fail("block total length in header and trailer don't match");
+      return;
+    }
+    const error = st.block(type, block);
+    if (error !== undefined) {
+      yield st.fail(error);
+      return;
+    }
   }
 }
 
