@@ -415,7 +415,40 @@ class Optimizer {
     this.changed();
   }
 
+  /**
+   * opt_stmt: the value a statement leaves in A, X or a scratch word,
+   * numbered into val; with alter, the statement rewritten by what is known
+   * (a constant folded in, a known load made an immediate, a no-op deleted).
+   * By instruction class: loads, ALU operations, then stores and transfers.
+   */
   private optStmt(s: Stmt, val: number[], alter: boolean): void {
+    switch (cls(s.code)) {
+      case LD:
+      case LDX:
+        this.optLoad(s, val, alter);
+        return;
+      case ALU:
+        this.optAlu(s, val, alter);
+        return;
+    }
+    switch (s.code) {
+      case TXA | MISC:
+        this.vstore(s, val, A_ATOM, val[X_ATOM]!, alter);
+        return;
+      case TAX | MISC:
+        this.vstore(s, val, X_ATOM, val[A_ATOM]!, alter);
+        return;
+      case ST:
+        this.vstore(s, val, s.k, val[A_ATOM]!, alter);
+        return;
+      case STX:
+        this.vstore(s, val, s.k, val[X_ATOM]!, alter);
+        return;
+    }
+  }
+
+  /** opt_stmt for ld and ldx: a packet load, the length, an immediate or a scratch word */
+  private optLoad(s: Stmt, val: number[], alter: boolean): void {
     const c = s.code;
     switch (c) {
       case LD | ABS | W:
@@ -448,72 +481,70 @@ class Optimizer {
       case LDX | MSH | B:
         this.vstore(s, val, X_ATOM, this.F(c, s.k, 0), alter);
         return;
-      case ALU | NEG:
-        if (alter && this.isConst(val[A_ATOM]!)) {
-          s.code = LD | IMM;
-          s.k = (0 - this.constOf(val[A_ATOM]!)) >>> 0;
-          val[A_ATOM] = this.K(s.k);
-        } else val[A_ATOM] = this.F(c, val[A_ATOM]!, 0);
+      case LD | MEM:
+        this.optLoadMem(s, val, alter, A_ATOM, LD | IMM);
         return;
-      case TXA | MISC:
-        this.vstore(s, val, A_ATOM, val[X_ATOM]!, alter);
-        return;
-      case LD | MEM: {
-        const v = val[s.k]!;
-        if (alter && this.isConst(v)) {
-          s.code = LD | IMM;
-          s.k = this.constOf(v);
-          this.changed();
-        }
-        this.vstore(s, val, A_ATOM, v, alter);
-        return;
-      }
-      case TAX | MISC:
-        this.vstore(s, val, X_ATOM, val[A_ATOM]!, alter);
-        return;
-      case LDX | MEM: {
-        const v = val[s.k]!;
-        if (alter && this.isConst(v)) {
-          s.code = LDX | IMM;
-          s.k = this.constOf(v);
-          this.changed();
-        }
-        this.vstore(s, val, X_ATOM, v, alter);
-        return;
-      }
-      case ST:
-        this.vstore(s, val, s.k, val[A_ATOM]!, alter);
-        return;
-      case STX:
-        this.vstore(s, val, s.k, val[X_ATOM]!, alter);
+      case LDX | MEM:
+        this.optLoadMem(s, val, alter, X_ATOM, LDX | IMM);
         return;
     }
-    if (cls(c) !== ALU) return;
-    const op = c & 0xf0;
-    if ((c & 0x08) === K) {
-      if (alter) {
-        if (s.k === 0) {
-          if (op === ADD || op === LSH || op === RSH || op === OR || op === XOR) {
-            s.code = NOP;
-            return;
-          }
-          if (op === MUL || op === AND) {
-            s.code = LD | IMM;
-            val[A_ATOM] = this.K(s.k);
-            return;
-          }
-          if (op === DIV) throw new UsageError('division by zero');
-          if (op === MOD) throw new UsageError('modulus by zero');
+  }
+
+  /** ld M[k] or ldx M[k]: a word holding a known constant is loaded as the immediate imm */
+  private optLoadMem(s: Stmt, val: number[], alter: boolean, atom: number, imm: number): void {
+    const v = val[s.k]!;
+    if (alter && this.isConst(v)) {
+      s.code = imm;
+      s.k = this.constOf(v);
+      this.changed();
+    }
+    this.vstore(s, val, atom, v, alter);
+  }
+
+  /** opt_stmt for the ALU: neg, an operation with k, or one with X */
+  private optAlu(s: Stmt, val: number[], alter: boolean): void {
+    const c = s.code;
+    if (c === (ALU | NEG)) {
+      if (alter && this.isConst(val[A_ATOM]!)) {
+        s.code = LD | IMM;
+        s.k = (0 - this.constOf(val[A_ATOM]!)) >>> 0;
+        val[A_ATOM] = this.K(s.k);
+      } else val[A_ATOM] = this.F(c, val[A_ATOM]!, 0);
+      return;
+    }
+    if ((c & 0x08) === K) this.optAluK(s, val, alter);
+    else this.optAluX(s, val, alter);
+  }
+
+  /** A op k: k = 0 makes some a no-op or a constant, a known A folds */
+  private optAluK(s: Stmt, val: number[], alter: boolean): void {
+    const op = s.code & 0xf0;
+    if (alter) {
+      if (s.k === 0) {
+        if (op === ADD || op === LSH || op === RSH || op === OR || op === XOR) {
+          s.code = NOP;
+          return;
         }
-        if (this.isConst(val[A_ATOM]!)) {
-          this.foldOp(s, val[A_ATOM]!, this.K(s.k));
+        if (op === MUL || op === AND) {
+          s.code = LD | IMM;
           val[A_ATOM] = this.K(s.k);
           return;
         }
+        if (op === DIV) throw new UsageError('division by zero');
+        if (op === MOD) throw new UsageError('modulus by zero');
       }
-      val[A_ATOM] = this.F(s.code, val[A_ATOM]!, this.K(s.k));
-      return;
+      if (this.isConst(val[A_ATOM]!)) {
+        this.foldOp(s, val[A_ATOM]!, this.K(s.k));
+        val[A_ATOM] = this.K(s.k);
+        return;
+      }
     }
+    val[A_ATOM] = this.F(s.code, val[A_ATOM]!, this.K(s.k));
+  }
+
+  /** A op X: a known X becomes k (or folds with a known A), a zero A makes some txa or a constant */
+  private optAluX(s: Stmt, val: number[], alter: boolean): void {
+    const op = s.code & 0xf0;
     if (alter && this.isConst(val[X_ATOM]!)) {
       if (this.isConst(val[A_ATOM]!)) {
         this.foldOp(s, val[A_ATOM]!, val[X_ATOM]!);
