@@ -75,55 +75,42 @@ describe('users:(...) measured without being made', () => {
     }
   });
 
+  /**
+   * A python3 `script` holds a listener on 127.0.0.1 (it prints the port,
+   * then waits on stdin): the lines of `ss -tlnpH` and `netstat -tlnp`
+   * naming it, one each, which sockit's equal; `check` looks at ss's.
+   */
+  async function ownersAsTheToolsName(script: string, check: (ssLine: string) => void): Promise<void> {
+    const holder = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
+      const port = `127.0.0.1:${line.toString().trim()} `;
+      const mine = (out: string) => out.split('\n').filter((l) => l.includes(port));
+      const ss = mine(execFileSync('ss', ['-tlnpH'], { encoding: 'latin1' }));
+      expect(ss).toHaveLength(1);
+      check(ss[0]!);
+      expect(mine((await sockit(['ss', '-tlnpH'])).stdout)).toEqual(ss);
+      const netstat = mine(execFileSync('netstat', ['-tlnp'], { encoding: 'latin1' }));
+      expect(netstat).toHaveLength(1);
+      expect(mine((await sockit(['netstat', '-tlnp'])).stdout)).toEqual(netstat);
+    } finally {
+      holder.stdin!.end();
+      holder.kill();
+    }
+  }
+
   it('a listener shared by a process and its child: ss -tlnp and netstat -tlnp name both as the real tools do', async () => {
     // the parent holds it at its own descriptor and at 50; the forked child inherits both
-    const holder = spawn(
-      'python3',
-      [
-        '-c',
-        "import os,socket,sys\nl=socket.socket()\nl.bind(('127.0.0.1',0))\nl.listen()\nos.dup2(l.fileno(),50)\nif os.fork()==0:\n  sys.stdin.read()\n  os._exit(0)\nprint(l.getsockname()[1], flush=True)\nsys.stdin.read()",
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
+    await ownersAsTheToolsName(
+      "import os,socket,sys\nl=socket.socket()\nl.bind(('127.0.0.1',0))\nl.listen()\nos.dup2(l.fileno(),50)\nif os.fork()==0:\n  sys.stdin.read()\n  os._exit(0)\nprint(l.getsockname()[1], flush=True)\nsys.stdin.read()",
+      (ss) => expect(ss.match(/pid=/g)).toHaveLength(4), // two processes, two descriptors each
     );
-    try {
-      const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
-      const port = `127.0.0.1:${line.toString().trim()} `;
-      const mine = (out: string) => out.split('\n').filter((l) => l.includes(port));
-      const ss = mine(execFileSync('ss', ['-tlnpH'], { encoding: 'latin1' }));
-      expect(ss).toHaveLength(1);
-      expect(ss[0]!.match(/pid=/g)).toHaveLength(4); // two processes, two descriptors each
-      expect(mine((await sockit(['ss', '-tlnpH'])).stdout)).toEqual(ss);
-      const netstat = mine(execFileSync('netstat', ['-tlnp'], { encoding: 'latin1' }));
-      expect(netstat).toHaveLength(1);
-      expect(mine((await sockit(['netstat', '-tlnp'])).stdout)).toEqual(netstat);
-    } finally {
-      holder.stdin!.end();
-      holder.kill();
-    }
   });
+
   it("a process whose name holds a ')': ss -tlnp names it as ss reads /proc/PID/stat (up to the first ')'), netstat -tlnp as netstat does", async () => {
-    const holder = spawn(
-      'python3',
-      [
-        '-c',
-        "import socket,sys\nopen('/proc/self/comm','w').write('odd) name')\nl=socket.socket()\nl.bind(('127.0.0.1',0))\nl.listen()\nprint(l.getsockname()[1], flush=True)\nsys.stdin.read()",
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
+    await ownersAsTheToolsName(
+      "import socket,sys\nopen('/proc/self/comm','w').write('odd) name')\nl=socket.socket()\nl.bind(('127.0.0.1',0))\nl.listen()\nprint(l.getsockname()[1], flush=True)\nsys.stdin.read()",
+      (ss) => expect(ss).toContain('users:(("odd",pid='),
     );
-    try {
-      const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
-      const port = `127.0.0.1:${line.toString().trim()} `;
-      const mine = (out: string) => out.split('\n').filter((l) => l.includes(port));
-      const ss = mine(execFileSync('ss', ['-tlnpH'], { encoding: 'latin1' }));
-      expect(ss).toHaveLength(1);
-      expect(ss[0]).toContain('users:(("odd",pid=');
-      expect(mine((await sockit(['ss', '-tlnpH'])).stdout)).toEqual(ss);
-      const netstat = mine(execFileSync('netstat', ['-tlnp'], { encoding: 'latin1' }));
-      expect(netstat).toHaveLength(1);
-      expect(mine((await sockit(['netstat', '-tlnp'])).stdout)).toEqual(netstat);
-    } finally {
-      holder.stdin!.end();
-      holder.kill();
-    }
   });
 });
