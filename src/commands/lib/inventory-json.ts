@@ -82,6 +82,11 @@ function end(s: InetSocket, local: boolean) {
   return { family: s.family === 2 ? 4 : 6, address: local ? s.src : s.dst, port: local ? s.sport : s.dport };
 }
 
+/** A socket's owners as the record's `users` (ss's users:(("comm",pid=,fd=))). */
+function usersRecord(owners: Owner[]) {
+  return owners.map((o) => ({ comm: o.comm, pid: o.pid, fd: o.fd }));
+}
+
 /** One socket as its JSON record. */
 export function socketRecord(s: SocketEntry, c: RecordContext): JsonRecord {
   const r: JsonRecord = { type: 'socket', netid: c.netid, state: c.state };
@@ -105,7 +110,7 @@ export function socketRecord(s: SocketEntry, c: RecordContext): JsonRecord {
     if (s.info) r.tcp_info = tcpInfoRecord(s.info);
   }
   if (s.skmeminfo) r.skmem = Object.fromEntries(Object.entries(s.skmeminfo).map(([k, v]) => [k === 'drops' ? k : `${k}_bytes`, v]));
-  if (c.owners?.length) r.users = c.owners.map((o) => ({ comm: o.comm, pid: o.pid, fd: o.fd }));
+  if (c.owners?.length) r.users = usersRecord(c.owners);
   return r;
 }
 
@@ -127,7 +132,7 @@ export function linkRecord(s: PacketDiagMsg | NetlinkDiagMsg, ifname: (index: nu
       flags: s.info?.flags ?? null,
       fanout: s.fanout === undefined ? null : { id: s.fanout & 0xffff, type: (s.fanout >>> 16) & 0xffff },
       bpf_instructions: s.filter?.length ?? null,
-      users: owners?.length ? owners.map((x) => ({ comm: x.comm, pid: x.pid, fd: x.fd })) : null,
+      users: owners?.length ? usersRecord(owners) : null,
     };
   }
   return {
