@@ -160,6 +160,8 @@ async function load(argv, requests = REQUESTS) {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitListening(port, child);
+  // the server's CPU from here on: the load's, not Node's start-up (which the C server has none of)
+  const cpu0 = treeCpuMs(child.pid);
   let peak = treeRssKiB(child.pid);
   const sampler = setInterval(() => (peak = Math.max(peak, treeRssKiB(child.pid))), 100);
   // connect everyone first, 100 at a time (the listen backlog is 511), then talk
@@ -171,7 +173,7 @@ async function load(argv, requests = REQUESTS) {
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   clearInterval(sampler);
   peak = Math.max(peak, treeRssKiB(child.pid));
-  const cpuMs = treeCpuMs(child.pid);
+  const cpuMs = treeCpuMs(child.pid) - cpu0;
   const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   child.kill('SIGTERM');
   const end = await exited;
@@ -236,7 +238,7 @@ try {
   row('p99 latency', ours.p99, ref.p99, 'ms', false);
   row('peak RSS', ours.rssMiB, ref.rssMiB, 'MiB', false);
   row('server CPU per request', ours.cpuUsPerRequest, ref.cpuUsPerRequest, 'us', false);
-  console.log(`${''.padEnd(34)} (user+sys of the server process from /proc, start-up included; the clients are one Node process on the same cores)`);
+  console.log(`${''.padEnd(34)} (user+sys of the server process from /proc over the load, start-up excluded; the clients are one Node process on the same cores)`);
   // The machine's load drifts from round to round (here one round's
   // requests/s ranged over 50-80 k for the same server), more than the
   // servers differ: within a round the servers run back to back, so the

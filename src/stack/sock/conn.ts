@@ -300,6 +300,9 @@ export class CoreConn implements Conn {
         return this.onEnd();
       }
       if (this.onData(this.buf.subarray(0, n), false) === false) this.pause();
+      // a short read emptied the receive queue: wait for readiness (as iperf3's select does)
+      // rather than read again at once for the few bytes, or the EAGAIN, that came since
+      if (n < this.buf.length) return;
     }
   }
 
