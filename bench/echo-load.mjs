@@ -238,7 +238,9 @@ try {
   row('p99 latency', ours.p99, ref.p99, 'ms', false);
   row('peak RSS', ours.rssMiB, ref.rssMiB, 'MiB', false);
   row('server CPU per request', ours.cpuUsPerRequest, ref.cpuUsPerRequest, 'us', false);
-  console.log(`${''.padEnd(34)} (user+sys of the server process from /proc over the load, start-up excluded; the clients are one Node process on the same cores)`);
+  console.log(
+    `${''.padEnd(34)} (user+sys of the server process from /proc over the load, start-up excluded; the clients are one Node process on the same cores)`,
+  );
   // The machine's load drifts from round to round (here one round's
   // requests/s ranged over 50-80 k for the same server), more than the
   // servers differ: within a round the servers run back to back, so the
