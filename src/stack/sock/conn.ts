@@ -276,7 +276,7 @@ export class CoreConn implements Conn {
     }
   }
 
-  /** One bounded batch: a peek then the read (-Z), or plain reads. */
+  /** One bounded batch, ended by a short read: a peek then the read (-Z), or plain reads. */
   private readSome(): void {
     for (let i = 0; i < 16 && !this.paused && !this.ended; i++) {
       let n: number;
