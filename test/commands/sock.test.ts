@@ -205,6 +205,29 @@ describe("sockit sock: bad input gets the original's messages and exit 2", () =>
 });
 
 describe('sockit sock: TCP client and server', () => {
+  it("a server whose standard input is at end of file ends once it accepts, as the book's does; -h reads the connection to its end", async () => {
+    // without -h: the loop sees EOF on stdin and ends, though the client keeps its end open
+    const a = await server([]);
+    a.srv.child.stdin!.end();
+    const held = net.connect(a.port, '127.0.0.1');
+    await new Promise<void>((r) => held.once('connect', () => r()));
+    const gone = await ended(a.srv);
+    held.destroy();
+    expect([gone.code, gone.stdout]).toEqual([0, '']);
+    // with -h: stdin's EOF shuts the socket down for writing and the loop reads on to the peer's EOF
+    const b = await server(['-h']);
+    b.srv.child.stdin!.end();
+    const data = 'hello\nworld\n';
+    const peer = net.connect(b.port, '127.0.0.1');
+    const fromServer: Buffer[] = [];
+    peer.on('data', (d: Buffer) => fromServer.push(d));
+    const peerEnded = new Promise<void>((r) => peer.once('end', () => r()));
+    peer.end(data);
+    const kept = await ended(b.srv);
+    await peerEnded;
+    expect([kept.code, kept.stdout, Buffer.concat(fromServer).length]).toEqual([0, data, 0]);
+  });
+
   it('a large binary standard input crosses byte for byte, client to server and server to client', async () => {
     const up = randomBytes(3 << 20);
     const down = randomBytes(1 << 20);
