@@ -1,5 +1,6 @@
 // sockit sock as a user runs it: loopback clients and servers, the book's
 // verbose lines and messages, and a namespace lab for multicast and names.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -400,6 +401,36 @@ describe('sockit sock: source and sink', () => {
     const s = await ended(srv);
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/^sink: 64000 bytes in \d+\.\d{3} seconds = .*, \d+ reads\n$/);
+  });
+
+  it('★ a TCP sink is woken for whole -r reads (SO_RCVLOWAT): a few bytes wait in its queue (iproute2 ss), a verbose one reads them at once', async () => {
+    /** The Recv-Q of the sink's end of the connection, as ss shows it. */
+    const recvQ = (port: number) => {
+      const out = execFileSync('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
+      return Number(out.trim().split(/\s+/)[0]);
+    };
+    for (const [flags, held] of [
+      [[], 10],
+      [['-v'], 0],
+    ] as const) {
+      const { srv, port } = await server(['-i', '-r', '4096', ...flags]);
+      const peer = net.connect(port, '127.0.0.1');
+      await new Promise<void>((r) => peer.once('connect', () => r()));
+      peer.write('0123456789');
+      // the bytes are in the sink's receive queue in well under this; a verbose sink has read them
+      await new Promise((r) => setTimeout(r, 300));
+      const queued = recvQ(port);
+      peer.end('x'.repeat(5000));
+      const s = await ended(srv);
+      expect([flags, queued, s.code]).toEqual([flags, held, 0]);
+      expect(s.stdout).toMatch(/^sink: 5010 bytes in /);
+    }
+    // a read size far above a small, locked receive buffer (-R): the kernel caps the mark, the window never stalls
+    const { srv, port } = await server(['-i', '-R', '4096', '-r', '131072']);
+    const cli = await sockit(['sock', '-i', '-n', '256', '-w', '4096', '127.0.0.1', String(port)], { timeoutMs: 20_000 });
+    const s = await ended(srv);
+    expect([cli.code, s.code]).toEqual([0, 0]);
+    expect(s.stdout).toMatch(/^sink: 1048576 bytes in /);
   });
 
   it("the pattern is the book's: printable ASCII from space to tilde, over and over", async () => {
