@@ -312,8 +312,9 @@ async function sendAll(sock: Socket, wbuf: Buffer, count: number, expected: stri
  * ★ Whether a TCP sink sets SO_RCVLOWAT to its read size, so the kernel
  * wakes it only when a whole -r read is queued (or at EOF, or when the
  * window is about to close: tcp_epollin_ready) rather than for every few
- * segments: on loopback a third of the reads and wake-ups, and about a fifth
- * more throughput (bench/sock.mjs, README). Not where the book's reads show:
+ * segments: for 4 GiB on loopback, two thirds of the reads and a third to a
+ * half of the context switches, and about a fifth more throughput
+ * (bench/sock.mjs, README). Not where the book's reads show:
  * verbose (a line per read), -p, -Z, or -x (SO_RCVTIMEO, which counts from
  * each read).
  */
