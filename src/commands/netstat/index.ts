@@ -30,7 +30,8 @@ import { WasmInetLines } from './lines.js';
 import { Inlining } from '../../cli/tiering.js';
 import { stdoutSink } from '../../cli/stdio.js';
 import { ByteLines } from '../../output/bytes.js';
-import { TCP_STATE, endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags } from './text.js';
+import { TCP_STATES } from '../../stack/structs.js';
+import { endpoint, inetLine, inetTitle, numericHost, portName, programCell, unixLine, unixShown, unixTitle, type Flags } from './text.js';
 
 interface Options {
   tcp?: boolean;
@@ -470,7 +471,7 @@ async function listing(plan: Plan, f: Flags, json: boolean): Promise<number> {
               jsonLine(
                 socketRecord(s, {
                   netid: family === 6 ? `${table}6` : table,
-                  state: TCP_STATE[s.state] ?? String(s.state),
+                  state: TCP_STATES[s.state] ?? String(s.state),
                   owners: owners?.get(s.inode)?.slice(-1),
                   ifname: interfaceName,
                 }),

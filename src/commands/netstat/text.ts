@@ -4,21 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { protocolName, serviceName } from '../../stack/inventory/names.js';
 import type { InetSocket, UnixSocket } from '../../stack/inventory/index.js';
+import { TCP_STATES } from '../../stack/structs.js';
 
-export const TCP_STATE = [
-  '',
-  'ESTABLISHED',
-  'SYN_SENT',
-  'SYN_RECV',
-  'FIN_WAIT1',
-  'FIN_WAIT2',
-  'TIME_WAIT',
-  'CLOSE',
-  'CLOSE_WAIT',
-  'LAST_ACK',
-  'LISTEN',
-  'CLOSING',
-];
 const PROGNAME_WIDTH = 20;
 
 export interface Flags {
@@ -148,7 +135,7 @@ export function inetLine(s: InetSocket, label: string, local: string, remote: st
   const txq = String(s.table === 'tcp' && s.state === 10 ? 0 : s.wqueue).padStart(6);
   let head: string;
   if (s.table === 'tcp') {
-    head = `${label.padEnd(4)}  ${rxq} ${txq} ${local.padEnd(23)} ${remote.padEnd(23)} ${(TCP_STATE[s.state] ?? '').padEnd(11)}`;
+    head = `${label.padEnd(4)}  ${rxq} ${txq} ${local.padEnd(23)} ${remote.padEnd(23)} ${(TCP_STATES[s.state] ?? '').padEnd(11)}`;
   } else if (s.table === 'udp') {
     const st = s.state === 1 ? 'ESTABLISHED' : s.state === 7 ? '' : 'UNKNOWN';
     head = `${label.padEnd(5)} ${rxq} ${txq} ${local.padEnd(23)} ${remote.padEnd(23)} ${st.padEnd(11)}`;
