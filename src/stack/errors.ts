@@ -25,12 +25,46 @@ export function useStrerror(fn: (errno: number) => string): void {
   libcStrerror = fn;
 }
 
-/** strerror(3) of an errno (either sign); libuv's text, capitalised, before the addon has loaded. */
-export function strerror(errno: number): string {
+/**
+ * glibc's strerror(3) where libuv words an errno its own way ("Illegal
+ * operation on a directory" for EISDIR): a command that has not loaded the
+ * addon still says what perror(3) would (test/stack/errors.test.ts holds
+ * this to the addon's strerror).
+ */
+const GLIBC_WORDS: Record<number, string> = {
+  5: 'Input/output error',
+  12: 'Cannot allocate memory',
+  14: 'Bad address',
+  16: 'Device or resource busy',
+  17: 'File exists',
+  18: 'Invalid cross-device link',
+  21: 'Is a directory',
+  23: 'Too many open files in system',
+  26: 'Text file busy',
+  29: 'Illegal seek',
+  34: 'Numerical result out of range',
+  36: 'File name too long',
+  40: 'Too many levels of symbolic links',
+  84: 'Invalid or incomplete multibyte or wide character',
+  95: 'Operation not supported',
+  97: 'Address family not supported by protocol',
+  99: 'Cannot assign requested address',
+  106: 'Transport endpoint is already connected',
+  107: 'Transport endpoint is not connected',
+  113: 'No route to host',
+  114: 'Operation already in progress',
+};
+
+/** strerror(3) of an errno (either sign) without the addon: libuv's text, capitalised, in glibc's words where they differ. */
+export function strerrorWithoutLibc(errno: number): string {
   const n = Math.abs(errno);
-  if (libcStrerror) return libcStrerror(n);
-  const text = getSystemErrorMap().get(-n)?.[1];
+  const text = GLIBC_WORDS[n] ?? getSystemErrorMap().get(-n)?.[1];
   return text ? text[0]!.toUpperCase() + text.slice(1) : `Unknown error ${n}`;
+}
+
+/** strerror(3) of an errno (either sign): libc's once the addon has loaded, strerrorWithoutLibc's before. */
+export function strerror(errno: number): string {
+  return libcStrerror ? libcStrerror(Math.abs(errno)) : strerrorWithoutLibc(errno);
 }
 
 /** A SystemError for a syscall that failed with errno (either sign), worded as the addon words its own. */

@@ -371,6 +371,11 @@ describe('sockit dump -d and bad expressions', () => {
     const missing = await sockit(['dump', '-n', '/nonexistent/x.pcap']);
     expect(missing).toMatchObject({ code: 1, stdout: '' });
     expect(missing.stderr).toBe('sockit dump: /nonexistent/x.pcap: No such file or directory\n');
+    // a file that opens but cannot be read: tcpdump's words, the real one run on the same path
+    const dir = await sockit(['dump', '-n', '-r', '/']);
+    const theirs = spawnSync('tcpdump', ['-n', '-r', '/'], { encoding: 'utf8' });
+    expect(theirs.stderr).toBe('tcpdump: error reading dump file: Is a directory\n');
+    expect([dir.code, dir.stdout, dir.stderr]).toEqual([1, '', theirs.stderr.replace(/^tcpdump:/, 'sockit dump:')]);
     const count = await sockit(['dump', '-c', 'x', '-']);
     expect(count.code).toBe(2);
     expect(count.stderr).toBe('sockit dump: invalid packet count x\n');

@@ -306,7 +306,13 @@ describe('sockit exporter: bad input', () => {
       expect(ok.stderr).toMatch(/msg="Config file is ok exiting..."/);
       const missing = await sockit(['exporter', '--config.file', join(dir, 'none.yml')]);
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toMatch(/^sockit exporter: error reading config file: ENOENT/);
+      // blackbox_exporter's words, the real one run on the same path: err="error reading config file: open ...: no such file or directory"
+      const theirs = spawnSync('prometheus-blackbox-exporter', ['--config.file', join(dir, 'none.yml')], { encoding: 'utf8', timeout: 10_000 });
+      const want = /err="(error reading config file: [^"]+)"/.exec(theirs.stderr)?.[1];
+      expect(want).toBe(`error reading config file: open ${join(dir, 'none.yml')}: no such file or directory`);
+      expect(missing.stderr).toBe(`sockit exporter: ${want}\n`);
+      const isDir = await sockit(['exporter', '--config.file', dir]);
+      expect([isDir.code, isDir.stderr]).toEqual([1, `sockit exporter: error reading config file: read ${dir}: is a directory\n`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

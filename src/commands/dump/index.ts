@@ -19,7 +19,7 @@ import {
 import { dissect } from '../../stack/dissect/index.js';
 import { compileFilter, filterFunction, filterImage } from '../../stack/filter/index.js';
 import type { Command } from 'commander';
-import { Failure, UsageError, jsonLine, makeCommand, parseArgs, runMain } from '../common.js';
+import { Failure, UsageError, isSystemError, jsonLine, makeCommand, parseArgs, runMain, strerrorOf } from '../common.js';
 import { packetRecord } from './json.js';
 import { Names } from './names.js';
 import { Clock, TcpState, asciiText, hexAsciiText, hexText, packetText, type TextOptions, type TimeFormat, undecodedEther } from './text/index.js';
@@ -141,10 +141,6 @@ async function main(argv: string[]): Promise<number> {
   return dump(file!, expression, o);
 }
 
-function openError(e: NodeJS.ErrnoException): string {
-  return e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.message;
-}
-
 export interface Sink {
   /** a promise when the reader should wait (stdout is full) */
   packet(p: CapturePacket): void | Promise<void>;
@@ -160,13 +156,23 @@ const BIG_CAPTURE_FLAGS = ['--max-semi-space-size=4'];
 /** from this size on a capture file is read in a Node started with BIG_CAPTURE_FLAGS */
 const BIG_CAPTURE_BYTES = 4 << 20;
 
+/** A read(2) of the file that fails, in tcpdump's words: "error reading dump file: Is a directory". */
+async function* namedReadErrors(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (e) {
+    if (isSystemError(e) && e.syscall === 'read') throw new Failure(`error reading dump file: ${strerrorOf(e)}`);
+    throw e;
+  }
+}
+
 async function dump(file: string, expression: string, o: Opts): Promise<number> {
   let fd = -1;
   if (file !== '-') {
     try {
       fd = openSync(file, 'r');
     } catch (e) {
-      throw new Failure(`${file}: ${openError(e as NodeJS.ErrnoException)}`);
+      throw new Failure(`${file}: ${strerrorOf(e)}`);
     }
     if (!startedWith(BIG_CAPTURE_FLAGS) && process.env.SOCKIT_NO_RELAUNCH !== '1') {
       const st = fstatSync(fd);
@@ -176,7 +182,7 @@ async function dump(file: string, expression: string, o: Opts): Promise<number> 
       }
     }
   }
-  const source = fd < 0 ? openSource(file) : fileChunks(fd);
+  const source = namedReadErrors(fd < 0 ? openSource(file) : fileChunks(fd));
   let match: ((data: Uint8Array, wirelen: number) => number) | null = null;
   let sink: Sink | undefined;
   let read = 0,
@@ -321,7 +327,7 @@ function writerSink(o: Opts, start: CaptureStart): Sink {
   try {
     w = new CaptureWriter(o.write!, o.format ?? 'pcap', Boolean(o.nano));
   } catch (e) {
-    throw new Failure(`${o.write}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+    throw new Failure(`${o.write}: ${strerrorOf(e)}`);
   }
   w.begin(start.linktype, start.snaplen);
   return {

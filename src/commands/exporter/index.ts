@@ -3,7 +3,7 @@
 // continuous probing (`targets:` or --ping) on sockit's fleet engine.
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { Failure, intArg, makeCommand, onTerminate, parseArgs, runMain, UsageError } from '../common.js';
+import { Failure, intArg, isSystemError, makeCommand, onTerminate, parseArgs, runMain, strerrorOf, UsageError } from '../common.js';
 import { logfmtValue } from '../../stack/prober/log.js';
 import type { ContinuousProber, ResolvedGroup } from '../../stack/prober/continuous.js';
 import type { ProberConfig, TargetGroup } from '../../stack/prober/index.js';
@@ -80,7 +80,10 @@ async function loadConfig(file: string, explicit: boolean): Promise<ProberConfig
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Failure(`error reading config file: ${(e as Error).message}`);
+    // blackbox_exporter's words (Go's *PathError): "open /etc/b.yml: no such file or directory"
+    if (!isSystemError(e)) throw e;
+    const text = strerrorOf(e);
+    throw new Failure(`error reading config file: ${e.syscall} ${file}: ${text[0]!.toLowerCase()}${text.slice(1)}`);
   }
   try {
     return parseConfig(text);
