@@ -121,7 +121,8 @@ describe('sockit exporter on loopback', () => {
     dnsServer = dnsTcpServer();
     await new Promise<void>((r) => dnsServer.listen(0, '127.0.0.1', r));
     dnsPort = (dnsServer.address() as net.AddressInfo).port;
-    exporter = startSockit(['exporter', '--config.file', cfg, '--listen', '127.0.0.1:0']);
+    // blackbox_exporter's own flag, in its --flag=value form (--listen is the same; the test below uses it)
+    exporter = startSockit(['exporter', '--config.file', cfg, '--web.listen-address=127.0.0.1:0']);
     const line = await exporter.line(/msg="Listening on"/, 20_000, 'stderr');
     base = `http://${/address=(\S+)/.exec(line)![1]}`;
   });
@@ -352,6 +353,8 @@ describe('sockit exporter: bad input', () => {
     const a = await sockit(['exporter', '--listen', 'nowhere', '--config.file', '/dev/null']);
     expect(a.code).toBe(2);
     expect(a.stderr).toBe("sockit exporter: invalid listen address: 'nowhere' (ADDR:PORT, e.g. :9115 or 127.0.0.1:9115)\n");
+    const web = await sockit(['exporter', '--web.listen-address', 'nowhere', '--config.file', '/dev/null']);
+    expect([web.code, web.stderr]).toEqual([2, a.stderr]);
     const b = await sockit(['exporter', '--ping', '127.0.0.1', '--ping.interval', '1', '--config.file', '/dev/null']);
     expect(b.code).toBe(2);
     expect(b.stderr).toBe("sockit exporter: invalid ping interval: '1'\n");

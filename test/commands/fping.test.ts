@@ -83,6 +83,18 @@ describe('bad arguments (one line, exit 3)', () => {
   }
 });
 
+describe('-f with a file that cannot be read: fping\'s "fopen :" line and exit 4', () => {
+  it('a missing file, as fping words it (the real one run on the same path); a directory in the same form', async () => {
+    const missing = await sockit(['fping', '-f', '/nonexistent/targets']);
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([4, '', 'sockit fping: fopen : No such file or directory\n']);
+    // unprivileged, fping fails on its sockets before it opens the file
+    if (isRoot) expect(await run(['fping', '-f', '/nonexistent/targets'])).toMatchObject({ code: 4, stderr: 'fping: fopen : No such file or directory\n' });
+    // fping opens a directory and reads nothing from it (exit 1, no word); sockit says why
+    const dir = await sockit(['fping', '-f', '/']);
+    expect([dir.code, dir.stderr]).toEqual([4, 'sockit fping: fopen : Is a directory\n']);
+  });
+});
+
 describe.skipIf(!isRoot)('--openmetrics (loopback, root)', () => {
   it("to standard output: OpenMetrics 1.0 that Prometheus's parser takes, the counts of fping's summary; the text goes to stderr only", async () => {
     const r = await sockit(['fping', '--openmetrics', '-c', '3', '-p', '20', '-t', '100', '127.0.0.1', '::1', '192.0.2.99']);

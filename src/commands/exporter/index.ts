@@ -3,6 +3,7 @@
 // continuous probing (`targets:` or --ping) on sockit's fleet engine.
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { SystemError } from '../../stack/errors.js';
 import { Failure, intArg, isSystemError, makeCommand, onTerminate, parseArgs, runMain, strerrorOf, UsageError } from '../common.js';
 import { logfmtValue } from '../../stack/prober/log.js';
 import type { ContinuousProber, ResolvedGroup } from '../../stack/prober/continuous.js';
@@ -73,6 +74,12 @@ export function parseListen(text: string): { host?: string; port: number } {
   return { host: host === '' ? undefined : host, port: Number(m[3]) };
 }
 
+/** strerror(3) as Go's errors word it, the blackbox_exporter's: "no such file or directory" */
+function goWords(e: SystemError): string {
+  const text = strerrorOf(e);
+  return text[0]!.toLowerCase() + text.slice(1);
+}
+
 async function loadConfig(file: string, explicit: boolean): Promise<ProberConfig & { builtin?: boolean }> {
   const { parseConfig, ConfigError } = await import('../../stack/prober/index.js');
   if (!explicit && !existsSync(file)) return { ...parseConfig(BUILTIN_CONFIG), builtin: true };
@@ -82,8 +89,7 @@ async function loadConfig(file: string, explicit: boolean): Promise<ProberConfig
   } catch (e) {
     // blackbox_exporter's words (Go's *PathError): "open /etc/b.yml: no such file or directory"
     if (!isSystemError(e)) throw e;
-    const text = strerrorOf(e);
-    throw new Failure(`error reading config file: ${e.syscall} ${file}: ${text[0]!.toLowerCase()}${text.slice(1)}`);
+    throw new Failure(`error reading config file: ${e.syscall} ${file}: ${goWords(e)}`);
   }
   try {
     return parseConfig(text);
@@ -165,9 +171,7 @@ async function main(o: Options, explicitConfig: boolean): Promise<number> {
   state.continuous = await startContinuous(groups);
   const server = createServer(state);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Failure(`listen ${o.listen}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`)),
-    );
+    server.once('error', (e: Error) => reject(new Failure(`listen ${o.listen}: ${isSystemError(e) ? goWords(e) : e.message}`)));
     server.listen({ host: listen.host, port: listen.port }, resolve);
   });
   const a = server.address() as AddressInfo;
@@ -225,7 +229,8 @@ export async function run(argv: string[]): Promise<number> {
     const o: Options = {
       configFile: raw['config.file'] as string,
       configCheck: raw['config.check'] as boolean | undefined,
-      listen: (raw['web.listen-address'] as string | undefined) ?? (raw.listen as string),
+      // Commander camel-cases the dashed part of a dotted flag: --web.listen-address is web.listenAddress
+      listen: (raw['web.listenAddress'] as string | undefined) ?? (raw.listen as string),
       timeoutOffset: raw.timeoutOffset as number,
       historyLimit: raw['history.limit'] as number,
       ping: raw.ping as string[] | undefined,

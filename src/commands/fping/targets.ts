@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { inetAton, parseIPv4, parseIPv6 } from '../../stack/packet/addr.js';
 import { nameOf, resolveHost } from '../../stack/resolve.js';
-import { UsageError } from '../common.js';
+import { UsageError, strerrorOf } from '../common.js';
 import { EXIT_USAGE, type Opts } from './options.js';
 
 /** fping.c: the most addresses -g may generate */
@@ -49,7 +49,7 @@ export function targetNames(o: Opts, args: string[], stdin: () => string = () =>
     text = file === '-' ? stdin() : readFileSync(file, 'utf8');
   } catch (e) {
     // fping's errno_crash_and_burn("fopen")
-    throw new UsageError(`fopen : ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`, EXIT_SYSTEM);
+    throw new UsageError(`fopen : ${strerrorOf(e)}`, EXIT_SYSTEM);
   }
   return fileNames(text);
 }
