@@ -318,8 +318,8 @@ async function sendAll(sock: Socket, wbuf: Buffer, count: number, expected: stri
  * verbose (a line per read), -p, -Z, or -x (SO_RCVTIMEO, which counts from
  * each read).
  */
-function wakesForFullReads(sock: Socket, cfg: SockConfig): boolean {
-  return sock.type === C.SOCK_STREAM && sock.domain !== C.AF_UNIX && !cfg.verbose && !cfg.pauserw && !cfg.msgpeek && !cfg.rcvtimeo;
+function wakesForFullReads(kind: Summary['proto'], cfg: SockConfig): boolean {
+  return kind === 'tcp' && !cfg.verbose && !cfg.pauserw && !cfg.msgpeek && !cfg.rcvtimeo;
 }
 
 /**
@@ -333,8 +333,8 @@ export async function sinkStream(sock: Socket, cfg: SockConfig, emit: Emit): Pro
   const kind = proto(sock);
   if (cfg.pauseinit) await sleep(cfg.pauseinit);
   // ★ verbose, the sink reads on the core and reports an urgent byte out of band (TCPv1 20.8)
-  const onUrgent = cfg.verbose && sock.type === C.SOCK_STREAM && sock.domain !== C.AF_UNIX ? (byte: number) => emit({ event: 'urgent', byte }) : undefined;
-  if (wakesForFullReads(sock, cfg)) sock.setsockopt(C.SOL_SOCKET, C.SO_RCVLOWAT, cfg.readlen);
+  const onUrgent = cfg.verbose && kind === 'tcp' ? (byte: number) => emit({ event: 'urgent', byte }) : undefined;
+  if (wakesForFullReads(kind, cfg)) sock.setsockopt(C.SOL_SOCKET, C.SO_RCVLOWAT, cfg.readlen);
   // read(2) on the socket core, not a net.Socket: Node's stream per read cost a tenth of the throughput (bench/sock.mjs)
   const conn = tapped(sock, cfg, new CoreConn(sock, { readlen: cfg.readlen, peek: cfg.msgpeek, onUrgent }));
   let bytes = 0;
