@@ -1,6 +1,7 @@
 // Shared bits for the side-by-side benches: run a command, time it, print ratios.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -14,6 +15,13 @@ export function requireBuilt() {
 
 export function have(tool) {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
+/** Compile bench/NAME.c with cc -O2 into dir: the binary's path, or null without cc or when it does not build (cc's errors shown). */
+export function buildC(name, dir) {
+  if (!have('cc')) return null;
+  const bin = join(dir, name);
+  return spawnSync('cc', ['-O2', '-o', bin, join(root, 'bench', `${name}.c`)], { stdio: 'inherit' }).status === 0 ? bin : null;
 }
 
 /** Run argv, return { ms, code, stdout, stderr }. */

@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { have, requireBuilt, root, row } from './common.mjs';
+import { buildC, have, requireBuilt, root, row } from './common.mjs';
 
 requireBuilt();
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -193,9 +193,8 @@ if (!have('cc')) {
   process.exit(2);
 }
 const dir = mkdtempSync(join(tmpdir(), 'sockit-echo-'));
-const cbin = join(dir, 'echo-server');
-const cc = spawnSync('cc', ['-O2', '-o', cbin, join(root, 'bench', 'echo-server.c')], { stdio: 'inherit' });
-if (cc.status !== 0) process.exit(2);
+const cbin = buildC('echo-server', dir);
+if (!cbin) process.exit(2);
 
 const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 /** each measure's median over the rounds */

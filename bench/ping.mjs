@@ -12,11 +12,10 @@
 // and paired: the median of each run's own ratio to the iputils run of the
 // same round (the sides of a round go back to back; the load drifts).
 //   node bench/ping.mjs [flood-count]
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchEnv, have, median, requireBuilt, root, row, timed, timedCpu } from './common.mjs';
+import { benchEnv, buildC, have, median, requireBuilt, root, row, timed, timedCpu } from './common.mjs';
 
 requireBuilt();
 
@@ -43,12 +42,8 @@ function rtts(argv) {
 
 console.log(`sockit ping vs iputils ping (${process.getuid() === 0 ? 'root: raw sockets' : 'unprivileged'})`);
 // alternate the order so neither side always runs on a warm cache
-let floorBin = null;
 const tmp = mkdtempSync(join(tmpdir(), 'sockit-bench-'));
-if (have('cc') && process.getuid() === 0) {
-  const bin = join(tmp, 'ping-floor');
-  if (spawnSync('cc', ['-O2', '-o', bin, join(root, 'bench', 'ping-floor.c')], { stdio: 'inherit' }).status === 0) floorBin = bin;
-}
+const floorBin = process.getuid() === 0 ? buildC('ping-floor', tmp) : null;
 function floorRun(argv, n, ...flags) {
   const r = timedCpu([...argv, String(n), ...flags], { env: benchEnv() });
   if (r.code !== 0) throw new Error(`${argv.join(' ')} failed:\n${r.stderr}`);

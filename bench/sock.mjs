@@ -9,12 +9,12 @@
 // read(2) and nothing else), the floor for any sock in any language; sockit
 // is compared with it too.
 //   node bench/sock.mjs [rounds] [bytes] [bytes-at-1024]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { have, median, requireBuilt, root, row } from './common.mjs';
+import { buildC, have, median, requireBuilt, root, row } from './common.mjs';
 
 requireBuilt();
 if (!have('iperf3')) {
@@ -27,11 +27,7 @@ const wlen = 128 * 1024;
 const sockit = [process.execPath, join(root, 'bin', 'sockit'), 'sock'];
 const tmp = mkdtempSync(join(tmpdir(), 'sockit-bench-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-let floorBin = null;
-if (have('cc')) {
-  const bin = join(tmp, 'sock-floor');
-  if (spawnSync('cc', ['-O2', '-o', bin, join(root, 'bench', 'sock-floor.c')], { stdio: 'inherit' }).status === 0) floorBin = bin;
-}
+const floorBin = buildC('sock-floor', tmp);
 
 /** Spawn argv; resolves with its output when it ends, rejects on a non-zero exit. */
 function start(argv) {
