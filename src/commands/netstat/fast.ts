@@ -9,7 +9,7 @@ import { AddressTexts, type InetTable } from '../../stack/inventory/index.js';
 import { INET_DIAG_MSG as M } from '../../stack/abi/sock_diag.js';
 import { type ByteLines, digits } from '../../output/bytes.js';
 import { TCP_STATES } from '../../stack/structs.js';
-import { endpoint, finish, numericHost, portName, type Flags } from './text.js';
+import { endpoint, finish, numericHost, portName, udpState, type Flags } from './text.js';
 
 const LISTEN = 10;
 const COLON = 0x3a;
@@ -51,7 +51,7 @@ export class InetLines {
     out.byte(0x20);
     this.endpoint(this.addrs.id(b, o + M.DST, family), dport, table);
     out.byte(0x20);
-    const st = table === 'tcp' ? (TCP_STATES[state] ?? '') : table === 'udp' ? (state === 1 ? 'ESTABLISHED' : state === 7 ? '' : 'UNKNOWN') : String(state);
+    const st = table === 'tcp' ? (TCP_STATES[state] ?? '') : table === 'udp' ? udpState(state) : String(state);
     out.text(st);
     out.spaces(11 - st.length);
     if (this.f.extend > 1 || this.f.programs) {

@@ -8,6 +8,11 @@ import { TCP_STATES } from '../../stack/structs.js';
 
 const PROGNAME_WIDTH = 20;
 
+/** udp_do_one's state column: a connected socket is ESTABLISHED, an unconnected one (TCP_CLOSE) blank */
+export function udpState(state: number): string {
+  return state === 1 ? 'ESTABLISHED' : state === 7 ? '' : 'UNKNOWN';
+}
+
 export interface Flags {
   all: boolean;
   listening: boolean;
@@ -137,7 +142,7 @@ export function inetLine(s: InetSocket, label: string, local: string, remote: st
   if (s.table === 'tcp') {
     head = `${label.padEnd(4)}  ${rxq} ${txq} ${local.padEnd(23)} ${remote.padEnd(23)} ${(TCP_STATES[s.state] ?? '').padEnd(11)}`;
   } else if (s.table === 'udp') {
-    const st = s.state === 1 ? 'ESTABLISHED' : s.state === 7 ? '' : 'UNKNOWN';
+    const st = udpState(s.state);
     head = `${label.padEnd(5)} ${rxq} ${txq} ${local.padEnd(23)} ${remote.padEnd(23)} ${st.padEnd(11)}`;
   } else {
     head = `${label.padEnd(4)}  ${rxq} ${txq} ${local.padEnd(23)} ${remote.padEnd(23)} ${String(s.state).padEnd(11)}`;
